@@ -1,0 +1,505 @@
+/**
+ * Seeded, deterministic faults for one direction of a simulated link, in the spirit of Linux netem.
+ *
+ * A frame entering an {@link ImpairedPath} meets, in this order:
+ *   1. link-down: dropped while the direction is down (frames in flight when it goes down are lost too);
+ *   2. MTU: dropped when its Ethernet payload exceeds the smallest of the link MTU and both ends' MTUs;
+ *   3. random loss (independent per frame) and bursty loss (Gilbert-Elliott), both at the link's entrance;
+ *   4. the rate limiter: a FIFO bottleneck that serialises frames at `rateBitsPerSecond` behind a queue
+ *      bounded in frames and/or bytes; a frame that does not fit is tail-dropped;
+ *   5. on the wire, for each copy of the frame: duplication (one extra copy), corruption (bits flipped in
+ *      a copy, never in the sender's buffer), reordering (a copy held back so later frames overtake it),
+ *      then propagation delay plus jitter.
+ * The receiver gets the frame when its last bit arrives: queueing + serialisation + delay + jitter.
+ *
+ * Jitter alone never reorders: arrivals are clamped to be no earlier than the previous arrival, as on a real
+ * FIFO link, unless `jitterMayReorder` is set. Each impairment draws from its own forked random stream, so
+ * switching one on never changes which frames another one hits.
+ *
+ * Delivery is always through the clock, even with zero delay: a stack's send never re-enters a receiver.
+ */
+import type { Clock, TimerHandle } from '../time/clock.js';
+import type { TraceEvent, Tracer } from '../trace/events.js';
+import type { Random } from '../util/random.js';
+import { GilbertElliottChannel, type GilbertElliottParameters } from './gilbert-elliott.js';
+
+export type LinkDropReason = Extract<TraceEvent, { kind: 'link.dropped' }>['reason'];
+
+export const LINK_DROP_REASONS: readonly LinkDropReason[] = [
+  'loss',
+  'burst-loss',
+  'queue-full',
+  'mtu',
+  'link-down',
+];
+
+export interface LinkImpairments {
+  /** One-way propagation delay, ms. Default 0. */
+  delayMs?: number;
+  /** Extra delay drawn uniformly from [0, jitterMs) per frame, ms. Default 0. */
+  jitterMs?: number;
+  /** Let jitter reorder frames (a later frame with less jitter overtakes). Default false: FIFO. */
+  jitterMayReorder?: boolean;
+  /** Bottleneck rate in bits per second; unset means no rate limit and no queue. */
+  rateBitsPerSecond?: number;
+  /** Bytes counted on the bottleneck per frame besides the frame itself (e.g. 24 for preamble, FCS and
+   * inter-frame gap). Default 0, so a 1500-byte frame at 12 Mbit/s takes exactly 1 ms. */
+  perFrameOverheadBytes?: number;
+  /** Most frames the rate limiter holds, the one being serialised included. Default 1000 when a rate is
+   * set (Linux's default txqueuelen). */
+  queueLimitFrames?: number;
+  /** Most bytes the rate limiter holds, the frame being serialised included. Default unlimited. */
+  queueLimitBytes?: number;
+  /** Probability each frame is lost. Default 0. */
+  loss?: number;
+  /** Bursty loss on top of `loss`. */
+  burstLoss?: GilbertElliottParameters;
+  /** Probability a frame is delivered twice. Default 0. */
+  duplicate?: number;
+  /** Probability a frame (each copy) is held back by `reorderDelayMs` so that later frames overtake it. */
+  reorder?: number;
+  /** Hold-back for reordered frames, ms. Default max(1, delayMs). */
+  reorderDelayMs?: number;
+  /** Probability a frame (each copy) arrives with bits flipped. Default 0. */
+  corrupt?: number;
+  /**
+   * Bits flipped in a corrupted frame, at distinct random positions. Default 1, which the Internet
+   * checksum always detects; two or more flips can cancel out in a ones'-complement sum (RFC 1071) and
+   * slip through, as on real links.
+   */
+  corruptBits?: number;
+  /** Largest Ethernet payload the link carries; larger frames are dropped. Default: the ends' MTUs. */
+  mtu?: number;
+  /** Link down: every frame is dropped. Default false. */
+  down?: boolean;
+}
+
+export interface LinkDirectionCounters {
+  /** Frames handed to the link, and their bytes. */
+  sent: number;
+  sentBytes: number;
+  /** Frames handed to the receiver (duplicates included), and their bytes. */
+  delivered: number;
+  deliveredBytes: number;
+  /** Frames dropped, by reason. */
+  dropped: Record<LinkDropReason, number>;
+  /** Extra copies made. */
+  duplicated: number;
+  /** Copies held back to be overtaken. */
+  reordered: number;
+  /** Copies delivered with flipped bits. */
+  corrupted: number;
+  /** Largest rate-limiter occupancy seen. */
+  queueHighWaterFrames: number;
+  queueHighWaterBytes: number;
+  /** Frames that arrived while the receiving end had no receiver installed (counted as delivered too). */
+  undeliverable: number;
+}
+
+export function newLinkDirectionCounters(): LinkDirectionCounters {
+  return {
+    sent: 0,
+    sentBytes: 0,
+    delivered: 0,
+    deliveredBytes: 0,
+    dropped: { loss: 0, 'burst-loss': 0, 'queue-full': 0, mtu: 0, 'link-down': 0 },
+    duplicated: 0,
+    reordered: 0,
+    corrupted: 0,
+    queueHighWaterFrames: 0,
+    queueHighWaterBytes: 0,
+    undeliverable: 0,
+  };
+}
+
+/** Sum of all drop reasons. */
+export function totalDropped(counters: LinkDirectionCounters): number {
+  let total = 0;
+  for (const reason of LINK_DROP_REASONS) total += counters.dropped[reason];
+  return total;
+}
+
+/** Throws an EINVAL error naming the first field that is out of range. */
+export function validateImpairments(impairments: LinkImpairments): void {
+  const i = impairments;
+  nonNegative('delayMs', i.delayMs);
+  nonNegative('jitterMs', i.jitterMs);
+  nonNegative('reorderDelayMs', i.reorderDelayMs);
+  nonNegative('perFrameOverheadBytes', i.perFrameOverheadBytes);
+  if (i.rateBitsPerSecond !== undefined && !(i.rateBitsPerSecond > 0 && i.rateBitsPerSecond < Infinity)) {
+    throw invalid(`rateBitsPerSecond must be a positive finite number, got ${i.rateBitsPerSecond}`);
+  }
+  positiveInteger('queueLimitFrames', i.queueLimitFrames);
+  positiveInteger('queueLimitBytes', i.queueLimitBytes);
+  positiveInteger('corruptBits', i.corruptBits);
+  positiveInteger('mtu', i.mtu);
+  probability('loss', i.loss);
+  probability('duplicate', i.duplicate);
+  probability('reorder', i.reorder);
+  probability('corrupt', i.corrupt);
+  if (i.burstLoss !== undefined) {
+    probability('burstLoss.goodToBad', i.burstLoss.goodToBad);
+    probability('burstLoss.badToGood', i.burstLoss.badToGood);
+    probability('burstLoss.lossInGood', i.burstLoss.lossInGood);
+    probability('burstLoss.lossInBad', i.burstLoss.lossInBad);
+    if (i.burstLoss.goodToBad === undefined || i.burstLoss.badToGood === undefined) {
+      throw invalid('burstLoss needs goodToBad and badToGood');
+    }
+  }
+}
+
+/** What an ImpairedPath needs to know about the link it belongs to. */
+export interface PathEnds {
+  readonly linkName: string;
+  /** Names of the sending and receiving ends, for trace events. */
+  readonly from: string;
+  readonly to: string;
+  readonly senderMtu: number;
+  readonly receiverMtu: number;
+  /** A frame id unique on the link (both directions share one sequence). */
+  nextFrameId(): number;
+  /** Hands a frame to the receiving end; returns false when no receiver is installed. */
+  deliver(frame: Uint8Array): boolean;
+}
+
+/** Observes frames at a point of the path: 'sent' as they enter, 'delivered' as they reach the receiver. */
+export type FrameTap = (timeMs: number, frame: Uint8Array) => void;
+export type TapPoint = 'sent' | 'delivered';
+
+const ETHERNET_HEADER_LENGTH = 14;
+const VLAN_TAG_LENGTH = 4;
+const ETHERTYPE_VLAN = 0x8100;
+const DEFAULT_QUEUE_LIMIT_FRAMES = 1000;
+
+interface InFlightCopy {
+  readonly frameId: number;
+  readonly frame: Uint8Array;
+  /** The frame as traced (a private copy, so later changes by the receiver do not rewrite history). */
+  readonly traced: Uint8Array | undefined;
+  handle: TimerHandle | undefined;
+}
+
+/** One direction of a link, applying {@link LinkImpairments} to every frame. */
+export class ImpairedPath {
+  readonly counters: LinkDirectionCounters = newLinkDirectionCounters();
+  private current: LinkImpairments = {};
+  private readonly burstChannel = new GilbertElliottChannel({ goodToBad: 0, badToGood: 1 });
+  private readonly lossRandom: Random;
+  private readonly burstRandom: Random;
+  private readonly duplicateRandom: Random;
+  private readonly corruptRandom: Random;
+  private readonly reorderRandom: Random;
+  private readonly jitterRandom: Random;
+
+  /** Rate limiter: finish times and sizes of frames not yet fully serialised, oldest first from `head`. */
+  private readonly queueFinish: number[] = [];
+  private readonly queueSize: number[] = [];
+  private queueHead = 0;
+  private queueBytes = 0;
+  /** When the bottleneck finishes serialising everything queued so far. */
+  private busyUntil = Number.NEGATIVE_INFINITY;
+  /** Latest arrival scheduled in FIFO order; later FIFO frames never arrive before it. */
+  private lastArrival = Number.NEGATIVE_INFINITY;
+
+  private readonly inFlight = new Set<InFlightCopy>();
+  private closed = false;
+  private readonly sentTaps: FrameTap[] = [];
+  private readonly deliveredTaps: FrameTap[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    random: Random,
+    private readonly tracer: Tracer,
+    private readonly ends: PathEnds,
+    impairments: LinkImpairments = {},
+  ) {
+    this.lossRandom = random.fork('loss');
+    this.burstRandom = random.fork('burst-loss');
+    this.duplicateRandom = random.fork('duplicate');
+    this.corruptRandom = random.fork('corrupt');
+    this.reorderRandom = random.fork('reorder');
+    this.jitterRandom = random.fork('jitter');
+    this.setImpairments(impairments);
+  }
+
+  get impairments(): Readonly<LinkImpairments> {
+    return this.current;
+  }
+
+  /**
+   * Replaces the impairments. Frames already queued or in flight keep the fate they were given; going down
+   * loses them. The Gilbert-Elliott state carries over while bursty loss stays configured.
+   */
+  setImpairments(impairments: LinkImpairments): void {
+    validateImpairments(impairments);
+    const wasDown = this.current.down === true;
+    this.current = { ...impairments };
+    if (impairments.burstLoss) this.burstChannel.parameters = { ...impairments.burstLoss };
+    else this.burstChannel.reset();
+    if (impairments.down === true && !wasDown) this.loseEverything('link-down');
+  }
+
+  /** Copies on their way (queued or propagating). */
+  get framesInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /** Frames in the rate limiter right now, the one being serialised included. */
+  get queuedFrames(): number {
+    this.drainQueue(this.clock.now());
+    return this.queueFinish.length - this.queueHead;
+  }
+
+  get queuedBytes(): number {
+    this.drainQueue(this.clock.now());
+    return this.queueBytes;
+  }
+
+  /** Installs a tap; returns a function that removes it. */
+  addTap(point: TapPoint, tap: FrameTap): () => void {
+    const taps = point === 'sent' ? this.sentTaps : this.deliveredTaps;
+    taps.push(tap);
+    return () => {
+      const index = taps.indexOf(tap);
+      if (index >= 0) taps.splice(index, 1);
+    };
+  }
+
+  /** Drops every queued and in-flight copy, counting each under `reason` (link down, end closed). */
+  loseEverything(reason: LinkDropReason): void {
+    for (const copy of this.inFlight) {
+      copy.handle?.cancel();
+      this.drop(copy.frameId, reason);
+    }
+    this.inFlight.clear();
+    this.queueFinish.length = 0;
+    this.queueSize.length = 0;
+    this.queueHead = 0;
+    this.queueBytes = 0;
+    this.busyUntil = Number.NEGATIVE_INFINITY;
+    this.lastArrival = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Closes the path for good: what is on the way is lost, and every later frame is dropped as link-down. */
+  close(): void {
+    this.closed = true;
+    this.loseEverything('link-down');
+  }
+
+  /** Takes ownership of `frame` and sends it on its way. */
+  send(frame: Uint8Array): void {
+    const now = this.clock.now();
+    const imp = this.current;
+    const counters = this.counters;
+    const frameId = this.ends.nextFrameId();
+    counters.sent++;
+    counters.sentBytes += frame.length;
+    let traced: Uint8Array | undefined;
+    if (this.tracer.enabled) {
+      traced = frame.slice();
+      this.tracer.emit({
+        kind: 'link.sent',
+        time: now,
+        link: this.ends.linkName,
+        from: this.ends.from,
+        to: this.ends.to,
+        frameId,
+        frame: traced,
+      });
+    }
+    for (const tap of this.sentTaps) tap(now, frame);
+
+    const refused = this.entranceVerdict(frame, imp);
+    if (refused !== undefined) {
+      this.drop(frameId, refused);
+      return;
+    }
+    let departure = now;
+    if (imp.rateBitsPerSecond !== undefined) {
+      const leaves = this.enqueue(now, frame.length, imp);
+      if (leaves === undefined) {
+        this.drop(frameId, 'queue-full');
+        return;
+      }
+      departure = leaves;
+    }
+
+    const copies = this.duplicateRandom.chance(imp.duplicate ?? 0) ? 2 : 1;
+    if (copies === 2) {
+      counters.duplicated++;
+      this.emitMark('link.duplicated', now, frameId);
+    }
+    for (let c = 0; c < copies; c++) {
+      // The second copy gets its own buffer: the receiver owns each frame it is given and may change it.
+      let copy = c === 0 ? frame : frame.slice();
+      let copyTraced = traced;
+      if (this.corruptRandom.chance(imp.corrupt ?? 0)) {
+        if (copy === frame) copy = frame.slice();
+        flipRandomBits(copy, imp.corruptBits ?? 1, this.corruptRandom);
+        counters.corrupted++;
+        if (traced !== undefined) copyTraced = copy.slice();
+        this.emitMark('link.corrupted', now, frameId);
+      }
+      let arrival = departure + (imp.delayMs ?? 0);
+      if (imp.jitterMs !== undefined && imp.jitterMs > 0) arrival += this.jitterRandom.range(0, imp.jitterMs);
+      if (this.reorderRandom.chance(imp.reorder ?? 0)) {
+        arrival += imp.reorderDelayMs ?? Math.max(1, imp.delayMs ?? 0);
+        counters.reordered++;
+        this.emitMark('link.reordered', now, frameId);
+      } else if (imp.jitterMayReorder !== true) {
+        if (arrival < this.lastArrival) arrival = this.lastArrival;
+        this.lastArrival = arrival;
+      }
+      this.schedule({ frameId, frame: copy, traced: copyTraced, handle: undefined }, arrival - now);
+    }
+  }
+
+  /** Why the frame is refused at the link's entrance, if it is. */
+  private entranceVerdict(frame: Uint8Array, imp: LinkImpairments): LinkDropReason | undefined {
+    if (imp.down === true || this.closed) return 'link-down';
+    if (ethernetPayloadLength(frame) > this.effectiveMtu()) return 'mtu';
+    // Both loss processes always draw, so neither shifts the other's stream.
+    const lostAtRandom = this.lossRandom.chance(imp.loss ?? 0);
+    const lostInBurst = imp.burstLoss !== undefined && this.burstChannel.step(this.burstRandom);
+    if (lostAtRandom) return 'loss';
+    if (lostInBurst) return 'burst-loss';
+    return undefined;
+  }
+
+  private schedule(copy: InFlightCopy, delay: number): void {
+    this.inFlight.add(copy);
+    copy.handle = this.clock.setTimer(delay, () => this.arrive(copy));
+  }
+
+  private arrive(copy: InFlightCopy): void {
+    if (!this.inFlight.delete(copy)) return;
+    const now = this.clock.now();
+    const counters = this.counters;
+    counters.delivered++;
+    counters.deliveredBytes += copy.frame.length;
+    if (this.tracer.enabled) {
+      this.tracer.emit({
+        kind: 'link.delivered',
+        time: now,
+        link: this.ends.linkName,
+        from: this.ends.from,
+        to: this.ends.to,
+        frameId: copy.frameId,
+        frame: copy.traced ?? copy.frame.slice(),
+      });
+    }
+    for (const tap of this.deliveredTaps) tap(now, copy.frame);
+    if (!this.ends.deliver(copy.frame)) counters.undeliverable++;
+  }
+
+  private drop(frameId: number, reason: LinkDropReason): void {
+    this.counters.dropped[reason]++;
+    if (this.tracer.enabled) {
+      this.tracer.emit({
+        kind: 'link.dropped',
+        time: this.clock.now(),
+        link: this.ends.linkName,
+        from: this.ends.from,
+        to: this.ends.to,
+        frameId,
+        reason,
+      });
+    }
+  }
+
+  private emitMark(
+    kind: 'link.duplicated' | 'link.corrupted' | 'link.reordered',
+    time: number,
+    frameId: number,
+  ): void {
+    if (this.tracer.enabled) this.tracer.emit({ kind, time, link: this.ends.linkName, frameId });
+  }
+
+  private effectiveMtu(): number {
+    return Math.min(this.current.mtu ?? Number.POSITIVE_INFINITY, this.ends.senderMtu, this.ends.receiverMtu);
+  }
+
+  /** Puts a frame on the bottleneck; returns when its last bit leaves, or undefined when the queue is full. */
+  private enqueue(now: number, length: number, imp: LinkImpairments): number | undefined {
+    this.drainQueue(now);
+    const frames = this.queueFinish.length - this.queueHead;
+    const frameLimit = imp.queueLimitFrames ?? DEFAULT_QUEUE_LIMIT_FRAMES;
+    const byteLimit = imp.queueLimitBytes ?? Number.POSITIVE_INFINITY;
+    if (frames + 1 > frameLimit || this.queueBytes + length > byteLimit) return undefined;
+    const bits = (length + (imp.perFrameOverheadBytes ?? 0)) * 8;
+    // Multiply before dividing so that whole numbers stay exact: 12000 bits at 12e6 bit/s is exactly 1 ms.
+    const finish = Math.max(now, this.busyUntil) + (bits * 1000) / imp.rateBitsPerSecond!;
+    this.busyUntil = finish;
+    this.queueFinish.push(finish);
+    this.queueSize.push(length);
+    this.queueBytes += length;
+    const counters = this.counters;
+    if (frames + 1 > counters.queueHighWaterFrames) counters.queueHighWaterFrames = frames + 1;
+    if (this.queueBytes > counters.queueHighWaterBytes) counters.queueHighWaterBytes = this.queueBytes;
+    return finish;
+  }
+
+  /** Forgets frames whose serialisation has finished by `now`. */
+  private drainQueue(now: number): void {
+    const finish = this.queueFinish;
+    while (this.queueHead < finish.length && finish[this.queueHead]! <= now) {
+      this.queueBytes -= this.queueSize[this.queueHead]!;
+      this.queueHead++;
+    }
+    if (this.queueHead === finish.length) {
+      finish.length = 0;
+      this.queueSize.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead >= 1024 && this.queueHead * 2 >= finish.length) {
+      finish.splice(0, this.queueHead);
+      this.queueSize.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+}
+
+/** Length of the Ethernet payload (the IP packet), looking past one 802.1Q tag. */
+function ethernetPayloadLength(frame: Uint8Array): number {
+  if (
+    frame.length >= ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH &&
+    ((frame[12]! << 8) | frame[13]!) === ETHERTYPE_VLAN
+  ) {
+    return frame.length - ETHERNET_HEADER_LENGTH - VLAN_TAG_LENGTH;
+  }
+  return frame.length - ETHERNET_HEADER_LENGTH;
+}
+
+/** Flips `bits` distinct random bits of `frame` (all of them if it has fewer). */
+function flipRandomBits(frame: Uint8Array, bits: number, random: Random): void {
+  const total = frame.length * 8;
+  if (total === 0) return;
+  if (bits >= total) {
+    for (let i = 0; i < frame.length; i++) frame[i] = frame[i]! ^ 0xff;
+    return;
+  }
+  const chosen = new Set<number>();
+  while (chosen.size < bits) chosen.add(random.int(total));
+  for (const bit of chosen) frame[bit >>> 3] = frame[bit >>> 3]! ^ (0x80 >>> (bit & 7));
+}
+
+function nonNegative(name: string, value: number | undefined): void {
+  if (value !== undefined && !(value >= 0 && value < Infinity)) {
+    throw invalid(`${name} must be a finite number >= 0, got ${value}`);
+  }
+}
+
+function positiveInteger(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+    throw invalid(`${name} must be an integer >= 1, got ${value}`);
+  }
+}
+
+function probability(name: string, value: number | undefined): void {
+  if (value !== undefined && !(value >= 0 && value <= 1)) {
+    throw invalid(`${name} must be a probability in [0, 1], got ${value}`);
+  }
+}
+
+function invalid(message: string): Error {
+  return Object.assign(new Error(message), { code: 'EINVAL' });
+}

@@ -1,0 +1,252 @@
+/**
+ * An in-process cable between two NetworkDevices, with seeded impairments set separately for each
+ * direction (see impairments.ts for what they do and in which order). Frames always arrive through the
+ * clock, never inside the sender's call, so two stacks on one link never re-enter each other.
+ *
+ *   const link = new MemoryLink({ clock, seed: 7, a: { name: 'client', mac: 0x02..01 },
+ *                                 b: { name: 'server', mac: 0x02..02 } });
+ *   link.setImpairments('both', { delayMs: 10, loss: 0.01 });
+ *   clientStack.attach(link.a); serverStack.attach(link.b);
+ */
+import type { Clock } from '../time/clock.js';
+import { NO_TRACE, type Tracer } from '../trace/events.js';
+import { Random, type Seed } from '../util/random.js';
+import type { MacAddress } from '../wire/address.js';
+import type { PacketRecorder } from './capture.js';
+import type { NetworkDevice } from './device.js';
+import {
+  type FrameTap,
+  ImpairedPath,
+  type LinkDirectionCounters,
+  type LinkImpairments,
+  type PathEnds,
+  type TapPoint,
+  validateImpairments,
+} from './impairments.js';
+
+export type LinkDirection = 'a->b' | 'b->a';
+
+export interface LinkEndOptions {
+  /** Device name, e.g. 'client-eth0'; used in trace events. */
+  name: string;
+  mac: MacAddress;
+  /** Largest Ethernet payload the end sends or accepts. Default 1500. */
+  mtu?: number;
+}
+
+export interface MemoryLinkOptions {
+  clock: Clock;
+  a: LinkEndOptions;
+  b: LinkEndOptions;
+  /** Link name in trace events. Default 'a.name<->b.name'. Links sharing one Random need distinct names. */
+  name?: string;
+  /** Seed for the impairments' randomness, when `random` is not given. Default 0. */
+  seed?: Seed;
+  /** Randomness to fork this link's streams from (by link name and direction); never drawn from directly. */
+  random?: Random;
+  tracer?: Tracer;
+  /** Impairments for both directions. */
+  impairments?: LinkImpairments;
+  /** Impairments for a->b only; replaces `impairments` for that direction. */
+  aToB?: LinkImpairments;
+  /** Impairments for b->a only; replaces `impairments` for that direction. */
+  bToA?: LinkImpairments;
+  /**
+   * Let the ends offer checksum offload (see NetworkDevice.checksumOffload). Even then an end offers it
+   * only while neither direction has a corruption impairment. Default false: stacks compute and verify.
+   */
+  checksumOffload?: boolean;
+}
+
+export interface LinkCaptureOptions {
+  /** Default 'both'. */
+  direction?: LinkDirection | 'both';
+  /** 'sent' records frames as they enter the link (default); 'delivered' as they reach the far end,
+   * with duplicates and corruption visible. */
+  point?: TapPoint;
+}
+
+export class MemoryLink {
+  readonly name: string;
+  /** The end called `a`: frames it sends travel a->b. */
+  readonly a: NetworkDevice;
+  /** The end called `b`: frames it sends travel b->a. */
+  readonly b: NetworkDevice;
+  /** @internal read by the ends */
+  readonly offloadAllowed: boolean;
+  private readonly paths: Record<LinkDirection, ImpairedPath>;
+  private frameIds = 0;
+
+  constructor(options: MemoryLinkOptions) {
+    const endA = new MemoryLinkEnd(this, 'a->b', options.a);
+    const endB = new MemoryLinkEnd(this, 'b->a', options.b);
+    this.name = options.name ?? `${endA.name}<->${endB.name}`;
+    this.a = endA;
+    this.b = endB;
+    const random = (options.random ?? new Random(options.seed ?? 0)).fork(`link/${this.name}`);
+    const tracer = options.tracer ?? NO_TRACE;
+    const both = options.impairments ?? {};
+    const nextFrameId = (): number => ++this.frameIds;
+    const ends = (from: MemoryLinkEnd, to: MemoryLinkEnd): PathEnds => ({
+      linkName: this.name,
+      from: from.name,
+      to: to.name,
+      get senderMtu() {
+        return from.mtu;
+      },
+      get receiverMtu() {
+        return to.mtu;
+      },
+      nextFrameId,
+      deliver: (frame) => to.receive(frame),
+    });
+    this.paths = {
+      'a->b': new ImpairedPath(
+        options.clock,
+        random.fork('a->b'),
+        tracer,
+        ends(endA, endB),
+        options.aToB ?? both,
+      ),
+      'b->a': new ImpairedPath(
+        options.clock,
+        random.fork('b->a'),
+        tracer,
+        ends(endB, endA),
+        options.bToA ?? both,
+      ),
+    };
+    this.offloadAllowed = options.checksumOffload === true;
+  }
+
+  /** Replaces the impairments of one direction or of both. */
+  setImpairments(direction: LinkDirection | 'both', impairments: LinkImpairments): void {
+    validateImpairments(impairments);
+    for (const d of directions(direction)) this.paths[d].setImpairments(impairments);
+  }
+
+  /** Changes some impairments, keeping the rest: e.g. `updateImpairments('both', { loss: 0 })`. */
+  updateImpairments(direction: LinkDirection | 'both', changes: LinkImpairments): void {
+    for (const d of directions(direction)) {
+      this.paths[d].setImpairments({ ...this.paths[d].impairments, ...changes });
+    }
+  }
+
+  impairments(direction: LinkDirection): Readonly<LinkImpairments> {
+    return this.paths[direction].impairments;
+  }
+
+  /** Live counters of one direction (the object keeps updating). */
+  counters(direction: LinkDirection): Readonly<LinkDirectionCounters> {
+    return this.paths[direction].counters;
+  }
+
+  /** Takes the whole link down (frames on the way are lost) or brings it back up. */
+  setDown(down: boolean): void {
+    this.updateImpairments('both', { down });
+  }
+
+  /** Frames (copies) on their way in one direction, queued or propagating. */
+  framesInFlight(direction: LinkDirection): number {
+    return this.paths[direction].framesInFlight;
+  }
+
+  /** Frames and bytes waiting in one direction's rate limiter, the one being serialised included. */
+  queueOccupancy(direction: LinkDirection): { frames: number; bytes: number } {
+    const path = this.paths[direction];
+    return { frames: path.queuedFrames, bytes: path.queuedBytes };
+  }
+
+  /** Records frames into `recorder` (e.g. a PcapWriter); returns a function that stops recording. */
+  capture(recorder: PacketRecorder, options: LinkCaptureOptions = {}): () => void {
+    return this.tap((time, frame) => {
+      if (recorder.closed !== true) recorder.writePacket(time, frame);
+    }, options);
+  }
+
+  /** Calls `tap` with every frame at the chosen point; returns a function that removes it. */
+  tap(tap: FrameTap, options: LinkCaptureOptions = {}): () => void {
+    const removers = directions(options.direction ?? 'both').map((d) =>
+      this.paths[d].addTap(options.point ?? 'sent', tap),
+    );
+    return () => {
+      for (const remove of removers) remove();
+    };
+  }
+
+  /** Closes both ends: frames on the way are lost and nothing is delivered afterwards. */
+  close(): void {
+    this.a.close?.();
+    this.b.close?.();
+  }
+
+  /** @internal */
+  path(direction: LinkDirection): ImpairedPath {
+    return this.paths[direction];
+  }
+
+  /** @internal */
+  corruptionConfigured(): boolean {
+    return (
+      (this.paths['a->b'].impairments.corrupt ?? 0) > 0 || (this.paths['b->a'].impairments.corrupt ?? 0) > 0
+    );
+  }
+}
+
+class MemoryLinkEnd implements NetworkDevice {
+  readonly name: string;
+  readonly mtu: number;
+  readonly mac: MacAddress;
+  private receiver: ((frame: Uint8Array) => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly link: MemoryLink,
+    /** The direction this end's frames travel. */
+    private readonly outgoing: LinkDirection,
+    options: LinkEndOptions,
+  ) {
+    const mtu = options.mtu ?? 1500;
+    if (!Number.isInteger(mtu) || mtu < 68) {
+      // RFC 791: every IPv4 link must carry 68-byte datagrams unfragmented.
+      throw Object.assign(new Error(`link end ${options.name}: MTU must be an integer >= 68, got ${mtu}`), {
+        code: 'EINVAL',
+      });
+    }
+    this.name = options.name;
+    this.mtu = mtu;
+    this.mac = options.mac;
+  }
+
+  get checksumOffload(): boolean {
+    return this.link.offloadAllowed && !this.link.corruptionConfigured();
+  }
+
+  send(frame: Uint8Array): void {
+    this.link.path(this.outgoing).send(frame);
+  }
+
+  setReceiver(receiver: (frame: Uint8Array) => void): void {
+    this.receiver = receiver;
+  }
+
+  /** Closes this end: frames to and from it are dropped (as link-down) from now on. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.receiver = undefined;
+    this.link.path(this.outgoing).close();
+    this.link.path(this.outgoing === 'a->b' ? 'b->a' : 'a->b').close();
+  }
+
+  /** @internal */
+  receive(frame: Uint8Array): boolean {
+    if (this.receiver === undefined) return false;
+    this.receiver(frame);
+    return true;
+  }
+}
+
+function directions(direction: LinkDirection | 'both'): LinkDirection[] {
+  return direction === 'both' ? ['a->b', 'b->a'] : [direction];
+}

@@ -1,0 +1,116 @@
+import type { Clock, TimerHandle } from './clock.js';
+import { type TimerEntry, TimerQueue } from './timer-queue.js';
+
+/**
+ * The host's monotonic clock (`performance.now()`), for stacks talking to real peers. Runs in Node and in
+ * browsers: it uses only `globalThis.performance` and `globalThis.setTimeout`.
+ *
+ * Timers live in our own queue and a single host timeout is armed for the earliest one. That keeps the
+ * `Clock` promise that timers due at the same instant run in the order they were set (host timers only
+ * promise it for equal delays), and a stack with thousands of connections costs the host one timer.
+ */
+
+export interface RealClockOptions {
+  /**
+   * When true, the host timer is unref'd (where the host supports it, as Node does), so pending stack
+   * timers alone do not keep the process alive — sockets and other handles still do. Default false.
+   */
+  unref?: boolean;
+}
+
+type HostTimer = ReturnType<typeof globalThis.setTimeout>;
+
+/** setTimeout stores its delay in a signed 32-bit integer; longer waits are done in steps. */
+const MAX_HOST_DELAY_MS = 0x7fffffff;
+
+export class RealClock implements Clock {
+  private readonly queue = new TimerQueue();
+  private readonly unref: boolean;
+  private hostTimer: HostTimer | undefined;
+  /** Due time the host timer is armed for; Infinity when it is not armed. */
+  private armedFor = Number.POSITIVE_INFINITY;
+  /** True while due callbacks run; the host timer is armed once, after them. */
+  private firing = false;
+
+  constructor(options: RealClockOptions = {}) {
+    this.unref = options.unref ?? false;
+  }
+
+  now(): number {
+    return globalThis.performance.now();
+  }
+
+  /** Negative delays count as zero; NaN or infinite delays are an EINVAL error. */
+  setTimer(delayMs: number, callback: () => void): TimerHandle {
+    if (!Number.isFinite(delayMs)) {
+      throw Object.assign(new Error(`timer delay must be finite, got ${delayMs}`), { code: 'EINVAL' });
+    }
+    const entry = this.queue.add(this.now() + Math.max(0, delayMs), callback);
+    if (!this.firing && entry.time < this.armedFor) this.arm();
+    return new RealTimerHandle(this, entry);
+  }
+
+  /** Timers neither run nor cancelled. */
+  get pendingTimers(): number {
+    return this.queue.size;
+  }
+
+  /** Cancels every pending timer and releases the host timer. */
+  close(): void {
+    this.queue.clear();
+    this.disarm();
+  }
+
+  /** @internal used by RealTimerHandle */
+  cancelEntry(entry: TimerEntry): void {
+    this.queue.cancel(entry);
+    // The host timer is left armed: waking once for nothing is cheaper than re-arming on every cancel,
+    // which a TCP stack does on every ACK. It is released once nothing at all is pending.
+    if (this.queue.size === 0 && !this.firing) this.disarm();
+  }
+
+  private arm(): void {
+    this.disarm();
+    const next = this.queue.peekTime();
+    if (next === undefined) return;
+    const delay = Math.min(MAX_HOST_DELAY_MS, Math.max(0, next - this.now()));
+    this.armedFor = next;
+    const timer = globalThis.setTimeout(() => this.fire(), delay);
+    if (this.unref) (timer as { unref?: () => void }).unref?.();
+    this.hostTimer = timer;
+  }
+
+  private disarm(): void {
+    if (this.hostTimer !== undefined) globalThis.clearTimeout(this.hostTimer);
+    this.hostTimer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+  }
+
+  private fire(): void {
+    this.hostTimer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    this.firing = true;
+    try {
+      // Timers set by these callbacks for "now" are due too and run in this same pass.
+      for (;;) {
+        const entry = this.queue.takeDue(this.now());
+        if (entry === undefined) break;
+        entry.callback();
+      }
+    } finally {
+      // Host timers may fire slightly early or a callback may throw: either way, wait for what is left.
+      this.firing = false;
+      this.arm();
+    }
+  }
+}
+
+class RealTimerHandle implements TimerHandle {
+  constructor(
+    private readonly clock: RealClock,
+    private readonly entry: TimerEntry,
+  ) {}
+  cancel(): void {
+    this.clock.cancelEntry(this.entry);
+  }
+}

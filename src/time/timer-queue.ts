@@ -1,0 +1,128 @@
+/**
+ * A priority queue of timers ordered by (due time, insertion sequence): a binary min-heap in a plain array.
+ *
+ * The sequence number makes the order total, so timers due at the same instant come out in the order they
+ * were added — the FIFO guarantee `Clock.setTimer` promises. Cancellation is lazy and O(1): the entry is
+ * only marked, and skipped when it reaches the top. So that a stack which re-arms a retransmission timer on
+ * every ACK cannot grow the heap without bound, the heap is rebuilt without the dead entries whenever they
+ * outnumber the live ones.
+ */
+
+export class TimerEntry {
+  /** Set once the entry has been cancelled or has been taken out of the queue to run. */
+  done = false;
+  constructor(
+    readonly time: number,
+    readonly sequence: number,
+    readonly callback: () => void,
+  ) {}
+}
+
+/** Rebuilding costs O(n); below this many entries the dead ones are simply left to be skipped. */
+const COMPACT_MIN_SIZE = 64;
+
+export class TimerQueue {
+  private heap: TimerEntry[] = [];
+  private nextSequence = 0;
+  private live = 0;
+
+  /** Number of timers that are neither cancelled nor taken. */
+  get size(): number {
+    return this.live;
+  }
+
+  add(time: number, callback: () => void): TimerEntry {
+    const entry = new TimerEntry(time, this.nextSequence++, callback);
+    this.heap.push(entry);
+    this.siftUp(this.heap.length - 1);
+    this.live++;
+    return entry;
+  }
+
+  /** Marks the entry dead. Harmless for an entry that already ran or was already cancelled. */
+  cancel(entry: TimerEntry): void {
+    if (entry.done) return;
+    entry.done = true;
+    this.live--;
+    const dead = this.heap.length - this.live;
+    if (this.heap.length >= COMPACT_MIN_SIZE && dead > this.live) this.compact();
+  }
+
+  /** Due time of the earliest live timer, or undefined when none is pending. */
+  peekTime(): number | undefined {
+    this.dropDeadTop();
+    return this.heap[0]?.time;
+  }
+
+  /**
+   * Removes and returns the earliest live timer if it is due at or before `limit`; the entry is marked
+   * done, so cancelling it afterwards does nothing.
+   */
+  takeDue(limit: number): TimerEntry | undefined {
+    this.dropDeadTop();
+    const top = this.heap[0];
+    if (top === undefined || top.time > limit) return undefined;
+    this.removeTop();
+    top.done = true;
+    this.live--;
+    return top;
+  }
+
+  /** Cancels everything. */
+  clear(): void {
+    for (const entry of this.heap) entry.done = true;
+    this.heap = [];
+    this.live = 0;
+  }
+
+  private dropDeadTop(): void {
+    while (this.heap.length > 0 && this.heap[0]!.done) this.removeTop();
+  }
+
+  private removeTop(): void {
+    const last = this.heap.pop()!;
+    if (this.heap.length > 0) {
+      this.heap[0] = last;
+      this.siftDown(0);
+    }
+  }
+
+  private compact(): void {
+    this.heap = this.heap.filter((entry) => !entry.done);
+    // Floyd's bottom-up heap construction: O(n).
+    for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  private siftUp(index: number): void {
+    const heap = this.heap;
+    const entry = heap[index]!;
+    while (index > 0) {
+      const parentIndex = (index - 1) >>> 1;
+      const parent = heap[parentIndex]!;
+      if (!before(entry, parent)) break;
+      heap[index] = parent;
+      index = parentIndex;
+    }
+    heap[index] = entry;
+  }
+
+  private siftDown(index: number): void {
+    const heap = this.heap;
+    const length = heap.length;
+    const entry = heap[index]!;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= length) break;
+      const right = left + 1;
+      const child = right < length && before(heap[right]!, heap[left]!) ? right : left;
+      if (!before(heap[child]!, entry)) break;
+      heap[index] = heap[child]!;
+      index = child;
+    }
+    heap[index] = entry;
+  }
+}
+
+function before(x: TimerEntry, y: TimerEntry): boolean {
+  return x.time < y.time || (x.time === y.time && x.sequence < y.sequence);
+}

@@ -1,0 +1,108 @@
+/**
+ * RealClock runs on the host's time, so these tests wait for real — a few milliseconds each.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RealClock } from '../../src/time/real-clock.js';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('RealClock', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('reads a monotonic millisecond clock', () => {
+    const clock = new RealClock();
+    const a = clock.now();
+    const b = clock.now();
+    expect(b).toBeGreaterThanOrEqual(a);
+    expect(Math.abs(a - performance.now())).toBeLessThan(50);
+  });
+
+  it('fires timers no earlier than their delay, in time order and FIFO for the same instant', async () => {
+    const clock = new RealClock();
+    const start = clock.now();
+    const log: Array<[string, number]> = [];
+    clock.setTimer(20, () => log.push(['late', clock.now() - start]));
+    clock.setTimer(5, () => log.push(['early-1', clock.now() - start]));
+    clock.setTimer(5, () => log.push(['early-2', clock.now() - start]));
+    clock.setTimer(0, () => log.push(['zero', clock.now() - start]));
+    expect(clock.pendingTimers).toBe(4);
+    await sleep(60);
+    expect(log.map(([name]) => name)).toEqual(['zero', 'early-1', 'early-2', 'late']);
+    expect(log[1]![1]).toBeGreaterThanOrEqual(5);
+    expect(log[3]![1]).toBeGreaterThanOrEqual(20);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('runs timers set from a callback and skips cancelled ones', async () => {
+    const clock = new RealClock();
+    const log: string[] = [];
+    const cancelled = clock.setTimer(5, () => log.push('cancelled'));
+    clock.setTimer(2, () => {
+      log.push('outer');
+      clock.setTimer(0, () => log.push('inner'));
+    });
+    cancelled.cancel();
+    cancelled.cancel();
+    await sleep(30);
+    expect(log).toEqual(['outer', 'inner']);
+  });
+
+  it('keeps firing after a callback throws', async () => {
+    const clock = new RealClock();
+    const log: string[] = [];
+    const errors: unknown[] = [];
+    const onError = (error: unknown): void => {
+      errors.push(error);
+    };
+    const listeners = process.listeners('uncaughtException');
+    // vitest reports uncaught exceptions as failures: intercept this one.
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onError);
+    try {
+      clock.setTimer(1, () => {
+        throw new Error('boom');
+      });
+      clock.setTimer(10, () => log.push('after'));
+      await sleep(40);
+    } finally {
+      process.removeAllListeners('uncaughtException');
+      for (const listener of listeners) if (listener !== onError) process.on('uncaughtException', listener);
+    }
+    expect((errors[0] as Error).message).toBe('boom');
+    expect(log).toEqual(['after']);
+  });
+
+  it('unrefs its host timer when asked, so timers alone do not keep Node alive', () => {
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    const plain = new RealClock();
+    plain.setTimer(10_000, () => {});
+    const unrefd = new RealClock({ unref: true });
+    unrefd.setTimer(10_000, () => {});
+    const timers = spy.mock.results.map((r) => r.value as NodeJS.Timeout);
+    expect(timers).toHaveLength(2);
+    expect(timers[0]!.hasRef()).toBe(true);
+    expect(timers[1]!.hasRef()).toBe(false);
+    plain.close();
+    unrefd.close();
+    expect(plain.pendingTimers).toBe(0);
+  });
+
+  it('arms one host timer for many stack timers', () => {
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    const clock = new RealClock();
+    for (let i = 0; i < 100; i++) clock.setTimer(1000 + i, () => {});
+    expect(spy).toHaveBeenCalledTimes(1);
+    clock.setTimer(500, () => {}); // earlier: re-armed once
+    expect(spy).toHaveBeenCalledTimes(2);
+    clock.close();
+  });
+
+  it('rejects NaN delays with EINVAL', () => {
+    const clock = new RealClock();
+    expect(() => clock.setTimer(Number.NaN, () => {})).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+});

@@ -1,0 +1,233 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
+import { Random } from '../../src/util/random.js';
+
+function codeOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return 'no error';
+}
+
+describe('VirtualClock', () => {
+  it('runs timers in time order, with now() equal to each timer due time', () => {
+    const clock = new VirtualClock();
+    const log: Array<[string, number]> = [];
+    clock.setTimer(30, () => log.push(['c', clock.now()]));
+    clock.setTimer(10, () => log.push(['a', clock.now()]));
+    clock.setTimer(20.5, () => log.push(['b', clock.now()]));
+    expect(clock.pendingTimers).toBe(3);
+    expect(clock.nextTimerTime()).toBe(10);
+    expect(clock.advance(25)).toBe(2);
+    expect(log).toEqual([
+      ['a', 10],
+      ['b', 20.5],
+    ]);
+    expect(clock.now()).toBe(25);
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(5);
+    expect(log.at(-1)).toEqual(['c', 30]);
+    expect(clock.pendingTimers).toBe(0);
+    expect(clock.nextTimerTime()).toBeUndefined();
+  });
+
+  it('starts at the given time', () => {
+    const clock = new VirtualClock(1000);
+    let firedAt = -1;
+    clock.setTimer(5, () => {
+      firedAt = clock.now();
+    });
+    clock.runUntil(1005);
+    expect(firedAt).toBe(1005);
+  });
+
+  it('runs timers due at the same instant in the order they were set', () => {
+    const clock = new VirtualClock();
+    const order: number[] = [];
+    for (let i = 0; i < 20; i++) clock.setTimer(7, () => order.push(i));
+    // Set later with a shorter delay, landing on the same instant: still after the others.
+    clock.advance(2);
+    clock.setTimer(5, () => order.push(100));
+    clock.advance(10);
+    expect(order).toEqual([...Array.from({ length: 20 }, (_, i) => i), 100]);
+  });
+
+  it('runs timers set from a callback for the same instant in the same advance, after those already due', () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    clock.setTimer(5, () => {
+      order.push('first');
+      clock.setTimer(0, () => order.push(`nested@${clock.now()}`));
+      clock.setTimer(1, () => order.push(`later@${clock.now()}`));
+    });
+    clock.setTimer(5, () => order.push('second'));
+    clock.advance(5);
+    expect(order).toEqual(['first', 'second', 'nested@5']);
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(1);
+    expect(order.at(-1)).toBe('later@6');
+  });
+
+  it('cancels timers; cancelling twice or after firing is harmless', () => {
+    const clock = new VirtualClock();
+    const fired: string[] = [];
+    const a = clock.setTimer(1, () => fired.push('a'));
+    const b = clock.setTimer(2, () => fired.push('b'));
+    const c = clock.setTimer(3, () => fired.push('c'));
+    b.cancel();
+    b.cancel();
+    expect(clock.pendingTimers).toBe(2);
+    clock.advance(1);
+    a.cancel();
+    expect(clock.pendingTimers).toBe(1);
+    expect(clock.nextTimerTime()).toBe(3);
+    clock.advance(10);
+    c.cancel();
+    expect(fired).toEqual(['a', 'c']);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('lets a callback cancel a timer due at the same instant', () => {
+    const clock = new VirtualClock();
+    const fired: string[] = [];
+    clock.setTimer(1, () => {
+      fired.push('x');
+      y.cancel();
+    });
+    const y = clock.setTimer(1, () => fired.push('y'));
+    clock.advance(1);
+    expect(fired).toEqual(['x']);
+  });
+
+  it('treats negative delays as zero and rejects NaN and infinite ones with EINVAL', () => {
+    const clock = new VirtualClock(10);
+    let at = -1;
+    clock.setTimer(-3, () => {
+      at = clock.now();
+    });
+    clock.advance(0);
+    expect(at).toBe(10);
+    expect(codeOf(() => clock.setTimer(Number.NaN, () => {}))).toBe('EINVAL');
+    expect(codeOf(() => clock.setTimer(Number.POSITIVE_INFINITY, () => {}))).toBe('EINVAL');
+    expect(codeOf(() => clock.advance(-1))).toBe('EINVAL');
+    expect(codeOf(() => clock.runUntil(5))).toBe('EINVAL');
+    expect(codeOf(() => new VirtualClock(Number.NaN))).toBe('EINVAL');
+  });
+
+  it('schedules at absolute times with setTimerAt', () => {
+    const clock = new VirtualClock(100);
+    const log: number[] = [];
+    clock.setTimerAt(150, () => log.push(clock.now()));
+    clock.setTimerAt(50, () => log.push(clock.now())); // in the past: runs now
+    clock.advance(100);
+    expect(log).toEqual([100, 150]);
+  });
+
+  it('refuses to advance from inside a callback (EBUSY)', () => {
+    const clock = new VirtualClock();
+    let code: unknown;
+    clock.setTimer(1, () => {
+      code = codeOf(() => clock.advance(1));
+    });
+    clock.advance(1);
+    expect(code).toBe('EBUSY');
+    // The clock still works afterwards.
+    clock.setTimer(1, () => {});
+    expect(clock.advance(1)).toBe(1);
+  });
+
+  it('steps one timer at a time', () => {
+    const clock = new VirtualClock();
+    const log: number[] = [];
+    clock.setTimer(4, () => log.push(4));
+    clock.setTimer(2, () => log.push(2));
+    expect(clock.step()).toBe(true);
+    expect(clock.now()).toBe(2);
+    expect(clock.step()).toBe(true);
+    expect(clock.step()).toBe(false);
+    expect(log).toEqual([2, 4]);
+  });
+
+  describe('runUntilIdle', () => {
+    it('runs to idle and says so', () => {
+      const clock = new VirtualClock();
+      let n = 0;
+      const tick = (): void => {
+        n++;
+        if (n < 5) clock.setTimer(100, tick);
+      };
+      clock.setTimer(100, tick);
+      expect(clock.runUntilIdle()).toEqual({ reason: 'idle', events: 5, now: 500 });
+    });
+
+    it('stops at maxEvents for a timer that re-arms forever', () => {
+      const clock = new VirtualClock();
+      const forever = (): void => {
+        clock.setTimer(1, forever);
+      };
+      clock.setTimer(1, forever);
+      expect(clock.runUntilIdle({ maxEvents: 1000 })).toEqual({
+        reason: 'max-events',
+        events: 1000,
+        now: 1000,
+      });
+      expect(clock.pendingTimers).toBe(1);
+    });
+
+    it('stops at maxTime (absolute) and leaves the clock there', () => {
+      const clock = new VirtualClock();
+      const forever = (): void => {
+        clock.setTimer(300, forever);
+      };
+      clock.setTimer(300, forever);
+      expect(clock.runUntilIdle({ maxTime: 1000 })).toEqual({ reason: 'max-time', events: 3, now: 1000 });
+      expect(clock.nextTimerTime()).toBe(1200);
+      // maxDuration is relative to now; the earlier of the two bounds wins.
+      expect(clock.runUntilIdle({ maxDuration: 500, maxTime: 10_000 })).toEqual({
+        reason: 'max-time',
+        events: 2,
+        now: 1500,
+      });
+    });
+
+    it('runs a timer due exactly at maxTime', () => {
+      const clock = new VirtualClock();
+      clock.setTimer(1000, () => {});
+      expect(clock.runUntilIdle({ maxTime: 1000 })).toEqual({ reason: 'idle', events: 1, now: 1000 });
+    });
+
+    it('rejects a time bound in the past', () => {
+      const clock = new VirtualClock(50);
+      expect(codeOf(() => clock.runUntilIdle({ maxTime: 10 }))).toBe('EINVAL');
+    });
+  });
+
+  it('orders 20,000 random timers by (time, insertion) despite random cancellations', () => {
+    const random = new Random('timer-stress');
+    const clock = new VirtualClock();
+    const expected: Array<{ time: number; seq: number }> = [];
+    const fired: number[] = [];
+    const handles: Array<{ cancel(): void; seq: number }> = [];
+    for (let seq = 0; seq < 20_000; seq++) {
+      const time = random.int(500); // many ties
+      const handle = clock.setTimer(time, () => fired.push(seq));
+      handles.push({ cancel: () => handle.cancel(), seq });
+      expected.push({ time, seq });
+    }
+    const cancelled = new Set<number>();
+    for (let i = 0; i < 12_000; i++) {
+      const h = handles[random.int(handles.length)]!;
+      h.cancel();
+      cancelled.add(h.seq);
+    }
+    expect(clock.pendingTimers).toBe(20_000 - cancelled.size);
+    clock.runUntilIdle();
+    const want = expected
+      .filter((e) => !cancelled.has(e.seq))
+      .sort((x, y) => x.time - y.time || x.seq - y.seq)
+      .map((e) => e.seq);
+    expect(fired).toEqual(want);
+  });
+});
