@@ -4,7 +4,29 @@
  * The plain representation below is what the TCP state machine consumes and produces.
  * Sequence and acknowledgment numbers are unsigned 32-bit integers; the window is the raw 16-bit field
  * (the connection applies any window scale).
+ *
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * |          Source Port          |       Destination Port        |
+ * |                        Sequence Number                        |
+ * |                    Acknowledgment Number                      |
+ * |DOffset| Rsrvd |C|E|U|A|P|R|S|F|            Window             |
+ * |           Checksum            |         Urgent Pointer        |
+ * |                           [Options]                           |
+ *
+ * Malformed options and RFC 9293 MUST-7: a TCP implementation must be prepared for an illegal option
+ * length. `parseTcp` reports it as 'bad-option' so the drop can be counted under its own reason. A caller
+ * that wants the segment anyway (to reset the connection, or to process it without the broken option)
+ * parses again with `{ lenientOptions: true }`: option parsing then stops at an option whose length is 0,
+ * 1 or runs past the header, skips a known option whose length is wrong for its kind, and the segment is
+ * returned with the options understood up to that point. Checksum and data offset are still enforced.
  */
+
+import type { Ipv4Address } from './address.js';
+import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
+import { copyInto, EMPTY_BYTES, requireSpace, requireValid } from './emit-buffer.js';
+import { IP_PROTOCOL_TCP } from './ipv4.js';
+import { malformed, type ParseResult, parsed, type WireError } from './parse-result.js';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -56,4 +78,409 @@ export interface TcpSegment {
   options: TcpOptions;
   /** Segment text; a view into the received frame (never copied by the parser). */
   payload: Uint8Array;
+}
+
+export const TCP_OPTION_END = 0;
+export const TCP_OPTION_NOP = 1;
+export const TCP_OPTION_MSS = 2;
+export const TCP_OPTION_WINDOW_SCALE = 3;
+export const TCP_OPTION_SACK_PERMITTED = 4;
+export const TCP_OPTION_SACK = 5;
+export const TCP_OPTION_TIMESTAMP = 8;
+
+/** RFC 2018 §3: a SACK option carries 1 to 4 blocks of 8 bytes after its 2-byte kind/length. */
+export const TCP_MAX_SACK_BLOCKS = 4;
+
+const TCP_MAX_OPTION_SPACE = TCP_MAX_HEADER_LENGTH - TCP_HEADER_LENGTH;
+const OPTION_LENGTH_MSS = 4;
+const OPTION_LENGTH_WINDOW_SCALE = 3;
+const OPTION_LENGTH_SACK_PERMITTED = 2;
+const OPTION_LENGTH_TIMESTAMP = 10;
+
+export interface TcpParseOptions {
+  /** Verify the checksum with the pseudo-header (default true). */
+  verifyChecksum?: boolean;
+  /** Return the segment despite malformed options (see the module comment; default false). */
+  lenientOptions?: boolean;
+}
+
+export interface TcpEmitOptions {
+  /**
+   * Compute the checksum (default true). When false the field is left 0: only for links that cannot
+   * corrupt and whose receiver does not verify.
+   */
+  computeChecksum?: boolean;
+}
+
+const PROTOCOL = 'tcp';
+
+function checkTcp(buf: Uint8Array): ParseResult<never> | undefined {
+  if (buf.length < TCP_HEADER_LENGTH) {
+    return malformed(PROTOCOL, 'truncated', `${buf.length} bytes, the TCP header needs at least 20`);
+  }
+  const headerLength = (buf[12]! >>> 4) * 4;
+  if (headerLength < TCP_HEADER_LENGTH) {
+    return malformed(
+      PROTOCOL,
+      'bad-header-length',
+      `data offset ${headerLength / 4} is below the minimum of 5`,
+    );
+  }
+  if (headerLength > buf.length) {
+    return malformed(
+      PROTOCOL,
+      'bad-header-length',
+      `header of ${headerLength} bytes runs past ${buf.length}`,
+    );
+  }
+  return undefined;
+}
+
+function tcpChecksumOk(buf: Uint8Array, src: Ipv4Address, dst: Ipv4Address): boolean {
+  const sum = pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, buf.length);
+  return checksumFinish(checksumAdd(sum, buf, 0, buf.length)) === 0;
+}
+
+function readUint32(buf: Uint8Array, offset: number): number {
+  return ((buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!) >>> 0;
+}
+
+function writeUint32(buf: Uint8Array, offset: number, value: number): void {
+  buf[offset] = value >>> 24;
+  buf[offset + 1] = value >>> 16;
+  buf[offset + 2] = value >>> 8;
+  buf[offset + 3] = value;
+}
+
+function badOption(message: string): WireError {
+  return { kind: 'bad-option', protocol: PROTOCOL, message };
+}
+
+/**
+ * Reads the options in `buf[start, end)` into `into` (RFC 9293 §3.2: kinds 0 and 1 are one byte, every
+ * other option is kind, length, data with the length counting all three). Unknown kinds are skipped by
+ * their length (RFC 9293 MUST-6). Returns the first problem found, or undefined; in lenient mode parsing
+ * continues past (or stops at) the problem instead of the caller giving up, and the problem is still
+ * returned so it can be counted.
+ */
+function readOptions(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  into: TcpOptions,
+  lenient: boolean,
+): WireError | undefined {
+  let problem: WireError | undefined;
+  let i = start;
+  while (i < end) {
+    const kind = buf[i]!;
+    if (kind === TCP_OPTION_END) break;
+    if (kind === TCP_OPTION_NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end)
+      return badOption(`option kind ${kind} at ${i} has no length byte before the header end`);
+    const length = buf[i + 1]!;
+    if (length < 2) return badOption(`option kind ${kind} at ${i} has illegal length ${length}`);
+    if (i + length > end)
+      return badOption(`option kind ${kind} at ${i} of length ${length} runs past the header`);
+    let wrongLength = false;
+    switch (kind) {
+      case TCP_OPTION_MSS:
+        if (length === OPTION_LENGTH_MSS) into.mss = (buf[i + 2]! << 8) | buf[i + 3]!;
+        else wrongLength = true;
+        break;
+      case TCP_OPTION_WINDOW_SCALE:
+        if (length === OPTION_LENGTH_WINDOW_SCALE) into.windowScale = buf[i + 2]!;
+        else wrongLength = true;
+        break;
+      case TCP_OPTION_SACK_PERMITTED:
+        if (length === OPTION_LENGTH_SACK_PERMITTED) into.sackPermitted = true;
+        else wrongLength = true;
+        break;
+      case TCP_OPTION_SACK: {
+        const blockCount = (length - 2) / 8;
+        if (Number.isInteger(blockCount) && blockCount >= 1 && blockCount <= TCP_MAX_SACK_BLOCKS) {
+          const blocks: SackBlock[] = [];
+          for (let b = i + 2; b < i + length; b += 8) {
+            blocks.push({ left: readUint32(buf, b), right: readUint32(buf, b + 4) });
+          }
+          into.sack = blocks;
+        } else {
+          wrongLength = true;
+        }
+        break;
+      }
+      case TCP_OPTION_TIMESTAMP:
+        if (length === OPTION_LENGTH_TIMESTAMP) {
+          into.timestamp = { value: readUint32(buf, i + 2), echo: readUint32(buf, i + 6) };
+        } else {
+          wrongLength = true;
+        }
+        break;
+      default:
+        break;
+    }
+    if (wrongLength) {
+      problem ??= badOption(`option kind ${kind} at ${i} has length ${length}, wrong for its kind`);
+      if (!lenient) return problem;
+    }
+    i += length;
+  }
+  return problem;
+}
+
+/**
+ * Parses option bytes (as found between the fixed header and the data). Strict by default; with
+ * `lenient` always succeeds with the options understood (see the module comment).
+ */
+export function parseTcpOptions(bytes: Uint8Array, lenient = false): ParseResult<TcpOptions> {
+  const options: TcpOptions = {};
+  const problem = readOptions(bytes, 0, bytes.length, options, lenient);
+  if (problem && !lenient) return { ok: false, error: problem };
+  return parsed(options);
+}
+
+/** Zero-copy typed access to a checked TCP segment (the whole IPv4 payload). */
+export class TcpView {
+  private constructor(readonly bytes: Uint8Array) {}
+
+  /** Checks the length and data offset once (not the checksum or options). */
+  static fromBytes(buf: Uint8Array): ParseResult<TcpView> {
+    return checkTcp(buf) ?? parsed(new TcpView(buf));
+  }
+
+  get srcPort(): number {
+    return (this.bytes[0]! << 8) | this.bytes[1]!;
+  }
+
+  get dstPort(): number {
+    return (this.bytes[2]! << 8) | this.bytes[3]!;
+  }
+
+  get seq(): number {
+    return readUint32(this.bytes, 4);
+  }
+
+  get ack(): number {
+    return readUint32(this.bytes, 8);
+  }
+
+  /** Data Offset field, in 32-bit words. */
+  get dataOffset(): number {
+    return this.bytes[12]! >>> 4;
+  }
+
+  /** Header length in bytes, options included. */
+  get headerLength(): number {
+    return (this.bytes[12]! >>> 4) * 4;
+  }
+
+  /** The 4 reserved bits (RFC 9293: sent as zero, ignored on receipt). */
+  get reserved(): number {
+    return this.bytes[12]! & 0x0f;
+  }
+
+  /** TCP_FIN ... TCP_CWR. */
+  get flags(): number {
+    return this.bytes[13]!;
+  }
+
+  get window(): number {
+    return (this.bytes[14]! << 8) | this.bytes[15]!;
+  }
+
+  get checksum(): number {
+    return (this.bytes[16]! << 8) | this.bytes[17]!;
+  }
+
+  get urgentPointer(): number {
+    return (this.bytes[18]! << 8) | this.bytes[19]!;
+  }
+
+  get optionBytes(): Uint8Array {
+    return this.bytes.subarray(TCP_HEADER_LENGTH, this.headerLength);
+  }
+
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLength);
+  }
+
+  checksumValid(src: Ipv4Address, dst: Ipv4Address): boolean {
+    return tcpChecksumOk(this.bytes, src, dst);
+  }
+}
+
+/**
+ * Parses a TCP segment: `buf` is the whole IPv4 payload (TCP has no length field of its own), `src`/`dst`
+ * the IPv4 addresses for the pseudo-header. Checks 'truncated', 'bad-header-length' (data offset below 5 or
+ * past the segment), 'bad-checksum', then 'bad-option'. Never throws.
+ */
+export function parseTcp(
+  buf: Uint8Array,
+  src: Ipv4Address,
+  dst: Ipv4Address,
+  options?: TcpParseOptions,
+): ParseResult<TcpSegment> {
+  const error = checkTcp(buf);
+  if (error) return error;
+  if (options?.verifyChecksum !== false && !tcpChecksumOk(buf, src, dst)) {
+    const field = (buf[16]! << 8) | buf[17]!;
+    return malformed(PROTOCOL, 'bad-checksum', `checksum 0x${field.toString(16).padStart(4, '0')}`);
+  }
+  const headerLength = (buf[12]! >>> 4) * 4;
+  const tcpOptions: TcpOptions = {};
+  if (headerLength > TCP_HEADER_LENGTH) {
+    const lenient = options?.lenientOptions === true;
+    const problem = readOptions(buf, TCP_HEADER_LENGTH, headerLength, tcpOptions, lenient);
+    if (problem && !lenient) return { ok: false, error: problem };
+  }
+  return parsed({
+    srcPort: (buf[0]! << 8) | buf[1]!,
+    dstPort: (buf[2]! << 8) | buf[3]!,
+    seq: readUint32(buf, 4),
+    ack: readUint32(buf, 8),
+    flags: buf[13]!,
+    window: (buf[14]! << 8) | buf[15]!,
+    urgentPointer: (buf[18]! << 8) | buf[19]!,
+    options: tcpOptions,
+    // Pure ACKs are half of all segments: spare them the cost of an empty view.
+    payload: headerLength === buf.length ? EMPTY_BYTES : buf.subarray(headerLength),
+  });
+}
+
+/**
+ * Number of SACK blocks emitted: as many of the given blocks as fit in the option space the other options
+ * leave (RFC 2018 §3: 3 beside timestamps, 4 without).
+ */
+function sackBlocksEmitted(options: TcpOptions, otherOptionsLength: number): number {
+  const blocks = options.sack?.length ?? 0;
+  if (blocks === 0) return 0;
+  const room = Math.floor((TCP_MAX_OPTION_SPACE - otherOptionsLength - 4) / 8);
+  return Math.max(0, Math.min(blocks, room, TCP_MAX_SACK_BLOCKS));
+}
+
+/** Length of the options other than SACK blocks, in the layout `emitTcp` uses (always a multiple of 4). */
+function baseOptionsLength(options: TcpOptions): number {
+  let length = 0;
+  if (options.mss !== undefined) length += 4;
+  if (options.timestamp !== undefined) length += 12;
+  if (options.windowScale !== undefined) length += 4;
+  if (options.sackPermitted && options.timestamp === undefined) length += 4;
+  return length;
+}
+
+/** Header length (20-60) `emitTcp` writes for these options. */
+export function tcpHeaderLength(options: TcpOptions): number {
+  const base = baseOptionsLength(options);
+  const blocks = sackBlocksEmitted(options, base);
+  return TCP_HEADER_LENGTH + base + (blocks > 0 ? 4 + 8 * blocks : 0);
+}
+
+/**
+ * Writes the options in the layout Linux uses, each group already 4-byte aligned so no trailing padding
+ * is ever needed:
+ *   MSS | SACK-permitted + Timestamps (or NOP NOP Timestamps) | NOP Window-scale
+ *   | NOP NOP SACK-permitted (only without timestamps) | NOP NOP SACK blocks
+ * Returns the offset just past the options.
+ */
+function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, base: number): number {
+  let i = offset;
+  if (options.mss !== undefined) {
+    buf[i] = TCP_OPTION_MSS;
+    buf[i + 1] = OPTION_LENGTH_MSS;
+    buf[i + 2] = options.mss >>> 8;
+    buf[i + 3] = options.mss;
+    i += 4;
+  }
+  if (options.timestamp !== undefined) {
+    if (options.sackPermitted) {
+      buf[i] = TCP_OPTION_SACK_PERMITTED;
+      buf[i + 1] = OPTION_LENGTH_SACK_PERMITTED;
+    } else {
+      buf[i] = TCP_OPTION_NOP;
+      buf[i + 1] = TCP_OPTION_NOP;
+    }
+    buf[i + 2] = TCP_OPTION_TIMESTAMP;
+    buf[i + 3] = OPTION_LENGTH_TIMESTAMP;
+    writeUint32(buf, i + 4, options.timestamp.value);
+    writeUint32(buf, i + 8, options.timestamp.echo);
+    i += 12;
+  }
+  if (options.windowScale !== undefined) {
+    buf[i] = TCP_OPTION_NOP;
+    buf[i + 1] = TCP_OPTION_WINDOW_SCALE;
+    buf[i + 2] = OPTION_LENGTH_WINDOW_SCALE;
+    buf[i + 3] = options.windowScale;
+    i += 4;
+  }
+  if (options.sackPermitted && options.timestamp === undefined) {
+    buf[i] = TCP_OPTION_NOP;
+    buf[i + 1] = TCP_OPTION_NOP;
+    buf[i + 2] = TCP_OPTION_SACK_PERMITTED;
+    buf[i + 3] = OPTION_LENGTH_SACK_PERMITTED;
+    i += 4;
+  }
+  const blocks = sackBlocksEmitted(options, base);
+  if (blocks > 0) {
+    buf[i] = TCP_OPTION_NOP;
+    buf[i + 1] = TCP_OPTION_NOP;
+    buf[i + 2] = TCP_OPTION_SACK;
+    buf[i + 3] = 2 + 8 * blocks;
+    i += 4;
+    for (let b = 0; b < blocks; b++) {
+      const block = options.sack![b]!;
+      writeUint32(buf, i, block.left);
+      writeUint32(buf, i + 4, block.right);
+      i += 8;
+    }
+  }
+  return i;
+}
+
+/**
+ * Writes header, options and payload at `offset` with the checksum over the pseudo-header, and returns the
+ * segment length. SACK blocks beyond the option space are left out (the first ones are kept: RFC 2018 §4
+ * puts the most recent block first).
+ */
+export function emitTcp(
+  seg: TcpSegment,
+  src: Ipv4Address,
+  dst: Ipv4Address,
+  buf: Uint8Array,
+  offset: number,
+  options?: TcpEmitOptions,
+): number {
+  const base = baseOptionsLength(seg.options);
+  const headerLength = tcpHeaderLength(seg.options);
+  const length = headerLength + seg.payload.length;
+  requireValid(length <= 0xffff, `tcp: segment of ${length} bytes exceeds the 16-bit pseudo-header length`);
+  requireSpace(buf, offset, length, 'tcp segment');
+
+  buf[offset] = seg.srcPort >>> 8;
+  buf[offset + 1] = seg.srcPort;
+  buf[offset + 2] = seg.dstPort >>> 8;
+  buf[offset + 3] = seg.dstPort;
+  writeUint32(buf, offset + 4, seg.seq);
+  writeUint32(buf, offset + 8, seg.ack);
+  buf[offset + 12] = (headerLength >>> 2) << 4;
+  buf[offset + 13] = seg.flags;
+  buf[offset + 14] = seg.window >>> 8;
+  buf[offset + 15] = seg.window;
+  buf[offset + 16] = 0;
+  buf[offset + 17] = 0;
+  buf[offset + 18] = seg.urgentPointer >>> 8;
+  buf[offset + 19] = seg.urgentPointer;
+  writeOptions(seg.options, buf, offset + TCP_HEADER_LENGTH, base);
+  copyInto(seg.payload, buf, offset + headerLength);
+
+  if (options?.computeChecksum !== false) {
+    const sum = checksumFinish(
+      checksumAdd(pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, length), buf, offset, length),
+    );
+    buf[offset + 16] = sum >>> 8;
+    buf[offset + 17] = sum;
+  }
+  return length;
 }

@@ -1,0 +1,165 @@
+/**
+ * The Internet checksum (RFC 1071): the 16-bit ones'-complement of the ones'-complement sum of the data
+ * taken as big-endian 16-bit words, an odd final byte padded with a zero low byte.
+ *
+ * Every byte the stack sends or receives passes through here, so the sum is computed in wide words.
+ * Two properties of ones'-complement addition (RFC 1071 §2) make that legal:
+ * - it is associative and commutative, and 2^16 ≡ 1 (mod 0xffff), so 32-bit words can be summed
+ *   directly and folded to 16 bits at the end (deferred carries, §2(C));
+ * - it is byte-order independent (§2(B)): summing little-endian words gives the byte-swapped sum, so the
+ *   native-order `Uint32Array` read of the aligned middle of a buffer only needs one swap at the end.
+ *
+ * Sums ("partial sums") are kept folded to 16 bits and not inverted, so they can be chained:
+ * `checksumFinish(checksumAdd(pseudoHeaderSum(...), segment, 0, segment.length))`.
+ */
+
+import { codedError } from './emit-buffer.js';
+
+/** Native byte order of this machine: the aligned fast path reads words in it. */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Below this many bytes creating a word view costs more than it saves. */
+const WIDE_SUM_THRESHOLD = 64;
+
+/**
+ * 32-bit words summed before folding: 2^20 words of at most 2^32 - 1 stay below 2^53, the largest
+ * integer a double holds exactly.
+ */
+const WORDS_PER_FOLD = 1 << 20;
+
+/**
+ * Reduces a non-negative integer below 2^53 to its 16-bit ones'-complement value (end-around carry).
+ * Zero stays zero; any other multiple of 0xffff becomes 0xffff ("negative zero"), exactly what repeated
+ * carry folding gives.
+ */
+function foldSum(sum: number): number {
+  if (sum <= 0xffffffff) {
+    // Integer fast path: two end-around carries bring any 32-bit sum into 16 bits.
+    sum = (sum & 0xffff) + (sum >>> 16);
+    return (sum & 0xffff) + (sum >>> 16);
+  }
+  return ((sum - 1) % 0xffff) + 1;
+}
+
+function swapBytes16(value: number): number {
+  return ((value & 0xff) << 8) | (value >>> 8);
+}
+
+/** Byte-pair loop: used for short ranges and as the reference the wide path must agree with. */
+function sumBytePairs(buf: Uint8Array, offset: number, length: number): number {
+  let sum = 0;
+  let i = offset;
+  const endOf8 = offset + (length & ~7);
+  const endOf2 = offset + (length & ~1);
+  for (; i < endOf8; i += 8) {
+    sum +=
+      ((buf[i]! << 8) | buf[i + 1]!) +
+      ((buf[i + 2]! << 8) | buf[i + 3]!) +
+      ((buf[i + 4]! << 8) | buf[i + 5]!) +
+      ((buf[i + 6]! << 8) | buf[i + 7]!);
+  }
+  for (; i < endOf2; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  if (length & 1) sum += buf[i]! << 8;
+  return sum;
+}
+
+/**
+ * Sum of the range with the aligned middle read as native 32-bit words.
+ * Bytes keep their position relative to `offset`: byte k of the range is a high byte when k is even.
+ */
+function sumWide(buf: Uint8Array, offset: number, length: number): number {
+  const start = buf.byteOffset + offset;
+  const head = (4 - (start & 3)) & 3;
+  let sum = 0;
+  for (let k = 0; k < head; k++) sum += k & 1 ? buf[offset + k]! : buf[offset + k]! << 8;
+
+  const wordCount = (length - head) >>> 2;
+  const words = new Uint32Array(buf.buffer, start + head, wordCount);
+  let middle = 0;
+  for (let chunkStart = 0; chunkStart < wordCount; chunkStart += WORDS_PER_FOLD) {
+    const chunkEnd = Math.min(wordCount, chunkStart + WORDS_PER_FOLD);
+    let chunk = 0;
+    let j = chunkStart;
+    const endOf4 = chunkStart + ((chunkEnd - chunkStart) & ~3);
+    for (; j < endOf4; j += 4) chunk += words[j]! + words[j + 1]! + words[j + 2]! + words[j + 3]!;
+    for (; j < chunkEnd; j++) chunk += words[j]!;
+    middle = foldSum(middle + foldSum(chunk));
+  }
+  // Middle byte 0 sits at range position `head`. Read natively it lands in the low byte on a
+  // little-endian host, which is right when `head` is odd; otherwise swap. Mirrored on big-endian hosts.
+  const headIsOdd = (head & 1) === 1;
+  if (headIsOdd !== LITTLE_ENDIAN_HOST) middle = swapBytes16(middle);
+  sum += middle;
+
+  for (let k = head + wordCount * 4; k < length; k++) sum += k & 1 ? buf[offset + k]! : buf[offset + k]! << 8;
+  return sum;
+}
+
+/**
+ * Adds `length` bytes of `buf` from `offset` to a folded partial sum and returns the new folded partial
+ * sum (16 bits, not inverted). The range is summed as if it started on a 16-bit boundary of the checksummed
+ * data; callers chaining ranges must keep every range but the last an even length.
+ * Correct for any offset and for views at any `byteOffset`.
+ */
+export function checksumAdd(sum: number, buf: Uint8Array, offset: number, length: number): number {
+  if (!(offset >= 0 && length >= 0 && offset + length <= buf.length)) {
+    throw codedError(
+      'ERR_OUT_OF_RANGE',
+      `checksum of ${length} bytes at ${offset} in a ${buf.length}-byte buffer`,
+    );
+  }
+  const rangeSum =
+    length < WIDE_SUM_THRESHOLD ? sumBytePairs(buf, offset, length) : sumWide(buf, offset, length);
+  return foldSum(sum + foldSum(rangeSum));
+}
+
+/** Ones'-complement sum of two folded partial sums. */
+export function checksumCombine(a: number, b: number): number {
+  return foldSum(a + b);
+}
+
+/**
+ * Partial sum of the IPv4 pseudo-header used by TCP (RFC 9293 §3.1) and UDP (RFC 768): source, destination,
+ * zero, protocol and the transport length.
+ */
+export function pseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
+  return foldSum(
+    (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + (protocol & 0xff) + (length & 0xffff),
+  );
+}
+
+/** Turns a partial sum into the value written in a checksum field (the 16-bit ones'-complement). */
+export function checksumFinish(sum: number): number {
+  return ~foldSum(sum) & 0xffff;
+}
+
+/**
+ * The checksum of a range. Over data that includes a correct checksum field this returns 0, which is how
+ * receivers verify (RFC 1071 §1(3)).
+ */
+export function internetChecksum(buf: Uint8Array, offset: number, length: number): number {
+  return checksumFinish(checksumAdd(0, buf, offset, length));
+}
+
+/**
+ * Incremental update (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')) of a checksum field after one 16-bit word
+ * of the covered data changed from `oldWord` to `newWord`, e.g. the TTL/protocol word of a forwarded IPv4
+ * header. Equation 3, unlike RFC 1141's form, gives the same value a full recomputation gives, including
+ * at the 0x0000/0xffff boundary (RFC 1624 §3).
+ */
+export function checksumAdjust(checksum: number, oldWord: number, newWord: number): number {
+  const sum = foldSum((~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff));
+  return ~sum & 0xffff;
+}
+
+/** Incremental update after a 32-bit field (an IPv4 address, a sequence number) changed. */
+export function checksumAdjust32(checksum: number, oldValue: number, newValue: number): number {
+  const sum = foldSum(
+    (~checksum & 0xffff) +
+      (~(oldValue >>> 16) & 0xffff) +
+      (~oldValue & 0xffff) +
+      ((newValue >>> 16) & 0xffff) +
+      (newValue & 0xffff),
+  );
+  return ~sum & 0xffff;
+}

@@ -1,0 +1,112 @@
+/**
+ * Ethernet II framing (IEEE 802.3 clause 3.2.6 "Length/Type" used as a type): destination, source,
+ * EtherType, payload. Frames reach the stack without preamble or FCS, as a NIC or TAP device delivers them.
+ * A frame may be shorter than the 60-byte minimum (software links do not pad) and its payload may carry
+ * padding after the network-layer packet; the network layer bounds itself by its own length field.
+ */
+
+import { type MacAddress, readMac, writeMac } from './address.js';
+import { copyInto, requireSpace } from './emit-buffer.js';
+import { malformed, type ParseResult, parsed } from './parse-result.js';
+
+export const ETHERNET_HEADER_LENGTH = 14;
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_ARP = 0x0806;
+export const ETHERTYPE_IPV6 = 0x86dd;
+export const ETHERTYPE_VLAN = 0x8100;
+/** Values below this are IEEE 802.3 length fields, not EtherTypes (IEEE 802.3 clause 3.2.6). */
+export const ETHERTYPE_MIN = 0x0600;
+/** Largest payload of a standard (non-jumbo) frame. */
+export const ETHERNET_MTU = 1500;
+
+export interface EthernetHeader {
+  dst: MacAddress;
+  src: MacAddress;
+  etherType: number;
+}
+
+export interface EthernetFrame extends EthernetHeader {
+  /** Everything after the header, padding included; a view into the frame. */
+  payload: Uint8Array;
+}
+
+const PROTOCOL = 'ethernet';
+
+function checkEthernet(buf: Uint8Array): ParseResult<never> | undefined {
+  if (buf.length < ETHERNET_HEADER_LENGTH) {
+    return malformed(
+      PROTOCOL,
+      'truncated',
+      `frame of ${buf.length} bytes is shorter than the 14-byte header`,
+    );
+  }
+  const etherType = (buf[12]! << 8) | buf[13]!;
+  if (etherType < ETHERTYPE_MIN) {
+    return malformed(PROTOCOL, 'unsupported', `802.3 length field ${etherType}: not an Ethernet II frame`);
+  }
+  return undefined;
+}
+
+/** Zero-copy typed access to an Ethernet II frame whose length has been checked. */
+export class EthernetView {
+  private constructor(readonly bytes: Uint8Array) {}
+
+  /** Checks the frame once; the accessors then read without further checks. */
+  static fromBytes(buf: Uint8Array): ParseResult<EthernetView> {
+    return checkEthernet(buf) ?? parsed(new EthernetView(buf));
+  }
+
+  get dst(): MacAddress {
+    return readMac(this.bytes, 0);
+  }
+
+  set dst(mac: MacAddress) {
+    writeMac(this.bytes, 0, mac);
+  }
+
+  get src(): MacAddress {
+    return readMac(this.bytes, 6);
+  }
+
+  set src(mac: MacAddress) {
+    writeMac(this.bytes, 6, mac);
+  }
+
+  get etherType(): number {
+    return (this.bytes[12]! << 8) | this.bytes[13]!;
+  }
+
+  get payload(): Uint8Array {
+    return this.bytes.subarray(ETHERNET_HEADER_LENGTH);
+  }
+}
+
+/** Parses an Ethernet II frame. Never throws. */
+export function parseEthernet(buf: Uint8Array): ParseResult<EthernetFrame> {
+  const error = checkEthernet(buf);
+  if (error) return error;
+  return parsed({
+    dst: readMac(buf, 0),
+    src: readMac(buf, 6),
+    etherType: (buf[12]! << 8) | buf[13]!,
+    payload: buf.subarray(ETHERNET_HEADER_LENGTH),
+  });
+}
+
+/** Writes the 14-byte header at `offset` and returns 14. The payload follows at `offset + 14`. */
+export function emitEthernetHeader(h: EthernetHeader, buf: Uint8Array, offset: number): number {
+  requireSpace(buf, offset, ETHERNET_HEADER_LENGTH, 'ethernet header');
+  writeMac(buf, offset, h.dst);
+  writeMac(buf, offset + 6, h.src);
+  buf[offset + 12] = h.etherType >>> 8;
+  buf[offset + 13] = h.etherType;
+  return ETHERNET_HEADER_LENGTH;
+}
+
+/** Writes header and payload (copied unless it already sits in place) and returns the frame length. */
+export function emitEthernet(frame: EthernetFrame, buf: Uint8Array, offset: number): number {
+  requireSpace(buf, offset, ETHERNET_HEADER_LENGTH + frame.payload.length, 'ethernet frame');
+  emitEthernetHeader(frame, buf, offset);
+  copyInto(frame.payload, buf, offset + ETHERNET_HEADER_LENGTH);
+  return ETHERNET_HEADER_LENGTH + frame.payload.length;
+}

@@ -1,0 +1,311 @@
+/**
+ * IPv4 header (RFC 791 §3.1).
+ *
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * |Version|  IHL  |Type of Service|          Total Length         |
+ * |         Identification        |Flags|      Fragment Offset    |
+ * |  Time to Live |    Protocol   |         Header Checksum       |
+ * |                       Source Address                          |
+ * |                    Destination Address                        |
+ * |                    Options                    |    Padding    |
+ *
+ * Options are not interpreted (RFC 1122 §3.2.1.8 lets a host ignore the ones it does not implement); they
+ * are skipped by IHL and handed out as a view. The payload ends at Total Length, so Ethernet padding after
+ * a short packet never reaches the transport layer.
+ */
+
+import { type Ipv4Address, readIpv4, writeIpv4 } from './address.js';
+import { checksumAdjust, internetChecksum } from './checksum.js';
+import { copyInto, EMPTY_BYTES, requireSpace, requireValid } from './emit-buffer.js';
+import { malformed, type ParseResult, parsed } from './parse-result.js';
+
+export const IPV4_HEADER_LENGTH = 20;
+export const IPV4_MAX_HEADER_LENGTH = 60;
+export const IPV4_MAX_TOTAL_LENGTH = 0xffff;
+export const IP_PROTOCOL_ICMP = 1;
+export const IP_PROTOCOL_TCP = 6;
+export const IP_PROTOCOL_UDP = 17;
+
+const FLAG_DONT_FRAGMENT = 0x4000;
+const FLAG_MORE_FRAGMENTS = 0x2000;
+const FRAGMENT_OFFSET_MASK = 0x1fff;
+
+export interface Ipv4Header {
+  /** The whole second octet: DSCP and ECN (RFC 2474, RFC 3168). */
+  tos: number;
+  id: number;
+  dontFragment: boolean;
+  moreFragments: boolean;
+  /** Offset of this fragment's data in the original datagram, in bytes (a multiple of 8). */
+  fragmentOffset: number;
+  ttl: number;
+  protocol: number;
+  src: Ipv4Address;
+  dst: Ipv4Address;
+  /** Raw option bytes; emitted as given and padded with End of Option List to a 4-byte boundary. */
+  options?: Uint8Array;
+}
+
+export interface Ipv4Packet extends Ipv4Header {
+  /** IHL in bytes (20-60). */
+  headerLength: number;
+  /** Total Length field: header plus payload. */
+  totalLength: number;
+  /** Option bytes between the fixed header and the payload (empty when IHL is 5); a view. */
+  options: Uint8Array;
+  /** Bytes from the end of the header to Total Length; a view. */
+  payload: Uint8Array;
+}
+
+export interface Ipv4ParseOptions {
+  /**
+   * Verify the header checksum (default true). Links that cannot corrupt frames may turn this off, as
+   * Linux trusts loopback.
+   */
+  verifyChecksum?: boolean;
+}
+
+const PROTOCOL = 'ipv4';
+
+/** Length and field checks shared by the view and the parser; undefined when the header is usable. */
+function checkIpv4(buf: Uint8Array, quoted: boolean): ParseResult<never> | undefined {
+  if (buf.length < IPV4_HEADER_LENGTH) {
+    return malformed(PROTOCOL, 'truncated', `${buf.length} bytes, the IPv4 header needs at least 20`);
+  }
+  const version = buf[0]! >>> 4;
+  if (version !== 4) return malformed(PROTOCOL, 'bad-version', `version ${version}`);
+  const headerLength = (buf[0]! & 0x0f) * 4;
+  if (headerLength < IPV4_HEADER_LENGTH) {
+    return malformed(PROTOCOL, 'bad-header-length', `IHL ${headerLength / 4} is below the minimum of 5`);
+  }
+  if (headerLength > buf.length) {
+    return malformed(
+      PROTOCOL,
+      'bad-header-length',
+      `header of ${headerLength} bytes runs past ${buf.length}`,
+    );
+  }
+  const totalLength = (buf[2]! << 8) | buf[3]!;
+  if (totalLength < headerLength) {
+    return malformed(PROTOCOL, 'bad-total-length', `total length ${totalLength} < header ${headerLength}`);
+  }
+  // A datagram quoted in an ICMP error is usually cut short (RFC 792), so only a full packet must hold
+  // every byte Total Length claims.
+  if (!quoted && totalLength > buf.length) {
+    return malformed(
+      PROTOCOL,
+      'bad-total-length',
+      `total length ${totalLength} > ${buf.length} bytes received`,
+    );
+  }
+  return undefined;
+}
+
+/** Zero-copy typed access to a checked IPv4 header and its payload. */
+export class Ipv4View {
+  private constructor(readonly bytes: Uint8Array) {}
+
+  /** Checks lengths and version once (not the checksum: see `checksumValid`). */
+  static fromBytes(buf: Uint8Array): ParseResult<Ipv4View> {
+    return checkIpv4(buf, false) ?? parsed(new Ipv4View(buf));
+  }
+
+  get version(): number {
+    return this.bytes[0]! >>> 4;
+  }
+
+  get headerLength(): number {
+    return (this.bytes[0]! & 0x0f) * 4;
+  }
+
+  get tos(): number {
+    return this.bytes[1]!;
+  }
+
+  get totalLength(): number {
+    return (this.bytes[2]! << 8) | this.bytes[3]!;
+  }
+
+  get id(): number {
+    return (this.bytes[4]! << 8) | this.bytes[5]!;
+  }
+
+  private get flagsAndOffset(): number {
+    return (this.bytes[6]! << 8) | this.bytes[7]!;
+  }
+
+  get dontFragment(): boolean {
+    return (this.flagsAndOffset & FLAG_DONT_FRAGMENT) !== 0;
+  }
+
+  get moreFragments(): boolean {
+    return (this.flagsAndOffset & FLAG_MORE_FRAGMENTS) !== 0;
+  }
+
+  /** In bytes. */
+  get fragmentOffset(): number {
+    return (this.flagsAndOffset & FRAGMENT_OFFSET_MASK) * 8;
+  }
+
+  get ttl(): number {
+    return this.bytes[8]!;
+  }
+
+  get protocol(): number {
+    return this.bytes[9]!;
+  }
+
+  get checksum(): number {
+    return (this.bytes[10]! << 8) | this.bytes[11]!;
+  }
+
+  get src(): Ipv4Address {
+    return readIpv4(this.bytes, 12);
+  }
+
+  get dst(): Ipv4Address {
+    return readIpv4(this.bytes, 16);
+  }
+
+  get options(): Uint8Array {
+    return this.bytes.subarray(IPV4_HEADER_LENGTH, this.headerLength);
+  }
+
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLength, this.totalLength);
+  }
+
+  /** True when the header checksum verifies (RFC 791: over the header only). */
+  checksumValid(): boolean {
+    return internetChecksum(this.bytes, 0, this.headerLength) === 0;
+  }
+
+  /** Recomputes the header checksum in place. */
+  fillChecksum(): void {
+    this.bytes[10] = 0;
+    this.bytes[11] = 0;
+    const sum = internetChecksum(this.bytes, 0, this.headerLength);
+    this.bytes[10] = sum >>> 8;
+    this.bytes[11] = sum;
+  }
+
+  /**
+   * Decrements TTL in place for forwarding (RFC 1812 §5.3.1) and patches the checksum incrementally
+   * (RFC 1624) instead of summing the header again. Returns the new TTL; the caller must not forward a
+   * packet whose TTL this makes 0. A TTL already 0 is left alone.
+   */
+  decrementTtl(): number {
+    const ttl = this.bytes[8]!;
+    if (ttl === 0) return 0;
+    const protocol = this.bytes[9]!;
+    const adjusted = checksumAdjust(this.checksum, (ttl << 8) | protocol, ((ttl - 1) << 8) | protocol);
+    this.bytes[8] = ttl - 1;
+    this.bytes[10] = adjusted >>> 8;
+    this.bytes[11] = adjusted;
+    return ttl - 1;
+  }
+}
+
+function readPacket(buf: Uint8Array, payloadEnd: number): Ipv4Packet {
+  const headerLength = (buf[0]! & 0x0f) * 4;
+  const flagsAndOffset = (buf[6]! << 8) | buf[7]!;
+  return {
+    tos: buf[1]!,
+    id: (buf[4]! << 8) | buf[5]!,
+    dontFragment: (flagsAndOffset & FLAG_DONT_FRAGMENT) !== 0,
+    moreFragments: (flagsAndOffset & FLAG_MORE_FRAGMENTS) !== 0,
+    fragmentOffset: (flagsAndOffset & FRAGMENT_OFFSET_MASK) * 8,
+    ttl: buf[8]!,
+    protocol: buf[9]!,
+    src: readIpv4(buf, 12),
+    dst: readIpv4(buf, 16),
+    headerLength,
+    totalLength: (buf[2]! << 8) | buf[3]!,
+    options:
+      headerLength === IPV4_HEADER_LENGTH ? EMPTY_BYTES : buf.subarray(IPV4_HEADER_LENGTH, headerLength),
+    payload: buf.subarray(headerLength, payloadEnd),
+  };
+}
+
+/**
+ * Parses an IPv4 packet (an Ethernet payload, padding allowed after Total Length). Checks, in order:
+ * 'truncated', 'bad-version', 'bad-header-length', 'bad-total-length', then 'bad-checksum'. Never throws.
+ */
+export function parseIpv4(buf: Uint8Array, options?: Ipv4ParseOptions): ParseResult<Ipv4Packet> {
+  const error = checkIpv4(buf, false);
+  if (error) return error;
+  const headerLength = (buf[0]! & 0x0f) * 4;
+  if (options?.verifyChecksum !== false && internetChecksum(buf, 0, headerLength) !== 0) {
+    const field = (buf[10]! << 8) | buf[11]!;
+    return malformed(PROTOCOL, 'bad-checksum', `header checksum 0x${field.toString(16).padStart(4, '0')}`);
+  }
+  return parsed(readPacket(buf, (buf[2]! << 8) | buf[3]!));
+}
+
+/**
+ * Parses the datagram quoted in an ICMP error (RFC 792: the header plus at least 8 bytes of data; RFC 1812
+ * §4.3.2.3: as much as fits in 576 bytes). Total Length may exceed what was quoted; `payload` is what is
+ * there. The checksum is not verified: routers may quote the header as they changed it. Never throws.
+ */
+export function parseQuotedIpv4(buf: Uint8Array): ParseResult<Ipv4Packet> {
+  const error = checkIpv4(buf, true);
+  if (error) return error;
+  const totalLength = (buf[2]! << 8) | buf[3]!;
+  return parsed(readPacket(buf, Math.min(totalLength, buf.length)));
+}
+
+/** Header length `emitIpv4Header` writes for these options (fixed part plus options padded to 4 bytes). */
+export function ipv4HeaderLength(h: Pick<Ipv4Header, 'options'>): number {
+  const optionLength = h.options?.length ?? 0;
+  return IPV4_HEADER_LENGTH + ((optionLength + 3) & ~3);
+}
+
+/**
+ * Writes the header for a payload of `payloadLength` bytes at `offset`, with its checksum, and returns the
+ * header length. The payload itself is the caller's to place after it.
+ */
+export function emitIpv4Header(
+  h: Ipv4Header,
+  payloadLength: number,
+  buf: Uint8Array,
+  offset: number,
+): number {
+  const headerLength = ipv4HeaderLength(h);
+  requireValid(headerLength <= IPV4_MAX_HEADER_LENGTH, `ipv4: ${headerLength - 20} option bytes exceed 40`);
+  const totalLength = headerLength + payloadLength;
+  requireValid(totalLength <= IPV4_MAX_TOTAL_LENGTH, `ipv4: total length ${totalLength} exceeds 65535`);
+  requireValid(
+    h.fragmentOffset % 8 === 0 && h.fragmentOffset >= 0 && h.fragmentOffset <= FRAGMENT_OFFSET_MASK * 8,
+    `ipv4: fragment offset ${h.fragmentOffset} is not a multiple of 8 in 0-65528`,
+  );
+  requireSpace(buf, offset, headerLength, 'ipv4 header');
+
+  buf[offset] = 0x40 | (headerLength >>> 2);
+  buf[offset + 1] = h.tos;
+  buf[offset + 2] = totalLength >>> 8;
+  buf[offset + 3] = totalLength;
+  buf[offset + 4] = h.id >>> 8;
+  buf[offset + 5] = h.id;
+  const flagsAndOffset =
+    (h.dontFragment ? FLAG_DONT_FRAGMENT : 0) |
+    (h.moreFragments ? FLAG_MORE_FRAGMENTS : 0) |
+    (h.fragmentOffset >>> 3);
+  buf[offset + 6] = flagsAndOffset >>> 8;
+  buf[offset + 7] = flagsAndOffset;
+  buf[offset + 8] = h.ttl;
+  buf[offset + 9] = h.protocol;
+  buf[offset + 10] = 0;
+  buf[offset + 11] = 0;
+  writeIpv4(buf, offset + 12, h.src);
+  writeIpv4(buf, offset + 16, h.dst);
+  if (h.options && h.options.length > 0) {
+    copyInto(h.options, buf, offset + IPV4_HEADER_LENGTH);
+    // RFC 791: the header is padded with zeros, which is also End of Option List.
+    buf.fill(0, offset + IPV4_HEADER_LENGTH + h.options.length, offset + headerLength);
+  }
+  const sum = internetChecksum(buf, offset, headerLength);
+  buf[offset + 10] = sum >>> 8;
+  buf[offset + 11] = sum;
+  return headerLength;
+}

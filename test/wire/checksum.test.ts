@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checksumAdd,
+  checksumAdjust,
+  checksumAdjust32,
+  checksumCombine,
+  checksumFinish,
+  internetChecksum,
+  pseudoHeaderSum,
+} from '../../src/wire/checksum.js';
+import { TestRandom } from './test-random.js';
+
+/** Textbook RFC 1071 sum: 16-bit big-endian words, carries folded one at a time. */
+function referenceSum(buf: Uint8Array, offset: number, length: number): number {
+  let sum = 0;
+  for (let k = 0; k < length; k += 2) {
+    const word = (buf[offset + k]! << 8) | (k + 1 < length ? buf[offset + k + 1]! : 0);
+    sum += word;
+    sum = (sum & 0xffff) + (sum >>> 16);
+  }
+  return sum;
+}
+
+describe('internet checksum (RFC 1071)', () => {
+  it('matches the worked example of RFC 1071 §3', () => {
+    const data = Uint8Array.of(0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7);
+    expect(checksumAdd(0, data, 0, data.length)).toBe(0xddf2);
+    expect(internetChecksum(data, 0, data.length)).toBe(0x220d);
+  });
+
+  it('pads an odd final byte with a zero low byte', () => {
+    expect(checksumAdd(0, Uint8Array.of(0x12, 0x34, 0x56), 0, 3)).toBe(0x1234 + 0x5600);
+    expect(checksumAdd(0, Uint8Array.of(0xab), 0, 1)).toBe(0xab00);
+    expect(internetChecksum(new Uint8Array(0), 0, 0)).toBe(0xffff);
+  });
+
+  it('agrees with the reference for every length 0-300 at offsets 0-7 of views at byteOffsets 0-3', () => {
+    const random = new TestRandom(1071);
+    const backing = random.bytes(400);
+    for (let byteOffset = 0; byteOffset < 4; byteOffset++) {
+      const view = backing.subarray(byteOffset);
+      for (let offset = 0; offset < 8; offset++) {
+        for (let length = 0; length <= 300; length++) {
+          const expected = referenceSum(view, offset, length);
+          const actual = checksumAdd(0, view, offset, length);
+          if (actual !== expected) {
+            throw new Error(
+              `byteOffset ${byteOffset} offset ${offset} length ${length}: ${actual} != ${expected}`,
+            );
+          }
+        }
+      }
+    }
+  });
+
+  it('agrees with the reference on 64 KiB and 5 MiB buffers at odd byteOffsets (chunked folding)', () => {
+    const random = new TestRandom(7);
+    for (const size of [65536, 5 * 1024 * 1024 + 3]) {
+      const backing = new Uint8Array(size + 8);
+      // Mostly 0xff bytes push the 32-bit word sums to their maximum, the worst case for the accumulator.
+      backing.fill(0xff);
+      for (let i = 0; i < 1000; i++) backing[random.below(backing.length)] = random.below(256);
+      for (const byteOffset of [1, 3]) {
+        const view = backing.subarray(byteOffset, byteOffset + size);
+        expect(checksumAdd(0, view, 0, size)).toBe(referenceSum(view, 0, size));
+        expect(checksumAdd(0, view, 5, size - 5)).toBe(referenceSum(view, 5, size - 5));
+      }
+    }
+  });
+
+  it('distinguishes all-zero data (sum 0) from data summing to 0xffff', () => {
+    expect(checksumAdd(0, new Uint8Array(100), 0, 100)).toBe(0);
+    expect(checksumAdd(0, Uint8Array.of(0xff, 0xff, 0xff, 0xff), 0, 4)).toBe(0xffff);
+    expect(checksumAdd(0, Uint8Array.of(0x80, 0x00, 0x7f, 0xff), 0, 4)).toBe(0xffff);
+  });
+
+  it('chains ranges and combines partial sums like a single pass', () => {
+    const data = new TestRandom(3).bytes(1001);
+    const whole = checksumAdd(0, data, 0, data.length);
+    expect(checksumAdd(checksumAdd(0, data, 0, 500), data, 500, 501)).toBe(whole);
+    expect(checksumCombine(checksumAdd(0, data, 0, 200), checksumAdd(0, data, 200, 801))).toBe(whole);
+  });
+
+  it('verifies to zero once the checksum is written into the data', () => {
+    const random = new TestRandom(11);
+    for (let trial = 0; trial < 200; trial++) {
+      const data = random.bytes(2 + random.below(200));
+      data[0] = 0;
+      data[1] = 0;
+      const sum = internetChecksum(data, 0, data.length);
+      data[0] = sum >>> 8;
+      data[1] = sum & 0xff;
+      expect(internetChecksum(data, 0, data.length)).toBe(0);
+    }
+  });
+
+  it('sums the IPv4 pseudo-header (src, dst, zero, protocol, length)', () => {
+    // 10.77.0.1 -> 10.77.0.2, TCP, 40 bytes: 0x0a4d + 0x0001 + 0x0a4d + 0x0002 + 0x0006 + 0x0028
+    expect(pseudoHeaderSum(0x0a4d0001, 0x0a4d0002, 6, 40)).toBe(0x0a4d + 1 + 0x0a4d + 2 + 6 + 40);
+    const bytes = Uint8Array.of(0xc0, 0xa8, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff, 0x00, 0x11, 0xff, 0xf7);
+    expect(pseudoHeaderSum(0xc0a80001, 0xffffffff, 17, 0xfff7)).toBe(checksumAdd(0, bytes, 0, bytes.length));
+  });
+
+  it('turns a partial sum into the inverted 16-bit field', () => {
+    expect(checksumFinish(0xddf2)).toBe(0x220d);
+    expect(checksumFinish(0)).toBe(0xffff);
+    expect(checksumFinish(0xffff)).toBe(0);
+  });
+
+  it('updates incrementally exactly as a full recomputation (RFC 1624)', () => {
+    const random = new TestRandom(1624);
+    for (let trial = 0; trial < 2000; trial++) {
+      const header = random.bytes(20);
+      header[10] = 0;
+      header[11] = 0;
+      const before = internetChecksum(header, 0, 20);
+      // Change one 16-bit word and one 32-bit field, then compare against summing the header again.
+      const word = 2 * random.below(10);
+      if (word === 10) continue;
+      const oldWord = (header[word]! << 8) | header[word + 1]!;
+      const newWord = random.below(0x10000);
+      header[word] = newWord >>> 8;
+      header[word + 1] = newWord & 0xff;
+      const adjusted = checksumAdjust(before, oldWord, newWord);
+      expect(adjusted).toBe(internetChecksum(header, 0, 20));
+
+      const oldAddress = ((header[12]! << 24) | (header[13]! << 16) | (header[14]! << 8) | header[15]!) >>> 0;
+      const newAddress = random.nextUint32();
+      header[12] = newAddress >>> 24;
+      header[13] = (newAddress >>> 16) & 0xff;
+      header[14] = (newAddress >>> 8) & 0xff;
+      header[15] = newAddress & 0xff;
+      expect(checksumAdjust32(adjusted, oldAddress, newAddress)).toBe(internetChecksum(header, 0, 20));
+    }
+  });
+});
+
+describe('checksum range checks', () => {
+  it('refuses a range outside the buffer with ERR_OUT_OF_RANGE', () => {
+    const buf = new Uint8Array(10);
+    for (const [offset, length] of [
+      [-1, 2],
+      [0, 11],
+      [9, 2],
+      [0, -1],
+    ]) {
+      expect(() => checksumAdd(0, buf, offset!, length!)).toThrow(
+        expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+      );
+    }
+    expect(checksumAdd(0, buf, 10, 0)).toBe(0);
+  });
+});
