@@ -1,0 +1,415 @@
+/**
+ * TapDevice's readiness handling, receive budget, send queue and failure paths, driven by a scripted
+ * stand-in for the native helper: the kernel never refuses a TAP write with EAGAIN in practice and cannot
+ * be made to fail on cue, so these paths are proven here, deterministically and without privileges.
+ */
+
+import { openSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type {
+  NativeHelper,
+  PollCallback,
+  PollEvents,
+  PollHandle,
+  PollInterest,
+} from '../../src/link/tap/native-helper.js';
+import { TapDevice } from '../../src/link/tap/tap-device.js';
+import type { Clock } from '../../src/time/clock.js';
+import { TraceRecorder } from '../../src/trace/events.js';
+
+const EAGAIN = 11;
+const EINTR = 4;
+const EIO = 5;
+const EINVAL = 22;
+const EBADFD = 77;
+const ERRNO_NAMES: Record<number, string> = {
+  4: 'EINTR',
+  5: 'EIO',
+  11: 'EAGAIN',
+  22: 'EINVAL',
+  77: 'EBADFD',
+};
+
+/** Plays the kernel's side of the descriptor and libuv's side of the poll handle. */
+class ScriptedKernel implements NativeHelper {
+  readonly version = 'scripted';
+  readonly errno = { EAGAIN, EINTR, EIO, EBADFD, ENODEV: 19 };
+  /** Frames waiting to be read; a number is an errno the next read fails with. */
+  readonly incoming: (Uint8Array | number)[] = [];
+  /** Outcomes of the next writes, in order: an errno to fail with, or 0 to succeed; empty means succeed. */
+  readonly writeFailures: number[] = [];
+  readonly written: Uint8Array[] = [];
+  reads = 0;
+  interest: PollInterest | 'stopped' | 'closed' = 'stopped';
+  refed = true;
+  private callback: PollCallback | undefined;
+
+  read(_fd: number, into: Uint8Array, length: number): number {
+    this.reads++;
+    const next = this.incoming.shift();
+    if (next === undefined) return -EAGAIN;
+    if (typeof next === 'number') return -next;
+    into.set(next.subarray(0, Math.min(length, next.length)));
+    return next.length;
+  }
+
+  write(_fd: number, from: Uint8Array, length: number): number {
+    const failure = this.writeFailures.shift();
+    if (failure !== undefined && failure !== 0) return -failure;
+    this.written.push(from.slice(0, length));
+    return length;
+  }
+
+  ioctlBuffer(): number {
+    return 0;
+  }
+
+  ioctlValue(): number {
+    return 0;
+  }
+
+  socket(): number {
+    return -EINVAL;
+  }
+
+  close(): number {
+    return 0;
+  }
+
+  poll(_fd: number, interest: PollInterest, callback: PollCallback): PollHandle {
+    this.interest = interest;
+    this.callback = callback;
+    return {
+      start: (next, cb) => {
+        this.interest = next;
+        this.callback = cb;
+      },
+      stop: () => {
+        this.interest = 'stopped';
+      },
+      close: () => {
+        this.interest = 'closed';
+      },
+      ref: () => {
+        this.refed = true;
+      },
+      unref: () => {
+        this.refed = false;
+      },
+    };
+  }
+
+  errnoName(errno: number): string {
+    return ERRNO_NAMES[errno] ?? `E${errno}`;
+  }
+
+  /** libuv reporting readiness, then one loop turn so the device's deferred service runs. */
+  async ready(events: Partial<PollEvents>, status = 0): Promise<void> {
+    this.callback!(status, { readable: false, writable: false, disconnect: false, ...events });
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const fixedClock: Clock = {
+  now: () => 1234,
+  setTimer: () => ({ cancel() {} }),
+};
+
+const devices: TapDevice[] = [];
+
+function makeDevice(
+  kernel: ScriptedKernel,
+  options: { mtu?: number; sendQueueLimit?: number; receiveBudget?: number; tracer?: TraceRecorder } = {},
+): TapDevice {
+  const device = new TapDevice({
+    native: kernel,
+    // The device closes its descriptor on close(); give it a real one to close.
+    fd: openSync('/dev/null', 'r'),
+    name: 'tap-test',
+    mtu: options.mtu ?? 1500,
+    mac: 0x02_00_00_00_00_02,
+    kernelMac: 0x02_00_00_00_00_01,
+    created: true,
+    sendQueueLimit: options.sendQueueLimit ?? 4,
+    receiveBudget: options.receiveBudget ?? 256,
+    tracer: options.tracer,
+    clock: fixedClock,
+  });
+  devices.push(device);
+  return device;
+}
+
+/** A frame of `length` bytes whose every byte is `fill`. */
+function frame(length: number, fill: number): Uint8Array {
+  return new Uint8Array(length).fill(fill);
+}
+
+afterEach(() => {
+  for (const device of devices.splice(0)) device.close();
+});
+
+describe('TapDevice receiving', () => {
+  it('reads every waiting frame in one wake-up, as views the next reads never overwrite', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    expect(kernel.interest).toEqual({ readable: true });
+    const received: Uint8Array[] = [];
+    device.setReceiver((f) => received.push(f));
+    kernel.incoming.push(frame(60, 1), frame(1514, 2), frame(42, 3));
+
+    await kernel.ready({ readable: true });
+
+    expect(received.map((f) => [f.length, f[0], f.at(-1)])).toEqual([
+      [60, 1, 1],
+      [1514, 2, 2],
+      [42, 3, 3],
+    ]);
+    // The IP header after the 14-byte Ethernet header lands on an 8-byte boundary.
+    for (const f of received) expect(f.byteOffset % 8).toBe(2);
+    // Plain Uint8Array views, as in a browser; not Node Buffers.
+    for (const f of received) expect(Object.getPrototypeOf(f)).toBe(Uint8Array.prototype);
+    expect(kernel.reads).toBe(4); // three frames, then EAGAIN
+    expect(device.stats).toMatchObject({ framesReceived: 3, bytesReceived: 1616, receiveWakeups: 1 });
+  });
+
+  it('stops at receiveBudget frames per wake-up and reads the rest on the next ones', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel, { receiveBudget: 4 });
+    const received: number[] = [];
+    device.setReceiver((f) => received.push(f[0]!));
+    for (let i = 0; i < 10; i++) kernel.incoming.push(frame(60, i));
+
+    await kernel.ready({ readable: true });
+    expect(received).toEqual([0, 1, 2, 3]);
+    // libuv polls level-triggered: the descriptor is still readable, so it reports again.
+    await kernel.ready({ readable: true });
+    await kernel.ready({ readable: true });
+    expect(received).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(device.stats.receiveWakeups).toBe(3);
+    expect(kernel.reads).toBe(11);
+  });
+
+  it('services several readiness reports of one loop turn with one wake-up', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    let count = 0;
+    device.setReceiver(() => count++);
+    kernel.incoming.push(frame(60, 1));
+    kernel.ready({ readable: true });
+    await kernel.ready({ readable: true });
+    expect(count).toBe(1);
+    expect(device.stats.receiveWakeups).toBe(1);
+  });
+
+  it('drops and traces a frame longer than MTU + header + VLAN tag, and retries reads interrupted by a signal', async () => {
+    const kernel = new ScriptedKernel();
+    const tracer = new TraceRecorder();
+    const device = makeDevice(kernel, { mtu: 1000, tracer });
+    const received: number[] = [];
+    device.setReceiver((f) => received.push(f.length));
+    kernel.incoming.push(frame(1018, 1), frame(1019, 2), EINTR, frame(64, 3));
+
+    await kernel.ready({ readable: true });
+
+    expect(received).toEqual([1018, 64]);
+    expect(device.stats).toMatchObject({ framesReceived: 3, framesTruncated: 1 });
+    expect(tracer.events).toEqual([
+      { kind: 'drop', time: 1234, host: 'tap-test', layer: 'tap', reason: 'truncated' },
+    ]);
+  });
+
+  it('counts frames read before a receiver is installed', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    kernel.incoming.push(frame(60, 1), frame(60, 2));
+    await kernel.ready({ readable: true });
+    expect(device.stats).toMatchObject({ framesReceived: 2, framesUnclaimed: 2 });
+  });
+
+  it('delivers nothing more once the receiver closes the device', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    const received: number[] = [];
+    const closed = new Promise<void>((resolve) => device.on('close', resolve));
+    device.setReceiver((f) => {
+      received.push(f[0]!);
+      device.close();
+    });
+    kernel.incoming.push(frame(60, 1), frame(60, 2));
+
+    await kernel.ready({ readable: true });
+    await closed;
+
+    expect(received).toEqual([1]);
+    expect(kernel.interest).toBe('closed');
+    expect(kernel.incoming.length).toBe(1);
+    expect(device.closed).toBe(true);
+  });
+
+  it('stops polling while paused and reads again after resume', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    const received: number[] = [];
+    device.setReceiver((f) => received.push(f[0]!));
+    kernel.incoming.push(frame(60, 1));
+
+    device.pause();
+    expect(kernel.interest).toBe('stopped');
+    device.resume();
+    expect(kernel.interest).toEqual({ readable: true, writable: false });
+    await kernel.ready({ readable: true });
+    expect(received).toEqual([1]);
+  });
+
+  it('ignores readiness reported just before a pause until resumed', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    const received: number[] = [];
+    device.setReceiver((f) => received.push(f[0]!));
+    kernel.incoming.push(frame(60, 1));
+    const reported = kernel.ready({ readable: true });
+    device.pause();
+    await reported;
+    expect(received).toEqual([]);
+    device.resume();
+    await kernel.ready({ readable: true });
+    expect(received).toEqual([1]);
+  });
+});
+
+describe('TapDevice sending', () => {
+  it('writes at once while the kernel accepts', () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    const carrier = frame(100, 9);
+    device.send(carrier.subarray(10, 70));
+    expect(kernel.written.map((f) => f.length)).toEqual([60]);
+    expect(device.stats).toMatchObject({ framesSent: 1, bytesSent: 60 });
+  });
+
+  it('queues frames the kernel refuses with EAGAIN, in order, drops beyond the limit, and flushes when writable', async () => {
+    const kernel = new ScriptedKernel();
+    const tracer = new TraceRecorder();
+    const device = makeDevice(kernel, { sendQueueLimit: 3, tracer });
+    kernel.writeFailures.push(EAGAIN);
+
+    device.send(frame(60, 1)); // refused: queued
+    expect(kernel.interest).toEqual({ readable: true, writable: true });
+    device.send(frame(60, 2)); // behind frame 1, not written ahead of it
+    device.send(frame(60, 3));
+    device.send(frame(60, 4)); // queue full: dropped
+    expect(kernel.written).toEqual([]);
+    expect(device.sendQueueLength).toBe(3);
+    expect(device.stats).toMatchObject({ sendBlocked: 1, sendQueueDrops: 1, framesSent: 0 });
+    expect(tracer.events).toEqual([
+      { kind: 'drop', time: 1234, host: 'tap-test', layer: 'tap', reason: 'send-queue-full' },
+    ]);
+
+    kernel.writeFailures.push(EINTR); // a signal interrupts the first flush write: retried
+    await kernel.ready({ writable: true });
+
+    expect(kernel.written.map((f) => f[0])).toEqual([1, 2, 3]);
+    expect(device.sendQueueLength).toBe(0);
+    expect(kernel.interest).toEqual({ readable: true, writable: false });
+    expect(device.stats).toMatchObject({ framesSent: 3, sendQueueDrops: 1 });
+  });
+
+  it('keeps the rest queued when the kernel refuses again halfway through a flush', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    kernel.writeFailures.push(EAGAIN);
+    device.send(frame(60, 1));
+    device.send(frame(60, 2));
+    kernel.writeFailures.push(0, EAGAIN); // the flush writes frame 1, then the kernel refuses frame 2
+    await kernel.ready({ writable: true });
+    expect(kernel.written.map((f) => f[0])).toEqual([1]);
+    expect(device.sendQueueLength).toBe(1);
+    expect(kernel.interest).toEqual({ readable: true, writable: true });
+
+    await kernel.ready({ writable: true });
+    expect(kernel.written.map((f) => f[0])).toEqual([1, 2]);
+    expect(kernel.interest).toEqual({ readable: true, writable: false });
+  });
+
+  it('drops oversize frames, frames for a down interface and frames the kernel rejects, counting each', () => {
+    const kernel = new ScriptedKernel();
+    const tracer = new TraceRecorder();
+    const device = makeDevice(kernel, { mtu: 100, tracer });
+    device.send(frame(115, 0)); // 101-byte payload
+    const tagged = frame(118, 0); // VLAN-tagged: 4 more bytes allowed
+    tagged[12] = 0x81;
+    tagged[13] = 0x00;
+    device.send(tagged);
+    kernel.writeFailures.push(EIO, EINVAL);
+    device.send(frame(60, 1));
+    device.send(frame(10, 2));
+    expect(kernel.written.map((f) => f.length)).toEqual([118]);
+    expect(device.stats).toMatchObject({
+      framesOversize: 1,
+      framesLinkDown: 1,
+      sendErrors: 1,
+      framesSent: 1,
+    });
+    expect(tracer.events.map((e) => (e.kind === 'drop' ? e.reason : e.kind))).toEqual([
+      'oversize',
+      'link-down',
+      'write-error-EINVAL',
+    ]);
+  });
+});
+
+describe('TapDevice failures and lifetime', () => {
+  it('turns a poll error into an ENODEV error event, then closes', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    const events: string[] = [];
+    device.on('error', (error: Error & { code?: string }) => events.push(`error ${error.code}`));
+    const closed = new Promise<void>((resolve) => device.on('close', resolve));
+    await kernel.ready({}, -9);
+    await closed;
+    expect(events).toEqual(['error ENODEV']);
+    expect(kernel.interest).toBe('closed');
+  });
+
+  it('turns EBADFD from read or write into ENODEV, and other read errors into their own code', async () => {
+    const codes: string[] = [];
+    for (const script of ['read-EBADFD', 'write-EBADFD', 'read-EIO']) {
+      const kernel = new ScriptedKernel();
+      const device = makeDevice(kernel);
+      const failed = new Promise<void>((resolve) =>
+        device.on('error', (error: Error & { code?: string }) => {
+          codes.push(`${script}: ${error.code}`);
+          resolve();
+        }),
+      );
+      if (script === 'write-EBADFD') {
+        kernel.writeFailures.push(EBADFD);
+        device.send(frame(60, 1));
+      } else {
+        kernel.incoming.push(script === 'read-EBADFD' ? EBADFD : EIO);
+        await kernel.ready({ readable: true });
+      }
+      await failed;
+      expect(device.closed).toBe(true);
+    }
+    expect(codes).toEqual(['read-EBADFD: ENODEV', 'write-EBADFD: ENODEV', 'read-EIO: EIO']);
+  });
+
+  it('forwards ref/unref to the poll handle, closes once, and ignores sends after close', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    expect(device.unref()).toBe(device);
+    expect(kernel.refed).toBe(false);
+    device.ref();
+    expect(kernel.refed).toBe(true);
+    let closes = 0;
+    device.on('close', () => closes++);
+    device.close();
+    device.close();
+    device.send(frame(60, 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closes).toBe(1);
+    expect(kernel.written).toEqual([]);
+    expect(kernel.interest).toBe('closed');
+  });
+});
