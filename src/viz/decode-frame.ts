@@ -1,0 +1,316 @@
+/**
+ * Turns one frame into what a picture needs to know about it, using the stack's own wire parsers.
+ *
+ * Pictures show what was on the wire, good or bad, so checksums are not verified here (a capture taken on
+ * a host with checksum offload carries unfinished checksums on every outgoing packet) and TCP options are
+ * parsed leniently. A frame that cannot be decoded still gets a record saying how far decoding got.
+ */
+
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_RAW } from '../pcap/pcap-reader.js';
+import { ipv4ToString, macToString } from '../wire/address.js';
+import { ARP_REPLY, ARP_REQUEST, parseArp } from '../wire/arp.js';
+import {
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_VLAN,
+  parseEthernet,
+} from '../wire/ethernet.js';
+import {
+  ICMP_FRAGMENT_REASSEMBLY_TIME_EXCEEDED,
+  ICMP_FRAGMENTATION_NEEDED,
+  ICMP_HOST_UNREACHABLE,
+  ICMP_NET_UNREACHABLE,
+  ICMP_PORT_UNREACHABLE,
+  ICMP_PROTOCOL_UNREACHABLE,
+  type IcmpMessage,
+  parseIcmp,
+} from '../wire/icmp.js';
+import {
+  IP_PROTOCOL_ICMP,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+  parseIpv4,
+  parseQuotedIpv4,
+} from '../wire/ipv4.js';
+import { parseTcp, type TcpOptions } from '../wire/tcp.js';
+import { parseUdp } from '../wire/udp.js';
+import type { ArpSummary, IcmpSummary, Ipv4Summary, PacketProtocol, UdpSummary } from './conversation.js';
+
+/** What the TCP flow analysis needs from a segment, before relative numbers are known. */
+export interface DecodedTcp {
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly seq: number;
+  readonly ack: number;
+  readonly flags: number;
+  readonly window: number;
+  readonly options: TcpOptions;
+  readonly length: number;
+  readonly preview?: string;
+}
+
+export interface DecodedFrame {
+  readonly protocol: PacketProtocol;
+  readonly frameLength: number;
+  readonly ipv4?: Ipv4Summary;
+  /** Numeric addresses, for flow keys. */
+  readonly srcAddress?: number;
+  readonly dstAddress?: number;
+  readonly tcp?: DecodedTcp;
+  readonly udp?: UdpSummary;
+  readonly icmp?: IcmpSummary;
+  readonly arp?: ArpSummary;
+  readonly undecoded?: string;
+}
+
+/**
+ * Link-layer header types (the pcap LINKTYPE_ values) a capture may use, beyond those the pcap reader
+ * names. A capture made with `tcpdump -i any` is Linux cooked (SLL, or SLL2 in newer versions); one made
+ * on a tunnel is raw IP; one made on BSD loopback is NULL.
+ */
+export const LINKTYPE_NULL = 0;
+export const LINKTYPE_IPV4 = 228;
+export const LINKTYPE_LINUX_SLL2 = 276;
+
+const PREVIEW_BYTES = 32;
+
+/** Printable ASCII of the first payload bytes, other bytes as '.', for tooltips. */
+export function payloadPreview(payload: Uint8Array): string | undefined {
+  if (payload.length === 0) return undefined;
+  let text = '';
+  const n = Math.min(payload.length, PREVIEW_BYTES);
+  for (let i = 0; i < n; i++) {
+    const b = payload[i]!;
+    text += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
+  }
+  return payload.length > n ? `${text}…` : text;
+}
+
+/** Decodes an Ethernet frame down to its transport header. Never throws. */
+export function decodeEthernetFrame(frame: Uint8Array): DecodedFrame {
+  return decodeLinkFrame(frame, LINKTYPE_ETHERNET);
+}
+
+/** Decodes a frame of the given link type down to its transport header. Never throws. */
+export function decodeLinkFrame(frame: Uint8Array, linkType: number): DecodedFrame {
+  const frameLength = frame.length;
+  switch (linkType) {
+    case LINKTYPE_ETHERNET: {
+      const eth = parseEthernet(frame);
+      if (!eth.ok) return { protocol: 'other', frameLength, undecoded: `ethernet: ${eth.error.message}` };
+      let etherType = eth.value.etherType;
+      let payload = eth.value.payload;
+      // One 802.1Q tag (IEEE 802.1Q §9.6): skip its 4 bytes to reach the real EtherType.
+      if (etherType === ETHERTYPE_VLAN && payload.length >= 4) {
+        etherType = (payload[2]! << 8) | payload[3]!;
+        payload = payload.subarray(4);
+      }
+      return decodeByEtherType(etherType, payload, frameLength);
+    }
+    case LINKTYPE_RAW:
+    case LINKTYPE_IPV4:
+      return decodeByEtherType(
+        frame.length > 0 && frame[0]! >>> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4,
+        frame,
+        frameLength,
+      );
+    case LINKTYPE_LINUX_SLL:
+      if (frame.length < 16)
+        return { protocol: 'other', frameLength, undecoded: 'linux cooked header truncated' };
+      return decodeByEtherType((frame[14]! << 8) | frame[15]!, frame.subarray(16), frameLength);
+    case LINKTYPE_LINUX_SLL2:
+      if (frame.length < 20)
+        return { protocol: 'other', frameLength, undecoded: 'linux cooked header truncated' };
+      return decodeByEtherType((frame[0]! << 8) | frame[1]!, frame.subarray(20), frameLength);
+    case LINKTYPE_NULL: {
+      if (frame.length < 4) return { protocol: 'other', frameLength, undecoded: 'loopback header truncated' };
+      // The address family is in the capturing host's byte order; AF_INET is 2 everywhere.
+      const family = frame[0] === 2 || frame[3] === 2 ? ETHERTYPE_IPV4 : -1;
+      return decodeByEtherType(family, frame.subarray(4), frameLength);
+    }
+    default:
+      return { protocol: 'other', frameLength, undecoded: `link type ${linkType}` };
+  }
+}
+
+function decodeByEtherType(etherType: number, payload: Uint8Array, frameLength: number): DecodedFrame {
+  if (etherType === ETHERTYPE_ARP) {
+    const arp = parseArp(payload);
+    if (!arp.ok) return { protocol: 'arp', frameLength, undecoded: `arp: ${arp.error.message}` };
+    const p = arp.value;
+    return {
+      protocol: 'arp',
+      frameLength,
+      arp: {
+        operation:
+          p.operation === ARP_REQUEST ? 'request' : p.operation === ARP_REPLY ? 'reply' : p.operation,
+        senderIp: ipv4ToString(p.senderIp),
+        senderMac: macToString(p.senderMac),
+        targetIp: ipv4ToString(p.targetIp),
+        targetMac: macToString(p.targetMac),
+      },
+      srcAddress: p.senderIp,
+      dstAddress: p.targetIp,
+    };
+  }
+  if (etherType !== ETHERTYPE_IPV4) {
+    const name =
+      etherType === ETHERTYPE_IPV6 ? 'ipv6' : `ethertype 0x${etherType.toString(16).padStart(4, '0')}`;
+    return { protocol: 'other', frameLength, undecoded: name };
+  }
+  let ip = parseIpv4(payload, { verifyChecksum: false });
+  // A capture with a short snap length (tcpdump -s 96) keeps only the headers: decode what is there and
+  // take lengths from the length fields.
+  let cut = false;
+  if (!ip.ok && ip.error.kind === 'bad-total-length') {
+    const quoted = parseQuotedIpv4(payload);
+    if (quoted.ok && quoted.value.totalLength > quoted.value.headerLength + quoted.value.payload.length) {
+      ip = quoted;
+      cut = true;
+    }
+  }
+  if (!ip.ok) return { protocol: 'ipv4', frameLength, undecoded: `ipv4: ${ip.error.message}` };
+  const packet = ip.value;
+  const transportLength = packet.totalLength - packet.headerLength;
+  const ipv4: Ipv4Summary = {
+    src: ipv4ToString(packet.src),
+    dst: ipv4ToString(packet.dst),
+    id: packet.id,
+    ttl: packet.ttl,
+    totalLength: packet.totalLength,
+    dontFragment: packet.dontFragment,
+    moreFragments: packet.moreFragments,
+    fragmentOffset: packet.fragmentOffset,
+  };
+  const base = { frameLength, ipv4, srcAddress: packet.src, dstAddress: packet.dst };
+  // A fragment carries only part of a transport message: RFC 791 reassembly happens at the receiver, so a
+  // picture of the wire shows the fragments themselves.
+  if (packet.moreFragments || packet.fragmentOffset > 0) {
+    return { ...base, protocol: 'ipv4', undecoded: `fragment of ${protocolName(packet.protocol)}` };
+  }
+  switch (packet.protocol) {
+    case IP_PROTOCOL_TCP: {
+      const tcp = parseTcp(packet.payload, packet.src, packet.dst, {
+        verifyChecksum: false,
+        lenientOptions: true,
+      });
+      if (!tcp.ok) return { ...base, protocol: 'tcp', undecoded: `tcp: ${tcp.error.message}` };
+      const s = tcp.value;
+      const length = cut ? transportLength - (packet.payload[12]! >>> 4) * 4 : s.payload.length;
+      return {
+        ...base,
+        protocol: 'tcp',
+        tcp: {
+          srcPort: s.srcPort,
+          dstPort: s.dstPort,
+          seq: s.seq,
+          ack: s.ack,
+          flags: s.flags,
+          window: s.window,
+          options: s.options,
+          length,
+          preview: payloadPreview(s.payload),
+        },
+      };
+    }
+    case IP_PROTOCOL_UDP: {
+      if (cut && packet.payload.length >= 8) {
+        const b = packet.payload;
+        const udp = {
+          srcPort: (b[0]! << 8) | b[1]!,
+          dstPort: (b[2]! << 8) | b[3]!,
+          length: transportLength - 8,
+        };
+        return { ...base, protocol: 'udp', udp: { ...udp, preview: payloadPreview(b.subarray(8)) } };
+      }
+      const udp = parseUdp(packet.payload, packet.src, packet.dst, { verifyChecksum: false });
+      if (!udp.ok) return { ...base, protocol: 'udp', undecoded: `udp: ${udp.error.message}` };
+      const d = udp.value;
+      return {
+        ...base,
+        protocol: 'udp',
+        udp: {
+          srcPort: d.srcPort,
+          dstPort: d.dstPort,
+          length: d.payload.length,
+          preview: payloadPreview(d.payload),
+        },
+      };
+    }
+    case IP_PROTOCOL_ICMP: {
+      const icmp = parseIcmp(packet.payload, { verifyChecksum: false });
+      if (!icmp.ok) return { ...base, protocol: 'icmp', undecoded: `icmp: ${icmp.error.message}` };
+      return { ...base, protocol: 'icmp', icmp: summarizeIcmp(icmp.value) };
+    }
+    default:
+      return { ...base, protocol: 'ipv4', undecoded: protocolName(packet.protocol) };
+  }
+}
+
+function protocolName(protocol: number): string {
+  switch (protocol) {
+    case IP_PROTOCOL_TCP:
+      return 'tcp';
+    case IP_PROTOCOL_UDP:
+      return 'udp';
+    case IP_PROTOCOL_ICMP:
+      return 'icmp';
+    default:
+      return `protocol ${protocol}`;
+  }
+}
+
+const UNREACHABLE_NAMES: Record<number, string> = {
+  [ICMP_NET_UNREACHABLE]: 'net unreachable',
+  [ICMP_HOST_UNREACHABLE]: 'host unreachable',
+  [ICMP_PROTOCOL_UNREACHABLE]: 'protocol unreachable',
+  [ICMP_PORT_UNREACHABLE]: 'port unreachable',
+  [ICMP_FRAGMENTATION_NEEDED]: 'fragmentation needed',
+};
+
+function summarizeIcmp(m: IcmpMessage): IcmpSummary {
+  switch (m.kind) {
+    case 'echo-request':
+    case 'echo-reply':
+      return {
+        description: m.kind === 'echo-request' ? 'echo request' : 'echo reply',
+        type: m.kind === 'echo-request' ? 8 : 0,
+        code: 0,
+        identifier: m.identifier,
+        sequence: m.sequence,
+      };
+    case 'destination-unreachable': {
+      const name = UNREACHABLE_NAMES[m.code] ?? `destination unreachable (code ${m.code})`;
+      return {
+        description: withQuoted(name, m.original),
+        type: 3,
+        code: m.code,
+        ...(m.code === ICMP_FRAGMENTATION_NEEDED ? { nextHopMtu: m.nextHopMtu } : {}),
+      };
+    }
+    case 'time-exceeded': {
+      const name =
+        m.code === ICMP_FRAGMENT_REASSEMBLY_TIME_EXCEEDED ? 'reassembly time exceeded' : 'ttl exceeded';
+      return { description: withQuoted(name, m.original), type: 11, code: m.code };
+    }
+    default:
+      return { description: `type ${m.type} code ${m.code}`, type: m.type, code: m.code };
+  }
+}
+
+/** Names the datagram an ICMP error quotes (RFC 792: its header and first 8 data bytes, ports included). */
+function withQuoted(name: string, original: Uint8Array): string {
+  const quoted = parseQuotedIpv4(original);
+  if (!quoted.ok) return name;
+  const q = quoted.value;
+  const proto = protocolName(q.protocol);
+  const src = ipv4ToString(q.src);
+  const dst = ipv4ToString(q.dst);
+  if ((q.protocol === IP_PROTOCOL_TCP || q.protocol === IP_PROTOCOL_UDP) && q.payload.length >= 4) {
+    const sport = (q.payload[0]! << 8) | q.payload[1]!;
+    const dport = (q.payload[2]! << 8) | q.payload[3]!;
+    return `${name} for ${proto} ${src}:${sport} > ${dst}:${dport}`;
+  }
+  return `${name} for ${proto} ${src} > ${dst}`;
+}

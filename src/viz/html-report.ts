@@ -1,0 +1,355 @@
+/**
+ * One self-contained HTML file describing a conversation: the ladder diagram (per chapter when the
+ * caller names chapters), per TCP connection its time-sequence graphs, congestion window and RTT, the
+ * TCP state timeline, counters, and a table of every packet. Styles and pictures are inline and nothing is
+ * fetched, so the file can be mailed, archived and opened offline; no script is needed to read it
+ * (tooltips are SVG <title> elements and HTML title attributes).
+ */
+import type { Conversation, PacketRecord, TcpFlow } from './conversation.js';
+import { describePacket } from './packet-details.js';
+import {
+  dropText,
+  formatTime,
+  type PacketLabelOptions,
+  packetKind,
+  packetLabel,
+  packetRemarks,
+  timeDecimals,
+} from './packet-label.js';
+import { renderCongestionSvg } from './svg/congestion-svg.js';
+import { renderLadderSvg } from './svg/ladder-svg.js';
+import { renderRttSvg } from './svg/rtt-svg.js';
+import { renderStateTimelineSvg } from './svg/state-timeline-svg.js';
+import { escapeXml as escapeHtml } from './svg/svg-markup.js';
+import { renderTimeSequenceSvg } from './svg/time-sequence-svg.js';
+
+/** A stretch of the conversation with its own ladder diagram and explanation. */
+export interface ReportChapter {
+  readonly title: string;
+  readonly caption?: string;
+  /** Absolute times on the conversation's clock: [from, to). */
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Counter tables: group (e.g. a host) → counter name → value, like one `nstat` column per host. */
+export type ReportCounters = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+export interface HtmlReportOptions extends PacketLabelOptions {
+  readonly title: string;
+  /** A paragraph under the title. */
+  readonly description?: string;
+  readonly counters?: ReportCounters;
+  /** Show counters that are zero in every group (default false, as `nstat` without -z). */
+  readonly zeroCounters?: boolean;
+  readonly chapters?: readonly ReportChapter[];
+  /** Hosts of the ladder diagrams, left to right (default: the conversation's order). */
+  readonly hosts?: readonly string[];
+  /** Packet table rows (default 5000); the rest are counted, not listed. */
+  readonly maxTableRows?: number;
+  /** Arrows per ladder diagram (default 600). */
+  readonly maxLadderPackets?: number;
+  /** Connections that get their own charts (default 20). */
+  readonly maxFlowCharts?: number;
+}
+
+export function renderHtmlReport(conversation: Conversation, options: HtmlReportOptions): string {
+  const sections: { id: string; title: string; html: string }[] = [];
+  const labelOptions: PacketLabelOptions = {
+    relative: options.relative,
+    tcpOptions: options.tcpOptions,
+    ports: options.ports,
+  };
+
+  sections.push({
+    id: 'ladder',
+    title: 'Ladder diagram',
+    html: ladderSection(conversation, options, labelOptions),
+  });
+  const flowsHtml = flowSections(conversation, options);
+  if (flowsHtml) sections.push({ id: 'connections', title: 'TCP connections', html: flowsHtml });
+  if (conversation.states.length) {
+    sections.push({
+      id: 'states',
+      title: 'TCP states',
+      html: figure(renderStateTimelineSvg(conversation, { hosts: options.hosts, width: 960 })),
+    });
+  }
+  sections.push({ id: 'counters', title: 'Counters', html: countersSection(conversation, options) });
+  sections.push({ id: 'packets', title: 'Packets', html: packetTable(conversation, options, labelOptions) });
+
+  const nav = sections.map((s) => `<a href="#${s.id}">${escapeHtml(s.title)}</a>`).join('');
+  const body = sections
+    .map((s) => `<section id="${s.id}"><h2>${escapeHtml(s.title)}</h2>${s.html}</section>`)
+    .join('\n');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(options.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>${escapeHtml(options.title)}</h1>${options.description ? `<p>${escapeHtml(options.description)}</p>` : ''}<p class="summary">${escapeHtml(summaryLine(conversation))}</p><nav>${nav}</nav></header>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+const STYLE = `
+:root{color-scheme:light;--fg:#24292f;--muted:#57606a;--line:#d0d7de;--bg:#f6f8fa}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.5 ui-sans-serif,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:#fff}
+header{padding:20px 28px 12px;border-bottom:1px solid var(--line);background:var(--bg)}
+h1{margin:0 0 6px;font-size:22px}
+h2{margin:28px 0 10px;font-size:18px;border-bottom:1px solid var(--line);padding-bottom:4px}
+h3{margin:20px 0 6px;font-size:15px}
+.summary{color:var(--muted);margin:4px 0}
+nav a{margin-right:16px;color:#0969da;text-decoration:none}
+nav a:hover{text-decoration:underline}
+main{padding:0 28px 40px}
+figure{margin:8px 0 16px;overflow-x:auto;border:1px solid var(--line);border-radius:6px;background:#fff}
+figure svg{display:block}
+figure.chart svg{max-width:100%;height:auto}
+.caption{margin:4px 0 8px;max-width:80ch}
+.muted{color:var(--muted)}
+table{border-collapse:collapse;font-size:12px}
+th,td{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
+th{background:var(--bg);position:sticky;top:0}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.info{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;white-space:nowrap}
+tr.lost td{background:#ffebe9}
+tr.retransmission td{background:#fff8c5}
+tr:hover td{background:#ddf4ff}
+.tag{display:inline-block;margin-left:6px;padding:0 6px;border-radius:10px;font-size:11px;background:#fff1e5;color:#bc4c00}
+.kind-syn{color:#1a7f37}.kind-fin{color:#8250df}.kind-rst{color:#cf222e}.kind-data{color:#0969da}
+.kind-udp{color:#1f6feb}.kind-icmp{color:#9a6700}.kind-arp,.kind-other{color:#6e7781}
+.table-wrap{max-height:70vh;overflow:auto;border:1px solid var(--line);border-radius:6px}
+svg .packet:hover line,svg .segment:hover line{stroke-width:3}
+`;
+
+function figure(svg: string, chart = true): string {
+  return `<figure${chart ? ' class="chart"' : ''}>${svg}</figure>`;
+}
+
+function summaryLine(c: Conversation): string {
+  const lost = c.packets.filter((p) => p.dropped).length;
+  const resent = c.packets.filter((p) => p.tcp?.retransmission).length;
+  const span = Math.round((c.endTime - c.startTime) * 1000) / 1000;
+  const parts = [
+    `${c.packets.length} packet${c.packets.length === 1 ? '' : 's'}`,
+    `${c.flows.length} TCP connection${c.flows.length === 1 ? '' : 's'}`,
+    `hosts ${c.hosts.join(', ') || 'none'}`,
+    `${span} ms`,
+  ];
+  if (lost) parts.push(`${lost} lost`);
+  if (resent) parts.push(`${resent} retransmitted`);
+  if (c.vantage === 'capture') {
+    const start =
+      c.wallClockStart !== undefined ? ` started ${new Date(c.wallClockStart).toISOString()}` : '';
+    parts.push(`from a capture${start} (one time per packet)`);
+  } else {
+    parts.push('from a simulation trace');
+  }
+  return parts.join(' · ');
+}
+
+function ladderSection(
+  c: Conversation,
+  options: HtmlReportOptions,
+  labelOptions: PacketLabelOptions,
+): string {
+  const common = { ...labelOptions, hosts: options.hosts, maxPackets: options.maxLadderPackets };
+  if (!options.chapters?.length) return figure(renderLadderSvg(c, common), false);
+  return options.chapters
+    .map((chapter) => {
+      const caption = chapter.caption ? `<p class="caption">${escapeHtml(chapter.caption)}</p>` : '';
+      const svg = renderLadderSvg(c, { ...common, from: chapter.from, to: chapter.to });
+      return `<h3>${escapeHtml(chapter.title)}</h3>${caption}${figure(svg, false)}`;
+    })
+    .join('\n');
+}
+
+function endpointText(e: TcpFlow['a']): string {
+  return `${e.host} ${e.address}:${e.port}`;
+}
+
+function flowSections(c: Conversation, options: HtmlReportOptions): string {
+  const max = options.maxFlowCharts ?? 20;
+  const out: string[] = [];
+  c.flows.forEach((flow, i) => {
+    const title = `Connection ${flow.id + 1}: ${endpointText(flow.a)} ↔ ${endpointText(flow.b)}`;
+    const facts = `${flow.packets} packets; ${flow.bytesAtoB} bytes ${flow.a.host} → ${flow.b.host}, ${flow.bytesBtoA} bytes ${flow.b.host} → ${flow.a.host}; ${flow.retransmissions} retransmission${flow.retransmissions === 1 ? '' : 's'}`;
+    out.push(
+      `<h3 id="connection-${flow.id + 1}">${escapeHtml(title)}</h3><p class="muted">${escapeHtml(facts)}</p>`,
+    );
+    if (i >= max) {
+      out.push('<p class="muted">Charts are drawn for the first connections only.</p>');
+      return;
+    }
+    const directions: boolean[] = [];
+    if (flow.bytesAtoB > 0) directions.push(true);
+    if (flow.bytesBtoA > 0) directions.push(false);
+    if (directions.length === 0) out.push('<p class="muted">No data was transferred on this connection.</p>');
+    for (const fromA of directions) {
+      out.push(figure(renderTimeSequenceSvg(c, { flowId: flow.id, fromA, width: 960 })));
+    }
+    for (const host of [flow.a.host, flow.b.host]) {
+      const hasMetrics = c.metrics.some((m) => m.host === host && m.flowId === flow.id);
+      const hasRtt = c.rttSamples.some((r) => r.host === host && r.flowId === flow.id);
+      if (hasMetrics) {
+        out.push(
+          figure(
+            renderCongestionSvg(c, {
+              host,
+              flowId: flow.id,
+              width: 960,
+              title: `Congestion window: ${host} (connection ${flow.id + 1})`,
+            }),
+          ),
+        );
+      }
+      if (hasMetrics || hasRtt) {
+        out.push(
+          figure(
+            renderRttSvg(c, {
+              host,
+              flowId: flow.id,
+              width: 960,
+              title: `Round-trip time: ${host} (connection ${flow.id + 1})`,
+            }),
+          ),
+        );
+      }
+    }
+  });
+  return out.join('\n');
+}
+
+function countersSection(c: Conversation, options: HtmlReportOptions): string {
+  const out: string[] = [];
+  // What the pictures show, counted.
+  const rows: [string, string | number][] = [];
+  const lost = c.packets.filter((p) => p.dropped);
+  rows.push(['packets', c.packets.length]);
+  for (const protocol of ['tcp', 'udp', 'icmp', 'arp', 'ipv4', 'other'] as const) {
+    const n = c.packets.filter((p) => p.protocol === protocol).length;
+    if (n) rows.push([`${protocol} packets`, n]);
+  }
+  if (c.vantage === 'link') {
+    rows.push(['lost on the links', lost.length]);
+    const duplicated = c.packets.filter((p) => p.duplicate).length;
+    const corrupted = c.packets.filter((p) => p.corrupted).length;
+    const reordered = c.packets.filter((p) => p.reordered).length;
+    if (duplicated) rows.push(['duplicated by the links', duplicated]);
+    if (corrupted) rows.push(['corrupted by the links', corrupted]);
+    if (reordered) rows.push(['reordered by the links', reordered]);
+  }
+  rows.push(['TCP connections', c.flows.length]);
+  rows.push(['TCP retransmissions', c.packets.filter((p) => p.tcp?.retransmission).length]);
+  const dupAcks = c.packets.filter((p) => p.tcp?.dupAck).length;
+  if (dupAcks) rows.push(['duplicate ACKs', dupAcks]);
+  const zero = c.packets.filter((p) => p.tcp?.zeroWindow).length;
+  if (zero) rows.push(['zero-window advertisements', zero]);
+  if (c.drops.length) rows.push(['dropped by the stacks', c.drops.length]);
+  out.push('<h3>This conversation</h3><table><tbody>');
+  for (const [name, value] of rows)
+    out.push(`<tr><th>${escapeHtml(name)}</th><td class="num">${value}</td></tr>`);
+  out.push('</tbody></table>');
+
+  if (c.drops.length) {
+    const byReason = new Map<string, number>();
+    for (const d of c.drops) {
+      const key = `${d.host}\u0000${d.layer}\u0000${d.reason}`;
+      byReason.set(key, (byReason.get(key) ?? 0) + 1);
+    }
+    out.push(
+      '<h3>Dropped by the stacks</h3><table><thead><tr><th>host</th><th>layer</th><th>reason</th><th>count</th></tr></thead><tbody>',
+    );
+    for (const [key, n] of byReason) {
+      const [host, layer, reason] = key.split('\u0000');
+      out.push(
+        `<tr><td>${escapeHtml(host!)}</td><td>${escapeHtml(layer!)}</td><td>${escapeHtml(reason!)}</td><td class="num">${n}</td></tr>`,
+      );
+    }
+    out.push('</tbody></table>');
+  }
+
+  const groups = Object.keys(options.counters ?? {});
+  if (options.counters && groups.length) {
+    const names: string[] = [];
+    const seen = new Set<string>();
+    for (const g of groups) {
+      for (const name of Object.keys(options.counters[g]!)) {
+        if (!seen.has(name)) {
+          seen.add(name);
+          names.push(name);
+        }
+      }
+    }
+    out.push('<h3>Stack counters</h3><table><thead><tr><th>counter</th>');
+    for (const g of groups) out.push(`<th>${escapeHtml(g)}</th>`);
+    out.push('</tr></thead><tbody>');
+    for (const name of names) {
+      const values = groups.map((g) => options.counters![g]![name]);
+      if (!options.zeroCounters && values.every((v) => !v)) continue;
+      out.push(`<tr><th>${escapeHtml(name)}</th>`);
+      for (const v of values) out.push(`<td class="num">${v === undefined ? '' : v}</td>`);
+      out.push('</tr>');
+    }
+    out.push('</tbody></table>');
+  }
+  return out.join('');
+}
+
+function packetTable(c: Conversation, options: HtmlReportOptions, labelOptions: PacketLabelOptions): string {
+  const max = options.maxTableRows ?? 5000;
+  const origin = c.timeOrigin;
+  const decimals = timeDecimals(
+    c.packets.flatMap((p) => [p.sentAt, p.arrivedAt ?? p.sentAt]),
+    origin,
+  );
+  const link = c.vantage === 'link';
+  const out: string[] = ['<div class="table-wrap"><table class="packets"><thead><tr><th>No.</th>'];
+  out.push(link ? '<th>sent (ms)</th><th>arrived (ms)</th>' : '<th>time (ms)</th>');
+  out.push('<th>from</th><th>to</th><th>protocol</th><th>length</th><th>info</th></tr></thead><tbody>');
+  for (const p of c.packets.slice(0, max)) out.push(packetRow(p, c, link, decimals, labelOptions));
+  out.push('</tbody></table></div>');
+  if (c.packets.length > max) {
+    out.push(`<p class="muted">${c.packets.length - max} more packets are not listed.</p>`);
+  }
+  return out.join('');
+}
+
+function packetRow(
+  p: PacketRecord,
+  c: Conversation,
+  link: boolean,
+  decimals: number,
+  labelOptions: PacketLabelOptions,
+): string {
+  const classes: string[] = [];
+  if (p.dropped) classes.push('lost');
+  if (p.tcp?.retransmission) classes.push('retransmission');
+  const time = (t: number) => formatTime(t, c.timeOrigin, decimals);
+  const tags = packetRemarks(p).map((r) => `<span class="tag">${escapeHtml(r.text)}</span>`);
+  if (p.dropped) tags.unshift(`<span class="tag">${escapeHtml(dropText(p.dropped))}</span>`);
+  const cells = [
+    `<td class="num">${p.id}</td>`,
+    `<td class="num">${time(p.sentAt)}</td>`,
+    link
+      ? `<td class="num">${p.arrivedAt === undefined ? (p.dropped ? '—' : '…') : time(p.arrivedAt)}</td>`
+      : '',
+    `<td>${escapeHtml(p.from)}</td>`,
+    `<td>${escapeHtml(p.to)}</td>`,
+    `<td>${escapeHtml(p.protocol.toUpperCase())}</td>`,
+    `<td class="num">${p.frameLength}</td>`,
+    `<td class="info kind-${packetKind(p)}">${escapeHtml(packetLabel(p, labelOptions))}${tags.join('')}</td>`,
+  ];
+  const title = escapeHtml(describePacket(p, c, labelOptions));
+  return `<tr${classes.length ? ` class="${classes.join(' ')}"` : ''} title="${title}">${cells.join('')}</tr>`;
+}

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { conversationFromTrace } from '../../src/viz/conversation-from-trace.js';
+import { renderHtmlReport } from '../../src/viz/html-report.js';
+import { checkMarkup } from './markup-check.js';
+import {
+  clientConn,
+  close,
+  events,
+  fromClient,
+  fromServer,
+  lossAndRetransmission,
+  slidingWindow,
+} from './scenarios.js';
+import { TraceScript } from './trace-script.js';
+
+function count(text: string, pattern: RegExp): number {
+  return text.match(pattern)?.length ?? 0;
+}
+
+/** The rows of the packet table, each as the text of its cells. */
+function packetRows(html: string): string[][] {
+  const table = /<table class="packets">.*?<tbody>(.*?)<\/tbody>/s.exec(html)![1]!;
+  return [...table.matchAll(/<tr[^>]*>(.*?)<\/tr>/gs)].map((row) =>
+    [...row[1]!.matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((cell) => cell[1]!.replace(/<[^>]+>/g, '')),
+  );
+}
+
+describe('renderHtmlReport', () => {
+  const t = lossAndRetransmission();
+  t.add({
+    kind: 'tcp.metrics',
+    time: 120,
+    host: 'client',
+    conn: clientConn,
+    cwnd: 2920,
+    ssthresh: 0xffffffff,
+    srtt: 20,
+    rttvar: 10,
+    rto: 200,
+    sendWindow: 4096,
+    receiveWindow: 65535,
+    bytesInFlight: 2000,
+  });
+  t.add({
+    kind: 'tcp.metrics',
+    time: 300,
+    host: 'client',
+    conn: clientConn,
+    cwnd: 1460,
+    ssthresh: 2920,
+    srtt: 20,
+    rttvar: 10,
+    rto: 400,
+    sendWindow: 4096,
+    receiveWindow: 65535,
+    bytesInFlight: 1000,
+  });
+  const conversation = conversationFromTrace(events(close(t, 400, 3001, 1)));
+  const html = renderHtmlReport(conversation, {
+    title: 'Loss & recovery <demo>',
+    description: 'A lost segment is retransmitted when the timer fires.',
+    counters: {
+      client: { TcpRetransSegs: 1, IpInReceives: 6, UdpNoPorts: 0 },
+      server: { TcpRetransSegs: 0, IpInReceives: 7 },
+    },
+  });
+
+  it('is one well-formed, self-contained document', () => {
+    expect(html.startsWith('<!DOCTYPE html>\n<html lang="en">')).toBe(true);
+    expect(checkMarkup(html, true).problems).toEqual([]);
+    expect(html).toContain('<title>Loss &amp; recovery &lt;demo&gt;</title>');
+    expect(html).toContain('<meta charset="utf-8">');
+    // Nothing fetched, nothing executed.
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|url\(|@import/i);
+    expect(html.match(/https?:\/\/[^"\s]*/g)!.every((u) => u === 'http://www.w3.org/2000/svg')).toBe(true);
+  });
+
+  it('has one <svg> per chart: ladder, time-sequence, congestion window and RTT per sender, states', () => {
+    expect(count(html, /<svg /g)).toBe(6);
+    expect(count(html, /<svg [^>]*class="ladder"/g)).toBe(1);
+    expect(count(html, /<svg [^>]*class="chart time-sequence"/g)).toBe(1); // only the client sent data
+    expect(count(html, /<svg [^>]*class="chart congestion"/g)).toBe(1); // only the client traced metrics
+    expect(count(html, /<svg [^>]*class="chart rtt"/g)).toBe(2); // both measured RTTs
+    expect(count(html, /<svg [^>]*class="chart state-timeline"/g)).toBe(1);
+    expect(html).toContain('>Congestion window: client (connection 1)</text>');
+    expect(count(html, /<svg /g)).toBe(count(html, /<\/svg>/g));
+  });
+
+  it('lists every packet with its label, losses and retransmissions set apart', () => {
+    const rows = packetRows(html);
+    expect(rows).toHaveLength(conversation.packets.length);
+    expect(rows[0]).toEqual([
+      '1',
+      '0',
+      '10',
+      'client',
+      'server',
+      'TCP',
+      '58',
+      'SYN seq=0 win=65535 &lt;mss 1460&gt;',
+    ]);
+    expect(rows[4]).toEqual([
+      '5',
+      '101',
+      '—',
+      'client',
+      'server',
+      'TCP',
+      '1054',
+      'PSH,ACK seq=1001 ack=1 win=65535 len=1000lost',
+    ]);
+    expect(rows[7]![7]).toBe('ACK seq=1 ack=1001 win=4096 len=0dup ACK #1');
+    expect(rows[8]![7]).toBe('PSH,ACK seq=1001 ack=1 win=65535 len=1000retransmission (timeout)');
+    expect(count(html, /<tr class="lost"/g)).toBe(1);
+    expect(count(html, /<tr class="retransmission"/g)).toBe(1);
+  });
+
+  it('shows the conversation counters and the stacks counters side by side, zeros left out', () => {
+    expect(html).toContain('<tr><th>lost on the links</th><td class="num">1</td></tr>');
+    expect(html).toContain('<tr><th>TCP retransmissions</th><td class="num">1</td></tr>');
+    expect(html).toContain('<th>counter</th><th>client</th><th>server</th>');
+    expect(html).toContain('<tr><th>TcpRetransSegs</th><td class="num">1</td><td class="num">0</td></tr>');
+    expect(html).toContain('<tr><th>IpInReceives</th><td class="num">6</td><td class="num">7</td></tr>');
+    expect(html).not.toContain('UdpNoPorts');
+  });
+
+  it('gives each chapter its own ladder and caption', () => {
+    const c = conversationFromTrace(events(slidingWindow()));
+    const report = renderHtmlReport(c, {
+      title: 'Chapters',
+      chapters: [
+        { title: 'Handshake', caption: 'SYN, SYN-ACK, ACK.', from: 0, to: 100 },
+        { title: 'Sliding window', caption: 'Window 4096, then ACK 3073 window 3072.', from: 100, to: 200 },
+      ],
+    });
+    expect(checkMarkup(report, true).problems).toEqual([]);
+    expect(count(report, /<svg [^>]*class="ladder"/g)).toBe(2);
+    expect(report).toMatch(/<h3>Handshake<\/h3><p class="caption">SYN, SYN-ACK, ACK.<\/p><figure><svg /);
+    const [first, second] = report.split('<h3>Sliding window</h3>');
+    expect(first).toContain('>SYN seq=0 win=65535 &lt;mss 1460&gt;</text>');
+    expect(first).not.toContain('>PSH,ACK seq=1 ');
+    expect(second!.split('</section>')[0]).toContain('>ACK seq=1 ack=3073 win=3072 len=0</text>');
+  });
+
+  it('escapes host names everywhere', () => {
+    const s = new TraceScript();
+    const a = { name: 'cli<ent> & co', ip: '10.0.0.1', mac: 1 };
+    const b = { name: 'srv"1"', ip: '10.0.0.2', mac: 2 };
+    s.send(0, a, b, fromClient(0, undefined, 0x02), 5);
+    s.send(5, b, a, fromServer(0, 1, 0x02), 10);
+    const report = renderHtmlReport(conversationFromTrace(events(s)), { title: 'odd names' });
+    expect(checkMarkup(report, true).problems).toEqual([]);
+    expect(report).not.toContain('cli<ent>');
+    expect(report).toContain('cli&lt;ent&gt; &amp; co');
+    expect(report).toContain('srv&quot;1&quot;');
+  });
+
+  it('limits the packet table', () => {
+    const report = renderHtmlReport(conversation, { title: 'short', maxTableRows: 3 });
+    expect(packetRows(report)).toHaveLength(3);
+    expect(report).toContain(`${conversation.packets.length - 3} more packets are not listed.`);
+  });
+});
