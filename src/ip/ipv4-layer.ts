@@ -1,0 +1,752 @@
+/**
+ * The IPv4 layer (RFC 791, RFC 1122 §3.2-3.3, RFC 1812 for forwarding): frames in from devices, datagrams
+ * out to them, and everything between — Ethernet demux, ARP, header validation, local delivery, reassembly,
+ * fragmentation, forwarding and routing.
+ *
+ * Receive path, per frame: Ethernet header checked and filtered by destination MAC; ARP handed to the
+ * interface's resolver; IPv4 header validated (checksum always: it is 20 bytes); source address checked
+ * (RFC 1122 §3.2.1.3 "martians" dropped); then the destination decides: one of our addresses (weak host
+ * model, RFC 1122 §3.3.4.2), limited or directed broadcast, a multicast group we joined, or — when
+ * forwarding is on — someone else. Fragments go through the reassembler; complete datagrams go to the
+ * handler registered for their protocol (ICMP protocol unreachable when there is none).
+ *
+ * Send path: `send` picks the route, the source address and the next hop, allocates the frame once and
+ * lets the transport write its header and payload straight into it (`PayloadWriter`), then fragments if
+ * the datagram exceeds the path MTU and DF is clear, and hands the frame to ARP.
+ *
+ * Nothing here reads a clock or starts a timer on its own: ARP retries, reassembly timeouts and loopback
+ * delivery all go through the stack's Clock. Bad input is counted, traced and dropped, never thrown.
+ */
+import type { NetworkDevice } from '../link/device.js';
+import {
+  IPV4_BROADCAST,
+  type Ipv4Address,
+  ipv4ToString,
+  isGroupMac,
+  isMulticast,
+  MAC_BROADCAST,
+  type MacAddress,
+  prefixMask,
+  readMac,
+  writeMac,
+} from '../wire/address.js';
+import { parseArp } from '../wire/arp.js';
+import { checksumAdd, checksumAdjust, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
+import { ETHERNET_HEADER_LENGTH, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
+import {
+  ICMP_DESTINATION_UNREACHABLE,
+  ICMP_FRAGMENTATION_NEEDED,
+  ICMP_HOST_UNREACHABLE,
+  ICMP_NET_UNREACHABLE,
+  ICMP_PROTOCOL_UNREACHABLE,
+  ICMP_TIME_EXCEEDED,
+  ICMP_TTL_EXCEEDED_IN_TRANSIT,
+} from '../wire/icmp.js';
+import {
+  emitIpv4Header,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+  IPV4_HEADER_LENGTH,
+  IPV4_MAX_TOTAL_LENGTH,
+  type Ipv4Header,
+  type Ipv4Packet,
+  parseIpv4,
+} from '../wire/ipv4.js';
+import {
+  isClassE,
+  isLoopback,
+  isUnicastHostAddress,
+  type PrefixInput,
+  toAddress,
+  toPrefix,
+} from './address-prefix.js';
+import { type ArpOptions, ArpResolver } from './arp-resolver.js';
+import type {
+  DestinationKind,
+  IpProtocolHandler,
+  IpSendOptions,
+  IpSendStatus,
+  PayloadWriter,
+  ReceivedDatagram,
+  TransportErrorReport,
+} from './datagram.js';
+import { errnoError } from './errors.js';
+import { fragmentDatagram } from './fragmentation.js';
+import type { IcmpLayer } from './icmp-layer.js';
+import { IpInterface } from './ip-interface.js';
+import { LoopbackDevice } from './loopback-device.js';
+import { PathMtuCache, type PathMtuOptions } from './path-mtu-cache.js';
+import { Reassembler, type ReassemblyOptions } from './reassembly.js';
+import { RoutingTable } from './routing-table.js';
+import type { StackContext } from './stack-context.js';
+
+/** RFC 1700 / RFC 1122 §3.2.1.7: the TTL we send with unless told otherwise (Linux's default too). */
+export const DEFAULT_TTL = 64;
+
+/** 127.0.0.1, the source of datagrams to the loopback network. */
+const LOOPBACK_ADDRESS = 0x7f000001;
+/** 224.0.0.1, all-systems: every host is a member (RFC 1112 §4). */
+const ALL_SYSTEMS_GROUP = 0xe0000001;
+
+export interface InterfaceConfig {
+  /** 'a.b.c.d/prefix' or `{ address, prefixLength }`. */
+  address: PrefixInput;
+  /** Adds a default route through this gateway (which must be on the interface's subnet). */
+  gateway?: string | Ipv4Address;
+  /** Lowers the interface MTU below the device's. */
+  mtu?: number;
+  /** ARP tuning for this interface. */
+  arp?: ArpOptions;
+}
+
+export interface Ipv4LayerOptions {
+  defaultTtl?: number;
+  reassembly?: ReassemblyOptions;
+  pathMtu?: PathMtuOptions;
+  /** ARP tuning applied to every interface (per-interface settings override it). */
+  arp?: ArpOptions;
+}
+
+export class Ipv4Layer {
+  readonly routes: RoutingTable;
+  readonly pathMtu: PathMtuCache;
+  readonly reassembler: Reassembler;
+  /** The loopback interface (127.0.0.1/8); local traffic to any of our addresses goes through it. */
+  readonly loopback: IpInterface;
+  /** When true, datagrams for other hosts are forwarded between interfaces (RFC 1812). Default false. */
+  forwarding = false;
+  defaultTtl: number;
+  /** Set by the stack: generates ICMP errors. */
+  icmp!: IcmpLayer;
+
+  private readonly ifaces: IpInterface[] = [];
+  private readonly handlers = new Map<number, IpProtocolHandler>();
+  private readonly groups = new Set<Ipv4Address>([ALL_SYSTEMS_GROUP]);
+  private readonly arpDefaults: ArpOptions;
+  private nextId: number;
+  private nextIndex = 1;
+
+  constructor(
+    private readonly ctx: StackContext,
+    options: Ipv4LayerOptions = {},
+  ) {
+    this.defaultTtl = options.defaultTtl ?? DEFAULT_TTL;
+    this.arpDefaults = options.arp ?? {};
+    this.routes = new RoutingTable(() => this.ifaces);
+    this.pathMtu = new PathMtuCache(ctx.clock, options.pathMtu);
+    this.reassembler = new Reassembler(
+      ctx,
+      (_src, quote) => this.icmp.sendReassemblyTimeout(quote),
+      options.reassembly,
+    );
+    this.nextId = ctx.random.next() & 0xffff;
+    const lo = new LoopbackDevice(ctx.clock);
+    this.loopback = new IpInterface(0, lo, LOOPBACK_ADDRESS, 8, lo.mtu);
+    lo.setReceiver((frame) => this.receiveFrame(this.loopback, frame));
+  }
+
+  /** The configured interfaces (loopback excluded), in the order they were added. */
+  get interfaces(): readonly IpInterface[] {
+    return this.ifaces;
+  }
+
+  addInterface(device: NetworkDevice, config: InterfaceConfig): IpInterface {
+    const { address, prefixLength } = toPrefix(config.address);
+    const hostBits = ~prefixMask(prefixLength) >>> 0;
+    const hostPart = (address & hostBits) >>> 0;
+    // RFC 1122 §3.2.1.3: all-zeros and all-ones host parts name the network and its broadcast.
+    if (!isUnicastHostAddress(address) || (prefixLength < 31 && (hostPart === 0 || hostPart === hostBits))) {
+      throw errnoError('EINVAL', `${ipv4ToString(address)}/${prefixLength} cannot be an interface address`);
+    }
+    if (this.ifaces.some((i) => i.device === device)) {
+      throw errnoError('EEXIST', `device ${device.name} already has an address`);
+    }
+    if (this.isLocalAddress(address))
+      throw errnoError('EADDRINUSE', `${ipv4ToString(address)} is already ours`);
+    const mtu = Math.min(device.mtu, config.mtu ?? device.mtu);
+    if (!Number.isInteger(mtu) || mtu < 68)
+      throw errnoError('EINVAL', `MTU must be an integer >= 68, got ${mtu}`);
+    const iface = new IpInterface(this.nextIndex++, device, address, prefixLength, mtu);
+    iface.arp = new ArpResolver(
+      this.ctx,
+      iface,
+      (frame) => this.transmitFrame(iface, frame),
+      (_nextHop, frames) => this.resolutionFailed(frames),
+      { ...this.arpDefaults, ...config.arp },
+    );
+    this.ifaces.push(iface);
+    this.routes.addConnected(iface);
+    if (config.gateway !== undefined) {
+      try {
+        this.routes.add({
+          destination: 'default',
+          gateway: toAddress(config.gateway, 'gateway'),
+          interface: iface,
+        });
+      } catch (error) {
+        this.removeInterface(iface);
+        throw error;
+      }
+    }
+    device.setReceiver((frame) => this.receiveFrame(iface, frame));
+    return iface;
+  }
+
+  /** Takes an interface down: its routes, ARP entries and queued frames go; its device stops delivering. */
+  removeInterface(iface: IpInterface): void {
+    const i = this.ifaces.indexOf(iface);
+    if (i < 0) return;
+    this.ifaces.splice(i, 1);
+    this.routes.removeInterface(iface);
+    iface.arp.clear();
+    iface.device.setReceiver(() => {});
+  }
+
+  registerProtocol(protocol: number, handler: IpProtocolHandler): void {
+    if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) {
+      throw errnoError('EINVAL', `IP protocol must be 0-255, got ${protocol}`);
+    }
+    if (this.handlers.has(protocol))
+      throw errnoError('EADDRINUSE', `protocol ${protocol} already has a handler`);
+    this.handlers.set(protocol, handler);
+  }
+
+  unregisterProtocol(protocol: number): void {
+    this.handlers.delete(protocol);
+  }
+
+  joinGroup(group: Ipv4Address): void {
+    if (!isMulticast(group)) throw errnoError('EINVAL', `${ipv4ToString(group)} is not a multicast group`);
+    this.groups.add(group);
+  }
+
+  leaveGroup(group: Ipv4Address): void {
+    if (group !== ALL_SYSTEMS_GROUP) this.groups.delete(group);
+  }
+
+  /** True for the addresses of our interfaces and the loopback network 127.0.0.0/8. */
+  isLocalAddress(address: Ipv4Address): boolean {
+    if (isLoopback(address)) return true;
+    for (const iface of this.ifaces) if (iface.address === address) return true;
+    return false;
+  }
+
+  /** True for limited broadcast, any interface's directed broadcast, and multicast (RFC 9293 MUST-46/57). */
+  isBroadcastOrMulticast(address: Ipv4Address): boolean {
+    if (address === IPV4_BROADCAST || isMulticast(address)) return true;
+    for (const iface of this.ifaces) if (iface.isDirectedBroadcast(address)) return true;
+    return false;
+  }
+
+  /** The source address a datagram to `dst` would carry, or undefined when there is no route. */
+  sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined {
+    if (isLoopback(dst)) return LOOPBACK_ADDRESS;
+    if (this.isLocalAddress(dst)) return dst;
+    if (dst === IPV4_BROADCAST || isMulticast(dst)) {
+      return (this.routes.lookup(dst)?.interface ?? this.ifaces[0])?.address;
+    }
+    return this.routes.lookup(dst)?.interface.address;
+  }
+
+  /**
+   * Largest datagram that can be sent to `dst` unfragmented: the outgoing interface's MTU lowered by any
+   * path MTU learned from ICMP (RFC 1191). 576 (RFC 1122 §3.3.3's safe size) when there is no route.
+   */
+  mtuFor(dst: Ipv4Address): number {
+    if (this.isLocalAddress(dst)) return this.loopback.mtu;
+    const route = this.routes.lookup(dst);
+    const ifaceMtu = (
+      route?.interface ?? (isMulticast(dst) || dst === IPV4_BROADCAST ? this.ifaces[0] : undefined)
+    )?.mtu;
+    if (ifaceMtu === undefined) return 576;
+    return Math.min(ifaceMtu, this.pathMtu.get(dst) ?? ifaceMtu);
+  }
+
+  /** The MTU of the interface toward `dst`, ignoring learned path MTUs. */
+  interfaceMtuFor(dst: Ipv4Address): number {
+    if (this.isLocalAddress(dst)) return this.loopback.mtu;
+    return this.routes.lookup(dst)?.interface.mtu ?? 576;
+  }
+
+  /**
+   * Sends one datagram whose payload is `payload` (copied into the frame) or written in place by a
+   * PayloadWriter. See IpSendStatus for the outcomes; this never throws for network conditions.
+   */
+  send(options: IpSendOptions, payload: PayloadWriter | Uint8Array): IpSendStatus {
+    const { counters } = this.ctx;
+    const dst = options.dst;
+    const length = payload.length;
+    const ttl = options.ttl ?? this.defaultTtl;
+    const tos = options.tos ?? 0;
+    if (!isAddress(dst) || !isByte(options.protocol) || !isByte(tos) || !isByte(ttl) || ttl === 0)
+      return 'EINVAL';
+    if (IPV4_HEADER_LENGTH + length > IPV4_MAX_TOTAL_LENGTH) return 'EMSGSIZE';
+    let src = options.src === 0 ? undefined : options.src;
+    if (src !== undefined && !this.isLocalAddress(src)) return 'EADDRNOTAVAIL';
+
+    // Egress interface, then either a known destination MAC (broadcast, multicast) or an ARP next hop.
+    let iface: IpInterface | undefined;
+    let mac: MacAddress | undefined;
+    let nextHop = dst;
+    if (this.isLocalAddress(dst)) {
+      iface = this.loopback;
+      mac = 0;
+      src ??= isLoopback(dst) ? LOOPBACK_ADDRESS : dst;
+    } else if (dst === IPV4_BROADCAST || isMulticast(dst)) {
+      iface =
+        options.interface ??
+        this.ifaces.find((i) => i.address === src) ??
+        this.routes.lookup(dst)?.interface ??
+        this.ifaces[0];
+      mac = dst === IPV4_BROADCAST ? MAC_BROADCAST : multicastMac(dst);
+    } else {
+      const route = this.routes.lookup(dst);
+      if (options.interface !== undefined && route?.interface !== options.interface) {
+        iface = options.interface.isOnLink(dst) ? options.interface : undefined;
+      } else if (route !== undefined) {
+        iface = route.interface;
+        nextHop = route.gateway ?? dst;
+      }
+      if (iface?.isDirectedBroadcast(dst)) mac = MAC_BROADCAST;
+    }
+    if (iface === undefined) {
+      counters.IpOutNoRoutes++;
+      return 'ENETUNREACH';
+    }
+    src ??= iface.address;
+    const dontFragment = options.dontFragment === true;
+    const mtu = iface === this.loopback ? iface.mtu : Math.min(iface.mtu, this.pathMtu.get(dst) ?? iface.mtu);
+    const header: Ipv4Header = {
+      tos,
+      id: this.allocateId(),
+      dontFragment,
+      moreFragments: false,
+      fragmentOffset: 0,
+      ttl,
+      protocol: options.protocol,
+      src,
+      dst,
+    };
+    const offload = iface.checksumOffload;
+    counters.IpOutRequests++;
+    if (mac === MAC_BROADCAST) counters.IpOutBcastPkts++;
+    else if (mac !== undefined && mac !== 0) counters.IpOutMcastPkts++;
+
+    const totalLength = IPV4_HEADER_LENGTH + length;
+    if (totalLength <= mtu) {
+      const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + totalLength);
+      emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
+      writePayload(payload, frame, ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH, src, dst, offload);
+      this.transmit(iface, frame, nextHop, mac);
+      return 'ok';
+    }
+    if (dontFragment) {
+      counters.IpFragFails++;
+      return 'EMSGSIZE';
+    }
+    // Fragments may be forwarded onto links that cannot offload, and a router can only complete the
+    // checksum of a whole datagram: fragmented datagrams always carry a computed checksum.
+    const data = new Uint8Array(length);
+    writePayload(payload, data, 0, src, dst, false);
+    const frames = fragmentDatagram(header, data, mtu, ETHERNET_HEADER_LENGTH);
+    if (frames === undefined) {
+      counters.IpFragFails++;
+      return 'EMSGSIZE';
+    }
+    counters.IpFragOKs++;
+    counters.IpFragCreates += frames.length;
+    for (const frame of frames) this.transmit(iface, frame, nextHop, mac);
+    return 'ok';
+  }
+
+  /** Hands an error report to the protocol that sent the datagram it is about. */
+  deliverError(report: TransportErrorReport): void {
+    const handler = this.handlers.get(report.protocol);
+    if (handler?.receiveError === undefined) {
+      this.ctx.drop('icmp', 'error-for-unhandled-protocol');
+      return;
+    }
+    handler.receiveError(report);
+  }
+
+  /** Stops every timer and forgets all state; devices deliver nothing afterwards. */
+  close(): void {
+    for (const iface of [...this.ifaces]) this.removeInterface(iface);
+    this.reassembler.clear();
+    this.pathMtu.clear();
+    this.loopback.device.close?.();
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Receive path
+
+  /** Entry point for every frame a device delivers. */
+  receiveFrame(iface: IpInterface, frame: Uint8Array): void {
+    const { counters } = this.ctx;
+    counters.EthernetInFrames++;
+    if (frame.length < ETHERNET_HEADER_LENGTH) {
+      counters.EthernetInErrors++;
+      this.ctx.drop('ethernet', 'truncated');
+      return;
+    }
+    const dstMac = readMac(frame, 0);
+    const linkBroadcast = isGroupMac(dstMac);
+    if (!linkBroadcast && dstMac !== iface.mac) {
+      // Unicast for another station: a switch flooding an unknown destination, or a promiscuous device.
+      counters.EthernetInOtherHost++;
+      this.ctx.drop('ethernet', 'other-host');
+      return;
+    }
+    const etherType = (frame[12]! << 8) | frame[13]!;
+    const payload = frame.subarray(ETHERNET_HEADER_LENGTH);
+    if (etherType === ETHERTYPE_IPV4) {
+      this.receiveIpv4(iface, payload, linkBroadcast);
+    } else if (etherType === ETHERTYPE_ARP) {
+      if (iface === this.loopback) return;
+      const arp = parseArp(payload);
+      if (!arp.ok) {
+        counters.ArpInErrors++;
+        this.ctx.drop('arp', arp.error.kind);
+        return;
+      }
+      iface.arp.receive(arp.value);
+    } else {
+      counters.EthernetInUnknownProtos++;
+      this.ctx.drop('ethernet', 'unknown-ethertype');
+    }
+  }
+
+  private receiveIpv4(iface: IpInterface, bytes: Uint8Array, linkBroadcast: boolean): void {
+    const { counters } = this.ctx;
+    counters.IpInReceives++;
+    const result = parseIpv4(bytes);
+    if (!result.ok) {
+      if (result.error.kind === 'bad-total-length' || result.error.kind === 'truncated') {
+        counters.IpInTruncatedPkts++;
+      }
+      counters.IpInHdrErrors++;
+      this.ctx.drop('ipv4', result.error.kind);
+      return;
+    }
+    const packet = result.value;
+    const datagram = bytes.subarray(0, packet.totalLength);
+    const fromLoopback = iface === this.loopback;
+
+    // RFC 1122 §3.2.1.3: a source that does not name one host is never accepted (0.0.0.0 only while a
+    // host learns its address, i.e. towards broadcast). Our own addresses arriving from a wire mean a
+    // loop or spoofing (Linux calls these martians).
+    const src = packet.src;
+    if (
+      (!isUnicastHostAddress(src) &&
+        !(fromLoopback && isLoopback(src)) &&
+        !(src === 0 && packet.dst === IPV4_BROADCAST)) ||
+      (!fromLoopback && this.isLocalAddress(src)) ||
+      iface.isDirectedBroadcast(src)
+    ) {
+      counters.IpInAddrErrors++;
+      this.ctx.drop('ipv4', 'martian-source');
+      return;
+    }
+
+    const dst = packet.dst;
+    let destination: DestinationKind;
+    if (this.isLocalAddress(dst)) {
+      if (isLoopback(dst) && !fromLoopback) {
+        counters.IpInAddrErrors++;
+        this.ctx.drop('ipv4', 'martian-destination');
+        return;
+      }
+      if (linkBroadcast) {
+        // RFC 1122 §3.3.6: a link-layer broadcast must carry an IP broadcast or multicast destination.
+        counters.IpInAddrErrors++;
+        this.ctx.drop('ipv4', 'unicast-in-link-broadcast');
+        return;
+      }
+      destination = 'unicast';
+    } else if (dst === IPV4_BROADCAST || iface.isDirectedBroadcast(dst)) {
+      counters.IpInBcastPkts++;
+      destination = 'broadcast';
+    } else if (isMulticast(dst)) {
+      if (!this.groups.has(dst)) {
+        this.ctx.drop('ipv4', 'multicast-not-joined');
+        return;
+      }
+      counters.IpInMcastPkts++;
+      destination = 'multicast';
+    } else if (this.forwarding && !fromLoopback) {
+      this.forward(iface, packet, datagram, linkBroadcast);
+      return;
+    } else {
+      counters.IpInAddrErrors++;
+      this.ctx.drop('ipv4', 'not-for-us');
+      return;
+    }
+
+    if (packet.moreFragments || packet.fragmentOffset !== 0) {
+      const whole = this.reassembler.add({
+        src,
+        dst,
+        protocol: packet.protocol,
+        id: packet.id,
+        offset: packet.fragmentOffset,
+        moreFragments: packet.moreFragments,
+        header: datagram.subarray(0, packet.headerLength),
+        payload: packet.payload,
+      });
+      if (whole === undefined) return;
+      const reparsed = parseIpv4(whole, { verifyChecksum: false });
+      if (!reparsed.ok) return; // cannot happen: the reassembler built a valid header
+      this.deliverLocal({
+        packet: reparsed.value,
+        bytes: whole,
+        interface: iface,
+        destination,
+        linkBroadcast,
+        checksumOffloaded: iface.checksumOffload,
+      });
+      return;
+    }
+    this.deliverLocal({
+      packet,
+      bytes: datagram,
+      interface: iface,
+      destination,
+      linkBroadcast,
+      checksumOffloaded: iface.checksumOffload,
+    });
+  }
+
+  private deliverLocal(datagram: ReceivedDatagram): void {
+    const { counters } = this.ctx;
+    const handler = this.handlers.get(datagram.packet.protocol);
+    if (handler === undefined) {
+      counters.IpInUnknownProtos++;
+      this.ctx.drop('ipv4', 'unknown-protocol');
+      // RFC 1122 §3.2.2.1: a host SHOULD send protocol unreachable.
+      this.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE, datagram);
+      return;
+    }
+    counters.IpInDelivers++;
+    handler.receive(datagram);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Forwarding (RFC 1812 §5.2-5.3)
+
+  private forward(
+    ingress: IpInterface,
+    packet: Ipv4Packet,
+    datagram: Uint8Array,
+    linkBroadcast: boolean,
+  ): void {
+    const { counters } = this.ctx;
+    const original = { packet, bytes: datagram, linkBroadcast, destination: 'unicast' as const };
+    // RFC 1812 §5.3.4: what arrived as a link-layer broadcast is not forwarded (unless IP multicast).
+    if (linkBroadcast) {
+      counters.IpInAddrErrors++;
+      this.ctx.drop('ipv4', 'forward-link-broadcast');
+      return;
+    }
+    const dst = packet.dst;
+    if (dst === 0 || isClassE(dst) || isLoopback(dst)) {
+      counters.IpInAddrErrors++;
+      this.ctx.drop('ipv4', 'martian-destination');
+      return;
+    }
+    const route = this.routes.lookup(dst);
+    if (route === undefined) {
+      counters.IpOutNoRoutes++;
+      this.ctx.drop('ipv4', 'no-route');
+      this.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_NET_UNREACHABLE, original);
+      return;
+    }
+    const egress = route.interface;
+    // RFC 1812 §5.3.5.2: forwarding directed broadcasts MUST be off by default (smurf amplification).
+    if (egress.isDirectedBroadcast(dst)) {
+      counters.IpInAddrErrors++;
+      this.ctx.drop('ipv4', 'forward-directed-broadcast');
+      return;
+    }
+    // RFC 1812 §5.3.1: a datagram whose TTL would reach 0 is discarded with Time Exceeded.
+    if (packet.ttl <= 1) {
+      counters.IpInHdrErrors++;
+      this.ctx.drop('ipv4', 'ttl-exceeded');
+      this.icmp.sendError(ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED_IN_TRANSIT, original);
+      return;
+    }
+    const mtu = egress.mtu;
+    if (packet.totalLength > mtu && packet.dontFragment) {
+      // RFC 1191 §4: say how large a datagram the next hop takes.
+      counters.IpFragFails++;
+      this.ctx.drop('ipv4', 'fragmentation-needed');
+      this.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_FRAGMENTATION_NEEDED, original, mtu);
+      return;
+    }
+
+    // A copy: received frames may still be referenced (traces, captures), so they are never modified.
+    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + packet.totalLength);
+    frame.set(datagram, ETHERNET_HEADER_LENGTH);
+    decrementTtl(frame, ETHERNET_HEADER_LENGTH);
+    if (ingress.checksumOffload && !egress.checksumOffload) completeTransportChecksum(frame, packet);
+    const nextHop = route.gateway ?? dst;
+    counters.IpForwDatagrams++;
+
+    if (packet.totalLength <= mtu) {
+      this.transmit(egress, frame, nextHop, undefined);
+      return;
+    }
+    const ip = frame.subarray(ETHERNET_HEADER_LENGTH);
+    const header: Ipv4Header = {
+      tos: packet.tos,
+      id: packet.id,
+      dontFragment: false,
+      moreFragments: packet.moreFragments,
+      fragmentOffset: packet.fragmentOffset,
+      ttl: ip[8]!,
+      protocol: packet.protocol,
+      src: packet.src,
+      dst,
+      options: packet.options,
+    };
+    const frames = fragmentDatagram(header, ip.subarray(packet.headerLength), mtu, ETHERNET_HEADER_LENGTH);
+    if (frames === undefined) {
+      counters.IpFragFails++;
+      this.ctx.drop('ipv4', 'cannot-fragment');
+      return;
+    }
+    counters.IpFragOKs++;
+    counters.IpFragCreates += frames.length;
+    for (const f of frames) this.transmit(egress, f, nextHop, undefined);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Link output
+
+  /** Fills in the Ethernet header and sends, through ARP unless the destination MAC is known. */
+  private transmit(
+    iface: IpInterface,
+    frame: Uint8Array,
+    nextHop: Ipv4Address,
+    mac: MacAddress | undefined,
+  ): void {
+    writeMac(frame, 6, iface.mac);
+    frame[12] = ETHERTYPE_IPV4 >>> 8;
+    frame[13] = ETHERTYPE_IPV4 & 0xff;
+    if (mac !== undefined) {
+      writeMac(frame, 0, mac);
+      this.transmitFrame(iface, frame);
+    } else {
+      iface.arp.send(nextHop, frame);
+    }
+  }
+
+  private transmitFrame(iface: IpInterface, frame: Uint8Array): void {
+    if (iface !== this.loopback) this.ctx.counters.EthernetOutFrames++;
+    iface.device.send(frame);
+  }
+
+  /**
+   * ARP gave up on `nextHop`: each dropped datagram is reported — to the local protocol that sent it
+   * (EHOSTUNREACH, as Linux reports a failed neighbour), or, for a forwarded one, to its source with ICMP
+   * host unreachable (RFC 1812 §5.2.7.1). Only first fragments are reported, once per datagram.
+   */
+  private resolutionFailed(frames: readonly Uint8Array[]): void {
+    for (const frame of frames) {
+      const bytes = frame.subarray(ETHERNET_HEADER_LENGTH);
+      const parsedPacket = parseIpv4(bytes, { verifyChecksum: false });
+      if (!parsedPacket.ok) continue;
+      const packet = parsedPacket.value;
+      if (packet.fragmentOffset !== 0) continue;
+      if (this.isLocalAddress(packet.src)) {
+        this.deliverError({
+          code: 'EHOSTUNREACH',
+          origin: 'local',
+          icmpType: ICMP_DESTINATION_UNREACHABLE,
+          icmpCode: ICMP_HOST_UNREACHABLE,
+          reporter: packet.src,
+          src: packet.src,
+          dst: packet.dst,
+          protocol: packet.protocol,
+          transport: packet.payload,
+        });
+      } else {
+        this.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_HOST_UNREACHABLE, {
+          packet,
+          bytes,
+          linkBroadcast: false,
+          destination: 'unicast',
+        });
+      }
+    }
+  }
+
+  /**
+   * One counter for every datagram, starting at a random value: IDs of non-atomic datagrams then repeat
+   * for a (src, dst, protocol) only after 65 536 datagrams (RFC 6864 §4.2), and DF datagrams, whose ID
+   * RFC 6864 leaves free, simply take the next one.
+   */
+  private allocateId(): number {
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) & 0xffff;
+    return id;
+  }
+}
+
+function isByte(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= 255;
+}
+
+function isAddress(a: number): boolean {
+  return Number.isInteger(a) && a >= 0 && a <= 0xffffffff;
+}
+
+function writePayload(
+  payload: PayloadWriter | Uint8Array,
+  buf: Uint8Array,
+  offset: number,
+  src: Ipv4Address,
+  dst: Ipv4Address,
+  offload: boolean,
+): void {
+  if (payload instanceof Uint8Array) buf.set(payload, offset);
+  else payload.write(buf, offset, src, dst, offload);
+}
+
+/** RFC 1112 §6.4: 01:00:5e followed by the low 23 bits of the group address. */
+export function multicastMac(group: Ipv4Address): MacAddress {
+  return 0x01005e000000 + (group & 0x7fffff);
+}
+
+/** Decrements TTL in the header at `offset` and patches its checksum incrementally (RFC 1624). */
+function decrementTtl(buf: Uint8Array, offset: number): void {
+  const ttl = buf[offset + 8]!;
+  const protocol = buf[offset + 9]!;
+  const checksum = (buf[offset + 10]! << 8) | buf[offset + 11]!;
+  const updated = checksumAdjust(checksum, (ttl << 8) | protocol, ((ttl - 1) << 8) | protocol);
+  buf[offset + 8] = ttl - 1;
+  buf[offset + 10] = updated >>> 8;
+  buf[offset + 11] = updated & 0xff;
+}
+
+/**
+ * A datagram from an offloading link (whose sender may have skipped the TCP/UDP checksum) leaves through a
+ * link that needs real checksums: compute it now, as a NIC completes CHECKSUM_PARTIAL. Only whole datagrams
+ * can be completed; fragments pass unchanged.
+ */
+function completeTransportChecksum(frame: Uint8Array, packet: Ipv4Packet): void {
+  if (packet.moreFragments || packet.fragmentOffset !== 0) return;
+  const start = ETHERNET_HEADER_LENGTH + packet.headerLength;
+  const length = packet.totalLength - packet.headerLength;
+  let field: number;
+  if (packet.protocol === IP_PROTOCOL_TCP && length >= 20) field = start + 16;
+  else if (packet.protocol === IP_PROTOCOL_UDP && length >= 8) field = start + 6;
+  else return;
+  frame[field] = 0;
+  frame[field + 1] = 0;
+  let sum = checksumFinish(
+    checksumAdd(pseudoHeaderSum(packet.src, packet.dst, packet.protocol, length), frame, start, length),
+  );
+  if (sum === 0 && packet.protocol === IP_PROTOCOL_UDP) sum = 0xffff;
+  frame[field] = sum >>> 8;
+  frame[field + 1] = sum & 0xff;
+}

@@ -1,0 +1,138 @@
+/**
+ * The seam between IP and the TCP layer, so each can be built and tested without the other.
+ *
+ * - `TcpIpBinding` is what IP offers TCP: send a segment, and the address/MTU questions TCP must ask
+ *   (MUST-46: no OPEN to broadcast; MSS from the path MTU, RFC 9293 §3.7.1).
+ * - `TcpReceiver` is what TCP offers IP: segments that arrived, and errors about segments it sent.
+ * - `TcpProtocolHandler` sits in the IP layer's protocol table as protocol 6: it parses and verifies
+ *   each segment (checksum unless offloaded), drops what TCP must never see (RFC 9293 MUST-57: segments to
+ *   broadcast or multicast addresses), and passes the rest on.
+ */
+import type { StackCounters } from '../trace/counters.js';
+import type { Ipv4Address } from '../wire/address.js';
+import { IP_PROTOCOL_TCP } from '../wire/ipv4.js';
+import { emitTcp, parseTcp, type TcpSegment, tcpHeaderLength } from '../wire/tcp.js';
+import type {
+  IpProtocolHandler,
+  IpSendStatus,
+  PayloadWriter,
+  ReceivedDatagram,
+  TransportErrorReport,
+} from './datagram.js';
+import type { Ipv4Layer } from './ipv4-layer.js';
+import type { StackContext } from './stack-context.js';
+
+/** What the TCP layer implements to be attached with `stack.attachTcp`. */
+export interface TcpReceiver {
+  /** A valid segment (checksum verified, unicast destination) arrived. Its payload is a view that stays valid. */
+  receive(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): void;
+  /**
+   * An ICMP error (or a local failure such as ARP finding nobody) about a segment we sent. The report
+   * carries src/dst of that segment and at least its first 8 bytes (`transport`: ports and sequence
+   * number, to check against the connection, RFC 5927 §4.1), the errno, and for "fragmentation needed"
+   * the new path MTU.
+   */
+  receiveIcmpError?(report: TransportErrorReport): void;
+}
+
+/** What IP offers the TCP layer. */
+export interface TcpIpBinding {
+  /**
+   * Sends one segment; the header and payload are emitted straight into the frame (the payload is copied
+   * before this returns). 'ok' or the errno of a local failure (ENETUNREACH: no route; EADDRNOTAVAIL:
+   * `src` is not ours).
+   */
+  send(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): IpSendStatus;
+  isLocalAddress(address: Ipv4Address): boolean;
+  /** Limited broadcast, a directed broadcast of one of our subnets, or multicast. */
+  isBroadcastOrMulticast(address: Ipv4Address): boolean;
+  /** The source address for a connection to `dst` (undefined: no route). */
+  sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined;
+  /** Largest IP datagram toward `dst`: interface MTU lowered by the learned path MTU. MSS = this - 40. */
+  mtuFor(dst: Ipv4Address): number;
+}
+
+class TcpSegmentWriter implements PayloadWriter {
+  segment: TcpSegment | undefined;
+  length = 0;
+  write(buf: Uint8Array, offset: number, src: Ipv4Address, dst: Ipv4Address, offloadChecksum: boolean): void {
+    emitTcp(this.segment!, src, dst, buf, offset, { computeChecksum: !offloadChecksum });
+  }
+}
+
+/**
+ * The binding handed to the TCP layer. Segments are sent with DF set (path MTU discovery, RFC 1191 §3);
+ * a segment sized before the path MTU dropped (so it no longer fits) is sent again with DF clear and
+ * fragmented, rather than lost: TCP then shrinks its segments when it hears the new MTU.
+ */
+export class StackTcpBinding implements TcpIpBinding {
+  private readonly writer = new TcpSegmentWriter();
+
+  constructor(private readonly ip: Ipv4Layer) {}
+
+  send(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): IpSendStatus {
+    const writer = this.writer;
+    writer.segment = segment;
+    writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
+    let status = this.ip.send({ src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true }, writer);
+    if (status === 'EMSGSIZE' && writer.length + 20 <= 65535) {
+      status = this.ip.send({ src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: false }, writer);
+    }
+    writer.segment = undefined;
+    return status;
+  }
+
+  isLocalAddress(address: Ipv4Address): boolean {
+    return this.ip.isLocalAddress(address);
+  }
+
+  isBroadcastOrMulticast(address: Ipv4Address): boolean {
+    return this.ip.isBroadcastOrMulticast(address);
+  }
+
+  sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined {
+    return this.ip.sourceAddressFor(dst);
+  }
+
+  mtuFor(dst: Ipv4Address): number {
+    return this.ip.mtuFor(dst);
+  }
+}
+
+/** Protocol 6 in the IP layer's table: parse, verify, filter, hand to TCP. */
+export class TcpProtocolHandler implements IpProtocolHandler {
+  constructor(
+    private readonly ctx: StackContext,
+    private readonly tcp: TcpReceiver,
+  ) {}
+
+  receive(datagram: ReceivedDatagram): void {
+    const counters: StackCounters = this.ctx.counters;
+    const { packet } = datagram;
+    if (datagram.destination !== 'unicast') {
+      this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
+      return;
+    }
+    const verifyChecksum = !datagram.checksumOffloaded;
+    let result = parseTcp(packet.payload, packet.src, packet.dst, { verifyChecksum });
+    if (!result.ok && result.error.kind === 'bad-option') {
+      // MUST-7: an illegal option length must not break us. The segment is processed with the options
+      // understood before the bad one (RST handling and ACK processing still apply); the fault is counted.
+      counters.TcpInBadOptions++;
+      if (this.ctx.tracer.enabled)
+        this.ctx.note('TCP: segment with an illegal option length; options after it ignored');
+      result = parseTcp(packet.payload, packet.src, packet.dst, { verifyChecksum, lenientOptions: true });
+    }
+    if (!result.ok) {
+      counters.TcpInErrs++;
+      if (result.error.kind === 'bad-checksum') counters.TcpInCsumErrors++;
+      this.ctx.drop('tcp', result.error.kind);
+      return;
+    }
+    this.tcp.receive(packet.src, packet.dst, result.value);
+  }
+
+  receiveError(report: TransportErrorReport): void {
+    this.tcp.receiveIcmpError?.(report);
+  }
+}

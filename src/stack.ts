@@ -1,0 +1,238 @@
+/**
+ * A host: one TCP/IP stack with its interfaces, routes, ARP caches, IPv4, ICMP and UDP, and a socket for
+ * the TCP layer to plug into. Everything runs on the Clock it is given — virtual in simulations, real on
+ * a TAP device — and everything it sees can be traced and counted.
+ *
+ *   const stack = new Stack({ name: 'a', clock });
+ *   stack.addInterface(link.a, { address: '10.0.1.2/24', gateway: '10.0.1.1' });
+ *   const reply = await stack.ping('10.0.2.2');
+ *   const socket = stack.udp.bind({ port: 53 }, { message(data, from) { ... } });
+ */
+import { type AddressInput, toAddress } from './ip/address-prefix.js';
+import type { ArpEntryInfo, ArpOptions } from './ip/arp-resolver.js';
+import type { IpProtocolHandler, IpSendOptions, IpSendStatus, PayloadWriter } from './ip/datagram.js';
+import { errnoError } from './ip/errors.js';
+import { IcmpLayer, type IcmpOptions, type PingOptions, type PingReply } from './ip/icmp-layer.js';
+import type { IpInterface } from './ip/ip-interface.js';
+import { type InterfaceConfig, Ipv4Layer } from './ip/ipv4-layer.js';
+import type { PathMtuOptions } from './ip/path-mtu-cache.js';
+import type { ReassemblyOptions } from './ip/reassembly.js';
+import type { RoutingTable } from './ip/routing-table.js';
+import type { StackContext } from './ip/stack-context.js';
+import {
+  StackTcpBinding,
+  type TcpIpBinding,
+  TcpProtocolHandler,
+  type TcpReceiver,
+} from './ip/tcp-attachment.js';
+import type { NetworkDevice } from './link/device.js';
+import type { Clock } from './time/clock.js';
+import { StackCounters } from './trace/counters.js';
+import { NO_TRACE, type Tracer } from './trace/events.js';
+import { UdpLayer } from './udp/udp-layer.js';
+import { Random, type Seed } from './util/random.js';
+import type { Ipv4Address } from './wire/address.js';
+import { IP_PROTOCOL_ICMP, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from './wire/ipv4.js';
+
+export interface StackOptions {
+  /** Host name in trace events, e.g. 'client'. */
+  name: string;
+  clock: Clock;
+  tracer?: Tracer;
+  /** Randomness (IP IDs, ephemeral ports, echo identifiers); the stack forks its own stream from it. */
+  random?: Random;
+  /** Seed for the stack's randomness when `random` is not given. Default: the stack's name. */
+  seed?: Seed;
+  /** Default TTL of datagrams we originate. Default 64. */
+  ttl?: number;
+  /** Forward datagrams between interfaces (a router). Default false. */
+  forwarding?: boolean;
+  /** ARP timing and queue bounds, for every interface. See ArpResolver. */
+  arp?: ArpOptions;
+  /** Reassembly timeout and memory bounds. See Reassembler. */
+  reassembly?: ReassemblyOptions;
+  /** Path MTU expiry and floor. See PathMtuCache. */
+  pathMtu?: PathMtuOptions;
+  /** ICMP error rate limit. See IcmpLayer. */
+  icmp?: IcmpOptions;
+}
+
+export class Stack {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly tracer: Tracer;
+  readonly random: Random;
+  readonly counters = new StackCounters();
+  /** The IPv4 layer: interfaces, routes, send/receive, fragmentation, forwarding. */
+  readonly ip: Ipv4Layer;
+  readonly icmp: IcmpLayer;
+  readonly udp: UdpLayer;
+  /** What the TCP layer uses to send and to ask about addresses and MTUs. */
+  readonly tcpBinding: TcpIpBinding;
+  private readonly context: StackContext;
+  private closed = false;
+
+  constructor(options: StackOptions) {
+    if (typeof options.name !== 'string' || options.name === '')
+      throw errnoError('EINVAL', 'a stack needs a name');
+    this.name = options.name;
+    this.clock = options.clock;
+    this.tracer = options.tracer ?? NO_TRACE;
+    this.random = options.random
+      ? options.random.fork(`stack/${options.name}`)
+      : new Random(options.seed ?? options.name);
+    const counters = this.counters;
+    const tracer = this.tracer;
+    const clock = this.clock;
+    const host = this.name;
+    this.context = {
+      name: host,
+      clock,
+      tracer,
+      counters,
+      random: this.random,
+      drop(layer, reason) {
+        counters.countDrop(layer, reason);
+        if (tracer.enabled) tracer.emit({ kind: 'drop', time: clock.now(), host, layer, reason });
+      },
+      note(text) {
+        if (tracer.enabled) tracer.emit({ kind: 'note', time: clock.now(), host, text });
+      },
+    };
+    this.ip = new Ipv4Layer(this.context, {
+      defaultTtl: options.ttl,
+      arp: options.arp,
+      reassembly: options.reassembly,
+      pathMtu: options.pathMtu,
+    });
+    this.icmp = new IcmpLayer(this.context, this.ip, options.icmp);
+    this.ip.icmp = this.icmp;
+    this.ip.forwarding = options.forwarding === true;
+    this.udp = new UdpLayer(this.context, this.ip);
+    this.ip.registerProtocol(IP_PROTOCOL_ICMP, this.icmp);
+    this.ip.registerProtocol(IP_PROTOCOL_UDP, this.udp);
+    this.tcpBinding = new StackTcpBinding(this.ip);
+  }
+
+  /**
+   * Gives `device` an IPv4 address and starts receiving its frames. `gateway` adds a default route.
+   * Throws EINVAL (bad address, prefix or MTU), EEXIST (device already configured), EADDRINUSE (address
+   * already ours) or ENETUNREACH (gateway not on the subnet).
+   */
+  addInterface(device: NetworkDevice, config: InterfaceConfig): IpInterface {
+    this.checkOpen();
+    return this.ip.addInterface(device, config);
+  }
+
+  removeInterface(iface: IpInterface): void {
+    this.ip.removeInterface(iface);
+  }
+
+  get interfaces(): readonly IpInterface[] {
+    return this.ip.interfaces;
+  }
+
+  /** The address of the first interface (undefined before one is added): handy for single-homed hosts. */
+  get address(): Ipv4Address | undefined {
+    return this.ip.interfaces[0]?.address;
+  }
+
+  /** The routing table: `stack.routes.add({ destination: '10.0.2.0/24', gateway: '10.0.1.1' })`. */
+  get routes(): RoutingTable {
+    return this.ip.routes;
+  }
+
+  /** True makes this stack a router (RFC 1812 forwarding between its interfaces). */
+  get forwarding(): boolean {
+    return this.ip.forwarding;
+  }
+
+  set forwarding(on: boolean) {
+    this.ip.forwarding = on;
+  }
+
+  /**
+   * Installs the handler of an IP protocol number (1 and 17 are taken by ICMP and UDP; 6 by `attachTcp`).
+   * It receives every valid datagram for us with that protocol and the errors about datagrams it sent.
+   */
+  registerProtocol(protocol: number, handler: IpProtocolHandler): void {
+    this.ip.registerProtocol(protocol, handler);
+  }
+
+  unregisterProtocol(protocol: number): void {
+    this.ip.unregisterProtocol(protocol);
+  }
+
+  /**
+   * The TCP hook: makes `tcp` the handler of protocol 6. It receives parsed, checksum-verified unicast
+   * segments (`receive(src, dst, segment)`) and errors about segments it sent (`receiveIcmpError`); it
+   * sends through `stack.tcpBinding`. Throws EADDRINUSE when a TCP layer is already attached.
+   */
+  attachTcp(tcp: TcpReceiver): TcpIpBinding {
+    this.ip.registerProtocol(IP_PROTOCOL_TCP, new TcpProtocolHandler(this.context, tcp));
+    return this.tcpBinding;
+  }
+
+  /**
+   * Sends one IP datagram. `payload` is copied, or — as a PayloadWriter — written straight into the frame.
+   * Returns 'ok' or an errno (see IpSendStatus); never throws for network conditions.
+   */
+  sendIp(options: IpSendOptions, payload: PayloadWriter | Uint8Array): IpSendStatus {
+    if (this.closed) return 'ENETUNREACH';
+    return this.ip.send(options, payload);
+  }
+
+  /** Sends an ICMP echo request and resolves with the reply (see IcmpLayer.ping for the errors). */
+  ping(dst: AddressInput, options?: PingOptions): Promise<PingReply> {
+    if (this.closed) return Promise.reject(errnoError('ENETUNREACH', 'the stack is closed'));
+    return this.icmp.ping(dst, options);
+  }
+
+  isLocalAddress(address: AddressInput): boolean {
+    return this.ip.isLocalAddress(toAddress(address));
+  }
+
+  isBroadcastOrMulticast(address: AddressInput): boolean {
+    return this.ip.isBroadcastOrMulticast(toAddress(address));
+  }
+
+  sourceAddressFor(dst: AddressInput): Ipv4Address | undefined {
+    return this.ip.sourceAddressFor(toAddress(dst));
+  }
+
+  mtuFor(dst: AddressInput): number {
+    return this.ip.mtuFor(toAddress(dst));
+  }
+
+  /** Every ARP cache entry of every interface, like `ip neigh show`. */
+  neighbors(): Array<ArpEntryInfo & { interfaceName: string }> {
+    return this.ip.interfaces.flatMap((iface) =>
+      iface.arp.list().map((entry) => ({ ...entry, interfaceName: iface.name })),
+    );
+  }
+
+  /** Joins a multicast group so datagrams sent to it are delivered here (UDP). */
+  joinMulticastGroup(group: AddressInput): void {
+    this.ip.joinGroup(toAddress(group, 'group'));
+  }
+
+  leaveMulticastGroup(group: AddressInput): void {
+    this.ip.leaveGroup(toAddress(group, 'group'));
+  }
+
+  /**
+   * Shuts the stack down: UDP sockets closed, pending pings failed (ECANCELED), ARP and reassembly timers
+   * cancelled, devices detached. Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.udp.close();
+    this.icmp.close();
+    this.ip.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw errnoError('EBADF', 'the stack is closed');
+  }
+}

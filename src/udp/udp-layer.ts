@@ -1,0 +1,300 @@
+/**
+ * UDP (RFC 768, RFC 1122 §4.1).
+ *
+ * - Sending: the header and payload are written straight into the outgoing frame with the checksum over
+ *   the pseudo-header (left out only on links that offload it); IP fragments datagrams larger than the
+ *   path MTU. DF is clear unless asked for.
+ * - Receiving: the length field is checked and a non-zero checksum verified (a zero checksum means the
+ *   sender computed none and is accepted, RFC 768). Errors count in UdpInErrors (and UdpInCsumErrors).
+ * - Demultiplexing: among sockets bound to the destination port, a connected socket whose peer is the
+ *   sender beats one bound to the destination address, which beats one bound to 0.0.0.0 (BSD's and Linux's
+ *   scoring); equal scores go to the socket bound first. Broadcast and multicast datagrams go to every
+ *   socket bound to the wildcard or to that very address (RFC 1122 §4.1.3.5 hands them to the application).
+ * - No socket: UdpNoPorts, and ICMP port unreachable (RFC 1122 §4.1.3.1) unless the datagram was
+ *   broadcast or multicast (the ICMP layer applies the full rule set and the rate limit).
+ * - Ports: 0 asks for an ephemeral port from 49152-65535 (RFC 6335), found from a random starting point
+ *   (RFC 6056 §3.3.1, "simple port randomization").
+ */
+import { type AddressInput, toAddress } from '../ip/address-prefix.js';
+import type {
+  IpProtocolHandler,
+  PayloadWriter,
+  ReceivedDatagram,
+  TransportErrorReport,
+} from '../ip/datagram.js';
+import { errnoError } from '../ip/errors.js';
+import type { Ipv4Layer } from '../ip/ipv4-layer.js';
+import type { StackContext } from '../ip/stack-context.js';
+import { IPV4_BROADCAST, type Ipv4Address, ipv4ToString, isMulticast } from '../wire/address.js';
+import { ICMP_DESTINATION_UNREACHABLE, ICMP_PORT_UNREACHABLE } from '../wire/icmp.js';
+import { IP_PROTOCOL_UDP } from '../wire/ipv4.js';
+import { emitUdp, parseUdp, UDP_HEADER_LENGTH, type UdpDatagram } from '../wire/udp.js';
+import { type UdpBindOptions, type UdpSendOptions, UdpSocket, type UdpSocketHandlers } from './udp-socket.js';
+
+export const EPHEMERAL_PORT_FIRST = 49152;
+export const EPHEMERAL_PORT_LAST = 65535;
+/** Largest UDP payload over IPv4: 65535 minus the 20-byte IP and 8-byte UDP headers. */
+export const UDP_MAX_PAYLOAD = 65507;
+
+/** Writes one UDP datagram into the frame; reused for every send (sends are synchronous). */
+class UdpWriter implements PayloadWriter {
+  readonly datagram: UdpDatagram = { srcPort: 0, dstPort: 0, payload: new Uint8Array(0) };
+  get length(): number {
+    return UDP_HEADER_LENGTH + this.datagram.payload.length;
+  }
+  write(buf: Uint8Array, offset: number, src: Ipv4Address, dst: Ipv4Address, offloadChecksum: boolean): void {
+    emitUdp(this.datagram, src, dst, buf, offset, { computeChecksum: !offloadChecksum });
+  }
+}
+
+export class UdpLayer implements IpProtocolHandler {
+  private readonly byPort = new Map<number, UdpSocket[]>();
+  private readonly writer = new UdpWriter();
+
+  constructor(
+    private readonly ctx: StackContext,
+    private readonly ip: Ipv4Layer,
+  ) {}
+
+  /**
+   * Opens a socket bound to `options.address`:`options.port`. Throws EINVAL (bad address or port),
+   * EADDRNOTAVAIL (an address that is not ours), or EADDRINUSE (taken, see `reuseAddress`; or, for port
+   * 0, no ephemeral port free).
+   */
+  bind(options: UdpBindOptions = {}, handlers: UdpSocketHandlers = {}): UdpSocket {
+    const address = options.address === undefined ? 0 : toAddress(options.address, 'address');
+    if (address !== 0 && !isMulticast(address) && !this.ip.isLocalAddress(address)) {
+      throw errnoError('EADDRNOTAVAIL', `${ipv4ToString(address)} is not an address of this host`);
+    }
+    const reuse = options.reuseAddress === true;
+    let port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw errnoError('EINVAL', `invalid port ${port}`);
+    if (port === 0) {
+      port = this.ephemeralPort();
+    } else if (this.conflicts(address, port, reuse)) {
+      throw errnoError('EADDRINUSE', `${ipv4ToString(address)}:${port} is already bound`);
+    }
+    const socket = new UdpSocket(this, address, port, reuse, handlers);
+    const list = this.byPort.get(port);
+    if (list) list.push(socket);
+    else this.byPort.set(port, [socket]);
+    return socket;
+  }
+
+  /** Every open socket. */
+  sockets(): UdpSocket[] {
+    return [...this.byPort.values()].flat();
+  }
+
+  receive(datagram: ReceivedDatagram): void {
+    const { counters } = this.ctx;
+    const packet = datagram.packet;
+    const result = parseUdp(packet.payload, packet.src, packet.dst, {
+      verifyChecksum: !datagram.checksumOffloaded,
+    });
+    if (!result.ok) {
+      counters.UdpInErrors++;
+      if (result.error.kind === 'bad-checksum') counters.UdpInCsumErrors++;
+      this.ctx.drop('udp', result.error.kind);
+      return;
+    }
+    const udp = result.value;
+    const sockets = this.byPort.get(udp.dstPort);
+    const info = {
+      address: packet.src,
+      port: udp.srcPort,
+      localAddress: packet.dst,
+      destination: datagram.destination,
+      size: udp.payload.length,
+      ttl: packet.ttl,
+      interfaceName: datagram.interface.name,
+    };
+    if (datagram.destination !== 'unicast') {
+      let delivered = false;
+      for (const socket of sockets ?? []) {
+        if (socket.localAddress !== 0 && socket.localAddress !== packet.dst) continue;
+        if (socket.connected && (socket.remoteAddress !== packet.src || socket.remotePort !== udp.srcPort))
+          continue;
+        delivered = true;
+        socket.handlers.message?.(udp.payload, info);
+      }
+      if (delivered) counters.UdpInDatagrams++;
+      else {
+        counters.UdpNoPorts++;
+        this.ctx.drop('udp', 'no-port');
+      }
+      return;
+    }
+    const socket = sockets && this.bestMatch(sockets, packet.dst, packet.src, udp.srcPort);
+    if (socket === undefined) {
+      counters.UdpNoPorts++;
+      this.ctx.drop('udp', 'no-port');
+      this.ip.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_PORT_UNREACHABLE, datagram);
+      return;
+    }
+    counters.UdpInDatagrams++;
+    socket.handlers.message?.(udp.payload, info);
+  }
+
+  /** ICMP errors about our datagrams go to the connected socket they concern (see UdpSocketHandlers.error). */
+  receiveError(report: TransportErrorReport): void {
+    const t = report.transport;
+    if (t.length < 4) return;
+    const srcPort = (t[0]! << 8) | t[1]!;
+    const dstPort = (t[2]! << 8) | t[3]!;
+    for (const socket of this.byPort.get(srcPort) ?? []) {
+      if (socket.localAddress !== 0 && socket.localAddress !== report.src) continue;
+      if (!socket.connected || socket.remoteAddress !== report.dst || socket.remotePort !== dstPort) continue;
+      socket.handlers.error?.(
+        errnoError(
+          report.code,
+          `ICMP from ${ipv4ToString(report.reporter)} about ${ipv4ToString(report.dst)}:${dstPort}`,
+          {
+            icmpType: report.icmpType,
+            icmpCode: report.icmpCode,
+            reporter: report.reporter,
+          },
+        ),
+        report,
+      );
+      return;
+    }
+  }
+
+  /** @internal UdpSocket.connect */
+  connect(socket: UdpSocket, addressInput: AddressInput, port: number): void {
+    if (socket.closed) throw errnoError('EBADF', 'socket is closed');
+    const address = toAddress(addressInput, 'address');
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw errnoError('EINVAL', `invalid port ${port}`);
+    if (address === 0) throw errnoError('EINVAL', 'cannot connect to 0.0.0.0');
+    if (socket.localAddress === 0 && !isMulticast(address) && address !== IPV4_BROADCAST) {
+      const source = this.ip.sourceAddressFor(address);
+      if (source === undefined) throw errnoError('ENETUNREACH', `no route to ${ipv4ToString(address)}`);
+      socket.localAddress = source;
+    }
+    socket.remoteAddress = address;
+    socket.remotePort = port;
+  }
+
+  /** @internal UdpSocket.send */
+  send(
+    socket: UdpSocket,
+    payload: Uint8Array,
+    port: number | undefined,
+    addressInput: AddressInput | undefined,
+    options: UdpSendOptions | undefined,
+  ): void {
+    if (socket.closed) throw errnoError('EBADF', 'socket is closed');
+    let dst: Ipv4Address;
+    let dstPort: number;
+    if (port === undefined && addressInput === undefined) {
+      if (!socket.connected)
+        throw errnoError('EDESTADDRREQ', 'no destination and the socket is not connected');
+      dst = socket.remoteAddress!;
+      dstPort = socket.remotePort!;
+    } else {
+      if (socket.connected)
+        throw errnoError('EISCONN', 'the socket is connected; send without a destination');
+      if (port === undefined || addressInput === undefined) {
+        throw errnoError('EDESTADDRREQ', 'both a destination port and address are needed');
+      }
+      dst = toAddress(addressInput, 'destination');
+      dstPort = port;
+    }
+    if (!Number.isInteger(dstPort) || dstPort < 1 || dstPort > 65535) {
+      throw errnoError('EINVAL', `invalid destination port ${dstPort}`);
+    }
+    if (dst === 0) throw errnoError('EINVAL', 'cannot send to 0.0.0.0');
+    if (payload.length > UDP_MAX_PAYLOAD) {
+      throw errnoError('EMSGSIZE', `${payload.length} bytes exceed the UDP maximum of ${UDP_MAX_PAYLOAD}`);
+    }
+    const multicast = isMulticast(dst);
+    if (!multicast && this.ip.isBroadcastOrMulticast(dst) && !socket.broadcast) {
+      throw errnoError('EACCES', `sending to broadcast ${ipv4ToString(dst)} needs the broadcast option`);
+    }
+    const writer = this.writer;
+    writer.datagram.srcPort = socket.localPort;
+    writer.datagram.dstPort = dstPort;
+    writer.datagram.payload = payload;
+    const local = socket.localAddress;
+    const status = this.ip.send(
+      {
+        src: local === 0 || isMulticast(local) ? undefined : local,
+        dst,
+        protocol: IP_PROTOCOL_UDP,
+        ttl: options?.ttl ?? (multicast ? socket.multicastTtl : socket.ttl),
+        tos: socket.tos,
+        dontFragment: options?.dontFragment,
+      },
+      writer,
+    );
+    writer.datagram.payload = EMPTY;
+    if (status !== 'ok') {
+      this.ctx.counters.UdpSndbufErrors++;
+      throw errnoError(status, `cannot send to ${ipv4ToString(dst)}:${dstPort}`);
+    }
+    this.ctx.counters.UdpOutDatagrams++;
+  }
+
+  /** @internal UdpSocket.close */
+  release(socket: UdpSocket): void {
+    const list = this.byPort.get(socket.localPort);
+    if (!list) return;
+    const i = list.indexOf(socket);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.byPort.delete(socket.localPort);
+  }
+
+  /** Closes every socket. */
+  close(): void {
+    for (const socket of this.sockets()) socket.close();
+  }
+
+  private bestMatch(
+    sockets: readonly UdpSocket[],
+    dst: Ipv4Address,
+    src: Ipv4Address,
+    srcPort: number,
+  ): UdpSocket | undefined {
+    let best: UdpSocket | undefined;
+    let bestScore = -1;
+    for (const socket of sockets) {
+      let score = 0;
+      if (socket.localAddress !== 0) {
+        if (socket.localAddress !== dst) continue;
+        score += 2;
+      }
+      if (socket.connected) {
+        if (socket.remoteAddress !== src || socket.remotePort !== srcPort) continue;
+        score += 4;
+      }
+      if (score > bestScore) {
+        best = socket;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  private conflicts(address: Ipv4Address, port: number, reuse: boolean): boolean {
+    for (const other of this.byPort.get(port) ?? []) {
+      if (reuse && other.reuseAddress) continue;
+      if (other.localAddress === address || other.localAddress === 0 || address === 0) return true;
+    }
+    return false;
+  }
+
+  private ephemeralPort(): number {
+    const count = EPHEMERAL_PORT_LAST - EPHEMERAL_PORT_FIRST + 1;
+    const start = this.ctx.random.next() % count;
+    for (let i = 0; i < count; i++) {
+      const port = EPHEMERAL_PORT_FIRST + ((start + i) % count);
+      if (!this.byPort.has(port)) return port;
+    }
+    throw errnoError('EADDRINUSE', 'no free ephemeral UDP port');
+  }
+}
+
+const EMPTY = new Uint8Array(0);

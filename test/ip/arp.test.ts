@@ -1,0 +1,243 @@
+import { describe, expect, test } from 'vitest';
+import { ARP_REPLY, ARP_REQUEST } from '../../src/wire/arp.js';
+import {
+  arpFrame,
+  arpRequestFrom,
+  decode,
+  decodeUdp,
+  drops,
+  HOST_IP,
+  HOST_MAC,
+  harness,
+  ip,
+  OTHER_MAC,
+  PEER_IP,
+  PEER_MAC,
+} from './harness.js';
+
+const BROADCAST_MAC = 0xffff_ffff_ffff;
+
+function hex(frame: Uint8Array): string {
+  return Buffer.from(frame).toString('hex');
+}
+
+function replyFromPeer(mac = PEER_MAC, senderIp = PEER_IP) {
+  return arpFrame(
+    { operation: ARP_REPLY, senderMac: mac, senderIp, targetMac: HOST_MAC, targetIp: HOST_IP },
+    HOST_MAC,
+  );
+}
+
+function sendUdp(h: ReturnType<typeof harness>, n: number, dst = PEER_IP) {
+  const socket = h.stack.udp.bind({ port: 1000 + n });
+  socket.send(Uint8Array.of(n), 9, dst);
+  socket.close();
+}
+
+describe('ARP (RFC 826)', () => {
+  test('the first datagram waits for an exact who-has / is-at exchange; the next one does not', () => {
+    const h = harness({ peerKnown: false });
+    sendUdp(h, 1);
+    const [request, ...rest] = h.device.take();
+    expect(rest).toHaveLength(0);
+    // Ethernet: ff:ff:ff:ff:ff:ff <- 02:00:00:00:00:01, type 0806; ARP: Ethernet/IPv4, 6/4, request,
+    // sender 02:00:00:00:00:01 10.0.0.1, target 00:00:00:00:00:00 10.0.0.2
+    expect(hex(request!)).toBe(
+      'ffffffffffff' +
+        '020000000001' +
+        '0806' +
+        '0001' +
+        '0800' +
+        '0604' +
+        '0001' +
+        '020000000001' +
+        '0a000001' +
+        '000000000000' +
+        '0a000002',
+    );
+    expect(h.stack.neighbors()).toEqual([
+      {
+        address: PEER_IP,
+        mac: undefined,
+        state: 'incomplete',
+        expiresInMs: undefined,
+        interfaceName: 'host-eth0',
+      },
+    ]);
+
+    h.clock.advance(3);
+    h.device.inject(replyFromPeer());
+    const [queued] = h.device.take();
+    expect(decode(queued!)).toMatchObject({ dstMac: PEER_MAC, srcMac: HOST_MAC, ip: { dst: PEER_IP } });
+    expect(decodeUdp(queued!).payload).toEqual(Uint8Array.of(1));
+
+    sendUdp(h, 2);
+    const [direct] = h.device.take();
+    expect(decode(direct!)).toMatchObject({ dstMac: PEER_MAC, ip: { dst: PEER_IP } });
+    expect(h.stack.counters).toMatchObject({ ArpOutRequests: 1, ArpInReplies: 1, ArpQueueDrops: 0 });
+    expect(h.stack.neighbors()).toEqual([
+      {
+        address: PEER_IP,
+        mac: PEER_MAC,
+        state: 'reachable',
+        expiresInMs: 60_000,
+        interfaceName: 'host-eth0',
+      },
+    ]);
+    expect(h.clock.pendingTimers).toBe(0);
+  });
+
+  test('a request for our address is answered with is-at, and its sender is learned', () => {
+    const h = harness({ peerKnown: false });
+    const otherIp = ip('10.0.0.3');
+    h.device.inject(arpRequestFrom(OTHER_MAC, otherIp, HOST_IP));
+    const [reply] = h.device.take();
+    expect(hex(reply!)).toBe(
+      '020000000003' +
+        '020000000001' +
+        '0806' +
+        '0001080006040002' +
+        '020000000001' +
+        '0a000001' +
+        '020000000003' +
+        '0a000003',
+    );
+    sendUdp(h, 1, otherIp);
+    const frames = h.device.take();
+    expect(frames.map((f) => decode(f).etherType)).toEqual([0x0800]);
+    expect(decode(frames[0]!).dstMac).toBe(OTHER_MAC);
+    expect(h.stack.counters).toMatchObject({ ArpInRequests: 1, ArpOutReplies: 1, ArpOutRequests: 0 });
+  });
+
+  test('merge rule: a request for someone else updates a known sender but adds no unknown one', () => {
+    const h = harness({ peerKnown: false });
+    const otherIp = ip('10.0.0.3');
+    // Unknown sender asking for a third host: not learned.
+    h.device.inject(arpRequestFrom(OTHER_MAC, otherIp, ip('10.0.0.9')));
+    expect(h.device.take()).toHaveLength(0);
+    expect(h.stack.neighbors()).toEqual([]);
+
+    // Known sender (learned from a request to us) moves to a new MAC: updated by any ARP packet.
+    h.device.inject(arpRequestFrom(PEER_MAC, PEER_IP, HOST_IP));
+    h.device.take();
+    h.device.inject(arpRequestFrom(0x02_00_00_00_00_99, PEER_IP, ip('10.0.0.9')));
+    expect(h.stack.neighbors().map((n) => n.mac)).toEqual([0x02_00_00_00_00_99]);
+  });
+
+  test('gratuitous ARP refreshes an entry we hold and creates none', () => {
+    const h = harness({ peerKnown: false });
+    h.device.inject(arpRequestFrom(PEER_MAC, PEER_IP, HOST_IP));
+    h.device.take();
+    h.clock.advance(50_000);
+    const newMac = 0x02_00_00_00_00_42;
+    h.device.inject(arpRequestFrom(newMac, PEER_IP, PEER_IP));
+    h.device.inject(arpRequestFrom(OTHER_MAC, ip('10.0.0.3'), ip('10.0.0.3')));
+    expect(h.device.take()).toHaveLength(0);
+    expect(h.stack.neighbors()).toEqual([
+      { address: PEER_IP, mac: newMac, state: 'reachable', expiresInMs: 60_000, interfaceName: 'host-eth0' },
+    ]);
+  });
+
+  test('an entry expires after 60 s and the next datagram resolves again', () => {
+    const h = harness({ peerKnown: false });
+    h.device.inject(arpRequestFrom(PEER_MAC, PEER_IP, HOST_IP));
+    h.device.take();
+    h.clock.advance(59_999);
+    sendUdp(h, 1);
+    expect(h.device.take().map((f) => decode(f).etherType)).toEqual([0x0800]);
+    h.clock.advance(1);
+    expect(h.stack.neighbors()).toEqual([]);
+    sendUdp(h, 2);
+    const frames = h.device.take();
+    expect(frames.map((f) => decode(f).arp?.operation)).toEqual([ARP_REQUEST]);
+    expect(decode(frames[0]!)).toMatchObject({ dstMac: BROADCAST_MAC, arp: { targetIp: PEER_IP } });
+    h.device.inject(replyFromPeer());
+    expect(decodeUdp(h.device.take()[0]!).payload).toEqual(Uint8Array.of(2));
+  });
+
+  test('three unanswered requests 1 s apart, then failure: queue dropped, senders told EHOSTUNREACH', async () => {
+    const h = harness({ peerKnown: false });
+    const errors: string[] = [];
+    const socket = h.stack.udp.bind({ port: 2000 }, { error: (e) => errors.push(e.code) });
+    socket.connect(PEER_IP, 9);
+    socket.send(Uint8Array.of(1));
+    const ping = h.stack.ping(PEER_IP, { timeoutMs: 10_000 });
+    const outcome = ping.then(
+      () => 'replied',
+      (e: { code: string }) => `${e.code}@${h.clock.now()}`,
+    );
+    const times: number[] = [];
+    for (let t = 0; t < 3000; t += 500) {
+      for (const f of h.device.take()) {
+        expect(decode(f).arp).toMatchObject({ operation: ARP_REQUEST, targetIp: PEER_IP });
+        times.push(h.clock.now());
+      }
+      h.clock.advance(500);
+    }
+    expect(times).toEqual([0, 1000, 2000]);
+    expect(await outcome).toBe('EHOSTUNREACH@3000');
+    expect(errors).toEqual(['EHOSTUNREACH']);
+    expect(h.stack.counters).toMatchObject({ ArpOutRequests: 3, ArpResolutionFailures: 1, ArpQueueDrops: 2 });
+    expect(drops(h.trace)).toEqual(['arp:resolution-failed', 'arp:resolution-failed']);
+    expect(h.device.take()).toHaveLength(0);
+    expect(h.clock.pendingTimers).toBe(0);
+  });
+
+  test('the queue keeps the newest datagrams per destination and refuses past the interface total', () => {
+    const h = harness({ peerKnown: false, stack: { arp: { queuePerDestination: 3, queueTotal: 5 } } });
+    for (let n = 1; n <= 5; n++) sendUdp(h, n);
+    const third = ip('10.0.0.3');
+    for (let n = 6; n <= 9; n++) sendUdp(h, n, third);
+    expect(h.stack.counters.ArpQueueDrops).toBe(4);
+    expect(drops(h.trace)).toEqual([
+      'arp:queue-full',
+      'arp:queue-full',
+      'arp:queue-total-full',
+      'arp:queue-total-full',
+    ]);
+    expect(h.stack.interfaces[0]!.arp.queuedFrameCount).toBe(5);
+    h.device.take();
+    h.device.inject(replyFromPeer());
+    expect(h.device.take().map((f) => decodeUdp(f).payload[0])).toEqual([3, 4, 5]);
+    h.device.inject(replyFromPeer(OTHER_MAC, third));
+    expect(h.device.take().map((f) => decodeUdp(f).payload[0])).toEqual([6, 7]);
+  });
+
+  test('a packet claiming our own address is a conflict, not a cache entry', () => {
+    const h = harness({ peerKnown: false });
+    h.device.inject(arpRequestFrom(OTHER_MAC, HOST_IP, HOST_IP));
+    expect(h.stack.counters.ArpAddressConflicts).toBe(1);
+    expect(drops(h.trace)).toEqual(['arp:address-conflict']);
+    expect(h.stack.neighbors()).toEqual([]);
+  });
+
+  test('an ARP probe (sender 0.0.0.0) for our address is answered, nothing learned', () => {
+    const h = harness({ peerKnown: false });
+    h.device.inject(arpRequestFrom(OTHER_MAC, 0, HOST_IP));
+    const [reply] = h.device.take();
+    expect(decode(reply!)).toMatchObject({ dstMac: OTHER_MAC, arp: { operation: ARP_REPLY, targetIp: 0 } });
+    expect(h.stack.neighbors()).toEqual([]);
+  });
+
+  test('malformed and foreign ARP is counted and traced', () => {
+    const h = harness({ peerKnown: false });
+    const good = arpRequestFrom(OTHER_MAC, ip('10.0.0.3'), HOST_IP);
+    h.device.inject(good.subarray(0, 30));
+    const wrongHardware = good.slice();
+    wrongHardware[15] = 6; // hardware type 6 (IEEE 802)
+    h.device.inject(wrongHardware);
+    const broadcastSender = arpRequestFrom(0x01_00_5e_00_00_01, ip('10.0.0.3'), HOST_IP);
+    h.device.inject(broadcastSender);
+    expect(drops(h.trace)).toEqual(['arp:truncated', 'arp:unsupported', 'arp:bad-sender-mac']);
+    expect(h.stack.counters.ArpInErrors).toBe(3);
+    expect(h.device.take()).toHaveLength(0);
+  });
+
+  test('static entries never expire', () => {
+    const h = harness();
+    h.clock.advance(10 * 60_000);
+    sendUdp(h, 1);
+    expect(decode(h.device.take()[0]!).dstMac).toBe(PEER_MAC);
+    expect(h.stack.neighbors()[0]).toMatchObject({ state: 'static', expiresInMs: Number.POSITIVE_INFINITY });
+  });
+});
