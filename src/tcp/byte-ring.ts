@@ -1,0 +1,113 @@
+/**
+ * A bounded ring of bytes: the storage behind the send and receive buffers.
+ *
+ * The ring holds `length` committed bytes starting at its head. Bytes may also be written past the
+ * committed end without committing them (`writeAt`), which is how out-of-order segments are placed at
+ * their final position until the gap before them fills. Storage is allocated lazily and doubles as needed
+ * up to `capacity`, so an idle connection costs little memory.
+ */
+export class ByteRing {
+  readonly capacity: number;
+  private storage: Uint8Array;
+  private head = 0;
+  private committed = 0;
+
+  constructor(capacity: number, initialAllocation = 2048) {
+    this.capacity = capacity;
+    this.storage = new Uint8Array(Math.min(capacity, initialAllocation));
+  }
+
+  /** Committed bytes. */
+  get length(): number {
+    return this.committed;
+  }
+
+  /** Room left for committed bytes. */
+  get free(): number {
+    return this.capacity - this.committed;
+  }
+
+  /** Copies as much of `data` as fits after the committed bytes and commits it; returns the count. */
+  append(data: Uint8Array): number {
+    const n = Math.min(data.length, this.free);
+    if (n === 0) return 0;
+    this.writeAt(this.committed, n === data.length ? data : data.subarray(0, n));
+    this.committed += n;
+    return n;
+  }
+
+  /**
+   * Writes `data` at `offset` bytes from the head without committing it. The caller guarantees
+   * offset + data.length <= capacity.
+   */
+  writeAt(offset: number, data: Uint8Array): void {
+    const end = offset + data.length;
+    if (end > this.capacity) throw new RangeError('ByteRing.writeAt past capacity');
+    this.reserve(end);
+    const size = this.storage.length;
+    let start = this.head + offset;
+    if (start >= size) start -= size;
+    const firstPart = Math.min(data.length, size - start);
+    this.storage.set(firstPart === data.length ? data : data.subarray(0, firstPart), start);
+    if (firstPart < data.length) this.storage.set(data.subarray(firstPart), 0);
+  }
+
+  /** Commits `n` bytes previously placed with `writeAt` right after the committed end. */
+  commit(n: number): void {
+    if (n < 0 || this.committed + n > this.capacity) throw new RangeError('ByteRing.commit out of range');
+    this.committed += n;
+  }
+
+  /**
+   * `length` committed bytes starting `offset` bytes from the head: a view into the ring when they are
+   * contiguous (valid until the ring is next written), otherwise a fresh copy.
+   */
+  peek(offset: number, length: number): Uint8Array {
+    if (offset < 0 || length < 0 || offset + length > this.committed)
+      throw new RangeError('ByteRing.peek out of range');
+    const size = this.storage.length;
+    let start = this.head + offset;
+    if (start >= size) start -= size;
+    if (start + length <= size) return this.storage.subarray(start, start + length);
+    const copy = new Uint8Array(length);
+    const firstPart = size - start;
+    copy.set(this.storage.subarray(start, size), 0);
+    copy.set(this.storage.subarray(0, length - firstPart), firstPart);
+    return copy;
+  }
+
+  /** Copies up to `dst.length` bytes from the head into `dst` and drops them; returns the count. */
+  read(dst: Uint8Array): number {
+    const n = Math.min(dst.length, this.committed);
+    if (n === 0) return 0;
+    const size = this.storage.length;
+    const firstPart = Math.min(n, size - this.head);
+    dst.set(this.storage.subarray(this.head, this.head + firstPart), 0);
+    if (firstPart < n) dst.set(this.storage.subarray(0, n - firstPart), firstPart);
+    this.consume(n);
+    return n;
+  }
+
+  /** Drops `n` committed bytes from the head. */
+  consume(n: number): void {
+    if (n < 0 || n > this.committed) throw new RangeError('ByteRing.consume out of range');
+    this.committed -= n;
+    this.head += n;
+    if (this.head >= this.storage.length) this.head -= this.storage.length;
+  }
+
+  /** Makes sure positions head .. head+n-1 exist, growing (and unwrapping) the storage if needed. */
+  private reserve(n: number): void {
+    const size = this.storage.length;
+    if (n <= size) return;
+    let newSize = Math.max(size * 2, 1024);
+    while (newSize < n) newSize *= 2;
+    newSize = Math.min(newSize, this.capacity);
+    const grown = new Uint8Array(newSize);
+    // Keep every byte (committed or merely written) at the same distance from the head.
+    grown.set(this.storage.subarray(this.head), 0);
+    grown.set(this.storage.subarray(0, this.head), size - this.head);
+    this.storage = grown;
+    this.head = 0;
+  }
+}

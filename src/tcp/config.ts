@@ -1,0 +1,164 @@
+/**
+ * Tunables of a TCP connection, with defaults chosen from the RFCs and, where an RFC leaves the choice
+ * open, from the Linux kernel's practice. Every value is in bytes or milliseconds.
+ */
+import { TcpError } from './errors.js';
+
+export interface TcpConfig {
+  /**
+   * Send buffer size: unacknowledged plus not-yet-sent bytes the connection holds. Default 64 KiB.
+   * `send()` accepts bytes only while there is room; 'drain' fires when room frees up.
+   */
+  sendBufferSize: number;
+  /**
+   * Receive buffer size: bytes received but not yet read, plus out-of-order bytes held for reassembly.
+   * The advertised window is the free part of it (RFC 9293 §3.8.6). Default 65535, the largest window a
+   * segment can carry without window scaling; larger buffers need `windowScaling` to be used in full.
+   */
+  receiveBufferSize: number;
+  /** RTO before any RTT sample: 1 s (RFC 6298 §2.1). */
+  initialRtoMs: number;
+  /**
+   * Lower bound of the RTO. RFC 6298 §2.4 says SHOULD round up to 1 s; RFC 8961 allows less and Linux uses
+   * 200 ms, which makes loss recovery on fast paths (and in simulation) practical. Default 200 ms.
+   */
+  minRtoMs: number;
+  /** Upper bound of the RTO and of backed-off timers (RFC 6298 §2.5 allows >= 60 s). Default 120 s. */
+  maxRtoMs: number;
+  /** Clock granularity G of RFC 6298 §2.2/2.3. The clocks tcpts uses tick in fractions of a ms: 1 ms. */
+  clockGranularityMs: number;
+  /**
+   * R1 (RFC 9293 §3.8.3, SHLD-10): after this many retransmissions of the same segment the application
+   * is told ('retransmission-warning'). Default 3.
+   */
+  r1Retransmissions: number;
+  /**
+   * R2 for data and FIN segments (§3.8.3; MUST-20, MUST-21): the connection is aborted with ETIMEDOUT
+   * when the peer has made no progress (SND.UNA has not moved) for at least `r2TimeoutMs` (SHLD-11:
+   * R2 corresponds to at least 100 s) AND the oldest segment has been retransmitted `r2Retransmissions`
+   * times without an answer (one RTO is allowed for the answer to the last one). The count is what R2
+   * is in the RFC; the default 15 is Linux's tcp_retries2 (about 15 minutes against a dead peer). It
+   * keeps a run of bad luck on a lossy path, where the RTO is backed off, from ending a connection after
+   * two or three attempts. Default 100 s.
+   */
+  r2TimeoutMs: number;
+  /** The retransmission count of R2 (see r2TimeoutMs). Default 15. */
+  r2Retransmissions: number;
+  /** R2 for SYN and SYN-ACK segments: at least 3 minutes (MUST-23). Default 180 s. */
+  synR2TimeoutMs: number;
+  /**
+   * Maximum segment lifetime. RFC 9293 §3.4.1 suggests 2 minutes as an engineering choice; Linux keeps
+   * TIME-WAIT for 60 s, i.e. MSL = 30 s, which this default follows. TIME-WAIT lasts 2*MSL (MUST-13).
+   */
+  mslMs: number;
+  /** Delayed ACKs (SHLD-18) on or off. Default on. */
+  delayedAck: boolean;
+  /** How long an ACK may be delayed: must be < 500 ms (MUST-40). Default 40 ms (Linux's minimum ATO). */
+  delayedAckMs: number;
+  /** Nagle's algorithm (SHLD-7); the application may turn it off per connection (MUST-17). Default on. */
+  nagle: boolean;
+  /** Keepalives: off by default (MUST-25), on per connection (MUST-24). */
+  keepAlive: boolean;
+  /** Idle time before the first keepalive probe: at least 2 hours by default (MUST-28), configurable (MUST-27). */
+  keepAliveIdleMs: number;
+  /** Interval between unanswered keepalive probes. Default 75 s (as Linux and BSD). */
+  keepAliveIntervalMs: number;
+  /** Unanswered probes before the connection is dropped (MUST-29: one lost ACK is not fatal). Default 9. */
+  keepAliveProbes: number;
+  /** How long an orphaned connection (the application released it) may sit in FIN-WAIT-2. Default 60 s. */
+  finWait2TimeoutMs: number;
+  /**
+   * Initial congestion window in segments; undefined uses RFC 5681 §3.1 (4, 3 or 2 segments depending on
+   * the MSS, the same as RFC 3390). RFC 6928's 10 segments can be chosen here.
+   */
+  initialWindowSegments: number | undefined;
+  /** Most out-of-order byte ranges held for reassembly; a segment that would need more is dropped. Default 32. */
+  maxOutOfOrderRanges: number;
+  /**
+   * Window scaling (RFC 7323 §2): offer a Window Scale option on SYN sized to the receive buffer, so
+   * windows above 65535 bytes can be advertised. Off by default for now.
+   */
+  windowScaling: boolean;
+  /** Timestamps (RFC 7323 §3-5). Reserved for a later change: must be false for now. */
+  timestamps: boolean;
+  /** Selective acknowledgment (RFC 2018). Reserved for a later change: must be false for now. */
+  sack: boolean;
+}
+
+export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
+  sendBufferSize: 64 * 1024,
+  receiveBufferSize: 65535,
+  initialRtoMs: 1000,
+  minRtoMs: 200,
+  maxRtoMs: 120_000,
+  clockGranularityMs: 1,
+  r1Retransmissions: 3,
+  r2TimeoutMs: 100_000,
+  r2Retransmissions: 15,
+  synR2TimeoutMs: 180_000,
+  mslMs: 30_000,
+  delayedAck: true,
+  delayedAckMs: 40,
+  nagle: true,
+  keepAlive: false,
+  keepAliveIdleMs: 2 * 60 * 60 * 1000,
+  keepAliveIntervalMs: 75_000,
+  keepAliveProbes: 9,
+  finWait2TimeoutMs: 60_000,
+  initialWindowSegments: undefined,
+  maxOutOfOrderRanges: 32,
+  windowScaling: false,
+  timestamps: false,
+  sack: false,
+});
+
+/** The MSS assumed when the peer sends no MSS option: 536 for IPv4 (MUST-15). */
+export const DEFAULT_IPV4_MSS = 536;
+
+/**
+ * Smallest send MSS accepted from a peer. A hostile MSS option of 0 or 1 would otherwise make segmentation
+ * loop forever or send one byte per segment; Linux clamps similarly.
+ */
+export const MIN_SEND_MSS = 64;
+
+/** IPv4 header (20) plus TCP header (20) without options: the MSS is the MTU minus this (MUST-67). */
+export const IPV4_TCP_HEADERS = 40;
+
+function positive(name: string, value: number, min = 1): void {
+  if (!Number.isFinite(value) || value < min) {
+    throw new TcpError('EINVAL', `TCP config ${name} must be a number >= ${min}, got ${value}`);
+  }
+}
+
+/** Merges `overrides` over the defaults (or over `base`) and checks every value; throws EINVAL. */
+export function resolveTcpConfig(
+  overrides: Partial<TcpConfig> = {},
+  base: Readonly<TcpConfig> = DEFAULT_TCP_CONFIG,
+): TcpConfig {
+  const c: TcpConfig = { ...base };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v !== undefined || k === 'initialWindowSegments') (c as unknown as Record<string, unknown>)[k] = v;
+  }
+  positive('sendBufferSize', c.sendBufferSize);
+  positive('receiveBufferSize', c.receiveBufferSize);
+  // A receive buffer above 65535 is allowed: without window scaling only 65535 of it is ever advertised.
+  positive('initialRtoMs', c.initialRtoMs);
+  positive('minRtoMs', c.minRtoMs);
+  positive('maxRtoMs', c.maxRtoMs, c.minRtoMs);
+  positive('clockGranularityMs', c.clockGranularityMs, 0);
+  positive('r1Retransmissions', c.r1Retransmissions, 0);
+  positive('r2TimeoutMs', c.r2TimeoutMs);
+  positive('r2Retransmissions', c.r2Retransmissions, 0);
+  positive('synR2TimeoutMs', c.synR2TimeoutMs);
+  positive('mslMs', c.mslMs, 0);
+  positive('delayedAckMs', c.delayedAckMs, 0);
+  if (c.delayedAckMs >= 500) throw new TcpError('EINVAL', 'delayedAckMs must be < 500 ms (RFC 9293 MUST-40)');
+  positive('keepAliveIdleMs', c.keepAliveIdleMs);
+  positive('keepAliveIntervalMs', c.keepAliveIntervalMs);
+  positive('keepAliveProbes', c.keepAliveProbes);
+  positive('finWait2TimeoutMs', c.finWait2TimeoutMs);
+  if (c.initialWindowSegments !== undefined) positive('initialWindowSegments', c.initialWindowSegments);
+  positive('maxOutOfOrderRanges', c.maxOutOfOrderRanges);
+  if (c.timestamps || c.sack) throw new TcpError('EINVAL', 'timestamps and SACK are not supported yet');
+  return c;
+}

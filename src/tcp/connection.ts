@@ -1,0 +1,650 @@
+/**
+ * TcpConnection: one TCP connection as a pure state machine (RFC 9293 §3.10).
+ *
+ * Inputs are the user calls of §3.10.1-3.10.6 (OPEN via the static constructors, SEND = `send`,
+ * RECEIVE = `receive`, CLOSE = `close`, ABORT = `abort`, STATUS = `status`), SEGMENT ARRIVES
+ * (`handleSegment`) and TIMEOUTS (`onTimer`). Every input carries the current time `now` in milliseconds;
+ * the connection never reads a clock or starts a timer. Outputs are segments (through the `output`
+ * callback given at creation) and events (below). The same inputs always give the same outputs.
+ *
+ * Its owner (normally TcpLayer) must call `onTimer(now)` at or after `nextDeadline()`; the
+ * `onDeadlineChange` callback says when that deadline moves. `now` comes after a method's required
+ * arguments and before its optional ones (`send(data, now, options?)`, `receive(now, maxBytes?)`).
+ * API misuse throws a TcpError with a Node-style code; no segment content ever throws.
+ *
+ * Events (delivered after the call that caused them has finished, so listeners may call back in):
+ * - 'state' (from, to): every state change, for tracing.
+ * - 'connected': the handshake completed (ESTABLISHED).
+ * - 'readable': new in-order bytes can be read with `receive()`.
+ * - 'end': the peer's FIN arrived in order; after the bytes already buffered, the stream ends.
+ * - 'drain': room in the send buffer again after a `send()` took less than it was given.
+ * - 'retransmission-warning' (count): R1 retransmissions of one segment (§3.8.3, SHLD-9).
+ * - 'urgent' (pending): the peer signalled urgent data; `pending` bytes up to the urgent pointer (MUST-32).
+ * - 'soft-error' (error): an ICMP soft error (§3.9.2.2); the connection goes on (MUST-56).
+ * - 'error' (error): the connection failed: ECONNRESET, ECONNREFUSED, ETIMEDOUT (or the soft error that
+ *   explains the timeout), ECONNABORTED. Always followed by 'closed'.
+ * - 'closed': the connection reached CLOSED; it may be forgotten.
+ */
+import type { ConnectionId, Endpoint, TcpStateName, Tracer } from '../trace/events.js';
+import { NO_TRACE } from '../trace/events.js';
+import type { TcpSegment } from '../wire/tcp.js';
+import { MIN_SEND_MSS, resolveTcpConfig, type TcpConfig } from './config.js';
+import type { CongestionControlFactory } from './congestion/congestion-control.js';
+import { createRenoCongestionControl } from './congestion/reno.js';
+import { newTcpCounters, type TcpCounters } from './counters.js';
+import { TcpError } from './errors.js';
+import {
+  armRetransmissionTimer,
+  sendAck,
+  sendReset,
+  sendSyn,
+  transmitPending,
+  windowIfAdvertisedNow,
+} from './output.js';
+import { segmentArrives } from './segment-arrives.js';
+import { seqAdd, seqDiff, seqGe, seqLe, seqLt } from './seq.js';
+import { type ConnectionEvent, Tcb, type TcbEnvironment } from './tcb.js';
+import { timersExpired } from './timeouts.js';
+import { TIMER_ORDER, type TimerName } from './timers.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+export type TcpConnectionEvents = {
+  state: [from: TcpStateName, to: TcpStateName];
+  connected: [];
+  readable: [];
+  end: [];
+  drain: [];
+  'retransmission-warning': [retransmissions: number];
+  urgent: [pending: number];
+  'soft-error': [error: TcpError];
+  error: [error: TcpError];
+  closed: [];
+};
+
+export interface TcpConnectionOptions {
+  local: Endpoint;
+  remote: Endpoint;
+  /** Segments to send. The payload is a view valid only during the call: copy it to keep it. */
+  output: (segment: TcpSegment) => void;
+  /** Path MTU towards the remote address; the MSS we announce is this minus 40 (MUST-67). */
+  pathMtu: number;
+  /** Overrides of the defaults, or a complete configuration. */
+  config?: Partial<TcpConfig>;
+  /** Shared counters (the layer's); a private set when absent. */
+  counters?: TcpCounters;
+  tracer?: Tracer;
+  /** Host name for trace events. */
+  host?: string;
+  /** Congestion controller factory; RFC 5681 Reno when absent. */
+  congestionControl?: CongestionControlFactory;
+  /** Called whenever `nextDeadline()` changes, after the call that changed it. */
+  onDeadlineChange?: (connection: TcpConnection, deadline: number) => void;
+}
+
+/** An ICMP error about a segment of this connection, as IP decoded it (RFC 9293 §3.9.2.2, RFC 5927). */
+export interface TcpIcmpError {
+  kind:
+    | 'net-unreachable'
+    | 'host-unreachable'
+    | 'protocol-unreachable'
+    | 'port-unreachable'
+    | 'fragmentation-needed'
+    | 'source-route-failed'
+    | 'other-unreachable'
+    | 'time-exceeded'
+    | 'parameter-problem'
+    | 'source-quench';
+  /** Sequence number of the segment quoted in the ICMP message. */
+  seq: number;
+  /** Next-hop MTU for 'fragmentation-needed' (0 or absent when the router did not say). */
+  mtu?: number;
+}
+
+export interface SendOptions {
+  /** Mark the bytes of this call as urgent (§3.7.5): the urgent pointer goes past its last byte. */
+  urgent?: boolean;
+}
+
+/** STATUS (§3.10.6): a snapshot like Linux's TCP_INFO. */
+export interface TcpConnectionStatus {
+  state: TcpStateName;
+  local: Endpoint;
+  remote: Endpoint;
+  iss: number;
+  irs: number;
+  sndUna: number;
+  sndNxt: number;
+  sndMax: number;
+  sndWnd: number;
+  /** Window scale shifts in use (RFC 7323), 0 when not negotiated. */
+  sndWindowScale: number;
+  rcvWindowScale: number;
+  rcvNxt: number;
+  rcvWnd: number;
+  effectiveMss: number;
+  advertisedMss: number;
+  peerMss: number;
+  pathMtu: number;
+  srtt: number;
+  rttvar: number;
+  rto: number;
+  congestionControl: string;
+  cwnd: number;
+  ssthresh: number;
+  inRecovery: boolean;
+  bytesInFlight: number;
+  /** Bytes in the send buffer (unacknowledged plus unsent). */
+  sendQueued: number;
+  /** Bytes in the send buffer not yet sent. */
+  sendUnsent: number;
+  /** In-order bytes waiting to be read. */
+  receiveQueued: number;
+  /** Bytes up to the urgent pointer not yet read (MUST-33); 0 when none. */
+  urgentPending: number;
+  finSent: boolean;
+  finAcked: boolean;
+  remoteFinReceived: boolean;
+  noDelay: boolean;
+  keepAlive: boolean;
+  orphaned: boolean;
+  retransmissions: number;
+  /** Bytes the application gave to `send()` (Node's bytesWritten). */
+  bytesWritten: number;
+  /** Bytes the application took with `receive()` (Node's bytesRead). */
+  bytesRead: number;
+  segmentsSent: number;
+  segmentsReceived: number;
+  bytesSent: number;
+  bytesRetransmitted: number;
+  bytesAcked: number;
+  bytesReceived: number;
+  /** Deadlines of the armed timers (ms). */
+  timers: Partial<Record<TimerName, number>>;
+  lastSoftError: string | undefined;
+  error: string | undefined;
+}
+
+export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
+  private readonly tcb: Tcb;
+  private readonly pending: ConnectionEvent[] = [];
+  private depth = 0;
+  private reportedDeadline = Number.POSITIVE_INFINITY;
+  private readonly onDeadlineChange: ((connection: TcpConnection, deadline: number) => void) | undefined;
+
+  private constructor(options: TcpConnectionOptions, passive: boolean) {
+    super();
+    const config = resolveTcpConfig(options.config);
+    const output = options.output;
+    const env: TcbEnvironment = {
+      transmit: output,
+      event: (event) => this.pending.push(event),
+      counters: options.counters ?? newTcpCounters(),
+      tracer: options.tracer ?? NO_TRACE,
+      host: options.host ?? '',
+      congestionControl: options.congestionControl ?? createRenoCongestionControl,
+    };
+    if (!Number.isInteger(options.pathMtu) || options.pathMtu < 68) {
+      throw new TcpError('EINVAL', `path MTU must be an integer >= 68, got ${options.pathMtu}`);
+    }
+    this.tcb = new Tcb(env, config, options.local, options.remote, passive, options.pathMtu);
+    this.onDeadlineChange = options.onDeadlineChange;
+  }
+
+  /**
+   * OPEN, active (§3.10.1): sends <SEQ=ISS><CTL=SYN> and enters SYN-SENT. `iss` comes from the ISN
+   * generator (RFC 6528); tests pass fixed values.
+   */
+  static connect(options: TcpConnectionOptions, iss: number, now: number): TcpConnection {
+    const conn = new TcpConnection(options, false);
+    conn.run(now, () => {
+      const tcb = conn.tcb;
+      tcb.env.counters.activeOpens++;
+      initSend(tcb, iss, now);
+      tcb.setState('SYN-SENT', now);
+      sendSyn(tcb);
+      armRetransmissionTimer(tcb, now);
+    });
+    return conn;
+  }
+
+  /**
+   * A connection spawned by a listener for an arriving SYN (§3.10.7.2, third step): RCV.NXT = SEG.SEQ+1,
+   * IRS = SEG.SEQ, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> sent, SYN-RECEIVED. Text on the SYN is not accepted
+   * (it is not acknowledged, so the peer sends it again).
+   */
+  static accept(options: TcpConnectionOptions, syn: TcpSegment, iss: number, now: number): TcpConnection {
+    const conn = new TcpConnection(options, true);
+    conn.run(now, () => {
+      const tcb = conn.tcb;
+      tcb.env.counters.passiveOpens++;
+      tcb.state = 'LISTEN';
+      tcb.segmentsReceived++;
+      tcb.irs = syn.seq >>> 0;
+      tcb.rcvNxt = seqAdd(syn.seq, 1);
+      tcb.rcvAdvRight = tcb.rcvNxt;
+      tcb.lastReceiveTime = now;
+      const mss = syn.options.mss;
+      tcb.peerMss = mss !== undefined && mss > 0 ? mss : 536;
+      tcb.updateEffectiveMss(MIN_SEND_MSS);
+      tcb.negotiateWindowScale(syn.options.windowScale);
+      initSend(tcb, iss, now);
+      tcb.setState('SYN-RECEIVED', now);
+      sendSyn(tcb);
+      armRetransmissionTimer(tcb, now);
+    });
+    return conn;
+  }
+
+  get state(): TcpStateName {
+    return this.tcb.state;
+  }
+
+  get local(): Endpoint {
+    return this.tcb.local;
+  }
+
+  get remote(): Endpoint {
+    return this.tcb.remote;
+  }
+
+  get id(): ConnectionId {
+    return this.tcb.id;
+  }
+
+  /** True for connections spawned by a listener. */
+  get passive(): boolean {
+    return this.tcb.passive;
+  }
+
+  /** The error the connection ended with, if it failed. */
+  get error(): TcpError | undefined {
+    return this.tcb.closeError;
+  }
+
+  /** In-order bytes ready for `receive()`. */
+  get readableLength(): number {
+    return this.tcb.receiveBuffer.readable;
+  }
+
+  /** Bytes in the send buffer (sent but unacknowledged, plus unsent). */
+  get writableLength(): number {
+    return this.tcb.sendBuffer.length;
+  }
+
+  /** Room left in the send buffer. */
+  get writableFree(): number {
+    return this.tcb.sendBuffer.free;
+  }
+
+  /** The peer's FIN has arrived and every byte before it has been read: RECEIVE returns null. */
+  get readableEnded(): boolean {
+    return this.tcb.remoteFinReceived && this.tcb.receiveBuffer.readable === 0;
+  }
+
+  /** The earliest time `onTimer` must be called, or Infinity when no timer is armed. */
+  nextDeadline(): number {
+    return this.tcb.timers.earliest();
+  }
+
+  /** SEGMENT ARRIVES (§3.10.7) for this connection. Never throws for any segment content. */
+  handleSegment(segment: TcpSegment, now: number): void {
+    this.run(now, () => segmentArrives(this.tcb, segment, now));
+  }
+
+  /** TIMEOUTS (§3.10.8): runs every timer due at `now`. Harmless when none is. */
+  onTimer(now: number): void {
+    this.run(now, () => timersExpired(this.tcb, now));
+  }
+
+  /**
+   * SEND (§3.10.2): copies as much of `data` as the send buffer has room for and returns that count;
+   * when it is less than `data.length`, 'drain' follows once room frees up. Data sent before the
+   * connection is established is queued. Throws EPIPE after CLOSE, ENOTCONN on a closed connection.
+   */
+  send(data: Uint8Array, now: number, options: SendOptions = {}): number {
+    return this.run(now, () => {
+      const tcb = this.tcb;
+      if (tcb.state === 'CLOSED' || tcb.state === 'LISTEN') {
+        throw tcb.closeError ?? new TcpError('ENOTCONN', 'connection does not exist');
+      }
+      if (tcb.finQueued) throw new TcpError('EPIPE', 'connection closing: no more data may be sent');
+      const accepted = tcb.sendBuffer.write(data);
+      tcb.bytesWritten += accepted;
+      if (accepted < data.length) tcb.writeBlocked = true;
+      if (options.urgent && accepted > 0) {
+        tcb.sndUp = tcb.sendBuffer.endSeq;
+        tcb.sndUrgent = true;
+      }
+      if (tcb.state === 'ESTABLISHED' || tcb.state === 'CLOSE-WAIT') transmitPending(tcb, now);
+      return accepted;
+    });
+  }
+
+  /**
+   * RECEIVE (§3.10.3): up to `maxBytes` in-order bytes as a new array the caller owns. An empty array
+   * means nothing is buffered yet; null means the stream has ended (the peer's FIN was received and every
+   * byte before it has been read, or the connection is closed). Reading frees buffer space, which may
+   * send a window update.
+   */
+  receive(now: number, maxBytes = Number.POSITIVE_INFINITY): Uint8Array | null {
+    return this.run(now, () => {
+      const tcb = this.tcb;
+      const buffer = tcb.receiveBuffer;
+      if (buffer.readable === 0) {
+        return tcb.remoteFinReceived || tcb.state === 'CLOSED' ? null : new Uint8Array(0);
+      }
+      const data = buffer.read(Math.max(0, Math.floor(maxBytes)));
+      tcb.bytesRead += data.length;
+      this.afterRead();
+      return data;
+    });
+  }
+
+  /** Like `receive` into a caller's buffer: returns the byte count, or -1 at end of stream. */
+  receiveInto(dst: Uint8Array, now: number): number {
+    return this.run(now, () => {
+      const tcb = this.tcb;
+      if (tcb.receiveBuffer.readable === 0) return tcb.remoteFinReceived || tcb.state === 'CLOSED' ? -1 : 0;
+      const n = tcb.receiveBuffer.readInto(dst);
+      tcb.bytesRead += n;
+      this.afterRead();
+      return n;
+    });
+  }
+
+  /**
+   * CLOSE (§3.10.4): no more data will be sent; a FIN follows the data already queued. Receiving goes on
+   * (half-close, MAY-1) until the peer's FIN. In SYN-SENT the connection simply goes away; in
+   * SYN-RECEIVED the FIN waits for ESTABLISHED. Calling it again, or when closed, does nothing.
+   */
+  close(now: number): void {
+    this.run(now, () => {
+      const tcb = this.tcb;
+      switch (tcb.state) {
+        case 'SYN-SENT':
+          tcb.terminate(now);
+          return;
+        case 'SYN-RECEIVED':
+          tcb.finQueued = true;
+          return;
+        case 'ESTABLISHED':
+          tcb.finQueued = true;
+          tcb.setState('FIN-WAIT-1', now);
+          transmitPending(tcb, now);
+          return;
+        case 'CLOSE-WAIT':
+          tcb.finQueued = true;
+          tcb.setState('LAST-ACK', now);
+          transmitPending(tcb, now);
+          return;
+        default:
+          return;
+      }
+    });
+  }
+
+  /**
+   * The application is done with the connection in both directions (like close(2) on a socket). If
+   * received data was never read, the connection is aborted with RST to say it was lost (RFC 1122
+   * §4.2.2.13, SHLD-3); otherwise it closes (FIN) and, once orphaned, data arriving later is answered
+   * with RST and FIN-WAIT-2 is limited to `finWait2TimeoutMs`.
+   */
+  release(now: number): void {
+    this.run(now, () => {
+      const tcb = this.tcb;
+      if (tcb.state === 'CLOSED') return;
+      tcb.orphaned = true;
+      if (tcb.receiveBuffer.readable > 0) {
+        this.abortNow(now);
+        return;
+      }
+      if (tcb.state === 'FIN-WAIT-2') tcb.timers.set('fin-wait-2', now + tcb.config.finWait2TimeoutMs);
+      this.close(now);
+    });
+  }
+
+  /**
+   * ABORT (§3.10.5): in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2 and CLOSE-WAIT a RST is sent
+   * (<SEQ=SND.NXT><CTL=RST>, MUST-12 tells the peer); in every state the connection goes to CLOSED at
+   * once and all queued data is discarded. The caller knows it aborted: 'closed' follows, no 'error'.
+   */
+  abort(now: number): void {
+    this.run(now, () => this.abortNow(now));
+  }
+
+  /** Turns Nagle's algorithm off (true) or on (false) for this connection (MUST-17). */
+  setNoDelay(noDelay: boolean, now: number): void {
+    this.run(now, () => {
+      this.tcb.nagle = !noDelay;
+      if (noDelay) transmitPending(this.tcb, now);
+    });
+  }
+
+  /**
+   * Keepalives on or off for this connection (MUST-24), with an optional idle time before the first
+   * probe (MUST-27).
+   */
+  setKeepAlive(enable: boolean, now: number, idleMs?: number): void {
+    this.run(now, () => {
+      const tcb = this.tcb;
+      if (idleMs !== undefined) {
+        if (!(idleMs > 0)) throw new TcpError('EINVAL', `keepalive idle time must be > 0, got ${idleMs}`);
+        tcb.keepAliveIdleMs = idleMs;
+      }
+      tcb.keepAlive = enable;
+      tcb.keepaliveProbesSent = 0;
+      if (enable && tcb.synchronized && tcb.state !== 'TIME-WAIT') {
+        tcb.timers.set(
+          'keepalive',
+          Math.max(tcb.lastReceiveTime, now - tcb.keepAliveIdleMs) + tcb.keepAliveIdleMs,
+        );
+      } else {
+        tcb.timers.cancel('keepalive');
+      }
+    });
+  }
+
+  /**
+   * An ICMP error quoting one of our segments (§3.9.2.2). Errors whose quoted sequence number is not in
+   * flight are ignored (RFC 5927 §4.1). Fragmentation-needed lowers the MSS and resends (RFC 1191);
+   * port/protocol unreachable refuses a connection attempt; everything else is a soft error that is
+   * reported but never aborts (MUST-56). In synchronized states hard errors are treated as soft too
+   * (RFC 5927 §4.2). Source quench is ignored (MUST-55).
+   */
+  handleIcmpError(error: TcpIcmpError, now: number): void {
+    this.run(now, () => {
+      const tcb = this.tcb;
+      if (tcb.state === 'CLOSED' || tcb.state === 'TIME-WAIT' || error.kind === 'source-quench') return;
+      if (!(seqGe(error.seq, tcb.sndUna) && seqLt(error.seq, tcb.sndMax))) {
+        tcb.drop(`ICMP ${error.kind}: quoted sequence number not in flight`, now);
+        return;
+      }
+      if (error.kind === 'fragmentation-needed') {
+        const mtu = error.mtu ?? 0;
+        if (mtu < 68 || mtu >= tcb.pathMtu) return;
+        tcb.pathMtu = mtu;
+        const before = tcb.effMss;
+        tcb.updateEffectiveMss(MIN_SEND_MSS);
+        if (tcb.effMss < before && tcb.cc !== undefined && tcb.flightSize > 0) {
+          tcb.timing = undefined;
+          tcb.sndNxt = tcb.sndUna;
+          transmitPending(tcb, now, true);
+        }
+        return;
+      }
+      const hard = error.kind === 'port-unreachable' || error.kind === 'protocol-unreachable';
+      const code =
+        error.kind === 'net-unreachable' ? 'ENETUNREACH' : hard ? 'ECONNREFUSED' : ('EHOSTUNREACH' as const);
+      const tcpError = new TcpError(code, `ICMP ${error.kind}`);
+      if (hard && (tcb.state === 'SYN-SENT' || tcb.state === 'SYN-RECEIVED')) {
+        tcb.env.counters.attemptFails++;
+        tcb.terminate(now, tcb.passive ? undefined : tcpError);
+        return;
+      }
+      tcb.softError = tcpError;
+      tcb.env.event({ type: 'soft-error', error: tcpError });
+    });
+  }
+
+  /** STATUS (§3.10.6). */
+  status(): TcpConnectionStatus {
+    const tcb = this.tcb;
+    const timers: Partial<Record<TimerName, number>> = {};
+    for (const name of TIMER_ORDER) if (tcb.timers.isArmed(name)) timers[name] = tcb.timers.get(name);
+    const readSeq = seqAdd(tcb.rcvNxt, -tcb.receiveBuffer.readable - (tcb.remoteFinReceived ? 1 : 0));
+    return {
+      state: tcb.state,
+      local: tcb.local,
+      remote: tcb.remote,
+      iss: tcb.iss,
+      irs: tcb.irs,
+      sndUna: tcb.sndUna,
+      sndNxt: tcb.sndNxt,
+      sndMax: tcb.sndMax,
+      sndWnd: tcb.sndWnd,
+      sndWindowScale: tcb.sndWindowScale,
+      rcvWindowScale: tcb.rcvWindowScale,
+      rcvNxt: tcb.rcvNxt,
+      rcvWnd: tcb.rcvWnd,
+      effectiveMss: tcb.effMss,
+      advertisedMss: tcb.advertisedMss,
+      peerMss: tcb.peerMss,
+      pathMtu: tcb.pathMtu,
+      srtt: tcb.rtt.srtt,
+      rttvar: tcb.rtt.rttvar,
+      rto: tcb.rtt.rto,
+      congestionControl: tcb.cc?.name ?? '',
+      cwnd: tcb.cc?.cwnd ?? 0,
+      ssthresh: tcb.cc?.ssthresh ?? 0,
+      inRecovery: tcb.cc?.inRecovery ?? false,
+      bytesInFlight: tcb.flightSize,
+      sendQueued: tcb.sendBuffer.length,
+      sendUnsent: tcb.sendBuffer.bytesFrom(tcb.sndNxt),
+      receiveQueued: tcb.receiveBuffer.readable,
+      urgentPending: tcb.rcvUrgent ? Math.max(0, seqDiff(tcb.rcvUp, readSeq)) : 0,
+      finSent: tcb.finSent,
+      finAcked: tcb.finAcked,
+      remoteFinReceived: tcb.remoteFinReceived,
+      noDelay: !tcb.nagle,
+      keepAlive: tcb.keepAlive,
+      orphaned: tcb.orphaned,
+      retransmissions: tcb.retransmissions,
+      bytesWritten: tcb.bytesWritten,
+      bytesRead: tcb.bytesRead,
+      segmentsSent: tcb.segmentsSent,
+      segmentsReceived: tcb.segmentsReceived,
+      bytesSent: tcb.bytesSent,
+      bytesRetransmitted: tcb.bytesRetransmitted,
+      bytesAcked: tcb.bytesAcked,
+      bytesReceived: tcb.bytesReceived,
+      timers,
+      lastSoftError: tcb.softError?.code,
+      error: tcb.closeError?.code,
+    };
+  }
+
+  private abortNow(now: number): void {
+    const tcb = this.tcb;
+    switch (tcb.state) {
+      case 'SYN-RECEIVED':
+      case 'ESTABLISHED':
+      case 'FIN-WAIT-1':
+      case 'FIN-WAIT-2':
+      case 'CLOSE-WAIT':
+        sendReset(tcb, tcb.sndMax);
+        break;
+      default:
+        break;
+    }
+    tcb.receiveBuffer.clear();
+    tcb.terminate(now);
+  }
+
+  /** After the application read: the urgent mark may be passed, and the window may have opened. */
+  private afterRead(): void {
+    const tcb = this.tcb;
+    if (tcb.rcvUrgent) {
+      const readSeq = seqAdd(tcb.rcvNxt, -tcb.receiveBuffer.readable - (tcb.remoteFinReceived ? 1 : 0));
+      if (seqLe(tcb.rcvUp, readSeq)) tcb.rcvUrgent = false;
+    }
+    const state = tcb.state;
+    if (state !== 'ESTABLISHED' && state !== 'FIN-WAIT-1' && state !== 'FIN-WAIT-2') return;
+    if (tcb.remoteFinReceived) return;
+    // Window update (§3.8.6.2.2): tell the peer once the window has grown enough to be worth a segment:
+    // by the SWS threshold, and to at least twice what it was (or from nothing).
+    const current = tcb.rcvWnd;
+    const next = windowIfAdvertisedNow(tcb);
+    if (next > current && (next >= 2 * current || next - current >= 2 * tcb.advertisedMss)) sendAck(tcb);
+  }
+
+  /** Runs one input, then reports a moved deadline and delivers the events it caused. */
+  private run<T>(now: number, body: () => T): T {
+    this.depth++;
+    // The time of the input being processed; output code reads it from here (e.g. for timestamps).
+    if (now > this.tcb.now) this.tcb.now = now;
+    let result: T;
+    try {
+      result = body();
+    } finally {
+      this.depth--;
+    }
+    if (this.depth === 0) this.settle();
+    return result;
+  }
+
+  private settle(): void {
+    const deadline = this.tcb.timers.earliest();
+    if (deadline !== this.reportedDeadline) {
+      this.reportedDeadline = deadline;
+      this.onDeadlineChange?.(this, deadline);
+    }
+    let failure: unknown;
+    let failed = false;
+    while (this.pending.length > 0) {
+      const event = this.pending.shift()!;
+      try {
+        this.deliver(event);
+      } catch (error) {
+        if (!failed) {
+          failed = true;
+          failure = error;
+        }
+      }
+    }
+    if (failed) throw failure;
+  }
+
+  private deliver(event: ConnectionEvent): void {
+    switch (event.type) {
+      case 'state':
+        this.emit('state', event.from, event.to);
+        return;
+      case 'retransmission-warning':
+        this.emit('retransmission-warning', event.retransmissions);
+        return;
+      case 'urgent':
+        this.emit('urgent', event.pending);
+        return;
+      case 'soft-error':
+        this.emit('soft-error', event.error);
+        return;
+      case 'error':
+        this.emit('error', event.error);
+        return;
+      default:
+        this.emit(event.type);
+    }
+  }
+}
+
+/** Sets up the send sequence space for a new connection with initial sequence number `iss`. */
+function initSend(tcb: Tcb, iss: number, now: number): void {
+  tcb.iss = iss >>> 0;
+  tcb.sndUna = tcb.iss;
+  tcb.sndNxt = seqAdd(tcb.iss, 1);
+  tcb.sndMax = tcb.sndNxt;
+  tcb.shortSegmentEnd = tcb.iss;
+  tcb.sendBuffer.resetStart(tcb.sndNxt);
+  tcb.stallSince = now;
+  tcb.startTiming(tcb.sndNxt, now);
+}

@@ -1,0 +1,56 @@
+/**
+ * Counters of a TCP layer, in the spirit of Linux `nstat` (TcpActiveOpens, TcpRetransSegs, ...). All
+ * connections of a layer add to one record.
+ */
+export interface TcpCounters {
+  /** Connections that went SYN-SENT (OPEN active). */
+  activeOpens: number;
+  /** Connections created from a SYN on a listener. */
+  passiveOpens: number;
+  /** Opens that failed (SYN-SENT or SYN-RECEIVED to CLOSED). */
+  attemptFails: number;
+  /** Synchronized connections reset by the peer. */
+  establishedResets: number;
+  segmentsIn: number;
+  segmentsOut: number;
+  retransmittedSegments: number;
+  fastRetransmits: number;
+  retransmissionTimeouts: number;
+  zeroWindowProbes: number;
+  keepaliveProbes: number;
+  resetsSent: number;
+  challengeAcks: number;
+  /** Segments dropped for any reason (each also traced with the reason). */
+  segmentsDropped: number;
+  /** Segments refused because the out-of-order assembler was full. */
+  outOfOrderOverflows: number;
+  /** SYNs dropped because a listener's backlog was full. */
+  listenOverflows: number;
+  /** TIME-WAIT connections replaced by a new SYN (MAY-2). */
+  timeWaitTakeovers: number;
+  /** Internal faults caught at the layer boundary (should stay 0; each is traced). */
+  internalErrors: number;
+}
+
+export function newTcpCounters(): TcpCounters {
+  return {
+    activeOpens: 0,
+    passiveOpens: 0,
+    attemptFails: 0,
+    establishedResets: 0,
+    segmentsIn: 0,
+    segmentsOut: 0,
+    retransmittedSegments: 0,
+    fastRetransmits: 0,
+    retransmissionTimeouts: 0,
+    zeroWindowProbes: 0,
+    keepaliveProbes: 0,
+    resetsSent: 0,
+    challengeAcks: 0,
+    segmentsDropped: 0,
+    outOfOrderOverflows: 0,
+    listenOverflows: 0,
+    timeWaitTakeovers: 0,
+    internalErrors: 0,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * A min-heap of (deadline, item) used by the TCP layer to run every connection's timers from ONE clock
+ * timer. Entries are never removed eagerly: when an item's deadline changes a new entry is pushed, and
+ * stale entries (whose deadline no longer matches the item's current one) are skipped when they surface.
+ */
+export class DeadlineQueue<T> {
+  private deadlines: number[] = [];
+  private items: T[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(deadline: number, item: T): void {
+    const d = this.deadlines;
+    const it = this.items;
+    let i = d.length;
+    d.push(deadline);
+    it.push(item);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (d[parent]! <= deadline) break;
+      d[i] = d[parent]!;
+      it[i] = it[parent]!;
+      i = parent;
+    }
+    d[i] = deadline;
+    it[i] = item;
+  }
+
+  /** Earliest deadline, or Infinity when empty. */
+  peekDeadline(): number {
+    return this.deadlines.length === 0 ? Number.POSITIVE_INFINITY : this.deadlines[0]!;
+  }
+
+  peekItem(): T | undefined {
+    return this.items[0];
+  }
+
+  /** Removes the earliest entry. */
+  pop(): void {
+    const d = this.deadlines;
+    const it = this.items;
+    const n = d.length - 1;
+    if (n < 0) return;
+    const lastDeadline = d[n]!;
+    const lastItem = it[n]!;
+    d.pop();
+    it.pop();
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && d[right]! < d[left]! ? right : left;
+      if (d[child]! >= lastDeadline) break;
+      d[i] = d[child]!;
+      it[i] = it[child]!;
+      i = child;
+    }
+    d[i] = lastDeadline;
+    it[i] = lastItem;
+  }
+
+  clear(): void {
+    this.deadlines = [];
+    this.items = [];
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Initial sequence numbers per RFC 6528 §3 (referenced by RFC 9293 §3.4.1):
+ *
+ *     ISN = M + F(localip, localport, remoteip, remoteport, secretkey)
+ *
+ * M is a clock ticking every 4 microseconds (the clock-driven component MUST-8 asks for); F is a keyed
+ * pseudorandom function (SHLD-1) whose key never leaves the stack, so an outside observer cannot compute it
+ * (MUST-9). F is SipHash-2-4 of the 4-tuple. Consecutive incarnations of one 4-tuple therefore get
+ * increasing ISNs, while different 4-tuples get unrelated ones.
+ */
+
+import { type SipHashKey, sipHash24, sipHashKey } from '../util/siphash.js';
+import type { Ipv4Address } from '../wire/address.js';
+
+export class IsnGenerator {
+  private readonly key: SipHashKey;
+  private readonly tuple = new Uint8Array(12);
+  private readonly hash = new Uint32Array(2);
+
+  /** `secret`: 16 bytes, fixed for the life of the stack. */
+  constructor(secret: Uint8Array) {
+    this.key = sipHashKey(secret);
+  }
+
+  /** The ISN for a connection opened at `nowMs`. */
+  next(
+    localAddress: Ipv4Address,
+    localPort: number,
+    remoteAddress: Ipv4Address,
+    remotePort: number,
+    nowMs: number,
+  ): number {
+    const t = this.tuple;
+    writeUint32(t, 0, localAddress);
+    writeUint32(t, 4, remoteAddress);
+    t[8] = localPort >>> 8;
+    t[9] = localPort;
+    t[10] = remotePort >>> 8;
+    t[11] = remotePort;
+    sipHash24(this.key, t, this.hash);
+    // 4 µs ticks: 250 per millisecond. Math.floor keeps fractional virtual times deterministic.
+    const m = Math.floor(nowMs * 250) % 0x1_0000_0000;
+    return (m + this.hash[0]!) >>> 0;
+  }
+}
+
+function writeUint32(buf: Uint8Array, offset: number, value: number): void {
+  buf[offset] = value >>> 24;
+  buf[offset + 1] = value >>> 16;
+  buf[offset + 2] = value >>> 8;
+  buf[offset + 3] = value;
+}

@@ -1,0 +1,322 @@
+/**
+ * What a connection sends: segmentation of the send buffer to the effective MSS, the sender's window
+ * rules (peer window, congestion window, Nagle, sender SWS avoidance), the receive window it advertises
+ * (receiver SWS avoidance), ACKs, resets, retransmissions and probes.
+ *
+ * RFC 9293 §3.7 (segmentation, Nagle), §3.8.6 (windows, SWS, zero-window probing), §3.10.2 (SEND);
+ * RFC 6298 (retransmission timer), RFC 5681 (congestion window).
+ */
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpOptions } from '../wire/tcp.js';
+import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
+import type { Tcb } from './tcb.js';
+
+/** Largest window a segment can advertise without window scaling. */
+export const MAX_UNSCALED_WINDOW = 65535;
+
+const NO_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
+
+/**
+ * Chooses the window to advertise, records the right edge it implies, and returns the value for the
+ * window field (scaled down by our window scale, RFC 7323 §2.3).
+ *
+ * - The window is the free buffer space counted from RCV.NXT (§3.8.6).
+ * - Receiver SWS avoidance (§3.8.6.2.2, MUST-39): the right edge only moves forward once it can move by
+ *   at least min(buffer / 2, MSS); until then the previous right edge is kept.
+ * - The right edge never moves left (SHLD-14): a smaller window is only ever the old edge seen from a
+ *   later RCV.NXT. With a window scale the field is rounded up rather than down when the old edge is
+ *   kept, so the edge cannot creep left by a rounding step (RFC 7323 §2.4); bytes past the buffer that
+ *   this might admit are simply not accepted.
+ */
+export function selectWindow(tcb: Tcb): number {
+  const wnd = windowIfAdvertisedNow(tcb);
+  const shift = tcb.rcvWindowScale;
+  const field = wnd === tcb.rcvWnd ? Math.ceil(wnd / 2 ** shift) : Math.floor(wnd / 2 ** shift);
+  const clamped = Math.min(field, MAX_UNSCALED_WINDOW);
+  tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, clamped * 2 ** shift);
+  return clamped;
+}
+
+/** The window (in bytes) `selectWindow` would choose now, without advertising it. */
+export function windowIfAdvertisedNow(tcb: Tcb): number {
+  const current = tcb.rcvWnd;
+  const wnd = Math.min(tcb.receiveBuffer.spaceFromNext, MAX_UNSCALED_WINDOW * 2 ** tcb.rcvWindowScale);
+  const threshold = Math.min(Math.floor(tcb.receiveBuffer.capacity / 2), tcb.advertisedMss);
+  return wnd - current < threshold ? current : wnd;
+}
+
+/** The window field of a SYN or SYN-ACK: never scaled (RFC 7323 §2.2). Records the right edge. */
+function synWindow(tcb: Tcb): number {
+  const wnd = Math.min(tcb.receiveBuffer.spaceFromNext, MAX_UNSCALED_WINDOW);
+  tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, wnd);
+  return wnd;
+}
+
+/**
+ * Options carried on SYN and SYN-ACK: the MSS (MUST-14; never on other segments, MUST-65) and, when
+ * offered, the window scale (RFC 7323 §2.2; on a SYN-ACK only if the SYN carried one).
+ */
+export function synOptions(tcb: Tcb): TcpOptions {
+  const options: TcpOptions = { mss: tcb.advertisedMss };
+  if (tcb.offeredWindowScale !== undefined) options.windowScale = tcb.offeredWindowScale;
+  return options;
+}
+
+/**
+ * Sequence number for a segment without data or FIN. It is the RFC's SND.NXT, which here is SND.MAX
+ * (SND.NXT may have been pulled back for retransmission), but never beyond the right edge of the peer's
+ * window (SND.UNA + SND.WND): a probe octet the closed window refused, for example, must not make our
+ * ACKs unacceptable to the peer (Linux does the same). With a zero window that is exactly SND.UNA.
+ */
+export function ackSeq(tcb: Tcb): number {
+  const right = seqAdd(tcb.sndUna, tcb.sndWnd);
+  return seqGt(tcb.sndMax, right) ? right : tcb.sndMax;
+}
+
+/** Records that an ACK went out: nothing is owed to the peer any more. */
+function ackSent(tcb: Tcb): void {
+  tcb.ackNow = false;
+  tcb.bytesSinceAck = 0;
+  tcb.timers.cancel('delayed-ack');
+}
+
+/** <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (§3.10.7.4 and elsewhere). */
+export function sendAck(tcb: Tcb): void {
+  tcb.transmit(TCP_ACK, ackSeq(tcb), tcb.rcvNxt, selectWindow(tcb));
+  ackSent(tcb);
+}
+
+/** A challenge ACK (RFC 5961 §3.2, §4.2, as adopted by RFC 9293 §3.10.7.4). */
+export function sendChallengeAck(tcb: Tcb): void {
+  tcb.env.counters.challengeAcks++;
+  sendAck(tcb);
+}
+
+/** <SEQ=seq><CTL=RST>. */
+export function sendReset(tcb: Tcb, seq: number): void {
+  tcb.transmit(TCP_RST, seq, 0, 0);
+}
+
+/** SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED), first transmission or retransmission (§3.10.1, §3.10.7.2). */
+export function sendSyn(tcb: Tcb): void {
+  if (tcb.state === 'SYN-SENT') {
+    // The window of a SYN is never scaled (RFC 7323 §2.2); the peer may send this much after its SYN.
+    const wnd = Math.min(tcb.receiveBuffer.spaceFromNext, MAX_UNSCALED_WINDOW);
+    tcb.initialReceiveWindow = wnd;
+    tcb.transmit(TCP_SYN, tcb.iss, 0, wnd, undefined, synOptions(tcb));
+  } else {
+    tcb.transmit(TCP_SYN | TCP_ACK, tcb.iss, tcb.rcvNxt, synWindow(tcb), undefined, synOptions(tcb));
+    ackSent(tcb);
+  }
+}
+
+/**
+ * Arms the retransmission timer for one RTO, but not past the moment R2 is reached (§3.8.3), so the
+ * connection gives up exactly then: for SYNs that is a time limit; for data it also needs the
+ * retransmission count (see TcpConfig.r2TimeoutMs).
+ */
+export function armRetransmissionTimer(tcb: Tcb, now: number): void {
+  const deadline = now + tcb.rtt.rto;
+  const config = tcb.config;
+  let limit = Number.POSITIVE_INFINITY;
+  if (tcb.state === 'SYN-SENT' || tcb.state === 'SYN-RECEIVED')
+    limit = tcb.stallSince + config.synR2TimeoutMs;
+  else if (tcb.retransmitCount >= config.r2Retransmissions) limit = tcb.stallSince + config.r2TimeoutMs;
+  // A limit already passed does not cut short the wait for an answer to the segment just sent.
+  tcb.timers.set('retransmission', limit > now ? Math.min(deadline, limit) : deadline);
+}
+
+/** Interval until the next zero-window probe: RTO, doubled per unanswered probe (SHLD-29, SHLD-30). */
+export function persistInterval(tcb: Tcb): number {
+  return Math.min(tcb.rtt.rto * 2 ** tcb.persistBackoff, tcb.config.maxRtoMs);
+}
+
+function traceRetransmit(
+  tcb: Tcb,
+  now: number,
+  seq: number,
+  length: number,
+  cause: 'rto' | 'fast-retransmit' | 'probe' | 'syn' | 'fin',
+): void {
+  const tracer = tcb.env.tracer;
+  if (tracer.enabled) {
+    tracer.emit({ kind: 'tcp.retransmit', time: now, host: tcb.env.host, conn: tcb.id, seq, length, cause });
+  }
+}
+
+/** Records a retransmitted SYN or SYN-ACK. */
+export function countSynRetransmission(tcb: Tcb, now: number): void {
+  tcb.retransmissions++;
+  tcb.env.counters.retransmittedSegments++;
+  traceRetransmit(tcb, now, tcb.iss, 0, 'syn');
+}
+
+/**
+ * Builds and sends one segment of data (and/or FIN) starting at `seq`, `length` bytes long. Returns the
+ * flags used. Does not move SND.NXT.
+ */
+function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean): void {
+  const buffer = tcb.sendBuffer;
+  const payload = length > 0 ? buffer.bytesAt(seq, length) : undefined;
+  let flags = TCP_ACK;
+  // MUST-61: PSH on the segment carrying the last byte the application has written so far (successive
+  // writes buffered together share one PSH, SHLD-27).
+  if (length > 0 && seqAdd(seq, length) === buffer.endSeq) flags |= TCP_PSH;
+  if (fin) flags |= TCP_FIN;
+  let urgentPointer = 0;
+  if (tcb.sndUrgent && seqGt(tcb.sndUp, seq)) {
+    // MUST-62 / RFC 6093: the pointer gives the sequence number just past the urgent data, relative to
+    // this segment; a pointer beyond 16 bits is capped (the URG flag keeps the mode signalled).
+    flags |= TCP_URG;
+    urgentPointer = Math.min(seqDiff(tcb.sndUp, seq), 0xffff);
+  }
+  tcb.transmit(flags, seq, tcb.rcvNxt, selectWindow(tcb), payload, NO_OPTIONS, urgentPointer);
+  ackSent(tcb);
+}
+
+/**
+ * Tries to send one new (or, after SND.NXT was pulled back, re-sent) segment at SND.NXT. `force` skips
+ * Nagle and sender SWS avoidance (the first segment after a retransmission timeout, or the SWS override
+ * of the persist timer) but never the window. Returns false when nothing was sent.
+ */
+function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
+  const buffer = tcb.sendBuffer;
+  const unsent = buffer.bytesFrom(tcb.sndNxt);
+  const finPending = tcb.finPending;
+  if (unsent === 0 && !finPending) return false;
+  const cc = tcb.cc!;
+  const flight = tcb.flightSize;
+  const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
+  const room = Math.max(0, Math.min(windowRoom, cc.cwnd - flight));
+  const length = Math.min(unsent, tcb.effMss, room);
+  if (unsent > 0 && length === 0) return false;
+  // Data sent before (go-back-N after a timeout) was allowed out once already: no Nagle/SWS hold.
+  if (length > 0 && length < tcb.effMss && !force && !seqLt(tcb.sndNxt, tcb.sndMax)) {
+    if (length === unsent) {
+      // Nagle (§3.7.4, SHLD-7), in Minshall's form (as Linux): while a previous short segment is
+      // unacknowledged, hold this short one until that ACK arrives or a full segment has accumulated.
+      // So at most one short segment is in flight, and the tail of a large write is not delayed. A
+      // pending FIN is not held back.
+      if (tcb.nagle && seqGt(tcb.shortSegmentEnd, tcb.sndUna) && !tcb.finQueued) return false;
+    } else if (!(tcb.maxSndWnd > 0 && length >= tcb.maxSndWnd / 2)) {
+      // Sender SWS avoidance (§3.8.6.2.1, MUST-38): window-limited, send only a full segment or at least
+      // half the largest window the peer has offered.
+      return false;
+    }
+  }
+  const fin = finPending && length === unsent;
+  const seq = tcb.sndNxt;
+  if (tcb.sndUna === tcb.sndMax) tcb.stallSince = now; // first segment outstanding: R2 counts from here
+  const retransmission = seqLt(seq, tcb.sndMax);
+  emitDataSegment(tcb, seq, length, fin);
+  tcb.sndNxt = seqAdd(seq, length + (fin ? 1 : 0));
+  if (fin) tcb.finSent = true;
+  if (seqGt(tcb.sndNxt, tcb.sndMax)) tcb.sndMax = tcb.sndNxt;
+  tcb.bytesSent += length;
+  if (length > 0) tcb.lastSendTime = now;
+  if (length > 0 && length < tcb.effMss) tcb.shortSegmentEnd = tcb.sndNxt;
+  if (retransmission) {
+    tcb.retransmissions++;
+    tcb.bytesRetransmitted += length;
+    tcb.env.counters.retransmittedSegments++;
+    traceRetransmit(tcb, now, seq, length, length === 0 ? 'fin' : 'rto');
+  } else {
+    tcb.startTiming(tcb.sndNxt, now);
+  }
+  // RFC 6298 §5.1: the timer runs whenever data is outstanding.
+  tcb.timers.cancel('persist');
+  if (!tcb.timers.isArmed('retransmission')) armRetransmissionTimer(tcb, now);
+  return true;
+}
+
+/**
+ * Sends everything the windows and the SWS/Nagle rules allow, then an ACK if one is owed and no segment
+ * carried it. Called after every event that may allow sending: SEND, CLOSE, an arriving ACK or window
+ * update, a timer.
+ */
+export function transmitPending(tcb: Tcb, now: number, force = false): void {
+  const state = tcb.state;
+  if (
+    tcb.cc !== undefined &&
+    (state === 'ESTABLISHED' ||
+      state === 'CLOSE-WAIT' ||
+      state === 'FIN-WAIT-1' ||
+      state === 'CLOSING' ||
+      state === 'LAST-ACK')
+  ) {
+    if (
+      tcb.sndUna === tcb.sndMax &&
+      tcb.lastSendTime > 0 &&
+      now - tcb.lastSendTime > tcb.rtt.rto &&
+      tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0
+    ) {
+      tcb.cc.onIdleRestart(now); // RFC 5681 §4.1
+    }
+    let first = true;
+    while (sendNextSegment(tcb, now, force && first)) first = false;
+    // Nothing in flight, data waiting, and no segment allowed out (zero or tiny window): without a timer
+    // nothing would ever happen, so the persist timer probes the window (MUST-36) or overrides SWS.
+    if (
+      tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0 &&
+      tcb.flightSize === 0 &&
+      !tcb.timers.isArmed('retransmission') &&
+      !tcb.timers.isArmed('persist')
+    ) {
+      tcb.timers.set('persist', now + persistInterval(tcb));
+    }
+  }
+  if (tcb.ackNow && tcb.state !== 'CLOSED' && tcb.state !== 'SYN-SENT' && tcb.state !== 'LISTEN')
+    sendAck(tcb);
+}
+
+/**
+ * A zero-window probe (§3.8.6.1, MUST-36): one octet of new data sent past the closed window (or the
+ * pending FIN when no data is left). SND.NXT moves past it, so the peer's ACK of it is acceptable when
+ * the window has reopened; while the window stays shut the octet is simply sent again.
+ */
+export function sendWindowProbe(tcb: Tcb, now: number): void {
+  tcb.sndNxt = tcb.sndUna;
+  const unsent = tcb.sendBuffer.bytesFrom(tcb.sndNxt);
+  const seq = tcb.sndNxt;
+  if (unsent > 0) {
+    emitDataSegment(tcb, seq, 1, false);
+    tcb.sndNxt = seqAdd(seq, 1);
+  } else if (tcb.finPending) {
+    emitDataSegment(tcb, seq, 0, true);
+    tcb.sndNxt = seqAdd(seq, 1);
+    tcb.finSent = true;
+  } else {
+    return;
+  }
+  if (seqGt(tcb.sndNxt, tcb.sndMax)) tcb.sndMax = tcb.sndNxt;
+  tcb.timing = undefined;
+  tcb.lastProbeTime = now;
+  tcb.env.counters.zeroWindowProbes++;
+  traceRetransmit(tcb, now, seq, unsent > 0 ? 1 : 0, 'probe');
+}
+
+/** Fast retransmit (RFC 5681 §3.2 step 3): the segment at SND.UNA, once, without moving SND.NXT. */
+export function fastRetransmit(tcb: Tcb, now: number): void {
+  // Only bytes sent before may be retransmitted: the range [SND.UNA, SND.MAX) less a FIN.
+  const available = Math.min(tcb.sendBuffer.bytesFrom(tcb.sndUna), seqDiff(tcb.sndMax, tcb.sndUna));
+  const length = Math.min(available, tcb.effMss);
+  const fin = tcb.finSent && length === tcb.sendBuffer.bytesFrom(tcb.sndUna);
+  if (length === 0 && !fin) return;
+  tcb.timing = undefined; // Karn (MUST-18): no RTT sample across a retransmission
+  emitDataSegment(tcb, tcb.sndUna, length, fin);
+  tcb.retransmissions++;
+  tcb.bytesRetransmitted += length;
+  tcb.bytesSent += length;
+  tcb.env.counters.retransmittedSegments++;
+  tcb.env.counters.fastRetransmits++;
+  traceRetransmit(tcb, now, tcb.sndUna, length, 'fast-retransmit');
+}
+
+/**
+ * A keepalive probe (§3.8.4): <SEQ=SND.NXT-1><ACK=RCV.NXT><CTL=ACK> without data (SHLD-12). The peer
+ * finds the sequence number outside its window and answers with an ACK.
+ */
+export function sendKeepaliveProbe(tcb: Tcb): void {
+  tcb.env.counters.keepaliveProbes++;
+  tcb.transmit(TCP_ACK, seqAdd(tcb.sndMax, -1), tcb.rcvNxt, selectWindow(tcb));
+  ackSent(tcb);
+}

@@ -1,0 +1,113 @@
+/**
+ * The out-of-order range assembler of the receive side (RFC 9293 §3.10.7.4, seventh step; SHLD-31:
+ * out-of-order segments are queued, not dropped).
+ *
+ * It only records WHICH byte ranges beyond RCV.NXT have arrived; the bytes themselves are already in the
+ * receive ring at their final position. Offsets are relative to RCV.NXT. The number of separate ranges is
+ * bounded, so a peer sending many small disjoint pieces cannot make the list grow without limit; a
+ * segment that would need one range too many is refused (and simply not acknowledged, so the peer sends
+ * it again later).
+ *
+ * Each range remembers when it last grew, so SACK blocks (RFC 2018 §4: the most recently changed block
+ * first) can be produced from it later.
+ */
+export interface ReceivedRange {
+  /** Offset of the first byte, relative to RCV.NXT (> 0 while the range is out of order). */
+  readonly start: number;
+  /** Offset just past the last byte. */
+  readonly end: number;
+  /** Insertion counter value when the range last grew: higher is more recent. */
+  readonly touched: number;
+}
+
+export class RangeAssembler {
+  private readonly maxRanges: number;
+  private starts: number[] = [];
+  private ends: number[] = [];
+  private touches: number[] = [];
+  private counter = 0;
+
+  constructor(maxRanges: number) {
+    this.maxRanges = maxRanges;
+  }
+
+  get rangeCount(): number {
+    return this.starts.length;
+  }
+
+  get isEmpty(): boolean {
+    return this.starts.length === 0;
+  }
+
+  /** Offset just past the highest byte held, or 0 when empty. */
+  get highestEnd(): number {
+    const n = this.ends.length;
+    return n === 0 ? 0 : this.ends[n - 1]!;
+  }
+
+  /**
+   * Records bytes [start, end) as received. Returns false, changing nothing, when that would need more
+   * than `maxRanges` separate ranges. Ranges that touch or overlap are merged.
+   */
+  add(start: number, end: number): boolean {
+    if (end <= start) return true;
+    const starts = this.starts;
+    const ends = this.ends;
+    // First range whose end reaches `start` (touching counts as overlapping).
+    let first = 0;
+    while (first < starts.length && ends[first]! < start) first++;
+    // Ranges first .. last-1 overlap or touch [start, end).
+    let last = first;
+    while (last < starts.length && starts[last]! <= end) last++;
+    const merged = last - first;
+    if (merged === 0 && starts.length >= this.maxRanges) return false;
+    const newStart = merged > 0 ? Math.min(start, starts[first]!) : start;
+    const newEnd = merged > 0 ? Math.max(end, ends[last - 1]!) : end;
+    const touched = ++this.counter;
+    starts.splice(first, merged, newStart);
+    ends.splice(first, merged, newEnd);
+    this.touches.splice(first, merged, touched);
+    return true;
+  }
+
+  /**
+   * If a range starts at offset 0, removes it and returns its length (the bytes that just became
+   * in-order); otherwise returns 0. The remaining ranges are re-based to the new RCV.NXT.
+   */
+  takeFront(): number {
+    if (this.starts.length === 0 || this.starts[0] !== 0) return 0;
+    const n = this.ends[0]!;
+    this.starts.shift();
+    this.ends.shift();
+    this.touches.shift();
+    for (let i = 0; i < this.starts.length; i++) {
+      this.starts[i] = this.starts[i]! - n;
+      this.ends[i] = this.ends[i]! - n;
+    }
+    return n;
+  }
+
+  /** Forgets every byte at or past `offset` (used when a FIN fixes the end of the stream). */
+  truncate(offset: number): void {
+    for (let i = this.starts.length - 1; i >= 0; i--) {
+      if (this.starts[i]! >= offset) {
+        this.starts.splice(i, 1);
+        this.ends.splice(i, 1);
+        this.touches.splice(i, 1);
+      } else if (this.ends[i]! > offset) {
+        this.ends[i] = offset;
+      }
+    }
+  }
+
+  clear(): void {
+    this.starts = [];
+    this.ends = [];
+    this.touches = [];
+  }
+
+  /** The ranges held, lowest offset first. */
+  ranges(): ReceivedRange[] {
+    return this.starts.map((start, i) => ({ start, end: this.ends[i]!, touched: this.touches[i]! }));
+  }
+}

@@ -1,0 +1,548 @@
+/**
+ * SEGMENT ARRIVES (RFC 9293 §3.10.7) for a connection that exists: SYN-SENT (§3.10.7.3) and the
+ * synchronized states (§3.10.7.4). CLOSED and LISTEN (§3.10.7.1, §3.10.7.2) have no TCB and are handled
+ * by the TCP layer. The checks run in the RFC's order; each is marked with the step it implements.
+ */
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '../wire/tcp.js';
+import { DEFAULT_IPV4_MSS, MIN_SEND_MSS } from './config.js';
+import { TcpError } from './errors.js';
+import {
+  armRetransmissionTimer,
+  fastRetransmit,
+  sendAck,
+  sendChallengeAck,
+  sendReset,
+  sendSyn,
+  transmitPending,
+} from './output.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
+import type { Tcb } from './tcb.js';
+
+/** Entry point: one segment for this connection, at time `now`. */
+export function segmentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
+  tcb.segmentsReceived++;
+  switch (tcb.state) {
+    case 'CLOSED':
+    case 'LISTEN':
+      tcb.drop('no connection', now);
+      return;
+    case 'SYN-SENT':
+      synSentArrives(tcb, seg, now);
+      return;
+    default:
+      synchronizedArrives(tcb, seg, now);
+  }
+}
+
+/** Reads the peer's MSS option (MUST-14), defaulting to 536 (MUST-15), and fixes the send MSS (MUST-16). */
+function learnPeerMss(tcb: Tcb, seg: TcpSegment): void {
+  const mss = seg.options.mss;
+  tcb.peerMss = mss !== undefined && mss > 0 ? mss : DEFAULT_IPV4_MSS;
+  tcb.updateEffectiveMss(MIN_SEND_MSS);
+}
+
+/** The handshake completed: window variables, congestion control, RTT from the handshake, 'connected'. */
+function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
+  // The window of a SYN-ACK is never scaled; that of the ACK completing a passive open is (RFC 7323 §2.2).
+  const window = seg.flags & TCP_SYN ? seg.window : seg.window * 2 ** tcb.sndWindowScale;
+  tcb.sndWnd = window;
+  tcb.maxSndWnd = Math.max(tcb.maxSndWnd, window);
+  tcb.sndWl1 = seg.seq;
+  tcb.sndWl2 = seg.ack;
+  tcb.lastAckTime = now;
+  if (tcb.timing !== undefined && !tcb.synRetransmitted) tcb.rtt.sample(now - tcb.timing.sentAt);
+  tcb.timing = undefined;
+  if (tcb.synRetransmitted) tcb.rtt.resetAfterSynTimeout(); // RFC 6298 §5.7
+  tcb.retransmitCount = 0;
+  tcb.r1Reported = false;
+  tcb.cc = tcb.env.congestionControl(tcb.effMss, tcb.config.initialWindowSegments);
+  tcb.setState('ESTABLISHED', now);
+  tcb.env.event({ type: 'connected' });
+  if (tcb.keepAlive) tcb.timers.set('keepalive', now + tcb.keepAliveIdleMs);
+  // CLOSE was called before the connection was established (§3.10.4): the FIN goes out after the data.
+  if (tcb.finQueued) tcb.setState('FIN-WAIT-1', now);
+}
+
+/** §3.10.7.3 SYN-SENT. */
+function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
+  const flags = seg.flags;
+  const hasAck = (flags & TCP_ACK) !== 0;
+  // First: the ACK bit. An ACK that does not cover exactly our SYN gets a reset (unless it is one).
+  if (hasAck && (seqLe(seg.ack, tcb.iss) || seqGt(seg.ack, tcb.sndMax))) {
+    if ((flags & TCP_RST) === 0) sendReset(tcb, seg.ack);
+    tcb.drop('SYN-SENT: unacceptable ACK', now);
+    return;
+  }
+  // Second: the RST bit. Only a RST that acknowledges our SYN is believed (RFC 5961 §3 blind reset).
+  if (flags & TCP_RST) {
+    if (hasAck) {
+      tcb.env.counters.attemptFails++;
+      tcb.terminate(now, new TcpError('ECONNREFUSED', 'connection refused by the peer'));
+    } else {
+      tcb.drop('SYN-SENT: RST without ACK', now);
+    }
+    return;
+  }
+  // Third: security/compartment checks are not implemented (RFC 9293 deprecates them; §3.10.7.3).
+  // Fourth: the SYN bit.
+  if ((flags & TCP_SYN) === 0) {
+    tcb.drop('SYN-SENT: neither SYN nor RST', now);
+    return;
+  }
+  tcb.irs = seg.seq;
+  tcb.rcvNxt = seqAdd(seg.seq, 1);
+  tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, tcb.initialReceiveWindow);
+  tcb.lastReceiveTime = now;
+  learnPeerMss(tcb, seg);
+  tcb.negotiateWindowScale(seg.options.windowScale);
+  if (hasAck) {
+    tcb.sndUna = seg.ack;
+    if (seqLt(tcb.sndNxt, tcb.sndUna)) tcb.sndNxt = tcb.sndUna;
+  }
+  if (seqGt(tcb.sndUna, tcb.iss)) {
+    // Our SYN is acknowledged: ESTABLISHED, and ACK the peer's SYN (piggybacked on data if any is queued).
+    tcb.timers.cancel('retransmission');
+    tcb.stallSince = now;
+    establish(tcb, seg, now);
+    tcb.ackNow = true;
+    // "If there are other controls or text in the segment, then continue processing at the sixth step."
+    const afterSyn = seqAdd(seg.seq, 1);
+    processUrgent(tcb, seg, seg.seq);
+    const finAccepted = processText(tcb, afterSyn, seg.payload, now);
+    if (flags & TCP_FIN && finAccepted) processFin(tcb, seqAdd(afterSyn, seg.payload.length), now);
+    transmitPending(tcb, now);
+    return;
+  }
+  // Simultaneous open (§3.5, figure 8; MUST-10): both SYNs crossed. Answer with SYN-ACK and wait in
+  // SYN-RECEIVED; the retransmission timer now covers the SYN-ACK. Text on the SYN is not accepted (not
+  // acknowledged), so the peer sends it again once the connection is established.
+  tcb.sndWnd = seg.window;
+  tcb.maxSndWnd = Math.max(tcb.maxSndWnd, seg.window);
+  tcb.sndWl1 = seg.seq;
+  tcb.sndWl2 = seg.ack;
+  tcb.setState('SYN-RECEIVED', now);
+  sendSyn(tcb);
+}
+
+/**
+ * §3.10.7.4 first check, the four acceptability cases, against the window last advertised (RCV.WND).
+ * One leniency, as Linux has it: a zero-length segment exactly at the right edge is accepted. A peer
+ * that has filled our window sends its ACKs with SEG.SEQ = SND.NXT = our right edge; refusing them
+ * would throw away the acknowledgments (and window updates) they carry.
+ */
+function acceptable(tcb: Tcb, seq: number, segLen: number): boolean {
+  const rcvWnd = tcb.rcvWnd;
+  const rcvNxt = tcb.rcvNxt;
+  const right = seqAdd(rcvNxt, rcvWnd);
+  if (segLen === 0) return rcvWnd === 0 ? seq === rcvNxt : seqGe(seq, rcvNxt) && seqLe(seq, right);
+  if (rcvWnd === 0) return false;
+  return seqInRange(seq, rcvNxt, right) || seqInRange(seqAdd(seq, segLen - 1), rcvNxt, right);
+}
+
+/** §3.10.7.4 for SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT. */
+function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
+  const flags = seg.flags;
+  let seq = seg.seq;
+  let syn = (flags & TCP_SYN) !== 0;
+  let fin = (flags & TCP_FIN) !== 0;
+  let payload = seg.payload;
+  const rst = (flags & TCP_RST) !== 0;
+
+  if (tcb.state === 'SYN-RECEIVED' && syn && !rst && seq === tcb.irs) {
+    if ((flags & TCP_ACK) === 0) {
+      // A retransmission of the SYN we answered: our SYN-ACK was probably lost. Resend it now rather than
+      // making the peer wait for our timer (the RFC would only ACK; Linux and BSD resend the SYN-ACK).
+      sendSyn(tcb);
+      return;
+    }
+    if (seg.ack === tcb.sndMax) {
+      // Simultaneous open, figure 8 line 6: the peer's SYN-ACK. Its SYN was already acknowledged by our
+      // SYN-ACK; what is new is its ACK of our SYN, so drop the SYN and carry on with the rest.
+      seq = seqAdd(seq, 1);
+      syn = false;
+    }
+  }
+
+  const segLen = payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
+
+  if (tcb.state === 'TIME-WAIT' && fin && !rst && !syn && seqAdd(seq, segLen) === tcb.rcvNxt) {
+    // §3.10.7.4 (TIME-WAIT, fifth and eighth steps): the peer did not get our last ACK and sent its FIN
+    // again. Acknowledge it and restart the 2 MSL timeout.
+    sendAck(tcb);
+    tcb.timers.set('time-wait', now + 2 * tcb.config.mslMs);
+    return;
+  }
+
+  // First: the sequence number. A RST is judged by its sequence number alone (RFC 5961 §3.2), so one
+  // carrying data (SHLD-2) is still processed when the window is zero (MUST-66).
+  if (!acceptable(tcb, seq, rst ? 0 : segLen)) {
+    if (tcb.rcvWnd === 0 && seq === tcb.rcvNxt && !syn && !rst) {
+      // A zero window accepts no text, but the ACK, URG and RST of a segment at RCV.NXT are still
+      // processed (§3.10.7.4, MUST-66). Drop the text, keep a bare FIN (the stream may end even while
+      // the window is shut), and answer so the sender learns the window is still closed.
+      if (payload.length > 0) {
+        payload = payload.subarray(0, 0);
+        fin = false;
+        tcb.drop('zero window: text discarded', now);
+      }
+      tcb.ackNow = true;
+    } else {
+      if (!rst) sendAck(tcb);
+      tcb.drop(rst ? 'RST outside the window' : 'segment outside the window', now);
+      return;
+    }
+  }
+  tcb.lastReceiveTime = now;
+  tcb.keepaliveProbesSent = 0;
+  if (tcb.keepAlive && tcb.timers.isArmed('keepalive'))
+    tcb.timers.set('keepalive', now + tcb.keepAliveIdleMs);
+
+  // Second: the RST bit (with RFC 5961 §3.2: only an exact match resets; in-window gets a challenge ACK).
+  if (rst) {
+    if (tcb.state === 'TIME-WAIT') {
+      // RFC 1337 TIME-WAIT assassination: ignore RST in TIME-WAIT.
+      tcb.drop('RST in TIME-WAIT ignored (RFC 1337)', now);
+      return;
+    }
+    if (seg.seq !== tcb.rcvNxt) {
+      sendChallengeAck(tcb);
+      tcb.drop('RST not at RCV.NXT: challenge ACK', now);
+      return;
+    }
+    resetArrived(tcb, now);
+    return;
+  }
+
+  // Third: security/compartment check, not implemented (deprecated by RFC 9293).
+
+  // Fourth: the SYN bit.
+  if (syn) {
+    if (tcb.state === 'SYN-RECEIVED' && tcb.passive) {
+      // "If the connection was initiated with a passive OPEN, then return this connection to the LISTEN
+      // state": the embryonic connection is dropped; the listener is still there for a new SYN.
+      tcb.drop('SYN in SYN-RECEIVED: back to LISTEN', now);
+      tcb.env.counters.attemptFails++;
+      tcb.terminate(now);
+      return;
+    }
+    // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK, whatever its sequence number.
+    // A peer that really restarted answers it with a RST carrying the right sequence number.
+    sendChallengeAck(tcb);
+    tcb.drop('SYN in synchronized state: challenge ACK', now);
+    return;
+  }
+
+  // Fifth: the ACK field.
+  if ((flags & TCP_ACK) === 0) {
+    tcb.drop('no ACK bit', now);
+    return;
+  }
+  if (tcb.state === 'SYN-RECEIVED') {
+    if (seqGt(seg.ack, tcb.sndUna) && seqLe(seg.ack, tcb.sndMax)) {
+      establish(tcb, seg, now);
+    } else {
+      sendReset(tcb, seg.ack);
+      tcb.drop('SYN-RECEIVED: unacceptable ACK', now);
+      return;
+    }
+  }
+  // RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; others get an ACK and are dropped.
+  if (!(seqGe(seg.ack, seqAdd(tcb.sndUna, -tcb.maxSndWnd)) && seqLe(seg.ack, tcb.sndMax))) {
+    sendAck(tcb);
+    tcb.drop(seqGt(seg.ack, tcb.sndMax) ? 'ACK for data not yet sent' : 'ACK too old', now);
+    return;
+  }
+  if (!processAck(tcb, seg, seq, payload.length === 0 && !fin, now)) return;
+
+  // Sixth: the URG bit.
+  processUrgent(tcb, seg, seg.seq);
+
+  // Seventh: the segment text.
+  let finAccepted = fin;
+  if (payload.length > 0) {
+    if (tcb.state === 'ESTABLISHED' || tcb.state === 'FIN-WAIT-1' || tcb.state === 'FIN-WAIT-2') {
+      if (tcb.orphaned && seqGt(seqAdd(seq, payload.length), tcb.rcvNxt)) {
+        // The application is gone and will never read this: reset to tell the peer data was lost
+        // (RFC 1122 §4.2.2.13, SHLD-3).
+        sendReset(tcb, tcb.sndMax);
+        tcb.terminate(
+          now,
+          new TcpError('ECONNABORTED', 'data arrived after the application released the connection'),
+        );
+        return;
+      }
+      finAccepted = processText(tcb, seq, payload, now) && fin;
+    } else {
+      // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer already sent its FIN; ignore the text.
+      tcb.drop('text after FIN ignored', now);
+      finAccepted = false;
+    }
+  }
+
+  // Eighth: the FIN bit.
+  if (finAccepted) processFin(tcb, seqAdd(seq, payload.length), now);
+  else if (tcb.pendingFinSeq !== undefined && tcb.pendingFinSeq === tcb.rcvNxt)
+    processFin(tcb, tcb.rcvNxt, now);
+
+  transmitPending(tcb, now);
+}
+
+/** §3.10.7.4 second check, an exact-match RST: what it means depends on the state. */
+function resetArrived(tcb: Tcb, now: number): void {
+  switch (tcb.state) {
+    case 'SYN-RECEIVED':
+      tcb.env.counters.attemptFails++;
+      if (tcb.passive) {
+        // MUST-11: a passively opened connection goes back to LISTEN; the application never saw it.
+        tcb.terminate(now);
+      } else {
+        tcb.terminate(now, new TcpError('ECONNREFUSED', 'connection refused by the peer'));
+      }
+      return;
+    case 'ESTABLISHED':
+    case 'FIN-WAIT-1':
+    case 'FIN-WAIT-2':
+    case 'CLOSE-WAIT':
+      tcb.env.counters.establishedResets++;
+      tcb.terminate(now, new TcpError('ECONNRESET', 'connection reset by the peer'));
+      return;
+    default:
+      // CLOSING, LAST-ACK: the application already closed; the connection just ends.
+      tcb.terminate(now);
+  }
+}
+
+/**
+ * §3.10.7.4 fifth check for ESTABLISHED and later states. Returns false when the connection ended
+ * (LAST-ACK done) and processing must stop.
+ */
+function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: number): boolean {
+  const ack = seg.ack;
+  const previousWindow = tcb.sndWnd;
+  const window = seg.window * 2 ** tcb.sndWindowScale;
+  tcb.lastAckTime = now;
+  if (seqGt(ack, tcb.sndUna)) {
+    newDataAcknowledged(tcb, ack, now);
+  } else if (
+    ack === tcb.sndUna &&
+    bare &&
+    window === previousWindow &&
+    tcb.sndMax !== tcb.sndUna &&
+    previousWindow > 0 &&
+    tcb.cc !== undefined
+  ) {
+    // RFC 5681 §2 duplicate ACK: no data, no SYN/FIN, same ACK, same window, data outstanding. Answers
+    // to zero-window probes look the same but say nothing about loss, so a closed window never counts.
+    tcb.dupAcks++;
+    const action = tcb.cc.onDuplicateAck({
+      count: tcb.dupAcks,
+      flightSize: seqDiff(tcb.sndMax, tcb.sndUna),
+      sndUna: tcb.sndUna,
+      sndMax: tcb.sndMax,
+      now,
+    });
+    if (action === 'fast-retransmit') fastRetransmit(tcb, now);
+  }
+
+  // Send window update: only from a segment at least as recent as the last one used (SND.WL1/WL2).
+  if (seqLe(tcb.sndUna, ack) && (seqLt(tcb.sndWl1, seq) || (tcb.sndWl1 === seq && seqLe(tcb.sndWl2, ack)))) {
+    tcb.sndWnd = window;
+    tcb.sndWl1 = seq;
+    tcb.sndWl2 = ack;
+    if (window > tcb.maxSndWnd) tcb.maxSndWnd = window;
+    if (tcb.sndWnd > 0 && tcb.timers.isArmed('persist')) {
+      // The window opened: stop probing (MUST-36).
+      tcb.timers.cancel('persist');
+      tcb.persistBackoff = 0;
+      // Only probe octets can be outstanding here; those the ACK did not cover were refused by the closed
+      // window, so they go out again as ordinary data.
+      tcb.sndNxt = tcb.sndUna;
+    }
+  }
+
+  switch (tcb.state) {
+    case 'FIN-WAIT-1':
+      if (tcb.finAcked) {
+        tcb.setState('FIN-WAIT-2', now);
+        if (tcb.orphaned) tcb.timers.set('fin-wait-2', now + tcb.config.finWait2TimeoutMs);
+      }
+      break;
+    case 'CLOSING':
+      if (tcb.finAcked) enterTimeWait(tcb, now);
+      break;
+    case 'LAST-ACK':
+      if (tcb.finAcked) {
+        tcb.terminate(now);
+        return false;
+      }
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+/** SND.UNA < SEG.ACK <= SND.NXT: drop acknowledged bytes, take an RTT sample, restart or stop the timer. */
+function newDataAcknowledged(tcb: Tcb, ack: number, now: number): void {
+  const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
+  const dataAcked = tcb.sendBuffer.acknowledge(ack);
+  if (tcb.finSent && seqGt(ack, tcb.finSeq)) tcb.finAcked = true;
+  tcb.sndUna = ack;
+  if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack;
+  tcb.bytesAcked += dataAcked;
+  let rttMs: number | undefined;
+  if (tcb.timing !== undefined && seqGe(ack, tcb.timing.endSeq)) {
+    // Karn (MUST-18): `timing` is cleared whenever anything is retransmitted, so this segment was sent once.
+    rttMs = now - tcb.timing.sentAt;
+    tcb.rtt.sample(rttMs);
+    tcb.timing = undefined;
+  }
+  // The window grows for acknowledged data only, not for the SYN or FIN sequence numbers.
+  if (dataAcked > 0) {
+    tcb.cc?.onAck({
+      bytesAcked: dataAcked,
+      flightSizeBefore: flightBefore,
+      ack,
+      sndMax: tcb.sndMax,
+      rttMs,
+      now,
+    });
+  }
+  tcb.dupAcks = 0;
+  tcb.retransmitCount = 0;
+  tcb.r1Reported = false;
+  tcb.stallSince = now;
+  // RFC 6298 §5.2 / §5.3.
+  if (tcb.sndUna === tcb.sndMax) tcb.timers.cancel('retransmission');
+  else if (!tcb.timers.isArmed('persist')) armRetransmissionTimer(tcb, now);
+  if (tcb.writeBlocked && tcb.sendBuffer.free > 0 && !tcb.finQueued) {
+    tcb.writeBlocked = false;
+    tcb.env.event({ type: 'drain' });
+  }
+  tcb.traceMetrics(now);
+}
+
+/**
+ * §3.10.7.4 sixth check: URG in ESTABLISHED and FIN-WAIT-1/2. RCV.UP = max(RCV.UP, SEG.SEQ + SEG.UP)
+ * (MUST-62: the pointer is just past the urgent data; MUST-31: any length). The data itself stays inline
+ * (MUST-30); the application hears about it asynchronously (MUST-32) and can ask how much is pending
+ * (MUST-33, STATUS).
+ */
+function processUrgent(tcb: Tcb, seg: TcpSegment, seq: number): void {
+  if ((seg.flags & TCP_URG) === 0 || seg.urgentPointer === 0) return;
+  if (tcb.state !== 'ESTABLISHED' && tcb.state !== 'FIN-WAIT-1' && tcb.state !== 'FIN-WAIT-2') return;
+  const up = seqAdd(seq, seg.urgentPointer);
+  if (!tcb.rcvUrgent || seqGt(up, tcb.rcvUp)) {
+    const readSeq = seqAdd(tcb.rcvNxt, -tcb.receiveBuffer.readable);
+    if (seqGt(up, readSeq)) {
+      tcb.rcvUp = up;
+      tcb.rcvUrgent = true;
+      tcb.env.event({ type: 'urgent', pending: seqDiff(up, readSeq) });
+    }
+  }
+}
+
+/**
+ * §3.10.7.4 seventh step: place the text in the receive buffer (in order or held for reassembly),
+ * advance RCV.NXT and decide how soon to ACK. Returns true when the whole segment was taken (so a FIN on
+ * it is in the window).
+ */
+function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): boolean {
+  if (payload.length === 0) return true;
+  let offset = seqDiff(seq, tcb.rcvNxt);
+  let data = payload;
+  if (offset < 0) {
+    // Only the new part of a segment straddling RCV.NXT is processed.
+    if (-offset >= data.length) {
+      tcb.ackNow = true;
+      return true;
+    }
+    data = data.subarray(-offset);
+    offset = 0;
+  }
+  let limit = Math.min(seqDiff(tcb.rcvAdvRight, tcb.rcvNxt), tcb.receiveBuffer.spaceFromNext);
+  if (tcb.pendingFinSeq !== undefined) limit = Math.min(limit, seqDiff(tcb.pendingFinSeq, tcb.rcvNxt));
+  let whole = true;
+  if (offset + data.length > limit) {
+    whole = false;
+    if (offset >= limit) {
+      tcb.ackNow = true;
+      tcb.drop('text beyond the window', now);
+      return false;
+    }
+    data = data.subarray(0, limit - offset);
+  }
+  const hadGap = tcb.receiveBuffer.hasOutOfOrder;
+  const advanced = tcb.receiveBuffer.insert(offset, data);
+  if (advanced < 0) {
+    tcb.env.counters.outOfOrderOverflows++;
+    tcb.drop('reassembly ranges exhausted', now);
+    tcb.ackNow = true;
+    return false;
+  }
+  if (data.length > tcb.rcvMssEstimate) tcb.rcvMssEstimate = Math.min(data.length, tcb.advertisedMss);
+  if (advanced > 0) {
+    tcb.rcvNxt = seqAdd(tcb.rcvNxt, advanced);
+    tcb.bytesReceived += advanced;
+    tcb.env.event({ type: 'readable' });
+  }
+  if (offset > 0 || hadGap) {
+    // RFC 5681 §4.2: an out-of-order segment gets an immediate (duplicate) ACK, and so does one that
+    // fills all or part of a gap (RFC 9293 MAY-13, SHLD-31 queueing).
+    tcb.ackNow = true;
+  } else {
+    // Delayed ACK (§3.8.6.3): at least every second full-sized segment (SHLD-19), and never later than
+    // the delayed-ACK timeout (< 500 ms, MUST-40).
+    tcb.bytesSinceAck += advanced;
+    if (!tcb.config.delayedAck || tcb.bytesSinceAck >= 2 * tcb.rcvMssEstimate) tcb.ackNow = true;
+    else if (!tcb.timers.isArmed('delayed-ack')) tcb.timers.set('delayed-ack', now + tcb.config.delayedAckMs);
+  }
+  return whole;
+}
+
+/** §3.10.7.4 eighth step, for a FIN at sequence number `finSeq`. */
+function processFin(tcb: Tcb, finSeq: number, now: number): void {
+  if (tcb.remoteFinReceived) {
+    tcb.ackNow = true;
+    return;
+  }
+  if (finSeq !== tcb.rcvNxt) {
+    // Ahead of a gap: remember it; it counts once the data before it has arrived.
+    if (seqGt(finSeq, tcb.rcvNxt) && seqLt(finSeq, tcb.rcvAdvRight)) {
+      if (tcb.pendingFinSeq === undefined || seqLt(finSeq, tcb.pendingFinSeq)) {
+        tcb.pendingFinSeq = finSeq;
+        tcb.receiveBuffer.truncateOutOfOrder(seqDiff(finSeq, tcb.rcvNxt));
+      }
+    }
+    tcb.ackNow = true;
+    return;
+  }
+  tcb.rcvNxt = seqAdd(tcb.rcvNxt, 1);
+  tcb.remoteFinReceived = true;
+  tcb.pendingFinSeq = undefined;
+  tcb.receiveBuffer.truncateOutOfOrder(0);
+  tcb.ackNow = true;
+  tcb.env.event({ type: 'end' });
+  switch (tcb.state) {
+    case 'SYN-RECEIVED':
+    case 'ESTABLISHED':
+      tcb.setState('CLOSE-WAIT', now);
+      break;
+    case 'FIN-WAIT-1':
+      if (tcb.finAcked) enterTimeWait(tcb, now);
+      else tcb.setState('CLOSING', now);
+      break;
+    case 'FIN-WAIT-2':
+      enterTimeWait(tcb, now);
+      break;
+    default:
+      break;
+  }
+}
+
+/** TIME-WAIT for 2*MSL (MUST-13); every other timer stops. */
+export function enterTimeWait(tcb: Tcb, now: number): void {
+  tcb.setState('TIME-WAIT', now);
+  tcb.timers.cancelAll();
+  tcb.timers.set('time-wait', now + 2 * tcb.config.mslMs);
+}

@@ -1,0 +1,85 @@
+/**
+ * The send buffer: every byte the application handed over that is not yet acknowledged, from SND.UNA's
+ * first data byte up to the last byte written. Sent and unsent bytes live in the same ring; segments are
+ * cut from it on demand (first transmission and retransmission alike), so there is no separate
+ * retransmission queue to keep in step with it.
+ */
+import { ByteRing } from './byte-ring.js';
+import { seqAdd, seqDiff } from './seq.js';
+
+export class SendBuffer {
+  private readonly ring: ByteRing;
+  /** Sequence number of the first byte held. */
+  private start: number;
+
+  /** `firstSeq`: the sequence number the first data byte will carry (ISS + 1). */
+  constructor(capacity: number, firstSeq: number) {
+    this.ring = new ByteRing(capacity);
+    this.start = firstSeq >>> 0;
+  }
+
+  get capacity(): number {
+    return this.ring.capacity;
+  }
+
+  /** Bytes held (unacknowledged, sent or not). */
+  get length(): number {
+    return this.ring.length;
+  }
+
+  get free(): number {
+    return this.ring.free;
+  }
+
+  /** Sequence number of the first byte held. */
+  get startSeq(): number {
+    return this.start;
+  }
+
+  /** Sequence number just past the last byte held. */
+  get endSeq(): number {
+    return seqAdd(this.start, this.ring.length);
+  }
+
+  /** Re-bases an empty buffer (the ISS becomes known only when the connection opens). */
+  resetStart(firstSeq: number): void {
+    if (this.ring.length !== 0) throw new Error('SendBuffer.resetStart on a non-empty buffer');
+    this.start = firstSeq >>> 0;
+  }
+
+  /** Copies as much of `data` as fits; returns the count. */
+  write(data: Uint8Array): number {
+    return this.ring.append(data);
+  }
+
+  /**
+   * The bytes [seq, seq + length) as a view (valid until the buffer is next written) or, when they wrap
+   * around the ring, a copy. The range must lie within the buffer.
+   */
+  bytesAt(seq: number, length: number): Uint8Array {
+    return this.ring.peek(seqDiff(seq, this.start), length);
+  }
+
+  /** Bytes held from `seq` to the end (0 when `seq` is at or past the end). */
+  bytesFrom(seq: number): number {
+    const offset = seqDiff(seq, this.start);
+    return offset >= this.ring.length ? 0 : this.ring.length - Math.max(0, offset);
+  }
+
+  /** Drops every byte before `ackSeq`; returns how many were dropped. */
+  acknowledge(ackSeq: number): number {
+    const n = Math.min(Math.max(seqDiff(ackSeq, this.start), 0), this.ring.length);
+    if (n > 0) {
+      this.ring.consume(n);
+      this.start = seqAdd(this.start, n);
+    }
+    return n;
+  }
+
+  /** Drops everything (ABORT, reset). */
+  clear(): void {
+    const n = this.ring.length;
+    this.ring.consume(n);
+    this.start = seqAdd(this.start, n);
+  }
+}

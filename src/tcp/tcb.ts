@@ -1,0 +1,359 @@
+/**
+ * The Transmission Control Block (RFC 9293 §3.3.1): every variable of one connection, and the small set
+ * of effects the protocol code may cause (send a segment, change state, report an event, end the
+ * connection). The protocol logic itself lives in modules named after RFC 9293 §3.10's event kinds:
+ * user-calls in connection.ts, segment-arrives.ts, output.ts (segmentation and retransmission) and
+ * timeouts.ts.
+ *
+ * Internal to src/tcp: applications use TcpConnection.
+ */
+import type { ConnectionId, Endpoint, TcpStateName, Tracer } from '../trace/events.js';
+import { TCP_ACK, TCP_RST, type TcpOptions, type TcpSegment } from '../wire/tcp.js';
+import type { TcpConfig } from './config.js';
+import type { CongestionControl, CongestionControlFactory } from './congestion/congestion-control.js';
+import type { TcpCounters } from './counters.js';
+import type { TcpError } from './errors.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+import { RttEstimator } from './rtt-estimator.js';
+import { SendBuffer } from './send-buffer.js';
+import { seqAdd, seqDiff } from './seq.js';
+import { ConnectionTimers } from './timers.js';
+
+/** What a connection reports to its owner; TcpConnection turns these into its events. */
+export type ConnectionEvent =
+  | { type: 'state'; from: TcpStateName; to: TcpStateName }
+  | { type: 'connected' }
+  | { type: 'readable' }
+  | { type: 'end' }
+  | { type: 'drain' }
+  | { type: 'retransmission-warning'; retransmissions: number }
+  | { type: 'urgent'; pending: number }
+  | { type: 'soft-error'; error: TcpError }
+  | { type: 'error'; error: TcpError }
+  | { type: 'closed' };
+
+/** What the connection needs from its surroundings. */
+export interface TcbEnvironment {
+  /** Hands a segment to IP. The payload is a view valid only during this call. */
+  transmit(segment: TcpSegment): void;
+  /** Queues an event for delivery once the current call has finished. */
+  event(event: ConnectionEvent): void;
+  readonly counters: TcpCounters;
+  readonly tracer: Tracer;
+  /** Host name used in trace events. */
+  readonly host: string;
+  readonly congestionControl: CongestionControlFactory;
+}
+
+/** An RTT measurement in progress: the time `seq` (the end of a segment) was first sent. */
+interface RttTiming {
+  endSeq: number;
+  sentAt: number;
+}
+
+const EMPTY_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
+const EMPTY_PAYLOAD = new Uint8Array(0);
+
+export class Tcb {
+  readonly env: TcbEnvironment;
+  readonly config: TcpConfig;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  readonly id: ConnectionId;
+  /** True for connections spawned from a listener (a passive OPEN): RST in SYN-RECEIVED returns to LISTEN. */
+  readonly passive: boolean;
+
+  state: TcpStateName = 'CLOSED';
+  /** Time of the input being processed (ms); never decreases. */
+  now = 0;
+
+  // Send sequence space (§3.3.1, figure 3). SND.NXT may be pulled back to SND.UNA after a timeout
+  // (go-back-N); `sndMax` is the highest sequence number ever sent, the RFC's SND.NXT for acceptability.
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  sndMax = 0;
+  /** Send window in bytes (already scaled). */
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  /** Largest window the peer ever offered (sender SWS avoidance, RFC 5961 §5.2 ACK check). */
+  maxSndWnd = 0;
+  /** Send urgent pointer: sequence number just past the last urgent byte, when `sndUrgent`. */
+  sndUp = 0;
+  sndUrgent = false;
+
+  // Receive sequence space (§3.3.1, figure 4).
+  irs = 0;
+  rcvNxt = 0;
+  /** Window scale shift we offer on our SYN or SYN-ACK (RFC 7323 §2.2); undefined when not offered. */
+  offeredWindowScale: number | undefined;
+  /** Shift applied to windows the peer advertises (its Window Scale option), 0 unless negotiated. */
+  sndWindowScale = 0;
+  /** Shift applied to windows we advertise (the value we offered), 0 unless negotiated. */
+  rcvWindowScale = 0;
+  /** Window announced on our SYN (SYN-SENT): the right edge once the peer's ISN is known. */
+  initialReceiveWindow = 0;
+  /** Right edge of the last window advertised (RCV.NXT + RCV.WND at that time); never moves left (SHLD-14). */
+  rcvAdvRight = 0;
+  /** Receive urgent pointer: sequence number just past the urgent data, when `rcvUrgent`. */
+  rcvUp = 0;
+  rcvUrgent = false;
+
+  readonly sendBuffer: SendBuffer;
+  readonly receiveBuffer: ReceiveBuffer;
+
+  /** CLOSE was called: a FIN follows the last byte of the send buffer. */
+  finQueued = false;
+  /** The FIN has been sent at least once. Its sequence number is then sendBuffer.endSeq. */
+  finSent = false;
+  /** The FIN has been acknowledged. */
+  finAcked = false;
+  /** The peer's FIN was received in order (no more data will come). */
+  remoteFinReceived = false;
+  /** Sequence number of a FIN that arrived ahead of a gap, if any. */
+  pendingFinSeq: number | undefined;
+
+  /** MSS the peer announced (or 536 when it did not, MUST-15). */
+  peerMss = 536;
+  /** Path MTU towards the peer (from IP, lowered by ICMP fragmentation-needed). */
+  pathMtu: number;
+  /** Effective send MSS (MUST-16). */
+  effMss = 536;
+  /** The MSS we announce: our MTU minus 40 (MUST-67). */
+  advertisedMss: number;
+  /** Estimate of the segment size the peer sends us: "full-sized" for ACK-every-second-segment. */
+  rcvMssEstimate: number;
+
+  readonly rtt: RttEstimator;
+  cc: CongestionControl | undefined;
+  readonly timers = new ConnectionTimers();
+  timing: RttTiming | undefined;
+  /** The SYN (or SYN-ACK) was retransmitted: no RTT sample from the handshake, RTO reset to 3 s. */
+  synRetransmitted = false;
+  /** SND.NXT after the last segment shorter than the MSS (Nagle, Minshall's variant). */
+  shortSegmentEnd = 0;
+  /** Consecutive duplicate ACKs. */
+  dupAcks = 0;
+  /** Retransmission timeouts since SND.UNA last advanced (R1/R2 bookkeeping, §3.8.3). */
+  retransmitCount = 0;
+  /** When the oldest unacknowledged segment was first sent or SND.UNA last advanced: R2 counts from here. */
+  stallSince = 0;
+  r1Reported = false;
+  /** Persist timer backoff exponent. */
+  persistBackoff = 0;
+  /** When the last ACK from the peer arrived (persist abort). */
+  lastAckTime = 0;
+  /** When the last zero-window probe was sent. */
+  lastProbeTime = 0;
+
+  /** An ACK must go out now (out-of-order data, gap filled, FIN, unacceptable segment, ...). */
+  ackNow = false;
+  /** In-order bytes received since we last sent an ACK. */
+  bytesSinceAck = 0;
+  /** When the last segment was received (keepalive idleness). */
+  lastReceiveTime = 0;
+  /** When data was last sent (RFC 5681 §4.1 idle restart). */
+  lastSendTime = 0;
+  keepaliveProbesSent = 0;
+  nagle: boolean;
+  keepAlive: boolean;
+  keepAliveIdleMs: number;
+  /** The application released the connection: it will neither read nor write again. */
+  orphaned = false;
+  /** `send()` accepted less than it was given: tell the application when room frees up. */
+  writeBlocked = false;
+  /** The last ICMP soft error (§3.9.2.2), reported instead of ETIMEDOUT if the connection times out. */
+  softError: TcpError | undefined;
+  /** Why the connection ended, when it ended with an error. */
+  closeError: TcpError | undefined;
+
+  // Per-connection statistics (STATUS, §3.10.6).
+  /** Bytes the application handed to SEND (accepted into the buffer). */
+  bytesWritten = 0;
+  /** Bytes the application took with RECEIVE. */
+  bytesRead = 0;
+  segmentsSent = 0;
+  segmentsReceived = 0;
+  bytesSent = 0;
+  bytesRetransmitted = 0;
+  bytesAcked = 0;
+  bytesReceived = 0;
+  retransmissions = 0;
+
+  constructor(
+    env: TcbEnvironment,
+    config: TcpConfig,
+    local: Endpoint,
+    remote: Endpoint,
+    passive: boolean,
+    pathMtu: number,
+  ) {
+    this.env = env;
+    this.config = config;
+    this.local = local;
+    this.remote = remote;
+    this.id = { local, remote };
+    this.passive = passive;
+    this.pathMtu = pathMtu;
+    this.advertisedMss = Math.max(1, Math.min(pathMtu - 40, 65535));
+    this.rcvMssEstimate = Math.min(this.advertisedMss, 536);
+    this.sendBuffer = new SendBuffer(config.sendBufferSize, 0);
+    this.receiveBuffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderRanges);
+    this.rtt = new RttEstimator(config);
+    this.offeredWindowScale = config.windowScaling ? windowScaleFor(config.receiveBufferSize) : undefined;
+    this.nagle = config.nagle;
+    this.keepAlive = config.keepAlive;
+    this.keepAliveIdleMs = config.keepAliveIdleMs;
+  }
+
+  /** Bytes sent and not yet acknowledged (SYN and FIN included). */
+  get flightSize(): number {
+    return seqDiff(this.sndNxt, this.sndUna);
+  }
+
+  /** Receive window still open from the last advertisement (RCV.WND). */
+  get rcvWnd(): number {
+    return Math.max(0, seqDiff(this.rcvAdvRight, this.rcvNxt));
+  }
+
+  /** Sequence number the FIN occupies (meaningful once `finQueued`). */
+  get finSeq(): number {
+    return this.sendBuffer.endSeq;
+  }
+
+  /** The peer's FIN is still to be sent (first time, or again after SND.NXT was pulled back). */
+  get finPending(): boolean {
+    return this.finQueued && seqDiff(this.sndNxt, this.finSeq) <= 0;
+  }
+
+  /** States in which the connection is synchronized (§3.3.2). */
+  get synchronized(): boolean {
+    return this.state !== 'CLOSED' && this.state !== 'LISTEN' && this.state !== 'SYN-SENT';
+  }
+
+  setState(to: TcpStateName, now: number): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    const tracer = this.env.tracer;
+    if (tracer.enabled) {
+      tracer.emit({ kind: 'tcp.state', time: now, host: this.env.host, conn: this.id, from, to });
+    }
+    this.env.event({ type: 'state', from, to });
+  }
+
+  /** Counts and traces a dropped segment. */
+  drop(reason: string, now: number): void {
+    this.env.counters.segmentsDropped++;
+    const tracer = this.env.tracer;
+    if (tracer.enabled) tracer.emit({ kind: 'drop', time: now, host: this.env.host, layer: 'tcp', reason });
+  }
+
+  note(text: string, now: number): void {
+    const tracer = this.env.tracer;
+    if (tracer.enabled) tracer.emit({ kind: 'note', time: now, host: this.env.host, text });
+  }
+
+  traceMetrics(now: number): void {
+    const tracer = this.env.tracer;
+    if (!tracer.enabled) return;
+    tracer.emit({
+      kind: 'tcp.metrics',
+      time: now,
+      host: this.env.host,
+      conn: this.id,
+      cwnd: this.cc?.cwnd ?? 0,
+      ssthresh: Math.min(this.cc?.ssthresh ?? 0, 0x7fffffff),
+      srtt: this.rtt.srtt,
+      rttvar: this.rtt.rttvar,
+      rto: this.rtt.rto,
+      sendWindow: this.sndWnd,
+      receiveWindow: this.rcvWnd,
+      bytesInFlight: this.flightSize,
+    });
+  }
+
+  /** Sends a segment built from the arguments; the window field is filled by the caller. */
+  transmit(
+    flags: number,
+    seq: number,
+    ack: number,
+    window: number,
+    payload: Uint8Array = EMPTY_PAYLOAD,
+    options: TcpOptions = EMPTY_OPTIONS,
+    urgentPointer = 0,
+  ): void {
+    this.segmentsSent++;
+    this.env.counters.segmentsOut++;
+    if (flags & TCP_RST) this.env.counters.resetsSent++;
+    this.env.transmit({
+      srcPort: this.local.port,
+      dstPort: this.remote.port,
+      seq: seq >>> 0,
+      ack: flags & TCP_ACK ? ack >>> 0 : 0,
+      flags,
+      window,
+      urgentPointer,
+      options,
+      payload,
+    });
+  }
+
+  /**
+   * Completes window scale negotiation (RFC 7323 §2.2): both sides must have sent the option on their SYN.
+   * A shift above 14 is treated as 14 (§2.3).
+   */
+  negotiateWindowScale(peerShift: number | undefined): void {
+    if (this.offeredWindowScale !== undefined && peerShift !== undefined && peerShift >= 0) {
+      this.sndWindowScale = Math.min(peerShift, 14);
+      this.rcvWindowScale = this.offeredWindowScale;
+    } else {
+      this.sndWindowScale = 0;
+      this.rcvWindowScale = 0;
+      this.offeredWindowScale = undefined;
+    }
+  }
+
+  /** Recomputes the effective send MSS (MUST-16) from the peer's MSS and the path MTU. */
+  updateEffectiveMss(minimum: number): void {
+    // min(SendMSS + 20, MMS_S) - TCP header - IP options, with MMS_S = MTU - 20: no options are sent on
+    // data segments yet, so the header is 20 bytes.
+    const mss = Math.max(minimum, Math.min(this.peerMss, this.pathMtu - 40));
+    if (mss !== this.effMss) {
+      this.effMss = mss;
+      this.cc?.onMssChanged(mss);
+    }
+  }
+
+  /**
+   * Ends the connection: CLOSED, every timer off, unsent data discarded, then the error (if any) and
+   * 'closed' reported. With an error (reset, abort, timeout) unread received data is discarded too (§3.10.7.4
+   * "all segment queues should be flushed"); after an orderly close it stays readable.
+   */
+  terminate(now: number, error?: TcpError): void {
+    if (this.state === 'CLOSED') return;
+    this.timers.cancelAll();
+    this.sendBuffer.clear();
+    this.timing = undefined;
+    if (error !== undefined) {
+      this.receiveBuffer.clear();
+      this.closeError = error;
+    }
+    this.setState('CLOSED', now);
+    if (error !== undefined) this.env.event({ type: 'error', error });
+    this.env.event({ type: 'closed' });
+  }
+
+  /** Starts RTT timing of a segment ending at `endSeq` if nothing is being timed (one sample per RTT). */
+  startTiming(endSeq: number, now: number): void {
+    if (this.timing === undefined) this.timing = { endSeq: seqAdd(endSeq, 0), sentAt: now };
+  }
+}
+
+/** The smallest shift that lets a window field describe the whole buffer (at most 14, RFC 7323 §2.3). */
+export function windowScaleFor(bufferSize: number): number {
+  let shift = 0;
+  while (shift < 14 && 65535 * 2 ** shift < bufferSize) shift++;
+  return shift;
+}

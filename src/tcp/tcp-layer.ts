@@ -1,0 +1,730 @@
+/**
+ * The TCP layer of one stack: it owns the connections and listeners, demultiplexes arriving segments by
+ * 4-tuple, answers segments that match nothing, picks ephemeral ports and ISNs, and runs every
+ * connection's timers from a single Clock timer.
+ *
+ * ## Plugging it into IP
+ *
+ * The IP layer implements `TcpIpBinding` and hands arriving TCP segments (already parsed and checksum-
+ * verified) to `receive(src, dst, segment)`:
+ *
+ *     const tcp = new TcpLayer({ ip: binding, clock });
+ *     // IP, for each arriving TCP segment:  tcp.receive(ipHeader.src, ipHeader.dst, parsedSegment)
+ *     // IP, for ICMP errors quoting a TCP segment:
+ *     //   tcp.handleIcmpError({ kind: 'port-unreachable' }, { src, dst, srcPort, dstPort, seq })
+ *
+ * `binding.send(src, dst, segment)` must serialize the segment (the payload view is only valid during
+ * the call) and should not deliver anything back into this layer synchronously; a loopback path should
+ * go through the clock (a 0 ms timer). Re-entrant calls are queued and handled in order, but a segment a
+ * connection sends to itself while inside one of its own calls is only safe that way.
+ *
+ * ## Demultiplexing (RFC 9293 §3.10.7)
+ *
+ * A segment goes to the connection with its exact 4-tuple; otherwise to the listener on its destination
+ * port with the same local address, else the wildcard listener (MUST-42: both may exist, the specific
+ * one wins); otherwise it gets the reset of §3.10.7.1 (never a reset for a reset). Segments to or from
+ * broadcast and multicast addresses are dropped (MUST-57).
+ */
+import type { Clock, TimerHandle } from '../time/clock.js';
+import type { Tracer } from '../trace/events.js';
+import { NO_TRACE } from '../trace/events.js';
+import type { Ipv4Address } from '../wire/address.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../wire/tcp.js';
+import { DEFAULT_TCP_CONFIG, resolveTcpConfig, type TcpConfig } from './config.js';
+import type { CongestionControlFactory } from './congestion/congestion-control.js';
+import { createRenoCongestionControl } from './congestion/reno.js';
+import { TcpConnection, type TcpConnectionOptions, type TcpIcmpError } from './connection.js';
+import { newTcpCounters, type TcpCounters } from './counters.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { EphemeralPortAllocator } from './ephemeral-ports.js';
+import { TcpError } from './errors.js';
+import { IsnGenerator } from './isn.js';
+import { seqAdd, seqGt } from './seq.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+/** What the TCP layer needs from IP. */
+export interface TcpIpBinding {
+  /** Sends a segment from `src` to `dst` (IP computes the checksum with the pseudo-header). */
+  send(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): void;
+  /** True for an address assigned to one of this stack's interfaces. */
+  isLocalAddress(address: Ipv4Address): boolean;
+  /** True for limited/directed broadcast and multicast addresses (MUST-46, MUST-57). */
+  isBroadcastOrMulticast(address: Ipv4Address): boolean;
+  /** The local address to use towards `dst` (the route's interface, MUST-44), or undefined: no route. */
+  sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined;
+  /** MTU of the path towards `dst` (the outgoing interface's MTU, or a path-MTU estimate). */
+  mtuFor(dst: Ipv4Address): number;
+}
+
+export interface TcpLayerOptions {
+  ip: TcpIpBinding;
+  clock: Clock;
+  /** Defaults for every connection of this layer. */
+  config?: Partial<TcpConfig>;
+  /**
+   * 32 secret bytes: the first 16 key the ISN hash (RFC 6528), the last 16 the ephemeral port hash
+   * (RFC 6056). Fixed for the life of the stack. When absent, taken from `crypto.getRandomValues`; a
+   * simulation passes bytes from its seeded generator so runs repeat exactly.
+   */
+  secret?: Uint8Array;
+  tracer?: Tracer;
+  /** Host name for trace events. */
+  host?: string;
+  congestionControl?: CongestionControlFactory;
+}
+
+export interface ListenOptions {
+  /** Port to listen on; 0 picks a free ephemeral port. */
+  port: number;
+  /** Local address, or 0 (default) for every local address. */
+  address?: Ipv4Address;
+  /** Connections being established plus established but not yet accepted. Default 128. */
+  backlog?: number;
+  /** Configuration overrides for the connections this listener accepts. */
+  config?: Partial<TcpConfig>;
+}
+
+export interface ConnectOptions {
+  remoteAddress: Ipv4Address;
+  remotePort: number;
+  /** Local address; default: the address of the route towards the remote (MUST-44). */
+  localAddress?: Ipv4Address;
+  /** Local port; default: an ephemeral port (RFC 6056). */
+  localPort?: number;
+  config?: Partial<TcpConfig>;
+}
+
+/** The quoted segment of an ICMP error: the addresses and ports as we sent them. */
+export interface QuotedTcpSegment {
+  /** Our address (the quoted packet's source). */
+  src: Ipv4Address;
+  /** The remote address (the quoted packet's destination). */
+  dst: Ipv4Address;
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+}
+
+export type TcpListenerEvents = {
+  /** A connection completed its handshake. Taking it from this event accepts it. */
+  connection: [connection: TcpConnection];
+  close: [];
+};
+
+export const DEFAULT_BACKLOG = 128;
+
+/** A passive OPEN (§3.10.1) on a port, spawning a connection per arriving SYN. */
+export class TcpListener extends TypedEmitter<TcpListenerEvents> {
+  readonly address: Ipv4Address;
+  readonly port: number;
+  readonly backlog: number;
+  /** @internal */
+  readonly config: TcpConfig;
+  /** Connections in SYN-RECEIVED. @internal */
+  readonly embryonic = new Set<TcpConnection>();
+  /** Established, not yet accepted. @internal */
+  readonly acceptQueue: TcpConnection[] = [];
+  private readonly layer: TcpLayer;
+  private closed = false;
+
+  /** @internal */
+  constructor(layer: TcpLayer, address: Ipv4Address, port: number, backlog: number, config: TcpConfig) {
+    super();
+    this.layer = layer;
+    this.address = address;
+    this.port = port;
+    this.backlog = backlog;
+    this.config = config;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Established connections waiting for `accept()`. */
+  get pendingCount(): number {
+    return this.acceptQueue.length;
+  }
+
+  /** Takes the oldest established connection not yet accepted, if any. */
+  accept(): TcpConnection | undefined {
+    return this.acceptQueue.shift();
+  }
+
+  /**
+   * Stops listening. Connections already accepted are untouched; those not yet accepted (and those still
+   * in the handshake) are aborted with RST, as there is no one left to take them.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.layer.unlisten(this);
+    const now = this.layer.now();
+    for (const conn of [...this.embryonic, ...this.acceptQueue]) conn.abort(now);
+    this.embryonic.clear();
+    this.acceptQueue.length = 0;
+    this.emit('close');
+  }
+
+  /** @internal */
+  established(conn: TcpConnection): void {
+    this.embryonic.delete(conn);
+    if (this.listenerCount('connection') > 0) this.emit('connection', conn);
+    else this.acceptQueue.push(conn);
+  }
+
+  /** @internal */
+  forget(conn: TcpConnection): void {
+    this.embryonic.delete(conn);
+    const i = this.acceptQueue.indexOf(conn);
+    if (i >= 0) this.acceptQueue.splice(i, 1);
+  }
+}
+
+interface ConnectionEntry {
+  conn: TcpConnection;
+  localAddress: Ipv4Address;
+  localPort: number;
+  remoteAddress: Ipv4Address;
+  remotePort: number;
+  deadline: number;
+  removed: boolean;
+}
+
+interface QueuedSegment {
+  src: Ipv4Address;
+  dst: Ipv4Address;
+  segment: TcpSegment;
+}
+
+function endpointKey(address: Ipv4Address, port: number): number {
+  return address * 65536 + port;
+}
+
+function validPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port <= 65535;
+}
+
+export class TcpLayer {
+  readonly counters: TcpCounters = newTcpCounters();
+  readonly config: TcpConfig;
+  private readonly ip: TcpIpBinding;
+  private readonly clock: Clock;
+  private readonly tracer: Tracer;
+  private readonly host: string;
+  private readonly congestionControl: CongestionControlFactory;
+  private readonly isn: IsnGenerator;
+  private readonly ports: EphemeralPortAllocator;
+  /** remote endpoint key -> local endpoint key -> entry. */
+  private readonly table = new Map<number, Map<number, ConnectionEntry>>();
+  private readonly entries = new Map<TcpConnection, ConnectionEntry>();
+  /** Local port -> number of connections using it. */
+  private readonly localPortUse = new Map<number, number>();
+  /** port -> local address (0 = wildcard) -> listener. */
+  private readonly listeners = new Map<number, Map<Ipv4Address, TcpListener>>();
+  private readonly timers = new DeadlineQueue<ConnectionEntry>();
+  private timerHandle: TimerHandle | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private busy = false;
+  private readonly queued: QueuedSegment[] = [];
+
+  constructor(options: TcpLayerOptions) {
+    this.ip = options.ip;
+    this.clock = options.clock;
+    this.tracer = options.tracer ?? NO_TRACE;
+    this.host = options.host ?? '';
+    this.congestionControl = options.congestionControl ?? createRenoCongestionControl;
+    this.config = resolveTcpConfig(options.config ?? {}, DEFAULT_TCP_CONFIG);
+    let secret = options.secret;
+    if (secret === undefined) {
+      secret = new Uint8Array(32);
+      globalThis.crypto.getRandomValues(secret);
+    }
+    if (secret.length !== 32)
+      throw new TcpError('EINVAL', `TCP secret must be 32 bytes, got ${secret.length}`);
+    this.isn = new IsnGenerator(secret.subarray(0, 16));
+    this.ports = new EphemeralPortAllocator(secret.subarray(16, 32));
+  }
+
+  /** The layer's clock reading (ms). */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Number of connections in the table (TIME-WAIT included). */
+  get connectionCount(): number {
+    return this.entries.size;
+  }
+
+  /** Every connection in the table. */
+  connections(): TcpConnection[] {
+    return [...this.entries.keys()];
+  }
+
+  get listenerCount(): number {
+    let n = 0;
+    for (const byAddress of this.listeners.values()) n += byAddress.size;
+    return n;
+  }
+
+  /** True while some connection has a timer armed. */
+  get hasPendingTimers(): boolean {
+    for (const entry of this.entries.values()) if (entry.deadline !== Number.POSITIVE_INFINITY) return true;
+    return false;
+  }
+
+  /**
+   * Passive OPEN (§3.10.1): listens on `port` (0 picks an ephemeral one) at `address` (0 = all local
+   * addresses). A specific and a wildcard listener may share a port (MUST-42); the same pair twice is
+   * EADDRINUSE.
+   */
+  listen(options: ListenOptions): TcpListener {
+    const address = options.address ?? 0;
+    let port = options.port;
+    if (!validPort(port)) throw new TcpError('EINVAL', `port must be 0-65535, got ${port}`);
+    if (address !== 0 && !this.ip.isLocalAddress(address)) {
+      throw new TcpError('EADDRNOTAVAIL', 'listen address is not a local address');
+    }
+    const backlog = options.backlog ?? DEFAULT_BACKLOG;
+    if (!Number.isInteger(backlog) || backlog < 1)
+      throw new TcpError('EINVAL', `backlog must be >= 1, got ${backlog}`);
+    if (port === 0) {
+      const chosen = this.ports.select(address, 0, 0, (p) => this.portUnused(p));
+      if (chosen === undefined) throw new TcpError('EADDRNOTAVAIL', 'no free ephemeral port');
+      port = chosen;
+    }
+    let byAddress = this.listeners.get(port);
+    if (byAddress?.has(address)) throw new TcpError('EADDRINUSE', `port ${port} is already listened on`);
+    const config = resolveTcpConfig(options.config ?? {}, this.config);
+    const listener = new TcpListener(this, address, port, backlog, config);
+    if (!byAddress) {
+      byAddress = new Map();
+      this.listeners.set(port, byAddress);
+    }
+    byAddress.set(address, listener);
+    return listener;
+  }
+
+  /**
+   * Active OPEN (§3.10.1): creates a connection in SYN-SENT and sends its SYN. Throws EADDRNOTAVAIL for
+   * a broadcast/multicast remote (MUST-46) or a local address that is not ours, ENETUNREACH without a
+   * route, EADDRINUSE when the 4-tuple exists, EINVAL for bad ports.
+   */
+  connect(options: ConnectOptions): TcpConnection {
+    const { remoteAddress, remotePort } = options;
+    if (!validPort(remotePort) || remotePort === 0)
+      throw new TcpError('EINVAL', `remote port must be 1-65535, got ${remotePort}`);
+    if (remoteAddress === 0) throw new TcpError('EINVAL', 'remote address 0.0.0.0');
+    if (this.ip.isBroadcastOrMulticast(remoteAddress)) {
+      throw new TcpError('EADDRNOTAVAIL', 'cannot open a TCP connection to a broadcast or multicast address');
+    }
+    let localAddress = options.localAddress ?? 0;
+    if (localAddress === 0) {
+      const source = this.ip.sourceAddressFor(remoteAddress);
+      if (source === undefined) throw new TcpError('ENETUNREACH', 'no route to the remote address');
+      localAddress = source;
+    } else if (!this.ip.isLocalAddress(localAddress)) {
+      throw new TcpError('EADDRNOTAVAIL', 'local address is not assigned to this host');
+    }
+    let localPort = options.localPort ?? 0;
+    if (!validPort(localPort)) throw new TcpError('EINVAL', `local port must be 0-65535, got ${localPort}`);
+    if (localPort === 0) {
+      const chosen = this.ports.select(
+        localAddress,
+        remoteAddress,
+        remotePort,
+        (p) => this.portUnused(p) && !this.lookup(localAddress, p, remoteAddress, remotePort),
+      );
+      if (chosen === undefined) throw new TcpError('EADDRNOTAVAIL', 'no free ephemeral port');
+      localPort = chosen;
+    } else if (this.lookup(localAddress, localPort, remoteAddress, remotePort)) {
+      throw new TcpError('EADDRINUSE', 'a connection with this 4-tuple exists');
+    }
+    const now = this.clock.now();
+    const config = resolveTcpConfig(options.config ?? {}, this.config);
+    const iss = this.isn.next(localAddress, localPort, remoteAddress, remotePort, now);
+    return this.guard(() => {
+      const entry = this.newEntry(localAddress, localPort, remoteAddress, remotePort);
+      const conn = TcpConnection.connect(this.connectionOptions(entry, config), iss, now);
+      this.register(entry, conn, undefined);
+      return conn;
+    });
+  }
+
+  /**
+   * A TCP segment from IP, already checksum-verified. Never throws: whatever the segment holds, it is
+   * processed, answered or dropped (and counted).
+   */
+  receive(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): void {
+    if (this.busy) {
+      this.queued.push({ src, dst, segment });
+      return;
+    }
+    this.guard(() => this.dispatch(src, dst, segment));
+  }
+
+  /**
+   * An ICMP error quoting one of our segments (RFC 9293 §3.9.2.2). Goes to the connection it names;
+   * ignored when there is none.
+   */
+  handleIcmpError(error: Omit<TcpIcmpError, 'seq'>, quoted: QuotedTcpSegment): void {
+    this.guard(() => {
+      const entry = this.lookup(quoted.src, quoted.srcPort, quoted.dst, quoted.dstPort);
+      if (!entry) {
+        this.dropped(`ICMP ${error.kind} for no connection`);
+        return;
+      }
+      entry.conn.handleIcmpError({ ...error, seq: quoted.seq }, this.clock.now());
+    });
+  }
+
+  /** Aborts every connection and closes every listener (the stack is shutting down). */
+  shutdown(): void {
+    for (const byAddress of [...this.listeners.values()]) {
+      for (const listener of [...byAddress.values()]) listener.close();
+    }
+    const now = this.clock.now();
+    for (const conn of this.connections()) conn.abort(now);
+    this.timerHandle?.cancel();
+    this.timerHandle = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    this.timers.clear();
+  }
+
+  /** @internal Called by TcpListener.close. */
+  unlisten(listener: TcpListener): void {
+    const byAddress = this.listeners.get(listener.port);
+    if (byAddress?.get(listener.address) === listener) {
+      byAddress.delete(listener.address);
+      if (byAddress.size === 0) this.listeners.delete(listener.port);
+    }
+  }
+
+  /** Runs a layer operation; segments arriving re-entrantly meanwhile are handled afterwards, in order. */
+  private guard<T>(body: () => T): T {
+    if (this.busy) return body();
+    this.busy = true;
+    let result: T;
+    try {
+      result = body();
+      while (this.queued.length > 0) {
+        const q = this.queued.shift()!;
+        this.safely(() => this.dispatch(q.src, q.dst, q.segment));
+      }
+    } finally {
+      this.busy = false;
+    }
+    return result;
+  }
+
+  /** Runs `body`, turning any exception into a counted, traced internal error. */
+  private safely(body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      this.counters.internalErrors++;
+      this.dropped(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private dispatch(src: Ipv4Address, dst: Ipv4Address, seg: TcpSegment): void {
+    this.safely(() => this.demultiplex(src, dst, seg));
+  }
+
+  private demultiplex(src: Ipv4Address, dst: Ipv4Address, seg: TcpSegment): void {
+    this.counters.segmentsIn++;
+    if (this.ip.isBroadcastOrMulticast(dst) || this.ip.isBroadcastOrMulticast(src) || src === 0) {
+      // MUST-57: segments to broadcast/multicast are silently discarded; a source address of that kind
+      // (or 0.0.0.0) cannot be a TCP peer either.
+      this.dropped('broadcast, multicast or unspecified address');
+      return;
+    }
+    if (seg.srcPort === 0 || seg.dstPort === 0) {
+      this.dropped('port 0');
+      return;
+    }
+    const now = this.clock.now();
+    const entry = this.lookup(dst, seg.dstPort, src, seg.srcPort);
+    if (entry) {
+      const conn = entry.conn;
+      if (
+        conn.state === 'TIME-WAIT' &&
+        (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN &&
+        this.timeWaitTakeover(entry, src, dst, seg, now)
+      ) {
+        return;
+      }
+      conn.handleSegment(seg, now);
+      return;
+    }
+    const listener = this.findListener(dst, seg.dstPort);
+    if (listener) {
+      this.listenArrives(listener, src, dst, seg, now, undefined);
+      return;
+    }
+    this.closedArrives(src, dst, seg);
+  }
+
+  /** §3.10.7.1 CLOSED: no connection, no listener. A reset answers anything but a reset. */
+  private closedArrives(src: Ipv4Address, dst: Ipv4Address, seg: TcpSegment): void {
+    if (seg.flags & TCP_RST) {
+      this.dropped('RST for no connection');
+      return;
+    }
+    this.dropped('no connection: reset sent');
+    this.sendResetFor(src, dst, seg);
+  }
+
+  /** The reset §3.10.7.1 prescribes for `seg` (which arrived from `src` to `dst`). */
+  private sendResetFor(src: Ipv4Address, dst: Ipv4Address, seg: TcpSegment): void {
+    let reset: TcpSegment;
+    if (seg.flags & TCP_ACK) {
+      // <SEQ=SEG.ACK><CTL=RST>
+      reset = this.resetSegment(seg, seg.ack, 0, TCP_RST);
+    } else {
+      // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+      const segLen = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
+      reset = this.resetSegment(seg, 0, seqAdd(seg.seq, segLen), TCP_RST | TCP_ACK);
+    }
+    this.counters.segmentsOut++;
+    this.counters.resetsSent++;
+    this.ip.send(dst, src, reset);
+  }
+
+  private resetSegment(seg: TcpSegment, seq: number, ack: number, flags: number): TcpSegment {
+    return {
+      srcPort: seg.dstPort,
+      dstPort: seg.srcPort,
+      seq: seq >>> 0,
+      ack: ack >>> 0,
+      flags,
+      window: 0,
+      urgentPointer: 0,
+      options: {},
+      payload: new Uint8Array(0),
+    };
+  }
+
+  /** §3.10.7.2 LISTEN. `iss` overrides the ISN (TIME-WAIT takeover). */
+  private listenArrives(
+    listener: TcpListener,
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    seg: TcpSegment,
+    now: number,
+    iss: number | undefined,
+  ): void {
+    const flags = seg.flags;
+    if (flags & TCP_RST) {
+      this.dropped('RST to a listener');
+      return;
+    }
+    if (flags & TCP_ACK) {
+      // An ACK to a listener: a half-open connection from the peer's point of view (§3.5.1). Reset it.
+      this.dropped('ACK to a listener: reset sent');
+      this.sendResetFor(src, dst, seg);
+      return;
+    }
+    if ((flags & TCP_SYN) === 0) {
+      this.dropped('segment to a listener without SYN');
+      return;
+    }
+    if (listener.embryonic.size + listener.acceptQueue.length >= listener.backlog) {
+      this.counters.listenOverflows++;
+      this.dropped('listen backlog full');
+      return;
+    }
+    const localAddress = dst;
+    const entry = this.newEntry(localAddress, listener.port, src, seg.srcPort);
+    const isn = iss ?? this.isn.next(localAddress, listener.port, src, seg.srcPort, now);
+    const conn = TcpConnection.accept(this.connectionOptions(entry, listener.config), seg, isn, now);
+    this.register(entry, conn, listener);
+    if (conn.state === 'SYN-RECEIVED') listener.embryonic.add(conn);
+  }
+
+  /**
+   * MAY-2 (RFC 9293 §3.6.1): a new SYN for a 4-tuple in TIME-WAIT may reopen it when its sequence number
+   * is above everything the old incarnation received, and a listener wants it. The new ISS is chosen
+   * above the old connection's highest sequence number, so old duplicates cannot be mistaken for new
+   * data in either direction.
+   */
+  private timeWaitTakeover(
+    entry: ConnectionEntry,
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    seg: TcpSegment,
+    now: number,
+  ): boolean {
+    const old = entry.conn.status();
+    if (!seqGt(seg.seq, old.rcvNxt)) return false;
+    const listener = this.findListener(dst, seg.dstPort);
+    if (!listener) return false;
+    let iss = this.isn.next(dst, seg.dstPort, src, seg.srcPort, now);
+    if (!seqGt(iss, old.sndMax)) iss = seqAdd(old.sndMax, 65537);
+    this.counters.timeWaitTakeovers++;
+    entry.conn.abort(now);
+    this.listenArrives(listener, src, dst, seg, now, iss);
+    return true;
+  }
+
+  private findListener(address: Ipv4Address, port: number): TcpListener | undefined {
+    const byAddress = this.listeners.get(port);
+    if (!byAddress) return undefined;
+    return byAddress.get(address) ?? byAddress.get(0);
+  }
+
+  private lookup(
+    localAddress: Ipv4Address,
+    localPort: number,
+    remoteAddress: Ipv4Address,
+    remotePort: number,
+  ): ConnectionEntry | undefined {
+    return this.table.get(endpointKey(remoteAddress, remotePort))?.get(endpointKey(localAddress, localPort));
+  }
+
+  /** A port no listener and no connection uses (for ephemeral selection). */
+  private portUnused(port: number): boolean {
+    return !this.listeners.has(port) && !this.localPortUse.has(port);
+  }
+
+  private newEntry(
+    localAddress: Ipv4Address,
+    localPort: number,
+    remoteAddress: Ipv4Address,
+    remotePort: number,
+  ): ConnectionEntry {
+    return {
+      conn: undefined as unknown as TcpConnection,
+      localAddress,
+      localPort,
+      remoteAddress,
+      remotePort,
+      deadline: Number.POSITIVE_INFINITY,
+      removed: false,
+    };
+  }
+
+  private connectionOptions(entry: ConnectionEntry, config: TcpConfig): TcpConnectionOptions {
+    return {
+      local: { address: entry.localAddress, port: entry.localPort },
+      remote: { address: entry.remoteAddress, port: entry.remotePort },
+      output: (segment) => this.ip.send(entry.localAddress, entry.remoteAddress, segment),
+      pathMtu: this.ip.mtuFor(entry.remoteAddress),
+      config,
+      counters: this.counters,
+      tracer: this.tracer,
+      host: this.host,
+      congestionControl: this.congestionControl,
+      onDeadlineChange: (_conn, deadline) => this.deadlineChanged(entry, deadline),
+    };
+  }
+
+  private register(entry: ConnectionEntry, conn: TcpConnection, listener: TcpListener | undefined): void {
+    entry.conn = conn;
+    if (conn.state === 'CLOSED') return;
+    const remoteKey = endpointKey(entry.remoteAddress, entry.remotePort);
+    let byLocal = this.table.get(remoteKey);
+    if (!byLocal) {
+      byLocal = new Map();
+      this.table.set(remoteKey, byLocal);
+    }
+    byLocal.set(endpointKey(entry.localAddress, entry.localPort), entry);
+    this.entries.set(conn, entry);
+    this.localPortUse.set(entry.localPort, (this.localPortUse.get(entry.localPort) ?? 0) + 1);
+    // The deadline was reported before the entry existed (during OPEN): schedule it now.
+    this.deadlineChanged(entry, conn.nextDeadline());
+    conn.on('closed', () => this.unregister(entry, listener));
+    if (listener) {
+      conn.on('connected', () => {
+        if (listener.isClosed) return;
+        listener.established(conn);
+      });
+    }
+  }
+
+  private unregister(entry: ConnectionEntry, listener: TcpListener | undefined): void {
+    if (entry.removed) return;
+    entry.removed = true;
+    entry.deadline = Number.POSITIVE_INFINITY;
+    this.entries.delete(entry.conn);
+    const uses = (this.localPortUse.get(entry.localPort) ?? 1) - 1;
+    if (uses > 0) this.localPortUse.set(entry.localPort, uses);
+    else this.localPortUse.delete(entry.localPort);
+    const remoteKey = endpointKey(entry.remoteAddress, entry.remotePort);
+    const byLocal = this.table.get(remoteKey);
+    const localKey = endpointKey(entry.localAddress, entry.localPort);
+    if (byLocal?.get(localKey) === entry) {
+      byLocal.delete(localKey);
+      if (byLocal.size === 0) this.table.delete(remoteKey);
+    }
+    listener?.forget(entry.conn);
+  }
+
+  private deadlineChanged(entry: ConnectionEntry, deadline: number): void {
+    if (entry.removed || entry.conn === undefined) return;
+    entry.deadline = deadline;
+    if (deadline === Number.POSITIVE_INFINITY) return;
+    this.timers.push(deadline, entry);
+    if (deadline < this.timerAt) this.armClock(deadline);
+  }
+
+  private armClock(deadline: number): void {
+    this.timerHandle?.cancel();
+    this.timerAt = deadline;
+    const delay = Math.max(0, deadline - this.clock.now());
+    this.timerHandle = this.clock.setTimer(delay, () => this.clockFired());
+  }
+
+  private clockFired(): void {
+    this.timerHandle = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    // Collect the due connections first: a timer that re-arms for `now` again runs on the next clock
+    // callback rather than looping here.
+    const due: ConnectionEntry[] = [];
+    for (;;) {
+      const deadline = this.timers.peekDeadline();
+      if (deadline > now) break;
+      const entry = this.timers.peekItem()!;
+      this.timers.pop();
+      if (entry.removed || entry.deadline !== deadline) continue; // stale
+      entry.deadline = Number.POSITIVE_INFINITY;
+      due.push(entry);
+    }
+    this.guard(() => {
+      for (const entry of due) {
+        if (!entry.removed) this.safely(() => entry.conn.onTimer(now));
+      }
+    });
+    for (const entry of due) {
+      // A connection whose deadline did not change during onTimer reports nothing: reschedule it.
+      if (!entry.removed && entry.deadline === Number.POSITIVE_INFINITY) {
+        const deadline = entry.conn.nextDeadline();
+        if (deadline !== Number.POSITIVE_INFINITY) this.deadlineChanged(entry, deadline);
+      }
+    }
+    this.rearm();
+  }
+
+  /** Arms the clock for the earliest live deadline, discarding stale heap entries on the way. */
+  private rearm(): void {
+    for (;;) {
+      const deadline = this.timers.peekDeadline();
+      if (deadline === Number.POSITIVE_INFINITY) return;
+      const entry = this.timers.peekItem()!;
+      if (entry.removed || entry.deadline !== deadline) {
+        this.timers.pop();
+        continue;
+      }
+      if (deadline < this.timerAt) this.armClock(deadline);
+      return;
+    }
+  }
+
+  private dropped(reason: string): void {
+    this.counters.segmentsDropped++;
+    if (this.tracer.enabled) {
+      this.tracer.emit({ kind: 'drop', time: this.clock.now(), host: this.host, layer: 'tcp', reason });
+    }
+  }
+}

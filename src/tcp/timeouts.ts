@@ -1,0 +1,170 @@
+/**
+ * TIMEOUTS (RFC 9293 §3.10.8) and the other timers of a connection: retransmission (RFC 6298 §5, with
+ * R1/R2 from §3.8.3), persist (zero-window probing, §3.8.6.1), delayed ACK (§3.8.6.3), keepalive (§3.8.4),
+ * the orphaned FIN-WAIT-2 limit, and TIME-WAIT.
+ */
+import { TcpError } from './errors.js';
+import {
+  armRetransmissionTimer,
+  countSynRetransmission,
+  persistInterval,
+  sendAck,
+  sendKeepaliveProbe,
+  sendReset,
+  sendSyn,
+  sendWindowProbe,
+  transmitPending,
+} from './output.js';
+import type { Tcb } from './tcb.js';
+import type { TimerName } from './timers.js';
+
+/** Runs every timer due at `now`, in TIMER_ORDER, until none is due or the connection closed. */
+export function timersExpired(tcb: Tcb, now: number): void {
+  for (let guard = 0; guard < 16; guard++) {
+    if (tcb.state === 'CLOSED') return;
+    const due = tcb.timers.due(now);
+    if (due === undefined) return;
+    tcb.timers.cancel(due);
+    fire(tcb, due, now);
+  }
+}
+
+function fire(tcb: Tcb, timer: TimerName, now: number): void {
+  switch (timer) {
+    case 'time-wait':
+      // §3.10.8 TIME-WAIT TIMEOUT: delete the TCB.
+      tcb.note('TIME-WAIT expired', now);
+      tcb.terminate(now);
+      return;
+    case 'fin-wait-2':
+      // The application released the connection and the peer never sent its FIN: give up, and tell the
+      // peer so it does not wait for us either.
+      tcb.note('orphaned FIN-WAIT-2 timed out', now);
+      sendReset(tcb, tcb.sndMax);
+      tcb.terminate(now);
+      return;
+    case 'retransmission':
+      retransmissionTimeout(tcb, now);
+      return;
+    case 'persist':
+      persistTimeout(tcb, now);
+      return;
+    case 'delayed-ack':
+      if (tcb.synchronized) sendAck(tcb);
+      return;
+    case 'keepalive':
+      keepaliveTimeout(tcb, now);
+      return;
+  }
+}
+
+/** The error a connection that gives up reports: ETIMEDOUT, or the ICMP soft error that explains it. */
+function timeoutError(tcb: Tcb, what: string): TcpError {
+  return tcb.softError ?? new TcpError('ETIMEDOUT', what);
+}
+
+function reportR1(tcb: Tcb): void {
+  // §3.8.3 (a): at R1 retransmissions the application is told (SHLD-9); IP is given negative advice,
+  // which for this stack's IP layer means nothing to do (no dead-gateway detection yet).
+  if (!tcb.r1Reported && tcb.retransmitCount >= tcb.config.r1Retransmissions) {
+    tcb.r1Reported = true;
+    tcb.env.event({ type: 'retransmission-warning', retransmissions: tcb.retransmitCount });
+  }
+}
+
+/** RFC 6298 §5.4-5.6 and RFC 9293 §3.8.3 (R2, MUST-20..23). */
+function retransmissionTimeout(tcb: Tcb, now: number): void {
+  const state = tcb.state;
+  if (state === 'SYN-SENT' || state === 'SYN-RECEIVED') {
+    if (now >= tcb.stallSince + tcb.config.synR2TimeoutMs) {
+      tcb.env.counters.attemptFails++;
+      if (tcb.passive)
+        tcb.terminate(now); // the application never saw it
+      else tcb.terminate(now, timeoutError(tcb, 'connection attempt timed out'));
+      return;
+    }
+    tcb.env.counters.retransmissionTimeouts++;
+    tcb.rtt.backoff();
+    tcb.timing = undefined;
+    tcb.synRetransmitted = true;
+    tcb.retransmitCount++;
+    reportR1(tcb);
+    sendSyn(tcb);
+    countSynRetransmission(tcb, now);
+    armRetransmissionTimer(tcb, now);
+    return;
+  }
+  if (tcb.sndUna === tcb.sndMax || tcb.cc === undefined) return; // nothing outstanding
+  if (now >= tcb.stallSince + tcb.config.r2TimeoutMs && tcb.retransmitCount >= tcb.config.r2Retransmissions) {
+    tcb.terminate(now, timeoutError(tcb, 'retransmission timeout (R2) reached'));
+    return;
+  }
+  tcb.env.counters.retransmissionTimeouts++;
+  tcb.note(`retransmission timeout (RTO ${tcb.rtt.rto} ms)`, now);
+  tcb.cc.onRetransmitTimeout(Math.max(tcb.flightSize, 0), tcb.retransmitCount > 0, now);
+  tcb.rtt.backoff(); // RFC 6298 §5.5
+  tcb.retransmitCount++;
+  tcb.timing = undefined; // Karn (MUST-18)
+  tcb.dupAcks = 0;
+  reportR1(tcb);
+  // Go back to the oldest unacknowledged byte; the congestion window (one segment after a timeout) then
+  // decides how much goes out again, and later ACKs clock out the rest (RFC 5681 §3.1).
+  tcb.sndNxt = tcb.sndUna;
+  if (tcb.sndWnd === 0 && tcb.sendBuffer.bytesFrom(tcb.sndUna) > 0) {
+    // The peer's window is closed: the retransmission becomes a window probe, and probing takes over
+    // from the retransmission timer (a window may stay closed indefinitely, MUST-37).
+    sendWindowProbe(tcb, now);
+    tcb.timers.set('persist', now + persistInterval(tcb));
+    return;
+  }
+  transmitPending(tcb, now, true);
+  if (!tcb.timers.isArmed('retransmission') && tcb.sndUna !== tcb.sndMax) armRetransmissionTimer(tcb, now); // §5.6
+}
+
+/** Zero-window probe or SWS override (§3.8.6.1, §3.8.6.2.1). */
+function persistTimeout(tcb: Tcb, now: number): void {
+  if (tcb.cc === undefined) return;
+  const waiting = tcb.sendBuffer.bytesFrom(tcb.sndUna) > 0 || tcb.finPending;
+  if (!waiting) {
+    tcb.persistBackoff = 0;
+    return;
+  }
+  if (tcb.sndWnd === 0) {
+    // MUST-37: the window may stay closed for as long as the peer keeps answering. A peer that left the
+    // last probe unanswered and has been silent for R2 is given up on, as for retransmissions.
+    if (tcb.lastAckTime < tcb.lastProbeTime && now - tcb.lastAckTime >= tcb.config.r2TimeoutMs) {
+      tcb.terminate(now, timeoutError(tcb, 'zero-window probes unanswered'));
+      return;
+    }
+    sendWindowProbe(tcb, now);
+    tcb.persistBackoff++;
+    tcb.timers.set('persist', now + persistInterval(tcb));
+    return;
+  }
+  // A small window kept the data back (sender SWS avoidance) with nothing in flight: send what fits.
+  tcb.persistBackoff++;
+  transmitPending(tcb, now, true);
+  if (tcb.flightSize === 0 && !tcb.timers.isArmed('persist') && tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0) {
+    tcb.timers.set('persist', now + persistInterval(tcb));
+  }
+}
+
+/** §3.8.4 keepalive (MUST-24..29). */
+function keepaliveTimeout(tcb: Tcb, now: number): void {
+  const state = tcb.state;
+  if (!tcb.keepAlive || (state !== 'ESTABLISHED' && state !== 'CLOSE-WAIT' && state !== 'FIN-WAIT-2')) return;
+  if (tcb.sndUna !== tcb.sndMax || tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0) {
+    // Not idle (MUST-26): data is outstanding or waiting, and its own timers watch the peer.
+    tcb.keepaliveProbesSent = 0;
+    tcb.timers.set('keepalive', now + tcb.keepAliveIdleMs);
+    return;
+  }
+  if (tcb.keepaliveProbesSent >= tcb.config.keepAliveProbes) {
+    tcb.terminate(now, timeoutError(tcb, 'keepalive probes unanswered'));
+    return;
+  }
+  // MUST-29: one unanswered probe is not fatal; several are sent, an interval apart.
+  tcb.keepaliveProbesSent++;
+  sendKeepaliveProbe(tcb);
+  tcb.timers.set('keepalive', now + tcb.config.keepAliveIntervalMs);
+}

@@ -1,0 +1,140 @@
+/**
+ * SipHash-2-4 (Aumasson and Bernstein, 2012): a fast keyed pseudorandom function over short inputs.
+ *
+ * TCP uses it where an outside observer must not be able to predict a value computed from public inputs:
+ * the hash part of initial sequence numbers (RFC 6528 §3) and the port offset of ephemeral port selection
+ * (RFC 6056 §3.3.3). The 64-bit state words are kept as pairs of unsigned 32-bit halves so the function
+ * runs without BigInt on every JavaScript engine.
+ */
+
+/** A prepared 128-bit key: [k0 low, k0 high, k1 low, k1 high] (little-endian words). */
+export type SipHashKey = Uint32Array;
+
+/** Builds a key from 16 bytes (read little-endian, as the reference implementation does). */
+export function sipHashKey(bytes: Uint8Array): SipHashKey {
+  if (bytes.length !== 16) throw new RangeError(`SipHash key must be 16 bytes, got ${bytes.length}`);
+  const key = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) key[i] = readUint32Le(bytes, i * 4, 4);
+  return key;
+}
+
+// State words v0..v3 as (high, low) pairs. Module-level so hashing allocates nothing; the function is
+// synchronous, so sharing them is safe.
+let v0h = 0;
+let v0l = 0;
+let v1h = 0;
+let v1l = 0;
+let v2h = 0;
+let v2l = 0;
+let v3h = 0;
+let v3l = 0;
+
+function sipRound(): void {
+  let lo: number;
+  let th: number;
+  let tl: number;
+  // v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
+  lo = (v0l + v1l) >>> 0;
+  v0h = (v0h + v1h + (lo < v0l ? 1 : 0)) >>> 0;
+  v0l = lo;
+  th = ((v1h << 13) | (v1l >>> 19)) >>> 0;
+  tl = ((v1l << 13) | (v1h >>> 19)) >>> 0;
+  v1h = (th ^ v0h) >>> 0;
+  v1l = (tl ^ v0l) >>> 0;
+  th = v0h;
+  v0h = v0l;
+  v0l = th;
+  // v2 += v3; v3 = rotl(v3, 16); v3 ^= v2
+  lo = (v2l + v3l) >>> 0;
+  v2h = (v2h + v3h + (lo < v2l ? 1 : 0)) >>> 0;
+  v2l = lo;
+  th = ((v3h << 16) | (v3l >>> 16)) >>> 0;
+  tl = ((v3l << 16) | (v3h >>> 16)) >>> 0;
+  v3h = (th ^ v2h) >>> 0;
+  v3l = (tl ^ v2l) >>> 0;
+  // v0 += v3; v3 = rotl(v3, 21); v3 ^= v0
+  lo = (v0l + v3l) >>> 0;
+  v0h = (v0h + v3h + (lo < v0l ? 1 : 0)) >>> 0;
+  v0l = lo;
+  th = ((v3h << 21) | (v3l >>> 11)) >>> 0;
+  tl = ((v3l << 21) | (v3h >>> 11)) >>> 0;
+  v3h = (th ^ v0h) >>> 0;
+  v3l = (tl ^ v0l) >>> 0;
+  // v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
+  lo = (v2l + v1l) >>> 0;
+  v2h = (v2h + v1h + (lo < v2l ? 1 : 0)) >>> 0;
+  v2l = lo;
+  th = ((v1h << 17) | (v1l >>> 15)) >>> 0;
+  tl = ((v1l << 17) | (v1h >>> 15)) >>> 0;
+  v1h = (th ^ v2h) >>> 0;
+  v1l = (tl ^ v2l) >>> 0;
+  th = v2h;
+  v2h = v2l;
+  v2l = th;
+}
+
+function readUint32Le(buf: Uint8Array, offset: number, count: number): number {
+  let value = 0;
+  for (let i = count - 1; i >= 0; i--) value = (value << 8) | buf[offset + i]!;
+  return value >>> 0;
+}
+
+function compressWord(mh: number, ml: number): void {
+  v3h = (v3h ^ mh) >>> 0;
+  v3l = (v3l ^ ml) >>> 0;
+  sipRound();
+  sipRound();
+  v0h = (v0h ^ mh) >>> 0;
+  v0l = (v0l ^ ml) >>> 0;
+}
+
+/**
+ * SipHash-2-4 of `data` under `key`. Writes the 64-bit result into `out` as [low 32 bits, high 32 bits]
+ * and returns `out`.
+ */
+export function sipHash24(
+  key: SipHashKey,
+  data: Uint8Array,
+  out: Uint32Array = new Uint32Array(2),
+): Uint32Array {
+  const k0l = key[0]!;
+  const k0h = key[1]!;
+  const k1l = key[2]!;
+  const k1h = key[3]!;
+  // The constants spell "somepseudorandomlygeneratedbytes".
+  v0h = (k0h ^ 0x736f6d65) >>> 0;
+  v0l = (k0l ^ 0x70736575) >>> 0;
+  v1h = (k1h ^ 0x646f7261) >>> 0;
+  v1l = (k1l ^ 0x6e646f6d) >>> 0;
+  v2h = (k0h ^ 0x6c796765) >>> 0;
+  v2l = (k0l ^ 0x6e657261) >>> 0;
+  v3h = (k1h ^ 0x74656462) >>> 0;
+  v3l = (k1l ^ 0x79746573) >>> 0;
+
+  const length = data.length;
+  const whole = length - (length % 8);
+  for (let i = 0; i < whole; i += 8) {
+    compressWord(readUint32Le(data, i + 4, 4), readUint32Le(data, i, 4));
+  }
+  // Last word: the remaining 0-7 bytes, little-endian, with the length (mod 256) in the top byte.
+  const rest = length - whole;
+  let ml = 0;
+  let mh = 0;
+  if (rest > 4) {
+    ml = readUint32Le(data, whole, 4);
+    mh = readUint32Le(data, whole + 4, rest - 4);
+  } else if (rest > 0) {
+    ml = readUint32Le(data, whole, rest);
+  }
+  mh = (mh | ((length & 0xff) << 24)) >>> 0;
+  compressWord(mh, ml);
+
+  v2l = (v2l ^ 0xff) >>> 0;
+  sipRound();
+  sipRound();
+  sipRound();
+  sipRound();
+  out[0] = v0l ^ v1l ^ v2l ^ v3l;
+  out[1] = v0h ^ v1h ^ v2h ^ v3h;
+  return out;
+}

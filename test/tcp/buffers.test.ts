@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { ByteRing } from '../../src/tcp/byte-ring.js';
+import { RangeAssembler } from '../../src/tcp/reassembly.js';
+import { ReceiveBuffer } from '../../src/tcp/receive-buffer.js';
+import { SendBuffer } from '../../src/tcp/send-buffer.js';
+import { pattern } from './dialogue.js';
+
+describe('ByteRing', () => {
+  it('appends up to its capacity, wraps around, and peeks views or copies', () => {
+    const ring = new ByteRing(10, 4);
+    expect(ring.append(pattern(7))).toBe(7);
+    expect(ring.append(pattern(7, 7))).toBe(3);
+    expect(ring.free).toBe(0);
+    ring.consume(6);
+    expect(ring.append(pattern(4, 10))).toBe(4);
+    expect(Array.from(ring.peek(0, 8))).toEqual(Array.from(pattern(8, 6)));
+    const out = new Uint8Array(5);
+    expect(ring.read(out)).toBe(5);
+    expect(Array.from(out)).toEqual(Array.from(pattern(5, 6)));
+    expect(ring.length).toBe(3);
+  });
+
+  it('keeps uncommitted bytes in place while growing', () => {
+    const ring = new ByteRing(100, 4);
+    ring.append(pattern(3));
+    ring.writeAt(20, pattern(5, 20)); // past the committed end, forces growth
+    ring.writeAt(3, pattern(17, 3));
+    ring.commit(22);
+    expect(Array.from(ring.peek(0, 25 - 3))).toEqual(Array.from(pattern(22)));
+  });
+
+  it('refuses out-of-range operations', () => {
+    const ring = new ByteRing(10);
+    expect(() => ring.peek(0, 1)).toThrow(RangeError);
+    expect(() => ring.consume(1)).toThrow(RangeError);
+    expect(() => ring.writeAt(8, pattern(3))).toThrow(RangeError);
+  });
+});
+
+describe('SendBuffer', () => {
+  it('addresses bytes by sequence number across the 2^32 wrap and drops acknowledged ones', () => {
+    const buf = new SendBuffer(100, 0xffff_fffe);
+    expect(buf.write(pattern(50))).toBe(50);
+    expect(buf.endSeq).toBe(48);
+    expect(Array.from(buf.bytesAt(0, 3))).toEqual([2, 3, 4]);
+    expect(buf.bytesFrom(40)).toBe(8);
+    expect(buf.bytesFrom(60)).toBe(0);
+    expect(buf.acknowledge(10)).toBe(12);
+    expect(buf.startSeq).toBe(10);
+    expect(buf.acknowledge(5)).toBe(0); // old ACK: nothing
+    expect(buf.acknowledge(1000)).toBe(38); // clamped to what is held
+    expect(buf.length).toBe(0);
+  });
+});
+
+describe('RangeAssembler (bounded out-of-order ranges)', () => {
+  it('merges touching and overlapping ranges and pops the in-order front', () => {
+    const a = new RangeAssembler(4);
+    expect(a.add(10, 20)).toBe(true);
+    expect(a.add(30, 40)).toBe(true);
+    expect(a.add(20, 30)).toBe(true);
+    expect(a.ranges().map((r) => [r.start, r.end])).toEqual([[10, 40]]);
+    expect(a.takeFront()).toBe(0);
+    expect(a.add(0, 12)).toBe(true);
+    expect(a.takeFront()).toBe(40);
+    expect(a.isEmpty).toBe(true);
+  });
+
+  it('refuses a range that would exceed the limit, accepts one that merges', () => {
+    const a = new RangeAssembler(2);
+    a.add(10, 11);
+    a.add(20, 21);
+    expect(a.add(30, 31)).toBe(false);
+    expect(a.add(11, 15)).toBe(true);
+    expect(a.rangeCount).toBe(2);
+  });
+
+  it('orders ranges by recency for SACK (most recently touched has the highest counter)', () => {
+    const a = new RangeAssembler(4);
+    a.add(10, 11);
+    a.add(20, 21);
+    a.add(11, 12);
+    const [first, second] = a.ranges();
+    expect(first!.touched).toBeGreaterThan(second!.touched);
+  });
+
+  it('truncates at a FIN', () => {
+    const a = new RangeAssembler(4);
+    a.add(10, 20);
+    a.add(30, 40);
+    a.truncate(15);
+    expect(a.ranges().map((r) => [r.start, r.end])).toEqual([[10, 15]]);
+  });
+});
+
+describe('ReceiveBuffer', () => {
+  it('reassembles out-of-order data in place and delivers it in order', () => {
+    const rb = new ReceiveBuffer(100, 8);
+    const data = pattern(60);
+    expect(rb.insert(40, data.subarray(40, 60))).toBe(0);
+    expect(rb.insert(20, data.subarray(20, 30))).toBe(0);
+    expect(rb.hasOutOfOrder).toBe(true);
+    expect(rb.outOfOrderEnd).toBe(60);
+    expect(rb.insert(0, data.subarray(0, 20))).toBe(30);
+    expect(rb.insert(0, data.subarray(30, 40))).toBe(30);
+    expect(Array.from(rb.read(1000))).toEqual(Array.from(data));
+    expect(rb.spaceFromNext).toBe(100);
+  });
+
+  it('keeps out-of-order bytes while the application reads', () => {
+    const rb = new ReceiveBuffer(100, 8);
+    rb.insert(0, pattern(10));
+    rb.insert(10, pattern(10, 20)); // offset 10 past RCV.NXT (which is 10 after the first insert)
+    expect(rb.read(10).length).toBe(10);
+    expect(rb.insert(0, pattern(10, 10))).toBe(20);
+    expect(Array.from(rb.read(100))).toEqual(Array.from(pattern(20, 10)));
+  });
+});

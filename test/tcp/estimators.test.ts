@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TCP_CONFIG, resolveTcpConfig } from '../../src/tcp/config.js';
+import { RenoCongestionControl, rfc5681InitialWindow } from '../../src/tcp/congestion/reno.js';
+import { DeadlineQueue } from '../../src/tcp/deadline-queue.js';
+import { EphemeralPortAllocator } from '../../src/tcp/ephemeral-ports.js';
+import type { TcpError } from '../../src/tcp/errors.js';
+import { RttEstimator } from '../../src/tcp/rtt-estimator.js';
+import { windowScaleFor } from '../../src/tcp/tcb.js';
+
+describe('RttEstimator (RFC 6298)', () => {
+  const config = { initialRtoMs: 1000, minRtoMs: 200, maxRtoMs: 120_000, clockGranularityMs: 1 };
+
+  it('starts at 1 s, follows §2.2/2.3, clamps to [min, max], backs off by doubling', () => {
+    const r = new RttEstimator(config);
+    expect(r.rto).toBe(1000);
+    r.backoff();
+    expect(r.rto).toBe(2000);
+    r.sample(400);
+    expect([r.srtt, r.rttvar, r.rto]).toEqual([400, 200, 1200]);
+    r.sample(200);
+    expect([r.srtt, r.rttvar, r.rto]).toEqual([375, 200, 1175]);
+    for (let i = 0; i < 20; i++) r.backoff();
+    expect(r.rto).toBe(120_000);
+    const fast = new RttEstimator(config);
+    fast.sample(1);
+    expect(fast.rto).toBe(200);
+  });
+
+  it('re-initializes to 3 s after a SYN timeout when no sample exists (§5.7)', () => {
+    const r = new RttEstimator(config);
+    r.backoff();
+    r.resetAfterSynTimeout();
+    expect(r.rto).toBe(3000);
+    const s = new RttEstimator(config);
+    s.sample(100);
+    s.resetAfterSynTimeout();
+    expect(s.rto).toBe(300);
+  });
+
+  it('ignores invalid samples', () => {
+    const r = new RttEstimator(config);
+    r.sample(Number.NaN);
+    r.sample(-5);
+    expect(r.hasSample).toBe(false);
+  });
+});
+
+describe('Reno (RFC 5681)', () => {
+  it('initial window by MSS (§3.1)', () => {
+    expect(rfc5681InitialWindow(536)).toBe(2144);
+    expect(rfc5681InitialWindow(1460)).toBe(4380);
+    expect(rfc5681InitialWindow(4000)).toBe(8000);
+    expect(new RenoCongestionControl(1460, 10).cwnd).toBe(14600);
+  });
+
+  it('slow start, timeout loss window, held ssthresh on repeated timeouts', () => {
+    const cc = new RenoCongestionControl(1000);
+    const ack = (n: number) =>
+      cc.onAck({ bytesAcked: n, flightSizeBefore: 0, ack: 0, sndMax: 0, rttMs: undefined, now: 0 });
+    ack(3000);
+    expect(cc.cwnd).toBe(5000); // at most one SMSS per ACK
+    cc.onRetransmitTimeout(8000, false, 0);
+    expect([cc.cwnd, cc.ssthresh]).toEqual([1000, 4000]);
+    cc.onRetransmitTimeout(1000, true, 0);
+    expect([cc.cwnd, cc.ssthresh]).toEqual([1000, 4000]);
+    cc.onRetransmitTimeout(1000, false, 0);
+    expect(cc.ssthresh).toBe(2000); // never below 2 SMSS
+  });
+
+  it('fast retransmit on the third duplicate, inflation, deflation on the next new ACK', () => {
+    const cc = new RenoCongestionControl(1000);
+    const dup = (count: number) =>
+      cc.onDuplicateAck({ count, flightSize: 10_000, sndUna: 0, sndMax: 10_000, now: 0 });
+    expect(dup(1)).toBe('none');
+    expect(dup(2)).toBe('none');
+    expect(dup(3)).toBe('fast-retransmit');
+    expect([cc.ssthresh, cc.cwnd, cc.inRecovery]).toEqual([5000, 8000, true]);
+    expect(dup(4)).toBe('none');
+    expect(cc.cwnd).toBe(9000);
+    cc.onAck({ bytesAcked: 1000, flightSizeBefore: 10_000, ack: 0, sndMax: 0, rttMs: undefined, now: 0 });
+    expect([cc.cwnd, cc.inRecovery]).toEqual([5000, false]);
+  });
+
+  it('restarts from the initial window after idleness (§4.1) and rescales on an MSS change', () => {
+    const cc = new RenoCongestionControl(1000);
+    cc.onAck({ bytesAcked: 1000, flightSizeBefore: 0, ack: 0, sndMax: 0, rttMs: undefined, now: 0 });
+    cc.onIdleRestart(0);
+    expect(cc.cwnd).toBe(4000);
+    cc.onMssChanged(500);
+    expect(cc.cwnd).toBe(2000);
+  });
+});
+
+describe('EphemeralPortAllocator (RFC 6056 algorithm 3)', () => {
+  it('starts each destination at its own hashed offset and walks the range when ports are taken', () => {
+    const p = new EphemeralPortAllocator(new Uint8Array(16).fill(9));
+    const first = p.select(1, 2, 80, () => true)!;
+    const other = new EphemeralPortAllocator(new Uint8Array(16).fill(9)).select(1, 3, 80, () => true)!;
+    expect(first).not.toBe(other);
+    const taken = new Set([first + 1, first + 2].map((x) => (x > 65535 ? x - 16384 : x)));
+    const q = new EphemeralPortAllocator(new Uint8Array(16).fill(9));
+    q.select(1, 2, 80, () => true);
+    const next = q.select(1, 2, 80, (port) => !taken.has(port))!;
+    expect(taken.has(next)).toBe(false);
+    expect(next).toBeGreaterThanOrEqual(49152);
+  });
+
+  it('returns undefined when every port is taken', () => {
+    const p = new EphemeralPortAllocator(new Uint8Array(16), 60000, 60003);
+    expect(p.select(1, 2, 80, () => false)).toBeUndefined();
+  });
+});
+
+describe('DeadlineQueue', () => {
+  it('pops in deadline order', () => {
+    const q = new DeadlineQueue<string>();
+    const values = [50, 10, 40, 20, 30, 10];
+    for (const [i, d] of values.entries()) q.push(d, `x${i}`);
+    const out: number[] = [];
+    while (q.size > 0) {
+      out.push(q.peekDeadline());
+      q.pop();
+    }
+    expect(out).toEqual([10, 10, 20, 30, 40, 50]);
+    expect(q.peekDeadline()).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('TcpConfig', () => {
+  it('documents its defaults', () => {
+    expect(DEFAULT_TCP_CONFIG).toMatchObject({
+      initialRtoMs: 1000,
+      minRtoMs: 200,
+      maxRtoMs: 120_000,
+      r1Retransmissions: 3,
+      r2TimeoutMs: 100_000,
+      synR2TimeoutMs: 180_000,
+      mslMs: 30_000,
+      delayedAckMs: 40,
+      nagle: true,
+      keepAlive: false,
+      keepAliveIdleMs: 7_200_000,
+      keepAliveIntervalMs: 75_000,
+      keepAliveProbes: 9,
+      finWait2TimeoutMs: 60_000,
+    });
+  });
+
+  it('rejects bad values with EINVAL, including a delayed ACK of 500 ms or more (MUST-40)', () => {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as TcpError).code;
+      }
+      return undefined;
+    };
+    expect(code(() => resolveTcpConfig({ delayedAckMs: 500 }))).toBe('EINVAL');
+    expect(code(() => resolveTcpConfig({ sendBufferSize: 0 }))).toBe('EINVAL');
+    expect(code(() => resolveTcpConfig({ minRtoMs: 500, maxRtoMs: 100 }))).toBe('EINVAL');
+    expect(code(() => resolveTcpConfig({ timestamps: true }))).toBe('EINVAL');
+    expect(resolveTcpConfig({ mslMs: 1000 }).mslMs).toBe(1000);
+  });
+});
+
+describe('windowScaleFor', () => {
+  it('picks the smallest shift whose scaled 65535 covers the buffer, at most 14', () => {
+    expect(windowScaleFor(65535)).toBe(0);
+    expect(windowScaleFor(65536)).toBe(1);
+    expect(windowScaleFor(262144)).toBe(3);
+    expect(windowScaleFor(2 ** 40)).toBe(14);
+  });
+});
