@@ -1,0 +1,616 @@
+/**
+ * `dgram.Socket` (udp4) over a tcpts stack's UDP layer, with Node's argument forms, asynchronous
+ * bind/connect/send callbacks, implicit binding, and error shapes.
+ */
+import { EventEmitter } from 'node:events';
+import type { Stack } from '../../stack.js';
+import type { UdpMessageInfo, UdpSocket } from '../../udp/udp-socket.js';
+import { type Ipv4Address, ipv4ToString } from '../../wire/address.js';
+import { type HostTable, type LookupFunction, lookupHost } from '../host-names.js';
+import {
+  invalidArgType,
+  nodeError,
+  systemError,
+  systemErrorWithAddress,
+  validatePort,
+} from '../system-errors-node.js';
+
+export interface DgramSocketOptions {
+  /** Only 'udp4': tcpts speaks IPv4. */
+  type: 'udp4';
+  /** SO_REUSEADDR: share the port with other sockets that ask for it too. */
+  reuseAddr?: boolean;
+  /** Accepted and ignored (IPv6 only). */
+  ipv6Only?: boolean;
+  /** Recorded, reported by get*BufferSize (the UDP layer queues nothing). */
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  /** Resolves host names (Node's `dns.lookup` signature). */
+  lookup?: LookupFunction;
+  /** Closes the socket when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Where a datagram came from: Node's `rinfo`. */
+export interface RemoteInfo {
+  address: string;
+  family: 'IPv4';
+  port: number;
+  size: number;
+}
+
+export interface DgramAddressInfo {
+  address: string;
+  family: 'IPv4';
+  port: number;
+}
+
+export interface BindOptions {
+  port?: number;
+  address?: string;
+  exclusive?: boolean;
+}
+
+/** What every dgram socket of one stack shares. */
+export interface DgramContext {
+  readonly stack: Stack;
+  readonly hosts: HostTable | undefined;
+  readonly lookup: LookupFunction | undefined;
+}
+
+type BindState = 'unbound' | 'binding' | 'bound';
+type ConnectState = 'disconnected' | 'connecting' | 'connected';
+/** Called with (null, bytes) once sent, or with the error. */
+type SendCallback = (error: Error | null, bytes: number) => void;
+/** What send() takes: text, any view of bytes, or a list of them sent as one datagram. */
+type Message = string | ArrayBufferView | readonly unknown[];
+
+/** Linux's default socket buffer size, reported when none was set (as getsockopt would). */
+const DEFAULT_BUFFER_SIZE = 212_992;
+
+export class Socket extends EventEmitter {
+  readonly type = 'udp4';
+  private readonly context: DgramContext;
+  private readonly options: DgramSocketOptions;
+  private udp: UdpSocket | undefined;
+  private bindState: BindState = 'unbound';
+  private connectState: ConnectState = 'disconnected';
+  private closed = false;
+  /** Work waiting for an implicit or explicit bind to complete. */
+  private queue: Array<() => void> | undefined;
+  private recvBufferSize: number;
+  private sendBufferSize: number;
+  private multicastLoopback = true;
+
+  constructor(
+    context: DgramContext,
+    options: DgramSocketOptions,
+    messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void,
+  ) {
+    super();
+    this.context = context;
+    this.options = options;
+    this.recvBufferSize = options.recvBufferSize ?? DEFAULT_BUFFER_SIZE;
+    this.sendBufferSize = options.sendBufferSize ?? DEFAULT_BUFFER_SIZE;
+    if (messageListener !== undefined) this.on('message', messageListener);
+    const signal = options.signal;
+    if (signal !== undefined) {
+      const onAbort = () => {
+        if (!this.closed) this.close();
+      };
+      if (signal.aborted) process.nextTick(onAbort);
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
+  }
+
+  /**
+   * bind([port][, address][, callback]) or bind(options[, callback]). Port 0 takes an ephemeral port;
+   * address defaults to 0.0.0.0. 'listening' follows asynchronously; EADDRINUSE and EADDRNOTAVAIL are
+   * 'error' events. Throws ERR_SOCKET_ALREADY_BOUND when bound or binding.
+   */
+  bind(port?: number, address?: string, callback?: () => void): this;
+  bind(port?: number, callback?: () => void): this;
+  bind(callback?: () => void): this;
+  bind(options: BindOptions, callback?: () => void): this;
+  bind(...args: unknown[]): this {
+    this.healthCheck();
+    if (this.bindState !== 'unbound') throw nodeError('ERR_SOCKET_ALREADY_BOUND', 'Socket is already bound');
+    const last = args[args.length - 1];
+    const callback = typeof last === 'function' ? (last as () => void) : undefined;
+    let port: unknown;
+    let address: unknown;
+    const first = args[0];
+    if (first !== null && typeof first === 'object') {
+      port = (first as BindOptions).port;
+      address = (first as BindOptions).address;
+    } else {
+      port = typeof first === 'function' ? undefined : first;
+      address = typeof args[1] === 'function' ? undefined : args[1];
+    }
+    const localPort = port === undefined || port === null ? 0 : validatePort(port);
+    const host = typeof address === 'string' && address !== '' ? address : '0.0.0.0';
+    this.bindState = 'binding';
+    if (callback !== undefined) {
+      const onListening = () => {
+        this.off('error', onError);
+        callback.call(this);
+      };
+      const onError = () => this.off('listening', onListening);
+      this.once('listening', onListening);
+      this.once('error', onError);
+    }
+    this.queue ??= [];
+    this.resolve(host, (error, ip, text) => {
+      if (this.closed) return;
+      if (error || ip === undefined) {
+        this.bindState = 'unbound';
+        this.queue = undefined;
+        this.emit('error', error);
+        return;
+      }
+      let udp: UdpSocket;
+      try {
+        udp = this.context.stack.udp.bind(
+          { address: ip, port: localPort, reuseAddress: this.options.reuseAddr === true },
+          {
+            message: (payload, info) => this.onMessage(payload, info),
+            error: (icmpError) => this.emit('error', systemError(icmpError.code, 'recvmsg')),
+          },
+        );
+      } catch (bindError) {
+        this.bindState = 'unbound';
+        this.queue = undefined;
+        const code = (bindError as { code?: string }).code ?? 'EINVAL';
+        this.emit('error', systemErrorWithAddress(code, 'bind', text, localPort));
+        return;
+      }
+      this.udp = udp;
+      this.bindState = 'bound';
+      this.emit('listening');
+      this.flushQueue();
+    });
+    return this;
+  }
+
+  /**
+   * send(msg[, offset, length][, port][, address][, callback]). `msg`: string, Buffer, any
+   * ArrayBufferView, or an array of them (sent as one datagram). Unbound sockets bind to an ephemeral
+   * port first. The callback gets (error, bytes); without one, send errors are dropped (as Node).
+   */
+  send(msg: Message, port?: number, address?: string, callback?: SendCallback): void;
+  send(msg: Message, port?: number, callback?: SendCallback): void;
+  send(msg: Message, callback?: SendCallback): void;
+  send(
+    msg: string | ArrayBufferView,
+    offset: number,
+    length: number,
+    port?: number,
+    address?: string,
+    callback?: SendCallback,
+  ): void;
+  send(
+    msg: string | ArrayBufferView,
+    offset: number,
+    length: number,
+    port?: number,
+    callback?: SendCallback,
+  ): void;
+  send(msg: string | ArrayBufferView, offset: number, length: number, callback?: SendCallback): void;
+  send(msg: Message, ...rest: unknown[]): void {
+    let [offset, length, port, address, callback] = rest as [unknown, unknown, unknown, unknown, unknown];
+    let message: unknown = msg;
+    const connected = this.connectState === 'connected';
+    if (!connected) {
+      if (address || (port && typeof port !== 'function')) {
+        message = slice(message, offset, length);
+      } else {
+        callback = port;
+        port = offset;
+        address = length;
+      }
+    } else {
+      if (typeof length === 'number') {
+        message = slice(message, offset, length);
+        if (typeof port === 'function') {
+          callback = port;
+          port = null;
+        }
+      } else {
+        callback = offset;
+      }
+      if (port || address) throw nodeError('ERR_SOCKET_DGRAM_IS_CONNECTED', 'Already connected');
+    }
+    const list = toBufferList(message);
+    let destinationPort = 0;
+    if (!connected) destinationPort = validatePort(port, 'Port', false);
+    let done = typeof callback === 'function' ? (callback as SendCallback) : undefined;
+    if (typeof address === 'function') {
+      done = address as SendCallback;
+      address = undefined;
+    } else if (address !== undefined && address !== null && typeof address !== 'string') {
+      throw invalidArgType('address', 'of type string', address);
+    }
+    this.healthCheck();
+    if (this.bindState === 'unbound') this.bind({ port: 0, exclusive: true });
+    const payload = list.length === 1 ? list[0]! : Buffer.concat(list);
+    const destination = typeof address === 'string' ? address : undefined;
+    const doSend = () => {
+      if (connected) {
+        this.transmit(payload, undefined, undefined, destination, destinationPort, done);
+        return;
+      }
+      this.resolve(destination ?? '127.0.0.1', (error, ip) => {
+        if (error || ip === undefined) {
+          if (done !== undefined) process.nextTick(done, error);
+          else process.nextTick(() => this.emit('error', error));
+          return;
+        }
+        this.transmit(payload, ip, destinationPort, destination, destinationPort, done);
+      });
+    };
+    if (this.bindState !== 'bound') this.queue!.push(doSend);
+    else doSend();
+  }
+
+  private transmit(
+    payload: Uint8Array,
+    ip: Ipv4Address | undefined,
+    port: number | undefined,
+    addressText: string | undefined,
+    portForErrors: number,
+    callback: SendCallback | undefined,
+  ): void {
+    const udp = this.udp;
+    if (udp === undefined || this.closed) return;
+    try {
+      if (ip === undefined) udp.send(payload);
+      else udp.send(payload, port, ip);
+    } catch (error) {
+      if (callback !== undefined) {
+        const code = (error as { code?: string }).code ?? 'EINVAL';
+        const where = addressText ?? (ip === undefined ? undefined : ipv4ToString(ip));
+        const failure =
+          where === undefined
+            ? systemError(code, 'send')
+            : systemErrorWithAddress(code, 'send', where, portForErrors);
+        process.nextTick(callback, failure);
+      }
+      return;
+    }
+    if (callback !== undefined) process.nextTick(callback, null, payload.length);
+  }
+
+  /**
+   * Associates the socket with one peer: datagrams from others are no longer delivered, send() needs no
+   * destination, and ICMP port unreachable then surfaces as an ECONNREFUSED 'error' (syscall recvmsg).
+   */
+  connect(port: number, address?: string, callback?: () => void): void;
+  connect(port: number, callback: () => void): void;
+  connect(port: number, address?: string | (() => void), callback?: (error?: Error) => void): void {
+    const remotePort = validatePort(port, 'Port', false);
+    let host: string;
+    if (typeof address === 'function') {
+      callback = address;
+      host = '';
+    } else {
+      host = address ?? '';
+    }
+    if (typeof host !== 'string') throw invalidArgType('address', 'of type string', host);
+    if (this.connectState !== 'disconnected') {
+      throw nodeError('ERR_SOCKET_DGRAM_IS_CONNECTED', 'Already connected');
+    }
+    this.connectState = 'connecting';
+    if (this.bindState === 'unbound') this.bind({ port: 0, exclusive: true });
+    const doConnect = () => {
+      if (callback !== undefined) this.once('connect', callback);
+      this.resolve(host === '' ? '127.0.0.1' : host, (error, ip, text) => {
+        if (this.udp === undefined || this.closed) return;
+        let failure: Error | null | undefined = error;
+        if (!failure && ip !== undefined) {
+          try {
+            this.udp.connect(ip, remotePort);
+          } catch (connectError) {
+            const code = (connectError as { code?: string }).code ?? 'EINVAL';
+            failure = systemErrorWithAddress(code, 'connect', host || text, remotePort);
+          }
+        }
+        if (failure) {
+          this.connectState = 'disconnected';
+          process.nextTick(() => {
+            if (callback !== undefined) {
+              this.off('connect', callback);
+              callback(failure);
+            } else {
+              this.emit('error', failure);
+            }
+          });
+          return;
+        }
+        this.connectState = 'connected';
+        process.nextTick(() => this.emit('connect'));
+      });
+    };
+    if (this.bindState !== 'bound') this.queue!.push(doConnect);
+    else doConnect();
+  }
+
+  /** Forgets the connected peer. Throws ERR_SOCKET_DGRAM_NOT_CONNECTED when not connected. */
+  disconnect(): void {
+    this.healthCheck();
+    if (this.connectState !== 'connected') throw nodeError('ERR_SOCKET_DGRAM_NOT_CONNECTED', 'Not connected');
+    this.udp!.disconnect();
+    this.connectState = 'disconnected';
+  }
+
+  /** The connected peer. Throws ERR_SOCKET_DGRAM_NOT_CONNECTED when not connected. */
+  remoteAddress(): DgramAddressInfo {
+    this.healthCheck();
+    if (this.connectState !== 'connected') throw nodeError('ERR_SOCKET_DGRAM_NOT_CONNECTED', 'Not connected');
+    const udp = this.udp!;
+    return { address: ipv4ToString(udp.remoteAddress!), family: 'IPv4', port: udp.remotePort! };
+  }
+
+  /** Closes the socket; 'close' follows on the next tick. Throws ERR_SOCKET_DGRAM_NOT_RUNNING when closed. */
+  close(callback?: () => void): this {
+    if (typeof callback === 'function') this.on('close', callback);
+    if (this.queue !== undefined && this.bindState === 'binding') {
+      this.queue.push(() => this.close());
+      return this;
+    }
+    this.healthCheck();
+    this.closed = true;
+    this.udp?.close();
+    this.udp = undefined;
+    this.queue = undefined;
+    process.nextTick(() => this.emit('close'));
+    return this;
+  }
+
+  /** The bound address. Throws EBADF (syscall getsockname) before bind, as Node. */
+  address(): DgramAddressInfo {
+    this.healthCheck();
+    const udp = this.udp;
+    if (udp === undefined) throw systemError('EBADF', 'getsockname');
+    return { address: ipv4ToString(udp.localAddress), family: 'IPv4', port: udp.localPort };
+  }
+
+  /** SO_BROADCAST: required to send to a broadcast address (else EACCES). */
+  setBroadcast(flag: boolean): void {
+    this.bound('setBroadcast').broadcast = Boolean(flag);
+  }
+
+  /** Unicast TTL, 1-255. */
+  setTTL(ttl: number): number {
+    if (typeof ttl !== 'number') throw invalidArgType('ttl', 'of type number', ttl);
+    const udp = this.bound('setTTL');
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) throw systemError('EINVAL', 'setTTL');
+    udp.ttl = ttl;
+    return ttl;
+  }
+
+  /** Multicast TTL, 0-255 (default 1). */
+  setMulticastTTL(ttl: number): number {
+    if (typeof ttl !== 'number') throw invalidArgType('ttl', 'of type number', ttl);
+    const udp = this.bound('setMulticastTTL');
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) throw systemError('EINVAL', 'setMulticastTTL');
+    udp.multicastTtl = ttl;
+    return ttl;
+  }
+
+  /** Recorded only: the stack delivers its own multicast datagrams according to its group membership. */
+  setMulticastLoopback(flag: boolean): boolean {
+    this.bound('setMulticastLoopback');
+    this.multicastLoopback = Boolean(flag);
+    return flag;
+  }
+
+  /** Accepted for compatibility; the route to the group decides the interface. */
+  setMulticastInterface(_interfaceAddress: string): void {
+    this.bound('setMulticastInterface');
+  }
+
+  /** Joins a multicast group on the stack (IP_ADD_MEMBERSHIP). */
+  addMembership(multicastAddress: string, _interfaceAddress?: string): void {
+    this.healthCheck();
+    if (!multicastAddress)
+      throw nodeError('ERR_MISSING_ARGS', 'The "multicastAddress" argument must be specified', TypeError);
+    try {
+      this.context.stack.joinMulticastGroup(multicastAddress);
+    } catch (error) {
+      throw systemError((error as { code?: string }).code ?? 'EINVAL', 'addMembership');
+    }
+  }
+
+  /** Leaves a multicast group (IP_DROP_MEMBERSHIP). */
+  dropMembership(multicastAddress: string, _interfaceAddress?: string): void {
+    this.healthCheck();
+    if (!multicastAddress)
+      throw nodeError('ERR_MISSING_ARGS', 'The "multicastAddress" argument must be specified', TypeError);
+    try {
+      this.context.stack.leaveMulticastGroup(multicastAddress);
+    } catch (error) {
+      throw systemError((error as { code?: string }).code ?? 'EINVAL', 'dropMembership');
+    }
+  }
+
+  /** Source-specific multicast (IGMPv3) is not implemented: throws ENOSYS. */
+  addSourceSpecificMembership(
+    _sourceAddress: string,
+    _groupAddress: string,
+    _interfaceAddress?: string,
+  ): void {
+    this.healthCheck();
+    throw systemError('ENOSYS', 'addSourceSpecificMembership');
+  }
+
+  dropSourceSpecificMembership(
+    _sourceAddress: string,
+    _groupAddress: string,
+    _interfaceAddress?: string,
+  ): void {
+    this.healthCheck();
+    throw systemError('ENOSYS', 'dropSourceSpecificMembership');
+  }
+
+  /** Node's deprecated explicit form: sendto(msg, offset, length, port, address[, callback]). */
+  sendto(
+    msg: Uint8Array | string,
+    offset: number,
+    length: number,
+    port: number,
+    address: string,
+    callback?: SendCallback,
+  ): void {
+    for (const [name, value] of [
+      ['offset', offset],
+      ['length', length],
+      ['port', port],
+    ] as const) {
+      if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+    }
+    if (typeof address !== 'string') throw invalidArgType('address', 'of type string', address);
+    this.send(msg, offset, length, port, address, callback);
+  }
+
+  /** `await using socket = ...`: closes the socket (if open) and waits for 'close'. */
+  [Symbol.asyncDispose](): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.close(resolve));
+  }
+
+  setRecvBufferSize(size: number): void {
+    this.recvBufferSize = size;
+  }
+
+  setSendBufferSize(size: number): void {
+    this.sendBufferSize = size;
+  }
+
+  getRecvBufferSize(): number {
+    return this.recvBufferSize;
+  }
+
+  getSendBufferSize(): number {
+    return this.sendBufferSize;
+  }
+
+  /** Datagrams are handed to IP at once: nothing ever waits in a send queue. */
+  getSendQueueSize(): number {
+    return 0;
+  }
+
+  getSendQueueCount(): number {
+    return 0;
+  }
+
+  /** True unless setMulticastLoopback(false) was called (recorded only). */
+  get multicastLoopbackEnabled(): boolean {
+    return this.multicastLoopback;
+  }
+
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+
+  private onMessage(payload: Uint8Array, info: UdpMessageInfo): void {
+    // A copy the application owns (the payload is a view into the received frame).
+    const msg = Buffer.from(payload);
+    const rinfo: RemoteInfo = {
+      address: ipv4ToString(info.address),
+      family: 'IPv4',
+      port: info.port,
+      size: info.size,
+    };
+    try {
+      this.emit('message', msg, rinfo);
+    } catch (error) {
+      // Surface the application's exception as Node would (uncaught), not inside the UDP layer.
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+
+  private flushQueue(): void {
+    const queue = this.queue;
+    this.queue = undefined;
+    if (queue === undefined) return;
+    for (const work of queue) work();
+  }
+
+  private bound(syscall: string): UdpSocket {
+    this.healthCheck();
+    if (this.udp === undefined) throw systemError('EBADF', syscall);
+    return this.udp;
+  }
+
+  private healthCheck(): void {
+    if (this.closed) throw nodeError('ERR_SOCKET_DGRAM_NOT_RUNNING', 'Not running');
+  }
+
+  /** Resolves `host` asynchronously (as Node's lookup), through the socket's or the API's lookup. */
+  private resolve(
+    host: string,
+    callback: (error: Error | null, ip: Ipv4Address | undefined, text: string) => void,
+  ): void {
+    lookupHost(host, this.context.hosts, this.options.lookup ?? this.context.lookup, (error, ip, text) => {
+      process.nextTick(() => callback(error, ip, text));
+    });
+  }
+}
+
+function slice(message: unknown, offset: unknown, length: unknown): unknown {
+  if (typeof message === 'string') message = Buffer.from(message);
+  else if (!ArrayBuffer.isView(message)) {
+    throw invalidArgType(
+      'buffer',
+      'of type string or an instance of Buffer, TypedArray, or DataView',
+      message,
+    );
+  }
+  const view = message as ArrayBufferView;
+  const start = typeof offset === 'number' ? offset >>> 0 : 0;
+  const count = typeof length === 'number' ? length >>> 0 : view.byteLength - start;
+  return Buffer.from(
+    view.buffer,
+    view.byteOffset + start,
+    Math.min(count, Math.max(0, view.byteLength - start)),
+  );
+}
+
+function toBufferList(message: unknown): Buffer[] {
+  const one = (item: unknown): Buffer | undefined => {
+    if (typeof item === 'string') return Buffer.from(item);
+    if (ArrayBuffer.isView(item)) return Buffer.from(item.buffer, item.byteOffset, item.byteLength);
+    return undefined;
+  };
+  if (Array.isArray(message)) {
+    const list: Buffer[] = [];
+    for (const item of message) {
+      const buffer = one(item);
+      if (buffer === undefined) {
+        throw invalidArgType(
+          'buffer list arguments',
+          'of type string or an instance of Buffer, TypedArray, or DataView',
+          item,
+        );
+      }
+      list.push(buffer);
+    }
+    if (list.length === 0) list.push(Buffer.alloc(0));
+    return list;
+  }
+  const buffer = one(message);
+  if (buffer === undefined) {
+    throw invalidArgType(
+      'buffer',
+      'of type string or an instance of Buffer, TypedArray, or DataView',
+      message,
+    );
+  }
+  return [buffer];
+}

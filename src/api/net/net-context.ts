@@ -1,0 +1,44 @@
+/**
+ * What every `net` object of one stack shares: the stack, its TCP layer and clock, and how host names
+ * are resolved.
+ */
+import type { Stack } from '../../stack.js';
+import type { TcpConfig } from '../../tcp/config.js';
+import type { TcpLayer } from '../../tcp/tcp-layer.js';
+import type { Clock } from '../../time/clock.js';
+import type { HostTable, LookupFunction } from '../host-names.js';
+
+export interface NetApiOptions {
+  /** Host names the API resolves without a `lookup` function, e.g. `{ 'server.test': '10.0.0.2' }`. */
+  hosts?: HostTable;
+  /** A default resolver for names not in `hosts` (Node's `dns.lookup` signature). */
+  lookup?: LookupFunction;
+  /** TCP configuration overrides for every connection opened or accepted through this API. */
+  tcp?: Partial<TcpConfig>;
+}
+
+export interface NetContext {
+  readonly stack: Stack;
+  readonly tcp: TcpLayer;
+  readonly clock: Clock;
+  readonly options: NetApiOptions;
+}
+
+/**
+ * Rethrows an application's exception outside the stack's call chain, as Node would surface an exception
+ * thrown by an event listener: uncaught, instead of inside the TCP layer (which would count and swallow it).
+ */
+export function surface(error: unknown): void {
+  process.nextTick(() => {
+    throw error;
+  });
+}
+
+/** Runs `body` (which emits events to application code) and surfaces whatever it throws. */
+export function guarded(body: () => void): void {
+  try {
+    body();
+  } catch (error) {
+    surface(error);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Two hosts on one simulated link, for the socket API tests: 'client' 10.0.0.1 and 'server' 10.0.0.2,
+ * on virtual time driven by settleOnVirtualTime.
+ */
+import { settleOnVirtualTime } from '../../../src/api/virtual-time-node.js';
+import type { LinkImpairments } from '../../../src/link/impairments.js';
+import { SimulatedNetwork } from '../../../src/sim/network.js';
+import type { Stack } from '../../../src/stack.js';
+
+export interface SimPairOptions {
+  seed?: number;
+  delayMs?: number;
+  impairments?: LinkImpairments;
+  mtu?: number;
+  trace?: boolean;
+}
+
+export interface SimPair {
+  readonly network: SimulatedNetwork;
+  readonly client: Stack;
+  readonly server: Stack;
+  readonly clientAddress: string;
+  readonly serverAddress: string;
+  /** Runs `body` to completion on virtual time. */
+  run<T>(body: () => Promise<T>, maxDurationMs?: number): Promise<T>;
+  /** Resolves after `ms` of virtual time. */
+  delay(ms: number): Promise<void>;
+  now(): number;
+}
+
+export function simPair(options: SimPairOptions = {}): SimPair {
+  const network = new SimulatedNetwork({ seed: options.seed ?? 1, trace: options.trace ?? false });
+  const client = network.host('client', '10.0.0.1/24');
+  const server = network.host('server', '10.0.0.2/24');
+  network.link(client, server, {
+    delayMs: options.delayMs ?? 1,
+    impairments: options.impairments,
+    mtu: options.mtu,
+  });
+  const clock = network.clock;
+  return {
+    network,
+    client,
+    server,
+    clientAddress: '10.0.0.1',
+    serverAddress: '10.0.0.2',
+    run: (body, maxDurationMs) => settleOnVirtualTime(clock, body, { maxDurationMs }),
+    delay: (ms) => new Promise((resolve) => clock.setTimer(ms, resolve)),
+    now: () => clock.now(),
+  };
+}

@@ -1,0 +1,718 @@
+/**
+ * The behaviours Node's `net` module guarantees, written once and run against two implementations: Node's
+ * own `net` over the kernel's loopback (proving every assertion true of the reference) and `stack.net`
+ * over a simulated network on virtual time. A difference between the two shows up as a failing case.
+ *
+ * A harness supplies the module under test, the addresses to use, and how time passes: the Node harness
+ * waits in real time (only where a case needs a timer to fire), the simulated one pumps a VirtualClock.
+ */
+import { createHash } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { describe, expect, test } from 'vitest';
+
+export interface AddressInfoLike {
+  address: string;
+  family: string;
+  port: number;
+}
+
+/** The part of `net.Socket` the cases use; Node's Socket and ours both satisfy it. */
+export interface SocketLike extends Duplex {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly remoteFamily?: string | undefined;
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly readyState: string;
+  readonly pending: boolean;
+  readonly connecting: boolean;
+  address(): AddressInfoLike | object;
+  setTimeout(timeout: number, callback?: () => void): this;
+  setNoDelay(noDelay?: boolean): this;
+  setKeepAlive(enable?: boolean, initialDelay?: number): this;
+  resetAndDestroy(): this;
+  connect(port: number, host: string, connectionListener?: () => void): this;
+}
+
+export interface ServerLike extends EventEmitter {
+  listen(port: number, host: string, callback?: () => void): this;
+  close(callback?: (error?: Error) => void): this;
+  address(): AddressInfoLike | string | null;
+  getConnections(callback: (error: Error | null, count: number) => void): void;
+  maxConnections: number;
+  readonly listening: boolean;
+}
+
+export interface ServerOptionsLike {
+  allowHalfOpen?: boolean;
+  pauseOnConnect?: boolean;
+}
+
+export interface ConnectOptionsLike {
+  port: number;
+  host?: string;
+  allowHalfOpen?: boolean;
+}
+
+export interface NetModuleLike {
+  Socket: new (options?: { allowHalfOpen?: boolean }) => SocketLike;
+  createServer(options?: ServerOptionsLike, connectionListener?: (socket: SocketLike) => void): ServerLike;
+  connect(options: ConnectOptionsLike, connectionListener?: () => void): SocketLike;
+  createConnection(port: number, host?: string, connectionListener?: () => void): SocketLike;
+}
+
+export interface NetHarness {
+  readonly net: NetModuleLike;
+  /** Address servers listen on and clients connect to. */
+  readonly serverHost: string;
+  /** Local address a client connecting to `serverHost` gets. */
+  readonly clientHost: string;
+  /** A port on `serverHost` where nothing listens. */
+  closedPort(): Promise<number>;
+  /** Runs a case to completion, driving the implementation's time. */
+  run<T>(body: () => Promise<T>): Promise<T>;
+  /** Resolves after `ms` of the implementation's time. */
+  delay(ms: number): Promise<void>;
+  /** The implementation's clock, in ms. */
+  now(): number;
+  /** Releases whatever the harness holds (called after each case). */
+  dispose(): Promise<void>;
+}
+
+export interface NetBehaviourCase {
+  readonly name: string;
+  run(h: NetHarness): Promise<void>;
+}
+
+/** Declares one vitest test per case; a fresh harness each. */
+export function describeNetBehaviour(
+  title: string,
+  makeHarness: () => NetHarness | Promise<NetHarness>,
+): void {
+  describe(title, () => {
+    for (const c of netBehaviourCases) {
+      test(c.name, async () => {
+        const h = await makeHarness();
+        try {
+          await h.run(() => c.run(h));
+        } finally {
+          await h.dispose();
+        }
+      });
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+/** Resolves with the arguments of the next `event`. */
+function next<T extends unknown[] = unknown[]>(emitter: EventEmitter, event: string): Promise<T> {
+  return new Promise((resolve) => emitter.once(event, (...args: unknown[]) => resolve(args as T)));
+}
+
+/** Records every event of interest, in order, with its first argument. */
+function recordEvents(emitter: EventEmitter, events: readonly string[]): Array<[string, unknown]> {
+  const log: Array<[string, unknown]> = [];
+  for (const name of events) emitter.on(name, (arg: unknown) => log.push([name, arg]));
+  return log;
+}
+
+interface Collected {
+  readonly chunks: Buffer[];
+  readonly ended: Promise<Buffer>;
+  bytes(): Buffer;
+}
+
+/** Reads a socket to its end. */
+function collect(socket: SocketLike): Collected {
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<Buffer>((resolve) => socket.once('end', () => resolve(Buffer.concat(chunks))));
+  return { chunks, ended, bytes: () => Buffer.concat(chunks) };
+}
+
+/** Starts a server on `h.serverHost`, ephemeral port; resolves once it listens. */
+async function startServer(
+  h: NetHarness,
+  cleanup: Cleanup,
+  options: ServerOptionsLike,
+  onConnection?: (socket: SocketLike) => void,
+): Promise<{ server: ServerLike; port: number; accepted: SocketLike[] }> {
+  const accepted: SocketLike[] = [];
+  const server = h.net.createServer(options, (socket) => {
+    accepted.push(socket);
+    cleanup.sockets.push(socket);
+    onConnection?.(socket);
+  });
+  cleanup.servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, h.serverHost, resolve));
+  const address = server.address() as AddressInfoLike;
+  return { server, port: address.port, accepted };
+}
+
+class Cleanup {
+  readonly sockets: SocketLike[] = [];
+  readonly servers: ServerLike[] = [];
+  connect(h: NetHarness, options: ConnectOptionsLike, listener?: () => void): SocketLike {
+    const socket = h.net.connect(options, listener);
+    this.sockets.push(socket);
+    return socket;
+  }
+  done(): void {
+    for (const socket of this.sockets) socket.destroy();
+    for (const server of this.servers) if (server.listening) server.close();
+  }
+}
+
+async function withCleanup(body: (cleanup: Cleanup) => Promise<void>): Promise<void> {
+  const cleanup = new Cleanup();
+  try {
+    await body(cleanup);
+  } finally {
+    cleanup.done();
+  }
+}
+
+/** A deterministic, non-repeating-looking payload. */
+function pattern(length: number, seed = 7): Buffer {
+  const out = Buffer.alloc(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Waits for `promise` up to `ms` of the implementation's time; resolves 'timeout' if it has not settled. */
+async function within<T>(h: NetHarness, promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  return Promise.race([promise, h.delay(ms).then(() => 'timeout' as const)]);
+}
+
+function errorFields(error: unknown): Record<string, unknown> {
+  const e = error as Record<string, unknown>;
+  return { code: e.code, errno: e.errno, syscall: e.syscall };
+}
+
+// Linux errno values, negated as libuv reports them in `error.errno`.
+const UV_ECONNREFUSED = -111;
+const UV_ECONNRESET = -104;
+const UV_EADDRINUSE = -98;
+
+// ---------------------------------------------------------------------------------------------------
+// The cases
+
+export const netBehaviourCases: readonly NetBehaviourCase[] = [
+  {
+    name: 'listen(0) picks an ephemeral port and reports it in address() and "listening"',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const server = h.net.createServer();
+        cleanup.servers.push(server);
+        expect(server.listening).toBe(false);
+        expect(server.address()).toBe(null);
+        const listening = next(server, 'listening');
+        let callbackRan = false;
+        server.listen(0, h.serverHost, () => {
+          callbackRan = true;
+        });
+        await listening;
+        expect(callbackRan).toBe(true);
+        expect(server.listening).toBe(true);
+        const address = server.address() as AddressInfoLike;
+        expect(address.address).toBe(h.serverHost);
+        expect(address.family).toBe('IPv4');
+        expect(address.port).toBeGreaterThanOrEqual(1024);
+        expect(address.port).toBeLessThanOrEqual(65535);
+        const closed = next(server, 'close');
+        server.close();
+        await closed;
+        expect(server.listening).toBe(false);
+        expect(server.address()).toBe(null);
+      }),
+  },
+  {
+    name: 'listening twice on one port fails with EADDRINUSE (syscall listen)',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, {});
+        const second = h.net.createServer();
+        cleanup.servers.push(second);
+        const failed = next<[Error]>(second, 'error');
+        second.listen(port, h.serverHost);
+        const [error] = await failed;
+        expect(errorFields(error)).toEqual({ code: 'EADDRINUSE', errno: UV_EADDRINUSE, syscall: 'listen' });
+        expect((error as unknown as { address: string }).address).toBe(h.serverHost);
+        expect((error as unknown as { port: number }).port).toBe(port);
+        expect(error.message).toBe(`listen EADDRINUSE: address already in use ${h.serverHost}:${port}`);
+        expect(second.listening).toBe(false);
+      }),
+  },
+  {
+    name: 'connecting to a closed port fails with ECONNREFUSED, then "close" with hadError',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const port = await h.closedPort();
+        const socket = cleanup.connect(h, { port, host: h.serverHost });
+        const log = recordEvents(socket, ['connect', 'error', 'close']);
+        expect(socket.connecting).toBe(true);
+        await next(socket, 'close');
+        expect(log.map(([name]) => name)).toEqual(['error', 'close']);
+        const error = log[0]![1] as Error & { address: string; port: number };
+        expect(errorFields(error)).toEqual({
+          code: 'ECONNREFUSED',
+          errno: UV_ECONNREFUSED,
+          syscall: 'connect',
+        });
+        expect(error.address).toBe(h.serverHost);
+        expect(error.port).toBe(port);
+        expect(error.message).toBe(`connect ECONNREFUSED ${h.serverHost}:${port}`);
+        expect(log[1]![1]).toBe(true);
+        expect(socket.connecting).toBe(false);
+        expect(socket.destroyed).toBe(true);
+        expect(socket.readyState).toBe('closed');
+      }),
+  },
+  {
+    name: 'socket properties at each phase: opening, open, readOnly, closed',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port, accepted } = await startServer(h, cleanup, { allowHalfOpen: true });
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        // Before the handshake.
+        expect(client.connecting).toBe(true);
+        expect(client.pending).toBe(true);
+        expect(client.readyState).toBe('opening');
+        expect(client.remoteAddress).toBe(undefined);
+        expect(client.remotePort).toBe(undefined);
+        expect(client.localPort).toBe(undefined);
+        expect(client.bytesRead).toBe(0);
+        expect(client.bytesWritten).toBe(0);
+        const events = recordEvents(client, ['connect', 'ready']);
+        await next(client, 'connect');
+        await Promise.resolve();
+        expect(events.map(([name]) => name)).toEqual(['connect', 'ready']);
+        expect(client.connecting).toBe(false);
+        expect(client.pending).toBe(false);
+        expect(client.readyState).toBe('open');
+        expect(client.remoteAddress).toBe(h.serverHost);
+        expect(client.remotePort).toBe(port);
+        expect(client.remoteFamily).toBe('IPv4');
+        expect(client.localAddress).toBe(h.clientHost);
+        expect(client.localPort).toBeGreaterThan(0);
+        expect(client.address()).toEqual({ address: h.clientHost, family: 'IPv4', port: client.localPort });
+
+        while (accepted.length === 0) await h.delay(1);
+        const peer = accepted[0]!;
+        expect(peer.remoteAddress).toBe(h.clientHost);
+        expect(peer.remotePort).toBe(client.localPort);
+        expect(peer.remoteFamily).toBe('IPv4');
+        expect(peer.localAddress).toBe(h.serverHost);
+        expect(peer.localPort).toBe(port);
+        expect(peer.readyState).toBe('open');
+        expect(peer.connecting).toBe(false);
+        expect(peer.pending).toBe(false);
+
+        // Counting bytes.
+        const received = collect(peer);
+        client.write('hello, ');
+        client.write(Buffer.from('world'));
+        expect(client.bytesWritten).toBe(12);
+        client.end();
+        expect(client.readyState).toBe('readOnly');
+        await received.ended;
+        expect(received.bytes().toString()).toBe('hello, world');
+        expect(peer.bytesRead).toBe(12);
+        expect(peer.readyState).toBe('writeOnly');
+
+        const clientData = collect(client);
+        const clientClosed = next<[boolean]>(client, 'close');
+        peer.end('bye');
+        expect(peer.bytesWritten).toBe(3);
+        await clientData.ended;
+        expect(clientData.bytes().toString()).toBe('bye');
+        expect(client.bytesRead).toBe(3);
+        expect(await clientClosed).toEqual([false]);
+        expect(client.readyState).toBe('closed');
+        expect(client.destroyed).toBe(true);
+        expect(client.pending).toBe(true);
+        expect(client.bytesRead).toBe(3);
+        expect(client.bytesWritten).toBe(12);
+      }),
+  },
+  {
+    name: 'createConnection(port, host, listener) connects and calls the listener',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, {}, (socket) => socket.end('greeting'));
+        let connected = false;
+        const client = h.net.createConnection(port, h.serverHost, () => {
+          connected = true;
+        });
+        cleanup.sockets.push(client);
+        const data = collect(client);
+        expect((await data.ended).toString()).toBe('greeting');
+        expect(connected).toBe(true);
+      }),
+  },
+  {
+    name: 'new Socket() then connect(port, host, listener): an echo round trip',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, {}, (socket) => socket.pipe(socket));
+        const client = new h.net.Socket();
+        cleanup.sockets.push(client);
+        // Node reports a fresh, unconnected socket as 'open' (readable and writable, not connecting).
+        expect(client.readyState).toBe('open');
+        expect(client.pending).toBe(true);
+        expect(client.connecting).toBe(false);
+        const connected = new Promise<void>((resolve) => client.connect(port, h.serverHost, resolve));
+        expect(client.connecting).toBe(true);
+        const data = collect(client);
+        await connected;
+        client.end('echo me');
+        expect((await data.ended).toString()).toBe('echo me');
+      }),
+  },
+  {
+    name: 'allowHalfOpen: the side that received FIN keeps writing; both close without error',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const serverLog: string[] = [];
+        const { port } = await startServer(h, cleanup, { allowHalfOpen: true }, (socket) => {
+          const data = collect(socket);
+          socket.on('close', (hadError: boolean) => serverLog.push(`close:${hadError}`));
+          void data.ended.then(async (request) => {
+            serverLog.push(`end:${request.toString()}`);
+            // Half-open: our side is still writable after the peer's FIN.
+            expect(socket.writable).toBe(true);
+            socket.write('pong-1 ');
+            await h.delay(5);
+            socket.end('pong-2');
+          });
+        });
+        const client = cleanup.connect(h, { port, host: h.serverHost, allowHalfOpen: true });
+        const clientLog = recordEvents(client, ['end', 'close']);
+        const data = collect(client);
+        client.end('ping');
+        await next(client, 'close');
+        expect(data.bytes().toString()).toBe('pong-1 pong-2');
+        expect(clientLog).toEqual([
+          ['end', undefined],
+          ['close', false],
+        ]);
+        while (serverLog.length < 2) await h.delay(1);
+        expect(serverLog).toEqual(['end:ping', 'close:false']);
+      }),
+  },
+  {
+    name: 'without allowHalfOpen the receiver of a FIN ends its side too',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        let serverEnded = false;
+        const { port } = await startServer(h, cleanup, {}, (socket) => {
+          socket.resume();
+          socket.on('end', () => {
+            serverEnded = true;
+          });
+        });
+        const client = cleanup.connect(h, { port, host: h.serverHost, allowHalfOpen: true });
+        client.resume();
+        const clientLog = recordEvents(client, ['end', 'close']);
+        await next(client, 'connect');
+        client.end('x');
+        await next(client, 'close');
+        expect(serverEnded).toBe(true);
+        expect(clientLog).toEqual([
+          ['end', undefined],
+          ['close', false],
+        ]);
+      }),
+  },
+  {
+    name: 'without allowHalfOpen, a write after the automatic end() fails with EPIPE',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, {}, (socket) => socket.end('bye'));
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        client.resume();
+        const log = recordEvents(client, ['end', 'error', 'close']);
+        const late = new Promise<Error | null | undefined>((resolve) => {
+          client.on('end', () => {
+            // The automatic end() runs on the next tick after 'end'; this write comes just after it.
+            process.nextTick(() => process.nextTick(() => client.write('late', resolve)));
+          });
+        });
+        const error = (await late) as Error & { code?: string };
+        expect(error.code).toBe('EPIPE');
+        expect(error.message).toBe('This socket has been ended by the other party');
+        await next(client, 'close');
+        expect(log.map(([name]) => name)).toEqual(['end', 'error', 'close']);
+        expect(log[1]![1]).toBe(error);
+        expect(log[2]![1]).toBe(true);
+      }),
+  },
+  {
+    name: 'data written before end() arrives in full and in order before "end"',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const payload = pattern(256 * 1024);
+        let serverData: Collected | undefined;
+        const { port } = await startServer(h, cleanup, {}, (socket) => {
+          serverData = collect(socket);
+        });
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        // Many writes, some before the connection is up, then end() right away.
+        for (let offset = 0; offset < payload.length; offset += 10_000) {
+          client.write(payload.subarray(offset, offset + 10_000));
+        }
+        client.end();
+        await next(client, 'close');
+        while (serverData === undefined) await h.delay(1);
+        const received = await serverData.ended;
+        expect(received.length).toBe(payload.length);
+        expect(sha256(received)).toBe(sha256(payload));
+        expect(client.bytesWritten).toBe(payload.length);
+      }),
+  },
+  {
+    name: 'destroy() while connecting: "close" without error, no "connect", no connection at the server',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        let connections = 0;
+        const { port } = await startServer(h, cleanup, {}, () => {
+          connections++;
+        });
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        const log = recordEvents(client, ['connect', 'error', 'close']);
+        expect(client.connecting).toBe(true);
+        client.destroy();
+        expect(client.destroyed).toBe(true);
+        expect(client.connecting).toBe(false);
+        await next(client, 'close');
+        await h.delay(20);
+        expect(log).toEqual([['close', false]]);
+        expect(connections).toBe(0);
+      }),
+  },
+  {
+    name: 'write after end() fails with ERR_STREAM_WRITE_AFTER_END through the callback and "error"',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, { allowHalfOpen: true }, (socket) => socket.resume());
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        await next(client, 'connect');
+        client.end('last');
+        const log = recordEvents(client, ['error', 'close']);
+        const callbackError = new Promise<Error | null | undefined>((resolve) =>
+          client.write('late', resolve),
+        );
+        const error = await callbackError;
+        expect((error as { code?: string } | null)?.code).toBe('ERR_STREAM_WRITE_AFTER_END');
+        await next(client, 'close');
+        expect(log.map(([name]) => name)).toEqual(['error', 'close']);
+        expect(log[0]![1]).toBe(error);
+        expect(log[1]![1]).toBe(true);
+      }),
+  },
+  {
+    name: '"close" follows "end", once, with hadError false',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, {}, (socket) => socket.end('bye'));
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        client.resume();
+        const log = recordEvents(client, ['connect', 'end', 'finish', 'close', 'error']);
+        await next(client, 'close');
+        await h.delay(5);
+        expect(log.map(([name]) => name)).toEqual(['connect', 'end', 'finish', 'close']);
+        expect(log[3]![1]).toBe(false);
+      }),
+  },
+  {
+    name: 'resetAndDestroy() resets the peer: ECONNRESET (syscall read), "close" with hadError there',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port, accepted } = await startServer(h, cleanup, {});
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        await next(client, 'connect');
+        while (accepted.length === 0) await h.delay(1);
+        const peer = accepted[0]!;
+        const peerLog = recordEvents(peer, ['end', 'error', 'close']);
+        const clientLog = recordEvents(client, ['error', 'close']);
+        peer.resume();
+        client.resetAndDestroy();
+        await next(client, 'close');
+        while (!peer.destroyed) await h.delay(1);
+        await h.delay(1);
+        expect(clientLog).toEqual([['close', false]]);
+        expect(peerLog.map(([name]) => name)).toEqual(['error', 'close']);
+        const error = peerLog[0]![1] as Error;
+        expect(errorFields(error)).toEqual({ code: 'ECONNRESET', errno: UV_ECONNRESET, syscall: 'read' });
+        expect(error.message).toBe('read ECONNRESET');
+        expect(peerLog[1]![1]).toBe(true);
+      }),
+  },
+  {
+    name: 'setTimeout(ms) emits "timeout" after ms of inactivity and leaves the socket open',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, {}, (socket) => socket.resume());
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        await next(client, 'connect');
+        const start = h.now();
+        let callbackRan = false;
+        client.setTimeout(40, () => {
+          callbackRan = true;
+        });
+        await next(client, 'timeout');
+        const elapsed = h.now() - start;
+        expect(elapsed).toBeGreaterThanOrEqual(39);
+        expect(callbackRan).toBe(true);
+        expect(client.destroyed).toBe(false);
+        expect(client.readyState).toBe('open');
+        // Activity restarts the idle timer; setTimeout(0) turns it off.
+        let timeouts = 0;
+        client.on('timeout', () => timeouts++);
+        client.setTimeout(0);
+        await h.delay(80);
+        expect(timeouts).toBe(0);
+      }),
+  },
+  {
+    name: 'backpressure: a paused reader makes write() return false; "drain" follows when it resumes',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port, accepted } = await startServer(h, cleanup, { pauseOnConnect: true });
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        await next(client, 'connect');
+        while (accepted.length === 0) await h.delay(1);
+        const reader = accepted[0]!;
+        const chunk = pattern(16 * 1024, 3);
+        let written = 0;
+        let stuck = false;
+        // Write until the path is full: write() returns false and no "drain" comes while nobody reads.
+        for (let rounds = 0; rounds < 4096 && !stuck; rounds++) {
+          if (client.write(chunk)) {
+            written += chunk.length;
+            continue;
+          }
+          written += chunk.length;
+          const drained = await within(h, next(client, 'drain'), 200);
+          if (drained === 'timeout') stuck = true;
+        }
+        expect(stuck).toBe(true);
+        expect(reader.bytesRead).toBeLessThan(written);
+        // Resume: the reader consumes; the writer hears "drain" and everything arrives.
+        const drain = next(client, 'drain');
+        const data = collect(reader);
+        reader.resume();
+        await drain;
+        client.end();
+        const received = await data.ended;
+        expect(received.length).toBe(written);
+        for (let offset = 0; offset < written; offset += chunk.length) {
+          expect(received.subarray(offset, offset + chunk.length).equals(chunk)).toBe(true);
+        }
+      }),
+  },
+  {
+    name: 'maxConnections refuses connections beyond the limit; getConnections counts the live ones',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { server, port, accepted } = await startServer(h, cleanup, {});
+        server.maxConnections = 1;
+        const drops: unknown[] = [];
+        server.on('drop', (info: unknown) => drops.push(info));
+        const first = cleanup.connect(h, { port, host: h.serverHost });
+        await next(first, 'connect');
+        while (accepted.length === 0) await h.delay(1);
+        const second = cleanup.connect(h, { port, host: h.serverHost });
+        second.resume();
+        const secondLog = recordEvents(second, ['connect', 'end', 'close']);
+        let secondPort: number | undefined;
+        second.on('connect', () => {
+          secondPort = second.localPort;
+        });
+        await next(second, 'close');
+        expect(secondLog.map(([name]) => name)).toEqual(['connect', 'end', 'close']);
+        expect(accepted.length).toBe(1);
+        expect(drops).toEqual([
+          {
+            localAddress: h.serverHost,
+            localPort: port,
+            localFamily: 'IPv4',
+            remoteAddress: h.clientHost,
+            remotePort: secondPort,
+            remoteFamily: 'IPv4',
+          },
+        ]);
+        const count = await new Promise<number>((resolve, reject) =>
+          server.getConnections((error, n) => (error ? reject(error) : resolve(n))),
+        );
+        expect(count).toBe(1);
+      }),
+  },
+  {
+    name: 'server.close() stops accepting at once, calls back after the last connection ends',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { server, port, accepted } = await startServer(h, cleanup, {});
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        client.resume();
+        await next(client, 'connect');
+        while (accepted.length === 0) await h.delay(1);
+        accepted[0]!.resume();
+        const order: string[] = [];
+        server.on('close', () => order.push('close-event'));
+        server.close((error) =>
+          order.push(`callback:${error === undefined ? 'ok' : (error as Error).message}`),
+        );
+        expect(server.listening).toBe(false);
+        expect(server.address()).toBe(null);
+        // Listening stopped: a new connection is refused.
+        const late = cleanup.connect(h, { port, host: h.serverHost });
+        const [error] = await next<[Error]>(late, 'error');
+        expect((error as Error & { code: string }).code).toBe('ECONNREFUSED');
+        await h.delay(10);
+        expect(order).toEqual([]);
+        // The existing connection still works; when it closes, the server finishes closing ("close"
+        // listeners in the order added: the callback was added after ours).
+        client.end();
+        while (order.length < 2) await h.delay(1);
+        expect(order).toEqual(['close-event', 'callback:ok']);
+        // Closing again: ERR_SERVER_NOT_RUNNING.
+        const again = await new Promise<Error | undefined>((resolve) => server.close(resolve));
+        expect((again as Error & { code: string }).code).toBe('ERR_SERVER_NOT_RUNNING');
+      }),
+  },
+  {
+    name: 'getConnections counts accepted connections until they close',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { server, port, accepted } = await startServer(h, cleanup, {}, (socket) => socket.resume());
+        const count = () =>
+          new Promise<number>((resolve, reject) =>
+            server.getConnections((error, n) => (error ? reject(error) : resolve(n))),
+          );
+        expect(await count()).toBe(0);
+        const clients = [0, 1, 2].map(() => cleanup.connect(h, { port, host: h.serverHost }));
+        while (accepted.length < 3) await h.delay(1);
+        expect(await count()).toBe(3);
+        const closed = next(accepted[1]!, 'close');
+        clients[1]!.end();
+        await closed;
+        expect(await count()).toBe(2);
+      }),
+  },
+];

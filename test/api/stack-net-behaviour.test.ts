@@ -1,0 +1,33 @@
+/**
+ * The shared `net` behaviour cases against `stack.net` (installed by the Node socket entry): a client stack and a server stack on a simulated
+ * link (1 ms each way), on virtual time. The same cases pass against Node's own `net` (see
+ * node-net-reference.test.ts).
+ */
+import '../../src/api/sockets-node.js';
+import { simPair } from './helpers/sim-pair.js';
+import { describeNetBehaviour, type NetHarness, type NetModuleLike } from './net-behaviour.js';
+
+function stackHarness(): NetHarness {
+  const pair = simPair();
+  const clientNet = pair.client.net;
+  const serverNet = pair.server.net;
+  // Servers live on the server stack, clients connect from the client stack.
+  const net = {
+    Socket: clientNet.Socket,
+    createServer: serverNet.createServer,
+    connect: clientNet.connect,
+    createConnection: clientNet.createConnection,
+  } as unknown as NetModuleLike;
+  return {
+    net,
+    serverHost: pair.serverAddress,
+    clientHost: pair.clientAddress,
+    closedPort: async () => 9,
+    run: (body) => pair.run(body),
+    delay: (ms) => pair.delay(ms),
+    now: () => pair.now(),
+    async dispose() {},
+  };
+}
+
+describeNetBehaviour('stack.net over a simulated link', stackHarness);
