@@ -1,0 +1,430 @@
+/**
+ * `tcpts sim`: a transfer of the user's choosing between two simulated hosts (bytes each way, loss, delay,
+ * rate, MTU, buffers, seed), printed as the beginning and end of its ladder diagram and a summary, and
+ * written as a capture and a report. A progress bar runs on stderr while it simulates, on a terminal.
+ */
+import {
+  CONGESTION_CONTROLS,
+  type CongestionControlName,
+  type TransferOptions,
+  type TransferResult,
+  TransferScenario,
+} from '../../sim/scenarios/transfer.js';
+import { CLIENT, SERVER } from '../../sim/scenarios/two-hosts.js';
+import type { Conversation } from '../../viz/conversation.js';
+import { renderHtmlReport } from '../../viz/html-report.js';
+import { renderLadderText } from '../../viz/ladder-text.js';
+import {
+  type CliIo,
+  type CommandSpec,
+  formatBytes,
+  helpText,
+  integerOption,
+  numberOption,
+  type ParsedCommandLine,
+  parseCommandLine,
+  probabilityOption,
+  rateOption,
+  sizeOption,
+  stringValue,
+  UsageError,
+} from '../command-line.js';
+import { displayPath, outputDirectory, writeOutputFile } from '../output-files.js';
+import { colorChoice, drawingWidth, ProgressBar, paint, useColor } from '../terminal.js';
+
+const MAX_BYTES = 256 * 1024 * 1024;
+
+export const SIM_SPEC: CommandSpec = {
+  name: 'sim',
+  usage: [
+    '[--client-bytes SIZE] [--server-bytes SIZE] [--delay MS] [--loss P] [--rate RATE] [--mtu N] [options]',
+  ],
+  description:
+    'Simulates one TCP connection between hosts client (10.0.0.1) and server (10.0.0.2) over a cable ' +
+    'with the delay, loss and rate you choose. The client sends its bytes, the server its own, both ' +
+    'close. Every byte is checked on arrival. Prints the start and end of the ladder diagram and a ' +
+    'summary, and writes NAME.pcap and NAME.html. The same seed gives the same run, packet for packet.',
+  options: [
+    {
+      name: 'client-bytes',
+      short: 'b',
+      type: 'string',
+      value: 'SIZE',
+      description: 'bytes the client sends (default 256k; k/M = KiB/MiB)',
+    },
+    {
+      name: 'server-bytes',
+      type: 'string',
+      value: 'SIZE',
+      description: 'bytes the server sends back (default 0)',
+    },
+    {
+      name: 'delay',
+      short: 'd',
+      type: 'string',
+      value: 'MS',
+      description: 'one-way delay of the cable in ms (default 10)',
+    },
+    {
+      name: 'jitter',
+      type: 'string',
+      value: 'MS',
+      description: 'random extra delay per frame, up to MS (default 0)',
+    },
+    {
+      name: 'loss',
+      short: 'l',
+      type: 'string',
+      value: 'P',
+      description: 'probability a frame is lost, each way: 0.01 or 1% (default 0)',
+    },
+    {
+      name: 'duplicate',
+      type: 'string',
+      value: 'P',
+      description: 'probability a frame arrives twice (default 0)',
+    },
+    {
+      name: 'reorder',
+      type: 'string',
+      value: 'P',
+      description: 'probability a frame is overtaken by later ones (default 0)',
+    },
+    {
+      name: 'corrupt',
+      type: 'string',
+      value: 'P',
+      description: 'probability a frame arrives with a flipped bit (default 0)',
+    },
+    {
+      name: 'rate',
+      short: 'r',
+      type: 'string',
+      value: 'RATE',
+      description: 'bottleneck rate each way, e.g. 10mbit (default: unlimited)',
+    },
+    {
+      name: 'queue',
+      type: 'string',
+      value: 'FRAMES',
+      description: 'frames the bottleneck queue holds (default 1000)',
+    },
+    {
+      name: 'mtu',
+      type: 'string',
+      value: 'N',
+      description: 'MTU of the cable; the MSS is MTU - 40 (default 1500)',
+    },
+    {
+      name: 'client-buffer',
+      type: 'string',
+      value: 'SIZE',
+      description:
+        "client's receive buffer (default 65535; windows above 65535 need window scaling, not yet offered)",
+    },
+    {
+      name: 'server-buffer',
+      type: 'string',
+      value: 'SIZE',
+      description: "server's receive buffer (default 65535)",
+    },
+    {
+      name: 'send-buffer',
+      type: 'string',
+      value: 'SIZE',
+      description: 'send buffer of both sides (default 64k)',
+    },
+    {
+      name: 'cc',
+      type: 'string',
+      value: 'NAME',
+      description: `congestion control: ${CONGESTION_CONTROLS.join(', ')} (default reno)`,
+    },
+    {
+      name: 'seed',
+      short: 's',
+      type: 'string',
+      value: 'N',
+      description: 'seed of every random choice (default 1)',
+    },
+    {
+      name: 'time-limit',
+      type: 'string',
+      value: 'SECONDS',
+      description: 'give up after this much simulated time (default 600)',
+    },
+    {
+      name: 'out',
+      short: 'o',
+      type: 'string',
+      value: 'DIR',
+      description: 'where to write the files (default: .)',
+    },
+    {
+      name: 'name',
+      type: 'string',
+      value: 'NAME',
+      description: 'file name stem: NAME.pcap, NAME.html (default sim)',
+    },
+    {
+      name: 'ladder',
+      type: 'string',
+      value: 'N',
+      description: 'packets of the ladder to print from the start and the end (default 24; 0: none)',
+    },
+    {
+      name: 'width',
+      type: 'string',
+      value: 'COLUMNS',
+      description: 'width of the diagrams (default: the terminal, else 100)',
+    },
+    { name: 'color', type: 'string', value: 'WHEN', description: 'auto (default), always, never' },
+  ],
+  examples: [
+    'tcpts sim --client-bytes 1M --loss 1% --delay 20 --rate 10mbit',
+    'tcpts sim -b 64k --server-bytes 64k --mtu 576 --seed 7',
+    'tcpts sim --client-bytes 4M --server-buffer 8k --ladder 0 --out runs --name small-window',
+  ],
+};
+
+interface SimSettings {
+  transfer: TransferOptions;
+  dir: string;
+  name: string;
+  ladder: number;
+}
+
+function simSettings(parsed: ParsedCommandLine, cwd: string): SimSettings {
+  const v = (name: string) => stringValue(parsed, name);
+  const t: TransferOptions = {};
+  const optional = <T>(name: string, parse: (text: string) => T, set: (value: T) => void) => {
+    const text = v(name);
+    if (text !== undefined) set(parse(text));
+  };
+  optional(
+    'client-bytes',
+    (s) => sizeOption('client-bytes', s, 0, MAX_BYTES),
+    (x) => (t.clientBytes = x),
+  );
+  optional(
+    'server-bytes',
+    (s) => sizeOption('server-bytes', s, 0, MAX_BYTES),
+    (x) => (t.serverBytes = x),
+  );
+  optional(
+    'delay',
+    (s) => numberOption('delay', s, 0, 60_000),
+    (x) => (t.delayMs = x),
+  );
+  optional(
+    'jitter',
+    (s) => numberOption('jitter', s, 0, 60_000),
+    (x) => (t.jitterMs = x),
+  );
+  optional(
+    'loss',
+    (s) => probabilityOption('loss', s),
+    (x) => (t.loss = x),
+  );
+  optional(
+    'duplicate',
+    (s) => probabilityOption('duplicate', s),
+    (x) => (t.duplicate = x),
+  );
+  optional(
+    'reorder',
+    (s) => probabilityOption('reorder', s),
+    (x) => (t.reorder = x),
+  );
+  optional(
+    'corrupt',
+    (s) => probabilityOption('corrupt', s),
+    (x) => (t.corrupt = x),
+  );
+  optional(
+    'rate',
+    (s) => rateOption('rate', s),
+    (x) => (t.rateBitsPerSecond = x),
+  );
+  optional(
+    'queue',
+    (s) => integerOption('queue', s, 1, 1_000_000),
+    (x) => (t.queueFrames = x),
+  );
+  optional(
+    'mtu',
+    (s) => integerOption('mtu', s, 576, 9000),
+    (x) => (t.mtu = x),
+  );
+  optional(
+    'client-buffer',
+    (s) => sizeOption('client-buffer', s, 1, 16 * 1024 * 1024),
+    (x) => (t.clientReceiveBuffer = x),
+  );
+  optional(
+    'server-buffer',
+    (s) => sizeOption('server-buffer', s, 1, 16 * 1024 * 1024),
+    (x) => (t.serverReceiveBuffer = x),
+  );
+  optional(
+    'send-buffer',
+    (s) => sizeOption('send-buffer', s, 1, 64 * 1024 * 1024),
+    (x) => (t.sendBuffer = x),
+  );
+  optional(
+    'seed',
+    (s) => integerOption('seed', s, 0, 2 ** 32 - 1),
+    (x) => (t.seed = x),
+  );
+  optional(
+    'time-limit',
+    (s) => numberOption('time-limit', s, 0.001, 86_400),
+    (x) => (t.timeLimitMs = x * 1000),
+  );
+  optional(
+    'cc',
+    (s) => {
+      if (!(CONGESTION_CONTROLS as readonly string[]).includes(s)) {
+        throw new UsageError(`--cc wants one of ${CONGESTION_CONTROLS.join(', ')}; got '${s}'`);
+      }
+      return s as CongestionControlName;
+    },
+    (x) => (t.congestionControl = x),
+  );
+  const name = v('name') ?? 'sim';
+  if (!/^[\w.-]+$/.test(name)) throw new UsageError(`--name wants a plain file name stem; got '${name}'`);
+  const ladderText = v('ladder');
+  return {
+    transfer: t,
+    dir: outputDirectory(v('out'), cwd),
+    name,
+    ladder: ladderText === undefined ? 24 : integerOption('ladder', ladderText, 0, 100_000),
+  };
+}
+
+export async function runSim(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine(SIM_SPEC, args);
+  if (parsed === 'help') {
+    io.stdout.write(helpText(SIM_SPEC));
+    return 0;
+  }
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+  const settings = simSettings(parsed, io.cwd);
+  const widthText = stringValue(parsed, 'width');
+  const width =
+    widthText === undefined ? drawingWidth(io.stdout) : integerOption('width', widthText, 72, 400);
+  const color = useColor(io.stdout, io.env, colorChoice(stringValue(parsed, 'color')));
+
+  const scenario = new TransferScenario(settings.transfer);
+  io.stdout.write(
+    `${paint(color, 'bold', 'tcpts sim')} ${paint(color, 'dim', describeSettings(scenario))}\n\n`,
+  );
+  const bar = new ProgressBar(io.stderr, 'simulating');
+  const result = scenario.runToEnd((p) => {
+    bar.update(
+      p.fraction,
+      `${formatBytes(p.serverBytesReceived + p.clientBytesReceived)} · ${(p.time / 1000).toFixed(2)} s simulated`,
+    );
+  }, 50);
+  bar.done();
+
+  const network = scenario.network;
+  const conversation = network.conversation();
+  if (settings.ladder > 0) io.stdout.write(ladderExcerpt(conversation, settings.ladder, width, color));
+  io.stdout.write(summary(result, scenario, color));
+
+  const pcap = writeOutputFile(settings.dir, `${settings.name}.pcap`, network.pcap());
+  const report = renderHtmlReport(conversation, {
+    title: `tcpts sim: ${formatBytes(scenario.options.clientBytes)} client → server, ${formatBytes(scenario.options.serverBytes)} back`,
+    description: `Simulated with ${describeSettings(scenario)}. ${outcomeText(result)}`,
+    hosts: [CLIENT, SERVER],
+    counters: network.counters(),
+  });
+  const html = writeOutputFile(settings.dir, `${settings.name}.html`, report);
+  io.stdout.write(
+    `\n${paint(color, 'bold', 'Written:')}\n  ${displayPath(pcap, io.cwd)}\n  ${displayPath(html, io.cwd)}\n`,
+  );
+  return result.phase === 'failed' ? 1 : 0;
+}
+
+function describeSettings(s: TransferScenario): string {
+  const o = s.options;
+  const parts = [
+    `client → server ${formatBytes(o.clientBytes)}`,
+    `server → client ${formatBytes(o.serverBytes)}`,
+    `delay ${o.delayMs} ms${o.jitterMs ? ` ± ${o.jitterMs}` : ''}`,
+  ];
+  if (o.loss) parts.push(`loss ${percent(o.loss)}`);
+  if (o.duplicate) parts.push(`duplicate ${percent(o.duplicate)}`);
+  if (o.reorder) parts.push(`reorder ${percent(o.reorder)}`);
+  if (o.corrupt) parts.push(`corrupt ${percent(o.corrupt)}`);
+  if (o.rateBitsPerSecond !== undefined)
+    parts.push(`rate ${formatRate(o.rateBitsPerSecond)}, queue ${o.queueFrames}`);
+  parts.push(`MTU ${o.mtu}`);
+  parts.push(`buffers ${o.clientReceiveBuffer}/${o.serverReceiveBuffer}`);
+  parts.push(o.congestionControl);
+  parts.push(`seed ${o.seed}`);
+  return parts.join(' · ');
+}
+
+function percent(p: number): string {
+  return `${Number((p * 100).toPrecision(3))}%`;
+}
+
+function formatRate(bits: number): string {
+  if (bits >= 1e9) return `${Number((bits / 1e9).toPrecision(3))} Gbit/s`;
+  if (bits >= 1e6) return `${Number((bits / 1e6).toPrecision(3))} Mbit/s`;
+  return `${Number((bits / 1e3).toPrecision(3))} kbit/s`;
+}
+
+/** The first `n` packets and, for longer runs, the last `n` (the close), with the gap counted. */
+function ladderExcerpt(c: Conversation, n: number, width: number, color: boolean): string {
+  const common = { hosts: [CLIENT, SERVER], width, color };
+  const packets = c.packets.length;
+  if (packets <= 2 * n + 4) return `${renderLadderText(c, common)}\n`;
+  const head = renderLadderText(c, { ...common, maxPackets: n, footer: false });
+  const tailFrom = c.packets[packets - n]!.sentAt;
+  // Packets sent at the same instant as the first one of the tail are drawn with it.
+  const shownInTail = c.packets.filter((p) => p.sentAt >= tailFrom).length;
+  const skipped = packets - n - shownInTail;
+  const tail = renderLadderText(c, { ...common, from: tailFrom });
+  const gap = paint(
+    color,
+    'dim',
+    `   ⋮   ${skipped} packet${skipped === 1 ? '' : 's'} not shown (all are in the pcap and the report)`,
+  );
+  return `${head}${gap}\n${tail}\n`;
+}
+
+function outcomeText(r: TransferResult): string {
+  if (r.phase === 'failed') return `The transfer failed: ${r.failure}.`;
+  return r.intact ? 'Every byte arrived once, in order, unchanged.' : 'The data did NOT arrive intact.';
+}
+
+function summary(r: TransferResult, s: TransferScenario, color: boolean): string {
+  const o = s.options;
+  const seconds = r.durationMs / 1000;
+  const goodput = (bytes: number) =>
+    seconds > 0 && bytes > 0 ? ` (${formatRate((bytes * 8) / seconds)} goodput)` : '';
+  const lines = [paint(color, 'bold', 'Result:')];
+  const status =
+    r.phase === 'failed'
+      ? paint(color, 'red', `failed: ${r.failure}`)
+      : r.intact
+        ? paint(color, 'green', 'complete, every byte intact')
+        : paint(color, 'red', 'complete, but the data was damaged');
+  lines.push(`  outcome      ${status}`);
+  lines.push(
+    `  delivered    ${formatBytes(r.serverBytesReceived)} of ${formatBytes(o.clientBytes)} client → server, ` +
+      `${formatBytes(r.clientBytesReceived)} of ${formatBytes(o.serverBytes)} server → client`,
+  );
+  lines.push(
+    `  time         ${seconds.toFixed(3)} s simulated${goodput(r.serverBytesReceived + r.clientBytesReceived)}`,
+  );
+  lines.push(
+    `  packets      ${r.packets}, ${r.lostOnLink} lost on the cable; ${r.retransmissions} retransmitted ` +
+      `(${r.timeouts} timeout${r.timeouts === 1 ? '' : 's'}, ${r.fastRetransmits} fast retransmit${r.fastRetransmits === 1 ? '' : 's'})`,
+  );
+  lines.push(`  end states   client ${r.clientState}, server ${r.serverState}`);
+  return `${lines.join('\n')}\n`;
+}

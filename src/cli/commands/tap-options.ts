@@ -1,0 +1,105 @@
+/**
+ * What every TAP command (`tcpts nc`, `tcpts ping`) shares: the options that put a tcpts host on a TAP
+ * device, their checking, and the handling of terminating signals.
+ */
+import { parseIpv4 } from '../../wire/address.js';
+import {
+  type CliIo,
+  describeError,
+  integerOption,
+  type OptionSpec,
+  type ParsedCommandLine,
+  stringValue,
+  UsageError,
+} from '../command-line.js';
+import type { TapHost, TapHostOptions } from '../tap-host.js';
+
+/** The options every TAP command takes, for its CommandSpec. */
+export const TAP_HOST_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'tap',
+    type: 'string',
+    value: 'IFNAME',
+    description: 'the TAP interface (attached if it exists, created otherwise; required)',
+  },
+  {
+    name: 'ip',
+    type: 'string',
+    value: 'ADDR/PREFIX',
+    description: "tcpts's address on the link, e.g. 10.9.0.2/24 (required)",
+  },
+  { name: 'gateway', type: 'string', value: 'ADDR', description: 'default gateway' },
+  { name: 'mtu', type: 'string', value: 'N', description: 'link MTU (also set on the kernel interface)' },
+  {
+    name: 'mac',
+    type: 'string',
+    value: 'MAC',
+    description: "tcpts's MAC address (default: random, locally administered)",
+  },
+  {
+    name: 'pcap',
+    type: 'string',
+    value: 'FILE',
+    description: 'record every frame tcpts sends and receives to a pcap file',
+  },
+];
+
+/** The TAP options of a parsed command line, checked, as `createTapHost` options. */
+export type TapCommandHostOptions = Pick<TapHostOptions, 'ip' | 'gateway' | 'mtu' | 'mac' | 'pcap'> & {
+  tap: string;
+};
+
+/** Checks the TAP options; throws UsageError. */
+export function tapHostOptions(parsed: ParsedCommandLine): TapCommandHostOptions {
+  const tap = stringValue(parsed, 'tap');
+  const ip = stringValue(parsed, 'ip');
+  if (tap === undefined) throw new UsageError('--tap IFNAME is required');
+  if (ip === undefined) throw new UsageError('--ip ADDR/PREFIX is required');
+  const slash = ip.indexOf('/');
+  if (slash < 0 || parseIpv4(ip.slice(0, slash)) === undefined || !/^\d{1,2}$/.test(ip.slice(slash + 1))) {
+    throw new UsageError(`--ip wants ADDR/PREFIX, e.g. 10.9.0.2/24; got '${ip}'`);
+  }
+  const options: TapCommandHostOptions = { tap, ip };
+  const gateway = stringValue(parsed, 'gateway');
+  if (gateway !== undefined) {
+    if (parseIpv4(gateway) === undefined)
+      throw new UsageError(`--gateway wants an IPv4 address; got '${gateway}'`);
+    options.gateway = gateway;
+  }
+  const mtu = stringValue(parsed, 'mtu');
+  if (mtu !== undefined) options.mtu = integerOption('mtu', mtu, 68, 65535);
+  const mac = stringValue(parsed, 'mac');
+  if (mac !== undefined) options.mac = mac;
+  const pcap = stringValue(parsed, 'pcap');
+  if (pcap !== undefined) options.pcap = pcap;
+  return options;
+}
+
+/** Writes one line to the command's stderr. */
+export function say(io: CliIo, line: string): void {
+  io.stderr.write(`${line}\n`);
+}
+
+/**
+ * Runs `onSignal` for SIGINT and SIGTERM until the returned function removes the handlers. The exit code
+ * it is given is the shell's convention, 128 + signal number.
+ */
+export function onTerminatingSignal(onSignal: (exitCode: number) => void): () => void {
+  const handlers: Array<[NodeJS.Signals, () => void]> = [
+    ['SIGINT', () => onSignal(130)],
+    ['SIGTERM', () => onSignal(143)],
+  ];
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
+}
+
+/** Closes the host, reporting (not throwing) a failure to do so. */
+export function closeHost(host: TapHost, command: string, io: CliIo): void {
+  try {
+    host.close();
+  } catch (error) {
+    say(io, `tcpts ${command}: closing: ${describeError(error)}`);
+  }
+}
