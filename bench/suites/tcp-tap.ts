@@ -1,0 +1,239 @@
+/**
+ * TCP throughput between tcpts and the Linux kernel over a TAP device (MTU 1500), each direction, beside
+ * kernel-to-kernel throughput over a veth pair between two network namespaces measured in the same run.
+ *
+ * The kernel end is the same small Python program in every case (one `sendall` of 1 MiB at a time, or
+ * `recv_into` a 1 MiB buffer), so the kernel column differs from the tcpts column only in who runs TCP on
+ * the other side and over what link. The receiver times from the accepted connection to the sender's FIN.
+ * The veth pair keeps the kernel's defaults (GSO/GRO: segments of up to 64 KiB cross it at once), which is
+ * what two local containers see; tcpts moves every 1514-byte frame through a read() or write() of its own.
+ */
+
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createTapHost, type TapHost } from '../../src/cli/tap-host.js';
+import { openTap, tapAvailability } from '../../src/link/tap/index.js';
+import { type BenchRow, formatFigure, NOT_MEASURED } from '../harness.js';
+
+const BYTES = 256 * 1024 * 1024;
+
+const SENDER = `
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+block = bytes(1 << 20)
+for _ in range(int(sys.argv[3]) >> 20):
+    s.sendall(block)
+s.close()
+`;
+
+/** Prints 'listening', then per connection: bytes and seconds from accept to EOF. */
+const RECEIVER = `
+import socket, sys, time
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], int(sys.argv[2])))
+l.listen(1)
+print('listening', flush=True)
+c, _ = l.accept()
+start = time.perf_counter()
+buf = bytearray(1 << 20)
+total = 0
+while True:
+    n = c.recv_into(buf)
+    if n == 0:
+        break
+    total += n
+print(total, time.perf_counter() - start, flush=True)
+`;
+
+function sh(command: string, args: readonly string[]): string {
+  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function name(prefix: string): string {
+  return `${prefix}${randomBytes(3).toString('hex')}`;
+}
+
+/** Runs a command to completion without blocking the event loop (tcpts runs on it meanwhile). */
+function runAsync(args: readonly string[], onLine?: (line: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      for (const line of chunk.split('\n')) if (line !== '') onLine?.(line);
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`${args.join(' ')} exited with ${code}`)),
+    );
+  });
+}
+
+/** Starts the receiver and resolves with its report once it is done; `ready` resolves when it listens. */
+function receiver(
+  ns: string,
+  address: string,
+  port: number,
+  expected = BYTES,
+): { ready: Promise<void>; done: Promise<number> } {
+  let listening: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    listening = resolve;
+  });
+  const done = runAsync(
+    ['ip', 'netns', 'exec', ns, 'python3', '-c', RECEIVER, address, String(port)],
+    (line) => line === 'listening' && listening(),
+  ).then((output) => {
+    const [bytes, seconds] = output.trim().split('\n').pop()!.split(' ').map(Number) as [number, number];
+    if (bytes !== expected) throw new Error(`receiver got ${bytes} of ${expected} bytes`);
+    return (bytes * 8) / seconds / 1e6;
+  });
+  return { ready, done };
+}
+
+function sender(ns: string, address: string, port: number): Promise<string> {
+  return runAsync(['ip', 'netns', 'exec', ns, 'python3', '-c', SENDER, address, String(port), String(BYTES)]);
+}
+
+/** tcpts sends BYTES to the kernel receiver; Mbit/s as the receiver measured it. */
+async function tcptsToKernel(
+  host: TapHost,
+  ns: string,
+  kernelAddress: string,
+  bytes = BYTES,
+): Promise<number> {
+  const port = 5001;
+  const sink = receiver(ns, kernelAddress, port, bytes);
+  await sink.ready;
+  const block = Buffer.alloc(1 << 20);
+  const socket = host.net.connect({ host: kernelAddress, port });
+  await new Promise<void>((resolve, reject) => {
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < bytes) {
+        sent += block.length;
+        if (!socket.write(block)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+      socket.end(resolve);
+    };
+    socket.once('connect', pump);
+    socket.once('error', reject);
+  });
+  return sink.done;
+}
+
+/** The kernel sends BYTES to tcpts; Mbit/s from the accepted connection to the FIN. */
+async function kernelToTcpts(host: TapHost, ns: string, tcptsAddress: string): Promise<number> {
+  const port = 5002;
+  const server = host.net.createServer();
+  const measured = new Promise<number>((resolve, reject) => {
+    server.once('connection', (socket) => {
+      const started = performance.now();
+      let bytes = 0;
+      socket.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      socket.on('end', () => {
+        const seconds = (performance.now() - started) / 1000;
+        if (bytes !== BYTES) reject(new Error(`tcpts got ${bytes} of ${BYTES} bytes`));
+        else resolve((bytes * 8) / seconds / 1e6);
+      });
+      socket.on('error', reject);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, resolve));
+  await sender(ns, tcptsAddress, port);
+  const result = await measured;
+  server.close();
+  return result;
+}
+
+/** Kernel to kernel over a veth pair between two namespaces, one direction. */
+async function kernelToKernel(from: string, to: string, toAddress: string, port: number): Promise<number> {
+  const sink = receiver(to, toAddress, port);
+  await sink.ready;
+  await sender(from, toAddress, port);
+  return sink.done;
+}
+
+async function withTapHost<T>(body: (host: TapHost, ns: string) => Promise<T>): Promise<T> {
+  const ns = name('tcpts-bench-');
+  sh('ip', ['netns', 'add', ns]);
+  let host: TapHost | undefined;
+  try {
+    const ifname = name('tcptsb');
+    const tap = openTap({ name: ifname, up: false });
+    sh('ip', ['link', 'set', ifname, 'netns', ns]);
+    sh('ip', ['-n', ns, 'addr', 'add', '10.88.201.1/24', 'dev', ifname]);
+    sh('ip', ['-n', ns, 'link', 'set', ifname, 'up']);
+    host = createTapHost({ tap, ip: '10.88.201.2/24' });
+    return await body(host, ns);
+  } finally {
+    host?.close();
+    sh('ip', ['netns', 'delete', ns]);
+  }
+}
+
+async function withVethPair<T>(body: (a: string, b: string) => Promise<T>): Promise<T> {
+  const a = name('tcpts-bench-a-');
+  const b = name('tcpts-bench-b-');
+  sh('ip', ['netns', 'add', a]);
+  sh('ip', ['netns', 'add', b]);
+  try {
+    const ifA = name('veth');
+    const ifB = name('veth');
+    sh('ip', ['-n', a, 'link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB, 'netns', b]);
+    sh('ip', ['-n', a, 'addr', 'add', '10.88.202.1/24', 'dev', ifA]);
+    sh('ip', ['-n', b, 'addr', 'add', '10.88.202.2/24', 'dev', ifB]);
+    sh('ip', ['-n', a, 'link', 'set', ifA, 'up']);
+    sh('ip', ['-n', b, 'link', 'set', ifB, 'up']);
+    return await body(a, b);
+  } finally {
+    sh('ip', ['netns', 'delete', a]);
+    sh('ip', ['netns', 'delete', b]);
+  }
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const availability = tapAvailability();
+  if (!availability.ok) {
+    return [
+      {
+        name: 'TCP over TAP',
+        tcpts: NOT_MEASURED,
+        kernel: NOT_MEASURED,
+        note: `skipped: ${availability.reason}`,
+      },
+    ];
+  }
+  const [tcptsSends, tcptsReceives] = await withTapHost(async (host, ns) => {
+    // A short warm-up run first, so the JIT has compiled the data path before it is timed.
+    await tcptsToKernel(host, ns, '10.88.201.1', 32 * 1024 * 1024);
+    return [await tcptsToKernel(host, ns, '10.88.201.1'), await kernelToTcpts(host, ns, '10.88.201.2')];
+  });
+  const [kernelForward, kernelBackward] = await withVethPair(async (a, b) => [
+    await kernelToKernel(a, b, '10.88.202.2', 5003),
+    await kernelToKernel(b, a, '10.88.202.1', 5004),
+  ]);
+  const size = `${BYTES / 1048576} MiB`;
+  return [
+    {
+      name: `TCP send, tcpts -> kernel over TAP, MTU 1500, ${size}`,
+      tcpts: formatFigure(tcptsSends),
+      kernel: formatFigure(kernelForward),
+      unit: 'Mbit/s',
+      note: 'kernel column: kernel -> kernel over a veth pair (GSO/GRO on), same sender and receiver',
+    },
+    {
+      name: `TCP receive, kernel -> tcpts over TAP, MTU 1500, ${size}`,
+      tcpts: formatFigure(tcptsReceives),
+      kernel: formatFigure(kernelBackward),
+      unit: 'Mbit/s',
+      note: 'kernel column: the other direction of the same veth pair',
+    },
+  ];
+}

@@ -1,0 +1,151 @@
+/**
+ * Seeded faults on one device's side of a real link: `impairDevice(device, ...)` returns a NetworkDevice
+ * that behaves like `device` except that the frames the stack sends, and the frames arriving for the
+ * stack, first cross an {@link ImpairedPath} each — the same netem-like machinery (loss, bursty loss,
+ * reordering, duplication, corruption, delay, rate limit) that simulated links use, with the same
+ * `LinkImpairments` settings.
+ *
+ * What it is for: a TAP device's other end is the Linux kernel, which the test does not control; wrapping
+ * tcpts's end injects the faults there, so a transfer against the kernel can be checked byte for byte while
+ * frames are lost and reordered in both directions. Each direction draws from its own fork of the seed, so
+ * a run's fault pattern (which frame numbers are hit) repeats, even though real timing does not.
+ *
+ *   const device = impairDevice(tap, { clock, seed: 7, inbound: { loss: 0.02 }, outbound: { loss: 0.02 } });
+ *   stack.addInterface(device, { address: '10.0.0.2/24' });
+ */
+import type { Clock } from '../time/clock.js';
+import { NO_TRACE, type Tracer } from '../trace/events.js';
+import { Random, type Seed } from '../util/random.js';
+import type { MacAddress } from '../wire/address.js';
+import type { NetworkDevice } from './device.js';
+import { ImpairedPath, type LinkImpairments, validateImpairments } from './impairments.js';
+
+export interface DeviceImpairmentOptions {
+  /** Drives delays and reordering: the stack's clock. */
+  clock: Clock;
+  /** Faults on frames the stack sends, before they reach the wrapped device. Default none. */
+  outbound?: LinkImpairments;
+  /** Faults on frames the wrapped device receives, before the stack sees them. Default none. */
+  inbound?: LinkImpairments;
+  /** Seed of the fault pattern. Default 0. */
+  seed?: Seed;
+  /** Randomness to fork instead of `seed`. */
+  random?: Random;
+  /** Receives link.sent/delivered/dropped/reordered... events, the link named after the device. */
+  tracer?: Tracer;
+}
+
+/** Wraps `device` so both directions meet the given impairments. Throws EINVAL for bad settings. */
+export function impairDevice(device: NetworkDevice, options: DeviceImpairmentOptions): ImpairedDevice {
+  return new ImpairedDevice(device, options);
+}
+
+export class ImpairedDevice implements NetworkDevice {
+  /** Frames from the stack towards the wire; `outbound.counters` says what happened to them. */
+  readonly outbound: ImpairedPath;
+  /** Frames from the wire towards the stack. */
+  readonly inbound: ImpairedPath;
+  /** Corruption may be configured at any time: checksums are never offloaded across this device. */
+  readonly checksumOffload = false;
+  private receiver: ((frame: Uint8Array) => void) | undefined;
+  private frameIds = 0;
+  private closed = false;
+
+  constructor(
+    readonly inner: NetworkDevice,
+    options: DeviceImpairmentOptions,
+  ) {
+    validateImpairments(options.outbound ?? {});
+    validateImpairments(options.inbound ?? {});
+    const random = (options.random ?? new Random(options.seed ?? 0)).fork(`device/${inner.name}`);
+    const tracer = options.tracer ?? NO_TRACE;
+    const nextFrameId = (): number => ++this.frameIds;
+    const linkName = `${inner.name} (impaired)`;
+    // Both ends of each path are this device: the MTU is the wrapped device's, in both directions.
+    const mtu = (): number => inner.mtu;
+    this.outbound = new ImpairedPath(
+      options.clock,
+      random.fork('outbound'),
+      tracer,
+      {
+        linkName,
+        from: 'stack',
+        to: inner.name,
+        get senderMtu() {
+          return mtu();
+        },
+        get receiverMtu() {
+          return mtu();
+        },
+        nextFrameId,
+        deliver: (frame) => {
+          if (this.closed) return false;
+          inner.send(frame);
+          return true;
+        },
+      },
+      options.outbound ?? {},
+    );
+    this.inbound = new ImpairedPath(
+      options.clock,
+      random.fork('inbound'),
+      tracer,
+      {
+        linkName,
+        from: inner.name,
+        to: 'stack',
+        get senderMtu() {
+          return mtu();
+        },
+        get receiverMtu() {
+          return mtu();
+        },
+        nextFrameId,
+        deliver: (frame) => {
+          const receiver = this.receiver;
+          if (receiver === undefined || this.closed) return false;
+          receiver(frame);
+          return true;
+        },
+      },
+      options.inbound ?? {},
+    );
+    inner.setReceiver((frame) => this.inbound.send(frame));
+  }
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  get mtu(): number {
+    return this.inner.mtu;
+  }
+
+  get mac(): MacAddress {
+    return this.inner.mac;
+  }
+
+  /** Replaces the impairments of one direction or both; frames already on their way keep their fate. */
+  setImpairments(direction: 'inbound' | 'outbound' | 'both', impairments: LinkImpairments): void {
+    validateImpairments(impairments);
+    if (direction !== 'inbound') this.outbound.setImpairments(impairments);
+    if (direction !== 'outbound') this.inbound.setImpairments(impairments);
+  }
+
+  send(frame: Uint8Array): void {
+    this.outbound.send(frame);
+  }
+
+  setReceiver(receiver: (frame: Uint8Array) => void): void {
+    this.receiver = receiver;
+  }
+
+  /** Frames still on their way are lost; the wrapped device is closed too. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.outbound.close();
+    this.inbound.close();
+    this.inner.close?.();
+  }
+}
