@@ -171,6 +171,16 @@ export function probabilityOption(name: string, text: string): number {
   return value;
 }
 
+/**
+ * A number with an optional unit after it ('64k', '1.5 MB'): the number times the unit's factor in
+ * `units` (matched without regard to case); NaN when the text is not that or the unit is not known.
+ */
+function numberWithUnit(text: string, units: Readonly<Record<string, number>>): number {
+  const m = /^(\d+(\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? units[m[3]!.toLowerCase()] : undefined;
+  return m && unit !== undefined ? Number(m[1]) * unit : Number.NaN;
+}
+
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
   b: 1,
@@ -187,9 +197,7 @@ const SIZE_UNITS: Record<string, number> = {
 
 /** A byte count: '1500', '64k' / '64KiB' (x1024), '1MB' (x1000000). */
 export function sizeOption(name: string, text: string, min: number, max: number): number {
-  const m = /^(\d+(\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = m ? SIZE_UNITS[m[3]!.toLowerCase()] : undefined;
-  const value = m && unit !== undefined ? Math.round(Number(m[1]) * unit) : Number.NaN;
+  const value = Math.round(numberWithUnit(text, SIZE_UNITS));
   if (!(value >= min && value <= max)) {
     throw new UsageError(
       `--${name} wants a size from ${formatBytes(min)} to ${formatBytes(max)}, e.g. 65536, 64k or 1M; got '${text}'`,
@@ -215,9 +223,7 @@ const RATE_UNITS: Record<string, number> = {
 
 /** A rate in bits per second: '10mbit', '512kbit', '1g' (as tc writes them). */
 export function rateOption(name: string, text: string): number {
-  const m = /^(\d+(\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = m ? RATE_UNITS[m[3]!.toLowerCase()] : undefined;
-  const value = m && unit !== undefined ? Number(m[1]) * unit : Number.NaN;
+  const value = numberWithUnit(text, RATE_UNITS);
   if (!(value >= 1000 && value <= 1e12)) {
     throw new UsageError(`--${name} wants a rate from 1kbit to 1000gbit, e.g. 10mbit; got '${text}'`);
   }

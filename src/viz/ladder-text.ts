@@ -16,8 +16,14 @@
  * (the caller decides, e.g. from `process.stdout.isTTY`).
  */
 import type { TcpStateName } from '../trace/events.js';
-import type { Conversation, NoteRecord, PacketProtocol, PacketRecord } from './conversation.js';
-import { sliceConversation, statesAt } from './conversation.js';
+import type { Conversation, NoteRecord, PacketRecord } from './conversation.js';
+import { statesAt } from './conversation.js';
+import {
+  type LadderSelection,
+  type LadderSelectionOptions,
+  packetColumns,
+  selectLadder,
+} from './ladder-selection.js';
 import {
   dropText,
   formatTime,
@@ -30,7 +36,7 @@ import {
 import { TERMINAL_PACKET_STYLE } from './style-palette.js';
 import { TextRow, type TextStyle, textWidth, wrapText } from './text-canvas.js';
 
-export interface LadderTextOptions extends PacketLabelOptions {
+export interface LadderTextOptions extends PacketLabelOptions, LadderSelectionOptions {
   /** Target line width in columns (default 100); very narrow widths are widened to stay legible. */
   readonly width?: number;
   /** ANSI colors (default false). */
@@ -39,15 +45,8 @@ export interface LadderTextOptions extends PacketLabelOptions {
   readonly title?: string;
   /** One or more sentences explaining what the diagram shows, wrapped to the width. */
   readonly caption?: string;
-  /** Which hosts to draw, left to right (default: all, in the conversation's order). */
-  readonly hosts?: readonly string[];
-  /** Only what happened in [from, to) (absolute times); states in force at `from` head the timelines. */
+  /** Only what happened from this absolute time on; the states in force then head the timelines. */
   readonly from?: number;
-  readonly to?: number;
-  /** Only packets of these protocols (default all). */
-  readonly protocols?: readonly PacketProtocol[];
-  /** Show the stacks' notes (default true). */
-  readonly notes?: boolean;
   /** End with a one-line count of packets, losses and retransmissions (default true). */
   readonly footer?: boolean;
   /** Draw at most this many packets (default: all); the footer says how many were left out. */
@@ -65,12 +64,8 @@ type Entry =
 export function renderLadderText(conversation: Conversation, options: LadderTextOptions = {}): string {
   const color = options.color ?? false;
   const width = options.width ?? DEFAULT_WIDTH;
-  const view =
-    options.from !== undefined || options.to !== undefined
-      ? sliceConversation(conversation, { from: options.from, to: options.to })
-      : conversation;
-  const hosts = options.hosts ?? conversation.hosts;
-  const hostIndex = new Map(hosts.map((h, i) => [h, i]));
+  const selection = selectLadder(conversation, options);
+  const { hosts, hostIndex } = selection;
   const out: string[] = [];
 
   if (options.title) out.push(new TextRow().put(0, options.title, 'bold').render(color));
@@ -81,7 +76,7 @@ export function renderLadderText(conversation: Conversation, options: LadderText
     return `${out.join('\n')}\n`;
   }
 
-  const all = collectEntries(view, hostIndex, options);
+  const all = collectEntries(selection);
   // Cut after the last packet allowed, keeping the states and notes up to it.
   const maxPackets = options.maxPackets ?? Number.POSITIVE_INFINITY;
   let cut = all.length;
@@ -208,26 +203,20 @@ export function renderLadderText(conversation: Conversation, options: LadderText
   return `${out.join('\n')}\n`;
 }
 
-function collectEntries(
-  view: Conversation,
-  hostIndex: Map<string, number>,
-  options: LadderTextOptions,
-): Entry[] {
+function collectEntries(selection: LadderSelection): Entry[] {
+  const { view, hostIndex } = selection;
   const entries: Entry[] = [];
-  const protocols = options.protocols ? new Set(options.protocols) : undefined;
   for (const p of view.packets) {
-    const from = hostIndex.get(p.from);
-    const to = hostIndex.get(p.to);
-    if (from === undefined || to === undefined || from === to) continue;
-    if (protocols && !protocols.has(p.protocol)) continue;
-    entries.push({ kind: 'packet', time: p.sentAt, order: p.order, packet: p, from, to });
+    const columns = packetColumns(selection, p);
+    if (columns === undefined) continue;
+    entries.push({ kind: 'packet', time: p.sentAt, order: p.order, packet: p, ...columns });
   }
   for (const s of view.states) {
     const host = hostIndex.get(s.host);
     if (host === undefined) continue;
     entries.push({ kind: 'states', time: s.time, order: s.order, items: [{ host, text: s.to }] });
   }
-  if (options.notes ?? true) {
+  if (selection.notes) {
     for (const note of view.notes as readonly NoteRecord[]) {
       const host = hostIndex.get(note.host);
       if (host === undefined) continue;
@@ -257,7 +246,7 @@ function collectEntries(
 function statesBefore(
   conversation: Conversation,
   time: number,
-  hostIndex: Map<string, number>,
+  hostIndex: ReadonlyMap<string, number>,
 ): { host: number; text: string }[] {
   const perHost = new Map<number, TcpStateName[]>();
   for (const s of statesAt(conversation, time, false)) {

@@ -1,4 +1,4 @@
-import type { ConnectionId, TcpStateName } from '../trace/events.js';
+import type { TraceEvent } from '../trace/events.js';
 import type { LinkDropReason, NoteRecord, StackDrop } from './conversation.js';
 import type { DecodedFrame } from './decode-frame.js';
 
@@ -20,38 +20,17 @@ export interface ObservedPacket {
   decoded: DecodedFrame;
 }
 
-export interface ObservedStateChange {
-  time: number;
-  order: number;
-  host: string;
-  conn: ConnectionId;
-  from: TcpStateName;
-  to: TcpStateName;
-}
+/** A trace event of `kind` as a builder keeps it: every field but the `kind` tag. */
+type TraceEventFields<K extends TraceEvent['kind']> = Omit<Extract<TraceEvent, { kind: K }>, 'kind'>;
 
-export interface ObservedRetransmit {
-  time: number;
-  order: number;
-  host: string;
-  conn: ConnectionId;
-  seq: number;
-  length: number;
-  cause: 'rto' | 'fast-retransmit' | 'probe' | 'syn' | 'fin';
-}
+/** A `tcp.state` event, with its place in the order of all events. */
+export type ObservedStateChange = TraceEventFields<'tcp.state'> & { order: number };
 
-export interface ObservedMetrics {
-  time: number;
-  host: string;
-  conn: ConnectionId;
-  cwnd: number;
-  ssthresh: number;
-  srtt: number;
-  rttvar: number;
-  rto: number;
-  sendWindow: number;
-  receiveWindow: number;
-  bytesInFlight: number;
-}
+/** A `tcp.retransmit` event, with its place in the order of all events. */
+export type ObservedRetransmit = TraceEventFields<'tcp.retransmit'> & { order: number };
+
+/** A `tcp.metrics` sample. */
+export type ObservedMetrics = TraceEventFields<'tcp.metrics'>;
 
 /** Everything a builder collected; `assembleConversation` turns it into a `Conversation`. */
 export interface ConversationParts {

@@ -11,7 +11,7 @@ import { macToString } from '../../src/wire/address.js';
 import { TCP_ACK, TCP_FIN, TCP_SYN } from '../../src/wire/tcp.js';
 import { readCapture } from './helpers/capture.js';
 import { CliLink, removeAllLinks } from './helpers/cli-link.js';
-import { explainSkip } from './helpers/kernel-peer.js';
+import { explainSkip, oneConnectionServer, UDP_CLIENT, UDP_ECHO_SERVER } from './helpers/kernel-peer.js';
 import { sha256sumOutput, TempDirectory } from './helpers/test-data.js';
 
 const skip = explainSkip('interop CLI tests');
@@ -38,15 +38,8 @@ async function kernelNeighbour(link: CliLink, address: string): Promise<string |
 }
 
 /** Accepts one connection, reads to EOF, answers with the SHA-256 of what it read, and closes. */
-const SHA_SERVER = `
-import hashlib, socket, sys
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2])))
-l.listen(1)
-print('listening', flush=True)
-c, _ = l.accept()
-l.close()
+const SHA_SERVER = oneConnectionServer(
+  `l.close()
 h = hashlib.sha256()
 while True:
     d = c.recv(65536)
@@ -55,21 +48,18 @@ while True:
     h.update(d)
 c.sendall((h.hexdigest() + '\\n').encode())
 c.close()
-`;
+`,
+  ['hashlib'],
+);
 
 /** Accepts one connection and resets it (SO_LINGER 0). */
-const RESET_SERVER = `
-import socket, struct, sys, time
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2])))
-l.listen(1)
-print('listening', flush=True)
-c, _ = l.accept()
-time.sleep(0.2)
+const RESET_SERVER = oneConnectionServer(
+  `time.sleep(0.2)
 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
 c.close()
-`;
+`,
+  ['struct', 'time'],
+);
 
 /** Connects and writes without blocking for a while; prints how many bytes the kernel took. */
 const FLOOD_CLIENT = `
@@ -84,28 +74,6 @@ while time.time() < end:
     except BlockingIOError:
         time.sleep(0.02)
 print(total, flush=True)
-`;
-
-const UDP_CLIENT = `
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
-s.connect((sys.argv[1], int(sys.argv[2])))
-for n in map(int, sys.argv[3:]):
-    m = bytes((i * 7 + n) & 255 for i in range(n))
-    s.send(m)
-    r = s.recv(65535)
-    print('ok' if r == m else 'MISMATCH', n, len(r), flush=True)
-`;
-
-const UDP_ECHO_SERVER = `
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], int(sys.argv[2])))
-print('ready', flush=True)
-while True:
-    data, peer = s.recvfrom(65535)
-    s.sendto(data, peer)
 `;
 
 describe.skipIf(skip)('tcpts nc and tcpts ping against the kernel', () => {

@@ -9,7 +9,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Socket as DgramSocket } from '../../src/api/dgram/socket.js';
 import type { Socket } from '../../src/api/net/socket.js';
 import { ipv4ToString } from '../../src/wire/address.js';
-import { explainSkip, KernelPeer, removeAllPeers } from './helpers/kernel-peer.js';
+import {
+  explainSkip,
+  KernelPeer,
+  oneConnectionServer,
+  removeAllPeers,
+  UDP_CLIENT,
+  UDP_ECHO_SERVER,
+} from './helpers/kernel-peer.js';
 
 const skip = explainSkip('interop kernel tests');
 
@@ -24,40 +31,8 @@ function pattern(size: number): Buffer {
   return bytes;
 }
 
-/** A kernel UDP client: sends each size, expects the same bytes back, prints 'ok N' per datagram. */
-const UDP_CLIENT = `
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
-s.connect((sys.argv[1], int(sys.argv[2])))
-for n in map(int, sys.argv[3:]):
-    m = bytes((i * 7 + n) & 255 for i in range(n))
-    s.send(m)
-    r = s.recv(65535)
-    print('ok' if r == m else 'MISMATCH', n, len(r), flush=True)
-`;
-
-/** A kernel UDP echo server on one port. */
-const UDP_ECHO_SERVER = `
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], int(sys.argv[2])))
-print('ready', flush=True)
-while True:
-    data, peer = s.recvfrom(65535)
-    s.sendto(data, peer)
-`;
-
 /** Accepts one connection, reads until EOF or an error, and says which. */
-const READ_UNTIL_END_SERVER = `
-import socket, sys
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2])))
-l.listen(1)
-print('listening', flush=True)
-c, _ = l.accept()
-l.close()
+const READ_UNTIL_END_SERVER = oneConnectionServer(`l.close()
 print('accepted', flush=True)
 total = 0
 try:
@@ -70,22 +45,14 @@ try:
 except ConnectionResetError as e:
     print('ECONNRESET', e.errno, total, flush=True)
 c.close()
-`;
+`);
 
 /** Accepts one connection, sends a line and closes first (so the kernel ends in TIME-WAIT). */
-const CLOSE_FIRST_SERVER = `
-import socket, sys
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2])))
-l.listen(1)
-print('listening', flush=True)
-c, _ = l.accept()
-l.close()
+const CLOSE_FIRST_SERVER = oneConnectionServer(`l.close()
 c.sendall(b'bye from the kernel\\n')
 c.close()
 print('closed', flush=True)
-`;
+`);
 
 function connect(peer: KernelPeer, address: string, port: number, allowHalfOpen = false): Promise<Socket> {
   return new Promise((resolve, reject) => {

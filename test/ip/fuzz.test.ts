@@ -14,7 +14,7 @@ import {
   type Harness,
   HOST_IP,
   harness,
-  icmpBytes,
+  icmpFrame,
   ip,
   ipv4Frame,
   PEER_IP,
@@ -55,32 +55,20 @@ function corpus(): Uint8Array[] {
       { operation: ARP_REQUEST, senderMac: PEER_MAC, senderIp: PEER_IP, targetMac: 0, targetIp: HOST_IP },
       0xffff_ffff_ffff,
     ),
-    ipv4Frame({
-      protocol: 1,
-      payload: icmpBytes({ kind: 'echo-request', identifier: 1, sequence: 2, data: new Uint8Array(32) }),
+    icmpFrame({ kind: 'echo-request', identifier: 1, sequence: 2, data: new Uint8Array(32) }),
+    icmpFrame({
+      kind: 'destination-unreachable',
+      code: 3,
+      nextHopMtu: 0,
+      original: sentByUs.subarray(14, 42),
     }),
-    ipv4Frame({
-      protocol: 1,
-      payload: icmpBytes({
-        kind: 'destination-unreachable',
-        code: 3,
-        nextHopMtu: 0,
-        original: sentByUs.subarray(14, 42),
-      }),
+    icmpFrame({
+      kind: 'destination-unreachable',
+      code: 4,
+      nextHopMtu: 576,
+      original: sentByUs.subarray(14, 42),
     }),
-    ipv4Frame({
-      protocol: 1,
-      payload: icmpBytes({
-        kind: 'destination-unreachable',
-        code: 4,
-        nextHopMtu: 576,
-        original: sentByUs.subarray(14, 42),
-      }),
-    }),
-    ipv4Frame({
-      protocol: 1,
-      payload: icmpBytes({ kind: 'time-exceeded', code: 0, original: sentByUs.subarray(14, 42) }),
-    }),
+    icmpFrame({ kind: 'time-exceeded', code: 0, original: sentByUs.subarray(14, 42) }),
     ipv4Frame({ payload: udpOpen }),
     ipv4Frame({ payload: udpClosed }),
     ipv4Frame({ protocol: 6, payload: tcp }),
@@ -173,12 +161,7 @@ function fuzz(h: Harness, seed: number, frames: number): void {
 }
 
 async function stillAnswers(h: Harness): Promise<void> {
-  h.device.inject(
-    ipv4Frame({
-      protocol: 1,
-      payload: icmpBytes({ kind: 'echo-request', identifier: 9, sequence: 9, data: Uint8Array.of(1, 2) }),
-    }),
-  );
+  h.device.inject(icmpFrame({ kind: 'echo-request', identifier: 9, sequence: 9, data: Uint8Array.of(1, 2) }));
   expect(decodeIcmp(h.device.take()[0]!)).toEqual({
     kind: 'echo-reply',
     identifier: 9,
@@ -189,7 +172,7 @@ async function stillAnswers(h: Harness): Promise<void> {
   const request = decodeIcmp(h.device.take()[0]!);
   if (request.kind !== 'echo-request') throw new Error('expected an echo request');
   h.clock.advance(1);
-  h.device.inject(ipv4Frame({ protocol: 1, payload: icmpBytes({ ...request, kind: 'echo-reply' }) }));
+  h.device.inject(icmpFrame({ ...request, kind: 'echo-reply' }));
   expect((await ping).rtt).toBe(1);
 }
 

@@ -14,6 +14,7 @@ import { ETHERTYPE_ARP, ETHERTYPE_IPV4, emitEthernetHeader, parseEthernet } from
 import { emitIcmp, type IcmpMessage, icmpLength, parseIcmp } from '../../src/wire/icmp.js';
 import {
   emitIpv4Header,
+  IP_PROTOCOL_ICMP,
   IP_PROTOCOL_UDP,
   type Ipv4Header,
   type Ipv4Packet,
@@ -136,6 +137,11 @@ export function icmpBytes(m: IcmpMessage): Uint8Array {
   const buf = new Uint8Array(icmpLength(m));
   emitIcmp(m, buf, 0);
   return buf;
+}
+
+/** An Ethernet frame carrying one ICMP message (defaults as `ipv4Frame`'s: peer to host, TTL 64). */
+export function icmpFrame(m: IcmpMessage, spec: Omit<FrameSpec, 'protocol' | 'payload'> = {}): Uint8Array {
+  return ipv4Frame({ ...spec, protocol: IP_PROTOCOL_ICMP, payload: icmpBytes(m) });
 }
 
 export function arpFrame(p: ArpPacket, dstMac: MacAddress, srcMac = p.senderMac): Uint8Array {

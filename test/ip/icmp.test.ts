@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ICMP_FRAGMENTATION_NEEDED, type IcmpMessage } from '../../src/wire/icmp.js';
+import { ICMP_FRAGMENTATION_NEEDED } from '../../src/wire/icmp.js';
 import { IP_PROTOCOL_ICMP } from '../../src/wire/ipv4.js';
 import {
   decode,
@@ -8,7 +8,7 @@ import {
   HOST_IP,
   HOST_MAC,
   harness,
-  icmpBytes,
+  icmpFrame,
   ip,
   ipv4Frame,
   PEER_IP,
@@ -22,18 +22,9 @@ function echoRequest(
   identifier: number,
   sequence: number,
   data: Uint8Array,
-  extra: Parameters<typeof ipv4Frame>[0] | object = {},
+  extra: Parameters<typeof icmpFrame>[1] = {},
 ) {
-  return ipv4Frame({
-    protocol: IP_PROTOCOL_ICMP,
-    payload: icmpBytes({ kind: 'echo-request', identifier, sequence, data }),
-    ...extra,
-  });
-}
-
-/** An ICMP error from `reporter` quoting `quotedFrame` (an IPv4 frame we sent). */
-function icmpErrorFrame(message: IcmpMessage, reporter = PEER_IP): Uint8Array {
-  return ipv4Frame({ protocol: IP_PROTOCOL_ICMP, src: reporter, payload: icmpBytes(message) });
+  return icmpFrame({ kind: 'echo-request', identifier, sequence, data }, extra);
 }
 
 describe('ICMP echo (RFC 792, RFC 1122 §3.2.2.6)', () => {
@@ -78,10 +69,7 @@ describe('ICMP echo (RFC 792, RFC 1122 §3.2.2.6)', () => {
   test('unknown ICMP types are silently discarded', () => {
     const h = harness();
     h.device.inject(
-      ipv4Frame({
-        protocol: IP_PROTOCOL_ICMP,
-        payload: icmpBytes({ kind: 'other', type: 13, code: 0, restOfHeader: 0, body: new Uint8Array(12) }),
-      }),
+      icmpFrame({ kind: 'other', type: 13, code: 0, restOfHeader: 0, body: new Uint8Array(12) }),
     );
     expect(h.device.take()).toHaveLength(0);
     expect(drops(h.trace)).toEqual(['icmp:unhandled-type']);
@@ -98,13 +86,7 @@ describe('ping', () => {
     expect(echo.data).toEqual(Uint8Array.from({ length: 100 }, (_, i) => i));
     expect(echo.sequence).toBe(1);
     h.clock.advance(12.5);
-    h.device.inject(
-      ipv4Frame({
-        protocol: IP_PROTOCOL_ICMP,
-        ttl: 61,
-        payload: icmpBytes({ ...echo, kind: 'echo-reply' }),
-      }),
-    );
+    h.device.inject(icmpFrame({ ...echo, kind: 'echo-reply' }, { ttl: 61 }));
     expect(await reply).toEqual({
       from: PEER_IP,
       rtt: 12.5,
@@ -126,9 +108,7 @@ describe('ping', () => {
     h.clock.advance(1);
     expect(await outcome).toBe('ETIMEDOUT@2000');
     if (echo.kind !== 'echo-request') throw new Error('expected an echo request');
-    h.device.inject(
-      ipv4Frame({ protocol: IP_PROTOCOL_ICMP, payload: icmpBytes({ ...echo, kind: 'echo-reply' }) }),
-    );
+    h.device.inject(icmpFrame({ ...echo, kind: 'echo-reply' }));
     expect(drops(h.trace)).toEqual(['icmp:unexpected-echo-reply']);
   });
 
@@ -137,22 +117,9 @@ describe('ping', () => {
     const reply = h.stack.ping(PEER_IP, { size: 4, timeoutMs: 100 });
     const echo = decodeIcmp(h.device.take()[0]!);
     if (echo.kind !== 'echo-request') throw new Error('expected an echo request');
-    h.device.inject(
-      ipv4Frame({
-        protocol: IP_PROTOCOL_ICMP,
-        src: ip('10.0.0.3'),
-        payload: icmpBytes({ ...echo, kind: 'echo-reply' }),
-      }),
-    );
-    h.device.inject(
-      ipv4Frame({
-        protocol: IP_PROTOCOL_ICMP,
-        payload: icmpBytes({ ...echo, kind: 'echo-reply', data: Uint8Array.of(9, 9, 9, 9) }),
-      }),
-    );
-    h.device.inject(
-      ipv4Frame({ protocol: IP_PROTOCOL_ICMP, payload: icmpBytes({ ...echo, kind: 'echo-reply' }) }),
-    );
+    h.device.inject(icmpFrame({ ...echo, kind: 'echo-reply' }, { src: ip('10.0.0.3') }));
+    h.device.inject(icmpFrame({ ...echo, kind: 'echo-reply', data: Uint8Array.of(9, 9, 9, 9) }));
+    h.device.inject(icmpFrame({ ...echo, kind: 'echo-reply' }));
     expect((await reply).from).toBe(PEER_IP);
     expect(drops(h.trace)).toEqual(['icmp:echo-reply-from-other-host', 'icmp:echo-reply-data-mismatch']);
   });
@@ -264,9 +231,7 @@ describe('ICMP errors we receive', () => {
   test('port unreachable reaches the connected socket as ECONNREFUSED', () => {
     const h = harness();
     const { errors, quoted } = sentUdp(h, true);
-    h.device.inject(
-      icmpErrorFrame({ kind: 'destination-unreachable', code: 3, nextHopMtu: 0, original: quoted }),
-    );
+    h.device.inject(icmpFrame({ kind: 'destination-unreachable', code: 3, nextHopMtu: 0, original: quoted }));
     expect(errors).toEqual([
       expect.objectContaining({ code: 'ECONNREFUSED', icmpType: 3, icmpCode: 3, reporter: PEER_IP }),
     ]);
@@ -276,9 +241,7 @@ describe('ICMP errors we receive', () => {
   test('an unconnected socket is not told (as POSIX without IP_RECVERR)', () => {
     const h = harness();
     const { errors, quoted } = sentUdp(h, false);
-    h.device.inject(
-      icmpErrorFrame({ kind: 'destination-unreachable', code: 3, nextHopMtu: 0, original: quoted }),
-    );
+    h.device.inject(icmpFrame({ kind: 'destination-unreachable', code: 3, nextHopMtu: 0, original: quoted }));
     expect(errors).toEqual([]);
   });
 
@@ -287,11 +250,9 @@ describe('ICMP errors we receive', () => {
     const { errors, quoted } = sentUdp(h, true);
     const forged = quoted.slice();
     forged.set([10, 0, 0, 77], 12); // source address not ours
+    h.device.inject(icmpFrame({ kind: 'destination-unreachable', code: 3, nextHopMtu: 0, original: forged }));
     h.device.inject(
-      icmpErrorFrame({ kind: 'destination-unreachable', code: 3, nextHopMtu: 0, original: forged }),
-    );
-    h.device.inject(
-      icmpErrorFrame({
+      icmpFrame({
         kind: 'destination-unreachable',
         code: 3,
         nextHopMtu: 0,
@@ -310,14 +271,14 @@ describe('ICMP errors we receive', () => {
     socket.send(new Uint8Array(1400), 9, far, { dontFragment: true });
     const [frame] = h.device.take();
     h.device.inject(
-      icmpErrorFrame(
+      icmpFrame(
         {
           kind: 'destination-unreachable',
           code: ICMP_FRAGMENTATION_NEEDED,
           nextHopMtu: 1280,
           original: frame!.subarray(14, 14 + 28),
         },
-        ip('10.0.0.254'),
+        { src: ip('10.0.0.254') },
       ),
     );
     expect(h.stack.mtuFor(far)).toBe(1280);
@@ -339,7 +300,7 @@ describe('ICMP errors we receive', () => {
     socket.send(new Uint8Array(1400), 9, far, { dontFragment: true });
     const [frame] = h.device.take();
     h.device.inject(
-      icmpErrorFrame({
+      icmpFrame({
         kind: 'destination-unreachable',
         code: ICMP_FRAGMENTATION_NEEDED,
         nextHopMtu: 0,
@@ -354,9 +315,9 @@ describe('ICMP errors we receive', () => {
     const ping = h.stack.ping(ip('192.0.2.1')).catch((e: unknown) => e);
     const [frame] = h.device.take();
     h.device.inject(
-      icmpErrorFrame(
+      icmpFrame(
         { kind: 'time-exceeded', code: 0, original: frame!.subarray(14, 14 + 28) },
-        ip('10.0.0.254'),
+        { src: ip('10.0.0.254') },
       ),
     );
     expect(await ping).toMatchObject({
@@ -372,12 +333,10 @@ describe('ICMP errors we receive', () => {
     const h = harness();
     const { errors, quoted } = sentUdp(h, true);
     h.device.inject(
-      ipv4Frame({
-        protocol: IP_PROTOCOL_ICMP,
-        dst: ip('10.0.0.255'),
-        dstMac: 0xffff_ffff_ffff,
-        payload: icmpBytes({ kind: 'destination-unreachable', code: 3, nextHopMtu: 0, original: quoted }),
-      }),
+      icmpFrame(
+        { kind: 'destination-unreachable', code: 3, nextHopMtu: 0, original: quoted },
+        { dst: ip('10.0.0.255'), dstMac: 0xffff_ffff_ffff },
+      ),
     );
     expect(errors).toEqual([]);
     expect(drops(h.trace)).toEqual(['icmp:error-to-broadcast']);

@@ -7,7 +7,7 @@ import {
   drops,
   HOST_IP,
   harness,
-  icmpBytes,
+  icmpFrame,
   ip,
   ipv4Frame,
   OTHER_MAC,
@@ -244,14 +244,11 @@ describe('the TCP hook', () => {
     const { ip: packet } = decode(sent!);
     expect(packet).toMatchObject({ dontFragment: true, protocol: IP_PROTOCOL_TCP, totalLength: 20 + 24 + 3 });
     h.device.inject(
-      ipv4Frame({
-        protocol: 1,
-        payload: icmpBytes({
-          kind: 'destination-unreachable',
-          code: 3,
-          nextHopMtu: 0,
-          original: sent!.subarray(14, 14 + 28),
-        }),
+      icmpFrame({
+        kind: 'destination-unreachable',
+        code: 3,
+        nextHopMtu: 0,
+        original: sent!.subarray(14, 14 + 28),
       }),
     );
     expect(errors).toEqual([

@@ -19,40 +19,46 @@ export const clientConn = conn(client, CLIENT_PORT, server, SERVER_PORT);
 export const serverConn = conn(server, SERVER_PORT, client, CLIENT_PORT);
 export const listenerConn = conn(server, SERVER_PORT, { name: '', ip: '0.0.0.0', mac: 0 }, 0);
 
-export function fromClient(
+/** One end of the scenarios' connection: its host, port, initial sequence number and default window. */
+interface End {
+  host: HostSpec;
+  port: number;
+  isn: number;
+  window: number;
+}
+
+const CLIENT_END: End = { host: client, port: CLIENT_PORT, isn: CLIENT_ISN, window: 65535 };
+const SERVER_END: End = { host: server, port: SERVER_PORT, isn: SERVER_ISN, window: 4096 };
+
+type SegmentExtra = { window?: number; payload?: number; options?: object };
+
+/** A segment `from` → `to` with seq and ack relative to the ISNs; an ack sets the ACK flag. */
+function segmentFrame(
+  from: End,
+  to: End,
   seq: number,
   ack: number | undefined,
   flags: number,
-  extra: { window?: number; payload?: number; options?: object } = {},
+  extra: SegmentExtra,
 ) {
-  return tcpFrame(client, server, {
-    srcPort: CLIENT_PORT,
-    dstPort: SERVER_PORT,
-    seq: CLIENT_ISN + seq,
-    ack: ack === undefined ? 0 : SERVER_ISN + ack,
+  return tcpFrame(from.host, to.host, {
+    srcPort: from.port,
+    dstPort: to.port,
+    seq: from.isn + seq,
+    ack: ack === undefined ? 0 : to.isn + ack,
     flags: ack === undefined ? flags : flags | TCP_ACK,
-    window: extra.window ?? 65535,
+    window: extra.window ?? from.window,
     options: extra.options,
     payload: extra.payload,
   });
 }
 
-export function fromServer(
-  seq: number,
-  ack: number | undefined,
-  flags: number,
-  extra: { window?: number; payload?: number; options?: object } = {},
-) {
-  return tcpFrame(server, client, {
-    srcPort: SERVER_PORT,
-    dstPort: CLIENT_PORT,
-    seq: SERVER_ISN + seq,
-    ack: ack === undefined ? 0 : CLIENT_ISN + ack,
-    flags: ack === undefined ? flags : flags | TCP_ACK,
-    window: extra.window ?? 4096,
-    options: extra.options,
-    payload: extra.payload,
-  });
+export function fromClient(seq: number, ack: number | undefined, flags: number, extra: SegmentExtra = {}) {
+  return segmentFrame(CLIENT_END, SERVER_END, seq, ack, flags, extra);
+}
+
+export function fromServer(seq: number, ack: number | undefined, flags: number, extra: SegmentExtra = {}) {
+  return segmentFrame(SERVER_END, CLIENT_END, seq, ack, flags, extra);
 }
 
 /** RFC 9293 §3.5 figure: SYN seq=x; SYN,ACK seq=y ack=x+1; ACK seq=x+1 ack=y+1 (relative x = y = 0). */

@@ -35,29 +35,41 @@ function ip(text: string): number {
 
 let ipId = 1;
 
+/** Writes the Ethernet and IPv4 headers (20 bytes, TTL 64, a fresh id) of a frame `from` → `to`. */
+function emitFrameHeaders(
+  from: HostSpec,
+  to: HostSpec,
+  protocol: number,
+  dontFragment: boolean,
+  payloadLength: number,
+  frame: Uint8Array,
+): void {
+  emitEthernetHeader({ dst: to.mac, src: from.mac, etherType: ETHERTYPE_IPV4 }, frame, 0);
+  emitIpv4Header(
+    {
+      tos: 0,
+      id: ipId++ & 0xffff,
+      dontFragment,
+      moreFragments: false,
+      fragmentOffset: 0,
+      ttl: 64,
+      protocol,
+      src: ip(from.ip),
+      dst: ip(to.ip),
+    },
+    payloadLength,
+    frame,
+    14,
+  );
+}
+
 export function tcpFrame(from: HostSpec, to: HostSpec, s: SegmentSpec): Uint8Array {
   const payload =
     typeof s.payload === 'number' ? new Uint8Array(s.payload).fill(0x61) : (s.payload ?? new Uint8Array(0));
   const options = s.options ?? {};
   const tcpLength = tcpHeaderLength(options) + payload.length;
   const frame = new Uint8Array(14 + 20 + tcpLength);
-  emitEthernetHeader({ dst: to.mac, src: from.mac, etherType: ETHERTYPE_IPV4 }, frame, 0);
-  emitIpv4Header(
-    {
-      tos: 0,
-      id: ipId++ & 0xffff,
-      dontFragment: true,
-      moreFragments: false,
-      fragmentOffset: 0,
-      ttl: 64,
-      protocol: IP_PROTOCOL_TCP,
-      src: ip(from.ip),
-      dst: ip(to.ip),
-    },
-    tcpLength,
-    frame,
-    14,
-  );
+  emitFrameHeaders(from, to, IP_PROTOCOL_TCP, true, tcpLength, frame);
   emitTcp(
     {
       srcPort: s.srcPort,
@@ -87,23 +99,7 @@ export function udpFrame(
 ): Uint8Array {
   const payload = new TextEncoder().encode(data);
   const frame = new Uint8Array(14 + 20 + 8 + payload.length);
-  emitEthernetHeader({ dst: to.mac, src: from.mac, etherType: ETHERTYPE_IPV4 }, frame, 0);
-  emitIpv4Header(
-    {
-      tos: 0,
-      id: ipId++ & 0xffff,
-      dontFragment: false,
-      moreFragments: false,
-      fragmentOffset: 0,
-      ttl: 64,
-      protocol: IP_PROTOCOL_UDP,
-      src: ip(from.ip),
-      dst: ip(to.ip),
-    },
-    8 + payload.length,
-    frame,
-    14,
-  );
+  emitFrameHeaders(from, to, IP_PROTOCOL_UDP, false, 8 + payload.length, frame);
   emitUdp({ srcPort, dstPort, payload }, ip(from.ip), ip(to.ip), frame, 34);
   return frame;
 }

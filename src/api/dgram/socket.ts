@@ -381,19 +381,13 @@ export class Socket extends EventEmitter {
 
   /** Unicast TTL, 1-255. */
   setTTL(ttl: number): number {
-    if (typeof ttl !== 'number') throw invalidArgType('ttl', 'of type number', ttl);
-    const udp = this.bound('setTTL');
-    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) throw systemError('EINVAL', 'setTTL');
-    udp.ttl = ttl;
+    this.ttlSetter(ttl, 1, 'setTTL').ttl = ttl;
     return ttl;
   }
 
   /** Multicast TTL, 0-255 (default 1). */
   setMulticastTTL(ttl: number): number {
-    if (typeof ttl !== 'number') throw invalidArgType('ttl', 'of type number', ttl);
-    const udp = this.bound('setMulticastTTL');
-    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) throw systemError('EINVAL', 'setMulticastTTL');
-    udp.multicastTtl = ttl;
+    this.ttlSetter(ttl, 0, 'setMulticastTTL').multicastTtl = ttl;
     return ttl;
   }
 
@@ -411,26 +405,16 @@ export class Socket extends EventEmitter {
 
   /** Joins a multicast group on the stack (IP_ADD_MEMBERSHIP). */
   addMembership(multicastAddress: string, _interfaceAddress?: string): void {
-    this.healthCheck();
-    if (!multicastAddress)
-      throw nodeError('ERR_MISSING_ARGS', 'The "multicastAddress" argument must be specified', TypeError);
-    try {
-      this.context.stack.joinMulticastGroup(multicastAddress);
-    } catch (error) {
-      throw systemError((error as { code?: string }).code ?? 'EINVAL', 'addMembership');
-    }
+    this.changeMembership(multicastAddress, 'addMembership', (group) =>
+      this.context.stack.joinMulticastGroup(group),
+    );
   }
 
   /** Leaves a multicast group (IP_DROP_MEMBERSHIP). */
   dropMembership(multicastAddress: string, _interfaceAddress?: string): void {
-    this.healthCheck();
-    if (!multicastAddress)
-      throw nodeError('ERR_MISSING_ARGS', 'The "multicastAddress" argument must be specified', TypeError);
-    try {
-      this.context.stack.leaveMulticastGroup(multicastAddress);
-    } catch (error) {
-      throw systemError((error as { code?: string }).code ?? 'EINVAL', 'dropMembership');
-    }
+    this.changeMembership(multicastAddress, 'dropMembership', (group) =>
+      this.context.stack.leaveMulticastGroup(group),
+    );
   }
 
   /** Source-specific multicast (IGMPv3) is not implemented: throws ENOSYS. */
@@ -540,6 +524,36 @@ export class Socket extends EventEmitter {
     this.queue = undefined;
     if (queue === undefined) return;
     for (const work of queue) work();
+  }
+
+  /**
+   * The bound socket a TTL setter changes, once `ttl` is checked as Node checks it: its type
+   * (ERR_INVALID_ARG_TYPE), then that the socket is bound (EBADF), then the range `min`-255 (EINVAL).
+   */
+  private ttlSetter(ttl: number, min: number, syscall: string): UdpSocket {
+    if (typeof ttl !== 'number') throw invalidArgType('ttl', 'of type number', ttl);
+    const udp = this.bound(syscall);
+    if (!Number.isInteger(ttl) || ttl < min || ttl > 255) throw systemError('EINVAL', syscall);
+    return udp;
+  }
+
+  /**
+   * Joins or leaves a group, with Node's errors: ERR_MISSING_ARGS without an address, and the stack's
+   * error (EINVAL when it names none) as a system error of `syscall`.
+   */
+  private changeMembership(
+    multicastAddress: string,
+    syscall: string,
+    change: (multicastAddress: string) => void,
+  ): void {
+    this.healthCheck();
+    if (!multicastAddress)
+      throw nodeError('ERR_MISSING_ARGS', 'The "multicastAddress" argument must be specified', TypeError);
+    try {
+      change(multicastAddress);
+    } catch (error) {
+      throw systemError((error as { code?: string }).code ?? 'EINVAL', syscall);
+    }
   }
 
   private bound(syscall: string): UdpSocket {

@@ -15,9 +15,15 @@ import type { TcpListener } from '../../tcp/tcp-layer.js';
 import { ipv4ToString } from '../../wire/address.js';
 import { type HostTable, resolveHostName } from '../host-names.js';
 import { tcpLayerOf } from '../tcp-layer-of-stack.js';
-import { TcpConnectionStreams, type TcpStream, type TcpStreamOptions } from './tcp-stream.js';
+import {
+  TcpConnectionStreams,
+  type TcpStream,
+  type TcpStreamConnectionOptions,
+  type TcpStreamOptions,
+} from './tcp-stream.js';
 
-export interface TcpStreamListenerOptions {
+/** Besides where to listen, the options (noDelay, keepAlive, ...) applied to every accepted connection. */
+export interface TcpStreamListenerOptions extends TcpStreamConnectionOptions {
   /** Port to listen on; 0 (default) picks an ephemeral port. */
   port?: number;
   /** Local address; default every address of the stack. */
@@ -25,12 +31,6 @@ export interface TcpStreamListenerOptions {
   hosts?: HostTable;
   /** Handshakes in progress plus connections not yet taken. Default 128. */
   backlog?: number;
-  /** Applied to every accepted connection. */
-  noDelay?: boolean;
-  keepAlive?: boolean;
-  keepAliveDelayMs?: number;
-  readableHighWaterMark?: number;
-  writableHighWaterMark?: number;
   /** Aborting closes the listener. */
   signal?: AbortSignal;
 }

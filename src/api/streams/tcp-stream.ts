@@ -44,6 +44,15 @@ export interface TcpStreamOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The options that shape a connection's streams however it was opened: a listener applies them to every
+ * connection it accepts.
+ */
+export type TcpStreamConnectionOptions = Pick<
+  TcpStreamOptions,
+  'noDelay' | 'keepAlive' | 'keepAliveDelayMs' | 'readableHighWaterMark' | 'writableHighWaterMark'
+>;
+
 /** Addresses of an open connection (the value `opened` resolves with). */
 export interface TcpStreamEndpoints {
   localAddress: string;

@@ -15,7 +15,6 @@
  * connection lives in this process. A reset, refusal or timeout ends it with exit status 1 and the error
  * on stderr. SIGINT or SIGTERM end any mode at once (open connections are reset).
  */
-import { resolve } from 'node:path';
 import type { Socket as DgramSocket } from '../../api/dgram/socket.js';
 import type { Socket } from '../../api/net/socket.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../../tcp/config.js';
@@ -33,10 +32,11 @@ import {
   stringValue,
   UsageError,
 } from '../command-line.js';
-import { createTapHost, type TapHost } from '../tap-host.js';
+import type { TapHost } from '../tap-host.js';
 import {
   closeHost,
   onTerminatingSignal,
+  openTapHost,
   say,
   TAP_HOST_OPTIONS,
   type TapCommandHostOptions,
@@ -122,8 +122,7 @@ interface NcSettings {
 function parseNcArguments(args: readonly string[], io: CliIo): NcSettings | 'help' {
   const parsed = parseCommandLine(NC_SPEC, args);
   if (parsed === 'help') return 'help';
-  const host = tapHostOptions(parsed);
-  if (host.pcap !== undefined) host.pcap = resolve(io.cwd, host.pcap);
+  const host = tapHostOptions(parsed, io.cwd);
   const udp = flagValue(parsed, 'udp');
   const modes = (['echo', 'discard', 'hold'] as const).filter((m) => flagValue(parsed, m));
   if (modes.length > 1)
@@ -170,13 +169,8 @@ export async function runNc(args: readonly string[], io: CliIo): Promise<number>
     io.stdout.write(helpText(NC_SPEC));
     return 0;
   }
-  let host: TapHost;
-  try {
-    host = createTapHost({ ...settings.host, tcp: settings.tcp });
-  } catch (error) {
-    say(io, `tcpts nc: ${describeError(error)}`);
-    return 1;
-  }
+  const host = openTapHost('nc', { ...settings.host, tcp: settings.tcp }, io);
+  if (host === undefined) return 1;
   return new NcSession(host, settings, io).run();
 }
 

@@ -12,7 +12,6 @@
  * ping(8): 0 when some reply came, 1 when none did, 2 on other errors. SIGINT (or SIGTERM) stops it and
  * prints the statistics.
  */
-import { resolve } from 'node:path';
 import type { PingReply } from '../../ip/icmp-layer.js';
 import { ipv4ToString, parseIpv4 } from '../../wire/address.js';
 import {
@@ -26,10 +25,11 @@ import {
   stringValue,
   UsageError,
 } from '../command-line.js';
-import { createTapHost, type TapHost } from '../tap-host.js';
+import type { TapHost } from '../tap-host.js';
 import {
   closeHost,
   onTerminatingSignal,
+  openTapHost,
   say,
   TAP_HOST_OPTIONS,
   type TapCommandHostOptions,
@@ -79,8 +79,7 @@ interface PingSettings {
 function parsePingArguments(args: readonly string[], io: CliIo): PingSettings | 'help' {
   const parsed = parseCommandLine(PING_SPEC, args);
   if (parsed === 'help') return 'help';
-  const host = tapHostOptions(parsed);
-  if (host.pcap !== undefined) host.pcap = resolve(io.cwd, host.pcap);
+  const host = tapHostOptions(parsed, io.cwd);
   if (parsed.positionals.length !== 1) throw new UsageError('give exactly one HOST to ping');
   const target = parsed.positionals[0]!;
   if (parseIpv4(target) === undefined) throw new UsageError(`HOST must be an IPv4 address; got '${target}'`);
@@ -108,13 +107,8 @@ export async function runPing(args: readonly string[], io: CliIo): Promise<numbe
     io.stdout.write(helpText(PING_SPEC));
     return 0;
   }
-  let host: TapHost;
-  try {
-    host = createTapHost(settings.host);
-  } catch (error) {
-    say(io, `tcpts ping: ${describeError(error)}`);
-    return 2;
-  }
+  const host = openTapHost('ping', settings.host, io);
+  if (host === undefined) return 2;
   return new PingSession(host, settings, io).run();
 }
 

@@ -2,6 +2,7 @@
  * What every TAP command (`tcpts nc`, `tcpts ping`) shares: the options that put a tcpts host on a TAP
  * device, their checking, and the handling of terminating signals.
  */
+import { resolve } from 'node:path';
 import { parseIpv4 } from '../../wire/address.js';
 import {
   type CliIo,
@@ -12,7 +13,7 @@ import {
   stringValue,
   UsageError,
 } from '../command-line.js';
-import type { TapHost, TapHostOptions } from '../tap-host.js';
+import { createTapHost, type TapHost, type TapHostOptions } from '../tap-host.js';
 
 /** The options every TAP command takes, for its CommandSpec. */
 export const TAP_HOST_OPTIONS: readonly OptionSpec[] = [
@@ -49,8 +50,8 @@ export type TapCommandHostOptions = Pick<TapHostOptions, 'ip' | 'gateway' | 'mtu
   tap: string;
 };
 
-/** Checks the TAP options; throws UsageError. */
-export function tapHostOptions(parsed: ParsedCommandLine): TapCommandHostOptions {
+/** Checks the TAP options, a relative --pcap FILE taken from `cwd`; throws UsageError. */
+export function tapHostOptions(parsed: ParsedCommandLine, cwd: string): TapCommandHostOptions {
   const tap = stringValue(parsed, 'tap');
   const ip = stringValue(parsed, 'ip');
   if (tap === undefined) throw new UsageError('--tap IFNAME is required');
@@ -71,7 +72,7 @@ export function tapHostOptions(parsed: ParsedCommandLine): TapCommandHostOptions
   const mac = stringValue(parsed, 'mac');
   if (mac !== undefined) options.mac = mac;
   const pcap = stringValue(parsed, 'pcap');
-  if (pcap !== undefined) options.pcap = pcap;
+  if (pcap !== undefined) options.pcap = resolve(cwd, pcap);
   return options;
 }
 
@@ -93,6 +94,19 @@ export function onTerminatingSignal(onSignal: (exitCode: number) => void): () =>
   return () => {
     for (const [signal, handler] of handlers) process.off(signal, handler);
   };
+}
+
+/**
+ * Creates the command's host on its TAP device. A failure (no such device, no permission) is written to
+ * stderr and gives undefined: the command exits with its own status for it.
+ */
+export function openTapHost(command: string, options: TapHostOptions, io: CliIo): TapHost | undefined {
+  try {
+    return createTapHost(options);
+  } catch (error) {
+    say(io, `tcpts ${command}: ${describeError(error)}`);
+    return undefined;
+  }
 }
 
 /** Closes the host, reporting (not throwing) a failure to do so. */

@@ -8,8 +8,8 @@
  * with elapsed time but are capped, so a 60-second TIME-WAIT does not push the rest off the page. The
  * time of each row is written in the left margin.
  */
-import type { Conversation, PacketProtocol, PacketRecord } from '../conversation.js';
-import { sliceConversation } from '../conversation.js';
+import type { Conversation, PacketRecord } from '../conversation.js';
+import { type LadderSelectionOptions, packetColumns, selectLadder } from '../ladder-selection.js';
 import { describePacket } from '../packet-details.js';
 import {
   dropText,
@@ -33,15 +33,7 @@ import {
   tooltip,
 } from './svg-markup.js';
 
-export interface LadderSvgOptions extends PacketLabelOptions {
-  /** Which hosts, left to right (default: all, in the conversation's order). */
-  readonly hosts?: readonly string[];
-  /** Only what happened in [from, to) (absolute times). */
-  readonly from?: number;
-  readonly to?: number;
-  readonly protocols?: readonly PacketProtocol[];
-  /** Show the stacks' notes (default true). */
-  readonly notes?: boolean;
+export interface LadderSvgOptions extends PacketLabelOptions, LadderSelectionOptions {
   /** Draw at most this many packets (default 600); a line at the bottom says how many were left out. */
   readonly maxPackets?: number;
 }
@@ -66,20 +58,11 @@ type Moment =
   | { kind: 'note'; time: number; order: number; host: number; text: string };
 
 export function renderLadderSvg(conversation: Conversation, options: LadderSvgOptions = {}): string {
-  const view =
-    options.from !== undefined || options.to !== undefined
-      ? sliceConversation(conversation, { from: options.from, to: options.to })
-      : conversation;
-  const hosts = options.hosts ?? conversation.hosts;
-  const hostIndex = new Map(hosts.map((h, i) => [h, i]));
-  const protocols = options.protocols ? new Set(options.protocols) : undefined;
+  const selection = selectLadder(conversation, options);
+  const { view, hosts, hostIndex } = selection;
   const maxPackets = options.maxPackets ?? 600;
 
-  let packets = view.packets.filter((p) => {
-    const f = hostIndex.get(p.from);
-    const t = hostIndex.get(p.to);
-    return f !== undefined && t !== undefined && f !== t && (!protocols || protocols.has(p.protocol));
-  });
+  let packets = view.packets.filter((p) => packetColumns(selection, p) !== undefined);
   const omitted = Math.max(0, packets.length - maxPackets);
   let until = Number.POSITIVE_INFINITY;
   if (omitted > 0) {
@@ -99,7 +82,7 @@ export function renderLadderSvg(conversation: Conversation, options: LadderSvgOp
     if (host !== undefined && s.time <= until)
       moments.push({ kind: 'state', time: s.time, order: s.order, host, text: s.to });
   }
-  if (options.notes ?? true) {
+  if (selection.notes) {
     for (const n of view.notes) {
       const host = hostIndex.get(n.host);
       if (host !== undefined && n.time <= until)

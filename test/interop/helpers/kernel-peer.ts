@@ -167,3 +167,50 @@ export class KernelPeer {
     }
   }
 }
+
+// --- Kernel-side programs, run as `python3 -c PROGRAM ADDRESS PORT [ARGS...]` -----------------------------
+
+/**
+ * A kernel UDP client: connects to ADDRESS:PORT and, for each size N in ARGS, sends N bytes of the
+ * pattern `(i * 7 + N) & 255` and expects the same bytes back; prints 'ok N LENGTH' (or 'MISMATCH ...')
+ * per datagram.
+ */
+export const UDP_CLIENT = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], int(sys.argv[2])))
+for n in map(int, sys.argv[3:]):
+    m = bytes((i * 7 + n) & 255 for i in range(n))
+    s.send(m)
+    r = s.recv(65535)
+    print('ok' if r == m else 'MISMATCH', n, len(r), flush=True)
+`;
+
+/** A kernel UDP echo server on ADDRESS:PORT; prints 'ready' once bound. */
+export const UDP_ECHO_SERVER = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print('ready', flush=True)
+while True:
+    data, peer = s.recvfrom(65535)
+    s.sendto(data, peer)
+`;
+
+/**
+ * A kernel TCP server for one connection: listens on ADDRESS:PORT, prints 'listening' once it does,
+ * accepts one connection as `c` (the listener is `l`, still open), then runs `body`, Python at the top
+ * level. `modules` are imported besides socket and sys.
+ */
+export function oneConnectionServer(body: string, modules: readonly string[] = []): string {
+  return `
+import ${['socket', 'sys', ...modules].sort().join(', ')}
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], int(sys.argv[2])))
+l.listen(1)
+print('listening', flush=True)
+c, _ = l.accept()
+${body}`;
+}
