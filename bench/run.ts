@@ -12,11 +12,13 @@
 import * as os from 'node:os';
 import { type BenchSuite, benchSink, renderMarkdown, renderTable, type TableRow } from './harness.js';
 import * as tap from './suites/tap.js';
+import * as tcp from './suites/tcp.js';
 import * as tcpTap from './suites/tcp-tap.js';
 import * as wire from './suites/wire.js';
 
 const SUITES: readonly BenchSuite[] = [
   { name: 'wire', run: wire.run },
+  { name: 'tcp', run: tcp.run },
   { name: 'tap', run: tap.run },
   { name: 'tcp-tap', run: tcpTap.run },
 ];

@@ -3,18 +3,24 @@
  *
  * The ring holds `length` committed bytes starting at its head. Bytes may also be written past the
  * committed end without committing them (`writeAt`), which is how out-of-order segments are placed at
- * their final position until the gap before them fills. Storage is allocated lazily and doubles as needed
- * up to `capacity`, so an idle connection costs little memory.
+ * their final position until the gap before them fills. Storage is allocated on the first write and
+ * doubles as needed up to `capacity`, so a connection that never carries data (or carries little) costs
+ * little memory.
  */
+const NO_STORAGE = new Uint8Array(0);
+
 export class ByteRing {
   readonly capacity: number;
-  private storage: Uint8Array;
+  private storage: Uint8Array = NO_STORAGE;
   private head = 0;
   private committed = 0;
+  private readonly initialAllocation: number;
+  /** Where `peek` puts bytes that wrap around the end of the storage. */
+  private scratch: Uint8Array = NO_STORAGE;
 
   constructor(capacity: number, initialAllocation = 2048) {
     this.capacity = capacity;
-    this.storage = new Uint8Array(Math.min(capacity, initialAllocation));
+    this.initialAllocation = initialAllocation;
   }
 
   /** Committed bytes. */
@@ -60,7 +66,8 @@ export class ByteRing {
 
   /**
    * `length` committed bytes starting `offset` bytes from the head: a view into the ring when they are
-   * contiguous (valid until the ring is next written), otherwise a fresh copy.
+   * contiguous, otherwise a copy in a scratch buffer the ring keeps for this. Either way it is valid only
+   * until the ring is next written or peeked: use it at once (a segment is emitted from it).
    */
   peek(offset: number, length: number): Uint8Array {
     if (offset < 0 || length < 0 || offset + length > this.committed)
@@ -69,7 +76,8 @@ export class ByteRing {
     let start = this.head + offset;
     if (start >= size) start -= size;
     if (start + length <= size) return this.storage.subarray(start, start + length);
-    const copy = new Uint8Array(length);
+    if (this.scratch.length < length) this.scratch = new Uint8Array(Math.max(length, 2048));
+    const copy = this.scratch.subarray(0, length);
     const firstPart = size - start;
     copy.set(this.storage.subarray(start, size), 0);
     copy.set(this.storage.subarray(0, length - firstPart), firstPart);
@@ -100,7 +108,7 @@ export class ByteRing {
   private reserve(n: number): void {
     const size = this.storage.length;
     if (n <= size) return;
-    let newSize = Math.max(size * 2, 1024);
+    let newSize = Math.max(size * 2, this.initialAllocation);
     while (newSize < n) newSize *= 2;
     newSize = Math.min(newSize, this.capacity);
     const grown = new Uint8Array(newSize);

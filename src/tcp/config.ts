@@ -6,14 +6,17 @@ import { TcpError } from './errors.js';
 
 export interface TcpConfig {
   /**
-   * Send buffer size: unacknowledged plus not-yet-sent bytes the connection holds. Default 64 KiB.
-   * `send()` accepts bytes only while there is room; 'drain' fires when room frees up.
+   * Send buffer size: unacknowledged plus not-yet-sent bytes the connection holds. Default 256 KiB.
+   * `send()` accepts bytes only while there is room; 'drain' fires when room frees up. It bounds the data
+   * in flight, so it must cover the path's bandwidth-delay product for full speed (1 Gbit/s over a 2 ms
+   * round trip needs 250 KB). Memory is taken as the buffer fills, not up front.
    */
   sendBufferSize: number;
   /**
    * Receive buffer size: bytes received but not yet read, plus out-of-order bytes held for reassembly.
-   * The advertised window is the free part of it (RFC 9293 §3.8.6). Default 65535, the largest window a
-   * segment can carry without window scaling; larger buffers need `windowScaling` to be used in full.
+   * The advertised window is the free part of it (RFC 9293 §3.8.6). Default 256 KiB (Linux starts at
+   * 128 KiB and grows on demand): with window scaling the whole of it can be advertised, enough for
+   * 1 Gbit/s over a 2 ms round trip. Memory is taken as the buffer fills, not up front.
    */
   receiveBufferSize: number;
   /** RTO before any RTT sample: 1 s (RFC 6298 §2.1). */
@@ -65,6 +68,13 @@ export interface TcpConfig {
   keepAliveIntervalMs: number;
   /** Unanswered probes before the connection is dropped (MUST-29: one lost ACK is not fatal). Default 9. */
   keepAliveProbes: number;
+  /**
+   * An ICMP destination unreachable, time exceeded or parameter problem about our SYN ends the connection
+   * attempt at once with its errno, as on Linux (RFC 5461 §4.1). False keeps the letter of RFC 9293
+   * MUST-56: only hard errors (protocol and port unreachable) end an attempt; the others are remembered
+   * and reported if the attempt later times out. Default true.
+   */
+  abortConnectOnIcmpError: boolean;
   /** How long an orphaned connection (the application released it) may sit in FIN-WAIT-2. Default 60 s. */
   finWait2TimeoutMs: number;
   /**
@@ -75,10 +85,17 @@ export interface TcpConfig {
   /** Most out-of-order byte ranges held for reassembly; a segment that would need more is dropped. Default 32. */
   maxOutOfOrderRanges: number;
   /**
-   * Window scaling (RFC 7323 §2): offer a Window Scale option on SYN sized to the receive buffer, so
-   * windows above 65535 bytes can be advertised. Off by default for now.
+   * Window scaling (RFC 7323 §2): offer a Window Scale option on SYN sized to the receive buffer (the
+   * smallest shift that covers it: 3 for the default 256 KiB), so windows above 65535 bytes can be
+   * advertised. Used only when the peer offers it too. On by default, as on Linux.
    */
   windowScaling: boolean;
+  /**
+   * TCP segmentation offload: when IP can cut a large segment into MSS-sized ones on the way (a device
+   * with TSO, see TcpIpBinding.tsoSizeFor), hand it segments of many MSS at once, as Linux does. The
+   * wire sees ordinary segments either way. Default true.
+   */
+  segmentationOffload: boolean;
   /** Timestamps (RFC 7323 §3-5). Reserved for a later change: must be false for now. */
   timestamps: boolean;
   /** Selective acknowledgment (RFC 2018). Reserved for a later change: must be false for now. */
@@ -86,8 +103,8 @@ export interface TcpConfig {
 }
 
 export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
-  sendBufferSize: 64 * 1024,
-  receiveBufferSize: 65535,
+  sendBufferSize: 256 * 1024,
+  receiveBufferSize: 256 * 1024,
   initialRtoMs: 1000,
   minRtoMs: 200,
   maxRtoMs: 120_000,
@@ -104,10 +121,12 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   keepAliveIdleMs: 2 * 60 * 60 * 1000,
   keepAliveIntervalMs: 75_000,
   keepAliveProbes: 9,
+  abortConnectOnIcmpError: true,
   finWait2TimeoutMs: 60_000,
   initialWindowSegments: undefined,
   maxOutOfOrderRanges: 32,
-  windowScaling: false,
+  windowScaling: true,
+  segmentationOffload: true,
   timestamps: false,
   sack: false,
 });
@@ -130,18 +149,28 @@ function positive(name: string, value: number, min = 1): void {
   }
 }
 
-/** Merges `overrides` over the defaults (or over `base`) and checks every value; throws EINVAL. */
+/** Configurations `resolveTcpConfig` produced: already complete and checked. */
+const resolved = new WeakSet<object>();
+
+/**
+ * Merges `overrides` over the defaults (or over `base`) and checks every value; throws EINVAL. A
+ * configuration this function returned, passed again without a different base, is returned as it is
+ * (a TCP layer resolves its configuration once, not for every connection).
+ */
 export function resolveTcpConfig(
   overrides: Partial<TcpConfig> = {},
   base: Readonly<TcpConfig> = DEFAULT_TCP_CONFIG,
 ): TcpConfig {
+  if (resolved.has(overrides) && base === DEFAULT_TCP_CONFIG) return overrides as TcpConfig;
+  if (resolved.has(base) && isEmpty(overrides)) return base as TcpConfig;
   const c: TcpConfig = { ...base };
   for (const [k, v] of Object.entries(overrides)) {
     if (v !== undefined || k === 'initialWindowSegments') (c as unknown as Record<string, unknown>)[k] = v;
   }
   positive('sendBufferSize', c.sendBufferSize);
   positive('receiveBufferSize', c.receiveBufferSize);
-  // A receive buffer above 65535 is allowed: without window scaling only 65535 of it is ever advertised.
+  // A receive buffer above 65535 is allowed: without window scaling (or when the peer does not scale)
+  // only 65535 of it is ever advertised.
   positive('initialRtoMs', c.initialRtoMs);
   positive('minRtoMs', c.minRtoMs);
   positive('maxRtoMs', c.maxRtoMs, c.minRtoMs);
@@ -160,5 +189,18 @@ export function resolveTcpConfig(
   if (c.initialWindowSegments !== undefined) positive('initialWindowSegments', c.initialWindowSegments);
   positive('maxOutOfOrderRanges', c.maxOutOfOrderRanges);
   if (c.timestamps || c.sack) throw new TcpError('EINVAL', 'timestamps and SACK are not supported yet');
+  // Frozen, so sharing one configuration between connections is safe.
+  Object.freeze(c);
+  resolved.add(c);
   return c;
+}
+
+function isEmpty(overrides: Partial<TcpConfig>): boolean {
+  for (const key in overrides) {
+    // An explicit `initialWindowSegments: undefined` asks for the RFC's window: it is an override too.
+    if (key === 'initialWindowSegments' || (overrides as Record<string, unknown>)[key] !== undefined) {
+      return false;
+    }
+  }
+  return true;
 }

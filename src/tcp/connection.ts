@@ -12,7 +12,8 @@
  * arguments and before its optional ones (`send(data, now, options?)`, `receive(now, maxBytes?)`).
  * API misuse throws a TcpError with a Node-style code; no segment content ever throws.
  *
- * Events (delivered after the call that caused them has finished, so listeners may call back in):
+ * Events (delivered after the call that caused them has finished, so listeners may call back in; a call
+ * made from a listener delivers nothing itself, its events follow those already queued):
  * - 'state' (from, to): every state change, for tracing.
  * - 'connected': the handshake completed (ESTABLISHED).
  * - 'readable': new in-order bytes can be read with `receive()`.
@@ -32,7 +33,8 @@ import { MIN_SEND_MSS, resolveTcpConfig, type TcpConfig } from './config.js';
 import type { CongestionControlFactory } from './congestion/congestion-control.js';
 import { createRenoCongestionControl } from './congestion/reno.js';
 import { newTcpCounters, type TcpCounters } from './counters.js';
-import { TcpError } from './errors.js';
+import { TcpError, type TcpErrorCode } from './errors.js';
+import { errnoForIcmpKind } from './icmp-report.js';
 import {
   armRetransmissionTimer,
   sendAck,
@@ -44,8 +46,9 @@ import {
 import { segmentArrives } from './segment-arrives.js';
 import { seqAdd, seqDiff, seqGe, seqLe, seqLt } from './seq.js';
 import { type ConnectionEvent, Tcb, type TcbEnvironment } from './tcb.js';
+import type { TcpSendStatus } from './tcp-layer.js';
 import { timersExpired } from './timeouts.js';
-import { TIMER_ORDER, type TimerName } from './timers.js';
+import { FIN_WAIT_2, KEEPALIVE, TIMER_NAMES, type TimerId, type TimerName } from './timers.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export type TcpConnectionEvents = {
@@ -64,10 +67,21 @@ export type TcpConnectionEvents = {
 export interface TcpConnectionOptions {
   local: Endpoint;
   remote: Endpoint;
-  /** Segments to send. The payload is a view valid only during the call: copy it to keep it. */
-  output: (segment: TcpSegment) => void;
+  /**
+   * Segments to send. The segment object and its payload view are valid only during the call (the same
+   * object is refilled for the next segment): serialize them, or copy what you keep. May return IP's
+   * verdict ('ok', or an errno such as ENETUNREACH when the segment could not be sent).
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: callbacks that return nothing (`=> void`, the type before IP reported a status) must stay assignable
+  output: (segment: TcpSegment, segmentSize?: number) => TcpSendStatus | undefined | void;
   /** Path MTU towards the remote address; the MSS we announce is this minus 40 (MUST-67). */
   pathMtu: number;
+  /**
+   * Largest IP datagram IP takes for one segment that it cuts into MSS-sized ones on the way (TCP
+   * segmentation offload, TcpIpBinding.tsoSizeFor). Such segments come to `output` with `segmentSize`
+   * (the effective MSS). Default `pathMtu`: every segment fits the MTU.
+   */
+  tsoSize?: number;
   /** Overrides of the defaults, or a complete configuration. */
   config?: Partial<TcpConfig>;
   /** Shared counters (the layer's); a private set when absent. */
@@ -98,6 +112,11 @@ export interface TcpIcmpError {
   seq: number;
   /** Next-hop MTU for 'fragmentation-needed' (0 or absent when the router did not say). */
   mtu?: number;
+  /**
+   * The errno the application should see, when the reporter knows it precisely (IP's conversion of the
+   * ICMP code); otherwise it follows from `kind`.
+   */
+  code?: TcpErrorCode;
 }
 
 export interface SendOptions {
@@ -186,7 +205,15 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     if (!Number.isInteger(options.pathMtu) || options.pathMtu < 68) {
       throw new TcpError('EINVAL', `path MTU must be an integer >= 68, got ${options.pathMtu}`);
     }
-    this.tcb = new Tcb(env, config, options.local, options.remote, passive, options.pathMtu);
+    this.tcb = new Tcb(
+      env,
+      config,
+      options.local,
+      options.remote,
+      passive,
+      options.pathMtu,
+      options.tsoSize ?? options.pathMtu,
+    );
     this.onDeadlineChange = options.onDeadlineChange;
   }
 
@@ -202,6 +229,13 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       initSend(tcb, iss, now);
       tcb.setState('SYN-SENT', now);
       sendSyn(tcb);
+      const failure = tcb.lastOutputError;
+      if (failure !== undefined && (failure.code === 'ENETUNREACH' || failure.code === 'EADDRNOTAVAIL')) {
+        // No route for the SYN (or the local address is gone): connect fails at once, as connect(2) does.
+        tcb.env.counters.attemptFails++;
+        tcb.terminate(now, failure);
+        return;
+      }
       armRetransmissionTimer(tcb, now);
     });
     return conn;
@@ -288,12 +322,31 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
 
   /** SEGMENT ARRIVES (§3.10.7) for this connection. Never throws for any segment content. */
   handleSegment(segment: TcpSegment, now: number): void {
-    this.run(now, () => segmentArrives(this.tcb, segment, now));
+    // The per-segment entry points spell out what `run` does, without a closure per call.
+    if (this.enter(now)) {
+      segmentArrives(this.tcb, segment, now);
+      return;
+    }
+    try {
+      segmentArrives(this.tcb, segment, now);
+      this.settle();
+    } finally {
+      this.depth = 0;
+    }
   }
 
   /** TIMEOUTS (§3.10.8): runs every timer due at `now`. Harmless when none is. */
   onTimer(now: number): void {
-    this.run(now, () => timersExpired(this.tcb, now));
+    if (this.enter(now)) {
+      timersExpired(this.tcb, now);
+      return;
+    }
+    try {
+      timersExpired(this.tcb, now);
+      this.settle();
+    } finally {
+      this.depth = 0;
+    }
   }
 
   /**
@@ -301,23 +354,32 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    * when it is less than `data.length`, 'drain' follows once room frees up. Data sent before the
    * connection is established is queued. Throws EPIPE after CLOSE, ENOTCONN on a closed connection.
    */
-  send(data: Uint8Array, now: number, options: SendOptions = {}): number {
-    return this.run(now, () => {
-      const tcb = this.tcb;
-      if (tcb.state === 'CLOSED' || tcb.state === 'LISTEN') {
-        throw tcb.closeError ?? new TcpError('ENOTCONN', 'connection does not exist');
-      }
-      if (tcb.finQueued) throw new TcpError('EPIPE', 'connection closing: no more data may be sent');
-      const accepted = tcb.sendBuffer.write(data);
-      tcb.bytesWritten += accepted;
-      if (accepted < data.length) tcb.writeBlocked = true;
-      if (options.urgent && accepted > 0) {
-        tcb.sndUp = tcb.sendBuffer.endSeq;
-        tcb.sndUrgent = true;
-      }
-      if (tcb.state === 'ESTABLISHED' || tcb.state === 'CLOSE-WAIT') transmitPending(tcb, now);
+  send(data: Uint8Array, now: number, options?: SendOptions): number {
+    if (this.enter(now)) return this.sendNow(data, now, options);
+    try {
+      const accepted = this.sendNow(data, now, options);
+      this.settle();
       return accepted;
-    });
+    } finally {
+      this.depth = 0;
+    }
+  }
+
+  private sendNow(data: Uint8Array, now: number, options: SendOptions | undefined): number {
+    const tcb = this.tcb;
+    if (tcb.state === 'CLOSED' || tcb.state === 'LISTEN') {
+      throw tcb.closeError ?? new TcpError('ENOTCONN', 'connection does not exist');
+    }
+    if (tcb.finQueued) throw new TcpError('EPIPE', 'connection closing: no more data may be sent');
+    const accepted = tcb.sendBuffer.write(data);
+    tcb.bytesWritten += accepted;
+    if (accepted < data.length) tcb.writeBlocked = true;
+    if (options?.urgent && accepted > 0) {
+      tcb.sndUp = tcb.sendBuffer.endSeq;
+      tcb.sndUrgent = true;
+    }
+    if (tcb.state === 'ESTABLISHED' || tcb.state === 'CLOSE-WAIT') transmitPending(tcb, now);
+    return accepted;
   }
 
   /**
@@ -327,29 +389,40 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    * send a window update.
    */
   receive(now: number, maxBytes = Number.POSITIVE_INFINITY): Uint8Array | null {
-    return this.run(now, () => {
-      const tcb = this.tcb;
-      const buffer = tcb.receiveBuffer;
-      if (buffer.readable === 0) {
-        return tcb.remoteFinReceived || tcb.state === 'CLOSED' ? null : new Uint8Array(0);
-      }
-      const data = buffer.read(Math.max(0, Math.floor(maxBytes)));
-      tcb.bytesRead += data.length;
-      this.afterRead();
-      return data;
-    });
+    const tcb = this.tcb;
+    const buffer = tcb.receiveBuffer;
+    if (buffer.readable === 0) {
+      // Nothing changes: no need to enter the connection at all.
+      return tcb.remoteFinReceived || tcb.state === 'CLOSED' ? null : new Uint8Array(0);
+    }
+    const data = buffer.read(Math.max(0, Math.floor(maxBytes)));
+    tcb.bytesRead += data.length;
+    this.readDone(now);
+    return data;
   }
 
   /** Like `receive` into a caller's buffer: returns the byte count, or -1 at end of stream. */
   receiveInto(dst: Uint8Array, now: number): number {
-    return this.run(now, () => {
-      const tcb = this.tcb;
-      if (tcb.receiveBuffer.readable === 0) return tcb.remoteFinReceived || tcb.state === 'CLOSED' ? -1 : 0;
-      const n = tcb.receiveBuffer.readInto(dst);
-      tcb.bytesRead += n;
+    const tcb = this.tcb;
+    if (tcb.receiveBuffer.readable === 0) return tcb.remoteFinReceived || tcb.state === 'CLOSED' ? -1 : 0;
+    const n = tcb.receiveBuffer.readInto(dst);
+    tcb.bytesRead += n;
+    this.readDone(now);
+    return n;
+  }
+
+  /** After bytes were read: the window may open (an ACK), run as an input of its own. */
+  private readDone(now: number): void {
+    if (this.enter(now)) {
       this.afterRead();
-      return n;
-    });
+      return;
+    }
+    try {
+      this.afterRead();
+      this.settle();
+    } finally {
+      this.depth = 0;
+    }
   }
 
   /**
@@ -398,7 +471,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         this.abortNow(now);
         return;
       }
-      if (tcb.state === 'FIN-WAIT-2') tcb.timers.set('fin-wait-2', now + tcb.config.finWait2TimeoutMs);
+      if (tcb.state === 'FIN-WAIT-2') tcb.timers.set(FIN_WAIT_2, now + tcb.config.finWait2TimeoutMs);
       this.close(now);
     });
   }
@@ -435,21 +508,29 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.keepaliveProbesSent = 0;
       if (enable && tcb.synchronized && tcb.state !== 'TIME-WAIT') {
         tcb.timers.set(
-          'keepalive',
+          KEEPALIVE,
           Math.max(tcb.lastReceiveTime, now - tcb.keepAliveIdleMs) + tcb.keepAliveIdleMs,
         );
       } else {
-        tcb.timers.cancel('keepalive');
+        tcb.timers.cancel(KEEPALIVE);
       }
     });
   }
 
   /**
    * An ICMP error quoting one of our segments (§3.9.2.2). Errors whose quoted sequence number is not in
-   * flight are ignored (RFC 5927 §4.1). Fragmentation-needed lowers the MSS and resends (RFC 1191);
-   * port/protocol unreachable refuses a connection attempt; everything else is a soft error that is
-   * reported but never aborts (MUST-56). In synchronized states hard errors are treated as soft too
-   * (RFC 5927 §4.2). Source quench is ignored (MUST-55).
+   * flight are ignored (RFC 5927 §4.1); source quench is ignored (MUST-55). Fragmentation-needed lowers
+   * the MSS and resends (RFC 1191).
+   *
+   * During a connection attempt (SYN-SENT, or SYN-RECEIVED after a simultaneous open) any other error
+   * ends the attempt at once with its errno (EHOSTUNREACH, ENETUNREACH, ECONNREFUSED ...), as Linux does:
+   * RFC 5461 §4.1 describes this widespread choice, which spares an application minutes of SYN retries
+   * towards a host a router already said it cannot reach. It departs from MUST-56 (soft errors never
+   * abort) for the handshake only; `abortConnectOnIcmpError: false` restores the letter of the RFC, where
+   * only the hard errors (protocol and port unreachable, SHLD-26) end an attempt. An embryonic connection
+   * of a listener is dropped, silently, on a hard error. In synchronized states every error is soft
+   * (MUST-56, and RFC 5927 §4.2 for the hard ones): it is reported and remembered, and explains a later
+   * timeout, but never aborts.
    */
   handleIcmpError(error: TcpIcmpError, now: number): void {
     this.run(now, () => {
@@ -472,13 +553,18 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         }
         return;
       }
+      const tcpError = new TcpError(error.code ?? errnoForIcmpKind(error.kind), `ICMP ${error.kind}`);
       const hard = error.kind === 'port-unreachable' || error.kind === 'protocol-unreachable';
-      const code =
-        error.kind === 'net-unreachable' ? 'ENETUNREACH' : hard ? 'ECONNREFUSED' : ('EHOSTUNREACH' as const);
-      const tcpError = new TcpError(code, `ICMP ${error.kind}`);
-      if (hard && (tcb.state === 'SYN-SENT' || tcb.state === 'SYN-RECEIVED')) {
+      const attempt = tcb.state === 'SYN-SENT' || (tcb.state === 'SYN-RECEIVED' && !tcb.passive);
+      if (attempt && (hard || tcb.config.abortConnectOnIcmpError)) {
         tcb.env.counters.attemptFails++;
-        tcb.terminate(now, tcb.passive ? undefined : tcpError);
+        tcb.terminate(now, tcpError);
+        return;
+      }
+      if (tcb.state === 'SYN-RECEIVED' && tcb.passive && hard) {
+        // The application never saw this connection: it simply goes away (the listener stays).
+        tcb.env.counters.attemptFails++;
+        tcb.terminate(now);
         return;
       }
       tcb.softError = tcpError;
@@ -490,7 +576,9 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   status(): TcpConnectionStatus {
     const tcb = this.tcb;
     const timers: Partial<Record<TimerName, number>> = {};
-    for (const name of TIMER_ORDER) if (tcb.timers.isArmed(name)) timers[name] = tcb.timers.get(name);
+    for (let id = 0 as TimerId; id < TIMER_NAMES.length; id++) {
+      if (tcb.timers.isArmed(id)) timers[TIMER_NAMES[id]!] = tcb.timers.get(id);
+    }
     const readSeq = seqAdd(tcb.rcvNxt, -tcb.receiveBuffer.readable - (tcb.remoteFinReceived ? 1 : 0));
     return {
       state: tcb.state,
@@ -577,31 +665,50 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     if (next > current && (next >= 2 * current || next - current >= 2 * tcb.advertisedMss)) sendAck(tcb);
   }
 
-  /** Runs one input, then reports a moved deadline and delivers the events it caused. */
+  /**
+   * Runs one input, then reports a moved deadline and delivers the events it caused. Only the outermost
+   * call delivers: a listener that calls back into the connection (a 'readable' listener calling
+   * `receive()`, say) runs its call to completion with its events queued behind the ones still waiting, so
+   * no listener ever sees an event from inside its own call, and events keep the order they happened in
+   * ('end' after the last 'readable' whose bytes it follows).
+   */
   private run<T>(now: number, body: () => T): T {
-    this.depth++;
-    // The time of the input being processed; output code reads it from here (e.g. for timestamps).
-    if (now > this.tcb.now) this.tcb.now = now;
-    let result: T;
+    if (this.enter(now)) return body();
     try {
-      result = body();
+      const result = body();
+      this.settle();
+      return result;
     } finally {
-      this.depth--;
+      this.depth = 0;
     }
-    if (this.depth === 0) this.settle();
-    return result;
   }
 
+  /**
+   * Starts an input at `now`. Returns true for a nested call (made from a listener), which must neither
+   * settle nor leave; otherwise the caller is the outermost call and must settle and reset the depth.
+   */
+  private enter(now: number): boolean {
+    // The time of the input being processed; output code reads it from here (e.g. for timestamps).
+    if (now > this.tcb.now) this.tcb.now = now;
+    if (this.depth > 0) return true;
+    this.depth = 1;
+    return false;
+  }
+
+  /** Delivers queued events (listeners may queue more) and reports the deadline whenever it moved. */
   private settle(): void {
-    const deadline = this.tcb.timers.earliest();
-    if (deadline !== this.reportedDeadline) {
-      this.reportedDeadline = deadline;
-      this.onDeadlineChange?.(this, deadline);
-    }
     let failure: unknown;
     let failed = false;
-    while (this.pending.length > 0) {
-      const event = this.pending.shift()!;
+    const pending = this.pending;
+    let next = 0;
+    for (;;) {
+      const deadline = this.tcb.timers.earliest();
+      if (deadline !== this.reportedDeadline) {
+        this.reportedDeadline = deadline;
+        this.onDeadlineChange?.(this, deadline);
+      }
+      if (next === pending.length) break;
+      const event = pending[next++]!;
       try {
         this.deliver(event);
       } catch (error) {
@@ -611,6 +718,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         }
       }
     }
+    pending.length = 0;
     if (failed) throw failure;
   }
 
@@ -632,7 +740,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         this.emit('error', event.error);
         return;
       default:
-        this.emit(event.type);
+        this.call(event.type, 0);
     }
   }
 }

@@ -24,10 +24,14 @@ export interface TcpCounters {
   segmentsDropped: number;
   /** Segments refused because the out-of-order assembler was full. */
   outOfOrderOverflows: number;
+  /** Out-of-order ranges forgotten (highest first) to make room for segments nearer RCV.NXT. */
+  outOfOrderPruned: number;
   /** SYNs dropped because a listener's backlog was full. */
   listenOverflows: number;
   /** TIME-WAIT connections replaced by a new SYN (MAY-2). */
   timeWaitTakeovers: number;
+  /** Segments IP refused to send (no route, address gone): counted as lost and left to the timers. */
+  outputErrors: number;
   /** Internal faults caught at the layer boundary (should stay 0; each is traced). */
   internalErrors: number;
 }
@@ -49,8 +53,10 @@ export function newTcpCounters(): TcpCounters {
     challengeAcks: 0,
     segmentsDropped: 0,
     outOfOrderOverflows: 0,
+    outOfOrderPruned: 0,
     listenOverflows: 0,
     timeWaitTakeovers: 0,
+    outputErrors: 0,
     internalErrors: 0,
   };
 }

@@ -32,5 +32,6 @@ export {
   type TcpLayerOptions,
   TcpListener,
   type TcpListenerEvents,
+  type TcpSendStatus,
 } from './tcp-layer.js';
 export type { TimerName } from './timers.js';

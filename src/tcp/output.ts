@@ -9,6 +9,7 @@
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpOptions } from '../wire/tcp.js';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
 import type { Tcb } from './tcb.js';
+import { DELAYED_ACK, PERSIST, RETRANSMISSION } from './timers.js';
 
 /** Largest window a segment can advertise without window scaling. */
 export const MAX_UNSCALED_WINDOW = 65535;
@@ -30,16 +31,19 @@ const NO_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
 export function selectWindow(tcb: Tcb): number {
   const wnd = windowIfAdvertisedNow(tcb);
   const shift = tcb.rcvWindowScale;
-  const field = wnd === tcb.rcvWnd ? Math.ceil(wnd / 2 ** shift) : Math.floor(wnd / 2 ** shift);
+  // Windows and shifts are small enough (65535 << 14 < 2^31) for 32-bit integer arithmetic.
+  const field = wnd === tcb.rcvWnd ? (wnd + (1 << shift) - 1) >>> shift : wnd >>> shift;
   const clamped = Math.min(field, MAX_UNSCALED_WINDOW);
-  tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, clamped * 2 ** shift);
+  tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, clamped << shift);
   return clamped;
 }
 
 /** The window (in bytes) `selectWindow` would choose now, without advertising it. */
 export function windowIfAdvertisedNow(tcb: Tcb): number {
   const current = tcb.rcvWnd;
-  const wnd = Math.min(tcb.receiveBuffer.spaceFromNext, MAX_UNSCALED_WINDOW * 2 ** tcb.rcvWindowScale);
+  const space = tcb.receiveBuffer.spaceFromNext;
+  const largest = MAX_UNSCALED_WINDOW << tcb.rcvWindowScale;
+  const wnd = Math.min(space, largest);
   const threshold = Math.min(Math.floor(tcb.receiveBuffer.capacity / 2), tcb.advertisedMss);
   return wnd - current < threshold ? current : wnd;
 }
@@ -76,7 +80,7 @@ export function ackSeq(tcb: Tcb): number {
 function ackSent(tcb: Tcb): void {
   tcb.ackNow = false;
   tcb.bytesSinceAck = 0;
-  tcb.timers.cancel('delayed-ack');
+  tcb.timers.cancel(DELAYED_ACK);
 }
 
 /** <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (§3.10.7.4 and elsewhere). */
@@ -122,7 +126,7 @@ export function armRetransmissionTimer(tcb: Tcb, now: number): void {
     limit = tcb.stallSince + config.synR2TimeoutMs;
   else if (tcb.retransmitCount >= config.r2Retransmissions) limit = tcb.stallSince + config.r2TimeoutMs;
   // A limit already passed does not cut short the wait for an answer to the segment just sent.
-  tcb.timers.set('retransmission', limit > now ? Math.min(deadline, limit) : deadline);
+  tcb.timers.set(RETRANSMISSION, limit > now ? Math.min(deadline, limit) : deadline);
 }
 
 /** Interval until the next zero-window probe: RTO, doubled per unanswered probe (SHLD-29, SHLD-30). */
@@ -155,6 +159,7 @@ export function countSynRetransmission(tcb: Tcb, now: number): void {
  * flags used. Does not move SND.NXT.
  */
 function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean): void {
+  const mss = tcb.effMss;
   const buffer = tcb.sendBuffer;
   const payload = length > 0 ? buffer.bytesAt(seq, length) : undefined;
   let flags = TCP_ACK;
@@ -169,7 +174,9 @@ function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean): v
     flags |= TCP_URG;
     urgentPointer = Math.min(seqDiff(tcb.sndUp, seq), 0xffff);
   }
-  tcb.transmit(flags, seq, tcb.rcvNxt, selectWindow(tcb), payload, NO_OPTIONS, urgentPointer);
+  // More than one MSS only with TSO (see sendNextSegment): IP cuts it, PSH and FIN on the last piece.
+  const segmentSize = length > mss ? mss : 0;
+  tcb.transmit(flags, seq, tcb.rcvNxt, selectWindow(tcb), payload, NO_OPTIONS, urgentPointer, segmentSize);
   ackSent(tcb);
 }
 
@@ -187,10 +194,33 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
   const flight = tcb.flightSize;
   const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
   const room = Math.max(0, Math.min(windowRoom, cc.cwnd - flight));
-  const length = Math.min(unsent, tcb.effMss, room);
+  const mss = tcb.effMss;
+  let length = Math.min(unsent, tcb.maxSegmentPayload, room);
+  if (length > mss) {
+    // A TSO segment (several MSS at once). Cut anywhere but at the end of the data it would leave a short
+    // piece in the middle of the stream, which the window or cwnd, not the application, caused: keep it
+    // to whole MSS-sized pieces then (as Linux's tcp_mss_split_point). Urgent data goes out unbundled,
+    // so every segment carries its own urgent pointer.
+    if (length < unsent) length -= length % mss;
+    if (tcb.sndUrgent && seqGt(tcb.sndUp, tcb.sndNxt)) length = mss;
+  }
   if (unsent > 0 && length === 0) return false;
+  if (
+    tcb.maxSegmentPayload > mss &&
+    length < tcb.maxSegmentPayload &&
+    length < unsent &&
+    !force &&
+    tcb.flightSize > 0 &&
+    length * 3 < Math.min(tcb.sndWnd, cc.cwnd)
+  ) {
+    // TSO deferral (as Linux's tcp_tso_should_defer): the windows leave room for less than a third of
+    // what they allow and ACKs for data in flight are on their way, each opening more room. Waiting for
+    // them lets the next segment carry many MSS at once instead of cutting the stream into the small
+    // pieces each ACK frees, which would keep every later segment small as well.
+    return false;
+  }
   // Data sent before (go-back-N after a timeout) was allowed out once already: no Nagle/SWS hold.
-  if (length > 0 && length < tcb.effMss && !force && !seqLt(tcb.sndNxt, tcb.sndMax)) {
+  if (length > 0 && length < mss && !force && !seqLt(tcb.sndNxt, tcb.sndMax)) {
     if (length === unsent) {
       // Nagle (§3.7.4, SHLD-7), in Minshall's form (as Linux): while a previous short segment is
       // unacknowledged, hold this short one until that ACK arrives or a full segment has accumulated.
@@ -213,7 +243,9 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
   if (seqGt(tcb.sndNxt, tcb.sndMax)) tcb.sndMax = tcb.sndNxt;
   tcb.bytesSent += length;
   if (length > 0) tcb.lastSendTime = now;
-  if (length > 0 && length < tcb.effMss) tcb.shortSegmentEnd = tcb.sndNxt;
+  // Minshall's Nagle remembers the end of the last segment with a short piece (a TSO segment may end in
+  // one, as Linux's snd_sml records).
+  if (length > 0 && length % mss !== 0) tcb.shortSegmentEnd = tcb.sndNxt;
   if (retransmission) {
     tcb.retransmissions++;
     tcb.bytesRetransmitted += length;
@@ -223,8 +255,8 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
     tcb.startTiming(tcb.sndNxt, now);
   }
   // RFC 6298 §5.1: the timer runs whenever data is outstanding.
-  tcb.timers.cancel('persist');
-  if (!tcb.timers.isArmed('retransmission')) armRetransmissionTimer(tcb, now);
+  tcb.timers.cancel(PERSIST);
+  if (!tcb.timers.isArmed(RETRANSMISSION)) armRetransmissionTimer(tcb, now);
   return true;
 }
 
@@ -258,10 +290,10 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
     if (
       tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0 &&
       tcb.flightSize === 0 &&
-      !tcb.timers.isArmed('retransmission') &&
-      !tcb.timers.isArmed('persist')
+      !tcb.timers.isArmed(RETRANSMISSION) &&
+      !tcb.timers.isArmed(PERSIST)
     ) {
-      tcb.timers.set('persist', now + persistInterval(tcb));
+      tcb.timers.set(PERSIST, now + persistInterval(tcb));
     }
   }
   if (tcb.ackNow && tcb.state !== 'CLOSED' && tcb.state !== 'SYN-SENT' && tcb.state !== 'LISTEN')
@@ -290,6 +322,7 @@ export function sendWindowProbe(tcb: Tcb, now: number): void {
   if (seqGt(tcb.sndNxt, tcb.sndMax)) tcb.sndMax = tcb.sndNxt;
   tcb.timing = undefined;
   tcb.lastProbeTime = now;
+  tcb.unansweredProbes++;
   tcb.env.counters.zeroWindowProbes++;
   traceRetransmit(tcb, now, seq, unsent > 0 ? 1 : 0, 'probe');
 }

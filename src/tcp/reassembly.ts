@@ -26,6 +26,8 @@ export class RangeAssembler {
   private ends: number[] = [];
   private touches: number[] = [];
   private counter = 0;
+  /** Ranges forgotten to make room for lower ones (see `add`). */
+  pruned = 0;
 
   constructor(maxRanges: number) {
     this.maxRanges = maxRanges;
@@ -46,8 +48,12 @@ export class RangeAssembler {
   }
 
   /**
-   * Records bytes [start, end) as received. Returns false, changing nothing, when that would need more
-   * than `maxRanges` separate ranges. Ranges that touch or overlap are merged.
+   * Records bytes [start, end) as received. Ranges that touch or overlap are merged. When that would need
+   * more than `maxRanges` separate ranges, the new range is kept only if it lies below the highest range,
+   * which is forgotten to make room (as Linux prunes its out-of-order queue from the far end): bytes closer
+   * to RCV.NXT are worth more, and the segment at RCV.NXT itself must never be refused, or a peer whose
+   * holes filled the assembler could never make progress. Returns false, changing nothing, when the new
+   * range is refused.
    */
   add(start: number, end: number): boolean {
     if (end <= start) return true;
@@ -60,7 +66,14 @@ export class RangeAssembler {
     let last = first;
     while (last < starts.length && starts[last]! <= end) last++;
     const merged = last - first;
-    if (merged === 0 && starts.length >= this.maxRanges) return false;
+    if (merged === 0 && starts.length >= this.maxRanges) {
+      // `first` is where the new range goes; it is below the highest range exactly when first < length.
+      if (first >= starts.length) return false;
+      starts.pop();
+      ends.pop();
+      this.touches.pop();
+      this.pruned++;
+    }
     const newStart = merged > 0 ? Math.min(start, starts[first]!) : start;
     const newEnd = merged > 0 ? Math.max(end, ends[last - 1]!) : end;
     const touched = ++this.counter;

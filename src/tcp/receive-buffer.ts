@@ -32,6 +32,11 @@ export class ReceiveBuffer {
     return this.ring.free;
   }
 
+  /** Out-of-order ranges forgotten so far to make room for lower ones (RangeAssembler.add). */
+  get prunedRanges(): number {
+    return this.assembler.pruned;
+  }
+
   get hasOutOfOrder(): boolean {
     return !this.assembler.isEmpty;
   }

@@ -16,7 +16,8 @@ import {
   transmitPending,
 } from './output.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
-import type { Tcb } from './tcb.js';
+import { CONNECTED_EVENT, DRAIN_EVENT, END_EVENT, READABLE_EVENT, type Tcb } from './tcb.js';
+import { DELAYED_ACK, FIN_WAIT_2, KEEPALIVE, PERSIST, RETRANSMISSION, TIME_WAIT } from './timers.js';
 
 /** Entry point: one segment for this connection, at time `now`. */
 export function segmentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
@@ -44,7 +45,7 @@ function learnPeerMss(tcb: Tcb, seg: TcpSegment): void {
 /** The handshake completed: window variables, congestion control, RTT from the handshake, 'connected'. */
 function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
   // The window of a SYN-ACK is never scaled; that of the ACK completing a passive open is (RFC 7323 §2.2).
-  const window = seg.flags & TCP_SYN ? seg.window : seg.window * 2 ** tcb.sndWindowScale;
+  const window = seg.flags & TCP_SYN ? seg.window : seg.window << tcb.sndWindowScale;
   tcb.sndWnd = window;
   tcb.maxSndWnd = Math.max(tcb.maxSndWnd, window);
   tcb.sndWl1 = seg.seq;
@@ -57,8 +58,8 @@ function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
   tcb.r1Reported = false;
   tcb.cc = tcb.env.congestionControl(tcb.effMss, tcb.config.initialWindowSegments);
   tcb.setState('ESTABLISHED', now);
-  tcb.env.event({ type: 'connected' });
-  if (tcb.keepAlive) tcb.timers.set('keepalive', now + tcb.keepAliveIdleMs);
+  tcb.env.event(CONNECTED_EVENT);
+  if (tcb.keepAlive) tcb.timers.set(KEEPALIVE, now + tcb.keepAliveIdleMs);
   // CLOSE was called before the connection was established (§3.10.4): the FIN goes out after the data.
   if (tcb.finQueued) tcb.setState('FIN-WAIT-1', now);
 }
@@ -101,7 +102,7 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   }
   if (seqGt(tcb.sndUna, tcb.iss)) {
     // Our SYN is acknowledged: ESTABLISHED, and ACK the peer's SYN (piggybacked on data if any is queued).
-    tcb.timers.cancel('retransmission');
+    tcb.timers.cancel(RETRANSMISSION);
     tcb.stallSince = now;
     establish(tcb, seg, now);
     tcb.ackNow = true;
@@ -169,7 +170,7 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
     // §3.10.7.4 (TIME-WAIT, fifth and eighth steps): the peer did not get our last ACK and sent its FIN
     // again. Acknowledge it and restart the 2 MSL timeout.
     sendAck(tcb);
-    tcb.timers.set('time-wait', now + 2 * tcb.config.mslMs);
+    tcb.timers.set(TIME_WAIT, now + 2 * tcb.config.mslMs);
     return;
   }
 
@@ -194,8 +195,7 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   }
   tcb.lastReceiveTime = now;
   tcb.keepaliveProbesSent = 0;
-  if (tcb.keepAlive && tcb.timers.isArmed('keepalive'))
-    tcb.timers.set('keepalive', now + tcb.keepAliveIdleMs);
+  if (tcb.keepAlive && tcb.timers.isArmed(KEEPALIVE)) tcb.timers.set(KEEPALIVE, now + tcb.keepAliveIdleMs);
 
   // Second: the RST bit (with RFC 5961 §3.2: only an exact match resets; in-window gets a challenge ACK).
   if (rst) {
@@ -252,7 +252,10 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
     tcb.drop(seqGt(seg.ack, tcb.sndMax) ? 'ACK for data not yet sent' : 'ACK too old', now);
     return;
   }
-  if (!processAck(tcb, seg, seq, payload.length === 0 && !fin, now)) return;
+  // A duplicate ACK carries no data and no SYN/FIN (RFC 5681 §2), judged on the segment as it arrived: a
+  // zero-window probe whose octet was discarded above still carried data, and says nothing about loss.
+  const bare = seg.payload.length === 0 && (flags & (TCP_SYN | TCP_FIN)) === 0;
+  if (!processAck(tcb, seg, seq, bare, now)) return;
 
   // Sixth: the URG bit.
   processUrgent(tcb, seg, seg.seq);
@@ -319,8 +322,9 @@ function resetArrived(tcb: Tcb, now: number): void {
 function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: number): boolean {
   const ack = seg.ack;
   const previousWindow = tcb.sndWnd;
-  const window = seg.window * 2 ** tcb.sndWindowScale;
+  const window = seg.window << tcb.sndWindowScale;
   tcb.lastAckTime = now;
+  tcb.unansweredProbes = 0;
   if (seqGt(ack, tcb.sndUna)) {
     newDataAcknowledged(tcb, ack, now);
   } else if (
@@ -350,9 +354,9 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     tcb.sndWl1 = seq;
     tcb.sndWl2 = ack;
     if (window > tcb.maxSndWnd) tcb.maxSndWnd = window;
-    if (tcb.sndWnd > 0 && tcb.timers.isArmed('persist')) {
+    if (tcb.sndWnd > 0 && tcb.timers.isArmed(PERSIST)) {
       // The window opened: stop probing (MUST-36).
-      tcb.timers.cancel('persist');
+      tcb.timers.cancel(PERSIST);
       tcb.persistBackoff = 0;
       // Only probe octets can be outstanding here; those the ACK did not cover were refused by the closed
       // window, so they go out again as ordinary data.
@@ -364,7 +368,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     case 'FIN-WAIT-1':
       if (tcb.finAcked) {
         tcb.setState('FIN-WAIT-2', now);
-        if (tcb.orphaned) tcb.timers.set('fin-wait-2', now + tcb.config.finWait2TimeoutMs);
+        if (tcb.orphaned) tcb.timers.set(FIN_WAIT_2, now + tcb.config.finWait2TimeoutMs);
       }
       break;
     case 'CLOSING':
@@ -399,25 +403,25 @@ function newDataAcknowledged(tcb: Tcb, ack: number, now: number): void {
   }
   // The window grows for acknowledged data only, not for the SYN or FIN sequence numbers.
   if (dataAcked > 0) {
-    tcb.cc?.onAck({
-      bytesAcked: dataAcked,
-      flightSizeBefore: flightBefore,
-      ack,
-      sndMax: tcb.sndMax,
-      rttMs,
-      now,
-    });
+    const event = tcb.ackEvent;
+    event.bytesAcked = dataAcked;
+    event.flightSizeBefore = flightBefore;
+    event.ack = ack;
+    event.sndMax = tcb.sndMax;
+    event.rttMs = rttMs;
+    event.now = now;
+    tcb.cc?.onAck(event);
   }
   tcb.dupAcks = 0;
   tcb.retransmitCount = 0;
   tcb.r1Reported = false;
   tcb.stallSince = now;
   // RFC 6298 §5.2 / §5.3.
-  if (tcb.sndUna === tcb.sndMax) tcb.timers.cancel('retransmission');
-  else if (!tcb.timers.isArmed('persist')) armRetransmissionTimer(tcb, now);
+  if (tcb.sndUna === tcb.sndMax) tcb.timers.cancel(RETRANSMISSION);
+  else if (!tcb.timers.isArmed(PERSIST)) armRetransmissionTimer(tcb, now);
   if (tcb.writeBlocked && tcb.sendBuffer.free > 0 && !tcb.finQueued) {
     tcb.writeBlocked = false;
-    tcb.env.event({ type: 'drain' });
+    tcb.env.event(DRAIN_EVENT);
   }
   tcb.traceMetrics(now);
 }
@@ -472,19 +476,25 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
     }
     data = data.subarray(0, limit - offset);
   }
-  const hadGap = tcb.receiveBuffer.hasOutOfOrder;
-  const advanced = tcb.receiveBuffer.insert(offset, data);
+  const buffer = tcb.receiveBuffer;
+  const hadGap = buffer.hasOutOfOrder;
+  const prunedBefore = buffer.prunedRanges;
+  const advanced = buffer.insert(offset, data);
   if (advanced < 0) {
     tcb.env.counters.outOfOrderOverflows++;
     tcb.drop('reassembly ranges exhausted', now);
     tcb.ackNow = true;
     return false;
   }
+  if (buffer.prunedRanges !== prunedBefore) {
+    tcb.env.counters.outOfOrderPruned += buffer.prunedRanges - prunedBefore;
+    tcb.note('reassembly full: highest out-of-order range forgotten for a lower one', now);
+  }
   if (data.length > tcb.rcvMssEstimate) tcb.rcvMssEstimate = Math.min(data.length, tcb.advertisedMss);
   if (advanced > 0) {
     tcb.rcvNxt = seqAdd(tcb.rcvNxt, advanced);
     tcb.bytesReceived += advanced;
-    tcb.env.event({ type: 'readable' });
+    tcb.env.event(READABLE_EVENT);
   }
   if (offset > 0 || hadGap) {
     // RFC 5681 §4.2: an out-of-order segment gets an immediate (duplicate) ACK, and so does one that
@@ -495,7 +505,7 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
     // the delayed-ACK timeout (< 500 ms, MUST-40).
     tcb.bytesSinceAck += advanced;
     if (!tcb.config.delayedAck || tcb.bytesSinceAck >= 2 * tcb.rcvMssEstimate) tcb.ackNow = true;
-    else if (!tcb.timers.isArmed('delayed-ack')) tcb.timers.set('delayed-ack', now + tcb.config.delayedAckMs);
+    else if (!tcb.timers.isArmed(DELAYED_ACK)) tcb.timers.set(DELAYED_ACK, now + tcb.config.delayedAckMs);
   }
   return whole;
 }
@@ -522,7 +532,7 @@ function processFin(tcb: Tcb, finSeq: number, now: number): void {
   tcb.pendingFinSeq = undefined;
   tcb.receiveBuffer.truncateOutOfOrder(0);
   tcb.ackNow = true;
-  tcb.env.event({ type: 'end' });
+  tcb.env.event(END_EVENT);
   switch (tcb.state) {
     case 'SYN-RECEIVED':
     case 'ESTABLISHED':
@@ -544,5 +554,5 @@ function processFin(tcb: Tcb, finSeq: number, now: number): void {
 export function enterTimeWait(tcb: Tcb, now: number): void {
   tcb.setState('TIME-WAIT', now);
   tcb.timers.cancelAll();
-  tcb.timers.set('time-wait', now + 2 * tcb.config.mslMs);
+  tcb.timers.set(TIME_WAIT, now + 2 * tcb.config.mslMs);
 }

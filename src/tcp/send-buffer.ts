@@ -53,8 +53,8 @@ export class SendBuffer {
   }
 
   /**
-   * The bytes [seq, seq + length) as a view (valid until the buffer is next written) or, when they wrap
-   * around the ring, a copy. The range must lie within the buffer.
+   * The bytes [seq, seq + length) as a view, valid until the buffer is next written or asked for bytes
+   * again (see ByteRing.peek). The range must lie within the buffer.
    */
   bytesAt(seq: number, length: number): Uint8Array {
     return this.ring.peek(seqDiff(seq, this.start), length);

@@ -10,9 +10,13 @@
 import type { ConnectionId, Endpoint, TcpStateName, Tracer } from '../trace/events.js';
 import { TCP_ACK, TCP_RST, type TcpOptions, type TcpSegment } from '../wire/tcp.js';
 import type { TcpConfig } from './config.js';
-import type { CongestionControl, CongestionControlFactory } from './congestion/congestion-control.js';
+import type {
+  AckEvent,
+  CongestionControl,
+  CongestionControlFactory,
+} from './congestion/congestion-control.js';
 import type { TcpCounters } from './counters.js';
-import type { TcpError } from './errors.js';
+import { TcpError, type TcpErrorCode } from './errors.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { RttEstimator } from './rtt-estimator.js';
 import { SendBuffer } from './send-buffer.js';
@@ -32,10 +36,24 @@ export type ConnectionEvent =
   | { type: 'error'; error: TcpError }
   | { type: 'closed' };
 
+/** The events without data, shared: reporting one allocates nothing. */
+export const CONNECTED_EVENT: ConnectionEvent = Object.freeze({ type: 'connected' });
+export const READABLE_EVENT: ConnectionEvent = Object.freeze({ type: 'readable' });
+export const END_EVENT: ConnectionEvent = Object.freeze({ type: 'end' });
+export const DRAIN_EVENT: ConnectionEvent = Object.freeze({ type: 'drain' });
+export const CLOSED_EVENT: ConnectionEvent = Object.freeze({ type: 'closed' });
+
 /** What the connection needs from its surroundings. */
 export interface TcbEnvironment {
-  /** Hands a segment to IP. The payload is a view valid only during this call. */
-  transmit(segment: TcpSegment): void;
+  /**
+   * Hands a segment to IP. The segment object and its payload view are valid only during this call (the
+   * connection refills the same object for its next segment): serialize them, or copy what you keep.
+   * `segmentSize`, when given, says the payload exceeds one MSS and is to be cut into segments of that
+   * many bytes on the way (TSO). Returns IP's verdict when it has one: anything but 'ok' means the segment
+   * did not leave.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: an environment that returns nothing stays valid
+  transmit(segment: TcpSegment, segmentSize?: number): string | undefined | void;
   /** Queues an event for delivery once the current call has finished. */
   event(event: ConnectionEvent): void;
   readonly counters: TcpCounters;
@@ -50,6 +68,12 @@ interface RttTiming {
   endSeq: number;
   sentAt: number;
 }
+
+const OUTPUT_FAILURES: Partial<Record<TcpErrorCode, string>> = {
+  ENETUNREACH: 'no route to the remote address',
+  EADDRNOTAVAIL: 'the local address is no longer assigned to this host',
+  EMSGSIZE: 'segment too large for IP',
+};
 
 const EMPTY_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
 const EMPTY_PAYLOAD = new Uint8Array(0);
@@ -120,6 +144,13 @@ export class Tcb {
   pathMtu: number;
   /** Effective send MSS (MUST-16). */
   effMss = 536;
+  /**
+   * Largest IP datagram one segment may be handed to IP in when IP cuts it into MSS-sized segments on
+   * the way (TCP segmentation offload, TcpIpBinding.tsoSizeFor); 0 when it does not.
+   */
+  readonly tsoSize: number;
+  /** Most payload bytes in one segment handed to IP: the MSS, or a multiple of it with TSO. */
+  maxSegmentPayload = 536;
   /** The MSS we announce: our MTU minus 40 (MUST-67). */
   advertisedMss: number;
   /** Estimate of the segment size the peer sends us: "full-sized" for ACK-every-second-segment. */
@@ -146,6 +177,8 @@ export class Tcb {
   lastAckTime = 0;
   /** When the last zero-window probe was sent. */
   lastProbeTime = 0;
+  /** Zero-window probes sent since the peer last acknowledged anything (persist abort, like R2). */
+  unansweredProbes = 0;
 
   /** An ACK must go out now (out-of-order data, gap filled, FIN, unacceptable segment, ...). */
   ackNow = false;
@@ -167,6 +200,19 @@ export class Tcb {
   softError: TcpError | undefined;
   /** Why the connection ended, when it ended with an error. */
   closeError: TcpError | undefined;
+  /** The last segment IP refused to send, as an error (see `outputFailed`). */
+  lastOutputError: TcpError | undefined;
+  /** The segment `transmit` fills and hands over (see there). */
+  private readonly outgoing: TcpSegment;
+  /** The ACK event handed to congestion control, refilled for every ACK. */
+  readonly ackEvent: AckEvent = {
+    bytesAcked: 0,
+    flightSizeBefore: 0,
+    ack: 0,
+    sndMax: 0,
+    rttMs: undefined,
+    now: 0,
+  };
 
   // Per-connection statistics (STATUS, §3.10.6).
   /** Bytes the application handed to SEND (accepted into the buffer). */
@@ -188,6 +234,7 @@ export class Tcb {
     remote: Endpoint,
     passive: boolean,
     pathMtu: number,
+    tsoSize = pathMtu,
   ) {
     this.env = env;
     this.config = config;
@@ -196,6 +243,9 @@ export class Tcb {
     this.id = { local, remote };
     this.passive = passive;
     this.pathMtu = pathMtu;
+    // Offered only when IP takes more than the path MTU; 0 otherwise (a later, lower path MTU from ICMP
+    // must not turn the old MTU into an offer).
+    this.tsoSize = tsoSize > pathMtu ? Math.min(tsoSize, 65535) : 0;
     this.advertisedMss = Math.max(1, Math.min(pathMtu - 40, 65535));
     this.rcvMssEstimate = Math.min(this.advertisedMss, 536);
     this.sendBuffer = new SendBuffer(config.sendBufferSize, 0);
@@ -205,6 +255,17 @@ export class Tcb {
     this.nagle = config.nagle;
     this.keepAlive = config.keepAlive;
     this.keepAliveIdleMs = config.keepAliveIdleMs;
+    this.outgoing = {
+      srcPort: local.port,
+      dstPort: remote.port,
+      seq: 0,
+      ack: 0,
+      flags: 0,
+      window: 0,
+      urgentPointer: 0,
+      options: EMPTY_OPTIONS,
+      payload: EMPTY_PAYLOAD,
+    };
   }
 
   /** Bytes sent and not yet acknowledged (SYN and FIN included). */
@@ -283,21 +344,42 @@ export class Tcb {
     payload: Uint8Array = EMPTY_PAYLOAD,
     options: TcpOptions = EMPTY_OPTIONS,
     urgentPointer = 0,
+    segmentSize = 0,
   ): void {
-    this.segmentsSent++;
-    this.env.counters.segmentsOut++;
+    // A segment cut by TSO leaves as several: count them all, as Linux's OutSegs does.
+    const pieces = segmentSize > 0 ? Math.ceil(payload.length / segmentSize) : 1;
+    this.segmentsSent += pieces;
+    this.env.counters.segmentsOut += pieces;
     if (flags & TCP_RST) this.env.counters.resetsSent++;
-    this.env.transmit({
-      srcPort: this.local.port,
-      dstPort: this.remote.port,
-      seq: seq >>> 0,
-      ack: flags & TCP_ACK ? ack >>> 0 : 0,
-      flags,
-      window,
-      urgentPointer,
-      options,
-      payload,
-    });
+    // One segment object per connection, refilled for every segment: the environment must consume it
+    // (serialize it, or copy what it keeps) before it returns, as it must the payload view.
+    const segment = this.outgoing;
+    segment.seq = seq >>> 0;
+    segment.ack = flags & TCP_ACK ? ack >>> 0 : 0;
+    segment.flags = flags;
+    segment.window = window;
+    segment.urgentPointer = urgentPointer;
+    segment.options = options;
+    segment.payload = payload;
+    const status = segmentSize > 0 ? this.env.transmit(segment, segmentSize) : this.env.transmit(segment);
+    segment.payload = EMPTY_PAYLOAD;
+    if (status !== undefined && status !== 'ok') this.outputFailed(status);
+  }
+
+  /**
+   * IP could not send a segment (no route any more, our address gone ...). The segment counts as lost:
+   * whatever the retransmission or persist timer covers is sent again when it fires, by which time the
+   * route may be back. The failure is counted, traced, and remembered as a soft error, so a connection
+   * that finally times out reports why (as Linux reports EHOSTUNREACH or ENETUNREACH then). An active
+   * OPEN whose very first SYN has no route fails at once (see TcpConnection.connect).
+   */
+  private outputFailed(status: string): void {
+    this.env.counters.outputErrors++;
+    const code: TcpErrorCode =
+      status === 'ENETUNREACH' || status === 'EADDRNOTAVAIL' || status === 'EMSGSIZE' ? status : 'EINVAL';
+    this.lastOutputError = new TcpError(code, OUTPUT_FAILURES[code] ?? 'IP refused the segment');
+    this.softError = this.lastOutputError;
+    this.note(`IP could not send a segment: ${status}`, this.now);
   }
 
   /**
@@ -324,6 +406,10 @@ export class Tcb {
       this.effMss = mss;
       this.cc?.onMssChanged(mss);
     }
+    // With segmentation offload, one segment handed to IP may carry as many whole MSS-sized pieces as
+    // the largest datagram IP takes allows; IP (or the device) cuts it into ordinary segments.
+    const tsoPayload = this.config.segmentationOffload ? this.tsoSize - 40 : 0;
+    this.maxSegmentPayload = tsoPayload > mss ? tsoPayload - (tsoPayload % mss) : mss;
   }
 
   /**
@@ -342,7 +428,7 @@ export class Tcb {
     }
     this.setState('CLOSED', now);
     if (error !== undefined) this.env.event({ type: 'error', error });
-    this.env.event({ type: 'closed' });
+    this.env.event(CLOSED_EVENT);
   }
 
   /** Starts RTT timing of a segment ending at `endSeq` if nothing is being timed (one sample per RTT). */

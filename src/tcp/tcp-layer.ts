@@ -5,13 +5,15 @@
  *
  * ## Plugging it into IP
  *
- * The IP layer implements `TcpIpBinding` and hands arriving TCP segments (already parsed and checksum-
- * verified) to `receive(src, dst, segment)`:
+ * A Stack owns one (`stack.tcp`, created on first use). Elsewhere, the IP layer implements `TcpIpBinding`
+ * and hands arriving TCP segments (already parsed and checksum-verified) to `receive(src, dst, segment)`,
+ * and its error reports about segments we sent to `receiveIcmpError(report)` (the two methods of IP's
+ * TcpReceiver):
  *
  *     const tcp = new TcpLayer({ ip: binding, clock });
  *     // IP, for each arriving TCP segment:  tcp.receive(ipHeader.src, ipHeader.dst, parsedSegment)
- *     // IP, for ICMP errors quoting a TCP segment:
- *     //   tcp.handleIcmpError({ kind: 'port-unreachable' }, { src, dst, srcPort, dstPort, seq })
+ *     // IP, for errors about a TCP segment we sent:  tcp.receiveIcmpError(report)
+ *     // or, already decoded:  tcp.handleIcmpError({ kind: 'port-unreachable' }, { src, dst, srcPort, dstPort, seq })
  *
  * `binding.send(src, dst, segment)` must serialize the segment (the payload view is only valid during
  * the call) and should not deliver anything back into this layer synchronously; a loopback path should
@@ -25,6 +27,7 @@
  * one wins); otherwise it gets the reset of §3.10.7.1 (never a reset for a reset). Segments to or from
  * broadcast and multicast addresses are dropped (MUST-57).
  */
+import type { IpSendStatus, TransportErrorReport } from '../ip/datagram.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
@@ -38,14 +41,32 @@ import { newTcpCounters, type TcpCounters } from './counters.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { EphemeralPortAllocator } from './ephemeral-ports.js';
 import { TcpError } from './errors.js';
+import { decodeErrorReport } from './icmp-report.js';
 import { IsnGenerator } from './isn.js';
 import { seqAdd, seqGt } from './seq.js';
 import { TypedEmitter } from './typed-emitter.js';
 
+/**
+ * What IP says about a segment it was handed: 'ok' (sent, or queued for ARP), or the errno of a local
+ * failure (ENETUNREACH: no route; EADDRNOTAVAIL: the source address is no longer ours; EMSGSIZE, EINVAL).
+ * A binding that returns nothing is taken to have sent the segment.
+ */
+export type TcpSendStatus = IpSendStatus;
+
 /** What the TCP layer needs from IP. */
 export interface TcpIpBinding {
-  /** Sends a segment from `src` to `dst` (IP computes the checksum with the pseudo-header). */
-  send(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): void;
+  /**
+   * Sends a segment from `src` to `dst` (IP computes the checksum with the pseudo-header). The segment
+   * object and its payload are valid only during the call. `segmentSize` (TSO, only when `tsoSizeFor`
+   * allowed a segment beyond the MTU): cut the payload into segments of at most this many bytes.
+   */
+  send(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    segment: TcpSegment,
+    segmentSize?: number,
+    // biome-ignore lint/suspicious/noConfusingVoidType: bindings that return nothing (the type before IP reported a status) must stay valid
+  ): TcpSendStatus | undefined | void;
   /** True for an address assigned to one of this stack's interfaces. */
   isLocalAddress(address: Ipv4Address): boolean;
   /** True for limited/directed broadcast and multicast addresses (MUST-46, MUST-57). */
@@ -54,6 +75,11 @@ export interface TcpIpBinding {
   sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined;
   /** MTU of the path towards `dst` (the outgoing interface's MTU, or a path-MTU estimate). */
   mtuFor(dst: Ipv4Address): number;
+  /**
+   * Largest IP datagram toward `dst` that may carry one segment sent with `segmentSize` (IP or the device
+   * cuts it: TCP segmentation offload). Absent, or `mtuFor(dst)`: segments always fit the MTU.
+   */
+  tsoSizeFor?(dst: Ipv4Address): number;
 }
 
 export interface TcpLayerOptions {
@@ -187,7 +213,10 @@ interface ConnectionEntry {
   localPort: number;
   remoteAddress: Ipv4Address;
   remotePort: number;
+  /** The connection's earliest timer deadline, as it last reported it (Infinity: none). */
   deadline: number;
+  /** When the layer will next look at the connection: a heap entry with this deadline (Infinity: none). */
+  scheduled: number;
   removed: boolean;
 }
 
@@ -227,6 +256,8 @@ export class TcpLayer {
   private timerAt = Number.POSITIVE_INFINITY;
   private busy = false;
   private readonly queued: QueuedSegment[] = [];
+  /** The entry the last segment went to (see `demultiplex`). */
+  private lastEntry: ConnectionEntry | undefined;
 
   constructor(options: TcpLayerOptions) {
     this.ip = options.ip;
@@ -360,7 +391,14 @@ export class TcpLayer {
       this.queued.push({ src, dst, segment });
       return;
     }
-    this.guard(() => this.dispatch(src, dst, segment));
+    // What `guard` does, spelled out: this runs for every segment, and a closure per call would show.
+    this.busy = true;
+    try {
+      this.dispatch(src, dst, segment);
+      if (this.queued.length > 0) this.dispatchQueued();
+    } finally {
+      this.busy = false;
+    }
   }
 
   /**
@@ -376,6 +414,17 @@ export class TcpLayer {
       }
       entry.conn.handleIcmpError({ ...error, seq: quoted.seq }, this.clock.now());
     });
+  }
+
+  /**
+   * IP's report of an error about a segment we sent (an ICMP message quoting it, or a local failure such
+   * as an ARP resolution that found nobody): the TcpReceiver side of the attachment to a Stack. Decoded
+   * and handed to `handleIcmpError`; reports TCP has no use for are ignored.
+   */
+  receiveIcmpError(report: TransportErrorReport): void {
+    const decoded = decodeErrorReport(report);
+    if (decoded === undefined) return;
+    this.handleIcmpError(decoded.error, decoded.quoted);
   }
 
   /** Aborts every connection and closes every listener (the stack is shutting down). */
@@ -407,45 +456,60 @@ export class TcpLayer {
     let result: T;
     try {
       result = body();
-      while (this.queued.length > 0) {
-        const q = this.queued.shift()!;
-        this.safely(() => this.dispatch(q.src, q.dst, q.segment));
-      }
+      if (this.queued.length > 0) this.dispatchQueued();
     } finally {
       this.busy = false;
     }
     return result;
   }
 
-  /** Runs `body`, turning any exception into a counted, traced internal error. */
-  private safely(body: () => void): void {
-    try {
-      body();
-    } catch (error) {
-      this.counters.internalErrors++;
-      this.dropped(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+  /** Handles the segments that arrived re-entrantly, in order (`busy` is set). */
+  private dispatchQueued(): void {
+    const queued = this.queued;
+    for (let i = 0; i < queued.length; i++) {
+      const q = queued[i]!;
+      this.dispatch(q.src, q.dst, q.segment);
     }
+    queued.length = 0;
+  }
+
+  /** Any exception becomes a counted, traced internal error: a segment never throws out of the layer. */
+  private internalError(error: unknown): void {
+    this.counters.internalErrors++;
+    this.dropped(`internal error: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   private dispatch(src: Ipv4Address, dst: Ipv4Address, seg: TcpSegment): void {
-    this.safely(() => this.demultiplex(src, dst, seg));
+    try {
+      this.demultiplex(src, dst, seg);
+    } catch (error) {
+      this.internalError(error);
+    }
   }
 
   private demultiplex(src: Ipv4Address, dst: Ipv4Address, seg: TcpSegment): void {
     this.counters.segmentsIn++;
-    if (this.ip.isBroadcastOrMulticast(dst) || this.ip.isBroadcastOrMulticast(src) || src === 0) {
-      // MUST-57: segments to broadcast/multicast are silently discarded; a source address of that kind
-      // (or 0.0.0.0) cannot be a TCP peer either.
-      this.dropped('broadcast, multicast or unspecified address');
-      return;
-    }
     if (seg.srcPort === 0 || seg.dstPort === 0) {
       this.dropped('port 0');
       return;
     }
     const now = this.clock.now();
-    const entry = this.lookup(dst, seg.dstPort, src, seg.srcPort);
+    // The connection of the previous segment is the likeliest match (a bulk transfer); the table otherwise.
+    let entry = this.lastEntry;
+    if (
+      entry === undefined ||
+      entry.removed ||
+      entry.remotePort !== seg.srcPort ||
+      entry.localPort !== seg.dstPort ||
+      entry.remoteAddress !== src ||
+      entry.localAddress !== dst
+    ) {
+      entry = this.lookup(dst, seg.dstPort, src, seg.srcPort);
+      if (entry !== undefined) this.lastEntry = entry;
+    }
     if (entry) {
+      // No broadcast check is needed here: a connection's addresses are a unicast address of ours and a
+      // peer that was checked when the connection was opened (MUST-46, MUST-57).
       const conn = entry.conn;
       if (
         conn.state === 'TIME-WAIT' &&
@@ -455,6 +519,12 @@ export class TcpLayer {
         return;
       }
       conn.handleSegment(seg, now);
+      return;
+    }
+    if (this.ip.isBroadcastOrMulticast(dst) || this.ip.isBroadcastOrMulticast(src) || src === 0) {
+      // MUST-57: segments to broadcast/multicast are silently discarded; a source address of that kind
+      // (or 0.0.0.0) cannot be a TCP peer either.
+      this.dropped('broadcast, multicast or unspecified address');
       return;
     }
     const listener = this.findListener(dst, seg.dstPort);
@@ -488,7 +558,9 @@ export class TcpLayer {
     }
     this.counters.segmentsOut++;
     this.counters.resetsSent++;
-    this.ip.send(dst, src, reset);
+    // A reset that cannot be sent is simply lost (the peer's next segment gets another): only counted.
+    const status = this.ip.send(dst, src, reset);
+    if (status !== undefined && status !== 'ok') this.counters.outputErrors++;
   }
 
   private resetSegment(seg: TcpSegment, seq: number, ack: number, flags: number): TcpSegment {
@@ -600,6 +672,7 @@ export class TcpLayer {
       remoteAddress,
       remotePort,
       deadline: Number.POSITIVE_INFINITY,
+      scheduled: Number.POSITIVE_INFINITY,
       removed: false,
     };
   }
@@ -608,8 +681,10 @@ export class TcpLayer {
     return {
       local: { address: entry.localAddress, port: entry.localPort },
       remote: { address: entry.remoteAddress, port: entry.remotePort },
-      output: (segment) => this.ip.send(entry.localAddress, entry.remoteAddress, segment),
+      output: (segment, segmentSize) =>
+        this.ip.send(entry.localAddress, entry.remoteAddress, segment, segmentSize),
       pathMtu: this.ip.mtuFor(entry.remoteAddress),
+      tsoSize: this.ip.tsoSizeFor?.(entry.remoteAddress),
       config,
       counters: this.counters,
       tracer: this.tracer,
@@ -646,6 +721,8 @@ export class TcpLayer {
     if (entry.removed) return;
     entry.removed = true;
     entry.deadline = Number.POSITIVE_INFINITY;
+    entry.scheduled = Number.POSITIVE_INFINITY;
+    if (this.lastEntry === entry) this.lastEntry = undefined;
     this.entries.delete(entry.conn);
     const uses = (this.localPortUse.get(entry.localPort) ?? 1) - 1;
     if (uses > 0) this.localPortUse.set(entry.localPort, uses);
@@ -660,10 +737,21 @@ export class TcpLayer {
     listener?.forget(entry.conn);
   }
 
+  /**
+   * A connection's earliest deadline moved. The heap needs a new entry only when it moved EARLIER than
+   * the wake-up already scheduled for the connection: a deadline that moved later (the retransmission
+   * timer restarted by every ACK, RFC 6298 §5.3) is found out when the earlier wake-up comes, and the
+   * connection is then scheduled again for its real deadline. So a busy connection costs no heap work
+   * per segment.
+   */
   private deadlineChanged(entry: ConnectionEntry, deadline: number): void {
     if (entry.removed || entry.conn === undefined) return;
     entry.deadline = deadline;
-    if (deadline === Number.POSITIVE_INFINITY) return;
+    if (deadline < entry.scheduled) this.schedule(entry, deadline);
+  }
+
+  private schedule(entry: ConnectionEntry, deadline: number): void {
+    entry.scheduled = deadline;
     this.timers.push(deadline, entry);
     if (deadline < this.timerAt) this.armClock(deadline);
   }
@@ -672,8 +760,10 @@ export class TcpLayer {
     this.timerHandle?.cancel();
     this.timerAt = deadline;
     const delay = Math.max(0, deadline - this.clock.now());
-    this.timerHandle = this.clock.setTimer(delay, () => this.clockFired());
+    this.timerHandle = this.clock.setTimer(delay, this.clockCallback);
   }
+
+  private readonly clockCallback = (): void => this.clockFired();
 
   private clockFired(): void {
     this.timerHandle = undefined;
@@ -687,32 +777,46 @@ export class TcpLayer {
       if (deadline > now) break;
       const entry = this.timers.peekItem()!;
       this.timers.pop();
-      if (entry.removed || entry.deadline !== deadline) continue; // stale
-      entry.deadline = Number.POSITIVE_INFINITY;
-      due.push(entry);
+      // Stale: the connection is gone, or an earlier wake-up superseded this one.
+      if (entry.removed || entry.scheduled !== deadline) continue;
+      entry.scheduled = Number.POSITIVE_INFINITY;
+      if (entry.deadline <= now) due.push(entry);
+      else if (entry.deadline !== Number.POSITIVE_INFINITY) this.schedule(entry, entry.deadline); // moved later
     }
-    this.guard(() => {
-      for (const entry of due) {
-        if (!entry.removed) this.safely(() => entry.conn.onTimer(now));
+    if (due.length > 0) {
+      this.busy = true;
+      try {
+        for (const entry of due) {
+          if (entry.removed) continue;
+          try {
+            entry.conn.onTimer(now);
+          } catch (error) {
+            this.internalError(error);
+          }
+        }
+        if (this.queued.length > 0) this.dispatchQueued();
+      } finally {
+        this.busy = false;
       }
-    });
-    for (const entry of due) {
-      // A connection whose deadline did not change during onTimer reports nothing: reschedule it.
-      if (!entry.removed && entry.deadline === Number.POSITIVE_INFINITY) {
-        const deadline = entry.conn.nextDeadline();
-        if (deadline !== Number.POSITIVE_INFINITY) this.deadlineChanged(entry, deadline);
+      for (const entry of due) {
+        // A connection whose deadline did not change during onTimer reported nothing: schedule it again.
+        if (!entry.removed && entry.scheduled === Number.POSITIVE_INFINITY) {
+          const deadline = entry.conn.nextDeadline();
+          entry.deadline = deadline;
+          if (deadline !== Number.POSITIVE_INFINITY) this.schedule(entry, deadline);
+        }
       }
     }
     this.rearm();
   }
 
-  /** Arms the clock for the earliest live deadline, discarding stale heap entries on the way. */
+  /** Arms the clock for the earliest live wake-up, discarding stale heap entries on the way. */
   private rearm(): void {
     for (;;) {
       const deadline = this.timers.peekDeadline();
       if (deadline === Number.POSITIVE_INFINITY) return;
       const entry = this.timers.peekItem()!;
-      if (entry.removed || entry.deadline !== deadline) {
+      if (entry.removed || entry.scheduled !== deadline) {
         this.timers.pop();
         continue;
       }

@@ -16,7 +16,15 @@ import {
   transmitPending,
 } from './output.js';
 import type { Tcb } from './tcb.js';
-import type { TimerName } from './timers.js';
+import {
+  DELAYED_ACK,
+  FIN_WAIT_2,
+  KEEPALIVE,
+  PERSIST,
+  RETRANSMISSION,
+  TIME_WAIT,
+  type TimerId,
+} from './timers.js';
 
 /** Runs every timer due at `now`, in TIMER_ORDER, until none is due or the connection closed. */
 export function timersExpired(tcb: Tcb, now: number): void {
@@ -29,30 +37,30 @@ export function timersExpired(tcb: Tcb, now: number): void {
   }
 }
 
-function fire(tcb: Tcb, timer: TimerName, now: number): void {
+function fire(tcb: Tcb, timer: TimerId, now: number): void {
   switch (timer) {
-    case 'time-wait':
+    case TIME_WAIT:
       // §3.10.8 TIME-WAIT TIMEOUT: delete the TCB.
       tcb.note('TIME-WAIT expired', now);
       tcb.terminate(now);
       return;
-    case 'fin-wait-2':
+    case FIN_WAIT_2:
       // The application released the connection and the peer never sent its FIN: give up, and tell the
       // peer so it does not wait for us either.
       tcb.note('orphaned FIN-WAIT-2 timed out', now);
       sendReset(tcb, tcb.sndMax);
       tcb.terminate(now);
       return;
-    case 'retransmission':
+    case RETRANSMISSION:
       retransmissionTimeout(tcb, now);
       return;
-    case 'persist':
+    case PERSIST:
       persistTimeout(tcb, now);
       return;
-    case 'delayed-ack':
+    case DELAYED_ACK:
       if (tcb.synchronized) sendAck(tcb);
       return;
-    case 'keepalive':
+    case KEEPALIVE:
       keepaliveTimeout(tcb, now);
       return;
   }
@@ -114,11 +122,11 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
     // The peer's window is closed: the retransmission becomes a window probe, and probing takes over
     // from the retransmission timer (a window may stay closed indefinitely, MUST-37).
     sendWindowProbe(tcb, now);
-    tcb.timers.set('persist', now + persistInterval(tcb));
+    tcb.timers.set(PERSIST, now + persistInterval(tcb));
     return;
   }
   transmitPending(tcb, now, true);
-  if (!tcb.timers.isArmed('retransmission') && tcb.sndUna !== tcb.sndMax) armRetransmissionTimer(tcb, now); // §5.6
+  if (!tcb.timers.isArmed(RETRANSMISSION) && tcb.sndUna !== tcb.sndMax) armRetransmissionTimer(tcb, now); // §5.6
 }
 
 /** Zero-window probe or SWS override (§3.8.6.1, §3.8.6.2.1). */
@@ -130,22 +138,27 @@ function persistTimeout(tcb: Tcb, now: number): void {
     return;
   }
   if (tcb.sndWnd === 0) {
-    // MUST-37: the window may stay closed for as long as the peer keeps answering. A peer that left the
-    // last probe unanswered and has been silent for R2 is given up on, as for retransmissions.
-    if (tcb.lastAckTime < tcb.lastProbeTime && now - tcb.lastAckTime >= tcb.config.r2TimeoutMs) {
+    // MUST-37: the window may stay closed for as long as the peer keeps answering. A peer that left R2
+    // probes in a row unanswered and has been silent for the R2 time is given up on, as for
+    // retransmissions (and as Linux counts probes against tcp_retries2). Time alone is not enough: backed
+    // off probes are up to two minutes apart, and one lost answer must not end the connection.
+    if (
+      tcb.unansweredProbes >= tcb.config.r2Retransmissions &&
+      now - tcb.lastAckTime >= tcb.config.r2TimeoutMs
+    ) {
       tcb.terminate(now, timeoutError(tcb, 'zero-window probes unanswered'));
       return;
     }
     sendWindowProbe(tcb, now);
     tcb.persistBackoff++;
-    tcb.timers.set('persist', now + persistInterval(tcb));
+    tcb.timers.set(PERSIST, now + persistInterval(tcb));
     return;
   }
   // A small window kept the data back (sender SWS avoidance) with nothing in flight: send what fits.
   tcb.persistBackoff++;
   transmitPending(tcb, now, true);
-  if (tcb.flightSize === 0 && !tcb.timers.isArmed('persist') && tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0) {
-    tcb.timers.set('persist', now + persistInterval(tcb));
+  if (tcb.flightSize === 0 && !tcb.timers.isArmed(PERSIST) && tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0) {
+    tcb.timers.set(PERSIST, now + persistInterval(tcb));
   }
 }
 
@@ -156,7 +169,7 @@ function keepaliveTimeout(tcb: Tcb, now: number): void {
   if (tcb.sndUna !== tcb.sndMax || tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0) {
     // Not idle (MUST-26): data is outstanding or waiting, and its own timers watch the peer.
     tcb.keepaliveProbesSent = 0;
-    tcb.timers.set('keepalive', now + tcb.keepAliveIdleMs);
+    tcb.timers.set(KEEPALIVE, now + tcb.keepAliveIdleMs);
     return;
   }
   if (tcb.keepaliveProbesSent >= tcb.config.keepAliveProbes) {
@@ -166,5 +179,5 @@ function keepaliveTimeout(tcb: Tcb, now: number): void {
   // MUST-29: one unanswered probe is not fatal; several are sent, an interval apart.
   tcb.keepaliveProbesSent++;
   sendKeepaliveProbe(tcb);
-  tcb.timers.set('keepalive', now + tcb.config.keepAliveIntervalMs);
+  tcb.timers.set(KEEPALIVE, now + tcb.config.keepAliveIntervalMs);
 }

@@ -2,6 +2,9 @@
  * The timers of one connection, each a deadline in milliseconds (Infinity when off). The connection never
  * starts a real timer: its owner asks `earliest()` (through `TcpConnection.nextDeadline()`) and calls back
  * at that time, which is what makes runs on a virtual clock reproducible.
+ *
+ * Timers are addressed by small integer ids on the hot path (re-arming the retransmission timer on every
+ * ACK, cancelling the delayed ACK on every segment sent); their names are for STATUS and traces.
  */
 
 export const NEVER = Number.POSITIVE_INFINITY;
@@ -20,6 +23,24 @@ export type TimerName =
   /** TIME-WAIT lasts 2*MSL (MUST-13). */
   | 'time-wait';
 
+export const RETRANSMISSION = 0;
+export const PERSIST = 1;
+export const DELAYED_ACK = 2;
+export const KEEPALIVE = 3;
+export const FIN_WAIT_2 = 4;
+export const TIME_WAIT = 5;
+export type TimerId = 0 | 1 | 2 | 3 | 4 | 5;
+
+/** Names by id. */
+export const TIMER_NAMES: readonly TimerName[] = [
+  'retransmission',
+  'persist',
+  'delayed-ack',
+  'keepalive',
+  'fin-wait-2',
+  'time-wait',
+];
+
 /** The order in which timers due at the same instant are handled. */
 export const TIMER_ORDER: readonly TimerName[] = [
   'time-wait',
@@ -30,51 +51,65 @@ export const TIMER_ORDER: readonly TimerName[] = [
   'keepalive',
 ];
 
+const ORDER_IDS: readonly TimerId[] = [
+  TIME_WAIT,
+  FIN_WAIT_2,
+  RETRANSMISSION,
+  PERSIST,
+  DELAYED_ACK,
+  KEEPALIVE,
+];
+
 export class ConnectionTimers {
-  private readonly deadlines: Record<TimerName, number> = {
-    retransmission: NEVER,
-    persist: NEVER,
-    'delayed-ack': NEVER,
-    keepalive: NEVER,
-    'fin-wait-2': NEVER,
-    'time-wait': NEVER,
-  };
+  private readonly deadlines = new Float64Array(6).fill(NEVER);
+  /** The earliest deadline, valid unless `stale`. */
+  private cached = NEVER;
+  private stale = false;
 
-  get(name: TimerName): number {
-    return this.deadlines[name];
+  get(id: TimerId): number {
+    return this.deadlines[id]!;
   }
 
-  isArmed(name: TimerName): boolean {
-    return this.deadlines[name] !== NEVER;
+  isArmed(id: TimerId): boolean {
+    return this.deadlines[id] !== NEVER;
   }
 
-  set(name: TimerName, deadline: number): void {
-    this.deadlines[name] = deadline;
+  set(id: TimerId, deadline: number): void {
+    const old = this.deadlines[id]!;
+    this.deadlines[id] = deadline;
+    if (deadline <= this.cached) this.cached = deadline;
+    else if (old === this.cached) this.stale = true;
   }
 
-  cancel(name: TimerName): void {
-    this.deadlines[name] = NEVER;
+  cancel(id: TimerId): void {
+    const old = this.deadlines[id]!;
+    if (old === NEVER) return;
+    this.deadlines[id] = NEVER;
+    if (old === this.cached) this.stale = true;
   }
 
   cancelAll(): void {
-    for (const name of TIMER_ORDER) this.deadlines[name] = NEVER;
+    this.deadlines.fill(NEVER);
+    this.cached = NEVER;
+    this.stale = false;
   }
 
   /** The earliest deadline of any timer, or Infinity. */
   earliest(): number {
-    let min = NEVER;
-    for (const name of TIMER_ORDER) {
-      const d = this.deadlines[name];
-      if (d < min) min = d;
+    if (this.stale) {
+      const d = this.deadlines;
+      let min = d[0]!;
+      for (let i = 1; i < 6; i++) if (d[i]! < min) min = d[i]!;
+      this.cached = min;
+      this.stale = false;
     }
-    return min;
+    return this.cached;
   }
 
   /** The first timer (in TIMER_ORDER) due at or before `now`, if any. */
-  due(now: number): TimerName | undefined {
-    for (const name of TIMER_ORDER) {
-      if (this.deadlines[name] <= now) return name;
-    }
+  due(now: number): TimerId | undefined {
+    if (this.earliest() > now) return undefined;
+    for (const id of ORDER_IDS) if (this.deadlines[id]! <= now) return id;
     return undefined;
   }
 }

@@ -2,17 +2,22 @@
  * A minimal typed event emitter (the core may not import Node's `events`). Listeners run synchronously in
  * registration order; one that throws does not stop the others, and the first error is rethrown once all
  * have run.
+ *
+ * Events fire for every segment on a busy connection ('readable'), so emitting allocates nothing: each
+ * event's listener list is replaced, never changed in place, when a listener is added or removed, and an
+ * emit walks the list it started with (a listener removed during the emit still hears that one event, as
+ * with Node's EventEmitter).
  */
-type Listener = (...args: never[]) => void;
+type Listener = (a?: unknown, b?: unknown) => void;
+
+const NONE: readonly Listener[] = Object.freeze([]);
 
 export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
-  private readonly listeners = new Map<keyof Events, Listener[]>();
+  private readonly listeners = new Map<keyof Events, readonly Listener[]>();
 
   on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this {
-    const list = this.listeners.get(event);
-    const fn = listener as unknown as Listener;
-    if (list) list.push(fn);
-    else this.listeners.set(event, [fn]);
+    const list = this.listeners.get(event) ?? NONE;
+    this.listeners.set(event, [...list, listener as unknown as Listener]);
     return this;
   }
 
@@ -28,7 +33,9 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
     const list = this.listeners.get(event);
     if (!list) return this;
     const i = list.indexOf(listener as unknown as Listener);
-    if (i >= 0) list.splice(i, 1);
+    if (i < 0) return this;
+    if (list.length === 1) this.listeners.delete(event);
+    else this.listeners.set(event, [...list.slice(0, i), ...list.slice(i + 1)]);
     return this;
   }
 
@@ -36,14 +43,26 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
     return this.listeners.get(event)?.length ?? 0;
   }
 
+  /** Calls every listener of `event` with `args` (at most two: all this project's events need). */
   protected emit<K extends keyof Events>(event: K, ...args: Events[K]): void {
+    this.call(event, args.length, args[0], args[1]);
+  }
+
+  /**
+   * `emit` without the rest-parameter array, for events fired per segment: `count` arguments (0 to 2) of
+   * `a`, `b` are passed, exactly as `emit` would.
+   */
+  protected call(event: keyof Events, count: number, a?: unknown, b?: unknown): void {
     const list = this.listeners.get(event);
-    if (!list || list.length === 0) return;
+    if (list === undefined) return;
     let failure: unknown;
     let failed = false;
-    for (const listener of [...list]) {
+    for (let i = 0; i < list.length; i++) {
+      const listener = list[i]!;
       try {
-        (listener as unknown as (...a: Events[K]) => void)(...args);
+        if (count === 0) listener();
+        else if (count === 1) listener(a);
+        else listener(a, b);
       } catch (error) {
         if (!failed) {
           failed = true;

@@ -3,7 +3,7 @@
  *
  * TCP uses it where an outside observer must not be able to predict a value computed from public inputs:
  * the hash part of initial sequence numbers (RFC 6528 §3) and the port offset of ephemeral port selection
- * (RFC 6056 §3.3.3). The 64-bit state words are kept as pairs of unsigned 32-bit halves so the function
+ * (RFC 6056 §3.3.3). The 64-bit state words are kept as pairs of 32-bit halves so the function
  * runs without BigInt on every JavaScript engine.
  */
 
@@ -18,122 +18,120 @@ export function sipHashKey(bytes: Uint8Array): SipHashKey {
   return key;
 }
 
-// State words v0..v3 as (high, low) pairs. Module-level so hashing allocates nothing; the function is
-// synchronous, so sharing them is safe.
-let v0h = 0;
-let v0l = 0;
-let v1h = 0;
-let v1l = 0;
-let v2h = 0;
-let v2l = 0;
-let v3h = 0;
-let v3l = 0;
-
-function sipRound(): void {
-  let lo: number;
-  let th: number;
-  let tl: number;
-  // v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
-  lo = (v0l + v1l) >>> 0;
-  v0h = (v0h + v1h + (lo < v0l ? 1 : 0)) >>> 0;
-  v0l = lo;
-  th = ((v1h << 13) | (v1l >>> 19)) >>> 0;
-  tl = ((v1l << 13) | (v1h >>> 19)) >>> 0;
-  v1h = (th ^ v0h) >>> 0;
-  v1l = (tl ^ v0l) >>> 0;
-  th = v0h;
-  v0h = v0l;
-  v0l = th;
-  // v2 += v3; v3 = rotl(v3, 16); v3 ^= v2
-  lo = (v2l + v3l) >>> 0;
-  v2h = (v2h + v3h + (lo < v2l ? 1 : 0)) >>> 0;
-  v2l = lo;
-  th = ((v3h << 16) | (v3l >>> 16)) >>> 0;
-  tl = ((v3l << 16) | (v3h >>> 16)) >>> 0;
-  v3h = (th ^ v2h) >>> 0;
-  v3l = (tl ^ v2l) >>> 0;
-  // v0 += v3; v3 = rotl(v3, 21); v3 ^= v0
-  lo = (v0l + v3l) >>> 0;
-  v0h = (v0h + v3h + (lo < v0l ? 1 : 0)) >>> 0;
-  v0l = lo;
-  th = ((v3h << 21) | (v3l >>> 11)) >>> 0;
-  tl = ((v3l << 21) | (v3h >>> 11)) >>> 0;
-  v3h = (th ^ v0h) >>> 0;
-  v3l = (tl ^ v0l) >>> 0;
-  // v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
-  lo = (v2l + v1l) >>> 0;
-  v2h = (v2h + v1h + (lo < v2l ? 1 : 0)) >>> 0;
-  v2l = lo;
-  th = ((v1h << 17) | (v1l >>> 15)) >>> 0;
-  tl = ((v1l << 17) | (v1h >>> 15)) >>> 0;
-  v1h = (th ^ v2h) >>> 0;
-  v1l = (tl ^ v2l) >>> 0;
-  th = v2h;
-  v2h = v2l;
-  v2l = th;
-}
-
 function readUint32Le(buf: Uint8Array, offset: number, count: number): number {
   let value = 0;
   for (let i = count - 1; i >= 0; i--) value = (value << 8) | buf[offset + i]!;
-  return value >>> 0;
-}
-
-function compressWord(mh: number, ml: number): void {
-  v3h = (v3h ^ mh) >>> 0;
-  v3l = (v3l ^ ml) >>> 0;
-  sipRound();
-  sipRound();
-  v0h = (v0h ^ mh) >>> 0;
-  v0l = (v0l ^ ml) >>> 0;
+  return value | 0;
 }
 
 /**
  * SipHash-2-4 of `data` under `key`. Writes the 64-bit result into `out` as [low 32 bits, high 32 bits]
  * and returns `out`.
+ *
+ * The whole computation is one function whose state lives in local int32 variables: nothing is allocated
+ * and nothing leaves the registers (module-level state would be boxed on every assignment). The message
+ * words are fed by a single loop that runs 2 rounds per word (SipHash-2) and 4 more at the end (-4).
  */
 export function sipHash24(
   key: SipHashKey,
   data: Uint8Array,
   out: Uint32Array = new Uint32Array(2),
 ): Uint32Array {
-  const k0l = key[0]!;
-  const k0h = key[1]!;
-  const k1l = key[2]!;
-  const k1h = key[3]!;
+  const k0l = key[0]! | 0;
+  const k0h = key[1]! | 0;
+  const k1l = key[2]! | 0;
+  const k1h = key[3]! | 0;
   // The constants spell "somepseudorandomlygeneratedbytes".
-  v0h = (k0h ^ 0x736f6d65) >>> 0;
-  v0l = (k0l ^ 0x70736575) >>> 0;
-  v1h = (k1h ^ 0x646f7261) >>> 0;
-  v1l = (k1l ^ 0x6e646f6d) >>> 0;
-  v2h = (k0h ^ 0x6c796765) >>> 0;
-  v2l = (k0l ^ 0x6e657261) >>> 0;
-  v3h = (k1h ^ 0x74656462) >>> 0;
-  v3l = (k1l ^ 0x79746573) >>> 0;
+  let v0h = k0h ^ 0x736f6d65;
+  let v0l = k0l ^ 0x70736575;
+  let v1h = k1h ^ 0x646f7261;
+  let v1l = k1l ^ 0x6e646f6d;
+  let v2h = k0h ^ 0x6c796765;
+  let v2l = k0l ^ 0x6e657261;
+  let v3h = k1h ^ 0x74656462;
+  let v3l = k1l ^ 0x79746573;
 
   const length = data.length;
   const whole = length - (length % 8);
-  for (let i = 0; i < whole; i += 8) {
-    compressWord(readUint32Le(data, i + 4, 4), readUint32Le(data, i, 4));
-  }
-  // Last word: the remaining 0-7 bytes, little-endian, with the length (mod 256) in the top byte.
-  const rest = length - whole;
-  let ml = 0;
+  // Words 0 .. words-1: the whole 8-byte words, then the last one (the remaining 0-7 bytes,
+  // little-endian, with the length mod 256 in the top byte).
+  const words = whole / 8 + 1;
   let mh = 0;
-  if (rest > 4) {
-    ml = readUint32Le(data, whole, 4);
-    mh = readUint32Le(data, whole + 4, rest - 4);
-  } else if (rest > 0) {
-    ml = readUint32Le(data, whole, rest);
+  let ml = 0;
+  for (let word = 0; word <= words; word++) {
+    let rounds: number;
+    if (word < words) {
+      if (word < words - 1) {
+        ml = readUint32Le(data, word * 8, 4);
+        mh = readUint32Le(data, word * 8 + 4, 4);
+      } else {
+        const rest = length - whole;
+        ml = 0;
+        mh = 0;
+        if (rest > 4) {
+          ml = readUint32Le(data, whole, 4);
+          mh = readUint32Le(data, whole + 4, rest - 4);
+        } else if (rest > 0) {
+          ml = readUint32Le(data, whole, rest);
+        }
+        mh |= (length & 0xff) << 24;
+      }
+      v3h ^= mh;
+      v3l ^= ml;
+      rounds = 2;
+    } else {
+      // Finalization.
+      v2l ^= 0xff;
+      rounds = 4;
+    }
+    for (let r = 0; r < rounds; r++) {
+      let lo: number;
+      let th: number;
+      let tl: number;
+      // v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
+      lo = (v0l + v1l) | 0;
+      v0h = (v0h + v1h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
+      v0l = lo;
+      th = (v1h << 13) | (v1l >>> 19);
+      tl = (v1l << 13) | (v1h >>> 19);
+      v1h = th ^ v0h;
+      v1l = tl ^ v0l;
+      th = v0h;
+      v0h = v0l;
+      v0l = th;
+      // v2 += v3; v3 = rotl(v3, 16); v3 ^= v2
+      lo = (v2l + v3l) | 0;
+      v2h = (v2h + v3h + (lo >>> 0 < v2l >>> 0 ? 1 : 0)) | 0;
+      v2l = lo;
+      th = (v3h << 16) | (v3l >>> 16);
+      tl = (v3l << 16) | (v3h >>> 16);
+      v3h = th ^ v2h;
+      v3l = tl ^ v2l;
+      // v0 += v3; v3 = rotl(v3, 21); v3 ^= v0
+      lo = (v0l + v3l) | 0;
+      v0h = (v0h + v3h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
+      v0l = lo;
+      th = (v3h << 21) | (v3l >>> 11);
+      tl = (v3l << 21) | (v3h >>> 11);
+      v3h = th ^ v0h;
+      v3l = tl ^ v0l;
+      // v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
+      lo = (v2l + v1l) | 0;
+      v2h = (v2h + v1h + (lo >>> 0 < v2l >>> 0 ? 1 : 0)) | 0;
+      v2l = lo;
+      th = (v1h << 17) | (v1l >>> 15);
+      tl = (v1l << 17) | (v1h >>> 15);
+      v1h = th ^ v2h;
+      v1l = tl ^ v2l;
+      th = v2h;
+      v2h = v2l;
+      v2l = th;
+    }
+    if (word < words) {
+      v0h ^= mh;
+      v0l ^= ml;
+    }
   }
-  mh = (mh | ((length & 0xff) << 24)) >>> 0;
-  compressWord(mh, ml);
-
-  v2l = (v2l ^ 0xff) >>> 0;
-  sipRound();
-  sipRound();
-  sipRound();
-  sipRound();
   out[0] = v0l ^ v1l ^ v2l ^ v3l;
   out[1] = v0h ^ v1h ^ v2h ^ v3h;
   return out;

@@ -70,7 +70,7 @@ describe('receiving: cumulative ACKs, delayed ACKs, reassembly (S4, SHLD-31, MUS
   });
 
   it('every second full-sized segment is ACKed at once (SHLD-19)', () => {
-    const d = established();
+    const d = established({ config: { receiveBufferSize: 65535 } });
     d.recv({ flags: 'A', seq: P, ack: D, payload: 1460 });
     d.expectNone();
     d.recv({ flags: 'A', seq: P + 1460, ack: D, payload: 1460 });
@@ -80,7 +80,7 @@ describe('receiving: cumulative ACKs, delayed ACKs, reassembly (S4, SHLD-31, MUS
   });
 
   it('an out-of-order segment gets an immediate duplicate ACK; filling the gap an immediate ACK; bytes arrive in order', () => {
-    const d = established();
+    const d = established({ config: { receiveBufferSize: 65535 } });
     const data = pattern(3000);
     d.recv({ flags: 'A', seq: P + 1000, ack: D, payload: data.subarray(1000, 2000) });
     d.expect({ flags: 'A', seq: D, ack: P, window: 65535 });
@@ -123,6 +123,28 @@ describe('receiving: cumulative ACKs, delayed ACKs, reassembly (S4, SHLD-31, MUS
     d.recv({ flags: 'A', seq: P + 110, ack: D, payload: 90 });
     d.takeAll();
     expect(d.conn.status().rcvNxt).toBe(P + 210);
+  });
+
+  it('a full assembler forgets its highest range for a lower one; the segment at RCV.NXT is never refused', () => {
+    const d = established({ config: { maxOutOfOrderRanges: 2 } });
+    d.recv({ flags: 'A', seq: P + 100, ack: D, payload: 10 });
+    d.recv({ flags: 'A', seq: P + 200, ack: D, payload: 10 });
+    // [50, 60) needs a third range: it is nearer RCV.NXT than [200, 210), which is forgotten.
+    d.recv({ flags: 'A', seq: P + 50, ack: D, payload: 10 });
+    expect(d.counters.outOfOrderPruned).toBe(1);
+    expect(d.counters.outOfOrderOverflows).toBe(0);
+    // Full again ([50,60), [100,110)); the in-order segment [0, 20) touches neither: [100, 110) goes.
+    d.recv({ flags: 'A', seq: P, ack: D, payload: 20 });
+    expect(d.conn.status().rcvNxt).toBe(P + 20);
+    expect(d.counters.outOfOrderPruned).toBe(2);
+    d.takeAll();
+    // What was kept and what was forgotten: filling [20, 50) delivers up to 60, [60, 100) up to 100;
+    // the forgotten [100, 110) and [200, 210) must come again.
+    d.recv({ flags: 'A', seq: P + 20, ack: D, payload: 30 });
+    expect(d.conn.status().rcvNxt).toBe(P + 60);
+    d.recv({ flags: 'A', seq: P + 60, ack: D, payload: 40 });
+    expect(d.conn.status().rcvNxt).toBe(P + 100);
+    expect(d.conn.readableLength).toBe(100);
   });
 
   it('the receive window is the free buffer space; it reopens only by min(buffer/2, MSS) steps (MUST-39)', () => {

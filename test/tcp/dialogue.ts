@@ -6,10 +6,11 @@
  * so a SYN-ACK is 'SA', a FIN-ACK 'FA', data with PSH 'PA'.
  */
 import { expect } from 'vitest';
-import type { TcpConfig } from '../../src/tcp/config.js';
+import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../../src/tcp/config.js';
 import type { CongestionControlFactory } from '../../src/tcp/congestion/congestion-control.js';
 import { TcpConnection } from '../../src/tcp/connection.js';
 import { newTcpCounters, type TcpCounters } from '../../src/tcp/counters.js';
+import { windowScaleFor } from '../../src/tcp/tcb.js';
 import type { Endpoint } from '../../src/trace/events.js';
 import { TraceRecorder } from '../../src/trace/events.js';
 import {
@@ -136,6 +137,8 @@ export interface DialogueOptions {
   iss?: number;
   config?: Partial<TcpConfig>;
   mtu?: number;
+  /** Largest datagram IP would take for one TSO segment (TcpConnectionOptions.tsoSize). */
+  tsoSize?: number;
   now?: number;
   local?: Endpoint;
   remote?: Endpoint;
@@ -152,6 +155,8 @@ export class Dialogue {
   readonly counters: TcpCounters = newTcpCounters();
   readonly trace = new TraceRecorder();
   readonly deadlineChanges: number[] = [];
+  /** The `segmentSize` (TSO) each sent segment was handed over with, when it had one. */
+  readonly segmentSizes = new Map<TcpSegment, number>();
   conn!: TcpConnection;
 
   private constructor(now: number) {
@@ -163,14 +168,17 @@ export class Dialogue {
       local: o.local ?? LOCAL,
       remote: o.remote ?? REMOTE,
       pathMtu: o.mtu ?? 1500,
+      tsoSize: o.tsoSize,
       config: o.config,
       counters: this.counters,
       tracer: this.trace,
       host: 'local',
       congestionControl: o.congestionControl,
-      output: (seg: TcpSegment) => {
-        // The payload is only valid during the call: keep a copy.
-        this.sent.push({ ...seg, payload: seg.payload.slice(), options: { ...seg.options } });
+      output: (seg: TcpSegment, segmentSize?: number) => {
+        // The segment and its payload are only valid during the call: keep a copy.
+        const copy = { ...seg, payload: seg.payload.slice(), options: { ...seg.options } };
+        this.sent.push(copy);
+        if (segmentSize !== undefined) this.segmentSizes.set(copy, segmentSize);
       },
       onDeadlineChange: (_c: TcpConnection, d: number) => this.deadlineChanges.push(d),
     };
@@ -287,6 +295,17 @@ export class Dialogue {
 }
 
 /**
+ * The options our SYN carries with this configuration: the MSS (MTU - 40) and, with window scaling on
+ * (the default), the smallest shift that covers the receive buffer (RFC 7323 §2.3).
+ */
+export function synOptionsFor(o: { config?: Partial<TcpConfig>; mtu?: number } = {}): TcpOptions {
+  const config = { ...DEFAULT_TCP_CONFIG, ...o.config };
+  const options: TcpOptions = { mss: (o.mtu ?? 1500) - 40 };
+  if (config.windowScaling) options.windowScale = windowScaleFor(config.receiveBufferSize);
+  return options;
+}
+
+/**
  * An established connection: active open with ISS `iss`, the peer's ISN `irs`, both MSS `mss` (our MTU
  * is mss + 40). Data sequence numbers start at iss + 1 and irs + 1. All segments and events so far are
  * consumed.
@@ -297,7 +316,7 @@ export function established(
   const iss = o.iss ?? 1000;
   const irs = o.irs ?? 9000;
   const d = Dialogue.active({ ...o, iss });
-  d.expect({ flags: 'S', seq: iss, options: { mss: (o.mtu ?? 1500) - 40 } });
+  d.expect({ flags: 'S', seq: iss, options: synOptionsFor(o) });
   d.recv({
     flags: 'SA',
     seq: irs,

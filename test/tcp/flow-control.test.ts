@@ -26,7 +26,9 @@ describe('S6: sliding-window flow control with the seed numbers', () => {
 
   it('receiver: buffer 6144, the application reads nothing; after three 1024-byte segments it answers ACK 3073 window 3072', () => {
     const d = Dialogue.active({ iss: 0, config: { receiveBufferSize: 6144 }, mtu: 1064 });
-    d.expect({ flags: 'S', seq: 0, window: 6144, options: { mss: 1024 } });
+    // Window scaling is on by default (RFC 7323), but a 6144-byte buffer needs no shift, and the peer
+    // offers none: every window below is in bytes, the seed's numbers.
+    d.expect({ flags: 'S', seq: 0, window: 6144, options: { mss: 1024, windowScale: 0 } });
     d.recv({ flags: 'SA', seq: 0, ack: 1, window: 4096, options: { mss: 1024 } });
     d.expect({ flags: 'A', seq: 1, ack: 1, window: 6144 });
     d.at(10).recv({ flags: 'A', seq: 1, ack: 1, payload: 1024 });
@@ -129,13 +131,19 @@ describe('zero window (MUST-35, MUST-36, MUST-37, SHLD-29, SHLD-30)', () => {
     d.expect({ flags: 'PA', seq: 2002, ack: 9001, len: 499 });
   });
 
-  it('gives up with ETIMEDOUT when probes go unanswered for R2', () => {
+  it('gives up with ETIMEDOUT when R2 probes in a row (and the R2 time) go unanswered', () => {
     const d = established({ peerWindow: 1000 });
     d.conn.send(pattern(1500), d.now);
     d.takeAll();
     d.at(50).recv({ flags: 'A', seq: 9001, ack: 2001, window: 0 });
+    // Over 200 s of silence, but only 9 probes so far: backed-off probes are far apart, and a few lost
+    // answers must not end a connection whose window may stay closed indefinitely (MUST-37).
     d.at(50 + 200_000);
+    expect(d.state).toBe('ESTABLISHED');
+    expect(d.counters.zeroWindowProbes).toBe(9);
+    d.at(50 + 3_600_000);
     expect(d.state).toBe('CLOSED');
+    expect(d.counters.zeroWindowProbes).toBe(15);
     expect(d.events).toContain('error:ETIMEDOUT');
   });
 });

@@ -6,8 +6,11 @@ describe('three-way handshake (S1, RFC 9293 §3.5)', () => {
     const x = 1000;
     const y = 9000;
     const d = Dialogue.active({ iss: x });
-    d.expect({ flags: 'S', seq: x, window: 65535, options: { mss: 1460 } });
+    // MSS from the MTU (MUST-14), and window scaling offered by default (RFC 7323 §2): 3 covers the
+    // default 256 KiB receive buffer. The SYN's own window is never scaled.
+    d.expect({ flags: 'S', seq: x, window: 65535, options: { mss: 1460, windowScale: 3 } });
     expect(d.state).toBe('SYN-SENT');
+    // The peer offers no scaling, so neither side scales: our window field is capped at 65535.
     d.at(10).recv({ flags: 'SA', seq: y, ack: x + 1, window: 8192, options: { mss: 1460 } });
     d.expect({ flags: 'A', seq: x + 1, ack: y + 1, window: 65535 });
     d.expectNone();
@@ -41,8 +44,9 @@ describe('three-way handshake (S1, RFC 9293 §3.5)', () => {
 describe('simultaneous open (S2, MUST-10)', () => {
   it('SYN-SENT -> SYN-RECEIVED -> ESTABLISHED: both SYNs cross, one connection results', () => {
     const d = Dialogue.active({ iss: 100 });
-    d.expect({ flags: 'S', seq: 100, options: { mss: 1460 } });
+    d.expect({ flags: 'S', seq: 100, options: { mss: 1460, windowScale: 3 } });
     d.at(5).recv({ flags: 'S', seq: 300, options: { mss: 1460 } });
+    // The peer's SYN offered no window scale, so our SYN-ACK carries none (RFC 7323 §2.2).
     d.expect({ flags: 'SA', seq: 100, ack: 301, options: { mss: 1460 } });
     expect(d.state).toBe('SYN-RECEIVED');
     // The peer's SYN-ACK (RFC 9293 figure 8, line 6).
@@ -157,7 +161,7 @@ describe('sequence numbers across the 2^32 wrap', () => {
     const iss = 0xffff_fffe;
     const irs = 0xffff_ff00;
     const d = Dialogue.active({ iss });
-    d.expect({ flags: 'S', seq: iss, options: { mss: 1460 } });
+    d.expect({ flags: 'S', seq: iss, options: { mss: 1460, windowScale: 3 } });
     d.recv({ flags: 'SA', seq: irs, ack: 0xffff_ffff, options: { mss: 1460 } });
     d.expect({ flags: 'A', seq: 0xffff_ffff, ack: 0xffff_ff01 });
     d.conn.setNoDelay(true, d.now);
@@ -184,8 +188,8 @@ describe('sequence numbers across the 2^32 wrap', () => {
 });
 
 describe('options (MUST-6, MUST-14, MUST-15, MUST-65)', () => {
-  it('ignores options it does not use (window scale, SACK, timestamps are not negotiated yet)', () => {
-    const d = Dialogue.active({ iss: 1000 });
+  it('ignores options it does not use (SACK, timestamps are not negotiated yet; window scale when not offered)', () => {
+    const d = Dialogue.active({ iss: 1000, config: { windowScaling: false } });
     d.takeAll();
     d.recv({
       flags: 'SA',
@@ -210,7 +214,7 @@ describe('options (MUST-6, MUST-14, MUST-15, MUST-65)', () => {
   });
 });
 
-describe('window scaling (RFC 7323 §2), when enabled', () => {
+describe('window scaling (RFC 7323 §2), on by default', () => {
   const config = { windowScaling: true, receiveBufferSize: 256 * 1024 };
 
   it('offers a shift sized to the buffer, scales both directions once the peer agrees', () => {
@@ -250,7 +254,7 @@ describe('window scaling (RFC 7323 §2), when enabled', () => {
   it('passive, scaling off: no Window Scale option in the SYN-ACK even if the SYN had one', () => {
     const d = Dialogue.passive(
       { flags: 'S', seq: 7000, options: { mss: 1460, windowScale: 5 } },
-      { iss: 5000 },
+      { iss: 5000, config: { windowScaling: false } },
     );
     d.expect({ flags: 'SA', seq: 5000, ack: 7001, window: 65535, options: { mss: 1460 } });
     d.recv({ flags: 'A', seq: 7001, ack: 5001, window: 10 });

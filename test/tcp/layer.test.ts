@@ -396,13 +396,36 @@ describe('TcpLayer: ICMP errors (§3.9.2.2, RFC 5927)', () => {
     expect(events).toEqual(['error:ECONNREFUSED', 'closed']);
   });
 
-  it('host unreachable is soft (MUST-56): retries go on, and a timeout then reports EHOSTUNREACH', () => {
-    const { net, a, conn, events, quoted } = pending();
-    a.handleIcmpError({ kind: 'host-unreachable' }, quoted);
+  it('host and net unreachable during SYN-SENT end the attempt at once (as Linux, RFC 5461 §4.1)', () => {
+    const first = pending();
+    first.a.handleIcmpError({ kind: 'host-unreachable' }, first.quoted);
+    expect(first.conn.state).toBe('CLOSED');
+    expect(first.events).toEqual(['error:EHOSTUNREACH', 'closed']);
+    const second = pending();
+    second.a.handleIcmpError({ kind: 'net-unreachable' }, second.quoted);
+    expect(second.events).toEqual(['error:ENETUNREACH', 'closed']);
+    // The errno IP worked out from the ICMP code wins over the one the kind suggests.
+    const third = pending();
+    third.a.handleIcmpError({ kind: 'other-unreachable', code: 'EHOSTDOWN' }, third.quoted);
+    expect(third.events).toEqual(['error:EHOSTDOWN', 'closed']);
+    expect(first.a.counters.attemptFails + second.a.counters.attemptFails).toBe(2);
+  });
+
+  it('with abortConnectOnIcmpError off, host unreachable is soft (MUST-56): retries go on, a timeout reports it', () => {
+    const net = new FakeNetwork();
+    const a = net.addHost(['10.0.0.1'], { config: { abortConnectOnIcmpError: false } });
+    net.drop = () => true;
+    const conn = a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
+    const events = record(conn);
+    conn.on('soft-error', (e) => events.push(`soft-error:${e.code}`));
+    const quoted = { src: ip('10.0.0.1'), dst: ip('10.0.0.2'), srcPort: conn.local.port, dstPort: 80 };
+    a.handleIcmpError({ kind: 'host-unreachable' }, { ...quoted, seq: conn.status().iss });
     expect(conn.state).toBe('SYN-SENT');
     expect(conn.status().lastSoftError).toBe('EHOSTUNREACH');
+    // Only hard errors (port, protocol unreachable: SHLD-26) would end the attempt; the SYN timeout
+    // (3 minutes, MUST-23) reports the soft one.
     net.run(200_000);
-    expect(events).toEqual(['error:EHOSTUNREACH', 'closed']);
+    expect(events).toEqual(['soft-error:EHOSTUNREACH', 'error:EHOSTUNREACH', 'closed']);
   });
 
   it('ignores errors quoting a sequence number not in flight, and source quench (MUST-55)', () => {

@@ -81,7 +81,10 @@ export function lossyTransfer(seed: number): TransferOutcome {
   const slow = rnd.chance(0.3)
     ? { clock: net.clock, every: 1 + rnd.int(200), max: 1 + rnd.int(5000) }
     : undefined;
-  const a = net.addHost(['10.0.0.1'], { config, mtu: 576 + rnd.int(1000) });
+  // Half the seeds offer TSO to the client: its segments then carry several MSS at once (delivered whole,
+  // as if cut and coalesced again on the way).
+  const tsoSize = rnd.fork('tso').chance(0.5) ? 65535 : undefined;
+  const a = net.addHost(['10.0.0.1'], { config, mtu: 576 + rnd.int(1000), tsoSize });
   const b = net.addHost(['10.0.0.2'], { config });
   const now = () => net.clock.now();
   const gotA: number[][] = [];

@@ -24,6 +24,8 @@ export interface Packet {
   src: Ipv4Address;
   dst: Ipv4Address;
   seg: TcpSegment;
+  /** The TSO segment size it was sent with, if any (the segment travels whole, as if coalesced again). */
+  segmentSize?: number;
 }
 
 /** One line per packet, e.g. '10.0.0.1:49152>10.0.0.2:80 S seq=.. ack=.. len=0'. */
@@ -56,19 +58,20 @@ export class FakeNetwork {
   /** Adds a host owning `addresses`; its TcpLayer is returned. */
   addHost(
     addresses: string[],
-    options: { config?: Partial<TcpConfig>; mtu?: number; name?: string } = {},
+    options: { config?: Partial<TcpConfig>; mtu?: number; name?: string; tsoSize?: number } = {},
   ): TcpLayer {
     const own = addresses.map(ip);
     const net = this;
     const mtu = options.mtu ?? 1500;
     const binding: TcpIpBinding = {
-      send(src, dst, segment) {
-        net.transmit(src, dst, segment);
+      send(src, dst, segment, segmentSize) {
+        net.transmit(src, dst, segment, segmentSize);
       },
       isLocalAddress: (a) => own.includes(a),
       isBroadcastOrMulticast: (a) => net.isBroadcastOrMulticast(a),
       sourceAddressFor: (dst) => (dst >>> 8 === ip('10.0.0.0') >>> 8 ? own[0] : undefined),
       mtuFor: () => mtu,
+      tsoSizeFor: () => options.tsoSize ?? mtu,
     };
     const secret = new Uint8Array(32).fill(this.secretCounter++);
     const layer = new TcpLayer({
@@ -84,10 +87,11 @@ export class FakeNetwork {
   }
 
   /** Injects a segment as if `src` had sent it. */
-  transmit(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): void {
-    // The payload view is only valid during send(): copy, as IP would by serializing.
+  transmit(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment, segmentSize?: number): void {
+    // The segment and its payload are only valid during send(): copy, as IP would by serializing.
     const seg: TcpSegment = { ...segment, payload: segment.payload.slice(), options: { ...segment.options } };
     const packet: Packet = { time: this.clock.now(), src, dst, seg };
+    if (segmentSize !== undefined && segmentSize > 0) packet.segmentSize = segmentSize;
     this.packets.push(packet);
     if (this.drop?.(packet)) {
       packet.dropped = true;

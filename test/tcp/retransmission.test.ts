@@ -7,12 +7,12 @@ const P = 9001;
 describe('SYN retransmission (RFC 6298 §2.1, §5.5; MUST-23)', () => {
   it('retransmits the SYN after 1 s, doubling, and gives up with ETIMEDOUT after 3 minutes', () => {
     const d = Dialogue.active({ iss: 1000 });
-    d.expect({ flags: 'S', seq: 1000, options: { mss: 1460 } });
+    d.expect({ flags: 'S', seq: 1000, options: { mss: 1460, windowScale: 3 } });
     const times = [1000, 3000, 7000, 15000, 31000, 63000, 127000];
     for (const t of times) {
       d.at(t - 1).expectNone();
       d.at(t);
-      d.expect({ flags: 'S', seq: 1000, options: { mss: 1460 } });
+      d.expect({ flags: 'S', seq: 1000, options: { mss: 1460, windowScale: 3 } });
     }
     d.at(179_999);
     expect(d.state).toBe('SYN-SENT');
@@ -26,7 +26,7 @@ describe('SYN retransmission (RFC 6298 §2.1, §5.5; MUST-23)', () => {
     const d = Dialogue.active({ iss: 1000 });
     d.takeAll();
     d.at(1000);
-    d.expect({ flags: 'S', seq: 1000, options: { mss: 1460 } });
+    d.expect({ flags: 'S', seq: 1000, options: { mss: 1460, windowScale: 3 } });
     d.at(1100).recv({ flags: 'SA', seq: 9000, ack: 1001, options: { mss: 1460 } });
     d.expect({ flags: 'A', seq: 1001, ack: 9001 });
     const s = d.conn.status();

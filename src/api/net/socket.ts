@@ -419,8 +419,9 @@ export class Socket extends Duplex {
   }
 
   private pull(): void {
-    // A connection delivers events queued by one call from inside the next call made into it, so 'end'
-    // can arrive while receive() below is still returning the bytes before it: never run twice at once.
+    // push() and read(0) below may call _read() synchronously, which lands here again: the loop already
+    // running picks up the renewed demand (this.reading), so a nested call has nothing to do. (Connection
+    // events never arrive during receive(): a connection delivers them only from its outermost call.)
     if (this.pulling) return;
     const connection = this.connection;
     if (connection === undefined) return;

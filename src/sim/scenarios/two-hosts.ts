@@ -10,6 +10,7 @@ import type { LinkImpairments } from '../../link/impairments.js';
 import { MemoryLink } from '../../link/memory-link.js';
 import { MemoryPcapSink, PcapWriter } from '../../pcap/pcap-writer.js';
 import type { Stack } from '../../stack.js';
+import type { TcpConfig } from '../../tcp/config.js';
 import type { TcpLayer } from '../../tcp/tcp-layer.js';
 import type { VirtualClock } from '../../time/virtual-clock.js';
 import type { Seed } from '../../util/random.js';
@@ -37,7 +38,17 @@ export interface TwoHostOptions {
   clientToServer?: LinkImpairments;
   /** Impairments from server to client only. */
   serverToClient?: LinkImpairments;
+  /** TCP settings of both hosts. Default: CLASSIC_TCP. */
+  tcp?: Partial<TcpConfig>;
 }
+
+/**
+ * The TCP the seed describes: the plain RFC 9293 header, whose 16-bit window field is the window itself,
+ * and a 64 KiB buffer. Window scaling (RFC 7323), on by default in tcpts as in Linux, would put
+ * `ws` options on the SYNs and scaled windows on every segment — a later chapter of TCP's history than
+ * the one these stories tell.
+ */
+export const CLASSIC_TCP: Partial<TcpConfig> = { windowScaling: false, receiveBufferSize: 65_535 };
 
 export class TwoHostNetwork {
   readonly net: SimulatedNetwork;
@@ -56,8 +67,9 @@ export class TwoHostNetwork {
     const mtu = options.mtu ?? 1500;
     const delayMs = options.delayMs ?? 10;
     this.net = new SimulatedNetwork({ seed: options.seed ?? 1 });
-    this.client = this.net.host(CLIENT);
-    this.server = this.net.host(SERVER);
+    const tcp = options.tcp ?? CLASSIC_TCP;
+    this.client = this.net.host(CLIENT, undefined, { tcp });
+    this.server = this.net.host(SERVER, undefined, { tcp });
     const withDelay = (i: LinkImpairments | undefined) => (i ? { delayMs, ...i } : undefined);
     this.link = new MemoryLink({
       clock: this.net.clock,

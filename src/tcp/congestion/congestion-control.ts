@@ -8,6 +8,7 @@
  * same interface.
  */
 
+/** Passed to `onAck`; the object is reused for the next ACK, so read it during the call. */
 export interface AckEvent {
   /** Bytes newly acknowledged by this ACK (SYN and FIN count 1 each). */
   bytesAcked: number;

@@ -1,0 +1,114 @@
+/**
+ * TCP's reading of the error reports IP hands it (an ICMP message quoting one of our segments, or a local
+ * failure IP reports the same way, such as ARP finding nobody): which connection it is about, what kind
+ * of error it is (RFC 9293 §3.9.2.2, RFC 1122 §4.2.3.9), and the errno an application should see.
+ */
+import type { TransportErrorReport } from '../ip/datagram.js';
+import {
+  ICMP_DESTINATION_UNREACHABLE,
+  ICMP_FRAGMENTATION_NEEDED,
+  ICMP_HOST_UNREACHABLE,
+  ICMP_NET_UNREACHABLE,
+  ICMP_PORT_UNREACHABLE,
+  ICMP_PROTOCOL_UNREACHABLE,
+  ICMP_SOURCE_ROUTE_FAILED,
+  ICMP_TIME_EXCEEDED,
+} from '../wire/icmp.js';
+import type { TcpIcmpError } from './connection.js';
+import type { TcpErrorCode } from './errors.js';
+import type { QuotedTcpSegment } from './tcp-layer.js';
+
+const ICMP_SOURCE_QUENCH = 4;
+const ICMP_PARAMETER_PROBLEM = 12;
+
+/** The error codes an ICMP report may carry to a TCP application. */
+const REPORTABLE: ReadonlySet<string> = new Set<TcpErrorCode>([
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNREFUSED',
+  'ENOPROTOOPT',
+  'EOPNOTSUPP',
+  'EHOSTDOWN',
+  'ENONET',
+  'EPROTO',
+]);
+
+/**
+ * The errno of an ICMP error kind when the reporter gave none: Linux's conversion (net unreachable is
+ * ENETUNREACH, port unreachable ECONNREFUSED, protocol unreachable ENOPROTOOPT, time exceeded
+ * EHOSTUNREACH, parameter problem EPROTO ...).
+ */
+export function errnoForIcmpKind(kind: TcpIcmpError['kind']): TcpErrorCode {
+  switch (kind) {
+    case 'net-unreachable':
+      return 'ENETUNREACH';
+    case 'port-unreachable':
+      return 'ECONNREFUSED';
+    case 'protocol-unreachable':
+      return 'ENOPROTOOPT';
+    case 'source-route-failed':
+      return 'EOPNOTSUPP';
+    case 'parameter-problem':
+      return 'EPROTO';
+    default:
+      return 'EHOSTUNREACH';
+  }
+}
+
+/** The kind of error a report describes, or undefined for reports TCP has no use for. */
+function icmpKind(report: TransportErrorReport): TcpIcmpError['kind'] | undefined {
+  switch (report.icmpType) {
+    case ICMP_DESTINATION_UNREACHABLE:
+      switch (report.icmpCode) {
+        case ICMP_NET_UNREACHABLE:
+          return 'net-unreachable';
+        case ICMP_HOST_UNREACHABLE:
+          return 'host-unreachable';
+        case ICMP_PROTOCOL_UNREACHABLE:
+          return 'protocol-unreachable';
+        case ICMP_PORT_UNREACHABLE:
+          return 'port-unreachable';
+        case ICMP_FRAGMENTATION_NEEDED:
+          return 'fragmentation-needed';
+        case ICMP_SOURCE_ROUTE_FAILED:
+          return 'source-route-failed';
+        default:
+          return 'other-unreachable';
+      }
+    case ICMP_TIME_EXCEEDED:
+      return 'time-exceeded';
+    case ICMP_PARAMETER_PROBLEM:
+      return 'parameter-problem';
+    case ICMP_SOURCE_QUENCH:
+      return 'source-quench';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Decodes an IP error report about a TCP segment into the error and the quoted segment's identity (RFC
+ * 5927 §4.1: ports and sequence number, from the first 8 bytes of the quoted TCP header). Undefined when
+ * the quote is too short or the error means nothing to TCP.
+ */
+export function decodeErrorReport(
+  report: TransportErrorReport,
+): { error: Omit<TcpIcmpError, 'seq'>; quoted: QuotedTcpSegment } | undefined {
+  const t = report.transport;
+  if (t.length < 8) return undefined;
+  const kind = icmpKind(report);
+  if (kind === undefined) return undefined;
+  const error: Omit<TcpIcmpError, 'seq'> = { kind };
+  if (REPORTABLE.has(report.code)) error.code = report.code as TcpErrorCode;
+  if (kind === 'fragmentation-needed' && report.pathMtu !== undefined) error.mtu = report.pathMtu;
+  return {
+    error,
+    quoted: {
+      src: report.src,
+      dst: report.dst,
+      srcPort: (t[0]! << 8) | t[1]!,
+      dstPort: (t[2]! << 8) | t[3]!,
+      seq: ((t[4]! << 24) | (t[5]! << 16) | (t[6]! << 8) | t[7]!) >>> 0,
+    },
+  };
+}
