@@ -1,12 +1,13 @@
 /**
- * A host: one TCP/IP stack with its interfaces, routes, ARP caches, IPv4, ICMP and UDP, and a socket for
- * the TCP layer to plug into. Everything runs on the Clock it is given — virtual in simulations, real on
+ * A host: one TCP/IP stack with its interfaces, routes, ARP caches, IPv4, ICMP, UDP and TCP (`stack.tcp`,
+ * created on first use). Everything runs on the Clock it is given — virtual in simulations, real on
  * a TAP device — and everything it sees can be traced and counted.
  *
  *   const stack = new Stack({ name: 'a', clock });
  *   stack.addInterface(link.a, { address: '10.0.1.2/24', gateway: '10.0.1.1' });
  *   const reply = await stack.ping('10.0.2.2');
  *   const socket = stack.udp.bind({ port: 53 }, { message(data, from) { ... } });
+ *   const listener = stack.tcp.listen({ port: 80 });
  */
 import { type AddressInput, toAddress } from './ip/address-prefix.js';
 import type { ArpEntryInfo, ArpOptions } from './ip/arp-resolver.js';
@@ -26,6 +27,8 @@ import {
   type TcpReceiver,
 } from './ip/tcp-attachment.js';
 import type { NetworkDevice } from './link/device.js';
+import type { TcpConfig } from './tcp/config.js';
+import { TcpLayer } from './tcp/tcp-layer.js';
 import type { Clock } from './time/clock.js';
 import { StackCounters } from './trace/counters.js';
 import { NO_TRACE, type Tracer } from './trace/events.js';
@@ -55,6 +58,8 @@ export interface StackOptions {
   pathMtu?: PathMtuOptions;
   /** ICMP error rate limit. See IcmpLayer. */
   icmp?: IcmpOptions;
+  /** Defaults for every TCP connection of this stack (buffer sizes, timers, Nagle ...). See TcpConfig. */
+  tcp?: Partial<TcpConfig>;
 }
 
 export class Stack {
@@ -70,6 +75,10 @@ export class Stack {
   /** What the TCP layer uses to send and to ask about addresses and MTUs. */
   readonly tcpBinding: TcpIpBinding;
   private readonly context: StackContext;
+  private readonly tcpConfig: Partial<TcpConfig> | undefined;
+  private tcpLayer: TcpLayer | undefined;
+  /** A TCP of the caller's own, attached with `attachTcp` instead of `stack.tcp`. */
+  private tcpReceiver: TcpReceiver | undefined;
   private closed = false;
 
   constructor(options: StackOptions) {
@@ -112,6 +121,47 @@ export class Stack {
     this.ip.registerProtocol(IP_PROTOCOL_ICMP, this.icmp);
     this.ip.registerProtocol(IP_PROTOCOL_UDP, this.udp);
     this.tcpBinding = new StackTcpBinding(this.ip);
+    this.tcpConfig = options.tcp;
+    // Protocol 6 is always served, as on any host: a segment for a stack that never used TCP creates its
+    // layer, which answers with the RST of a closed port (RFC 9293 §3.10.7.1) rather than leaving IP to
+    // say "protocol unreachable". `attachTcp` may put a TCP of the caller's own in its place.
+    this.ip.registerProtocol(
+      IP_PROTOCOL_TCP,
+      new TcpProtocolHandler(this.context, {
+        receive: (src, dst, segment) => (this.tcpReceiver ?? this.tcp).receive(src, dst, segment),
+        receiveIcmpError: (report) => {
+          // Without a layer there is no connection the report could be about.
+          if (this.tcpReceiver !== undefined) this.tcpReceiver.receiveIcmpError?.(report);
+          else this.tcpLayer?.receiveIcmpError(report);
+        },
+      }),
+    );
+  }
+
+  /**
+   * The stack's TCP layer (listen, connect, counters), created and attached as protocol 6 on first use,
+   * so a stack that never speaks TCP carries none, and a test may attach a TCP of its own instead (then
+   * this throws EADDRINUSE). Its ISN and ephemeral-port secret comes from the stack's seeded randomness,
+   * so simulated runs repeat exactly.
+   */
+  get tcp(): TcpLayer {
+    let layer = this.tcpLayer;
+    if (layer === undefined) {
+      this.checkOpen();
+      if (this.tcpReceiver !== undefined) {
+        throw errnoError('EADDRINUSE', 'a TCP of its own is attached to this stack (attachTcp)');
+      }
+      layer = new TcpLayer({
+        ip: this.tcpBinding,
+        clock: this.clock,
+        tracer: this.tracer,
+        host: this.name,
+        config: this.tcpConfig,
+        secret: this.random.fork('tcp/secret').bytes(32),
+      });
+      this.tcpLayer = layer;
+    }
+    return layer;
   }
 
   /**
@@ -152,7 +202,7 @@ export class Stack {
   }
 
   /**
-   * Installs the handler of an IP protocol number (1 and 17 are taken by ICMP and UDP; 6 by `attachTcp`).
+   * Installs the handler of an IP protocol number (1, 6 and 17 are taken by ICMP, TCP and UDP).
    * It receives every valid datagram for us with that protocol and the errors about datagrams it sent.
    */
   registerProtocol(protocol: number, handler: IpProtocolHandler): void {
@@ -164,12 +214,16 @@ export class Stack {
   }
 
   /**
-   * The TCP hook: makes `tcp` the handler of protocol 6. It receives parsed, checksum-verified unicast
-   * segments (`receive(src, dst, segment)`) and errors about segments it sent (`receiveIcmpError`); it
-   * sends through `stack.tcpBinding`. Throws EADDRINUSE when a TCP layer is already attached.
+   * The TCP hook: puts `tcp`, a TCP of the caller's own, in place of the stack's layer (`stack.tcp`). It
+   * receives parsed, checksum-verified unicast segments (`receive(src, dst, segment)`) and errors about
+   * segments it sent (`receiveIcmpError`); it sends through `stack.tcpBinding`. Throws EADDRINUSE when a
+   * TCP is already attached, or `stack.tcp` was already used.
    */
   attachTcp(tcp: TcpReceiver): TcpIpBinding {
-    this.ip.registerProtocol(IP_PROTOCOL_TCP, new TcpProtocolHandler(this.context, tcp));
+    if (this.tcpReceiver !== undefined || this.tcpLayer !== undefined) {
+      throw errnoError('EADDRINUSE', 'a TCP layer is already attached to this stack');
+    }
+    this.tcpReceiver = tcp;
     return this.tcpBinding;
   }
 
@@ -221,11 +275,13 @@ export class Stack {
   }
 
   /**
-   * Shuts the stack down: UDP sockets closed, pending pings failed (ECANCELED), ARP and reassembly timers
+   * Shuts the stack down: TCP connections aborted (with RST) and listeners closed, UDP sockets closed, pending pings failed (ECANCELED), ARP and reassembly timers
    * cancelled, devices detached. Idempotent.
    */
   close(): void {
     if (this.closed) return;
+    // TCP first, while IP can still carry the resets of the connections it aborts.
+    this.tcpLayer?.shutdown();
     this.closed = true;
     this.udp.close();
     this.icmp.close();

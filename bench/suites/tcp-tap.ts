@@ -6,7 +6,9 @@
  * `recv_into` a 1 MiB buffer), so the kernel column differs from the tcpts column only in who runs TCP on
  * the other side and over what link. The receiver times from the accepted connection to the sender's FIN.
  * The veth pair keeps the kernel's defaults (GSO/GRO: segments of up to 64 KiB cross it at once), which is
- * what two local containers see; tcpts moves every 1514-byte frame through a read() or write() of its own.
+ * what two local containers see. tcpts runs twice: with the TAP's offloads (virtio-net headers, TSO and
+ * checksum offload: up to 64 KiB per read() or write(), as the veth pair gets), and without, where every
+ * 1514-byte frame costs a read() or write() and a pass through the kernel's stack of its own.
  */
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -160,13 +162,13 @@ async function kernelToKernel(from: string, to: string, toAddress: string, port:
   return sink.done;
 }
 
-async function withTapHost<T>(body: (host: TapHost, ns: string) => Promise<T>): Promise<T> {
+async function withTapHost<T>(offload: boolean, body: (host: TapHost, ns: string) => Promise<T>): Promise<T> {
   const ns = name('tcpts-bench-');
   sh('ip', ['netns', 'add', ns]);
   let host: TapHost | undefined;
   try {
     const ifname = name('tcptsb');
-    const tap = openTap({ name: ifname, up: false });
+    const tap = openTap({ name: ifname, up: false, offload });
     sh('ip', ['link', 'set', ifname, 'netns', ns]);
     sh('ip', ['-n', ns, 'addr', 'add', '10.88.201.1/24', 'dev', ifname]);
     sh('ip', ['-n', ns, 'link', 'set', ifname, 'up']);
@@ -210,30 +212,52 @@ export async function run(): Promise<BenchRow[]> {
       },
     ];
   }
-  const [tcptsSends, tcptsReceives] = await withTapHost(async (host, ns) => {
-    // A short warm-up run first, so the JIT has compiled the data path before it is timed.
-    await tcptsToKernel(host, ns, '10.88.201.1', 32 * 1024 * 1024);
-    return [await tcptsToKernel(host, ns, '10.88.201.1'), await kernelToTcpts(host, ns, '10.88.201.2')];
-  });
+  const measureTap = (offload: boolean): Promise<[number, number, string | undefined]> =>
+    withTapHost(offload, async (host, ns) => {
+      // A short warm-up run first, so the JIT has compiled the data path before it is timed.
+      await tcptsToKernel(host, ns, '10.88.201.1', 32 * 1024 * 1024);
+      const sends = await tcptsToKernel(host, ns, '10.88.201.1');
+      const receives = await kernelToTcpts(host, ns, '10.88.201.2');
+      const status = host.tap.offloadStatus;
+      return [sends, receives, offload && !status.enabled ? status.reason : undefined];
+    });
+  const [tcptsSends, tcptsReceives, offloadRefused] = await measureTap(true);
+  const [plainSends, plainReceives] = await measureTap(false);
   const [kernelForward, kernelBackward] = await withVethPair(async (a, b) => [
     await kernelToKernel(a, b, '10.88.202.2', 5003),
     await kernelToKernel(b, a, '10.88.202.1', 5004),
   ]);
   const size = `${BYTES / 1048576} MiB`;
+  const offloadNote =
+    offloadRefused === undefined ? 'TAP offload (TSO, checksum)' : `offload refused: ${offloadRefused}`;
   return [
     {
       name: `TCP send, tcpts -> kernel over TAP, MTU 1500, ${size}`,
       tcpts: formatFigure(tcptsSends),
       kernel: formatFigure(kernelForward),
       unit: 'Mbit/s',
-      note: 'kernel column: kernel -> kernel over a veth pair (GSO/GRO on), same sender and receiver',
+      note: `${offloadNote}; kernel column: kernel -> kernel over a veth pair (GSO/GRO on), same sender and receiver`,
     },
     {
       name: `TCP receive, kernel -> tcpts over TAP, MTU 1500, ${size}`,
       tcpts: formatFigure(tcptsReceives),
       kernel: formatFigure(kernelBackward),
       unit: 'Mbit/s',
-      note: 'kernel column: the other direction of the same veth pair',
+      note: `${offloadNote}; kernel column: the other direction of the same veth pair`,
+    },
+    {
+      name: `TCP send, tcpts -> kernel over TAP without offload, ${size}`,
+      tcpts: formatFigure(plainSends),
+      kernel: formatFigure(kernelForward),
+      unit: 'Mbit/s',
+      note: 'one 1514-byte frame per write()',
+    },
+    {
+      name: `TCP receive, kernel -> tcpts over TAP without offload, ${size}`,
+      tcpts: formatFigure(plainReceives),
+      kernel: formatFigure(kernelBackward),
+      unit: 'Mbit/s',
+      note: 'one 1514-byte frame per read()',
     },
   ];
 }

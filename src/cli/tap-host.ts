@@ -11,6 +11,10 @@
  * The devices are layered stack -> capture -> impairments -> TAP: the pcap file shows what tcpts itself
  * sent and received, so a frame the impairment drops on the way in never appears, while one it drops on
  * the way out does (the stack did send it).
+ *
+ * Offload (TSO and checksum offload through virtio-net headers, see `openTap`) is on by default when the
+ * kernel allows it and the stack talks to the TAP directly; a capture or impairments in between see frames
+ * one by one as the wire carries them, so with either of them the TAP is opened without offload.
  */
 import { createDgramApi, type DgramApi } from '../api/dgram/dgram-api.js';
 import { createNetApi, type NetApi } from '../api/net/net-api.js';
@@ -66,6 +70,13 @@ export interface TapHostOptions {
   tcp?: Partial<TcpConfig>;
   /** Frames the kernel queues for tcpts before dropping (the TAP's txqueuelen). Default: keep it. */
   kernelQueueLength?: number;
+  /**
+   * TCP segmentation and checksum offload with the kernel (`openTap`'s `offload`), for a TAP opened here.
+   * Default: on, unless `pcap` or `impairments` is given (they need frames as the wire carries them);
+   * asking for it together with either is an EINVAL error. Falls back to plain frames when the kernel
+   * refuses (`tap.offloadStatus` says why).
+   */
+  offload?: boolean;
 }
 
 export interface TapHost {
@@ -98,6 +109,14 @@ export interface TapHost {
  */
 export function createTapHost(options: TapHostOptions): TapHost {
   const mac = options.mac === undefined ? undefined : toMac(options.mac);
+  const wrapped = options.pcap !== undefined || options.impairments !== undefined;
+  if (wrapped && (options.offload === true || (typeof options.tap !== 'string' && options.tap.offload))) {
+    // A capture or impairment device passes frames on without the per-frame offload information.
+    throw Object.assign(
+      new Error('TAP offload cannot be combined with pcap or impairments: open the TAP without offload'),
+      { code: 'EINVAL' },
+    );
+  }
   const clock = new RealClock();
   const ownsTap = typeof options.tap === 'string';
   const tap =
@@ -107,6 +126,7 @@ export function createTapHost(options: TapHostOptions): TapHost {
           mac,
           mtu: options.mtu,
           kernelQueueLength: options.kernelQueueLength,
+          offload: options.offload ?? !wrapped,
         })
       : options.tap;
   let pcap: PcapWriter | undefined;

@@ -59,6 +59,13 @@ export interface IpSendOptions {
   /** Set DF: a datagram larger than the path MTU then fails with EMSGSIZE instead of being fragmented. */
   dontFragment?: boolean;
   /**
+   * TCP only (TSO): the datagram is one TCP segment that may exceed the path MTU, to be cut into segments
+   * carrying at most this many payload bytes (the sender's effective MSS) — by the device when it offers
+   * TCP segmentation offload, in software otherwise — instead of being fragmented or refused. Lowered
+   * when the path MTU cannot hold it. Default 0: an ordinary datagram.
+   */
+  segmentSize?: number;
+  /**
    * Send through this interface, bypassing the routing table (as SO_BINDTODEVICE): needed for limited
    * broadcast on a multi-homed host. Default: the route's interface.
    */

@@ -14,10 +14,21 @@
  * lets the transport write its header and payload straight into it (`PayloadWriter`), then fragments if
  * the datagram exceeds the path MTU and DF is clear, and hands the frame to ARP.
  *
+ * Device offloads (a device with `offload`, such as a TAP with virtio-net headers): TCP and UDP leave their
+ * checksums partial for the device to complete; a TCP segment larger than the MTU (`segmentSize`, TSO) goes
+ * to the device as one frame, which cuts it into segments — or is cut here (`segmentTcpPacket`) when the
+ * device cannot. Received frames whose checksum the device vouches for skip transport verification, and a
+ * large (GSO) packet may exceed the MTU. Nothing changes for devices without `offload`.
+ *
  * Nothing here reads a clock or starts a timer on its own: ARP retries, reassembly timeouts and loopback
  * delivery all go through the stack's Clock. Bad input is counted, traced and dropped, never thrown.
  */
-import type { NetworkDevice } from '../link/device.js';
+import type {
+  DeviceOffload,
+  FrameTransmitOptions,
+  NetworkDevice,
+  ReceivedFrameInfo,
+} from '../link/device.js';
 import {
   IPV4_BROADCAST,
   type Ipv4Address,
@@ -79,6 +90,7 @@ import { PathMtuCache, type PathMtuOptions } from './path-mtu-cache.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
 import { RoutingTable } from './routing-table.js';
 import type { StackContext } from './stack-context.js';
+import { segmentTcpPacket } from './tcp-segmentation.js';
 
 /** RFC 1700 / RFC 1122 §3.2.1.7: the TTL we send with unless told otherwise (Linux's default too). */
 export const DEFAULT_TTL = 64;
@@ -125,6 +137,13 @@ export class Ipv4Layer {
   private readonly arpDefaults: ArpOptions;
   private nextId: number;
   private nextIndex = 1;
+  /** Offload requests for the frame being handed to a device; devices read it during `send` only. */
+  private readonly transmitOptions: FrameTransmitOptions = {
+    checksumStart: 0,
+    checksumOffset: 0,
+    segmentSize: 0,
+    headroom: 0,
+  };
 
   constructor(
     private readonly ctx: StackContext,
@@ -188,7 +207,7 @@ export class Ipv4Layer {
         throw error;
       }
     }
-    device.setReceiver((frame) => this.receiveFrame(iface, frame));
+    device.setReceiver((frame, info) => this.receiveFrame(iface, frame, info));
     return iface;
   }
 
@@ -262,6 +281,18 @@ export class Ipv4Layer {
     return Math.min(ifaceMtu, this.pathMtu.get(dst) ?? ifaceMtu);
   }
 
+  /**
+   * Largest TCP datagram (IP header included) that may be handed to `send` toward `dst` as one segment
+   * with `segmentSize`: up to 65535 when the outgoing device segments TCP itself (TSO), else `mtuFor(dst)`.
+   */
+  tsoSizeFor(dst: Ipv4Address): number {
+    const mtu = this.mtuFor(dst);
+    if (this.isLocalAddress(dst)) return mtu;
+    const offload = this.routes.lookup(dst)?.interface.device.offload;
+    if (offload === undefined || !offload.transmitChecksum) return mtu;
+    return Math.max(mtu, Math.min(offload.tcpSegmentationMax, IPV4_MAX_TOTAL_LENGTH));
+  }
+
   /** The MTU of the interface toward `dst`, ignoring learned path MTUs. */
   interfaceMtuFor(dst: Ipv4Address): number {
     if (this.isLocalAddress(dst)) return this.loopback.mtu;
@@ -278,7 +309,10 @@ export class Ipv4Layer {
     const length = payload.length;
     const ttl = options.ttl ?? this.defaultTtl;
     const tos = options.tos ?? 0;
+    const segmentSize = options.segmentSize ?? 0;
     if (!isAddress(dst) || !isByte(options.protocol) || !isByte(tos) || !isByte(ttl) || ttl === 0)
+      return 'EINVAL';
+    if (!Number.isInteger(segmentSize) || segmentSize < 0 || segmentSize > IPV4_MAX_TOTAL_LENGTH)
       return 'EINVAL';
     if (IPV4_HEADER_LENGTH + length > IPV4_MAX_TOTAL_LENGTH) return 'EMSGSIZE';
     let src = options.src === 0 ? undefined : options.src;
@@ -333,6 +367,12 @@ export class Ipv4Layer {
     else if (mac !== undefined && mac !== 0) counters.IpOutMcastPkts++;
 
     const totalLength = IPV4_HEADER_LENGTH + length;
+    const deviceOffload = iface === this.loopback ? undefined : iface.device.offload;
+    const segmentation = segmentSize > 0 && options.protocol === IP_PROTOCOL_TCP && totalLength > mtu;
+    if (deviceOffload !== undefined && (totalLength <= mtu || segmentation)) {
+      return this.sendOffloaded(iface, deviceOffload, header, payload, mtu, segmentSize, nextHop, mac);
+    }
+    if (segmentation) return this.sendSegmented(iface, header, payload, mtu, segmentSize, nextHop, mac);
     if (totalLength <= mtu) {
       const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + totalLength);
       emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
@@ -359,6 +399,92 @@ export class Ipv4Layer {
     return 'ok';
   }
 
+  /**
+   * One datagram through a device with offloads: the frame is built behind the headroom the device asks
+   * for; a TCP or UDP checksum is left partial (pseudo-header sum only) when the device completes it; a
+   * TCP segment beyond the MTU goes as one TSO frame, its segment size lowered to what the MTU holds.
+   */
+  private sendOffloaded(
+    iface: IpInterface,
+    offload: DeviceOffload,
+    header: Ipv4Header,
+    payload: PayloadWriter | Uint8Array,
+    mtu: number,
+    segmentSize: number,
+    nextHop: Ipv4Address,
+    mac: MacAddress | undefined,
+  ): IpSendStatus {
+    const length = payload.length;
+    const totalLength = IPV4_HEADER_LENGTH + length;
+    const transportStart = ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH;
+    const field = transportChecksumOffset(header.protocol);
+    // A ready-made payload already carries its checksum; only a writer can skip computing it.
+    const partial =
+      offload.transmitChecksum && field > 0 && !(payload instanceof Uint8Array) && length >= field + 2;
+    const large = totalLength > mtu;
+    if (large && !(partial && totalLength <= offload.tcpSegmentationMax)) {
+      return this.sendSegmented(iface, header, payload, mtu, segmentSize, nextHop, mac);
+    }
+    const headroom = offload.headroom;
+    const frame = new Uint8Array(headroom + ETHERNET_HEADER_LENGTH + totalLength).subarray(headroom);
+    emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
+    writePayload(payload, frame, transportStart, header.src, header.dst, partial || iface.checksumOffload);
+    const options = this.transmitOptions;
+    options.checksumStart = 0;
+    options.checksumOffset = 0;
+    options.segmentSize = 0;
+    options.headroom = headroom;
+    if (partial) {
+      const sum = pseudoHeaderSum(header.src, header.dst, header.protocol, length);
+      frame[transportStart + field] = sum >>> 8;
+      frame[transportStart + field + 1] = sum & 0xff;
+      options.checksumStart = transportStart;
+      options.checksumOffset = field;
+    }
+    if (large) {
+      const perSegment = Math.min(
+        segmentSize,
+        mtu - IPV4_HEADER_LENGTH - tcpHeaderLengthAt(frame, transportStart),
+      );
+      if (perSegment <= 0) {
+        this.ctx.counters.IpFragFails++;
+        return 'EMSGSIZE';
+      }
+      options.segmentSize = perSegment;
+    }
+    this.transmit(iface, frame, nextHop, mac, options);
+    return 'ok';
+  }
+
+  /** A TCP segment beyond the MTU for a device without TSO: cut here into segments that fit. */
+  private sendSegmented(
+    iface: IpInterface,
+    header: Ipv4Header,
+    payload: PayloadWriter | Uint8Array,
+    mtu: number,
+    segmentSize: number,
+    nextHop: Ipv4Address,
+    mac: MacAddress | undefined,
+  ): IpSendStatus {
+    const length = payload.length;
+    const datagram = new Uint8Array(IPV4_HEADER_LENGTH + length);
+    emitIpv4Header(header, length, datagram, 0);
+    // The checksum is computed per piece below; the writer need not compute one for the whole.
+    writePayload(payload, datagram, IPV4_HEADER_LENGTH, header.src, header.dst, true);
+    const perSegment = Math.min(
+      segmentSize,
+      mtu - IPV4_HEADER_LENGTH - tcpHeaderLengthAt(datagram, IPV4_HEADER_LENGTH),
+    );
+    const frames =
+      perSegment > 0 ? segmentTcpPacket(datagram, perSegment, ETHERNET_HEADER_LENGTH) : undefined;
+    if (frames === undefined) {
+      this.ctx.counters.IpFragFails++;
+      return 'EMSGSIZE';
+    }
+    for (const frame of frames) this.transmit(iface, frame, nextHop, mac);
+    return 'ok';
+  }
+
   /** Hands an error report to the protocol that sent the datagram it is about. */
   deliverError(report: TransportErrorReport): void {
     const handler = this.handlers.get(report.protocol);
@@ -380,8 +506,11 @@ export class Ipv4Layer {
   // ---------------------------------------------------------------------------------------------------
   // Receive path
 
-  /** Entry point for every frame a device delivers. */
-  receiveFrame(iface: IpInterface, frame: Uint8Array): void {
+  /**
+   * Entry point for every frame a device delivers. `info`, from a device with offloads, may say that the
+   * transport checksum is vouched for, and that the frame is a large (GSO) packet beyond the MTU.
+   */
+  receiveFrame(iface: IpInterface, frame: Uint8Array, info?: ReceivedFrameInfo): void {
     const { counters } = this.ctx;
     counters.EthernetInFrames++;
     if (frame.length < ETHERNET_HEADER_LENGTH) {
@@ -400,7 +529,7 @@ export class Ipv4Layer {
     const etherType = (frame[12]! << 8) | frame[13]!;
     const payload = frame.subarray(ETHERNET_HEADER_LENGTH);
     if (etherType === ETHERTYPE_IPV4) {
-      this.receiveIpv4(iface, payload, linkBroadcast);
+      this.receiveIpv4(iface, payload, linkBroadcast, info);
     } else if (etherType === ETHERTYPE_ARP) {
       if (iface === this.loopback) return;
       const arp = parseArp(payload);
@@ -416,7 +545,12 @@ export class Ipv4Layer {
     }
   }
 
-  private receiveIpv4(iface: IpInterface, bytes: Uint8Array, linkBroadcast: boolean): void {
+  private receiveIpv4(
+    iface: IpInterface,
+    bytes: Uint8Array,
+    linkBroadcast: boolean,
+    info: ReceivedFrameInfo | undefined,
+  ): void {
     const { counters } = this.ctx;
     counters.IpInReceives++;
     const result = parseIpv4(bytes);
@@ -474,7 +608,7 @@ export class Ipv4Layer {
       counters.IpInMcastPkts++;
       destination = 'multicast';
     } else if (this.forwarding && !fromLoopback) {
-      this.forward(iface, packet, datagram, linkBroadcast);
+      this.forward(iface, packet, datagram, linkBroadcast, info);
       return;
     } else {
       counters.IpInAddrErrors++;
@@ -483,6 +617,8 @@ export class Ipv4Layer {
     }
 
     if (packet.moreFragments || packet.fragmentOffset !== 0) {
+      // A reassembled datagram's checksum is verified whatever the fragments' frames said: a sender that
+      // vouches for a checksum (it never left its memory) does not fragment.
       const whole = this.reassembler.add({
         src,
         dst,
@@ -512,7 +648,7 @@ export class Ipv4Layer {
       interface: iface,
       destination,
       linkBroadcast,
-      checksumOffloaded: iface.checksumOffload,
+      checksumOffloaded: iface.checksumOffload || info?.checksumTrusted === true,
     });
   }
 
@@ -538,6 +674,7 @@ export class Ipv4Layer {
     packet: Ipv4Packet,
     datagram: Uint8Array,
     linkBroadcast: boolean,
+    info: ReceivedFrameInfo | undefined,
   ): void {
     const { counters } = this.ctx;
     const original = { packet, bytes: datagram, linkBroadcast, destination: 'unicast' as const };
@@ -575,7 +712,21 @@ export class Ipv4Layer {
       return;
     }
     const mtu = egress.mtu;
-    if (packet.totalLength > mtu && packet.dontFragment) {
+    // A large (GSO) TCP packet from an offloading device stands for segments of `segmentSize` payload
+    // bytes: it is those segments, not the packet, that must fit the next hop (as Linux's ip_forward
+    // checks with skb_gso_validate_network_len).
+    const gsoSegmentSize =
+      info !== undefined && info.segmentSize > 0 && packet.protocol === IP_PROTOCOL_TCP
+        ? info.segmentSize
+        : 0;
+    const wireLength =
+      gsoSegmentSize > 0
+        ? Math.min(
+            packet.totalLength,
+            packet.headerLength + tcpHeaderLengthAt(datagram, packet.headerLength) + gsoSegmentSize,
+          )
+        : packet.totalLength;
+    if (wireLength > mtu && packet.dontFragment) {
       // RFC 1191 §4: say how large a datagram the next hop takes.
       counters.IpFragFails++;
       this.ctx.drop('ipv4', 'fragmentation-needed');
@@ -587,9 +738,29 @@ export class Ipv4Layer {
     const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + packet.totalLength);
     frame.set(datagram, ETHERNET_HEADER_LENGTH);
     decrementTtl(frame, ETHERNET_HEADER_LENGTH);
-    if (ingress.checksumOffload && !egress.checksumOffload) completeTransportChecksum(frame, packet);
     const nextHop = route.gateway ?? dst;
     counters.IpForwDatagrams++;
+    if (gsoSegmentSize > 0 && packet.totalLength > mtu) {
+      // Cut into the segments it stands for (checksums computed in full); a segment size the next hop
+      // cannot carry (DF clear here) is lowered to what it can.
+      const perSegment = Math.min(
+        gsoSegmentSize,
+        mtu - packet.headerLength - tcpHeaderLengthAt(datagram, packet.headerLength),
+      );
+      const pieces =
+        perSegment > 0
+          ? segmentTcpPacket(frame.subarray(ETHERNET_HEADER_LENGTH), perSegment, ETHERNET_HEADER_LENGTH)
+          : undefined;
+      if (pieces === undefined) {
+        counters.IpFragFails++;
+        this.ctx.drop('ipv4', 'cannot-segment');
+        return;
+      }
+      for (const piece of pieces) this.transmit(egress, piece, nextHop, undefined);
+      return;
+    }
+    const trusted = ingress.checksumOffload || info?.checksumTrusted === true;
+    if (trusted && !egress.checksumOffload) completeTransportChecksum(frame, packet);
 
     if (packet.totalLength <= mtu) {
       this.transmit(egress, frame, nextHop, undefined);
@@ -622,27 +793,60 @@ export class Ipv4Layer {
   // ---------------------------------------------------------------------------------------------------
   // Link output
 
-  /** Fills in the Ethernet header and sends, through ARP unless the destination MAC is known. */
+  /**
+   * Fills in the Ethernet header and sends, through ARP unless the destination MAC is known. A frame with
+   * offload requests (`options`) goes to the device only when the MAC is known now: frames waiting for
+   * ARP are plain, so one that would have to wait is finished here first (segmented, checksummed).
+   */
   private transmit(
     iface: IpInterface,
     frame: Uint8Array,
     nextHop: Ipv4Address,
     mac: MacAddress | undefined,
+    options?: FrameTransmitOptions,
   ): void {
     writeMac(frame, 6, iface.mac);
     frame[12] = ETHERTYPE_IPV4 >>> 8;
     frame[13] = ETHERTYPE_IPV4 & 0xff;
+    if (options !== undefined && mac === undefined) mac = iface.arp.lookup(nextHop);
     if (mac !== undefined) {
       writeMac(frame, 0, mac);
-      this.transmitFrame(iface, frame);
-    } else {
+      this.transmitFrame(iface, frame, options);
+    } else if (options === undefined) {
       iface.arp.send(nextHop, frame);
+    } else {
+      for (const plain of this.withoutOffloads(frame, options))
+        this.transmit(iface, plain, nextHop, undefined);
     }
   }
 
-  private transmitFrame(iface: IpInterface, frame: Uint8Array): void {
+  private transmitFrame(iface: IpInterface, frame: Uint8Array, options?: FrameTransmitOptions): void {
     if (iface !== this.loopback) this.ctx.counters.EthernetOutFrames++;
-    iface.device.send(frame);
+    if (options === undefined) iface.device.send(frame);
+    else iface.device.send(frame, options);
+  }
+
+  /** Does in software what `options` asked the device to do: TCP segmentation, checksum completion. */
+  private withoutOffloads(frame: Uint8Array, options: FrameTransmitOptions): Uint8Array[] {
+    if (options.segmentSize > 0) {
+      const pieces = segmentTcpPacket(
+        frame.subarray(ETHERNET_HEADER_LENGTH),
+        options.segmentSize,
+        ETHERNET_HEADER_LENGTH,
+      );
+      // Cannot fail: sendOffloaded built an IPv4 TCP packet.
+      return pieces ?? [];
+    }
+    if (options.checksumStart > 0) {
+      const start = options.checksumStart;
+      const field = start + options.checksumOffset;
+      // The field holds the pseudo-header sum, so summing the transport bytes as they are includes it.
+      let sum = checksumFinish(checksumAdd(0, frame, start, frame.length - start));
+      if (sum === 0 && options.checksumOffset === UDP_CHECKSUM_OFFSET) sum = 0xffff; // RFC 768
+      frame[field] = sum >>> 8;
+      frame[field + 1] = sum & 0xff;
+    }
+    return [frame];
   }
 
   /**
@@ -690,6 +894,21 @@ export class Ipv4Layer {
     this.nextId = (this.nextId + 1) & 0xffff;
     return id;
   }
+}
+
+const TCP_CHECKSUM_OFFSET = 16;
+const UDP_CHECKSUM_OFFSET = 6;
+
+/** Where the checksum field of a TCP or UDP header lies; 0 for protocols a device cannot complete. */
+function transportChecksumOffset(protocol: number): number {
+  if (protocol === IP_PROTOCOL_TCP) return TCP_CHECKSUM_OFFSET;
+  if (protocol === IP_PROTOCOL_UDP) return UDP_CHECKSUM_OFFSET;
+  return 0;
+}
+
+/** TCP header length (data offset) of the header at `buf[offset]`. */
+function tcpHeaderLengthAt(buf: Uint8Array, offset: number): number {
+  return (buf[offset + 12]! >>> 4) * 4;
 }
 
 function isByte(n: number): boolean {

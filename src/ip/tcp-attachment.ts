@@ -22,7 +22,7 @@ import type {
 import type { Ipv4Layer } from './ipv4-layer.js';
 import type { StackContext } from './stack-context.js';
 
-/** What the TCP layer implements to be attached with `stack.attachTcp`. */
+/** What a TCP layer implements to be attached with `stack.attachTcp` (TcpLayer does; `stack.tcp` is one). */
 export interface TcpReceiver {
   /** A valid segment (checksum verified, unicast destination) arrived. Its payload is a view that stays valid. */
   receive(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): void;
@@ -40,9 +40,10 @@ export interface TcpIpBinding {
   /**
    * Sends one segment; the header and payload are emitted straight into the frame (the payload is copied
    * before this returns). 'ok' or the errno of a local failure (ENETUNREACH: no route; EADDRNOTAVAIL:
-   * `src` is not ours).
+   * `src` is not ours). `segmentSize` (TSO, see `tsoSizeFor`): the segment may exceed the path MTU, and
+   * is to be cut into segments of at most this many payload bytes on the way (the effective MSS).
    */
-  send(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): IpSendStatus;
+  send(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment, segmentSize?: number): IpSendStatus;
   isLocalAddress(address: Ipv4Address): boolean;
   /** Limited broadcast, a directed broadcast of one of our subnets, or multicast. */
   isBroadcastOrMulticast(address: Ipv4Address): boolean;
@@ -50,6 +51,12 @@ export interface TcpIpBinding {
   sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined;
   /** Largest IP datagram toward `dst`: interface MTU lowered by the learned path MTU. MSS = this - 40. */
   mtuFor(dst: Ipv4Address): number;
+  /**
+   * Largest IP datagram toward `dst` that may carry one segment sent with `segmentSize` (TCP segmentation
+   * offload): up to 65535 when the outgoing device cuts segments itself, else `mtuFor(dst)`. A binding
+   * without it (or returning `mtuFor`) gets only segments that fit the MTU.
+   */
+  tsoSizeFor?(dst: Ipv4Address): number;
 }
 
 class TcpSegmentWriter implements PayloadWriter {
@@ -70,11 +77,14 @@ export class StackTcpBinding implements TcpIpBinding {
 
   constructor(private readonly ip: Ipv4Layer) {}
 
-  send(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): IpSendStatus {
+  send(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment, segmentSize = 0): IpSendStatus {
     const writer = this.writer;
     writer.segment = segment;
     writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
-    let status = this.ip.send({ src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true }, writer);
+    let status = this.ip.send(
+      { src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true, segmentSize },
+      writer,
+    );
     if (status === 'EMSGSIZE' && writer.length + 20 <= 65535) {
       status = this.ip.send({ src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: false }, writer);
     }
@@ -96,6 +106,10 @@ export class StackTcpBinding implements TcpIpBinding {
 
   mtuFor(dst: Ipv4Address): number {
     return this.ip.mtuFor(dst);
+  }
+
+  tsoSizeFor(dst: Ipv4Address): number {
+    return this.ip.tsoSizeFor(dst);
   }
 }
 

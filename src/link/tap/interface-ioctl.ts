@@ -24,6 +24,8 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 // linux/if_tun.h
 const IFF_TAP = 0x0002;
 const IFF_NO_PI = 0x1000;
+/** Every frame read or written is preceded by a `struct virtio_net_hdr` (offload metadata). */
+export const IFF_VNET_HDR = 0x4000;
 /** Fail with EBUSY instead of attaching when the interface already exists. */
 const IFF_TUN_EXCL = 0x8000;
 
@@ -60,6 +62,16 @@ function ioctlNumber(direction: 'read' | 'write', type: string, number: number, 
 const SIZEOF_INT = 4;
 const TUNSETIFF = ioctlNumber('write', 'T', 202, SIZEOF_INT);
 const TUNSETPERSIST = ioctlNumber('write', 'T', 203, SIZEOF_INT);
+const TUNGETFEATURES = ioctlNumber('read', 'T', 207, SIZEOF_INT);
+const TUNSETOFFLOAD = ioctlNumber('write', 'T', 208, SIZEOF_INT);
+const TUNSETVNETHDRSZ = ioctlNumber('write', 'T', 216, SIZEOF_INT);
+const TUNSETVNETLE = ioctlNumber('write', 'T', 220, SIZEOF_INT);
+
+// linux/if_tun.h: what TUNSETOFFLOAD lets the kernel hand us.
+/** Packets may carry a partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM); needed by every other offload. */
+export const TUN_F_CSUM = 0x01;
+/** IPv4 TCP packets up to 64 KiB, to be read as one (VIRTIO_NET_HDR_GSO_TCPV4). */
+export const TUN_F_TSO4 = 0x02;
 
 /** A name the kernel accepts (dev_valid_name): 1-15 printable bytes, no '/', ':' or whitespace. */
 export function isValidInterfaceName(name: string): boolean {
@@ -83,9 +95,16 @@ function ifreqName(bytes: Uint8Array): string {
  * with EBUSY when `exclusive` and it exists). IFF_NO_PI: frames come and go as plain Ethernet, without the
  * 4-byte packet-information prefix. Returns the interface's name (the kernel fills in patterns like 'tap%d').
  */
-export function attachTap(native: NativeHelper, fd: number, name: string, exclusive: boolean): string {
+export function attachTap(
+  native: NativeHelper,
+  fd: number,
+  name: string,
+  exclusive: boolean,
+  vnetHeader = false,
+): string {
   const ifr = newIfreq(name);
-  ifr.view.setUint16(IFREQ_UNION, IFF_TAP | IFF_NO_PI | (exclusive ? IFF_TUN_EXCL : 0), LITTLE_ENDIAN);
+  const flags = IFF_TAP | IFF_NO_PI | (exclusive ? IFF_TUN_EXCL : 0) | (vnetHeader ? IFF_VNET_HDR : 0);
+  ifr.view.setUint16(IFREQ_UNION, flags, LITTLE_ENDIAN);
   const result = native.ioctlBuffer(fd, TUNSETIFF, ifr.bytes);
   if (result < 0) throw attachError(native, -result, name, exclusive);
   return ifreqName(ifr.bytes);
@@ -133,6 +152,32 @@ export function setPersistent(native: NativeHelper, fd: number, name: string, pe
       syscall: 'ioctl(TUNSETPERSIST)',
     });
   }
+}
+
+/** TUNGETFEATURES: the IFF_* flags this kernel's TUNSETIFF accepts (0 when the ioctl itself is refused). */
+export function tunFeatures(native: NativeHelper, fd: number): number {
+  const arg = new Uint8Array(SIZEOF_INT);
+  if (native.ioctlBuffer(fd, TUNGETFEATURES, arg) < 0) return 0;
+  return new DataView(arg.buffer).getUint32(0, LITTLE_ENDIAN);
+}
+
+/** TUNSETVNETHDRSZ: the size of the header before each frame (10, or 12 with virtio 1.0's num_buffers). */
+export function setVnetHeaderSize(native: NativeHelper, fd: number, size: number): number {
+  const arg = new Uint8Array(SIZEOF_INT);
+  new DataView(arg.buffer).setInt32(0, size, LITTLE_ENDIAN);
+  return native.ioctlBuffer(fd, TUNSETVNETHDRSZ, arg);
+}
+
+/** TUNSETVNETLE: little-endian header fields whatever the host's byte order (virtio 1.0 style). */
+export function setVnetLittleEndian(native: NativeHelper, fd: number): number {
+  const arg = new Uint8Array(SIZEOF_INT);
+  new DataView(arg.buffer).setInt32(0, 1, LITTLE_ENDIAN);
+  return native.ioctlBuffer(fd, TUNSETVNETLE, arg);
+}
+
+/** TUNSETOFFLOAD (argument by value): which TUN_F_* offloads the kernel may use towards us. */
+export function setTunOffload(native: NativeHelper, fd: number, flags: number): number {
+  return native.ioctlValue(fd, TUNSETOFFLOAD, flags);
 }
 
 /** Interface settings through socket ioctls; `close()` releases the socket. */

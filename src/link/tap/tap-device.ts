@@ -29,6 +29,15 @@
  *
  * Received frames are views into 64 KiB slabs: no allocation or copy per frame beyond the view object,
  * and the stack may keep the views (the `NetworkDevice` ownership rule), since a slab is never reused.
+ *
+ * Offload (`openTap({ offload: true })`, when the kernel agrees): the descriptor carries a virtio-net
+ * header before every frame (IFF_VNET_HDR), and the kernel may hand us TCP packets of up to 64 KiB whose
+ * checksum it vouches for (TUN_F_CSUM | TUN_F_TSO4), while we may hand it one TCP packet of up to 64 KiB
+ * with a partial checksum, which it segments or, for its own sockets, takes whole. Without it each
+ * 1514-byte frame costs a read() or write() and one pass through the kernel's stack, and that per-frame
+ * work dominates; with it, one system call moves up to 44 segments. The header is written into the
+ * headroom the stack leaves before a frame (`DeviceOffload.headroom`), or, for frames without one, in
+ * front of a copy; received headers are decoded into one reused `ReceivedFrameInfo`.
  */
 
 import { EventEmitter } from 'node:events';
@@ -36,9 +45,15 @@ import { closeSync } from 'node:fs';
 import type { Clock } from '../../time/clock.js';
 import type { Tracer } from '../../trace/events.js';
 import type { MacAddress } from '../../wire/address.js';
-import type { NetworkDevice } from '../device.js';
+import type { DeviceOffload, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../device.js';
 import type { NativeHelper, PollEvents, PollHandle } from './native-helper.js';
 import { tapError } from './tap-error.js';
+import {
+  isTsoCandidate,
+  readVirtioNetHeader,
+  VIRTIO_NET_HDR_GSO_NONE,
+  writeVirtioNetHeader,
+} from './virtio-net-header.js';
 
 /** Counters in the spirit of `ip -s link`, from tcpts's side of the device. */
 export interface TapStatistics {
@@ -58,12 +73,50 @@ export interface TapStatistics {
   sendBlocked: number;
   /** Frames dropped because the send queue was full. */
   sendQueueDrops: number;
-  /** Frames dropped because their payload exceeded the MTU. */
+  /** Frames dropped because their payload exceeded the MTU (65535 bytes for a TSO packet). */
   framesOversize: number;
   /** Frames dropped because the kernel interface was down (the write failed with EIO). */
   framesLinkDown: number;
   /** Frames the kernel rejected for another reason (e.g. EINVAL for a frame shorter than a header). */
   sendErrors: number;
+  /** Offload only: large packets (GSO) the kernel handed us whole, counted in framesReceived too. */
+  largeFramesReceived: number;
+  /** Offload only: received frames whose checksum the kernel vouched for (partial or verified). */
+  trustedChecksumFrames: number;
+  /** Offload only: TSO packets written (the kernel segments them), counted in framesSent too. */
+  largeFramesSent: number;
+  /** Offload only: frames sent without headroom, so the header went before a copy of the frame. */
+  headerCopies: number;
+  /** Offload only: frames dropped because they were too short to hold the header the kernel prepends. */
+  framesMalformed: number;
+}
+
+/**
+ * What offload negotiation with the kernel gave (`openTap({ offload: true })`); `enabled` false means the
+ * device runs without any header, exactly as without the option, and `reason` says why.
+ */
+export interface TapOffloadStatus {
+  /** Frames carry a virtio-net header (IFF_VNET_HDR): the stack may send TSO and partial-checksum frames. */
+  readonly enabled: boolean;
+  /** Header length: 12 (virtio 1.0, asked for with TUNSETVNETHDRSZ) or 10 (the kernel's default). */
+  readonly headerLength: number;
+  /** The kernel may hand us packets with a partial or already verified checksum (TUN_F_CSUM). */
+  readonly receiveChecksum: boolean;
+  /** The kernel may hand us IPv4 TCP packets of up to 64 KiB (TUN_F_TSO4). */
+  readonly receiveLargeTcp: boolean;
+  /** Why offload is off or partial, when it is. */
+  readonly reason?: string;
+}
+
+/** How the descriptor was set up for offload; `openTap` fills it in. */
+export interface TapVirtioHeaderParameters {
+  /** 10 or 12. */
+  readonly length: number;
+  /** Byte order of the header's 16-bit fields. */
+  readonly littleEndian: boolean;
+  readonly receiveChecksum: boolean;
+  readonly receiveLargeTcp: boolean;
+  readonly reason?: string;
 }
 
 /** Everything a `TapDevice` is built from; `openTap` fills it in. */
@@ -79,18 +132,27 @@ export interface TapDeviceParameters {
   readonly receiveBudget: number;
   readonly tracer: Tracer | undefined;
   readonly clock: Clock | undefined;
+  /** Set when the descriptor was opened with IFF_VNET_HDR; undefined for plain frames. */
+  readonly virtioHeader?: TapVirtioHeaderParameters;
+  /** Why offload was asked for and not enabled (reported in `offloadStatus`). */
+  readonly offloadRefusal?: string;
 }
 
 const ETHERNET_HEADER_LENGTH = 14;
+/** The largest IPv4 packet (RFC 791's 16-bit total length): the bound of a TSO or GSO packet. */
+const MAX_IPV4_PACKET = 65535;
 const VLAN_TAG_LENGTH = 4;
 const ETHERTYPE_VLAN = 0x8100;
 /** Received frames are carved from slabs of this size (or four frames, if the MTU is huge). */
 const SLAB_BYTES = 64 * 1024;
 /**
- * Each frame starts 2 bytes past an 8-byte boundary, so the IP header after the 14-byte Ethernet header is
- * 8-byte aligned and the checksum's word-wide path covers it (the NET_IP_ALIGN trick of NIC drivers).
+ * Each read starts this many bytes past an 8-byte boundary, so the IP header after the virtio-net header
+ * (if any) and the 14-byte Ethernet header is 8-byte aligned and the checksum's word-wide path covers it
+ * (the NET_IP_ALIGN trick of NIC drivers): 2 without a header, 0 with 10 bytes, 6 with 12.
  */
-const FRAME_ALIGN_OFFSET = 2;
+function readAlignOffset(headerLength: number): number {
+  return (8 - ((headerLength + ETHERNET_HEADER_LENGTH) & 7)) & 7;
+}
 
 /**
  * Devices not yet closed. Node tears its event loop down after the process 'exit' event, running it once
@@ -121,8 +183,15 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
   readonly mtu: number;
   /** tcpts's own MAC address on this link; frames from the stack carry it as their source. */
   readonly mac: MacAddress;
-  /** Frames cross a real kernel boundary: checksums are computed and verified. */
+  /**
+   * Frames cross a real kernel boundary: checksums are computed and verified, except where a frame's
+   * virtio-net header says the kernel vouches for it (see `offload`).
+   */
   readonly checksumOffload = false;
+  /** The offloads the stack may use (TSO, partial checksums), when negotiated; see `offloadStatus`. */
+  readonly offload: DeviceOffload | undefined;
+  /** What offload negotiation with the kernel gave. */
+  readonly offloadStatus: TapOffloadStatus;
   /** The kernel side's MAC address on this link (the TAP interface's own address), when opened. */
   readonly kernelMac: MacAddress;
   /** True when opening created the interface, false when it attached to an existing one. */
@@ -143,17 +212,31 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     framesOversize: 0,
     framesLinkDown: 0,
     sendErrors: 0,
+    largeFramesReceived: 0,
+    trustedChecksumFrames: 0,
+    largeFramesSent: 0,
+    headerCopies: 0,
+    framesMalformed: 0,
   };
   private readonly native: NativeHelper;
   private fd: number;
   private poll: PollHandle | undefined;
-  private receiver: ((frame: Uint8Array) => void) | undefined;
+  private receiver: ((frame: Uint8Array, info?: ReceivedFrameInfo) => void) | undefined;
   private readonly tracer: Tracer | undefined;
   private readonly clock: Clock | undefined;
 
-  /** Largest frame read or written: MTU + Ethernet header (+ a VLAN tag). */
+  /** Largest frame read: MTU + Ethernet header (+ a VLAN tag), or a 64 KiB packet's with offload. */
   private readonly frameCapacity: number;
   private readonly receiveBudget: number;
+  /** Bytes of virtio-net header before every frame read or written: 0 without offload, else 10 or 12. */
+  private readonly headerLength: number;
+  private readonly headerLittleEndian: boolean;
+  /** Where each read starts past an 8-byte boundary (see readAlignOffset). */
+  private readonly alignOffset: number;
+  /** What the last received header said; handed to the receiver, which must not keep it. */
+  private readonly receivedInfo: ReceivedFrameInfo = { checksumTrusted: false, segmentSize: 0 };
+  /** Header + frame, for frames sent without headroom (allocated on first need). */
+  private sendScratch: Uint8Array | undefined;
   private slab: Uint8Array;
   private slabOffset = 0;
 
@@ -186,7 +269,31 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     this.tracer = parameters.tracer;
     this.clock = parameters.clock;
     this.stats = this.counters;
-    this.frameCapacity = parameters.mtu + ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+    const header = parameters.virtioHeader;
+    this.headerLength = header?.length ?? 0;
+    this.headerLittleEndian = header?.littleEndian ?? true;
+    this.alignOffset = readAlignOffset(this.headerLength);
+    this.offload =
+      header === undefined
+        ? undefined
+        : Object.freeze({
+            transmitChecksum: true,
+            tcpSegmentationMax: MAX_IPV4_PACKET,
+            headroom: header.length,
+          });
+    const reason = header === undefined ? parameters.offloadRefusal : header.reason;
+    this.offloadStatus = Object.freeze({
+      enabled: header !== undefined,
+      headerLength: this.headerLength,
+      receiveChecksum: header?.receiveChecksum ?? false,
+      receiveLargeTcp: header?.receiveLargeTcp ?? false,
+      ...(reason === undefined ? {} : { reason }),
+    });
+    // With offload the kernel may hand over a 64 KiB packet at any time (it decides per packet).
+    this.frameCapacity =
+      (header === undefined ? parameters.mtu : Math.max(parameters.mtu, MAX_IPV4_PACKET)) +
+      ETHERNET_HEADER_LENGTH +
+      VLAN_TAG_LENGTH;
     this.slab = this.newSlab();
     this.sendQueue = new Array(parameters.sendQueueLimit);
     this.poll = this.native.poll(this.fd, { readable: true }, this.onReady);
@@ -203,18 +310,25 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     return this.sendQueueCount;
   }
 
-  setReceiver(receiver: (frame: Uint8Array) => void): void {
+  /**
+   * Installs the frame handler. With offload, `info` comes with every frame: whether the kernel vouched
+   * for its checksum, and whether it is a large (GSO) TCP packet. The info object is reused.
+   */
+  setReceiver(receiver: (frame: Uint8Array, info?: ReceivedFrameInfo) => void): void {
     this.receiver = receiver;
   }
 
   /**
    * Writes one Ethernet frame (header included, no FCS) to the kernel. Never blocks and never throws for a
-   * frame the kernel refuses: such frames are queued (EAGAIN) or dropped and counted.
+   * frame the kernel refuses: such frames are queued (EAGAIN) or dropped and counted. With offload,
+   * `options` may ask for a partial checksum and TSO (see FrameTransmitOptions); without, it is ignored.
    */
-  send(frame: Uint8Array): void {
+  send(frame: Uint8Array, options?: FrameTransmitOptions): void {
     if (this.isClosed) return;
+    const headerLength = this.headerLength;
+    const segmentation = headerLength > 0 && options !== undefined && options.segmentSize > 0;
     const limit =
-      this.mtu +
+      (segmentation ? MAX_IPV4_PACKET : this.mtu) +
       ETHERNET_HEADER_LENGTH +
       (((frame[12]! << 8) | frame[13]!) === ETHERTYPE_VLAN ? VLAN_TAG_LENGTH : 0);
     if (frame.length > limit) {
@@ -222,14 +336,47 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
       this.traceDrop('oversize');
       return;
     }
-    // Frames queued earlier go first, or the kernel would see them out of order.
-    if (this.sendQueueCount > 0) {
-      this.enqueue(frame);
+    if (headerLength === 0) {
+      this.sendWire(frame, frame, false);
       return;
     }
-    if (this.writeFrame(frame) === 'blocked') {
+    if (segmentation && (options.checksumStart === 0 || !isTsoCandidate(frame, options))) {
+      this.counters.sendErrors++;
+      this.traceDrop('tso-not-ipv4-tcp');
+      return;
+    }
+    let wire: Uint8Array;
+    let scratch = false;
+    if (options !== undefined && options.headroom >= headerLength && frame.byteOffset >= headerLength) {
+      wire = new Uint8Array(frame.buffer, frame.byteOffset - headerLength, headerLength + frame.length);
+    } else {
+      // No room in front: the header goes before a copy. Only small frames (ACKs, ARP) normally land here.
+      this.counters.headerCopies++;
+      const needed = headerLength + frame.length;
+      if (this.sendScratch === undefined || this.sendScratch.length < needed) {
+        this.sendScratch = new Uint8Array(Math.max(needed, headerLength + this.frameCapacity));
+      }
+      wire = this.sendScratch.subarray(0, needed);
+      wire.set(frame, headerLength);
+      scratch = true;
+    }
+    writeVirtioNetHeader(wire, 0, headerLength, this.headerLittleEndian, frame, options);
+    this.sendWire(wire, frame, scratch);
+  }
+
+  /**
+   * Writes `wire` (the frame, behind its header when offload is on) now or queues it. A wire buffer that
+   * is the reused scratch is copied before it is queued.
+   */
+  private sendWire(wire: Uint8Array, frame: Uint8Array, scratch: boolean): void {
+    // Frames queued earlier go first, or the kernel would see them out of order.
+    if (this.sendQueueCount > 0) {
+      this.enqueue(scratch ? wire.slice() : wire);
+      return;
+    }
+    if (this.writeFrame(wire, frame.length) === 'blocked') {
       this.counters.sendBlocked++;
-      this.enqueue(frame);
+      this.enqueue(scratch ? wire.slice() : wire);
     }
   }
 
@@ -304,14 +451,17 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     const capacity = this.frameCapacity;
     const counters = this.counters;
     const { EAGAIN, EINTR } = native.errno;
+    const headerLength = this.headerLength;
+    const readCapacity = headerLength + capacity;
+    const info = this.receivedInfo;
     counters.receiveWakeups++;
     for (let frames = 0; frames < this.receiveBudget; ) {
-      if (this.slab.length - this.slabOffset < capacity) {
+      if (this.slab.length - this.slabOffset < readCapacity + 8) {
         this.slab = this.newSlab();
         this.slabOffset = 0;
       }
-      const start = this.slabOffset + FRAME_ALIGN_OFFSET;
-      const n = native.read(this.fd, this.slab.subarray(start, start + capacity), capacity);
+      const start = this.slabOffset + this.alignOffset;
+      const n = native.read(this.fd, this.slab.subarray(start, start + readCapacity), readCapacity);
       if (n < 0) {
         if (n === -EAGAIN) return;
         if (n === -EINTR) continue;
@@ -324,21 +474,35 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
       }
       frames++;
       counters.framesReceived++;
-      counters.bytesReceived += n;
+      counters.bytesReceived += n - headerLength;
       // The kernel reports a frame's full length even when it copied only what fit.
-      if (n > capacity) {
+      if (n > readCapacity) {
         counters.framesTruncated++;
         this.traceDrop('truncated');
         continue;
       }
-      const frame = this.slab.subarray(start, start + n);
+      if (n < headerLength) {
+        counters.framesMalformed++;
+        this.traceDrop('short-virtio-header');
+        continue;
+      }
+      const frame = this.slab.subarray(start + headerLength, start + n);
       this.slabOffset = (start + n + 7) & ~7;
+      if (headerLength > 0) {
+        if (
+          readVirtioNetHeader(this.slab, start, this.headerLittleEndian, info) !== VIRTIO_NET_HDR_GSO_NONE
+        ) {
+          counters.largeFramesReceived++;
+        }
+        if (info.checksumTrusted) counters.trustedChecksumFrames++;
+      }
       const receiver = this.receiver;
       if (receiver === undefined) {
         counters.framesUnclaimed++;
         continue;
       }
-      receiver(frame);
+      if (headerLength > 0) receiver(frame, info);
+      else receiver(frame);
       // The receiver may have closed or paused the device.
       if (this.isClosed || this.receivingPaused) return;
     }
@@ -347,13 +511,16 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
 
   // --- sending -----------------------------------------------------------------------------------------
 
-  private writeFrame(frame: Uint8Array): 'written' | 'blocked' | 'dropped' {
+  /** Writes one wire buffer (header + frame); `frameLength` is the frame's part, for the counters. */
+  private writeFrame(wire: Uint8Array, frameLength: number): 'written' | 'blocked' | 'dropped' {
     const errno = this.native.errno;
     for (;;) {
-      const n = this.native.write(this.fd, frame, frame.length);
+      const n = this.native.write(this.fd, wire, wire.length);
       if (n >= 0) {
         this.counters.framesSent++;
-        this.counters.bytesSent += n;
+        this.counters.bytesSent += frameLength;
+        // gso_type is the header's second byte.
+        if (this.headerLength > 0 && wire[1] !== VIRTIO_NET_HDR_GSO_NONE) this.counters.largeFramesSent++;
         return 'written';
       }
       if (n === -errno.EINTR) continue;
@@ -386,8 +553,8 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
   private flushSendQueue(): void {
     const limit = this.sendQueue.length;
     while (this.sendQueueCount > 0 && !this.isClosed) {
-      const frame = this.sendQueue[this.sendQueueHead]!;
-      if (this.writeFrame(frame) === 'blocked') return;
+      const wire = this.sendQueue[this.sendQueueHead]!;
+      if (this.writeFrame(wire, wire.length - this.headerLength) === 'blocked') return;
       this.sendQueue[this.sendQueueHead] = undefined;
       this.sendQueueHead = (this.sendQueueHead + 1) % limit;
       this.sendQueueCount--;
@@ -437,7 +604,12 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
   private newSlab(): Uint8Array {
     // Uninitialised memory is fine: only bytes the kernel wrote are ever exposed, through bounded views.
     // Plain Uint8Array views, not Buffers: what the stack receives is the same type in Node and browsers.
-    const memory = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, 4 * (this.frameCapacity + 8)));
+    // With offload a slab takes up to 16 of the largest packets, so large reads do not each need a slab.
+    const memory = Buffer.allocUnsafeSlow(
+      this.headerLength > 0
+        ? 16 * (this.headerLength + this.frameCapacity + 8)
+        : Math.max(SLAB_BYTES, 4 * (this.frameCapacity + 8)),
+    );
     return new Uint8Array(memory.buffer, memory.byteOffset, memory.length);
   }
 
