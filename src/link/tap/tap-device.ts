@@ -37,7 +37,9 @@
  * 1514-byte frame costs a read() or write() and one pass through the kernel's stack, and that per-frame
  * work dominates; with it, one system call moves up to 44 segments. The header is written into the
  * headroom the stack leaves before a frame (`DeviceOffload.headroom`), or, for frames without one, in
- * front of a copy; received headers are decoded into one reused `ReceivedFrameInfo`.
+ * front of a copy; received headers are decoded into one reused `ReceivedFrameInfo`. Measured
+ * (bench/suites/tcp-tap.ts, MTU 1500, 2-core VM): TCP with the kernel at 3-7 Gbit/s sending and 3-4.5
+ * Gbit/s receiving with offload, against 0.6-1.4 and 0.7-1 Gbit/s without.
  */
 
 import { EventEmitter } from 'node:events';
