@@ -10,6 +10,7 @@
  */
 import { errnoError } from '../ip/errors.js';
 import type { VirtualClock } from '../time/virtual-clock.js';
+import { watchSettlement } from '../util/settlement.js';
 
 export interface SettleOptions {
   /** Virtual time (ms) after which to give up with ETIMEDOUT. Default one hour. */
@@ -36,24 +37,13 @@ export async function settleOnVirtualTime<T>(
   options: SettleOptions = {},
 ): Promise<T> {
   const promise = typeof work === 'function' ? work() : work;
-  let settled = false;
-  const watched = promise.then(
-    (value) => {
-      settled = true;
-      return value;
-    },
-    (error: unknown) => {
-      settled = true;
-      throw error;
-    },
-  );
-  watched.catch(() => {}); // observed by the caller through the return value
+  const watched = watchSettlement(promise);
   const deadline = clock.now() + (options.maxDurationMs ?? 3_600_000);
   const idleLimit = options.idleTurns ?? 50;
   let idle = 0;
-  while (!settled) {
+  while (!watched.settled) {
     await quiesce(clock);
-    if (settled) break;
+    if (watched.settled) break;
     const next = clock.nextTimerTime();
     if (next === undefined) {
       // Nothing scheduled on virtual time: the work may still be finishing on Node's side.
@@ -74,7 +64,7 @@ export async function settleOnVirtualTime<T>(
     }
     clock.runUntil(next);
   }
-  return watched;
+  return watched.outcome;
 }
 
 /**

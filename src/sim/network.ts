@@ -28,6 +28,7 @@ import { Stack, type StackOptions } from '../stack.js';
 import { VirtualClock } from '../time/virtual-clock.js';
 import { NO_TRACE, TraceRecorder, type Tracer } from '../trace/events.js';
 import { Random, type Seed } from '../util/random.js';
+import { watchSettlement } from '../util/settlement.js';
 import type { MacAddress } from '../wire/address.js';
 
 /** Stack settings a simulated host may override (name, clock, tracer and randomness come from the network). */
@@ -245,21 +246,10 @@ export class SimulatedNetwork {
    * network goes idle, or `maxDurationMs` of virtual time passes, first.
    */
   async settle<T>(promise: Promise<T>, maxDurationMs = 3_600_000): Promise<T> {
-    let settled = false;
-    const watched = promise.then(
-      (value) => {
-        settled = true;
-        return value;
-      },
-      (error: unknown) => {
-        settled = true;
-        throw error;
-      },
-    );
-    watched.catch(() => {}); // observed below; keeps an early rejection from counting as unhandled
+    const watched = watchSettlement(promise);
     const deadline = this.clock.now() + maxDurationMs;
     await drainMicrotasks();
-    while (!settled) {
+    while (!watched.settled) {
       const next = this.clock.nextTimerTime();
       if (next === undefined || next > deadline) {
         throw errnoError(
@@ -270,7 +260,7 @@ export class SimulatedNetwork {
       this.clock.step();
       await drainMicrotasks();
     }
-    return watched;
+    return watched.outcome;
   }
 
   /** Pings `to` (a stack's first address, or any address) from `from`, running virtual time meanwhile. */
