@@ -237,6 +237,8 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
   const seq = tcb.sndNxt;
   if (tcb.sndUna === tcb.sndMax) tcb.stallSince = now; // first segment outstanding: R2 counts from here
   const retransmission = seqLt(seq, tcb.sndMax);
+  // Traced before the segment leaves, so observers meet the cause before the segment it explains.
+  if (retransmission) traceRetransmit(tcb, now, seq, length, length === 0 ? 'fin' : 'rto');
   emitDataSegment(tcb, seq, length, fin);
   tcb.sndNxt = seqAdd(seq, length + (fin ? 1 : 0));
   if (fin) tcb.finSent = true;
@@ -250,7 +252,6 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
     tcb.retransmissions++;
     tcb.bytesRetransmitted += length;
     tcb.env.counters.retransmittedSegments++;
-    traceRetransmit(tcb, now, seq, length, length === 0 ? 'fin' : 'rto');
   } else {
     tcb.startTiming(tcb.sndNxt, now);
   }
@@ -309,6 +310,7 @@ export function sendWindowProbe(tcb: Tcb, now: number): void {
   tcb.sndNxt = tcb.sndUna;
   const unsent = tcb.sendBuffer.bytesFrom(tcb.sndNxt);
   const seq = tcb.sndNxt;
+  if (unsent > 0 || tcb.finPending) traceRetransmit(tcb, now, seq, unsent > 0 ? 1 : 0, 'probe');
   if (unsent > 0) {
     emitDataSegment(tcb, seq, 1, false);
     tcb.sndNxt = seqAdd(seq, 1);
@@ -324,7 +326,6 @@ export function sendWindowProbe(tcb: Tcb, now: number): void {
   tcb.lastProbeTime = now;
   tcb.unansweredProbes++;
   tcb.env.counters.zeroWindowProbes++;
-  traceRetransmit(tcb, now, seq, unsent > 0 ? 1 : 0, 'probe');
 }
 
 /** Fast retransmit (RFC 5681 §3.2 step 3): the segment at SND.UNA, once, without moving SND.NXT. */
@@ -335,13 +336,13 @@ export function fastRetransmit(tcb: Tcb, now: number): void {
   const fin = tcb.finSent && length === tcb.sendBuffer.bytesFrom(tcb.sndUna);
   if (length === 0 && !fin) return;
   tcb.timing = undefined; // Karn (MUST-18): no RTT sample across a retransmission
+  traceRetransmit(tcb, now, tcb.sndUna, length, 'fast-retransmit');
   emitDataSegment(tcb, tcb.sndUna, length, fin);
   tcb.retransmissions++;
   tcb.bytesRetransmitted += length;
   tcb.bytesSent += length;
   tcb.env.counters.retransmittedSegments++;
   tcb.env.counters.fastRetransmits++;
-  traceRetransmit(tcb, now, tcb.sndUna, length, 'fast-retransmit');
 }
 
 /**

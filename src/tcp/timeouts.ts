@@ -97,8 +97,8 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
     tcb.synRetransmitted = true;
     tcb.retransmitCount++;
     reportR1(tcb);
+    countSynRetransmission(tcb, now); // traced before the SYN leaves, as every retransmission
     sendSyn(tcb);
-    countSynRetransmission(tcb, now);
     armRetransmissionTimer(tcb, now);
     return;
   }
