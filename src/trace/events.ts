@@ -29,6 +29,21 @@ export type TcpStateName =
   | 'LAST-ACK'
   | 'TIME-WAIT';
 
+/** Every TCP state, in the order RFC 9293 §3.3.2 introduces them. */
+export const TCP_STATE_NAMES: readonly TcpStateName[] = [
+  'CLOSED',
+  'LISTEN',
+  'SYN-SENT',
+  'SYN-RECEIVED',
+  'ESTABLISHED',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'CLOSE-WAIT',
+  'CLOSING',
+  'LAST-ACK',
+  'TIME-WAIT',
+];
+
 export type TraceEvent =
   /** A frame entered a link from `from`. `frameId` is unique per link and ties the later delivery/drop to it. */
   | {

@@ -258,19 +258,7 @@ export interface Conversation {
   readonly endTime: number;
 }
 
-export const TCP_STATE_NAMES: readonly TcpStateName[] = [
-  'CLOSED',
-  'LISTEN',
-  'SYN-SENT',
-  'SYN-RECEIVED',
-  'ESTABLISHED',
-  'FIN-WAIT-1',
-  'FIN-WAIT-2',
-  'CLOSE-WAIT',
-  'CLOSING',
-  'LAST-ACK',
-  'TIME-WAIT',
-];
+export { TCP_STATE_NAMES } from '../trace/events.js';
 
 /**
  * The state of each connection end at `time`: the latest change at or before it (strictly before it when
