@@ -63,6 +63,7 @@ import {
   type Ipv4Packet,
   parseIpv4,
 } from '../wire/ipv4.js';
+import { TCP_HEADER_LENGTH } from '../wire/tcp.js';
 import {
   isClassE,
   isLoopback,
@@ -368,7 +369,14 @@ export class Ipv4Layer {
 
     const totalLength = IPV4_HEADER_LENGTH + length;
     const deviceOffload = iface === this.loopback ? undefined : iface.device.offload;
-    const segmentation = segmentSize > 0 && options.protocol === IP_PROTOCOL_TCP && totalLength > mtu;
+    // A TSO request (`segmentSize`) is honoured whenever the segment may carry more payload than one
+    // piece, whatever its size relative to the MTU: a peer's MSS (536 when it sent none, or clamped on
+    // the way) can be far below MTU - 40, and it is the MSS the peer must never receive more than
+    // (RFC 9293 §3.7.1, MUST-16). The exact test needs the TCP header length, known once written.
+    const segmentation =
+      segmentSize > 0 &&
+      options.protocol === IP_PROTOCOL_TCP &&
+      (totalLength > mtu || length - TCP_HEADER_LENGTH > segmentSize);
     if (deviceOffload !== undefined && (totalLength <= mtu || segmentation)) {
       return this.sendOffloaded(iface, deviceOffload, header, payload, mtu, segmentSize, nextHop, mac);
     }
@@ -402,7 +410,8 @@ export class Ipv4Layer {
   /**
    * One datagram through a device with offloads: the frame is built behind the headroom the device asks
    * for; a TCP or UDP checksum is left partial (pseudo-header sum only) when the device completes it; a
-   * TCP segment beyond the MTU goes as one TSO frame, its segment size lowered to what the MTU holds.
+   * TCP segment with more payload than `segmentSize` (or beyond the MTU) goes as one TSO frame, its
+   * segment size lowered to what the MTU holds.
    */
   private sendOffloaded(
     iface: IpInterface,
@@ -421,8 +430,11 @@ export class Ipv4Layer {
     // A ready-made payload already carries its checksum; only a writer can skip computing it.
     const partial =
       offload.transmitChecksum && field > 0 && !(payload instanceof Uint8Array) && length >= field + 2;
-    const large = totalLength > mtu;
-    if (large && !(partial && totalLength <= offload.tcpSegmentationMax)) {
+    const segmentation =
+      segmentSize > 0 &&
+      header.protocol === IP_PROTOCOL_TCP &&
+      (totalLength > mtu || length - TCP_HEADER_LENGTH > segmentSize);
+    if (segmentation && !(partial && totalLength <= offload.tcpSegmentationMax)) {
       return this.sendSegmented(iface, header, payload, mtu, segmentSize, nextHop, mac);
     }
     const headroom = offload.headroom;
@@ -441,22 +453,24 @@ export class Ipv4Layer {
       options.checksumStart = transportStart;
       options.checksumOffset = field;
     }
-    if (large) {
-      const perSegment = Math.min(
-        segmentSize,
-        mtu - IPV4_HEADER_LENGTH - tcpHeaderLengthAt(frame, transportStart),
-      );
+    if (segmentation) {
+      const tcpHeaderLength = tcpHeaderLengthAt(frame, transportStart);
+      const perSegment = Math.min(segmentSize, mtu - IPV4_HEADER_LENGTH - tcpHeaderLength);
       if (perSegment <= 0) {
         this.ctx.counters.IpFragFails++;
         return 'EMSGSIZE';
       }
-      options.segmentSize = perSegment;
+      // The device cuts only what needs cutting: a segment whose payload fits one piece goes plain.
+      if (length - tcpHeaderLength > perSegment) options.segmentSize = perSegment;
     }
     this.transmit(iface, frame, nextHop, mac, options);
     return 'ok';
   }
 
-  /** A TCP segment beyond the MTU for a device without TSO: cut here into segments that fit. */
+  /**
+   * A TCP segment with more payload than `segmentSize` (or beyond the MTU) for a device without TSO: cut
+   * here into segments that fit both.
+   */
   private sendSegmented(
     iface: IpInterface,
     header: Ipv4Header,
@@ -740,9 +754,15 @@ export class Ipv4Layer {
     decrementTtl(frame, ETHERNET_HEADER_LENGTH);
     const nextHop = route.gateway ?? dst;
     counters.IpForwDatagrams++;
-    if (gsoSegmentSize > 0 && packet.totalLength > mtu) {
-      // Cut into the segments it stands for (checksums computed in full); a segment size the next hop
-      // cannot carry (DF clear here) is lowered to what it can.
+    if (
+      gsoSegmentSize > 0 &&
+      (packet.totalLength > mtu ||
+        packet.totalLength - packet.headerLength - tcpHeaderLengthAt(datagram, packet.headerLength) >
+          gsoSegmentSize)
+    ) {
+      // Cut into the segments it stands for (checksums computed in full), whatever its size relative to
+      // the next hop's MTU: the sender's segment size is the receiver's MSS, which may be far below it.
+      // A segment size the next hop cannot carry (DF clear here) is lowered to what it can.
       const perSegment = Math.min(
         gsoSegmentSize,
         mtu - packet.headerLength - tcpHeaderLengthAt(datagram, packet.headerLength),

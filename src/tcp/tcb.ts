@@ -142,8 +142,13 @@ export class Tcb {
   peerMss = 536;
   /** Path MTU towards the peer (from IP, lowered by ICMP fragmentation-needed). */
   pathMtu: number;
-  /** Effective send MSS (MUST-16). */
+  /** Effective send MSS (MUST-16): the most payload one segment on the wire carries. */
   effMss = 536;
+  /**
+   * Bytes of TCP options every data segment carries (e.g. 12 for timestamps, RFC 7323 §3): MUST-16's
+   * TCPhdrsize counts them, so they come off the effective MSS. Set it before `updateEffectiveMss`.
+   */
+  dataOptionsLength = 0;
   /**
    * Largest IP datagram one segment may be handed to IP in when IP cuts it into MSS-sized segments on
    * the way (TCP segmentation offload, TcpIpBinding.tsoSizeFor); 0 when it does not.
@@ -399,9 +404,10 @@ export class Tcb {
 
   /** Recomputes the effective send MSS (MUST-16) from the peer's MSS and the path MTU. */
   updateEffectiveMss(minimum: number): void {
-    // min(SendMSS + 20, MMS_S) - TCP header - IP options, with MMS_S = MTU - 20: no options are sent on
-    // data segments yet, so the header is 20 bytes.
-    const mss = Math.max(minimum, Math.min(this.peerMss, this.pathMtu - 40));
+    // min(SendMSS + 20, MMS_S) - TCP header - IP options, with MMS_S = MTU - 20 and the TCP header 20
+    // bytes plus the options data segments carry. The peer's MSS (536 when it sent none, MUST-15) bounds
+    // every segment on the wire, TSO or not: IP cuts a TSO segment into pieces of exactly this size.
+    const mss = Math.max(minimum, Math.min(this.peerMss, this.pathMtu - 40) - this.dataOptionsLength);
     if (mss !== this.effMss) {
       this.effMss = mss;
       this.cc?.onMssChanged(mss);

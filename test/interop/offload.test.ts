@@ -6,10 +6,11 @@
  * every checksum is verified, as before.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from '../../src/api/net/socket.js';
 import { createTapHost, type TapHost } from '../../src/cli/tap-host.js';
+import type { FrameTransmitOptions } from '../../src/link/device.js';
 import { openTap, type TapDevice } from '../../src/link/tap/index.js';
 import { parseIpv4 } from '../../src/wire/address.js';
 import { NetworkNamespace, run, uniqueInterfaceName } from '../tap/helpers/namespace.js';
@@ -20,9 +21,12 @@ import { sha256sumOutput, TempDirectory, type TestFile, writeTestFile } from './
 const skip = explainSkip('TAP offload interop');
 const SIZE = 32 * 1024 * 1024;
 const MSS = 1460;
+const SMALL_SIZE = 2 * 1024 * 1024;
 
 let directory: TempDirectory;
 let file: TestFile;
+/** A smaller file for transfers in 536-byte segments. */
+let smallFile: TestFile;
 const namespaces = new Set<NetworkNamespace>();
 const hosts = new Set<TapHost>();
 
@@ -30,6 +34,7 @@ beforeAll(() => {
   if (skip) return;
   directory = new TempDirectory();
   file = writeTestFile(directory.file('data.bin'), SIZE, 'offload');
+  smallFile = writeTestFile(directory.file('small.bin'), SMALL_SIZE, 'offload-small');
 });
 
 afterAll(() => {
@@ -81,6 +86,23 @@ function link(offload: boolean, gateway = false): Link {
       namespaces.delete(namespace);
     },
   };
+}
+
+/** Every TCP frame tcpts hands the TAP: its payload length and the TSO segment size it asked for (0: none). */
+function recordTcpSends(l: Link): { payload: number; segmentSize: number }[] {
+  const sent: { payload: number; segmentSize: number }[] = [];
+  const send = l.tap.send.bind(l.tap);
+  l.tap.send = (frame: Uint8Array, options?: FrameTransmitOptions) => {
+    const ip = frame.subarray(14);
+    if (frame[12] === 0x08 && frame[13] === 0x00 && ip[9] === 6) {
+      const ipHeader = (ip[0]! & 0x0f) * 4;
+      const total = (ip[2]! << 8) | ip[3]!;
+      const tcpHeader = (ip[ipHeader + 12]! >>> 4) * 4;
+      sent.push({ payload: total - ipHeader - tcpHeader, segmentSize: options?.segmentSize ?? 0 });
+    }
+    send(frame, options);
+  };
+  return sent;
 }
 
 /** `ethtool -k` of the kernel side, as feature -> on/off. */
@@ -138,6 +160,7 @@ async function tcptsSendsToKernel(
   port: number,
   namespace = l.namespace,
   address = l.kernelAddress,
+  options: { file?: TestFile; listenOptions?: string; pacedWrites?: number } = {},
 ): Promise<string> {
   const sink = new Program('ip', [
     'netns',
@@ -145,7 +168,7 @@ async function tcptsSendsToKernel(
     namespace.name,
     'sh',
     '-c',
-    `socat -u TCP-LISTEN:${port},reuseaddr STDOUT | sha256sum`,
+    `socat -u TCP-LISTEN:${port},reuseaddr${options.listenOptions ?? ''} STDOUT | sha256sum`,
   ]);
   // socat listens once ss shows the socket.
   for (let i = 0; i < 100; i++) {
@@ -153,8 +176,19 @@ async function tcptsSendsToKernel(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   await new Promise<void>((resolve, reject) => {
-    const socket = l.host.net.connect({ host: address, port }, () => {
-      createReadStream(file.path).pipe(socket);
+    const socket = l.host.net.connect({ host: address, port }, async () => {
+      const path = (options.file ?? file).path;
+      // `pacedWrites` writes of 1000 bytes first, each once the one before is acknowledged: segments
+      // shorter than the MTU yet longer than a small MSS.
+      const paced = options.pacedWrites ?? 0;
+      if (paced > 0) {
+        const head = readFileSync(path).subarray(0, paced * 1000);
+        for (let at = 0; at < head.length; at += 1000) {
+          socket.write(head.subarray(at, at + 1000));
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+      createReadStream(path, { start: paced * 1000 }).pipe(socket);
     });
     socket.on('finish', resolve);
     socket.on('error', reject);
@@ -243,6 +277,39 @@ describe.skipIf(skip)('TAP offload with the Linux kernel', () => {
       l.close();
     }
   }, 60_000);
+
+  for (const offload of [true, false]) {
+    it(`a kernel listener announcing MSS 536 never gets a longer segment from tcpts (offload ${offload ? 'on' : 'off'})`, async () => {
+      const l = link(offload);
+      try {
+        const sent = recordTcpSends(l);
+        expect(
+          await tcptsSendsToKernel(l, 9106, l.namespace, l.kernelAddress, {
+            file: smallFile,
+            listenOptions: ',mss=536',
+            pacedWrites: 20,
+          }),
+        ).toBe(smallFile.sha256);
+        // Every frame tcpts wrote: a plain one carries at most 536 bytes; a TSO one is cut by 536 by the
+        // kernel, whatever its size relative to the 1500-byte MTU.
+        const data = sent.filter((f) => f.payload > 0);
+        expect(data.length).toBeGreaterThan(0);
+        expect(
+          Math.max(...data.filter((f) => f.segmentSize === 0).map((f) => f.payload)),
+        ).toBeLessThanOrEqual(536);
+        const tso = data.filter((f) => f.segmentSize > 0);
+        if (offload) {
+          expect(tso.length).toBeGreaterThan(0);
+          expect(new Set(tso.map((f) => f.segmentSize))).toEqual(new Set([536]));
+        } else {
+          expect(tso).toEqual([]);
+        }
+        expect(l.tap.stats.sendErrors + l.tap.stats.framesOversize).toBe(0);
+      } finally {
+        l.close();
+      }
+    }, 60_000);
+  }
 
   it('without offload the kernel sends frames within the MTU and tcpts verifies every checksum', async () => {
     const l = link(false);

@@ -4,7 +4,7 @@
  * anything happens.
  */
 import type { IpInterface } from '../../src/ip/ip-interface.js';
-import type { NetworkDevice } from '../../src/link/device.js';
+import type { DeviceOffload, FrameTransmitOptions, NetworkDevice } from '../../src/link/device.js';
 import { Stack, type StackOptions } from '../../src/stack.js';
 import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { TraceRecorder } from '../../src/trace/events.js';
@@ -39,6 +39,8 @@ export const GATEWAY_IP = ip('10.0.0.254');
 
 export class RecordingDevice implements NetworkDevice {
   readonly sent: Uint8Array[] = [];
+  /** The offload requests each frame in `sent` came with (undefined: none), same order. */
+  readonly sentOptions: (FrameTransmitOptions | undefined)[] = [];
   private receiver: ((frame: Uint8Array) => void) | undefined;
 
   constructor(
@@ -46,10 +48,12 @@ export class RecordingDevice implements NetworkDevice {
     readonly mac: MacAddress,
     readonly mtu = 1500,
     readonly checksumOffload = false,
+    readonly offload?: DeviceOffload,
   ) {}
 
-  send(frame: Uint8Array): void {
+  send(frame: Uint8Array, options?: FrameTransmitOptions): void {
     this.sent.push(frame);
+    this.sentOptions.push(options === undefined ? undefined : { ...options });
   }
 
   setReceiver(receiver: (frame: Uint8Array) => void): void {
@@ -64,6 +68,7 @@ export class RecordingDevice implements NetworkDevice {
 
   /** Removes and returns every frame sent so far. */
   take(): Uint8Array[] {
+    this.sentOptions.length = 0;
     return this.sent.splice(0);
   }
 }
@@ -81,12 +86,25 @@ export interface Harness {
  * pre-loads the MACs of the peer and the gateway so no ARP happens.
  */
 export function harness(
-  options: { mtu?: number; peerKnown?: boolean; stack?: Partial<StackOptions>; offload?: boolean } = {},
+  options: {
+    mtu?: number;
+    peerKnown?: boolean;
+    stack?: Partial<StackOptions>;
+    offload?: boolean;
+    /** The device's offloads (TSO, partial checksums), as a TAP with virtio-net headers offers. */
+    deviceOffload?: DeviceOffload;
+  } = {},
 ): Harness {
   const clock = new VirtualClock();
   const trace = new TraceRecorder();
   const stack = new Stack({ name: 'host', clock, tracer: trace, seed: 7, ...options.stack });
-  const device = new RecordingDevice('host-eth0', HOST_MAC, options.mtu ?? 1500, options.offload ?? false);
+  const device = new RecordingDevice(
+    'host-eth0',
+    HOST_MAC,
+    options.mtu ?? 1500,
+    options.offload ?? false,
+    options.deviceOffload,
+  );
   const iface = stack.addInterface(device, { address: '10.0.0.1/24', gateway: '10.0.0.254' });
   if (options.peerKnown !== false) {
     iface.arp.addStatic(PEER_IP, PEER_MAC);

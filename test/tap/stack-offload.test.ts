@@ -343,6 +343,19 @@ describe('forwarding a large packet from an offloading device', () => {
     expect(stack.counters.IpForwDatagrams).toBe(1);
   });
 
+  it('cuts it by its segment size even when it fits the next hop’s MTU whole (the receiver’s MSS)', () => {
+    const { tap, plain } = router(1500);
+    const data = payload(1000);
+    const big = inbound(IP_PROTOCOL_TCP, partialTcp(segment(data), PEER, FAR), PEER, FAR);
+    tap.deliver(big, { checksumTrusted: true, segmentSize: 536 });
+    const pieces = tcpPieces(plain.sent.map((s) => s.frame));
+    expect(pieces.map((p) => [p.seq, p.data.length])).toEqual([
+      [0xfffff000, 536],
+      [0xfffff000 + 536, 464],
+    ]);
+    expect(concat(pieces.map((p) => p.data))).toEqual(data);
+  });
+
   it('answers "fragmentation needed" when its segments do not fit the next hop and DF is set', () => {
     const { tap, plain } = router(1000);
     const big = inbound(IP_PROTOCOL_TCP, partialTcp(segment(payload(5000)), PEER, FAR), PEER, FAR);

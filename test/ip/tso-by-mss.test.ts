@@ -1,0 +1,243 @@
+/**
+ * TCP segmentation (TSO/GSO) is cut by the peer's MSS, never only by the MTU: a peer that announces
+ * MSS 536, or sends no MSS option (which means 536, RFC 9293 MUST-15), never receives a segment with
+ * more payload, whether the device cuts TSO packets itself or IP cuts them in software — even when the
+ * whole TSO packet would fit the 1500-byte MTU. The same holds for a large (GSO) packet a router
+ * forwards. Checked frame by frame through a whole Stack, and over a simulated link.
+ */
+import { describe, expect, it } from 'vitest';
+import { segmentTcpPacket } from '../../src/ip/tcp-segmentation.js';
+import type {
+  DeviceOffload,
+  FrameTransmitOptions,
+  NetworkDevice,
+  ReceivedFrameInfo,
+} from '../../src/link/device.js';
+import { MemoryLink } from '../../src/link/memory-link.js';
+import { Stack } from '../../src/stack.js';
+import type { TcpConnection } from '../../src/tcp/connection.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
+import { checksumAdd, checksumFinish } from '../../src/wire/checksum.js';
+import { IP_PROTOCOL_TCP, parseIpv4 } from '../../src/wire/ipv4.js';
+import { emitTcp, parseTcp, TCP_ACK, TCP_SYN, type TcpOptions, type TcpSegment } from '../../src/wire/tcp.js';
+import { pattern } from '../tcp/dialogue.js';
+import { HOST_IP, harness, ipv4Frame, PEER_IP } from './harness.js';
+
+const TSO: DeviceOffload = { transmitChecksum: true, tcpSegmentationMax: 65535, headroom: 0 };
+
+interface WirePiece {
+  seq: number;
+  flags: number;
+  length: number;
+}
+
+/** What reaches the wire from one frame the stack sent: the device cuts it when asked to (TSO). */
+function onTheWire(frame: Uint8Array, options: FrameTransmitOptions | undefined): WirePiece[] {
+  const frames =
+    options !== undefined && options.segmentSize > 0
+      ? segmentTcpPacket(frame.subarray(14), options.segmentSize, 14)!
+      : [frame];
+  return frames.map((f) => {
+    const packet = parseIpv4(f.subarray(14));
+    if (!packet.ok) throw new Error(packet.error.kind);
+    // A partial checksum (TSO or checksum offload) is the device's to finish: not verified here.
+    const tcp = parseTcp(packet.value.payload, packet.value.src, packet.value.dst, { verifyChecksum: false });
+    if (!tcp.ok) throw new Error(tcp.error.kind);
+    return { seq: tcp.value.seq, flags: tcp.value.flags, length: tcp.value.payload.length };
+  });
+}
+
+function tcpFrame(segment: Partial<TcpSegment> & { seq: number; flags: number }): Uint8Array {
+  const seg: TcpSegment = {
+    srcPort: 40000,
+    dstPort: 80,
+    ack: 0,
+    window: 65535,
+    urgentPointer: 0,
+    options: {},
+    payload: new Uint8Array(0),
+    ...segment,
+  };
+  const bytes = new Uint8Array(60 + seg.payload.length);
+  const length = emitTcp(seg, PEER_IP, HOST_IP, bytes, 0);
+  return ipv4Frame({ protocol: IP_PROTOCOL_TCP, dontFragment: true, payload: bytes.subarray(0, length) });
+}
+
+/**
+ * A stack listening on port 80 of a device with (`offload`) or without TSO; the peer opens with a SYN
+ * carrying `synOptions`. Returns the connection once established, and the stack's ISN.
+ */
+function accepted(offload: boolean, synOptions: TcpOptions) {
+  const h = harness({
+    deviceOffload: offload ? TSO : undefined,
+    stack: { tcp: { initialWindowSegments: 10 } },
+  });
+  let conn: TcpConnection | undefined;
+  h.stack.tcp.listen({ port: 80 }).on('connection', (c) => {
+    conn = c;
+  });
+  h.device.inject(tcpFrame({ seq: 1000, flags: TCP_SYN, options: synOptions }));
+  const [synAck] = h.device.sentOptions.flatMap((o, i) => onTheWire(h.device.sent[i]!, o));
+  expect(synAck?.flags).toBe(TCP_SYN | TCP_ACK);
+  const iss = synAck!.seq;
+  h.device.take();
+  h.device.inject(tcpFrame({ seq: 1001, ack: iss + 1, flags: TCP_ACK }));
+  expect(conn?.state).toBe('ESTABLISHED');
+  return { h, conn: conn!, iss };
+}
+
+describe('segments never exceed the peer’s MSS, with or without TSO', () => {
+  for (const [peer, options] of [
+    ['announces MSS 536', { mss: 536 }],
+    ['sends no MSS option (536)', {}],
+  ] as const) {
+    for (const offload of [true, false]) {
+      it(`peer ${peer}, TSO ${offload ? 'on' : 'off'}: 1000 and 3000 bytes leave as 536-byte pieces`, () => {
+        const { h, conn, iss } = accepted(offload, options);
+        expect(conn.status().effectiveMss).toBe(536);
+        // 1000 bytes: less than MTU - 40, yet more than the peer's MSS.
+        conn.send(pattern(1000), h.clock.now());
+        const first = h.device.sent.map((f, i) => onTheWire(f, h.device.sentOptions[i]));
+        // With TSO: one frame the device cuts by 536; without: IP sent the pieces itself.
+        expect(h.device.sentOptions.map((o) => o?.segmentSize ?? 0)).toEqual(offload ? [536] : [0, 0]);
+        expect(first.flat().map((p) => [p.seq - iss - 1, p.length])).toEqual([
+          [0, 536],
+          [536, 464],
+        ]);
+        h.device.take();
+        h.device.inject(tcpFrame({ seq: 1001, ack: iss + 1 + 1000, flags: TCP_ACK }));
+        h.device.take();
+        conn.send(pattern(3000), h.clock.now());
+        const pieces = h.device.sent.flatMap((f, i) => onTheWire(f, h.device.sentOptions[i]));
+        expect(pieces.map((p) => p.length)).toEqual([536, 536, 536, 536, 536, 320]);
+        expect(pieces.map((p) => p.seq - iss - 1)).toEqual([1000, 1536, 2072, 2608, 3144, 3680]);
+        if (offload) expect(h.device.sentOptions.map((o) => o?.segmentSize)).toEqual([536]);
+        else expect(h.device.sentOptions.every((o) => o === undefined)).toBe(true);
+        // Linux's OutSegs: the segments the wire carries.
+        expect(conn.status().segmentsSent).toBe(1 + 2 + 6);
+      });
+    }
+  }
+
+  it('a segment no longer than the peer’s MSS goes as one plain frame, even from a TSO device', () => {
+    const { h, conn } = accepted(true, { mss: 536 });
+    conn.send(pattern(536), h.clock.now());
+    expect(h.device.sentOptions.map((o) => o?.segmentSize)).toEqual([0]);
+    expect(h.device.sent.map((f) => f.length)).toEqual([14 + 20 + 20 + 536]);
+  });
+});
+
+/**
+ * A link end that offers TSO and partial checksums and does what a NIC (or the kernel behind a TAP) does
+ * with them before the frame reaches the wire; `cut` counts the TSO frames and their segment sizes.
+ */
+class SegmentingDevice implements NetworkDevice {
+  readonly offload = TSO;
+  readonly cut: number[] = [];
+
+  constructor(private readonly inner: NetworkDevice) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  get mtu(): number {
+    return this.inner.mtu;
+  }
+
+  get mac(): number {
+    return this.inner.mac;
+  }
+
+  send(frame: Uint8Array, options?: FrameTransmitOptions): void {
+    if (options !== undefined && options.segmentSize > 0) {
+      this.cut.push(options.segmentSize);
+      for (const piece of segmentTcpPacket(frame.subarray(14), options.segmentSize, 14)!) {
+        piece.set(frame.subarray(0, 14));
+        this.inner.send(piece);
+      }
+      return;
+    }
+    if (options !== undefined && options.checksumStart > 0) {
+      const field = options.checksumStart + options.checksumOffset;
+      const sum = checksumFinish(
+        checksumAdd(0, frame, options.checksumStart, frame.length - options.checksumStart),
+      );
+      frame[field] = sum >>> 8;
+      frame[field + 1] = sum & 0xff;
+    }
+    this.inner.send(frame);
+  }
+
+  setReceiver(receiver: (frame: Uint8Array, info?: ReceivedFrameInfo) => void): void {
+    this.inner.setReceiver(receiver);
+  }
+}
+
+describe('simulated: a client on a TSO device sends to a server whose MTU of 576 makes it announce MSS 536', () => {
+  for (const offload of [true, false]) {
+    it(`TSO ${offload ? 'on' : 'off'}: 200 kB arrive byte-exact, no segment on the wire over 536 bytes`, () => {
+      const clock = new VirtualClock();
+      const link = new MemoryLink({
+        clock,
+        a: { name: 'client-eth0', mac: 0x02_00_00_00_00_01 },
+        b: { name: 'server-eth0', mac: 0x02_00_00_00_00_02 },
+        impairments: { delayMs: 2 },
+      });
+      const onWire: number[] = [];
+      const clientDevice = offload ? new SegmentingDevice(link.a) : link.a;
+      const client = new Stack({ name: 'client', clock, seed: 1 });
+      const server = new Stack({ name: 'server', clock, seed: 2 });
+      client.addInterface(clientDevice, { address: '10.5.0.1/24' });
+      const serverIface = server.addInterface(link.b, { address: '10.5.0.2/24', mtu: 576 });
+      // Observe every frame that reaches the server, before its stack sees it.
+      const deliver = (frame: Uint8Array) => {
+        const packet = parseIpv4(frame.subarray(14));
+        if (packet.ok && packet.value.protocol === IP_PROTOCOL_TCP && packet.value.src === 0x0a050001) {
+          onWire.push(
+            packet.value.totalLength - packet.value.headerLength - (packet.value.payload[12]! >>> 4) * 4,
+          );
+        }
+        server.ip.receiveFrame(serverIface, frame);
+      };
+      link.b.setReceiver(deliver);
+
+      const data = pattern(200_000);
+      const received: Uint8Array[] = [];
+      server.tcp.listen({ port: 9 }).on('connection', (c) =>
+        c.on('readable', () => {
+          for (let x = c.receive(clock.now()); x !== null && x.length > 0; x = c.receive(clock.now())) {
+            received.push(x.slice());
+          }
+        }),
+      );
+      const conn = client.tcp.connect({ remoteAddress: 0x0a050002, remotePort: 9 });
+      let offset = 0;
+      const write = () => {
+        while (offset < data.length) {
+          const n = conn.send(data.subarray(offset), clock.now());
+          if (n === 0) return;
+          offset += n;
+        }
+      };
+      conn.on('connected', write);
+      conn.on('drain', write);
+      clock.runUntil(20_000);
+      const total = received.reduce((n, r) => n + r.length, 0);
+      expect(total).toBe(data.length);
+      const joined = new Uint8Array(total);
+      let at = 0;
+      for (const r of received) {
+        joined.set(r, at);
+        at += r.length;
+      }
+      expect(joined).toEqual(data);
+      expect(Math.max(...onWire)).toBe(536);
+      if (clientDevice instanceof SegmentingDevice) {
+        // The client did use TSO, always with the peer's MSS as the segment size.
+        expect(clientDevice.cut.length).toBeGreaterThan(0);
+        expect(new Set(clientDevice.cut)).toEqual(new Set([536]));
+      }
+    });
+  }
+});
