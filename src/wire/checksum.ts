@@ -14,6 +14,7 @@
  */
 
 import { codedError } from './emit-buffer.js';
+import type { IpAddress } from './ipv6-address.js';
 
 /** Native byte order of this machine: the aligned fast path reads words in it. */
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -119,13 +120,30 @@ export function checksumCombine(a: number, b: number): number {
 }
 
 /**
- * Partial sum of the IPv4 pseudo-header used by TCP (RFC 9293 §3.1) and UDP (RFC 768): source, destination,
- * zero, protocol and the transport length.
+ * Partial sum of the pseudo-header used by TCP (RFC 9293 §3.1), UDP (RFC 768) and ICMPv6 (RFC 4443 §2.3).
+ * IPv4 (`number` addresses): source, destination, zero, protocol and the 16-bit transport length. IPv6
+ * (`bigint` addresses, RFC 8200 §8.1): source, destination, the 32-bit upper-layer length, three zero
+ * bytes and the Next Header value; the sum of those words is the same whatever their order.
  */
-export function pseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
+export function pseudoHeaderSum(src: IpAddress, dst: IpAddress, protocol: number, length: number): number {
+  if (typeof src === 'bigint' || typeof dst === 'bigint') {
+    return foldSum(
+      ipv6WordSum(BigInt(src)) + ipv6WordSum(BigInt(dst)) + (length >>> 16) + (length & 0xffff) + protocol,
+    );
+  }
   return foldSum(
     (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + (protocol & 0xff) + (length & 0xffff),
   );
+}
+
+/** Sum of the eight 16-bit words of an IPv6 address (at most 8 * 0xffff, well inside a double). */
+function ipv6WordSum(addr: bigint): number {
+  const hi = addr >> 64n;
+  const lo = addr & 0xffff_ffff_ffff_ffffn;
+  const words = [Number(hi >> 32n), Number(hi & 0xffff_ffffn), Number(lo >> 32n), Number(lo & 0xffff_ffffn)];
+  let sum = 0;
+  for (const word of words) sum += (word >>> 16) + (word & 0xffff);
+  return sum;
 }
 
 /** Turns a partial sum into the value written in a checksum field (the 16-bit ones'-complement). */

@@ -22,10 +22,10 @@
  * returned with the options understood up to that point. Checksum and data offset are still enforced.
  */
 
-import type { Ipv4Address } from './address.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
 import { copyInto, EMPTY_BYTES, requireSpace, requireValid } from './emit-buffer.js';
 import { IP_PROTOCOL_TCP } from './ipv4.js';
+import type { IpAddress } from './ipv6-address.js';
 import { malformed, type ParseResult, parsed, type WireError } from './parse-result.js';
 
 export const TCP_FIN = 0x01;
@@ -136,7 +136,7 @@ function checkTcp(buf: Uint8Array): ParseResult<never> | undefined {
   return undefined;
 }
 
-function tcpChecksumOk(buf: Uint8Array, src: Ipv4Address, dst: Ipv4Address): boolean {
+function tcpChecksumOk(buf: Uint8Array, src: IpAddress, dst: IpAddress): boolean {
   const sum = pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, buf.length);
   return checksumFinish(checksumAdd(sum, buf, 0, buf.length)) === 0;
 }
@@ -307,7 +307,7 @@ export class TcpView {
     return this.bytes.subarray(this.headerLength);
   }
 
-  checksumValid(src: Ipv4Address, dst: Ipv4Address): boolean {
+  checksumValid(src: IpAddress, dst: IpAddress): boolean {
     return tcpChecksumOk(this.bytes, src, dst);
   }
 }
@@ -319,8 +319,8 @@ export class TcpView {
  */
 export function parseTcp(
   buf: Uint8Array,
-  src: Ipv4Address,
-  dst: Ipv4Address,
+  src: IpAddress,
+  dst: IpAddress,
   options?: TcpParseOptions,
 ): ParseResult<TcpSegment> {
   const error = checkTcp(buf);
@@ -446,8 +446,8 @@ function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, base
  */
 export function emitTcp(
   seg: TcpSegment,
-  src: Ipv4Address,
-  dst: Ipv4Address,
+  src: IpAddress,
+  dst: IpAddress,
   buf: Uint8Array,
   offset: number,
   options?: TcpEmitOptions,

@@ -5,12 +5,15 @@
  * header and the data. A transmitted checksum of zero means the sender computed none (RFC 768), and the
  * receiver accepts the datagram unverified (RFC 1122 §4.1.3.4 lets a host refuse that; this stack follows
  * Linux and accepts). A computed checksum of zero is therefore sent as 0xffff, its ones'-complement twin.
+ *
+ * Over IPv6 (`bigint` addresses) the pseudo-header is RFC 8200 §8.1's and the checksum is mandatory: a zero
+ * checksum is refused on receipt and always computed on send.
  */
 
-import type { Ipv4Address } from './address.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
 import { copyInto, requireSpace, requireValid } from './emit-buffer.js';
 import { IP_PROTOCOL_UDP } from './ipv4.js';
+import type { IpAddress } from './ipv6-address.js';
 import { malformed, type ParseResult, parsed } from './parse-result.js';
 
 export const UDP_HEADER_LENGTH = 8;
@@ -80,13 +83,17 @@ export class UdpView {
     return this.bytes.subarray(UDP_HEADER_LENGTH, this.length);
   }
 
-  /** True when the checksum is absent (zero) or verifies against the pseudo-header. */
-  checksumValid(src: Ipv4Address, dst: Ipv4Address): boolean {
-    return this.checksum === 0 || udpChecksumOk(this.bytes, this.length, src, dst);
+  /**
+   * True when the checksum verifies against the pseudo-header, or is absent (zero) over IPv4. Over IPv6 a
+   * zero checksum is invalid (RFC 8200 §8.1).
+   */
+  checksumValid(src: IpAddress, dst: IpAddress): boolean {
+    if (this.checksum === 0) return typeof src !== 'bigint';
+    return udpChecksumOk(this.bytes, this.length, src, dst);
   }
 }
 
-function udpChecksumOk(buf: Uint8Array, length: number, src: Ipv4Address, dst: Ipv4Address): boolean {
+function udpChecksumOk(buf: Uint8Array, length: number, src: IpAddress, dst: IpAddress): boolean {
   return (
     checksumFinish(checksumAdd(pseudoHeaderSum(src, dst, IP_PROTOCOL_UDP, length), buf, 0, length)) === 0
   );
@@ -99,14 +106,18 @@ function udpChecksumOk(buf: Uint8Array, length: number, src: Ipv4Address, dst: I
  */
 export function parseUdp(
   buf: Uint8Array,
-  src: Ipv4Address,
-  dst: Ipv4Address,
+  src: IpAddress,
+  dst: IpAddress,
   options?: UdpParseOptions,
 ): ParseResult<UdpDatagram> {
   const error = checkUdp(buf);
   if (error) return error;
   const length = (buf[4]! << 8) | buf[5]!;
   const checksum = (buf[6]! << 8) | buf[7]!;
+  if (checksum === 0 && typeof src === 'bigint' && options?.verifyChecksum !== false) {
+    // RFC 8200 §8.1: "IPv6 receivers must discard UDP packets containing a zero checksum".
+    return malformed(PROTOCOL, 'bad-checksum', 'zero checksum, which IPv6 does not allow');
+  }
   if (checksum !== 0 && options?.verifyChecksum !== false && !udpChecksumOk(buf, length, src, dst)) {
     return malformed(PROTOCOL, 'bad-checksum', `checksum 0x${checksum.toString(16).padStart(4, '0')}`);
   }
@@ -120,8 +131,8 @@ export function parseUdp(
 /** Writes header and payload at `offset` and returns 8 + payload length. */
 export function emitUdp(
   d: UdpDatagram,
-  src: Ipv4Address,
-  dst: Ipv4Address,
+  src: IpAddress,
+  dst: IpAddress,
   buf: Uint8Array,
   offset: number,
   options?: UdpEmitOptions,
@@ -138,7 +149,8 @@ export function emitUdp(
   buf[offset + 6] = 0;
   buf[offset + 7] = 0;
   copyInto(d.payload, buf, offset + UDP_HEADER_LENGTH);
-  if (options?.computeChecksum !== false) {
+  // Over IPv6 the checksum is mandatory (RFC 8200 §8.1), whatever the link.
+  if (options?.computeChecksum !== false || typeof src === 'bigint') {
     const sum = checksumFinish(
       checksumAdd(pseudoHeaderSum(src, dst, IP_PROTOCOL_UDP, length), buf, offset, length),
     );
