@@ -196,7 +196,13 @@ export class ArpResolver {
         merged = true;
       }
     }
-    if (packet.targetIp !== this.iface.address) return;
+    if (packet.targetIp !== this.iface.address) {
+      // Proxy ARP (RFC 1027) for the extra addresses a gateway serves on this link.
+      if (packet.operation === ARP_REQUEST && this.iface.proxyArp?.(packet.targetIp) === true) {
+        this.sendReply(packet);
+      }
+      return;
+    }
     if (senderUsable && !merged) this.learn(packet.senderIp, packet.senderMac, 'reachable');
     if (packet.operation === ARP_REQUEST) this.sendReply(packet);
   }
@@ -252,7 +258,7 @@ export class ArpResolver {
     this.transmitArp(request.senderMac, {
       operation: ARP_REPLY,
       senderMac: this.iface.mac,
-      senderIp: this.iface.address,
+      senderIp: request.targetIp,
       targetMac: request.senderMac,
       targetIp: request.senderIp,
     });

@@ -17,6 +17,14 @@ export class IpInterface {
   readonly broadcast: Ipv4Address;
   /** Set by the stack right after construction. */
   arp!: ArpResolver;
+  /**
+   * Gateway mode (gVisor's promiscuous + spoofing): unicast datagrams for any address arriving here are
+   * delivered locally, and datagrams leaving here may carry any source address. A user-mode gateway uses
+   * it so its TCP terminates a guest's connections to every destination. Default false.
+   */
+  terminateAnyDestination = false;
+  /** Addresses besides our own that ARP answers for on this link (proxy ARP), e.g. a gateway's DNS. */
+  proxyArp: ((address: Ipv4Address) => boolean) | undefined;
 
   constructor(
     readonly index: number,

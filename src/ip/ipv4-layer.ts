@@ -110,6 +110,10 @@ export interface InterfaceConfig {
   mtu?: number;
   /** ARP tuning for this interface. */
   arp?: ArpOptions;
+  /** Gateway mode: terminate datagrams for any destination, send from any source (IpInterface). */
+  terminateAnyDestination?: boolean;
+  /** Extra addresses this interface answers ARP requests for (IpInterface.proxyArp). */
+  proxyArp?: (address: Ipv4Address) => boolean;
 }
 
 export interface Ipv4LayerOptions {
@@ -187,6 +191,8 @@ export class Ipv4Layer {
     if (!Number.isInteger(mtu) || mtu < 68)
       throw errnoError('EINVAL', `MTU must be an integer >= 68, got ${mtu}`);
     const iface = new IpInterface(this.nextIndex++, device, address, prefixLength, mtu);
+    iface.terminateAnyDestination = config.terminateAnyDestination === true;
+    iface.proxyArp = config.proxyArp;
     iface.arp = new ArpResolver(
       this.ctx,
       iface,
@@ -317,7 +323,8 @@ export class Ipv4Layer {
       return 'EINVAL';
     if (IPV4_HEADER_LENGTH + length > IPV4_MAX_TOTAL_LENGTH) return 'EMSGSIZE';
     let src = options.src === 0 ? undefined : options.src;
-    if (src !== undefined && !this.isLocalAddress(src)) return 'EADDRNOTAVAIL';
+    if (src !== undefined && !this.isLocalAddress(src) && !this.mayUseAnySource(dst, options.interface))
+      return 'EADDRNOTAVAIL';
 
     // Egress interface, then either a known destination MAC (broadcast, multicast) or an ARP next hop.
     let iface: IpInterface | undefined;
@@ -621,6 +628,8 @@ export class Ipv4Layer {
       }
       counters.IpInMcastPkts++;
       destination = 'multicast';
+    } else if (iface.terminateAnyDestination && !linkBroadcast) {
+      destination = 'unicast';
     } else if (this.forwarding && !fromLoopback) {
       this.forward(iface, packet, datagram, linkBroadcast, info);
       return;
@@ -664,6 +673,11 @@ export class Ipv4Layer {
       linkBroadcast,
       checksumOffloaded: iface.checksumOffload || info?.checksumTrusted === true,
     });
+  }
+
+  /** A gateway-mode interface sends from any source (see IpInterface.terminateAnyDestination). */
+  private mayUseAnySource(dst: Ipv4Address, iface: IpInterface | undefined): boolean {
+    return (iface ?? this.routes.lookup(dst)?.interface)?.terminateAnyDestination === true;
   }
 
   private deliverLocal(datagram: ReceivedDatagram): void {

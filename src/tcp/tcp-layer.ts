@@ -110,6 +110,15 @@ export interface ListenOptions {
   config?: Partial<TcpConfig>;
 }
 
+export interface AnyDestinationListenOptions extends Omit<ListenOptions, 'port' | 'address'> {
+  /**
+   * Asked for each SYN before a connection is made for it: false drops the SYN (the caller may hand it
+   * to `receive` again later, e.g. once the gateway's upstream connection is open, so the guest gets its
+   * SYN-ACK only when the far end accepted — or a reset when it refused).
+   */
+  admit?: (src: Ipv4Address, dst: Ipv4Address, syn: TcpSegment) => boolean;
+}
+
 export interface ConnectOptions {
   remoteAddress: Ipv4Address;
   remotePort: number;
@@ -251,6 +260,9 @@ export class TcpLayer {
   private readonly localPortUse = new Map<number, number>();
   /** port -> local address (0 = wildcard) -> listener. */
   private readonly listeners = new Map<number, Map<Ipv4Address, TcpListener>>();
+  /** See `listenAnyDestination`. */
+  private anyDestinationListener: TcpListener | undefined;
+  private anyDestinationAdmit: AnyDestinationListenOptions['admit'];
   private readonly timers = new DeadlineQueue<ConnectionEntry>();
   private timerHandle: TimerHandle | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -333,6 +345,26 @@ export class TcpLayer {
       this.listeners.set(port, byAddress);
     }
     byAddress.set(address, listener);
+    return listener;
+  }
+
+  /**
+   * A listener for every SYN that no connection or other listener takes, whatever its destination address
+   * and port: a user-mode gateway terminates its guests' connections with it (the IP interface must be in
+   * gateway mode, `terminateAnyDestination`, for such segments to reach TCP at all). Its connections'
+   * local endpoint is the SYN's destination. One per layer (EADDRINUSE); `listener.port` reads 0.
+   */
+  listenAnyDestination(options: AnyDestinationListenOptions = {}): TcpListener {
+    if (this.anyDestinationListener !== undefined && !this.anyDestinationListener.isClosed) {
+      throw new TcpError('EADDRINUSE', 'a listener for any destination already exists');
+    }
+    const backlog = options.backlog ?? DEFAULT_BACKLOG;
+    if (!Number.isInteger(backlog) || backlog < 1)
+      throw new TcpError('EINVAL', `backlog must be >= 1, got ${backlog}`);
+    const config = resolveTcpConfig(options.config ?? {}, this.config);
+    const listener = new TcpListener(this, 0, 0, backlog, config);
+    this.anyDestinationListener = listener;
+    this.anyDestinationAdmit = options.admit;
     return listener;
   }
 
@@ -432,6 +464,7 @@ export class TcpLayer {
     for (const byAddress of [...this.listeners.values()]) {
       for (const listener of [...byAddress.values()]) listener.close();
     }
+    this.anyDestinationListener?.close();
     const now = this.clock.now();
     for (const conn of this.connections()) conn.abort(now);
     this.timerHandle?.cancel();
@@ -442,6 +475,10 @@ export class TcpLayer {
 
   /** @internal Called by TcpListener.close. */
   unlisten(listener: TcpListener): void {
+    if (listener === this.anyDestinationListener) {
+      this.anyDestinationListener = undefined;
+      return;
+    }
     const byAddress = this.listeners.get(listener.port);
     if (byAddress?.get(listener.address) === listener) {
       byAddress.delete(listener.address);
@@ -606,9 +643,14 @@ export class TcpLayer {
       this.dropped('listen backlog full');
       return;
     }
+    if (listener === this.anyDestinationListener && this.anyDestinationAdmit?.(src, dst, seg) === false) {
+      this.dropped('SYN held by the admission hook');
+      return;
+    }
     const localAddress = dst;
-    const entry = this.newEntry(localAddress, listener.port, src, seg.srcPort);
-    const isn = iss ?? this.isn.next(localAddress, listener.port, src, seg.srcPort, now);
+    const localPort = seg.dstPort; // the listener's port, or any port for listenAnyDestination
+    const entry = this.newEntry(localAddress, localPort, src, seg.srcPort);
+    const isn = iss ?? this.isn.next(localAddress, localPort, src, seg.srcPort, now);
     const conn = TcpConnection.accept(this.connectionOptions(entry, listener.config), seg, isn, now);
     this.register(entry, conn, listener);
     if (conn.state === 'SYN-RECEIVED') listener.embryonic.add(conn);
@@ -641,8 +683,8 @@ export class TcpLayer {
 
   private findListener(address: Ipv4Address, port: number): TcpListener | undefined {
     const byAddress = this.listeners.get(port);
-    if (!byAddress) return undefined;
-    return byAddress.get(address) ?? byAddress.get(0);
+    if (!byAddress) return this.anyDestinationListener;
+    return byAddress.get(address) ?? byAddress.get(0) ?? this.anyDestinationListener;
   }
 
   private lookup(

@@ -29,7 +29,13 @@ import { IPV4_BROADCAST, type Ipv4Address, ipv4ToString, isMulticast } from '../
 import { ICMP_DESTINATION_UNREACHABLE, ICMP_PORT_UNREACHABLE } from '../wire/icmp.js';
 import { IP_PROTOCOL_UDP } from '../wire/ipv4.js';
 import { emitUdp, parseUdp, UDP_HEADER_LENGTH, type UdpDatagram } from '../wire/udp.js';
-import { type UdpBindOptions, type UdpSendOptions, UdpSocket, type UdpSocketHandlers } from './udp-socket.js';
+import {
+  type UdpBindOptions,
+  type UdpMessageInfo,
+  type UdpSendOptions,
+  UdpSocket,
+  type UdpSocketHandlers,
+} from './udp-socket.js';
 
 export const EPHEMERAL_PORT_FIRST = 49152;
 export const EPHEMERAL_PORT_LAST = 65535;
@@ -50,6 +56,11 @@ class UdpWriter implements PayloadWriter {
 export class UdpLayer implements IpProtocolHandler {
   private readonly byPort = new Map<number, UdpSocket[]>();
   private readonly writer = new UdpWriter();
+  /**
+   * Takes unicast datagrams no socket wants, in place of ICMP port unreachable: a user-mode gateway's NAT
+   * relays its guests' datagrams for every destination with it. `payload` is a view into the frame.
+   */
+  unclaimed: ((payload: Uint8Array, info: UdpMessageInfo) => void) | undefined;
 
   constructor(
     private readonly ctx: StackContext,
@@ -105,6 +116,7 @@ export class UdpLayer implements IpProtocolHandler {
       address: packet.src,
       port: udp.srcPort,
       localAddress: packet.dst,
+      localPort: udp.dstPort,
       destination: datagram.destination,
       size: udp.payload.length,
       ttl: packet.ttl,
@@ -127,6 +139,11 @@ export class UdpLayer implements IpProtocolHandler {
       return;
     }
     const socket = sockets && this.bestMatch(sockets, packet.dst, packet.src, udp.srcPort);
+    if (socket === undefined && this.unclaimed !== undefined) {
+      counters.UdpInDatagrams++;
+      this.unclaimed(udp.payload, info);
+      return;
+    }
     if (socket === undefined) {
       counters.UdpNoPorts++;
       this.ctx.drop('udp', 'no-port');

@@ -11,6 +11,8 @@ export interface UdpMessageInfo {
   readonly port: number;
   /** Destination address of the datagram: ours, or a broadcast/multicast address. */
   readonly localAddress: Ipv4Address;
+  /** Destination port of the datagram. */
+  readonly localPort: number;
   readonly destination: DestinationKind;
   /** Data bytes. */
   readonly size: number;

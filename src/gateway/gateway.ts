@@ -1,0 +1,441 @@
+/**
+ * A user-mode gateway (what slirp, passt and gvisor-tap-vsock do), built from an ordinary tcpts Stack: the
+ * guest's link is an interface in gateway mode (`terminateAnyDestination`), so every guest TCP connection,
+ * whatever its destination, terminates in this stack's TCP, and every guest UDP datagram reaches its UDP
+ * layer. Each flow is then relayed over an Upstream (host sockets, WISP, another stack).
+ *
+ * Addressing follows QEMU's user networking unless configured otherwise: network 10.0.2.0/24, the gateway
+ * 10.0.2.2 (also the host's loopback: a guest connecting to 10.0.2.2:PORT reaches 127.0.0.1:PORT), DNS
+ * 10.0.2.3 (forwarded to an upstream resolver), leases from 10.0.2.15.
+ *
+ * A guest's SYN is held until the upstream connection is open: the guest gets its SYN-ACK only when the
+ * far end accepted, and a reset when it refused (ECONNREFUSED in the guest, as with a kernel NAT).
+ *
+ * Bounds (each with a counter when hit): `maxTcpFlows` relayed connections (Linux's nf_conntrack_max is
+ * 65536 by default; QEMU's slirp has none), `maxPendingConnects` SYNs waiting for their upstream,
+ * `maxUdpFlows` guest UDP endpoints, each dropped after `udpIdleMs` without traffic (Linux's
+ * nf_conntrack_udp_timeout: 30 s). Memory per TCP flow is bounded by the TCP buffers plus one chunk each
+ * way (see TcpRelay).
+ */
+
+import { DhcpServer } from '../dhcp/dhcp-server.js';
+import { type AddressInput, type PrefixInput, toAddress, toPrefix } from '../ip/address-prefix.js';
+import { errnoError } from '../ip/errors.js';
+import type { IpInterface } from '../ip/ip-interface.js';
+import type { NetworkDevice } from '../link/device.js';
+import type { Stack } from '../stack.js';
+import type { TcpConnection } from '../tcp/connection.js';
+import type { TcpListener } from '../tcp/tcp-layer.js';
+import type { TimerHandle } from '../time/clock.js';
+import type { UdpMessageInfo } from '../udp/udp-socket.js';
+import { type Ipv4Address, ipv4ToString, parseIpv4, prefixMask } from '../wire/address.js';
+import { IP_PROTOCOL_UDP } from '../wire/ipv4.js';
+import { TCP_ACK, TCP_RST, type TcpSegment } from '../wire/tcp.js';
+import { emitUdp, UDP_HEADER_LENGTH } from '../wire/udp.js';
+import { allowAll, type DestinationPolicy, type FlowDestination } from './policy.js';
+import { TcpRelay } from './tcp-relay.js';
+import type {
+  Upstream,
+  UpstreamDatagramSocket,
+  UpstreamDestination,
+  UpstreamStream,
+  UpstreamStreamHandlers,
+} from './upstream.js';
+
+export interface GatewayOptions {
+  /** The gateway's stack (a Stack of its own; the gateway adds the guest interface to it). */
+  stack: Stack;
+  /** The guest's link. */
+  device: NetworkDevice;
+  /** Carries the guests' flows onward. */
+  upstream: Upstream;
+  /** The gateway's address and the guest network. Default '10.0.2.2/24'. */
+  address?: PrefixInput;
+  /** The DNS forwarder's address on the guest network. Default 10.0.2.3. */
+  dnsAddress?: AddressInput;
+  /** The upstream resolver DNS queries are forwarded to (UDP). Default: none (DNS unanswered). */
+  dnsUpstream?: UpstreamDestination;
+  /** What the gateway's own address stands for upstream. Default '127.0.0.1' (QEMU's host loopback alias). */
+  hostLoopback?: string;
+  /** First DHCP lease. Default 10.0.2.15. */
+  firstLease?: AddressInput;
+  /** DHCP pool size. Default 16. */
+  leaseCount?: number;
+  /** DHCP lease time in seconds. Default 86400. */
+  leaseSeconds?: number;
+  /** MTU announced by DHCP and used on the link. Default: the device's. */
+  mtu?: number;
+  /** Serve DHCP. Default true. */
+  dhcp?: boolean;
+  /** Which flows may leave. Default: all. */
+  policy?: DestinationPolicy;
+  maxTcpFlows?: number;
+  maxPendingConnects?: number;
+  maxUdpFlows?: number;
+  udpIdleMs?: number;
+}
+
+export interface GatewayCounters {
+  tcpFlowsOpened: number;
+  tcpFlowsActive: number;
+  tcpRefusedByPolicy: number;
+  tcpUpstreamFailures: number;
+  tcpFlowLimitHits: number;
+  tcpPendingLimitHits: number;
+  tcpInbound: number;
+  udpFlowsOpened: number;
+  udpFlowsActive: number;
+  udpRefusedByPolicy: number;
+  udpFlowLimitHits: number;
+  udpDatagramsToUpstream: number;
+  udpDatagramsToGuest: number;
+  dnsQueries: number;
+}
+
+interface UdpFlow {
+  guestAddress: Ipv4Address;
+  guestPort: number;
+  socket: UpstreamDatagramSocket;
+  lastUsed: number;
+}
+
+export class Gateway {
+  readonly stack: Stack;
+  readonly interface: IpInterface;
+  readonly dhcp: DhcpServer | undefined;
+  readonly address: Ipv4Address;
+  readonly dnsAddress: Ipv4Address;
+  readonly firstLease: Ipv4Address;
+  readonly counters: GatewayCounters = {
+    tcpFlowsOpened: 0,
+    tcpFlowsActive: 0,
+    tcpRefusedByPolicy: 0,
+    tcpUpstreamFailures: 0,
+    tcpFlowLimitHits: 0,
+    tcpPendingLimitHits: 0,
+    tcpInbound: 0,
+    udpFlowsOpened: 0,
+    udpFlowsActive: 0,
+    udpRefusedByPolicy: 0,
+    udpFlowLimitHits: 0,
+    udpDatagramsToUpstream: 0,
+    udpDatagramsToGuest: 0,
+    dnsQueries: 0,
+  };
+  private readonly upstream: Upstream;
+  private readonly policy: DestinationPolicy;
+  private readonly hostLoopback: string;
+  private readonly dnsUpstream: UpstreamDestination | undefined;
+  private readonly maxTcpFlows: number;
+  private readonly maxPendingConnects: number;
+  private readonly maxUdpFlows: number;
+  private readonly udpIdleMs: number;
+  private readonly listener: TcpListener;
+  /** SYNs held while their upstream connects, by 4-tuple. */
+  private readonly pending = new Map<string, { relay: TcpRelay; syn: TcpSegment; ready: boolean }>();
+  /** Relays whose held SYN was replayed, waiting for the guest's handshake to complete, by 4-tuple. */
+  private readonly admitted = new Map<string, TcpRelay>();
+  private readonly relays = new Set<TcpRelay>();
+  private readonly udpFlows = new Map<string, UdpFlow>();
+  private sweepTimer: TimerHandle | undefined;
+  private closed = false;
+
+  constructor(options: GatewayOptions) {
+    const stack = options.stack;
+    this.stack = stack;
+    this.upstream = options.upstream;
+    this.policy = options.policy ?? allowAll;
+    const { address, prefixLength } = toPrefix(options.address ?? '10.0.2.2/24');
+    this.address = address;
+    const network = (address & prefixMask(prefixLength)) >>> 0;
+    this.dnsAddress = toAddress(options.dnsAddress ?? (network | 3) >>> 0, 'DNS address');
+    this.firstLease = toAddress(options.firstLease ?? (network | 15) >>> 0, 'first lease');
+    for (const [what, a] of [
+      ['DNS address', this.dnsAddress],
+      ['first lease', this.firstLease],
+    ] as const) {
+      if ((a & prefixMask(prefixLength)) >>> 0 !== network || a === address) {
+        throw errnoError('EINVAL', `${what} ${ipv4ToString(a)} is not a free address of the guest network`);
+      }
+    }
+    this.hostLoopback = options.hostLoopback ?? '127.0.0.1';
+    if (parseIpv4(this.hostLoopback) === undefined)
+      throw errnoError('EINVAL', `host loopback ${this.hostLoopback} is not an IPv4 address`);
+    this.dnsUpstream = options.dnsUpstream;
+    this.maxTcpFlows = options.maxTcpFlows ?? 65_536;
+    this.maxPendingConnects = options.maxPendingConnects ?? 1024;
+    this.maxUdpFlows = options.maxUdpFlows ?? 4096;
+    this.udpIdleMs = options.udpIdleMs ?? 30_000;
+    const dnsAddress = this.dnsAddress;
+    this.interface = stack.addInterface(options.device, {
+      address: { address, prefixLength },
+      mtu: options.mtu,
+      terminateAnyDestination: true,
+      proxyArp: (target) => target === dnsAddress,
+    });
+    this.listener = stack.tcp.listenAnyDestination({
+      backlog: this.maxPendingConnects,
+      admit: (src, dst, syn) => this.admit(src, dst, syn),
+    });
+    this.listener.on('connection', (conn) => this.established(conn));
+    stack.udp.unclaimed = (payload, info) => this.guestDatagram(payload, info);
+    this.dhcp =
+      options.dhcp === false
+        ? undefined
+        : new DhcpServer(stack, {
+            serverAddress: address,
+            prefixLength,
+            poolStart: this.firstLease,
+            poolSize: options.leaseCount,
+            leaseSeconds: options.leaseSeconds,
+            dnsServers: [this.dnsAddress],
+            mtu: this.interface.mtu,
+          });
+  }
+
+  /** Relayed TCP connections right now. */
+  get tcpFlowCount(): number {
+    return this.relays.size;
+  }
+
+  /** Where a guest's destination goes upstream: the gateway's address is the host's loopback. */
+  upstreamAddressOf(address: Ipv4Address): string {
+    return address === this.address ? this.hostLoopback : ipv4ToString(address);
+  }
+
+  /**
+   * Inbound forwarding: opens a TCP connection from the gateway to `guestPort` on the guest (default: the
+   * first lease) and relays it to the stream `open` makes (e.g. an accepted host socket, or a stream a
+   * page hands in). If the guest refuses, the outside stream is destroyed.
+   */
+  connectToGuest(
+    guestPort: number,
+    open: (handlers: UpstreamStreamHandlers) => UpstreamStream,
+    guestAddress?: AddressInput,
+  ): void {
+    const remoteAddress =
+      guestAddress !== undefined ? toAddress(guestAddress) : (this.dhcpGuestAddress() ?? this.firstLease);
+    const relay = new TcpRelay(this.stack.clock, { finished: (r) => this.relayFinished(r) });
+    relay.upstream = open(relay);
+    relay.upstream.pause();
+    this.counters.tcpInbound++;
+    let conn: TcpConnection;
+    try {
+      conn = this.stack.tcp.connect({ remoteAddress, remotePort: guestPort, localAddress: this.address });
+    } catch {
+      relay.upstream.destroy();
+      return;
+    }
+    this.relays.add(relay);
+    this.counters.tcpFlowsActive = this.relays.size;
+    conn.once('connected', () => relay.attach(conn));
+    conn.once('closed', () => {
+      if (relay.conn === undefined) {
+        relay.upstream.destroy();
+        this.relayFinished(relay);
+      }
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sweepTimer?.cancel();
+    this.listener.close();
+    this.dhcp?.close();
+    this.stack.udp.unclaimed = undefined;
+    for (const { relay } of this.pending.values()) relay.upstream.destroy();
+    this.pending.clear();
+    for (const relay of [...this.relays]) {
+      relay.upstream.destroy();
+      relay.conn?.abort(this.stack.clock.now());
+    }
+    for (const flow of this.udpFlows.values()) flow.socket.close();
+    this.udpFlows.clear();
+  }
+
+  // --- TCP ---
+
+  private admit(src: Ipv4Address, dst: Ipv4Address, syn: TcpSegment): boolean {
+    const key = `${src}:${syn.srcPort}>${dst}:${syn.dstPort}`;
+    const held = this.pending.get(key);
+    if (held !== undefined) {
+      if (!held.ready) return false; // a retransmitted SYN while the upstream connects
+      this.pending.delete(key);
+      this.admitted.set(key, held.relay);
+      return true;
+    }
+    if (this.closed) return false;
+    if (this.relays.size + this.pending.size >= this.maxTcpFlows) {
+      this.counters.tcpFlowLimitHits++;
+      this.resetGuest(src, dst, syn);
+      return false;
+    }
+    if (this.pending.size >= this.maxPendingConnects) {
+      this.counters.tcpPendingLimitHits++;
+      return false; // the guest retries its SYN
+    }
+    const destination: FlowDestination = {
+      protocol: 'tcp',
+      address: this.upstreamAddressOf(dst),
+      port: syn.dstPort,
+    };
+    if (!this.policy(destination)) {
+      this.counters.tcpRefusedByPolicy++;
+      this.resetGuest(src, dst, syn);
+      return false;
+    }
+    const saved: TcpSegment = { ...syn, options: { ...syn.options }, payload: syn.payload.slice() };
+    const entry = { relay: undefined as unknown as TcpRelay, syn: saved, ready: false };
+    const relay = new TcpRelay(this.stack.clock, {
+      upstreamConnected: (r) => {
+        r.upstream.pause();
+        entry.ready = true;
+        // Replay the SYN: admitted now, the listener makes the connection and answers SYN-ACK.
+        this.stack.tcp.receive(src, dst, saved);
+      },
+      upstreamFailed: () => {
+        this.counters.tcpUpstreamFailures++;
+        if (this.pending.get(key) === entry) this.pending.delete(key);
+        this.resetGuest(src, dst, saved);
+      },
+      finished: (r) => this.relayFinished(r),
+    });
+    entry.relay = relay;
+    this.pending.set(key, entry);
+    this.relays.add(relay);
+    this.counters.tcpFlowsOpened++;
+    this.counters.tcpFlowsActive = this.relays.size;
+    relay.upstream = this.upstream.openStream(
+      { address: destination.address, port: destination.port },
+      relay,
+    );
+    this.armSweep();
+    return false;
+  }
+
+  private established(conn: TcpConnection): void {
+    const key = `${conn.remote.address}:${conn.remote.port}>${conn.local.address}:${conn.local.port}`;
+    const relay = this.admitted.get(key);
+    if (relay === undefined) {
+      conn.abort(this.stack.clock.now());
+      return;
+    }
+    this.admitted.delete(key);
+    relay.attach(conn);
+  }
+
+  private relayFinished(relay: TcpRelay): void {
+    this.relays.delete(relay);
+    this.counters.tcpFlowsActive = this.relays.size;
+    for (const [key, r] of this.admitted) if (r === relay) this.admitted.delete(key);
+  }
+
+  /** RFC 9293 §3.10.7.1's answer to a SYN nobody takes: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>. */
+  private resetGuest(src: Ipv4Address, dst: Ipv4Address, syn: TcpSegment): void {
+    const reset: TcpSegment = {
+      srcPort: syn.dstPort,
+      dstPort: syn.srcPort,
+      seq: 0,
+      ack: (syn.seq + 1 + syn.payload.length) >>> 0,
+      flags: TCP_RST | TCP_ACK,
+      window: 0,
+      urgentPointer: 0,
+      options: {},
+      payload: new Uint8Array(0),
+    };
+    this.stack.tcpBinding.send(dst, src, reset);
+  }
+
+  // --- UDP ---
+
+  private guestDatagram(payload: Uint8Array, info: UdpMessageInfo): void {
+    if (this.closed) return;
+    let destination: UpstreamDestination;
+    if (info.localAddress === this.dnsAddress) {
+      if (this.dnsUpstream === undefined || info.localPort !== 53) return;
+      this.counters.dnsQueries++;
+      destination = this.dnsUpstream!;
+    } else {
+      destination = { address: this.upstreamAddressOf(info.localAddress), port: info.localPort };
+      if (!this.policy({ protocol: 'udp', ...destination })) {
+        this.counters.udpRefusedByPolicy++;
+        return;
+      }
+    }
+    const key = `${info.address}:${info.port}`;
+    let flow = this.udpFlows.get(key);
+    if (flow === undefined) {
+      if (this.udpFlows.size >= this.maxUdpFlows) {
+        this.counters.udpFlowLimitHits++;
+        return;
+      }
+      const guestAddress = info.address;
+      const guestPort = info.port;
+      const socket = this.upstream.openDatagram?.({
+        message: (data, from) => this.upstreamDatagram(guestAddress, guestPort, data, from),
+      });
+      if (socket === undefined) return;
+      flow = { guestAddress, guestPort, socket, lastUsed: 0 };
+      this.udpFlows.set(key, flow);
+      this.counters.udpFlowsOpened++;
+      this.counters.udpFlowsActive = this.udpFlows.size;
+      this.armSweep();
+    }
+    flow.lastUsed = this.stack.clock.now();
+    this.counters.udpDatagramsToUpstream++;
+    flow.socket.send(payload.slice(), destination);
+  }
+
+  private upstreamDatagram(
+    guestAddress: Ipv4Address,
+    guestPort: number,
+    data: Uint8Array,
+    from: UpstreamDestination,
+  ): void {
+    const flow = this.udpFlows.get(`${guestAddress}:${guestPort}`);
+    if (flow !== undefined) flow.lastUsed = this.stack.clock.now();
+    let src: Ipv4Address | undefined;
+    let srcPort = from.port;
+    const dns = this.dnsUpstream;
+    if (dns !== undefined && from.address === dns.address && from.port === dns.port) {
+      src = this.dnsAddress;
+      srcPort = 53;
+    } else if (from.address === this.hostLoopback) src = this.address;
+    else src = parseIpv4(from.address);
+    if (src === undefined) return;
+    const datagram = { srcPort, dstPort: guestPort, payload: data };
+    this.counters.udpDatagramsToGuest++;
+    this.stack.sendIp(
+      { src, dst: guestAddress, protocol: IP_PROTOCOL_UDP },
+      {
+        length: UDP_HEADER_LENGTH + data.length,
+        write: (buf, offset, s, d, offload) =>
+          emitUdp(datagram, s, d, buf, offset, { computeChecksum: !offload }),
+      },
+    );
+  }
+
+  // --- housekeeping ---
+
+  private dhcpGuestAddress(): Ipv4Address | undefined {
+    return this.dhcp?.list().find((lease) => lease.state === 'bound')?.address;
+  }
+
+  /** One timer for idle UDP flows while any exist. */
+  private armSweep(): void {
+    if (this.sweepTimer !== undefined || this.closed) return;
+    this.sweepTimer = this.stack.clock.setTimer(Math.max(1000, this.udpIdleMs / 2), () => {
+      this.sweepTimer = undefined;
+      const now = this.stack.clock.now();
+      for (const [key, flow] of this.udpFlows) {
+        if (now - flow.lastUsed >= this.udpIdleMs) {
+          flow.socket.close();
+          this.udpFlows.delete(key);
+        }
+      }
+      this.counters.udpFlowsActive = this.udpFlows.size;
+      if (this.udpFlows.size > 0) this.armSweep();
+    });
+  }
+}

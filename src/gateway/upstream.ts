@@ -1,0 +1,62 @@
+/**
+ * The seam between a gateway and whatever carries its guests' flows onward (an "upstream"): the host's
+ * own sockets (Node `net`/`dgram`), a WISP connection, or another tcpts stack. The gateway terminates each
+ * guest TCP connection in its own stack and relays its bytes over one upstream stream; each guest UDP
+ * endpoint gets one upstream datagram socket.
+ *
+ * Streams are pull-free and callback-based so any transport fits: `write` returns false once the
+ * upstream holds more than it wants (the gateway then stops reading from the guest, closing the guest's
+ * TCP window, until `drain`), and `pause`/`resume` stop and restart `data` (the gateway pauses while the
+ * guest's TCP send buffer is full). Nothing here buffers without bound.
+ */
+
+/** Where a flow goes, after the gateway's address mapping (e.g. 10.0.2.2 -> 127.0.0.1). */
+export interface UpstreamDestination {
+  /** IPv4 literal. */
+  address: string;
+  port: number;
+}
+
+export interface UpstreamStreamHandlers {
+  /** The stream is open; writes may be made from now on. */
+  connect(): void;
+  data(chunk: Uint8Array): void;
+  /** The far side finished sending (its FIN). */
+  end(): void;
+  /** `write` may be called again after it returned false. */
+  drain(): void;
+  /**
+   * The stream is gone. `error` (with a Node-style `code`, e.g. ECONNREFUSED, ECONNRESET) when it
+   * failed or was reset; absent after a clean close in both directions.
+   */
+  close(error?: Error & { code?: string }): void;
+}
+
+export interface UpstreamStream {
+  /** Queues bytes (the callee may keep the array); false: wait for `drain` before writing more. */
+  write(chunk: Uint8Array): boolean;
+  /** No more bytes will be written (half-close). */
+  end(): void;
+  /** Stops `data` until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** Closes at once, discarding what is queued (a reset where the transport has one). */
+  destroy(): void;
+}
+
+export interface UpstreamDatagramHandlers {
+  message(payload: Uint8Array, from: UpstreamDestination): void;
+  close?(error?: Error): void;
+}
+
+export interface UpstreamDatagramSocket {
+  send(payload: Uint8Array, to: UpstreamDestination): void;
+  close(): void;
+}
+
+export interface Upstream {
+  /** Opens a byte stream to `destination`; the outcome comes to `handlers`. */
+  openStream(destination: UpstreamDestination, handlers: UpstreamStreamHandlers): UpstreamStream;
+  /** Opens a datagram socket for one guest endpoint; undefined when the upstream carries no UDP. */
+  openDatagram?(handlers: UpstreamDatagramHandlers): UpstreamDatagramSocket | undefined;
+}
