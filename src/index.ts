@@ -22,7 +22,6 @@ export { DEFAULT_TTL, type InterfaceConfig } from './ip/ipv4-layer.js';
 export type { PathMtuOptions } from './ip/path-mtu-cache.js';
 export type { ReassemblyOptions } from './ip/reassembly.js';
 export type { Route, RouteInput, RoutingTable } from './ip/routing-table.js';
-export type { TcpIpBinding, TcpReceiver } from './ip/tcp-attachment.js';
 export { captureDevice, type PacketRecorder } from './link/capture.js';
 // Links, time, capture, tracing
 export type { NetworkDevice } from './link/device.js';
@@ -45,6 +44,7 @@ export {
 } from './sim/network.js';
 // The stack and the simulator
 export { Stack, type StackOptions } from './stack.js';
+export type { TcpIpBinding, TcpReceiver } from './tcp/ip-glue/tcp-attachment.js';
 export type { Clock, TimerHandle } from './time/clock.js';
 export { RealClock } from './time/real-clock.js';
 export { VirtualClock } from './time/virtual-clock.js';

@@ -20,14 +20,14 @@ import type { PathMtuOptions } from './ip/path-mtu-cache.js';
 import type { ReassemblyOptions } from './ip/reassembly.js';
 import type { RoutingTable } from './ip/routing-table.js';
 import type { StackContext } from './ip/stack-context.js';
+import type { NetworkDevice } from './link/device.js';
+import type { TcpConfig } from './tcp/config.js';
 import {
   StackTcpBinding,
   type TcpIpBinding,
   TcpProtocolHandler,
   type TcpReceiver,
-} from './ip/tcp-attachment.js';
-import type { NetworkDevice } from './link/device.js';
-import type { TcpConfig } from './tcp/config.js';
+} from './tcp/ip-glue/tcp-attachment.js';
 import { TcpLayer } from './tcp/tcp-layer.js';
 import type { Clock } from './time/clock.js';
 import { StackCounters } from './trace/counters.js';

@@ -29,6 +29,7 @@ import type {
   NetworkDevice,
   ReceivedFrameInfo,
 } from '../link/device.js';
+import { segmentTcpPacket } from '../tcp/ip-glue/tcp-segmentation.js';
 import {
   IPV4_BROADCAST,
   type Ipv4Address,
@@ -91,7 +92,6 @@ import { PathMtuCache, type PathMtuOptions } from './path-mtu-cache.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
 import { RoutingTable } from './routing-table.js';
 import type { StackContext } from './stack-context.js';
-import { segmentTcpPacket } from './tcp-segmentation.js';
 
 /** RFC 1700 / RFC 1122 §3.2.1.7: the TTL we send with unless told otherwise (Linux's default too). */
 export const DEFAULT_TTL = 64;

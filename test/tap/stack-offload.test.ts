@@ -7,7 +7,6 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { segmentTcpPacket } from '../../src/ip/tcp-segmentation.js';
 import type {
   DeviceOffload,
   FrameTransmitOptions,
@@ -15,6 +14,7 @@ import type {
   ReceivedFrameInfo,
 } from '../../src/link/device.js';
 import { Stack } from '../../src/stack.js';
+import { segmentTcpPacket } from '../../src/tcp/ip-glue/tcp-segmentation.js';
 import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { type Ipv4Address, parseIpv4 as parseIpv4Address, writeMac } from '../../src/wire/address.js';
 import { ARP_REPLY, emitArp } from '../../src/wire/arp.js';

@@ -8,19 +8,20 @@
  *   each segment (checksum unless offloaded), drops what TCP must never see (RFC 9293 MUST-57: segments to
  *   broadcast or multicast addresses), and passes the rest on.
  */
-import type { StackCounters } from '../trace/counters.js';
-import type { Ipv4Address } from '../wire/address.js';
-import { IP_PROTOCOL_TCP } from '../wire/ipv4.js';
-import { emitTcp, parseTcp, type TcpSegment, tcpHeaderLength } from '../wire/tcp.js';
+
 import type {
   IpProtocolHandler,
   IpSendStatus,
   PayloadWriter,
   ReceivedDatagram,
   TransportErrorReport,
-} from './datagram.js';
-import type { Ipv4Layer } from './ipv4-layer.js';
-import type { StackContext } from './stack-context.js';
+} from '../../ip/datagram.js';
+import type { Ipv4Layer } from '../../ip/ipv4-layer.js';
+import type { StackContext } from '../../ip/stack-context.js';
+import type { StackCounters } from '../../trace/counters.js';
+import type { Ipv4Address } from '../../wire/address.js';
+import { IP_PROTOCOL_TCP } from '../../wire/ipv4.js';
+import { emitTcp, parseTcp, type TcpSegment, tcpHeaderLength } from '../../wire/tcp.js';
 
 /** What a TCP layer implements to be attached with `stack.attachTcp` (TcpLayer does; `stack.tcp` is one). */
 export interface TcpReceiver {

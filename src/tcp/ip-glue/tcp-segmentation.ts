@@ -12,9 +12,9 @@
  * gives), PSH and FIN stay on the last piece only and CWR on the first only (RFC 3168 §6.1.2: CWR marks
  * the first new segment), and both checksums are computed in full.
  */
-import { checksumAdd, checksumFinish, internetChecksum, pseudoHeaderSum } from '../wire/checksum.js';
-import { IP_PROTOCOL_TCP } from '../wire/ipv4.js';
-import { TCP_CWR, TCP_FIN, TCP_PSH } from '../wire/tcp.js';
+import { checksumAdd, checksumFinish, internetChecksum, pseudoHeaderSum } from '../../wire/checksum.js';
+import { IP_PROTOCOL_TCP } from '../../wire/ipv4.js';
+import { TCP_CWR, TCP_FIN, TCP_PSH } from '../../wire/tcp.js';
 
 /**
  * Cuts the IPv4 TCP packet `datagram` (header to end of payload, exactly its total length) into frames,
