@@ -82,6 +82,11 @@ export interface TcpConnectionOptions {
    * (the effective MSS). Default `pathMtu`: every segment fits the MTU.
    */
   tsoSize?: number;
+  /**
+   * Offset added to the clock for this connection's TSval (RFC 7323 §7.1): the TCP layer derives it from
+   * a secret and the addresses. Default 0.
+   */
+  timestampOffset?: number;
   /** Overrides of the defaults, or a complete configuration. */
   config?: Partial<TcpConfig>;
   /** Shared counters (the layer's); a private set when absent. */
@@ -213,6 +218,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       passive,
       options.pathMtu,
       options.tsoSize ?? options.pathMtu,
+      options.timestampOffset ?? 0,
     );
     this.onDeadlineChange = options.onDeadlineChange;
   }
@@ -259,6 +265,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.lastReceiveTime = now;
       const mss = syn.options.mss;
       tcb.peerMss = mss !== undefined && mss > 0 ? mss : 536;
+      tcb.negotiateTimestamps(syn.options.timestamp, now);
       tcb.updateEffectiveMss(MIN_SEND_MSS);
       tcb.negotiateWindowScale(syn.options.windowScale);
       initSend(tcb, iss, now);

@@ -32,6 +32,10 @@ export interface TcpCounters {
   timeWaitTakeovers: number;
   /** Segments IP refused to send (no route, address gone): counted as lost and left to the timers. */
   outputErrors: number;
+  /** Segments refused by PAWS (RFC 7323 §5): a timestamp older than TS.Recent (Linux PAWSEstab). */
+  pawsDrops: number;
+  /** Segments dropped for lacking the timestamp option negotiated for their connection (RFC 7323 §3.2). */
+  timestampMissingDrops: number;
   /** Internal faults caught at the layer boundary (should stay 0; each is traced). */
   internalErrors: number;
 }
@@ -57,6 +61,8 @@ export function newTcpCounters(): TcpCounters {
     listenOverflows: 0,
     timeWaitTakeovers: 0,
     outputErrors: 0,
+    pawsDrops: 0,
+    timestampMissingDrops: 0,
     internalErrors: 0,
   };
 }

@@ -16,6 +16,8 @@ export class IsnGenerator {
   private readonly key: SipHashKey;
   private readonly tuple = new Uint8Array(12);
   private readonly hash = new Uint32Array(2);
+  /** Address pair plus a domain byte, so the offset is unrelated to any ISN. */
+  private readonly pair = new Uint8Array(9);
 
   /** `secret`: 16 bytes, fixed for the life of the stack. */
   constructor(secret: Uint8Array) {
@@ -41,6 +43,21 @@ export class IsnGenerator {
     // 4 µs ticks: 250 per millisecond. Math.floor keeps fractional virtual times deterministic.
     const m = Math.floor(nowMs * 250) % 0x1_0000_0000;
     return (m + this.hash[0]!) >>> 0;
+  }
+
+  /**
+   * The offset a connection adds to its clock for TSval (RFC 7323 §7.1, Appendix A): a keyed hash of the
+   * address pair, as Linux derives it, so timestamps tell an observer neither the host's uptime nor how
+   * its connections relate, yet stay monotonic between one pair of hosts (PAWS across incarnations of a
+   * 4-tuple relies on that).
+   */
+  timestampOffset(localAddress: Ipv4Address, remoteAddress: Ipv4Address): number {
+    const p = this.pair;
+    writeUint32(p, 0, localAddress);
+    writeUint32(p, 4, remoteAddress);
+    p[8] = 0x54; // 'T'
+    sipHash24(this.key, p, this.hash);
+    return this.hash[1]! >>> 0;
   }
 }
 

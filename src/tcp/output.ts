@@ -57,11 +57,15 @@ function synWindow(tcb: Tcb): number {
 
 /**
  * Options carried on SYN and SYN-ACK: the MSS (MUST-14; never on other segments, MUST-65) and, when
- * offered, the window scale (RFC 7323 §2.2; on a SYN-ACK only if the SYN carried one).
+ * offered, the window scale (RFC 7323 §2.2) and timestamps (RFC 7323 §3.2: TSecr 0 on a SYN); on a
+ * SYN-ACK each only if the SYN carried it.
  */
 export function synOptions(tcb: Tcb): TcpOptions {
   const options: TcpOptions = { mss: tcb.advertisedMss };
   if (tcb.offeredWindowScale !== undefined) options.windowScale = tcb.offeredWindowScale;
+  if (tcb.state === 'SYN-SENT' ? tcb.config.timestamps : tcb.tsEnabled) {
+    options.timestamp = { value: tcb.tsVal(), echo: tcb.state === 'SYN-SENT' ? 0 : tcb.tsRecent };
+  }
   return options;
 }
 
@@ -249,6 +253,7 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
   // one, as Linux's snd_sml records).
   if (length > 0 && length % mss !== 0) tcb.shortSegmentEnd = tcb.sndNxt;
   if (retransmission) {
+    if (tcb.tsEnabled) tcb.tsRetransmitted = tcb.tsVal();
     tcb.retransmissions++;
     tcb.bytesRetransmitted += length;
     tcb.env.counters.retransmittedSegments++;
@@ -336,6 +341,7 @@ export function fastRetransmit(tcb: Tcb, now: number): void {
   const fin = tcb.finSent && length === tcb.sendBuffer.bytesFrom(tcb.sndUna);
   if (length === 0 && !fin) return;
   tcb.timing = undefined; // Karn (MUST-18): no RTT sample across a retransmission
+  if (tcb.tsEnabled) tcb.tsRetransmitted = tcb.tsVal();
   traceRetransmit(tcb, now, tcb.sndUna, length, 'fast-retransmit');
   emitDataSegment(tcb, tcb.sndUna, length, fin);
   tcb.retransmissions++;

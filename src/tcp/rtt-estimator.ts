@@ -51,16 +51,22 @@ export class RttEstimator {
     return this.backoffCount;
   }
 
-  /** Feeds one RTT measurement (ms) of a segment that was never retransmitted. */
-  sample(rttMs: number): void {
+  /**
+   * Feeds one RTT measurement (ms) of a segment that was never retransmitted (or timed by timestamps).
+   * `expectedSamples` > 1 spreads the gains over that many samples per RTT (RFC 7323 Appendix G:
+   * alpha' = alpha / ExpectedSamples, beta' = beta / ExpectedSamples), for senders sampling every ACK.
+   */
+  sample(rttMs: number, expectedSamples = 1): void {
     if (!(rttMs >= 0) || !Number.isFinite(rttMs)) return;
     if (!this.sampled) {
       this.srttMs = rttMs;
       this.rttvarMs = rttMs / 2;
       this.sampled = true;
     } else {
-      this.rttvarMs = 0.75 * this.rttvarMs + 0.25 * Math.abs(this.srttMs - rttMs);
-      this.srttMs = 0.875 * this.srttMs + 0.125 * rttMs;
+      const beta = 0.25 / expectedSamples;
+      const alpha = 0.125 / expectedSamples;
+      this.rttvarMs = (1 - beta) * this.rttvarMs + beta * Math.abs(this.srttMs - rttMs);
+      this.srttMs = (1 - alpha) * this.srttMs + alpha * rttMs;
     }
     this.backoffCount = 0;
     this.rtoMs = this.clamp(this.srttMs + Math.max(this.config.clockGranularityMs, 4 * this.rttvarMs));

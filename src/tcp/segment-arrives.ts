@@ -94,6 +94,7 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   tcb.rcvNxt = seqAdd(seg.seq, 1);
   tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, tcb.initialReceiveWindow);
   tcb.lastReceiveTime = now;
+  tcb.negotiateTimestamps(seg.options.timestamp, now);
   learnPeerMss(tcb, seg);
   tcb.negotiateWindowScale(seg.options.windowScale);
   if (hasAck) {
@@ -140,6 +141,33 @@ function acceptable(tcb: Tcb, seq: number, segLen: number): boolean {
   return seqInRange(seq, rcvNxt, right) || seqInRange(seqAdd(seq, segLen - 1), rcvNxt, right);
 }
 
+/** TS.Recent older than this is no longer trusted by PAWS (RFC 7323 §5.5: 24 days). */
+const PAWS_IDLE_LIMIT_MS = 24 * 24 * 60 * 60 * 1000;
+
+/**
+ * RFC 7323 §3.2 and §5.3 R1 on a connection that negotiated timestamps. A segment without the option is
+ * dropped silently (a RST is still accepted). PAWS: a segment whose TSval is older than TS.Recent is an
+ * old duplicate, from an earlier wrap of the sequence space or an earlier incarnation: it is not
+ * acceptable, and is answered with an ACK like any unacceptable segment. A RST is exempt (§5.3 R1), as
+ * is everything once TS.Recent has sat unused for 24 days (§5.5).
+ */
+function timestampAcceptable(tcb: Tcb, seg: TcpSegment, rst: boolean, now: number): boolean {
+  const ts = seg.options.timestamp;
+  if (rst) return true;
+  if (ts === undefined) {
+    tcb.env.counters.timestampMissingDrops++;
+    tcb.drop('no timestamp option on a connection that negotiated timestamps', now);
+    return false;
+  }
+  if (seqLt(ts.value, tcb.tsRecent) && now - tcb.tsRecentAt <= PAWS_IDLE_LIMIT_MS) {
+    tcb.env.counters.pawsDrops++;
+    sendAck(tcb);
+    tcb.drop('PAWS: timestamp older than TS.Recent', now);
+    return false;
+  }
+  return true;
+}
+
 /** §3.10.7.4 for SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT. */
 function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   const flags = seg.flags;
@@ -165,6 +193,9 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   }
 
   const segLen = payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
+
+  // RFC 7323 §5.3 R1: PAWS, before the sequence number check.
+  if (tcb.tsEnabled && !timestampAcceptable(tcb, seg, rst, now)) return;
 
   if (tcb.state === 'TIME-WAIT' && fin && !rst && !syn && seqAdd(seq, segLen) === tcb.rcvNxt) {
     // §3.10.7.4 (TIME-WAIT, fifth and eighth steps): the peer did not get our last ACK and sent its FIN
@@ -230,6 +261,17 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
     sendChallengeAck(tcb);
     tcb.drop('SYN in synchronized state: challenge ACK', now);
     return;
+  }
+
+  // RFC 7323 §4.3 (R3 of §5.3): TS.Recent follows the timestamps of in-order segments only, those that
+  // start at or before the edge we last acknowledged; an out-of-order one must not move it, or the
+  // echo would no longer time the segment that finally fills the gap.
+  const ts = seg.options.timestamp;
+  if (tcb.tsEnabled && ts !== undefined && seqLe(seg.seq, tcb.lastAckSent)) {
+    if (seqGe(ts.value, tcb.tsRecent) || now - tcb.tsRecentAt > PAWS_IDLE_LIMIT_MS) {
+      tcb.tsRecent = ts.value >>> 0;
+      tcb.tsRecentAt = now;
+    }
   }
 
   // Fifth: the ACK field.
@@ -326,7 +368,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   tcb.lastAckTime = now;
   tcb.unansweredProbes = 0;
   if (seqGt(ack, tcb.sndUna)) {
-    newDataAcknowledged(tcb, ack, now);
+    newDataAcknowledged(tcb, ack, now, tcb.tsEnabled ? seg.options.timestamp?.echo : undefined);
   } else if (
     ack === tcb.sndUna &&
     bare &&
@@ -386,8 +428,11 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   return true;
 }
 
-/** SND.UNA < SEG.ACK <= SND.NXT: drop acknowledged bytes, take an RTT sample, restart or stop the timer. */
-function newDataAcknowledged(tcb: Tcb, ack: number, now: number): void {
+/**
+ * SND.UNA < SEG.ACK <= SND.NXT: drop acknowledged bytes, take an RTT sample, restart or stop the timer.
+ * `tsEcr` is the echoed timestamp when timestamps are in use.
+ */
+function newDataAcknowledged(tcb: Tcb, ack: number, now: number, tsEcr: number | undefined): void {
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
   const dataAcked = tcb.sendBuffer.acknowledge(ack);
   if (tcb.finSent && seqGt(ack, tcb.finSeq)) tcb.finAcked = true;
@@ -395,7 +440,19 @@ function newDataAcknowledged(tcb: Tcb, ack: number, now: number): void {
   if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack;
   tcb.bytesAcked += dataAcked;
   let rttMs: number | undefined;
-  if (tcb.timing !== undefined && seqGe(ack, tcb.timing.endSeq)) {
+  const echoUsable =
+    tsEcr !== undefined &&
+    tsEcr !== 0 &&
+    (tcb.tsRetransmitted === undefined || seqGe(tsEcr, tcb.tsRetransmitted));
+  const tsRtt = echoUsable ? seqDiff(tcb.tsVal(), tsEcr!) : -1;
+  if (tsRtt >= 0 && tsRtt < tcb.config.maxRtoMs) {
+    // RTTM (RFC 7323 §4.1): the echo times the segment that caused this ACK, retransmitted or not, so
+    // Karn's rule is not needed. A sample on every ACK is weighted per Appendix G (ExpectedSamples =
+    // ceil(FlightSize / (2 * SMSS))), so SRTT still averages over about one window.
+    rttMs = tsRtt;
+    tcb.rtt.sample(rttMs, Math.max(1, Math.ceil(flightBefore / (2 * tcb.effMss))));
+    tcb.timing = undefined;
+  } else if (tcb.timing !== undefined && seqGe(ack, tcb.timing.endSeq)) {
     // Karn (MUST-18): `timing` is cleared whenever anything is retransmitted, so this segment was sent once.
     rttMs = now - tcb.timing.sentAt;
     tcb.rtt.sample(rttMs);

@@ -8,7 +8,14 @@
  * Internal to src/tcp: applications use TcpConnection.
  */
 import type { ConnectionId, Endpoint, TcpStateName, Tracer } from '../trace/events.js';
-import { TCP_ACK, TCP_RST, type TcpOptions, type TcpSegment } from '../wire/tcp.js';
+import {
+  TCP_ACK,
+  TCP_RST,
+  TCP_SYN,
+  type TcpOptions,
+  type TcpSegment,
+  type TcpTimestamp,
+} from '../wire/tcp.js';
 import type { TcpConfig } from './config.js';
 import type {
   AckEvent,
@@ -123,6 +130,27 @@ export class Tcb {
   /** Receive urgent pointer: sequence number just past the urgent data, when `rcvUrgent`. */
   rcvUp = 0;
   rcvUrgent = false;
+
+  // Timestamps (RFC 7323 §3-5).
+  /** Both SYNs carried the Timestamps option: every segment but a RST carries one from now on (§3.2). */
+  tsEnabled = false;
+  /**
+   * Added to the clock (ms) to make our TSval: a per-connection offset, so the values reveal nothing about
+   * the host's clock and other connections (RFC 7323 §7.1 and Appendix A; Linux's per-address-pair offset).
+   */
+  readonly tsOffset: number;
+  /** TS.Recent: the peer's timestamp we echo (§4.3), updated only from in-order segments. */
+  tsRecent = 0;
+  /** When TS.Recent was last set: PAWS stops trusting a value older than 24 days (§5.5). */
+  tsRecentAt = 0;
+  /** Last.ACK.sent: the acknowledgment field of the last segment we sent (§4.3). */
+  lastAckSent = 0;
+  /**
+   * Our TSval on the latest retransmission, if any. An echo older than it answers a transmission made
+   * before that retransmission (the peer echoes the original's TSval when only our ACK was lost): the
+   * time since then is no RTT, so such echoes give no sample (Karn's ambiguity, RFC 7323 §4.1).
+   */
+  tsRetransmitted: number | undefined;
 
   readonly sendBuffer: SendBuffer;
   readonly receiveBuffer: ReceiveBuffer;
@@ -240,6 +268,7 @@ export class Tcb {
     passive: boolean,
     pathMtu: number,
     tsoSize = pathMtu,
+    tsOffset = 0,
   ) {
     this.env = env;
     this.config = config;
@@ -248,6 +277,7 @@ export class Tcb {
     this.id = { local, remote };
     this.passive = passive;
     this.pathMtu = pathMtu;
+    this.tsOffset = tsOffset >>> 0;
     // Offered only when IP takes more than the path MTU; 0 otherwise (a later, lower path MTU from ICMP
     // must not turn the old MTU into an offer).
     this.tsoSize = tsoSize > pathMtu ? Math.min(tsoSize, 65535) : 0;
@@ -364,6 +394,11 @@ export class Tcb {
     segment.flags = flags;
     segment.window = window;
     segment.urgentPointer = urgentPointer;
+    if (flags & TCP_ACK) this.lastAckSent = ack >>> 0;
+    // RFC 7323 §3.2: once negotiated, the TSopt is sent on every segment except a RST.
+    if (this.tsEnabled && (flags & (TCP_RST | TCP_SYN)) === 0 && options.timestamp === undefined) {
+      options = { ...options, timestamp: this.timestampOption() };
+    }
     segment.options = options;
     segment.payload = payload;
     const status = segmentSize > 0 ? this.env.transmit(segment, segmentSize) : this.env.transmit(segment);
@@ -402,6 +437,30 @@ export class Tcb {
     }
   }
 
+  /** Our TSval now: the clock in milliseconds plus this connection's offset (RFC 7323 §3, §5.4). */
+  tsVal(): number {
+    return (Math.floor(this.now) + this.tsOffset) >>> 0;
+  }
+
+  /** The Timestamps option for a segment sent now: our clock, and TS.Recent echoed (§3.2). */
+  timestampOption(): TcpTimestamp {
+    return { value: this.tsVal(), echo: this.tsRecent };
+  }
+
+  /**
+   * Completes timestamps negotiation (RFC 7323 §3.2): on when we offer them (the configuration) and the
+   * peer's SYN carried a TSopt, whose TSval becomes TS.Recent.
+   */
+  negotiateTimestamps(peer: TcpTimestamp | undefined, now: number): void {
+    this.tsEnabled = this.config.timestamps && peer !== undefined;
+    // RFC 7323 §3.2: the 12 bytes (aligned) ride on every segment; they come off the effective MSS.
+    this.dataOptionsLength = this.tsEnabled ? 12 : 0;
+    if (this.tsEnabled) {
+      this.tsRecent = peer!.value >>> 0;
+      this.tsRecentAt = now;
+    }
+  }
+
   /** Recomputes the effective send MSS (MUST-16) from the peer's MSS and the path MTU. */
   updateEffectiveMss(minimum: number): void {
     // min(SendMSS + 20, MMS_S) - TCP header - IP options, with MMS_S = MTU - 20 and the TCP header 20
@@ -414,7 +473,7 @@ export class Tcb {
     }
     // With segmentation offload, one segment handed to IP may carry as many whole MSS-sized pieces as
     // the largest datagram IP takes allows; IP (or the device) cuts it into ordinary segments.
-    const tsoPayload = this.config.segmentationOffload ? this.tsoSize - 40 : 0;
+    const tsoPayload = this.config.segmentationOffload ? this.tsoSize - 40 - this.dataOptionsLength : 0;
     this.maxSegmentPayload = tsoPayload > mss ? tsoPayload - (tsoPayload % mss) : mss;
   }
 

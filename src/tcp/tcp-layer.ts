@@ -727,6 +727,7 @@ export class TcpLayer {
         this.ip.send(entry.localAddress, entry.remoteAddress, segment, segmentSize),
       pathMtu: this.ip.mtuFor(entry.remoteAddress),
       tsoSize: this.ip.tsoSizeFor?.(entry.remoteAddress),
+      timestampOffset: this.isn.timestampOffset(entry.localAddress, entry.remoteAddress),
       config,
       counters: this.counters,
       tracer: this.tracer,

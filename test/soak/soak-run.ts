@@ -113,6 +113,15 @@ function configFrom(rnd: Random): Partial<TcpConfig> {
   return config;
 }
 
+/**
+ * The loss-recovery mechanisms a seed runs with: odd seeds the modern set (timestamps and PAWS; SACK and
+ * RACK-TLP as they are added), even seeds the classic one (none of them), so both stay byte-exact.
+ */
+export function mechanismsFor(seed: number): Partial<TcpConfig> {
+  const modern = seed % 2 !== 0;
+  return { timestamps: modern };
+}
+
 /** Draws the scenario of one seed. Each part comes from its own fork, so adding a knob never reshuffles others. */
 export function scenarioFor(seed: number): SoakScenario {
   const rnd = new Random(`tcp-soak/${seed}`);
@@ -135,8 +144,8 @@ export function scenarioFor(seed: number): SoakScenario {
     checksumOffload: link.chance(0.3),
     aToB,
     bToA,
-    client: configFrom(rnd.fork('client-config')),
-    server: configFrom(rnd.fork('server-config')),
+    client: { ...configFrom(rnd.fork('client-config')), ...mechanismsFor(seed) },
+    server: { ...configFrom(rnd.fork('server-config')), ...mechanismsFor(seed) },
     writeChunk: apps.pick([1, 100, 1460, 7000, 65536]),
     clientReader: reader(apps.fork('client-reader')),
     serverReader: reader(apps.fork('server-reader')),

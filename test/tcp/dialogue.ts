@@ -143,6 +143,8 @@ export interface DialogueOptions {
   local?: Endpoint;
   remote?: Endpoint;
   congestionControl?: CongestionControlFactory;
+  /** TcpConnectionOptions.timestampOffset. */
+  timestampOffset?: number;
 }
 
 export class Dialogue {
@@ -169,6 +171,7 @@ export class Dialogue {
       remote: o.remote ?? REMOTE,
       pathMtu: o.mtu ?? 1500,
       tsoSize: o.tsoSize,
+      timestampOffset: o.timestampOffset,
       config: o.config,
       counters: this.counters,
       tracer: this.trace,

@@ -188,8 +188,11 @@ describe('sequence numbers across the 2^32 wrap', () => {
 });
 
 describe('options (MUST-6, MUST-14, MUST-15, MUST-65)', () => {
-  it('ignores options it does not use (SACK, timestamps are not negotiated yet; window scale when not offered)', () => {
-    const d = Dialogue.active({ iss: 1000, config: { windowScaling: false } });
+  it('ignores options it did not offer (window scale, SACK, timestamps switched off)', () => {
+    const d = Dialogue.active({
+      iss: 1000,
+      config: { windowScaling: false, timestamps: false, sack: false },
+    });
     d.takeAll();
     d.recv({
       flags: 'SA',
