@@ -1,7 +1,7 @@
 /**
  * The `tcpts` dispatcher: the command list, help for every command, and mistakes on the command line
- * answered with a message and exit status 2. One run goes through the real program (`tsx
- * src/cli/main.ts`), as `npm start` does.
+ * answered with a message and exit status 2. One run goes through the real program, the bin `npx tcpts`
+ * runs.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -87,13 +87,14 @@ describe('tcpts', () => {
     }
   });
 
-  it('runs as a program: `tsx src/cli/main.ts` (what npm start runs) exits with the command status', () => {
+  it('runs as a program: the `tcpts` bin `npm install` links (what `npx tcpts` runs) exits with the command status', () => {
     const temp = temporaryDirectory('main');
     try {
-      const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
-      const main = join(process.cwd(), 'src', 'cli', 'main.ts');
+      // package.json lists the package itself as a dev dependency, so `npm install` in a clone links its
+      // bin into node_modules/.bin, where npx finds it; the bin runs the sources through tsx.
+      const tcpts = join(process.cwd(), 'node_modules', '.bin', 'tcpts');
       const env = { ...process.env, NO_COLOR: '1' };
-      const demo = spawnSync(tsx, [main, 'demo', '--chapter', '1', '--out', temp.dir], {
+      const demo = spawnSync(tcpts, ['demo', '--chapter', '1', '--out', temp.dir], {
         encoding: 'utf8',
         env,
         timeout: 60_000,
@@ -102,7 +103,7 @@ describe('tcpts', () => {
       expect(demo.status).toBe(0);
       expect(demo.stdout).toContain('── 1 · The three-way handshake');
       expect(existsSync(join(temp.dir, 'demo.pcap'))).toBe(true);
-      const wrong = spawnSync(tsx, [main, 'sim', '--loss', '-1'], { encoding: 'utf8', env, timeout: 60_000 });
+      const wrong = spawnSync(tcpts, ['sim', '--loss', '-1'], { encoding: 'utf8', env, timeout: 60_000 });
       expect(wrong.status).toBe(2);
       expect(wrong.stderr).toContain('tcpts sim:');
     } finally {
