@@ -401,8 +401,10 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
       tcb.timers.cancel(PERSIST);
       tcb.persistBackoff = 0;
       // Only probe octets can be outstanding here; those the ACK did not cover were refused by the closed
-      // window, so they go out again as ordinary data.
+      // window, so they go out again as ordinary data: new data, not a retransmission (the receiver never
+      // took them), which is how the counters and capture analysers (Wireshark) count them.
       tcb.sndNxt = tcb.sndUna;
+      tcb.sndMax = tcb.sndUna;
     }
   }
 

@@ -16,6 +16,7 @@ import type {
   TcpFlow,
   TcpSummary,
 } from './conversation.js';
+import { countPackets } from './conversation-counts.js';
 import type { ConversationParts, ObservedPacket } from './observed-packet.js';
 import { analyzeTcpFlows, seqLt } from './tcp-flow-analysis.js';
 
@@ -58,6 +59,13 @@ export function assembleConversation(parts: ConversationParts): Conversation {
     if (d.undecoded) record.undecoded = d.undecoded;
     return record;
   });
+
+  // A flow's retransmissions as every count defines them (after the stack's causes were applied).
+  const counted = { flows };
+  const flowsCounted = flows.map((f) => ({
+    ...f,
+    retransmissions: countPackets(packets, counted, f.id).retransmissions,
+  }));
 
   const states: StateChange[] = parts.states
     .map((s) => {
@@ -116,7 +124,7 @@ export function assembleConversation(parts: ConversationParts): Conversation {
     hosts,
     addresses,
     packets,
-    flows,
+    flows: flowsCounted,
     states,
     retransmits,
     metrics,
@@ -239,6 +247,14 @@ function attributeRetransmissions(
       if (flowId !== undefined && s.flowId !== flowId) continue;
       claimed.add(p.id);
       packetId = p.id;
+      // The stack's word decides the cause; a probe is a probe, not a retransmission, whatever its octet.
+      if (event.cause === 'probe') {
+        if (s.windowProbe) break;
+        const { retransmission: _, ...rest } = s;
+        summaries.set(p.id, { ...rest, windowProbe: true });
+        break;
+      }
+      if (s.retransmission === undefined) break; // the stack resent octets the receiver never took
       summaries.set(p.id, { ...s, retransmission: event.cause });
       propagateToCopies(p, s, event.cause, bySeq.get(s.seq)!, summaries);
       break;
@@ -260,7 +276,7 @@ function attributeRetransmissions(
 function propagateToCopies(
   original: ObservedPacket,
   s: TcpSummary,
-  cause: RetransmitRecord['cause'],
+  cause: Exclude<RetransmitRecord['cause'], 'probe'>,
   sameSeq: readonly ObservedPacket[],
   summaries: Map<number, TcpSummary>,
 ): void {

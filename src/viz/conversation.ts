@@ -17,7 +17,7 @@ export type PacketProtocol = 'tcp' | 'udp' | 'icmp' | 'arp' | 'ipv4' | 'other';
 export type LinkDropReason = 'loss' | 'burst-loss' | 'queue-full' | 'mtu' | 'link-down';
 
 /** How a TCP segment came to repeat sequence space it had already sent (RFC 9293 §3.8.1, RFC 5681). */
-export type RetransmissionCause = 'rto' | 'fast-retransmit' | 'probe' | 'syn' | 'fin' | 'detected';
+export type RetransmissionCause = 'rto' | 'fast-retransmit' | 'syn' | 'fin' | 'detected';
 
 export interface TcpSummary {
   /** Index into `Conversation.flows`. */
@@ -60,8 +60,13 @@ export interface TcpSummary {
   readonly dupAck?: number;
   /** The segment advertises a zero window. */
   readonly zeroWindow?: boolean;
-  /** A segment sent while the peer advertised a zero window (RFC 9293 §3.8.6.1). */
+  /**
+   * A zero-window probe (RFC 9293 §3.8.6.1): one octet at the next sequence number (or none at one below
+   * it, as Linux probes) while the peer advertises window 0. Never also a retransmission.
+   */
   readonly windowProbe?: boolean;
+  /** A retransmission of octets that had all been acknowledged already (Wireshark's definition). */
+  readonly spurious?: boolean;
   /** A pure ACK that only changes the window. */
   readonly windowUpdate?: boolean;
   /** The first payload bytes as printable text ('.' for the rest), for tooltips and tables. */
@@ -185,7 +190,7 @@ export interface RetransmitRecord {
   /** Absolute sequence number. */
   readonly seq: number;
   readonly length: number;
-  readonly cause: Exclude<RetransmissionCause, 'detected'>;
+  readonly cause: Exclude<RetransmissionCause, 'detected'> | 'probe';
   /** The packet that carried it, when found. */
   readonly packetId?: number;
 }

@@ -6,6 +6,7 @@
  * (tooltips are SVG <title> elements and HTML title attributes).
  */
 import type { Conversation, PacketRecord, TcpFlow } from './conversation.js';
+import { CAUSE_NAMES, countConversation, countsText } from './conversation-counts.js';
 import { describePacket } from './packet-details.js';
 import {
   dropText,
@@ -137,17 +138,13 @@ function figure(svg: string, chart = true): string {
 }
 
 function summaryLine(c: Conversation): string {
-  const lost = c.packets.filter((p) => p.dropped).length;
-  const resent = c.packets.filter((p) => p.tcp?.retransmission).length;
   const span = Math.round((c.endTime - c.startTime) * 1000) / 1000;
   const parts = [
-    `${c.packets.length} packet${c.packets.length === 1 ? '' : 's'}`,
+    countsText(countConversation(c)),
     `${c.flows.length} TCP connection${c.flows.length === 1 ? '' : 's'}`,
     `hosts ${c.hosts.join(', ') || 'none'}`,
     `${span} ms`,
   ];
-  if (lost) parts.push(`${lost} lost`);
-  if (resent) parts.push(`${resent} retransmitted`);
   if (c.vantage === 'capture') {
     const start =
       c.wallClockStart !== undefined ? ` started ${new Date(c.wallClockStart).toISOString()}` : '';
@@ -183,7 +180,8 @@ function flowSections(c: Conversation, options: HtmlReportOptions): string {
   const out: string[] = [];
   c.flows.forEach((flow, i) => {
     const title = `Connection ${flow.id + 1}: ${endpointText(flow.a)} ↔ ${endpointText(flow.b)}`;
-    const facts = `${flow.packets} packets; ${flow.bytesAtoB} bytes ${flow.a.host} → ${flow.b.host}, ${flow.bytesBtoA} bytes ${flow.b.host} → ${flow.a.host}; ${flow.retransmissions} retransmission${flow.retransmissions === 1 ? '' : 's'}`;
+    const counts = countsText(countConversation(c, flow.id), { packets: false });
+    const facts = `${flow.packets} packets; ${flow.bytesAtoB} bytes ${flow.a.host} → ${flow.b.host}, ${flow.bytesBtoA} bytes ${flow.b.host} → ${flow.a.host}${counts ? `; ${counts}` : ''}`;
     out.push(
       `<h3 id="connection-${flow.id + 1}">${escapeHtml(title)}</h3><p class="muted">${escapeHtml(facts)}</p>`,
     );
@@ -250,11 +248,17 @@ function countersSection(c: Conversation, options: HtmlReportOptions): string {
     if (reordered) rows.push(['reordered by the links', reordered]);
   }
   rows.push(['TCP connections', c.flows.length]);
-  rows.push(['TCP retransmissions', c.packets.filter((p) => p.tcp?.retransmission).length]);
-  const dupAcks = c.packets.filter((p) => p.tcp?.dupAck).length;
-  if (dupAcks) rows.push(['duplicate ACKs', dupAcks]);
-  const zero = c.packets.filter((p) => p.tcp?.zeroWindow).length;
-  if (zero) rows.push(['zero-window advertisements', zero]);
+  const counts = countConversation(c);
+  rows.push(['TCP retransmissions', counts.retransmissions]);
+  for (const [cause, name] of CAUSE_NAMES) {
+    const n = counts.retransmissionsByCause[cause];
+    if (n) rows.push([`  of which ${name}`, n]);
+  }
+  if (counts.spuriousRetransmissions) rows.push(['  of which spurious', counts.spuriousRetransmissions]);
+  if (counts.zeroWindowProbes) rows.push(['zero-window probes', counts.zeroWindowProbes]);
+  if (counts.duplicateAcks) rows.push(['duplicate ACKs', counts.duplicateAcks]);
+  if (counts.zeroWindows) rows.push(['zero-window advertisements', counts.zeroWindows]);
+  if (counts.windowUpdates) rows.push(['window updates', counts.windowUpdates]);
   if (c.drops.length) rows.push(['dropped by the stacks', c.drops.length]);
   out.push('<h3>This conversation</h3><table><tbody>');
   for (const [name, value] of rows)

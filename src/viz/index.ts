@@ -25,6 +25,14 @@ export type {
 } from './conversation.js';
 export { sliceConversation, statesAt, TCP_STATE_NAMES } from './conversation.js';
 export {
+  CAUSE_NAMES,
+  type ConversationCounts,
+  countConversation,
+  countPackets,
+  countsText,
+  retransmissionText,
+} from './conversation-counts.js';
+export {
   type CapturedFrame,
   type ConversationFromPcapOptions,
   conversationFromPcap,

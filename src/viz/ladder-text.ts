@@ -18,6 +18,7 @@
 import type { TcpStateName } from '../trace/events.js';
 import type { Conversation, NoteRecord, PacketRecord } from './conversation.js';
 import { statesAt } from './conversation.js';
+import { countPackets, countsText } from './conversation-counts.js';
 import {
   type LadderSelection,
   type LadderSelectionOptions,
@@ -27,6 +28,7 @@ import {
 import {
   dropText,
   formatTime,
+  numberingText,
   type PacketLabelOptions,
   packetKind,
   packetLabel,
@@ -192,13 +194,11 @@ export function renderLadderText(conversation: Conversation, options: LadderText
     const packets = entries
       .filter((e) => e.kind === 'packet')
       .map((e) => (e as { packet: PacketRecord }).packet);
-    const lost = packets.filter((p) => p.dropped).length;
-    const resent = packets.filter((p) => p.tcp?.retransmission).length;
-    const parts = [`${packets.length} packet${packets.length === 1 ? '' : 's'}`];
-    if (lost) parts.push(`${lost} lost`);
-    if (resent) parts.push(`${resent} retransmitted`);
+    const parts = [countsText(countPackets(packets, conversation))];
     if (omitted) parts.push(`${omitted} more not shown`);
     out.push(new TextRow().put(0, parts.join(', '), 'dim').render(color));
+    const numbering = numberingText(packets, options);
+    if (numbering) out.push(new TextRow().put(0, numbering, 'dim').render(color));
   }
   return `${out.join('\n')}\n`;
 }

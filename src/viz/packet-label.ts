@@ -18,6 +18,17 @@ export interface PacketLabelOptions {
   readonly ports?: boolean;
 }
 
+/**
+ * Says which sequence numbering the labels use, so a reader never has to guess: '' when no TCP segment
+ * is shown.
+ */
+export function numberingText(packets: readonly PacketRecord[], options: PacketLabelOptions = {}): string {
+  if (!packets.some((p) => p.tcp)) return '';
+  return (options.relative ?? true)
+    ? "seq/ack relative: 0 is each side's initial sequence number (its SYN)"
+    : 'seq/ack absolute, as on the wire';
+}
+
 export function packetLabel(p: PacketRecord, options: PacketLabelOptions = {}): string {
   if (p.tcp) return tcpLabel(p.tcp, options);
   if (p.udp) return `UDP ${p.udp.srcPort} > ${p.udp.dstPort} len=${p.udp.length}`;
@@ -71,7 +82,6 @@ export function tcpLabel(s: TcpSummary, options: PacketLabelOptions = {}): strin
 const CAUSE_TEXT: Record<NonNullable<TcpSummary['retransmission']>, string> = {
   rto: 'retransmission (timeout)',
   'fast-retransmit': 'fast retransmit',
-  probe: 'window probe',
   syn: 'SYN retransmission',
   fin: 'FIN retransmission',
   detected: 'retransmission',
@@ -89,8 +99,11 @@ export function packetRemarks(p: PacketRecord): PacketRemark[] {
   const remarks: PacketRemark[] = [];
   const s = p.tcp;
   if (s) {
-    if (s.retransmission) remarks.push({ kind: 'retransmission', text: CAUSE_TEXT[s.retransmission] });
-    else if (s.windowProbe) remarks.push({ kind: 'window', text: 'window probe' });
+    if (s.retransmission) {
+      const text = CAUSE_TEXT[s.retransmission];
+      remarks.push({ kind: 'retransmission', text: s.spurious ? `spurious ${text}` : text });
+    }
+    if (s.windowProbe) remarks.push({ kind: 'window', text: 'zero-window probe' });
     if (s.dupAck) remarks.push({ kind: 'dup-ack', text: `dup ACK #${s.dupAck}` });
     if (s.zeroWindow) remarks.push({ kind: 'window', text: 'zero window' });
     if (s.windowUpdate) remarks.push({ kind: 'window', text: 'window update' });

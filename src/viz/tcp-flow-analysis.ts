@@ -200,37 +200,46 @@ function analyzeSegment(
   const shift = !syn && windowScaling(flow) ? scaleOf(me) : 0;
   const effectiveWindow = tcp.window * 2 ** shift;
 
-  // Retransmission: sequence space below what this link already carried from this side.
+  // The definitions below are the ones every count in tcpts uses (conversation-counts.ts), and those of
+  // Wireshark's TCP analysis (tcp.analysis.*), so a report can be checked against tshark on the same pcap.
+  //
+  // Zero-window probe (RFC 9293 §3.8.6.1): while the peer advertises window 0, one octet at the next
+  // sequence number (Linux's form: no data at SND.NXT - 1). The receiver refuses the octet, so a probe
+  // does not move what counts as sent: the data that later goes out at the same number is new data.
   const link = p.link ?? '';
   const linkNext = me.nextSeqByLink.get(link);
-  let retransmission: TcpSummary['retransmission'];
-  if (seqLength > 0 && linkNext !== undefined && seqLt(tcp.seq, linkNext)) retransmission = 'detected';
   const end = (tcp.seq + seqLength) >>> 0;
-  if (seqLength > 0) me.nextSeqByLink.set(link, linkNext === undefined ? end : seqMax(linkNext, end));
+  const windowProbe =
+    !syn &&
+    !rst &&
+    !fin &&
+    peer.advertised === 0 &&
+    linkNext !== undefined &&
+    ((tcp.length === 1 && tcp.seq === linkNext) || (tcp.length === 0 && tcp.seq === (linkNext - 1) >>> 0));
+  // Retransmission: sequence space below what this link already carried from this side. Per link, so a
+  // copy forwarded by a router is not mistaken for a resend.
+  let retransmission: TcpSummary['retransmission'];
+  if (!windowProbe && seqLength > 0 && linkNext !== undefined && seqLt(tcp.seq, linkNext)) {
+    retransmission = 'detected';
+  }
+  if (seqLength > 0 && !windowProbe) {
+    me.nextSeqByLink.set(link, linkNext === undefined ? end : seqMax(linkNext, end));
+  }
+  // Spurious: every octet it carries had already been acknowledged (Wireshark's spurious retransmission).
+  const spurious =
+    retransmission !== undefined && tcp.length > 0 && peer.lastAck !== undefined && !seqLt(peer.lastAck, end);
 
   let dupAck: number | undefined;
   let windowUpdate: boolean | undefined;
-  let windowProbe: boolean | undefined;
   if (isOriginal) {
-    // RFC 9293 §3.8.6.1: while the peer's window is zero the sender probes it with one byte of new data
-    // (Linux probes with an already acknowledged byte, seq = SND.UNA - 1, and no data).
-    if (
-      !syn &&
-      !rst &&
-      peer.advertised === 0 &&
-      (tcp.length === 1 || (tcp.length === 0 && me.nextSeq !== undefined && seqLt(tcp.seq, me.nextSeq)))
-    ) {
-      windowProbe = true;
-      if (retransmission) retransmission = 'probe';
-    }
-    if (seqLength > 0) me.nextSeq = me.nextSeq === undefined ? end : seqMax(me.nextSeq, end);
+    if (seqLength > 0 && !windowProbe) me.nextSeq = me.nextSeq === undefined ? end : seqMax(me.nextSeq, end);
     if (hasAck) {
-      const pureAck = seqLength === 0 && !rst;
+      const pureAck = seqLength === 0 && !rst && !windowProbe;
       if (pureAck && me.lastAck === tcp.ack) {
         if (me.lastWindow === tcp.window) {
-          // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data and no window change,
-          // while data is outstanding.
-          if (tcp.window !== 0 && peer.nextSeq !== undefined && seqLt(tcp.ack, peer.nextSeq)) {
+          // A duplicate ACK acknowledges nothing new and carries no data and no window change (RFC 5681
+          // §2; like Wireshark, without asking whether data is outstanding). A zero window is never one.
+          if (tcp.window !== 0) {
             me.dupAcks++;
             dupAck = me.dupAcks;
           }
@@ -280,6 +289,7 @@ function analyzeSegment(
   if (dupAck) summary.dupAck = dupAck;
   if (tcp.window === 0 && !rst) summary.zeroWindow = true;
   if (windowProbe) summary.windowProbe = true;
+  if (spurious) summary.spurious = true;
   if (windowUpdate) summary.windowUpdate = true;
   if (tcp.preview !== undefined) summary.preview = tcp.preview;
   return summary;

@@ -48,7 +48,7 @@ describe('tcpts demo', () => {
     expect(existsSync(join(temp.dir, 'demo.html'))).toBe(true);
   });
 
-  it('prints every chapter with its title and one line that explains it', () => {
+  it('prints every chapter with its title, one line that sums it up and a paragraph that explains it', () => {
     for (const [n, title] of [
       [1, 'The three-way handshake'],
       [2, 'Sending data: the sliding window'],
@@ -63,7 +63,9 @@ describe('tcpts demo', () => {
       expect(lines[0]).toMatch(new RegExp(`^── ${n} · ${title.replace(/[()]/g, '\\$&')} ─+$`));
       expect(lines[1]!.length).toBeGreaterThan(20);
       expect(lines[1]!.length).toBeLessThanOrEqual(100);
-      expect(lines[2]).toBe('');
+      const blank = lines.indexOf('', 2);
+      expect(blank).toBeGreaterThan(2);
+      expect(lines.slice(2, blank).join(' ').length).toBeGreaterThan(100);
       expect(chapterText(n)).toMatch(/client +server/);
     }
   });
@@ -100,9 +102,11 @@ describe('tcpts demo', () => {
     expect(arrowUnder(three, 'ACK seq=1 ack=6145 win=0 len=0 [zero window]').arrow).toMatch(leftward);
     const four = chapterText(4);
     expect(four).toContain('ack=4097 win=65535 len=0 [dup ACK #3]');
-    expect(arrowUnder(four, 'seq=4097 ack=6145 win=6144 len=1024 [fast retransmit]').arrow).toMatch(leftward);
+    expect(arrowUnder(four, 'seq=4097 ack=8193 win=6144 len=1024 [fast retransmit]').arrow).toMatch(leftward);
+    expect(four).toContain('18 packets, 1 lost, 1 retransmission (1 fast retransmit), 3 duplicate ACKs');
     const five = chapterText(5);
-    expect(five.match(/len=1 \[window probe\]/g)).toHaveLength(2);
+    expect(five.match(/len=1 \[zero-window probe\]/g)).toHaveLength(2);
+    expect(five).toContain('17 packets, 2 zero-window probes\n');
     expect(five).toContain('[zero window]');
     expect(five).toContain('win=6144 len=0 [window update]');
   });
@@ -189,14 +193,16 @@ describe('tcpts demo', () => {
         tty: 100,
       });
       expect(plain.stdout).not.toMatch(ANSI);
-      // Only chapter 1 is printed; --explain adds its paragraph.
+      // Only chapter 1 is printed; its paragraph is there by default, and --brief leaves it out.
       expect(plain.stdout).not.toContain('── 2 · ');
-      const explained = await runTcpts(['demo', '-c', '2', '--explain', '--out', dir.dir], {
+      const explained = await runTcpts(['demo', '-c', '2', '--out', dir.dir], { env: { NO_COLOR: '1' } });
+      const paragraph = '4096 bytes is its window for now (its initial congestion window;';
+      expect(explained.stdout.replace(/\s+/g, ' ')).toContain(paragraph);
+      const brief = await runTcpts(['demo', '-c', '2', '--brief', '--out', dir.dir], {
         env: { NO_COLOR: '1' },
       });
-      expect(explained.stdout.replace(/\s+/g, ' ')).toContain(
-        '4096 bytes is its window for now (its initial congestion window;',
-      );
+      expect(brief.stdout.replace(/\s+/g, ' ')).not.toContain(paragraph);
+      expect(brief.stdout).toContain('ACK 3073 win 3072 holds the sender to 3072 bytes');
     } finally {
       dir.remove();
     }

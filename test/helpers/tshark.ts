@@ -142,3 +142,52 @@ export function analyzePcapBytes(bytes: Uint8Array): TsharkReport {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Wireshark's own TCP analysis of a capture: how many frames carry each tcp.analysis flag. */
+export interface TsharkTcpAnalysis {
+  /** tcp.analysis.retransmission, fast_retransmission and spurious_retransmission (each frame once). */
+  retransmissions: number;
+  fastRetransmissions: number;
+  spuriousRetransmissions: number;
+  zeroWindowProbes: number;
+  duplicateAcks: number;
+  zeroWindows: number;
+}
+
+export function tsharkTcpAnalysis(path: string): TsharkTcpAnalysis {
+  const tshark = findTshark();
+  if (tshark === undefined) throw new Error('tshark is not installed');
+  const flags = [
+    'tcp.analysis.retransmission',
+    'tcp.analysis.fast_retransmission',
+    'tcp.analysis.spurious_retransmission',
+    'tcp.analysis.zero_window_probe',
+    'tcp.analysis.duplicate_ack',
+    'tcp.analysis.zero_window',
+  ];
+  const result = spawnSync(
+    tshark,
+    ['-r', path, '-n', '-T', 'fields', '-e', 'frame.number', ...flags.flatMap((f) => ['-e', f])],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  );
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`tshark exited with ${result.status}: ${result.stderr.trim()}`);
+  const counts = [0, 0, 0, 0, 0, 0];
+  let anyRetransmission = 0;
+  for (const line of result.stdout.split('\n')) {
+    if (line === '') continue;
+    const columns = line.split('\t').slice(1);
+    columns.forEach((c, i) => {
+      if (c !== '') counts[i]!++;
+    });
+    if (columns.slice(0, 3).some((c) => c !== '')) anyRetransmission++;
+  }
+  return {
+    retransmissions: anyRetransmission,
+    fastRetransmissions: counts[1]!,
+    spuriousRetransmissions: counts[2]!,
+    zeroWindowProbes: counts[3]!,
+    duplicateAcks: counts[4]!,
+    zeroWindows: counts[5]!,
+  };
+}

@@ -68,7 +68,11 @@ describe('renderLadderText', () => {
     // The window slice starts with both connections established; the server also still listens.
     const initial = all.findIndex((l) => l.includes('ESTABLISHED'));
     expect(all[initial]).toMatch(/ESTABLISHED │\s+│ LISTEN,ESTABLISHED$/);
-    expect(all[all.length - 2]).toBe('5 packets');
+    expect(all.slice(-3)).toEqual([
+      '5 packets',
+      "seq/ack relative: 0 is each side's initial sequence number (its SYN)",
+      '',
+    ]);
   });
 
   it('writes arrival times at the arrowhead when they differ from the send time', () => {
@@ -91,7 +95,7 @@ describe('renderLadderText', () => {
     expect(all[resent]).toMatch(/^\s+│ PSH,ACK seq=1001 ack=1 win=65535 len=1000/);
     expect(all.slice(resent, resent + 2).join('\n')).toContain('[retransmission (timeout)]');
     expect(lineOf(all, 'ACK seq=1 ack=1001 win=4096 len=0 [dup ACK #1]')).toBeGreaterThan(lost);
-    expect(all[all.length - 2]).toBe('7 packets, 1 lost, 1 retransmitted');
+    expect(all[all.length - 3]).toBe('7 packets, 1 lost, 1 retransmission (1 timeout), 1 duplicate ACK');
   });
 
   it('is escape-free in plain mode and colored (with the same text) in color mode', () => {
@@ -153,7 +157,7 @@ describe('renderLadderText', () => {
     const all = lines(renderLadderText(conversation, { maxPackets: 2 }));
     lineOf(all, 'SYN,ACK seq=0 ack=1');
     expect(all.some((l) => l.includes('ACK seq=1 ack=1 '))).toBe(false);
-    expect(all[all.length - 2]).toBe('2 packets, 10 more not shown');
+    expect(all[all.length - 3]).toBe('2 packets, 10 more not shown');
   });
 
   it('says so when there is nothing to draw', () => {

@@ -28,7 +28,7 @@ import { colorChoice, drawingWidth, paint, useColor } from '../terminal.js';
 
 export const DEMO_SPEC: CommandSpec = {
   name: 'demo',
-  usage: ['[--out DIR] [--chapter N] [--explain] [--seed N] [--color WHEN]'],
+  usage: ['[--out DIR] [--chapter N] [--brief] [--seed N] [--color WHEN]'],
   description:
     'Plays the story of TCP and UDP between two simulated hosts, client and server: the three-way ' +
     'handshake, the sliding window, a retransmission on timeout, fast retransmit, a zero window, the ' +
@@ -50,10 +50,16 @@ export const DEMO_SPEC: CommandSpec = {
       description: 'print only chapter N (1-8); the files hold all',
     },
     {
+      name: 'brief',
+      short: 'b',
+      type: 'boolean',
+      description: 'only the one-line summary under each chapter, not its explanation',
+    },
+    {
       name: 'explain',
       short: 'e',
       type: 'boolean',
-      description: 'print the full explanation under each chapter',
+      description: 'print the explanation under each chapter (the default)',
     },
     {
       name: 'seed',
@@ -74,7 +80,12 @@ export const DEMO_SPEC: CommandSpec = {
       description: 'auto (default: on a terminal, unless NO_COLOR is set), always, never',
     },
   ],
-  examples: ['tcpts demo', 'tcpts demo --chapter 2 --explain', 'tcpts demo --out /tmp/tcpts --color never'],
+  examples: [
+    'tcpts demo',
+    'tcpts demo --chapter 2',
+    'tcpts demo --brief',
+    'tcpts demo --out /tmp/tcpts --color never',
+  ],
 };
 
 export async function runDemo(args: readonly string[], io: CliIo): Promise<number> {
@@ -92,7 +103,7 @@ export async function runDemo(args: readonly string[], io: CliIo): Promise<numbe
   const width =
     widthText === undefined ? drawingWidth(io.stdout) : integerOption('width', widthText, 72, 400);
   const color = useColor(io.stdout, io.env, colorChoice(stringValue(parsed, 'color')));
-  const explain = flagValue(parsed, 'explain');
+  const explain = !flagValue(parsed, 'brief');
   const dir = outputDirectory(stringValue(parsed, 'out'), io.cwd);
 
   const story = runSeedStory({ seed });

@@ -3,6 +3,7 @@
  * rate, MTU, buffers, seed), printed as the beginning and end of its ladder diagram and a summary, and
  * written as a capture and a report. A progress bar runs on stderr while it simulates, on a terminal.
  */
+
 import {
   CONGESTION_CONTROLS,
   type CongestionControlName,
@@ -12,6 +13,7 @@ import {
 } from '../../sim/scenarios/transfer.js';
 import { CLIENT, SERVER } from '../../sim/scenarios/two-hosts.js';
 import type { Conversation } from '../../viz/conversation.js';
+import { countsText } from '../../viz/conversation-counts.js';
 import { renderHtmlReport } from '../../viz/html-report.js';
 import { renderLadderText } from '../../viz/ladder-text.js';
 import {
@@ -422,8 +424,8 @@ function summary(r: TransferResult, s: TransferScenario, color: boolean): string
     `  time         ${seconds.toFixed(3)} s simulated${goodput(r.serverBytesReceived + r.clientBytesReceived)}`,
   );
   lines.push(
-    `  packets      ${r.packets}, ${r.lostOnLink} lost on the cable; ${r.retransmissions} retransmitted ` +
-      `(${r.timeouts} timeout${r.timeouts === 1 ? '' : 's'}, ${r.fastRetransmits} fast retransmit${r.fastRetransmits === 1 ? '' : 's'})`,
+    `  packets      ${r.packets}, ${r.lostOnLink} lost on the cable; ` +
+      (countsText(r.counts, { packets: false, lost: false }) || 'no retransmission'),
   );
   lines.push(`  end states   client ${r.clientState}, server ${r.serverState}`);
   return `${lines.join('\n')}\n`;

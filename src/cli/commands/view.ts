@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { readPcap } from '../../pcap/pcap-reader.js';
 import type { Conversation } from '../../viz/conversation.js';
+import { countConversation, countsText } from '../../viz/conversation-counts.js';
 import { conversationFromPcap } from '../../viz/conversation-from-pcap.js';
 import { renderHtmlReport } from '../../viz/html-report.js';
 import { renderLadderText } from '../../viz/ladder-text.js';
@@ -183,7 +184,8 @@ function describeCapture(c: Conversation, frames: number): string {
 function flowLines(c: Conversation): string {
   if (c.flows.length === 0) return 'No TCP connection in this capture.\n';
   const lines = c.flows.slice(0, 20).map((f) => {
-    const resent = f.retransmissions ? `, ${f.retransmissions} retransmitted` : '';
+    const counts = countsText(countConversation(c, f.id), { packets: false });
+    const resent = counts ? `, ${counts}` : '';
     return `  connection ${f.id + 1}: ${f.a.host}:${f.a.port} → ${f.b.host}:${f.b.port}  ${f.packets} packets, ${f.bytesAtoB} bytes →, ${f.bytesBtoA} bytes ←${resent}`;
   });
   if (c.flows.length > 20) lines.push(`  … and ${c.flows.length - 20} more`);

@@ -9,10 +9,12 @@
  * the terminal, a live ladder in the browser. It ends when both directions are closed (the client may
  * still be in TIME-WAIT, which is reported, not waited for), when a connection fails, or at the time limit.
  */
+
 import type { LinkImpairments } from '../../link/impairments.js';
 import type { TcpConfig } from '../../tcp/config.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpStateName } from '../../trace/events.js';
+import { type ConversationCounts, countConversation } from '../../viz/conversation-counts.js';
 import { TwoHostNetwork } from './two-hosts.js';
 
 /** Congestion controllers a scenario may ask for (each TCP layer runs one). */
@@ -82,9 +84,10 @@ export interface TransferResult extends TransferProgress {
   readonly serverState: TcpStateName;
   readonly packets: number;
   readonly lostOnLink: number;
+  /** Retransmitted segments as the stacks count them (`retransmittedSegments`). */
   readonly retransmissions: number;
-  readonly fastRetransmits: number;
-  readonly timeouts: number;
+  /** What the packets show, counted as every picture counts (conversation-counts.ts). */
+  readonly counts: ConversationCounts;
 }
 
 export const TRANSFER_PORT = 5001;
@@ -348,8 +351,7 @@ export class TransferScenario {
       packets: conversation.packets.length,
       lostOnLink: conversation.packets.filter((p) => p.dropped).length,
       retransmissions: counters.reduce((n, c) => n + c.retransmittedSegments, 0),
-      fastRetransmits: counters.reduce((n, c) => n + c.fastRetransmits, 0),
-      timeouts: counters.reduce((n, c) => n + c.retransmissionTimeouts, 0),
+      counts: countConversation(conversation),
     };
   }
 }

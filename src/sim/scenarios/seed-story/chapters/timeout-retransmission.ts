@@ -21,7 +21,8 @@ export const timeoutRetransmissionChapter: ChapterScript = {
         `No ACK covers byte 3073 within the retransmission timeout (${rto} ms, computed from the measured ` +
         'round-trip time), so the client sends that segment again. The server kept the two segments that ' +
         'came after the gap, so one ACK 6145 acknowledges everything. Its buffer is now full (window 0) ' +
-        'until its application reads; then it announces the free space in a window update.',
+        'until its application reads; then it announces the free space in a window update, and the 2048 ' +
+        'bytes the client had been holding back since chapter 2 leave at last.',
     };
   },
 };

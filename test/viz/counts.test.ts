@@ -1,0 +1,98 @@
+/**
+ * One definition of every count: the demo's retransmissions (by cause), zero-window probes and duplicate
+ * ACKs are the same in the terminal ladders, the report, the stacks' own counters and Wireshark's
+ * analysis of the demo's capture.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runSeedStory } from '../../src/sim/scenarios/seed-story/seed-story.js';
+import { renderStoryReport } from '../../src/sim/scenarios/seed-story/story-report.js';
+import { CLIENT, SERVER } from '../../src/sim/scenarios/two-hosts.js';
+import { countConversation, countsText } from '../../src/viz/conversation-counts.js';
+import { renderLadderText } from '../../src/viz/ladder-text.js';
+import { tsharkSkipReason, tsharkTcpAnalysis } from '../helpers/tshark.js';
+
+const story = runSeedStory({ seed: 1 });
+const network = story.stage.network;
+const conversation = network.conversation();
+const counts = countConversation(conversation);
+
+describe('the counts of the demo', () => {
+  it('are what the story did: 3 retransmissions (timeout, fast retransmit, FIN), 2 probes, 6 duplicate ACKs, 4 lost', () => {
+    expect(counts).toMatchObject({
+      lost: 4,
+      retransmissions: 3,
+      retransmissionsByCause: { rto: 1, 'fast-retransmit': 1, fin: 1 },
+      spuriousRetransmissions: 0,
+      zeroWindowProbes: 2,
+      duplicateAcks: 6,
+    });
+    expect(countsText(counts, { packets: false })).toBe(
+      '4 lost, 3 retransmissions (1 timeout, 1 fast retransmit, 1 FIN), 2 zero-window probes, 6 duplicate ACKs',
+    );
+  });
+
+  it('equal the stacks’ own counters', () => {
+    const tcp = [network.clientTcp.counters, network.serverTcp.counters];
+    expect(tcp.reduce((n, c) => n + c.retransmittedSegments, 0)).toBe(counts.retransmissions);
+    expect(tcp.reduce((n, c) => n + c.fastRetransmits, 0)).toBe(
+      counts.retransmissionsByCause['fast-retransmit'],
+    );
+    expect(tcp.reduce((n, c) => n + c.zeroWindowProbes, 0)).toBe(counts.zeroWindowProbes);
+  });
+
+  it('add up over the chapters’ terminal footers, and the report says the same', () => {
+    let retransmissions = 0;
+    let probes = 0;
+    let dupAcks = 0;
+    for (const chapter of story.chapters) {
+      const text = renderLadderText(conversation, {
+        hosts: [CLIENT, SERVER],
+        from: chapter.from,
+        to: chapter.to,
+      });
+      const footer = text.trimEnd().split('\n').at(-2)!;
+      retransmissions += Number(/(\d+) retransmissions? \(/.exec(footer)?.[1] ?? 0);
+      probes += Number(/(\d+) zero-window probes?/.exec(footer)?.[1] ?? 0);
+      dupAcks += Number(/(\d+) duplicate ACKs?/.exec(footer)?.[1] ?? 0);
+    }
+    expect([retransmissions, probes, dupAcks]).toEqual([3, 2, 6]);
+    const html = renderStoryReport(story);
+    expect(html).toContain('3 retransmissions (1 timeout, 1 fast retransmit, 1 FIN)');
+    expect(html).toMatch(/<th>TCP retransmissions<\/th><td class="num">3<\/td>/);
+    expect(html).toMatch(/<th>zero-window probes<\/th><td class="num">2<\/td>/);
+    expect(html).toMatch(/<th>duplicate ACKs<\/th><td class="num">6<\/td>/);
+    // The stack counters table: retransmittedSegments per host adds up to the same 3.
+    const row =
+      /<tr><th>TcpRetransmittedSegments<\/th><td class="num">(\d*)<\/td><td class="num">(\d*)<\/td>/.exec(
+        html,
+      );
+    expect(Number(row![1] || 0) + Number(row![2] || 0)).toBe(3);
+  });
+
+  it('match Wireshark’s analysis of the capture (tshark)', (context) => {
+    const skip = tsharkSkipReason();
+    if (skip) {
+      console.log(`skipped: ${skip}`);
+      context.skip();
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'tcpts-counts-'));
+    try {
+      const path = join(dir, 'demo.pcap');
+      writeFileSync(path, network.pcap());
+      const wireshark = tsharkTcpAnalysis(path);
+      expect(wireshark).toEqual({
+        retransmissions: counts.retransmissions,
+        fastRetransmissions: counts.retransmissionsByCause['fast-retransmit'],
+        spuriousRetransmissions: counts.spuriousRetransmissions,
+        zeroWindowProbes: counts.zeroWindowProbes,
+        duplicateAcks: counts.duplicateAcks,
+        zeroWindows: counts.zeroWindows,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
