@@ -1,4 +1,5 @@
 import type { NetworkDevice } from '../link/device.js';
+import type { EthernetPort } from '../link/ethernet-layer.js';
 import type { Ipv4Address, MacAddress } from '../wire/address.js';
 import { ipv4ToString, prefixMask } from '../wire/address.js';
 import { directedBroadcastOf, networkOf } from './address-prefix.js';
@@ -17,6 +18,8 @@ export class IpInterface {
   readonly broadcast: Ipv4Address;
   /** Set by the stack right after construction. */
   arp!: ArpResolver;
+  /** The device's Ethernet framing and demux, shared with other network protocols on it. */
+  port!: EthernetPort;
   /**
    * Gateway mode (gVisor's promiscuous + spoofing): unicast datagrams for any address arriving here are
    * delivered locally, and datagrams leaving here may carry any source address. A user-mode gateway uses

@@ -23,28 +23,33 @@
  * Nothing here reads a clock or starts a timer on its own: ARP retries, reassembly timeouts and loopback
  * delivery all go through the stack's Clock. Bad input is counted, traced and dropped, never thrown.
  */
+
 import type {
   DeviceOffload,
   FrameTransmitOptions,
   NetworkDevice,
   ReceivedFrameInfo,
 } from '../link/device.js';
+import { EthernetLayer } from '../link/ethernet-layer.js';
 import { segmentTcpPacket } from '../tcp/ip-glue/tcp-segmentation.js';
 import {
   IPV4_BROADCAST,
   type Ipv4Address,
   ipv4ToString,
-  isGroupMac,
   isMulticast,
   MAC_BROADCAST,
+  MAC_ZERO,
   type MacAddress,
   prefixMask,
-  readMac,
-  writeMac,
 } from '../wire/address.js';
 import { parseArp } from '../wire/arp.js';
 import { checksumAdd, checksumAdjust, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
-import { ETHERNET_HEADER_LENGTH, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
+import {
+  ETHERNET_HEADER_LENGTH,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  emitEthernetHeader,
+} from '../wire/ethernet.js';
 import {
   ICMP_DESTINATION_UNREACHABLE,
   ICMP_FRAGMENTATION_NEEDED,
@@ -122,6 +127,8 @@ export interface Ipv4LayerOptions {
   pathMtu?: PathMtuOptions;
   /** ARP tuning applied to every interface (per-interface settings override it). */
   arp?: ArpOptions;
+  /** The Ethernet layer shared with the stack's other network protocols; default: one of its own. */
+  ethernet?: EthernetLayer;
 }
 
 export class Ipv4Layer {
@@ -135,6 +142,8 @@ export class Ipv4Layer {
   defaultTtl: number;
   /** Set by the stack: generates ICMP errors. */
   icmp!: IcmpLayer;
+  /** Framing and EtherType demux of every device this layer uses (shared with IPv6). */
+  readonly ethernet: EthernetLayer;
 
   private readonly ifaces: IpInterface[] = [];
   private readonly handlers = new Map<number, IpProtocolHandler>();
@@ -164,9 +173,14 @@ export class Ipv4Layer {
       options.reassembly,
     );
     this.nextId = ctx.random.next() & 0xffff;
+    this.ethernet = options.ethernet ?? new EthernetLayer(ctx);
     const lo = new LoopbackDevice(ctx.clock);
-    this.loopback = new IpInterface(0, lo, LOOPBACK_ADDRESS, 8, lo.mtu);
-    lo.setReceiver((frame) => this.receiveFrame(this.loopback, frame));
+    const loopback = new IpInterface(0, lo, LOOPBACK_ADDRESS, 8, lo.mtu);
+    loopback.port = this.ethernet.portFor(lo, { loopback: true });
+    loopback.port.register(ETHERTYPE_IPV4, (packet, linkBroadcast, info) =>
+      this.receiveIpv4(loopback, packet, linkBroadcast, info),
+    );
+    this.loopback = loopback;
   }
 
   /** The configured interfaces (loopback excluded), in the order they were added. */
@@ -193,10 +207,11 @@ export class Ipv4Layer {
     const iface = new IpInterface(this.nextIndex++, device, address, prefixLength, mtu);
     iface.terminateAnyDestination = config.terminateAnyDestination === true;
     iface.proxyArp = config.proxyArp;
+    iface.port = this.ethernet.portFor(device);
     iface.arp = new ArpResolver(
       this.ctx,
       iface,
-      (frame) => this.transmitFrame(iface, frame),
+      (frame) => iface.port.sendFrame(frame),
       (_nextHop, frames) => this.resolutionFailed(frames),
       { ...this.arpDefaults, ...config.arp },
     );
@@ -214,7 +229,10 @@ export class Ipv4Layer {
         throw error;
       }
     }
-    device.setReceiver((frame, info) => this.receiveFrame(iface, frame, info));
+    iface.port.register(ETHERTYPE_IPV4, (packet, linkBroadcast, info) =>
+      this.receiveIpv4(iface, packet, linkBroadcast, info),
+    );
+    iface.port.register(ETHERTYPE_ARP, (packet) => this.receiveArp(iface, packet));
     return iface;
   }
 
@@ -225,7 +243,9 @@ export class Ipv4Layer {
     this.ifaces.splice(i, 1);
     this.routes.removeInterface(iface);
     iface.arp.clear();
-    iface.device.setReceiver(() => {});
+    iface.port.unregister(ETHERTYPE_IPV4);
+    iface.port.unregister(ETHERTYPE_ARP);
+    this.ethernet.release(iface.device);
   }
 
   registerProtocol(protocol: number, handler: IpProtocolHandler): void {
@@ -528,42 +548,22 @@ export class Ipv4Layer {
   // Receive path
 
   /**
-   * Entry point for every frame a device delivers. `info`, from a device with offloads, may say that the
-   * transport checksum is vouched for, and that the frame is a large (GSO) packet beyond the MTU.
+   * Entry point for a frame from `iface`'s device, as if the device had delivered it (the Ethernet layer
+   * filters and demultiplexes it). `info`, from a device with offloads, may say that the transport
+   * checksum is vouched for, and that the frame is a large (GSO) packet beyond the MTU.
    */
   receiveFrame(iface: IpInterface, frame: Uint8Array, info?: ReceivedFrameInfo): void {
-    const { counters } = this.ctx;
-    counters.EthernetInFrames++;
-    if (frame.length < ETHERNET_HEADER_LENGTH) {
-      counters.EthernetInErrors++;
-      this.ctx.drop('ethernet', 'truncated');
+    iface.port.receive(frame, info);
+  }
+
+  private receiveArp(iface: IpInterface, bytes: Uint8Array): void {
+    const arp = parseArp(bytes);
+    if (!arp.ok) {
+      this.ctx.counters.ArpInErrors++;
+      this.ctx.drop('arp', arp.error.kind);
       return;
     }
-    const dstMac = readMac(frame, 0);
-    const linkBroadcast = isGroupMac(dstMac);
-    if (!linkBroadcast && dstMac !== iface.mac) {
-      // Unicast for another station: a switch flooding an unknown destination, or a promiscuous device.
-      counters.EthernetInOtherHost++;
-      this.ctx.drop('ethernet', 'other-host');
-      return;
-    }
-    const etherType = (frame[12]! << 8) | frame[13]!;
-    const payload = frame.subarray(ETHERNET_HEADER_LENGTH);
-    if (etherType === ETHERTYPE_IPV4) {
-      this.receiveIpv4(iface, payload, linkBroadcast, info);
-    } else if (etherType === ETHERTYPE_ARP) {
-      if (iface === this.loopback) return;
-      const arp = parseArp(payload);
-      if (!arp.ok) {
-        counters.ArpInErrors++;
-        this.ctx.drop('arp', arp.error.kind);
-        return;
-      }
-      iface.arp.receive(arp.value);
-    } else {
-      counters.EthernetInUnknownProtos++;
-      this.ctx.drop('ethernet', 'unknown-ethertype');
-    }
+    iface.arp.receive(arp.value);
   }
 
   private receiveIpv4(
@@ -839,25 +839,17 @@ export class Ipv4Layer {
     mac: MacAddress | undefined,
     options?: FrameTransmitOptions,
   ): void {
-    writeMac(frame, 6, iface.mac);
-    frame[12] = ETHERTYPE_IPV4 >>> 8;
-    frame[13] = ETHERTYPE_IPV4 & 0xff;
     if (options !== undefined && mac === undefined) mac = iface.arp.lookup(nextHop);
     if (mac !== undefined) {
-      writeMac(frame, 0, mac);
-      this.transmitFrame(iface, frame, options);
+      iface.port.send(frame, mac, ETHERTYPE_IPV4, options);
     } else if (options === undefined) {
+      // ARP fills in the destination once it knows it.
+      emitEthernetHeader({ dst: MAC_ZERO, src: iface.mac, etherType: ETHERTYPE_IPV4 }, frame, 0);
       iface.arp.send(nextHop, frame);
     } else {
       for (const plain of this.withoutOffloads(frame, options))
         this.transmit(iface, plain, nextHop, undefined);
     }
-  }
-
-  private transmitFrame(iface: IpInterface, frame: Uint8Array, options?: FrameTransmitOptions): void {
-    if (iface !== this.loopback) this.ctx.counters.EthernetOutFrames++;
-    if (options === undefined) iface.device.send(frame);
-    else iface.device.send(frame, options);
   }
 
   /** Does in software what `options` asked the device to do: TCP segmentation, checksum completion. */
