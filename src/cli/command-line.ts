@@ -44,6 +44,8 @@ export interface OptionSpec {
   readonly name: string;
   readonly short?: string;
   readonly type: 'string' | 'boolean';
+  /** The option may be given several times (read with `stringValues`). */
+  readonly multiple?: boolean;
   /** Placeholder for the value in the help text, e.g. 'DIR'. */
   readonly value?: string;
   readonly description: string;
@@ -63,15 +65,19 @@ export interface CommandSpec {
 const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', type: 'boolean', description: 'show this help' };
 
 export interface ParsedCommandLine {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly values: Readonly<Record<string, string | boolean | string[] | undefined>>;
   readonly positionals: readonly string[];
 }
 
 /** Parses `args` against `spec` (strict); 'help' when --help was given. Throws UsageError. */
 export function parseCommandLine(spec: CommandSpec, args: readonly string[]): ParsedCommandLine | 'help' {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const o of [...spec.options, HELP_OPTION]) {
-    options[o.name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+    options[o.name] = {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+    };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -82,7 +88,7 @@ export function parseCommandLine(spec: CommandSpec, args: readonly string[]): Pa
   }
   if (parsed.values.help) return 'help';
   return {
-    values: parsed.values as Record<string, string | boolean | undefined>,
+    values: parsed.values as Record<string, string | boolean | string[] | undefined>,
     positionals: parsed.positionals,
   };
 }
@@ -127,6 +133,12 @@ export function wrapWords(text: string, width: number): string[] {
 export function stringValue(parsed: ParsedCommandLine, name: string): string | undefined {
   const v = parsed.values[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** Every value of a repeatable string option (empty when absent). */
+export function stringValues(parsed: ParsedCommandLine, name: string): string[] {
+  const v = parsed.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
 export function flagValue(parsed: ParsedCommandLine, name: string): boolean {

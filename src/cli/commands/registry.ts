@@ -37,4 +37,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'ICMP echo from tcpts on a Linux TAP device, printed like ping(8)',
     run: async (args, io) => (await import('./ping.js')).runPing(args, io),
   },
+  {
+    name: 'gateway',
+    summary: 'user-mode networking for a VM, namespace or emulator: DHCP, DNS and NAT over host sockets',
+    run: async (args, io) => (await import('./gateway.js')).runGateway(args, io),
+  },
 ];

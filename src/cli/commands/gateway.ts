@@ -1,0 +1,430 @@
+/**
+ * `tcpts gateway`: user-mode networking for a guest (a VM, a namespace, an emulator), like QEMU's
+ * `-netdev user` or slirp4netns, over a link of the guest's choosing:
+ *
+ *   tcpts gateway --tap IFNAME                  a Linux TAP interface (move it into the guest's namespace)
+ *   tcpts gateway --stream-listen unix:PATH     QEMU -netdev stream (or socket) connecting to us
+ *   tcpts gateway --stream-connect HOST:PORT    ... or QEMU as the server
+ *   tcpts gateway --dgram LHOST:LPORT,RHOST:RPORT   QEMU -netdev dgram (UDP)
+ *   tcpts gateway --websocket-listen PORT       one Ethernet frame per binary message (browser emulators)
+ *
+ * The guest gets 10.0.2.15 by DHCP, 10.0.2.2 as router (which is also the host's 127.0.0.1) and 10.0.2.3
+ * as DNS (forwarded to `--dns`, by default the first nameserver of /etc/resolv.conf). Its TCP and UDP
+ * flows leave through the host's sockets, to the destinations `--allow` permits (default: all).
+ * `--forward tcp:HOSTPORT:GUESTPORT` listens on 127.0.0.1:HOSTPORT and relays to the guest's port.
+ * SIGUSR2 prints the counters; SIGINT/SIGTERM stop it (open guest connections are reset).
+ */
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { resolve } from 'node:path';
+import { Gateway } from '../../gateway/gateway.js';
+import { allowList, type DestinationPolicy } from '../../gateway/policy.js';
+import { duplexStream, socketUpstream } from '../../gateway/socket-upstream-node.js';
+import { captureDevice } from '../../link/capture.js';
+import { openDatagramDevice } from '../../link/datagram/datagram-device-node.js';
+import type { NetworkDevice } from '../../link/device.js';
+import { streamDevice } from '../../link/stream/stream-device-node.js';
+import { openTap } from '../../link/tap/index.js';
+import { type WebSocketLike, webSocketDevice } from '../../link/websocket/websocket-device.js';
+import { createPcapFile } from '../../pcap/pcap-file-node.js';
+import type { PcapWriter } from '../../pcap/pcap-writer.js';
+import { Stack } from '../../stack.js';
+import { RealClock } from '../../time/real-clock.js';
+import { parseIpv4 } from '../../wire/address.js';
+import {
+  type CliIo,
+  type CommandSpec,
+  describeError,
+  helpText,
+  integerOption,
+  parseCommandLine,
+  stringValue,
+  stringValues,
+  UsageError,
+} from '../command-line.js';
+import { onTerminatingSignal, say } from './tap-options.js';
+
+/** QEMU's slirp uses 52:55:0a:00:02:02 for the gateway; guests and tools recognise it. */
+const GATEWAY_MAC = 0x52_55_0a_00_02_02;
+
+export const GATEWAY_SPEC: CommandSpec = {
+  name: 'gateway',
+  usage: [
+    '(--tap IFNAME | --stream-listen ADDR | --stream-connect ADDR | --dgram LOCAL,REMOTE | --websocket-listen PORT) [options]',
+  ],
+  description: [
+    'User-mode networking for a guest, like QEMU -netdev user: DHCP (10.0.2.15 onwards), router 10.0.2.2',
+    '(also the host loopback), DNS 10.0.2.3 forwarded to --dns, and every TCP and UDP flow of the guest',
+    'relayed through the host sockets. ADDR is unix:PATH or HOST:PORT. It prints "gateway ready" on stderr',
+    'once serving; SIGUSR2 prints the counters.',
+  ].join('\n'),
+  options: [
+    {
+      name: 'tap',
+      type: 'string',
+      value: 'IFNAME',
+      description: 'serve a Linux TAP interface (created if absent)',
+    },
+    {
+      name: 'stream-listen',
+      type: 'string',
+      value: 'ADDR',
+      description: 'wait for QEMU -netdev stream/socket to connect (4-byte length before each frame)',
+    },
+    { name: 'stream-connect', type: 'string', value: 'ADDR', description: 'connect to a stream server' },
+    {
+      name: 'dgram',
+      type: 'string',
+      value: 'LOCAL,REMOTE',
+      description: 'QEMU -netdev dgram: bind LOCAL (HOST:PORT), send to REMOTE',
+    },
+    {
+      name: 'websocket-listen',
+      type: 'string',
+      value: 'PORT',
+      description: 'serve one guest over WebSocket on 127.0.0.1:PORT (one frame per binary message)',
+    },
+    {
+      name: 'forward',
+      type: 'string',
+      multiple: true,
+      value: 'tcp:HOSTPORT:GUESTPORT',
+      description: 'listen on 127.0.0.1:HOSTPORT and relay to the guest port (repeatable)',
+    },
+    {
+      name: 'allow',
+      type: 'string',
+      multiple: true,
+      value: 'PREFIX',
+      description: 'destinations the guest may reach, e.g. 127.0.0.0/8 (repeatable; default: all)',
+    },
+    {
+      name: 'dns',
+      type: 'string',
+      value: 'ADDR[:PORT]',
+      description: 'upstream resolver (default: /etc/resolv.conf)',
+    },
+    {
+      name: 'address',
+      type: 'string',
+      value: 'ADDR/PREFIX',
+      description: 'gateway address (default 10.0.2.2/24)',
+    },
+    {
+      name: 'dns-address',
+      type: 'string',
+      value: 'ADDR',
+      description: 'DNS address for the guest (default 10.0.2.3)',
+    },
+    {
+      name: 'first-lease',
+      type: 'string',
+      value: 'ADDR',
+      description: 'first DHCP address (default 10.0.2.15)',
+    },
+    { name: 'mtu', type: 'string', value: 'N', description: 'link MTU (default 1500)' },
+    { name: 'pcap', type: 'string', value: 'FILE', description: 'record every frame on the guest link' },
+  ],
+  examples: [
+    'tcpts gateway --tap tapguest0 --forward tcp:8022:22',
+    'tcpts gateway --stream-listen unix:/tmp/tcpts.sock   # qemu ... -netdev stream,id=n0,addr.type=unix,addr.path=/tmp/tcpts.sock',
+  ],
+};
+
+interface LinkChoice {
+  kind: 'tap' | 'stream-listen' | 'stream-connect' | 'dgram' | 'websocket-listen';
+  value: string;
+}
+
+interface Forward {
+  hostPort: number;
+  guestPort: number;
+}
+
+export function parseForward(text: string): Forward {
+  const m = /^tcp:(\d{1,5}):(\d{1,5})$/.exec(text);
+  if (m === null)
+    throw new UsageError(`--forward wants tcp:HOSTPORT:GUESTPORT, e.g. tcp:8022:22; got '${text}'`);
+  return {
+    hostPort: integerOption('forward', m[1]!, 1, 65535),
+    guestPort: integerOption('forward', m[2]!, 1, 65535),
+  };
+}
+
+/** 'unix:/path' or 'host:port' as `net` options. */
+function socketAddress(option: string, text: string): { path: string } | { host: string; port: number } {
+  if (text.startsWith('unix:')) {
+    if (text.length <= 5) throw new UsageError(`--${option} wants unix:PATH; got '${text}'`);
+    return { path: text.slice(5) };
+  }
+  return hostPort(option, text);
+}
+
+function hostPort(option: string, text: string, defaultPort?: number): { host: string; port: number } {
+  const m = /^([0-9.]+)(?::(\d{1,5}))?$/.exec(text);
+  if (m === null || parseIpv4(m[1]!) === undefined || (m[2] === undefined && defaultPort === undefined)) {
+    throw new UsageError(
+      `--${option} wants ${defaultPort === undefined ? 'HOST:PORT' : 'ADDR[:PORT]'} with an IPv4 address; got '${text}'`,
+    );
+  }
+  return { host: m[1]!, port: m[2] === undefined ? defaultPort! : integerOption(option, m[2], 1, 65535) };
+}
+
+function systemResolver(): { address: string; port: number } | undefined {
+  try {
+    for (const line of readFileSync('/etc/resolv.conf', 'utf8').split('\n')) {
+      const m = /^\s*nameserver\s+([0-9.]+)\s*$/.exec(line);
+      if (m !== null && parseIpv4(m[1]!) !== undefined) return { address: m[1]!, port: 53 };
+    }
+  } catch {
+    // no resolv.conf: no DNS forwarding unless --dns says where
+  }
+  return undefined;
+}
+
+export async function runGateway(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine(GATEWAY_SPEC, args);
+  if (parsed === 'help') {
+    io.stdout.write(helpText(GATEWAY_SPEC));
+    return 0;
+  }
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+  const links: LinkChoice[] = [];
+  for (const kind of ['tap', 'stream-listen', 'stream-connect', 'dgram', 'websocket-listen'] as const) {
+    const value = stringValue(parsed, kind);
+    if (value !== undefined) links.push({ kind, value });
+  }
+  if (links.length !== 1) {
+    throw new UsageError(
+      links.length === 0
+        ? 'say which link the guest is on: --tap, --stream-listen, --stream-connect, --dgram or --websocket-listen'
+        : `one link at a time; got ${links.map((l) => `--${l.kind}`).join(' and ')}`,
+    );
+  }
+  const link = links[0]!;
+  const forwards = stringValues(parsed, 'forward').map(parseForward);
+  const allow = stringValues(parsed, 'allow');
+  let policy: DestinationPolicy | undefined;
+  if (allow.length > 0) {
+    try {
+      policy = allowList(allow);
+    } catch (error) {
+      throw new UsageError(`--allow: ${(error as Error).message}`);
+    }
+  }
+  const dnsText = stringValue(parsed, 'dns');
+  const dns = dnsText === undefined ? systemResolver() : { ...hostPort('dns', dnsText, 53) };
+  const dnsUpstream =
+    dns === undefined ? undefined : { address: 'address' in dns ? dns.address : dns.host, port: dns.port };
+  const mtuText = stringValue(parsed, 'mtu');
+  const mtu = mtuText === undefined ? 1500 : integerOption('mtu', mtuText, 576, 65521);
+  const pcapPath = stringValue(parsed, 'pcap');
+  // Check the link's form before anything opens.
+  if (link.kind === 'stream-listen' || link.kind === 'stream-connect') socketAddress(link.kind, link.value);
+  let dgramEnds:
+    | { local: { host: string; port: number }; remote: { host: string; port: number } }
+    | undefined;
+  if (link.kind === 'dgram') {
+    const [local, remote, extra] = link.value.split(',');
+    if (local === undefined || remote === undefined || extra !== undefined)
+      throw new UsageError(`--dgram wants LOCAL,REMOTE as HOST:PORT,HOST:PORT; got '${link.value}'`);
+    dgramEnds = { local: hostPort('dgram', local), remote: hostPort('dgram', remote) };
+  }
+  if (link.kind === 'websocket-listen') integerOption('websocket-listen', link.value, 1, 65535);
+
+  const clock = new RealClock();
+  const cleanups: Array<() => void> = [() => clock.close()];
+  const cleanup = (): void => {
+    for (const c of cleanups.reverse()) {
+      try {
+        c();
+      } catch {
+        // best effort on the way out
+      }
+    }
+    cleanups.length = 0;
+  };
+  let device: NetworkDevice;
+  try {
+    device = await openLink(link, mtu, dgramEnds, io, cleanups);
+  } catch (error) {
+    say(io, `tcpts gateway: ${describeError(error)}`);
+    cleanup();
+    return 1;
+  }
+  let pcap: PcapWriter | undefined;
+  if (pcapPath !== undefined) {
+    pcap = createPcapFile(resolve(io.cwd, pcapPath), { timeOriginMs: performance.timeOrigin });
+    device = captureDevice(device, pcap, clock);
+    const writer = pcap;
+    cleanups.push(() => writer.close());
+  }
+  const stack = new Stack({ name: 'gateway', clock });
+  let gateway: Gateway;
+  try {
+    gateway = new Gateway({
+      stack,
+      device,
+      upstream: socketUpstream(),
+      policy,
+      dnsUpstream,
+      address: stringValue(parsed, 'address'),
+      dnsAddress: stringValue(parsed, 'dns-address'),
+      firstLease: stringValue(parsed, 'first-lease'),
+      mtu,
+    });
+  } catch (error) {
+    say(io, `tcpts gateway: ${describeError(error)}`);
+    cleanup();
+    return 2;
+  }
+  cleanups.push(() => {
+    gateway.close();
+    stack.close();
+  });
+  for (const forward of forwards) {
+    const server = net.createServer((socket) => {
+      gateway.connectToGuest(forward.guestPort, (handlers) => {
+        const stream = duplexStream(socket, handlers);
+        handlers.connect();
+        return stream;
+      });
+    });
+    try {
+      await new Promise<void>((done, fail) => {
+        server.once('error', fail);
+        server.listen(forward.hostPort, '127.0.0.1', () => done());
+      });
+    } catch (error) {
+      say(
+        io,
+        `tcpts gateway: --forward tcp:${forward.hostPort}:${forward.guestPort}: ${describeError(error)}`,
+      );
+      cleanup();
+      return 1;
+    }
+    cleanups.push(() => server.close());
+  }
+  const lines = [
+    `gateway ready: ${stringValue(parsed, 'address') ?? '10.0.2.2/24'} on ${device.name}, leases from ${stringValue(parsed, 'first-lease') ?? '10.0.2.15'}, DNS ${stringValue(parsed, 'dns-address') ?? '10.0.2.3'} -> ${dnsUpstream === undefined ? 'none' : `${dnsUpstream.address}:${dnsUpstream.port}`}`,
+    ...forwards.map((f) => `forwarding 127.0.0.1:${f.hostPort} -> guest port ${f.guestPort}`),
+  ];
+  for (const line of lines) say(io, line);
+  const printCounters = (): void => {
+    say(io, `counters: ${JSON.stringify({ ...gateway.counters, dhcp: gateway.dhcp?.counters })}`);
+  };
+  process.on('SIGUSR2', printCounters);
+  cleanups.push(() => process.off('SIGUSR2', printCounters));
+  return new Promise<number>((done) => {
+    const removeSignals = onTerminatingSignal((code) => {
+      removeSignals();
+      printCounters();
+      cleanup();
+      done(code);
+    });
+  });
+}
+
+async function openLink(
+  link: LinkChoice,
+  mtu: number,
+  dgramEnds: { local: { host: string; port: number }; remote: { host: string; port: number } } | undefined,
+  io: CliIo,
+  cleanups: Array<() => void>,
+): Promise<NetworkDevice> {
+  switch (link.kind) {
+    case 'tap': {
+      // `mac` is the gateway's station address on the link; the kernel interface keeps its own.
+      const tap = openTap({ name: link.value, mtu, mac: GATEWAY_MAC });
+      cleanups.push(() => tap.close());
+      return tap;
+    }
+    case 'dgram': {
+      const ends = dgramEnds!;
+      const opened = await openDatagramDevice({
+        name: 'dgram0',
+        mac: GATEWAY_MAC,
+        mtu,
+        local: { address: ends.local.host, port: ends.local.port },
+        remote: { address: ends.remote.host, port: ends.remote.port },
+      });
+      cleanups.push(() => opened.device.close());
+      return opened.device;
+    }
+    case 'stream-connect': {
+      const address = socketAddress(link.kind, link.value);
+      const socket = net.connect(address);
+      await new Promise<void>((done, fail) => {
+        socket.once('connect', () => done());
+        socket.once('error', fail);
+      });
+      const device = streamDevice(socket, {
+        name: 'stream0',
+        mac: GATEWAY_MAC,
+        mtu,
+        onClose: (error) =>
+          say(io, `tcpts gateway: the guest link closed${error ? `: ${describeError(error)}` : ''}`),
+      });
+      cleanups.push(() => device.close());
+      return device;
+    }
+    case 'stream-listen': {
+      const address = socketAddress(link.kind, link.value);
+      const server = net.createServer();
+      await new Promise<void>((done, fail) => {
+        server.once('error', fail);
+        server.listen(address, () => done());
+      });
+      cleanups.push(() => server.close());
+      say(io, `waiting for the guest on ${link.value}`);
+      const socket = await new Promise<net.Socket>((done) => server.once('connection', done));
+      // One guest per link: later connections are turned away.
+      server.on('connection', (extra) => extra.destroy());
+      const device = streamDevice(socket, {
+        name: 'stream0',
+        mac: GATEWAY_MAC,
+        mtu,
+        onClose: (error) =>
+          say(io, `tcpts gateway: the guest link closed${error ? `: ${describeError(error)}` : ''}`),
+      });
+      cleanups.push(() => device.close());
+      return device;
+    }
+    case 'websocket-listen': {
+      const port = integerOption('websocket-listen', link.value, 1, 65535);
+      const { WebSocketServer } = await loadWs();
+      const server = new WebSocketServer({ host: '127.0.0.1', port });
+      await new Promise<void>((done, fail) => {
+        server.once('listening', () => done());
+        server.once('error', fail);
+      });
+      cleanups.push(() => server.close());
+      say(io, `waiting for the guest on ws://127.0.0.1:${port}/`);
+      const socket = await new Promise<WebSocketLike>((done) => server.once('connection', done));
+      server.on('connection', (extra: WebSocketLike) => extra.close(1013, 'one guest per gateway'));
+      const device = webSocketDevice(socket, { name: 'ws0', mac: GATEWAY_MAC, mtu });
+      cleanups.push(() => device.close());
+      return device;
+    }
+  }
+}
+
+/** The `ws` package (an optional dependency) for WebSocket servers; a clear error when it is missing. */
+export async function loadWs(): Promise<{
+  WebSocketServer: new (options: {
+    host: string;
+    port: number;
+  }) => {
+    once(event: string, listener: (...args: never[]) => void): void;
+    on(event: string, listener: (...args: never[]) => void): void;
+    close(): void;
+  };
+}> {
+  try {
+    return (await import('ws')) as never;
+  } catch {
+    throw Object.assign(new Error("WebSocket serving needs the 'ws' package: npm install ws"), {
+      code: 'ENOENT',
+    });
+  }
+}
