@@ -97,6 +97,18 @@ export interface TcpConfig {
    */
   segmentationOffload: boolean;
   /**
+   * Per-connection limit on ACKs answering invalid segments (RFC 5961 §7): out-of-window segments,
+   * challenge ACKs, PAWS drops, segments in TIME-WAIT. At most one such ACK per this many ms. Default
+   * 500 ms, Linux's `tcp_invalid_ratelimit`; 0 turns the limit off.
+   */
+  invalidRateLimitMs: number;
+  /**
+   * SYN-ACK retransmissions before a passively opened connection in SYN-RECEIVED gives up (Linux's
+   * `tcp_synack_retries`). Default 5: with the initial RTO of 1 s doubling, the last one leaves at 31 s
+   * and the entry is dropped at 63 s, as on Linux.
+   */
+  synAckRetries: number;
+  /**
    * Timestamps (RFC 7323 §3-5): offer the TSopt on SYN; when the peer offers it too, every segment carries
    * it, RTT is measured from the echoed values (RTTM, also across retransmissions) and old duplicates are
    * refused by PAWS. Costs 12 bytes of every segment (the effective MSS is that much smaller). Default
@@ -132,6 +144,8 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   maxOutOfOrderRanges: 32,
   windowScaling: true,
   segmentationOffload: true,
+  invalidRateLimitMs: 500,
+  synAckRetries: 5,
   timestamps: false,
   sack: false,
 });
@@ -193,6 +207,8 @@ export function resolveTcpConfig(
   positive('finWait2TimeoutMs', c.finWait2TimeoutMs);
   if (c.initialWindowSegments !== undefined) positive('initialWindowSegments', c.initialWindowSegments);
   positive('maxOutOfOrderRanges', c.maxOutOfOrderRanges);
+  positive('invalidRateLimitMs', c.invalidRateLimitMs, 0);
+  positive('synAckRetries', c.synAckRetries, 0);
   if (c.sack) throw new TcpError('EINVAL', 'SACK is not supported yet');
   // Frozen, so sharing one configuration between connections is safe.
   Object.freeze(c);

@@ -29,6 +29,7 @@
 import type { ConnectionId, Endpoint, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
 import type { TcpSegment } from '../wire/tcp.js';
+import type { ChallengeAckBudget } from './ack-rate-limits.js';
 import { MIN_SEND_MSS, resolveTcpConfig, type TcpConfig } from './config.js';
 import type { CongestionControlFactory } from './congestion/congestion-control.js';
 import { createRenoCongestionControl } from './congestion/reno.js';
@@ -96,6 +97,8 @@ export interface TcpConnectionOptions {
   host?: string;
   /** Congestion controller factory; RFC 5681 Reno when absent. */
   congestionControl?: CongestionControlFactory;
+  /** The stack-wide challenge ACK budget (RFC 5961 §7) the layer shares between its connections. */
+  challengeAckBudget?: ChallengeAckBudget;
   /** Called whenever `nextDeadline()` changes, after the call that changed it. */
   onDeadlineChange?: (connection: TcpConnection, deadline: number) => void;
 }
@@ -206,6 +209,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tracer: options.tracer ?? NO_TRACE,
       host: options.host ?? '',
       congestionControl: options.congestionControl ?? createRenoCongestionControl,
+      challengeAckBudget: options.challengeAckBudget,
     };
     if (!Number.isInteger(options.pathMtu) || options.pathMtu < 68) {
       throw new TcpError('EINVAL', `path MTU must be an integer >= 68, got ${options.pathMtu}`);
@@ -272,6 +276,41 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.setState('SYN-RECEIVED', now);
       sendSyn(tcb);
       armRetransmissionTimer(tcb, now);
+    });
+    return conn;
+  }
+
+  /**
+   * The connection a valid SYN cookie stands for (RFC 4987 §3.6): a listener answered `syn` (rebuilt from
+   * the cookie: the peer's sequence number and the options the cookie carried) with a SYN-ACK of sequence
+   * number `iss` and window `window`, keeping no state. The connection is rebuilt in SYN-RECEIVED as if
+   * it had sent that SYN-ACK itself, without sending anything; the owner then hands it the ACK that
+   * returned the cookie, which completes the handshake. No RTT sample comes from the handshake: its
+   * start was not recorded.
+   */
+  static fromSynCookie(
+    options: TcpConnectionOptions,
+    syn: TcpSegment,
+    iss: number,
+    window: number,
+    now: number,
+  ): TcpConnection {
+    const conn = new TcpConnection(options, true);
+    conn.run(now, () => {
+      const tcb = conn.tcb;
+      tcb.env.counters.passiveOpens++;
+      tcb.state = 'LISTEN';
+      tcb.irs = syn.seq >>> 0;
+      tcb.rcvNxt = seqAdd(syn.seq, 1);
+      tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, window);
+      tcb.lastReceiveTime = now;
+      const mss = syn.options.mss;
+      tcb.peerMss = mss !== undefined && mss > 0 ? mss : 536;
+      tcb.updateEffectiveMss(MIN_SEND_MSS);
+      tcb.negotiateWindowScale(syn.options.windowScale);
+      initSend(tcb, iss, now);
+      tcb.timing = undefined;
+      tcb.setState('SYN-RECEIVED', now);
     });
     return conn;
   }

@@ -19,15 +19,39 @@ export interface TcpCounters {
   zeroWindowProbes: number;
   keepaliveProbes: number;
   resetsSent: number;
+  /** Challenge ACKs sent (RFC 5961; Linux TCPChallengeACK). */
   challengeAcks: number;
+  /** Challenge ACKs not sent: the stack-wide per-second budget was spent (`challengeAckLimit`). */
+  challengeAcksOverLimit: number;
+  /** Answers to out-of-window segments skipped by the per-connection limit (Linux TCPACKSkippedSeq). */
+  ackSkippedSeq: number;
+  /** Challenge ACKs skipped by the per-connection limit (Linux TCPACKSkippedChallenge). */
+  ackSkippedChallenge: number;
+  /** Answers to PAWS drops skipped by the per-connection limit (Linux TCPACKSkippedPAWS). */
+  ackSkippedPaws: number;
+  /** Answers to invalid segments in TIME-WAIT skipped by the limit (Linux TCPACKSkippedTimeWait). */
+  ackSkippedTimeWait: number;
   /** Segments dropped for any reason (each also traced with the reason). */
   segmentsDropped: number;
   /** Segments refused because the out-of-order assembler was full. */
   outOfOrderOverflows: number;
   /** Out-of-order ranges forgotten (highest first) to make room for segments nearer RCV.NXT. */
   outOfOrderPruned: number;
-  /** SYNs dropped because a listener's backlog was full. */
+  /**
+   * SYNs, and ACKs completing a handshake, refused because a listener's accept queue (its backlog) was
+   * full (Linux ListenOverflows).
+   */
   listenOverflows: number;
+  /** Segments a listener dropped for want of room: accept queue or SYN queue full (Linux ListenDrops). */
+  listenDrops: number;
+  /** SYN-ACKs sent with a SYN cookie (Linux SyncookiesSent). */
+  syncookiesSent: number;
+  /** ACKs returning a valid SYN cookie: connections opened from them (Linux SyncookiesRecv). */
+  syncookiesRecv: number;
+  /** ACKs to a listener that sent cookies lately, returning an invalid one (Linux SyncookiesFailed). */
+  syncookiesFailed: number;
+  /** Passively opened connections dropped after `synAckRetries` unanswered SYN-ACKs. */
+  synAckTimeouts: number;
   /** TIME-WAIT connections replaced by a new SYN (MAY-2). */
   timeWaitTakeovers: number;
   /** Segments IP refused to send (no route, address gone): counted as lost and left to the timers. */
@@ -55,10 +79,20 @@ export function newTcpCounters(): TcpCounters {
     keepaliveProbes: 0,
     resetsSent: 0,
     challengeAcks: 0,
+    challengeAcksOverLimit: 0,
+    ackSkippedSeq: 0,
+    ackSkippedChallenge: 0,
+    ackSkippedPaws: 0,
+    ackSkippedTimeWait: 0,
     segmentsDropped: 0,
     outOfOrderOverflows: 0,
     outOfOrderPruned: 0,
     listenOverflows: 0,
+    listenDrops: 0,
+    syncookiesSent: 0,
+    syncookiesRecv: 0,
+    syncookiesFailed: 0,
+    synAckTimeouts: 0,
     timeWaitTakeovers: 0,
     outputErrors: 0,
     pawsDrops: 0,

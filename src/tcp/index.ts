@@ -22,6 +22,7 @@ export {
 export { newTcpCounters, type TcpCounters } from './counters.js';
 export { EPHEMERAL_PORT_MAX, EPHEMERAL_PORT_MIN } from './ephemeral-ports.js';
 export { TcpError, type TcpErrorCode } from './errors.js';
+export { DEFAULT_TCP_LIMITS, resolveTcpLimits, type TcpLimits } from './limits.js';
 export {
   type ConnectOptions,
   DEFAULT_BACKLOG,

@@ -7,6 +7,7 @@
  * RFC 6298 (retransmission timer), RFC 5681 (congestion window).
  */
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpOptions } from '../wire/tcp.js';
+import type { InvalidSegmentAnswer } from './ack-rate-limits.js';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
 import type { Tcb } from './tcb.js';
 import { DELAYED_ACK, PERSIST, RETRANSMISSION } from './timers.js';
@@ -93,10 +94,35 @@ export function sendAck(tcb: Tcb): void {
   ackSent(tcb);
 }
 
-/** A challenge ACK (RFC 5961 §3.2, §4.2, as adopted by RFC 9293 §3.10.7.4). */
-export function sendChallengeAck(tcb: Tcb): void {
-  tcb.env.counters.challengeAcks++;
+/**
+ * The ACK that answers a segment refused as invalid, if the limits allow it (RFC 5961 §7; see
+ * ack-rate-limits.ts): an out-of-window segment (§3.10.7.4 first check), a challenge ACK (RFC 5961
+ * §3.2, §4.2, §5.2, as adopted by RFC 9293 §3.10.7.4), a PAWS drop (RFC 7323 §5.3) or a segment in
+ * TIME-WAIT. At most one such answer per connection every `invalidRateLimitMs`; challenge ACKs also draw
+ * on the stack-wide budget. Each one skipped is counted by kind. Returns true when the ACK was sent.
+ */
+export function answerInvalidSegment(tcb: Tcb, now: number, why: InvalidSegmentAnswer): boolean {
+  const counters = tcb.env.counters;
+  const interval = tcb.config.invalidRateLimitMs;
+  const elapsed = now - tcb.lastInvalidAnswerTime;
+  if (interval > 0 && elapsed >= 0 && elapsed < interval) {
+    if (why === 'out-of-window') counters.ackSkippedSeq++;
+    else if (why === 'challenge') counters.ackSkippedChallenge++;
+    else if (why === 'paws') counters.ackSkippedPaws++;
+    else counters.ackSkippedTimeWait++;
+    return false;
+  }
+  tcb.lastInvalidAnswerTime = now;
+  if (why === 'challenge') {
+    const budget = tcb.env.challengeAckBudget;
+    if (budget !== undefined && !budget.take(now)) {
+      counters.challengeAcksOverLimit++;
+      return false;
+    }
+    counters.challengeAcks++;
+  }
   sendAck(tcb);
+  return true;
 }
 
 /** <SEQ=seq><CTL=RST>. */

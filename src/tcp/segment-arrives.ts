@@ -7,10 +7,10 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '..
 import { DEFAULT_IPV4_MSS, MIN_SEND_MSS } from './config.js';
 import { TcpError } from './errors.js';
 import {
+  answerInvalidSegment,
   armRetransmissionTimer,
   fastRetransmit,
   sendAck,
-  sendChallengeAck,
   sendReset,
   sendSyn,
   transmitPending,
@@ -161,11 +161,35 @@ function timestampAcceptable(tcb: Tcb, seg: TcpSegment, rst: boolean, now: numbe
   }
   if (seqLt(ts.value, tcb.tsRecent) && now - tcb.tsRecentAt <= PAWS_IDLE_LIMIT_MS) {
     tcb.env.counters.pawsDrops++;
-    sendAck(tcb);
+    answerInvalidSegment(tcb, now, 'paws');
     tcb.drop('PAWS: timestamp older than TS.Recent', now);
     return false;
   }
   return true;
+}
+
+/**
+ * §3.10.7.4 first check, unacceptable segment: "send an acknowledgment ... and drop", within the limit
+ * of RFC 5961 §7. Data lying wholly within one buffer's length below RCV.NXT is the peer retransmitting
+ * what we acknowledged with an ACK it lost: it is answered whatever the limit, or the peer could stall.
+ */
+function answerOutOfWindow(tcb: Tcb, seq: number, length: number, syn: boolean, now: number): void {
+  if (tcb.state === 'TIME-WAIT') {
+    answerInvalidSegment(tcb, now, 'time-wait');
+    return;
+  }
+  if (syn) {
+    // RFC 5961 §4.2: a SYN gets a challenge ACK whatever its sequence number (as Linux does).
+    answerInvalidSegment(tcb, now, 'challenge');
+    return;
+  }
+  const span = Math.max(tcb.receiveBuffer.capacity, 65535);
+  const end = seqAdd(seq, length);
+  if (length > 0 && seqLe(end, tcb.rcvNxt) && seqGe(seq, seqAdd(tcb.rcvNxt, -span))) {
+    sendAck(tcb);
+    return;
+  }
+  answerInvalidSegment(tcb, now, 'out-of-window');
 }
 
 /** §3.10.7.4 for SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT. */
@@ -219,7 +243,7 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
       }
       tcb.ackNow = true;
     } else {
-      if (!rst) sendAck(tcb);
+      if (!rst) answerOutOfWindow(tcb, seq, payload.length, syn, now);
       tcb.drop(rst ? 'RST outside the window' : 'segment outside the window', now);
       return;
     }
@@ -236,7 +260,7 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
       return;
     }
     if (seg.seq !== tcb.rcvNxt) {
-      sendChallengeAck(tcb);
+      answerInvalidSegment(tcb, now, 'challenge');
       tcb.drop('RST not at RCV.NXT: challenge ACK', now);
       return;
     }
@@ -258,7 +282,7 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
     }
     // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK, whatever its sequence number.
     // A peer that really restarted answers it with a RST carrying the right sequence number.
-    sendChallengeAck(tcb);
+    answerInvalidSegment(tcb, now, 'challenge');
     tcb.drop('SYN in synchronized state: challenge ACK', now);
     return;
   }
@@ -288,9 +312,10 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
       return;
     }
   }
-  // RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; others get an ACK and are dropped.
+  // RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; others get an ACK (limited
+  // as a challenge ACK, §7) and are dropped.
   if (!(seqGe(seg.ack, seqAdd(tcb.sndUna, -tcb.maxSndWnd)) && seqLe(seg.ack, tcb.sndMax))) {
-    sendAck(tcb);
+    answerInvalidSegment(tcb, now, 'challenge');
     tcb.drop(seqGt(seg.ack, tcb.sndMax) ? 'ACK for data not yet sent' : 'ACK too old', now);
     return;
   }

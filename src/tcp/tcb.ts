@@ -16,6 +16,7 @@ import {
   type TcpSegment,
   type TcpTimestamp,
 } from '../wire/tcp.js';
+import type { ChallengeAckBudget } from './ack-rate-limits.js';
 import type { TcpConfig } from './config.js';
 import type {
   AckEvent,
@@ -68,6 +69,8 @@ export interface TcbEnvironment {
   /** Host name used in trace events. */
   readonly host: string;
   readonly congestionControl: CongestionControlFactory;
+  /** The stack-wide challenge ACK budget (RFC 5961 §7); none for a connection outside a layer. */
+  readonly challengeAckBudget?: ChallengeAckBudget;
 }
 
 /** An RTT measurement in progress: the time `seq` (the end of a segment) was first sent. */
@@ -213,6 +216,8 @@ export class Tcb {
   /** Zero-window probes sent since the peer last acknowledged anything (persist abort, like R2). */
   unansweredProbes = 0;
 
+  /** When an ACK last answered an invalid segment (RFC 5961 §7 rate limit, see answerInvalidSegment). */
+  lastInvalidAnswerTime = Number.NEGATIVE_INFINITY;
   /** An ACK must go out now (out-of-order data, gap filled, FIN, unacceptable segment, ...). */
   ackNow = false;
   /** In-order bytes received since we last sent an ACK. */

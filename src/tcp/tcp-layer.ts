@@ -31,9 +31,17 @@ import type { IpSendStatus, TransportErrorReport } from '../ip/datagram.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
+import { deriveSecretBytes, sipHashKey } from '../util/siphash.js';
 import type { Ipv4Address } from '../wire/address.js';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../wire/tcp.js';
-import { DEFAULT_TCP_CONFIG, resolveTcpConfig, type TcpConfig } from './config.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOptions, type TcpSegment } from '../wire/tcp.js';
+import { ChallengeAckBudget } from './ack-rate-limits.js';
+import {
+  DEFAULT_IPV4_MSS,
+  DEFAULT_TCP_CONFIG,
+  IPV4_TCP_HEADERS,
+  resolveTcpConfig,
+  type TcpConfig,
+} from './config.js';
 import type { CongestionControlFactory } from './congestion/congestion-control.js';
 import { createRenoCongestionControl } from './congestion/reno.js';
 import { TcpConnection, type TcpConnectionOptions, type TcpIcmpError } from './connection.js';
@@ -43,7 +51,17 @@ import { EphemeralPortAllocator } from './ephemeral-ports.js';
 import { TcpError } from './errors.js';
 import { decodeErrorReport } from './icmp-report.js';
 import { IsnGenerator } from './isn.js';
+import { resolveTcpLimits, type TcpLimits } from './limits.js';
+import { MAX_UNSCALED_WINDOW } from './output.js';
 import { seqAdd, seqGt } from './seq.js';
+import {
+  cookieMssIndex,
+  decodeCookieTimestamp,
+  encodeCookieTimestamp,
+  SYN_COOKIE_MSS_TABLE,
+  SynCookieCodec,
+} from './syn-cookies.js';
+import { windowScaleFor } from './tcb.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 /**
@@ -97,6 +115,8 @@ export interface TcpLayerOptions {
   /** Host name for trace events. */
   host?: string;
   congestionControl?: CongestionControlFactory;
+  /** Stack-wide limits (SYN cookies, queue bounds, challenge ACK budget ...); see TcpLimits. */
+  limits?: Partial<TcpLimits>;
 }
 
 export interface ListenOptions {
@@ -104,7 +124,11 @@ export interface ListenOptions {
   port: number;
   /** Local address, or 0 (default) for every local address. */
   address?: Ipv4Address;
-  /** Connections being established plus established but not yet accepted. Default 128. */
+  /**
+   * Established connections not yet accepted (the accept queue), capped by `TcpLimits.somaxconn`, as
+   * listen(2)'s backlog. It also bounds the connections still in the handshake (the SYN queue), together
+   * with `TcpLimits.maxSynBacklog`. Default 128.
+   */
   backlog?: number;
   /** Configuration overrides for the connections this listener accepts. */
   config?: Partial<TcpConfig>;
@@ -152,7 +176,12 @@ export const DEFAULT_BACKLOG = 128;
 export class TcpListener extends TypedEmitter<TcpListenerEvents> {
   readonly address: Ipv4Address;
   readonly port: number;
+  /** Bound of the accept queue: the backlog asked for, capped by `somaxconn`. */
   readonly backlog: number;
+  /** Bound of the SYN queue (connections in SYN-RECEIVED): min(backlog, `maxSynBacklog`). */
+  readonly synQueueLimit: number;
+  /** When a SYN cookie was last sent (-Infinity: never); cookies are accepted only for a while after. */
+  lastCookieTime = Number.NEGATIVE_INFINITY;
   /** @internal */
   readonly config: TcpConfig;
   /** Connections in SYN-RECEIVED. @internal */
@@ -163,13 +192,31 @@ export class TcpListener extends TypedEmitter<TcpListenerEvents> {
   private closed = false;
 
   /** @internal */
-  constructor(layer: TcpLayer, address: Ipv4Address, port: number, backlog: number, config: TcpConfig) {
+  constructor(
+    layer: TcpLayer,
+    address: Ipv4Address,
+    port: number,
+    backlog: number,
+    synQueueLimit: number,
+    config: TcpConfig,
+  ) {
     super();
     this.layer = layer;
     this.address = address;
     this.port = port;
     this.backlog = backlog;
+    this.synQueueLimit = synQueueLimit;
     this.config = config;
+  }
+
+  /** Connections in the handshake (SYN-RECEIVED). */
+  get halfOpenCount(): number {
+    return this.embryonic.size;
+  }
+
+  /** @internal The accept queue is full: no connection may complete its handshake now. */
+  get acceptQueueFull(): boolean {
+    return this.acceptQueue.length >= this.backlog;
   }
 
   get isClosed(): boolean {
@@ -227,12 +274,27 @@ interface ConnectionEntry {
   /** When the layer will next look at the connection: a heap entry with this deadline (Infinity: none). */
   scheduled: number;
   removed: boolean;
+  /** The listener that spawned the connection, while it is in the handshake. */
+  listener: TcpListener | undefined;
 }
 
 interface QueuedSegment {
   src: Ipv4Address;
   dst: Ipv4Address;
   segment: TcpSegment;
+}
+
+/** How long after its last SYN cookie a listener still accepts ACKs returning one (Linux: 2 minutes). */
+const COOKIE_ACCEPT_WINDOW_MS = 120_000;
+
+/** The MSS announced on SYN-ACKs over a path of this MTU (MUST-67), as a connection computes it. */
+function advertisedMssFor(mtu: number): number {
+  return Math.max(1, Math.min(mtu - IPV4_TCP_HEADERS, 65535));
+}
+
+/** The window of a cookie SYN-ACK: the whole (empty) receive buffer, unscaled (RFC 7323 §2.2). */
+function cookieWindow(config: TcpConfig): number {
+  return Math.min(config.receiveBufferSize, MAX_UNSCALED_WINDOW);
 }
 
 function endpointKey(address: Ipv4Address, port: number): number {
@@ -246,6 +308,7 @@ function validPort(port: number): boolean {
 export class TcpLayer {
   readonly counters: TcpCounters = newTcpCounters();
   readonly config: TcpConfig;
+  readonly limits: TcpLimits;
   private readonly ip: TcpIpBinding;
   private readonly clock: Clock;
   private readonly tracer: Tracer;
@@ -253,6 +316,8 @@ export class TcpLayer {
   private readonly congestionControl: CongestionControlFactory;
   private readonly isn: IsnGenerator;
   private readonly ports: EphemeralPortAllocator;
+  private readonly cookies: SynCookieCodec;
+  private readonly challengeAckBudget: ChallengeAckBudget;
   /** remote endpoint key -> local endpoint key -> entry. */
   private readonly table = new Map<number, Map<number, ConnectionEntry>>();
   private readonly entries = new Map<TcpConnection, ConnectionEntry>();
@@ -287,6 +352,14 @@ export class TcpLayer {
       throw new TcpError('EINVAL', `TCP secret must be 32 bytes, got ${secret.length}`);
     this.isn = new IsnGenerator(secret.subarray(0, 16));
     this.ports = new EphemeralPortAllocator(secret.subarray(16, 32));
+    this.limits = resolveTcpLimits(options.limits);
+    // Keys for the other secrets are derived from the same secret, each for its own purpose.
+    const derivation = sipHashKey(secret.subarray(0, 16));
+    this.cookies = new SynCookieCodec(deriveSecretBytes(derivation, 'tcp syn cookies', 32));
+    this.challengeAckBudget = new ChallengeAckBudget(
+      this.limits.challengeAckLimit,
+      deriveSecretBytes(derivation, 'tcp challenge ack budget', 16),
+    );
   }
 
   /** The layer's clock reading (ms). */
@@ -328,9 +401,11 @@ export class TcpLayer {
     if (address !== 0 && !this.ip.isLocalAddress(address)) {
       throw new TcpError('EADDRNOTAVAIL', 'listen address is not a local address');
     }
-    const backlog = options.backlog ?? DEFAULT_BACKLOG;
-    if (!Number.isInteger(backlog) || backlog < 1)
-      throw new TcpError('EINVAL', `backlog must be >= 1, got ${backlog}`);
+    const requested = options.backlog ?? DEFAULT_BACKLOG;
+    if (!Number.isInteger(requested) || requested < 1)
+      throw new TcpError('EINVAL', `backlog must be >= 1, got ${requested}`);
+    // As listen(2): a backlog above somaxconn is silently capped.
+    const backlog = Math.min(requested, this.limits.somaxconn);
     if (port === 0) {
       const chosen = this.ports.select(address, 0, 0, (p) => this.portUnused(p));
       if (chosen === undefined) throw new TcpError('EADDRNOTAVAIL', 'no free ephemeral port');
@@ -339,7 +414,8 @@ export class TcpLayer {
     let byAddress = this.listeners.get(port);
     if (byAddress?.has(address)) throw new TcpError('EADDRINUSE', `port ${port} is already listened on`);
     const config = resolveTcpConfig(options.config ?? {}, this.config);
-    const listener = new TcpListener(this, address, port, backlog, config);
+    const synQueueLimit = Math.min(backlog, this.limits.maxSynBacklog);
+    const listener = new TcpListener(this, address, port, backlog, synQueueLimit, config);
     if (!byAddress) {
       byAddress = new Map();
       this.listeners.set(port, byAddress);
@@ -555,6 +631,20 @@ export class TcpLayer {
       ) {
         return;
       }
+      const listener = entry.listener;
+      if (
+        listener !== undefined &&
+        listener.acceptQueueFull &&
+        conn.state === 'SYN-RECEIVED' &&
+        (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_ACK
+      ) {
+        // The ACK would complete the handshake, but the accept queue has no room: drop it, as Linux does
+        // (tcp_abort_on_overflow off). The SYN-ACK retransmission asks the peer for it again later.
+        this.counters.listenOverflows++;
+        this.counters.listenDrops++;
+        this.dropped('accept queue full: handshake ACK dropped');
+        return;
+      }
       conn.handleSegment(seg, now);
       return;
     }
@@ -629,6 +719,7 @@ export class TcpLayer {
       return;
     }
     if (flags & TCP_ACK) {
+      if ((flags & TCP_SYN) === 0 && this.cookieAckArrives(listener, src, dst, seg, now)) return;
       // An ACK to a listener: a half-open connection from the peer's point of view (§3.5.1). Reset it.
       this.dropped('ACK to a listener: reset sent');
       this.sendResetFor(src, dst, seg);
@@ -638,9 +729,22 @@ export class TcpLayer {
       this.dropped('segment to a listener without SYN');
       return;
     }
-    if (listener.embryonic.size + listener.acceptQueue.length >= listener.backlog) {
+    if (listener.acceptQueueFull) {
+      // No room for the connection once established: drop the SYN (Linux does the same); the peer
+      // retransmits it.
       this.counters.listenOverflows++;
-      this.dropped('listen backlog full');
+      this.counters.listenDrops++;
+      this.dropped('accept queue full: SYN dropped');
+      return;
+    }
+    const cookies = this.limits.synCookies;
+    if (cookies === 'always' || listener.embryonic.size >= listener.synQueueLimit) {
+      if (cookies === 'off') {
+        this.counters.listenDrops++;
+        this.dropped('SYN queue full: SYN dropped');
+        return;
+      }
+      this.sendSynCookie(listener, src, dst, seg, now);
       return;
     }
     if (listener === this.anyDestinationListener && this.anyDestinationAdmit?.(src, dst, seg) === false) {
@@ -654,6 +758,125 @@ export class TcpLayer {
     const conn = TcpConnection.accept(this.connectionOptions(entry, listener.config), seg, isn, now);
     this.register(entry, conn, listener);
     if (conn.state === 'SYN-RECEIVED') listener.embryonic.add(conn);
+  }
+
+  /**
+   * The SYN queue is full (or cookies are always on): answer the SYN with a SYN-ACK whose sequence number
+   * is a SYN cookie, keeping no state (RFC 4987 §3.6; see syn-cookies.ts). The SYN-ACK offers what the
+   * rebuilt connection will use: the MSS we announce on any SYN-ACK and, only when the SYN carried a
+   * timestamp to echo our options back, window scaling (and SACK, once supported).
+   */
+  private sendSynCookie(
+    listener: TcpListener,
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    seg: TcpSegment,
+    now: number,
+  ): void {
+    const config = listener.config;
+    const peerMss = seg.options.mss !== undefined && seg.options.mss > 0 ? seg.options.mss : DEFAULT_IPV4_MSS;
+    const cookie = this.cookies.encode(
+      dst,
+      seg.dstPort,
+      src,
+      seg.srcPort,
+      seg.seq,
+      cookieMssIndex(peerMss),
+      now,
+    );
+    const options: TcpOptions = { mss: advertisedMssFor(this.ip.mtuFor(src)) };
+    const echo = seg.options.timestamp;
+    if (echo !== undefined && config.timestamps) {
+      // The options the cookie cannot hold travel in our timestamp (RFC 7323 TSval), echoed in the ACK.
+      const windowScale = config.windowScaling ? seg.options.windowScale : undefined;
+      const tsval = encodeCookieTimestamp(Math.floor(now), {
+        windowScale,
+        sackPermitted: config.sack && seg.options.sackPermitted === true,
+        ecn: false,
+      });
+      options.timestamp = { value: tsval, echo: echo.value };
+      if (windowScale !== undefined) options.windowScale = windowScaleFor(config.receiveBufferSize);
+      if (config.sack && seg.options.sackPermitted === true) options.sackPermitted = true;
+    }
+    const synAck: TcpSegment = {
+      srcPort: seg.dstPort,
+      dstPort: seg.srcPort,
+      seq: cookie,
+      ack: seqAdd(seg.seq, 1),
+      flags: TCP_SYN | TCP_ACK,
+      window: cookieWindow(config),
+      urgentPointer: 0,
+      options,
+      payload: new Uint8Array(0),
+    };
+    listener.lastCookieTime = now;
+    this.counters.syncookiesSent++;
+    this.counters.segmentsOut++;
+    this.traceNote('SYN queue full: SYN cookie sent');
+    const status = this.ip.send(dst, src, synAck);
+    if (status !== undefined && status !== 'ok') this.counters.outputErrors++;
+  }
+
+  /**
+   * An ACK without SYN to a listener that sent cookies lately: if it returns a valid cookie, the
+   * connection it stands for is rebuilt and the ACK completes its handshake. Returns false when the ACK
+   * holds no valid cookie (the caller answers it as any stray ACK).
+   */
+  private cookieAckArrives(
+    listener: TcpListener,
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    seg: TcpSegment,
+    now: number,
+  ): boolean {
+    // Linux accepts cookies for two minutes after the last one it sent: a listener that never needed
+    // them gives blind guessers nothing to aim at.
+    if (now - listener.lastCookieTime > COOKIE_ACCEPT_WINDOW_MS) return false;
+    if (seg.flags & TCP_RST) return false;
+    const synSeq = seqAdd(seg.seq, -1);
+    const cookie = seqAdd(seg.ack, -1);
+    const mssIndex = this.cookies.decode(dst, seg.dstPort, src, seg.srcPort, synSeq, cookie, now);
+    if (mssIndex < 0) {
+      this.counters.syncookiesFailed++;
+      return false;
+    }
+    if (listener.acceptQueueFull) {
+      this.counters.listenOverflows++;
+      this.counters.listenDrops++;
+      this.dropped('accept queue full: cookie ACK dropped');
+      return true;
+    }
+    const config = listener.config;
+    const options: TcpOptions = { mss: SYN_COOKIE_MSS_TABLE[mssIndex]! };
+    const echoed = seg.options.timestamp;
+    if (echoed !== undefined && config.timestamps) {
+      const carried = decodeCookieTimestamp(echoed.echo);
+      if (carried.windowScale !== undefined && config.windowScaling)
+        options.windowScale = carried.windowScale;
+      if (carried.sackPermitted && config.sack) options.sackPermitted = true;
+      options.timestamp = { value: echoed.value, echo: 0 };
+    }
+    const syn: TcpSegment = {
+      ...seg,
+      seq: synSeq,
+      ack: 0,
+      flags: TCP_SYN,
+      options,
+      payload: new Uint8Array(0),
+    };
+    this.counters.syncookiesRecv++;
+    const entry = this.newEntry(dst, listener.port, src, seg.srcPort);
+    const conn = TcpConnection.fromSynCookie(
+      this.connectionOptions(entry, config),
+      syn,
+      cookie,
+      cookieWindow(config),
+      now,
+    );
+    this.register(entry, conn, listener);
+    listener.embryonic.add(conn);
+    conn.handleSegment(seg, now);
+    return true;
   }
 
   /**
@@ -716,6 +939,7 @@ export class TcpLayer {
       deadline: Number.POSITIVE_INFINITY,
       scheduled: Number.POSITIVE_INFINITY,
       removed: false,
+      listener: undefined,
     };
   }
 
@@ -733,12 +957,14 @@ export class TcpLayer {
       tracer: this.tracer,
       host: this.host,
       congestionControl: this.congestionControl,
+      challengeAckBudget: this.challengeAckBudget,
       onDeadlineChange: (_conn, deadline) => this.deadlineChanged(entry, deadline),
     };
   }
 
   private register(entry: ConnectionEntry, conn: TcpConnection, listener: TcpListener | undefined): void {
     entry.conn = conn;
+    entry.listener = listener;
     if (conn.state === 'CLOSED') return;
     const remoteKey = endpointKey(entry.remoteAddress, entry.remotePort);
     let byLocal = this.table.get(remoteKey);
@@ -754,6 +980,7 @@ export class TcpLayer {
     conn.on('closed', () => this.unregister(entry, listener));
     if (listener) {
       conn.on('connected', () => {
+        entry.listener = undefined;
         if (listener.isClosed) return;
         listener.established(conn);
       });
@@ -866,6 +1093,11 @@ export class TcpLayer {
       if (deadline < this.timerAt) this.armClock(deadline);
       return;
     }
+  }
+
+  private traceNote(text: string): void {
+    if (this.tracer.enabled)
+      this.tracer.emit({ kind: 'note', time: this.clock.now(), host: this.host, text });
   }
 
   private dropped(reason: string): void {

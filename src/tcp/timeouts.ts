@@ -84,6 +84,15 @@ function reportR1(tcb: Tcb): void {
 function retransmissionTimeout(tcb: Tcb, now: number): void {
   const state = tcb.state;
   if (state === 'SYN-SENT' || state === 'SYN-RECEIVED') {
+    if (tcb.passive && state === 'SYN-RECEIVED' && tcb.retransmitCount >= tcb.config.synAckRetries) {
+      // A half-open connection whose SYN-ACKs all went unanswered: the SYN was probably spoofed. It
+      // gives up after `synAckRetries` (Linux tcp_synack_retries), long before the 3 minutes of R2.
+      tcb.env.counters.attemptFails++;
+      tcb.env.counters.synAckTimeouts++;
+      tcb.note('SYN-ACK retransmissions exhausted', now);
+      tcb.terminate(now);
+      return;
+    }
     if (now >= tcb.stallSince + tcb.config.synR2TimeoutMs) {
       tcb.env.counters.attemptFails++;
       if (tcb.passive)

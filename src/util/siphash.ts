@@ -136,3 +136,23 @@ export function sipHash24(
   out[1] = v0h ^ v1h ^ v2h ^ v3h;
   return out;
 }
+
+/**
+ * `length` bytes derived from `key` for the purpose named by `label` (SipHash as a PRF in counter mode):
+ * one stack secret yields independent keys for each use (ISNs, ports, SYN cookies ...), none of which
+ * reveals another.
+ */
+export function deriveSecretBytes(key: SipHashKey, label: string, length: number): Uint8Array {
+  const labelBytes = new TextEncoder().encode(label);
+  const input = new Uint8Array(labelBytes.length + 1);
+  input.set(labelBytes, 1);
+  const out = new Uint8Array(length);
+  const word = new Uint32Array(2);
+  for (let offset = 0, block = 0; offset < length; offset += 8, block++) {
+    input[0] = block;
+    sipHash24(key, input, word);
+    const bytes = new Uint8Array(word.buffer);
+    out.set(bytes.subarray(0, Math.min(8, length - offset)), offset);
+  }
+  return out;
+}

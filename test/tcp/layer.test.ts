@@ -223,18 +223,51 @@ describe('TcpLayer: demultiplexing, listeners and a whole conversation', () => {
     expect(b.counters.segmentsDropped).toBe(3);
   });
 
-  it('limits SYN-RECEIVED plus unaccepted connections to the backlog', () => {
+  it('bounds the SYN queue and the accept queue separately (tcp_max_syn_backlog, backlog)', () => {
+    const net = new FakeNetwork();
+    const a = net.addHost(['10.0.0.1']);
+    const b = net.addHost(['10.0.0.2'], { limits: { synCookies: 'off', maxSynBacklog: 1 } });
+    const listener = b.listen({ port: 80, backlog: 2 });
+    expect([listener.backlog, listener.synQueueLimit]).toEqual([2, 1]);
+    for (let i = 0; i < 3; i++) a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
+    net.run(1);
+    // One SYN fills the SYN queue; the two others are dropped (no cookies), not counted as overflows.
+    expect(listener.halfOpenCount).toBe(1);
+    expect([b.counters.listenDrops, b.counters.listenOverflows]).toEqual([2, 0]);
+    net.run(10);
+    expect(listener.pendingCount).toBe(1);
+    // Both retransmit their SYN at 1 s: one finds the SYN queue free, the other does not.
+    net.runUntil(1100);
+    expect(listener.pendingCount).toBe(2);
+    expect(b.counters.listenDrops).toBe(3);
+    // At 3 s the last SYN finds the accept queue full: an overflow.
+    net.runUntil(3100);
+    expect(b.counters.listenOverflows).toBe(1);
+    expect(listener.pendingCount).toBe(2);
+    expect(listener.accept()).toBeDefined();
+    net.runUntil(7100);
+    expect(listener.pendingCount).toBe(2);
+  });
+
+  it('drops the ACK completing a handshake while the accept queue is full; the SYN-ACK retransmission completes it', () => {
     const net = new FakeNetwork();
     const a = net.addHost(['10.0.0.1']);
     const b = net.addHost(['10.0.0.2']);
     const listener = b.listen({ port: 80, backlog: 2 });
-    for (let i = 0; i < 3; i++) a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
+    a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
     net.run(10);
+    expect(listener.pendingCount).toBe(1);
+    const c2 = a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
+    const c3 = a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
+    net.run(10);
+    expect([c2.state, c3.state]).toEqual(['ESTABLISHED', 'ESTABLISHED']);
     expect(listener.pendingCount).toBe(2);
+    expect(listener.halfOpenCount).toBe(1);
     expect(b.counters.listenOverflows).toBe(1);
-    expect(listener.accept()).toBeDefined();
-    // The third client retransmits its SYN after 1 s and now finds room.
-    net.run(1500);
+    listener.accept();
+    // The SYN-ACK goes again at 1 s after it was first sent; the client's answer completes the handshake.
+    net.runUntil(1030);
+    expect(listener.halfOpenCount).toBe(0);
     expect(listener.pendingCount).toBe(2);
   });
 

@@ -4,6 +4,7 @@
  * (The real IP layer, links and faults are tested elsewhere; this isolates TCP.)
  */
 import type { TcpConfig } from '../../src/tcp/config.js';
+import type { TcpLimits } from '../../src/tcp/limits.js';
 import { type TcpIpBinding, TcpLayer } from '../../src/tcp/tcp-layer.js';
 import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { TraceRecorder } from '../../src/trace/events.js';
@@ -58,7 +59,13 @@ export class FakeNetwork {
   /** Adds a host owning `addresses`; its TcpLayer is returned. */
   addHost(
     addresses: string[],
-    options: { config?: Partial<TcpConfig>; mtu?: number; name?: string; tsoSize?: number } = {},
+    options: {
+      config?: Partial<TcpConfig>;
+      limits?: Partial<TcpLimits>;
+      mtu?: number;
+      name?: string;
+      tsoSize?: number;
+    } = {},
   ): TcpLayer {
     const own = addresses.map(ip);
     const net = this;
@@ -78,6 +85,7 @@ export class FakeNetwork {
       ip: binding,
       clock: this.clock,
       config: options.config,
+      limits: options.limits,
       secret,
       host: options.name ?? addresses[0],
       tracer: new TraceRecorder(),

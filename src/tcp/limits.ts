@@ -1,0 +1,57 @@
+/**
+ * Stack-wide limits of a TCP layer: what bounds the resources a peer (or a flood of spoofed peers) can
+ * make the stack commit. Each has a Linux equivalent named beside it; docs/limits.md tables them with
+ * both defaults, and the counter that says when the limit was hit. Per-connection tunables live in
+ * TcpConfig.
+ */
+import { TcpError } from './errors.js';
+
+export interface TcpLimits {
+  /**
+   * SYN cookies (RFC 4987 §3.6, Linux `tcp_syncookies`): 'on-overflow' (Linux 1, the default) answers a
+   * SYN with a cookie when the listener's SYN queue is full, 'always' (Linux 2) answers every SYN with
+   * one, 'off' (Linux 0) drops SYNs that find the queue full.
+   */
+  synCookies: 'on-overflow' | 'always' | 'off';
+  /**
+   * Most connections in SYN-RECEIVED (the SYN queue) per listener, Linux `tcp_max_syn_backlog`; a
+   * listener's own bound is the smaller of this and its backlog, as Linux bounds the queue by both.
+   * Default 1024 (Linux computes 128 or more from the memory size; 1024 is common).
+   */
+  maxSynBacklog: number;
+  /** Upper bound of a listener's backlog (its accept queue), Linux `net.core.somaxconn`. Default 4096. */
+  somaxconn: number;
+  /**
+   * Challenge ACKs per second over all connections (RFC 5961 §7), Linux `tcp_challenge_ack_limit`
+   * (1000 in Linux 4.7 to 5.19; Linux 6.0 leaves only the per-connection limit by default). The budget
+   * of each second is drawn at random around it. 0 turns it off. Default 1000.
+   */
+  challengeAckLimit: number;
+}
+
+export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
+  synCookies: 'on-overflow',
+  maxSynBacklog: 1024,
+  somaxconn: 4096,
+  challengeAckLimit: 1000,
+});
+
+function atLeast(name: string, value: number, min: number): void {
+  if (!(value >= min))
+    throw new TcpError('EINVAL', `TCP limit ${name} must be a number >= ${min}, got ${value}`);
+}
+
+/** Merges `overrides` over the defaults and checks them; throws EINVAL. */
+export function resolveTcpLimits(overrides: Partial<TcpLimits> = {}): TcpLimits {
+  const limits: TcpLimits = { ...DEFAULT_TCP_LIMITS };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v !== undefined) (limits as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (!['on-overflow', 'always', 'off'].includes(limits.synCookies)) {
+    throw new TcpError('EINVAL', `TCP limit synCookies must be 'on-overflow', 'always' or 'off'`);
+  }
+  atLeast('maxSynBacklog', limits.maxSynBacklog, 1);
+  atLeast('somaxconn', limits.somaxconn, 1);
+  atLeast('challengeAckLimit', limits.challengeAckLimit, 0);
+  return Object.freeze(limits);
+}
