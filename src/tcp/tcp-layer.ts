@@ -401,11 +401,7 @@ export class TcpLayer {
     if (address !== 0 && !this.ip.isLocalAddress(address)) {
       throw new TcpError('EADDRNOTAVAIL', 'listen address is not a local address');
     }
-    const requested = options.backlog ?? DEFAULT_BACKLOG;
-    if (!Number.isInteger(requested) || requested < 1)
-      throw new TcpError('EINVAL', `backlog must be >= 1, got ${requested}`);
-    // As listen(2): a backlog above somaxconn is silently capped.
-    const backlog = Math.min(requested, this.limits.somaxconn);
+    const backlog = this.checkedBacklog(options.backlog);
     if (port === 0) {
       const chosen = this.ports.select(address, 0, 0, (p) => this.portUnused(p));
       if (chosen === undefined) throw new TcpError('EADDRNOTAVAIL', 'no free ephemeral port');
@@ -424,6 +420,13 @@ export class TcpLayer {
     return listener;
   }
 
+  /** A listener's accept queue bound: as listen(2), a backlog above somaxconn is silently capped. */
+  private checkedBacklog(requested = DEFAULT_BACKLOG): number {
+    if (!Number.isInteger(requested) || requested < 1)
+      throw new TcpError('EINVAL', `backlog must be >= 1, got ${requested}`);
+    return Math.min(requested, this.limits.somaxconn);
+  }
+
   /**
    * A listener for every SYN that no connection or other listener takes, whatever its destination address
    * and port: a user-mode gateway terminates its guests' connections with it (the IP interface must be in
@@ -434,11 +437,10 @@ export class TcpLayer {
     if (this.anyDestinationListener !== undefined && !this.anyDestinationListener.isClosed) {
       throw new TcpError('EADDRINUSE', 'a listener for any destination already exists');
     }
-    const backlog = options.backlog ?? DEFAULT_BACKLOG;
-    if (!Number.isInteger(backlog) || backlog < 1)
-      throw new TcpError('EINVAL', `backlog must be >= 1, got ${backlog}`);
+    const backlog = this.checkedBacklog(options.backlog);
     const config = resolveTcpConfig(options.config ?? {}, this.config);
-    const listener = new TcpListener(this, 0, 0, backlog, config);
+    const synQueueLimit = Math.min(backlog, this.limits.maxSynBacklog);
+    const listener = new TcpListener(this, 0, 0, backlog, synQueueLimit, config);
     this.anyDestinationListener = listener;
     this.anyDestinationAdmit = options.admit;
     return listener;
@@ -737,6 +739,10 @@ export class TcpLayer {
       this.dropped('accept queue full: SYN dropped');
       return;
     }
+    if (listener === this.anyDestinationListener && this.anyDestinationAdmit?.(src, dst, seg) === false) {
+      this.dropped('SYN held by the admission hook');
+      return;
+    }
     const cookies = this.limits.synCookies;
     if (cookies === 'always' || listener.embryonic.size >= listener.synQueueLimit) {
       if (cookies === 'off') {
@@ -745,10 +751,6 @@ export class TcpLayer {
         return;
       }
       this.sendSynCookie(listener, src, dst, seg, now);
-      return;
-    }
-    if (listener === this.anyDestinationListener && this.anyDestinationAdmit?.(src, dst, seg) === false) {
-      this.dropped('SYN held by the admission hook');
       return;
     }
     const localAddress = dst;
@@ -865,7 +867,7 @@ export class TcpLayer {
       payload: new Uint8Array(0),
     };
     this.counters.syncookiesRecv++;
-    const entry = this.newEntry(dst, listener.port, src, seg.srcPort);
+    const entry = this.newEntry(dst, seg.dstPort, src, seg.srcPort);
     const conn = TcpConnection.fromSynCookie(
       this.connectionOptions(entry, config),
       syn,

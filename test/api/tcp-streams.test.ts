@@ -172,9 +172,10 @@ describe('TCP web streams', () => {
     const pair = simPair();
     await pair.run(async () => {
       const listener = listenTcpStreams(pair.server, { port: 80, backlog: 2 });
-      const clients = [0, 1, 2].map(() => openTcpStream(pair.client, { host: '10.0.0.2', port: 80 }));
-      await Promise.all(clients.slice(0, 2).map((c) => c.opened));
-      // The third SYN finds the backlog full and is dropped (its SYN will be retransmitted).
+      const clients = [0, 1].map(() => openTcpStream(pair.client, { host: '10.0.0.2', port: 80 }));
+      await Promise.all(clients.map((c) => c.opened));
+      // The third SYN finds the accept queue full and is dropped (its SYN will be retransmitted).
+      clients.push(openTcpStream(pair.client, { host: '10.0.0.2', port: 80 }));
       await pair.delay(100);
       const third = await Promise.race([
         clients[2]!.opened.then(() => 'open'),
