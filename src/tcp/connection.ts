@@ -306,6 +306,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.lastReceiveTime = now;
       const mss = syn.options.mss;
       tcb.peerMss = mss !== undefined && mss > 0 ? mss : 536;
+      tcb.negotiateTimestamps(syn.options.timestamp, now);
       tcb.updateEffectiveMss(MIN_SEND_MSS);
       tcb.negotiateWindowScale(syn.options.windowScale);
       initSend(tcb, iss, now);

@@ -791,7 +791,8 @@ export class TcpLayer {
     if (echo !== undefined && config.timestamps) {
       // The options the cookie cannot hold travel in our timestamp (RFC 7323 TSval), echoed in the ACK.
       const windowScale = config.windowScaling ? seg.options.windowScale : undefined;
-      const tsval = encodeCookieTimestamp(Math.floor(now), {
+      const clock = Math.floor(now) + this.isn.timestampOffset(dst, src);
+      const tsval = encodeCookieTimestamp(clock, {
         windowScale,
         sackPermitted: config.sack && seg.options.sackPermitted === true,
         ecn: false,

@@ -104,6 +104,35 @@ describe('SYN cookies on a listener', () => {
     expect(received).toEqual([...data]);
   });
 
+  it('with timestamps, carries the window scale in the TSval and the connection scales its windows', () => {
+    const net = new FakeNetwork();
+    const config = { timestamps: true };
+    const a = net.addHost(['10.0.0.1'], { config });
+    const b = net.addHost(['10.0.0.2'], { config, limits: { synCookies: 'always' } });
+    const received: number[] = [];
+    b.listen({ port: 80 }).on('connection', (c) => {
+      c.on('readable', () => {
+        for (let d = c.receive(net.clock.now()); d && d.length > 0; d = c.receive(net.clock.now())) {
+          received.push(...d);
+        }
+      });
+    });
+    const client = a.connect({ remoteAddress: B, remotePort: 80 });
+    net.run(1);
+    const synAck = net.packets.find((p) => p.src === B)!.seg;
+    expect(synAck.options.windowScale).toBe(3);
+    // The client offered shift 3 (256 KiB buffer); no SACK, no ECN: 0b000011.
+    expect(synAck.options.timestamp!.value & 0x3f).toBe(3);
+    net.run(5);
+    const status = b.connections()[0]!.status();
+    expect([status.state, status.sndWindowScale, status.rcvWindowScale]).toEqual(['ESTABLISHED', 3, 3]);
+    const data = pattern(200_000);
+    client.send(data, net.clock.now());
+    net.run(3000);
+    expect(received).toEqual([...data]);
+    expect(b.counters.syncookiesRecv).toBe(1);
+  });
+
   it('uses cookies only once the SYN queue is full, and the flood cannot stop a client connecting', () => {
     const result = runSynFlood({
       syns: 20_000,
