@@ -96,8 +96,14 @@ export interface TransportErrorReport {
   readonly src: Ipv4Address;
   readonly dst: Ipv4Address;
   readonly protocol: number;
-  /** For "fragmentation needed": the path MTU now in effect toward `dst`. */
-  readonly pathMtu?: number;
+  /**
+   * For "fragmentation needed": the next-hop MTU the router reported (the RFC 1191 §5 plateau below the
+   * quoted datagram when it said 0). Nothing has been learned from it yet: a transport that finds the
+   * quoted datagram belongs to a flow of its own (RFC 5927 §4.1) passes it to `Ipv4Layer.learnPathMtu`.
+   */
+  readonly reportedMtu?: number;
+  /** Total length of the quoted datagram, as its header says (for "fragmentation needed": what was too big). */
+  readonly datagramLength?: number;
   /** The start of the datagram's transport header (at least 8 bytes: ports, and TCP's sequence number). */
   readonly transport: Uint8Array;
 }

@@ -25,6 +25,7 @@ import {
   ICMP_ECHO_REQUEST,
   ICMP_FRAGMENT_REASSEMBLY_TIME_EXCEEDED,
   ICMP_FRAGMENTATION_NEEDED,
+  ICMP_PARAMETER_PROBLEM,
   ICMP_TIME_EXCEEDED,
   type IcmpMessage,
   icmpLength,
@@ -176,7 +177,12 @@ export class IcmpLayer implements IpProtocolHandler {
         this.receiveIcmpError(datagram, ICMP_TIME_EXCEEDED, message.code, 0, message.original);
         return;
       case 'other':
-        if (message.type === 12) counters.IcmpInParmProbs++;
+        if (message.type === ICMP_PARAMETER_PROBLEM) {
+          // RFC 1122 §3.2.2.5: a parameter problem MUST be passed to the transport layer.
+          counters.IcmpInParmProbs++;
+          this.receiveIcmpError(datagram, ICMP_PARAMETER_PROBLEM, message.code, 0, message.body);
+          return;
+        }
         // RFC 1122 §3.2.2: an ICMP message of unknown type MUST be silently discarded.
         this.ctx.drop('icmp', 'unhandled-type');
         return;
@@ -190,6 +196,9 @@ export class IcmpLayer implements IpProtocolHandler {
     const key = ((quoted[4]! << 8) | quoted[5]!) * 65536 + ((quoted[6]! << 8) | quoted[7]!);
     const pending = this.pending.get(key);
     if (pending === undefined || pending.target !== report.dst) return;
+    // The quoted echo request is one we are waiting on (identifier, sequence and target match, RFC 5927
+    // §4.1): its "fragmentation needed" may teach the path MTU, as Linux's ping sockets do.
+    if (report.reportedMtu !== undefined) this.ip.learnPathMtu(report.dst, report.reportedMtu);
     this.settle(key, pending);
     pending.reject(
       errnoError(
@@ -447,12 +456,12 @@ export class IcmpLayer implements IpProtocolHandler {
       this.ctx.drop('icmp', 'quote-too-short');
       return;
     }
-    let pathMtu: number | undefined;
+    // Nothing is changed here: the path MTU is learned only once the transport has matched the quoted
+    // datagram to a flow of its own (RFC 5927 §4.1, see Ipv4Layer.learnPathMtu). RFC 1191 §5: a router
+    // predating RFC 1191 reports 0; the guess is then the next plateau below what we sent.
+    let reportedMtu: number | undefined;
     if (type === ICMP_DESTINATION_UNREACHABLE && code === ICMP_FRAGMENTATION_NEEDED) {
-      // RFC 1191 §5: a router predating RFC 1191 reports 0; guess the next plateau below what we sent.
-      const reported = nextHopMtu !== 0 ? nextHopMtu : plateauBelow(original.totalLength);
-      this.ip.pathMtu.lower(original.dst, reported, this.ip.interfaceMtuFor(original.dst));
-      pathMtu = this.ip.mtuFor(original.dst);
+      reportedMtu = nextHopMtu !== 0 ? nextHopMtu : plateauBelow(original.totalLength);
     }
     this.ip.deliverError({
       code: errnoForIcmp(type, code),
@@ -463,7 +472,8 @@ export class IcmpLayer implements IpProtocolHandler {
       src: original.src,
       dst: original.dst,
       protocol: original.protocol,
-      pathMtu,
+      reportedMtu,
+      datagramLength: original.totalLength,
       transport: original.payload,
     });
   }

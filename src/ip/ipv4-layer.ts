@@ -320,6 +320,21 @@ export class Ipv4Layer {
     return Math.max(mtu, Math.min(offload.tcpSegmentationMax, IPV4_MAX_TOTAL_LENGTH));
   }
 
+  /**
+   * Learns a lower path MTU toward `dst` from an ICMP "fragmentation needed" report (`reportedMtu`, see
+   * TransportErrorReport) that a transport has matched to a flow of its own (RFC 5927 §4.1): IP never
+   * learns from an unchecked report, so a forged one changes nothing. The MTU never goes below the floor
+   * (`pathMtu.minimumMtu`, Linux's min_pmtu 552); a report below it is counted (PathMtuFloorClamps). Returns
+   * the MTU now in effect toward `dst` (`mtuFor`).
+   */
+  learnPathMtu(dst: Ipv4Address, reportedMtu: number): number {
+    if (Number.isFinite(reportedMtu) && reportedMtu > 0 && !this.isLocalAddress(dst)) {
+      if (reportedMtu < this.pathMtu.minimumMtu) this.ctx.counters.PathMtuFloorClamps++;
+      this.pathMtu.lower(dst, reportedMtu, this.interfaceMtuFor(dst));
+    }
+    return this.mtuFor(dst);
+  }
+
   /** The MTU of the interface toward `dst`, ignoring learned path MTUs. */
   interfaceMtuFor(dst: Ipv4Address): number {
     if (this.isLocalAddress(dst)) return this.loopback.mtu;

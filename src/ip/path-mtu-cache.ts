@@ -3,17 +3,26 @@ import type { Ipv4Address } from '../wire/address.js';
 
 /** RFC 791: every host must accept 576-byte datagrams, and every link carries at least 68. */
 export const MINIMUM_IPV4_MTU = 68;
+/**
+ * The lowest path MTU an ICMP report may set (Linux's `min_pmtu`, 552): lower claims are raised to it, so
+ * that no report, forged or real, can shrink TCP to tiny segments (RFC 5927 §7.2 discusses the attack).
+ */
+export const DEFAULT_PATH_MTU_FLOOR = 552;
 
 export interface PathMtuOptions {
   /** How long a lowered path MTU is kept before the interface MTU is tried again (RFC 1191 §6.3). Default 10 min. */
   expiryMs?: number;
-  /** Lower bound for a learned path MTU; smaller claims are raised to it. Default 68 (RFC 791). */
+  /**
+   * Lower bound for a learned path MTU (`pathMtu.minimumMtu`); smaller claims are raised to it and
+   * counted (PathMtuFloorClamps). Default 552, Linux's `net.ipv4.route.min_pmtu`; at least 68 (RFC 791).
+   */
   minimumMtu?: number;
 }
 
 /**
- * Path MTUs learned from ICMP "fragmentation needed" (RFC 1191). An entry only ever lowers the MTU toward
- * a destination; it is forgotten after `expiryMs` so that a path that grew is discovered again.
+ * Path MTUs learned from ICMP "fragmentation needed" (RFC 1191), once a transport has checked the report
+ * against its own state (RFC 5927 §4.1). An entry only ever lowers the MTU toward a destination, never
+ * below `minimumMtu`; it is forgotten after `expiryMs` so that a path that grew is discovered again.
  */
 export class PathMtuCache {
   private readonly entries = new Map<Ipv4Address, { mtu: number; expiresAt: number }>();
@@ -25,7 +34,7 @@ export class PathMtuCache {
     options: PathMtuOptions = {},
   ) {
     this.expiryMs = options.expiryMs ?? 10 * 60_000;
-    this.minimumMtu = Math.max(MINIMUM_IPV4_MTU, options.minimumMtu ?? MINIMUM_IPV4_MTU);
+    this.minimumMtu = Math.max(MINIMUM_IPV4_MTU, options.minimumMtu ?? DEFAULT_PATH_MTU_FLOOR);
   }
 
   /** The learned MTU toward `destination`, or undefined when nothing (still valid) is known. */

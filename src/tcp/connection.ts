@@ -75,8 +75,13 @@ export interface TcpConnectionOptions {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: callbacks that return nothing (`=> void`, the type before IP reported a status) must stay assignable
   output: (segment: TcpSegment, segmentSize?: number) => TcpSendStatus | undefined | void;
-  /** Path MTU towards the remote address; the MSS we announce is this minus 40 (MUST-67). */
+  /** Path MTU towards the remote address: what our segments must fit. */
   pathMtu: number;
+  /**
+   * MTU of the interface toward the remote address, whatever the path: the MSS we announce is this minus
+   * 40 (MUST-67), so a path MTU learned from ICMP never shrinks what peers may send us. Default `pathMtu`.
+   */
+  interfaceMtu?: number;
   /**
    * Largest IP datagram IP takes for one segment that it cuts into MSS-sized ones on the way (TCP
    * segmentation offload, TcpIpBinding.tsoSizeFor). Such segments come to `output` with `segmentSize`
@@ -120,6 +125,8 @@ export interface TcpIcmpError {
   seq: number;
   /** Next-hop MTU for 'fragmentation-needed' (0 or absent when the router did not say). */
   mtu?: number;
+  /** For 'fragmentation-needed': the total length of the datagram that was too big, when known. */
+  datagramLength?: number;
   /**
    * The errno the application should see, when the reporter knows it precisely (IP's conversion of the
    * ICMP code); otherwise it follows from `kind`.
@@ -223,6 +230,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       options.pathMtu,
       options.tsoSize ?? options.pathMtu,
       options.timestampOffset ?? 0,
+      options.interfaceMtu ?? options.pathMtu,
     );
     this.onDeadlineChange = options.onDeadlineChange;
   }
@@ -579,21 +587,52 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    * (MUST-56, and RFC 5927 §4.2 for the hard ones): it is reported and remembered, and explains a later
    * timeout, but never aborts.
    */
+  /**
+   * RFC 5927 §4.1: an ICMP error is believed only when the sequence number it quotes is in flight
+   * (SND.UNA <= seq < SND.MAX); a blind attacker cannot guess one. Nothing is believed in CLOSED or
+   * TIME-WAIT.
+   */
+  acceptsIcmpError(error: TcpIcmpError): boolean {
+    const tcb = this.tcb;
+    if (tcb.state === 'CLOSED' || tcb.state === 'TIME-WAIT') return false;
+    return seqGe(error.seq, tcb.sndUna) && seqLt(error.seq, tcb.sndMax);
+  }
+
+  /**
+   * The path MTU toward the peer went down to `mtu` (learned from a validated ICMP report, possibly one
+   * about another connection to the same host): later segments are cut to the new MSS. Returns whether
+   * the MSS went down. Ignored when `mtu` is not lower.
+   */
+  lowerPathMtu(mtu: number, now: number): boolean {
+    let lowered = false;
+    this.run(now, () => {
+      const tcb = this.tcb;
+      if (tcb.state === 'CLOSED' || tcb.state === 'TIME-WAIT' || !(mtu >= 68) || mtu >= tcb.pathMtu) return;
+      tcb.pathMtu = mtu;
+      const before = tcb.effMss;
+      tcb.updateEffectiveMss(MIN_SEND_MSS);
+      lowered = tcb.effMss < before;
+    });
+    return lowered;
+  }
+
   handleIcmpError(error: TcpIcmpError, now: number): void {
     this.run(now, () => {
       const tcb = this.tcb;
-      if (tcb.state === 'CLOSED' || tcb.state === 'TIME-WAIT' || error.kind === 'source-quench') return;
-      if (!(seqGe(error.seq, tcb.sndUna) && seqLt(error.seq, tcb.sndMax))) {
+      if (error.kind === 'source-quench') return;
+      if (!this.acceptsIcmpError(error)) {
         tcb.drop(`ICMP ${error.kind}: quoted sequence number not in flight`, now);
         return;
       }
       if (error.kind === 'fragmentation-needed') {
-        const mtu = error.mtu ?? 0;
-        if (mtu < 68 || mtu >= tcb.pathMtu) return;
-        tcb.pathMtu = mtu;
-        const before = tcb.effMss;
-        tcb.updateEffectiveMss(MIN_SEND_MSS);
-        if (tcb.effMss < before && tcb.cc !== undefined && tcb.flightSize > 0) {
+        const before = tcb.pathMtu;
+        this.lowerPathMtu(error.mtu ?? 0, now);
+        // RFC 1191 §6.4: what was sent too big is sent again, re-cut to the new MSS (the send queue is
+        // cut when segments are built, so re-sending from SND.UNA re-segments it): when this report's
+        // datagram no longer fits, or (length unknown) when the MTU just went down.
+        const tooBig =
+          error.datagramLength !== undefined ? error.datagramLength > tcb.pathMtu : tcb.pathMtu < before;
+        if (tooBig && tcb.cc !== undefined && tcb.flightSize > 0) {
           tcb.timing = undefined;
           tcb.sndNxt = tcb.sndUna;
           transmitPending(tcb, now, true);

@@ -62,6 +62,10 @@ export interface TcpCounters {
   timestampMissingDrops: number;
   /** Internal faults caught at the layer boundary (should stay 0; each is traced). */
   internalErrors: number;
+  /** ICMP errors quoting a 4-tuple with no connection: ignored (RFC 5927 §4.1). */
+  icmpNoConnection: number;
+  /** ICMP errors quoting a sequence number not in flight: ignored (RFC 5927 §4.1; Linux OutOfWindowIcmps). */
+  icmpOutOfWindow: number;
 }
 
 export function newTcpCounters(): TcpCounters {
@@ -98,5 +102,7 @@ export function newTcpCounters(): TcpCounters {
     pawsDrops: 0,
     timestampMissingDrops: 0,
     internalErrors: 0,
+    icmpNoConnection: 0,
+    icmpOutOfWindow: 0,
   };
 }

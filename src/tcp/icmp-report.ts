@@ -9,6 +9,7 @@ import {
   ICMP_FRAGMENTATION_NEEDED,
   ICMP_HOST_UNREACHABLE,
   ICMP_NET_UNREACHABLE,
+  ICMP_PARAMETER_PROBLEM,
   ICMP_PORT_UNREACHABLE,
   ICMP_PROTOCOL_UNREACHABLE,
   ICMP_SOURCE_ROUTE_FAILED,
@@ -19,7 +20,6 @@ import type { TcpErrorCode } from './errors.js';
 import type { QuotedTcpSegment } from './tcp-layer.js';
 
 const ICMP_SOURCE_QUENCH = 4;
-const ICMP_PARAMETER_PROBLEM = 12;
 
 /** The error codes an ICMP report may carry to a TCP application. */
 const REPORTABLE: ReadonlySet<string> = new Set<TcpErrorCode>([
@@ -100,7 +100,10 @@ export function decodeErrorReport(
   if (kind === undefined) return undefined;
   const error: Omit<TcpIcmpError, 'seq'> = { kind };
   if (REPORTABLE.has(report.code)) error.code = report.code as TcpErrorCode;
-  if (kind === 'fragmentation-needed' && report.pathMtu !== undefined) error.mtu = report.pathMtu;
+  if (kind === 'fragmentation-needed' && report.reportedMtu !== undefined) {
+    error.mtu = report.reportedMtu;
+    error.datagramLength = report.datagramLength;
+  }
   return {
     error,
     quoted: {

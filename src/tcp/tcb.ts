@@ -274,6 +274,7 @@ export class Tcb {
     pathMtu: number,
     tsoSize = pathMtu,
     tsOffset = 0,
+    interfaceMtu = pathMtu,
   ) {
     this.env = env;
     this.config = config;
@@ -286,7 +287,7 @@ export class Tcb {
     // Offered only when IP takes more than the path MTU; 0 otherwise (a later, lower path MTU from ICMP
     // must not turn the old MTU into an offer).
     this.tsoSize = tsoSize > pathMtu ? Math.min(tsoSize, 65535) : 0;
-    this.advertisedMss = Math.max(1, Math.min(pathMtu - 40, 65535));
+    this.advertisedMss = Math.max(1, Math.min(interfaceMtu - 40, 65535));
     this.rcvMssEstimate = Math.min(this.advertisedMss, 536);
     this.sendBuffer = new SendBuffer(config.sendBufferSize, 0);
     this.receiveBuffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderRanges);

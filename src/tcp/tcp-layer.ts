@@ -98,6 +98,13 @@ export interface TcpIpBinding {
    * cuts it: TCP segmentation offload). Absent, or `mtuFor(dst)`: segments always fit the MTU.
    */
   tsoSizeFor?(dst: Ipv4Address): number;
+  /** The outgoing interface's MTU toward `dst`: the MSS announced on SYNs (MUST-67). Absent: `mtuFor`. */
+  interfaceMtuFor?(dst: Ipv4Address): number;
+  /**
+   * Called only for a "fragmentation needed" report TCP has validated (RFC 5927 §4.1): IP learns the path
+   * MTU toward `dst` (floored) and returns the MTU now in effect. Absent: the reported MTU is used as is.
+   */
+  learnPathMtu?(dst: Ipv4Address, reportedMtu: number): number;
 }
 
 export interface TcpLayerOptions {
@@ -518,11 +525,30 @@ export class TcpLayer {
   handleIcmpError(error: Omit<TcpIcmpError, 'seq'>, quoted: QuotedTcpSegment): void {
     this.guard(() => {
       const entry = this.lookup(quoted.src, quoted.srcPort, quoted.dst, quoted.dstPort);
+      const now = this.clock.now();
+      // RFC 5927 §4.1: nothing changes for a report that does not name a connection of ours, or quotes
+      // a sequence number not in flight on it (a blind attacker guesses neither).
       if (!entry) {
+        this.counters.icmpNoConnection++;
         this.dropped(`ICMP ${error.kind} for no connection`);
         return;
       }
-      entry.conn.handleIcmpError({ ...error, seq: quoted.seq }, this.clock.now());
+      const full: TcpIcmpError = { ...error, seq: quoted.seq };
+      if (!entry.conn.acceptsIcmpError(full)) {
+        this.counters.icmpOutOfWindow++;
+        this.dropped(`ICMP ${error.kind}: quoted sequence number not in flight`);
+        return;
+      }
+      if (error.kind === 'fragmentation-needed' && error.mtu !== undefined && error.mtu > 0) {
+        // Validated: IP learns the path MTU (floored), and every connection to that destination takes it
+        // at once (Linux leaves the others to find out on their next ICMP; sharing avoids their losses).
+        const mtu = this.ip.learnPathMtu?.(quoted.dst, error.mtu) ?? error.mtu;
+        full.mtu = mtu;
+        for (const [conn, other] of this.entries) {
+          if (other !== entry && other.remoteAddress === quoted.dst) conn.lowerPathMtu(mtu, now);
+        }
+      }
+      entry.conn.handleIcmpError(full, now);
     });
   }
 
@@ -953,6 +979,7 @@ export class TcpLayer {
       output: (segment, segmentSize) =>
         this.ip.send(entry.localAddress, entry.remoteAddress, segment, segmentSize),
       pathMtu: this.ip.mtuFor(entry.remoteAddress),
+      interfaceMtu: this.ip.interfaceMtuFor?.(entry.remoteAddress),
       tsoSize: this.ip.tsoSizeFor?.(entry.remoteAddress),
       timestampOffset: this.isn.timestampOffset(entry.localAddress, entry.remoteAddress),
       config,

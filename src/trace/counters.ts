@@ -57,6 +57,11 @@ export class StackCounters {
   IpFragCreates = 0;
   IpInTruncatedPkts = 0;
   IpInBcastPkts = 0;
+  /**
+   * "Fragmentation needed" reports (already matched to one of our flows) whose MTU was below the path
+   * MTU floor (`pathMtu.minimumMtu`, 552 as Linux's min_pmtu) and was raised to it.
+   */
+  PathMtuFloorClamps = 0;
   IpInMcastPkts = 0;
   IpOutBcastPkts = 0;
   IpOutMcastPkts = 0;

@@ -160,7 +160,16 @@ export class UdpLayer implements IpProtocolHandler {
     if (t.length < 4) return;
     const srcPort = (t[0]! << 8) | t[1]!;
     const dstPort = (t[2]! << 8) | t[3]!;
-    for (const socket of this.byPort.get(srcPort) ?? []) {
+    const sockets = this.byPort.get(srcPort) ?? [];
+    // "Fragmentation needed" about a datagram from a port one of our sockets holds: the only check UDP can
+    // make (RFC 5927 §4.1; Linux's udp_err makes the same), so the path MTU is learned; otherwise not.
+    if (
+      report.reportedMtu !== undefined &&
+      sockets.some((s) => s.localAddress === 0 || s.localAddress === report.src)
+    ) {
+      this.ip.learnPathMtu(report.dst, report.reportedMtu);
+    }
+    for (const socket of sockets) {
       if (socket.localAddress !== 0 && socket.localAddress !== report.src) continue;
       if (!socket.connected || socket.remoteAddress !== report.dst || socket.remotePort !== dstPort) continue;
       socket.handlers.error?.(

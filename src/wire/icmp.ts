@@ -21,6 +21,8 @@ export const ICMP_ECHO_REPLY = 0;
 export const ICMP_DESTINATION_UNREACHABLE = 3;
 export const ICMP_ECHO_REQUEST = 8;
 export const ICMP_TIME_EXCEEDED = 11;
+/** RFC 792: a header field the receiver could not process; the pointer names the octet. */
+export const ICMP_PARAMETER_PROBLEM = 12;
 
 /** Destination unreachable codes. */
 export const ICMP_NET_UNREACHABLE = 0;

@@ -283,12 +283,17 @@ describe('the TCP hook', () => {
     expect(binding.mtuFor(HOST_IP)).toBe(65535);
   });
 
-  test('a segment larger than a lowered path MTU is sent fragmented rather than lost', () => {
+  test('a segment larger than a lowered path MTU is cut into segments that fit, DF set, never fragmented', () => {
     const h = harness();
     h.stack.ip.pathMtu.lower(PEER_IP, 600, 1500);
     const binding = h.stack.tcpBinding;
     expect(binding.send(HOST_IP, PEER_IP, { ...segment(0x10), payload: new Uint8Array(1000) })).toBe('ok');
-    expect(h.device.take().map((f) => decode(f).ip!.fragmentOffset)).toEqual([0, 576]);
+    const packets = h.device.take().map((f) => decode(f).ip!);
+    expect(packets.map((p) => [p.totalLength, p.dontFragment, p.fragmentOffset, p.moreFragments])).toEqual([
+      [600, true, 0, false],
+      [20 + 24 + (1000 - 556), true, 0, false],
+    ]);
+    expect(h.stack.counters.IpFragCreates).toBe(0);
   });
 });
 

@@ -6,84 +6,20 @@
  * forwards. Checked frame by frame through a whole Stack, and over a simulated link.
  */
 import { describe, expect, it } from 'vitest';
-import type {
-  DeviceOffload,
-  FrameTransmitOptions,
-  NetworkDevice,
-  ReceivedFrameInfo,
-} from '../../src/link/device.js';
+import { segmentTcpPacket } from '../../src/tcp/ip-glue/tcp-segmentation.js';
+import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../../src/link/device.js';
 import { MemoryLink } from '../../src/link/memory-link.js';
 import { Stack } from '../../src/stack.js';
-import type { TcpConnection } from '../../src/tcp/connection.js';
-import { segmentTcpPacket } from '../../src/tcp/ip-glue/tcp-segmentation.js';
 import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { checksumAdd, checksumFinish } from '../../src/wire/checksum.js';
 import { IP_PROTOCOL_TCP, parseIpv4 } from '../../src/wire/ipv4.js';
-import { emitTcp, parseTcp, TCP_ACK, TCP_SYN, type TcpOptions, type TcpSegment } from '../../src/wire/tcp.js';
+import { TCP_ACK, type TcpOptions } from '../../src/wire/tcp.js';
 import { pattern } from '../tcp/dialogue.js';
-import { HOST_IP, harness, ipv4Frame, PEER_IP } from './harness.js';
+import { listeningStack, onTheWire, peerOpens, TSO, tcpFrame } from './tcp-peer.js';
 
-const TSO: DeviceOffload = { transmitChecksum: true, tcpSegmentationMax: 65535, headroom: 0 };
-
-interface WirePiece {
-  seq: number;
-  flags: number;
-  length: number;
-}
-
-/** What reaches the wire from one frame the stack sent: the device cuts it when asked to (TSO). */
-function onTheWire(frame: Uint8Array, options: FrameTransmitOptions | undefined): WirePiece[] {
-  const frames =
-    options !== undefined && options.segmentSize > 0
-      ? segmentTcpPacket(frame.subarray(14), options.segmentSize, 14)!
-      : [frame];
-  return frames.map((f) => {
-    const packet = parseIpv4(f.subarray(14));
-    if (!packet.ok) throw new Error(packet.error.kind);
-    // A partial checksum (TSO or checksum offload) is the device's to finish: not verified here.
-    const tcp = parseTcp(packet.value.payload, packet.value.src, packet.value.dst, { verifyChecksum: false });
-    if (!tcp.ok) throw new Error(tcp.error.kind);
-    return { seq: tcp.value.seq, flags: tcp.value.flags, length: tcp.value.payload.length };
-  });
-}
-
-function tcpFrame(segment: Partial<TcpSegment> & { seq: number; flags: number }): Uint8Array {
-  const seg: TcpSegment = {
-    srcPort: 40000,
-    dstPort: 80,
-    ack: 0,
-    window: 65535,
-    urgentPointer: 0,
-    options: {},
-    payload: new Uint8Array(0),
-    ...segment,
-  };
-  const bytes = new Uint8Array(60 + seg.payload.length);
-  const length = emitTcp(seg, PEER_IP, HOST_IP, bytes, 0);
-  return ipv4Frame({ protocol: IP_PROTOCOL_TCP, dontFragment: true, payload: bytes.subarray(0, length) });
-}
-
-/**
- * A stack listening on port 80 of a device with (`offload`) or without TSO; the peer opens with a SYN
- * carrying `synOptions`. Returns the connection once established, and the stack's ISN.
- */
 function accepted(offload: boolean, synOptions: TcpOptions) {
-  const h = harness({
-    deviceOffload: offload ? TSO : undefined,
-    stack: { tcp: { initialWindowSegments: 10 } },
-  });
-  let conn: TcpConnection | undefined;
-  h.stack.tcp.listen({ port: 80 }).on('connection', (c) => {
-    conn = c;
-  });
-  h.device.inject(tcpFrame({ seq: 1000, flags: TCP_SYN, options: synOptions }));
-  const [synAck] = h.device.sentOptions.flatMap((o, i) => onTheWire(h.device.sent[i]!, o));
-  expect(synAck?.flags).toBe(TCP_SYN | TCP_ACK);
-  const iss = synAck!.seq;
-  h.device.take();
-  h.device.inject(tcpFrame({ seq: 1001, ack: iss + 1, flags: TCP_ACK }));
-  expect(conn?.state).toBe('ESTABLISHED');
-  return { h, conn: conn!, iss };
+  const s = listeningStack(offload);
+  return { h: s.h, ...peerOpens(s, synOptions) };
 }
 
 describe('segments never exceed the peer’s MSS, with or without TSO', () => {

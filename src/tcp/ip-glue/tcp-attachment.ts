@@ -52,6 +52,13 @@ export interface TcpIpBinding {
   sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined;
   /** Largest IP datagram toward `dst`: interface MTU lowered by the learned path MTU. MSS = this - 40. */
   mtuFor(dst: Ipv4Address): number;
+  /** The outgoing interface's MTU toward `dst`, whatever the path: the MSS we announce (MUST-67). */
+  interfaceMtuFor?(dst: Ipv4Address): number;
+  /**
+   * A "fragmentation needed" report TCP has validated (the quoted 4-tuple is a connection, the quoted
+   * sequence number in flight: RFC 5927 §4.1): IP learns the path MTU, floored. Returns `mtuFor(dst)`.
+   */
+  learnPathMtu?(dst: Ipv4Address, reportedMtu: number): number;
   /**
    * Largest IP datagram toward `dst` that may carry one segment sent with `segmentSize` (TCP segmentation
    * offload): up to 65535 when the outgoing device cuts segments itself, else `mtuFor(dst)`. A binding
@@ -69,9 +76,9 @@ class TcpSegmentWriter implements PayloadWriter {
 }
 
 /**
- * The binding handed to the TCP layer. Segments are sent with DF set (path MTU discovery, RFC 1191 §3);
- * a segment sized before the path MTU dropped (so it no longer fits) is sent again with DF clear and
- * fragmented, rather than lost: TCP then shrinks its segments when it hears the new MTU.
+ * The binding handed to the TCP layer. Segments are always sent with DF set (path MTU discovery, RFC 1191
+ * §3), never as IP fragments: a segment sized before the path MTU dropped (so it no longer fits) is cut
+ * into segments that fit instead (RFC 9293 §3.7: TCP may cut its stream anywhere), rather than lost.
  */
 export class StackTcpBinding implements TcpIpBinding {
   private readonly writer = new TcpSegmentWriter();
@@ -86,8 +93,12 @@ export class StackTcpBinding implements TcpIpBinding {
       { src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true, segmentSize },
       writer,
     );
-    if (status === 'EMSGSIZE' && writer.length + 20 <= 65535) {
-      status = this.ip.send({ src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: false }, writer);
+    if (status === 'EMSGSIZE' && writer.length + 20 <= 65535 && segment.payload.length > 0) {
+      // Any segment size will do: IP lowers it to what the path MTU holds behind this segment's headers.
+      status = this.ip.send(
+        { src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true, segmentSize: 65535 },
+        writer,
+      );
     }
     writer.segment = undefined;
     return status;
@@ -111,6 +122,14 @@ export class StackTcpBinding implements TcpIpBinding {
 
   tsoSizeFor(dst: Ipv4Address): number {
     return this.ip.tsoSizeFor(dst);
+  }
+
+  interfaceMtuFor(dst: Ipv4Address): number {
+    return this.ip.interfaceMtuFor(dst);
+  }
+
+  learnPathMtu(dst: Ipv4Address, reportedMtu: number): number {
+    return this.ip.learnPathMtu(dst, reportedMtu);
   }
 }
 
