@@ -4,9 +4,9 @@
  * connections to a listener on the stack.
  */
 import { expect } from 'vitest';
-import { segmentTcpPacket } from '../../src/tcp/ip-glue/tcp-segmentation.js';
 import type { DeviceOffload, FrameTransmitOptions } from '../../src/link/device.js';
 import type { TcpConnection } from '../../src/tcp/connection.js';
+import { segmentTcpPacket } from '../../src/tcp/ip-glue/tcp-segmentation.js';
 import { IP_PROTOCOL_TCP, parseIpv4 } from '../../src/wire/ipv4.js';
 import { emitTcp, parseTcp, TCP_ACK, TCP_SYN, type TcpOptions, type TcpSegment } from '../../src/wire/tcp.js';
 import { type Harness, HOST_IP, harness, ipv4Frame, PEER_IP } from './harness.js';

@@ -6,10 +6,10 @@
  * forwards. Checked frame by frame through a whole Stack, and over a simulated link.
  */
 import { describe, expect, it } from 'vitest';
-import { segmentTcpPacket } from '../../src/tcp/ip-glue/tcp-segmentation.js';
 import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../../src/link/device.js';
 import { MemoryLink } from '../../src/link/memory-link.js';
 import { Stack } from '../../src/stack.js';
+import { segmentTcpPacket } from '../../src/tcp/ip-glue/tcp-segmentation.js';
 import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { checksumAdd, checksumFinish } from '../../src/wire/checksum.js';
 import { IP_PROTOCOL_TCP, parseIpv4 } from '../../src/wire/ipv4.js';
