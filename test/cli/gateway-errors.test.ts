@@ -62,3 +62,26 @@ describe('tcpts gateway: misconfiguration', () => {
     expect(gone.stderr).toMatch(/ECONNREFUSED/);
   });
 });
+
+describe('tcpts wisp: misconfiguration', () => {
+  test.each([
+    [[], /--port N is required/],
+    [['--port', 'x'], /--port wants an integer from 0 to 65535/],
+    [['--port', '1', '--host', 'localhost'], /--host wants an IPv4 address/],
+    [['--port', '1', '--allow', 'nope'], /--allow: /],
+  ])('%j', async (args, message) => {
+    const result = await runTcpts(['wisp', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  test('a busy port is reported', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((d) => busy.listen(0, '127.0.0.1', () => d()));
+    const port = (busy.address() as AddressInfo).port;
+    const result = await runTcpts(['wisp', '--port', String(port)]);
+    busy.close();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot listen on 127.0.0.1:\d+: .*EADDRINUSE/);
+  });
+});

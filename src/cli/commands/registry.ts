@@ -42,4 +42,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'user-mode networking for a VM, namespace or emulator: DHCP, DNS and NAT over host sockets',
     run: async (args, io) => (await import('./gateway.js')).runGateway(args, io),
   },
+  {
+    name: 'wisp',
+    summary: "a WISP server relaying browsers' TCP and UDP streams to this host's sockets",
+    run: async (args, io) => (await import('./wisp.js')).runWisp(args, io),
+  },
 ];
