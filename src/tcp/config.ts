@@ -115,7 +115,11 @@ export interface TcpConfig {
    * off for now (Linux: on, net.ipv4.tcp_timestamps=1).
    */
   timestamps: boolean;
-  /** Selective acknowledgment (RFC 2018). Reserved for a later change: must be false for now. */
+  /**
+   * Selective acknowledgment (RFC 2018): offer SACK-permitted on SYN; when the peer offers it too, report
+   * out-of-order data in SACK blocks (and duplicates in D-SACK blocks, RFC 2883). Default off for now
+   * (Linux: on, net.ipv4.tcp_sack=1).
+   */
   sack: boolean;
 }
 
@@ -209,7 +213,6 @@ export function resolveTcpConfig(
   positive('maxOutOfOrderRanges', c.maxOutOfOrderRanges);
   positive('invalidRateLimitMs', c.invalidRateLimitMs, 0);
   positive('synAckRetries', c.synAckRetries, 0);
-  if (c.sack) throw new TcpError('EINVAL', 'SACK is not supported yet');
   // Frozen, so sharing one configuration between connections is safe.
   Object.freeze(c);
   resolved.add(c);

@@ -278,6 +278,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       const mss = syn.options.mss;
       tcb.peerMss = mss !== undefined && mss > 0 ? mss : 536;
       tcb.negotiateTimestamps(syn.options.timestamp, now);
+      tcb.negotiateSack(syn.options.sackPermitted);
       tcb.updateEffectiveMss(MIN_SEND_MSS);
       tcb.negotiateWindowScale(syn.options.windowScale);
       initSend(tcb, iss, now);
@@ -315,6 +316,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       const mss = syn.options.mss;
       tcb.peerMss = mss !== undefined && mss > 0 ? mss : 536;
       tcb.negotiateTimestamps(syn.options.timestamp, now);
+      tcb.negotiateSack(syn.options.sackPermitted);
       tcb.updateEffectiveMss(MIN_SEND_MSS);
       tcb.negotiateWindowScale(syn.options.windowScale);
       initSend(tcb, iss, now);

@@ -60,6 +60,8 @@ export interface TcpCounters {
   pawsDrops: number;
   /** Segments dropped for lacking the timestamp option negotiated for their connection (RFC 7323 §3.2). */
   timestampMissingDrops: number;
+  /** D-SACK blocks reported to peers for duplicate segments (RFC 2883; Linux TCPDSACKOldSent + OfoSent). */
+  dsacksSent: number;
   /** Internal faults caught at the layer boundary (should stay 0; each is traced). */
   internalErrors: number;
   /** ICMP errors quoting a 4-tuple with no connection: ignored (RFC 5927 §4.1). */
@@ -101,6 +103,7 @@ export function newTcpCounters(): TcpCounters {
     outputErrors: 0,
     pawsDrops: 0,
     timestampMissingDrops: 0,
+    dsacksSent: 0,
     internalErrors: 0,
     icmpNoConnection: 0,
     icmpOutOfWindow: 0,

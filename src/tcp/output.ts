@@ -64,6 +64,7 @@ function synWindow(tcb: Tcb): number {
 export function synOptions(tcb: Tcb): TcpOptions {
   const options: TcpOptions = { mss: tcb.advertisedMss };
   if (tcb.offeredWindowScale !== undefined) options.windowScale = tcb.offeredWindowScale;
+  if (tcb.state === 'SYN-SENT' ? tcb.config.sack : tcb.sackEnabled) options.sackPermitted = true;
   if (tcb.state === 'SYN-SENT' ? tcb.config.timestamps : tcb.tsEnabled) {
     options.timestamp = { value: tcb.tsVal(), echo: tcb.state === 'SYN-SENT' ? 0 : tcb.tsRecent };
   }
@@ -185,11 +186,19 @@ export function countSynRetransmission(tcb: Tcb, now: number): void {
 }
 
 /**
+ * Payload bytes a segment sent now may carry: the effective MSS less the SACK blocks it will carry (as
+ * Linux's tcp_current_mss), so a receiver reporting holes while sending data still fits the path.
+ */
+function currentMss(tcb: Tcb): number {
+  return tcb.effMss - tcb.sackOptionLength;
+}
+
+/**
  * Builds and sends one segment of data (and/or FIN) starting at `seq`, `length` bytes long. Returns the
  * flags used. Does not move SND.NXT.
  */
 function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean): void {
-  const mss = tcb.effMss;
+  const mss = currentMss(tcb);
   const buffer = tcb.sendBuffer;
   const payload = length > 0 ? buffer.bytesAt(seq, length) : undefined;
   let flags = TCP_ACK;
@@ -224,8 +233,9 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
   const flight = tcb.flightSize;
   const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
   const room = Math.max(0, Math.min(windowRoom, cc.cwnd - flight));
-  const mss = tcb.effMss;
-  let length = Math.min(unsent, tcb.maxSegmentPayload, room);
+  const mss = currentMss(tcb);
+  const maxPayload = tcb.maxSegmentPayload - tcb.sackOptionLength;
+  let length = Math.min(unsent, maxPayload, room);
   if (length > mss) {
     // A TSO segment (several MSS at once). Cut anywhere but at the end of the data it would leave a short
     // piece in the middle of the stream, which the window or cwnd, not the application, caused: keep it
@@ -236,8 +246,8 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
   }
   if (unsent > 0 && length === 0) return false;
   if (
-    tcb.maxSegmentPayload > mss &&
-    length < tcb.maxSegmentPayload &&
+    maxPayload > mss &&
+    length < maxPayload &&
     length < unsent &&
     !force &&
     tcb.flightSize > 0 &&
@@ -363,7 +373,7 @@ export function sendWindowProbe(tcb: Tcb, now: number): void {
 export function fastRetransmit(tcb: Tcb, now: number): void {
   // Only bytes sent before may be retransmitted: the range [SND.UNA, SND.MAX) less a FIN.
   const available = Math.min(tcb.sendBuffer.bytesFrom(tcb.sndUna), seqDiff(tcb.sndMax, tcb.sndUna));
-  const length = Math.min(available, tcb.effMss);
+  const length = Math.min(available, currentMss(tcb));
   const fin = tcb.finSent && length === tcb.sendBuffer.bytesFrom(tcb.sndUna);
   if (length === 0 && !fin) return;
   tcb.timing = undefined; // Karn (MUST-18): no RTT sample across a retransmission

@@ -113,6 +113,45 @@ export class RangeAssembler {
     }
   }
 
+  /**
+   * The part of [start, end) already held, in the lowest range that overlaps it, or undefined when none
+   * is: a duplicate to report with D-SACK (RFC 2883).
+   */
+  heldWithin(start: number, end: number): { start: number; end: number } | undefined {
+    for (let i = 0; i < this.starts.length; i++) {
+      const s = Math.max(start, this.starts[i]!);
+      const e = Math.min(end, this.ends[i]!);
+      if (s < e) return { start: s, end: e };
+      if (this.starts[i]! >= end) return undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * Writes up to `max` ranges into `out` (as [start, end) pairs), the most recently grown first (RFC 2018
+   * §4: the first block holds the segment that triggered the ACK, the next ones the most recently
+   * reported); returns how many were written.
+   */
+  recentRanges(max: number, out: number[]): number {
+    const n = Math.min(max, this.starts.length);
+    // Few ranges are ever reported (at most 4): pick the most recent ones by repeated selection.
+    let written = 0;
+    let below = Number.POSITIVE_INFINITY;
+    while (written < n) {
+      let best = -1;
+      for (let i = 0; i < this.touches.length; i++) {
+        const t = this.touches[i]!;
+        if (t < below && (best < 0 || t > this.touches[best]!)) best = i;
+      }
+      if (best < 0) break;
+      below = this.touches[best]!;
+      out[2 * written] = this.starts[best]!;
+      out[2 * written + 1] = this.ends[best]!;
+      written++;
+    }
+    return written;
+  }
+
   clear(): void {
     this.starts = [];
     this.ends = [];

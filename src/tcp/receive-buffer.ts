@@ -50,6 +50,21 @@ export class ReceiveBuffer {
     return this.assembler.ranges();
   }
 
+  /** Number of separate out-of-order ranges held. */
+  get outOfOrderRangeCount(): number {
+    return this.assembler.rangeCount;
+  }
+
+  /** The part of [offset, offset + length) already held out of order (a duplicate), if any. */
+  heldWithin(offset: number, length: number): { start: number; end: number } | undefined {
+    return this.assembler.heldWithin(offset, offset + length);
+  }
+
+  /** The out-of-order ranges most recently grown first, as [start, end) offset pairs (see RangeAssembler). */
+  recentOutOfOrderRanges(max: number, out: number[]): number {
+    return this.assembler.recentRanges(max, out);
+  }
+
   /**
    * Places `data` at `offset` bytes past RCV.NXT (offset + data.length must be <= spaceFromNext).
    * Returns the number of bytes that became in-order, i.e. how far RCV.NXT advances (0 for a segment that

@@ -95,6 +95,7 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, tcb.initialReceiveWindow);
   tcb.lastReceiveTime = now;
   tcb.negotiateTimestamps(seg.options.timestamp, now);
+  tcb.negotiateSack(seg.options.sackPermitted);
   learnPeerMss(tcb, seg);
   tcb.negotiateWindowScale(seg.options.windowScale);
   if (hasAck) {
@@ -186,6 +187,8 @@ function answerOutOfWindow(tcb: Tcb, seq: number, length: number, syn: boolean, 
   const span = Math.max(tcb.receiveBuffer.capacity, 65535);
   const end = seqAdd(seq, length);
   if (length > 0 && seqLe(end, tcb.rcvNxt) && seqGe(seq, seqAdd(tcb.rcvNxt, -span))) {
+    // Text wholly below RCV.NXT is a duplicate: the ACK reports it (D-SACK, RFC 2883 §4.1).
+    tcb.reportDuplicate(seq, end);
     sendAck(tcb);
     return;
   }
@@ -540,7 +543,9 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
   let offset = seqDiff(seq, tcb.rcvNxt);
   let data = payload;
   if (offset < 0) {
-    // Only the new part of a segment straddling RCV.NXT is processed.
+    // Only the new part of a segment straddling RCV.NXT is processed; the old part is a duplicate,
+    // reported in a D-SACK block (RFC 2883 §4.1.1).
+    tcb.reportDuplicate(seq, seqAdd(seq, Math.min(-offset, data.length)));
     if (-offset >= data.length) {
       tcb.ackNow = true;
       return true;
@@ -562,6 +567,11 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
   }
   const buffer = tcb.receiveBuffer;
   const hadGap = buffer.hasOutOfOrder;
+  if (hadGap && tcb.sackEnabled) {
+    // Out-of-order data we already hold: a duplicate too (RFC 2883 §4.1.2).
+    const held = buffer.heldWithin(offset, data.length);
+    if (held !== undefined) tcb.reportDuplicate(seqAdd(tcb.rcvNxt, held.start), seqAdd(tcb.rcvNxt, held.end));
+  }
   const prunedBefore = buffer.prunedRanges;
   const advanced = buffer.insert(offset, data);
   if (advanced < 0) {

@@ -9,6 +9,7 @@
  */
 import type { ConnectionId, Endpoint, TcpStateName, Tracer } from '../trace/events.js';
 import {
+  type SackBlock,
   TCP_ACK,
   TCP_RST,
   TCP_SYN,
@@ -133,6 +134,19 @@ export class Tcb {
   /** Receive urgent pointer: sequence number just past the urgent data, when `rcvUrgent`. */
   rcvUp = 0;
   rcvUrgent = false;
+
+  // Selective acknowledgment (RFC 2018, RFC 2883).
+  /** Both SYNs carried SACK-permitted: we report out-of-order data in SACK blocks, and read the peer's. */
+  sackEnabled = false;
+  /**
+   * A duplicate segment to report in the first block of the next ACK (D-SACK, RFC 2883 §4), once: its
+   * sequence range, or `dsackPending` false.
+   */
+  dsackPending = false;
+  dsackLeft = 0;
+  dsackRight = 0;
+  /** Scratch for SACK block offsets (pairs). */
+  private readonly sackScratch: number[] = [];
 
   // Timestamps (RFC 7323 §3-5).
   /** Both SYNs carried the Timestamps option: every segment but a RST carries one from now on (§3.2). */
@@ -401,9 +415,17 @@ export class Tcb {
     segment.window = window;
     segment.urgentPointer = urgentPointer;
     if (flags & TCP_ACK) this.lastAckSent = ack >>> 0;
-    // RFC 7323 §3.2: once negotiated, the TSopt is sent on every segment except a RST.
-    if (this.tsEnabled && (flags & (TCP_RST | TCP_SYN)) === 0 && options.timestamp === undefined) {
-      options = { ...options, timestamp: this.timestampOption() };
+    if ((flags & (TCP_RST | TCP_SYN)) === 0 && options.timestamp === undefined) {
+      // RFC 7323 §3.2: once negotiated, the TSopt is sent on every segment except a RST.
+      const timestamp = this.tsEnabled ? this.timestampOption() : undefined;
+      // RFC 2018 §4: every ACK while out-of-order data is held carries SACK blocks.
+      const sack = this.sackEnabled && flags & TCP_ACK ? this.sackBlocks() : undefined;
+      if (timestamp !== undefined || sack !== undefined) {
+        const extended: TcpOptions = { ...options };
+        if (timestamp !== undefined) extended.timestamp = timestamp;
+        if (sack !== undefined) extended.sack = sack;
+        options = extended;
+      }
     }
     segment.options = options;
     segment.payload = payload;
@@ -441,6 +463,64 @@ export class Tcb {
       this.rcvWindowScale = 0;
       this.offeredWindowScale = undefined;
     }
+  }
+
+  /** Most SACK blocks one segment carries: 4, or 3 beside timestamps (RFC 2018 §3). */
+  get maxSackBlocks(): number {
+    return this.tsEnabled ? 3 : 4;
+  }
+
+  /** SACK blocks the next segment will carry (0 when SACK is off or nothing is to be reported). */
+  get sackBlockCount(): number {
+    if (!this.sackEnabled) return 0;
+    const wanted = (this.dsackPending ? 1 : 0) + this.receiveBuffer.outOfOrderRangeCount;
+    return Math.min(wanted, this.maxSackBlocks);
+  }
+
+  /**
+   * Bytes of options the next data segment carries beyond those of every segment: the SACK blocks
+   * (2 NOPs, kind, length, 8 per block). A segment's payload shrinks by as much, so it still fits the MSS.
+   */
+  get sackOptionLength(): number {
+    const blocks = this.sackBlockCount;
+    return blocks === 0 ? 0 : 4 + 8 * blocks;
+  }
+
+  /**
+   * The SACK blocks for the segment being sent (RFC 2018 §4), or undefined when there is nothing to
+   * report: a pending D-SACK block first (RFC 2883 §4, reported once), then the out-of-order ranges, the
+   * most recently grown first (it holds the segment that triggered this ACK; after a D-SACK for data
+   * above RCV.NXT, it is the range holding the duplicate, as §4 asks for the second block).
+   */
+  private sackBlocks(): SackBlock[] | undefined {
+    const max = this.maxSackBlocks;
+    const blocks: SackBlock[] = [];
+    if (this.dsackPending) {
+      blocks.push({ left: this.dsackLeft, right: this.dsackRight });
+      this.dsackPending = false;
+    }
+    const out = this.sackScratch;
+    const n = this.receiveBuffer.recentOutOfOrderRanges(max - blocks.length, out);
+    for (let i = 0; i < n; i++) {
+      blocks.push({ left: seqAdd(this.rcvNxt, out[2 * i]!), right: seqAdd(this.rcvNxt, out[2 * i + 1]!) });
+    }
+    return blocks.length > 0 ? blocks : undefined;
+  }
+
+  /** Remembers a duplicate [left, right) for the D-SACK block of the next ACK (RFC 2883 §4). */
+  reportDuplicate(left: number, right: number): void {
+    if (!this.sackEnabled || left === right) return;
+    this.dsackPending = true;
+    // Reported at once: the sender learns promptly that a retransmission was spurious (RFC 3708).
+    this.ackNow = true;
+    this.dsackLeft = left >>> 0;
+    this.dsackRight = right >>> 0;
+    this.env.counters.dsacksSent++;
+  }
+
+  /** SACK is in use when we offer it (the configuration) and the peer's SYN said SACK-permitted. */
+  negotiateSack(peerPermitted: boolean | undefined): void {
+    this.sackEnabled = this.config.sack && peerPermitted === true;
   }
 
   /** Our TSval now: the clock in milliseconds plus this connection's offset (RFC 7323 §3, §5.4). */

@@ -119,7 +119,7 @@ function configFrom(rnd: Random): Partial<TcpConfig> {
  */
 export function mechanismsFor(seed: number): Partial<TcpConfig> {
   const modern = seed % 2 !== 0;
-  return { timestamps: modern };
+  return { timestamps: modern, sack: modern };
 }
 
 /** Draws the scenario of one seed. Each part comes from its own fork, so adding a knob never reshuffles others. */
