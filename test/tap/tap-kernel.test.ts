@@ -447,7 +447,9 @@ describe.skipIf(!availability.ok)('TAP device against the Linux kernel', () => {
       runAsync(
         'node',
         ['--import', 'tsx', 'test/tap/helpers/tap-child.ts', scenario, uniqueInterfaceName(), ...extra],
-        10_000,
+        // Generous: starting Node with tsx takes seconds on a loaded machine; a child that wrongly stays
+        // alive is still caught (it is killed and its exit code is null).
+        30_000,
       );
     const [closedChild, openChild, unrefChild, pendingChild] = await Promise.all([
       child('open-then-close'),

@@ -25,10 +25,14 @@ describe('RealClock', () => {
     const clock = new RealClock();
     const start = clock.now();
     const log: Array<[string, number]> = [];
+    // Deadlines are taken from the clock when each timer is set: hold the clock still while setting
+    // them, so that a slow machine cannot reorder the deadlines themselves.
+    const setting = vi.spyOn(globalThis.performance, 'now').mockReturnValue(start);
     clock.setTimer(20, () => log.push(['late', clock.now() - start]));
     clock.setTimer(5, () => log.push(['early-1', clock.now() - start]));
     clock.setTimer(5, () => log.push(['early-2', clock.now() - start]));
     clock.setTimer(0, () => log.push(['zero', clock.now() - start]));
+    setting.mockRestore();
     expect(clock.pendingTimers).toBe(4);
     await sleep(60);
     expect(log.map(([name]) => name)).toEqual(['zero', 'early-1', 'early-2', 'late']);
