@@ -6,6 +6,14 @@
 
 export { type HostTable, resolveHostName } from './api/host-names.js';
 export {
+  type Socket,
+  type SocketAddress,
+  type SocketInfo,
+  type SocketOptions,
+  type SocketsApi,
+  socketsApi,
+} from './api/sockets/sockets-api.js';
+export {
   openTcpStream,
   type TcpStream,
   type TcpStreamEndpoints,
