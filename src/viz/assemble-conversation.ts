@@ -25,7 +25,10 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export function assembleConversation(parts: ConversationParts): Conversation {
   // Numbered in send order, like a capture's frame numbers (a duplicate follows its original).
   const observed = [...parts.packets].sort((x, y) => x.order - y.order).map((p, i) => ({ ...p, id: i + 1 }));
-  const owners = addressOwners(observed);
+  // In a simulation the host that first sent from an address owns it, and routers forward others'
+  // packets. A capture is one vantage point: every packet is an original, its ends named as the capture
+  // names them (which may be address:port when both ends share an address, as on loopback).
+  const owners = parts.vantage === 'capture' ? new Map<number, string>() : addressOwners(observed);
   const { flows, summaries } = analyzeTcpFlows(observed, owners);
   const flowIndex = new FlowIndex(flows);
 
@@ -101,10 +104,16 @@ export function assembleConversation(parts: ConversationParts): Conversation {
   const notes = [...parts.notes].sort(byTimeThenOrder);
   const hosts = orderHosts(parts, packets);
   const addresses: Record<string, string[]> = {};
-  for (const [address, host] of owners) {
+  const addAddress = (host: string, address: number) => {
     const list = addresses[host] ?? [];
-    list.push(ipv4ToString(address));
+    const text = ipv4ToString(address);
+    if (!list.includes(text)) list.push(text);
     addresses[host] = list;
+  };
+  for (const [address, host] of owners) addAddress(host, address);
+  if (parts.vantage === 'capture') {
+    for (const p of observed)
+      if (p.decoded.srcAddress !== undefined) addAddress(p.from, p.decoded.srcAddress);
   }
 
   const times: number[] = [];
@@ -131,6 +140,7 @@ export function assembleConversation(parts: ConversationParts): Conversation {
     rttSamples: measureRtt(packets, flows),
     notes,
     drops: [...parts.drops],
+    ...(parts.skipped ? { skipped: parts.skipped } : {}),
     vantage: parts.vantage,
     timeOrigin: parts.timeOrigin ?? 0,
     ...(parts.wallClockStart !== undefined ? { wallClockStart: parts.wallClockStart } : {}),

@@ -21,6 +21,8 @@ export interface CapturedFrame {
   readonly seconds?: number;
   readonly nanoseconds?: number;
   readonly data: Uint8Array;
+  /** The frame's link type, when captures mix them (pcapng interfaces); default the option's. */
+  readonly linkType?: number;
 }
 
 export interface ConversationFromPcapOptions {
@@ -40,22 +42,35 @@ export function conversationFromPcap(
   options: ConversationFromPcapOptions = {},
 ): Conversation {
   const linkType = options.linkType ?? LINKTYPE_ETHERNET;
-  const name = (address: string) => options.hostNames?.[address] ?? address;
+  const named = (address: string) => options.hostNames?.[address];
   const decoded: { time: number; frame: DecodedFrame; from: string; to: string }[] = [];
+  const skipped: Record<string, number> = {};
+  const skip = (reason: string) => {
+    skipped[reason] = (skipped[reason] ?? 0) + 1;
+  };
   // Times become milliseconds since the first record: an epoch time in milliseconds as a double only
   // resolves about a quarter of a microsecond, and differences of such numbers show the rounding.
   let first: CapturedFrame | undefined;
   for (const record of records) {
     first ??= record;
     const time = elapsedMs(first, record);
-    const frame = decodeLinkFrame(record.data, linkType);
+    const frame = decodeLinkFrame(record.data, record.linkType ?? linkType);
     // Frames without IPv4 or ARP addresses (IPv6, other EtherTypes) have no place on an IPv4 ladder.
-    if (frame.srcAddress === undefined || frame.dstAddress === undefined) continue;
+    if (frame.srcAddress === undefined || frame.dstAddress === undefined) {
+      skip(skipReason(frame));
+      continue;
+    }
+    const src = ipv4ToString(frame.srcAddress);
+    const dst = ipv4ToString(frame.dstAddress);
+    // An endpoint is an address, or address:port when both ends of a TCP or UDP packet share the address
+    // (a client and a server on one host, e.g. curl to a server on 127.0.0.1): one lifeline each.
+    const ports = frame.tcp ?? frame.udp;
+    const split = src === dst && ports !== undefined;
     decoded.push({
       time,
       frame,
-      from: name(ipv4ToString(frame.srcAddress)),
-      to: name(ipv4ToString(frame.dstAddress)),
+      from: named(split ? `${src}:${ports.srcPort}` : src) ?? (split ? `${src}:${ports.srcPort}` : src),
+      to: named(split ? `${dst}:${ports.dstPort}` : dst) ?? (split ? `${dst}:${ports.dstPort}` : dst),
     });
   }
 
@@ -84,7 +99,10 @@ export function conversationFromPcap(
   let order = 0;
   for (const d of decoded) {
     order++;
-    if (!keepAll && !(kept.has(d.from) && kept.has(d.to))) continue;
+    if (!keepAll && !(kept.has(d.from) && kept.has(d.to))) {
+      skip('not between the hosts of the TCP connections (--all keeps them)');
+      continue;
+    }
     packets.push({
       id: packets.length + 1,
       order,
@@ -107,7 +125,17 @@ export function conversationFromPcap(
     timeOrigin: 0,
     ...(first ? { wallClockStart: first.timestampMs } : {}),
     hostOrder: tcpHosts,
+    ...(Object.keys(skipped).length ? { skipped } : {}),
   });
+}
+
+/** Why a frame without IPv4 or ARP addresses is not drawn, in words a user acts on. */
+function skipReason(frame: DecodedFrame): string {
+  const why = frame.undecoded ?? 'no IPv4 or ARP addresses';
+  if (why === 'ipv6') return 'IPv6 (tcpts draws IPv4 only)';
+  if (why.startsWith('link type ')) return `${why}: a link type tcpts does not read`;
+  if (why.startsWith('ethertype ')) return `${why}: neither IPv4 nor ARP`;
+  return `undecodable: ${why}`;
 }
 
 /** Milliseconds from `first` to `r`, exact when both carry whole seconds and nanoseconds. */

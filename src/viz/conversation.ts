@@ -252,6 +252,8 @@ export interface Conversation {
   readonly rttSamples: readonly RttSample[];
   readonly notes: readonly NoteRecord[];
   readonly drops: readonly StackDrop[];
+  /** Frames of a capture that are not drawn, counted by why (e.g. 'IPv6: tcpts draws IPv4'). */
+  readonly skipped?: Readonly<Record<string, number>>;
   /** 'link': send and arrival times from a simulated link; 'capture': one time per packet. */
   readonly vantage: 'link' | 'capture';
   /** Renderers display `time - timeOrigin` (0 for simulations and captures). */

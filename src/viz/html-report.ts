@@ -172,7 +172,8 @@ function ladderSection(
 }
 
 function endpointText(e: TcpFlow['a']): string {
-  return `${e.host} ${e.address}:${e.port}`;
+  const where = `${e.address}:${e.port}`;
+  return e.host === where ? where : `${e.host} ${where}`;
 }
 
 function flowSections(c: Conversation, options: HtmlReportOptions): string {

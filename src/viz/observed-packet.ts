@@ -45,4 +45,6 @@ export interface ConversationParts {
   wallClockStart?: number;
   /** Hosts to draw first, in this order; the rest follow in order of appearance. */
   hostOrder?: readonly string[];
+  /** Frames of a capture left out of the pictures, counted by reason. */
+  skipped?: Readonly<Record<string, number>>;
 }

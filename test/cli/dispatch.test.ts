@@ -74,7 +74,7 @@ describe('tcpts', () => {
       [['view', 'a.pcap', 'b.pcap'], 'tcpts view: one capture at a time; got 2'],
       [
         ['view', 'x.pcap', '--name', 'client'],
-        "tcpts view: --name wants ADDR=NAME, e.g. 10.0.0.1=client; got 'client'",
+        "tcpts view: --name wants ADDR=NAME or ADDR:PORT=NAME, e.g. 10.0.0.1=client; got 'client'",
       ],
       [['lab', '--port', '70000'], "tcpts lab: --port wants an integer from 0 to 65535; got '70000'"],
     ];

@@ -79,7 +79,7 @@ describe('tcpts view', () => {
     }
   });
 
-  it('exits 2 with the reason for a missing file, a pcapng file or something else', async () => {
+  it('exits 2 with the reason for a missing file, a broken pcapng file or something else', async () => {
     const temp = temporaryDirectory('view-bad');
     try {
       const missing = await runTcpts(['view', 'missing.pcap'], { cwd: temp.dir });
@@ -93,10 +93,19 @@ describe('tcpts view', () => {
           255, 255, 255, 28, 0, 0, 0,
         ]),
       );
-      const ng = await runTcpts(['view', 'capture.pcapng'], { cwd: temp.dir });
-      expect(ng.code).toBe(2);
-      expect(ng.stderr).toBe(
-        'tcpts view: ./capture.pcapng is not a capture tcpts can read: pcapng file: only classic pcap is read\n',
+      // A pcapng section with no interface and no packet is read (and is empty)...
+      const ng = await runTcpts(['view', 'capture.pcapng', '--color', 'never'], { cwd: temp.dir });
+      expect(ng.code).toBe(0);
+      expect(ng.stdout).toContain('./capture.pcapng 0 frames, 0 shown');
+      // ...one whose byte-order magic is wrong is not.
+      const broken = join(temp.dir, 'broken.pcapng');
+      const bytes = readFileSync(pcapng);
+      bytes[8] = 0;
+      writeFileSync(broken, bytes);
+      const bad = await runTcpts(['view', 'broken.pcapng'], { cwd: temp.dir });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(
+        /^tcpts view: \.\/broken\.pcapng is not a capture tcpts can read: .*byte-order magic/,
       );
       writeFileSync(join(temp.dir, 'notes.txt'), 'not a capture at all, just some words');
       const text = await runTcpts(['view', 'notes.txt'], { cwd: temp.dir });

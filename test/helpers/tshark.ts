@@ -152,6 +152,11 @@ export interface TsharkTcpAnalysis {
   zeroWindowProbes: number;
   duplicateAcks: number;
   zeroWindows: number;
+  /** Frames in the file, with IPv4, with IPv6, and IPv4 frames carrying TCP. */
+  frames: number;
+  ipv4Frames: number;
+  ipv6Frames: number;
+  tcpIpv4Frames: number;
 }
 
 export function tsharkTcpAnalysis(path: string): TsharkTcpAnalysis {
@@ -167,20 +172,40 @@ export function tsharkTcpAnalysis(path: string): TsharkTcpAnalysis {
   ];
   const result = spawnSync(
     tshark,
-    ['-r', path, '-n', '-T', 'fields', '-e', 'frame.number', ...flags.flatMap((f) => ['-e', f])],
+    [
+      '-r',
+      path,
+      '-n',
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+      ...flags.flatMap((f) => ['-e', f]),
+      // ip.src, not ip.version: the IPv6 dissector fills ip.version too.
+      ...['ip.src', 'ipv6.src', 'tcp.srcport'].flatMap((f) => ['-e', f]),
+    ],
     { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
   );
   if (result.error) throw result.error;
   if (result.status !== 0) throw new Error(`tshark exited with ${result.status}: ${result.stderr.trim()}`);
   const counts = [0, 0, 0, 0, 0, 0];
   let anyRetransmission = 0;
+  let frames = 0;
+  let ipv4Frames = 0;
+  let ipv6Frames = 0;
+  let tcpIpv4Frames = 0;
   for (const line of result.stdout.split('\n')) {
     if (line === '') continue;
+    frames++;
     const columns = line.split('\t').slice(1);
-    columns.forEach((c, i) => {
+    columns.slice(0, flags.length).forEach((c, i) => {
       if (c !== '') counts[i]!++;
     });
     if (columns.slice(0, 3).some((c) => c !== '')) anyRetransmission++;
+    const [ip4, ip6, tcp] = columns.slice(flags.length);
+    if (ip4) ipv4Frames++;
+    if (ip6) ipv6Frames++;
+    if (ip4 && tcp) tcpIpv4Frames++;
   }
   return {
     retransmissions: anyRetransmission,
@@ -189,5 +214,9 @@ export function tsharkTcpAnalysis(path: string): TsharkTcpAnalysis {
     zeroWindowProbes: counts[3]!,
     duplicateAcks: counts[4]!,
     zeroWindows: counts[5]!,
+    frames,
+    ipv4Frames,
+    ipv6Frames,
+    tcpIpv4Frames,
   };
 }

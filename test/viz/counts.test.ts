@@ -82,7 +82,13 @@ describe('the counts of the demo', () => {
     try {
       const path = join(dir, 'demo.pcap');
       writeFileSync(path, network.pcap());
-      const wireshark = tsharkTcpAnalysis(path);
+      const {
+        frames: _,
+        ipv4Frames: _4,
+        ipv6Frames: _6,
+        tcpIpv4Frames: _t,
+        ...wireshark
+      } = tsharkTcpAnalysis(path);
       expect(wireshark).toEqual({
         retransmissions: counts.retransmissions,
         fastRetransmissions: counts.retransmissionsByCause['fast-retransmit'],

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { readPcap } from '../../pcap/pcap-reader.js';
+import { readCapture } from '../../pcap/pcapng-reader.js';
 import type { Conversation } from '../../viz/conversation.js';
 import { countConversation, countsText } from '../../viz/conversation-counts.js';
 import { conversationFromPcap } from '../../viz/conversation-from-pcap.js';
@@ -30,13 +30,15 @@ import { colorChoice, drawingWidth, paint, useColor } from '../terminal.js';
 
 export const VIEW_SPEC: CommandSpec = {
   name: 'view',
-  usage: ['FILE.pcap [--out REPORT.html] [--name ADDR=NAME ...] [--all] [--ladder N]'],
+  usage: ['FILE [--out REPORT.html] [--name ADDR[:PORT]=NAME ...] [--all] [--ladder N]'],
   description:
-    'Reads a classic pcap capture (e.g. tcpdump -w FILE.pcap; Ethernet, Linux cooked or raw IP) and ' +
-    'writes the same report tcpts draws for its simulations: a ladder diagram with relative sequence ' +
-    'numbers, time-sequence and window graphs per TCP connection, RTT samples, counters and the packet ' +
-    'table. A capture has one time per packet, so its arrows are level. pcapng files must be converted ' +
-    'first: editcap -F pcap in.pcapng out.pcap.',
+    'Reads a capture, pcap or pcapng (tcpdump -w, Wireshark, dumpcap, tshark; Ethernet, Linux cooked ' +
+    'SLL and SLL2 as `tcpdump -i any` writes, raw IP, BSD loopback) and writes the same report tcpts ' +
+    'draws for its simulations: a ladder diagram with relative sequence numbers, time-sequence and ' +
+    'window graphs per TCP connection, RTT samples, counters and the packet table. A capture has one ' +
+    'time per packet, so its arrows are level. When both ends of a connection share an address (a client ' +
+    'and a server on one host, as on 127.0.0.1) each end is drawn as address:port. A line says which ' +
+    'frames were left out and why (IPv6, other protocols, hosts outside the TCP conversations).',
   options: [
     {
       name: 'out',
@@ -114,15 +116,15 @@ export async function runView(args: readonly string[], io: CliIo): Promise<numbe
   } catch (error) {
     throw new InputError(`cannot read ${displayPath(file, io.cwd)}: ${describeError(error)}`);
   }
-  const capture = readPcap(bytes);
+  const capture = readCapture(bytes);
   if (!capture.ok) {
     throw new InputError(
       `${displayPath(file, io.cwd)} is not a capture tcpts can read: ${capture.error.message}`,
     );
   }
   const pcap = capture.value;
+  const linkTypes = [...new Set(pcap.interfaces.map((i) => i.linkType))];
   const conversation = conversationFromPcap(pcap.records, {
-    linkType: pcap.linkType,
     hostNames,
     include: flagValue(parsed, 'all') ? 'all' : 'tcp-hosts',
   });
@@ -138,6 +140,8 @@ export async function runView(args: readonly string[], io: CliIo): Promise<numbe
         'The capture ends inside a packet (cut short); the complete packets are shown.\n',
       ),
     );
+  const skipped = skippedLine(conversation, pcap.skippedBlocks);
+  if (skipped) io.stdout.write(`${paint(color, 'dim', skipped)}\n`);
   io.stdout.write(flowLines(conversation));
   if (ladder > 0 && conversation.packets.length > 0) {
     io.stdout.write('\n');
@@ -146,7 +150,7 @@ export async function runView(args: readonly string[], io: CliIo): Promise<numbe
 
   const report = renderHtmlReport(conversation, {
     title: stringValue(parsed, 'title') ?? basename(file),
-    description: `Capture ${basename(file)}: ${pcap.records.length} frames, link type ${pcap.linkType}${pcap.nanosecondResolution ? ', nanosecond timestamps' : ''}.`,
+    description: `Capture ${basename(file)} (${pcap.format}): ${pcap.records.length} frames, link type${linkTypes.length === 1 ? '' : 's'} ${linkTypes.join(', ')}.${skipped ? ` ${skipped}` : ''}`,
   });
   writeOutputFile(dirname(outPath), basename(outPath), report);
   io.stdout.write(`\n${paint(color, 'bold', 'Written:')}\n  ${displayPath(outPath, io.cwd)}\n`);
@@ -165,11 +169,11 @@ function parseNames(args: readonly string[]): Record<string, string> {
     else if (a === '--') break;
   }
   for (const value of values.flatMap((v) => v.split(','))) {
-    const m = /^([\d.]+)=(.+)$/.exec(value.trim());
+    const m = /^([\d.]+)(:\d{1,5})?=(.+)$/.exec(value.trim());
     if (!m || parseIpv4(m[1]!) === undefined) {
-      throw new UsageError(`--name wants ADDR=NAME, e.g. 10.0.0.1=client; got '${value}'`);
+      throw new UsageError(`--name wants ADDR=NAME or ADDR:PORT=NAME, e.g. 10.0.0.1=client; got '${value}'`);
     }
-    names[m[1]!] = m[2]!;
+    names[`${m[1]!}${m[2] ?? ''}`] = m[3]!;
   }
   return names;
 }
@@ -181,12 +185,27 @@ function describeCapture(c: Conversation, frames: number): string {
   return `${frames} frames, ${c.packets.length} shown (${tcp} TCP), ${seconds.toFixed(3)} s${start}`;
 }
 
+/** 'Not drawn: 12 frames — 10 IPv6 (tcpts draws IPv4 only), 2 ...', or '' when every frame is drawn. */
+export function skippedLine(c: Conversation, skippedBlocks = 0): string {
+  const reasons = Object.entries(c.skipped ?? {}).sort((x, y) => y[1] - x[1]);
+  const total = reasons.reduce((n, [, count]) => n + count, 0);
+  const parts = reasons.map(([why, count]) => `${count} ${why}`);
+  if (skippedBlocks) parts.push(`${skippedBlocks} pcapng blocks that hold no packet`);
+  if (parts.length === 0) return '';
+  return `Not drawn: ${total} frame${total === 1 ? '' : 's'}: ${parts.join('; ')}.`;
+}
+
+/** 'client:45000', or the host alone when it is already named by address and port. */
+function endpointName(e: { host: string; port: number }): string {
+  return e.host.endsWith(`:${e.port}`) ? e.host : `${e.host}:${e.port}`;
+}
+
 function flowLines(c: Conversation): string {
   if (c.flows.length === 0) return 'No TCP connection in this capture.\n';
   const lines = c.flows.slice(0, 20).map((f) => {
     const counts = countsText(countConversation(c, f.id), { packets: false });
     const resent = counts ? `, ${counts}` : '';
-    return `  connection ${f.id + 1}: ${f.a.host}:${f.a.port} → ${f.b.host}:${f.b.port}  ${f.packets} packets, ${f.bytesAtoB} bytes →, ${f.bytesBtoA} bytes ←${resent}`;
+    return `  connection ${f.id + 1}: ${endpointName(f.a)} → ${endpointName(f.b)}  ${f.packets} packets, ${f.bytesAtoB} bytes →, ${f.bytesBtoA} bytes ←${resent}`;
   });
   if (c.flows.length > 20) lines.push(`  … and ${c.flows.length - 20} more`);
   return `${lines.join('\n')}\n`;
