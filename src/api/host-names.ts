@@ -1,25 +1,40 @@
 /**
- * Host names for the socket APIs. tcpts has no DNS resolver: a host is an IPv4 literal, 'localhost'
- * (the stack's 127.0.0.1), a name from a table the application supplies, or whatever a user-supplied
- * `lookup` function (Node's signature) answers.
+ * Host names for the socket APIs. tcpts has no DNS resolver of its own: a host is an IP literal,
+ * 'localhost' (the stack's 127.0.0.1), a name from a table the application supplies, or whatever a
+ * user-supplied resolver answers. This module is browser-safe; the Node socket APIs resolve through
+ * `stackLookup` (lookup-node.ts), one function with `dns.lookup`'s signature and behaviour, so a DNS
+ * client plugged in later is one more `LookupFunction`.
  */
-import { type Ipv4Address, ipv4ToString, parseIpv4 } from '../wire/address.js';
+import { type Ipv4Address, parseIpv4 } from '../wire/address.js';
+
+/** One answer of a lookup: an address and its family (4 or 6). */
+export interface LookupAddress {
+  address: string;
+  family: number;
+}
+
+/** The options a lookup function receives (dns.lookup's): family 0/4/6, getaddrinfo hints, all answers. */
+export interface LookupOptions {
+  family?: number | 'IPv4' | 'IPv6';
+  hints?: number;
+  all?: boolean;
+}
 
 /**
- * Node's `lookup` option signature (dns.lookup). tcpts asks for IPv4 (`family: 4`); a function that answers
- * with a list (`all: true` style) has its first IPv4 entry used.
+ * Node's `lookup` option signature (dns.lookup): calls back `(error, address, family)`, or
+ * `(error, [{ address, family }, ...])` when asked for `all`.
  */
 export type LookupFunction = (
   hostname: string,
-  options: { family: number; all?: boolean },
+  options: LookupOptions,
   callback: (
-    error: Error | null,
-    address: string | ReadonlyArray<{ address: string; family: number }>,
+    error: (Error & { code?: string }) | null,
+    address: string | readonly LookupAddress[] | undefined,
     family?: number,
   ) => void,
 ) => void;
 
-/** Names the API resolves by itself, besides IPv4 literals. */
+/** Names the API resolves by itself, besides IP literals. */
 export type HostTable = Readonly<Record<string, string>>;
 
 /** The address of an IPv4 literal, 'localhost' or a name in `hosts`; undefined when unknown. */
@@ -33,46 +48,4 @@ export function resolveHostName(host: string, hosts: HostTable | undefined): Ipv
 /** True for a dotted-quad IPv4 literal. */
 export function isIpv4Literal(text: string): boolean {
   return parseIpv4(text) !== undefined;
-}
-
-/**
- * Resolves `host` with `lookup` when given (Node semantics: asynchronous, may fail), else from the table.
- * Calls back with an error whose code is ENOTFOUND (as getaddrinfo) when the name is unknown.
- */
-export function lookupHost(
-  host: string,
-  hosts: HostTable | undefined,
-  lookup: LookupFunction | undefined,
-  callback: (
-    error: (Error & { code?: string }) | null,
-    address: Ipv4Address | undefined,
-    text: string,
-  ) => void,
-): void {
-  if (lookup !== undefined && !isIpv4Literal(host)) {
-    lookup(host, { family: 4 }, (error, answer) => {
-      if (error) {
-        callback(error, undefined, '');
-        return;
-      }
-      const address =
-        typeof answer === 'string' ? answer : (answer.find((entry) => entry.family === 4)?.address ?? '');
-      const parsed = parseIpv4(address);
-      if (parsed === undefined) callback(notFound(host), undefined, '');
-      else callback(null, parsed, address);
-    });
-    return;
-  }
-  const address = resolveHostName(host, hosts);
-  if (address === undefined) callback(notFound(host), undefined, '');
-  else callback(null, address, ipv4ToString(address));
-}
-
-function notFound(host: string): Error & { code: string } {
-  return Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), {
-    code: 'ENOTFOUND',
-    errno: -3008,
-    syscall: 'getaddrinfo',
-    hostname: host,
-  });
 }

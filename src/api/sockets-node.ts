@@ -57,11 +57,12 @@ install('dgram', (stack) => {
 export { createDgramApi, type DgramApi, type DgramApiOptions } from './dgram/dgram-api.js';
 export type { BindOptions, DgramAddressInfo, DgramSocketOptions, RemoteInfo } from './dgram/socket.js';
 export { Socket as DgramSocket } from './dgram/socket.js';
-export type { HostTable, LookupFunction } from './host-names.js';
+export type { HostTable, LookupAddress, LookupFunction, LookupOptions } from './host-names.js';
 export { isIP, isIPv4, isIPv6 } from './net/is-ip.js';
 export { createNetApi, type NetApi } from './net/net-api.js';
 export type { NetApiOptions } from './net/net-context.js';
 export { type DropInfo, type ListenOptions, Server, type ServerOptions } from './net/server.js';
 export { type AddressInfo, Socket, type SocketConnectOptions, type SocketOptions } from './net/socket.js';
+export { createRealTimeStack, type RealTimeStackOptions } from './real-time-stack-node.js';
 export type { TcpInfo } from './tcp-info.js';
 export { type SettleOptions, settleOnVirtualTime } from './virtual-time-node.js';

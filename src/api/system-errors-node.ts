@@ -5,8 +5,8 @@
  * - system errors: `errno` is the negated errno number of this platform (as libuv reports it), `code`
  *   its name, and the message one of Node's three layouts ('read ECONNRESET',
  *   'connect ECONNREFUSED 10.0.0.2:80', 'listen EADDRINUSE: address already in use 10.0.0.2:80');
- * - Node's own argument and state errors (ERR_SOCKET_BAD_PORT, ERR_SERVER_NOT_RUNNING, ...): an Error, or
- *   the RangeError/TypeError Node uses, with the `code`.
+ *
+ * Node's own argument and state errors (ERR_*) are in node-errors.ts.
  */
 import { constants } from 'node:os';
 
@@ -37,14 +37,19 @@ export function systemError(code: string, syscall: string): SystemError {
   return build(`${syscall} ${code}`, code, syscall);
 }
 
-/** 'connect ECONNREFUSED 10.0.0.2:80' (Node's exceptionWithHostPort). */
+/**
+ * 'connect ECONNREFUSED 10.0.0.2:80' (Node's exceptionWithHostPort); `local` ('10.0.0.1:5000') adds
+ * Node's ' - Local (10.0.0.1:5000)' suffix.
+ */
 export function systemErrorWithAddress(
   code: string,
   syscall: string,
   address: string,
   port?: number,
+  local?: string,
 ): SystemError {
-  const where = port !== undefined && port > 0 ? `${address}:${port}` : address;
+  let where = port !== undefined && port > 0 ? `${address}:${port}` : address;
+  if (local !== undefined) where += ` - Local (${local})`;
   const error = build(`${syscall} ${code} ${where}`, code, syscall);
   error.address = address;
   if (port !== undefined && port > 0) error.port = port;
@@ -72,54 +77,4 @@ function build(message: string, code: string, syscall: string): SystemError {
   error.code = code;
   error.syscall = syscall;
   return error;
-}
-
-/** One of Node's own coded errors (ERR_*), of the class Node uses for it. */
-export function nodeError(
-  code: string,
-  message: string,
-  Kind: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor = Error,
-): Error & { code: string } {
-  const error = new Kind(message) as Error & { code: string };
-  error.code = code;
-  return error;
-}
-
-/** Node's ERR_SOCKET_BAD_PORT, thrown for a port that is not an integer 0-65535 (or 1-65535). */
-export function badPort(name: string, port: unknown, allowZero = true): Error & { code: string } {
-  const range = allowZero ? '>= 0' : '> 0';
-  return nodeError(
-    'ERR_SOCKET_BAD_PORT',
-    `${name} should be ${range} and < 65536. Received ${describe(port)}.`,
-    RangeError,
-  );
-}
-
-/** Node's ERR_INVALID_ARG_TYPE. */
-export function invalidArgType(name: string, expected: string, actual: unknown): Error & { code: string } {
-  return nodeError(
-    'ERR_INVALID_ARG_TYPE',
-    `The "${name}" argument must be ${expected}. Received ${describe(actual)}`,
-    TypeError,
-  );
-}
-
-/** Validates a port the way Node does (numbers and numeric strings); returns it as a number. */
-export function validatePort(port: unknown, name = 'Port', allowZero = true): number {
-  const numeric =
-    (typeof port === 'number' && Number.isFinite(port)) || (typeof port === 'string' && port.trim() !== '')
-      ? Number(port)
-      : Number.NaN;
-  if (!Number.isInteger(numeric) || numeric < 0 || numeric > 65535 || (!allowZero && numeric === 0)) {
-    throw badPort(name, port, allowZero);
-  }
-  return numeric;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `type string ('${value}')`;
-  if (typeof value === 'number') return `type number (${value})`;
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
 }

@@ -948,6 +948,17 @@ export class TcpLayer {
     return this.table.get(endpointKey(remoteAddress, remotePort))?.get(endpointKey(localAddress, localPort));
   }
 
+  /**
+   * True when a listener holds `port` on `address` or on the wildcard (or on any address, for a wildcard
+   * `address`): binding a connecting socket there fails with EADDRINUSE, as Linux refuses to bind a port
+   * a listening socket holds even with SO_REUSEADDR.
+   */
+  listenerHolds(address: Ipv4Address, port: number): boolean {
+    const byAddress = this.listeners.get(port);
+    if (byAddress === undefined) return false;
+    return address === 0 || byAddress.has(address) || byAddress.has(0);
+  }
+
   /** A port no listener and no connection uses (for ephemeral selection). */
   private portUnused(port: number): boolean {
     return !this.listeners.has(port) && !this.localPortUse.has(port);

@@ -147,7 +147,8 @@ describe('stack.net names', () => {
         'getaddrinfo ENOTFOUND nowhere.test',
         'nowhere.test',
       ]);
-      expect(lookups).toEqual([[error, undefined, 4, 'nowhere.test']]);
+      // As Node 20 (autoSelectFamily on by default): the failed lookup names no address and no family.
+      expect(lookups).toEqual([[error, undefined, undefined, 'nowhere.test']]);
     });
   });
 
@@ -167,9 +168,11 @@ describe('stack.net names', () => {
       const byFunction = clientNet.connect({
         port: 80,
         host: 'custom.test',
-        lookup: (hostname, _options, callback) => {
+        // With autoSelectFamily (Node's default) lookups are asked for every address: { all: true }.
+        lookup: (hostname, options, callback) => {
           asked.push(hostname);
-          callback(null, '10.0.0.2', 4);
+          if (options.all) callback(null, [{ address: '10.0.0.2', family: 4 }]);
+          else callback(null, '10.0.0.2', 4);
         },
       });
       await connected(byFunction);

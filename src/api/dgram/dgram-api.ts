@@ -6,8 +6,11 @@
  *   socket.bind(53);
  */
 import type { Stack } from '../../stack.js';
+import { type CallableClass, callableClass } from '../callable-class.js';
+import { eventLoopHoldsFor } from '../event-loop-hold.js';
 import type { HostTable, LookupFunction } from '../host-names.js';
-import { nodeError } from '../system-errors-node.js';
+import { stackLookup } from '../lookup-node.js';
+import { nodeError } from '../node-errors.js';
 import { type DgramContext, type DgramSocketOptions, type RemoteInfo, Socket } from './socket.js';
 
 export interface DgramApiOptions {
@@ -19,10 +22,13 @@ export interface DgramApiOptions {
 
 export interface DgramApi {
   readonly stack: Stack;
-  readonly Socket: new (
-    options: DgramSocketOptions | 'udp4',
-    messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void,
-  ) => Socket;
+  /** `new dgram.Socket(type)` or `dgram.Socket(type)`, as Node's. */
+  readonly Socket: CallableClass<
+    new (
+      options: DgramSocketOptions | 'udp4',
+      messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void,
+    ) => Socket
+  >;
   createSocket(
     type: 'udp4' | DgramSocketOptions,
     messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void,
@@ -30,7 +36,11 @@ export interface DgramApi {
 }
 
 export function createDgramApi(stack: Stack, options: DgramApiOptions = {}): DgramApi {
-  const context: DgramContext = { stack, hosts: options.hosts, lookup: options.lookup };
+  const context: DgramContext = {
+    stack,
+    lookup: stackLookup(options.hosts, options.lookup),
+    holds: eventLoopHoldsFor(stack.clock),
+  };
 
   class StackDgramSocket extends Socket {
     constructor(
@@ -43,7 +53,7 @@ export function createDgramApi(stack: Stack, options: DgramApiOptions = {}): Dgr
 
   return {
     stack,
-    Socket: StackDgramSocket,
+    Socket: callableClass(StackDgramSocket),
     createSocket: (type, messageListener) => new StackDgramSocket(type, messageListener),
   };
 }

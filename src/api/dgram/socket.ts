@@ -6,14 +6,11 @@ import { EventEmitter } from 'node:events';
 import type { Stack } from '../../stack.js';
 import type { UdpMessageInfo, UdpSocket } from '../../udp/udp-socket.js';
 import { type Ipv4Address, ipv4ToString } from '../../wire/address.js';
-import { type HostTable, type LookupFunction, lookupHost } from '../host-names.js';
-import {
-  invalidArgType,
-  nodeError,
-  systemError,
-  systemErrorWithAddress,
-  validatePort,
-} from '../system-errors-node.js';
+import type { EventLoopHolds, LoopHandle } from '../event-loop-hold.js';
+import type { LookupFunction } from '../host-names.js';
+import { lookupHost } from '../lookup-node.js';
+import { invalidArgType, nodeError, validatePort } from '../node-errors.js';
+import { systemError, systemErrorWithAddress } from '../system-errors-node.js';
 
 export interface DgramSocketOptions {
   /** Only 'udp4': tcpts speaks IPv4. */
@@ -54,8 +51,10 @@ export interface BindOptions {
 /** What every dgram socket of one stack shares. */
 export interface DgramContext {
   readonly stack: Stack;
-  readonly hosts: HostTable | undefined;
-  readonly lookup: LookupFunction | undefined;
+  /** The default resolver: the stack's names, then the API's lookup option. */
+  readonly lookup: LookupFunction;
+  /** What keeps the process alive while a socket is bound and ref'd. */
+  readonly holds: EventLoopHolds;
 }
 
 type BindState = 'unbound' | 'binding' | 'bound';
@@ -81,6 +80,10 @@ export class Socket extends EventEmitter {
   private recvBufferSize: number;
   private sendBufferSize: number;
   private multicastLoopback = true;
+  /** The socket's hold on the event loop, from bind until close (a receiving UDP handle in Node). */
+  private loopHandle: LoopHandle | undefined;
+  /** unref() before bind applies once bound. */
+  private unrefWanted = false;
 
   constructor(
     context: DgramContext,
@@ -166,6 +169,8 @@ export class Socket extends EventEmitter {
       }
       this.udp = udp;
       this.bindState = 'bound';
+      this.loopHandle = this.context.holds.open();
+      if (this.unrefWanted) this.loopHandle.unref();
       this.emit('listening');
       this.flushQueue();
     });
@@ -361,6 +366,8 @@ export class Socket extends EventEmitter {
     this.closed = true;
     this.udp?.close();
     this.udp = undefined;
+    this.loopHandle?.close();
+    this.loopHandle = undefined;
     this.queue = undefined;
     process.nextTick(() => this.emit('close'));
     return this;
@@ -492,11 +499,20 @@ export class Socket extends EventEmitter {
     return this.multicastLoopback;
   }
 
+  /**
+   * Keeps the process alive while the socket is bound (the default). On a stack running in real time this
+   * holds Node's event loop as a receiving UDP handle does; on virtual time it is recorded only.
+   */
   ref(): this {
+    this.unrefWanted = false;
+    this.loopHandle?.ref();
     return this;
   }
 
+  /** Lets the process exit while the socket is bound (see ref()). */
   unref(): this {
+    this.unrefWanted = true;
+    this.loopHandle?.unref();
     return this;
   }
 
@@ -571,7 +587,7 @@ export class Socket extends EventEmitter {
     host: string,
     callback: (error: Error | null, ip: Ipv4Address | undefined, text: string) => void,
   ): void {
-    lookupHost(host, this.context.hosts, this.options.lookup ?? this.context.lookup, (error, ip, text) => {
+    lookupHost(host, this.options.lookup ?? this.context.lookup, (error, ip, text) => {
       process.nextTick(() => callback(error, ip, text));
     });
   }

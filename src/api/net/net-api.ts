@@ -5,9 +5,15 @@
  *   const net = createNetApi(stack);
  *   net.createServer((socket) => socket.pipe(socket)).listen(7);
  *   const socket = net.connect(7, '10.0.0.2', () => socket.end('hello'));
+ *
+ * As in Node, `Socket`, `Server` and `Stream` may be called without `new`.
  */
 import { BlockList, SocketAddress } from 'node:net';
 import type { Stack } from '../../stack.js';
+import { type CallableClass, callableClass } from '../callable-class.js';
+import { eventLoopHoldsFor } from '../event-loop-hold.js';
+import { stackLookup } from '../lookup-node.js';
+import { invalidArgValue, validateBoolean, validateInt32 } from '../node-errors.js';
 import { tcpLayerOf } from '../tcp-layer-of-stack.js';
 import { isIP, isIPv4, isIPv6 } from './is-ip.js';
 import type { NetApiOptions, NetContext } from './net-context.js';
@@ -17,14 +23,14 @@ import { normalizeConnectArgs, Socket, type SocketConnectOptions, type SocketOpt
 export interface NetApi {
   /** The stack this module's sockets use. */
   readonly stack: Stack;
-  /** `new net.Socket(options)`, then `socket.connect(...)`. */
-  readonly Socket: new (
-    options?: SocketOptions,
-  ) => Socket;
-  readonly Server: new (
-    options?: ServerOptions | ((socket: Socket) => void),
-    connectionListener?: (socket: Socket) => void,
-  ) => Server;
+  /** `new net.Socket(options)` (or `net.Socket(options)`), then `socket.connect(...)`. */
+  readonly Socket: CallableClass<new (options?: SocketOptions) => Socket>;
+  readonly Server: CallableClass<
+    new (
+      options?: ServerOptions | ((socket: Socket) => void),
+      connectionListener?: (socket: Socket) => void,
+    ) => Server
+  >;
   createServer(options?: ServerOptions, connectionListener?: (socket: Socket) => void): Server;
   createServer(connectionListener?: (socket: Socket) => void): Server;
   connect(options: SocketConnectOptions, connectionListener?: () => void): Socket;
@@ -40,25 +46,39 @@ export interface NetApi {
   readonly BlockList: typeof BlockList;
   readonly SocketAddress: typeof SocketAddress;
   /** Node's old name for Socket. */
-  readonly Stream: new (
-    options?: SocketOptions,
-  ) => Socket;
-  /** A single address family: there is nothing to select (always false; setting it has no effect). */
+  readonly Stream: CallableClass<new (options?: SocketOptions) => Socket>;
+  /** Whether connect() tries every address a lookup answers (Node's default: true). */
   getDefaultAutoSelectFamily(): boolean;
   setDefaultAutoSelectFamily(value: boolean): void;
+  /** How long (ms, at least 10) each of those attempts has before the next starts (default 250). */
   getDefaultAutoSelectFamilyAttemptTimeout(): number;
   setDefaultAutoSelectFamilyAttemptTimeout(value: number): void;
+  /** Node's argument normalizer for connect()/listen() forms (used by some libraries). */
+  _normalizeArgs(args: unknown[]): unknown[];
+  /** A no-op in Node on every platform but Windows; kept for libraries that call it. */
+  _setSimultaneousAccepts(handle: unknown): void;
+  /** Node's internal handle factory: tcpts has no handles (throws ERR_INVALID_ARG_VALUE). */
+  _createServerHandle(...args: unknown[]): never;
 }
 
 /** A `net` module over `stack`. Options: host names to resolve, a lookup function, TCP settings. */
 export function createNetApi(stack: Stack, options: NetApiOptions = {}): NetApi {
-  const context: NetContext = { stack, tcp: tcpLayerOf(stack), clock: stack.clock, options };
+  const context: NetContext = {
+    stack,
+    tcp: tcpLayerOf(stack),
+    clock: stack.clock,
+    options,
+    lookup: stackLookup(options.hosts, options.lookup),
+    holds: eventLoopHoldsFor(stack.clock),
+    defaults: { autoSelectFamily: true, autoSelectFamilyAttemptTimeout: 250 },
+  };
 
   class StackSocket extends Socket {
     constructor(socketOptions?: SocketOptions) {
       super(context, socketOptions);
     }
   }
+  const SocketClass = callableClass(StackSocket);
 
   const createSocket = (socketOptions: SocketOptions): Socket => new StackSocket(socketOptions);
 
@@ -67,15 +87,17 @@ export function createNetApi(stack: Stack, options: NetApiOptions = {}): NetApi 
       serverOptions?: ServerOptions | ((socket: Socket) => void),
       connectionListener?: (socket: Socket) => void,
     ) {
-      if (typeof serverOptions === 'function') super(context, createSocket, {}, serverOptions);
-      else super(context, createSocket, serverOptions ?? {}, connectionListener);
+      super(context, createSocket, serverOptions, connectionListener);
     }
   }
+  const ServerClass = callableClass(StackServer);
 
   function connect(...args: unknown[]): Socket {
-    const [connectOptions, listener] = normalizeConnectArgs(args);
+    const normalized = normalizeConnectArgs(args);
+    const [connectOptions] = normalized;
     const socket = new StackSocket(connectOptions);
-    return socket.connect(connectOptions, listener);
+    if (connectOptions.timeout) socket.setTimeout(connectOptions.timeout);
+    return socket.connect(normalized as never);
   }
 
   function createServer(
@@ -87,8 +109,8 @@ export function createNetApi(stack: Stack, options: NetApiOptions = {}): NetApi 
 
   return {
     stack,
-    Socket: StackSocket,
-    Server: StackServer,
+    Socket: SocketClass,
+    Server: ServerClass,
     createServer,
     connect: connect as NetApi['connect'],
     createConnection: connect as NetApi['createConnection'],
@@ -97,10 +119,21 @@ export function createNetApi(stack: Stack, options: NetApiOptions = {}): NetApi 
     isIPv6,
     BlockList,
     SocketAddress,
-    Stream: StackSocket,
-    getDefaultAutoSelectFamily: () => false,
-    setDefaultAutoSelectFamily: () => {},
-    getDefaultAutoSelectFamilyAttemptTimeout: () => 250,
-    setDefaultAutoSelectFamilyAttemptTimeout: () => {},
+    Stream: SocketClass,
+    getDefaultAutoSelectFamily: () => context.defaults.autoSelectFamily,
+    setDefaultAutoSelectFamily(value: boolean) {
+      validateBoolean(value, 'value');
+      context.defaults.autoSelectFamily = value;
+    },
+    getDefaultAutoSelectFamilyAttemptTimeout: () => context.defaults.autoSelectFamilyAttemptTimeout,
+    setDefaultAutoSelectFamilyAttemptTimeout(value: number) {
+      validateInt32(value, 'value', 1);
+      context.defaults.autoSelectFamilyAttemptTimeout = Math.max(10, value);
+    },
+    _normalizeArgs: (args) => normalizeConnectArgs(args),
+    _setSimultaneousAccepts: () => {},
+    _createServerHandle(...args: unknown[]): never {
+      throw invalidArgValue('handle', args[0], 'is not supported by tcpts (no handles)');
+    },
   };
 }

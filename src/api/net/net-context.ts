@@ -1,20 +1,30 @@
 /**
- * What every `net` object of one stack shares: the stack, its TCP layer and clock, and how host names
- * are resolved.
+ * What every `net` object of one stack shares: the stack, its TCP layer and clock, how host names are
+ * resolved, what holds the event loop, and the module-wide settings (`setDefaultAutoSelectFamily`...).
  */
 import type { Stack } from '../../stack.js';
 import type { TcpConfig } from '../../tcp/config.js';
 import type { TcpLayer } from '../../tcp/tcp-layer.js';
 import type { Clock } from '../../time/clock.js';
+import type { EventLoopHolds } from '../event-loop-hold.js';
 import type { HostTable, LookupFunction } from '../host-names.js';
 
 export interface NetApiOptions {
   /** Host names the API resolves without a `lookup` function, e.g. `{ 'server.test': '10.0.0.2' }`. */
   hosts?: HostTable;
-  /** A default resolver for names not in `hosts` (Node's `dns.lookup` signature). */
+  /**
+   * The resolver for names that are neither literals, 'localhost' nor in `hosts` (Node's `dns.lookup`
+   * signature, including `{ all: true }` answers). Without one such names fail with ENOTFOUND.
+   */
   lookup?: LookupFunction;
   /** TCP configuration overrides for every connection opened or accepted through this API. */
   tcp?: Partial<TcpConfig>;
+}
+
+/** The module-wide settings Node keeps in `net` (get/setDefaultAutoSelectFamily...). */
+export interface NetDefaults {
+  autoSelectFamily: boolean;
+  autoSelectFamilyAttemptTimeout: number;
 }
 
 export interface NetContext {
@@ -22,6 +32,11 @@ export interface NetContext {
   readonly tcp: TcpLayer;
   readonly clock: Clock;
   readonly options: NetApiOptions;
+  /** The default `lookup` of sockets and servers: the stack's names, then `options.lookup`. */
+  readonly lookup: LookupFunction;
+  /** Handles that keep the process alive while sockets and servers are open and ref'd. */
+  readonly holds: EventLoopHolds;
+  readonly defaults: NetDefaults;
 }
 
 /**

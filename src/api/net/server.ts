@@ -1,15 +1,25 @@
 /**
  * `net.Server` over a tcpts TCP listener: listen/close/address/getConnections/maxConnections and the
- * events 'listening', 'connection', 'drop', 'close' and 'error', with Node's ordering and error shapes.
+ * events 'listening', 'connection', 'drop', 'close' and 'error', with Node's argument handling, ordering
+ * and error shapes (Node's Server.prototype.listen, lookupAndListen and _emitCloseIfDrained are the
+ * reference for when each thing happens).
  */
 import { EventEmitter } from 'node:events';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpListener } from '../../tcp/tcp-layer.js';
-import { type Ipv4Address, ipv4ToString } from '../../wire/address.js';
-import { lookupHost } from '../host-names.js';
-import { describedSystemError, invalidArgType, nodeError, validatePort } from '../system-errors-node.js';
+import { ipv4ToString, parseIpv4 } from '../../wire/address.js';
+import type { LoopHandle } from '../event-loop-hold.js';
+import {
+  invalidArgType,
+  invalidArgValue,
+  nodeError,
+  validateAbortSignal,
+  validateNumber,
+  validatePort,
+} from '../node-errors.js';
+import { describedSystemError } from '../system-errors-node.js';
 import { guarded, type NetContext } from './net-context.js';
-import type { AddressInfo, Socket, SocketOptions } from './socket.js';
+import { type AddressInfo, isPipeName, type Socket, type SocketOptions } from './socket.js';
 
 export interface ServerOptions {
   /** Accepted sockets keep their writable side open after the peer's FIN. Default false. */
@@ -18,19 +28,20 @@ export interface ServerOptions {
   pauseOnConnect?: boolean;
   /** Nagle off on accepted sockets. */
   noDelay?: boolean;
-  /** Keepalives on accepted sockets, first probe after `keepAliveInitialDelay` ms idle. */
+  /** Keepalives on accepted sockets, first probe after `keepAliveInitialDelay` ms (whole seconds) idle. */
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
   highWaterMark?: number;
 }
 
 export interface ListenOptions {
-  port?: number;
+  port?: number | string | null;
   /** Default: every address of the stack (0.0.0.0). */
   host?: string;
   /** Handshakes in progress plus connections not yet accepted. Default 511 (as Node). */
   backlog?: number;
   exclusive?: boolean;
+  ipv6Only?: boolean;
   signal?: AbortSignal;
 }
 
@@ -47,28 +58,63 @@ export interface DropInfo {
 /** Node's default backlog. */
 const DEFAULT_BACKLOG = 511;
 
+/** Node's default stream buffer size. */
+const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
+
 export class Server extends EventEmitter {
   /** Refuse (close at once) connections beyond this many; undefined: no limit. */
   maxConnections!: number;
+  allowHalfOpen: boolean;
+  pauseOnConnect: boolean;
+  noDelay: boolean;
+  keepAlive: boolean;
+  /** In whole seconds, as Node keeps it. */
+  keepAliveInitialDelay: number;
+  highWaterMark: number;
+  /** `family:address:port` of the last listen() (Node's cluster key; some libraries read it). */
+  _connectionKey: string | undefined;
 
   /** @internal */ protected readonly context: NetContext;
-  private readonly options: ServerOptions;
   private readonly createSocket: (options: SocketOptions) => Socket;
   private listener: TcpListener | undefined;
+  private loopHandle: LoopHandle | undefined;
+  /** unref() before listen() applies once listening, as Node's `_unref`. */
+  private unrefWanted = false;
   private boundAddress: AddressInfo | undefined;
   private connectionCount = 0;
+  /** Bumped at every listen()/close(), so a lookup answering late for an earlier one is ignored. */
+  private listeningId = 0;
 
   constructor(
     context: NetContext,
     createSocket: (options: SocketOptions) => Socket,
-    options: ServerOptions = {},
+    options?: ServerOptions | ((socket: Socket) => void) | null,
     connectionListener?: (socket: Socket) => void,
   ) {
     super();
+    let settings: ServerOptions;
+    if (typeof options === 'function') {
+      settings = {};
+      this.on('connection', options);
+    } else if (options === null || options === undefined || typeof options === 'object') {
+      settings = { ...options };
+      if (typeof connectionListener === 'function') this.on('connection', connectionListener);
+    } else {
+      throw invalidArgType('options', 'Object', options);
+    }
+    if (settings.keepAliveInitialDelay !== undefined) {
+      validateNumber(settings.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+      if (settings.keepAliveInitialDelay < 0) settings.keepAliveInitialDelay = 0;
+    }
+    if (settings.highWaterMark !== undefined) validateNumber(settings.highWaterMark, 'options.highWaterMark');
     this.context = context;
     this.createSocket = createSocket;
-    this.options = { ...options };
-    if (connectionListener !== undefined) this.on('connection', connectionListener);
+    this.allowHalfOpen = settings.allowHalfOpen || false;
+    this.pauseOnConnect = Boolean(settings.pauseOnConnect);
+    this.noDelay = Boolean(settings.noDelay);
+    this.keepAlive = Boolean(settings.keepAlive);
+    this.keepAliveInitialDelay = ~~((settings.keepAliveInitialDelay ?? 0) / 1000);
+    this.highWaterMark = settings.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   }
 
   get listening(): boolean {
@@ -81,14 +127,15 @@ export class Server extends EventEmitter {
   }
 
   /**
-   * listen([port[, host[, backlog]]][, callback]) or listen(options[, callback]). Port 0 (or none)
-   * takes an ephemeral port. 'listening' follows on the next tick; EADDRINUSE and EADDRNOTAVAIL come as
-   * 'error' events.
+   * listen([port[, host[, backlog]]][, callback]) or listen(options[, callback]). Port 0, null or none
+   * takes an ephemeral port. Without a host the server listens at once (address() is valid on return);
+   * with one, after the host is looked up. 'listening' follows on a later tick; EADDRINUSE and
+   * EADDRNOTAVAIL come as 'error' events.
    */
-  listen(port?: number, host?: string, backlog?: number, listeningListener?: () => void): this;
-  listen(port?: number, host?: string, listeningListener?: () => void): this;
-  listen(port?: number, backlog?: number, listeningListener?: () => void): this;
-  listen(port?: number, listeningListener?: () => void): this;
+  listen(port?: number | null, host?: string, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number | null, host?: string, listeningListener?: () => void): this;
+  listen(port?: number | null, backlog?: number, listeningListener?: () => void): this;
+  listen(port?: number | null, listeningListener?: () => void): this;
   /** Numeric strings are ports; IPC paths are not supported (ERR_INVALID_ARG_VALUE). */
   listen(port: string, backlog?: number, listeningListener?: () => void): this;
   listen(port: string, listeningListener?: () => void): this;
@@ -97,80 +144,86 @@ export class Server extends EventEmitter {
   listen(handle: unknown, backlog?: number, listeningListener?: () => void): this;
   listen(handle: unknown, listeningListener?: () => void): this;
   listen(...args: unknown[]): this {
-    const last = args[args.length - 1];
-    const callback = typeof last === 'function' ? (last as () => void) : undefined;
-    let options: Omit<ListenOptions, 'port'> & { port?: number | string };
-    const first = args[0];
-    if (first !== null && typeof first === 'object') {
-      options = first as ListenOptions;
-      const unsupported = ['path', 'fd', '_handle', 'handle'].find(
-        (key) => (first as Record<string, unknown>)[key] !== undefined,
-      );
-      if (unsupported !== undefined) {
-        throw nodeError(
-          'ERR_INVALID_ARG_VALUE',
-          `listen(${unsupported}) is not supported by tcpts`,
-          TypeError,
-        );
-      }
-    } else {
-      options = {};
-      if (typeof first === 'number' || typeof first === 'string') options.port = first;
-      if (typeof args[1] === 'string') options.host = args[1];
-      if (typeof args[2] === 'number') options.backlog = args[2];
-      else if (typeof args[1] === 'number') options.backlog = args[1];
-    }
+    const [parsed, callback] = normalizeListenArgs(args);
+    let options = parsed;
     if (this.listener !== undefined) {
       throw nodeError(
         'ERR_SERVER_ALREADY_LISTEN',
         'Listen method has been called more than once without closing.',
       );
     }
-    if (typeof options.port === 'string' && !/^\s*\d+\s*$/.test(options.port)) {
-      throw nodeError(
-        'ERR_INVALID_ARG_VALUE',
-        `IPC paths are not supported by tcpts: ${options.port}`,
-        TypeError,
-      );
+    if (callback !== null) this.once('listening', callback);
+    const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
+    const handle =
+      (options as { _handle?: unknown; handle?: unknown })._handle ??
+      (options as { handle?: unknown }).handle;
+    if (handle !== undefined && handle !== null) {
+      throw invalidArgValue('options.handle', handle, 'is not supported by tcpts (no handle passing)');
     }
-    const port = options.port === undefined ? 0 : validatePort(options.port, 'options.port');
-    if (options.host !== undefined && typeof options.host !== 'string') {
-      throw invalidArgType('options.host', 'of type string', options.host);
-    }
-    const backlog = options.backlog ?? DEFAULT_BACKLOG;
-    if (callback !== undefined) this.once('listening', callback);
+    this.listeningId++;
     const signal = options.signal;
+    validateAbortSignal(signal, 'options.signal');
     if (signal !== undefined) {
-      if (signal.aborted) {
-        process.nextTick(() => this.close());
-        return this;
-      }
-      signal.addEventListener('abort', () => this.close(), { once: true });
+      if (signal.aborted) process.nextTick(() => this.close());
+      else signal.addEventListener('abort', () => this.close(), { once: true });
     }
-    const host = options.host;
-    if (host === undefined) {
-      this.bind(0, '0.0.0.0', port, backlog);
+    const fd = (options as { fd?: unknown }).fd;
+    if (typeof fd === 'number' && fd >= 0) {
+      throw invalidArgValue('options.fd', fd, 'is not supported by tcpts (no file descriptors)');
+    }
+    if (
+      args.length === 0 ||
+      typeof args[0] === 'function' ||
+      (options.port === undefined && 'port' in options) ||
+      options.port === null
+    ) {
+      options = { ...options, port: 0 };
+    }
+    if (typeof options.port === 'number' || typeof options.port === 'string') {
+      const port = validatePort(options.port, 'options.port');
+      const backlog = Number(options.backlog) || backlogFromArgs || DEFAULT_BACKLOG;
+      if (options.host) this.lookupAndListen(port, options.host, backlog);
+      else this.listenOn(null, port, backlog);
       return this;
     }
-    // Literals, 'localhost' and known names resolve synchronously, so `listening` and `address()` are
-    // valid right after listen() as in Node; a lookup function answers later.
-    let synchronous = true;
-    lookupHost(host, this.context.options.hosts, this.context.options.lookup, (error, address, text) => {
-      if (error || address === undefined) {
-        const fail = () => this.emit('error', error);
-        if (synchronous) process.nextTick(fail);
-        else fail();
-        return;
-      }
-      this.bind(address, text, port, backlog);
-    });
-    synchronous = false;
-    return this;
+    const path = (options as { path?: unknown }).path;
+    if (path) {
+      throw invalidArgValue('options.path', path, 'is not supported by tcpts (no IPC)');
+    }
+    if (!('port' in options || 'path' in options)) {
+      throw invalidArgValue('options', options, 'must have the property "port" or "path"');
+    }
+    throw invalidArgValue('options', options);
   }
 
-  private bind(address: Ipv4Address, text: string, port: number, backlog: number): void {
+  /** As Node: a host is looked up first (asynchronously, even a literal), then the server listens. */
+  private lookupAndListen(port: number, host: string, backlog: number): void {
+    const id = this.listeningId;
+    this.context.lookup(host, {}, (error, address, family) => {
+      if (id !== this.listeningId) return;
+      if (error) {
+        this.emit('error', error);
+        return;
+      }
+      if (typeof address === 'string' && family === 6) {
+        // IPv6 is not spoken yet: there is no such address on the stack.
+        this._connectionKey = `6:${address}:${port}`;
+        process.nextTick(() =>
+          this.emit('error', describedSystemError('EADDRNOTAVAIL', 'listen', address, port)),
+        );
+        return;
+      }
+      this.listenOn(typeof address === 'string' ? address : null, port, backlog);
+    });
+  }
+
+  private listenOn(host: string | null, port: number, backlog: number): void {
+    const text = host ?? '0.0.0.0';
+    this._connectionKey = `4:${text}:${port}`;
+    const address = parseIpv4(text);
     let listener: TcpListener;
     try {
+      if (address === undefined) throw Object.assign(new Error('not an IPv4 address'), { code: 'EINVAL' });
       listener = this.context.tcp.listen({
         port,
         address,
@@ -183,7 +236,9 @@ export class Server extends EventEmitter {
       return;
     }
     this.listener = listener;
-    this.boundAddress = { address: address === 0 ? '0.0.0.0' : text, family: 'IPv4', port: listener.port };
+    this.loopHandle = this.context.holds.open();
+    if (this.unrefWanted) this.loopHandle.unref();
+    this.boundAddress = { address: text, family: 'IPv4', port: listener.port };
     listener.on('connection', (connection) => guarded(() => this.accept(connection)));
     process.nextTick(() => {
       if (this.listener === listener) this.emit('listening');
@@ -210,16 +265,16 @@ export class Server extends EventEmitter {
       connection.release(now);
       return;
     }
-    const options = this.options;
     const socket = this.createSocket({
-      allowHalfOpen: options.allowHalfOpen,
-      highWaterMark: options.highWaterMark,
-      noDelay: options.noDelay,
-      keepAlive: options.keepAlive,
-      keepAliveInitialDelay: options.keepAliveInitialDelay,
+      allowHalfOpen: this.allowHalfOpen,
+      highWaterMark: this.highWaterMark,
+      noDelay: this.noDelay,
+      keepAlive: this.keepAlive,
+      keepAliveInitialDelay: this.keepAliveInitialDelay * 1000,
     });
     socket.server = this;
-    socket.adopt(connection, options.pauseOnConnect === true);
+    socket._server = this;
+    socket.adopt(connection, this.pauseOnConnect);
     this.connectionCount++;
     socket.once('close', () => {
       this.connectionCount--;
@@ -241,10 +296,13 @@ export class Server extends EventEmitter {
         this.once('close', callback);
       }
     }
+    this.listeningId++;
     if (this.listener !== undefined) {
       this.listener.close();
       this.listener = undefined;
       this.boundAddress = undefined;
+      this.loopHandle?.close();
+      this.loopHandle = undefined;
     }
     this.emitCloseIfDrained();
     return this;
@@ -262,18 +320,40 @@ export class Server extends EventEmitter {
     return this.connectionCount;
   }
 
+  /** Node's count of open accepted connections. */
+  get _connections(): number {
+    return this.connectionCount;
+  }
+
   /** `await using server = ...`: closes the server and waits for its 'close'. */
   [Symbol.asyncDispose](): Promise<void> {
     if (this.listener === undefined) return Promise.resolve();
     return new Promise((resolve) => this.close(() => resolve()));
   }
 
-  /** No effect: a tcpts server does not hold the process open by itself. */
+  /**
+   * With `captureRejections`, a rejected promise from an async 'connection' listener destroys that
+   * socket with the error; from any other listener it becomes an 'error' event (as Node's Server).
+   */
+  [Symbol.for('nodejs.rejection')](error: Error, event: string, socket?: Socket): void {
+    if (event === 'connection' && socket !== undefined) socket.destroy(error);
+    else this.emit('error', error);
+  }
+
+  /**
+   * Keeps the process alive while listening (the default). On a stack running in real time this holds
+   * Node's event loop as a listening handle does; on virtual time it is recorded only.
+   */
   ref(): this {
+    this.unrefWanted = false;
+    this.loopHandle?.ref();
     return this;
   }
 
+  /** Lets the process exit while listening (see ref()); applies to a later listen() too. */
   unref(): this {
+    this.unrefWanted = true;
+    this.loopHandle?.unref();
     return this;
   }
 
@@ -281,4 +361,29 @@ export class Server extends EventEmitter {
     if (this.listener !== undefined || this.connectionCount > 0) return;
     process.nextTick(() => this.emit('close'));
   }
+}
+
+/** Node's normalizeArgs for listen(): [options, callback]. */
+function normalizeListenArgs(
+  args: unknown[],
+): [ListenOptions & Record<string, unknown>, (() => void) | null] {
+  let options: ListenOptions & Record<string, unknown> = {};
+  if (args.length > 0) {
+    const first = args[0];
+    if (typeof first === 'object' && first !== null)
+      options = first as ListenOptions & Record<string, unknown>;
+    else if (isPipeName(first)) options.path = first;
+    else {
+      options.port = first as number;
+      if (args.length > 1 && typeof args[1] === 'string') options.host = args[1];
+    }
+  }
+  const last = args[args.length - 1];
+  return [options, typeof last === 'function' ? (last as () => void) : null];
+}
+
+/** Node's toNumber for backlog arguments: a non-negative number, else false. */
+function toNumber(value: unknown): number | false {
+  const number = Number(value);
+  return number >= 0 ? number : false;
 }

@@ -10,20 +10,38 @@
  * buffer is full the stream buffers, `write()` returns false, and 'drain' follows when TCP makes room.
  */
 import { Duplex } from 'node:stream';
+import { inspect } from 'node:util';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpError } from '../../tcp/errors.js';
-import { type Ipv4Address, ipv4ToString, parseIpv4 } from '../../wire/address.js';
-import { isIpv4Literal, type LookupFunction, lookupHost } from '../host-names.js';
+import { ipv4ToString, parseIpv4 } from '../../wire/address.js';
+import type { LoopHandle } from '../event-loop-hold.js';
+import type { LookupAddress, LookupFunction, LookupOptions } from '../host-names.js';
 import {
+  abortError,
   invalidArgType,
+  invalidArgValue,
+  missingArgs,
   nodeError,
-  type SystemError,
-  systemError,
-  systemErrorWithAddress,
+  outOfRange,
+  validateAbortSignal,
+  validateBoolean,
+  validateFunction,
+  validateInt32,
+  validateNumber,
   validatePort,
-} from '../system-errors-node.js';
+} from '../node-errors.js';
+import { type SystemError, systemError, systemErrorWithAddress } from '../system-errors-node.js';
 import { type TcpInfo, tcpInfoOf } from '../tcp-info.js';
+import { isIP } from './is-ip.js';
 import { guarded, type NetContext } from './net-context.js';
+
+/** Node's `onread` option: received bytes go into `buffer` and to `callback` instead of 'data' events. */
+export interface OnReadOptions {
+  /** The buffer to fill, or a function returning the buffer to use for each read. */
+  buffer: Uint8Array | (() => Uint8Array);
+  /** Called with the byte count and the buffer; returning false pauses reading until `resume()`. */
+  callback: (bytesWritten: number, buffer: Uint8Array) => unknown;
+}
 
 /** Options of `new Socket(options)`. */
 export interface SocketOptions {
@@ -35,28 +53,35 @@ export interface SocketOptions {
   writableHighWaterMark?: number;
   /** Turn Nagle's algorithm off once connected. */
   noDelay?: boolean;
-  /** Turn keepalives on once connected, first probe after `keepAliveInitialDelay` ms of idleness. */
+  /** Turn keepalives on once connected, first probe after `keepAliveInitialDelay` ms (whole seconds) idle. */
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
   /** Destroys the socket (with an AbortError) when aborted. */
   signal?: AbortSignal;
+  /** Received bytes into a buffer of the application's (see OnReadOptions). */
+  onread?: OnReadOptions;
 }
 
 /** Options of `socket.connect(options)` and `net.connect(options)`. */
 export interface SocketConnectOptions extends SocketOptions {
   /** Required (typed optional, as in the options objects Node's `http` passes to `createConnection`). */
   port?: number | string | null;
-  /** IPv4 literal, 'localhost', a name the API knows, or one `lookup` resolves. Default 'localhost'. */
+  /** IP literal, 'localhost', a name the API knows, or one `lookup` resolves. Default 'localhost'. */
   host?: string | null;
   /** Local address to bind (one of the stack's) and local port (default: ephemeral). */
   localAddress?: string;
   localPort?: number;
-  /** Only 4 (or 0) is supported. */
+  /** 0, 4, 6, 'IPv4' or 'IPv6': the address family the lookup asks for. */
   family?: number;
+  /** getaddrinfo hints passed to the lookup. */
+  hints?: number;
   /** Resolves `host` (Node's `dns.lookup` signature). */
   lookup?: LookupFunction;
   /** Calls `setTimeout(timeout)`. */
   timeout?: number;
+  /** Try every address a lookup answers (Happy Eyeballs, RFC 8305), each for the attempt timeout. */
+  autoSelectFamily?: boolean;
+  autoSelectFamilyAttemptTimeout?: number;
 }
 
 /** What `socket.address()` returns. */
@@ -78,21 +103,57 @@ type ConnectionHandlers = {
   error: (error: TcpError) => void;
 };
 
+/** What internalConnect was asked for: the address connected to and the local end requested. */
+interface ConnectRequest {
+  address: string;
+  port: number;
+  family: number;
+  localAddress: string | undefined;
+  localPort: number | undefined;
+}
+
+/** One connection attempt in progress, told how it ends. */
+interface Attempt {
+  request: ConnectRequest;
+  onConnected(): void;
+  onFailed(error: SystemError): void;
+}
+
+/** The normalized arguments of connect()/listen(), marked so they are not normalized twice (as Node). */
+export const NORMALIZED = Symbol('normalizedArgs');
+export type NormalizedArgs = [SocketConnectOptions, (() => void) | null] & { [NORMALIZED]?: true };
+
+/** Node's `socket.connect()` state errors for a second connect on the same handle. */
+const SECOND_CONNECT_CODE = { connecting: 'EALREADY', connected: 'EISCONN' } as const;
+
 export class Socket extends Duplex {
   /** The server that accepted this socket (server-side sockets), as in Node. */
   server: unknown = null;
-  /** Idle timeout in ms set with setTimeout (undefined when none), as Node's `socket.timeout`. */
+  /** Node's own name for it. */
+  _server: unknown = null;
+  /** Idle timeout in ms set with setTimeout (undefined until set), as Node's `socket.timeout`. */
   timeout: number | undefined;
   /** True from connect() until the connection is established or fails. */
   connecting = false;
-  /** The `address:port` this socket tried to connect to (one: tcpts has a single address family). */
-  autoSelectFamilyAttemptedAddresses: string[] = [];
+  /**
+   * The `address:port` pairs a connect with autoSelectFamily tried, in order; undefined (as in Node)
+   * until a lookup answered more than one address.
+   */
+  autoSelectFamilyAttemptedAddresses!: string[];
+  /** The host name connect() looked up (Node's `_host`); null for none. */
+  _host: string | null = null;
 
   /** @internal */ protected readonly context: NetContext;
   private connection: TcpConnection | undefined;
   private handlers: ConnectionHandlers | undefined;
-  /** connect() was called or the socket was accepted: 'close' then carries hadError. */
-  private opened = false;
+  /** The socket's hold on the event loop: opened by connect() or accept, closed by destroy. */
+  private loopHandle: LoopHandle | undefined;
+  /** The request of the connection in progress or established. */
+  private request: ConnectRequest | undefined;
+  /** The attempt the TCP connection belongs to while connecting. */
+  private attempt: Attempt | undefined;
+  /** Bumped at every connect(), so callbacks of an earlier one find themselves stale. */
+  private generation = 0;
   private localEndpoint: AddressInfo | undefined;
   private remoteEndpoint: { address: string; port: number } | undefined;
   /** The stream asked for data and has not been refused by push(). */
@@ -107,27 +168,48 @@ export class Socket extends Duplex {
   private idleTimer: { cancel(): void } | undefined;
   private lastActivity = 0;
   private resetOnDestroy = false;
-  private wantNoDelay: boolean | undefined;
-  private wantKeepAlive: { enable: boolean; initialDelay: number } | undefined;
+  private noDelayWanted = false;
+  private keepAliveWanted = false;
+  /** Keepalive idle time in whole seconds, as Node keeps it. */
+  private keepAliveDelaySeconds = 0;
+  private readonly onread:
+    | { buffer: Uint8Array | (() => Uint8Array); callback: OnReadOptions['callback'] }
+    | undefined;
+  /** onread's callback returned false: reading stops until resume(). */
+  private onreadStopped = false;
 
   constructor(context: NetContext, options: SocketOptions = {}) {
+    const settings = options !== null && typeof options === 'object' ? options : {};
     super({
-      allowHalfOpen: options.allowHalfOpen === true,
+      allowHalfOpen: settings.allowHalfOpen === true,
       // Node's socket: emits its own 'close' (with hadError) and destroys itself once both sides ended.
       emitClose: false,
       autoDestroy: true,
-      highWaterMark: options.highWaterMark,
-      readableHighWaterMark: options.readableHighWaterMark,
-      writableHighWaterMark: options.writableHighWaterMark,
+      highWaterMark: settings.highWaterMark,
+      readableHighWaterMark: settings.readableHighWaterMark,
+      writableHighWaterMark: settings.writableHighWaterMark,
     });
     this.context = context;
-    if (options.noDelay) this.wantNoDelay = true;
-    if (options.keepAlive) {
-      this.wantKeepAlive = { enable: true, initialDelay: options.keepAliveInitialDelay ?? 0 };
+    this.noDelayWanted = Boolean(settings.noDelay);
+    this.keepAliveWanted = Boolean(settings.keepAlive);
+    this.keepAliveDelaySeconds = ~~((settings.keepAliveInitialDelay ?? 0) / 1000);
+    const onread = settings.onread as unknown;
+    if (
+      onread !== null &&
+      typeof onread === 'object' &&
+      ((onread as OnReadOptions).buffer instanceof Uint8Array ||
+        typeof (onread as OnReadOptions).buffer === 'function') &&
+      typeof (onread as OnReadOptions).callback === 'function'
+    ) {
+      this.onread = {
+        buffer: (onread as OnReadOptions).buffer,
+        callback: (onread as OnReadOptions).callback,
+      };
     }
     this.on('end', onReadableEnd);
-    const signal = options.signal;
+    const signal = settings.signal;
     if (signal !== undefined) {
+      validateAbortSignal(signal, 'signal');
       if (signal.aborted) process.nextTick(() => this.destroy(abortError(signal)));
       else signal.addEventListener('abort', () => this.destroy(abortError(signal)), { once: true });
     }
@@ -158,6 +240,11 @@ export class Socket extends Duplex {
 
   get localFamily(): string | undefined {
     return this.localEndpoint === undefined ? undefined : 'IPv4';
+  }
+
+  /** Node's old name for `connecting` (libraries still read it). */
+  get _connecting(): boolean {
+    return this.connecting;
   }
 
   /** Bytes received and handed to the stream. */
@@ -208,123 +295,377 @@ export class Socket extends Duplex {
   }
 
   // -------------------------------------------------------------------------------------------------
-  // Connecting.
+  // Connecting, as Node's Socket.prototype.connect, lookupAndConnect and internalConnect.
 
   /**
    * Opens a connection: connect(port[, host][, listener]) or connect(options[, listener]). 'connect' and
    * 'ready' follow the handshake; failures are 'error' events (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH,
-   * ENETUNREACH, ENOTFOUND for an unknown name), then 'close'.
+   * ENETUNREACH, ENOTFOUND for an unknown name), then 'close'. A socket that closed may connect again.
    */
   connect(options: SocketConnectOptions | { path: string }, connectListener?: () => void): this;
   connect(port: number | string, host?: string, connectListener?: () => void): this;
   connect(port: number | string, connectListener?: () => void): this;
+  /** IPC paths are refused (ERR_INVALID_ARG_VALUE): tcpts has no local sockets. */
+  connect(path: string, connectListener?: () => void): this;
   connect(...args: unknown[]): this {
-    const [options, listener] = normalizeConnectArgs(args);
-    if (this.destroyed) throw nodeError('ERR_SOCKET_CLOSED', 'Socket is closed');
-    if (this.connecting || this.connection !== undefined) {
-      throw nodeError('ERR_SOCKET_CONNECTION_IN_PROGRESS', 'Socket is already connecting or connected');
+    const normalized =
+      Array.isArray(args[0]) && (args[0] as NormalizedArgs)[NORMALIZED]
+        ? (args[0] as NormalizedArgs)
+        : normalizeConnectArgs(args);
+    const [options, listener] = normalized;
+    if (listener !== null) this.once('connect', listener);
+    if (options.port === undefined && (options as { path?: unknown }).path == null) {
+      throw missingArgs(['options', 'port', 'path']);
     }
-    if (options.port === undefined || options.port === null) {
-      throw nodeError(
-        'ERR_MISSING_ARGS',
-        'The "options" or "port" or "path" argument must be specified',
-        TypeError,
+    if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
+    if (this.destroyed) this.reopen();
+    if ((options as { path?: unknown }).path != null) {
+      throw invalidArgValue(
+        'options.path',
+        (options as { path?: unknown }).path,
+        'is not supported by tcpts (no IPC)',
       );
     }
-    const port = validatePort(options.port);
-    const host = options.host ?? 'localhost';
-    if (typeof host !== 'string') throw invalidArgType('options.host', 'of type string', host);
-    if (options.family !== undefined && options.family !== 0 && options.family !== 4) {
-      throw nodeError(
-        'ERR_INVALID_ARG_VALUE',
-        `The property 'options.family' must be one of: 0, 4. Received ${options.family}`,
-        TypeError,
-      );
-    }
-    let localAddress: Ipv4Address | undefined;
-    if (options.localAddress !== undefined) {
-      localAddress = parseIpv4(options.localAddress);
-      if (localAddress === undefined) {
-        throw nodeError('ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${options.localAddress}`, TypeError);
-      }
-    }
-    const localPort =
-      options.localPort === undefined ? undefined : validatePort(options.localPort, 'localPort');
-    if (options.noDelay) this.wantNoDelay = true;
-    if (options.keepAlive) {
-      this.wantKeepAlive = { enable: true, initialDelay: options.keepAliveInitialDelay ?? 0 };
-    }
-    if (options.timeout !== undefined) this.setTimeout(options.timeout);
-    if (listener !== undefined) this.once('connect', listener);
+    this.loopHandle ??= this.context.holds.open();
+    this.touch();
     this.connecting = true;
-    this.opened = true;
-    // As Node: the attempt starts on the next tick (after the name lookup), so destroy() right after
-    // connect() cancels it before anything is sent.
-    process.nextTick(() => {
-      if (!this.connecting || this.destroyed) return;
-      lookupHost(
-        host,
-        this.context.options.hosts,
-        options.lookup ?? this.context.options.lookup,
-        (error, address, text) => {
-          if (!isIpv4Literal(host)) this.emit('lookup', error, error ? undefined : text, 4, host);
-          if (!this.connecting || this.destroyed) return;
-          if (error || address === undefined) {
-            this.connecting = false;
-            this.destroy(error ?? undefined);
-            return;
-          }
-          this.open(address, text, port, localAddress, localPort);
-        },
-      );
-    });
+    this.lookupAndConnect(options);
     return this;
   }
 
-  private open(
-    remoteAddress: Ipv4Address,
-    remoteText: string,
-    remotePort: number,
-    localAddress: Ipv4Address | undefined,
-    localPort: number | undefined,
-  ): void {
-    if (localAddress !== undefined && !this.context.stack.isLocalAddress(localAddress)) {
-      // Node binds before connecting, so a foreign local address fails the bind (syscall 'bind').
-      this.connecting = false;
-      this.destroy(systemErrorWithAddress('EADDRNOTAVAIL', 'bind', ipv4ToString(localAddress), localPort));
+  /** A destroyed socket made ready to connect again (Node's `_undestroy` with a fresh handle). */
+  private reopen(): void {
+    (this as unknown as { _undestroy(): void })._undestroy();
+    this.generation++;
+    this.connection = undefined;
+    this.request = undefined;
+    this.attempt = undefined;
+    this.localEndpoint = undefined;
+    this.remoteEndpoint = undefined;
+    this.received = 0;
+    this.dispatched = 0;
+    this.resetOnDestroy = false;
+    this.onreadStopped = false;
+    this.reading = false;
+  }
+
+  private lookupAndConnect(options: SocketConnectOptions): void {
+    const { localAddress, localPort } = options;
+    const host = options.host || 'localhost';
+    let port = options.port as unknown;
+    if (localAddress && !isIP(localAddress))
+      throw nodeError('ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${localAddress}`, TypeError);
+    if (localPort) validateNumber(localPort, 'options.localPort');
+    if (port !== undefined) {
+      if (typeof port !== 'number' && typeof port !== 'string') {
+        throw invalidArgType('options.port', ['number', 'string'], port);
+      }
+      validatePort(port);
+    }
+    port = (port as number) | 0;
+    let autoSelectFamily = options.autoSelectFamily;
+    if (autoSelectFamily != null) validateBoolean(autoSelectFamily, 'options.autoSelectFamily');
+    else autoSelectFamily = this.context.defaults.autoSelectFamily;
+    let attemptTimeout = options.autoSelectFamilyAttemptTimeout;
+    if (attemptTimeout != null) {
+      validateInt32(attemptTimeout, 'options.autoSelectFamilyAttemptTimeout', 1);
+      if (attemptTimeout < 10) attemptTimeout = 10;
+    } else {
+      attemptTimeout = this.context.defaults.autoSelectFamilyAttemptTimeout;
+    }
+    const generation = this.generation;
+    const local = { address: localAddress, port: localPort };
+    // A literal needs no lookup: the attempt starts on the next tick (so destroy() right after connect()
+    // cancels it before anything is sent).
+    const literalFamily = typeof host === 'string' ? isIP(host) : 0;
+    if (literalFamily !== 0) {
+      process.nextTick(() => {
+        if (this.connecting && generation === this.generation) {
+          this.internalConnect(host as string, port as number, literalFamily, local);
+        }
+      });
       return;
     }
+    if (options.lookup != null) validateFunction(options.lookup, 'options.lookup');
+    const family = socketToDnsFamily(options.family);
+    const dnsOptions: { family: number | undefined; hints: number; all?: boolean } = {
+      family,
+      hints: options.hints || 0,
+    };
+    // getaddrinfo's AI_ADDRCONFIG, which Node asks for unless a family is named.
+    if (family !== 4 && family !== 6 && dnsOptions.hints === 0) dnsOptions.hints = ADDRCONFIG;
+    this._host = host as string;
+    const lookup = options.lookup ?? this.context.lookup;
+    if (family !== 4 && family !== 6 && !localAddress && autoSelectFamily) {
+      dnsOptions.all = true;
+      this.lookupAndConnectMultiple(
+        lookup,
+        host as string,
+        dnsOptions,
+        port as number,
+        local,
+        attemptTimeout,
+        generation,
+      );
+      return;
+    }
+    lookup(host as string, dnsOptions as LookupOptions, (error, ip, addressType) => {
+      if (generation !== this.generation) return;
+      this.emit('lookup', error, ip, addressType, host);
+      if (!this.connecting) return;
+      if (error) {
+        process.nextTick(() => this.connectFailed(error));
+      } else if (typeof ip !== 'string' || !isIP(ip)) {
+        const failure = nodeError(
+          'ERR_INVALID_IP_ADDRESS',
+          `Invalid IP address: ${formatInvalidIp(ip)}`,
+          TypeError,
+        );
+        process.nextTick(() => this.connectFailed(failure));
+      } else if (addressType !== 4 && addressType !== 6) {
+        const failure = invalidAddressFamily(addressType, host as string, port as number);
+        process.nextTick(() => this.connectFailed(failure));
+      } else {
+        this.touch();
+        this.internalConnect(ip, port as number, addressType, local);
+      }
+    });
+  }
+
+  /** autoSelectFamily: every address answered is tried in turn (RFC 8305 §4's interleaving by family). */
+  private lookupAndConnectMultiple(
+    lookup: LookupFunction,
+    host: string,
+    dnsOptions: LookupOptions,
+    port: number,
+    local: { address: string | undefined; port: number | undefined },
+    attemptTimeout: number,
+    generation: number,
+  ): void {
+    lookup(host, dnsOptions, (error, answer) => {
+      if (generation !== this.generation || !this.connecting) return;
+      if (error) {
+        this.emit('lookup', error, undefined, undefined, host);
+        process.nextTick(() => this.connectFailed(error));
+        return;
+      }
+      const addresses = (Array.isArray(answer) ? answer : []) as LookupAddress[];
+      if (!Array.isArray(answer)) {
+        const failure = nodeError(
+          'ERR_INVALID_IP_ADDRESS',
+          `Invalid IP address: ${formatInvalidIp(undefined)}`,
+          TypeError,
+        );
+        process.nextTick(() => this.connectFailed(failure));
+        return;
+      }
+      const byFamily: [LookupAddress[], LookupAddress[]] = [[], []];
+      let order: Record<number, 0 | 1> | undefined;
+      for (const entry of addresses) {
+        this.emit('lookup', error, entry.address, entry.family, host);
+        if (!this.connecting || generation !== this.generation) return;
+        if (isIP(entry.address) && (entry.family === 4 || entry.family === 6)) {
+          order ??= entry.family === 6 ? { 6: 0, 4: 1 } : { 4: 0, 6: 1 };
+          const list = byFamily[order[entry.family]!];
+          if (!list.some((known) => known.address === entry.address)) list.push(entry);
+        }
+      }
+      if (byFamily[0].length === 0 && byFamily[1].length === 0) {
+        if (addresses.length === 0) {
+          // Node reads the first answer here and throws for an empty list; tcpts reports it instead.
+          const failure = nodeError('ERR_INVALID_IP_ADDRESS', 'Invalid IP address: undefined', TypeError);
+          process.nextTick(() => this.connectFailed(failure));
+          return;
+        }
+        const first = addresses[0]!;
+        const failure = !isIP(first.address)
+          ? nodeError('ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${first.address}`, TypeError)
+          : invalidAddressFamily(first.family, host, port);
+        process.nextTick(() => this.connectFailed(failure));
+        return;
+      }
+      const toAttempt: LookupAddress[] = [];
+      for (let i = 0; i < Math.max(byFamily[0].length, byFamily[1].length); i++) {
+        if (i < byFamily[0].length) toAttempt.push(byFamily[0][i]!);
+        if (i < byFamily[1].length) toAttempt.push(byFamily[1][i]!);
+      }
+      if (toAttempt.length === 1) {
+        this.touch();
+        const only = toAttempt[0]!;
+        this.internalConnect(only.address, port, only.family, local);
+        return;
+      }
+      this.autoSelectFamilyAttemptedAddresses = [];
+      this.connectMultiple(toAttempt, port, attemptTimeout, [], generation);
+    });
+  }
+
+  /** One attempt of a multi-address connect; the next follows on failure or after `attemptTimeout` ms. */
+  private connectMultiple(
+    addresses: readonly LookupAddress[],
+    port: number,
+    attemptTimeout: number,
+    errors: SystemError[],
+    generation: number,
+  ): void {
+    const [current, ...rest] = addresses;
+    if (current === undefined) return;
+    const request: ConnectRequest = {
+      address: current.address,
+      port,
+      family: current.family,
+      localAddress: undefined,
+      localPort: undefined,
+    };
+    this.autoSelectFamilyAttemptedAddresses?.push(`${current.address}:${port}`);
+    let timer: { cancel(): void } | undefined;
+    const next = () => {
+      if (generation !== this.generation || !this.connecting) return;
+      if (rest.length > 0) {
+        this.connectMultiple(rest, port, attemptTimeout, errors, generation);
+        return;
+      }
+      const failure =
+        errors.length === 1
+          ? errors[0]!
+          : Object.assign(new AggregateError(errors, ''), { code: errors[0]?.code });
+      this.connectFailed(failure);
+    };
+    this.startAttempt({
+      request,
+      onConnected: () => timer?.cancel(),
+      onFailed: (error) => {
+        timer?.cancel();
+        errors.push(error);
+        this.emit('connectionAttemptFailed', request.address, port, request.family, error);
+        next();
+      },
+    });
+    if (rest.length > 0 && this.attempt?.request === request) {
+      timer = this.context.clock.setTimer(attemptTimeout, () => {
+        if (this.attempt?.request !== request || generation !== this.generation) return;
+        this.abandonAttempt();
+        this.emit('connectionAttemptTimeout', request.address, port, request.family);
+        next();
+      });
+    }
+  }
+
+  /** Node's internalConnect: binds the local end if asked, then starts the handshake. */
+  private internalConnect(
+    address: string,
+    port: number,
+    family: number,
+    local: { address: string | undefined; port: number | undefined },
+  ): void {
+    let localAddress = local.address;
+    const localPort = local.port;
+    if (localAddress || localPort) {
+      localAddress ||= family === 6 ? '::' : '0.0.0.0';
+      const bindError = this.bindLocal(localAddress, localPort ?? 0);
+      if (bindError !== undefined) {
+        this.destroy(systemErrorWithAddress(bindError, 'bind', localAddress, localPort));
+        return;
+      }
+    }
+    const request: ConnectRequest = { address, port, family, localAddress, localPort };
+    this.startAttempt({
+      request,
+      onConnected: () => {},
+      onFailed: (error) => {
+        this.emit('connectionAttemptFailed', address, port, family, error);
+        this.connectFailed(error);
+      },
+    });
+  }
+
+  /** The errno a bind of the local end would fail with, or undefined when it is free. */
+  private bindLocal(address: string, port: number): string | undefined {
+    const ip = address === '0.0.0.0' ? 0 : parseIpv4(address);
+    if (ip === undefined) return 'EAFNOSUPPORT';
+    if (ip !== 0 && !this.context.stack.isLocalAddress(ip)) return 'EADDRNOTAVAIL';
+    if (port !== 0 && this.context.tcp.listenerHolds(ip, port)) return 'EADDRINUSE';
+    if (port < 0 || port > 65535 || !Number.isInteger(port)) return 'EINVAL';
+    return undefined;
+  }
+
+  /** Opens the TCP connection of one attempt; its outcome reaches `attempt`. */
+  private startAttempt(attempt: Attempt): void {
+    const { request } = attempt;
+    this.emit('connectionAttempt', request.address, request.port, request.family);
+    if (this.connection !== undefined) {
+      // A second connect() on a live handle: the kernel says the connection exists or is under way.
+      const code =
+        this.connection.state === 'SYN-SENT' ? SECOND_CONNECT_CODE.connecting : SECOND_CONNECT_CODE.connected;
+      const local = this.localEndpoint;
+      const details = local === undefined ? undefined : `${local.address}:${local.port}`;
+      this.destroy(systemErrorWithAddress(code, 'connect', request.address, request.port, details));
+      return;
+    }
+    const remote = request.family === 4 ? parseIpv4(request.address) : undefined;
+    if (remote === undefined) {
+      // IPv6 is not spoken yet: there is no route to such an address.
+      attempt.onFailed(systemErrorWithAddress('ENETUNREACH', 'connect', request.address, request.port));
+      return;
+    }
+    const localIp =
+      request.localAddress === undefined || request.localAddress === '0.0.0.0'
+        ? undefined
+        : parseIpv4(request.localAddress);
     let connection: TcpConnection;
     try {
       connection = this.context.tcp.connect({
-        remoteAddress,
-        remotePort,
-        localAddress,
-        localPort,
+        remoteAddress: remote,
+        remotePort: request.port,
+        localAddress: localIp,
+        localPort: request.localPort,
         config: this.context.options.tcp,
       });
     } catch (error) {
-      this.connecting = false;
       const code = (error as { code?: string }).code ?? 'EINVAL';
-      this.destroy(systemErrorWithAddress(code, 'connect', remoteText, remotePort));
+      attempt.onFailed(systemErrorWithAddress(code, 'connect', request.address, request.port));
       return;
     }
-    this.remoteEndpoint = { address: remoteText, port: remotePort };
-    this.autoSelectFamilyAttemptedAddresses = [`${remoteText}:${remotePort}`];
+    this.request = request;
+    this.attempt = attempt;
+    this.remoteEndpoint = { address: request.address, port: request.port };
     if (connection.state === 'CLOSED') {
       // Failed while sending the SYN, before we could listen for its error.
-      this.connecting = false;
+      this.attempt = undefined;
       const code = connection.error?.code ?? 'ECONNABORTED';
-      this.destroy(systemErrorWithAddress(code, 'connect', remoteText, remotePort));
+      attempt.onFailed(this.connectError(code, request));
       return;
     }
     this.attach(connection);
-    this.applySocketOptions();
-    const waiting = this.waitingWrite;
-    if (waiting !== undefined) {
-      this.waitingWrite = undefined;
-      this.writeToConnection(waiting.data, waiting.callback);
+  }
+
+  /** Drops the attempt in progress (its timeout passed): the half-open connection is aborted. */
+  private abandonAttempt(): void {
+    const connection = this.connection;
+    this.attempt = undefined;
+    if (connection === undefined) return;
+    this.detach();
+    this.connection = undefined;
+    this.localEndpoint = undefined;
+    connection.abort(this.context.clock.now());
+  }
+
+  /** Node's afterConnect error: with the ' - Local (addr:port)' details when both were asked for. */
+  private connectError(code: string, request: ConnectRequest): SystemError {
+    const details =
+      request.localAddress && request.localPort ? `${request.localAddress}:${request.localPort}` : undefined;
+    const error = systemErrorWithAddress(code, 'connect', request.address, request.port, details);
+    if (details !== undefined) {
+      (error as SystemError & { localAddress?: string; localPort?: number }).localAddress =
+        request.localAddress;
+      (error as SystemError & { localAddress?: string; localPort?: number }).localPort = request.localPort;
     }
+    return error;
+  }
+
+  private connectFailed(error: Error): void {
+    if (this.destroyed) return;
+    this.destroy(error);
   }
 
   /**
@@ -332,10 +673,11 @@ export class Socket extends Duplex {
    * `paused` implements the server's pauseOnConnect.
    */
   adopt(connection: TcpConnection, paused: boolean): void {
-    this.opened = true;
+    this.loopHandle ??= this.context.holds.open();
     this.attach(connection);
     this.applySocketOptions();
     if (paused) this.pause();
+    else if (this.onread !== undefined) this.pull();
     else this.read(0);
   }
 
@@ -378,36 +720,52 @@ export class Socket extends Duplex {
   private applySocketOptions(): void {
     const connection = this.connection!;
     const now = this.context.clock.now();
-    if (this.wantNoDelay !== undefined) connection.setNoDelay(this.wantNoDelay, now);
-    const keepAlive = this.wantKeepAlive;
-    if (keepAlive !== undefined) {
+    if (this.noDelayWanted) connection.setNoDelay(true, now);
+    if (this.keepAliveWanted) {
       connection.setKeepAlive(
-        keepAlive.enable,
+        true,
         now,
-        keepAlive.initialDelay > 0 ? keepAlive.initialDelay : undefined,
+        this.keepAliveDelaySeconds > 0 ? this.keepAliveDelaySeconds * 1000 : undefined,
       );
     }
   }
 
   private onConnected(): void {
     if (!this.connecting) return;
+    const attempt = this.attempt;
+    this.attempt = undefined;
     this.connecting = false;
+    attempt?.onConnected();
     this.touch();
+    this.applySocketOptions();
+    const waiting = this.waitingWrite;
+    if (waiting !== undefined) {
+      this.waitingWrite = undefined;
+      this.writeToConnection(waiting.data, waiting.callback);
+    }
     this.emit('connect');
     this.emit('ready');
-    if (!this.destroyed && this.readable && !this.isPaused()) this.read(0);
+    if (!this.destroyed && this.readable) {
+      if (this.onread !== undefined) this.pull();
+      else if (!this.isPaused()) this.read(0);
+    }
   }
 
   private onConnectionError(error: TcpError): void {
     if (this.destroyed) return;
-    const wasConnecting = this.connecting;
+    const attempt = this.attempt;
+    if (this.connecting && attempt !== undefined && this.request !== undefined) {
+      // The handshake failed: the attempt decides (another address may be tried).
+      const request = this.request;
+      this.detach();
+      this.connection = undefined;
+      this.localEndpoint = undefined;
+      this.attempt = undefined;
+      attempt.onFailed(this.connectError(error.code, request));
+      return;
+    }
     this.connecting = false;
-    const remote = this.remoteEndpoint;
-    const nodeStyle: SystemError =
-      wasConnecting && remote !== undefined
-        ? systemErrorWithAddress(error.code, 'connect', remote.address, remote.port)
-        : systemError(error.code, 'read');
-    this.destroy(nodeStyle);
+    this.destroy(systemError(error.code, 'read'));
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -418,32 +776,70 @@ export class Socket extends Duplex {
     if (this.connection !== undefined && !this.connecting) this.pull();
   }
 
+  /** With onread, reading restarts here after the callback returned false (as Node's resume). */
+  override resume(): this {
+    if (this.onread !== undefined && this.onreadStopped && !this.connecting) {
+      this.onreadStopped = false;
+      super.resume();
+      this.pull();
+      return this;
+    }
+    return super.resume();
+  }
+
   private pull(): void {
     // push() and read(0) below may call _read() synchronously, which lands here again: the loop already
     // running picks up the renewed demand (this.reading), so a nested call has nothing to do. (Connection
     // events never arrive during receive(): a connection delivers them only from its outermost call.)
     if (this.pulling) return;
     const connection = this.connection;
-    if (connection === undefined) return;
+    if (connection === undefined || this.connecting) return;
     this.pulling = true;
     try {
-      while (this.reading && !this.destroyed && this.connection === connection) {
-        if (connection.error !== undefined) return; // the 'error' event destroys the socket
-        const data = connection.receive(this.context.clock.now(), READ_CHUNK);
-        if (data === null) {
-          this.reading = false;
-          this.push(null);
-          // As Node on EOF: with nothing left buffered, 'end' is emitted even if nobody is reading.
-          this.read(0);
-          return;
-        }
-        if (data.length === 0) return;
-        this.received += data.length;
-        this.touch();
-        if (!this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) this.reading = false;
-      }
+      if (this.onread !== undefined) this.pullIntoBuffer(connection);
+      else this.pullIntoStream(connection);
     } finally {
       this.pulling = false;
+    }
+  }
+
+  private pullIntoStream(connection: TcpConnection): void {
+    while (this.reading && !this.destroyed && this.connection === connection) {
+      if (connection.error !== undefined) return; // the 'error' event destroys the socket
+      const data = connection.receive(this.context.clock.now(), READ_CHUNK);
+      if (data === null) {
+        this.reading = false;
+        this.push(null);
+        // As Node on EOF: with nothing left buffered, 'end' is emitted even if nobody is reading.
+        this.read(0);
+        return;
+      }
+      if (data.length === 0) return;
+      this.received += data.length;
+      this.touch();
+      if (!this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) this.reading = false;
+    }
+  }
+
+  /** onread: fill the application's buffer and call its callback, until it returns false. */
+  private pullIntoBuffer(connection: TcpConnection): void {
+    const onread = this.onread!;
+    while (!this.onreadStopped && !this.destroyed && this.connection === connection) {
+      if (connection.error !== undefined) return;
+      const buffer = typeof onread.buffer === 'function' ? onread.buffer() : onread.buffer;
+      const count = connection.receiveInto(buffer, this.context.clock.now());
+      if (count < 0) {
+        this.push(null);
+        this.read(0);
+        return;
+      }
+      if (count === 0) return;
+      this.received += count;
+      this.touch();
+      if (onread.callback.call(this, count, buffer) === false) {
+        this.onreadStopped = true;
+        super.pause();
+      }
     }
   }
 
@@ -451,13 +847,19 @@ export class Socket extends Duplex {
   // Writing: complete a write once TCP took every byte of it.
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.dispatched += chunk.length;
-    this.touch();
-    if (this.connection === undefined || this.handlers === undefined) {
-      // connect() is still resolving the host: hold the chunk until the connection exists.
+    if (this.connecting || (this.connection !== undefined && this.handlers === undefined)) {
+      // connect() is still under way: hold the chunk until the connection is established (Node's
+      // _pendingData, which bytesWritten counts); if the socket closes first the write fails as Node's.
+      this.dispatched += chunk.length;
       this.waitingWrite = { data: chunk, callback };
       return;
     }
+    if (this.connection === undefined) {
+      callback(nodeError('ERR_SOCKET_CLOSED', 'Socket is closed'));
+      return;
+    }
+    this.dispatched += chunk.length;
+    this.touch();
     this.writeToConnection(chunk, callback);
   }
 
@@ -485,7 +887,7 @@ export class Socket extends Duplex {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    if (this.connecting || (this.connection === undefined && this.opened && !this.destroyed)) {
+    if (this.connecting) {
       // end() before the handshake completed: the FIN follows once connected, as in Node.
       this.once('connect', () => this._final(callback));
       return;
@@ -506,7 +908,9 @@ export class Socket extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.connecting = false;
+    this.attempt = undefined;
     this.clearIdleTimer();
+    const waiting = this.waitingWrite;
     this.waitingWrite = undefined;
     this.blockedWrite = undefined;
     const connection = this.connection;
@@ -519,11 +923,28 @@ export class Socket extends Duplex {
       if (this.resetOnDestroy) connection.abort(now);
       else connection.release(now);
     }
+    const handle = this.loopHandle;
+    this.loopHandle = undefined;
     callback(error);
-    // Node emits 'close' when the handle has closed: a loop iteration later, after 'error' (a nextTick).
-    const hadError = error !== null && error !== undefined;
-    if (this.opened) setImmediate(() => this.emit('close', hadError));
-    else setImmediate(() => this.emit('close'));
+    if (waiting !== undefined) {
+      waiting.callback(
+        nodeError(
+          'ERR_SOCKET_CLOSED_BEFORE_CONNECTION',
+          'Socket closed before the connection was established',
+        ),
+      );
+    }
+    if (handle !== undefined) {
+      // Node emits 'close' when the handle has closed: a loop iteration later, after 'error' (a nextTick).
+      // The handle holds the event loop until then.
+      const hadError = error !== null && error !== undefined;
+      setImmediate(() => {
+        handle.close();
+        this.emit('close', hadError);
+      });
+    } else {
+      process.nextTick(() => this.emit('close'));
+    }
   }
 
   /** Ends the writable side, then destroys the socket once everything was written. */
@@ -551,64 +972,101 @@ export class Socket extends Duplex {
   }
 
   // -------------------------------------------------------------------------------------------------
-  // Socket options and the idle timeout.
+  // Socket options, the idle timeout and the event-loop handle.
 
-  /** Emits 'timeout' after `timeout` ms without reads or writes (0 disables). The socket stays open. */
-  setTimeout(timeout: number, callback?: () => void): this {
-    if (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout)) {
-      throw nodeError(
-        'ERR_OUT_OF_RANGE',
-        `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${timeout}`,
-        RangeError,
-      );
+  /** Emits 'timeout' after `msecs` ms without reads or writes (0 disables). The socket stays open. */
+  setTimeout(msecs: number, callback?: () => void): this {
+    if (this.destroyed) return this;
+    this.timeout = msecs;
+    validateNumber(msecs, 'msecs');
+    if (msecs < 0 || !Number.isFinite(msecs)) {
+      throw outOfRange('msecs', 'a non-negative finite number', msecs);
     }
     this.clearIdleTimer();
-    if (timeout === 0) {
-      this.timeout = undefined;
-      if (callback !== undefined) this.removeListener('timeout', callback);
+    if (msecs === 0) {
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.removeListener('timeout', callback);
+      }
       return this;
     }
-    this.timeout = timeout;
-    if (callback !== undefined) this.once('timeout', callback);
     this.lastActivity = this.context.clock.now();
-    if (!this.destroyed) this.armIdleTimer(timeout);
+    this.armIdleTimer(msecs);
+    if (callback !== undefined) {
+      validateFunction(callback, 'callback');
+      this.once('timeout', callback);
+    }
     return this;
   }
 
   /** Nagle's algorithm off (true, the default argument) or on. */
-  setNoDelay(noDelay = true): this {
-    this.wantNoDelay = noDelay;
-    if (this.connection !== undefined && this.connection.state !== 'CLOSED') {
-      this.connection.setNoDelay(noDelay, this.context.clock.now());
+  setNoDelay(enable?: boolean): this {
+    const noDelay = Boolean(enable === undefined ? true : enable);
+    if (this.connection === undefined || this.connecting) {
+      this.noDelayWanted = noDelay;
+      return this;
+    }
+    if (noDelay !== this.noDelayWanted) {
+      this.noDelayWanted = noDelay;
+      if (this.connection.state !== 'CLOSED') this.connection.setNoDelay(noDelay, this.context.clock.now());
     }
     return this;
   }
 
-  /** Keepalive probes on or off; `initialDelay` (ms, > 0) is the idle time before the first probe. */
-  setKeepAlive(enable = false, initialDelay = 0): this {
-    this.wantKeepAlive = { enable, initialDelay };
-    if (this.connection !== undefined && this.connection.state !== 'CLOSED') {
-      this.connection.setKeepAlive(
-        enable,
-        this.context.clock.now(),
-        initialDelay > 0 ? initialDelay : undefined,
-      );
+  /**
+   * Keepalive probes on or off; `initialDelay` (ms) is the idle time before the first probe, in whole
+   * seconds as Node passes it to the kernel (0: the stack's default).
+   */
+  setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    const on = Boolean(enable);
+    const seconds = ~~((initialDelay ?? 0) / 1000);
+    if (this.connection === undefined || this.connecting) {
+      this.keepAliveWanted = on;
+      this.keepAliveDelaySeconds = seconds;
+      return this;
+    }
+    if (on !== this.keepAliveWanted || (on && seconds !== this.keepAliveDelaySeconds)) {
+      this.keepAliveWanted = on;
+      this.keepAliveDelaySeconds = seconds;
+      if (this.connection.state !== 'CLOSED') {
+        this.connection.setKeepAlive(on, this.context.clock.now(), seconds > 0 ? seconds * 1000 : undefined);
+      }
     }
     return this;
   }
 
-  /** No effect: sockets on a tcpts stack do not hold the process open by themselves. */
+  /**
+   * Keeps the process alive while the socket is open (the default). On a stack running in real time this
+   * holds Node's event loop as a kernel socket's handle does; on virtual time it is recorded only.
+   * Before connect() it applies once connected, as in Node.
+   */
   ref(): this {
+    if (this.loopHandle === undefined) {
+      this.once('connect', this.ref);
+      return this;
+    }
+    this.loopHandle.ref();
     return this;
   }
 
+  /** Lets the process exit while the socket is open (see ref()). */
   unref(): this {
+    if (this.loopHandle === undefined) {
+      this.once('connect', this.unref);
+      return this;
+    }
+    this.loopHandle.unref();
     return this;
+  }
+
+  /** Node's internal timer refresh, called by libraries (http) on activity. */
+  _unrefTimer(): void {
+    this.touch();
   }
 
   /** Records activity for the idle timeout; re-arms it if it had fired. */
   private touch(): void {
-    if (this.timeout === undefined) return;
+    if (this.timeout === undefined || this.timeout === 0) return;
     this.lastActivity = this.context.clock.now();
     if (this.idleTimer === undefined && !this.destroyed) this.armIdleTimer(this.timeout);
   }
@@ -617,7 +1075,7 @@ export class Socket extends Duplex {
     this.idleTimer = this.context.clock.setTimer(delay, () => {
       this.idleTimer = undefined;
       const timeout = this.timeout;
-      if (timeout === undefined || this.destroyed) return;
+      if (timeout === undefined || timeout === 0 || this.destroyed) return;
       const idleFor = this.context.clock.now() - this.lastActivity;
       if (idleFor < timeout) {
         this.armIdleTimer(timeout - idleFor);
@@ -661,33 +1119,53 @@ function writeError(error: unknown): Error {
   return code === undefined ? (error as Error) : systemError(code === 'ENOTCONN' ? 'EPIPE' : code, 'write');
 }
 
-function abortError(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
-    code: 'ABORT_ERR',
-    name: 'AbortError',
-  });
+/** getaddrinfo's AI_ADDRCONFIG on Linux, which Node adds to lookups that name no family. */
+const ADDRCONFIG = 32;
+
+function socketToDnsFamily(family: unknown): number | undefined {
+  if (family === 'IPv4') return 4;
+  if (family === 'IPv6') return 6;
+  return family as number | undefined;
 }
 
-/** connect(options[, cb]) | connect(port[, host][, cb]), as Node's normalizeArgs. */
-export function normalizeConnectArgs(args: unknown[]): [SocketConnectOptions, (() => void) | undefined] {
-  const last = args[args.length - 1];
-  const listener = typeof last === 'function' ? (last as () => void) : undefined;
-  const first = args[0];
-  if (first !== null && typeof first === 'object') {
-    const path = (first as { path?: unknown }).path;
-    if (path !== undefined && path !== null) {
-      throw nodeError(
-        'ERR_INVALID_ARG_VALUE',
-        `IPC paths are not supported by tcpts: ${String(path)}`,
-        TypeError,
-      );
+/** How Node prints a lookup answer that is not an address in ERR_INVALID_IP_ADDRESS. */
+function formatInvalidIp(ip: unknown): string {
+  return typeof ip === 'string' ? ip : inspect(ip);
+}
+
+function invalidAddressFamily(family: unknown, host: string, port: number): Error {
+  const error = nodeError(
+    'ERR_INVALID_ADDRESS_FAMILY',
+    `Invalid address family: ${family} ${host}:${port}`,
+    RangeError,
+  );
+  return Object.assign(error, { host, port });
+}
+
+/**
+ * connect(options[, cb]) | connect(port[, host][, cb]) | connect(path[, cb]), as Node's normalizeArgs:
+ * a string that is not a number is a path (IPC), which tcpts refuses when connecting.
+ */
+export function normalizeConnectArgs(args: unknown[]): NormalizedArgs {
+  let options: SocketConnectOptions = {};
+  if (args.length > 0) {
+    const first = args[0];
+    if (typeof first === 'object' && first !== null) {
+      options = first as SocketConnectOptions;
+    } else if (isPipeName(first)) {
+      (options as { path?: unknown }).path = first;
+    } else {
+      options.port = first as number;
+      if (args.length > 1 && typeof args[1] === 'string') options.host = args[1];
     }
-    return [first as SocketConnectOptions, listener];
   }
-  if (typeof first === 'string' && !/^\d+$/.test(first.trim())) {
-    throw nodeError('ERR_INVALID_ARG_VALUE', `IPC paths are not supported by tcpts: ${first}`, TypeError);
-  }
-  const options: SocketConnectOptions = { port: first as number };
-  if (typeof args[1] === 'string') options.host = args[1];
-  return [options, listener];
+  const last = args[args.length - 1];
+  const normalized: NormalizedArgs = [options, typeof last === 'function' ? (last as () => void) : null];
+  normalized[NORMALIZED] = true;
+  return normalized;
+}
+
+/** Node's test: a string that does not read as a non-negative number. */
+export function isPipeName(value: unknown): boolean {
+  return typeof value === 'string' && !(Number(value) >= 0);
 }

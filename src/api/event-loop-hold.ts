@@ -1,0 +1,123 @@
+/**
+ * What keeps a Node process alive, for sockets on a tcpts stack.
+ *
+ * In Node an open server, socket or bound dgram socket is a libuv handle: while it is "ref'd" the event
+ * loop does not end, `unref()` releases it, `ref()` takes it back, closing it releases it for good. A
+ * tcpts socket has no libuv handle, so on a stack running in real time each one opens a LoopHandle here
+ * instead: while at least one LoopHandle is ref'd and open, one host interval timer (armed far in the
+ * future, never firing in practice) holds the event loop; when the last one goes, the timer is unref'd and
+ * the process may exit — exactly when Node's would, provided the stack's own timers do not hold it
+ * (a RealClock made with `unref: true`, as `createRealTimeStack` does: the kernel's TCP timers do not
+ * keep a Node process alive either).
+ *
+ * On virtual time there is no event loop to hold: the harness driving the clock decides when the work is
+ * done, so `ref()`/`unref()` are recorded (`hasRef()`) but hold nothing.
+ */
+
+import type { Clock } from '../time/clock.js';
+import { VirtualClock } from '../time/virtual-clock.js';
+
+/** One socket's hold on the event loop. */
+export interface LoopHandle {
+  ref(): void;
+  unref(): void;
+  /** True while the handle is ref'd (whether or not it holds anything: see above). */
+  hasRef(): boolean;
+  /** Releases the handle for good; ref() afterwards does nothing. */
+  close(): void;
+}
+
+/** Where the socket APIs get their handles. */
+export interface EventLoopHolds {
+  open(): LoopHandle;
+  /** Handles open and ref'd now (for tests and diagnostics). */
+  readonly active: number;
+}
+
+/** ~12 days: the longest interval Node accepts without warning; the timer only exists to be ref'd. */
+const FAR_FUTURE_MS = 2 ** 30;
+
+/** The holds for a real-time process: one shared host timer, ref'd while any handle is. */
+class ProcessHolds implements EventLoopHolds {
+  private count = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  get active(): number {
+    return this.count;
+  }
+
+  open(): LoopHandle {
+    let referenced = true;
+    let closed = false;
+    this.change(+1);
+    return {
+      ref: () => {
+        if (closed || referenced) return;
+        referenced = true;
+        this.change(+1);
+      },
+      unref: () => {
+        if (closed || !referenced) return;
+        referenced = false;
+        this.change(-1);
+      },
+      hasRef: () => referenced && !closed,
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (referenced) this.change(-1);
+      },
+    };
+  }
+
+  private change(delta: number): void {
+    this.count += delta;
+    if (this.count > 0) {
+      this.timer ??= setInterval(() => {}, FAR_FUTURE_MS);
+      this.timer.ref();
+    } else if (this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+/** Handles that only remember their state: virtual time holds no event loop. */
+class RecordedHolds implements EventLoopHolds {
+  private count = 0;
+
+  get active(): number {
+    return this.count;
+  }
+
+  open(): LoopHandle {
+    let referenced = true;
+    let closed = false;
+    this.count++;
+    return {
+      ref: () => {
+        if (closed || referenced) return;
+        referenced = true;
+        this.count++;
+      },
+      unref: () => {
+        if (closed || !referenced) return;
+        referenced = false;
+        this.count--;
+      },
+      hasRef: () => referenced && !closed,
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (referenced) this.count--;
+      },
+    };
+  }
+}
+
+const processHolds = new ProcessHolds();
+
+/** The holds for sockets on a stack running on `clock`: the process's for real time, none for virtual. */
+export function eventLoopHoldsFor(clock: Clock): EventLoopHolds {
+  return clock instanceof VirtualClock ? new RecordedHolds() : processHolds;
+}

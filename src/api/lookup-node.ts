@@ -1,0 +1,93 @@
+/**
+ * Name resolution for the Node socket APIs: `dns.lookup`'s contract over the stack's names (IP literals,
+ * 'localhost', the API's host table) with a resolver of the application's behind them.
+ */
+import { type Ipv4Address, ipv4ToString, parseIpv4 } from '../wire/address.js';
+import { type HostTable, type LookupFunction, type LookupOptions, resolveHostName } from './host-names.js';
+import { invalidArgType, invalidArgValue } from './node-errors.js';
+
+/**
+ * The resolver of one socket API: `dns.lookup` with the stack's names. It answers asynchronously (never
+ * inside the call), IP literals as themselves, 'localhost' and `hosts` from the table, and anything else
+ * through `fallback` when given, else with getaddrinfo's ENOTFOUND. Arguments are validated as
+ * `dns.lookup` does (ERR_INVALID_ARG_TYPE for a non-string hostname, ERR_INVALID_ARG_VALUE for a family
+ * other than 0, 4 and 6).
+ */
+export function stackLookup(
+  hosts: HostTable | undefined,
+  fallback: LookupFunction | undefined,
+): LookupFunction {
+  return (hostname, options, callback) => {
+    validateHostname(hostname);
+    const family = lookupFamily(options);
+    const all = options?.all === true;
+    const answer = (address: string | null, addressFamily: number) => {
+      if (all) callback(null, address === null ? [] : [{ address, family: addressFamily }]);
+      else callback(null, address ?? undefined, addressFamily);
+    };
+    if (!hostname) {
+      process.nextTick(answer, null, family === 6 ? 6 : 4);
+      return;
+    }
+    const known = resolveHostName(hostname, hosts);
+    if (known !== undefined && family !== 6) {
+      process.nextTick(answer, ipv4ToString(known), 4);
+      return;
+    }
+    if (fallback !== undefined) {
+      fallback(hostname, options, callback);
+      return;
+    }
+    process.nextTick(callback, notFound(hostname), undefined);
+  };
+}
+
+function validateHostname(hostname: unknown): void {
+  if (typeof hostname !== 'string') throw invalidArgType('hostname', 'string', hostname);
+}
+
+function lookupFamily(options: LookupOptions | number | undefined): number {
+  const raw = typeof options === 'number' ? options : options?.family;
+  if (raw === undefined) return 0;
+  const family = raw === 'IPv4' ? 4 : raw === 'IPv6' ? 6 : raw;
+  if (family !== 0 && family !== 4 && family !== 6)
+    throw invalidArgValue('options.family', family, 'must be one of: 0, 4, 6');
+  return family;
+}
+
+/**
+ * Resolves `host` to one IPv4 address through `lookup` (Node semantics: asynchronous, may fail); calls
+ * back with the address and its text, or the error (ENOTFOUND for an unknown name, or whatever the
+ * lookup answered).
+ */
+export function lookupHost(
+  host: string,
+  lookup: LookupFunction,
+  callback: (
+    error: (Error & { code?: string }) | null,
+    address: Ipv4Address | undefined,
+    text: string,
+  ) => void,
+): void {
+  lookup(host, { family: 4 }, (error, answer) => {
+    if (error) {
+      callback(error, undefined, '');
+      return;
+    }
+    const address =
+      typeof answer === 'string' ? answer : (answer?.find((entry) => entry.family === 4)?.address ?? '');
+    const parsed = parseIpv4(address);
+    if (parsed === undefined) callback(notFound(host), undefined, '');
+    else callback(null, parsed, address);
+  });
+}
+
+/** getaddrinfo's "name not known", shaped as Node reports it. */
+export function notFound(host: string): Error & { code: string } {
+  return Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), {
+    code: 'ENOTFOUND',
+    errno: -3008,
+    syscall: 'getaddrinfo',
+    hostname: host,
+  });
+}
