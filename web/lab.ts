@@ -96,7 +96,7 @@ function readSettings(): LabSettings {
     loss: number('loss', 0, 100),
     rate: number('rate', 0, 100_000),
     mtu: Math.round(number('mtu', 576, 9000)),
-    window: Math.round(number('window', 1, 65535)),
+    window: Math.round(number('window', 1, 16 * 1024 * 1024)),
     cc: cc as CongestionControlName,
     seed: Math.round(number('seed', 0, 2 ** 32 - 1)),
     speed: number('speed', 0, 1e9),

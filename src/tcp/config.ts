@@ -2,6 +2,11 @@
  * Tunables of a TCP connection, with defaults chosen from the RFCs and, where an RFC leaves the choice
  * open, from the Linux kernel's practice. Every value is in bytes or milliseconds.
  */
+import {
+  CONGESTION_CONTROL_NAMES,
+  type CongestionControlName,
+  isCongestionControlName,
+} from './congestion/registry.js';
 import { TcpError } from './errors.js';
 
 export interface TcpConfig {
@@ -78,10 +83,15 @@ export interface TcpConfig {
   /** How long an orphaned connection (the application released it) may sit in FIN-WAIT-2. Default 60 s. */
   finWait2TimeoutMs: number;
   /**
-   * Initial congestion window in segments; undefined uses RFC 5681 §3.1 (4, 3 or 2 segments depending on
-   * the MSS, the same as RFC 3390). RFC 6928's 10 segments can be chosen here.
+   * Initial congestion window in segments. Default 10 (RFC 6928, as Linux); undefined uses RFC 5681 §3.1
+   * (4, 3 or 2 segments depending on the MSS, the same as RFC 3390).
    */
   initialWindowSegments: number | undefined;
+  /**
+   * Congestion control algorithm (Linux's tcp_congestion_control / TCP_CONGESTION): 'cubic' (RFC 9438
+   * with HyStart++ and PRR, the default as on Linux), 'newreno' (RFC 6582) or 'reno' (RFC 5681).
+   */
+  congestionControl: CongestionControlName;
   /** Most out-of-order byte ranges held for reassembly; a segment that would need more is dropped. Default 32. */
   maxOutOfOrderRanges: number;
   /**
@@ -144,7 +154,8 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   keepAliveProbes: 9,
   abortConnectOnIcmpError: true,
   finWait2TimeoutMs: 60_000,
-  initialWindowSegments: undefined,
+  initialWindowSegments: 10,
+  congestionControl: 'cubic',
   maxOutOfOrderRanges: 32,
   windowScaling: true,
   segmentationOffload: true,
@@ -213,6 +224,12 @@ export function resolveTcpConfig(
   positive('maxOutOfOrderRanges', c.maxOutOfOrderRanges);
   positive('invalidRateLimitMs', c.invalidRateLimitMs, 0);
   positive('synAckRetries', c.synAckRetries, 0);
+  if (!isCongestionControlName(c.congestionControl)) {
+    throw new TcpError(
+      'EINVAL',
+      `TCP config congestionControl must be one of ${CONGESTION_CONTROL_NAMES.join(', ')}, got ${String(c.congestionControl)}`,
+    );
+  }
   // Frozen, so sharing one configuration between connections is safe.
   Object.freeze(c);
   resolved.add(c);

@@ -32,7 +32,6 @@ import type { TcpSegment } from '../wire/tcp.js';
 import type { ChallengeAckBudget } from './ack-rate-limits.js';
 import { MIN_SEND_MSS, resolveTcpConfig, type TcpConfig } from './config.js';
 import type { CongestionControlFactory } from './congestion/congestion-control.js';
-import { createRenoCongestionControl } from './congestion/reno.js';
 import { newTcpCounters, type TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import { errnoForIcmpKind } from './icmp-report.js';
@@ -100,7 +99,7 @@ export interface TcpConnectionOptions {
   tracer?: Tracer;
   /** Host name for trace events. */
   host?: string;
-  /** Congestion controller factory; RFC 5681 Reno when absent. */
+  /** Congestion controller factory; when absent, the one `config.congestionControl` names. */
   congestionControl?: CongestionControlFactory;
   /** The stack-wide challenge ACK budget (RFC 5961 §7) the layer shares between its connections. */
   challengeAckBudget?: ChallengeAckBudget;
@@ -215,7 +214,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       counters: options.counters ?? newTcpCounters(),
       tracer: options.tracer ?? NO_TRACE,
       host: options.host ?? '',
-      congestionControl: options.congestionControl ?? createRenoCongestionControl,
+      congestionControl: options.congestionControl,
       challengeAckBudget: options.challengeAckBudget,
     };
     if (!Number.isInteger(options.pathMtu) || options.pathMtu < 68) {

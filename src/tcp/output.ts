@@ -230,9 +230,8 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
   const finPending = tcb.finPending;
   if (unsent === 0 && !finPending) return false;
   const cc = tcb.cc!;
-  const flight = tcb.flightSize;
   const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
-  const room = Math.max(0, Math.min(windowRoom, cc.cwnd - flight));
+  const room = Math.max(0, Math.min(windowRoom, cc.cwnd - tcb.pipe));
   const mss = currentMss(tcb);
   const maxPayload = tcb.maxSegmentPayload - tcb.sackOptionLength;
   let length = Math.min(unsent, maxPayload, room);
@@ -327,6 +326,12 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
     }
     let first = true;
     while (sendNextSegment(tcb, now, force && first)) first = false;
+    // RFC 7661: the window counts as used (validated) while at least half of it is in flight; an
+    // application or a receive window that keeps the flight below that freezes cwnd.
+    if (2 * tcb.pipe >= tcb.cc.cwnd) {
+      tcb.cwndLimited = true;
+      tcb.cwndLimitedUntil = tcb.sndMax;
+    }
     // Nothing in flight, data waiting, and no segment allowed out (zero or tiny window): without a timer
     // nothing would ever happen, so the persist timer probes the window (MUST-36) or overrides SWS.
     if (

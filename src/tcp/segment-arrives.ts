@@ -5,6 +5,7 @@
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '../wire/tcp.js';
 import { DEFAULT_IPV4_MSS, MIN_SEND_MSS } from './config.js';
+import { congestionControlFactory } from './congestion/registry.js';
 import { TcpError } from './errors.js';
 import {
   answerInvalidSegment,
@@ -56,7 +57,8 @@ function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
   if (tcb.synRetransmitted) tcb.rtt.resetAfterSynTimeout(); // RFC 6298 §5.7
   tcb.retransmitCount = 0;
   tcb.r1Reported = false;
-  tcb.cc = tcb.env.congestionControl(tcb.effMss, tcb.config.initialWindowSegments);
+  const factory = tcb.env.congestionControl ?? congestionControlFactory(tcb.config.congestionControl);
+  tcb.cc = factory(tcb.effMss, tcb.config.initialWindowSegments, { sack: tcb.sackPermitted, now });
   tcb.setState('ESTABLISHED', now);
   tcb.env.event(CONNECTED_EVENT);
   if (tcb.keepAlive) tcb.timers.set(KEEPALIVE, now + tcb.keepAliveIdleMs);
@@ -411,8 +413,10 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     const action = tcb.cc.onDuplicateAck({
       count: tcb.dupAcks,
       flightSize: seqDiff(tcb.sndMax, tcb.sndUna),
+      pipe: tcb.pipe,
       sndUna: tcb.sndUna,
       sndMax: tcb.sndMax,
+      sentTotal: tcb.bytesSent,
       now,
     });
     if (action === 'fast-retransmit') fastRetransmit(tcb, now);
@@ -489,16 +493,31 @@ function newDataAcknowledged(tcb: Tcb, ack: number, now: number, tsEcr: number |
     tcb.timing = undefined;
   }
   // The window grows for acknowledged data only, not for the SYN or FIN sequence numbers.
-  if (dataAcked > 0) {
+  const cc = tcb.cc;
+  if (dataAcked > 0 && cc !== undefined) {
+    const recovering = cc.inRecovery;
     const event = tcb.ackEvent;
     event.bytesAcked = dataAcked;
+    event.delivered = dataAcked;
     event.flightSizeBefore = flightBefore;
+    event.pipe = tcb.pipe;
     event.ack = ack;
     event.sndMax = tcb.sndMax;
+    event.sentTotal = tcb.bytesSent;
+    event.cwndLimited = tcb.cwndLimited;
+    // RFC 3465's L: 2 segments, or a whole TSO super-segment when one ACK may cover one.
+    event.abcLimit = Math.max(2 * tcb.effMss, tcb.maxSegmentPayload);
     event.rttMs = rttMs;
     event.now = now;
-    tcb.cc?.onAck(event);
+    cc.onAck(event);
+    if (recovering && cc.inRecovery && !tcb.sackPermitted) {
+      // RFC 6582 §3.2 step 5: a partial ACK; the first unacknowledged segment was lost too.
+      fastRetransmit(tcb, now);
+    }
   }
+  // RFC 7661: the flag covers the flight it was set for; the output path sets it again while the sender
+  // keeps using the window.
+  if (seqGe(ack, tcb.cwndLimitedUntil)) tcb.cwndLimited = false;
   tcb.dupAcks = 0;
   tcb.retransmitCount = 0;
   tcb.r1Reported = false;

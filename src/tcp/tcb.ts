@@ -69,7 +69,8 @@ export interface TcbEnvironment {
   readonly tracer: Tracer;
   /** Host name used in trace events. */
   readonly host: string;
-  readonly congestionControl: CongestionControlFactory;
+  /** A controller factory that overrides `config.congestionControl` (tests, custom algorithms). */
+  readonly congestionControl?: CongestionControlFactory | undefined;
   /** The stack-wide challenge ACK budget (RFC 5961 §7); none for a connection outside a layer. */
   readonly challengeAckBudget?: ChallengeAckBudget;
 }
@@ -260,11 +261,25 @@ export class Tcb {
   readonly ackEvent: AckEvent = {
     bytesAcked: 0,
     flightSizeBefore: 0,
+    delivered: 0,
+    pipe: 0,
     ack: 0,
     sndMax: 0,
+    sentTotal: 0,
+    cwndLimited: true,
+    abcLimit: 0,
     rttMs: undefined,
+    ece: false,
+    rate: undefined,
     now: 0,
   };
+  /**
+   * RFC 7661: the sender used at least half of cwnd (it was not limited by the application or the
+   * peer's window) since `cwndLimitedUntil` was sent; reported to congestion control with each ACK.
+   */
+  cwndLimited = false;
+  /** SND.MAX when `cwndLimited` was last set: the flag lasts until the ACK passes it. */
+  cwndLimitedUntil = 0;
 
   // Per-connection statistics (STATUS, §3.10.6).
   /** Bytes the application handed to SEND (accepted into the buffer). */
@@ -326,6 +341,22 @@ export class Tcb {
   /** Bytes sent and not yet acknowledged (SYN and FIN included). */
   get flightSize(): number {
     return seqDiff(this.sndNxt, this.sndUna);
+  }
+
+  /**
+   * Bytes in flight as the output path and congestion control count them: RFC 5681's FlightSize
+   * (SND.NXT - SND.UNA) without SACK.
+   */
+  get pipe(): number {
+    return this.flightSize;
+  }
+
+  /**
+   * Loss recovery is RFC 6675's (a sender scoreboard drives it and `pipe` is its pipe). False until the
+   * sender's scoreboard exists: SACK blocks are then only sent, and recovery is NewReno's.
+   */
+  get sackPermitted(): boolean {
+    return false;
   }
 
   /** Receive window still open from the last advertisement (RCV.WND). */

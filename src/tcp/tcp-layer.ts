@@ -43,7 +43,6 @@ import {
   type TcpConfig,
 } from './config.js';
 import type { CongestionControlFactory } from './congestion/congestion-control.js';
-import { createRenoCongestionControl } from './congestion/reno.js';
 import { TcpConnection, type TcpConnectionOptions, type TcpIcmpError } from './connection.js';
 import { newTcpCounters, type TcpCounters } from './counters.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -320,7 +319,7 @@ export class TcpLayer {
   private readonly clock: Clock;
   private readonly tracer: Tracer;
   private readonly host: string;
-  private readonly congestionControl: CongestionControlFactory;
+  private readonly congestionControl: CongestionControlFactory | undefined;
   private readonly isn: IsnGenerator;
   private readonly ports: EphemeralPortAllocator;
   private readonly cookies: SynCookieCodec;
@@ -348,7 +347,7 @@ export class TcpLayer {
     this.clock = options.clock;
     this.tracer = options.tracer ?? NO_TRACE;
     this.host = options.host ?? '';
-    this.congestionControl = options.congestionControl ?? createRenoCongestionControl;
+    this.congestionControl = options.congestionControl;
     this.config = resolveTcpConfig(options.config ?? {}, DEFAULT_TCP_CONFIG);
     let secret = options.secret;
     if (secret === undefined) {

@@ -118,7 +118,7 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
   }
   tcb.env.counters.retransmissionTimeouts++;
   tcb.note(`retransmission timeout (RTO ${tcb.rtt.rto} ms)`, now);
-  tcb.cc.onRetransmitTimeout(Math.max(tcb.flightSize, 0), tcb.retransmitCount > 0, now);
+  tcb.cc.onRetransmitTimeout(Math.max(tcb.flightSize, 0), tcb.retransmitCount > 0, now, tcb.sndMax);
   tcb.rtt.backoff(); // RFC 6298 §5.5
   tcb.retransmitCount++;
   tcb.timing = undefined; // Karn (MUST-18)

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TCP_CONFIG, resolveTcpConfig } from '../../src/tcp/config.js';
-import { RenoCongestionControl, rfc5681InitialWindow } from '../../src/tcp/congestion/reno.js';
 import { DeadlineQueue } from '../../src/tcp/deadline-queue.js';
 import { EphemeralPortAllocator } from '../../src/tcp/ephemeral-ports.js';
 import type { TcpError } from '../../src/tcp/errors.js';
@@ -42,52 +41,6 @@ describe('RttEstimator (RFC 6298)', () => {
     r.sample(Number.NaN);
     r.sample(-5);
     expect(r.hasSample).toBe(false);
-  });
-});
-
-describe('Reno (RFC 5681)', () => {
-  it('initial window by MSS (§3.1)', () => {
-    expect(rfc5681InitialWindow(536)).toBe(2144);
-    expect(rfc5681InitialWindow(1460)).toBe(4380);
-    expect(rfc5681InitialWindow(4000)).toBe(8000);
-    expect(new RenoCongestionControl(1460, 10).cwnd).toBe(14600);
-  });
-
-  it('slow start, timeout loss window, held ssthresh on repeated timeouts', () => {
-    const cc = new RenoCongestionControl(1000);
-    const ack = (n: number) =>
-      cc.onAck({ bytesAcked: n, flightSizeBefore: 0, ack: 0, sndMax: 0, rttMs: undefined, now: 0 });
-    ack(3000);
-    expect(cc.cwnd).toBe(5000); // at most one SMSS per ACK
-    cc.onRetransmitTimeout(8000, false, 0);
-    expect([cc.cwnd, cc.ssthresh]).toEqual([1000, 4000]);
-    cc.onRetransmitTimeout(1000, true, 0);
-    expect([cc.cwnd, cc.ssthresh]).toEqual([1000, 4000]);
-    cc.onRetransmitTimeout(1000, false, 0);
-    expect(cc.ssthresh).toBe(2000); // never below 2 SMSS
-  });
-
-  it('fast retransmit on the third duplicate, inflation, deflation on the next new ACK', () => {
-    const cc = new RenoCongestionControl(1000);
-    const dup = (count: number) =>
-      cc.onDuplicateAck({ count, flightSize: 10_000, sndUna: 0, sndMax: 10_000, now: 0 });
-    expect(dup(1)).toBe('none');
-    expect(dup(2)).toBe('none');
-    expect(dup(3)).toBe('fast-retransmit');
-    expect([cc.ssthresh, cc.cwnd, cc.inRecovery]).toEqual([5000, 8000, true]);
-    expect(dup(4)).toBe('none');
-    expect(cc.cwnd).toBe(9000);
-    cc.onAck({ bytesAcked: 1000, flightSizeBefore: 10_000, ack: 0, sndMax: 0, rttMs: undefined, now: 0 });
-    expect([cc.cwnd, cc.inRecovery]).toEqual([5000, false]);
-  });
-
-  it('restarts from the initial window after idleness (§4.1) and rescales on an MSS change', () => {
-    const cc = new RenoCongestionControl(1000);
-    cc.onAck({ bytesAcked: 1000, flightSizeBefore: 0, ack: 0, sndMax: 0, rttMs: undefined, now: 0 });
-    cc.onIdleRestart(0);
-    expect(cc.cwnd).toBe(4000);
-    cc.onMssChanged(500);
-    expect(cc.cwnd).toBe(2000);
   });
 });
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Dialogue, established, pattern } from './dialogue.js';
 
+/** Reno (RFC 5681) with the RFC's initial window: the algorithm whose exact numbers tests here follow. */
+const RFC5681 = { congestionControl: 'reno', initialWindowSegments: undefined } as const;
+
 const D = 1001;
 const P = 9001;
 
@@ -48,8 +51,9 @@ describe('SYN retransmission (RFC 6298 §2.1, §5.5; MUST-23)', () => {
 
 describe('data retransmission (RFC 6298, MUST-18, MUST-20, MUST-21)', () => {
   function sampled(rtt = 100): Dialogue {
-    // Handshake RTT `rtt`: SRTT = rtt, RTTVAR = rtt/2, RTO = max(200, 3 * rtt).
-    const d = Dialogue.active({ iss: 1000 });
+    // Handshake RTT `rtt`: SRTT = rtt, RTTVAR = rtt/2, RTO = max(200, 3 * rtt). Reno with RFC 5681's
+    // initial window, whose numbers these tests follow.
+    const d = Dialogue.active({ iss: 1000, config: RFC5681 });
     d.takeAll();
     d.at(rtt).recv({ flags: 'SA', seq: 9000, ack: 1001, options: { mss: 1460 } });
     d.takeAll();
@@ -149,8 +153,9 @@ describe('data retransmission (RFC 6298, MUST-18, MUST-20, MUST-21)', () => {
 });
 
 describe('congestion control (RFC 5681, MUST-19)', () => {
+  const RENO = { config: RFC5681 };
   it('initial window per RFC 5681 §3.1, slow start, fast retransmit on the third duplicate ACK, fast recovery', () => {
-    const d = established({ peerMss: 1000 });
+    const d = established({ peerMss: 1000, ...RENO });
     expect(d.conn.status().cwnd).toBe(4000); // MSS <= 1095: 4 segments
     d.conn.send(pattern(20000), d.now);
     for (let i = 0; i < 4; i++) d.expect({ flags: 'A', seq: D + i * 1000, ack: P, len: 1000 });
@@ -177,7 +182,7 @@ describe('congestion control (RFC 5681, MUST-19)', () => {
   });
 
   it('congestion avoidance grows cwnd by about one SMSS per window of ACKed data', () => {
-    const d = established({ peerMss: 1000 });
+    const d = established({ peerMss: 1000, ...RENO });
     d.conn.send(pattern(1000), d.now);
     d.takeAll();
     // Force ssthresh down with a timeout, then ACK.

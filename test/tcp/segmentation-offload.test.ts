@@ -13,18 +13,26 @@ const MSS = 1460;
 
 describe('TCP segmentation offload (TSO)', () => {
   it('sends as many whole MSS as the congestion window allows in one segment, cut by IP into MSS pieces', () => {
-    const d = established({ tsoSize: 65535, peerWindow: 65535 });
-    d.conn.send(pattern(20_000), d.now);
+    const d = established({
+      tsoSize: 65535,
+      peerWindow: 65535,
+      config: { congestionControl: 'reno', initialWindowSegments: undefined },
+    });
+    d.conn.send(pattern(60_000), d.now);
     // Initial window: 3 segments (RFC 5681 §3.1, MSS 1460): one TSO segment of 3 MSS.
     const first = d.expect({ flags: 'A', seq: D, ack: P, len: 3 * MSS });
     expect(d.segmentSizes.get(first)).toBe(MSS);
     d.expectNone();
     // Counted as the three segments the wire carries.
     expect(d.counters.segmentsOut).toBe(2 + 3);
-    // The ACK of all three grows cwnd by one MSS (slow start: at most one MSS per ACK): room for 4 MSS.
+    // One ACK for the whole super-segment (a receiver with GRO acknowledges it at once): slow start
+    // counts its bytes (RFC 3465, L = the segments of one super-segment), so cwnd doubles to 6 MSS.
     d.at(10).recv({ flags: 'A', seq: P, ack: D + 3 * MSS });
-    const second = d.expect({ flags: 'A', seq: D + 3 * MSS, ack: P, len: 4 * MSS });
+    expect(d.conn.status().cwnd).toBe(6 * MSS);
+    const second = d.expect({ flags: 'A', seq: D + 3 * MSS, ack: P, len: 6 * MSS });
     expect(d.segmentSizes.get(second)).toBe(MSS);
+    d.at(20).recv({ flags: 'A', seq: P, ack: D + 9 * MSS });
+    d.expect({ flags: 'A', seq: D + 9 * MSS, ack: P, len: 12 * MSS });
   });
 
   it('the tail of the data may end in a short piece; PSH marks it, and Nagle remembers it', () => {
@@ -49,15 +57,19 @@ describe('TCP segmentation offload (TSO)', () => {
   });
 
   it('defers a small segment while ACKs are on their way, so the next one carries many MSS (as Linux)', () => {
-    const d = established({ tsoSize: 65535, peerWindow: 65535, config: { initialWindowSegments: 10 } });
+    const d = established({
+      tsoSize: 65535,
+      peerWindow: 65535,
+      config: { congestionControl: 'reno', initialWindowSegments: 10 },
+    });
     d.conn.send(pattern(100_000), d.now);
     d.expect({ flags: 'A', seq: D, ack: P, len: 10 * MSS });
-    // 2 MSS acknowledged: cwnd 11 MSS, 8 in flight, room for 3 MSS, less than a third of the window.
-    d.at(10).recv({ flags: 'A', seq: P, ack: D + 2 * MSS });
+    // 1 MSS acknowledged: cwnd 11 MSS, 9 in flight, room for 2 MSS, less than a third of the window.
+    d.at(10).recv({ flags: 'A', seq: P, ack: D + MSS });
     d.expectNone();
-    // The rest acknowledged: room for the whole congestion window (12 MSS) in one segment.
+    // The rest acknowledged (9 MSS, growing cwnd by them): room for the whole window (20 MSS) at once.
     d.at(11).recv({ flags: 'A', seq: P, ack: D + 10 * MSS });
-    const seg = d.expect({ flags: 'A', seq: D + 10 * MSS, ack: P, len: 12 * MSS });
+    const seg = d.expect({ flags: 'A', seq: D + 10 * MSS, ack: P, len: 20 * MSS });
     expect(d.segmentSizes.get(seg)).toBe(MSS);
     d.expectNone();
   });

@@ -92,8 +92,11 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
     const [syn, synAck, ack] = tcp;
     const x = Number(/^SYN seq=(\d+) /.exec(syn!.text)![1]);
     const y = Number(/^SYN,ACK seq=(\d+) /.exec(synAck!.text)![1]);
-    expect(synAck!.text).toMatch(new RegExp(`^SYN,ACK seq=${y} ack=${(x + 1) >>> 0} win=65535 <mss 1460>$`));
-    expect(ack!.text).toBe(`ACK seq=${(x + 1) >>> 0} ack=${(y + 1) >>> 0} win=65535 len=0`);
+    // The modern defaults: window scaling offered both ways (a 256 KiB buffer needs a shift of 3).
+    expect(synAck!.text).toMatch(
+      new RegExp(`^SYN,ACK seq=${y} ack=${(x + 1) >>> 0} win=65535 <mss 1460,ws 3>$`),
+    );
+    expect(ack!.text).toBe(`ACK seq=${(x + 1) >>> 0} ack=${(y + 1) >>> 0} win=262144 len=0`);
     // The numbers are the simulation's own: the same run in Node gives the same ISNs.
     const node = new TransferScenario({ clientBytes: 0, serverBytes: 0, seed: 5 });
     node.runToEnd();
@@ -116,7 +119,7 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
   });
 
   it('redraws the ladder and graphs while a lossy transfer runs, then offers the capture and report', async () => {
-    const page = await open('?bytes=60000&reply=0&loss=5&rate=2&delay=20&seed=2&speed=1000&autorun=1');
+    const page = await open('?bytes=200000&reply=0&loss=5&rate=2&delay=20&seed=2&speed=1000&autorun=1');
     await page.waitForSelector('body[data-phase=running]');
     const arrows = () => page.$$eval('svg.ladder g.packet', (g) => g.length);
     await page.waitForFunction(() => document.querySelectorAll('svg.ladder g.packet').length > 0);

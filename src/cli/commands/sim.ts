@@ -12,6 +12,7 @@ import {
   TransferScenario,
 } from '../../sim/scenarios/transfer.js';
 import { CLIENT, SERVER } from '../../sim/scenarios/two-hosts.js';
+import type { TcpConfig } from '../../tcp/config.js';
 import type { Conversation } from '../../viz/conversation.js';
 import { countsText } from '../../viz/conversation-counts.js';
 import { renderHtmlReport } from '../../viz/html-report.js';
@@ -121,26 +122,31 @@ export const SIM_SPEC: CommandSpec = {
       name: 'client-buffer',
       type: 'string',
       value: 'SIZE',
-      description:
-        "client's receive buffer (default 65535; windows above 65535 need window scaling, not yet offered)",
+      description: "client's receive buffer (default 256k; above 64k needs window scaling, on by default)",
     },
     {
       name: 'server-buffer',
       type: 'string',
       value: 'SIZE',
-      description: "server's receive buffer (default 65535)",
+      description: "server's receive buffer (default 256k)",
     },
     {
       name: 'send-buffer',
       type: 'string',
       value: 'SIZE',
-      description: 'send buffer of both sides (default 64k)',
+      description: 'send buffer of both sides (default 256k)',
     },
     {
       name: 'cc',
       type: 'string',
       value: 'NAME',
-      description: `congestion control: ${CONGESTION_CONTROLS.join(', ')} (default reno)`,
+      description: `congestion control: ${CONGESTION_CONTROLS.join(', ')} (default cubic)`,
+    },
+    {
+      name: 'window-scaling',
+      type: 'string',
+      value: 'on|off',
+      description: 'window scaling, RFC 7323 (default on)',
     },
     {
       name: 'seed',
@@ -293,6 +299,13 @@ function simSettings(parsed: ParsedCommandLine, cwd: string): SimSettings {
     },
     (x) => (t.congestionControl = x),
   );
+  const tcp: Partial<TcpConfig> = {};
+  optional(
+    'window-scaling',
+    (s) => onOffOption('window-scaling', s),
+    (x) => (tcp.windowScaling = x),
+  );
+  if (Object.keys(tcp).length > 0) t.tcp = tcp;
   const name = v('name') ?? 'sim';
   if (!/^[\w.-]+$/.test(name)) throw new UsageError(`--name wants a plain file name stem; got '${name}'`);
   const ladderText = v('ladder');
@@ -365,8 +378,15 @@ function describeSettings(s: TransferScenario): string {
   parts.push(`MTU ${o.mtu}`);
   parts.push(`buffers ${o.clientReceiveBuffer}/${o.serverReceiveBuffer}`);
   parts.push(o.congestionControl);
+  if (o.tcp.windowScaling === false) parts.push('no window scaling');
   parts.push(`seed ${o.seed}`);
   return parts.join(' · ');
+}
+
+function onOffOption(name: string, text: string): boolean {
+  if (text === 'on') return true;
+  if (text === 'off') return false;
+  throw new UsageError(`--${name} wants on or off; got '${text}'`);
 }
 
 function percent(p: number): string {

@@ -11,15 +11,16 @@
  */
 
 import type { LinkImpairments } from '../../link/impairments.js';
-import type { TcpConfig } from '../../tcp/config.js';
+import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../../tcp/config.js';
+import { CONGESTION_CONTROL_NAMES, type CongestionControlName } from '../../tcp/congestion/registry.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpStateName } from '../../trace/events.js';
 import { type ConversationCounts, countConversation } from '../../viz/conversation-counts.js';
 import { TwoHostNetwork } from './two-hosts.js';
 
-/** Congestion controllers a scenario may ask for (each TCP layer runs one). */
-export const CONGESTION_CONTROLS = ['reno'] as const;
-export type CongestionControlName = (typeof CONGESTION_CONTROLS)[number];
+/** Congestion controllers a scenario may ask for. */
+export const CONGESTION_CONTROLS = CONGESTION_CONTROL_NAMES;
+export type { CongestionControlName };
 
 export interface TransferOptions {
   /** Bytes the client sends to the server. Default 256 KiB. */
@@ -44,17 +45,25 @@ export interface TransferOptions {
   queueFrames?: number;
   /** MTU of the cable: the MSS is this minus 40. Default 1500. */
   mtu?: number;
-  /** Receive buffers (the largest window each side advertises; 65535 at most without window scaling). */
+  /**
+   * Receive buffers (the largest window each side advertises; 65535 at most without window scaling).
+   * Default: TcpConfig's (256 KiB).
+   */
   clientReceiveBuffer?: number;
   serverReceiveBuffer?: number;
-  /** Send buffers of both sides. Default 64 KiB. */
+  /** Send buffers of both sides. Default: TcpConfig's (256 KiB). */
   sendBuffer?: number;
   /** Seed of every random choice. Default 1. */
   seed?: number;
-  /** Congestion control. Default 'reno'. */
+  /** Congestion control. Default 'cubic'. */
   congestionControl?: CongestionControlName;
   /** Give up after this much virtual time, ms. Default 600 000 (ten minutes). */
   timeLimitMs?: number;
+  /**
+   * Further TCP settings of both hosts (SACK, timestamps, window scaling, ECN ...), over tcpts's
+   * defaults — the modern set. The buffers and the algorithm above take precedence.
+   */
+  tcp?: Partial<TcpConfig>;
 }
 
 export type TransferPhase = 'connecting' | 'transferring' | 'closing' | 'done' | 'failed';
@@ -92,7 +101,10 @@ export interface TransferResult extends TransferProgress {
 
 export const TRANSFER_PORT = 5001;
 
-type Resolved = Required<Omit<TransferOptions, 'rateBitsPerSecond'>> & { rateBitsPerSecond?: number };
+type Resolved = Required<Omit<TransferOptions, 'rateBitsPerSecond' | 'tcp'>> & {
+  rateBitsPerSecond?: number;
+  tcp: Partial<TcpConfig>;
+};
 
 export function resolveTransferOptions(options: TransferOptions = {}): Resolved {
   const resolved: Resolved = {
@@ -106,12 +118,13 @@ export function resolveTransferOptions(options: TransferOptions = {}): Resolved 
     corrupt: options.corrupt ?? 0,
     queueFrames: options.queueFrames ?? 1000,
     mtu: options.mtu ?? 1500,
-    clientReceiveBuffer: options.clientReceiveBuffer ?? 65535,
-    serverReceiveBuffer: options.serverReceiveBuffer ?? 65535,
-    sendBuffer: options.sendBuffer ?? 64 * 1024,
+    clientReceiveBuffer: options.clientReceiveBuffer ?? DEFAULT_TCP_CONFIG.receiveBufferSize,
+    serverReceiveBuffer: options.serverReceiveBuffer ?? DEFAULT_TCP_CONFIG.receiveBufferSize,
+    sendBuffer: options.sendBuffer ?? DEFAULT_TCP_CONFIG.sendBufferSize,
     seed: options.seed ?? 1,
-    congestionControl: options.congestionControl ?? 'reno',
+    congestionControl: options.congestionControl ?? 'cubic',
     timeLimitMs: options.timeLimitMs ?? 600_000,
+    tcp: options.tcp ?? {},
   };
   if (options.rateBitsPerSecond !== undefined) resolved.rateBitsPerSecond = options.rateBitsPerSecond;
   if (!CONGESTION_CONTROLS.includes(resolved.congestionControl)) {
@@ -220,7 +233,13 @@ export class TransferScenario {
         ? { rateBitsPerSecond: o.rateBitsPerSecond, queueLimitFrames: o.queueFrames }
         : {}),
     };
-    this.network = new TwoHostNetwork({ seed: o.seed, delayMs: o.delayMs, mtu: o.mtu, impairments });
+    this.network = new TwoHostNetwork({
+      seed: o.seed,
+      delayMs: o.delayMs,
+      mtu: o.mtu,
+      impairments,
+      tcp: { ...o.tcp, congestionControl: o.congestionControl },
+    });
     const now = () => this.network.now();
     const config = (receiveBufferSize: number): Partial<TcpConfig> => ({
       receiveBufferSize,

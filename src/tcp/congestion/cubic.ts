@@ -1,0 +1,163 @@
+/**
+ * CUBIC (RFC 9438), the default controller, with HyStart++ (RFC 9406) in the initial slow start and PRR
+ * (RFC 6937) in recovery.
+ *
+ * In congestion avoidance the window follows W_cubic(t) = C (t - K)^3 + W_max (§4.2, in segments, t in
+ * seconds since the congestion avoidance stage began): concave up to W_max, the window before the last
+ * reduction, then convex beyond it. Each ACK moves cwnd a fraction of the way to W_cubic(t + RTT),
+ * clamped to [cwnd, 1.5 cwnd] (§4.4, §4.5). The Reno-friendly estimate W_est (§4.3) keeps CUBIC at least
+ * as fast as Reno where Reno would be faster (short RTTs, small windows). On a congestion event ssthresh
+ * = cwnd * 0.7 and W_max remembers the window, lowered further by fast convergence (§4.6, §4.7) when
+ * the window had not regained the previous W_max (a new flow has joined).
+ */
+import type { AckEvent, CongestionControl, CongestionControlContext } from './congestion-control.js';
+import { HyStartPlusPlus } from './hystart.js';
+import { LossBasedCongestionControl } from './loss-based.js';
+
+/** RFC 9438 §5: C = 0.4 and beta_cubic = 0.7. */
+export const CUBIC_C = 0.4;
+export const CUBIC_BETA = 0.7;
+/** §4.3: alpha_cubic = 3 (1 - beta) / (1 + beta), Reno's average rate for CUBIC's beta. */
+export const CUBIC_ALPHA = (3 * (1 - CUBIC_BETA)) / (1 + CUBIC_BETA);
+
+/** W_cubic(t) of §4.2 (segments), for `t` seconds into the congestion avoidance stage. */
+export function cubicWindow(t: number, k: number, wMax: number): number {
+  return CUBIC_C * (t - k) ** 3 + wMax;
+}
+
+/** K of §4.2: the time (s) the cubic takes to grow from `cwndEpoch` back to `wMax` (segments). */
+export function cubicK(wMax: number, cwndEpoch: number): number {
+  return wMax > cwndEpoch ? Math.cbrt((wMax - cwndEpoch) / CUBIC_C) : 0;
+}
+
+interface CubicState {
+  wMax: number;
+  epochStart: number | undefined;
+}
+
+export class CubicCongestionControl extends LossBasedCongestionControl {
+  readonly name = 'cubic';
+  /** W_max (§4.1): the window, in segments, just before the last reduction. */
+  private wMax = 0;
+  /** When the current congestion avoidance stage began (t_epoch, ms); undefined until it does. */
+  private epochStart: number | undefined;
+  /** K (s) of the current stage. */
+  private k = 0;
+  /** W_est (§4.3), in segments. */
+  private wEst = 0;
+  /** When the sender stopped being cwnd-limited (RFC 7661); the epoch moves on by the pause. */
+  private pausedAt: number | undefined;
+  /** Smoothed RTT from the samples the ACKs carried, ms. */
+  private srttMs = 0;
+  private readonly hystart = new HyStartPlusPlus();
+  /** State before the last reduction, for undo (§4.9). */
+  private prior: CubicState = { wMax: 0, epochStart: undefined };
+
+  constructor(mss: number, initialWindowSegments?: number, context?: CongestionControlContext) {
+    super(mss, initialWindowSegments, context, { classicRecovery: false, endRecoveryOnPartialAck: false });
+  }
+
+  override get phase(): string {
+    if (this.recovering) return 'recovery';
+    if (this.cwndBytes < this.ssthreshBytes) {
+      return this.hystart.phase === 'css' ? 'conservative-slow-start' : 'slow-start';
+    }
+    return 'congestion-avoidance';
+  }
+
+  /** Current K, W_max and epoch, for tests and tracing. */
+  get cubicState(): { k: number; wMax: number; epochStart: number | undefined; wEst: number } {
+    return { k: this.k, wMax: this.wMax, epochStart: this.epochStart, wEst: this.wEst };
+  }
+
+  override onAck(event: AckEvent): void {
+    if (event.rttMs !== undefined) {
+      this.srttMs = this.srttMs === 0 ? event.rttMs : this.srttMs + (event.rttMs - this.srttMs) / 8;
+    }
+    if (this.pausedAt !== undefined && event.cwndLimited && !this.recovering) {
+      if (this.epochStart !== undefined) this.epochStart += event.now - this.pausedAt;
+      this.pausedAt = undefined;
+    }
+    super.onAck(event);
+  }
+
+  protected override applicationLimited(event: AckEvent): void {
+    if (this.pausedAt === undefined) this.pausedAt = event.now;
+  }
+
+  protected override slowStart(event: AckEvent, bytes: number): number {
+    const divisor = this.hystart.onAck(event.ack, event.sndMax, event.rttMs);
+    if (divisor === 0) {
+      // HyStart++ §4.2: CSS_ROUNDS rounds of CSS are over: congestion avoidance from here.
+      this.ssthreshBytes = Math.floor(this.cwndBytes);
+      return bytes;
+    }
+    if (divisor === 1) return super.slowStart(event, bytes);
+    this.cwndBytes += Math.min(bytes, event.abcLimit) / divisor;
+    return 0;
+  }
+
+  protected reducedSsthresh(_flightSize: number, _now: number): number {
+    // §4.6: ssthresh = cwnd * beta; §4.7 fast convergence lowers W_max when the window had not regained
+    // the previous one.
+    const cwndSegments = this.cwndBytes / this.mss;
+    this.prior = { wMax: this.wMax, epochStart: this.epochStart };
+    this.wMax = cwndSegments < this.wMax ? (cwndSegments * (1 + CUBIC_BETA)) / 2 : cwndSegments;
+    return this.cwndBytes * CUBIC_BETA;
+  }
+
+  protected override reduced(): void {
+    this.epochStart = undefined;
+    this.pausedAt = undefined;
+    this.hystart.stop();
+  }
+
+  protected override undone(): void {
+    this.wMax = this.prior.wMax;
+    this.epochStart = this.prior.epochStart;
+  }
+
+  protected congestionAvoidance(event: AckEvent, bytes: number): void {
+    const mss = this.mss;
+    const cwnd = this.cwndBytes / mss;
+    if (this.epochStart === undefined) {
+      // §4.2: a new stage. K from the window it starts at; a window already past W_max starts the
+      // convex part at once (W_max becomes the origin).
+      this.epochStart = event.now;
+      if (cwnd < this.wMax) {
+        this.k = cubicK(this.wMax, cwnd);
+      } else {
+        this.k = 0;
+        this.wMax = cwnd;
+      }
+      this.wEst = cwnd;
+    }
+    const t = (event.now - this.epochStart) / 1000;
+    const rtt = (this.srttMs > 0 ? this.srttMs : 100) / 1000;
+    // §4.3 Reno-friendly region: W_est grows by alpha per window acknowledged (1 once past W_max).
+    const alpha = this.wEst >= this.wMax ? 1 : CUBIC_ALPHA;
+    this.wEst += (alpha * bytes) / this.cwndBytes;
+    const wCubic = cubicWindow(t, this.k, this.wMax);
+    if (wCubic < this.wEst) {
+      this.cwndBytes = Math.max(this.cwndBytes, this.wEst * mss);
+      return;
+    }
+    // §4.4 / §4.5: move towards the target one RTT ahead, clamped to [cwnd, 1.5 cwnd].
+    const target = Math.min(Math.max(cubicWindow(t + rtt, this.k, this.wMax), cwnd), 1.5 * cwnd);
+    this.cwndBytes += ((target - cwnd) / cwnd) * bytes;
+  }
+
+  override onIdleRestart(now: number): void {
+    super.onIdleRestart(now);
+    // The stage starts afresh from the restart window (Linux resets the epoch after idle too).
+    this.epochStart = undefined;
+  }
+}
+
+export function createCubicCongestionControl(
+  mss: number,
+  initialWindowSegments: number | undefined,
+  context?: CongestionControlContext,
+): CongestionControl {
+  return new CubicCongestionControl(mss, initialWindowSegments, context);
+}

@@ -1,0 +1,72 @@
+/**
+ * Congestion control seen on the wire: the segments a connection sends around a loss without SACK
+ * (NewReno's partial ACKs, RFC 6582, with PRR's window, RFC 6937) and the window it keeps while a small
+ * receive window, not the network, limits it (RFC 7661).
+ */
+import { describe, expect, it } from 'vitest';
+import { established, pattern } from './dialogue.js';
+
+const D = 1001;
+const P = 9001;
+
+describe('loss recovery without SACK (RFC 6582 NewReno, RFC 6937 PRR)', () => {
+  it('a partial ACK retransmits the next hole at once and recovery lasts until "recover"', () => {
+    const d = established({
+      peerMss: 1000,
+      config: { congestionControl: 'cubic', initialWindowSegments: 10 },
+    });
+    d.conn.send(pattern(30_000), d.now);
+    for (let i = 0; i < 10; i++) d.expect({ flags: 'A', seq: D + i * 1000, ack: P, len: 1000 });
+    d.expectNone();
+    // Segments 0 and 3 are lost: the receiver answers segments 1, 2 with duplicate ACKs of 0, ...
+    d.at(100).recv({ flags: 'A', seq: P, ack: D });
+    d.recv({ flags: 'A', seq: P, ack: D });
+    d.expectNone();
+    d.recv({ flags: 'A', seq: P, ack: D });
+    // Third duplicate: fast retransmit of the hole; ssthresh = 0.7 cwnd (CUBIC), recover = SND.MAX.
+    d.expect({ flags: 'A', seq: D, ack: P, len: 1000 });
+    expect(d.conn.status()).toMatchObject({ ssthresh: 7000, inRecovery: true, congestionControl: 'cubic' });
+    d.expectNone();
+    // More duplicates (segments 4..9): PRR sends 0.7 of what leaves the network.
+    const sent: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      d.recv({ flags: 'A', seq: P, ack: D });
+      sent.push(d.takeAll().length);
+    }
+    // After 9 MSS delivered PRR allows ceil(0.7 * 9 MSS) = 6.3 MSS out in all, in whole segments 6: the
+    // retransmission and five new ones (one per duplicate but the fourth: 1,1,1,0,1,1).
+    expect(sent).toEqual([1, 1, 1, 0, 1, 1]);
+    // The retransmission arrives; the ACK stops at the second hole, 3000: a partial ACK.
+    d.at(150).recv({ flags: 'A', seq: P, ack: D + 3000 });
+    const afterPartial = d.takeAll();
+    // The hole is retransmitted at once, without three more duplicates.
+    expect(afterPartial[0]).toMatchObject({ seq: D + 3000 });
+    expect(afterPartial[0]!.payload.length).toBe(1000);
+    expect(d.conn.status().inRecovery).toBe(true);
+    expect(d.counters.fastRetransmits).toBe(2);
+    // The full ACK ends recovery at ssthresh.
+    d.at(180).recv({ flags: 'A', seq: P, ack: D + 10_000 });
+    expect(d.conn.status()).toMatchObject({ inRecovery: false, cwnd: 7000 });
+  });
+});
+
+describe('congestion window validation (RFC 7661)', () => {
+  it('cwnd does not grow while the peer’s 8 KiB receive window limits the flight', () => {
+    const d = established({ peerMss: 1000, peerWindow: 8192 });
+    expect(d.conn.status().cwnd).toBe(10_000); // IW10 (RFC 6928)
+    d.conn.send(pattern(200_000), d.now);
+    let acked = 0;
+    for (let round = 1; round <= 20; round++) {
+      const segs = d.takeAll();
+      expect(segs.length).toBeGreaterThan(0);
+      for (const seg of segs) acked = Math.max(acked, seg.seq - D + seg.payload.length);
+      // The peer acknowledges everything and reopens the 8 KiB window, round after round.
+      d.at(round * 50).recv({ flags: 'A', seq: P, ack: D + acked, window: 8192 });
+    }
+    expect(acked).toBeGreaterThan(150_000);
+    // At most 8192 in flight validates a window of twice that (RFC 7661 §4.1: pipeACK >= cwnd / 2), plus
+    // the one ACK's growth that crossed it; without RFC 7661 slow start would have grown cwnd by every
+    // byte acknowledged (to about 170 000).
+    expect(d.conn.status().cwnd).toBeLessThanOrEqual(2 * 8192 + 2 * 1000);
+  });
+});

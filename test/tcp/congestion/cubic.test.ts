@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CUBIC_ALPHA,
+  CUBIC_BETA,
+  CubicCongestionControl,
+  cubicK,
+  cubicWindow,
+} from '../../../src/tcp/congestion/cubic.js';
+import { HYSTART, HyStartPlusPlus } from '../../../src/tcp/congestion/hystart.js';
+import { ackEvent, dupAckEvent } from './events.js';
+
+const MSS = 1000;
+
+/** A CUBIC sender grown to `segments` in slow start (no RTT samples, so HyStart++ stays quiet). */
+function grownTo(segments: number): CubicCongestionControl {
+  const cc = new CubicCongestionControl(MSS, 10);
+  cc.onAck(ackEvent({ bytesAcked: (segments - 10) * MSS, abcLimit: 1e9 }));
+  expect(cc.cwnd).toBe(segments * MSS);
+  return cc;
+}
+
+/** A loss at `segments` (three dupacks), then the full ACK that ends recovery at time `now`. */
+function afterLoss(segments: number, now: number): CubicCongestionControl {
+  const cc = grownTo(segments);
+  const flight = segments * MSS;
+  for (let count = 1; count <= 3; count++) {
+    cc.onDuplicateAck(
+      dupAckEvent({ count, flightSize: flight, pipe: flight, sndMax: flight, sentTotal: flight }),
+    );
+  }
+  expect(cc.inRecovery).toBe(true);
+  cc.onAck(ackEvent({ bytesAcked: flight, ack: flight, sndMax: flight, pipe: 0, sentTotal: flight, now }));
+  expect(cc.inRecovery).toBe(false);
+  return cc;
+}
+
+/**
+ * Congestion avoidance with ACKs spread evenly over each RTT (one ACK per ms, each for cwnd/RTT bytes),
+ * starting at `from` ms; returns cwnd in segments at each whole second up to `seconds`.
+ */
+function windowsOverTime(cc: CubicCongestionControl, from: number, seconds: number, rttMs: number) {
+  const out: number[] = [];
+  let acked = 0;
+  for (let ms = 1; ms <= seconds * 1000; ms++) {
+    const bytes = cc.cwnd / rttMs;
+    acked += bytes;
+    cc.onAck(ackEvent({ bytesAcked: bytes, ack: acked, sndMax: acked + cc.cwnd, rttMs, now: from + ms }));
+    if (ms % 1000 === 0) out.push(cc.cwnd / MSS);
+  }
+  return out;
+}
+
+describe('CUBIC (RFC 9438)', () => {
+  it('a loss sets ssthresh = 0.7 cwnd and W_max = cwnd (§4.6); K from §4.2', () => {
+    const cc = afterLoss(100, 0);
+    expect(cc.ssthresh).toBe(70_000);
+    expect(cc.cwnd).toBe(70_000);
+    expect(cubicK(100, 70)).toBeCloseTo(Math.cbrt((100 * (1 - CUBIC_BETA)) / 0.4), 12);
+  });
+
+  it('follows W_cubic(t) = C (t - K)^3 + W_max, or the Reno-friendly W_est where larger (§4.2, §4.3)', () => {
+    const cc = afterLoss(100, 0);
+    const rtt = 100;
+    const k = cubicK(100, 70); // 4.217 s
+    const seen = windowsOverTime(cc, 0, 8, rtt);
+    expect(cc.cubicState.k).toBeCloseTo(k, 9);
+    // W_est grows by alpha per RTT from 70 until it reaches W_max = 100, then by one per RTT.
+    const reach = ((100 - 70) / CUBIC_ALPHA) * (rtt / 1000);
+    const wEst = (t: number) =>
+      t < reach ? 70 + (CUBIC_ALPHA * t * 1000) / rtt : 100 + ((t - reach) * 1000) / rtt;
+    for (let second = 1; second <= 8; second++) {
+      // cwnd moves towards W_cubic(t + RTT) within about one RTT, so at time t it is close to W_cubic(t).
+      const expected = Math.max(cubicWindow(second, k, 100), wEst(second));
+      expect(Math.abs(seen[second - 1]! - expected) / expected, `t=${second}s`).toBeLessThan(0.01);
+    }
+    // The plateau: around t = K the window is W_max; the concave part is below W_est's reach.
+    expect(seen[3]).toBeGreaterThan(99.9);
+    expect(seen[4]).toBeLessThan(100.5);
+    expect(cubicWindow(3, k, 100)).toBeGreaterThan(wEst(3));
+  });
+
+  it('uses the Reno-friendly estimate W_est where Reno would be faster (§4.3)', () => {
+    // Small window, short RTT: W_est (alpha per RTT up to W_max = 10, then one per RTT) far exceeds
+    // W_cubic, which needs K = 1.96 s just to regain 10.
+    const cc = afterLoss(10, 0);
+    const rtt = 20;
+    const seen = windowsOverTime(cc, 0, 1, rtt);
+    const reach = (3 / CUBIC_ALPHA) * rtt; // ms to regain W_max
+    const wEst = 10 + (1000 - reach) / rtt;
+    expect(cubicWindow(1, cubicK(10, 7), 10)).toBeLessThan(10);
+    expect(Math.abs(seen[0]! - wEst)).toBeLessThan(1);
+  });
+
+  it('fast convergence: a loss before regaining W_max lowers W_max to cwnd (1 + beta) / 2 (§4.7)', () => {
+    const cc = afterLoss(100, 0); // cwnd 70, W_max 100
+    for (let count = 1; count <= 3; count++) {
+      cc.onDuplicateAck(
+        dupAckEvent({ count, flightSize: 70_000, pipe: 70_000, sndMax: 200_000, sndUna: 130_000 }),
+      );
+    }
+    expect(cc.cubicState.wMax).toBeCloseTo((70 * (1 + CUBIC_BETA)) / 2, 9);
+    expect(cc.ssthresh).toBe(49_000);
+  });
+
+  it('does not grow while application- or receive-window-limited, and the cubic does not run on (RFC 7661)', () => {
+    const cc = afterLoss(100, 0);
+    windowsOverTime(cc, 0, 1, 100);
+    const before = cc.cwnd;
+    for (let ms = 1; ms <= 5000; ms++)
+      cc.onAck(ackEvent({ bytesAcked: 100, cwndLimited: false, now: 1000 + ms }));
+    expect(cc.cwnd).toBe(before);
+    // Growth resumes where it paused: the 5 s pause does not count towards t.
+    const after = windowsOverTime(cc, 6000, 1, 100);
+    expect(Math.abs(after[0]! - cubicWindow(2, cubicK(100, 70), 100))).toBeLessThan(2);
+  });
+
+  it('undo restores the window and W_max from before a spurious reduction', () => {
+    const cc = grownTo(100);
+    for (let count = 1; count <= 3; count++) {
+      cc.onDuplicateAck(dupAckEvent({ count, flightSize: 100_000, pipe: 100_000, sndMax: 100_000 }));
+    }
+    cc.onUndo(0);
+    expect([cc.cwnd, cc.inRecovery]).toEqual([100_000, false]);
+  });
+});
+
+describe('HyStart++ (RFC 9406)', () => {
+  /**
+   * One round of slow start, round `r`: ten ACKs (r*1000 + 100 i) with RTT `rtt`, SND.MAX 1000 ahead, so
+   * each round's first ACK passes the SND.MAX recorded at the previous round's first ACK.
+   */
+  function round(h: HyStartPlusPlus, r: number, rtt: number): number[] {
+    const divisors: number[] = [];
+    for (let i = 1; i <= 10; i++) divisors.push(h.onAck(r * 1000 + 100 * i, r * 1000 + 100 * i + 1000, rtt));
+    return divisors;
+  }
+
+  it('leaves slow start for CSS when the round minimum RTT rises by the threshold, then for CA after 5 rounds', () => {
+    const h = new HyStartPlusPlus();
+    round(h, 0, 50);
+    // Round 1: RTT 56 ms, below 50 + max(4, 50/8 = 6.25): still slow start.
+    round(h, 1, 56);
+    expect(h.phase).toBe('slow-start');
+    // Round 2: minimum 63 >= 56 + 7: after N_RTT_SAMPLE samples, CSS (growth divided by 4).
+    const divisors = round(h, 2, 63);
+    expect(divisors.slice(0, HYSTART.N_RTT_SAMPLE - 1)).toEqual(Array(HYSTART.N_RTT_SAMPLE - 1).fill(1));
+    expect(divisors.slice(HYSTART.N_RTT_SAMPLE - 1)).toEqual(
+      Array(10 - HYSTART.N_RTT_SAMPLE + 1).fill(HYSTART.CSS_GROWTH_DIVISOR),
+    );
+    expect(h.phase).toBe('css');
+    // CSS_ROUNDS round starts later slow start is over (0: the caller sets ssthresh = cwnd).
+    for (let r = 3; r < 3 + HYSTART.CSS_ROUNDS - 1; r++) {
+      expect(round(h, r, 63)).toEqual(Array(10).fill(HYSTART.CSS_GROWTH_DIVISOR));
+    }
+    expect(h.onAck((3 + HYSTART.CSS_ROUNDS - 1) * 1000 + 100, 0, 63)).toBe(0);
+    expect(h.phase).toBe('done');
+  });
+
+  it('returns to slow start when the RTT falls below the CSS baseline', () => {
+    const h = new HyStartPlusPlus();
+    round(h, 0, 50);
+    round(h, 1, 70);
+    expect(h.phase).toBe('css');
+    round(h, 2, 52);
+    expect(h.phase).toBe('slow-start');
+  });
+
+  it('in CUBIC: the window stops doubling once the queue builds, with ssthresh = cwnd after CSS', () => {
+    const cc = new CubicCongestionControl(MSS, 10);
+    // Segment by segment: every ACK acknowledges the oldest segment and the sender fills the window
+    // again. A segment's RTT is 50 ms while fewer than 40 are in flight, then grows by 1 ms for every
+    // further segment, as behind a bottleneck queue.
+    let acked = 0;
+    let sent = 10 * MSS;
+    let segments = 0;
+    while (cc.cwnd < cc.ssthresh && segments < 100_000) {
+      const inFlight = (sent - acked) / MSS;
+      const rtt = 50 + Math.max(0, inFlight - 40);
+      acked += MSS;
+      cc.onAck(ackEvent({ bytesAcked: MSS, ack: acked, sndMax: sent, rttMs: rtt, now: segments }));
+      while (sent - acked + MSS <= cc.cwnd) sent += MSS;
+      segments++;
+    }
+    // Without HyStart++ nothing would end slow start here. The RTT rises past the threshold in the round
+    // that reaches about 80 segments; CSS then grows by a quarter per round for CSS_ROUNDS rounds
+    // (80 * 1.25^5 = 244), where slow start would have doubled five more times (2560).
+    expect(cc.phase).toBe('congestion-avoidance');
+    expect(cc.ssthresh).toBeGreaterThan(80 * MSS);
+    expect(cc.ssthresh).toBeLessThan(260 * MSS);
+    expect(cc.cwnd - cc.ssthresh).toBeLessThan(2 * MSS);
+  });
+});
