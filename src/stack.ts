@@ -20,7 +20,16 @@ import type { PathMtuOptions } from './ip/path-mtu-cache.js';
 import type { ReassemblyOptions } from './ip/reassembly.js';
 import type { RoutingTable } from './ip/routing-table.js';
 import type { StackContext } from './ip/stack-context.js';
+import type { Ipv6Interface } from './ipv6/ipv6-interface.js';
+import {
+  type Ipv6InterfaceConfig,
+  Ipv6Layer,
+  type Ipv6LayerOptions,
+  type Ping6Reply,
+  parseIpv6Prefix,
+} from './ipv6/ipv6-layer.js';
 import type { NetworkDevice } from './link/device.js';
+import { EthernetLayer } from './link/ethernet-layer.js';
 import type { TcpConfig } from './tcp/config.js';
 import {
   StackTcpBinding,
@@ -36,6 +45,7 @@ import { UdpLayer } from './udp/udp-layer.js';
 import { Random, type Seed } from './util/random.js';
 import type { Ipv4Address } from './wire/address.js';
 import { IP_PROTOCOL_ICMP, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from './wire/ipv4.js';
+import { parseIpv6 } from './wire/ipv6-address.js';
 
 export interface StackOptions {
   /** Host name in trace events, e.g. 'client'. */
@@ -60,6 +70,8 @@ export interface StackOptions {
   icmp?: IcmpOptions;
   /** Defaults for every TCP connection of this stack (buffer sizes, timers, Nagle ...). See TcpConfig. */
   tcp?: Partial<TcpConfig>;
+  /** IPv6 tuning: NDP and DAD timing, neighbor cache bounds, reassembly, interface identifiers. */
+  ipv6?: Omit<Ipv6LayerOptions, 'ethernet'>;
 }
 
 export class Stack {
@@ -70,6 +82,10 @@ export class Stack {
   readonly counters = new StackCounters();
   /** The IPv4 layer: interfaces, routes, send/receive, fragmentation, forwarding. */
   readonly ip: Ipv4Layer;
+  /** The IPv6 layer: interfaces, NDP, SLAAC, ICMPv6, extension headers, fragmentation, forwarding. */
+  readonly ipv6: Ipv6Layer;
+  /** Framing and EtherType demux shared by IPv4, ARP and IPv6. */
+  readonly ethernet: EthernetLayer;
   readonly icmp: IcmpLayer;
   readonly udp: UdpLayer;
   /** What the TCP layer uses to send and to ask about addresses and MTUs. */
@@ -108,7 +124,15 @@ export class Stack {
         if (tracer.enabled) tracer.emit({ kind: 'note', time: clock.now(), host, text });
       },
     };
+    this.ethernet = new EthernetLayer(this.context);
+    this.ipv6 = new Ipv6Layer(this.context, {
+      hopLimit: options.ttl,
+      ...options.ipv6,
+      ethernet: this.ethernet,
+    });
+    this.ipv6.forwarding = options.forwarding === true;
     this.ip = new Ipv4Layer(this.context, {
+      ethernet: this.ethernet,
       defaultTtl: options.ttl,
       arp: options.arp,
       reassembly: options.reassembly,
@@ -174,6 +198,22 @@ export class Stack {
     return this.ip.addInterface(device, config);
   }
 
+  /**
+   * Starts IPv6 on `device` (a link-local address, then `addresses`, each through DAD; router
+   * solicitation and SLAAC from advertisements), or adds `addresses` to a device already running it.
+   * Throws EINVAL (bad address or MTU) or EADDRINUSE (address already ours).
+   */
+  addIpv6Interface(device: NetworkDevice, config: Ipv6InterfaceConfig = {}): Ipv6Interface {
+    this.checkOpen();
+    const existing = this.ipv6.interfaces.find((i) => i.device === device);
+    if (existing === undefined) return this.ipv6.addInterface(device, config);
+    for (const text of config.addresses ?? []) {
+      const { address, prefixLength } = parseIpv6Prefix(text);
+      this.ipv6.addAddress(existing, address, prefixLength);
+    }
+    return existing;
+  }
+
   removeInterface(iface: IpInterface): void {
     this.ip.removeInterface(iface);
   }
@@ -199,6 +239,9 @@ export class Stack {
 
   set forwarding(on: boolean) {
     this.ip.forwarding = on;
+    this.ipv6.forwarding = on;
+    // RFC 4861 §6.3.4: routers do not configure themselves from other routers' advertisements.
+    this.ipv6.ndp.acceptRouterAdvertisements = !on;
   }
 
   /**
@@ -240,6 +283,17 @@ export class Stack {
   ping(dst: AddressInput, options?: PingOptions): Promise<PingReply> {
     if (this.closed) return Promise.reject(errnoError('ENETUNREACH', 'the stack is closed'));
     return this.icmp.ping(dst, options);
+  }
+
+  /** Sends an ICMPv6 echo request and resolves with the reply (see Ipv6Layer.ping for the errors). */
+  ping6(
+    dst: string,
+    options?: { size?: number; timeoutMs?: number; hopLimit?: number },
+  ): Promise<Ping6Reply> {
+    if (this.closed) return Promise.reject(errnoError('ENETUNREACH', 'the stack is closed'));
+    const address = parseIpv6(dst);
+    if (address === undefined) return Promise.reject(errnoError('EINVAL', `${dst} is not an IPv6 address`));
+    return this.ipv6.ping(address, options);
   }
 
   isLocalAddress(address: AddressInput): boolean {
@@ -285,6 +339,7 @@ export class Stack {
     this.closed = true;
     this.udp.close();
     this.icmp.close();
+    this.ipv6.close();
     this.ip.close();
   }
 

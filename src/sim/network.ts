@@ -320,6 +320,15 @@ export class SimulatedNetwork {
     end: { stack: Stack; address: PrefixInput; gateway?: AddressInput; mtu?: number },
     device: NetworkDevice,
   ): IpInterface {
+    if (typeof end.address === 'string' && end.address.includes(':')) {
+      // An IPv6 end ('2001:db8::1/64'): IPv6 only on this device, so the end has no IPv4 interface.
+      end.stack.addIpv6Interface(device, {
+        addresses: [end.address],
+        gateway: end.gateway === undefined ? undefined : String(end.gateway),
+        mtu: end.mtu,
+      });
+      return ipv6OnlyEnd(end.stack.name);
+    }
     return end.stack.addInterface(device, { address: end.address, gateway: end.gateway, mtu: end.mtu });
   }
 
@@ -333,6 +342,18 @@ export class SimulatedNetwork {
     // Locally administered, unicast (RFC 7042 §2.1): 02:00:00:00:xx:xx.
     return 0x02_00_00_00_00_00 + this.nextMac++;
   }
+}
+
+/** Stands in for the IPv4 interface of an IPv6-only link end: any use of it says why it is missing. */
+function ipv6OnlyEnd(name: string): IpInterface {
+  return new Proxy({} as IpInterface, {
+    get(_target, property) {
+      throw errnoError(
+        'EINVAL',
+        `${name}: this link end runs IPv6 only (no IPv4 interface; see stack.ipv6, ${String(property)})`,
+      );
+    },
+  });
 }
 
 function withDelay(impairments: LinkImpairments | undefined, delayMs: number | undefined): LinkImpairments {

@@ -1,0 +1,1134 @@
+/**
+ * The IPv6 layer (RFC 8200) beside IPv4 on the same Ethernet layer: interfaces with link-local and
+ * configured or autoconfigured addresses, extension header processing, reassembly, fragmentation on send,
+ * local delivery by Next Header, ICMPv6 (RFC 4443: echo, errors with a rate limit, Packet Too Big for path
+ * MTU discovery, RFC 8201) and Neighbor Discovery (neighbor-discovery.ts).
+ *
+ * Receive path: the packet is checked (version, length), its source must not be multicast (RFC 4291
+ * §2.7), its destination must be one of our usable addresses or a group we listen to (else forwarded
+ * when forwarding is on, or dropped). Then the header chain is walked as RFC 8200 §4 orders: Hop-by-Hop
+ * only first (else Parameter Problem code 1), unknown options handled by their action bits (code 2),
+ * a Routing header with Segments Left > 0 of a type we do not implement answered with code 0 pointing at
+ * its type (§4.4; type 0 is deprecated, RFC 5095), fragments reassembled (RFC 5722: overlaps drop the
+ * packet; RFC 6946: an atomic fragment is processed at once), an unknown upper protocol answered with
+ * code 1 pointing at the Next Header that named it (§4).
+ *
+ * Send path: source address by scope (a link-local destination gets our link-local address, others a
+ * global one, RFC 6724 in brief), next hop on-link or through a redirect or default router learned from
+ * RAs, neighbor resolution, and fragmentation by the source (RFC 8200 §5) when the packet exceeds the
+ * path MTU, which Packet Too Big lowers (never below 1280, RFC 8201 §4) and which is forgotten after
+ * `pathMtuExpiryMs` (RFC 8201 §5.3).
+ */
+
+import type { IpSendStatus } from '../ip/datagram.js';
+import { errnoError } from '../ip/errors.js';
+import type { StackContext } from '../ip/stack-context.js';
+import { TokenBucket } from '../ip/token-bucket.js';
+import type { NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
+import type { EthernetLayer } from '../link/ethernet-layer.js';
+import type { TimerHandle } from '../time/clock.js';
+import type { Random } from '../util/random.js';
+import { sipHash24, sipHashKey } from '../util/siphash.js';
+import { MAC_ZERO, type MacAddress } from '../wire/address.js';
+import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV6, emitEthernetHeader } from '../wire/ethernet.js';
+import {
+  emitIcmpv6,
+  ICMPV6_ADDRESS_UNREACHABLE,
+  ICMPV6_DESTINATION_UNREACHABLE,
+  ICMPV6_ERRONEOUS_HEADER_FIELD,
+  ICMPV6_HOP_LIMIT_EXCEEDED,
+  ICMPV6_NO_ROUTE,
+  ICMPV6_PACKET_TOO_BIG,
+  ICMPV6_PARAMETER_PROBLEM,
+  ICMPV6_REASSEMBLY_TIME_EXCEEDED,
+  ICMPV6_TIME_EXCEEDED,
+  ICMPV6_UNRECOGNIZED_NEXT_HEADER,
+  ICMPV6_UNRECOGNIZED_OPTION,
+  type Icmpv6Message,
+  icmpv6Length,
+  isIcmpv6Error,
+  parseIcmpv6,
+} from '../wire/icmpv6.js';
+import {
+  emitIpv6Header,
+  IPV6_HEADER_LENGTH,
+  IPV6_MIN_MTU,
+  IPV6_NEXT_DESTINATION_OPTIONS,
+  IPV6_NEXT_FRAGMENT,
+  IPV6_NEXT_HOP_BY_HOP,
+  IPV6_NEXT_ICMPV6,
+  IPV6_NEXT_NONE,
+  IPV6_NEXT_ROUTING,
+  type Ipv6Packet,
+  Ipv6View,
+  parseIpv6,
+  parseQuotedIpv6,
+} from '../wire/ipv6.js';
+import {
+  eui64InterfaceId,
+  IPV6_ALL_NODES,
+  IPV6_LOOPBACK,
+  type Ipv6Address,
+  ipv6MulticastMac,
+  ipv6ToString,
+  isIpv6LinkLocal,
+  isIpv6Multicast,
+  linkLocalAddress,
+  parseIpv6 as parseIpv6Text,
+} from '../wire/ipv6-address.js';
+import {
+  emitIpv6FragmentHeader,
+  IPV6_FRAGMENT_HEADER_LENGTH,
+  IPV6_OPTION_ROUTER_ALERT,
+  ipv6UnknownOptionAction,
+  parseIpv6FragmentHeader,
+  parseIpv6Options,
+  parseIpv6RoutingHeader,
+  readIpv6ExtensionHeader,
+  walkIpv6Headers,
+} from '../wire/ipv6-extension-headers.js';
+import { Ipv6Interface, type Ipv6InterfaceAddress } from './ipv6-interface.js';
+import { Ipv6Reassembler, type Ipv6ReassemblyOptions } from './ipv6-reassembly.js';
+import { NeighborCache, type NeighborOptions } from './neighbor-cache.js';
+import { type NdpOptions, NeighborDiscovery } from './neighbor-discovery.js';
+
+export const DEFAULT_HOP_LIMIT = 64;
+
+export interface Ipv6InterfaceConfig {
+  /** Addresses with prefix length, e.g. 'fd00::2/64' (a link-local address is always added). */
+  addresses?: readonly string[];
+  /** Lowers the interface MTU below the device's (at least 1280). */
+  mtu?: number;
+  /** A default router (link-local or on-link), instead of learning one from router advertisements. */
+  gateway?: string;
+}
+
+export interface Ipv6LayerOptions {
+  ethernet: EthernetLayer;
+  hopLimit?: number;
+  ndp?: NdpOptions;
+  neighbors?: NeighborOptions;
+  reassembly?: Ipv6ReassemblyOptions;
+  /** Sustained ICMPv6 errors per second (RFC 4443 §2.4(f)). Default 1000 (Linux icmpv6 ratelimit). */
+  errorRatePerSecond?: number;
+  /** Errors that may go back to back. Default 50. */
+  errorBurst?: number;
+  /** How long a learned path MTU lasts (RFC 8201 §5.3: at least 5 minutes). Default 600000. */
+  pathMtuExpiryMs?: number;
+  /**
+   * How SLAAC interface identifiers are made: 'stable' (RFC 7217: a keyed hash of the prefix, the MAC and
+   * a DAD counter, different per network and not revealing the MAC) or 'eui64' (RFC 4291 appendix A).
+   * Default 'stable'. Link-local addresses use EUI-64, as Linux does by default.
+   */
+  interfaceIds?: 'stable' | 'eui64';
+}
+
+/** A packet delivered to an upper-layer protocol. */
+export interface Ipv6ReceivedPacket {
+  readonly src: Ipv6Address;
+  readonly dst: Ipv6Address;
+  readonly hopLimit: number;
+  readonly nextHeader: number;
+  /** The upper-layer bytes (reassembled if fragmented); a view. */
+  readonly payload: Uint8Array;
+  readonly interface: Ipv6Interface;
+  readonly destination: 'unicast' | 'multicast';
+}
+
+export interface Ipv6ProtocolHandler {
+  receive(packet: Ipv6ReceivedPacket): void;
+}
+
+/** Writes an upper-layer payload straight into the outgoing packet, with the final addresses. */
+export interface Ipv6PayloadWriter {
+  readonly length: number;
+  write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address): void;
+}
+
+export interface Ipv6SendOptions {
+  src?: Ipv6Address;
+  dst: Ipv6Address;
+  nextHeader: number;
+  hopLimit?: number;
+  trafficClass?: number;
+  /** Required for link-local and multicast destinations on a host with several interfaces. */
+  interface?: Ipv6Interface;
+  /** A Hop-by-Hop Options header (whole, its Next Header already naming `nextHeader`). */
+  hopByHop?: Uint8Array;
+  /** Send to this MAC without resolution (NDP replies to a solicitation's source). */
+  mac?: MacAddress;
+}
+
+export interface Ping6Reply {
+  readonly from: Ipv6Address;
+  readonly rtt: number;
+  readonly hopLimit: number;
+  readonly bytes: number;
+  readonly identifier: number;
+  readonly sequence: number;
+}
+
+interface PendingPing {
+  readonly sentAt: number;
+  readonly resolve: (reply: Ping6Reply) => void;
+  readonly reject: (error: Error) => void;
+  timer: TimerHandle | undefined;
+}
+
+class BytesWriter implements Ipv6PayloadWriter {
+  constructor(private readonly bytes: Uint8Array) {}
+  get length(): number {
+    return this.bytes.length;
+  }
+  write(buf: Uint8Array, offset: number): void {
+    buf.set(this.bytes, offset);
+  }
+}
+
+class Icmpv6Writer implements Ipv6PayloadWriter {
+  readonly length: number;
+  constructor(private readonly message: Icmpv6Message) {
+    this.length = icmpv6Length(message);
+  }
+  write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address): void {
+    emitIcmpv6(this.message, src, dst, buf, offset);
+  }
+}
+
+/** As much of an offending packet as an ICMPv6 error may quote (RFC 4443 §2.4(c)). */
+const MAX_QUOTE = IPV6_MIN_MTU - IPV6_HEADER_LENGTH - 8;
+
+export class Ipv6Layer {
+  /** Forward packets between interfaces (a router). Default false. */
+  forwarding = false;
+  readonly defaultHopLimit: number;
+  readonly ndp: NeighborDiscovery;
+  readonly reassembler: Ipv6Reassembler;
+  private readonly ifaces: Ipv6Interface[] = [];
+  private readonly handlers = new Map<number, Ipv6ProtocolHandler>();
+  private readonly ethernet: EthernetLayer;
+  private readonly errorLimit: TokenBucket;
+  private readonly pathMtus = new Map<Ipv6Address, { mtu: number; until: number }>();
+  private readonly pathMtuExpiryMs: number;
+  private readonly neighborOptions: NeighborOptions | undefined;
+  private readonly interfaceIds: 'stable' | 'eui64';
+  private readonly idKey;
+  private readonly random: Random;
+  private readonly pings = new Map<number, PendingPing>();
+  private readonly pingIdentifier: number;
+  private nextSequence = 1;
+  private nextIndex = 1;
+  private nextFragmentId: number;
+  private closed = false;
+
+  constructor(
+    private readonly ctx: StackContext,
+    options: Ipv6LayerOptions,
+  ) {
+    this.ethernet = options.ethernet;
+    this.defaultHopLimit = options.hopLimit ?? DEFAULT_HOP_LIMIT;
+    this.errorLimit = new TokenBucket(
+      ctx.clock,
+      options.errorRatePerSecond ?? 1000,
+      options.errorBurst ?? 50,
+    );
+    this.pathMtuExpiryMs = options.pathMtuExpiryMs ?? 600_000;
+    this.neighborOptions = options.neighbors;
+    this.interfaceIds = options.interfaceIds ?? 'stable';
+    const random = ctx.random.fork('ipv6');
+    this.random = random;
+    this.idKey = sipHashKey(random.bytes(16));
+    this.pingIdentifier = random.next() & 0xffff;
+    // RFC 7739 §5: fragment identifications should not be predictable; a random start and a random
+    // stride per packet keep them unique per destination for a long time.
+    this.nextFragmentId = random.next() >>> 0;
+    this.reassembler = new Ipv6Reassembler(
+      ctx.clock,
+      (first) => {
+        if (first === undefined) return;
+        const packet = parseIpv6(first);
+        const iface = packet.ok ? this.ifaces.find((i) => i.hasAddress(packet.value.dst)) : undefined;
+        if (packet.ok && iface) {
+          this.sendError(
+            iface,
+            packet.value,
+            first,
+            ICMPV6_TIME_EXCEEDED,
+            ICMPV6_REASSEMBLY_TIME_EXCEEDED,
+            0,
+          );
+        }
+      },
+      options.reassembly,
+    );
+    this.ndp = new NeighborDiscovery(
+      {
+        now: () => ctx.clock.now(),
+        random: () => random.float(),
+        randomBytes: (n) => random.bytes(n),
+        sendIcmpv6: (iface, src, dst, message, o) => {
+          this.send(
+            {
+              src,
+              dst,
+              nextHeader: o?.hopByHop ? IPV6_NEXT_HOP_BY_HOP : IPV6_NEXT_ICMPV6,
+              hopLimit: o?.hopLimit ?? 255,
+              interface: iface,
+              mac: o?.mac,
+              hopByHop: o?.hopByHop,
+            },
+            new Icmpv6Writer(message),
+          );
+        },
+        drop: (reason) => ctx.drop('ndp', reason),
+        note: (text) => ctx.note(text),
+        setTimer: (ms, callback) => ctx.clock.setTimer(ms, callback),
+        addressChanged: () => {},
+        interfaceIdFor: (iface, prefix) => this.interfaceIdFor(iface, prefix),
+      },
+      options.ndp,
+    );
+  }
+
+  get interfaces(): readonly Ipv6Interface[] {
+    return this.ifaces;
+  }
+
+  /**
+   * Starts IPv6 on `device`: a link-local address (EUI-64) and the configured ones, each through DAD, and
+   * router solicitation once the link-local address is usable. Throws EINVAL for a bad address or MTU,
+   * EEXIST when the device already runs IPv6.
+   */
+  addInterface(device: NetworkDevice, config: Ipv6InterfaceConfig = {}): Ipv6Interface {
+    if (this.ifaces.some((i) => i.device === device))
+      throw errnoError('EEXIST', `${device.name} already runs IPv6`);
+    const mtu = Math.min(device.mtu, config.mtu ?? device.mtu);
+    if (!Number.isInteger(mtu) || mtu < IPV6_MIN_MTU)
+      throw errnoError('EINVAL', `an IPv6 link needs an MTU of at least 1280, got ${mtu}`);
+    const parsedAddresses = (config.addresses ?? []).map(parseIpv6Prefix);
+    const gateway = config.gateway === undefined ? undefined : parseIpv6Text(config.gateway);
+    if (config.gateway !== undefined && gateway === undefined)
+      throw errnoError('EINVAL', `${config.gateway} is not an IPv6 address`);
+    const port = this.ethernet.portFor(device);
+    const iface = new Ipv6Interface(this.nextIndex++, device, port, mtu, this.defaultHopLimit);
+    iface.neighbors = new NeighborCache(
+      this.ctx.clock,
+      () => this.random.float(),
+      {
+        solicit: (target, mac) => {
+          const src = this.sourceFor(iface, target);
+          if (src !== undefined) this.ndp.solicit(iface, target, mac, src);
+        },
+        transmit: (frame, mac) => port.send(frame, mac, ETHERTYPE_IPV6),
+        failed: (_target, frames) => this.resolutionFailed(iface, frames),
+        dropped: (reason) => this.ctx.drop('ndp', reason),
+      },
+      { retransTimerMs: this.ndp.retransTimerMs, ...this.neighborOptions },
+    );
+    iface.groups.add(IPV6_ALL_NODES);
+    this.ifaces.push(iface);
+    port.register(ETHERTYPE_IPV6, (bytes, linkBroadcast, info) =>
+      this.receive(iface, bytes, linkBroadcast, info),
+    );
+    if (gateway !== undefined) iface.routers.push({ address: gateway, validUntil: Number.POSITIVE_INFINITY });
+    this.addAddress(iface, linkLocalAddress(eui64InterfaceId(device.mac)), 64, 'link-local');
+    for (const { address, prefixLength } of parsedAddresses)
+      this.addAddress(iface, address, prefixLength, 'manual');
+    return iface;
+  }
+
+  /** Adds an address to `iface` and starts DAD for it. */
+  addAddress(
+    iface: Ipv6Interface,
+    address: Ipv6Address,
+    prefixLength: number,
+    origin: Ipv6InterfaceAddress['origin'] = 'manual',
+  ): Ipv6InterfaceAddress {
+    if (isIpv6Multicast(address) || address === 0n || address === IPV6_LOOPBACK)
+      throw errnoError('EINVAL', `${ipv6ToString(address)} cannot be an interface address`);
+    if (this.ifaces.some((i) => i.find(address)))
+      throw errnoError('EADDRINUSE', `${ipv6ToString(address)} is already ours`);
+    const entry: Ipv6InterfaceAddress = {
+      address,
+      prefixLength,
+      state: 'tentative',
+      origin,
+      validUntil: Number.POSITIVE_INFINITY,
+      dadNonce: undefined,
+      dadProbesLeft: 0,
+      timer: undefined,
+    };
+    iface.addresses.push(entry);
+    this.ndp.startAddress(iface, entry);
+    return entry;
+  }
+
+  removeInterface(iface: Ipv6Interface): void {
+    const i = this.ifaces.indexOf(iface);
+    if (i < 0) return;
+    this.ifaces.splice(i, 1);
+    for (const a of iface.addresses) a.timer?.cancel();
+    iface.neighbors.clear();
+    iface.port.unregister(ETHERTYPE_IPV6);
+    this.ethernet.release(iface.device);
+  }
+
+  registerProtocol(nextHeader: number, handler: Ipv6ProtocolHandler): void {
+    if (this.handlers.has(nextHeader))
+      throw errnoError('EADDRINUSE', `next header ${nextHeader} already has a handler`);
+    this.handlers.set(nextHeader, handler);
+  }
+
+  /** True for ::1 and every usable address of ours. */
+  isLocalAddress(address: Ipv6Address): boolean {
+    return address === IPV6_LOOPBACK || this.ifaces.some((i) => i.hasAddress(address));
+  }
+
+  /** The source address a packet to `dst` would carry (undefined: no usable address or no route). */
+  sourceAddressFor(dst: Ipv6Address): Ipv6Address | undefined {
+    if (this.isLocalAddress(dst)) return dst;
+    const route = this.route(dst, undefined);
+    return route === undefined ? undefined : this.sourceFor(route.iface, dst);
+  }
+
+  /** Largest packet toward `dst`: the link MTU lowered by Packet Too Big (RFC 8201). */
+  mtuFor(dst: Ipv6Address): number {
+    const route = this.route(dst, undefined);
+    const linkMtu = route?.iface.mtu ?? IPV6_MIN_MTU;
+    const learned = this.pathMtus.get(dst);
+    if (learned === undefined) return linkMtu;
+    if (learned.until <= this.ctx.clock.now()) {
+      this.pathMtus.delete(dst);
+      return linkMtu;
+    }
+    return Math.min(linkMtu, learned.mtu);
+  }
+
+  /** Every neighbor cache entry, like `ip -6 neigh show`. */
+  neighbors(): Array<ReturnType<Ipv6Interface['neighbors']['list']>[number] & { interfaceName: string }> {
+    return this.ifaces.flatMap((iface) =>
+      iface.neighbors.list().map((e) => ({ ...e, interfaceName: iface.name })),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Send
+
+  /** Sends one packet. 'ok' or the errno of a local failure; never throws for network conditions. */
+  send(options: Ipv6SendOptions, payload: Ipv6PayloadWriter | Uint8Array): IpSendStatus {
+    if (this.closed) return 'ENETUNREACH';
+    const writer = payload instanceof Uint8Array ? new BytesWriter(payload) : payload;
+    const { dst } = options;
+    let iface: Ipv6Interface | undefined;
+    let nextHop = dst;
+    let mac = options.mac;
+    if (this.isLocalAddress(dst)) {
+      return this.sendLocal(options, writer);
+    }
+    if (isIpv6Multicast(dst)) {
+      iface = options.interface ?? this.ifaces[0];
+      mac = ipv6MulticastMac(dst);
+    } else {
+      const route = this.route(dst, options.interface);
+      if (route === undefined) return 'ENETUNREACH';
+      iface = route.iface;
+      nextHop = route.nextHop;
+    }
+    if (iface === undefined) return 'ENETUNREACH';
+    let src = options.src;
+    if (src === undefined) src = this.sourceFor(iface, dst);
+    else if (src !== 0n && !iface.find(src)) return 'EADDRNOTAVAIL';
+    if (src === undefined) return 'EADDRNOTAVAIL';
+    const extra = options.hopByHop?.length ?? 0;
+    const length = extra + writer.length;
+    if (length > 0xffff) return 'EMSGSIZE';
+    const header = {
+      trafficClass: options.trafficClass ?? 0,
+      flowLabel: 0,
+      nextHeader: options.hopByHop ? IPV6_NEXT_HOP_BY_HOP : options.nextHeader,
+      hopLimit: options.hopLimit ?? iface.hopLimit,
+      src,
+      dst,
+    };
+    const mtu = isIpv6Multicast(dst) ? iface.mtu : Math.min(iface.mtu, this.mtuFor(dst));
+    if (IPV6_HEADER_LENGTH + length <= mtu) {
+      const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + length);
+      emitIpv6Header(header, length, frame, ETHERNET_HEADER_LENGTH);
+      let offset = ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH;
+      if (options.hopByHop) {
+        frame.set(options.hopByHop, offset);
+        offset += extra;
+      }
+      writer.write(frame, offset, src, dst);
+      this.transmit(iface, frame, nextHop, mac);
+      return 'ok';
+    }
+    // RFC 8200 §5: the source fragments. Hop-by-Hop stays in every fragment (the unfragmentable part).
+    const whole = new Uint8Array(writer.length);
+    writer.write(whole, 0, src, dst);
+    const room = Math.floor((mtu - IPV6_HEADER_LENGTH - extra - IPV6_FRAGMENT_HEADER_LENGTH) / 8) * 8;
+    if (room <= 0) return 'EMSGSIZE';
+    this.nextFragmentId = (this.nextFragmentId + 1 + (this.random.next() & 0xff)) >>> 0;
+    const identification = this.nextFragmentId;
+    for (let offset = 0; offset < whole.length; offset += room) {
+      const piece = whole.subarray(offset, Math.min(whole.length, offset + room));
+      const more = offset + piece.length < whole.length;
+      const fragmentLength = extra + IPV6_FRAGMENT_HEADER_LENGTH + piece.length;
+      const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + fragmentLength);
+      let o = ETHERNET_HEADER_LENGTH;
+      o += emitIpv6Header(
+        { ...header, nextHeader: options.hopByHop ? IPV6_NEXT_HOP_BY_HOP : IPV6_NEXT_FRAGMENT },
+        fragmentLength,
+        frame,
+        o,
+      );
+      if (options.hopByHop) {
+        frame.set(options.hopByHop, o);
+        frame[o] = IPV6_NEXT_FRAGMENT;
+        o += extra;
+      }
+      o += emitIpv6FragmentHeader(
+        { nextHeader: options.nextHeader, offset, moreFragments: more, identification },
+        frame,
+        o,
+      );
+      frame.set(piece, o);
+      this.transmit(iface, frame, nextHop, mac);
+    }
+    return 'ok';
+  }
+
+  /** Packets to our own addresses come back through the clock, as through Linux's loopback. */
+  private sendLocal(options: Ipv6SendOptions, writer: Ipv6PayloadWriter): IpSendStatus {
+    const src = options.src ?? options.dst;
+    const packet = new Uint8Array(IPV6_HEADER_LENGTH + writer.length);
+    emitIpv6Header(
+      {
+        trafficClass: 0,
+        flowLabel: 0,
+        nextHeader: options.nextHeader,
+        hopLimit: options.hopLimit ?? this.defaultHopLimit,
+        src,
+        dst: options.dst,
+      },
+      writer.length,
+      packet,
+      0,
+    );
+    writer.write(packet, IPV6_HEADER_LENGTH, src, options.dst);
+    const iface = this.ifaces.find((i) => i.hasAddress(options.dst)) ?? this.ifaces[0];
+    if (iface === undefined) return 'ENETUNREACH';
+    this.ctx.clock.setTimer(0, () => {
+      if (!this.closed) this.receivePacket(iface, packet, false, true);
+    });
+    return 'ok';
+  }
+
+  private transmit(
+    iface: Ipv6Interface,
+    frame: Uint8Array,
+    nextHop: Ipv6Address,
+    mac: MacAddress | undefined,
+  ): void {
+    if (mac !== undefined) {
+      iface.port.send(frame, mac, ETHERTYPE_IPV6);
+      return;
+    }
+    emitEthernetHeader({ dst: MAC_ZERO, src: iface.device.mac, etherType: ETHERTYPE_IPV6 }, frame, 0);
+    iface.neighbors.send(nextHop, frame);
+  }
+
+  /** Next hop for `dst`: on-link, a redirect's target, or a default router (RFC 4861 §5.2). */
+  private route(
+    dst: Ipv6Address,
+    preferred: Ipv6Interface | undefined,
+  ): { iface: Ipv6Interface; nextHop: Ipv6Address } | undefined {
+    const now = this.ctx.clock.now();
+    const candidates = preferred ? [preferred] : this.ifaces;
+    for (const iface of candidates) {
+      const redirected = this.ndp.redirects.get(dst);
+      if (redirected !== undefined) return { iface, nextHop: redirected };
+      if (iface.isOnLink(dst, now)) return { iface, nextHop: dst };
+    }
+    for (const iface of candidates) {
+      const routers = iface.defaultRouters(now);
+      // RFC 4861 §6.3.6: prefer a router known reachable; else round-robin would do, the first will.
+      const router = routers.find((r) => iface.neighbors.lookup(r) !== undefined) ?? routers[0];
+      if (router !== undefined) return { iface, nextHop: router };
+    }
+    return undefined;
+  }
+
+  /** RFC 6724 in brief: link-local for link-local destinations, else a preferred global address. */
+  private sourceFor(iface: Ipv6Interface, dst: Ipv6Address): Ipv6Address | undefined {
+    const usable = iface.addresses.filter((a) => a.state === 'preferred');
+    if (isIpv6LinkLocal(dst) || (isIpv6Multicast(dst) && ((dst >> 112n) & 0xfn) <= 2n)) {
+      return usable.find((a) => a.origin === 'link-local')?.address;
+    }
+    // RFC 6724 §5 rule 8: of the global addresses, the one sharing the longest prefix with `dst`.
+    let best: Ipv6Address | undefined;
+    let bestLength = -1;
+    for (const a of usable) {
+      if (a.origin === 'link-local') continue;
+      const length = commonPrefixLength(a.address, dst);
+      if (length > bestLength) {
+        best = a.address;
+        bestLength = length;
+      }
+    }
+    return best ?? usable[0]?.address;
+  }
+
+  private interfaceIdFor(iface: Ipv6Interface, prefix: Ipv6Address): bigint {
+    if (this.interfaceIds === 'eui64') return eui64InterfaceId(iface.device.mac);
+    // RFC 7217 §5: RID = F(Prefix, Net_Iface, Network_ID, DAD_Counter, secret_key), F a keyed PRF.
+    const input = new Uint8Array(8 + 6 + 1);
+    let p = prefix >> 64n;
+    for (let i = 7; i >= 0; i--) {
+      input[i] = Number(p & 0xffn);
+      p >>= 8n;
+    }
+    let mac = iface.device.mac;
+    for (let i = 13; i >= 8; i--) {
+      input[i] = mac % 256;
+      mac = Math.floor(mac / 256);
+    }
+    input[14] = iface.addresses.filter((a) => a.state === 'duplicate').length; // DAD_Counter
+    const [lo, hi] = sipHash24(this.idKey, input);
+    return (BigInt(hi! >>> 0) << 32n) | BigInt(lo! >>> 0);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Receive
+
+  private receive(
+    iface: Ipv6Interface,
+    bytes: Uint8Array,
+    linkBroadcast: boolean,
+    _info?: ReceivedFrameInfo,
+  ): void {
+    this.receivePacket(iface, bytes, linkBroadcast, false);
+  }
+
+  private receivePacket(
+    iface: Ipv6Interface,
+    bytes: Uint8Array,
+    _linkBroadcast: boolean,
+    local: boolean,
+  ): void {
+    const result = parseIpv6(bytes);
+    if (!result.ok) {
+      this.ctx.drop('ipv6', result.error.kind);
+      return;
+    }
+    const packet = result.value;
+    const datagram = bytes.subarray(0, IPV6_HEADER_LENGTH + packet.payloadLength);
+    if (isIpv6Multicast(packet.src) || (!local && packet.src === IPV6_LOOPBACK)) {
+      this.ctx.drop('ipv6', 'bad-source');
+      return;
+    }
+    const dst = packet.dst;
+    let destination: 'unicast' | 'multicast';
+    if (isIpv6Multicast(dst)) {
+      if (!iface.groups.has(dst)) {
+        this.ctx.drop('ipv6', 'multicast-not-joined');
+        return;
+      }
+      destination = 'multicast';
+    } else if (local || iface.hasAddress(dst) || this.isLocalAddress(dst)) {
+      destination = 'unicast';
+    } else if (iface.find(dst)?.state === 'tentative') {
+      // RFC 4862 §5.4: only DAD's own messages may reach a tentative address.
+      if (packet.nextHeader !== IPV6_NEXT_ICMPV6) {
+        this.ctx.drop('ipv6', 'tentative-destination');
+        return;
+      }
+      destination = 'unicast';
+    } else if (this.forwarding) {
+      this.forward(iface, packet, datagram);
+      return;
+    } else {
+      this.ctx.drop('ipv6', 'not-for-us');
+      return;
+    }
+    this.processChain(iface, packet, datagram, destination);
+  }
+
+  /** Walks the extension headers (RFC 8200 §4) and delivers the upper layer. */
+  private processChain(
+    iface: Ipv6Interface,
+    packet: Ipv6Packet,
+    datagram: Uint8Array,
+    destination: 'unicast' | 'multicast',
+  ): void {
+    const payload = packet.payload;
+    let next = packet.nextHeader;
+    let offset = 0;
+    /** Offset (in the packet) of the Next Header field naming `next`: Parameter Problem points there. */
+    let nextField = 6;
+    let first = true;
+    for (;;) {
+      if (next === IPV6_NEXT_HOP_BY_HOP && !first) {
+        this.parameterProblem(
+          iface,
+          packet,
+          datagram,
+          ICMPV6_UNRECOGNIZED_NEXT_HEADER,
+          nextField,
+          'hop-by-hop-not-first',
+        );
+        return;
+      }
+      first = false;
+      if (next === IPV6_NEXT_HOP_BY_HOP || next === IPV6_NEXT_DESTINATION_OPTIONS) {
+        const header = readIpv6ExtensionHeader(payload, offset, next);
+        if (!header.ok) {
+          this.ctx.drop('ipv6', 'truncated-extension-header');
+          return;
+        }
+        const options = parseIpv6Options(header.value);
+        if (!options.ok) {
+          this.parameterProblem(
+            iface,
+            packet,
+            datagram,
+            ICMPV6_ERRONEOUS_HEADER_FIELD,
+            IPV6_HEADER_LENGTH + offset + 1,
+            'bad-option-length',
+          );
+          return;
+        }
+        for (const option of options.value) {
+          if (next === IPV6_NEXT_HOP_BY_HOP && option.type === IPV6_OPTION_ROUTER_ALERT) continue;
+          const action = ipv6UnknownOptionAction(option.type);
+          if (action === 'skip') continue;
+          const pointer = IPV6_HEADER_LENGTH + option.offset;
+          if (action === 'discard') this.ctx.drop('ipv6', 'unknown-option');
+          else if (action === 'discard-and-report' || destination === 'unicast') {
+            this.parameterProblem(
+              iface,
+              packet,
+              datagram,
+              ICMPV6_UNRECOGNIZED_OPTION,
+              pointer,
+              'unknown-option',
+              true,
+            );
+          } else this.ctx.drop('ipv6', 'unknown-option');
+          return;
+        }
+        nextField = IPV6_HEADER_LENGTH + offset;
+        offset += header.value.length;
+        next = header.value.nextHeader;
+        continue;
+      }
+      if (next === IPV6_NEXT_ROUTING) {
+        const header = readIpv6ExtensionHeader(payload, offset, next);
+        if (!header.ok) {
+          this.ctx.drop('ipv6', 'truncated-extension-header');
+          return;
+        }
+        const routing = parseIpv6RoutingHeader(header.value);
+        if (routing.segmentsLeft > 0) {
+          // No routing type is implemented (type 0 is deprecated, RFC 5095 §3): RFC 8200 §4.4.
+          this.parameterProblem(
+            iface,
+            packet,
+            datagram,
+            ICMPV6_ERRONEOUS_HEADER_FIELD,
+            IPV6_HEADER_LENGTH + offset + 2,
+            'unknown-routing-type',
+          );
+          return;
+        }
+        nextField = IPV6_HEADER_LENGTH + offset;
+        offset += header.value.length;
+        next = header.value.nextHeader;
+        continue;
+      }
+      if (next === IPV6_NEXT_FRAGMENT) {
+        const header = readIpv6ExtensionHeader(payload, offset, next);
+        if (!header.ok) {
+          this.ctx.drop('ipv6', 'truncated-extension-header');
+          return;
+        }
+        const fragment = parseIpv6FragmentHeader(header.value);
+        const data = payload.subarray(offset + IPV6_FRAGMENT_HEADER_LENGTH);
+        if (fragment.offset === 0 && !fragment.moreFragments) {
+          // RFC 6946 / RFC 8021: an atomic fragment is a whole packet; process it now.
+          nextField = IPV6_HEADER_LENGTH + offset;
+          offset += IPV6_FRAGMENT_HEADER_LENGTH;
+          next = fragment.nextHeader;
+          continue;
+        }
+        if (fragment.moreFragments && data.length % 8 !== 0) {
+          // RFC 8200 §4.5: point at the Payload Length field.
+          this.parameterProblem(iface, packet, datagram, ICMPV6_ERRONEOUS_HEADER_FIELD, 4, 'fragment-length');
+          return;
+        }
+        if (fragment.offset + data.length > 0xffff) {
+          this.parameterProblem(
+            iface,
+            packet,
+            datagram,
+            ICMPV6_ERRONEOUS_HEADER_FIELD,
+            IPV6_HEADER_LENGTH + offset + 2,
+            'fragment-beyond-65535',
+          );
+          return;
+        }
+        const outcome = this.reassembler.add({
+          src: packet.src,
+          dst: packet.dst,
+          identification: fragment.identification,
+          offset: fragment.offset,
+          moreFragments: fragment.moreFragments,
+          nextHeader: fragment.nextHeader,
+          data,
+          packet: datagram,
+        });
+        if (outcome.kind === 'dropped') this.ctx.drop('ipv6', outcome.reason);
+        if (outcome.kind !== 'complete') return;
+        // The reassembled packet: the fixed header again, then what followed the Fragment header.
+        const whole = new Uint8Array(IPV6_HEADER_LENGTH + outcome.value.data.length);
+        emitIpv6Header(
+          { ...packet, nextHeader: outcome.value.nextHeader },
+          outcome.value.data.length,
+          whole,
+          0,
+        );
+        whole.set(outcome.value.data, IPV6_HEADER_LENGTH);
+        const reparsed = parseIpv6(whole);
+        if (reparsed.ok) this.processChain(iface, reparsed.value, whole, destination);
+        return;
+      }
+      break;
+    }
+    const upper = payload.subarray(offset);
+    if (next === IPV6_NEXT_NONE) return;
+    if (next === IPV6_NEXT_ICMPV6) {
+      this.receiveIcmpv6(iface, packet, datagram, upper, destination);
+      return;
+    }
+    if (iface.find(packet.dst)?.state === 'tentative') {
+      this.ctx.drop('ipv6', 'tentative-destination');
+      return;
+    }
+    const handler = this.handlers.get(next);
+    if (handler === undefined) {
+      this.parameterProblem(
+        iface,
+        packet,
+        datagram,
+        ICMPV6_UNRECOGNIZED_NEXT_HEADER,
+        nextField,
+        'unknown-next-header',
+      );
+      return;
+    }
+    handler.receive({
+      src: packet.src,
+      dst: packet.dst,
+      hopLimit: packet.hopLimit,
+      nextHeader: next,
+      payload: upper,
+      interface: iface,
+      destination,
+    });
+  }
+
+  private parameterProblem(
+    iface: Ipv6Interface,
+    packet: Ipv6Packet,
+    datagram: Uint8Array,
+    code: number,
+    pointer: number,
+    reason: string,
+    evenToMulticast = false,
+  ): void {
+    this.ctx.drop('ipv6', reason);
+    this.sendError(iface, packet, datagram, ICMPV6_PARAMETER_PROBLEM, code, pointer, evenToMulticast);
+  }
+
+  /**
+   * An ICMPv6 error about `packet` (RFC 4443 §2.4): never about an ICMPv6 error, nor about a packet to a
+   * multicast address (except Packet Too Big and Parameter Problem code 2, `evenToMulticast`), nor to an
+   * unspecified or multicast source; at most the rate limit allows; quoting as much as fits 1280 bytes.
+   */
+  sendError(
+    iface: Ipv6Interface,
+    packet: Ipv6Packet,
+    datagram: Uint8Array,
+    type: number,
+    code: number,
+    parameter: number,
+    evenToMulticast = false,
+  ): void {
+    if (packet.src === 0n || isIpv6Multicast(packet.src)) return;
+    if (isIpv6Multicast(packet.dst) && !evenToMulticast) return;
+    const chain = walkIpv6Headers(packet.payload, packet.nextHeader);
+    if (chain.ok && chain.value.upperLayerProtocol === IPV6_NEXT_ICMPV6) {
+      const t = packet.payload[chain.value.upperLayerOffset];
+      if (t === undefined || isIcmpv6Error(t)) return;
+    }
+    if (!this.errorLimit.take()) {
+      this.ctx.drop('icmpv6', 'error-rate-limit');
+      return;
+    }
+    const original = datagram.subarray(0, Math.min(datagram.length, MAX_QUOTE));
+    let message: Icmpv6Message;
+    if (type === ICMPV6_PARAMETER_PROBLEM)
+      message = { kind: 'parameter-problem', code, pointer: parameter, original };
+    else if (type === ICMPV6_PACKET_TOO_BIG) message = { kind: 'packet-too-big', mtu: parameter, original };
+    else if (type === ICMPV6_TIME_EXCEEDED) message = { kind: 'time-exceeded', code, original };
+    else message = { kind: 'destination-unreachable', code, original };
+    const src = isIpv6Multicast(packet.dst) || !this.isLocalAddress(packet.dst) ? undefined : packet.dst;
+    this.send(
+      { src, dst: packet.src, nextHeader: IPV6_NEXT_ICMPV6, interface: iface },
+      new Icmpv6Writer(message),
+    );
+  }
+
+  private receiveIcmpv6(
+    iface: Ipv6Interface,
+    packet: Ipv6Packet,
+    datagram: Uint8Array,
+    bytes: Uint8Array,
+    destination: 'unicast' | 'multicast',
+  ): void {
+    const result = parseIcmpv6(bytes, packet.src, packet.dst);
+    if (!result.ok) {
+      this.ctx.drop('icmpv6', result.error.kind);
+      return;
+    }
+    const message = result.value;
+    const tentative = iface.find(packet.dst)?.state === 'tentative';
+    if (tentative && message.kind !== 'neighbor-solicitation' && message.kind !== 'neighbor-advertisement') {
+      this.ctx.drop('ipv6', 'tentative-destination');
+      return;
+    }
+    switch (message.kind) {
+      case 'echo-request': {
+        const src = destination === 'multicast' ? undefined : packet.dst;
+        this.send(
+          { src, dst: packet.src, nextHeader: IPV6_NEXT_ICMPV6, interface: iface },
+          new Icmpv6Writer({ ...message, kind: 'echo-reply' }),
+        );
+        return;
+      }
+      case 'echo-reply': {
+        if (message.identifier !== this.pingIdentifier) return;
+        const pending = this.pings.get(message.sequence);
+        if (pending === undefined) return;
+        this.pings.delete(message.sequence);
+        pending.timer?.cancel();
+        pending.resolve({
+          from: packet.src,
+          rtt: this.ctx.clock.now() - pending.sentAt,
+          hopLimit: packet.hopLimit,
+          bytes: bytes.length,
+          identifier: message.identifier,
+          sequence: message.sequence,
+        });
+        return;
+      }
+      case 'packet-too-big':
+        this.receivePacketTooBig(message.mtu, message.original);
+        return;
+      case 'destination-unreachable':
+      case 'time-exceeded':
+      case 'parameter-problem':
+        this.receiveError(packet.src, message.kind, message.code, message.original);
+        return;
+      case 'neighbor-solicitation':
+      case 'neighbor-advertisement':
+      case 'router-solicitation':
+      case 'router-advertisement':
+      case 'redirect':
+        this.ndp.receive(iface, packet.src, packet.dst, packet.hopLimit, bytes[1]!, message);
+        return;
+      default:
+        void datagram;
+        return;
+    }
+  }
+
+  /**
+   * RFC 8201 §4: Packet Too Big lowers the path MTU toward the quoted packet's destination, never below
+   * 1280, and only for packets we sent (the quote's source is ours); a value above the current estimate
+   * is ignored (§4: the estimate only decreases on PTB).
+   */
+  private receivePacketTooBig(mtu: number, original: Uint8Array): void {
+    const quoted = parseQuotedIpv6(original);
+    if (!quoted.ok || !this.isLocalAddress(quoted.value.src)) {
+      this.ctx.drop('icmpv6', 'packet-too-big-not-ours');
+      return;
+    }
+    const dst = quoted.value.dst;
+    const current = this.mtuFor(dst);
+    const next = Math.max(IPV6_MIN_MTU, mtu);
+    if (next >= current) return;
+    this.pathMtus.set(dst, { mtu: next, until: this.ctx.clock.now() + this.pathMtuExpiryMs });
+    this.ctx.note(`IPv6: path MTU to ${ipv6ToString(dst)} is now ${next}`);
+  }
+
+  private receiveError(reporter: Ipv6Address, kind: string, code: number, original: Uint8Array): void {
+    const quoted = parseQuotedIpv6(original);
+    if (!quoted.ok || !this.isLocalAddress(quoted.value.src)) return;
+    const chain = walkIpv6Headers(quoted.value.payload, quoted.value.nextHeader);
+    if (!chain.ok || chain.value.upperLayerProtocol !== IPV6_NEXT_ICMPV6) return;
+    const icmp = quoted.value.payload.subarray(chain.value.upperLayerOffset);
+    if (icmp.length < 8 || icmp[0] !== 128) return;
+    const identifier = (icmp[4]! << 8) | icmp[5]!;
+    const sequence = (icmp[6]! << 8) | icmp[7]!;
+    const pending = identifier === this.pingIdentifier ? this.pings.get(sequence) : undefined;
+    if (pending === undefined) return;
+    this.pings.delete(sequence);
+    pending.timer?.cancel();
+    const errno =
+      kind === 'destination-unreachable' && code === ICMPV6_NO_ROUTE
+        ? 'ENETUNREACH'
+        : kind === 'parameter-problem'
+          ? 'EPROTO'
+          : 'EHOSTUNREACH';
+    pending.reject(
+      errnoError(errno, `${kind} (code ${code}) from ${ipv6ToString(reporter)}`, {
+        icmpType: kind,
+        icmpCode: code,
+        reporter: ipv6ToString(reporter),
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Forwarding (RFC 8200 §3, RFC 4443 §3)
+
+  private forward(ingress: Ipv6Interface, packet: Ipv6Packet, datagram: Uint8Array): void {
+    if (isIpv6LinkLocal(packet.src) || isIpv6LinkLocal(packet.dst)) {
+      // RFC 4291 §2.5.6: link-local packets never leave their link.
+      this.sendError(ingress, packet, datagram, ICMPV6_DESTINATION_UNREACHABLE, 2, 0);
+      this.ctx.drop('ipv6', 'link-local-not-forwarded');
+      return;
+    }
+    if (packet.hopLimit <= 1) {
+      this.ctx.drop('ipv6', 'hop-limit-exceeded');
+      this.sendError(ingress, packet, datagram, ICMPV6_TIME_EXCEEDED, ICMPV6_HOP_LIMIT_EXCEEDED, 0);
+      return;
+    }
+    const route = this.route(packet.dst, undefined);
+    if (route === undefined) {
+      this.ctx.drop('ipv6', 'no-route');
+      this.sendError(ingress, packet, datagram, ICMPV6_DESTINATION_UNREACHABLE, ICMPV6_NO_ROUTE, 0);
+      return;
+    }
+    if (datagram.length > route.iface.mtu) {
+      // RFC 8200 §5: routers never fragment; the source hears the next link's MTU.
+      this.ctx.drop('ipv6', 'packet-too-big');
+      this.sendError(ingress, packet, datagram, ICMPV6_PACKET_TOO_BIG, 0, route.iface.mtu, true);
+      return;
+    }
+    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + datagram.length);
+    frame.set(datagram, ETHERNET_HEADER_LENGTH);
+    const view = Ipv6View.fromBytes(frame.subarray(ETHERNET_HEADER_LENGTH));
+    if (view.ok) view.value.decrementHopLimit();
+    this.transmit(route.iface, frame, route.nextHop, undefined);
+  }
+
+  /** Neighbor resolution failed: tell the local sender, or the remote source (address unreachable). */
+  private resolutionFailed(iface: Ipv6Interface, frames: readonly Uint8Array[]): void {
+    for (const frame of frames) {
+      const bytes = frame.subarray(ETHERNET_HEADER_LENGTH);
+      const packet = parseIpv6(bytes);
+      if (!packet.ok) continue;
+      if (this.isLocalAddress(packet.value.src)) {
+        this.receiveErrorLocally(packet.value, bytes);
+        continue;
+      }
+      this.sendError(
+        iface,
+        packet.value,
+        bytes,
+        ICMPV6_DESTINATION_UNREACHABLE,
+        ICMPV6_ADDRESS_UNREACHABLE,
+        0,
+      );
+    }
+  }
+
+  private receiveErrorLocally(packet: Ipv6Packet, bytes: Uint8Array): void {
+    this.receiveError(packet.src, 'destination-unreachable', ICMPV6_ADDRESS_UNREACHABLE, bytes);
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Ping
+
+  /**
+   * Sends one ICMPv6 echo request and resolves with the reply; rejects with ETIMEDOUT, with the errno of
+   * an ICMPv6 error that came back (EHOSTUNREACH when neighbor resolution failed), or ENETUNREACH /
+   * EADDRNOTAVAIL when it could not be sent.
+   */
+  ping(
+    dst: Ipv6Address,
+    options: { size?: number; timeoutMs?: number; hopLimit?: number } = {},
+  ): Promise<Ping6Reply> {
+    const size = options.size ?? 56;
+    const timeoutMs = options.timeoutMs ?? 1000;
+    if (!Number.isInteger(size) || size < 0 || size > 0xffff - 8 - IPV6_HEADER_LENGTH)
+      return Promise.reject(errnoError('EINVAL', `ping size must be 0-65487, got ${size}`));
+    const sequence = this.nextSequence;
+    this.nextSequence = (this.nextSequence + 1) & 0xffff;
+    const data = new Uint8Array(size);
+    for (let i = 0; i < size; i++) data[i] = i & 0xff;
+    return new Promise<Ping6Reply>((resolve, reject) => {
+      const pending: PendingPing = { sentAt: this.ctx.clock.now(), resolve, reject, timer: undefined };
+      this.pings.set(sequence, pending);
+      const status = this.send(
+        { dst, nextHeader: IPV6_NEXT_ICMPV6, hopLimit: options.hopLimit },
+        new Icmpv6Writer({ kind: 'echo-request', identifier: this.pingIdentifier, sequence, data }),
+      );
+      if (status !== 'ok') {
+        this.pings.delete(sequence);
+        reject(errnoError(status, `cannot send echo request to ${ipv6ToString(dst)}`));
+        return;
+      }
+      if (!this.pings.has(sequence)) return;
+      pending.timer = this.ctx.clock.setTimer(timeoutMs, () => {
+        this.pings.delete(sequence);
+        reject(errnoError('ETIMEDOUT', `no echo reply from ${ipv6ToString(dst)} within ${timeoutMs} ms`));
+      });
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const iface of [...this.ifaces]) this.removeInterface(iface);
+    this.reassembler.clear();
+    for (const [sequence, pending] of this.pings) {
+      pending.timer?.cancel();
+      pending.reject(errnoError('ECANCELED', `ping ${sequence} cancelled: the stack closed`));
+    }
+    this.pings.clear();
+    this.closed = true;
+  }
+}
+
+/** 'fd00::2/64' -> address and prefix length; throws EINVAL. */
+export function parseIpv6Prefix(text: string): { address: Ipv6Address; prefixLength: number } {
+  const slash = text.lastIndexOf('/');
+  const address = parseIpv6Text(slash < 0 ? text : text.slice(0, slash));
+  const prefixLength = slash < 0 ? 128 : Number(text.slice(slash + 1));
+  if (address === undefined || !Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > 128) {
+    throw errnoError('EINVAL', `${text} is not an IPv6 address with a prefix length`);
+  }
+  return { address, prefixLength };
+}
+
+function commonPrefixLength(a: Ipv6Address, b: Ipv6Address): number {
+  const x = a ^ b;
+  return x === 0n ? 128 : 128 - x.toString(2).length;
+}
+
+/** True for text that names an IPv6 address (with or without a prefix length). */
+export function looksLikeIpv6(text: string): boolean {
+  return text.includes(':');
+}
