@@ -26,4 +26,18 @@ export {
 } from './api/streams/tcp-stream-listener.js';
 export { type TcpInfo, tcpInfoOf } from './api/tcp-info.js';
 export { tcpLayerOf } from './api/tcp-layer-of-stack.js';
+export { Gateway, type GatewayCounters, type GatewayOptions } from './gateway/gateway.js';
+export { allowAll, allowList, type DestinationPolicy, type FlowDestination } from './gateway/policy.js';
+export type {
+  Upstream,
+  UpstreamDatagramHandlers,
+  UpstreamDatagramSocket,
+  UpstreamDestination,
+  UpstreamStream,
+  UpstreamStreamHandlers,
+} from './gateway/upstream.js';
 export * from './index.js';
+export { FramePort, type FramePortCounters } from './link/frame-port.js';
+export { type V86BusLike, v86Device } from './link/v86/v86-device.js';
+export { type WebSocketLike, webSocketDevice } from './link/websocket/websocket-device.js';
+export { WispClient, type WispClientOptions, type WispWebSocket, wispUpstream } from './wisp/wisp-client.js';
