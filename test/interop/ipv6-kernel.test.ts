@@ -1,0 +1,92 @@
+/**
+ * tcpts's IPv6 against the Linux kernel over a TAP device, in a namespace the test creates with IPv6
+ * enabled on the kernel end and ULA addresses only (fd00::/8): ping both ways (neighbor discovery in both
+ * directions), duplicate address detection both ways (tcpts finds the kernel's address taken; the kernel
+ * finds tcpts's address taken), and a large ping fragmented and reassembled by each side.
+ */
+import { randomInt } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ipv6ToString, parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { explainSkip, KernelPeer, removeAllPeers } from './helpers/kernel-peer.js';
+
+const skip = explainSkip('IPv6 interop kernel tests');
+
+afterAll(() => removeAllPeers());
+
+/** A kernel peer whose TAP end also runs IPv6 with `prefix::1/64`; tcpts gets `prefix::2/64`. */
+async function ipv6Peer(): Promise<{ peer: KernelPeer; prefix: string; kernel: string; tcpts: string }> {
+  const prefix = `fd00:${randomInt(1, 0xffff).toString(16)}:${randomInt(1, 0xffff).toString(16)}:`;
+  const peer = new KernelPeer();
+  const kernel = `${prefix}:1`;
+  const tcpts = `${prefix}:2`;
+  peer.namespace.exec('sysctl', '-q', '-w', `net.ipv6.conf.${peer.ifname}.disable_ipv6=0`);
+  peer.namespace.ip('addr', 'add', `${kernel}/64`, 'dev', peer.ifname, 'nodad');
+  peer.host.stack.addIpv6Interface(peer.host.device, { addresses: [`${tcpts}/64`] });
+  await until(() => peer.host.stack.ipv6.isLocalAddress(parseIpv6(tcpts)!), 5000);
+  return { peer, prefix, kernel, tcpts };
+}
+
+/** Polls `condition` every 50 ms (DAD runs on the real clock here) until true or `ms` have passed. */
+async function until(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.skipIf(skip)('tcpts IPv6 and the Linux kernel over TAP', () => {
+  it('ping6 both ways, each side resolving the other with neighbor discovery', async () => {
+    const { peer, kernel, tcpts } = await ipv6Peer();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const reply = await peer.host.stack.ping6(kernel, { timeoutMs: 3000 });
+        expect([ipv6ToString(reply.from), reply.hopLimit, reply.bytes]).toEqual([kernel, 64, 64]);
+      }
+      const ping = await peer.run(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', tcpts]);
+      expect(ping.stdout).toMatch(/3 packets transmitted, 3 received/);
+      expect(ping.code).toBe(0);
+      const neighbours = await peer.run(['ip', '-6', 'neigh', 'show', 'dev', peer.ifname]);
+      expect(neighbours.stdout).toMatch(new RegExp(`${tcpts} lladdr [0-9a-f:]+ (REACHABLE|STALE|DELAY)`));
+      expect(peer.host.stack.ipv6.neighbors().map((n) => ipv6ToString(n.address))).toContain(kernel);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('large pings are fragmented by the sender and reassembled by the receiver, both ways', async () => {
+    const { peer, kernel, tcpts } = await ipv6Peer();
+    try {
+      const reply = await peer.host.stack.ping6(kernel, { size: 4000, timeoutMs: 3000 });
+      expect(reply.bytes).toBe(4008);
+      const ping = await peer.run(['ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', '-s', '4000', tcpts]);
+      expect(ping.stdout).toMatch(/2 packets transmitted, 2 received/);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('DAD: tcpts does not use an address the kernel holds, and the kernel marks ours dadfailed', async () => {
+    const { peer, prefix, tcpts } = await ipv6Peer();
+    try {
+      const taken = `${prefix}:3`;
+      peer.namespace.ip('addr', 'add', `${taken}/64`, 'dev', peer.ifname, 'nodad');
+      const iface = peer.host.stack.ipv6.interfaces[0]!;
+      peer.host.stack.addIpv6Interface(peer.host.device, { addresses: [`${taken}/64`] });
+      const entry = iface.find(parseIpv6(taken)!)!;
+      await until(() => entry.state !== 'tentative', 5000);
+      expect(entry.state).toBe('duplicate');
+      // The kernel probes for tcpts's address; tcpts defends it.
+      peer.namespace.ip('addr', 'add', `${tcpts}/64`, 'dev', peer.ifname);
+      let shown = '';
+      await until(() => {
+        shown = peer.namespace.ip('-6', 'addr', 'show', 'dev', peer.ifname);
+        return /dadfailed/.test(shown) || !/tentative/.test(shown);
+      }, 5000);
+      expect(shown).toMatch(new RegExp(`inet6 ${tcpts}/64 scope global dadfailed tentative`));
+      expect(peer.host.stack.ipv6.isLocalAddress(parseIpv6(tcpts)!)).toBe(true);
+    } finally {
+      peer.close();
+    }
+  });
+});
