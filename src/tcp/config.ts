@@ -92,6 +92,12 @@ export interface TcpConfig {
    * with HyStart++ and PRR, the default as on Linux), 'newreno' (RFC 6582) or 'reno' (RFC 5681).
    */
   congestionControl: CongestionControlName;
+  /**
+   * Pace the loss-based algorithms (BBR always paces): segments leave no faster than 2 x cwnd / SRTT in
+   * slow start and 1.2 x in congestion avoidance, each at an earliest departure time, as Linux does with
+   * the fq qdisc. Default false, as Linux's default qdisc.
+   */
+  pacing: boolean;
   /** Most out-of-order byte ranges held for reassembly; a segment that would need more is dropped. Default 32. */
   maxOutOfOrderRanges: number;
   /**
@@ -156,6 +162,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   finWait2TimeoutMs: 60_000,
   initialWindowSegments: 10,
   congestionControl: 'cubic',
+  pacing: false,
   maxOutOfOrderRanges: 32,
   windowScaling: true,
   segmentationOffload: true,

@@ -10,7 +10,7 @@ import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpOptions }
 import type { InvalidSegmentAnswer } from './ack-rate-limits.js';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
 import type { Tcb } from './tcb.js';
-import { DELAYED_ACK, PERSIST, RETRANSMISSION } from './timers.js';
+import { DELAYED_ACK, PACING, PERSIST, RETRANSMISSION } from './timers.js';
 
 /** Largest window a segment can advertise without window scaling. */
 export const MAX_UNSCALED_WINDOW = 65535;
@@ -224,7 +224,7 @@ function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean): v
  * Nagle and sender SWS avoidance (the first segment after a retransmission timeout, or the SWS override
  * of the persist timer) but never the window. Returns false when nothing was sent.
  */
-function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
+function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: number): boolean {
   const buffer = tcb.sendBuffer;
   const unsent = buffer.bytesFrom(tcb.sndNxt);
   const finPending = tcb.finPending;
@@ -233,7 +233,7 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
   const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
   const room = Math.max(0, Math.min(windowRoom, cc.cwnd - tcb.pipe));
   const mss = currentMss(tcb);
-  const maxPayload = tcb.maxSegmentPayload - tcb.sackOptionLength;
+  const maxPayload = Math.min(tcb.maxSegmentPayload - tcb.sackOptionLength, Math.max(mss, burstLimit));
   let length = Math.min(unsent, maxPayload, room);
   if (length > mss) {
     // A TSO segment (several MSS at once). Cut anywhere but at the end of the data it would leave a short
@@ -301,6 +301,24 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean): boolean {
   return true;
 }
 
+/** With pacing, the most data (ms at the pacing rate) one TSO segment carries, and a late sender catches up. */
+export const PACING_BURST_MS = 1;
+
+/**
+ * The pacing rate in bytes per ms, or 0 when segments leave as the windows allow. A controller that paces
+ * (BBR) says its rate; otherwise, with `TcpConfig.pacing`, the rate is cwnd / SRTT times 2 in slow start
+ * and 1.2 in congestion avoidance (Linux's tcp_pacing_ss_ratio and tcp_pacing_ca_ratio), so a window is
+ * spread over the round trip instead of leaving in bursts that overflow a bottleneck's queue.
+ */
+export function pacingRate(tcb: Tcb): number {
+  const cc = tcb.cc;
+  if (cc === undefined) return 0;
+  if (cc.pacingRate > 0) return cc.pacingRate;
+  const srtt = tcb.rtt.srtt;
+  if (!tcb.config.pacing || !(srtt > 0)) return 0;
+  return ((cc.cwnd < cc.ssthresh / 2 ? 2 : 1.2) * cc.cwnd) / srtt;
+}
+
 /**
  * Sends everything the windows and the SWS/Nagle rules allow, then an ACK if one is owed and no segment
  * carried it. Called after every event that may allow sending: SEND, CLOSE, an arriving ACK or window
@@ -324,8 +342,31 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
     ) {
       tcb.cc.onIdleRestart(now); // RFC 5681 §4.1
     }
+    const rate = pacingRate(tcb);
+    // With pacing, a TSO segment carries about 1 ms of data at the pacing rate (at least 2 MSS), as
+    // Linux's tcp_tso_autosize: large bursts would defeat the spacing.
+    const burstLimit =
+      rate > 0
+        ? Math.max(2 * tcb.effMss, Math.floor((rate * PACING_BURST_MS) / tcb.effMss) * tcb.effMss)
+        : Infinity;
     let first = true;
-    while (sendNextSegment(tcb, now, force && first)) first = false;
+    for (;;) {
+      if (rate > 0 && tcb.pacingNext > now) {
+        // Pacing: the next segment may not leave before its earliest departure time.
+        if (tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0 || tcb.finPending)
+          tcb.timers.set(PACING, tcb.pacingNext);
+        break;
+      }
+      const sentBefore = tcb.bytesSent;
+      if (!sendNextSegment(tcb, now, force && first, burstLimit)) break;
+      first = false;
+      if (rate > 0) {
+        // The next departure is one segment's transmission time at the pacing rate later. A sender a
+        // little behind its schedule (a late timer) keeps it, catching up; one idle for longer restarts it.
+        const start = tcb.pacingNext >= now - PACING_BURST_MS ? tcb.pacingNext : now;
+        tcb.pacingNext = start + (tcb.bytesSent - sentBefore) / rate;
+      }
+    }
     // RFC 7661: the window counts as used (validated) while at least half of it is in flight; an
     // application or a receive window that keeps the flight below that freezes cwnd.
     if (2 * tcb.pipe >= tcb.cc.cwnd) {
@@ -338,7 +379,8 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
       tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0 &&
       tcb.flightSize === 0 &&
       !tcb.timers.isArmed(RETRANSMISSION) &&
-      !tcb.timers.isArmed(PERSIST)
+      !tcb.timers.isArmed(PERSIST) &&
+      !tcb.timers.isArmed(PACING)
     ) {
       tcb.timers.set(PERSIST, now + persistInterval(tcb));
     }

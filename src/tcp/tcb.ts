@@ -280,6 +280,8 @@ export class Tcb {
   cwndLimited = false;
   /** SND.MAX when `cwndLimited` was last set: the flag lasts until the ACK passes it. */
   cwndLimitedUntil = 0;
+  /** Pacing: the earliest departure time of the next segment (ms). */
+  pacingNext = 0;
 
   // Per-connection statistics (STATUS, §3.10.6).
   /** Bytes the application handed to SEND (accepted into the buffer). */

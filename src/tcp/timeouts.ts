@@ -20,6 +20,7 @@ import {
   DELAYED_ACK,
   FIN_WAIT_2,
   KEEPALIVE,
+  PACING,
   PERSIST,
   RETRANSMISSION,
   TIME_WAIT,
@@ -62,6 +63,10 @@ function fire(tcb: Tcb, timer: TimerId, now: number): void {
       return;
     case KEEPALIVE:
       keepaliveTimeout(tcb, now);
+      return;
+    case PACING:
+      // The next segment's earliest departure time has come.
+      transmitPending(tcb, now);
       return;
   }
 }

@@ -21,7 +21,9 @@ export type TimerName =
   /** Orphaned FIN-WAIT-2 connections give up after a while (as BSD and Linux do). */
   | 'fin-wait-2'
   /** TIME-WAIT lasts 2*MSL (MUST-13). */
-  | 'time-wait';
+  | 'time-wait'
+  /** Pacing: the earliest departure time of the next segment (held back until then). */
+  | 'pacing';
 
 export const RETRANSMISSION = 0;
 export const PERSIST = 1;
@@ -29,7 +31,10 @@ export const DELAYED_ACK = 2;
 export const KEEPALIVE = 3;
 export const FIN_WAIT_2 = 4;
 export const TIME_WAIT = 5;
-export type TimerId = 0 | 1 | 2 | 3 | 4 | 5;
+export const PACING = 6;
+export type TimerId = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+/** How many timers a connection has. */
+const TIMER_COUNT = 7;
 
 /** Names by id. */
 export const TIMER_NAMES: readonly TimerName[] = [
@@ -39,6 +44,7 @@ export const TIMER_NAMES: readonly TimerName[] = [
   'keepalive',
   'fin-wait-2',
   'time-wait',
+  'pacing',
 ];
 
 /** The order in which timers due at the same instant are handled. */
@@ -49,6 +55,7 @@ export const TIMER_ORDER: readonly TimerName[] = [
   'persist',
   'delayed-ack',
   'keepalive',
+  'pacing',
 ];
 
 const ORDER_IDS: readonly TimerId[] = [
@@ -58,10 +65,11 @@ const ORDER_IDS: readonly TimerId[] = [
   PERSIST,
   DELAYED_ACK,
   KEEPALIVE,
+  PACING,
 ];
 
 export class ConnectionTimers {
-  private readonly deadlines = new Float64Array(6).fill(NEVER);
+  private readonly deadlines = new Float64Array(TIMER_COUNT).fill(NEVER);
   /** The earliest deadline, valid unless `stale`. */
   private cached = NEVER;
   private stale = false;
@@ -99,7 +107,7 @@ export class ConnectionTimers {
     if (this.stale) {
       const d = this.deadlines;
       let min = d[0]!;
-      for (let i = 1; i < 6; i++) if (d[i]! < min) min = d[i]!;
+      for (let i = 1; i < TIMER_COUNT; i++) if (d[i]! < min) min = d[i]!;
       this.cached = min;
       this.stale = false;
     }

@@ -4,7 +4,7 @@
  * receive window, not the network, limits it (RFC 7661).
  */
 import { describe, expect, it } from 'vitest';
-import { established, pattern } from './dialogue.js';
+import { Dialogue, established, pattern } from './dialogue.js';
 
 const D = 1001;
 const P = 9001;
@@ -68,5 +68,33 @@ describe('congestion window validation (RFC 7661)', () => {
     // the one ACK's growth that crossed it; without RFC 7661 slow start would have grown cwnd by every
     // byte acknowledged (to about 170 000).
     expect(d.conn.status().cwnd).toBeLessThanOrEqual(2 * 8192 + 2 * 1000);
+  });
+});
+
+describe('pacing (an earliest departure time per segment)', () => {
+  it('spreads the initial window over the round trip at 2 x cwnd / SRTT instead of sending it at once', () => {
+    const d = Dialogue.active({ iss: 1000, config: { pacing: true } });
+    d.takeAll();
+    // Handshake RTT 100 ms: SRTT 100.
+    d.at(100).recv({ flags: 'SA', seq: 9000, ack: 1001, options: { mss: 1000 } });
+    d.takeAll();
+    d.conn.send(pattern(20_000), d.now);
+    // IW10 = 10 000 bytes; rate 2 * 10 000 / 100 = 200 bytes/ms: one 1000-byte segment every 5 ms.
+    const departures: number[] = [];
+    for (let t = 100; t <= 160; t += 0.5) {
+      d.at(t);
+      for (let n = d.takeAll().length; n > 0; n--) departures.push(t);
+    }
+    expect(departures).toEqual([100, 105, 110, 115, 120, 125, 130, 135, 140, 145]);
+    expect(d.conn.status().timers.pacing).toBeUndefined(); // cwnd is full: nothing waits for its time
+  });
+
+  it('without pacing the window leaves at once', () => {
+    const d = Dialogue.active({ iss: 1000 });
+    d.takeAll();
+    d.at(100).recv({ flags: 'SA', seq: 9000, ack: 1001, options: { mss: 1000 } });
+    d.takeAll();
+    d.conn.send(pattern(20_000), d.now);
+    expect(d.takeAll()).toHaveLength(10);
   });
 });
