@@ -43,6 +43,7 @@ import { StackCounters } from './trace/counters.js';
 import { NO_TRACE, type Tracer } from './trace/events.js';
 import { UdpLayer } from './udp/udp-layer.js';
 import { Random, type Seed } from './util/random.js';
+import { StackSecret } from './util/stack-secret.js';
 import type { Ipv4Address } from './wire/address.js';
 import { IP_PROTOCOL_ICMP, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from './wire/ipv4.js';
 import { parseIpv6 } from './wire/ipv6-address.js';
@@ -56,6 +57,12 @@ export interface StackOptions {
   random?: Random;
   /** Seed for the stack's randomness when `random` is not given. Default: the stack's name. */
   seed?: Seed;
+  /**
+   * 32 bytes keying every number an outsider must not predict: TCP ISNs (RFC 6528), ephemeral ports
+   * (RFC 6056), IPv4 IDs (RFC 7739), SYN cookies. Default: fresh bytes from `crypto.getRandomValues` —
+   * never the seeded randomness. Inject bytes only to make runs repeat (a simulation does).
+   */
+  secret?: Uint8Array;
   /** Default TTL of datagrams we originate. Default 64. */
   ttl?: number;
   /** Forward datagrams between interfaces (a router). Default false. */
@@ -76,6 +83,8 @@ export interface StackOptions {
 
 export class Stack {
   readonly name: string;
+  /** See StackOptions.secret. */
+  readonly secret: StackSecret;
   readonly clock: Clock;
   readonly tracer: Tracer;
   readonly random: Random;
@@ -110,12 +119,14 @@ export class Stack {
     const tracer = this.tracer;
     const clock = this.clock;
     const host = this.name;
+    this.secret = new StackSecret(options.secret);
     this.context = {
       name: host,
       clock,
       tracer,
       counters,
       random: this.random,
+      secret: this.secret,
       drop(layer, reason) {
         counters.countDrop(layer, reason);
         if (tracer.enabled) tracer.emit({ kind: 'drop', time: clock.now(), host, layer, reason });
@@ -165,8 +176,7 @@ export class Stack {
   /**
    * The stack's TCP layer (listen, connect, counters), created and attached as protocol 6 on first use,
    * so a stack that never speaks TCP carries none, and a test may attach a TCP of its own instead (then
-   * this throws EADDRINUSE). Its ISN and ephemeral-port secret comes from the stack's seeded randomness,
-   * so simulated runs repeat exactly.
+   * this throws EADDRINUSE). Its ISN, ephemeral-port and cookie keys derive from the stack's secret.
    */
   get tcp(): TcpLayer {
     let layer = this.tcpLayer;
@@ -181,7 +191,7 @@ export class Stack {
         tracer: this.tracer,
         host: this.name,
         config: this.tcpConfig,
-        secret: this.random.fork('tcp/secret').bytes(32),
+        secret: this.secret.derive('tcp', 32),
       });
       this.tcpLayer = layer;
     }

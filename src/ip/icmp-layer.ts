@@ -135,7 +135,7 @@ export class IcmpLayer implements IpProtocolHandler {
       options.errorRatePerSecond ?? 1000,
       options.errorBurst ?? 50,
     );
-    this.identifier = ctx.random.next() & 0xffff;
+    this.identifier = ctx.secret.randomUint32() & 0xffff;
   }
 
   receive(datagram: ReceivedDatagram): void {

@@ -92,6 +92,7 @@ import { errnoError } from './errors.js';
 import { fragmentDatagram } from './fragmentation.js';
 import type { IcmpLayer } from './icmp-layer.js';
 import { IpInterface } from './ip-interface.js';
+import { Ipv4IdGenerator } from './ipv4-id.js';
 import { LoopbackDevice } from './loopback-device.js';
 import { PathMtuCache, type PathMtuOptions } from './path-mtu-cache.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
@@ -149,7 +150,7 @@ export class Ipv4Layer {
   private readonly handlers = new Map<number, IpProtocolHandler>();
   private readonly groups = new Set<Ipv4Address>([ALL_SYSTEMS_GROUP]);
   private readonly arpDefaults: ArpOptions;
-  private nextId: number;
+  private readonly ids: Ipv4IdGenerator;
   private nextIndex = 1;
   /** Offload requests for the frame being handed to a device; devices read it during `send` only. */
   private readonly transmitOptions: FrameTransmitOptions = {
@@ -172,7 +173,7 @@ export class Ipv4Layer {
       (_src, quote) => this.icmp.sendReassemblyTimeout(quote),
       options.reassembly,
     );
-    this.nextId = ctx.random.next() & 0xffff;
+    this.ids = new Ipv4IdGenerator(ctx.secret.derive('ipv4 id', 16));
     this.ethernet = options.ethernet ?? new EthernetLayer(ctx);
     const lo = new LoopbackDevice(ctx.clock);
     const loopback = new IpInterface(0, lo, LOOPBACK_ADDRESS, 8, lo.mtu);
@@ -395,7 +396,7 @@ export class Ipv4Layer {
     const mtu = iface === this.loopback ? iface.mtu : Math.min(iface.mtu, this.pathMtu.get(dst) ?? iface.mtu);
     const header: Ipv4Header = {
       tos,
-      id: this.allocateId(),
+      id: this.ids.next(src, dst, options.protocol),
       dontFragment,
       moreFragments: false,
       fragmentOffset: 0,
@@ -923,17 +924,6 @@ export class Ipv4Layer {
         });
       }
     }
-  }
-
-  /**
-   * One counter for every datagram, starting at a random value: IDs of non-atomic datagrams then repeat
-   * for a (src, dst, protocol) only after 65 536 datagrams (RFC 6864 §4.2), and DF datagrams, whose ID
-   * RFC 6864 leaves free, simply take the next one.
-   */
-  private allocateId(): number {
-    const id = this.nextId;
-    this.nextId = (this.nextId + 1) & 0xffff;
-    return id;
   }
 }
 

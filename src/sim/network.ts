@@ -279,6 +279,9 @@ export class SimulatedNetwork {
       clock: this.clock,
       tracer: this.tracer,
       random: this.random,
+      // A simulation repeats exactly: it injects each stack's secret from its seed, knowingly (a real
+      // stack draws its own from crypto.getRandomValues).
+      secret: options.secret ?? this.random.fork(`secret/${name}`).bytes(32),
     });
     this.stacks.set(name, stack);
     this.interfaceCount.set(stack, 0);

@@ -314,7 +314,8 @@ export class UdpLayer implements IpProtocolHandler {
 
   private ephemeralPort(): number {
     const count = EPHEMERAL_PORT_LAST - EPHEMERAL_PORT_FIRST + 1;
-    const start = this.ctx.random.next() % count;
+    // RFC 6056 §3.3.1 (Algorithm 1): an unpredictable starting point, keyed by the stack secret.
+    const start = this.ctx.secret.randomUint32() % count;
     for (let i = 0; i < count; i++) {
       const port = EPHEMERAL_PORT_FIRST + ((start + i) % count);
       if (!this.byPort.has(port)) return port;
