@@ -57,6 +57,8 @@ export interface TapHostOptions {
   mac?: string | MacAddress;
   /** Records every frame tcpts sends and receives on the link to this pcap file (created or truncated). */
   pcap?: string;
+  /** IPv6 addresses with prefix length (e.g. 'fd00::2/64'): IPv6 runs beside IPv4 on the device. */
+  ipv6?: readonly string[];
   /** Seeded faults on tcpts's side of the link (testing against real peers under loss). */
   impairments?: {
     inbound?: LinkImpairments;
@@ -153,6 +155,7 @@ export function createTapHost(options: TapHostOptions): TapHost {
       gateway: options.gateway,
       mtu: ownsTap ? undefined : options.mtu,
     });
+    if (options.ipv6 !== undefined) stack.addIpv6Interface(device, { addresses: options.ipv6 });
     const tcp = tcpLayerOf(stack);
     const net = createNetApi(stack, { tcp: options.tcp });
     const dgram = createDgramApi(stack);

@@ -389,7 +389,7 @@ describe('tcpts nc and ping command lines', () => {
     [['ping', '--tap', 'tap0', '--ip', '10.0.0.2/24'], 'give exactly one HOST to ping'],
     [
       ['ping', '--tap', 'tap0', '--ip', '10.0.0.2/24', 'example.com'],
-      "HOST must be an IPv4 address; got 'example.com'",
+      "HOST must be an IPv4 or IPv6 address; got 'example.com'",
     ],
     [
       ['ping', '--tap', 'tap0', '--ip', '10.0.0.2/24', '10.0.0.1', '-c', '0'],

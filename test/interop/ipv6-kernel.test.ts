@@ -7,11 +7,15 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ipv6ToString, parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { CliLink, removeAllLinks } from './helpers/cli-link.js';
 import { explainSkip, KernelPeer, removeAllPeers } from './helpers/kernel-peer.js';
 
 const skip = explainSkip('IPv6 interop kernel tests');
 
-afterAll(() => removeAllPeers());
+afterAll(() => {
+  removeAllPeers();
+  removeAllLinks();
+});
 
 /** A kernel peer whose TAP end also runs IPv6 with `prefix::1/64`; tcpts gets `prefix::2/64`. */
 async function ipv6Peer(): Promise<{ peer: KernelPeer; prefix: string; kernel: string; tcpts: string }> {
@@ -87,6 +91,37 @@ describe.skipIf(skip)('tcpts IPv6 and the Linux kernel over TAP', () => {
       expect(peer.host.stack.ipv6.isLocalAddress(parseIpv6(tcpts)!)).toBe(true);
     } finally {
       peer.close();
+    }
+  });
+
+  it('tcpts ping with a second, IPv6 --ip pings an IPv6 host with ICMPv6 echo', async () => {
+    const link = new CliLink();
+    try {
+      link.namespace.exec('sysctl', '-q', '-w', `net.ipv6.conf.${link.ifname}.disable_ipv6=0`);
+      link.namespace.ip('addr', 'add', 'fd00:9::1/64', 'dev', link.ifname, 'nodad');
+      const ping = link.tcpts([
+        'ping',
+        ...link.tapArguments,
+        '--ip',
+        'fd00:9::2/64',
+        'fd00:9::1',
+        '-c',
+        '3',
+        '-i',
+        '0.2',
+      ]);
+      const exit = await ping.finish(20_000);
+      expect(exit.code).toBe(0);
+      const lines = ping.stdout.split('\n');
+      expect(lines[0]).toBe('PING fd00:9::1 (fd00:9::1) 56 data bytes');
+      for (let seq = 1; seq <= 3; seq++) {
+        expect(lines[seq]).toMatch(
+          new RegExp(`^64 bytes from fd00:9::1: icmp_seq=${seq} ttl=64 time=\\d+(\\.\\d+)? ms$`),
+        );
+      }
+      expect(lines[6]).toMatch(/^3 packets transmitted, 3 received, 0% packet loss/);
+    } finally {
+      link.close();
     }
   });
 });

@@ -14,6 +14,7 @@
  */
 import type { PingReply } from '../../ip/icmp-layer.js';
 import { ipv4ToString, parseIpv4 } from '../../wire/address.js';
+import { ipv6ToString, parseIpv6 } from '../../wire/ipv6-address.js';
 import {
   type CliIo,
   type CommandSpec,
@@ -63,7 +64,10 @@ export const PING_SPEC: CommandSpec = {
     },
     { name: 'ttl', short: 't', type: 'string', value: 'TTL', description: 'time to live (default 64)' },
   ],
-  examples: ['tcpts ping --tap tap0 --ip 10.9.0.2/24 10.9.0.1 -c 3'],
+  examples: [
+    'tcpts ping --tap tap0 --ip 10.9.0.2/24 10.9.0.1 -c 3',
+    'tcpts ping --tap tap0 --ip 10.9.0.2/24 --ip fd00:9::2/64 fd00:9::1 -c 3',
+  ],
 };
 
 interface PingSettings {
@@ -82,7 +86,8 @@ function parsePingArguments(args: readonly string[], io: CliIo): PingSettings | 
   const host = tapHostOptions(parsed, io.cwd);
   if (parsed.positionals.length !== 1) throw new UsageError('give exactly one HOST to ping');
   const target = parsed.positionals[0]!;
-  if (parseIpv4(target) === undefined) throw new UsageError(`HOST must be an IPv4 address; got '${target}'`);
+  if (parseIpv4(target) === undefined && parseIpv6(target) === undefined)
+    throw new UsageError(`HOST must be an IPv4 or IPv6 address; got '${target}'`);
   const count = stringValue(parsed, 'count');
   const interval = stringValue(parsed, 'interval');
   const size = stringValue(parsed, 'size');
@@ -150,6 +155,9 @@ export function formatRtt(ms: number): string {
   return ms.toFixed(0);
 }
 
+/** A reply of either ICMP version, as printed. */
+type EchoReply = Omit<PingReply, 'from'> & { from: string };
+
 class PingSession {
   private sent = 0;
   private received = 0;
@@ -178,10 +186,23 @@ class PingSession {
       this.finish(2);
     });
     const { target, size } = this.settings;
-    this.io.stdout.write(`PING ${target} (${target}) ${size}(${size + 28}) bytes of data.\n`);
+    // ping(8)'s header: IPv4 counts the 28 header bytes, IPv6 names only the data.
+    this.io.stdout.write(
+      target.includes(':')
+        ? `PING ${target} (${target}) ${size} data bytes\n`
+        : `PING ${target} (${target}) ${size}(${size + 28}) bytes of data.\n`,
+    );
     this.started = performance.now();
-    this.sendNext();
+    if (target.includes(':')) this.whenIpv6Ready(() => this.sendNext());
+    else this.sendNext();
     return exit;
+  }
+
+  /** IPv6 addresses are usable only after DAD (RFC 4862 §5.4, about a second): the first echo waits. */
+  private whenIpv6Ready(go: () => void, waitedMs = 0): void {
+    const ready = this.host.stack.ipv6.sourceAddressFor(parseIpv6(this.settings.target)!) !== undefined;
+    if (ready || waitedMs >= 5000) go();
+    else this.sendTimer = setTimeout(() => this.whenIpv6Ready(go, waitedMs + 50), 50);
   }
 
   private sendNext(): void {
@@ -191,21 +212,29 @@ class PingSession {
     const sequence = ++this.sent;
     this.outstanding++;
     // The echo sequence number is 16 bits wide and wraps, as ping(8)'s does.
-    this.host.stack.ping(target, { size, timeoutMs, ttl, sequence: sequence & 0xffff }).then(
-      (reply) => this.replied(reply),
+    // An IPv6 HOST gets ICMPv6 echo (RFC 4443 §4.1); its hop limit plays the TTL's part.
+    const reply: Promise<EchoReply> = target.includes(':')
+      ? this.host.stack
+          .ping6(target, { size, timeoutMs, hopLimit: ttl })
+          .then((r) => ({ ...r, from: ipv6ToString(r.from), ttl: r.hopLimit }))
+      : this.host.stack
+          .ping(target, { size, timeoutMs, ttl, sequence: sequence & 0xffff })
+          .then((r) => ({ ...r, from: ipv4ToString(r.from) }));
+    reply.then(
+      (r) => this.replied(r),
       (error: unknown) => this.failed(sequence, error),
     );
     if (count === undefined || this.sent < count)
       this.sendTimer = setTimeout(() => this.sendNext(), intervalMs);
   }
 
-  private replied(reply: PingReply): void {
+  private replied(reply: EchoReply): void {
     if (this.finished) return;
     this.outstanding--;
     this.received++;
     this.rtt.add(reply.rtt);
     this.io.stdout.write(
-      `${reply.bytes} bytes from ${ipv4ToString(reply.from)}: icmp_seq=${reply.sequence} ttl=${reply.ttl} time=${formatRtt(reply.rtt)} ms\n`,
+      `${reply.bytes} bytes from ${reply.from}: icmp_seq=${reply.sequence} ttl=${reply.ttl} time=${formatRtt(reply.rtt)} ms\n`,
     );
     this.finishIfDone();
   }
@@ -217,9 +246,12 @@ class PingSession {
     // A request that simply got no answer is a loss, silent as in ping(8); anything else is an error line.
     if (code !== 'ETIMEDOUT') {
       this.errors++;
-      const reporter = (error as { reporter?: number }).reporter;
-      const from = reporter === undefined ? this.host.interface.address : reporter;
-      this.io.stdout.write(`From ${ipv4ToString(from)} icmp_seq=${sequence} ${errorText(error)}\n`);
+      const reporter = (error as { reporter?: number | string }).reporter;
+      const from =
+        typeof reporter === 'string'
+          ? reporter
+          : ipv4ToString(reporter === undefined ? this.host.interface.address : reporter);
+      this.io.stdout.write(`From ${from} icmp_seq=${sequence} ${errorText(error)}\n`);
     }
     this.finishIfDone();
   }

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseIpv4 } from '../../wire/address.js';
+import { parseIpv6 } from '../../wire/ipv6-address.js';
 import {
   type CliIo,
   describeError,
@@ -11,6 +12,7 @@ import {
   type OptionSpec,
   type ParsedCommandLine,
   stringValue,
+  stringValues,
   UsageError,
 } from '../command-line.js';
 import { createTapHost, type TapHost, type TapHostOptions } from '../tap-host.js';
@@ -26,8 +28,10 @@ export const TAP_HOST_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'ip',
     type: 'string',
+    multiple: true,
     value: 'ADDR/PREFIX',
-    description: "tcpts's address on the link, e.g. 10.9.0.2/24 (required)",
+    description:
+      "tcpts's IPv4 address on the link, e.g. 10.9.0.2/24 (required); given again with an IPv6 address, e.g. fd00::2/64, for dual stack",
   },
   { name: 'gateway', type: 'string', value: 'ADDR', description: 'default gateway' },
   { name: 'mtu', type: 'string', value: 'N', description: 'link MTU (also set on the kernel interface)' },
@@ -46,21 +50,34 @@ export const TAP_HOST_OPTIONS: readonly OptionSpec[] = [
 ];
 
 /** The TAP options of a parsed command line, checked, as `createTapHost` options. */
-export type TapCommandHostOptions = Pick<TapHostOptions, 'ip' | 'gateway' | 'mtu' | 'mac' | 'pcap'> & {
+export type TapCommandHostOptions = Pick<
+  TapHostOptions,
+  'ip' | 'ipv6' | 'gateway' | 'mtu' | 'mac' | 'pcap'
+> & {
   tap: string;
 };
 
 /** Checks the TAP options, a relative --pcap FILE taken from `cwd`; throws UsageError. */
 export function tapHostOptions(parsed: ParsedCommandLine, cwd: string): TapCommandHostOptions {
   const tap = stringValue(parsed, 'tap');
-  const ip = stringValue(parsed, 'ip');
+  const all = stringValues(parsed, 'ip');
+  const ipv6 = all.filter((value) => value.includes(':'));
+  const ipv4 = all.filter((value) => !value.includes(':'));
   if (tap === undefined) throw new UsageError('--tap IFNAME is required');
-  if (ip === undefined) throw new UsageError('--ip ADDR/PREFIX is required');
+  if (ipv4.length > 1) throw new UsageError('--ip takes one IPv4 address (and IPv6 ones)');
+  const ip = ipv4[0];
+  if (ip === undefined) throw new UsageError('--ip ADDR/PREFIX is required (an IPv4 address)');
+  for (const value of ipv6) {
+    const [address, prefix] = value.split('/');
+    if (parseIpv6(address ?? '') === undefined || !/^\d{1,3}$/.test(prefix ?? '') || Number(prefix) > 128)
+      throw new UsageError(`--ip wants ADDR/PREFIX, e.g. fd00::2/64; got '${value}'`);
+  }
   const slash = ip.indexOf('/');
   if (slash < 0 || parseIpv4(ip.slice(0, slash)) === undefined || !/^\d{1,2}$/.test(ip.slice(slash + 1))) {
     throw new UsageError(`--ip wants ADDR/PREFIX, e.g. 10.9.0.2/24; got '${ip}'`);
   }
   const options: TapCommandHostOptions = { tap, ip };
+  if (ipv6.length > 0) options.ipv6 = ipv6;
   const gateway = stringValue(parsed, 'gateway');
   if (gateway !== undefined) {
     if (parseIpv4(gateway) === undefined)
