@@ -89,7 +89,8 @@ export interface TcpConfig {
   initialWindowSegments: number | undefined;
   /**
    * Congestion control algorithm (Linux's tcp_congestion_control / TCP_CONGESTION): 'cubic' (RFC 9438
-   * with HyStart++ and PRR, the default as on Linux), 'newreno' (RFC 6582) or 'reno' (RFC 5681).
+   * with HyStart++ and PRR, the default as on Linux), 'bbr' (the IETF BBR draft, paced), 'newreno'
+   * (RFC 6582) or 'reno' (RFC 5681).
    */
   congestionControl: CongestionControlName;
   /**

@@ -68,7 +68,7 @@ describe('tcpts', () => {
         "tcpts sim: --rate wants a rate from 1kbit to 1000gbit, e.g. 10mbit; got '10 furlongs'",
       ],
       [['sim', '--mtu', '40'], "tcpts sim: --mtu wants an integer from 576 to 9000; got '40'"],
-      [['sim', '--cc', 'vegas'], "tcpts sim: --cc wants one of reno, newreno, cubic; got 'vegas'"],
+      [['sim', '--cc', 'vegas'], "tcpts sim: --cc wants one of reno, newreno, cubic, bbr; got 'vegas'"],
       [['sim', '--delay'], "tcpts sim: Option '-d, --delay <value>' argument missing"],
       [['view'], 'tcpts view: which capture? tcpts view FILE.pcap'],
       [['view', 'a.pcap', 'b.pcap'], 'tcpts view: one capture at a time; got 2'],

@@ -1,0 +1,409 @@
+/**
+ * BBR (the IETF CCWG draft, version 3, as the reference; Linux has BBR too): a model-based controller.
+ *
+ * It keeps a model of the path, the bottleneck bandwidth (the largest delivery rate of the last rounds)
+ * and the minimum RTT (the smallest of the last 10 s), and sends at the pacing rate gain x BtlBw with
+ * at most cwnd_gain x BDP in flight, so it neither fills the bottleneck's queue nor stops at the first
+ * loss. States (draft §4.3):
+ *
+ * - Startup: pacing gain 2.77 (2/ln 2) doubles the rate every round, until the bandwidth stops growing
+ *   by 25% for 3 rounds or the round's loss rate exceeds BBRLossThresh (2%).
+ * - Drain: pacing gain 0.5 empties the queue Startup built, until inflight <= BDP.
+ * - ProbeBW, a cycle of DOWN (0.9: drain what UP queued), CRUISE (1.0), REFILL (1.0 for one round)
+ *   and UP (1.25, probing for more bandwidth until inflight reaches 1.25 BDP or losses exceed 2%).
+ * - ProbeRTT: every 5 s without a new minimum RTT, inflight drops to half the BDP for 200 ms so the
+ *   queue drains and the minimum can be measured again.
+ *
+ * Loss tolerance (draft §4.5.10): losses cut the window only in a round whose loss rate exceeds 2%;
+ * then inflight_hi, the longer-term bound on inflight, is set to the inflight reached, scaled by
+ * beta 0.7. Random, non-congestive loss below that rate leaves the rate alone.
+ */
+import type {
+  AckEvent,
+  CongestionControl,
+  CongestionControlContext,
+  CongestionEvent,
+  DuplicateAckAction,
+  DuplicateAckEvent,
+} from './congestion-control.js';
+import { AckRateSampler, WindowedMax } from './delivery-rate.js';
+
+/** Draft §4.6 constants. */
+export const BBR = Object.freeze({
+  STARTUP_PACING_GAIN: 2.77,
+  STARTUP_CWND_GAIN: 2,
+  DRAIN_PACING_GAIN: 0.5,
+  CWND_GAIN: 2,
+  PROBE_UP_PACING_GAIN: 1.25,
+  PROBE_DOWN_PACING_GAIN: 0.9,
+  /** Rounds the bandwidth max filter spans. */
+  BW_FILTER_ROUNDS: 10,
+  MIN_RTT_FILTER_MS: 10_000,
+  PROBE_RTT_INTERVAL_MS: 5_000,
+  PROBE_RTT_DURATION_MS: 200,
+  PROBE_RTT_CWND_GAIN: 0.5,
+  /** BBRLossThresh: a round with more loss than this is congestion. */
+  LOSS_THRESH: 0.02,
+  /** BBRBeta: inflight_hi after a lossy round. */
+  BETA: 0.7,
+  /** BBRPacingMarginPercent: pace 1% below the estimated bandwidth. */
+  PACING_MARGIN: 0.01,
+  /** BBRMinPipeCwnd: 4 segments. */
+  MIN_PIPE_CWND_SEGMENTS: 4,
+  /** Wall-clock wait in CRUISE before the next probe (the draft picks 2-3 s at random). */
+  PROBE_WAIT_MS: 2_000,
+  FULL_BW_GROWTH: 1.25,
+  FULL_BW_ROUNDS: 3,
+});
+
+export type BbrState =
+  | 'startup'
+  | 'drain'
+  | 'probe-bw-down'
+  | 'probe-bw-cruise'
+  | 'probe-bw-refill'
+  | 'probe-bw-up'
+  | 'probe-rtt';
+
+function seqGe(a: number, b: number): boolean {
+  return ((a - b) | 0) >= 0;
+}
+
+export class BbrCongestionControl implements CongestionControl {
+  readonly name = 'bbr';
+  state: BbrState = 'startup';
+  private mss: number;
+  private cwndBytes: number;
+  private pacingGain: number = BBR.STARTUP_PACING_GAIN;
+  private cwndGain: number = BBR.STARTUP_CWND_GAIN;
+  private readonly bwFilter = new WindowedMax(BBR.BW_FILTER_ROUNDS);
+  private readonly sampler = new AckRateSampler();
+  /** Minimum RTT (ms) and when it was measured. */
+  minRttMs = Number.POSITIVE_INFINITY;
+  private minRttStamp = 0;
+  /** Round trips: a round ends when the ACK passes the SND.MAX recorded when it began. */
+  roundCount = 0;
+  private roundEnd: number | undefined;
+  private roundStart = false;
+  /** Full-pipe detection (draft §4.3.1.2). */
+  private fullBw = 0;
+  private fullBwCount = 0;
+  filledPipe = false;
+  /** Loss accounting for the current round. */
+  private lostInRound = 0;
+  private deliveredInRound = 0;
+  /** Longer-term bound on inflight after lossy rounds (draft's inflight_hi); Infinity when unset. */
+  inflightHi = Number.POSITIVE_INFINITY;
+  private cycleStamp = 0;
+  private probeRttDoneStamp: number | undefined;
+  private probeRttRoundDone = false;
+  private priorCwnd = 0;
+  private recovering = false;
+  private recover = 0;
+  private pipe = 0;
+  private readonly initialCwnd: number;
+
+  constructor(mss: number, initialWindowSegments: number | undefined, context?: CongestionControlContext) {
+    this.mss = mss;
+    this.initialCwnd = (initialWindowSegments ?? 10) * mss;
+    this.cwndBytes = this.initialCwnd;
+    this.minRttStamp = context?.now ?? 0;
+  }
+
+  get cwnd(): number {
+    return Math.floor(this.cwndBytes);
+  }
+
+  /** BBR has no slow start threshold; reported as Linux does (a large value) until the pipe is full. */
+  get ssthresh(): number {
+    return this.filledPipe ? Math.floor(this.bdp(1)) : Number.MAX_SAFE_INTEGER;
+  }
+
+  get inRecovery(): boolean {
+    return this.recovering;
+  }
+
+  get phase(): string {
+    return this.state;
+  }
+
+  /** Estimated bottleneck bandwidth, bytes per ms. */
+  get bottleneckBandwidth(): number {
+    return this.bwFilter.best;
+  }
+
+  get pacingRate(): number {
+    const bw = this.bwFilter.best;
+    if (bw > 0) return this.pacingGain * bw * (1 - BBR.PACING_MARGIN);
+    // No sample yet: the initial window over the RTT (or 1 ms) at the startup gain (draft §4.6.2).
+    const rtt = Number.isFinite(this.minRttMs) && this.minRttMs > 0 ? this.minRttMs : 1;
+    return (BBR.STARTUP_PACING_GAIN * this.initialCwnd) / rtt;
+  }
+
+  /** gain x BtlBw x min RTT, in bytes (the initial window before a model exists). */
+  private bdp(gain: number): number {
+    const bw = this.bwFilter.best;
+    if (bw === 0 || !Number.isFinite(this.minRttMs)) return this.initialCwnd * gain;
+    return gain * bw * this.minRttMs;
+  }
+
+  onAck(event: AckEvent): void {
+    const now = event.now;
+    this.pipe = event.pipe;
+    // Round accounting (draft §4.5.1).
+    this.roundStart = false;
+    if (this.roundEnd === undefined || seqGe(event.ack, this.roundEnd)) {
+      this.roundEnd = event.sndMax;
+      this.roundCount++;
+      this.roundStart = true;
+      this.lostInRound = 0;
+      this.deliveredInRound = 0;
+    }
+    this.deliveredInRound += event.delivered;
+    if (event.rate?.lost) this.lostInRound += event.rate.lost;
+    // The model: minimum RTT and bottleneck bandwidth.
+    const rtt = event.rate?.rttMs ?? event.rttMs;
+    // A new minimum (strictly lower: an equal RTT does not postpone ProbeRTT, which must still drain
+    // the queue now and then), or the old one has expired.
+    if (
+      rtt !== undefined &&
+      rtt > 0 &&
+      (rtt < this.minRttMs || now - this.minRttStamp > BBR.MIN_RTT_FILTER_MS)
+    ) {
+      this.minRttMs = rtt;
+      this.minRttStamp = now;
+    }
+    this.updateBandwidth(event);
+    if (this.recovering && seqGe(event.ack, this.recover)) this.onExitRecovery(now);
+    this.checkLossRate();
+    this.updateState(event);
+    this.setCwnd(event);
+  }
+
+  private updateBandwidth(event: AckEvent): void {
+    let sample: number;
+    let appLimited: boolean;
+    if (event.rate !== undefined) {
+      sample = event.rate.intervalMs > 0 ? event.rate.delivered / event.rate.intervalMs : 0;
+      appLimited = event.rate.isAppLimited;
+    } else {
+      const window = Number.isFinite(this.minRttMs) ? this.minRttMs : 1;
+      sample = this.sampler.onDelivered(event.delivered, event.now, window);
+      appLimited = !event.cwndLimited;
+      // Without send records, the ACK that fills a hole acknowledges data delivered long before: not a
+      // rate. Samples during recovery are skipped.
+      if (this.recovering) return;
+    }
+    if (sample <= 0) return;
+    // Draft §4.5.2.3: an application-limited sample only counts if it raises the estimate.
+    if (appLimited && sample <= this.bwFilter.best) return;
+    this.bwFilter.update(sample, this.roundCount);
+  }
+
+  /**
+   * Draft §4.5.10 (IsInflightTooHigh): losses above 2% of the data in flight (or delivered in the round,
+   * if more) are congestion.
+   */
+  private checkLossRate(): void {
+    if (this.lostInRound === 0) return;
+    const base = Math.max(this.deliveredInRound, this.pipe) + this.lostInRound;
+    if (this.lostInRound / base <= BBR.LOSS_THRESH) return;
+    const inflight = Math.max(this.pipe + this.lostInRound, this.bdp(1));
+    this.inflightHi = Math.max(BBR.BETA * Math.min(inflight, this.inflightHi), this.minCwnd());
+    if (this.state === 'startup') this.filledPipe = true;
+    if (this.state === 'probe-bw-up') this.enterProbeBw('probe-bw-down', this.cycleStamp);
+    this.lostInRound = 0;
+  }
+
+  private updateState(event: AckEvent): void {
+    const now = event.now;
+    if (this.state === 'startup') {
+      // Full pipe (draft §4.3.1.2): the bandwidth grew less than 25% over 3 rounds.
+      if (this.roundStart && !this.filledPipe && event.cwndLimited) {
+        const bw = this.bwFilter.best;
+        if (bw >= this.fullBw * BBR.FULL_BW_GROWTH) {
+          this.fullBw = bw;
+          this.fullBwCount = 0;
+        } else if (++this.fullBwCount >= BBR.FULL_BW_ROUNDS) {
+          this.filledPipe = true;
+        }
+      }
+      if (this.filledPipe) this.setState('drain');
+    }
+    if (this.state === 'drain' && event.pipe <= this.bdp(1)) this.enterProbeBw('probe-bw-down', now);
+    if (this.state.startsWith('probe-bw')) this.updateProbeBw(event);
+    this.updateProbeRtt(event);
+  }
+
+  private enterProbeBw(state: BbrState, cycleStamp: number): void {
+    this.cycleStamp = cycleStamp;
+    this.setState(state);
+  }
+
+  private updateProbeBw(event: AckEvent): void {
+    const now = event.now;
+    switch (this.state) {
+      case 'probe-bw-down':
+        // Drain the queue UP built: until inflight is down to the BDP (and at least one min RTT).
+        if (now - this.cycleStamp >= this.minRttMs && event.pipe <= this.bdp(1)) {
+          this.enterProbeBw('probe-bw-cruise', this.cycleStamp);
+        }
+        return;
+      case 'probe-bw-cruise':
+        if (now - this.cycleStamp >= BBR.PROBE_WAIT_MS) this.enterProbeBw('probe-bw-refill', this.cycleStamp);
+        return;
+      case 'probe-bw-refill':
+        // One round at gain 1 refills the pipe before probing (draft §4.3.3.5).
+        if (this.roundStart) {
+          // A new probe may raise inflight_hi: the path may have more room now.
+          this.inflightHi = Number.POSITIVE_INFINITY;
+          this.enterProbeBw('probe-bw-up', this.cycleStamp);
+        }
+        return;
+      case 'probe-bw-up':
+        // Probe until inflight reaches 1.25 BDP, at least one round, then drain again.
+        if (this.roundStart && event.pipe >= this.bdp(BBR.PROBE_UP_PACING_GAIN)) {
+          this.enterProbeBw('probe-bw-down', now);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private updateProbeRtt(event: AckEvent): void {
+    const now = event.now;
+    if (this.state !== 'probe-rtt') {
+      if (now - this.minRttStamp > BBR.PROBE_RTT_INTERVAL_MS && this.filledPipe) {
+        this.priorCwnd = Math.max(this.priorCwnd, this.cwndBytes);
+        this.probeRttDoneStamp = undefined;
+        this.setState('probe-rtt');
+      }
+      return;
+    }
+    // Draft §4.3.4: once inflight is down to the ProbeRTT window, hold it for 200 ms and a round.
+    if (this.probeRttDoneStamp === undefined && event.pipe <= this.probeRttCwnd()) {
+      this.probeRttDoneStamp = now + BBR.PROBE_RTT_DURATION_MS;
+      this.probeRttRoundDone = false;
+      this.roundEnd = event.sndMax;
+    } else if (this.probeRttDoneStamp !== undefined) {
+      if (this.roundStart) this.probeRttRoundDone = true;
+      if (this.probeRttRoundDone && now >= this.probeRttDoneStamp) {
+        this.minRttStamp = now;
+        this.cwndBytes = Math.max(this.cwndBytes, this.priorCwnd);
+        this.priorCwnd = 0;
+        this.enterProbeBw('probe-bw-down', now);
+      }
+    }
+  }
+
+  private setState(state: BbrState): void {
+    this.state = state;
+    switch (state) {
+      case 'startup':
+        this.pacingGain = BBR.STARTUP_PACING_GAIN;
+        this.cwndGain = BBR.STARTUP_CWND_GAIN;
+        return;
+      case 'drain':
+        this.pacingGain = BBR.DRAIN_PACING_GAIN;
+        this.cwndGain = BBR.STARTUP_CWND_GAIN;
+        return;
+      case 'probe-bw-down':
+        this.pacingGain = BBR.PROBE_DOWN_PACING_GAIN;
+        this.cwndGain = BBR.CWND_GAIN;
+        return;
+      case 'probe-bw-up':
+        this.pacingGain = BBR.PROBE_UP_PACING_GAIN;
+        this.cwndGain = BBR.CWND_GAIN;
+        return;
+      case 'probe-rtt':
+        this.pacingGain = 1;
+        this.cwndGain = BBR.PROBE_RTT_CWND_GAIN;
+        return;
+      default:
+        this.pacingGain = 1;
+        this.cwndGain = BBR.CWND_GAIN;
+    }
+  }
+
+  private minCwnd(): number {
+    return BBR.MIN_PIPE_CWND_SEGMENTS * this.mss;
+  }
+
+  private probeRttCwnd(): number {
+    return Math.max(this.bdp(BBR.PROBE_RTT_CWND_GAIN), this.minCwnd());
+  }
+
+  /** Draft §4.6.4: cwnd = cwnd_gain x BDP (plus room for delayed and aggregated ACKs), bounded. */
+  private setCwnd(event: AckEvent): void {
+    let target = this.bdp(this.cwndGain) + 2 * this.mss;
+    if (this.state === 'probe-rtt') target = this.probeRttCwnd();
+    if (this.filledPipe) {
+      this.cwndBytes = Math.min(target, this.cwndBytes + event.delivered);
+    } else if (this.cwndBytes < target || this.bwFilter.best === 0) {
+      // Startup: grow by what was delivered, as slow start does.
+      this.cwndBytes += event.delivered;
+    }
+    if (Number.isFinite(this.inflightHi)) this.cwndBytes = Math.min(this.cwndBytes, this.inflightHi);
+    this.cwndBytes = Math.max(this.cwndBytes, this.minCwnd());
+  }
+
+  onDuplicateAck(event: DuplicateAckEvent): DuplicateAckAction {
+    this.pipe = event.pipe;
+    if (this.recovering || event.count !== 3) return 'none';
+    this.onEnterRecovery({ kind: 'loss', ...event });
+    return 'fast-retransmit';
+  }
+
+  onEnterRecovery(event: CongestionEvent): void {
+    // A loss (or ECN mark) counts against the round's loss rate; the model, not the loss, sets the window.
+    this.lostInRound += this.mss;
+    this.pipe = event.pipe;
+    if (!this.recovering) {
+      this.recovering = true;
+      this.recover = event.sndMax;
+      this.priorCwnd = Math.max(this.priorCwnd, this.cwndBytes);
+    }
+    this.checkLossRate();
+  }
+
+  onExitRecovery(_now: number): void {
+    if (!this.recovering) return;
+    this.recovering = false;
+    if (this.state !== 'probe-rtt' && this.priorCwnd > 0) {
+      this.cwndBytes = Math.max(this.cwndBytes, Math.min(this.priorCwnd, this.inflightHi));
+      this.priorCwnd = 0;
+    }
+  }
+
+  onRetransmitTimeout(_flightSize: number, repeated: boolean, _now: number, sndMax?: number): void {
+    // Draft §4.6.4.4: after a timeout only what is in flight plus one segment (the loss window).
+    if (!repeated) this.priorCwnd = Math.max(this.priorCwnd, this.cwndBytes);
+    this.cwndBytes = this.mss;
+    this.recovering = true;
+    if (sndMax !== undefined) this.recover = sndMax;
+  }
+
+  onUndo(_now: number): void {
+    if (this.priorCwnd > 0) this.cwndBytes = Math.max(this.cwndBytes, this.priorCwnd);
+    this.priorCwnd = 0;
+    this.recovering = false;
+    this.inflightHi = Number.POSITIVE_INFINITY;
+  }
+
+  onMssChanged(mss: number): void {
+    if (mss > 0) this.mss = mss;
+  }
+
+  onIdleRestart(_now: number): void {
+    // BBR keeps its model across idle periods and restarts at its pacing rate (draft §4.4.5).
+  }
+}
+
+export function createBbrCongestionControl(
+  mss: number,
+  initialWindowSegments: number | undefined,
+  context?: CongestionControlContext,
+): CongestionControl {
+  return new BbrCongestionControl(mss, initialWindowSegments, context);
+}

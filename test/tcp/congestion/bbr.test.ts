@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { BBR, BbrCongestionControl } from '../../../src/tcp/congestion/bbr.js';
+import { ackEvent } from './events.js';
+
+const MSS = 1000;
+
+/**
+ * Drives a BBR sender over a path with a bottleneck of `rate` bytes/ms (an unbounded FIFO queue) and a
+ * base RTT of `rtt` ms, one ms at a time: the sender sends what cwnd and its pacing rate allow, the
+ * bottleneck forwards `rate` bytes a ms, and each forwarded chunk is acknowledged `rtt` ms after it was
+ * sent plus its time in the queue. Returns the states passed through with their entry times.
+ */
+function drive(cc: BbrCongestionControl, ms: number, rate: number, rtt: number, from = 0) {
+  const states: [string, number][] = [[cc.state, from]];
+  const queue: { bytes: number; sentAt: number }[] = [];
+  const acks: { at: number; bytes: number; sentAt: number }[] = [];
+  let sent = 0;
+  let acked = 0;
+  for (let t = from; t < from + ms; t++) {
+    // ACKs due now.
+    while (acks.length > 0 && acks[0]!.at <= t) {
+      const a = acks.shift()!;
+      acked += a.bytes;
+      cc.onAck(
+        ackEvent({
+          bytesAcked: a.bytes,
+          ack: acked,
+          sndMax: sent,
+          pipe: sent - acked,
+          rttMs: t - a.sentAt,
+          now: t,
+        }),
+      );
+    }
+    // The sender: at most the pacing rate this ms, within cwnd.
+    const send = Math.max(0, Math.min(cc.cwnd - (sent - acked), cc.pacingRate));
+    if (send > 0) {
+      queue.push({ bytes: send, sentAt: t });
+      sent += send;
+    }
+    // The bottleneck forwards `rate` bytes; they are acknowledged one base RTT later.
+    let budget = rate;
+    while (budget > 0 && queue.length > 0) {
+      const head = queue[0]!;
+      const bytes = Math.min(budget, head.bytes);
+      head.bytes -= bytes;
+      budget -= bytes;
+      acks.push({ at: t + rtt, bytes, sentAt: head.sentAt });
+      if (head.bytes === 0) queue.shift();
+    }
+    if (states.at(-1)![0] !== cc.state) states.push([cc.state, t]);
+  }
+  return states;
+}
+
+describe('BBR (IETF CCWG draft v3)', () => {
+  it('Startup, Drain, then ProbeBW: the model finds the bottleneck rate and the minimum RTT', () => {
+    const cc = new BbrCongestionControl(MSS, 10);
+    expect(cc.state).toBe('startup');
+    // Before any sample: the initial window at the startup gain over 1 ms.
+    expect(cc.pacingRate).toBeCloseTo(BBR.STARTUP_PACING_GAIN * 10 * MSS, 6);
+    // 12 500 bytes/ms = 100 Mbit/s, RTT 50 ms.
+    const states = drive(cc, 3000, 12_500, 50);
+    const names = states.map(([s]) => s);
+    expect(names.slice(0, 2)).toEqual(['startup', 'drain']);
+    expect(names).toContain('probe-bw-down');
+    expect(cc.filledPipe).toBe(true);
+    expect(cc.minRttMs).toBe(50);
+    expect(cc.bottleneckBandwidth).toBeGreaterThan(12_500 * 0.9);
+    expect(cc.bottleneckBandwidth).toBeLessThan(12_500 * 1.1);
+    // ProbeBW cycles: DOWN -> CRUISE -> REFILL -> UP -> DOWN.
+    expect(names).toContain('probe-bw-cruise');
+    drive(cc, 3000, 12_500, 50, 3000);
+    // The pacing rate is the gain times the bandwidth estimate, less the 1% margin.
+    const gains: Record<string, number> = {
+      'probe-bw-down': BBR.PROBE_DOWN_PACING_GAIN,
+      'probe-bw-cruise': 1,
+      'probe-bw-refill': 1,
+      'probe-bw-up': BBR.PROBE_UP_PACING_GAIN,
+      'probe-rtt': 1,
+    };
+    expect(cc.pacingRate).toBeCloseTo(gains[cc.state]! * cc.bottleneckBandwidth * (1 - BBR.PACING_MARGIN), 6);
+    // cwnd: twice the BDP (plus two segments for delayed ACKs) once the pipe is full.
+    expect(cc.cwnd).toBeLessThanOrEqual(2 * cc.bottleneckBandwidth * cc.minRttMs + 2 * MSS + 1);
+  });
+
+  it('enters ProbeRTT after 5 s without a lower RTT, and leaves it after 200 ms at half the BDP', () => {
+    const cc = new BbrCongestionControl(MSS, 10);
+    const states = drive(cc, 6000, 12_500, 50);
+    const probeRtt = states.find(([s]) => s === 'probe-rtt');
+    expect(probeRtt).toBeDefined();
+    expect(probeRtt![1]).toBeGreaterThan(BBR.PROBE_RTT_INTERVAL_MS);
+    const after = states[states.indexOf(probeRtt!) + 1];
+    expect(after?.[0]).toBe('probe-bw-down');
+    expect(after![1] - probeRtt![1]).toBeGreaterThanOrEqual(BBR.PROBE_RTT_DURATION_MS);
+  });
+
+  it('random loss below 2% a round leaves the rate alone; a lossier round bounds inflight (inflight_hi)', () => {
+    const cc = new BbrCongestionControl(MSS, 10);
+    drive(cc, 2000, 12_500, 50);
+    const bw = cc.bottleneckBandwidth;
+    const cwnd = cc.cwnd;
+    // One loss in a round that delivered hundreds of segments: below BBRLossThresh.
+    cc.onEnterRecovery({
+      kind: 'loss',
+      pipe: cwnd,
+      flightSize: cwnd,
+      sndUna: 0,
+      sndMax: 10,
+      sentTotal: 0,
+      now: 2001,
+    });
+    expect(cc.inflightHi).toBe(Number.POSITIVE_INFINITY);
+    expect(cc.bottleneckBandwidth).toBe(bw);
+    expect(cc.pacingRate).toBeGreaterThan(0.85 * bw);
+    // Many losses in the same round (10% of what it delivered): congestion.
+    for (let i = 0; i < 200; i++) {
+      cc.onEnterRecovery({
+        kind: 'loss',
+        pipe: cwnd,
+        flightSize: cwnd,
+        sndUna: 0,
+        sndMax: 10,
+        sentTotal: 0,
+        now: 2001,
+      });
+    }
+    expect(cc.inflightHi).toBeLessThan(cwnd);
+  });
+});
