@@ -680,12 +680,19 @@ export class Ipv6Layer {
         return;
       }
       first = false;
+      if (
+        next !== IPV6_NEXT_HOP_BY_HOP &&
+        next !== IPV6_NEXT_DESTINATION_OPTIONS &&
+        next !== IPV6_NEXT_ROUTING &&
+        next !== IPV6_NEXT_FRAGMENT
+      )
+        break;
+      const header = readIpv6ExtensionHeader(payload, offset, next);
+      if (!header.ok) {
+        this.ctx.drop('ipv6', 'truncated-extension-header');
+        return;
+      }
       if (next === IPV6_NEXT_HOP_BY_HOP || next === IPV6_NEXT_DESTINATION_OPTIONS) {
-        const header = readIpv6ExtensionHeader(payload, offset, next);
-        if (!header.ok) {
-          this.ctx.drop('ipv6', 'truncated-extension-header');
-          return;
-        }
         const options = parseIpv6Options(header.value);
         if (!options.ok) {
           this.parameterProblem(
@@ -717,17 +724,8 @@ export class Ipv6Layer {
           } else this.ctx.drop('ipv6', 'unknown-option');
           return;
         }
-        nextField = IPV6_HEADER_LENGTH + offset;
-        offset += header.value.length;
-        next = header.value.nextHeader;
-        continue;
       }
       if (next === IPV6_NEXT_ROUTING) {
-        const header = readIpv6ExtensionHeader(payload, offset, next);
-        if (!header.ok) {
-          this.ctx.drop('ipv6', 'truncated-extension-header');
-          return;
-        }
         const routing = parseIpv6RoutingHeader(header.value);
         if (routing.segmentsLeft > 0) {
           // No routing type is implemented (type 0 is deprecated, RFC 5095 §3): RFC 8200 §4.4.
@@ -741,17 +739,15 @@ export class Ipv6Layer {
           );
           return;
         }
+      }
+      if (next !== IPV6_NEXT_FRAGMENT) {
         nextField = IPV6_HEADER_LENGTH + offset;
         offset += header.value.length;
         next = header.value.nextHeader;
         continue;
       }
-      if (next === IPV6_NEXT_FRAGMENT) {
-        const header = readIpv6ExtensionHeader(payload, offset, next);
-        if (!header.ok) {
-          this.ctx.drop('ipv6', 'truncated-extension-header');
-          return;
-        }
+      // A Fragment header.
+      {
         const fragment = parseIpv6FragmentHeader(header.value);
         const data = payload.subarray(offset + IPV6_FRAGMENT_HEADER_LENGTH);
         if (fragment.offset === 0 && !fragment.moreFragments) {
@@ -802,7 +798,6 @@ export class Ipv6Layer {
         if (reparsed.ok) this.processChain(iface, reparsed.value, whole, destination);
         return;
       }
-      break;
     }
     const upper = payload.subarray(offset);
     if (next === IPV6_NEXT_NONE) return;
