@@ -37,6 +37,7 @@ import {
   TcpProtocolHandler,
   type TcpReceiver,
 } from './tcp/ip-glue/tcp-attachment.js';
+import type { TcpLimits } from './tcp/limits.js';
 import { TcpLayer } from './tcp/tcp-layer.js';
 import type { Clock } from './time/clock.js';
 import { StackCounters } from './trace/counters.js';
@@ -77,6 +78,8 @@ export interface StackOptions {
   icmp?: IcmpOptions;
   /** Defaults for every TCP connection of this stack (buffer sizes, timers, Nagle ...). See TcpConfig. */
   tcp?: Partial<TcpConfig>;
+  /** Stack-wide TCP limits (SYN queue, ephemeral port range ...). See TcpLimits and docs/limits.md. */
+  tcpLimits?: Partial<TcpLimits>;
   /** IPv6 tuning: NDP and DAD timing, neighbor cache bounds, reassembly, interface identifiers. */
   ipv6?: Omit<Ipv6LayerOptions, 'ethernet'>;
 }
@@ -101,6 +104,7 @@ export class Stack {
   readonly tcpBinding: TcpIpBinding;
   private readonly context: StackContext;
   private readonly tcpConfig: Partial<TcpConfig> | undefined;
+  private readonly tcpLimits: Partial<TcpLimits> | undefined;
   private tcpLayer: TcpLayer | undefined;
   /** A TCP of the caller's own, attached with `attachTcp` instead of `stack.tcp`. */
   private tcpReceiver: TcpReceiver | undefined;
@@ -157,6 +161,7 @@ export class Stack {
     this.ip.registerProtocol(IP_PROTOCOL_UDP, this.udp);
     this.tcpBinding = new StackTcpBinding(this.ip);
     this.tcpConfig = options.tcp;
+    this.tcpLimits = options.tcpLimits;
     // Protocol 6 is always served, as on any host: a segment for a stack that never used TCP creates its
     // layer, which answers with the RST of a closed port (RFC 9293 §3.10.7.1) rather than leaving IP to
     // say "protocol unreachable". `attachTcp` may put a TCP of the caller's own in its place.
@@ -191,6 +196,7 @@ export class Stack {
         tracer: this.tracer,
         host: this.name,
         config: this.tcpConfig,
+        limits: this.tcpLimits,
         secret: this.secret.derive('tcp', 32),
       });
       this.tcpLayer = layer;

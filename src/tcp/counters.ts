@@ -68,6 +68,8 @@ export interface TcpCounters {
   icmpNoConnection: number;
   /** ICMP errors quoting a sequence number not in flight: ignored (RFC 5927 §4.1; Linux OutOfWindowIcmps). */
   icmpOutOfWindow: number;
+  /** connect()/listen(0) refused with EADDRNOTAVAIL: every ephemeral port taken (for that 4-tuple). */
+  ephemeralPortsExhausted: number;
 }
 
 export function newTcpCounters(): TcpCounters {
@@ -107,5 +109,6 @@ export function newTcpCounters(): TcpCounters {
     internalErrors: 0,
     icmpNoConnection: 0,
     icmpOutOfWindow: 0,
+    ephemeralPortsExhausted: 0,
   };
 }

@@ -27,6 +27,13 @@ export interface TcpLimits {
    * of each second is drawn at random around it. 0 turns it off. Default 1000.
    */
   challengeAckLimit: number;
+  /**
+   * The ephemeral port range for active opens and `listen({ port: 0 })` (RFC 6056 §3.2), Linux
+   * `net.ipv4.ip_local_port_range` (32768-60999 there). Default 49152-65535, the IANA dynamic range. A
+   * port serves any number of connections as long as their 4-tuples differ (RFC 6056 §2.1).
+   */
+  ephemeralPortMin: number;
+  ephemeralPortMax: number;
 }
 
 export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
@@ -34,6 +41,8 @@ export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
   maxSynBacklog: 1024,
   somaxconn: 4096,
   challengeAckLimit: 1000,
+  ephemeralPortMin: 49152,
+  ephemeralPortMax: 65535,
 });
 
 function atLeast(name: string, value: number, min: number): void {
@@ -53,5 +62,9 @@ export function resolveTcpLimits(overrides: Partial<TcpLimits> = {}): TcpLimits 
   atLeast('maxSynBacklog', limits.maxSynBacklog, 1);
   atLeast('somaxconn', limits.somaxconn, 1);
   atLeast('challengeAckLimit', limits.challengeAckLimit, 0);
+  const { ephemeralPortMin: min, ephemeralPortMax: max } = limits;
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
+    throw new TcpError('EINVAL', `TCP ephemeral port range must be within 1-65535, got ${min}-${max}`);
+  }
   return Object.freeze(limits);
 }

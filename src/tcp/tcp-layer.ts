@@ -357,8 +357,12 @@ export class TcpLayer {
     if (secret.length !== 32)
       throw new TcpError('EINVAL', `TCP secret must be 32 bytes, got ${secret.length}`);
     this.isn = new IsnGenerator(secret.subarray(0, 16));
-    this.ports = new EphemeralPortAllocator(secret.subarray(16, 32));
     this.limits = resolveTcpLimits(options.limits);
+    this.ports = new EphemeralPortAllocator(
+      secret.subarray(16, 32),
+      this.limits.ephemeralPortMin,
+      this.limits.ephemeralPortMax,
+    );
     // Keys for the other secrets are derived from the same secret, each for its own purpose.
     const derivation = sipHashKey(secret.subarray(0, 16));
     this.cookies = new SynCookieCodec(deriveSecretBytes(derivation, 'tcp syn cookies', 32));
@@ -410,7 +414,10 @@ export class TcpLayer {
     const backlog = this.checkedBacklog(options.backlog);
     if (port === 0) {
       const chosen = this.ports.select(address, 0, 0, (p) => this.portUnused(p));
-      if (chosen === undefined) throw new TcpError('EADDRNOTAVAIL', 'no free ephemeral port');
+      if (chosen === undefined) {
+        this.counters.ephemeralPortsExhausted++;
+        throw new TcpError('EADDRNOTAVAIL', 'no free ephemeral port');
+      }
       port = chosen;
     }
     let byAddress = this.listeners.get(port);
@@ -476,13 +483,18 @@ export class TcpLayer {
     let localPort = options.localPort ?? 0;
     if (!validPort(localPort)) throw new TcpError('EINVAL', `local port must be 0-65535, got ${localPort}`);
     if (localPort === 0) {
+      // RFC 6056 §2.1: a connection is unique by its 4-tuple, so a port in use toward other destinations
+      // (or in TIME-WAIT with them) serves this one too; only listeners' ports are left alone.
       const chosen = this.ports.select(
         localAddress,
         remoteAddress,
         remotePort,
-        (p) => this.portUnused(p) && !this.lookup(localAddress, p, remoteAddress, remotePort),
+        (p) => !this.listeners.has(p) && !this.lookup(localAddress, p, remoteAddress, remotePort),
       );
-      if (chosen === undefined) throw new TcpError('EADDRNOTAVAIL', 'no free ephemeral port');
+      if (chosen === undefined) {
+        this.counters.ephemeralPortsExhausted++;
+        throw new TcpError('EADDRNOTAVAIL', `no free ephemeral port toward this destination`);
+      }
       localPort = chosen;
     } else if (this.lookup(localAddress, localPort, remoteAddress, remotePort)) {
       throw new TcpError('EADDRINUSE', 'a connection with this 4-tuple exists');
