@@ -41,8 +41,13 @@ export function describeReceived(value: unknown): string {
     if (constructorName) return `an instance of ${constructorName}`;
     return inspect(value, { depth: -1 });
   }
-  let inspected = inspect(value, { colors: false });
-  if (inspected.length > 28) inspected = `${inspected.slice(0, 25)}...`;
+  let inspected: string;
+  if (typeof value === 'string') {
+    inspected = inspect(value.length > 28 ? `${value.slice(0, 25)}...` : value, { colors: false });
+  } else {
+    inspected = inspect(value, { colors: false });
+    if (inspected.length > 28) inspected = `${inspected.slice(0, 25)}...`;
+  }
   return `type ${typeof value} (${inspected})`;
 }
 
@@ -260,6 +265,36 @@ export function validateAbortSignal(
   ) {
     throw invalidArgType(name, 'AbortSignal', signal);
   }
+}
+
+/**
+ * Node's SystemError for a libuv call that failed (ERR_SOCKET_BUFFER_SIZE ...): "prefix: uv_call returned
+ * CODE (description)", with `errno`, `syscall` and `info` as Node gives them.
+ */
+export function nodeSystemError(
+  code: string,
+  prefix: string,
+  syscall: string,
+  errnoCode: string,
+  errno: number,
+  description: string,
+): NodeError & { errno: number; syscall: string; info: Record<string, unknown> } {
+  const message = `${prefix}: ${syscall} returned ${errnoCode} (${description})`;
+  const error = nodeError(code, message) as NodeError & {
+    errno: number;
+    syscall: string;
+    info: Record<string, unknown>;
+  };
+  Object.defineProperty(error, 'name', {
+    value: 'SystemError',
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
+  error.info = { errno, code: errnoCode, message: description, syscall };
+  error.errno = errno;
+  error.syscall = syscall;
+  return error;
 }
 
 /** The AbortError Node raises when an AbortSignal cancels an operation. */

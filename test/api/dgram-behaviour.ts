@@ -30,10 +30,26 @@ export interface DgramSocketLike extends EventEmitter {
   address(): DgramAddressLike;
   setBroadcast(flag: boolean): void;
   setTTL(ttl: number): number;
+  setMulticastTTL(ttl: number): number;
+  setMulticastLoopback(flag: boolean): boolean;
+  setMulticastInterface(address: string): void;
+  addMembership(group: string, iface?: string): void;
+  dropMembership(group: string, iface?: string): void;
+  addSourceSpecificMembership(source: string, group: string, iface?: string): void;
+  dropSourceSpecificMembership(source: string, group: string, iface?: string): void;
+  setRecvBufferSize(size: number): void;
+  getRecvBufferSize(): number;
+  setSendBufferSize(size: number): void;
+  getSendBufferSize(): number;
+  getSendQueueSize(): number;
+  getSendQueueCount(): number;
 }
 
 export interface DgramModuleLike {
-  createSocket(type: 'udp4', listener?: (msg: Buffer, rinfo: RemoteInfoLike) => void): DgramSocketLike;
+  createSocket(
+    type: 'udp4' | { type: 'udp4'; signal?: AbortSignal; recvBufferSize?: number },
+    listener?: (msg: Buffer, rinfo: RemoteInfoLike) => void,
+  ): DgramSocketLike;
 }
 
 export interface DgramHarness {
@@ -404,6 +420,92 @@ export const dgramBehaviourCases: readonly DgramBehaviourCase[] = [
         const [[msg, rinfo]] = (await arriving) as [[Buffer, RemoteInfoLike]];
         expect(rinfo.size).toBe(60000);
         expect(msg.equals(payload)).toBe(true);
+      }),
+  },
+  {
+    name: 'multicast options on a bound socket: memberships, TTLs, loopback, interface, with the kernel errors',
+    run: (h) =>
+      withSockets(async (sockets) => {
+        const socket = sockets.add(h.clientDgram.createSocket('udp4'));
+        await bound(socket, h.clientHost);
+        const errorOf = (call: () => unknown) => {
+          const error = thrown(call);
+          return [error.code, error.syscall, error.message];
+        };
+        socket.addMembership('239.1.2.3');
+        expect(errorOf(() => socket.addMembership('239.1.2.3'))).toEqual([
+          'EADDRINUSE',
+          'addMembership',
+          'addMembership EADDRINUSE',
+        ]);
+        socket.dropMembership('239.1.2.3');
+        expect(errorOf(() => socket.dropMembership('239.1.2.3'))).toEqual([
+          'EADDRNOTAVAIL',
+          'dropMembership',
+          'dropMembership EADDRNOTAVAIL',
+        ]);
+        for (const bad of ['foo', '10.0.0.1']) {
+          expect(errorOf(() => socket.addMembership(bad))).toEqual([
+            'EINVAL',
+            'addMembership',
+            'addMembership EINVAL',
+          ]);
+        }
+        expect(errorOf(() => socket.addMembership('239.1.2.3', 'foo'))[0]).toBe('EINVAL');
+        socket.addSourceSpecificMembership('10.0.0.9', '232.1.1.1');
+        socket.dropSourceSpecificMembership('10.0.0.9', '232.1.1.1');
+        expect(errorOf(() => socket.addSourceSpecificMembership('10.0.0.9', '10.1.1.1'))[0]).toBe('EINVAL');
+        expect(socket.setMulticastTTL(0)).toBe(0);
+        expect(socket.setMulticastTTL(255)).toBe(255);
+        expect(errorOf(() => socket.setMulticastTTL(256))).toEqual([
+          'EINVAL',
+          'setMulticastTTL',
+          'setMulticastTTL EINVAL',
+        ]);
+        expect(socket.setTTL(1.5)).toBe(1.5);
+        expect(socket.setMulticastLoopback(false)).toBe(false);
+        socket.setMulticastInterface(h.clientHost);
+        socket.setMulticastInterface('0.0.0.0');
+        expect(errorOf(() => socket.setMulticastInterface('foo'))[0]).toBe('EINVAL');
+        socket.setBroadcast(true);
+        socket.setBroadcast(false);
+      }),
+  },
+  {
+    name: 'buffer sizes as Linux reports them (doubled, with a floor); send queue counters at rest are 0',
+    run: (h) =>
+      withSockets(async (sockets) => {
+        const socket = sockets.add(h.clientDgram.createSocket('udp4'));
+        await bound(socket, h.clientHost);
+        socket.setSendBufferSize(8192);
+        expect(socket.getSendBufferSize()).toBe(16384);
+        socket.setRecvBufferSize(1);
+        expect(socket.getRecvBufferSize()).toBe(2304);
+        const bad = thrown(() => socket.setRecvBufferSize(1.5));
+        expect([bad.name, bad.code, bad.message]).toEqual([
+          'TypeError',
+          'ERR_SOCKET_BAD_BUFFER_SIZE',
+          'Buffer size must be a positive integer',
+        ]);
+        expect([socket.getSendQueueSize(), socket.getSendQueueCount()]).toEqual([0, 0]);
+        const sized = sockets.add(h.clientDgram.createSocket({ type: 'udp4', recvBufferSize: 10000 }));
+        await bound(sized, h.clientHost);
+        expect(sized.getRecvBufferSize()).toBe(20000);
+      }),
+  },
+  {
+    name: 'an AbortSignal closes a socket; an aborted one closes at once',
+    run: (h) =>
+      withSockets(async (sockets) => {
+        const controller = new AbortController();
+        const socket = sockets.add(h.clientDgram.createSocket({ type: 'udp4', signal: controller.signal }));
+        await bound(socket, h.clientHost);
+        const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+        controller.abort();
+        await closed;
+        expect(thrown(() => socket.address()).code).toBe('ERR_SOCKET_DGRAM_NOT_RUNNING');
+        const early = h.clientDgram.createSocket({ type: 'udp4', signal: AbortSignal.abort() });
+        expect(thrown(() => early.address()).code).toBe('ERR_SOCKET_DGRAM_NOT_RUNNING');
       }),
   },
 ];

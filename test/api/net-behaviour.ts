@@ -35,10 +35,12 @@ export interface SocketLike extends Duplex {
   setKeepAlive(enable?: boolean, initialDelay?: number): this;
   resetAndDestroy(): this;
   connect(port: number, host: string, connectionListener?: () => void): this;
+  connect(options: ConnectOptionsLike, connectionListener?: () => void): this;
 }
 
 export interface ServerLike extends EventEmitter {
   listen(port: number, host: string, callback?: () => void): this;
+  listen(options: { port: number; host: string; signal?: AbortSignal }, callback?: () => void): this;
   close(callback?: (error?: Error) => void): this;
   address(): AddressInfoLike | string | null;
   getConnections(callback: (error: Error | null, count: number) => void): void;
@@ -55,10 +57,24 @@ export interface ConnectOptionsLike {
   port: number;
   host?: string;
   allowHalfOpen?: boolean;
+  localAddress?: string;
+  localPort?: number;
+  lookup?: (
+    hostname: string,
+    options: { family?: number; hints?: number; all?: boolean },
+    callback: (error: Error | null, address?: unknown, family?: number) => void,
+  ) => void;
+  autoSelectFamily?: boolean;
+  signal?: AbortSignal;
 }
 
 export interface NetModuleLike {
   Socket: new (options?: { allowHalfOpen?: boolean }) => SocketLike;
+  /** The module's Server class (server host) and Node's old name for Socket (client host). */
+  Server: new (
+    listener?: (socket: SocketLike) => void,
+  ) => ServerLike;
+  Stream: new (options?: { allowHalfOpen?: boolean }) => SocketLike;
   createServer(options?: ServerOptionsLike, connectionListener?: (socket: SocketLike) => void): ServerLike;
   connect(options: ConnectOptionsLike, connectionListener?: () => void): SocketLike;
   createConnection(port: number, host?: string, connectionListener?: () => void): SocketLike;
@@ -70,6 +86,8 @@ export interface NetHarness {
   readonly serverHost: string;
   /** Local address a client connecting to `serverHost` gets. */
   readonly clientHost: string;
+  /** The module on the client's own host (servers there hold ports clients could bind). */
+  readonly localNet: NetModuleLike;
   /** A port on `serverHost` where nothing listens. */
   closedPort(): Promise<number>;
   /** Runs a case to completion, driving the implementation's time. */
@@ -713,6 +731,248 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         clients[1]!.end();
         await closed;
         expect(await count()).toBe(2);
+      }),
+  },
+  {
+    name: 'Socket, Server and Stream construct when called without new',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const callable = <T>(Class: unknown, ...args: unknown[]) =>
+          (Class as (...a: unknown[]) => T)(...args);
+        const server = callable<ServerLike>(h.net.Server, (socket: SocketLike) => socket.end('hi'));
+        cleanup.servers.push(server);
+        expect(server).toBeInstanceOf(h.net.Server);
+        await new Promise<void>((resolve) => server.listen(0, h.serverHost, resolve));
+        const { port } = server.address() as AddressInfoLike;
+        const socket = callable<SocketLike>(h.net.Socket);
+        cleanup.sockets.push(socket);
+        expect(socket).toBeInstanceOf(h.net.Socket);
+        expect(callable<SocketLike>(h.net.Stream)).toBeInstanceOf(h.net.Socket);
+        const data = collect(socket);
+        socket.connect(port, h.serverHost);
+        expect((await data.ended).toString()).toBe('hi');
+      }),
+  },
+  {
+    name: 'a closed socket connects again with connect(): the same object, a new connection',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        let served = 0;
+        const { port } = await startServer(h, cleanup, {}, (socket) => socket.end(`reply ${++served}`));
+        const socket = new h.net.Socket();
+        cleanup.sockets.push(socket);
+        const log = recordEvents(socket, ['connect', 'ready', 'end', 'close']);
+        const replies: string[] = [];
+        socket.on('data', (chunk: Buffer) => replies.push(chunk.toString()));
+        socket.connect(port, h.serverHost);
+        await next(socket, 'close');
+        expect(socket.destroyed).toBe(true);
+        const firstLocalPort = log.length;
+        socket.connect(port, h.serverHost);
+        expect(socket.destroyed).toBe(false);
+        expect(socket.connecting).toBe(true);
+        await next(socket, 'close');
+        expect(firstLocalPort).toBe(4);
+        expect(log.map(([name]) => name)).toEqual([
+          'connect',
+          'ready',
+          'end',
+          'close',
+          'connect',
+          'ready',
+          'end',
+          'close',
+        ]);
+        expect(replies).toEqual(['reply 1', 'reply 2']);
+        expect(log[7]![1]).toBe(false);
+      }),
+  },
+  {
+    name: 'connect({ localPort }) onto a port a listener holds fails with EADDRINUSE (syscall bind)',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, {});
+        const holder = h.localNet.createServer();
+        cleanup.servers.push(holder);
+        await new Promise<void>((resolve) => holder.listen(0, h.clientHost, resolve));
+        const held = (holder.address() as AddressInfoLike).port;
+        for (const [localAddress, shown] of [
+          [undefined, '0.0.0.0'],
+          [h.clientHost, h.clientHost],
+        ] as const) {
+          const socket = cleanup.connect(h, { port, host: h.serverHost, localAddress, localPort: held });
+          const log = recordEvents(socket, ['connect', 'error', 'close']);
+          await next(socket, 'close');
+          expect(log.map(([name]) => name)).toEqual(['error', 'close']);
+          const error = log[0]![1] as Error & Record<string, unknown>;
+          expect([error.code, error.errno, error.syscall, error.address, error.port, error.message]).toEqual([
+            'EADDRINUSE',
+            UV_EADDRINUSE,
+            'bind',
+            shown,
+            held,
+            `bind EADDRINUSE ${shown}:${held}`,
+          ]);
+        }
+      }),
+  },
+  {
+    name: 'a refused connect with localAddress and localPort names them: " - Local (address:port)"',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const port = await h.closedPort();
+        const spare = h.localNet.createServer();
+        await new Promise<void>((resolve) => spare.listen(0, h.clientHost, resolve));
+        const localPort = (spare.address() as AddressInfoLike).port;
+        await new Promise<void>((resolve) => spare.close(() => resolve()));
+        const socket = cleanup.connect(h, {
+          port,
+          host: h.serverHost,
+          localAddress: h.clientHost,
+          localPort,
+        });
+        const [error] = await next<[Error & Record<string, unknown>]>(socket, 'error');
+        expect([error.code, error.syscall, error.message, error.localAddress, error.localPort]).toEqual([
+          'ECONNREFUSED',
+          'connect',
+          `connect ECONNREFUSED ${h.serverHost}:${port} - Local (${h.clientHost}:${localPort})`,
+          h.clientHost,
+          localPort,
+        ]);
+        // Only a local address: no suffix, no local fields (Node needs both).
+        const other = cleanup.connect(h, { port, host: h.serverHost, localAddress: h.clientHost });
+        const [plain] = await next<[Error & Record<string, unknown>]>(other, 'error');
+        expect([plain.message, plain.localAddress, plain.localPort]).toEqual([
+          `connect ECONNREFUSED ${h.serverHost}:${port}`,
+          undefined,
+          undefined,
+        ]);
+      }),
+  },
+  {
+    name: 'custom lookup without autoSelectFamily: one answer, "lookup" (null, address, 4, host), bad answers fail',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, {}, (socket) => socket.end('ok'));
+        const asked: unknown[] = [];
+        const connectWith = (answer: unknown[]) => {
+          const socket = new h.net.Socket();
+          cleanup.sockets.push(socket);
+          const log = recordEvents(socket, ['connect', 'error', 'close']);
+          const lookups: unknown[][] = [];
+          socket.on('lookup', (...args: unknown[]) => lookups.push(args));
+          socket.on('data', () => {});
+          socket.connect({
+            port,
+            host: 'server.test',
+            autoSelectFamily: false,
+            lookup: (hostname, options, callback) => {
+              asked.push([hostname, options]);
+              (callback as (...a: unknown[]) => void)(...answer);
+            },
+          });
+          return { socket, log, lookups };
+        };
+        const good = connectWith([null, h.serverHost, 4]);
+        await next(good.socket, 'close');
+        expect(good.log.map(([name]) => name)).toEqual(['connect', 'close']);
+        expect(good.lookups).toEqual([[null, h.serverHost, 4, 'server.test']]);
+        expect(asked[0]).toEqual(['server.test', { hints: 32 }]);
+        for (const [answer, message] of [
+          [[null, undefined, 4], 'Invalid IP address: undefined'],
+          [[null, 'not-an-address', 4], 'Invalid IP address: not-an-address'],
+        ] as const) {
+          const bad = connectWith([...answer]);
+          await next(bad.socket, 'close');
+          expect(bad.log.map(([name]) => name)).toEqual(['error', 'close']);
+          const error = bad.log[0]![1] as Error & { code: string };
+          expect([error.name, error.code, error.message]).toEqual([
+            'TypeError',
+            'ERR_INVALID_IP_ADDRESS',
+            message,
+          ]);
+        }
+      }),
+  },
+  {
+    name: 'custom lookup with autoSelectFamily (the default): asked for all, answers a list, errors pass through',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, {}, (socket) => socket.end('ok'));
+        const asked: unknown[] = [];
+        const socket = new h.net.Socket();
+        cleanup.sockets.push(socket);
+        const lookups: unknown[][] = [];
+        socket.on('lookup', (...args: unknown[]) => lookups.push(args));
+        const data = collect(socket);
+        socket.connect({
+          port,
+          host: 'server.test',
+          lookup: (hostname, options, callback) => {
+            asked.push([hostname, options]);
+            callback(null, [{ address: h.serverHost, family: 4 }]);
+          },
+        });
+        expect((await data.ended).toString()).toBe('ok');
+        expect(asked).toEqual([['server.test', { hints: 32, all: true }]]);
+        expect(lookups).toEqual([[null, h.serverHost, 4, 'server.test']]);
+        const failing = new h.net.Socket();
+        cleanup.sockets.push(failing);
+        const failLookups: unknown[][] = [];
+        failing.on('lookup', (...args: unknown[]) => failLookups.push(args));
+        const failure = Object.assign(new Error('no such name'), { code: 'ENOTFOUND' });
+        failing.connect({
+          port,
+          host: 'nowhere.test',
+          lookup: (_hostname, _options, callback) => callback(failure),
+        });
+        const [error] = await next<[Error]>(failing, 'error');
+        expect(error).toBe(failure);
+        expect(failLookups).toEqual([[failure, undefined, undefined, 'nowhere.test']]);
+      }),
+  },
+  {
+    name: 'an AbortSignal aborts a connect (AbortError, then "close" with hadError) and closes a listening server',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port } = await startServer(h, cleanup, {});
+        const controller = new AbortController();
+        const socket = cleanup.connect(h, { port, host: h.serverHost, signal: controller.signal });
+        const log = recordEvents(socket, ['error', 'close']);
+        controller.abort();
+        await next(socket, 'close');
+        expect(log.map(([name]) => name)).toEqual(['error', 'close']);
+        const error = log[0]![1] as Error & { code: string };
+        expect([error.name, error.code, error.message]).toEqual([
+          'AbortError',
+          'ABORT_ERR',
+          'The operation was aborted',
+        ]);
+        expect(log[1]![1]).toBe(true);
+        const serverController = new AbortController();
+        const server = h.net.createServer();
+        cleanup.servers.push(server);
+        await new Promise<void>((resolve) =>
+          server.listen({ port: 0, host: h.serverHost, signal: serverController.signal }, resolve),
+        );
+        expect(server.listening).toBe(true);
+        const closed = next(server, 'close');
+        serverController.abort();
+        await closed;
+        expect(server.listening).toBe(false);
+      }),
+  },
+  {
+    name: 'listen() with a host is asynchronous (address() null on return); without one it is immediate',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const withHost = h.net.createServer();
+        cleanup.servers.push(withHost);
+        withHost.listen(0, h.serverHost);
+        expect(withHost.address()).toBe(null);
+        expect(withHost.listening).toBe(false);
+        await next(withHost, 'listening');
+        expect((withHost.address() as AddressInfoLike).address).toBe(h.serverHost);
       }),
   },
 ];

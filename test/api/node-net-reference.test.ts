@@ -9,6 +9,7 @@ import { describeNetBehaviour, type NetHarness, type NetModuleLike } from './net
 function nodeHarness(): NetHarness {
   return {
     net: net as unknown as NetModuleLike,
+    localNet: net as unknown as NetModuleLike,
     serverHost: '127.0.0.1',
     clientHost: '127.0.0.1',
     async closedPort() {

@@ -12,6 +12,7 @@ describeNetBehaviour('stack.net of a real-time stack on loopback', (): NetHarnes
   const stack = createRealTimeStack({ name: 'realtime' });
   return {
     net: stack.net as unknown as NetModuleLike,
+    localNet: stack.net as unknown as NetModuleLike,
     serverHost: '127.0.0.1',
     clientHost: '127.0.0.1',
     closedPort: async () => 9,

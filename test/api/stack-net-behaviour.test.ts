@@ -14,12 +14,15 @@ function stackHarness(): NetHarness {
   // Servers live on the server stack, clients connect from the client stack.
   const net = {
     Socket: clientNet.Socket,
+    Server: serverNet.Server,
+    Stream: clientNet.Stream,
     createServer: serverNet.createServer,
     connect: clientNet.connect,
     createConnection: clientNet.createConnection,
   } as unknown as NetModuleLike;
   return {
     net,
+    localNet: clientNet as unknown as NetModuleLike,
     serverHost: pair.serverAddress,
     clientHost: pair.clientAddress,
     closedPort: async () => 9,

@@ -10,7 +10,7 @@ import { type CallableClass, callableClass } from '../callable-class.js';
 import { eventLoopHoldsFor } from '../event-loop-hold.js';
 import type { HostTable, LookupFunction } from '../host-names.js';
 import { stackLookup } from '../lookup-node.js';
-import { nodeError } from '../node-errors.js';
+import { nodeError, validateFunction, validateUint32 } from '../node-errors.js';
 import { type DgramContext, type DgramSocketOptions, type RemoteInfo, Socket } from './socket.js';
 
 export interface DgramApiOptions {
@@ -58,14 +58,29 @@ export function createDgramApi(stack: Stack, options: DgramApiOptions = {}): Dgr
   };
 }
 
-function normalizeType(options: DgramSocketOptions | 'udp4' | string): DgramSocketOptions {
-  const normalized = typeof options === 'string' ? { type: options } : options;
-  if (normalized === null || typeof normalized !== 'object' || normalized.type !== 'udp4') {
+/**
+ * Node's Socket(type | options, listener) checks, in its order: the options' buffer sizes (uint32), the
+ * lookup function, then the type ('udp6' is refused until tcpts speaks IPv6).
+ */
+function normalizeType(options: unknown): DgramSocketOptions {
+  let type = options;
+  let lookup: unknown;
+  if (options !== null && typeof options === 'object') {
+    const settings = options as DgramSocketOptions;
+    type = settings.type;
+    lookup = settings.lookup;
+    if (settings.recvBufferSize) validateUint32(settings.recvBufferSize, 'options.recvBufferSize');
+    if (settings.sendBufferSize) validateUint32(settings.sendBufferSize, 'options.sendBufferSize');
+  }
+  if (lookup !== undefined) validateFunction(lookup, 'lookup');
+  if (type === 'udp4')
+    return typeof options === 'string' ? { type: 'udp4' } : (options as DgramSocketOptions);
+  if (type === 'udp6') {
     throw nodeError(
       'ERR_SOCKET_BAD_TYPE',
-      'Bad socket type specified. Valid types are: udp4 (tcpts speaks IPv4 only)',
+      'Bad socket type specified: udp6 is not supported by tcpts yet (IPv4 only)',
       TypeError,
     );
   }
-  return normalized as DgramSocketOptions;
+  throw nodeError('ERR_SOCKET_BAD_TYPE', 'Bad socket type specified. Valid types are: udp4, udp6', TypeError);
 }

@@ -5,12 +5,21 @@
 import { EventEmitter } from 'node:events';
 import type { Stack } from '../../stack.js';
 import type { UdpMessageInfo, UdpSocket } from '../../udp/udp-socket.js';
-import { type Ipv4Address, ipv4ToString } from '../../wire/address.js';
+import { type Ipv4Address, ipv4ToString, parseIpv4 } from '../../wire/address.js';
 import type { EventLoopHolds, LoopHandle } from '../event-loop-hold.js';
 import type { LookupFunction } from '../host-names.js';
 import { lookupHost } from '../lookup-node.js';
-import { invalidArgType, nodeError, validatePort } from '../node-errors.js';
-import { systemError, systemErrorWithAddress } from '../system-errors-node.js';
+import {
+  invalidArgType,
+  missingArgs,
+  nodeError,
+  nodeSystemError,
+  validateAbortSignal,
+  validateNumber,
+  validatePort,
+  validateString,
+} from '../node-errors.js';
+import { errnoNumber, systemError, systemErrorWithAddress } from '../system-errors-node.js';
 
 export interface DgramSocketOptions {
   /** Only 'udp4': tcpts speaks IPv4. */
@@ -64,8 +73,22 @@ type SendCallback = (error: Error | null, bytes: number) => void;
 /** What send() takes: text, any view of bytes, or a list of them sent as one datagram. */
 type Message = string | ArrayBufferView | readonly unknown[];
 
-/** Linux's default socket buffer size, reported when none was set (as getsockopt would). */
+/** Linux's default socket buffer size (net.core.rmem_default/wmem_default), reported when none was set. */
 const DEFAULT_BUFFER_SIZE = 212_992;
+/** Linux's ceiling for a requested size (net.core.rmem_max/wmem_max, the default) before doubling. */
+const MAX_REQUESTED_BUFFER_SIZE = 212_992;
+/** Linux's floors for the doubled size: SOCK_MIN_RCVBUF and SOCK_MIN_SNDBUF on a 64-bit kernel. */
+const MIN_RECV_BUFFER_SIZE = 2_304;
+const MIN_SEND_BUFFER_SIZE = 4_608;
+
+/** The types Node names when a message is not one. */
+const MESSAGE_TYPES = ['Buffer', 'TypedArray', 'DataView', 'string'];
+
+/**
+ * Group memberships of one stack, counted: the stack's group list is a set, and a group stays joined
+ * while any socket holds it (as IP_ADD_MEMBERSHIP memberships are per socket on Linux).
+ */
+const memberships = new WeakMap<Stack, Map<Ipv4Address, number>>();
 
 export class Socket extends EventEmitter {
   readonly type = 'udp4';
@@ -80,6 +103,10 @@ export class Socket extends EventEmitter {
   private recvBufferSize: number;
   private sendBufferSize: number;
   private multicastLoopback = true;
+  /** Groups this socket joined (any source). */
+  private readonly groups = new Set<Ipv4Address>();
+  /** Source-specific memberships: group -> the sources this socket accepts from it (RFC 4607). */
+  private readonly sourceGroups = new Map<Ipv4Address, Set<Ipv4Address>>();
   /** The socket's hold on the event loop, from bind until close (a receiving UDP handle in Node). */
   private loopHandle: LoopHandle | undefined;
   /** unref() before bind applies once bound. */
@@ -93,16 +120,20 @@ export class Socket extends EventEmitter {
     super();
     this.context = context;
     this.options = options;
-    this.recvBufferSize = options.recvBufferSize ?? DEFAULT_BUFFER_SIZE;
-    this.sendBufferSize = options.sendBufferSize ?? DEFAULT_BUFFER_SIZE;
-    if (messageListener !== undefined) this.on('message', messageListener);
+    this.recvBufferSize = DEFAULT_BUFFER_SIZE;
+    this.sendBufferSize = DEFAULT_BUFFER_SIZE;
+    if (typeof messageListener === 'function') this.on('message', messageListener);
     const signal = options.signal;
     if (signal !== undefined) {
+      validateAbortSignal(signal, 'options.signal');
       const onAbort = () => {
         if (!this.closed) this.close();
       };
-      if (signal.aborted) process.nextTick(onAbort);
-      else signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
     }
   }
 
@@ -130,7 +161,8 @@ export class Socket extends EventEmitter {
       port = typeof first === 'function' ? undefined : first;
       address = typeof args[1] === 'function' ? undefined : args[1];
     }
-    const localPort = port === undefined || port === null ? 0 : validatePort(port);
+    // Node passes the port to the kernel unchecked, which keeps its low 16 bits.
+    const localPort = (Number(port) >>> 0) & 0xffff;
     const host = typeof address === 'string' && address !== '' ? address : '0.0.0.0';
     this.bindState = 'binding';
     if (callback !== undefined) {
@@ -169,6 +201,11 @@ export class Socket extends EventEmitter {
       }
       this.udp = udp;
       this.bindState = 'bound';
+      // Buffer sizes asked for at creation apply once there is a socket, as in Node's startListening.
+      if (this.options.recvBufferSize)
+        this.recvBufferSize = linuxBufferSize(this.options.recvBufferSize, true);
+      if (this.options.sendBufferSize)
+        this.sendBufferSize = linuxBufferSize(this.options.sendBufferSize, false);
       this.loopHandle = this.context.holds.open();
       if (this.unrefWanted) this.loopHandle.unref();
       this.emit('listening');
@@ -232,8 +269,8 @@ export class Socket extends EventEmitter {
     if (typeof address === 'function') {
       done = address as SendCallback;
       address = undefined;
-    } else if (address !== undefined && address !== null && typeof address !== 'string') {
-      throw invalidArgType('address', 'of type string', address);
+    } else if (address !== undefined && address !== null) {
+      validateString(address, 'address');
     }
     this.healthCheck();
     if (this.bindState === 'unbound') this.bind({ port: 0, exclusive: true });
@@ -293,14 +330,14 @@ export class Socket extends EventEmitter {
   connect(port: number, callback: () => void): void;
   connect(port: number, address?: string | (() => void), callback?: (error?: Error) => void): void {
     const remotePort = validatePort(port, 'Port', false);
-    let host: string;
+    let host: unknown;
     if (typeof address === 'function') {
       callback = address;
       host = '';
     } else {
-      host = address ?? '';
+      host = address === undefined ? '' : address;
     }
-    if (typeof host !== 'string') throw invalidArgType('address', 'of type string', host);
+    validateString(host, 'address');
     if (this.connectState !== 'disconnected') {
       throw nodeError('ERR_SOCKET_DGRAM_IS_CONNECTED', 'Already connected');
     }
@@ -364,6 +401,9 @@ export class Socket extends EventEmitter {
     }
     this.healthCheck();
     this.closed = true;
+    for (const group of [...this.groups, ...this.sourceGroups.keys()]) this.releaseGroup(group);
+    this.groups.clear();
+    this.sourceGroups.clear();
     this.udp?.close();
     this.udp = undefined;
     this.loopHandle?.close();
@@ -381,66 +421,106 @@ export class Socket extends EventEmitter {
     return { address: ipv4ToString(udp.localAddress), family: 'IPv4', port: udp.localPort };
   }
 
-  /** SO_BROADCAST: required to send to a broadcast address (else EACCES). */
+  /** SO_BROADCAST: required to send to a broadcast address (else EACCES). Throws EBADF before bind. */
   setBroadcast(flag: boolean): void {
     this.bound('setBroadcast').broadcast = Boolean(flag);
   }
 
-  /** Unicast TTL, 1-255. */
+  /** Unicast TTL, 1-255 (IP_TTL; fractions are truncated as the kernel's int). */
   setTTL(ttl: number): number {
-    this.ttlSetter(ttl, 1, 'setTTL').ttl = ttl;
+    this.ttlSetter(ttl, 1, 'setTTL').ttl = Math.trunc(ttl);
     return ttl;
   }
 
-  /** Multicast TTL, 0-255 (default 1). */
+  /** Multicast TTL, 0-255 (IP_MULTICAST_TTL, default 1). */
   setMulticastTTL(ttl: number): number {
-    this.ttlSetter(ttl, 0, 'setMulticastTTL').multicastTtl = ttl;
+    this.ttlSetter(ttl, 0, 'setMulticastTTL').multicastTtl = Math.trunc(ttl);
     return ttl;
   }
 
-  /** Recorded only: the stack delivers its own multicast datagrams according to its group membership. */
+  /** IP_MULTICAST_LOOP: recorded (the stack delivers its own multicast by group membership). */
   setMulticastLoopback(flag: boolean): boolean {
     this.bound('setMulticastLoopback');
     this.multicastLoopback = Boolean(flag);
     return flag;
   }
 
-  /** Accepted for compatibility; the route to the group decides the interface. */
-  setMulticastInterface(_interfaceAddress: string): void {
+  /**
+   * IP_MULTICAST_IF: the address must be one of the stack's (or 0.0.0.0, the default); EINVAL for text
+   * that is not an IPv4 address, EADDRNOTAVAIL for one that is not ours. The route to the group decides
+   * the interface in tcpts, so a valid choice is recorded only.
+   */
+  setMulticastInterface(interfaceAddress: string): void {
+    this.healthCheck();
+    validateString(interfaceAddress, 'interfaceAddress');
     this.bound('setMulticastInterface');
+    const address = parseIpv4(interfaceAddress);
+    if (address === undefined) throw systemError('EINVAL', 'setMulticastInterface');
+    if (address !== 0 && !this.context.stack.isLocalAddress(address)) {
+      throw systemError('EADDRNOTAVAIL', 'setMulticastInterface');
+    }
   }
 
-  /** Joins a multicast group on the stack (IP_ADD_MEMBERSHIP). */
-  addMembership(multicastAddress: string, _interfaceAddress?: string): void {
-    this.changeMembership(multicastAddress, 'addMembership', (group) =>
-      this.context.stack.joinMulticastGroup(group),
-    );
-  }
-
-  /** Leaves a multicast group (IP_DROP_MEMBERSHIP). */
-  dropMembership(multicastAddress: string, _interfaceAddress?: string): void {
-    this.changeMembership(multicastAddress, 'dropMembership', (group) =>
-      this.context.stack.leaveMulticastGroup(group),
-    );
-  }
-
-  /** Source-specific multicast (IGMPv3) is not implemented: throws ENOSYS. */
-  addSourceSpecificMembership(
-    _sourceAddress: string,
-    _groupAddress: string,
-    _interfaceAddress?: string,
-  ): void {
+  /**
+   * Joins a multicast group (IP_ADD_MEMBERSHIP). EINVAL for an address that is not a multicast group or
+   * a bad interface address, EADDRINUSE when this socket already joined it.
+   */
+  addMembership(multicastAddress: string, interfaceAddress?: string): void {
     this.healthCheck();
-    throw systemError('ENOSYS', 'addSourceSpecificMembership');
+    if (!multicastAddress) throw missingArgs('multicastAddress');
+    const group = this.groupAddress(multicastAddress, interfaceAddress, 'addMembership');
+    if (this.groups.has(group)) throw systemError('EADDRINUSE', 'addMembership');
+    this.holdGroup(group);
+    this.groups.add(group);
   }
 
-  dropSourceSpecificMembership(
-    _sourceAddress: string,
-    _groupAddress: string,
-    _interfaceAddress?: string,
-  ): void {
+  /** Leaves a multicast group (IP_DROP_MEMBERSHIP); EADDRNOTAVAIL when this socket had not joined it. */
+  dropMembership(multicastAddress: string, interfaceAddress?: string): void {
     this.healthCheck();
-    throw systemError('ENOSYS', 'dropSourceSpecificMembership');
+    if (!multicastAddress) throw missingArgs('multicastAddress');
+    const group = this.groupAddress(multicastAddress, interfaceAddress, 'dropMembership');
+    if (!this.groups.delete(group)) throw systemError('EADDRNOTAVAIL', 'dropMembership');
+    this.releaseGroup(group);
+  }
+
+  /**
+   * Source-specific membership (IP_ADD_SOURCE_MEMBERSHIP, RFC 4607): this socket receives datagrams sent
+   * to `groupAddress` only from `sourceAddress` (and other sources added the same way).
+   */
+  addSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
+    this.healthCheck();
+    validateString(sourceAddress, 'sourceAddress');
+    validateString(groupAddress, 'groupAddress');
+    const syscall = 'addSourceSpecificMembership';
+    const group = this.groupAddress(groupAddress, interfaceAddress, syscall);
+    const source = parseIpv4(sourceAddress);
+    if (source === undefined || this.context.stack.isBroadcastOrMulticast(source))
+      throw systemError('EINVAL', syscall);
+    let sources = this.sourceGroups.get(group);
+    if (sources?.has(source)) throw systemError('EADDRINUSE', syscall);
+    if (sources === undefined) {
+      sources = new Set();
+      this.sourceGroups.set(group, sources);
+      this.holdGroup(group);
+    }
+    sources.add(source);
+  }
+
+  /** Leaves a source-specific membership (IP_DROP_SOURCE_MEMBERSHIP). */
+  dropSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
+    this.healthCheck();
+    validateString(sourceAddress, 'sourceAddress');
+    validateString(groupAddress, 'groupAddress');
+    const syscall = 'dropSourceSpecificMembership';
+    const group = this.groupAddress(groupAddress, interfaceAddress, syscall);
+    const source = parseIpv4(sourceAddress);
+    if (source === undefined) throw systemError('EINVAL', syscall);
+    const sources = this.sourceGroups.get(group);
+    if (sources === undefined || !sources.delete(source)) throw systemError('EADDRNOTAVAIL', syscall);
+    if (sources.size === 0) {
+      this.sourceGroups.delete(group);
+      this.releaseGroup(group);
+    }
   }
 
   /** Node's deprecated explicit form: sendto(msg, offset, length, port, address[, callback]). */
@@ -452,14 +532,10 @@ export class Socket extends EventEmitter {
     address: string,
     callback?: SendCallback,
   ): void {
-    for (const [name, value] of [
-      ['offset', offset],
-      ['length', length],
-      ['port', port],
-    ] as const) {
-      if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
-    }
-    if (typeof address !== 'string') throw invalidArgType('address', 'of type string', address);
+    validateNumber(offset, 'offset');
+    validateNumber(length, 'length');
+    validateNumber(port, 'port');
+    validateString(address, 'address');
     this.send(msg, offset, length, port, address, callback);
   }
 
@@ -469,19 +545,28 @@ export class Socket extends EventEmitter {
     return new Promise((resolve) => this.close(resolve));
   }
 
+  /**
+   * SO_RCVBUF, as Linux keeps it: the size asked for (at most net.core.rmem_max) doubled, at least
+   * SOCK_MIN_RCVBUF. The UDP layer queues nothing, so the size is reported, not enforced.
+   */
   setRecvBufferSize(size: number): void {
-    this.recvBufferSize = size;
+    this.bufferSizeCheck(size, 'uv_recv_buffer_size');
+    if (size !== 0) this.recvBufferSize = linuxBufferSize(size, true);
   }
 
+  /** SO_SNDBUF, as Linux keeps it (see setRecvBufferSize). */
   setSendBufferSize(size: number): void {
-    this.sendBufferSize = size;
+    this.bufferSizeCheck(size, 'uv_send_buffer_size');
+    if (size !== 0) this.sendBufferSize = linuxBufferSize(size, false);
   }
 
   getRecvBufferSize(): number {
+    this.bufferSizeCheck(0, 'uv_recv_buffer_size');
     return this.recvBufferSize;
   }
 
   getSendBufferSize(): number {
+    this.bufferSizeCheck(0, 'uv_send_buffer_size');
     return this.sendBufferSize;
   }
 
@@ -517,6 +602,8 @@ export class Socket extends EventEmitter {
   }
 
   private onMessage(payload: Uint8Array, info: UdpMessageInfo): void {
+    const sources = this.sourceGroups.get(info.localAddress);
+    if (sources !== undefined && !this.groups.has(info.localAddress) && !sources.has(info.address)) return;
     // A copy the application owns (the payload is a view into the received frame).
     const msg = Buffer.from(payload);
     const rinfo: RemoteInfo = {
@@ -547,28 +634,61 @@ export class Socket extends EventEmitter {
    * (ERR_INVALID_ARG_TYPE), then that the socket is bound (EBADF), then the range `min`-255 (EINVAL).
    */
   private ttlSetter(ttl: number, min: number, syscall: string): UdpSocket {
-    if (typeof ttl !== 'number') throw invalidArgType('ttl', 'of type number', ttl);
+    validateNumber(ttl, 'ttl');
     const udp = this.bound(syscall);
-    if (!Number.isInteger(ttl) || ttl < min || ttl > 255) throw systemError('EINVAL', syscall);
+    const value = Math.trunc(ttl);
+    if (!(value >= min && value <= 255)) throw systemError('EINVAL', syscall);
     return udp;
   }
 
-  /**
-   * Joins or leaves a group, with Node's errors: ERR_MISSING_ARGS without an address, and the stack's
-   * error (EINVAL when it names none) as a system error of `syscall`.
-   */
-  private changeMembership(
-    multicastAddress: string,
-    syscall: string,
-    change: (multicastAddress: string) => void,
-  ): void {
-    this.healthCheck();
-    if (!multicastAddress)
-      throw nodeError('ERR_MISSING_ARGS', 'The "multicastAddress" argument must be specified', TypeError);
-    try {
-      change(multicastAddress);
-    } catch (error) {
-      throw systemError((error as { code?: string }).code ?? 'EINVAL', syscall);
+  /** Node's bufferSize(): a size that is not a uint32 is refused; an unbound socket has none (EBADF). */
+  private bufferSizeCheck(size: unknown, syscall: string): void {
+    if ((size as number) >>> 0 !== size) {
+      throw nodeError('ERR_SOCKET_BAD_BUFFER_SIZE', 'Buffer size must be a positive integer', TypeError);
+    }
+    if (this.udp === undefined) {
+      throw nodeSystemError(
+        'ERR_SOCKET_BUFFER_SIZE',
+        'Could not get or set buffer size',
+        syscall,
+        'EBADF',
+        errnoNumber('EBADF'),
+        'bad file descriptor',
+      );
+    }
+  }
+
+  /** A multicast group address as the kernel checks it: EINVAL for anything but a group, or a bad interface. */
+  private groupAddress(text: string, interfaceAddress: string | undefined, syscall: string): Ipv4Address {
+    const group = parseIpv4(String(text));
+    if (group === undefined || group >>> 28 !== 0xe) throw systemError('EINVAL', syscall);
+    if (interfaceAddress !== undefined && parseIpv4(String(interfaceAddress)) === undefined) {
+      throw systemError('EINVAL', syscall);
+    }
+    return group;
+  }
+
+  private holdGroup(group: Ipv4Address): void {
+    const stack = this.context.stack;
+    let counts = memberships.get(stack);
+    if (counts === undefined) {
+      counts = new Map();
+      memberships.set(stack, counts);
+    }
+    const count = counts.get(group) ?? 0;
+    if (count === 0) stack.joinMulticastGroup(group);
+    counts.set(group, count + 1);
+  }
+
+  private releaseGroup(group: Ipv4Address): void {
+    const stack = this.context.stack;
+    const counts = memberships.get(stack);
+    const count = counts?.get(group) ?? 0;
+    if (count <= 1) {
+      counts?.delete(group);
+      stack.leaveMulticastGroup(group);
+    } else {
+      counts!.set(group, count - 1);
     }
   }
 
@@ -593,23 +713,26 @@ export class Socket extends EventEmitter {
   }
 }
 
+/** Node's sliceBuffer: offset and length as uint32, ERR_BUFFER_OUT_OF_BOUNDS past the end. */
 function slice(message: unknown, offset: unknown, length: unknown): unknown {
   if (typeof message === 'string') message = Buffer.from(message);
-  else if (!ArrayBuffer.isView(message)) {
-    throw invalidArgType(
-      'buffer',
-      'of type string or an instance of Buffer, TypedArray, or DataView',
-      message,
-    );
-  }
+  else if (!ArrayBuffer.isView(message)) throw invalidArgType('buffer', MESSAGE_TYPES, message);
   const view = message as ArrayBufferView;
-  const start = typeof offset === 'number' ? offset >>> 0 : 0;
-  const count = typeof length === 'number' ? length >>> 0 : view.byteLength - start;
-  return Buffer.from(
-    view.buffer,
-    view.byteOffset + start,
-    Math.min(count, Math.max(0, view.byteLength - start)),
-  );
+  const start = (offset as number) >>> 0;
+  const count = (length as number) >>> 0;
+  if (start > view.byteLength) throw outOfBounds('offset');
+  if (start + count > view.byteLength) throw outOfBounds('length');
+  return Buffer.from(view.buffer, view.byteOffset + start, count);
+}
+
+function outOfBounds(name: string): Error {
+  return nodeError('ERR_BUFFER_OUT_OF_BOUNDS', `"${name}" is outside of buffer bounds`, RangeError);
+}
+
+/** What Linux reports for a socket buffer size asked for: doubled, within its floor and ceiling. */
+function linuxBufferSize(size: number, receive: boolean): number {
+  const floor = receive ? MIN_RECV_BUFFER_SIZE : MIN_SEND_BUFFER_SIZE;
+  return Math.max(floor, Math.min(size, MAX_REQUESTED_BUFFER_SIZE) * 2);
 }
 
 function toBufferList(message: unknown): Buffer[] {
@@ -622,25 +745,13 @@ function toBufferList(message: unknown): Buffer[] {
     const list: Buffer[] = [];
     for (const item of message) {
       const buffer = one(item);
-      if (buffer === undefined) {
-        throw invalidArgType(
-          'buffer list arguments',
-          'of type string or an instance of Buffer, TypedArray, or DataView',
-          item,
-        );
-      }
+      if (buffer === undefined) throw invalidArgType('buffer list arguments', MESSAGE_TYPES, message);
       list.push(buffer);
     }
     if (list.length === 0) list.push(Buffer.alloc(0));
     return list;
   }
   const buffer = one(message);
-  if (buffer === undefined) {
-    throw invalidArgType(
-      'buffer',
-      'of type string or an instance of Buffer, TypedArray, or DataView',
-      message,
-    );
-  }
+  if (buffer === undefined) throw invalidArgType('buffer', MESSAGE_TYPES, message);
   return [buffer];
 }
