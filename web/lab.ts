@@ -17,6 +17,8 @@ import {
 import { CLIENT, SERVER, type TwoHostNetwork } from '../src/sim/scenarios/two-hosts.js';
 import {
   type Conversation,
+  countConversation,
+  countsText,
   renderCongestionSvg,
   renderHtmlReport,
   renderLadderSvg,
@@ -287,12 +289,10 @@ class LiveTransfer {
     const c = this.scenario.network.conversation();
     drawConversation(c, this.settings.relative);
     progressBar.style.width = `${Math.round(p.fraction * 100)}%`;
-    const lost = c.packets.filter((x) => x.dropped).length;
-    const resent = c.packets.filter((x) => x.tcp?.retransmission).length;
     const delivered = p.serverBytesReceived + p.clientBytesReceived;
     statusText.textContent =
       `${p.phase} · ${formatBytes(delivered)} of ${formatBytes(p.totalBytes)} delivered · ` +
-      `${(p.time / 1000).toFixed(3)} s simulated · ${c.packets.length} packets, ${lost} lost, ${resent} retransmitted` +
+      `${(p.time / 1000).toFixed(3)} s simulated · ${countsText(countConversation(c))}` +
       (p.failure ? ` · failed: ${p.failure}` : '');
   }
 

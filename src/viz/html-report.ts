@@ -116,6 +116,7 @@ main{padding:0 28px 40px}
 figure{margin:8px 0 16px;overflow-x:auto;border:1px solid var(--line);border-radius:6px;background:#fff}
 figure svg{display:block}
 figure.chart svg{max-width:100%;height:auto}
+figure.ladder svg{width:100%;height:auto}
 .caption{margin:4px 0 8px;max-width:80ch}
 .muted{color:var(--muted)}
 table{border-collapse:collapse;font-size:12px}
@@ -134,7 +135,7 @@ svg .packet:hover line,svg .segment:hover line{stroke-width:3}
 `;
 
 function figure(svg: string, chart = true): string {
-  return `<figure${chart ? ' class="chart"' : ''}>${svg}</figure>`;
+  return `<figure class="${chart ? 'chart' : 'ladder'}">${svg}</figure>`;
 }
 
 function summaryLine(c: Conversation): string {

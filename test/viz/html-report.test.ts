@@ -135,7 +135,9 @@ describe('renderHtmlReport', () => {
     });
     expect(checkMarkup(report, true).problems).toEqual([]);
     expect(count(report, /<svg [^>]*class="ladder"/g)).toBe(2);
-    expect(report).toMatch(/<h3>Handshake<\/h3><p class="caption">SYN, SYN-ACK, ACK.<\/p><figure><svg /);
+    expect(report).toMatch(
+      /<h3>Handshake<\/h3><p class="caption">SYN, SYN-ACK, ACK.<\/p><figure class="ladder"><svg /,
+    );
     const [first, second] = report.split('<h3>Sliding window</h3>');
     expect(first).toContain('>SYN seq=0 win=65535 &lt;mss 1460&gt;</text>');
     expect(first).not.toContain('>PSH,ACK seq=1 ');

@@ -110,13 +110,17 @@ describe('renderLadderSvg', () => {
     expect(svg).toContain('>SYN,ACK seq=0 ack=1 win=4096 &lt;mss 1460&gt;</text>');
     expect(svg.match(/class="packet [^"]*packet-lost/g)).toHaveLength(1);
     expect(svg).toMatch(
-      /<g class="packet-mark" data-packet="5">(<line [^>]*stroke="#cf222e"[^>]*\/>){2}<text[^>]*>lost<\/text>/,
+      /<g class="packet-mark" data-packet="5">(<line [^>]*stroke="#cf222e"[^>]*\/>){2}<\/g>/,
     );
+    expect(svg).toMatch(/<g class="packet-label" data-packet="5">.*?len=1000<tspan[^>]*>\[lost\]<\/tspan>/s);
     expect(svg.match(/class="packet [^"]*packet-retransmission/g)).toHaveLength(1);
     expect(svg).toContain('[retransmission (timeout)]</tspan>');
     for (const state of ['LISTEN', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED'])
       expect(svg).toContain(`>${state}</text>`);
-    expect(svg).toContain('retransmission timer expired</text>');
+    // Notes sit in the margin, wrapped to its width.
+    expect(svg).toMatch(
+      /<text class="note"[^>]*><tspan[^>]*>\* retransmission timer<\/tspan><tspan[^>]*>expired<\/tspan>/,
+    );
     expect(svg).toContain('<title>#5 client → server on lan, 1054 bytes\nsent 101 ms, lost\n');
   });
 

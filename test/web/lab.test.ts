@@ -121,13 +121,31 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
   it('redraws the ladder and graphs while a lossy transfer runs, then offers the capture and report', async () => {
     const page = await open('?bytes=200000&reply=0&loss=5&rate=2&delay=20&seed=2&speed=1000&autorun=1');
     await page.waitForSelector('body[data-phase=running]');
-    const arrows = () => page.$$eval('svg.ladder g.packet', (g) => g.length);
+    // The newest packet drawn (a burst is one arrow, so count packets by their ids, not arrows).
+    const newest = () =>
+      page.$$eval('svg.ladder g.packet', (g) =>
+        Math.max(
+          0,
+          ...g.flatMap((e) =>
+            (e.getAttribute('data-packets') ?? e.getAttribute('data-packet') ?? '0').split(' ').map(Number),
+          ),
+        ),
+      );
     await page.waitForFunction(() => document.querySelectorAll('svg.ladder g.packet').length > 0);
-    const early = await arrows();
-    await page.waitForFunction((n) => document.querySelectorAll('svg.ladder g.packet').length > n, early);
+    const early = await newest();
+    await page.waitForFunction(
+      (n) =>
+        Math.max(
+          0,
+          ...Array.from(document.querySelectorAll('svg.ladder g.packet')).flatMap((e) =>
+            (e.getAttribute('data-packets') ?? e.getAttribute('data-packet') ?? '0').split(' ').map(Number),
+          ),
+        ) > n,
+      early,
+    );
     expect(await page.getAttribute('body', 'data-phase')).toBe('running');
     expect(await finished(page)).toBe('done');
-    expect(await arrows()).toBeGreaterThan(early);
+    expect(await newest()).toBeGreaterThan(early);
     expect(await page.textContent('#status-text')).toMatch(/every byte arrived intact$/);
     expect(await page.$$eval('svg.ladder g.packet-lost', (g) => g.length)).toBeGreaterThan(0);
     for (const chart of ['#time-sequence svg', '#cwnd svg', '#rtt svg', '#states svg']) {
