@@ -26,6 +26,8 @@
  *   explains the timeout), ECONNABORTED. Always followed by 'closed'.
  * - 'closed': the connection reached CLOSED; it may be forgotten.
  */
+
+import { isHardIcmpKind } from '../ip/icmp-errors.js';
 import type { ConnectionId, Endpoint, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
 import type { TcpSegment } from '../wire/tcp.js';
@@ -641,7 +643,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         return;
       }
       const tcpError = new TcpError(error.code ?? errnoForIcmpKind(error.kind), `ICMP ${error.kind}`);
-      const hard = error.kind === 'port-unreachable' || error.kind === 'protocol-unreachable';
+      const hard = isHardIcmpKind(error.kind); // the one hard/soft rule (ip/icmp-errors.ts)
       const attempt = tcb.state === 'SYN-SENT' || (tcb.state === 'SYN-RECEIVED' && !tcb.passive);
       if (attempt && (hard || tcb.config.abortConnectOnIcmpError)) {
         tcb.env.counters.attemptFails++;

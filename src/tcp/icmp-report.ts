@@ -4,22 +4,10 @@
  * of error it is (RFC 9293 §3.9.2.2, RFC 1122 §4.2.3.9), and the errno an application should see.
  */
 import type { TransportErrorReport } from '../ip/datagram.js';
-import {
-  ICMP_DESTINATION_UNREACHABLE,
-  ICMP_FRAGMENTATION_NEEDED,
-  ICMP_HOST_UNREACHABLE,
-  ICMP_NET_UNREACHABLE,
-  ICMP_PARAMETER_PROBLEM,
-  ICMP_PORT_UNREACHABLE,
-  ICMP_PROTOCOL_UNREACHABLE,
-  ICMP_SOURCE_ROUTE_FAILED,
-  ICMP_TIME_EXCEEDED,
-} from '../wire/icmp.js';
+import { errnoForIcmpKind as errnoForKind, icmpErrorMeaning } from '../ip/icmp-errors.js';
 import type { TcpIcmpError } from './connection.js';
 import type { TcpErrorCode } from './errors.js';
 import type { QuotedTcpSegment } from './tcp-layer.js';
-
-const ICMP_SOURCE_QUENCH = 4;
 
 /** The error codes an ICMP report may carry to a TCP application. */
 const REPORTABLE: ReadonlySet<string> = new Set<TcpErrorCode>([
@@ -33,57 +21,14 @@ const REPORTABLE: ReadonlySet<string> = new Set<TcpErrorCode>([
   'EPROTO',
 ]);
 
-/**
- * The errno of an ICMP error kind when the reporter gave none: Linux's conversion (net unreachable is
- * ENETUNREACH, port unreachable ECONNREFUSED, protocol unreachable ENOPROTOOPT, time exceeded
- * EHOSTUNREACH, parameter problem EPROTO ...).
- */
+/** The errno of an ICMP error kind when the reporter gave none: the one table's (ip/icmp-errors.ts). */
 export function errnoForIcmpKind(kind: TcpIcmpError['kind']): TcpErrorCode {
-  switch (kind) {
-    case 'net-unreachable':
-      return 'ENETUNREACH';
-    case 'port-unreachable':
-      return 'ECONNREFUSED';
-    case 'protocol-unreachable':
-      return 'ENOPROTOOPT';
-    case 'source-route-failed':
-      return 'EOPNOTSUPP';
-    case 'parameter-problem':
-      return 'EPROTO';
-    default:
-      return 'EHOSTUNREACH';
-  }
+  return errnoForKind(kind) as TcpErrorCode;
 }
 
 /** The kind of error a report describes, or undefined for reports TCP has no use for. */
 function icmpKind(report: TransportErrorReport): TcpIcmpError['kind'] | undefined {
-  switch (report.icmpType) {
-    case ICMP_DESTINATION_UNREACHABLE:
-      switch (report.icmpCode) {
-        case ICMP_NET_UNREACHABLE:
-          return 'net-unreachable';
-        case ICMP_HOST_UNREACHABLE:
-          return 'host-unreachable';
-        case ICMP_PROTOCOL_UNREACHABLE:
-          return 'protocol-unreachable';
-        case ICMP_PORT_UNREACHABLE:
-          return 'port-unreachable';
-        case ICMP_FRAGMENTATION_NEEDED:
-          return 'fragmentation-needed';
-        case ICMP_SOURCE_ROUTE_FAILED:
-          return 'source-route-failed';
-        default:
-          return 'other-unreachable';
-      }
-    case ICMP_TIME_EXCEEDED:
-      return 'time-exceeded';
-    case ICMP_PARAMETER_PROBLEM:
-      return 'parameter-problem';
-    case ICMP_SOURCE_QUENCH:
-      return 'source-quench';
-    default:
-      return undefined;
-  }
+  return icmpErrorMeaning(4, report.icmpType, report.icmpCode)?.kind;
 }
 
 /**
