@@ -11,6 +11,7 @@
 
 import * as os from 'node:os';
 import { type BenchSuite, benchSink, renderMarkdown, renderTable, type TableRow } from './harness.js';
+import * as gateway from './suites/gateway.js';
 import * as tap from './suites/tap.js';
 import * as tcp from './suites/tcp.js';
 import * as tcpTap from './suites/tcp-tap.js';
@@ -21,6 +22,7 @@ const SUITES: readonly BenchSuite[] = [
   { name: 'tcp', run: tcp.run },
   { name: 'tap', run: tap.run },
   { name: 'tcp-tap', run: tcpTap.run },
+  { name: 'gateway', run: gateway.run },
 ];
 
 function machine(): string {

@@ -24,6 +24,7 @@ import { errnoError } from '../ip/errors.js';
 import type { IpInterface } from '../ip/ip-interface.js';
 import type { NetworkDevice } from '../link/device.js';
 import type { Stack } from '../stack.js';
+import type { TcpConfig } from '../tcp/config.js';
 import type { TcpConnection } from '../tcp/connection.js';
 import type { TcpListener } from '../tcp/tcp-layer.js';
 import type { TimerHandle } from '../time/clock.js';
@@ -69,6 +70,8 @@ export interface GatewayOptions {
   dhcp?: boolean;
   /** Which flows may leave. Default: all. */
   policy?: DestinationPolicy;
+  /** TCP settings of the guest connections the gateway terminates (buffer sizes ...). Default: the stack's. */
+  tcp?: Partial<TcpConfig>;
   maxTcpFlows?: number;
   maxPendingConnects?: number;
   maxUdpFlows?: number;
@@ -175,6 +178,7 @@ export class Gateway {
     });
     this.listener = stack.tcp.listenAnyDestination({
       backlog: this.maxPendingConnects,
+      config: options.tcp,
       admit: (src, dst, syn) => this.admit(src, dst, syn),
     });
     this.listener.on('connection', (conn) => this.established(conn));

@@ -53,8 +53,10 @@ export class TcpRelay implements UpstreamStreamHandlers {
   attach(conn: TcpConnection): void {
     this.conn = conn;
     this.attached = true;
-    conn.on('readable', () => this.pumpToUpstream());
-    conn.on('end', () => this.pumpToUpstream());
+    // One read per batch of arriving segments, not one per segment: the upstream gets fewer, larger
+    // writes (each a system call on a host socket).
+    conn.on('readable', () => this.schedulePump());
+    conn.on('end', () => this.schedulePump());
     conn.on('drain', () => this.flushToGuest());
     conn.on('error', () => this.upstream.destroy());
     conn.on('closed', () => {
@@ -118,6 +120,17 @@ export class TcpRelay implements UpstreamStreamHandlers {
   }
 
   // --- internals ---
+
+  private pumpScheduled = false;
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pumpToUpstream();
+    });
+  }
 
   private pumpToUpstream(): void {
     const conn = this.conn;

@@ -246,7 +246,7 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
   };
   let device: NetworkDevice;
   try {
-    device = await openLink(link, mtu, dgramEnds, io, cleanups);
+    device = await openLink(link, mtu, dgramEnds, io, cleanups, pcapPath === undefined);
   } catch (error) {
     say(io, `tcpts gateway: ${describeError(error)}`);
     cleanup();
@@ -331,11 +331,13 @@ async function openLink(
   dgramEnds: { local: { host: string; port: number }; remote: { host: string; port: number } } | undefined,
   io: CliIo,
   cleanups: Array<() => void>,
+  offload: boolean,
 ): Promise<NetworkDevice> {
   switch (link.kind) {
     case 'tap': {
-      // `mac` is the gateway's station address on the link; the kernel interface keeps its own.
-      const tap = openTap({ name: link.value, mtu, mac: GATEWAY_MAC });
+      // `mac` is the gateway's station address on the link; the kernel interface keeps its own. Segmentation
+      // and checksum offload with the guest's kernel unless a capture needs frames as the wire carries them.
+      const tap = openTap({ name: link.value, mtu, mac: GATEWAY_MAC, offload });
       cleanups.push(() => tap.close());
       return tap;
     }
