@@ -55,3 +55,45 @@ export class ChallengeAckBudget {
     return true;
   }
 }
+
+/** The counters an invalid-segment answer touches. */
+interface AnswerCounters {
+  challengeAcks: number;
+  challengeAcksOverLimit: number;
+  ackSkippedSeq: number;
+  ackSkippedChallenge: number;
+  ackSkippedPaws: number;
+  ackSkippedTimeWait: number;
+}
+
+/**
+ * The verdict on one answer to an invalid segment, for a connection (or TIME-WAIT record) that last
+ * answered one at `lastAnswer`: 'skip' (the per-connection limit holds; counted by kind), 'over-limit'
+ * (a challenge ACK the stack-wide budget has no room for; counted), or 'send' (counted for challenge
+ * ACKs). On 'send' and 'over-limit' the caller records `now` as its last answer, as Linux does.
+ */
+export function invalidAnswerVerdict(
+  why: InvalidSegmentAnswer,
+  now: number,
+  lastAnswer: number,
+  intervalMs: number,
+  counters: AnswerCounters,
+  budget: ChallengeAckBudget | undefined,
+): 'skip' | 'over-limit' | 'send' {
+  const elapsed = now - lastAnswer;
+  if (intervalMs > 0 && elapsed >= 0 && elapsed < intervalMs) {
+    if (why === 'out-of-window') counters.ackSkippedSeq++;
+    else if (why === 'challenge') counters.ackSkippedChallenge++;
+    else if (why === 'paws') counters.ackSkippedPaws++;
+    else counters.ackSkippedTimeWait++;
+    return 'skip';
+  }
+  if (why === 'challenge') {
+    if (budget !== undefined && !budget.take(now)) {
+      counters.challengeAcksOverLimit++;
+      return 'over-limit';
+    }
+    counters.challengeAcks++;
+  }
+  return 'send';
+}

@@ -104,6 +104,17 @@ export class ByteRing {
     if (this.head >= this.storage.length) this.head -= this.storage.length;
   }
 
+  /**
+   * Gives the storage back when no byte is held (committed or written ahead): an idle ring costs
+   * nothing. The next write allocates again.
+   */
+  releaseStorage(): void {
+    if (this.committed !== 0) return;
+    this.storage = NO_STORAGE;
+    this.scratch = NO_STORAGE;
+    this.head = 0;
+  }
+
   /** Makes sure positions head .. head+n-1 exist, growing (and unwrapping) the storage if needed. */
   private reserve(n: number): void {
     const size = this.storage.length;

@@ -38,7 +38,9 @@ import { newTcpCounters, type TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import { errnoForIcmpKind } from './icmp-report.js';
 import {
+  ackSeq,
   armRetransmissionTimer,
+  selectWindow,
   sendAck,
   sendReset,
   sendSyn,
@@ -47,8 +49,9 @@ import {
 } from './output.js';
 import { segmentArrives } from './segment-arrives.js';
 import { seqAdd, seqDiff, seqGe, seqLe, seqLt } from './seq.js';
-import { type ConnectionEvent, Tcb, type TcbEnvironment } from './tcb.js';
+import { CLOSED_EVENT, type ConnectionEvent, Tcb, type TcbEnvironment } from './tcb.js';
 import type { TcpSendStatus } from './tcp-layer.js';
+import type { TimeWaitFields } from './time-wait.js';
 import { timersExpired } from './timeouts.js';
 import { FIN_WAIT_2, KEEPALIVE, TIMER_NAMES, type TimerId, type TimerName } from './timers.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -658,6 +661,60 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       }
       tcb.softError = tcpError;
       tcb.env.event({ type: 'soft-error', error: tcpError });
+    });
+  }
+
+  /**
+   * @internal What a compact TIME-WAIT record keeps of this connection (see time-wait.ts), taken by the
+   * layer when the connection enters TIME-WAIT.
+   */
+  timeWaitFields(): TimeWaitFields {
+    const tcb = this.tcb;
+    const windowField = selectWindow(tcb);
+    return {
+      localAddress: tcb.local.address,
+      localPort: tcb.local.port,
+      remoteAddress: tcb.remote.address,
+      remotePort: tcb.remote.port,
+      sndNxt: ackSeq(tcb),
+      rcvNxt: tcb.rcvNxt,
+      rcvWnd: tcb.rcvWnd,
+      windowField,
+      maxSndWnd: tcb.maxSndWnd,
+      tsEnabled: tcb.tsEnabled,
+      tsRecent: tcb.tsRecent,
+      tsRecentAt: tcb.tsRecentAt,
+      tsOffset: tcb.tsOffset,
+      lastInvalidAnswerTime: tcb.lastInvalidAnswerTime,
+      mslMs: tcb.config.mslMs,
+      invalidRateLimitMs: tcb.config.invalidRateLimitMs,
+    };
+  }
+
+  /**
+   * @internal A record now does this connection's TIME-WAIT: its timers stop and its send storage is
+   * given back. Received data not yet read stays readable; the state reads TIME-WAIT until `endTimeWait`.
+   */
+  releaseForTimeWait(now: number): void {
+    this.run(now, () => {
+      this.tcb.timers.cancelAll();
+      this.tcb.sendBuffer.clear();
+      this.tcb.sendBuffer.releaseStorage();
+    });
+  }
+
+  /**
+   * @internal TIME-WAIT is over (expired, taken over by a new SYN, or not kept: the TIME-WAIT table was
+   * full): CLOSED, with 'state' and 'closed' for the application. The layer traces the change itself.
+   */
+  endTimeWait(now: number): void {
+    this.run(now, () => {
+      const tcb = this.tcb;
+      if (tcb.state !== 'TIME-WAIT') return;
+      tcb.timers.cancelAll();
+      tcb.state = 'CLOSED';
+      tcb.env.event({ type: 'state', from: 'TIME-WAIT', to: 'CLOSED' });
+      tcb.env.event(CLOSED_EVENT);
     });
   }
 

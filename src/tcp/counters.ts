@@ -54,6 +54,8 @@ export interface TcpCounters {
   synAckTimeouts: number;
   /** TIME-WAIT connections replaced by a new SYN (MAY-2). */
   timeWaitTakeovers: number;
+  /** Connections closed without TIME-WAIT: the table was full (`maxTimeWait`; Linux TCPTimeWaitOverflow). */
+  timeWaitOverflows: number;
   /** Segments IP refused to send (no route, address gone): counted as lost and left to the timers. */
   outputErrors: number;
   /** Segments refused by PAWS (RFC 7323 §5): a timestamp older than TS.Recent (Linux PAWSEstab). */
@@ -102,6 +104,7 @@ export function newTcpCounters(): TcpCounters {
     syncookiesFailed: 0,
     synAckTimeouts: 0,
     timeWaitTakeovers: 0,
+    timeWaitOverflows: 0,
     outputErrors: 0,
     pawsDrops: 0,
     timestampMissingDrops: 0,

@@ -34,6 +34,11 @@ export interface TcpLimits {
    */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
+  /**
+   * Most TIME-WAIT records (Linux `tcp_max_tw_buckets`, 262144 on most machines). A connection entering
+   * TIME-WAIT when the table is full closes at once (counted in `timeWaitOverflows`). Default 262144.
+   */
+  maxTimeWait: number;
 }
 
 export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
@@ -43,6 +48,7 @@ export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
   challengeAckLimit: 1000,
   ephemeralPortMin: 49152,
   ephemeralPortMax: 65535,
+  maxTimeWait: 262_144,
 });
 
 function atLeast(name: string, value: number, min: number): void {
@@ -66,5 +72,6 @@ export function resolveTcpLimits(overrides: Partial<TcpLimits> = {}): TcpLimits 
   if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
     throw new TcpError('EINVAL', `TCP ephemeral port range must be within 1-65535, got ${min}-${max}`);
   }
+  atLeast('maxTimeWait', limits.maxTimeWait, 0);
   return Object.freeze(limits);
 }

@@ -7,7 +7,7 @@
  * RFC 6298 (retransmission timer), RFC 5681 (congestion window).
  */
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpOptions } from '../wire/tcp.js';
-import type { InvalidSegmentAnswer } from './ack-rate-limits.js';
+import { type InvalidSegmentAnswer, invalidAnswerVerdict } from './ack-rate-limits.js';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
 import type { Tcb } from './tcb.js';
 import { DELAYED_ACK, PACING, PERSIST, RETRANSMISSION } from './timers.js';
@@ -103,25 +103,18 @@ export function sendAck(tcb: Tcb): void {
  * on the stack-wide budget. Each one skipped is counted by kind. Returns true when the ACK was sent.
  */
 export function answerInvalidSegment(tcb: Tcb, now: number, why: InvalidSegmentAnswer): boolean {
-  const counters = tcb.env.counters;
-  const interval = tcb.config.invalidRateLimitMs;
-  const elapsed = now - tcb.lastInvalidAnswerTime;
-  if (interval > 0 && elapsed >= 0 && elapsed < interval) {
-    if (why === 'out-of-window') counters.ackSkippedSeq++;
-    else if (why === 'challenge') counters.ackSkippedChallenge++;
-    else if (why === 'paws') counters.ackSkippedPaws++;
-    else counters.ackSkippedTimeWait++;
-    return false;
-  }
+  const env = tcb.env;
+  const verdict = invalidAnswerVerdict(
+    why,
+    now,
+    tcb.lastInvalidAnswerTime,
+    tcb.config.invalidRateLimitMs,
+    env.counters,
+    env.challengeAckBudget,
+  );
+  if (verdict === 'skip') return false;
   tcb.lastInvalidAnswerTime = now;
-  if (why === 'challenge') {
-    const budget = tcb.env.challengeAckBudget;
-    if (budget !== undefined && !budget.take(now)) {
-      counters.challengeAcksOverLimit++;
-      return false;
-    }
-    counters.challengeAcks++;
-  }
+  if (verdict === 'over-limit') return false;
   sendAck(tcb);
   return true;
 }

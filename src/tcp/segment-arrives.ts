@@ -145,7 +145,7 @@ function acceptable(tcb: Tcb, seq: number, segLen: number): boolean {
 }
 
 /** TS.Recent older than this is no longer trusted by PAWS (RFC 7323 §5.5: 24 days). */
-const PAWS_IDLE_LIMIT_MS = 24 * 24 * 60 * 60 * 1000;
+export const PAWS_IDLE_LIMIT_MS = 24 * 24 * 60 * 60 * 1000;
 
 /**
  * RFC 7323 §3.2 and §5.3 R1 on a connection that negotiated timestamps. A segment without the option is

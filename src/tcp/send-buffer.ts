@@ -76,6 +76,11 @@ export class SendBuffer {
     return n;
   }
 
+  /** Gives the storage back while the buffer is empty (it is taken again on the next write). */
+  releaseStorage(): void {
+    this.ring.releaseStorage();
+  }
+
   /** Drops everything (ABORT, reset). */
   clear(): void {
     const n = this.ring.length;

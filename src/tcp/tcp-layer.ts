@@ -29,12 +29,12 @@
  */
 import type { IpSendStatus, TransportErrorReport } from '../ip/datagram.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
-import type { Tracer } from '../trace/events.js';
+import type { ConnectionId, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
 import { deriveSecretBytes, sipHashKey } from '../util/siphash.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOptions, type TcpSegment } from '../wire/tcp.js';
-import { ChallengeAckBudget } from './ack-rate-limits.js';
+import { ChallengeAckBudget, type InvalidSegmentAnswer, invalidAnswerVerdict } from './ack-rate-limits.js';
 import {
   DEFAULT_IPV4_MSS,
   DEFAULT_TCP_CONFIG,
@@ -52,7 +52,8 @@ import { decodeErrorReport } from './icmp-report.js';
 import { IsnGenerator } from './isn.js';
 import { resolveTcpLimits, type TcpLimits } from './limits.js';
 import { MAX_UNSCALED_WINDOW } from './output.js';
-import { seqAdd, seqGt } from './seq.js';
+import { PAWS_IDLE_LIMIT_MS } from './segment-arrives.js';
+import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
 import {
   cookieMssIndex,
   decodeCookieTimestamp,
@@ -61,6 +62,7 @@ import {
   SynCookieCodec,
 } from './syn-cookies.js';
 import { windowScaleFor } from './tcb.js';
+import { TimeWaitTable } from './time-wait.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 /**
@@ -282,6 +284,9 @@ interface ConnectionEntry {
   removed: boolean;
   /** The listener that spawned the connection, while it is in the handshake. */
   listener: TcpListener | undefined;
+  /** The layer's own listeners on the connection, removed when a TIME-WAIT record takes over. */
+  onClosed: (() => void) | undefined;
+  onState: ((from: TcpStateName, to: TcpStateName) => void) | undefined;
 }
 
 interface QueuedSegment {
@@ -323,6 +328,9 @@ export class TcpLayer {
   private readonly isn: IsnGenerator;
   private readonly ports: EphemeralPortAllocator;
   private readonly cookies: SynCookieCodec;
+  /** TIME-WAIT records (see time-wait.ts), and the connections of those the application still watches. */
+  private readonly timeWait = new TimeWaitTable();
+  private readonly timeWaitConnections = new Map<number, TcpConnection | WeakRef<TcpConnection>>();
   private readonly challengeAckBudget: ChallengeAckBudget;
   /** remote endpoint key -> local endpoint key -> entry. */
   private readonly table = new Map<number, Map<number, ConnectionEntry>>();
@@ -377,12 +385,22 @@ export class TcpLayer {
     return this.clock.now();
   }
 
-  /** Number of connections in the table (TIME-WAIT included). */
+  /** Number of connections in the table, TIME-WAIT records included. */
   get connectionCount(): number {
-    return this.entries.size;
+    return this.entries.size + this.timeWait.size;
   }
 
-  /** Every connection in the table. */
+  /** Number of TIME-WAIT records (connections whose 2 MSL wait a compact record does). */
+  get timeWaitCount(): number {
+    return this.timeWait.size;
+  }
+
+  /** Bytes the TIME-WAIT records' storage takes. */
+  get timeWaitStorageBytes(): number {
+    return this.timeWait.storageBytes;
+  }
+
+  /** Every connection in the table (those in TIME-WAIT are records, not connections: see timeWaitCount). */
   connections(): TcpConnection[] {
     return [...this.entries.keys()];
   }
@@ -395,6 +413,7 @@ export class TcpLayer {
 
   /** True while some connection has a timer armed. */
   get hasPendingTimers(): boolean {
+    if (this.timeWait.size > 0) return true;
     for (const entry of this.entries.values()) if (entry.deadline !== Number.POSITIVE_INFINITY) return true;
     return false;
   }
@@ -489,14 +508,14 @@ export class TcpLayer {
         localAddress,
         remoteAddress,
         remotePort,
-        (p) => !this.listeners.has(p) && !this.lookup(localAddress, p, remoteAddress, remotePort),
+        (p) => !this.listeners.has(p) && !this.tupleInUse(localAddress, p, remoteAddress, remotePort),
       );
       if (chosen === undefined) {
         this.counters.ephemeralPortsExhausted++;
         throw new TcpError('EADDRNOTAVAIL', `no free ephemeral port toward this destination`);
       }
       localPort = chosen;
-    } else if (this.lookup(localAddress, localPort, remoteAddress, remotePort)) {
+    } else if (this.tupleInUse(localAddress, localPort, remoteAddress, remotePort)) {
       throw new TcpError('EADDRINUSE', 'a connection with this 4-tuple exists');
     }
     const now = this.clock.now();
@@ -582,6 +601,10 @@ export class TcpLayer {
     this.anyDestinationListener?.close();
     const now = this.clock.now();
     for (const conn of this.connections()) conn.abort(now);
+    for (let slot = this.timeWait.takeExpired(Number.POSITIVE_INFINITY); slot >= 0; ) {
+      this.endTimeWaitRecord(slot, now, 'TIME-WAIT ended: shutdown');
+      slot = this.timeWait.takeExpired(Number.POSITIVE_INFINITY);
+    }
     this.timerHandle?.cancel();
     this.timerHandle = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
@@ -663,17 +686,9 @@ export class TcpLayer {
       // No broadcast check is needed here: a connection's addresses are a unicast address of ours and a
       // peer that was checked when the connection was opened (MUST-46, MUST-57).
       const conn = entry.conn;
-      if (
-        conn.state === 'TIME-WAIT' &&
-        (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN &&
-        this.timeWaitTakeover(entry, src, dst, seg, now)
-      ) {
-        return;
-      }
       const listener = entry.listener;
       if (
-        listener !== undefined &&
-        listener.acceptQueueFull &&
+        listener?.acceptQueueFull &&
         conn.state === 'SYN-RECEIVED' &&
         (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_ACK
       ) {
@@ -686,6 +701,13 @@ export class TcpLayer {
       }
       conn.handleSegment(seg, now);
       return;
+    }
+    if (this.timeWait.size > 0) {
+      const slot = this.timeWait.find(dst, seg.dstPort, src, seg.srcPort);
+      if (slot >= 0) {
+        this.timeWaitArrives(slot, src, dst, seg, now);
+        return;
+      }
     }
     if (this.ip.isBroadcastOrMulticast(dst) || this.ip.isBroadcastOrMulticast(src) || src === 0) {
       // MUST-57: segments to broadcast/multicast are silently discarded; a source address of that kind
@@ -920,28 +942,225 @@ export class TcpLayer {
   }
 
   /**
-   * MAY-2 (RFC 9293 §3.6.1): a new SYN for a 4-tuple in TIME-WAIT may reopen it when its sequence number
-   * is above everything the old incarnation received, and a listener wants it. The new ISS is chosen
-   * above the old connection's highest sequence number, so old duplicates cannot be mistaken for new
-   * data in either direction.
+   * The connection of this 4-tuple has left TIME-WAIT to a compact record (time-wait.ts), the way Linux
+   * keeps TIME-WAIT. RFC 9293 §3.10.7.4 in TIME-WAIT: a retransmitted FIN is acknowledged again and the
+   * 2 MSL wait restarts; a new SYN may reopen the 4-tuple (MAY-2, RFC 6191); RST is ignored (RFC 1337);
+   * anything else unacceptable is answered with an ACK within the rate limit of RFC 5961 §7; the rest is
+   * dropped.
+   */
+  private timeWaitArrives(
+    slot: number,
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    seg: TcpSegment,
+    now: number,
+  ): void {
+    const tw = this.timeWait;
+    const flags = seg.flags;
+    const rst = (flags & TCP_RST) !== 0;
+    const syn = (flags & TCP_SYN) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    if (
+      (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN &&
+      this.timeWaitTakeover(slot, src, dst, seg, now)
+    )
+      return;
+    const rcvNxt = tw.rcvNxt(slot);
+    const segLen = seg.payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
+    if (fin && !rst && !syn && seqAdd(seg.seq, segLen) === rcvNxt) {
+      // The peer did not get our last ACK and sent its FIN again: acknowledge it, wait 2 MSL anew.
+      this.sendTimeWaitAck(slot, now);
+      tw.restart(slot, now);
+      this.armIfEarlier(tw.deadline(slot));
+      return;
+    }
+    const ts = seg.options.timestamp;
+    if (tw.tsEnabled(slot) && !rst) {
+      // RFC 7323 §3.2 and §5.3 (PAWS), as for a connection.
+      if (ts === undefined) {
+        this.counters.timestampMissingDrops++;
+        this.dropped('TIME-WAIT: no timestamp option');
+        return;
+      }
+      if (seqLt(ts.value, tw.tsRecent(slot)) && now - tw.tsRecentAt(slot) <= PAWS_IDLE_LIMIT_MS) {
+        this.counters.pawsDrops++;
+        this.answerInTimeWait(slot, 'paws', now);
+        this.dropped('TIME-WAIT: PAWS');
+        return;
+      }
+    }
+    const rcvWnd = tw.rcvWnd(slot);
+    const length = rst ? 0 : segLen;
+    const right = seqAdd(rcvNxt, rcvWnd);
+    const acceptable =
+      length === 0
+        ? seqGe(seg.seq, rcvNxt) && seqLe(seg.seq, right)
+        : rcvWnd > 0 &&
+          (seqInRange(seg.seq, rcvNxt, right) || seqInRange(seqAdd(seg.seq, length - 1), rcvNxt, right));
+    if (!acceptable) {
+      if (!rst) this.answerInTimeWait(slot, syn ? 'challenge' : 'time-wait', now);
+      this.dropped(rst ? 'RST outside the window' : 'TIME-WAIT: segment outside the window');
+      return;
+    }
+    if (rst) {
+      this.dropped('RST in TIME-WAIT ignored (RFC 1337)');
+      return;
+    }
+    if (syn) {
+      this.answerInTimeWait(slot, 'challenge', now);
+      this.dropped('SYN in TIME-WAIT: challenge ACK');
+      return;
+    }
+    if ((flags & TCP_ACK) === 0) {
+      this.dropped('no ACK bit');
+      return;
+    }
+    const sndNxt = tw.sndNxt(slot);
+    if (!(seqGe(seg.ack, seqAdd(sndNxt, -tw.maxSndWnd(slot))) && seqLe(seg.ack, sndNxt))) {
+      this.answerInTimeWait(slot, 'challenge', now);
+      this.dropped('TIME-WAIT: unacceptable ACK');
+      return;
+    }
+    if (seg.payload.length > 0) this.dropped('text after FIN ignored');
+  }
+
+  /** An ACK answering an invalid segment in TIME-WAIT, within the limits of RFC 5961 §7. */
+  private answerInTimeWait(slot: number, why: InvalidSegmentAnswer, now: number): void {
+    const tw = this.timeWait;
+    const verdict = invalidAnswerVerdict(
+      why,
+      now,
+      tw.lastInvalidAnswerTime(slot),
+      tw.invalidRateLimitMs(slot),
+      this.counters,
+      this.challengeAckBudget,
+    );
+    if (verdict === 'skip') return;
+    tw.setLastInvalidAnswerTime(slot, now);
+    if (verdict === 'send') this.sendTimeWaitAck(slot, now);
+  }
+
+  /** <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> from a TIME-WAIT record, with timestamps when they are on. */
+  private sendTimeWaitAck(slot: number, now: number): void {
+    const tw = this.timeWait;
+    const options: TcpOptions = tw.tsEnabled(slot)
+      ? { timestamp: { value: (Math.floor(now) + tw.tsOffset(slot)) >>> 0, echo: tw.tsRecent(slot) } }
+      : {};
+    const ack: TcpSegment = {
+      srcPort: tw.localPort(slot),
+      dstPort: tw.remotePort(slot),
+      seq: tw.sndNxt(slot),
+      ack: tw.rcvNxt(slot),
+      flags: TCP_ACK,
+      window: tw.windowField(slot),
+      urgentPointer: 0,
+      options,
+      payload: new Uint8Array(0),
+    };
+    this.counters.segmentsOut++;
+    const status = this.ip.send(tw.localAddress(slot), tw.remoteAddress(slot), ack);
+    if (status !== undefined && status !== 'ok') this.counters.outputErrors++;
+  }
+
+  /**
+   * MAY-2 (RFC 9293 §3.6.1) and RFC 6191: a new SYN for a 4-tuple in TIME-WAIT may reopen it when a
+   * listener wants it and the SYN cannot belong to the old incarnation: its timestamp is newer than the
+   * last one seen (when both use timestamps), or else its sequence number is above everything the old
+   * incarnation received. The new ISS is chosen above the old connection's highest sequence number, so
+   * old duplicates cannot be mistaken for new data in either direction.
    */
   private timeWaitTakeover(
-    entry: ConnectionEntry,
+    slot: number,
     src: Ipv4Address,
     dst: Ipv4Address,
     seg: TcpSegment,
     now: number,
   ): boolean {
-    const old = entry.conn.status();
-    if (!seqGt(seg.seq, old.rcvNxt)) return false;
+    const tw = this.timeWait;
+    const ts = seg.options.timestamp;
+    const newer =
+      tw.tsEnabled(slot) && ts !== undefined
+        ? seqGt(ts.value, tw.tsRecent(slot))
+        : seqGt(seg.seq, tw.rcvNxt(slot));
+    if (!newer) return false;
     const listener = this.findListener(dst, seg.dstPort);
     if (!listener) return false;
+    const oldSndMax = tw.sndNxt(slot);
     let iss = this.isn.next(dst, seg.dstPort, src, seg.srcPort, now);
-    if (!seqGt(iss, old.sndMax)) iss = seqAdd(old.sndMax, 65537);
+    if (!seqGt(iss, oldSndMax)) iss = seqAdd(oldSndMax, 65537);
     this.counters.timeWaitTakeovers++;
-    entry.conn.abort(now);
+    this.endTimeWaitRecord(slot, now, 'TIME-WAIT taken over by a new SYN');
     this.listenArrives(listener, src, dst, seg, now, iss);
     return true;
+  }
+
+  /**
+   * A connection entered TIME-WAIT: a compact record takes over the 2 MSL wait, and the connection's
+   * timers and buffers are let go. It stays in TIME-WAIT for the application until the record ends
+   * ('state' and 'closed' then). When the table is full (`maxTimeWait`, Linux tcp_max_tw_buckets) the connection
+   * closes at once, as Linux does, and the overflow is counted.
+   */
+  private toTimeWait(entry: ConnectionEntry, listener: TcpListener | undefined): void {
+    const conn = entry.conn;
+    const now = this.clock.now();
+    conn.off('closed', entry.onClosed!);
+    conn.off('state', entry.onState!);
+    this.unregister(entry, listener);
+    const id = conn.id;
+    if (this.timeWait.size >= this.limits.maxTimeWait) {
+      this.counters.timeWaitOverflows++;
+      this.traceNote('TIME-WAIT table full: connection closed at once');
+      this.traceState(id, now);
+      conn.endTimeWait(now);
+      return;
+    }
+    const fields = conn.timeWaitFields();
+    conn.releaseForTimeWait(now);
+    const slot = this.timeWait.add(fields, now + 2 * fields.mslMs);
+    this.localPortUse.set(fields.localPort, (this.localPortUse.get(fields.localPort) ?? 0) + 1);
+    // Held strongly when someone listens for the end of TIME-WAIT, weakly otherwise: an application that
+    // still holds the connection sees it reach CLOSED, and one that let it go does not pay for it.
+    const watched = conn.listenerCount('closed') + conn.listenerCount('state') > 0;
+    this.timeWaitConnections.set(slot, watched ? conn : new WeakRef(conn));
+    this.armIfEarlier(this.timeWait.deadline(slot));
+  }
+
+  /** A TIME-WAIT record ends (2 MSL passed, or a new SYN took the 4-tuple over). */
+  private endTimeWaitRecord(slot: number, now: number, why: string): void {
+    const tw = this.timeWait;
+    const id: ConnectionId = {
+      local: { address: tw.localAddress(slot), port: tw.localPort(slot) },
+      remote: { address: tw.remoteAddress(slot), port: tw.remotePort(slot) },
+    };
+    const port = tw.localPort(slot);
+    tw.remove(slot);
+    const uses = (this.localPortUse.get(port) ?? 1) - 1;
+    if (uses > 0) this.localPortUse.set(port, uses);
+    else this.localPortUse.delete(port);
+    this.traceNote(why);
+    this.traceState(id, now);
+    const held = this.timeWaitConnections.get(slot);
+    this.timeWaitConnections.delete(slot);
+    const conn = held instanceof WeakRef ? held.deref() : held;
+    conn?.endTimeWait(now);
+  }
+
+  private traceState(conn: ConnectionId, now: number): void {
+    if (this.tracer.enabled) {
+      this.tracer.emit({
+        kind: 'tcp.state',
+        time: now,
+        host: this.host,
+        conn,
+        from: 'TIME-WAIT',
+        to: 'CLOSED',
+      });
+    }
+  }
+
+  /** Arms the clock for `deadline` when it is earlier than the wake-up already set. */
+  private armIfEarlier(deadline: number): void {
+    if (deadline < this.timerAt) this.armClock(deadline);
   }
 
   private findListener(address: Ipv4Address, port: number): TcpListener | undefined {
@@ -970,6 +1189,19 @@ export class TcpLayer {
     return address === 0 || byAddress.has(address) || byAddress.has(0);
   }
 
+  /** A connection or a TIME-WAIT record holds this 4-tuple. */
+  private tupleInUse(
+    localAddress: Ipv4Address,
+    localPort: number,
+    remoteAddress: Ipv4Address,
+    remotePort: number,
+  ): boolean {
+    return (
+      this.lookup(localAddress, localPort, remoteAddress, remotePort) !== undefined ||
+      this.timeWait.find(localAddress, localPort, remoteAddress, remotePort) >= 0
+    );
+  }
+
   /** A port no listener and no connection uses (for ephemeral selection). */
   private portUnused(port: number): boolean {
     return !this.listeners.has(port) && !this.localPortUse.has(port);
@@ -991,6 +1223,8 @@ export class TcpLayer {
       scheduled: Number.POSITIVE_INFINITY,
       removed: false,
       listener: undefined,
+      onClosed: undefined,
+      onState: undefined,
     };
   }
 
@@ -1029,7 +1263,12 @@ export class TcpLayer {
     this.localPortUse.set(entry.localPort, (this.localPortUse.get(entry.localPort) ?? 0) + 1);
     // The deadline was reported before the entry existed (during OPEN): schedule it now.
     this.deadlineChanged(entry, conn.nextDeadline());
-    conn.on('closed', () => this.unregister(entry, listener));
+    entry.onClosed = () => this.unregister(entry, listener);
+    entry.onState = (_from, to) => {
+      if (to === 'TIME-WAIT') this.toTimeWait(entry, listener);
+    };
+    conn.on('closed', entry.onClosed);
+    conn.on('state', entry.onState);
     if (listener) {
       conn.on('connected', () => {
         entry.listener = undefined;
@@ -1091,6 +1330,9 @@ export class TcpLayer {
     this.timerHandle = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
     const now = this.clock.now();
+    for (let slot = this.timeWait.takeExpired(now); slot >= 0; slot = this.timeWait.takeExpired(now)) {
+      this.endTimeWaitRecord(slot, now, 'TIME-WAIT expired');
+    }
     // Collect the due connections first: a timer that re-arms for `now` again runs on the next clock
     // callback rather than looping here.
     const due: ConnectionEntry[] = [];
@@ -1134,6 +1376,7 @@ export class TcpLayer {
 
   /** Arms the clock for the earliest live wake-up, discarding stale heap entries on the way. */
   private rearm(): void {
+    this.armIfEarlier(this.timeWait.nextDeadline());
     for (;;) {
       const deadline = this.timers.peekDeadline();
       if (deadline === Number.POSITIVE_INFINITY) return;

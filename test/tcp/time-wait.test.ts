@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import type { TcpConnection } from '../../src/tcp/connection.js';
+import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
+import { flagsToString } from './dialogue.js';
+import { FakeNetwork, ip } from './network.js';
+
+const A = ip('10.0.0.1');
+const B = ip('10.0.0.2');
+
+/** A client that closes first (so it holds TIME-WAIT) against a server that closes on end. */
+function closedPair(options: { timestamps?: boolean; maxTimeWait?: number } = {}) {
+  const net = new FakeNetwork();
+  const config = { timestamps: options.timestamps ?? false };
+  const a = net.addHost(['10.0.0.1'], {
+    config,
+    limits: options.maxTimeWait === undefined ? {} : { maxTimeWait: options.maxTimeWait },
+  });
+  const b = net.addHost(['10.0.0.2'], { config });
+  b.listen({ port: 80 }).on('connection', (c) => c.on('end', () => c.close(net.clock.now())));
+  const open = (localPort?: number): TcpConnection => {
+    const c = a.connect({ remoteAddress: B, remotePort: 80, ...(localPort ? { localPort } : {}) });
+    c.on('connected', () => c.close(net.clock.now()));
+    return c;
+  };
+  return { net, a, b, open };
+}
+
+function segmentFromServer(client: TcpConnection, fields: Partial<TcpSegment>): TcpSegment {
+  return {
+    srcPort: 80,
+    dstPort: client.local.port,
+    seq: 0,
+    ack: 0,
+    flags: TCP_ACK,
+    window: 1000,
+    urgentPointer: 0,
+    options: {},
+    payload: new Uint8Array(0),
+    ...fields,
+  };
+}
+
+describe('TIME-WAIT as a compact record (RFC 9293 §3.10.7.4, tcp_max_tw_buckets)', () => {
+  it('re-acknowledges a retransmitted FIN and waits 2 MSL anew; the watched connection closes at the end', () => {
+    const { net, a, b, open } = closedPair();
+    const client = open();
+    const closedAt: number[] = [];
+    client.on('closed', () => closedAt.push(net.clock.now()));
+    // The client's last ACK (of the server's FIN) is lost once: the server resends its FIN at RTO.
+    let dropped = false;
+    net.drop = (p) => {
+      if (!dropped && p.src === A && p.seg.flags === TCP_ACK && client.state === 'TIME-WAIT') {
+        dropped = true;
+        return true;
+      }
+      return false;
+    };
+    net.run(100);
+    expect(client.state).toBe('TIME-WAIT');
+    expect([a.timeWaitCount, a.connections().length]).toEqual([1, 0]);
+    const status = client.status();
+    net.packets.length = 0;
+    net.run(2000);
+    const answers = net.packets.filter((p) => p.src === A);
+    expect(answers.map((p) => [flagsToString(p.seg.flags), p.seg.seq, p.seg.ack])).toEqual([
+      ['A', status.sndNxt, status.rcvNxt],
+    ]);
+    const restartedAt = answers[0]!.time;
+    expect(b.connectionCount).toBe(0);
+    net.runUntil(restartedAt + 60_000 - 1);
+    expect(a.timeWaitCount).toBe(1);
+    net.runUntil(restartedAt + 60_000);
+    expect(a.timeWaitCount).toBe(0);
+    expect(client.state).toBe('CLOSED');
+    expect(closedAt).toEqual([restartedAt + 60_000]);
+    expect(a.hasPendingTimers).toBe(false);
+  });
+
+  it('ignores RST (RFC 1337), answers out-of-window segments and stale SYNs within the rate limit', () => {
+    const { net, a, open } = closedPair();
+    const client = open();
+    net.run(100);
+    const s = client.status();
+    net.packets.length = 0;
+    a.receive(B, A, segmentFromServer(client, { seq: s.rcvNxt, flags: TCP_RST }));
+    for (let i = 0; i < 5; i++)
+      a.receive(B, A, segmentFromServer(client, { seq: (s.rcvNxt + 1_000_000 + i) >>> 0, ack: s.sndNxt }));
+    a.receive(B, A, segmentFromServer(client, { seq: (s.rcvNxt - 5) >>> 0, flags: TCP_SYN }));
+    const fromClient = () => net.packets.filter((p) => p.src === A).map((p) => flagsToString(p.seg.flags));
+    expect(fromClient()).toEqual(['A']);
+    expect([a.counters.ackSkippedTimeWait, a.counters.ackSkippedChallenge]).toEqual([4, 1]);
+    expect(a.timeWaitCount).toBe(1);
+    net.run(500);
+    a.receive(B, A, segmentFromServer(client, { seq: (s.rcvNxt - 5) >>> 0, flags: TCP_SYN }));
+    expect(fromClient()).toEqual(['A', 'A']);
+    expect(a.timeWaitCount).toBe(1);
+  });
+
+  it('keeps the 4-tuple busy: connect from the same port is EADDRINUSE, an ephemeral port avoids it', () => {
+    const { net, a, open } = closedPair();
+    const client = open(5555);
+    net.run(100);
+    expect(client.state).toBe('TIME-WAIT');
+    expect(() => a.connect({ remoteAddress: B, remotePort: 80, localPort: 5555 })).toThrow(/EADDRINUSE/);
+    expect(a.connect({ remoteAddress: B, remotePort: 80 }).local.port).not.toBe(5555);
+  });
+
+  it('with timestamps, a SYN with a newer timestamp reopens the 4-tuple even with a lower sequence number (RFC 6191)', () => {
+    const { net, b } = closedPair({ timestamps: true });
+    // Here the server closes first and holds TIME-WAIT.
+    const net2 = net;
+    const a2 = net2.hosts.get(A)!;
+    b.listen({ port: 81 }).on('connection', (c) => c.close(net2.clock.now()));
+    const first = a2.connect({ remoteAddress: B, remotePort: 81, localPort: 7000 });
+    first.on('end', () => first.close(net2.clock.now()));
+    net2.run(100);
+    expect(b.timeWaitCount).toBe(1);
+    const old = first.status();
+    net2.run(1000);
+    net2.packets.length = 0;
+    b.receive(A, B, {
+      srcPort: 7000,
+      dstPort: 81,
+      seq: (old.sndNxt - 1000) >>> 0,
+      ack: 0,
+      flags: TCP_SYN,
+      window: 1000,
+      urgentPointer: 0,
+      options: { mss: 1460, timestamp: { value: 0xffffffff, echo: 0 } },
+      payload: new Uint8Array(0),
+    });
+    // Its TSval is not newer than the old connection's: refused (a challenge ACK).
+    expect(net2.packets.map((p) => flagsToString(p.seg.flags))).toEqual(['A']);
+    expect(b.counters.timeWaitTakeovers).toBe(0);
+    const tsNow = net2.packets[0]!.seg.options.timestamp!.echo;
+    b.receive(A, B, {
+      srcPort: 7000,
+      dstPort: 81,
+      seq: (old.sndNxt - 1000) >>> 0,
+      ack: 0,
+      flags: TCP_SYN,
+      window: 1000,
+      urgentPointer: 0,
+      options: { mss: 1460, timestamp: { value: (tsNow + 1000) >>> 0, echo: 0 } },
+      payload: new Uint8Array(0),
+    });
+    expect(b.counters.timeWaitTakeovers).toBe(1);
+    expect(flagsToString(net2.packets.at(-1)!.seg.flags)).toBe('SA');
+    expect(b.timeWaitCount).toBe(0);
+  });
+
+  it('closes at once, counted, when the table is full', () => {
+    const { net, a, open } = closedPair({ maxTimeWait: 2 });
+    const clients = [open(), open(), open()];
+    net.run(100);
+    expect(clients.map((c) => c.state)).toEqual(['TIME-WAIT', 'TIME-WAIT', 'CLOSED']);
+    expect(a.counters.timeWaitOverflows).toBe(1);
+    expect(a.timeWaitCount).toBe(2);
+  });
+
+  it('stores each record in well under 300 bytes', () => {
+    const { net, a, open } = closedPair();
+    for (let i = 0; i < 1000; i++) open();
+    net.run(1000);
+    expect(a.timeWaitCount).toBe(1000);
+    expect(a.timeWaitStorageBytes / a.timeWaitCount).toBeLessThan(150);
+    expect(a.connections()).toHaveLength(0);
+    net.run(61_000);
+    expect(a.connectionCount).toBe(0);
+  });
+});
