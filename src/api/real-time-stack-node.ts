@@ -20,9 +20,15 @@ import { RealClock } from '../time/real-clock.js';
 export interface RealTimeStackOptions extends Omit<StackOptions, 'clock' | 'name'> {
   /** Host name in traces. Default 'tcpts'. */
   name?: string;
+  /**
+   * The clock, to share one between stacks joined by an in-process link (a MemoryLink runs on one
+   * clock). It should be made with `unref: true`. Default: a new unref'd RealClock.
+   */
+  clock?: RealClock;
 }
 
 /** A Stack on an unref'd RealClock, with only its loopback interface until links are added. */
 export function createRealTimeStack(options: RealTimeStackOptions = {}): Stack {
-  return new Stack({ ...options, name: options.name ?? 'tcpts', clock: new RealClock({ unref: true }) });
+  const { clock, name, ...rest } = options;
+  return new Stack({ ...rest, name: name ?? 'tcpts', clock: clock ?? new RealClock({ unref: true }) });
 }

@@ -63,6 +63,11 @@ export { createNetApi, type NetApi } from './net/net-api.js';
 export type { NetApiOptions } from './net/net-context.js';
 export { type DropInfo, type ListenOptions, Server, type ServerOptions } from './net/server.js';
 export { type AddressInfo, Socket, type SocketConnectOptions, type SocketOptions } from './net/socket.js';
+export {
+  configuredStack,
+  configureNodeModules,
+  type NodeModulesConfig,
+} from './node-builtins/configured-stack.js';
 export { createRealTimeStack, type RealTimeStackOptions } from './real-time-stack-node.js';
 export type { TcpInfo } from './tcp-info.js';
 export { type SettleOptions, settleOnVirtualTime } from './virtual-time-node.js';

@@ -10,7 +10,7 @@ import { type CallableClass, callableClass } from '../callable-class.js';
 import { eventLoopHoldsFor } from '../event-loop-hold.js';
 import type { HostTable, LookupFunction } from '../host-names.js';
 import { stackLookup } from '../lookup-node.js';
-import { nodeError, validateFunction, validateUint32 } from '../node-errors.js';
+import { invalidArgValue, nodeError, validateFunction, validateUint32 } from '../node-errors.js';
 import { type DgramContext, type DgramSocketOptions, type RemoteInfo, Socket } from './socket.js';
 
 export interface DgramApiOptions {
@@ -33,6 +33,8 @@ export interface DgramApi {
     type: 'udp4' | DgramSocketOptions,
     messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void,
   ): Socket;
+  /** Node's internal handle factory: tcpts has no handles (throws ERR_INVALID_ARG_VALUE). */
+  _createSocketHandle(...args: unknown[]): never;
 }
 
 export function createDgramApi(stack: Stack, options: DgramApiOptions = {}): DgramApi {
@@ -55,6 +57,9 @@ export function createDgramApi(stack: Stack, options: DgramApiOptions = {}): Dgr
     stack,
     Socket: callableClass(StackDgramSocket),
     createSocket: (type, messageListener) => new StackDgramSocket(type, messageListener),
+    _createSocketHandle(...args: unknown[]): never {
+      throw invalidArgValue('address', args[0], 'is not supported by tcpts (no handles)');
+    },
   };
 }
 

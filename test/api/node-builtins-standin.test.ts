@@ -1,0 +1,98 @@
+/**
+ * `node --import tcpts/node/register app` runs an unmodified Node program over a tcpts stack: the same
+ * program (an ES module importing 'node:net' and 'dgram', and a CommonJS one requiring 'net' and
+ * 'node:dgram') runs in a child process once on Node's own modules and once with the register entry,
+ * prints the same, exits by itself both times (everything closed), and the tcpts run shows its traffic
+ * in the configured stack's counters.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+
+const root = mkdtempSync(join(tmpdir(), 'tcpts-standin-'));
+const tree = join(root, 'tcpts');
+const app = join(root, 'app');
+
+beforeAll(async () => {
+  // The package's layout in miniature: the stand-ins under api/node-builtins, sharing one copy of tcpts.
+  await build({
+    entryPoints: {
+      'api/node-builtins/register': resolve('src/api/node-builtins/register.ts'),
+      'api/node-builtins/hooks': resolve('src/api/node-builtins/hooks.ts'),
+      'api/node-builtins/net': resolve('src/api/node-builtins/net.ts'),
+      'api/node-builtins/dgram': resolve('src/api/node-builtins/dgram.ts'),
+      node: resolve('src/api/sockets-node.ts'),
+    },
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    outdir: tree,
+    logLevel: 'silent',
+  });
+  mkdirSync(app);
+  writeFileSync(
+    join(app, 'stack.mjs'),
+    `import { createRealTimeStack } from '../tcpts/node.js';
+const stack = createRealTimeStack({ name: 'app' });
+process.on('exit', () => {
+  const tcp = stack.tcp.counters;
+  process.stderr.write(JSON.stringify({ activeOpens: tcp.activeOpens, passiveOpens: tcp.passiveOpens }));
+});
+export default stack;
+`,
+  );
+}, 60_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const BODY = `
+const server = net.createServer((socket) => socket.pipe(socket));
+server.listen(0, '127.0.0.1', () => {
+  const client = net.connect(server.address().port, 'localhost', () => client.end('hello over tcp'));
+  let reply = '';
+  client.on('data', (data) => { reply += data; });
+  client.on('close', () => {
+    console.log('tcp:', reply, client instanceof net.Socket);
+    server.close();
+    const udp = dgram.createSocket('udp4');
+    const echo = dgram.createSocket('udp4', (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
+    echo.bind(0, '127.0.0.1', () => {
+      udp.on('message', (msg) => {
+        console.log('udp:', String(msg));
+        udp.close();
+        echo.close();
+      });
+      udp.send('hello over udp', echo.address().port, '127.0.0.1');
+    });
+  });
+});
+`;
+
+const PROGRAMS = {
+  'esm.mjs': `import net from 'node:net';\nimport * as dgram from 'dgram';\n${BODY}`,
+  'cjs.cjs': `const net = require('net');\nconst dgram = require('node:dgram');\n${BODY}`,
+};
+
+function run(file: string, withTcpts: boolean) {
+  const args = withTcpts ? ['--import', join(tree, 'api/node-builtins/register.js'), file] : [file];
+  return spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, TCPTS_STACK_MODULE: join(app, 'stack.mjs') },
+  });
+}
+
+for (const [name, source] of Object.entries(PROGRAMS)) {
+  test(`an unmodified ${name.endsWith('.mjs') ? 'ES module' : 'CommonJS'} program runs over tcpts as over Node`, () => {
+    const file = join(app, name);
+    writeFileSync(file, source);
+    const node = run(file, false);
+    expect([node.status, node.stdout]).toEqual([0, 'tcp: hello over tcp true\nudp: hello over udp\n']);
+    const tcpts = run(file, true);
+    expect([tcpts.status, tcpts.stdout]).toEqual([0, node.stdout]);
+    expect(JSON.parse(tcpts.stderr)).toEqual({ activeOpens: 1, passiveOpens: 1 });
+  }, 60_000);
+}
