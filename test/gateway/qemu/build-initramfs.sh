@@ -18,7 +18,7 @@ for lib in $(ldd /usr/bin/busybox | awk '/=>/ { print $3 } /ld-linux/ { print $1
   cp -L "$lib" "$work$lib"
 done
 version=$(ls "$tree/lib/modules")
-for module in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net; do
+for module in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net; do
   cp "$(find "$tree/lib/modules/$version" -name "$module.ko" | head -n 1)" "$work/modules/"
 done
 cat > "$work/udhcpc.sh" <<'SCRIPT'
@@ -39,7 +39,7 @@ cat > "$work/init" <<SCRIPT
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net; do
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net; do
   insmod /modules/\$m.ko
 done
 ip link set lo up
