@@ -26,6 +26,7 @@ import type { StackContext } from '../ip/stack-context.js';
 import { TokenBucket } from '../ip/token-bucket.js';
 import type { NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
 import type { EthernetLayer } from '../link/ethernet-layer.js';
+import type { Ipv6PayloadWriter, Ipv6ProtocolHandler } from '../seams.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { Random } from '../util/random.js';
 import { sipHash24, sipHashKey } from '../util/siphash.js';
@@ -123,27 +124,7 @@ export interface Ipv6LayerOptions {
   interfaceIds?: 'stable' | 'eui64';
 }
 
-/** A packet delivered to an upper-layer protocol. */
-export interface Ipv6ReceivedPacket {
-  readonly src: Ipv6Address;
-  readonly dst: Ipv6Address;
-  readonly hopLimit: number;
-  readonly nextHeader: number;
-  /** The upper-layer bytes (reassembled if fragmented); a view. */
-  readonly payload: Uint8Array;
-  readonly interface: Ipv6Interface;
-  readonly destination: 'unicast' | 'multicast';
-}
-
-export interface Ipv6ProtocolHandler {
-  receive(packet: Ipv6ReceivedPacket): void;
-}
-
-/** Writes an upper-layer payload straight into the outgoing packet, with the final addresses. */
-export interface Ipv6PayloadWriter {
-  readonly length: number;
-  write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address): void;
-}
+export type { Ipv6PayloadWriter, Ipv6ProtocolHandler, Ipv6ReceivedPacket } from '../seams.js';
 
 export interface Ipv6SendOptions {
   src?: Ipv6Address;

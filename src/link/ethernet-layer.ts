@@ -14,17 +14,14 @@
  * share a device; the port installs itself as the device's receiver when the first protocol registers
  * and uninstalls itself when the last one leaves.
  */
+
 import type { StackContext } from '../ip/stack-context.js';
+import type { EtherTypeReceiver } from '../seams.js';
 import { isGroupMac, type MacAddress, readMac } from '../wire/address.js';
 import { ETHERNET_HEADER_LENGTH, emitEthernetHeader } from '../wire/ethernet.js';
 import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
 
-/** What a network protocol registers for its EtherType. `payload` is a view into the frame. */
-export type EtherTypeReceiver = (
-  payload: Uint8Array,
-  linkBroadcast: boolean,
-  info: ReceivedFrameInfo | undefined,
-) => void;
+export type { EtherTypeReceiver } from '../seams.js';
 
 export interface EthernetPortOptions {
   /** The stack's loopback device: its frames are not counted as sent on a wire. */

@@ -1,10 +1,12 @@
 /**
  * Errors the TCP layer reports to applications, with the Node-style `code` the sockets API expects.
  * RFC 9293 §3.10 names the conditions ("connection reset", "connection refused", ...); the codes are the
- * POSIX names applications already handle.
+ * POSIX names applications already handle: a subset of the stack's one vocabulary (ErrnoCode, seams.ts).
  */
+import type { ErrnoCode } from '../seams.js';
 
-export type TcpErrorCode =
+export type TcpErrorCode = Extract<
+  ErrnoCode,
   | 'ECONNRESET' // the peer reset an established connection (§3.10.7.4, second check)
   | 'ECONNREFUSED' // a RST answered our SYN (§3.10.7.3), or ICMP port/protocol unreachable during SYN-SENT
   | 'ECONNABORTED' // the application aborted, or a listener closed with connections not yet accepted
@@ -22,7 +24,8 @@ export type TcpErrorCode =
   | 'EINVAL' // a bad argument (port out of range, zero address, bad configuration)
   | 'EADDRINUSE' // the local port/4-tuple is taken
   | 'EMSGSIZE' // IP refused a segment as too large (reported as a soft error only)
-  | 'EADDRNOTAVAIL'; // the address is not ours, is broadcast/multicast (MUST-46), or no ephemeral port is free
+  | 'EADDRNOTAVAIL' // the address is not ours, is broadcast/multicast (MUST-46), or no ephemeral port is free
+>;
 
 export class TcpError extends Error {
   readonly code: TcpErrorCode;

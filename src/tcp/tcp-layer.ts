@@ -27,7 +27,8 @@
  * one wins); otherwise it gets the reset of §3.10.7.1 (never a reset for a reset). Segments to or from
  * broadcast and multicast addresses are dropped (MUST-57).
  */
-import type { IpSendStatus, TransportErrorReport } from '../ip/datagram.js';
+import type { TransportErrorReport } from '../ip/datagram.js';
+import type { TcpIpBinding } from '../seams.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { ConnectionId, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
@@ -65,48 +66,7 @@ import { windowScaleFor } from './tcb.js';
 import { TimeWaitTable } from './time-wait.js';
 import { TypedEmitter } from './typed-emitter.js';
 
-/**
- * What IP says about a segment it was handed: 'ok' (sent, or queued for ARP), or the errno of a local
- * failure (ENETUNREACH: no route; EADDRNOTAVAIL: the source address is no longer ours; EMSGSIZE, EINVAL).
- * A binding that returns nothing is taken to have sent the segment.
- */
-export type TcpSendStatus = IpSendStatus;
-
-/** What the TCP layer needs from IP. */
-export interface TcpIpBinding {
-  /**
-   * Sends a segment from `src` to `dst` (IP computes the checksum with the pseudo-header). The segment
-   * object and its payload are valid only during the call. `segmentSize` (TSO, only when `tsoSizeFor`
-   * allowed a segment beyond the MTU): cut the payload into segments of at most this many bytes.
-   */
-  send(
-    src: Ipv4Address,
-    dst: Ipv4Address,
-    segment: TcpSegment,
-    segmentSize?: number,
-    // biome-ignore lint/suspicious/noConfusingVoidType: bindings that return nothing (the type before IP reported a status) must stay valid
-  ): TcpSendStatus | undefined | void;
-  /** True for an address assigned to one of this stack's interfaces. */
-  isLocalAddress(address: Ipv4Address): boolean;
-  /** True for limited/directed broadcast and multicast addresses (MUST-46, MUST-57). */
-  isBroadcastOrMulticast(address: Ipv4Address): boolean;
-  /** The local address to use towards `dst` (the route's interface, MUST-44), or undefined: no route. */
-  sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined;
-  /** MTU of the path towards `dst` (the outgoing interface's MTU, or a path-MTU estimate). */
-  mtuFor(dst: Ipv4Address): number;
-  /**
-   * Largest IP datagram toward `dst` that may carry one segment sent with `segmentSize` (IP or the device
-   * cuts it: TCP segmentation offload). Absent, or `mtuFor(dst)`: segments always fit the MTU.
-   */
-  tsoSizeFor?(dst: Ipv4Address): number;
-  /** The outgoing interface's MTU toward `dst`: the MSS announced on SYNs (MUST-67). Absent: `mtuFor`. */
-  interfaceMtuFor?(dst: Ipv4Address): number;
-  /**
-   * Called only for a "fragmentation needed" report TCP has validated (RFC 5927 §4.1): IP learns the path
-   * MTU toward `dst` (floored) and returns the MTU now in effect. Absent: the reported MTU is used as is.
-   */
-  learnPathMtu?(dst: Ipv4Address, reportedMtu: number): number;
-}
+export type { TcpIpBinding, TcpSendStatus } from '../seams.js';
 
 export interface TcpLayerOptions {
   ip: TcpIpBinding;

@@ -18,54 +18,13 @@ import type {
 } from '../../ip/datagram.js';
 import type { Ipv4Layer } from '../../ip/ipv4-layer.js';
 import type { StackContext } from '../../ip/stack-context.js';
+import type { TcpIpBinding, TcpReceiver } from '../../seams.js';
 import type { StackCounters } from '../../trace/counters.js';
 import type { Ipv4Address } from '../../wire/address.js';
 import { IP_PROTOCOL_TCP } from '../../wire/ipv4.js';
 import { emitTcp, parseTcp, type TcpSegment, tcpHeaderLength } from '../../wire/tcp.js';
 
-/** What a TCP layer implements to be attached with `stack.attachTcp` (TcpLayer does; `stack.tcp` is one). */
-export interface TcpReceiver {
-  /** A valid segment (checksum verified, unicast destination) arrived. Its payload is a view that stays valid. */
-  receive(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): void;
-  /**
-   * An ICMP error (or a local failure such as ARP finding nobody) about a segment we sent. The report
-   * carries src/dst of that segment and at least its first 8 bytes (`transport`: ports and sequence
-   * number, to check against the connection, RFC 5927 §4.1), the errno, and for "fragmentation needed"
-   * the new path MTU.
-   */
-  receiveIcmpError?(report: TransportErrorReport): void;
-}
-
-/** What IP offers the TCP layer. */
-export interface TcpIpBinding {
-  /**
-   * Sends one segment; the header and payload are emitted straight into the frame (the payload is copied
-   * before this returns). 'ok' or the errno of a local failure (ENETUNREACH: no route; EADDRNOTAVAIL:
-   * `src` is not ours). `segmentSize` (TSO, see `tsoSizeFor`): the segment may exceed the path MTU, and
-   * is to be cut into segments of at most this many payload bytes on the way (the effective MSS).
-   */
-  send(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment, segmentSize?: number): IpSendStatus;
-  isLocalAddress(address: Ipv4Address): boolean;
-  /** Limited broadcast, a directed broadcast of one of our subnets, or multicast. */
-  isBroadcastOrMulticast(address: Ipv4Address): boolean;
-  /** The source address for a connection to `dst` (undefined: no route). */
-  sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined;
-  /** Largest IP datagram toward `dst`: interface MTU lowered by the learned path MTU. MSS = this - 40. */
-  mtuFor(dst: Ipv4Address): number;
-  /** The outgoing interface's MTU toward `dst`, whatever the path: the MSS we announce (MUST-67). */
-  interfaceMtuFor?(dst: Ipv4Address): number;
-  /**
-   * A "fragmentation needed" report TCP has validated (the quoted 4-tuple is a connection, the quoted
-   * sequence number in flight: RFC 5927 §4.1): IP learns the path MTU, floored. Returns `mtuFor(dst)`.
-   */
-  learnPathMtu?(dst: Ipv4Address, reportedMtu: number): number;
-  /**
-   * Largest IP datagram toward `dst` that may carry one segment sent with `segmentSize` (TCP segmentation
-   * offload): up to 65535 when the outgoing device cuts segments itself, else `mtuFor(dst)`. A binding
-   * without it (or returning `mtuFor`) gets only segments that fit the MTU.
-   */
-  tsoSizeFor?(dst: Ipv4Address): number;
-}
+export type { TcpIpBinding, TcpReceiver } from '../../seams.js';
 
 class TcpSegmentWriter implements PayloadWriter {
   segment: TcpSegment | undefined;

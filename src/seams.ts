@@ -1,0 +1,365 @@
+/**
+ * Every seam of the stack, declared once (as gVisor keeps its contracts in stack/registration.go): what a
+ * device is to the stack, what the Ethernet layer hands a network protocol, what a network protocol
+ * (IPv4, IPv6) offers the transports above it and takes from them, what TCP needs from IP and offers
+ * it, and the one error vocabulary (Node-style errno codes) every layer reports in.
+ *
+ * Implementations live in their layers' folders; the older module paths (link/device.ts, ip/datagram.ts,
+ * ip/errors.ts) re-export from here.
+ */
+import type { IpInterface } from './ip/ip-interface.js';
+import type { Ipv6Interface } from './ipv6/ipv6-interface.js';
+import type { Ipv4Address, MacAddress } from './wire/address.js';
+import type { Ipv4Packet } from './wire/ipv4.js';
+import type { Ipv6Address } from './wire/ipv6-address.js';
+import type { TcpSegment } from './wire/tcp.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors: one vocabulary, Node's system error codes
+
+/**
+ * Every errno any layer reports (Node's `err.code` for system errors). TCP's codes (tcp/errors.ts) are a
+ * subset of these, so one `code` means the same thing whichever layer raised it.
+ */
+export type ErrnoCode =
+  | 'ECONNRESET'
+  | 'ECONNABORTED'
+  | 'EPIPE'
+  | 'ENOTCONN'
+  | 'EINVAL'
+  | 'EADDRINUSE'
+  | 'EADDRNOTAVAIL'
+  | 'EACCES'
+  | 'EMSGSIZE'
+  | 'ENETUNREACH'
+  | 'EHOSTUNREACH'
+  | 'EHOSTDOWN'
+  | 'ECONNREFUSED'
+  | 'ENOPROTOOPT'
+  | 'EOPNOTSUPP'
+  | 'ENONET'
+  | 'ETIMEDOUT'
+  | 'ENOBUFS'
+  | 'EBADF'
+  | 'EPROTO'
+  | 'EEXIST'
+  | 'ECANCELED'
+  | 'EDESTADDRREQ'
+  | 'EISCONN';
+
+export interface ErrnoError extends Error {
+  readonly code: ErrnoCode;
+}
+
+/** Builds an `Error` with a Node-style `code`; extra fields (e.g. the ICMP message) are copied onto it. */
+export function errnoError(code: ErrnoCode, message: string, extra?: Record<string, unknown>): ErrnoError {
+  const error = new Error(`${code}: ${message}`) as Error & { code: ErrnoCode };
+  error.code = code;
+  if (extra) Object.assign(error, extra);
+  return error;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Link: devices
+
+/**
+ * An Ethernet-like device: the boundary between the stack and whatever carries its frames (a simulated
+ * link, a Linux TAP device, a browser channel).
+ *
+ * Ownership: a frame handed to `send` belongs to the device from then on (the caller must not reuse the
+ * buffer); a frame handed to the receive handler belongs to the receiver, which may keep views into it.
+ *
+ * Offloads (optional; a device without `offload` sees and delivers plain frames of at most `mtu` bytes
+ * of payload, and every existing device works unchanged): a device that sits on a kernel's virtio-net
+ * style interface can take one large TCP packet and cut it into MTU-sized segments itself (TSO), complete
+ * transport checksums (checksum offload), and deliver large coalesced packets whose checksum its sender
+ * vouches for. It says what it can do in `offload`; per frame, `send` takes `FrameTransmitOptions` and the
+ * receiver gets `ReceivedFrameInfo`.
+ */
+export interface NetworkDevice {
+  /** Human-readable name, e.g. 'client-eth0' or 'tap0'. */
+  readonly name: string;
+  /** Largest IP packet (Ethernet payload) the device carries, e.g. 1500. */
+  readonly mtu: number;
+  /** The hardware address frames from this device carry as their source. */
+  readonly mac: MacAddress;
+  /**
+   * True when frames crossing this device cannot be corrupted on the way (an in-process link without a
+   * corruption impairment), so checksums may be offloaded as Linux does on loopback. Default: false.
+   */
+  readonly checksumOffload?: boolean;
+  /** What the device does for the stack beyond plain frames; undefined: nothing (plain frames only). */
+  readonly offload?: DeviceOffload;
+  /**
+   * Sends one Ethernet frame (header included, no FCS). `options` (only for a device with `offload`) asks
+   * for the offloads of this one frame; it is read during the call and not kept.
+   */
+  send(frame: Uint8Array, options?: FrameTransmitOptions): void;
+  /**
+   * Installs the handler that receives every frame arriving from the wire. A device with `offload` passes
+   * `info` with frames it has more to say about; the object is reused, valid only during the call.
+   */
+  setReceiver(receiver: (frame: Uint8Array, info?: ReceivedFrameInfo) => void): void;
+  /** Releases the device; no frame is delivered afterwards. */
+  close?(): void;
+}
+
+/** The offloads a device offers (Linux: the NETIF_F_* features of a virtio-net or TAP interface). */
+export interface DeviceOffload {
+  /**
+   * The device completes partial TCP and UDP checksums: a frame sent with `checksumStart` may carry only
+   * the pseudo-header sum in its checksum field (Linux CHECKSUM_PARTIAL).
+   */
+  readonly transmitChecksum: boolean;
+  /**
+   * TCP segmentation offload: the largest IPv4 TCP packet (IP header included, at most 65535) the device
+   * takes in one frame sent with `segmentSize`, cutting it into segments that fit the MTU. 0: no TSO.
+   * TSO frames always carry a partial checksum (`checksumStart`).
+   */
+  readonly tcpSegmentationMax: number;
+  /**
+   * Bytes the device writes in front of each frame (e.g. a virtio-net header). A sender that leaves this
+   * much free space before the frame in its buffer and says so (`headroom`) saves the device a copy.
+   */
+  readonly headroom: number;
+}
+
+/** Per-frame requests to a device with `offload`. Fields that do not apply are 0. */
+export interface FrameTransmitOptions {
+  /**
+   * Non-zero: the transport checksum is partial. The device sums the frame from this offset (the start of
+   * the TCP or UDP header) to its end, starting from the value in the checksum field (the pseudo-header
+   * sum, not inverted), and writes the finished checksum at `checksumStart + checksumOffset`.
+   */
+  checksumStart: number;
+  /** Where the checksum field lies from `checksumStart`: 16 for TCP, 6 for UDP. */
+  checksumOffset: number;
+  /**
+   * Non-zero: TSO. The frame holds one IPv4 TCP packet that may exceed the MTU; the device cuts its
+   * payload into segments of this many bytes (the last may be shorter), each with a copy of the IP and
+   * TCP headers (sequence numbers, lengths, IDs and checksums adjusted, FIN and PSH on the last only),
+   * as RFC 9293 §3.7 segmentation would have. Needs `checksumStart`.
+   */
+  segmentSize: number;
+  /** Bytes free directly before the frame in its ArrayBuffer, which the device may overwrite. */
+  headroom: number;
+}
+
+/** What a device with `offload` says about one received frame. */
+export interface ReceivedFrameInfo {
+  /**
+   * The sender vouches for the TCP/UDP checksum (it never left the sending host's memory, or hardware
+   * verified it): the transport checksum must not be verified, and its field may hold only a partial sum.
+   */
+  checksumTrusted: boolean;
+  /**
+   * Non-zero: the frame is one coalesced TCP packet (GSO/GRO) that may exceed the MTU, made of segments of
+   * this many payload bytes; forwarded onto a plain link it must be cut back into them.
+   */
+  segmentSize: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Ethernet: what a network protocol registers for its EtherType
+
+/** What a network protocol registers for its EtherType. `payload` is a view into the frame. */
+export type EtherTypeReceiver = (
+  payload: Uint8Array,
+  linkBroadcast: boolean,
+  info: ReceivedFrameInfo | undefined,
+) => void;
+
+// ---------------------------------------------------------------------------------------------------------
+// Network protocol (IPv4) <-> transport protocols
+
+/** How the destination address of a received datagram addressed us. */
+export type DestinationKind = 'unicast' | 'broadcast' | 'multicast';
+
+export interface ReceivedDatagram {
+  /** Parsed header; `payload` is the transport data (a view, reassembled if it came in fragments). */
+  readonly packet: Ipv4Packet;
+  /** The whole datagram, header included (what an ICMP error about it quotes); a view. */
+  readonly bytes: Uint8Array;
+  /** The interface it arrived on (for datagrams we sent ourselves, the interface owning the address). */
+  readonly interface: IpInterface;
+  /**
+   * 'broadcast' for 255.255.255.255 and the subnet's directed broadcast, 'multicast' for a group we
+   * joined. TCP must drop anything but 'unicast' (RFC 9293 MUST-57); UDP may deliver all three.
+   */
+  readonly destination: DestinationKind;
+  /** True when the frame's destination MAC was broadcast or multicast (RFC 1122 §3.3.6). */
+  readonly linkBroadcast: boolean;
+  /**
+   * True when the datagram crossed only a link that cannot corrupt, so the transport checksum need not be
+   * verified (and may not even have been computed by the sender). False: verify it.
+   */
+  readonly checksumOffloaded: boolean;
+}
+
+/**
+ * Writes a transport header and payload straight into the outgoing frame, so a segment is built once, in
+ * place, with no intermediate copies.
+ */
+export interface PayloadWriter {
+  /** Bytes `write` will produce. */
+  readonly length: number;
+  /**
+   * Writes exactly `length` bytes at `buf[offset]`. `src`/`dst` are the final addresses (for the
+   * pseudo-header). When `offloadChecksum` is true the device cannot corrupt frames and the transport
+   * checksum may be left uncomputed.
+   */
+  write(buf: Uint8Array, offset: number, src: Ipv4Address, dst: Ipv4Address, offloadChecksum: boolean): void;
+}
+
+export interface IpSendOptions {
+  /** Source address; must be one of ours. Default: the address of the outgoing interface. */
+  src?: Ipv4Address;
+  dst: Ipv4Address;
+  protocol: number;
+  /** Default: the stack's default TTL (64). */
+  ttl?: number;
+  /** Type of service / DSCP+ECN octet. Default 0. */
+  tos?: number;
+  /** Set DF: a datagram larger than the path MTU then fails with EMSGSIZE instead of being fragmented. */
+  dontFragment?: boolean;
+  /**
+   * TCP only (TSO): the datagram is one TCP segment that may exceed the path MTU, to be cut into segments
+   * carrying at most this many payload bytes (the sender's effective MSS) — by the device when it offers
+   * TCP segmentation offload, in software otherwise — instead of being fragmented or refused. Lowered
+   * when the path MTU cannot hold it. Default 0: an ordinary datagram.
+   */
+  segmentSize?: number;
+  /**
+   * Send through this interface, bypassing the routing table (as SO_BINDTODEVICE): needed for limited
+   * broadcast on a multi-homed host. Default: the route's interface.
+   */
+  interface?: IpInterface;
+}
+
+/**
+ * The outcome of a send: 'ok' when the datagram was handed to a device or queued for ARP resolution;
+ * otherwise the errno a socket would report (ENETUNREACH: no route; EMSGSIZE: DF set and larger than
+ * the path MTU, or larger than 65 535 bytes; EADDRNOTAVAIL: `src` is not ours; EINVAL: bad arguments).
+ */
+export type IpSendStatus = 'ok' | 'ENETUNREACH' | 'EMSGSIZE' | 'EADDRNOTAVAIL' | 'EINVAL';
+
+/**
+ * An error about a datagram this host sent, from an ICMP message that quoted it or from the stack itself
+ * (an ARP resolution that failed is reported as if ICMP host unreachable had come back, as Linux does).
+ */
+export interface TransportErrorReport {
+  /** The errno a socket would see (ECONNREFUSED for port unreachable, EMSGSIZE for frag-needed ...). */
+  readonly code: ErrnoCode;
+  readonly origin: 'icmp' | 'local';
+  /** ICMP type and code (for local reports, those of the ICMP message that stands for them). */
+  readonly icmpType: number;
+  readonly icmpCode: number;
+  /** Who reported it: the source of the ICMP message, or our own address for local reports. */
+  readonly reporter: Ipv4Address;
+  /** Source, destination and protocol of the datagram the error is about. */
+  readonly src: Ipv4Address;
+  readonly dst: Ipv4Address;
+  readonly protocol: number;
+  /**
+   * For "fragmentation needed": the next-hop MTU the router reported (the RFC 1191 §5 plateau below the
+   * quoted datagram when it said 0). Nothing has been learned from it yet: a transport that finds the
+   * quoted datagram belongs to a flow of its own (RFC 5927 §4.1) passes it to `Ipv4Layer.learnPathMtu`.
+   */
+  readonly reportedMtu?: number;
+  /** Total length of the quoted datagram, as its header says (for "fragmentation needed": what was too big). */
+  readonly datagramLength?: number;
+  /** The start of the datagram's transport header (at least 8 bytes: ports, and TCP's sequence number). */
+  readonly transport: Uint8Array;
+}
+
+/** A protocol above IP: ICMP, UDP, TCP, or anything registered with `stack.registerProtocol`. */
+export interface IpProtocolHandler {
+  /** A datagram for this protocol arrived for us (valid IP header, reassembled). */
+  receive(datagram: ReceivedDatagram): void;
+  /** An error about a datagram this protocol sent. */
+  receiveError?(report: TransportErrorReport): void;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Network protocol (IPv6) <-> transport protocols
+
+/** A packet delivered to an upper-layer protocol. */
+export interface Ipv6ReceivedPacket {
+  readonly src: Ipv6Address;
+  readonly dst: Ipv6Address;
+  readonly hopLimit: number;
+  readonly nextHeader: number;
+  /** The upper-layer bytes (reassembled if fragmented); a view. */
+  readonly payload: Uint8Array;
+  readonly interface: Ipv6Interface;
+  readonly destination: 'unicast' | 'multicast';
+}
+
+export interface Ipv6ProtocolHandler {
+  receive(packet: Ipv6ReceivedPacket): void;
+}
+
+/** Writes an upper-layer payload straight into the outgoing packet, with the final addresses. */
+export interface Ipv6PayloadWriter {
+  readonly length: number;
+  write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address): void;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// TCP <-> IP: the transport's send/receive contract
+
+/**
+ * What IP says about a segment it was handed: 'ok' (sent, or queued for ARP), or the errno of a local
+ * failure (ENETUNREACH: no route; EADDRNOTAVAIL: the source address is no longer ours; EMSGSIZE, EINVAL).
+ * A binding that returns nothing is taken to have sent the segment.
+ */
+export type TcpSendStatus = IpSendStatus;
+
+/** What the TCP layer needs from IP. */
+export interface TcpIpBinding {
+  /**
+   * Sends a segment from `src` to `dst` (IP computes the checksum with the pseudo-header). The segment
+   * object and its payload are valid only during the call. `segmentSize` (TSO, only when `tsoSizeFor`
+   * allowed a segment beyond the MTU): cut the payload into segments of at most this many bytes.
+   */
+  send(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    segment: TcpSegment,
+    segmentSize?: number,
+    // biome-ignore lint/suspicious/noConfusingVoidType: bindings that return nothing (the type before IP reported a status) must stay valid
+  ): TcpSendStatus | undefined | void;
+  /** True for an address assigned to one of this stack's interfaces. */
+  isLocalAddress(address: Ipv4Address): boolean;
+  /** True for limited/directed broadcast and multicast addresses (MUST-46, MUST-57). */
+  isBroadcastOrMulticast(address: Ipv4Address): boolean;
+  /** The local address to use towards `dst` (the route's interface, MUST-44), or undefined: no route. */
+  sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined;
+  /** MTU of the path towards `dst` (the outgoing interface's MTU, or a path-MTU estimate). */
+  mtuFor(dst: Ipv4Address): number;
+  /**
+   * Largest IP datagram toward `dst` that may carry one segment sent with `segmentSize` (IP or the device
+   * cuts it: TCP segmentation offload). Absent, or `mtuFor(dst)`: segments always fit the MTU.
+   */
+  tsoSizeFor?(dst: Ipv4Address): number;
+  /** The outgoing interface's MTU toward `dst`: the MSS announced on SYNs (MUST-67). Absent: `mtuFor`. */
+  interfaceMtuFor?(dst: Ipv4Address): number;
+  /**
+   * Called only for a "fragmentation needed" report TCP has validated (RFC 5927 §4.1): IP learns the path
+   * MTU toward `dst` (floored) and returns the MTU now in effect. Absent: the reported MTU is used as is.
+   */
+  learnPathMtu?(dst: Ipv4Address, reportedMtu: number): number;
+}
+
+/** What a TCP layer implements to be attached with `stack.attachTcp` (TcpLayer does; `stack.tcp` is one). */
+export interface TcpReceiver {
+  /** A valid segment (checksum verified, unicast destination) arrived. Its payload is a view that stays valid. */
+  receive(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): void;
+  /**
+   * An ICMP error (or a local failure such as ARP finding nobody) about a segment we sent. The report
+   * carries src/dst of that segment and at least its first 8 bytes (`transport`: ports and sequence
+   * number, to check against the connection, RFC 5927 §4.1), the errno, and for "fragmentation needed"
+   * the new path MTU.
+   */
+  receiveIcmpError?(report: TransportErrorReport): void;
+}
