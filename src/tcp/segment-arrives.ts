@@ -410,6 +410,9 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     // RFC 5681 §2 duplicate ACK: no data, no SYN/FIN, same ACK, same window, data outstanding. Answers
     // to zero-window probes look the same but say nothing about loss, so a closed window never counts.
     tcb.dupAcks++;
+    if (!tcb.sackPermitted) {
+      tcb.dupAckedBytes = Math.min(tcb.dupAckedBytes + tcb.effMss, Math.max(0, tcb.flightSize - tcb.effMss));
+    }
     const action = tcb.cc.onDuplicateAck({
       count: tcb.dupAcks,
       flightSize: seqDiff(tcb.sndMax, tcb.sndUna),
@@ -473,6 +476,12 @@ function newDataAcknowledged(tcb: Tcb, ack: number, now: number, tsEcr: number |
   tcb.sndUna = ack;
   if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack;
   tcb.bytesAcked += dataAcked;
+  // The segments duplicates counted as delivered are now acknowledged, all but the hole itself (Linux's
+  // tcp_remove_reno_sacks); once everything sent is acknowledged nothing is left.
+  if (tcb.dupAckedBytes > 0) {
+    tcb.dupAckedBytes =
+      tcb.sndUna === tcb.sndMax ? 0 : Math.max(0, tcb.dupAckedBytes - Math.max(0, dataAcked - tcb.effMss));
+  }
   let rttMs: number | undefined;
   const echoUsable =
     tsEcr !== undefined &&

@@ -350,8 +350,15 @@ export class Tcb {
    * (SND.NXT - SND.UNA) without SACK.
    */
   get pipe(): number {
-    return this.flightSize;
+    return this.flightSize - this.dupAckedBytes;
   }
+
+  /**
+   * Without SACK, each duplicate ACK says a segment above the hole has left the network: one MSS each,
+   * as Linux counts them (its "reno SACKs"), so pipe falls while a window's worth of duplicates arrive
+   * and the sender keeps sending during recovery. A cumulative ACK takes back what it covers.
+   */
+  dupAckedBytes = 0;
 
   /**
    * Loss recovery is RFC 6675's (a sender scoreboard drives it and `pipe` is its pipe). False until the

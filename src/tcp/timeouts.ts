@@ -128,6 +128,7 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
   tcb.retransmitCount++;
   tcb.timing = undefined; // Karn (MUST-18)
   tcb.dupAcks = 0;
+  tcb.dupAckedBytes = 0; // go-back-N: everything outstanding is sent again
   reportR1(tcb);
   // Go back to the oldest unacknowledged byte; the congestion window (one segment after a timeout) then
   // decides how much goes out again, and later ACKs clock out the rest (RFC 5681 §3.1).

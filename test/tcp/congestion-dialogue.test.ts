@@ -18,24 +18,31 @@ describe('loss recovery without SACK (RFC 6582 NewReno, RFC 6937 PRR)', () => {
     d.conn.send(pattern(30_000), d.now);
     for (let i = 0; i < 10; i++) d.expect({ flags: 'A', seq: D + i * 1000, ack: P, len: 1000 });
     d.expectNone();
-    // Segments 0 and 3 are lost: the receiver answers segments 1, 2 with duplicate ACKs of 0, ...
+    // Segments 0 and 3 are lost: the receiver answers segments 1, 2 with duplicate ACKs of 0, each of
+    // which lets one new segment out (RFC 3042 limited transmit).
     d.at(100).recv({ flags: 'A', seq: P, ack: D });
+    d.expect({ flags: 'A', seq: D + 10_000, ack: P, len: 1000 });
     d.recv({ flags: 'A', seq: P, ack: D });
+    d.expect({ flags: 'A', seq: D + 11_000, ack: P, len: 1000 });
     d.expectNone();
     d.recv({ flags: 'A', seq: P, ack: D });
     // Third duplicate: fast retransmit of the hole; ssthresh = 0.7 cwnd (CUBIC), recover = SND.MAX.
     d.expect({ flags: 'A', seq: D, ack: P, len: 1000 });
     expect(d.conn.status()).toMatchObject({ ssthresh: 7000, inRecovery: true, congestionControl: 'cubic' });
     d.expectNone();
-    // More duplicates (segments 4..9): PRR sends 0.7 of what leaves the network.
+    // More duplicates (segments 4..9 and the two limited-transmit ones): PRR sends ssthresh/RecoverFS =
+    // 7/12 of what leaves the network.
     const sent: number[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 8; i++) {
       d.recv({ flags: 'A', seq: P, ack: D });
       sent.push(d.takeAll().length);
     }
-    // After 9 MSS delivered PRR allows ceil(0.7 * 9 MSS) = 6.3 MSS out in all, in whole segments 6: the
-    // retransmission and five new ones (one per duplicate but the fourth: 1,1,1,0,1,1).
-    expect(sent).toEqual([1, 1, 1, 0, 1, 1]);
+    // While pipe > ssthresh PRR sends 7/12 of what is delivered; once pipe has fallen to ssthresh
+    // (PRR-SSRB) it refills pipe to ssthresh and no further: 7 segments in flight, the retransmission and
+    // six new ones, one per duplicate at most.
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(d.conn.status().bytesInFlight - 11 * 1000).toBe(7000); // pipe (flight less 11 duplicates) = ssthresh
+    expect(Math.max(...sent)).toBe(1);
     // The retransmission arrives; the ACK stops at the second hole, 3000: a partial ACK.
     d.at(150).recv({ flags: 'A', seq: P, ack: D + 3000 });
     const afterPartial = d.takeAll();
@@ -45,7 +52,7 @@ describe('loss recovery without SACK (RFC 6582 NewReno, RFC 6937 PRR)', () => {
     expect(d.conn.status().inRecovery).toBe(true);
     expect(d.counters.fastRetransmits).toBe(2);
     // The full ACK ends recovery at ssthresh.
-    d.at(180).recv({ flags: 'A', seq: P, ack: D + 10_000 });
+    d.at(180).recv({ flags: 'A', seq: P, ack: D + 12_000 });
     expect(d.conn.status()).toMatchObject({ inRecovery: false, cwnd: 7000 });
   });
 });

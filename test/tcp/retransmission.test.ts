@@ -166,19 +166,26 @@ describe('congestion control (RFC 5681, MUST-19)', () => {
     d.expect({ flags: 'A', seq: D + 4000, ack: P, len: 1000 });
     d.expect({ flags: 'A', seq: D + 5000, ack: P, len: 1000 });
     d.expectNone();
+    // RFC 3042 limited transmit: each of the first two duplicates lets one new segment out (pipe counts
+    // the segment the duplicate reports as delivered).
     d.recv({ flags: 'A', seq: P, ack: D + 1000 });
+    d.expect({ flags: 'A', seq: D + 6000, ack: P, len: 1000 });
     d.recv({ flags: 'A', seq: P, ack: D + 1000 });
+    d.expect({ flags: 'A', seq: D + 7000, ack: P, len: 1000 });
     d.expectNone();
     d.recv({ flags: 'A', seq: P, ack: D + 1000 });
-    // Third duplicate: ssthresh = FlightSize/2 = 2500, cwnd = ssthresh + 3*SMSS, retransmit.
+    // Third duplicate: ssthresh = FlightSize/2 = 3500, retransmit. cwnd = ssthresh against pipe
+    // (FlightSize less the three duplicates) sends what RFC 5681's ssthresh + 3 SMSS against FlightSize does.
     d.expect({ flags: 'A', seq: D + 1000, ack: P, len: 1000 });
-    expect(d.conn.status()).toMatchObject({ ssthresh: 2500, cwnd: 5500, inRecovery: true });
+    expect(d.conn.status()).toMatchObject({ ssthresh: 3500, cwnd: 3500, inRecovery: true });
     expect(d.counters.fastRetransmits).toBe(1);
     d.expectNone();
-    d.recv({ flags: 'A', seq: P, ack: D + 1000 }); // inflate: cwnd 6500, room for one more segment
-    d.expect({ flags: 'A', seq: D + 6000, ack: P, len: 1000 });
-    d.recv({ flags: 'A', seq: P, ack: D + 7000 }); // the retransmission filled the hole
-    expect(d.conn.status()).toMatchObject({ cwnd: 2500, inRecovery: false });
+    d.recv({ flags: 'A', seq: P, ack: D + 1000 }); // pipe 3000: half a segment of room
+    d.expectNone();
+    d.recv({ flags: 'A', seq: P, ack: D + 1000 }); // pipe 2000 (the RFC's inflation): one more segment
+    d.expect({ flags: 'A', seq: D + 8000, ack: P, len: 1000 });
+    d.recv({ flags: 'A', seq: P, ack: D + 8000 }); // the retransmission filled the hole
+    expect(d.conn.status()).toMatchObject({ cwnd: 3500, inRecovery: false });
   });
 
   it('congestion avoidance grows cwnd by about one SMSS per window of ACKed data', () => {

@@ -14,7 +14,8 @@
  * - ProbeRTT: every 5 s without a new minimum RTT, inflight drops to half the BDP for 200 ms so the
  *   queue drains and the minimum can be measured again.
  *
- * Loss tolerance (draft §4.5.10): losses cut the window only in a round whose loss rate exceeds 2%;
+ * Loss tolerance (draft §4.5.10): losses cut the window only in a round whose loss rate exceeds 2% (and
+ * that lost at least 6 segments);
  * then inflight_hi, the longer-term bound on inflight, is set to the inflight reached, scaled by
  * beta 0.7. Random, non-congestive loss below that rate leaves the rate alone.
  */
@@ -53,6 +54,8 @@ export const BBR = Object.freeze({
   /** Wall-clock wait in CRUISE before the next probe (the draft picks 2-3 s at random). */
   PROBE_WAIT_MS: 2_000,
   FULL_BW_GROWTH: 1.25,
+  /** BBRFullLossCnt: losses in a round before its loss rate counts (and Startup may end on loss). */
+  FULL_LOSS_COUNT: 6,
   FULL_BW_ROUNDS: 3,
 });
 
@@ -207,7 +210,9 @@ export class BbrCongestionControl implements CongestionControl {
   private checkLossRate(): void {
     if (this.lostInRound === 0) return;
     const base = Math.max(this.deliveredInRound, this.pipe) + this.lostInRound;
-    if (this.lostInRound / base <= BBR.LOSS_THRESH) return;
+    // At least FULL_LOSS_COUNT segments: with small windows one random loss would exceed 2% by itself.
+    if (this.lostInRound / base <= BBR.LOSS_THRESH || this.lostInRound < BBR.FULL_LOSS_COUNT * this.mss)
+      return;
     const inflight = Math.max(this.pipe + this.lostInRound, this.bdp(1));
     this.inflightHi = Math.max(BBR.BETA * Math.min(inflight, this.inflightHi), this.minCwnd());
     if (this.state === 'startup') this.filledPipe = true;

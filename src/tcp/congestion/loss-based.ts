@@ -47,7 +47,11 @@ function seqGt(a: number, b: number): boolean {
 export type RecoveryWindow =
   /** RFC 6937 PRR: cwnd = pipe + sndcnt on every ACK. */
   | 'prr'
-  /** RFC 5681 §3.2 / RFC 6582 §3.2: cwnd = ssthresh + 3 MSS, inflated per dupack, deflated on partial ACKs. */
+  /**
+   * RFC 5681 §3.2 / RFC 6582 §3.2 with the output path's pipe counting every duplicate ACK as a segment
+   * delivered (as Linux does): cwnd = ssthresh throughout. That sends exactly what the RFCs' inflation
+   * (ssthresh + 3 MSS + one per further duplicate, deflated by partial ACKs) against FlightSize sends.
+   */
   | 'inflation';
 
 export abstract class LossBasedCongestionControl implements CongestionControl {
@@ -165,10 +169,8 @@ export abstract class LossBasedCongestionControl implements CongestionControl {
       this.cwndBytes = this.prr.window(delivered, event.pipe, this.ssthreshBytes, event.sentTotal, this.mss);
       return;
     }
-    // RFC 6582 §3.2 step 5: deflate by the data acknowledged, add back one SMSS if at least one was.
-    let cwnd = this.cwndBytes - event.bytesAcked;
-    if (event.bytesAcked >= this.mss) cwnd += this.mss;
-    this.cwndBytes = Math.max(cwnd, this.mss);
+    // RFC 6582 §3.2 step 5 (deflate by the data acknowledged, add back one SMSS): pipe fell by the
+    // data acknowledged less the duplicates already counted, which is the same thing; cwnd stays.
   }
 
   private endRecovery(event: AckEvent): void {
@@ -198,8 +200,8 @@ export abstract class LossBasedCongestionControl implements CongestionControl {
           this.mss,
         );
       } else {
-        // RFC 5681 §3.2 step 4: each further duplicate ACK means a segment left the network; inflate.
-        this.cwndBytes += this.mss;
+        // RFC 5681 §3.2 step 4: each further duplicate ACK means a segment left the network; pipe
+        // counts it, which is the inflation.
       }
       return 'none';
     }
@@ -219,8 +221,8 @@ export abstract class LossBasedCongestionControl implements CongestionControl {
       // The fast retransmission that follows is sent whatever the window says; nothing else yet.
       this.cwndBytes = event.pipe;
     } else {
-      // RFC 5681 §3.2 step 3.
-      this.cwndBytes = this.ssthreshBytes + DUPLICATE_ACK_THRESHOLD * this.mss;
+      // RFC 5681 §3.2 step 3: ssthresh + 3 SMSS against FlightSize, i.e. ssthresh against pipe.
+      this.cwndBytes = this.ssthreshBytes;
     }
     return 'fast-retransmit';
   }

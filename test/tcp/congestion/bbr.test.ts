@@ -113,7 +113,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cc.inflightHi).toBe(Number.POSITIVE_INFINITY);
     expect(cc.bottleneckBandwidth).toBe(bw);
     expect(cc.pacingRate).toBeGreaterThan(0.85 * bw);
-    // Many losses in the same round (10% of what it delivered): congestion.
+    // Many losses in the same round (well over 2% of the flight, and at least 6): congestion.
     for (let i = 0; i < 200; i++) {
       cc.onEnterRecovery({
         kind: 'loss',

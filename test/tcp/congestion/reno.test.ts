@@ -28,15 +28,16 @@ describe('Reno (RFC 5681)', () => {
     expect(cc.ssthresh).toBe(2000); // never below 2 SMSS
   });
 
-  it('fast retransmit on the third duplicate, inflation, deflation on the next new ACK', () => {
+  it('fast retransmit on the third duplicate; cwnd = ssthresh against a pipe that counts duplicates', () => {
     const cc = new RenoCongestionControl(1000);
     const dup = (count: number) => cc.onDuplicateAck(dupAckEvent({ count }));
     expect(dup(1)).toBe('none');
     expect(dup(2)).toBe('none');
     expect(dup(3)).toBe('fast-retransmit');
-    expect([cc.ssthresh, cc.cwnd, cc.inRecovery]).toEqual([5000, 8000, true]);
+    // The output path's pipe falls by one SMSS per duplicate: that is RFC 5681's inflation.
+    expect([cc.ssthresh, cc.cwnd, cc.inRecovery]).toEqual([5000, 5000, true]);
     expect(dup(4)).toBe('none');
-    expect(cc.cwnd).toBe(9000);
+    expect(cc.cwnd).toBe(5000);
     cc.onAck(ackEvent({ bytesAcked: 1000, ack: 1000, flightSizeBefore: 10_000 }));
     expect([cc.cwnd, cc.inRecovery]).toEqual([5000, false]);
   });
@@ -60,24 +61,21 @@ describe('Reno (RFC 5681)', () => {
 });
 
 describe('NewReno (RFC 6582)', () => {
-  it('partial ACKs deflate the window and keep recovery until "recover"; the full ACK ends it', () => {
+  it('partial ACKs keep recovery until "recover"; the full ACK ends it with at most FlightSize + SMSS', () => {
     // 10 segments of 1000 in flight (SND.UNA 0, SND.MAX 10000), segments at 0 and 3000 lost.
     const cc = new NewRenoCongestionControl(1000, 10);
     for (let count = 1; count <= 3; count++) cc.onDuplicateAck(dupAckEvent({ count }));
-    // §3.2 step 2/3: ssthresh = FlightSize/2, cwnd = ssthresh + 3 SMSS, recover = 10000.
-    expect([cc.ssthresh, cc.cwnd, cc.inRecovery]).toEqual([5000, 8000, true]);
+    // §3.2 step 2/3: ssthresh = FlightSize/2, recover = 10000; cwnd = ssthresh against pipe.
+    expect([cc.ssthresh, cc.cwnd, cc.inRecovery]).toEqual([5000, 5000, true]);
     for (let count = 4; count <= 9; count++) cc.onDuplicateAck(dupAckEvent({ count }));
-    expect(cc.cwnd).toBe(14_000); // step 4: inflated by one SMSS per further dupack
-    // The retransmission of 0 arrives; the ACK stops at the second hole (3000): a partial ACK of 3000.
-    cc.onAck(ackEvent({ bytesAcked: 3000, ack: 3000, sndMax: 14_000, pipe: 11_000 }));
-    // Step 5: deflate by the 3000 acknowledged, add back one SMSS; still in recovery.
-    expect([cc.cwnd, cc.inRecovery]).toEqual([12_000, true]);
-    // A partial ACK of less than one SMSS adds nothing back.
-    cc.onAck(ackEvent({ bytesAcked: 500, ack: 3500, sndMax: 14_000, pipe: 10_500 }));
-    expect(cc.cwnd).toBe(11_500);
+    expect(cc.cwnd).toBe(5000);
+    // The retransmission of 0 arrives; the ACK stops at the second hole (3000): a partial ACK. Step 5's
+    // deflation is pipe's: it fell by the 3000 acknowledged less the 2000 duplicates had counted.
+    cc.onAck(ackEvent({ bytesAcked: 3000, ack: 3000, sndMax: 14_000, pipe: 4000 }));
+    expect([cc.cwnd, cc.inRecovery]).toEqual([5000, true]);
     // The full ACK (covers recover = 10000): cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
-    cc.onAck(ackEvent({ bytesAcked: 6500, ack: 10_000, sndMax: 14_000, pipe: 4000 }));
-    expect([cc.cwnd, cc.inRecovery]).toEqual([5000, false]);
+    cc.onAck(ackEvent({ bytesAcked: 7000, ack: 10_000, sndMax: 14_000, pipe: 2000 }));
+    expect([cc.cwnd, cc.inRecovery]).toEqual([3000, false]);
   });
 
   it('after a timeout, duplicates below the old SND.MAX start no fast retransmit (§3.2 step 2)', () => {

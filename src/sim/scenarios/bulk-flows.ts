@@ -1,0 +1,154 @@
+/**
+ * Several bulk flows through one bottleneck: N connections from `client` to `server` over the same
+ * simulated cable, whose rate limiter and drop-tail queue they share, each with its own congestion
+ * control. Each sender writes as fast as its send buffer takes; the run lasts a fixed virtual time and
+ * reports every flow's goodput (bytes the server application read) over a measurement window after a
+ * warm-up, its retransmissions, and how evenly the flows shared the link (Jain's fairness index).
+ *
+ * Used by `tcpts sim --flows`, the goodput benchmarks and the tests that a path is filled.
+ */
+
+import { tcpLayerOf } from '../../api/tcp-layer-of-stack.js';
+import type { LinkImpairments } from '../../link/impairments.js';
+import type { TcpConfig } from '../../tcp/config.js';
+import type { CongestionControlName } from '../../tcp/congestion/registry.js';
+import type { TcpConnection } from '../../tcp/connection.js';
+import { parseIpv4 } from '../../wire/address.js';
+import { SimulatedNetwork } from '../network.js';
+
+export interface BulkFlowsOptions {
+  /** One entry per flow: its congestion control. */
+  flows: readonly CongestionControlName[];
+  /** Bottleneck rate, bits per second, each direction. */
+  rateBitsPerSecond: number;
+  /** One-way delay, ms (the RTT is twice this). */
+  delayMs: number;
+  /** Bottleneck queue in frames; default one bandwidth-delay product of 1514-byte frames. */
+  queueFrames?: number;
+  /** Random loss per frame, data direction only. Default 0. */
+  loss?: number;
+  /** Virtual time the flows run, ms. */
+  durationMs: number;
+  /** Goodput is measured from this virtual time on (after slow start), ms. Default durationMs / 2. */
+  measureFromMs?: number;
+  /** TCP settings of both hosts beyond the algorithm (buffers default to 8 MiB, enough for 1 Gbit/s x 50 ms). */
+  tcp?: Partial<TcpConfig>;
+  seed?: number;
+}
+
+export interface FlowResult {
+  congestionControl: CongestionControlName;
+  /** Goodput over the measurement window, bits per second. */
+  goodputBitsPerSecond: number;
+  /** Bytes the server read over the whole run. */
+  bytes: number;
+  retransmissions: number;
+}
+
+export interface BulkFlowsResult {
+  flows: FlowResult[];
+  /** All flows' goodput over the window, bits per second. */
+  totalBitsPerSecond: number;
+  /** Total goodput over the bottleneck rate. */
+  linkShare: number;
+  /** Jain's fairness index of the flows' goodputs: 1 when equal, 1/N when one flow takes everything. */
+  fairness: number;
+  /** Frames the bottleneck dropped (queue full) and the random loss dropped, data direction. */
+  queueDrops: number;
+  randomDrops: number;
+}
+
+const PORT = 5201;
+const BIG_BUFFER = 8 * 1024 * 1024;
+const CHUNK = 64 * 1024;
+
+export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
+  const bdpFrames = Math.ceil((options.rateBitsPerSecond * 2 * options.delayMs) / 1000 / 8 / 1514);
+  const dataPath: LinkImpairments = {
+    rateBitsPerSecond: options.rateBitsPerSecond,
+    queueLimitFrames: options.queueFrames ?? Math.max(2, bdpFrames),
+    ...(options.loss ? { loss: options.loss } : {}),
+  };
+  const ackPath: LinkImpairments = {
+    rateBitsPerSecond: options.rateBitsPerSecond,
+    queueLimitFrames: options.queueFrames ?? Math.max(2, bdpFrames),
+  };
+  const tcp: Partial<TcpConfig> = {
+    receiveBufferSize: BIG_BUFFER,
+    sendBufferSize: BIG_BUFFER,
+    ...options.tcp,
+  };
+  // No trace and no capture: these runs move gigabytes.
+  const net = new SimulatedNetwork({ seed: options.seed ?? 1, trace: false });
+  const client = net.host('client', '10.0.0.1/24', { tcp });
+  const server = net.host('server', '10.0.0.2/24', { tcp });
+  const cable = net.link(client, server, {
+    delayMs: options.delayMs,
+    aToB: { delayMs: options.delayMs, ...dataPath },
+    bToA: { delayMs: options.delayMs, ...ackPath },
+  });
+  const clientTcp = tcpLayerOf(client);
+  const serverTcp = tcpLayerOf(server);
+  const serverAddress = parseIpv4('10.0.0.2')!;
+  const now = () => net.clock.now();
+  const runUntil = (t: number) => {
+    if (t > now()) net.clock.runUntil(t);
+  };
+  const received = options.flows.map(() => 0);
+  const atWindowStart = options.flows.map(() => 0);
+  const senders: TcpConnection[] = [];
+  const listener = serverTcp.listen({ port: PORT });
+  let accepted = 0;
+  listener.on('connection', (conn) => {
+    // Connections are accepted in the order they were opened (one handshake at a time below).
+    const index = accepted++;
+    conn.on('readable', () => {
+      for (;;) {
+        const data = conn.receive(now());
+        if (data === null || data.length === 0) return;
+        received[index]! += data.length;
+      }
+    });
+  });
+  const chunk = new Uint8Array(CHUNK);
+  options.flows.forEach((congestionControl, index) => {
+    const conn = clientTcp.connect({
+      remoteAddress: serverAddress,
+      remotePort: PORT,
+      config: { congestionControl },
+    });
+    senders[index] = conn;
+    const pump = () => {
+      while (conn.send(chunk, now()) === CHUNK) {}
+    };
+    conn.on('connected', pump);
+    conn.on('drain', pump);
+    // Open the next connection once this one is established, so accept order is flow order.
+    runUntil(now() + 4 * options.delayMs + 10);
+  });
+  const start = now();
+  const measureFrom = start + (options.measureFromMs ?? options.durationMs / 2);
+  runUntil(measureFrom);
+  for (let i = 0; i < received.length; i++) atWindowStart[i] = received[i]!;
+  runUntil(start + options.durationMs);
+  const windowMs = start + options.durationMs - measureFrom;
+  const flows: FlowResult[] = options.flows.map((congestionControl, i) => ({
+    congestionControl,
+    goodputBitsPerSecond: ((received[i]! - atWindowStart[i]!) * 8 * 1000) / windowMs,
+    bytes: received[i]!,
+    retransmissions: senders[i]!.status().retransmissions,
+  }));
+  const rates = flows.map((f) => f.goodputBitsPerSecond);
+  const total = rates.reduce((a, b) => a + b, 0);
+  const squares = rates.reduce((a, b) => a + b * b, 0);
+  const counters = cable.link.counters('a->b');
+  for (const conn of senders) conn.abort(now());
+  return {
+    flows,
+    totalBitsPerSecond: total,
+    linkShare: total / options.rateBitsPerSecond,
+    fairness: squares > 0 ? (total * total) / (rates.length * squares) : 0,
+    queueDrops: counters.dropped['queue-full'],
+    randomDrops: counters.dropped.loss,
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Bulk flows through one simulated bottleneck (virtual time): the path of issue 9, 100 Mbit/s with a
+ * 50 ms round trip and a drop-tail queue of one bandwidth-delay product.
+ */
+import { describe, expect, it } from 'vitest';
+import { runBulkFlows } from '../../src/sim/scenarios/bulk-flows.js';
+
+describe('bulk flows through one bottleneck', () => {
+  it('BBR fills a 100 Mbit/s x 50 ms path without a loss, and keeps its rate through 1% random loss', () => {
+    const path = { rateBitsPerSecond: 100e6, delayMs: 25, durationMs: 3000, measureFromMs: 1500 };
+    const clean = runBulkFlows({ ...path, flows: ['bbr'], tcp: { timestamps: true } });
+    // TCP/IP/Ethernet headers take 78 of every 1514 bytes: 94.8% of the link is payload at most.
+    expect(clean.linkShare).toBeGreaterThan(0.8);
+    expect(clean.queueDrops).toBe(0);
+    expect(clean.flows[0]!.retransmissions).toBe(0);
+    const lossy = runBulkFlows({ ...path, flows: ['bbr'], loss: 0.01, tcp: { timestamps: true } });
+    expect(lossy.randomDrops).toBeGreaterThan(100);
+    // Loss-based algorithms are held near the Mathis bound here (about 2.5 Mbit/s at 1%).
+    expect(lossy.totalBitsPerSecond).toBeGreaterThan(10e6);
+  });
+
+  it('reports each flow of several sharing the bottleneck, and their fairness', () => {
+    const result = runBulkFlows({
+      flows: ['bbr', 'bbr'],
+      rateBitsPerSecond: 20e6,
+      delayMs: 10,
+      durationMs: 2000,
+      tcp: { timestamps: true },
+    });
+    expect(result.flows.map((f) => f.congestionControl)).toEqual(['bbr', 'bbr']);
+    expect(result.flows.every((f) => f.goodputBitsPerSecond > 0 && f.bytes > 0)).toBe(true);
+    const rates = result.flows.map((f) => f.goodputBitsPerSecond);
+    const total = rates[0]! + rates[1]!;
+    expect(result.totalBitsPerSecond).toBeCloseTo(total, 6);
+    expect(total).toBeLessThan(20e6);
+    expect(result.linkShare).toBeCloseTo(total / 20e6, 9);
+    // Jain's index: (sum x)^2 / (n sum x^2).
+    expect(result.fairness).toBeCloseTo((total * total) / (2 * (rates[0]! ** 2 + rates[1]! ** 2)), 9);
+  });
+});
