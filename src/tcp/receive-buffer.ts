@@ -94,12 +94,23 @@ export class ReceiveBuffer {
   read(max: number): Uint8Array {
     const out = new Uint8Array(Math.min(max, this.ring.length));
     this.ring.read(out);
+    this.releaseIfEmpty();
     return out;
   }
 
   /** Copies up to `dst.length` in-order bytes into `dst`, removing them; returns the count. */
   readInto(dst: Uint8Array): number {
-    return this.ring.read(dst);
+    const n = this.ring.read(dst);
+    this.releaseIfEmpty();
+    return n;
+  }
+
+  /**
+   * Everything received has been read and nothing waits out of order: the storage goes back until the
+   * next segment (an idle connection holds no buffer memory).
+   */
+  private releaseIfEmpty(): void {
+    if (this.ring.length === 0 && this.assembler.isEmpty) this.ring.releaseStorage();
   }
 
   /** Drops everything (ABORT, reset). */

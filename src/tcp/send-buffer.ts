@@ -72,6 +72,9 @@ export class SendBuffer {
     if (n > 0) {
       this.ring.consume(n);
       this.start = seqAdd(this.start, n);
+      // Everything written has been acknowledged: the storage goes back until the next write (an idle
+      // connection holds no buffer memory, as Linux frees acknowledged skbs).
+      if (this.ring.length === 0) this.ring.releaseStorage();
     }
     return n;
   }
