@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { runBlindInjection } from './blind-injection.js';
+import { runConnectionChurn } from './connection-churn.js';
+
+describe('flood suite, scaled down (npm run flood runs it at full scale)', () => {
+  it('10k blind RSTs, SYNs and data segments draw no more answers than the rate limit allows; goodput within 10%', () => {
+    const r = runBlindInjection(4 * 1024 * 1024, 10_000);
+    expect(r.baseline.bytesOk).toBe(true);
+    expect(r.attacked.bytesOk).toBe(true);
+    expect(r.attacked.connectionAlive).toBe(true);
+    expect(r.replies).toBeLessThanOrEqual(r.allowed);
+    expect(r.attacked.skipped).toBeGreaterThan(0);
+    expect(r.goodputRatio).toBeGreaterThan(0.9);
+  });
+
+  it('2,000 connections opened and closed in a row: none fails, TIME-WAIT in compact records', () => {
+    const r = runConnectionChurn(2000);
+    expect(r.failures).toEqual([]);
+    expect(r.opened).toBe(2000);
+    expect(r.timeWaitRecords).toBeGreaterThan(0);
+    expect(r.storageBytesPerRecord).toBeLessThan(300);
+  });
+});
