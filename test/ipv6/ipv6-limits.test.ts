@@ -1,0 +1,89 @@
+/**
+ * The bounds of the IPv6 layer (docs/limits.md): the ICMPv6 error rate limit, the reassembly table and
+ * memory budget, the neighbor cache's queue per unresolved neighbor and its table size. Each is hit here
+ * and its counter read back.
+ */
+import { describe, expect, test } from 'vitest';
+import { type HostOptions, SimulatedNetwork } from '../../src/sim/network.js';
+import { ETHERTYPE_IPV6, emitEthernetHeader } from '../../src/wire/ethernet.js';
+import { emitIpv6Header, IPV6_NEXT_FRAGMENT } from '../../src/wire/ipv6.js';
+import { parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { emitIpv6FragmentHeader } from '../../src/wire/ipv6-extension-headers.js';
+
+const A = parseIpv6('2001:db8::1')!;
+const B = parseIpv6('2001:db8::2')!;
+
+function pair(ipv6: HostOptions = {}) {
+  const net = new SimulatedNetwork({ seed: 5 });
+  const a = net.host('a', '2001:db8::1/64');
+  const b = net.host('b', '2001:db8::2/64', ipv6);
+  const link = net.link(a, b, { delayMs: 1 });
+  net.run(3000);
+  b.ipv6.interfaces[0]!.neighbors.learned(A, link.link.a.mac);
+  return { net, a, b, link };
+}
+
+function packet(to: { mac: number }, from: number, nextHeader: number, payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(54 + payload.length);
+  emitEthernetHeader({ dst: to.mac, src: from, etherType: ETHERTYPE_IPV6 }, frame, 0);
+  emitIpv6Header(
+    { trafficClass: 0, flowLabel: 0, nextHeader, hopLimit: 64, src: A, dst: B },
+    payload.length,
+    frame,
+    14,
+  );
+  frame.set(payload, 54);
+  return frame;
+}
+
+function fragment(identification: number, offset: number, more: boolean, length: number): Uint8Array {
+  const out = new Uint8Array(8 + length);
+  emitIpv6FragmentHeader({ nextHeader: 58, offset, moreFragments: more, identification }, out, 0);
+  return out;
+}
+
+describe('IPv6 limits', () => {
+  test('ICMPv6 errors: a burst of 50, then 1000 a second (RFC 4443 §2.4(f))', () => {
+    const { net, b, link } = pair();
+    const port = b.ipv6.interfaces[0]!.port;
+    for (let i = 0; i < 80; i++) port.receive(packet(link.link.b, link.link.a.mac, 253, new Uint8Array(8)));
+    expect(b.counters.dropCount('icmpv6', 'error-rate-limit')).toBe(30);
+    net.run(10); // 10 ms refill 10 tokens
+    for (let i = 0; i < 20; i++) port.receive(packet(link.link.b, link.link.a.mac, 253, new Uint8Array(8)));
+    expect(b.counters.dropCount('icmpv6', 'error-rate-limit')).toBe(40);
+  });
+
+  test('reassembly: at most 64 packets in progress, then new ones are dropped and counted', () => {
+    const { b, link } = pair();
+    const port = b.ipv6.interfaces[0]!.port;
+    for (let id = 0; id < 70; id++) {
+      port.receive(packet(link.link.b, link.link.a.mac, IPV6_NEXT_FRAGMENT, fragment(id, 0, true, 16)));
+    }
+    expect(b.ipv6.reassembler.packetsInProgress).toBe(64);
+    expect(b.counters.dropCount('ipv6', 'reassembly-table-full')).toBe(6);
+  });
+
+  test('reassembly memory: fragments beyond the byte budget are dropped', () => {
+    const { b, link } = pair({ ipv6: { reassembly: { maxBytes: 4000 } } });
+    const port = b.ipv6.interfaces[0]!.port;
+    for (let i = 0; i < 4; i++) {
+      port.receive(
+        packet(link.link.b, link.link.a.mac, IPV6_NEXT_FRAGMENT, fragment(9, i * 1200, true, 1200)),
+      );
+    }
+    expect(b.ipv6.reassembler.bytesHeld).toBe(3600);
+    expect(b.counters.dropCount('ipv6', 'reassembly-memory-full')).toBe(1);
+  });
+
+  test('neighbor queue: 8 packets wait for resolution, older ones are dropped; the table is bounded', async () => {
+    const { net, a } = pair({ ipv6: { neighbors: { maxEntries: 4 } } });
+    for (let i = 0; i < 10; i++) void a.ping6('2001:db8::77', { timeoutMs: 100 }).catch(() => {});
+    expect(a.counters.dropCount('ndp', 'neighbor-queue-full')).toBe(2);
+    net.run(5000);
+    const small = pair({ ipv6: { neighbors: { maxEntries: 2 } } });
+    for (const target of ['2001:db8::70', '2001:db8::71', '2001:db8::72']) {
+      void small.b.ping6(target, { timeoutMs: 100 }).catch(() => {});
+    }
+    expect(small.b.counters.dropCount('ndp', 'neighbor-table-full')).toBe(1);
+  });
+});
