@@ -134,6 +134,11 @@ tr:hover td{background:#ddf4ff}
 svg .packet:hover line,svg .segment:hover line{stroke-width:3}
 `;
 
+/** A chart with a caption that says how to read it. */
+function chart(svg: string, caption: string): string {
+  return `${figure(svg)}<p class="caption muted">${escapeHtml(caption)}</p>`;
+}
+
 function figure(svg: string, chart = true): string {
   return `<figure class="${chart ? 'chart' : 'ladder'}">${svg}</figure>`;
 }
@@ -191,40 +196,75 @@ function flowSections(c: Conversation, options: HtmlReportOptions): string {
       out.push('<p class="muted">Charts are drawn for the first connections only.</p>');
       return;
     }
+    // Every chart of the connection shares one time axis (the connection's span) and one plot area, so
+    // a loss in the time-sequence graph lines up with the cwnd drop and the RTT sample beneath it.
+    const range: [number, number] = [flow.firstTime - c.timeOrigin, flow.lastTime - c.timeOrigin];
     const directions: boolean[] = [];
     if (flow.bytesAtoB > 0) directions.push(true);
     if (flow.bytesBtoA > 0) directions.push(false);
     if (directions.length === 0) out.push('<p class="muted">No data was transferred on this connection.</p>');
     for (const fromA of directions) {
-      out.push(figure(renderTimeSequenceSvg(c, { flowId: flow.id, fromA, width: 960 })));
-    }
-    for (const host of [flow.a.host, flow.b.host]) {
-      const hasMetrics = c.metrics.some((m) => m.host === host && m.flowId === flow.id);
-      const hasRtt = c.rttSamples.some((r) => r.host === host && r.flowId === flow.id);
-      if (hasMetrics) {
+      const sender = fromA ? flow.a.host : flow.b.host;
+      out.push(
+        chart(
+          renderTimeSequenceSvg(c, { flowId: flow.id, fromA, width: 960, timeRange: range }),
+          'Time-sequence: each data segment is a short vertical bar at the time it was sent, as high as the ' +
+            'bytes it carries (relative sequence numbers); a bar repeated later is a retransmission, a red ' +
+            'one was lost. The dark staircase is the acknowledged number as ACKs reach the sender, the ' +
+            "green one the right edge of the receiver's window (ACK + window): the sender may not go above " +
+            'it, so bars pressed against it mean the receiver is the limit. Purple bars are SACK blocks. ' +
+            'The slope is the throughput.',
+        ),
+      );
+      if (c.metrics.some((m) => m.host === sender && m.flowId === flow.id)) {
         out.push(
-          figure(
+          chart(
             renderCongestionSvg(c, {
-              host,
+              host: sender,
               flowId: flow.id,
               width: 960,
-              title: `Congestion window: ${host} (connection ${flow.id + 1})`,
+              timeRange: range,
+              title: `Congestion window: ${sender} (connection ${flow.id + 1})`,
             }),
+            'Congestion control at the sender (RFC 5681): cwnd is what the network is trusted with, rwnd ' +
+              'what the receiver offers; the sender keeps at most the smaller of the two in flight. Bytes ' +
+              'in flight are counted from the packets at every send and every ACK. Slow start doubles ' +
+              'cwnd each round trip; a loss halves it and sets ssthresh.',
           ),
         );
       }
-      if (hasMetrics || hasRtt) {
+      const rttPoints =
+        c.rttSamples.filter((r) => r.host === sender && r.flowId === flow.id).length +
+        c.metrics.filter((m) => m.host === sender && m.flowId === flow.id && m.srtt > 0).length;
+      if (rttPoints >= 2) {
         out.push(
-          figure(
+          chart(
             renderRttSvg(c, {
-              host,
+              host: sender,
               flowId: flow.id,
               width: 960,
-              title: `Round-trip time: ${host} (connection ${flow.id + 1})`,
+              timeRange: range,
+              title: `Round-trip time: ${sender} (connection ${flow.id + 1})`,
             }),
+            'Round-trip time seen by the sender: green dots are samples from the packets (data sent, first ' +
+              "ACK covering it; retransmitted data is skipped, Karn's rule), blue the smoothed RTT and red the " +
+              'retransmission timeout the stack computed from them (RFC 6298).',
           ),
         );
       }
+    }
+    if (c.states.some((st) => st.flowId === flow.id)) {
+      out.push(
+        chart(
+          renderStateTimelineSvg(c, {
+            flowId: flow.id,
+            width: 960,
+            timeRange: range,
+            title: `TCP states (connection ${flow.id + 1})`,
+          }),
+          "Each end's state over the same time axis (RFC 9293 §3.3.2).",
+        ),
+      );
     }
   });
   return out.join('\n');

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { runSeedStory } from '../../src/sim/scenarios/seed-story/seed-story.js';
+import { renderStoryReport } from '../../src/sim/scenarios/seed-story/story-report.js';
 import { conversationFromTrace } from '../../src/viz/conversation-from-trace.js';
 import { renderHtmlReport } from '../../src/viz/html-report.js';
 import { checkMarkup } from './markup-check.js';
@@ -75,13 +77,15 @@ describe('renderHtmlReport', () => {
     expect(html.match(/https?:\/\/[^"\s]*/g)!.every((u) => u === 'http://www.w3.org/2000/svg')).toBe(true);
   });
 
-  it('has one <svg> per chart: ladder, time-sequence, congestion window and RTT per sender, states', () => {
+  it('has one <svg> per chart: ladder, time-sequence, congestion window and RTT per data sender, states', () => {
     expect(count(html, /<svg /g)).toBe(6);
     expect(count(html, /<svg [^>]*class="ladder"/g)).toBe(1);
     expect(count(html, /<svg [^>]*class="chart time-sequence"/g)).toBe(1); // only the client sent data
     expect(count(html, /<svg [^>]*class="chart congestion"/g)).toBe(1); // only the client traced metrics
-    expect(count(html, /<svg [^>]*class="chart rtt"/g)).toBe(2); // both measured RTTs
-    expect(count(html, /<svg [^>]*class="chart state-timeline"/g)).toBe(1);
+    // Only the data sender's RTT: the server's single handshake sample would be a chart of one dot.
+    expect(count(html, /<svg [^>]*class="chart rtt"/g)).toBe(1);
+    // The connection's states on its charts' time axis, and every connection's states at the end.
+    expect(count(html, /<svg [^>]*class="chart state-timeline"/g)).toBe(2);
     expect(html).toContain('>Congestion window: client (connection 1)</text>');
     expect(count(html, /<svg /g)).toBe(count(html, /<\/svg>/g));
   });
@@ -161,5 +165,30 @@ describe('renderHtmlReport', () => {
     const report = renderHtmlReport(conversation, { title: 'short', maxTableRows: 3 });
     expect(packetRows(report)).toHaveLength(3);
     expect(report).toContain(`${conversation.packets.length - 3} more packets are not listed.`);
+  });
+});
+
+describe('the charts of one connection', () => {
+  it('share one time axis: the same range mapped to the same x in every chart', () => {
+    const story = runSeedStory({ seed: 1 });
+    const report = renderStoryReport(story);
+    const section = report.slice(report.indexOf('id="connection-1"'), report.indexOf('id="connection-2"'));
+    const charts = [...section.matchAll(/<svg [^>]*class="chart ([a-z-]+)"[\s\S]*?<\/svg>/g)];
+    expect(charts.map((m) => m[1])).toEqual([
+      'time-sequence',
+      'congestion',
+      'rtt',
+      'time-sequence',
+      'congestion',
+      'rtt',
+      'state-timeline',
+    ]);
+    // The x of the tick labelled 1000 (ms) is the same everywhere.
+    const xs = charts.map((m) => {
+      const tick = /<text x="([\d.]+)" y="[\d.]+"[^>]*>1000<\/text>/.exec(m[0]);
+      return tick ? Number(tick[1]) : undefined;
+    });
+    expect(new Set(xs).size).toBe(1);
+    expect(xs[0]).toBeDefined();
   });
 });

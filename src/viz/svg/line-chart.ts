@@ -38,6 +38,10 @@ export interface LineChartSpec {
   /** Class names added to the root element. */
   readonly className?: string;
   readonly emptyText?: string;
+  /** The x domain, fixed (e.g. one connection's span, shared by all its charts so they line up). */
+  readonly xRange?: readonly [number, number];
+  /** The y axis stops here; a series above it is drawn along the top edge (the caller says so). */
+  readonly yLimit?: number;
 }
 
 export function renderLineChart(spec: LineChartSpec): string {
@@ -60,13 +64,15 @@ export function renderLineChart(spec: LineChartSpec): string {
       if (py !== undefined) yMax = Math.max(yMax, py);
     }
   }
+  if (spec.yLimit !== undefined) yMax = Math.min(yMax, spec.yLimit);
+  if (spec.xRange && Number.isFinite(xMin)) [xMin, xMax] = spec.xRange;
   if (!Number.isFinite(xMin)) {
     parts.push(
       textElement(area.left, area.top + 20, spec.emptyText ?? 'Nothing to plot.', { fill: '#57606a' }),
     );
     return svgDocument(width, height, parts, { class: className, role: 'img', 'aria-label': spec.title });
   }
-  const xTicks = niceTicks(xMin, xMax, 8);
+  const xTicks = sharedTimeTicks(xMin, xMax, spec.xRange);
   const yTicks = spec.yBytes ? niceByteTicks(0, yMax, 5) : niceTicks(0, yMax, 5);
   const x = new LinearScale(xTicks.min, xTicks.max, area.left, area.left + area.width);
   const y = new LinearScale(yTicks.min, yTicks.max, area.top + area.height, area.top);
@@ -90,7 +96,9 @@ export function renderLineChart(spec: LineChartSpec): string {
     if (style === 'dots') {
       const dots = s.points
         .filter((p): p is readonly [number, number] => p[1] !== undefined)
-        .map(([px, py]) => element('circle', { cx: x.map(px), cy: y.map(py), r: 2.5, fill: s.color }));
+        .map(([px, py]) =>
+          element('circle', { cx: x.map(px), cy: y.map(Math.min(py, yTicks.max)), r: 2.5, fill: s.color }),
+        );
       parts.push(element('g', { class: 'series', 'data-series': s.name }, dots));
       continue;
     }
@@ -107,7 +115,7 @@ export function renderLineChart(spec: LineChartSpec): string {
         run = [];
         runs.push(run);
       }
-      run.push([x.map(px), y.map(py)]);
+      run.push([x.map(px), y.map(Math.min(py, yTicks.max))]);
       if (i === s.points.length - 1 && s.holdToEnd) run.push([area.left + area.width, y.map(py)]);
     });
     const lines = runs.map((r) =>
@@ -121,4 +129,19 @@ export function renderLineChart(spec: LineChartSpec): string {
   }
   parts.push(renderLegend(area.left, 44, legend));
   return svgDocument(width, height, parts, { class: className, role: 'img', 'aria-label': spec.title });
+}
+
+/**
+ * Time ticks: round ones over the data, or, for a fixed range shared by several charts, exactly that
+ * range (ticks inside it), so every chart of a connection maps a time to the same x.
+ */
+export function sharedTimeTicks(
+  min: number,
+  max: number,
+  range: readonly [number, number] | undefined,
+): { ticks: number[]; min: number; max: number } {
+  if (!range) return niceTicks(min, max, 8);
+  const [from, to] = range[1] > range[0] ? range : [range[0], range[0] + 1];
+  const ticks = niceTicks(from, to, 8).ticks.filter((t) => t >= from - 1e-9 && t <= to + 1e-9);
+  return { ticks, min: from, max: to };
 }

@@ -24,6 +24,7 @@ export function renderRttSvg(conversation: Conversation, selection: SenderSelect
     yLabel: 'ms',
     className: 'rtt',
     emptyText: 'No round-trip time was measured.',
+    ...(selection.timeRange ? { xRange: selection.timeRange } : {}),
     series: [
       { name: 'RTO', color: '#cf222e', dashed: true, points: samples.map((m) => [m.time - origin, m.rto]) },
       { name: 'smoothed RTT', color: '#0969da', points: measured.map((m) => [m.time - origin, m.srtt]) },

@@ -8,10 +8,12 @@ import { STATE_COLOR } from '../style-palette.js';
 import {
   CompressedTimeScale,
   type LegendEntry,
+  LinearScale,
   legendRows,
   renderLegend,
   renderTitle,
 } from './chart-axes.js';
+import { sharedTimeTicks } from './line-chart.js';
 import { element, line, MONOSPACE, monospaceWidth, svgDocument, textElement, tooltip } from './svg-markup.js';
 
 export interface StateTimelineOptions {
@@ -19,6 +21,13 @@ export interface StateTimelineOptions {
   readonly hosts?: readonly string[];
   readonly width?: number;
   readonly title?: string;
+  /** Only this connection's ends, each lane named by its host. */
+  readonly flowId?: number;
+  /**
+   * A linear time axis over exactly this range, with the plot area of the line charts, so the lanes line
+   * up with the connection's other charts (default: a compressed axis over the whole conversation).
+   */
+  readonly timeRange?: readonly [number, number];
 }
 
 const ROW_HEIGHT = 26;
@@ -40,13 +49,17 @@ export function renderStateTimelineSvg(
   const byKey = new Map<string, Lane>();
   for (const s of conversation.states) {
     if (!hosts.includes(s.host)) continue;
+    if (options.flowId !== undefined && s.flowId !== options.flowId) continue;
     const key = `${s.host} ${s.local} ${s.remote}`;
     let lane = byKey.get(key);
     if (!lane) {
       const listener = s.remote.startsWith('0.0.0.0:');
       lane = {
         host: s.host,
-        label: `${s.host} ${s.local}${listener ? ' (listening)' : ` ↔ ${s.remote}`}`,
+        label:
+          options.flowId !== undefined
+            ? s.host
+            : `${s.host} ${s.local}${listener ? ' (listening)' : ` ↔ ${s.remote}`}`,
         changes: [],
       };
       byKey.set(key, lane);
@@ -57,7 +70,9 @@ export function renderStateTimelineSvg(
   lanes.sort((a, b) => hosts.indexOf(a.host) - hosts.indexOf(b.host));
 
   const labelWidth = Math.min(360, Math.max(120, ...lanes.map((l) => monospaceWidth(l.label, 11) + 16)));
-  const left = labelWidth + 12;
+  const aligned = options.timeRange !== undefined;
+  // Aligned with the line charts: their plot area starts 78 px in and ends 24 px before the edge.
+  const left = aligned ? 78 : labelWidth + 12;
   const right = width - 24;
   const top = 40;
   const legend: LegendEntry[] = [];
@@ -87,7 +102,9 @@ export function renderStateTimelineSvg(
   const end = Math.max(start, conversation.endTime - origin);
   const instants = [start, end];
   for (const lane of lanes) for (const c of lane.changes) instants.push(c.time - origin);
-  const x = new CompressedTimeScale(instants, left, right);
+  const x = aligned
+    ? linearTime(options.timeRange!, left, right)
+    : new CompressedTimeScale(instants, left, right);
   const bottom = top + lanes.length * ROW_HEIGHT;
   // Ticks at the instants where something changed, as many as fit.
   let lastLabel = Number.NEGATIVE_INFINITY;
@@ -117,7 +134,14 @@ export function renderStateTimelineSvg(
   lanes.forEach((lane, row) => {
     const y = top + row * ROW_HEIGHT;
     parts.push(
-      textElement(8, y + 17, lane.label, { 'font-family': MONOSPACE, 'font-size': 11, fill: '#24292f' }),
+      aligned
+        ? textElement(left - 6, y + 17, lane.label, {
+            'text-anchor': 'end',
+            'font-family': MONOSPACE,
+            'font-size': 11,
+            fill: '#24292f',
+          })
+        : textElement(8, y + 17, lane.label, { 'font-family': MONOSPACE, 'font-size': 11, fill: '#24292f' }),
     );
     lane.changes.forEach((change, i) => {
       // RFC 9293: CLOSED is "no connection"; the band simply ends there.
@@ -161,4 +185,16 @@ export function renderStateTimelineSvg(
 
 function ms(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+/** A linear axis in the shape of CompressedTimeScale: ticks at round times, nothing shortened. */
+function linearTime(
+  range: readonly [number, number],
+  left: number,
+  right: number,
+): { knots: number[]; positions: number[]; shortened: [number, number][]; map: (t: number) => number } {
+  const ticks = sharedTimeTicks(range[0], range[1], range);
+  const scale = new LinearScale(ticks.min, ticks.max, left, right);
+  const map = (t: number) => Math.max(left, Math.min(right, scale.map(t)));
+  return { knots: ticks.ticks, positions: ticks.ticks.map(map), shortened: [], map };
 }

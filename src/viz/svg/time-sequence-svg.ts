@@ -9,6 +9,7 @@
  * Bars are placed at the sender's transmission time and ACKs at their arrival at the sender, i.e. what a
  * capture taken at the sender shows.
  */
+
 import { TCP_ACK, TCP_FIN, TCP_SYN } from '../../wire/tcp.js';
 import type { Conversation, PacketRecord } from '../conversation.js';
 import { describePacket } from '../packet-details.js';
@@ -17,12 +18,12 @@ import {
   byteTickText,
   LinearScale,
   niceByteTicks,
-  niceTicks,
   type PlotArea,
   renderAxes,
   renderLegend,
   renderTitle,
 } from './chart-axes.js';
+import { sharedTimeTicks } from './line-chart.js';
 import { element, line, polyline, svgDocument, textElement, tooltip } from './svg-markup.js';
 
 export interface TimeSequenceOptions {
@@ -34,6 +35,8 @@ export interface TimeSequenceOptions {
   readonly title?: string;
   /** Hover text per segment up to this many segments (default 2000), to keep huge graphs light. */
   readonly maxTooltips?: number;
+  /** The time axis, fixed (shared with the connection's other charts). */
+  readonly timeRange?: readonly [number, number];
 }
 
 const DATA_COLOR = '#0969da';
@@ -115,7 +118,7 @@ export function renderTimeSequenceSvg(conversation: Conversation, options: TimeS
     dataMax = Math.max(dataMax, s.relativeAck ?? 0);
     windowMax = Math.max(windowMax, (s.relativeAck ?? 0) + s.effectiveWindow);
   }
-  const xTicks = niceTicks(tMin, tMax, 8);
+  const xTicks = sharedTimeTicks(tMin, tMax, options.timeRange);
   // A receive window far above everything sent would flatten the data into the floor: then the window
   // line is drawn along the top edge instead, and the legend says so.
   const windowClipped = windowMax > 4 * dataMax && dataMax > 0;
