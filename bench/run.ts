@@ -12,6 +12,7 @@
 import * as os from 'node:os';
 import { type BenchSuite, benchSink, renderMarkdown, renderTable, type TableRow } from './harness.js';
 import * as gateway from './suites/gateway.js';
+import * as goodput from './suites/goodput.js';
 import * as tap from './suites/tap.js';
 import * as tcp from './suites/tcp.js';
 import * as tcpTap from './suites/tcp-tap.js';
@@ -23,6 +24,7 @@ const SUITES: readonly BenchSuite[] = [
   { name: 'tap', run: tap.run },
   { name: 'tcp-tap', run: tcpTap.run },
   { name: 'gateway', run: gateway.run },
+  { name: 'goodput', run: goodput.run },
 ];
 
 function machine(): string {

@@ -155,3 +155,32 @@ describe('tcpts sim', () => {
     }
   });
 });
+
+describe('tcpts sim --flows', () => {
+  it('runs several flows through one bottleneck and prints each goodput and the fairness', async () => {
+    const run = await runTcpts([
+      'sim',
+      '--flows',
+      '2',
+      '--cc',
+      'cubic,bbr',
+      '--rate',
+      '20mbit',
+      '--delay',
+      '5',
+      '--duration',
+      '1',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n')[0]).toBe(
+      'tcpts sim 2 flows · rate 20 Mbit/s · delay 5 ms · 1 s simulated, goodput from 0.5 s',
+    );
+    expect(run.stdout).toMatch(/ {2}flow 1 {2}cubic +\d+\.\d Mbit\/s {2}\d+ retransmitted/);
+    expect(run.stdout).toMatch(/ {2}flow 2 {2}bbr +\d+\.\d Mbit\/s {2}\d+ retransmitted/);
+    expect(run.stdout).toMatch(/ {2}fairness (0|1)\.\d{3} \(Jain's index/);
+    const wrong = await runTcpts(['sim', '--flows', '2']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--flows needs --rate');
+  });
+});

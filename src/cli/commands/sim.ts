@@ -4,6 +4,7 @@
  * written as a capture and a report. A progress bar runs on stderr while it simulates, on a terminal.
  */
 
+import { runBulkFlows } from '../../sim/scenarios/bulk-flows.js';
 import {
   CONGESTION_CONTROLS,
   type CongestionControlName,
@@ -149,6 +150,20 @@ export const SIM_SPEC: CommandSpec = {
       description: 'window scaling, RFC 7323 (default on)',
     },
     {
+      name: 'flows',
+      type: 'string',
+      value: 'N',
+      description:
+        "N bulk flows client → server through one bottleneck (needs --rate): prints each flow's goodput " +
+        'and their fairness instead of a ladder; --cc takes a comma list to mix algorithms (e.g. cubic,bbr)',
+    },
+    {
+      name: 'duration',
+      type: 'string',
+      value: 'SECONDS',
+      description: 'with --flows: simulated time the flows run (default 20; goodput from the second half)',
+    },
+    {
       name: 'seed',
       short: 's',
       type: 'string',
@@ -192,6 +207,7 @@ export const SIM_SPEC: CommandSpec = {
     'tcpts sim --client-bytes 1M --loss 1% --delay 20 --rate 10mbit',
     'tcpts sim -b 64k --server-bytes 64k --mtu 576 --seed 7',
     'tcpts sim --client-bytes 4M --server-buffer 8k --ladder 0 --out runs --name small-window',
+    'tcpts sim --flows 2 --cc cubic,bbr --rate 100mbit --delay 25',
   ],
 };
 
@@ -324,6 +340,7 @@ export async function runSim(args: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+  if (stringValue(parsed, 'flows') !== undefined) return runFlows(parsed, io);
   const settings = simSettings(parsed, io.cwd);
   const widthText = stringValue(parsed, 'width');
   const width =
@@ -381,6 +398,57 @@ function describeSettings(s: TransferScenario): string {
   if (o.tcp.windowScaling === false) parts.push('no window scaling');
   parts.push(`seed ${o.seed}`);
   return parts.join(' · ');
+}
+
+/** `--flows N`: several bulk flows through one bottleneck, each flow's goodput and their fairness. */
+function runFlows(parsed: ParsedCommandLine, io: CliIo): number {
+  const v = (name: string) => stringValue(parsed, name);
+  const count = integerOption('flows', v('flows')!, 1, 64);
+  const rateText = v('rate');
+  if (rateText === undefined) throw new UsageError('--flows needs --rate (the bottleneck they share)');
+  const rate = rateOption('rate', rateText);
+  const names = (v('cc') ?? 'cubic').split(',');
+  for (const name of names) {
+    if (!(CONGESTION_CONTROLS as readonly string[]).includes(name)) {
+      throw new UsageError(`--cc wants one of ${CONGESTION_CONTROLS.join(', ')}; got '${name}'`);
+    }
+  }
+  const flows = Array.from({ length: count }, (_, i) => names[i % names.length] as CongestionControlName);
+  const delayText = v('delay');
+  const delayMs = delayText === undefined ? 10 : numberOption('delay', delayText, 0, 60_000);
+  const durationText = v('duration');
+  const durationMs =
+    (durationText === undefined ? 20 : numberOption('duration', durationText, 0.1, 3600)) * 1000;
+  const lossText = v('loss');
+  const queueText = v('queue');
+  const seedText = v('seed');
+  const result = runBulkFlows({
+    flows,
+    rateBitsPerSecond: rate,
+    delayMs,
+    durationMs,
+    ...(lossText !== undefined ? { loss: probabilityOption('loss', lossText) } : {}),
+    ...(queueText !== undefined ? { queueFrames: integerOption('queue', queueText, 1, 1_000_000) } : {}),
+    ...(seedText !== undefined ? { seed: integerOption('seed', seedText, 0, 2 ** 32 - 1) } : {}),
+    tcp: { timestamps: true },
+  });
+  const mbit = (bits: number) => `${(bits / 1e6).toFixed(1)} Mbit/s`;
+  io.stdout.write(
+    `tcpts sim ${count} flow${count === 1 ? '' : 's'} · rate ${formatRate(rate)} · delay ${delayMs} ms · ` +
+      `${durationMs / 1000} s simulated, goodput from ${durationMs / 2000} s\n\n`,
+  );
+  result.flows.forEach((f, i) => {
+    io.stdout.write(
+      `  flow ${i + 1}  ${f.congestionControl.padEnd(7)} ${mbit(f.goodputBitsPerSecond).padStart(14)}  ` +
+        `${f.retransmissions} retransmitted\n`,
+    );
+  });
+  io.stdout.write(
+    `\n  total    ${mbit(result.totalBitsPerSecond)} (${(result.linkShare * 100).toFixed(1)}% of the link)\n` +
+      `  fairness ${result.fairness.toFixed(3)} (Jain's index: 1 = equal shares)\n` +
+      `  dropped  ${result.queueDrops} at the full queue, ${result.randomDrops} by random loss\n`,
+  );
+  return 0;
 }
 
 function onOffOption(name: string, text: string): boolean {
