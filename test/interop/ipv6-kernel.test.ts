@@ -2,11 +2,13 @@
  * tcpts's IPv6 against the Linux kernel over a TAP device, in a namespace the test creates with IPv6
  * enabled on the kernel end and ULA addresses only (fd00::/8): ping both ways (neighbor discovery in both
  * directions), duplicate address detection both ways (tcpts finds the kernel's address taken; the kernel
- * finds tcpts's address taken), and a large ping fragmented and reassembled by each side.
+ * finds tcpts's address taken), a large ping fragmented and reassembled by each side, `tcpts ping` with an
+ * IPv6 --ip, and Packet Too Big from a kernel router lowering the path MTU (RFC 8201).
  */
 import { randomInt } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ipv6ToString, parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { NetworkNamespace, uniqueInterfaceName } from '../tap/helpers/namespace.js';
 import { CliLink, removeAllLinks } from './helpers/cli-link.js';
 import { explainSkip, KernelPeer, removeAllPeers } from './helpers/kernel-peer.js';
 
@@ -122,6 +124,43 @@ describe.skipIf(skip)('tcpts IPv6 and the Linux kernel over TAP', () => {
       expect(lines[6]).toMatch(/^3 packets transmitted, 3 received, 0% packet loss/);
     } finally {
       link.close();
+    }
+  });
+
+  it('Packet Too Big from a kernel router with a 1280-byte link behind it lowers the path MTU', async () => {
+    const { peer, prefix, kernel } = await ipv6Peer();
+    const far = NetworkNamespace.create();
+    try {
+      // The TAP's namespace routes (IPv6 forwarding) to a second namespace over a veth pair of MTU 1280.
+      const farPrefix = `${prefix}1:`;
+      const routerEnd = uniqueInterfaceName();
+      const farEnd = uniqueInterfaceName();
+      peer.namespace.ip('link', 'add', routerEnd, 'mtu', '1280', 'type', 'veth', 'peer', 'name', farEnd);
+      peer.namespace.ip('link', 'set', farEnd, 'netns', far.name);
+      peer.namespace.exec('sysctl', '-q', '-w', 'net.ipv6.conf.all.forwarding=1');
+      peer.namespace.ip('addr', 'add', `${farPrefix}:1/64`, 'dev', routerEnd, 'nodad');
+      peer.namespace.ip('link', 'set', routerEnd, 'up');
+      far.ip('link', 'set', 'lo', 'up');
+      far.ip('link', 'set', farEnd, 'mtu', '1280');
+      far.ip('addr', 'add', `${farPrefix}:2/64`, 'dev', farEnd, 'nodad');
+      far.ip('link', 'set', farEnd, 'up');
+      far.ip('-6', 'route', 'add', 'default', 'via', `${farPrefix}:1`);
+      const stack = peer.host.stack;
+      stack.ipv6.interfaces[0]!.routers.push({
+        address: parseIpv6(kernel)!,
+        validUntil: Number.POSITIVE_INFINITY,
+      });
+      const target = `${farPrefix}:2`;
+      const first = await stack
+        .ping6(target, { size: 1400, timeoutMs: 1500 })
+        .catch((e: { code: string }) => e.code);
+      expect(first).toBe('ETIMEDOUT'); // the router dropped it and said why
+      expect(stack.ipv6.mtuFor(parseIpv6(target)!)).toBe(1280);
+      const second = await stack.ping6(target, { size: 1400, timeoutMs: 3000 });
+      expect([ipv6ToString(second.from), second.bytes, second.hopLimit]).toEqual([target, 1408, 63]);
+    } finally {
+      far.delete();
+      peer.close();
     }
   });
 });
