@@ -174,7 +174,7 @@ export class DnsResolver {
   }
 
   private askUdp(name: string, server: { address: string; port: number }): Promise<DnsMessage | undefined> {
-    const socket = (this.socket ??= this.stack.udp.bind(
+    this.socket ??= this.stack.udp.bind(
       {},
       {
         message: (payload, info) => {
@@ -189,7 +189,8 @@ export class DnsResolver {
           waiting.deliver(message);
         },
       },
-    ));
+    );
+    const socket = this.socket;
     const id = this.freshId();
     const query = encodeDnsQuery(id, name);
     return new Promise((resolve) => {
