@@ -117,7 +117,60 @@ class RecordedHolds implements EventLoopHolds {
 
 const processHolds = new ProcessHolds();
 
+/**
+ * The holds of the sockets on one real-time clock. Closing the clock ends the stack on it for good (no
+ * timer fires, no frame is read), so its sockets can never do anything again: their holds are released
+ * then, as Node releases the handles of a closed libuv loop. Without this, a program that tears its
+ * stack down with servers or sockets still open would never exit.
+ */
+class ClockHolds implements EventLoopHolds {
+  private readonly handles = new Set<LoopHandle>();
+  private released = false;
+
+  constructor(clock: { onClose(listener: () => void): void }) {
+    clock.onClose(() => {
+      this.released = true;
+      for (const handle of this.handles) handle.close();
+      this.handles.clear();
+    });
+  }
+
+  get active(): number {
+    let count = 0;
+    for (const handle of this.handles) if (handle.hasRef()) count++;
+    return count;
+  }
+
+  open(): LoopHandle {
+    const handle = processHolds.open();
+    if (this.released) {
+      handle.close();
+      return handle;
+    }
+    this.handles.add(handle);
+    return {
+      ref: () => handle.ref(),
+      unref: () => handle.unref(),
+      hasRef: () => handle.hasRef(),
+      close: () => {
+        handle.close();
+        this.handles.delete(handle);
+      },
+    };
+  }
+}
+
+const holdsByClock = new WeakMap<Clock, EventLoopHolds>();
+
 /** The holds for sockets on a stack running on `clock`: the process's for real time, none for virtual. */
 export function eventLoopHoldsFor(clock: Clock): EventLoopHolds {
-  return clock instanceof VirtualClock ? new RecordedHolds() : processHolds;
+  if (clock instanceof VirtualClock) return new RecordedHolds();
+  const closable = clock as Clock & { onClose?: (listener: () => void) => void };
+  if (typeof closable.onClose !== 'function') return processHolds;
+  let holds = holdsByClock.get(clock);
+  if (holds === undefined) {
+    holds = new ClockHolds(closable as { onClose(listener: () => void): void });
+    holdsByClock.set(clock, holds);
+  }
+  return holds;
 }

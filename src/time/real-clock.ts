@@ -31,6 +31,7 @@ export class RealClock implements Clock {
   private armedFor = Number.POSITIVE_INFINITY;
   /** True while due callbacks run; the host timer is armed once, after them. */
   private firing = false;
+  private readonly closeListeners: Array<() => void> = [];
 
   constructor(options: RealClockOptions = {}) {
     this.unref = options.unref ?? false;
@@ -55,10 +56,19 @@ export class RealClock implements Clock {
     return this.queue.size;
   }
 
-  /** Cancels every pending timer and releases the host timer. */
+  /**
+   * Cancels every pending timer and releases the host timer; then tells those who asked (`onClose`): the
+   * stack on this clock is over, so whatever it held the process alive for is released.
+   */
   close(): void {
     this.queue.clear();
     this.disarm();
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+
+  /** Runs `listener` once, when the clock is closed. */
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
   }
 
   /** @internal used by RealTimerHandle */
