@@ -349,6 +349,11 @@ export interface TcpIpBinding {
    * MTU toward `dst` (floored) and returns the MTU now in effect. Absent: the reported MTU is used as is.
    */
   learnPathMtu?(dst: Ipv4Address, reportedMtu: number): number;
+  /**
+   * Upper-layer confirmation (RFC 4861 §7.3.1): the peer `dst` acknowledged new data, so the neighbour
+   * that is the next hop toward it is reachable. Absent: neighbours are confirmed by ARP alone.
+   */
+  confirmReachable?(dst: Ipv4Address): void;
 }
 
 /** What a TCP layer implements to be attached with `stack.attachTcp` (TcpLayer does; `stack.tcp` is one). */

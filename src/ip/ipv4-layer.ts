@@ -336,6 +336,16 @@ export class Ipv4Layer {
     return this.mtuFor(dst);
   }
 
+  /**
+   * Upper-layer confirmation (RFC 4861 §7.3.1): a transport saw `dst` make progress (TCP: an ACK of new
+   * data), so the neighbour that is the next hop toward it is REACHABLE again, without ARP.
+   */
+  confirmNeighbour(dst: Ipv4Address): void {
+    if (this.isLocalAddress(dst)) return;
+    const route = this.routes.lookup(dst);
+    if (route !== undefined) route.interface.arp.confirm(route.gateway ?? dst);
+  }
+
   /** The MTU of the interface toward `dst`, ignoring learned path MTUs. */
   interfaceMtuFor(dst: Ipv4Address): number {
     if (this.isLocalAddress(dst)) return this.loopback.mtu;

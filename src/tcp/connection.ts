@@ -718,6 +718,11 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     });
   }
 
+  /** Bytes of ours the peer has acknowledged so far (grows with every ACK of new data). */
+  get acknowledgedBytes(): number {
+    return this.tcb.bytesAcked;
+  }
+
   /** STATUS (§3.10.6). */
   status(): TcpConnectionStatus {
     const tcb = this.tcb;

@@ -659,7 +659,15 @@ export class TcpLayer {
         this.dropped('accept queue full: handshake ACK dropped');
         return;
       }
+      if (this.ip.confirmReachable === undefined) {
+        conn.handleSegment(seg, now);
+        return;
+      }
+      // RFC 4861 §7.3.1 upper-layer confirmation: an ACK of new data proves the path to the peer works,
+      // so the neighbour toward it stays REACHABLE and established traffic never waits on a resolution.
+      const acked = conn.acknowledgedBytes;
       conn.handleSegment(seg, now);
+      if (conn.acknowledgedBytes !== acked) this.ip.confirmReachable(src);
       return;
     }
     if (this.timeWait.size > 0) {

@@ -34,6 +34,13 @@ export class StackCounters {
   ArpQueueDrops = 0;
   /** ARP packets claiming one of our own addresses from another MAC. */
   ArpAddressConflicts = 0;
+  /**
+   * ARP packets that claimed a new MAC for a neighbour whose entry is REACHABLE, DELAY or PROBE: refused
+   * (an unsolicited or forged reply cannot redirect a flowing conversation). See NeighbourCache.
+   */
+  ArpUpdatesRefused = 0;
+  /** Gratuitous ARP announcements sent when an address was added (RFC 5227 §2.3). */
+  ArpOutAnnouncements = 0;
 
   // --- IPv4 (RFC 4293 ipSystemStats, Linux IpExt) ---
   IpInReceives = 0;

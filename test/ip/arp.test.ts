@@ -80,7 +80,7 @@ describe('ARP (RFC 826)', () => {
         address: PEER_IP,
         mac: PEER_MAC,
         state: 'reachable',
-        expiresInMs: 60_000,
+        expiresInMs: 30_000,
         interfaceName: 'host-eth0',
       },
     ]);
@@ -124,8 +124,9 @@ describe('ARP (RFC 826)', () => {
     expect(h.stack.neighbors().map((n) => n.mac)).toEqual([0x02_00_00_00_00_99]);
   });
 
-  test('gratuitous ARP refreshes an entry we hold and creates none', () => {
+  test('gratuitous ARP updates a STALE entry we hold and creates none', () => {
     const h = harness({ peerKnown: false });
+    // Learned from a request: STALE (RFC 4861 §7.3.3; Linux does the same for ARP).
     h.device.inject(arpRequestFrom(PEER_MAC, PEER_IP, HOST_IP));
     h.device.take();
     h.clock.advance(50_000);
@@ -134,25 +135,73 @@ describe('ARP (RFC 826)', () => {
     h.device.inject(arpRequestFrom(OTHER_MAC, ip('10.0.0.3'), ip('10.0.0.3')));
     expect(h.device.take()).toHaveLength(0);
     expect(h.stack.neighbors()).toEqual([
-      { address: PEER_IP, mac: newMac, state: 'reachable', expiresInMs: 60_000, interfaceName: 'host-eth0' },
+      { address: PEER_IP, mac: newMac, state: 'stale', expiresInMs: undefined, interfaceName: 'host-eth0' },
     ]);
   });
 
-  test('an entry expires after 60 s and the next datagram resolves again', () => {
+  test('NUD: a STALE entry is used at once, probed by unicast 5 s later, and dropped when 3 probes go unanswered', () => {
     const h = harness({ peerKnown: false });
     h.device.inject(arpRequestFrom(PEER_MAC, PEER_IP, HOST_IP));
     h.device.take();
-    h.clock.advance(59_999);
     sendUdp(h, 1);
-    expect(h.device.take().map((f) => decode(f).etherType)).toEqual([0x0800]);
+    // STALE -> DELAY: the datagram leaves to the cached MAC without waiting.
+    expect(h.device.take().map((f) => [decode(f).etherType, decode(f).dstMac])).toEqual([[0x0800, PEER_MAC]]);
+    expect(h.stack.neighbors()[0]!.state).toBe('delay');
+    h.clock.advance(4999);
+    expect(h.device.take()).toEqual([]);
     h.clock.advance(1);
+    // DELAY -> PROBE: unicast who-has to the cached MAC, three of them 1 s apart.
+    for (let i = 0; i < 3; i++) {
+      const [probe] = h.device.take();
+      expect(decode(probe!)).toMatchObject({
+        dstMac: PEER_MAC,
+        arp: { operation: ARP_REQUEST, targetIp: PEER_IP },
+      });
+      expect(h.stack.neighbors()[0]!.state).toBe('probe');
+      h.clock.advance(1000);
+    }
     expect(h.stack.neighbors()).toEqual([]);
+    expect(h.stack.counters.ArpResolutionFailures).toBe(1);
+    // The next datagram resolves afresh, by broadcast.
     sendUdp(h, 2);
-    const frames = h.device.take();
-    expect(frames.map((f) => decode(f).arp?.operation)).toEqual([ARP_REQUEST]);
-    expect(decode(frames[0]!)).toMatchObject({ dstMac: BROADCAST_MAC, arp: { targetIp: PEER_IP } });
+    expect(decode(h.device.take()[0]!)).toMatchObject({ dstMac: BROADCAST_MAC, arp: { targetIp: PEER_IP } });
+  });
+
+  test('NUD: a probe answered makes the entry REACHABLE for 30 s, then STALE again, never forgotten', () => {
+    const h = harness({ peerKnown: false });
+    h.device.inject(arpRequestFrom(PEER_MAC, PEER_IP, HOST_IP));
+    h.device.take();
+    sendUdp(h, 1);
+    h.clock.advance(5000);
+    h.device.take();
     h.device.inject(replyFromPeer());
-    expect(decodeUdp(h.device.take()[0]!).payload).toEqual(Uint8Array.of(2));
+    expect(h.stack.neighbors()[0]).toMatchObject({ state: 'reachable', expiresInMs: 30_000 });
+    h.clock.advance(30_000);
+    expect(h.stack.neighbors()[0]).toMatchObject({ state: 'stale', mac: PEER_MAC });
+    expect(h.clock.pendingTimers).toBe(0);
+  });
+
+  test('an unsolicited or forged reply does not replace a REACHABLE entry’s address', () => {
+    const h = harness({ peerKnown: false });
+    sendUdp(h, 1);
+    h.device.take();
+    h.device.inject(replyFromPeer());
+    h.device.take();
+    const forged = 0x02_00_00_00_66_66;
+    const forgedReply = (senderIp: number) =>
+      arpFrame(
+        { operation: ARP_REPLY, senderMac: forged, senderIp, targetMac: HOST_MAC, targetIp: HOST_IP },
+        HOST_MAC,
+      );
+    h.device.inject(forgedReply(PEER_IP));
+    h.device.inject(arpRequestFrom(forged, PEER_IP, PEER_IP));
+    expect(h.stack.neighbors()[0]).toMatchObject({ mac: PEER_MAC, state: 'reachable' });
+    expect(h.stack.counters.ArpUpdatesRefused).toBe(2);
+    sendUdp(h, 2);
+    expect(decode(h.device.take()[0]!).dstMac).toBe(PEER_MAC);
+    // An unsolicited reply about a neighbour we never asked for creates nothing (as Linux, arp_accept 0).
+    h.device.inject(forgedReply(ip('10.0.0.77')));
+    expect(h.stack.neighbors().map((n) => n.address)).toEqual([PEER_IP]);
   });
 
   test('three unanswered requests 1 s apart, then failure: queue dropped, senders told EHOSTUNREACH', async () => {

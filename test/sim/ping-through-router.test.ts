@@ -1,13 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import type { LinkImpairments } from '../../src/link/impairments.js';
 import { SimulatedNetwork } from '../../src/sim/network.js';
-import type { TraceEvent } from '../../src/trace/events.js';
-import { ipv4ToString, macToString } from '../../src/wire/address.js';
-import { parseArp } from '../../src/wire/arp.js';
+import { ipv4ToString } from '../../src/wire/address.js';
 import { internetChecksum } from '../../src/wire/checksum.js';
-import { parseEthernet } from '../../src/wire/ethernet.js';
-import { parseIcmp } from '../../src/wire/icmp.js';
-import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { describeFrames } from './describe-frames.js';
 
 /**
  *   a 10.0.1.2 ---- 5 ms ---- 10.0.1.1 r 10.0.2.1 ---- 10 ms ---- 10.0.2.2 b
@@ -20,46 +16,6 @@ function topology(options: { seed?: number; rb?: LinkImpairments; rbMtu?: number
   const ar = net.link(a, [r, '10.0.1.1/24'], { delayMs: 5 });
   const rb = net.link([r, '10.0.2.1/24'], b, { delayMs: 10, impairments: options.rb, mtu: options.rbMtu });
   return { net, a, b, r, ar, rb };
-}
-
-/** One line per frame entering `link`: time, sender, and what the frame is, as tcpdump would summarise it. */
-function describeFrames(events: readonly TraceEvent[], link: string): string[] {
-  return events.flatMap((e) => {
-    if (e.kind !== 'link.sent' || e.link !== link) return [];
-    const eth = parseEthernet(e.frame);
-    if (!eth.ok) return [`${e.time} ${e.from} ?`];
-    const { dst, payload } = eth.value;
-    if (eth.value.etherType === 0x0806) {
-      const arp = parseArp(payload);
-      if (!arp.ok) return [`${e.time} ${e.from} bad arp`];
-      const p = arp.value;
-      return [
-        p.operation === 1
-          ? `${e.time} ${e.from} ARP who-has ${ipv4ToString(p.targetIp)} tell ${ipv4ToString(p.senderIp)} to ${macToString(dst)}`
-          : `${e.time} ${e.from} ARP ${ipv4ToString(p.senderIp)} is-at ${macToString(p.senderMac)} to ${macToString(dst)}`,
-      ];
-    }
-    const ip = parseIpv4(payload);
-    if (!ip.ok) return [`${e.time} ${e.from} bad ip`];
-    const p = ip.value;
-    const frag =
-      p.moreFragments || p.fragmentOffset > 0 ? ` frag ${p.fragmentOffset}${p.moreFragments ? '+' : ''}` : '';
-    const head = `${e.time} ${e.from} IP ${ipv4ToString(p.src)} > ${ipv4ToString(p.dst)} ttl ${p.ttl} len ${p.totalLength}${frag}`;
-    if (p.protocol !== 1 || p.fragmentOffset > 0) return [head];
-    const icmp = parseIcmp(p.payload, { verifyChecksum: !p.moreFragments });
-    if (!icmp.ok) return [`${head} ICMP`];
-    const m = icmp.value;
-    switch (m.kind) {
-      case 'echo-request':
-      case 'echo-reply':
-        return [`${head} ICMP ${m.kind} seq ${m.sequence}`];
-      case 'destination-unreachable':
-      case 'time-exceeded':
-        return [`${head} ICMP ${m.kind} code ${m.code}`];
-      default:
-        return [`${head} ICMP type ${m.type} code ${m.code}`];
-    }
-  });
 }
 
 describe('ping through a router', () => {
@@ -101,15 +57,28 @@ describe('ping through a router', () => {
     ]);
   });
 
-  test('after 60 s the ARP entries have expired and are resolved again', async () => {
+  test('after 60 s the ARP entries are STALE: the next ping waits for no ARP; unicast probes 5 s after use confirm them', async () => {
     const { net, a, b, ar } = topology();
     await net.ping(a, b);
     net.run(60_000);
     const later = await net.ping(a, b);
-    expect(later.rtt).toBe(60);
+    // No resolution in the way: the round trip alone (the first ping's was 60 ms with ARP on both links).
+    expect(later.rtt).toBe(30);
+    net.run(10_000);
     const arp = describeFrames(net.trace.events, ar.name).filter((l) => l.includes('ARP'));
-    expect(arp).toHaveLength(4);
-    expect(arp[2]).toMatch(/^60060 a-eth0 ARP who-has 10.0.1.1/);
+    expect(arp).toEqual([
+      '0 a-eth0 ARP who-has 10.0.1.1 tell 10.0.1.2 to ff:ff:ff:ff:ff:ff',
+      '5 r-eth0 ARP 10.0.1.1 is-at 02:00:00:00:00:02 to 02:00:00:00:00:01',
+      // r learned a from its request (STALE, RFC 4861 §7.3.3); used, it is probed by unicast 5 s later.
+      '5055 r-eth0 ARP who-has 10.0.1.2 tell 10.0.1.1 to 02:00:00:00:00:01',
+      '5060 a-eth0 ARP 10.0.1.2 is-at 02:00:00:00:00:01 to 02:00:00:00:00:02',
+      // Both ends' entries went STALE at 30 s; the ping at 65 s used them and probed them 5 s later.
+      '65060 a-eth0 ARP who-has 10.0.1.1 tell 10.0.1.2 to 02:00:00:00:00:02',
+      '65065 r-eth0 ARP 10.0.1.1 is-at 02:00:00:00:00:02 to 02:00:00:00:00:01',
+      '65085 r-eth0 ARP who-has 10.0.1.2 tell 10.0.1.1 to 02:00:00:00:00:01',
+      '65090 a-eth0 ARP 10.0.1.2 is-at 02:00:00:00:00:01 to 02:00:00:00:00:02',
+    ]);
+    expect(a.neighbors().map((n) => n.state)).toEqual(['reachable']);
   });
 
   test('over a lossy link some pings are lost and the rest answered, identically for the same seed', async () => {

@@ -90,6 +90,10 @@ export class StackTcpBinding implements TcpIpBinding {
   learnPathMtu(dst: Ipv4Address, reportedMtu: number): number {
     return this.ip.learnPathMtu(dst, reportedMtu);
   }
+
+  confirmReachable(dst: Ipv4Address): void {
+    this.ip.confirmNeighbour(dst);
+  }
 }
 
 /** Protocol 6 in the IP layer's table: parse, verify, filter, hand to TCP. */

@@ -1,0 +1,356 @@
+/**
+ * A neighbour cache with Neighbor Unreachability Detection (RFC 4861 §7.3), independent of the protocol
+ * that resolves addresses: ARP (RFC 826) uses it for IPv4 (ArpResolver), and NDP can use it unchanged for
+ * IPv6 — the protocol only says how to solicit (`NeighbourSolicitor`) and feeds in what it hears.
+ *
+ * States, as RFC 4861 §7.3.2 and Linux's NUD_*:
+ * - INCOMPLETE: resolving; frames wait in a bounded queue; solicitations are broadcast (multicast for
+ *   NDP) every `retransmitTimeMs`, `maxRequests` in all, then the frames are dropped and reported.
+ * - REACHABLE: confirmed within `reachableTimeMs` — by a solicited answer, or by upper-layer progress
+ *   (`confirm`, e.g. TCP's ACK of new data, RFC 4861 §7.3.1), so established traffic keeps its entry
+ *   REACHABLE and never waits on a new resolution.
+ * - STALE: the confirmation is old; the address is still used. The first frame sent makes it DELAY.
+ * - DELAY: waits `delayFirstProbeTimeMs` for an upper-layer confirmation before probing.
+ * - PROBE: unicast solicitations to the cached address (`maxUnicastProbes`, `retransmitTimeMs` apart);
+ *   frames still go to it. No answer: the entry is removed, and the next frame resolves afresh.
+ * - STATIC: configured by hand (Linux's PERMANENT), never changed by what arrives.
+ *
+ * What arrives (`heard`): a solicited answer confirms (REACHABLE); anything else a neighbour says only
+ * refreshes. An address claiming a different link-layer address is believed only while the entry is not
+ * known to be good (INCOMPLETE or STALE): a REACHABLE, DELAY or PROBE entry keeps its address (counted in
+ * `ArpUpdatesRefused`), so an unsolicited or forged reply cannot redirect a flowing conversation; if
+ * the neighbour really moved, probing the old address fails and the next resolution learns the new one.
+ *
+ * Expiry is checked on use; only resolutions and probes start timers, on the stack's clock.
+ */
+import type { TimerHandle } from '../time/clock.js';
+import type { MacAddress } from '../wire/address.js';
+import { MAC_ZERO, writeMac } from '../wire/address.js';
+import type { StackContext } from './stack-context.js';
+
+export interface NeighbourOptions {
+  /** How long a confirmation keeps an entry REACHABLE. Default 30 000 ms (Linux base_reachable_time_ms). */
+  reachableTimeMs?: number;
+  /** Interval between solicitations (broadcast while resolving, unicast while probing). Default 1000 ms. */
+  retransmitTimeMs?: number;
+  /** Broadcast solicitations before a resolution fails. Default 3 (Linux mcast_solicit). */
+  maxRequests?: number;
+  /** Unicast probes of a STALE entry before it is dropped. Default 3 (Linux ucast_solicit). */
+  maxUnicastProbes?: number;
+  /** Wait in DELAY for an upper-layer confirmation before probing. Default 5000 ms (Linux delay_first_probe_time). */
+  delayFirstProbeTimeMs?: number;
+  /** Frames kept per unresolved neighbour (oldest dropped). Default 64: a 64 KiB datagram's fragments fit. */
+  queuePerDestination?: number;
+  /** Frames kept for all unresolved neighbours of the interface (new ones refused). Default 512. */
+  queueTotal?: number;
+  /** Cache size bound; stale entries go first, then the least recently confirmed. Default 1024. */
+  maxEntries?: number;
+}
+
+export const NEIGHBOUR_DEFAULTS: Required<NeighbourOptions> = {
+  reachableTimeMs: 30_000,
+  retransmitTimeMs: 1000,
+  maxRequests: 3,
+  maxUnicastProbes: 3,
+  delayFirstProbeTimeMs: 5000,
+  queuePerDestination: 64,
+  queueTotal: 512,
+  maxEntries: 1024,
+};
+
+export type NeighbourState = 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe' | 'static';
+
+export interface NeighbourEntryInfo<A> {
+  readonly address: A;
+  readonly mac: MacAddress | undefined;
+  readonly state: NeighbourState;
+  /** Milliseconds until a REACHABLE entry turns STALE (Infinity for static ones; undefined otherwise). */
+  readonly expiresInMs: number | undefined;
+}
+
+/** What the resolving protocol (ARP, NDP) does for the cache. */
+export interface NeighbourSolicitor<A> {
+  /** Sends a solicitation for `address`: broadcast/multicast when `unicastTo` is undefined, else to it. */
+  solicit(address: A, unicastTo: MacAddress | undefined): void;
+  /** Sends a finished frame (destination MAC filled in). */
+  transmit(frame: Uint8Array): void;
+  /** A resolution failed: the frames it held are dropped; the IP layer reports them. */
+  failed(address: A, frames: readonly Uint8Array[]): void;
+  /** Short text for trace notes. */
+  describe(address: A): string;
+}
+
+interface Entry<A> {
+  readonly address: A;
+  mac: MacAddress;
+  state: NeighbourState;
+  /** REACHABLE: when it turns STALE. */
+  reachableUntil: number;
+  queue: Uint8Array[];
+  solicitations: number;
+  timer: TimerHandle | undefined;
+}
+
+export class NeighbourCache<A> {
+  private readonly options: Required<NeighbourOptions>;
+  private readonly entries = new Map<A, Entry<A>>();
+  private queuedFrames = 0;
+
+  constructor(
+    private readonly ctx: StackContext,
+    private readonly protocol: NeighbourSolicitor<A>,
+    options: NeighbourOptions = {},
+  ) {
+    this.options = { ...NEIGHBOUR_DEFAULTS, ...options };
+  }
+
+  /**
+   * Sends `frame` (a complete Ethernet frame whose first six bytes, the destination MAC, are ours to fill)
+   * to neighbour `address`, resolving it first when needed (RFC 4861 §7.3.3 "Node Behavior").
+   */
+  send(address: A, frame: Uint8Array): void {
+    let entry = this.current(address);
+    if (entry === undefined) entry = this.startResolution(address);
+    if (entry.state === 'incomplete') {
+      this.enqueue(entry, frame);
+      return;
+    }
+    if (entry.state === 'stale') {
+      // First use of a stale entry: send, and give upper layers a moment to confirm before probing.
+      this.enter(entry, 'delay');
+      entry.timer = this.ctx.clock.setTimer(this.options.delayFirstProbeTimeMs, () =>
+        this.delayExpired(entry),
+      );
+    }
+    writeMac(frame, 0, entry.mac);
+    this.protocol.transmit(frame);
+  }
+
+  /** The link-layer address to use now for `address`, if one is known (any state but INCOMPLETE). */
+  lookup(address: A): MacAddress | undefined {
+    const entry = this.current(address);
+    if (entry === undefined || entry.state === 'incomplete') return undefined;
+    return entry.mac;
+  }
+
+  /**
+   * Upper-layer confirmation (RFC 4861 §7.3.1): the neighbour forwarded something a peer acknowledged
+   * (TCP's ACK of new data), so its entry is REACHABLE again without a solicitation.
+   */
+  confirm(address: A): void {
+    const entry = this.entries.get(address);
+    if (entry === undefined || entry.state === 'incomplete' || entry.state === 'static') return;
+    this.makeReachable(entry);
+  }
+
+  /**
+   * The protocol heard `address` at `mac`. `solicited`: an answer to our solicitation, addressed to us
+   * (confirms reachability). `create`: make an entry if there is none (RFC 826: only when we were the
+   * target). Returns false when a changed address was refused.
+   */
+  heard(address: A, mac: MacAddress, solicited: boolean, create: boolean): boolean {
+    const entry = this.entries.get(address);
+    if (entry === undefined) {
+      if (!create) return true;
+      const fresh = this.newEntry(address, mac, 'stale');
+      if (solicited) this.makeReachable(fresh);
+      return true;
+    }
+    if (entry.state === 'static') return true;
+    if (entry.state === 'incomplete') {
+      entry.mac = mac;
+      if (solicited) this.makeReachable(entry);
+      else this.enter(entry, 'stale');
+      this.flush(entry);
+      return true;
+    }
+    if (mac !== entry.mac) {
+      if (entry.state !== 'stale' && !(entry.state === 'reachable' && this.expired(entry))) {
+        this.ctx.counters.ArpUpdatesRefused++;
+        this.ctx.drop('neighbour', 'address-change-refused');
+        return false;
+      }
+      entry.mac = mac;
+      if (solicited) this.makeReachable(entry);
+      else this.enter(entry, 'stale');
+      return true;
+    }
+    // The same address: a solicited answer confirms; anything else only refreshes recency.
+    if (solicited) this.makeReachable(entry);
+    return true;
+  }
+
+  /** Adds a permanent entry (like `ip neigh add ... nud permanent`), flushing any waiting frames. */
+  addStatic(address: A, mac: MacAddress): void {
+    const entry = this.entries.get(address) ?? this.newEntry(address, mac, 'static');
+    entry.mac = mac;
+    this.enter(entry, 'static');
+    this.flush(entry);
+  }
+
+  /** Forgets one entry; frames waiting for it are dropped. Returns whether it existed. */
+  delete(address: A): boolean {
+    const entry = this.entries.get(address);
+    if (entry === undefined) return false;
+    this.discardQueue(entry, 'flushed');
+    entry.timer?.cancel();
+    this.entries.delete(address);
+    return true;
+  }
+
+  clear(): void {
+    for (const address of [...this.entries.keys()]) this.delete(address);
+  }
+
+  /** A snapshot of the cache, like `ip neigh show`. */
+  list(): NeighbourEntryInfo<A>[] {
+    const now = this.ctx.clock.now();
+    return [...this.entries.keys()].flatMap((address) => {
+      const e = this.current(address);
+      if (e === undefined) return [];
+      let expiresInMs: number | undefined;
+      if (e.state === 'static') expiresInMs = Number.POSITIVE_INFINITY;
+      else if (e.state === 'reachable') expiresInMs = e.reachableUntil - now;
+      return [{ address, mac: e.state === 'incomplete' ? undefined : e.mac, state: e.state, expiresInMs }];
+    });
+  }
+
+  get queuedFrameCount(): number {
+    return this.queuedFrames;
+  }
+
+  /** The entry for `address`, with a REACHABLE one whose time is up turned STALE (RFC 4861 §7.3.3). */
+  private current(address: A): Entry<A> | undefined {
+    const entry = this.entries.get(address);
+    if (entry !== undefined && entry.state === 'reachable' && this.expired(entry)) this.enter(entry, 'stale');
+    return entry;
+  }
+
+  private expired(entry: Entry<A>): boolean {
+    return this.ctx.clock.now() >= entry.reachableUntil;
+  }
+
+  private newEntry(address: A, mac: MacAddress, state: NeighbourState): Entry<A> {
+    this.makeRoom();
+    const entry: Entry<A> = {
+      address,
+      mac,
+      state,
+      reachableUntil: 0,
+      queue: [],
+      solicitations: 0,
+      timer: undefined,
+    };
+    this.entries.set(address, entry);
+    return entry;
+  }
+
+  private enter(entry: Entry<A>, state: NeighbourState): void {
+    entry.timer?.cancel();
+    entry.timer = undefined;
+    entry.solicitations = 0;
+    entry.state = state;
+  }
+
+  private makeReachable(entry: Entry<A>): void {
+    this.enter(entry, 'reachable');
+    entry.reachableUntil = this.ctx.clock.now() + this.options.reachableTimeMs;
+    // Map order = order of last confirmation, so eviction removes the least recently confirmed.
+    this.entries.delete(entry.address);
+    this.entries.set(entry.address, entry);
+  }
+
+  private startResolution(address: A): Entry<A> {
+    const entry = this.newEntry(address, MAC_ZERO, 'incomplete');
+    this.solicit(entry, undefined);
+    return entry;
+  }
+
+  private solicit(entry: Entry<A>, unicastTo: MacAddress | undefined): void {
+    entry.solicitations++;
+    this.protocol.solicit(entry.address, unicastTo);
+    entry.timer = this.ctx.clock.setTimer(this.options.retransmitTimeMs, () =>
+      this.solicitationTimedOut(entry),
+    );
+  }
+
+  private delayExpired(entry: Entry<A>): void {
+    entry.timer = undefined;
+    if (this.entries.get(entry.address) !== entry || entry.state !== 'delay') return;
+    this.enter(entry, 'probe');
+    this.solicit(entry, entry.mac);
+  }
+
+  private solicitationTimedOut(entry: Entry<A>): void {
+    entry.timer = undefined;
+    if (this.entries.get(entry.address) !== entry) return;
+    if (entry.state === 'incomplete' && entry.solicitations < this.options.maxRequests) {
+      this.solicit(entry, undefined);
+      return;
+    }
+    if (entry.state === 'probe' && entry.solicitations < this.options.maxUnicastProbes) {
+      this.solicit(entry, entry.mac);
+      return;
+    }
+    if (entry.state !== 'incomplete' && entry.state !== 'probe') return;
+    this.entries.delete(entry.address);
+    this.ctx.counters.ArpResolutionFailures++;
+    if (this.ctx.tracer.enabled) {
+      this.ctx.note(
+        `neighbour ${this.protocol.describe(entry.address)}: no answer to ${entry.solicitations} ${entry.state === 'probe' ? 'unicast probes' : 'requests'}`,
+      );
+    }
+    const frames = entry.queue;
+    this.discardQueue(entry, 'resolution-failed');
+    if (frames.length > 0) this.protocol.failed(entry.address, frames);
+  }
+
+  private flush(entry: Entry<A>): void {
+    if (entry.queue.length === 0) return;
+    const frames = entry.queue;
+    entry.queue = [];
+    this.queuedFrames -= frames.length;
+    for (const frame of frames) {
+      writeMac(frame, 0, entry.mac);
+      this.protocol.transmit(frame);
+    }
+  }
+
+  private enqueue(entry: Entry<A>, frame: Uint8Array): void {
+    if (entry.queue.length >= this.options.queuePerDestination) {
+      entry.queue.shift();
+      this.queuedFrames--;
+      this.ctx.counters.ArpQueueDrops++;
+      this.ctx.drop('arp', 'queue-full');
+    }
+    if (this.queuedFrames >= this.options.queueTotal) {
+      this.ctx.counters.ArpQueueDrops++;
+      this.ctx.drop('arp', 'queue-total-full');
+      return;
+    }
+    entry.queue.push(frame);
+    this.queuedFrames++;
+  }
+
+  private discardQueue(entry: Entry<A>, reason: string): void {
+    for (let i = 0; i < entry.queue.length; i++) {
+      this.ctx.counters.ArpQueueDrops++;
+      this.ctx.drop('arp', reason);
+    }
+    this.queuedFrames -= entry.queue.length;
+    entry.queue = [];
+  }
+
+  /** Keeps the cache within its bound: STALE entries go first, then the least recently confirmed. */
+  private makeRoom(): void {
+    if (this.entries.size < this.options.maxEntries) return;
+    for (const address of [...this.entries.keys()]) {
+      const e = this.current(address)!;
+      if (e.state === 'stale') this.delete(address);
+    }
+    for (const [address, e] of this.entries) {
+      if (this.entries.size < this.options.maxEntries) break;
+      if (e.state === 'reachable' || e.state === 'delay' || e.state === 'probe') this.delete(address);
+    }
+  }
+}
