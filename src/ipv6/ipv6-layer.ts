@@ -923,10 +923,38 @@ export class Ipv6Layer {
       case 'redirect':
         this.ndp.receive(iface, packet.src, packet.dst, packet.hopLimit, bytes[1]!, message);
         return;
+      case 'mld-query':
+        this.answerMldQuery(iface, packet.src, packet.hopLimit, message.maxResponseDelay, message.group);
+        return;
       default:
         void datagram;
         return;
     }
+  }
+
+  /**
+   * An MLD query (RFC 3810 §6.2, which MLDv1 queriers also get answered by): a report of our groups after
+   * a random delay up to Maximum Response Delay, so a snooping switch keeps forwarding our solicited-node
+   * groups. Queries must come from a link-local address with hop limit 1 (§5.1.14); one for a specific
+   * group we are not in needs no answer.
+   */
+  private answerMldQuery(
+    iface: Ipv6Interface,
+    src: Ipv6Address,
+    hopLimit: number,
+    maxResponseDelay: number,
+    group: Ipv6Address,
+  ): void {
+    if (!isIpv6LinkLocal(src) || hopLimit !== 1) {
+      this.ctx.drop('mld', 'bad-query');
+      return;
+    }
+    if (group !== 0n && !iface.groups.has(group)) return;
+    // MLDv2's Maximum Response Code below 32768 is the delay in ms itself (RFC 3810 §5.1.3).
+    const delay = Math.floor(this.random.float() * Math.min(maxResponseDelay, 32767));
+    this.ctx.clock.setTimer(delay, () => {
+      if (!this.closed && this.ifaces.includes(iface)) this.ndp.reportGroups(iface);
+    });
   }
 
   /**

@@ -526,3 +526,42 @@ describe('path MTU discovery (RFC 8201)', () => {
     expect(a.counters.drops.get('icmpv6:packet-too-big-not-ours')).toBe(1);
   });
 });
+
+describe('MLD (RFC 3810)', () => {
+  test('a general query from a link-local router is answered within its delay with our solicited-node groups', () => {
+    const { net, a, link } = pair();
+    const querier = ip6('fe80::1')!;
+    const query = icmpBytes(
+      { kind: 'mld-query', maxResponseDelay: 1000, group: 0n },
+      querier,
+      ip6('ff02::1')!,
+    );
+    const frame = new Uint8Array(54 + query.length);
+    emitEthernetHeader({ dst: 0x333300000001, src: 0x020000000099, etherType: ETHERTYPE_IPV6 }, frame, 0);
+    emitIpv6Header(
+      {
+        trafficClass: 0,
+        flowLabel: 0,
+        nextHeader: IPV6_NEXT_ICMPV6,
+        hopLimit: 1,
+        src: querier,
+        dst: ip6('ff02::1')!,
+      },
+      query.length,
+      frame,
+      14,
+    );
+    frame.set(query, 54);
+    const start = net.clock.now();
+    a.ipv6.interfaces[0]!.port.receive(frame);
+    net.run(1000);
+    const reports = icmpv6On(net, link.name).filter(
+      (s) => s.time >= start && s.message.kind === 'mldv2-report',
+    );
+    expect(reports.map((r) => [r.from, r.dst, r.hopLimit])).toEqual([['a-eth0', 'ff02::16', 1]]);
+    const groups =
+      reports[0]!.message.kind === 'mldv2-report' ? reports[0]!.message.records.map((r) => r.group) : [];
+    expect(groups).toEqual(expect.arrayContaining([solicitedNodeAddress(A)]));
+    expect(reports[0]!.time - start).toBeLessThan(1000);
+  });
+});
