@@ -3,7 +3,7 @@
  * caller names chapters), per TCP connection its time-sequence graphs, congestion window and RTT, the
  * TCP state timeline, counters, and a table of every packet. Styles and pictures are inline and nothing is
  * fetched, so the file can be mailed, archived and opened offline; no script is needed to read it
- * (tooltips are SVG <title> elements and HTML title attributes).
+ * (tooltips are SVG <title> elements and HTML title attributes; one small script filters the packet table).
  */
 import type { Conversation, PacketRecord, TcpFlow } from './conversation.js';
 import { CAUSE_NAMES, countConversation, countsText } from './conversation-counts.js';
@@ -352,6 +352,8 @@ function countersSection(c: Conversation, options: HtmlReportOptions): string {
   return out.join('');
 }
 
+const FILTER_SCRIPT = `document.addEventListener('DOMContentLoaded',()=>{const input=document.getElementById('packet-filter');const count=document.getElementById('packet-filter-count');const rows=[...document.querySelectorAll('table.packets tbody tr')];const text=rows.map(r=>r.textContent.toLowerCase());let timer;input.addEventListener('input',()=>{clearTimeout(timer);timer=setTimeout(()=>{const words=input.value.toLowerCase().split(/\\s+/).filter(Boolean);let shown=0;rows.forEach((r,i)=>{const ok=words.every(w=>text[i].includes(w));r.hidden=!ok;if(ok)shown++;});count.textContent=words.length?shown+' of '+rows.length+' packets':'';},120);});});`;
+
 function packetTable(c: Conversation, options: HtmlReportOptions, labelOptions: PacketLabelOptions): string {
   const max = options.maxTableRows ?? 5000;
   const origin = c.timeOrigin;
@@ -360,7 +362,13 @@ function packetTable(c: Conversation, options: HtmlReportOptions, labelOptions: 
     origin,
   );
   const link = c.vantage === 'link';
-  const out: string[] = ['<div class="table-wrap"><table class="packets"><thead><tr><th>No.</th>'];
+  // A filter over the rows (words all present in a row, case-insensitive: 'retrans', 'server SYN',
+  // 'dup ACK'); the only script in the report, and the table reads the same without it.
+  const out: string[] = [
+    '<p><label>Filter: <input id="packet-filter" type="search" size="40" placeholder="e.g. retransmission, dup ACK, server FIN"></label> <span id="packet-filter-count" class="muted"></span></p>',
+    `<script>${FILTER_SCRIPT}</script>`,
+    '<div class="table-wrap"><table class="packets"><thead><tr><th>No.</th>',
+  ];
   out.push(link ? '<th>sent (ms)</th><th>arrived (ms)</th>' : '<th>time (ms)</th>');
   out.push('<th>from</th><th>to</th><th>protocol</th><th>length</th><th>info</th></tr></thead><tbody>');
   for (const p of c.packets.slice(0, max)) out.push(packetRow(p, c, link, decimals, labelOptions));
