@@ -150,6 +150,24 @@ export const SIM_SPEC: CommandSpec = {
       description: 'window scaling, RFC 7323 (default on)',
     },
     {
+      name: 'sack',
+      type: 'string',
+      value: 'on|off',
+      description: 'selective acknowledgments, RFC 2018 (default off for now)',
+    },
+    {
+      name: 'timestamps',
+      type: 'string',
+      value: 'on|off',
+      description: 'timestamps, RFC 7323 (default off for now)',
+    },
+    {
+      name: 'pacing',
+      type: 'string',
+      value: 'on|off',
+      description: 'pace reno/newreno/cubic at 2x/1.2x cwnd per RTT (default off; bbr always paces)',
+    },
+    {
       name: 'flows',
       type: 'string',
       value: 'N',
@@ -321,6 +339,21 @@ function simSettings(parsed: ParsedCommandLine, cwd: string): SimSettings {
     (s) => onOffOption('window-scaling', s),
     (x) => (tcp.windowScaling = x),
   );
+  optional(
+    'sack',
+    (s) => onOffOption('sack', s),
+    (x) => (tcp.sack = x),
+  );
+  optional(
+    'timestamps',
+    (s) => onOffOption('timestamps', s),
+    (x) => (tcp.timestamps = x),
+  );
+  optional(
+    'pacing',
+    (s) => onOffOption('pacing', s),
+    (x) => (tcp.pacing = x),
+  );
   if (Object.keys(tcp).length > 0) t.tcp = tcp;
   const name = v('name') ?? 'sim';
   if (!/^[\w.-]+$/.test(name)) throw new UsageError(`--name wants a plain file name stem; got '${name}'`);
@@ -396,6 +429,9 @@ function describeSettings(s: TransferScenario): string {
   parts.push(`buffers ${o.clientReceiveBuffer}/${o.serverReceiveBuffer}`);
   parts.push(o.congestionControl);
   if (o.tcp.windowScaling === false) parts.push('no window scaling');
+  if (o.tcp.sack) parts.push('SACK');
+  if (o.tcp.timestamps) parts.push('timestamps');
+  if (o.tcp.pacing) parts.push('pacing');
   parts.push(`seed ${o.seed}`);
   return parts.join(' · ');
 }

@@ -38,17 +38,22 @@ export interface TwoHostOptions {
   clientToServer?: LinkImpairments;
   /** Impairments from server to client only. */
   serverToClient?: LinkImpairments;
-  /** TCP settings of both hosts. Default: CLASSIC_TCP. */
+  /** TCP settings of both hosts, over tcpts's defaults (the modern set: window scaling, CUBIC, IW10). */
   tcp?: Partial<TcpConfig>;
 }
 
 /**
  * The TCP the seed describes: the plain RFC 9293 header, whose 16-bit window field is the window itself,
- * and a 64 KiB buffer. Window scaling (RFC 7323), on by default in tcpts as in Linux, would put
+ * a 64 KiB buffer, and Reno with RFC 5681's initial window. Window scaling (RFC 7323), on by default in tcpts as in Linux, would put
  * `ws` options on the SYNs and scaled windows on every segment — a later chapter of TCP's history than
  * the one these stories tell.
  */
-export const CLASSIC_TCP: Partial<TcpConfig> = { windowScaling: false, receiveBufferSize: 65_535 };
+export const CLASSIC_TCP: Partial<TcpConfig> = {
+  windowScaling: false,
+  receiveBufferSize: 65_535,
+  congestionControl: 'reno',
+  initialWindowSegments: undefined,
+};
 
 export class TwoHostNetwork {
   readonly net: SimulatedNetwork;
@@ -67,7 +72,7 @@ export class TwoHostNetwork {
     const mtu = options.mtu ?? 1500;
     const delayMs = options.delayMs ?? 10;
     this.net = new SimulatedNetwork({ seed: options.seed ?? 1 });
-    const tcp = options.tcp ?? CLASSIC_TCP;
+    const tcp = options.tcp ?? {};
     this.client = this.net.host(CLIENT, undefined, { tcp });
     this.server = this.net.host(SERVER, undefined, { tcp });
     const withDelay = (i: LinkImpairments | undefined) => (i ? { delayMs, ...i } : undefined);

@@ -9,7 +9,7 @@
 import type { TcpConnection } from '../../../tcp/connection.js';
 import type { TcpListener } from '../../../tcp/tcp-layer.js';
 import type { PacketProtocol } from '../../../viz/conversation.js';
-import { TwoHostNetwork } from '../two-hosts.js';
+import { CLASSIC_TCP, TwoHostNetwork } from '../two-hosts.js';
 
 /** Settings that shape the story; the defaults reproduce the seed's numbers. */
 export interface StoryOptions {
@@ -68,7 +68,13 @@ export class StoryStage {
   serverBytesRead = 0;
 
   constructor(options: StoryOptions = {}) {
-    this.network = new TwoHostNetwork({ seed: options.seed ?? 1, delayMs: STORY_DELAY_MS, mtu: STORY_MTU });
+    // The seed's numbers need the classic TCP it describes (see CLASSIC_TCP).
+    this.network = new TwoHostNetwork({
+      seed: options.seed ?? 1,
+      delayMs: STORY_DELAY_MS,
+      mtu: STORY_MTU,
+      tcp: CLASSIC_TCP,
+    });
   }
 
   now(): number {
