@@ -26,6 +26,7 @@ export {
 } from './api/streams/tcp-stream-listener.js';
 export { type TcpInfo, tcpInfoOf } from './api/tcp-info.js';
 export { tcpLayerOf } from './api/tcp-layer-of-stack.js';
+export { DhcpClient, type DhcpClientOptions, type DhcpLeaseInfo } from './dhcp/dhcp-client.js';
 export { DnsResolver, type DnsResolverCounters, type DnsResolverOptions } from './dns/dns-resolver.js';
 export { Gateway, type GatewayCounters, type GatewayOptions } from './gateway/gateway.js';
 export { allowAll, allowList, type DestinationPolicy, type FlowDestination } from './gateway/policy.js';
