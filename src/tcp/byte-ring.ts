@@ -23,6 +23,11 @@ export class ByteRing {
     this.initialAllocation = initialAllocation;
   }
 
+  /** Bytes of storage allocated now (0 for an idle ring). */
+  get allocated(): number {
+    return this.storage.length + this.scratch.length;
+  }
+
   /** Committed bytes. */
   get length(): number {
     return this.committed;

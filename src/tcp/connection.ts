@@ -366,6 +366,14 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     return this.tcb.sendBuffer.length;
   }
 
+  /**
+   * Bytes the send and receive buffers hold allocated now: storage is taken as data arrives or is written
+   * and given back once it has been acknowledged or read, so an idle connection holds none.
+   */
+  get bufferMemory(): number {
+    return this.tcb.sendBuffer.allocated + this.tcb.receiveBuffer.allocated;
+  }
+
   /** Room left in the send buffer. */
   get writableFree(): number {
     return this.tcb.sendBuffer.free;

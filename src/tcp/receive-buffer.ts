@@ -18,6 +18,11 @@ export class ReceiveBuffer {
     this.assembler = new RangeAssembler(maxOutOfOrderRanges);
   }
 
+  /** Bytes of storage allocated now. */
+  get allocated(): number {
+    return this.ring.allocated;
+  }
+
   get capacity(): number {
     return this.ring.capacity;
   }

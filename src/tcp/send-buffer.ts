@@ -18,6 +18,11 @@ export class SendBuffer {
     this.start = firstSeq >>> 0;
   }
 
+  /** Bytes of storage allocated now. */
+  get allocated(): number {
+    return this.ring.allocated;
+  }
+
   get capacity(): number {
     return this.ring.capacity;
   }
