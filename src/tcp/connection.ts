@@ -27,7 +27,7 @@
  * - 'closed': the connection reached CLOSED; it may be forgotten.
  */
 
-import { isHardIcmpKind } from '../ip/icmp-errors.js';
+import { type IcmpErrorKind, isHardIcmpKind } from '../ip/icmp-errors.js';
 import type { ConnectionId, Endpoint, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
 import type { TcpSegment } from '../wire/tcp.js';
@@ -114,17 +114,8 @@ export interface TcpConnectionOptions {
 
 /** An ICMP error about a segment of this connection, as IP decoded it (RFC 9293 §3.9.2.2, RFC 5927). */
 export interface TcpIcmpError {
-  kind:
-    | 'net-unreachable'
-    | 'host-unreachable'
-    | 'protocol-unreachable'
-    | 'port-unreachable'
-    | 'fragmentation-needed'
-    | 'source-route-failed'
-    | 'other-unreachable'
-    | 'time-exceeded'
-    | 'parameter-problem'
-    | 'source-quench';
+  /** The kind from the one ICMP/ICMPv6 table (ip/icmp-errors.ts). */
+  kind: IcmpErrorKind;
   /** Sequence number of the segment quoted in the ICMP message. */
   seq: number;
   /** Next-hop MTU for 'fragmentation-needed' (0 or absent when the router did not say). */
