@@ -360,15 +360,7 @@ async function openLink(
         socket.once('connect', () => done());
         socket.once('error', fail);
       });
-      const device = streamDevice(socket, {
-        name: 'stream0',
-        mac: GATEWAY_MAC,
-        mtu,
-        onClose: (error) =>
-          say(io, `tcpts gateway: the guest link closed${error ? `: ${describeError(error)}` : ''}`),
-      });
-      cleanups.push(() => device.close());
-      return device;
+      return guestStream(socket, mtu, io, cleanups);
     }
     case 'stream-listen': {
       const address = socketAddress(link.kind, link.value);
@@ -382,15 +374,7 @@ async function openLink(
       const socket = await new Promise<net.Socket>((done) => server.once('connection', done));
       // One guest per link: later connections are turned away.
       server.on('connection', (extra) => extra.destroy());
-      const device = streamDevice(socket, {
-        name: 'stream0',
-        mac: GATEWAY_MAC,
-        mtu,
-        onClose: (error) =>
-          say(io, `tcpts gateway: the guest link closed${error ? `: ${describeError(error)}` : ''}`),
-      });
-      cleanups.push(() => device.close());
-      return device;
+      return guestStream(socket, mtu, io, cleanups);
     }
     case 'websocket-listen': {
       const port = integerOption('websocket-listen', link.value, 1, 65535);
@@ -429,4 +413,17 @@ export async function loadWs(): Promise<{
       code: 'ENOENT',
     });
   }
+}
+
+/** The guest's stream link over a connected socket (either side may have listened). */
+function guestStream(socket: net.Socket, mtu: number, io: CliIo, cleanups: Array<() => void>): NetworkDevice {
+  const device = streamDevice(socket, {
+    name: 'stream0',
+    mac: GATEWAY_MAC,
+    mtu,
+    onClose: (error) =>
+      say(io, `tcpts gateway: the guest link closed${error ? `: ${describeError(error)}` : ''}`),
+  });
+  cleanups.push(() => device.close());
+  return device;
 }
