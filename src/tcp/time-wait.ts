@@ -179,7 +179,8 @@ export class TimeWaitTable {
   /** Takes the slot of a record whose deadline is at or before `now`, or -1 when none is due. */
   takeExpired(now: number): number {
     const deadline = this.nextDeadline();
-    if (deadline > now) return NONE;
+    // An empty queue reads as Infinity, which is not "after" now = Infinity (a shutdown takes every record).
+    if (this.queueLength === 0 || deadline > now) return NONE;
     const slot = this.queueSlots[this.queueHead]!;
     this.dequeue();
     return slot;

@@ -168,4 +168,20 @@ describe('TIME-WAIT as a compact record (RFC 9293 §3.10.7.4, tcp_max_tw_buckets
     net.run(61_000);
     expect(a.connectionCount).toBe(0);
   });
+
+  it('shutdown ends every record, and returns when the table has emptied by expiry', () => {
+    const { net, a, open } = closedPair();
+    open();
+    open();
+    net.run(1000);
+    expect(a.timeWaitCount).toBe(2);
+    a.shutdown();
+    expect(a.timeWaitCount).toBe(0);
+    open();
+    net.run(1000);
+    net.run(61_000);
+    expect(a.timeWaitCount).toBe(0);
+    a.shutdown();
+    expect(a.connectionCount).toBe(0);
+  });
 });
