@@ -1,0 +1,448 @@
+/**
+ * The sender's scoreboard: one record per segment in flight, with what is known about it — when it was
+ * last sent, whether it was retransmitted, SACKed or judged lost — and the delivery-rate sampling fields of
+ * draft-cheng-iccrg-delivery-rate-estimation (§3.2). From it come:
+ * - RFC 6675's `pipe` (bytes still in the network) and its loss rule IsLost (§4: DupThresh discontiguous
+ *   SACKed ranges, or more than (DupThresh - 1) * SMSS SACKed bytes, above a sequence number);
+ * - RACK's time-based loss marking and reordering window (RFC 8985 §6);
+ * - D-SACK detection (RFC 2883 §4, RFC 3708) for undoing spurious retransmissions;
+ * - a delivery-rate sample per ACK (the draft's §3.3), for rate-based congestion control (BBR).
+ *
+ * Records cover [start, end) in sequence space (a FIN's sequence number included), in order and without
+ * gaps from SND.UNA to SND.MAX. A TSO segment is one record until a SACK block or a retransmission cuts it.
+ */
+import { seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
+
+export interface SendRecord {
+  start: number;
+  end: number;
+  /** Time of the latest (re)transmission: RACK's xmit_ts. */
+  sentAt: number;
+  /** Sent more than once. */
+  retransmitted: boolean;
+  /** Selectively acknowledged. */
+  sacked: boolean;
+  /** Judged lost (IsLost, RACK, or a retransmission timeout) and not SACKed since. */
+  lost: boolean;
+  /** Retransmitted after it was judged lost, and not yet acknowledged: in the network again. */
+  lostRetransmitted: boolean;
+  // Delivery-rate sampling (draft §3.2): the connection's counters when this was last sent.
+  delivered: number;
+  deliveredAt: number;
+  firstSentAt: number;
+  appLimited: boolean;
+}
+
+/** A delivery-rate sample (draft §3.3), refilled for each ACK. */
+export interface DeliverySample {
+  /** Bytes delivered over the interval (0: no sample from this ACK). */
+  delivered: number;
+  intervalMs: number;
+  /** Bytes per millisecond, or 0 without a valid sample. */
+  deliveryRate: number;
+  isAppLimited: boolean;
+  priorDelivered: number;
+  /** RTT of the newest acknowledged segment never retransmitted, or undefined. */
+  rttMs: number | undefined;
+}
+
+/** What one ACK changed on the scoreboard. */
+export interface AckOutcome {
+  /** Bytes newly delivered: cumulatively acknowledged and not SACKed before, plus newly SACKed. */
+  delivered: number;
+  /** Bytes newly SACKed. */
+  newlySacked: number;
+  /** The ACK carried a D-SACK block (RFC 2883 §4): the peer got something twice. */
+  dsack: boolean;
+  dsackStart: number;
+  dsackEnd: number;
+  /** Bytes newly marked lost while processing the ACK. */
+  newlyLost: number;
+  readonly sample: DeliverySample;
+}
+
+/** DupThresh (RFC 6675 §2, RFC 5681): three segments. */
+export const DUP_THRESH = 3;
+
+export class Scoreboard {
+  private records: SendRecord[] = [];
+  /** Index of the first live record (records before it are acknowledged and awaiting compaction). */
+  private head = 0;
+  sackedBytes = 0;
+  /** Bytes judged lost and not SACKed (retransmitted or not). */
+  lostBytes = 0;
+  /** Lost bytes retransmitted and still unacknowledged. */
+  lostRetransmittedBytes = 0;
+  /** Highest sequence number SACKed or cumulatively acknowledged (RFC 6675's HighACK / RACK's fack). */
+  highestDelivered = 0;
+
+  // Connection-level delivery-rate state (draft §3.1).
+  delivered = 0;
+  deliveredAt = 0;
+  firstSentAt = 0;
+  /** C.app_limited: the `delivered` count at which the app-limited phase ends, 0 when not app-limited. */
+  appLimitedUntil = 0;
+
+  // RACK (RFC 8985 §6.1).
+  /** Send time and end of the most recently sent segment delivered so far. */
+  rackSentAt = Number.NEGATIVE_INFINITY;
+  rackEnd = 0;
+  rackRtt = 0;
+  /** Reordering was observed (a segment delivered below one delivered before it, never retransmitted). */
+  reorderingSeen = false;
+  /** Times RACK saw reordering (tcpInfo's reordering-like counter). */
+  reorderEvents = 0;
+
+  readonly outcome: AckOutcome = {
+    delivered: 0,
+    newlySacked: 0,
+    dsack: false,
+    dsackStart: 0,
+    dsackEnd: 0,
+    newlyLost: 0,
+    sample: {
+      delivered: 0,
+      intervalMs: 0,
+      deliveryRate: 0,
+      isAppLimited: false,
+      priorDelivered: 0,
+      rttMs: undefined,
+    },
+  };
+
+  get isEmpty(): boolean {
+    return this.head >= this.records.length;
+  }
+
+  /** Live records, lowest first (a view for tests and tcpInfo; do not keep). */
+  list(): readonly SendRecord[] {
+    return this.records.slice(this.head);
+  }
+
+  /** RFC 6675 pipe, given the bytes outstanding (SND.MAX - SND.UNA). */
+  pipe(outstanding: number): number {
+    return Math.max(0, outstanding - this.sackedBytes - this.lostBytes + this.lostRetransmittedBytes);
+  }
+
+  clear(): void {
+    this.records = [];
+    this.head = 0;
+    this.sackedBytes = 0;
+    this.lostBytes = 0;
+    this.lostRetransmittedBytes = 0;
+  }
+
+  /**
+   * Records a transmission of [start, end) at `now`: new data is appended; a retransmission updates the
+   * records it covers (cutting them at its edges). `inFlight` is the pipe before this send, `appLimited`
+   * whether the application, not the windows, keeps the sender from sending more (draft §3.4).
+   */
+  onTransmit(start: number, end: number, now: number, inFlight: number, appLimited: boolean): void {
+    if (start === end) return;
+    if (inFlight === 0 || this.isEmpty) {
+      // Draft §3.2: nothing in flight, so the send and ACK intervals start now.
+      this.firstSentAt = now;
+      this.deliveredAt = now;
+    }
+    if (appLimited) this.appLimitedUntil = Math.max(this.delivered + inFlight, 1);
+    const records = this.records;
+    const last = records.length > this.head ? records[records.length - 1]! : undefined;
+    if (last === undefined || seqGe(start, last.end)) {
+      records.push(this.newRecord(start, end, now));
+      return;
+    }
+    const first = this.split(start);
+    this.split(end);
+    for (let i = first; i < records.length; i++) {
+      const r = records[i]!;
+      if (seqGe(r.start, end)) break;
+      if (r.sacked) continue;
+      r.sentAt = now;
+      r.retransmitted = true;
+      if (r.lost && !r.lostRetransmitted) {
+        r.lostRetransmitted = true;
+        this.lostRetransmittedBytes += seqDiff(r.end, r.start);
+      }
+      this.stamp(r);
+    }
+    if (last !== undefined && seqGt(end, last.end)) records.push(this.newRecord(last.end, end, now));
+  }
+
+  /**
+   * Processes a cumulative ACK `ack` and its SACK blocks at `now`; `srttMs`/`minRttMs` feed RACK's window.
+   * Returns the outcome (the same object every time).
+   */
+  onAck(
+    ack: number,
+    blocks: readonly { left: number; right: number }[] | undefined,
+    now: number,
+  ): AckOutcome {
+    const out = this.outcome;
+    out.delivered = 0;
+    out.newlySacked = 0;
+    out.dsack = false;
+    out.newlyLost = 0;
+    const sample = out.sample;
+    sample.delivered = 0;
+    sample.intervalMs = 0;
+    sample.deliveryRate = 0;
+    sample.rttMs = undefined;
+    let newest: SendRecord | undefined;
+    // RFC 2883 §4: the first block is a D-SACK when it lies below the cumulative ACK, or inside the
+    // second block.
+    let firstBlock = 0;
+    if (blocks !== undefined && blocks.length > 0) {
+      const b0 = blocks[0]!;
+      const second = blocks[1];
+      if (
+        seqLe(b0.right, ack) ||
+        (second !== undefined && seqGe(b0.left, second.left) && seqLe(b0.right, second.right))
+      ) {
+        out.dsack = true;
+        out.dsackStart = b0.left;
+        out.dsackEnd = b0.right;
+        firstBlock = 1;
+      }
+    }
+    // Cumulative part.
+    const records = this.records;
+    if (this.head < records.length && seqGt(ack, records[this.head]!.start)) this.split(ack);
+    while (this.head < records.length && seqLe(records[this.head]!.end, ack)) {
+      const r = records[this.head++]!;
+      const len = seqDiff(r.end, r.start);
+      if (r.sacked) {
+        this.sackedBytes -= len;
+      } else {
+        if (r.lost) this.lostBytes -= len;
+        if (r.lostRetransmitted) this.lostRetransmittedBytes -= len;
+        out.delivered += len;
+        newest = this.deliver(r, len, now, newest);
+      }
+    }
+    if (this.head > 64 && this.head * 2 > records.length) {
+      this.records = records.slice(this.head);
+      this.head = 0;
+    }
+    if (seqGt(ack, this.highestDelivered) || this.isEmpty) this.highestDelivered = ack;
+    // Selective part.
+    if (blocks !== undefined) {
+      for (let b = firstBlock; b < blocks.length; b++) {
+        const block = blocks[b]!;
+        if (!seqLt(block.left, block.right) || seqLe(block.right, ack)) continue;
+        const left = seqGt(block.left, ack) ? block.left : ack;
+        const from = this.split(left);
+        this.split(block.right);
+        for (let i = from; i < this.records.length; i++) {
+          const r = this.records[i]!;
+          if (seqGe(r.start, block.right)) break;
+          if (r.sacked) continue;
+          const len = seqDiff(r.end, r.start);
+          r.sacked = true;
+          this.sackedBytes += len;
+          if (r.lost) {
+            r.lost = false;
+            this.lostBytes -= len;
+          }
+          if (r.lostRetransmitted) {
+            r.lostRetransmitted = false;
+            this.lostRetransmittedBytes -= len;
+          }
+          out.newlySacked += len;
+          out.delivered += len;
+          newest = this.deliver(r, len, now, newest);
+          if (seqGt(r.end, this.highestDelivered)) this.highestDelivered = r.end;
+        }
+      }
+    }
+    if (newest !== undefined) this.finishSample(newest, now);
+    if (this.appLimitedUntil !== 0 && this.delivered > this.appLimitedUntil) this.appLimitedUntil = 0;
+    return out;
+  }
+
+  /**
+   * RFC 6675 §5 loss marking (IsLost, §4): every segment not SACKed, not already lost and not retransmitted,
+   * with more than (DupThresh - 1) * SMSS SACKed bytes or DupThresh discontiguous SACKed ranges above it,
+   * is marked lost. Returns the bytes newly marked.
+   */
+  markLostBySack(mss: number): number {
+    let sackedAbove = 0;
+    let runsAbove = 0;
+    let inRun = false;
+    let marked = 0;
+    const records = this.records;
+    for (let i = records.length - 1; i >= this.head; i--) {
+      const r = records[i]!;
+      if (r.sacked) {
+        sackedAbove += seqDiff(r.end, r.start);
+        if (!inRun) runsAbove++;
+        inRun = true;
+        continue;
+      }
+      inRun = false;
+      if (sackedAbove === 0) continue;
+      if (r.lost || r.retransmitted) continue;
+      if (sackedAbove > (DUP_THRESH - 1) * mss || runsAbove >= DUP_THRESH) marked += this.markLost(r);
+    }
+    this.outcome.newlyLost += marked;
+    return marked;
+  }
+
+  /**
+   * RFC 8985 §6.2 step 2-3: remembers the most recently sent segment this ACK delivered (RACK.xmit_ts,
+   * RACK.end_seq, RACK.rtt), unless it was retransmitted and the ACK may answer the original (its RTT is
+   * below the minimum RTT). Also detects reordering (step 3). Called by `deliver`.
+   */
+  private rackUpdate(r: SendRecord, now: number): void {
+    if (seqLt(r.end, this.highestDelivered) && !r.retransmitted && !this.reorderingSeen) {
+      this.reorderingSeen = true;
+      this.reorderEvents++;
+    }
+    if (r.sentAt > this.rackSentAt || (r.sentAt === this.rackSentAt && seqGt(r.end, this.rackEnd))) {
+      this.rackSentAt = r.sentAt;
+      this.rackEnd = r.end;
+      this.rackRtt = now - r.sentAt;
+    }
+  }
+
+  /**
+   * RACK loss detection (RFC 8985 §6.2 step 5): every segment not SACKed or acknowledged that was sent
+   * before the most recently sent delivered one, and longer ago than RACK.rtt + `reoWnd`, is lost.
+   * Returns the time until the next segment would expire (for the reordering timer), or 0 when none is
+   * pending. Newly lost bytes are added to the outcome.
+   */
+  markLostByRack(now: number, reoWnd: number): number {
+    let timeout = 0;
+    const records = this.records;
+    for (let i = this.head; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.sacked || (r.lost && !r.lostRetransmitted)) continue;
+      const sentBefore =
+        r.sentAt < this.rackSentAt || (r.sentAt === this.rackSentAt && seqLt(r.end, this.rackEnd));
+      if (!sentBefore) continue;
+      const remaining = r.sentAt + this.rackRtt + reoWnd - now;
+      if (remaining <= 0) {
+        this.outcome.newlyLost += this.markLost(r);
+      } else if (remaining > timeout) {
+        timeout = remaining;
+      }
+    }
+    return timeout;
+  }
+
+  /** A retransmission timeout: every segment not SACKed is lost (RFC 6675 §5.1, Linux's loss state). */
+  markAllLost(): void {
+    const records = this.records;
+    for (let i = this.head; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.sacked) continue;
+      if (r.lostRetransmitted) {
+        r.lostRetransmitted = false;
+        this.lostRetransmittedBytes -= seqDiff(r.end, r.start);
+      }
+      if (!r.lost) this.markLost(r);
+    }
+  }
+
+  /** The lowest segment judged lost and not yet retransmitted since, or undefined (NextSeg rule 1). */
+  nextLost(): SendRecord | undefined {
+    if (this.lostBytes === this.lostRetransmittedBytes) return undefined;
+    const records = this.records;
+    for (let i = this.head; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.lost && !r.lostRetransmitted) return r;
+    }
+    return undefined;
+  }
+
+  /** The highest record (TLP retransmits it when there is no new data), or undefined. */
+  last(): SendRecord | undefined {
+    return this.records.length > this.head ? this.records[this.records.length - 1] : undefined;
+  }
+
+  private markLost(r: SendRecord): number {
+    const len = seqDiff(r.end, r.start);
+    r.lost = true;
+    this.lostBytes += len;
+    if (r.lostRetransmitted) {
+      // A retransmission lost again: it leaves the network, and is sent once more.
+      r.lostRetransmitted = false;
+      this.lostRetransmittedBytes -= len;
+    }
+    return len;
+  }
+
+  /** Draft §3.3 "UpdateRateSample" for one delivered record, and RACK's bookkeeping. */
+  private deliver(r: SendRecord, len: number, now: number, newest: SendRecord | undefined): SendRecord {
+    this.delivered += len;
+    this.deliveredAt = now;
+    this.rackUpdate(r, now);
+    if (newest === undefined || r.delivered > newest.delivered || r.sentAt > newest.sentAt) {
+      const sample = this.outcome.sample;
+      sample.priorDelivered = r.delivered;
+      sample.isAppLimited = r.appLimited;
+      sample.rttMs = r.retransmitted ? undefined : now - r.sentAt;
+      this.firstSentAt = r.sentAt;
+      return r;
+    }
+    return newest;
+  }
+
+  /** Draft §3.3 "GenerateRateSample". */
+  private finishSample(p: SendRecord, now: number): void {
+    const sample = this.outcome.sample;
+    const sendElapsed = p.sentAt - p.firstSentAt;
+    const ackElapsed = now - p.deliveredAt;
+    sample.delivered = this.delivered - p.delivered;
+    sample.intervalMs = Math.max(sendElapsed, ackElapsed);
+    sample.deliveryRate = sample.intervalMs > 0 ? sample.delivered / sample.intervalMs : 0;
+  }
+
+  private newRecord(start: number, end: number, now: number): SendRecord {
+    const r: SendRecord = {
+      start,
+      end,
+      sentAt: now,
+      retransmitted: false,
+      sacked: false,
+      lost: false,
+      lostRetransmitted: false,
+      delivered: 0,
+      deliveredAt: 0,
+      firstSentAt: 0,
+      appLimited: false,
+    };
+    this.stamp(r);
+    return r;
+  }
+
+  /** Draft §3.2 "SendPacket": the connection's counters as of this transmission. */
+  private stamp(r: SendRecord): void {
+    r.delivered = this.delivered;
+    r.deliveredAt = this.deliveredAt;
+    r.firstSentAt = this.firstSentAt;
+    r.appLimited = this.appLimitedUntil !== 0;
+  }
+
+  /**
+   * Makes `seq` a record boundary if it falls inside one, and returns the index of the first record
+   * starting at or after `seq` (records.length when none).
+   */
+  private split(seq: number): number {
+    const records = this.records;
+    let lo = this.head;
+    let hi = records.length;
+    // Binary search for the first record whose end is above seq.
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqLe(records[mid]!.end, seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= records.length) return lo;
+    const r = records[lo]!;
+    if (!seqGt(seq, r.start)) return lo;
+    const tail: SendRecord = { ...r, start: seq };
+    r.end = seq;
+    records.splice(lo + 1, 0, tail);
+    return lo + 1;
+  }
+}

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { Scoreboard } from '../../src/tcp/scoreboard.js';
+
+const MSS = 1000;
+const BASE = 5000;
+
+/** Segment n covers [BASE + n*MSS, BASE + (n+1)*MSS). */
+const seg = (n: number) => BASE + n * MSS;
+const block = (from: number, to: number) => ({ left: seg(from), right: seg(to) });
+
+/** A scoreboard with segments 0..count-1 sent one per ms from t=0. */
+function sent(count: number): Scoreboard {
+  const sb = new Scoreboard();
+  for (let n = 0; n < count; n++) sb.onTransmit(seg(n), seg(n + 1), n, n * MSS, false);
+  return sb;
+}
+
+const flags = (sb: Scoreboard) =>
+  sb
+    .list()
+    .map(
+      (r) =>
+        `${(r.start - BASE) / MSS}-${(r.end - BASE) / MSS}${r.sacked ? 'S' : ''}${r.lost ? 'L' : ''}${r.lostRetransmitted ? 'R' : ''}`,
+    );
+
+describe('scoreboard: SACK arrivals (RFC 6675 §4-5)', () => {
+  it('marks SACKed ranges, cutting records at block edges, and counts pipe', () => {
+    const sb = new Scoreboard();
+    sb.onTransmit(seg(0), seg(4), 0, 0, false); // one TSO record of 4 segments
+    const out = sb.onAck(seg(0), [{ left: seg(1) + 500, right: seg(3) }], 10);
+    expect(out.newlySacked).toBe(1500);
+    expect(out.delivered).toBe(1500);
+    expect(sb.list().map((r) => [r.start - BASE, r.end - BASE, r.sacked])).toEqual([
+      [0, 1500, false],
+      [1500, 3000, true],
+      [3000, 4000, false],
+    ]);
+    expect(sb.pipe(4 * MSS)).toBe(2500);
+  });
+
+  it('IsLost: a segment is lost once more than 2 SMSS above it are SACKed, or 3 discontiguous ranges', () => {
+    const sb = sent(8);
+    sb.onAck(seg(0), [block(1, 3)], 10);
+    expect(sb.markLostBySack(MSS)).toBe(0); // exactly 2 * SMSS SACKed above segment 0: not yet
+    sb.onAck(seg(0), [block(1, 4)], 11);
+    expect(sb.markLostBySack(MSS)).toBe(MSS); // 3 segments above: segment 0 is lost
+    expect(flags(sb)).toEqual(['0-1L', '1-2S', '2-3S', '3-4S', '4-5', '5-6', '6-7', '7-8']);
+    expect(sb.pipe(8 * MSS)).toBe(4 * MSS);
+    expect(sb.nextLost()?.start).toBe(seg(0));
+    // Three separate SACKed segments above segment 4.
+    sb.onAck(seg(0), [block(7, 8), block(5, 6), block(1, 4)], 12);
+    expect(sb.markLostBySack(MSS)).toBe(0);
+    const sb2 = sent(8);
+    sb2.onAck(seg(0), [block(7, 8), block(5, 6), block(3, 4)], 12);
+    sb2.markLostBySack(MSS);
+    expect(flags(sb2)).toEqual(['0-1L', '1-2L', '2-3L', '3-4S', '4-5', '5-6S', '6-7', '7-8S']);
+  });
+
+  it('a retransmission of a lost segment puts it back in pipe; its SACK takes it out of both', () => {
+    const sb = sent(6);
+    sb.onAck(seg(0), [block(1, 5)], 10);
+    sb.markLostBySack(MSS);
+    expect(sb.pipe(6 * MSS)).toBe(MSS); // segment 5 only
+    sb.onTransmit(seg(0), seg(1), 11, sb.pipe(6 * MSS), false);
+    expect(flags(sb)[0]).toBe('0-1LR');
+    expect(sb.pipe(6 * MSS)).toBe(2 * MSS);
+    expect(sb.nextLost()).toBeUndefined();
+    const out = sb.onAck(seg(5), undefined, 20);
+    expect(out.delivered).toBe(MSS); // segment 0 only: 1-4 were SACKed before
+    expect(sb.pipe(MSS)).toBe(MSS);
+    expect(sb.lostBytes).toBe(0);
+    expect(sb.lostRetransmittedBytes).toBe(0);
+  });
+
+  it('recognises a D-SACK block below the cumulative ACK or inside the second block (RFC 2883 §4)', () => {
+    const sb = sent(4);
+    let out = sb.onAck(seg(2), [block(0, 1)], 10);
+    expect(out).toMatchObject({ dsack: true, dsackStart: seg(0), dsackEnd: seg(1), newlySacked: 0 });
+    out = sb.onAck(seg(2), [{ left: seg(3), right: seg(3) + 500 }, block(3, 4)], 11);
+    expect(out.dsack).toBe(true);
+    expect(out.newlySacked).toBe(MSS);
+    out = sb.onAck(seg(2), [block(3, 4)], 12);
+    expect(out.dsack).toBe(false);
+  });
+
+  it('a retransmission timeout marks everything not SACKed lost', () => {
+    const sb = sent(4);
+    sb.onAck(seg(0), [block(2, 3)], 10);
+    sb.markAllLost();
+    expect(flags(sb)).toEqual(['0-1L', '1-2L', '2-3S', '3-4L']);
+    expect(sb.pipe(4 * MSS)).toBe(0);
+  });
+});
+
+describe('scoreboard: RACK (RFC 8985 §6)', () => {
+  it('marks segments sent before the newest delivered one lost after RACK.rtt + reo_wnd, and says when to look again', () => {
+    const sb = sent(4); // sent at t = 0, 1, 2, 3
+    sb.onAck(seg(0), [block(3, 4)], 50); // segment 3 (sent at 3) delivered: RACK.rtt = 47
+    expect(sb.rackRtt).toBe(47);
+    // reo_wnd 10: segment 0 expires at 0 + 47 + 10 = 57, segment 2 at 59.
+    expect(sb.markLostByRack(50, 10)).toBe(9);
+    expect(sb.markLostByRack(57, 10)).toBe(2);
+    expect(flags(sb)).toEqual(['0-1L', '1-2', '2-3', '3-4S']);
+    expect(sb.markLostByRack(59, 10)).toBe(0);
+    expect(flags(sb)).toEqual(['0-1L', '1-2L', '2-3L', '3-4S']);
+  });
+
+  it('times a retransmission from when it was resent, and detects reordering', () => {
+    const sb = sent(3);
+    sb.onAck(seg(0), [block(2, 3)], 40);
+    sb.markLostByRack(40, 0);
+    expect(flags(sb)).toEqual(['0-1L', '1-2L', '2-3S']);
+    sb.onTransmit(seg(0), seg(1), 40, 0, false);
+    // A late original of segment 1 arrives: never retransmitted, below delivered data: reordering.
+    sb.onAck(seg(0), [block(1, 3)], 45);
+    expect(sb.reorderingSeen).toBe(true);
+    // RACK still times from segment 2 (sent at 2, the most recently sent delivered): the retransmission
+    // of 0 at 40 was sent after it, so it is not judged, however long it takes.
+    expect(sb.markLostByRack(1000, 0)).toBe(0);
+    expect(flags(sb)[0]).toBe('0-1LR');
+  });
+});
+
+describe('scoreboard: delivery-rate samples (draft-cheng-iccrg-delivery-rate-estimation §3)', () => {
+  it('rates delivery over the longer of the send and ACK intervals of the newest delivered segment', () => {
+    const sb = new Scoreboard();
+    // 10 segments sent 1 ms apart from t=0 (the first with nothing in flight).
+    for (let n = 0; n < 10; n++) sb.onTransmit(seg(n), seg(n + 1), n, n * MSS, false);
+    // ACK of the first 2 segments at t=100: delivered 2000 over max(1 - 0, 100 - 0) = 100 ms.
+    let out = sb.onAck(seg(2), undefined, 100);
+    expect(out.sample).toMatchObject({ delivered: 2000, intervalMs: 100, deliveryRate: 20, rttMs: 99 });
+    // Segment 10 sent at t=100 after that ACK: its interval starts at the delivery of segment 1.
+    sb.onTransmit(seg(10), seg(11), 100, 8 * MSS, false);
+    // The newest delivered is segment 9 (sent at 9, nothing delivered then): 10000 bytes over 109 ms.
+    out = sb.onAck(seg(10), undefined, 109);
+    expect(out.sample).toMatchObject({ delivered: 10000, intervalMs: 109, rttMs: 100 });
+    out = sb.onAck(seg(11), undefined, 200);
+    // Sent at 100 when 2000 bytes had been delivered (at 100): 9000 more by 200.
+    expect(out.sample).toMatchObject({
+      delivered: 9000,
+      intervalMs: 100,
+      deliveryRate: 90,
+      priorDelivered: 2000,
+    });
+  });
+
+  it('flags samples taken while the application kept the sender idle', () => {
+    const sb = new Scoreboard();
+    sb.onTransmit(seg(0), seg(1), 0, 0, true);
+    const out = sb.onAck(seg(1), undefined, 50);
+    expect(out.sample.isAppLimited).toBe(true);
+    sb.onTransmit(seg(1), seg(2), 50, 0, false);
+    expect(sb.onAck(seg(2), undefined, 100).sample.isAppLimited).toBe(false);
+  });
+});
