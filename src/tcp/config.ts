@@ -138,6 +138,15 @@ export interface TcpConfig {
    * (Linux: on, net.ipv4.tcp_sack=1).
    */
   sack: boolean;
+  /**
+   * RACK-TLP (RFC 8985) as the loss detection when SACK is in use: segments are judged lost by time (sent
+   * before one already delivered, longer ago than the RTT plus a reordering window that D-SACKs widen),
+   * and a tail loss probe recovers losses at the end of a flight without waiting for the RTO. When false,
+   * loss recovery stays with duplicate ACKs (RFC 5681/6582), SACK blocks only feeding the send records.
+   * Default off: not yet dependable (some randomized soak seeds stall in recovery); Linux has it on
+   * (net.ipv4.tcp_recovery=1).
+   */
+  rack: boolean;
 }
 
 export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
@@ -171,6 +180,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   synAckRetries: 5,
   timestamps: false,
   sack: false,
+  rack: false,
 });
 
 /** The MSS assumed when the peer sends no MSS option: 536 for IPv4 (MUST-15). */

@@ -64,6 +64,18 @@ export interface TcpCounters {
   timestampMissingDrops: number;
   /** D-SACK blocks reported to peers for duplicate segments (RFC 2883; Linux TCPDSACKOldSent + OfoSent). */
   dsacksSent: number;
+  /** SACK-based recovery episodes entered (RFC 6675, RACK; Linux TCPSackRecovery). */
+  sackRecoveries: number;
+  /** D-SACK blocks received (Linux TCPDSACKRecv). */
+  dsacksReceived: number;
+  /** Window reductions undone because D-SACKs showed every retransmission spurious (RFC 3708; TCPDSACKUndo). */
+  spuriousUndos: number;
+  /** Segments judged lost by RACK (RFC 8985) or IsLost (RFC 6675) (Linux TCPLostRetransmit-like). */
+  segmentsMarkedLost: number;
+  /** Tail loss probes sent (RFC 8985 §7; Linux TCPLossProbes). */
+  lossProbes: number;
+  /** Losses a tail loss probe repaired (RFC 8985 §7.4; Linux TCPLossProbeRecovery). */
+  lossProbeRecoveries: number;
   /** Internal faults caught at the layer boundary (should stay 0; each is traced). */
   internalErrors: number;
   /** ICMP errors quoting a 4-tuple with no connection: ignored (RFC 5927 §4.1). */
@@ -109,6 +121,12 @@ export function newTcpCounters(): TcpCounters {
     pawsDrops: 0,
     timestampMissingDrops: 0,
     dsacksSent: 0,
+    sackRecoveries: 0,
+    dsacksReceived: 0,
+    spuriousUndos: 0,
+    segmentsMarkedLost: 0,
+    lossProbes: 0,
+    lossProbeRecoveries: 0,
     internalErrors: 0,
     icmpNoConnection: 0,
     icmpOutOfWindow: 0,

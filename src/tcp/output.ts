@@ -8,6 +8,7 @@
  */
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpOptions } from '../wire/tcp.js';
 import { type InvalidSegmentAnswer, invalidAnswerVerdict } from './ack-rate-limits.js';
+import { armLossProbe, recordTransmission, sackRecoveryActive } from './loss-recovery.js';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
 import type { Tcb } from './tcb.js';
 import { DELAYED_ACK, PACING, PERSIST, RETRANSMISSION } from './timers.js';
@@ -206,6 +207,7 @@ function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean): v
     flags |= TCP_URG;
     urgentPointer = Math.min(seqDiff(tcb.sndUp, seq), 0xffff);
   }
+  if (tcb.cc !== undefined) recordTransmission(tcb, seq, seqAdd(seq, length + (fin ? 1 : 0)), tcb.now);
   // More than one MSS only with TSO (see sendNextSegment): IP cuts it, PSH and FIN on the last piece.
   const segmentSize = length > mss ? mss : 0;
   tcb.transmit(flags, seq, tcb.rcvNxt, selectWindow(tcb), payload, NO_OPTIONS, urgentPointer, segmentSize);
@@ -343,6 +345,8 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
         ? Math.max(2 * tcb.effMss, Math.floor((rate * PACING_BURST_MS) / tcb.effMss) * tcb.effMss)
         : Infinity;
     let first = true;
+    // Segments judged lost go first (RFC 6675 NextSeg rule 1), then new data (rule 2).
+    if (sackRecoveryActive(tcb)) while (retransmitLost(tcb, now)) first = false;
     for (;;) {
       if (rate > 0 && tcb.pacingNext > now) {
         // Pacing: the next segment may not leave before its earliest departure time.
@@ -380,6 +384,86 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
   }
   if (tcb.ackNow && tcb.state !== 'CLOSED' && tcb.state !== 'SYN-SENT' && tcb.state !== 'LISTEN')
     sendAck(tcb);
+  if (tcb.cc !== undefined) armLossProbe(tcb, now);
+}
+
+/**
+ * Retransmits the lowest segment judged lost (RFC 6675 NextSeg rule 1, RACK), up to one MSS, if
+ * cwnd - pipe leaves room for it (RFC 6675 §5 step (C)). Returns false when nothing was sent.
+ */
+function retransmitLost(tcb: Tcb, now: number): boolean {
+  const record = tcb.scoreboard.nextLost();
+  if (record === undefined) return false;
+  const withFin = tcb.finSent && record.end === seqAdd(tcb.finSeq, 1);
+  const dataEnd = withFin ? tcb.finSeq : record.end;
+  const length = Math.min(Math.max(0, seqDiff(dataEnd, record.start)), currentMss(tcb));
+  const fin = withFin && seqAdd(record.start, length) === tcb.finSeq;
+  if (tcb.cc!.cwnd - tcb.pipe < Math.max(1, length)) return false;
+  sendRetransmission(
+    tcb,
+    now,
+    record.start,
+    length,
+    fin,
+    tcb.retransmitCount > 0 ? 'rto' : 'fast-retransmit',
+  );
+  return true;
+}
+
+/** Sends [seq, seq + length) (and the FIN) again, with the bookkeeping every retransmission needs. */
+function sendRetransmission(
+  tcb: Tcb,
+  now: number,
+  seq: number,
+  length: number,
+  fin: boolean,
+  cause: 'rto' | 'fast-retransmit' | 'probe',
+): void {
+  // Karn (MUST-18): an RTT timing covering these bytes would now be ambiguous.
+  if (tcb.timing !== undefined && seqLt(seq, tcb.timing.endSeq)) tcb.timing = undefined;
+  if (tcb.tsEnabled) tcb.tsRetransmitted = tcb.tsVal();
+  traceRetransmit(tcb, now, seq, length, cause);
+  emitDataSegment(tcb, seq, length, fin);
+  tcb.retransmissions++;
+  tcb.bytesRetransmitted += length;
+  tcb.bytesSent += length;
+  tcb.env.counters.retransmittedSegments++;
+  if (cause === 'fast-retransmit') tcb.env.counters.fastRetransmits++;
+  if (!tcb.timers.isArmed(RETRANSMISSION)) armRetransmissionTimer(tcb, now);
+}
+
+/**
+ * The tail loss probe (RFC 8985 §7.3): one new segment if the peer's window allows one (whatever cwnd
+ * says), otherwise the last segment sent again. Either way the peer answers with an ACK that carries
+ * SACK information about the tail, so RACK can repair losses there without the RTO.
+ */
+export function sendLossProbe(tcb: Tcb, now: number): void {
+  const unsent = tcb.sendBuffer.bytesFrom(tcb.sndNxt);
+  const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
+  tcb.env.counters.lossProbes++;
+  if (unsent > 0 && windowRoom > 0 && tcb.sndNxt === tcb.sndMax) {
+    const length = Math.min(unsent, windowRoom, currentMss(tcb));
+    const fin = tcb.finPending && length === unsent;
+    const seq = tcb.sndNxt;
+    emitDataSegment(tcb, seq, length, fin);
+    tcb.sndNxt = seqAdd(seq, length + (fin ? 1 : 0));
+    if (fin) tcb.finSent = true;
+    tcb.sndMax = tcb.sndNxt;
+    tcb.bytesSent += length;
+    tcb.lastSendTime = now;
+    tcb.tlpRetransmitted = false;
+  } else {
+    const last = tcb.scoreboard.last();
+    if (last === undefined) return;
+    const withFin = tcb.finSent && last.end === seqAdd(tcb.finSeq, 1);
+    const dataEnd = withFin ? tcb.finSeq : last.end;
+    const length = Math.min(seqDiff(dataEnd, last.start), currentMss(tcb));
+    sendRetransmission(tcb, now, seqAdd(dataEnd, -length), length, withFin, 'probe');
+    tcb.tlpRetransmitted = true;
+  }
+  tcb.tlpEndSeq = tcb.sndMax;
+  // RFC 8985 §7.3: the retransmission timer restarts after the probe.
+  armRetransmissionTimer(tcb, now);
 }
 
 /**

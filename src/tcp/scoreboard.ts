@@ -68,6 +68,8 @@ export class Scoreboard {
   private records: SendRecord[] = [];
   /** Index of the first live record (records before it are acknowledged and awaiting compaction). */
   private head = 0;
+  /** Where `nextLost` last found a record (a starting point, reset whenever indices shift). */
+  private lostHint = 0;
   sackedBytes = 0;
   /** Bytes judged lost and not SACKed (retransmitted or not). */
   lostBytes = 0;
@@ -127,6 +129,7 @@ export class Scoreboard {
   clear(): void {
     this.records = [];
     this.head = 0;
+    this.lostHint = 0;
     this.sackedBytes = 0;
     this.lostBytes = 0;
     this.lostRetransmittedBytes = 0;
@@ -148,6 +151,21 @@ export class Scoreboard {
     const records = this.records;
     const last = records.length > this.head ? records[records.length - 1]! : undefined;
     if (last === undefined || seqGe(start, last.end)) {
+      if (
+        last !== undefined &&
+        start === last.end &&
+        last.sentAt === now &&
+        !last.retransmitted &&
+        !last.sacked &&
+        !last.lost &&
+        last.delivered === this.delivered &&
+        last.appLimited === (this.appLimitedUntil !== 0)
+      ) {
+        // Sent in the same instant with the same counters: one record (a burst of small segments must not
+        // cost a record each; SACK blocks and retransmissions cut it again where needed).
+        last.end = end;
+        return;
+      }
       records.push(this.newRecord(start, end, now));
       return;
     }
@@ -222,6 +240,7 @@ export class Scoreboard {
     if (this.head > 64 && this.head * 2 > records.length) {
       this.records = records.slice(this.head);
       this.head = 0;
+      this.lostHint = 0;
     }
     if (seqGt(ack, this.highestDelivered) || this.isEmpty) this.highestDelivered = ack;
     // Selective part.
@@ -270,7 +289,8 @@ export class Scoreboard {
     let inRun = false;
     let marked = 0;
     const records = this.records;
-    for (let i = records.length - 1; i >= this.head; i--) {
+    // Nothing above the highest SACKed byte counts: start the walk there.
+    for (let i = this.indexAfter(this.highestDelivered) - 1; i >= this.head; i--) {
       const r = records[i]!;
       if (r.sacked) {
         sackedAbove += seqDiff(r.end, r.start);
@@ -307,14 +327,19 @@ export class Scoreboard {
   /**
    * RACK loss detection (RFC 8985 §6.2 step 5): every segment not SACKed or acknowledged that was sent
    * before the most recently sent delivered one, and longer ago than RACK.rtt + `reoWnd`, is lost.
-   * Returns the time until the next segment would expire (for the reordering timer), or 0 when none is
-   * pending. Newly lost bytes are added to the outcome.
+   * Returns the time until the next segment expires (for the reordering timer: the earliest, where the RFC
+   * takes the latest, so each one is judged on time), or 0 when none is pending. Newly lost bytes are added to the outcome.
    */
   markLostByRack(now: number, reoWnd: number): number {
     let timeout = 0;
     const records = this.records;
     for (let i = this.head; i < records.length; i++) {
       const r = records[i]!;
+      // First transmissions leave in sequence order: past the first one sent after RACK's segment,
+      // only retransmissions could qualify, and none lie above the highest delivered byte that matter
+      // before the next ACK or the loss probe. Stopping here keeps each ACK's work near the holes.
+      if (!r.retransmitted && r.sentAt > this.rackSentAt) break;
+      if (seqGe(r.start, this.highestDelivered)) break;
       if (r.sacked || (r.lost && !r.lostRetransmitted)) continue;
       const sentBefore =
         r.sentAt < this.rackSentAt || (r.sentAt === this.rackSentAt && seqLt(r.end, this.rackEnd));
@@ -322,8 +347,10 @@ export class Scoreboard {
       const remaining = r.sentAt + this.rackRtt + reoWnd - now;
       if (remaining <= 0) {
         this.outcome.newlyLost += this.markLost(r);
-      } else if (remaining > timeout) {
-        timeout = remaining;
+      } else {
+        if (remaining > timeout) timeout = remaining;
+        // Later first transmissions were sent no earlier, so none of them is due before this one.
+        if (!r.retransmitted) break;
       }
     }
     return timeout;
@@ -347,9 +374,20 @@ export class Scoreboard {
   nextLost(): SendRecord | undefined {
     if (this.lostBytes === this.lostRetransmittedBytes) return undefined;
     const records = this.records;
+    for (let i = Math.max(this.head, this.lostHint); i < records.length; i++) {
+      const r = records[i]!;
+      if (r.lost && !r.lostRetransmitted) {
+        this.lostHint = i;
+        return r;
+      }
+    }
+    // The hint skipped some (a record was marked lost below it): look from the start once.
     for (let i = this.head; i < records.length; i++) {
       const r = records[i]!;
-      if (r.lost && !r.lostRetransmitted) return r;
+      if (r.lost && !r.lostRetransmitted) {
+        this.lostHint = i;
+        return r;
+      }
     }
     return undefined;
   }
@@ -359,10 +397,26 @@ export class Scoreboard {
     return this.records.length > this.head ? this.records[this.records.length - 1] : undefined;
   }
 
+  /** Index of the first record ending above `seq` (records.length when none). */
+  private indexAfter(seq: number): number {
+    const records = this.records;
+    let lo = this.head;
+    let hi = records.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqLe(records[mid]!.end, seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   private markLost(r: SendRecord): number {
     const len = seqDiff(r.end, r.start);
-    r.lost = true;
-    this.lostBytes += len;
+    this.lostHint = 0;
+    if (!r.lost) {
+      r.lost = true;
+      this.lostBytes += len;
+    }
     if (r.lostRetransmitted) {
       // A retransmission lost again: it leaves the network, and is sent once more.
       r.lostRetransmitted = false;
@@ -443,6 +497,7 @@ export class Scoreboard {
     const tail: SendRecord = { ...r, start: seq };
     r.end = seq;
     records.splice(lo + 1, 0, tail);
+    if (lo + 1 <= this.lostHint) this.lostHint = 0;
     return lo + 1;
   }
 }

@@ -7,6 +7,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '..
 import { DEFAULT_IPV4_MSS, MIN_SEND_MSS } from './config.js';
 import { congestionControlFactory } from './congestion/registry.js';
 import { TcpError } from './errors.js';
+import { sackAckProcessed, sackRecoveryActive } from './loss-recovery.js';
 import {
   answerInvalidSegment,
   armRetransmissionTimer,
@@ -397,9 +398,23 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   const window = seg.window << tcb.sndWindowScale;
   tcb.lastAckTime = now;
   tcb.unansweredProbes = 0;
+  // The send records learn what this ACK delivered, cumulatively and (with SACK) selectively.
+  const sack = sackRecoveryActive(tcb);
+  const blocks = tcb.sackEnabled ? seg.options.sack : undefined;
+  const outcome =
+    tcb.cc !== undefined
+      ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, now)
+      : undefined;
   if (seqGt(ack, tcb.sndUna)) {
-    newDataAcknowledged(tcb, ack, now, tcb.tsEnabled ? seg.options.timestamp?.echo : undefined);
+    newDataAcknowledged(
+      tcb,
+      ack,
+      now,
+      tcb.tsEnabled ? seg.options.timestamp?.echo : undefined,
+      outcome?.sample.rttMs,
+    );
   } else if (
+    !sack &&
     ack === tcb.sndUna &&
     bare &&
     window === previousWindow &&
@@ -424,6 +439,9 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     });
     if (action === 'fast-retransmit') fastRetransmit(tcb, now);
   }
+
+  // With SACK, loss detection reads the scoreboard (RFC 6675, RACK) instead of counting duplicate ACKs.
+  if (sack && outcome !== undefined) sackAckProcessed(tcb, outcome, now);
 
   // Send window update: only from a segment at least as recent as the last one used (SND.WL1/WL2).
   if (seqLe(tcb.sndUna, ack) && (seqLt(tcb.sndWl1, seq) || (tcb.sndWl1 === seq && seqLe(tcb.sndWl2, ack)))) {
@@ -469,7 +487,13 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
  * SND.UNA < SEG.ACK <= SND.NXT: drop acknowledged bytes, take an RTT sample, restart or stop the timer.
  * `tsEcr` is the echoed timestamp when timestamps are in use.
  */
-function newDataAcknowledged(tcb: Tcb, ack: number, now: number, tsEcr: number | undefined): void {
+function newDataAcknowledged(
+  tcb: Tcb,
+  ack: number,
+  now: number,
+  tsEcr: number | undefined,
+  recordRtt: number | undefined,
+): void {
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
   const dataAcked = tcb.sendBuffer.acknowledge(ack);
   if (tcb.finSent && seqGt(ack, tcb.finSeq)) tcb.finAcked = true;
@@ -501,6 +525,10 @@ function newDataAcknowledged(tcb: Tcb, ack: number, now: number, tsEcr: number |
     tcb.rtt.sample(rttMs);
     tcb.timing = undefined;
   }
+  // Congestion control hears an RTT on every ACK of a segment sent once (the send records time each one);
+  // the RTO estimator keeps its one sample per flight (or per ACK with timestamps, weighted).
+  if (rttMs === undefined) rttMs = recordRtt;
+  if (rttMs !== undefined && rttMs < tcb.minRttMs) tcb.minRttMs = rttMs;
   // The window grows for acknowledged data only, not for the SYN or FIN sequence numbers.
   const cc = tcb.cc;
   if (dataAcked > 0 && cc !== undefined) {

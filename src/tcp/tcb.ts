@@ -28,6 +28,7 @@ import type { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { RttEstimator } from './rtt-estimator.js';
+import { Scoreboard } from './scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqDiff } from './seq.js';
 import { ConnectionTimers } from './timers.js';
@@ -148,6 +149,26 @@ export class Tcb {
   dsackRight = 0;
   /** Scratch for SACK block offsets (pairs). */
   private readonly sackScratch: number[] = [];
+
+  // Loss recovery with SACK (RFC 6675, RFC 8985) and the send records behind it.
+  /** One record per segment in flight (see scoreboard.ts). */
+  readonly scoreboard = new Scoreboard();
+  /** RFC 6675 RecoveryPoint: a SACK-based recovery episode lasts until SND.UNA reaches it. */
+  recoveryPoint: number | undefined;
+  /** Bytes retransmitted in the current episode and not yet shown spurious by a D-SACK (RFC 3708). */
+  undoRetransmitted = 0;
+  /** The episode retransmitted something: an undo needs every one of them D-SACKed. */
+  undoPossible = false;
+  /** RACK's reordering window multiplier and its persistence (RFC 8985 §6.2 step 4). */
+  reoWndMult = 1;
+  reoWndPersist = 0;
+  dsackRound: number | undefined;
+  /** Smallest RTT measured (ms), Infinity before any: RACK's min_RTT, tcpInfo's min_rtt. */
+  minRttMs = Number.POSITIVE_INFINITY;
+  /** SND.NXT after the outstanding tail loss probe, if one is (RFC 8985 §7: TLPRxtOut). */
+  tlpEndSeq: number | undefined;
+  /** The outstanding probe was a retransmission (so a D-SACK for it may show no loss happened). */
+  tlpRetransmitted = false;
 
   // Timestamps (RFC 7323 §3-5).
   /** Both SYNs carried the Timestamps option: every segment but a RST carries one from now on (§3.2). */
@@ -346,11 +367,14 @@ export class Tcb {
   }
 
   /**
-   * Bytes in flight as the output path and congestion control count them: RFC 5681's FlightSize
-   * (SND.NXT - SND.UNA) without SACK.
+   * Bytes in flight as the output path and congestion control count them: RFC 6675's pipe (outstanding
+   * bytes less those SACKed or judged lost, plus lost ones retransmitted) when SACK recovery runs (SACK
+   * and RACK); otherwise RFC 5681's FlightSize less what duplicate ACKs said has left (below).
    */
   get pipe(): number {
-    return this.flightSize - this.dupAckedBytes;
+    return this.sackPermitted
+      ? this.scoreboard.pipe(seqDiff(this.sndMax, this.sndUna))
+      : this.flightSize - this.dupAckedBytes;
   }
 
   /**
@@ -365,7 +389,7 @@ export class Tcb {
    * sender's scoreboard exists: SACK blocks are then only sent, and recovery is NewReno's.
    */
   get sackPermitted(): boolean {
-    return false;
+    return this.sackEnabled && this.config.rack;
   }
 
   /** Receive window still open from the last advertisement (RCV.WND). */
@@ -612,6 +636,7 @@ export class Tcb {
     if (this.state === 'CLOSED') return;
     this.timers.cancelAll();
     this.sendBuffer.clear();
+    this.scoreboard.clear();
     this.timing = undefined;
     if (error !== undefined) {
       this.receiveBuffer.clear();

@@ -4,12 +4,14 @@
  * the orphaned FIN-WAIT-2 limit, and TIME-WAIT.
  */
 import { TcpError } from './errors.js';
+import { reorderTimeout, sackRecoveryActive } from './loss-recovery.js';
 import {
   armRetransmissionTimer,
   countSynRetransmission,
   persistInterval,
   sendAck,
   sendKeepaliveProbe,
+  sendLossProbe,
   sendReset,
   sendSyn,
   sendWindowProbe,
@@ -21,7 +23,9 @@ import {
   FIN_WAIT_2,
   KEEPALIVE,
   PACING,
+  LOSS_PROBE,
   PERSIST,
+  REORDER,
   RETRANSMISSION,
   TIME_WAIT,
   type TimerId,
@@ -67,6 +71,17 @@ function fire(tcb: Tcb, timer: TimerId, now: number): void {
     case PACING:
       // The next segment's earliest departure time has come.
       transmitPending(tcb, now);
+      return;
+    case REORDER:
+      // RACK's reordering timer (RFC 8985 §6.3): segments that were still within the window are judged.
+      reorderTimeout(tcb, now);
+      transmitPending(tcb, now);
+      return;
+    case LOSS_PROBE:
+      // The tail loss probe (RFC 8985 §7.3).
+      if (tcb.cc !== undefined && tcb.sndUna !== tcb.sndMax && tcb.recoveryPoint === undefined) {
+        sendLossProbe(tcb, now);
+      }
       return;
   }
 }
@@ -130,6 +145,20 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
   tcb.dupAcks = 0;
   tcb.dupAckedBytes = 0; // go-back-N: everything outstanding is sent again
   reportR1(tcb);
+  tcb.timers.cancel(REORDER);
+  tcb.timers.cancel(LOSS_PROBE);
+  tcb.tlpEndSeq = undefined;
+  if (sackRecoveryActive(tcb) && tcb.sndWnd > 0) {
+    // With SACK every segment not SACKed is now lost (RFC 6675 §5.1); they go out again lowest first as
+    // cwnd (one segment after a timeout) allows, skipping what the peer already holds, and the losses
+    // belong to this timeout's reduction rather than starting an episode of their own.
+    tcb.scoreboard.markAllLost();
+    tcb.recoveryPoint = tcb.sndMax;
+    tcb.undoPossible = false;
+    transmitPending(tcb, now, true);
+    if (!tcb.timers.isArmed(RETRANSMISSION) && tcb.sndUna !== tcb.sndMax) armRetransmissionTimer(tcb, now);
+    return;
+  }
   // Go back to the oldest unacknowledged byte; the congestion window (one segment after a timeout) then
   // decides how much goes out again, and later ACKs clock out the rest (RFC 5681 §3.1).
   tcb.sndNxt = tcb.sndUna;

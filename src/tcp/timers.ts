@@ -23,7 +23,11 @@ export type TimerName =
   /** TIME-WAIT lasts 2*MSL (MUST-13). */
   | 'time-wait'
   /** Pacing: the earliest departure time of the next segment (held back until then). */
-  | 'pacing';
+  | 'pacing'
+  /** RACK's reordering timer: segments not yet overdue are judged when it fires (RFC 8985 §6.2 step 5). */
+  | 'reorder'
+  /** The tail loss probe (RFC 8985 §7.2). */
+  | 'loss-probe';
 
 export const RETRANSMISSION = 0;
 export const PERSIST = 1;
@@ -32,9 +36,11 @@ export const KEEPALIVE = 3;
 export const FIN_WAIT_2 = 4;
 export const TIME_WAIT = 5;
 export const PACING = 6;
-export type TimerId = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+export const REORDER = 7;
+export const LOSS_PROBE = 8;
+export type TimerId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 /** How many timers a connection has. */
-const TIMER_COUNT = 7;
+const TIMER_COUNT = 9;
 
 /** Names by id. */
 export const TIMER_NAMES: readonly TimerName[] = [
@@ -45,6 +51,8 @@ export const TIMER_NAMES: readonly TimerName[] = [
   'fin-wait-2',
   'time-wait',
   'pacing',
+  'reorder',
+  'loss-probe',
 ];
 
 /** The order in which timers due at the same instant are handled. */
@@ -52,6 +60,8 @@ export const TIMER_ORDER: readonly TimerName[] = [
   'time-wait',
   'fin-wait-2',
   'retransmission',
+  'reorder',
+  'loss-probe',
   'persist',
   'delayed-ack',
   'keepalive',
@@ -62,6 +72,8 @@ const ORDER_IDS: readonly TimerId[] = [
   TIME_WAIT,
   FIN_WAIT_2,
   RETRANSMISSION,
+  REORDER,
+  LOSS_PROBE,
   PERSIST,
   DELAYED_ACK,
   KEEPALIVE,

@@ -115,7 +115,7 @@ function configFrom(rnd: Random): Partial<TcpConfig> {
 
 /**
  * The loss-recovery mechanisms a seed runs with: odd seeds the modern set (timestamps and PAWS; SACK and
- * RACK-TLP as they are added), even seeds the classic one (none of them), so both stay byte-exact.
+ * RACK-TLP once dependable), even seeds the classic one (none of them), so both stay byte-exact.
  */
 export function mechanismsFor(seed: number): Partial<TcpConfig> {
   const modern = seed % 2 !== 0;

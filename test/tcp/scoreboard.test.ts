@@ -97,9 +97,10 @@ describe('scoreboard: RACK (RFC 8985 §6)', () => {
     const sb = sent(4); // sent at t = 0, 1, 2, 3
     sb.onAck(seg(0), [block(3, 4)], 50); // segment 3 (sent at 3) delivered: RACK.rtt = 47
     expect(sb.rackRtt).toBe(47);
-    // reo_wnd 10: segment 0 expires at 0 + 47 + 10 = 57, segment 2 at 59.
-    expect(sb.markLostByRack(50, 10)).toBe(9);
-    expect(sb.markLostByRack(57, 10)).toBe(2);
+    // reo_wnd 10: segment 0 expires at 0 + 47 + 10 = 57, segment 1 at 58, segment 2 at 59; the timer is
+    // set for the earliest (later ones are judged when it fires).
+    expect(sb.markLostByRack(50, 10)).toBe(7);
+    expect(sb.markLostByRack(57, 10)).toBe(1);
     expect(flags(sb)).toEqual(['0-1L', '1-2', '2-3', '3-4S']);
     expect(sb.markLostByRack(59, 10)).toBe(0);
     expect(flags(sb)).toEqual(['0-1L', '1-2L', '2-3L', '3-4S']);

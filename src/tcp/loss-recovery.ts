@@ -1,0 +1,186 @@
+/**
+ * Loss detection and recovery with SACK: what the scoreboard (scoreboard.ts) learns from each ACK turned
+ * into decisions — which segments are lost (RACK, RFC 8985 §6, or RFC 6675's IsLost), when a recovery
+ * episode starts and ends (RFC 6675 §5, RecoveryPoint), when a reduction was spurious and is undone
+ * (D-SACK, RFC 3708), and the tail loss probe (RFC 8985 §7). The retransmissions themselves are sent by
+ * output.ts (`retransmitLost`), within cwnd - pipe.
+ *
+ * Without SACK the connection keeps RFC 5681/6582's duplicate-ACK path, decided by congestion control.
+ */
+import { type AckOutcome, DUP_THRESH } from './scoreboard.js';
+import { seqDiff, seqGe, seqLe } from './seq.js';
+import type { Tcb } from './tcb.js';
+import { LOSS_PROBE, REORDER, RETRANSMISSION } from './timers.js';
+
+/** Worst-case delayed-ACK time added to a probe for a single segment in flight (RFC 8985 §7.2: WCDelAckT). */
+const WORST_CASE_DELAYED_ACK_MS = 200;
+/** Recovery episodes a widened reordering window lasts (RFC 8985 §6.2 step 4). */
+const REO_WND_PERSIST = 16;
+
+/**
+ * Loss detection runs on the scoreboard: SACK was negotiated and RACK-TLP is switched on. Otherwise the
+ * duplicate-ACK path decides (SACK blocks still feed the scoreboard's records and rate samples).
+ */
+export function sackRecoveryActive(tcb: Tcb): boolean {
+  return tcb.sackEnabled && tcb.config.rack && tcb.cc !== undefined;
+}
+
+/**
+ * After an acceptable ACK was processed (SND.UNA updated) on a SACK connection: D-SACK handling, loss
+ * marking, and the start or end of a recovery episode.
+ */
+export function sackAckProcessed(tcb: Tcb, outcome: AckOutcome, now: number): void {
+  if (outcome.dsack) dsackArrived(tcb, outcome, now);
+  if (tcb.tlpEndSeq !== undefined && seqGe(tcb.sndUna, tcb.tlpEndSeq)) tailProbeAnswered(tcb, outcome, now);
+  if (tcb.recoveryPoint !== undefined && seqGe(tcb.sndUna, tcb.recoveryPoint)) exitRecovery(tcb, now);
+  markLosses(tcb, now);
+}
+
+/** Judges segments lost by RACK or by IsLost, and starts an episode when one is newly lost. */
+export function markLosses(tcb: Tcb, now: number): void {
+  const sb = tcb.scoreboard;
+  const before = sb.lostBytes;
+  if (tcb.config.rack) {
+    const timeout = sb.markLostByRack(now, reorderingWindow(tcb));
+    // At least a millisecond: on a fractional clock a remainder of a rounding error would otherwise
+    // re-arm the timer at the same instant forever.
+    if (timeout > 0) tcb.timers.set(REORDER, now + Math.max(timeout, 1));
+    else tcb.timers.cancel(REORDER);
+  } else {
+    sb.markLostBySack(tcb.effMss);
+  }
+  const newlyLost = sb.lostBytes - before;
+  if (newlyLost > 0) {
+    tcb.env.counters.segmentsMarkedLost += Math.max(1, Math.round(newlyLost / tcb.effMss));
+    if (tcb.recoveryPoint === undefined) enterRecovery(tcb, now);
+  }
+}
+
+/**
+ * RACK's reordering window (RFC 8985 §6.2 step 4): a quarter of the minimum RTT times the multiplier
+ * D-SACKs raise, at most SRTT; none before reordering was ever seen once recovery has started or
+ * DupThresh segments are SACKed (then RACK acts as fast as the duplicate-ACK rule would).
+ */
+export function reorderingWindow(tcb: Tcb): number {
+  const sb = tcb.scoreboard;
+  if (!sb.reorderingSeen) {
+    if (tcb.recoveryPoint !== undefined) return 0;
+    if (sb.sackedBytes >= DUP_THRESH * tcb.effMss) return 0;
+  }
+  const minRtt = Number.isFinite(tcb.minRttMs) ? tcb.minRttMs : tcb.rtt.srtt;
+  const srtt = tcb.rtt.srtt > 0 ? tcb.rtt.srtt : Number.POSITIVE_INFINITY;
+  return Math.min((tcb.reoWndMult * minRtt) / 4, srtt);
+}
+
+/** RFC 6675 §5 step 4 (and RACK's "enter fast recovery"): one window reduction per episode. */
+function enterRecovery(tcb: Tcb, now: number): void {
+  tcb.recoveryPoint = tcb.sndMax;
+  tcb.undoRetransmitted = 0;
+  tcb.undoPossible = false;
+  tcb.env.counters.sackRecoveries++;
+  tcb.timers.cancel(LOSS_PROBE);
+  tcb.cc!.onEnterRecovery({
+    kind: 'loss',
+    pipe: tcb.pipe,
+    flightSize: seqDiff(tcb.sndMax, tcb.sndUna),
+    sndUna: tcb.sndUna,
+    sndMax: tcb.sndMax,
+    sentTotal: tcb.bytesSent,
+    now,
+  });
+  tcb.note(`loss recovery (${tcb.config.rack ? 'RACK' : 'RFC 6675'}) until ${tcb.recoveryPoint}`, now);
+}
+
+function exitRecovery(tcb: Tcb, now: number): void {
+  tcb.recoveryPoint = undefined;
+  tcb.cc?.onExitRecovery(now);
+  if (tcb.reoWndPersist > 0 && --tcb.reoWndPersist === 0) tcb.reoWndMult = 1;
+}
+
+/**
+ * A D-SACK (RFC 2883): the peer got something twice. RACK widens its reordering window for a while
+ * (RFC 8985 §6.2 step 4, once per round trip), and when every retransmission of the episode comes back
+ * D-SACKed the reduction was spurious and is undone (RFC 3708 §3, as Linux's DSACK undo).
+ */
+function dsackArrived(tcb: Tcb, outcome: AckOutcome, now: number): void {
+  tcb.env.counters.dsacksReceived++;
+  if (tcb.dsackRound !== undefined && seqGe(tcb.sndUna, tcb.dsackRound)) tcb.dsackRound = undefined;
+  if (tcb.dsackRound === undefined) {
+    tcb.dsackRound = tcb.sndMax;
+    tcb.reoWndMult++;
+    tcb.reoWndPersist = REO_WND_PERSIST;
+  }
+  if (tcb.tlpEndSeq !== undefined && tcb.tlpRetransmitted && seqLe(outcome.dsackEnd, tcb.tlpEndSeq)) {
+    // The probe duplicated a segment that had arrived: nothing was lost (RFC 8985 §7.4.1).
+    tcb.tlpEndSeq = undefined;
+  }
+  if (!tcb.undoPossible) return;
+  tcb.undoRetransmitted -= seqDiff(outcome.dsackEnd, outcome.dsackStart);
+  if (tcb.undoRetransmitted <= 0) {
+    tcb.undoPossible = false;
+    tcb.env.counters.spuriousUndos++;
+    tcb.note('every retransmission D-SACKed: window reduction undone', now);
+    tcb.cc?.onUndo(now);
+  }
+}
+
+/**
+ * The ACK covers the tail loss probe (RFC 8985 §7.4): if the probe was a retransmission that no D-SACK
+ * showed to be a duplicate, it repaired a loss, which congestion control must hear about as any other.
+ */
+function tailProbeAnswered(tcb: Tcb, outcome: AckOutcome, now: number): void {
+  const repaired = tcb.tlpRetransmitted && !outcome.dsack;
+  tcb.tlpEndSeq = undefined;
+  if (repaired && tcb.recoveryPoint === undefined) {
+    tcb.env.counters.lossProbeRecoveries++;
+    enterRecovery(tcb, now);
+    tcb.recoveryPoint = tcb.sndUna; // a reduction, not an episode: it ends with the next ACK
+  }
+}
+
+/** Records the transmission of [seq, end) on the scoreboard (every data or FIN segment sent). */
+export function recordTransmission(tcb: Tcb, seq: number, end: number, now: number): void {
+  const sb = tcb.scoreboard;
+  const retransmission = seqDiff(seq, tcb.sndMax) < 0;
+  const cc = tcb.cc;
+  const appLimited =
+    cc !== undefined && tcb.sendBuffer.bytesFrom(end) === 0 && !tcb.finPending && tcb.pipe < cc.cwnd;
+  if (retransmission && tcb.recoveryPoint !== undefined) {
+    tcb.undoRetransmitted += seqDiff(end, seq);
+    tcb.undoPossible = true;
+  }
+  sb.onTransmit(seq, end, now, tcb.pipe, appLimited);
+}
+
+/**
+ * Arms the tail loss probe (RFC 8985 §7.2) when data is outstanding, no recovery is under way and no
+ * probe is: PTO = 2 SRTT (plus the worst-case delayed ACK when one segment is in flight), 1 s before any
+ * RTT sample; never later than the retransmission timer, which then stays in charge.
+ */
+export function armLossProbe(tcb: Tcb, now: number): void {
+  const timers = tcb.timers;
+  if (
+    !tcb.config.rack ||
+    !sackRecoveryActive(tcb) ||
+    tcb.sndUna === tcb.sndMax ||
+    tcb.recoveryPoint !== undefined ||
+    tcb.tlpEndSeq !== undefined ||
+    tcb.retransmitCount > 0 ||
+    !timers.isArmed(RETRANSMISSION)
+  ) {
+    timers.cancel(LOSS_PROBE);
+    return;
+  }
+  const srtt = tcb.rtt.srtt;
+  let pto = srtt > 0 ? 2 * srtt : 1000;
+  if (seqDiff(tcb.sndMax, tcb.sndUna) <= tcb.effMss) pto += WORST_CASE_DELAYED_ACK_MS;
+  const deadline = now + Math.max(pto, 1);
+  if (deadline >= timers.get(RETRANSMISSION)) timers.cancel(LOSS_PROBE);
+  else timers.set(LOSS_PROBE, deadline);
+}
+
+/** The RACK reordering timer fired (RFC 8985 §6.3): judge the segments that were waiting. */
+export function reorderTimeout(tcb: Tcb, now: number): void {
+  if (!sackRecoveryActive(tcb)) return;
+  markLosses(tcb, now);
+}
