@@ -234,6 +234,13 @@ export class Ipv4Layer {
       this.receiveIpv4(iface, packet, linkBroadcast, info),
     );
     iface.port.register(ETHERTYPE_ARP, (packet) => this.receiveArp(iface, packet));
+    // RFC 5227 §2.3: announce the new address, so neighbours holding another MAC for it update. Sent
+    // through the clock, after the caller has finished configuring (static entries, routes).
+    if (config.arp?.announce ?? this.arpDefaults.announce ?? false) {
+      this.ctx.clock.setTimer(0, () => {
+        if (this.ifaces.includes(iface)) iface.arp.announce();
+      });
+    }
     return iface;
   }
 

@@ -45,6 +45,11 @@ export interface NeighbourOptions {
   queueTotal?: number;
   /** Cache size bound; stale entries go first, then the least recently confirmed. Default 1024. */
   maxEntries?: number;
+  /**
+   * Announce an address when it is added (gratuitous ARP, RFC 5227 §2.3), as Linux always does. Default
+   * false for now, so simulations and tests keep their exact frame sequences.
+   */
+  announce?: boolean;
 }
 
 export const NEIGHBOUR_DEFAULTS: Required<NeighbourOptions> = {
@@ -56,6 +61,7 @@ export const NEIGHBOUR_DEFAULTS: Required<NeighbourOptions> = {
   queuePerDestination: 64,
   queueTotal: 512,
   maxEntries: 1024,
+  announce: false,
 };
 
 export type NeighbourState = 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe' | 'static';

@@ -124,6 +124,29 @@ describe('ARP (RFC 826)', () => {
     expect(h.stack.neighbors().map((n) => n.mac)).toEqual([0x02_00_00_00_00_99]);
   });
 
+  test('with arp.announce, adding an address sends one gratuitous ARP (RFC 5227 §2.3 announcement)', () => {
+    const h = harness({ peerKnown: false, stack: { arp: { announce: true } } });
+    h.clock.runUntilIdle();
+    const [announcement, ...rest] = h.device.take();
+    expect(rest).toEqual([]);
+    expect(decode(announcement!)).toMatchObject({
+      dstMac: BROADCAST_MAC,
+      srcMac: HOST_MAC,
+      arp: {
+        operation: ARP_REQUEST,
+        senderMac: HOST_MAC,
+        senderIp: HOST_IP,
+        targetMac: 0,
+        targetIp: HOST_IP,
+      },
+    });
+    expect(h.stack.counters).toMatchObject({ ArpOutAnnouncements: 1, ArpOutRequests: 1 });
+    // A bare stack (the default) announces nothing.
+    const quiet = harness({ peerKnown: false });
+    quiet.clock.runUntilIdle();
+    expect(quiet.device.take()).toEqual([]);
+  });
+
   test('gratuitous ARP updates a STALE entry we hold and creates none', () => {
     const h = harness({ peerKnown: false });
     // Learned from a request: STALE (RFC 4861 §7.3.3; Linux does the same for ARP).
