@@ -58,7 +58,7 @@ export class RealClock implements Clock {
 
   /**
    * Cancels every pending timer and releases the host timer; then tells those who asked (`onClose`): the
-   * stack on this clock is over, so whatever it held the process alive for is released.
+   * stack on this clock is over, so whatever it kept the event loop alive for is released.
    */
   close(): void {
     this.queue.clear();
