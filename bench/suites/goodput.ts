@@ -10,29 +10,16 @@
  * instead is the most the link carries as TCP payload (1448 of every 1514 bytes with timestamps: 1436)
  * and, for lossy paths, the Mathis bound MSS/RTT x 1.22/sqrt(p) that caps loss-based algorithms.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { importBundled } from '../bundled.js';
 import { type BenchRow, formatFigure } from '../harness.js';
 
 type Workloads = typeof import('../goodput-workloads.js');
 
 async function loadWorkloads(): Promise<{ workloads: Workloads; cleanup: () => void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tcpts-bench-'));
-  const outfile = join(dir, 'goodput-workloads.mjs');
-  await build({
-    entryPoints: [fileURLToPath(new URL('../goodput-workloads.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-  });
-  const workloads = (await import(pathToFileURL(outfile).href)) as Workloads;
-  return { workloads, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const { module, cleanup } = await importBundled<Workloads>(
+    new URL('../goodput-workloads.ts', import.meta.url),
+  );
+  return { workloads: module, cleanup };
 }
 
 const PAYLOAD_SHARE = 1436 / 1514;

@@ -12,12 +12,8 @@
  * bundle or `tsc` output would run it: the on-the-fly CommonJS transform the bench runner itself uses
  * turns every cross-module call into a getter and halves the stack's speed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { importBundled } from '../bundled.js';
 import { type BenchRow, formatFigure } from '../harness.js';
 
 type Workloads = typeof import('../tcp-workloads.js');
@@ -29,19 +25,8 @@ const CHUNK = 64 * 1024;
 
 /** Bundles bench/tcp-workloads.ts (and the stack it imports) into one ESM file and imports it. */
 async function loadWorkloads(): Promise<{ workloads: Workloads; cleanup: () => void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tcpts-bench-'));
-  const outfile = join(dir, 'tcp-workloads.mjs');
-  await build({
-    entryPoints: [fileURLToPath(new URL('../tcp-workloads.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-  });
-  const workloads = (await import(pathToFileURL(outfile).href)) as Workloads;
-  return { workloads, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const { module, cleanup } = await importBundled<Workloads>(new URL('../tcp-workloads.ts', import.meta.url));
+  return { workloads: module, cleanup };
 }
 
 /** Best of `ROUNDS` after one warm-up round (the JIT's first pass is not the stack's speed). */

@@ -100,8 +100,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
     drive(cc, 2000, 12_500, 50);
     const bw = cc.bottleneckBandwidth;
     const cwnd = cc.cwnd;
-    // One loss in a round that delivered hundreds of segments: below BBRLossThresh.
-    cc.onEnterRecovery({
+    const loss = {
       kind: 'loss',
       pipe: cwnd,
       flightSize: cwnd,
@@ -109,21 +108,15 @@ describe('BBR (IETF CCWG draft v3)', () => {
       sndMax: 10,
       sentTotal: 0,
       now: 2001,
-    });
+    } as const;
+    // One loss in a round that delivered hundreds of segments: below BBRLossThresh.
+    cc.onEnterRecovery(loss);
     expect(cc.inflightHi).toBe(Number.POSITIVE_INFINITY);
     expect(cc.bottleneckBandwidth).toBe(bw);
     expect(cc.pacingRate).toBeGreaterThan(0.85 * bw);
     // Many losses in the same round (well over 2% of the flight, and at least 6): congestion.
     for (let i = 0; i < 200; i++) {
-      cc.onEnterRecovery({
-        kind: 'loss',
-        pipe: cwnd,
-        flightSize: cwnd,
-        sndUna: 0,
-        sndMax: 10,
-        sentTotal: 0,
-        now: 2001,
-      });
+      cc.onEnterRecovery(loss);
     }
     expect(cc.inflightHi).toBeLessThan(cwnd);
   });

@@ -1,0 +1,27 @@
+/**
+ * Bundles a workload module (and the stack it imports) with esbuild into one ESM file and imports it, so
+ * a suite measures the stack as an application bundle or `tsc` output would run it: the on-the-fly
+ * CommonJS transform the bench runner uses turns every cross-module call into a getter and halves the
+ * stack's speed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+export async function importBundled<T>(entry: URL): Promise<{ module: T; cleanup: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tcpts-bench-'));
+  const outfile = join(dir, 'workloads.mjs');
+  await build({
+    entryPoints: [fileURLToPath(entry)],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
+  const module = (await import(pathToFileURL(outfile).href)) as T;
+  return { module, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
