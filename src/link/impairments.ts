@@ -176,12 +176,23 @@ interface InFlightCopy {
   readonly frame: Uint8Array;
   /** The frame as traced (a private copy, so later changes by the receiver do not rewrite history). */
   readonly traced: Uint8Array | undefined;
+  /** When the frame's last bit is due at the receiver. */
+  readonly due: number;
   handle: TimerHandle | undefined;
+}
+
+/** How much later than due frames were delivered: zero on a virtual clock, the host's timer slack on a real one. */
+export interface DeliveryLateness {
+  frames: number;
+  totalMs: number;
+  maxMs: number;
 }
 
 /** One direction of a link, applying {@link LinkImpairments} to every frame. */
 export class ImpairedPath {
   readonly counters: LinkDirectionCounters = newLinkDirectionCounters();
+  /** Lateness of every delivered copy (a real clock wakes up after the due time, never before). */
+  readonly lateness: DeliveryLateness = { frames: 0, totalMs: 0, maxMs: 0 };
   private current: LinkImpairments = {};
   private readonly burstChannel = new GilbertElliottChannel({ goodToBad: 0, badToGood: 1 });
   private readonly lossRandom: Random;
@@ -350,7 +361,10 @@ export class ImpairedPath {
         if (arrival < this.lastArrival) arrival = this.lastArrival;
         this.lastArrival = arrival;
       }
-      this.schedule({ frameId, frame: copy, traced: copyTraced, handle: undefined }, arrival - now);
+      this.schedule(
+        { frameId, frame: copy, traced: copyTraced, due: arrival, handle: undefined },
+        arrival - now,
+      );
     }
   }
 
@@ -377,6 +391,11 @@ export class ImpairedPath {
     const counters = this.counters;
     counters.delivered++;
     counters.deliveredBytes += copy.frame.length;
+    const late = now - copy.due;
+    const lateness = this.lateness;
+    lateness.frames++;
+    lateness.totalMs += late;
+    if (late > lateness.maxMs) lateness.maxMs = late;
     if (this.tracer.enabled) {
       this.tracer.emit({
         kind: 'link.delivered',

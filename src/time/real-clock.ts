@@ -16,6 +16,13 @@ export interface RealClockOptions {
    * timers alone do not keep the process alive — sockets and other handles still do. Default false.
    */
   unref?: boolean;
+  /**
+   * Timers may run up to this many ms before they are due, so one wake-up serves every timer due within
+   * the host timer's granularity (whole milliseconds in Node) instead of waking again for each: a
+   * deadline then lands within about half a millisecond either side instead of 0-2 ms late. For clocks
+   * that pace many events (`tcpts bridge` forwards thousands of frames a second); default 0, never early.
+   */
+  earlyMs?: number;
 }
 
 type HostTimer = ReturnType<typeof globalThis.setTimeout>;
@@ -26,6 +33,7 @@ const MAX_HOST_DELAY_MS = 0x7fffffff;
 export class RealClock implements Clock {
   private readonly queue = new TimerQueue();
   private readonly unref: boolean;
+  private readonly early: number;
   private hostTimer: HostTimer | undefined;
   /** Due time the host timer is armed for; Infinity when it is not armed. */
   private armedFor = Number.POSITIVE_INFINITY;
@@ -35,6 +43,7 @@ export class RealClock implements Clock {
 
   constructor(options: RealClockOptions = {}) {
     this.unref = options.unref ?? false;
+    this.early = Math.max(0, options.earlyMs ?? 0);
   }
 
   now(): number {
@@ -83,7 +92,7 @@ export class RealClock implements Clock {
     this.disarm();
     const next = this.queue.peekTime();
     if (next === undefined) return;
-    const delay = Math.min(MAX_HOST_DELAY_MS, Math.max(0, next - this.now()));
+    const delay = Math.min(MAX_HOST_DELAY_MS, Math.max(0, next - this.early - this.now()));
     this.armedFor = next;
     const timer = globalThis.setTimeout(() => this.fire(), delay);
     if (this.unref) (timer as { unref?: () => void }).unref?.();
@@ -103,7 +112,7 @@ export class RealClock implements Clock {
     try {
       // Timers set by these callbacks for "now" are due too and run in this same pass.
       for (;;) {
-        const entry = this.queue.takeDue(this.now());
+        const entry = this.queue.takeDue(this.now() + this.early);
         if (entry === undefined) break;
         entry.callback();
       }

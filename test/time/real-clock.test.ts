@@ -109,4 +109,22 @@ describe('RealClock', () => {
     const clock = new RealClock();
     expect(() => clock.setTimer(Number.NaN, () => {})).toThrow(expect.objectContaining({ code: 'EINVAL' }));
   });
+
+  it('with earlyMs runs every timer due within the window in one wake-up, up to that much early', async () => {
+    const clock = new RealClock({ earlyMs: 1 });
+    const start = clock.now();
+    const setting = vi.spyOn(globalThis.performance, 'now').mockReturnValue(start);
+    const ran: number[] = [];
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    for (const delay of [10, 10.3, 10.9]) clock.setTimer(delay, () => ran.push(clock.now() - start));
+    clock.setTimer(12.5, () => ran.push(clock.now() - start));
+    setting.mockRestore();
+    // The host timer is armed for the first deadline less the window.
+    expect(spy.mock.calls.at(-1)![1]).toBe(9);
+    await sleep(40);
+    expect(ran).toHaveLength(4);
+    expect(ran[0]).toBeGreaterThanOrEqual(9);
+    expect(ran[3]).toBeGreaterThanOrEqual(11.5);
+    clock.close();
+  });
 });

@@ -38,6 +38,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     run: async (args, io) => (await import('./ping.js')).runPing(args, io),
   },
   {
+    name: 'bridge',
+    summary: 'a user-space netem between two TAP interfaces: delay, rate, drop-tail queue, seeded loss',
+    run: async (args, io) => (await import('./bridge.js')).runBridge(args, io),
+  },
+  {
     name: 'gateway',
     summary: 'user-mode networking for a VM, namespace or emulator: DHCP, DNS and NAT over host sockets',
     run: async (args, io) => (await import('./gateway.js')).runGateway(args, io),
