@@ -66,6 +66,7 @@ export interface ConnectOptionsLike {
   ) => void;
   autoSelectFamily?: boolean;
   signal?: AbortSignal;
+  onread?: { buffer: Uint8Array; callback: (count: number, buffer: Buffer) => boolean };
 }
 
 export interface NetModuleLike {
@@ -973,6 +974,131 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         expect(withHost.listening).toBe(false);
         await next(withHost, 'listening');
         expect((withHost.address() as AddressInfoLike).address).toBe(h.serverHost);
+      }),
+  },
+  {
+    name: 'connection attempt events: "connectionAttempt", then "connectionAttemptFailed" before "error"',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const port = await h.closedPort();
+        const socket = new h.net.Socket();
+        cleanup.sockets.push(socket);
+        const log: unknown[][] = [];
+        for (const name of [
+          'lookup',
+          'connectionAttempt',
+          'connectionAttemptFailed',
+          'connect',
+          'error',
+          'close',
+        ]) {
+          socket.on(name, (...args: unknown[]) =>
+            log.push([
+              name,
+              ...args.map((arg) => (arg instanceof Error ? (arg as Error & { code: string }).code : arg)),
+            ]),
+          );
+        }
+        socket.connect(port, h.serverHost);
+        await next(socket, 'close');
+        expect(log).toEqual([
+          ['connectionAttempt', h.serverHost, port, 4],
+          ['connectionAttemptFailed', h.serverHost, port, 4, 'ECONNREFUSED'],
+          ['error', 'ECONNREFUSED'],
+          ['close', true],
+        ]);
+        // A name: the lookup first ('localhost' is the client host's own loopback).
+        const local = h.localNet.createServer();
+        cleanup.servers.push(local);
+        await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
+        const localPort = (local.address() as AddressInfoLike).port;
+        const named = new h.localNet.Socket();
+        cleanup.sockets.push(named);
+        const events: unknown[][] = [];
+        for (const name of ['lookup', 'connectionAttempt', 'connect', 'ready']) {
+          named.on(name, (...args: unknown[]) => events.push([name, ...args]));
+        }
+        named.connect(localPort, 'localhost');
+        await next(named, 'ready');
+        expect(events).toEqual([
+          ['lookup', null, '127.0.0.1', 4, 'localhost'],
+          ['connectionAttempt', '127.0.0.1', localPort, 4],
+          ['connect'],
+          ['ready'],
+        ]);
+      }),
+  },
+  {
+    name: 'onread: bytes land in the given buffer, not in "data"; returning false pauses until resume()',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const payload = pattern(20_000);
+        const { port } = await startServer(h, cleanup, {}, (socket) => socket.end(payload));
+        const buffer = Buffer.alloc(4096);
+        const received: Buffer[] = [];
+        let calls = 0;
+        let paused = false;
+        const socket = h.net.connect({
+          port,
+          host: h.serverHost,
+          onread: {
+            buffer,
+            callback: (count: number, into: Buffer) => {
+              expect(into).toBe(buffer);
+              received.push(Buffer.from(into.subarray(0, count)));
+              calls++;
+              if (calls === 1) {
+                paused = true;
+                return false;
+              }
+              return true;
+            },
+          },
+        } as ConnectOptionsLike);
+        cleanup.sockets.push(socket);
+        let dataEvents = 0;
+        socket.on('data', () => dataEvents++);
+        while (!paused) await h.delay(1);
+        await h.delay(20);
+        expect(calls).toBe(1);
+        const ended = next(socket, 'end');
+        socket.resume();
+        await ended;
+        expect(dataEvents).toBe(0);
+        expect(sha256(Buffer.concat(received))).toBe(sha256(payload));
+        expect(received.every((chunk) => chunk.length <= buffer.length)).toBe(true);
+      }),
+  },
+  {
+    name: 'captureRejections: a rejected async "connection" listener destroys that socket with the error',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const events = (await import('node:events')).EventEmitter;
+        const previous = events.captureRejections;
+        events.captureRejections = true;
+        let server: ServerLike;
+        try {
+          server = h.net.createServer();
+        } finally {
+          events.captureRejections = previous;
+        }
+        cleanup.servers.push(server);
+        const failure = new Error('kaboom');
+        const accepted = new Promise<SocketLike>((resolve) =>
+          server.on('connection', async (socket: SocketLike) => {
+            resolve(socket);
+            throw failure;
+          }),
+        );
+        await new Promise<void>((resolve) => server.listen(0, h.serverHost, resolve));
+        const port = (server.address() as AddressInfoLike).port;
+        const client = cleanup.connect(h, { port, host: h.serverHost });
+        client.on('error', () => {});
+        const socket = await accepted;
+        const [error] = await next<[Error]>(socket, 'error');
+        expect(error).toBe(failure);
+        await next(socket, 'close');
+        expect(socket.destroyed).toBe(true);
       }),
   },
 ];
