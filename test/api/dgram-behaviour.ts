@@ -508,4 +508,51 @@ export const dgramBehaviourCases: readonly DgramBehaviourCase[] = [
         expect(thrown(() => early.address()).code).toBe('ERR_SOCKET_DGRAM_NOT_RUNNING');
       }),
   },
+  {
+    name: 'deprecated internals (DEP0112): _bindState 0/1/2, _queue while binding, _receiving, _stopReceiving()',
+    run: (h) =>
+      withSockets(async (sockets) => {
+        const socket = sockets.add(h.clientDgram.createSocket('udp4')) as DgramSocketLike & DgramInternals;
+        expect([socket._bindState, socket._queue, socket._receiving, socket._reuseAddr]).toEqual([
+          0,
+          undefined,
+          false,
+          undefined,
+        ]);
+        const listening = next(socket, 'listening');
+        socket.bind(0, h.clientHost);
+        expect(socket._bindState).toBe(1);
+        await listening;
+        expect([socket._bindState, socket._receiving]).toEqual([2, true]);
+        // A send on an unbound socket waits in _queue while the implicit bind runs.
+        const sender = sockets.add(h.serverDgram.createSocket('udp4')) as DgramSocketLike & DgramInternals;
+        const sent = sendAsync(sender, 'one', socket.address().port, h.clientHost);
+        expect([sender._bindState, sender._queue?.length]).toEqual([1, 1]);
+        const first = messages(socket, 1);
+        expect((await sent)[0]).toBe(null);
+        expect(String((await first)[0]![0])).toBe('one');
+        expect(sender._queue).toBe(undefined);
+        // After _stopReceiving() nothing is delivered.
+        socket._stopReceiving();
+        expect(socket._receiving).toBe(false);
+        let heard = 0;
+        socket.on('message', () => heard++);
+        await sendAsync(sender, 'two', socket.address().port, h.clientHost);
+        await h.delay(20);
+        expect(heard).toBe(0);
+        socket.close();
+        expect(socket._receiving).toBe(false);
+        expect(thrown(() => socket._healthCheck()).code).toBe('ERR_SOCKET_DGRAM_NOT_RUNNING');
+      }),
+  },
 ];
+
+/** Node's deprecated dgram internals (DEP0112), present on Node's socket and on tcpts's. */
+interface DgramInternals {
+  readonly _bindState: number;
+  readonly _queue: unknown[] | undefined;
+  readonly _receiving: boolean;
+  readonly _reuseAddr: boolean | undefined;
+  _healthCheck(): void;
+  _stopReceiving(): void;
+}

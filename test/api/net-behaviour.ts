@@ -1101,4 +1101,82 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         expect(socket.destroyed).toBe(true);
       }),
   },
+  {
+    name: 'underscore members libraries read: _getpeername(), _getsockname(), _pendingData, _bytesDispatched, server _listeningId/_unref',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const server = h.net.createServer() as ServerLike &
+          Record<string, unknown> & {
+            ref(): unknown;
+            unref(): unknown;
+          };
+        cleanup.servers.push(server);
+        expect([server._listeningId, server._unref, server._usingWorkers, server._workers]).toEqual([
+          1,
+          false,
+          false,
+          [],
+        ]);
+        const received = new Promise<Buffer>((resolve) =>
+          server.on('connection', (socket: SocketLike) => {
+            cleanup.sockets.push(socket);
+            socket.once('data', resolve);
+          }),
+        );
+        await new Promise<void>((resolve) => server.listen(0, h.serverHost, resolve));
+        const port = (server.address() as AddressInfoLike).port;
+        expect(server._listeningId).toBe(2);
+        server.unref();
+        expect(server._unref).toBe(true);
+        server.ref();
+        expect(server._unref).toBe(false);
+        const client = new h.net.Socket() as SocketLike & Record<string, unknown> & Internals;
+        cleanup.sockets.push(client);
+        expect([client._getpeername(), client._getsockname(), client._pendingData, client._sockname]).toEqual(
+          [{}, {}, null, null],
+        );
+        expect([client._bytesDispatched, client._hadError, client._parent]).toEqual([0, false, null]);
+        client.connect(port, h.serverHost);
+        client.write('early');
+        // Held until the connection exists (Node keeps the string, tcpts the bytes: the same text).
+        expect(String(client._pendingData)).toBe('early');
+        expect([client._bytesDispatched, client._getpeername(), client._getsockname()]).toEqual([0, {}, {}]);
+        await next(client, 'connect');
+        expect(client._pendingData).toBe(null);
+        expect(client._getpeername()).toEqual({ address: h.serverHost, family: 'IPv4', port });
+        const local = { address: h.clientHost, family: 'IPv4', port: client.localPort };
+        expect(client._getsockname()).toEqual(local);
+        expect(client._sockname).toEqual(local);
+        expect(String(await received)).toBe('early');
+        expect(client._bytesDispatched).toBe(5);
+        client.destroy();
+        await next(client, 'close');
+        expect(client._getpeername()).toEqual({ address: h.serverHost, family: 'IPv4', port });
+      }),
+  },
+  {
+    name: '_reset() closes with a RST like resetAndDestroy(): the peer reads ECONNRESET',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port, accepted } = await startServer(h, cleanup, {});
+        const client = cleanup.connect(h, { port, host: h.serverHost }) as SocketLike & Internals;
+        await next(client, 'connect');
+        while (accepted.length === 0) await h.delay(1);
+        const peer = accepted[0]!;
+        peer.resume();
+        const failed = next<[Error & { code: string }]>(peer, 'error');
+        client._reset();
+        expect(client.destroyed).toBe(true);
+        expect((await failed)[0].code).toBe('ECONNRESET');
+      }),
+  },
 ];
+
+/** Node's internal members the cases read (present on Node's socket and on tcpts's). */
+interface Internals {
+  _getpeername(): object;
+  _getsockname(): object;
+  _reset(): unknown;
+  readonly _pendingData: unknown;
+  readonly _bytesDispatched: number;
+}

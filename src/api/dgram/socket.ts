@@ -111,6 +111,8 @@ export class Socket extends EventEmitter {
   private loopHandle: LoopHandle | undefined;
   /** unref() before bind applies once bound. */
   private unrefWanted = false;
+  /** Datagrams are delivered from bind until close or `_stopReceiving()` (Node's `state.receiving`). */
+  private receiving = false;
 
   constructor(
     context: DgramContext,
@@ -201,6 +203,7 @@ export class Socket extends EventEmitter {
       }
       this.udp = udp;
       this.bindState = 'bound';
+      this.receiving = true;
       // Buffer sizes asked for at creation apply once there is a socket, as in Node's startListening.
       if (this.options.recvBufferSize)
         this.recvBufferSize = linuxBufferSize(this.options.recvBufferSize, true);
@@ -401,6 +404,7 @@ export class Socket extends EventEmitter {
     }
     this.healthCheck();
     this.closed = true;
+    this.receiving = false;
     for (const group of [...this.groups, ...this.sourceGroups.keys()]) this.releaseGroup(group);
     this.groups.clear();
     this.sourceGroups.clear();
@@ -601,7 +605,48 @@ export class Socket extends EventEmitter {
     return this;
   }
 
+  // -------------------------------------------------------------------------------------------------
+  // Node's deprecated internals (DEP0112), still read by some libraries: the same values, the same warning.
+
+  get _handle(): null {
+    deprecated('_handle');
+    return null;
+  }
+
+  /** 0 unbound, 1 binding, 2 bound (Node's BIND_STATE_* numbers). */
+  get _bindState(): 0 | 1 | 2 {
+    deprecated('_bindState');
+    return BIND_STATE_NUMBERS[this.bindState];
+  }
+
+  get _queue(): Array<() => void> | undefined {
+    deprecated('_queue');
+    return this.queue;
+  }
+
+  get _receiving(): boolean {
+    deprecated('_receiving');
+    return this.receiving;
+  }
+
+  get _reuseAddr(): boolean | undefined {
+    deprecated('_reuseAddr');
+    return this.options.reuseAddr;
+  }
+
+  _healthCheck(): void {
+    deprecated('_healthCheck');
+    this.healthCheck();
+  }
+
+  /** Stops delivering datagrams (they are dropped from now on), as Node's recvStop on the handle. */
+  _stopReceiving(): void {
+    deprecated('_stopReceiving');
+    this.receiving = false;
+  }
+
   private onMessage(payload: Uint8Array, info: UdpMessageInfo): void {
+    if (!this.receiving) return;
     const sources = this.sourceGroups.get(info.localAddress);
     if (sources !== undefined && !this.groups.has(info.localAddress) && !sources.has(info.address)) return;
     // A copy the application owns (the payload is a view into the received frame).
@@ -711,6 +756,17 @@ export class Socket extends EventEmitter {
       process.nextTick(() => callback(error, ip, text));
     });
   }
+}
+
+const BIND_STATE_NUMBERS = { unbound: 0, binding: 1, bound: 2 } as const;
+
+let warnedDep0112 = false;
+
+/** Node warns once per process for all of DEP0112 (one deprecation code). */
+function deprecated(name: string): void {
+  if (warnedDep0112) return;
+  warnedDep0112 = true;
+  process.emitWarning(`Socket.prototype.${name} is deprecated`, 'DeprecationWarning', 'DEP0112');
 }
 
 /** Node's sliceBuffer: offset and length as uint32, ERR_BUFFER_OUT_OF_BOUNDS past the end. */

@@ -83,7 +83,7 @@ export class Server extends EventEmitter {
   private boundAddress: AddressInfo | undefined;
   private connectionCount = 0;
   /** Bumped at every listen()/close(), so a lookup answering late for an earlier one is ignored. */
-  private listeningId = 0;
+  private listeningId = 1;
 
   constructor(
     context: NetContext,
@@ -115,6 +115,25 @@ export class Server extends EventEmitter {
     this.keepAlive = Boolean(settings.keepAlive);
     this.keepAliveInitialDelay = ~~((settings.keepAliveInitialDelay ?? 0) / 1000);
     this.highWaterMark = settings.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  }
+
+  /** Node's cluster fields: tcpts servers are never shared with workers. */
+  _usingWorkers = false;
+  _workers: unknown[] = [];
+
+  /** Node's libuv handle: tcpts has none, so this is always null (see Socket._handle). */
+  get _handle(): null {
+    return null;
+  }
+
+  /** Node's counter of listen()/close() calls, which its lookups check for staleness. */
+  get _listeningId(): number {
+    return this.listeningId;
+  }
+
+  /** Whether unref() is in force (Node's `_unref`). */
+  get _unref(): boolean {
+    return this.unrefWanted;
   }
 
   get listening(): boolean {
@@ -278,7 +297,7 @@ export class Server extends EventEmitter {
     this.connectionCount++;
     socket.once('close', () => {
       this.connectionCount--;
-      this.emitCloseIfDrained();
+      this._emitCloseIfDrained();
     });
     this.emit('connection', socket);
   }
@@ -304,7 +323,7 @@ export class Server extends EventEmitter {
       this.loopHandle?.close();
       this.loopHandle = undefined;
     }
-    this.emitCloseIfDrained();
+    this._emitCloseIfDrained();
     return this;
   }
 
@@ -357,7 +376,8 @@ export class Server extends EventEmitter {
     return this;
   }
 
-  private emitCloseIfDrained(): void {
+  /** Emits 'close' (next tick) once the server stopped listening and its last connection closed. */
+  _emitCloseIfDrained(): void {
     if (this.listener !== undefined || this.connectionCount > 0) return;
     process.nextTick(() => this.emit('close'));
   }

@@ -142,6 +142,14 @@ export class Socket extends Duplex {
   autoSelectFamilyAttemptedAddresses!: string[];
   /** The host name connect() looked up (Node's `_host`); null for none. */
   _host: string | null = null;
+  /** Node's fields that libraries read: the socket a TLS socket wraps (none), the flag http sets on error. */
+  _parent: null = null;
+  _hadError = false;
+  _closeAfterHandlingError = false;
+  /** Node keeps the encoding of data written while connecting here (tcpts writes Buffers: ''). */
+  _pendingEncoding = '';
+  /** Node caches the local address here after `_getsockname()`; tcpts fills it on the first call. */
+  _sockname: AddressInfo | null = null;
 
   /** @internal */ protected readonly context: NetContext;
   private connection: TcpConnection | undefined;
@@ -247,6 +255,38 @@ export class Socket extends Duplex {
     return this.connecting;
   }
 
+  /**
+   * Node's libuv handle: tcpts has none, so this is always null (libraries that check it take their
+   * generic stream path, as Node's http does for any socket without one).
+   */
+  get _handle(): null {
+    return null;
+  }
+
+  /** The data written while connect() was still under way (Node's `_pendingData`), or null. */
+  get _pendingData(): Buffer | null {
+    const waiting = this.waitingWrite?.data;
+    return waiting === undefined ? null : Buffer.from(waiting.buffer, waiting.byteOffset, waiting.byteLength);
+  }
+
+  /** Bytes handed to the connection (Node's `_bytesDispatched`: not those waiting for it or queued). */
+  get _bytesDispatched(): number {
+    return this.dispatched - (this.waitingWrite?.data.length ?? 0);
+  }
+
+  /** `{ address, family, port }` of the peer, or `{}` while there is none (Node's `_getpeername`). */
+  _getpeername(): AddressInfo | Record<string, never> {
+    if (this.remoteEndpoint === undefined || this.connecting) return {};
+    return { address: this.remoteEndpoint.address, family: 'IPv4', port: this.remoteEndpoint.port };
+  }
+
+  /** `{ address, family, port }` of the local end, or `{}` (Node's `_getsockname`, cached in `_sockname`). */
+  _getsockname(): AddressInfo | Record<string, never> {
+    if (this.localEndpoint === undefined) return {};
+    this._sockname ??= { ...this.localEndpoint };
+    return this._sockname;
+  }
+
   /** Bytes received and handed to the stream. */
   get bytesRead(): number {
     return this.received;
@@ -345,6 +385,7 @@ export class Socket extends Duplex {
     this.received = 0;
     this.dispatched = 0;
     this.resetOnDestroy = false;
+    this._sockname = null;
     this.onreadStopped = false;
     this.reading = false;
   }
@@ -863,6 +904,15 @@ export class Socket extends Duplex {
     this.writeToConnection(chunk, callback);
   }
 
+  /** Corked or queued chunks go to TCP as one write, as Node's `_writev` hands them to writev(2). */
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((entry) => entry.chunk));
+    this._write(data, 'buffer' as BufferEncoding, callback);
+  }
+
   private writeToConnection(data: Uint8Array, callback: (error?: Error | null) => void): void {
     const connection = this.connection!;
     let accepted: number;
@@ -966,6 +1016,12 @@ export class Socket extends Duplex {
     return this;
   }
 
+  /** Node's internal reset: destroy with a RST instead of a FIN (what resetAndDestroy() ends in). */
+  _reset(): this {
+    this.resetOnDestroy = true;
+    return this.destroy();
+  }
+
   private resetNow(): void {
     this.resetOnDestroy = true;
     this.destroy();
@@ -1057,6 +1113,11 @@ export class Socket extends Duplex {
     }
     this.loopHandle.unref();
     return this;
+  }
+
+  /** Node's idle-timer expiry: emits 'timeout' (libraries call it to force one). */
+  _onTimeout(): void {
+    this.emit('timeout');
   }
 
   /** Node's internal timer refresh, called by libraries (http) on activity. */
