@@ -8,17 +8,18 @@
  *
  * As in Node, `Socket`, `Server` and `Stream` may be called without `new`.
  */
-import { BlockList, SocketAddress } from 'node:net';
 import type { Stack } from '../../stack.js';
 import { type CallableClass, callableClass } from '../callable-class.js';
 import { eventLoopHoldsFor } from '../event-loop-hold.js';
 import { stackLookup } from '../lookup-node.js';
 import { invalidArgValue, validateBoolean, validateInt32 } from '../node-errors.js';
 import { tcpLayerOf } from '../tcp-layer-of-stack.js';
+import { BlockList } from './block-list.js';
 import { isIP, isIPv4, isIPv6 } from './is-ip.js';
 import type { NetApiOptions, NetContext } from './net-context.js';
 import { Server, type ServerOptions } from './server.js';
 import { normalizeConnectArgs, Socket, type SocketConnectOptions, type SocketOptions } from './socket.js';
+import { SocketAddress } from './socket-address.js';
 
 export interface NetApi {
   /** The stack this module's sockets use. */
@@ -42,7 +43,7 @@ export interface NetApi {
   isIP(input: unknown): 0 | 4 | 6;
   isIPv4(input: unknown): boolean;
   isIPv6(input: unknown): boolean;
-  /** Node's own address utilities (they touch no socket). */
+  /** Address rules (servers' and sockets' `blockList` option) and validated addresses, as Node's. */
   readonly BlockList: typeof BlockList;
   readonly SocketAddress: typeof SocketAddress;
   /** Node's old name for Socket. */

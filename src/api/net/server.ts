@@ -18,6 +18,7 @@ import {
   validatePort,
 } from '../node-errors.js';
 import { describedSystemError } from '../system-errors-node.js';
+import { type AddressChecker, isAddressChecker } from './block-list.js';
 import { guarded, type NetContext } from './net-context.js';
 import { type AddressInfo, isPipeName, type Socket, type SocketOptions } from './socket.js';
 
@@ -32,6 +33,8 @@ export interface ServerOptions {
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
   highWaterMark?: number;
+  /** Peers whose connections are closed as soon as accepted (Node 22). */
+  blockList?: AddressChecker;
 }
 
 export interface ListenOptions {
@@ -71,6 +74,8 @@ export class Server extends EventEmitter {
   /** In whole seconds, as Node keeps it. */
   keepAliveInitialDelay: number;
   highWaterMark: number;
+  /** The `blockList` option: connections from these peers are closed at once (Node 22). */
+  blockList: AddressChecker | undefined;
   /** `family:address:port` of the last listen() (Node's cluster key; some libraries read it). */
   _connectionKey: string | undefined;
 
@@ -107,6 +112,12 @@ export class Server extends EventEmitter {
       if (settings.keepAliveInitialDelay < 0) settings.keepAliveInitialDelay = 0;
     }
     if (settings.highWaterMark !== undefined) validateNumber(settings.highWaterMark, 'options.highWaterMark');
+    if (settings.blockList) {
+      if (!isAddressChecker(settings.blockList)) {
+        throw invalidArgType('options.blockList', 'net.BlockList', settings.blockList);
+      }
+      this.blockList = settings.blockList;
+    }
     this.context = context;
     this.createSocket = createSocket;
     this.allowHalfOpen = settings.allowHalfOpen || false;
@@ -281,6 +292,12 @@ export class Server extends EventEmitter {
       };
       this.emit('drop', drop);
       // Closed as soon as accepted, as Node closes the handle: the client sees its connection end.
+      connection.release(now);
+      return;
+    }
+    const remote = ipv4ToString(connection.remote.address);
+    if (this.blockList?.check(remote, 'ipv4')) {
+      // Node 22 closes the accepted handle without an event: the peer sees its connection end.
       connection.release(now);
       return;
     }

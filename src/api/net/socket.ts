@@ -32,6 +32,7 @@ import {
 } from '../node-errors.js';
 import { type SystemError, systemError, systemErrorWithAddress } from '../system-errors-node.js';
 import { type TcpInfo, tcpInfoOf } from '../tcp-info.js';
+import { type AddressChecker, isAddressChecker } from './block-list.js';
 import { isIP } from './is-ip.js';
 import { guarded, type NetContext } from './net-context.js';
 
@@ -60,6 +61,8 @@ export interface SocketOptions {
   signal?: AbortSignal;
   /** Received bytes into a buffer of the application's (see OnReadOptions). */
   onread?: OnReadOptions;
+  /** Addresses this socket must not connect to (Node 22): such an attempt fails with ERR_IP_BLOCKED. */
+  blockList?: AddressChecker;
 }
 
 /** Options of `socket.connect(options)` and `net.connect(options)`. */
@@ -140,6 +143,8 @@ export class Socket extends Duplex {
    * until a lookup answered more than one address.
    */
   autoSelectFamilyAttemptedAddresses!: string[];
+  /** The `blockList` option: addresses connect() refuses (ERR_IP_BLOCKED), as Node 22's. */
+  blockList: AddressChecker | undefined;
   /** The host name connect() looked up (Node's `_host`); null for none. */
   _host: string | null = null;
   /** Node's fields that libraries read: the socket a TLS socket wraps (none), the flag http sets on error. */
@@ -213,6 +218,12 @@ export class Socket extends Duplex {
         buffer: (onread as OnReadOptions).buffer,
         callback: (onread as OnReadOptions).callback,
       };
+    }
+    if (settings.blockList) {
+      if (!isAddressChecker(settings.blockList)) {
+        throw invalidArgType('options.blockList', 'net.BlockList', settings.blockList);
+      }
+      this.blockList = settings.blockList;
     }
     this.on('end', onReadableEnd);
     const signal = settings.signal;
@@ -546,7 +557,7 @@ export class Socket extends Duplex {
     addresses: readonly LookupAddress[],
     port: number,
     attemptTimeout: number,
-    errors: SystemError[],
+    errors: Array<Error & { code?: string }>,
     generation: number,
   ): void {
     const [current, ...rest] = addresses;
@@ -558,7 +569,6 @@ export class Socket extends Duplex {
       localAddress: undefined,
       localPort: undefined,
     };
-    this.autoSelectFamilyAttemptedAddresses?.push(`${current.address}:${port}`);
     let timer: { cancel(): void } | undefined;
     const next = () => {
       if (generation !== this.generation || !this.connecting) return;
@@ -572,6 +582,15 @@ export class Socket extends Duplex {
           : Object.assign(new AggregateError(errors, ''), { code: errors[0]?.code });
       this.connectFailed(failure);
     };
+    if (this.blockList?.check(current.address, `ipv${current.family}`)) {
+      // A listed address is skipped as a failed attempt (Node 22's internalConnectMultiple).
+      const blocked = ipBlocked(current.address);
+      errors.push(blocked);
+      this.emit('connectionAttemptFailed', current.address, port, current.family, blocked);
+      next();
+      return;
+    }
+    this.autoSelectFamilyAttemptedAddresses?.push(`${current.address}:${port}`);
     this.startAttempt({
       request,
       onConnected: () => timer?.cancel(),
@@ -608,6 +627,10 @@ export class Socket extends Duplex {
         this.destroy(systemErrorWithAddress(bindError, 'bind', localAddress, localPort));
         return;
       }
+    }
+    if (this.blockList?.check(address, `ipv${family}`)) {
+      this.destroy(ipBlocked(address));
+      return;
     }
     const request: ConnectRequest = { address, port, family, localAddress, localPort };
     this.startAttempt({
@@ -1187,6 +1210,11 @@ function socketToDnsFamily(family: unknown): number | undefined {
   if (family === 'IPv4') return 4;
   if (family === 'IPv6') return 6;
   return family as number | undefined;
+}
+
+/** Node 22's error for an address the socket's blockList holds. */
+function ipBlocked(address: string): Error & { code: string } {
+  return nodeError('ERR_IP_BLOCKED', `IP(${address}) is blocked by net.BlockList`);
 }
 
 /** How Node prints a lookup answer that is not an address in ERR_INVALID_IP_ADDRESS. */

@@ -1,7 +1,7 @@
 /**
  * Module resolution hooks (Node's `module.register`) that hand ES modules tcpts's `net` and `dgram` when
- * they import `net`, `node:net`, `dgram` or `node:dgram`. tcpts's own modules are left alone: they use
- * Node's `net` for BlockList and SocketAddress.
+ * they import `net`, `node:net`, `dgram` or `node:dgram`. tcpts's own modules are left alone: its gateway
+ * and link devices talk to the host through Node's real sockets.
  */
 
 /** Where the stand-ins live, next to this file. */
