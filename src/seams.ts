@@ -11,7 +11,7 @@ import type { IpInterface } from './ip/ip-interface.js';
 import type { Ipv6Interface } from './ipv6/ipv6-interface.js';
 import type { Ipv4Address, MacAddress } from './wire/address.js';
 import type { Ipv4Packet } from './wire/ipv4.js';
-import type { Ipv6Address } from './wire/ipv6-address.js';
+import type { IpAddress, Ipv6Address } from './wire/ipv6-address.js';
 import type { TcpSegment } from './wire/tcp.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -255,15 +255,20 @@ export interface TransportErrorReport {
   readonly icmpType: number;
   readonly icmpCode: number;
   /** Who reported it: the source of the ICMP message, or our own address for local reports. */
-  readonly reporter: Ipv4Address;
-  /** Source, destination and protocol of the datagram the error is about. */
-  readonly src: Ipv4Address;
-  readonly dst: Ipv4Address;
+  readonly reporter: IpAddress;
+  /**
+   * Source, destination and protocol (IPv6: upper-layer next header) of the datagram the error is about.
+   * Numbers for an ICMP report about IPv4, bigints for an ICMPv6 one (whose `icmpType`/`icmpCode` are then
+   * ICMPv6's, RFC 4443 §3).
+   */
+  readonly src: IpAddress;
+  readonly dst: IpAddress;
   readonly protocol: number;
   /**
    * For "fragmentation needed": the next-hop MTU the router reported (the RFC 1191 §5 plateau below the
-   * quoted datagram when it said 0). Nothing has been learned from it yet: a transport that finds the
-   * quoted datagram belongs to a flow of its own (RFC 5927 §4.1) passes it to `Ipv4Layer.learnPathMtu`.
+   * quoted datagram when it said 0), or the MTU of an ICMPv6 Packet Too Big. Nothing has been learned
+   * from it yet: a transport that finds the quoted datagram belongs to a flow of its own (RFC 5927 §4.1)
+   * passes it to `learnPathMtu` of its IP layer.
    */
   readonly reportedMtu?: number;
   /** Total length of the quoted datagram, as its header says (for "fragmentation needed": what was too big). */
@@ -292,11 +297,19 @@ export interface Ipv6ReceivedPacket {
   /** The upper-layer bytes (reassembled if fragmented); a view. */
   readonly payload: Uint8Array;
   readonly interface: Ipv6Interface;
+  /** The packet never left this host (our own address, or ::1): its transport checksum need not be checked. */
+  readonly checksumOffloaded: boolean;
   readonly destination: 'unicast' | 'multicast';
 }
 
 export interface Ipv6ProtocolHandler {
   receive(packet: Ipv6ReceivedPacket): void;
+  /**
+   * An ICMPv6 error (or a failed neighbour resolution) about a packet this protocol sent. For Packet Too
+   * Big the path MTU is left for the handler to learn (`Ipv6Layer.learnPathMtu`) once it has checked the
+   * quote; without this method IPv6 learns it at once.
+   */
+  receiveError?(report: TransportErrorReport): void;
 }
 
 /** Writes an upper-layer payload straight into the outgoing packet, with the final addresses. */
@@ -315,7 +328,10 @@ export interface Ipv6PayloadWriter {
  */
 export type TcpSendStatus = IpSendStatus;
 
-/** What the TCP layer needs from IP. */
+/**
+ * What the TCP layer needs from IP. Addresses are numbers for IPv4 and bigints for IPv6; one binding
+ * serves both versions (the stack's sends each segment through the IP layer of its addresses).
+ */
 export interface TcpIpBinding {
   /**
    * Sends a segment from `src` to `dst` (IP computes the checksum with the pseudo-header). The segment
@@ -323,43 +339,43 @@ export interface TcpIpBinding {
    * allowed a segment beyond the MTU): cut the payload into segments of at most this many bytes.
    */
   send(
-    src: Ipv4Address,
-    dst: Ipv4Address,
+    src: IpAddress,
+    dst: IpAddress,
     segment: TcpSegment,
     segmentSize?: number,
     // biome-ignore lint/suspicious/noConfusingVoidType: bindings that return nothing (the type before IP reported a status) must stay valid
   ): TcpSendStatus | undefined | void;
   /** True for an address assigned to one of this stack's interfaces. */
-  isLocalAddress(address: Ipv4Address): boolean;
+  isLocalAddress(address: IpAddress): boolean;
   /** True for limited/directed broadcast and multicast addresses (MUST-46, MUST-57). */
-  isBroadcastOrMulticast(address: Ipv4Address): boolean;
+  isBroadcastOrMulticast(address: IpAddress): boolean;
   /** The local address to use towards `dst` (the route's interface, MUST-44), or undefined: no route. */
-  sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined;
+  sourceAddressFor(dst: IpAddress): IpAddress | undefined;
   /** MTU of the path towards `dst` (the outgoing interface's MTU, or a path-MTU estimate). */
-  mtuFor(dst: Ipv4Address): number;
+  mtuFor(dst: IpAddress): number;
   /**
    * Largest IP datagram toward `dst` that may carry one segment sent with `segmentSize` (IP or the device
    * cuts it: TCP segmentation offload). Absent, or `mtuFor(dst)`: segments always fit the MTU.
    */
-  tsoSizeFor?(dst: Ipv4Address): number;
+  tsoSizeFor?(dst: IpAddress): number;
   /** The outgoing interface's MTU toward `dst`: the MSS announced on SYNs (MUST-67). Absent: `mtuFor`. */
-  interfaceMtuFor?(dst: Ipv4Address): number;
+  interfaceMtuFor?(dst: IpAddress): number;
   /**
    * Called only for a "fragmentation needed" report TCP has validated (RFC 5927 §4.1): IP learns the path
    * MTU toward `dst` (floored) and returns the MTU now in effect. Absent: the reported MTU is used as is.
    */
-  learnPathMtu?(dst: Ipv4Address, reportedMtu: number): number;
+  learnPathMtu?(dst: IpAddress, reportedMtu: number): number;
   /**
    * Upper-layer confirmation (RFC 4861 §7.3.1): the peer `dst` acknowledged new data, so the neighbour
    * that is the next hop toward it is reachable. Absent: neighbours are confirmed by ARP alone.
    */
-  confirmReachable?(dst: Ipv4Address): void;
+  confirmReachable?(dst: IpAddress): void;
 }
 
 /** What a TCP layer implements to be attached with `stack.attachTcp` (TcpLayer does; `stack.tcp` is one). */
 export interface TcpReceiver {
   /** A valid segment (checksum verified, unicast destination) arrived. Its payload is a view that stays valid. */
-  receive(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): void;
+  receive(src: IpAddress, dst: IpAddress, segment: TcpSegment): void;
   /**
    * An ICMP error (or a local failure such as ARP finding nobody) about a segment we sent. The report
    * carries src/dst of that segment and at least its first 8 bytes (`transport`: ports and sequence

@@ -33,6 +33,7 @@ import { EthernetLayer } from './link/ethernet-layer.js';
 import type { TcpConfig } from './tcp/config.js';
 import {
   StackTcpBinding,
+  Tcp6ProtocolHandler,
   type TcpIpBinding,
   TcpProtocolHandler,
   type TcpReceiver,
@@ -159,23 +160,24 @@ export class Stack {
     this.udp = new UdpLayer(this.context, this.ip);
     this.ip.registerProtocol(IP_PROTOCOL_ICMP, this.icmp);
     this.ip.registerProtocol(IP_PROTOCOL_UDP, this.udp);
-    this.tcpBinding = new StackTcpBinding(this.ip);
+    this.tcpBinding = new StackTcpBinding(this.ip, this.ipv6);
     this.tcpConfig = options.tcp;
     this.tcpLimits = options.tcpLimits;
     // Protocol 6 is always served, as on any host: a segment for a stack that never used TCP creates its
     // layer, which answers with the RST of a closed port (RFC 9293 §3.10.7.1) rather than leaving IP to
     // say "protocol unreachable". `attachTcp` may put a TCP of the caller's own in its place.
-    this.ip.registerProtocol(
-      IP_PROTOCOL_TCP,
-      new TcpProtocolHandler(this.context, {
-        receive: (src, dst, segment) => (this.tcpReceiver ?? this.tcp).receive(src, dst, segment),
-        receiveIcmpError: (report) => {
-          // Without a layer there is no connection the report could be about.
-          if (this.tcpReceiver !== undefined) this.tcpReceiver.receiveIcmpError?.(report);
-          else this.tcpLayer?.receiveIcmpError(report);
-        },
-      }),
-    );
+    const tcpReceiver: TcpReceiver = {
+      receive: (src, dst, segment) => (this.tcpReceiver ?? this.tcp).receive(src, dst, segment),
+      receiveIcmpError: (report) => {
+        // Without a layer there is no connection the report could be about.
+        if (this.tcpReceiver !== undefined) this.tcpReceiver.receiveIcmpError?.(report);
+        else this.tcpLayer?.receiveIcmpError(report);
+      },
+    };
+    // One TCP for both versions, attached the same way to each (RFC 8200 §8: only the pseudo-header and
+    // the header sizes differ).
+    this.ip.registerProtocol(IP_PROTOCOL_TCP, new TcpProtocolHandler(this.context, tcpReceiver));
+    this.ipv6.registerProtocol(IP_PROTOCOL_TCP, new Tcp6ProtocolHandler(this.context, tcpReceiver));
   }
 
   /**

@@ -179,7 +179,9 @@ export class Gateway {
     this.listener = stack.tcp.listenAnyDestination({
       backlog: this.maxPendingConnects,
       config: options.tcp,
-      admit: (src, dst, syn) => this.admit(src, dst, syn),
+      // The gateway serves IPv4 guests: an IPv6 SYN is not one of theirs.
+      admit: (src, dst, syn) =>
+        typeof src === 'number' && typeof dst === 'number' && this.admit(src, dst, syn),
     });
     this.listener.on('connection', (conn) => this.established(conn));
     stack.udp.unclaimed = (payload, info) => this.guestDatagram(payload, info);

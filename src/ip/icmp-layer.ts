@@ -32,6 +32,7 @@ import {
   parseIcmp,
 } from '../wire/icmp.js';
 import { IP_PROTOCOL_ICMP, type Ipv4Packet, parseQuotedIpv4 } from '../wire/ipv4.js';
+import { ipAddressToString } from '../wire/ipv6-address.js';
 import { type AddressInput, isLoopback, isUnicastHostAddress, toAddress } from './address-prefix.js';
 import type {
   DestinationKind,
@@ -198,12 +199,12 @@ export class IcmpLayer implements IpProtocolHandler {
     if (pending === undefined || pending.target !== report.dst) return;
     // The quoted echo request is one we are waiting on (identifier, sequence and target match, RFC 5927
     // §4.1): its "fragmentation needed" may teach the path MTU, as Linux's ping sockets do.
-    if (report.reportedMtu !== undefined) this.ip.learnPathMtu(report.dst, report.reportedMtu);
+    if (report.reportedMtu !== undefined) this.ip.learnPathMtu(report.dst as number, report.reportedMtu);
     this.settle(key, pending);
     pending.reject(
       errnoError(
         report.code,
-        `${describeIcmpError(report.icmpType, report.icmpCode)} from ${ipv4ToString(report.reporter)}`,
+        `${describeIcmpError(report.icmpType, report.icmpCode)} from ${ipAddressToString(report.reporter)}`,
         {
           icmpType: report.icmpType,
           icmpCode: report.icmpCode,

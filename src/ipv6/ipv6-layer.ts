@@ -20,8 +20,10 @@
  * `pathMtuExpiryMs` (RFC 8201 §5.3).
  */
 
-import type { IpSendStatus } from '../ip/datagram.js';
+import type { IpSendStatus, TransportErrorReport } from '../ip/datagram.js';
 import { errnoError } from '../ip/errors.js';
+import { icmpErrorMeaning } from '../ip/icmp-errors.js';
+import { LoopbackDevice } from '../ip/loopback-device.js';
 import type { StackContext } from '../ip/stack-context.js';
 import { TokenBucket } from '../ip/token-bucket.js';
 import type { NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
@@ -186,6 +188,11 @@ export class Ipv6Layer {
   readonly ndp: NeighborDiscovery;
   readonly reassembler: Ipv6Reassembler;
   private readonly ifaces: Ipv6Interface[] = [];
+  /**
+   * `lo` with ::1 (RFC 4291 §2.5.3): packets to our own addresses are delivered through it when no other
+   * interface owns them, so ::1 works on a stack with no IPv6 interface at all, as on Linux.
+   */
+  readonly loopback: Ipv6Interface;
   private readonly handlers = new Map<number, Ipv6ProtocolHandler>();
   private readonly ethernet: EthernetLayer;
   private readonly errorLimit: TokenBucket;
@@ -214,6 +221,24 @@ export class Ipv6Layer {
       options.errorBurst ?? 50,
     );
     this.pathMtuExpiryMs = options.pathMtuExpiryMs ?? 600_000;
+    const lo = new LoopbackDevice(ctx.clock);
+    this.loopback = new Ipv6Interface(
+      0,
+      lo,
+      this.ethernet.portFor(lo, { loopback: true }),
+      lo.mtu,
+      this.defaultHopLimit,
+    );
+    this.loopback.addresses.push({
+      address: IPV6_LOOPBACK,
+      prefixLength: 128,
+      state: 'preferred',
+      origin: 'manual',
+      validUntil: Number.POSITIVE_INFINITY,
+      dadNonce: undefined,
+      dadProbesLeft: 0,
+      timer: undefined,
+    });
     this.neighborOptions = options.neighbors;
     this.interfaceIds = options.interfaceIds ?? 'stable';
     const random = ctx.random.fork('ipv6');
@@ -372,8 +397,9 @@ export class Ipv6Layer {
     return route === undefined ? undefined : this.sourceFor(route.iface, dst);
   }
 
-  /** Largest packet toward `dst`: the link MTU lowered by Packet Too Big (RFC 8201). */
+  /** Largest packet toward `dst`: the link MTU lowered by Packet Too Big (RFC 8201); lo's for our own. */
   mtuFor(dst: Ipv6Address): number {
+    if (this.isLocalAddress(dst)) return this.loopback.mtu;
     const route = this.route(dst, undefined);
     const linkMtu = route?.iface.mtu ?? IPV6_MIN_MTU;
     const learned = this.pathMtus.get(dst);
@@ -383,6 +409,12 @@ export class Ipv6Layer {
       return linkMtu;
     }
     return Math.min(linkMtu, learned.mtu);
+  }
+
+  /** MTU of the interface toward `dst` (what the MSS we announce is made from), whatever the path. */
+  interfaceMtuFor(dst: Ipv6Address): number {
+    if (this.isLocalAddress(dst)) return this.loopback.mtu;
+    return this.route(dst, undefined)?.iface.mtu ?? IPV6_MIN_MTU;
   }
 
   /** Every neighbor cache entry, like `ip -6 neigh show`. */
@@ -497,8 +529,7 @@ export class Ipv6Layer {
       0,
     );
     writer.write(packet, IPV6_HEADER_LENGTH, src, options.dst);
-    const iface = this.ifaces.find((i) => i.hasAddress(options.dst)) ?? this.ifaces[0];
-    if (iface === undefined) return 'ENETUNREACH';
+    const iface = this.ifaces.find((i) => i.hasAddress(options.dst)) ?? this.loopback;
     this.ctx.clock.setTimer(0, () => {
       if (!this.closed) this.receivePacket(iface, packet, false, true);
     });
@@ -632,7 +663,7 @@ export class Ipv6Layer {
       this.ctx.drop('ipv6', 'not-for-us');
       return;
     }
-    this.processChain(iface, packet, datagram, destination);
+    this.processChain(iface, packet, datagram, destination, local);
   }
 
   /** Walks the extension headers (RFC 8200 §4) and delivers the upper layer. */
@@ -641,6 +672,7 @@ export class Ipv6Layer {
     packet: Ipv6Packet,
     datagram: Uint8Array,
     destination: 'unicast' | 'multicast',
+    local: boolean,
   ): void {
     const payload = packet.payload;
     let next = packet.nextHeader;
@@ -776,7 +808,7 @@ export class Ipv6Layer {
         );
         whole.set(outcome.value.data, IPV6_HEADER_LENGTH);
         const reparsed = parseIpv6(whole);
-        if (reparsed.ok) this.processChain(iface, reparsed.value, whole, destination);
+        if (reparsed.ok) this.processChain(iface, reparsed.value, whole, destination, local);
         return;
       }
     }
@@ -810,6 +842,7 @@ export class Ipv6Layer {
       payload: upper,
       interface: iface,
       destination,
+      checksumOffloaded: local,
     });
   }
 
@@ -909,7 +942,7 @@ export class Ipv6Layer {
         return;
       }
       case 'packet-too-big':
-        this.receivePacketTooBig(message.mtu, message.original);
+        this.receivePacketTooBig(packet.src, message.mtu, message.original);
         return;
       case 'destination-unreachable':
       case 'time-exceeded':
@@ -959,29 +992,102 @@ export class Ipv6Layer {
 
   /**
    * RFC 8201 §4: Packet Too Big lowers the path MTU toward the quoted packet's destination, never below
-   * 1280, and only for packets we sent (the quote's source is ours); a value above the current estimate
-   * is ignored (§4: the estimate only decreases on PTB).
+   * 1280, and only for packets we sent (the quote's source is ours). When the quoted packet's protocol
+   * checks such reports against its own state (TCP: the quoted sequence number must be in flight, RFC
+   * 5927 §4.1) it gets the report and learns the MTU through `learnPathMtu` only if the quote holds up;
+   * for the others (ICMPv6 echo) the MTU is learned at once.
    */
-  private receivePacketTooBig(mtu: number, original: Uint8Array): void {
+  private receivePacketTooBig(reporter: Ipv6Address, mtu: number, original: Uint8Array): void {
     const quoted = parseQuotedIpv6(original);
     if (!quoted.ok || !this.isLocalAddress(quoted.value.src)) {
       this.ctx.drop('icmpv6', 'packet-too-big-not-ours');
       return;
     }
     const dst = quoted.value.dst;
-    const current = this.mtuFor(dst);
-    const next = Math.max(IPV6_MIN_MTU, mtu);
-    if (next >= current) return;
-    this.pathMtus.set(dst, { mtu: next, until: this.ctx.clock.now() + this.pathMtuExpiryMs });
-    this.ctx.note(`IPv6: path MTU to ${ipv6ToString(dst)} is now ${next}`);
+    const reported = Math.max(IPV6_MIN_MTU, mtu);
+    const upper = this.quotedUpperLayer(quoted.value);
+    const handler = upper === undefined ? undefined : this.handlers.get(upper.protocol);
+    if (upper !== undefined && handler?.receiveError !== undefined) {
+      handler.receiveError(
+        this.errorReport(reporter, ICMPV6_PACKET_TOO_BIG, 0, quoted.value, upper, {
+          reportedMtu: reported,
+          datagramLength: IPV6_HEADER_LENGTH + quoted.value.payloadLength,
+        }),
+      );
+      return;
+    }
+    this.learnPathMtu(dst, reported);
   }
 
+  /**
+   * Lowers the path MTU toward `dst` to `mtu` (floored at 1280, RFC 8200 §5) for `pathMtuExpiryMs`, and
+   * returns the MTU now in effect. A value above the current estimate changes nothing (RFC 8201 §4: the
+   * estimate only decreases on Packet Too Big).
+   */
+  learnPathMtu(dst: Ipv6Address, mtu: number): number {
+    const current = this.mtuFor(dst);
+    const next = Math.max(IPV6_MIN_MTU, mtu);
+    if (next >= current) return current;
+    this.pathMtus.set(dst, { mtu: next, until: this.ctx.clock.now() + this.pathMtuExpiryMs });
+    this.ctx.note(`IPv6: path MTU to ${ipv6ToString(dst)} is now ${next}`);
+    return next;
+  }
+
+  /** The upper-layer protocol of a quoted packet and its bytes (at least 8 needed by any transport). */
+  private quotedUpperLayer(quoted: Ipv6Packet): { protocol: number; bytes: Uint8Array } | undefined {
+    const chain = walkIpv6Headers(quoted.payload, quoted.nextHeader);
+    if (!chain.ok) return undefined;
+    return {
+      protocol: chain.value.upperLayerProtocol,
+      bytes: quoted.payload.subarray(chain.value.upperLayerOffset),
+    };
+  }
+
+  /** An ICMPv6 error as the transports read it (the errno from the one ICMP/ICMPv6 table). */
+  private errorReport(
+    reporter: Ipv6Address,
+    type: number,
+    code: number,
+    quoted: Ipv6Packet,
+    upper: { protocol: number; bytes: Uint8Array },
+    extra: { reportedMtu?: number; datagramLength?: number } = {},
+  ): TransportErrorReport {
+    return {
+      code: icmpErrorMeaning(6, type, code)?.code ?? 'EHOSTUNREACH',
+      origin: this.isLocalAddress(reporter) ? 'local' : 'icmp',
+      icmpType: type,
+      icmpCode: code,
+      reporter,
+      src: quoted.src,
+      dst: quoted.dst,
+      protocol: upper.protocol,
+      transport: upper.bytes,
+      ...extra,
+    };
+  }
+
+  /**
+   * Destination Unreachable, Time Exceeded or Parameter Problem about a packet we sent (RFC 4443 §2.4(b):
+   * handed to the upper-layer protocol the quote names): a pending ping fails, or the transport hears it.
+   */
   private receiveError(reporter: Ipv6Address, kind: string, code: number, original: Uint8Array): void {
     const quoted = parseQuotedIpv6(original);
     if (!quoted.ok || !this.isLocalAddress(quoted.value.src)) return;
-    const chain = walkIpv6Headers(quoted.value.payload, quoted.value.nextHeader);
-    if (!chain.ok || chain.value.upperLayerProtocol !== IPV6_NEXT_ICMPV6) return;
-    const icmp = quoted.value.payload.subarray(chain.value.upperLayerOffset);
+    const upper = this.quotedUpperLayer(quoted.value);
+    if (upper === undefined) return;
+    if (upper.protocol !== IPV6_NEXT_ICMPV6) {
+      const type =
+        kind === 'destination-unreachable'
+          ? ICMPV6_DESTINATION_UNREACHABLE
+          : kind === 'time-exceeded'
+            ? ICMPV6_TIME_EXCEEDED
+            : ICMPV6_PARAMETER_PROBLEM;
+      this.handlers
+        .get(upper.protocol)
+        ?.receiveError?.(this.errorReport(reporter, type, code, quoted.value, upper));
+      return;
+    }
+    const icmp = upper.bytes;
     if (icmp.length < 8 || icmp[0] !== 128) return;
     const identifier = (icmp[4]! << 8) | icmp[5]!;
     const sequence = (icmp[6]! << 8) | icmp[7]!;

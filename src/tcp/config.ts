@@ -185,6 +185,8 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
 
 /** The MSS assumed when the peer sends no MSS option: 536 for IPv4 (MUST-15). */
 export const DEFAULT_IPV4_MSS = 536;
+/** The MSS assumed without an MSS option over IPv6: the minimum MTU 1280 less 60 (RFC 8200 §8.3). */
+export const DEFAULT_IPV6_MSS = 1220;
 
 /**
  * Smallest send MSS accepted from a peer. A hostile MSS option of 0 or 1 would otherwise make segmentation
@@ -194,6 +196,8 @@ export const MIN_SEND_MSS = 64;
 
 /** IPv4 header (20) plus TCP header (20) without options: the MSS is the MTU minus this (MUST-67). */
 export const IPV4_TCP_HEADERS = 40;
+/** Fixed IPv6 header (40) plus TCP header (20): MSS = MTU - 60. */
+export const IPV6_TCP_HEADERS = 60;
 
 function positive(name: string, value: number, min = 1): void {
   if (!Number.isFinite(value) || value < min) {

@@ -271,7 +271,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.rcvAdvRight = tcb.rcvNxt;
       tcb.lastReceiveTime = now;
       const mss = syn.options.mss;
-      tcb.peerMss = mss !== undefined && mss > 0 ? mss : 536;
+      tcb.peerMss = mss !== undefined && mss > 0 ? mss : tcb.defaultPeerMss;
       tcb.negotiateTimestamps(syn.options.timestamp, now);
       tcb.negotiateSack(syn.options.sackPermitted);
       tcb.updateEffectiveMss(MIN_SEND_MSS);
@@ -309,7 +309,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, window);
       tcb.lastReceiveTime = now;
       const mss = syn.options.mss;
-      tcb.peerMss = mss !== undefined && mss > 0 ? mss : 536;
+      tcb.peerMss = mss !== undefined && mss > 0 ? mss : tcb.defaultPeerMss;
       tcb.negotiateTimestamps(syn.options.timestamp, now);
       tcb.negotiateSack(syn.options.sackPermitted);
       tcb.updateEffectiveMss(MIN_SEND_MSS);

@@ -8,14 +8,15 @@
  */
 
 import { type SipHashKey, sipHash24, sipHashKey } from '../util/siphash.js';
-import type { Ipv4Address } from '../wire/address.js';
+import { type IpAddress, writeIpAddress } from '../wire/ipv6-address.js';
 
 export const EPHEMERAL_PORT_MIN = 49152;
 export const EPHEMERAL_PORT_MAX = 65535;
 
 export class EphemeralPortAllocator {
   private readonly key: SipHashKey;
-  private readonly input = new Uint8Array(10);
+  /** Local address, remote address (4 or 16 bytes each) and remote port. */
+  private readonly input = new Uint8Array(34);
   private readonly hash = new Uint32Array(2);
   private nextEphemeral = 0;
   readonly min: number;
@@ -32,24 +33,18 @@ export class EphemeralPortAllocator {
    * holds, or undefined when every port in the range is taken.
    */
   select(
-    localAddress: Ipv4Address,
-    remoteAddress: Ipv4Address,
+    localAddress: IpAddress,
+    remoteAddress: IpAddress,
     remotePort: number,
     isFree: (port: number) => boolean,
   ): number | undefined {
     const count = this.max - this.min + 1;
     const b = this.input;
-    b[0] = localAddress >>> 24;
-    b[1] = localAddress >>> 16;
-    b[2] = localAddress >>> 8;
-    b[3] = localAddress;
-    b[4] = remoteAddress >>> 24;
-    b[5] = remoteAddress >>> 16;
-    b[6] = remoteAddress >>> 8;
-    b[7] = remoteAddress;
-    b[8] = remotePort >>> 8;
-    b[9] = remotePort;
-    const offset = sipHash24(this.key, b, this.hash)[0]!;
+    let n = writeIpAddress(b, 0, localAddress);
+    n += writeIpAddress(b, n, remoteAddress);
+    b[n++] = remotePort >>> 8;
+    b[n++] = remotePort;
+    const offset = sipHash24(this.key, b.subarray(0, n), this.hash)[0]!;
     for (let i = 0; i < count; i++) {
       const port = this.min + ((this.nextEphemeral + offset) % count);
       this.nextEphemeral = (this.nextEphemeral + 1) % 0x1_0000_0000;

@@ -28,7 +28,8 @@ export function errnoForIcmpKind(kind: TcpIcmpError['kind']): TcpErrorCode {
 
 /** The kind of error a report describes, or undefined for reports TCP has no use for. */
 function icmpKind(report: TransportErrorReport): TcpIcmpError['kind'] | undefined {
-  return icmpErrorMeaning(4, report.icmpType, report.icmpCode)?.kind;
+  const version = typeof report.src === 'bigint' ? 6 : 4;
+  return icmpErrorMeaning(version, report.icmpType, report.icmpCode)?.kind;
 }
 
 /**

@@ -10,14 +10,15 @@
  */
 
 import { type SipHashKey, sipHash24, sipHashKey } from '../util/siphash.js';
-import type { Ipv4Address } from '../wire/address.js';
+import { type IpAddress, writeIpAddress } from '../wire/ipv6-address.js';
 
 export class IsnGenerator {
   private readonly key: SipHashKey;
-  private readonly tuple = new Uint8Array(12);
+  /** Both addresses (4 or 16 bytes each) and both ports. */
+  private readonly tuple = new Uint8Array(36);
   private readonly hash = new Uint32Array(2);
   /** Address pair plus a domain byte, so the offset is unrelated to any ISN. */
-  private readonly pair = new Uint8Array(9);
+  private readonly pair = new Uint8Array(33);
 
   /** `secret`: 16 bytes, fixed for the life of the stack. */
   constructor(secret: Uint8Array) {
@@ -26,20 +27,20 @@ export class IsnGenerator {
 
   /** The ISN for a connection opened at `nowMs`. */
   next(
-    localAddress: Ipv4Address,
+    localAddress: IpAddress,
     localPort: number,
-    remoteAddress: Ipv4Address,
+    remoteAddress: IpAddress,
     remotePort: number,
     nowMs: number,
   ): number {
     const t = this.tuple;
-    writeUint32(t, 0, localAddress);
-    writeUint32(t, 4, remoteAddress);
-    t[8] = localPort >>> 8;
-    t[9] = localPort;
-    t[10] = remotePort >>> 8;
-    t[11] = remotePort;
-    sipHash24(this.key, t, this.hash);
+    let n = writeIpAddress(t, 0, localAddress);
+    n += writeIpAddress(t, n, remoteAddress);
+    t[n++] = localPort >>> 8;
+    t[n++] = localPort;
+    t[n++] = remotePort >>> 8;
+    t[n++] = remotePort;
+    sipHash24(this.key, t.subarray(0, n), this.hash);
     // 4 µs ticks: 250 per millisecond. Math.floor keeps fractional virtual times deterministic.
     const m = Math.floor(nowMs * 250) % 0x1_0000_0000;
     return (m + this.hash[0]!) >>> 0;
@@ -51,19 +52,12 @@ export class IsnGenerator {
    * its connections relate, yet stay monotonic between one pair of hosts (PAWS across incarnations of a
    * 4-tuple relies on that).
    */
-  timestampOffset(localAddress: Ipv4Address, remoteAddress: Ipv4Address): number {
+  timestampOffset(localAddress: IpAddress, remoteAddress: IpAddress): number {
     const p = this.pair;
-    writeUint32(p, 0, localAddress);
-    writeUint32(p, 4, remoteAddress);
-    p[8] = 0x54; // 'T'
-    sipHash24(this.key, p, this.hash);
+    let n = writeIpAddress(p, 0, localAddress);
+    n += writeIpAddress(p, n, remoteAddress);
+    p[n++] = 0x54; // 'T'
+    sipHash24(this.key, p.subarray(0, n), this.hash);
     return this.hash[1]! >>> 0;
   }
-}
-
-function writeUint32(buf: Uint8Array, offset: number, value: number): void {
-  buf[offset] = value >>> 24;
-  buf[offset + 1] = value >>> 16;
-  buf[offset + 2] = value >>> 8;
-  buf[offset + 3] = value;
 }

@@ -4,7 +4,7 @@
  * by the TCP layer. The checks run in the RFC's order; each is marked with the step it implements.
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '../wire/tcp.js';
-import { DEFAULT_IPV4_MSS, MIN_SEND_MSS } from './config.js';
+import { MIN_SEND_MSS } from './config.js';
 import { congestionControlFactory } from './congestion/registry.js';
 import { TcpError } from './errors.js';
 import { sackAckProcessed, sackRecoveryActive } from './loss-recovery.js';
@@ -37,10 +37,10 @@ export function segmentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   }
 }
 
-/** Reads the peer's MSS option (MUST-14), defaulting to 536 (MUST-15), and fixes the send MSS (MUST-16). */
+/** Reads the peer's MSS option (MUST-14), defaulting to 536 (MUST-15; 1220 over IPv6), and fixes the send MSS (MUST-16). */
 function learnPeerMss(tcb: Tcb, seg: TcpSegment): void {
   const mss = seg.options.mss;
-  tcb.peerMss = mss !== undefined && mss > 0 ? mss : DEFAULT_IPV4_MSS;
+  tcb.peerMss = mss !== undefined && mss > 0 ? mss : tcb.defaultPeerMss;
   tcb.updateEffectiveMss(MIN_SEND_MSS);
 }
 

@@ -20,7 +20,7 @@
  * and SACK, and the cookie SYN-ACK offers neither.
  */
 import { type SipHashKey, sipHash24, sipHashKey } from '../util/siphash.js';
-import type { Ipv4Address } from '../wire/address.js';
+import { type IpAddress, writeIpAddress } from '../wire/ipv6-address.js';
 
 /** Peer MSS values a cookie can carry (Linux's msstab for IPv4). */
 export const SYN_COOKIE_MSS_TABLE: readonly number[] = [536, 1300, 1440, 1460];
@@ -41,7 +41,8 @@ export function cookieMssIndex(mss: number): number {
 export class SynCookieCodec {
   private readonly key1: SipHashKey;
   private readonly key2: SipHashKey;
-  private readonly input = new Uint8Array(16);
+  /** Both addresses (4 or 16 bytes each), both ports and the minute. */
+  private readonly input = new Uint8Array(40);
   private readonly hash = new Uint32Array(2);
 
   /** `secret`: 32 bytes, fixed for the life of the stack. */
@@ -57,9 +58,9 @@ export class SynCookieCodec {
    * `remote`:`remotePort` at `nowMs`, carrying `mssIndex`.
    */
   encode(
-    local: Ipv4Address,
+    local: IpAddress,
     localPort: number,
-    remote: Ipv4Address,
+    remote: IpAddress,
     remotePort: number,
     synSeq: number,
     mssIndex: number,
@@ -76,9 +77,9 @@ export class SynCookieCodec {
    * SYN's + 1). Returns the MSS index it carries, or -1 for a cookie that is forged, damaged or too old.
    */
   decode(
-    local: Ipv4Address,
+    local: IpAddress,
     localPort: number,
-    remote: Ipv4Address,
+    remote: IpAddress,
     remotePort: number,
     synSeq: number,
     cookie: number,
@@ -96,20 +97,20 @@ export class SynCookieCodec {
 
   private tupleHash(
     key: SipHashKey,
-    local: Ipv4Address,
+    local: IpAddress,
     localPort: number,
-    remote: Ipv4Address,
+    remote: IpAddress,
     remotePort: number,
     minute: number,
   ): number {
     const t = this.input;
+    let n = writeIpAddress(t, 0, local);
+    n += writeIpAddress(t, n, remote);
     const view = new DataView(t.buffer);
-    view.setUint32(0, local >>> 0);
-    view.setUint32(4, remote >>> 0);
-    view.setUint16(8, localPort);
-    view.setUint16(10, remotePort);
-    view.setUint32(12, minute >>> 0);
-    return sipHash24(key, t, this.hash)[0]! >>> 0;
+    view.setUint16(n, localPort);
+    view.setUint16(n + 2, remotePort);
+    view.setUint32(n + 4, minute >>> 0);
+    return sipHash24(key, t.subarray(0, n + 8), this.hash)[0]! >>> 0;
   }
 }
 

@@ -18,7 +18,13 @@ import {
   type TcpTimestamp,
 } from '../wire/tcp.js';
 import type { ChallengeAckBudget } from './ack-rate-limits.js';
-import type { TcpConfig } from './config.js';
+import {
+  DEFAULT_IPV4_MSS,
+  DEFAULT_IPV6_MSS,
+  IPV4_TCP_HEADERS,
+  IPV6_TCP_HEADERS,
+  type TcpConfig,
+} from './config.js';
 import type {
   AckEvent,
   CongestionControl,
@@ -205,8 +211,15 @@ export class Tcb {
   /** Sequence number of a FIN that arrived ahead of a gap, if any. */
   pendingFinSeq: number | undefined;
 
-  /** MSS the peer announced (or 536 when it did not, MUST-15). */
+  /** MSS the peer announced (or `defaultPeerMss` when it did not, MUST-15). */
   peerMss = 536;
+  /**
+   * IP and TCP fixed headers: 40 over IPv4, 60 over IPv6 (MSS = MTU - 60, RFC 8200 §8.3). The MSS we
+   * announce and the effective MSS are the MTU minus these (MUST-16, MUST-67).
+   */
+  readonly headersLength: number;
+  /** The MSS assumed when the peer's SYN carries none: 536 over IPv4 (MUST-15), 1220 over IPv6 (RFC 8200 §8.3). */
+  readonly defaultPeerMss: number;
   /** Path MTU towards the peer (from IP, lowered by ICMP fragmentation-needed). */
   pathMtu: number;
   /** Effective send MSS (MUST-16): the most payload one segment on the wire carries. */
@@ -339,7 +352,11 @@ export class Tcb {
     // Offered only when IP takes more than the path MTU; 0 otherwise (a later, lower path MTU from ICMP
     // must not turn the old MTU into an offer).
     this.tsoSize = tsoSize > pathMtu ? Math.min(tsoSize, 65535) : 0;
-    this.advertisedMss = Math.max(1, Math.min(interfaceMtu - 40, 65535));
+    const ipv6 = typeof local.address === 'bigint';
+    this.headersLength = ipv6 ? IPV6_TCP_HEADERS : IPV4_TCP_HEADERS;
+    this.defaultPeerMss = ipv6 ? DEFAULT_IPV6_MSS : DEFAULT_IPV4_MSS;
+    this.peerMss = this.defaultPeerMss;
+    this.advertisedMss = Math.max(1, Math.min(interfaceMtu - this.headersLength, 65535));
     this.rcvMssEstimate = Math.min(this.advertisedMss, 536);
     this.sendBuffer = new SendBuffer(config.sendBufferSize, 0);
     this.receiveBuffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderRanges);
@@ -616,14 +633,19 @@ export class Tcb {
     // min(SendMSS + 20, MMS_S) - TCP header - IP options, with MMS_S = MTU - 20 and the TCP header 20
     // bytes plus the options data segments carry. The peer's MSS (536 when it sent none, MUST-15) bounds
     // every segment on the wire, TSO or not: IP cuts a TSO segment into pieces of exactly this size.
-    const mss = Math.max(minimum, Math.min(this.peerMss, this.pathMtu - 40) - this.dataOptionsLength);
+    const mss = Math.max(
+      minimum,
+      Math.min(this.peerMss, this.pathMtu - this.headersLength) - this.dataOptionsLength,
+    );
     if (mss !== this.effMss) {
       this.effMss = mss;
       this.cc?.onMssChanged(mss);
     }
     // With segmentation offload, one segment handed to IP may carry as many whole MSS-sized pieces as
     // the largest datagram IP takes allows; IP (or the device) cuts it into ordinary segments.
-    const tsoPayload = this.config.segmentationOffload ? this.tsoSize - 40 - this.dataOptionsLength : 0;
+    const tsoPayload = this.config.segmentationOffload
+      ? this.tsoSize - this.headersLength - this.dataOptionsLength
+      : 0;
     this.maxSegmentPayload = tsoPayload > mss ? tsoPayload - (tsoPayload % mss) : mss;
   }
 

@@ -33,13 +33,15 @@ import type { Clock, TimerHandle } from '../time/clock.js';
 import type { ConnectionId, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
 import { deriveSecretBytes, sipHashKey } from '../util/siphash.js';
-import type { Ipv4Address } from '../wire/address.js';
+import type { IpAddress } from '../wire/ipv6-address.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOptions, type TcpSegment } from '../wire/tcp.js';
 import { ChallengeAckBudget, type InvalidSegmentAnswer, invalidAnswerVerdict } from './ack-rate-limits.js';
 import {
   DEFAULT_IPV4_MSS,
+  DEFAULT_IPV6_MSS,
   DEFAULT_TCP_CONFIG,
   IPV4_TCP_HEADERS,
+  IPV6_TCP_HEADERS,
   resolveTcpConfig,
   type TcpConfig,
 } from './config.js';
@@ -90,8 +92,14 @@ export interface TcpLayerOptions {
 export interface ListenOptions {
   /** Port to listen on; 0 picks a free ephemeral port. */
   port: number;
-  /** Local address, or 0 (default) for every local address. */
-  address?: Ipv4Address;
+  /**
+   * Local address, or a wildcard for every local address: 0 (default) for every IPv4 address, 0n for
+   * every IPv6 address and — unless `ipv6Only` — every IPv4 address too (a dual-stack listener, as a
+   * Linux AF_INET6 socket bound to :: with IPV6_V6ONLY off).
+   */
+  address?: IpAddress;
+  /** For the IPv6 wildcard 0n: take IPv6 connections only (IPV6_V6ONLY). Default false. */
+  ipv6Only?: boolean;
   /**
    * Established connections not yet accepted (the accept queue), capped by `TcpLimits.somaxconn`, as
    * listen(2)'s backlog. It also bounds the connections still in the handshake (the SYN queue), together
@@ -108,14 +116,14 @@ export interface AnyDestinationListenOptions extends Omit<ListenOptions, 'port' 
    * to `receive` again later, e.g. once the gateway's upstream connection is open, so the guest gets its
    * SYN-ACK only when the far end accepted — or a reset when it refused).
    */
-  admit?: (src: Ipv4Address, dst: Ipv4Address, syn: TcpSegment) => boolean;
+  admit?: (src: IpAddress, dst: IpAddress, syn: TcpSegment) => boolean;
 }
 
 export interface ConnectOptions {
-  remoteAddress: Ipv4Address;
+  remoteAddress: IpAddress;
   remotePort: number;
   /** Local address; default: the address of the route towards the remote (MUST-44). */
-  localAddress?: Ipv4Address;
+  localAddress?: IpAddress;
   /** Local port; default: an ephemeral port (RFC 6056). */
   localPort?: number;
   config?: Partial<TcpConfig>;
@@ -124,9 +132,9 @@ export interface ConnectOptions {
 /** The quoted segment of an ICMP error: the addresses and ports as we sent them. */
 export interface QuotedTcpSegment {
   /** Our address (the quoted packet's source). */
-  src: Ipv4Address;
+  src: IpAddress;
   /** The remote address (the quoted packet's destination). */
-  dst: Ipv4Address;
+  dst: IpAddress;
   srcPort: number;
   dstPort: number;
   seq: number;
@@ -142,8 +150,10 @@ export const DEFAULT_BACKLOG = 128;
 
 /** A passive OPEN (§3.10.1) on a port, spawning a connection per arriving SYN. */
 export class TcpListener extends TypedEmitter<TcpListenerEvents> {
-  readonly address: Ipv4Address;
+  readonly address: IpAddress;
   readonly port: number;
+  /** A listener on the IPv6 wildcard that does not take IPv4 connections (IPV6_V6ONLY). */
+  ipv6Only = false;
   /** Bound of the accept queue: the backlog asked for, capped by `somaxconn`. */
   readonly backlog: number;
   /** Bound of the SYN queue (connections in SYN-RECEIVED): min(backlog, `maxSynBacklog`). */
@@ -162,7 +172,7 @@ export class TcpListener extends TypedEmitter<TcpListenerEvents> {
   /** @internal */
   constructor(
     layer: TcpLayer,
-    address: Ipv4Address,
+    address: IpAddress,
     port: number,
     backlog: number,
     synQueueLimit: number,
@@ -233,9 +243,9 @@ export class TcpListener extends TypedEmitter<TcpListenerEvents> {
 
 interface ConnectionEntry {
   conn: TcpConnection;
-  localAddress: Ipv4Address;
+  localAddress: IpAddress;
   localPort: number;
-  remoteAddress: Ipv4Address;
+  remoteAddress: IpAddress;
   remotePort: number;
   /** The connection's earliest timer deadline, as it last reported it (Infinity: none). */
   deadline: number;
@@ -250,8 +260,8 @@ interface ConnectionEntry {
 }
 
 interface QueuedSegment {
-  src: Ipv4Address;
-  dst: Ipv4Address;
+  src: IpAddress;
+  dst: IpAddress;
   segment: TcpSegment;
 }
 
@@ -259,8 +269,9 @@ interface QueuedSegment {
 const COOKIE_ACCEPT_WINDOW_MS = 120_000;
 
 /** The MSS announced on SYN-ACKs over a path of this MTU (MUST-67), as a connection computes it. */
-function advertisedMssFor(mtu: number): number {
-  return Math.max(1, Math.min(mtu - IPV4_TCP_HEADERS, 65535));
+function advertisedMssFor(mtu: number, remote: IpAddress): number {
+  const headers = typeof remote === 'bigint' ? IPV6_TCP_HEADERS : IPV4_TCP_HEADERS;
+  return Math.max(1, Math.min(mtu - headers, 65535));
 }
 
 /** The window of a cookie SYN-ACK: the whole (empty) receive buffer, unscaled (RFC 7323 §2.2). */
@@ -268,8 +279,17 @@ function cookieWindow(config: TcpConfig): number {
   return Math.min(config.receiveBufferSize, MAX_UNSCALED_WINDOW);
 }
 
-function endpointKey(address: Ipv4Address, port: number): number {
-  return address * 65536 + port;
+/**
+ * One map key for an endpoint: a number for IPv4 (exact below 2^48), a bigint for IPv6. A Map tells
+ * 1 and 1n apart, so the two versions never collide.
+ */
+function endpointKey(address: IpAddress, port: number): number | bigint {
+  return typeof address === 'number' ? address * 65536 + port : (address << 16n) | BigInt(port);
+}
+
+/** True for either version's unspecified address (0.0.0.0, ::). */
+function isUnspecified(address: IpAddress): boolean {
+  return address === 0 || address === 0n;
 }
 
 function validPort(port: number): boolean {
@@ -293,12 +313,12 @@ export class TcpLayer {
   private readonly timeWaitConnections = new Map<number, TcpConnection | WeakRef<TcpConnection>>();
   private readonly challengeAckBudget: ChallengeAckBudget;
   /** remote endpoint key -> local endpoint key -> entry. */
-  private readonly table = new Map<number, Map<number, ConnectionEntry>>();
+  private readonly table = new Map<number | bigint, Map<number | bigint, ConnectionEntry>>();
   private readonly entries = new Map<TcpConnection, ConnectionEntry>();
   /** Local port -> number of connections using it. */
   private readonly localPortUse = new Map<number, number>();
-  /** port -> local address (0 = wildcard) -> listener. */
-  private readonly listeners = new Map<number, Map<Ipv4Address, TcpListener>>();
+  /** port -> local address (0 = IPv4 wildcard, 0n = IPv6 or dual-stack wildcard) -> listener. */
+  private readonly listeners = new Map<number, Map<IpAddress, TcpListener>>();
   /** See `listenAnyDestination`. */
   private anyDestinationListener: TcpListener | undefined;
   private anyDestinationAdmit: AnyDestinationListenOptions['admit'];
@@ -385,9 +405,10 @@ export class TcpLayer {
    */
   listen(options: ListenOptions): TcpListener {
     const address = options.address ?? 0;
+    const ipv6Only = address === 0n && options.ipv6Only === true;
     let port = options.port;
     if (!validPort(port)) throw new TcpError('EINVAL', `port must be 0-65535, got ${port}`);
-    if (address !== 0 && !this.ip.isLocalAddress(address)) {
+    if (!isUnspecified(address) && !this.ip.isLocalAddress(address)) {
       throw new TcpError('EADDRNOTAVAIL', 'listen address is not a local address');
     }
     const backlog = this.checkedBacklog(options.backlog);
@@ -400,16 +421,37 @@ export class TcpLayer {
       port = chosen;
     }
     let byAddress = this.listeners.get(port);
-    if (byAddress?.has(address)) throw new TcpError('EADDRINUSE', `port ${port} is already listened on`);
+    if (byAddress !== undefined && this.listenConflict(byAddress, address, ipv6Only)) {
+      throw new TcpError('EADDRINUSE', `port ${port} is already listened on`);
+    }
     const config = resolveTcpConfig(options.config ?? {}, this.config);
     const synQueueLimit = Math.min(backlog, this.limits.maxSynBacklog);
     const listener = new TcpListener(this, address, port, backlog, synQueueLimit, config);
+    listener.ipv6Only = ipv6Only;
     if (!byAddress) {
       byAddress = new Map();
       this.listeners.set(port, byAddress);
     }
     byAddress.set(address, listener);
     return listener;
+  }
+
+  /**
+   * The same address twice is taken; so are the two wildcards that both cover IPv4 (0.0.0.0 and a
+   * dual-stack ::), as Linux refuses an AF_INET6 socket on [::]:p without V6ONLY beside one on 0.0.0.0:p.
+   */
+  private listenConflict(
+    byAddress: Map<IpAddress, TcpListener>,
+    address: IpAddress,
+    ipv6Only: boolean,
+  ): boolean {
+    if (byAddress.has(address)) return true;
+    if (address === 0n && !ipv6Only) return byAddress.has(0);
+    if (address === 0) {
+      const dual = byAddress.get(0n);
+      return dual !== undefined && !dual.ipv6Only;
+    }
+    return false;
   }
 
   /** A listener's accept queue bound: as listen(2), a backlog above somaxconn is silently capped. */
@@ -447,12 +489,15 @@ export class TcpLayer {
     const { remoteAddress, remotePort } = options;
     if (!validPort(remotePort) || remotePort === 0)
       throw new TcpError('EINVAL', `remote port must be 1-65535, got ${remotePort}`);
-    if (remoteAddress === 0) throw new TcpError('EINVAL', 'remote address 0.0.0.0');
+    if (isUnspecified(remoteAddress)) throw new TcpError('EINVAL', 'remote address unspecified');
     if (this.ip.isBroadcastOrMulticast(remoteAddress)) {
       throw new TcpError('EADDRNOTAVAIL', 'cannot open a TCP connection to a broadcast or multicast address');
     }
     let localAddress = options.localAddress ?? 0;
-    if (localAddress === 0) {
+    if (typeof localAddress !== typeof remoteAddress && !isUnspecified(localAddress)) {
+      throw new TcpError('EINVAL', 'local and remote addresses are of different IP versions');
+    }
+    if (isUnspecified(localAddress)) {
       const source = this.ip.sourceAddressFor(remoteAddress);
       if (source === undefined) throw new TcpError('ENETUNREACH', 'no route to the remote address');
       localAddress = source;
@@ -493,7 +538,7 @@ export class TcpLayer {
    * A TCP segment from IP, already checksum-verified. Never throws: whatever the segment holds, it is
    * processed, answered or dropped (and counted).
    */
-  receive(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment): void {
+  receive(src: IpAddress, dst: IpAddress, segment: TcpSegment): void {
     if (this.busy) {
       this.queued.push({ src, dst, segment });
       return;
@@ -614,7 +659,7 @@ export class TcpLayer {
     this.dropped(`internal error: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  private dispatch(src: Ipv4Address, dst: Ipv4Address, seg: TcpSegment): void {
+  private dispatch(src: IpAddress, dst: IpAddress, seg: TcpSegment): void {
     try {
       this.demultiplex(src, dst, seg);
     } catch (error) {
@@ -622,7 +667,7 @@ export class TcpLayer {
     }
   }
 
-  private demultiplex(src: Ipv4Address, dst: Ipv4Address, seg: TcpSegment): void {
+  private demultiplex(src: IpAddress, dst: IpAddress, seg: TcpSegment): void {
     this.counters.segmentsIn++;
     if (seg.srcPort === 0 || seg.dstPort === 0) {
       this.dropped('port 0');
@@ -677,7 +722,7 @@ export class TcpLayer {
         return;
       }
     }
-    if (this.ip.isBroadcastOrMulticast(dst) || this.ip.isBroadcastOrMulticast(src) || src === 0) {
+    if (this.ip.isBroadcastOrMulticast(dst) || this.ip.isBroadcastOrMulticast(src) || isUnspecified(src)) {
       // MUST-57: segments to broadcast/multicast are silently discarded; a source address of that kind
       // (or 0.0.0.0) cannot be a TCP peer either.
       this.dropped('broadcast, multicast or unspecified address');
@@ -692,7 +737,7 @@ export class TcpLayer {
   }
 
   /** §3.10.7.1 CLOSED: no connection, no listener. A reset answers anything but a reset. */
-  private closedArrives(src: Ipv4Address, dst: Ipv4Address, seg: TcpSegment): void {
+  private closedArrives(src: IpAddress, dst: IpAddress, seg: TcpSegment): void {
     if (seg.flags & TCP_RST) {
       this.dropped('RST for no connection');
       return;
@@ -702,7 +747,7 @@ export class TcpLayer {
   }
 
   /** The reset §3.10.7.1 prescribes for `seg` (which arrived from `src` to `dst`). */
-  private sendResetFor(src: Ipv4Address, dst: Ipv4Address, seg: TcpSegment): void {
+  private sendResetFor(src: IpAddress, dst: IpAddress, seg: TcpSegment): void {
     let reset: TcpSegment;
     if (seg.flags & TCP_ACK) {
       // <SEQ=SEG.ACK><CTL=RST>
@@ -736,8 +781,8 @@ export class TcpLayer {
   /** §3.10.7.2 LISTEN. `iss` overrides the ISN (TIME-WAIT takeover). */
   private listenArrives(
     listener: TcpListener,
-    src: Ipv4Address,
-    dst: Ipv4Address,
+    src: IpAddress,
+    dst: IpAddress,
     seg: TcpSegment,
     now: number,
     iss: number | undefined,
@@ -797,13 +842,14 @@ export class TcpLayer {
    */
   private sendSynCookie(
     listener: TcpListener,
-    src: Ipv4Address,
-    dst: Ipv4Address,
+    src: IpAddress,
+    dst: IpAddress,
     seg: TcpSegment,
     now: number,
   ): void {
     const config = listener.config;
-    const peerMss = seg.options.mss !== undefined && seg.options.mss > 0 ? seg.options.mss : DEFAULT_IPV4_MSS;
+    const defaultMss = typeof src === 'bigint' ? DEFAULT_IPV6_MSS : DEFAULT_IPV4_MSS;
+    const peerMss = seg.options.mss !== undefined && seg.options.mss > 0 ? seg.options.mss : defaultMss;
     const cookie = this.cookies.encode(
       dst,
       seg.dstPort,
@@ -813,7 +859,7 @@ export class TcpLayer {
       cookieMssIndex(peerMss),
       now,
     );
-    const options: TcpOptions = { mss: advertisedMssFor(this.ip.mtuFor(src)) };
+    const options: TcpOptions = { mss: advertisedMssFor(this.ip.mtuFor(src), src) };
     const echo = seg.options.timestamp;
     if (echo !== undefined && config.timestamps) {
       // The options the cookie cannot hold travel in our timestamp (RFC 7323 TSval), echoed in the ACK.
@@ -854,8 +900,8 @@ export class TcpLayer {
    */
   private cookieAckArrives(
     listener: TcpListener,
-    src: Ipv4Address,
-    dst: Ipv4Address,
+    src: IpAddress,
+    dst: IpAddress,
     seg: TcpSegment,
     now: number,
   ): boolean {
@@ -916,13 +962,7 @@ export class TcpLayer {
    * anything else unacceptable is answered with an ACK within the rate limit of RFC 5961 §7; the rest is
    * dropped.
    */
-  private timeWaitArrives(
-    slot: number,
-    src: Ipv4Address,
-    dst: Ipv4Address,
-    seg: TcpSegment,
-    now: number,
-  ): void {
+  private timeWaitArrives(slot: number, src: IpAddress, dst: IpAddress, seg: TcpSegment, now: number): void {
     const tw = this.timeWait;
     const flags = seg.flags;
     const rst = (flags & TCP_RST) !== 0;
@@ -1039,8 +1079,8 @@ export class TcpLayer {
    */
   private timeWaitTakeover(
     slot: number,
-    src: Ipv4Address,
-    dst: Ipv4Address,
+    src: IpAddress,
+    dst: IpAddress,
     seg: TcpSegment,
     now: number,
   ): boolean {
@@ -1131,16 +1171,28 @@ export class TcpLayer {
     if (deadline < this.timerAt) this.armClock(deadline);
   }
 
-  private findListener(address: Ipv4Address, port: number): TcpListener | undefined {
+  /**
+   * The listener for a SYN to `address`:`port`: one bound to that address, else the wildcard of its
+   * version, else (IPv4) a dual-stack IPv6 wildcard, whose connections the application sees with
+   * IPv4-mapped addresses (RFC 4038 §4.2).
+   */
+  private findListener(address: IpAddress, port: number): TcpListener | undefined {
     const byAddress = this.listeners.get(port);
     if (!byAddress) return this.anyDestinationListener;
-    return byAddress.get(address) ?? byAddress.get(0) ?? this.anyDestinationListener;
+    const exact = byAddress.get(address);
+    if (exact !== undefined) return exact;
+    if (typeof address === 'bigint') return byAddress.get(0n) ?? this.anyDestinationListener;
+    const wildcard = byAddress.get(0);
+    if (wildcard !== undefined) return wildcard;
+    const dual = byAddress.get(0n);
+    if (dual !== undefined && !dual.ipv6Only) return dual;
+    return this.anyDestinationListener;
   }
 
   private lookup(
-    localAddress: Ipv4Address,
+    localAddress: IpAddress,
     localPort: number,
-    remoteAddress: Ipv4Address,
+    remoteAddress: IpAddress,
     remotePort: number,
   ): ConnectionEntry | undefined {
     return this.table.get(endpointKey(remoteAddress, remotePort))?.get(endpointKey(localAddress, localPort));
@@ -1151,17 +1203,20 @@ export class TcpLayer {
    * `address`): binding a connecting socket there fails with EADDRINUSE, as Linux refuses to bind a port
    * a listening socket holds even with SO_REUSEADDR.
    */
-  listenerHolds(address: Ipv4Address, port: number): boolean {
+  listenerHolds(address: IpAddress, port: number): boolean {
     const byAddress = this.listeners.get(port);
     if (byAddress === undefined) return false;
-    return address === 0 || byAddress.has(address) || byAddress.has(0);
+    if (isUnspecified(address) || byAddress.has(address)) return true;
+    if (typeof address === 'bigint') return byAddress.has(0n);
+    const dual = byAddress.get(0n);
+    return byAddress.has(0) || (dual !== undefined && !dual.ipv6Only);
   }
 
   /** A connection or a TIME-WAIT record holds this 4-tuple. */
   private tupleInUse(
-    localAddress: Ipv4Address,
+    localAddress: IpAddress,
     localPort: number,
-    remoteAddress: Ipv4Address,
+    remoteAddress: IpAddress,
     remotePort: number,
   ): boolean {
     return (
@@ -1176,9 +1231,9 @@ export class TcpLayer {
   }
 
   private newEntry(
-    localAddress: Ipv4Address,
+    localAddress: IpAddress,
     localPort: number,
-    remoteAddress: Ipv4Address,
+    remoteAddress: IpAddress,
     remotePort: number,
   ): ConnectionEntry {
     return {

@@ -10,14 +10,17 @@
  * cheap as a map key), chained when several share it. Every record waits exactly 2*MSL from its last
  * restart, so expiry order is restart order: a FIFO queue replaces a heap, and a record restarted (a
  * retransmitted FIN) is queued again at the tail.
+ *
+ * IPv6 records keep a 32-bit fold of each address in the typed arrays (to hash and to compare first) and
+ * the addresses themselves in a side map: a record of either version costs the same in the arrays.
  */
-import type { Ipv4Address } from '../wire/address.js';
+import type { IpAddress, Ipv6Address } from '../wire/ipv6-address.js';
 
 /** What a record keeps of a connection entering TIME-WAIT. */
 export interface TimeWaitFields {
-  localAddress: Ipv4Address;
+  localAddress: IpAddress;
   localPort: number;
-  remoteAddress: Ipv4Address;
+  remoteAddress: IpAddress;
   remotePort: number;
   /** Our SND.NXT (our FIN acknowledged): the sequence number of our ACKs. */
   sndNxt: number;
@@ -60,6 +63,8 @@ const MSL = 3;
 const F64_FIELDS = 4;
 
 const TS_ENABLED = 1;
+/** The record is IPv6: its addresses are in `wide`. */
+const IPV6 = 2;
 const NONE = -1;
 
 export class TimeWaitTable {
@@ -76,6 +81,8 @@ export class TimeWaitTable {
   private queueDeadlines = new Float64Array(0);
   private queueHead = 0;
   private queueLength = 0;
+  /** The addresses of IPv6 records, by slot. */
+  private readonly wide = new Map<number, { local: Ipv6Address; remote: Ipv6Address }>();
 
   /** Records held. */
   get size(): number {
@@ -89,8 +96,8 @@ export class TimeWaitTable {
     this.freeHead = this.next[slot]!;
     const u = slot * U32_FIELDS;
     const u32 = this.u32;
-    u32[u + LOCAL_ADDRESS] = f.localAddress;
-    u32[u + REMOTE_ADDRESS] = f.remoteAddress;
+    u32[u + LOCAL_ADDRESS] = fold(f.localAddress);
+    u32[u + REMOTE_ADDRESS] = fold(f.remoteAddress);
     u32[u + PORTS] = ((f.localPort << 16) | f.remotePort) >>> 0;
     u32[u + SND_NXT] = f.sndNxt;
     u32[u + RCV_NXT] = f.rcvNxt;
@@ -99,14 +106,16 @@ export class TimeWaitTable {
     u32[u + MAX_SND_WND] = f.maxSndWnd;
     u32[u + TS_RECENT] = f.tsRecent;
     u32[u + TS_OFFSET] = f.tsOffset;
-    u32[u + FLAGS] = f.tsEnabled ? TS_ENABLED : 0;
+    const ipv6 = typeof f.localAddress === 'bigint';
+    u32[u + FLAGS] = (f.tsEnabled ? TS_ENABLED : 0) | (ipv6 ? IPV6 : 0);
+    if (ipv6) this.wide.set(slot, { local: f.localAddress as bigint, remote: f.remoteAddress as bigint });
     u32[u + RATE_LIMIT] = f.invalidRateLimitMs;
     const t = slot * F64_FIELDS;
     this.f64[t + DEADLINE] = deadline;
     this.f64[t + TS_RECENT_AT] = f.tsRecentAt;
     this.f64[t + LAST_ANSWER] = f.lastInvalidAnswerTime;
     this.f64[t + MSL] = f.mslMs;
-    const key = chainKey(f.remoteAddress, f.remotePort);
+    const key = chainKey(u32[u + REMOTE_ADDRESS]!, f.remotePort);
     this.next[slot] = this.heads.get(key) ?? NONE;
     this.heads.set(key, slot);
     this.used++;
@@ -115,18 +124,25 @@ export class TimeWaitTable {
   }
 
   /** The slot of the record for this 4-tuple, or -1. */
-  find(local: Ipv4Address, localPort: number, remote: Ipv4Address, remotePort: number): number {
-    let slot = this.heads.get(chainKey(remote, remotePort)) ?? NONE;
+  find(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): number {
+    const remoteFold = fold(remote);
+    const localFold = fold(local);
+    let slot = this.heads.get(chainKey(remoteFold, remotePort)) ?? NONE;
     const ports = ((localPort << 16) | remotePort) >>> 0;
+    const ipv6 = typeof local === 'bigint' ? IPV6 : 0;
     const u32 = this.u32;
     while (slot !== NONE) {
       const u = slot * U32_FIELDS;
       if (
         u32[u + PORTS] === ports &&
-        u32[u + REMOTE_ADDRESS] === remote >>> 0 &&
-        u32[u + LOCAL_ADDRESS] === local >>> 0
-      )
-        return slot;
+        u32[u + REMOTE_ADDRESS] === remoteFold &&
+        u32[u + LOCAL_ADDRESS] === localFold &&
+        (u32[u + FLAGS]! & IPV6) === ipv6
+      ) {
+        if (ipv6 === 0) return slot;
+        const wide = this.wide.get(slot)!;
+        if (wide.local === local && wide.remote === remote) return slot;
+      }
       slot = this.next[slot]!;
     }
     return NONE;
@@ -153,6 +169,7 @@ export class TimeWaitTable {
       this.next[prev] = this.next[slot]!;
     }
     this.f64[slot * F64_FIELDS + DEADLINE] = Number.NaN; // marks the queue entries stale
+    this.wide.delete(slot);
     this.next[slot] = this.freeHead;
     this.freeHead = slot;
     this.used--;
@@ -186,11 +203,11 @@ export class TimeWaitTable {
     return slot;
   }
 
-  localAddress(slot: number): Ipv4Address {
-    return this.u32[slot * U32_FIELDS + LOCAL_ADDRESS]!;
+  localAddress(slot: number): IpAddress {
+    return this.wide.get(slot)?.local ?? this.u32[slot * U32_FIELDS + LOCAL_ADDRESS]!;
   }
-  remoteAddress(slot: number): Ipv4Address {
-    return this.u32[slot * U32_FIELDS + REMOTE_ADDRESS]!;
+  remoteAddress(slot: number): IpAddress {
+    return this.wide.get(slot)?.remote ?? this.u32[slot * U32_FIELDS + REMOTE_ADDRESS]!;
   }
   localPort(slot: number): number {
     return this.u32[slot * U32_FIELDS + PORTS]! >>> 16;
@@ -238,9 +255,13 @@ export class TimeWaitTable {
     return this.f64[slot * F64_FIELDS + DEADLINE]!;
   }
 
-  /** Bytes the table's storage takes (its arrays; the map adds a few dozen bytes per chain). */
+  /**
+   * Bytes the table's storage takes (its arrays; the map adds a few dozen bytes per chain), and for IPv6
+   * records the two 16-byte addresses they keep beside them.
+   */
   get storageBytes(): number {
     return (
+      this.wide.size * 32 +
       this.u32.byteLength +
       this.f64.byteLength +
       this.next.byteLength +
@@ -295,7 +316,13 @@ export class TimeWaitTable {
   }
 }
 
-/** A small integer (a cheap map key) from the remote endpoint; collisions share a chain. */
-function chainKey(address: Ipv4Address, port: number): number {
+/** An IPv4 address as is; an IPv6 address folded to 32 bits (its four words XORed). */
+function fold(address: IpAddress): number {
+  if (typeof address === 'number') return address >>> 0;
+  return Number(BigInt.asUintN(32, address ^ (address >> 32n) ^ (address >> 64n) ^ (address >> 96n)));
+}
+
+/** A small integer (a cheap map key) from the remote endpoint (folded address); collisions share a chain. */
+function chainKey(address: number, port: number): number {
   return (Math.imul(address ^ (port << 16), 0x9e3779b1) ^ port) & 0x3fffffff;
 }

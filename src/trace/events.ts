@@ -4,10 +4,11 @@
  *
  * Hosts are named by the stack's `name`; connections by their 4-tuple.
  */
-import type { Ipv4Address } from '../wire/address.js';
+import type { IpAddress } from '../wire/ipv6-address.js';
 
 export interface Endpoint {
-  readonly address: Ipv4Address;
+  /** A number for IPv4, a bigint for IPv6. */
+  readonly address: IpAddress;
   readonly port: number;
 }
 

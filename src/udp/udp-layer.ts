@@ -157,7 +157,7 @@ export class UdpLayer implements IpProtocolHandler {
   /** ICMP errors about our datagrams go to the connected socket they concern (see UdpSocketHandlers.error). */
   receiveError(report: TransportErrorReport): void {
     const t = report.transport;
-    if (t.length < 4) return;
+    if (t.length < 4 || typeof report.src === 'bigint') return;
     const srcPort = (t[0]! << 8) | t[1]!;
     const dstPort = (t[2]! << 8) | t[3]!;
     const sockets = this.byPort.get(srcPort) ?? [];
@@ -167,7 +167,7 @@ export class UdpLayer implements IpProtocolHandler {
       report.reportedMtu !== undefined &&
       sockets.some((s) => s.localAddress === 0 || s.localAddress === report.src)
     ) {
-      this.ip.learnPathMtu(report.dst, report.reportedMtu);
+      this.ip.learnPathMtu(report.dst as Ipv4Address, report.reportedMtu);
     }
     for (const socket of sockets) {
       if (socket.localAddress !== 0 && socket.localAddress !== report.src) continue;
@@ -175,7 +175,7 @@ export class UdpLayer implements IpProtocolHandler {
       socket.handlers.error?.(
         errnoError(
           report.code,
-          `ICMP from ${ipv4ToString(report.reporter)} about ${ipv4ToString(report.dst)}:${dstPort}`,
+          `ICMP from ${ipv4ToString(report.reporter as Ipv4Address)} about ${ipv4ToString(report.dst as Ipv4Address)}:${dstPort}`,
           {
             icmpType: report.icmpType,
             icmpCode: report.icmpCode,

@@ -3,8 +3,9 @@
  * a `Conversation`: TCP flows with relative numbers, retransmissions attributed to their cause, state
  * changes and metrics tied to their flow, and round-trip times measured from the packets.
  */
-import type { ConnectionId } from '../trace/events.js';
+import type { ConnectionId, Endpoint } from '../trace/events.js';
 import { ipv4ToString } from '../wire/address.js';
+import { ipv6ToString } from '../wire/ipv6-address.js';
 import { TCP_ACK, TCP_FIN, TCP_SYN } from '../wire/tcp.js';
 import type {
   Conversation,
@@ -153,7 +154,9 @@ function byTimeThenOrder(x: { time: number; order: number }, y: { time: number; 
   return x.time - y.time || x.order - y.order;
 }
 
-function endpointText(e: { address: number; port: number }): string {
+function endpointText(e: Endpoint): string {
+  // RFC 3986 §3.2.2: an IPv6 address beside a port goes in brackets.
+  if (typeof e.address === 'bigint') return `[${ipv6ToString(e.address)}]:${e.port}`;
   return `${ipv4ToString(e.address)}:${e.port}`;
 }
 

@@ -7,7 +7,7 @@
  * compressed, the first on a tie, `::ffff:a.b.c.d` for IPv4-mapped addresses).
  */
 
-import type { Ipv4Address, MacAddress } from './address.js';
+import { type Ipv4Address, ipv4ToString, type MacAddress } from './address.js';
 
 export type Ipv6Address = bigint;
 /** An address of either version: a `number` is IPv4, a `bigint` IPv6. */
@@ -202,4 +202,25 @@ export function ipv6WithInterfaceId(prefix: Ipv6Address, interfaceId: bigint): I
 /** fe80::/64 with the given interface identifier. */
 export function linkLocalAddress(interfaceId: bigint): Ipv6Address {
   return ipv6WithInterfaceId(IPV6_LINK_LOCAL_PREFIX, interfaceId);
+}
+
+/** Text of an address of either version: dotted quad for IPv4, RFC 5952 for IPv6. */
+export function ipAddressToString(addr: IpAddress): string {
+  return typeof addr === 'bigint' ? ipv6ToString(addr) : ipv4ToString(addr);
+}
+
+/**
+ * Writes `addr` at `buf[offset]` as it appears in a header (4 bytes for IPv4, 16 for IPv6) and returns
+ * how many bytes it took: keyed hashes over addresses (ISNs, ports, cookies) take either version.
+ */
+export function writeIpAddress(buf: Uint8Array, offset: number, addr: IpAddress): number {
+  if (typeof addr === 'bigint') {
+    writeIpv6(buf, offset, addr);
+    return 16;
+  }
+  buf[offset] = addr >>> 24;
+  buf[offset + 1] = addr >>> 16;
+  buf[offset + 2] = addr >>> 8;
+  buf[offset + 3] = addr;
+  return 4;
 }

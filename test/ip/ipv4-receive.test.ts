@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { TransportErrorReport } from '../../src/ip/datagram.js';
 import { IP_PROTOCOL_TCP } from '../../src/wire/ipv4.js';
+import type { IpAddress } from '../../src/wire/ipv6-address.js';
 import { emitTcp, TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
 import {
   decode,
@@ -211,7 +212,7 @@ describe('the TCP hook', () => {
 
   test('attached TCP receives verified unicast segments and errors about its own', () => {
     const h = harness();
-    const got: Array<[number, number, TcpSegment]> = [];
+    const got: Array<[IpAddress, IpAddress, TcpSegment]> = [];
     const errors: TransportErrorReport[] = [];
     const binding = h.stack.attachTcp({
       receive: (src, dst, seg) => got.push([src, dst, seg]),

@@ -72,11 +72,11 @@ export class FakeNetwork {
     const mtu = options.mtu ?? 1500;
     const binding: TcpIpBinding = {
       send(src, dst, segment, segmentSize) {
-        net.transmit(src, dst, segment, segmentSize);
+        net.transmit(src as number, dst as number, segment, segmentSize);
       },
-      isLocalAddress: (a) => own.includes(a),
-      isBroadcastOrMulticast: (a) => net.isBroadcastOrMulticast(a),
-      sourceAddressFor: (dst) => (dst >>> 8 === ip('10.0.0.0') >>> 8 ? own[0] : undefined),
+      isLocalAddress: (a) => own.includes(a as number),
+      isBroadcastOrMulticast: (a) => net.isBroadcastOrMulticast(a as number),
+      sourceAddressFor: (dst) => ((dst as number) >>> 8 === ip('10.0.0.0') >>> 8 ? own[0] : undefined),
       mtuFor: () => mtu,
       tsoSizeFor: () => options.tsoSize ?? mtu,
     };

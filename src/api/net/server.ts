@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpListener } from '../../tcp/tcp-layer.js';
-import { ipv4ToString, parseIpv4 } from '../../wire/address.js';
+import { parseIpv4 } from '../../wire/address.js';
+import { ipAddressToString } from '../../wire/ipv6-address.js';
 import type { LoopHandle } from '../event-loop-hold.js';
 import {
   invalidArgType,
@@ -283,10 +284,10 @@ export class Server extends EventEmitter {
       this.connectionCount >= this.maxConnections
     ) {
       const drop: DropInfo = {
-        localAddress: ipv4ToString(connection.local.address),
+        localAddress: ipAddressToString(connection.local.address),
         localPort: connection.local.port,
         localFamily: 'IPv4',
-        remoteAddress: ipv4ToString(connection.remote.address),
+        remoteAddress: ipAddressToString(connection.remote.address),
         remotePort: connection.remote.port,
         remoteFamily: 'IPv4',
       };

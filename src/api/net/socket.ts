@@ -13,7 +13,8 @@ import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpError } from '../../tcp/errors.js';
-import { ipv4ToString, parseIpv4 } from '../../wire/address.js';
+import { parseIpv4 } from '../../wire/address.js';
+import { ipAddressToString } from '../../wire/ipv6-address.js';
 import type { LoopHandle } from '../event-loop-hold.js';
 import type { LookupAddress, LookupFunction, LookupOptions } from '../host-names.js';
 import {
@@ -748,9 +749,9 @@ export class Socket extends Duplex {
   private attach(connection: TcpConnection): void {
     this.connection = connection;
     const local = connection.local;
-    this.localEndpoint = { address: ipv4ToString(local.address), family: 'IPv4', port: local.port };
+    this.localEndpoint = { address: ipAddressToString(local.address), family: 'IPv4', port: local.port };
     const remote = connection.remote;
-    this.remoteEndpoint ??= { address: ipv4ToString(remote.address), port: remote.port };
+    this.remoteEndpoint ??= { address: ipAddressToString(remote.address), port: remote.port };
     const handlers: ConnectionHandlers = {
       connected: () => guarded(() => this.onConnected()),
       readable: () => guarded(() => this.pull()),

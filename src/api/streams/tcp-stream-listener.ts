@@ -12,7 +12,7 @@ import type { Stack } from '../../stack.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import { TcpError } from '../../tcp/errors.js';
 import type { TcpListener } from '../../tcp/tcp-layer.js';
-import { ipv4ToString } from '../../wire/address.js';
+import { ipAddressToString } from '../../wire/ipv6-address.js';
 import { type HostTable, resolveHostName } from '../host-names.js';
 import { tcpLayerOf } from '../tcp-layer-of-stack.js';
 import {
@@ -129,7 +129,7 @@ export function listenTcpStreams(stack: Stack, options: TcpStreamListenerOptions
   }
   return {
     connections,
-    localAddress: ipv4ToString(listener.address),
+    localAddress: ipAddressToString(listener.address),
     localPort: listener.port,
     close,
   };

@@ -17,7 +17,8 @@ import type { Stack } from '../../stack.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import { TcpError } from '../../tcp/errors.js';
 import type { TcpLayer } from '../../tcp/tcp-layer.js';
-import { ipv4ToString, parseIpv4 } from '../../wire/address.js';
+import { parseIpv4 } from '../../wire/address.js';
+import { ipAddressToString } from '../../wire/ipv6-address.js';
 import { type HostTable, resolveHostName } from '../host-names.js';
 import { type TcpInfo, tcpInfoOf } from '../tcp-info.js';
 import { tcpLayerOf } from '../tcp-layer-of-stack.js';
@@ -296,9 +297,9 @@ export class TcpConnectionStreams implements TcpStream {
 
   private endpoints(connection: TcpConnection): TcpStreamEndpoints {
     return {
-      localAddress: ipv4ToString(connection.local.address),
+      localAddress: ipAddressToString(connection.local.address),
       localPort: connection.local.port,
-      remoteAddress: ipv4ToString(connection.remote.address),
+      remoteAddress: ipAddressToString(connection.remote.address),
       remotePort: connection.remote.port,
     };
   }

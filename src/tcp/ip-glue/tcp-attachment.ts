@@ -4,9 +4,11 @@
  * - `TcpIpBinding` is what IP offers TCP: send a segment, and the address/MTU questions TCP must ask
  *   (MUST-46: no OPEN to broadcast; MSS from the path MTU, RFC 9293 §3.7.1).
  * - `TcpReceiver` is what TCP offers IP: segments that arrived, and errors about segments it sent.
- * - `TcpProtocolHandler` sits in the IP layer's protocol table as protocol 6: it parses and verifies
- *   each segment (checksum unless offloaded), drops what TCP must never see (RFC 9293 MUST-57: segments to
- *   broadcast or multicast addresses), and passes the rest on.
+ * - `TcpProtocolHandler` sits in the IPv4 layer's protocol table as protocol 6, `Tcp6ProtocolHandler` in
+ *   the IPv6 layer's as next header 6: each parses and verifies the segment (checksum over its version's
+ *   pseudo-header unless offloaded; RFC 8200 §8.1 for IPv6), drops what TCP must never see (RFC 9293
+ *   MUST-57: segments to broadcast or multicast addresses), and passes the rest on. One TCP layer serves
+ *   both versions: addresses are numbers for IPv4 and bigints for IPv6.
  */
 
 import type {
@@ -18,10 +20,17 @@ import type {
 } from '../../ip/datagram.js';
 import type { Ipv4Layer } from '../../ip/ipv4-layer.js';
 import type { StackContext } from '../../ip/stack-context.js';
-import type { TcpIpBinding, TcpReceiver } from '../../seams.js';
-import type { StackCounters } from '../../trace/counters.js';
+import type { Ipv6Layer } from '../../ipv6/ipv6-layer.js';
+import type {
+  Ipv6PayloadWriter,
+  Ipv6ProtocolHandler,
+  Ipv6ReceivedPacket,
+  TcpIpBinding,
+  TcpReceiver,
+} from '../../seams.js';
 import type { Ipv4Address } from '../../wire/address.js';
 import { IP_PROTOCOL_TCP } from '../../wire/ipv4.js';
+import { type IpAddress, type Ipv6Address, isIpv6Multicast } from '../../wire/ipv6-address.js';
 import { emitTcp, parseTcp, type TcpSegment, tcpHeaderLength } from '../../wire/tcp.js';
 
 export type { TcpIpBinding, TcpReceiver } from '../../seams.js';
@@ -34,17 +43,37 @@ class TcpSegmentWriter implements PayloadWriter {
   }
 }
 
+class Tcp6SegmentWriter implements Ipv6PayloadWriter {
+  segment: TcpSegment | undefined;
+  length = 0;
+  write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address): void {
+    emitTcp(this.segment!, src, dst, buf, offset, { computeChecksum: true });
+  }
+}
+
 /**
- * The binding handed to the TCP layer. Segments are always sent with DF set (path MTU discovery, RFC 1191
- * §3), never as IP fragments: a segment sized before the path MTU dropped (so it no longer fits) is cut
- * into segments that fit instead (RFC 9293 §3.7: TCP may cut its stream anywhere), rather than lost.
+ * The binding handed to the TCP layer, for both IP versions: each call goes to the layer of its addresses
+ * (a number: IPv4; a bigint: IPv6).
+ *
+ * IPv4: segments are always sent with DF set (path MTU discovery, RFC 1191 §3), never as IP fragments: a
+ * segment sized before the path MTU dropped (so it no longer fits) is cut into segments that fit instead
+ * (RFC 9293 §3.7: TCP may cut its stream anywhere), rather than lost.
+ *
+ * IPv6: routers never fragment (RFC 8200 §5), so path MTU discovery needs no flag; a segment sized before
+ * a Packet Too Big lowered the path MTU is fragmented by the source, once, and the connection's later
+ * segments fit the MSS it lowered. IPv6 segments are never handed to TSO (no IPv6 segmentation offload).
  */
 export class StackTcpBinding implements TcpIpBinding {
   private readonly writer = new TcpSegmentWriter();
+  private readonly writer6 = new Tcp6SegmentWriter();
 
-  constructor(private readonly ip: Ipv4Layer) {}
+  constructor(
+    private readonly ip: Ipv4Layer,
+    private readonly ipv6?: Ipv6Layer,
+  ) {}
 
-  send(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment, segmentSize = 0): IpSendStatus {
+  send(src: IpAddress, dst: IpAddress, segment: TcpSegment, segmentSize = 0): IpSendStatus {
+    if (typeof src === 'bigint' || typeof dst === 'bigint') return this.send6(src, dst, segment);
     const writer = this.writer;
     writer.segment = segment;
     writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
@@ -63,37 +92,85 @@ export class StackTcpBinding implements TcpIpBinding {
     return status;
   }
 
-  isLocalAddress(address: Ipv4Address): boolean {
+  private send6(src: IpAddress, dst: IpAddress, segment: TcpSegment): IpSendStatus {
+    if (this.ipv6 === undefined || typeof src !== 'bigint' || typeof dst !== 'bigint') return 'EINVAL';
+    const writer = this.writer6;
+    writer.segment = segment;
+    writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
+    const status = this.ipv6.send({ src, dst, nextHeader: IP_PROTOCOL_TCP }, writer);
+    writer.segment = undefined;
+    return status;
+  }
+
+  isLocalAddress(address: IpAddress): boolean {
+    if (typeof address === 'bigint') return this.ipv6?.isLocalAddress(address) === true;
     return this.ip.isLocalAddress(address);
   }
 
-  isBroadcastOrMulticast(address: Ipv4Address): boolean {
+  isBroadcastOrMulticast(address: IpAddress): boolean {
+    // IPv6 has no broadcast; multicast is ff00::/8 (RFC 4291 §2.7).
+    if (typeof address === 'bigint') return isIpv6Multicast(address);
     return this.ip.isBroadcastOrMulticast(address);
   }
 
-  sourceAddressFor(dst: Ipv4Address): Ipv4Address | undefined {
+  sourceAddressFor(dst: IpAddress): IpAddress | undefined {
+    if (typeof dst === 'bigint') return this.ipv6?.sourceAddressFor(dst);
     return this.ip.sourceAddressFor(dst);
   }
 
-  mtuFor(dst: Ipv4Address): number {
+  mtuFor(dst: IpAddress): number {
+    if (typeof dst === 'bigint') return this.ipv6?.mtuFor(dst) ?? 1280;
     return this.ip.mtuFor(dst);
   }
 
-  tsoSizeFor(dst: Ipv4Address): number {
+  tsoSizeFor(dst: IpAddress): number {
+    if (typeof dst === 'bigint') return this.mtuFor(dst);
     return this.ip.tsoSizeFor(dst);
   }
 
-  interfaceMtuFor(dst: Ipv4Address): number {
+  interfaceMtuFor(dst: IpAddress): number {
+    if (typeof dst === 'bigint') return this.ipv6?.interfaceMtuFor(dst) ?? 1280;
     return this.ip.interfaceMtuFor(dst);
   }
 
-  learnPathMtu(dst: Ipv4Address, reportedMtu: number): number {
+  learnPathMtu(dst: IpAddress, reportedMtu: number): number {
+    if (typeof dst === 'bigint') return this.ipv6?.learnPathMtu(dst, reportedMtu) ?? reportedMtu;
     return this.ip.learnPathMtu(dst, reportedMtu);
   }
 
-  confirmReachable(dst: Ipv4Address): void {
-    this.ip.confirmNeighbour(dst);
+  confirmReachable(dst: IpAddress): void {
+    // IPv6 neighbours are confirmed by NDP alone (no upper-layer hint into the neighbour cache yet).
+    if (typeof dst === 'number') this.ip.confirmNeighbour(dst);
   }
+}
+
+/**
+ * Parses and verifies a TCP segment of either version (MUST-7's lenient retry on a bad option length),
+ * counting what fails. Undefined: dropped.
+ */
+function parseVerified(
+  ctx: StackContext,
+  payload: Uint8Array,
+  src: IpAddress,
+  dst: IpAddress,
+  verifyChecksum: boolean,
+): TcpSegment | undefined {
+  const counters = ctx.counters;
+  let result = parseTcp(payload, src, dst, { verifyChecksum });
+  if (!result.ok && result.error.kind === 'bad-option') {
+    // MUST-7: an illegal option length must not break us. The segment is processed with the options
+    // understood before the bad one (RST handling and ACK processing still apply); the fault is counted.
+    counters.TcpInBadOptions++;
+    if (ctx.tracer.enabled) ctx.note('TCP: segment with an illegal option length; options after it ignored');
+    result = parseTcp(payload, src, dst, { verifyChecksum, lenientOptions: true });
+  }
+  if (!result.ok) {
+    counters.TcpInErrs++;
+    if (result.error.kind === 'bad-checksum') counters.TcpInCsumErrors++;
+    ctx.drop('tcp', result.error.kind);
+    return undefined;
+  }
+  return result.value;
 }
 
 /** Protocol 6 in the IP layer's table: parse, verify, filter, hand to TCP. */
@@ -104,31 +181,49 @@ export class TcpProtocolHandler implements IpProtocolHandler {
   ) {}
 
   receive(datagram: ReceivedDatagram): void {
-    const counters: StackCounters = this.ctx.counters;
     const { packet } = datagram;
     if (datagram.destination !== 'unicast') {
       this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
       return;
     }
-    const verifyChecksum = !datagram.checksumOffloaded;
-    let result = parseTcp(packet.payload, packet.src, packet.dst, { verifyChecksum });
-    if (!result.ok && result.error.kind === 'bad-option') {
-      // MUST-7: an illegal option length must not break us. The segment is processed with the options
-      // understood before the bad one (RST handling and ACK processing still apply); the fault is counted.
-      counters.TcpInBadOptions++;
-      if (this.ctx.tracer.enabled)
-        this.ctx.note('TCP: segment with an illegal option length; options after it ignored');
-      result = parseTcp(packet.payload, packet.src, packet.dst, { verifyChecksum, lenientOptions: true });
-    }
-    if (!result.ok) {
-      counters.TcpInErrs++;
-      if (result.error.kind === 'bad-checksum') counters.TcpInCsumErrors++;
-      this.ctx.drop('tcp', result.error.kind);
-      return;
-    }
-    this.tcp.receive(packet.src, packet.dst, result.value);
+    const segment = parseVerified(
+      this.ctx,
+      packet.payload,
+      packet.src,
+      packet.dst,
+      !datagram.checksumOffloaded,
+    );
+    if (segment !== undefined) this.tcp.receive(packet.src, packet.dst, segment);
   }
 
+  receiveError(report: TransportErrorReport): void {
+    this.tcp.receiveIcmpError?.(report);
+  }
+}
+
+/** Next header 6 in the IPv6 layer's table: parse, verify, filter, hand to TCP (the same layer as IPv4's). */
+export class Tcp6ProtocolHandler implements Ipv6ProtocolHandler {
+  constructor(
+    private readonly ctx: StackContext,
+    private readonly tcp: TcpReceiver,
+  ) {}
+
+  receive(packet: Ipv6ReceivedPacket): void {
+    if (packet.destination !== 'unicast') {
+      this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
+      return;
+    }
+    const segment = parseVerified(
+      this.ctx,
+      packet.payload,
+      packet.src,
+      packet.dst,
+      !packet.checksumOffloaded,
+    );
+    if (segment !== undefined) this.tcp.receive(packet.src, packet.dst, segment);
+  }
+
+  /** ICMPv6 errors and Packet Too Big (the path MTU is learned only once TCP checked the quote). */
   receiveError(report: TransportErrorReport): void {
     this.tcp.receiveIcmpError?.(report);
   }
