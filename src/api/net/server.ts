@@ -296,8 +296,8 @@ export class Server extends EventEmitter {
       connection.release(now);
       return;
     }
-    const remote = ipv4ToString(connection.remote.address);
-    if (this.blockList?.check(remote, 'ipv4')) {
+    const remote = ipAddressToString(connection.remote.address);
+    if (this.blockList?.check(remote, typeof connection.remote.address === 'bigint' ? 'ipv6' : 'ipv4')) {
       // Node 22 closes the accepted handle without an event: the peer sees its connection end.
       connection.release(now);
       return;
