@@ -67,6 +67,7 @@ export {
   configuredStack,
   configureNodeModules,
   type NodeModulesConfig,
+  swapBuiltinNet,
 } from './node-builtins/configured-stack.js';
 export { createRealTimeStack, type RealTimeStackOptions } from './real-time-stack-node.js';
 export type { TcpInfo } from './tcp-info.js';

@@ -76,6 +76,28 @@ const PROGRAMS = {
   'cjs.cjs': `const net = require('net');\nconst dgram = require('node:dgram');\n${BODY}`,
 };
 
+/** Node's own http, unmodified, over the swapped `net`: a server and a client request. */
+const HTTP_PROGRAM = `import http from 'node:http';
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => { body += chunk; });
+  req.on('end', () => res.end(\`\${req.method} \${req.url} \${body}\`));
+});
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const request = http.request({ host: '127.0.0.1', port, path: '/echo', method: 'POST' }, (res) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk) => { text += chunk; });
+    res.on('end', () => {
+      console.log(res.statusCode, text, res.headers['content-length']);
+      server.close();
+    });
+  });
+  request.end('hello over http');
+});
+`;
+
 function run(file: string, withTcpts: boolean) {
   const args = withTcpts ? ['--import', join(tree, 'api/node-builtins/register.js'), file] : [file];
   return spawnSync(process.execPath, args, {
@@ -96,3 +118,73 @@ for (const [name, source] of Object.entries(PROGRAMS)) {
     expect(JSON.parse(tcpts.stderr)).toEqual({ activeOpens: 1, passiveOpens: 1 });
   }, 60_000);
 }
+
+test('an unmodified node:http server and client run over tcpts through the register entry', () => {
+  const file = join(app, 'http.mjs');
+  writeFileSync(file, HTTP_PROGRAM);
+  const node = run(file, false);
+  expect([node.status, node.stdout]).toEqual([0, '200 POST /echo hello over http 26\n']);
+  const tcpts = run(file, true);
+  expect([tcpts.status, tcpts.stdout, tcpts.stderr.slice(0, 200)]).toEqual([
+    0,
+    node.stdout,
+    expect.any(String),
+  ]);
+  // The request went over the stack's TCP, not the kernel's.
+  expect(JSON.parse(tcpts.stderr)).toEqual({ activeOpens: 1, passiveOpens: 1 });
+}, 60_000);
+
+/**
+ * The bundler recipe: alias the built-ins to the stand-ins and import a setup module first that
+ * configures the stack and swaps the built-in `net` for Node's own http. In a CommonJS bundle the setup
+ * runs before http loads; in an ES module bundle http's import is hoisted above it, which the swap
+ * detects and refuses (ERR_INVALID_STATE) rather than mix two `net`s.
+ */
+test('a bundle with the built-ins aliased runs the unmodified http program over tcpts', async () => {
+  const bundleDirectory = join(root, 'bundle');
+  mkdirSync(bundleDirectory, { recursive: true });
+  writeFileSync(join(bundleDirectory, 'app.mjs'), HTTP_PROGRAM);
+  writeFileSync(
+    join(bundleDirectory, 'setup.mjs'),
+    `import { configureNodeModules, createRealTimeStack, swapBuiltinNet } from ${JSON.stringify(resolve('src/api/sockets-node.ts'))};
+const stack = createRealTimeStack({ name: 'bundled' });
+configureNodeModules({ stack });
+swapBuiltinNet();
+process.on('exit', () => process.stderr.write(JSON.stringify({ activeOpens: stack.tcp.counters.activeOpens })));
+`,
+  );
+  writeFileSync(join(bundleDirectory, 'main.mjs'), `import './setup.mjs';\nimport './app.mjs';\n`);
+  const standIns = resolve('src/api/node-builtins');
+  const alias = {
+    net: join(standIns, 'net.ts'),
+    'node:net': join(standIns, 'net.ts'),
+    dgram: join(standIns, 'dgram.ts'),
+    'node:dgram': join(standIns, 'dgram.ts'),
+  };
+  for (const format of ['cjs', 'esm'] as const) {
+    await build({
+      entryPoints: [join(bundleDirectory, 'main.mjs')],
+      bundle: true,
+      platform: 'node',
+      format,
+      alias,
+      outfile: join(bundleDirectory, `bundle.${format === 'cjs' ? 'cjs' : 'mjs'}`),
+      logLevel: 'silent',
+    });
+  }
+  const commonJs = spawnSync(process.execPath, [join(bundleDirectory, 'bundle.cjs')], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  expect([commonJs.status, commonJs.stdout, commonJs.stderr]).toEqual([
+    0,
+    '200 POST /echo hello over http 26\n',
+    JSON.stringify({ activeOpens: 1 }),
+  ]);
+  const esModule = spawnSync(process.execPath, [join(bundleDirectory, 'bundle.mjs')], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  expect(esModule.status).toBe(1);
+  expect(esModule.stderr).toContain('node:http was loaded before swapBuiltinNet()');
+}, 60_000);

@@ -6,6 +6,7 @@
  * load (the register entry does, from TCPTS_STACK_MODULE); without configuration it is a real-time stack
  * with its loopback interface only (createRealTimeStack), so `127.0.0.1` and 'localhost' work at once.
  */
+import Module from 'node:module';
 import type { Stack } from '../../stack.js';
 import { createDgramApi, type DgramApi, type DgramApiOptions } from '../dgram/dgram-api.js';
 import { createNetApi, type NetApi } from '../net/net-api.js';
@@ -78,4 +79,32 @@ export function configuredDgram(): DgramApi {
   const current = state();
   current.dgram ??= createDgramApi(configuredStack(), current.config.dgram);
   return current.dgram;
+}
+
+/** The built-in `net` members Node's own `http` reads when it loads (its Agent's and its Server's). */
+const HTTP_NET_MEMBERS = ['connect', 'createConnection', 'createServer', 'Server'] as const;
+
+/**
+ * Points the built-in `net` module's `connect`, `createConnection`, `createServer` and `Server` at the
+ * configured stack's, so Node's own `http`, when it loads after this call (Node loads it on first use),
+ * serves and fetches over tcpts. `Socket` stays Node's in the built-in module: Node makes stdio and
+ * child-process pipes from it around libuv handles. TLS (`tls`, `https`) stays on the kernel.
+ */
+export function swapBuiltinNet(): void {
+  // http reads `net.Server.prototype` at call time but took it as its base class when it loaded: a swap
+  // after that would mix the two. Node lists the built-ins it has loaded in process.moduleLoadList.
+  const loaded = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
+  if (loaded.some((name) => /^NativeModule _http_(agent|server)$/.test(name))) {
+    throw Object.assign(
+      new Error(
+        'tcpts: node:http was loaded before swapBuiltinNet(); swap first (an --import module, or the first import of a CommonJS bundle)',
+      ),
+      { code: 'ERR_INVALID_STATE' },
+    );
+  }
+  // Not `import ... from 'node:net'`: a bundler alias for 'node:net' must not turn this into tcpts's own.
+  // Any absolute anchor will do for a built-in (import.meta is empty in a CommonJS bundle).
+  const builtin = Module.createRequire(`${process.cwd()}/`)('node:net') as Record<string, unknown>;
+  const net = configuredNet() as unknown as Record<string, unknown>;
+  for (const name of HTTP_NET_MEMBERS) builtin[name] = net[name];
 }

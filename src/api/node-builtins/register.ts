@@ -12,14 +12,14 @@
  *    ES modules gets tcpts's modules;
  * 3. makes `require('net')` and the others in CommonJS modules return the same stand-ins.
  *
- * Node's own libraries that hold a reference to the built-in `net` from before (http's Agent, tls) are
- * not redirected: pass `createConnection` or feed `server.emit('connection', socket)` as docs/sockets.md
- * shows.
+ * 4. points the built-in `net` module's `connect`, `createConnection`, `createServer` and `Server` at the
+ *    stack, so Node's own `http` (loaded after this entry, as it is on first use) runs over it as well.
+ *    TLS (`tls`, `https`) stays on the kernel: it builds on Node's own Socket class and libuv handles.
  */
 import Module, { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Stack } from '../../stack.js';
-import { configureNodeModules, type NodeModulesConfig } from './configured-stack.js';
+import { configureNodeModules, type NodeModulesConfig, swapBuiltinNet } from './configured-stack.js';
 
 async function loadConfiguration(): Promise<void> {
   const location = process.env.TCPTS_STACK_MODULE;
@@ -59,6 +59,9 @@ register(new URL('./hooks.js', import.meta.url));
 const net = await import('./net.js');
 const dgram = await import('./dgram.js');
 const STAND_INS: Readonly<Record<string, unknown>> = { net, 'node:net': net, dgram, 'node:dgram': dgram };
+
+// Node's own http, loaded after this (on first use), takes its connections and its Server from the stack.
+swapBuiltinNet();
 
 // CommonJS: Module._load is what `require` calls; builtins are answered before any file lookup.
 const loader = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown };
