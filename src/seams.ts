@@ -297,6 +297,8 @@ export interface Ipv6ReceivedPacket {
   /** The upper-layer bytes (reassembled if fragmented); a view. */
   readonly payload: Uint8Array;
   readonly interface: Ipv6Interface;
+  /** The whole packet as it arrived (reassembled), header included: what an ICMPv6 error about it quotes. */
+  readonly datagram: Uint8Array;
   /** The packet never left this host (our own address, or ::1): its transport checksum need not be checked. */
   readonly checksumOffloaded: boolean;
   readonly destination: 'unicast' | 'multicast';

@@ -157,9 +157,10 @@ export class Stack {
     this.icmp = new IcmpLayer(this.context, this.ip, options.icmp);
     this.ip.icmp = this.icmp;
     this.ip.forwarding = options.forwarding === true;
-    this.udp = new UdpLayer(this.context, this.ip);
+    this.udp = new UdpLayer(this.context, this.ip, this.ipv6);
     this.ip.registerProtocol(IP_PROTOCOL_ICMP, this.icmp);
     this.ip.registerProtocol(IP_PROTOCOL_UDP, this.udp);
+    this.ipv6.registerProtocol(IP_PROTOCOL_UDP, this.udp.ipv6Handler);
     this.tcpBinding = new StackTcpBinding(this.ip, this.ipv6);
     this.tcpConfig = options.tcp;
     this.tcpLimits = options.tcpLimits;
@@ -314,7 +315,13 @@ export class Stack {
     return this.ipv6.ping(address, options);
   }
 
-  isLocalAddress(address: AddressInput): boolean {
+  /** True for an address of ours: IPv4 (text or number) or IPv6 (text with ':' or bigint, ::1 included). */
+  isLocalAddress(address: AddressInput | bigint): boolean {
+    if (typeof address === 'bigint') return this.ipv6.isLocalAddress(address);
+    if (typeof address === 'string' && address.includes(':')) {
+      const v6 = parseIpv6(address);
+      return v6 !== undefined && this.ipv6.isLocalAddress(v6);
+    }
     return this.ip.isLocalAddress(toAddress(address));
   }
 

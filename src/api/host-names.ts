@@ -5,7 +5,8 @@
  * `stackLookup` (lookup-node.ts), one function with `dns.lookup`'s signature and behaviour, so a DNS
  * client plugged in later is one more `LookupFunction`.
  */
-import { type Ipv4Address, parseIpv4 } from '../wire/address.js';
+import { type Ipv4Address, ipv4ToString, parseIpv4 } from '../wire/address.js';
+import { ipv6ToString, parseIpv6 } from '../wire/ipv6-address.js';
 
 /** One answer of a lookup: an address and its family (4 or 6). */
 export interface LookupAddress {
@@ -43,6 +44,37 @@ export function resolveHostName(host: string, hosts: HostTable | undefined): Ipv
   if (literal !== undefined) return literal;
   const mapped = hosts?.[host] ?? (host.toLowerCase() === 'localhost' ? '127.0.0.1' : undefined);
   return mapped === undefined ? undefined : parseIpv4(mapped);
+}
+
+/**
+ * Every address the stack itself knows for `host`, in the order getaddrinfo gives them on Linux: an IP
+ * literal of either version as itself (canonical text), 'localhost' as ::1 then 127.0.0.1 (glibc with
+ * the usual /etc/hosts, and Node 20's verbatim order), a name in `hosts` as its address. Empty when the
+ * stack does not know the name.
+ */
+export function resolveHostNames(host: string, hosts: HostTable | undefined): LookupAddress[] {
+  const literal = literalAddress(host);
+  if (literal !== undefined) return [literal];
+  const mapped = hosts?.[host];
+  if (mapped !== undefined) {
+    const address = literalAddress(mapped);
+    return address === undefined ? [] : [address];
+  }
+  if (host.toLowerCase() === 'localhost') {
+    return [
+      { address: '::1', family: 6 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+  }
+  return [];
+}
+
+function literalAddress(text: string): LookupAddress | undefined {
+  const v4 = parseIpv4(text);
+  if (v4 !== undefined) return { address: ipv4ToString(v4), family: 4 };
+  const v6 = text.includes(':') ? parseIpv6(text) : undefined;
+  if (v6 !== undefined) return { address: ipv6ToString(v6), family: 6 };
+  return undefined;
 }
 
 /** True for a dotted-quad IPv4 literal. */

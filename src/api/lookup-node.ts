@@ -2,8 +2,15 @@
  * Name resolution for the Node socket APIs: `dns.lookup`'s contract over the stack's names (IP literals,
  * 'localhost', the API's host table) with a resolver of the application's behind them.
  */
-import { type Ipv4Address, ipv4ToString, parseIpv4 } from '../wire/address.js';
-import { type HostTable, type LookupFunction, type LookupOptions, resolveHostName } from './host-names.js';
+import { parseIpv4 } from '../wire/address.js';
+import { type IpAddress, parseIpv6 } from '../wire/ipv6-address.js';
+import {
+  type HostTable,
+  type LookupAddress,
+  type LookupFunction,
+  type LookupOptions,
+  resolveHostNames,
+} from './host-names.js';
 import { invalidArgType, invalidArgValue } from './node-errors.js';
 
 /**
@@ -29,9 +36,18 @@ export function stackLookup(
       process.nextTick(answer, null, family === 6 ? 6 : 4);
       return;
     }
-    const known = resolveHostName(hostname, hosts);
-    if (known !== undefined && family !== 6) {
-      process.nextTick(answer, ipv4ToString(known), 4);
+    const known = resolveHostNames(hostname, hosts);
+    // An IP literal is answered as itself whatever family was asked (dns.lookup does the same).
+    const wanted =
+      known.length === 1 || family === 0 ? known : known.filter((entry) => entry.family === family);
+    if (wanted.length > 0) {
+      if (all)
+        process.nextTick(
+          callback,
+          null,
+          wanted.map((entry) => ({ ...entry })),
+        );
+      else process.nextTick(answer, wanted[0]!.address, wanted[0]!.family);
       return;
     }
     if (fallback !== undefined) {
@@ -56,27 +72,30 @@ function lookupFamily(options: LookupOptions | number | undefined): number {
 }
 
 /**
- * Resolves `host` to one IPv4 address through `lookup` (Node semantics: asynchronous, may fail); calls
- * back with the address and its text, or the error (ENOTFOUND for an unknown name, or whatever the
- * lookup answered).
+ * Resolves `host` to one address of `family` (4 by default; a literal of the other family is answered as
+ * itself, as dns.lookup does) through `lookup` (Node semantics: asynchronous, may fail); calls back with
+ * the address (a number for IPv4, a bigint for IPv6) and its text, or the error (ENOTFOUND for an unknown
+ * name, or whatever the lookup answered).
  */
 export function lookupHost(
   host: string,
   lookup: LookupFunction,
-  callback: (
-    error: (Error & { code?: string }) | null,
-    address: Ipv4Address | undefined,
-    text: string,
-  ) => void,
+  callback: (error: (Error & { code?: string }) | null, address: IpAddress | undefined, text: string) => void,
+  family: 4 | 6 = 4,
 ): void {
-  lookup(host, { family: 4 }, (error, answer) => {
+  lookup(host, { family }, (error, answer) => {
     if (error) {
       callback(error, undefined, '');
       return;
     }
     const address =
-      typeof answer === 'string' ? answer : (answer?.find((entry) => entry.family === 4)?.address ?? '');
-    const parsed = parseIpv4(address);
+      typeof answer === 'string'
+        ? answer
+        : (answer?.find((entry: LookupAddress) => entry.family === family)?.address ??
+          answer?.[0]?.address ??
+          '');
+    const parsed: IpAddress | undefined =
+      parseIpv4(address) ?? (address.includes(':') ? parseIpv6(address) : undefined);
     if (parsed === undefined) callback(notFound(host), undefined, '');
     else callback(null, parsed, address);
   });

@@ -17,6 +17,7 @@ import { openTcpStream } from '../api/streams/tcp-stream.js';
 import type { Stack } from '../stack.js';
 import type { UdpSocket } from '../udp/udp-socket.js';
 import { ipv4ToString, parseIpv4 } from '../wire/address.js';
+import { ipAddressToString } from '../wire/ipv6-address.js';
 import {
   DNS_RCODE_NXDOMAIN,
   DNS_TYPE_A,
@@ -185,7 +186,8 @@ export class DnsResolver {
           }
           // Only the server asked, with the id and question asked, may answer (RFC 5452 §9.1).
           const waiting = this.pending.get(message.id);
-          if (waiting === undefined || waiting.from !== `${ipv4ToString(info.address)}:${info.port}`) return;
+          if (waiting === undefined || waiting.from !== `${ipAddressToString(info.address)}:${info.port}`)
+            return;
           waiting.deliver(message);
         },
       },

@@ -356,7 +356,8 @@ export class Gateway {
   // --- UDP ---
 
   private guestDatagram(payload: Uint8Array, info: UdpMessageInfo): void {
-    if (this.closed) return;
+    // The gateway's guests speak IPv4 (the UDP layer hands it only unclaimed IPv4 datagrams).
+    if (this.closed || typeof info.address === 'bigint' || typeof info.localAddress === 'bigint') return;
     let destination: UpstreamDestination;
     if (info.localAddress === this.dnsAddress) {
       if (this.dnsUpstream === undefined || info.localPort !== 53) return;

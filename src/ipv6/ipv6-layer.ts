@@ -28,7 +28,7 @@ import type { StackContext } from '../ip/stack-context.js';
 import { TokenBucket } from '../ip/token-bucket.js';
 import type { NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
 import type { EthernetLayer } from '../link/ethernet-layer.js';
-import type { Ipv6PayloadWriter, Ipv6ProtocolHandler } from '../seams.js';
+import type { Ipv6PayloadWriter, Ipv6ProtocolHandler, Ipv6ReceivedPacket } from '../seams.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { Random } from '../util/random.js';
 import { sipHash24, sipHashKey } from '../util/siphash.js';
@@ -842,8 +842,18 @@ export class Ipv6Layer {
       payload: upper,
       interface: iface,
       destination,
+      datagram,
       checksumOffloaded: local,
     });
+  }
+
+  /**
+   * An ICMPv6 error about a packet a transport received (UDP's port unreachable, RFC 4443 §3.1 code 4),
+   * within the error rate limit and RFC 4443 §2.4(e)'s rules.
+   */
+  sendErrorAbout(received: Ipv6ReceivedPacket, type: number, code: number): void {
+    const packet = parseIpv6(received.datagram);
+    if (packet.ok) this.sendError(received.interface, packet.value, received.datagram, type, code, 0);
   }
 
   private parameterProblem(

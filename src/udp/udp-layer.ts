@@ -14,6 +14,10 @@
  *   broadcast or multicast (the ICMP layer applies the full rule set and the rate limit).
  * - Ports: 0 asks for an ephemeral port from 49152-65535 (RFC 6335), found from a random starting point
  *   (RFC 6056 §3.3.1, "simple port randomization").
+ * - IPv6 (RFC 8200 §8.1): the same sockets and ports serve both versions (addresses are numbers for IPv4,
+ *   bigints for IPv6). The checksum is mandatory: computed on every send, a zero one refused. A socket
+ *   bound to :: (0n) receives IPv6 datagrams and, unless `ipv6Only`, IPv4 ones too (a dual-stack socket,
+ *   RFC 3493 §3.7); no socket for an IPv6 datagram is answered with ICMPv6 port unreachable.
  */
 import { type AddressInput, toAddress } from '../ip/address-prefix.js';
 import type {
@@ -25,9 +29,19 @@ import type {
 import { errnoError } from '../ip/errors.js';
 import type { Ipv4Layer } from '../ip/ipv4-layer.js';
 import type { StackContext } from '../ip/stack-context.js';
-import { IPV4_BROADCAST, type Ipv4Address, ipv4ToString, isMulticast } from '../wire/address.js';
+import type { Ipv6Layer } from '../ipv6/ipv6-layer.js';
+import type { Ipv6PayloadWriter, Ipv6ProtocolHandler, Ipv6ReceivedPacket } from '../seams.js';
+import { IPV4_BROADCAST, ipv4ToString, isMulticast } from '../wire/address.js';
 import { ICMP_DESTINATION_UNREACHABLE, ICMP_PORT_UNREACHABLE } from '../wire/icmp.js';
+import { ICMPV6_DESTINATION_UNREACHABLE, ICMPV6_PORT_UNREACHABLE } from '../wire/icmpv6.js';
 import { IP_PROTOCOL_UDP } from '../wire/ipv4.js';
+import {
+  type IpAddress,
+  type Ipv6Address,
+  ipAddressToString,
+  isIpv6Multicast,
+  parseIpv6,
+} from '../wire/ipv6-address.js';
 import { emitUdp, parseUdp, UDP_HEADER_LENGTH, type UdpDatagram } from '../wire/udp.js';
 import {
   type UdpBindOptions,
@@ -41,19 +55,56 @@ export const EPHEMERAL_PORT_FIRST = 49152;
 export const EPHEMERAL_PORT_LAST = 65535;
 /** Largest UDP payload over IPv4: 65535 minus the 20-byte IP and 8-byte UDP headers. */
 export const UDP_MAX_PAYLOAD = 65507;
+/** Largest UDP payload over IPv6 (no jumbograms): the 65535-byte payload length minus the UDP header. */
+export const UDP6_MAX_PAYLOAD = 65527;
+
+/** True for either version's unspecified address (0.0.0.0, ::). */
+function isUnspecified(address: IpAddress): boolean {
+  return address === 0 || address === 0n;
+}
+
+/** True for either version's multicast addresses. */
+function isAnyMulticast(address: IpAddress): boolean {
+  return typeof address === 'bigint' ? isIpv6Multicast(address) : isMulticast(address);
+}
+
+/**
+ * Parses an address of either version given as text ('10.0.0.1', 'fd00::1'), number or bigint; throws
+ * EINVAL for anything else.
+ */
+export function toIpAddress(input: AddressInput | bigint, what = 'address'): IpAddress {
+  if (typeof input === 'bigint') {
+    if (input >= 0n && input < 1n << 128n) return input;
+    throw errnoError('EINVAL', `invalid IPv6 ${what}`);
+  }
+  if (typeof input === 'string' && input.includes(':')) {
+    const parsed = parseIpv6(input);
+    if (parsed !== undefined) return parsed;
+    throw errnoError('EINVAL', `invalid IPv6 ${what}: ${input}`);
+  }
+  return toAddress(input, what);
+}
 
 /** Writes one UDP datagram into the frame; reused for every send (sends are synchronous). */
-class UdpWriter implements PayloadWriter {
+class UdpWriter implements PayloadWriter, Ipv6PayloadWriter {
   readonly datagram: UdpDatagram = { srcPort: 0, dstPort: 0, payload: new Uint8Array(0) };
   get length(): number {
     return UDP_HEADER_LENGTH + this.datagram.payload.length;
   }
-  write(buf: Uint8Array, offset: number, src: Ipv4Address, dst: Ipv4Address, offloadChecksum: boolean): void {
-    emitUdp(this.datagram, src, dst, buf, offset, { computeChecksum: !offloadChecksum });
+  write(buf: Uint8Array, offset: number, src: IpAddress, dst: IpAddress, offloadChecksum = false): void {
+    // Over IPv6 the checksum is always computed (RFC 8200 §8.1).
+    emitUdp(this.datagram, src, dst, buf, offset, {
+      computeChecksum: !offloadChecksum || typeof src === 'bigint',
+    });
   }
 }
 
 export class UdpLayer implements IpProtocolHandler {
+  /** What the IPv6 layer holds as next header 17: the same sockets, reached from IPv6. */
+  readonly ipv6Handler: Ipv6ProtocolHandler = {
+    receive: (packet) => this.receiveIpv6(packet),
+    receiveError: (report) => this.receiveError(report),
+  };
   private readonly byPort = new Map<number, UdpSocket[]>();
   private readonly writer = new UdpWriter();
   /**
@@ -65,6 +116,7 @@ export class UdpLayer implements IpProtocolHandler {
   constructor(
     private readonly ctx: StackContext,
     private readonly ip: Ipv4Layer,
+    private readonly ipv6?: Ipv6Layer,
   ) {}
 
   /**
@@ -73,9 +125,10 @@ export class UdpLayer implements IpProtocolHandler {
    * 0, no ephemeral port free).
    */
   bind(options: UdpBindOptions = {}, handlers: UdpSocketHandlers = {}): UdpSocket {
-    const address = options.address === undefined ? 0 : toAddress(options.address, 'address');
-    if (address !== 0 && !isMulticast(address) && !this.ip.isLocalAddress(address)) {
-      throw errnoError('EADDRNOTAVAIL', `${ipv4ToString(address)} is not an address of this host`);
+    const address = options.address === undefined ? 0 : toIpAddress(options.address, 'address');
+    const ipv6Only = address === 0n && options.ipv6Only === true;
+    if (!isUnspecified(address) && !isAnyMulticast(address) && !this.isLocalAddress(address)) {
+      throw errnoError('EADDRNOTAVAIL', `${ipAddressToString(address)} is not an address of this host`);
     }
     const reuse = options.reuseAddress === true;
     let port = options.port ?? 0;
@@ -83,10 +136,11 @@ export class UdpLayer implements IpProtocolHandler {
       throw errnoError('EINVAL', `invalid port ${port}`);
     if (port === 0) {
       port = this.ephemeralPort();
-    } else if (this.conflicts(address, port, reuse)) {
-      throw errnoError('EADDRINUSE', `${ipv4ToString(address)}:${port} is already bound`);
+    } else if (this.conflicts(address, port, reuse, ipv6Only)) {
+      throw errnoError('EADDRINUSE', `${ipAddressToString(address)}:${port} is already bound`);
     }
     const socket = new UdpSocket(this, address, port, reuse, handlers);
+    socket.ipv6Only = ipv6Only;
     const list = this.byPort.get(port);
     if (list) list.push(socket);
     else this.byPort.set(port, [socket]);
@@ -125,7 +179,7 @@ export class UdpLayer implements IpProtocolHandler {
     if (datagram.destination !== 'unicast') {
       let delivered = false;
       for (const socket of sockets ?? []) {
-        if (socket.localAddress !== 0 && socket.localAddress !== packet.dst) continue;
+        if (!this.wildcardFor(socket, packet.dst) && socket.localAddress !== packet.dst) continue;
         if (socket.connected && (socket.remoteAddress !== packet.src || socket.remotePort !== udp.srcPort))
           continue;
         delivered = true;
@@ -154,10 +208,61 @@ export class UdpLayer implements IpProtocolHandler {
     socket.handlers.message?.(udp.payload, info);
   }
 
+  /** An IPv6 packet for next header 17 (RFC 8200 §8.1: the checksum must be there and right). */
+  receiveIpv6(received: Ipv6ReceivedPacket): void {
+    const { counters } = this.ctx;
+    const result = parseUdp(received.payload, received.src, received.dst, {
+      verifyChecksum: !received.checksumOffloaded,
+    });
+    if (!result.ok) {
+      counters.UdpInErrors++;
+      if (result.error.kind === 'bad-checksum') counters.UdpInCsumErrors++;
+      this.ctx.drop('udp', result.error.kind);
+      return;
+    }
+    const udp = result.value;
+    const sockets = this.byPort.get(udp.dstPort);
+    const info: UdpMessageInfo = {
+      address: received.src,
+      port: udp.srcPort,
+      localAddress: received.dst,
+      localPort: udp.dstPort,
+      destination: received.destination,
+      size: udp.payload.length,
+      ttl: received.hopLimit,
+      interfaceName: received.interface.name,
+    };
+    if (received.destination === 'multicast') {
+      let delivered = false;
+      for (const socket of sockets ?? []) {
+        if (socket.localAddress !== 0n && socket.localAddress !== received.dst) continue;
+        if (socket.connected && (socket.remoteAddress !== received.src || socket.remotePort !== udp.srcPort))
+          continue;
+        delivered = true;
+        socket.handlers.message?.(udp.payload, info);
+      }
+      if (delivered) counters.UdpInDatagrams++;
+      else {
+        counters.UdpNoPorts++;
+        this.ctx.drop('udp', 'no-port');
+      }
+      return;
+    }
+    const socket = sockets && this.bestMatch(sockets, received.dst, received.src, udp.srcPort);
+    if (socket === undefined) {
+      counters.UdpNoPorts++;
+      this.ctx.drop('udp', 'no-port');
+      this.ipv6?.sendErrorAbout(received, ICMPV6_DESTINATION_UNREACHABLE, ICMPV6_PORT_UNREACHABLE);
+      return;
+    }
+    counters.UdpInDatagrams++;
+    socket.handlers.message?.(udp.payload, info);
+  }
+
   /** ICMP errors about our datagrams go to the connected socket they concern (see UdpSocketHandlers.error). */
   receiveError(report: TransportErrorReport): void {
     const t = report.transport;
-    if (t.length < 4 || typeof report.src === 'bigint') return;
+    if (t.length < 4) return;
     const srcPort = (t[0]! << 8) | t[1]!;
     const dstPort = (t[2]! << 8) | t[3]!;
     const sockets = this.byPort.get(srcPort) ?? [];
@@ -165,17 +270,18 @@ export class UdpLayer implements IpProtocolHandler {
     // make (RFC 5927 §4.1; Linux's udp_err makes the same), so the path MTU is learned; otherwise not.
     if (
       report.reportedMtu !== undefined &&
-      sockets.some((s) => s.localAddress === 0 || s.localAddress === report.src)
+      sockets.some((s) => this.wildcardFor(s, report.src) || s.localAddress === report.src)
     ) {
-      this.ip.learnPathMtu(report.dst as Ipv4Address, report.reportedMtu);
+      if (typeof report.dst === 'bigint') this.ipv6?.learnPathMtu(report.dst, report.reportedMtu);
+      else this.ip.learnPathMtu(report.dst, report.reportedMtu);
     }
     for (const socket of sockets) {
-      if (socket.localAddress !== 0 && socket.localAddress !== report.src) continue;
+      if (!this.wildcardFor(socket, report.src) && socket.localAddress !== report.src) continue;
       if (!socket.connected || socket.remoteAddress !== report.dst || socket.remotePort !== dstPort) continue;
       socket.handlers.error?.(
         errnoError(
           report.code,
-          `ICMP from ${ipv4ToString(report.reporter as Ipv4Address)} about ${ipv4ToString(report.dst as Ipv4Address)}:${dstPort}`,
+          `ICMP from ${ipAddressToString(report.reporter)} about ${ipAddressToString(report.dst)}:${dstPort}`,
           {
             icmpType: report.icmpType,
             icmpCode: report.icmpCode,
@@ -189,15 +295,16 @@ export class UdpLayer implements IpProtocolHandler {
   }
 
   /** @internal UdpSocket.connect */
-  connect(socket: UdpSocket, addressInput: AddressInput, port: number): void {
+  connect(socket: UdpSocket, addressInput: AddressInput | bigint, port: number): void {
     if (socket.closed) throw errnoError('EBADF', 'socket is closed');
-    const address = toAddress(addressInput, 'address');
+    const address = toIpAddress(addressInput, 'address');
     if (!Number.isInteger(port) || port < 1 || port > 65535)
       throw errnoError('EINVAL', `invalid port ${port}`);
-    if (address === 0) throw errnoError('EINVAL', 'cannot connect to 0.0.0.0');
-    if (socket.localAddress === 0 && !isMulticast(address) && address !== IPV4_BROADCAST) {
-      const source = this.ip.sourceAddressFor(address);
-      if (source === undefined) throw errnoError('ENETUNREACH', `no route to ${ipv4ToString(address)}`);
+    if (isUnspecified(address)) throw errnoError('EINVAL', 'cannot connect to an unspecified address');
+    this.checkFamily(socket, address);
+    if (this.wildcardFor(socket, address) && !isAnyMulticast(address) && address !== IPV4_BROADCAST) {
+      const source = this.sourceAddressFor(address);
+      if (source === undefined) throw errnoError('ENETUNREACH', `no route to ${ipAddressToString(address)}`);
       socket.localAddress = source;
     }
     socket.remoteAddress = address;
@@ -209,11 +316,11 @@ export class UdpLayer implements IpProtocolHandler {
     socket: UdpSocket,
     payload: Uint8Array,
     port: number | undefined,
-    addressInput: AddressInput | undefined,
+    addressInput: AddressInput | bigint | undefined,
     options: UdpSendOptions | undefined,
   ): void {
     if (socket.closed) throw errnoError('EBADF', 'socket is closed');
-    let dst: Ipv4Address;
+    let dst: IpAddress;
     let dstPort: number;
     if (port === undefined && addressInput === undefined) {
       if (!socket.connected)
@@ -226,13 +333,18 @@ export class UdpLayer implements IpProtocolHandler {
       if (port === undefined || addressInput === undefined) {
         throw errnoError('EDESTADDRREQ', 'both a destination port and address are needed');
       }
-      dst = toAddress(addressInput, 'destination');
+      dst = toIpAddress(addressInput, 'destination');
       dstPort = port;
+      this.checkFamily(socket, dst);
     }
     if (!Number.isInteger(dstPort) || dstPort < 1 || dstPort > 65535) {
       throw errnoError('EINVAL', `invalid destination port ${dstPort}`);
     }
-    if (dst === 0) throw errnoError('EINVAL', 'cannot send to 0.0.0.0');
+    if (isUnspecified(dst)) throw errnoError('EINVAL', 'cannot send to an unspecified address');
+    if (typeof dst === 'bigint') {
+      this.send6(socket, payload, dst, dstPort, options);
+      return;
+    }
     if (payload.length > UDP_MAX_PAYLOAD) {
       throw errnoError('EMSGSIZE', `${payload.length} bytes exceed the UDP maximum of ${UDP_MAX_PAYLOAD}`);
     }
@@ -247,7 +359,7 @@ export class UdpLayer implements IpProtocolHandler {
     const local = socket.localAddress;
     const status = this.ip.send(
       {
-        src: local === 0 || isMulticast(local) ? undefined : local,
+        src: typeof local === 'bigint' || local === 0 || isMulticast(local) ? undefined : local,
         dst,
         protocol: IP_PROTOCOL_UDP,
         ttl: options?.ttl ?? (multicast ? socket.multicastTtl : socket.ttl),
@@ -262,6 +374,73 @@ export class UdpLayer implements IpProtocolHandler {
       throw errnoError(status, `cannot send to ${ipv4ToString(dst)}:${dstPort}`);
     }
     this.ctx.counters.UdpOutDatagrams++;
+  }
+
+  private send6(
+    socket: UdpSocket,
+    payload: Uint8Array,
+    dst: Ipv6Address,
+    dstPort: number,
+    options: UdpSendOptions | undefined,
+  ): void {
+    if (payload.length > UDP6_MAX_PAYLOAD) {
+      throw errnoError('EMSGSIZE', `${payload.length} bytes exceed the UDP maximum of ${UDP6_MAX_PAYLOAD}`);
+    }
+    if (this.ipv6 === undefined) throw errnoError('ENETUNREACH', 'this stack has no IPv6');
+    const writer = this.writer;
+    writer.datagram.srcPort = socket.localPort;
+    writer.datagram.dstPort = dstPort;
+    writer.datagram.payload = payload;
+    const local = socket.localAddress;
+    const multicast = isIpv6Multicast(dst);
+    const status = this.ipv6.send(
+      {
+        src: typeof local === 'bigint' && local !== 0n && !isIpv6Multicast(local) ? local : undefined,
+        dst,
+        nextHeader: IP_PROTOCOL_UDP,
+        hopLimit: options?.ttl ?? (multicast ? socket.multicastTtl : socket.ttl),
+        trafficClass: socket.tos,
+      },
+      writer,
+    );
+    writer.datagram.payload = EMPTY;
+    if (status !== 'ok') {
+      this.ctx.counters.UdpSndbufErrors++;
+      throw errnoError(status, `cannot send to [${ipAddressToString(dst)}]:${dstPort}`);
+    }
+    this.ctx.counters.UdpOutDatagrams++;
+  }
+
+  /**
+   * A socket bound to an IPv4 address cannot reach IPv6 and one bound to an IPv6 address (or an
+   * IPv6-only ::) cannot reach IPv4: EINVAL, as Linux answers an address of the other family.
+   */
+  private checkFamily(socket: UdpSocket, address: IpAddress): void {
+    const local = socket.localAddress;
+    if (
+      typeof address === 'bigint'
+        ? typeof local === 'number' && local !== 0
+        : typeof local === 'bigint' && (local !== 0n || socket.ipv6Only)
+    ) {
+      throw errnoError('EINVAL', `${ipAddressToString(address)} is not of the socket's address family`);
+    }
+  }
+
+  /** The socket is bound to the wildcard that covers `address`'s version (a dual-stack :: covers both). */
+  private wildcardFor(socket: UdpSocket, address: IpAddress): boolean {
+    const local = socket.localAddress;
+    if (local === 0n) return typeof address === 'bigint' || !socket.ipv6Only;
+    return local === 0 && typeof address === 'number';
+  }
+
+  private isLocalAddress(address: IpAddress): boolean {
+    if (typeof address === 'bigint') return this.ipv6?.isLocalAddress(address) === true;
+    return this.ip.isLocalAddress(address);
+  }
+
+  private sourceAddressFor(address: IpAddress): IpAddress | undefined {
+    if (typeof address === 'bigint') return this.ipv6?.sourceAddressFor(address);
+    return this.ip.sourceAddressFor(address);
   }
 
   /** @internal UdpSocket.close */
@@ -280,15 +459,15 @@ export class UdpLayer implements IpProtocolHandler {
 
   private bestMatch(
     sockets: readonly UdpSocket[],
-    dst: Ipv4Address,
-    src: Ipv4Address,
+    dst: IpAddress,
+    src: IpAddress,
     srcPort: number,
   ): UdpSocket | undefined {
     let best: UdpSocket | undefined;
     let bestScore = -1;
     for (const socket of sockets) {
       let score = 0;
-      if (socket.localAddress !== 0) {
+      if (!this.wildcardFor(socket, dst)) {
         if (socket.localAddress !== dst) continue;
         score += 2;
       }
@@ -304,10 +483,21 @@ export class UdpLayer implements IpProtocolHandler {
     return best;
   }
 
-  private conflicts(address: Ipv4Address, port: number, reuse: boolean): boolean {
+  /**
+   * Two sockets on one port conflict when the addresses they are bound to overlap: the same address, or
+   * a wildcard covering the other's (0.0.0.0 covers IPv4, :: covers IPv6 and, unless IPv6-only, IPv4).
+   */
+  private conflicts(address: IpAddress, port: number, reuse: boolean, ipv6Only: boolean): boolean {
+    const covers = (wildcard: IpAddress, only: boolean, other: IpAddress): boolean =>
+      wildcard === 0n ? typeof other === 'bigint' || !only : wildcard === 0 && typeof other === 'number';
     for (const other of this.byPort.get(port) ?? []) {
       if (reuse && other.reuseAddress) continue;
-      if (other.localAddress === address || other.localAddress === 0 || address === 0) return true;
+      if (
+        other.localAddress === address ||
+        covers(other.localAddress, other.ipv6Only, address) ||
+        covers(address, ipv6Only, other.localAddress)
+      )
+        return true;
     }
     return false;
   }

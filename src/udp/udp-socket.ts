@@ -1,22 +1,22 @@
 import type { AddressInput } from '../ip/address-prefix.js';
 import type { DestinationKind, TransportErrorReport } from '../ip/datagram.js';
 import type { ErrnoError } from '../ip/errors.js';
-import type { Ipv4Address } from '../wire/address.js';
+import type { IpAddress } from '../wire/ipv6-address.js';
 import type { UdpLayer } from './udp-layer.js';
 
 /** Where a received datagram came from and how it reached us (Node's `rinfo`, plus a little more). */
 export interface UdpMessageInfo {
-  /** Sender address and port. */
-  readonly address: Ipv4Address;
+  /** Sender address (a number for IPv4, a bigint for IPv6) and port. */
+  readonly address: IpAddress;
   readonly port: number;
   /** Destination address of the datagram: ours, or a broadcast/multicast address. */
-  readonly localAddress: Ipv4Address;
+  readonly localAddress: IpAddress;
   /** Destination port of the datagram. */
   readonly localPort: number;
   readonly destination: DestinationKind;
   /** Data bytes. */
   readonly size: number;
-  /** TTL the datagram arrived with. */
+  /** TTL (IPv6: hop limit) the datagram arrived with. */
   readonly ttl: number;
   /** Name of the interface it arrived on. */
   readonly interfaceName: string;
@@ -33,8 +33,13 @@ export interface UdpSocketHandlers {
 }
 
 export interface UdpBindOptions {
-  /** Local address: one of ours, a multicast group, or 0.0.0.0 (default) for every address. */
-  address?: AddressInput;
+  /**
+   * Local address: one of ours, a multicast group, 0.0.0.0 (default) for every IPv4 address, or :: (0n or
+   * '::') for every IPv6 address and — unless `ipv6Only` — every IPv4 one too.
+   */
+  address?: AddressInput | bigint;
+  /** For ::, take IPv6 datagrams only (IPV6_V6ONLY). Default false. */
+  ipv6Only?: boolean;
   /** Local port; 0 or absent picks a free ephemeral port (49152-65535). */
   port?: number;
   /**
@@ -58,7 +63,9 @@ export interface UdpSendOptions {
  */
 export class UdpSocket {
   /** Connected peer, if any. */
-  remoteAddress: Ipv4Address | undefined;
+  remoteAddress: IpAddress | undefined;
+  /** Bound to :: and taking IPv6 datagrams only (IPV6_V6ONLY). */
+  ipv6Only = false;
   remotePort: number | undefined;
   /** SO_BROADCAST: without it sending to a broadcast address fails with EACCES (as on Linux). */
   broadcast = false;
@@ -74,7 +81,7 @@ export class UdpSocket {
   /** @internal created by UdpLayer.bind */
   constructor(
     private readonly layer: UdpLayer,
-    public localAddress: Ipv4Address,
+    public localAddress: IpAddress,
     readonly localPort: number,
     readonly reuseAddress: boolean,
     handlers: UdpSocketHandlers,
@@ -100,7 +107,7 @@ export class UdpSocket {
    * destination, and ICMP errors are reported. A socket bound to 0.0.0.0 takes the source address of the
    * route to the peer, as BSD and Linux do. Throws EINVAL, ENETUNREACH (no route) or EBADF (closed).
    */
-  connect(address: AddressInput, port: number): void {
+  connect(address: AddressInput | bigint, port: number): void {
     this.layer.connect(this, address, port);
   }
 
@@ -117,7 +124,7 @@ export class UdpSocket {
    * EMSGSIZE (over 65 507 bytes, or DF and over the path MTU), EACCES (broadcast without `broadcast`),
    * ENETUNREACH (no route).
    */
-  send(payload: Uint8Array, port?: number, address?: AddressInput, options?: UdpSendOptions): void {
+  send(payload: Uint8Array, port?: number, address?: AddressInput | bigint, options?: UdpSendOptions): void {
     this.layer.send(this, payload, port, address, options);
   }
 

@@ -1020,9 +1020,21 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         }
         named.connect(localPort, 'localhost');
         await next(named, 'ready');
+        // What 'localhost' resolves to depends on the host (127.0.0.1 alone, or ::1 too — tcpts answers
+        // both, IPv6 first): every answer is announced, then tried in order until 127.0.0.1 connects
+        // (a ::1 attempt is refused: the server listens on 127.0.0.1 only).
+        const lookups = events.filter((e) => e[0] === 'lookup');
+        expect(lookups).toContainEqual(['lookup', null, '127.0.0.1', 4, 'localhost']);
+        const tried = lookups.map((e) => e[2] as string);
+        const attempts = tried.slice(0, tried.indexOf('127.0.0.1') + 1);
         expect(events).toEqual([
-          ['lookup', null, '127.0.0.1', 4, 'localhost'],
-          ['connectionAttempt', '127.0.0.1', localPort, 4],
+          ...lookups,
+          ...attempts.map((address) => [
+            'connectionAttempt',
+            address,
+            localPort,
+            address.includes(':') ? 6 : 4,
+          ]),
           ['connect'],
           ['ready'],
         ]);

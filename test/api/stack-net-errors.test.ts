@@ -179,7 +179,9 @@ describe('stack.net names', () => {
       expect(asked).toEqual(['custom.test']);
       const localhost = createNetApi(pair.server).connect(80, 'localhost');
       await connected(localhost);
-      expect([localhost.remoteAddress, localhost.localAddress]).toEqual(['127.0.0.1', '127.0.0.1']);
+      // 'localhost' is ::1 first, and the server listens on :: (both families), so IPv6 carries it.
+      expect([localhost.remoteAddress, localhost.localAddress]).toEqual(['::1', '::1']);
+      expect([localhost.remoteFamily, localhost.localFamily]).toEqual(['IPv6', 'IPv6']);
       for (const s of [byTable, byFunction, localhost]) s.destroy();
     });
   });

@@ -25,7 +25,11 @@ function listen(h: ReturnType<typeof harness>, port = 5000) {
     { port },
     {
       message: (payload, info) =>
-        received.push({ data: [...payload], destination: info.destination, localAddress: info.localAddress }),
+        received.push({
+          data: [...payload],
+          destination: info.destination,
+          localAddress: info.localAddress as number,
+        }),
     },
   );
   return received;

@@ -496,7 +496,7 @@ describe('path MTU discovery (RFC 8201)', () => {
     const { a, link } = pair();
     const original = new Uint8Array(48);
     emitIpv6Header(
-      { trafficClass: 0, flowLabel: 0, nextHeader: 17, hopLimit: 64, src: A, dst: ip6('2001:db8::9')! },
+      { trafficClass: 0, flowLabel: 0, nextHeader: 58, hopLimit: 64, src: A, dst: ip6('2001:db8::9')! },
       8,
       original,
       0,

@@ -218,7 +218,10 @@ describe('forwarding (RFC 1812)', () => {
     socket.broadcast = true;
     const heard: string[] = [];
     b.udp.bind({ port: 9 }, { message: () => heard.push('b') });
-    r.udp.bind({ port: 9 }, { message: (_p, info) => heard.push(`r ${ipv4ToString(info.localAddress)}`) });
+    r.udp.bind(
+      { port: 9 },
+      { message: (_p, info) => heard.push(`r ${ipv4ToString(info.localAddress as number)}`) },
+    );
     socket.send(Uint8Array.of(1), 9, '255.255.255.255');
     net.runUntilIdle();
     // A directed broadcast of b's subnet is unicast to r at the link layer, and r must not relay it.

@@ -24,7 +24,7 @@ function inbox() {
       message(payload: Uint8Array, info: UdpMessageInfo) {
         messages.push({
           data: new TextDecoder().decode(payload),
-          from: ipv4ToString(info.address),
+          from: ipv4ToString(info.address as number),
           port: info.port,
         });
       },

@@ -25,12 +25,12 @@ export interface DgramApi {
   /** `new dgram.Socket(type)` or `dgram.Socket(type)`, as Node's. */
   readonly Socket: CallableClass<
     new (
-      options: DgramSocketOptions | 'udp4',
+      options: DgramSocketOptions | 'udp4' | 'udp6',
       messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void,
     ) => Socket
   >;
   createSocket(
-    type: 'udp4' | DgramSocketOptions,
+    type: 'udp4' | 'udp6' | DgramSocketOptions,
     messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void,
   ): Socket;
   /** Node's internal handle factory: tcpts has no handles (throws ERR_INVALID_ARG_VALUE). */
@@ -46,7 +46,7 @@ export function createDgramApi(stack: Stack, options: DgramApiOptions = {}): Dgr
 
   class StackDgramSocket extends Socket {
     constructor(
-      socketOptions: DgramSocketOptions | 'udp4',
+      socketOptions: DgramSocketOptions | 'udp4' | 'udp6',
       messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void,
     ) {
       super(context, normalizeType(socketOptions), messageListener);
@@ -65,7 +65,7 @@ export function createDgramApi(stack: Stack, options: DgramApiOptions = {}): Dgr
 
 /**
  * Node's Socket(type | options, listener) checks, in its order: the options' buffer sizes (uint32), the
- * lookup function, then the type ('udp6' is refused until tcpts speaks IPv6).
+ * lookup function, then the type ('udp4' or 'udp6').
  */
 function normalizeType(options: unknown): DgramSocketOptions {
   let type = options;
@@ -78,14 +78,7 @@ function normalizeType(options: unknown): DgramSocketOptions {
     if (settings.sendBufferSize) validateUint32(settings.sendBufferSize, 'options.sendBufferSize');
   }
   if (lookup !== undefined) validateFunction(lookup, 'lookup');
-  if (type === 'udp4')
-    return typeof options === 'string' ? { type: 'udp4' } : (options as DgramSocketOptions);
-  if (type === 'udp6') {
-    throw nodeError(
-      'ERR_SOCKET_BAD_TYPE',
-      'Bad socket type specified: udp6 is not supported by tcpts yet (IPv4 only)',
-      TypeError,
-    );
-  }
+  if (type === 'udp4' || type === 'udp6')
+    return typeof options === 'string' ? { type } : (options as DgramSocketOptions);
   throw nodeError('ERR_SOCKET_BAD_TYPE', 'Bad socket type specified. Valid types are: udp4, udp6', TypeError);
 }

@@ -1,11 +1,12 @@
 /**
- * `dgram.Socket` (udp4) over a tcpts stack's UDP layer, with Node's argument forms, asynchronous
+ * `dgram.Socket` (udp4 and udp6) over a tcpts stack's UDP layer, with Node's argument forms, asynchronous
  * bind/connect/send callbacks, implicit binding, and error shapes.
  */
 import { EventEmitter } from 'node:events';
 import type { Stack } from '../../stack.js';
 import type { UdpMessageInfo, UdpSocket } from '../../udp/udp-socket.js';
-import { type Ipv4Address, ipv4ToString, parseIpv4 } from '../../wire/address.js';
+import { type Ipv4Address, parseIpv4 } from '../../wire/address.js';
+import { type IpAddress, ipAddressToString, ipv4MappedIpv6, ipv6ToString } from '../../wire/ipv6-address.js';
 import type { EventLoopHolds, LoopHandle } from '../event-loop-hold.js';
 import type { LookupFunction } from '../host-names.js';
 import { lookupHost } from '../lookup-node.js';
@@ -22,11 +23,14 @@ import {
 import { errnoNumber, systemError, systemErrorWithAddress } from '../system-errors-node.js';
 
 export interface DgramSocketOptions {
-  /** Only 'udp4': tcpts speaks IPv4. */
-  type: 'udp4';
+  /**
+   * 'udp4', or 'udp6': bound to :: by default, receiving IPv4 datagrams too (their senders as
+   * ::ffff:a.b.c.d) unless `ipv6Only`.
+   */
+  type: 'udp4' | 'udp6';
   /** SO_REUSEADDR: share the port with other sockets that ask for it too. */
   reuseAddr?: boolean;
-  /** Accepted and ignored (IPv6 only). */
+  /** udp6: take IPv6 datagrams only (IPV6_V6ONLY); the port stays free for a udp4 socket on 0.0.0.0. */
   ipv6Only?: boolean;
   /** Recorded, reported by get*BufferSize (the UDP layer queues nothing). */
   recvBufferSize?: number;
@@ -40,14 +44,14 @@ export interface DgramSocketOptions {
 /** Where a datagram came from: Node's `rinfo`. */
 export interface RemoteInfo {
   address: string;
-  family: 'IPv4';
+  family: 'IPv4' | 'IPv6';
   port: number;
   size: number;
 }
 
 export interface DgramAddressInfo {
   address: string;
-  family: 'IPv4';
+  family: 'IPv4' | 'IPv6';
   port: number;
 }
 
@@ -91,7 +95,7 @@ const MESSAGE_TYPES = ['Buffer', 'TypedArray', 'DataView', 'string'];
 const memberships = new WeakMap<Stack, Map<Ipv4Address, number>>();
 
 export class Socket extends EventEmitter {
-  readonly type = 'udp4';
+  readonly type: 'udp4' | 'udp6';
   private readonly context: DgramContext;
   private readonly options: DgramSocketOptions;
   private udp: UdpSocket | undefined;
@@ -122,6 +126,7 @@ export class Socket extends EventEmitter {
     super();
     this.context = context;
     this.options = options;
+    this.type = options.type === 'udp6' ? 'udp6' : 'udp4';
     this.recvBufferSize = DEFAULT_BUFFER_SIZE;
     this.sendBufferSize = DEFAULT_BUFFER_SIZE;
     if (typeof messageListener === 'function') this.on('message', messageListener);
@@ -165,7 +170,8 @@ export class Socket extends EventEmitter {
     }
     // Node passes the port to the kernel unchecked, which keeps its low 16 bits.
     const localPort = (Number(port) >>> 0) & 0xffff;
-    const host = typeof address === 'string' && address !== '' ? address : '0.0.0.0';
+    const host =
+      typeof address === 'string' && address !== '' ? address : this.type === 'udp6' ? '::' : '0.0.0.0';
     this.bindState = 'binding';
     if (callback !== undefined) {
       const onListening = () => {
@@ -188,7 +194,12 @@ export class Socket extends EventEmitter {
       let udp: UdpSocket;
       try {
         udp = this.context.stack.udp.bind(
-          { address: ip, port: localPort, reuseAddress: this.options.reuseAddr === true },
+          {
+            address: ip,
+            port: localPort,
+            reuseAddress: this.options.reuseAddr === true,
+            ipv6Only: this.options.ipv6Only === true,
+          },
           {
             message: (payload, info) => this.onMessage(payload, info),
             error: (icmpError) => this.emit('error', systemError(icmpError.code, 'recvmsg')),
@@ -284,7 +295,8 @@ export class Socket extends EventEmitter {
         this.transmit(payload, undefined, undefined, destination, destinationPort, done);
         return;
       }
-      this.resolve(destination ?? '127.0.0.1', (error, ip) => {
+      // Node's default destination: the loopback address of the socket's family.
+      this.resolve(destination ?? this.loopbackText(), (error, ip) => {
         if (error || ip === undefined) {
           if (done !== undefined) process.nextTick(done, error);
           else process.nextTick(() => this.emit('error', error));
@@ -299,7 +311,7 @@ export class Socket extends EventEmitter {
 
   private transmit(
     payload: Uint8Array,
-    ip: Ipv4Address | undefined,
+    ip: IpAddress | undefined,
     port: number | undefined,
     addressText: string | undefined,
     portForErrors: number,
@@ -313,7 +325,7 @@ export class Socket extends EventEmitter {
     } catch (error) {
       if (callback !== undefined) {
         const code = (error as { code?: string }).code ?? 'EINVAL';
-        const where = addressText ?? (ip === undefined ? undefined : ipv4ToString(ip));
+        const where = addressText ?? (ip === undefined ? undefined : ipAddressToString(ip));
         const failure =
           where === undefined
             ? systemError(code, 'send')
@@ -348,7 +360,7 @@ export class Socket extends EventEmitter {
     if (this.bindState === 'unbound') this.bind({ port: 0, exclusive: true });
     const doConnect = () => {
       if (callback !== undefined) this.once('connect', callback);
-      this.resolve(host === '' ? '127.0.0.1' : host, (error, ip, text) => {
+      this.resolve(host === '' ? this.loopbackText() : host, (error, ip, text) => {
         if (this.udp === undefined || this.closed) return;
         let failure: Error | null | undefined = error;
         if (!failure && ip !== undefined) {
@@ -392,7 +404,7 @@ export class Socket extends EventEmitter {
     this.healthCheck();
     if (this.connectState !== 'connected') throw nodeError('ERR_SOCKET_DGRAM_NOT_CONNECTED', 'Not connected');
     const udp = this.udp!;
-    return { address: ipv4ToString(udp.remoteAddress!), family: 'IPv4', port: udp.remotePort! };
+    return { ...this.addressText(udp.remoteAddress!), port: udp.remotePort! };
   }
 
   /** Closes the socket; 'close' follows on the next tick. Throws ERR_SOCKET_DGRAM_NOT_RUNNING when closed. */
@@ -422,7 +434,7 @@ export class Socket extends EventEmitter {
     this.healthCheck();
     const udp = this.udp;
     if (udp === undefined) throw systemError('EBADF', 'getsockname');
-    return { address: ipv4ToString(udp.localAddress), family: 'IPv4', port: udp.localPort };
+    return { ...this.addressText(udp.localAddress), port: udp.localPort };
   }
 
   /** SO_BROADCAST: required to send to a broadcast address (else EACCES). Throws EBADF before bind. */
@@ -647,13 +659,19 @@ export class Socket extends EventEmitter {
 
   private onMessage(payload: Uint8Array, info: UdpMessageInfo): void {
     if (!this.receiving) return;
-    const sources = this.sourceGroups.get(info.localAddress);
-    if (sources !== undefined && !this.groups.has(info.localAddress) && !sources.has(info.address)) return;
+    if (typeof info.localAddress === 'number') {
+      const sources = this.sourceGroups.get(info.localAddress);
+      if (
+        sources !== undefined &&
+        !this.groups.has(info.localAddress) &&
+        !sources.has(info.address as Ipv4Address)
+      )
+        return;
+    }
     // A copy the application owns (the payload is a view into the received frame).
     const msg = Buffer.from(payload);
     const rinfo: RemoteInfo = {
-      address: ipv4ToString(info.address),
-      family: 'IPv4',
+      ...this.addressText(info.address),
       port: info.port,
       size: info.size,
     };
@@ -750,11 +768,30 @@ export class Socket extends EventEmitter {
   /** Resolves `host` asynchronously (as Node's lookup), through the socket's or the API's lookup. */
   private resolve(
     host: string,
-    callback: (error: Error | null, ip: Ipv4Address | undefined, text: string) => void,
+    callback: (error: Error | null, ip: IpAddress | undefined, text: string) => void,
   ): void {
-    lookupHost(host, this.options.lookup ?? this.context.lookup, (error, ip, text) => {
-      process.nextTick(() => callback(error, ip, text));
-    });
+    lookupHost(
+      host,
+      this.options.lookup ?? this.context.lookup,
+      (error, ip, text) => {
+        process.nextTick(() => callback(error, ip, text));
+      },
+      this.type === 'udp6' ? 6 : 4,
+    );
+  }
+
+  private loopbackText(): string {
+    return this.type === 'udp6' ? '::1' : '127.0.0.1';
+  }
+
+  /**
+   * An address as Node reports it on this socket: a udp6 socket sees everything as IPv6, IPv4 peers of a
+   * dual-stack socket as IPv4-mapped addresses (RFC 4291 §2.5.5.2), as the kernel's AF_INET6 sockaddr.
+   */
+  private addressText(address: IpAddress): { address: string; family: 'IPv4' | 'IPv6' } {
+    if (this.type === 'udp4') return { address: ipAddressToString(address), family: 'IPv4' };
+    const v6 = typeof address === 'bigint' ? address : ipv4MappedIpv6(address);
+    return { address: ipv6ToString(v6), family: 'IPv6' };
   }
 }
 

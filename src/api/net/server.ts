@@ -7,8 +7,6 @@
 import { EventEmitter } from 'node:events';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpListener } from '../../tcp/tcp-layer.js';
-import { parseIpv4 } from '../../wire/address.js';
-import { ipAddressToString } from '../../wire/ipv6-address.js';
 import type { LoopHandle } from '../event-loop-hold.js';
 import {
   invalidArgType,
@@ -21,7 +19,14 @@ import {
 import { describedSystemError } from '../system-errors-node.js';
 import { type AddressChecker, isAddressChecker } from './block-list.js';
 import { guarded, type NetContext } from './net-context.js';
-import { type AddressInfo, isPipeName, type Socket, type SocketOptions } from './socket.js';
+import {
+  type AddressInfo,
+  addressInfoOf,
+  isPipeName,
+  type Socket,
+  type SocketOptions,
+  tcpAddressOf,
+} from './socket.js';
 
 export interface ServerOptions {
   /** Accepted sockets keep their writable side open after the peer's FIN. Default false. */
@@ -40,11 +45,15 @@ export interface ServerOptions {
 
 export interface ListenOptions {
   port?: number | string | null;
-  /** Default: every address of the stack (0.0.0.0). */
+  /**
+   * Default: every address of the stack of both families (::, dual stack: IPv4 peers are reported as
+   * ::ffff:a.b.c.d), as Node on a host with IPv6.
+   */
   host?: string;
   /** Handshakes in progress plus connections not yet accepted. Default 511 (as Node). */
   backlog?: number;
   exclusive?: boolean;
+  /** For :: (or no host): IPv6 connections only (IPV6_V6ONLY), leaving IPv4 to another server. */
   ipv6Only?: boolean;
   signal?: AbortSignal;
 }
@@ -53,10 +62,10 @@ export interface ListenOptions {
 export interface DropInfo {
   localAddress: string;
   localPort: number;
-  localFamily: 'IPv4';
+  localFamily: 'IPv4' | 'IPv6';
   remoteAddress: string;
   remotePort: number;
-  remoteFamily: 'IPv4';
+  remoteFamily: 'IPv4' | 'IPv6';
 }
 
 /** Node's default backlog. */
@@ -87,6 +96,8 @@ export class Server extends EventEmitter {
   /** unref() before listen() applies once listening, as Node's `_unref`. */
   private unrefWanted = false;
   private boundAddress: AddressInfo | undefined;
+  /** Listening on an IPv6 address or :: : peers and local ends are reported as IPv6 (mapped for IPv4). */
+  private ipv6Listener = false;
   private connectionCount = 0;
   /** Bumped at every listen()/close(), so a lookup answering late for an earlier one is ignored. */
   private listeningId = 1;
@@ -213,8 +224,9 @@ export class Server extends EventEmitter {
     if (typeof options.port === 'number' || typeof options.port === 'string') {
       const port = validatePort(options.port, 'options.port');
       const backlog = Number(options.backlog) || backlogFromArgs || DEFAULT_BACKLOG;
-      if (options.host) this.lookupAndListen(port, options.host, backlog);
-      else this.listenOn(null, port, backlog);
+      const ipv6Only = options.ipv6Only === true;
+      if (options.host) this.lookupAndListen(port, options.host, backlog, ipv6Only);
+      else this.listenOn(null, port, backlog, ipv6Only);
       return this;
     }
     const path = (options as { path?: unknown }).path;
@@ -228,7 +240,7 @@ export class Server extends EventEmitter {
   }
 
   /** As Node: a host is looked up first (asynchronously, even a literal), then the server listens. */
-  private lookupAndListen(port: number, host: string, backlog: number): void {
+  private lookupAndListen(port: number, host: string, backlog: number, ipv6Only: boolean): void {
     const id = this.listeningId;
     this.context.lookup(host, {}, (error, address, family) => {
       if (id !== this.listeningId) return;
@@ -236,28 +248,28 @@ export class Server extends EventEmitter {
         this.emit('error', error);
         return;
       }
-      if (typeof address === 'string' && family === 6) {
-        // IPv6 is not spoken yet: there is no such address on the stack.
-        this._connectionKey = `6:${address}:${port}`;
-        process.nextTick(() =>
-          this.emit('error', describedSystemError('EADDRNOTAVAIL', 'listen', address, port)),
-        );
-        return;
-      }
-      this.listenOn(typeof address === 'string' ? address : null, port, backlog);
+      void family;
+      this.listenOn(typeof address === 'string' ? address : null, port, backlog, ipv6Only);
     });
   }
 
-  private listenOn(host: string | null, port: number, backlog: number): void {
-    const text = host ?? '0.0.0.0';
-    this._connectionKey = `4:${text}:${port}`;
-    const address = parseIpv4(text);
+  /**
+   * Listens on `host` (a literal; null: '::', both families, as Node does where IPv6 exists). An IPv6
+   * listener — '::' or an IPv6 address, or an IPv4-mapped one — reports its IPv4 peers as IPv4-mapped
+   * IPv6 addresses, as an AF_INET6 socket does.
+   */
+  private listenOn(host: string | null, port: number, backlog: number, ipv6Only = false): void {
+    const text = host ?? '::';
+    const target = tcpAddressOf(text);
+    this.ipv6Listener = target !== undefined && (target.mapped || typeof target.ip === 'bigint');
+    this._connectionKey = `${this.ipv6Listener ? 6 : 4}:${text}:${port}`;
     let listener: TcpListener;
     try {
-      if (address === undefined) throw Object.assign(new Error('not an IPv4 address'), { code: 'EINVAL' });
+      if (target === undefined) throw Object.assign(new Error('not an IP address'), { code: 'EINVAL' });
       listener = this.context.tcp.listen({
         port,
-        address,
+        address: target.ip,
+        ipv6Only,
         backlog: Math.max(1, Math.floor(backlog) || DEFAULT_BACKLOG),
         config: this.context.options.tcp,
       });
@@ -269,7 +281,7 @@ export class Server extends EventEmitter {
     this.listener = listener;
     this.loopHandle = this.context.holds.open();
     if (this.unrefWanted) this.loopHandle.unref();
-    this.boundAddress = { address: text, family: 'IPv4', port: listener.port };
+    this.boundAddress = { ...addressInfoOf(target.ip, this.ipv6Listener), port: listener.port };
     listener.on('connection', (connection) => guarded(() => this.accept(connection)));
     process.nextTick(() => {
       if (this.listener === listener) this.emit('listening');
@@ -283,21 +295,24 @@ export class Server extends EventEmitter {
       this.maxConnections !== null &&
       this.connectionCount >= this.maxConnections
     ) {
+      const local = addressInfoOf(connection.local.address, this.ipv6Listener);
+      const peer = addressInfoOf(connection.remote.address, this.ipv6Listener);
       const drop: DropInfo = {
-        localAddress: ipAddressToString(connection.local.address),
+        localAddress: local.address,
         localPort: connection.local.port,
-        localFamily: 'IPv4',
-        remoteAddress: ipAddressToString(connection.remote.address),
+        localFamily: local.family,
+        remoteAddress: peer.address,
         remotePort: connection.remote.port,
-        remoteFamily: 'IPv4',
+        remoteFamily: peer.family,
       };
       this.emit('drop', drop);
       // Closed as soon as accepted, as Node closes the handle: the client sees its connection end.
       connection.release(now);
       return;
     }
-    const remote = ipAddressToString(connection.remote.address);
-    if (this.blockList?.check(remote, typeof connection.remote.address === 'bigint' ? 'ipv6' : 'ipv4')) {
+    // The block list sees the peer as the kernel reports it (a mapped address on an IPv6 listener).
+    const remote = addressInfoOf(connection.remote.address, this.ipv6Listener);
+    if (this.blockList?.check(remote.address, remote.family === 'IPv6' ? 'ipv6' : 'ipv4')) {
       // Node 22 closes the accepted handle without an event: the peer sees its connection end.
       connection.release(now);
       return;
@@ -311,7 +326,7 @@ export class Server extends EventEmitter {
     });
     socket.server = this;
     socket._server = this;
-    socket.adopt(connection, this.pauseOnConnect);
+    socket.adopt(connection, this.pauseOnConnect, this.ipv6Listener);
     this.connectionCount++;
     socket.once('close', () => {
       this.connectionCount--;

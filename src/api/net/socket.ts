@@ -13,8 +13,15 @@ import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpError } from '../../tcp/errors.js';
-import { parseIpv4 } from '../../wire/address.js';
-import { ipAddressToString } from '../../wire/ipv6-address.js';
+import { ipv4ToString, parseIpv4 } from '../../wire/address.js';
+import {
+  type IpAddress,
+  ipv4FromMapped,
+  ipv4MappedIpv6,
+  ipv6ToString,
+  isIpv4MappedIpv6,
+  parseIpv6,
+} from '../../wire/ipv6-address.js';
 import type { LoopHandle } from '../event-loop-hold.js';
 import type { LookupAddress, LookupFunction, LookupOptions } from '../host-names.js';
 import {
@@ -91,8 +98,35 @@ export interface SocketConnectOptions extends SocketOptions {
 /** What `socket.address()` returns. */
 export interface AddressInfo {
   address: string;
-  family: 'IPv4';
+  family: 'IPv4' | 'IPv6';
   port: number;
+}
+
+/**
+ * A literal as the TCP layer takes it: IPv4 as a number, IPv6 as a bigint — except an IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d), which an AF_INET6 socket reaches over IPv4 (RFC 4291 §2.5.5.2), so it comes
+ * back as the IPv4 number with `mapped` set. Undefined for anything else.
+ */
+export function tcpAddressOf(text: string): { ip: IpAddress; mapped: boolean } | undefined {
+  const v4 = parseIpv4(text);
+  if (v4 !== undefined) return { ip: v4, mapped: false };
+  const v6 = text.includes(':') ? parseIpv6(text) : undefined;
+  if (v6 === undefined) return undefined;
+  if (isIpv4MappedIpv6(v6)) return { ip: ipv4FromMapped(v6), mapped: true };
+  return { ip: v6, mapped: false };
+}
+
+/**
+ * An address as a socket of the given view reports it: an IPv6 socket (one on ::, or connected to a
+ * mapped address) sees IPv4 peers as ::ffff:a.b.c.d, family IPv6, as Linux's AF_INET6 sockaddr.
+ */
+export function addressInfoOf(
+  address: IpAddress,
+  ipv6View: boolean,
+): { address: string; family: 'IPv4' | 'IPv6' } {
+  if (typeof address === 'bigint') return { address: ipv6ToString(address), family: 'IPv6' };
+  if (ipv6View) return { address: ipv6ToString(ipv4MappedIpv6(address)), family: 'IPv6' };
+  return { address: ipv4ToString(address), family: 'IPv4' };
 }
 
 /** Largest chunk taken from the TCP receive buffer per push (Node reads up to 64 KiB per callback). */
@@ -169,7 +203,12 @@ export class Socket extends Duplex {
   /** Bumped at every connect(), so callbacks of an earlier one find themselves stale. */
   private generation = 0;
   private localEndpoint: AddressInfo | undefined;
-  private remoteEndpoint: { address: string; port: number } | undefined;
+  private remoteEndpoint: { address: string; port: number; family?: 'IPv4' | 'IPv6' } | undefined;
+  /**
+   * The connection is seen through an IPv6 socket: accepted by a dual-stack server, or connected to an
+   * IPv4-mapped address. IPv4 addresses are then reported as ::ffff:a.b.c.d, family IPv6.
+   */
+  private ipv6View = false;
   /** The stream asked for data and has not been refused by push(). */
   private reading = false;
   private pulling = false;
@@ -247,7 +286,7 @@ export class Socket extends Duplex {
   }
 
   get remoteFamily(): string | undefined {
-    return this.remoteEndpoint === undefined ? undefined : 'IPv4';
+    return this.remoteEndpoint === undefined ? undefined : (this.remoteEndpoint.family ?? 'IPv4');
   }
 
   get localAddress(): string | undefined {
@@ -259,7 +298,7 @@ export class Socket extends Duplex {
   }
 
   get localFamily(): string | undefined {
-    return this.localEndpoint === undefined ? undefined : 'IPv4';
+    return this.localEndpoint?.family;
   }
 
   /** Node's old name for `connecting` (libraries still read it). */
@@ -289,7 +328,11 @@ export class Socket extends Duplex {
   /** `{ address, family, port }` of the peer, or `{}` while there is none (Node's `_getpeername`). */
   _getpeername(): AddressInfo | Record<string, never> {
     if (this.remoteEndpoint === undefined || this.connecting) return {};
-    return { address: this.remoteEndpoint.address, family: 'IPv4', port: this.remoteEndpoint.port };
+    return {
+      address: this.remoteEndpoint.address,
+      family: this.remoteEndpoint.family ?? 'IPv4',
+      port: this.remoteEndpoint.port,
+    };
   }
 
   /** `{ address, family, port }` of the local end, or `{}` (Node's `_getsockname`, cached in `_sockname`). */
@@ -646,9 +689,9 @@ export class Socket extends Duplex {
 
   /** The errno a bind of the local end would fail with, or undefined when it is free. */
   private bindLocal(address: string, port: number): string | undefined {
-    const ip = address === '0.0.0.0' ? 0 : parseIpv4(address);
+    const ip = tcpAddressOf(address)?.ip;
     if (ip === undefined) return 'EAFNOSUPPORT';
-    if (ip !== 0 && !this.context.stack.isLocalAddress(ip)) return 'EADDRNOTAVAIL';
+    if (ip !== 0 && ip !== 0n && !this.context.stack.isLocalAddress(ip)) return 'EADDRNOTAVAIL';
     if (port !== 0 && this.context.tcp.listenerHolds(ip, port)) return 'EADDRINUSE';
     if (port < 0 || port > 65535 || !Number.isInteger(port)) return 'EINVAL';
     return undefined;
@@ -667,16 +710,22 @@ export class Socket extends Duplex {
       this.destroy(systemErrorWithAddress(code, 'connect', request.address, request.port, details));
       return;
     }
-    const remote = request.family === 4 ? parseIpv4(request.address) : undefined;
-    if (remote === undefined) {
-      // IPv6 is not spoken yet: there is no route to such an address.
-      attempt.onFailed(systemErrorWithAddress('ENETUNREACH', 'connect', request.address, request.port));
+    const target = tcpAddressOf(request.address);
+    if (target === undefined) {
+      attempt.onFailed(systemErrorWithAddress('EINVAL', 'connect', request.address, request.port));
       return;
     }
-    const localIp =
-      request.localAddress === undefined || request.localAddress === '0.0.0.0'
-        ? undefined
-        : parseIpv4(request.localAddress);
+    const remote = target.ip;
+    const local = request.localAddress === undefined ? undefined : tcpAddressOf(request.localAddress);
+    // The wildcard of either family lets the route choose the source (MUST-44).
+    const localIp = local === undefined || local.ip === 0 || local.ip === 0n ? undefined : local.ip;
+    if (localIp !== undefined && typeof localIp !== typeof remote) {
+      // Linux: an address of the other family than the bound one.
+      attempt.onFailed(systemErrorWithAddress('EAFNOSUPPORT', 'connect', request.address, request.port));
+      return;
+    }
+    this.ipv6View =
+      target.mapped || (local?.mapped ?? false) || (local?.ip === 0n && typeof remote === 'number');
     let connection: TcpConnection;
     try {
       connection = this.context.tcp.connect({
@@ -693,7 +742,7 @@ export class Socket extends Duplex {
     }
     this.request = request;
     this.attempt = attempt;
-    this.remoteEndpoint = { address: request.address, port: request.port };
+    this.remoteEndpoint = { ...addressInfoOf(remote, this.ipv6View), port: request.port };
     if (connection.state === 'CLOSED') {
       // Failed while sending the SYN, before we could listen for its error.
       this.attempt = undefined;
@@ -737,7 +786,8 @@ export class Socket extends Duplex {
    * @internal Server side: takes over a connection a listener accepted (already established).
    * `paused` implements the server's pauseOnConnect.
    */
-  adopt(connection: TcpConnection, paused: boolean): void {
+  adopt(connection: TcpConnection, paused: boolean, ipv6View = false): void {
+    this.ipv6View = ipv6View;
     this.loopHandle ??= this.context.holds.open();
     this.attach(connection);
     this.applySocketOptions();
@@ -749,9 +799,9 @@ export class Socket extends Duplex {
   private attach(connection: TcpConnection): void {
     this.connection = connection;
     const local = connection.local;
-    this.localEndpoint = { address: ipAddressToString(local.address), family: 'IPv4', port: local.port };
+    this.localEndpoint = { ...addressInfoOf(local.address, this.ipv6View), port: local.port };
     const remote = connection.remote;
-    this.remoteEndpoint ??= { address: ipAddressToString(remote.address), port: remote.port };
+    this.remoteEndpoint ??= { ...addressInfoOf(remote.address, this.ipv6View), port: remote.port };
     const handlers: ConnectionHandlers = {
       connected: () => guarded(() => this.onConnected()),
       readable: () => guarded(() => this.pull()),

@@ -1,6 +1,6 @@
 /**
- * Two hosts on one simulated link, for the socket API tests: 'client' 10.0.0.1 and 'server' 10.0.0.2,
- * on virtual time driven by settleOnVirtualTime.
+ * Two hosts on one simulated link, for the socket API tests: 'client' 10.0.0.1 and 'server' 10.0.0.2
+ * (with `family: 6` also fd00::1 and fd00::2), on virtual time driven by settleOnVirtualTime.
  */
 import { settleOnVirtualTime } from '../../../src/api/virtual-time-node.js';
 import type { LinkImpairments } from '../../../src/link/impairments.js';
@@ -13,6 +13,11 @@ export interface SimPairOptions {
   impairments?: LinkImpairments;
   mtu?: number;
   trace?: boolean;
+  /**
+   * 6: the hosts also run IPv6 (client fd00::1, server fd00::2, after DAD) and the pair's addresses are
+   * those. Default 4.
+   */
+  family?: 4 | 6;
 }
 
 export interface SimPair {
@@ -32,18 +37,24 @@ export function simPair(options: SimPairOptions = {}): SimPair {
   const network = new SimulatedNetwork({ seed: options.seed ?? 1, trace: options.trace ?? false });
   const client = network.host('client', '10.0.0.1/24');
   const server = network.host('server', '10.0.0.2/24');
-  network.link(client, server, {
+  const link = network.link(client, server, {
     delayMs: options.delayMs ?? 1,
     impairments: options.impairments,
     mtu: options.mtu,
   });
+  const ipv6 = options.family === 6;
+  if (ipv6) {
+    client.addIpv6Interface(link.link.a, { addresses: ['fd00::1/64'] });
+    server.addIpv6Interface(link.link.b, { addresses: ['fd00::2/64'] });
+    network.run(3000); // duplicate address detection
+  }
   const clock = network.clock;
   return {
     network,
     client,
     server,
-    clientAddress: '10.0.0.1',
-    serverAddress: '10.0.0.2',
+    clientAddress: ipv6 ? 'fd00::1' : '10.0.0.1',
+    serverAddress: ipv6 ? 'fd00::2' : '10.0.0.2',
     run: (body, maxDurationMs) => settleOnVirtualTime(clock, body, { maxDurationMs }),
     delay: (ms) => new Promise((resolve) => clock.setTimer(ms, resolve)),
     now: () => clock.now(),

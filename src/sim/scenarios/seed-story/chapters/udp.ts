@@ -3,7 +3,6 @@
  * The server runs an echo service (port 7); of three datagrams the client sends, the second is lost and
  * nothing in UDP notices or repeats it.
  */
-import { ipv4ToString } from '../../../../wire/address.js';
 import type { ChapterScript } from '../chapter-script.js';
 import { STORY_UDP_PORT } from '../story-stage.js';
 
@@ -19,7 +18,7 @@ export const udpChapter: ChapterScript = {
       { port: STORY_UDP_PORT },
       {
         message(payload, info) {
-          echo.send(payload, info.port, ipv4ToString(info.address));
+          echo.send(payload, info.port, info.address);
         },
       },
     );

@@ -1,0 +1,185 @@
+/**
+ * UDP over IPv6: the UDP layer's sockets reached from IPv6 (mandatory checksum, ICMPv6 port unreachable
+ * and the error it raises on a connected socket, dual-stack and IPv6-only wildcards), and `dgram`'s udp6
+ * sockets as Node reports them (address(), rinfo with IPv4-mapped senders, the default :: bind).
+ */
+import '../../src/api/sockets-node.js';
+import { describe, expect, test } from 'vitest';
+import type { DgramApi } from '../../src/api/dgram/dgram-api.js';
+import type { RemoteInfo } from '../../src/api/dgram/socket.js';
+import type { ErrnoError } from '../../src/seams.js';
+import { SimulatedNetwork } from '../../src/sim/network.js';
+import type { UdpMessageInfo } from '../../src/udp/udp-socket.js';
+import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV6, parseEthernet } from '../../src/wire/ethernet.js';
+import { parseIcmpv6 } from '../../src/wire/icmpv6.js';
+import { emitIpv6Header, parseIpv6 } from '../../src/wire/ipv6.js';
+import { parseIpv6 as ip6, ipv6ToString } from '../../src/wire/ipv6-address.js';
+import { simPair } from '../api/helpers/sim-pair.js';
+
+const A = ip6('fd00::1')!;
+const B = ip6('fd00::2')!;
+
+function pair() {
+  const net = new SimulatedNetwork({ seed: 3 });
+  const a = net.host('a', '10.0.0.1/24');
+  const b = net.host('b', '10.0.0.2/24');
+  const link = net.link(a, b, { delayMs: 1 });
+  a.addIpv6Interface(link.link.a, { addresses: ['fd00::1/64'] });
+  b.addIpv6Interface(link.link.b, { addresses: ['fd00::2/64'] });
+  net.run(3000);
+  return { net, a, b, link };
+}
+
+describe('UDP over IPv6', () => {
+  test('a datagram goes out with its checksum and arrives with the sender address and hop limit', () => {
+    const { net, a, b, link } = pair();
+    const got: Array<[string, number, string, number]> = [];
+    b.udp.bind(
+      { port: 53, address: '::' },
+      {
+        message: (payload, info) =>
+          got.push([
+            ipv6ToString(info.address as bigint),
+            info.port,
+            new TextDecoder().decode(payload),
+            info.ttl,
+          ]),
+      },
+    );
+    const socket = a.udp.bind({ port: 4000, address: 0n });
+    socket.send(new TextEncoder().encode('hello'), 53, 'fd00::2');
+    net.run(10);
+    expect(got).toEqual([['fd00::1', 4000, 'hello', 64]]);
+    const frames = net.trace.events.filter((e) => e.kind === 'link.sent' && e.link === link.name);
+    const udp = frames
+      .map((e) => parseEthernet((e as { frame: Uint8Array }).frame))
+      .filter((f) => f.ok && f.value.etherType === ETHERTYPE_IPV6)
+      .map((f) => parseIpv6((f as { value: { payload: Uint8Array } }).value.payload))
+      .filter((p) => p.ok && p.value.nextHeader === 17);
+    expect(udp).toHaveLength(1);
+    const checksum = udp[0]!.ok ? (udp[0]!.value.payload[6]! << 8) | udp[0]!.value.payload[7]! : 0;
+    expect(checksum).not.toBe(0);
+  });
+
+  test('a zero checksum is refused (RFC 8200 §8.1) and counted', () => {
+    const { a, b, link } = pair();
+    const got: UdpMessageInfo[] = [];
+    b.udp.bind({ port: 53, address: 0n }, { message: (_p, info) => got.push(info) });
+    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + 40 + 8 + 2);
+    const mac = link.link.b.mac;
+    for (let i = 0; i < 6; i++) frame[i] = Math.floor(mac / 256 ** (5 - i)) & 0xff;
+    frame[12] = 0x86;
+    frame[13] = 0xdd;
+    emitIpv6Header(
+      { trafficClass: 0, flowLabel: 0, nextHeader: 17, hopLimit: 64, src: A, dst: B },
+      10,
+      frame,
+      14,
+    );
+    const u = ETHERNET_HEADER_LENGTH + 40;
+    frame.set([0x0f, 0xa0, 0, 53, 0, 10, 0, 0, 0x68, 0x69], u); // checksum field 0
+    b.ipv6.interfaces[0]!.port.receive(frame);
+    expect(got).toEqual([]);
+    expect(b.counters.UdpInErrors).toBe(1);
+    void a;
+  });
+
+  test('no socket: ICMPv6 port unreachable, which a connected socket hears as ECONNREFUSED', () => {
+    const { net, a, link } = pair();
+    const errors: string[] = [];
+    const socket = a.udp.bind({ address: 0n }, { error: (e: ErrnoError) => errors.push(e.code) });
+    socket.connect('fd00::2', 9);
+    expect(socket.localAddress).toBe(A);
+    socket.send(Uint8Array.of(1, 2, 3));
+    net.run(10);
+    expect(errors).toEqual(['ECONNREFUSED']);
+    const icmp = net.trace.events
+      .filter((e) => e.kind === 'link.sent' && e.link === link.name)
+      .map((e) => parseEthernet((e as { frame: Uint8Array }).frame))
+      .flatMap((f) => (f.ok && f.value.etherType === ETHERTYPE_IPV6 ? [parseIpv6(f.value.payload)] : []))
+      .flatMap((p) =>
+        p.ok && p.value.nextHeader === 58 ? [parseIcmpv6(p.value.payload, p.value.src, p.value.dst)] : [],
+      )
+      .flatMap((m) => (m.ok ? [m.value] : []))
+      .filter((m) => m.kind === 'destination-unreachable');
+    expect(icmp).toMatchObject([{ kind: 'destination-unreachable', code: 4 }]);
+  });
+
+  test(':: takes IPv4 datagrams too, unless ipv6Only; 0.0.0.0 beside a dual-stack :: is EADDRINUSE', () => {
+    const { net, a, b } = pair();
+    const heard: string[] = [];
+    b.udp.bind({ port: 7, address: 0n }, { message: (_p, info) => heard.push(typeof info.address) });
+    expect(() => b.udp.bind({ port: 7, address: 0 })).toThrow(
+      expect.objectContaining({ code: 'EADDRINUSE' }),
+    );
+    const sender = a.udp.bind({});
+    sender.send(Uint8Array.of(1), 7, '10.0.0.2');
+    const sender6 = a.udp.bind({ address: 0n });
+    sender6.send(Uint8Array.of(1), 7, 'fd00::2');
+    net.run(10);
+    expect(heard.sort()).toEqual(['bigint', 'number']);
+    const only: string[] = [];
+    b.udp.bind(
+      { port: 8, address: 0n, ipv6Only: true },
+      { message: (_p, info) => only.push(typeof info.address) },
+    );
+    b.udp.bind({ port: 8, address: 0 }, { message: () => only.push('v4 socket') });
+    sender.send(Uint8Array.of(1), 8, '10.0.0.2');
+    sender6.send(Uint8Array.of(1), 8, 'fd00::2');
+    net.run(10);
+    expect(only.sort()).toEqual(['bigint', 'v4 socket']);
+  });
+});
+
+describe('dgram udp6', () => {
+  test('binds :: by default; IPv6 peers and IPv4 peers (as ::ffff:a.b.c.d) both reported as IPv6', async () => {
+    const p = simPair({ family: 6 });
+    const server = p.server.dgram as unknown as DgramApi;
+    const client = p.client.dgram as unknown as DgramApi;
+    const seen: RemoteInfo[] = [];
+    await p.run(async () => {
+      const socket = server.createSocket('udp6');
+      socket.on('message', (_msg, rinfo) => seen.push(rinfo));
+      await new Promise<void>((resolve) => socket.bind(5300, resolve));
+      expect(socket.address()).toEqual({ address: '::', family: 'IPv6', port: 5300 });
+      const six = client.createSocket('udp6');
+      const four = client.createSocket('udp4');
+      await new Promise((resolve) => six.send('a', 5300, 'fd00::2', resolve));
+      await new Promise((resolve) => four.send('b', 5300, '10.0.0.2', resolve));
+      await p.delay(10);
+      const sixAddress = six.address();
+      expect(sixAddress).toMatchObject({ address: '::', family: 'IPv6' });
+      expect(seen.map((r) => [r.address, r.family, r.size])).toEqual([
+        ['fd00::1', 'IPv6', 1],
+        ['::ffff:10.0.0.1', 'IPv6', 1],
+      ]);
+      six.connect(5300, 'fd00::2');
+      await new Promise((resolve) => six.once('connect', resolve));
+      expect(six.remoteAddress()).toEqual({ address: 'fd00::2', family: 'IPv6', port: 5300 });
+      expect(six.address()).toMatchObject({ address: 'fd00::1', family: 'IPv6' });
+      for (const s of [socket, six, four]) s.close();
+    });
+  });
+
+  test('ipv6Only leaves the port to a udp4 socket on 0.0.0.0', async () => {
+    const p = simPair({ family: 6 });
+    const server = p.server.dgram as unknown as DgramApi;
+    await p.run(async () => {
+      const six = server.createSocket({ type: 'udp6', ipv6Only: true });
+      await new Promise<void>((resolve) => six.bind(5301, resolve));
+      const four = server.createSocket('udp4');
+      const outcome = await new Promise<string>((resolve) => {
+        four.once('error', (e: Error & { code?: string }) => resolve(e.code ?? 'error'));
+        four.bind(5301, () => resolve('listening'));
+      });
+      expect(outcome).toBe('listening');
+      const dual = server.createSocket('udp6');
+      const clash = await new Promise<string>((resolve) => {
+        dual.once('error', (e: Error & { code?: string }) => resolve(e.code ?? 'error'));
+        dual.bind(5302, () => resolve('listening'));
+      });
+      expect(clash).toBe('listening');
+      for (const s of [six, four, dual]) s.close();
+    });
+  });
+});
