@@ -23,6 +23,12 @@ export interface LoopHandle {
   unref(): void;
   /** True while the handle is ref'd (whether or not it holds anything: see above). */
   hasRef(): boolean;
+  /**
+   * Whether the handle has work under way (libuv's "active"): a socket that is reading or writing. An
+   * inactive handle holds nothing even when ref'd — a socket that read its peer's FIN and has nothing
+   * left to write does not keep Node alive. Handles start active.
+   */
+  setActive(active: boolean): void;
   /** Releases the handle for good; ref() afterwards does nothing. */
   close(): void;
 }
@@ -32,6 +38,40 @@ export interface EventLoopHolds {
   open(): LoopHandle;
   /** Handles open and ref'd now (for tests and diagnostics). */
   readonly active: number;
+}
+
+/** A handle that reports to `change` each time it starts (+1) or stops (-1) holding: ref'd, active, open. */
+function trackedHandle(change: (delta: number) => void): LoopHandle {
+  let referenced = true;
+  let active = true;
+  let closed = false;
+  const holding = () => referenced && active && !closed;
+  const update = (apply: () => void) => {
+    const before = holding();
+    apply();
+    const after = holding();
+    if (before !== after) change(after ? +1 : -1);
+  };
+  change(+1);
+  return {
+    ref: () =>
+      update(() => {
+        referenced = true;
+      }),
+    unref: () =>
+      update(() => {
+        referenced = false;
+      }),
+    hasRef: () => referenced && !closed,
+    setActive: (value) =>
+      update(() => {
+        active = value;
+      }),
+    close: () =>
+      update(() => {
+        closed = true;
+      }),
+  };
 }
 
 /** ~12 days: the longest interval Node accepts without warning; the timer only exists to be ref'd. */
@@ -47,28 +87,9 @@ class ProcessHolds implements EventLoopHolds {
   }
 
   open(): LoopHandle {
-    let referenced = true;
-    let closed = false;
-    this.change(+1);
-    return {
-      ref: () => {
-        if (closed || referenced) return;
-        referenced = true;
-        this.change(+1);
-      },
-      unref: () => {
-        if (closed || !referenced) return;
-        referenced = false;
-        this.change(-1);
-      },
-      hasRef: () => referenced && !closed,
-      close: () => {
-        if (closed) return;
-        closed = true;
-        if (referenced) this.change(-1);
-      },
-    };
+    return trackedHandle((delta) => this.change(delta));
   }
+
 
   private change(delta: number): void {
     this.count += delta;
@@ -91,28 +112,11 @@ class RecordedHolds implements EventLoopHolds {
   }
 
   open(): LoopHandle {
-    let referenced = true;
-    let closed = false;
-    this.count++;
-    return {
-      ref: () => {
-        if (closed || referenced) return;
-        referenced = true;
-        this.count++;
-      },
-      unref: () => {
-        if (closed || !referenced) return;
-        referenced = false;
-        this.count--;
-      },
-      hasRef: () => referenced && !closed,
-      close: () => {
-        if (closed) return;
-        closed = true;
-        if (referenced) this.count--;
-      },
-    };
+    return trackedHandle((delta) => {
+      this.count += delta;
+    });
   }
+
 }
 
 const processHolds = new ProcessHolds();
@@ -152,6 +156,7 @@ class ClockHolds implements EventLoopHolds {
       ref: () => handle.ref(),
       unref: () => handle.unref(),
       hasRef: () => handle.hasRef(),
+      setActive: (active) => handle.setActive(active),
       close: () => {
         handle.close();
         this.handles.delete(handle);

@@ -102,6 +102,42 @@ const cases: ExitCase[] = [
     });`,
     exits: true,
   },
+  {
+    name: 'a socket that read its peer’s FIN and has written everything (libuv’s handle is idle)',
+    body: `const s = net.createServer((c) => { s.close(); c.end(); }).listen(0, '127.0.0.1', () => {
+      const c = net.connect(s.address().port, '127.0.0.1');
+      c.on('end', () => c.write('after the peer ended'));
+    });`,
+    exits: true,
+  },
+  {
+    name: 'a socket half-open after the peer’s FIN, still reading (allowHalfOpen, nothing received yet)',
+    body: `const s = net.createServer({ allowHalfOpen: true }, (c) => { s.close(); }).listen(0, '127.0.0.1', () => {
+      const c = net.connect({ port: s.address().port, host: '127.0.0.1', allowHalfOpen: true });
+      c.on('connect', () => c.end());
+    });`,
+    exits: false,
+  },
+  {
+    name: 'a connect whose custom lookup never answers (only a lookup would hold)',
+    body: `net.connect({ port: 80, host: 'nowhere.test', lookup: () => {} });`,
+    exits: true,
+  },
+  {
+    name: 'a connect that fails its argument check (no handle is left behind)',
+    body: `try { net.connect({ port: 80, autoSelectFamily: 'yes' }); } catch {}`,
+    exits: true,
+  },
+  {
+    name: 'a connected dgram socket',
+    body: `const d = dgram.createSocket('udp4'); d.connect(9, '127.0.0.1');`,
+    exits: false,
+  },
+  {
+    name: 'a connected dgram socket, unref()',
+    body: `const d = dgram.createSocket('udp4'); d.connect(9, '127.0.0.1'); d.unref();`,
+    exits: true,
+  },
   { name: 'a bound dgram socket', body: `dgram.createSocket('udp4').bind(0, '127.0.0.1');`, exits: false },
   {
     name: 'a bound dgram socket, unref()',

@@ -228,6 +228,10 @@ export class Socket extends Duplex {
   private readonly onread:
     | { buffer: Uint8Array | (() => Uint8Array); callback: OnReadOptions['callback'] }
     | undefined;
+  /** connect() is waiting for its lookup: no attempt is under way yet. */
+  private lookingUp = false;
+  /** The peer's FIN was read (the readable side ended). */
+  private eofReceived = false;
   /** onread's callback returned false: reading stops until resume(). */
   private onreadStopped = false;
 
@@ -421,10 +425,24 @@ export class Socket extends Duplex {
         'is not supported by tcpts (no IPC)',
       );
     }
+    const hadHandle = this.loopHandle !== undefined;
     this.loopHandle ??= this.context.holds.open();
     this.touch();
     this.connecting = true;
-    this.lookupAndConnect(options);
+    // While the address is looked up only the lookup holds the process (Node's handle is idle then).
+    this.lookingUp = true;
+    this.updateActivity();
+    try {
+      this.lookupAndConnect(options);
+    } catch (error) {
+      // An argument Node refuses before it makes a handle: nothing may stay open (or hold the process).
+      this.connecting = false;
+      if (!hadHandle) {
+        this.loopHandle?.close();
+        this.loopHandle = undefined;
+      }
+      throw error;
+    }
     return this;
   }
 
@@ -441,6 +459,7 @@ export class Socket extends Duplex {
     this.dispatched = 0;
     this.resetOnDestroy = false;
     this._sockname = null;
+    this.eofReceived = false;
     this.onreadStopped = false;
     this.reading = false;
   }
@@ -700,6 +719,8 @@ export class Socket extends Duplex {
   /** Opens the TCP connection of one attempt; its outcome reaches `attempt`. */
   private startAttempt(attempt: Attempt): void {
     const { request } = attempt;
+    this.lookingUp = false;
+    this.updateActivity();
     this.emit('connectionAttempt', request.address, request.port, request.family);
     if (this.connection !== undefined) {
       // A second connect() on a live handle: the kernel says the connection exists or is under way.
@@ -924,6 +945,8 @@ export class Socket extends Duplex {
       const data = connection.receive(this.context.clock.now(), READ_CHUNK);
       if (data === null) {
         this.reading = false;
+        this.eofReceived = true;
+        this.updateActivity();
         this.push(null);
         // As Node on EOF: with nothing left buffered, 'end' is emitted even if nobody is reading.
         this.read(0);
@@ -944,6 +967,8 @@ export class Socket extends Duplex {
       const buffer = typeof onread.buffer === 'function' ? onread.buffer() : onread.buffer;
       const count = connection.receiveInto(buffer, this.context.clock.now());
       if (count < 0) {
+        this.eofReceived = true;
+        this.updateActivity();
         this.push(null);
         this.read(0);
         return;
@@ -1001,6 +1026,7 @@ export class Socket extends Duplex {
       return;
     }
     this.blockedWrite = { data: data.subarray(accepted), callback };
+    this.updateActivity();
   }
 
   private continueBlockedWrite(): void {
@@ -1008,6 +1034,19 @@ export class Socket extends Duplex {
     if (blocked === undefined || this.connection === undefined) return;
     this.blockedWrite = undefined;
     this.writeToConnection(blocked.data, blocked.callback);
+    this.updateActivity();
+  }
+
+  /**
+   * Whether the socket has work under way, as libuv counts a TCP handle active: reading until the
+   * peer's FIN, or a write not yet taken by TCP. A socket with neither holds the process no more than
+   * Node's does (its handle is inactive then), even while ref'd.
+   */
+  private updateActivity(): void {
+    const busy =
+      !this.lookingUp &&
+      (!this.eofReceived || this.blockedWrite !== undefined || this.waitingWrite !== undefined);
+    this.loopHandle?.setActive(busy);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
