@@ -90,7 +90,6 @@ class ProcessHolds implements EventLoopHolds {
     return trackedHandle((delta) => this.change(delta));
   }
 
-
   private change(delta: number): void {
     this.count += delta;
     if (this.count > 0) {
@@ -116,7 +115,6 @@ class RecordedHolds implements EventLoopHolds {
       this.count += delta;
     });
   }
-
 }
 
 const processHolds = new ProcessHolds();
