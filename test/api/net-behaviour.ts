@@ -101,6 +101,16 @@ export interface NetHarness {
   dispose(): Promise<void>;
 }
 
+/** The family of the harness's addresses, as Node names it ('IPv4' or 'IPv6'). */
+function familyOf(h: NetHarness): 'IPv4' | 'IPv6' {
+  return h.serverHost.includes(':') ? 'IPv6' : 'IPv4';
+}
+
+/** The same as the number lookups and connection attempt events carry (4 or 6). */
+function familyNumber(h: NetHarness): 4 | 6 {
+  return h.serverHost.includes(':') ? 6 : 4;
+}
+
 export interface NetBehaviourCase {
   readonly name: string;
   run(h: NetHarness): Promise<void>;
@@ -250,7 +260,7 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         expect(server.listening).toBe(true);
         const address = server.address() as AddressInfoLike;
         expect(address.address).toBe(h.serverHost);
-        expect(address.family).toBe('IPv4');
+        expect(address.family).toBe(familyOf(h));
         expect(address.port).toBeGreaterThanOrEqual(1024);
         expect(address.port).toBeLessThanOrEqual(65535);
         const closed = next(server, 'close');
@@ -326,16 +336,20 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         expect(client.readyState).toBe('open');
         expect(client.remoteAddress).toBe(h.serverHost);
         expect(client.remotePort).toBe(port);
-        expect(client.remoteFamily).toBe('IPv4');
+        expect(client.remoteFamily).toBe(familyOf(h));
         expect(client.localAddress).toBe(h.clientHost);
         expect(client.localPort).toBeGreaterThan(0);
-        expect(client.address()).toEqual({ address: h.clientHost, family: 'IPv4', port: client.localPort });
+        expect(client.address()).toEqual({
+          address: h.clientHost,
+          family: familyOf(h),
+          port: client.localPort,
+        });
 
         while (accepted.length === 0) await h.delay(1);
         const peer = accepted[0]!;
         expect(peer.remoteAddress).toBe(h.clientHost);
         expect(peer.remotePort).toBe(client.localPort);
-        expect(peer.remoteFamily).toBe('IPv4');
+        expect(peer.remoteFamily).toBe(familyOf(h));
         expect(peer.localAddress).toBe(h.serverHost);
         expect(peer.localPort).toBe(port);
         expect(peer.readyState).toBe('open');
@@ -670,10 +684,10 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
           {
             localAddress: h.serverHost,
             localPort: port,
-            localFamily: 'IPv4',
+            localFamily: familyOf(h),
             remoteAddress: h.clientHost,
             remotePort: secondPort,
-            remoteFamily: 'IPv4',
+            remoteFamily: familyOf(h),
           },
         ]);
         const count = await new Promise<number>((resolve, reject) =>
@@ -798,7 +812,7 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         await new Promise<void>((resolve) => holder.listen(0, h.clientHost, resolve));
         const held = (holder.address() as AddressInfoLike).port;
         for (const [localAddress, shown] of [
-          [undefined, '0.0.0.0'],
+          [undefined, familyOf(h) === 'IPv6' ? '::' : '0.0.0.0'],
           [h.clientHost, h.clientHost],
         ] as const) {
           const socket = cleanup.connect(h, { port, host: h.serverHost, localAddress, localPort: held });
@@ -874,10 +888,10 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
           });
           return { socket, log, lookups };
         };
-        const good = connectWith([null, h.serverHost, 4]);
+        const good = connectWith([null, h.serverHost, familyNumber(h)]);
         await next(good.socket, 'close');
         expect(good.log.map(([name]) => name)).toEqual(['connect', 'close']);
-        expect(good.lookups).toEqual([[null, h.serverHost, 4, 'server.test']]);
+        expect(good.lookups).toEqual([[null, h.serverHost, familyNumber(h), 'server.test']]);
         expect(asked[0]).toEqual(['server.test', { hints: 32 }]);
         for (const [answer, message] of [
           [[null, undefined, 4], 'Invalid IP address: undefined'],
@@ -911,12 +925,12 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
           host: 'server.test',
           lookup: (hostname, options, callback) => {
             asked.push([hostname, options]);
-            callback(null, [{ address: h.serverHost, family: 4 }]);
+            callback(null, [{ address: h.serverHost, family: familyNumber(h) }]);
           },
         });
         expect((await data.ended).toString()).toBe('ok');
         expect(asked).toEqual([['server.test', { hints: 32, all: true }]]);
-        expect(lookups).toEqual([[null, h.serverHost, 4, 'server.test']]);
+        expect(lookups).toEqual([[null, h.serverHost, familyNumber(h), 'server.test']]);
         const failing = new h.net.Socket();
         cleanup.sockets.push(failing);
         const failLookups: unknown[][] = [];
@@ -1002,8 +1016,8 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         socket.connect(port, h.serverHost);
         await next(socket, 'close');
         expect(log).toEqual([
-          ['connectionAttempt', h.serverHost, port, 4],
-          ['connectionAttemptFailed', h.serverHost, port, 4, 'ECONNREFUSED'],
+          ['connectionAttempt', h.serverHost, port, familyNumber(h)],
+          ['connectionAttemptFailed', h.serverHost, port, familyNumber(h), 'ECONNREFUSED'],
           ['error', 'ECONNREFUSED'],
           ['close', true],
         ]);
@@ -1155,15 +1169,15 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         expect([client._bytesDispatched, client._getpeername(), client._getsockname()]).toEqual([0, {}, {}]);
         await next(client, 'connect');
         expect(client._pendingData).toBe(null);
-        expect(client._getpeername()).toEqual({ address: h.serverHost, family: 'IPv4', port });
-        const local = { address: h.clientHost, family: 'IPv4', port: client.localPort };
+        expect(client._getpeername()).toEqual({ address: h.serverHost, family: familyOf(h), port });
+        const local = { address: h.clientHost, family: familyOf(h), port: client.localPort };
         expect(client._getsockname()).toEqual(local);
         expect(client._sockname).toEqual(local);
         expect(String(await received)).toBe('early');
         expect(client._bytesDispatched).toBe(5);
         client.destroy();
         await next(client, 'close');
-        expect(client._getpeername()).toEqual({ address: h.serverHost, family: 'IPv4', port });
+        expect(client._getpeername()).toEqual({ address: h.serverHost, family: familyOf(h), port });
       }),
   },
   {
