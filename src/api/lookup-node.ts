@@ -11,7 +11,7 @@ import {
   type LookupOptions,
   resolveHostNames,
 } from './host-names.js';
-import { invalidArgType, invalidArgValue } from './node-errors.js';
+import { invalidArgType, invalidArgValue, validateNumber } from './node-errors.js';
 
 /**
  * The resolver of one socket API: `dns.lookup` with the stack's names. It answers asynchronously (never
@@ -27,6 +27,7 @@ export function stackLookup(
   return (hostname, options, callback) => {
     validateHostname(hostname);
     const family = lookupFamily(options);
+    validateHints(typeof options === 'object' ? options?.hints : undefined);
     const all = options?.all === true;
     const answer = (address: string | null, addressFamily: number) => {
       if (all) callback(null, address === null ? [] : [{ address, family: addressFamily }]);
@@ -60,6 +61,15 @@ export function stackLookup(
 
 function validateHostname(hostname: unknown): void {
   if (typeof hostname !== 'string') throw invalidArgType('hostname', 'string', hostname);
+}
+
+/** getaddrinfo flags dns.lookup accepts (Linux values): AI_ADDRCONFIG, AI_V4MAPPED, AI_ALL. */
+const VALID_HINTS = 32 | 8 | 16;
+
+function validateHints(hints: unknown): void {
+  if (hints === undefined || hints === null) return;
+  validateNumber(hints, 'options.hints');
+  if (((hints >>> 0) & ~VALID_HINTS) !== 0) throw invalidArgValue('hints', hints >>> 0);
 }
 
 function lookupFamily(options: LookupOptions | number | undefined): number {

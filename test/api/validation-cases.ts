@@ -117,6 +117,20 @@ export const validationCases: readonly ValidationCase[] = [
   { name: 'net.connect({ timeout: -1 })', call: netConnect({ port: 80, timeout: -1 }) },
   { name: "net.connect({ timeout: 'x' })", call: netConnect({ port: 80, timeout: 'x' }) },
   { name: 'net.connect({ signal: 1 })', call: netConnect({ port: 80, signal: 1 }) },
+  { name: 'new net.Socket({ objectMode: true })', call: (m) => new m.net.Socket({ objectMode: true }) },
+  {
+    name: 'new net.Socket({ readableObjectMode: true })',
+    call: (m) => new m.net.Socket({ readableObjectMode: true }),
+  },
+  {
+    name: "new net.Socket({ writableObjectMode: 'yes' })",
+    call: (m) => new m.net.Socket({ writableObjectMode: 'yes' }),
+  },
+  {
+    name: 'net.connect({ hints: 42 | valid flags }) (the default lookup checks them)',
+    call: netConnect({ port: 80, host: 'x.test', hints: 56 + 42 }),
+  },
+  { name: "net.connect({ hints: '8' })", call: netConnect({ port: 80, host: 'x.test', hints: '8' }) },
   {
     name: "net.connect({ autoSelectFamily: 'x' })",
     call: netConnect({ port: 80, host: 'x.test', autoSelectFamily: 'x' }),

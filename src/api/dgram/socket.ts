@@ -295,8 +295,8 @@ export class Socket extends EventEmitter {
         this.transmit(payload, undefined, undefined, destination, destinationPort, done);
         return;
       }
-      // Node's default destination: the loopback address of the socket's family.
-      this.resolve(destination ?? this.loopbackText(), (error, ip) => {
+      // Node's default destination (no address, or an empty one): the loopback address of the family.
+      this.resolve(destination || this.loopbackText(), (error, ip) => {
         if (error || ip === undefined) {
           if (done !== undefined) process.nextTick(done, error);
           else process.nextTick(() => this.emit('error', error));
@@ -620,9 +620,14 @@ export class Socket extends EventEmitter {
   // -------------------------------------------------------------------------------------------------
   // Node's deprecated internals (DEP0112), still read by some libraries: the same values, the same warning.
 
+  // Node lets each be assigned too (with the same warning); tcpts has no handle to replace.
   get _handle(): null {
     deprecated('_handle');
     return null;
+  }
+
+  set _handle(_value: unknown) {
+    deprecated('_handle');
   }
 
   /** 0 unbound, 1 binding, 2 bound (Node's BIND_STATE_* numbers). */
@@ -631,9 +636,19 @@ export class Socket extends EventEmitter {
     return BIND_STATE_NUMBERS[this.bindState];
   }
 
+  set _bindState(value: number) {
+    deprecated('_bindState');
+    this.bindState = BIND_STATES[value] ?? 'unbound';
+  }
+
   get _queue(): Array<() => void> | undefined {
     deprecated('_queue');
     return this.queue;
+  }
+
+  set _queue(value: Array<() => void> | undefined) {
+    deprecated('_queue');
+    this.queue = value ?? undefined;
   }
 
   get _receiving(): boolean {
@@ -641,19 +656,29 @@ export class Socket extends EventEmitter {
     return this.receiving;
   }
 
+  set _receiving(value: boolean) {
+    deprecated('_receiving');
+    this.receiving = Boolean(value);
+  }
+
   get _reuseAddr(): boolean | undefined {
     deprecated('_reuseAddr');
     return this.options.reuseAddr;
   }
 
+  set _reuseAddr(value: boolean | undefined) {
+    deprecated('_reuseAddr');
+    this.options.reuseAddr = value ?? undefined;
+  }
+
   _healthCheck(): void {
-    deprecated('_healthCheck');
+    deprecated('_healthCheck()');
     this.healthCheck();
   }
 
   /** Stops delivering datagrams (they are dropped from now on), as Node's recvStop on the handle. */
   _stopReceiving(): void {
-    deprecated('_stopReceiving');
+    deprecated('_stopReceiving()');
     this.receiving = false;
   }
 
@@ -796,6 +821,7 @@ export class Socket extends EventEmitter {
 }
 
 const BIND_STATE_NUMBERS = { unbound: 0, binding: 1, bound: 2 } as const;
+const BIND_STATES: Readonly<Record<number, BindState>> = { 0: 'unbound', 1: 'binding', 2: 'bound' };
 
 let warnedDep0112 = false;
 

@@ -56,7 +56,7 @@ export interface NetApi {
   setDefaultAutoSelectFamilyAttemptTimeout(value: number): void;
   /** Node's argument normalizer for connect()/listen() forms (used by some libraries). */
   _normalizeArgs(args: unknown[]): unknown[];
-  /** A no-op in Node on every platform but Windows; kept for libraries that call it. */
+  /** A no-op in Node on every platform but Windows (with a DEP0121 warning, once); kept for libraries. */
   _setSimultaneousAccepts(handle: unknown): void;
   /** Node's internal handle factory: tcpts has no handles (throws ERR_INVALID_ARG_VALUE). */
   _createServerHandle(...args: unknown[]): never;
@@ -132,9 +132,22 @@ export function createNetApi(stack: Stack, options: NetApiOptions = {}): NetApi 
       context.defaults.autoSelectFamilyAttemptTimeout = Math.max(10, value);
     },
     _normalizeArgs: (args) => normalizeConnectArgs(args),
-    _setSimultaneousAccepts: () => {},
+    _setSimultaneousAccepts: warnSimultaneousAccepts,
     _createServerHandle(...args: unknown[]): never {
       throw invalidArgValue('handle', args[0], 'is not supported by tcpts (no handles)');
     },
   };
+}
+
+let warnedSimultaneousAccepts = false;
+
+/** Node's `_setSimultaneousAccepts` off Windows: nothing to do but warn (once per process, as Node). */
+function warnSimultaneousAccepts(): void {
+  if (warnedSimultaneousAccepts) return;
+  warnedSimultaneousAccepts = true;
+  process.emitWarning(
+    'net._setSimultaneousAccepts() is deprecated and will be removed.',
+    'DeprecationWarning',
+    'DEP0121',
+  );
 }

@@ -237,6 +237,7 @@ export class Socket extends Duplex {
 
   constructor(context: NetContext, options: SocketOptions = {}) {
     const settings = options !== null && typeof options === 'object' ? options : {};
+    rejectObjectMode(settings as Record<string, unknown>);
     super({
       allowHalfOpen: settings.allowHalfOpen === true,
       // Node's socket: emits its own 'close' (with hadError) and destroys itself once both sides ended.
@@ -1300,6 +1301,17 @@ function socketToDnsFamily(family: unknown): number | undefined {
   if (family === 'IPv4') return 4;
   if (family === 'IPv6') return 6;
   return family as number | undefined;
+}
+
+/** A socket carries bytes: Node refuses the object modes of its stream options. */
+function rejectObjectMode(settings: Record<string, unknown>): void {
+  if (settings.objectMode) {
+    throw invalidArgValue('options.objectMode', settings.objectMode, 'is not supported');
+  }
+  if (settings.readableObjectMode || settings.writableObjectMode) {
+    const name = settings.readableObjectMode ? 'readableObjectMode' : 'writableObjectMode';
+    throw invalidArgValue(`options.${name}`, settings[name], 'is not supported');
+  }
 }
 
 /** Node 22's error for an address the socket's blockList holds. */
