@@ -1,5 +1,6 @@
 /**
- * One randomized soak run: two full stacks (Ethernet, ARP, IPv4, TCP) on a SimulatedNetwork, joined by a
+ * One randomized soak run: two full stacks (Ethernet, ARP, IPv4, TCP — or, for a quarter of the seeds,
+ * Ethernet, NDP, IPv6, TCP) on a SimulatedNetwork, joined by a
  * MemoryLink whose faults (loss, duplication, reordering, corruption, delay, jitter, a rate-limited queue)
  * are drawn from the seed, exchange random amounts of data in both directions and close in one of several
  * ways (either side first, half-close with data still flowing the other way, simultaneous close).
@@ -15,6 +16,9 @@
  * per resolution instead of 3 (at 20% loss each way three lost exchanges in a row are common enough to
  * end a connection attempt with EHOSTUNREACH, correctly), and on links that corrupt frames the neighbours
  * are static entries (ARP has no checksum: a corrupted reply that still parses would poison the cache).
+ * Over IPv6 the same holds of NDP (up to 20 multicast solicitations; its messages carry a checksum, so no
+ * static entries are needed), addresses skip duplicate address detection (nobody else is on the link),
+ * and a link MTU below IPv6's minimum of 1280 is raised to it.
  *
  * Everything is deterministic: the same seed replays the same run, byte for byte, which is how a failure
  * is reproduced and, with `capture`, recorded as a pcap.
@@ -28,6 +32,7 @@ import type { TcpLayer } from '../../src/tcp/tcp-layer.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { Random } from '../../src/util/random.js';
 import { parseIpv4 } from '../../src/wire/address.js';
+import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 
 export type CloseStyle =
   /** The client closes once it has written everything; the server closes after the client's FIN. */
@@ -41,6 +46,8 @@ export type CloseStyle =
 
 export interface SoakScenario {
   seed: number;
+  /** The IP version the two stacks speak: 6 for a quarter of the seeds (see `ipVersionFor`). */
+  ipVersion: 4 | 6;
   clientToServer: number;
   serverToClient: number;
   close: CloseStyle;
@@ -77,6 +84,8 @@ export interface SoakOutcome {
 
 const CLIENT_ADDRESS = '10.0.0.1';
 const SERVER_ADDRESS = '10.0.0.2';
+const CLIENT_ADDRESS_6 = 'fd00::1';
+const SERVER_ADDRESS_6 = 'fd00::2';
 const PORT = 80;
 /** Virtual time a run may take before it counts as hung: far beyond any R2 or TIME-WAIT. */
 const MAX_VIRTUAL_TIME_MS = 6 * 3_600_000;
@@ -122,6 +131,15 @@ export function mechanismsFor(seed: number): Partial<TcpConfig> {
   return { timestamps: modern, sack: modern };
 }
 
+/**
+ * IPv6 for a quarter of the seeds: those whose seed / 2 is a multiple of 4 (1, 8, 9, 16, 17 ...), so both
+ * mechanism sets of `mechanismsFor` (odd and even seeds) run over IPv6 too. Drawn from no randomness, so
+ * every other knob of a seed stays what it was.
+ */
+export function ipVersionFor(seed: number): 4 | 6 {
+  return Math.floor(seed / 2) % 4 === 0 ? 6 : 4;
+}
+
 /** Draws the scenario of one seed. Each part comes from its own fork, so adding a knob never reshuffles others. */
 export function scenarioFor(seed: number): SoakScenario {
   const rnd = new Random(`tcp-soak/${seed}`);
@@ -135,12 +153,15 @@ export function scenarioFor(seed: number): SoakScenario {
   const bToA = symmetric ? aToB : impairmentsFrom(link.fork('b->a'));
   const reader = (r: Random): SlowReader | undefined =>
     r.chance(0.25) ? { everyMs: r.pick([1, 10, 50, 200]), max: r.pick([1, 100, 1000, 8000]) } : undefined;
+  const ipVersion = ipVersionFor(seed);
+  const mtu = link.pick([576, 1280, 1500, 1500, 9000]);
   return {
     seed,
+    ipVersion,
     clientToServer: size(),
     serverToClient: size(),
     close: apps.pick(['client-first', 'server-first', 'simultaneous', 'eager'] as const),
-    mtu: link.pick([576, 1280, 1500, 1500, 9000]),
+    mtu: ipVersion === 6 ? Math.max(mtu, 1280) : mtu,
     checksumOffload: link.chance(0.3),
     aToB,
     bToA,
@@ -291,16 +312,20 @@ export function soakRun(
     // Three ARP requests (Linux's default) all lost, or all their replies, is likely enough at 20% loss
     // to end some connection attempts with EHOSTUNREACH, correctly but not what this soak is about:
     // ARP keeps asking here until it gets through.
-    stack: { arp: { maxRequests: 20 } },
+    stack: {
+      arp: { maxRequests: 20 },
+      ipv6: { neighbors: { maxMulticastSolicit: 20 }, ndp: { dadTransmits: 0 } },
+    },
   });
-  const clientStack = net.host('client', `${CLIENT_ADDRESS}/24`);
-  const serverStack = net.host('server', `${SERVER_ADDRESS}/24`);
+  const ipv6 = scenario.ipVersion === 6;
+  const clientStack = net.host('client', ipv6 ? `${CLIENT_ADDRESS_6}/64` : `${CLIENT_ADDRESS}/24`);
+  const serverStack = net.host('server', ipv6 ? `${SERVER_ADDRESS_6}/64` : `${SERVER_ADDRESS}/24`);
   const link = net.link(clientStack, serverStack, {
     mtu: scenario.mtu,
     aToB: scenario.aToB,
     bToA: scenario.bToA,
   });
-  if ((scenario.aToB.corrupt ?? 0) > 0 || (scenario.bToA.corrupt ?? 0) > 0) {
+  if (!ipv6 && ((scenario.aToB.corrupt ?? 0) > 0 || (scenario.bToA.corrupt ?? 0) > 0)) {
     // ARP has no checksum: a corrupted reply that still parses poisons a cache entry with a wrong MAC for
     // the whole reachable time (a real link's FCS would have caught it). TCP has nothing to do with that,
     // so on corrupting links the neighbours are static entries and only IP and TCP meet the corruption.
@@ -371,7 +396,7 @@ export function soakRun(
     }
   }
 
-  const listener = serverTcp.listen({ port: PORT, config: scenario.server });
+  const listener = serverTcp.listen({ port: PORT, address: ipv6 ? 0n : 0, config: scenario.server });
   listener.on('connection', (conn) => {
     // One connection per run: no one else may connect, and no listener may be left over at the end.
     listener.close();
@@ -380,7 +405,7 @@ export function soakRun(
     server.write();
   });
   const conn = clientTcp.connect({
-    remoteAddress: address(SERVER_ADDRESS),
+    remoteAddress: ipv6 ? parseIpv6(SERVER_ADDRESS_6)! : address(SERVER_ADDRESS),
     remotePort: PORT,
     config: scenario.client,
   });
