@@ -76,6 +76,8 @@ export interface TcpCounters {
   lossProbes: number;
   /** Losses a tail loss probe repaired (RFC 8985 §7.4; Linux TCPLossProbeRecovery). */
   lossProbeRecoveries: number;
+  /** Peers seen discarding data they had SACKed (RFC 2018 §8; Linux TCPSACKReneging). */
+  sackReneging: number;
   /** Internal faults caught at the layer boundary (should stay 0; each is traced). */
   internalErrors: number;
   /** ICMP errors quoting a 4-tuple with no connection: ignored (RFC 5927 §4.1). */
@@ -127,6 +129,7 @@ export function newTcpCounters(): TcpCounters {
     segmentsMarkedLost: 0,
     lossProbes: 0,
     lossProbeRecoveries: 0,
+    sackReneging: 0,
     internalErrors: 0,
     icmpNoConnection: 0,
     icmpOutOfWindow: 0,

@@ -18,11 +18,12 @@ const WORST_CASE_DELAYED_ACK_MS = 200;
 const REO_WND_PERSIST = 16;
 
 /**
- * Loss detection runs on the scoreboard: SACK was negotiated and RACK-TLP is switched on. Otherwise the
- * duplicate-ACK path decides (SACK blocks still feed the scoreboard's records and rate samples).
+ * Loss detection runs on the scoreboard when SACK was negotiated: RACK-TLP (RFC 8985) when switched on
+ * (the default, as Linux), RFC 6675's IsLost otherwise. Without SACK the duplicate-ACK path (RFC 5681,
+ * NewReno's RFC 6582) decides.
  */
 export function sackRecoveryActive(tcb: Tcb): boolean {
-  return tcb.sackEnabled && tcb.config.rack && tcb.cc !== undefined;
+  return tcb.sackEnabled && tcb.cc !== undefined;
 }
 
 /**
@@ -34,6 +35,22 @@ export function sackAckProcessed(tcb: Tcb, outcome: AckOutcome, now: number): vo
   if (tcb.tlpEndSeq !== undefined && seqGe(tcb.sndUna, tcb.tlpEndSeq)) tailProbeAnswered(tcb, outcome, now);
   if (tcb.recoveryPoint !== undefined && seqGe(tcb.sndUna, tcb.recoveryPoint)) exitRecovery(tcb, now);
   markLosses(tcb, now);
+  if (tcb.scoreboard.reneged) renegingDetected(tcb, now);
+}
+
+/** Least wait before the retransmission timer answers reneging (Linux: 10 ms). */
+const RENEGING_MIN_WAIT_MS = 10;
+
+/**
+ * The peer discarded data it had SACKed (RFC 2018 §8): nothing but the retransmission timer sends it
+ * again, so the timer is brought forward to half an RTT (at least 10 ms), as Linux does, instead of
+ * waiting a whole RTO; the timeout then turns the SACK bits off (Scoreboard.markAllLost).
+ */
+function renegingDetected(tcb: Tcb, now: number): void {
+  const deadline = now + Math.max(tcb.rtt.srtt / 2, RENEGING_MIN_WAIT_MS);
+  if (tcb.timers.isArmed(RETRANSMISSION) && tcb.timers.get(RETRANSMISSION) <= deadline) return;
+  tcb.env.counters.sackReneging++;
+  tcb.timers.set(RETRANSMISSION, deadline);
 }
 
 /** Judges segments lost by RACK or by IsLost, and starts an episode when one is newly lost. */

@@ -31,6 +31,8 @@ export interface SendRecord {
   deliveredAt: number;
   firstSentAt: number;
   appLimited: boolean;
+  /** Pipe just before this was last sent (the rate sample's prior_in_flight). */
+  inFlight: number;
 }
 
 /** A delivery-rate sample (draft §3.3), refilled for each ACK. */
@@ -42,6 +44,8 @@ export interface DeliverySample {
   deliveryRate: number;
   isAppLimited: boolean;
   priorDelivered: number;
+  /** Bytes in flight when the newest delivered segment was sent. */
+  priorInFlight: number;
   /** RTT of the newest acknowledged segment never retransmitted, or undefined. */
   rttMs: number | undefined;
 }
@@ -94,6 +98,8 @@ export class Scoreboard {
   reorderingSeen = false;
   /** Times RACK saw reordering (tcpInfo's reordering-like counter). */
   reorderEvents = 0;
+  /** The connection's minimum RTT as of the ACK being processed (RACK.min_RTT). */
+  private minRttMs = Number.POSITIVE_INFINITY;
 
   readonly outcome: AckOutcome = {
     delivered: 0,
@@ -108,6 +114,7 @@ export class Scoreboard {
       deliveryRate: 0,
       isAppLimited: false,
       priorDelivered: 0,
+      priorInFlight: 0,
       rttMs: undefined,
     },
   };
@@ -166,7 +173,7 @@ export class Scoreboard {
         last.end = end;
         return;
       }
-      records.push(this.newRecord(start, end, now));
+      records.push(this.newRecord(start, end, now, inFlight));
       return;
     }
     const first = this.split(start);
@@ -181,20 +188,23 @@ export class Scoreboard {
         r.lostRetransmitted = true;
         this.lostRetransmittedBytes += seqDiff(r.end, r.start);
       }
-      this.stamp(r);
+      this.stamp(r, inFlight);
     }
-    if (last !== undefined && seqGt(end, last.end)) records.push(this.newRecord(last.end, end, now));
+    if (last !== undefined && seqGt(end, last.end)) records.push(this.newRecord(last.end, end, now, inFlight));
   }
 
   /**
-   * Processes a cumulative ACK `ack` and its SACK blocks at `now`; `srttMs`/`minRttMs` feed RACK's window.
-   * Returns the outcome (the same object every time).
+   * Processes a cumulative ACK `ack` and its SACK blocks at `now`. `minRttMs` is the connection's minimum
+   * RTT: an ACK of a retransmitted segment that came sooner than that answers the original, and does not
+   * move RACK (RFC 8985 §6.2 step 2). Returns the outcome (the same object every time).
    */
   onAck(
     ack: number,
     blocks: readonly { left: number; right: number }[] | undefined,
     now: number,
+    minRttMs = Number.POSITIVE_INFINITY,
   ): AckOutcome {
+    this.minRttMs = minRttMs;
     const out = this.outcome;
     out.delivered = 0;
     out.newlySacked = 0;
@@ -317,6 +327,10 @@ export class Scoreboard {
       this.reorderingSeen = true;
       this.reorderEvents++;
     }
+    // Step 2: an ACK that came back faster than any round trip cannot be for the retransmission; taking
+    // it as one would make every segment retransmitted with it look overdue at once, and they would be
+    // judged lost and sent again on each such ACK.
+    if (r.retransmitted && now - r.sentAt < this.minRttMs) return;
     if (r.sentAt > this.rackSentAt || (r.sentAt === this.rackSentAt && seqGt(r.end, this.rackEnd))) {
       this.rackSentAt = r.sentAt;
       this.rackEnd = r.end;
@@ -345,7 +359,9 @@ export class Scoreboard {
         r.sentAt < this.rackSentAt || (r.sentAt === this.rackSentAt && seqLt(r.end, this.rackEnd));
       if (!sentBefore) continue;
       const remaining = r.sentAt + this.rackRtt + reoWnd - now;
-      if (remaining <= 0) {
+      // A segment sent this very instant has had no time to arrive, whatever the sums say (a zero RTT
+      // on a link without delay).
+      if (remaining <= 0 && r.sentAt < now) {
         this.outcome.newlyLost += this.markLost(r);
       } else {
         if (remaining > timeout) timeout = remaining;
@@ -356,12 +372,29 @@ export class Scoreboard {
     return timeout;
   }
 
-  /** A retransmission timeout: every segment not SACKed is lost (RFC 6675 §5.1, Linux's loss state). */
+  /**
+   * The receiver threw away data it had SACKed (RFC 2018 §8 allows it: "reneging"): the cumulative ACK
+   * stops at the start of a SACKed segment. Only the retransmission timer recovers from that, as SACKed
+   * data is never retransmitted before it (Linux's tcp_check_sack_reneging).
+   */
+  get reneged(): boolean {
+    return this.head < this.records.length && this.records[this.head]!.sacked;
+  }
+
+  /**
+   * A retransmission timeout: every segment not SACKed is lost (RFC 6675 §5.1, Linux's loss state). After
+   * reneging, SACKed ones are too: the SACK bits are turned off (RFC 2018 §8) and everything goes again.
+   */
   markAllLost(): void {
     const records = this.records;
+    const reneged = this.reneged;
     for (let i = this.head; i < records.length; i++) {
       const r = records[i]!;
-      if (r.sacked) continue;
+      if (r.sacked) {
+        if (!reneged) continue;
+        r.sacked = false;
+        this.sackedBytes -= seqDiff(r.end, r.start);
+      }
       if (r.lostRetransmitted) {
         r.lostRetransmitted = false;
         this.lostRetransmittedBytes -= seqDiff(r.end, r.start);
@@ -433,6 +466,7 @@ export class Scoreboard {
     if (newest === undefined || r.delivered > newest.delivered || r.sentAt > newest.sentAt) {
       const sample = this.outcome.sample;
       sample.priorDelivered = r.delivered;
+      sample.priorInFlight = r.inFlight;
       sample.isAppLimited = r.appLimited;
       sample.rttMs = r.retransmitted ? undefined : now - r.sentAt;
       this.firstSentAt = r.sentAt;
@@ -451,7 +485,7 @@ export class Scoreboard {
     sample.deliveryRate = sample.intervalMs > 0 ? sample.delivered / sample.intervalMs : 0;
   }
 
-  private newRecord(start: number, end: number, now: number): SendRecord {
+  private newRecord(start: number, end: number, now: number, inFlight: number): SendRecord {
     const r: SendRecord = {
       start,
       end,
@@ -464,13 +498,15 @@ export class Scoreboard {
       deliveredAt: 0,
       firstSentAt: 0,
       appLimited: false,
+      inFlight: 0,
     };
-    this.stamp(r);
+    this.stamp(r, inFlight);
     return r;
   }
 
   /** Draft §3.2 "SendPacket": the connection's counters as of this transmission. */
-  private stamp(r: SendRecord): void {
+  private stamp(r: SendRecord, inFlight: number): void {
+    r.inFlight = inFlight;
     r.delivered = this.delivered;
     r.deliveredAt = this.deliveredAt;
     r.firstSentAt = this.firstSentAt;

@@ -8,6 +8,7 @@ import { MIN_SEND_MSS } from './config.js';
 import { congestionControlFactory } from './congestion/registry.js';
 import { TcpError } from './errors.js';
 import { sackAckProcessed, sackRecoveryActive } from './loss-recovery.js';
+import type { AckOutcome } from './scoreboard.js';
 import {
   answerInvalidSegment,
   armRetransmissionTimer,
@@ -403,15 +404,19 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   const blocks = tcb.sackEnabled ? seg.options.sack : undefined;
   const outcome =
     tcb.cc !== undefined
-      ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, now)
+      ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, now, tcb.minRttMs)
       : undefined;
+  const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
+  const cwndLimited = tcb.cwndLimited;
+  let dataAcked = 0;
   if (seqGt(ack, tcb.sndUna)) {
-    newDataAcknowledged(
+    dataAcked = newDataAcknowledged(
       tcb,
       ack,
       now,
       tcb.tsEnabled ? seg.options.timestamp?.echo : undefined,
       outcome?.sample.rttMs,
+      sack,
     );
   } else if (
     !sack &&
@@ -440,8 +445,13 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     if (action === 'fast-retransmit') fastRetransmit(tcb, now);
   }
 
-  // With SACK, loss detection reads the scoreboard (RFC 6675, RACK) instead of counting duplicate ACKs.
-  if (sack && outcome !== undefined) sackAckProcessed(tcb, outcome, now);
+  // With SACK, loss detection reads the scoreboard (RFC 6675, RACK) instead of counting duplicate ACKs,
+  // and congestion control hears about the ACK after it (as Linux orders them): an ACK that starts
+  // recovery already counts in PRR, and the rate sample carries the losses it revealed.
+  if (sack && outcome !== undefined) {
+    sackAckProcessed(tcb, outcome, now);
+    if (dataAcked > 0 || outcome.newlySacked > 0) sackCongestionAck(tcb, dataAcked, flightBefore, cwndLimited, outcome, now);
+  }
 
   // Send window update: only from a segment at least as recent as the last one used (SND.WL1/WL2).
   if (seqLe(tcb.sndUna, ack) && (seqLt(tcb.sndWl1, seq) || (tcb.sndWl1 === seq && seqLe(tcb.sndWl2, ack)))) {
@@ -493,7 +503,8 @@ function newDataAcknowledged(
   now: number,
   tsEcr: number | undefined,
   recordRtt: number | undefined,
-): void {
+  sack: boolean,
+): number {
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
   const dataAcked = tcb.sendBuffer.acknowledge(ack);
   if (tcb.finSent && seqGt(ack, tcb.finSeq)) tcb.finAcked = true;
@@ -529,9 +540,10 @@ function newDataAcknowledged(
   // the RTO estimator keeps its one sample per flight (or per ACK with timestamps, weighted).
   if (rttMs === undefined) rttMs = recordRtt;
   if (rttMs !== undefined && rttMs < tcb.minRttMs) tcb.minRttMs = rttMs;
+  tcb.ackEvent.rttMs = rttMs;
   // The window grows for acknowledged data only, not for the SYN or FIN sequence numbers.
   const cc = tcb.cc;
-  if (dataAcked > 0 && cc !== undefined) {
+  if (dataAcked > 0 && cc !== undefined && !sack) {
     const recovering = cc.inRecovery;
     const event = tcb.ackEvent;
     event.bytesAcked = dataAcked;
@@ -545,6 +557,7 @@ function newDataAcknowledged(
     // RFC 3465's L: 2 segments, or a whole TSO super-segment when one ACK may cover one.
     event.abcLimit = Math.max(2 * tcb.effMss, tcb.maxSegmentPayload);
     event.rttMs = rttMs;
+    event.rate = undefined;
     event.now = now;
     cc.onAck(event);
     if (recovering && cc.inRecovery && !tcb.sackPermitted) {
@@ -567,6 +580,50 @@ function newDataAcknowledged(
     tcb.env.event(DRAIN_EVENT);
   }
   tcb.traceMetrics(now);
+  return dataAcked;
+}
+
+/**
+ * Congestion control's view of an ACK on a SACK connection: the bytes it delivered, cumulatively and
+ * selectively (RFC 6937's DeliveredData), pipe after loss marking, and the scoreboard's delivery-rate
+ * sample. Called for every ACK that delivered something, after loss detection has run.
+ */
+function sackCongestionAck(
+  tcb: Tcb,
+  dataAcked: number,
+  flightBefore: number,
+  cwndLimited: boolean,
+  outcome: AckOutcome,
+  now: number,
+): void {
+  const cc = tcb.cc!;
+  const event = tcb.ackEvent;
+  if (dataAcked === 0) event.rttMs = undefined;
+  event.bytesAcked = dataAcked;
+  event.delivered = outcome.delivered;
+  event.flightSizeBefore = flightBefore;
+  event.pipe = tcb.pipe;
+  event.ack = tcb.sndUna;
+  event.sndMax = tcb.sndMax;
+  event.sentTotal = tcb.bytesSent;
+  event.cwndLimited = cwndLimited;
+  event.abcLimit = Math.max(2 * tcb.effMss, tcb.maxSegmentPayload);
+  const sample = outcome.sample;
+  if (sample.delivered > 0) {
+    const rate = tcb.rateSample;
+    rate.delivered = sample.delivered;
+    rate.intervalMs = sample.intervalMs;
+    rate.isAppLimited = sample.isAppLimited;
+    rate.priorInFlight = sample.priorInFlight;
+    rate.lost = outcome.newlyLost;
+    rate.rttMs = sample.rttMs;
+    rate.priorDelivered = sample.priorDelivered;
+    event.rate = rate;
+  } else {
+    event.rate = undefined;
+  }
+  event.now = now;
+  cc.onAck(event);
 }
 
 /**

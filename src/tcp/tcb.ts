@@ -29,6 +29,7 @@ import type {
   AckEvent,
   CongestionControl,
   CongestionControlFactory,
+  RateSample,
 } from './congestion/congestion-control.js';
 import type { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
@@ -292,6 +293,16 @@ export class Tcb {
   /** The segment `transmit` fills and hands over (see there). */
   private readonly outgoing: TcpSegment;
   /** The ACK event handed to congestion control, refilled for every ACK. */
+  /** The delivery-rate sample handed to congestion control with `ackEvent` (reused). */
+  readonly rateSample: RateSample = {
+    delivered: 0,
+    intervalMs: 0,
+    isAppLimited: false,
+    priorInFlight: 0,
+    lost: 0,
+    rttMs: undefined,
+    priorDelivered: 0,
+  };
   readonly ackEvent: AckEvent = {
     bytesAcked: 0,
     flightSizeBefore: 0,
@@ -402,11 +413,11 @@ export class Tcb {
   dupAckedBytes = 0;
 
   /**
-   * Loss recovery is RFC 6675's (a sender scoreboard drives it and `pipe` is its pipe). False until the
-   * sender's scoreboard exists: SACK blocks are then only sent, and recovery is NewReno's.
+   * SACK was negotiated, so loss recovery is the scoreboard's (RFC 6675 pipe and NextSeg, with RACK-TLP
+   * or RFC 6675's IsLost marking) and `pipe` is RFC 6675's; otherwise recovery is NewReno's (RFC 6582).
    */
   get sackPermitted(): boolean {
-    return this.sackEnabled && this.config.rack;
+    return this.sackEnabled;
   }
 
   /** Receive window still open from the last advertisement (RCV.WND). */
