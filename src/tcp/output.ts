@@ -394,15 +394,16 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
 function retransmitLost(tcb: Tcb, now: number): boolean {
   const record = tcb.scoreboard.nextLost();
   if (record === undefined) return false;
-  // Within the peer's window as it is now (it may have shrunk since the first transmission): a
-  // retransmission past its right edge would be refused, and a peer that took it anyway would hold data
-  // beyond what our ACKs may claim (Linux trims retransmissions the same way). A closed window is the
-  // persist timer's business.
-  const room = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), record.start);
-  if (room <= 0) return false;
   const withFin = tcb.finSent && record.end === seqAdd(tcb.finSeq, 1);
   const dataEnd = withFin ? tcb.finSeq : record.end;
-  const length = Math.min(Math.max(0, seqDiff(dataEnd, record.start)), currentMss(tcb), room);
+  const dataLength = Math.max(0, seqDiff(dataEnd, record.start));
+  // Data stays within the peer's window as it is now (it may have shrunk since the first transmission):
+  // a retransmission past its right edge would be refused, and a peer that took it anyway would hold
+  // data beyond what our ACKs may claim (Linux trims retransmissions the same way). A closed window is
+  // the persist timer's business. A FIN alone needs no room, as when it was first sent.
+  const room = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), record.start);
+  if (dataLength > 0 && room <= 0) return false;
+  const length = Math.min(dataLength, currentMss(tcb), Math.max(room, 0));
   const fin = withFin && seqAdd(record.start, length) === tcb.finSeq;
   if (tcb.cc!.cwnd - tcb.pipe < Math.max(1, length)) return false;
   sendRetransmission(

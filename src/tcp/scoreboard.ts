@@ -388,6 +388,8 @@ export class Scoreboard {
   markAllLost(): void {
     const records = this.records;
     const reneged = this.reneged;
+    // Retransmitted lost segments become due again below where `nextLost` last looked.
+    this.lostHint = 0;
     for (let i = this.head; i < records.length; i++) {
       const r = records[i]!;
       if (r.sacked) {

@@ -83,6 +83,32 @@ describe('scoreboard: SACK arrivals (RFC 6675 §4-5)', () => {
     expect(out.dsack).toBe(false);
   });
 
+  it('after a timeout the lowest lost segment goes first, even when its retransmission was the last thing sent', () => {
+    const sb = sent(3);
+    sb.onAck(seg(0), [block(2, 3)], 10);
+    sb.markAllLost();
+    expect(sb.nextLost()?.start).toBe(seg(0));
+    sb.onTransmit(seg(0), seg(1), 11, 0, false);
+    expect(sb.nextLost()?.start).toBe(seg(1));
+    sb.onTransmit(seg(1), seg(2), 11, 0, false);
+    expect(sb.nextLost()).toBeUndefined();
+    sb.markAllLost(); // the next timeout: both retransmissions count as lost again
+    expect(flags(sb)).toEqual(['0-1L', '1-2L', '2-3S']);
+    expect(sb.nextLost()?.start).toBe(seg(0));
+  });
+
+  it('reneging: when the cumulative ACK stops at SACKed data, a timeout turns the SACK bits off (RFC 2018 §8)', () => {
+    const sb = sent(4);
+    sb.onAck(seg(0), [block(1, 4)], 10);
+    expect(sb.reneged).toBe(false);
+    sb.onAck(seg(1), undefined, 20);
+    expect(sb.reneged).toBe(true);
+    sb.markAllLost();
+    expect(flags(sb)).toEqual(['1-2L', '2-3L', '3-4L']);
+    expect(sb.sackedBytes).toBe(0);
+    expect(sb.pipe(3 * MSS)).toBe(0);
+  });
+
   it('a retransmission timeout marks everything not SACKed lost', () => {
     const sb = sent(4);
     sb.onAck(seg(0), [block(2, 3)], 10);
