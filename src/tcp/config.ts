@@ -129,22 +129,22 @@ export interface TcpConfig {
    * Timestamps (RFC 7323 §3-5): offer the TSopt on SYN; when the peer offers it too, every segment carries
    * it, RTT is measured from the echoed values (RTTM, also across retransmissions) and old duplicates are
    * refused by PAWS. Costs 12 bytes of every segment (the effective MSS is that much smaller). Default
-   * off for now (Linux: on, net.ipv4.tcp_timestamps=1).
+   * on, as on Linux (net.ipv4.tcp_timestamps=1).
    */
   timestamps: boolean;
   /**
    * Selective acknowledgment (RFC 2018): offer SACK-permitted on SYN; when the peer offers it too, report
-   * out-of-order data in SACK blocks (and duplicates in D-SACK blocks, RFC 2883). Default off for now
-   * (Linux: on, net.ipv4.tcp_sack=1).
+   * out-of-order data in SACK blocks (and duplicates in D-SACK blocks, RFC 2883), and recover from losses
+   * with a scoreboard of what the peer holds (RFC 6675). Default on, as on Linux (net.ipv4.tcp_sack=1).
+   * Without it, loss recovery is NewReno's (RFC 6582).
    */
   sack: boolean;
   /**
    * RACK-TLP (RFC 8985) as the loss detection when SACK is in use: segments are judged lost by time (sent
    * before one already delivered, longer ago than the RTT plus a reordering window that D-SACKs widen),
    * and a tail loss probe recovers losses at the end of a flight without waiting for the RTO. When false,
-   * loss recovery stays with duplicate ACKs (RFC 5681/6582), SACK blocks only feeding the send records.
-   * Default off: not yet dependable (some randomized soak seeds stall in recovery); Linux has it on
-   * (net.ipv4.tcp_recovery=1).
+   * a SACK connection judges losses by RFC 6675's IsLost (DupThresh segments SACKed above) and has no
+   * tail loss probe. Default on, as on Linux (net.ipv4.tcp_recovery=1).
    */
   rack: boolean;
 }
@@ -178,9 +178,9 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   segmentationOffload: true,
   invalidRateLimitMs: 500,
   synAckRetries: 5,
-  timestamps: false,
-  sack: false,
-  rack: false,
+  timestamps: true,
+  sack: true,
+  rack: true,
 });
 
 /** The MSS assumed when the peer sends no MSS option: 536 for IPv4 (MUST-15). */

@@ -190,7 +190,8 @@ export class Scoreboard {
       }
       this.stamp(r, inFlight);
     }
-    if (last !== undefined && seqGt(end, last.end)) records.push(this.newRecord(last.end, end, now, inFlight));
+    if (last !== undefined && seqGt(end, last.end))
+      records.push(this.newRecord(last.end, end, now, inFlight));
   }
 
   /**
@@ -477,13 +478,18 @@ export class Scoreboard {
     return newest;
   }
 
-  /** Draft §3.3 "GenerateRateSample". */
+  /**
+   * Draft §3.3 "GenerateRateSample". An interval shorter than the minimum RTT cannot be trusted (ACK
+   * compression, or ACKs answering originals of retransmissions would make the rate look far higher than
+   * the path's): such a sample has no interval and no rate, as in the draft and Linux's tcp_rate_gen.
+   */
   private finishSample(p: SendRecord, now: number): void {
     const sample = this.outcome.sample;
     const sendElapsed = p.sentAt - p.firstSentAt;
     const ackElapsed = now - p.deliveredAt;
     sample.delivered = this.delivered - p.delivered;
-    sample.intervalMs = Math.max(sendElapsed, ackElapsed);
+    const interval = Math.max(sendElapsed, ackElapsed);
+    sample.intervalMs = interval >= this.minRttMs || !Number.isFinite(this.minRttMs) ? interval : 0;
     sample.deliveryRate = sample.intervalMs > 0 ? sample.delivered / sample.intervalMs : 0;
   }
 

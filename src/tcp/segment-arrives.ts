@@ -8,7 +8,6 @@ import { MIN_SEND_MSS } from './config.js';
 import { congestionControlFactory } from './congestion/registry.js';
 import { TcpError } from './errors.js';
 import { sackAckProcessed, sackRecoveryActive } from './loss-recovery.js';
-import type { AckOutcome } from './scoreboard.js';
 import {
   answerInvalidSegment,
   armRetransmissionTimer,
@@ -18,6 +17,7 @@ import {
   sendSyn,
   transmitPending,
 } from './output.js';
+import type { AckOutcome } from './scoreboard.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
 import { CONNECTED_EVENT, DRAIN_EVENT, END_EVENT, READABLE_EVENT, type Tcb } from './tcb.js';
 import { DELAYED_ACK, FIN_WAIT_2, KEEPALIVE, PERSIST, RETRANSMISSION, TIME_WAIT } from './timers.js';
@@ -450,7 +450,8 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   // recovery already counts in PRR, and the rate sample carries the losses it revealed.
   if (sack && outcome !== undefined) {
     sackAckProcessed(tcb, outcome, now);
-    if (dataAcked > 0 || outcome.newlySacked > 0) sackCongestionAck(tcb, dataAcked, flightBefore, cwndLimited, outcome, now);
+    if (dataAcked > 0 || outcome.newlySacked > 0)
+      sackCongestionAck(tcb, dataAcked, flightBefore, cwndLimited, outcome, now);
   }
 
   // Send window update: only from a segment at least as recent as the last one used (SND.WL1/WL2).

@@ -123,12 +123,13 @@ function configFrom(rnd: Random): Partial<TcpConfig> {
 }
 
 /**
- * The loss-recovery mechanisms a seed runs with: odd seeds the modern set (timestamps and PAWS; SACK and
- * RACK-TLP once dependable), even seeds the classic one (none of them), so both stay byte-exact.
+ * The loss-recovery mechanisms a seed runs with: odd seeds the modern set (timestamps and PAWS, SACK with
+ * RACK-TLP, tcpts's defaults as Linux's), even seeds the classic one (none of them: duplicate ACKs and
+ * NewReno), so both stay byte-exact.
  */
 export function mechanismsFor(seed: number): Partial<TcpConfig> {
   const modern = seed % 2 !== 0;
-  return { timestamps: modern, sack: modern };
+  return { timestamps: modern, sack: modern, rack: modern };
 }
 
 /**

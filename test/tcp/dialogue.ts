@@ -133,6 +133,13 @@ export function summarize(seg: TcpSegment): Summary {
   };
 }
 
+/**
+ * What a dialogue's connection runs with under the test's own `config`: RFC 9293's baseline wire, without
+ * the timestamp and SACK options tcpts sends by default (as Linux), so that each segment a test spells
+ * out carries only what its subject needs. Tests of those mechanisms switch them on.
+ */
+export const DIALOGUE_BASELINE: Partial<TcpConfig> = { timestamps: false, sack: false, rack: false };
+
 export interface DialogueOptions {
   iss?: number;
   config?: Partial<TcpConfig>;
@@ -172,7 +179,7 @@ export class Dialogue {
       pathMtu: o.mtu ?? 1500,
       tsoSize: o.tsoSize,
       timestampOffset: o.timestampOffset,
-      config: o.config,
+      config: { ...DIALOGUE_BASELINE, ...o.config },
       counters: this.counters,
       tracer: this.trace,
       host: 'local',
@@ -302,9 +309,10 @@ export class Dialogue {
  * (the default), the smallest shift that covers the receive buffer (RFC 7323 §2.3).
  */
 export function synOptionsFor(o: { config?: Partial<TcpConfig>; mtu?: number } = {}): TcpOptions {
-  const config = { ...DEFAULT_TCP_CONFIG, ...o.config };
+  const config = { ...DEFAULT_TCP_CONFIG, ...DIALOGUE_BASELINE, ...o.config };
   const options: TcpOptions = { mss: (o.mtu ?? 1500) - 40 };
   if (config.windowScaling) options.windowScale = windowScaleFor(config.receiveBufferSize);
+  if (config.sack) options.sackPermitted = true;
   return options;
 }
 

@@ -291,8 +291,10 @@ describe('TcpLayer: demultiplexing, listeners and a whole conversation', () => {
 
   it('a new SYN with a higher sequence number takes over a TIME-WAIT 4-tuple (MAY-2); an old one gets a challenge ACK', () => {
     const net = new FakeNetwork();
-    const a = net.addHost(['10.0.0.1']);
-    const b = net.addHost(['10.0.0.2']);
+    // Sequence numbers decide here: without timestamps (with them, RFC 6191's rule applies instead).
+    const config = { timestamps: false };
+    const a = net.addHost(['10.0.0.1'], { config });
+    const b = net.addHost(['10.0.0.2'], { config });
     // The server closes first, so the server side holds TIME-WAIT.
     const listener = b.listen({ port: 80 });
     let accepted = 0;
@@ -494,8 +496,9 @@ describe('TcpLayer: ICMP errors (§3.9.2.2, RFC 5927)', () => {
     };
     net.packets.length = 0;
     a.handleIcmpError({ kind: 'fragmentation-needed', mtu: 1000 }, quoted);
-    expect(conn.status().effectiveMss).toBe(960);
-    expect(net.packets.every((p) => p.seg.payload.length <= 960)).toBe(true);
+    // 1000 - 40 bytes of headers - 12 of the timestamp option every segment carries.
+    expect(conn.status().effectiveMss).toBe(948);
+    expect(net.packets.every((p) => p.seg.payload.length <= 948)).toBe(true);
     expect(net.packets.length).toBeGreaterThan(0);
     a.handleIcmpError({ kind: 'port-unreachable' }, quoted);
     expect(conn.state).toBe('ESTABLISHED');

@@ -153,13 +153,13 @@ export const SIM_SPEC: CommandSpec = {
       name: 'sack',
       type: 'string',
       value: 'on|off',
-      description: 'selective acknowledgments, RFC 2018 (default off for now)',
+      description: 'selective acknowledgments, RFC 2018, with RACK-TLP loss detection (default on)',
     },
     {
       name: 'timestamps',
       type: 'string',
       value: 'on|off',
-      description: 'timestamps, RFC 7323 (default off for now)',
+      description: 'timestamps, RFC 7323 (default on)',
     },
     {
       name: 'pacing',
@@ -429,8 +429,8 @@ function describeSettings(s: TransferScenario): string {
   parts.push(`buffers ${o.clientReceiveBuffer}/${o.serverReceiveBuffer}`);
   parts.push(o.congestionControl);
   if (o.tcp.windowScaling === false) parts.push('no window scaling');
-  if (o.tcp.sack) parts.push('SACK');
-  if (o.tcp.timestamps) parts.push('timestamps');
+  if (o.tcp.sack === false) parts.push('no SACK');
+  if (o.tcp.timestamps === false) parts.push('no timestamps');
   if (o.tcp.pacing) parts.push('pacing');
   parts.push(`seed ${o.seed}`);
   return parts.join(' · ');

@@ -38,18 +38,25 @@ export interface TwoHostOptions {
   clientToServer?: LinkImpairments;
   /** Impairments from server to client only. */
   serverToClient?: LinkImpairments;
-  /** TCP settings of both hosts, over tcpts's defaults (the modern set: window scaling, CUBIC, IW10). */
+  /**
+   * TCP settings of both hosts, over tcpts's defaults (the modern set: window scaling, timestamps, SACK,
+   * RACK-TLP, CUBIC, IW10).
+   */
   tcp?: Partial<TcpConfig>;
 }
 
 /**
  * The TCP the seed describes: the plain RFC 9293 header, whose 16-bit window field is the window itself,
- * a 64 KiB buffer, and Reno with RFC 5681's initial window. Window scaling (RFC 7323), on by default in tcpts as in Linux, would put
- * `ws` options on the SYNs and scaled windows on every segment — a later chapter of TCP's history than
- * the one these stories tell.
+ * a 64 KiB buffer, Reno with RFC 5681's initial window, and loss recovery by duplicate ACKs. Window
+ * scaling, timestamps (RFC 7323), SACK (RFC 2018) and RACK-TLP (RFC 8985), on by default in tcpts as in
+ * Linux, would put options on every segment and recover differently — a later chapter of TCP's history
+ * than the one these stories tell.
  */
 export const CLASSIC_TCP: Partial<TcpConfig> = {
   windowScaling: false,
+  timestamps: false,
+  sack: false,
+  rack: false,
   receiveBufferSize: 65_535,
   congestionControl: 'reno',
   initialWindowSegments: undefined,
