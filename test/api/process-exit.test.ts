@@ -119,6 +119,30 @@ const cases: ExitCase[] = [
     exits: false,
   },
   {
+    name: 'a connected socket paused before it read anything (its handle never starts reading)',
+    body: `net.createServer((c) => c.unref()).listen(0, '127.0.0.1', function () {
+      this.unref();
+      net.connect(this.address().port, '127.0.0.1').pause();
+    });`,
+    exits: true,
+  },
+  {
+    name: 'a connected socket with a data listener (reading)',
+    body: `net.createServer((c) => c.unref()).listen(0, '127.0.0.1', function () {
+      this.unref();
+      net.connect(this.address().port, '127.0.0.1').on('data', () => {});
+    });`,
+    exits: false,
+  },
+  {
+    name: 'a server with pauseOnConnect: the accepted socket does not hold (the client does)',
+    body: `net.createServer({ pauseOnConnect: true }, () => {}).listen(0, '127.0.0.1', function () {
+      this.unref();
+      net.connect(this.address().port, '127.0.0.1').unref();
+    });`,
+    exits: true,
+  },
+  {
     name: 'a connect whose custom lookup never answers (only a lookup would hold)',
     body: `net.connect({ port: 80, host: 'nowhere.test', lookup: () => {} });`,
     exits: true,

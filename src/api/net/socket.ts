@@ -816,6 +816,7 @@ export class Socket extends Duplex {
     if (paused) this.pause();
     else if (this.onread !== undefined) this.pull();
     else this.read(0);
+    this.updateActivity();
   }
 
   private attach(connection: TcpConnection): void {
@@ -875,17 +876,13 @@ export class Socket extends Duplex {
     attempt?.onConnected();
     this.touch();
     this.applySocketOptions();
-    const waiting = this.waitingWrite;
-    if (waiting !== undefined) {
-      this.waitingWrite = undefined;
-      this.writeToConnection(waiting.data, waiting.callback);
-    }
     this.emit('connect');
     this.emit('ready');
     if (!this.destroyed && this.readable) {
       if (this.onread !== undefined) this.pull();
       else if (!this.isPaused()) this.read(0);
     }
+    this.updateActivity();
   }
 
   private onConnectionError(error: TcpError): void {
@@ -910,6 +907,7 @@ export class Socket extends Duplex {
 
   override _read(): void {
     this.reading = true;
+    this.updateActivity();
     if (this.connection !== undefined && !this.connecting) this.pull();
   }
 
@@ -917,6 +915,7 @@ export class Socket extends Duplex {
   override resume(): this {
     if (this.onread !== undefined && this.onreadStopped && !this.connecting) {
       this.onreadStopped = false;
+      this.updateActivity();
       super.resume();
       this.pull();
       return this;
@@ -956,7 +955,11 @@ export class Socket extends Duplex {
       if (data.length === 0) return;
       this.received += data.length;
       this.touch();
-      if (!this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) this.reading = false;
+      if (!this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength))) {
+        // The stream's buffer is full: TCP keeps the rest (and closes its window), as readStop() does.
+        this.reading = false;
+        this.updateActivity();
+      }
     }
   }
 
@@ -979,6 +982,7 @@ export class Socket extends Duplex {
       this.touch();
       if (onread.callback.call(this, count, buffer) === false) {
         this.onreadStopped = true;
+        this.updateActivity();
         super.pause();
       }
     }
@@ -993,6 +997,10 @@ export class Socket extends Duplex {
       // _pendingData, which bytesWritten counts); if the socket closes first the write fails as Node's.
       this.dispatched += chunk.length;
       this.waitingWrite = { data: chunk, callback };
+      this.updateActivity();
+      // Written out by a 'connect' listener, as Node does: listeners registered before this write (the
+      // one connect() was given) run first.
+      if (this.connecting) this.once('connect', this.flushWaitingWrite);
       return;
     }
     if (this.connection === undefined) {
@@ -1011,6 +1019,15 @@ export class Socket extends Duplex {
   ): void {
     const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((entry) => entry.chunk));
     this._write(data, 'buffer' as BufferEncoding, callback);
+  }
+
+  /** Sends the chunk written while connecting (a 'connect' listener; nothing if it was dropped). */
+  private flushWaitingWrite(): void {
+    const waiting = this.waitingWrite;
+    if (waiting === undefined || this.connection === undefined) return;
+    this.waitingWrite = undefined;
+    this.writeToConnection(waiting.data, waiting.callback);
+    this.updateActivity();
   }
 
   private writeToConnection(data: Uint8Array, callback: (error?: Error | null) => void): void {
@@ -1039,14 +1056,16 @@ export class Socket extends Duplex {
   }
 
   /**
-   * Whether the socket has work under way, as libuv counts a TCP handle active: reading until the
-   * peer's FIN, or a write not yet taken by TCP. A socket with neither holds the process no more than
-   * Node's does (its handle is inactive then), even while ref'd.
+   * Whether the socket has work under way, as libuv counts a TCP handle active: connecting, reading
+   * (the stream wants data and the peer's FIN has not come), or a write not yet taken by TCP. A socket
+   * with none of these — paused before any read, its buffer full, or done — holds the process no more
+   * than Node's does (its handle is inactive then), even while ref'd.
    */
   private updateActivity(): void {
+    const reading = !this.eofReceived && (this.onread !== undefined ? !this.onreadStopped : this.reading);
     const busy =
       !this.lookingUp &&
-      (!this.eofReceived || this.blockedWrite !== undefined || this.waitingWrite !== undefined);
+      (this.connecting || reading || this.blockedWrite !== undefined || this.waitingWrite !== undefined);
     this.loopHandle?.setActive(busy);
   }
 
