@@ -23,8 +23,11 @@ function transfer(bytes: number, injected: number, attackSpanMs: number, seed: n
   const net = new FakeNetwork();
   net.delay = 5;
   const random = new Random(seed);
-  const a = net.addHost(['10.0.0.1']);
-  const b = net.addHost(['10.0.0.2']);
+  // Without timestamps: with them (RFC 7323 §3.2) every blind segment but the RSTs lacks the option the
+  // connection negotiated and is dropped unanswered, and the answer limits would never be exercised.
+  const config = { timestamps: false };
+  const a = net.addHost(['10.0.0.1'], { config });
+  const b = net.addHost(['10.0.0.2'], { config });
   const data = new Uint8Array(bytes);
   for (let i = 0; i < bytes; i++) data[i] = (i * 7 + (i >>> 8)) & 0xff;
   let received = 0;

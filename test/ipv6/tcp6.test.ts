@@ -175,7 +175,8 @@ describe('TCP over IPv6', () => {
     expect(server!.bytes()).toEqual(up);
     expect(client.bytes()).toEqual(down);
     const lengths = tcp6On(net, link.name).map((s) => s.length);
-    expect(Math.max(...lengths)).toBe(1440);
+    // The MSS less the 12 bytes of the timestamp option every segment carries (RFC 7323, on by default).
+    expect(Math.max(...lengths)).toBe(1440 - 12);
   });
 
   test('four-way close: FIN-WAIT, TIME-WAIT as a record keyed on IPv6 addresses, then CLOSED after 2 MSL', () => {
@@ -243,12 +244,13 @@ describe('TCP over IPv6', () => {
     const data = pattern(20_000);
     first.send(data, net.clock.now());
     net.run(3000);
-    const fullSized = tcp6On(net, ar.name).filter((s) => s.length === 1440);
+    // Full-sized: the MSS less the 12 bytes of the timestamp option (RFC 7323, on by default).
+    const fullSized = tcp6On(net, ar.name).filter((s) => s.length === 1440 - 12);
     expect(fullSized.length).toBeGreaterThan(0); // full-sized segments went out before the PTB came back
     expect(a.ipv6.mtuFor(target)).toBe(1280);
-    expect(first.status()).toMatchObject({ pathMtu: 1280, effectiveMss: 1220 });
+    expect(first.status()).toMatchObject({ pathMtu: 1280, effectiveMss: 1220 - 12 });
     // The other connection to that destination took the new MTU at once.
-    expect(second.status()).toMatchObject({ pathMtu: 1280, effectiveMss: 1220 });
+    expect(second.status()).toMatchObject({ pathMtu: 1280, effectiveMss: 1220 - 12 });
     expect(servers.map((s) => s.bytes().length).sort((x, y) => x - y)).toEqual([0, 20_000]);
     expect(servers.find((s) => s.bytes().length > 0)!.bytes()).toEqual(data);
   });
@@ -314,7 +316,8 @@ describe('Packet Too Big checked against the connection (RFC 5927 §4.1)', () =>
     expect(conn.status().bytesInFlight).toBeGreaterThan(0);
     packetTooBig(a, link, conn, inFlight, 1280);
     expect(a.ipv6.mtuFor(B)).toBe(1280);
-    expect(conn.status()).toMatchObject({ pathMtu: 1280, effectiveMss: 1220 });
+    // 1280 - 60 bytes of headers - 12 of the timestamp option.
+    expect(conn.status()).toMatchObject({ pathMtu: 1280, effectiveMss: 1220 - 12 });
     net.run(3000);
     expect(conn.status().bytesInFlight).toBe(0);
   });
@@ -325,7 +328,7 @@ describe('Packet Too Big checked against the connection (RFC 5927 §4.1)', () =>
     const wrong = (conn.status().sndUna + 1_000_000) >>> 0;
     packetTooBig(a, link, conn, wrong, 1280);
     expect(a.ipv6.mtuFor(B)).toBe(1500);
-    expect(conn.status()).toMatchObject({ pathMtu: 1500, effectiveMss: 1440 });
+    expect(conn.status()).toMatchObject({ pathMtu: 1500, effectiveMss: 1440 - 12 });
     expect(a.tcp.counters.icmpOutOfWindow).toBe(1);
   });
 });
