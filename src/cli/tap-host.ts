@@ -41,9 +41,12 @@ export interface TapHostOptions {
    * or a device already opened with `openTap`.
    */
   tap: string | TapDevice;
-  /** tcpts's address and prefix on the link, e.g. '10.9.0.2/24'. */
-  ip: string;
-  /** Default gateway (on the link's subnet). */
+  /**
+   * tcpts's IPv4 address and prefix on the link, e.g. '10.9.0.2/24'. May be left out when `ipv6` gives
+   * addresses: the host then runs IPv6 only.
+   */
+  ip?: string;
+  /** Default gateway (on the link's subnet): IPv4, or with `ipv6`, an IPv6 router's address. */
   gateway?: string;
   /**
    * Link MTU. With a TAP name it is set on the kernel interface too, so both stations agree on it;
@@ -87,7 +90,8 @@ export interface TapHost {
   readonly tap: TapDevice;
   /** The device the stack talks to (the TAP, possibly wrapped for capture and impairments). */
   readonly device: NetworkDevice;
-  readonly interface: IpInterface;
+  /** The IPv4 interface; undefined on an IPv6-only host (see `stack.ipv6.interfaces`). */
+  readonly interface: IpInterface | undefined;
   readonly clock: RealClock;
   readonly tcp: TcpLayer;
   /** Node's `net` over this host. */
@@ -150,12 +154,25 @@ export function createTapHost(options: TapHostOptions): TapHost {
       device = captureDevice(device, pcap, clock);
     }
     const stack = new Stack({ name: options.name ?? 'tcpts', clock, tracer: options.tracer });
-    const iface = stack.addInterface(device, {
-      address: options.ip,
-      gateway: options.gateway,
-      mtu: ownsTap ? undefined : options.mtu,
-    });
-    if (options.ipv6 !== undefined) stack.addIpv6Interface(device, { addresses: options.ipv6 });
+    if (options.ip === undefined && (options.ipv6 === undefined || options.ipv6.length === 0)) {
+      throw Object.assign(new Error('a TAP host needs an IPv4 or an IPv6 address'), { code: 'EINVAL' });
+    }
+    const gateway6 = options.gateway?.includes(':') === true ? options.gateway : undefined;
+    const iface =
+      options.ip === undefined
+        ? undefined
+        : stack.addInterface(device, {
+            address: options.ip,
+            gateway: gateway6 === undefined ? options.gateway : undefined,
+            mtu: ownsTap ? undefined : options.mtu,
+          });
+    if (options.ipv6 !== undefined) {
+      stack.addIpv6Interface(device, {
+        addresses: options.ipv6,
+        gateway: gateway6,
+        mtu: ownsTap ? undefined : options.mtu,
+      });
+    }
     const tcp = tcpLayerOf(stack);
     const net = createNetApi(stack, { tcp: options.tcp });
     const dgram = createDgramApi(stack);

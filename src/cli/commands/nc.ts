@@ -19,6 +19,7 @@ import type { Socket as DgramSocket } from '../../api/dgram/socket.js';
 import type { Socket } from '../../api/net/socket.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../../tcp/config.js';
 import { ipv4ToString, parseIpv4 } from '../../wire/address.js';
+import { ipv6ToString, parseIpv6 } from '../../wire/ipv6-address.js';
 import {
   type CliIo,
   type CommandSpec,
@@ -138,8 +139,8 @@ function parseNcArguments(args: readonly string[], io: CliIo): NcSettings | 'hel
   } else {
     if (positionals.length !== 2) throw new UsageError('give -l PORT to listen, or HOST PORT to connect');
     const [address, port] = positionals as [string, string];
-    if (parseIpv4(address) === undefined)
-      throw new UsageError(`HOST must be an IPv4 address; got '${address}'`);
+    if (parseIpv4(address) === undefined && (!address.includes(':') || parseIpv6(address) === undefined))
+      throw new UsageError(`HOST must be an IPv4 or IPv6 address; got '${address}'`);
     const portNumber = /^\d+$/.test(port) ? Number(port) : Number.NaN;
     if (!(portNumber >= 1 && portNumber <= 65535))
       throw new UsageError(`PORT must be 1-65535; got '${port}'`);
@@ -208,8 +209,17 @@ class NcSession {
     return exit;
   }
 
+  /** The host's IPv4 address, or on an IPv6-only host its first IPv6 address of those given. */
   private get localAddress(): string {
-    return ipv4ToString(this.host.interface.address);
+    const iface = this.host.interface;
+    if (iface !== undefined) return ipv4ToString(iface.address);
+    const v6 = this.host.stack.ipv6.interfaces[0]?.addresses.find((a) => a.origin === 'manual');
+    return v6 === undefined ? '::' : ipv6ToString(v6.address);
+  }
+
+  /** `address:port`, with an IPv6 address in brackets (RFC 3986 §3.2.2). */
+  private endpoint(address: string, port: number): string {
+    return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
   }
 
   // --- TCP ------------------------------------------------------------------------------------------
@@ -221,11 +231,14 @@ class NcSession {
       (socket) => this.serve(socket, mode),
     );
     server.on('error', (error: Error) => this.fail(describeError(error)));
-    server.listen(port, () => say(this.io, `listening on ${this.localAddress}:${port}`));
+    server.listen(port, () => say(this.io, `listening on ${this.endpoint(this.localAddress, port)}`));
   }
 
   private serve(socket: Socket, mode: ListenMode): void {
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    // The server listens on :: (both families): an IPv4 peer is shown as itself, not IPv4-mapped.
+    const remote = socket.remoteAddress ?? '';
+    const address = remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote;
+    const peer = this.endpoint(address, socket.remotePort ?? 0);
     say(this.io, `connection from ${peer}`);
     socket.on('error', (error: Error) => say(this.io, `tcpts nc: ${peer}: ${describeError(error)}`));
     socket.on('close', (hadError: boolean) => {
@@ -252,7 +265,7 @@ class NcSession {
 
   private connectTcp(): void {
     const remote = this.settings.remote!;
-    const target = `${remote.address}:${remote.port}`;
+    const target = this.endpoint(remote.address, remote.port);
     const socket = this.host.net.connect({ host: remote.address, port: remote.port, allowHalfOpen: true });
     const timeout = this.settings.connectTimeoutSeconds;
     if (timeout !== undefined) {
@@ -296,24 +309,24 @@ class NcSession {
 
   private listenUdp(port: number): void {
     const echo = this.settings.mode === 'echo';
-    const socket = this.host.dgram.createSocket('udp4');
+    const socket = this.host.dgram.createSocket(this.localAddress.includes(':') ? 'udp6' : 'udp4');
     socket.on('error', (error: Error) => this.fail(describeError(error)));
     socket.on('message', (message, from) => {
       if (echo) socket.send(message, from.port, from.address);
       else process.stdout.write(message);
     });
     socket.bind(port, this.localAddress, () =>
-      say(this.io, `listening on ${this.localAddress}:${port} (udp)`),
+      say(this.io, `listening on ${this.endpoint(this.localAddress, port)} (udp)`),
     );
   }
 
   private connectUdp(): void {
     const remote = this.settings.remote!;
-    const socket: DgramSocket = this.host.dgram.createSocket('udp4');
+    const socket: DgramSocket = this.host.dgram.createSocket(remote.address.includes(':') ? 'udp6' : 'udp4');
     socket.on('error', (error: Error) => this.fail(describeError(error)));
     socket.on('message', (message) => process.stdout.write(message));
     socket.connect(remote.port, remote.address, () => {
-      say(this.io, `connected to ${remote.address}:${remote.port} (udp)`);
+      say(this.io, `connected to ${this.endpoint(remote.address, remote.port)} (udp)`);
       this.usesStdin = true;
       process.stdin.on('data', (chunk: Buffer) => {
         for (let offset = 0; offset < chunk.length; offset += MAX_UDP_PAYLOAD) {

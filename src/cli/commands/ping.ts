@@ -250,7 +250,11 @@ class PingSession {
       const from =
         typeof reporter === 'string'
           ? reporter
-          : ipv4ToString(reporter === undefined ? this.host.interface.address : reporter);
+          : reporter !== undefined
+            ? ipv4ToString(reporter)
+            : this.host.interface !== undefined
+              ? ipv4ToString(this.host.interface.address)
+              : 'tcpts';
       this.io.stdout.write(`From ${from} icmp_seq=${sequence} ${errorText(error)}\n`);
     }
     this.finishIfDone();

@@ -66,22 +66,31 @@ export function tapHostOptions(parsed: ParsedCommandLine, cwd: string): TapComma
   if (tap === undefined) throw new UsageError('--tap IFNAME is required');
   if (ipv4.length > 1) throw new UsageError('--ip takes one IPv4 address (and IPv6 ones)');
   const ip = ipv4[0];
-  if (ip === undefined) throw new UsageError('--ip ADDR/PREFIX is required (an IPv4 address)');
+  if (ip === undefined && ipv6.length === 0)
+    throw new UsageError('--ip ADDR/PREFIX is required (an IPv4 or IPv6 address)');
   for (const value of ipv6) {
     const [address, prefix] = value.split('/');
     if (parseIpv6(address ?? '') === undefined || !/^\d{1,3}$/.test(prefix ?? '') || Number(prefix) > 128)
       throw new UsageError(`--ip wants ADDR/PREFIX, e.g. fd00::2/64; got '${value}'`);
   }
-  const slash = ip.indexOf('/');
-  if (slash < 0 || parseIpv4(ip.slice(0, slash)) === undefined || !/^\d{1,2}$/.test(ip.slice(slash + 1))) {
-    throw new UsageError(`--ip wants ADDR/PREFIX, e.g. 10.9.0.2/24; got '${ip}'`);
+  if (ip !== undefined) {
+    const slash = ip.indexOf('/');
+    if (slash < 0 || parseIpv4(ip.slice(0, slash)) === undefined || !/^\d{1,2}$/.test(ip.slice(slash + 1))) {
+      throw new UsageError(`--ip wants ADDR/PREFIX, e.g. 10.9.0.2/24; got '${ip}'`);
+    }
   }
-  const options: TapCommandHostOptions = { tap, ip };
+  const options: TapCommandHostOptions = { tap };
+  if (ip !== undefined) options.ip = ip;
   if (ipv6.length > 0) options.ipv6 = ipv6;
   const gateway = stringValue(parsed, 'gateway');
   if (gateway !== undefined) {
-    if (parseIpv4(gateway) === undefined)
-      throw new UsageError(`--gateway wants an IPv4 address; got '${gateway}'`);
+    const v6 = gateway.includes(':');
+    if (
+      v6
+        ? parseIpv6(gateway) === undefined || ipv6.length === 0
+        : parseIpv4(gateway) === undefined || ip === undefined
+    )
+      throw new UsageError(`--gateway wants an address of a family --ip gives; got '${gateway}'`);
     options.gateway = gateway;
   }
   const mtu = stringValue(parsed, 'mtu');

@@ -42,6 +42,16 @@ export interface KernelPeerOptions {
   host?: Omit<TapHostOptions, 'tap' | 'ip'>;
   /** Make the kernel side tcpts's default gateway. */
   gateway?: boolean;
+  /**
+   * IPv6 only on tcpts's side: the host gets `ipv6Address` (a random fd00::/64, ::2) and no IPv4 address;
+   * the kernel end gets ::1 of that prefix (`kernelIpv6Address`), with IPv6 enabled and no DAD.
+   */
+  ipv6Only?: boolean;
+}
+
+/** A random ULA /64 prefix (fd00::/8), ending in ':' so '::1' completes an address. */
+function randomIpv6Prefix(): string {
+  return `fd00:${randomInt(1, 0xffff).toString(16)}:${randomInt(1, 0xffff).toString(16)}:`;
 }
 
 /**
@@ -64,6 +74,9 @@ export class KernelPeer {
   readonly kernelAddress: string;
   /** tcpts's side. */
   readonly tcptsAddress: string;
+  /** With `ipv6Only`: the kernel's IPv6 address on the link, and tcpts's. */
+  readonly kernelIpv6Address: string | undefined;
+  readonly tcptsIpv6Address: string | undefined;
   readonly host: TapHost;
   private readonly programs = new Set<Program>();
   private readonly extraNamespaces: NetworkNamespace[] = [];
@@ -74,6 +87,9 @@ export class KernelPeer {
     this.kernelAddress = `${subnet}.1`;
     this.tcptsAddress = `${subnet}.2`;
     this.ifname = uniqueInterfaceName();
+    const prefix = options.ipv6Only ? randomIpv6Prefix() : undefined;
+    this.kernelIpv6Address = prefix === undefined ? undefined : `${prefix}:1`;
+    this.tcptsIpv6Address = prefix === undefined ? undefined : `${prefix}:2`;
     this.namespace = NetworkNamespace.create();
     open.add(this);
     try {
@@ -82,11 +98,16 @@ export class KernelPeer {
       const tap = openTap({ name: this.ifname, up: false });
       try {
         this.namespace.adopt(this.ifname, `${this.kernelAddress}/24`);
+        if (prefix !== undefined) {
+          this.namespace.exec('sysctl', '-q', '-w', `net.ipv6.conf.${this.ifname}.disable_ipv6=0`);
+          this.namespace.ip('addr', 'add', `${this.kernelIpv6Address}/64`, 'dev', this.ifname, 'nodad');
+        }
         this.host = createTapHost({
           ...options.host,
           tap,
-          ip: `${this.tcptsAddress}/24`,
-          gateway: options.gateway ? this.kernelAddress : undefined,
+          ...(prefix === undefined
+            ? { ip: `${this.tcptsAddress}/24`, gateway: options.gateway ? this.kernelAddress : undefined }
+            : { ipv6: [`${this.tcptsIpv6Address}/64`] }),
         });
       } catch (error) {
         tap.close();
