@@ -170,8 +170,9 @@ export class Socket extends EventEmitter {
     }
     // Node passes the port to the kernel unchecked, which keeps its low 16 bits.
     const localPort = (Number(port) >>> 0) & 0xffff;
-    const host =
-      typeof address === 'string' && address !== '' ? address : this.type === 'udp6' ? '::' : '0.0.0.0';
+    // As Node: no address (or an empty one) is the wildcard; anything else goes to the lookup, which
+    // refuses a non-string synchronously (ERR_INVALID_ARG_TYPE "hostname").
+    const host = (address || (this.type === 'udp6' ? '::' : '0.0.0.0')) as string;
     this.bindState = 'binding';
     if (callback !== undefined) {
       const onListening = () => {
