@@ -5,7 +5,7 @@
  */
 import type { ConnectionId, Endpoint } from '../trace/events.js';
 import { ipv4ToString } from '../wire/address.js';
-import { ipv6ToString } from '../wire/ipv6-address.js';
+import { type IpAddress, ipAddressToString, ipv6ToString } from '../wire/ipv6-address.js';
 import { TCP_ACK, TCP_FIN, TCP_SYN } from '../wire/tcp.js';
 import type {
   Conversation,
@@ -29,7 +29,7 @@ export function assembleConversation(parts: ConversationParts): Conversation {
   // In a simulation the host that first sent from an address owns it, and routers forward others'
   // packets. A capture is one vantage point: every packet is an original, its ends named as the capture
   // names them (which may be address:port when both ends share an address, as on loopback).
-  const owners = parts.vantage === 'capture' ? new Map<number, string>() : addressOwners(observed);
+  const owners = parts.vantage === 'capture' ? new Map<IpAddress, string>() : addressOwners(observed);
   const { flows, summaries } = analyzeTcpFlows(observed, owners);
   const flowIndex = new FlowIndex(flows);
 
@@ -55,6 +55,7 @@ export function assembleConversation(parts: ConversationParts): Conversation {
     if (p.corrupted) record.corrupted = true;
     if (p.reordered) record.reordered = true;
     if (d.ipv4) record.ipv4 = d.ipv4;
+    if (d.ipv6) record.ipv6 = d.ipv6;
     const tcp = summaries.get(p.id);
     if (tcp) record.tcp = tcp;
     if (d.udp) record.udp = d.udp;
@@ -105,9 +106,9 @@ export function assembleConversation(parts: ConversationParts): Conversation {
   const notes = [...parts.notes].sort(byTimeThenOrder);
   const hosts = orderHosts(parts, packets);
   const addresses: Record<string, string[]> = {};
-  const addAddress = (host: string, address: number) => {
+  const addAddress = (host: string, address: IpAddress) => {
     const list = addresses[host] ?? [];
-    const text = ipv4ToString(address);
+    const text = ipAddressToString(address);
     if (!list.includes(text)) list.push(text);
     addresses[host] = list;
   };
@@ -161,13 +162,19 @@ function endpointText(e: Endpoint): string {
 }
 
 /** The host that first sent from an address owns it (routers forward others' packets later). */
-function addressOwners(packets: readonly ObservedPacket[]): Map<number, string> {
-  const owners = new Map<number, string>();
+function addressOwners(packets: readonly ObservedPacket[]): Map<IpAddress, string> {
+  const owners = new Map<IpAddress, string>();
   for (const p of packets) {
     const d = p.decoded;
     if (d.protocol === 'arp' && d.srcAddress !== undefined) {
       if (!owners.has(d.srcAddress) && d.srcAddress !== 0) owners.set(d.srcAddress, p.from);
-    } else if (d.ipv4 && d.srcAddress !== undefined && d.srcAddress !== 0 && !owners.has(d.srcAddress)) {
+    } else if (
+      (d.ipv4 || d.ipv6) &&
+      d.srcAddress !== undefined &&
+      d.srcAddress !== 0 &&
+      d.srcAddress !== 0n &&
+      !owners.has(d.srcAddress)
+    ) {
       owners.set(d.srcAddress, p.from);
     }
   }

@@ -7,7 +7,7 @@
  */
 
 import { LINKTYPE_ETHERNET } from '../pcap/pcap-reader.js';
-import { ipv4ToString } from '../wire/address.js';
+import { ipAddressToString } from '../wire/ipv6-address.js';
 import { TCP_ACK, TCP_SYN } from '../wire/tcp.js';
 import { assembleConversation } from './assemble-conversation.js';
 import type { Conversation } from './conversation.js';
@@ -55,23 +55,23 @@ export function conversationFromPcap(
     first ??= record;
     const time = elapsedMs(first, record);
     const frame = decodeLinkFrame(record.data, record.linkType ?? linkType);
-    // Frames without IPv4 or ARP addresses (IPv6, other EtherTypes) have no place on an IPv4 ladder.
+    // Frames without IP or ARP addresses (other EtherTypes, undecodable ones) have no place on a ladder.
     if (frame.srcAddress === undefined || frame.dstAddress === undefined) {
       skip(skipReason(frame));
       continue;
     }
-    const src = ipv4ToString(frame.srcAddress);
-    const dst = ipv4ToString(frame.dstAddress);
+    const src = ipAddressToString(frame.srcAddress);
+    const dst = ipAddressToString(frame.dstAddress);
     // An endpoint is an address, or address:port when both ends of a TCP or UDP packet share the address
     // (a client and a server on one host, e.g. curl to a server on 127.0.0.1): one lifeline each.
     const ports = frame.tcp ?? frame.udp;
     const split = src === dst && ports !== undefined;
-    decoded.push({
-      time,
-      frame,
-      from: named(split ? `${src}:${ports.srcPort}` : src) ?? (split ? `${src}:${ports.srcPort}` : src),
-      to: named(split ? `${dst}:${ports.dstPort}` : dst) ?? (split ? `${dst}:${ports.dstPort}` : dst),
-    });
+    // RFC 3986 §3.2.2: an IPv6 address beside a port goes in brackets.
+    const withPort = (address: string, port: number) =>
+      address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    const from = split ? withPort(src, ports.srcPort) : src;
+    const to = split ? withPort(dst, ports.dstPort) : dst;
+    decoded.push({ time, frame, from: named(from) ?? from, to: named(to) ?? to });
   }
 
   // The TCP hosts, the first active opener first, so the client is drawn on the left.
@@ -129,12 +129,11 @@ export function conversationFromPcap(
   });
 }
 
-/** Why a frame without IPv4 or ARP addresses is not drawn, in words a user acts on. */
+/** Why a frame without IP or ARP addresses is not drawn, in words a user acts on. */
 function skipReason(frame: DecodedFrame): string {
-  const why = frame.undecoded ?? 'no IPv4 or ARP addresses';
-  if (why === 'ipv6') return 'IPv6 (tcpts draws IPv4 only)';
+  const why = frame.undecoded ?? 'no IP or ARP addresses';
   if (why.startsWith('link type ')) return `${why}: a link type tcpts does not read`;
-  if (why.startsWith('ethertype ')) return `${why}: neither IPv4 nor ARP`;
+  if (why.startsWith('ethertype ')) return `${why}: neither IPv4, IPv6 nor ARP`;
   return `undecodable: ${why}`;
 }
 

@@ -11,7 +11,8 @@
  */
 import type { TcpStateName } from '../trace/events.js';
 
-export type PacketProtocol = 'tcp' | 'udp' | 'icmp' | 'arp' | 'ipv4' | 'other';
+/** 'icmp' covers ICMPv6 too (NDP and MLD included); 'ipv4'/'ipv6': other IP packets and fragments. */
+export type PacketProtocol = 'tcp' | 'udp' | 'icmp' | 'arp' | 'ipv4' | 'ipv6' | 'other';
 
 /** Why a link did not deliver a frame, as the link reported it. */
 export type LinkDropReason = 'loss' | 'burst-loss' | 'queue-full' | 'mtu' | 'link-down';
@@ -110,6 +111,17 @@ export interface Ipv4Summary {
   readonly fragmentOffset: number;
 }
 
+export interface Ipv6Summary {
+  readonly src: string;
+  readonly dst: string;
+  readonly hopLimit: number;
+  readonly payloadLength: number;
+  /** The upper-layer protocol after the extension headers. */
+  readonly nextHeader: number;
+  /** The Fragment header, when there is one (RFC 8200 §4.5). */
+  readonly fragment?: { readonly identification: number; readonly offset: number; readonly more: boolean };
+}
+
 export interface PacketRecord {
   /** 1-based, in the order packets were sent (or captured), like a capture's frame number. */
   readonly id: number;
@@ -135,6 +147,7 @@ export interface PacketRecord {
   readonly frameLength: number;
   readonly protocol: PacketProtocol;
   readonly ipv4?: Ipv4Summary;
+  readonly ipv6?: Ipv6Summary;
   readonly tcp?: TcpSummary;
   readonly udp?: UdpSummary;
   readonly icmp?: IcmpSummary;
@@ -252,7 +265,7 @@ export interface Conversation {
   readonly rttSamples: readonly RttSample[];
   readonly notes: readonly NoteRecord[];
   readonly drops: readonly StackDrop[];
-  /** Frames of a capture that are not drawn, counted by why (e.g. 'IPv6: tcpts draws IPv4'). */
+  /** Frames of a capture that are not drawn, counted by why (e.g. 'ethertype 0x88cc: neither IPv4, IPv6 nor ARP'). */
   readonly skipped?: Readonly<Record<string, number>>;
   /** 'link': send and arrival times from a simulated link; 'capture': one time per packet. */
   readonly vantage: 'link' | 'capture';

@@ -26,6 +26,7 @@ import {
   type IcmpMessage,
   parseIcmp,
 } from '../wire/icmp.js';
+import { type Icmpv6Message, parseIcmpv6 } from '../wire/icmpv6.js';
 import {
   IP_PROTOCOL_ICMP,
   IP_PROTOCOL_TCP,
@@ -33,9 +34,19 @@ import {
   parseIpv4,
   parseQuotedIpv4,
 } from '../wire/ipv4.js';
+import { IPV6_NEXT_FRAGMENT, IPV6_NEXT_ICMPV6, parseIpv6, parseQuotedIpv6 } from '../wire/ipv6.js';
+import { type IpAddress, ipv6ToString } from '../wire/ipv6-address.js';
+import { parseIpv6FragmentHeader, walkIpv6Headers } from '../wire/ipv6-extension-headers.js';
 import { parseTcp, type TcpOptions } from '../wire/tcp.js';
 import { parseUdp } from '../wire/udp.js';
-import type { ArpSummary, IcmpSummary, Ipv4Summary, PacketProtocol, UdpSummary } from './conversation.js';
+import type {
+  ArpSummary,
+  IcmpSummary,
+  Ipv4Summary,
+  Ipv6Summary,
+  PacketProtocol,
+  UdpSummary,
+} from './conversation.js';
 
 /** What the TCP flow analysis needs from a segment, before relative numbers are known. */
 export interface DecodedTcp {
@@ -54,9 +65,10 @@ export interface DecodedFrame {
   readonly protocol: PacketProtocol;
   readonly frameLength: number;
   readonly ipv4?: Ipv4Summary;
-  /** Numeric addresses, for flow keys. */
-  readonly srcAddress?: number;
-  readonly dstAddress?: number;
+  readonly ipv6?: Ipv6Summary;
+  /** Numeric addresses (a number for IPv4 and ARP, a bigint for IPv6), for flow keys. */
+  readonly srcAddress?: IpAddress;
+  readonly dstAddress?: IpAddress;
   readonly tcp?: DecodedTcp;
   readonly udp?: UdpSummary;
   readonly icmp?: IcmpSummary;
@@ -154,10 +166,13 @@ function decodeByEtherType(etherType: number, payload: Uint8Array, frameLength: 
       dstAddress: p.targetIp,
     };
   }
+  if (etherType === ETHERTYPE_IPV6) return decodeIpv6(payload, frameLength);
   if (etherType !== ETHERTYPE_IPV4) {
-    const name =
-      etherType === ETHERTYPE_IPV6 ? 'ipv6' : `ethertype 0x${etherType.toString(16).padStart(4, '0')}`;
-    return { protocol: 'other', frameLength, undecoded: name };
+    return {
+      protocol: 'other',
+      frameLength,
+      undecoded: `ethertype 0x${etherType.toString(16).padStart(4, '0')}`,
+    };
   }
   let ip = parseIpv4(payload, { verifyChecksum: false });
   // A capture with a short snap length (tcpdump -s 96) keeps only the headers: decode what is there and
@@ -248,6 +263,161 @@ function decodeByEtherType(etherType: number, payload: Uint8Array, frameLength: 
   }
 }
 
+/**
+ * An IPv6 packet (RFC 8200): the extension headers walked to the upper layer, which is decoded as for
+ * IPv4 (TCP and UDP over the IPv6 pseudo-header, ICMPv6 by its own table). A fragment other than the
+ * first, like an IPv4 fragment, is drawn as the fragment it is.
+ */
+function decodeIpv6(payload: Uint8Array, frameLength: number): DecodedFrame {
+  const ip = parseIpv6(payload);
+  if (!ip.ok) return { protocol: 'ipv6', frameLength, undecoded: `ipv6: ${ip.error.message}` };
+  const packet = ip.value;
+  const chain = walkIpv6Headers(packet.payload, packet.nextHeader);
+  const fragmentHeader = chain.ok
+    ? chain.value.headers.find((h) => h.protocol === IPV6_NEXT_FRAGMENT)
+    : undefined;
+  const fragment = fragmentHeader === undefined ? undefined : parseIpv6FragmentHeader(fragmentHeader);
+  const upper = chain.ok ? chain.value.upperLayerProtocol : packet.nextHeader;
+  const ipv6: Ipv6Summary = {
+    src: ipv6ToString(packet.src),
+    dst: ipv6ToString(packet.dst),
+    hopLimit: packet.hopLimit,
+    payloadLength: packet.payloadLength,
+    nextHeader: upper,
+    ...(fragment !== undefined
+      ? {
+          fragment: {
+            identification: fragment.identification,
+            offset: fragment.offset,
+            more: fragment.moreFragments,
+          },
+        }
+      : {}),
+  };
+  const base = { frameLength, ipv6, srcAddress: packet.src, dstAddress: packet.dst };
+  if (!chain.ok) return { ...base, protocol: 'ipv6', undecoded: `ipv6: ${chain.error.message}` };
+  if (fragment !== undefined && (fragment.moreFragments || fragment.offset > 0)) {
+    return { ...base, protocol: 'ipv6', undecoded: `fragment of ${protocolName(upper)}` };
+  }
+  const body = packet.payload.subarray(chain.value.upperLayerOffset);
+  switch (upper) {
+    case IP_PROTOCOL_TCP: {
+      const tcp = parseTcp(body, packet.src, packet.dst, { verifyChecksum: false, lenientOptions: true });
+      if (!tcp.ok) return { ...base, protocol: 'tcp', undecoded: `tcp: ${tcp.error.message}` };
+      const s = tcp.value;
+      return {
+        ...base,
+        protocol: 'tcp',
+        tcp: {
+          srcPort: s.srcPort,
+          dstPort: s.dstPort,
+          seq: s.seq,
+          ack: s.ack,
+          flags: s.flags,
+          window: s.window,
+          options: s.options,
+          length: s.payload.length,
+          preview: payloadPreview(s.payload),
+        },
+      };
+    }
+    case IP_PROTOCOL_UDP: {
+      const udp = parseUdp(body, packet.src, packet.dst, { verifyChecksum: false });
+      if (!udp.ok) return { ...base, protocol: 'udp', undecoded: `udp: ${udp.error.message}` };
+      const d = udp.value;
+      return {
+        ...base,
+        protocol: 'udp',
+        udp: {
+          srcPort: d.srcPort,
+          dstPort: d.dstPort,
+          length: d.payload.length,
+          preview: payloadPreview(d.payload),
+        },
+      };
+    }
+    case IPV6_NEXT_ICMPV6: {
+      const icmp = parseIcmpv6(body, packet.src, packet.dst, { verifyChecksum: false });
+      if (!icmp.ok) return { ...base, protocol: 'icmp', undecoded: `icmpv6: ${icmp.error.message}` };
+      return { ...base, protocol: 'icmp', icmp: summarizeIcmpv6(icmp.value, body[0]!, body[1]!) };
+    }
+    default:
+      return { ...base, protocol: 'ipv6', undecoded: protocolName(upper) };
+  }
+}
+
+/** An ICMPv6 message (RFC 4443, RFC 4861, RFC 3810) in the words the pictures use. */
+function summarizeIcmpv6(m: Icmpv6Message, type: number, code: number): IcmpSummary {
+  const described = (description: string) => ({ description, type, code });
+  switch (m.kind) {
+    case 'echo-request':
+    case 'echo-reply':
+      return {
+        ...described(m.kind === 'echo-request' ? 'echo request' : 'echo reply'),
+        identifier: m.identifier,
+        sequence: m.sequence,
+      };
+    case 'destination-unreachable':
+      return described(
+        withQuotedIpv6(UNREACHABLE6_NAMES[m.code] ?? `destination unreachable (code ${m.code})`, m.original),
+      );
+    case 'packet-too-big':
+      return { ...described(withQuotedIpv6('packet too big', m.original)), nextHopMtu: m.mtu };
+    case 'time-exceeded':
+      return described(
+        withQuotedIpv6(m.code === 1 ? 'reassembly time exceeded' : 'hop limit exceeded', m.original),
+      );
+    case 'parameter-problem':
+      return described(withQuotedIpv6(`parameter problem (pointer ${m.pointer})`, m.original));
+    case 'neighbor-solicitation':
+      return described(`neighbor solicitation for ${ipv6ToString(m.target)}`);
+    case 'neighbor-advertisement':
+      return described(`neighbor advertisement of ${ipv6ToString(m.target)}`);
+    case 'router-solicitation':
+      return described('router solicitation');
+    case 'router-advertisement':
+      return described('router advertisement');
+    case 'redirect':
+      return described(`redirect to ${ipv6ToString(m.target)}`);
+    case 'mld-query':
+      return described('MLD query');
+    case 'mld-report':
+    case 'mldv2-report':
+      return described('MLD report');
+    case 'mld-done':
+      return described('MLD done');
+    default:
+      return described(`ICMPv6 type ${type} code ${code}`);
+  }
+}
+
+/** RFC 4443 §3.1 codes. */
+const UNREACHABLE6_NAMES: Record<number, string> = {
+  0: 'no route',
+  1: 'administratively prohibited',
+  2: 'beyond scope',
+  3: 'address unreachable',
+  4: 'port unreachable',
+};
+
+/** Names the packet an ICMPv6 error quotes (as much of it as fits, RFC 4443 §2.4(c)). */
+function withQuotedIpv6(name: string, original: Uint8Array): string {
+  const quoted = parseQuotedIpv6(original);
+  if (!quoted.ok) return name;
+  const q = quoted.value;
+  const chain = walkIpv6Headers(q.payload, q.nextHeader);
+  const protocol = chain.ok ? chain.value.upperLayerProtocol : q.nextHeader;
+  const src = ipv6ToString(q.src);
+  const dst = ipv6ToString(q.dst);
+  const t = chain.ok ? q.payload.subarray(chain.value.upperLayerOffset) : new Uint8Array(0);
+  if ((protocol === IP_PROTOCOL_TCP || protocol === IP_PROTOCOL_UDP) && t.length >= 4) {
+    const sport = (t[0]! << 8) | t[1]!;
+    const dport = (t[2]! << 8) | t[3]!;
+    return `${name} for ${protocolName(protocol)} [${src}]:${sport} > [${dst}]:${dport}`;
+  }
+  return `${name} for ${protocolName(protocol)} ${src} > ${dst}`;
+}
+
 function protocolName(protocol: number): string {
   switch (protocol) {
     case IP_PROTOCOL_TCP:
@@ -256,6 +426,8 @@ function protocolName(protocol: number): string {
       return 'udp';
     case IP_PROTOCOL_ICMP:
       return 'icmp';
+    case IPV6_NEXT_ICMPV6:
+      return 'icmpv6';
     default:
       return `protocol ${protocol}`;
   }

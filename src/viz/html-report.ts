@@ -276,7 +276,7 @@ function countersSection(c: Conversation, options: HtmlReportOptions): string {
   const rows: [string, string | number][] = [];
   const lost = c.packets.filter((p) => p.dropped);
   rows.push(['packets', c.packets.length]);
-  for (const protocol of ['tcp', 'udp', 'icmp', 'arp', 'ipv4', 'other'] as const) {
+  for (const protocol of ['tcp', 'udp', 'icmp', 'arp', 'ipv4', 'ipv6', 'other'] as const) {
     const n = c.packets.filter((p) => p.protocol === protocol).length;
     if (n) rows.push([`${protocol} packets`, n]);
   }

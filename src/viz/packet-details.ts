@@ -34,6 +34,13 @@ export function describePacket(
       lines.push(`window field ${s.window}, scaled to ${s.effectiveWindow} bytes`);
     if (s.options) lines.push(`options: ${s.options}`);
   }
+  if (p.ipv6) {
+    const ip = p.ipv6;
+    const fragment = ip.fragment
+      ? ` frag id=${ip.fragment.identification} off=${ip.fragment.offset}${ip.fragment.more ? ' M' : ''}`
+      : '';
+    lines.push(`IPv6 ${ip.src} > ${ip.dst} hlim=${ip.hopLimit} plen=${ip.payloadLength}${fragment}`);
+  }
   if (p.ipv4) {
     const ip = p.ipv4;
     lines.push(

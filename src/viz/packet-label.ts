@@ -49,6 +49,10 @@ export function packetLabel(p: PacketRecord, options: PacketLabelOptions = {}): 
     const ip = p.ipv4;
     return `IPv4 ${p.undecoded} id=${ip.id} off=${ip.fragmentOffset}${ip.moreFragments ? ' MF' : ''} len=${ip.totalLength}`;
   }
+  if (p.ipv6?.fragment && p.undecoded?.startsWith('fragment')) {
+    const f = p.ipv6.fragment;
+    return `IPv6 ${p.undecoded} id=${f.identification} off=${f.offset}${f.more ? ' M' : ''} plen=${p.ipv6.payloadLength}`;
+  }
   return p.undecoded ?? p.protocol;
 }
 

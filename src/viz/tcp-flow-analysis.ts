@@ -9,7 +9,7 @@
  * connection's bookkeeping, while retransmissions are recognised per link, so a forwarded copy is not
  * mistaken for a resend.
  */
-import { ipv4ToString } from '../wire/address.js';
+import { type IpAddress, ipAddressToString } from '../wire/ipv6-address.js';
 import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp.js';
 import type { TcpFlow, TcpSummary } from './conversation.js';
 import type { DecodedTcp } from './decode-frame.js';
@@ -64,8 +64,8 @@ interface DirectionState {
 
 interface FlowTracker {
   id: number;
-  a: { address: number; port: number; host: string };
-  b: { address: number; port: number; host: string };
+  a: { address: IpAddress; port: number; host: string };
+  b: { address: IpAddress; port: number; host: string };
   dirs: [DirectionState, DirectionState];
   firstTime: number;
   lastTime: number;
@@ -87,12 +87,12 @@ function newDirection(): DirectionState {
 }
 
 /**
- * Analyses the TCP packets of `packets` (in send order). `owners` maps an IPv4 address to the host that
+ * Analyses the TCP packets of `packets` (in send order). `owners` maps an IP address to the host that
  * first sent from it, so a flow's endpoints are named after the hosts, not the routers in between.
  */
 export function analyzeTcpFlows(
   packets: readonly ObservedPacket[],
-  owners: Map<number, string>,
+  owners: Map<IpAddress, string>,
 ): TcpAnalysis {
   const trackers: FlowTracker[] = [];
   const byKey = new Map<string, FlowTracker>();
@@ -141,8 +141,8 @@ export function analyzeTcpFlows(
   const flows = trackers.map(
     (t): TcpFlow => ({
       id: t.id,
-      a: { host: t.a.host, address: ipv4ToString(t.a.address), port: t.a.port },
-      b: { host: t.b.host, address: ipv4ToString(t.b.address), port: t.b.port },
+      a: { host: t.a.host, address: ipAddressToString(t.a.address), port: t.a.port },
+      b: { host: t.b.host, address: ipAddressToString(t.b.address), port: t.b.port },
       ...(t.dirs[0].isn !== undefined ? { isnA: t.dirs[0].isn } : {}),
       ...(t.dirs[1].isn !== undefined ? { isnB: t.dirs[1].isn } : {}),
       ...(windowScaling(t) ? { windowScaleA: scaleOf(t.dirs[0]), windowScaleB: scaleOf(t.dirs[1]) } : {}),

@@ -38,7 +38,7 @@ export const VIEW_SPEC: CommandSpec = {
     'window graphs per TCP connection, RTT samples, counters and the packet table. A capture has one ' +
     'time per packet, so its arrows are level. When both ends of a connection share an address (a client ' +
     'and a server on one host, as on 127.0.0.1) each end is drawn as address:port. A line says which ' +
-    'frames were left out and why (IPv6, other protocols, hosts outside the TCP conversations).',
+    'frames were left out and why (other protocols, hosts outside the TCP conversations).',
   options: [
     {
       name: 'out',
@@ -185,7 +185,7 @@ function describeCapture(c: Conversation, frames: number): string {
   return `${frames} frames, ${c.packets.length} shown (${tcp} TCP), ${seconds.toFixed(3)} s${start}`;
 }
 
-/** 'Not drawn: 12 frames — 10 IPv6 (tcpts draws IPv4 only), 2 ...', or '' when every frame is drawn. */
+/** 'Not drawn: 12 frames: 10 not between the hosts ..., 2 ...', or '' when every frame is drawn. */
 export function skippedLine(c: Conversation, skippedBlocks = 0): string {
   const reasons = Object.entries(c.skipped ?? {}).sort((x, y) => y[1] - x[1]);
   const total = reasons.reduce((n, [, count]) => n + count, 0);
