@@ -3,6 +3,7 @@
  * Times are milliseconds (Linux reports microseconds); windows and counts are bytes unless named segments.
  */
 import type { TcpConnection } from '../tcp/connection.js';
+import { DUP_THRESH } from '../tcp/scoreboard.js';
 import type { TcpStateName } from '../trace/events.js';
 
 export interface TcpInfo {
@@ -54,7 +55,37 @@ export interface TcpInfo {
   keepAlive: boolean;
   /** The last ICMP soft error heard (e.g. 'EHOSTUNREACH'), if any. */
   lastSoftError: string | undefined;
+  /** Options in use, as tcpi_options: TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE. */
+  options: number;
+  /** Window scale shifts: the peer's (tcpi_snd_wscale) and ours (tcpi_rcv_wscale); 0 without scaling. */
+  sndWscale: number;
+  rcvWscale: number;
+  /** Bytes the peer SACKed (tcpi_sacked, which Linux counts in segments). */
+  sacked: number;
+  /** Bytes judged lost and not yet repaired (tcpi_lost, in bytes). */
+  lost: number;
+  /** Retransmitted bytes still outstanding (tcpi_retrans, in bytes). */
+  retrans: number;
+  /**
+   * Reordering degree (tcpi_reordering): RFC 6675's DupThresh, 3 segments; tcpts does not raise it as
+   * Linux does, RACK's reordering window adapts instead.
+   */
+  reordering: number;
+  /** Times reordering was detected (tcpi_reord_seen). */
+  reordSeen: number;
+  /** Smallest RTT measured, ms (tcpi_min_rtt, which Linux gives in microseconds); 0 before any. */
+  minRtt: number;
+  /** Last delivery-rate sample, bytes per second (tcpi_delivery_rate), and whether the application limited it. */
+  deliveryRate: number;
+  deliveryRateAppLimited: boolean;
+  /** The congestion control's own state (Linux's ca_state and the algorithm's phase), e.g. 'recovery'. */
+  congestionState: string;
 }
+
+/** tcpi_options bits (linux/tcp.h). */
+export const TCPI_OPT_TIMESTAMPS = 1;
+export const TCPI_OPT_SACK = 2;
+export const TCPI_OPT_WSCALE = 4;
 
 /** TCP_INFO for `connection` now. */
 export function tcpInfoOf(connection: TcpConnection): TcpInfo {
@@ -87,5 +118,20 @@ export function tcpInfoOf(connection: TcpConnection): TcpInfo {
     noDelay: s.noDelay,
     keepAlive: s.keepAlive,
     lastSoftError: s.lastSoftError,
+    options:
+      (s.timestampsEnabled ? TCPI_OPT_TIMESTAMPS : 0) |
+      (s.sackEnabled ? TCPI_OPT_SACK : 0) |
+      (s.windowScalingEnabled ? TCPI_OPT_WSCALE : 0),
+    sndWscale: s.sndWindowScale,
+    rcvWscale: s.rcvWindowScale,
+    sacked: s.sackedBytes,
+    lost: s.lostBytes,
+    retrans: s.retransmittedOutstandingBytes,
+    reordering: DUP_THRESH,
+    reordSeen: s.reorderingSeen,
+    minRtt: s.minRtt,
+    deliveryRate: Math.round(s.deliveryRate * 1000),
+    deliveryRateAppLimited: s.deliveryRateAppLimited,
+    congestionState: s.congestionState,
   };
 }

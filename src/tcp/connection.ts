@@ -148,6 +148,23 @@ export interface TcpConnectionStatus {
   /** Window scale shifts in use (RFC 7323), 0 when not negotiated. */
   sndWindowScale: number;
   rcvWindowScale: number;
+  /** Options both ends agreed on: SACK (RFC 2018), timestamps and window scaling (RFC 7323). */
+  sackEnabled: boolean;
+  timestampsEnabled: boolean;
+  windowScalingEnabled: boolean;
+  /** Loss recovery's scoreboard: bytes SACKed, judged lost, and retransmitted still outstanding. */
+  sackedBytes: number;
+  lostBytes: number;
+  retransmittedOutstandingBytes: number;
+  /** Times reordering was detected (RACK, RFC 8985 §6.2 step 3). */
+  reorderingSeen: number;
+  /** Smallest RTT measured, ms (0 before any). */
+  minRtt: number;
+  /** Last valid delivery-rate sample, bytes per ms, and whether the application limited it. */
+  deliveryRate: number;
+  deliveryRateAppLimited: boolean;
+  /** The congestion control algorithm's own state, e.g. 'slow-start', 'recovery', 'probe-bw'. */
+  congestionState: string;
   rcvNxt: number;
   rcvWnd: number;
   effectiveMss: number;
@@ -742,6 +759,17 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       sndWnd: tcb.sndWnd,
       sndWindowScale: tcb.sndWindowScale,
       rcvWindowScale: tcb.rcvWindowScale,
+      sackEnabled: tcb.sackEnabled,
+      timestampsEnabled: tcb.tsEnabled,
+      windowScalingEnabled: tcb.synchronized && tcb.offeredWindowScale !== undefined,
+      sackedBytes: tcb.scoreboard.sackedBytes,
+      lostBytes: tcb.scoreboard.lostBytes,
+      retransmittedOutstandingBytes: tcb.scoreboard.retransmittedOutstanding,
+      reorderingSeen: tcb.scoreboard.reorderEvents,
+      minRtt: Number.isFinite(tcb.minRttMs) ? tcb.minRttMs : 0,
+      deliveryRate: tcb.deliveryRate,
+      deliveryRateAppLimited: tcb.deliveryRateAppLimited,
+      congestionState: tcb.cc?.phase ?? '',
       rcvNxt: tcb.rcvNxt,
       rcvWnd: tcb.rcvWnd,
       effectiveMss: tcb.effMss,

@@ -128,6 +128,16 @@ export class Scoreboard {
     return this.records.slice(this.head);
   }
 
+  /** Bytes retransmitted and neither acknowledged nor SACKed since (Linux's retrans_out, in bytes). */
+  get retransmittedOutstanding(): number {
+    let bytes = 0;
+    for (let i = this.head; i < this.records.length; i++) {
+      const r = this.records[i]!;
+      if (r.retransmitted && !r.sacked && !(r.lost && !r.lostRetransmitted)) bytes += seqDiff(r.end, r.start);
+    }
+    return bytes;
+  }
+
   /** RFC 6675 pipe, given the bytes outstanding (SND.MAX - SND.UNA). */
   pipe(outstanding: number): number {
     return Math.max(0, outstanding - this.sackedBytes - this.lostBytes + this.lostRetransmittedBytes);

@@ -406,6 +406,10 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     tcb.cc !== undefined
       ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, now, tcb.minRttMs)
       : undefined;
+  if (outcome !== undefined && outcome.sample.deliveryRate > 0) {
+    tcb.deliveryRate = outcome.sample.deliveryRate;
+    tcb.deliveryRateAppLimited = outcome.sample.isAppLimited;
+  }
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
   const cwndLimited = tcb.cwndLimited;
   let dataAcked = 0;

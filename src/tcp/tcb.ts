@@ -172,6 +172,9 @@ export class Tcb {
   dsackRound: number | undefined;
   /** Smallest RTT measured (ms), Infinity before any: RACK's min_RTT, tcpInfo's min_rtt. */
   minRttMs = Number.POSITIVE_INFINITY;
+  /** The last valid delivery-rate sample, bytes per ms (tcpInfo's delivery_rate), and whether it was app-limited. */
+  deliveryRate = 0;
+  deliveryRateAppLimited = false;
   /** SND.NXT after the outstanding tail loss probe, if one is (RFC 8985 §7: TLPRxtOut). */
   tlpEndSeq: number | undefined;
   /** The outstanding probe was a retransmission (so a D-SACK for it may show no loss happened). */

@@ -225,6 +225,18 @@ describe('stack.net socket options and TCP_INFO', () => {
       expect(info.retransmissions).toBe(0);
       expect(info.noDelay).toBe(true);
       expect(info.keepAlive).toBe(false);
+      // The modern set, negotiated with a peer that has it too: TCPI_OPT_TIMESTAMPS | SACK | WSCALE, and
+      // shift 3 for the default 256 KiB buffers both ways.
+      expect(info.options).toBe(1 | 2 | 4);
+      expect([info.sndWscale, info.rcvWscale]).toEqual([3, 3]);
+      // A clean path: nothing SACKed, lost or retransmitted; no reordering.
+      expect([info.sacked, info.lost, info.retrans, info.reordSeen]).toEqual([0, 0, 0, 0]);
+      expect(info.reordering).toBe(3);
+      expect(info.minRtt).toBeGreaterThanOrEqual(20);
+      expect(info.minRtt).toBeLessThanOrEqual(info.rtt);
+      // Delivered bytes per second over at least one round trip: at most what the link could carry.
+      expect(info.deliveryRate).toBeGreaterThan(0);
+      expect(['slow-start', 'congestion-avoidance']).toContain(info.congestionState);
       socket.destroy();
     });
   });

@@ -5,6 +5,7 @@
  * that throws SACKed data away, a window that shrank).
  */
 import { describe, expect, it } from 'vitest';
+import { tcpInfoOf } from '../../src/api/tcp-info.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
 import type { SackBlock } from '../../src/wire/tcp.js';
 import { Dialogue, pattern } from './dialogue.js';
@@ -68,6 +69,16 @@ describe('RACK loss marking (RFC 8985 §6)', () => {
     expect(d.conn.status().inRecovery).toBe(true);
     expect(d.counters.sackRecoveries).toBe(1);
     expect(d.counters.segmentsMarkedLost).toBe(2);
+    // TCP_INFO as Linux reports it (in bytes): 3 SACKed, 2 lost, both retransmitted and outstanding.
+    expect(tcpInfoOf(d.conn)).toMatchObject({
+      options: 2, // TCPI_OPT_SACK (no timestamps here; window scaling was not offered by the peer)
+      sacked: 3 * MSS,
+      lost: 2 * MSS,
+      retrans: 2 * MSS,
+      minRtt: 100,
+      congestionState: 'recovery',
+      inRecovery: true,
+    });
   });
 
   it('with one segment SACKed it waits RACK.rtt + min_RTT/4 before judging, on the reordering timer', () => {
