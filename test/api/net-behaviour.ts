@@ -1096,6 +1096,47 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
       }),
   },
   {
+    name: 'onread: pause() inside the callback stops the callbacks until resume(); a buffer function is asked once a read',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const payload = pattern(11);
+        const { port } = await startServer(h, cleanup, {}, (socket) => socket.end(payload));
+        const pool = [Buffer.alloc(2), Buffer.alloc(2)];
+        let asked = 0;
+        let paused = false;
+        let pausedCalls = 0;
+        const received: Buffer[] = [];
+        const socket = h.net.connect({
+          port,
+          host: h.serverHost,
+          onread: {
+            buffer: (() => pool[asked++ % 2]!) as unknown as Uint8Array,
+            callback(this: SocketLike, count: number, into: Buffer) {
+              if (paused) pausedCalls++;
+              received.push(Buffer.from(into.subarray(0, count)));
+              if (received.length === 1) {
+                paused = true;
+                this.pause();
+              }
+              return true;
+            },
+          },
+        } as ConnectOptionsLike);
+        cleanup.sockets.push(socket);
+        while (!paused) await h.delay(1);
+        await h.delay(20);
+        expect(received.length).toBe(1);
+        const ended = next(socket, 'end');
+        paused = false;
+        socket.resume();
+        await ended;
+        expect(pausedCalls).toBe(0);
+        expect(Buffer.concat(received)).toEqual(payload);
+        // Six reads of at most 2 bytes, and one that found the end: libuv allocates for each.
+        expect([received.length, asked]).toEqual([6, 7]);
+      }),
+  },
+  {
     name: 'captureRejections: a rejected async "connection" listener destroys that socket with the error',
     run: (h) =>
       withCleanup(async (cleanup) => {

@@ -911,6 +911,15 @@ export class Socket extends Duplex {
     if (this.connection !== undefined && !this.connecting) this.pull();
   }
 
+  /** With onread, pause() stops reading at once (Node's readStop), even inside the callback. */
+  override pause(): this {
+    if (this.onread !== undefined && !this.connecting && this.connection !== undefined) {
+      this.onreadStopped = true;
+      this.updateActivity();
+    }
+    return super.pause();
+  }
+
   /** With onread, reading restarts here after the callback returned false (as Node's resume). */
   override resume(): this {
     if (this.onread !== undefined && this.onreadStopped && !this.connecting) {
@@ -968,6 +977,11 @@ export class Socket extends Duplex {
     const onread = this.onread!;
     while (!this.onreadStopped && !this.destroyed && this.connection === connection) {
       if (connection.error !== undefined) return;
+      // A buffer is asked for only when there is something to read (bytes, or the end): as libuv
+      // allocates one per read, the end included.
+      const idle =
+        connection.readableLength === 0 && !connection.readableEnded && connection.state !== 'CLOSED';
+      if (idle) return;
       const buffer = typeof onread.buffer === 'function' ? onread.buffer() : onread.buffer;
       const count = connection.receiveInto(buffer, this.context.clock.now());
       if (count < 0) {
