@@ -1,7 +1,7 @@
 /**
- * The IPv4 layer (RFC 791, RFC 1122 §3.2-3.3, RFC 1812 for forwarding): frames in from devices, datagrams
- * out to them, and everything between — Ethernet demux, ARP, header validation, local delivery, reassembly,
- * fragmentation, forwarding and routing.
+ * The IPv4 layer (RFC 791, RFC 1122 §3.2-3.3): interfaces, input and output. Its other jobs live beside
+ * it: forwarding (RFC 1812) in ipv4-forwarding.ts, work for offloading devices (TSO, checksum completion,
+ * and both done in software) in ipv4-offload.ts; Ethernet framing is link/ethernet-layer.ts's.
  *
  * Receive path, per frame: Ethernet header checked and filtered by destination MAC; ARP handed to the
  * interface's resolver; IPv4 header validated (checksum always: it is 20 bytes); source address checked
@@ -16,22 +16,16 @@
  *
  * Device offloads (a device with `offload`, such as a TAP with virtio-net headers): TCP and UDP leave their
  * checksums partial for the device to complete; a TCP segment larger than the MTU (`segmentSize`, TSO) goes
- * to the device as one frame, which cuts it into segments — or is cut here (`segmentTcpPacket`) when the
- * device cannot. Received frames whose checksum the device vouches for skip transport verification, and a
+ * to the device as one frame, which cuts it into segments — or is cut in software (ipv4-offload.ts) when
+ * the device cannot. Received frames whose checksum the device vouches for skip transport verification, and a
  * large (GSO) packet may exceed the MTU. Nothing changes for devices without `offload`.
  *
  * Nothing here reads a clock or starts a timer on its own: ARP retries, reassembly timeouts and loopback
  * delivery all go through the stack's Clock. Bad input is counted, traced and dropped, never thrown.
  */
 
-import type {
-  DeviceOffload,
-  FrameTransmitOptions,
-  NetworkDevice,
-  ReceivedFrameInfo,
-} from '../link/device.js';
+import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
 import { EthernetLayer } from '../link/ethernet-layer.js';
-import { segmentTcpPacket } from '../tcp/ip-glue/tcp-segmentation.js';
 import {
   IPV4_BROADCAST,
   type Ipv4Address,
@@ -43,7 +37,6 @@ import {
   prefixMask,
 } from '../wire/address.js';
 import { parseArp } from '../wire/arp.js';
-import { checksumAdd, checksumAdjust, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
 import {
   ETHERNET_HEADER_LENGTH,
   ETHERTYPE_ARP,
@@ -52,32 +45,19 @@ import {
 } from '../wire/ethernet.js';
 import {
   ICMP_DESTINATION_UNREACHABLE,
-  ICMP_FRAGMENTATION_NEEDED,
   ICMP_HOST_UNREACHABLE,
-  ICMP_NET_UNREACHABLE,
   ICMP_PROTOCOL_UNREACHABLE,
-  ICMP_TIME_EXCEEDED,
-  ICMP_TTL_EXCEEDED_IN_TRANSIT,
 } from '../wire/icmp.js';
 import {
   emitIpv4Header,
   IP_PROTOCOL_TCP,
-  IP_PROTOCOL_UDP,
   IPV4_HEADER_LENGTH,
   IPV4_MAX_TOTAL_LENGTH,
   type Ipv4Header,
-  type Ipv4Packet,
   parseIpv4,
 } from '../wire/ipv4.js';
 import { TCP_HEADER_LENGTH } from '../wire/tcp.js';
-import {
-  isClassE,
-  isLoopback,
-  isUnicastHostAddress,
-  type PrefixInput,
-  toAddress,
-  toPrefix,
-} from './address-prefix.js';
+import { isLoopback, isUnicastHostAddress, type PrefixInput, toAddress, toPrefix } from './address-prefix.js';
 import { type ArpOptions, ArpResolver } from './arp-resolver.js';
 import type {
   DestinationKind,
@@ -92,7 +72,9 @@ import { errnoError } from './errors.js';
 import { fragmentDatagram } from './fragmentation.js';
 import type { IcmpLayer } from './icmp-layer.js';
 import { IpInterface } from './ip-interface.js';
+import { forwardIpv4, type Ipv4Router } from './ipv4-forwarding.js';
 import { Ipv4IdGenerator } from './ipv4-id.js';
+import { sendOffloaded, sendSegmented, withoutOffloads, writePayload } from './ipv4-offload.js';
 import { LoopbackDevice } from './loopback-device.js';
 import { PathMtuCache, type PathMtuOptions } from './path-mtu-cache.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
@@ -132,7 +114,7 @@ export interface Ipv4LayerOptions {
   ethernet?: EthernetLayer;
 }
 
-export class Ipv4Layer {
+export class Ipv4Layer implements Ipv4Router {
   readonly routes: RoutingTable;
   readonly pathMtu: PathMtuCache;
   readonly reassembler: Reassembler;
@@ -152,8 +134,8 @@ export class Ipv4Layer {
   private readonly arpDefaults: ArpOptions;
   private readonly ids: Ipv4IdGenerator;
   private nextIndex = 1;
-  /** Offload requests for the frame being handed to a device; devices read it during `send` only. */
-  private readonly transmitOptions: FrameTransmitOptions = {
+  /** Offload requests for the frame being handed to a device; devices read it during `send` only. @internal */
+  readonly transmitOptions: FrameTransmitOptions = {
     checksumStart: 0,
     checksumOffset: 0,
     segmentSize: 0,
@@ -161,7 +143,8 @@ export class Ipv4Layer {
   };
 
   constructor(
-    private readonly ctx: StackContext,
+    /** @internal */
+    readonly ctx: StackContext,
     options: Ipv4LayerOptions = {},
   ) {
     this.defaultTtl = options.defaultTtl ?? DEFAULT_TTL;
@@ -438,9 +421,9 @@ export class Ipv4Layer {
       options.protocol === IP_PROTOCOL_TCP &&
       (totalLength > mtu || length - TCP_HEADER_LENGTH > segmentSize);
     if (deviceOffload !== undefined && (totalLength <= mtu || segmentation)) {
-      return this.sendOffloaded(iface, deviceOffload, header, payload, mtu, segmentSize, nextHop, mac);
+      return sendOffloaded(this, iface, deviceOffload, header, payload, mtu, segmentSize, nextHop, mac);
     }
-    if (segmentation) return this.sendSegmented(iface, header, payload, mtu, segmentSize, nextHop, mac);
+    if (segmentation) return sendSegmented(this, iface, header, payload, mtu, segmentSize, nextHop, mac);
     if (totalLength <= mtu) {
       const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + totalLength);
       emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
@@ -463,98 +446,6 @@ export class Ipv4Layer {
     }
     counters.IpFragOKs++;
     counters.IpFragCreates += frames.length;
-    for (const frame of frames) this.transmit(iface, frame, nextHop, mac);
-    return 'ok';
-  }
-
-  /**
-   * One datagram through a device with offloads: the frame is built behind the headroom the device asks
-   * for; a TCP or UDP checksum is left partial (pseudo-header sum only) when the device completes it; a
-   * TCP segment with more payload than `segmentSize` (or beyond the MTU) goes as one TSO frame, its
-   * segment size lowered to what the MTU holds.
-   */
-  private sendOffloaded(
-    iface: IpInterface,
-    offload: DeviceOffload,
-    header: Ipv4Header,
-    payload: PayloadWriter | Uint8Array,
-    mtu: number,
-    segmentSize: number,
-    nextHop: Ipv4Address,
-    mac: MacAddress | undefined,
-  ): IpSendStatus {
-    const length = payload.length;
-    const totalLength = IPV4_HEADER_LENGTH + length;
-    const transportStart = ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH;
-    const field = transportChecksumOffset(header.protocol);
-    // A ready-made payload already carries its checksum; only a writer can skip computing it.
-    const partial =
-      offload.transmitChecksum && field > 0 && !(payload instanceof Uint8Array) && length >= field + 2;
-    const segmentation =
-      segmentSize > 0 &&
-      header.protocol === IP_PROTOCOL_TCP &&
-      (totalLength > mtu || length - TCP_HEADER_LENGTH > segmentSize);
-    if (segmentation && !(partial && totalLength <= offload.tcpSegmentationMax)) {
-      return this.sendSegmented(iface, header, payload, mtu, segmentSize, nextHop, mac);
-    }
-    const headroom = offload.headroom;
-    const frame = new Uint8Array(headroom + ETHERNET_HEADER_LENGTH + totalLength).subarray(headroom);
-    emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
-    writePayload(payload, frame, transportStart, header.src, header.dst, partial || iface.checksumOffload);
-    const options = this.transmitOptions;
-    options.checksumStart = 0;
-    options.checksumOffset = 0;
-    options.segmentSize = 0;
-    options.headroom = headroom;
-    if (partial) {
-      const sum = pseudoHeaderSum(header.src, header.dst, header.protocol, length);
-      frame[transportStart + field] = sum >>> 8;
-      frame[transportStart + field + 1] = sum & 0xff;
-      options.checksumStart = transportStart;
-      options.checksumOffset = field;
-    }
-    if (segmentation) {
-      const tcpHeaderLength = tcpHeaderLengthAt(frame, transportStart);
-      const perSegment = Math.min(segmentSize, mtu - IPV4_HEADER_LENGTH - tcpHeaderLength);
-      if (perSegment <= 0) {
-        this.ctx.counters.IpFragFails++;
-        return 'EMSGSIZE';
-      }
-      // The device cuts only what needs cutting: a segment whose payload fits one piece goes plain.
-      if (length - tcpHeaderLength > perSegment) options.segmentSize = perSegment;
-    }
-    this.transmit(iface, frame, nextHop, mac, options);
-    return 'ok';
-  }
-
-  /**
-   * A TCP segment with more payload than `segmentSize` (or beyond the MTU) for a device without TSO: cut
-   * here into segments that fit both.
-   */
-  private sendSegmented(
-    iface: IpInterface,
-    header: Ipv4Header,
-    payload: PayloadWriter | Uint8Array,
-    mtu: number,
-    segmentSize: number,
-    nextHop: Ipv4Address,
-    mac: MacAddress | undefined,
-  ): IpSendStatus {
-    const length = payload.length;
-    const datagram = new Uint8Array(IPV4_HEADER_LENGTH + length);
-    emitIpv4Header(header, length, datagram, 0);
-    // The checksum is computed per piece below; the writer need not compute one for the whole.
-    writePayload(payload, datagram, IPV4_HEADER_LENGTH, header.src, header.dst, true);
-    const perSegment = Math.min(
-      segmentSize,
-      mtu - IPV4_HEADER_LENGTH - tcpHeaderLengthAt(datagram, IPV4_HEADER_LENGTH),
-    );
-    const frames =
-      perSegment > 0 ? segmentTcpPacket(datagram, perSegment, ETHERNET_HEADER_LENGTH) : undefined;
-    if (frames === undefined) {
-      this.ctx.counters.IpFragFails++;
-      return 'EMSGSIZE';
-    }
     for (const frame of frames) this.transmit(iface, frame, nextHop, mac);
     return 'ok';
   }
@@ -664,7 +555,7 @@ export class Ipv4Layer {
     } else if (iface.terminateAnyDestination && !linkBroadcast) {
       destination = 'unicast';
     } else if (this.forwarding && !fromLoopback) {
-      this.forward(iface, packet, datagram, linkBroadcast, info);
+      forwardIpv4(this, iface, packet, datagram, linkBroadcast, info);
       return;
     } else {
       counters.IpInAddrErrors++;
@@ -728,136 +619,6 @@ export class Ipv4Layer {
   }
 
   // ---------------------------------------------------------------------------------------------------
-  // Forwarding (RFC 1812 §5.2-5.3)
-
-  private forward(
-    ingress: IpInterface,
-    packet: Ipv4Packet,
-    datagram: Uint8Array,
-    linkBroadcast: boolean,
-    info: ReceivedFrameInfo | undefined,
-  ): void {
-    const { counters } = this.ctx;
-    const original = { packet, bytes: datagram, linkBroadcast, destination: 'unicast' as const };
-    // RFC 1812 §5.3.4: what arrived as a link-layer broadcast is not forwarded (unless IP multicast).
-    if (linkBroadcast) {
-      counters.IpInAddrErrors++;
-      this.ctx.drop('ipv4', 'forward-link-broadcast');
-      return;
-    }
-    const dst = packet.dst;
-    if (dst === 0 || isClassE(dst) || isLoopback(dst)) {
-      counters.IpInAddrErrors++;
-      this.ctx.drop('ipv4', 'martian-destination');
-      return;
-    }
-    const route = this.routes.lookup(dst);
-    if (route === undefined) {
-      counters.IpOutNoRoutes++;
-      this.ctx.drop('ipv4', 'no-route');
-      this.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_NET_UNREACHABLE, original);
-      return;
-    }
-    const egress = route.interface;
-    // RFC 1812 §5.3.5.2: forwarding directed broadcasts MUST be off by default (smurf amplification).
-    if (egress.isDirectedBroadcast(dst)) {
-      counters.IpInAddrErrors++;
-      this.ctx.drop('ipv4', 'forward-directed-broadcast');
-      return;
-    }
-    // RFC 1812 §5.3.1: a datagram whose TTL would reach 0 is discarded with Time Exceeded.
-    if (packet.ttl <= 1) {
-      counters.IpInHdrErrors++;
-      this.ctx.drop('ipv4', 'ttl-exceeded');
-      this.icmp.sendError(ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED_IN_TRANSIT, original);
-      return;
-    }
-    const mtu = egress.mtu;
-    // A large (GSO) TCP packet from an offloading device stands for segments of `segmentSize` payload
-    // bytes: it is those segments, not the packet, that must fit the next hop (as Linux's ip_forward
-    // checks with skb_gso_validate_network_len).
-    const gsoSegmentSize =
-      info !== undefined && info.segmentSize > 0 && packet.protocol === IP_PROTOCOL_TCP
-        ? info.segmentSize
-        : 0;
-    const wireLength =
-      gsoSegmentSize > 0
-        ? Math.min(
-            packet.totalLength,
-            packet.headerLength + tcpHeaderLengthAt(datagram, packet.headerLength) + gsoSegmentSize,
-          )
-        : packet.totalLength;
-    if (wireLength > mtu && packet.dontFragment) {
-      // RFC 1191 §4: say how large a datagram the next hop takes.
-      counters.IpFragFails++;
-      this.ctx.drop('ipv4', 'fragmentation-needed');
-      this.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_FRAGMENTATION_NEEDED, original, mtu);
-      return;
-    }
-
-    // A copy: received frames may still be referenced (traces, captures), so they are never modified.
-    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + packet.totalLength);
-    frame.set(datagram, ETHERNET_HEADER_LENGTH);
-    decrementTtl(frame, ETHERNET_HEADER_LENGTH);
-    const nextHop = route.gateway ?? dst;
-    counters.IpForwDatagrams++;
-    if (
-      gsoSegmentSize > 0 &&
-      (packet.totalLength > mtu ||
-        packet.totalLength - packet.headerLength - tcpHeaderLengthAt(datagram, packet.headerLength) >
-          gsoSegmentSize)
-    ) {
-      // Cut into the segments it stands for (checksums computed in full), whatever its size relative to
-      // the next hop's MTU: the sender's segment size is the receiver's MSS, which may be far below it.
-      // A segment size the next hop cannot carry (DF clear here) is lowered to what it can.
-      const perSegment = Math.min(
-        gsoSegmentSize,
-        mtu - packet.headerLength - tcpHeaderLengthAt(datagram, packet.headerLength),
-      );
-      const pieces =
-        perSegment > 0
-          ? segmentTcpPacket(frame.subarray(ETHERNET_HEADER_LENGTH), perSegment, ETHERNET_HEADER_LENGTH)
-          : undefined;
-      if (pieces === undefined) {
-        counters.IpFragFails++;
-        this.ctx.drop('ipv4', 'cannot-segment');
-        return;
-      }
-      for (const piece of pieces) this.transmit(egress, piece, nextHop, undefined);
-      return;
-    }
-    const trusted = ingress.checksumOffload || info?.checksumTrusted === true;
-    if (trusted && !egress.checksumOffload) completeTransportChecksum(frame, packet);
-
-    if (packet.totalLength <= mtu) {
-      this.transmit(egress, frame, nextHop, undefined);
-      return;
-    }
-    const ip = frame.subarray(ETHERNET_HEADER_LENGTH);
-    const header: Ipv4Header = {
-      tos: packet.tos,
-      id: packet.id,
-      dontFragment: false,
-      moreFragments: packet.moreFragments,
-      fragmentOffset: packet.fragmentOffset,
-      ttl: ip[8]!,
-      protocol: packet.protocol,
-      src: packet.src,
-      dst,
-      options: packet.options,
-    };
-    const frames = fragmentDatagram(header, ip.subarray(packet.headerLength), mtu, ETHERNET_HEADER_LENGTH);
-    if (frames === undefined) {
-      counters.IpFragFails++;
-      this.ctx.drop('ipv4', 'cannot-fragment');
-      return;
-    }
-    counters.IpFragOKs++;
-    counters.IpFragCreates += frames.length;
-    for (const f of frames) this.transmit(egress, f, nextHop, undefined);
-  }
-
-  // ---------------------------------------------------------------------------------------------------
   // Link output
 
   /**
@@ -865,7 +626,8 @@ export class Ipv4Layer {
    * offload requests (`options`) goes to the device only when the MAC is known now: frames waiting for
    * ARP are plain, so one that would have to wait is finished here first (segmented, checksummed).
    */
-  private transmit(
+  /** @internal The link output every job of the layer sends through. */
+  transmit(
     iface: IpInterface,
     frame: Uint8Array,
     nextHop: Ipv4Address,
@@ -880,32 +642,8 @@ export class Ipv4Layer {
       emitEthernetHeader({ dst: MAC_ZERO, src: iface.mac, etherType: ETHERTYPE_IPV4 }, frame, 0);
       iface.arp.send(nextHop, frame);
     } else {
-      for (const plain of this.withoutOffloads(frame, options))
-        this.transmit(iface, plain, nextHop, undefined);
+      for (const plain of withoutOffloads(frame, options)) this.transmit(iface, plain, nextHop, undefined);
     }
-  }
-
-  /** Does in software what `options` asked the device to do: TCP segmentation, checksum completion. */
-  private withoutOffloads(frame: Uint8Array, options: FrameTransmitOptions): Uint8Array[] {
-    if (options.segmentSize > 0) {
-      const pieces = segmentTcpPacket(
-        frame.subarray(ETHERNET_HEADER_LENGTH),
-        options.segmentSize,
-        ETHERNET_HEADER_LENGTH,
-      );
-      // Cannot fail: sendOffloaded built an IPv4 TCP packet.
-      return pieces ?? [];
-    }
-    if (options.checksumStart > 0) {
-      const start = options.checksumStart;
-      const field = start + options.checksumOffset;
-      // The field holds the pseudo-header sum, so summing the transport bytes as they are includes it.
-      let sum = checksumFinish(checksumAdd(0, frame, start, frame.length - start));
-      if (sum === 0 && options.checksumOffset === UDP_CHECKSUM_OFFSET) sum = 0xffff; // RFC 768
-      frame[field] = sum >>> 8;
-      frame[field + 1] = sum & 0xff;
-    }
-    return [frame];
   }
 
   /**
@@ -944,21 +682,6 @@ export class Ipv4Layer {
   }
 }
 
-const TCP_CHECKSUM_OFFSET = 16;
-const UDP_CHECKSUM_OFFSET = 6;
-
-/** Where the checksum field of a TCP or UDP header lies; 0 for protocols a device cannot complete. */
-function transportChecksumOffset(protocol: number): number {
-  if (protocol === IP_PROTOCOL_TCP) return TCP_CHECKSUM_OFFSET;
-  if (protocol === IP_PROTOCOL_UDP) return UDP_CHECKSUM_OFFSET;
-  return 0;
-}
-
-/** TCP header length (data offset) of the header at `buf[offset]`. */
-function tcpHeaderLengthAt(buf: Uint8Array, offset: number): number {
-  return (buf[offset + 12]! >>> 4) * 4;
-}
-
 function isByte(n: number): boolean {
   return Number.isInteger(n) && n >= 0 && n <= 255;
 }
@@ -967,53 +690,7 @@ function isAddress(a: number): boolean {
   return Number.isInteger(a) && a >= 0 && a <= 0xffffffff;
 }
 
-function writePayload(
-  payload: PayloadWriter | Uint8Array,
-  buf: Uint8Array,
-  offset: number,
-  src: Ipv4Address,
-  dst: Ipv4Address,
-  offload: boolean,
-): void {
-  if (payload instanceof Uint8Array) buf.set(payload, offset);
-  else payload.write(buf, offset, src, dst, offload);
-}
-
 /** RFC 1112 §6.4: 01:00:5e followed by the low 23 bits of the group address. */
 export function multicastMac(group: Ipv4Address): MacAddress {
   return 0x01005e000000 + (group & 0x7fffff);
-}
-
-/** Decrements TTL in the header at `offset` and patches its checksum incrementally (RFC 1624). */
-function decrementTtl(buf: Uint8Array, offset: number): void {
-  const ttl = buf[offset + 8]!;
-  const protocol = buf[offset + 9]!;
-  const checksum = (buf[offset + 10]! << 8) | buf[offset + 11]!;
-  const updated = checksumAdjust(checksum, (ttl << 8) | protocol, ((ttl - 1) << 8) | protocol);
-  buf[offset + 8] = ttl - 1;
-  buf[offset + 10] = updated >>> 8;
-  buf[offset + 11] = updated & 0xff;
-}
-
-/**
- * A datagram from an offloading link (whose sender may have skipped the TCP/UDP checksum) leaves through a
- * link that needs real checksums: compute it now, as a NIC completes CHECKSUM_PARTIAL. Only whole datagrams
- * can be completed; fragments pass unchanged.
- */
-function completeTransportChecksum(frame: Uint8Array, packet: Ipv4Packet): void {
-  if (packet.moreFragments || packet.fragmentOffset !== 0) return;
-  const start = ETHERNET_HEADER_LENGTH + packet.headerLength;
-  const length = packet.totalLength - packet.headerLength;
-  let field: number;
-  if (packet.protocol === IP_PROTOCOL_TCP && length >= 20) field = start + 16;
-  else if (packet.protocol === IP_PROTOCOL_UDP && length >= 8) field = start + 6;
-  else return;
-  frame[field] = 0;
-  frame[field + 1] = 0;
-  let sum = checksumFinish(
-    checksumAdd(pseudoHeaderSum(packet.src, packet.dst, packet.protocol, length), frame, start, length),
-  );
-  if (sum === 0 && packet.protocol === IP_PROTOCOL_UDP) sum = 0xffff;
-  frame[field] = sum >>> 8;
-  frame[field + 1] = sum & 0xff;
 }
