@@ -4,6 +4,8 @@
  * - a tcpts client (Node's `http` again) downloads from `python3 -m http.server`;
  * - `socat` and tcpts exchange 100 MiB in both directions at once.
  * Then the same three with 2% loss and 2% reordering injected on tcpts's side of the link, both ways.
+ * Both ends run their defaults: SACK, timestamps and window scaling (negotiated, as modern-options.test.ts
+ * checks on the wire), and on tcpts's side RACK-TLP recovery.
  *
  * Each transfer prints its throughput, so a run doubles as a rough performance record.
  */
