@@ -1,0 +1,107 @@
+/**
+ * Multicast and broadcast between two stacks on a simulated link (virtual time): what Node's dgram
+ * options decide on the wire. A group member hears the group and a non-member does not; dropping the
+ * membership stops delivery; a source-specific membership (RFC 4607) hears only its source; broadcasts
+ * need setBroadcast() and reach the subnet's and the limited broadcast address; setMulticastTTL sets the
+ * IP TTL of group datagrams and setTTL that of unicast ones (read from the frames on the link).
+ */
+import { expect, test } from 'vitest';
+import '../../src/api/sockets-node.js';
+import type { Socket as DgramSocket } from '../../src/api/dgram/socket.js';
+import { simPair } from './helpers/sim-pair.js';
+
+function bound(socket: DgramSocket, port: number): Promise<void> {
+  return new Promise((resolve) => socket.bind(port, () => resolve()));
+}
+
+test('group membership decides delivery; source-specific memberships filter by source', async () => {
+  const pair = simPair();
+  await pair.run(async () => {
+    const member = pair.server.dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    const other = pair.server.dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    await bound(member, 5000);
+    await bound(other, 5001);
+    member.addMembership('239.1.1.1');
+    const heard: string[] = [];
+    member.on('message', (msg, rinfo) => heard.push(`member ${msg} ${rinfo.address}`));
+    other.on('message', (msg) => heard.push(`other ${msg}`));
+    const sender = pair.client.dgram.createSocket('udp4');
+    sender.send('to-group', 5000, '239.1.1.1');
+    sender.send('to-group-other-port', 5001, '239.1.1.1');
+    await pair.delay(20);
+    // As on Linux (IP_MULTICAST_ALL, on by default), membership is the host's: every socket bound to
+    // the port hears the group, whichever socket joined it.
+    expect(heard).toEqual([`member to-group ${pair.clientAddress}`, 'other to-group-other-port']);
+    member.dropMembership('239.1.1.1');
+    sender.send('after-drop', 5000, '239.1.1.1');
+    await pair.delay(20);
+    expect(heard).toHaveLength(2);
+    // Source-specific: 232.1.1.1 from the client only.
+    member.addSourceSpecificMembership(pair.clientAddress, '232.1.1.1');
+    sender.send('ssm', 5000, '232.1.1.1');
+    await pair.delay(20);
+    expect(heard.at(-1)).toBe(`member ssm ${pair.clientAddress}`);
+    member.dropSourceSpecificMembership(pair.clientAddress, '232.1.1.1');
+    member.addSourceSpecificMembership('10.0.0.99', '232.1.1.1');
+    sender.send('ssm-wrong-source', 5000, '232.1.1.1');
+    await pair.delay(20);
+    expect(heard.at(-1)).toBe(`member ssm ${pair.clientAddress}`);
+    for (const socket of [member, other, sender]) socket.close();
+  });
+});
+
+test('broadcasts need setBroadcast() and reach the subnet and limited broadcast addresses', async () => {
+  const pair = simPair();
+  await pair.run(async () => {
+    const listener = pair.server.dgram.createSocket('udp4');
+    await bound(listener, 6000);
+    const heard: string[] = [];
+    listener.on('message', (msg) => heard.push(String(msg)));
+    const sender = pair.client.dgram.createSocket('udp4');
+    await bound(sender, 0);
+    const refused = await new Promise<Error | null>((resolve) =>
+      sender.send('no', 6000, '10.0.0.255', (error) => resolve(error)),
+    );
+    expect((refused as Error & { code: string }).code).toBe('EACCES');
+    sender.setBroadcast(true);
+    sender.send('subnet', 6000, '10.0.0.255');
+    sender.send('limited', 6000, '255.255.255.255');
+    await pair.delay(20);
+    expect(heard).toEqual(['subnet', 'limited']);
+    listener.close();
+    sender.close();
+  });
+});
+
+test('setMulticastTTL and setTTL set the IP TTL of the datagrams on the link', async () => {
+  const pair = simPair();
+  await pair.run(async () => {
+    const ttls: Array<[string, number]> = [];
+    // Raw UDP sockets of the server stack see each datagram's TTL.
+    for (const port of [7000, 7001]) {
+      pair.server.udp.bind(
+        { port, reuseAddress: true },
+        { message: (payload, info) => ttls.push([Buffer.from(payload).toString(), info.ttl]) },
+      );
+    }
+    const member = pair.server.dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    await bound(member, 7001);
+    member.addMembership('239.2.2.2');
+    const sender = pair.client.dgram.createSocket('udp4');
+    await bound(sender, 0);
+    sender.setTTL(17);
+    sender.setMulticastTTL(3);
+    sender.send('unicast', 7000, pair.serverAddress);
+    sender.send('group', 7001, '239.2.2.2');
+    await pair.delay(20);
+    // (The unicast one waits for ARP, so it may arrive second.)
+    expect(new Map(ttls)).toEqual(
+      new Map([
+        ['unicast', 17],
+        ['group', 3],
+      ]),
+    );
+    member.close();
+    sender.close();
+  });
+});
