@@ -509,6 +509,22 @@ export const dgramBehaviourCases: readonly DgramBehaviourCase[] = [
       }),
   },
   {
+    name: 'Symbol.asyncDispose closes a bound socket ("close" first); disposing again is harmless',
+    run: (h) =>
+      withSockets(async (sockets) => {
+        const socket = sockets.add(h.clientDgram.createSocket('udp4'));
+        await bound(socket, h.clientHost);
+        let closed = false;
+        socket.once('close', () => {
+          closed = true;
+        });
+        await (socket as unknown as AsyncDisposable)[Symbol.asyncDispose]();
+        expect(closed).toBe(true);
+        expect(thrown(() => socket.address()).code).toBe('ERR_SOCKET_DGRAM_NOT_RUNNING');
+        await (socket as unknown as AsyncDisposable)[Symbol.asyncDispose]();
+      }),
+  },
+  {
     name: 'deprecated internals (DEP0112): _bindState 0/1/2, _queue while binding, _receiving, _stopReceiving()',
     run: (h) =>
       withSockets(async (sockets) => {

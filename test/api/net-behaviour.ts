@@ -1137,6 +1137,43 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
       }),
   },
   {
+    name: 'event order of a whole conversation on both ends (server ends first, client auto-ends)',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const EVENTS = ['connect', 'ready', 'data', 'end', 'finish', 'close', 'error', 'timeout'];
+        const serverLog: string[] = [];
+        const serverClosed = new Promise<void>((resolve) => {
+          void startServer(h, cleanup, {}, (socket) => {
+            for (const name of EVENTS) socket.on(name, () => serverLog.push(name));
+            socket.on('close', () => resolve());
+            socket.end('hi');
+          }).then(({ port }) => {
+            const client = cleanup.connect(h, { port, host: h.serverHost });
+            for (const name of EVENTS) client.on(name, () => clientLog.push(name));
+            clientClosed = new Promise((done) => client.on('close', () => done()));
+          });
+        });
+        const clientLog: string[] = [];
+        let clientClosed: Promise<void> | undefined;
+        await serverClosed;
+        while (clientClosed === undefined) await h.delay(1);
+        await clientClosed;
+        expect(clientLog).toEqual(['connect', 'ready', 'data', 'end', 'finish', 'close']);
+        expect(serverLog).toEqual(['finish', 'end', 'close']);
+      }),
+  },
+  {
+    name: 'Symbol.asyncDispose: `await server[Symbol.asyncDispose]()` closes the server',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { server } = await startServer(h, cleanup, {});
+        const closed = next(server, 'close');
+        const disposed = (server as unknown as AsyncDisposable)[Symbol.asyncDispose]();
+        expect(server.listening).toBe(false);
+        await Promise.all([disposed, closed]);
+      }),
+  },
+  {
     name: 'captureRejections: a rejected async "connection" listener destroys that socket with the error',
     run: (h) =>
       withCleanup(async (cleanup) => {
