@@ -1,14 +1,8 @@
 /**
- * The IPv4 layer (RFC 791, RFC 1122 §3.2-3.3): interfaces, input and output. Its other jobs live beside
- * it: forwarding (RFC 1812) in ipv4-forwarding.ts, work for offloading devices (TSO, checksum completion,
- * and both done in software) in ipv4-offload.ts; Ethernet framing is link/ethernet-layer.ts's.
- *
- * Receive path, per frame: Ethernet header checked and filtered by destination MAC; ARP handed to the
- * interface's resolver; IPv4 header validated (checksum always: it is 20 bytes); source address checked
- * (RFC 1122 §3.2.1.3 "martians" dropped); then the destination decides: one of our addresses (weak host
- * model, RFC 1122 §3.3.4.2), limited or directed broadcast, a multicast group we joined, or — when
- * forwarding is on — someone else. Fragments go through the reassembler; complete datagrams go to the
- * handler registered for their protocol (ICMP protocol unreachable when there is none).
+ * The IPv4 layer (RFC 791, RFC 1122 §3.2-3.3): interfaces, addresses, routes and output. Its other jobs
+ * live beside it: input (validation, local delivery, reassembly hand-off) in ipv4-input.ts, forwarding
+ * (RFC 1812) in ipv4-forwarding.ts, work for offloading devices (TSO, checksum completion, and both done
+ * in software) in ipv4-offload.ts; Ethernet framing is link/ethernet-layer.ts's, ARP the interfaces'.
  *
  * Send path: `send` picks the route, the source address and the next hop, allocates the frame once and
  * lets the transport write its header and payload straight into it (`PayloadWriter`), then fragments if
@@ -43,11 +37,7 @@ import {
   ETHERTYPE_IPV4,
   emitEthernetHeader,
 } from '../wire/ethernet.js';
-import {
-  ICMP_DESTINATION_UNREACHABLE,
-  ICMP_HOST_UNREACHABLE,
-  ICMP_PROTOCOL_UNREACHABLE,
-} from '../wire/icmp.js';
+import { ICMP_DESTINATION_UNREACHABLE, ICMP_HOST_UNREACHABLE } from '../wire/icmp.js';
 import {
   emitIpv4Header,
   IP_PROTOCOL_TCP,
@@ -60,20 +50,18 @@ import { TCP_HEADER_LENGTH } from '../wire/tcp.js';
 import { isLoopback, isUnicastHostAddress, type PrefixInput, toAddress, toPrefix } from './address-prefix.js';
 import { type ArpOptions, ArpResolver } from './arp-resolver.js';
 import type {
-  DestinationKind,
   IpProtocolHandler,
   IpSendOptions,
   IpSendStatus,
   PayloadWriter,
-  ReceivedDatagram,
   TransportErrorReport,
 } from './datagram.js';
 import { errnoError } from './errors.js';
 import { fragmentDatagram } from './fragmentation.js';
 import type { IcmpLayer } from './icmp-layer.js';
 import { IpInterface } from './ip-interface.js';
-import { forwardIpv4, type Ipv4Router } from './ipv4-forwarding.js';
 import { Ipv4IdGenerator } from './ipv4-id.js';
+import { type Ipv4Receiver, receiveIpv4 } from './ipv4-input.js';
 import { sendOffloaded, sendSegmented, withoutOffloads, writePayload } from './ipv4-offload.js';
 import { LoopbackDevice } from './loopback-device.js';
 import { PathMtuCache, type PathMtuOptions } from './path-mtu-cache.js';
@@ -114,7 +102,7 @@ export interface Ipv4LayerOptions {
   ethernet?: EthernetLayer;
 }
 
-export class Ipv4Layer implements Ipv4Router {
+export class Ipv4Layer implements Ipv4Receiver {
   readonly routes: RoutingTable;
   readonly pathMtu: PathMtuCache;
   readonly reassembler: Reassembler;
@@ -162,7 +150,7 @@ export class Ipv4Layer implements Ipv4Router {
     const loopback = new IpInterface(0, lo, LOOPBACK_ADDRESS, 8, lo.mtu);
     loopback.port = this.ethernet.portFor(lo, { loopback: true });
     loopback.port.register(ETHERTYPE_IPV4, (packet, linkBroadcast, info) =>
-      this.receiveIpv4(loopback, packet, linkBroadcast, info),
+      receiveIpv4(this, loopback, packet, linkBroadcast, info),
     );
     this.loopback = loopback;
   }
@@ -214,7 +202,7 @@ export class Ipv4Layer implements Ipv4Router {
       }
     }
     iface.port.register(ETHERTYPE_IPV4, (packet, linkBroadcast, info) =>
-      this.receiveIpv4(iface, packet, linkBroadcast, info),
+      receiveIpv4(this, iface, packet, linkBroadcast, info),
     );
     iface.port.register(ETHERTYPE_ARP, (packet) => this.receiveArp(iface, packet));
     // RFC 5227 §2.3: announce the new address, so neighbours holding another MAC for it update. Sent
@@ -490,132 +478,19 @@ export class Ipv4Layer implements Ipv4Router {
     iface.arp.receive(arp.value);
   }
 
-  private receiveIpv4(
-    iface: IpInterface,
-    bytes: Uint8Array,
-    linkBroadcast: boolean,
-    info: ReceivedFrameInfo | undefined,
-  ): void {
-    const { counters } = this.ctx;
-    counters.IpInReceives++;
-    const result = parseIpv4(bytes);
-    if (!result.ok) {
-      if (result.error.kind === 'bad-total-length' || result.error.kind === 'truncated') {
-        counters.IpInTruncatedPkts++;
-      }
-      counters.IpInHdrErrors++;
-      this.ctx.drop('ipv4', result.error.kind);
-      return;
-    }
-    const packet = result.value;
-    const datagram = bytes.subarray(0, packet.totalLength);
-    const fromLoopback = iface === this.loopback;
+  /** @internal A multicast group joined on this host. */
+  isMember(group: Ipv4Address): boolean {
+    return this.groups.has(group);
+  }
 
-    // RFC 1122 §3.2.1.3: a source that does not name one host is never accepted (0.0.0.0 only while a
-    // host learns its address, i.e. towards broadcast). Our own addresses arriving from a wire mean a
-    // loop or spoofing (Linux calls these martians).
-    const src = packet.src;
-    if (
-      (!isUnicastHostAddress(src) &&
-        !(fromLoopback && isLoopback(src)) &&
-        !(src === 0 && packet.dst === IPV4_BROADCAST)) ||
-      (!fromLoopback && this.isLocalAddress(src)) ||
-      iface.isDirectedBroadcast(src)
-    ) {
-      counters.IpInAddrErrors++;
-      this.ctx.drop('ipv4', 'martian-source');
-      return;
-    }
-
-    const dst = packet.dst;
-    let destination: DestinationKind;
-    if (this.isLocalAddress(dst)) {
-      if (isLoopback(dst) && !fromLoopback) {
-        counters.IpInAddrErrors++;
-        this.ctx.drop('ipv4', 'martian-destination');
-        return;
-      }
-      if (linkBroadcast) {
-        // RFC 1122 §3.3.6: a link-layer broadcast must carry an IP broadcast or multicast destination.
-        counters.IpInAddrErrors++;
-        this.ctx.drop('ipv4', 'unicast-in-link-broadcast');
-        return;
-      }
-      destination = 'unicast';
-    } else if (dst === IPV4_BROADCAST || iface.isDirectedBroadcast(dst)) {
-      counters.IpInBcastPkts++;
-      destination = 'broadcast';
-    } else if (isMulticast(dst)) {
-      if (!this.groups.has(dst)) {
-        this.ctx.drop('ipv4', 'multicast-not-joined');
-        return;
-      }
-      counters.IpInMcastPkts++;
-      destination = 'multicast';
-    } else if (iface.terminateAnyDestination && !linkBroadcast) {
-      destination = 'unicast';
-    } else if (this.forwarding && !fromLoopback) {
-      forwardIpv4(this, iface, packet, datagram, linkBroadcast, info);
-      return;
-    } else {
-      counters.IpInAddrErrors++;
-      this.ctx.drop('ipv4', 'not-for-us');
-      return;
-    }
-
-    if (packet.moreFragments || packet.fragmentOffset !== 0) {
-      // A reassembled datagram's checksum is verified whatever the fragments' frames said: a sender that
-      // vouches for a checksum (it never left its memory) does not fragment.
-      const whole = this.reassembler.add({
-        src,
-        dst,
-        protocol: packet.protocol,
-        id: packet.id,
-        offset: packet.fragmentOffset,
-        moreFragments: packet.moreFragments,
-        header: datagram.subarray(0, packet.headerLength),
-        payload: packet.payload,
-      });
-      if (whole === undefined) return;
-      const reparsed = parseIpv4(whole, { verifyChecksum: false });
-      if (!reparsed.ok) return; // cannot happen: the reassembler built a valid header
-      this.deliverLocal({
-        packet: reparsed.value,
-        bytes: whole,
-        interface: iface,
-        destination,
-        linkBroadcast,
-        checksumOffloaded: iface.checksumOffload,
-      });
-      return;
-    }
-    this.deliverLocal({
-      packet,
-      bytes: datagram,
-      interface: iface,
-      destination,
-      linkBroadcast,
-      checksumOffloaded: iface.checksumOffload || info?.checksumTrusted === true,
-    });
+  /** @internal The handler registered for an IP protocol number. */
+  handlerFor(protocol: number): IpProtocolHandler | undefined {
+    return this.handlers.get(protocol);
   }
 
   /** A gateway-mode interface sends from any source (see IpInterface.terminateAnyDestination). */
   private mayUseAnySource(dst: Ipv4Address, iface: IpInterface | undefined): boolean {
     return (iface ?? this.routes.lookup(dst)?.interface)?.terminateAnyDestination === true;
-  }
-
-  private deliverLocal(datagram: ReceivedDatagram): void {
-    const { counters } = this.ctx;
-    const handler = this.handlers.get(datagram.packet.protocol);
-    if (handler === undefined) {
-      counters.IpInUnknownProtos++;
-      this.ctx.drop('ipv4', 'unknown-protocol');
-      // RFC 1122 §3.2.2.1: a host SHOULD send protocol unreachable.
-      this.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE, datagram);
-      return;
-    }
-    counters.IpInDelivers++;
-    handler.receive(datagram);
   }
 
   // ---------------------------------------------------------------------------------------------------

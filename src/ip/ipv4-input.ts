@@ -1,0 +1,151 @@
+/**
+ * IPv4 input (RFC 791, RFC 1122 §3.2-3.3): one of the IPv4 layer's jobs. Per datagram: header validated
+ * (checksum always: it is 20 bytes); source address checked (RFC 1122 §3.2.1.3 "martians" dropped); then
+ * the destination decides: one of our addresses (weak host model, RFC 1122 §3.3.4.2), limited or directed
+ * broadcast, a multicast group we joined, or — when forwarding is on — someone else (ipv4-forwarding.ts).
+ * Fragments go through the reassembler; complete datagrams go to the handler registered for their
+ * protocol (ICMP protocol unreachable when there is none).
+ */
+import type { ReceivedFrameInfo } from '../link/device.js';
+import { IPV4_BROADCAST, type Ipv4Address, isMulticast } from '../wire/address.js';
+import { ICMP_DESTINATION_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE } from '../wire/icmp.js';
+import { parseIpv4 } from '../wire/ipv4.js';
+import { isLoopback, isUnicastHostAddress } from './address-prefix.js';
+import type { DestinationKind, IpProtocolHandler, ReceivedDatagram } from './datagram.js';
+import type { IpInterface } from './ip-interface.js';
+import { forwardIpv4, type Ipv4Router } from './ipv4-forwarding.js';
+import type { Reassembler } from './reassembly.js';
+
+/** What input needs of the layer. @internal */
+export interface Ipv4Receiver extends Ipv4Router {
+  readonly loopback: IpInterface;
+  readonly forwarding: boolean;
+  readonly reassembler: Reassembler;
+  isLocalAddress(address: Ipv4Address): boolean;
+  isMember(group: Ipv4Address): boolean;
+  handlerFor(protocol: number): IpProtocolHandler | undefined;
+}
+
+export function receiveIpv4(
+  input: Ipv4Receiver,
+  iface: IpInterface,
+  bytes: Uint8Array,
+  linkBroadcast: boolean,
+  info: ReceivedFrameInfo | undefined,
+): void {
+  const { counters } = input.ctx;
+  counters.IpInReceives++;
+  const result = parseIpv4(bytes);
+  if (!result.ok) {
+    if (result.error.kind === 'bad-total-length' || result.error.kind === 'truncated') {
+      counters.IpInTruncatedPkts++;
+    }
+    counters.IpInHdrErrors++;
+    input.ctx.drop('ipv4', result.error.kind);
+    return;
+  }
+  const packet = result.value;
+  const datagram = bytes.subarray(0, packet.totalLength);
+  const fromLoopback = iface === input.loopback;
+
+  // RFC 1122 §3.2.1.3: a source that does not name one host is never accepted (0.0.0.0 only while a
+  // host learns its address, i.e. towards broadcast). Our own addresses arriving from a wire mean a
+  // loop or spoofing (Linux calls these martians).
+  const src = packet.src;
+  if (
+    (!isUnicastHostAddress(src) &&
+      !(fromLoopback && isLoopback(src)) &&
+      !(src === 0 && packet.dst === IPV4_BROADCAST)) ||
+    (!fromLoopback && input.isLocalAddress(src)) ||
+    iface.isDirectedBroadcast(src)
+  ) {
+    counters.IpInAddrErrors++;
+    input.ctx.drop('ipv4', 'martian-source');
+    return;
+  }
+
+  const dst = packet.dst;
+  let destination: DestinationKind;
+  if (input.isLocalAddress(dst)) {
+    if (isLoopback(dst) && !fromLoopback) {
+      counters.IpInAddrErrors++;
+      input.ctx.drop('ipv4', 'martian-destination');
+      return;
+    }
+    if (linkBroadcast) {
+      // RFC 1122 §3.3.6: a link-layer broadcast must carry an IP broadcast or multicast destination.
+      counters.IpInAddrErrors++;
+      input.ctx.drop('ipv4', 'unicast-in-link-broadcast');
+      return;
+    }
+    destination = 'unicast';
+  } else if (dst === IPV4_BROADCAST || iface.isDirectedBroadcast(dst)) {
+    counters.IpInBcastPkts++;
+    destination = 'broadcast';
+  } else if (isMulticast(dst)) {
+    if (!input.isMember(dst)) {
+      input.ctx.drop('ipv4', 'multicast-not-joined');
+      return;
+    }
+    counters.IpInMcastPkts++;
+    destination = 'multicast';
+  } else if (iface.terminateAnyDestination && !linkBroadcast) {
+    destination = 'unicast';
+  } else if (input.forwarding && !fromLoopback) {
+    forwardIpv4(input, iface, packet, datagram, linkBroadcast, info);
+    return;
+  } else {
+    counters.IpInAddrErrors++;
+    input.ctx.drop('ipv4', 'not-for-us');
+    return;
+  }
+
+  if (packet.moreFragments || packet.fragmentOffset !== 0) {
+    // A reassembled datagram's checksum is verified whatever the fragments' frames said: a sender that
+    // vouches for a checksum (it never left its memory) does not fragment.
+    const whole = input.reassembler.add({
+      src,
+      dst,
+      protocol: packet.protocol,
+      id: packet.id,
+      offset: packet.fragmentOffset,
+      moreFragments: packet.moreFragments,
+      header: datagram.subarray(0, packet.headerLength),
+      payload: packet.payload,
+    });
+    if (whole === undefined) return;
+    const reparsed = parseIpv4(whole, { verifyChecksum: false });
+    if (!reparsed.ok) return; // cannot happen: the reassembler built a valid header
+    deliverLocal(input, {
+      packet: reparsed.value,
+      bytes: whole,
+      interface: iface,
+      destination,
+      linkBroadcast,
+      checksumOffloaded: iface.checksumOffload,
+    });
+    return;
+  }
+  deliverLocal(input, {
+    packet,
+    bytes: datagram,
+    interface: iface,
+    destination,
+    linkBroadcast,
+    checksumOffloaded: iface.checksumOffload || info?.checksumTrusted === true,
+  });
+}
+
+function deliverLocal(input: Ipv4Receiver, datagram: ReceivedDatagram): void {
+  const { counters } = input.ctx;
+  const handler = input.handlerFor(datagram.packet.protocol);
+  if (handler === undefined) {
+    counters.IpInUnknownProtos++;
+    input.ctx.drop('ipv4', 'unknown-protocol');
+    // RFC 1122 §3.2.2.1: a host SHOULD send protocol unreachable.
+    input.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE, datagram);
+    return;
+  }
+  counters.IpInDelivers++;
+  handler.receive(datagram);
+}
