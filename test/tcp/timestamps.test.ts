@@ -171,6 +171,36 @@ describe('PAWS (RFC 7323 §5)', () => {
     expect(d.events).toContain('error:ECONNRESET');
   });
 
+  it('answers PAWS drops at most once per 500 ms (RFC 5961 §7 limit, Linux tcp_invalid_ratelimit)', () => {
+    const d = withTimestamps();
+    d.at(60).recv({
+      flags: 'PA',
+      seq: 9001,
+      ack: 1001,
+      payload: 100,
+      options: { timestamp: { value: 7010, echo: 0 } },
+    });
+    d.at(110).takeAll(); // the delayed ACK of that segment
+    const old = {
+      flags: 'PA',
+      seq: 9101,
+      ack: 1001,
+      payload: 100,
+      options: { timestamp: { value: 7001, echo: 0 } },
+    };
+    d.at(110).recv(old);
+    d.expect({ flags: 'A', seq: 1001, ack: 9101, options: { timestamp: { value: OFF + 110, echo: 7010 } } });
+    // Two more old duplicates within 500 ms: dropped, not answered.
+    d.at(300).recv(old);
+    d.at(609).recv(old);
+    d.expectNone();
+    expect(d.counters.pawsDrops).toBe(3);
+    // 500 ms after the last answer, the next one is answered again.
+    d.at(610).recv(old);
+    d.expect({ flags: 'A', seq: 1001, ack: 9101, options: { timestamp: { value: OFF + 610, echo: 7010 } } });
+    expect(d.conn.readableLength).toBe(100);
+  });
+
   it('drops a segment without the option silently once timestamps are negotiated', () => {
     const d = withTimestamps();
     d.at(60).recv({ flags: 'PA', seq: 9001, ack: 1001, payload: 100 });
