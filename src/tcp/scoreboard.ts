@@ -416,6 +416,25 @@ export class Scoreboard {
     }
   }
 
+  /**
+   * Forgets everything from `seq` on: SND.MAX was pulled back to it (window-probe octets the closed window
+   * refused are sent again as new data), so those bytes count as never sent.
+   */
+  truncate(seq: number): void {
+    const records = this.records;
+    this.split(seq);
+    while (records.length > this.head && seqGe(records[records.length - 1]!.start, seq)) {
+      const r = records.pop()!;
+      const len = seqDiff(r.end, r.start);
+      if (r.sacked) this.sackedBytes -= len;
+      if (r.lost) this.lostBytes -= len;
+      if (r.lostRetransmitted) this.lostRetransmittedBytes -= len;
+    }
+    this.lostHint = 0;
+    if (seqGt(this.highestDelivered, seq)) this.highestDelivered = seq;
+    if (seqGt(this.rackEnd, seq)) this.rackEnd = seq;
+  }
+
   /** The lowest segment judged lost and not yet retransmitted since, or undefined (NextSeg rule 1). */
   nextLost(): SendRecord | undefined {
     if (this.lostBytes === this.lostRetransmittedBytes) return undefined;

@@ -473,6 +473,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
       // took them), which is how the counters and capture analysers (Wireshark) count them.
       tcb.sndNxt = tcb.sndUna;
       tcb.sndMax = tcb.sndUna;
+      tcb.scoreboard.truncate(tcb.sndUna);
     }
   }
 

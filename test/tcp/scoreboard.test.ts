@@ -109,6 +109,18 @@ describe('scoreboard: SACK arrivals (RFC 6675 §4-5)', () => {
     expect(sb.pipe(3 * MSS)).toBe(0);
   });
 
+  it('forgets what lies beyond SND.MAX when it is pulled back (probe octets sent again as new data)', () => {
+    const sb = sent(4);
+    sb.onAck(seg(0), [block(2, 3)], 10);
+    sb.markAllLost();
+    sb.truncate(seg(1) + 500);
+    expect(flags(sb)).toEqual(['0-1L', '1-1.5L']);
+    expect([sb.sackedBytes, sb.lostBytes, sb.lostRetransmittedBytes]).toEqual([0, 1500, 0]);
+    // What is sent from there on is new data again, not a retransmission.
+    sb.onTransmit(seg(1) + 500, seg(2), 20, 0, false);
+    expect(sb.list().map((r) => r.retransmitted)).toEqual([false, false, false]);
+  });
+
   it('a retransmission timeout marks everything not SACKed lost', () => {
     const sb = sent(4);
     sb.onAck(seg(0), [block(2, 3)], 10);
