@@ -9,12 +9,15 @@
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { Ipv6Address } from '../wire/ipv6-address.js';
 
+/** Bytes charged per fragment on top of what it copies: the piece record and its array slot. */
+const FRAGMENT_OVERHEAD = 64;
+
 export interface Ipv6ReassemblyOptions {
   /** Default 60000 (RFC 8200 §4.5). */
   timeoutMs?: number;
   /** Packets being reassembled at once. Default 64. */
   maxPackets?: number;
-  /** Fragment bytes held at once. Default 4 MiB (Linux ip6frag_high_thresh). */
+  /** Bytes held at once (data, first-fragment copies, 64 per fragment). Default 4 MiB (Linux ip6frag_high_thresh). */
   maxBytes?: number;
 }
 
@@ -44,7 +47,10 @@ export interface Ipv6Reassembled {
 interface Pending {
   pieces: { offset: number; data: Uint8Array }[];
   totalLength: number | undefined;
+  /** Data bytes received so far (complete when it reaches totalLength). */
   bytes: number;
+  /** What the packet holds against `maxBytes`: copied data, the first fragment's copy, bookkeeping. */
+  charged: number;
   nextHeader: number;
   firstPacket: Uint8Array | undefined;
   /** RFC 5722: a packet with an overlap is discarded; later fragments of it are dropped too. */
@@ -92,6 +98,7 @@ export class Ipv6Reassembler {
         pieces: [],
         totalLength: undefined,
         bytes: 0,
+        charged: 0,
         nextHeader: f.nextHeader,
         firstPacket: undefined,
         discarded: false,
@@ -115,11 +122,14 @@ export class Ipv6Reassembler {
         return this.discard(p, 'overlapping-fragments');
       }
     }
-    if (this.bytes + f.data.length > this.maxBytes)
-      return { kind: 'dropped', reason: 'reassembly-memory-full' };
+    // Data is copied out of the received frame (a view would pin the whole device buffer), so a fragment
+    // holds its data, the first one also its packet copy, plus the bookkeeping of one piece.
+    const cost = f.data.length + FRAGMENT_OVERHEAD + (f.offset === 0 ? f.packet.length : 0);
+    if (this.bytes + cost > this.maxBytes) return { kind: 'dropped', reason: 'reassembly-memory-full' };
     p.pieces.push({ offset: f.offset, data: f.data.slice() });
     p.bytes += f.data.length;
-    this.bytes += f.data.length;
+    p.charged += cost;
+    this.bytes += cost;
     if (f.offset === 0) {
       p.firstPacket = f.packet.slice();
       p.nextHeader = f.nextHeader;
@@ -140,8 +150,9 @@ export class Ipv6Reassembler {
 
   private discard(p: Pending, reason: string): ReassemblyOutcome {
     p.discarded = true;
-    this.bytes -= p.bytes;
+    this.bytes -= p.charged;
     p.bytes = 0;
+    p.charged = 0;
     p.pieces = [];
     p.firstPacket = undefined;
     return { kind: 'dropped', reason };
@@ -149,7 +160,7 @@ export class Ipv6Reassembler {
 
   private forget(key: string, p: Pending): void {
     p.timer.cancel();
-    this.bytes -= p.bytes;
+    this.bytes -= p.charged;
     this.pending.delete(key);
   }
 

@@ -14,9 +14,12 @@ export class TimerEntry {
   constructor(
     readonly time: number,
     readonly sequence: number,
-    readonly callback: () => void,
+    /** Replaced by a no-op on cancel: a dead entry waiting for compaction must not keep its owner alive. */
+    public callback: () => void,
   ) {}
 }
+
+function nothing(): void {}
 
 /** Rebuilding costs O(n); below this many entries the dead ones are simply left to be skipped. */
 const COMPACT_MIN_SIZE = 64;
@@ -43,6 +46,7 @@ export class TimerQueue {
   cancel(entry: TimerEntry): void {
     if (entry.done) return;
     entry.done = true;
+    entry.callback = nothing;
     this.live--;
     const dead = this.heap.length - this.live;
     if (this.heap.length >= COMPACT_MIN_SIZE && dead > this.live) this.compact();

@@ -59,6 +59,8 @@ export class StackCounters {
   IpReasmFails = 0;
   /** Datagrams discarded because two fragments overlapped (Linux ReasmOverlaps). */
   IpReasmOverlaps = 0;
+  /** Fragments copied out of a received buffer they used less than half of (reassembly charges what it holds). */
+  IpReasmCopies = 0;
   IpFragOKs = 0;
   IpFragFails = 0;
   IpFragCreates = 0;

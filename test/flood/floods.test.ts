@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBlindInjection } from './blind-injection.js';
 import { runConnectionChurn } from './connection-churn.js';
+import { runFragmentFlood } from './fragment-flood.js';
 
 describe('flood suite, scaled down (npm run flood runs it at full scale)', () => {
   it('10k blind RSTs, SYNs and data segments draw no more answers than the rate limit allows; goodput within 10%', () => {
@@ -19,5 +20,14 @@ describe('flood suite, scaled down (npm run flood runs it at full scale)', () =>
     expect(r.opened).toBe(2000);
     expect(r.timeWaitRecords).toBeGreaterThan(0);
     expect(r.storageBytesPerRecord).toBeLessThan(300);
+  });
+
+  it('20k hostile fragments against a 512 KiB budget: the reassembly queue stays within its budget, a real datagram still arrives', () => {
+    const r = runFragmentFlood(20_000, { maxBytes: 512 * 1024 });
+    expect(r.peakCharged).toBeLessThanOrEqual(r.budget);
+    // Every 8-byte fragment in its 1514-byte frame was copied out rather than pinning the frame.
+    expect(r.copies).toBe(r.fragments);
+    expect(r.evicted).toBeGreaterThan(0);
+    expect(r.legitimateReceived).toBe(r.legitimateSent);
   });
 });

@@ -9,6 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
 import { runBlindInjection } from './blind-injection.js';
 import { runConnectionChurn } from './connection-churn.js';
+import { runFragmentFlood } from './fragment-flood.js';
 import { runSynFlood } from './syn-flood.js';
 
 setFlagsFromString('--expose-gc');
@@ -57,6 +58,19 @@ it('200k connections opened and closed in a row against one server: no EADDRNOTA
   );
 });
 
+it('100k hostile fragments: memory stays within the reassembly budget', () => {
+  const start = performance.now();
+  const r = runFragmentFlood(100_000, { measureHeap });
+  expect(r.peakCharged).toBeLessThanOrEqual(r.budget);
+  expect(r.copies).toBe(r.fragments);
+  expect(r.legitimateReceived).toBe(r.legitimateSent);
+  // The heap really held stays near the budget (frames pinned by views would be 150 MB).
+  expect(r.heapBytes!).toBeLessThan(1.25 * r.budget);
+  rows.push(
+    `| 100k IPv4 fragments (8 data bytes each, each in its own 1514-byte frame, random sources and ids), default 4 MiB budget | peak charge ${r.peakCharged} bytes (budget ${r.budget}); ${r.copies} fragments copied out of their frames; ${r.evicted} partial datagrams evicted; heap held after the flood ${(r.heapBytes! / 1024 / 1024).toFixed(1)} MiB (measured, after GC; pinned frames would be ${((r.fragments * 1514) / 1024 / 1024).toFixed(0)} MiB); ${r.legitimateReceived}/${r.legitimateSent} legitimate datagrams reassembled | ${((performance.now() - start) / 1000).toFixed(1)} s |`,
+  );
+});
+
 it('writes docs/hardening.md', () => {
   const cpus = os.cpus();
   const doc = `# Hardening: flood suite figures
@@ -72,9 +86,16 @@ last column is wall-clock time of the run. \`npm test\` runs the same scenarios 
 |---|---|---|
 ${rows.join('\n')}
 
-Not yet in the suite: 100k IPv4 fragments against the reassembly budget, and 100k connections that each
-sent 512 KiB then idle (send/receive buffers are not yet given back when idle).
+Not yet at full scale: 100k connections that each sent 512 KiB then idle (the scaled-down test is
+test/tcp/buffer-memory.test.ts).
+
+## Fuzz campaign
+
+\`npm run fuzz -- --frames 10000000\` (test/fuzz/run-fuzz.ts: mutated frames injected into a live
+two-stack network with four flows in progress, seeds 1-100) on 2026-12-04, main at 6a78d7d, AMD EPYC
+(2 logical CPUs), Node v20.20.2, quiet machine: 10,000,000 frames injected in 67 s; 100 of 100 rounds with
+4/4 flows byte-exact, 0 internal errors, 0 exceptions escaped.
 `;
   writeFileSync(new URL('../../docs/hardening.md', import.meta.url), doc);
-  expect(rows).toHaveLength(3);
+  expect(rows).toHaveLength(4);
 });

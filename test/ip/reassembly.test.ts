@@ -128,7 +128,9 @@ describe('reassembly', () => {
     const [f0, , f2] = fragments(bytes, [0, 1480, 2960]);
     h.device.inject(f0!);
     h.device.inject(f2!);
-    expect(h.stack.ip.reassembler.bytesHeld).toBe(1480 + 48 + 2 * 64);
+    // Each fragment fills most of its frame: charged the whole frame (14 + 20 + data) plus 256 for its
+    // records; the partial datagram 768 for its own.
+    expect(h.stack.ip.reassembler.bytesHeld).toBe(768 + 1514 + 82 + 2 * 256);
     h.clock.advance(29_999);
     expect(h.stack.ip.reassembler.datagramCount).toBe(1);
     h.clock.advance(1);
@@ -201,15 +203,17 @@ describe('reassembly', () => {
   });
 
   test('the global byte budget evicts the oldest partial datagrams', () => {
-    const h = harness({ stack: { reassembly: { maxBytes: 4000 } } });
+    const h = harness({ stack: { reassembly: { maxBytes: 6000 } } });
     for (let id = 1; id <= 4; id++) {
       h.device.inject(
         ipv4Frame({ id, moreFragments: true, fragmentOffset: 0, payload: new Uint8Array(1480) }),
       );
     }
-    // Each first fragment costs 1480 + 64 bytes: only two fit in 4000.
+    // Each first fragment fills most of its 1514-byte frame, kept and charged whole, plus 256 for its
+    // records and 768 for its datagram's: only two fit in 6000.
     expect(h.stack.ip.reassembler.datagramCount).toBe(2);
-    expect(h.stack.ip.reassembler.bytesHeld).toBe(2 * 1544);
+    expect(h.stack.ip.reassembler.bytesHeld).toBe(2 * (768 + 1514 + 256));
+    expect(h.stack.counters.IpReasmCopies).toBe(0);
     expect(h.stack.counters.IpReasmFails).toBe(2);
     expect(drops(h.trace)).toEqual(['ip-reassembly:memory-limit', 'ip-reassembly:memory-limit']);
     // The survivors are the newest (ids 3 and 4): completing id 4 works.
@@ -219,5 +223,40 @@ describe('reassembly', () => {
     );
     expect(h.stack.counters.IpReasmOKs).toBe(1);
     expect(received).toHaveLength(0); // all-zero "UDP header": port 0, nobody listens
+  });
+
+  test('a small fragment in a large received buffer is copied out and charged what it holds', () => {
+    const h = harness({ stack: { reassembly: { maxDatagrams: 10_000 } } });
+    // 8 data bytes in a 1514-byte frame (Ethernet padding after the IP datagram), as a hostile sender
+    // would send them to pin whole frames.
+    for (let id = 1; id <= 500; id++) {
+      const frame = ipv4Frame({ id, moreFragments: true, fragmentOffset: 0, payload: new Uint8Array(8) });
+      const padded = new Uint8Array(1514);
+      padded.set(frame);
+      h.device.inject(padded);
+    }
+    // Several frames read into one 64 KiB buffer (a TAP read), each a view of it; the last one starts a
+    // real UDP datagram.
+    const { payload, bytes } = udpDatagram(1580 - 8, 1);
+    const batch = new Uint8Array(65_536);
+    const views: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      const data = i === 39 ? bytes.subarray(0, 1480) : new Uint8Array(1480);
+      const frame = ipv4Frame({ id: 1000 + i, moreFragments: true, fragmentOffset: 0, payload: data });
+      batch.set(frame, i * 1514);
+      views.push(batch.subarray(i * 1514, i * 1514 + frame.length));
+    }
+    for (const view of views) h.device.inject(view);
+    expect(h.stack.ip.reassembler.datagramCount).toBe(540);
+    // Each its own datagram (768) and fragment (256): 500 with 8 bytes copied, 40 with 1480 copied out of
+    // the shared buffer.
+    expect(h.stack.ip.reassembler.bytesHeld).toBe(500 * (768 + 256 + 8) + 40 * (768 + 256 + 1480));
+    expect(h.stack.counters.IpReasmCopies).toBe(540);
+    // The copies do not depend on the buffer they came from: the device may reuse it at once.
+    batch.fill(0xee);
+    const received = listen(h);
+    h.device.inject(ipv4Frame({ id: 1039, fragmentOffset: 1480, payload: bytes.subarray(1480) }));
+    expect(h.stack.counters.IpReasmOKs).toBe(1);
+    expect(received).toEqual([payload]);
   });
 });
