@@ -6,7 +6,13 @@
  * client plugged in later is one more `LookupFunction`.
  */
 import { type Ipv4Address, ipv4ToString, parseIpv4 } from '../wire/address.js';
-import { ipv6ToString, parseIpv6 } from '../wire/ipv6-address.js';
+import {
+  type IpAddress,
+  ipv4FromMapped,
+  ipv6ToString,
+  isIpv4MappedIpv6,
+  parseIpv6,
+} from '../wire/ipv6-address.js';
 
 /** One answer of a lookup: an address and its family (4 or 6). */
 export interface LookupAddress {
@@ -75,6 +81,20 @@ function literalAddress(text: string): LookupAddress | undefined {
   const v6 = text.includes(':') ? parseIpv6(text) : undefined;
   if (v6 !== undefined) return { address: ipv6ToString(v6), family: 6 };
   return undefined;
+}
+
+/**
+ * The address `host` stands for, as the TCP layer takes it: an IPv4 literal, 'localhost' (127.0.0.1) or a
+ * name in `hosts` as the IPv4 number `resolveHostName` gives, else an IPv6 literal (or a name in `hosts`
+ * mapped to one) as a bigint — an IPv4-mapped one as the IPv4 number it maps. Undefined when unknown.
+ */
+export function resolveHostAddress(host: string, hosts: HostTable | undefined): IpAddress | undefined {
+  const v4 = resolveHostName(host, hosts);
+  if (v4 !== undefined) return v4;
+  const text = hosts?.[host] ?? host;
+  const v6 = text.includes(':') ? parseIpv6(text) : undefined;
+  if (v6 === undefined) return undefined;
+  return isIpv4MappedIpv6(v6) ? ipv4FromMapped(v6) : v6;
 }
 
 /** True for a dotted-quad IPv4 literal. */

@@ -8,6 +8,8 @@ import '../../src/api/sockets-node.js';
 import { describe, expect, test } from 'vitest';
 import { createNetApi } from '../../src/api/net/net-api.js';
 import type { Socket } from '../../src/api/net/socket.js';
+import { openTcpStream } from '../../src/api/streams/tcp-stream.js';
+import { listenTcpStreams } from '../../src/api/streams/tcp-stream-listener.js';
 import { simPair } from '../api/helpers/sim-pair.js';
 
 function connected(socket: Socket): Promise<void> {
@@ -142,6 +144,36 @@ describe('net over IPv6', () => {
       expect(socket.remoteAddress).toBe('10.0.0.2');
       socket.destroy();
       server.close();
+    });
+  });
+
+  test('web streams over IPv6: a listener on fd00::2 and a client by IPv6 literal, bytes exact', async () => {
+    const pair = simPair({ family: 6 });
+    await pair.run(async () => {
+      const listener = listenTcpStreams(pair.server, { host: 'fd00::2', port: 7 });
+      expect([listener.localAddress, listener.localPort]).toEqual(['fd00::2', 7]);
+      const serving = (async () => {
+        const reader = listener.connections.getReader();
+        const { value: conn } = await reader.read();
+        reader.releaseLock();
+        expect(await conn!.opened).toMatchObject({ localAddress: 'fd00::2', remoteAddress: 'fd00::1' });
+        await conn!.readable.pipeTo(conn!.writable);
+      })();
+      const client = openTcpStream(pair.client, { host: 'fd00::2', port: 7 });
+      const writer = client.writable.getWriter();
+      await writer.write(new TextEncoder().encode('over IPv6'));
+      await writer.close();
+      const reader = client.readable.getReader();
+      let text = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toBe('over IPv6');
+      expect(await client.opened).toMatchObject({ remoteAddress: 'fd00::2', localAddress: 'fd00::1' });
+      await serving;
+      listener.close();
     });
   });
 });

@@ -12,8 +12,8 @@ import type { Stack } from '../../stack.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import { TcpError } from '../../tcp/errors.js';
 import type { TcpListener } from '../../tcp/tcp-layer.js';
-import { ipAddressToString } from '../../wire/ipv6-address.js';
-import { type HostTable, resolveHostName } from '../host-names.js';
+import { type IpAddress, ipAddressToString } from '../../wire/ipv6-address.js';
+import { type HostTable, resolveHostAddress } from '../host-names.js';
 import { tcpLayerOf } from '../tcp-layer-of-stack.js';
 import {
   TcpConnectionStreams,
@@ -47,9 +47,9 @@ export interface TcpStreamListener {
 /** Listens on `stack`; throws a TcpError (EADDRINUSE, EADDRNOTAVAIL, EINVAL) when it cannot. */
 export function listenTcpStreams(stack: Stack, options: TcpStreamListenerOptions = {}): TcpStreamListener {
   const tcp = tcpLayerOf(stack);
-  let address = 0;
+  let address: IpAddress = 0;
   if (options.host !== undefined) {
-    const resolved = resolveHostName(options.host, options.hosts);
+    const resolved = resolveHostAddress(options.host, options.hosts);
     if (resolved === undefined) throw new TcpError('EINVAL', `cannot resolve host ${options.host}`);
     address = resolved;
   }

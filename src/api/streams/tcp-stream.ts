@@ -17,9 +17,8 @@ import type { Stack } from '../../stack.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import { TcpError } from '../../tcp/errors.js';
 import type { TcpLayer } from '../../tcp/tcp-layer.js';
-import { parseIpv4 } from '../../wire/address.js';
 import { ipAddressToString } from '../../wire/ipv6-address.js';
-import { type HostTable, resolveHostName } from '../host-names.js';
+import { type HostTable, resolveHostAddress } from '../host-names.js';
 import { type TcpInfo, tcpInfoOf } from '../tcp-info.js';
 import { tcpLayerOf } from '../tcp-layer-of-stack.js';
 
@@ -89,8 +88,10 @@ const DEFAULT_WRITABLE_HIGH_WATER_MARK = 16 * 1024;
 /** Opens a TCP connection from `stack` and returns it as streams (usable at once; writes wait for the handshake). */
 export function openTcpStream(stack: Stack, options: TcpStreamOptions): TcpStream {
   const tcp = tcpLayerOf(stack);
-  const remote = resolveHostName(options.host, options.hosts);
-  const local = options.localAddress === undefined ? undefined : parseIpv4(options.localAddress);
+  // IPv4 (and 'localhost' as 127.0.0.1) or an IPv6 literal.
+  const remote = resolveHostAddress(options.host, options.hosts);
+  const local =
+    options.localAddress === undefined ? undefined : resolveHostAddress(options.localAddress, undefined);
   let connection: TcpConnection | undefined;
   let failure: Error | undefined;
   if (remote === undefined) {
