@@ -31,7 +31,7 @@ import type { Ipv4Layer } from '../ip/ipv4-layer.js';
 import type { StackContext } from '../ip/stack-context.js';
 import type { Ipv6Layer } from '../ipv6/ipv6-layer.js';
 import type { Ipv6PayloadWriter, Ipv6ProtocolHandler, Ipv6ReceivedPacket } from '../seams.js';
-import { IPV4_BROADCAST, ipv4ToString, isMulticast } from '../wire/address.js';
+import { IPV4_BROADCAST, type Ipv4Address, ipv4ToString, isMulticast } from '../wire/address.js';
 import { ICMP_DESTINATION_UNREACHABLE, ICMP_PORT_UNREACHABLE } from '../wire/icmp.js';
 import { ICMPV6_DESTINATION_UNREACHABLE, ICMPV6_PORT_UNREACHABLE } from '../wire/icmpv6.js';
 import { IP_PROTOCOL_UDP } from '../wire/ipv4.js';
@@ -374,6 +374,53 @@ export class UdpLayer implements IpProtocolHandler {
       throw errnoError(status, `cannot send to ${ipv4ToString(dst)}:${dstPort}`);
     }
     this.ctx.counters.UdpOutDatagrams++;
+    // As Linux: a copy of a broadcast, and of a group datagram (IP_MULTICAST_LOOP) when this host is a
+    // member, is delivered to this host's own sockets too — the wire never brings our frames back.
+    const loopBack = multicast
+      ? socket.multicastLoop && this.ip.isMember(dst)
+      : this.ip.isBroadcastOrMulticast(dst);
+    if (loopBack) {
+      const src =
+        typeof local === 'number' && local !== 0 && !isMulticast(local)
+          ? local
+          : this.ip.sourceAddressFor(dst);
+      const ttl = options?.ttl ?? (multicast ? socket.multicastTtl : socket.ttl) ?? this.ip.defaultTtl;
+      if (src !== undefined)
+        this.loopBack(payload.slice(), src, socket.localPort, dst, dstPort, multicast, ttl);
+    }
+  }
+
+  /** Delivers a looped-back broadcast or group datagram to the sockets on its port, a moment later. */
+  private loopBack(
+    payload: Uint8Array,
+    src: Ipv4Address,
+    srcPort: number,
+    dst: Ipv4Address,
+    dstPort: number,
+    multicast: boolean,
+    ttl: number,
+  ): void {
+    this.ctx.clock.setTimer(0, () => {
+      const info: UdpMessageInfo = {
+        address: src,
+        port: srcPort,
+        localAddress: dst,
+        localPort: dstPort,
+        destination: multicast ? 'multicast' : 'broadcast',
+        size: payload.length,
+        ttl,
+        interfaceName: 'lo',
+      };
+      let delivered = false;
+      for (const socket of this.byPort.get(dstPort) ?? []) {
+        if (socket.closed) continue;
+        if (!this.wildcardFor(socket, dst) && socket.localAddress !== dst) continue;
+        if (socket.connected && (socket.remoteAddress !== src || socket.remotePort !== srcPort)) continue;
+        delivered = true;
+        socket.handlers.message?.(payload, info);
+      }
+      if (delivered) this.ctx.counters.UdpInDatagrams++;
+    });
   }
 
   private send6(

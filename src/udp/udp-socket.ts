@@ -73,6 +73,11 @@ export class UdpSocket {
   ttl: number | undefined;
   /** TTL for multicast datagrams (IP_MULTICAST_TTL); default 1, RFC 1112 §6.1. */
   multicastTtl = 1;
+  /**
+   * IP_MULTICAST_LOOP: a datagram this socket sends to a group the host has joined is also delivered to
+   * the host's own sockets (RFC 1112 §6.1 leaves it to the sender; Linux's default is on).
+   */
+  multicastLoop = true;
   /** Type-of-service octet. */
   tos = 0;
   /** @internal */ handlers: UdpSocketHandlers;

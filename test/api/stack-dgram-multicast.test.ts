@@ -105,3 +105,47 @@ test('setMulticastTTL and setTTL set the IP TTL of the datagrams on the link', a
     sender.close();
   });
 });
+
+test('a host hears its own group datagrams (IP_MULTICAST_LOOP, on by default) and broadcasts', async () => {
+  const pair = simPair();
+  await pair.run(async () => {
+    const sender = pair.client.dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    const neighbour = pair.client.dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    await bound(sender, 8000);
+    await bound(neighbour, 8000);
+    neighbour.addMembership('239.3.3.3');
+    const heard: string[] = [];
+    for (const [name, socket] of [
+      ['sender', sender],
+      ['neighbour', neighbour],
+    ] as const) {
+      socket.on('message', (msg, rinfo) => heard.push(`${name} ${msg} ${rinfo.address}:${rinfo.port}`));
+    }
+    sender.send('loop', 8000, '239.3.3.3');
+    await pair.delay(5);
+    expect(heard.sort()).toEqual([
+      `neighbour loop ${pair.clientAddress}:8000`,
+      `sender loop ${pair.clientAddress}:8000`,
+    ]);
+    heard.length = 0;
+    expect(sender.setMulticastLoopback(false)).toBe(false);
+    sender.send('no-loop', 8000, '239.3.3.3');
+    await pair.delay(5);
+    expect(heard).toEqual([]);
+    // A group the host has not joined is not looped back.
+    neighbour.dropMembership('239.3.3.3');
+    sender.setMulticastLoopback(true);
+    sender.send('not-joined', 8000, '239.3.3.3');
+    await pair.delay(5);
+    expect(heard).toEqual([]);
+    sender.setBroadcast(true);
+    sender.send('broadcast', 8000, '10.0.0.255');
+    await pair.delay(5);
+    expect(heard.sort()).toEqual([
+      `neighbour broadcast ${pair.clientAddress}:8000`,
+      `sender broadcast ${pair.clientAddress}:8000`,
+    ]);
+    sender.close();
+    neighbour.close();
+  });
+});

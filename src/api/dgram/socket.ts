@@ -455,10 +455,11 @@ export class Socket extends EventEmitter {
     return ttl;
   }
 
-  /** IP_MULTICAST_LOOP: recorded (the stack delivers its own multicast by group membership). */
+  /** IP_MULTICAST_LOOP: whether this host's own sockets get a copy of what it sends to a group it joined. */
   setMulticastLoopback(flag: boolean): boolean {
-    this.bound('setMulticastLoopback');
+    const udp = this.bound('setMulticastLoopback');
     this.multicastLoopback = Boolean(flag);
+    udp.multicastLoop = this.multicastLoopback;
     return flag;
   }
 
