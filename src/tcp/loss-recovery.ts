@@ -30,7 +30,10 @@ export function sackRecoveryActive(tcb: Tcb): boolean {
  * After an acceptable ACK was processed (SND.UNA updated) on a SACK connection: D-SACK handling, loss
  * marking, and the start or end of a recovery episode.
  */
-export function sackAckProcessed(tcb: Tcb, outcome: AckOutcome, now: number): void {
+export function sackAckProcessed(tcb: Tcb, outcome: AckOutcome, cumulative: boolean, now: number): void {
+  // RFC 6675 §5: DupAcks counts ACKs that SACK new data; a cumulative ACK resets it.
+  if (cumulative) tcb.sackDupAcks = 0;
+  else if (outcome.newlySacked > 0) tcb.sackDupAcks++;
   if (outcome.dsack) dsackArrived(tcb, outcome, now);
   if (tcb.tlpEndSeq !== undefined && seqGe(tcb.sndUna, tcb.tlpEndSeq)) tailProbeAnswered(tcb, outcome, now);
   if (tcb.recoveryPoint !== undefined && seqGe(tcb.sndUna, tcb.recoveryPoint)) exitRecovery(tcb, now);
@@ -65,6 +68,9 @@ export function markLosses(tcb: Tcb, now: number): void {
     else tcb.timers.cancel(REORDER);
   } else {
     sb.markLostBySack(tcb.effMss);
+    // RFC 6675 §5 step (1): DupThresh duplicate ACKs start recovery even when the SACKed data is too
+    // little for IsLost (segments shorter than SMSS): the first segment not acknowledged is lost.
+    if (tcb.recoveryPoint === undefined && tcb.sackDupAcks >= DUP_THRESH) sb.markFirstLost(tcb.effMss);
   }
   const newlyLost = sb.lostBytes - before;
   if (newlyLost > 0) {

@@ -435,6 +435,20 @@ export class Scoreboard {
     if (seqGt(this.rackEnd, seq)) this.rackEnd = seq;
   }
 
+  /**
+   * Judges the first segment not acknowledged (HighACK + 1, at most `mss` bytes) lost, unless it is SACKed
+   * or already lost (RFC 6675 §5 step 1). Returns the bytes newly marked.
+   */
+  markFirstLost(mss: number): number {
+    if (this.isEmpty) return 0;
+    const first = this.records[this.head]!;
+    if (first.sacked || first.lost || first.retransmitted) return 0;
+    if (seqDiff(first.end, first.start) > mss) this.split((first.start + mss) >>> 0);
+    const marked = this.markLost(this.records[this.head]!);
+    this.outcome.newlyLost += marked;
+    return marked;
+  }
+
   /** The lowest segment judged lost and not yet retransmitted since, or undefined (NextSeg rule 1). */
   nextLost(): SendRecord | undefined {
     if (this.lostBytes === this.lostRetransmittedBytes) return undefined;

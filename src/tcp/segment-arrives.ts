@@ -411,6 +411,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     tcb.deliveryRateAppLimited = outcome.sample.isAppLimited;
   }
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
+  const sndUnaBefore = tcb.sndUna;
   const cwndLimited = tcb.cwndLimited;
   let dataAcked = 0;
   if (seqGt(ack, tcb.sndUna)) {
@@ -453,7 +454,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   // and congestion control hears about the ACK after it (as Linux orders them): an ACK that starts
   // recovery already counts in PRR, and the rate sample carries the losses it revealed.
   if (sack && outcome !== undefined) {
-    sackAckProcessed(tcb, outcome, now);
+    sackAckProcessed(tcb, outcome, dataAcked > 0 || seqGt(tcb.sndUna, sndUnaBefore), now);
     if (dataAcked > 0 || outcome.newlySacked > 0)
       sackCongestionAck(tcb, dataAcked, flightBefore, cwndLimited, outcome, now);
   }

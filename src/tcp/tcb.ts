@@ -170,6 +170,8 @@ export class Tcb {
   reoWndMult = 1;
   reoWndPersist = 0;
   dsackRound: number | undefined;
+  /** RFC 6675 §5 DupAcks: ACKs in a row that SACKed new data without moving SND.UNA. */
+  sackDupAcks = 0;
   /** Smallest RTT measured (ms), Infinity before any: RACK's min_RTT, tcpInfo's min_rtt. */
   minRttMs = Number.POSITIVE_INFINITY;
   /** The last valid delivery-rate sample, bytes per ms (tcpInfo's delivery_rate), and whether it was app-limited. */

@@ -196,3 +196,25 @@ describe('a receiver that misleads the sender', () => {
     expect(rest).toEqual([]);
   });
 });
+
+describe('RFC 6675 loss marking (RACK switched off)', () => {
+  it('three duplicate ACKs SACKing segments too small for IsLost still start recovery (§5 step 1)', () => {
+    const { d, D } = sackSender({ rack: false, nagle: false });
+    for (let i = 0; i < 5; i++) d.conn.send(pattern(100), d.now);
+    expect(d.takeAll().map((s) => [s.seq - D, s.payload.length])).toEqual([
+      [0, 100],
+      [100, 100],
+      [200, 100],
+      [300, 100],
+      [400, 100],
+    ]);
+    // Segment 0 is lost; 1..3 arrive, each ACK SACKing one more: 300 bytes in one range, less than
+    // (DupThresh - 1) * SMSS, so IsLost never says so; the third duplicate ACK does.
+    d.at(300).recv({ flags: 'A', seq: P, ack: D, options: { sack: [{ left: D + 100, right: D + 200 }] } });
+    d.recv({ flags: 'A', seq: P, ack: D, options: { sack: [{ left: D + 100, right: D + 300 }] } });
+    d.expectNone();
+    d.recv({ flags: 'A', seq: P, ack: D, options: { sack: [{ left: D + 100, right: D + 400 }] } });
+    expect(d.takeAll().map((s) => [s.seq - D, s.payload.length])).toEqual([[0, 100]]);
+    expect(d.conn.status().inRecovery).toBe(true);
+  });
+});
