@@ -177,19 +177,7 @@ export class UdpLayer implements IpProtocolHandler {
       interfaceName: datagram.interface.name,
     };
     if (datagram.destination !== 'unicast') {
-      let delivered = false;
-      for (const socket of sockets ?? []) {
-        if (!this.wildcardFor(socket, packet.dst) && socket.localAddress !== packet.dst) continue;
-        if (socket.connected && (socket.remoteAddress !== packet.src || socket.remotePort !== udp.srcPort))
-          continue;
-        delivered = true;
-        socket.handlers.message?.(udp.payload, info);
-      }
-      if (delivered) counters.UdpInDatagrams++;
-      else {
-        counters.UdpNoPorts++;
-        this.ctx.drop('udp', 'no-port');
-      }
+      this.deliverToGroup(sockets, packet.dst, packet.src, udp.srcPort, udp.payload, info);
       return;
     }
     const socket = sockets && this.bestMatch(sockets, packet.dst, packet.src, udp.srcPort);
@@ -233,19 +221,7 @@ export class UdpLayer implements IpProtocolHandler {
       interfaceName: received.interface.name,
     };
     if (received.destination === 'multicast') {
-      let delivered = false;
-      for (const socket of sockets ?? []) {
-        if (socket.localAddress !== 0n && socket.localAddress !== received.dst) continue;
-        if (socket.connected && (socket.remoteAddress !== received.src || socket.remotePort !== udp.srcPort))
-          continue;
-        delivered = true;
-        socket.handlers.message?.(udp.payload, info);
-      }
-      if (delivered) counters.UdpInDatagrams++;
-      else {
-        counters.UdpNoPorts++;
-        this.ctx.drop('udp', 'no-port');
-      }
+      this.deliverToGroup(sockets, received.dst, received.src, udp.srcPort, udp.payload, info);
       return;
     }
     const socket = sockets && this.bestMatch(sockets, received.dst, received.src, udp.srcPort);
@@ -257,6 +233,32 @@ export class UdpLayer implements IpProtocolHandler {
     }
     counters.UdpInDatagrams++;
     socket.handlers.message?.(udp.payload, info);
+  }
+
+  /**
+   * A broadcast or multicast datagram goes to every socket bound to the wildcard of its version or to
+   * that very address (RFC 1122 §4.1.3.5), connected ones only when it comes from their peer.
+   */
+  private deliverToGroup(
+    sockets: readonly UdpSocket[] | undefined,
+    dst: IpAddress,
+    src: IpAddress,
+    srcPort: number,
+    payload: Uint8Array,
+    info: UdpMessageInfo,
+  ): void {
+    let delivered = false;
+    for (const socket of sockets ?? []) {
+      if (!this.wildcardFor(socket, dst) && socket.localAddress !== dst) continue;
+      if (socket.connected && (socket.remoteAddress !== src || socket.remotePort !== srcPort)) continue;
+      delivered = true;
+      socket.handlers.message?.(payload, info);
+    }
+    if (delivered) this.ctx.counters.UdpInDatagrams++;
+    else {
+      this.ctx.counters.UdpNoPorts++;
+      this.ctx.drop('udp', 'no-port');
+    }
   }
 
   /** ICMP errors about our datagrams go to the connected socket they concern (see UdpSocketHandlers.error). */

@@ -205,30 +205,15 @@ function decodeByEtherType(etherType: number, payload: Uint8Array, frameLength: 
     return { ...base, protocol: 'ipv4', undecoded: `fragment of ${protocolName(packet.protocol)}` };
   }
   switch (packet.protocol) {
-    case IP_PROTOCOL_TCP: {
-      const tcp = parseTcp(packet.payload, packet.src, packet.dst, {
-        verifyChecksum: false,
-        lenientOptions: true,
-      });
-      if (!tcp.ok) return { ...base, protocol: 'tcp', undecoded: `tcp: ${tcp.error.message}` };
-      const s = tcp.value;
-      const length = cut ? transportLength - (packet.payload[12]! >>> 4) * 4 : s.payload.length;
-      return {
-        ...base,
-        protocol: 'tcp',
-        tcp: {
-          srcPort: s.srcPort,
-          dstPort: s.dstPort,
-          seq: s.seq,
-          ack: s.ack,
-          flags: s.flags,
-          window: s.window,
-          options: s.options,
-          length,
-          preview: payloadPreview(s.payload),
-        },
-      };
-    }
+    case IP_PROTOCOL_TCP:
+      // A cut capture: the payload length comes from the IP header, less the TCP header.
+      return decodeTcp(
+        base,
+        packet.payload,
+        packet.src,
+        packet.dst,
+        cut ? transportLength - (packet.payload[12]! >>> 4) * 4 : undefined,
+      );
     case IP_PROTOCOL_UDP: {
       if (cut && packet.payload.length >= 8) {
         const b = packet.payload;
@@ -239,19 +224,7 @@ function decodeByEtherType(etherType: number, payload: Uint8Array, frameLength: 
         };
         return { ...base, protocol: 'udp', udp: { ...udp, preview: payloadPreview(b.subarray(8)) } };
       }
-      const udp = parseUdp(packet.payload, packet.src, packet.dst, { verifyChecksum: false });
-      if (!udp.ok) return { ...base, protocol: 'udp', undecoded: `udp: ${udp.error.message}` };
-      const d = udp.value;
-      return {
-        ...base,
-        protocol: 'udp',
-        udp: {
-          srcPort: d.srcPort,
-          dstPort: d.dstPort,
-          length: d.payload.length,
-          preview: payloadPreview(d.payload),
-        },
-      };
+      return decodeUdp(base, packet.payload, packet.src, packet.dst);
     }
     case IP_PROTOCOL_ICMP: {
       const icmp = parseIcmp(packet.payload, { verifyChecksum: false });
@@ -261,6 +234,53 @@ function decodeByEtherType(etherType: number, payload: Uint8Array, frameLength: 
     default:
       return { ...base, protocol: 'ipv4', undecoded: protocolName(packet.protocol) };
   }
+}
+
+type FrameBase = Omit<DecodedFrame, 'protocol'>;
+
+/** A TCP segment of either IP version; `length` overrides the payload length (a cut capture). */
+function decodeTcp(
+  base: FrameBase,
+  bytes: Uint8Array,
+  src: IpAddress,
+  dst: IpAddress,
+  length: number | undefined,
+): DecodedFrame {
+  const tcp = parseTcp(bytes, src, dst, { verifyChecksum: false, lenientOptions: true });
+  if (!tcp.ok) return { ...base, protocol: 'tcp', undecoded: `tcp: ${tcp.error.message}` };
+  const s = tcp.value;
+  return {
+    ...base,
+    protocol: 'tcp',
+    tcp: {
+      srcPort: s.srcPort,
+      dstPort: s.dstPort,
+      seq: s.seq,
+      ack: s.ack,
+      flags: s.flags,
+      window: s.window,
+      options: s.options,
+      length: length ?? s.payload.length,
+      preview: payloadPreview(s.payload),
+    },
+  };
+}
+
+/** A UDP datagram of either IP version. */
+function decodeUdp(base: FrameBase, bytes: Uint8Array, src: IpAddress, dst: IpAddress): DecodedFrame {
+  const udp = parseUdp(bytes, src, dst, { verifyChecksum: false });
+  if (!udp.ok) return { ...base, protocol: 'udp', undecoded: `udp: ${udp.error.message}` };
+  const d = udp.value;
+  return {
+    ...base,
+    protocol: 'udp',
+    udp: {
+      srcPort: d.srcPort,
+      dstPort: d.dstPort,
+      length: d.payload.length,
+      preview: payloadPreview(d.payload),
+    },
+  };
 }
 
 /**
@@ -301,41 +321,10 @@ function decodeIpv6(payload: Uint8Array, frameLength: number): DecodedFrame {
   }
   const body = packet.payload.subarray(chain.value.upperLayerOffset);
   switch (upper) {
-    case IP_PROTOCOL_TCP: {
-      const tcp = parseTcp(body, packet.src, packet.dst, { verifyChecksum: false, lenientOptions: true });
-      if (!tcp.ok) return { ...base, protocol: 'tcp', undecoded: `tcp: ${tcp.error.message}` };
-      const s = tcp.value;
-      return {
-        ...base,
-        protocol: 'tcp',
-        tcp: {
-          srcPort: s.srcPort,
-          dstPort: s.dstPort,
-          seq: s.seq,
-          ack: s.ack,
-          flags: s.flags,
-          window: s.window,
-          options: s.options,
-          length: s.payload.length,
-          preview: payloadPreview(s.payload),
-        },
-      };
-    }
-    case IP_PROTOCOL_UDP: {
-      const udp = parseUdp(body, packet.src, packet.dst, { verifyChecksum: false });
-      if (!udp.ok) return { ...base, protocol: 'udp', undecoded: `udp: ${udp.error.message}` };
-      const d = udp.value;
-      return {
-        ...base,
-        protocol: 'udp',
-        udp: {
-          srcPort: d.srcPort,
-          dstPort: d.dstPort,
-          length: d.payload.length,
-          preview: payloadPreview(d.payload),
-        },
-      };
-    }
+    case IP_PROTOCOL_TCP:
+      return decodeTcp(base, body, packet.src, packet.dst, undefined);
+    case IP_PROTOCOL_UDP:
+      return decodeUdp(base, body, packet.src, packet.dst);
     case IPV6_NEXT_ICMPV6: {
       const icmp = parseIcmpv6(body, packet.src, packet.dst, { verifyChecksum: false });
       if (!icmp.ok) return { ...base, protocol: 'icmp', undecoded: `icmpv6: ${icmp.error.message}` };
