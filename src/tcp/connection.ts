@@ -110,6 +110,10 @@ export interface TcpConnectionOptions {
   challengeAckBudget?: ChallengeAckBudget;
   /** Called whenever `nextDeadline()` changes, after the call that changed it. */
   onDeadlineChange?: (connection: TcpConnection, deadline: number) => void;
+  /** See TcbEnvironment.admitOrphan: the owner's orphan limit. */
+  admitOrphan?: () => boolean;
+  /** See TcbEnvironment.tooManyOrphans. */
+  tooManyOrphans?: (backoffs: number) => boolean;
 }
 
 /** An ICMP error about a segment of this connection, as IP decoded it (RFC 9293 §3.9.2.2, RFC 5927). */
@@ -229,6 +233,8 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       host: options.host ?? '',
       congestionControl: options.congestionControl,
       challengeAckBudget: options.challengeAckBudget,
+      admitOrphan: options.admitOrphan,
+      tooManyOrphans: options.tooManyOrphans,
     };
     if (!Number.isInteger(options.pathMtu) || options.pathMtu < 68) {
       throw new TcpError('EINVAL', `path MTU must be an integer >= 68, got ${options.pathMtu}`);
@@ -543,8 +549,17 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     this.run(now, () => {
       const tcb = this.tcb;
       if (tcb.state === 'CLOSED') return;
+      const wasOrphaned = tcb.orphaned;
       tcb.orphaned = true;
       if (tcb.receiveBuffer.readable > 0) {
+        this.abortNow(now);
+        return;
+      }
+      if (!wasOrphaned && tcb.state !== 'TIME-WAIT' && tcb.env.admitOrphan?.() === false) {
+        // Too many orphans already (Linux tcp_max_orphans, "too many orphaned sockets"): this one is
+        // reset rather than left to finish its close on its own (RFC 6429 §2 allows resource-based aborts).
+        tcb.env.counters.orphansReset++;
+        tcb.note('too many orphaned connections: reset', now);
         this.abortNow(now);
         return;
       }

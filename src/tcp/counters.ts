@@ -56,6 +56,8 @@ export interface TcpCounters {
   timeWaitTakeovers: number;
   /** Connections closed without TIME-WAIT: the table was full (`maxTimeWait`; Linux TCPTimeWaitOverflow). */
   timeWaitOverflows: number;
+  /** Orphans reset because the layer held more than `TcpLimits.maxOrphans` (Linux TCPAbortOnMemory). */
+  orphansReset: number;
   /** Segments IP refused to send (no route, address gone): counted as lost and left to the timers. */
   outputErrors: number;
   /** Segments refused by PAWS (RFC 7323 §5): a timestamp older than TS.Recent (Linux PAWSEstab). */
@@ -119,6 +121,7 @@ export function newTcpCounters(): TcpCounters {
     synAckTimeouts: 0,
     timeWaitTakeovers: 0,
     timeWaitOverflows: 0,
+    orphansReset: 0,
     outputErrors: 0,
     pawsDrops: 0,
     timestampMissingDrops: 0,

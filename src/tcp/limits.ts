@@ -39,6 +39,15 @@ export interface TcpLimits {
    * TIME-WAIT when the table is full closes at once (counted in `timeWaitOverflows`). Default 262144.
    */
   maxTimeWait: number;
+  /**
+   * Most orphans: connections the application released (closed its socket) that are still finishing
+   * their close — FIN-WAIT-1/2, CLOSING, LAST-ACK, or data still queued — Linux `tcp_max_orphans`
+   * (scaled to memory there; 65536 on a small machine). An orphan beyond it is reset at release; and,
+   * as Linux does, an orphan whose retransmission or probe timer fires after `n` backoffs is reset when
+   * orphans x 2^n exceed the limit, so orphans a peer stalls (never acknowledging, or holding its window
+   * closed: RFC 6429) go first. Counted in `orphansReset`. Default 65536.
+   */
+  maxOrphans: number;
 }
 
 export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
@@ -49,6 +58,7 @@ export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
   ephemeralPortMin: 49152,
   ephemeralPortMax: 65535,
   maxTimeWait: 262_144,
+  maxOrphans: 65_536,
 });
 
 function atLeast(name: string, value: number, min: number): void {
@@ -73,5 +83,6 @@ export function resolveTcpLimits(overrides: Partial<TcpLimits> = {}): TcpLimits 
     throw new TcpError('EINVAL', `TCP ephemeral port range must be within 1-65535, got ${min}-${max}`);
   }
   atLeast('maxTimeWait', limits.maxTimeWait, 0);
+  atLeast('maxOrphans', limits.maxOrphans, 0);
   return Object.freeze(limits);
 }

@@ -81,6 +81,16 @@ export interface TcbEnvironment {
   readonly congestionControl?: CongestionControlFactory | undefined;
   /** The stack-wide challenge ACK budget (RFC 5961 §7); none for a connection outside a layer. */
   readonly challengeAckBudget?: ChallengeAckBudget;
+  /**
+   * The application released the connection before it closed (an orphan): the owner says whether one
+   * more orphan fits its limit (Linux tcp_max_orphans) and, if so, counts it. Absent: no limit.
+   */
+  readonly admitOrphan?: () => boolean;
+  /**
+   * Whether an orphan whose timer backed off `backoffs` times should be reset: orphans x 2^backoffs over
+   * the owner's limit (Linux tcp_out_of_resources).
+   */
+  readonly tooManyOrphans?: (backoffs: number) => boolean;
 }
 
 /** An RTT measurement in progress: the time `seq` (the end of a segment) was first sent. */

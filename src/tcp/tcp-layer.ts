@@ -257,6 +257,8 @@ interface ConnectionEntry {
   /** The layer's own listeners on the connection, removed when a TIME-WAIT record takes over. */
   onClosed: (() => void) | undefined;
   onState: ((from: TcpStateName, to: TcpStateName) => void) | undefined;
+  /** Counted in the layer's orphans (the application released it before it closed). */
+  orphan: boolean;
 }
 
 interface QueuedSegment {
@@ -298,6 +300,8 @@ function validPort(port: number): boolean {
 
 export class TcpLayer {
   readonly counters: TcpCounters = newTcpCounters();
+  /** Orphans now counted against `limits.maxOrphans`. */
+  private orphans = 0;
   readonly config: TcpConfig;
   readonly limits: TcpLimits;
   private readonly ip: TcpIpBinding;
@@ -1248,6 +1252,7 @@ export class TcpLayer {
       listener: undefined,
       onClosed: undefined,
       onState: undefined,
+      orphan: false,
     };
   }
 
@@ -1268,6 +1273,8 @@ export class TcpLayer {
       congestionControl: this.congestionControl,
       challengeAckBudget: this.challengeAckBudget,
       onDeadlineChange: (_conn, deadline) => this.deadlineChanged(entry, deadline),
+      admitOrphan: () => this.admitOrphan(entry),
+      tooManyOrphans: (backoffs) => this.orphans * 2 ** Math.min(backoffs, 30) > this.limits.maxOrphans,
     };
   }
 
@@ -1301,9 +1308,27 @@ export class TcpLayer {
     }
   }
 
+  /** One more orphan, if it fits `maxOrphans` (see TcbEnvironment.admitOrphan). */
+  private admitOrphan(entry: ConnectionEntry): boolean {
+    if (entry.removed || entry.orphan) return true;
+    if (this.orphans >= this.limits.maxOrphans) return false;
+    entry.orphan = true;
+    this.orphans++;
+    return true;
+  }
+
+  /** Orphans now held: released connections that have not yet reached CLOSED or TIME-WAIT. */
+  get orphanCount(): number {
+    return this.orphans;
+  }
+
   private unregister(entry: ConnectionEntry, listener: TcpListener | undefined): void {
     if (entry.removed) return;
     entry.removed = true;
+    if (entry.orphan) {
+      entry.orphan = false;
+      this.orphans--;
+    }
     entry.deadline = Number.POSITIVE_INFINITY;
     entry.scheduled = Number.POSITIVE_INFINITY;
     if (this.lastEntry === entry) this.lastEntry = undefined;

@@ -132,6 +132,7 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
     return;
   }
   if (tcb.sndUna === tcb.sndMax || tcb.cc === undefined) return; // nothing outstanding
+  if (resetOrphanOverLimit(tcb, now, tcb.retransmitCount)) return;
   if (now >= tcb.stallSince + tcb.config.r2TimeoutMs && tcb.retransmitCount >= tcb.config.r2Retransmissions) {
     tcb.terminate(now, timeoutError(tcb, 'retransmission timeout (R2) reached'));
     return;
@@ -173,9 +174,25 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
   if (!tcb.timers.isArmed(RETRANSMISSION) && tcb.sndUna !== tcb.sndMax) armRetransmissionTimer(tcb, now); // §5.6
 }
 
+/**
+ * An orphan whose timer fires after `backoffs` backoffs is reset when orphans x 2^backoffs exceed the
+ * owner's limit (Linux's tcp_out_of_resources at the retransmission and probe timers): orphans that a
+ * peer keeps from finishing — by never acknowledging, or by holding its window closed (RFC 6429) — go
+ * first, and cannot pile up.
+ */
+function resetOrphanOverLimit(tcb: Tcb, now: number, backoffs: number): boolean {
+  if (!tcb.orphaned || tcb.env.tooManyOrphans?.(backoffs) !== true) return false;
+  tcb.env.counters.orphansReset++;
+  tcb.note('too many orphaned connections: reset', now);
+  sendReset(tcb, tcb.sndMax);
+  tcb.terminate(now);
+  return true;
+}
+
 /** Zero-window probe or SWS override (§3.8.6.1, §3.8.6.2.1). */
 function persistTimeout(tcb: Tcb, now: number): void {
   if (tcb.cc === undefined) return;
+  if (resetOrphanOverLimit(tcb, now, tcb.persistBackoff)) return;
   const waiting = tcb.sendBuffer.bytesFrom(tcb.sndUna) > 0 || tcb.finPending;
   if (!waiting) {
     tcb.persistBackoff = 0;
