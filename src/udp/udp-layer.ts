@@ -155,16 +155,8 @@ export class UdpLayer implements IpProtocolHandler {
   receive(datagram: ReceivedDatagram): void {
     const { counters } = this.ctx;
     const packet = datagram.packet;
-    const result = parseUdp(packet.payload, packet.src, packet.dst, {
-      verifyChecksum: !datagram.checksumOffloaded,
-    });
-    if (!result.ok) {
-      counters.UdpInErrors++;
-      if (result.error.kind === 'bad-checksum') counters.UdpInCsumErrors++;
-      this.ctx.drop('udp', result.error.kind);
-      return;
-    }
-    const udp = result.value;
+    const udp = this.parseCounted(packet.payload, packet.src, packet.dst, !datagram.checksumOffloaded);
+    if (udp === undefined) return;
     const sockets = this.byPort.get(udp.dstPort);
     const info = {
       address: packet.src,
@@ -199,16 +191,8 @@ export class UdpLayer implements IpProtocolHandler {
   /** An IPv6 packet for next header 17 (RFC 8200 §8.1: the checksum must be there and right). */
   receiveIpv6(received: Ipv6ReceivedPacket): void {
     const { counters } = this.ctx;
-    const result = parseUdp(received.payload, received.src, received.dst, {
-      verifyChecksum: !received.checksumOffloaded,
-    });
-    if (!result.ok) {
-      counters.UdpInErrors++;
-      if (result.error.kind === 'bad-checksum') counters.UdpInCsumErrors++;
-      this.ctx.drop('udp', result.error.kind);
-      return;
-    }
-    const udp = result.value;
+    const udp = this.parseCounted(received.payload, received.src, received.dst, !received.checksumOffloaded);
+    if (udp === undefined) return;
     const sockets = this.byPort.get(udp.dstPort);
     const info: UdpMessageInfo = {
       address: received.src,
@@ -233,6 +217,21 @@ export class UdpLayer implements IpProtocolHandler {
     }
     counters.UdpInDatagrams++;
     socket.handlers.message?.(udp.payload, info);
+  }
+
+  /** Parses a datagram of either version; what fails is counted (UdpInErrors, UdpInCsumErrors) and dropped. */
+  private parseCounted(
+    payload: Uint8Array,
+    src: IpAddress,
+    dst: IpAddress,
+    verifyChecksum: boolean,
+  ): UdpDatagram | undefined {
+    const result = parseUdp(payload, src, dst, { verifyChecksum });
+    if (result.ok) return result.value;
+    this.ctx.counters.UdpInErrors++;
+    if (result.error.kind === 'bad-checksum') this.ctx.counters.UdpInCsumErrors++;
+    this.ctx.drop('udp', result.error.kind);
+    return undefined;
   }
 
   /**
