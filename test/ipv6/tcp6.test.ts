@@ -9,12 +9,13 @@ import { describe, expect, test } from 'vitest';
 import { SimulatedNetwork } from '../../src/sim/network.js';
 import { Stack } from '../../src/stack.js';
 import type { TcpConnection } from '../../src/tcp/connection.js';
+import { type TimeWaitFields, TimeWaitTable } from '../../src/tcp/time-wait.js';
 import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { parseIpv4 } from '../../src/wire/address.js';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV6, parseEthernet } from '../../src/wire/ethernet.js';
 import { emitIcmpv6, icmpv6Length } from '../../src/wire/icmpv6.js';
 import { emitIpv6Header, IPV6_NEXT_ICMPV6, parseIpv6 } from '../../src/wire/ipv6.js';
-import { parseIpv6 as ip6, ipv6ToString } from '../../src/wire/ipv6-address.js';
+import { type IpAddress, parseIpv6 as ip6, ipv6ToString } from '../../src/wire/ipv6-address.js';
 import { walkIpv6Headers } from '../../src/wire/ipv6-extension-headers.js';
 import { parseTcp, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/wire/tcp.js';
 
@@ -388,5 +389,51 @@ describe('listeners of both versions', () => {
     clock.advance(1000);
     expect(received.bytes()).toEqual(pattern(100_000));
     stack.close();
+  });
+});
+
+describe('TIME-WAIT records of both versions (time-wait.ts)', () => {
+  function fields(local: IpAddress, remote: IpAddress): TimeWaitFields {
+    return {
+      localAddress: local,
+      localPort: 80,
+      remoteAddress: remote,
+      remotePort: 50000,
+      sndNxt: 1,
+      rcvNxt: 2,
+      rcvWnd: 65535,
+      windowField: 65535,
+      maxSndWnd: 65535,
+      tsEnabled: false,
+      tsRecent: 0,
+      tsRecentAt: 0,
+      tsOffset: 0,
+      lastInvalidAnswerTime: 0,
+      mslMs: 1000,
+      invalidRateLimitMs: 500,
+    };
+  }
+
+  test('an IPv6 record whose addresses fold to an IPv4 record’s is told apart, found and removed alone', () => {
+    const table = new TimeWaitTable();
+    // ::a.b.c.d folds (XOR of the four 32-bit words) to a.b.c.d itself.
+    const v4Local = parseIpv4('10.0.0.1')!;
+    const v4Remote = parseIpv4('10.0.0.2')!;
+    const v6Local = BigInt(v4Local);
+    const v6Remote = BigInt(v4Remote);
+    const four = table.add(fields(v4Local, v4Remote), 2000);
+    const six = table.add(fields(v6Local, v6Remote), 2000);
+    const other = table.add(fields(A, B), 2000);
+    expect(table.find(v4Local, 80, v4Remote, 50000)).toBe(four);
+    expect(table.find(v6Local, 80, v6Remote, 50000)).toBe(six);
+    expect(table.find(A, 80, B, 50000)).toBe(other);
+    expect(table.find(B, 80, A, 50000)).toBe(-1);
+    expect([table.localAddress(six), table.remoteAddress(six)]).toEqual([v6Local, v6Remote]);
+    expect([table.localAddress(four), table.remoteAddress(four)]).toEqual([v4Local, v4Remote]);
+    table.remove(six);
+    expect(table.find(v6Local, 80, v6Remote, 50000)).toBe(-1);
+    expect(table.find(v4Local, 80, v4Remote, 50000)).toBe(four);
+    expect(table.find(A, 80, B, 50000)).toBe(other);
+    expect(table.size).toBe(2);
   });
 });
