@@ -391,7 +391,7 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
  * Retransmits the lowest segment judged lost (RFC 6675 NextSeg rule 1, RACK), up to one MSS, if
  * cwnd - pipe leaves room for it (RFC 6675 §5 step (C)). Returns false when nothing was sent.
  */
-function retransmitLost(tcb: Tcb, now: number): boolean {
+function retransmitLost(tcb: Tcb, now: number, whateverCwnd = false): boolean {
   const record = tcb.scoreboard.nextLost();
   if (record === undefined) return false;
   const withFin = tcb.finSent && record.end === seqAdd(tcb.finSeq, 1);
@@ -405,7 +405,7 @@ function retransmitLost(tcb: Tcb, now: number): boolean {
   if (dataLength > 0 && room <= 0) return false;
   const length = Math.min(dataLength, currentMss(tcb), Math.max(room, 0));
   const fin = withFin && seqAdd(record.start, length) === tcb.finSeq;
-  if (tcb.cc!.cwnd - tcb.pipe < Math.max(1, length)) return false;
+  if (!whateverCwnd && tcb.cc!.cwnd - tcb.pipe < Math.max(1, length)) return false;
   sendRetransmission(
     tcb,
     now,
@@ -415,6 +415,16 @@ function retransmitLost(tcb: Tcb, now: number): boolean {
     tcb.retransmitCount > 0 ? 'rto' : 'fast-retransmit',
   );
   return true;
+}
+
+/**
+ * The retransmission timer expired on a SACK connection: the first segment judged lost goes now, whatever
+ * cwnd - pipe says (RFC 6298 §5.4; segments RACK still counts in flight may fill the one-segment
+ * window), then whatever the windows allow.
+ */
+export function retransmitAfterTimeout(tcb: Tcb, now: number): void {
+  retransmitLost(tcb, now, true);
+  transmitPending(tcb, now, true);
 }
 
 /** Sends [seq, seq + length) (and the FIN) again, with the bookkeeping every retransmission needs. */

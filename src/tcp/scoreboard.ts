@@ -393,10 +393,12 @@ export class Scoreboard {
   }
 
   /**
-   * A retransmission timeout: every segment not SACKed is lost (RFC 6675 §5.1, Linux's loss state). After
-   * reneging, SACKed ones are too: the SACK bits are turned off (RFC 2018 §8) and everything goes again.
+   * A retransmission timeout. Every segment not SACKed is lost (RFC 6675 §5.1, Linux's loss state) — or,
+   * with `sentBefore` (RACK, RFC 8985 §6.3), the first one and those sent at or before that time (more
+   * than RACK.rtt + reo_wnd ago): later ones may still arrive and stay in flight. After reneging, SACKed
+   * ones are lost too: the SACK bits are turned off (RFC 2018 §8) and everything goes again.
    */
-  markAllLost(): void {
+  markAllLost(sentBefore = Number.POSITIVE_INFINITY): void {
     const records = this.records;
     const reneged = this.reneged;
     // Retransmitted lost segments become due again below where `nextLost` last looked.
@@ -408,6 +410,7 @@ export class Scoreboard {
         r.sacked = false;
         this.sackedBytes -= seqDiff(r.end, r.start);
       }
+      if (i !== this.head && r.sentAt > sentBefore) continue;
       if (r.lostRetransmitted) {
         r.lostRetransmitted = false;
         this.lostRetransmittedBytes -= seqDiff(r.end, r.start);

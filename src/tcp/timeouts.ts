@@ -4,11 +4,12 @@
  * the orphaned FIN-WAIT-2 limit, and TIME-WAIT.
  */
 import { TcpError } from './errors.js';
-import { reorderTimeout, sackRecoveryActive } from './loss-recovery.js';
+import { reorderingWindow, reorderTimeout, sackRecoveryActive } from './loss-recovery.js';
 import {
   armRetransmissionTimer,
   countSynRetransmission,
   persistInterval,
+  retransmitAfterTimeout,
   sendAck,
   sendKeepaliveProbe,
   sendLossProbe,
@@ -153,10 +154,12 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
     // With SACK every segment not SACKed is now lost (RFC 6675 §5.1); they go out again lowest first as
     // cwnd (one segment after a timeout) allows, skipping what the peer already holds, and the losses
     // belong to this timeout's reduction rather than starting an episode of their own.
-    tcb.scoreboard.markAllLost();
+    // RFC 8985 §6.3 with RACK: the first segment, and those sent more than RACK.rtt + reo_wnd ago.
+    const sb = tcb.scoreboard;
+    sb.markAllLost(tcb.config.rack ? now - sb.rackRtt - reorderingWindow(tcb) : Number.POSITIVE_INFINITY);
     tcb.recoveryPoint = tcb.sndMax;
     tcb.undoPossible = false;
-    transmitPending(tcb, now, true);
+    retransmitAfterTimeout(tcb, now);
     if (!tcb.timers.isArmed(RETRANSMISSION) && tcb.sndUna !== tcb.sndMax) armRetransmissionTimer(tcb, now);
     return;
   }

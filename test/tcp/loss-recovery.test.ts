@@ -113,6 +113,26 @@ describe('RACK loss marking (RFC 8985 §6)', () => {
   });
 });
 
+describe('RACK at the retransmission timeout (RFC 8985 §6.3)', () => {
+  it('marks the first segment and those sent more than RACK.rtt + reo_wnd ago lost; a recent one stays in flight', () => {
+    const { d, D } = sackSender();
+    sendSegments(d, D, 1); // t=200; the RTO (250 ms) is due at 450, before any probe
+    d.at(440);
+    d.conn.send(pattern(MSS), d.now);
+    expect(sentSeqs(d, D)).toEqual([1]);
+    // t=450: segment 0 goes again, whatever cwnd says; segment 1, sent 10 ms ago, is not judged.
+    d.at(450);
+    expect(sentSeqs(d, D)).toEqual([0]);
+    expect(tcpInfoOf(d.conn)).toMatchObject({ lost: MSS, retrans: MSS });
+    // Its ACK leaves segment 1 in flight: nothing is sent again.
+    d.at(550).recv({ flags: 'A', seq: P, ack: D + MSS });
+    expect(sentSeqs(d, D)).toEqual([]);
+    expect(d.counters.retransmittedSegments).toBe(1);
+    d.at(560).recv({ flags: 'A', seq: P, ack: D + 2 * MSS });
+    expect(d.conn.status().bytesInFlight).toBe(0);
+  });
+});
+
 describe('tail loss probe (RFC 8985 §7)', () => {
   it('probes 2 SRTT after the last send with the last segment, and RACK repairs the tail from its ACK', () => {
     const { d, D } = sackSender();
