@@ -144,6 +144,34 @@ describe('tcpts sim', () => {
     }
   });
 
+  it('switches the modern set off: --sack off --timestamps off --rack off --window-scaling off', async () => {
+    const temp = temporaryDirectory('sim-classic');
+    try {
+      const run = await runTcpts(
+        [
+          'sim',
+          '-b',
+          '16k',
+          ...['--sack', 'off', '--timestamps', 'off', '--rack', 'off', '--window-scaling', 'off'],
+          ...['--seed', '3', '--ladder', '6', '--out', temp.dir],
+        ],
+        { cwd: temp.dir },
+      );
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout.split('\n')[0]).toContain(
+        ' · no window scaling · no SACK · no timestamps · no RACK · seed 3',
+      );
+      // The SYN offers the MSS alone.
+      expect(run.stdout).toMatch(/SYN seq=0 win=65535 <mss 1460>/);
+      const bad = await runTcpts(['sim', '--rack', 'maybe']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('rack');
+    } finally {
+      temp.remove();
+    }
+  });
+
   it('exits 1 and says why when the transfer fails', async () => {
     const temp = temporaryDirectory('sim-fail');
     try {

@@ -162,6 +162,12 @@ export const SIM_SPEC: CommandSpec = {
       description: 'timestamps, RFC 7323 (default on)',
     },
     {
+      name: 'rack',
+      type: 'string',
+      value: 'on|off',
+      description: 'RACK-TLP loss detection with SACK, RFC 8985; off: RFC 6675 (default on)',
+    },
+    {
       name: 'pacing',
       type: 'string',
       value: 'on|off',
@@ -350,6 +356,11 @@ function simSettings(parsed: ParsedCommandLine, cwd: string): SimSettings {
     (x) => (tcp.timestamps = x),
   );
   optional(
+    'rack',
+    (s) => onOffOption('rack', s),
+    (x) => (tcp.rack = x),
+  );
+  optional(
     'pacing',
     (s) => onOffOption('pacing', s),
     (x) => (tcp.pacing = x),
@@ -431,6 +442,7 @@ function describeSettings(s: TransferScenario): string {
   if (o.tcp.windowScaling === false) parts.push('no window scaling');
   if (o.tcp.sack === false) parts.push('no SACK');
   if (o.tcp.timestamps === false) parts.push('no timestamps');
+  if (o.tcp.rack === false) parts.push('no RACK');
   if (o.tcp.pacing) parts.push('pacing');
   parts.push(`seed ${o.seed}`);
   return parts.join(' · ');
