@@ -92,9 +92,9 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
     const [syn, synAck, ack] = tcp;
     const x = Number(/^SYN seq=(\d+) /.exec(syn!.text)![1]);
     const y = Number(/^SYN,ACK seq=(\d+) /.exec(synAck!.text)![1]);
-    // The modern defaults: window scaling offered both ways (a 256 KiB buffer needs a shift of 3).
+    // The modern defaults: window scaling (a 256 KiB buffer needs a shift of 3), SACK and timestamps.
     expect(synAck!.text).toMatch(
-      new RegExp(`^SYN,ACK seq=${y} ack=${(x + 1) >>> 0} win=65535 <mss 1460,ws 3>$`),
+      new RegExp(`^SYN,ACK seq=${y} ack=${(x + 1) >>> 0} win=65535 <mss 1460,ws 3,sackOK,ts>$`),
     );
     expect(ack!.text).toBe(`ACK seq=${(x + 1) >>> 0} ack=${(y + 1) >>> 0} win=262144 len=0`);
     // The numbers are the simulation's own: the same run in Node gives the same ISNs.
@@ -119,7 +119,7 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
   });
 
   it('redraws the ladder and graphs while a lossy transfer runs, then offers the capture and report', async () => {
-    const page = await open('?bytes=200000&reply=0&loss=5&rate=2&delay=20&seed=2&speed=1000&autorun=1');
+    const page = await open('?bytes=200000&reply=0&loss=5&rate=2&delay=20&seed=2&speed=250&autorun=1');
     await page.waitForSelector('body[data-phase=running]');
     // The newest packet drawn (a burst is one arrow, so count packets by their ids, not arrows).
     const newest = () =>
