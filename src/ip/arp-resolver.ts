@@ -5,11 +5,11 @@
  * - What ARP packets say is fed to the cache by the RFC 826 merge rule: a packet updates an existing entry
  *   for its sender whatever its target; it creates one only when it targets our address. A reply to us
  *   confirms reachability; anything else refreshes at most. A new MAC for an entry the cache knows to be
- *   good (REACHABLE, DELAY, PROBE) is refused and counted (ArpUpdatesRefused).
+ *   good (REACHABLE, DELAY, PROBE) is refused and counted (NeighbourUpdatesRefused).
  * - Resolution broadcasts requests (`retransmitTimeMs` apart, `maxRequests` in all); probing a STALE
  *   entry sends unicast requests to its cached MAC (`maxUnicastProbes`), as Linux does.
  * - Frames waiting for a resolution are queued as finished Ethernet frames (RFC 1122 §2.3.2.2), bounded
- *   per neighbour and per interface; every drop is counted in ArpQueueDrops.
+ *   per neighbour and per interface; every drop is counted in NeighbourQueueDrops.
  * - `announce()` sends a gratuitous ARP (RFC 5227 §2.3 announcement) when an address is added, so
  *   neighbours holding an old MAC for it update.
  */

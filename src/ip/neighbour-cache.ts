@@ -18,7 +18,7 @@
  * What arrives (`heard`): a solicited answer confirms (REACHABLE); anything else a neighbour says only
  * refreshes. An address claiming a different link-layer address is believed only while the entry is not
  * known to be good (INCOMPLETE or STALE): a REACHABLE, DELAY or PROBE entry keeps its address (counted in
- * `ArpUpdatesRefused`), so an unsolicited or forged reply cannot redirect a flowing conversation; if
+ * `NeighbourUpdatesRefused`), so an unsolicited or forged reply cannot redirect a flowing conversation; if
  * the neighbour really moved, probing the old address fails and the next resolution learns the new one.
  *
  * Expiry is checked on use; only resolutions and probes start timers, on the stack's clock.
@@ -116,7 +116,14 @@ export class NeighbourCache<A> {
    */
   send(address: A, frame: Uint8Array): void {
     let entry = this.current(address);
-    if (entry === undefined) entry = this.startResolution(address);
+    if (entry === undefined) {
+      entry = this.startResolution(address);
+      if (entry === undefined) {
+        // The table is full of entries that may not be evicted (Linux: "neighbour table overflow").
+        this.protocol.failed(address, [frame]);
+        return;
+      }
+    }
     if (entry.state === 'incomplete') {
       this.enqueue(entry, frame);
       return;
@@ -159,7 +166,7 @@ export class NeighbourCache<A> {
     if (entry === undefined) {
       if (!create) return true;
       const fresh = this.newEntry(address, mac, 'stale');
-      if (solicited) this.makeReachable(fresh);
+      if (fresh !== undefined && solicited) this.makeReachable(fresh);
       return true;
     }
     if (entry.state === 'static') return true;
@@ -172,7 +179,7 @@ export class NeighbourCache<A> {
     }
     if (mac !== entry.mac) {
       if (entry.state !== 'stale' && !(entry.state === 'reachable' && this.expired(entry))) {
-        this.ctx.counters.ArpUpdatesRefused++;
+        this.ctx.counters.NeighbourUpdatesRefused++;
         this.ctx.drop('neighbour', 'address-change-refused');
         return false;
       }
@@ -188,7 +195,11 @@ export class NeighbourCache<A> {
 
   /** Adds a permanent entry (like `ip neigh add ... nud permanent`), flushing any waiting frames. */
   addStatic(address: A, mac: MacAddress): void {
-    const entry = this.entries.get(address) ?? this.newEntry(address, mac, 'static');
+    // A configured entry is never refused: it may take the table one past its bound.
+    let entry = this.entries.get(address) ?? this.newEntry(address, mac, 'static');
+    if (entry === undefined) {
+      entry = this.createEntry(address, mac, 'static');
+    }
     entry.mac = mac;
     this.enter(entry, 'static');
     this.flush(entry);
@@ -236,8 +247,13 @@ export class NeighbourCache<A> {
     return this.ctx.clock.now() >= entry.reachableUntil;
   }
 
-  private newEntry(address: A, mac: MacAddress, state: NeighbourState): Entry<A> {
-    this.makeRoom();
+  /** A new entry, or undefined when the table is full of INCOMPLETE and STATIC entries. */
+  private newEntry(address: A, mac: MacAddress, state: NeighbourState): Entry<A> | undefined {
+    if (!this.makeRoom()) return undefined;
+    return this.createEntry(address, mac, state);
+  }
+
+  private createEntry(address: A, mac: MacAddress, state: NeighbourState): Entry<A> {
     const entry: Entry<A> = {
       address,
       mac,
@@ -266,8 +282,9 @@ export class NeighbourCache<A> {
     this.entries.set(entry.address, entry);
   }
 
-  private startResolution(address: A): Entry<A> {
+  private startResolution(address: A): Entry<A> | undefined {
     const entry = this.newEntry(address, MAC_ZERO, 'incomplete');
+    if (entry === undefined) return undefined;
     this.solicit(entry, undefined);
     return entry;
   }
@@ -300,7 +317,7 @@ export class NeighbourCache<A> {
     }
     if (entry.state !== 'incomplete' && entry.state !== 'probe') return;
     this.entries.delete(entry.address);
-    this.ctx.counters.ArpResolutionFailures++;
+    this.ctx.counters.NeighbourResolutionFailures++;
     if (this.ctx.tracer.enabled) {
       this.ctx.note(
         `neighbour ${this.protocol.describe(entry.address)}: no answer to ${entry.solicitations} ${entry.state === 'probe' ? 'unicast probes' : 'requests'}`,
@@ -326,11 +343,11 @@ export class NeighbourCache<A> {
     if (entry.queue.length >= this.options.queuePerDestination) {
       entry.queue.shift();
       this.queuedFrames--;
-      this.ctx.counters.ArpQueueDrops++;
+      this.ctx.counters.NeighbourQueueDrops++;
       this.ctx.drop('arp', 'queue-full');
     }
     if (this.queuedFrames >= this.options.queueTotal) {
-      this.ctx.counters.ArpQueueDrops++;
+      this.ctx.counters.NeighbourQueueDrops++;
       this.ctx.drop('arp', 'queue-total-full');
       return;
     }
@@ -340,16 +357,23 @@ export class NeighbourCache<A> {
 
   private discardQueue(entry: Entry<A>, reason: string): void {
     for (let i = 0; i < entry.queue.length; i++) {
-      this.ctx.counters.ArpQueueDrops++;
+      this.ctx.counters.NeighbourQueueDrops++;
       this.ctx.drop('arp', reason);
     }
     this.queuedFrames -= entry.queue.length;
     entry.queue = [];
   }
 
-  /** Keeps the cache within its bound: STALE entries go first, then the least recently confirmed. */
-  private makeRoom(): void {
-    if (this.entries.size < this.options.maxEntries) return;
+  /**
+   * Keeps the cache within `maxEntries` (Linux gc_thresh3) before an entry is added: STALE entries go
+   * first (nothing is flowing to them), then REACHABLE/DELAY/PROBE ones, least recently confirmed first.
+   * INCOMPLETE entries hold waiting frames and STATIC ones were configured, so neither is evicted; when
+   * only those are left the new entry is refused (Linux refuses too, "neighbour table overflow").
+   * Returns whether there is room.
+   */
+  private makeRoom(): boolean {
+    if (this.entries.size < this.options.maxEntries) return true;
+    this.ctx.counters.NeighbourTableFull++;
     for (const address of [...this.entries.keys()]) {
       const e = this.current(address)!;
       if (e.state === 'stale') this.delete(address);
@@ -358,5 +382,8 @@ export class NeighbourCache<A> {
       if (this.entries.size < this.options.maxEntries) break;
       if (e.state === 'reachable' || e.state === 'delay' || e.state === 'probe') this.delete(address);
     }
+    if (this.entries.size < this.options.maxEntries) return true;
+    this.ctx.drop('neighbour', 'table-full');
+    return false;
   }
 }

@@ -28,19 +28,26 @@ export class StackCounters {
   ArpOutReplies = 0;
   /** Malformed ARP packets, or ARP for other hardware/protocol types. */
   ArpInErrors = 0;
-  /** Resolutions that gave up after every retry. */
-  ArpResolutionFailures = 0;
-  /** Packets dropped from, or refused by, the queue of packets waiting for a resolution. */
-  ArpQueueDrops = 0;
   /** ARP packets claiming one of our own addresses from another MAC. */
   ArpAddressConflicts = 0;
-  /**
-   * ARP packets that claimed a new MAC for a neighbour whose entry is REACHABLE, DELAY or PROBE: refused
-   * (an unsolicited or forged reply cannot redirect a flowing conversation). See NeighbourCache.
-   */
-  ArpUpdatesRefused = 0;
   /** Gratuitous ARP announcements sent when an address was added (RFC 5227 §2.3). */
   ArpOutAnnouncements = 0;
+
+  // --- Neighbour cache (any resolving protocol; src/ip/neighbour-cache.ts) ---
+  /** Resolutions (or unicast probes of a STALE entry) that gave up after every retry. */
+  NeighbourResolutionFailures = 0;
+  /** Packets dropped from, or refused by, the queue of packets waiting for a resolution. */
+  NeighbourQueueDrops = 0;
+  /**
+   * A new entry found the cache at `maxEntries` (Linux gc_thresh3): STALE entries were evicted, then the
+   * least recently confirmed; when only INCOMPLETE and STATIC ones were left, the new one was refused.
+   */
+  NeighbourTableFull = 0;
+  /**
+   * Packets that claimed a new MAC for a neighbour whose entry is REACHABLE, DELAY or PROBE: refused
+   * (an unsolicited or forged reply cannot redirect a flowing conversation). See NeighbourCache.
+   */
+  NeighbourUpdatesRefused = 0;
 
   // --- IPv4 (RFC 4293 ipSystemStats, Linux IpExt) ---
   IpInReceives = 0;

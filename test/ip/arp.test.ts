@@ -74,7 +74,7 @@ describe('ARP (RFC 826)', () => {
     sendUdp(h, 2);
     const [direct] = h.device.take();
     expect(decode(direct!)).toMatchObject({ dstMac: PEER_MAC, ip: { dst: PEER_IP } });
-    expect(h.stack.counters).toMatchObject({ ArpOutRequests: 1, ArpInReplies: 1, ArpQueueDrops: 0 });
+    expect(h.stack.counters).toMatchObject({ ArpOutRequests: 1, ArpInReplies: 1, NeighbourQueueDrops: 0 });
     expect(h.stack.neighbors()).toEqual([
       {
         address: PEER_IP,
@@ -184,7 +184,7 @@ describe('ARP (RFC 826)', () => {
       h.clock.advance(1000);
     }
     expect(h.stack.neighbors()).toEqual([]);
-    expect(h.stack.counters.ArpResolutionFailures).toBe(1);
+    expect(h.stack.counters.NeighbourResolutionFailures).toBe(1);
     // The next datagram resolves afresh, by broadcast.
     sendUdp(h, 2);
     expect(decode(h.device.take()[0]!)).toMatchObject({ dstMac: BROADCAST_MAC, arp: { targetIp: PEER_IP } });
@@ -219,7 +219,7 @@ describe('ARP (RFC 826)', () => {
     h.device.inject(forgedReply(PEER_IP));
     h.device.inject(arpRequestFrom(forged, PEER_IP, PEER_IP));
     expect(h.stack.neighbors()[0]).toMatchObject({ mac: PEER_MAC, state: 'reachable' });
-    expect(h.stack.counters.ArpUpdatesRefused).toBe(2);
+    expect(h.stack.counters.NeighbourUpdatesRefused).toBe(2);
     sendUdp(h, 2);
     expect(decode(h.device.take()[0]!).dstMac).toBe(PEER_MAC);
     // An unsolicited reply about a neighbour we never asked for creates nothing (as Linux, arp_accept 0).
@@ -249,7 +249,11 @@ describe('ARP (RFC 826)', () => {
     expect(times).toEqual([0, 1000, 2000]);
     expect(await outcome).toBe('EHOSTUNREACH@3000');
     expect(errors).toEqual(['EHOSTUNREACH']);
-    expect(h.stack.counters).toMatchObject({ ArpOutRequests: 3, ArpResolutionFailures: 1, ArpQueueDrops: 2 });
+    expect(h.stack.counters).toMatchObject({
+      ArpOutRequests: 3,
+      NeighbourResolutionFailures: 1,
+      NeighbourQueueDrops: 2,
+    });
     expect(drops(h.trace)).toEqual(['arp:resolution-failed', 'arp:resolution-failed']);
     expect(h.device.take()).toHaveLength(0);
     expect(h.clock.pendingTimers).toBe(0);
@@ -260,7 +264,7 @@ describe('ARP (RFC 826)', () => {
     for (let n = 1; n <= 5; n++) sendUdp(h, n);
     const third = ip('10.0.0.3');
     for (let n = 6; n <= 9; n++) sendUdp(h, n, third);
-    expect(h.stack.counters.ArpQueueDrops).toBe(4);
+    expect(h.stack.counters.NeighbourQueueDrops).toBe(4);
     expect(drops(h.trace)).toEqual([
       'arp:queue-full',
       'arp:queue-full',
@@ -311,5 +315,65 @@ describe('ARP (RFC 826)', () => {
     sendUdp(h, 1);
     expect(decode(h.device.take()[0]!).dstMac).toBe(PEER_MAC);
     expect(h.stack.neighbors()[0]).toMatchObject({ state: 'static', expiresInMs: Number.POSITIVE_INFINITY });
+  });
+  test('maxEntries: STALE entries are evicted first, then the least recently confirmed; INCOMPLETE ones are never, so a full table refuses', async () => {
+    const h = harness({ peerKnown: false, stack: { arp: { maxEntries: 3 } } });
+    const [a, b, c, d, e] = [
+      ip('10.0.0.11'),
+      ip('10.0.0.12'),
+      ip('10.0.0.13'),
+      ip('10.0.0.14'),
+      ip('10.0.0.15'),
+    ];
+    const answer = (address: number, mac: number) => h.device.inject(replyFromPeer(mac, address));
+    // a, b, c resolved in that order; then a's confirmation runs out (STALE) while c and b are confirmed
+    // again by answers, b last.
+    for (const [n, address] of [a, b, c].entries()) {
+      sendUdp(h, n, address);
+      answer(address, 0x02_00_00_00_01_00 + n);
+    }
+    h.clock.advance(30_000);
+    for (const address of [c, b]) {
+      sendUdp(h, 9, address);
+      answer(address, address === b ? 0x02_00_00_00_01_01 : 0x02_00_00_00_01_02);
+    }
+    h.device.take();
+    const state = () => h.stack.neighbors().map((n) => [n.address, n.state]);
+    expect(state()).toEqual([
+      [a, 'stale'],
+      [c, 'reachable'],
+      [b, 'reachable'],
+    ]);
+
+    // d: the table is full; the STALE a goes, not the confirmed ones.
+    sendUdp(h, 4, d);
+    expect(state()).toEqual([
+      [c, 'reachable'],
+      [b, 'reachable'],
+      [d, 'incomplete'],
+    ]);
+    // e: no STALE entry left; the least recently confirmed (c) goes.
+    sendUdp(h, 5, e);
+    expect(state()).toEqual([
+      [b, 'reachable'],
+      [d, 'incomplete'],
+      [e, 'incomplete'],
+    ]);
+    h.stack.interfaces[0]!.arp.delete(b);
+    sendUdp(h, 1, a);
+    // Now every entry is resolving (frames wait in each): the next destination is refused, its datagram
+    // dropped and its sender told, as Linux's "neighbour table overflow".
+    const ping = h.stack.ping(b, { timeoutMs: 10_000 });
+    await expect(ping).rejects.toMatchObject({ code: 'EHOSTUNREACH' });
+    expect(state()).toEqual([
+      [d, 'incomplete'],
+      [e, 'incomplete'],
+      [a, 'incomplete'],
+    ]);
+    expect(h.stack.counters.NeighbourTableFull).toBe(3);
+    expect(drops(h.trace)).toContain('neighbour:table-full');
+    // Requests went out for d, e and a only.
+    const asked = h.device.take().map((f) => decode(f).arp?.targetIp);
+    expect(asked).toEqual([d, e, a]);
   });
 });

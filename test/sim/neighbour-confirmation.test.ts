@@ -38,7 +38,7 @@ test('a 125 s transfer (10 kB each second) loses no frame to ARP; the sender nev
   net.run(200_000);
   expect(received).toBe(size);
   expect(closedAt).toBeGreaterThan(120_000);
-  expect(client.counters.ArpQueueDrops + server.counters.ArpQueueDrops).toBe(0);
+  expect(client.counters.NeighbourQueueDrops + server.counters.NeighbourQueueDrops).toBe(0);
   expect(client.tcp.counters.retransmittedSegments).toBe(0);
   const arp = describeFrames(net.trace.events, link.name).filter((l) => l.includes('ARP'));
   // The client asked once, by broadcast, at the start; every other ARP frame is the server's unicast

@@ -208,7 +208,7 @@ describe('forwarding (RFC 1812)', () => {
     expect(error).toMatchObject({ code: 'EHOSTUNREACH', icmpType: 3, icmpCode: 1 });
     // ARP to r (10 ms), echo reaches r (15), r gives up 3 s later, the error takes 5 ms back.
     expect(net.clock.now() - started).toBe(3020);
-    expect(r.counters).toMatchObject({ ArpOutRequests: 3, ArpResolutionFailures: 1 });
+    expect(r.counters).toMatchObject({ ArpOutRequests: 3, NeighbourResolutionFailures: 1 });
   });
 
   test('broadcasts are not forwarded', async () => {
