@@ -60,6 +60,11 @@ export interface TapHostOptions {
   mac?: string | MacAddress;
   /** Records every frame tcpts sends and receives on the link to this pcap file (created or truncated). */
   pcap?: string;
+  /**
+   * Announce the IPv4 address with a gratuitous ARP when the host comes up (RFC 5227 §2.3), so a kernel
+   * that cached another MAC for it (an earlier run on the same address) updates at once. Default true.
+   */
+  announce?: boolean;
   /** IPv6 addresses with prefix length (e.g. 'fd00::2/64'): IPv6 runs beside IPv4 on the device. */
   ipv6?: readonly string[];
   /** Seeded faults on tcpts's side of the link (testing against real peers under loss). */
@@ -165,6 +170,7 @@ export function createTapHost(options: TapHostOptions): TapHost {
             address: options.ip,
             gateway: gateway6 === undefined ? options.gateway : undefined,
             mtu: ownsTap ? undefined : options.mtu,
+            arp: { announce: options.announce ?? true },
           });
     if (options.ipv6 !== undefined) {
       stack.addIpv6Interface(device, {

@@ -46,8 +46,10 @@ export interface NeighbourOptions {
   /** Cache size bound; stale entries go first, then the least recently confirmed. Default 1024. */
   maxEntries?: number;
   /**
-   * Announce an address when it is added (gratuitous ARP, RFC 5227 §2.3), as Linux always does. Default
-   * false for now, so simulations and tests keep their exact frame sequences.
+   * Announce an address when it is added: one gratuitous ARP (an RFC 5227 §2.3 announcement, without
+   * §2.1's probing first). Linux sends these only with arp_notify=1 (default 0), when a device comes up or
+   * its MAC changes. Default false in a Stack, so simulations keep their exact frame sequences; a TAP
+   * host (createTapHost, `tcpts nc`) turns it on, since a kernel may still hold an earlier run's MAC.
    */
   announce?: boolean;
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Socket as DgramSocket } from '../../src/api/dgram/socket.js';
 import type { Socket } from '../../src/api/net/socket.js';
-import { ipv4ToString } from '../../src/wire/address.js';
+import { ipv4ToString, macToString } from '../../src/wire/address.js';
 import {
   explainSkip,
   KernelPeer,
@@ -89,6 +89,37 @@ async function kernelSockets(peer: KernelPeer): Promise<string[][]> {
 }
 
 describe.skipIf(skip)('tcpts and the Linux kernel over TAP', () => {
+  it('tcpts announces its address when it comes up: a kernel with arp_accept=1 learns it, one with the default 0 does not', async () => {
+    /** The kernel's neighbour entry for tcpts's address, polled until the announcement has arrived. */
+    const neighbour = async (peer: KernelPeer): Promise<string> => {
+      let line = '';
+      for (let i = 0; i < 20 && line === ''; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const shown = await peer.run(['ip', 'neigh', 'show', 'dev', peer.ifname, 'to', peer.tcptsAddress]);
+        line = shown.stdout.trim();
+      }
+      return line;
+    };
+    const accepting = new KernelPeer({ arpAccept: true });
+    try {
+      const mac = macToString(accepting.host.interface!.mac);
+      // RFC 5227 §2.3 announcement: a broadcast request whose sender and target are our address. Linux
+      // (arp_accept=1) creates a STALE entry from it without ever having asked.
+      expect(await neighbour(accepting)).toBe(`${accepting.tcptsAddress} lladdr ${mac} STALE`);
+      expect(accepting.host.stack.counters).toMatchObject({ ArpOutAnnouncements: 1, ArpOutRequests: 1 });
+    } finally {
+      accepting.close();
+    }
+    const plain = new KernelPeer();
+    try {
+      // Linux's default (arp_accept=0) only updates entries it already holds, so nothing appears.
+      expect(await neighbour(plain)).toBe('');
+      expect(plain.host.stack.counters.ArpOutAnnouncements).toBe(1);
+    } finally {
+      plain.close();
+    }
+  });
+
   it('ping both ways', async () => {
     const peer = new KernelPeer();
     try {

@@ -47,6 +47,11 @@ export interface KernelPeerOptions {
    * the kernel end gets ::1 of that prefix (`kernelIpv6Address`), with IPv6 enabled and no DAD.
    */
   ipv6Only?: boolean;
+  /**
+   * Let the kernel create neighbour entries from gratuitous ARP (net.ipv4.conf.IF.arp_accept=1; Linux's
+   * default 0 only updates entries it already has), set before tcpts's host comes up.
+   */
+  arpAccept?: boolean;
 }
 
 /** A random ULA /64 prefix (fd00::/8), ending in ':' so '::1' completes an address. */
@@ -98,6 +103,9 @@ export class KernelPeer {
       const tap = openTap({ name: this.ifname, up: false });
       try {
         this.namespace.adopt(this.ifname, `${this.kernelAddress}/24`);
+        if (options.arpAccept === true) {
+          this.namespace.exec('sysctl', '-q', '-w', `net.ipv4.conf.${this.ifname}.arp_accept=1`);
+        }
         if (prefix !== undefined) {
           this.namespace.exec('sysctl', '-q', '-w', `net.ipv6.conf.${this.ifname}.disable_ipv6=0`);
           this.namespace.ip('addr', 'add', `${this.kernelIpv6Address}/64`, 'dev', this.ifname, 'nodad');
