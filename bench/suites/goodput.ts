@@ -1,91 +1,211 @@
 /**
  * Goodput over emulated paths (issue 9): one bulk flow through a bottleneck of 100 Mbit/s with a 50 ms
- * round trip and a drop-tail queue of one bandwidth-delay product, at 0, 0.1% and 1% random loss, and
- * over 1 Gbit/s with a 100 ms round trip at 0.01%; then two flows sharing the 100 Mbit/s path (CUBIC and
- * CUBIC, BBR and BBR, CUBIC and BBR). tcpts talks to tcpts in the simulator, in virtual time, with
- * timestamps on and 8 MiB buffers; goodput is what the receiving application read.
+ * round trip and a drop-tail queue of one bandwidth-delay product, at 0, 0.1% and 1% random loss (each
+ * direction), and over 1 Gbit/s with a 100 ms round trip at 0.01%; then two flows sharing the 100 Mbit/s
+ * path (CUBIC and CUBIC, BBR and BBR, CUBIC and BBR).
  *
- * The kernel's figure on the same path needs a real-time path between two network namespaces (the
- * planned `tcpts bridge`), which does not exist yet: the kernel column says so. The reference printed
- * instead is the most the link carries as TCP payload (1448 of every 1514 bytes with timestamps: 1436)
- * and, for lossy paths, the Mathis bound MSS/RTT x 1.22/sqrt(p) that caps loss-based algorithms.
+ * Every figure has the kernel's beside it, measured in the same run on the same path:
+ * - tcpts-to-tcpts runs in the simulator, in virtual time (the path is the simulator's own link);
+ * - the kernel runs kernel-to-kernel between two network namespaces joined by `tcpts bridge`, which
+ *   applies the simulator's impairments to real frames in real time (bench/bridged-path.ts);
+ * - tcpts also runs over that same bridge against the kernel, both directions.
+ * tcpts uses the modern set (timestamps, SACK, RACK) and 8 MiB buffers; the kernel its defaults, with the
+ * congestion control chosen per socket. Retransmissions: the sender's total (tcpi_total_retrans for the
+ * kernel, tcpInfo().retransmissions for tcpts).
+ *
+ * Each real-time case runs SECONDS seconds (20 for the two-flow cases, measured from second 10).
  */
+import { tapAvailability } from '../../src/link/tap/index.js';
+import type { TcpConfig } from '../../src/tcp/config.js';
+import {
+  BridgedPath,
+  FAR_KERNEL,
+  type PathSettings,
+  type ReceivedFlow,
+  TCPTS,
+  tcptsReceive,
+  tcptsSend,
+} from '../bridged-path.js';
 import { importBundled } from '../bundled.js';
-import { type BenchRow, formatFigure } from '../harness.js';
+import { type BenchRow, formatFigure, NOT_MEASURED } from '../harness.js';
 
 type Workloads = typeof import('../goodput-workloads.js');
 
-async function loadWorkloads(): Promise<{ workloads: Workloads; cleanup: () => void }> {
-  const { module, cleanup } = await importBundled<Workloads>(
-    new URL('../goodput-workloads.ts', import.meta.url),
-  );
-  return { workloads: module, cleanup };
+const SECONDS = 10;
+const SHARED_SECONDS = 20;
+const PAYLOAD_SHARE = 1448 / 1514;
+const TCPTS_CONFIG: Partial<TcpConfig> = {
+  timestamps: true,
+  sack: true,
+  rack: true,
+  receiveBufferSize: 8 * 1024 * 1024,
+  sendBufferSize: 8 * 1024 * 1024,
+};
+
+interface PathCase extends PathSettings {
+  simSeconds: number;
 }
 
-const PAYLOAD_SHARE = 1436 / 1514;
-const MSS = 1436;
-const KERNEL = 'not measured: needs `tcpts bridge`';
-
-function mathis(rttMs: number, loss: number): number {
-  return ((MSS * 8) / (rttMs / 1000)) * (1.22 / Math.sqrt(loss));
-}
+const PATHS: readonly PathCase[] = [
+  { rateBitsPerSecond: 100e6, delayMs: 25, loss: 0, simSeconds: 10 },
+  { rateBitsPerSecond: 100e6, delayMs: 25, loss: 0.001, simSeconds: 10 },
+  { rateBitsPerSecond: 100e6, delayMs: 25, loss: 0.01, simSeconds: 10 },
+  { rateBitsPerSecond: 1e9, delayMs: 50, loss: 0.0001, simSeconds: 4 },
+];
 
 function mbit(bits: number): string {
   return formatFigure(bits / 1e6);
 }
 
+function rate(flow: ReceivedFlow): number {
+  return (flow.bytes * 8) / flow.seconds;
+}
+
+function describePath(p: PathSettings): string {
+  return `${p.rateBitsPerSecond / 1e6} Mbit/s, RTT ${2 * p.delayMs} ms, queue 1 BDP, loss ${p.loss * 100}%`;
+}
+
+interface KernelRun {
+  bitsPerSecond: number[];
+  afterMark: number[];
+  retransmissions: number[];
+}
+
+/** Kernel to kernel, namespace A to B, one flow per algorithm given, all at once. */
+async function kernelFlows(
+  path: BridgedPath,
+  algorithms: readonly string[],
+  seconds: number,
+  markSeconds: number,
+): Promise<KernelRun> {
+  const ports = algorithms.map((_, i) => 5201 + i);
+  const sink = path.receive(path.nsB, FAR_KERNEL, ports, markSeconds);
+  await sink.ready;
+  const retransmissions = await Promise.all(
+    algorithms.map((cc, i) => path.kernelSend(path.nsA, FAR_KERNEL, ports[i]!, cc, seconds)),
+  );
+  const flows = await sink.done;
+  return {
+    bitsPerSecond: flows.map(rate),
+    afterMark: flows.map((f) => (f.afterMark * 8) / (f.seconds - markSeconds)),
+    retransmissions,
+  };
+}
+
+function jain(rates: readonly number[]): number {
+  const total = rates.reduce((a, b) => a + b, 0);
+  const squares = rates.reduce((a, b) => a + b * b, 0);
+  return squares > 0 ? (total * total) / (rates.length * squares) : 0;
+}
+
+/** Each real-time case on one path: kernel CUBIC/BBR, tcpts CUBIC/BBR sending to the kernel, the kernel sending to tcpts. */
+async function realTimeCases(p: PathSettings) {
+  return BridgedPath.with(p, async (path) => {
+    const kernelCubic = await kernelFlows(path, ['cubic'], SECONDS, 0);
+    const kernelBbr = await kernelFlows(path, ['bbr'], SECONDS, 0);
+    const tcptsSends: Record<string, { bitsPerSecond: number; retransmissions: number }> = {};
+    for (const cc of ['cubic', 'bbr'] as const) {
+      const host = path.tcptsHost({ ...TCPTS_CONFIG, congestionControl: cc });
+      try {
+        const sink = path.receive(path.nsB, FAR_KERNEL, [5301], 0);
+        await sink.ready;
+        const retransmissions = await tcptsSend(host, FAR_KERNEL, 5301, SECONDS);
+        const [flow] = await sink.done;
+        tcptsSends[cc] = { bitsPerSecond: rate(flow!), retransmissions };
+      } finally {
+        host.close();
+      }
+    }
+    const host = path.tcptsHost(TCPTS_CONFIG);
+    let receives: { bitsPerSecond: number; retransmissions: number };
+    try {
+      const sink = tcptsReceive(host, 5401);
+      await sink.ready;
+      const retransmissions = await path.kernelSend(path.nsB, TCPTS, 5401, 'cubic', SECONDS);
+      receives = { bitsPerSecond: rate(await sink.done), retransmissions };
+    } finally {
+      host.close();
+    }
+    return { kernelCubic, kernelBbr, tcptsSends, receives, bridge: path.lastBridgeStats() };
+  });
+}
+
 export async function run(): Promise<BenchRow[]> {
-  const { workloads, cleanup } = await loadWorkloads();
+  const { module: workloads, cleanup } = await importBundled<Workloads>(
+    new URL('../goodput-workloads.ts', import.meta.url),
+  );
+  const availability = tapAvailability();
   const rows: BenchRow[] = [];
   try {
-    const single = [
-      { rate: 100e6, delayMs: 25, loss: 0, durationMs: 10_000 },
-      { rate: 100e6, delayMs: 25, loss: 0.001, durationMs: 10_000 },
-      { rate: 100e6, delayMs: 25, loss: 0.01, durationMs: 10_000 },
-      { rate: 1e9, delayMs: 50, loss: 0.0001, durationMs: 4_000 },
-    ];
-    for (const path of single) {
+    for (const p of PATHS) {
+      const name = describePath(p);
+      const ceiling = p.rateBitsPerSecond * PAYLOAD_SHARE;
+      const real = availability.ok ? await realTimeCases(p) : undefined;
+      const skipped = `not measured: ${availability.reason}`;
       for (const cc of ['cubic', 'bbr'] as const) {
-        const r = workloads.runBulkFlows({
+        const sim = workloads.runBulkFlows({
           flows: [cc],
-          rateBitsPerSecond: path.rate,
-          delayMs: path.delayMs,
-          loss: path.loss,
-          durationMs: path.durationMs,
+          rateBitsPerSecond: p.rateBitsPerSecond,
+          delayMs: p.delayMs,
+          loss: p.loss,
+          ackLoss: p.loss,
+          durationMs: p.simSeconds * 1000,
           measureFromMs: 0,
-          tcp: { timestamps: true },
+          tcp: TCPTS_CONFIG,
         });
-        const ceiling = path.rate * PAYLOAD_SHARE;
-        const bound =
-          path.loss > 0 ? `, Mathis bound ${mbit(mathis(2 * path.delayMs, path.loss))} Mbit/s` : '';
+        const kernel = cc === 'cubic' ? real?.kernelCubic : real?.kernelBbr;
         rows.push({
-          name: `${cc}, ${path.rate / 1e6} Mbit/s, RTT ${2 * path.delayMs} ms, queue 1 BDP, loss ${path.loss * 100}%`,
-          tcpts: mbit(r.totalBitsPerSecond),
-          kernel: KERNEL,
+          name: `${cc}, ${name}: tcpts -> tcpts (simulated) vs kernel -> kernel (bridge)`,
+          tcpts: mbit(sim.totalBitsPerSecond),
+          kernel: kernel ? mbit(kernel.bitsPerSecond[0]!) : NOT_MEASURED,
           unit: 'Mbit/s',
-          note: `${formatFigure(r.linkShare * 100)}% of the link (payload ceiling ${mbit(ceiling)}${bound}); ${r.flows[0]!.retransmissions} retransmissions, ${r.queueDrops} queue drops; ${path.durationMs / 1000} s virtual`,
+          note: `tcpts ${formatFigure((sim.totalBitsPerSecond / ceiling) * 100)}% of the payload ceiling ${mbit(ceiling)}, ${sim.flows[0]!.retransmissions} retransmissions, ${sim.queueDrops} queue drops, ${p.simSeconds} s virtual; kernel ${kernel ? `${kernel.retransmissions[0]} retransmissions, ${SECONDS} s` : skipped}`,
+        });
+        const sends = real?.tcptsSends[cc];
+        rows.push({
+          name: `${cc}, ${name}: tcpts -> kernel over the bridge`,
+          tcpts: sends ? mbit(sends.bitsPerSecond) : NOT_MEASURED,
+          kernel: kernel ? mbit(kernel.bitsPerSecond[0]!) : NOT_MEASURED,
+          unit: 'Mbit/s',
+          note: sends
+            ? `tcpts ${sends.retransmissions} retransmissions; kernel column: kernel -> kernel, ${kernel!.retransmissions[0]} retransmissions; ${SECONDS} s each`
+            : skipped,
         });
       }
+      rows.push({
+        name: `cubic, ${name}: kernel -> tcpts over the bridge`,
+        tcpts: real ? mbit(real.receives.bitsPerSecond) : NOT_MEASURED,
+        kernel: real ? mbit(real.kernelCubic.bitsPerSecond[0]!) : NOT_MEASURED,
+        unit: 'Mbit/s',
+        note: real
+          ? `kernel sender ${real.receives.retransmissions} retransmissions; bridge at the end: ${real.bridge}`
+          : skipped,
+      });
     }
     for (const flows of [
       ['cubic', 'cubic'],
       ['bbr', 'bbr'],
       ['cubic', 'bbr'],
     ] as const) {
-      const r = workloads.runBulkFlows({
+      const sim = workloads.runBulkFlows({
         flows,
         rateBitsPerSecond: 100e6,
         delayMs: 25,
-        durationMs: 20_000,
+        durationMs: SHARED_SECONDS * 1000,
         measureFromMs: 10_000,
-        tcp: { timestamps: true },
+        tcp: TCPTS_CONFIG,
       });
+      const kernel = availability.ok
+        ? await BridgedPath.with({ rateBitsPerSecond: 100e6, delayMs: 25, loss: 0 }, (path) =>
+            kernelFlows(path, flows, SHARED_SECONDS, 10),
+          )
+        : undefined;
       rows.push({
         name: `${flows.join(' + ')} sharing 100 Mbit/s, RTT 50 ms, seconds 10-20`,
-        tcpts: formatFigure(r.fairness),
-        kernel: KERNEL,
+        tcpts: formatFigure(sim.fairness),
+        kernel: kernel ? formatFigure(jain(kernel.afterMark)) : NOT_MEASURED,
         unit: 'Jain index',
-        note: `${r.flows.map((f) => `${f.congestionControl} ${mbit(f.goodputBitsPerSecond)}`).join(', ')} Mbit/s; within 10% of each other needs index >= 0.998`,
+        note: `tcpts (simulated) ${sim.flows.map((f) => `${f.congestionControl} ${mbit(f.goodputBitsPerSecond)}`).join(', ')}; kernel (bridge) ${kernel ? flows.map((cc, i) => `${cc} ${mbit(kernel.afterMark[i]!)}`).join(', ') : 'not measured'} Mbit/s; within 10% of each other needs index >= 0.998`,
       });
     }
   } finally {

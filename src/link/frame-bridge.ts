@@ -16,7 +16,8 @@
  * Timing on a real clock: the rate limiter computes each frame's departure from the bottleneck's own
  * schedule (the time the previous frame's last bit left), never from when a timer happened to fire, so
  * late wake-ups do not lower the rate; the delivered rate stays the configured one as long as the host
- * keeps up on average. All frames due by the time a wake-up happens are delivered in that wake-up (the
+ * keeps up on average. Frames are delivered in order from one queue per direction (`orderedDelivery`), so
+ * timer slack can delay them but never reorder them. All frames due by the time a wake-up happens are delivered in that wake-up (the
  * clock runs every due timer in one pass, in deadline order), so 100 Mbit/s of 1514-byte frames (8,256 a
  * second) costs at most one host timer per millisecond. `lateness` measures how much later than their due
  * time frames actually reached the far device.
@@ -80,6 +81,7 @@ export class FrameBridge {
             return to.mtu;
           },
           nextFrameId,
+          orderedDelivery: true,
           deliver: (frame) => {
             if (this.closed) return false;
             to.send(frame);

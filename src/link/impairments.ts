@@ -160,6 +160,15 @@ export interface PathEnds {
   nextFrameId(): number;
   /** Hands a frame to the receiving end; returns false when no receiver is installed. */
   deliver(frame: Uint8Array): boolean;
+  /**
+   * Deliver frames that keep their order (neither reordered nor jittered out of order) from one queue
+   * with one timer for the earliest, instead of a timer each. On a real clock this keeps their order
+   * whatever the host's timer slack (each timer's deadline is taken from a fresh clock reading, so a
+   * pause between computing a frame's arrival and setting its timer could otherwise let the next frame
+   * overtake it) and costs one timer per wake-up. Simulated links leave it off: their frames keep a
+   * timer each, so ties with other timers resolve as they always have. Default false.
+   */
+  readonly orderedDelivery?: boolean;
 }
 
 /** Observes frames at a point of the path: 'sent' as they enter, 'delivered' as they reach the receiver. */
@@ -213,6 +222,10 @@ export class ImpairedPath {
   private lastArrival = Number.NEGATIVE_INFINITY;
 
   private readonly inFlight = new Set<InFlightCopy>();
+  /** With `orderedDelivery`: copies in arrival order, oldest from `fifoHead`, and the timer for it. */
+  private readonly fifo: InFlightCopy[] = [];
+  private fifoHead = 0;
+  private fifoTimer: TimerHandle | undefined;
   private closed = false;
   private readonly sentTaps: FrameTap[] = [];
   private readonly deliveredTaps: FrameTap[] = [];
@@ -283,6 +296,10 @@ export class ImpairedPath {
       this.drop(copy.frameId, reason);
     }
     this.inFlight.clear();
+    this.fifoTimer?.cancel();
+    this.fifoTimer = undefined;
+    this.fifo.length = 0;
+    this.fifoHead = 0;
     this.queueFinish.length = 0;
     this.queueSize.length = 0;
     this.queueHead = 0;
@@ -353,6 +370,7 @@ export class ImpairedPath {
       }
       let arrival = departure + (imp.delayMs ?? 0);
       if (imp.jitterMs !== undefined && imp.jitterMs > 0) arrival += this.jitterRandom.range(0, imp.jitterMs);
+      let inOrder = false;
       if (this.reorderRandom.chance(imp.reorder ?? 0)) {
         arrival += imp.reorderDelayMs ?? Math.max(1, imp.delayMs ?? 0);
         counters.reordered++;
@@ -360,11 +378,17 @@ export class ImpairedPath {
       } else if (imp.jitterMayReorder !== true) {
         if (arrival < this.lastArrival) arrival = this.lastArrival;
         this.lastArrival = arrival;
+        inOrder = true;
       }
-      this.schedule(
-        { frameId, frame: copy, traced: copyTraced, due: arrival, handle: undefined },
-        arrival - now,
-      );
+      const inFlight: InFlightCopy = {
+        frameId,
+        frame: copy,
+        traced: copyTraced,
+        due: arrival,
+        handle: undefined,
+      };
+      if (inOrder && this.ends.orderedDelivery === true) this.enqueueInOrder(inFlight, now);
+      else this.schedule(inFlight, arrival - now);
     }
   }
 
@@ -379,6 +403,37 @@ export class ImpairedPath {
     if (lostInBurst) return 'burst-loss';
     return undefined;
   }
+
+  /** Queues a copy whose arrival is no earlier than any queued before it (see `orderedDelivery`). */
+  private enqueueInOrder(copy: InFlightCopy, now: number): void {
+    this.inFlight.add(copy);
+    this.fifo.push(copy);
+    if (this.fifoTimer === undefined)
+      this.fifoTimer = this.clock.setTimer(copy.due - now, this.deliverInOrder);
+  }
+
+  /** Delivers every queued copy that is due, in order, then waits for the next. */
+  private readonly deliverInOrder = (): void => {
+    this.fifoTimer = undefined;
+    const fifo = this.fifo;
+    while (this.fifoHead < fifo.length) {
+      const copy = fifo[this.fifoHead]!;
+      const now = this.clock.now();
+      if (copy.due > now) {
+        this.fifoTimer = this.clock.setTimer(copy.due - now, this.deliverInOrder);
+        break;
+      }
+      fifo[this.fifoHead++] = undefined as unknown as InFlightCopy;
+      this.arrive(copy);
+    }
+    if (this.fifoHead === fifo.length) {
+      fifo.length = 0;
+      this.fifoHead = 0;
+    } else if (this.fifoHead >= 1024 && this.fifoHead * 2 >= fifo.length) {
+      fifo.splice(0, this.fifoHead);
+      this.fifoHead = 0;
+    }
+  };
 
   private schedule(copy: InFlightCopy, delay: number): void {
     this.inFlight.add(copy);

@@ -25,8 +25,10 @@ export interface BulkFlowsOptions {
   delayMs: number;
   /** Bottleneck queue in frames; default one bandwidth-delay product of 1514-byte frames. */
   queueFrames?: number;
-  /** Random loss per frame, data direction only. Default 0. */
+  /** Random loss per frame, data direction. Default 0. */
   loss?: number;
+  /** Random loss per frame on the ACK direction. Default 0. */
+  ackLoss?: number;
   /** Virtual time the flows run, ms. */
   durationMs: number;
   /** Goodput is measured from this virtual time on (after slow start), ms. Default durationMs / 2. */
@@ -72,6 +74,7 @@ export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
   const ackPath: LinkImpairments = {
     rateBitsPerSecond: options.rateBitsPerSecond,
     queueLimitFrames: options.queueFrames ?? Math.max(2, bdpFrames),
+    ...(options.ackLoss ? { loss: options.ackLoss } : {}),
   };
   const tcp: Partial<TcpConfig> = {
     receiveBufferSize: BIG_BUFFER,

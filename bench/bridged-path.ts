@@ -1,0 +1,301 @@
+/**
+ * A real-time emulated path between two network namespaces, for kernel goodput figures: `tcpts bridge`
+ * runs as its own process (its own event loop, so nothing measured here slows it) joining a TAP interface
+ * in namespace A to one in namespace B, with delay, rate, a drop-tail queue and seeded loss.
+ *
+ *   namespace A: Linux bridge br0 (10.88.210.1/24)      namespace B: 10.88.210.2/24 on the TAP
+ *                  |-- TAP a <== tcpts bridge ==> TAP b
+ *                  |-- TAP t: a tcpts host (10.88.210.3/24), when a case wants one
+ *
+ * The Linux bridge in A lets a tcpts host and A's kernel share the emulated path's near end, so one path
+ * serves kernel-to-kernel runs and tcpts-to-kernel runs alike. The kernel ends are small Python programs
+ * (the congestion control chosen per socket with TCP_CONGESTION, retransmissions read from TCP_INFO).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createTapHost, type TapHost } from '../src/cli/tap-host.js';
+import { openTap } from '../src/link/tap/index.js';
+import type { TcpConfig } from '../src/tcp/config.js';
+
+export interface PathSettings {
+  rateBitsPerSecond: number;
+  /** One-way delay, ms. */
+  delayMs: number;
+  loss: number;
+}
+
+export const NEAR_KERNEL = '10.88.210.1';
+export const FAR_KERNEL = '10.88.210.2';
+export const TCPTS = '10.88.210.3';
+
+/** Sends for `seconds` with the given congestion control; prints bytes sent and tcpi_total_retrans. */
+const SENDER = `
+import socket, sys, time, struct
+host, port, cc, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), float(sys.argv[4])
+s = socket.socket()
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc)
+s.connect((host, port))
+block = bytes(1 << 16)
+end = time.perf_counter() + secs
+sent = 0
+while time.perf_counter() < end:
+    sent += s.send(block)
+info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)
+print(sent, struct.unpack_from('I', info, 100)[0], flush=True)
+`;
+
+/**
+ * Accepts one connection per port given; prints 'listening', then per connection: bytes, seconds from
+ * accept to EOF, and bytes received between seconds MARK and the end.
+ */
+const RECEIVER = `
+import socket, sys, time, threading
+host, mark, ports = sys.argv[1], float(sys.argv[2]), [int(p) for p in sys.argv[3:]]
+listeners = []
+for p in ports:
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((host, p))
+    l.listen(1)
+    listeners.append(l)
+print('listening', flush=True)
+results = [None] * len(ports)
+def serve(i):
+    c, _ = listeners[i].accept()
+    start = time.perf_counter()
+    buf = bytearray(1 << 20)
+    total = 0
+    at_mark = None
+    while True:
+        n = c.recv_into(buf)
+        if n == 0:
+            break
+        total += n
+        if at_mark is None and time.perf_counter() - start >= mark:
+            at_mark = total
+    c.close()
+    elapsed = time.perf_counter() - start
+    results[i] = (total, elapsed, total - (at_mark if at_mark is not None else total))
+threads = [threading.Thread(target=serve, args=(i,)) for i in range(len(ports))]
+for t in threads: t.start()
+for t in threads: t.join()
+for r in results: print(*r, flush=True)
+`;
+
+function sh(command: string, args: readonly string[]): string {
+  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function unique(prefix: string): string {
+  return `${prefix}${randomBytes(3).toString('hex')}`;
+}
+
+/** Runs a program to completion without blocking the event loop; `onLine` sees each stdout line. */
+function runAsync(args: readonly string[], onLine?: (line: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      for (const line of chunk.split('\n')) if (line !== '') onLine?.(line);
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`${args.join(' ')} exited with ${code}`)),
+    );
+  });
+}
+
+export interface ReceivedFlow {
+  bytes: number;
+  seconds: number;
+  /** Bytes received from second `mark` to the end. */
+  afterMark: number;
+}
+
+export class BridgedPath {
+  private constructor(
+    readonly nsA: string,
+    readonly nsB: string,
+    private readonly bridgeStats: string[],
+    private readonly stopBridge: () => Promise<void>,
+  ) {}
+
+  /** Sets the path up, runs `body`, and removes everything (namespaces, bridge process) even on failure. */
+  static async with<T>(path: PathSettings, body: (p: BridgedPath) => Promise<T>): Promise<T> {
+    const nsA = unique('tcpts-gp-a-');
+    const nsB = unique('tcpts-gp-b-');
+    const tapA = unique('gpa');
+    const tapB = unique('gpb');
+    sh('ip', ['netns', 'add', nsA]);
+    sh('ip', ['netns', 'add', nsB]);
+    let stop: (() => Promise<void>) | undefined;
+    try {
+      const bin = fileURLToPath(new URL('../bin/tcpts.js', import.meta.url));
+      const args = [
+        bin,
+        'bridge',
+        ...['--a', tapA, '--b', tapB, '--netns-a', nsA, '--netns-b', nsB],
+        ...['--delay', String(path.delayMs), '--rate', String(path.rateBitsPerSecond)],
+        ...(path.loss > 0 ? ['--loss', String(path.loss)] : []),
+        ...['--seed', '1', '--stats', '1'],
+      ];
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const stats: string[] = [];
+      const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.setEncoding('utf8').on('data', (text: string) => {
+          if (text.includes('<->')) resolve();
+          else reject(new Error(`tcpts bridge: ${text.trim()}`));
+        });
+        child.on('close', (code) => reject(new Error(`tcpts bridge exited with ${code}`)));
+      });
+      child.stdout.setEncoding('utf8').on('data', (text: string) => stats.push(...text.split('\n')));
+      stop = async () => {
+        child.kill('SIGTERM');
+        await exited;
+      };
+      for (const ns of [nsA, nsB])
+        sh('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
+      sh('ip', ['-n', nsA, 'link', 'add', 'br0', 'type', 'bridge']);
+      sh('ip', ['-n', nsA, 'link', 'set', tapA, 'master', 'br0']);
+      sh('ip', ['-n', nsA, 'addr', 'add', `${NEAR_KERNEL}/24`, 'dev', 'br0']);
+      sh('ip', ['-n', nsA, 'link', 'set', 'br0', 'up']);
+      sh('ip', ['-n', nsB, 'addr', 'add', `${FAR_KERNEL}/24`, 'dev', tapB]);
+      sh('ip', ['netns', 'exec', nsA, 'ping', '-c', '1', '-W', '5', FAR_KERNEL]);
+      return await body(new BridgedPath(nsA, nsB, stats, stop));
+    } finally {
+      await stop?.();
+      sh('ip', ['netns', 'delete', nsA]);
+      sh('ip', ['netns', 'delete', nsB]);
+    }
+  }
+
+  /** The bridge's last statistics line (per direction: rate, drops, lateness), for notes. */
+  lastBridgeStats(): string {
+    return this.bridgeStats.filter((line) => line !== '').at(-1) ?? '';
+  }
+
+  /** Starts receivers in `ns` on `ports`; `done` gives one result per port. */
+  receive(
+    ns: string,
+    address: string,
+    ports: readonly number[],
+    markSeconds: number,
+  ): { ready: Promise<void>; done: Promise<ReceivedFlow[]> } {
+    let listening: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      listening = resolve;
+    });
+    const done = runAsync(
+      [
+        'ip',
+        'netns',
+        'exec',
+        ns,
+        'python3',
+        '-c',
+        RECEIVER,
+        address,
+        String(markSeconds),
+        ...ports.map(String),
+      ],
+      (line) => line === 'listening' && listening(),
+    ).then((output) =>
+      output
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => {
+          const [bytes, seconds, afterMark] = line.split(' ').map(Number) as [number, number, number];
+          return { bytes, seconds, afterMark };
+        }),
+    );
+    return { ready, done };
+  }
+
+  /** A kernel sender in `ns`; resolves with its retransmissions (tcpi_total_retrans). */
+  async kernelSend(ns: string, to: string, port: number, cc: string, seconds: number): Promise<number> {
+    const out = await runAsync([
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'python3',
+      '-c',
+      SENDER,
+      to,
+      String(port),
+      cc,
+      String(seconds),
+    ]);
+    return Number(out.trim().split(' ')[1]);
+  }
+
+  /** A tcpts host on a TAP interface joined to namespace A's bridge. */
+  tcptsHost(tcp: Partial<TcpConfig>): TapHost {
+    const name = unique('gpt');
+    const tap = openTap({ name, up: false });
+    sh('ip', ['link', 'set', name, 'netns', this.nsA]);
+    sh('ip', ['-n', this.nsA, 'link', 'set', name, 'master', 'br0']);
+    sh('ip', ['-n', this.nsA, 'link', 'set', name, 'up']);
+    // Each host comes with a new MAC address for the same IP address: the far kernel must ask again.
+    sh('ip', ['-n', this.nsB, 'neigh', 'flush', 'all']);
+    return createTapHost({ tap, ip: `${TCPTS}/24`, tcp });
+  }
+
+  async close(): Promise<void> {
+    await this.stopBridge();
+  }
+}
+
+/** tcpts sends for `seconds` to a receiver already listening; resolves with its retransmissions. */
+export async function tcptsSend(host: TapHost, to: string, port: number, seconds: number): Promise<number> {
+  const block = Buffer.alloc(1 << 16);
+  const socket = host.net.connect({ host: to, port });
+  return new Promise<number>((resolve, reject) => {
+    let end = 0;
+    const pump = (): void => {
+      while (performance.now() < end) {
+        if (!socket.write(block)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+      const retransmissions = socket.tcpInfo()?.retransmissions ?? Number.NaN;
+      socket.end(() => resolve(retransmissions));
+    };
+    socket.once('connect', () => {
+      end = performance.now() + seconds * 1000;
+      pump();
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** tcpts receives one connection on `port`; resolves with what arrived, timed from accept to EOF. */
+export function tcptsReceive(
+  host: TapHost,
+  port: number,
+): { ready: Promise<void>; done: Promise<ReceivedFlow> } {
+  const server = host.net.createServer();
+  const done = new Promise<ReceivedFlow>((resolve, reject) => {
+    server.once('connection', (socket) => {
+      const started = performance.now();
+      let bytes = 0;
+      socket.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      socket.on('end', () => {
+        server.close();
+        resolve({ bytes, seconds: (performance.now() - started) / 1000, afterMark: Number.NaN });
+      });
+      socket.on('error', reject);
+    });
+  });
+  const ready = new Promise<void>((resolve) => server.listen(port, resolve));
+  return { ready, done };
+}
