@@ -10,7 +10,7 @@
 const NO_STORAGE = new Uint8Array(0);
 
 export class ByteRing {
-  readonly capacity: number;
+  private limit: number;
   private storage: Uint8Array = NO_STORAGE;
   private head = 0;
   private committed = 0;
@@ -19,8 +19,21 @@ export class ByteRing {
   private scratch: Uint8Array = NO_STORAGE;
 
   constructor(capacity: number, initialAllocation = 2048) {
-    this.capacity = capacity;
+    this.limit = capacity;
     this.initialAllocation = initialAllocation;
+  }
+
+  /** Most bytes the ring may hold. */
+  get capacity(): number {
+    return this.limit;
+  }
+
+  /**
+   * Raises the capacity (buffer autotuning); never lowers it, so bytes already placed stay valid. Storage
+   * is still taken only as bytes arrive.
+   */
+  growCapacity(capacity: number): void {
+    if (capacity > this.limit) this.limit = capacity;
   }
 
   /** Bytes of storage allocated now (0 for an idle ring). */

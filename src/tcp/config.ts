@@ -24,6 +24,26 @@ export interface TcpConfig {
    * 1 Gbit/s over a 2 ms round trip. Memory is taken as the buffer fills, not up front.
    */
   receiveBufferSize: number;
+  /**
+   * Receive buffer autotuning (Linux's dynamic right-sizing, net.ipv4.tcp_moderate_rcvbuf=1): once per
+   * receiver-side round trip the buffer, and so the window, is raised to about twice what the application
+   * read in the last round trip, up to `receiveBufferMax` (see tcp/buffer-autotuning.ts). Setting
+   * `receiveBufferSize` turns it off unless this is set too, as SO_RCVBUF locks Linux's buffer. Memory is
+   * still taken only as data waits, and given back once it is read. Default false for now (Linux: on):
+   * turning it on by default changes the window scale every SYN offers (7, for the 6 MiB cap).
+   */
+  receiveBufferAutotuning: boolean;
+  /** Largest receive buffer autotuning grows to. Default 6 MiB (Linux: tcp_rmem[2] = 6291456). */
+  receiveBufferMax: number;
+  /**
+   * Send buffer autotuning (Linux's tcp_sndbuf_expand): the buffer grows to hold twice the congestion
+   * window, so the sender never waits for the application on a long fat path, up to `sendBufferMax`.
+   * Setting `sendBufferSize` turns it off unless this is set too (SO_SNDBUF). Default false for now
+   * (Linux: on).
+   */
+  sendBufferAutotuning: boolean;
+  /** Largest send buffer autotuning grows to. Default 4 MiB (Linux: tcp_wmem[2] = 4194304). */
+  sendBufferMax: number;
   /** RTO before any RTT sample: 1 s (RFC 6298 §2.1). */
   initialRtoMs: number;
   /**
@@ -152,6 +172,10 @@ export interface TcpConfig {
 export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   sendBufferSize: 256 * 1024,
   receiveBufferSize: 256 * 1024,
+  receiveBufferAutotuning: false,
+  receiveBufferMax: 6 * 1024 * 1024,
+  sendBufferAutotuning: false,
+  sendBufferMax: 4 * 1024 * 1024,
   initialRtoMs: 1000,
   minRtoMs: 200,
   maxRtoMs: 120_000,
@@ -182,6 +206,13 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   sack: true,
   rack: true,
 });
+
+/** The largest the receive buffer can become: what the window scale offered on a SYN must cover. */
+export function receiveBufferCeiling(config: Readonly<TcpConfig>): number {
+  return config.receiveBufferAutotuning
+    ? Math.max(config.receiveBufferSize, config.receiveBufferMax)
+    : config.receiveBufferSize;
+}
 
 /** The MSS assumed when the peer sends no MSS option: 536 for IPv4 (MUST-15). */
 export const DEFAULT_IPV4_MSS = 536;
@@ -223,8 +254,15 @@ export function resolveTcpConfig(
   for (const [k, v] of Object.entries(overrides)) {
     if (v !== undefined || k === 'initialWindowSegments') (c as unknown as Record<string, unknown>)[k] = v;
   }
+  // A buffer size set explicitly is kept as set, as SO_RCVBUF / SO_SNDBUF lock Linux's buffers.
+  if (overrides.receiveBufferSize !== undefined && overrides.receiveBufferAutotuning === undefined)
+    c.receiveBufferAutotuning = false;
+  if (overrides.sendBufferSize !== undefined && overrides.sendBufferAutotuning === undefined)
+    c.sendBufferAutotuning = false;
   positive('sendBufferSize', c.sendBufferSize);
   positive('receiveBufferSize', c.receiveBufferSize);
+  positive('receiveBufferMax', c.receiveBufferMax);
+  positive('sendBufferMax', c.sendBufferMax);
   // A receive buffer above 65535 is allowed: without window scaling (or when the peer does not scale)
   // only 65535 of it is ever advertised.
   positive('initialRtoMs', c.initialRtoMs);

@@ -497,11 +497,11 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   /** After bytes were read: the window may open (an ACK), run as an input of its own. */
   private readDone(now: number): void {
     if (this.enter(now)) {
-      this.afterRead();
+      this.afterRead(now);
       return;
     }
     try {
-      this.afterRead();
+      this.afterRead(now);
       this.settle();
     } finally {
       this.depth = 0;
@@ -842,7 +842,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   }
 
   /** After the application read: the urgent mark may be passed, and the window may have opened. */
-  private afterRead(): void {
+  private afterRead(now: number): void {
     const tcb = this.tcb;
     if (tcb.rcvUrgent) {
       const readSeq = seqAdd(tcb.rcvNxt, -tcb.receiveBuffer.readable - (tcb.remoteFinReceived ? 1 : 0));
@@ -851,6 +851,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     const state = tcb.state;
     if (state !== 'ESTABLISHED' && state !== 'FIN-WAIT-1' && state !== 'FIN-WAIT-2') return;
     if (tcb.remoteFinReceived) return;
+    tcb.autotuneReceiveBuffer(now);
     // Window update (§3.8.6.2.2): tell the peer once the window has grown enough to be worth a segment:
     // by the SWS threshold, and to at least twice what it was (or from nothing).
     const current = tcb.rcvWnd;

@@ -37,6 +37,10 @@ export interface TcpCounters {
   outOfOrderOverflows: number;
   /** Out-of-order ranges forgotten (highest first) to make room for segments nearer RCV.NXT. */
   outOfOrderPruned: number;
+  /** Times buffer autotuning raised a receive buffer (tcp/buffer-autotuning.ts). */
+  receiveBufferGrowths: number;
+  /** Times buffer autotuning raised a send buffer. */
+  sendBufferGrowths: number;
   /**
    * SYNs, and ACKs completing a handshake, refused because a listener's accept queue (its backlog) was
    * full (Linux ListenOverflows).
@@ -113,6 +117,8 @@ export function newTcpCounters(): TcpCounters {
     segmentsDropped: 0,
     outOfOrderOverflows: 0,
     outOfOrderPruned: 0,
+    receiveBufferGrowths: 0,
+    sendBufferGrowths: 0,
     listenOverflows: 0,
     listenDrops: 0,
     syncookiesSent: 0,

@@ -27,6 +27,11 @@ export class ReceiveBuffer {
     return this.ring.capacity;
   }
 
+  /** Raises the capacity (buffer autotuning); a smaller value is ignored. */
+  growCapacity(capacity: number): void {
+    this.ring.growCapacity(capacity);
+  }
+
   /** In-order bytes the application has not read yet. */
   get readable(): number {
     return this.ring.length;

@@ -348,6 +348,8 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
         );
         return;
       }
+      const echo = tcb.tsEnabled && payload.length > 0 ? seg.options.timestamp?.echo : undefined;
+      if (echo !== undefined && echo !== 0) tcb.receiveTuner?.onTimestampEcho(tcb.tsVal(), echo);
       finAccepted = processText(tcb, seq, payload, now) && fin;
     } else {
       // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer already sent its FIN; ignore the text.
@@ -582,6 +584,7 @@ function newDataAcknowledged(
   // RFC 6298 §5.2 / §5.3.
   if (tcb.sndUna === tcb.sndMax) tcb.timers.cancel(RETRANSMISSION);
   else if (!tcb.timers.isArmed(PERSIST)) armRetransmissionTimer(tcb, now);
+  tcb.autotuneSendBuffer();
   if (tcb.writeBlocked && tcb.sendBuffer.free > 0 && !tcb.finQueued) {
     tcb.writeBlocked = false;
     tcb.env.event(DRAIN_EVENT);
@@ -708,6 +711,7 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
   if (advanced > 0) {
     tcb.rcvNxt = seqAdd(tcb.rcvNxt, advanced);
     tcb.bytesReceived += advanced;
+    tcb.receiveTuner?.onInOrderData(now, tcb.rcvNxt, tcb.rcvWnd);
     tcb.env.event(READABLE_EVENT);
   }
   if (offset > 0 || hadGap) {

@@ -27,6 +27,11 @@ export class SendBuffer {
     return this.ring.capacity;
   }
 
+  /** Raises the capacity (buffer autotuning); a smaller value is ignored. */
+  growCapacity(capacity: number): void {
+    this.ring.growCapacity(capacity);
+  }
+
   /** Bytes held (unacknowledged, sent or not). */
   get length(): number {
     return this.ring.length;

@@ -18,11 +18,13 @@ import {
   type TcpTimestamp,
 } from '../wire/tcp.js';
 import type { ChallengeAckBudget } from './ack-rate-limits.js';
+import { ReceiveAutotuner, sendBufferFor } from './buffer-autotuning.js';
 import {
   DEFAULT_IPV4_MSS,
   DEFAULT_IPV6_MSS,
   IPV4_TCP_HEADERS,
   IPV6_TCP_HEADERS,
+  receiveBufferCeiling,
   type TcpConfig,
 } from './config.js';
 import type {
@@ -91,6 +93,11 @@ export interface TcbEnvironment {
    * the owner's limit (Linux tcp_out_of_resources).
    */
   readonly tooManyOrphans?: (backoffs: number) => boolean;
+  /**
+   * Stack-wide memory pressure (Linux's tcp_mem): while it says true, buffer autotuning grows nothing, as
+   * Linux's tcp_under_memory_pressure() stops it. None: never under pressure.
+   */
+  readonly memoryPressure?: () => boolean;
 }
 
 /** An RTT measurement in progress: the time `seq` (the end of a segment) was first sent. */
@@ -215,6 +222,8 @@ export class Tcb {
 
   readonly sendBuffer: SendBuffer;
   readonly receiveBuffer: ReceiveBuffer;
+  /** Receive buffer autotuning, when on (config.receiveBufferAutotuning). */
+  readonly receiveTuner: ReceiveAutotuner | undefined;
 
   /** CLOSE was called: a FIN follows the last byte of the send buffer. */
   finQueued = false;
@@ -386,8 +395,13 @@ export class Tcb {
     this.rcvMssEstimate = Math.min(this.advertisedMss, 536);
     this.sendBuffer = new SendBuffer(config.sendBufferSize, 0);
     this.receiveBuffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderRanges);
+    // Linux starts rcvq_space at the initial window it can take: ten segments.
+    this.receiveTuner =
+      config.receiveBufferAutotuning && config.receiveBufferMax > config.receiveBufferSize
+        ? new ReceiveAutotuner(10 * this.advertisedMss)
+        : undefined;
     this.rtt = new RttEstimator(config);
-    this.offeredWindowScale = config.windowScaling ? windowScaleFor(config.receiveBufferSize) : undefined;
+    this.offeredWindowScale = config.windowScaling ? windowScaleFor(receiveBufferCeiling(config)) : undefined;
     this.nagle = config.nagle;
     this.keepAlive = config.keepAlive;
     this.keepAliveIdleMs = config.keepAliveIdleMs;
@@ -436,6 +450,32 @@ export class Tcb {
   }
 
   /** Receive window still open from the last advertisement (RCV.WND). */
+  /**
+   * After the application read: once per receiver RTT the receive buffer may grow to what the path's
+   * measured bandwidth-delay product calls for (tcp/buffer-autotuning.ts), unless the stack is under
+   * memory pressure.
+   */
+  autotuneReceiveBuffer(now: number): void {
+    const tuner = this.receiveTuner;
+    if (tuner === undefined) return;
+    const size = tuner.onRead(now, this.bytesRead, this.advertisedMss, this.config.receiveBufferMax);
+    if (size > this.receiveBuffer.capacity && this.env.memoryPressure?.() !== true) {
+      this.receiveBuffer.growCapacity(size);
+      this.env.counters.receiveBufferGrowths++;
+    }
+  }
+
+  /** After an ACK: the send buffer holds twice the congestion window, up to sendBufferMax. */
+  autotuneSendBuffer(): void {
+    const config = this.config;
+    if (!config.sendBufferAutotuning || this.cc === undefined) return;
+    const size = sendBufferFor(this.cc.cwnd, this.sendBuffer.capacity, config.sendBufferMax);
+    if (size > 0 && this.env.memoryPressure?.() !== true) {
+      this.sendBuffer.growCapacity(size);
+      this.env.counters.sendBufferGrowths++;
+    }
+  }
+
   get rcvWnd(): number {
     return Math.max(0, seqDiff(this.rcvAdvRight, this.rcvNxt));
   }

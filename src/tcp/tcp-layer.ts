@@ -42,6 +42,7 @@ import {
   DEFAULT_TCP_CONFIG,
   IPV4_TCP_HEADERS,
   IPV6_TCP_HEADERS,
+  receiveBufferCeiling,
   resolveTcpConfig,
   type TcpConfig,
 } from './config.js';
@@ -875,7 +876,7 @@ export class TcpLayer {
         ecn: false,
       });
       options.timestamp = { value: tsval, echo: echo.value };
-      if (windowScale !== undefined) options.windowScale = windowScaleFor(config.receiveBufferSize);
+      if (windowScale !== undefined) options.windowScale = windowScaleFor(receiveBufferCeiling(config));
       if (config.sack && seg.options.sackPermitted === true) options.sackPermitted = true;
     }
     const synAck: TcpSegment = {

@@ -14,7 +14,7 @@ import type { TcpConfig } from '../../tcp/config.js';
 import type { CongestionControlName } from '../../tcp/congestion/registry.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import { parseIpv4 } from '../../wire/address.js';
-import { SimulatedNetwork } from '../network.js';
+import { type SimulatedLink, SimulatedNetwork } from '../network.js';
 
 export interface BulkFlowsOptions {
   /** One entry per flow: its congestion control. */
@@ -33,8 +33,15 @@ export interface BulkFlowsOptions {
   durationMs: number;
   /** Goodput is measured from this virtual time on (after slow start), ms. Default durationMs / 2. */
   measureFromMs?: number;
-  /** TCP settings of both hosts beyond the algorithm (buffers default to 8 MiB, enough for 1 Gbit/s x 50 ms). */
+  /**
+   * TCP settings of both hosts beyond the algorithm (buffers default to a fixed 8 MiB, enough for
+   * 1 Gbit/s x 50 ms, unless `autotunedBuffers`).
+   */
   tcp?: Partial<TcpConfig>;
+  /** Called with the bottleneck link once it exists (to tap or capture it). */
+  observe?: (link: SimulatedLink) => void;
+  /** Leave the buffers at their defaults (autotuned) instead of a fixed 8 MiB. Default false. */
+  autotunedBuffers?: boolean;
   seed?: number;
 }
 
@@ -77,8 +84,7 @@ export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
     ...(options.ackLoss ? { loss: options.ackLoss } : {}),
   };
   const tcp: Partial<TcpConfig> = {
-    receiveBufferSize: BIG_BUFFER,
-    sendBufferSize: BIG_BUFFER,
+    ...(options.autotunedBuffers ? {} : { receiveBufferSize: BIG_BUFFER, sendBufferSize: BIG_BUFFER }),
     ...options.tcp,
   };
   // No trace and no capture: these runs move gigabytes.
@@ -90,6 +96,7 @@ export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
     aToB: { delayMs: options.delayMs, ...dataPath },
     bToA: { delayMs: options.delayMs, ...ackPath },
   });
+  options.observe?.(cable);
   const clientTcp = tcpLayerOf(client);
   const serverTcp = tcpLayerOf(server);
   const serverAddress = parseIpv4('10.0.0.2')!;
