@@ -11,12 +11,12 @@
  * serves kernel-to-kernel runs and tcpts-to-kernel runs alike. The kernel ends are small Python programs
  * (the congestion control chosen per socket with TCP_CONGESTION, retransmissions read from TCP_INFO).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createTapHost, type TapHost } from '../src/cli/tap-host.js';
 import { openTap } from '../src/link/tap/index.js';
 import type { TcpConfig } from '../src/tcp/config.js';
+import { runAsync, sh, uniqueName } from './processes.js';
 
 export interface PathSettings {
   rateBitsPerSecond: number;
@@ -85,30 +85,6 @@ for t in threads: t.join()
 for r in results: print(*r, flush=True)
 `;
 
-function sh(command: string, args: readonly string[]): string {
-  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function unique(prefix: string): string {
-  return `${prefix}${randomBytes(3).toString('hex')}`;
-}
-
-/** Runs a program to completion without blocking the event loop; `onLine` sees each stdout line. */
-function runAsync(args: readonly string[], onLine?: (line: string) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      for (const line of chunk.split('\n')) if (line !== '') onLine?.(line);
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${args.join(' ')} exited with ${code}`)),
-    );
-  });
-}
-
 export interface ReceivedFlow {
   bytes: number;
   seconds: number;
@@ -126,10 +102,10 @@ export class BridgedPath {
 
   /** Sets the path up, runs `body`, and removes everything (namespaces, bridge process) even on failure. */
   static async with<T>(path: PathSettings, body: (p: BridgedPath) => Promise<T>): Promise<T> {
-    const nsA = unique('tcpts-gp-a-');
-    const nsB = unique('tcpts-gp-b-');
-    const tapA = unique('gpa');
-    const tapB = unique('gpb');
+    const nsA = uniqueName('tcpts-gp-a-');
+    const nsB = uniqueName('tcpts-gp-b-');
+    const tapA = uniqueName('gpa');
+    const tapB = uniqueName('gpb');
     sh('ip', ['netns', 'add', nsA]);
     sh('ip', ['netns', 'add', nsB]);
     let stop: (() => Promise<void>) | undefined;
@@ -237,7 +213,7 @@ export class BridgedPath {
 
   /** A tcpts host on a TAP interface joined to namespace A's bridge. */
   tcptsHost(tcp: Partial<TcpConfig>): TapHost {
-    const name = unique('gpt');
+    const name = uniqueName('gpt');
     const tap = openTap({ name, up: false });
     sh('ip', ['link', 'set', name, 'netns', this.nsA]);
     sh('ip', ['-n', this.nsA, 'link', 'set', name, 'master', 'br0']);

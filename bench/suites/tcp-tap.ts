@@ -11,11 +11,10 @@
  * 1514-byte frame costs a read() or write() and a pass through the kernel's stack of its own.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createTapHost, type TapHost } from '../../src/cli/tap-host.js';
 import { openTap, tapAvailability } from '../../src/link/tap/index.js';
 import { type BenchRow, formatFigure, NOT_MEASURED } from '../harness.js';
+import { runAsync, sh, uniqueName } from '../processes.js';
 
 const BYTES = 256 * 1024 * 1024;
 
@@ -47,30 +46,6 @@ while True:
     total += n
 print(total, time.perf_counter() - start, flush=True)
 `;
-
-function sh(command: string, args: readonly string[]): string {
-  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function name(prefix: string): string {
-  return `${prefix}${randomBytes(3).toString('hex')}`;
-}
-
-/** Runs a command to completion without blocking the event loop (tcpts runs on it meanwhile). */
-function runAsync(args: readonly string[], onLine?: (line: string) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      for (const line of chunk.split('\n')) if (line !== '') onLine?.(line);
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${args.join(' ')} exited with ${code}`)),
-    );
-  });
-}
 
 /** Starts the receiver and resolves with its report once it is done; `ready` resolves when it listens. */
 function receiver(
@@ -163,11 +138,11 @@ async function kernelToKernel(from: string, to: string, toAddress: string, port:
 }
 
 async function withTapHost<T>(offload: boolean, body: (host: TapHost, ns: string) => Promise<T>): Promise<T> {
-  const ns = name('tcpts-bench-');
+  const ns = uniqueName('tcpts-bench-');
   sh('ip', ['netns', 'add', ns]);
   let host: TapHost | undefined;
   try {
-    const ifname = name('tcptsb');
+    const ifname = uniqueName('tcptsb');
     const tap = openTap({ name: ifname, up: false, offload });
     sh('ip', ['link', 'set', ifname, 'netns', ns]);
     sh('ip', ['-n', ns, 'addr', 'add', '10.88.201.1/24', 'dev', ifname]);
@@ -181,13 +156,13 @@ async function withTapHost<T>(offload: boolean, body: (host: TapHost, ns: string
 }
 
 async function withVethPair<T>(body: (a: string, b: string) => Promise<T>): Promise<T> {
-  const a = name('tcpts-bench-a-');
-  const b = name('tcpts-bench-b-');
+  const a = uniqueName('tcpts-bench-a-');
+  const b = uniqueName('tcpts-bench-b-');
   sh('ip', ['netns', 'add', a]);
   sh('ip', ['netns', 'add', b]);
   try {
-    const ifA = name('veth');
-    const ifB = name('veth');
+    const ifA = uniqueName('veth');
+    const ifB = uniqueName('veth');
     sh('ip', ['-n', a, 'link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB, 'netns', b]);
     sh('ip', ['-n', a, 'addr', 'add', '10.88.202.1/24', 'dev', ifA]);
     sh('ip', ['-n', b, 'addr', 'add', '10.88.202.2/24', 'dev', ifB]);
