@@ -13,6 +13,7 @@
 
 import { createTapHost, type TapHost } from '../../src/cli/tap-host.js';
 import { openTap, tapAvailability } from '../../src/link/tap/index.js';
+import { tcptsReceive } from '../bridged-path.js';
 import { type BenchRow, formatFigure, NOT_MEASURED } from '../harness.js';
 import { runAsync, sh, uniqueName } from '../processes.js';
 
@@ -106,27 +107,12 @@ async function tcptsToKernel(
 /** The kernel sends BYTES to tcpts; Mbit/s from the accepted connection to the FIN. */
 async function kernelToTcpts(host: TapHost, ns: string, tcptsAddress: string): Promise<number> {
   const port = 5002;
-  const server = host.net.createServer();
-  const measured = new Promise<number>((resolve, reject) => {
-    server.once('connection', (socket) => {
-      const started = performance.now();
-      let bytes = 0;
-      socket.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-      });
-      socket.on('end', () => {
-        const seconds = (performance.now() - started) / 1000;
-        if (bytes !== BYTES) reject(new Error(`tcpts got ${bytes} of ${BYTES} bytes`));
-        else resolve((bytes * 8) / seconds / 1e6);
-      });
-      socket.on('error', reject);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, resolve));
+  const flow = tcptsReceive(host, port);
+  await flow.ready;
   await sender(ns, tcptsAddress, port);
-  const result = await measured;
-  server.close();
-  return result;
+  const { bytes, seconds } = await flow.done;
+  if (bytes !== BYTES) throw new Error(`tcpts got ${bytes} of ${BYTES} bytes`);
+  return (bytes * 8) / seconds / 1e6;
 }
 
 /** Kernel to kernel over a veth pair between two namespaces, one direction. */
