@@ -147,7 +147,10 @@ export class DhcpClient {
     if (ack === undefined) {
       const offer = await this.exchangeRaw(
         () => this.message(DHCPDISCOVER, 0, []),
-        (m) => dhcpMessageType(m) === DHCPOFFER,
+        // RFC 2131 §4.3.1: a server MUST put its identifier in an OFFER; one without it cannot be
+        // answered (the REQUEST must name the server), so it is ignored like any unusable message and the
+        // client keeps waiting for a usable offer.
+        (m) => dhcpMessageType(m) === DHCPOFFER && dhcpAddressOption(m, OPTION_SERVER_ID) !== undefined,
       );
       const server = dhcpAddressOption(offer, OPTION_SERVER_ID);
       if (server === undefined)
