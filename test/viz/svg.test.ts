@@ -2,21 +2,24 @@ import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { conversationFromTrace } from '../../src/viz/conversation-from-trace.js';
 import { byteTickText, niceByteTicks, niceTicks } from '../../src/viz/svg/chart-axes.js';
-import { renderCongestionSvg } from '../../src/viz/svg/congestion-svg.js';
+import { flightFromPackets, renderCongestionSvg } from '../../src/viz/svg/congestion-svg.js';
 import { renderLadderSvg } from '../../src/viz/svg/ladder-svg.js';
 import { renderRttSvg } from '../../src/viz/svg/rtt-svg.js';
 import { renderStateTimelineSvg } from '../../src/viz/svg/state-timeline-svg.js';
 import { escapeXml, num } from '../../src/viz/svg/svg-markup.js';
 import { renderTimeSequenceSvg } from '../../src/viz/svg/time-sequence-svg.js';
-import { TCP_SYN } from '../../src/wire/tcp.js';
+import { TCP_PSH, TCP_SYN } from '../../src/wire/tcp.js';
 import { checkMarkup } from './markup-check.js';
 import {
+  client,
   clientConn,
   close,
   events,
   fromClient,
+  fromServer,
   handshake,
   lossAndRetransmission,
+  server,
   slidingWindow,
 } from './scenarios.js';
 import { TraceScript } from './trace-script.js';
@@ -205,6 +208,37 @@ describe('congestion, RTT and state charts', () => {
     expect(renderCongestionSvg(c, { host: 'server' })).toContain(
       'No congestion-control samples were traced.',
     );
+  });
+
+  it('samples bytes in flight at each send: a burst of N segments is N x len in flight before its ACK', () => {
+    // Five 1000-byte segments leave at one instant (100 ms); the first ACK (for three of them) reaches
+    // the sender at 130 ms, the second (all five) at 140 ms.
+    const burst = handshake();
+    const N = 5;
+    const LEN = 1000;
+    for (let i = 0; i < N; i++)
+      burst.send(100, client, server, fromClient(1 + LEN * i, 1, TCP_PSH, { payload: LEN }), 110);
+    burst.send(120, server, client, fromServer(1, 1 + 3 * LEN, 0), 130);
+    burst.send(130, server, client, fromServer(1, 1 + N * LEN, 0), 140);
+    const conversation = conversationFromTrace(events(burst));
+    const flight = flightFromPackets(conversation, 'client', 0);
+    const at = (time: number) => flight.filter(([t]) => t === time).map(([, bytes]) => bytes);
+    // One sample per segment at the send instant, climbing by len each: N x len before any ACK.
+    expect(at(100)).toEqual([1000, 2000, 3000, 4000, 5000]);
+    expect(at(130)).toEqual([2000]);
+    expect(at(140)).toEqual([0]);
+    // Nothing was in flight before the burst: the SYN's sample is 0 once the SYN,ACK acknowledged it.
+    expect(flight.filter(([t]) => t < 100).every(([, bytes]) => bytes === 0)).toBe(true);
+
+    // The chart draws those samples: at the burst's x the staircase climbs in five equal steps.
+    const svg = renderCongestionSvg(conversation, { host: 'client', flowId: 0 });
+    const line = /<g class="series" data-series="bytes in flight"><polyline points="([^"]+)"/.exec(svg)![1]!;
+    const vertices = line.split(' ').map((v) => v.split(',').map(Number) as [number, number]);
+    const baseline = vertices[0]![1];
+    const burstX = vertices.find(([, y]) => y < baseline)![0];
+    const heights = [...new Set(vertices.filter(([x]) => x === burstX).map(([, y]) => baseline - y))];
+    expect(heights).toHaveLength(N + 1);
+    for (let i = 1; i <= N; i++) expect(heights[i]! / heights[1]!).toBeCloseTo(i, 2);
   });
 
   it('plots the smoothed RTT, the RTO and one dot per measured sample', () => {
