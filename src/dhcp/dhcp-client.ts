@@ -9,7 +9,7 @@
  * lease's address, prefix, router and MTU, and renews over the stack's UDP: at T1 a unicast REQUEST to the
  * server (RENEWING), at T2 a broadcast one (REBINDING), and at expiry it removes the interface and starts
  * over. `release()` sends RELEASE and removes the interface. Retransmissions back off 4, 8, 16 s (RFC 2131
- * §4.1), up to `maxAttempts`.
+ * §4.1), up to `maxAttempts`; a NAK to the REQUEST starts INIT again, up to `maxAttempts` rounds.
  */
 import type { IpInterface } from '../ip/ip-interface.js';
 import type { NetworkDevice } from '../link/device.js';
@@ -68,7 +68,10 @@ export interface DhcpLeaseInfo {
 export interface DhcpClientOptions {
   /** INIT-REBOOT: ask for this address again (RFC 2131 §3.2). */
   requestedAddress?: string;
-  /** Transmissions per exchange before giving up with ETIMEDOUT. Default 4 (4+8+16+32 s). */
+  /**
+   * Transmissions per exchange before giving up with ETIMEDOUT (default 4: 4+8+16+32 s), and INIT rounds
+   * ended by a NAK before giving up with EPROTO.
+   */
   maxAttempts?: number;
   /** Called after every bind, renewal and loss of the lease. */
   onChange?: (lease: DhcpLeaseInfo | undefined) => void;
@@ -144,7 +147,11 @@ export class DhcpClient {
       ).catch(() => undefined);
       if (ack !== undefined && dhcpMessageType(ack) === DHCPNAK) ack = undefined;
     }
-    if (ack === undefined) {
+    // RFC 2131 §3.1 step 5 / §4.4.1: a NAK to the REQUEST sends the client back to INIT (a new DISCOVER,
+    // perhaps answered by another server or with another address). Bounded by maxAttempts, so a server
+    // that NAKs everything ends the acquisition with EPROTO instead of a loop.
+    const maxAttempts = this.options.maxAttempts ?? 4;
+    for (let round = 1; ack === undefined; round++) {
       const offer = await this.exchangeRaw(
         () => this.message(DHCPDISCOVER, 0, []),
         // RFC 2131 §4.3.1: a server MUST put its identifier in an OFFER; one without it cannot be
@@ -152,18 +159,20 @@ export class DhcpClient {
         // client keeps waiting for a usable offer.
         (m) => dhcpMessageType(m) === DHCPOFFER && dhcpAddressOption(m, OPTION_SERVER_ID) !== undefined,
       );
-      const server = dhcpAddressOption(offer, OPTION_SERVER_ID);
-      if (server === undefined)
-        throw Object.assign(new Error('DHCP offer without a server identifier'), { code: 'EPROTO' });
-      ack = await this.exchangeRaw(
+      const server = dhcpAddressOption(offer, OPTION_SERVER_ID)!;
+      const answer = await this.exchangeRaw(
         () =>
           this.message(DHCPREQUEST, 0, [
             [OPTION_REQUESTED_ADDRESS, addressOption(offer.yiaddr)],
             [OPTION_SERVER_ID, addressOption(server)],
           ]),
-        (m) => dhcpMessageType(m) === DHCPACK || dhcpMessageType(m) === DHCPNAK,
+        // Only the selected server's answer counts (§4.4.1: the REQUEST names it; others drop the offer).
+        (m) =>
+          (dhcpMessageType(m) === DHCPACK || dhcpMessageType(m) === DHCPNAK) &&
+          (dhcpAddressOption(m, OPTION_SERVER_ID) ?? server) === server,
       );
-      if (dhcpMessageType(ack) === DHCPNAK)
+      if (dhcpMessageType(answer) === DHCPACK) ack = answer;
+      else if (round >= maxAttempts)
         throw Object.assign(new Error('DHCP server refused (NAK)'), { code: 'EPROTO' });
     }
     this.bind(ack);

@@ -3,11 +3,42 @@
  * REQUEST, ACK) configures the guest stack (address, prefix, default route through the router, so a
  * flow through the gateway works), RENEWING at T1 extends the lease with a unicast REQUEST, RELEASE
  * frees it, INIT-REBOOT gets the old address back without a DISCOVER, and no server is ETIMEDOUT after
- * the RFC 2131 back-off.
+ * the RFC 2131 back-off. Against a scripted server: an OFFER without a server identifier is passed over,
+ * a NAK to the REQUEST sends the client back to DISCOVER, and a server that NAKs every time ends the
+ * acquisition with EPROTO after maxAttempts rounds.
  */
 import { describe, expect, test } from 'vitest';
 import { DhcpClient } from '../../src/dhcp/dhcp-client.js';
+import {
+  addressOption,
+  DHCP_CLIENT_PORT,
+  DHCP_SERVER_PORT,
+  DHCPACK,
+  DHCPNAK,
+  DHCPOFFER,
+  type DhcpMessage,
+  dhcpAddressOption,
+  dhcpMessageType,
+  emitDhcp,
+  OPTION_LEASE_TIME,
+  OPTION_MESSAGE_TYPE,
+  OPTION_REQUESTED_ADDRESS,
+  OPTION_ROUTER,
+  OPTION_SERVER_ID,
+  OPTION_SUBNET_MASK,
+  parseDhcp,
+  uint32Option,
+} from '../../src/dhcp/dhcp-message.js';
 import { MemoryLink } from '../../src/link/memory-link.js';
+import { IPV4_BROADCAST, ipv4ToString, MAC_BROADCAST, parseIpv4 } from '../../src/wire/address.js';
+import {
+  ETHERNET_HEADER_LENGTH,
+  ETHERTYPE_IPV4,
+  emitEthernetHeader,
+  parseEthernet,
+} from '../../src/wire/ethernet.js';
+import { emitIpv4Header, IP_PROTOCOL_UDP, parseIpv4 as parseIpv4Packet } from '../../src/wire/ipv4.js';
+import { emitUdp, parseUdp, UDP_HEADER_LENGTH } from '../../src/wire/udp.js';
 import { simGateway } from './helpers/sim-gateway.js';
 
 describe('DHCP client', () => {
@@ -78,5 +109,139 @@ describe('DHCP client', () => {
     const waited = sim.network.clock.now() - start;
     expect(waited).toBeGreaterThanOrEqual(60_000 - 4000);
     expect(waited).toBeLessThanOrEqual(60_000 + 4000);
+  });
+
+  /** A server played by the test on the far end of a link: `answer` maps each client message to replies. */
+  function scriptedServer(answer: (request: DhcpMessage, seen: DhcpMessage[]) => DhcpMessage[]) {
+    const sim = simGateway({ guestConfigured: false });
+    const link = new MemoryLink({
+      clock: sim.network.clock,
+      a: { name: 'g1', mac: 0x020000000099 },
+      b: { name: 'srv', mac: 0x020000000098 },
+      impairments: { delayMs: 1 },
+    });
+    const seen: DhcpMessage[] = [];
+    const serverIp = parseIpv4('10.0.2.2')!;
+    link.b.setReceiver((frame) => {
+      const eth = parseEthernet(frame);
+      if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV4) return;
+      const ip = parseIpv4Packet(eth.value.payload);
+      if (!ip.ok || ip.value.protocol !== IP_PROTOCOL_UDP) return;
+      const udp = parseUdp(ip.value.payload, ip.value.src, ip.value.dst);
+      if (!udp.ok || udp.value.dstPort !== DHCP_SERVER_PORT) return;
+      const request = parseDhcp(udp.value.payload);
+      if (!request.ok) return;
+      seen.push(request.value);
+      for (const reply of answer(request.value, seen)) {
+        const payload = emitDhcp(reply);
+        const out = new Uint8Array(ETHERNET_HEADER_LENGTH + 20 + UDP_HEADER_LENGTH + payload.length);
+        emitEthernetHeader({ dst: MAC_BROADCAST, src: 0x020000000098, etherType: ETHERTYPE_IPV4 }, out, 0);
+        emitIpv4Header(
+          {
+            tos: 0,
+            id: 0,
+            dontFragment: false,
+            moreFragments: false,
+            fragmentOffset: 0,
+            ttl: 64,
+            protocol: IP_PROTOCOL_UDP,
+            src: serverIp,
+            dst: IPV4_BROADCAST,
+          },
+          UDP_HEADER_LENGTH + payload.length,
+          out,
+          ETHERNET_HEADER_LENGTH,
+        );
+        emitUdp(
+          { srcPort: DHCP_SERVER_PORT, dstPort: DHCP_CLIENT_PORT, payload },
+          serverIp,
+          IPV4_BROADCAST,
+          out,
+          ETHERNET_HEADER_LENGTH + 20,
+          { computeChecksum: true },
+        );
+        link.b.send(out);
+      }
+    });
+    const reply = (request: DhcpMessage, type: number, yiaddr: string, withServerId = true): DhcpMessage => ({
+      reply: true,
+      xid: request.xid,
+      secs: 0,
+      flags: request.flags,
+      ciaddr: 0,
+      yiaddr: parseIpv4(yiaddr)!,
+      siaddr: 0,
+      giaddr: 0,
+      chaddr: request.chaddr,
+      options: new Map<number, Uint8Array>([
+        [OPTION_MESSAGE_TYPE, Uint8Array.of(type)],
+        ...(withServerId
+          ? ([[OPTION_SERVER_ID, addressOption(serverIp)]] as Array<[number, Uint8Array]>)
+          : []),
+        [OPTION_SUBNET_MASK, addressOption(0xffffff00)],
+        [OPTION_ROUTER, addressOption(serverIp)],
+        [OPTION_LEASE_TIME, uint32Option(600)],
+      ]),
+    });
+    return { sim, link, seen, reply };
+  }
+
+  const describeRequest = (m: DhcpMessage): string => {
+    const requested = dhcpAddressOption(m, OPTION_REQUESTED_ADDRESS);
+    const type = dhcpMessageType(m) === 1 ? 'DISCOVER' : 'REQUEST';
+    return requested === undefined ? type : `${type} ${ipv4ToString(requested)}`;
+  };
+
+  test('an OFFER without a server identifier is passed over; a NAK sends the client back to DISCOVER', async () => {
+    let discovers = 0;
+    const { sim, link, seen, reply } = scriptedServer((request) => {
+      if (dhcpMessageType(request) === 1) {
+        discovers++;
+        // First round: an unusable offer (no server identifier) ahead of a usable one.
+        if (discovers === 1)
+          return [reply(request, DHCPOFFER, '10.0.2.50', false), reply(request, DHCPOFFER, '10.0.2.15')];
+        return [reply(request, DHCPOFFER, '10.0.2.16')];
+      }
+      const requested = ipv4ToString(dhcpAddressOption(request, OPTION_REQUESTED_ADDRESS)!);
+      // 10.0.2.15 was taken meanwhile: NAK (RFC 2131 §4.3.2); the second round's address is ACKed.
+      return [reply(request, requested === '10.0.2.15' ? DHCPNAK : DHCPACK, requested)];
+    });
+    const client = await sim.run(() => DhcpClient.start(sim.guest, link.a));
+    expect(seen.map(describeRequest)).toEqual([
+      'DISCOVER',
+      'REQUEST 10.0.2.15',
+      'DISCOVER',
+      'REQUEST 10.0.2.16',
+    ]);
+    // Every REQUEST names the server that made the offer it answers.
+    expect(
+      seen.filter((m) => dhcpMessageType(m) === 3).map((m) => dhcpAddressOption(m, OPTION_SERVER_ID)),
+    ).toEqual([parseIpv4('10.0.2.2'), parseIpv4('10.0.2.2')]);
+    expect(client.lease).toMatchObject({ address: '10.0.2.16', prefixLength: 24, router: '10.0.2.2' });
+    expect(ipv4ToString(sim.guest.address!)).toBe('10.0.2.16');
+  });
+
+  test('a server that NAKs every REQUEST ends the acquisition with EPROTO after maxAttempts rounds', async () => {
+    const { sim, link, seen, reply } = scriptedServer((request) =>
+      dhcpMessageType(request) === 1
+        ? [reply(request, DHCPOFFER, '10.0.2.15')]
+        : [reply(request, DHCPNAK, '10.0.2.15')],
+    );
+    const code = await sim.run(() =>
+      DhcpClient.start(sim.guest, link.a, { maxAttempts: 3 }).then(
+        () => 'bound',
+        (e: Error & { code?: string }) => e.code,
+      ),
+    );
+    expect(code).toBe('EPROTO');
+    expect(seen.map(describeRequest)).toEqual([
+      'DISCOVER',
+      'REQUEST 10.0.2.15',
+      'DISCOVER',
+      'REQUEST 10.0.2.15',
+      'DISCOVER',
+      'REQUEST 10.0.2.15',
+    ]);
+    expect(sim.guest.interfaces).toHaveLength(0);
   });
 });
