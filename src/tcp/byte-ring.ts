@@ -9,6 +9,74 @@
  */
 const NO_STORAGE = new Uint8Array(0);
 
+/**
+ * Storage that drained rings gave back, handed to the next ring that needs that size. A connection gives
+ * its buffer back whenever everything written was acknowledged or everything received was read, which in a
+ * bulk transfer whose reader keeps up is after every segment: without the pool each segment would cost a
+ * fresh (zero-filled) allocation and the garbage collector the old one. The pool is shared by every ring
+ * in the process and bounded by `maxBytes`; storage given back beyond it is left to the collector.
+ *
+ * Reused storage is not cleared: a ring only ever reads bytes it wrote itself (committed bytes, or bytes
+ * placed ahead with `writeAt`), never what an earlier owner left behind.
+ */
+export class RingStoragePool {
+  /** Free storage by exact length (lengths are the ring's power-of-two steps, or a ring's capacity). */
+  private readonly free = new Map<number, Uint8Array[]>();
+  private held = 0;
+  /** Storage handed out again instead of being allocated. */
+  reused = 0;
+  /** Storage the pool could not supply (allocated fresh). */
+  allocated = 0;
+  /** Storage given back while the pool was full (left to the garbage collector). */
+  discarded = 0;
+
+  /** `maxBytes`: most bytes held for reuse at once (default 4 MiB; Linux keeps no such cache per socket). */
+  constructor(readonly maxBytes = 4 * 1024 * 1024) {}
+
+  /** Bytes held for reuse now. */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /** Storage of exactly `size` bytes, reused if one was given back, otherwise new (zero-filled). */
+  take(size: number): Uint8Array {
+    const list = this.free.get(size);
+    if (list !== undefined && list.length > 0) {
+      this.held -= size;
+      this.reused++;
+      return list.pop()!;
+    }
+    this.allocated++;
+    return new Uint8Array(size);
+  }
+
+  /** Takes `storage` back for reuse, unless that would hold more than `maxBytes`. */
+  give(storage: Uint8Array): void {
+    const size = storage.length;
+    if (size === 0) return;
+    if (this.held + size > this.maxBytes) {
+      this.discarded++;
+      return;
+    }
+    let list = this.free.get(size);
+    if (list === undefined) {
+      list = [];
+      this.free.set(size, list);
+    }
+    list.push(storage);
+    this.held += size;
+  }
+
+  /** Forgets every buffer held (they go to the garbage collector). */
+  clear(): void {
+    this.free.clear();
+    this.held = 0;
+  }
+}
+
+/** The pool every ring uses unless given another. */
+export const ringStoragePool = new RingStoragePool();
+
 export class ByteRing {
   private limit: number;
   private storage: Uint8Array = NO_STORAGE;
@@ -18,7 +86,11 @@ export class ByteRing {
   /** Where `peek` puts bytes that wrap around the end of the storage. */
   private scratch: Uint8Array = NO_STORAGE;
 
-  constructor(capacity: number, initialAllocation = 2048) {
+  constructor(
+    capacity: number,
+    initialAllocation = 2048,
+    private readonly pool: RingStoragePool = ringStoragePool,
+  ) {
     this.limit = capacity;
     this.initialAllocation = initialAllocation;
   }
@@ -94,7 +166,10 @@ export class ByteRing {
     let start = this.head + offset;
     if (start >= size) start -= size;
     if (start + length <= size) return this.storage.subarray(start, start + length);
-    if (this.scratch.length < length) this.scratch = new Uint8Array(Math.max(length, 2048));
+    if (this.scratch.length < length) {
+      this.pool.give(this.scratch);
+      this.scratch = this.pool.take(Math.max(length, 2048));
+    }
     const copy = this.scratch.subarray(0, length);
     const firstPart = size - start;
     copy.set(this.storage.subarray(start, size), 0);
@@ -123,11 +198,13 @@ export class ByteRing {
   }
 
   /**
-   * Gives the storage back when no byte is held (committed or written ahead): an idle ring costs
-   * nothing. The next write allocates again.
+   * Gives the storage back (to the pool) when no byte is held (committed or written ahead): an idle ring
+   * costs nothing. The next write takes storage again.
    */
   releaseStorage(): void {
     if (this.committed !== 0) return;
+    this.pool.give(this.storage);
+    this.pool.give(this.scratch);
     this.storage = NO_STORAGE;
     this.scratch = NO_STORAGE;
     this.head = 0;
@@ -140,10 +217,13 @@ export class ByteRing {
     let newSize = Math.max(size * 2, this.initialAllocation);
     while (newSize < n) newSize *= 2;
     newSize = Math.min(newSize, this.capacity);
-    const grown = new Uint8Array(newSize);
+    const grown = this.pool.take(newSize);
     // Keep every byte (committed or merely written) at the same distance from the head.
-    grown.set(this.storage.subarray(this.head), 0);
-    grown.set(this.storage.subarray(0, this.head), size - this.head);
+    if (size > 0) {
+      grown.set(this.storage.subarray(this.head), 0);
+      grown.set(this.storage.subarray(0, this.head), size - this.head);
+      this.pool.give(this.storage);
+    }
     this.storage = grown;
     this.head = 0;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ByteRing } from '../../src/tcp/byte-ring.js';
+import { ByteRing, RingStoragePool } from '../../src/tcp/byte-ring.js';
 import { RangeAssembler } from '../../src/tcp/reassembly.js';
 import { ReceiveBuffer } from '../../src/tcp/receive-buffer.js';
 import { SendBuffer } from '../../src/tcp/send-buffer.js';
@@ -27,6 +27,39 @@ describe('ByteRing', () => {
     ring.writeAt(3, pattern(17, 3));
     ring.commit(22);
     expect(Array.from(ring.peek(0, 25 - 3))).toEqual(Array.from(pattern(22)));
+  });
+
+  it('gives drained storage to its pool and takes it back for the next bytes instead of allocating', () => {
+    const pool = new RingStoragePool(8192);
+    const a = new ByteRing(4096, 2048, pool);
+    const b = new ByteRing(4096, 2048, pool);
+    a.append(pattern(1000)); // 2048 bytes of storage
+    a.append(pattern(2000, 1000)); // grown to 4096: the 2048 goes to the pool
+    expect([pool.allocated, pool.reused, pool.heldBytes]).toEqual([2, 0, 2048]);
+    b.append(pattern(100, 7)); // takes the 2048 back
+    expect([pool.allocated, pool.reused, pool.heldBytes]).toEqual([2, 1, 0]);
+    expect(Array.from(b.peek(0, 100))).toEqual(Array.from(pattern(100, 7)));
+    a.consume(3000);
+    a.releaseStorage();
+    expect([a.allocated, pool.heldBytes]).toEqual([0, 4096]);
+    // A ring reads only what it wrote: old bytes left in reused storage never show through.
+    const c = new ByteRing(4096, 4096, pool);
+    c.writeAt(10, pattern(5, 50));
+    c.append(pattern(10, 1));
+    c.commit(5);
+    expect(Array.from(c.peek(0, 15))).toEqual([...pattern(10, 1), ...pattern(5, 50)]);
+    expect([pool.allocated, pool.reused, pool.heldBytes]).toEqual([2, 2, 0]);
+  });
+
+  it('bounds what its pool holds: storage beyond maxBytes is left to the collector and counted', () => {
+    const pool = new RingStoragePool(4096);
+    const rings = [0, 1, 2].map(() => new ByteRing(2048, 2048, pool));
+    for (const ring of rings) ring.append(pattern(10));
+    for (const ring of rings) {
+      ring.consume(10);
+      ring.releaseStorage();
+    }
+    expect([pool.heldBytes, pool.discarded]).toEqual([4096, 1]);
   });
 
   it('refuses out-of-range operations', () => {
