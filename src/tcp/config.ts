@@ -79,6 +79,14 @@ export interface TcpConfig {
    * TIME-WAIT for 60 s, i.e. MSL = 30 s, which this default follows. TIME-WAIT lasts 2*MSL (MUST-13).
    */
   mslMs: number;
+  /**
+   * Whether an active open may take a 4-tuple still in TIME-WAIT (Linux `net.ipv4.tcp_tw_reuse`: 0 off,
+   * 1 on, 2 loopback only — the default). Safe only with timestamps (RFC 7323 §5.8, §B.2): the record
+   * must have timestamps on and have received its last timestamp more than 1 s ago, so any old duplicate
+   * still in the network fails PAWS against the new connection; the new ISS lies beyond the old SND.NXT.
+   * Read stack-wide (at connect, before a connection exists). Default 'loopback'.
+   */
+  timeWaitReuse: 'off' | 'loopback' | 'on';
   /** Delayed ACKs (SHLD-18) on or off. Default on. */
   delayedAck: boolean;
   /** How long an ACK may be delayed: must be < 500 ms (MUST-40). Default 40 ms (Linux's minimum ATO). */
@@ -185,6 +193,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   r2Retransmissions: 15,
   synR2TimeoutMs: 180_000,
   mslMs: 30_000,
+  timeWaitReuse: 'loopback',
   delayedAck: true,
   delayedAckMs: 40,
   nagle: true,
@@ -288,6 +297,12 @@ export function resolveTcpConfig(
     throw new TcpError(
       'EINVAL',
       `TCP config congestionControl must be one of ${CONGESTION_CONTROL_NAMES.join(', ')}, got ${String(c.congestionControl)}`,
+    );
+  }
+  if (c.timeWaitReuse !== 'off' && c.timeWaitReuse !== 'loopback' && c.timeWaitReuse !== 'on') {
+    throw new TcpError(
+      'EINVAL',
+      `TCP config timeWaitReuse must be 'off', 'loopback' or 'on', got ${String(c.timeWaitReuse)}`,
     );
   }
   // Frozen, so sharing one configuration between connections is safe.

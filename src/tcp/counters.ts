@@ -58,6 +58,8 @@ export interface TcpCounters {
   synAckTimeouts: number;
   /** TIME-WAIT connections replaced by a new SYN (MAY-2). */
   timeWaitTakeovers: number;
+  /** TIME-WAIT records taken over by an active open (`timeWaitReuse`; Linux TCPTWRecycled's role). */
+  timeWaitReused: number;
   /** Connections closed without TIME-WAIT: the table was full (`maxTimeWait`; Linux TCPTimeWaitOverflow). */
   timeWaitOverflows: number;
   /** Orphans reset because the layer held more than `TcpLimits.maxOrphans` (Linux TCPAbortOnMemory). */
@@ -126,6 +128,7 @@ export function newTcpCounters(): TcpCounters {
     syncookiesFailed: 0,
     synAckTimeouts: 0,
     timeWaitTakeovers: 0,
+    timeWaitReused: 0,
     timeWaitOverflows: 0,
     orphansReset: 0,
     outputErrors: 0,

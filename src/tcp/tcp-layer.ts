@@ -33,7 +33,7 @@ import type { Clock, TimerHandle } from '../time/clock.js';
 import type { ConnectionId, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
 import { deriveSecretBytes, sipHashKey } from '../util/siphash.js';
-import type { IpAddress } from '../wire/ipv6-address.js';
+import { type IpAddress, isLoopbackIp } from '../wire/ipv6-address.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOptions, type TcpSegment } from '../wire/tcp.js';
 import { ChallengeAckBudget, type InvalidSegmentAnswer, invalidAnswerVerdict } from './ack-rate-limits.js';
 import {
@@ -511,26 +511,43 @@ export class TcpLayer {
     }
     let localPort = options.localPort ?? 0;
     if (!validPort(localPort)) throw new TcpError('EINVAL', `local port must be 0-65535, got ${localPort}`);
+    const now = this.clock.now();
+    const config = resolveTcpConfig(options.config ?? {}, this.config);
+    // A TIME-WAIT record this open may take over (tcp_tw_reuse); its SND.NXT bounds the new ISS.
+    let reused = -1;
     if (localPort === 0) {
       // RFC 6056 §2.1: a connection is unique by its 4-tuple, so a port in use toward other destinations
       // (or in TIME-WAIT with them) serves this one too; only listeners' ports are left alone.
-      const chosen = this.ports.select(
-        localAddress,
-        remoteAddress,
-        remotePort,
-        (p) => !this.listeners.has(p) && !this.tupleInUse(localAddress, p, remoteAddress, remotePort),
-      );
+      const chosen = this.ports.select(localAddress, remoteAddress, remotePort, (p) => {
+        if (this.listeners.has(p) || this.lookup(localAddress, p, remoteAddress, remotePort) !== undefined)
+          return false;
+        const slot = this.timeWait.find(localAddress, p, remoteAddress, remotePort);
+        if (slot < 0) return true;
+        if (!this.timeWaitReusable(slot, localAddress, remoteAddress, config, now)) return false;
+        reused = slot;
+        return true;
+      });
       if (chosen === undefined) {
         this.counters.ephemeralPortsExhausted++;
         throw new TcpError('EADDRNOTAVAIL', `no free ephemeral port toward this destination`);
       }
       localPort = chosen;
-    } else if (this.tupleInUse(localAddress, localPort, remoteAddress, remotePort)) {
+    } else if (this.lookup(localAddress, localPort, remoteAddress, remotePort) !== undefined) {
       throw new TcpError('EADDRINUSE', 'a connection with this 4-tuple exists');
+    } else {
+      const slot = this.timeWait.find(localAddress, localPort, remoteAddress, remotePort);
+      if (slot >= 0 && !this.timeWaitReusable(slot, localAddress, remoteAddress, config, now))
+        throw new TcpError('EADDRINUSE', 'a connection with this 4-tuple exists');
+      reused = slot;
     }
-    const now = this.clock.now();
-    const config = resolveTcpConfig(options.config ?? {}, this.config);
-    const iss = this.isn.next(localAddress, localPort, remoteAddress, remotePort, now);
+    let iss = this.isn.next(localAddress, localPort, remoteAddress, remotePort, now);
+    if (reused >= 0) {
+      // As a takeover by a SYN (RFC 6191): the new incarnation's sequence space starts beyond the old one.
+      const oldSndMax = this.timeWait.sndNxt(reused);
+      if (!seqGt(iss, oldSndMax)) iss = seqAdd(oldSndMax, 65537);
+      this.counters.timeWaitReused++;
+      this.endTimeWaitRecord(reused, now, 'TIME-WAIT reused by a new connection');
+    }
     return this.guard(() => {
       const entry = this.newEntry(localAddress, localPort, remoteAddress, remotePort);
       const conn = TcpConnection.connect(this.connectionOptions(entry, config), iss, now);
@@ -1218,16 +1235,23 @@ export class TcpLayer {
   }
 
   /** A connection or a TIME-WAIT record holds this 4-tuple. */
-  private tupleInUse(
+  /**
+   * Whether an active open may take over this TIME-WAIT record (Linux tcp_tw_reuse): allowed by the
+   * configuration (everywhere, or between loopback addresses only), the old connection used timestamps
+   * and its last timestamp arrived more than a second ago — the timestamp clock has moved on, so PAWS
+   * (RFC 7323 §5) rejects any old duplicate segment that reaches the new connection.
+   */
+  private timeWaitReusable(
+    slot: number,
     localAddress: IpAddress,
-    localPort: number,
     remoteAddress: IpAddress,
-    remotePort: number,
+    config: Readonly<TcpConfig>,
+    now: number,
   ): boolean {
-    return (
-      this.lookup(localAddress, localPort, remoteAddress, remotePort) !== undefined ||
-      this.timeWait.find(localAddress, localPort, remoteAddress, remotePort) >= 0
-    );
+    if (config.timeWaitReuse === 'off') return false;
+    if (config.timeWaitReuse === 'loopback' && !(isLoopbackIp(localAddress) && isLoopbackIp(remoteAddress)))
+      return false;
+    return this.timeWait.tsEnabled(slot) && now - this.timeWait.tsRecentAt(slot) > 1000;
   }
 
   /** A port no listener and no connection uses (for ephemeral selection). */

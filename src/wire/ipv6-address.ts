@@ -205,6 +205,11 @@ export function linkLocalAddress(interfaceId: bigint): Ipv6Address {
 }
 
 /** Text of an address of either version: dotted quad for IPv4, RFC 5952 for IPv6. */
+/** A loopback address of either version: 127.0.0.0/8 (RFC 1122 §3.2.1.3(g)) or ::1 (RFC 4291 §2.5.3). */
+export function isLoopbackIp(addr: IpAddress): boolean {
+  return typeof addr === 'bigint' ? addr === IPV6_LOOPBACK : addr >>> 24 === 127;
+}
+
 export function ipAddressToString(addr: IpAddress): string {
   return typeof addr === 'bigint' ? ipv6ToString(addr) : ipv4ToString(addr);
 }

@@ -76,7 +76,9 @@ export class FakeNetwork {
       },
       isLocalAddress: (a) => own.includes(a as number),
       isBroadcastOrMulticast: (a) => net.isBroadcastOrMulticast(a as number),
-      sourceAddressFor: (dst) => ((dst as number) >>> 8 === ip('10.0.0.0') >>> 8 ? own[0] : undefined),
+      // 10.0.0.0/24, and 127.0.0.0/8 for loopback-only behaviour (the network delivers by address either way).
+      sourceAddressFor: (dst) =>
+        (dst as number) >>> 8 === ip('10.0.0.0') >>> 8 || (dst as number) >>> 24 === 127 ? own[0] : undefined,
       mtuFor: () => mtu,
       tsoSizeFor: () => options.tsoSize ?? mtu,
     };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { TcpConfig } from '../../src/tcp/config.js';
 import type { TcpConnection } from '../../src/tcp/connection.js';
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
 import { flagsToString } from './dialogue.js';
@@ -183,5 +184,79 @@ describe('TIME-WAIT as a compact record (RFC 9293 §3.10.7.4, tcp_max_tw_buckets
     expect(a.timeWaitCount).toBe(0);
     a.shutdown();
     expect(a.connectionCount).toBe(0);
+  });
+});
+
+describe('TIME-WAIT reuse by an active open (timeWaitReuse, Linux tcp_tw_reuse)', () => {
+  /** One ephemeral port only: a second open to the same server needs the first one's 4-tuple. */
+  function onePort(client: string, server: string, config: Partial<TcpConfig>) {
+    const net = new FakeNetwork();
+    const a = net.addHost([client], { config, limits: { ephemeralPortMin: 40000, ephemeralPortMax: 40000 } });
+    const b = net.addHost([server], { config });
+    b.listen({ port: 80 }).on('connection', (c) => c.on('end', () => c.close(net.clock.now())));
+    const open = (): TcpConnection => {
+      const c = a.connect({ remoteAddress: ip(server), remotePort: 80 });
+      c.on('connected', () => c.close(net.clock.now()));
+      return c;
+    };
+    const syns = () => net.packets.filter((p) => p.src === ip(client) && p.seg.flags === TCP_SYN);
+    return { net, a, open, syns };
+  }
+
+  it('between loopback addresses (the default) a record whose last timestamp is over 1 s old is taken over', () => {
+    const { net, a, open, syns } = onePort('127.0.0.1', '127.0.0.2', {});
+    const first = open();
+    net.run(100);
+    expect(first.state).toBe('TIME-WAIT');
+    const oldSndNxt = net.packets.filter((p) => p.src === ip('127.0.0.1')).at(-1)!.seg.seq;
+    // Within a second of the last timestamp PAWS could not tell the incarnations apart: the port stays busy.
+    expect(() => open()).toThrow(expect.objectContaining({ code: 'EADDRNOTAVAIL' }));
+    net.run(1000);
+    const second = open();
+    expect(a.counters.timeWaitReused).toBe(1);
+    expect(a.timeWaitCount).toBe(0);
+    expect(first.state).toBe('CLOSED');
+    const syn = syns().at(-1)!.seg;
+    expect(syn.dstPort).toBe(80);
+    expect(syn.srcPort).toBe(40000);
+    // The new ISS lies beyond everything the old incarnation sent.
+    expect((syn.seq - oldSndNxt) >>> 0 > 0 && (syn.seq - oldSndNxt) >>> 0 < 2 ** 31).toBe(true);
+    net.run(100);
+    expect(second.state).toBe('TIME-WAIT');
+  });
+
+  it('not between other addresses by default, nor with timestamps off, nor when turned off', () => {
+    for (const [client, server, config] of [
+      ['10.0.0.1', '10.0.0.2', {}],
+      ['127.0.0.1', '127.0.0.2', { timestamps: false }],
+      ['127.0.0.1', '127.0.0.2', { timeWaitReuse: 'off' }],
+    ] as Array<[string, string, Partial<TcpConfig>]>) {
+      const { net, a, open } = onePort(client, server, config);
+      open();
+      net.run(5000);
+      expect(a.timeWaitCount).toBe(1);
+      expect(() => open()).toThrow(expect.objectContaining({ code: 'EADDRNOTAVAIL' }));
+      expect(a.counters.timeWaitReused).toBe(0);
+    }
+  });
+
+  it("'on' takes over records toward any address; an explicit local port is reused the same way", () => {
+    const { net, a, open } = onePort('10.0.0.1', '10.0.0.2', { timeWaitReuse: 'on' });
+    open();
+    net.run(2000);
+    open();
+    expect(a.counters.timeWaitReused).toBe(1);
+    net.run(2000);
+    expect(a.timeWaitCount).toBe(1);
+    const again = a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80, localPort: 40000 });
+    expect(again.local.port).toBe(40000);
+    expect(a.counters.timeWaitReused).toBe(2);
+  });
+
+  it('rejects an unknown setting', () => {
+    const net = new FakeNetwork();
+    expect(() => net.addHost(['10.0.0.1'], { config: { timeWaitReuse: 'always' as 'on' } })).toThrow(
+      expect.objectContaining({ code: 'EINVAL' }),
+    );
   });
 });
