@@ -68,10 +68,19 @@ export interface AckOutcome {
 /** DupThresh (RFC 6675 §2, RFC 5681): three segments. */
 export const DUP_THRESH = 3;
 
+/**
+ * Acknowledged records kept for reuse, per scoreboard: a bulk sender acknowledges about as many records as
+ * it creates, so after the first flight new records cost no allocation. Beyond this many the rest go to the
+ * garbage collector (a flight of this many records is 1.4 MB at MSS 1448).
+ */
+const MAX_SPARE_RECORDS = 1024;
+
 export class Scoreboard {
   private records: SendRecord[] = [];
   /** Index of the first live record (records before it are acknowledged and awaiting compaction). */
   private head = 0;
+  /** Acknowledged or forgotten records, for `newRecord` and `split` to reuse. */
+  private readonly spare: SendRecord[] = [];
   /** Where `nextLost` last found a record (a starting point, reset whenever indices shift). */
   private lostHint = 0;
   sackedBytes = 0;
@@ -144,7 +153,7 @@ export class Scoreboard {
   }
 
   clear(): void {
-    this.records = [];
+    this.records.length = 0;
     this.head = 0;
     this.lostHint = 0;
     this.sackedBytes = 0;
@@ -258,11 +267,6 @@ export class Scoreboard {
         newest = this.deliver(r, len, now, newest);
       }
     }
-    if (this.head > 64 && this.head * 2 > records.length) {
-      this.records = records.slice(this.head);
-      this.head = 0;
-      this.lostHint = 0;
-    }
     if (seqGt(ack, this.highestDelivered) || this.isEmpty) this.highestDelivered = ack;
     // Selective part.
     if (blocks !== undefined) {
@@ -296,6 +300,8 @@ export class Scoreboard {
     }
     if (newest !== undefined) this.finishSample(newest, now);
     if (this.appLimitedUntil !== 0 && this.delivered > this.appLimitedUntil) this.appLimitedUntil = 0;
+    // Compaction last: `newest` may be an acknowledged record, read by finishSample above.
+    if (this.head > 64 && this.head * 2 > this.records.length) this.compact();
     return out;
   }
 
@@ -432,6 +438,7 @@ export class Scoreboard {
       if (r.sacked) this.sackedBytes -= len;
       if (r.lost) this.lostBytes -= len;
       if (r.lostRetransmitted) this.lostRetransmittedBytes -= len;
+      if (this.spare.length < MAX_SPARE_RECORDS) this.spare.push(r);
     }
     this.lostHint = 0;
     if (seqGt(this.highestDelivered, seq)) this.highestDelivered = seq;
@@ -540,22 +547,31 @@ export class Scoreboard {
   }
 
   private newRecord(start: number, end: number, now: number, inFlight: number): SendRecord {
-    const r: SendRecord = {
-      start,
-      end,
-      sentAt: now,
-      retransmitted: false,
-      sacked: false,
-      lost: false,
-      lostRetransmitted: false,
-      delivered: 0,
-      deliveredAt: 0,
-      firstSentAt: 0,
-      appLimited: false,
-      inFlight: 0,
-    };
+    const r = this.spare.pop() ?? blankRecord();
+    r.start = start;
+    r.end = end;
+    r.sentAt = now;
+    r.retransmitted = false;
+    r.sacked = false;
+    r.lost = false;
+    r.lostRetransmitted = false;
     this.stamp(r, inFlight);
     return r;
+  }
+
+  /**
+   * Drops the acknowledged records before `head` from the array (moving the live ones down, in place) and
+   * keeps them for reuse. Nothing outside holds a record across calls: `nextLost` and `last` are read at once.
+   */
+  private compact(): void {
+    const records = this.records;
+    const head = this.head;
+    const spare = this.spare;
+    for (let i = 0; i < head && spare.length < MAX_SPARE_RECORDS; i++) spare.push(records[i]!);
+    records.copyWithin(0, head);
+    records.length -= head;
+    this.head = 0;
+    this.lostHint = 0;
   }
 
   /** Draft §3.2 "SendPacket": the connection's counters as of this transmission. */
@@ -584,10 +600,40 @@ export class Scoreboard {
     if (lo >= records.length) return lo;
     const r = records[lo]!;
     if (!seqGt(seq, r.start)) return lo;
-    const tail: SendRecord = { ...r, start: seq };
+    const tail = this.spare.pop() ?? blankRecord();
+    tail.start = seq;
+    tail.end = r.end;
+    tail.sentAt = r.sentAt;
+    tail.retransmitted = r.retransmitted;
+    tail.sacked = r.sacked;
+    tail.lost = r.lost;
+    tail.lostRetransmitted = r.lostRetransmitted;
+    tail.delivered = r.delivered;
+    tail.deliveredAt = r.deliveredAt;
+    tail.firstSentAt = r.firstSentAt;
+    tail.appLimited = r.appLimited;
+    tail.inFlight = r.inFlight;
     r.end = seq;
     records.splice(lo + 1, 0, tail);
     if (lo + 1 <= this.lostHint) this.lostHint = 0;
     return lo + 1;
   }
+}
+
+/** A record with every field present (one object shape for all records), filled in by its user. */
+function blankRecord(): SendRecord {
+  return {
+    start: 0,
+    end: 0,
+    sentAt: 0,
+    retransmitted: false,
+    sacked: false,
+    lost: false,
+    lostRetransmitted: false,
+    delivered: 0,
+    deliveredAt: 0,
+    firstSentAt: 0,
+    appLimited: false,
+    inFlight: 0,
+  };
 }

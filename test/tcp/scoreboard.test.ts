@@ -192,3 +192,39 @@ describe('scoreboard: delivery-rate samples (draft-cheng-iccrg-delivery-rate-est
     expect(sb.onAck(seg(2), undefined, 100).sample.isAppLimited).toBe(false);
   });
 });
+
+describe('scoreboard: records of acknowledged segments are reused', () => {
+  it('a record reused after lost, SACKed and retransmitted flights starts clean', () => {
+    const sb = new Scoreboard();
+    // First flight: 200 segments, half SACKed, the rest lost and retransmitted, then all acknowledged.
+    for (let n = 0; n < 200; n++) sb.onTransmit(seg(n), seg(n + 1), n, n * MSS, n % 7 === 0);
+    for (let n = 1; n < 200; n += 2) sb.onAck(seg(0), [block(n, n + 1)], 300 + n);
+    sb.markAllLost();
+    for (let n = 0; n < 200; n += 2) sb.onTransmit(seg(n), seg(n + 1), 600 + n, 0, false);
+    const first = sb.onAck(seg(200), undefined, 900);
+    expect(first.delivered).toBe(100 * MSS);
+    expect([sb.isEmpty, sb.sackedBytes, sb.lostBytes, sb.lostRetransmittedBytes]).toEqual([true, 0, 0, 0]);
+    // Second flight on the reused records: fresh flags, fresh sampling fields, cut by a SACK block.
+    for (let n = 200; n < 210; n++) sb.onTransmit(seg(n), seg(n + 1), 1000 + n, 0, false);
+    expect(flags(sb)).toEqual([
+      '200-201',
+      '201-202',
+      '202-203',
+      '203-204',
+      '204-205',
+      '205-206',
+      '206-207',
+      '207-208',
+      '208-209',
+      '209-210',
+    ]);
+    expect(sb.list().every((r) => !r.retransmitted && r.sentAt >= 1200 && !r.appLimited)).toBe(true);
+    const out = sb.onAck(seg(200), [{ left: seg(203) + 500, right: seg(206) }], 1300);
+    expect(out.newlySacked).toBe(2500);
+    expect(flags(sb).slice(2, 6)).toEqual(['202-203', '203-203.5', '203.5-204S', '204-205S']);
+    expect(sb.pipe(10 * MSS)).toBe(7500);
+    const done = sb.onAck(seg(210), undefined, 1400);
+    expect(done.delivered).toBe(7500);
+    expect(done.sample.rttMs).toBe(1400 - 1209);
+  });
+});
