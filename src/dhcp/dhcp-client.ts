@@ -135,7 +135,7 @@ export class DhcpClient {
   // --- acquiring on the raw device ---
 
   private async acquire(requested: string | undefined): Promise<void> {
-    this.device.setReceiver((frame) => this.rawFrame(frame));
+    this.device.setReceiver((frame, info) => this.rawFrame(frame, info?.checksumTrusted === true));
     let ack: DhcpMessage | undefined;
     if (requested !== undefined) {
       ack = await this.exchangeRaw(
@@ -206,12 +206,17 @@ export class DhcpClient {
     });
   }
 
-  private rawFrame(frame: Uint8Array): void {
+  /**
+   * A frame read from the device before the stack has an address. `checksumTrusted`: the device vouches
+   * for the UDP checksum, which may then hold only a partial sum (a server on an offloading link, Linux's
+   * TP_STATUS_CSUMNOTREADY on a packet socket), so it is not verified.
+   */
+  private rawFrame(frame: Uint8Array, checksumTrusted: boolean): void {
     const ethernet = parseEthernet(frame);
     if (!ethernet.ok || ethernet.value.etherType !== ETHERTYPE_IPV4) return;
     const ip = parseIpv4(ethernet.value.payload);
     if (!ip.ok || ip.value.protocol !== IP_PROTOCOL_UDP) return;
-    const udp = parseUdp(ip.value.payload, ip.value.src, ip.value.dst);
+    const udp = parseUdp(ip.value.payload, ip.value.src, ip.value.dst, { verifyChecksum: !checksumTrusted });
     if (!udp.ok || udp.value.dstPort !== DHCP_CLIENT_PORT) return;
     const message = parseDhcp(udp.value.payload);
     if (message.ok && message.value.reply && message.value.chaddr === this.device.mac)

@@ -7,7 +7,7 @@
  * - `MemoryLink.capture(writer, options)` records frames entering a link (or reaching its far end).
  */
 import type { Clock } from '../time/clock.js';
-import type { NetworkDevice } from './device.js';
+import type { NetworkDevice, ReceivedFrameInfo } from './device.js';
 
 export interface PacketRecorder {
   writePacket(timeMs: number, frame: Uint8Array): void;
@@ -50,10 +50,12 @@ class CapturingDevice implements NetworkDevice {
     this.inner.send(frame);
   }
 
-  setReceiver(receiver: (frame: Uint8Array) => void): void {
-    this.inner.setReceiver((frame) => {
+  setReceiver(receiver: (frame: Uint8Array, info?: ReceivedFrameInfo) => void): void {
+    // What the device says about a frame (e.g. a peer's partial checksum it vouches for) passes through:
+    // the capture shows the frame as carried, the stack still knows not to verify it.
+    this.inner.setReceiver((frame, info) => {
       this.record(frame);
-      receiver(frame);
+      receiver(frame, info);
     });
   }
 

@@ -136,6 +136,8 @@ export class EthernetSwitch {
       aToB: options.hostToSwitch,
       bToA: options.switchToHost,
       checksumOffload: this.checksumOffload,
+      // A switch forwards frames as they are, so its cables carry wire-size frames only.
+      offload: false,
     });
     const port = this.plug(
       number,

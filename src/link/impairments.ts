@@ -158,8 +158,11 @@ export interface PathEnds {
   readonly receiverMtu: number;
   /** A frame id unique on the link (both directions share one sequence). */
   nextFrameId(): number;
-  /** Hands a frame to the receiving end; returns false when no receiver is installed. */
-  deliver(frame: Uint8Array): boolean;
+  /**
+   * Hands a frame to the receiving end; returns false when no receiver is installed. `mark` is what the
+   * sender attached to the frame (see ImpairedPath.send).
+   */
+  deliver(frame: Uint8Array, mark: number): boolean;
   /**
    * Deliver frames that keep their order (neither reordered nor jittered out of order) from one queue
    * with one timer for the earliest, instead of a timer each. On a real clock this keeps their order
@@ -187,6 +190,8 @@ interface InFlightCopy {
   readonly traced: Uint8Array | undefined;
   /** When the frame's last bit is due at the receiver. */
   readonly due: number;
+  /** What the sender attached to the frame (see ImpairedPath.send). */
+  readonly mark: number;
   handle: TimerHandle | undefined;
 }
 
@@ -314,8 +319,12 @@ export class ImpairedPath {
     this.loseEverything('link-down');
   }
 
-  /** Takes ownership of `frame` and sends it on its way. */
-  send(frame: Uint8Array): void {
+  /**
+   * Takes ownership of `frame` and sends it on its way. `mark` (default 0) travels with the frame to the
+   * receiver untouched. A marked frame is one an offloading link end vouches for (memory-link.ts): it may
+   * be a TCP super-segment beyond the MTU, whose pieces fit, so the MTU check lets it through.
+   */
+  send(frame: Uint8Array, mark = 0): void {
     const now = this.clock.now();
     const imp = this.current;
     const counters = this.counters;
@@ -337,7 +346,7 @@ export class ImpairedPath {
     }
     for (const tap of this.sentTaps) tap(now, frame);
 
-    const refused = this.entranceVerdict(frame, imp);
+    const refused = this.entranceVerdict(frame, imp, mark !== 0);
     if (refused !== undefined) {
       this.drop(frameId, refused);
       return;
@@ -385,6 +394,7 @@ export class ImpairedPath {
         frame: copy,
         traced: copyTraced,
         due: arrival,
+        mark,
         handle: undefined,
       };
       if (inOrder && this.ends.orderedDelivery === true) this.enqueueInOrder(inFlight, now);
@@ -393,9 +403,13 @@ export class ImpairedPath {
   }
 
   /** Why the frame is refused at the link's entrance, if it is. */
-  private entranceVerdict(frame: Uint8Array, imp: LinkImpairments): LinkDropReason | undefined {
+  private entranceVerdict(
+    frame: Uint8Array,
+    imp: LinkImpairments,
+    superSegmentAllowed: boolean,
+  ): LinkDropReason | undefined {
     if (imp.down === true || this.closed) return 'link-down';
-    if (ethernetPayloadLength(frame) > this.effectiveMtu()) return 'mtu';
+    if (!superSegmentAllowed && ethernetPayloadLength(frame) > this.effectiveMtu()) return 'mtu';
     // Both loss processes always draw, so neither shifts the other's stream.
     const lostAtRandom = this.lossRandom.chance(imp.loss ?? 0);
     const lostInBurst = imp.burstLoss !== undefined && this.burstChannel.step(this.burstRandom);
@@ -463,7 +477,7 @@ export class ImpairedPath {
       });
     }
     for (const tap of this.deliveredTaps) tap(now, copy.frame);
-    if (!this.ends.deliver(copy.frame)) counters.undeliverable++;
+    if (!this.ends.deliver(copy.frame, copy.mark)) counters.undeliverable++;
   }
 
   private drop(frameId: number, reason: LinkDropReason): void {

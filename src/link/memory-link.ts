@@ -3,17 +3,31 @@
  * direction (see impairments.ts for what they do and in which order). Frames always arrive through the
  * clock, never inside the sender's call, so two stacks on one link never re-enter each other.
  *
+ * Offload (`offload`, on by default, as on a Linux veth pair): each end offers TCP segmentation
+ * (super-segments up to 65535 bytes of IP datagram) and transport checksum completion. A direction whose
+ * impairments only delay frames carries a super-segment whole and its checksum as the sender left it
+ * (partial), and the receiver is told so (`ReceivedFrameInfo`: checksum trusted, segment size), as Linux
+ * hands a TSO/GSO packet from one veth end to the other: a capture on such a link shows what tcpdump
+ * shows on `lo` or a veth (segments beyond the MTU, checksums not filled in). A direction with any
+ * per-frame impairment (loss, bursty loss, duplication, reordering, corruption, jitter, a rate limit, a
+ * lower MTU) or ends of different MTUs works on wire-size frames: an end cuts super-segments and
+ * completes checksums before they enter it, as Linux segments a GSO packet in software before a device
+ * that cannot take it (`validate_xmit_skb`), so losses, queues and captures see what a wire would.
+ *
  *   const link = new MemoryLink({ clock, seed: 7, a: { name: 'client', mac: 0x02..01 },
  *                                 b: { name: 'server', mac: 0x02..02 } });
  *   link.setImpairments('both', { delayMs: 10, loss: 0.01 });
  *   clientStack.attach(link.a); serverStack.attach(link.b);
  */
+
+import { withoutOffloads } from '../ip/ipv4-offload.js';
 import type { Clock } from '../time/clock.js';
 import { NO_TRACE, type Tracer } from '../trace/events.js';
 import { Random, type Seed } from '../util/random.js';
 import type { MacAddress } from '../wire/address.js';
+import { ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import type { PacketRecorder } from './capture.js';
-import type { NetworkDevice } from './device.js';
+import type { DeviceOffload, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
 import {
   type FrameTap,
   ImpairedPath,
@@ -56,6 +70,12 @@ export interface MemoryLinkOptions {
    * only while neither direction has a corruption impairment. Default false: stacks compute and verify.
    */
   checksumOffload?: boolean;
+  /**
+   * Let the ends offer TCP segmentation offload (super-segments up to 65535 bytes) and transport
+   * checksum completion (`NetworkDevice.offload`), as Linux loopback and veth do. Default true. See the
+   * module comment for what impaired directions do with offloaded frames.
+   */
+  offload?: boolean;
 }
 
 export interface LinkCaptureOptions {
@@ -74,6 +94,8 @@ export class MemoryLink {
   readonly b: NetworkDevice;
   /** @internal read by the ends */
   readonly offloadAllowed: boolean;
+  /** @internal read by the ends */
+  readonly deviceOffload: DeviceOffload | undefined;
   private readonly paths: Record<LinkDirection, ImpairedPath>;
   private frameIds = 0;
 
@@ -98,7 +120,7 @@ export class MemoryLink {
         return to.mtu;
       },
       nextFrameId,
-      deliver: (frame) => to.receive(frame),
+      deliver: (frame, mark) => to.receive(frame, mark),
     });
     this.paths = {
       'a->b': new ImpairedPath(
@@ -117,6 +139,7 @@ export class MemoryLink {
       ),
     };
     this.offloadAllowed = options.checksumOffload === true;
+    this.deviceOffload = options.offload === false ? undefined : MEMORY_LINK_OFFLOAD;
   }
 
   /** Replaces the impairments of one direction or of both. */
@@ -185,6 +208,26 @@ export class MemoryLink {
     return this.paths[direction];
   }
 
+  /**
+   * @internal Whether `direction` may carry offloaded frames as they are: its impairments only delay
+   * (and may take the link down), and both ends agree on the MTU, so every piece of a super-segment
+   * would have crossed it anyway and none can be damaged on the way.
+   */
+  carriesOffloadedFrames(direction: LinkDirection): boolean {
+    const i = this.paths[direction].impairments;
+    return (
+      (i.loss ?? 0) === 0 &&
+      i.burstLoss === undefined &&
+      (i.duplicate ?? 0) === 0 &&
+      (i.reorder ?? 0) === 0 &&
+      (i.corrupt ?? 0) === 0 &&
+      (i.jitterMs ?? 0) === 0 &&
+      i.rateBitsPerSecond === undefined &&
+      i.mtu === undefined &&
+      this.a.mtu === this.b.mtu
+    );
+  }
+
   /** @internal */
   corruptionConfigured(): boolean {
     return (
@@ -197,8 +240,10 @@ class MemoryLinkEnd implements NetworkDevice {
   readonly name: string;
   readonly mtu: number;
   readonly mac: MacAddress;
-  private receiver: ((frame: Uint8Array) => void) | undefined;
+  private receiver: ((frame: Uint8Array, info?: ReceivedFrameInfo) => void) | undefined;
   private closed = false;
+  /** Reused for every offloaded frame delivered (receivers read it during the call only). */
+  private readonly info: ReceivedFrameInfo = { checksumTrusted: true, segmentSize: 0 };
 
   constructor(
     private readonly link: MemoryLink,
@@ -222,11 +267,27 @@ class MemoryLinkEnd implements NetworkDevice {
     return this.link.offloadAllowed && !this.link.corruptionConfigured();
   }
 
-  send(frame: Uint8Array): void {
-    this.link.path(this.outgoing).send(frame);
+  get offload(): DeviceOffload | undefined {
+    return this.link.deviceOffload;
   }
 
-  setReceiver(receiver: (frame: Uint8Array) => void): void {
+  send(frame: Uint8Array, options?: FrameTransmitOptions): void {
+    const path = this.link.path(this.outgoing);
+    if (options === undefined || (options.segmentSize === 0 && options.checksumStart === 0)) {
+      path.send(frame);
+    } else if (this.link.carriesOffloadedFrames(this.outgoing)) {
+      // Marked so the far end knows the checksum may be partial and the segment size of a super-segment.
+      path.send(frame, OFFLOADED_MARK + options.segmentSize);
+    } else if (((frame[12]! << 8) | frame[13]!) === ETHERTYPE_IPV4) {
+      // Software GSO and checksum completion before an impairment that works on wire-size frames.
+      for (const piece of withoutOffloads(frame, options)) path.send(piece);
+    } else {
+      // Only IPv4 frames come with offload requests today (ipv4-offload.ts); anything else goes as is.
+      path.send(frame);
+    }
+  }
+
+  setReceiver(receiver: (frame: Uint8Array, info?: ReceivedFrameInfo) => void): void {
     this.receiver = receiver;
   }
 
@@ -239,13 +300,26 @@ class MemoryLinkEnd implements NetworkDevice {
     this.link.path(this.outgoing === 'a->b' ? 'b->a' : 'a->b').close();
   }
 
-  /** @internal */
-  receive(frame: Uint8Array): boolean {
+  /** @internal `mark`: what the sending end attached (0 for a plain frame). */
+  receive(frame: Uint8Array, mark: number): boolean {
     if (this.receiver === undefined) return false;
-    this.receiver(frame);
+    if (mark === 0) {
+      this.receiver(frame);
+    } else {
+      // The frame crossed only memory: its checksum may be partial, and it is trusted as Linux trusts
+      // CHECKSUM_PARTIAL on loopback (skb->ip_summed); a super-segment keeps its size for forwarding.
+      this.info.segmentSize = mark - OFFLOADED_MARK;
+      this.receiver(frame, this.info);
+    }
     return true;
   }
 }
+
+/** What an end with offload offers: Linux's veth features (TSO, checksum offload), nothing in front. */
+const MEMORY_LINK_OFFLOAD: DeviceOffload = { transmitChecksum: true, tcpSegmentationMax: 65535, headroom: 0 };
+
+/** Added to the segment size to mark a frame sent with offloads (so a 0 segment size is still marked). */
+const OFFLOADED_MARK = 1;
 
 function directions(direction: LinkDirection | 'both'): LinkDirection[] {
   return direction === 'both' ? ['a->b', 'b->a'] : [direction];

@@ -24,7 +24,11 @@ export const PCAP_VERSION_MAJOR = 2;
 export const PCAP_VERSION_MINOR = 4;
 /** LINKTYPE_ETHERNET: frames start with the Ethernet II header, no FCS. */
 export const LINKTYPE_ETHERNET = 1;
-export const PCAP_DEFAULT_SNAP_LENGTH = 65535;
+/**
+ * tcpdump's default (MAXIMUM_SNAPLEN, since libpcap 1.x / tcpdump 4.x): whole frames, including TCP
+ * super-segments of an offloading link (up to 65535 bytes of IP datagram plus the Ethernet header).
+ */
+export const PCAP_DEFAULT_SNAP_LENGTH = 262_144;
 export const PCAP_FILE_HEADER_LENGTH = 24;
 export const PCAP_RECORD_HEADER_LENGTH = 16;
 
@@ -33,7 +37,7 @@ export type PcapTimestampResolution = 'nanosecond' | 'microsecond';
 export interface PcapWriterOptions {
   /** Default 'nanosecond'. */
   resolution?: PcapTimestampResolution;
-  /** Bytes kept per packet; longer packets are truncated and keep their original length. Default 65535. */
+  /** Bytes kept per packet; longer packets are truncated and keep their original length. Default 262144. */
   snapLength?: number;
   /** Default LINKTYPE_ETHERNET. */
   linkType?: number;

@@ -43,6 +43,13 @@ export interface SimulatedNetworkOptions {
   startTime?: number;
   /** Let link ends offload checksums (only while a link has no corruption). Default false. */
   checksumOffload?: boolean;
+  /**
+   * Let link ends offer TCP segmentation and checksum offload (MemoryLinkOptions.offload), so that links
+   * without per-frame impairments carry 64 KiB super-segments as a Linux veth does. Default false: the
+   * simulator models cables, and its traces and pictures show the frames a wire carries. LANs (switches)
+   * always carry wire-size frames.
+   */
+  offload?: boolean;
   /** Defaults for every stack created by `host` and `router`. */
   stack?: SimulatedStackOptions;
 }
@@ -180,6 +187,7 @@ export class SimulatedNetwork {
       aToB: options.aToB && withDelay(options.aToB, options.delayMs),
       bToA: options.bToA && withDelay(options.bToA, options.delayMs),
       checksumOffload: this.options.checksumOffload,
+      offload: this.options.offload === true,
     });
     const aInterface = this.configure(a, link.a);
     const bInterface = this.configure(b, link.b);

@@ -119,6 +119,8 @@ describe('simulated: a client on a TSO device sends to a server whose MTU of 576
         a: { name: 'client-eth0', mac: 0x02_00_00_00_00_01 },
         b: { name: 'server-eth0', mac: 0x02_00_00_00_00_02 },
         impairments: { delayMs: 2 },
+        // The plain device of the 'TSO off' case: its frames are what the wire carries.
+        offload: false,
       });
       const onWire: number[] = [];
       const clientDevice = offload ? new SegmentingDevice(link.a) : link.a;

@@ -15,9 +15,9 @@ describe('PcapWriter', () => {
   it('writes the classic little-endian file header, nanosecond resolution by default', () => {
     const sink = new MemoryPcapSink();
     new PcapWriter(sink);
-    // magic a1b23c4d, version 2.4, thiszone 0, sigfigs 0, snaplen 65535, LINKTYPE_ETHERNET
+    // magic a1b23c4d, version 2.4, thiszone 0, sigfigs 0, snaplen 262144, LINKTYPE_ETHERNET
     expect(hex(sink.bytes())).toBe(
-      '4d3cb2a1' + '0200' + '0400' + '00000000' + '00000000' + 'ffff0000' + '01000000',
+      '4d3cb2a1' + '0200' + '0400' + '00000000' + '00000000' + '00000400' + '01000000',
     );
     const micro = new MemoryPcapSink();
     new PcapWriter(micro, { resolution: 'microsecond', snapLength: 1514 });

@@ -94,6 +94,8 @@ export class TwoHostNetwork {
       impairments: { delayMs, ...options.impairments },
       aToB: withDelay(options.clientToServer),
       bToA: withDelay(options.serverToClient),
+      // The scenario shows the segments a wire carries, each MSS-sized (no super-segments).
+      offload: false,
     });
     const now = () => this.net.clock.now();
     this.client.addInterface(this.loss.wrap(this.link, 'a', CLIENT, now), {

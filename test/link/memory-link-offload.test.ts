@@ -1,0 +1,188 @@
+/**
+ * Segmentation and checksum offload on the memory link: what crosses the wire (super-segments with
+ * partial checksums, as a capture on Linux `lo` or a veth shows them, or wire-size frames with real
+ * checksums), what a pcap of it holds, and that every byte arrives.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LinkImpairments } from '../../src/link/impairments.js';
+import { MemoryPcapSink, PcapWriter } from '../../src/pcap/pcap-writer.js';
+import { SimulatedNetwork } from '../../src/sim/network.js';
+import type { Stack } from '../../src/stack.js';
+import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../../src/wire/checksum.js';
+import { readPcapRecords } from './link-fixtures.js';
+
+const SERVER = 0x0a000002;
+const PORT = 5001;
+const MSS = 1448;
+const FIN = 0x01;
+const SYN = 0x02;
+const PSH = 0x08;
+const ACK = 0x10; // 1500 - 20 - 20 - 12 (timestamps on every segment)
+
+interface WireSegment {
+  length: number;
+  seq: number;
+  flags: number;
+  payload: number;
+  /** The TCP checksum field as carried. */
+  checksum: number;
+  /** True when the field holds the full checksum, false when it holds only the pseudo-header sum. */
+  complete: boolean;
+  partial: boolean;
+}
+
+/** Decodes an Ethernet/IPv4/TCP frame as a capture tool would; undefined for anything else. */
+function tcpOf(frame: Uint8Array): WireSegment | undefined {
+  if (frame[12] !== 0x08 || frame[13] !== 0x00 || frame[23] !== 6) return undefined;
+  const ihl = (frame[14]! & 0x0f) * 4;
+  const total = (frame[16]! << 8) | frame[17]!;
+  const start = 14 + ihl;
+  const tcpLength = total - ihl;
+  const src = ((frame[26]! << 24) | (frame[27]! << 16) | (frame[28]! << 8) | frame[29]!) >>> 0;
+  const dst = ((frame[30]! << 24) | (frame[31]! << 16) | (frame[32]! << 8) | frame[33]!) >>> 0;
+  const pseudo = pseudoHeaderSum(src, dst, 6, tcpLength);
+  const checksum = (frame[start + 16]! << 8) | frame[start + 17]!;
+  return {
+    length: frame.length,
+    seq:
+      ((frame[start + 4]! << 24) |
+        (frame[start + 5]! << 16) |
+        (frame[start + 6]! << 8) |
+        frame[start + 7]!) >>>
+      0,
+    flags: frame[start + 13]!,
+    payload: tcpLength - (frame[start + 12]! >>> 4) * 4,
+    checksum,
+    complete: checksumFinish(checksumAdd(pseudo, frame, start, tcpLength)) === 0,
+    partial: checksum === pseudo,
+  };
+}
+
+function pattern(length: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, i) => (i * 7 + (i >>> 8)) & 0xff);
+}
+
+/** Sends `data` from `client` to `server` over one connection; returns what the server read. */
+function transfer(net: SimulatedNetwork, client: Stack, server: Stack, data: Uint8Array): Uint8Array {
+  const received = new Uint8Array(data.length);
+  let got = 0;
+  server.tcp.listen({ port: PORT }).on('connection', (conn) => {
+    conn.on('readable', () => {
+      for (;;) {
+        const n = conn.receiveInto(received.subarray(got), net.clock.now());
+        if (n <= 0) break;
+        got += n;
+      }
+    });
+  });
+  const conn = client.tcp.connect({ remoteAddress: SERVER, remotePort: PORT });
+  conn.on('connected', () => {
+    conn.send(data, net.clock.now());
+    conn.close(net.clock.now());
+  });
+  net.clock.runUntilIdle();
+  return received.subarray(0, got);
+}
+
+function pair(offload: boolean, impairments?: LinkImpairments) {
+  const net = new SimulatedNetwork({ seed: 1, trace: false, offload });
+  const client = net.host('client', '10.0.0.1/24');
+  const server = net.host('server', '10.0.0.2/24');
+  const link = net.link(client, server, { mtu: 1500, impairments });
+  const frames: Uint8Array[] = [];
+  link.link.tap((_, frame) => frames.push(frame.slice()), { direction: 'a->b' });
+  return { net, client, server, link: link.link, frames };
+}
+
+describe('memory link offload', () => {
+  it('carries 100,000 bytes as three super-segments of whole MSS pieces, checksums left partial', () => {
+    const t = pair(true);
+    const data = pattern(100_000);
+    expect(t.link.a.offload).toEqual({ transmitChecksum: true, tcpSegmentationMax: 65535, headroom: 0 });
+    expect(transfer(t.net, t.client, t.server, data)).toEqual(data);
+    const segments = t.frames.map(tcpOf).filter((s) => s !== undefined);
+    const data0 = segments.find((s) => s.payload > 0)!;
+    // The initial window (10 * MSS), then the doubled window, then the rest with FIN: each one frame.
+    expect(
+      segments.filter((s) => s.payload > 0).map((s) => [s.seq - data0.seq, s.payload, s.length]),
+    ).toEqual([
+      [0, 10 * MSS, 14 + 52 + 10 * MSS],
+      [10 * MSS, 20 * MSS, 14 + 52 + 20 * MSS],
+      [30 * MSS, 100_000 - 30 * MSS, 14 + 52 + 100_000 - 30 * MSS],
+    ]);
+    // As on Linux loopback, what leaves the sender carries only the pseudo-header sum (CHECKSUM_PARTIAL);
+    // the SYN waited for ARP, and a frame that waits is finished (checksummed) before it is queued.
+    expect(segments.map((s) => [s.flags, s.payload, s.partial, s.complete])).toEqual([
+      [SYN, 0, false, true],
+      [ACK, 0, true, false],
+      [ACK, 10 * MSS, true, false],
+      [ACK, 20 * MSS, true, false],
+      [FIN | PSH | ACK, 100_000 - 30 * MSS, true, false],
+    ]);
+    expect(t.link.counters('a->b').dropped.mtu).toBe(0);
+  });
+
+  it('without offload, the same transfer crosses in MSS-sized frames with real checksums', () => {
+    const t = pair(false);
+    const data = pattern(100_000);
+    expect(t.link.a.offload).toBeUndefined();
+    expect(transfer(t.net, t.client, t.server, data)).toEqual(data);
+    const withData = t.frames
+      .map(tcpOf)
+      .filter((s) => s !== undefined)
+      .filter((s) => s.payload > 0);
+    expect(withData.map((s) => s.payload)).toEqual([...Array(69).fill(MSS), 100_000 - 69 * MSS]);
+    expect(t.frames.every((f) => f.length <= 1514)).toBe(true);
+    expect(t.frames.map(tcpOf).every((s) => s === undefined || s.complete)).toBe(true);
+  });
+
+  for (const [name, impairments] of [
+    ['a rate limit', { rateBitsPerSecond: 100e6 }],
+    ['loss and corruption', { loss: 0.02, corrupt: 0.02 }],
+  ] as const) {
+    it(`a direction with ${name} gets wire-size frames, cut and checksummed at the link end`, () => {
+      const t = pair(true, impairments);
+      const data = pattern(200_000);
+      expect(transfer(t.net, t.client, t.server, data)).toEqual(data);
+      const segments = t.frames.map(tcpOf).filter((s) => s !== undefined);
+      expect(t.frames.every((f) => f.length <= 1514)).toBe(true);
+      expect(segments.every((s) => s.complete)).toBe(true);
+      expect(segments.filter((s) => s.payload > 0).every((s) => s.payload <= MSS)).toBe(true);
+      expect(t.link.counters('a->b').dropped.mtu).toBe(0);
+    });
+  }
+
+  it('a pcap of an offloaded link holds the super-segments whole, as carried', () => {
+    const t = pair(true);
+    const sink = new MemoryPcapSink();
+    const writer = new PcapWriter(sink);
+    t.link.capture(writer, { direction: 'a->b' });
+    const data = pattern(100_000);
+    expect(transfer(t.net, t.client, t.server, data)).toEqual(data);
+    const records = readPcapRecords(sink.bytes());
+    expect(records.map((r) => r.originalLength)).toEqual(t.frames.map((f) => f.length));
+    expect(records.map((r) => r.data)).toEqual(t.frames);
+    expect(Math.max(...records.map((r) => r.originalLength))).toBe(14 + 52 + 100_000 - 30 * MSS);
+  });
+
+  it('a router cuts super-segments back for a link that carries wire-size frames', () => {
+    const net = new SimulatedNetwork({ seed: 1, trace: false, offload: true });
+    const client = net.host('client', '10.0.1.1/24', { gateway: '10.0.1.254' });
+    const router = net.router('router');
+    const server = net.host('server', '10.0.0.2/24', { gateway: '10.0.0.254' });
+    const first = net.link(client, [router, '10.0.1.254/24'], { mtu: 1500 });
+    const second = net.link([router, '10.0.0.254/24'], server, {
+      mtu: 1500,
+      impairments: { rateBitsPerSecond: 1e9 },
+    });
+    const firstFrames: Uint8Array[] = [];
+    const secondFrames: Uint8Array[] = [];
+    first.link.tap((_, f) => firstFrames.push(f.slice()), { direction: 'a->b' });
+    second.link.tap((_, f) => secondFrames.push(f.slice()), { direction: 'a->b' });
+    const data = pattern(150_000);
+    expect(transfer(net, client, server, data)).toEqual(data);
+    expect(Math.max(...firstFrames.map((f) => f.length))).toBeGreaterThan(1514);
+    expect(Math.max(...secondFrames.map((f) => f.length))).toBe(1514);
+    expect(secondFrames.map(tcpOf).every((s) => s === undefined || s.complete)).toBe(true);
+  });
+});
