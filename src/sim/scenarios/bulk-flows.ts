@@ -43,6 +43,12 @@ export interface BulkFlowsOptions {
   /** Leave the buffers at their defaults (autotuned) instead of a fixed 8 MiB. Default false. */
   autotunedBuffers?: boolean;
   seed?: number;
+  /**
+   * Called every `sampleEveryMs` of virtual time (default 100) with the senders, in flow order: to
+   * follow cwnd, pacing rate and state over a run.
+   */
+  onSample?: (nowMs: number, senders: readonly TcpConnection[]) => void;
+  sampleEveryMs?: number;
 }
 
 export interface FlowResult {
@@ -101,12 +107,21 @@ export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
   const serverTcp = tcpLayerOf(server);
   const serverAddress = parseIpv4('10.0.0.2')!;
   const now = () => net.clock.now();
+  const senders: TcpConnection[] = [];
+  const sampleEvery = options.sampleEveryMs ?? 100;
+  let nextSample = now();
   const runUntil = (t: number) => {
+    if (options.onSample !== undefined) {
+      while (nextSample <= t) {
+        if (nextSample > now()) net.clock.runUntil(nextSample);
+        options.onSample(now(), senders);
+        nextSample += sampleEvery;
+      }
+    }
     if (t > now()) net.clock.runUntil(t);
   };
   const received = options.flows.map(() => 0);
   const atWindowStart = options.flows.map(() => 0);
-  const senders: TcpConnection[] = [];
   const listener = serverTcp.listen({ port: PORT });
   let accepted = 0;
   listener.on('connection', (conn) => {
