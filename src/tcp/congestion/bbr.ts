@@ -104,6 +104,8 @@ export class BbrCongestionControl implements CongestionControl {
   private recovering = false;
   private recover = 0;
   private pipe = 0;
+  /** ACK events carry rate samples (send records): losses are counted from them. */
+  private rateSamples = false;
   private readonly initialCwnd: number;
 
   constructor(mss: number, initialWindowSegments: number | undefined, context?: CongestionControlContext) {
@@ -163,7 +165,12 @@ export class BbrCongestionControl implements CongestionControl {
       this.deliveredInRound = 0;
     }
     this.deliveredInRound += event.delivered;
-    if (event.rate?.lost) this.lostInRound += event.rate.lost;
+    // With send records each ACK reports the bytes it had marked lost; onEnterRecovery counts only
+    // where there are none.
+    if (event.rate !== undefined) {
+      this.rateSamples = true;
+      this.lostInRound += event.rate.lost;
+    }
     // The model: minimum RTT and bottleneck bandwidth.
     const rtt = event.rate?.rttMs ?? event.rttMs;
     // A new minimum (strictly lower: an equal RTT does not postpone ProbeRTT, which must still drain
@@ -205,16 +212,23 @@ export class BbrCongestionControl implements CongestionControl {
 
   /**
    * Draft §4.5.10 (IsInflightTooHigh): losses above 2% of the data in flight (or delivered in the round,
-   * if more) are congestion.
+   * if more) mean the inflight reached was too high. Only while probing (Startup, and REFILL/UP in
+   * ProbeBW: the draft's bw_probe_samples) does that bound inflight: outside a probe BBR sends at the
+   * model's rate, and a round that loses more than usual by chance must not shrink the window for the
+   * seconds until the next probe (with 1% random loss, rounds of 400 segments lose more than 2% now and
+   * then).
    */
   private checkLossRate(): void {
     if (this.lostInRound === 0) return;
+    if (this.state !== 'startup' && this.state !== 'probe-bw-refill' && this.state !== 'probe-bw-up') return;
     const base = Math.max(this.deliveredInRound, this.pipe) + this.lostInRound;
     // At least FULL_LOSS_COUNT segments: with small windows one random loss would exceed 2% by itself.
     if (this.lostInRound / base <= BBR.LOSS_THRESH || this.lostInRound < BBR.FULL_LOSS_COUNT * this.mss)
       return;
-    const inflight = Math.max(this.pipe + this.lostInRound, this.bdp(1));
-    this.inflightHi = Math.max(BBR.BETA * Math.min(inflight, this.inflightHi), this.minCwnd());
+    // Draft §4.5.10.2 (BBRHandleInflightTooHigh): inflight_hi = max(inflight when the loss happened,
+    // BBRBeta x the model's BDP): the probe went too far, the model did not.
+    const inflight = this.pipe + this.lostInRound;
+    this.inflightHi = Math.max(inflight, BBR.BETA * this.bdp(1), this.minCwnd());
     if (this.state === 'startup') this.filledPipe = true;
     if (this.state === 'probe-bw-up') this.enterProbeBw('probe-bw-down', this.cycleStamp);
     this.lostInRound = 0;
@@ -362,7 +376,8 @@ export class BbrCongestionControl implements CongestionControl {
 
   onEnterRecovery(event: CongestionEvent): void {
     // A loss (or ECN mark) counts against the round's loss rate; the model, not the loss, sets the window.
-    this.lostInRound += this.mss;
+    // Rate samples report lost bytes themselves (onAck for the ACK that marked them follows).
+    if (!this.rateSamples || event.kind === 'ecn') this.lostInRound += this.mss;
     this.pipe = event.pipe;
     if (!this.recovering) {
       this.recovering = true;

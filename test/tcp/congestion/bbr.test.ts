@@ -10,7 +10,14 @@ const MSS = 1000;
  * bottleneck forwards `rate` bytes a ms, and each forwarded chunk is acknowledged `rtt` ms after it was
  * sent plus its time in the queue. Returns the states passed through with their entry times.
  */
-function drive(cc: BbrCongestionControl, ms: number, rate: number, rtt: number, from = 0) {
+function drive(
+  cc: BbrCongestionControl,
+  ms: number,
+  rate: number,
+  rtt: number,
+  from = 0,
+  until: (cc: BbrCongestionControl) => boolean = () => false,
+) {
   const states: [string, number][] = [[cc.state, from]];
   const queue: { bytes: number; sentAt: number }[] = [];
   const acks: { at: number; bytes: number; sentAt: number }[] = [];
@@ -49,6 +56,7 @@ function drive(cc: BbrCongestionControl, ms: number, rate: number, rtt: number, 
       if (head.bytes === 0) queue.shift();
     }
     if (states.at(-1)![0] !== cc.state) states.push([cc.state, t]);
+    if (until(cc)) break;
   }
   return states;
 }
@@ -95,9 +103,10 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(after![1] - probeRtt![1]).toBeGreaterThanOrEqual(BBR.PROBE_RTT_DURATION_MS);
   });
 
-  it('random loss below 2% a round leaves the rate alone; a lossier round bounds inflight (inflight_hi)', () => {
+  it('random loss below 2% a round leaves the rate alone; a lossier round while probing bounds inflight (inflight_hi)', () => {
     const cc = new BbrCongestionControl(MSS, 10);
     drive(cc, 2000, 12_500, 50);
+    expect(cc.state).toBe('probe-bw-cruise');
     const bw = cc.bottleneckBandwidth;
     const cwnd = cc.cwnd;
     const loss = {
@@ -114,10 +123,21 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cc.inflightHi).toBe(Number.POSITIVE_INFINITY);
     expect(cc.bottleneckBandwidth).toBe(bw);
     expect(cc.pacingRate).toBeGreaterThan(0.85 * bw);
-    // Many losses in the same round (well over 2% of the flight, and at least 6): congestion.
-    for (let i = 0; i < 200; i++) {
-      cc.onEnterRecovery(loss);
-    }
-    expect(cc.inflightHi).toBeLessThan(cwnd);
+    // Many losses in one round while cruising (not probing): the model keeps the rate and the window.
+    for (let i = 0; i < 200; i++) cc.onEnterRecovery(loss);
+    expect(cc.inflightHi).toBe(Number.POSITIVE_INFINITY);
+    expect(cc.cwnd).toBe(cwnd);
+    // The same while probing for more bandwidth (ProbeBW UP): the probe went too far. inflight_hi is
+    // the inflight reached, at least BBRBeta x BDP (draft §4.5.10.2), and UP gives way to DOWN.
+    drive(cc, 4000, 12_500, 50, 2001, (c) => c.state === 'probe-bw-up');
+    expect(cc.state).toBe('probe-bw-up');
+    const pipe = 700 * MSS;
+    for (let i = 0; i < 200; i++) cc.onEnterRecovery({ ...loss, pipe });
+    // It trips on the first loss over 2% (at least 6 segments): the inflight then was the pipe plus
+    // those losses.
+    expect(cc.inflightHi).toBeGreaterThanOrEqual(pipe + BBR.FULL_LOSS_COUNT * MSS);
+    expect(cc.inflightHi).toBeLessThanOrEqual(pipe * (1 + 2 * BBR.LOSS_THRESH));
+    expect(cc.state).toBe('probe-bw-down');
+    expect(cc.cwnd).toBeLessThanOrEqual(cc.inflightHi);
   });
 });
