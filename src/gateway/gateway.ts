@@ -21,6 +21,7 @@
 import { DhcpServer } from '../dhcp/dhcp-server.js';
 import { type AddressInput, type PrefixInput, toAddress, toPrefix } from '../ip/address-prefix.js';
 import { errnoError } from '../ip/errors.js';
+import type { ForeignEchoRequest } from '../ip/icmp-layer.js';
 import type { IpInterface } from '../ip/ip-interface.js';
 import type { NetworkDevice } from '../link/device.js';
 import type { Stack } from '../stack.js';
@@ -30,7 +31,22 @@ import type { TcpListener } from '../tcp/tcp-layer.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { UdpMessageInfo } from '../udp/udp-socket.js';
 import { type Ipv4Address, ipv4ToString, parseIpv4, prefixMask } from '../wire/address.js';
-import { IP_PROTOCOL_UDP } from '../wire/ipv4.js';
+import {
+  ICMP_COMMUNICATION_ADMINISTRATIVELY_PROHIBITED,
+  ICMP_DESTINATION_UNREACHABLE,
+  ICMP_HOST_UNREACHABLE,
+  ICMP_NET_UNREACHABLE,
+  ICMP_PORT_UNREACHABLE,
+  ICMP_TIME_EXCEEDED,
+  ICMP_TTL_EXCEEDED_IN_TRANSIT,
+} from '../wire/icmp.js';
+import {
+  emitIpv4Header,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+  IPV4_HEADER_LENGTH,
+  parseQuotedIpv4,
+} from '../wire/ipv4.js';
 import { TCP_ACK, TCP_RST, type TcpSegment } from '../wire/tcp.js';
 import { emitUdp, UDP_HEADER_LENGTH } from '../wire/udp.js';
 import { allowAll, type DestinationPolicy, type FlowDestination } from './policy.js';
@@ -76,6 +92,10 @@ export interface GatewayOptions {
   maxPendingConnects?: number;
   maxUdpFlows?: number;
   udpIdleMs?: number;
+  /** Guest echo requests beyond the gateway waiting for the upstream's answer. Default 64. */
+  maxPendingEchoes?: number;
+  /** How long the upstream waits for an echo reply beyond the gateway. Default 2000 ms. */
+  echoTimeoutMs?: number;
 }
 
 export interface GatewayCounters {
@@ -92,7 +112,18 @@ export interface GatewayCounters {
   udpFlowLimitHits: number;
   udpDatagramsToUpstream: number;
   udpDatagramsToGuest: number;
+  udpUnreachableToGuest: number;
   dnsQueries: number;
+  /** Guest echo requests to destinations beyond the gateway handed to the upstream. */
+  icmpEchoForwarded: number;
+  /** ... answered there, and so answered to the guest. */
+  icmpEchoReplies: number;
+  /** ... refused by the policy, not carried by the upstream (WISP), or not permitted on the host. */
+  icmpEchoRefusedByPolicy: number;
+  icmpEchoUnavailable: number;
+  icmpEchoLimitHits: number;
+  /** ICMP errors sent to the guest about its flows (upstream connect failures, echoes, UDP). */
+  icmpErrorsToGuest: number;
 }
 
 interface UdpFlow {
@@ -100,6 +131,8 @@ interface UdpFlow {
   guestPort: number;
   socket: UpstreamDatagramSocket;
   lastUsed: number;
+  /** The last datagram's IP and UDP headers, by upstream destination (what an ICMP error quotes). */
+  lastSent: { destination: string; guestDestination: Ipv4Address; quote: Uint8Array } | undefined;
 }
 
 export class Gateway {
@@ -123,8 +156,17 @@ export class Gateway {
     udpFlowLimitHits: 0,
     udpDatagramsToUpstream: 0,
     udpDatagramsToGuest: 0,
+    udpUnreachableToGuest: 0,
     dnsQueries: 0,
+    icmpEchoForwarded: 0,
+    icmpEchoReplies: 0,
+    icmpEchoRefusedByPolicy: 0,
+    icmpEchoUnavailable: 0,
+    icmpEchoLimitHits: 0,
+    icmpErrorsToGuest: 0,
   };
+  /** Why echoes beyond the gateway cannot be forwarded, once the upstream said so (undefined: they can). */
+  echoUnavailableReason: string | undefined;
   private readonly upstream: Upstream;
   private readonly policy: DestinationPolicy;
   private readonly hostLoopback: string;
@@ -133,6 +175,9 @@ export class Gateway {
   private readonly maxPendingConnects: number;
   private readonly maxUdpFlows: number;
   private readonly udpIdleMs: number;
+  private readonly maxPendingEchoes: number;
+  private readonly echoTimeoutMs: number;
+  private pendingEchoes = 0;
   private readonly listener: TcpListener;
   /** SYNs held while their upstream connects, by 4-tuple. */
   private readonly pending = new Map<string, { relay: TcpRelay; syn: TcpSegment; ready: boolean }>();
@@ -169,6 +214,9 @@ export class Gateway {
     this.maxPendingConnects = options.maxPendingConnects ?? 1024;
     this.maxUdpFlows = options.maxUdpFlows ?? 4096;
     this.udpIdleMs = options.udpIdleMs ?? 30_000;
+    this.maxPendingEchoes = options.maxPendingEchoes ?? 64;
+    this.echoTimeoutMs = options.echoTimeoutMs ?? 2000;
+    if (this.upstream.echo === undefined) this.echoUnavailableReason = 'the upstream carries no ICMP';
     const dnsAddress = this.dnsAddress;
     this.interface = stack.addInterface(options.device, {
       address: { address, prefixLength },
@@ -185,6 +233,7 @@ export class Gateway {
     });
     this.listener.on('connection', (conn) => this.established(conn));
     stack.udp.unclaimed = (payload, info) => this.guestDatagram(payload, info);
+    stack.icmp.echoForOthers = (request) => this.guestEcho(request);
     this.dhcp =
       options.dhcp === false
         ? undefined
@@ -250,6 +299,7 @@ export class Gateway {
     this.listener.close();
     this.dhcp?.close();
     this.stack.udp.unclaimed = undefined;
+    this.stack.icmp.echoForOthers = undefined;
     for (const { relay } of this.pending.values()) relay.upstream.destroy();
     this.pending.clear();
     for (const relay of [...this.relays]) {
@@ -272,7 +322,8 @@ export class Gateway {
       return true;
     }
     if (this.closed) return false;
-    if (this.relays.size + this.pending.size >= this.maxTcpFlows) {
+    // `relays` holds the pending ones too (a relay exists from the SYN on).
+    if (this.relays.size >= this.maxTcpFlows) {
       this.counters.tcpFlowLimitHits++;
       this.resetGuest(src, dst, syn);
       return false;
@@ -300,10 +351,10 @@ export class Gateway {
         // Replay the SYN: admitted now, the listener makes the connection and answers SYN-ACK.
         this.stack.tcp.receive(src, dst, saved);
       },
-      upstreamFailed: () => {
+      upstreamFailed: (_r, error) => {
         this.counters.tcpUpstreamFailures++;
         if (this.pending.get(key) === entry) this.pending.delete(key);
-        this.resetGuest(src, dst, saved);
+        this.refuseGuest(src, dst, saved, error?.code);
       },
       finished: (r) => this.relayFinished(r),
     });
@@ -335,6 +386,142 @@ export class Gateway {
     this.relays.delete(relay);
     this.counters.tcpFlowsActive = this.relays.size;
     for (const [key, r] of this.admitted) if (r === relay) this.admitted.delete(key);
+  }
+
+  /**
+   * Tells the guest its connection attempt failed upstream the way slirp does: a refused connection is a
+   * reset; a destination the host cannot reach is ICMP host unreachable (EHOSTUNREACH) or, for any other
+   * failure, net unreachable (RFC 792; RFC 1122 §4.2.3.9 makes them soft errors, Linux ends a SYN-SENT
+   * connection on them at once); a destination the WISP server's policy blocks is "communication
+   * administratively prohibited" (RFC 1812 §5.2.7.1).
+   */
+  private refuseGuest(src: Ipv4Address, dst: Ipv4Address, syn: TcpSegment, code: string | undefined): void {
+    const icmpCode =
+      code === undefined || code === 'ECONNREFUSED' || code === 'ECONNRESET'
+        ? undefined
+        : code === 'EHOSTUNREACH'
+          ? ICMP_HOST_UNREACHABLE
+          : code === 'EACCES' || code === 'EPERM'
+            ? ICMP_COMMUNICATION_ADMINISTRATIVELY_PROHIBITED
+            : ICMP_NET_UNREACHABLE;
+    if (icmpCode === undefined) {
+      this.resetGuest(src, dst, syn);
+      return;
+    }
+    const first8 = new Uint8Array(8);
+    const view = new DataView(first8.buffer);
+    view.setUint16(0, syn.srcPort);
+    view.setUint16(2, syn.dstPort);
+    view.setUint32(4, syn.seq);
+    this.sendGuestError(
+      ICMP_DESTINATION_UNREACHABLE,
+      icmpCode,
+      quoteDatagram(src, dst, IP_PROTOCOL_TCP, first8),
+    );
+  }
+
+  /** Sends an ICMP error about a guest datagram (its quote) to the guest, from `source` if given. */
+  private sendGuestError(type: number, code: number, quote: Uint8Array, source?: Ipv4Address): void {
+    const parsed = parseQuotedIpv4(quote);
+    if (!parsed.ok) return;
+    const sent = this.stack.icmp.sendError(
+      type,
+      code,
+      { packet: parsed.value, bytes: quote, linkBroadcast: false, destination: 'unicast' },
+      0,
+      source,
+    );
+    if (sent) this.counters.icmpErrorsToGuest++;
+  }
+
+  // --- ICMP ---
+
+  /**
+   * An echo request to a destination beyond the gateway: answered only when the destination answers the
+   * upstream's own echo (slirp and passt use the host's ping sockets the same way), with the guest's
+   * identifier, sequence and data. An ICMP error the upstream got comes back to the guest from its
+   * reporter; no answer, no reply. The DNS address is the gateway's own and answered at once.
+   */
+  private guestEcho(request: ForeignEchoRequest): void {
+    const icmp = this.stack.icmp;
+    const answer = () =>
+      icmp.sendEchoReply(
+        request.dst,
+        request.src,
+        request.identifier,
+        request.sequence,
+        request.data,
+        request.tos,
+      );
+    if (request.dst === this.dnsAddress) {
+      answer();
+      return;
+    }
+    if (this.closed) return;
+    const address = this.upstreamAddressOf(request.dst);
+    if (!this.policy({ protocol: 'icmp', address, port: 0 })) {
+      this.counters.icmpEchoRefusedByPolicy++;
+      return;
+    }
+    const echo = this.upstream.echo;
+    if (echo === undefined || this.echoUnavailableReason !== undefined) {
+      this.counters.icmpEchoUnavailable++;
+      return;
+    }
+    if (this.pendingEchoes >= this.maxPendingEchoes) {
+      this.counters.icmpEchoLimitHits++;
+      return;
+    }
+    if (request.ttl <= 1) {
+      // RFC 1812 §5.3.1: the gateway is a hop; a datagram with no hops left ends here.
+      this.sendGuestError(ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED_IN_TRANSIT, request.quote);
+      return;
+    }
+    this.pendingEchoes++;
+    this.counters.icmpEchoForwarded++;
+    echo
+      .call(this.upstream, {
+        address,
+        size: request.data.length,
+        ttl: request.ttl - 1,
+        timeoutMs: this.echoTimeoutMs,
+      })
+      .then((result) => {
+        this.pendingEchoes--;
+        if (this.closed) return;
+        const reporter = (from: string | undefined) => {
+          const a = from === undefined ? undefined : parseIpv4(from);
+          return a === undefined || from === this.hostLoopback ? undefined : a;
+        };
+        switch (result.kind) {
+          case 'reply':
+            this.counters.icmpEchoReplies++;
+            answer();
+            return;
+          case 'unreachable':
+            this.sendGuestError(
+              ICMP_DESTINATION_UNREACHABLE,
+              result.code,
+              request.quote,
+              reporter(result.from),
+            );
+            return;
+          case 'time-exceeded':
+            this.sendGuestError(
+              ICMP_TIME_EXCEEDED,
+              ICMP_TTL_EXCEEDED_IN_TRANSIT,
+              request.quote,
+              reporter(result.from),
+            );
+            return;
+          case 'unavailable':
+            this.counters.icmpEchoUnavailable++;
+            this.echoUnavailableReason ??= result.reason;
+            return;
+          case 'timeout':
+            return;
+        }
+      });
   }
 
   /** RFC 9293 §3.10.7.1's answer to a SYN nobody takes: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>. */
@@ -381,15 +568,26 @@ export class Gateway {
       const guestPort = info.port;
       const socket = this.upstream.openDatagram?.({
         message: (data, from) => this.upstreamDatagram(guestAddress, guestPort, data, from),
+        unreachable: (to, code) => this.upstreamUnreachable(guestAddress, guestPort, to, code),
       });
       if (socket === undefined) return;
-      flow = { guestAddress, guestPort, socket, lastUsed: 0 };
+      flow = { guestAddress, guestPort, socket, lastUsed: 0, lastSent: undefined };
       this.udpFlows.set(key, flow);
       this.counters.udpFlowsOpened++;
       this.counters.udpFlowsActive = this.udpFlows.size;
       this.armSweep();
     }
     flow.lastUsed = this.stack.clock.now();
+    const udpHeader = new Uint8Array(8);
+    const header = new DataView(udpHeader.buffer);
+    header.setUint16(0, info.port);
+    header.setUint16(2, info.localPort);
+    header.setUint16(4, UDP_HEADER_LENGTH + payload.length);
+    flow.lastSent = {
+      destination: `${destination.address}:${destination.port}`,
+      guestDestination: info.localAddress,
+      quote: quoteDatagram(info.address, info.localAddress, IP_PROTOCOL_UDP, udpHeader, payload.length + 8),
+    };
     this.counters.udpDatagramsToUpstream++;
     flow.socket.send(payload.slice(), destination);
   }
@@ -423,6 +621,36 @@ export class Gateway {
     );
   }
 
+  /**
+   * The host refused a datagram of this guest endpoint (its connected socket got the ICMP error): the
+   * guest gets the same error about its last datagram to that destination, from that destination, as a
+   * NAT translating the error would deliver it (port unreachable -> ECONNREFUSED in the guest).
+   */
+  private upstreamUnreachable(
+    guestAddress: Ipv4Address,
+    guestPort: number,
+    to: UpstreamDestination,
+    code: string,
+  ): void {
+    const flow = this.udpFlows.get(`${guestAddress}:${guestPort}`);
+    const last = flow?.lastSent;
+    if (last === undefined || last.destination !== `${to.address}:${to.port}`) return;
+    const icmpCode =
+      code === 'ECONNREFUSED'
+        ? ICMP_PORT_UNREACHABLE
+        : code === 'EHOSTUNREACH'
+          ? ICMP_HOST_UNREACHABLE
+          : code === 'ENETUNREACH'
+            ? ICMP_NET_UNREACHABLE
+            : code === 'EACCES' || code === 'EPERM'
+              ? ICMP_COMMUNICATION_ADMINISTRATIVELY_PROHIBITED
+              : undefined;
+    if (icmpCode === undefined) return;
+    this.counters.udpUnreachableToGuest++;
+    const source = icmpCode === ICMP_PORT_UNREACHABLE ? last.guestDestination : undefined;
+    this.sendGuestError(ICMP_DESTINATION_UNREACHABLE, icmpCode, last.quote, source);
+  }
+
   // --- housekeeping ---
 
   private dhcpGuestAddress(): Ipv4Address | undefined {
@@ -445,4 +673,36 @@ export class Gateway {
       if (this.udpFlows.size > 0) this.armSweep();
     });
   }
+}
+
+/**
+ * The start of a guest datagram as an ICMP error quotes it (RFC 792): an IPv4 header and the first 8
+ * transport bytes. Rebuilt from what the gateway kept, since the guest's frame is long gone.
+ */
+function quoteDatagram(
+  src: Ipv4Address,
+  dst: Ipv4Address,
+  protocol: number,
+  first8: Uint8Array,
+  transportLength = 8,
+): Uint8Array {
+  const quote = new Uint8Array(IPV4_HEADER_LENGTH + 8);
+  emitIpv4Header(
+    {
+      tos: 0,
+      id: 0,
+      dontFragment: true,
+      moreFragments: false,
+      fragmentOffset: 0,
+      ttl: 64,
+      protocol,
+      src,
+      dst,
+    },
+    Math.min(transportLength, 0xffff - IPV4_HEADER_LENGTH),
+    quote,
+    0,
+  );
+  quote.set(first8, IPV4_HEADER_LENGTH);
+  return quote;
 }

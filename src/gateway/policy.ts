@@ -1,15 +1,16 @@
 /**
  * Which destinations a gateway's guests may reach. A policy sees each new flow after address mapping
  * (the gateway's own address already turned into the host's loopback) and says yes or no; a refused TCP
- * connection is reset, a refused UDP datagram dropped, each counted.
+ * connection is reset, a refused UDP datagram or ICMP echo dropped, each counted.
  */
 import { toPrefix } from '../ip/address-prefix.js';
 import { parseIpv4, prefixMask } from '../wire/address.js';
 
 export interface FlowDestination {
-  protocol: 'tcp' | 'udp';
+  protocol: 'tcp' | 'udp' | 'icmp';
   /** IPv4 literal, as the upstream will be asked to reach it. */
   address: string;
+  /** 0 for ICMP. */
   port: number;
 }
 

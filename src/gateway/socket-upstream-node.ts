@@ -8,11 +8,14 @@
 import nodeDgram from 'node:dgram';
 import nodeNet from 'node:net';
 import type { Duplex } from 'node:stream';
+import { pingEcho } from './ping-echo-node.js';
 import type {
   Upstream,
   UpstreamDatagramHandlers,
   UpstreamDatagramSocket,
   UpstreamDestination,
+  UpstreamEchoRequest,
+  UpstreamEchoResult,
   UpstreamStream,
   UpstreamStreamHandlers,
 } from './upstream.js';
@@ -27,8 +30,11 @@ interface DgramSocketLike {
     event: 'message',
     listener: (msg: Uint8Array, rinfo: { address: string; port: number }) => void,
   ): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'error', listener: (error: Error & { code?: string }) => void): unknown;
   send(msg: Uint8Array, port: number, address: string): void;
+  send(msg: Uint8Array): void;
+  connect(port: number, address: string, callback: () => void): void;
+  disconnect(): void;
   close(): void;
 }
 
@@ -40,42 +46,105 @@ export interface DgramModuleLike {
 export interface SocketUpstreamOptions {
   net?: NetModuleLike;
   dgram?: DgramModuleLike;
+  /** ICMP echo beyond the gateway. Default: the host's `ping` command (pingEcho); false: none. */
+  echo?: false | ((request: UpstreamEchoRequest) => Promise<UpstreamEchoResult>);
 }
+
+/** Datagrams held while a flow's socket binds and connects; more are lost, as on any network. */
+const MAX_QUEUED_DATAGRAMS = 64;
 
 export function socketUpstream(options: SocketUpstreamOptions = {}): Upstream {
   const net = options.net ?? (nodeNet as unknown as NetModuleLike);
   const dgram = options.dgram ?? (nodeDgram as unknown as DgramModuleLike);
+  const echo = options.echo ?? pingEcho();
   return {
     openStream(destination: UpstreamDestination, handlers: UpstreamStreamHandlers): UpstreamStream {
       const socket = net.connect({ host: destination.address, port: destination.port, allowHalfOpen: true });
       socket.once('connect', () => handlers.connect());
       return duplexStream(socket, handlers);
     },
-    openDatagram(handlers: UpstreamDatagramHandlers): UpstreamDatagramSocket {
-      const socket = dgram.createSocket('udp4');
-      socket.on('message', (msg, rinfo) =>
-        handlers.message(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), {
-          address: rinfo.address,
-          port: rinfo.port,
-        }),
-      );
-      socket.on('error', (error) => handlers.close?.(error));
-      return {
-        send(payload, to) {
-          try {
-            socket.send(payload, to.port, to.address);
-          } catch {
-            // A datagram that cannot be sent is lost, as on any network.
-          }
-        },
-        close() {
-          try {
-            socket.close();
-          } catch {
-            // already closed
-          }
-        },
-      };
+    openDatagram: (handlers) => datagramFlow(dgram, handlers),
+    ...(echo === false ? {} : { echo }),
+  };
+}
+
+/**
+ * One guest UDP endpoint's host socket. While the guest talks to one destination the socket is connected
+ * to it, so the host reports ICMP errors about it (Linux tells only connected UDP sockets, and Node has no
+ * IP_RECVERR) and the gateway can pass port unreachable on; replies then come only from that destination,
+ * the address-and-port-dependent filtering of Linux's own NAT (RFC 4787 §5). Once the guest sends to a
+ * second destination the socket is disconnected and takes replies from anyone (endpoint-independent, as
+ * slirp), at the price of no more ICMP errors.
+ */
+function datagramFlow(dgram: DgramModuleLike, handlers: UpstreamDatagramHandlers): UpstreamDatagramSocket {
+  const socket = dgram.createSocket('udp4');
+  let state: 'fresh' | 'connecting' | 'connected' | 'unconnected' | 'closed' = 'fresh';
+  let peer: UpstreamDestination | undefined;
+  const queue: Array<{ payload: Uint8Array; to: UpstreamDestination }> = [];
+  const same = (a: UpstreamDestination, b: UpstreamDestination) =>
+    a.address === b.address && a.port === b.port;
+  const transmit = (payload: Uint8Array, to: UpstreamDestination) => {
+    try {
+      if (state === 'connected' && peer !== undefined && same(peer, to)) {
+        socket.send(payload);
+        return;
+      }
+      if (state === 'connected') {
+        socket.disconnect();
+        state = 'unconnected';
+      }
+      socket.send(payload, to.port, to.address);
+    } catch {
+      // A datagram that cannot be sent is lost, as on any network.
+    }
+  };
+  socket.on('message', (msg, rinfo) =>
+    handlers.message(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), {
+      address: rinfo.address,
+      port: rinfo.port,
+    }),
+  );
+  socket.on('error', (error) => {
+    // Errors on a connected socket are the ICMP errors about its peer (recvmsg ECONNREFUSED ...).
+    if (state === 'connected' && peer !== undefined && error.code !== undefined) {
+      handlers.unreachable?.(peer, error.code);
+      return;
+    }
+    if (state !== 'closed') handlers.close?.(error);
+  });
+  return {
+    send(payload, to) {
+      if (state === 'closed') return;
+      if (state === 'fresh') {
+        state = 'connecting';
+        peer = { address: to.address, port: to.port };
+        queue.push({ payload, to });
+        try {
+          socket.connect(to.port, to.address, () => {
+            if (state !== 'connecting') return;
+            state = 'connected';
+            for (const item of queue.splice(0)) transmit(item.payload, item.to);
+          });
+        } catch {
+          state = 'unconnected';
+          for (const item of queue.splice(0)) transmit(item.payload, item.to);
+        }
+        return;
+      }
+      if (state === 'connecting') {
+        if (queue.length < MAX_QUEUED_DATAGRAMS) queue.push({ payload, to });
+        return;
+      }
+      transmit(payload, to);
+    },
+    close() {
+      state = 'closed';
+      queue.length = 0;
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
     },
   };
 }

@@ -46,6 +46,12 @@ export interface UpstreamStream {
 
 export interface UpstreamDatagramHandlers {
   message(payload: Uint8Array, from: UpstreamDestination): void;
+  /**
+   * The network refused a datagram sent to `to`: `code` is the errno the host's socket reported
+   * (ECONNREFUSED for ICMP port unreachable, EHOSTUNREACH, ENETUNREACH, EACCES ...), `from` who said so
+   * when known. The gateway turns it into the ICMP error the guest would have received.
+   */
+  unreachable?(to: UpstreamDestination, code: string, from?: string): void;
   close?(error?: Error): void;
 }
 
@@ -54,9 +60,32 @@ export interface UpstreamDatagramSocket {
   close(): void;
 }
 
+/** One ICMP echo a guest sent beyond the gateway. */
+export interface UpstreamEchoRequest {
+  /** IPv4 literal. */
+  address: string;
+  /** Echo data bytes (as `ping -s`). */
+  size: number;
+  /** Hop limit left after the gateway's own hop. */
+  ttl: number;
+  timeoutMs: number;
+}
+
+/** What became of an echo beyond the gateway. */
+export type UpstreamEchoResult =
+  | { kind: 'reply' }
+  /** ICMP destination unreachable with `code` (RFC 792), from `from` when known. */
+  | { kind: 'unreachable'; code: number; from?: string }
+  | { kind: 'time-exceeded'; from?: string }
+  | { kind: 'timeout' }
+  /** This upstream cannot send echoes at all (e.g. no ping socket permitted); `reason` says why. */
+  | { kind: 'unavailable'; reason: string };
+
 export interface Upstream {
   /** Opens a byte stream to `destination`; the outcome comes to `handlers`. */
   openStream(destination: UpstreamDestination, handlers: UpstreamStreamHandlers): UpstreamStream;
   /** Opens a datagram socket for one guest endpoint; undefined when the upstream carries no UDP. */
   openDatagram?(handlers: UpstreamDatagramHandlers): UpstreamDatagramSocket | undefined;
+  /** Sends one ICMP echo to `request.address`; absent when the upstream carries no ICMP (e.g. WISP). */
+  echo?(request: UpstreamEchoRequest): Promise<UpstreamEchoResult>;
 }

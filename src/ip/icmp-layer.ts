@@ -100,6 +100,20 @@ export interface OffendingDatagram {
   readonly destination: DestinationKind;
 }
 
+/** An echo request addressed to a host that is not us, handed to `IcmpLayer.echoForOthers`. */
+export interface ForeignEchoRequest {
+  readonly src: Ipv4Address;
+  readonly dst: Ipv4Address;
+  readonly identifier: number;
+  readonly sequence: number;
+  /** The echo data (a copy: it outlives the frame). */
+  readonly data: Uint8Array;
+  readonly ttl: number;
+  readonly tos: number;
+  /** The request's IP header and first 8 ICMP bytes (a copy), for an error about it. */
+  readonly quote: Uint8Array;
+}
+
 interface PendingPing {
   readonly target: Ipv4Address;
   readonly data: Uint8Array;
@@ -125,6 +139,13 @@ export class IcmpLayer implements IpProtocolHandler {
   private readonly pending = new Map<number, PendingPing>();
   private readonly identifier: number;
   private nextSequence = 1;
+  /**
+   * Takes unicast echo requests to addresses that are not ours (which reach ICMP only on an interface
+   * that terminates any destination: a user-mode gateway), in place of answering them: the gateway
+   * answers only when the destination beyond it does, as slirp and passt do with the host's ping sockets.
+   * Unset: such requests are answered here.
+   */
+  echoForOthers: ((request: ForeignEchoRequest) => void) | undefined;
 
   constructor(
     private readonly ctx: StackContext,
@@ -155,6 +176,20 @@ export class IcmpLayer implements IpProtocolHandler {
         counters.IcmpInEchos++;
         if (datagram.destination !== 'unicast') {
           this.ctx.drop('icmp', 'broadcast-echo-ignored');
+          return;
+        }
+        if (this.echoForOthers !== undefined && !this.ip.isLocalAddress(datagram.packet.dst)) {
+          const packet = datagram.packet;
+          this.echoForOthers({
+            src: packet.src,
+            dst: packet.dst,
+            identifier: message.identifier,
+            sequence: message.sequence,
+            data: message.data.slice(),
+            ttl: packet.ttl,
+            tos: packet.tos,
+            quote: datagram.bytes.slice(0, packet.headerLength + 8),
+          });
           return;
         }
         this.reply(datagram, message.identifier, message.sequence, message.data);
@@ -218,7 +253,13 @@ export class IcmpLayer implements IpProtocolHandler {
    * Sends an ICMP error about `original` unless RFC 1122 §3.2.2 forbids it or the rate limiter says no.
    * `nextHopMtu` is for fragmentation needed. Returns whether a message was sent.
    */
-  sendError(type: number, code: number, original: OffendingDatagram, nextHopMtu = 0): boolean {
+  sendError(
+    type: number,
+    code: number,
+    original: OffendingDatagram,
+    nextHopMtu = 0,
+    source?: Ipv4Address,
+  ): boolean {
     const { counters } = this.ctx;
     const packet = original.packet;
     if (original.linkBroadcast || original.destination !== 'unicast') return false;
@@ -241,7 +282,9 @@ export class IcmpLayer implements IpProtocolHandler {
         : { kind: 'time-exceeded', code, original: quote };
     // The error comes from the address the datagram was sent to when that is ours (port unreachable),
     // otherwise from the address of the interface facing the source (RFC 1812 §4.3.2.4).
-    const src = this.ip.isLocalAddress(packet.dst) ? packet.dst : this.ip.sourceAddressFor(packet.src);
+    // A gateway relaying an error from beyond it names the original reporter (`source`), as a NAT does.
+    const src =
+      source ?? (this.ip.isLocalAddress(packet.dst) ? packet.dst : this.ip.sourceAddressFor(packet.src));
     const status = this.ip.send(
       { src, dst: packet.src, protocol: IP_PROTOCOL_ICMP },
       new IcmpWriter(message),
@@ -375,13 +418,30 @@ export class IcmpLayer implements IpProtocolHandler {
   }
 
   private reply(request: ReceivedDatagram, identifier: number, sequence: number, data: Uint8Array): void {
+    this.sendEchoReply(
+      request.packet.dst,
+      request.packet.src,
+      identifier,
+      sequence,
+      data,
+      request.packet.tos,
+    );
+  }
+
+  /**
+   * Sends an echo reply from `src` (for a gateway: the destination a guest pinged, once it answered
+   * beyond the gateway) to `dst`, with the request's identifier, sequence and data (RFC 792).
+   */
+  sendEchoReply(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    identifier: number,
+    sequence: number,
+    data: Uint8Array,
+    tos = 0,
+  ): void {
     const status = this.ip.send(
-      {
-        src: request.packet.dst,
-        dst: request.packet.src,
-        protocol: IP_PROTOCOL_ICMP,
-        tos: request.packet.tos,
-      },
+      { src, dst, protocol: IP_PROTOCOL_ICMP, tos },
       new IcmpWriter({ kind: 'echo-reply', identifier, sequence, data }),
     );
     if (status !== 'ok') {

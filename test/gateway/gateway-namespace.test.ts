@@ -190,6 +190,34 @@ describe.skipIf(skip)('tcpts gateway serving a namespace guest over TAP', () => 
     expect(upload.stdout.trim()).toBe(`${SIZE} ${file.sha256}`);
   }, 300_000);
 
+  it('answers pings to 10.0.2.2, and UDP to a closed host port is refused (ICMP port unreachable)', async () => {
+    const ping = await inGuest(['ping', '-n', '-c', '2', '-i', '0.2', '-W', '2', '10.0.2.2']);
+    expect(ping.stdout).toMatch(/2 packets transmitted, 2 received/);
+    const closed = dgram.createSocket('udp4');
+    await new Promise<void>((done) => closed.bind(0, '127.0.0.1', () => done()));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((done) => closed.close(() => done()));
+    const probe = await inGuest([
+      'python3',
+      '-c',
+      [
+        'import socket',
+        's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+        's.settimeout(5)',
+        `s.connect(('10.0.2.2', ${closedPort}))`,
+        "s.send(b'anyone?')",
+        'try:',
+        '    s.recv(100)',
+        "    print('data')",
+        'except ConnectionRefusedError:',
+        "    print('refused')",
+        'except socket.timeout:',
+        "    print('timeout')",
+      ].join('\n'),
+    ]);
+    expect(probe.stdout.trim()).toBe('refused');
+  }, 60_000);
+
   it('reaches a guest server through --forward tcp:HOSTPORT:8022 on 127.0.0.1', async () => {
     const guestServer = new Program('ip', [
       'netns',

@@ -232,3 +232,183 @@ describe('gateway in simulation', () => {
     expect(sim.gateway.counters.tcpInbound).toBe(1);
   });
 });
+
+describe('gateway ICMP', () => {
+  test('echo beyond the gateway is answered only when the destination answers upstream', async () => {
+    const sim = simGateway();
+    const replies = await sim.run(async () => ({
+      server: await sim.guest.ping('10.9.0.2', { size: 100 }),
+      gateway: await sim.guest.ping('10.0.2.2'),
+      dns: await sim.guest.ping('10.0.2.3'),
+    }));
+    expect(replies.server.from).toBe(0x0a_09_00_02);
+    expect(replies.server.bytes).toBe(108);
+    expect(replies.gateway.from).toBe(0x0a_00_02_02);
+    expect(replies.dns.from).toBe(0x0a_00_02_03);
+    // Only the echo beyond the gateway went upstream: the host stack sent one echo of its own.
+    expect(sim.gateway.counters.icmpEchoForwarded).toBe(1);
+    expect(sim.gateway.counters.icmpEchoReplies).toBe(1);
+    expect(sim.host.counters.IcmpOutEchos).toBe(1);
+    expect(sim.server.counters.IcmpInEchos).toBe(1);
+  });
+
+  test('an echo to an unreachable host comes back as host unreachable; one beyond the routes as net unreachable', async () => {
+    // Address resolution gives up after 3 s: the upstream waits longer than that for its echo.
+    const sim = simGateway({ echoTimeoutMs: 10_000 });
+    const codes = await sim.run(async () => {
+      const host = await sim.guest
+        .ping('10.9.0.77', { timeoutMs: 20_000 })
+        .catch((e: { code: string; icmpCode?: number }) => e);
+      const net = await sim.guest
+        .ping('192.0.2.9', { timeoutMs: 20_000 })
+        .catch((e: { code: string; icmpCode?: number }) => e);
+      return { host, net };
+    }, 60_000);
+    expect(codes.host).toMatchObject({
+      code: 'EHOSTUNREACH',
+      icmpType: 3,
+      icmpCode: 1,
+      reporter: 0x0a_00_02_02,
+    });
+    expect(codes.net).toMatchObject({
+      code: 'ENETUNREACH',
+      icmpType: 3,
+      icmpCode: 0,
+      reporter: 0x0a_00_02_02,
+    });
+    expect(sim.gateway.counters.icmpErrorsToGuest).toBe(2);
+  });
+
+  test('an echo with TTL 1 ends at the gateway with time exceeded; the policy drops echoes it does not allow', async () => {
+    const sim = simGateway({ policy: allowList(['10.9.0.2/32']) });
+    const results = await sim.run(async () => ({
+      ttl: await sim.guest.ping('10.9.0.2', { ttl: 1 }).catch((e: object) => e),
+      blocked: await sim.guest.ping('10.9.0.1').catch((e: object) => e),
+    }));
+    expect(results.ttl).toMatchObject({
+      code: 'EHOSTUNREACH',
+      icmpType: 11,
+      icmpCode: 0,
+      reporter: 0x0a_00_02_02,
+    });
+    expect(results.blocked).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(sim.gateway.counters.icmpEchoRefusedByPolicy).toBe(1);
+    expect(sim.gateway.counters.icmpEchoForwarded).toBe(0);
+  });
+
+  test('an upstream without ICMP (WISP) answers no echo beyond the gateway, and counts it', async () => {
+    const sim = simGateway({ upstreamEcho: false });
+    expect(sim.gateway.echoUnavailableReason).toBe('the upstream carries no ICMP');
+    const result = await sim.run(() => sim.guest.ping('10.9.0.2').catch((e: object) => e));
+    expect(result).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(sim.gateway.counters.icmpEchoUnavailable).toBe(1);
+    expect(sim.server.counters.IcmpInEchos).toBe(0);
+  });
+
+  test('a host the upstream cannot reach: the guest connection fails with ICMP host/net unreachable, not a reset', async () => {
+    const sim = simGateway();
+    const codes = await sim.run(
+      async () => ({
+        host: await failure(sim.guest.net.connect(80, '10.9.0.77')),
+        net: await failure(sim.guest.net.connect(80, '192.0.2.9')),
+      }),
+      600_000,
+    );
+    expect(codes).toEqual({ host: 'EHOSTUNREACH', net: 'ENETUNREACH' });
+    expect(sim.gateway.counters.icmpErrorsToGuest).toBeGreaterThanOrEqual(2);
+    expect(sim.gateway.counters.tcpUpstreamFailures).toBe(2);
+    expect(sim.gatewayStack.counters.IcmpOutDestUnreachs).toBe(sim.gateway.counters.icmpErrorsToGuest);
+  });
+
+  test('UDP to a closed port beyond the gateway: the guest socket gets ECONNREFUSED from port unreachable', async () => {
+    const sim = simGateway();
+    const code = await sim.run(
+      () =>
+        new Promise<string>((resolve) => {
+          const socket = sim.guest.dgram.createSocket('udp4');
+          socket.on('error', (error: Error & { code?: string }) => {
+            resolve(error.code ?? 'no code');
+            socket.close();
+          });
+          socket.connect(9, '10.9.0.2', () => {
+            socket.send('anyone there?');
+            sim.delay(200).then(() => socket.send('still?'));
+          });
+        }),
+    );
+    expect(code).toBe('ECONNREFUSED');
+    expect(sim.gateway.counters.udpUnreachableToGuest).toBeGreaterThanOrEqual(1);
+    expect(sim.server.counters.IcmpOutDestUnreachs).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('gateway limits', () => {
+  test('maxTcpFlows: a connection beyond it is reset; maxPendingConnects: a SYN beyond it waits for its retry', async () => {
+    const sim = simGateway({ maxTcpFlows: 2, maxPendingConnects: 1 });
+    const held: Socket[] = [];
+    sim.server.net.createServer((socket) => held.push(socket)).listen(80);
+    const outcome = await sim.run(async () => {
+      const first = sim.guest.net.connect(80, '10.9.0.2');
+      const second = sim.guest.net.connect(80, '10.9.0.2');
+      const opened = await Promise.all(
+        [first, second].map(
+          (s) => new Promise<number>((r) => s.once('connect', () => r(sim.network.clock.now()))),
+        ),
+      );
+      const third = await failure(sim.guest.net.connect(80, '10.9.0.2'));
+      first.destroy();
+      second.destroy();
+      return { opened, third };
+    });
+    expect(outcome.third).toBe('ECONNREFUSED');
+    expect(sim.gateway.counters.tcpFlowLimitHits).toBe(1);
+    // The second SYN came while the first waited for its upstream: dropped, and let in at the guest's
+    // retransmission one second later (RFC 6298 initial RTO).
+    expect(sim.gateway.counters.tcpPendingLimitHits).toBe(1);
+    expect(outcome.opened[1]! - outcome.opened[0]!).toBeGreaterThanOrEqual(990);
+    expect(sim.gateway.counters.tcpFlowsOpened).toBe(2);
+  });
+
+  test('maxUdpFlows: a guest endpoint beyond it is dropped; udpIdleMs: idle flows close', async () => {
+    const sim = simGateway({ maxUdpFlows: 1, udpIdleMs: 5000 });
+    const seen: string[] = [];
+    const sink = sim.server.dgram.createSocket('udp4', (msg) => seen.push(String(msg)));
+    sink.bind(9);
+    const a = sim.guest.dgram.createSocket('udp4');
+    const b = sim.guest.dgram.createSocket('udp4');
+    await sim.run(async () => {
+      a.send('from a', 9, '10.9.0.2');
+      await sim.delay(10);
+      b.send('from b', 9, '10.9.0.2');
+      await sim.delay(100);
+    });
+    expect(seen).toEqual(['from a']);
+    expect(sim.gateway.counters.udpFlowLimitHits).toBe(1);
+    expect(sim.gateway.counters.udpFlowsActive).toBe(1);
+    await sim.run(() => sim.delay(10_000));
+    expect(sim.gateway.counters.udpFlowsActive).toBe(0);
+    await sim.run(async () => {
+      b.send('from b again', 9, '10.9.0.2');
+      await sim.delay(100);
+    });
+    expect(seen).toEqual(['from a', 'from b again']);
+    a.close();
+    b.close();
+  });
+
+  test('maxPendingEchoes: an echo beyond it is dropped and counted', async () => {
+    const sim = simGateway({ maxPendingEchoes: 1, echoTimeoutMs: 10_000 });
+    const results = await sim.run(
+      () =>
+        Promise.all([
+          // 10.9.0.77 does not exist: the upstream echo waits out address resolution (3 s).
+          sim.guest.ping('10.9.0.77', { timeoutMs: 20_000 }).catch((e: { code: string }) => e.code),
+          sim.guest.ping('10.9.0.2', { timeoutMs: 1000 }).catch((e: { code: string }) => e.code),
+        ]),
+      60_000,
+    );
+    expect(results).toEqual(['EHOSTUNREACH', 'ETIMEDOUT']);
+    expect(sim.gateway.counters.icmpEchoLimitHits).toBe(1);
+    expect(sim.gateway.counters.icmpEchoForwarded).toBe(1);
+  });
+});

@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import { Gateway } from '../../gateway/gateway.js';
+import { pingEcho } from '../../gateway/ping-echo-node.js';
 import { allowList, type DestinationPolicy } from '../../gateway/policy.js';
 import { duplexStream, socketUpstream } from '../../gateway/socket-upstream-node.js';
 import { captureDevice } from '../../link/capture.js';
@@ -259,13 +260,21 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
     const writer = pcap;
     cleanups.push(() => writer.close());
   }
+  // Guests' pings beyond the gateway go through the host's ping command; one echo to the host's loopback
+  // says at start whether this host permits it, so the user knows why pings would go unanswered.
+  const echo = pingEcho();
+  const echoProbe = await echo({ address: '127.0.0.1', size: 0, ttl: 64, timeoutMs: 1000 });
+  const echoLine =
+    echoProbe.kind === 'reply'
+      ? "ICMP echo beyond the gateway: through the host's ping command"
+      : `ICMP echo beyond the gateway: unavailable (${echoProbe.kind === 'unavailable' ? echoProbe.reason : `ping of 127.0.0.1: ${echoProbe.kind}`}); guests' pings to other hosts go unanswered`;
   const stack = new Stack({ name: 'gateway', clock });
   let gateway: Gateway;
   try {
     gateway = new Gateway({
       stack,
       device,
-      upstream: socketUpstream(),
+      upstream: socketUpstream({ echo: echoProbe.kind === 'reply' ? echo : false }),
       policy,
       dnsUpstream,
       address: stringValue(parsed, 'address'),
@@ -308,6 +317,7 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
   const lines = [
     `gateway ready: ${stringValue(parsed, 'address') ?? '10.0.2.2/24'} on ${device.name}, leases from ${stringValue(parsed, 'first-lease') ?? '10.0.2.15'}, DNS ${stringValue(parsed, 'dns-address') ?? '10.0.2.3'} -> ${dnsUpstream === undefined ? 'none' : `${dnsUpstream.address}:${dnsUpstream.port}`}`,
     ...forwards.map((f) => `forwarding 127.0.0.1:${f.hostPort} -> guest port ${f.guestPort}`),
+    echoLine,
   ];
   for (const line of lines) say(io, line);
   const printCounters = (): void => {

@@ -7,9 +7,31 @@ import '../../../src/api/sockets-node.js';
 import { settleOnVirtualTime } from '../../../src/api/virtual-time-node.js';
 import { Gateway, type GatewayOptions } from '../../../src/gateway/gateway.js';
 import { socketUpstream } from '../../../src/gateway/socket-upstream-node.js';
+import type { UpstreamEchoRequest, UpstreamEchoResult } from '../../../src/gateway/upstream.js';
 import { MemoryLink } from '../../../src/link/memory-link.js';
 import { SimulatedNetwork } from '../../../src/sim/network.js';
 import type { Stack } from '../../../src/stack.js';
+import { ipv4ToString } from '../../../src/wire/address.js';
+
+/** The upstream's ICMP echo done by a tcpts stack's own ping (the 'host' of the simulation). */
+async function stackEcho(host: Stack, request: UpstreamEchoRequest): Promise<UpstreamEchoResult> {
+  try {
+    await host.ping(request.address, { size: request.size, ttl: request.ttl, timeoutMs: request.timeoutMs });
+    return { kind: 'reply' };
+  } catch (error) {
+    const e = error as { code?: string; icmpType?: number; icmpCode?: number; reporter?: number };
+    // An error the host raised itself (its own address resolution failed) is the gateway's to report.
+    const from =
+      typeof e.reporter === 'number' && !host.ip.isLocalAddress(e.reporter)
+        ? ipv4ToString(e.reporter)
+        : undefined;
+    if (e.icmpType === 3) return { kind: 'unreachable', code: e.icmpCode ?? 1, from };
+    if (e.icmpType === 11) return { kind: 'time-exceeded', from };
+    if (e.code === 'EHOSTUNREACH') return { kind: 'unreachable', code: 1 };
+    if (e.code === 'ENETUNREACH') return { kind: 'unreachable', code: 0 };
+    return { kind: 'timeout' };
+  }
+}
 
 export interface SimGateway {
   network: SimulatedNetwork;
@@ -26,10 +48,12 @@ export interface SimGateway {
 export function simGateway(
   options: Partial<Omit<GatewayOptions, 'stack' | 'device' | 'upstream'>> & {
     guestConfigured?: boolean;
+    /** false: an upstream that carries no ICMP (as WISP). */
+    upstreamEcho?: false;
     tcp?: { receiveBufferSize?: number; sendBufferSize?: number };
   } = {},
 ): SimGateway {
-  const { guestConfigured, tcp, ...gatewayOptions } = options;
+  const { guestConfigured, tcp, upstreamEcho, ...gatewayOptions } = options;
   const network = new SimulatedNetwork({ seed: 7, trace: false });
   const host = network.host('host', '10.9.0.1/24');
   const server = network.host('server', '10.9.0.2/24');
@@ -46,7 +70,11 @@ export function simGateway(
   const gateway = new Gateway({
     stack: gatewayStack,
     device: link.b,
-    upstream: socketUpstream({ net: host.net, dgram: host.dgram }),
+    upstream: socketUpstream({
+      net: host.net,
+      dgram: host.dgram,
+      echo: upstreamEcho ?? ((request) => stackEcho(host, request)),
+    }),
     ...gatewayOptions,
   });
   const clock = network.clock;
