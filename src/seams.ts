@@ -376,7 +376,11 @@ export interface TcpIpBinding {
 
 /** What a TCP layer implements to be attached with `stack.attachTcp` (TcpLayer does; `stack.tcp` is one). */
 export interface TcpReceiver {
-  /** A valid segment (checksum verified, unicast destination) arrived. Its payload is a view that stays valid. */
+  /**
+   * A valid segment (checksum verified, unicast destination) arrived. The segment record is the receiver's
+   * only for the call (IP parses the next segment into the same record: copy it to keep it); its payload
+   * is a view that stays valid.
+   */
   receive(src: IpAddress, dst: IpAddress, segment: TcpSegment): void;
   /**
    * An ICMP error (or a local failure such as ARP finding nobody) about a segment we sent. The report

@@ -34,7 +34,15 @@ import type { ConnectionId, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
 import { deriveSecretBytes, sipHashKey } from '../util/siphash.js';
 import { type IpAddress, isLoopbackIp } from '../wire/ipv6-address.js';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOptions, type TcpSegment } from '../wire/tcp.js';
+import {
+  copyTcpSegment,
+  TCP_ACK,
+  TCP_FIN,
+  TCP_RST,
+  TCP_SYN,
+  type TcpOptions,
+  type TcpSegment,
+} from '../wire/tcp.js';
 import { ChallengeAckBudget, type InvalidSegmentAnswer, invalidAnswerVerdict } from './ack-rate-limits.js';
 import {
   DEFAULT_IPV4_MSS,
@@ -562,7 +570,8 @@ export class TcpLayer {
    */
   receive(src: IpAddress, dst: IpAddress, segment: TcpSegment): void {
     if (this.busy) {
-      this.queued.push({ src, dst, segment });
+      // The record is IP's again once this returns (it parses the next segment into it).
+      this.queued.push({ src, dst, segment: copyTcpSegment(segment) });
       return;
     }
     // What `guard` does, spelled out: this runs for every segment, and a closure per call would show.

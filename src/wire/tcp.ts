@@ -152,6 +152,15 @@ function writeUint32(buf: Uint8Array, offset: number, value: number): void {
   buf[offset + 3] = value;
 }
 
+function badChecksum(buf: Uint8Array): WireError {
+  const field = (buf[16]! << 8) | buf[17]!;
+  return {
+    kind: 'bad-checksum',
+    protocol: PROTOCOL,
+    message: `checksum 0x${field.toString(16).padStart(4, '0')}`,
+  };
+}
+
 function badOption(message: string): WireError {
   return { kind: 'bad-option', protocol: PROTOCOL, message };
 }
@@ -169,6 +178,7 @@ function readOptions(
   end: number,
   into: TcpOptions,
   lenient: boolean,
+  reuse?: OptionStorage,
 ): WireError | undefined {
   let problem: WireError | undefined;
   let i = start;
@@ -202,11 +212,15 @@ function readOptions(
       case TCP_OPTION_SACK: {
         const blockCount = (length - 2) / 8;
         if (Number.isInteger(blockCount) && blockCount >= 1 && blockCount <= TCP_MAX_SACK_BLOCKS) {
-          const blocks: SackBlock[] = [];
-          for (let b = i + 2; b < i + length; b += 8) {
-            blocks.push({ left: readUint32(buf, b), right: readUint32(buf, b + 4) });
+          if (reuse !== undefined) {
+            into.sack = reuse.readSack(buf, i + 2, blockCount);
+          } else {
+            const blocks: SackBlock[] = [];
+            for (let b = i + 2; b < i + length; b += 8) {
+              blocks.push({ left: readUint32(buf, b), right: readUint32(buf, b + 4) });
+            }
+            into.sack = blocks;
           }
-          into.sack = blocks;
         } else {
           wrongLength = true;
         }
@@ -214,7 +228,11 @@ function readOptions(
       }
       case TCP_OPTION_TIMESTAMP:
         if (length === OPTION_LENGTH_TIMESTAMP) {
-          into.timestamp = { value: readUint32(buf, i + 2), echo: readUint32(buf, i + 6) };
+          if (reuse !== undefined) {
+            into.timestamp = reuse.readTimestamp(readUint32(buf, i + 2), readUint32(buf, i + 6));
+          } else {
+            into.timestamp = { value: readUint32(buf, i + 2), echo: readUint32(buf, i + 6) };
+          }
         } else {
           wrongLength = true;
         }
@@ -229,6 +247,84 @@ function readOptions(
     i += length;
   }
   return problem;
+}
+
+/** The timestamp and SACK block objects a ReusableTcpSegment fills again for each segment parsed into it. */
+class OptionStorage {
+  private readonly timestamp = { value: 0, echo: 0 };
+  private readonly blocks = [
+    { left: 0, right: 0 },
+    { left: 0, right: 0 },
+    { left: 0, right: 0 },
+    { left: 0, right: 0 },
+  ];
+  /** One array per block count, so a segment's `sack` never changes length under its reader. */
+  private readonly lists: { left: number; right: number }[][] = [[], [], [], [], []];
+
+  readTimestamp(value: number, echo: number): TcpTimestamp {
+    this.timestamp.value = value;
+    this.timestamp.echo = echo;
+    return this.timestamp;
+  }
+
+  readSack(buf: Uint8Array, offset: number, count: number): readonly SackBlock[] {
+    const list = this.lists[count]!;
+    for (let b = 0; b < count; b++) {
+      const block = this.blocks[b]!;
+      block.left = readUint32(buf, offset + 8 * b);
+      block.right = readUint32(buf, offset + 8 * b + 4);
+      list[b] = block;
+    }
+    return list;
+  }
+}
+
+/**
+ * A TcpSegment that `parseTcpInto` fills again for every segment it parses: the record, its options and
+ * their timestamp and SACK blocks are the same objects each time, so receiving a segment allocates nothing
+ * but the payload view. Whatever it holds is valid until the next parse into it: a receiver that keeps a
+ * segment past that copies it (`copyTcpSegment`).
+ */
+export class ReusableTcpSegment implements TcpSegment {
+  srcPort = 0;
+  dstPort = 0;
+  seq = 0;
+  ack = 0;
+  flags = 0;
+  window = 0;
+  urgentPointer = 0;
+  readonly options: TcpOptions = {
+    mss: undefined,
+    windowScale: undefined,
+    sackPermitted: undefined,
+    sack: undefined,
+    timestamp: undefined,
+  };
+  payload: Uint8Array = EMPTY_BYTES;
+  /** @internal */
+  readonly storage = new OptionStorage();
+}
+
+/** A copy of `seg` that owns its options and payload (for a segment kept after its record is reused). */
+export function copyTcpSegment(seg: TcpSegment): TcpSegment {
+  const o = seg.options;
+  const options: TcpOptions = {};
+  if (o.mss !== undefined) options.mss = o.mss;
+  if (o.windowScale !== undefined) options.windowScale = o.windowScale;
+  if (o.sackPermitted !== undefined) options.sackPermitted = o.sackPermitted;
+  if (o.sack !== undefined) options.sack = o.sack.map((b) => ({ left: b.left, right: b.right }));
+  if (o.timestamp !== undefined) options.timestamp = { value: o.timestamp.value, echo: o.timestamp.echo };
+  return {
+    srcPort: seg.srcPort,
+    dstPort: seg.dstPort,
+    seq: seg.seq,
+    ack: seg.ack,
+    flags: seg.flags,
+    window: seg.window,
+    urgentPointer: seg.urgentPointer,
+    options,
+    payload: seg.payload.slice(),
+  };
 }
 
 /**
@@ -326,8 +422,7 @@ export function parseTcp(
   const error = checkTcp(buf);
   if (error) return error;
   if (options?.verifyChecksum !== false && !tcpChecksumOk(buf, src, dst)) {
-    const field = (buf[16]! << 8) | buf[17]!;
-    return malformed(PROTOCOL, 'bad-checksum', `checksum 0x${field.toString(16).padStart(4, '0')}`);
+    return { ok: false, error: badChecksum(buf) };
   }
   const headerLength = (buf[12]! >>> 4) * 4;
   const tcpOptions: TcpOptions = {};
@@ -348,6 +443,43 @@ export function parseTcp(
     // Pure ACKs are half of all segments: spare them the cost of an empty view.
     payload: headerLength === buf.length ? EMPTY_BYTES : buf.subarray(headerLength),
   });
+}
+
+/**
+ * `parseTcp` into a caller-owned record (see ReusableTcpSegment): the same checks in the same order, the
+ * error returned (undefined when the segment is good). After an error the record's fields are unspecified.
+ */
+export function parseTcpInto(
+  buf: Uint8Array,
+  src: IpAddress,
+  dst: IpAddress,
+  into: ReusableTcpSegment,
+  verifyChecksum = true,
+  lenientOptions = false,
+): WireError | undefined {
+  const error = checkTcp(buf);
+  if (error !== undefined && !error.ok) return error.error;
+  if (verifyChecksum && !tcpChecksumOk(buf, src, dst)) return badChecksum(buf);
+  const headerLength = (buf[12]! >>> 4) * 4;
+  const options = into.options;
+  options.mss = undefined;
+  options.windowScale = undefined;
+  options.sackPermitted = undefined;
+  options.sack = undefined;
+  options.timestamp = undefined;
+  if (headerLength > TCP_HEADER_LENGTH) {
+    const problem = readOptions(buf, TCP_HEADER_LENGTH, headerLength, options, lenientOptions, into.storage);
+    if (problem && !lenientOptions) return problem;
+  }
+  into.srcPort = (buf[0]! << 8) | buf[1]!;
+  into.dstPort = (buf[2]! << 8) | buf[3]!;
+  into.seq = readUint32(buf, 4);
+  into.ack = readUint32(buf, 8);
+  into.flags = buf[13]!;
+  into.window = (buf[14]! << 8) | buf[15]!;
+  into.urgentPointer = (buf[18]! << 8) | buf[19]!;
+  into.payload = headerLength === buf.length ? EMPTY_BYTES : buf.subarray(headerLength);
+  return undefined;
 }
 
 /**

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../../src/wire/checksum.js';
 import {
+  copyTcpSegment,
   emitTcp,
   parseTcp,
+  parseTcpInto,
   parseTcpOptions,
+  ReusableTcpSegment,
   TCP_ACK,
   TCP_CWR,
   TCP_ECE,
@@ -17,6 +20,7 @@ import {
   TcpView,
   tcpHeaderLength,
 } from '../../src/wire/tcp.js';
+import { TestRandom } from './test-random.js';
 
 const SRC = 0x0a4d0001;
 const DST = 0x0a4d0002;
@@ -314,5 +318,85 @@ describe('malformed TCP segments', () => {
     expect(() => emitTcp(segment(), SRC, DST, new Uint8Array(19), 0)).toThrow(
       expect.objectContaining({ code: 'ERR_BUFFER_OUT_OF_BOUNDS' }),
     );
+  });
+});
+
+describe('parsing into a reused record (parseTcpInto)', () => {
+  /** parseTcp's answer in the same terms as parseTcpInto's: the error, or the segment with only its set options. */
+  const fresh = (buf: Uint8Array, lenient = false) => {
+    const r = parseTcp(buf, SRC, DST, { lenientOptions: lenient });
+    return r.ok ? { ...r.value, payload: Array.from(r.value.payload) } : r.error;
+  };
+  const reused = (record: ReusableTcpSegment, buf: Uint8Array, lenient = false) => {
+    const error = parseTcpInto(buf, SRC, DST, record, true, lenient);
+    if (error !== undefined) return error;
+    const copy = copyTcpSegment(record);
+    return { ...copy, payload: Array.from(copy.payload) };
+  };
+
+  it('gives what parseTcp gives, segment after segment, with nothing left over from the one before', () => {
+    const record = new ReusableTcpSegment();
+    const segments = [
+      segment({
+        options: { mss: 1460, windowScale: 7, sackPermitted: true, timestamp: { value: 1, echo: 0 } },
+      }),
+      segment({
+        options: {
+          timestamp: { value: 9, echo: 7 },
+          sack: [
+            { left: 10, right: 20 },
+            { left: 30, right: 40 },
+          ],
+        },
+      }),
+      segment({ options: { sack: [{ left: 50, right: 60 }] }, payload: new Uint8Array([1, 2, 3]) }),
+      segment({ flags: TCP_SYN | TCP_ECE | TCP_CWR, options: {} }),
+    ];
+    const timestamps: unknown[] = [];
+    for (const seg of segments) {
+      const buf = emitted(seg);
+      expect(reused(record, buf)).toEqual(fresh(buf));
+      timestamps.push(record.options.timestamp);
+    }
+    // The same objects every time: no allocation per segment for the options.
+    expect(timestamps[0]).toBe(timestamps[1]);
+    expect(record.options.sack).toBeUndefined();
+  });
+
+  it('agrees with parseTcp on random and damaged segments, strict and lenient', () => {
+    const random = new TestRandom(12);
+    const record = new ReusableTcpSegment();
+    for (let i = 0; i < 2000; i++) {
+      const blocks = random.below(5);
+      const options: TcpOptions = {};
+      if (random.below(2)) options.timestamp = { value: random.nextUint32(), echo: random.nextUint32() };
+      if (blocks > 0) {
+        options.sack = Array.from({ length: blocks }, () => ({
+          left: random.nextUint32(),
+          right: random.nextUint32(),
+        }));
+      }
+      const buf = emitted(segment({ options, payload: random.bytes(random.below(40)) }));
+      if (random.below(3) === 0 && buf.length > 20) {
+        buf[20 + random.below(buf.length - 20)] = random.nextUint32() & 0xff; // options or payload
+        if (random.below(2)) fixChecksum(buf);
+      }
+      const lenient = random.below(2) === 1;
+      expect(reused(record, buf, lenient)).toEqual(fresh(buf, lenient));
+    }
+  });
+
+  it('a copy keeps its options and payload after the record is parsed into again', () => {
+    const record = new ReusableTcpSegment();
+    const first = emitted(
+      segment({ options: { sack: [{ left: 1, right: 2 }] }, payload: new Uint8Array([7]) }),
+    );
+    expect(parseTcpInto(first, SRC, DST, record)).toBeUndefined();
+    const kept = copyTcpSegment(record);
+    first[20 + 4 + 8] = 0xee; // the frame is reused too
+    expect(
+      parseTcpInto(emitted(segment({ options: { sack: [{ left: 5, right: 6 }] } })), SRC, DST, record),
+    ).toBeUndefined();
+    expect([kept.options.sack, Array.from(kept.payload)]).toEqual([[{ left: 1, right: 2 }], [7]]);
   });
 });

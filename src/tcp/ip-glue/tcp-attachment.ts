@@ -31,7 +31,13 @@ import type {
 import type { Ipv4Address } from '../../wire/address.js';
 import { IP_PROTOCOL_TCP } from '../../wire/ipv4.js';
 import { type IpAddress, type Ipv6Address, isIpv6Multicast } from '../../wire/ipv6-address.js';
-import { emitTcp, parseTcp, type TcpSegment, tcpHeaderLength } from '../../wire/tcp.js';
+import {
+  emitTcp,
+  parseTcpInto,
+  ReusableTcpSegment,
+  type TcpSegment,
+  tcpHeaderLength,
+} from '../../wire/tcp.js';
 
 export type { TcpIpBinding, TcpReceiver } from '../../seams.js';
 
@@ -145,40 +151,60 @@ export class StackTcpBinding implements TcpIpBinding {
 }
 
 /**
- * Parses and verifies a TCP segment of either version (MUST-7's lenient retry on a bad option length),
- * counting what fails. Undefined: dropped.
+ * Parses and verifies the TCP segments of one protocol handler into records it owns, and hands them to
+ * TCP. One record per nesting level: handling a segment can send on a link that delivers at once
+ * (loopback), and a segment parsed meanwhile must not overwrite the one still being handled.
  */
-function parseVerified(
-  ctx: StackContext,
-  payload: Uint8Array,
-  src: IpAddress,
-  dst: IpAddress,
-  verifyChecksum: boolean,
-): TcpSegment | undefined {
-  const counters = ctx.counters;
-  let result = parseTcp(payload, src, dst, { verifyChecksum });
-  if (!result.ok && result.error.kind === 'bad-option') {
-    // MUST-7: an illegal option length must not break us. The segment is processed with the options
-    // understood before the bad one (RST handling and ACK processing still apply); the fault is counted.
-    counters.TcpInBadOptions++;
-    if (ctx.tracer.enabled) ctx.note('TCP: segment with an illegal option length; options after it ignored');
-    result = parseTcp(payload, src, dst, { verifyChecksum, lenientOptions: true });
-  }
-  if (!result.ok) {
-    counters.TcpInErrs++;
-    if (result.error.kind === 'bad-checksum') counters.TcpInCsumErrors++;
-    ctx.drop('tcp', result.error.kind);
-    return undefined;
-  }
-  return result.value;
-}
+class SegmentIntake {
+  private readonly records: ReusableTcpSegment[] = [];
+  private depth = 0;
 
-/** Protocol 6 in the IP layer's table: parse, verify, filter, hand to TCP. */
-export class TcpProtocolHandler implements IpProtocolHandler {
   constructor(
     private readonly ctx: StackContext,
     private readonly tcp: TcpReceiver,
   ) {}
+
+  /** Parses (MUST-7's lenient retry on a bad option length), counts what fails, passes the rest on. */
+  deliver(payload: Uint8Array, src: IpAddress, dst: IpAddress, verifyChecksum: boolean): void {
+    const depth = this.depth;
+    const record = this.records[depth] ?? new ReusableTcpSegment();
+    this.records[depth] = record;
+    const ctx = this.ctx;
+    const counters = ctx.counters;
+    let error = parseTcpInto(payload, src, dst, record, verifyChecksum);
+    if (error !== undefined && error.kind === 'bad-option') {
+      // MUST-7: an illegal option length must not break us. The segment is processed with the options
+      // understood before the bad one (RST handling and ACK processing still apply); the fault is counted.
+      counters.TcpInBadOptions++;
+      if (ctx.tracer.enabled)
+        ctx.note('TCP: segment with an illegal option length; options after it ignored');
+      error = parseTcpInto(payload, src, dst, record, verifyChecksum, true);
+    }
+    if (error !== undefined) {
+      counters.TcpInErrs++;
+      if (error.kind === 'bad-checksum') counters.TcpInCsumErrors++;
+      ctx.drop('tcp', error.kind);
+      return;
+    }
+    this.depth = depth + 1;
+    try {
+      this.tcp.receive(src, dst, record);
+    } finally {
+      this.depth = depth;
+    }
+  }
+}
+
+/** Protocol 6 in the IP layer's table: parse, verify, filter, hand to TCP. */
+export class TcpProtocolHandler implements IpProtocolHandler {
+  private readonly intake: SegmentIntake;
+
+  constructor(
+    private readonly ctx: StackContext,
+    private readonly tcp: TcpReceiver,
+  ) {
+    this.intake = new SegmentIntake(ctx, tcp);
+  }
 
   receive(datagram: ReceivedDatagram): void {
     const { packet } = datagram;
@@ -186,14 +212,7 @@ export class TcpProtocolHandler implements IpProtocolHandler {
       this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
       return;
     }
-    const segment = parseVerified(
-      this.ctx,
-      packet.payload,
-      packet.src,
-      packet.dst,
-      !datagram.checksumOffloaded,
-    );
-    if (segment !== undefined) this.tcp.receive(packet.src, packet.dst, segment);
+    this.intake.deliver(packet.payload, packet.src, packet.dst, !datagram.checksumOffloaded);
   }
 
   receiveError(report: TransportErrorReport): void {
@@ -203,24 +222,21 @@ export class TcpProtocolHandler implements IpProtocolHandler {
 
 /** Next header 6 in the IPv6 layer's table: parse, verify, filter, hand to TCP (the same layer as IPv4's). */
 export class Tcp6ProtocolHandler implements Ipv6ProtocolHandler {
+  private readonly intake: SegmentIntake;
+
   constructor(
     private readonly ctx: StackContext,
     private readonly tcp: TcpReceiver,
-  ) {}
+  ) {
+    this.intake = new SegmentIntake(ctx, tcp);
+  }
 
   receive(packet: Ipv6ReceivedPacket): void {
     if (packet.destination !== 'unicast') {
       this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
       return;
     }
-    const segment = parseVerified(
-      this.ctx,
-      packet.payload,
-      packet.src,
-      packet.dst,
-      !packet.checksumOffloaded,
-    );
-    if (segment !== undefined) this.tcp.receive(packet.src, packet.dst, segment);
+    this.intake.deliver(packet.payload, packet.src, packet.dst, !packet.checksumOffloaded);
   }
 
   /** ICMPv6 errors and Packet Too Big (the path MTU is learned only once TCP checked the quote). */
