@@ -8,13 +8,24 @@ import { runBulkFlows } from '../../src/sim/scenarios/bulk-flows.js';
 describe('bulk flows through one bottleneck', () => {
   it('BBR fills a 100 Mbit/s x 50 ms path without a loss', () => {
     const path = { rateBitsPerSecond: 100e6, delayMs: 25, durationMs: 3000, measureFromMs: 1500 };
-    // Without SACK, BBR estimates bandwidth with its own sampler. (With SACK it gets the scoreboard's
-    // per-ACK delivery-rate samples, and its startup still overfills this one-BDP queue: about 30 drops.)
-    const clean = runBulkFlows({ ...path, flows: ['bbr'], tcp: { timestamps: true, sack: false } });
+    const clean = runBulkFlows({
+      ...path,
+      flows: ['bbr'],
+      tcp: { timestamps: true, sack: true, rack: true },
+    });
     // TCP/IP/Ethernet headers take 78 of every 1514 bytes: 94.8% of the link is payload at most.
     expect(clean.linkShare).toBeGreaterThan(0.8);
-    expect(clean.queueDrops).toBe(0);
-    expect(clean.flows[0]!.retransmissions).toBe(0);
+    // Startup keeps 2 x BDP + 2 segments in flight, 5 segments more than this path holds (one BDP on
+    // the wire, one in the queue): it leaves Startup at the first loss once the bandwidth has stopped
+    // growing, so the queue overflows once (it overflowed in 3-5 rounds, 18-30 drops, before).
+    expect(clean.queueDrops).toBeLessThanOrEqual(6);
+    // Only what the queue dropped is sent again: no spurious retransmission.
+    expect(clean.flows[0]!.retransmissions).toBe(clean.queueDrops);
+    // Without SACK, the sampler of ACK arrivals alone estimates the bandwidth a little low, and the
+    // queue never overflows.
+    const classic = runBulkFlows({ ...path, flows: ['bbr'], tcp: { timestamps: true, sack: false } });
+    expect(classic.linkShare).toBeGreaterThan(0.8);
+    expect(classic.queueDrops).toBe(0);
   });
 
   it('BBR keeps the link through 1% random loss, retransmitting about what was lost (SACK, RACK)', () => {

@@ -84,9 +84,17 @@ export class BbrCongestionControl implements CongestionControl {
   /** Minimum RTT (ms) and when it was measured. */
   minRttMs = Number.POSITIVE_INFINITY;
   private minRttStamp = 0;
-  /** Round trips: a round ends when the ACK passes the SND.MAX recorded when it began. */
+  /**
+   * Round trips (draft §4.5.1): a round ends when a segment sent after it began is delivered, judged by
+   * the delivered count recorded in that segment (rate samples), so that SACKed data ends rounds while
+   * a hole holds the cumulative ACK back; without rate samples, when the ACK passes the SND.MAX recorded
+   * when the round began.
+   */
   roundCount = 0;
   private roundEnd: number | undefined;
+  /** Bytes delivered so far (the sum of every ACK's `delivered`) and the count that ends the round. */
+  private delivered = 0;
+  private nextRoundDelivered: number | undefined;
   private roundStart = false;
   /** Full-pipe detection (draft §4.3.1.2). */
   private fullBw = 0;
@@ -157,8 +165,14 @@ export class BbrCongestionControl implements CongestionControl {
     this.pipe = event.pipe;
     // Round accounting (draft §4.5.1).
     this.roundStart = false;
-    if (this.roundEnd === undefined || seqGe(event.ack, this.roundEnd)) {
-      this.roundEnd = event.sndMax;
+    this.delivered += event.delivered;
+    const rate = event.rate;
+    const roundOver =
+      rate !== undefined
+        ? this.nextRoundDelivered === undefined || rate.priorDelivered >= this.nextRoundDelivered
+        : this.roundEnd === undefined || seqGe(event.ack, this.roundEnd);
+    if (roundOver) {
+      this.startRound(event);
       this.roundCount++;
       this.roundStart = true;
       this.lostInRound = 0;
@@ -188,6 +202,12 @@ export class BbrCongestionControl implements CongestionControl {
     this.checkLossRate();
     this.updateState(event);
     this.setCwnd(event);
+  }
+
+  /** The next round ends with the delivery of a segment sent from now on. */
+  private startRound(event: AckEvent): void {
+    this.roundEnd = event.sndMax;
+    this.nextRoundDelivered = this.delivered;
   }
 
   private updateBandwidth(event: AckEvent): void {
@@ -247,6 +267,10 @@ export class BbrCongestionControl implements CongestionControl {
           this.filledPipe = true;
         }
       }
+      // A loss once a round has seen the bandwidth stop growing: the bottleneck's queue is full, and
+      // the two more rounds the 25% rule waits for would only overflow it again. (Startup's inflight,
+      // 2 x BDP, exactly fills a path whose queue holds one BDP.)
+      if (this.lostInRound > 0 && this.fullBwCount > 0) this.filledPipe = true;
       if (this.filledPipe) this.setState('drain');
     }
     if (this.state === 'drain' && event.pipe <= this.bdp(1)) this.enterProbeBw('probe-bw-down', now);
@@ -304,7 +328,7 @@ export class BbrCongestionControl implements CongestionControl {
     if (this.probeRttDoneStamp === undefined && event.pipe <= this.probeRttCwnd()) {
       this.probeRttDoneStamp = now + BBR.PROBE_RTT_DURATION_MS;
       this.probeRttRoundDone = false;
-      this.roundEnd = event.sndMax;
+      this.startRound(event);
     } else if (this.probeRttDoneStamp !== undefined) {
       if (this.roundStart) this.probeRttRoundDone = true;
       if (this.probeRttRoundDone && now >= this.probeRttDoneStamp) {

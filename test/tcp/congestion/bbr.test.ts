@@ -140,4 +140,46 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cc.state).toBe('probe-bw-down');
     expect(cc.cwnd).toBeLessThanOrEqual(cc.inflightHi);
   });
+
+  it('counts rounds by delivery (draft §4.5.1): SACKed data ends a round while a hole holds the ACK back', () => {
+    const cc = new BbrCongestionControl(MSS, 10);
+    const rate = (priorDelivered: number) => ({
+      delivered: 10 * MSS,
+      intervalMs: 50,
+      isAppLimited: false,
+      priorInFlight: 10 * MSS,
+      lost: 0,
+      rttMs: 50,
+      priorDelivered,
+    });
+    // The first ACK starts round 1; SND.UNA stays at 1000 from then on (a hole), SND.MAX grows.
+    cc.onAck(ackEvent({ bytesAcked: MSS, ack: 1000, sndMax: 10_000, rate: rate(0), now: 50 }));
+    expect(cc.roundCount).toBe(1);
+    let delivered = MSS;
+    const sack = (priorDelivered: number, now: number) => {
+      delivered += MSS;
+      cc.onAck(
+        ackEvent({
+          bytesAcked: 0,
+          delivered: MSS,
+          ack: 1000,
+          sndMax: 50_000,
+          rate: rate(priorDelivered),
+          now,
+        }),
+      );
+    };
+    // Segments sent before round 1 began (delivered count below 1000 when sent): same round.
+    sack(0, 60);
+    sack(MSS - 1, 70);
+    expect(cc.roundCount).toBe(1);
+    // A segment sent after it began: round 2, whose end is the delivered count now (4000).
+    sack(MSS, 100);
+    expect(cc.roundCount).toBe(2);
+    expect(delivered).toBe(4 * MSS);
+    sack(4 * MSS - 1, 120);
+    expect(cc.roundCount).toBe(2);
+    sack(4 * MSS, 150);
+    expect(cc.roundCount).toBe(3);
+  });
 });
