@@ -72,6 +72,14 @@ export interface TcpConfig {
   r2TimeoutMs: number;
   /** The retransmission count of R2 (see r2TimeoutMs). Default 15. */
   r2Retransmissions: number;
+  /**
+   * R2 for an orphan (a connection the application released while it still had data or a FIN to
+   * deliver): after this many unanswered retransmissions, or zero-window probes, it is given up at
+   * once, with no R2 time to wait out — no one is left to be told, and a peer that stopped answering
+   * should not hold its memory for the quarter hour R2 allows (Linux `net.ipv4.tcp_orphan_retries`,
+   * whose 0 means 8). Default 8.
+   */
+  orphanRetries: number;
   /** R2 for SYN and SYN-ACK segments: at least 3 minutes (MUST-23). Default 180 s. */
   synR2TimeoutMs: number;
   /**
@@ -191,6 +199,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   r1Retransmissions: 3,
   r2TimeoutMs: 100_000,
   r2Retransmissions: 15,
+  orphanRetries: 8,
   synR2TimeoutMs: 180_000,
   mslMs: 30_000,
   timeWaitReuse: 'loopback',
@@ -288,6 +297,7 @@ export function resolveTcpConfig(
   positive('keepAliveIdleMs', c.keepAliveIdleMs);
   positive('keepAliveIntervalMs', c.keepAliveIntervalMs);
   positive('keepAliveProbes', c.keepAliveProbes);
+  positive('orphanRetries', c.orphanRetries);
   positive('finWait2TimeoutMs', c.finWait2TimeoutMs);
   if (c.initialWindowSegments !== undefined) positive('initialWindowSegments', c.initialWindowSegments);
   positive('maxOutOfOrderRanges', c.maxOutOfOrderRanges);

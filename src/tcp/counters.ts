@@ -62,6 +62,8 @@ export interface TcpCounters {
   timeWaitReused: number;
   /** Connections closed without TIME-WAIT: the table was full (`maxTimeWait`; Linux TCPTimeWaitOverflow). */
   timeWaitOverflows: number;
+  /** Orphans given up after `orphanRetries` unanswered retransmissions or probes (Linux TCPAbortOnTimeout). */
+  orphansTimedOut: number;
   /** Orphans reset because the layer held more than `TcpLimits.maxOrphans` (Linux TCPAbortOnMemory). */
   orphansReset: number;
   /** Segments IP refused to send (no route, address gone): counted as lost and left to the timers. */
@@ -131,6 +133,7 @@ export function newTcpCounters(): TcpCounters {
     timeWaitReused: 0,
     timeWaitOverflows: 0,
     orphansReset: 0,
+    orphansTimedOut: 0,
     outputErrors: 0,
     pawsDrops: 0,
     timestampMissingDrops: 0,

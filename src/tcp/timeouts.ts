@@ -134,6 +134,7 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
   }
   if (tcb.sndUna === tcb.sndMax || tcb.cc === undefined) return; // nothing outstanding
   if (resetOrphanOverLimit(tcb, now, tcb.retransmitCount)) return;
+  if (orphanGivenUp(tcb, now, tcb.retransmitCount)) return;
   if (now >= tcb.stallSince + tcb.config.r2TimeoutMs && tcb.retransmitCount >= tcb.config.r2Retransmissions) {
     tcb.terminate(now, timeoutError(tcb, 'retransmission timeout (R2) reached'));
     return;
@@ -192,6 +193,19 @@ function resetOrphanOverLimit(tcb: Tcb, now: number, backoffs: number): boolean 
   return true;
 }
 
+/**
+ * An orphan whose peer left `orphanRetries` retransmissions (or zero-window probes) in a row unanswered
+ * is closed at once (Linux tcp_orphan_retries): the application is gone, so R2's long wait would only
+ * hold memory for a peer that stopped answering. A peer that answers its probes is not affected (MUST-37).
+ */
+function orphanGivenUp(tcb: Tcb, now: number, unanswered: number): boolean {
+  if (!tcb.orphaned || unanswered < tcb.config.orphanRetries) return false;
+  tcb.env.counters.orphansTimedOut++;
+  tcb.note(`orphan: ${unanswered} retransmissions unanswered, given up`, now);
+  tcb.terminate(now, timeoutError(tcb, 'orphan retries exhausted'));
+  return true;
+}
+
 /** Zero-window probe or SWS override (§3.8.6.1, §3.8.6.2.1). */
 function persistTimeout(tcb: Tcb, now: number): void {
   if (tcb.cc === undefined) return;
@@ -202,6 +216,7 @@ function persistTimeout(tcb: Tcb, now: number): void {
     return;
   }
   if (tcb.sndWnd === 0) {
+    if (orphanGivenUp(tcb, now, tcb.unansweredProbes)) return;
     // MUST-37: the window may stay closed for as long as the peer keeps answering. A peer that left R2
     // probes in a row unanswered and has been silent for the R2 time is given up on, as for
     // retransmissions (and as Linux counts probes against tcp_retries2). Time alone is not enough: backed

@@ -81,3 +81,59 @@ describe('orphan limit (TcpLimits.maxOrphans, Linux tcp_max_orphans)', () => {
     expect(a.counters.orphansReset).toBe(0);
   });
 });
+
+describe('orphan retries (TcpConfig.orphanRetries, Linux tcp_orphan_retries)', () => {
+  /** A client with data queued toward a server that goes silent (everything it sends is lost). */
+  function silentPeer(release: boolean, serverBuffer = 64 * 1024) {
+    const net = new FakeNetwork();
+    const a = net.addHost(['10.0.0.1']);
+    const b = net.addHost(['10.0.0.2'], { config: { receiveBufferSize: serverBuffer } });
+    b.listen({ port: 80 });
+    const c = a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
+    let error: string | undefined;
+    c.on('error', (e) => {
+      error = (e as { code?: string }).code;
+    });
+    net.run(100);
+    c.send(pattern(serverBuffer + 4096), net.clock.now());
+    net.run(1000);
+    net.drop = (p) => p.src === ip('10.0.0.2');
+    c.send(pattern(1000), net.clock.now());
+    if (release) c.release(net.clock.now());
+    net.run(30 * 60_000);
+    const fromClient = net.packets.filter((p) => p.src === ip('10.0.0.1') && p.seg.payload.length > 0);
+    const lostAnswers = net.packets.filter((p) => p.src === ip('10.0.0.2') && p.dropped).length;
+    return { a, c, fromClient, lostAnswers, error: () => error };
+  }
+
+  it('an orphan whose peer went silent is closed after 8 unanswered retransmissions, without R2', () => {
+    const { a, c, fromClient } = silentPeer(true, 1 << 20);
+    expect(c.state).toBe('CLOSED');
+    expect(a.counters.orphansTimedOut).toBe(1);
+    // The last data segment goes out once and is retransmitted 8 times (the FIN rides along).
+    const last = fromClient.at(-1)!.seg.seq;
+    expect(fromClient.filter((p) => p.seg.seq === last)).toHaveLength(9);
+    expect(a.orphanCount).toBe(0);
+  });
+
+  it('an open connection waits for R2 (15 retransmissions) instead', () => {
+    const { a, c, fromClient, error } = silentPeer(false, 1 << 20);
+    expect(c.state).toBe('CLOSED');
+    expect(error()).toBe('ETIMEDOUT');
+    expect(a.counters.orphansTimedOut).toBe(0);
+    const last = fromClient.at(-1)!.seg.seq;
+    expect(fromClient.filter((p) => p.seg.seq === last)).toHaveLength(16);
+  });
+
+  it('an orphan probing a closed window is given up after 8 unanswered probes', () => {
+    // The server's 4 KiB window closes; then it goes silent while the orphan probes.
+    const { a, c, fromClient, lostAnswers } = silentPeer(true, 4096);
+    expect(c.state).toBe('CLOSED');
+    expect(a.counters.orphansTimedOut).toBe(1);
+    // Zero-window probes (one octet each): one answered before the peer went silent, then 8 whose
+    // answers were lost.
+    const probes = fromClient.filter((p) => p.seg.payload.length === 1);
+    expect(probes).toHaveLength(9);
+    expect(lostAnswers).toBe(8);
+  });
+});
