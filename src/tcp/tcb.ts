@@ -113,6 +113,31 @@ const OUTPUT_FAILURES: Partial<Record<TcpErrorCode, string>> = {
 };
 
 const EMPTY_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
+
+/**
+ * The options of a segment being sent with a timestamp or SACK blocks: one set of objects for the whole
+ * process, refilled for each such segment (every segment, once timestamps are on), so sending allocates no
+ * option objects. Like the segment record (`Tcb.outgoing`), they are valid only until the environment's
+ * `transmit` returns: IP serializes them at once, and an environment that keeps a segment copies it.
+ */
+const outgoingOptions: TcpOptions = {
+  mss: undefined,
+  windowScale: undefined,
+  sackPermitted: undefined,
+  sack: undefined,
+  timestamp: undefined,
+};
+const outgoingTimestamp = { value: 0, echo: 0 };
+const outgoingSackBlocks = [
+  { left: 0, right: 0 },
+  { left: 0, right: 0 },
+  { left: 0, right: 0 },
+  { left: 0, right: 0 },
+];
+/** One array per block count (1-4), so a list never changes length while it is being read. */
+const outgoingSackLists: SackBlock[][] = [[], [], [], [], []];
+/** Scratch for SACK block offsets (pairs), filled and read within `sackBlocks`. */
+const sackScratch: number[] = [];
 const EMPTY_PAYLOAD = new Uint8Array(0);
 
 export class Tcb {
@@ -171,8 +196,6 @@ export class Tcb {
   dsackPending = false;
   dsackLeft = 0;
   dsackRight = 0;
-  /** Scratch for SACK block offsets (pairs). */
-  private readonly sackScratch: number[] = [];
 
   // Loss recovery with SACK (RFC 6675, RFC 8985) and the send records behind it.
   /** One record per segment in flight (see scoreboard.ts). */
@@ -568,9 +591,12 @@ export class Tcb {
       // RFC 2018 §4: every ACK while out-of-order data is held carries SACK blocks.
       const sack = this.sackEnabled && flags & TCP_ACK ? this.sackBlocks() : undefined;
       if (timestamp !== undefined || sack !== undefined) {
-        const extended: TcpOptions = { ...options };
-        if (timestamp !== undefined) extended.timestamp = timestamp;
-        if (sack !== undefined) extended.sack = sack;
+        const extended = outgoingOptions;
+        extended.mss = options.mss;
+        extended.windowScale = options.windowScale;
+        extended.sackPermitted = options.sackPermitted;
+        extended.timestamp = timestamp;
+        extended.sack = sack ?? options.sack;
         options = extended;
       }
     }
@@ -639,19 +665,26 @@ export class Tcb {
    * most recently grown first (it holds the segment that triggered this ACK; after a D-SACK for data
    * above RCV.NXT, it is the range holding the duplicate, as §4 asks for the second block).
    */
-  private sackBlocks(): SackBlock[] | undefined {
+  private sackBlocks(): readonly SackBlock[] | undefined {
     const max = this.maxSackBlocks;
-    const blocks: SackBlock[] = [];
+    let count = 0;
     if (this.dsackPending) {
-      blocks.push({ left: this.dsackLeft, right: this.dsackRight });
+      const block = outgoingSackBlocks[count++]!;
+      block.left = this.dsackLeft;
+      block.right = this.dsackRight;
       this.dsackPending = false;
     }
-    const out = this.sackScratch;
-    const n = this.receiveBuffer.recentOutOfOrderRanges(max - blocks.length, out);
+    const out = sackScratch;
+    const n = this.receiveBuffer.recentOutOfOrderRanges(max - count, out);
     for (let i = 0; i < n; i++) {
-      blocks.push({ left: seqAdd(this.rcvNxt, out[2 * i]!), right: seqAdd(this.rcvNxt, out[2 * i + 1]!) });
+      const block = outgoingSackBlocks[count++]!;
+      block.left = seqAdd(this.rcvNxt, out[2 * i]!);
+      block.right = seqAdd(this.rcvNxt, out[2 * i + 1]!);
     }
-    return blocks.length > 0 ? blocks : undefined;
+    if (count === 0) return undefined;
+    const list = outgoingSackLists[count]!;
+    for (let i = 0; i < count; i++) list[i] = outgoingSackBlocks[i]!;
+    return list;
   }
 
   /** Remembers a duplicate [left, right) for the D-SACK block of the next ACK (RFC 2883 §4). */
@@ -677,7 +710,10 @@ export class Tcb {
 
   /** The Timestamps option for a segment sent now: our clock, and TS.Recent echoed (§3.2). */
   timestampOption(): TcpTimestamp {
-    return { value: this.tsVal(), echo: this.tsRecent };
+    // Refilled for each segment (see outgoingOptions).
+    outgoingTimestamp.value = this.tsVal();
+    outgoingTimestamp.echo = this.tsRecent;
+    return outgoingTimestamp;
   }
 
   /**

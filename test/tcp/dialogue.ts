@@ -14,6 +14,7 @@ import { windowScaleFor } from '../../src/tcp/tcb.js';
 import type { Endpoint } from '../../src/trace/events.js';
 import { TraceRecorder } from '../../src/trace/events.js';
 import {
+  copyTcpSegment,
   TCP_ACK,
   TCP_FIN,
   TCP_PSH,
@@ -186,7 +187,7 @@ export class Dialogue {
       congestionControl: o.congestionControl,
       output: (seg: TcpSegment, segmentSize?: number) => {
         // The segment and its payload are only valid during the call: keep a copy.
-        const copy = { ...seg, payload: seg.payload.slice(), options: { ...seg.options } };
+        const copy = copyTcpSegment(seg);
         this.sent.push(copy);
         if (segmentSize !== undefined) this.segmentSizes.set(copy, segmentSize);
       },

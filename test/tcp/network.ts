@@ -9,7 +9,7 @@ import { type TcpIpBinding, TcpLayer } from '../../src/tcp/tcp-layer.js';
 import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { TraceRecorder } from '../../src/trace/events.js';
 import { type Ipv4Address, isMulticast, parseIpv4 } from '../../src/wire/address.js';
-import type { TcpSegment } from '../../src/wire/tcp.js';
+import { copyTcpSegment, type TcpSegment } from '../../src/wire/tcp.js';
 import { flagsToString } from './dialogue.js';
 
 export function ip(text: string): Ipv4Address {
@@ -99,7 +99,7 @@ export class FakeNetwork {
   /** Injects a segment as if `src` had sent it. */
   transmit(src: Ipv4Address, dst: Ipv4Address, segment: TcpSegment, segmentSize?: number): void {
     // The segment and its payload are only valid during send(): copy, as IP would by serializing.
-    const seg: TcpSegment = { ...segment, payload: segment.payload.slice(), options: { ...segment.options } };
+    const seg = copyTcpSegment(segment);
     const packet: Packet = { time: this.clock.now(), src, dst, seg };
     if (segmentSize !== undefined && segmentSize > 0) packet.segmentSize = segmentSize;
     this.packets.push(packet);
