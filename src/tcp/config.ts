@@ -183,7 +183,34 @@ export interface TcpConfig {
    * tail loss probe. Default on, as on Linux (net.ipv4.tcp_recovery=1).
    */
   rack: boolean;
+  /**
+   * Packetization Layer Path MTU Discovery (RFC 4821, see tcp/mtu-probing.ts), Linux's
+   * net.ipv4.tcp_mtu_probing: 'off' (0) relies on ICMP alone; 'after-black-hole' (1) starts the search
+   * when repeated retransmission timeouts of large segments suggest ICMP is being swallowed;
+   * 'always' (2) starts every connection at `baseMss` and probes upwards. Default 'after-black-hole'
+   * (Linux: 0): it costs nothing until a connection is already stalling, and then saves it.
+   */
+  mtuProbing: MtuProbingMode;
+  /**
+   * The MSS the search starts from (and a black hole first falls back to), in payload bytes. Default
+   * 1024, Linux's net.ipv4.tcp_base_mss.
+   */
+  baseMss: number;
+  /**
+   * The search stops when the range left is narrower than this many bytes (RFC 4821 §7.2's
+   * search_high - search_low). Default 8, Linux's net.ipv4.tcp_probe_threshold.
+   */
+  mtuProbeThreshold: number;
+  /**
+   * A converged search starts over after this long (RFC 4821 §7.7: the path may have changed).
+   * Default 10 min, Linux's net.ipv4.tcp_probe_interval (600 s).
+   */
+  mtuProbeIntervalMs: number;
 }
+
+/** Linux's tcp_mtu_probing 0, 1 and 2. */
+export type MtuProbingMode = 'off' | 'after-black-hole' | 'always';
+const MTU_PROBING_MODES: readonly MtuProbingMode[] = ['off', 'after-black-hole', 'always'];
 
 export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   sendBufferSize: 256 * 1024,
@@ -223,6 +250,10 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   timestamps: true,
   sack: true,
   rack: true,
+  mtuProbing: 'after-black-hole',
+  baseMss: 1024,
+  mtuProbeThreshold: 8,
+  mtuProbeIntervalMs: 600_000,
 });
 
 /** The largest the receive buffer can become: what the window scale offered on a SYN must cover. */
@@ -303,6 +334,15 @@ export function resolveTcpConfig(
   positive('maxOutOfOrderRanges', c.maxOutOfOrderRanges);
   positive('invalidRateLimitMs', c.invalidRateLimitMs, 0);
   positive('synAckRetries', c.synAckRetries, 0);
+  positive('baseMss', c.baseMss, MIN_SEND_MSS);
+  positive('mtuProbeThreshold', c.mtuProbeThreshold);
+  positive('mtuProbeIntervalMs', c.mtuProbeIntervalMs);
+  if (!MTU_PROBING_MODES.includes(c.mtuProbing)) {
+    throw new TcpError(
+      'EINVAL',
+      `TCP config mtuProbing must be one of ${MTU_PROBING_MODES.join(', ')}, got ${String(c.mtuProbing)}`,
+    );
+  }
   if (!isCongestionControlName(c.congestionControl)) {
     throw new TcpError(
       'EINVAL',

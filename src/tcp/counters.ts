@@ -96,6 +96,14 @@ export interface TcpCounters {
   icmpOutOfWindow: number;
   /** connect()/listen(0) refused with EADDRNOTAVAIL: every ephemeral port taken (for that 4-tuple). */
   ephemeralPortsExhausted: number;
+  /** Path MTU probes sent (RFC 4821; tcp/mtu-probing.ts). */
+  mtuProbes: number;
+  /** Probes acknowledged: the MSS rose (Linux TCPMTUPSuccess). */
+  mtuProbeSuccesses: number;
+  /** Probes lost: the search's upper end fell (Linux TCPMTUPFail). */
+  mtuProbeFailures: number;
+  /** ICMP black holes suspected after repeated timeouts: the MSS fell (RFC 4821 §7.7). */
+  mtuBlackHoles: number;
 }
 
 export function newTcpCounters(): TcpCounters {
@@ -149,5 +157,9 @@ export function newTcpCounters(): TcpCounters {
     icmpNoConnection: 0,
     icmpOutOfWindow: 0,
     ephemeralPortsExhausted: 0,
+    mtuProbes: 0,
+    mtuProbeSuccesses: 0,
+    mtuProbeFailures: 0,
+    mtuBlackHoles: 0,
   };
 }

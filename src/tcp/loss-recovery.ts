@@ -7,6 +7,7 @@
  *
  * Without SACK the connection keeps RFC 5681/6582's duplicate-ACK path, decided by congestion control.
  */
+import { mtuProbeFailed, mtuProbeIsFirstUnacknowledged } from './mtu-probing.js';
 import { type AckOutcome, DUP_THRESH } from './scoreboard.js';
 import { seqDiff, seqGe, seqLe } from './seq.js';
 import type { Tcb } from './tcb.js';
@@ -100,8 +101,15 @@ function enterRecovery(tcb: Tcb, now: number): void {
   tcb.recoveryPoint = tcb.sndMax;
   tcb.undoRetransmitted = 0;
   tcb.undoPossible = false;
-  tcb.env.counters.sackRecoveries++;
   tcb.timers.cancel(LOSS_PROBE);
+  if (mtuProbeIsFirstUnacknowledged(tcb)) {
+    // The loss is a path MTU probe's: it was too big, which says nothing about congestion (RFC 4821
+    // §7.6.1). Its data is retransmitted cut to the MSS within this episode, without a window reduction.
+    mtuProbeFailed(tcb, now);
+    tcb.note(`probe loss recovery until ${tcb.recoveryPoint}`, now);
+    return;
+  }
+  tcb.env.counters.sackRecoveries++;
   tcb.cc!.onEnterRecovery({
     kind: 'loss',
     pipe: tcb.pipe,

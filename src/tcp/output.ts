@@ -9,6 +9,7 @@
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpOptions } from '../wire/tcp.js';
 import { type InvalidSegmentAnswer, invalidAnswerVerdict } from './ack-rate-limits.js';
 import { armLossProbe, recordTransmission, sackRecoveryActive } from './loss-recovery.js';
+import { mtuProbeFailed, mtuProbeSent, mtuProbeToSend, overlapsMtuProbe } from './mtu-probing.js';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
 import type { Tcb } from './tcb.js';
 import { DELAYED_ACK, PACING, PERSIST, RETRANSMISSION } from './timers.js';
@@ -191,8 +192,10 @@ function currentMss(tcb: Tcb): number {
  * Builds and sends one segment of data (and/or FIN) starting at `seq`, `length` bytes long. Returns the
  * flags used. Does not move SND.NXT.
  */
-function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean): void {
+function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean, mtuProbe = false): void {
   const mss = currentMss(tcb);
+  // A path MTU probe sent again (for whatever reason) says nothing more about its size: it failed.
+  if (seqLt(seq, tcb.sndMax) && overlapsMtuProbe(tcb, seq, length)) mtuProbeFailed(tcb, tcb.now);
   const buffer = tcb.sendBuffer;
   const payload = length > 0 ? buffer.bytesAt(seq, length) : undefined;
   let flags = TCP_ACK;
@@ -208,8 +211,9 @@ function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean): v
     urgentPointer = Math.min(seqDiff(tcb.sndUp, seq), 0xffff);
   }
   if (tcb.cc !== undefined) recordTransmission(tcb, seq, seqAdd(seq, length + (fin ? 1 : 0)), tcb.now);
-  // More than one MSS only with TSO (see sendNextSegment): IP cuts it, PSH and FIN on the last piece.
-  const segmentSize = length > mss ? mss : 0;
+  // More than one MSS only with TSO (see sendNextSegment): IP cuts it, PSH and FIN on the last piece. A
+  // path MTU probe is larger than the MSS on purpose and leaves whole.
+  const segmentSize = length > mss && !mtuProbe ? mss : 0;
   tcb.transmit(flags, seq, tcb.rcvNxt, selectWindow(tcb), payload, NO_OPTIONS, urgentPointer, segmentSize);
   ackSent(tcb);
 }
@@ -229,8 +233,10 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: numb
   const room = Math.max(0, Math.min(windowRoom, cc.cwnd - tcb.pipe));
   const mss = currentMss(tcb);
   const maxPayload = Math.min(tcb.maxSegmentPayload - tcb.sackOptionLength, Math.max(mss, burstLimit));
-  let length = Math.min(unsent, maxPayload, room);
-  if (length > mss) {
+  // PLPMTUD (tcp/mtu-probing.ts): when the search calls for one, this segment is a probe of a larger size.
+  const probe = force ? 0 : mtuProbeToSend(tcb, now, unsent, windowRoom);
+  let length = probe > 0 ? probe : Math.min(unsent, maxPayload, room);
+  if (length > mss && probe === 0) {
     // A TSO segment (several MSS at once). Cut anywhere but at the end of the data it would leave a short
     // piece in the middle of the stream, which the window or cwnd, not the application, caused: keep it
     // to whole MSS-sized pieces then (as Linux's tcp_mss_split_point). Urgent data goes out unbundled,
@@ -240,6 +246,7 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: numb
   }
   if (unsent > 0 && length === 0) return false;
   if (
+    probe === 0 &&
     maxPayload > mss &&
     length < maxPayload &&
     length < unsent &&
@@ -273,15 +280,16 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: numb
   const retransmission = seqLt(seq, tcb.sndMax);
   // Traced before the segment leaves, so observers meet the cause before the segment it explains.
   if (retransmission) traceRetransmit(tcb, now, seq, length, length === 0 ? 'fin' : 'rto');
-  emitDataSegment(tcb, seq, length, fin);
+  emitDataSegment(tcb, seq, length, fin, probe > 0);
+  if (probe > 0) mtuProbeSent(tcb, seq, length, now);
   tcb.sndNxt = seqAdd(seq, length + (fin ? 1 : 0));
   if (fin) tcb.finSent = true;
   if (seqGt(tcb.sndNxt, tcb.sndMax)) tcb.sndMax = tcb.sndNxt;
   tcb.bytesSent += length;
   if (length > 0) tcb.lastSendTime = now;
   // Minshall's Nagle remembers the end of the last segment with a short piece (a TSO segment may end in
-  // one, as Linux's snd_sml records).
-  if (length > 0 && length % mss !== 0) tcb.shortSegmentEnd = tcb.sndNxt;
+  // one, as Linux's snd_sml records; a probe is not short).
+  if (length > 0 && length % mss !== 0 && probe === 0) tcb.shortSegmentEnd = tcb.sndNxt;
   if (retransmission) {
     if (tcb.tsEnabled) tcb.tsRetransmitted = tcb.tsVal();
     tcb.retransmissions++;
@@ -447,6 +455,22 @@ function sendRetransmission(
   tcb.env.counters.retransmittedSegments++;
   if (cause === 'fast-retransmit') tcb.env.counters.fastRetransmits++;
   if (!tcb.timers.isArmed(RETRANSMISSION)) armRetransmissionTimer(tcb, now);
+}
+
+/**
+ * A path MTU probe was lost (RFC 4821 §7.6.2) and the peer has no SACK: its data goes again at once, cut to
+ * the MSS, outside the congestion window (whose room the probe already held), as Linux's
+ * tcp_simple_retransmit.
+ */
+export function retransmitFailedProbe(tcb: Tcb, now: number): void {
+  const end = tcb.mtuProbe.probeSeqEnd;
+  tcb.mtuProbe.probeRecoveryEnd = tcb.sndMax;
+  let seq = tcb.sndUna;
+  while (seqLt(seq, end)) {
+    const length = Math.min(currentMss(tcb), seqDiff(end, seq));
+    sendRetransmission(tcb, now, seq, length, false, 'fast-retransmit');
+    seq = seqAdd(seq, length);
+  }
 }
 
 /**

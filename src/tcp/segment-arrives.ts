@@ -9,15 +9,23 @@ import { congestionControlFactory } from './congestion/registry.js';
 import { TcpError } from './errors.js';
 import { sackAckProcessed, sackRecoveryActive } from './loss-recovery.js';
 import {
+  initMtuProbing,
+  inMtuProbeRecovery,
+  mtuProbeAcknowledged,
+  mtuProbeFailed,
+  mtuProbeIsFirstUnacknowledged,
+} from './mtu-probing.js';
+import {
   answerInvalidSegment,
   armRetransmissionTimer,
   fastRetransmit,
+  retransmitFailedProbe,
   sendAck,
   sendReset,
   sendSyn,
   transmitPending,
 } from './output.js';
-import type { AckOutcome } from './scoreboard.js';
+import { type AckOutcome, DUP_THRESH } from './scoreboard.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
 import { CONNECTED_EVENT, DRAIN_EVENT, END_EVENT, READABLE_EVENT, type Tcb } from './tcb.js';
 import { DELAYED_ACK, FIN_WAIT_2, KEEPALIVE, PERSIST, RETRANSMISSION, TIME_WAIT } from './timers.js';
@@ -59,6 +67,7 @@ function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
   if (tcb.synRetransmitted) tcb.rtt.resetAfterSynTimeout(); // RFC 6298 §5.7
   tcb.retransmitCount = 0;
   tcb.r1Reported = false;
+  initMtuProbing(tcb, now);
   const factory = tcb.env.congestionControl ?? congestionControlFactory(tcb.config.congestionControl);
   tcb.cc = factory(tcb.effMss, tcb.config.initialWindowSegments, { sack: tcb.sackPermitted, now });
   tcb.setState('ESTABLISHED', now);
@@ -437,19 +446,34 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     // RFC 5681 §2 duplicate ACK: no data, no SYN/FIN, same ACK, same window, data outstanding. Answers
     // to zero-window probes look the same but say nothing about loss, so a closed window never counts.
     tcb.dupAcks++;
-    if (!tcb.sackPermitted) {
-      tcb.dupAckedBytes = Math.min(tcb.dupAckedBytes + tcb.effMss, Math.max(0, tcb.flightSize - tcb.effMss));
+    if (inMtuProbeRecovery(tcb)) {
+      // The echo of a lost probe whose data already went again (see retransmitFailedProbe).
+      tcb.dupAcks = 0;
+    } else if (tcb.dupAcks === DUP_THRESH && mtuProbeIsFirstUnacknowledged(tcb)) {
+      // The third duplicate ACK points at a path MTU probe: it was too big for the path, not a sign of
+      // congestion (RFC 4821 §7.6.1). Its data goes again cut to the MSS, and the duplicate ACKs the
+      // segments sent after it still bring are not counted until the ACK passes them.
+      mtuProbeFailed(tcb, now);
+      retransmitFailedProbe(tcb, now);
+      tcb.dupAcks = 0;
+    } else {
+      if (!tcb.sackPermitted) {
+        tcb.dupAckedBytes = Math.min(
+          tcb.dupAckedBytes + tcb.effMss,
+          Math.max(0, tcb.flightSize - tcb.effMss),
+        );
+      }
+      const action = tcb.cc.onDuplicateAck({
+        count: tcb.dupAcks,
+        flightSize: seqDiff(tcb.sndMax, tcb.sndUna),
+        pipe: tcb.pipe,
+        sndUna: tcb.sndUna,
+        sndMax: tcb.sndMax,
+        sentTotal: tcb.bytesSent,
+        now,
+      });
+      if (action === 'fast-retransmit') fastRetransmit(tcb, now);
     }
-    const action = tcb.cc.onDuplicateAck({
-      count: tcb.dupAcks,
-      flightSize: seqDiff(tcb.sndMax, tcb.sndUna),
-      pipe: tcb.pipe,
-      sndUna: tcb.sndUna,
-      sndMax: tcb.sndMax,
-      sentTotal: tcb.bytesSent,
-      now,
-    });
-    if (action === 'fast-retransmit') fastRetransmit(tcb, now);
   }
 
   // With SACK, loss detection reads the scoreboard (RFC 6675, RACK) instead of counting duplicate ACKs,
@@ -520,6 +544,7 @@ function newDataAcknowledged(
   tcb.sndUna = ack;
   if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack;
   tcb.bytesAcked += dataAcked;
+  mtuProbeAcknowledged(tcb, now);
   // The segments duplicates counted as delivered are now acknowledged, all but the hole itself (Linux's
   // tcp_remove_reno_sacks); once everything sent is acknowledged nothing is left.
   if (tcb.dupAckedBytes > 0) {

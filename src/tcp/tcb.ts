@@ -35,6 +35,7 @@ import type {
 } from './congestion/congestion-control.js';
 import type { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
+import { type MtuProbeState, mtuProbeMssCap, newMtuProbeState } from './mtu-probing.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { RttEstimator } from './rtt-estimator.js';
 import { Scoreboard } from './scoreboard.js';
@@ -284,6 +285,8 @@ export class Tcb {
   readonly tsoSize: number;
   /** Most payload bytes in one segment handed to IP: the MSS, or a multiple of it with TSO. */
   maxSegmentPayload = 536;
+  /** Packetization Layer Path MTU Discovery's search (RFC 4821, tcp/mtu-probing.ts). */
+  readonly mtuProbe: MtuProbeState = newMtuProbeState();
   /** The MSS we announce: our MTU minus 40 (MUST-67). */
   advertisedMss: number;
   /** Estimate of the segment size the peer sends us: "full-sized" for ACK-every-second-segment. */
@@ -735,9 +738,11 @@ export class Tcb {
     // min(SendMSS + 20, MMS_S) - TCP header - IP options, with MMS_S = MTU - 20 and the TCP header 20
     // bytes plus the options data segments carry. The peer's MSS (536 when it sent none, MUST-15) bounds
     // every segment on the wire, TSO or not: IP cuts a TSO segment into pieces of exactly this size.
+    // While PLPMTUD searches (tcp/mtu-probing.ts), what is known to pass bounds it as well.
     const mss = Math.max(
       minimum,
-      Math.min(this.peerMss, this.pathMtu - this.headersLength) - this.dataOptionsLength,
+      Math.min(this.peerMss, this.pathMtu - this.headersLength, mtuProbeMssCap(this)) -
+        this.dataOptionsLength,
     );
     if (mss !== this.effMss) {
       this.effMss = mss;

@@ -5,6 +5,7 @@
  */
 import { TcpError } from './errors.js';
 import { reorderingWindow, reorderTimeout, sackRecoveryActive } from './loss-recovery.js';
+import { mtuBlackHoleSuspected } from './mtu-probing.js';
 import {
   armRetransmissionTimer,
   countSynRetransmission,
@@ -148,6 +149,9 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
   tcb.dupAcks = 0;
   tcb.dupAckedBytes = 0; // go-back-N: everything outstanding is sent again
   reportR1(tcb);
+  // From R1 on, the silence may be an ICMP black hole swallowing large segments: PLPMTUD lowers the MSS,
+  // and what goes again below is cut to it (RFC 4821 §7.7, tcp/mtu-probing.ts).
+  mtuBlackHoleSuspected(tcb, now);
   tcb.timers.cancel(REORDER);
   tcb.timers.cancel(LOSS_PROBE);
   tcb.tlpEndSeq = undefined;
