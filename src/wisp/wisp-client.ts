@@ -10,16 +10,24 @@
  * Flow control, client to server: each DATA packet spends one credit of the stream's buffer; `write` returns
  * false when the credits are spent, and the chunk it was given waits until the server's next CONTINUE. A
  * gateway stops reading its guest's TCP connection then, so the guest's TCP window closes — the server's
- * credits end up tied to the TCP windows on both sides. Server to client: WISP has no credits this way;
- * what arrives is handed on at once (the server is expected to stop reading its socket when its WebSocket
- * backs up).
+ * credits end up tied to the TCP windows on both sides. Server to client: the WISP spec has no credits this
+ * way. With a server that also lists tcpts's stream-control extension (WISP_EXTENSION_TCPTS_STREAM_CONTROL,
+ * tcpts's own server does) the client grants them: at most `receiveCredits` packets per stream, more only as
+ * the consumer takes them (a gateway pauses the stream while its guest's TCP send buffer is full, so the
+ * server stops reading its socket and the destination's TCP window closes). With any other server what
+ * arrives while paused is held without bound (the server is expected to stop reading its socket only when
+ * its WebSocket backs up).
  *
  * Opening: with v2's stream-open-confirmation extension the stream counts as open at the server's first
  * CONTINUE for it (so a refused connection surfaces as ECONNREFUSED before anything was sent); otherwise
  * it counts as open at once and a refusal arrives as a CLOSE.
  *
- * WISP has no half-close: `end()` keeps the stream open for the server's data, and the stream closes when
- * the server closes it (or `destroy()`).
+ * Half-close: the WISP spec cannot express it (CLOSE ends both directions; reason 0x02 "equates to one
+ * side resetting the connection"). With the stream-control extension `end()` sends an empty DATA packet
+ * (TCP's FIN), an empty DATA from the server is `end`, and the server closes the stream once both
+ * directions finished. Without it `end()` keeps the stream open for the server's data — sending CLOSE
+ * would discard the reply — and the stream closes when the server closes it (or `destroy()`); a
+ * destination that waits for the client's end of data before answering then waits until `destroy()`.
  */
 import type {
   Upstream,
@@ -31,6 +39,7 @@ import type {
 } from '../gateway/upstream.js';
 import {
   encodeClose,
+  encodeContinue,
   encodeConnect,
   encodeInfo,
   encodeWispPacket,
@@ -42,6 +51,7 @@ import {
   WISP_CLOSE_VOLUNTARY,
   WISP_CONTINUE,
   WISP_DATA,
+  WISP_EXTENSION_TCPTS_STREAM_CONTROL,
   WISP_EXTENSION_UDP,
   WISP_INFO,
   WISP_STREAM_TCP,
@@ -71,6 +81,11 @@ export interface WispClientOptions {
   v2?: boolean;
   /** Give up on the handshake after this long, ms. Default 10000. */
   handshakeTimeoutMs?: number;
+  /**
+   * Packets per stream the client takes from a server with the stream-control extension before it must
+   * wait for the client's CONTINUE. Default 32 (at most 32 x 64 KiB held per stream).
+   */
+  receiveCredits?: number;
 }
 
 interface ClientStream {
@@ -83,8 +98,15 @@ interface ClientStream {
   opened: boolean;
   closed: boolean;
   paused: boolean;
-  /** Data that arrived while paused (WISP cannot stop the server). */
+  /** Data that arrived while paused (bounded by `receiveCredits` with stream control). */
   held: Uint8Array[];
+  /** `end()` was called: the empty DATA goes after `waiting` (stream control). */
+  endQueued: boolean;
+  /** The server's empty DATA arrived (stream control); delivered as `end` after `held`. */
+  endReceived: boolean;
+  endDelivered: boolean;
+  /** Packets handed on since the last CONTINUE the client sent (stream control). */
+  consumed: number;
   datagram?: (payload: Uint8Array) => void;
 }
 
@@ -104,8 +126,16 @@ export class WispClient {
   private readonly streams = new Map<number, ClientStream>();
   private nextId = 1;
   private closedError: Error | undefined;
+  /** Both sides listed tcpts's stream-control extension: half-close and credits towards the client. */
+  streamControl = false;
+  readonly receiveCredits: number;
 
-  private constructor(private readonly socket: WispWebSocket) {}
+  private constructor(
+    private readonly socket: WispWebSocket,
+    receiveCredits: number,
+  ) {
+    this.receiveCredits = Math.max(2, receiveCredits);
+  }
 
   /** Opens the WebSocket and completes the WISP handshake. Rejects with ECONNREFUSED-style errors. */
   static connect(url: string, options: WispClientOptions = {}): Promise<WispClient> {
@@ -122,7 +152,7 @@ export class WispClient {
       });
     const socket = create(url, options.v2 === false ? [] : ['wisp-v2']);
     socket.binaryType = 'arraybuffer';
-    const client = new WispClient(socket);
+    const client = new WispClient(socket, options.receiveCredits ?? 32);
     return client.handshake(options.handshakeTimeoutMs ?? 10_000);
   }
 
@@ -160,11 +190,15 @@ export class WispClient {
               return;
             }
             this.version = 2;
+            const credits = new Uint8Array(4);
+            new DataView(credits.buffer).setUint32(0, this.receiveCredits, true);
             const ours = new Map<number, Uint8Array>([
               [WISP_EXTENSION_UDP, new Uint8Array(0)],
               [WISP_EXTENSION_OPEN_CONFIRMATION, new Uint8Array(0)],
+              [WISP_EXTENSION_TCPTS_STREAM_CONTROL, credits],
             ]);
             for (const id of info.extensions.keys()) if (ours.has(id)) this.extensions.add(id);
+            this.streamControl = this.extensions.has(WISP_EXTENSION_TCPTS_STREAM_CONTROL);
             this.socket.send(encodeInfo(ours));
             return;
           }
@@ -194,6 +228,13 @@ export class WispClient {
     return this.streams.size;
   }
 
+  /** Bytes that arrived on paused streams and wait for their consumer (bounded only with stream control). */
+  get heldBytes(): number {
+    let total = 0;
+    for (const stream of this.streams.values()) for (const chunk of stream.held) total += chunk.length;
+    return total;
+  }
+
   /** Opens a TCP stream to `destination` (a host name or address) through the server. */
   openStream(
     destination: { address: string; port: number },
@@ -204,15 +245,13 @@ export class WispClient {
     if (!this.extensions.has(WISP_EXTENSION_OPEN_CONFIRMATION)) this.markOpen(stream);
     return {
       write: (chunk) => this.write(stream, chunk),
-      end: () => {
-        // No half-close in WISP: keep receiving until the server closes.
-      },
+      end: () => this.end(stream),
       pause: () => {
         stream.paused = true;
       },
       resume: () => {
         stream.paused = false;
-        while (!stream.paused && stream.held.length > 0) stream.handlers.data(stream.held.shift()!);
+        this.deliverHeld(stream);
       },
       destroy: () => this.closeStream(stream, WISP_CLOSE_VOLUNTARY, true),
     };
@@ -261,6 +300,10 @@ export class WispClient {
       closed: false,
       paused: false,
       held: [],
+      endQueued: false,
+      endReceived: false,
+      endDelivered: false,
+      consumed: 0,
     };
     this.streams.set(id, stream);
     return stream;
@@ -275,8 +318,42 @@ export class WispClient {
     });
   }
 
+  /** Half-close (stream control only; see the header comment for other servers). */
+  private end(stream: ClientStream): void {
+    if (!this.streamControl || stream.type !== WISP_STREAM_TCP || stream.closed || stream.endQueued) return;
+    stream.endQueued = true;
+    if (stream.waiting.length === 0) this.send(encodeWispPacket(WISP_DATA, stream.id, new Uint8Array(0)));
+  }
+
+  /** Hands on what was held while paused, then a held end; grants the server more credit for it. */
+  private deliverHeld(stream: ClientStream): void {
+    while (!stream.paused && stream.held.length > 0) this.deliver(stream, stream.held.shift()!);
+    this.grant(stream);
+    if (!stream.paused && stream.held.length === 0 && stream.endReceived && !stream.endDelivered) {
+      stream.endDelivered = true;
+      stream.handlers.end();
+    }
+  }
+
+  private deliver(stream: ClientStream, chunk: Uint8Array): void {
+    stream.handlers.data(chunk);
+    stream.consumed++;
+    this.grant(stream);
+  }
+
+  /**
+   * Credits back once half the buffer was taken and the consumer is not paused: the server may send what
+   * the client can hold now (stream control only).
+   */
+  private grant(stream: ClientStream): void {
+    if (!this.streamControl || stream.closed || stream.paused || stream.type !== WISP_STREAM_TCP) return;
+    if (stream.consumed < this.receiveCredits / 2) return;
+    stream.consumed = 0;
+    this.send(encodeContinue(stream.id, this.receiveCredits - stream.held.length));
+  }
+
   private write(stream: ClientStream, chunk: Uint8Array): boolean {
-    if (stream.closed) return false;
+    if (stream.closed || stream.endQueued) return false;
     for (let offset = 0; offset < chunk.length; offset += MAX_DATA_PAYLOAD) {
       const piece = chunk.subarray(offset, offset + MAX_DATA_PAYLOAD);
       if (stream.credits > 0 && stream.waiting.length === 0) {
@@ -299,8 +376,13 @@ export class WispClient {
     switch (type) {
       case WISP_DATA:
         this.markOpen(stream);
+        if (this.streamControl && stream.type === WISP_STREAM_TCP && payload.length === 0) {
+          stream.endReceived = true;
+          this.deliverHeld(stream);
+          return;
+        }
         if (stream.paused || stream.held.length > 0) stream.held.push(payload.slice());
-        else stream.handlers.data(payload);
+        else this.deliver(stream, payload);
         return;
       case WISP_CONTINUE: {
         this.markOpen(stream);
@@ -308,6 +390,9 @@ export class WispClient {
         while (stream.credits > 0 && stream.waiting.length > 0) {
           stream.credits--;
           this.send(encodeWispPacket(WISP_DATA, stream.id, stream.waiting.shift()!));
+          if (stream.waiting.length === 0 && stream.endQueued) {
+            this.send(encodeWispPacket(WISP_DATA, stream.id, new Uint8Array(0)));
+          }
         }
         if (stream.blocked && stream.credits > 0 && stream.waiting.length === 0) {
           stream.blocked = false;
@@ -321,15 +406,12 @@ export class WispClient {
         stream.closed = true;
         if (reason === WISP_CLOSE_VOLUNTARY && stream.opened) {
           // The server's socket ended cleanly: end of data, then the close.
-          const finish = (): void => {
+          for (const chunk of stream.held.splice(0)) stream.handlers.data(chunk);
+          if (!stream.endDelivered) {
+            stream.endDelivered = true;
             stream.handlers.end();
-            stream.handlers.close();
-          };
-          if (stream.held.length > 0) {
-            const flush = stream.handlers;
-            for (const chunk of stream.held.splice(0)) flush.data(chunk);
           }
-          finish();
+          stream.handlers.close();
           return;
         }
         stream.handlers.close(

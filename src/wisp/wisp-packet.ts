@@ -34,6 +34,18 @@ export const WISP_CLOSE_CLIENT_ERROR = 0x81;
 
 /** The UDP extension's id (v2 INFO). */
 export const WISP_EXTENSION_UDP = 0x01;
+/**
+ * tcpts's own v2 extension (the spec's extensions 0x01-0x05 have no half-close and no credits towards the
+ * client; an id from the top of the range, used only when both sides list it in INFO, so any other peer
+ * ignores it as the spec requires of unknown extensions). Metadata: uint32 LE, the packets per stream the
+ * sender of the INFO buffers (its receive credit). When both sides list it, on TCP streams:
+ * - half-close: a DATA packet with no payload means "no more data from me" (TCP's FIN); the stream ends
+ *   with CLOSE 0x02 from the server once both directions finished;
+ * - server-to-client credits: the server sends at most the client's credit of DATA packets on a stream,
+ *   and the client's CONTINUE packets (as the server's towards it, the packets it can take now) grant
+ *   more — the client grants only as its consumer (a gateway's guest TCP connection) takes the data.
+ */
+export const WISP_EXTENSION_TCPTS_STREAM_CONTROL = 0xf0;
 
 export interface WispPacket {
   type: number;

@@ -13,6 +13,12 @@
  * whose TCP window is closed stops the credits, and with them the client. Towards the client, a stream's
  * socket is paused while the WebSocket has more than `maxWebSocketBuffer` bytes queued.
  *
+ * With a client that lists tcpts's stream-control extension (WISP_EXTENSION_TCPTS_STREAM_CONTROL) a TCP
+ * stream half-closes each way (an empty DATA packet is a FIN) and the server sends at most the client's
+ * credit of DATA packets before waiting for its CONTINUE (the socket is paused meanwhile). With any other
+ * client, the destination's end of data closes the stream (CLOSE 0x02) and the server's socket is ended
+ * too, since the client can no longer send on it.
+ *
  * Bounds (named, counted): `maxStreamsPerConnection` (default 1024; more are closed with reason 0x49),
  * `bufferPackets` (default 64), `maxWebSocketBuffer` (default 4 MiB).
  */
@@ -30,6 +36,7 @@ import {
   encodeInfo,
   encodeWispPacket,
   parseConnect,
+  parseContinue,
   parseInfo,
   parseWispPacket,
   WISP_CLOSE,
@@ -44,6 +51,7 @@ import {
   WISP_CONNECT,
   WISP_CONTINUE,
   WISP_DATA,
+  WISP_EXTENSION_TCPTS_STREAM_CONTROL,
   WISP_EXTENSION_UDP,
   WISP_INFO,
   WISP_STREAM_TCP,
@@ -64,6 +72,11 @@ export interface WispServerCounters {
   streamsFailed: number;
   streamLimitHits: number;
   malformedPackets: number;
+  /** Times a stream's socket was paused because the client's credit ran out (stream control). */
+  clientCreditStalls: number;
+  /** Half-closes carried (stream control): client to destination, destination to client. */
+  halfClosesFromClient: number;
+  halfClosesToClient: number;
 }
 
 /** The server side of one WebSocket, as `ws` gives it. */
@@ -83,8 +96,18 @@ interface ServerStream {
   udp?: dgram.Socket;
   received: number;
   blocked: boolean;
+  /** Paused because the WebSocket backed up. */
   paused: boolean;
+  /** DATA packets the client may still take (stream control); the socket is paused at 0. */
+  sendCredits: number;
+  creditPaused: boolean;
   closed: boolean;
+}
+
+/** What the stream-control extension settled for one connection (undefined: not in use). */
+interface StreamControl {
+  /** The client's receive credit per stream, from its INFO. */
+  clientCredits: number;
 }
 
 function closeReasonFor(code: string | undefined): number {
@@ -111,6 +134,9 @@ export class WispServer {
     streamsFailed: 0,
     streamLimitHits: 0,
     malformedPackets: 0,
+    clientCreditStalls: 0,
+    halfClosesFromClient: 0,
+    halfClosesToClient: 0,
   };
   private readonly policy: DestinationPolicy;
   private readonly bufferPackets: number;
@@ -132,6 +158,7 @@ export class WispServer {
     const streams = new Map<number, ServerStream>();
     let ready = !v2;
     let openConfirmation = false;
+    let control: StreamControl | undefined;
     const send = (packet: Uint8Array): void => {
       if (ws.readyState === 1) ws.send(packet);
     };
@@ -146,7 +173,7 @@ export class WispServer {
         drainTimer = undefined;
         for (const s of pausedStreams) {
           s.paused = false;
-          s.tcp?.resume();
+          if (!s.creditPaused) s.tcp?.resume();
         }
         pausedStreams.clear();
       }, 5);
@@ -165,6 +192,7 @@ export class WispServer {
           new Map([
             [WISP_EXTENSION_UDP, new Uint8Array(0)],
             [WISP_EXTENSION_OPEN_CONFIRMATION, new Uint8Array(0)],
+            [WISP_EXTENSION_TCPTS_STREAM_CONTROL, uint32le(this.bufferPackets)],
           ]),
         ),
       );
@@ -191,6 +219,11 @@ export class WispServer {
         if (packet.type === WISP_INFO && packet.streamId === 0) {
           const info = parseInfo(packet.payload);
           openConfirmation = info?.extensions.has(WISP_EXTENSION_OPEN_CONFIRMATION) === true;
+          const credits = info?.extensions.get(WISP_EXTENSION_TCPTS_STREAM_CONTROL);
+          if (credits !== undefined && credits.length >= 4) {
+            const clientCredits = new DataView(credits.buffer, credits.byteOffset, 4).getUint32(0, true);
+            if (clientCredits > 0) control = { clientCredits };
+          }
           ready = true;
           send(encodeContinue(0, this.bufferPackets));
         } else this.counters.malformedPackets++;
@@ -205,6 +238,7 @@ export class WispServer {
             send,
             closeStream,
             openConfirmation,
+            control,
             ws,
             pausedStreams,
             watchDrain,
@@ -218,6 +252,12 @@ export class WispServer {
             return;
           }
           if (stream.tcp === undefined) return;
+          if (control !== undefined && packet.payload.length === 0) {
+            // The client's end of data (stream control): half-close the socket.
+            this.counters.halfClosesFromClient++;
+            stream.tcp.end();
+            return;
+          }
           stream.received++;
           const more = stream.tcp.write(Buffer.from(packet.payload));
           if (!more) stream.blocked = true;
@@ -237,7 +277,18 @@ export class WispServer {
           else stream.tcp?.destroy();
           return;
         }
-        case WISP_CONTINUE:
+        case WISP_CONTINUE: {
+          // The client's credit (stream control): what it can take now.
+          const stream = streams.get(packet.streamId);
+          const credits = parseContinue(packet.payload);
+          if (control === undefined || stream === undefined || credits === undefined) return;
+          stream.sendCredits = credits;
+          if (stream.creditPaused && credits > 0) {
+            stream.creditPaused = false;
+            if (!stream.paused) stream.tcp?.resume();
+          }
+          return;
+        }
         case WISP_INFO:
           return;
         default:
@@ -263,6 +314,7 @@ export class WispServer {
     send: (packet: Uint8Array) => void,
     closeStream: (stream: ServerStream, reason: number | undefined) => void,
     openConfirmation: boolean,
+    control: StreamControl | undefined,
     ws: ServerWebSocket,
     pausedStreams: Set<ServerStream>,
     watchDrain: () => void,
@@ -282,7 +334,15 @@ export class WispServer {
       send(encodeClose(id, WISP_CLOSE_THROTTLED));
       return;
     }
-    const stream: ServerStream = { id, received: 0, blocked: false, paused: false, closed: false };
+    const stream: ServerStream = {
+      id,
+      received: 0,
+      blocked: false,
+      paused: false,
+      sendCredits: control?.clientCredits ?? 0,
+      creditPaused: false,
+      closed: false,
+    };
     streams.set(id, stream);
     let address = request.hostname;
     if (!isIPv4(address)) {
@@ -321,6 +381,11 @@ export class WispServer {
         },
         data: (chunk) => {
           send(encodeWispPacket(WISP_DATA, id, chunk));
+          if (control !== undefined && --stream.sendCredits <= 0 && !stream.creditPaused) {
+            stream.creditPaused = true;
+            this.counters.clientCreditStalls++;
+            stream.tcp?.pause();
+          }
           if (ws.bufferedAmount > this.maxWebSocketBuffer && !stream.paused) {
             stream.paused = true;
             stream.tcp?.pause();
@@ -328,7 +393,17 @@ export class WispServer {
             watchDrain();
           }
         },
-        end: () => closeStream(stream, WISP_CLOSE_VOLUNTARY),
+        end: () => {
+          if (control !== undefined) {
+            // Half-close towards the client; CLOSE follows when the socket closed both ways.
+            this.counters.halfClosesToClient++;
+            send(encodeWispPacket(WISP_DATA, id, new Uint8Array(0)));
+            return;
+          }
+          // The client cannot send on a closed stream: end the socket too, or it would stay half-open.
+          closeStream(stream, WISP_CLOSE_VOLUNTARY);
+          stream.tcp?.end();
+        },
         drain: () => {
           if (!stream.blocked || stream.closed) return;
           stream.blocked = false;
@@ -378,4 +453,10 @@ export async function startWispServer(
         wss.close(() => resolve());
       }),
   };
+}
+
+function uint32le(value: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, value, true);
+  return bytes;
 }

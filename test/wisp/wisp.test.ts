@@ -70,11 +70,17 @@ function exchange(
       close: (error) => resolve({ reply: Buffer.concat(parts), error: error?.code }),
     };
     let offset = 0;
+    let ended = false;
     const pump = () => {
       while (offset < data.length) {
         const piece = data.subarray(offset, offset + 16_384);
         offset += piece.length;
         if (!stream.write(piece)) return;
+      }
+      // All written: half-close, as a socket would (a no-op towards servers without stream control).
+      if (!ended) {
+        ended = true;
+        stream.end();
       }
     };
     stream = client.openStream({ address: '127.0.0.1', port }, handlers);
@@ -242,5 +248,139 @@ describe('WISP', () => {
     });
     expect(sha(got)).toBe(sha(down));
     expect(server.server.counters.streamsOpened).toBe(1);
+  });
+});
+
+/** A guest stack behind a gateway whose upstream is a WISP client. */
+function guestBehindWisp(client: WispClient) {
+  const clock = new RealClock();
+  const guest = new Stack({ name: 'guest', clock });
+  const gatewayStack = new Stack({ name: 'gateway', clock });
+  const link = new MemoryLink({
+    clock,
+    a: { name: 'guest0', mac: 0x02_00_00_00_00_0f },
+    b: { name: 'gw0', mac: 0x52_55_0a_00_02_02 },
+  });
+  guest.addInterface(link.a, { address: '10.0.2.15/24', gateway: '10.0.2.2' });
+  const gateway = new Gateway({ stack: gatewayStack, device: link.b, upstream: wispUpstream(client) });
+  cleanups.push(() => {
+    gateway.close();
+    guest.close();
+    gatewayStack.close();
+    clock.close();
+  });
+  return { guest, gateway };
+}
+
+describe('WISP stream control (tcpts client and server)', () => {
+  test('half-close both ways through a gateway: the destination sees the guest FIN, the guest the destination FIN', async () => {
+    const upload = pattern(1 << 20);
+    const greeting = pattern(200_000).reverse();
+    const uploads: Buffer[] = [];
+    // Destination 1 answers only after the guest's end of data; destination 2 ends first and then reads.
+    const answersAfterEnd = net.createServer({ allowHalfOpen: true }, (socket) => {
+      const parts: Buffer[] = [];
+      socket.on('data', (d: Buffer) => parts.push(d));
+      socket.on('end', () => {
+        const got = Buffer.concat(parts);
+        socket.end(`${got.length} ${sha(got)}`);
+      });
+    });
+    const endsFirst = net.createServer({ allowHalfOpen: true }, (socket) => {
+      const parts: Buffer[] = [];
+      socket.end(greeting);
+      socket.on('data', (d: Buffer) => parts.push(d));
+      socket.on('end', () => uploads.push(Buffer.concat(parts)));
+    });
+    for (const s of [answersAfterEnd, endsFirst]) {
+      await new Promise<void>((d) => s.listen(0, '127.0.0.1', () => d()));
+      cleanups.push(() => s.close());
+    }
+    const server = await ourServer({ port: 0, policy: allowList(['127.0.0.0/8']) });
+    const client = await connectClient(server.port);
+    expect(client.streamControl).toBe(true);
+    const { guest } = guestBehindWisp(client);
+
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = guest.net.connect({
+        port: (answersAfterEnd.address() as AddressInfo).port,
+        host: '10.0.2.2',
+        allowHalfOpen: true,
+      });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => {
+        text += d;
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.end(upload);
+    });
+    expect(answer).toBe(`${upload.length} ${sha(upload)}`);
+
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const socket = guest.net.connect({
+        port: (endsFirst.address() as AddressInfo).port,
+        host: '10.0.2.2',
+        allowHalfOpen: true,
+      });
+      const parts: Buffer[] = [];
+      socket.on('data', (d: Buffer) => parts.push(d));
+      // Only after the destination's FIN does the guest send, then end.
+      socket.on('end', () => socket.end(upload));
+      socket.on('close', () => resolve(Buffer.concat(parts)));
+      socket.on('error', reject);
+    });
+    expect(sha(got)).toBe(sha(greeting));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(uploads.map((u) => sha(u))).toEqual([sha(upload)]);
+    expect(server.server.counters.halfClosesFromClient).toBe(2);
+    expect(server.server.counters.halfClosesToClient).toBe(2);
+    expect(client.streamCount).toBe(0);
+  });
+
+  test('credits towards the client: a paused stream holds at most its credit, then takes all 24 MiB sha256-exact', async () => {
+    const down = pattern(24 << 20);
+    let written = false;
+    const target = net.createServer((socket) => {
+      socket.end(down, () => {
+        written = true;
+      });
+    });
+    await new Promise<void>((d) => target.listen(0, '127.0.0.1', () => d()));
+    cleanups.push(() => target.close());
+    const server = await ourServer({ port: 0 });
+    const client = await WispClient.connect(`ws://127.0.0.1:${server.port}/`, {
+      createWebSocket,
+      receiveCredits: 8,
+    });
+    cleanups.push(() => client.close());
+    const parts: Buffer[] = [];
+    let closed!: () => void;
+    const done = new Promise<void>((r) => {
+      closed = r;
+    });
+    const stream = client.openStream(
+      { address: '127.0.0.1', port: (target.address() as AddressInfo).port },
+      {
+        connect() {},
+        data: (chunk) => parts.push(Buffer.from(chunk)),
+        end() {},
+        drain() {},
+        close: () => closed(),
+      },
+    );
+    stream.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    // The server stopped reading at the client's credit: at most 8 packets (64 KiB each) wait here, and
+    // the destination could not hand all it wrote to its kernel.
+    expect(client.heldBytes).toBeGreaterThan(0);
+    expect(client.heldBytes).toBeLessThanOrEqual(8 * 65_536);
+    expect(server.server.counters.clientCreditStalls).toBeGreaterThanOrEqual(1);
+    expect(written).toBe(false);
+    stream.resume();
+    stream.end();
+    await done;
+    expect(sha(Buffer.concat(parts))).toBe(sha(down));
   });
 });
