@@ -39,8 +39,8 @@ import type {
 } from '../gateway/upstream.js';
 import {
   encodeClose,
-  encodeContinue,
   encodeConnect,
+  encodeContinue,
   encodeInfo,
   encodeWispPacket,
   parseContinue,
