@@ -17,14 +17,7 @@ import type { Stack } from '../stack.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { UdpSocket } from '../udp/udp-socket.js';
 import { IPV4_BROADCAST, type Ipv4Address, ipv4ToString, MAC_BROADCAST } from '../wire/address.js';
-import {
-  ETHERNET_HEADER_LENGTH,
-  ETHERTYPE_IPV4,
-  emitEthernetHeader,
-  parseEthernet,
-} from '../wire/ethernet.js';
-import { emitIpv4Header, IP_PROTOCOL_UDP, parseIpv4 } from '../wire/ipv4.js';
-import { emitUdp, parseUdp, UDP_HEADER_LENGTH } from '../wire/udp.js';
+import { emitUdpFrame, parseUdpFrame } from '../wire/udp-frame.js';
 import {
   addressOption,
   DHCP_CLIENT_PORT,
@@ -212,46 +205,27 @@ export class DhcpClient {
    * TP_STATUS_CSUMNOTREADY on a packet socket), so it is not verified.
    */
   private rawFrame(frame: Uint8Array, checksumTrusted: boolean): void {
-    const ethernet = parseEthernet(frame);
-    if (!ethernet.ok || ethernet.value.etherType !== ETHERTYPE_IPV4) return;
-    const ip = parseIpv4(ethernet.value.payload);
-    if (!ip.ok || ip.value.protocol !== IP_PROTOCOL_UDP) return;
-    const udp = parseUdp(ip.value.payload, ip.value.src, ip.value.dst, { verifyChecksum: !checksumTrusted });
-    if (!udp.ok || udp.value.dstPort !== DHCP_CLIENT_PORT) return;
-    const message = parseDhcp(udp.value.payload);
+    const udp = parseUdpFrame(frame, !checksumTrusted);
+    if (udp === undefined || udp.dstPort !== DHCP_CLIENT_PORT) return;
+    const message = parseDhcp(udp.payload);
     if (message.ok && message.value.reply && message.value.chaddr === this.device.mac)
       this.rawWaiter?.(message.value);
   }
 
   private sendRaw(payload: Uint8Array): void {
-    const length = 20 + UDP_HEADER_LENGTH + payload.length;
-    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + length);
-    emitEthernetHeader({ dst: MAC_BROADCAST, src: this.device.mac, etherType: ETHERTYPE_IPV4 }, frame, 0);
-    emitIpv4Header(
-      {
-        tos: 0,
-        id: 0,
-        dontFragment: false,
-        moreFragments: false,
-        fragmentOffset: 0,
-        ttl: 64,
-        protocol: IP_PROTOCOL_UDP,
-        src: 0,
-        dst: IPV4_BROADCAST,
-      },
-      UDP_HEADER_LENGTH + payload.length,
-      frame,
-      ETHERNET_HEADER_LENGTH,
+    this.device.send(
+      emitUdpFrame(
+        {
+          srcMac: this.device.mac,
+          dstMac: MAC_BROADCAST,
+          src: 0,
+          dst: IPV4_BROADCAST,
+          srcPort: DHCP_CLIENT_PORT,
+          dstPort: DHCP_SERVER_PORT,
+        },
+        payload,
+      ),
     );
-    emitUdp(
-      { srcPort: DHCP_CLIENT_PORT, dstPort: DHCP_SERVER_PORT, payload },
-      0,
-      IPV4_BROADCAST,
-      frame,
-      ETHERNET_HEADER_LENGTH + 20,
-      { computeChecksum: true },
-    );
-    this.device.send(frame);
   }
 
   // --- bound: configure the stack, renew over its UDP ---

@@ -31,14 +31,7 @@ import {
 } from '../../src/dhcp/dhcp-message.js';
 import { MemoryLink } from '../../src/link/memory-link.js';
 import { IPV4_BROADCAST, ipv4ToString, MAC_BROADCAST, parseIpv4 } from '../../src/wire/address.js';
-import {
-  ETHERNET_HEADER_LENGTH,
-  ETHERTYPE_IPV4,
-  emitEthernetHeader,
-  parseEthernet,
-} from '../../src/wire/ethernet.js';
-import { emitIpv4Header, IP_PROTOCOL_UDP, parseIpv4 as parseIpv4Packet } from '../../src/wire/ipv4.js';
-import { emitUdp, parseUdp, UDP_HEADER_LENGTH } from '../../src/wire/udp.js';
+import { emitUdpFrame, parseUdpFrame } from '../../src/wire/udp-frame.js';
 import { simGateway } from './helpers/sim-gateway.js';
 
 describe('DHCP client', () => {
@@ -123,44 +116,21 @@ describe('DHCP client', () => {
     const seen: DhcpMessage[] = [];
     const serverIp = parseIpv4('10.0.2.2')!;
     link.b.setReceiver((frame) => {
-      const eth = parseEthernet(frame);
-      if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV4) return;
-      const ip = parseIpv4Packet(eth.value.payload);
-      if (!ip.ok || ip.value.protocol !== IP_PROTOCOL_UDP) return;
-      const udp = parseUdp(ip.value.payload, ip.value.src, ip.value.dst);
-      if (!udp.ok || udp.value.dstPort !== DHCP_SERVER_PORT) return;
-      const request = parseDhcp(udp.value.payload);
+      const udp = parseUdpFrame(frame);
+      if (udp === undefined || udp.dstPort !== DHCP_SERVER_PORT) return;
+      const request = parseDhcp(udp.payload);
       if (!request.ok) return;
       seen.push(request.value);
       for (const reply of answer(request.value, seen)) {
-        const payload = emitDhcp(reply);
-        const out = new Uint8Array(ETHERNET_HEADER_LENGTH + 20 + UDP_HEADER_LENGTH + payload.length);
-        emitEthernetHeader({ dst: MAC_BROADCAST, src: 0x020000000098, etherType: ETHERTYPE_IPV4 }, out, 0);
-        emitIpv4Header(
-          {
-            tos: 0,
-            id: 0,
-            dontFragment: false,
-            moreFragments: false,
-            fragmentOffset: 0,
-            ttl: 64,
-            protocol: IP_PROTOCOL_UDP,
-            src: serverIp,
-            dst: IPV4_BROADCAST,
-          },
-          UDP_HEADER_LENGTH + payload.length,
-          out,
-          ETHERNET_HEADER_LENGTH,
-        );
-        emitUdp(
-          { srcPort: DHCP_SERVER_PORT, dstPort: DHCP_CLIENT_PORT, payload },
-          serverIp,
-          IPV4_BROADCAST,
-          out,
-          ETHERNET_HEADER_LENGTH + 20,
-          { computeChecksum: true },
-        );
-        link.b.send(out);
+        const addresses = {
+          srcMac: 0x020000000098,
+          dstMac: MAC_BROADCAST,
+          src: serverIp,
+          dst: IPV4_BROADCAST,
+          srcPort: DHCP_SERVER_PORT,
+          dstPort: DHCP_CLIENT_PORT,
+        };
+        link.b.send(emitUdpFrame(addresses, emitDhcp(reply)));
       }
     });
     const reply = (request: DhcpMessage, type: number, yiaddr: string, withServerId = true): DhcpMessage => ({
