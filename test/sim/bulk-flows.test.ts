@@ -71,6 +71,24 @@ describe('bulk flows through one bottleneck', () => {
     }
   });
 
+  it('CUBIC leaves slow start before the one-BDP queue overflows, and fills the link (HyStart++, ACK train)', () => {
+    const result = runBulkFlows({
+      flows: ['cubic'],
+      rateBitsPerSecond: 100e6,
+      delayMs: 25,
+      durationMs: 4000,
+      measureFromMs: 1000,
+      tcp: { timestamps: true, sack: true, rack: true },
+    });
+    // Slow start used to double past the queue (its rounds were aligned on the ends of ACK trains, so
+    // each round's minimum RTT saw an empty queue): about 490 queue drops and 2,100 retransmissions.
+    expect(result.queueDrops).toBe(0);
+    expect(result.flows[0]!.retransmissions).toBe(0);
+    // From second 1 on, the window left by slow start (about 1.3 BDP) keeps the link busy: the payload
+    // ceiling is 94.8% of it.
+    expect(result.linkShare).toBeGreaterThan(0.93);
+  });
+
   it('reports each flow of several sharing the bottleneck, and their fairness', () => {
     const result = runBulkFlows({
       flows: ['bbr', 'bbr'],

@@ -3,11 +3,20 @@
  * round trip time rise as the queue builds, and then grows carefully (Conservative Slow Start, CSS) for
  * a few rounds in case the rise was noise.
  *
- * A round ends when the ACK passes the SND.MAX recorded at its start. In each round the smallest RTT
+ * A round ends when an ACK passes the SND.MAX recorded at its start. In each round the smallest RTT
  * sample is kept; once a round has N_RTT_SAMPLE samples and its minimum exceeds the previous round's by
  * the threshold (1/8 of it, clamped to [4, 16] ms), slow start becomes CSS. In CSS the window grows a
  * quarter as fast; an RTT back below the baseline returns to slow start; after CSS_ROUNDS rounds the
  * controller moves to congestion avoidance (ssthresh = cwnd).
+ *
+ * Delay alone acts one round late when the sender does not pace: each round's data leaves in a burst
+ * at twice the bottleneck rate, the queue it builds drains in the gap before the next round, and the
+ * first ACKs of every round (the round's minimum) see an empty queue; the round in which the window
+ * passes the bandwidth-delay product then doubles it again, and a queue of one BDP overflows. So, as
+ * Linux's HyStart does beside its delay test, the ACK train ends slow start too: when the ACKs of one
+ * round arrive back to back (at most ACK_TRAIN_GAP_MS apart) for longer than half the minimum RTT, the
+ * window has reached about the bandwidth-delay product, and slow start ends there (ssthresh = cwnd),
+ * before any queue forms. A paced sender spreads its sending over the RTT and does not form trains.
  */
 
 /** RFC 9406 §4.3 constants. */
@@ -18,12 +27,14 @@ export const HYSTART = Object.freeze({
   N_RTT_SAMPLE: 8,
   CSS_GROWTH_DIVISOR: 4,
   CSS_ROUNDS: 5,
+  /** Most time between two ACKs of one train (Linux's hystart_ack_delta: 2 ms). */
+  ACK_TRAIN_GAP_MS: 2,
 });
 
 export type HyStartPhase = 'slow-start' | 'css' | 'done';
 
-function seqGe(a: number, b: number): boolean {
-  return ((a - b) | 0) >= 0;
+function seqGt(a: number, b: number): boolean {
+  return ((a - b) | 0) > 0;
 }
 
 export class HyStartPlusPlus {
@@ -34,27 +45,53 @@ export class HyStartPlusPlus {
   private rttSampleCount = 0;
   private cssBaselineMinRtt = Number.POSITIVE_INFINITY;
   private cssRounds = 0;
+  /** Smallest RTT seen in slow start, ms (the train's yardstick). */
+  private minRtt = Number.POSITIVE_INFINITY;
+  /** When the current round began, and when the last ACK of its train arrived. */
+  private roundStartTime = 0;
+  private lastTrainAck = 0;
+  /** Why slow start ended, for tests and traces. */
+  exit: 'delay' | 'ack-train' | 'congestion' | undefined;
 
   /**
    * Feeds one ACK in slow start. Returns the divisor of the slow start increase: 1 in slow start,
-   * CSS_GROWTH_DIVISOR in CSS, or 0 when slow start is over (the caller sets ssthresh = cwnd).
+   * CSS_GROWTH_DIVISOR in CSS, or 0 when slow start is over (the caller sets ssthresh = cwnd). `now`
+   * (ms) times ACK trains; without it only the delay test runs.
    */
-  onAck(ack: number, sndMax: number, rttMs: number | undefined): number {
+  onAck(ack: number, sndMax: number, rttMs: number | undefined, now?: number): number {
     if (this.phase === 'done') return 1;
-    if (this.windowEnd === undefined || seqGe(ack, this.windowEnd)) {
-      // §4.2: a new round starts.
+    if (this.windowEnd === undefined || seqGt(ack, this.windowEnd)) {
+      // §4.2: a new round starts with the first ACK beyond windowEnd (as Linux's HyStart): an ACK for
+      // exactly windowEnd is the last one of the previous round's train, and the round must begin with
+      // the first of the next train, whose first samples are the round's.
       this.windowEnd = sndMax;
+      if (now !== undefined) this.roundStartTime = this.lastTrainAck = now;
       this.lastRoundMinRtt = this.currentRoundMinRtt;
       this.currentRoundMinRtt = Number.POSITIVE_INFINITY;
       this.rttSampleCount = 0;
       if (this.phase === 'css' && ++this.cssRounds >= HYSTART.CSS_ROUNDS) {
+        this.exit = 'delay';
         this.phase = 'done';
         return 0;
       }
     }
     if (rttMs !== undefined) {
       if (rttMs < this.currentRoundMinRtt) this.currentRoundMinRtt = rttMs;
+      if (rttMs < this.minRtt) this.minRtt = rttMs;
       this.rttSampleCount++;
+    }
+    if (
+      this.phase === 'slow-start' &&
+      now !== undefined &&
+      Number.isFinite(this.minRtt) &&
+      now - this.lastTrainAck <= HYSTART.ACK_TRAIN_GAP_MS
+    ) {
+      this.lastTrainAck = now;
+      if (now - this.roundStartTime > this.minRtt / 2) {
+        this.phase = 'done';
+        this.exit = 'ack-train';
+        return 0;
+      }
     }
     if (this.rttSampleCount >= HYSTART.N_RTT_SAMPLE && Number.isFinite(this.currentRoundMinRtt)) {
       if (this.phase === 'slow-start' && Number.isFinite(this.lastRoundMinRtt)) {
@@ -65,12 +102,14 @@ export class HyStartPlusPlus {
         if (this.currentRoundMinRtt >= this.lastRoundMinRtt + threshold) {
           this.cssBaselineMinRtt = this.currentRoundMinRtt;
           this.phase = 'css';
+          this.exit = 'delay';
           this.cssRounds = 0;
         }
       } else if (this.phase === 'css' && this.currentRoundMinRtt < this.cssBaselineMinRtt) {
         // §4.2: the RTT increase was spurious; back to slow start.
         this.cssBaselineMinRtt = Number.POSITIVE_INFINITY;
         this.phase = 'slow-start';
+        this.exit = undefined;
       }
     }
     return this.phase === 'css' ? HYSTART.CSS_GROWTH_DIVISOR : 1;
@@ -78,6 +117,7 @@ export class HyStartPlusPlus {
 
   /** A congestion event or a timeout ends the initial slow start for good (§4.2, §4.3). */
   stop(): void {
+    if (this.phase !== 'done') this.exit ??= 'congestion';
     this.phase = 'done';
   }
 }

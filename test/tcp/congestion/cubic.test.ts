@@ -126,14 +126,62 @@ describe('CUBIC (RFC 9438)', () => {
 
 describe('HyStart++ (RFC 9406)', () => {
   /**
-   * One round of slow start, round `r`: ten ACKs (r*1000 + 100 i) with RTT `rtt`, SND.MAX 1000 ahead, so
+   * One round of slow start, round `r`: ten ACKs (r*1000 + 100 i) with RTT `rtt`, SND.MAX 999 ahead, so
    * each round's first ACK passes the SND.MAX recorded at the previous round's first ACK.
    */
   function round(h: HyStartPlusPlus, r: number, rtt: number): number[] {
     const divisors: number[] = [];
-    for (let i = 1; i <= 10; i++) divisors.push(h.onAck(r * 1000 + 100 * i, r * 1000 + 100 * i + 1000, rtt));
+    for (let i = 1; i <= 10; i++) divisors.push(h.onAck(r * 1000 + 100 * i, r * 1000 + 100 * i + 999, rtt));
     return divisors;
   }
+
+  it('a round begins with the first ACK beyond the SND.MAX recorded at its start, not one equal to it', () => {
+    const h = new HyStartPlusPlus();
+    h.onAck(100, 1000, 50);
+    // Round 1's minimum is 50; ACKs for exactly 1000 still belong to round 1 (as round 2, their eight
+    // samples of 70 would have made it CSS).
+    for (let i = 1; i <= 8; i++) h.onAck(1000, 2000, 70);
+    expect(h.phase).toBe('slow-start');
+    // The next ACK starts round 2: eight samples of 70 >= 50 + 6.25 make it CSS.
+    for (let i = 1; i <= 8; i++) h.onAck(2000 + i, 3000, 70);
+    expect(h.phase).toBe('css');
+    expect(h.exit).toBe('delay');
+  });
+
+  it('ends slow start on an ACK train longer than half the minimum RTT (cwnd at about the BDP)', () => {
+    const h = new HyStartPlusPlus();
+    // Rounds of 8, 16, 32 then 64 ACKs, 0.5 ms apart (back to back), RTT 50 ms: the window doubles
+    // each round. A round's train lasts 0.5 ms per ACK; the 64-ACK round passes 25 ms at its 52nd.
+    let ack = 0;
+    let now = 0;
+    for (const acks of [8, 16, 32]) {
+      const end = ack + acks;
+      for (let i = 0; i < acks; i++) {
+        expect(h.onAck(++ack, end, 50, now)).toBe(1);
+        now += 0.5;
+      }
+      // The gap before the next round's train: more than ACK_TRAIN_GAP_MS.
+      now += 50 - acks * 0.5;
+    }
+    expect(h.phase).toBe('slow-start');
+    const divisors: number[] = [];
+    const end = ack + 64;
+    for (let i = 0; i < 64 && h.phase === 'slow-start'; i++) {
+      divisors.push(h.onAck(++ack, end, 50, now));
+      now += 0.5;
+    }
+    expect(divisors.length).toBe(52);
+    expect(divisors.at(-1)).toBe(0);
+    expect(h.phase).toBe('done');
+    expect(h.exit).toBe('ack-train');
+  });
+
+  it('a gap of more than 2 ms breaks the train: paced ACKs never end slow start by it', () => {
+    const h = new HyStartPlusPlus();
+    let ack = 0;
+    for (let i = 0; i < 1000; i++) h.onAck(++ack, ack + 10_000, 50, i * (HYSTART.ACK_TRAIN_GAP_MS + 0.5));
+    expect(h.phase).toBe('slow-start');
+  });
 
   it('leaves slow start for CSS when the round minimum RTT rises by the threshold, then for CA after 5 rounds', () => {
     const h = new HyStartPlusPlus();
@@ -177,7 +225,8 @@ describe('HyStart++ (RFC 9406)', () => {
       const inFlight = (sent - acked) / MSS;
       const rtt = 50 + Math.max(0, inFlight - 40);
       acked += MSS;
-      cc.onAck(ackEvent({ bytesAcked: MSS, ack: acked, sndMax: sent, rttMs: rtt, now: segments }));
+      // ACKs 3 ms apart: no ACK train (that test is above); the delay test alone acts.
+      cc.onAck(ackEvent({ bytesAcked: MSS, ack: acked, sndMax: sent, rttMs: rtt, now: 3 * segments }));
       while (sent - acked + MSS <= cc.cwnd) sent += MSS;
       segments++;
     }
