@@ -1,28 +1,26 @@
 /**
  * One self-contained HTML file describing a conversation: the ladder diagram (per chapter when the
  * caller names chapters), per TCP connection its time-sequence graphs, congestion window and RTT, the
- * TCP state timeline, counters, and a table of every packet. Styles and pictures are inline and nothing is
- * fetched, so the file can be mailed, archived and opened offline; no script is needed to read it
- * (tooltips are SVG <title> elements and HTML title attributes; one small script filters the packet table).
+ * TCP state timeline, counters, and a list of every packet. Styles, pictures, data and the one script are
+ * inline and nothing is fetched, so the file can be mailed, archived and opened offline.
+ *
+ * It stays small and quick for large runs: the packets travel as packed columns (report-data.ts) and the
+ * script (report-app.ts) draws from them only what is looked at — the rows of the packet list in view,
+ * the time-sequence graphs on canvas (zoomable), and the ladder around a point clicked. A conversation
+ * short enough for one picture (maxLadderPackets) also gets its whole ladder as SVG, readable without
+ * the script.
  */
-import type { Conversation, PacketRecord, TcpFlow } from './conversation.js';
+import type { Conversation, TcpFlow } from './conversation.js';
 import { CAUSE_NAMES, countConversation, countsText } from './conversation-counts.js';
-import { describePacket } from './packet-details.js';
-import {
-  dropText,
-  formatTime,
-  type PacketLabelOptions,
-  packetKind,
-  packetLabel,
-  packetRemarks,
-  timeDecimals,
-} from './packet-label.js';
+import { numberingText, type PacketLabelOptions } from './packet-label.js';
+import { decodeColumn, decodeReportPackets, type ReportStyle, reportApp } from './report-app.js';
+import { encodeReportData, PACKET_KINDS, type TimeSequenceData } from './report-data.js';
+import { DROP_COLOR, RETRANSMISSION_COLOR, SVG_PACKET_COLOR } from './style-palette.js';
 import { renderCongestionSvg } from './svg/congestion-svg.js';
 import { renderLadderSvg } from './svg/ladder-svg.js';
 import { renderRttSvg } from './svg/rtt-svg.js';
 import { renderStateTimelineSvg } from './svg/state-timeline-svg.js';
 import { escapeXml as escapeHtml } from './svg/svg-markup.js';
-import { renderTimeSequenceSvg } from './svg/time-sequence-svg.js';
 
 /** A stretch of the conversation with its own ladder diagram and explanation. */
 export interface ReportChapter {
@@ -46,9 +44,10 @@ export interface HtmlReportOptions extends PacketLabelOptions {
   readonly chapters?: readonly ReportChapter[];
   /** Hosts of the ladder diagrams, left to right (default: the conversation's order). */
   readonly hosts?: readonly string[];
-  /** Packet table rows (default 5000); the rest are counted, not listed. */
-  readonly maxTableRows?: number;
-  /** Arrows per ladder diagram (default 600). */
+  /**
+   * Arrows per ladder diagram drawn in full as SVG (default 600). A longer conversation's ladder is drawn
+   * by the report's script, a stretch at a time.
+   */
   readonly maxLadderPackets?: number;
   /** Connections that get their own charts (default 20). */
   readonly maxFlowCharts?: number;
@@ -61,14 +60,30 @@ export function renderHtmlReport(conversation: Conversation, options: HtmlReport
     tcpOptions: options.tcpOptions,
     ports: options.ports,
   };
+  const data = encodeReportData(conversation, {
+    ...labelOptions,
+    hosts: options.hosts,
+    numbering: numberingText(conversation.packets, labelOptions),
+  });
+  // The whole ladder as one SVG when it fits one picture; else the script draws it a stretch at a time.
+  const wholeLadder =
+    Boolean(options.chapters?.length) || conversation.packets.length <= (options.maxLadderPackets ?? 600);
 
   sections.push({
     id: 'ladder',
     title: 'Ladder diagram',
-    html: ladderSection(conversation, options, labelOptions),
+    html: wholeLadder
+      ? ladderSection(conversation, options, labelOptions)
+      : `<p class="caption">${conversation.packets.length} packets: the ladder shows ${LADDER_WINDOW_TEXT}. Click a point in a time-sequence graph, or a row of the packet list, to see the ladder there.</p>${ladderWindow(true)}`,
   });
-  const flowsHtml = flowSections(conversation, options);
-  if (flowsHtml) sections.push({ id: 'connections', title: 'TCP connections', html: flowsHtml });
+  const flowsHtml = flowSections(conversation, options, data.timeSequences);
+  if (flowsHtml) {
+    sections.push({
+      id: 'connections',
+      title: 'TCP connections',
+      html: wholeLadder ? `${flowsHtml}${ladderWindow(false)}` : flowsHtml,
+    });
+  }
   if (conversation.states.length) {
     sections.push({
       id: 'states',
@@ -77,7 +92,7 @@ export function renderHtmlReport(conversation: Conversation, options: HtmlReport
     });
   }
   sections.push({ id: 'counters', title: 'Counters', html: countersSection(conversation, options) });
-  sections.push({ id: 'packets', title: 'Packets', html: packetTable(conversation, options, labelOptions) });
+  sections.push({ id: 'packets', title: 'Packets', html: packetList(conversation) });
 
   const nav = sections.map((s) => `<a href="#${s.id}">${escapeHtml(s.title)}</a>`).join('');
   const body = sections
@@ -96,9 +111,42 @@ export function renderHtmlReport(conversation: Conversation, options: HtmlReport
 <main>
 ${body}
 </main>
+<noscript><p class="muted">The packet list, the time-sequence graphs and the ladder of long runs are drawn by the report's script.</p></noscript>
+<script type="application/json" id="report-data">${scriptText(data)}</script>
+<script>${appScript()}</script>
 </body>
 </html>
 `;
+}
+
+const LADDER_WINDOW_TEXT = '40 packets at a time (◀ earlier, later ▶)';
+
+/** The ladder of a stretch of packets, drawn by the script: open from the start, or hidden until asked. */
+function ladderWindow(open: boolean): string {
+  const heading = open ? '' : '<h3>Ladder around the point clicked</h3>';
+  return `<div id="ladder-window"${open ? '' : ' hidden=""'}>${heading}<p><button type="button" class="ladder-earlier">◀ earlier</button> <button type="button" class="ladder-later">later ▶</button> <span class="ladder-window-caption muted"></span></p><figure class="ladder ladder-window-figure"></figure></div>`;
+}
+
+const REPORT_STYLE: ReportStyle = {
+  kindColors: PACKET_KINDS.map((k) => SVG_PACKET_COLOR[k]),
+  kindNames: PACKET_KINDS,
+  dropColor: DROP_COLOR,
+  retransmissionColor: RETRANSMISSION_COLOR,
+};
+
+/** JSON inside a script element: '<' escaped so that no string in the data can close the element. */
+function scriptText(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+/**
+ * The report's script: the source text of the functions it needs, then a call with the data. Transpilers
+ * that keep function names wrap nested functions in a `__name(fn, "name")` helper defined outside the
+ * functions' text, so the script defines it as the identity.
+ */
+function appScript(): string {
+  const functions = [decodeColumn, decodeReportPackets, reportApp].map((f) => f.toString()).join('\n');
+  return `var __name=function(f){return f};\n${functions}\nreportApp(JSON.parse(document.getElementById('report-data').textContent),${scriptText(REPORT_STYLE)});`;
 }
 
 const STYLE = `
@@ -131,6 +179,11 @@ tr:hover td{background:#ddf4ff}
 .kind-syn{color:#1a7f37}.kind-fin{color:#8250df}.kind-rst{color:#cf222e}.kind-data{color:#0969da}
 .kind-udp{color:#1f6feb}.kind-icmp{color:#9a6700}.kind-arp,.kind-other{color:#6e7781}
 .table-wrap{max-height:70vh;overflow:auto;border:1px solid var(--line);border-radius:6px}
+table.packets{width:100%}
+table.packets td{white-space:nowrap;height:24px}
+table.packets tbody tr[data-index]{cursor:pointer}
+figure canvas.time-sequence{display:block;width:100%;max-width:960px;height:auto;cursor:crosshair}
+#ladder-window figure svg{display:block;max-width:100%;height:auto}
 svg .packet:hover line,svg .segment:hover line{stroke-width:3}
 `;
 
@@ -182,7 +235,11 @@ function endpointText(e: TcpFlow['a']): string {
   return e.host === where ? where : `${e.host} ${where}`;
 }
 
-function flowSections(c: Conversation, options: HtmlReportOptions): string {
+function flowSections(
+  c: Conversation,
+  options: HtmlReportOptions,
+  timeSequences: readonly TimeSequenceData[],
+): string {
   const max = options.maxFlowCharts ?? 20;
   const out: string[] = [];
   c.flows.forEach((flow, i) => {
@@ -205,15 +262,17 @@ function flowSections(c: Conversation, options: HtmlReportOptions): string {
     if (directions.length === 0) out.push('<p class="muted">No data was transferred on this connection.</p>');
     for (const fromA of directions) {
       const sender = fromA ? flow.a.host : flow.b.host;
+      const graph = timeSequences.findIndex((t) => t.flowId === flow.id && t.fromA === fromA);
       out.push(
         chart(
-          renderTimeSequenceSvg(c, { flowId: flow.id, fromA, width: 960, timeRange: range }),
+          `<canvas class="time-sequence" data-index="${graph}" width="960" height="420" aria-label="${escapeHtml(timeSequences[graph]!.title)}"></canvas>`,
           'Time-sequence: each data segment is a short vertical bar at the time it was sent, as high as the ' +
             'bytes it carries (relative sequence numbers); a bar repeated later is a retransmission, a red ' +
             'one was lost. The dark staircase is the acknowledged number as ACKs reach the sender, the ' +
             "green one the right edge of the receiver's window (ACK + window): the sender may not go above " +
             'it, so bars pressed against it mean the receiver is the limit. Purple bars are SACK blocks. ' +
-            'The slope is the throughput.',
+            'The slope is the throughput. Wheel to zoom (shift: time only), drag a rectangle to zoom into ' +
+            'it, double-click to see the whole connection again, click to see the ladder at that time.',
         ),
       );
       if (c.metrics.some((m) => m.host === sender && m.flowId === flow.id)) {
@@ -352,58 +411,17 @@ function countersSection(c: Conversation, options: HtmlReportOptions): string {
   return out.join('');
 }
 
-const FILTER_SCRIPT = `document.addEventListener('DOMContentLoaded',()=>{const input=document.getElementById('packet-filter');const count=document.getElementById('packet-filter-count');const rows=[...document.querySelectorAll('table.packets tbody tr')];const text=rows.map(r=>r.textContent.toLowerCase());let timer;input.addEventListener('input',()=>{clearTimeout(timer);timer=setTimeout(()=>{const words=input.value.toLowerCase().split(/\\s+/).filter(Boolean);let shown=0;rows.forEach((r,i)=>{const ok=words.every(w=>text[i].includes(w));r.hidden=!ok;if(ok)shown++;});count.textContent=words.length?shown+' of '+rows.length+' packets':'';},120);});});`;
-
-function packetTable(c: Conversation, options: HtmlReportOptions, labelOptions: PacketLabelOptions): string {
-  const max = options.maxTableRows ?? 5000;
-  const origin = c.timeOrigin;
-  const decimals = timeDecimals(
-    c.packets.flatMap((p) => [p.sentAt, p.arrivedAt ?? p.sentAt]),
-    origin,
-  );
+/**
+ * The packet list: the script fills it with the rows in view (from the packed columns), so its size does
+ * not depend on the run's; the filter keeps the rows holding every word typed ('retrans', 'server SYN',
+ * 'dup ACK'), case-insensitive.
+ */
+function packetList(c: Conversation): string {
   const link = c.vantage === 'link';
-  // A filter over the rows (words all present in a row, case-insensitive: 'retrans', 'server SYN',
-  // 'dup ACK'); the only script in the report, and the table reads the same without it.
-  const out: string[] = [
+  return [
     '<p><label>Filter: <input id="packet-filter" type="search" size="40" placeholder="e.g. retransmission, dup ACK, server FIN"></label> <span id="packet-filter-count" class="muted"></span></p>',
-    `<script>${FILTER_SCRIPT}</script>`,
-    '<div class="table-wrap"><table class="packets"><thead><tr><th>No.</th>',
-  ];
-  out.push(link ? '<th>sent (ms)</th><th>arrived (ms)</th>' : '<th>time (ms)</th>');
-  out.push('<th>from</th><th>to</th><th>protocol</th><th>length</th><th>info</th></tr></thead><tbody>');
-  for (const p of c.packets.slice(0, max)) out.push(packetRow(p, c, link, decimals, labelOptions));
-  out.push('</tbody></table></div>');
-  if (c.packets.length > max) {
-    out.push(`<p class="muted">${c.packets.length - max} more packets are not listed.</p>`);
-  }
-  return out.join('');
-}
-
-function packetRow(
-  p: PacketRecord,
-  c: Conversation,
-  link: boolean,
-  decimals: number,
-  labelOptions: PacketLabelOptions,
-): string {
-  const classes: string[] = [];
-  if (p.dropped) classes.push('lost');
-  if (p.tcp?.retransmission) classes.push('retransmission');
-  const time = (t: number) => formatTime(t, c.timeOrigin, decimals);
-  const tags = packetRemarks(p).map((r) => `<span class="tag">${escapeHtml(r.text)}</span>`);
-  if (p.dropped) tags.unshift(`<span class="tag">${escapeHtml(dropText(p.dropped))}</span>`);
-  const cells = [
-    `<td class="num">${p.id}</td>`,
-    `<td class="num">${time(p.sentAt)}</td>`,
-    link
-      ? `<td class="num">${p.arrivedAt === undefined ? (p.dropped ? '—' : '…') : time(p.arrivedAt)}</td>`
-      : '',
-    `<td>${escapeHtml(p.from)}</td>`,
-    `<td>${escapeHtml(p.to)}</td>`,
-    `<td>${escapeHtml(p.protocol.toUpperCase())}</td>`,
-    `<td class="num">${p.frameLength}</td>`,
-    `<td class="info kind-${packetKind(p)}">${escapeHtml(packetLabel(p, labelOptions))}${tags.join('')}</td>`,
-  ];
-  const title = escapeHtml(describePacket(p, c, labelOptions));
-  return `<tr${classes.length ? ` class="${classes.join(' ')}"` : ''} title="${title}">${cells.join('')}</tr>`;
+    '<div class="table-wrap" id="packet-scroll"><table class="packets"><thead><tr><th>No.</th>',
+    link ? '<th>sent (ms)</th><th>arrived (ms)</th>' : '<th>time (ms)</th>',
+    '<th>from</th><th>to</th><th>protocol</th><th>length</th><th>info</th></tr></thead><tbody></tbody></table></div>',
+  ].join('');
 }

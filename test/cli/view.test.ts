@@ -46,8 +46,9 @@ describe('tcpts view', () => {
       expect(html).toMatch(/<svg[^>]*class="ladder"/);
       expect(html).toContain('SYN,ACK seq=0 ack=1 win=65160');
       expect(html).toContain('Time-sequence');
-      // Only the packet list's inline filter script; nothing fetched.
-      expect(html.replace(/<script>[^<]*<\/script>/, '')).not.toMatch(/<script|src="http/);
+      // Only the report's data and the script that draws from it; nothing fetched.
+      expect(html.match(/<script[ >]/g)).toHaveLength(2);
+      expect(html.replace(/<script[^>]*>[\s\S]*?<\/script>/g, '')).not.toMatch(/<script|src="http/);
     } finally {
       temp.remove();
     }

@@ -178,9 +178,9 @@ describe('tcpts demo', () => {
     expect(html).toContain('Connection 1: client 10.0.0.1:');
     expect(html).toContain('Connection 2: client 10.0.0.1:');
     expect(html).toContain('TcpRetransmittedSegments');
-    // Self-contained: nothing is fetched.
-    // Only the packet list's inline filter script; nothing fetched.
-    expect(html.replace(/<script>[^<]*<\/script>/, '')).not.toMatch(/<script|<link |src="http/);
+    // Self-contained: the data and the script that draws from it are inline; nothing is fetched.
+    expect(html.match(/<script[ >]/g)).toHaveLength(2);
+    expect(html.replace(/<script[^>]*>[\s\S]*?<\/script>/g, '')).not.toMatch(/<script|<link |src="http/);
   });
 
   it('colors a terminal, and respects NO_COLOR there', async () => {

@@ -3,6 +3,8 @@ import { runSeedStory } from '../../src/sim/scenarios/seed-story/seed-story.js';
 import { renderStoryReport } from '../../src/sim/scenarios/seed-story/story-report.js';
 import { conversationFromTrace } from '../../src/viz/conversation-from-trace.js';
 import { renderHtmlReport } from '../../src/viz/html-report.js';
+import { decodeReportPackets } from '../../src/viz/report-app.js';
+import type { ReportData } from '../../src/viz/report-data.js';
 import { checkMarkup } from './markup-check.js';
 import {
   clientConn,
@@ -15,16 +17,31 @@ import {
 } from './scenarios.js';
 import { TraceScript } from './trace-script.js';
 
+/** Matches in the markup (the script's own text left out). */
 function count(text: string, pattern: RegExp): number {
-  return text.match(pattern)?.length ?? 0;
+  return text.replace(/<script[^>]*>[\s\S]*?<\/script>/g, '').match(pattern)?.length ?? 0;
 }
 
-/** The rows of the packet table, each as the text of its cells. */
+/** The data the report's script draws from. */
+function reportData(html: string): ReportData {
+  const json = /<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]!;
+  return JSON.parse(json) as ReportData;
+}
+
+/** The packet list's rows as the script writes them: number, sent, arrived, from, to, words. */
 function packetRows(html: string): string[][] {
-  const table = /<table class="packets">.*?<tbody>(.*?)<\/tbody>/s.exec(html)![1]!;
-  return [...table.matchAll(/<tr[^>]*>(.*?)<\/tr>/gs)].map((row) =>
-    [...row[1]!.matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((cell) => cell[1]!.replace(/<[^>]+>/g, '')),
-  );
+  const data = reportData(html);
+  const p = decodeReportPackets(data);
+  return Array.from({ length: p.count }, (_, i) => [
+    String(p.ids[i]),
+    String(p.sent[i]! / 1000),
+    p.marks[i]! & 4 ? '—' : String((p.sent[i]! + p.flight[i]!) / 1000),
+    data.names[p.from[i]!]!,
+    data.names[p.to[i]!]!,
+    data.protocols[p.protocol[i]!]!,
+    String(p.frameLength[i]),
+    p.rowWords(i).replaceAll('\u0002', ' | '),
+  ]);
 }
 
 describe('renderHtmlReport', () => {
@@ -72,18 +89,28 @@ describe('renderHtmlReport', () => {
     expect(checkMarkup(html, true).problems).toEqual([]);
     expect(html).toContain('<title>Loss &amp; recovery &lt;demo&gt;</title>');
     expect(html).toContain('<meta charset="utf-8">');
-    // Nothing fetched; one inline script, the packet filter, and nothing else executed.
-    expect(html.match(/<script>/g)).toHaveLength(1);
-    expect(html.replace(/<script>[^<]*<\/script>/, '')).not.toMatch(
+    // Nothing fetched; the data and the script that draws from it are inline, and nothing else runs.
+    expect(html.match(/<script[ >]/g)).toHaveLength(2);
+    expect(html).toContain('<script type="application/json" id="report-data">{');
+    expect(html.replace(/<script[^>]*>[\s\S]*?<\/script>/g, '')).not.toMatch(
       /<script|<link|<img|<iframe|\ssrc=|url\(|@import/i,
     );
     expect(html.match(/https?:\/\/[^"\s]*/g)!.every((u) => u === 'http://www.w3.org/2000/svg')).toBe(true);
+    // No string of the data can end its script element early.
+    const script = /<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]!;
+    expect(script).not.toContain('<');
   });
 
-  it('has one <svg> per chart: ladder, time-sequence, congestion window and RTT per data sender, states', () => {
-    expect(count(html, /<svg /g)).toBe(6);
+  it('has one chart each: ladder, time-sequence (canvas), congestion window and RTT per data sender, states', () => {
+    expect(count(html, /<svg /g)).toBe(5);
     expect(count(html, /<svg [^>]*class="ladder"/g)).toBe(1);
-    expect(count(html, /<svg [^>]*class="chart time-sequence"/g)).toBe(1); // only the client sent data
+    // Only the client sent data: one zoomable graph, drawn by the script from the data's first series.
+    expect(count(html, /<canvas class="time-sequence" data-index="0"/g)).toBe(1);
+    expect(count(html, /<canvas /g)).toBe(1);
+    expect(reportData(html).timeSequences.map((t) => [t.flowId, t.fromA, t.segments, t.acks])).toEqual([
+      // SYN, three data segments, the retransmission, FIN; SYN-ACK, four ACKs and the server's FIN.
+      [0, true, 6, 6],
+    ]);
     expect(count(html, /<svg [^>]*class="chart congestion"/g)).toBe(1); // only the client traced metrics
     // Only the data sender's RTT: the server's single handshake sample would be a chart of one dot.
     expect(count(html, /<svg [^>]*class="chart rtt"/g)).toBe(1);
@@ -104,7 +131,7 @@ describe('renderHtmlReport', () => {
       'server',
       'TCP',
       '58',
-      'SYN seq=0 win=65535 &lt;mss 1460&gt;',
+      'SYN seq=0 win=65535 <mss 1460>',
     ]);
     expect(rows[4]).toEqual([
       '5',
@@ -114,12 +141,14 @@ describe('renderHtmlReport', () => {
       'server',
       'TCP',
       '1054',
-      'PSH,ACK seq=1001 ack=1 win=65535 len=1000lost',
+      'PSH,ACK seq=1001 ack=1 win=65535 len=1000 | lost',
     ]);
-    expect(rows[7]![7]).toBe('ACK seq=1 ack=1001 win=4096 len=0dup ACK #1');
-    expect(rows[8]![7]).toBe('PSH,ACK seq=1001 ack=1 win=65535 len=1000retransmission (timeout)');
-    expect(count(html, /<tr class="lost"/g)).toBe(1);
-    expect(count(html, /<tr class="retransmission"/g)).toBe(1);
+    expect(rows[7]![7]).toBe('ACK seq=1 ack=1001 win=4096 len=0 | dup ACK #1');
+    expect(rows[8]![7]).toBe('PSH,ACK seq=1001 ack=1 win=65535 len=1000 | retransmission (timeout)');
+    const p = decodeReportPackets(reportData(html));
+    expect(Array.from(p.marks).map((m) => m & 3)).toEqual(
+      conversation.packets.map((q) => (q.dropped ? 1 : 0) | (q.tcp?.retransmission ? 2 : 0)),
+    );
   });
 
   it('shows the conversation counters and the stacks counters side by side, zeros left out', () => {
@@ -164,10 +193,17 @@ describe('renderHtmlReport', () => {
     expect(report).toContain('srv&quot;1&quot;');
   });
 
-  it('limits the packet table', () => {
-    const report = renderHtmlReport(conversation, { title: 'short', maxTableRows: 3 });
-    expect(packetRows(report)).toHaveLength(3);
-    expect(report).toContain(`${conversation.packets.length - 3} more packets are not listed.`);
+  it('lists every packet of a long conversation, and leaves its ladder to the script, a stretch at a time', () => {
+    const report = renderHtmlReport(conversation, { title: 'long', maxLadderPackets: 3 });
+    expect(checkMarkup(report, true).problems).toEqual([]);
+    expect(packetRows(report)).toHaveLength(conversation.packets.length);
+    expect(count(report, /<svg [^>]*class="ladder"/g)).toBe(0);
+    expect(report).toContain(
+      `<p class="caption">${conversation.packets.length} packets: the ladder shows 40`,
+    );
+    expect(report).toMatch(/<section id="ladder">.*<div id="ladder-window">/s);
+    // A short one has its whole ladder, and the stretch around a click waits hidden under the charts.
+    expect(html).toMatch(/<section id="connections">.*<div id="ladder-window" hidden="">/s);
   });
 });
 
@@ -176,7 +212,9 @@ describe('the charts of one connection', () => {
     const story = runSeedStory({ seed: 1 });
     const report = renderStoryReport(story);
     const section = report.slice(report.indexOf('id="connection-1"'), report.indexOf('id="connection-2"'));
-    const charts = [...section.matchAll(/<svg [^>]*class="chart ([a-z-]+)"[\s\S]*?<\/svg>/g)];
+    const charts = [
+      ...section.matchAll(/<(?:svg|canvas) [^>]*class="(?:chart )?([a-z-]+)"[\s\S]*?<\/(?:svg|canvas)>/g),
+    ];
     expect(charts.map((m) => m[1])).toEqual([
       'time-sequence',
       'congestion',
@@ -186,12 +224,23 @@ describe('the charts of one connection', () => {
       'rtt',
       'state-timeline',
     ]);
-    // The x of the tick labelled 1000 (ms) is the same everywhere.
-    const xs = charts.map((m) => {
-      const tick = /<text x="([\d.]+)" y="[\d.]+"[^>]*>1000<\/text>/.exec(m[0]);
-      return tick ? Number(tick[1]) : undefined;
-    });
+    // The x of the tick labelled 1000 (ms) is the same in every SVG chart...
+    const xs = charts
+      .filter((m) => m[0].startsWith('<svg'))
+      .map((m) => {
+        const tick = /<text x="([\d.]+)" y="[\d.]+"[^>]*>1000<\/text>/.exec(m[0]);
+        return tick ? Number(tick[1]) : undefined;
+      });
     expect(new Set(xs).size).toBe(1);
     expect(xs[0]).toBeDefined();
+    // ...and the time-sequence graphs start on the connection's span, in the same plot area.
+    const conversation = story.stage.network.conversation();
+    const flow = conversation.flows[0]!;
+    const span = [flow.firstTime - conversation.timeOrigin, flow.lastTime - conversation.timeOrigin].map(
+      (t) => Math.round(t * 1000),
+    );
+    const series = reportData(report).timeSequences.filter((t) => t.flowId === 0);
+    expect(series).toHaveLength(2);
+    for (const t of series) expect(t.range).toEqual(span);
   });
 });

@@ -107,6 +107,6 @@ describe('a simulated network', () => {
 
     const html = renderHtmlReport(c, { title: 'real run' });
     expect(checkMarkup(html, true).problems).toEqual([]);
-    expect(html).toMatch(/<svg [^>]*class="chart time-sequence"/);
+    expect(html).toMatch(/<canvas class="time-sequence" data-index="0"/);
   });
 });

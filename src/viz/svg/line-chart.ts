@@ -94,11 +94,19 @@ export function renderLineChart(spec: LineChartSpec): string {
       shape: style === 'dots' ? 'dot' : s.dashed ? 'dashed' : 'line',
     });
     if (style === 'dots') {
-      const dots = s.points
-        .filter((p): p is readonly [number, number] => p[1] !== undefined)
-        .map(([px, py]) =>
-          element('circle', { cx: x.map(px), cy: y.map(Math.min(py, yTicks.max)), r: 2.5, fill: s.color }),
-        );
+      // Dots that land on the same pixel are drawn once: 20,000 RTT samples of a long run are a few
+      // hundred visible dots.
+      const seen = new Set<string>();
+      const dots: string[] = [];
+      for (const [px, py] of s.points) {
+        if (py === undefined) continue;
+        const cx = x.map(px);
+        const cy = y.map(Math.min(py, yTicks.max));
+        const key = `${Math.round(cx)},${Math.round(cy)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        dots.push(element('circle', { cx, cy, r: 2.5, fill: s.color }));
+      }
       parts.push(element('g', { class: 'series', 'data-series': s.name }, dots));
       continue;
     }
@@ -120,7 +128,7 @@ export function renderLineChart(spec: LineChartSpec): string {
     });
     const lines = runs.map((r) =>
       polyline(
-        r,
+        onePixelColumns(r),
         { stroke: s.color, 'stroke-width': 1.75, 'stroke-dasharray': s.dashed ? '6 4' : undefined },
         style === 'step',
       ),
@@ -144,4 +152,32 @@ export function sharedTimeTicks(
   const [from, to] = range[1] > range[0] ? range : [range[0], range[0] + 1];
   const ticks = niceTicks(from, to, 8).ticks.filter((t) => t >= from - 1e-9 && t <= to + 1e-9);
   return { ticks, min: from, max: to };
+}
+
+/**
+ * The vertices of a line that a reader can tell apart: within one pixel column only the first, the
+ * lowest, the highest and the last are kept, in their order, which draws the same picture (a run's
+ * 20,000 cwnd samples become at most four per pixel across).
+ */
+export function onePixelColumns(points: readonly [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  let start = 0;
+  while (start < points.length) {
+    const column = Math.round(points[start]![0]);
+    let end = start + 1;
+    while (end < points.length && Math.round(points[end]![0]) === column) end++;
+    if (end - start <= 4) {
+      for (let i = start; i < end; i++) out.push(points[i]!);
+    } else {
+      let low = start;
+      let high = start;
+      for (let i = start; i < end; i++) {
+        if (points[i]![1] < points[low]![1]) low = i;
+        if (points[i]![1] > points[high]![1]) high = i;
+      }
+      for (const i of [...new Set([start, low, high, end - 1])].sort((a, b) => a - b)) out.push(points[i]!);
+    }
+    start = end;
+  }
+  return out;
 }
