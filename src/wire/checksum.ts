@@ -65,6 +65,24 @@ function sumBytePairs(buf: Uint8Array, offset: number, length: number): number {
 }
 
 /**
+ * The word view of the buffer summed last. Creating a `Uint32Array` costs an allocation, and consecutive
+ * sums mostly read the same buffer (a sender's ring, a pooled frame), so the view over the whole buffer is
+ * kept for the next sum. It holds on to one buffer at most.
+ */
+let wordsBuffer: ArrayBufferLike | undefined;
+let wordsView: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+/** A word view of `buffer` covering words [first, first + count). */
+function wordsOf(buffer: ArrayBufferLike, first: number, count: number): Uint32Array {
+  // A resizable buffer may have shrunk under the kept view: check the words needed are still in it.
+  if (buffer !== wordsBuffer || first + count > wordsView.length) {
+    wordsView = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    wordsBuffer = buffer;
+  }
+  return wordsView;
+}
+
+/**
  * Sum of the range with the aligned middle read as native 32-bit words.
  * Bytes keep their position relative to `offset`: byte k of the range is a high byte when k is even.
  */
@@ -75,10 +93,11 @@ function sumWide(buf: Uint8Array, offset: number, length: number): number {
   for (let k = 0; k < head; k++) sum += k & 1 ? buf[offset + k]! : buf[offset + k]! << 8;
 
   const wordCount = (length - head) >>> 2;
-  const words = new Uint32Array(buf.buffer, start + head, wordCount);
+  const firstWord = (start + head) >>> 2;
+  const words = wordsOf(buf.buffer, firstWord, wordCount);
   let middle = 0;
-  for (let chunkStart = 0; chunkStart < wordCount; chunkStart += WORDS_PER_FOLD) {
-    const chunkEnd = Math.min(wordCount, chunkStart + WORDS_PER_FOLD);
+  for (let chunkStart = firstWord; chunkStart < firstWord + wordCount; chunkStart += WORDS_PER_FOLD) {
+    const chunkEnd = Math.min(firstWord + wordCount, chunkStart + WORDS_PER_FOLD);
     let chunk = 0;
     let j = chunkStart;
     const endOf4 = chunkStart + ((chunkEnd - chunkStart) & ~3);

@@ -608,9 +608,16 @@ export function emitTcp(
   copyInto(seg.payload, buf, offset + headerLength);
 
   if (options?.computeChecksum !== false) {
-    const sum = checksumFinish(
-      checksumAdd(pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, length), buf, offset, length),
+    // The payload is summed from where it was copied from (a sender's ring, read again for segment after
+    // segment, while the frame is new), in the same pass over the data as the copy; the header is even in
+    // length, so the payload's words line up with the segment's (RFC 1071 §2(B)).
+    const headerSum = checksumAdd(
+      pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, length),
+      buf,
+      offset,
+      headerLength,
     );
+    const sum = checksumFinish(checksumAdd(headerSum, seg.payload, 0, seg.payload.length));
     buf[offset + 16] = sum >>> 8;
     buf[offset + 17] = sum;
   }

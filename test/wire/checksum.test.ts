@@ -68,6 +68,37 @@ describe('internet checksum (RFC 1071)', () => {
     }
   });
 
+  it('stays right when sums alternate between buffers, and over a resizable buffer that shrank', () => {
+    const random = new TestRandom(21);
+    const a = random.bytes(3000);
+    const b = random.bytes(200);
+    for (const [buf, offset, length] of [
+      [a, 1, 2999],
+      [b, 4, 150],
+      [a, 1000, 1500],
+      [a, 2, 100],
+      [b, 0, 200],
+    ] as const) {
+      expect(checksumAdd(0, buf, offset, length)).toBe(referenceSum(buf, offset, length));
+    }
+    // Resizable buffers (ES2024) are in Node 20; the compiler's library here predates them.
+    const Resizable = ArrayBuffer as unknown as new (
+      length: number,
+      options: { maxByteLength: number },
+    ) => ArrayBuffer & { resize(length: number): void };
+    const resizable = new Resizable(4096, { maxByteLength: 8192 });
+    const big = new Uint8Array(resizable);
+    big.set(random.bytes(4096));
+    expect(checksumAdd(0, big, 0, 4096)).toBe(referenceSum(big, 0, 4096));
+    resizable.resize(1024);
+    const small = new Uint8Array(resizable);
+    small.set(random.bytes(1024));
+    expect(checksumAdd(0, small, 0, 1024)).toBe(referenceSum(small, 0, 1024));
+    resizable.resize(6000);
+    const grown = new Uint8Array(resizable);
+    expect(checksumAdd(0, grown, 0, 6000)).toBe(referenceSum(grown, 0, 6000));
+  });
+
   it('distinguishes all-zero data (sum 0) from data summing to 0xffff', () => {
     expect(checksumAdd(0, new Uint8Array(100), 0, 100)).toBe(0);
     expect(checksumAdd(0, Uint8Array.of(0xff, 0xff, 0xff, 0xff), 0, 4)).toBe(0xffff);

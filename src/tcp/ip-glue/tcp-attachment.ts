@@ -41,11 +41,15 @@ import {
 
 export type { TcpIpBinding, TcpReceiver } from '../../seams.js';
 
+/** emitTcp's two modes, as constants: an options object per segment would be an allocation per segment. */
+const COMPUTE_CHECKSUM = { computeChecksum: true };
+const OFFLOAD_CHECKSUM = { computeChecksum: false };
+
 class TcpSegmentWriter implements PayloadWriter {
   segment: TcpSegment | undefined;
   length = 0;
   write(buf: Uint8Array, offset: number, src: Ipv4Address, dst: Ipv4Address, offloadChecksum: boolean): void {
-    emitTcp(this.segment!, src, dst, buf, offset, { computeChecksum: !offloadChecksum });
+    emitTcp(this.segment!, src, dst, buf, offset, offloadChecksum ? OFFLOAD_CHECKSUM : COMPUTE_CHECKSUM);
   }
 }
 
@@ -53,7 +57,7 @@ class Tcp6SegmentWriter implements Ipv6PayloadWriter {
   segment: TcpSegment | undefined;
   length = 0;
   write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address): void {
-    emitTcp(this.segment!, src, dst, buf, offset, { computeChecksum: true });
+    emitTcp(this.segment!, src, dst, buf, offset, COMPUTE_CHECKSUM);
   }
 }
 
