@@ -293,6 +293,8 @@ export interface Ipv6ReceivedPacket {
   readonly src: Ipv6Address;
   readonly dst: Ipv6Address;
   readonly hopLimit: number;
+  /** The Traffic Class octet (DSCP and ECN, RFC 8200 §7, RFC 3168 §5). */
+  readonly trafficClass: number;
   readonly nextHeader: number;
   /** The upper-layer bytes (reassembled if fragmented); a view. */
   readonly payload: Uint8Array;
@@ -338,13 +340,15 @@ export interface TcpIpBinding {
   /**
    * Sends a segment from `src` to `dst` (IP computes the checksum with the pseudo-header). The segment
    * object and its payload are valid only during the call. `segmentSize` (TSO, only when `tsoSizeFor`
-   * allowed a segment beyond the MTU): cut the payload into segments of at most this many bytes.
+   * allowed a segment beyond the MTU): cut the payload into segments of at most this many bytes. `ecn`:
+   * the ECN field of the IP header (RFC 3168 §5: 2 = ECT(0)); absent or 0, Not-ECT.
    */
   send(
     src: IpAddress,
     dst: IpAddress,
     segment: TcpSegment,
     segmentSize?: number,
+    ecn?: number,
     // biome-ignore lint/suspicious/noConfusingVoidType: bindings that return nothing (the type before IP reported a status) must stay valid
   ): TcpSendStatus | undefined | void;
   /** True for an address assigned to one of this stack's interfaces. */
@@ -379,9 +383,10 @@ export interface TcpReceiver {
   /**
    * A valid segment (checksum verified, unicast destination) arrived. The segment record is the receiver's
    * only for the call (IP parses the next segment into the same record: copy it to keep it); its payload
-   * is a view that stays valid.
+   * is a view that stays valid. `ecn` is the ECN field of the IP header that carried it (RFC 3168 §5;
+   * 3 = CE), 0 if unknown.
    */
-  receive(src: IpAddress, dst: IpAddress, segment: TcpSegment): void;
+  receive(src: IpAddress, dst: IpAddress, segment: TcpSegment, ecn?: number): void;
   /**
    * An ICMP error (or a local failure such as ARP finding nobody) about a segment we sent. The report
    * carries src/dst of that segment and at least its first 8 bytes (`transport`: ports and sequence

@@ -168,7 +168,7 @@ export class Stack {
     // layer, which answers with the RST of a closed port (RFC 9293 §3.10.7.1) rather than leaving IP to
     // say "protocol unreachable". `attachTcp` may put a TCP of the caller's own in its place.
     const tcpReceiver: TcpReceiver = {
-      receive: (src, dst, segment) => (this.tcpReceiver ?? this.tcp).receive(src, dst, segment),
+      receive: (src, dst, segment, ecn) => (this.tcpReceiver ?? this.tcp).receive(src, dst, segment, ecn),
       receiveIcmpError: (report) => {
         // Without a layer there is no connection the report could be about.
         if (this.tcpReceiver !== undefined) this.tcpReceiver.receiveIcmpError?.(report);

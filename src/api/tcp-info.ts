@@ -55,7 +55,7 @@ export interface TcpInfo {
   keepAlive: boolean;
   /** The last ICMP soft error heard (e.g. 'EHOSTUNREACH'), if any. */
   lastSoftError: string | undefined;
-  /** Options in use, as tcpi_options: TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE. */
+  /** Options in use, as tcpi_options: TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE | TCPI_OPT_ECN. */
   options: number;
   /** Window scale shifts: the peer's (tcpi_snd_wscale) and ours (tcpi_rcv_wscale); 0 without scaling. */
   sndWscale: number;
@@ -86,6 +86,8 @@ export interface TcpInfo {
 export const TCPI_OPT_TIMESTAMPS = 1;
 export const TCPI_OPT_SACK = 2;
 export const TCPI_OPT_WSCALE = 4;
+/** ECN was negotiated (RFC 3168), as Linux's TCPI_OPT_ECN. */
+export const TCPI_OPT_ECN = 8;
 
 /** TCP_INFO for `connection` now. */
 export function tcpInfoOf(connection: TcpConnection): TcpInfo {
@@ -121,7 +123,8 @@ export function tcpInfoOf(connection: TcpConnection): TcpInfo {
     options:
       (s.timestampsEnabled ? TCPI_OPT_TIMESTAMPS : 0) |
       (s.sackEnabled ? TCPI_OPT_SACK : 0) |
-      (s.windowScalingEnabled ? TCPI_OPT_WSCALE : 0),
+      (s.windowScalingEnabled ? TCPI_OPT_WSCALE : 0) |
+      (s.ecnEnabled ? TCPI_OPT_ECN : 0),
     sndWscale: s.sndWindowScale,
     rcvWscale: s.rcvWindowScale,
     sacked: s.sackedBytes,

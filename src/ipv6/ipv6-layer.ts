@@ -838,6 +838,7 @@ export class Ipv6Layer {
       src: packet.src,
       dst: packet.dst,
       hopLimit: packet.hopLimit,
+      trafficClass: packet.trafficClass,
       nextHeader: next,
       payload: upper,
       interface: iface,

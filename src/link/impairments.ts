@@ -6,7 +6,8 @@
  *   2. MTU: dropped when its Ethernet payload exceeds the smallest of the link MTU and both ends' MTUs;
  *   3. random loss (independent per frame) and bursty loss (Gilbert-Elliott), both at the link's entrance;
  *   4. the rate limiter: a FIFO bottleneck that serialises frames at `rateBitsPerSecond` behind a queue
- *      bounded in frames and/or bytes; a frame that does not fit is tail-dropped;
+ *      bounded in frames and/or bytes; a frame that does not fit is tail-dropped; with an ECN marking
+ *      threshold, an ECN-capable packet that finds the queue at or above it is marked CE (RFC 3168 §5);
  *   5. on the wire, for each copy of the frame: duplication (one extra copy), corruption (bits flipped in
  *      a copy, never in the sender's buffer), reordering (a copy held back so later frames overtake it),
  *      then propagation delay plus jitter.
@@ -21,6 +22,7 @@
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { TraceEvent, Tracer } from '../trace/events.js';
 import type { Random } from '../util/random.js';
+import { markCongestionExperienced } from '../wire/ecn-mark.js';
 import { GilbertElliottChannel, type GilbertElliottParameters } from './gilbert-elliott.js';
 
 export type LinkDropReason = Extract<TraceEvent, { kind: 'link.dropped' }>['reason'];
@@ -50,6 +52,16 @@ export interface LinkImpairments {
   queueLimitFrames?: number;
   /** Most bytes the rate limiter holds, the frame being serialised included. Default unlimited. */
   queueLimitBytes?: number;
+  /**
+   * Active queue management with ECN (RFC 3168 §5; a step marker, as DCTCP's switches or RED with its
+   * two thresholds equal): an IPv4/IPv6 packet marked ECT(0) or ECT(1) that arrives while the rate
+   * limiter already holds at least this many frames enters the queue marked Congestion Experienced
+   * instead of waiting for the queue to overflow. Not-ECT packets are unaffected (tail drop at the
+   * limit). Needs a rate. Default: no marking. Linux's fq_codel has the like in `ce_threshold`.
+   */
+  ecnMarkThresholdFrames?: number;
+  /** As `ecnMarkThresholdFrames`, counted in bytes queued. Default: no marking. */
+  ecnMarkThresholdBytes?: number;
   /** Probability each frame is lost. Default 0. */
   loss?: number;
   /** Bursty loss on top of `loss`. */
@@ -89,6 +101,8 @@ export interface LinkDirectionCounters {
   reordered: number;
   /** Copies delivered with flipped bits. */
   corrupted: number;
+  /** ECN-capable packets the rate limiter marked CE (ecnMarkThresholdFrames/Bytes). */
+  ceMarked: number;
   /** Largest rate-limiter occupancy seen. */
   queueHighWaterFrames: number;
   queueHighWaterBytes: number;
@@ -106,6 +120,7 @@ export function newLinkDirectionCounters(): LinkDirectionCounters {
     duplicated: 0,
     reordered: 0,
     corrupted: 0,
+    ceMarked: 0,
     queueHighWaterFrames: 0,
     queueHighWaterBytes: 0,
     undeliverable: 0,
@@ -131,6 +146,8 @@ export function validateImpairments(impairments: LinkImpairments): void {
   }
   positiveInteger('queueLimitFrames', i.queueLimitFrames);
   positiveInteger('queueLimitBytes', i.queueLimitBytes);
+  positiveInteger('ecnMarkThresholdFrames', i.ecnMarkThresholdFrames);
+  positiveInteger('ecnMarkThresholdBytes', i.ecnMarkThresholdBytes);
   positiveInteger('corruptBits', i.corruptBits);
   positiveInteger('mtu', i.mtu);
   probability('loss', i.loss);
@@ -353,12 +370,14 @@ export class ImpairedPath {
     }
     let departure = now;
     if (imp.rateBitsPerSecond !== undefined) {
+      const congested = this.aboveMarkThreshold(now, imp);
       const leaves = this.enqueue(now, frame.length, imp);
       if (leaves === undefined) {
         this.drop(frameId, 'queue-full');
         return;
       }
       departure = leaves;
+      if (congested && markCongestionExperienced(frame)) counters.ceMarked++;
     }
 
     const copies = this.duplicateRandom.chance(imp.duplicate ?? 0) ? 2 : 1;
@@ -505,6 +524,17 @@ export class ImpairedPath {
 
   private effectiveMtu(): number {
     return Math.min(this.current.mtu ?? Number.POSITIVE_INFINITY, this.ends.senderMtu, this.ends.receiverMtu);
+  }
+
+  /** The queue, as an arriving frame finds it, is at or above an ECN marking threshold. */
+  private aboveMarkThreshold(now: number, imp: LinkImpairments): boolean {
+    if (imp.ecnMarkThresholdFrames === undefined && imp.ecnMarkThresholdBytes === undefined) return false;
+    this.drainQueue(now);
+    const frames = this.queueFinish.length - this.queueHead;
+    return (
+      frames >= (imp.ecnMarkThresholdFrames ?? Number.POSITIVE_INFINITY) ||
+      this.queueBytes >= (imp.ecnMarkThresholdBytes ?? Number.POSITIVE_INFINITY)
+    );
   }
 
   /** Puts a frame on the bottleneck; returns when its last bit leaves, or undefined when the queue is full. */

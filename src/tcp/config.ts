@@ -206,6 +206,15 @@ export interface TcpConfig {
    * Default 10 min, Linux's net.ipv4.tcp_probe_interval (600 s).
    */
   mtuProbeIntervalMs: number;
+  /**
+   * Explicit Congestion Notification (RFC 3168): `true` asks for it on our SYNs (ECE and CWR set) and
+   * agrees when a peer's SYN asks; `'passive'` only agrees when the peer asks; `false` neither. Once
+   * both SYNs agreed, new data segments leave as ECT(0), a receiver that sees Congestion Experienced
+   * sets ECE on its ACKs until the sender's CWR, and the sender reduces its window once per window of
+   * data for it, as for a loss but without retransmitting anything. Default false (Linux's
+   * net.ipv4.tcp_ecn is 2, i.e. `'passive'`; 1 is `true`).
+   */
+  ecn: boolean | 'passive';
 }
 
 /** Linux's tcp_mtu_probing 0, 1 and 2. */
@@ -254,6 +263,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   baseMss: 1024,
   mtuProbeThreshold: 8,
   mtuProbeIntervalMs: 600_000,
+  ecn: false,
 });
 
 /** The largest the receive buffer can become: what the window scale offered on a SYN must cover. */
@@ -342,6 +352,9 @@ export function resolveTcpConfig(
       'EINVAL',
       `TCP config mtuProbing must be one of ${MTU_PROBING_MODES.join(', ')}, got ${String(c.mtuProbing)}`,
     );
+  }
+  if (c.ecn !== true && c.ecn !== false && c.ecn !== 'passive') {
+    throw new TcpError('EINVAL', `TCP config ecn must be true, false or 'passive', got ${String(c.ecn)}`);
   }
   if (!isCongestionControlName(c.congestionControl)) {
     throw new TcpError(

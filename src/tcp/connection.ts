@@ -35,6 +35,7 @@ import type { ChallengeAckBudget } from './ack-rate-limits.js';
 import { MIN_SEND_MSS, resolveTcpConfig, type TcpConfig } from './config.js';
 import type { CongestionControlFactory } from './congestion/congestion-control.js';
 import { newTcpCounters, type TcpCounters } from './counters.js';
+import { negotiateEcnOnSyn } from './ecn.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import { errnoForIcmpKind } from './icmp-report.js';
 import {
@@ -75,10 +76,11 @@ export interface TcpConnectionOptions {
   /**
    * Segments to send. The segment object and its payload view are valid only during the call (the same
    * object is refilled for the next segment): serialize them, or copy what you keep. May return IP's
-   * verdict ('ok', or an errno such as ENETUNREACH when the segment could not be sent).
+   * verdict ('ok', or an errno such as ENETUNREACH when the segment could not be sent). `ecn` is the
+   * ECN field for the IP header (RFC 3168 §5; 2 = ECT(0)), absent for Not-ECT.
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: callbacks that return nothing (`=> void`, the type before IP reported a status) must stay assignable
-  output: (segment: TcpSegment, segmentSize?: number) => TcpSendStatus | undefined | void;
+  output: (segment: TcpSegment, segmentSize?: number, ecn?: number) => TcpSendStatus | undefined | void;
   /** Path MTU towards the remote address: what our segments must fit. */
   pathMtu: number;
   /**
@@ -156,6 +158,8 @@ export interface TcpConnectionStatus {
   sackEnabled: boolean;
   timestampsEnabled: boolean;
   windowScalingEnabled: boolean;
+  /** Both SYNs agreed to ECN (RFC 3168 §6.1.1). */
+  ecnEnabled: boolean;
   /** Loss recovery's scoreboard: bytes SACKed, judged lost, and retransmitted still outstanding. */
   sackedBytes: number;
   lostBytes: number;
@@ -297,6 +301,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.peerMss = mss !== undefined && mss > 0 ? mss : tcb.defaultPeerMss;
       tcb.negotiateTimestamps(syn.options.timestamp, now);
       tcb.negotiateSack(syn.options.sackPermitted);
+      negotiateEcnOnSyn(tcb, syn.flags);
       tcb.updateEffectiveMss(MIN_SEND_MSS);
       tcb.negotiateWindowScale(syn.options.windowScale);
       initSend(tcb, iss, now);
@@ -335,6 +340,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.peerMss = mss !== undefined && mss > 0 ? mss : tcb.defaultPeerMss;
       tcb.negotiateTimestamps(syn.options.timestamp, now);
       tcb.negotiateSack(syn.options.sackPermitted);
+      negotiateEcnOnSyn(tcb, syn.flags);
       tcb.updateEffectiveMss(MIN_SEND_MSS);
       tcb.negotiateWindowScale(syn.options.windowScale);
       initSend(tcb, iss, now);
@@ -403,15 +409,18 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     return this.tcb.timers.earliest();
   }
 
-  /** SEGMENT ARRIVES (§3.10.7) for this connection. Never throws for any segment content. */
-  handleSegment(segment: TcpSegment, now: number): void {
+  /**
+   * SEGMENT ARRIVES (§3.10.7) for this connection. Never throws for any segment content. `ecn` is the ECN
+   * field of the IP header that carried it (RFC 3168 §5), 0 when unknown.
+   */
+  handleSegment(segment: TcpSegment, now: number, ecn = 0): void {
     // The per-segment entry points spell out what `run` does, without a closure per call.
     if (this.enter(now)) {
-      segmentArrives(this.tcb, segment, now);
+      segmentArrives(this.tcb, segment, now, ecn);
       return;
     }
     try {
-      segmentArrives(this.tcb, segment, now);
+      segmentArrives(this.tcb, segment, now, ecn);
       this.settle();
     } finally {
       this.depth = 0;
@@ -777,6 +786,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       sackEnabled: tcb.sackEnabled,
       timestampsEnabled: tcb.tsEnabled,
       windowScalingEnabled: tcb.synchronized && tcb.offeredWindowScale !== undefined,
+      ecnEnabled: tcb.ecnEnabled,
       sackedBytes: tcb.scoreboard.sackedBytes,
       lostBytes: tcb.scoreboard.lostBytes,
       retransmittedOutstandingBytes: tcb.scoreboard.retransmittedOutstanding,

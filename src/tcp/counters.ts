@@ -88,6 +88,14 @@ export interface TcpCounters {
   lossProbeRecoveries: number;
   /** Peers seen discarding data they had SACKed (RFC 2018 §8; Linux TCPSACKReneging). */
   sackReneging: number;
+  /** Connections that agreed to use ECN (RFC 3168 §6.1.1), either side of the handshake. */
+  ecnNegotiated: number;
+  /** Segments received with Congestion Experienced in the IP header (Linux TCPDeliveredCE counts bytes). */
+  ecnCeReceived: number;
+  /** ACKs received with ECE on an ECN connection (RFC 3168 §6.1.2). */
+  ecnEchoesReceived: number;
+  /** Window reductions made for ECE, at most one per window of data (RFC 3168 §6.1.2). */
+  ecnReductions: number;
   /** Internal faults caught at the layer boundary (should stay 0; each is traced). */
   internalErrors: number;
   /** ICMP errors quoting a 4-tuple with no connection: ignored (RFC 5927 §4.1). */
@@ -153,6 +161,10 @@ export function newTcpCounters(): TcpCounters {
     lossProbes: 0,
     lossProbeRecoveries: 0,
     sackReneging: 0,
+    ecnNegotiated: 0,
+    ecnCeReceived: 0,
+    ecnEchoesReceived: 0,
+    ecnReductions: 0,
     internalErrors: 0,
     icmpNoConnection: 0,
     icmpOutOfWindow: 0,

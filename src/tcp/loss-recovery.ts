@@ -7,6 +7,8 @@
  *
  * Without SACK the connection keeps RFC 5681/6582's duplicate-ACK path, decided by congestion control.
  */
+
+import { windowReducedForLoss } from './ecn.js';
 import { mtuProbeFailed, mtuProbeIsFirstUnacknowledged } from './mtu-probing.js';
 import { type AckOutcome, DUP_THRESH } from './scoreboard.js';
 import { seqDiff, seqGe, seqLe } from './seq.js';
@@ -110,6 +112,7 @@ function enterRecovery(tcb: Tcb, now: number): void {
     return;
   }
   tcb.env.counters.sackRecoveries++;
+  windowReducedForLoss(tcb);
   tcb.cc!.onEnterRecovery({
     kind: 'loss',
     pipe: tcb.pipe,

@@ -8,6 +8,7 @@
  */
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpOptions } from '../wire/tcp.js';
 import { type InvalidSegmentAnswer, invalidAnswerVerdict } from './ack-rate-limits.js';
+import { dataSegmentEcn, ECN_NOT_ECT, synAckEcnFlags, synEcnFlags, takeCwr } from './ecn.js';
 import { armLossProbe, recordTransmission, sackRecoveryActive } from './loss-recovery.js';
 import { mtuProbeFailed, mtuProbeSent, mtuProbeToSend, overlapsMtuProbe } from './mtu-probing.js';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq.js';
@@ -132,9 +133,10 @@ export function sendSyn(tcb: Tcb): void {
     // The window of a SYN is never scaled (RFC 7323 §2.2); the peer may send this much after its SYN.
     const wnd = Math.min(tcb.receiveBuffer.spaceFromNext, MAX_UNSCALED_WINDOW);
     tcb.initialReceiveWindow = wnd;
-    tcb.transmit(TCP_SYN, tcb.iss, 0, wnd, undefined, synOptions(tcb));
+    tcb.transmit(TCP_SYN | synEcnFlags(tcb), tcb.iss, 0, wnd, undefined, synOptions(tcb));
   } else {
-    tcb.transmit(TCP_SYN | TCP_ACK, tcb.iss, tcb.rcvNxt, synWindow(tcb), undefined, synOptions(tcb));
+    const flags = TCP_SYN | TCP_ACK | synAckEcnFlags(tcb);
+    tcb.transmit(flags, tcb.iss, tcb.rcvNxt, synWindow(tcb), undefined, synOptions(tcb));
     ackSent(tcb);
   }
 }
@@ -192,7 +194,14 @@ function currentMss(tcb: Tcb): number {
  * Builds and sends one segment of data (and/or FIN) starting at `seq`, `length` bytes long. Returns the
  * flags used. Does not move SND.NXT.
  */
-function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean, mtuProbe = false): void {
+function emitDataSegment(
+  tcb: Tcb,
+  seq: number,
+  length: number,
+  fin: boolean,
+  mtuProbe = false,
+  windowProbe = false,
+): void {
   const mss = currentMss(tcb);
   // A path MTU probe sent again (for whatever reason) says nothing more about its size: it failed.
   if (seqLt(seq, tcb.sndMax) && overlapsMtuProbe(tcb, seq, length)) mtuProbeFailed(tcb, tcb.now);
@@ -210,11 +219,24 @@ function emitDataSegment(tcb: Tcb, seq: number, length: number, fin: boolean, mt
     flags |= TCP_URG;
     urgentPointer = Math.min(seqDiff(tcb.sndUp, seq), 0xffff);
   }
+  // RFC 3168 §6.1: new data is ECN-capable; the first such segment after a reduction carries CWR.
+  const ecn = dataSegmentEcn(tcb, seq, length, windowProbe);
+  if (ecn !== ECN_NOT_ECT) flags |= takeCwr(tcb);
   if (tcb.cc !== undefined) recordTransmission(tcb, seq, seqAdd(seq, length + (fin ? 1 : 0)), tcb.now);
   // More than one MSS only with TSO (see sendNextSegment): IP cuts it, PSH and FIN on the last piece. A
   // path MTU probe is larger than the MSS on purpose and leaves whole.
   const segmentSize = length > mss && !mtuProbe ? mss : 0;
-  tcb.transmit(flags, seq, tcb.rcvNxt, selectWindow(tcb), payload, NO_OPTIONS, urgentPointer, segmentSize);
+  tcb.transmit(
+    flags,
+    seq,
+    tcb.rcvNxt,
+    selectWindow(tcb),
+    payload,
+    NO_OPTIONS,
+    urgentPointer,
+    segmentSize,
+    ecn,
+  );
   ackSent(tcb);
 }
 
@@ -518,10 +540,10 @@ export function sendWindowProbe(tcb: Tcb, now: number): void {
   const seq = tcb.sndNxt;
   if (unsent > 0 || tcb.finPending) traceRetransmit(tcb, now, seq, unsent > 0 ? 1 : 0, 'probe');
   if (unsent > 0) {
-    emitDataSegment(tcb, seq, 1, false);
+    emitDataSegment(tcb, seq, 1, false, false, true);
     tcb.sndNxt = seqAdd(seq, 1);
   } else if (tcb.finPending) {
-    emitDataSegment(tcb, seq, 0, true);
+    emitDataSegment(tcb, seq, 0, true, false, true);
     tcb.sndNxt = seqAdd(seq, 1);
     tcb.finSent = true;
   } else {

@@ -6,6 +6,7 @@
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '../wire/tcp.js';
 import { MIN_SEND_MSS } from './config.js';
 import { congestionControlFactory } from './congestion/registry.js';
+import { ecnAckProcessed, ecnSegmentArrived, negotiateEcnOnSynAck, windowReducedForLoss } from './ecn.js';
 import { TcpError } from './errors.js';
 import { sackAckProcessed, sackRecoveryActive } from './loss-recovery.js';
 import {
@@ -30,8 +31,11 @@ import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.j
 import { CONNECTED_EVENT, DRAIN_EVENT, END_EVENT, READABLE_EVENT, type Tcb } from './tcb.js';
 import { DELAYED_ACK, FIN_WAIT_2, KEEPALIVE, PERSIST, RETRANSMISSION, TIME_WAIT } from './timers.js';
 
-/** Entry point: one segment for this connection, at time `now`. */
-export function segmentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
+/**
+ * Entry point: one segment for this connection, at time `now`; `ecn` is the ECN field of the IP header
+ * it came in (RFC 3168 §5), 0 when unknown.
+ */
+export function segmentArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn = 0): void {
   tcb.segmentsReceived++;
   switch (tcb.state) {
     case 'CLOSED':
@@ -42,7 +46,7 @@ export function segmentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
       synSentArrives(tcb, seg, now);
       return;
     default:
-      synchronizedArrives(tcb, seg, now);
+      synchronizedArrives(tcb, seg, now, ecn);
   }
 }
 
@@ -109,6 +113,7 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   tcb.lastReceiveTime = now;
   tcb.negotiateTimestamps(seg.options.timestamp, now);
   tcb.negotiateSack(seg.options.sackPermitted);
+  if (hasAck) negotiateEcnOnSynAck(tcb, flags);
   learnPeerMss(tcb, seg);
   tcb.negotiateWindowScale(seg.options.windowScale);
   if (hasAck) {
@@ -209,7 +214,7 @@ function answerOutOfWindow(tcb: Tcb, seq: number, length: number, syn: boolean, 
 }
 
 /** §3.10.7.4 for SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT. */
-function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
+function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number): void {
   const flags = seg.flags;
   let seq = seg.seq;
   let syn = (flags & TCP_SYN) !== 0;
@@ -338,7 +343,11 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   // A duplicate ACK carries no data and no SYN/FIN (RFC 5681 §2), judged on the segment as it arrived: a
   // zero-window probe whose octet was discarded above still carried data, and says nothing about loss.
   const bare = seg.payload.length === 0 && (flags & (TCP_SYN | TCP_FIN)) === 0;
+  // RFC 3168 §6.1.3: the echo of CE marks, judged on every acceptable segment.
+  if (tcb.ecnEnabled) ecnSegmentArrived(tcb, flags, ecn);
   if (!processAck(tcb, seg, seq, bare, now)) return;
+  // RFC 3168 §6.1.2: ECE asks the sender for a window reduction, after loss detection has run.
+  if (tcb.ecnEnabled) ecnAckProcessed(tcb, flags, now);
 
   // Sixth: the URG bit.
   processUrgent(tcb, seg, seg.seq);
@@ -472,7 +481,10 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
         sentTotal: tcb.bytesSent,
         now,
       });
-      if (action === 'fast-retransmit') fastRetransmit(tcb, now);
+      if (action === 'fast-retransmit') {
+        windowReducedForLoss(tcb);
+        fastRetransmit(tcb, now);
+      }
     }
   }
 
@@ -594,7 +606,7 @@ function newDataAcknowledged(
     event.rate = undefined;
     event.now = now;
     cc.onAck(event);
-    if (recovering && cc.inRecovery && !tcb.sackPermitted) {
+    if (recovering && cc.inRecovery && !tcb.sackPermitted && !tcb.ecnCwr) {
       // RFC 6582 §3.2 step 5: a partial ACK; the first unacknowledged segment was lost too.
       fastRetransmit(tcb, now);
     }

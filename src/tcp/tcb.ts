@@ -11,6 +11,7 @@ import type { ConnectionId, Endpoint, TcpStateName, Tracer } from '../trace/even
 import {
   type SackBlock,
   TCP_ACK,
+  TCP_ECE,
   TCP_RST,
   TCP_SYN,
   type TcpOptions,
@@ -69,11 +70,12 @@ export interface TcbEnvironment {
    * Hands a segment to IP. The segment object and its payload view are valid only during this call (the
    * connection refills the same object for its next segment): serialize them, or copy what you keep.
    * `segmentSize`, when given, says the payload exceeds one MSS and is to be cut into segments of that
-   * many bytes on the way (TSO). Returns IP's verdict when it has one: anything but 'ok' means the segment
+   * many bytes on the way (TSO). `ecn`, when given, is the ECN field for the IP header (RFC 3168 §5:
+   * 2 for ECT(0)); otherwise 0, Not-ECT. Returns IP's verdict when it has one: anything but 'ok' means the segment
    * did not leave.
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: an environment that returns nothing stays valid
-  transmit(segment: TcpSegment, segmentSize?: number): string | undefined | void;
+  transmit(segment: TcpSegment, segmentSize?: number, ecn?: number): string | undefined | void;
   /** Queues an event for delivery once the current call has finished. */
   event(event: ConnectionEvent): void;
   readonly counters: TcpCounters;
@@ -222,6 +224,18 @@ export class Tcb {
   tlpEndSeq: number | undefined;
   /** The outstanding probe was a retransmission (so a D-SACK for it may show no loss happened). */
   tlpRetransmitted = false;
+
+  // Explicit Congestion Notification (RFC 3168 §6.1; see ecn.ts).
+  /** Both SYNs agreed to ECN: new data leaves as ECT(0), ECE and CWR mean what §6.1 says. */
+  ecnEnabled = false;
+  /** Receiver: a CE mark arrived and the sender's CWR has not: every ACK carries ECE (§6.1.3). */
+  ecnEcho = false;
+  /** Sender: the window was reduced; the next new data segment carries CWR (§6.1.2). */
+  cwrPending = false;
+  /** Sender: SND.MAX at the last reduction; ECE reduces nothing more until SND.UNA passes it (§6.1.2). */
+  ecnReducedUntil: number | undefined;
+  /** Sender: congestion control is in a reduction ECE alone caused (no loss): it ends at `ecnReducedUntil`. */
+  ecnCwr = false;
 
   // Timestamps (RFC 7323 §3-5).
   /** Both SYNs carried the Timestamps option: every segment but a RST carries one from now on (§3.2). */
@@ -573,6 +587,7 @@ export class Tcb {
     options: TcpOptions = EMPTY_OPTIONS,
     urgentPointer = 0,
     segmentSize = 0,
+    ecn = 0,
   ): void {
     // A segment cut by TSO leaves as several: count them all, as Linux's OutSegs does.
     const pieces = segmentSize > 0 ? Math.ceil(payload.length / segmentSize) : 1;
@@ -587,7 +602,11 @@ export class Tcb {
     segment.flags = flags;
     segment.window = window;
     segment.urgentPointer = urgentPointer;
-    if (flags & TCP_ACK) this.lastAckSent = ack >>> 0;
+    if (flags & TCP_ACK) {
+      this.lastAckSent = ack >>> 0;
+      // RFC 3168 §6.1.3: ECE on every ACK until the sender's CWR arrives (SYN-ACKs set it themselves).
+      if (this.ecnEcho && (flags & (TCP_SYN | TCP_RST)) === 0) segment.flags = flags | TCP_ECE;
+    }
     if ((flags & (TCP_RST | TCP_SYN)) === 0 && options.timestamp === undefined) {
       // RFC 7323 §3.2: once negotiated, the TSopt is sent on every segment except a RST.
       const timestamp = this.tsEnabled ? this.timestampOption() : undefined;
@@ -605,7 +624,12 @@ export class Tcb {
     }
     segment.options = options;
     segment.payload = payload;
-    const status = segmentSize > 0 ? this.env.transmit(segment, segmentSize) : this.env.transmit(segment);
+    const status =
+      ecn !== 0
+        ? this.env.transmit(segment, segmentSize > 0 ? segmentSize : undefined, ecn)
+        : segmentSize > 0
+          ? this.env.transmit(segment, segmentSize)
+          : this.env.transmit(segment);
     segment.payload = EMPTY_PAYLOAD;
     if (status !== undefined && status !== 'ok') this.outputFailed(status);
   }

@@ -37,6 +37,8 @@ import { type IpAddress, isLoopbackIp } from '../wire/ipv6-address.js';
 import {
   copyTcpSegment,
   TCP_ACK,
+  TCP_CWR,
+  TCP_ECE,
   TCP_FIN,
   TCP_RST,
   TCP_SYN,
@@ -58,6 +60,7 @@ import type { CongestionControlFactory } from './congestion/congestion-control.j
 import { TcpConnection, type TcpConnectionOptions, type TcpIcmpError } from './connection.js';
 import { newTcpCounters, type TcpCounters } from './counters.js';
 import { DeadlineQueue } from './deadline-queue.js';
+import { ecnRequested } from './ecn.js';
 import { EphemeralPortAllocator } from './ephemeral-ports.js';
 import { TcpError } from './errors.js';
 import { decodeErrorReport } from './icmp-report.js';
@@ -274,6 +277,7 @@ interface QueuedSegment {
   src: IpAddress;
   dst: IpAddress;
   segment: TcpSegment;
+  ecn: number;
 }
 
 /** How long after its last SYN cookie a listener still accepts ACKs returning one (Linux: 2 minutes). */
@@ -568,16 +572,16 @@ export class TcpLayer {
    * A TCP segment from IP, already checksum-verified. Never throws: whatever the segment holds, it is
    * processed, answered or dropped (and counted).
    */
-  receive(src: IpAddress, dst: IpAddress, segment: TcpSegment): void {
+  receive(src: IpAddress, dst: IpAddress, segment: TcpSegment, ecn = 0): void {
     if (this.busy) {
       // The record is IP's again once this returns (it parses the next segment into it).
-      this.queued.push({ src, dst, segment: copyTcpSegment(segment) });
+      this.queued.push({ src, dst, segment: copyTcpSegment(segment), ecn });
       return;
     }
     // What `guard` does, spelled out: this runs for every segment, and a closure per call would show.
     this.busy = true;
     try {
-      this.dispatch(src, dst, segment);
+      this.dispatch(src, dst, segment, ecn);
       if (this.queued.length > 0) this.dispatchQueued();
     } finally {
       this.busy = false;
@@ -679,7 +683,7 @@ export class TcpLayer {
     const queued = this.queued;
     for (let i = 0; i < queued.length; i++) {
       const q = queued[i]!;
-      this.dispatch(q.src, q.dst, q.segment);
+      this.dispatch(q.src, q.dst, q.segment, q.ecn);
     }
     queued.length = 0;
   }
@@ -690,15 +694,15 @@ export class TcpLayer {
     this.dropped(`internal error: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  private dispatch(src: IpAddress, dst: IpAddress, seg: TcpSegment): void {
+  private dispatch(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): void {
     try {
-      this.demultiplex(src, dst, seg);
+      this.demultiplex(src, dst, seg, ecn);
     } catch (error) {
       this.internalError(error);
     }
   }
 
-  private demultiplex(src: IpAddress, dst: IpAddress, seg: TcpSegment): void {
+  private demultiplex(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): void {
     this.counters.segmentsIn++;
     if (seg.srcPort === 0 || seg.dstPort === 0) {
       this.dropped('port 0');
@@ -736,13 +740,13 @@ export class TcpLayer {
         return;
       }
       if (this.ip.confirmReachable === undefined) {
-        conn.handleSegment(seg, now);
+        conn.handleSegment(seg, now, ecn);
         return;
       }
       // RFC 4861 §7.3.1 upper-layer confirmation: an ACK of new data proves the path to the peer works,
       // so the neighbour toward it stays REACHABLE and established traffic never waits on a resolution.
       const acked = conn.acknowledgedBytes;
-      conn.handleSegment(seg, now);
+      conn.handleSegment(seg, now, ecn);
       if (conn.acknowledgedBytes !== acked) this.ip.confirmReachable(src);
       return;
     }
@@ -891,15 +895,18 @@ export class TcpLayer {
       now,
     );
     const options: TcpOptions = { mss: advertisedMssFor(this.ip.mtuFor(src), src) };
+    // ECN is agreed to only when the timestamp can carry it back (RFC 3168 §6.1.1 setup, as Linux).
+    let ecn = false;
     const echo = seg.options.timestamp;
     if (echo !== undefined && config.timestamps) {
       // The options the cookie cannot hold travel in our timestamp (RFC 7323 TSval), echoed in the ACK.
       const windowScale = config.windowScaling ? seg.options.windowScale : undefined;
       const clock = Math.floor(now) + this.isn.timestampOffset(dst, src);
+      ecn = ecnRequested(config, seg.flags);
       const tsval = encodeCookieTimestamp(clock, {
         windowScale,
         sackPermitted: config.sack && seg.options.sackPermitted === true,
-        ecn: false,
+        ecn,
       });
       options.timestamp = { value: tsval, echo: echo.value };
       if (windowScale !== undefined) options.windowScale = windowScaleFor(receiveBufferCeiling(config));
@@ -910,7 +917,7 @@ export class TcpLayer {
       dstPort: seg.srcPort,
       seq: cookie,
       ack: seqAdd(seg.seq, 1),
-      flags: TCP_SYN | TCP_ACK,
+      flags: TCP_SYN | TCP_ACK | (ecn ? TCP_ECE : 0),
       window: cookieWindow(config),
       urgentPointer: 0,
       options,
@@ -955,19 +962,22 @@ export class TcpLayer {
     }
     const config = listener.config;
     const options: TcpOptions = { mss: SYN_COOKIE_MSS_TABLE[mssIndex]! };
+    let synFlags = TCP_SYN;
     const echoed = seg.options.timestamp;
     if (echoed !== undefined && config.timestamps) {
       const carried = decodeCookieTimestamp(echoed.echo);
       if (carried.windowScale !== undefined && config.windowScaling)
         options.windowScale = carried.windowScale;
       if (carried.sackPermitted && config.sack) options.sackPermitted = true;
+      // The SYN asked for ECN and we agreed (the SYN-ACK said ECE): rebuild it as an ECN-setup SYN.
+      if (carried.ecn && config.ecn !== false) synFlags |= TCP_ECE | TCP_CWR;
       options.timestamp = { value: echoed.value, echo: 0 };
     }
     const syn: TcpSegment = {
       ...seg,
       seq: synSeq,
       ack: 0,
-      flags: TCP_SYN,
+      flags: synFlags,
       options,
       payload: new Uint8Array(0),
     };
@@ -1294,8 +1304,10 @@ export class TcpLayer {
     return {
       local: { address: entry.localAddress, port: entry.localPort },
       remote: { address: entry.remoteAddress, port: entry.remotePort },
-      output: (segment, segmentSize) =>
-        this.ip.send(entry.localAddress, entry.remoteAddress, segment, segmentSize),
+      output: (segment, segmentSize, ecn) =>
+        ecn === undefined
+          ? this.ip.send(entry.localAddress, entry.remoteAddress, segment, segmentSize)
+          : this.ip.send(entry.localAddress, entry.remoteAddress, segment, segmentSize, ecn),
       pathMtu: this.ip.mtuFor(entry.remoteAddress),
       interfaceMtu: this.ip.interfaceMtuFor?.(entry.remoteAddress),
       tsoSize: this.ip.tsoSizeFor?.(entry.remoteAddress),

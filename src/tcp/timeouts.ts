@@ -3,6 +3,7 @@
  * R1/R2 from §3.8.3), persist (zero-window probing, §3.8.6.1), delayed ACK (§3.8.6.3), keepalive (§3.8.4),
  * the orphaned FIN-WAIT-2 limit, and TIME-WAIT.
  */
+import { windowReducedForLoss } from './ecn.js';
 import { TcpError } from './errors.js';
 import { reorderingWindow, reorderTimeout, sackRecoveryActive } from './loss-recovery.js';
 import { mtuBlackHoleSuspected } from './mtu-probing.js';
@@ -143,6 +144,7 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
   tcb.env.counters.retransmissionTimeouts++;
   tcb.note(`retransmission timeout (RTO ${tcb.rtt.rto} ms)`, now);
   tcb.cc.onRetransmitTimeout(Math.max(tcb.flightSize, 0), tcb.retransmitCount > 0, now, tcb.sndMax);
+  windowReducedForLoss(tcb);
   tcb.rtt.backoff(); // RFC 6298 §5.5
   tcb.retransmitCount++;
   tcb.timing = undefined; // Karn (MUST-18)

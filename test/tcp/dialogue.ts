@@ -3,7 +3,7 @@
  * and checks the exact segments it answers with (flags, seq, ack, window, options, payload length).
  *
  * Flags are written as letters in a fixed order: S (SYN), F (FIN), R (RST), P (PSH), A (ACK), U (URG),
- * so a SYN-ACK is 'SA', a FIN-ACK 'FA', data with PSH 'PA'.
+ * E (ECE), C (CWR), so a SYN-ACK is 'SA', a FIN-ACK 'FA', data with PSH 'PA', an ECN-setup SYN 'SEC'.
  */
 import { expect } from 'vitest';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../../src/tcp/config.js';
@@ -16,6 +16,8 @@ import { TraceRecorder } from '../../src/trace/events.js';
 import {
   copyTcpSegment,
   TCP_ACK,
+  TCP_CWR,
+  TCP_ECE,
   TCP_FIN,
   TCP_PSH,
   TCP_RST,
@@ -35,6 +37,8 @@ const FLAG_LETTERS: Array<[string, number]> = [
   ['P', TCP_PSH],
   ['A', TCP_ACK],
   ['U', TCP_URG],
+  ['E', TCP_ECE],
+  ['C', TCP_CWR],
 ];
 
 export function flagsToString(flags: number): string {
@@ -71,6 +75,8 @@ export interface SegmentSpec {
   urgentPointer?: number;
   srcPort?: number;
   dstPort?: number;
+  /** The ECN field of the IP header it arrives in (3 = CE); default 0, Not-ECT. */
+  ecn?: number;
 }
 
 /** A segment from REMOTE to LOCAL. */
@@ -167,6 +173,8 @@ export class Dialogue {
   readonly deadlineChanges: number[] = [];
   /** The `segmentSize` (TSO) each sent segment was handed over with, when it had one. */
   readonly segmentSizes = new Map<TcpSegment, number>();
+  /** The ECN field (RFC 3168 §5) each sent segment was handed over with, when it had one. */
+  readonly ecnFields = new Map<TcpSegment, number>();
   conn!: TcpConnection;
 
   private constructor(now: number) {
@@ -185,11 +193,12 @@ export class Dialogue {
       tracer: this.trace,
       host: 'local',
       congestionControl: o.congestionControl,
-      output: (seg: TcpSegment, segmentSize?: number) => {
+      output: (seg: TcpSegment, segmentSize?: number, ecn?: number) => {
         // The segment and its payload are only valid during the call: keep a copy.
         const copy = copyTcpSegment(seg);
         this.sent.push(copy);
         if (segmentSize !== undefined) this.segmentSizes.set(copy, segmentSize);
+        if (ecn !== undefined) this.ecnFields.set(copy, ecn);
       },
       onDeadlineChange: (_c: TcpConnection, d: number) => this.deadlineChanges.push(d),
     };
@@ -255,7 +264,7 @@ export class Dialogue {
 
   /** Delivers a segment from the peer at the current time. */
   recv(spec: SegmentSpec): this {
-    this.conn.handleSegment(segment(spec), this.now);
+    this.conn.handleSegment(segment(spec), this.now, spec.ecn ?? 0);
     return this;
   }
 

@@ -4,7 +4,7 @@
  * written as a capture and a report. A progress bar runs on stderr while it simulates, on a terminal.
  */
 
-import { runBulkFlows } from '../../sim/scenarios/bulk-flows.js';
+import { bdpQueueFrames, runBulkFlows } from '../../sim/scenarios/bulk-flows.js';
 import {
   CONGESTION_CONTROLS,
   type CongestionControlName,
@@ -172,6 +172,21 @@ export const SIM_SPEC: CommandSpec = {
       type: 'string',
       value: 'on|off',
       description: 'pace reno/newreno/cubic at 2x/1.2x cwnd per RTT (default off; bbr always paces)',
+    },
+    {
+      name: 'ecn',
+      type: 'string',
+      value: 'on|off',
+      description:
+        'ECN (RFC 3168) on both hosts; with --rate the bottleneck marks CE instead of dropping once ' +
+        'half its queue is full (see --ecn-mark) (default off)',
+    },
+    {
+      name: 'ecn-mark',
+      type: 'string',
+      value: 'FRAMES',
+      description:
+        'queue length at which the bottleneck marks ECN-capable packets CE (default: half of --queue)',
     },
     {
       name: 'flows',
@@ -365,6 +380,13 @@ function simSettings(parsed: ParsedCommandLine, cwd: string): SimSettings {
     (s) => onOffOption('pacing', s),
     (x) => (tcp.pacing = x),
   );
+  optional(
+    'ecn',
+    (s) => onOffOption('ecn', s),
+    (x) => (tcp.ecn = x),
+  );
+  const mark = ecnMarkFrames(v, t.queueFrames ?? 1000);
+  if (mark !== undefined) t.ecnMarkFrames = mark;
   if (Object.keys(tcp).length > 0) t.tcp = tcp;
   const name = v('name') ?? 'sim';
   if (!/^[\w.-]+$/.test(name)) throw new UsageError(`--name wants a plain file name stem; got '${name}'`);
@@ -444,6 +466,9 @@ function describeSettings(s: TransferScenario): string {
   if (o.tcp.timestamps === false) parts.push('no timestamps');
   if (o.tcp.rack === false) parts.push('no RACK');
   if (o.tcp.pacing) parts.push('pacing');
+  if (o.tcp.ecn) parts.push('ECN');
+  if (o.ecnMarkFrames !== undefined && o.rateBitsPerSecond !== undefined)
+    parts.push(`CE marks from ${o.ecnMarkFrames} queued`);
   parts.push(`seed ${o.seed}`);
   return parts.join(' · ');
 }
@@ -470,15 +495,21 @@ function runFlows(parsed: ParsedCommandLine, io: CliIo): number {
   const lossText = v('loss');
   const queueText = v('queue');
   const seedText = v('seed');
+  const ecnText = v('ecn');
+  const ecn = ecnText !== undefined && onOffOption('ecn', ecnText);
+  const queueFrames =
+    queueText !== undefined ? integerOption('queue', queueText, 1, 1_000_000) : bdpQueueFrames(rate, delayMs);
+  const mark = ecnMarkFrames(v, queueFrames);
   const result = runBulkFlows({
     flows,
     rateBitsPerSecond: rate,
     delayMs,
     durationMs,
     ...(lossText !== undefined ? { loss: probabilityOption('loss', lossText) } : {}),
-    ...(queueText !== undefined ? { queueFrames: integerOption('queue', queueText, 1, 1_000_000) } : {}),
+    queueFrames,
     ...(seedText !== undefined ? { seed: integerOption('seed', seedText, 0, 2 ** 32 - 1) } : {}),
-    tcp: { timestamps: true },
+    ...(mark !== undefined ? { ecnMarkThresholdFrames: mark } : {}),
+    tcp: { timestamps: true, ...(ecn ? { ecn: true } : {}) },
   });
   const mbit = (bits: number) => `${(bits / 1e6).toFixed(1)} Mbit/s`;
   io.stdout.write(
@@ -494,9 +525,23 @@ function runFlows(parsed: ParsedCommandLine, io: CliIo): number {
   io.stdout.write(
     `\n  total    ${mbit(result.totalBitsPerSecond)} (${(result.linkShare * 100).toFixed(1)}% of the link)\n` +
       `  fairness ${result.fairness.toFixed(3)} (Jain's index: 1 = equal shares)\n` +
-      `  dropped  ${result.queueDrops} at the full queue, ${result.randomDrops} by random loss\n`,
+      `  dropped  ${result.queueDrops} at the full queue, ${result.randomDrops} by random loss\n` +
+      (mark !== undefined
+        ? `  ECN      ${result.ceMarks} marked CE from ${mark} queued, ${result.ecnReductions} window reductions for ECE\n`
+        : ''),
   );
   return 0;
+}
+
+/**
+ * The bottleneck's CE marking threshold: --ecn-mark, or with --ecn on half the queue (a queue that marks
+ * before it overflows lets ECN flows slow down without a loss).
+ */
+function ecnMarkFrames(v: (name: string) => string | undefined, queueFrames: number): number | undefined {
+  const text = v('ecn-mark');
+  if (text !== undefined) return integerOption('ecn-mark', text, 1, 1_000_000);
+  if (v('ecn') === 'on') return Math.max(1, Math.floor(queueFrames / 2));
+  return undefined;
 }
 
 function onOffOption(name: string, text: string): boolean {

@@ -25,6 +25,12 @@ export interface BulkFlowsOptions {
   delayMs: number;
   /** Bottleneck queue in frames; default one bandwidth-delay product of 1514-byte frames. */
   queueFrames?: number;
+  /**
+   * ECN marking at the bottleneck (data direction): ECN-capable packets that find at least this many
+   * frames queued are marked CE (LinkImpairments.ecnMarkThresholdFrames). Default: none, drop-tail only.
+   * The hosts use ECN only if `tcp.ecn` says so.
+   */
+  ecnMarkThresholdFrames?: number;
   /** Random loss per frame, data direction. Default 0. */
   loss?: number;
   /** Random loss per frame on the ACK direction. Default 0. */
@@ -71,22 +77,32 @@ export interface BulkFlowsResult {
   /** Frames the bottleneck dropped (queue full) and the random loss dropped, data direction. */
   queueDrops: number;
   randomDrops: number;
+  /** Packets the bottleneck marked CE, data direction. */
+  ceMarks: number;
+  /** Window reductions the senders made for ECE (RFC 3168 §6.1.2), all flows. */
+  ecnReductions: number;
 }
 
 const PORT = 5201;
 const BIG_BUFFER = 8 * 1024 * 1024;
 const CHUNK = 64 * 1024;
 
+/** The default bottleneck queue: one bandwidth-delay product of 1514-byte frames, at least 2. */
+export function bdpQueueFrames(rateBitsPerSecond: number, delayMs: number): number {
+  return Math.max(2, Math.ceil((rateBitsPerSecond * 2 * delayMs) / 1000 / 8 / 1514));
+}
+
 export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
-  const bdpFrames = Math.ceil((options.rateBitsPerSecond * 2 * options.delayMs) / 1000 / 8 / 1514);
+  const bdpFrames = bdpQueueFrames(options.rateBitsPerSecond, options.delayMs);
   const dataPath: LinkImpairments = {
     rateBitsPerSecond: options.rateBitsPerSecond,
-    queueLimitFrames: options.queueFrames ?? Math.max(2, bdpFrames),
+    queueLimitFrames: options.queueFrames ?? bdpFrames,
     ...(options.loss ? { loss: options.loss } : {}),
+    ...(options.ecnMarkThresholdFrames ? { ecnMarkThresholdFrames: options.ecnMarkThresholdFrames } : {}),
   };
   const ackPath: LinkImpairments = {
     rateBitsPerSecond: options.rateBitsPerSecond,
-    queueLimitFrames: options.queueFrames ?? Math.max(2, bdpFrames),
+    queueLimitFrames: options.queueFrames ?? bdpFrames,
     ...(options.ackLoss ? { loss: options.ackLoss } : {}),
   };
   const tcp: Partial<TcpConfig> = {
@@ -175,5 +191,7 @@ export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
     fairness: squares > 0 ? (total * total) / (rates.length * squares) : 0,
     queueDrops: counters.dropped['queue-full'],
     randomDrops: counters.dropped.loss,
+    ceMarks: counters.ceMarked,
+    ecnReductions: clientTcp.counters.ecnReductions,
   };
 }

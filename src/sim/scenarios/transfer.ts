@@ -43,6 +43,11 @@ export interface TransferOptions {
   rateBitsPerSecond?: number;
   /** Frames the bottleneck queue holds (with a rate). Default 1000. */
   queueFrames?: number;
+  /**
+   * ECN marking at the bottleneck (with a rate): ECN-capable packets that find at least this many frames
+   * queued are marked CE (LinkImpairments.ecnMarkThresholdFrames). Default: none, drop-tail only.
+   */
+  ecnMarkFrames?: number;
   /** MTU of the cable: the MSS is this minus 40. Default 1500. */
   mtu?: number;
   /**
@@ -101,8 +106,9 @@ export interface TransferResult extends TransferProgress {
 
 export const TRANSFER_PORT = 5001;
 
-type Resolved = Required<Omit<TransferOptions, 'rateBitsPerSecond' | 'tcp'>> & {
+type Resolved = Required<Omit<TransferOptions, 'rateBitsPerSecond' | 'tcp' | 'ecnMarkFrames'>> & {
   rateBitsPerSecond?: number;
+  ecnMarkFrames?: number;
   tcp: Partial<TcpConfig>;
 };
 
@@ -127,6 +133,7 @@ export function resolveTransferOptions(options: TransferOptions = {}): Resolved 
     tcp: options.tcp ?? {},
   };
   if (options.rateBitsPerSecond !== undefined) resolved.rateBitsPerSecond = options.rateBitsPerSecond;
+  if (options.ecnMarkFrames !== undefined) resolved.ecnMarkFrames = options.ecnMarkFrames;
   if (!CONGESTION_CONTROLS.includes(resolved.congestionControl)) {
     throw Object.assign(new Error(`unknown congestion control '${resolved.congestionControl}'`), {
       code: 'EINVAL',
@@ -231,6 +238,9 @@ export class TransferScenario {
       ...(o.corrupt > 0 ? { corrupt: o.corrupt } : {}),
       ...(o.rateBitsPerSecond !== undefined
         ? { rateBitsPerSecond: o.rateBitsPerSecond, queueLimitFrames: o.queueFrames }
+        : {}),
+      ...(o.rateBitsPerSecond !== undefined && o.ecnMarkFrames !== undefined
+        ? { ecnMarkThresholdFrames: o.ecnMarkFrames }
         : {}),
     };
     this.network = new TwoHostNetwork({

@@ -72,6 +72,8 @@ export abstract class LossBasedCongestionControl implements CongestionControl {
   protected readonly prr = new ProportionalRateReduction();
   /** SND.MAX at the last retransmission timeout, until the cumulative ACK passes it (RFC 6582 §3.2). */
   private recoverAfterTimeout: number | undefined;
+  /** The episode under way is an ECN reduction (RFC 3168 §6.1.2): nothing was lost, nothing resent. */
+  private ecnReduction = false;
   /** cwnd and ssthresh before the last reduction (undo). */
   private priorCwnd = 0;
   private priorSsthresh = 0;
@@ -189,6 +191,14 @@ export abstract class LossBasedCongestionControl implements CongestionControl {
   }
 
   onDuplicateAck(event: DuplicateAckEvent): DuplicateAckAction {
+    if (this.recovering && this.ecnReduction && event.count === DUPLICATE_ACK_THRESHOLD) {
+      // A loss inside the window an ECE already reduced: the segment is resent and the episode now lasts
+      // until everything sent is acknowledged, without a second reduction (one per window, RFC 3168
+      // §6.1.2; Linux moves from CWR to Recovery the same way).
+      this.ecnReduction = false;
+      this.recover = event.sndMax;
+      return 'fast-retransmit';
+    }
     if (this.recovering) {
       if (this.recoveryWindow === 'prr') {
         const delivered = this.prr.deliveredByDuplicateAck(this.mss);
@@ -229,7 +239,11 @@ export abstract class LossBasedCongestionControl implements CongestionControl {
 
   onEnterRecovery(event: CongestionEvent): void {
     // One reduction per window of data (RFC 6582 / RFC 3168 §6.1.2).
-    if (this.recovering) return;
+    if (this.recovering) {
+      if (event.kind === 'loss') this.ecnReduction = false;
+      return;
+    }
+    this.ecnReduction = event.kind === 'ecn';
     this.beginReduction(event.flightSize, event.sndMax, event.now);
     this.prr.start(event.flightSize, event.sentTotal);
     this.cwndBytes = this.prr.window(0, event.pipe, this.ssthreshBytes, event.sentTotal, this.mss);

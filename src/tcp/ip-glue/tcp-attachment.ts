@@ -82,19 +82,21 @@ export class StackTcpBinding implements TcpIpBinding {
     private readonly ipv6?: Ipv6Layer,
   ) {}
 
-  send(src: IpAddress, dst: IpAddress, segment: TcpSegment, segmentSize = 0): IpSendStatus {
-    if (typeof src === 'bigint' || typeof dst === 'bigint') return this.send6(src, dst, segment);
+  send(src: IpAddress, dst: IpAddress, segment: TcpSegment, segmentSize = 0, ecn = 0): IpSendStatus {
+    if (typeof src === 'bigint' || typeof dst === 'bigint') return this.send6(src, dst, segment, ecn);
     const writer = this.writer;
     writer.segment = segment;
     writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
+    // The ECN field is the low two bits of the TOS octet (RFC 3168 §5); DSCP stays 0.
+    const tos = ecn & 3;
     let status = this.ip.send(
-      { src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true, segmentSize },
+      { src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true, segmentSize, tos },
       writer,
     );
     if (status === 'EMSGSIZE' && writer.length + 20 <= 65535 && segment.payload.length > 0) {
       // Any segment size will do: IP lowers it to what the path MTU holds behind this segment's headers.
       status = this.ip.send(
-        { src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true, segmentSize: 65535 },
+        { src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true, segmentSize: 65535, tos },
         writer,
       );
     }
@@ -102,12 +104,13 @@ export class StackTcpBinding implements TcpIpBinding {
     return status;
   }
 
-  private send6(src: IpAddress, dst: IpAddress, segment: TcpSegment): IpSendStatus {
+  private send6(src: IpAddress, dst: IpAddress, segment: TcpSegment, ecn: number): IpSendStatus {
     if (this.ipv6 === undefined || typeof src !== 'bigint' || typeof dst !== 'bigint') return 'EINVAL';
     const writer = this.writer6;
     writer.segment = segment;
     writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
-    const status = this.ipv6.send({ src, dst, nextHeader: IP_PROTOCOL_TCP }, writer);
+    // The ECN field is the low two bits of the Traffic Class (RFC 8200 §7, RFC 3168 §5).
+    const status = this.ipv6.send({ src, dst, nextHeader: IP_PROTOCOL_TCP, trafficClass: ecn & 3 }, writer);
     writer.segment = undefined;
     return status;
   }
@@ -169,7 +172,7 @@ class SegmentIntake {
   ) {}
 
   /** Parses (MUST-7's lenient retry on a bad option length), counts what fails, passes the rest on. */
-  deliver(payload: Uint8Array, src: IpAddress, dst: IpAddress, verifyChecksum: boolean): void {
+  deliver(payload: Uint8Array, src: IpAddress, dst: IpAddress, verifyChecksum: boolean, ecn: number): void {
     const depth = this.depth;
     const record = this.records[depth] ?? new ReusableTcpSegment();
     this.records[depth] = record;
@@ -192,7 +195,7 @@ class SegmentIntake {
     }
     this.depth = depth + 1;
     try {
-      this.tcp.receive(src, dst, record);
+      this.tcp.receive(src, dst, record, ecn);
     } finally {
       this.depth = depth;
     }
@@ -216,7 +219,8 @@ export class TcpProtocolHandler implements IpProtocolHandler {
       this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
       return;
     }
-    this.intake.deliver(packet.payload, packet.src, packet.dst, !datagram.checksumOffloaded);
+    // The ECN field (RFC 3168 §5) goes with the segment: a CE mark is for TCP to echo.
+    this.intake.deliver(packet.payload, packet.src, packet.dst, !datagram.checksumOffloaded, packet.tos & 3);
   }
 
   receiveError(report: TransportErrorReport): void {
@@ -240,7 +244,13 @@ export class Tcp6ProtocolHandler implements Ipv6ProtocolHandler {
       this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
       return;
     }
-    this.intake.deliver(packet.payload, packet.src, packet.dst, !packet.checksumOffloaded);
+    this.intake.deliver(
+      packet.payload,
+      packet.src,
+      packet.dst,
+      !packet.checksumOffloaded,
+      packet.trafficClass & 3,
+    );
   }
 
   /** ICMPv6 errors and Packet Too Big (the path MTU is learned only once TCP checked the quote). */
