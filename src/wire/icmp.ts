@@ -99,13 +99,12 @@ function checkIcmp(buf: Uint8Array): ParseResult<never> | undefined {
   return undefined;
 }
 
-/** Zero-copy typed access to a checked ICMP message (the whole IPv4 payload). */
-export class IcmpView {
-  private constructor(readonly bytes: Uint8Array) {}
-
-  static fromBytes(buf: Uint8Array): ParseResult<IcmpView> {
-    return checkIcmp(buf) ?? parsed(new IcmpView(buf));
-  }
+/**
+ * The header ICMP and ICMPv6 share (RFC 792, RFC 4443 §2.1): type, code, checksum, 32 bits of
+ * type-specific data, then the body. Views of either version extend it.
+ */
+export abstract class IcmpHeaderView {
+  protected constructor(readonly bytes: Uint8Array) {}
 
   get type(): number {
     return this.bytes[0]!;
@@ -124,6 +123,22 @@ export class IcmpView {
     return ((this.bytes[4]! << 24) | (this.bytes[5]! << 16) | (this.bytes[6]! << 8) | this.bytes[7]!) >>> 0;
   }
 
+  /** What follows the 8-byte header. */
+  get body(): Uint8Array {
+    return this.bytes.subarray(ICMP_HEADER_LENGTH);
+  }
+}
+
+/** Zero-copy typed access to a checked ICMP message (the whole IPv4 payload). */
+export class IcmpView extends IcmpHeaderView {
+  private constructor(bytes: Uint8Array) {
+    super(bytes);
+  }
+
+  static fromBytes(buf: Uint8Array): ParseResult<IcmpView> {
+    return checkIcmp(buf) ?? parsed(new IcmpView(buf));
+  }
+
   /** Echo identifier (first half of the rest of header). */
   get identifier(): number {
     return (this.bytes[4]! << 8) | this.bytes[5]!;
@@ -137,10 +152,6 @@ export class IcmpView {
   /** Next-Hop MTU of a fragmentation-needed message (RFC 1191 §4); the same bits as `sequence`. */
   get nextHopMtu(): number {
     return (this.bytes[6]! << 8) | this.bytes[7]!;
-  }
-
-  get body(): Uint8Array {
-    return this.bytes.subarray(ICMP_HEADER_LENGTH);
   }
 
   checksumValid(): boolean {

@@ -11,6 +11,7 @@
 
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
 import { copyInto, requireSpace, requireValid } from './emit-buffer.js';
+import { IcmpHeaderView } from './icmp.js';
 import { IPV6_NEXT_ICMPV6 } from './ipv6.js';
 import { type Ipv6Address, readIpv6, writeIpv6 } from './ipv6-address.js';
 import { emitNdpOptions, type NdpOption, ndpOptionsLength, parseNdpOptions } from './ndp.js';
@@ -203,34 +204,16 @@ function checksumOk(buf: Uint8Array, src: Ipv6Address, dst: Ipv6Address): boolea
 }
 
 /** Zero-copy typed access to an ICMPv6 message's common header. */
-export class Icmpv6View {
-  private constructor(readonly bytes: Uint8Array) {}
+export class Icmpv6View extends IcmpHeaderView {
+  private constructor(bytes: Uint8Array) {
+    super(bytes);
+  }
 
   static fromBytes(buf: Uint8Array): ParseResult<Icmpv6View> {
     if (buf.length < ICMPV6_HEADER_LENGTH) {
       return malformed(PROTOCOL, 'truncated', `${buf.length} bytes, an ICMPv6 message needs at least 8`);
     }
     return parsed(new Icmpv6View(buf));
-  }
-
-  get type(): number {
-    return this.bytes[0]!;
-  }
-
-  get code(): number {
-    return this.bytes[1]!;
-  }
-
-  get checksum(): number {
-    return (this.bytes[2]! << 8) | this.bytes[3]!;
-  }
-
-  get restOfHeader(): number {
-    return u32(this.bytes, 4);
-  }
-
-  get body(): Uint8Array {
-    return this.bytes.subarray(ICMPV6_HEADER_LENGTH);
   }
 
   checksumValid(src: Ipv6Address, dst: Ipv6Address): boolean {
