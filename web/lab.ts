@@ -1,39 +1,32 @@
 /**
- * The tcpts web lab: runs the stack in the page. A transfer is simulated in slices of virtual time, one
- * slice per animation frame, and the ladder diagram and graphs are redrawn from snapshots of the
- * conversation as it grows. The story of `tcpts demo` can be browsed chapter by chapter too.
+ * The tcpts web lab: runs the stack in the page. A transfer is simulated in slices that each end after a
+ * few milliseconds of real time, one slice per animation frame, so the page never stops answering; each
+ * frame draws only what happened in its slice (web/lab-view.ts). The story of `tcpts demo` is played
+ * chapter by chapter from its recorded trace.
  *
- * Settings come from the form and are mirrored in the address (?bytes=0&relative=0&autorun=1), so a
- * view can be shared, and tests can set it up without clicking.
+ * Settings come from the form and are mirrored in the address (?bytes=0&relative=0&autorun=0), so a
+ * view can be shared, and tests can set it up without clicking. Speed and numbering apply at once, even
+ * while a run goes.
  */
+
 import { runSeedStory, type SeedStory } from '../src/sim/scenarios/seed-story/seed-story.js';
 import { renderStoryReport } from '../src/sim/scenarios/seed-story/story-report.js';
-import {
-  CONGESTION_CONTROLS,
-  type CongestionControlName,
-  type TransferOptions,
-  TransferScenario,
-} from '../src/sim/scenarios/transfer.js';
+import { type TransferOptions, TransferScenario } from '../src/sim/scenarios/transfer.js';
 import { CLIENT, SERVER, type TwoHostNetwork } from '../src/sim/scenarios/two-hosts.js';
-import {
-  type Conversation,
-  countConversation,
-  countsText,
-  renderCongestionSvg,
-  renderHtmlReport,
-  renderLadderSvg,
-  renderRttSvg,
-  renderStateTimelineSvg,
-  renderTimeSequenceSvg,
-} from '../src/viz/index.js';
+import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../src/tcp/config.js';
+import { CONGESTION_CONTROL_NAMES, type CongestionControlName } from '../src/tcp/congestion/registry.js';
+import { renderHtmlReport } from '../src/viz/index.js';
+import { LabView } from './lab-view.js';
+import { LiveConversation } from './live-conversation.js';
+import type { LadderLayout } from './live-ladder.js';
+import { renderTimers, type TimerSnapshot, TimerWatch, waitingText } from './timer-panel.js';
 
-/** Arrows in the live ladder: the most recent ones (a long run would make the page unusable). */
-const LADDER_PACKETS = 250;
-/** Redraw at most this often while running, ms of real time. */
-const REDRAW_INTERVAL = 120;
-/** With speed "at once": real ms spent simulating per frame, so the page stays responsive. */
-const FRAME_BUDGET = 30;
-const CHART_WIDTH = 900;
+/** Real ms of simulation per frame: short enough that a frame stays far under the 50 ms of a long task. */
+const SLICE_MS = 6;
+/** With speed "at once": more per frame, still well under a long task. */
+const FAST_SLICE_MS = 8;
+/** A silence with nothing on the wire is crossed in about this much real time, however long it is. */
+const SILENCE_REAL_MS = 900;
 
 interface LabSettings {
   scenario: 'transfer' | 'story';
@@ -47,6 +40,9 @@ interface LabSettings {
   mtu: number;
   window: number;
   cc: CongestionControlName;
+  sack: boolean;
+  timestamps: boolean;
+  wscale: boolean;
   seed: number;
   /** Virtual ms per real second; 0 = as fast as possible. */
   speed: number;
@@ -63,13 +59,21 @@ const form = $<HTMLFormElement>('#controls');
 const runButton = $<HTMLButtonElement>('#run');
 const pauseButton = $<HTMLButtonElement>('#pause');
 const statusText = $<HTMLParagraphElement>('#status-text');
+const waitingLine = $<HTMLParagraphElement>('#waiting');
+const timersPanel = $<HTMLDivElement>('#timers');
 const progressBar = $<HTMLDivElement>('#progress-bar');
 const pcapButton = $<HTMLButtonElement>('#download-pcap');
 const reportButton = $<HTMLButtonElement>('#download-report');
 const storySection = $<HTMLElement>('#story');
 const chapterSelect = $<HTMLSelectElement>('#chapter');
+const eventList = $<HTMLOListElement>('#events');
+const stepBack = $<HTMLButtonElement>('#step-back');
+const stepForward = $<HTMLButtonElement>('#step-forward');
+const liveButton = $<HTMLButtonElement>('#live');
+const rewindText = $<HTMLSpanElement>('#rewind-text');
 
 const NUMBER_FIELDS = ['bytes', 'reply', 'delay', 'loss', 'rate', 'mtu', 'window', 'seed', 'speed'] as const;
+const CHECKBOXES = ['relative', 'sack', 'timestamps', 'wscale'] as const;
 
 function field(name: string): HTMLInputElement | HTMLSelectElement {
   const element = form.elements.namedItem(name);
@@ -77,6 +81,10 @@ function field(name: string): HTMLInputElement | HTMLSelectElement {
     throw new Error(`the form has no field ${name}`);
   }
   return element;
+}
+
+function checked(name: string): boolean {
+  return (field(name) as HTMLInputElement).checked;
 }
 
 function readSettings(): LabSettings {
@@ -88,7 +96,7 @@ function readSettings(): LabSettings {
     return value;
   };
   const cc = field('cc').value;
-  if (!(CONGESTION_CONTROLS as readonly string[]).includes(cc))
+  if (!(CONGESTION_CONTROL_NAMES as readonly string[]).includes(cc))
     throw new RangeError(`unknown congestion control ${cc}`);
   return {
     scenario: field('scenario').value === 'story' ? 'story' : 'transfer',
@@ -100,9 +108,12 @@ function readSettings(): LabSettings {
     mtu: Math.round(number('mtu', 576, 9000)),
     window: Math.round(number('window', 1, 16 * 1024 * 1024)),
     cc: cc as CongestionControlName,
+    sack: checked('sack'),
+    timestamps: checked('timestamps'),
+    wscale: checked('wscale'),
     seed: Math.round(number('seed', 0, 2 ** 32 - 1)),
     speed: number('speed', 0, 1e9),
-    relative: (field('relative') as HTMLInputElement).checked,
+    relative: checked('relative'),
   };
 }
 
@@ -112,9 +123,10 @@ function applyQuery(query: URLSearchParams): void {
     const value = query.get(name);
     if (value !== null) field(name).value = value;
   }
-  const relative = query.get('relative');
-  if (relative !== null)
-    (field('relative') as HTMLInputElement).checked = relative !== '0' && relative !== 'false';
+  for (const name of CHECKBOXES) {
+    const value = query.get(name);
+    if (value !== null) (field(name) as HTMLInputElement).checked = value !== '0' && value !== 'false';
+  }
 }
 
 function writeQuery(s: LabSettings): void {
@@ -123,21 +135,24 @@ function writeQuery(s: LabSettings): void {
   if (s.scenario === 'transfer') {
     for (const name of NUMBER_FIELDS) query.set(name, String(s[name]));
     query.set('cc', s.cc);
+    for (const name of ['sack', 'timestamps', 'wscale'] as const) query.set(name, s[name] ? '1' : '0');
   }
   query.set('relative', s.relative ? '1' : '0');
   history.replaceState(null, '', `?${query}`);
 }
 
 function transferOptions(s: LabSettings): TransferOptions {
+  const tcp: Partial<TcpConfig> = { sack: s.sack, timestamps: s.timestamps, windowScaling: s.wscale };
   const options: TransferOptions = {
     clientBytes: s.bytes,
     serverBytes: s.reply,
     delayMs: s.delay,
     loss: s.loss / 100,
     mtu: s.mtu,
-    serverReceiveBuffer: s.window,
+    serverReceiveBuffer: s.wscale ? s.window : Math.min(s.window, 65_535),
     seed: s.seed,
     congestionControl: s.cc,
+    tcp,
   };
   if (s.rate > 0) options.rateBitsPerSecond = s.rate * 1e6;
   return options;
@@ -147,61 +162,21 @@ function setPhase(phase: string): void {
   document.body.dataset.phase = phase;
 }
 
-function formatBytes(n: number): string {
+function formatSize(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(2)} MiB`;
 }
 
-function show(selector: string, svg: string): void {
-  $(selector).innerHTML = svg;
-}
-
-/** The ladder and the graphs of a conversation. */
-function drawConversation(c: Conversation, relative: boolean, window?: { from: number; to: number }): void {
-  const hosts = [CLIENT, SERVER];
-  let from = window?.from;
-  if (from === undefined && c.packets.length > LADDER_PACKETS)
-    from = c.packets[c.packets.length - LADDER_PACKETS]!.sentAt;
-  const shown =
-    from === undefined
-      ? c.packets.length
-      : c.packets.filter((p) => p.sentAt >= from! && (!window || p.sentAt < window.to)).length;
-  $('#ladder-hint').textContent =
-    shown < c.packets.length && !window
-      ? `The latest ${shown} of ${c.packets.length} packets (the report has them all). Time runs down; hover an arrow for its details.`
-      : 'Time runs down; hover an arrow for everything about its packet.';
-  show(
-    '#ladder',
-    renderLadderSvg(c, {
-      hosts,
-      relative,
-      maxPackets: LADDER_PACKETS + 50,
-      ...(from !== undefined ? { from } : {}),
-      ...(window ? { to: window.to } : {}),
-    }),
-  );
-  const flow = c.flows[0];
-  show(
-    '#time-sequence',
-    flow && flow.bytesAtoB > 0
-      ? renderTimeSequenceSvg(c, { flowId: flow.id, fromA: true, width: CHART_WIDTH })
-      : '',
-  );
-  show(
-    '#time-sequence-back',
-    flow && flow.bytesBtoA > 0
-      ? renderTimeSequenceSvg(c, { flowId: flow.id, fromA: false, width: CHART_WIDTH })
-      : '',
-  );
-  const sender = flow ? (flow.bytesAtoB >= flow.bytesBtoA ? flow.a.host : flow.b.host) : CLIENT;
-  const hasMetrics = flow !== undefined && c.metrics.some((m) => m.flowId === flow.id && m.host === sender);
-  show(
-    '#cwnd',
-    hasMetrics ? renderCongestionSvg(c, { host: sender, flowId: flow.id, width: CHART_WIDTH }) : '',
-  );
-  show('#rtt', hasMetrics ? renderRttSvg(c, { host: sender, flowId: flow.id, width: CHART_WIDTH }) : '');
-  show('#states', c.states.length ? renderStateTimelineSvg(c, { hosts, width: CHART_WIDTH }) : '');
+/** The ladder's layout for a link with one-way delay `delayMs`: a round trip is about 90 px. */
+function ladderLayout(delayMs: number): LadderLayout {
+  const rtt = Math.max(2 * delayMs, 0.2);
+  return {
+    hosts: [CLIENT, SERVER],
+    scale: Math.min(40, 90 / rtt),
+    gapMs: Math.max(4 * rtt, 5),
+    delayMs: Math.max(delayMs, 0.05),
+  };
 }
 
 /** What the download buttons save: the last run's capture and report (made when asked for). */
@@ -228,21 +203,80 @@ function save(name: string, type: string, content: BlobPart): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** What the page is playing: a live transfer or a story chapter. Both run on animation frames. */
+interface Player {
+  /** Virtual time shown. */
+  now(): number;
+  togglePause(): boolean;
+  readonly paused: boolean;
+  stop(): void;
+  /** Rewind to event `index` of the view (pauses). */
+  select(index: number): void;
+  /** Back to the present. */
+  resume(): void;
+  timersAt(time: number): TimerSnapshot | undefined;
+}
+
+let view: LabView | undefined;
+let player: Player | undefined;
+let settings: LabSettings | undefined;
+
+function labView(model: LiveConversation, layout: LadderLayout): LabView {
+  if (!view) {
+    view = new LabView(model, layout, eventList, $('#graphs-body'), (index) => player?.select(index));
+    view.bindList();
+  } else view.reset(model, layout);
+  return view;
+}
+
+function showTimers(snapshot: TimerSnapshot | undefined, now: number): string {
+  renderTimers(timersPanel, snapshot, now);
+  const text = waitingText(snapshot, now);
+  waitingLine.textContent = `Waiting for: ${text}`;
+  return text;
+}
+
 /** One transfer, simulated a slice per animation frame. */
-class LiveTransfer {
+class LiveTransfer implements Player {
   private readonly scenario: TransferScenario;
-  private paused = false;
+  private readonly model: LiveConversation;
+  private readonly view: LabView;
+  private readonly timers: TimerWatch;
+  private readonly layout: LadderLayout;
+  paused = false;
   private stopped = false;
+  private finished = false;
   private lastFrame: number | undefined;
-  private lastDraw = 0;
+  private lastStatus = 0;
+  private focused = false;
 
   constructor(private readonly settings: LabSettings) {
     this.scenario = new TransferScenario(transferOptions(settings));
+    const network = this.scenario.network;
+    this.model = new LiveConversation(network.net.trace.events);
+    this.layout = ladderLayout(settings.delay);
+    this.view = labView(this.model, this.layout);
+    this.view.relative = settings.relative;
+    this.view.ladder.labels = { relative: settings.relative };
+    // A first guess of the run's length, so the charts' time axis rarely has to grow.
+    const rtt = 2 * settings.delay;
+    const bits = (settings.bytes + settings.reply) * 8;
+    this.view.expectSpan(10 * rtt + (settings.rate > 0 ? (bits / (settings.rate * 1e6)) * 1000 * 1.2 : 0));
+    const msl = DEFAULT_TCP_CONFIG.mslMs;
+    this.timers = new TimerWatch([
+      { name: CLIENT, tcp: network.clientTcp, mslMs: msl },
+      { name: SERVER, tcp: network.serverTcp, mslMs: msl },
+    ]);
+    this.model.onState = (e) => this.timers.stateChanged(e.host, e.to, e.time);
+  }
+
+  now(): number {
+    return this.scenario.network.now();
   }
 
   start(): void {
     setPhase('running');
-    this.draw();
+    this.step(false);
     requestAnimationFrame(this.frame);
   }
 
@@ -251,8 +285,10 @@ class LiveTransfer {
   }
 
   togglePause(): boolean {
+    if (this.finished) return true;
     this.paused = !this.paused;
     if (!this.paused) {
+      if (this.view.selected !== undefined) this.view.live(this.now());
       this.lastFrame = undefined;
       requestAnimationFrame(this.frame);
     }
@@ -260,43 +296,107 @@ class LiveTransfer {
     return this.paused;
   }
 
-  private readonly frame = (now: number): void => {
+  select(index: number): void {
+    if (!this.paused && !this.finished) {
+      this.paused = true;
+      setPhase('paused');
+      pauseButton.textContent = 'Resume';
+    }
+    const time = this.view.select(index);
+    const snapshot = this.timers.at(time);
+    showTimers(snapshot, time);
+    rewindText.textContent = `Showing ${time.toFixed(3)} ms (event ${index + 1} of ${this.view.eventCount}).`;
+    liveButton.disabled = false;
+  }
+
+  resume(): void {
+    this.view.live(this.now());
+    rewindText.textContent = '';
+    liveButton.disabled = true;
+    this.draw(true);
+  }
+
+  timersAt(time: number): TimerSnapshot | undefined {
+    return this.timers.at(time);
+  }
+
+  private readonly frame = (time: number): void => {
     if (this.stopped || this.paused) return;
     try {
-      const elapsed = this.lastFrame === undefined ? 16 : Math.min(100, now - this.lastFrame);
-      this.lastFrame = now;
-      let finished: boolean;
-      if (this.settings.speed === 0) {
-        const until = performance.now() + FRAME_BUDGET;
-        do finished = this.scenario.advance(50);
-        while (!finished && performance.now() < until);
-      } else {
-        finished = this.scenario.advance((this.settings.speed * elapsed) / 1000);
-      }
-      if (finished || now - this.lastDraw >= REDRAW_INTERVAL) {
-        this.lastDraw = now;
-        this.draw();
-      }
-      if (finished) this.finish();
+      const elapsed = this.lastFrame === undefined ? 16 : Math.min(100, time - this.lastFrame);
+      this.lastFrame = time;
+      this.step(true, elapsed);
+      if (this.finished) this.finish();
       else requestAnimationFrame(this.frame);
     } catch (error) {
       fail(error);
     }
   };
 
-  private draw(): void {
-    const p = this.scenario.progress();
-    const c = this.scenario.network.conversation();
-    drawConversation(c, this.settings.relative);
-    progressBar.style.width = `${Math.round(p.fraction * 100)}%`;
-    const delivered = p.serverBytesReceived + p.clientBytesReceived;
-    statusText.textContent =
-      `${p.phase} · ${formatBytes(delivered)} of ${formatBytes(p.totalBytes)} delivered · ` +
-      `${(p.time / 1000).toFixed(3)} s simulated · ${countsText(countConversation(c))}` +
-      (p.failure ? ` · failed: ${p.failure}` : '');
+  /** Simulates one slice (when `simulate`) and draws what it produced. */
+  private step(simulate: boolean, elapsed = 16): void {
+    const speed = currentSpeed();
+    const clock = this.scenario.network.clock;
+    if (simulate) {
+      const now = clock.now();
+      let ms = speed === 0 ? Number.POSITIVE_INFINITY : (speed * elapsed) / 1000;
+      // A long silence (a timer running out, nothing on the wire) is crossed in about a second.
+      const next = clock.nextTimerTime();
+      if (
+        speed > 0 &&
+        next !== undefined &&
+        next - now > this.layout.gapMs &&
+        this.view.ladder.travelling === 0
+      ) {
+        ms = Math.max(ms, ((next - now + this.layout.gapMs) * elapsed) / SILENCE_REAL_MS);
+      }
+      const budgetEnd = performance.now() + (speed === 0 ? FAST_SLICE_MS : SLICE_MS);
+      this.finished = this.scenario.advance(ms, () => performance.now() > budgetEnd);
+    }
+    this.model.pump();
+    if (!this.focused) this.focus();
+    this.sampleQueue();
+    this.draw(false);
+  }
+
+  /** The charts follow the flow's data sender (the side with more to send). */
+  private focus(): void {
+    const flow = this.model.flows()[0];
+    if (!flow) return;
+    const s = this.settings;
+    this.view.setFocus({ flowId: flow.id, sender: s.bytes >= s.reply ? flow.a.host : flow.b.host });
+    this.focused = true;
+  }
+
+  private sampleQueue(): void {
+    if (this.settings.rate <= 0) return;
+    const sender = this.settings.bytes >= this.settings.reply ? 'a->b' : 'b->a';
+    const { bytes } = this.scenario.network.link.queueOccupancy(sender);
+    this.view.queueSamples.push({ time: this.now(), bytes });
+  }
+
+  private draw(force: boolean): void {
+    const now = this.now();
+    if (this.view.selected !== undefined && !force) return;
+    this.view.feed(now);
+    const snapshot = this.timers.sample(now, this.view.ladder.travelling);
+    const waiting = showTimers(snapshot, now);
+    this.view.show(now, waiting, force);
+    const real = performance.now();
+    if (force || this.finished || real - this.lastStatus > 250) {
+      this.lastStatus = real;
+      const p = this.scenario.progress();
+      progressBar.style.width = `${Math.round(p.fraction * 100)}%`;
+      const delivered = p.serverBytesReceived + p.clientBytesReceived;
+      statusText.textContent =
+        `${p.phase} · ${formatSize(delivered)} of ${formatSize(p.totalBytes)} delivered · ` +
+        `${(p.time / 1000).toFixed(3)} s simulated · ${this.view.countsText()}` +
+        (p.failure ? ` · failed: ${p.failure}` : '');
+    }
   }
 
   private finish(): void {
+    this.draw(true);
     const result = this.scenario.result();
     const network = this.scenario.network;
     offerDownloads(network, () =>
@@ -318,53 +418,191 @@ class LiveTransfer {
   }
 }
 
-let live: LiveTransfer | undefined;
-let story: SeedStory | undefined;
+const speedField = field('speed');
 
-function showChapter(index: number, relative: boolean): void {
-  if (!story) return;
-  const chapter = story.chapters[index];
-  if (!chapter) return;
-  $('#chapter-title').textContent = `${chapter.number}. ${chapter.title}`;
-  $('#chapter-text').textContent = `${chapter.summary} ${chapter.explanation}`;
-  drawConversation(story.stage.network.conversation(), relative && !chapter.absolute, {
-    from: chapter.from,
-    to: chapter.to,
-  });
+/** The speed field, read at every frame so a change applies at once. */
+function currentSpeed(): number {
+  const value = Number(speedField.value);
+  return Number.isFinite(value) && value >= 0 ? value : 250;
 }
 
-function runStory(settings: LabSettings): void {
-  story = runSeedStory();
-  const s = story;
-  chapterSelect.replaceChildren(
-    ...s.chapters.map((c, i) => {
-      const option = document.createElement('option');
-      option.value = String(i);
-      option.textContent = `${c.number}. ${c.title}`;
-      return option;
-    }),
-  );
-  storySection.hidden = false;
-  showChapter(0, settings.relative);
-  offerDownloads(s.stage.network, () => renderStoryReport(s));
-  progressBar.style.width = '100%';
-  statusText.textContent = `The story: ${s.chapters.length} chapters, ${s.stage.network.conversation().packets.length} packets. Pick a chapter.`;
-  setPhase('done');
+/** The story, played chapter by chapter from its recorded trace. */
+class StoryPlayer implements Player {
+  private readonly story: SeedStory;
+  private readonly model: LiveConversation;
+  private chapter = 0;
+  private clock = 0;
+  paused = false;
+  private stopped = false;
+  private lastFrame: number | undefined;
+  private frameRequested = false;
+  private view: LabView;
+
+  constructor() {
+    this.story = runSeedStory();
+    this.model = new LiveConversation(this.story.stage.network.net.trace.events);
+    this.model.pump();
+    this.view = labView(this.model, ladderLayout(10));
+    const s = this.story;
+    chapterSelect.replaceChildren(
+      ...s.chapters.map((c, i) => {
+        const option = document.createElement('option');
+        option.value = String(i);
+        option.textContent = `${c.number}. ${c.title}`;
+        return option;
+      }),
+    );
+    storySection.hidden = false;
+    offerDownloads(s.stage.network, () => renderStoryReport(s));
+  }
+
+  get chapters(): number {
+    return this.story.chapters.length;
+  }
+
+  now(): number {
+    return this.clock;
+  }
+
+  /** Plays chapter `index` from its beginning. */
+  play(index: number): void {
+    const chapter = this.story.chapters[index];
+    if (!chapter) return;
+    this.chapter = index;
+    chapterSelect.value = String(index);
+    $('#chapter-title').textContent = `${chapter.number}. ${chapter.title}`;
+    $('#chapter-text').textContent = `${chapter.summary} ${chapter.explanation}`;
+    $<HTMLButtonElement>('#chapter-prev').disabled = index === 0;
+    $<HTMLButtonElement>('#chapter-next').disabled = index === this.story.chapters.length - 1;
+    const relative = (settings?.relative ?? true) && !chapter.absolute;
+    this.view = labView(this.model, ladderLayout(10));
+    this.view.reset(this.model, ladderLayout(10), chapter.from, chapter.to);
+    this.view.relative = relative;
+    this.view.ladder.labels = { relative };
+    // The charts follow the chapter's data sender: the side that sent most payload in the chapter.
+    const sent = new Map<string, number>();
+    for (const p of this.model.packets) {
+      if (p.sentAt < chapter.from || p.sentAt >= chapter.to || !p.tcp) continue;
+      const key = `${p.tcp.flowId} ${p.from}`;
+      sent.set(key, (sent.get(key) ?? 0) + p.tcp.length + 1);
+    }
+    const top = [...sent].sort((a, b) => b[1] - a[1])[0];
+    if (top) {
+      const [flowId, sender] = top[0].split(' ');
+      this.view.setFocus({ flowId: Number(flowId), sender: sender! });
+    }
+    this.clock = chapter.from;
+    this.paused = false;
+    pauseButton.disabled = false;
+    pauseButton.textContent = 'Pause';
+    liveButton.disabled = true;
+    rewindText.textContent = '';
+    setPhase('running');
+    this.view.feed(this.clock);
+    this.view.show(this.clock);
+    this.lastFrame = undefined;
+    this.request();
+  }
+
+  private request(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(this.frame);
+  }
+
+  private readonly frame = (time: number): void => {
+    this.frameRequested = false;
+    if (this.stopped || this.paused) return;
+    try {
+      const elapsed = this.lastFrame === undefined ? 16 : Math.min(100, time - this.lastFrame);
+      this.lastFrame = time;
+      const chapter = this.story.chapters[this.chapter]!;
+      const speed = currentSpeed() || 1e9;
+      let ms = (speed * elapsed) / 1000;
+      // Silences are crossed in about a second, as in a live run.
+      const next = this.nextEventTime();
+      const gap = ladderLayout(10).gapMs;
+      if (next !== undefined && next - this.clock > gap && this.view.ladder.travelling === 0)
+        ms = Math.max(ms, ((next - this.clock + gap) * elapsed) / SILENCE_REAL_MS);
+      this.clock = Math.min(chapter.to, this.clock + ms);
+      this.view.feed(this.clock);
+      this.view.show(
+        this.clock,
+        this.view.ladder.travelling ? `${this.view.ladder.travelling} on the wire` : '',
+      );
+      waitingLine.textContent = '';
+      renderTimers(timersPanel, undefined, this.clock);
+      timersPanel.firstElementChild!.textContent = 'timers are shown in live runs (a transfer)';
+      progressBar.style.width = `${Math.round(((this.clock - chapter.from) / (chapter.to - chapter.from)) * 100)}%`;
+      statusText.textContent = `Chapter ${chapter.number} of ${this.story.chapters.length} · ${(this.clock - chapter.from).toFixed(1)} ms into the chapter`;
+      if (this.clock >= chapter.to) {
+        pauseButton.disabled = true;
+        setPhase('done');
+        statusText.textContent = `Chapter ${chapter.number} of ${this.story.chapters.length} played: ${chapter.summary}`;
+        return;
+      }
+      this.request();
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  private nextEventTime(): number | undefined {
+    let next: number | undefined;
+    for (const p of this.model.packets) {
+      if (p.sentAt > this.clock) {
+        next = p.sentAt;
+        break;
+      }
+    }
+    return next;
+  }
+
+  togglePause(): boolean {
+    this.paused = !this.paused;
+    if (!this.paused) {
+      if (this.view.selected !== undefined) this.view.live(this.clock);
+      this.lastFrame = undefined;
+      this.request();
+    }
+    setPhase(this.paused ? 'paused' : 'running');
+    return this.paused;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  select(index: number): void {
+    this.paused = true;
+    pauseButton.textContent = 'Resume';
+    const time = this.view.select(index);
+    rewindText.textContent = `Showing ${time.toFixed(3)} ms.`;
+    liveButton.disabled = false;
+  }
+
+  resume(): void {
+    this.view.live(this.clock);
+    rewindText.textContent = '';
+    liveButton.disabled = true;
+  }
+
+  timersAt(): TimerSnapshot | undefined {
+    return undefined;
+  }
 }
 
 function fail(error: unknown): void {
-  live?.stop();
+  player?.stop();
   pauseButton.disabled = true;
   statusText.textContent = `Error: ${error instanceof Error ? error.message : String(error)}`;
   setPhase('failed');
 }
 
 function run(): void {
-  live?.stop();
-  live = undefined;
-  story = undefined;
+  player?.stop();
+  player = undefined;
   clearDownloads();
-  let settings: LabSettings;
   try {
     settings = readSettings();
   } catch (error) {
@@ -374,15 +612,19 @@ function run(): void {
   writeQuery(settings);
   document.body.classList.toggle('story', settings.scenario === 'story');
   storySection.hidden = true;
-  if (settings.scenario === 'story') {
-    pauseButton.disabled = true;
-    runStory(settings);
-    return;
-  }
+  liveButton.disabled = true;
+  rewindText.textContent = '';
   progressBar.style.width = '0';
   pauseButton.disabled = false;
   pauseButton.textContent = 'Pause';
-  live = new LiveTransfer(settings);
+  if (settings.scenario === 'story') {
+    const story = new StoryPlayer();
+    player = story;
+    story.play(0);
+    return;
+  }
+  const live = new LiveTransfer(settings);
+  player = live;
   live.start();
 }
 
@@ -397,17 +639,59 @@ reportButton.addEventListener('click', () => {
   if (downloads) save('tcpts-lab.html', 'text/html', downloads.report());
 });
 pauseButton.addEventListener('click', () => {
-  if (live) pauseButton.textContent = live.togglePause() ? 'Resume' : 'Pause';
+  if (player) pauseButton.textContent = player.togglePause() ? 'Resume' : 'Pause';
 });
-chapterSelect.addEventListener('change', () =>
-  showChapter(Number(chapterSelect.value), readSettings().relative),
-);
+chapterSelect.addEventListener('change', () => {
+  if (player instanceof StoryPlayer) player.play(Number(chapterSelect.value));
+});
+$('#chapter-prev').addEventListener('click', () => {
+  if (player instanceof StoryPlayer) player.play(Number(chapterSelect.value) - 1);
+});
+$('#chapter-next').addEventListener('click', () => {
+  if (player instanceof StoryPlayer) player.play(Number(chapterSelect.value) + 1);
+});
 field('scenario').addEventListener('change', () => {
   document.body.classList.toggle('story', field('scenario').value === 'story');
 });
+// Numbering applies at once, to what is drawn and to what comes.
+field('relative').addEventListener('change', () => {
+  if (settings) settings.relative = checked('relative');
+  view?.setRelative(checked('relative'));
+  if (settings) writeQuery(settings);
+});
+field('speed').addEventListener('change', () => {
+  if (settings) {
+    settings.speed = currentSpeed();
+    writeQuery(settings);
+  }
+});
+stepBack.addEventListener('click', () => {
+  if (!player || !view) return;
+  player.select((view.selected ?? view.eventCount) - 1);
+});
+stepForward.addEventListener('click', () => {
+  if (!player || !view) return;
+  player.select((view.selected ?? view.eventCount - 2) + 1);
+});
+liveButton.addEventListener('click', () => player?.resume());
+
+const ccSelect = field('cc') as HTMLSelectElement;
+ccSelect.replaceChildren(
+  ...CONGESTION_CONTROL_NAMES.map((name) => {
+    const option = document.createElement('option');
+    option.value = name;
+    option.textContent = name;
+    option.selected = name === DEFAULT_TCP_CONFIG.congestionControl;
+    return option;
+  }),
+);
 
 const query = new URLSearchParams(location.search);
 applyQuery(query);
+// The pictures' frames are made while the page loads, so starting a run only fills them.
+labView(new LiveConversation([]), ladderLayout(Number(field('delay').value) || 10));
 document.body.classList.toggle('story', field('scenario').value === 'story');
 runButton.disabled = false;
-if (query.get('autorun') === '1') run();
+// The default run starts at once (in a frame of its own, after the page has loaded), so the page is
+// never a set of empty frames.
+if (query.get('autorun') !== '0') requestAnimationFrame(() => run());

@@ -87,25 +87,27 @@ function newDirection(): DirectionState {
 }
 
 /**
- * Analyses the TCP packets of `packets` (in send order). `owners` maps an IP address to the host that
- * first sent from it, so a flow's endpoints are named after the hosts, not the routers in between.
+ * Analyses TCP packets one at a time, in send order, so a live view can label each packet as it is sent
+ * without going over the whole conversation again. `owners` maps an IP address to the host that first
+ * sent from it, so a flow's endpoints are named after the hosts, not the routers in between; a live
+ * caller may add owners as it goes.
  */
-export function analyzeTcpFlows(
-  packets: readonly ObservedPacket[],
-  owners: Map<IpAddress, string>,
-): TcpAnalysis {
-  const trackers: FlowTracker[] = [];
-  const byKey = new Map<string, FlowTracker>();
-  const summaries = new Map<number, TcpSummary>();
+export class TcpFlowAnalyzer {
+  private readonly trackers: FlowTracker[] = [];
+  private readonly byKey = new Map<string, FlowTracker>();
 
-  for (const p of packets) {
+  constructor(private readonly owners: Map<IpAddress, string>) {}
+
+  /** The packet's TCP summary, or undefined when it carries no TCP segment. */
+  analyze(p: ObservedPacket): TcpSummary | undefined {
     const tcp = p.decoded.tcp;
     const src = p.decoded.srcAddress;
     const dst = p.decoded.dstAddress;
-    if (!tcp || src === undefined || dst === undefined) continue;
+    if (!tcp || src === undefined || dst === undefined) return undefined;
+    const owners = this.owners;
     const forward = `${src}:${tcp.srcPort}>${dst}:${tcp.dstPort}`;
     const reverse = `${dst}:${tcp.dstPort}>${src}:${tcp.srcPort}`;
-    let flow = byKey.get(forward) ?? byKey.get(reverse);
+    let flow = this.byKey.get(forward) ?? this.byKey.get(reverse);
     const isOriginal = (owners.get(src) ?? p.from) === p.from;
     const pureSyn = (tcp.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     if (flow && pureSyn && isOriginal) {
@@ -119,7 +121,7 @@ export function analyzeTcpFlows(
     }
     if (!flow) {
       flow = {
-        id: trackers.length,
+        id: this.trackers.length,
         a: { address: src, port: tcp.srcPort, host: owners.get(src) ?? p.from },
         b: { address: dst, port: tcp.dstPort, host: owners.get(dst) ?? p.to },
         dirs: [newDirection(), newDirection()],
@@ -129,32 +131,50 @@ export function analyzeTcpFlows(
         bytes: [0, 0],
         retransmissions: 0,
       };
-      trackers.push(flow);
-      byKey.set(forward, flow);
-      byKey.delete(reverse);
+      this.trackers.push(flow);
+      this.byKey.set(forward, flow);
+      this.byKey.delete(reverse);
     }
     const fromA = flow.a.address === src && flow.a.port === tcp.srcPort;
-    const summary = analyzeSegment(flow, fromA, tcp, p, isOriginal);
-    summaries.set(p.id, summary);
+    return analyzeSegment(flow, fromA, tcp, p, isOriginal);
   }
 
-  const flows = trackers.map(
-    (t): TcpFlow => ({
-      id: t.id,
-      a: { host: t.a.host, address: ipAddressToString(t.a.address), port: t.a.port },
-      b: { host: t.b.host, address: ipAddressToString(t.b.address), port: t.b.port },
-      ...(t.dirs[0].isn !== undefined ? { isnA: t.dirs[0].isn } : {}),
-      ...(t.dirs[1].isn !== undefined ? { isnB: t.dirs[1].isn } : {}),
-      ...(windowScaling(t) ? { windowScaleA: scaleOf(t.dirs[0]), windowScaleB: scaleOf(t.dirs[1]) } : {}),
-      firstTime: t.firstTime,
-      lastTime: t.lastTime,
-      packets: t.packets,
-      bytesAtoB: t.bytes[0],
-      bytesBtoA: t.bytes[1],
-      retransmissions: t.retransmissions,
-    }),
-  );
-  return { flows, summaries };
+  /** The flows seen so far. */
+  flows(): TcpFlow[] {
+    return this.trackers.map(
+      (t): TcpFlow => ({
+        id: t.id,
+        a: { host: t.a.host, address: ipAddressToString(t.a.address), port: t.a.port },
+        b: { host: t.b.host, address: ipAddressToString(t.b.address), port: t.b.port },
+        ...(t.dirs[0].isn !== undefined ? { isnA: t.dirs[0].isn } : {}),
+        ...(t.dirs[1].isn !== undefined ? { isnB: t.dirs[1].isn } : {}),
+        ...(windowScaling(t) ? { windowScaleA: scaleOf(t.dirs[0]), windowScaleB: scaleOf(t.dirs[1]) } : {}),
+        firstTime: t.firstTime,
+        lastTime: t.lastTime,
+        packets: t.packets,
+        bytesAtoB: t.bytes[0],
+        bytesBtoA: t.bytes[1],
+        retransmissions: t.retransmissions,
+      }),
+    );
+  }
+}
+
+/**
+ * Analyses the TCP packets of `packets` (in send order). `owners` maps an IP address to the host that
+ * first sent from it, so a flow's endpoints are named after the hosts, not the routers in between.
+ */
+export function analyzeTcpFlows(
+  packets: readonly ObservedPacket[],
+  owners: Map<IpAddress, string>,
+): TcpAnalysis {
+  const analyzer = new TcpFlowAnalyzer(owners);
+  const summaries = new Map<number, TcpSummary>();
+  for (const p of packets) {
+    const summary = analyzer.analyze(p);
+    if (summary) summaries.set(p.id, summary);
+  }
+  return { flows: analyzer.flows(), summaries };
 }
 
 function windowScaling(flow: FlowTracker): boolean {

@@ -1,12 +1,19 @@
 /**
  * The web lab in a real browser: Debian's chromium driven by playwright-core. The page is built the way
  * `tcpts lab` builds it (esbuild for the browser: a Node built-in anywhere in tcpts's imports would fail
- * the build) and served on localhost. It must load without a console error, run a handshake whose arrows
- * carry the right numbers (the same numbers the simulation gives in Node), update its pictures while a
- * transfer runs, and show the demo's story. A screenshot is left in artifacts/web-lab.png.
+ * the build) and served on localhost. It must load without a console error and start a run that can be
+ * watched, draw a handshake whose arrows carry the right numbers (the same numbers the simulation gives
+ * in Node), keep every task of a run under 50 ms, apply settings while a run goes, go back to any event,
+ * and play the demo's story chapter by chapter. Screenshots are left in artifacts/lab/.
+ *
+ * Time budgets: the Long Tasks API measures wall time, which on a machine running more work than it has
+ * cores includes the time the page's thread waited for a core. So each task the API reports is also
+ * looked up in a Chromium trace, whose thread time says what the page itself spent; the 50 ms budget is
+ * asserted on that, and on the API's figures too when the machine is not overloaded (load average below
+ * the number of cores), which the test prints.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,10 +21,28 @@ import { buildLabSite, type LabServer, serveLabSite } from '../../src/cli/lab-si
 import { TransferScenario } from '../../src/sim/scenarios/transfer.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join('artifacts', 'lab');
 const skipReason = existsSync(CHROMIUM)
   ? undefined
   : `${CHROMIUM} is not installed (Debian package "chromium"; .ci/run installs it)`;
 if (skipReason) console.log(`web lab tests skipped: ${skipReason}`);
+
+/** A task of the page's main thread in a trace (the scheduler's name for running one task). */
+const TASK_EVENTS = new Set(['ThreadControllerImpl::RunTask', 'RunTask']);
+
+/** The longest a task of the page may take, ms (the Long Tasks API's own threshold). */
+const TASK_BUDGET = 50;
+
+interface TaskTimes {
+  /** Durations the Long Tasks API reported (wall time, ms). */
+  readonly longTasks: number[];
+  /** Main-thread time of the page's longest tasks, from the trace (ms). */
+  readonly threadTimes: number[];
+}
+
+function machineQuiet(): boolean {
+  return loadavg()[0]! < cpus().length;
+}
 
 describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
   let server: LabServer;
@@ -46,6 +71,15 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
         '--disable-sync',
       ],
     });
+    // Every page records its long tasks from the start.
+    await browser.addInitScript(() => {
+      const w = window as unknown as { longTasks: { start: number; duration: number }[] };
+      w.longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
 
   afterAll(async () => {
@@ -65,22 +99,111 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
   }
 
   async function finished(page: Page): Promise<string> {
-    await page.waitForSelector('body[data-phase=done], body[data-phase=failed]', { timeout: 30_000 });
+    await page.waitForSelector('body[data-phase=done], body[data-phase=failed]', { timeout: 60_000 });
     return (await page.getAttribute('body', 'data-phase'))!;
   }
 
-  it('loads without a console error, ready to run', async () => {
+  /** Virtual time the page says it has reached (the ladder's now line), ms. */
+  async function pageNow(page: Page): Promise<number> {
+    const text = await page.textContent('svg.ladder-moving text.now-label');
+    const match = /^now ([\d.]+) (ms|s)/.exec(text ?? '');
+    if (!match) throw new Error(`no now line: ${text}`);
+    return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+  }
+
+  /**
+   * Watches the page's tasks for `ms` of real time while `during` runs: the Long Tasks API's entries
+   * from now on, and the thread time of the page's tasks from a Chromium trace of the same span.
+   */
+  async function watchTasks(page: Page, ms: number, during?: () => Promise<void>): Promise<TaskTimes> {
+    const cdp = await page.context().newCDPSession(page);
+    const events: {
+      name: string;
+      ph: string;
+      pid: number;
+      tid: number;
+      tdur?: number;
+      args?: { name?: string };
+    }[] = [];
+    cdp.on('Tracing.dataCollected', (data) => events.push(...(data.value as unknown as typeof events)));
+    const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+    await cdp.send('Tracing.start', {
+      traceConfig: { includedCategories: ['toplevel', 'devtools.timeline'] },
+      transferMode: 'ReportEvents',
+    });
+    const from = await page.evaluate(() => performance.now());
+    const until = Date.now() + ms;
+    await during?.();
+    const left = until - Date.now();
+    if (left > 0) await page.waitForTimeout(left);
+    const longTasks = await page.evaluate(
+      (t) =>
+        (window as unknown as { longTasks: { start: number; duration: number }[] }).longTasks
+          .filter((e) => e.start >= t)
+          .map((e) => Math.round(e.duration)),
+      from,
+    );
+    await cdp.send('Tracing.end');
+    await complete;
+    await cdp.detach();
+    // The page's main thread is the one that runs its animation frames.
+    const main = events.find((e) => e.name === 'FireAnimationFrame');
+    const threadTimes = events
+      .filter(
+        (e) => main && e.pid === main.pid && e.tid === main.tid && TASK_EVENTS.has(e.name) && e.ph === 'X',
+      )
+      .map((e) => Math.round((e.tdur ?? 0) / 1000))
+      .sort((a, b) => b - a)
+      .slice(0, 5);
+    return { longTasks, threadTimes };
+  }
+
+  function expectWithinBudget(what: string, times: TaskTimes): void {
+    const quiet = machineQuiet();
+    console.log(
+      `${what}: long tasks (wall) [${times.longTasks.join(', ')}] ms; longest thread times ` +
+        `[${times.threadTimes.join(', ')}] ms; load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores` +
+        (quiet ? '' : ' (overloaded: the wall-time figures are not asserted)'),
+    );
+    expect(times.threadTimes.length).toBeGreaterThan(0);
+    expect(Math.max(...times.threadTimes), `${what}: thread time of the longest task`).toBeLessThanOrEqual(
+      TASK_BUDGET,
+    );
+    if (quiet)
+      expect(
+        times.longTasks.filter((d) => d > TASK_BUDGET),
+        what,
+      ).toEqual([]);
+  }
+
+  it('starts the default run at once, slowly enough to watch, with every panel filled', async () => {
     const page = await open('');
     await expect(page.title()).resolves.toBe('tcpts lab');
-    expect(await page.getAttribute('body', 'data-phase')).toBe('idle');
-    expect(await page.isEnabled('#run')).toBe(true);
-    expect(await page.inputValue('input[name=bytes]')).toBe('65536');
+    await page.waitForSelector('body[data-phase=running]');
+    expect(await page.inputValue('input[name=bytes]')).toBe('131072');
+    // A second later it is still going, and everything has something in it.
+    await page.waitForTimeout(1000);
+    expect(await page.getAttribute('body', 'data-phase')).toBe('running');
+    expect(await page.$$eval('svg.ladder g.packet', (g) => g.length)).toBeGreaterThan(3);
+    expect(await page.$$eval('#events li', (li) => li.length)).toBeGreaterThan(3);
+    expect(await page.textContent('#waiting')).toMatch(/^Waiting for: .+/);
+    expect(await page.textContent('#status-text')).toMatch(/^(connecting|transferring) · /);
+    // The congestion control menu lists the stack's registry.
+    expect(await page.$$eval('select[name=cc] option', (o) => o.map((e) => e.textContent))).toEqual([
+      'reno',
+      'newreno',
+      'cubic',
+      'bbr',
+    ]);
+    expect(await finished(page)).toBe('done');
+    expect(await page.textContent('#status-text')).toMatch(/every byte arrived intact$/);
+    await page.screenshot({ path: join(ARTIFACTS, 'default-run.png') });
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
 
   it('runs a handshake whose SYN, SYN-ACK and ACK arrows carry x, y, x+1 and y+1', async () => {
-    const page = await open('?bytes=0&reply=0&relative=0&seed=5&speed=1000&autorun=1');
+    const page = await open('?bytes=0&reply=0&relative=0&seed=5&speed=1000&delay=10&rate=0');
     expect(await finished(page)).toBe('done');
     const arrows = await page.$$eval('svg.ladder g.packet-label', (groups) =>
       groups.map((g) => ({
@@ -113,63 +236,130 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
       'right',
     ]);
     expect(await page.$$eval('svg.ladder g.packet.packet-syn', (g) => g.length)).toBe(2);
+    // The states are written beside the lifelines as they change.
+    const states = await page.$$eval('svg.ladder g.state text', (t) => t.map((e) => e.textContent));
+    expect(states).toContain('ESTABLISHED');
     expect(await page.textContent('#status-text')).toMatch(/^done · 0 B of 0 B delivered/);
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
 
-  it('redraws the ladder and graphs while a lossy transfer runs, then offers the capture and report', async () => {
-    const page = await open('?bytes=200000&reply=0&loss=5&rate=2&delay=20&seed=2&speed=250&autorun=1');
+  it('keeps every task of the default run under 50 ms', async () => {
+    const page = await open('');
     await page.waitForSelector('body[data-phase=running]');
-    // The newest packet drawn (a burst is one arrow, so count packets by their ids, not arrows).
-    const newest = () =>
-      page.$$eval('svg.ladder g.packet', (g) =>
-        Math.max(
-          0,
-          ...g.flatMap((e) =>
-            (e.getAttribute('data-packets') ?? e.getAttribute('data-packet') ?? '0').split(' ').map(Number),
-          ),
-        ),
-      );
-    await page.waitForFunction(() => document.querySelectorAll('svg.ladder g.packet').length > 0);
-    const early = await newest();
-    await page.waitForFunction(
-      (n) =>
-        Math.max(
-          0,
-          ...Array.from(document.querySelectorAll('svg.ladder g.packet')).flatMap((e) =>
-            (e.getAttribute('data-packets') ?? e.getAttribute('data-packet') ?? '0').split(' ').map(Number),
-          ),
-        ) > n,
-      early,
-    );
-    expect(await page.getAttribute('body', 'data-phase')).toBe('running');
+    const times = await watchTasks(page, 2500);
+    expectWithinBudget('default run', times);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('keeps every task of a 16 MiB run under 50 ms, and pauses it at once', async () => {
+    const page = await open('?bytes=16777216&rate=0&delay=10&speed=0');
+    await page.waitForSelector('body[data-phase=running]');
+    const times = await watchTasks(page, 3000);
+    expectWithinBudget('16 MiB run', times);
+    // Pause: the click is handled at once and the simulation stops where it is.
+    await page.evaluate(() => {
+      document.querySelector('#pause')!.addEventListener('click', (event) => {
+        (window as unknown as { pauseDelay: number }).pauseDelay = performance.now() - event.timeStamp;
+      });
+    });
+    await page.click('#pause');
+    await page.waitForSelector('body[data-phase=paused]', { timeout: 5000 });
+    const delay = await page.evaluate(() => (window as unknown as { pauseDelay: number }).pauseDelay);
+    const stoppedAt = await pageNow(page);
+    await page.waitForTimeout(400);
+    expect(await pageNow(page)).toBe(stoppedAt);
+    expect(await page.textContent('#pause')).toBe('Resume');
+    console.log(`pause answered ${delay.toFixed(1)} ms after the click`);
+    if (machineQuiet()) expect(delay).toBeLessThan(100);
+    await page.screenshot({ path: join(ARTIFACTS, 'large-run-paused.png') });
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('applies speed and numbering while a run goes, and steps back to any event', async () => {
+    const page = await open('?bytes=262144&rate=2&delay=20&speed=20&relative=1');
+    await page.waitForSelector('body[data-phase=running]');
+    await page.waitForFunction(() => document.querySelectorAll('svg.ladder g.packet-label').length >= 4);
+    // Slow: 20 virtual ms per second.
+    const t0 = await pageNow(page);
+    await page.waitForTimeout(500);
+    const slow = (await pageNow(page)) - t0;
+    expect(slow).toBeLessThan(40);
+    // Absolute numbering: the SYN's label shows its real ISN at once.
+    const synLabel = () =>
+      page.$eval('svg.ladder g.packet.packet-syn g.packet-label text', (t) => t.textContent ?? '');
+    expect(await synLabel()).toMatch(/^SYN seq=0 /);
+    await page.uncheck('input[name=relative]');
+    expect(await synLabel()).toMatch(/^SYN seq=[1-9]\d* /);
+    expect(await page.evaluate(() => location.search)).toContain('relative=0');
+    // Step back: selecting an event pauses the run and shows the ladder as it was then.
+    await page.click('#step-back');
+    await page.waitForSelector('body[data-phase=paused]');
+    const paused = await pageNow(page);
+    await page.click('#events li.event-packet >> nth=-1');
+    const selected = await page.$eval('#events li.selected .when', (e) => e.textContent ?? '');
+    const at = Number(/^([\d.]+) ms/.exec(selected)![1]);
+    expect(at).toBeLessThan(paused);
+    expect(Math.abs((await pageNow(page)) - at)).toBeLessThan(0.01);
+    expect(await page.$$eval('svg.ladder g.packet.selected', (g) => g.length)).toBe(1);
+    expect(await page.textContent('#rewind-text')).toMatch(/^Showing /);
+    await page.screenshot({ path: join(ARTIFACTS, 'rewind.png') });
+    await page.click('#live');
+    expect(await pageNow(page)).toBeGreaterThanOrEqual(paused);
+    // Resumed and faster: 1000 virtual ms per second takes effect while running.
+    await page.click('#pause');
+    await page.selectOption('select[name=speed]', '1000');
+    const t1 = await pageNow(page);
+    await page.waitForTimeout(500);
+    expect((await pageNow(page)) - t1).toBeGreaterThan(slow * 3);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('redraws the ladder and graphs while a lossy transfer runs, then offers the capture and report', async () => {
+    const page = await open('?bytes=200000&reply=0&loss=5&rate=2&delay=20&seed=2&speed=0');
     expect(await finished(page)).toBe('done');
-    expect(await newest()).toBeGreaterThan(early);
     expect(await page.textContent('#status-text')).toMatch(/every byte arrived intact$/);
-    expect(await page.$$eval('svg.ladder g.packet-lost', (g) => g.length)).toBeGreaterThan(0);
-    for (const chart of ['#time-sequence svg', '#cwnd svg', '#rtt svg', '#states svg']) {
-      expect(await page.$(chart), chart).not.toBeNull();
-    }
+    expect(await page.$$eval('svg.ladder g.packet', (g) => g.length)).toBeGreaterThan(20);
+    // The charts are canvases: each has pixels of its first series' color.
+    const inked = await page.$$eval('figure.live-chart canvas', (canvases) =>
+      canvases.map((c) => {
+        const canvas = c as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let blue = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (Math.abs(data[i]! - 0x09) < 30 && Math.abs(data[i + 1]! - 0x69) < 30 && data[i + 2]! > 0xb0)
+            blue++;
+        }
+        return blue;
+      }),
+    );
+    expect(
+      inked.slice(0, 3).every((n) => n > 20),
+      `blue pixels ${inked}`,
+    ).toBe(true);
     // The capture of the run downloads as a pcap file (little-endian, nanosecond magic).
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-pcap')]);
     expect(download.suggestedFilename()).toBe('tcpts-lab.pcap');
     const saved = readFileSync((await download.path())!);
     expect([...saved.subarray(0, 4)]).toEqual([0x4d, 0x3c, 0xb2, 0xa1]);
     expect(await page.isEnabled('#download-report')).toBe(true);
-    mkdirSync('artifacts', { recursive: true });
-    await page.screenshot({ path: join('artifacts', 'web-lab.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'lossy-run.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
 
   it("tells the demo's story chapter by chapter", async () => {
-    const page = await open('?scenario=story&autorun=1');
-    expect(await finished(page)).toBe('done');
-    await page.selectOption('#chapter', '1');
+    const page = await open('?scenario=story&speed=1000');
+    await page.waitForSelector('#chapter option', { state: 'attached' });
+    await page.click('#chapter-next');
     expect(await page.textContent('#chapter-title')).toBe('2. Sending data: the sliding window');
+    expect(await finished(page)).toBe('done');
     const labels = await page.$$eval('svg.ladder g.packet-label text', (t) => t.map((e) => e.textContent));
     expect(labels).toContain('ACK seq=1 ack=3073 win=3072 len=0');
+    await page.screenshot({ path: join(ARTIFACTS, 'story-chapter-2.png') });
     expect(consoleErrors).toEqual([]);
     await page.close();
   });

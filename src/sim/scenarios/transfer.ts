@@ -308,8 +308,12 @@ export class TransferScenario {
 
   /**
    * Runs up to `ms` of virtual time, stopping early when the run finishes. Returns true when finished.
+   *
+   * `enough`, asked after each instant of virtual time that had work, stops the slice early when it says
+   * so (the clock then stays at that instant): a page simulating between frames uses it to hand the
+   * thread back to the browser before a frame is missed, however much happens in the slice.
    */
-  advance(ms: number): boolean {
+  advance(ms: number, enough?: () => boolean): boolean {
     const clock = this.network.clock;
     const stop = Math.min(clock.now() + ms, this.startTime + this.options.timeLimitMs);
     while (!this.finished) {
@@ -320,6 +324,7 @@ export class TransferScenario {
         break;
       }
       clock.runUntil(next);
+      if (enough?.()) break;
     }
     if (!this.finished && clock.now() >= this.startTime + this.options.timeLimitMs)
       this.failure ??= 'time limit';
