@@ -6,7 +6,10 @@
  * Definitions (decided per segment by tcp-flow-analysis.ts, the same as Wireshark's tcp.analysis.*):
  * - retransmission: a segment with data, SYN or FIN that starts below the highest sequence number its
  *   sender had already put on that link; its cause comes from the sender's trace (timeout, fast
- *   retransmit, SYN, FIN) or is unknown in a capture;
+ *   retransmit, SYN, FIN) or is unknown in a capture. Wireshark splits these: one sent less than an RTT
+ *   after the highest segment it calls out-of-order (tcp.analysis.out_of_order), a guess that suits a
+ *   capture taken mid-path; at the sender, as in a simulation's capture, it is a retransmission sent soon
+ *   after new data, so its retransmissions plus its out-of-order segments are ours;
  * - zero-window probe: one octet at the next sequence number while the peer advertises window 0; never a
  *   retransmission, and the data sent later at the same number is new data (the receiver refused the
  *   probe's octet), which is also how the stack's `retransmittedSegments` counter counts;

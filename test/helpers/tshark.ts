@@ -152,6 +152,13 @@ export interface TsharkTcpAnalysis {
   zeroWindowProbes: number;
   duplicateAcks: number;
   zeroWindows: number;
+  /**
+   * Frame numbers of the retransmissions (any of the three kinds above) and of the segments Wireshark
+   * calls out-of-order: below the highest sequence number sent, but less than an RTT (or 3 ms) after it,
+   * which from a sender's vantage point is a retransmission sent soon after new data.
+   */
+  retransmittedFrames: number[];
+  outOfOrderFrames: number[];
   /** Frames in the file, with IPv4, with IPv6, and IPv4 frames carrying TCP. */
   frames: number;
   ipv4Frames: number;
@@ -169,6 +176,7 @@ export function tsharkTcpAnalysis(path: string): TsharkTcpAnalysis {
     'tcp.analysis.zero_window_probe',
     'tcp.analysis.duplicate_ack',
     'tcp.analysis.zero_window',
+    'tcp.analysis.out_of_order',
   ];
   const result = spawnSync(
     tshark,
@@ -188,7 +196,9 @@ export function tsharkTcpAnalysis(path: string): TsharkTcpAnalysis {
   );
   if (result.error) throw result.error;
   if (result.status !== 0) throw new Error(`tshark exited with ${result.status}: ${result.stderr.trim()}`);
-  const counts = [0, 0, 0, 0, 0, 0];
+  const counts = [0, 0, 0, 0, 0, 0, 0];
+  const retransmittedFrames: number[] = [];
+  const outOfOrderFrames: number[] = [];
   let anyRetransmission = 0;
   let frames = 0;
   let ipv4Frames = 0;
@@ -197,11 +207,16 @@ export function tsharkTcpAnalysis(path: string): TsharkTcpAnalysis {
   for (const line of result.stdout.split('\n')) {
     if (line === '') continue;
     frames++;
+    const frame = Number(line.split('\t')[0]);
     const columns = line.split('\t').slice(1);
     columns.slice(0, flags.length).forEach((c, i) => {
       if (c !== '') counts[i]!++;
     });
-    if (columns.slice(0, 3).some((c) => c !== '')) anyRetransmission++;
+    if (columns.slice(0, 3).some((c) => c !== '')) {
+      anyRetransmission++;
+      retransmittedFrames.push(frame);
+    }
+    if (columns[6] !== '') outOfOrderFrames.push(frame);
     const [ip4, ip6, tcp] = columns.slice(flags.length);
     if (ip4) ipv4Frames++;
     if (ip6) ipv6Frames++;
@@ -214,6 +229,8 @@ export function tsharkTcpAnalysis(path: string): TsharkTcpAnalysis {
     zeroWindowProbes: counts[3]!,
     duplicateAcks: counts[4]!,
     zeroWindows: counts[5]!,
+    retransmittedFrames,
+    outOfOrderFrames,
     frames,
     ipv4Frames,
     ipv6Frames,
