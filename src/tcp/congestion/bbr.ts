@@ -225,6 +225,11 @@ export class BbrCongestionControl implements CongestionControl {
       if (this.recovering) return;
     }
     if (sample <= 0) return;
+    // During loss recovery SACK blocks the receiver could not fit in its last ACKs (a window with more
+    // than three holes) arrive late, and one ACK then reports hundreds of segments delivered "now": the
+    // sample overstates the path, well above the link. Once the pipe is full, such samples keep the
+    // estimate but do not raise it (a sample that would, is clamped to it).
+    if (this.recovering && this.filledPipe && sample > this.bwFilter.best) sample = this.bwFilter.best;
     // Draft §4.5.2.3: an application-limited sample only counts if it raises the estimate.
     if (appLimited && sample <= this.bwFilter.best) return;
     this.bwFilter.update(sample, this.roundCount);

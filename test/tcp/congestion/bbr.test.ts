@@ -182,4 +182,44 @@ describe('BBR (IETF CCWG draft v3)', () => {
     sack(4 * MSS, 150);
     expect(cc.roundCount).toBe(3);
   });
+
+  it('in loss recovery a rate sample above the estimate (late SACK information) does not raise it', () => {
+    const cc = new BbrCongestionControl(MSS, 10);
+    drive(cc, 2000, 12_500, 50);
+    const bw = cc.bottleneckBandwidth;
+    const sample = (now: number) =>
+      ackEvent({
+        bytesAcked: 0,
+        delivered: 400 * MSS,
+        ack: 0,
+        sndMax: 10,
+        pipe: 600 * MSS,
+        rate: {
+          delivered: 2 * bw * 50,
+          intervalMs: 50,
+          isAppLimited: false,
+          priorInFlight: 600 * MSS,
+          lost: 0,
+          rttMs: 50,
+          priorDelivered: 0,
+        },
+        now,
+      });
+    cc.onEnterRecovery({
+      kind: 'loss',
+      pipe: 600 * MSS,
+      flightSize: 600 * MSS,
+      sndUna: 0,
+      sndMax: 10,
+      sentTotal: 0,
+      now: 2001,
+    });
+    expect(cc.inRecovery).toBe(true);
+    cc.onAck(sample(2002));
+    expect(cc.bottleneckBandwidth).toBe(bw);
+    // Out of recovery the same sample is believed.
+    cc.onExitRecovery(2003);
+    cc.onAck(sample(2004));
+    expect(cc.bottleneckBandwidth).toBeCloseTo(2 * bw, 6);
+  });
 });
