@@ -220,7 +220,13 @@ export interface TcpConnectionStatus {
 
 export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   private readonly tcb: Tcb;
+  /**
+   * Events queued by the call in progress: the first `pendingCount` entries. The array is never emptied
+   * (`length = 0` would give its storage back, and the next segment's event would allocate it again); an
+   * entry past the count is a delivered event, overwritten by the next one.
+   */
   private readonly pending: ConnectionEvent[] = [];
+  private pendingCount = 0;
   private depth = 0;
   private reportedDeadline = Number.POSITIVE_INFINITY;
   private readonly onDeadlineChange: ((connection: TcpConnection, deadline: number) => void) | undefined;
@@ -231,7 +237,9 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     const output = options.output;
     const env: TcbEnvironment = {
       transmit: output,
-      event: (event) => this.pending.push(event),
+      event: (event) => {
+        this.pending[this.pendingCount++] = event;
+      },
       counters: options.counters ?? newTcpCounters(),
       tracer: options.tracer ?? NO_TRACE,
       host: options.host ?? '',
@@ -911,7 +919,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         this.reportedDeadline = deadline;
         this.onDeadlineChange?.(this, deadline);
       }
-      if (next === pending.length) break;
+      if (next === this.pendingCount) break;
       const event = pending[next++]!;
       try {
         this.deliver(event);
@@ -922,7 +930,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         }
       }
     }
-    pending.length = 0;
+    this.pendingCount = 0;
     if (failed) throw failure;
   }
 

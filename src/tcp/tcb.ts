@@ -310,6 +310,8 @@ export class Tcb {
   cc: CongestionControl | undefined;
   readonly timers = new ConnectionTimers();
   timing: RttTiming | undefined;
+  /** The record `timing` points to while a segment is timed: one per connection, refilled each time. */
+  private readonly timingRecord: RttTiming = { endSeq: 0, sentAt: 0 };
   /** The SYN (or SYN-ACK) was retransmitted: no RTT sample from the handshake, RTO reset to 3 s. */
   synRetransmitted = false;
   /** SND.NXT after the last segment shorter than the MSS (Nagle, Minshall's variant). */
@@ -802,7 +804,11 @@ export class Tcb {
 
   /** Starts RTT timing of a segment ending at `endSeq` if nothing is being timed (one sample per RTT). */
   startTiming(endSeq: number, now: number): void {
-    if (this.timing === undefined) this.timing = { endSeq: seqAdd(endSeq, 0), sentAt: now };
+    if (this.timing !== undefined) return;
+    const timing = this.timingRecord;
+    timing.endSeq = seqAdd(endSeq, 0);
+    timing.sentAt = now;
+    this.timing = timing;
   }
 }
 
