@@ -54,6 +54,7 @@ export class ArpResolver {
     this.cache = new NeighbourCache(
       ctx,
       {
+        name: 'arp',
         solicit: (address, unicastTo) => this.sendRequest(address, unicastTo),
         transmit,
         failed: onFailure,

@@ -1,7 +1,8 @@
 /**
  * A neighbour cache with Neighbor Unreachability Detection (RFC 4861 §7.3), independent of the protocol
- * that resolves addresses: ARP (RFC 826) uses it for IPv4 (ArpResolver), and NDP can use it unchanged for
- * IPv6 — the protocol only says how to solicit (`NeighbourSolicitor`) and feeds in what it hears.
+ * that resolves addresses: ARP (RFC 826) uses it for IPv4 (ArpResolver), NDP (RFC 4861) for IPv6
+ * (ipv6/neighbor-discovery.ts) — the protocol only says how to solicit (`NeighbourSolicitor`) and feeds in
+ * what it hears. Both share its bounds and counters.
  *
  * States, as RFC 4861 §7.3.2 and Linux's NUD_*:
  * - INCOMPLETE: resolving; frames wait in a bounded queue; solicitations are broadcast (multicast for
@@ -16,10 +17,15 @@
  * - STATIC: configured by hand (Linux's PERMANENT), never changed by what arrives.
  *
  * What arrives (`heard`): a solicited answer confirms (REACHABLE); anything else a neighbour says only
- * refreshes. An address claiming a different link-layer address is believed only while the entry is not
- * known to be good (INCOMPLETE or STALE): a REACHABLE, DELAY or PROBE entry keeps its address (counted in
- * `NeighbourUpdatesRefused`), so an unsolicited or forged reply cannot redirect a flowing conversation; if
- * the neighbour really moved, probing the old address fails and the next resolution learns the new one.
+ * refreshes. A different link-layer address for an entry is handled as the protocol says (`NeighbourUpdate`):
+ * - 'guarded' (ARP, which has no override flag): believed only while the entry is not known to be good
+ *   (INCOMPLETE or STALE); a REACHABLE, DELAY or PROBE entry keeps its address (counted in
+ *   `NeighbourUpdatesRefused`), so an unsolicited or forged reply cannot redirect a flowing conversation;
+ *   if the neighbour really moved, probing the old address fails and the next resolution learns the new one;
+ * - 'override' (NDP: an advertisement with the O flag, or a source link-layer option, RFC 4861 §7.2.5,
+ *   §7.2.3): replaces the address in any state (STALE unless solicited);
+ * - 'no-override' (NDP: an advertisement without the O flag): not taken; a REACHABLE entry turns STALE so
+ *   that NUD checks the address it has (counted in `NeighbourUpdatesRefused`).
  *
  * Expiry is checked on use; only resolutions and probes start timers, on the stack's clock.
  */
@@ -76,8 +82,13 @@ export interface NeighbourEntryInfo<A> {
   readonly expiresInMs: number | undefined;
 }
 
+/** How a different link-layer address for a known neighbour is taken (see the file comment). */
+export type NeighbourUpdate = 'guarded' | 'override' | 'no-override';
+
 /** What the resolving protocol (ARP, NDP) does for the cache. */
 export interface NeighbourSolicitor<A> {
+  /** The protocol's name in drop reasons ('arp', 'ndp'). */
+  readonly name: string;
   /** Sends a solicitation for `address`: broadcast/multicast when `unicastTo` is undefined, else to it. */
   solicit(address: A, unicastTo: MacAddress | undefined): void;
   /** Sends a finished frame (destination MAC filled in). */
@@ -110,6 +121,20 @@ export class NeighbourCache<A> {
     options: NeighbourOptions = {},
   ) {
     this.options = { ...NEIGHBOUR_DEFAULTS, ...options };
+  }
+
+  /** How long a confirmation keeps an entry REACHABLE from now on (a router may say, RFC 4861 §6.3.4). */
+  set reachableTimeMs(ms: number) {
+    this.options.reachableTimeMs = ms;
+  }
+
+  get reachableTimeMs(): number {
+    return this.options.reachableTimeMs;
+  }
+
+  /** The interval between solicitations from now on (RetransTimer, which a router may set, §6.3.4). */
+  set retransmitTimeMs(ms: number) {
+    this.options.retransmitTimeMs = ms;
   }
 
   /**
@@ -161,9 +186,16 @@ export class NeighbourCache<A> {
   /**
    * The protocol heard `address` at `mac`. `solicited`: an answer to our solicitation, addressed to us
    * (confirms reachability). `create`: make an entry if there is none (RFC 826: only when we were the
-   * target). Returns false when a changed address was refused.
+   * target; RFC 4861 §7.2.3: from a source link-layer option). `update`: how a different address is
+   * taken (see the file comment). Returns false when a changed address was refused.
    */
-  heard(address: A, mac: MacAddress, solicited: boolean, create: boolean): boolean {
+  heard(
+    address: A,
+    mac: MacAddress,
+    solicited: boolean,
+    create: boolean,
+    update: NeighbourUpdate = 'guarded',
+  ): boolean {
     const entry = this.entries.get(address);
     if (entry === undefined) {
       if (!create) return true;
@@ -180,7 +212,17 @@ export class NeighbourCache<A> {
       return true;
     }
     if (mac !== entry.mac) {
-      if (entry.state !== 'stale' && !(entry.state === 'reachable' && this.expired(entry))) {
+      if (update === 'no-override') {
+        // RFC 4861 §7.2.5: the cached address stays; a REACHABLE entry is no longer known to be good.
+        this.ctx.counters.NeighbourUpdatesRefused++;
+        if (entry.state === 'reachable') this.enter(entry, 'stale');
+        return false;
+      }
+      if (
+        update === 'guarded' &&
+        entry.state !== 'stale' &&
+        !(entry.state === 'reachable' && this.expired(entry))
+      ) {
         this.ctx.counters.NeighbourUpdatesRefused++;
         this.ctx.drop('neighbour', 'address-change-refused');
         return false;
@@ -346,11 +388,11 @@ export class NeighbourCache<A> {
       entry.queue.shift();
       this.queuedFrames--;
       this.ctx.counters.NeighbourQueueDrops++;
-      this.ctx.drop('arp', 'queue-full');
+      this.ctx.drop(this.protocol.name, 'queue-full');
     }
     if (this.queuedFrames >= this.options.queueTotal) {
       this.ctx.counters.NeighbourQueueDrops++;
-      this.ctx.drop('arp', 'queue-total-full');
+      this.ctx.drop(this.protocol.name, 'queue-total-full');
       return;
     }
     entry.queue.push(frame);
@@ -360,7 +402,7 @@ export class NeighbourCache<A> {
   private discardQueue(entry: Entry<A>, reason: string): void {
     for (let i = 0; i < entry.queue.length; i++) {
       this.ctx.counters.NeighbourQueueDrops++;
-      this.ctx.drop('arp', reason);
+      this.ctx.drop(this.protocol.name, reason);
     }
     this.queuedFrames -= entry.queue.length;
     entry.queue = [];

@@ -1,13 +1,15 @@
 /**
  * One device's IPv6 state: its addresses (each with its DAD state, RFC 4862 §5.4), the multicast groups
- * it listens to (all-nodes and every address's solicited-node group, RFC 4291 §2.8), its neighbor cache,
+ * it listens to (all-nodes and every address's solicited-node group, RFC 4291 §2.8), its neighbor cache
+ * (the protocol-neutral one of ip/neighbour-cache.ts),
  * the on-link prefixes and default routers routers taught it (RFC 4861 §6.3.4), and its MTU.
  */
+
+import type { NeighbourCache } from '../ip/neighbour-cache.js';
 import type { NetworkDevice } from '../link/device.js';
 import type { EthernetPort } from '../link/ethernet-layer.js';
 import type { TimerHandle } from '../time/clock.js';
 import { type Ipv6Address, ipv6InPrefix, ipv6ToString, isIpv6LinkLocal } from '../wire/ipv6-address.js';
-import type { NeighborCache } from './neighbor-cache.js';
 
 export type Ipv6AddressState = 'tentative' | 'preferred' | 'deprecated' | 'duplicate';
 
@@ -41,8 +43,12 @@ export class Ipv6Interface {
   readonly groups = new Set<Ipv6Address>();
   readonly prefixes: OnLinkPrefix[] = [];
   readonly routers: DefaultRouter[] = [];
-  /** Set by the layer right after construction. */
-  neighbors!: NeighborCache;
+  /** The neighbour cache NDP resolves into (the one ARP uses too); set by the layer right after construction. */
+  neighbors!: NeighbourCache<Ipv6Address>;
+  /** BaseReachableTime (RFC 4861 §6.3.2), of which the cache uses a random 0.5-1.5 times. */
+  baseReachableTimeMs = 30_000;
+  /** Neighbors whose IsRouter flag is set (RFC 4861 §7.2.5: advertisements say, router advertisements imply). */
+  readonly routerNeighbors = new Set<Ipv6Address>();
   /** Current link MTU: the device's, lowered by configuration or a router's MTU option. */
   mtu: number;
   /** Hop limit for packets we originate; a router advertisement may change it (RFC 4861 §6.3.4). */

@@ -24,6 +24,7 @@ import type { IpSendStatus, TransportErrorReport } from '../ip/datagram.js';
 import { errnoError } from '../ip/errors.js';
 import { icmpErrorMeaning } from '../ip/icmp-errors.js';
 import { LoopbackDevice } from '../ip/loopback-device.js';
+import { NeighbourCache, type NeighbourEntryInfo, type NeighbourOptions } from '../ip/neighbour-cache.js';
 import type { StackContext } from '../ip/stack-context.js';
 import { TokenBucket } from '../ip/token-bucket.js';
 import type { NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
@@ -92,7 +93,6 @@ import {
 } from '../wire/ipv6-extension-headers.js';
 import { Ipv6Interface, type Ipv6InterfaceAddress } from './ipv6-interface.js';
 import { Ipv6Reassembler, type Ipv6ReassemblyOptions } from './ipv6-reassembly.js';
-import { NeighborCache, type NeighborOptions } from './neighbor-cache.js';
 import { type NdpOptions, NeighborDiscovery } from './neighbor-discovery.js';
 
 export const DEFAULT_HOP_LIMIT = 64;
@@ -110,7 +110,12 @@ export interface Ipv6LayerOptions {
   ethernet: EthernetLayer;
   hopLimit?: number;
   ndp?: NdpOptions;
-  neighbors?: NeighborOptions;
+  /**
+   * The neighbour cache of every interface: the bounds, timers and counters ARP's cache has
+   * (ip/neighbour-cache.ts; `retransmitTimeMs` defaults to NDP's RetransTimer, and `reachableTimeMs` is
+   * BaseReachableTime, of which each interface uses a random 0.5-1.5 times, RFC 4861 §6.3.2).
+   */
+  neighbors?: NeighbourOptions;
   reassembly?: Ipv6ReassemblyOptions;
   /** Sustained ICMPv6 errors per second (RFC 4443 §2.4(f)). Default 1000 (Linux icmpv6 ratelimit). */
   errorRatePerSecond?: number;
@@ -198,7 +203,7 @@ export class Ipv6Layer {
   private readonly errorLimit: TokenBucket;
   private readonly pathMtus = new Map<Ipv6Address, { mtu: number; until: number }>();
   private readonly pathMtuExpiryMs: number;
-  private readonly neighborOptions: NeighborOptions | undefined;
+  private readonly neighborOptions: NeighbourOptions | undefined;
   private readonly interfaceIds: 'stable' | 'eui64';
   private readonly idKey;
   private readonly random: Random;
@@ -317,20 +322,22 @@ export class Ipv6Layer {
       throw errnoError('EINVAL', `${config.gateway} is not an IPv6 address`);
     const port = this.ethernet.portFor(device);
     const iface = new Ipv6Interface(this.nextIndex++, device, port, mtu, this.defaultHopLimit);
-    iface.neighbors = new NeighborCache(
-      this.ctx.clock,
-      () => this.random.float(),
+    iface.neighbors = new NeighbourCache<Ipv6Address>(
+      this.ctx,
       {
+        name: 'ndp',
         solicit: (target, mac) => {
           const src = this.sourceFor(iface, target);
           if (src !== undefined) this.ndp.solicit(iface, target, mac, src);
         },
-        transmit: (frame, mac) => port.send(frame, mac, ETHERTYPE_IPV6),
+        transmit: (frame) => port.sendFrame(frame),
         failed: (_target, frames) => this.resolutionFailed(iface, frames),
-        dropped: (reason) => this.ctx.drop('ndp', reason),
+        describe: ipv6ToString,
       },
-      { retransTimerMs: this.ndp.retransTimerMs, ...this.neighborOptions },
+      { retransmitTimeMs: this.ndp.retransTimerMs, ...this.neighborOptions },
     );
+    iface.baseReachableTimeMs = iface.neighbors.reachableTimeMs;
+    iface.neighbors.reachableTimeMs = this.ndp.reachableTime(iface.baseReachableTimeMs);
     iface.groups.add(IPV6_ALL_NODES);
     this.ifaces.push(iface);
     port.register(ETHERTYPE_IPV6, (bytes, linkBroadcast, info) =>
@@ -417,11 +424,23 @@ export class Ipv6Layer {
     return this.route(dst, undefined)?.iface.mtu ?? IPV6_MIN_MTU;
   }
 
-  /** Every neighbor cache entry, like `ip -6 neigh show`. */
-  neighbors(): Array<ReturnType<Ipv6Interface['neighbors']['list']>[number] & { interfaceName: string }> {
+  /** Every neighbor cache entry, like `ip -6 neigh show`, with its IsRouter flag (RFC 4861 §7.2.5). */
+  neighbors(): Array<NeighbourEntryInfo<Ipv6Address> & { isRouter: boolean; interfaceName: string }> {
     return this.ifaces.flatMap((iface) =>
-      iface.neighbors.list().map((e) => ({ ...e, interfaceName: iface.name })),
+      iface.neighbors
+        .list()
+        .map((e) => ({ ...e, isRouter: iface.routerNeighbors.has(e.address), interfaceName: iface.name })),
     );
+  }
+
+  /**
+   * Upper-layer confirmation (RFC 4861 §7.3.1): a transport saw `dst` make progress (TCP: an ACK of new
+   * data), so the neighbor that is the next hop toward it is REACHABLE again without a solicitation.
+   */
+  confirmNeighbour(dst: Ipv6Address): void {
+    if (this.isLocalAddress(dst)) return;
+    const route = this.route(dst, undefined);
+    if (route !== undefined) route.iface.neighbors.confirm(route.nextHop);
   }
 
   // ---------------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
  * the MLD reports that announce solicited-node groups (RFC 3810 §6, enough for switches that snoop).
  *
  * - Address resolution and NUD: NS to the solicited-node group (or unicast when probing), NA back with
- *   S and O set; the neighbor cache (neighbor-cache.ts) keeps the states.
+ *   S and O set; the neighbour cache shared with ARP (ip/neighbour-cache.ts) keeps the states, bounds and
+ *   counters; what NDP hears goes in with its override rule (RFC 4861 §7.2.3, §7.2.5).
  * - Validation (§7.1.1, §7.1.2, §6.1.2, §8.1): Hop Limit 255 (the message cannot have come through a
  *   router), code 0, target not multicast, an NS from :: only to a solicited-node group and without a
  *   source link-layer option, RAs only from link-local sources. Invalid messages are counted and dropped.
@@ -194,6 +195,11 @@ export class NeighborDiscovery {
   // ---------------------------------------------------------------------------------------------------
   // Resolution
 
+  /** ReachableTime: a random 0.5-1.5 times BaseReachableTime (RFC 4861 §6.3.2, MIN/MAX_RANDOM_FACTOR). */
+  reachableTime(baseMs: number): number {
+    return Math.round(baseMs * (0.5 + this.host.random()));
+  }
+
   /** Sends an NS for `target` (RFC 4861 §7.2.2): multicast to its solicited-node group, or unicast. */
   solicit(iface: Ipv6Interface, target: Ipv6Address, mac: MacAddress | undefined, src: Ipv6Address): void {
     const dst = mac === undefined ? solicitedNodeAddress(target) : target;
@@ -267,7 +273,8 @@ export class NeighborDiscovery {
       this.advertise(iface, ns.target, IPV6_ALL_NODES, false);
       return true;
     }
-    if (slla) iface.neighbors.learned(src, slla.mac);
+    // §7.2.3: the solicitation's source link-layer address creates or updates a STALE entry.
+    if (slla) iface.neighbors.heard(src, slla.mac, false, true, 'override');
     this.advertise(iface, ns.target, src, true, slla?.mac);
     return true;
   }
@@ -311,8 +318,17 @@ export class NeighborDiscovery {
         this.host.note(`IPv6: another node advertises ${ipv6ToString(na.target)}`);
       return true;
     }
+    // §7.2.5: an advertisement updates an existing entry only (an unsolicited one creates none). Without a
+    // target link-layer option it can still confirm the address cached; with one and without the
+    // Override flag it may not replace a different cached address.
     const tlla = findNdpOption(na.options, 'target-link-layer');
-    iface.neighbors.advertised(na.target, tlla?.mac, na);
+    const mac = tlla?.mac ?? iface.neighbors.lookup(na.target);
+    if (mac === undefined) return true;
+    const update = na.override || tlla === undefined ? 'override' : 'no-override';
+    if (!iface.neighbors.heard(na.target, mac, na.solicited, false, update)) return true;
+    if (iface.neighbors.lookup(na.target) === undefined) return true;
+    if (na.router) iface.routerNeighbors.add(na.target);
+    else iface.routerNeighbors.delete(na.target);
     return true;
   }
 
@@ -328,10 +344,17 @@ export class NeighborDiscovery {
     if (!this.acceptRouterAdvertisements) return true;
     const now = this.host.now();
     if (ra.curHopLimit !== 0) iface.hopLimit = ra.curHopLimit;
-    if (ra.retransTimer !== 0) iface.neighbors.retransTimerMs = ra.retransTimer;
-    if (ra.reachableTime !== 0) iface.neighbors.reachableTimeMs = ra.reachableTime;
+    if (ra.retransTimer !== 0) iface.neighbors.retransmitTimeMs = ra.retransTimer;
+    if (ra.reachableTime !== 0 && ra.reachableTime !== iface.baseReachableTimeMs) {
+      // §6.3.4: a new BaseReachableTime, and a new random ReachableTime from it.
+      iface.baseReachableTimeMs = ra.reachableTime;
+      iface.neighbors.reachableTimeMs = this.reachableTime(ra.reachableTime);
+    }
     const slla = findNdpOption(ra.options, 'source-link-layer');
-    if (slla) iface.neighbors.learned(src, slla.mac, true);
+    if (slla) {
+      iface.neighbors.heard(src, slla.mac, false, true, 'override');
+      iface.routerNeighbors.add(src);
+    }
     const existing = iface.routers.find((r) => r.address === src);
     if (ra.routerLifetime === 0) {
       if (existing) iface.routers.splice(iface.routers.indexOf(existing), 1);
@@ -402,7 +425,11 @@ export class NeighborDiscovery {
     }
     this.redirects.set(redirect.destination, redirect.target);
     const tlla = findNdpOption(redirect.options, 'target-link-layer');
-    if (tlla) iface.neighbors.learned(redirect.target, tlla.mac, redirect.target !== redirect.destination);
+    if (tlla) {
+      // §8.3: the target's link-layer address updates (or creates) its entry, as an override would.
+      iface.neighbors.heard(redirect.target, tlla.mac, false, true, 'override');
+      if (redirect.target !== redirect.destination) iface.routerNeighbors.add(redirect.target);
+    }
     return true;
   }
 }

@@ -292,6 +292,44 @@ describe('router advertisements and SLAAC', () => {
     );
   });
 
+  test('advertisements: without Override a new address is refused and REACHABLE turns STALE; with it, taken', async () => {
+    const { net, a, link } = pair();
+    await net.settle(a.ping6('2001:db8::2'));
+    const iface = a.ipv6.interfaces[0]!;
+    const entry = () => a.ipv6.neighbors().find((n) => n.address === B);
+    expect(entry()).toMatchObject({ state: 'reachable', mac: link.link.b.mac, isRouter: false });
+    const moved = 0x02_00_00_00_00_99;
+    const na = (flags: { solicited: boolean; override: boolean; router?: boolean }) =>
+      frameTo(
+        a,
+        { mac: moved, src: B },
+        IPV6_NEXT_ICMPV6,
+        icmpBytes(
+          {
+            kind: 'neighbor-advertisement',
+            router: flags.router ?? false,
+            solicited: flags.solicited,
+            override: flags.override,
+            target: B,
+            options: [{ kind: 'target-link-layer', mac: moved }],
+          },
+          B,
+          A,
+        ),
+        255,
+      );
+    // RFC 4861 §7.2.5: O clear and a different address: the cached one stays, but is no longer trusted.
+    iface.port.receive(na({ solicited: false, override: false }));
+    expect(entry()).toMatchObject({ state: 'stale', mac: link.link.b.mac });
+    expect(a.counters.NeighbourUpdatesRefused).toBe(1);
+    // O set: the new address replaces it, STALE since nobody asked; then a solicited one confirms it.
+    iface.port.receive(na({ solicited: false, override: true, router: true }));
+    expect(entry()).toMatchObject({ state: 'stale', mac: moved, isRouter: true });
+    iface.port.receive(na({ solicited: true, override: false }));
+    expect(entry()).toMatchObject({ state: 'reachable', mac: moved, isRouter: false });
+    expect(a.counters.NeighbourUpdatesRefused).toBe(1);
+  });
+
   test('an RA that does not come from a link-local source, or with hop limit below 255, is ignored', () => {
     const { a } = pair();
     const iface = a.ipv6.interfaces[0]!;
@@ -320,7 +358,7 @@ describe('extension headers (RFC 8200 §4)', () => {
     const { net, a, b, link } = pair();
     const start = net.clock.now();
     const bMac = link.link.b.mac;
-    b.ipv6.interfaces[0]!.neighbors.learned(A, link.link.a.mac);
+    b.ipv6.interfaces[0]!.neighbors.heard(A, link.link.a.mac, false, true, 'override');
     b.ipv6.interfaces[0]!.port.receive(frameTo(b, { mac: link.link.a.mac, src: A }, nextHeader, payload));
     net.run(100);
     void bMac;
@@ -403,7 +441,7 @@ describe('fragments and reassembly', () => {
   function sendFragments(pieces: Uint8Array[]) {
     const { net, b, link } = pair();
     const start = net.clock.now();
-    b.ipv6.interfaces[0]!.neighbors.learned(A, link.link.a.mac);
+    b.ipv6.interfaces[0]!.neighbors.heard(A, link.link.a.mac, false, true, 'override');
     for (const piece of pieces)
       b.ipv6.interfaces[0]!.port.receive(
         frameTo(b, { mac: link.link.a.mac, src: A }, IPV6_NEXT_FRAGMENT, piece),

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { type HostOptions, SimulatedNetwork } from '../../src/sim/network.js';
 import { ETHERTYPE_IPV6, emitEthernetHeader } from '../../src/wire/ethernet.js';
 import { emitIpv6Header, IPV6_NEXT_FRAGMENT } from '../../src/wire/ipv6.js';
-import { parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { ipv6ToString, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { emitIpv6FragmentHeader } from '../../src/wire/ipv6-extension-headers.js';
 
 const A = parseIpv6('2001:db8::1')!;
@@ -19,7 +19,7 @@ function pair(ipv6: HostOptions = {}) {
   const b = net.host('b', '2001:db8::2/64', ipv6);
   const link = net.link(a, b, { delayMs: 1 });
   net.run(3000);
-  b.ipv6.interfaces[0]!.neighbors.learned(A, link.link.a.mac);
+  b.ipv6.interfaces[0]!.neighbors.heard(A, link.link.a.mac, false, true, 'override');
   return { net, a, b, link };
 }
 
@@ -77,15 +77,34 @@ describe('IPv6 limits', () => {
     expect(b.counters.dropCount('ipv6', 'reassembly-memory-full')).toBe(2);
   });
 
-  test('neighbor queue: 8 packets wait for resolution, older ones are dropped; the table is bounded', async () => {
-    const { net, a } = pair({ ipv6: { neighbors: { maxEntries: 4 } } });
-    for (let i = 0; i < 10; i++) void a.ping6('2001:db8::77', { timeoutMs: 100 }).catch(() => {});
-    expect(a.counters.dropCount('ndp', 'neighbor-queue-full')).toBe(2);
-    net.run(5000);
-    const small = pair({ ipv6: { neighbors: { maxEntries: 2 } } });
-    for (const target of ['2001:db8::70', '2001:db8::71', '2001:db8::72']) {
-      void small.b.ping6(target, { timeoutMs: 100 }).catch(() => {});
-    }
-    expect(small.b.counters.dropCount('ndp', 'neighbor-table-full')).toBe(1);
+  test('neighbour queue: the bounds ARP has, per neighbour (oldest dropped) and per interface', () => {
+    const { a } = pair();
+    for (let i = 0; i < 70; i++) void a.ping6('2001:db8::77', { timeoutMs: 100 }).catch(() => {});
+    // 64 packets wait for one neighbour (queuePerDestination); the 6 oldest were dropped for newer ones.
+    expect(a.counters.NeighbourQueueDrops).toBe(6);
+    expect(a.counters.dropCount('ndp', 'queue-full')).toBe(6);
+    const { b } = pair({ ipv6: { neighbors: { queueTotal: 5 } } });
+    for (let i = 0; i < 3; i++) void b.ping6('2001:db8::70', { timeoutMs: 100 }).catch(() => {});
+    for (let i = 0; i < 3; i++) void b.ping6('2001:db8::71', { timeoutMs: 100 }).catch(() => {});
+    expect(b.counters.dropCount('ndp', 'queue-total-full')).toBe(1);
+  });
+
+  test('neighbour table: STALE entries make room first; when only INCOMPLETE ones are left, refused', async () => {
+    const { net, b } = pair({ ipv6: { neighbors: { maxEntries: 2 } } });
+    const addresses = () => b.ipv6.neighbors().map((n) => [ipv6ToString(n.address), n.state]);
+    expect(addresses()).toEqual([['2001:db8::1', 'stale']]);
+    void b.ping6('2001:db8::70', { timeoutMs: 100 }).catch(() => {});
+    // Full: a's STALE entry goes to make room for the second resolution.
+    void b.ping6('2001:db8::71', { timeoutMs: 100 }).catch(() => {});
+    expect(addresses()).toEqual([
+      ['2001:db8::70', 'incomplete'],
+      ['2001:db8::71', 'incomplete'],
+    ]);
+    expect(b.counters.NeighbourTableFull).toBe(1);
+    // Nothing left that may go: the third destination is refused at once (Linux: table overflow).
+    const refused = net.settle(b.ping6('2001:db8::72', { timeoutMs: 100 })).catch((e: unknown) => e);
+    expect(b.counters.NeighbourTableFull).toBe(2);
+    expect(b.counters.dropCount('neighbour', 'table-full')).toBe(1);
+    expect(await refused).toMatchObject({ code: 'EHOSTUNREACH' });
   });
 });

@@ -315,7 +315,7 @@ export function soakRun(
     // ARP keeps asking here until it gets through.
     stack: {
       arp: { maxRequests: 20 },
-      ipv6: { neighbors: { maxMulticastSolicit: 20 }, ndp: { dadTransmits: 0 } },
+      ipv6: { neighbors: { maxRequests: 20 }, ndp: { dadTransmits: 0 } },
     },
   });
   const ipv6 = scenario.ipVersion === 6;

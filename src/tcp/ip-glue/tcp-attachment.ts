@@ -152,8 +152,8 @@ export class StackTcpBinding implements TcpIpBinding {
   }
 
   confirmReachable(dst: IpAddress): void {
-    // IPv6 neighbours are confirmed by NDP alone (no upper-layer hint into the neighbour cache yet).
-    if (typeof dst === 'number') this.ip.confirmNeighbour(dst);
+    if (typeof dst === 'bigint') this.ipv6?.confirmNeighbour(dst);
+    else this.ip.confirmNeighbour(dst);
   }
 }
 
