@@ -138,6 +138,8 @@ export function createTapHost(options: TapHostOptions): TapHost {
           mtu: options.mtu,
           kernelQueueLength: options.kernelQueueLength,
           offload: options.offload ?? !wrapped,
+          // Impairments work on wire-size frames (an ImpairedPath drops frames beyond the MTU).
+          receiveCoalescing: options.impairments === undefined,
         })
       : options.tap;
   let pcap: PcapWriter | undefined;

@@ -58,11 +58,11 @@ interface Link {
  * A TAP (opened with or without offload) whose kernel side lives in a fresh namespace, tcpts on ours;
  * `gateway`: the kernel side is tcpts's default gateway.
  */
-function link(offload: boolean, gateway = false): Link {
+function link(offload: boolean, gateway = false, receiveCoalescing = true): Link {
   const namespace = NetworkNamespace.create();
   namespaces.add(namespace);
   const ifname = uniqueInterfaceName();
-  const tap = openTap({ name: ifname, up: false, offload });
+  const tap = openTap({ name: ifname, up: false, offload, receiveCoalescing });
   let host: TapHost;
   try {
     namespace.adopt(ifname, '10.91.7.1/24');
@@ -332,6 +332,38 @@ describe.skipIf(skip)('TAP offload with the Linux kernel', () => {
       l.close();
     }
   }, 60_000);
+
+  for (const coalescing of [true, false]) {
+    it(`without offload, receive coalescing ${coalescing ? 'on merges' : 'off passes'} the kernel's MTU-sized segments${coalescing ? ' before IP' : ' one by one'}`, async () => {
+      const l = link(false, false, coalescing);
+      try {
+        expect(await kernelSendsToTcpts(l, coalescing ? 9107 : 9108)).toEqual({
+          bytes: SIZE,
+          sha256: file.sha256,
+        });
+        const stats = l.tap.stats;
+        const ipPackets = l.host.stack.counters.IpInReceives;
+        expect(stats.largeFramesReceived).toBe(0);
+        expect(stats.framesReceived).toBeGreaterThan(SIZE / MSS);
+        expect(l.host.stack.counters.TcpInCsumErrors).toBe(0);
+        if (coalescing) {
+          // Segments read in one wake-up reach IP as one packet: far fewer IP packets than frames read.
+          const merged = l.tap.coalescing!;
+          expect(merged.packetsMerged).toBeGreaterThan(0);
+          // (A few frames read are not IPv4: the kernel's ARP and IPv6 neighbour discovery.)
+          expect(ipPackets).toBeLessThanOrEqual(stats.framesReceived - merged.segmentsMerged);
+          expect(ipPackets).toBeGreaterThan(stats.framesReceived - merged.segmentsMerged - 16);
+          expect(ipPackets).toBeLessThan(stats.framesReceived / 2);
+        } else {
+          expect(l.tap.coalescing).toBeUndefined();
+          expect(ipPackets).toBeLessThanOrEqual(stats.framesReceived);
+          expect(ipPackets).toBeGreaterThan(stats.framesReceived - 16);
+        }
+      } finally {
+        l.close();
+      }
+    }, 60_000);
+  }
 
   it('attaching without offload resets the offloads an earlier owner of the interface enabled', () => {
     const ifname = uniqueInterfaceName();

@@ -16,6 +16,7 @@ import type {
 import { TapDevice } from '../../src/link/tap/tap-device.js';
 import type { Clock } from '../../src/time/clock.js';
 import { TraceRecorder } from '../../src/trace/events.js';
+import { bytes, concat, tcpFrame } from '../link/tcp-frame-builder.js';
 
 const EAGAIN = 11;
 const EINTR = 4;
@@ -119,7 +120,13 @@ const devices: TapDevice[] = [];
 
 function makeDevice(
   kernel: ScriptedKernel,
-  options: { mtu?: number; sendQueueLimit?: number; receiveBudget?: number; tracer?: TraceRecorder } = {},
+  options: {
+    mtu?: number;
+    sendQueueLimit?: number;
+    receiveBudget?: number;
+    tracer?: TraceRecorder;
+    receiveCoalescing?: boolean;
+  } = {},
 ): TapDevice {
   const device = new TapDevice({
     native: kernel,
@@ -132,6 +139,7 @@ function makeDevice(
     created: true,
     sendQueueLimit: options.sendQueueLimit ?? 4,
     receiveBudget: options.receiveBudget ?? 256,
+    receiveCoalescing: options.receiveCoalescing,
     tracer: options.tracer,
     clock: fixedClock,
   });
@@ -170,6 +178,35 @@ describe('TapDevice receiving', () => {
     for (const f of received) expect(Object.getPrototypeOf(f)).toBe(Uint8Array.prototype);
     expect(kernel.reads).toBe(4); // three frames, then EAGAIN
     expect(device.stats).toMatchObject({ framesReceived: 3, bytesReceived: 1616, receiveWakeups: 1 });
+  });
+
+  it('with receive coalescing, merges the in-order segments of each read batch (GRO), never across batches', async () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel, { receiveBudget: 4, receiveCoalescing: true });
+    const received: { frame: Uint8Array; segmentSize: number | undefined }[] = [];
+    device.setReceiver((f, info) => received.push({ frame: f.slice(), segmentSize: info?.segmentSize }));
+    const data = Array.from({ length: 6 }, (_, i) => bytes(1448, i));
+    const segment = (i: number) => tcpFrame({ seq: 1 + i * 1448, data: data[i]! });
+    const arp = frame(42, 0);
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    kernel.incoming.push(segment(0), segment(1), arp, segment(2), segment(3), segment(4), segment(5));
+
+    await kernel.ready({ readable: true });
+    // The batch's other frames pass at once; the merged packet follows when the batch ends.
+    expect(received).toEqual([
+      { frame: arp, segmentSize: undefined },
+      { frame: tcpFrame({ seq: 1, data: concat(data[0]!, data[1]!, data[2]!) }), segmentSize: 1448 },
+    ]);
+    await kernel.ready({ readable: true });
+    expect(received.slice(2)).toEqual([
+      {
+        frame: tcpFrame({ seq: 1 + 3 * 1448, data: concat(data[3]!, data[4]!, data[5]!) }),
+        segmentSize: 1448,
+      },
+    ]);
+    expect(device.coalescing).toMatchObject({ frames: 7, segmentsMerged: 4, packetsMerged: 2 });
+    expect(device.stats.framesReceived).toBe(7);
   });
 
   it('stops at receiveBudget frames per wake-up and reads the rest on the next ones', async () => {

@@ -1,0 +1,429 @@
+/**
+ * Receive-side coalescing (Linux's GRO, `tcp_gro_receive` / `inet_gro_receive`): consecutive in-order
+ * TCP segments of one flow, read from a device in one batch, become one larger IPv4 TCP packet before
+ * the stack sees them, so IP and TCP do their per-segment work once per batch of up to 64 KiB. A device
+ * pushes every frame of a batch (`push`) and calls `flush` when the batch ends; frames that cannot be
+ * merged pass through unchanged, in their order within their flow.
+ *
+ * When a segment joins the packet held for its flow (the same rules as Linux, so that nothing TCP
+ * would act on per segment is lost):
+ * - IPv4 without options or fragmentation, the same Ethernet header, TOS, TTL and DF bit;
+ * - the same ports and addresses, acknowledgment number, data offset, window and flags, except that PSH
+ *   and FIN may be set on the last one; the same TCP option bytes (so timestamps must be equal: TCP's
+ *   PAWS and RTT sampling see the one value they all carried);
+ * - its sequence number is where the held packet's data ends, it carries data, at most as much as the
+ *   first segment (the size the merged packet reports as `segmentSize`), and the merged IP packet stays
+ *   within 65535 bytes;
+ * - its IPv4 header checksum is right, and its TCP checksum too (unless the device vouched for it).
+ * A segment with SYN, RST, URG or CWR, or without data, ends the flow's held packet and passes alone.
+ * A segment shorter than the first, or with PSH or FIN, is merged and then ends it (it marks the end of
+ * a write or of the data). Non-IPv4-TCP frames pass through at once.
+ *
+ * The merged packet carries a correct TCP checksum, computed from the segments' own sums without a
+ * second pass over the data, and its IPv4 header checksum is recomputed: whoever reads it (a capture, a
+ * wrapper device that drops `ReceivedFrameInfo`) sees a valid packet. The stack is told it is trusted
+ * and the segment size, so a router cuts it back into the segments it stands for (RFC 9293 §3.7: the
+ * receiver never sees more than the sender sent as one segment, only several at once).
+ *
+ * Memory: merged packets are carved from 256 KiB slabs that are never reused (the stack may keep views
+ * of a frame), one copy of each merged segment's payload; at most `maxFlows` flows are held at once
+ * (Linux: MAX_GRO_SKBS, 8), the oldest passed on when another arrives.
+ */
+import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
+import type { ReceivedFrameInfo } from './device.js';
+
+const ETHERNET_HEADER_LENGTH = 14;
+const IPV4_HEADER_LENGTH = 20;
+const IP_START = ETHERNET_HEADER_LENGTH;
+const TCP_START = ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH;
+const IP_PROTOCOL_TCP = 6;
+const MAX_IPV4_PACKET = 65535;
+const SLAB_BYTES = 256 * 1024;
+const DEFAULT_MAX_FLOWS = 8;
+
+const FIN = 0x01;
+const SYN = 0x02;
+const RST = 0x04;
+const PSH = 0x08;
+const URG = 0x20;
+const CWR = 0x80;
+/** Flags that make a segment pass alone (it ends the flow's held packet, which goes first). */
+const PASS_ALONE = SYN | RST | URG | CWR;
+/** Flags that end a held packet after the segment carrying them is merged into it. */
+const END_AFTER = PSH | FIN;
+
+export interface TcpCoalescerCounters {
+  /** Frames pushed. */
+  frames: number;
+  /** Segments merged into a packet held for their flow (not counting the first of each). */
+  segmentsMerged: number;
+  /** Merged packets delivered (each stands for two or more segments). */
+  packetsMerged: number;
+  /** TCP segments passed alone because a checksum was wrong (the stack counts and drops them). */
+  badChecksums: number;
+}
+
+export interface TcpReceiveCoalescerOptions {
+  /** Flows held at once. Default 8 (Linux MAX_GRO_SKBS). */
+  maxFlows?: number;
+}
+
+export type CoalescedFrameReceiver = (frame: Uint8Array, info: ReceivedFrameInfo | undefined) => void;
+
+/** The packet held for one flow. Reused from flush to flush. */
+interface HeldFlow {
+  active: boolean;
+  /** The first segment's frame, as read, until a second segment is merged. */
+  first: Uint8Array;
+  /** The merged packet being built (a slab region), once a second segment joined; else undefined. */
+  merged: Uint8Array | undefined;
+  /** Frame bytes so far (Ethernet header included). */
+  length: number;
+  tcpHeaderLength: number;
+  /** Sequence number right after the held data. */
+  nextSeq: number;
+  /** Payload of the first segment: no later one may be larger. */
+  segmentSize: number;
+  segments: number;
+  /** Folded sum of all held payload bytes, as if contiguous from the TCP header's end. */
+  payloadSum: number;
+  payloadBytes: number;
+  /** Addresses and ports, for a quick match before the byte comparisons. */
+  src: number;
+  dst: number;
+  ports: number;
+  /** Arrival order, to pass on the oldest when the table is full. */
+  age: number;
+}
+
+export class TcpReceiveCoalescer {
+  readonly counters: TcpCoalescerCounters = {
+    frames: 0,
+    segmentsMerged: 0,
+    packetsMerged: 0,
+    badChecksums: 0,
+  };
+  private readonly flows: HeldFlow[];
+  private heldCount = 0;
+  private clock = 0;
+  private slab = new Uint8Array(0);
+  private slabOffset = 0;
+  /** Handed with every frame the coalescer vouches for; receivers read it during the call only. */
+  private readonly trustedInfo: ReceivedFrameInfo = { checksumTrusted: true, segmentSize: 0 };
+
+  constructor(
+    private readonly deliver: CoalescedFrameReceiver,
+    options: TcpReceiveCoalescerOptions = {},
+  ) {
+    const maxFlows = options.maxFlows ?? DEFAULT_MAX_FLOWS;
+    if (!Number.isInteger(maxFlows) || maxFlows < 1 || maxFlows > 1024) {
+      throw Object.assign(new Error(`maxFlows must be an integer from 1 to 1024, got ${maxFlows}`), {
+        code: 'EINVAL',
+      });
+    }
+    this.flows = Array.from({ length: maxFlows }, () => ({
+      active: false,
+      first: new Uint8Array(0),
+      merged: undefined,
+      length: 0,
+      tcpHeaderLength: 0,
+      nextSeq: 0,
+      segmentSize: 0,
+      segments: 0,
+      payloadSum: 0,
+      payloadBytes: 0,
+      src: 0,
+      dst: 0,
+      ports: 0,
+      age: 0,
+    }));
+  }
+
+  /** Packets held, waiting for more segments of their flow or for `flush`. */
+  get held(): number {
+    return this.heldCount;
+  }
+
+  /**
+   * One frame of the current batch. `info` (from a device with offloads) is read during the call only.
+   * The frame is delivered now, or held (and must not change until it is delivered).
+   */
+  push(frame: Uint8Array, info?: ReceivedFrameInfo): void {
+    this.counters.frames++;
+    const length = frame.length;
+    if (
+      length < TCP_START + 20 ||
+      frame[12] !== 0x08 ||
+      frame[13] !== 0x00 ||
+      frame[IP_START] !== 0x45 ||
+      frame[IP_START + 9] !== IP_PROTOCOL_TCP
+    ) {
+      this.deliver(frame, info);
+      return;
+    }
+    const src = readUint32(frame, IP_START + 12);
+    const dst = readUint32(frame, IP_START + 16);
+    const ports = readUint32(frame, TCP_START);
+    const flow = this.find(src, dst, ports);
+    const totalLength = (frame[IP_START + 2]! << 8) | frame[IP_START + 3]!;
+    const tcpHeaderLength = (frame[TCP_START + 12]! >>> 4) * 4;
+    const payload = totalLength - IPV4_HEADER_LENGTH - tcpHeaderLength;
+    const flags = frame[TCP_START + 13]!;
+    if (
+      (info !== undefined && info.segmentSize > 0) ||
+      (frame[IP_START + 6]! & 0x3f) !== 0 ||
+      frame[IP_START + 7] !== 0 ||
+      ETHERNET_HEADER_LENGTH + totalLength > length ||
+      tcpHeaderLength < 20 ||
+      payload <= 0 ||
+      (flags & PASS_ALONE) !== 0
+    ) {
+      // Not mergeable (a fragment, a packet the device already coalesced, no data, a control flag, or
+      // malformed for the stack to judge): the flow's held data goes first, then this one as it came.
+      if (flow !== undefined) this.release(flow);
+      this.deliver(frame, info);
+      return;
+    }
+    // Verify before merging, as Linux's GRO does: a bad segment must reach the stack on its own to be
+    // counted and dropped, not hidden inside a packet the stack is told to trust.
+    const trusted = info?.checksumTrusted === true;
+    const tcpLength = totalLength - IPV4_HEADER_LENGTH;
+    const payloadStart = TCP_START + tcpHeaderLength;
+    const payloadSum = checksumAdd(0, frame, payloadStart, payload);
+    if (checksumFinish(checksumAdd(0, frame, IP_START, IPV4_HEADER_LENGTH)) !== 0) {
+      this.passBad(flow, frame, info);
+      return;
+    }
+    if (!trusted) {
+      const headerSum = checksumAdd(
+        pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, tcpLength),
+        frame,
+        TCP_START,
+        tcpHeaderLength,
+      );
+      if (checksumFinish(headerSum + payloadSum) !== 0) {
+        this.passBad(flow, frame, info);
+        return;
+      }
+    }
+    const seq = readUint32(frame, TCP_START + 4);
+    if (flow !== undefined) {
+      if (this.fits(flow, frame, seq, payload, tcpHeaderLength)) {
+        this.append(flow, frame, payloadStart, payload, payloadSum, flags);
+        if (payload < flow.segmentSize || (flags & END_AFTER) !== 0) this.release(flow);
+        return;
+      }
+      this.release(flow);
+    }
+    if ((flags & END_AFTER) !== 0) {
+      // Nothing could follow it: no need to hold it.
+      this.deliverVerified(frame);
+      return;
+    }
+    this.hold(frame, src, dst, ports, tcpHeaderLength, seq, payload, payloadSum);
+  }
+
+  /** Ends the batch: every held packet is delivered. */
+  flush(): void {
+    if (this.heldCount === 0) return;
+    // Oldest first, so a flow's packets and the order of flows stay as read.
+    for (;;) {
+      const oldest = this.oldest();
+      if (oldest === undefined) return;
+      this.release(oldest);
+    }
+  }
+
+  // --- internals ---------------------------------------------------------------------------------------
+
+  private find(src: number, dst: number, ports: number): HeldFlow | undefined {
+    for (const flow of this.flows) {
+      if (flow.active && flow.ports === ports && flow.src === src && flow.dst === dst) return flow;
+    }
+    return undefined;
+  }
+
+  private oldest(): HeldFlow | undefined {
+    let oldest: HeldFlow | undefined;
+    for (const flow of this.flows) {
+      if (flow.active && (oldest === undefined || flow.age < oldest.age)) oldest = flow;
+    }
+    return oldest;
+  }
+
+  /** Linux's same-flow and flush tests (dev_gro_receive, inet_gro_receive, tcp_gro_receive). */
+  private fits(
+    flow: HeldFlow,
+    frame: Uint8Array,
+    seq: number,
+    payload: number,
+    tcpHeaderLength: number,
+  ): boolean {
+    if (seq !== flow.nextSeq || payload > flow.segmentSize || tcpHeaderLength !== flow.tcpHeaderLength)
+      return false;
+    if (flow.length - ETHERNET_HEADER_LENGTH + payload > MAX_IPV4_PACKET) return false;
+    const head = flow.merged ?? flow.first;
+    // Ethernet header, then TOS, TTL and DF.
+    for (let i = 0; i < ETHERNET_HEADER_LENGTH; i++) if (frame[i] !== head[i]) return false;
+    if (frame[IP_START + 1] !== head[IP_START + 1] || frame[IP_START + 8] !== head[IP_START + 8])
+      return false;
+    if ((frame[IP_START + 6]! & 0x40) !== (head[IP_START + 6]! & 0x40)) return false;
+    // Acknowledgment number; data offset, flags but PSH/FIN, window; then every option byte.
+    for (let i = TCP_START + 8; i < TCP_START + 12; i++) if (frame[i] !== head[i]) return false;
+    if (frame[TCP_START + 12] !== head[TCP_START + 12]) return false;
+    if ((frame[TCP_START + 13]! & ~END_AFTER) !== (head[TCP_START + 13]! & ~END_AFTER)) return false;
+    if (frame[TCP_START + 14] !== head[TCP_START + 14] || frame[TCP_START + 15] !== head[TCP_START + 15])
+      return false;
+    for (let i = TCP_START + 20; i < TCP_START + tcpHeaderLength; i++) if (frame[i] !== head[i]) return false;
+    return true;
+  }
+
+  private hold(
+    frame: Uint8Array,
+    src: number,
+    dst: number,
+    ports: number,
+    tcpHeaderLength: number,
+    seq: number,
+    payload: number,
+    payloadSum: number,
+  ): void {
+    let slot: HeldFlow | undefined;
+    for (const flow of this.flows) {
+      if (!flow.active) {
+        slot = flow;
+        break;
+      }
+    }
+    if (slot === undefined) {
+      slot = this.oldest()!;
+      this.release(slot);
+    }
+    slot.active = true;
+    slot.first = frame;
+    slot.merged = undefined;
+    slot.length = TCP_START + tcpHeaderLength + payload;
+    slot.tcpHeaderLength = tcpHeaderLength;
+    slot.nextSeq = (seq + payload) >>> 0;
+    slot.segmentSize = payload;
+    slot.segments = 1;
+    slot.payloadSum = payloadSum;
+    slot.payloadBytes = payload;
+    slot.src = src;
+    slot.dst = dst;
+    slot.ports = ports;
+    slot.age = this.clock++;
+    this.heldCount++;
+  }
+
+  private append(
+    flow: HeldFlow,
+    frame: Uint8Array,
+    payloadStart: number,
+    payload: number,
+    payloadSum: number,
+    flags: number,
+  ): void {
+    let merged = flow.merged;
+    if (merged === undefined) {
+      merged = this.reserve();
+      merged.set(flow.first.subarray(0, flow.length), 0);
+      flow.merged = merged;
+    }
+    merged.set(frame.subarray(payloadStart, payloadStart + payload), flow.length);
+    // A range that starts at an odd offset of the data sums with its bytes swapped (RFC 1071 §2(B)).
+    flow.payloadSum = foldSum(
+      flow.payloadSum + ((flow.payloadBytes & 1) === 0 ? payloadSum : swap16(payloadSum)),
+    );
+    flow.payloadBytes += payload;
+    flow.length += payload;
+    flow.nextSeq = (flow.nextSeq + payload) >>> 0;
+    flow.segments++;
+    merged[TCP_START + 13]! |= flags & END_AFTER;
+    this.counters.segmentsMerged++;
+  }
+
+  /** Delivers a flow's held packet and frees its slot. */
+  private release(flow: HeldFlow): void {
+    flow.active = false;
+    this.heldCount--;
+    const merged = flow.merged;
+    if (merged === undefined) {
+      this.deliverVerified(flow.first);
+      return;
+    }
+    flow.merged = undefined;
+    const frame = merged.subarray(0, flow.length);
+    // The region was reserved for the largest packet; the newest reservation gives back what it did not use.
+    const start = merged.byteOffset - this.slab.byteOffset;
+    if (merged.buffer === this.slab.buffer && start + ((merged.length + 7) & ~7) === this.slabOffset) {
+      this.slabOffset = start + ((flow.length + 7) & ~7);
+    }
+    const totalLength = flow.length - ETHERNET_HEADER_LENGTH;
+    frame[IP_START + 2] = totalLength >>> 8;
+    frame[IP_START + 3] = totalLength & 0xff;
+    frame[IP_START + 10] = 0;
+    frame[IP_START + 11] = 0;
+    const ipSum = checksumFinish(checksumAdd(0, frame, IP_START, IPV4_HEADER_LENGTH));
+    frame[IP_START + 10] = ipSum >>> 8;
+    frame[IP_START + 11] = ipSum & 0xff;
+    const field = TCP_START + 16;
+    frame[field] = 0;
+    frame[field + 1] = 0;
+    const tcpLength = totalLength - IPV4_HEADER_LENGTH;
+    const headerSum = checksumAdd(
+      pseudoHeaderSum(flow.src, flow.dst, IP_PROTOCOL_TCP, tcpLength),
+      frame,
+      TCP_START,
+      flow.tcpHeaderLength,
+    );
+    const tcpSum = checksumFinish(headerSum + flow.payloadSum);
+    frame[field] = tcpSum >>> 8;
+    frame[field + 1] = tcpSum & 0xff;
+    this.counters.packetsMerged++;
+    const info = this.trustedInfo;
+    info.segmentSize = flow.segmentSize;
+    this.deliver(frame, info);
+  }
+
+  /**
+   * A segment delivered as it came. Its checksum was verified here (or vouched for by the device), so the
+   * stack need not verify it again (Linux: CHECKSUM_UNNECESSARY after GRO's check).
+   */
+  private deliverVerified(frame: Uint8Array): void {
+    const trustedInfo = this.trustedInfo;
+    trustedInfo.segmentSize = 0;
+    this.deliver(frame, trustedInfo);
+  }
+
+  private passBad(flow: HeldFlow | undefined, frame: Uint8Array, info: ReceivedFrameInfo | undefined): void {
+    this.counters.badChecksums++;
+    if (flow !== undefined) this.release(flow);
+    this.deliver(frame, info);
+  }
+
+  /** A region that holds the largest merged packet, in a slab that is never reused. */
+  private reserve(): Uint8Array {
+    const needed = ETHERNET_HEADER_LENGTH + MAX_IPV4_PACKET;
+    if (this.slab.length - this.slabOffset < needed) {
+      this.slab = new Uint8Array(SLAB_BYTES);
+      this.slabOffset = 0;
+    }
+    const region = this.slab.subarray(this.slabOffset, this.slabOffset + needed);
+    this.slabOffset += (needed + 7) & ~7;
+    return region;
+  }
+}
+
+function readUint32(buf: Uint8Array, offset: number): number {
+  return ((buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!) >>> 0;
+}
+
+function foldSum(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+function swap16(sum: number): number {
+  return ((sum & 0xff) << 8) | (sum >>> 8);
+}

@@ -1,0 +1,133 @@
+/**
+ * The receive coalescer (GRO) on hand-built frames: which segments merge, the exact bytes of the merged
+ * packet (as if the sender had sent it as one segment), and the order of what passes through.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ReceivedFrameInfo } from '../../src/link/device.js';
+import { TcpReceiveCoalescer } from '../../src/link/tcp-receive-coalescer.js';
+import {
+  ACK,
+  bytes,
+  CWR,
+  concat,
+  FIN,
+  tcpFrame as frame,
+  PSH,
+  SYN,
+  timestamps,
+} from './tcp-frame-builder.js';
+
+function collect(): {
+  gro: TcpReceiveCoalescer;
+  out: { frame: Uint8Array; info: ReceivedFrameInfo | undefined }[];
+} {
+  const out: { frame: Uint8Array; info: ReceivedFrameInfo | undefined }[] = [];
+  const gro = new TcpReceiveCoalescer((f, info) => out.push({ frame: f.slice(), info: info && { ...info } }));
+  return { gro, out };
+}
+
+describe('TcpReceiveCoalescer', () => {
+  it('merges in-order segments of one flow into the packet the sender would have sent as one segment', () => {
+    const { gro, out } = collect();
+    // An odd segment size, so that every other payload starts at an odd offset of the merged data.
+    const parts = [bytes(1447, 1), bytes(1447, 2), bytes(1447, 3), bytes(600, 4)];
+    let seq = 100_000;
+    parts.forEach((data, i) => {
+      gro.push(frame({ seq, data, id: 10 + i, flags: i === 3 ? ACK | PSH : ACK }));
+      seq += data.length;
+    });
+    // The short last segment with PSH ended the run: delivered without waiting for flush.
+    expect(out).toHaveLength(1);
+    expect(out[0]!.frame).toEqual(frame({ seq: 100_000, data: concat(...parts), id: 10, flags: ACK | PSH }));
+    expect(out[0]!.info).toEqual({ checksumTrusted: true, segmentSize: 1447 });
+    expect(gro.counters).toMatchObject({ frames: 4, segmentsMerged: 3, packetsMerged: 1 });
+    gro.flush();
+    expect(out).toHaveLength(1);
+  });
+
+  it('stops at 65535 bytes of IP packet and holds the rest for the next one', () => {
+    const { gro, out } = collect();
+    const mss = 1448;
+    const fit = Math.floor((65535 - 20 - 32) / mss); // 45 segments fit in one packet
+    for (let i = 0; i < fit + 2; i++) gro.push(frame({ seq: i * mss, data: bytes(mss, i) }));
+    gro.flush();
+    expect(out.map((o) => [o.frame.length - 14, o.info?.segmentSize])).toEqual([
+      [20 + 32 + fit * mss, mss],
+      [20 + 32 + 2 * mss, mss],
+    ]);
+  });
+
+  it('passes through what must not merge, keeping each flow in order', () => {
+    const { gro, out } = collect();
+    const d = (n: number) => bytes(1000, n);
+    const frames = [
+      frame({ seq: 0, data: d(0) }), // held
+      frame({ seq: 1000, data: d(1), options: timestamps(1001, 2000) }), // other TSval: flow 0 out, held
+      frame({ seq: 2000, data: d(2), ack: 7001 }), // new ack: out, held
+      frame({ seq: 3000, data: d(3), ack: 7001, window: 600 }), // new window: out, held
+      frame({ seq: 5000, data: d(5), ack: 7001, window: 600 }), // gap: out, held
+      frame({ seq: 6000, data: d(6), ack: 7001, window: 600, ttl: 63 }), // TTL: out, held
+      frame({ seq: 7000, data: new Uint8Array(0), ack: 7001, window: 600, ttl: 63 }), // no data: both out
+      frame({ seq: 7000, data: d(7), ack: 7001, flags: ACK | CWR }), // CWR: alone
+      frame({ seq: 8000, data: d(8), ack: 7001, flags: SYN }), // SYN: alone
+      frame({ seq: 9000, data: d(9), ack: 7001, corruptTcp: true }), // bad checksum: alone, as it came
+    ];
+    for (const f of frames) gro.push(f);
+    gro.flush();
+    expect(out.map((o) => o.frame)).toEqual(frames);
+    // Held segments were verified on the way in; what passed at once goes as it came, for the stack to judge.
+    expect(out.map((o) => o.info)).toEqual([
+      ...Array(6).fill({ checksumTrusted: true, segmentSize: 0 }),
+      ...Array(4).fill(undefined),
+    ]);
+    expect(gro.counters).toMatchObject({ segmentsMerged: 0, packetsMerged: 0, badChecksums: 1 });
+  });
+
+  it('holds several flows at once and flushes them oldest first; other frames pass at once', () => {
+    const { gro, out } = collect();
+    const mss = 1000;
+    const arp = new Uint8Array(42);
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    gro.push(frame({ seq: 0, data: bytes(mss, 1), srcPort: 1 }));
+    gro.push(frame({ seq: 50, data: bytes(mss, 2), srcPort: 2 }));
+    gro.push(frame({ seq: mss, data: bytes(mss, 3), srcPort: 1 }));
+    gro.push(arp);
+    gro.push(frame({ seq: 50 + mss, data: bytes(mss, 4), srcPort: 2, flags: ACK | FIN }));
+    expect(out.map((o) => o.frame)).toEqual([
+      arp,
+      frame({ seq: 50, data: concat(bytes(mss, 2), bytes(mss, 4)), srcPort: 2, flags: ACK | FIN }),
+    ]);
+    gro.flush();
+    expect(out[2]!.frame).toEqual(frame({ seq: 0, data: concat(bytes(mss, 1), bytes(mss, 3)), srcPort: 1 }));
+    expect(gro.held).toBe(0);
+  });
+
+  it('a full flow table passes on the oldest held packet', () => {
+    const out: number[] = [];
+    const gro = new TcpReceiveCoalescer((f) => out.push((f[34]! << 8) | f[35]!), { maxFlows: 2 });
+    for (const port of [1, 2, 3]) gro.push(frame({ seq: 0, data: bytes(100, port), srcPort: port }));
+    expect(out).toEqual([1]);
+    gro.flush();
+    expect(out).toEqual([1, 2, 3]);
+    expect(() => new TcpReceiveCoalescer(() => {}, { maxFlows: 0 })).toThrow(/maxFlows/);
+  });
+
+  it('does not verify again what the device vouched for, and leaves device-coalesced packets alone', () => {
+    const { gro, out } = collect();
+    const vouched: ReceivedFrameInfo = { checksumTrusted: true, segmentSize: 0 };
+    // A partial checksum (as a sender with offload leaves it) merges when the device vouches for it.
+    const a = frame({ seq: 0, data: bytes(500, 1), corruptTcp: true });
+    const b = frame({ seq: 500, data: bytes(500, 2), corruptTcp: true });
+    gro.push(a, vouched);
+    gro.push(b, vouched);
+    const large = frame({ seq: 1000, data: bytes(3000, 3) });
+    gro.push(large, { checksumTrusted: true, segmentSize: 1000 });
+    expect(out.map((o) => [o.frame.length, o.info?.segmentSize])).toEqual([
+      [14 + 52 + 1000, 500],
+      [large.length, 1000],
+    ]);
+    // The merged packet's checksum is computed afresh from the data, whatever the pieces carried.
+    expect(out[0]!.frame).toEqual(frame({ seq: 0, data: concat(bytes(500, 1), bytes(500, 2)) }));
+  });
+});
