@@ -13,6 +13,7 @@
  *   const device = impairDevice(tap, { clock, seed: 7, inbound: { loss: 0.02 }, outbound: { loss: 0.02 } });
  *   stack.addInterface(device, { address: '10.0.0.2/24' });
  */
+import { segmentTcpPacket } from '../tcp/ip-glue/tcp-segmentation.js';
 import type { Clock } from '../time/clock.js';
 import { NO_TRACE, type Tracer } from '../trace/events.js';
 import { Random, type Seed } from '../util/random.js';
@@ -34,6 +35,8 @@ export interface DeviceImpairmentOptions {
   /** Receives link.sent/delivered/dropped/reordered... events, the link named after the device. */
   tracer?: Tracer;
 }
+
+const ETHERNET_HEADER_LENGTH = 14;
 
 /** Wraps `device` so both directions meet the given impairments. Throws EINVAL for bad settings. */
 export function impairDevice(device: NetworkDevice, options: DeviceImpairmentOptions): ImpairedDevice {
@@ -110,7 +113,10 @@ export class ImpairedDevice implements NetworkDevice {
       },
       options.inbound ?? {},
     );
-    inner.setReceiver((frame) => this.inbound.send(frame));
+    inner.setReceiver((frame, info) => {
+      if (info !== undefined && info.segmentSize > 0) this.receiveLarge(frame, info.segmentSize);
+      else this.inbound.send(frame);
+    });
   }
 
   get name(): string {
@@ -138,6 +144,32 @@ export class ImpairedDevice implements NetworkDevice {
 
   setReceiver(receiver: (frame: Uint8Array) => void): void {
     this.receiver = receiver;
+  }
+
+  /**
+   * A large TCP packet the wrapped device coalesced (GRO) or was handed whole (GSO) stands for segments of
+   * `segmentSize`: the impairments work on wire-size frames, so it is cut back into them first, each with
+   * its checksum computed, as Linux segments such a packet before a qdisc that cannot take it.
+   */
+  private receiveLarge(frame: Uint8Array, segmentSize: number): void {
+    const isIpv4 = frame.length > ETHERNET_HEADER_LENGTH && ((frame[12]! << 8) | frame[13]!) === 0x0800;
+    const total = isIpv4 ? (frame[16]! << 8) | frame[17]! : 0;
+    const pieces = isIpv4
+      ? segmentTcpPacket(
+          frame.subarray(ETHERNET_HEADER_LENGTH, ETHERNET_HEADER_LENGTH + total),
+          segmentSize,
+          ETHERNET_HEADER_LENGTH,
+        )
+      : undefined;
+    if (pieces === undefined) {
+      // Not something that can be cut: on its way as it is (the MTU check drops it if it is too large).
+      this.inbound.send(frame);
+      return;
+    }
+    for (const piece of pieces) {
+      piece.set(frame.subarray(0, ETHERNET_HEADER_LENGTH), 0);
+      this.inbound.send(piece);
+    }
   }
 
   /** Frames still on their way are lost; the wrapped device is closed too. */

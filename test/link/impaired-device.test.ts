@@ -3,23 +3,24 @@
  * that records what reaches it.
  */
 import { describe, expect, it } from 'vitest';
-import type { NetworkDevice } from '../../src/link/device.js';
+import type { NetworkDevice, ReceivedFrameInfo } from '../../src/link/device.js';
 import { impairDevice } from '../../src/link/impaired-device.js';
 import { VirtualClock } from '../../src/time/virtual-clock.js';
+import { bytes, concat, tcpFrame } from './tcp-frame-builder.js';
 
 class RecordingDevice implements NetworkDevice {
   readonly name = 'tap9';
   readonly mtu = 1500;
   readonly mac = 0x02_00_00_00_00_09;
   readonly sent: Uint8Array[] = [];
-  receiver: ((frame: Uint8Array) => void) | undefined;
+  receiver: ((frame: Uint8Array, info?: ReceivedFrameInfo) => void) | undefined;
   closed = false;
 
   send(frame: Uint8Array): void {
     this.sent.push(frame);
   }
 
-  setReceiver(receiver: (frame: Uint8Array) => void): void {
+  setReceiver(receiver: (frame: Uint8Array, info?: ReceivedFrameInfo) => void): void {
     this.receiver = receiver;
   }
 
@@ -38,6 +39,26 @@ function frame(id: number, length = 60): Uint8Array {
 const ids = (frames: Uint8Array[]) => frames.map((f) => f[14]);
 
 describe('impairDevice', () => {
+  it('cuts a coalesced TCP packet from the wrapped device back into wire-size segments', () => {
+    const clock = new VirtualClock();
+    const inner = new RecordingDevice();
+    const device = impairDevice(inner, { clock, inbound: { rateBitsPerSecond: 1e9 } });
+    const received: Uint8Array[] = [];
+    device.setReceiver((f) => received.push(f));
+    const parts = [bytes(1448, 1), bytes(1448, 2), bytes(500, 3)];
+    inner.receiver!(tcpFrame({ seq: 1, data: concat(...parts), id: 7 }), {
+      checksumTrusted: true,
+      segmentSize: 1448,
+    });
+    clock.advance(1);
+    expect(received).toEqual([
+      tcpFrame({ seq: 1, data: parts[0]!, id: 7 }),
+      tcpFrame({ seq: 1449, data: parts[1]!, id: 8 }),
+      tcpFrame({ seq: 2897, data: parts[2]!, id: 9 }),
+    ]);
+    expect(device.inbound.counters.dropped.mtu).toBe(0);
+  });
+
   it('without impairments passes every frame on, through the clock, in order', () => {
     const clock = new VirtualClock();
     const inner = new RecordingDevice();
