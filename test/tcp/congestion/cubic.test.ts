@@ -204,6 +204,23 @@ describe('HyStart++ (RFC 9406)', () => {
     expect(h.phase).toBe('done');
   });
 
+  it('clamps the RTT threshold to [4, 16] ms (RttThresh = max(4, min(lastRoundMinRTT / 8, 16)))', () => {
+    // lastRoundMinRTT 20 ms: 20/8 = 2.5, clamped up to 4. A rise of 3.9 ms is not enough, 4 is.
+    const low = new HyStartPlusPlus();
+    round(low, 0, 20);
+    round(low, 1, 23.9);
+    expect(low.phase).toBe('slow-start');
+    round(low, 2, 27.9);
+    expect(low.phase).toBe('css');
+    // lastRoundMinRTT 200 ms: 200/8 = 25, clamped down to 16.
+    const high = new HyStartPlusPlus();
+    round(high, 0, 200);
+    round(high, 1, 215.9);
+    expect(high.phase).toBe('slow-start');
+    round(high, 2, 231.9);
+    expect(high.phase).toBe('css');
+  });
+
   it('returns to slow start when the RTT falls below the CSS baseline', () => {
     const h = new HyStartPlusPlus();
     round(h, 0, 50);
