@@ -17,6 +17,7 @@ const ROWS_PER_FRAME = 40;
 const LADDER_PER_FRAME = 120;
 /** Real ms between two drawings of the charts. */
 const CHART_INTERVAL = 100;
+const FLOW_COLORS = ['#0969da', '#cf222e', '#1a7f37', '#8250df'];
 
 export interface ViewFocus {
   /** The flow whose charts are drawn, and its data sender. */
@@ -36,6 +37,8 @@ export class LabView {
   readonly window: LiveChart;
   readonly rtt: LiveChart;
   readonly queue: LiveChart;
+  /** Each flow's congestion window, when several share the bottleneck. */
+  readonly flows: LiveChart;
   private eventCursor = 0;
   private metricsCursor = 0;
   private rttCursor = 0;
@@ -48,6 +51,8 @@ export class LabView {
   /** Index into model.events of the selected event (rewind), or undefined when live. */
   selected: number | undefined;
   relative = true;
+  /** Labels carry the ports (several connections between the same hosts). */
+  ports = false;
   readonly queueSamples: QueueSample[] = [];
   private chartsDrawn = Number.NEGATIVE_INFINITY;
 
@@ -112,6 +117,15 @@ export class LabView {
       height: 120,
     });
     this.queue.element.hidden = true;
+    this.flows = new LiveChart(charts, width, {
+      title: 'Congestion window of each flow',
+      caption:
+        'Flows sharing one bottleneck: each sender finds its share by its own algorithm. Equal windows at ' +
+        'equal round-trip times mean equal shares of the link.',
+      series: FLOW_COLORS.map((color, i) => ({ name: `flow ${i + 1}`, color, style: 'step' as const })),
+      format: formatBytes,
+    });
+    this.flows.element.hidden = true;
   }
 
   /**
@@ -132,19 +146,26 @@ export class LabView {
     this.acksOnTheWay = [];
     this.focus = undefined;
     this.selected = undefined;
+    this.ports = false;
     this.ladder.reset(layout);
-    for (const chart of [this.sequence, this.window, this.rtt, this.queue]) chart.reset(from, to);
-    for (const chart of [this.sequence, this.window, this.rtt, this.queue]) chart.expectSpan(layout.gapMs);
+    for (const chart of this.charts()) chart.reset(from, to);
+    for (const chart of this.charts()) chart.expectSpan(layout.gapMs);
+    this.queue.element.hidden = true;
+    this.flows.element.hidden = true;
     this.list.replaceChildren();
   }
 
   /** How long the charts' time axis should be at first (it grows by half again when exceeded). */
   expectSpan(ms: number): void {
-    for (const chart of [this.sequence, this.window, this.rtt, this.queue]) chart.expectSpan(ms);
+    for (const chart of this.charts()) chart.expectSpan(ms);
   }
 
   setFocus(focus: ViewFocus): void {
     this.focus = focus;
+  }
+
+  private charts(): LiveChart[] {
+    return [this.sequence, this.window, this.rtt, this.queue, this.flows];
   }
 
   /** Hands everything up to `until` to the ladder, the charts and the list. */
@@ -173,6 +194,10 @@ export class LabView {
     while (this.metricsCursor < m.metrics.length && m.metrics[this.metricsCursor]!.time <= end) {
       const sample = m.metrics[this.metricsCursor++]!;
       if (focus && sample.host === focus.sender && sample.flowId === focus.flowId) this.chartMetrics(sample);
+      if (this.ports && sample.host === focus?.sender && sample.flowId !== undefined && sample.flowId < 4) {
+        this.flows.add(sample.flowId, sample.time, sample.cwnd);
+        this.flows.element.hidden = false;
+      }
     }
     while (this.rttCursor < m.rttSamples.length && m.rttSamples[this.rttCursor]!.time <= end) {
       const sample = m.rttSamples[this.rttCursor++]!;
@@ -239,14 +264,13 @@ export class LabView {
     const real = performance.now();
     if (!all && real - this.chartsDrawn < CHART_INTERVAL) return;
     this.chartsDrawn = real;
-    for (const chart of [this.sequence, this.window, this.rtt]) chart.drawUntil(now);
-    if (!this.queue.element.hidden) this.queue.drawUntil(now);
+    for (const chart of this.charts()) if (!chart.element.hidden) chart.drawUntil(now);
   }
 
   /** The numbering of every label (live setting). */
   setRelative(relative: boolean): void {
     this.relative = relative;
-    this.ladder.relabel({ relative });
+    this.ladder.relabel({ relative, ports: this.ports });
     for (const row of this.list.querySelectorAll<HTMLLIElement>('li[data-index]')) {
       const e = this.model.events[Number(row.dataset.index)];
       if (e) row.querySelector('.what')!.textContent = this.describe(e);
@@ -256,7 +280,8 @@ export class LabView {
   private describe(e: LiveEvent): string {
     if (e.kind === 'state') return `${e.host}: ${e.from} → ${e.to}`;
     const p = e.packet;
-    return `${p.from} → ${p.to} ${packetLabel(p, { relative: this.relative })}${p.dropped ? ' (lost)' : ''}`;
+    const label = packetLabel(p, { relative: this.relative, ports: this.ports });
+    return `${p.from} → ${p.to} ${label}${p.dropped ? ' (lost)' : ''}`;
   }
 
   private row(index: number): HTMLLIElement {
@@ -304,8 +329,7 @@ export class LabView {
     this.selected = clamped;
     const window = events.slice(this.firstIndex(), this.eventCursor);
     this.ladder.replay(window, e.time, e.kind === 'packet' ? e.packet.id : undefined);
-    for (const chart of [this.sequence, this.window, this.rtt]) chart.drawUntil(e.time);
-    if (!this.queue.element.hidden) this.queue.drawUntil(e.time);
+    for (const chart of this.charts()) if (!chart.element.hidden) chart.drawUntil(e.time);
     const from = Math.max(this.firstIndex(), clamped - EVENT_ROWS / 2);
     const to = Math.min(this.eventCursor, from + EVENT_ROWS);
     const rows: HTMLLIElement[] = [];

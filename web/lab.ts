@@ -9,9 +9,15 @@
  * while a run goes.
  */
 
+import { bdpQueueFrames } from '../src/sim/scenarios/bulk-flows.js';
 import { runSeedStory, type SeedStory } from '../src/sim/scenarios/seed-story/seed-story.js';
 import { renderStoryReport } from '../src/sim/scenarios/seed-story/story-report.js';
-import { type TransferOptions, TransferScenario } from '../src/sim/scenarios/transfer.js';
+import { SharedBottleneckScenario } from '../src/sim/scenarios/shared-bottleneck.js';
+import {
+  type TransferOptions,
+  type TransferProgress,
+  TransferScenario,
+} from '../src/sim/scenarios/transfer.js';
 import { CLIENT, SERVER, type TwoHostNetwork } from '../src/sim/scenarios/two-hosts.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../src/tcp/config.js';
 import { CONGESTION_CONTROL_NAMES, type CongestionControlName } from '../src/tcp/congestion/registry.js';
@@ -40,6 +46,13 @@ interface LabSettings {
   mtu: number;
   window: number;
   cc: CongestionControlName;
+  /** Flows on the bottleneck (1 = one connection, the transfer above). */
+  flows: number;
+  /** Congestion control of the second and later flows. */
+  cc2: CongestionControlName;
+  /** Frames the bottleneck queue holds; 0 = one bandwidth-delay product. */
+  queue: number;
+  ecn: boolean;
   sack: boolean;
   timestamps: boolean;
   wscale: boolean;
@@ -72,8 +85,21 @@ const stepForward = $<HTMLButtonElement>('#step-forward');
 const liveButton = $<HTMLButtonElement>('#live');
 const rewindText = $<HTMLSpanElement>('#rewind-text');
 
-const NUMBER_FIELDS = ['bytes', 'reply', 'delay', 'loss', 'rate', 'mtu', 'window', 'seed', 'speed'] as const;
-const CHECKBOXES = ['relative', 'sack', 'timestamps', 'wscale'] as const;
+const NUMBER_FIELDS = [
+  'bytes',
+  'reply',
+  'delay',
+  'loss',
+  'rate',
+  'queue',
+  'mtu',
+  'window',
+  'flows',
+  'seed',
+  'speed',
+] as const;
+const CHECKBOXES = ['relative', 'sack', 'timestamps', 'wscale', 'ecn'] as const;
+const TCP_OPTIONS = ['sack', 'timestamps', 'wscale', 'ecn'] as const;
 
 function field(name: string): HTMLInputElement | HTMLSelectElement {
   const element = form.elements.namedItem(name);
@@ -95,19 +121,29 @@ function readSettings(): LabSettings {
     }
     return value;
   };
-  const cc = field('cc').value;
-  if (!(CONGESTION_CONTROL_NAMES as readonly string[]).includes(cc))
-    throw new RangeError(`unknown congestion control ${cc}`);
+  const algorithm = (name: string): CongestionControlName => {
+    const value = field(name).value;
+    if (!(CONGESTION_CONTROL_NAMES as readonly string[]).includes(value))
+      throw new RangeError(`unknown congestion control ${value}`);
+    return value as CongestionControlName;
+  };
+  const flows = Math.round(number('flows', 1, 4));
+  const rate = number('rate', 0, 100_000);
+  if (flows > 1 && rate === 0) throw new RangeError('two or more flows share a bottleneck: set a rate');
   return {
     scenario: field('scenario').value === 'story' ? 'story' : 'transfer',
     bytes: Math.round(number('bytes', 0, 16 * 1024 * 1024)),
     reply: Math.round(number('reply', 0, 16 * 1024 * 1024)),
     delay: number('delay', 0, 10_000),
     loss: number('loss', 0, 100),
-    rate: number('rate', 0, 100_000),
+    rate,
+    queue: Math.round(number('queue', 0, 100_000)),
     mtu: Math.round(number('mtu', 576, 9000)),
     window: Math.round(number('window', 1, 16 * 1024 * 1024)),
-    cc: cc as CongestionControlName,
+    cc: algorithm('cc'),
+    flows,
+    cc2: algorithm('cc2'),
+    ecn: checked('ecn'),
     sack: checked('sack'),
     timestamps: checked('timestamps'),
     wscale: checked('wscale'),
@@ -119,7 +155,7 @@ function readSettings(): LabSettings {
 
 /** Fills the form from the address: ?bytes=0&loss=2&relative=0 ... */
 function applyQuery(query: URLSearchParams): void {
-  for (const name of [...NUMBER_FIELDS, 'cc', 'scenario']) {
+  for (const name of [...NUMBER_FIELDS, 'cc', 'cc2', 'scenario']) {
     const value = query.get(name);
     if (value !== null) field(name).value = value;
   }
@@ -135,14 +171,24 @@ function writeQuery(s: LabSettings): void {
   if (s.scenario === 'transfer') {
     for (const name of NUMBER_FIELDS) query.set(name, String(s[name]));
     query.set('cc', s.cc);
-    for (const name of ['sack', 'timestamps', 'wscale'] as const) query.set(name, s[name] ? '1' : '0');
+    query.set('cc2', s.cc2);
+    for (const name of TCP_OPTIONS) query.set(name, s[name] ? '1' : '0');
   }
   query.set('relative', s.relative ? '1' : '0');
   history.replaceState(null, '', `?${query}`);
 }
 
+function tcpOptions(s: LabSettings): Partial<TcpConfig> {
+  return { sack: s.sack, timestamps: s.timestamps, windowScaling: s.wscale, ecn: s.ecn };
+}
+
+/** The bottleneck queue in frames: as set, or one bandwidth-delay product. */
+function queueFrames(s: LabSettings): number {
+  return s.queue > 0 ? s.queue : bdpQueueFrames(s.rate * 1e6, s.delay);
+}
+
 function transferOptions(s: LabSettings): TransferOptions {
-  const tcp: Partial<TcpConfig> = { sack: s.sack, timestamps: s.timestamps, windowScaling: s.wscale };
+  const tcp = tcpOptions(s);
   const options: TransferOptions = {
     clientBytes: s.bytes,
     serverBytes: s.reply,
@@ -154,8 +200,38 @@ function transferOptions(s: LabSettings): TransferOptions {
     congestionControl: s.cc,
     tcp,
   };
-  if (s.rate > 0) options.rateBitsPerSecond = s.rate * 1e6;
+  if (s.rate > 0) {
+    options.rateBitsPerSecond = s.rate * 1e6;
+    options.queueFrames = queueFrames(s);
+    // With ECN the queue marks instead of dropping once it is half full (RFC 3168 §5).
+    if (s.ecn) options.ecnMarkFrames = Math.max(1, Math.floor(options.queueFrames / 2));
+  }
   return options;
+}
+
+/** What a live run simulates: one transfer, or several flows on one bottleneck. */
+interface LabScenario {
+  readonly network: TwoHostNetwork;
+  advance(ms: number, enough?: () => boolean): boolean;
+  progress(): TransferProgress;
+  intact(): boolean;
+}
+
+function labScenario(s: LabSettings): LabScenario {
+  if (s.flows === 1) return new TransferScenario(transferOptions(s));
+  const queue = queueFrames(s);
+  return new SharedBottleneckScenario({
+    flows: Array.from({ length: s.flows }, (_, i) => (i === 0 ? s.cc : s.cc2)),
+    bytesPerFlow: s.bytes,
+    rateBitsPerSecond: s.rate * 1e6,
+    delayMs: s.delay,
+    queueFrames: queue,
+    ...(s.ecn ? { ecnMarkFrames: Math.max(1, Math.floor(queue / 2)) } : {}),
+    loss: s.loss / 100,
+    mtu: s.mtu,
+    tcp: { ...tcpOptions(s), receiveBufferSize: s.window },
+    seed: s.seed,
+  });
 }
 
 function setPhase(phase: string): void {
@@ -238,7 +314,7 @@ function showTimers(snapshot: TimerSnapshot | undefined, now: number): string {
 
 /** One transfer, simulated a slice per animation frame. */
 class LiveTransfer implements Player {
-  private readonly scenario: TransferScenario;
+  private readonly scenario: LabScenario;
   private readonly model: LiveConversation;
   private readonly view: LabView;
   private readonly timers: TimerWatch;
@@ -251,16 +327,18 @@ class LiveTransfer implements Player {
   private focused = false;
 
   constructor(private readonly settings: LabSettings) {
-    this.scenario = new TransferScenario(transferOptions(settings));
+    this.scenario = labScenario(settings);
     const network = this.scenario.network;
     this.model = new LiveConversation(network.net.trace.events);
     this.layout = ladderLayout(settings.delay);
     this.view = labView(this.model, this.layout);
     this.view.relative = settings.relative;
-    this.view.ladder.labels = { relative: settings.relative };
+    // Several connections between the same two hosts: the labels say which by their ports.
+    this.view.ports = settings.flows > 1;
+    this.view.ladder.labels = { relative: settings.relative, ports: settings.flows > 1 };
     // A first guess of the run's length, so the charts' time axis rarely has to grow.
     const rtt = 2 * settings.delay;
-    const bits = (settings.bytes + settings.reply) * 8;
+    const bits = (settings.bytes * settings.flows + settings.reply) * 8;
     this.view.expectSpan(10 * rtt + (settings.rate > 0 ? (bits / (settings.rate * 1e6)) * 1000 * 1.2 : 0));
     const msl = DEFAULT_TCP_CONFIG.mslMs;
     this.timers = new TimerWatch([
@@ -370,7 +448,7 @@ class LiveTransfer implements Player {
 
   private sampleQueue(): void {
     if (this.settings.rate <= 0) return;
-    const sender = this.settings.bytes >= this.settings.reply ? 'a->b' : 'b->a';
+    const sender = this.settings.bytes >= this.settings.reply || this.settings.flows > 1 ? 'a->b' : 'b->a';
     const { bytes } = this.scenario.network.link.queueOccupancy(sender);
     this.view.queueSamples.push({ time: this.now(), bytes });
   }
@@ -397,7 +475,7 @@ class LiveTransfer implements Player {
 
   private finish(): void {
     this.draw(true);
-    const result = this.scenario.result();
+    const progress = this.scenario.progress();
     const network = this.scenario.network;
     offerDownloads(network, () =>
       renderHtmlReport(network.conversation(), {
@@ -408,13 +486,13 @@ class LiveTransfer implements Player {
       }),
     );
     statusText.textContent +=
-      result.phase === 'failed'
+      progress.phase === 'failed'
         ? ''
-        : result.intact
+        : this.scenario.intact()
           ? ' · every byte arrived intact'
           : ' · the data was damaged';
     pauseButton.disabled = true;
-    setPhase(result.phase === 'failed' ? 'failed' : 'done');
+    setPhase(progress.phase === 'failed' ? 'failed' : 'done');
   }
 }
 
@@ -665,6 +743,7 @@ field('speed').addEventListener('change', () => {
     writeQuery(settings);
   }
 });
+$('#step-first').addEventListener('click', () => player?.select(0));
 stepBack.addEventListener('click', () => {
   if (!player || !view) return;
   player.select((view.selected ?? view.eventCount) - 1);
@@ -675,16 +754,18 @@ stepForward.addEventListener('click', () => {
 });
 liveButton.addEventListener('click', () => player?.resume());
 
-const ccSelect = field('cc') as HTMLSelectElement;
-ccSelect.replaceChildren(
-  ...CONGESTION_CONTROL_NAMES.map((name) => {
-    const option = document.createElement('option');
-    option.value = name;
-    option.textContent = name;
-    option.selected = name === DEFAULT_TCP_CONFIG.congestionControl;
-    return option;
-  }),
-);
+// The algorithms to choose from are the stack's own registry.
+for (const name of ['cc', 'cc2']) {
+  (field(name) as HTMLSelectElement).replaceChildren(
+    ...CONGESTION_CONTROL_NAMES.map((algorithm) => {
+      const option = document.createElement('option');
+      option.value = algorithm;
+      option.textContent = algorithm;
+      option.selected = algorithm === DEFAULT_TCP_CONFIG.congestionControl;
+      return option;
+    }),
+  );
+}
 
 const query = new URLSearchParams(location.search);
 applyQuery(query);

@@ -351,6 +351,37 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
     await page.close();
   });
 
+  it('runs two flows with different algorithms on one bottleneck, with its queue and ECN', async () => {
+    const page = await open('?flows=2&cc=cubic&cc2=reno&bytes=150000&rate=10&delay=10&speed=0&ecn=1');
+    expect(await finished(page)).toBe('done');
+    expect(await page.textContent('#status-text')).toMatch(/every byte arrived intact$/);
+    // Two connections: the labels name their ports, and both SYNs ask for ECN (RFC 3168 §6.1.1). The
+    // start of the run is seen by going back to its first event.
+    await page.click('#step-first');
+    await page.waitForSelector('#events li.selected');
+    const rows = await page.$$eval('#events li .what', (what) => what.map((e) => e.textContent ?? ''));
+    const syns = rows.filter((r) => /^client → server \d+ > 5001 SYN,ECE,CWR seq=0 /.test(r));
+    const ports = new Set(syns.map((r) => r.split(' ')[3]));
+    expect(ports.size).toBe(2);
+    // The queue chart and the chart of each flow's window are drawn.
+    const charts = await page.$$eval('figure.live-chart', (figures) =>
+      figures
+        .filter((f) => !(f as HTMLElement).hidden)
+        .map((f) => f.querySelector('figcaption b')?.textContent ?? ''),
+    );
+    expect(charts).toEqual([
+      'Time-sequence',
+      'Windows and bytes in flight (sender)',
+      'Round-trip time (sender)',
+      'Bottleneck queue',
+      'Congestion window of each flow',
+    ]);
+    await page.click('#live');
+    await page.screenshot({ path: join(ARTIFACTS, 'two-flows.png'), fullPage: true });
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
   it("tells the demo's story chapter by chapter", async () => {
     const page = await open('?scenario=story&speed=1000');
     await page.waitForSelector('#chapter option', { state: 'attached' });

@@ -149,8 +149,8 @@ function patternByte(position: number, salt: number): number {
 
 const CHUNK = 16 * 1024;
 
-/** One direction's sender: writes its share in chunks whenever the send buffer has room. */
-class PatternSender {
+/** One direction's sender: writes its share in chunks whenever the send buffer has room (a byte pattern). */
+export class PatternSender {
   sent = 0;
   private readonly chunk = new Uint8Array(CHUNK);
 
@@ -177,7 +177,7 @@ class PatternSender {
 }
 
 /** One direction's receiver: reads everything, checks every byte against the pattern. */
-class PatternReceiver {
+export class PatternReceiver {
   received = 0;
   intact = true;
   ended = false;
@@ -367,19 +367,25 @@ export class TransferScenario {
     return this.failure !== undefined ? { ...progress, failure: this.failure } : progress;
   }
 
+  /** Every byte arrived once, in order, unchanged (cheap: result() also analyses the packets). */
+  intact(): boolean {
+    const o = this.options;
+    return (
+      (this.serverReceiver?.intact ?? true) &&
+      this.clientReceiver.intact &&
+      (this.serverReceiver?.received ?? 0) === o.clientBytes &&
+      this.clientReceiver.received === o.serverBytes
+    );
+  }
+
   result(): TransferResult {
     const progress = this.progress();
     const conversation = this.network.conversation();
     const counters = [this.network.clientTcp.counters, this.network.serverTcp.counters];
-    const o = this.options;
     return {
       ...progress,
       durationMs: this.network.now() - this.startTime,
-      intact:
-        (this.serverReceiver?.intact ?? true) &&
-        this.clientReceiver.intact &&
-        progress.serverBytesReceived === o.clientBytes &&
-        progress.clientBytesReceived === o.serverBytes,
+      intact: this.intact(),
       clientState: this.client.state,
       serverState: this.server?.state ?? 'CLOSED',
       packets: conversation.packets.length,
