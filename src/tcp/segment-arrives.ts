@@ -73,7 +73,11 @@ function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
   tcb.r1Reported = false;
   initMtuProbing(tcb, now);
   const factory = tcb.env.congestionControl ?? congestionControlFactory(tcb.config.congestionControl);
-  tcb.cc = factory(tcb.effMss, tcb.config.initialWindowSegments, { sack: tcb.sackPermitted, now });
+  tcb.cc = factory(tcb.effMss, tcb.config.initialWindowSegments, {
+    sack: tcb.sackPermitted,
+    paced: tcb.config.pacing,
+    now,
+  });
   tcb.setState('ESTABLISHED', now);
   tcb.env.event(CONNECTED_EVENT);
   if (tcb.keepAlive) tcb.timers.set(KEEPALIVE, now + tcb.keepAliveIdleMs);

@@ -87,6 +87,19 @@ describe('bulk flows through one bottleneck', () => {
     // From second 1 on, the window left by slow start (about 1.3 BDP) keeps the link busy: the payload
     // ceiling is 94.8% of it.
     expect(result.linkShare).toBeGreaterThan(0.93);
+    // Paced (2 x cwnd / SRTT in slow start), the ACKs of a round are spread over half the RTT: the
+    // train that ends slow start must then last a whole minimum RTT (half of it ended slow start at
+    // 0.45 BDP, and the link was half used for seconds).
+    const paced = runBulkFlows({
+      flows: ['cubic'],
+      rateBitsPerSecond: 100e6,
+      delayMs: 25,
+      durationMs: 3000,
+      measureFromMs: 1000,
+      tcp: { timestamps: true, sack: true, rack: true, pacing: true },
+    });
+    expect(paced.queueDrops).toBe(0);
+    expect(paced.linkShare).toBeGreaterThan(0.85);
   });
 
   it('reports each flow of several sharing the bottleneck, and their fairness', () => {

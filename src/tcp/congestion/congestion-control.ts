@@ -162,6 +162,11 @@ export interface CongestionControl {
 export interface CongestionControlContext {
   /** The peer agreed to SACK (RFC 2018): loss recovery follows RFC 6675 rather than RFC 6582. */
   sack: boolean;
+  /**
+   * The output path paces this connection's segments even when the controller sets no rate
+   * (TcpConfig.pacing): ACKs then come back spread over the RTT rather than in trains.
+   */
+  paced?: boolean;
   now: number;
 }
 

@@ -49,12 +49,13 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   private pausedAt: number | undefined;
   /** Smoothed RTT from the samples the ACKs carried, ms. */
   private srttMs = 0;
-  private readonly hystart = new HyStartPlusPlus();
+  private readonly hystart: HyStartPlusPlus;
   /** State before the last reduction, for undo (§4.9). */
   private prior: CubicState = { wMax: 0, epochStart: undefined };
 
   constructor(mss: number, initialWindowSegments?: number, context?: CongestionControlContext) {
     super(mss, initialWindowSegments, context, { classicRecovery: false, endRecoveryOnPartialAck: false });
+    this.hystart = new HyStartPlusPlus(context?.paced ?? false);
   }
 
   override get phase(): string {

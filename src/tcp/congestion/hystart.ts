@@ -16,7 +16,8 @@
  * Linux's HyStart does beside its delay test, the ACK train ends slow start too: when the ACKs of one
  * round arrive back to back (at most ACK_TRAIN_GAP_MS apart) for longer than half the minimum RTT, the
  * window has reached about the bandwidth-delay product, and slow start ends there (ssthresh = cwnd),
- * before any queue forms. A paced sender spreads its sending over the RTT and does not form trains.
+ * before any queue forms. A paced sender (TcpConfig.pacing) spreads a window over half the RTT: its
+ * train must last a whole minimum RTT.
  */
 
 /** RFC 9406 §4.3 constants. */
@@ -39,6 +40,10 @@ function seqGt(a: number, b: number): boolean {
 
 export class HyStartPlusPlus {
   phase: HyStartPhase = 'slow-start';
+
+  /** `paced`: the output path paces the sender (see the ACK-train test in onAck). */
+  constructor(private readonly paced = false) {}
+
   private windowEnd: number | undefined;
   private lastRoundMinRtt = Number.POSITIVE_INFINITY;
   private currentRoundMinRtt = Number.POSITIVE_INFINITY;
@@ -87,7 +92,10 @@ export class HyStartPlusPlus {
       now - this.lastTrainAck <= HYSTART.ACK_TRAIN_GAP_MS
     ) {
       this.lastTrainAck = now;
-      if (now - this.roundStartTime > this.minRtt / 2) {
+      // Unpaced, a window's ACKs return in a train as long as the window takes to cross the bottleneck;
+      // paced at twice cwnd/SRTT in slow start, they are spread over half the RTT already, so the
+      // train must last a whole minimum RTT (Linux halves the threshold only without pacing).
+      if (now - this.roundStartTime > (this.paced ? this.minRtt : this.minRtt / 2)) {
         this.phase = 'done';
         this.exit = 'ack-train';
         return 0;

@@ -176,6 +176,25 @@ describe('HyStart++ (RFC 9406)', () => {
     expect(h.exit).toBe('ack-train');
   });
 
+  it("a paced sender's train must last a whole minimum RTT", () => {
+    // ACKs 0.5 ms apart from the round's first, minimum RTT 50 ms: unpaced, the train ends slow start
+    // past 25 ms; paced, past 50 ms.
+    for (const [paced, acks] of [
+      [false, 52],
+      [true, 102],
+    ] as const) {
+      const h = new HyStartPlusPlus(paced);
+      let ack = 0;
+      let count = 0;
+      while (h.phase === 'slow-start' && count < 1000) {
+        h.onAck(++ack, 10_000, 50, count * 0.5);
+        count++;
+      }
+      expect(count).toBe(acks);
+      expect(h.exit).toBe('ack-train');
+    }
+  });
+
   it('a gap of more than 2 ms breaks the train: paced ACKs never end slow start by it', () => {
     const h = new HyStartPlusPlus();
     let ack = 0;
