@@ -175,6 +175,11 @@ export type EtherTypeReceiver = (
 /** How the destination address of a received datagram addressed us. */
 export type DestinationKind = 'unicast' | 'broadcast' | 'multicast';
 
+/**
+ * A datagram handed to a protocol handler. The record and its `packet` belong to IPv4 input and are
+ * refilled for the next datagram once `receive` returns: a handler that keeps anything copies the fields
+ * (the views in it, `bytes` and `packet.payload`, stay valid).
+ */
 export interface ReceivedDatagram {
   /** Parsed header; `payload` is the transport data (a view, reassembled if it came in fragments). */
   readonly packet: Ipv4Packet;

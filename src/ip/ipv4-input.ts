@@ -9,7 +9,7 @@
 import type { ReceivedFrameInfo } from '../link/device.js';
 import { IPV4_BROADCAST, type Ipv4Address, isMulticast } from '../wire/address.js';
 import { ICMP_DESTINATION_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE } from '../wire/icmp.js';
-import { parseIpv4 } from '../wire/ipv4.js';
+import { type Ipv4Packet, newIpv4PacketRecord, parseIpv4, parseIpv4Into } from '../wire/ipv4.js';
 import { isLoopback, isUnicastHostAddress } from './address-prefix.js';
 import type { DestinationKind, IpProtocolHandler, ReceivedDatagram } from './datagram.js';
 import type { IpInterface } from './ip-interface.js';
@@ -26,6 +26,43 @@ export interface Ipv4Receiver extends Ipv4Router {
   handlerFor(protocol: number): IpProtocolHandler | undefined;
 }
 
+/** A received datagram's record, refilled for each datagram parsed into it. */
+interface DatagramRecord {
+  packet: Ipv4Packet;
+  bytes: Uint8Array;
+  interface: IpInterface;
+  destination: DestinationKind;
+  linkBroadcast: boolean;
+  checksumOffloaded: boolean;
+}
+
+/**
+ * The records datagrams are parsed into and handed up in, one per nesting level (handling a datagram can
+ * send on a link that delivers at once, and the datagram parsed meanwhile must not overwrite the one still
+ * being handled), shared by every IPv4 layer of the process: receiving allocates nothing but views. A
+ * handler holds its datagram only for the call (see ReceivedDatagram).
+ */
+const records: DatagramRecord[] = [];
+let depth = 0;
+
+function recordAt(level: number, iface: IpInterface): DatagramRecord {
+  let record = records[level];
+  if (record === undefined) {
+    record = {
+      packet: newIpv4PacketRecord(),
+      bytes: EMPTY_VIEW,
+      interface: iface,
+      destination: 'unicast',
+      linkBroadcast: false,
+      checksumOffloaded: false,
+    };
+    records[level] = record;
+  }
+  return record;
+}
+
+const EMPTY_VIEW = new Uint8Array(0);
+
 export function receiveIpv4(
   input: Ipv4Receiver,
   iface: IpInterface,
@@ -35,17 +72,20 @@ export function receiveIpv4(
 ): void {
   const { counters } = input.ctx;
   counters.IpInReceives++;
-  const result = parseIpv4(bytes);
-  if (!result.ok) {
-    if (result.error.kind === 'bad-total-length' || result.error.kind === 'truncated') {
+  const level = depth;
+  const record = recordAt(level, iface);
+  const packet = record.packet;
+  const error = parseIpv4Into(bytes, packet);
+  if (error !== undefined) {
+    if (error.kind === 'bad-total-length' || error.kind === 'truncated') {
       counters.IpInTruncatedPkts++;
     }
     counters.IpInHdrErrors++;
-    input.ctx.drop('ipv4', result.error.kind);
+    input.ctx.drop('ipv4', error.kind);
     return;
   }
-  const packet = result.value;
-  const datagram = bytes.subarray(0, packet.totalLength);
+  // Without link padding (the usual case) the datagram is the frame's payload itself.
+  const datagram = packet.totalLength === bytes.length ? bytes : bytes.subarray(0, packet.totalLength);
   const fromLoopback = iface === input.loopback;
 
   // RFC 1122 §3.2.1.3: a source that does not name one host is never accepted (0.0.0.0 only while a
@@ -92,7 +132,12 @@ export function receiveIpv4(
   } else if (iface.terminateAnyDestination && !linkBroadcast) {
     destination = 'unicast';
   } else if (input.forwarding && !fromLoopback) {
-    forwardIpv4(input, iface, packet, datagram, linkBroadcast, info);
+    depth = level + 1;
+    try {
+      forwardIpv4(input, iface, packet, datagram, linkBroadcast, info);
+    } finally {
+      depth = level;
+    }
     return;
   } else {
     counters.IpInAddrErrors++;
@@ -126,14 +171,17 @@ export function receiveIpv4(
     });
     return;
   }
-  deliverLocal(input, {
-    packet,
-    bytes: datagram,
-    interface: iface,
-    destination,
-    linkBroadcast,
-    checksumOffloaded: iface.checksumOffload || info?.checksumTrusted === true,
-  });
+  record.bytes = datagram;
+  record.interface = iface;
+  record.destination = destination;
+  record.linkBroadcast = linkBroadcast;
+  record.checksumOffloaded = iface.checksumOffload || info?.checksumTrusted === true;
+  depth = level + 1;
+  try {
+    deliverLocal(input, record);
+  } finally {
+    depth = level;
+  }
 }
 
 function deliverLocal(input: Ipv4Receiver, datagram: ReceivedDatagram): void {

@@ -17,8 +17,8 @@
 
 import { type Ipv4Address, readIpv4, writeIpv4 } from './address.js';
 import { checksumAdjust, internetChecksum } from './checksum.js';
-import { copyInto, EMPTY_BYTES, requireSpace, requireValid } from './emit-buffer.js';
-import { malformed, type ParseResult, parsed } from './parse-result.js';
+import { codedError, copyInto, EMPTY_BYTES, requireSpace } from './emit-buffer.js';
+import { malformed, type ParseResult, parsed, type WireError } from './parse-result.js';
 
 export const IPV4_HEADER_LENGTH = 20;
 export const IPV4_MAX_HEADER_LENGTH = 60;
@@ -207,6 +207,15 @@ export class Ipv4View {
   }
 }
 
+function badHeaderChecksum(buf: Uint8Array): WireError {
+  const field = (buf[10]! << 8) | buf[11]!;
+  return {
+    kind: 'bad-checksum',
+    protocol: PROTOCOL,
+    message: `header checksum 0x${field.toString(16).padStart(4, '0')}`,
+  };
+}
+
 function readPacket(buf: Uint8Array, payloadEnd: number): Ipv4Packet {
   const headerLength = (buf[0]! & 0x0f) * 4;
   const flagsAndOffset = (buf[6]! << 8) | buf[7]!;
@@ -237,10 +246,61 @@ export function parseIpv4(buf: Uint8Array, options?: Ipv4ParseOptions): ParseRes
   if (error) return error;
   const headerLength = (buf[0]! & 0x0f) * 4;
   if (options?.verifyChecksum !== false && internetChecksum(buf, 0, headerLength) !== 0) {
-    const field = (buf[10]! << 8) | buf[11]!;
-    return malformed(PROTOCOL, 'bad-checksum', `header checksum 0x${field.toString(16).padStart(4, '0')}`);
+    return { ok: false, error: badHeaderChecksum(buf) };
   }
   return parsed(readPacket(buf, (buf[2]! << 8) | buf[3]!));
+}
+
+/** An Ipv4Packet for `parseIpv4Into` to fill again and again (fields are set by each parse). */
+export function newIpv4PacketRecord(): Ipv4Packet {
+  return {
+    tos: 0,
+    id: 0,
+    dontFragment: false,
+    moreFragments: false,
+    fragmentOffset: 0,
+    ttl: 0,
+    protocol: 0,
+    src: 0,
+    dst: 0,
+    headerLength: 0,
+    totalLength: 0,
+    options: EMPTY_BYTES,
+    payload: EMPTY_BYTES,
+  };
+}
+
+/**
+ * `parseIpv4` into a caller-owned record (from `newIpv4PacketRecord`), so receiving a datagram allocates
+ * nothing but its views: the same checks in the same order, the error returned (undefined when the packet
+ * is good). After an error the record's fields are unspecified.
+ */
+export function parseIpv4Into(
+  buf: Uint8Array,
+  into: Ipv4Packet,
+  verifyChecksum = true,
+): WireError | undefined {
+  const error = checkIpv4(buf, false);
+  if (error !== undefined && !error.ok) return error.error;
+  const headerLength = (buf[0]! & 0x0f) * 4;
+  if (verifyChecksum && internetChecksum(buf, 0, headerLength) !== 0) return badHeaderChecksum(buf);
+  const flagsAndOffset = (buf[6]! << 8) | buf[7]!;
+  const totalLength = (buf[2]! << 8) | buf[3]!;
+  into.tos = buf[1]!;
+  into.id = (buf[4]! << 8) | buf[5]!;
+  into.dontFragment = (flagsAndOffset & FLAG_DONT_FRAGMENT) !== 0;
+  into.moreFragments = (flagsAndOffset & FLAG_MORE_FRAGMENTS) !== 0;
+  into.fragmentOffset = (flagsAndOffset & FRAGMENT_OFFSET_MASK) * 8;
+  into.ttl = buf[8]!;
+  into.protocol = buf[9]!;
+  into.src = readIpv4(buf, 12);
+  into.dst = readIpv4(buf, 16);
+  into.headerLength = headerLength;
+  into.totalLength = totalLength;
+  into.options =
+    headerLength === IPV4_HEADER_LENGTH ? EMPTY_BYTES : buf.subarray(IPV4_HEADER_LENGTH, headerLength);
+  into.payload = buf.subarray(headerLength, totalLength);
+  return undefined;
 }
 
 /**
@@ -272,13 +332,19 @@ export function emitIpv4Header(
   offset: number,
 ): number {
   const headerLength = ipv4HeaderLength(h);
-  requireValid(headerLength <= IPV4_MAX_HEADER_LENGTH, `ipv4: ${headerLength - 20} option bytes exceed 40`);
+  // Every datagram sent passes here: the messages are built only when a check fails.
+  if (headerLength > IPV4_MAX_HEADER_LENGTH) {
+    throw codedError('EINVAL', `ipv4: ${headerLength - 20} option bytes exceed 40`);
+  }
   const totalLength = headerLength + payloadLength;
-  requireValid(totalLength <= IPV4_MAX_TOTAL_LENGTH, `ipv4: total length ${totalLength} exceeds 65535`);
-  requireValid(
-    h.fragmentOffset % 8 === 0 && h.fragmentOffset >= 0 && h.fragmentOffset <= FRAGMENT_OFFSET_MASK * 8,
-    `ipv4: fragment offset ${h.fragmentOffset} is not a multiple of 8 in 0-65528`,
-  );
+  if (totalLength > IPV4_MAX_TOTAL_LENGTH) {
+    throw codedError('EINVAL', `ipv4: total length ${totalLength} exceeds 65535`);
+  }
+  if (
+    !(h.fragmentOffset % 8 === 0 && h.fragmentOffset >= 0 && h.fragmentOffset <= FRAGMENT_OFFSET_MASK * 8)
+  ) {
+    throw codedError('EINVAL', `ipv4: fragment offset ${h.fragmentOffset} is not a multiple of 8 in 0-65528`);
+  }
   requireSpace(buf, offset, headerLength, 'ipv4 header');
 
   buf[offset] = 0x40 | (headerLength >>> 2);

@@ -23,7 +23,7 @@
  */
 
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
-import { copyInto, EMPTY_BYTES, requireSpace, requireValid } from './emit-buffer.js';
+import { codedError, copyInto, EMPTY_BYTES, requireSpace } from './emit-buffer.js';
 import { IP_PROTOCOL_TCP } from './ipv4.js';
 import type { IpAddress } from './ipv6-address.js';
 import { malformed, type ParseResult, parsed, type WireError } from './parse-result.js';
@@ -587,7 +587,10 @@ export function emitTcp(
   const base = baseOptionsLength(seg.options);
   const headerLength = tcpHeaderLength(seg.options);
   const length = headerLength + seg.payload.length;
-  requireValid(length <= 0xffff, `tcp: segment of ${length} bytes exceeds the 16-bit pseudo-header length`);
+  // Built only on failure: every segment sent passes here.
+  if (length > 0xffff) {
+    throw codedError('EINVAL', `tcp: segment of ${length} bytes exceeds the 16-bit pseudo-header length`);
+  }
   requireSpace(buf, offset, length, 'tcp segment');
 
   buf[offset] = seg.srcPort >>> 8;

@@ -11,7 +11,7 @@
  */
 
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
-import { copyInto, requireSpace, requireValid } from './emit-buffer.js';
+import { codedError, copyInto, requireSpace } from './emit-buffer.js';
 import { IP_PROTOCOL_UDP } from './ipv4.js';
 import type { IpAddress } from './ipv6-address.js';
 import { malformed, type ParseResult, parsed } from './parse-result.js';
@@ -138,7 +138,8 @@ export function emitUdp(
   options?: UdpEmitOptions,
 ): number {
   const length = UDP_HEADER_LENGTH + d.payload.length;
-  requireValid(length <= UDP_MAX_LENGTH, `udp: datagram of ${length} bytes exceeds 65535`);
+  // Built only on failure: every datagram sent passes here.
+  if (length > UDP_MAX_LENGTH) throw codedError('EINVAL', `udp: datagram of ${length} bytes exceeds 65535`);
   requireSpace(buf, offset, length, 'udp datagram');
   buf[offset] = d.srcPort >>> 8;
   buf[offset + 1] = d.srcPort;

@@ -7,9 +7,12 @@ import {
   type Ipv4Header,
   Ipv4View,
   ipv4HeaderLength,
+  newIpv4PacketRecord,
   parseIpv4,
+  parseIpv4Into,
   parseQuotedIpv4,
 } from '../../src/wire/ipv4.js';
+import { TestRandom } from './test-random.js';
 
 const header: Ipv4Header = {
   tos: 0xb8,
@@ -211,5 +214,46 @@ describe('IPv4 header (RFC 791)', () => {
       expect.objectContaining({ code: 'ERR_BUFFER_OUT_OF_BOUNDS' }),
     );
     expect(emitIpv4Header(header, 65515, buf, 80)).toBe(20);
+  });
+});
+
+describe('parsing into a reused record (parseIpv4Into)', () => {
+  it('agrees with parseIpv4 on good, padded, optioned and damaged packets, one after another', () => {
+    const random = new TestRandom(5);
+    const record = newIpv4PacketRecord();
+    for (let i = 0; i < 2000; i++) {
+      const h: Ipv4Header = {
+        ...header,
+        tos: random.below(256),
+        id: random.below(65536),
+        dontFragment: random.below(2) === 1,
+        moreFragments: random.below(2) === 1,
+        fragmentOffset: 8 * random.below(100),
+        ttl: random.below(256),
+        protocol: random.below(256),
+        src: random.nextUint32(),
+        dst: random.nextUint32(),
+      };
+      if (random.below(4) === 0) h.options = random.bytes(1 + random.below(40));
+      const buf = packet(h, random.below(60), random.below(3) === 0 ? random.below(30) : 0);
+      if (random.below(4) === 0) buf[random.below(buf.length)] = random.below(256);
+      const verify = random.below(5) !== 0;
+      const expected = parseIpv4(buf, { verifyChecksum: verify });
+      const error = parseIpv4Into(buf, record, verify);
+      if (expected.ok) {
+        expect(error).toBeUndefined();
+        expect({
+          ...record,
+          options: Array.from(record.options),
+          payload: Array.from(record.payload),
+        }).toEqual({
+          ...expected.value,
+          options: Array.from(expected.value.options),
+          payload: Array.from(expected.value.payload),
+        });
+      } else {
+        expect(error).toEqual(expected.error);
+      }
+    }
   });
 });
