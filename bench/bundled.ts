@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
-export async function importBundled<T>(entry: URL): Promise<{ module: T; cleanup: () => void }> {
+/** `file` is the bundle's path (esbuild marks where each source module starts with a `// path` line). */
+export async function importBundled<T>(
+  entry: URL,
+): Promise<{ module: T; file: string; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'tcpts-bench-'));
   const outfile = join(dir, 'workloads.mjs');
   await build({
@@ -23,5 +26,5 @@ export async function importBundled<T>(entry: URL): Promise<{ module: T; cleanup
     logLevel: 'warning',
   });
   const module = (await import(pathToFileURL(outfile).href)) as T;
-  return { module, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { module, file: outfile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

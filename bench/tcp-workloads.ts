@@ -3,6 +3,8 @@
  * driven by a VirtualClock run as fast as it goes, timed in real (wall-clock) milliseconds. Core code only,
  * so the suite can bundle this module as plain ESM and measure the stack as an application would run it.
  */
+
+import { createNetApi } from '../src/api/net/net-api.js';
 import { SimulatedNetwork } from '../src/sim/network.js';
 import type { Stack } from '../src/stack.js';
 
@@ -10,9 +12,14 @@ const CLIENT = 0x0a000001; // 10.0.0.1
 const SERVER = 0x0a000002; // 10.0.0.2
 const PORT = 5001;
 const CHUNK = 64 * 1024;
+/** Listening ports used to spread many connections over distinct 4-tuples. */
+const MANY_PORTS = 8;
 
-function pair(checksumOffload: boolean): { net: SimulatedNetwork; client: Stack; server: Stack } {
-  const net = new SimulatedNetwork({ seed: 1, trace: false, checksumOffload });
+function pair(
+  checksumOffload: boolean,
+  offload = false,
+): { net: SimulatedNetwork; client: Stack; server: Stack } {
+  const net = new SimulatedNetwork({ seed: 1, trace: false, checksumOffload, offload });
   const client = net.host('client', '10.0.0.1/24');
   const server = net.host('server', '10.0.0.2/24');
   const link = net.link(client, server, { mtu: 1500 });
@@ -27,9 +34,11 @@ function pair(checksumOffload: boolean): { net: SimulatedNetwork; client: Stack;
  * TCP settings) and returns the wall-clock milliseconds from connect() until the receiver has read the
  * last byte. With `checksumOffload` the link lets both ends skip the TCP checksum, as Linux does on
  * loopback; without, every segment's checksum is computed by the sender and verified by the receiver.
+ * With `offload` the link ends offer TSO and checksum offload (MemoryLinkOptions.offload): segments of
+ * up to 64 KiB cross whole, as on Linux loopback or a veth pair.
  */
-export function bulkTransferMs(totalBytes: number, checksumOffload: boolean): number {
-  const { net, client, server } = pair(checksumOffload);
+export function bulkTransferMs(totalBytes: number, checksumOffload: boolean, offload = false): number {
+  const { net, client, server } = pair(checksumOffload, offload);
   const chunk = new Uint8Array(CHUNK);
   const sink = new Uint8Array(CHUNK);
   let received = 0;
@@ -69,15 +78,28 @@ export function bulkTransferMs(totalBytes: number, checksumOffload: boolean): nu
  * the end, inside the measurement). Returns the wall-clock milliseconds it all took.
  */
 export function connectionsMs(count: number): number {
-  const { net, client, server } = pair(false);
-  let serverClosed = 0;
-  server.tcp.listen({ port: PORT, backlog: 1024 }).on('connection', (conn) => {
-    conn.on('end', () => conn.close(net.clock.now()));
-    conn.on('closed', () => serverClosed++);
+  // The whole port range and several server ports: 100,000 connections in a row need distinct
+  // 4-tuples while the earlier ones wait out TIME-WAIT.
+  const net = new SimulatedNetwork({
+    seed: 1,
+    trace: false,
+    stack: { tcpLimits: { ephemeralPortMin: 1024, ephemeralPortMax: 65535 } },
   });
+  const client = net.host('client', '10.0.0.1/24');
+  const server = net.host('server', '10.0.0.2/24');
+  const link = net.link(client, server, { mtu: 1500 });
+  link.a.interface.arp.addStatic(SERVER, link.link.b.mac);
+  link.b.interface.arp.addStatic(CLIENT, link.link.a.mac);
+  let serverClosed = 0;
+  for (let p = 0; p < MANY_PORTS; p++) {
+    server.tcp.listen({ port: PORT + p, backlog: 1024 }).on('connection', (conn) => {
+      conn.on('end', () => conn.close(net.clock.now()));
+      conn.on('closed', () => serverClosed++);
+    });
+  }
   const started = performance.now();
   for (let i = 0; i < count; i++) {
-    const conn = client.tcp.connect({ remoteAddress: SERVER, remotePort: PORT });
+    const conn = client.tcp.connect({ remoteAddress: SERVER, remotePort: PORT + (i % MANY_PORTS) });
     conn.on('connected', () => conn.close(net.clock.now()));
     while (serverClosed === i || conn.state !== 'TIME-WAIT') {
       if (!net.clock.step()) throw new Error(`connection ${i} stalled in ${conn.state}`);
@@ -90,4 +112,153 @@ export function connectionsMs(count: number): number {
     throw new Error(`connections: ${closed} of ${count} closed`);
   }
   return elapsed;
+}
+
+/** Start and stop of a measurement taken around a workload's steady state (see `bulkSteadyState`). */
+export interface SteadyStateMeter {
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * A bulk transfer (MTU 1500, checksums verified, no offload) in which `meter` runs only while the
+ * connection is in its steady state: started once `warmBytes` have been read, stopped when
+ * `totalBytes` have. Returns the TCP segments both stacks sent meanwhile (data one way, ACKs the other;
+ * a TSO segment counts as the pieces it stands for).
+ */
+export function bulkSteadyState(totalBytes: number, warmBytes: number, meter: SteadyStateMeter): number {
+  const { net, client, server } = pair(false);
+  const chunk = new Uint8Array(CHUNK);
+  const sink = new Uint8Array(CHUNK);
+  const segments = (): number => client.tcp.counters.segmentsOut + server.tcp.counters.segmentsOut;
+  let received = 0;
+  let atStart = 0;
+  let atStop = -1;
+  server.tcp.listen({ port: PORT }).on('connection', (conn) => {
+    conn.on('readable', () => {
+      const before = received;
+      for (;;) {
+        const n = conn.receiveInto(sink, net.clock.now());
+        if (n <= 0) break;
+        received += n;
+      }
+      if (before < warmBytes && received >= warmBytes) {
+        atStart = segments();
+        meter.start();
+      }
+      if (received === totalBytes && atStop < 0) {
+        meter.stop();
+        atStop = segments();
+      }
+    });
+  });
+  const conn = client.tcp.connect({ remoteAddress: SERVER, remotePort: PORT });
+  let sent = 0;
+  const write = (): void => {
+    while (sent < totalBytes) {
+      const accepted = conn.send(chunk.subarray(0, Math.min(CHUNK, totalBytes - sent)), net.clock.now());
+      sent += accepted;
+      if (accepted === 0) return;
+    }
+  };
+  conn.on('connected', write);
+  conn.on('drain', write);
+  net.clock.runUntilIdle({ maxEvents: Number.MAX_SAFE_INTEGER });
+  if (atStop < 0) throw new Error(`steady state: ${received} of ${totalBytes} bytes arrived`);
+  return atStop - atStart;
+}
+
+/**
+ * Opens `count` connections between two stacks and leaves them established and idle; calls
+ * `measure()` (which takes a heap measurement) before the first and again once all are established,
+ * while the connections are still referenced, then aborts them all. Connections use the whole port
+ * range (1024-65535) and `MANY_PORTS` server ports, so that 100,000 fit in distinct 4-tuples.
+ */
+export function idleConnections(count: number, measure: () => void): void {
+  const net = new SimulatedNetwork({
+    seed: 1,
+    trace: false,
+    stack: { tcpLimits: { ephemeralPortMin: 1024, ephemeralPortMax: 65535 } },
+  });
+  const client = net.host('client', '10.0.0.1/24');
+  const server = net.host('server', '10.0.0.2/24');
+  const link = net.link(client, server, { mtu: 1500 });
+  link.a.interface.arp.addStatic(SERVER, link.link.b.mac);
+  link.b.interface.arp.addStatic(CLIENT, link.link.a.mac);
+  const accepted: unknown[] = [];
+  for (let p = 0; p < MANY_PORTS; p++) {
+    server.tcp.listen({ port: PORT + p, backlog: 65535 }).on('connection', (c) => accepted.push(c));
+  }
+  measure();
+  const opened = [];
+  for (let i = 0; i < count; i++) {
+    opened.push(client.tcp.connect({ remoteAddress: SERVER, remotePort: PORT + (i % MANY_PORTS) }));
+    // Handshakes in batches keep the listeners' queues short.
+    if (i % 1000 === 999) net.clock.runUntilIdle({ maxEvents: Number.MAX_SAFE_INTEGER });
+  }
+  net.clock.runUntilIdle({ maxEvents: Number.MAX_SAFE_INTEGER });
+  const established = opened.filter((c) => c.state === 'ESTABLISHED').length;
+  if (established !== count || accepted.length !== count) {
+    throw new Error(`idle connections: ${established} established, ${accepted.length} accepted of ${count}`);
+  }
+  measure();
+  for (const c of opened) c.abort(net.clock.now());
+  net.clock.runUntilIdle({ maxEvents: Number.MAX_SAFE_INTEGER });
+}
+
+/**
+ * As `idleConnections`, with a Node-style `net.Socket` (createNetApi) on each end of every connection:
+ * a server socket from `createServer` and a client socket from `net.connect`. Node callbacks run
+ * between virtual-time steps, so this one is asynchronous.
+ */
+export async function idleSockets(count: number, measure: () => void): Promise<void> {
+  const net = new SimulatedNetwork({
+    seed: 1,
+    trace: false,
+    stack: { tcpLimits: { ephemeralPortMin: 1024, ephemeralPortMax: 65535 } },
+  });
+  const client = net.host('client', '10.0.0.1/24');
+  const server = net.host('server', '10.0.0.2/24');
+  const link = net.link(client, server, { mtu: 1500 });
+  link.a.interface.arp.addStatic(SERVER, link.link.b.mac);
+  link.b.interface.arp.addStatic(CLIENT, link.link.a.mac);
+  const clientNet = createNetApi(client);
+  const serverNet = createNetApi(server);
+  const accepted: unknown[] = [];
+  const servers = [];
+  for (let p = 0; p < MANY_PORTS; p++) {
+    const s = serverNet.createServer((socket) => {
+      // The client ends are destroyed at the end: a reset, which is expected here.
+      socket.on('error', () => {});
+      accepted.push(socket);
+    });
+    s.listen({ port: PORT + p, host: '10.0.0.2', backlog: 65535 });
+    servers.push(s);
+  }
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 3; i++) {
+      net.clock.runUntilIdle({ maxEvents: Number.MAX_SAFE_INTEGER });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  await settle();
+  measure();
+  const opened = [];
+  let connected = 0;
+  for (let i = 0; i < count; i++) {
+    opened.push(
+      clientNet.connect(PORT + (i % MANY_PORTS), '10.0.0.2', () => {
+        connected++;
+      }),
+    );
+    if (i % 1000 === 999) await settle();
+  }
+  await settle();
+  if (connected !== count || accepted.length !== count) {
+    throw new Error(`idle sockets: ${connected} connected, ${accepted.length} accepted of ${count}`);
+  }
+  measure();
+  for (const socket of opened) socket.destroy();
+  for (const s of servers) s.close();
+  await settle();
 }

@@ -12,7 +12,13 @@
  * bundle or `tsc` output would run it: the on-the-fly CommonJS transform the bench runner itself uses
  * turns every cross-module call into a getter and halves the stack's speed.
  */
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import * as net from 'node:net';
+import * as v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { importBundled } from '../bundled.js';
 import { type BenchRow, formatFigure } from '../harness.js';
 
@@ -20,6 +26,15 @@ type Workloads = typeof import('../tcp-workloads.js');
 
 const BULK_BYTES = 128 * 1024 * 1024;
 const CONNECTIONS = 2000;
+const MANY_CONNECTIONS = 100_000;
+/** Steady-state allocation measurement: bytes transferred before and while measuring. */
+const STEADY_WARM_BYTES = 8 * 1024 * 1024;
+const STEADY_BYTES = 32 * 1024 * 1024;
+/** The heap sampler's mean interval for counting objects: small, so that small objects are seen. */
+const SAMPLING_INTERVAL = 128;
+const STEADY_SAMPLED_BYTES = 4 * 1024 * 1024;
+/** Loopback connections the kernel's idle figure is taken over (two descriptors each, under 20,000). */
+const KERNEL_IDLE_CONNECTIONS = 9000;
 const ROUNDS = 3;
 const CHUNK = 64 * 1024;
 
@@ -100,6 +115,148 @@ async function nodeConnectionsMs(count: number): Promise<number> {
   return ms;
 }
 
+/**
+ * Bytes allocated on the JS heap per TCP segment (both stacks, data and ACKs) in a bulk transfer's steady
+ * state: the heap's used size at the end less at the start, plus everything each garbage collection in
+ * between freed (V8's GCProfiler reports the used size before and after each one). Exact in bytes.
+ */
+function allocatedBytesPerSegment(w: Workloads): number {
+  let profiler: v8.GCProfiler | undefined;
+  let startUsed = 0;
+  let allocated = 0;
+  const segments = w.bulkSteadyState(STEADY_BYTES, STEADY_WARM_BYTES, {
+    start() {
+      profiler = new v8.GCProfiler();
+      profiler.start();
+      startUsed = v8.getHeapStatistics().used_heap_size;
+    },
+    stop() {
+      const endUsed = v8.getHeapStatistics().used_heap_size;
+      const result = profiler!.stop() as unknown as {
+        statistics: {
+          beforeGC: { heapStatistics: { usedHeapSize: number } };
+          afterGC: { heapStatistics: { usedHeapSize: number } };
+        }[];
+      };
+      let freed = 0;
+      for (const gc of result.statistics)
+        freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
+      allocated = endUsed - startUsed + freed;
+    },
+  });
+  return allocated / segments;
+}
+
+/**
+ * Objects allocated per TCP segment in the same steady state, estimated with V8's sampling heap profiler
+ * (what DevTools' "allocation sampling" uses): an object of `size` bytes is sampled with probability
+ * 1 - exp(-size / interval), so each sample stands for 1 / that many objects. With a 128-byte interval
+ * a small object is seen about one time in ten: the estimate is good to a few percent over millions.
+ */
+function allocatedObjectsPerSegment(w: Workloads): number {
+  const session = new Session();
+  session.connect();
+  let estimate = 0;
+  const segments = w.bulkSteadyState(STEADY_WARM_BYTES + STEADY_SAMPLED_BYTES, STEADY_WARM_BYTES, {
+    start() {
+      session.post('HeapProfiler.enable');
+      session.post('HeapProfiler.startSampling', { samplingInterval: SAMPLING_INTERVAL });
+    },
+    stop() {
+      // Same-thread inspector sessions answer synchronously.
+      session.post('HeapProfiler.stopSampling', (error, result) => {
+        if (error) throw error;
+        const profile = result.profile as { samples?: { size: number }[] };
+        for (const sample of profile.samples ?? [])
+          estimate += 1 / (1 - Math.exp(-sample.size / SAMPLING_INTERVAL));
+      });
+    },
+  });
+  session.disconnect();
+  return estimate / segments;
+}
+
+/** A full garbage collection, then what the JS heap and ArrayBuffers (frame and ring buffers) hold. */
+function heapInUse(): number {
+  collectGarbage();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
+let gcFunction: (() => void) | undefined;
+function collectGarbage(): void {
+  if (gcFunction === undefined) {
+    // Exposed on demand, so the bench needs no node flag; a fresh context sees the new global.
+    v8.setFlagsFromString('--expose-gc');
+    gcFunction = runInNewContext('gc') as () => void;
+  }
+  gcFunction();
+  gcFunction();
+}
+
+/**
+ * Memory per idle established connection: heap (and ArrayBuffers) in use with `count` connections
+ * established and idle, less before, per endpoint (both stacks are in this heap, so 2 x count).
+ */
+async function bytesPerIdleConnection(open: (measure: () => void) => void | Promise<void>, count: number) {
+  const readings: number[] = [];
+  await open(() => readings.push(heapInUse()));
+  return (readings[1]! - readings[0]!) / (2 * count);
+}
+
+/** Bytes in the kernel's slab caches (every cache's active objects times their size). */
+function kernelSlabBytes(): number {
+  let total = 0;
+  for (const line of readFileSync('/proc/slabinfo', 'utf8').split('\n').slice(2)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length > 3) total += Number(fields[1]) * Number(fields[3]);
+  }
+  return total;
+}
+
+/** Holds `count` idle established loopback connections (both ends) until its stdin closes. */
+const KERNEL_IDLE_HOLDER = `
+import socket, sys
+n = int(sys.argv[1])
+listener = socket.socket()
+listener.bind(('127.0.0.1', 0))
+listener.listen(4096)
+port = listener.getsockname()[1]
+held = []
+for i in range(n):
+    c = socket.create_connection(('127.0.0.1', port))
+    s, _ = listener.accept()
+    held += [c, s]
+print('ready', flush=True)
+sys.stdin.read()
+`;
+
+/**
+ * The kernel's memory per idle established TCP endpoint, measured in the same run: slab bytes while a
+ * python3 process holds `count` loopback connections (2 x count sockets, each with its socket, inode,
+ * file and dentry), less before. undefined when /proc/slabinfo or python3 is not there.
+ */
+async function kernelBytesPerIdleConnection(count: number): Promise<number | undefined> {
+  let before: number;
+  try {
+    before = kernelSlabBytes();
+  } catch {
+    return undefined;
+  }
+  const child = spawn('python3', ['-c', KERNEL_IDLE_HOLDER, String(count)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const ready = await new Promise<boolean>((resolve) => {
+    child.stdout.on('data', (data: Buffer) => resolve(data.toString().includes('ready')));
+    child.on('error', () => resolve(false));
+    child.on('exit', () => resolve(false));
+  });
+  const after = ready ? kernelSlabBytes() : before;
+  child.stdin.end();
+  await new Promise((resolve) => child.on('exit', resolve));
+  return ready ? (after - before) / (2 * count) : undefined;
+}
+
 function megabytesPerSecond(bytes: number, ms: number): number {
   return bytes / 1e6 / (ms / 1000);
 }
@@ -110,8 +267,23 @@ export async function run(): Promise<BenchRow[]> {
     const nodeBulk = await best(() => nodeBulkMs(BULK_BYTES));
     const verified = await best(() => workloads.bulkTransferMs(BULK_BYTES, false));
     const offloaded = await best(() => workloads.bulkTransferMs(BULK_BYTES, true));
+    const superSegments = await best(() => workloads.bulkTransferMs(BULK_BYTES, false, true));
     const nodeConnections = await best(() => nodeConnectionsMs(CONNECTIONS));
     const connections = await best(() => workloads.connectionsMs(CONNECTIONS));
+    // One round each: 100,000 take tens of seconds.
+    const nodeManyConnections = await nodeConnectionsMs(MANY_CONNECTIONS);
+    const manyConnections = workloads.connectionsMs(MANY_CONNECTIONS);
+    const bytesPerSegment = allocatedBytesPerSegment(workloads);
+    const objectsPerSegment = allocatedObjectsPerSegment(workloads);
+    const idleRaw = await bytesPerIdleConnection(
+      (m) => workloads.idleConnections(MANY_CONNECTIONS, m),
+      MANY_CONNECTIONS,
+    );
+    const kernelIdle = await kernelBytesPerIdleConnection(KERNEL_IDLE_CONNECTIONS);
+    const idleSocket = await bytesPerIdleConnection(
+      (m) => workloads.idleSockets(MANY_CONNECTIONS, m),
+      MANY_CONNECTIONS,
+    );
     const mb = `${BULK_BYTES / (1024 * 1024)} MiB`;
     return [
       {
@@ -129,11 +301,53 @@ export async function run(): Promise<BenchRow[]> {
         note: 'TCP checksums neither computed nor verified, as on Linux loopback',
       },
       {
+        name: `bulk transfer, ${mb}, TSO/GSO and checksum offload (64 KiB super-segments)`,
+        tcpts: formatFigure(megabytesPerSecond(BULK_BYTES, superSegments)),
+        kernel: formatFigure(megabytesPerSecond(BULK_BYTES, nodeBulk)),
+        unit: 'MB/s',
+        note: 'MemoryLink offload on (as loopback and veth): segments of up to 64 KiB cross whole',
+      },
+      {
         name: `connections opened and closed, ${CONNECTIONS} in a row`,
         tcpts: formatFigure((CONNECTIONS * 1000) / connections),
         kernel: formatFigure((CONNECTIONS * 1000) / nodeConnections),
         unit: 'conn/s',
         note: 'handshake, FIN both ways, TIME-WAIT; kernel: Node net over loopback',
+      },
+      {
+        name: `connections opened and closed, ${formatFigure(MANY_CONNECTIONS)} in a row`,
+        tcpts: formatFigure((MANY_CONNECTIONS * 1000) / manyConnections),
+        kernel: formatFigure((MANY_CONNECTIONS * 1000) / nodeManyConnections),
+        unit: 'conn/s',
+        note: 'one round each; TIME-WAIT piles up (tcpts: ports 1024-65535, 8 server ports; kernel: tcp_tw_reuse)',
+      },
+      {
+        name: 'heap bytes allocated per TCP segment, steady-state bulk',
+        tcpts: formatFigure(bytesPerSegment),
+        kernel: '—',
+        unit: 'B/segment',
+        note: 'V8 GCProfiler: used-heap growth plus what each GC freed, over 24 MiB, both stacks, data + ACKs',
+      },
+      {
+        name: 'objects allocated per TCP segment, steady-state bulk',
+        tcpts: objectsPerSegment.toFixed(1),
+        kernel: '—',
+        unit: 'objects/segment',
+        note: 'V8 sampling heap profiler (128-byte interval), scaled by sampling probability; target 0',
+      },
+      {
+        name: `memory per idle established connection, ${formatFigure(MANY_CONNECTIONS)} connections`,
+        tcpts: formatFigure(idleRaw),
+        kernel: kernelIdle === undefined ? '—' : formatFigure(kernelIdle),
+        unit: 'B/endpoint',
+        note: `heap + ArrayBuffers after GC, per endpoint (both stacks in one heap); kernel: slab growth with ${formatFigure(KERNEL_IDLE_CONNECTIONS)} loopback connections held by python3`,
+      },
+      {
+        name: `memory per idle connection with a net.Socket, ${formatFigure(MANY_CONNECTIONS)} connections`,
+        tcpts: formatFigure(idleSocket),
+        kernel: kernelIdle === undefined ? '—' : formatFigure(kernelIdle),
+        unit: 'B/endpoint',
+        note: 'createNetApi sockets on both ends; same method',
       },
     ];
   } finally {
