@@ -17,6 +17,16 @@ import { decodeColumn, decodeReportPackets, type ReportStyle, reportApp } from '
 import { encodeReportData, PACKET_KINDS, type TimeSequenceData } from './report-data.js';
 import { DROP_COLOR, RETRANSMISSION_COLOR, SVG_PACKET_COLOR } from './style-palette.js';
 import { renderCongestionSvg } from './svg/congestion-svg.js';
+import {
+  cross,
+  inside,
+  project,
+  quadsOverlap,
+  rectQuad,
+  segmentHitsQuad,
+  segmentsCross,
+  textQuad,
+} from './svg/label-geometry.js';
 import { renderLadderSvg } from './svg/ladder-svg.js';
 import { renderRttSvg } from './svg/rtt-svg.js';
 import { renderStateTimelineSvg } from './svg/state-timeline-svg.js';
@@ -145,8 +155,23 @@ function scriptText(value: unknown): string {
  * functions' text, so the script defines it as the identity.
  */
 function appScript(): string {
-  const functions = [decodeColumn, decodeReportPackets, reportApp].map((f) => f.toString()).join('\n');
-  return `var __name=function(f){return f};\n${functions}\nreportApp(JSON.parse(document.getElementById('report-data').textContent),${scriptText(REPORT_STYLE)});`;
+  const functions = [
+    // label-geometry.ts, for placing the on-demand ladder's labels as the SVG ladder's are.
+    rectQuad,
+    textQuad,
+    project,
+    quadsOverlap,
+    cross,
+    segmentsCross,
+    inside,
+    segmentHitsQuad,
+    decodeColumn,
+    decodeReportPackets,
+    reportApp,
+  ]
+    .map((f) => f.toString())
+    .join('\n');
+  return `(function(){var __name=function(f){return f};\n${functions}\nreportApp(JSON.parse(document.getElementById('report-data').textContent),${scriptText(REPORT_STYLE)},{textQuad:textQuad,quadsOverlap:quadsOverlap,segmentHitsQuad:segmentHitsQuad});})();`;
 }
 
 const STYLE = `

@@ -8,6 +8,7 @@
  * REPORT_FUNCTIONS), so they use nothing but each other and the browser: they import only types.
  */
 import type { ReportData, TimeSequenceData } from './report-data.js';
+import type { Point, Quad, Segment } from './svg/label-geometry.js';
 
 /** The colors and names the script needs from the palette, passed in with the data. */
 export interface ReportStyle {
@@ -117,7 +118,14 @@ export function decodeReportPackets(data: ReportData): ReportPackets {
   };
 }
 
-export function reportApp(data: ReportData, style: ReportStyle): void {
+/** The plane geometry of label-geometry.ts, handed to the script as functions. */
+export interface LabelGeometry {
+  textQuad(origin: Point, u: Point, width: number, ascent: number, descent: number): Quad;
+  quadsOverlap(q1: Quad, q2: Quad, slack?: number): boolean;
+  segmentHitsQuad(s: Segment, quad: Quad): boolean;
+}
+
+export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelGeometry): void {
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const REMARK = '\u0002';
   const MARK_LOST = 1;
@@ -265,6 +273,12 @@ export function reportApp(data: ReportData, style: ReportStyle): void {
 
   const ladderPanel = document.getElementById('ladder-window');
   const LADDER_PACKETS = 40;
+  // Label text: 11 px monospace, 0.6 em per character; the box above and below the baseline, and the
+  // gap kept from the arrow.
+  const LABEL_FONT = 11;
+  const LABEL_ASCENT = 9;
+  const LABEL_DESCENT = 3;
+  const LABEL_GAP = 2.5;
 
   /** The first packet sent at or after `micros` (n when none). */
   function firstSentAtOrAfter(micros: number): number {
@@ -315,22 +329,46 @@ export function reportApp(data: ReportData, style: ReportStyle): void {
         groups.push([i]);
       }
     }
-    let t0 = Number.POSITIVE_INFINITY;
-    let t1 = Number.NEGATIVE_INFINITY;
+    // Time runs down at one scale within each span; an idle stretch longer than four times the longest flight
+    // (a retransmission timeout, TIME-WAIT) is cut out as a break, so it does not squeeze the rest.
+    let longestFlight = 0;
     for (let i = first; i < last; i++) {
-      t0 = Math.min(t0, sent[i]!);
-      t1 = Math.max(t1, arrival(i) ?? sent[i]!);
+      const at = arrival(i);
+      if (at !== undefined) longestFlight = Math.max(longestFlight, at - sent[i]!);
+    }
+    /** When an arrow's drawing ends: its arrival, or for a lost one a flight later. */
+    const endOf = (i: number) => arrival(i) ?? (marks[i]! & MARK_LOST ? sent[i]! + longestFlight : sent[i]!);
+    const intervals: [number, number][] = [];
+    for (let i = first; i < last; i++) intervals.push([sent[i]!, endOf(i)]);
+    intervals.sort((p, q) => p[0] - q[0]);
+    const spans: { t0: number; t1: number; y0: number }[] = [];
+    for (const [s0, s1] of intervals) {
+      const open = spans[spans.length - 1];
+      if (open && s0 - open.t1 <= Math.max(4 * longestFlight, 1000)) open.t1 = Math.max(open.t1, s1);
+      else spans.push({ t0: s0, t1: s1, y0: 0 });
     }
     const width = 960;
-    const left = 110;
+    const left = 130;
     const right = 60;
     const top = 44;
-    const plot = Math.min(1400, Math.max(260, groups.length * 30));
-    const span = Math.max(1, t1 - t0);
-    const y = (micros: number) => top + ((micros - t0) / span) * plot;
+    const BREAK = 34;
+    const duration = spans.reduce((sum, sp) => sum + (sp.t1 - sp.t0), 0);
+    const plotWanted = Math.min(1400, Math.max(260, groups.length * 30)) - BREAK * (spans.length - 1);
+    const scale = duration > 0 ? Math.max(40, plotWanted) / duration : 1;
+    let nextY = top;
+    for (const sp of spans) {
+      sp.y0 = nextY;
+      nextY = sp.y0 + (sp.t1 - sp.t0) * scale + BREAK;
+    }
+    const plot = nextY - BREAK - top;
+    const y = (micros: number) => {
+      let sp = spans[0]!;
+      for (const candidate of spans) if (candidate.t0 <= micros) sp = candidate;
+      return sp.y0 + (micros - sp.t0) * scale;
+    };
     const gap = lifelines.length > 1 ? (width - left - right) / (lifelines.length - 1) : 0;
     const x = (name: string) => left + lifelines.indexOf(name) * gap;
-    const height = top + plot + 30;
+    const height = top + plot + 40;
     const parts: string[] = [
       `<rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>`,
       `<defs><marker id="ladder-window-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>`,
@@ -357,7 +395,8 @@ export function reportApp(data: ReportData, style: ReportStyle): void {
         lastTimeLabel = ty;
       }
     }
-    for (const g of groups) {
+    // Arrows first, so every label can be placed knowing all of them.
+    const arrows = groups.map((g) => {
       const i = g[0]!;
       const x1 = x(data.names[from[i]!]!);
       const x2 = x(data.names[to[i]!]!);
@@ -365,9 +404,16 @@ export function reportApp(data: ReportData, style: ReportStyle): void {
       const at = arrival(i);
       const lost = (marks[i]! & MARK_LOST) !== 0;
       // A capture has one time per packet: the arrow is level. A lost frame stops halfway, at an X.
-      const y2 = at !== undefined ? y(at) : lost ? y1 + Math.min(40, plot / 8) : y1;
+      const y2 = y(at ?? endOf(i));
       const ex = lost ? x1 + (x2 - x1) * 0.5 : x2;
       const ey = lost ? y1 + (y2 - y1) * 0.5 : y2;
+      return { g, i, lost, shaft: { a: { x: x1, y: y1 }, b: { x: ex, y: ey } } };
+    });
+    const shafts = arrows.map((a) => a.shaft);
+    const placedLabels: Quad[] = [];
+    let unlabelled = 0;
+    for (const { g, i, lost, shaft } of arrows) {
+      const { a, b } = shaft;
       const color = lost
         ? style.dropColor
         : marks[i]! & MARK_RETRANSMISSION
@@ -378,25 +424,83 @@ export function reportApp(data: ReportData, style: ReportStyle): void {
       if (g.length > 1) label += ` … ×${g.length} (to #${ids[g[g.length - 1]!]})`;
       const tags = words.slice(1).join(', ');
       const title = g.map((k) => `#${ids[k]} ${rowWords(k).split(REMARK).join(' · ')}`).join('\n');
+      const c = (v: number) => v.toFixed(2);
       const arrow = [
         `<title>${escapeText(title)}</title>`,
-        `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${ex.toFixed(1)}" y2="${ey.toFixed(1)}" stroke="${color}" stroke-width="${g.length > 1 ? 3 : 1.5}"${lost ? ' stroke-dasharray="5 3"' : ' marker-end="url(#ladder-window-arrow)"'}/>`,
+        `<line x1="${c(a.x)}" y1="${c(a.y)}" x2="${c(b.x)}" y2="${c(b.y)}" stroke="${color}" stroke-width="${g.length > 1 ? 3 : 1.5}"${lost ? ' stroke-dasharray="5 3"' : ' marker-end="url(#ladder-window-arrow)"'}/>`,
       ];
       if (lost) {
         arrow.push(
-          `<path d="M${ex - 5},${ey - 5} L${ex + 5},${ey + 5} M${ex - 5},${ey + 5} L${ex + 5},${ey - 5}" stroke="${style.dropColor}" stroke-width="2"/>`,
+          `<path d="M${c(b.x - 5)},${c(b.y - 5)} L${c(b.x + 5)},${c(b.y + 5)} M${c(b.x - 5)},${c(b.y + 5)} L${c(b.x + 5)},${c(b.y - 5)}" stroke="${style.dropColor}" stroke-width="2"/>`,
         );
       }
-      const mx = (x1 + ex) / 2;
-      const my = (y1 + ey) / 2;
-      const angle = (Math.atan2(ey - y1, ex - x1) * 180) / Math.PI;
-      const upright = angle > 90 || angle < -90 ? angle + 180 : angle;
-      arrow.push(
-        `<text x="${mx.toFixed(1)}" y="${(my - 5).toFixed(1)}" transform="rotate(${upright.toFixed(2)} ${mx.toFixed(1)} ${my.toFixed(1)})" text-anchor="middle" font-size="11" fill="${color}" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeText(label)}${tags ? `<tspan font-weight="600"> [${escapeText(tags)}]</tspan>` : ''}</text>`,
-      );
       parts.push(`<g class="packet" data-packet="${ids[i]}">${arrow.join('')}</g>`);
+      // The label runs along its arrow, left to right, just above or below it, where it covers no other
+      // label and no arrow; where none is free (a dense burst) it is left out and the tooltip remains.
+      const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+      const u =
+        b.x >= a.x
+          ? { x: (b.x - a.x) / length, y: (b.y - a.y) / length }
+          : { x: (a.x - b.x) / length, y: (a.y - b.y) / length };
+      const normal = { x: u.y, y: -u.x };
+      const chars = [...label].length + (tags ? 1 + [...tags].length + 2 : 0);
+      const labelWidth = chars * LABEL_FONT * 0.6;
+      let spot: { origin: { x: number; y: number }; quad: Quad } | undefined;
+      for (const f of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) {
+        for (const side of [1, -1]) {
+          const px = a.x + (b.x - a.x) * f - u.x * (labelWidth / 2);
+          const py = a.y + (b.y - a.y) * f - u.y * (labelWidth / 2);
+          const lift = side > 0 ? LABEL_GAP + LABEL_DESCENT : -(LABEL_GAP + LABEL_ASCENT);
+          const origin = { x: px + normal.x * lift, y: py + normal.y * lift };
+          const quad = geometry.textQuad(origin, u, labelWidth, LABEL_ASCENT, LABEL_DESCENT);
+          if (quad.some((q) => q.x < 0 || q.x > width || q.y < 0 || q.y > height)) continue;
+          if (placedLabels.some((other) => geometry.quadsOverlap(quad, other, 0.5))) continue;
+          if (shafts.some((sh) => geometry.segmentHitsQuad(sh, quad))) continue;
+          spot = { origin, quad };
+          break;
+        }
+        if (spot) break;
+      }
+      if (!spot) {
+        unlabelled++;
+        continue;
+      }
+      placedLabels.push(spot.quad);
+      const angle = (Math.atan2(u.y, u.x) * 180) / Math.PI;
+      const { x: ox, y: oy } = spot.origin;
+      parts.push(
+        `<g class="packet-label" data-packet="${ids[i]}"><title>${escapeText(title)}</title><text x="${c(ox)}" y="${c(oy)}" transform="rotate(${c(angle)} ${c(ox)} ${c(oy)})" font-size="${LABEL_FONT}" fill="${color}">${escapeText(label)}${tags ? `<tspan dx="${LABEL_FONT * 0.6}" font-weight="600" fill="#bc4c00">[${escapeText(tags)}]</tspan>` : ''}</text></g>`,
+      );
     }
-    return `<svg xmlns="${SVG_NS}" class="ladder ladder-window-svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="ui-monospace,Menlo,Consolas,monospace">${parts.join('')}</svg>`;
+    // The time spans, at one scale (what a reader, or a test, measures slopes by), and the breaks.
+    spans.forEach((sp, k) => {
+      const y1 = sp.y0 + (sp.t1 - sp.t0) * scale;
+      parts.push(
+        `<line x1="${left - 50}" y1="${sp.y0.toFixed(2)}" x2="${left - 50}" y2="${y1.toFixed(2)}" stroke="#d0d7de" class="time-span" data-t0="${sp.t0 / 1000}" data-t1="${sp.t1 / 1000}"/>`,
+      );
+      const next = spans[k + 1];
+      if (next) {
+        parts.push(
+          svgText(
+            left - 50,
+            y1 + BREAK / 2 + 4,
+            `≈ ${timeText(next.t0 - sp.t1)} ms without a packet`,
+            'font-size="11" fill="#57606a" class="time-break"',
+          ),
+        );
+      }
+    });
+    if (unlabelled) {
+      parts.push(
+        svgText(
+          left,
+          height - 10,
+          `${unlabelled} label${unlabelled === 1 ? '' : 's'} left out where ${unlabelled === 1 ? 'it' : 'they'} would cover an arrow or another label: hover the arrow`,
+          'font-size="11" fill="#57606a"',
+        ),
+      );
+    }
+    return `<svg xmlns="${SVG_NS}" class="ladder ladder-window-svg" data-px-per-ms="${scale * 1000}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="ui-monospace,Menlo,Consolas,monospace">${parts.join('')}</svg>`;
   }
 
   let ladderFirst = 0;

@@ -18,6 +18,7 @@ import { countConversation } from '../../src/viz/conversation-counts.js';
 import { renderHtmlReport } from '../../src/viz/html-report.js';
 import type { ReportHandle } from '../../src/viz/report-app.js';
 import { REMARK_SEPARATOR, rowText } from '../../src/viz/report-data.js';
+import { checkLayout, checkTimeScale, parse } from '../viz/ladder-geometry-check.js';
 import { chromiumSkipReason, launchChromium } from './chromium.js';
 
 if (chromiumSkipReason) console.log(`large report browser test skipped: ${chromiumSkipReason}`);
@@ -136,6 +137,18 @@ describe.skipIf(chromiumSkipReason !== undefined)('the report of a 50 MiB transf
       );
       expect(drawn[0]).toBe(Number(first));
       expect(drawn.every((id, i) => i === 0 || id > drawn[i - 1]!)).toBe(true);
+      // Every stretch is laid out as the SVG ladder is: the one clicked, and others across the run.
+      const stretches = [await page.$eval('#ladder-window svg.ladder', (e) => e.outerHTML)];
+      const lastTime = conversation.packets.at(-1)!.sentAt - conversation.timeOrigin;
+      for (const t of [0, lastTime * 0.37, lastTime * 0.81, lastTime]) {
+        await page.evaluate((time) => tcptsReport.openLadder(time), t);
+        stretches.push(await page.$eval('#ladder-window svg.ladder', (e) => e.outerHTML));
+      }
+      stretches.forEach((svg, k) => {
+        checkLayout(svg, `stretch ${k}`, false);
+        checkTimeScale(svg, conversation, `stretch ${k}`);
+        expect(parse(svg).labels.length, `stretch ${k}`).toBeGreaterThan(5);
+      });
 
       mkdirSync('artifacts', { recursive: true });
       await canvas.screenshot({ path: join('artifacts', 'report-large-time-sequence.png') });

@@ -12,6 +12,7 @@ import { runSeedStory } from '../../src/sim/scenarios/seed-story/seed-story.js';
 import { renderStoryReport } from '../../src/sim/scenarios/seed-story/story-report.js';
 import { countConversation } from '../../src/viz/conversation-counts.js';
 import type { ReportHandle } from '../../src/viz/report-app.js';
+import { checkLayout, checkTimeScale, parse } from '../viz/ladder-geometry-check.js';
 import { launchChromium, chromiumSkipReason as skipReason } from './chromium.js';
 
 if (skipReason) console.log(`report browser tests skipped: ${skipReason}`);
@@ -69,6 +70,11 @@ describe.skipIf(skipReason !== undefined)('the demo report in Chromium', () => {
       expect(Number(lastTime)).toBeGreaterThanOrEqual(clicked);
       const arrows = await page.$$eval('#ladder-window svg.ladder g.packet', (g) => g.length);
       expect(arrows).toBeGreaterThan(0);
+      // Laid out as the SVG ladder is: no label over a label or an arrow, one linear time scale.
+      const svg = await page.$eval('#ladder-window svg.ladder', (e) => e.outerHTML);
+      checkLayout(svg, 'demo, ladder around the click', false);
+      checkTimeScale(svg, conversation, 'demo, ladder around the click');
+      expect(parse(svg).labels.length).toBeGreaterThan(arrows / 2);
 
       mkdirSync('artifacts', { recursive: true });
       await page

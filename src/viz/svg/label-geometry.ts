@@ -2,6 +2,9 @@
  * Plane geometry for placing labels without hiding anything: a label is a (possibly rotated) rectangle,
  * given by its four corners; an arrow is a segment. Convex polygons are tested with the separating-axis
  * theorem, segments against polygons by containment and edge crossings.
+ *
+ * The functions use nothing but each other, so the HTML report's script carries their source text
+ * (html-report.ts) and places its labels with the same rules.
  */
 
 export interface Point {
@@ -40,7 +43,7 @@ export function textQuad(origin: Point, u: Point, width: number, ascent: number,
   return [at(0, -descent), at(width, -descent), at(width, ascent), at(0, ascent)];
 }
 
-function project(quad: Quad, axis: Point): [number, number] {
+export function project(quad: Quad, axis: Point): [number, number] {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   for (const p of quad) {
@@ -67,11 +70,11 @@ export function quadsOverlap(q1: Quad, q2: Quad, slack = 0.5): boolean {
   return true;
 }
 
-function cross(o: Point, a: Point, b: Point): number {
+export function cross(o: Point, a: Point, b: Point): number {
   return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
 }
 
-function segmentsCross(p1: Point, p2: Point, q1: Point, q2: Point): boolean {
+export function segmentsCross(p1: Point, p2: Point, q1: Point, q2: Point): boolean {
   const d1 = cross(q1, q2, p1);
   const d2 = cross(q1, q2, p2);
   const d3 = cross(p1, p2, q1);
@@ -79,7 +82,7 @@ function segmentsCross(p1: Point, p2: Point, q1: Point, q2: Point): boolean {
   return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
 }
 
-function inside(quad: Quad, p: Point): boolean {
+export function inside(quad: Quad, p: Point): boolean {
   let sign = 0;
   for (let i = 0; i < 4; i++) {
     const c = cross(quad[i]!, quad[(i + 1) % 4]!, p);
