@@ -118,6 +118,13 @@ export interface DeviceOffload {
    */
   readonly tcpSegmentationMax: number;
   /**
+   * The same for IPv6 TCP packets (the fixed header directly followed by TCP; at most 65535 bytes in
+   * all): the device cuts them with the Payload Length adjusted per segment. Absent or 0: no IPv6 TSO
+   * (a TAP device offers the kernel TSO for IPv4 only). IPv6 TSO frames carry a complete checksum
+   * over the whole packet; the device recomputes it per segment.
+   */
+  readonly tcp6SegmentationMax?: number;
+  /**
    * Bytes the device writes in front of each frame (e.g. a virtio-net header). A sender that leaves this
    * much free space before the frame in its buffer and says so (`headroom`) saves the device a copy.
    */
@@ -135,7 +142,7 @@ export interface FrameTransmitOptions {
   /** Where the checksum field lies from `checksumStart`: 16 for TCP, 6 for UDP. */
   checksumOffset: number;
   /**
-   * Non-zero: TSO. The frame holds one IPv4 TCP packet that may exceed the MTU; the device cuts its
+   * Non-zero: TSO. The frame holds one IPv4 (or, with `tcp6SegmentationMax`, IPv6) TCP packet that may exceed the MTU; the device cuts its
    * payload into segments of this many bytes (the last may be shorter), each with a copy of the IP and
    * TCP headers (sequence numbers, lengths, IDs and checksums adjusted, FIN and PSH on the last only),
    * as RFC 9293 §3.7 segmentation would have. Needs `checksumStart`.

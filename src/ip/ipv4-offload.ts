@@ -165,8 +165,11 @@ export function withoutOffloads(frame: Uint8Array, options: FrameTransmitOptions
       options.segmentSize,
       ETHERNET_HEADER_LENGTH,
     );
-    // Cannot fail: sendOffloaded built an IPv4 TCP packet.
-    return pieces ?? [];
+    // Cannot fail: sendOffloaded (or the IPv6 layer) built a TCP packet segmentTcpPacket cuts. Each piece
+    // keeps the frame's Ethernet header, for a device that sends the pieces on as they are.
+    if (pieces === undefined) return [];
+    for (const piece of pieces) piece.set(frame.subarray(0, ETHERNET_HEADER_LENGTH));
+    return pieces;
   }
   if (options.checksumStart > 0) {
     const start = options.checksumStart;

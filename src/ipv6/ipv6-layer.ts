@@ -27,9 +27,10 @@ import { LoopbackDevice } from '../ip/loopback-device.js';
 import { NeighbourCache, type NeighbourEntryInfo, type NeighbourOptions } from '../ip/neighbour-cache.js';
 import type { StackContext } from '../ip/stack-context.js';
 import { TokenBucket } from '../ip/token-bucket.js';
-import type { NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
+import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
 import type { EthernetLayer } from '../link/ethernet-layer.js';
 import type { Ipv6PayloadWriter, Ipv6ProtocolHandler, Ipv6ReceivedPacket } from '../seams.js';
+import { segmentTcpPacket } from '../tcp/ip-glue/tcp-segmentation.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { Random } from '../util/random.js';
 import { sipHash24, sipHashKey } from '../util/siphash.js';
@@ -63,6 +64,8 @@ import {
   IPV6_NEXT_ICMPV6,
   IPV6_NEXT_NONE,
   IPV6_NEXT_ROUTING,
+  IPV6_NEXT_TCP,
+  type Ipv6Header,
   type Ipv6Packet,
   Ipv6View,
   parseIpv6,
@@ -145,6 +148,12 @@ export interface Ipv6SendOptions {
   hopByHop?: Uint8Array;
   /** Send to this MAC without resolution (NDP replies to a solicitation's source). */
   mac?: MacAddress;
+  /**
+   * TCP segmentation (TSO/GSO): a TCP packet whose payload is longer than this (or that exceeds the path
+   * MTU) is cut into segments carrying at most this many bytes each — by the device when it offers IPv6
+   * TSO and the neighbor is resolved, else here. 0: none (a packet too big is fragmented, RFC 8200 §5).
+   */
+  segmentSize?: number;
 }
 
 export interface Ping6Reply {
@@ -212,6 +221,13 @@ export class Ipv6Layer {
   private nextSequence = 1;
   private nextIndex = 1;
   private nextFragmentId: number;
+  /** The request handed with a TSO frame (devices read it during `send` only). */
+  private readonly tsoOptions: FrameTransmitOptions = {
+    checksumStart: 0,
+    checksumOffset: 0,
+    segmentSize: 0,
+    headroom: 0,
+  };
   private closed = false;
 
   constructor(
@@ -483,6 +499,11 @@ export class Ipv6Layer {
       dst,
     };
     const mtu = isIpv6Multicast(dst) ? iface.mtu : Math.min(iface.mtu, this.mtuFor(dst));
+    const segmentSize = options.segmentSize ?? 0;
+    if (segmentSize > 0 && options.nextHeader === IPV6_NEXT_TCP && extra === 0 && writer.length >= 20) {
+      const sent = this.sendSegmented(iface, header, writer, mtu, segmentSize, nextHop, mac);
+      if (sent !== undefined) return sent;
+    }
     if (IPV6_HEADER_LENGTH + length <= mtu) {
       const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + length);
       emitIpv6Header(header, length, frame, ETHERNET_HEADER_LENGTH);
@@ -528,6 +549,68 @@ export class Ipv6Layer {
       this.transmit(iface, frame, nextHop, mac);
     }
     return 'ok';
+  }
+
+  /**
+   * A TCP packet sent with a segment size (TSO/GSO, as ipv4-offload.ts does for IPv4): when its payload
+   * is longer than one segment may carry (the smaller of `segmentSize` and what the MTU holds behind its
+   * headers), it goes as one frame to a device that cuts IPv6 TCP itself, or is cut here into ordinary
+   * segments (per-segment Payload Length, sequence number, checksum; PSH and FIN on the last only).
+   * Undefined: it needs no cutting.
+   */
+  private sendSegmented(
+    iface: Ipv6Interface,
+    header: Ipv6Header,
+    writer: Ipv6PayloadWriter,
+    mtu: number,
+    segmentSize: number,
+    nextHop: Ipv6Address,
+    mac: MacAddress | undefined,
+  ): IpSendStatus | undefined {
+    const length = writer.length;
+    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + length);
+    emitIpv6Header(header, length, frame, ETHERNET_HEADER_LENGTH);
+    writer.write(frame, ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH, header.src, header.dst);
+    const tcpHeaderLength = (frame[ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + 12]! >>> 4) * 4;
+    const perSegment = Math.min(segmentSize, mtu - IPV6_HEADER_LENGTH - tcpHeaderLength);
+    if (perSegment <= 0) return 'EMSGSIZE';
+    if (length - tcpHeaderLength <= perSegment) {
+      if (IPV6_HEADER_LENGTH + length > mtu) return undefined;
+      this.transmit(iface, frame, nextHop, mac);
+      return 'ok';
+    }
+    const offload = iface.device.offload;
+    const resolved = mac ?? iface.neighbors.lookup(nextHop);
+    if (
+      resolved !== undefined &&
+      offload !== undefined &&
+      IPV6_HEADER_LENGTH + length <= (offload.tcp6SegmentationMax ?? 0)
+    ) {
+      const options = this.tsoOptions;
+      options.segmentSize = perSegment;
+      iface.port.send(frame, resolved, ETHERTYPE_IPV6, options);
+      return 'ok';
+    }
+    const pieces = segmentTcpPacket(
+      frame.subarray(ETHERNET_HEADER_LENGTH),
+      perSegment,
+      ETHERNET_HEADER_LENGTH,
+    );
+    if (pieces === undefined) return 'EMSGSIZE';
+    for (const piece of pieces) this.transmit(iface, piece, nextHop, mac);
+    return 'ok';
+  }
+
+  /**
+   * Largest TCP packet (IPv6 header included) that may be handed to `send` toward `dst` as one segment
+   * with `segmentSize`: up to 65535 when the outgoing device cuts IPv6 TCP itself, else `mtuFor(dst)`.
+   */
+  tsoSizeFor(dst: Ipv6Address): number {
+    const mtu = this.mtuFor(dst);
+    if (this.isLocalAddress(dst)) return mtu;
+    const offload = this.route(dst, undefined)?.iface.device.offload;
+    const max = offload?.tcp6SegmentationMax ?? 0;
+    return max > mtu ? Math.min(max, 65535) : mtu;
   }
 
   /** Packets to our own addresses come back through the clock, as through Linux's loopback. */

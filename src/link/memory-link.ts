@@ -25,7 +25,7 @@ import type { Clock } from '../time/clock.js';
 import { NO_TRACE, type Tracer } from '../trace/events.js';
 import { Random, type Seed } from '../util/random.js';
 import type { MacAddress } from '../wire/address.js';
-import { ETHERTYPE_IPV4 } from '../wire/ethernet.js';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../wire/ethernet.js';
 import type { PacketRecorder } from './capture.js';
 import type { DeviceOffload, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
 import {
@@ -278,11 +278,14 @@ class MemoryLinkEnd implements NetworkDevice {
     } else if (this.link.carriesOffloadedFrames(this.outgoing)) {
       // Marked so the far end knows the checksum may be partial and the segment size of a super-segment.
       path.send(frame, OFFLOADED_MARK + options.segmentSize);
-    } else if (((frame[12]! << 8) | frame[13]!) === ETHERTYPE_IPV4) {
+    } else if (
+      ((frame[12]! << 8) | frame[13]!) === ETHERTYPE_IPV4 ||
+      ((frame[12]! << 8) | frame[13]!) === ETHERTYPE_IPV6
+    ) {
       // Software GSO and checksum completion before an impairment that works on wire-size frames.
       for (const piece of withoutOffloads(frame, options)) path.send(piece);
     } else {
-      // Only IPv4 frames come with offload requests today (ipv4-offload.ts); anything else goes as is.
+      // Only IP frames come with offload requests (ipv4-offload.ts, the IPv6 layer's TSO); others go as is.
       path.send(frame);
     }
   }
@@ -316,7 +319,12 @@ class MemoryLinkEnd implements NetworkDevice {
 }
 
 /** What an end with offload offers: Linux's veth features (TSO, checksum offload), nothing in front. */
-const MEMORY_LINK_OFFLOAD: DeviceOffload = { transmitChecksum: true, tcpSegmentationMax: 65535, headroom: 0 };
+const MEMORY_LINK_OFFLOAD: DeviceOffload = {
+  transmitChecksum: true,
+  tcpSegmentationMax: 65535,
+  tcp6SegmentationMax: 65535,
+  headroom: 0,
+};
 
 /** Added to the segment size to mark a frame sent with offloads (so a 0 segment size is still marked). */
 const OFFLOADED_MARK = 1;

@@ -98,7 +98,12 @@ describe('memory link offload', () => {
   it('carries 100,000 bytes as three super-segments of whole MSS pieces, checksums left partial', () => {
     const t = pair(true);
     const data = pattern(100_000);
-    expect(t.link.a.offload).toEqual({ transmitChecksum: true, tcpSegmentationMax: 65535, headroom: 0 });
+    expect(t.link.a.offload).toEqual({
+      transmitChecksum: true,
+      tcpSegmentationMax: 65535,
+      tcp6SegmentationMax: 65535,
+      headroom: 0,
+    });
     expect(transfer(t.net, t.client, t.server, data)).toEqual(data);
     const segments = t.frames.map(tcpOf).filter((s) => s !== undefined);
     const data0 = segments.find((s) => s.payload > 0)!;

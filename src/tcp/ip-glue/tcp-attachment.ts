@@ -69,9 +69,9 @@ class Tcp6SegmentWriter implements Ipv6PayloadWriter {
  * segment sized before the path MTU dropped (so it no longer fits) is cut into segments that fit instead
  * (RFC 9293 §3.7: TCP may cut its stream anywhere), rather than lost.
  *
- * IPv6: routers never fragment (RFC 8200 §5), so path MTU discovery needs no flag; a segment sized before
- * a Packet Too Big lowered the path MTU is fragmented by the source, once, and the connection's later
- * segments fit the MSS it lowered. IPv6 segments are never handed to TSO (no IPv6 segmentation offload).
+ * IPv6: routers never fragment (RFC 8200 §5), so path MTU discovery needs no flag. Segments go with TSO
+ * as over IPv4 (`segmentSize`): cut by the device when it offers IPv6 TSO, else by the IPv6 layer, so a
+ * segment sized before a Packet Too Big lowered the path MTU is re-cut to fit rather than fragmented.
  */
 export class StackTcpBinding implements TcpIpBinding {
   private readonly writer = new TcpSegmentWriter();
@@ -83,7 +83,8 @@ export class StackTcpBinding implements TcpIpBinding {
   ) {}
 
   send(src: IpAddress, dst: IpAddress, segment: TcpSegment, segmentSize = 0, ecn = 0): IpSendStatus {
-    if (typeof src === 'bigint' || typeof dst === 'bigint') return this.send6(src, dst, segment, ecn);
+    if (typeof src === 'bigint' || typeof dst === 'bigint')
+      return this.send6(src, dst, segment, segmentSize, ecn);
     const writer = this.writer;
     writer.segment = segment;
     writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
@@ -104,13 +105,22 @@ export class StackTcpBinding implements TcpIpBinding {
     return status;
   }
 
-  private send6(src: IpAddress, dst: IpAddress, segment: TcpSegment, ecn: number): IpSendStatus {
+  private send6(
+    src: IpAddress,
+    dst: IpAddress,
+    segment: TcpSegment,
+    segmentSize: number,
+    ecn: number,
+  ): IpSendStatus {
     if (this.ipv6 === undefined || typeof src !== 'bigint' || typeof dst !== 'bigint') return 'EINVAL';
     const writer = this.writer6;
     writer.segment = segment;
     writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
     // The ECN field is the low two bits of the Traffic Class (RFC 8200 §7, RFC 3168 §5).
-    const status = this.ipv6.send({ src, dst, nextHeader: IP_PROTOCOL_TCP, trafficClass: ecn & 3 }, writer);
+    const status = this.ipv6.send(
+      { src, dst, nextHeader: IP_PROTOCOL_TCP, trafficClass: ecn & 3, segmentSize },
+      writer,
+    );
     writer.segment = undefined;
     return status;
   }
@@ -137,7 +147,7 @@ export class StackTcpBinding implements TcpIpBinding {
   }
 
   tsoSizeFor(dst: IpAddress): number {
-    if (typeof dst === 'bigint') return this.mtuFor(dst);
+    if (typeof dst === 'bigint') return this.ipv6?.tsoSizeFor(dst) ?? 1280;
     return this.ip.tsoSizeFor(dst);
   }
 
