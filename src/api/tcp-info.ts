@@ -3,7 +3,6 @@
  * Times are milliseconds (Linux reports microseconds); windows and counts are bytes unless named segments.
  */
 import type { TcpConnection } from '../tcp/connection.js';
-import { DUP_THRESH } from '../tcp/scoreboard.js';
 import type { TcpStateName } from '../trace/events.js';
 
 export interface TcpInfo {
@@ -67,8 +66,9 @@ export interface TcpInfo {
   /** Retransmitted bytes still outstanding (tcpi_retrans, in bytes). */
   retrans: number;
   /**
-   * Reordering degree (tcpi_reordering): RFC 6675's DupThresh, 3 segments; tcpts does not raise it as
-   * Linux does, RACK's reordering window adapts instead.
+   * Reordering degree in segments (tcpi_reordering): 3 (DupThresh) at first, raised as Linux raises
+   * tp->reordering to how far below the highest delivered segment a late one arrived, at most
+   * TcpConfig.maxReordering (300).
    */
   reordering: number;
   /** Times reordering was detected (tcpi_reord_seen). */
@@ -130,7 +130,7 @@ export function tcpInfoOf(connection: TcpConnection): TcpInfo {
     sacked: s.sackedBytes,
     lost: s.lostBytes,
     retrans: s.retransmittedOutstandingBytes,
-    reordering: DUP_THRESH,
+    reordering: s.reordering,
     reordSeen: s.reorderingSeen,
     minRtt: s.minRtt,
     deliveryRate: Math.round(s.deliveryRate * 1000),

@@ -215,6 +215,12 @@ export interface TcpConfig {
    * net.ipv4.tcp_ecn is 2, i.e. `'passive'`; 1 is `true`).
    */
   ecn: boolean | 'passive';
+  /**
+   * Most reordering, in segments, a connection assumes of its path (Linux's net.ipv4.tcp_max_reordering,
+   * 300). The degree starts at DupThresh (3) and grows to the distance at which a segment was seen to
+   * arrive late (see tcpInfo's `reordering`), up to this. Default 300.
+   */
+  maxReordering: number;
 }
 
 /** Linux's tcp_mtu_probing 0, 1 and 2. */
@@ -264,6 +270,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   mtuProbeThreshold: 8,
   mtuProbeIntervalMs: 600_000,
   ecn: false,
+  maxReordering: 300,
 });
 
 /** The largest the receive buffer can become: what the window scale offered on a SYN must cover. */
@@ -353,6 +360,7 @@ export function resolveTcpConfig(
       `TCP config mtuProbing must be one of ${MTU_PROBING_MODES.join(', ')}, got ${String(c.mtuProbing)}`,
     );
   }
+  positive('maxReordering', c.maxReordering, 3);
   if (c.ecn !== true && c.ecn !== false && c.ecn !== 'passive') {
     throw new TcpError('EINVAL', `TCP config ecn must be true, false or 'passive', got ${String(c.ecn)}`);
   }

@@ -166,6 +166,8 @@ export interface TcpConnectionStatus {
   retransmittedOutstandingBytes: number;
   /** Times reordering was detected (RACK, RFC 8985 §6.2 step 3). */
   reorderingSeen: number;
+  /** The path's reordering degree in segments (Linux's tcpi_reordering): 3, raised as reordering is seen. */
+  reordering: number;
   /** Smallest RTT measured, ms (0 before any). */
   minRtt: number;
   /** Last valid delivery-rate sample, bytes per ms, and whether the application limited it. */
@@ -799,6 +801,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       lostBytes: tcb.scoreboard.lostBytes,
       retransmittedOutstandingBytes: tcb.scoreboard.retransmittedOutstanding,
       reorderingSeen: tcb.scoreboard.reorderEvents,
+      reordering: tcb.scoreboard.reordering,
       minRtt: Number.isFinite(tcb.minRttMs) ? tcb.minRttMs : 0,
       deliveryRate: tcb.deliveryRate,
       deliveryRateAppLimited: tcb.deliveryRateAppLimited,

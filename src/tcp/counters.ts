@@ -88,6 +88,10 @@ export interface TcpCounters {
   lossProbeRecoveries: number;
   /** Peers seen discarding data they had SACKed (RFC 2018 §8; Linux TCPSACKReneging). */
   sackReneging: number;
+  /** Times a connection's reordering degree grew (a segment arrived late by more; Linux TCPSACKReorder). */
+  reorderingRaised: number;
+  /** Times a connection saw more reordering than `maxReordering` and kept the cap. */
+  reorderingCapped: number;
   /** Connections that agreed to use ECN (RFC 3168 §6.1.1), either side of the handshake. */
   ecnNegotiated: number;
   /** Segments received with Congestion Experienced in the IP header (Linux TCPDeliveredCE counts bytes). */
@@ -161,6 +165,8 @@ export function newTcpCounters(): TcpCounters {
     lossProbes: 0,
     lossProbeRecoveries: 0,
     sackReneging: 0,
+    reorderingRaised: 0,
+    reorderingCapped: 0,
     ecnNegotiated: 0,
     ecnCeReceived: 0,
     ecnEchoesReceived: 0,

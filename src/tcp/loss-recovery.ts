@@ -38,6 +38,7 @@ export function sackAckProcessed(tcb: Tcb, outcome: AckOutcome, cumulative: bool
   if (cumulative) tcb.sackDupAcks = 0;
   else if (outcome.newlySacked > 0) tcb.sackDupAcks++;
   if (outcome.dsack) dsackArrived(tcb, outcome, now);
+  countReordering(tcb);
   if (tcb.tlpEndSeq !== undefined && seqGe(tcb.sndUna, tcb.tlpEndSeq)) tailProbeAnswered(tcb, outcome, now);
   if (tcb.recoveryPoint !== undefined && seqGe(tcb.sndUna, tcb.recoveryPoint)) exitRecovery(tcb, now);
   markLosses(tcb, now);
@@ -91,11 +92,31 @@ export function reorderingWindow(tcb: Tcb): number {
   const sb = tcb.scoreboard;
   if (!sb.reorderingSeen) {
     if (tcb.recoveryPoint !== undefined) return 0;
-    if (sb.sackedBytes >= DUP_THRESH * tcb.effMss) return 0;
+    // "DupThresh segments SACKed": segments, however many bytes each carries (a TSO segment counts as
+    // the MSS-sized pieces it holds). DupThresh is the connection's reordering degree, as Linux's
+    // tcp_rack_reo_wnd compares sacked_out with tp->reordering (3 until reordering is seen).
+    if (sb.sackedSegments >= sb.reordering) return 0;
   }
   const minRtt = Number.isFinite(tcb.minRttMs) ? tcb.minRttMs : tcb.rtt.srtt;
   const srtt = tcb.rtt.srtt > 0 ? tcb.rtt.srtt : Number.POSITIVE_INFINITY;
   return Math.min((tcb.reoWndMult * minRtt) / 4, srtt);
+}
+
+/**
+ * Counts what this ACK taught about the path's reordering degree (scoreboard.reordering): raised
+ * (Linux TCPSACKReorder) and held at its cap (`maxReordering`).
+ */
+function countReordering(tcb: Tcb): void {
+  const sb = tcb.scoreboard;
+  const counters = tcb.env.counters;
+  if (sb.reorderingRaised !== tcb.reorderingRaisedCounted) {
+    counters.reorderingRaised += sb.reorderingRaised - tcb.reorderingRaisedCounted;
+    tcb.reorderingRaisedCounted = sb.reorderingRaised;
+  }
+  if (sb.reorderingCapped !== tcb.reorderingCappedCounted) {
+    counters.reorderingCapped += sb.reorderingCapped - tcb.reorderingCappedCounted;
+    tcb.reorderingCappedCounted = sb.reorderingCapped;
+  }
 }
 
 /** RFC 6675 §5 step 4 (and RACK's "enter fast recovery"): one window reduction per episode. */

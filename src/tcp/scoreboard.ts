@@ -22,6 +22,13 @@ export interface SendRecord {
   retransmitted: boolean;
   /** Selectively acknowledged. */
   sacked: boolean;
+  /**
+   * Segments on the wire this record stands for (Linux's pcount): a TSO segment counts its MSS-sized
+   * pieces, and a burst of short segments merged into one record counts each of them.
+   */
+  segments: number;
+  /** What this record counts in the scoreboard's `sackedSegments`: `segments` while SACKed, else 0. */
+  sackedSegments: number;
   /** Judged lost (IsLost, RACK, or a retransmission timeout) and not SACKed since. */
   lost: boolean;
   /** Retransmitted after it was judged lost, and not yet acknowledged: in the network again. */
@@ -84,6 +91,25 @@ export class Scoreboard {
   /** Where `nextLost` last found a record (a starting point, reset whenever indices shift). */
   private lostHint = 0;
   sackedBytes = 0;
+  /**
+   * Segments SACKed (Linux's sacked_out): each SACKed record counts its bytes in MSS-sized pieces, so a
+   * TSO segment of several MSS counts as several, and a short one as one (RFC 8985 §6.2 step 4 counts
+   * segments, not bytes).
+   */
+  sackedSegments = 0;
+  /** The MSS `sackedSegments` counts in (the connection's effective MSS). */
+  segmentSize = 536;
+  /**
+   * The connection's reordering degree in segments (Linux's tp->reordering): DupThresh at first, raised
+   * when a segment never retransmitted is delivered below the highest one delivered before it, to the
+   * distance between them (RFC 8985 §6.2 step 3; RFC 4737's reordering extent), at most `maxReordering`.
+   */
+  reordering = DUP_THRESH;
+  /** Cap of `reordering` (TcpConfig.maxReordering, Linux's tcp_max_reordering). */
+  maxReordering = 300;
+  /** Times `reordering` was raised, and times the degree seen exceeded `maxReordering`. */
+  reorderingRaised = 0;
+  reorderingCapped = 0;
   /** Bytes judged lost and not SACKed (retransmitted or not). */
   lostBytes = 0;
   /** Lost bytes retransmitted and still unacknowledged. */
@@ -157,8 +183,14 @@ export class Scoreboard {
     this.head = 0;
     this.lostHint = 0;
     this.sackedBytes = 0;
+    this.sackedSegments = 0;
     this.lostBytes = 0;
     this.lostRetransmittedBytes = 0;
+  }
+
+  /** MSS-sized pieces in `len` bytes (at least 1). */
+  private segmentsIn(len: number): number {
+    return Math.max(1, Math.ceil(len / this.segmentSize));
   }
 
   /**
@@ -190,6 +222,7 @@ export class Scoreboard {
         // Sent in the same instant with the same counters: one record (a burst of small segments must not
         // cost a record each; SACK blocks and retransmissions cut it again where needed).
         last.end = end;
+        last.segments += this.segmentsIn(seqDiff(end, start));
         return;
       }
       records.push(this.newRecord(start, end, now, inFlight));
@@ -260,6 +293,8 @@ export class Scoreboard {
       const len = seqDiff(r.end, r.start);
       if (r.sacked) {
         this.sackedBytes -= len;
+        this.sackedSegments -= r.sackedSegments;
+        r.sackedSegments = 0;
       } else {
         if (r.lost) this.lostBytes -= len;
         if (r.lostRetransmitted) this.lostRetransmittedBytes -= len;
@@ -283,6 +318,8 @@ export class Scoreboard {
           const len = seqDiff(r.end, r.start);
           r.sacked = true;
           this.sackedBytes += len;
+          r.sackedSegments = r.segments;
+          this.sackedSegments += r.sackedSegments;
           if (r.lost) {
             r.lost = false;
             this.lostBytes -= len;
@@ -340,9 +377,12 @@ export class Scoreboard {
    * below the minimum RTT). Also detects reordering (step 3). Called by `deliver`.
    */
   private rackUpdate(r: SendRecord, now: number): void {
-    if (seqLt(r.end, this.highestDelivered) && !r.retransmitted && !this.reorderingSeen) {
-      this.reorderingSeen = true;
-      this.reorderEvents++;
+    if (seqLt(r.end, this.highestDelivered) && !r.retransmitted) {
+      if (!this.reorderingSeen) {
+        this.reorderingSeen = true;
+        this.reorderEvents++;
+      }
+      this.noteReorderingExtent(seqDiff(this.highestDelivered, r.start));
     }
     // Step 2: an ACK that came back faster than any round trip cannot be for the retransmission; taking
     // it as one would make every segment retransmitted with it look overdue at once, and they would be
@@ -352,6 +392,21 @@ export class Scoreboard {
       this.rackSentAt = r.sentAt;
       this.rackEnd = r.end;
       this.rackRtt = now - r.sentAt;
+    }
+  }
+
+  /**
+   * A segment arrived `distance` bytes below the highest delivered one: the path reorders at least that
+   * many segments. The degree only grows (Linux's tcp_check_sack_reordering), up to `maxReordering`.
+   */
+  private noteReorderingExtent(distance: number): void {
+    const degree = Math.ceil(distance / this.segmentSize);
+    if (degree <= this.reordering) return;
+    if (degree > this.maxReordering) this.reorderingCapped++;
+    const raised = Math.min(degree, this.maxReordering);
+    if (raised > this.reordering) {
+      this.reordering = raised;
+      this.reorderingRaised++;
     }
   }
 
@@ -415,6 +470,8 @@ export class Scoreboard {
         if (!reneged) continue;
         r.sacked = false;
         this.sackedBytes -= seqDiff(r.end, r.start);
+        this.sackedSegments -= r.sackedSegments;
+        r.sackedSegments = 0;
       }
       if (i !== this.head && r.sentAt > sentBefore) continue;
       if (r.lostRetransmitted) {
@@ -435,7 +492,11 @@ export class Scoreboard {
     while (records.length > this.head && seqGe(records[records.length - 1]!.start, seq)) {
       const r = records.pop()!;
       const len = seqDiff(r.end, r.start);
-      if (r.sacked) this.sackedBytes -= len;
+      if (r.sacked) {
+        this.sackedBytes -= len;
+        this.sackedSegments -= r.sackedSegments;
+        r.sackedSegments = 0;
+      }
       if (r.lost) this.lostBytes -= len;
       if (r.lostRetransmitted) this.lostRetransmittedBytes -= len;
       if (this.spare.length < MAX_SPARE_RECORDS) this.spare.push(r);
@@ -553,6 +614,8 @@ export class Scoreboard {
     r.sentAt = now;
     r.retransmitted = false;
     r.sacked = false;
+    r.segments = this.segmentsIn(seqDiff(end, start));
+    r.sackedSegments = 0;
     r.lost = false;
     r.lostRetransmitted = false;
     this.stamp(r, inFlight);
@@ -606,6 +669,24 @@ export class Scoreboard {
     tail.sentAt = r.sentAt;
     tail.retransmitted = r.retransmitted;
     tail.sacked = r.sacked;
+    // The segments are shared in proportion to the bytes: exact for a run of equal segments cut at a
+    // segment boundary (what SACK blocks and ACKs do); each piece keeps at least one.
+    const total = r.segments;
+    const head =
+      total > 1
+        ? Math.min(
+            total - 1,
+            Math.max(1, Math.round((seqDiff(seq, r.start) * total) / seqDiff(r.end, r.start))),
+          )
+        : 1;
+    r.segments = head;
+    tail.segments = total > 1 ? total - head : 1;
+    tail.sackedSegments = 0;
+    if (r.sacked) {
+      this.sackedSegments += r.segments + tail.segments - r.sackedSegments;
+      r.sackedSegments = r.segments;
+      tail.sackedSegments = tail.segments;
+    }
     tail.lost = r.lost;
     tail.lostRetransmitted = r.lostRetransmitted;
     tail.delivered = r.delivered;
@@ -628,6 +709,8 @@ function blankRecord(): SendRecord {
     sentAt: 0,
     retransmitted: false,
     sacked: false,
+    segments: 1,
+    sackedSegments: 0,
     lost: false,
     lostRetransmitted: false,
     delivered: 0,

@@ -211,6 +211,9 @@ export class Tcb {
   undoPossible = false;
   /** RACK's reordering window multiplier and its persistence (RFC 8985 §6.2 step 4). */
   reoWndMult = 1;
+  /** The scoreboard's reordering counts already added to the layer's counters (see countReordering). */
+  reorderingRaisedCounted = 0;
+  reorderingCappedCounted = 0;
   reoWndPersist = 0;
   dsackRound: number | undefined;
   /** RFC 6675 §5 DupAcks: ACKs in a row that SACKed new data without moving SND.UNA. */
@@ -443,6 +446,7 @@ export class Tcb {
         ? new ReceiveAutotuner(10 * this.advertisedMss)
         : undefined;
     this.rtt = new RttEstimator(config);
+    this.scoreboard.maxReordering = config.maxReordering;
     this.offeredWindowScale = config.windowScaling ? windowScaleFor(receiveBufferCeiling(config)) : undefined;
     this.nagle = config.nagle;
     this.keepAlive = config.keepAlive;
@@ -770,6 +774,7 @@ export class Tcb {
       Math.min(this.peerMss, this.pathMtu - this.headersLength, mtuProbeMssCap(this)) -
         this.dataOptionsLength,
     );
+    this.scoreboard.segmentSize = mss;
     if (mss !== this.effMss) {
       this.effMss = mss;
       this.cc?.onMssChanged(mss);

@@ -20,6 +20,7 @@ import {
   sendWindowProbe,
   transmitPending,
 } from './output.js';
+import { DUP_THRESH } from './scoreboard.js';
 import type { Tcb } from './tcb.js';
 import {
   DELAYED_ACK,
@@ -163,6 +164,10 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
     // belong to this timeout's reduction rather than starting an episode of their own.
     // RFC 8985 §6.3 with RACK: the first segment, and those sent more than RACK.rtt + reo_wnd ago.
     const sb = tcb.scoreboard;
+    // A timeout outside recovery while DupThresh segments were SACKed says the reordering degree was
+    // overestimated: it goes back down to DupThresh (Linux's tcp_enter_loss does the same).
+    if (tcb.recoveryPoint === undefined && sb.sackedSegments >= DUP_THRESH)
+      sb.reordering = Math.min(sb.reordering, DUP_THRESH);
     sb.markAllLost(tcb.config.rack ? now - sb.rackRtt - reorderingWindow(tcb) : Number.POSITIVE_INFINITY);
     tcb.recoveryPoint = tcb.sndMax;
     tcb.undoPossible = false;

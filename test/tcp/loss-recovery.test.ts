@@ -238,3 +238,52 @@ describe('RFC 6675 loss marking (RACK switched off)', () => {
     expect(d.conn.status().inRecovery).toBe(true);
   });
 });
+
+describe('RACK reordering window and the reordering degree (RFC 8985 §6.2 steps 3-4)', () => {
+  it('counts DupThresh SACKed segments, not bytes: three 100-byte segments SACKed make reo_wnd 0', () => {
+    const { d, D } = sackSender({ nagle: false });
+    for (let i = 0; i < 5; i++) d.conn.send(pattern(100), d.now);
+    expect(d.takeAll().map((s) => [s.seq - D, s.payload.length])).toEqual([
+      [0, 100],
+      [100, 100],
+      [200, 100],
+      [300, 100],
+      [400, 100],
+    ]);
+    // 300 bytes SACKed, far below 3 MSS, but three segments: the two before them are lost at once (no
+    // reordering timer), and go again together in one segment.
+    d.at(300).recv({ flags: 'A', seq: P, ack: D, options: { sack: [{ left: D + 200, right: D + 500 }] } });
+    expect(d.takeAll().map((s) => [s.seq - D, s.payload.length])).toEqual([[0, 200]]);
+    expect(d.conn.status().timers.reorder).toBeUndefined();
+    expect(d.conn.status().inRecovery).toBe(true);
+  });
+
+  it('a segment delivered late, never retransmitted, raises the degree to its distance below the highest one delivered', () => {
+    const { d, D } = sackSender();
+    sendSegments(d, D, 10);
+    expect(tcpInfoOf(d.conn).reordering).toBe(3);
+    // Segment 6 arrives first (one SACKed: reo_wnd = 25 ms, nothing judged yet) ...
+    d.at(300).recv({ flags: 'A', seq: P, ack: D, options: sack(D, [6, 7]) });
+    d.expectNone();
+    // ... then 0..5 before the reordering timer: segment 0 arrived 7 segments below the highest one.
+    d.at(310).recv({ flags: 'A', seq: P, ack: D + 7 * MSS });
+    expect(tcpInfoOf(d.conn)).toMatchObject({ reordering: 7, reordSeen: 1 });
+    expect(d.counters.reorderingRaised).toBe(1);
+    expect(d.counters.retransmittedSegments).toBe(0);
+    // The degree only grows: a later, smaller reordering leaves it.
+    d.at(320).recv({ flags: 'A', seq: P, ack: D + 7 * MSS, options: sack(D, [9, 10]) });
+    d.at(330).recv({ flags: 'A', seq: P, ack: D + 10 * MSS });
+    expect(tcpInfoOf(d.conn).reordering).toBe(7);
+    expect(d.counters.reorderingRaised).toBe(1);
+  });
+
+  it('stops at maxReordering (Linux tcp_max_reordering), counting each time more was seen', () => {
+    const { d, D } = sackSender({ maxReordering: 5 });
+    sendSegments(d, D, 10);
+    d.at(300).recv({ flags: 'A', seq: P, ack: D, options: sack(D, [6, 7]) });
+    d.at(310).recv({ flags: 'A', seq: P, ack: D + 7 * MSS });
+    expect(tcpInfoOf(d.conn).reordering).toBe(5);
+    expect(d.counters.reorderingCapped).toBe(1);
+    expect(() => sackSender({ maxReordering: 2 })).toThrow(/maxReordering/);
+  });
+});
