@@ -122,6 +122,22 @@ export class Ipv4Layer implements Ipv4Receiver {
   private readonly arpDefaults: ArpOptions;
   private readonly ids: Ipv4IdGenerator;
   private nextIndex = 1;
+  /**
+   * The header of the datagram `send` is building, refilled for each: every path reads it only while
+   * writing the frames, before the first frame is transmitted (so a send made from a device's transmit
+   * cannot disturb one in progress).
+   */
+  private readonly outputHeader: Ipv4Header = {
+    tos: 0,
+    id: 0,
+    dontFragment: false,
+    moreFragments: false,
+    fragmentOffset: 0,
+    ttl: 0,
+    protocol: 0,
+    src: 0,
+    dst: 0,
+  };
   /** Offload requests for the frame being handed to a device; devices read it during `send` only. @internal */
   readonly transmitOptions: FrameTransmitOptions = {
     checksumStart: 0,
@@ -382,17 +398,14 @@ export class Ipv4Layer implements Ipv4Receiver {
     src ??= iface.address;
     const dontFragment = options.dontFragment === true;
     const mtu = iface === this.loopback ? iface.mtu : Math.min(iface.mtu, this.pathMtu.get(dst) ?? iface.mtu);
-    const header: Ipv4Header = {
-      tos,
-      id: this.ids.next(src, dst, options.protocol),
-      dontFragment,
-      moreFragments: false,
-      fragmentOffset: 0,
-      ttl,
-      protocol: options.protocol,
-      src,
-      dst,
-    };
+    const header = this.outputHeader;
+    header.tos = tos;
+    header.id = this.ids.next(src, dst, options.protocol);
+    header.dontFragment = dontFragment;
+    header.ttl = ttl;
+    header.protocol = options.protocol;
+    header.src = src;
+    header.dst = dst;
     const offload = iface.checksumOffload;
     counters.IpOutRequests++;
     if (mac === MAC_BROADCAST) counters.IpOutBcastPkts++;
