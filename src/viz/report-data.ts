@@ -12,7 +12,7 @@
  * Times are whole microseconds from the conversation's origin (captures carry microseconds; simulated
  * clocks are coarser).
  */
-import { TCP_ACK, TCP_FIN, TCP_SYN } from '../wire/tcp.js';
+import { TCP_FIN, TCP_SYN } from '../wire/tcp.js';
 import type { Conversation, PacketRecord } from './conversation.js';
 import {
   dropText,
@@ -23,6 +23,7 @@ import {
   packetRemarks,
   timeDecimals,
 } from './packet-label.js';
+import { timeSequencePackets } from './svg/time-sequence-svg.js';
 
 /** Separates a template's label from its remarks, and the remarks from each other. */
 export const REMARK_SEPARATOR = '\u0002';
@@ -335,29 +336,14 @@ export function timeSequence(conversation: Conversation, flowId: number, fromA: 
   };
   const ack = { time: new DeltaColumn(), value: new DeltaColumn(), edge: new DeltaColumn() };
   const sack = { time: new DeltaColumn(), left: new DeltaColumn(), right: new DeltaColumn() };
-  const acks: PacketRecord[] = [];
-  for (const p of conversation.packets) {
-    const s = p.tcp;
-    if (!s || s.flowId !== flowId) continue;
-    if (s.fromA === fromA && p.from === sender.host) {
-      const span = s.length + (s.flagBits & TCP_SYN ? 1 : 0) + (s.flagBits & TCP_FIN ? 1 : 0);
-      if (span === 0) continue;
-      seg.time.push(micro(p.sentAt - origin));
-      seg.seq.push(s.relativeSeq);
-      seg.span.push(span);
-      seg.marks.push((s.retransmission ? SEGMENT_RETRANSMISSION : 0) | (p.dropped ? SEGMENT_LOST : 0));
-    } else if (
-      s.fromA !== fromA &&
-      p.to === sender.host &&
-      p.arrivedAt !== undefined &&
-      s.flagBits & TCP_ACK
-    ) {
-      acks.push(p);
-    }
+  const { segments, acks } = timeSequencePackets(conversation, flowId, fromA);
+  for (const p of segments) {
+    const s = p.tcp!;
+    seg.time.push(micro(p.sentAt - origin));
+    seg.seq.push(s.relativeSeq);
+    seg.span.push(s.length + (s.flagBits & TCP_SYN ? 1 : 0) + (s.flagBits & TCP_FIN ? 1 : 0));
+    seg.marks.push((s.retransmission ? SEGMENT_RETRANSMISSION : 0) | (p.dropped ? SEGMENT_LOST : 0));
   }
-  acks.sort(
-    (x, y) => x.arrivedAt! - y.arrivedAt! || (x.arrivalOrder ?? x.order) - (y.arrivalOrder ?? y.order),
-  );
   for (const p of acks) {
     const s = p.tcp!;
     const time = micro(p.arrivedAt! - origin);

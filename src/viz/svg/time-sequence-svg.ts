@@ -50,6 +50,35 @@ export function mainDirection(conversation: Conversation, flowId: number): boole
   return !flow || flow.bytesAtoB >= flow.bytesBtoA;
 }
 
+/**
+ * What a time-sequence graph of one direction shows: the segments its sender transmitted that carry data,
+ * SYN or FIN (in send order), and the ACKs that reached the sender (in arrival order).
+ */
+export function timeSequencePackets(
+  conversation: Conversation,
+  flowId: number,
+  fromA: boolean,
+): { segments: PacketRecord[]; acks: PacketRecord[] } {
+  const flow = conversation.flows[flowId];
+  const segments: PacketRecord[] = [];
+  const acks: PacketRecord[] = [];
+  if (!flow) return { segments, acks };
+  const sender = fromA ? flow.a.host : flow.b.host;
+  for (const p of conversation.packets) {
+    const s = p.tcp;
+    if (!s || s.flowId !== flowId) continue;
+    if (s.fromA === fromA && p.from === sender) {
+      if (s.length > 0 || s.flagBits & (TCP_SYN | TCP_FIN)) segments.push(p);
+    } else if (s.fromA !== fromA && p.to === sender && p.arrivedAt !== undefined && s.flagBits & TCP_ACK) {
+      acks.push(p);
+    }
+  }
+  acks.sort(
+    (x, y) => x.arrivedAt! - y.arrivedAt! || (x.arrivalOrder ?? x.order) - (y.arrivalOrder ?? y.order),
+  );
+  return { segments, acks };
+}
+
 export function renderTimeSequenceSvg(conversation: Conversation, options: TimeSequenceOptions): string {
   const width = options.width ?? 900;
   const height = options.height ?? 420;
@@ -63,25 +92,7 @@ export function renderTimeSequenceSvg(conversation: Conversation, options: TimeS
       ? `Time-sequence: ${sender.host} ${sender.address}:${sender.port} → ${receiver.host} ${receiver.address}:${receiver.port}`
       : 'Time-sequence');
 
-  const segments: PacketRecord[] = [];
-  const acks: PacketRecord[] = [];
-  for (const p of conversation.packets) {
-    const s = p.tcp;
-    if (!s || !sender || s.flowId !== options.flowId) continue;
-    if (s.fromA === fromA && p.from === sender.host) {
-      if (s.length > 0 || s.flagBits & (TCP_SYN | TCP_FIN)) segments.push(p);
-    } else if (
-      s.fromA !== fromA &&
-      p.to === sender.host &&
-      p.arrivedAt !== undefined &&
-      s.flagBits & TCP_ACK
-    ) {
-      acks.push(p);
-    }
-  }
-  acks.sort(
-    (x, y) => x.arrivedAt! - y.arrivedAt! || (x.arrivalOrder ?? x.order) - (y.arrivalOrder ?? y.order),
-  );
+  const { segments, acks } = timeSequencePackets(conversation, options.flowId, fromA);
 
   const origin = conversation.timeOrigin;
   const area: PlotArea = { left: 78, top: 56, width: width - 78 - 24, height: height - 56 - 50 };
