@@ -604,11 +604,11 @@ class StoryPlayer implements Player {
         ms = Math.max(ms, ((next - this.clock + gap) * elapsed) / SILENCE_REAL_MS);
       this.clock = Math.min(chapter.to, this.clock + ms);
       this.view.feed(this.clock);
-      this.view.show(
-        this.clock,
-        this.view.ladder.travelling ? `${this.view.ladder.travelling} on the wire` : '',
-      );
-      waitingLine.textContent = '';
+      const travelling = this.view.ladder.travelling;
+      const waiting = travelling ? `${travelling} packet${travelling === 1 ? '' : 's'} on the wire` : '';
+      // At the chapter's end the charts are drawn at once, whatever their pace.
+      this.view.show(this.clock, waiting, this.clock >= chapter.to);
+      waitingLine.textContent = waiting ? `Waiting for: ${waiting}` : '';
       renderTimers(timersPanel, undefined, this.clock);
       timersPanel.firstElementChild!.textContent = 'timers are shown in live runs (a transfer)';
       progressBar.style.width = `${Math.round(((this.clock - chapter.from) / (chapter.to - chapter.from)) * 100)}%`;

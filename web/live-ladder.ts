@@ -21,7 +21,7 @@ const SVG = 'http://www.w3.org/2000/svg';
 export const MAX_ITEMS = 300;
 const TRIM_BATCH = 60;
 /** Travelling packets moved per frame; the others jump to their arrival. */
-const MOVING_LINES = 64;
+const MOVING_LINES = 32;
 const TOP = 28;
 const LABEL_GAP = 13;
 const SIDE = 150;
@@ -82,7 +82,8 @@ export class LiveLadder {
   private spans: Span[] = [];
   /** Latest time anything drawn happened at (a send, an arrival). */
   private lastTime = 0;
-  private readonly inFlight = new Map<number, Arrow>();
+  /** Packets drawn on their way, by id: their arrow and their place in it. */
+  private readonly inFlight = new Map<number, { arrow: Arrow; index: number }>();
   /** Packets whose arrival has not been taken into the layout yet. */
   private pending: LivePacket[] = [];
   private readonly byPacket = new Map<number, Arrow>();
@@ -297,7 +298,7 @@ export class LiveLadder {
       last.group.classList.add('packet-burst');
       const shaft = this.shaftFor(p);
       last.shaft.push(shaft);
-      this.inFlight.set(p.id, last);
+      this.inFlight.set(p.id, { arrow: last, index: last.packets.length - 1 });
       return;
     }
     const kind = packetKind(p);
@@ -314,7 +315,7 @@ export class LiveLadder {
     this.byPacket.set(p.id, arrow);
     if (!this.render) return;
     arrow.shaft.push(this.shaftFor(p));
-    this.inFlight.set(p.id, arrow);
+    this.inFlight.set(p.id, { arrow, index: 0 });
     this.addItem(group);
   }
 
@@ -477,8 +478,7 @@ export class LiveLadder {
   update(now: number, waiting = ''): void {
     // Many packets on the way (a large window): only the first MOVING_LINES are moved each frame.
     let moved = 0;
-    for (const [id, arrow] of this.inFlight) {
-      const index = arrow.packets.findIndex((q) => q.id === id);
+    for (const { arrow, index } of this.inFlight.values()) {
       const p = arrow.packets[index]!;
       const line = arrow.shaft[index];
       if (!line) continue;

@@ -390,7 +390,28 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
     expect(await finished(page)).toBe('done');
     const labels = await page.$$eval('svg.ladder g.packet-label text', (t) => t.map((e) => e.textContent));
     expect(labels).toContain('ACK seq=1 ack=3073 win=3072 len=0');
-    await page.screenshot({ path: join(ARTIFACTS, 'story-chapter-2.png') });
+    // The seed's S6: once the server says "ACK 3073, window 3072", the client sends no byte beyond
+    // 3073 + 3072 - 1 = 6144 (relative numbers): it is held to the window.
+    // The list is laid out newest first in the page (shown bottom-up): reversed, it is in time order.
+    const rows = (
+      await page.$$eval('#events li .what', (what) => what.map((e) => e.textContent ?? ''))
+    ).reverse();
+    const windowAck = rows.findIndex((r) => r.startsWith('server → client ACK seq=1 ack=3073 win=3072 '));
+    expect(windowAck).toBeGreaterThan(0);
+    const sentAfter = rows
+      .slice(windowAck + 1)
+      .map((r) => /^client → server \S+ seq=(\d+) ack=\d+ win=\d+ len=(\d+)/.exec(r))
+      .filter((m) => m !== null && Number(m[2]) > 0)
+      .map((m) => Number(m![1]) + Number(m![2]) - 1);
+    expect(sentAfter.length).toBeGreaterThan(0);
+    expect(Math.max(...sentAfter)).toBe(3073 + 3072 - 1);
+    await page.locator('#story').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'story-chapter-2.png'), fullPage: true });
+    // Previous goes back a chapter and plays it from its start.
+    await page.click('#chapter-prev');
+    expect(await page.textContent('#chapter-title')).toBe('1. The three-way handshake');
+    expect(await finished(page)).toBe('done');
+    expect(await page.$$eval('svg.ladder g.packet.packet-syn', (g) => g.length)).toBe(2);
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
