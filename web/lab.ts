@@ -31,6 +31,10 @@ import { renderTimers, type TimerSnapshot, TimerWatch, waitingText } from './tim
 const SLICE_MS = 6;
 /** With speed "at once": more per frame, still well under a long task. */
 const FAST_SLICE_MS = 8;
+/** Real ms a frame should take at most, all work included (a long task is 50). */
+const FRAME_BUDGET_MS = 16;
+/** The simulation always gets this much, so a run makes progress on a slow machine. */
+const MIN_SLICE_MS = 2;
 /** A silence with nothing on the wire is crossed in about this much real time, however long it is. */
 const SILENCE_REAL_MS = 900;
 
@@ -324,6 +328,8 @@ class LiveTransfer implements Player {
   private finished = false;
   private lastFrame: number | undefined;
   private lastStatus = 0;
+  /** Real ms the last frame spent reading the trace and drawing. */
+  private drawCost = 0;
   private focused = false;
 
   constructor(private readonly settings: LabSettings) {
@@ -428,13 +434,19 @@ class LiveTransfer implements Player {
       ) {
         ms = Math.max(ms, ((next - now + this.layout.gapMs) * elapsed) / SILENCE_REAL_MS);
       }
-      const budgetEnd = performance.now() + (speed === 0 ? FAST_SLICE_MS : SLICE_MS);
+      // What the previous frame spent drawing is taken from this one's simulation, so a frame's whole
+      // work stays near FRAME_BUDGET however much each simulated millisecond gives to draw.
+      const slice = speed === 0 ? FAST_SLICE_MS : SLICE_MS;
+      const budget = Math.max(MIN_SLICE_MS, Math.min(slice, FRAME_BUDGET_MS - this.drawCost));
+      const budgetEnd = performance.now() + budget;
       this.finished = this.scenario.advance(ms, () => performance.now() > budgetEnd);
     }
+    const drawStart = performance.now();
     this.model.pump();
     if (!this.focused) this.focus();
     this.sampleQueue();
     this.draw(false);
+    this.drawCost = performance.now() - drawStart;
   }
 
   /** The charts follow the flow's data sender (the side with more to send). */

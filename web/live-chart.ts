@@ -267,7 +267,17 @@ export class LiveChart {
       g.setLineDash(s.spec.dash ? [...s.spec.dash] : []);
       const style = s.spec.style;
       if (style === 'dots') {
-        for (let i = start; i < end; i++) g.fillRect(this.x(s.t[i]!) - 1.5, this.y(s.v[i]!) - 1.5, 3, 3);
+        // Thousands of dots land on the same pixels in a long run: each pixel is filled once.
+        let lastX = Number.NaN;
+        let lastY = Number.NaN;
+        for (let i = start; i < end; i++) {
+          const x = Math.round(this.x(s.t[i]!));
+          const y = Math.round(this.y(s.v[i]!));
+          if (x === lastX && y === lastY) continue;
+          lastX = x;
+          lastY = y;
+          g.fillRect(x - 1.5, y - 1.5, 3, 3);
+        }
       } else if (style === 'bars') {
         g.beginPath();
         for (let i = start; i < end; i++) {
