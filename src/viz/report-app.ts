@@ -329,8 +329,9 @@ export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelG
         groups.push([i]);
       }
     }
-    // Time runs down at one scale within each span; an idle stretch longer than four times the longest flight
-    // (a retransmission timeout, TIME-WAIT) is cut out as a break, so it does not squeeze the rest.
+    // Time runs down at one scale within each span; an idle stretch longer than the rest of the stretch
+    // and than four times the longest flight (TIME-WAIT, a long backoff) is cut out as a break, so it
+    // does not squeeze the rest.
     let longestFlight = 0;
     for (let i = first; i < last; i++) {
       const at = arrival(i);
@@ -341,10 +342,13 @@ export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelG
     const intervals: [number, number][] = [];
     for (let i = first; i < last; i++) intervals.push([sent[i]!, endOf(i)]);
     intervals.sort((p, q) => p[0] - q[0]);
+    const whole = Math.max(...intervals.map((v) => v[1])) - intervals[0]![0];
+    // Only a gap that is most of the stretch is cut: shorter waits keep their true length.
+    const cut = Math.max(4 * longestFlight, 1000, whole / 2);
     const spans: { t0: number; t1: number; y0: number }[] = [];
     for (const [s0, s1] of intervals) {
       const open = spans[spans.length - 1];
-      if (open && s0 - open.t1 <= Math.max(4 * longestFlight, 1000)) open.t1 = Math.max(open.t1, s1);
+      if (open && s0 - open.t1 <= cut) open.t1 = Math.max(open.t1, s1);
       else spans.push({ t0: s0, t1: s1, y0: 0 });
     }
     const width = 960;
