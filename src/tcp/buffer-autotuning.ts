@@ -97,8 +97,17 @@ export class ReceiveAutotuner {
   }
 }
 
-/** The send buffer size a congestion window calls for: twice the window, within [current, max]. */
+/**
+ * The send buffer size a congestion window calls for: twice the window, within [current, max], and at
+ * least a quarter more than now. The buffer's storage is one contiguous ring, and growing it copies what
+ * it holds: in congestion avoidance cwnd grows by a few bytes an ACK, and following it byte for byte
+ * copied a buffer of megabytes on every ACK.
+ */
 export function sendBufferFor(cwndBytes: number, current: number, max: number): number {
-  const wanted = Math.min(2 * Math.ceil(cwndBytes), max);
-  return wanted > current ? wanted : 0;
+  const wanted = 2 * Math.ceil(cwndBytes);
+  if (wanted <= current || current >= max) return 0;
+  return Math.min(Math.max(wanted, Math.ceil(current * SEND_BUFFER_STEP)), max);
 }
+
+/** Least growth of the send buffer, as a factor of its size. */
+export const SEND_BUFFER_STEP = 1.25;

@@ -55,6 +55,12 @@ describe('ReceiveAutotuner', () => {
     expect(sendBufferFor(100_000, 262_144, 4 << 20)).toBe(0);
     expect(sendBufferFor(200_000, 262_144, 4 << 20)).toBe(400_000);
     expect(sendBufferFor(3_000_000, 262_144, 4 << 20)).toBe(4 << 20);
+    // A window a little past half the buffer: a quarter more at once, not a few bytes per ACK (each
+    // growth copies the ring).
+    expect(sendBufferFor(140_000, 262_144, 4 << 20)).toBe(327_680);
+    expect(sendBufferFor(140_000, 279_000, 4 << 20)).toBe(348_750);
+    expect(sendBufferFor(2_000_000, 4 << 20, 4 << 20)).toBe(0);
+    expect(sendBufferFor(2_000_000, 3_500_000, 4 << 20)).toBe(4 << 20);
   });
 });
 
