@@ -44,6 +44,7 @@ import {
   IPV4_HEADER_LENGTH,
   IPV4_MAX_TOTAL_LENGTH,
   type Ipv4Header,
+  newIpv4HeaderRecord,
   parseIpv4,
 } from '../wire/ipv4.js';
 import { TCP_HEADER_LENGTH } from '../wire/tcp.js';
@@ -127,17 +128,7 @@ export class Ipv4Layer implements Ipv4Receiver {
    * writing the frames, before the first frame is transmitted (so a send made from a device's transmit
    * cannot disturb one in progress).
    */
-  private readonly outputHeader: Ipv4Header = {
-    tos: 0,
-    id: 0,
-    dontFragment: false,
-    moreFragments: false,
-    fragmentOffset: 0,
-    ttl: 0,
-    protocol: 0,
-    src: 0,
-    dst: 0,
-  };
+  private readonly outputHeader: Ipv4Header = newIpv4HeaderRecord();
   /** Offload requests for the frame being handed to a device; devices read it during `send` only. @internal */
   readonly transmitOptions: FrameTransmitOptions = {
     checksumStart: 0,

@@ -251,8 +251,8 @@ export function parseIpv4(buf: Uint8Array, options?: Ipv4ParseOptions): ParseRes
   return parsed(readPacket(buf, (buf[2]! << 8) | buf[3]!));
 }
 
-/** An Ipv4Packet for `parseIpv4Into` to fill again and again (fields are set by each parse). */
-export function newIpv4PacketRecord(): Ipv4Packet {
+/** A header record with every field zero, to be filled in again for each datagram sent (no options). */
+export function newIpv4HeaderRecord(): Ipv4Header {
   return {
     tos: 0,
     id: 0,
@@ -263,6 +263,13 @@ export function newIpv4PacketRecord(): Ipv4Packet {
     protocol: 0,
     src: 0,
     dst: 0,
+  };
+}
+
+/** An Ipv4Packet for `parseIpv4Into` to fill again and again (fields are set by each parse). */
+export function newIpv4PacketRecord(): Ipv4Packet {
+  return {
+    ...newIpv4HeaderRecord(),
     headerLength: 0,
     totalLength: 0,
     options: EMPTY_BYTES,
