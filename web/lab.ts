@@ -342,6 +342,7 @@ class LiveTransfer implements Player {
     // Several connections between the same two hosts: the labels say which by their ports.
     this.view.ports = settings.flows > 1;
     this.view.ladder.labels = { relative: settings.relative, ports: settings.flows > 1 };
+    this.view.flows.limitLegend(settings.flows);
     // A first guess of the run's length, so the charts' time axis rarely has to grow.
     const rtt = 2 * settings.delay;
     const bits = (settings.bytes * settings.flows + settings.reply) * 8;

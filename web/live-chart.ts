@@ -121,6 +121,13 @@ export class LiveChart {
     this.redraw();
   }
 
+  /** Shows only the first `count` series in the legend (the others are unused in this run). */
+  limitLegend(count: number): void {
+    this.element.querySelectorAll<HTMLElement>('.legend-item').forEach((item, i) => {
+      item.hidden = i >= count;
+    });
+  }
+
   /** Drops every point and starts the time axis at `t0` (fixed up to `t1` when given). */
   reset(t0: number, t1?: number): void {
     for (const s of this.series) {

@@ -20,8 +20,10 @@ export const LAB_SPEC: CommandSpec = {
   usage: ['[--port N] [--host ADDR]', '--build DIR'],
   description:
     'Builds the web lab, a page that runs tcpts in the browser (controls for the transfer, loss, delay, ' +
-    'rate, window and congestion control; the ladder and graphs update as the simulation runs), and ' +
-    'serves it until you press Ctrl-C. With --build, writes the static site to DIR instead.',
+    'rate, queue, window, congestion control, SACK, timestamps, window scaling, ECN and up to four flows ' +
+    'on one bottleneck; the ladder, running timers and charts grow as the simulation runs; any event ' +
+    'can be gone back to; the demo story plays chapter by chapter), and serves it until you press ' +
+    'Ctrl-C. With --build, writes the static site to DIR instead.',
   options: [
     {
       name: 'port',
