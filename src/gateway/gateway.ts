@@ -23,6 +23,8 @@ import { type AddressInput, type PrefixInput, toAddress, toPrefix } from '../ip/
 import { errnoError } from '../ip/errors.js';
 import type { ForeignEchoRequest } from '../ip/icmp-layer.js';
 import type { IpInterface } from '../ip/ip-interface.js';
+import type { Ipv6Interface } from '../ipv6/ipv6-interface.js';
+import { parseIpv6Prefix } from '../ipv6/ipv6-layer.js';
 import type { NetworkDevice } from '../link/device.js';
 import type { Stack } from '../stack.js';
 import type { TcpConfig } from '../tcp/config.js';
@@ -47,10 +49,23 @@ import {
   IPV4_HEADER_LENGTH,
   parseQuotedIpv4,
 } from '../wire/ipv4.js';
+import { IPV6_NEXT_UDP } from '../wire/ipv6.js';
+import {
+  IPV6_ALL_NODES,
+  type IpAddress,
+  type Ipv6Address,
+  ipv6ToString,
+  parseIpv6,
+  writeIpv6,
+} from '../wire/ipv6-address.js';
 import { TCP_ACK, TCP_RST, type TcpSegment } from '../wire/tcp.js';
 import { emitUdp, UDP_HEADER_LENGTH } from '../wire/udp.js';
 import { allowAll, type DestinationPolicy, type FlowDestination } from './policy.js';
 import { TcpRelay } from './tcp-relay.js';
+
+/** RFC 8106 §5.1: Recursive DNS Server option. */
+const NDP_OPTION_RDNSS = 25;
+
 import type {
   Upstream,
   UpstreamDatagramSocket,
@@ -92,6 +107,14 @@ export interface GatewayOptions {
   maxPendingConnects?: number;
   maxUdpFlows?: number;
   udpIdleMs?: number;
+  /**
+   * The guests' IPv6 prefix (a /64: SLAAC needs 64-bit interface identifiers), announced by router
+   * advertisements; the gateway is PREFIX::2 (the host's ::1 upstream) and DNS PREFIX::3, as QEMU's user
+   * networking. Default 'fec0::/64' (QEMU's); false: no IPv6.
+   */
+  ipv6Prefix?: string | false;
+  /** What the gateway's IPv6 address stands for upstream. Default '::1'. */
+  hostLoopback6?: string;
   /** Guest echo requests beyond the gateway waiting for the upstream's answer. Default 64. */
   maxPendingEchoes?: number;
   /** How long the upstream waits for an echo reply beyond the gateway. Default 2000 ms. */
@@ -127,7 +150,7 @@ export interface GatewayCounters {
 }
 
 interface UdpFlow {
-  guestAddress: Ipv4Address;
+  guestAddress: IpAddress;
   guestPort: number;
   socket: UpstreamDatagramSocket;
   lastUsed: number;
@@ -142,6 +165,11 @@ export class Gateway {
   readonly address: Ipv4Address;
   readonly dnsAddress: Ipv4Address;
   readonly firstLease: Ipv4Address;
+  /** The gateway's and the DNS forwarder's IPv6 addresses (undefined without IPv6). */
+  readonly address6: Ipv6Address | undefined;
+  readonly dnsAddress6: Ipv6Address | undefined;
+  readonly ipv6Prefix: Ipv6Address | undefined;
+  readonly ipv6Interface: Ipv6Interface | undefined;
   readonly counters: GatewayCounters = {
     tcpFlowsOpened: 0,
     tcpFlowsActive: 0,
@@ -170,6 +198,9 @@ export class Gateway {
   private readonly upstream: Upstream;
   private readonly policy: DestinationPolicy;
   private readonly hostLoopback: string;
+  private readonly hostLoopback6: string;
+  private routerAdvertisementTimer: TimerHandle | undefined;
+  private routerAdvertisementsSent = 0;
   private readonly dnsUpstream: UpstreamDestination | undefined;
   private readonly maxTcpFlows: number;
   private readonly maxPendingConnects: number;
@@ -227,13 +258,31 @@ export class Gateway {
     this.listener = stack.tcp.listenAnyDestination({
       backlog: this.maxPendingConnects,
       config: options.tcp,
-      // The gateway serves IPv4 guests: an IPv6 SYN is not one of theirs.
-      admit: (src, dst, syn) =>
-        typeof src === 'number' && typeof dst === 'number' && this.admit(src, dst, syn),
+      admit: (src, dst, syn) => this.admit(src, dst, syn),
     });
     this.listener.on('connection', (conn) => this.established(conn));
     stack.udp.unclaimed = (payload, info) => this.guestDatagram(payload, info);
     stack.icmp.echoForOthers = (request) => this.guestEcho(request);
+    this.hostLoopback6 = options.hostLoopback6 ?? '::1';
+    if (options.ipv6Prefix !== false) {
+      const { address: prefix, prefixLength } = parseIpv6Prefix(options.ipv6Prefix ?? 'fec0::/64');
+      if (prefixLength !== 64)
+        throw errnoError('EINVAL', `the guests' IPv6 prefix must be a /64, got /${prefixLength}`);
+      const network = prefix & ~((1n << 64n) - 1n);
+      this.ipv6Prefix = network;
+      this.address6 = network | 2n;
+      this.dnsAddress6 = network | 3n;
+      // The gateway is a router on this link: it announces, it does not learn from announcements.
+      stack.ipv6.ndp.acceptRouterAdvertisements = false;
+      this.ipv6Interface = stack.addIpv6Interface(options.device, {
+        addresses: [`${ipv6ToString(this.address6)}/64`, `${ipv6ToString(this.dnsAddress6)}/64`],
+        terminateAnyDestination: true,
+      });
+      stack.ipv6.ndp.routerSolicited = (iface) => {
+        if (iface === this.ipv6Interface) this.advertiseRouter();
+      };
+      this.scheduleRouterAdvertisement();
+    }
     this.dhcp =
       options.dhcp === false
         ? undefined
@@ -254,7 +303,10 @@ export class Gateway {
   }
 
   /** Where a guest's destination goes upstream: the gateway's address is the host's loopback. */
-  upstreamAddressOf(address: Ipv4Address): string {
+  upstreamAddressOf(address: IpAddress): string {
+    if (typeof address === 'bigint') {
+      return address === this.address6 ? this.hostLoopback6 : ipv6ToString(address);
+    }
     return address === this.address ? this.hostLoopback : ipv4ToString(address);
   }
 
@@ -296,6 +348,8 @@ export class Gateway {
     if (this.closed) return;
     this.closed = true;
     this.sweepTimer?.cancel();
+    this.routerAdvertisementTimer?.cancel();
+    if (this.ipv6Interface !== undefined) this.stack.ipv6.ndp.routerSolicited = undefined;
     this.listener.close();
     this.dhcp?.close();
     this.stack.udp.unclaimed = undefined;
@@ -312,7 +366,10 @@ export class Gateway {
 
   // --- TCP ---
 
-  private admit(src: Ipv4Address, dst: Ipv4Address, syn: TcpSegment): boolean {
+  private admit(src: IpAddress, dst: IpAddress, syn: TcpSegment): boolean {
+    // IPv6 SYNs only from a gateway that serves IPv6 (its interface terminates them).
+    if (typeof src !== typeof dst || (typeof src === 'bigint' && this.ipv6Interface === undefined))
+      return false;
     const key = `${src}:${syn.srcPort}>${dst}:${syn.dstPort}`;
     const held = this.pending.get(key);
     if (held !== undefined) {
@@ -395,7 +452,12 @@ export class Gateway {
    * connection on them at once); a destination the WISP server's policy blocks is "communication
    * administratively prohibited" (RFC 1812 §5.2.7.1).
    */
-  private refuseGuest(src: Ipv4Address, dst: Ipv4Address, syn: TcpSegment, code: string | undefined): void {
+  private refuseGuest(src: IpAddress, dst: IpAddress, syn: TcpSegment, code: string | undefined): void {
+    if (typeof src === 'bigint' || typeof dst === 'bigint') {
+      // IPv6 guests learn every upstream failure as a reset (ICMPv6 errors are not relayed yet).
+      this.resetGuest(src, dst, syn);
+      return;
+    }
     const icmpCode =
       code === undefined || code === 'ECONNREFUSED' || code === 'ECONNRESET'
         ? undefined
@@ -525,7 +587,7 @@ export class Gateway {
   }
 
   /** RFC 9293 §3.10.7.1's answer to a SYN nobody takes: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>. */
-  private resetGuest(src: Ipv4Address, dst: Ipv4Address, syn: TcpSegment): void {
+  private resetGuest(src: IpAddress, dst: IpAddress, syn: TcpSegment): void {
     const reset: TcpSegment = {
       srcPort: syn.dstPort,
       dstPort: syn.srcPort,
@@ -543,10 +605,10 @@ export class Gateway {
   // --- UDP ---
 
   private guestDatagram(payload: Uint8Array, info: UdpMessageInfo): void {
-    // The gateway's guests speak IPv4 (the UDP layer hands it only unclaimed IPv4 datagrams).
-    if (this.closed || typeof info.address === 'bigint' || typeof info.localAddress === 'bigint') return;
+    if (this.closed || typeof info.address !== typeof info.localAddress) return;
+    if (typeof info.address === 'bigint' && this.ipv6Interface === undefined) return;
     let destination: UpstreamDestination;
-    if (info.localAddress === this.dnsAddress) {
+    if (info.localAddress === this.dnsAddress || info.localAddress === this.dnsAddress6) {
       if (this.dnsUpstream === undefined || info.localPort !== 53) return;
       this.counters.dnsQueries++;
       destination = this.dnsUpstream!;
@@ -557,7 +619,10 @@ export class Gateway {
         return;
       }
     }
-    const key = `${info.address}:${info.port}`;
+    // One host socket per guest endpoint and upstream address family (an IPv6 guest's DNS may go to an
+    // IPv4 resolver).
+    const family = destination.address.includes(':') ? 6 : 4;
+    const key = `${info.address}:${info.port}/${family}`;
     let flow = this.udpFlows.get(key);
     if (flow === undefined) {
       if (this.udpFlows.size >= this.maxUdpFlows) {
@@ -566,10 +631,13 @@ export class Gateway {
       }
       const guestAddress = info.address;
       const guestPort = info.port;
-      const socket = this.upstream.openDatagram?.({
-        message: (data, from) => this.upstreamDatagram(guestAddress, guestPort, data, from),
-        unreachable: (to, code) => this.upstreamUnreachable(guestAddress, guestPort, to, code),
-      });
+      const socket = this.upstream.openDatagram?.(
+        {
+          message: (data, from) => this.upstreamDatagram(guestAddress, guestPort, family, data, from),
+          unreachable: (to, code) => this.upstreamUnreachable(guestAddress, guestPort, family, to, code),
+        },
+        family,
+      );
       if (socket === undefined) return;
       flow = { guestAddress, guestPort, socket, lastUsed: 0, lastSent: undefined };
       this.udpFlows.set(key, flow);
@@ -583,23 +651,38 @@ export class Gateway {
     header.setUint16(0, info.port);
     header.setUint16(2, info.localPort);
     header.setUint16(4, UDP_HEADER_LENGTH + payload.length);
-    flow.lastSent = {
-      destination: `${destination.address}:${destination.port}`,
-      guestDestination: info.localAddress,
-      quote: quoteDatagram(info.address, info.localAddress, IP_PROTOCOL_UDP, udpHeader, payload.length + 8),
-    };
+    // ICMP errors are relayed to IPv4 guests (the quote is an IPv4 header).
+    flow.lastSent =
+      typeof info.address === 'number' && typeof info.localAddress === 'number'
+        ? {
+            destination: `${destination.address}:${destination.port}`,
+            guestDestination: info.localAddress,
+            quote: quoteDatagram(
+              info.address,
+              info.localAddress,
+              IP_PROTOCOL_UDP,
+              udpHeader,
+              payload.length + 8,
+            ),
+          }
+        : undefined;
     this.counters.udpDatagramsToUpstream++;
     flow.socket.send(payload.slice(), destination);
   }
 
   private upstreamDatagram(
-    guestAddress: Ipv4Address,
+    guestAddress: IpAddress,
     guestPort: number,
+    family: 4 | 6,
     data: Uint8Array,
     from: UpstreamDestination,
   ): void {
-    const flow = this.udpFlows.get(`${guestAddress}:${guestPort}`);
+    const flow = this.udpFlows.get(`${guestAddress}:${guestPort}/${family}`);
     if (flow !== undefined) flow.lastUsed = this.stack.clock.now();
+    if (typeof guestAddress === 'bigint') {
+      this.upstreamDatagram6(guestAddress, guestPort, data, from);
+      return;
+    }
     let src: Ipv4Address | undefined;
     let srcPort = from.port;
     const dns = this.dnsUpstream;
@@ -627,12 +710,13 @@ export class Gateway {
    * NAT translating the error would deliver it (port unreachable -> ECONNREFUSED in the guest).
    */
   private upstreamUnreachable(
-    guestAddress: Ipv4Address,
+    guestAddress: IpAddress,
     guestPort: number,
+    family: 4 | 6,
     to: UpstreamDestination,
     code: string,
   ): void {
-    const flow = this.udpFlows.get(`${guestAddress}:${guestPort}`);
+    const flow = this.udpFlows.get(`${guestAddress}:${guestPort}/${family}`);
     const last = flow?.lastSent;
     if (last === undefined || last.destination !== `${to.address}:${to.port}`) return;
     const icmpCode =
@@ -649,6 +733,92 @@ export class Gateway {
     this.counters.udpUnreachableToGuest++;
     const source = icmpCode === ICMP_PORT_UNREACHABLE ? last.guestDestination : undefined;
     this.sendGuestError(ICMP_DESTINATION_UNREACHABLE, icmpCode, last.quote, source);
+  }
+
+  /** A datagram from upstream to an IPv6 guest, from the address the guest sent to (as NAT66 would). */
+  private upstreamDatagram6(
+    guestAddress: Ipv6Address,
+    guestPort: number,
+    data: Uint8Array,
+    from: UpstreamDestination,
+  ): void {
+    let src: Ipv6Address | undefined;
+    let srcPort = from.port;
+    const dns = this.dnsUpstream;
+    if (dns !== undefined && from.address === dns.address && from.port === dns.port) {
+      src = this.dnsAddress6;
+      srcPort = 53;
+    } else if (from.address === this.hostLoopback6) src = this.address6;
+    else src = parseIpv6(from.address);
+    if (src === undefined) return;
+    const datagram = { srcPort, dstPort: guestPort, payload: data };
+    this.counters.udpDatagramsToGuest++;
+    this.stack.ipv6.send(
+      { src, dst: guestAddress, nextHeader: IPV6_NEXT_UDP, interface: this.ipv6Interface },
+      {
+        length: UDP_HEADER_LENGTH + data.length,
+        // RFC 8200 §8.1: the UDP checksum is mandatory over IPv6.
+        write: (buf, offset, s, d) => emitUdp(datagram, s, d, buf, offset),
+      },
+    );
+  }
+
+  // --- IPv6 router advertisements ---
+
+  /**
+   * Unsolicited advertisements (RFC 4861 §6.2.4): the first three 4 s apart (MAX_INITIAL_RTR_ADVERT_INTERVAL
+   * is 16 s; a guest coming up sooner solicits one anyway), then every 200 s (MaxRtrAdvInterval 600 s,
+   * MinRtrAdvInterval 0.33 of it: radvd's and the RFC's defaults).
+   */
+  private scheduleRouterAdvertisement(): void {
+    const delay = this.routerAdvertisementsSent < 3 ? 4000 : 200_000;
+    this.routerAdvertisementTimer = this.stack.clock.setTimer(delay, () => {
+      this.routerAdvertisementTimer = undefined;
+      if (this.closed) return;
+      this.advertiseRouter();
+      this.scheduleRouterAdvertisement();
+    });
+  }
+
+  /**
+   * One router advertisement to all nodes (RFC 4861 §4.2, §6.2.3): the gateway as default router, the
+   * prefix on-link and for SLAAC (RFC 4862 §5.5.3), the link MTU, and the DNS forwarder by RDNSS
+   * (RFC 8106 §5.1), as QEMU's slirp announces them.
+   */
+  private advertiseRouter(): void {
+    const iface = this.ipv6Interface;
+    const prefix = this.ipv6Prefix;
+    if (iface === undefined || prefix === undefined || this.closed) return;
+    const src = iface.linkLocal();
+    if (src === undefined) return; // still in DAD: the next advertisement or solicitation will do
+    this.routerAdvertisementsSent++;
+    const rdnss = new Uint8Array(22);
+    const view = new DataView(rdnss.buffer);
+    view.setUint32(2, 1800); // lifetime, s (RFC 8106 §5.1: at most MaxRtrAdvInterval x 3 is advised)
+    writeIpv6(rdnss, 6, this.dnsAddress6!);
+    this.stack.ipv6.sendIcmpv6(iface, src, IPV6_ALL_NODES, {
+      kind: 'router-advertisement',
+      curHopLimit: 64,
+      managed: false,
+      other: false,
+      routerLifetime: 1800,
+      reachableTime: 0,
+      retransTimer: 0,
+      options: [
+        { kind: 'source-link-layer', mac: iface.device.mac },
+        { kind: 'mtu', mtu: iface.mtu },
+        {
+          kind: 'prefix-information',
+          prefixLength: 64,
+          onLink: true,
+          autonomous: true,
+          validLifetime: 86_400,
+          preferredLifetime: 14_400,
+          prefix,
+        },
+        { kind: 'other', type: NDP_OPTION_RDNSS, data: rdnss },
+      ],
+    });
   }
 
   // --- housekeeping ---

@@ -40,7 +40,7 @@ interface DgramSocketLike {
 
 /** The part of Node's `dgram` module an upstream uses. */
 export interface DgramModuleLike {
-  createSocket(type: 'udp4'): DgramSocketLike;
+  createSocket(type: 'udp4' | 'udp6'): DgramSocketLike;
 }
 
 export interface SocketUpstreamOptions {
@@ -63,7 +63,7 @@ export function socketUpstream(options: SocketUpstreamOptions = {}): Upstream {
       socket.once('connect', () => handlers.connect());
       return duplexStream(socket, handlers);
     },
-    openDatagram: (handlers) => datagramFlow(dgram, handlers),
+    openDatagram: (handlers, family) => datagramFlow(dgram, handlers, family === 6 ? 'udp6' : 'udp4'),
     ...(echo === false ? {} : { echo }),
   };
 }
@@ -76,8 +76,12 @@ export function socketUpstream(options: SocketUpstreamOptions = {}): Upstream {
  * second destination the socket is disconnected and takes replies from anyone (endpoint-independent, as
  * slirp), at the price of no more ICMP errors.
  */
-function datagramFlow(dgram: DgramModuleLike, handlers: UpstreamDatagramHandlers): UpstreamDatagramSocket {
-  const socket = dgram.createSocket('udp4');
+function datagramFlow(
+  dgram: DgramModuleLike,
+  handlers: UpstreamDatagramHandlers,
+  type: 'udp4' | 'udp6',
+): UpstreamDatagramSocket {
+  const socket = dgram.createSocket(type);
   let state: 'fresh' | 'connecting' | 'connected' | 'unconnected' | 'closed' = 'fresh';
   let peer: UpstreamDestination | undefined;
   const queue: Array<{ payload: Uint8Array; to: UpstreamDestination }> = [];

@@ -12,7 +12,7 @@
 
 /** Where a flow goes, after the gateway's address mapping (e.g. 10.0.2.2 -> 127.0.0.1). */
 export interface UpstreamDestination {
-  /** IPv4 literal. */
+  /** IPv4 or IPv6 literal (or a host name, for WISP). */
   address: string;
   port: number;
 }
@@ -84,8 +84,11 @@ export type UpstreamEchoResult =
 export interface Upstream {
   /** Opens a byte stream to `destination`; the outcome comes to `handlers`. */
   openStream(destination: UpstreamDestination, handlers: UpstreamStreamHandlers): UpstreamStream;
-  /** Opens a datagram socket for one guest endpoint; undefined when the upstream carries no UDP. */
-  openDatagram?(handlers: UpstreamDatagramHandlers): UpstreamDatagramSocket | undefined;
+  /**
+   * Opens a datagram socket for one guest endpoint of IP version `family` (default 4); undefined when the
+   * upstream carries no UDP.
+   */
+  openDatagram?(handlers: UpstreamDatagramHandlers, family?: 4 | 6): UpstreamDatagramSocket | undefined;
   /** Sends one ICMP echo to `request.address`; absent when the upstream carries no ICMP (e.g. WISP). */
   echo?(request: UpstreamEchoRequest): Promise<UpstreamEchoResult>;
 }

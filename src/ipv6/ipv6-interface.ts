@@ -53,6 +53,11 @@ export class Ipv6Interface {
   mtu: number;
   /** Hop limit for packets we originate; a router advertisement may change it (RFC 4861 §6.3.4). */
   hopLimit: number;
+  /**
+   * Gateway mode (as `IpInterface.terminateAnyDestination` for IPv4): TCP and UDP to any unicast
+   * destination arriving here are delivered locally, and packets out of it may carry any source.
+   */
+  terminateAnyDestination = false;
   /** Router solicitations sent since the interface came up. */
   solicitationsSent = 0;
 

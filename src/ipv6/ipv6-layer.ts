@@ -65,6 +65,7 @@ import {
   IPV6_NEXT_NONE,
   IPV6_NEXT_ROUTING,
   IPV6_NEXT_TCP,
+  IPV6_NEXT_UDP,
   type Ipv6Header,
   type Ipv6Packet,
   Ipv6View,
@@ -107,6 +108,8 @@ export interface Ipv6InterfaceConfig {
   mtu?: number;
   /** A default router (link-local or on-link), instead of learning one from router advertisements. */
   gateway?: string;
+  /** Gateway mode: see `Ipv6Interface.terminateAnyDestination`. */
+  terminateAnyDestination?: boolean;
 }
 
 export interface Ipv6LayerOptions {
@@ -317,6 +320,14 @@ export class Ipv6Layer {
     );
   }
 
+  /** Sends an ICMPv6 message built by the caller (a gateway's router advertisements), hop limit 255. */
+  sendIcmpv6(iface: Ipv6Interface, src: Ipv6Address, dst: Ipv6Address, message: Icmpv6Message): IpSendStatus {
+    return this.send(
+      { src, dst, nextHeader: IPV6_NEXT_ICMPV6, hopLimit: 255, interface: iface },
+      new Icmpv6Writer(message),
+    );
+  }
+
   get interfaces(): readonly Ipv6Interface[] {
     return this.ifaces;
   }
@@ -338,6 +349,7 @@ export class Ipv6Layer {
       throw errnoError('EINVAL', `${config.gateway} is not an IPv6 address`);
     const port = this.ethernet.portFor(device);
     const iface = new Ipv6Interface(this.nextIndex++, device, port, mtu, this.defaultHopLimit);
+    iface.terminateAnyDestination = config.terminateAnyDestination === true;
     iface.neighbors = new NeighbourCache<Ipv6Address>(
       this.ctx,
       {
@@ -485,7 +497,7 @@ export class Ipv6Layer {
     if (iface === undefined) return 'ENETUNREACH';
     let src = options.src;
     if (src === undefined) src = this.sourceFor(iface, dst);
-    else if (src !== 0n && !iface.find(src)) return 'EADDRNOTAVAIL';
+    else if (src !== 0n && !iface.find(src) && !iface.terminateAnyDestination) return 'EADDRNOTAVAIL';
     if (src === undefined) return 'EADDRNOTAVAIL';
     const extra = options.hopByHop?.length ?? 0;
     const length = extra + writer.length;
@@ -715,13 +727,25 @@ export class Ipv6Layer {
   // ---------------------------------------------------------------------------------------------------
   // Receive
 
+  /**
+   * True while a frame the device vouches for is processed (a TAP's virtio header NEEDS_CSUM or
+   * DATA_VALID: the kernel left the transport checksum to be completed, or checked it), so transports
+   * skip verification as IPv4's input does; false for reassembled packets.
+   */
+  private checksumTrusted = false;
+
   private receive(
     iface: Ipv6Interface,
     bytes: Uint8Array,
     linkBroadcast: boolean,
-    _info?: ReceivedFrameInfo,
+    info?: ReceivedFrameInfo,
   ): void {
-    this.receivePacket(iface, bytes, linkBroadcast, false);
+    this.checksumTrusted = info?.checksumTrusted === true;
+    try {
+      this.receivePacket(iface, bytes, linkBroadcast, false);
+    } finally {
+      this.checksumTrusted = false;
+    }
   }
 
   private receivePacket(
@@ -750,6 +774,12 @@ export class Ipv6Layer {
       }
       destination = 'multicast';
     } else if (local || iface.hasAddress(dst) || this.isLocalAddress(dst)) {
+      destination = 'unicast';
+    } else if (
+      iface.terminateAnyDestination &&
+      (packet.nextHeader === IPV6_NEXT_TCP || packet.nextHeader === IPV6_NEXT_UDP)
+    ) {
+      // A user-mode gateway terminates its guests' TCP and UDP whatever their destination.
       destination = 'unicast';
     } else if (iface.find(dst)?.state === 'tentative') {
       // RFC 4862 §5.4: only DAD's own messages may reach a tentative address.
@@ -910,6 +940,7 @@ export class Ipv6Layer {
         );
         whole.set(outcome.value.data, IPV6_HEADER_LENGTH);
         const reparsed = parseIpv6(whole);
+        this.checksumTrusted = false;
         if (reparsed.ok) this.processChain(iface, reparsed.value, whole, destination, local);
         return;
       }
@@ -946,7 +977,7 @@ export class Ipv6Layer {
       interface: iface,
       destination,
       datagram,
-      checksumOffloaded: local,
+      checksumOffloaded: local || this.checksumTrusted,
     });
   }
 

@@ -91,6 +91,8 @@ export class NeighborDiscovery {
   private readonly routerSolicitations: number;
   private readonly routerSolicitationIntervalMs: number;
   acceptRouterAdvertisements: boolean;
+  /** Set by a stack acting as a router (a user-mode gateway): called for each valid RS. */
+  routerSolicited: ((iface: Ipv6Interface, src: Ipv6Address) => void) | undefined;
   /** Redirected destinations: destination -> better first hop (RFC 4861 §8.3). */
   readonly redirects = new Map<Ipv6Address, Ipv6Address>();
 
@@ -240,7 +242,9 @@ export class NeighborDiscovery {
       case 'router-advertisement':
         return this.receiveRouterAdvertisement(iface, src, message);
       case 'router-solicitation':
-        return true; // hosts silently discard RSs (RFC 4861 §6.2.6)
+        // Hosts silently discard RSs (RFC 4861 §6.2.6); a gateway playing router answers them.
+        this.routerSolicited?.(iface, src);
+        return true;
       case 'redirect':
         return this.receiveRedirect(iface, src, message);
       default:

@@ -209,6 +209,11 @@ export class UdpLayer implements IpProtocolHandler {
       return;
     }
     const socket = sockets && this.bestMatch(sockets, received.dst, received.src, udp.srcPort);
+    if (socket === undefined && this.unclaimed !== undefined) {
+      counters.UdpInDatagrams++;
+      this.unclaimed(udp.payload, info);
+      return;
+    }
     if (socket === undefined) {
       counters.UdpNoPorts++;
       this.ctx.drop('udp', 'no-port');

@@ -412,3 +412,51 @@ describe('gateway limits', () => {
     expect(sim.gateway.counters.icmpEchoForwarded).toBe(1);
   });
 });
+
+describe('gateway IPv6', () => {
+  test('a SLAAC guest gets the prefix and router from the advertisement, reaches the host ::1 over TCP and UDP, and DNS at PREFIX::3', async () => {
+    const sim = simGateway({
+      ipv6Prefix: 'fd00:0:0:2::/64',
+      dnsUpstream: { address: '10.9.0.2', port: 5353 },
+    });
+    const guest6 = sim.guest.addIpv6Interface(sim.link.a);
+    sim.host.net
+      .createServer((socket) => socket.end(`v6 host sees ${socket.remoteAddress}`))
+      .listen(8080, '::1');
+    const echo = sim.host.dgram.createSocket('udp6', (msg, rinfo) =>
+      echo.send(msg, rinfo.port, rinfo.address),
+    );
+    echo.bind(7, '::1');
+    const resolver = sim.server.dgram.createSocket('udp4', (msg, rinfo) =>
+      resolver.send(Buffer.concat([Buffer.from('answer:'), msg]), rinfo.port, rinfo.address),
+    );
+    resolver.bind(5353);
+    const result = await sim.run(async () => {
+      // Router solicitation, advertisement, SLAAC and DAD take a few seconds of virtual time.
+      await sim.delay(5000);
+      const text = await collect(sim.guest.net.connect(8080, 'fd00:0:0:2::2'));
+      const client = sim.guest.dgram.createSocket('udp6');
+      const replies = await new Promise<string[]>((resolve) => {
+        const got: string[] = [];
+        client.on('message', (msg, rinfo) => {
+          got.push(`[${rinfo.address}]:${rinfo.port} ${msg}`);
+          if (got.length === 2) resolve(got.sort());
+        });
+        client.send('ping6', 7, 'fd00:0:0:2::2');
+        client.send('query6', 53, 'fd00:0:0:2::3');
+      });
+      client.close();
+      return { text: text.toString(), replies };
+    });
+    const global = guest6.addresses.find((a) => a.address >> 64n === 0xfd00_0000_0000_0002n);
+    expect(global).toBeDefined();
+    // The default router is the gateway's link-local address (EUI-64 of its MAC 52:55:0a:00:02:02).
+    expect(guest6.defaultRouters(sim.network.clock.now())).toEqual([
+      0xfe80_0000_0000_0000_5055_0aff_fe00_0202n,
+    ]);
+    expect(result.text).toMatch(/^v6 host sees ::1$/);
+    expect(result.replies).toEqual(['[fd00:0:0:2::2]:7 ping6', '[fd00:0:0:2::3]:53 answer:query6']);
+    expect(sim.gateway.counters.tcpFlowsOpened).toBe(1);
+    expect(sim.gateway.counters.dnsQueries).toBe(1);
+  });
+});

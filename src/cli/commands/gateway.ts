@@ -32,6 +32,7 @@ import type { PcapWriter } from '../../pcap/pcap-writer.js';
 import { Stack } from '../../stack.js';
 import { RealClock } from '../../time/real-clock.js';
 import { parseIpv4 } from '../../wire/address.js';
+import { ipv6ToString } from '../../wire/ipv6-address.js';
 import {
   type CliIo,
   type CommandSpec,
@@ -110,6 +111,12 @@ export const GATEWAY_SPEC: CommandSpec = {
       type: 'string',
       value: 'ADDR/PREFIX',
       description: 'gateway address (default 10.0.2.2/24)',
+    },
+    {
+      name: 'ipv6-prefix',
+      type: 'string',
+      value: 'PREFIX/64|off',
+      description: "guests' IPv6 prefix, announced by router advertisements (default fec0::/64, QEMU's)",
     },
     {
       name: 'dns-address',
@@ -268,6 +275,7 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
     echoProbe.kind === 'reply'
       ? "ICMP echo beyond the gateway: through the host's ping command"
       : `ICMP echo beyond the gateway: unavailable (${echoProbe.kind === 'unavailable' ? echoProbe.reason : `ping of 127.0.0.1: ${echoProbe.kind}`}); guests' pings to other hosts go unanswered`;
+  const ipv6Prefix = stringValue(parsed, 'ipv6-prefix');
   const stack = new Stack({ name: 'gateway', clock });
   let gateway: Gateway;
   try {
@@ -280,6 +288,7 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
       address: stringValue(parsed, 'address'),
       dnsAddress: stringValue(parsed, 'dns-address'),
       firstLease: stringValue(parsed, 'first-lease'),
+      ipv6Prefix: ipv6Prefix === 'off' ? false : ipv6Prefix,
       mtu,
     });
   } catch (error) {
@@ -316,6 +325,9 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
   }
   const lines = [
     `gateway ready: ${stringValue(parsed, 'address') ?? '10.0.2.2/24'} on ${device.name}, leases from ${stringValue(parsed, 'first-lease') ?? '10.0.2.15'}, DNS ${stringValue(parsed, 'dns-address') ?? '10.0.2.3'} -> ${dnsUpstream === undefined ? 'none' : `${dnsUpstream.address}:${dnsUpstream.port}`}`,
+    gateway.address6 === undefined
+      ? 'IPv6: off'
+      : `IPv6: ${ipv6ToString(gateway.ipv6Prefix!)}/64 by router advertisement, gateway ${ipv6ToString(gateway.address6)} (the host's ::1), DNS ${ipv6ToString(gateway.dnsAddress6!)}`,
     ...forwards.map((f) => `forwarding 127.0.0.1:${f.hostPort} -> guest port ${f.guestPort}`),
     echoLine,
   ];

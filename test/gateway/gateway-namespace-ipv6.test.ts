@@ -1,0 +1,149 @@
+/**
+ * IPv6 through `tcpts gateway`: a network namespace whose only interface is the gateway's TAP, the
+ * kernel configuring itself from the gateway's router advertisement (SLAAC address in fd00:0:0:2::/64,
+ * default route, RDNSS), resolving a name to an AAAA record through the gateway's DNS at
+ * fd00:0:0:2::3, and downloading and uploading 16 MiB sha256-exact from and to an HTTP server on the
+ * host's ::1 through [fd00:0:0:2::2].
+ */
+import { createHash } from 'node:crypto';
+import dgram from 'node:dgram';
+import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { explainSkip } from '../interop/helpers/kernel-peer.js';
+import { killAllPrograms, Program } from '../interop/helpers/program.js';
+import {
+  sha256sumOutput,
+  TempDirectory,
+  type TestFile,
+  writeTestFile,
+} from '../interop/helpers/test-data.js';
+import { NetworkNamespace, run, runAsync, uniqueInterfaceName } from '../tap/helpers/namespace.js';
+import { dnsAnswerAaaa } from './helpers/dns-responder.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
+const SIZE = 16 * 1024 * 1024;
+const skip = explainSkip('gateway IPv6 namespace test');
+
+describe.skipIf(skip)('tcpts gateway serving an IPv6 namespace guest over TAP', () => {
+  const directory = new TempDirectory();
+  const ifname = uniqueInterfaceName();
+  let namespace: NetworkNamespace;
+  let netnsEtc: string;
+  let gateway: Program;
+  let file: TestFile;
+  let httpServer: http.Server;
+  let httpPort: number;
+  let dnsServer: dgram.Socket;
+  let dnsQueries = 0;
+
+  beforeAll(async () => {
+    file = writeTestFile(directory.file('payload'), SIZE, 'gateway6');
+    httpServer = http.createServer((request, response) => {
+      if (request.method === 'GET' && request.url === '/payload') {
+        response.writeHead(200, {
+          'content-length': String(SIZE),
+          'x-peer': String(request.socket.remoteAddress),
+        });
+        createReadStream(file.path).pipe(response);
+        return;
+      }
+      const hash = createHash('sha256');
+      let length = 0;
+      request.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        length += chunk.length;
+      });
+      request.on('end', () => response.end(`${length} ${hash.digest('hex')}\n`));
+    });
+    await new Promise<void>((done) => httpServer.listen(0, '::1', () => done()));
+    httpPort = (httpServer.address() as AddressInfo).port;
+    dnsServer = dgram.createSocket('udp4', (message, rinfo) => {
+      dnsQueries++;
+      const answer = dnsAnswerAaaa(message, { 'files6.test': 'fd00:0:0:2::2' });
+      if (answer !== undefined) dnsServer.send(answer, rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((done) => dnsServer.bind(0, '127.0.0.1', () => done()));
+
+    namespace = NetworkNamespace.create();
+    namespace.ip('link', 'set', 'lo', 'up');
+    netnsEtc = `/etc/netns/${namespace.name}`;
+    mkdirSync(netnsEtc, { recursive: true });
+    writeFileSync(`${netnsEtc}/resolv.conf`, 'nameserver fd00:0:0:2::3\n');
+    gateway = new Program(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'gateway',
+        '--tap',
+        ifname,
+        '--ipv6-prefix',
+        'fd00:0:0:2::/64',
+        '--dns',
+        `127.0.0.1:${(dnsServer.address() as AddressInfo).port}`,
+        '--allow',
+        '::1',
+        '--allow',
+        '127.0.0.0/8',
+      ],
+      { cwd: REPOSITORY },
+    );
+    await gateway.waitFor(/IPv6: fd00:0:0:2::\/64/, 30_000);
+    run('ip', ['link', 'set', ifname, 'netns', namespace.name]);
+    namespace.exec('sysctl', '-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=0`);
+    namespace.exec('sysctl', '-q', '-w', `net.ipv6.conf.${ifname}.accept_ra=1`);
+    namespace.ip('link', 'set', ifname, 'up');
+  }, 120_000);
+
+  afterAll(() => {
+    gateway?.kill('SIGTERM');
+    killAllPrograms();
+    namespace?.delete();
+    if (netnsEtc !== undefined) rmSync(netnsEtc, { recursive: true, force: true });
+    httpServer?.close();
+    dnsServer?.close();
+    directory.remove();
+  });
+
+  const inGuest = (args: string[], timeoutMs = 60_000) =>
+    runAsync('ip', ['netns', 'exec', namespace.name, ...args], timeoutMs);
+
+  it('configures a SLAAC address, the default route and the router from the advertisement', async () => {
+    let addresses = '';
+    // Until DAD is over (the address is no longer 'tentative').
+    const usable = /inet6 fd00::2:[0-9a-f:]+\/64 scope global dynamic/;
+    for (let i = 0; i < 150 && !usable.test(addresses); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      addresses = (await inGuest(['ip', '-6', '-o', 'addr', 'show', 'dev', ifname, 'scope', 'global']))
+        .stdout;
+    }
+    expect(addresses).toMatch(usable);
+    const routes = (await inGuest(['ip', '-6', 'route', 'show', 'default'])).stdout;
+    // The gateway's link-local address, EUI-64 of its MAC 52:55:0a:00:02:02.
+    expect(routes).toContain(`default via fe80::5055:aff:fe00:202 dev ${ifname}`);
+  }, 60_000);
+
+  it('resolves an AAAA name through fd00:0:0:2::3 and downloads 16 MiB from the host ::1, sha256-exact', async () => {
+    const before = dnsQueries;
+    const download = await inGuest(
+      ['sh', '-c', `curl -6 -sS --fail http://files6.test:${httpPort}/payload | sha256sum`],
+      120_000,
+    );
+    expect(download.stderr, `DNS queries seen: ${dnsQueries - before}`).toBe('');
+    expect(sha256sumOutput(download.stdout)).toBe(file.sha256);
+    expect(dnsQueries).toBeGreaterThan(before);
+  }, 180_000);
+
+  it('uploads 16 MiB to the host ::1 through [fd00:0:0:2::2], sha256-exact', async () => {
+    const upload = await inGuest(
+      ['curl', '-6', '-sS', '--fail', '-T', file.path, `http://[fd00:0:0:2::2]:${httpPort}/upload`],
+      120_000,
+    );
+    expect(upload.stdout.trim()).toBe(`${SIZE} ${file.sha256}`);
+  }, 180_000);
+});
