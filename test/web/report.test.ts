@@ -75,6 +75,20 @@ describe.skipIf(skipReason !== undefined)('the demo report in Chromium', () => {
       checkLayout(svg, 'demo, ladder around the click', false);
       checkTimeScale(svg, conversation, 'demo, ladder around the click');
       expect(parse(svg).labels.length).toBeGreaterThan(arrows / 2);
+      // A click on a row of the packet list opens the ladder of the stretch holding that packet.
+      await page.click('table.packets tbody tr[data-index="20"]');
+      await page.waitForFunction(() =>
+        document.querySelector('#ladder-window .ladder-window-caption')?.textContent?.includes('#'),
+      );
+      const rowCaption = (await page.textContent('#ladder-window .ladder-window-caption'))!;
+      const [, from, to] = /#(\d+)–#(\d+) of/.exec(rowCaption)!;
+      expect(Number(from)).toBeLessThanOrEqual(21);
+      expect(Number(to)).toBeGreaterThanOrEqual(21);
+      expect(
+        await page.$$eval('#ladder-window svg.ladder g.packet', (g) =>
+          g.map((e) => e.getAttribute('data-packet')),
+        ),
+      ).toContain('21');
 
       mkdirSync('artifacts', { recursive: true });
       await page
