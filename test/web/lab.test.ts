@@ -12,19 +12,17 @@
  * asserted on that, and on the API's figures too when the machine is not overloaded (load average below
  * the number of cores), which the test prints.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLabSite, type LabServer, serveLabSite } from '../../src/cli/lab-site.js';
 import { TransferScenario } from '../../src/sim/scenarios/transfer.js';
+import { CHROMIUM, chromiumSkipReason } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join('artifacts', 'lab');
-const skipReason = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is not installed (Debian package "chromium"; .ci/run installs it)`;
+const skipReason = chromiumSkipReason;
 if (skipReason) console.log(`web lab tests skipped: ${skipReason}`);
 
 /** A task of the page's main thread in a trace (the scheduler's name for running one task). */

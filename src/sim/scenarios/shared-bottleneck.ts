@@ -13,7 +13,7 @@ import type { CongestionControlName } from '../../tcp/congestion/registry.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpStateName } from '../../trace/events.js';
 import { bdpQueueFrames } from './bulk-flows.js';
-import { PatternReceiver, PatternSender, type TransferProgress } from './transfer.js';
+import { PatternReceiver, PatternSender, runSlice, type TransferProgress } from './transfer.js';
 import { TwoHostNetwork } from './two-hosts.js';
 
 export interface SharedBottleneckOptions {
@@ -127,16 +127,7 @@ export class SharedBottleneckScenario {
   advance(ms: number, enough?: () => boolean): boolean {
     const clock = this.network.clock;
     const stop = Math.min(clock.now() + ms, this.startTime + this.timeLimitMs);
-    while (!this.finished) {
-      const next = clock.nextTimerTime();
-      if (next === undefined) break;
-      if (next > stop) {
-        clock.runUntil(stop);
-        break;
-      }
-      clock.runUntil(next);
-      if (enough?.()) break;
-    }
+    runSlice(clock, stop, () => this.finished, enough);
     if (!this.finished && clock.now() >= this.startTime + this.timeLimitMs) this.failure ??= 'time limit';
     return this.finished;
   }

@@ -14,6 +14,7 @@ import type { LinkImpairments } from '../../link/impairments.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../../tcp/config.js';
 import { CONGESTION_CONTROL_NAMES, type CongestionControlName } from '../../tcp/congestion/registry.js';
 import type { TcpConnection } from '../../tcp/connection.js';
+import type { VirtualClock } from '../../time/virtual-clock.js';
 import type { TcpStateName } from '../../trace/events.js';
 import { type ConversationCounts, countConversation } from '../../viz/conversation-counts.js';
 import { TwoHostNetwork } from './two-hosts.js';
@@ -211,6 +212,28 @@ export class PatternReceiver {
   }
 }
 
+/**
+ * Runs `clock` one instant with work at a time up to `stop`, while `finished()` is false and until
+ * `enough()` (asked after each instant) says to stop: the slice of a scenario's `advance`.
+ */
+export function runSlice(
+  clock: VirtualClock,
+  stop: number,
+  finished: () => boolean,
+  enough?: () => boolean,
+): void {
+  while (!finished()) {
+    const next = clock.nextTimerTime();
+    if (next === undefined) break;
+    if (next > stop) {
+      clock.runUntil(stop);
+      break;
+    }
+    clock.runUntil(next);
+    if (enough?.()) break;
+  }
+}
+
 const CLIENT_SALT = 17;
 const SERVER_SALT = 101;
 
@@ -316,16 +339,7 @@ export class TransferScenario {
   advance(ms: number, enough?: () => boolean): boolean {
     const clock = this.network.clock;
     const stop = Math.min(clock.now() + ms, this.startTime + this.options.timeLimitMs);
-    while (!this.finished) {
-      const next = clock.nextTimerTime();
-      if (next === undefined) break;
-      if (next > stop) {
-        clock.runUntil(stop);
-        break;
-      }
-      clock.runUntil(next);
-      if (enough?.()) break;
-    }
+    runSlice(clock, stop, () => this.finished, enough);
     if (!this.finished && clock.now() >= this.startTime + this.options.timeLimitMs)
       this.failure ??= 'time limit';
     if (!this.finished && clock.nextTimerTime() === undefined) this.failure ??= 'stalled';
