@@ -29,8 +29,8 @@ export interface TcpConfig {
    * receiver-side round trip the buffer, and so the window, is raised to about twice what the application
    * read in the last round trip, up to `receiveBufferMax` (see tcp/buffer-autotuning.ts). Setting
    * `receiveBufferSize` turns it off unless this is set too, as SO_RCVBUF locks Linux's buffer. Memory is
-   * still taken only as data waits, and given back once it is read. Default false for now (Linux: on):
-   * turning it on by default changes the window scale every SYN offers (7, for the 6 MiB cap).
+   * still taken only as data waits, and given back once it is read. Default true, as Linux's: the window
+   * scale every SYN offers covers the cap (7, for 6 MiB).
    */
   receiveBufferAutotuning: boolean;
   /** Largest receive buffer autotuning grows to. Default 6 MiB (Linux: tcp_rmem[2] = 6291456). */
@@ -38,8 +38,7 @@ export interface TcpConfig {
   /**
    * Send buffer autotuning (Linux's tcp_sndbuf_expand): the buffer grows to hold twice the congestion
    * window, so the sender never waits for the application on a long fat path, up to `sendBufferMax`.
-   * Setting `sendBufferSize` turns it off unless this is set too (SO_SNDBUF). Default false for now
-   * (Linux: on).
+   * Setting `sendBufferSize` turns it off unless this is set too (SO_SNDBUF). Default true, as Linux's.
    */
   sendBufferAutotuning: boolean;
   /** Largest send buffer autotuning grows to. Default 4 MiB (Linux: tcp_wmem[2] = 4194304). */
@@ -230,9 +229,9 @@ const MTU_PROBING_MODES: readonly MtuProbingMode[] = ['off', 'after-black-hole',
 export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   sendBufferSize: 256 * 1024,
   receiveBufferSize: 256 * 1024,
-  receiveBufferAutotuning: false,
+  receiveBufferAutotuning: true,
   receiveBufferMax: 6 * 1024 * 1024,
-  sendBufferAutotuning: false,
+  sendBufferAutotuning: true,
   sendBufferMax: 4 * 1024 * 1024,
   initialRtoMs: 1000,
   minRtoMs: 200,

@@ -226,9 +226,9 @@ describe('stack.net socket options and TCP_INFO', () => {
       expect(info.noDelay).toBe(true);
       expect(info.keepAlive).toBe(false);
       // The modern set, negotiated with a peer that has it too: TCPI_OPT_TIMESTAMPS | SACK | WSCALE, and
-      // shift 3 for the default 256 KiB buffers both ways.
+      // shift 7 both ways, for the 6 MiB the default buffers may autotune to.
       expect(info.options).toBe(1 | 2 | 4);
-      expect([info.sndWscale, info.rcvWscale]).toEqual([3, 3]);
+      expect([info.sndWscale, info.rcvWscale]).toEqual([7, 7]);
       // A clean path: nothing SACKed, lost or retransmitted; no reordering.
       expect([info.sacked, info.lost, info.retrans, info.reordSeen]).toEqual([0, 0, 0, 0]);
       expect(info.reordering).toBe(3);

@@ -131,7 +131,9 @@ describe('TCP web streams', () => {
   });
 
   test('backpressure: an idle reader closes the TCP window and stalls writes until it reads', async () => {
-    const pair = simPair();
+    // Fixed buffers: with autotuning the window shut by the idle reader is the same, but where it shuts
+    // depends on how far the buffer grew while the reader still read.
+    const pair = simPair({ tcp: { receiveBufferAutotuning: false, sendBufferAutotuning: false } });
     await pair.run(async () => {
       const listener = listenTcpStreams(pair.server, { port: 80, readableHighWaterMark: 16 * 1024 });
       const client = openTcpStream(pair.client, { host: '10.0.0.2', port: 80 });

@@ -25,7 +25,10 @@ function transfer(bytes: number, injected: number, attackSpanMs: number, seed: n
   const random = new Random(seed);
   // Without timestamps: with them (RFC 7323 §3.2) every blind segment but the RSTs lacks the option the
   // connection negotiated and is dropped unanswered, and the answer limits would never be exercised.
-  const config = { timestamps: false };
+  // Fixed buffers: the replies are counted as the segments the attacked run sent beyond the baseline's,
+  // which only works when both runs exchange the same data segments and ACKs; autotuning would size the
+  // windows from the read times, which the attack shifts.
+  const config = { timestamps: false, receiveBufferAutotuning: false, sendBufferAutotuning: false };
   const a = net.addHost(['10.0.0.1'], { config });
   const b = net.addHost(['10.0.0.2'], { config });
   const data = new Uint8Array(bytes);

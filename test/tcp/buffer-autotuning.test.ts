@@ -84,12 +84,13 @@ describe('autotuning configuration', () => {
     expect(both.receiveBufferAutotuning).toBe(true);
     // Inherited from a base that set it: still locked.
     expect(resolveTcpConfig({}, locked).receiveBufferAutotuning).toBe(false);
-    expect(DEFAULT_TCP_CONFIG.receiveBufferAutotuning).toBe(false);
+    expect(DEFAULT_TCP_CONFIG.receiveBufferAutotuning).toBe(true);
+    expect(DEFAULT_TCP_CONFIG.sendBufferAutotuning).toBe(true);
   });
 });
 
 describe('autotuning on a long fat path (simulated)', () => {
-  it('with autotuned buffers fills 100 Mbit/s x 100 ms, the advertised window growing on the wire', () => {
+  it('default settings (autotuned buffers) fill 100 Mbit/s x 100 ms, the advertised window growing on the wire', () => {
     const windows: Array<[number, number]> = [];
     let scale = 0;
     const result = runBulkFlows({
@@ -100,8 +101,8 @@ describe('autotuning on a long fat path (simulated)', () => {
       queueFrames: 5 * 826,
       durationMs: 3000,
       measureFromMs: 1500,
+      // Nothing set: tcpts's defaults, autotuning on as Linux's tcp_moderate_rcvbuf.
       autotunedBuffers: true,
-      tcp: { receiveBufferAutotuning: true, sendBufferAutotuning: true },
       observe: (link) =>
         link.link.path('b->a').addTap('sent', (time, frame) => {
           const tcp = 14 + (frame[14]! & 0x0f) * 4;

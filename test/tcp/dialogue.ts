@@ -142,10 +142,17 @@ export function summarize(seg: TcpSegment): Summary {
 
 /**
  * What a dialogue's connection runs with under the test's own `config`: RFC 9293's baseline wire, without
- * the timestamp and SACK options tcpts sends by default (as Linux), so that each segment a test spells
- * out carries only what its subject needs. Tests of those mechanisms switch them on.
+ * the timestamp and SACK options tcpts sends by default (as Linux), and with fixed buffers (no
+ * autotuning, whose 6 MiB cap would change the window scale and every window), so that each segment a
+ * test spells out carries only what its subject needs. Tests of those mechanisms switch them on.
  */
-export const DIALOGUE_BASELINE: Partial<TcpConfig> = { timestamps: false, sack: false, rack: false };
+export const DIALOGUE_BASELINE: Partial<TcpConfig> = {
+  timestamps: false,
+  sack: false,
+  rack: false,
+  receiveBufferAutotuning: false,
+  sendBufferAutotuning: false,
+};
 
 export interface DialogueOptions {
   iss?: number;

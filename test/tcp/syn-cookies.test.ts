@@ -121,12 +121,13 @@ describe('SYN cookies on a listener', () => {
     const client = a.connect({ remoteAddress: B, remotePort: 80 });
     net.run(1);
     const synAck = net.packets.find((p) => p.src === B)!.seg;
-    expect(synAck.options.windowScale).toBe(3);
-    // The client offered shift 3 (256 KiB buffer); no SACK, no ECN: 0b000011.
-    expect(synAck.options.timestamp!.value & 0x3f).toBe(3);
+    // Both offer shift 7: the receive buffer may autotune up to 6 MiB (RFC 7323 §2.3 sizes the shift to it).
+    expect(synAck.options.windowScale).toBe(7);
+    // The client offered shift 7; no SACK, no ECN: 0b000111.
+    expect(synAck.options.timestamp!.value & 0x3f).toBe(7);
     net.run(5);
     const status = b.connections()[0]!.status();
-    expect([status.state, status.sndWindowScale, status.rcvWindowScale]).toEqual(['ESTABLISHED', 3, 3]);
+    expect([status.state, status.sndWindowScale, status.rcvWindowScale]).toEqual(['ESTABLISHED', 7, 7]);
     const data = pattern(200_000);
     client.send(data, net.clock.now());
     net.run(3000);

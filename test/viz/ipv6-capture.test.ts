@@ -48,8 +48,8 @@ describe('IPv6 in pictures of a capture', () => {
     });
     const tcp = c.packets.filter((p) => p.tcp).map((p) => packetLabel(p));
     expect(tcp.slice(0, 3)).toEqual([
-      'SYN seq=0 win=65535 <mss 1440,ws 3,sackOK,ts>',
-      'SYN,ACK seq=0 ack=1 win=65535 <mss 1440,ws 3,sackOK,ts>',
+      'SYN seq=0 win=65535 <mss 1440,ws 7,sackOK,ts>',
+      'SYN,ACK seq=0 ack=1 win=65535 <mss 1440,ws 7,sackOK,ts>',
       'ACK seq=1 ack=1 win=262144 len=0',
     ]);
     const icmp = all.packets.filter((p) => p.icmp).map((p) => p.icmp!.description);

@@ -48,9 +48,9 @@ export interface TwoHostOptions {
 /**
  * The TCP the seed describes: the plain RFC 9293 header, whose 16-bit window field is the window itself,
  * a 64 KiB buffer, Reno with RFC 5681's initial window, and loss recovery by duplicate ACKs. Window
- * scaling, timestamps (RFC 7323), SACK (RFC 2018) and RACK-TLP (RFC 8985), on by default in tcpts as in
- * Linux, would put options on every segment and recover differently — a later chapter of TCP's history
- * than the one these stories tell.
+ * scaling, timestamps (RFC 7323), SACK (RFC 2018), RACK-TLP (RFC 8985) and buffer autotuning, on by
+ * default in tcpts as in Linux, would put options on every segment, grow the window and recover
+ * differently — a later chapter of TCP's history than the one these stories tell.
  */
 export const CLASSIC_TCP: Partial<TcpConfig> = {
   windowScaling: false,
@@ -58,6 +58,8 @@ export const CLASSIC_TCP: Partial<TcpConfig> = {
   sack: false,
   rack: false,
   receiveBufferSize: 65_535,
+  receiveBufferAutotuning: false,
+  sendBufferAutotuning: false,
   congestionControl: 'reno',
   initialWindowSegments: undefined,
 };

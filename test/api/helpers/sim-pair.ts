@@ -6,6 +6,7 @@ import { settleOnVirtualTime } from '../../../src/api/virtual-time-node.js';
 import type { LinkImpairments } from '../../../src/link/impairments.js';
 import { SimulatedNetwork } from '../../../src/sim/network.js';
 import type { Stack } from '../../../src/stack.js';
+import type { TcpConfig } from '../../../src/tcp/config.js';
 
 export interface SimPairOptions {
   seed?: number;
@@ -18,6 +19,8 @@ export interface SimPairOptions {
    * those. Default 4.
    */
   family?: 4 | 6;
+  /** TCP settings of both hosts over the defaults. */
+  tcp?: Partial<TcpConfig>;
 }
 
 export interface SimPair {
@@ -35,8 +38,9 @@ export interface SimPair {
 
 export function simPair(options: SimPairOptions = {}): SimPair {
   const network = new SimulatedNetwork({ seed: options.seed ?? 1, trace: options.trace ?? false });
-  const client = network.host('client', '10.0.0.1/24');
-  const server = network.host('server', '10.0.0.2/24');
+  const hostOptions = options.tcp !== undefined ? { tcp: options.tcp } : {};
+  const client = network.host('client', '10.0.0.1/24', hostOptions);
+  const server = network.host('server', '10.0.0.2/24', hostOptions);
   const link = network.link(client, server, {
     delayMs: options.delayMs ?? 1,
     impairments: options.impairments,
