@@ -1,8 +1,9 @@
 /**
- * The IPv4 layer (RFC 791, RFC 1122 §3.2-3.3): interfaces, addresses, routes and output. Its other jobs
- * live beside it: input (validation, local delivery, reassembly hand-off) in ipv4-input.ts, forwarding
- * (RFC 1812) in ipv4-forwarding.ts, work for offloading devices (TSO, checksum completion, and both done
- * in software) in ipv4-offload.ts; Ethernet framing is link/ethernet-layer.ts's, ARP the interfaces'.
+ * The IPv4 layer (RFC 791, RFC 1122 §3.2-3.3): interfaces, addresses and routes. Its jobs live beside it:
+ * output (route, source, fragmentation, link output through ARP) in ipv4-output.ts, input (validation,
+ * local delivery, reassembly hand-off) in ipv4-input.ts, forwarding (RFC 1812) in ipv4-forwarding.ts,
+ * work for offloading devices (TSO, checksum completion, and both done in software) in ipv4-offload.ts;
+ * Ethernet framing is link/ethernet-layer.ts's, ARP the interfaces'.
  *
  * Send path: `send` picks the route, the source address and the next hop, allocates the frame once and
  * lets the transport write its header and payload straight into it (`PayloadWriter`), then fragments if
@@ -25,29 +26,12 @@ import {
   type Ipv4Address,
   ipv4ToString,
   isMulticast,
-  MAC_BROADCAST,
-  MAC_ZERO,
   type MacAddress,
   prefixMask,
 } from '../wire/address.js';
 import { parseArp } from '../wire/arp.js';
-import {
-  ETHERNET_HEADER_LENGTH,
-  ETHERTYPE_ARP,
-  ETHERTYPE_IPV4,
-  emitEthernetHeader,
-} from '../wire/ethernet.js';
-import { ICMP_DESTINATION_UNREACHABLE, ICMP_HOST_UNREACHABLE } from '../wire/icmp.js';
-import {
-  emitIpv4Header,
-  IP_PROTOCOL_TCP,
-  IPV4_HEADER_LENGTH,
-  IPV4_MAX_TOTAL_LENGTH,
-  type Ipv4Header,
-  newIpv4HeaderRecord,
-  parseIpv4,
-} from '../wire/ipv4.js';
-import { TCP_HEADER_LENGTH } from '../wire/tcp.js';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
+import { IPV4_MAX_TOTAL_LENGTH, type Ipv4Header, newIpv4HeaderRecord } from '../wire/ipv4.js';
 import { isLoopback, isUnicastHostAddress, type PrefixInput, toAddress, toPrefix } from './address-prefix.js';
 import { type ArpOptions, ArpResolver } from './arp-resolver.js';
 import type {
@@ -58,23 +42,22 @@ import type {
   TransportErrorReport,
 } from './datagram.js';
 import { errnoError } from './errors.js';
-import { fragmentDatagram } from './fragmentation.js';
 import type { IcmpLayer } from './icmp-layer.js';
 import { IpInterface } from './ip-interface.js';
 import { Ipv4IdGenerator } from './ipv4-id.js';
 import { type Ipv4Receiver, receiveIpv4 } from './ipv4-input.js';
-import { sendOffloaded, sendSegmented, withoutOffloads, writePayload } from './ipv4-offload.js';
+import { LOOPBACK_ADDRESS, reportResolutionFailure, sendIpv4, transmitFrame } from './ipv4-output.js';
 import { LoopbackDevice } from './loopback-device.js';
 import { PathMtuCache, type PathMtuOptions } from './path-mtu-cache.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
 import { RoutingTable } from './routing-table.js';
 import type { StackContext } from './stack-context.js';
 
+export { multicastMac } from './ipv4-output.js';
+
 /** RFC 1700 / RFC 1122 §3.2.1.7: the TTL we send with unless told otherwise (Linux's default too). */
 export const DEFAULT_TTL = 64;
 
-/** 127.0.0.1, the source of datagrams to the loopback network. */
-const LOOPBACK_ADDRESS = 0x7f000001;
 /** 224.0.0.1, all-systems: every host is a member (RFC 1112 §4). */
 const ALL_SYSTEMS_GROUP = 0xe0000001;
 
@@ -121,14 +104,15 @@ export class Ipv4Layer implements Ipv4Receiver {
   private readonly handlers = new Map<number, IpProtocolHandler>();
   private readonly groups = new Set<Ipv4Address>([ALL_SYSTEMS_GROUP]);
   private readonly arpDefaults: ArpOptions;
-  private readonly ids: Ipv4IdGenerator;
+  /** @internal Per-flow IPv4 identifications (ipv4-id.ts). */
+  readonly ids: Ipv4IdGenerator;
   private nextIndex = 1;
   /**
-   * The header of the datagram `send` is building, refilled for each: every path reads it only while
-   * writing the frames, before the first frame is transmitted (so a send made from a device's transmit
-   * cannot disturb one in progress).
+   * @internal The header of the datagram `send` is building (ipv4-output.ts), refilled for each: every
+   * path reads it only while writing the frames, before the first frame is transmitted (so a send made
+   * from a device's transmit cannot disturb one in progress).
    */
-  private readonly outputHeader: Ipv4Header = newIpv4HeaderRecord();
+  readonly outputHeader: Ipv4Header = newIpv4HeaderRecord();
   /** Offload requests for the frame being handed to a device; devices read it during `send` only. @internal */
   readonly transmitOptions: FrameTransmitOptions = {
     checksumStart: 0,
@@ -191,7 +175,7 @@ export class Ipv4Layer implements Ipv4Receiver {
       this.ctx,
       iface,
       (frame) => iface.port.sendFrame(frame),
-      (_nextHop, frames) => this.resolutionFailed(frames),
+      (_nextHop, frames) => reportResolutionFailure(this, frames),
       { ...this.arpDefaults, ...config.arp },
     );
     this.ifaces.push(iface);
@@ -339,107 +323,11 @@ export class Ipv4Layer implements Ipv4Receiver {
 
   /**
    * Sends one datagram whose payload is `payload` (copied into the frame) or written in place by a
-   * PayloadWriter. See IpSendStatus for the outcomes; this never throws for network conditions.
+   * PayloadWriter (ipv4-output.ts). See IpSendStatus for the outcomes; this never throws for network
+   * conditions.
    */
   send(options: IpSendOptions, payload: PayloadWriter | Uint8Array): IpSendStatus {
-    const { counters } = this.ctx;
-    const dst = options.dst;
-    const length = payload.length;
-    const ttl = options.ttl ?? this.defaultTtl;
-    const tos = options.tos ?? 0;
-    const segmentSize = options.segmentSize ?? 0;
-    if (!isAddress(dst) || !isByte(options.protocol) || !isByte(tos) || !isByte(ttl) || ttl === 0)
-      return 'EINVAL';
-    if (!Number.isInteger(segmentSize) || segmentSize < 0 || segmentSize > IPV4_MAX_TOTAL_LENGTH)
-      return 'EINVAL';
-    if (IPV4_HEADER_LENGTH + length > IPV4_MAX_TOTAL_LENGTH) return 'EMSGSIZE';
-    let src = options.src === 0 ? undefined : options.src;
-    if (src !== undefined && !this.isLocalAddress(src) && !this.mayUseAnySource(dst, options.interface))
-      return 'EADDRNOTAVAIL';
-
-    // Egress interface, then either a known destination MAC (broadcast, multicast) or an ARP next hop.
-    let iface: IpInterface | undefined;
-    let mac: MacAddress | undefined;
-    let nextHop = dst;
-    if (this.isLocalAddress(dst)) {
-      iface = this.loopback;
-      mac = 0;
-      src ??= isLoopback(dst) ? LOOPBACK_ADDRESS : dst;
-    } else if (dst === IPV4_BROADCAST || isMulticast(dst)) {
-      iface =
-        options.interface ??
-        this.ifaces.find((i) => i.address === src) ??
-        this.routes.lookup(dst)?.interface ??
-        this.ifaces[0];
-      mac = dst === IPV4_BROADCAST ? MAC_BROADCAST : multicastMac(dst);
-    } else {
-      const route = this.routes.lookup(dst);
-      if (options.interface !== undefined && route?.interface !== options.interface) {
-        iface = options.interface.isOnLink(dst) ? options.interface : undefined;
-      } else if (route !== undefined) {
-        iface = route.interface;
-        nextHop = route.gateway ?? dst;
-      }
-      if (iface?.isDirectedBroadcast(dst)) mac = MAC_BROADCAST;
-    }
-    if (iface === undefined) {
-      counters.IpOutNoRoutes++;
-      return 'ENETUNREACH';
-    }
-    src ??= iface.address;
-    const dontFragment = options.dontFragment === true;
-    const mtu = iface === this.loopback ? iface.mtu : Math.min(iface.mtu, this.pathMtu.get(dst) ?? iface.mtu);
-    const header = this.outputHeader;
-    header.tos = tos;
-    header.id = this.ids.next(src, dst, options.protocol);
-    header.dontFragment = dontFragment;
-    header.ttl = ttl;
-    header.protocol = options.protocol;
-    header.src = src;
-    header.dst = dst;
-    const offload = iface.checksumOffload;
-    counters.IpOutRequests++;
-    if (mac === MAC_BROADCAST) counters.IpOutBcastPkts++;
-    else if (mac !== undefined && mac !== 0) counters.IpOutMcastPkts++;
-
-    const totalLength = IPV4_HEADER_LENGTH + length;
-    const deviceOffload = iface === this.loopback ? undefined : iface.device.offload;
-    // A TSO request (`segmentSize`) is honoured whenever the segment may carry more payload than one
-    // piece, whatever its size relative to the MTU: a peer's MSS (536 when it sent none, or clamped on
-    // the way) can be far below MTU - 40, and it is the MSS the peer must never receive more than
-    // (RFC 9293 §3.7.1, MUST-16). The exact test needs the TCP header length, known once written.
-    const segmentation =
-      segmentSize > 0 &&
-      options.protocol === IP_PROTOCOL_TCP &&
-      (totalLength > mtu || length - TCP_HEADER_LENGTH > segmentSize);
-    if (deviceOffload !== undefined && (totalLength <= mtu || segmentation)) {
-      return sendOffloaded(this, iface, deviceOffload, header, payload, mtu, segmentSize, nextHop, mac);
-    }
-    if (segmentation) return sendSegmented(this, iface, header, payload, mtu, segmentSize, nextHop, mac);
-    if (totalLength <= mtu) {
-      const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + totalLength);
-      emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
-      writePayload(payload, frame, ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH, src, dst, offload);
-      this.transmit(iface, frame, nextHop, mac);
-      return 'ok';
-    }
-    if (dontFragment) {
-      counters.IpFragFails++;
-      return 'EMSGSIZE';
-    }
-    // Fragments may be forwarded onto links that cannot offload, and a router can only complete the
-    // checksum of a whole datagram: fragmented datagrams always carry a computed checksum.
-    const data = new Uint8Array(length);
-    writePayload(payload, data, 0, src, dst, false);
-    const frames = fragmentDatagram(header, data, mtu, ETHERNET_HEADER_LENGTH);
-    if (frames === undefined) {
-      counters.IpFragFails++;
-      return 'EMSGSIZE';
-    }
-    counters.IpFragOKs++;
-    counters.IpFragCreates += frames.length;
-    for (const frame of frames) this.transmit(iface, frame, nextHop, mac);
-    return 'ok';
+    return sendIpv4(this, options, payload);
   }
 
   /** Hands an error report to the protocol that sent the datagram it is about. */
@@ -492,20 +380,7 @@ export class Ipv4Layer implements Ipv4Receiver {
     return this.handlers.get(protocol);
   }
 
-  /** A gateway-mode interface sends from any source (see IpInterface.terminateAnyDestination). */
-  private mayUseAnySource(dst: Ipv4Address, iface: IpInterface | undefined): boolean {
-    return (iface ?? this.routes.lookup(dst)?.interface)?.terminateAnyDestination === true;
-  }
-
-  // ---------------------------------------------------------------------------------------------------
-  // Link output
-
-  /**
-   * Fills in the Ethernet header and sends, through ARP unless the destination MAC is known. A frame with
-   * offload requests (`options`) goes to the device only when the MAC is known now: frames waiting for
-   * ARP are plain, so one that would have to wait is finished here first (segmented, checksummed).
-   */
-  /** @internal The link output every job of the layer sends through. */
+  /** @internal The link output every job of the layer sends through (ipv4-output.ts). */
   transmit(
     iface: IpInterface,
     frame: Uint8Array,
@@ -513,63 +388,6 @@ export class Ipv4Layer implements Ipv4Receiver {
     mac: MacAddress | undefined,
     options?: FrameTransmitOptions,
   ): void {
-    if (options !== undefined && mac === undefined) mac = iface.arp.lookup(nextHop);
-    if (mac !== undefined) {
-      iface.port.send(frame, mac, ETHERTYPE_IPV4, options);
-    } else if (options === undefined) {
-      // ARP fills in the destination once it knows it.
-      emitEthernetHeader({ dst: MAC_ZERO, src: iface.mac, etherType: ETHERTYPE_IPV4 }, frame, 0);
-      iface.arp.send(nextHop, frame);
-    } else {
-      for (const plain of withoutOffloads(frame, options)) this.transmit(iface, plain, nextHop, undefined);
-    }
+    transmitFrame(this, iface, frame, nextHop, mac, options);
   }
-
-  /**
-   * ARP gave up on `nextHop`: each dropped datagram is reported — to the local protocol that sent it
-   * (EHOSTUNREACH, as Linux reports a failed neighbour), or, for a forwarded one, to its source with ICMP
-   * host unreachable (RFC 1812 §5.2.7.1). Only first fragments are reported, once per datagram.
-   */
-  private resolutionFailed(frames: readonly Uint8Array[]): void {
-    for (const frame of frames) {
-      const bytes = frame.subarray(ETHERNET_HEADER_LENGTH);
-      const parsedPacket = parseIpv4(bytes, { verifyChecksum: false });
-      if (!parsedPacket.ok) continue;
-      const packet = parsedPacket.value;
-      if (packet.fragmentOffset !== 0) continue;
-      if (this.isLocalAddress(packet.src)) {
-        this.deliverError({
-          code: 'EHOSTUNREACH',
-          origin: 'local',
-          icmpType: ICMP_DESTINATION_UNREACHABLE,
-          icmpCode: ICMP_HOST_UNREACHABLE,
-          reporter: packet.src,
-          src: packet.src,
-          dst: packet.dst,
-          protocol: packet.protocol,
-          transport: packet.payload,
-        });
-      } else {
-        this.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_HOST_UNREACHABLE, {
-          packet,
-          bytes,
-          linkBroadcast: false,
-          destination: 'unicast',
-        });
-      }
-    }
-  }
-}
-
-function isByte(n: number): boolean {
-  return Number.isInteger(n) && n >= 0 && n <= 255;
-}
-
-function isAddress(a: number): boolean {
-  return Number.isInteger(a) && a >= 0 && a <= 0xffffffff;
-}
-
-/** RFC 1112 §6.4: 01:00:5e followed by the low 23 bits of the group address. */
-export function multicastMac(group: Ipv4Address): MacAddress {
-  return 0x01005e000000 + (group & 0x7fffff);
 }
