@@ -405,6 +405,12 @@ class LiveTransfer implements Player {
     return this.timers.at(time);
   }
 
+  /** Loss applies to the cable at once (each direction), as a netem change would. */
+  setLoss(percent: number): void {
+    this.scenario.network.link.updateImpairments('both', { loss: percent / 100 });
+    this.settings.loss = percent;
+  }
+
   private readonly frame = (time: number): void => {
     if (this.stopped || this.paused) return;
     try {
@@ -748,6 +754,12 @@ field('scenario').addEventListener('change', () => {
 field('relative').addEventListener('change', () => {
   if (settings) settings.relative = checked('relative');
   view?.setRelative(checked('relative'));
+  if (settings) writeQuery(settings);
+});
+field('loss').addEventListener('change', () => {
+  const percent = Number(field('loss').value);
+  if (!(player instanceof LiveTransfer) || !Number.isFinite(percent) || percent < 0 || percent > 100) return;
+  player.setLoss(percent);
   if (settings) writeQuery(settings);
 });
 field('speed').addEventListener('change', () => {

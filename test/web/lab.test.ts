@@ -316,6 +316,27 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
     await page.close();
   });
 
+  it('applies a loss rate while a run goes', async () => {
+    const page = await open('?bytes=262144&rate=4&queue=1000&delay=10&speed=100&loss=0');
+    await page.waitForFunction(
+      () => document.querySelectorAll('svg.ladder g.packet.packet-data').length >= 4,
+    );
+    expect(await page.$$eval('svg.ladder g.packet-lost', (g) => g.length)).toBe(0);
+    // Half the frames lost from now on: lost arrows appear while the run goes on.
+    await page.fill('input[name=loss]', '50');
+    await page.dispatchEvent('input[name=loss]', 'change');
+    await page.waitForSelector('svg.ladder g.packet-lost', { timeout: 20_000 });
+    expect(await page.getAttribute('body', 'data-phase')).toBe('running');
+    // Back to none, at full speed: TCP recovers and every byte arrives.
+    await page.fill('input[name=loss]', '0');
+    await page.dispatchEvent('input[name=loss]', 'change');
+    await page.selectOption('select[name=speed]', '0');
+    expect(await finished(page)).toBe('done');
+    expect(await page.textContent('#status-text')).toMatch(/ lost, .*every byte arrived intact$/);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
   it('redraws the ladder and graphs while a lossy transfer runs, then offers the capture and report', async () => {
     const page = await open('?bytes=200000&reply=0&loss=5&rate=2&delay=20&seed=2&speed=0');
     expect(await finished(page)).toBe('done');
