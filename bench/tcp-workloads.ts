@@ -30,6 +30,25 @@ function pair(
 }
 
 /**
+ * A pair for many connections: the whole port range (1024-65535) on the client, so that with
+ * `MANY_PORTS` server ports 100,000 connections get distinct 4-tuples, even while earlier ones wait out
+ * TIME-WAIT.
+ */
+function manyPortsPair(): { net: SimulatedNetwork; client: Stack; server: Stack } {
+  const net = new SimulatedNetwork({
+    seed: 1,
+    trace: false,
+    stack: { tcpLimits: { ephemeralPortMin: 1024, ephemeralPortMax: 65535 } },
+  });
+  const client = net.host('client', '10.0.0.1/24');
+  const server = net.host('server', '10.0.0.2/24');
+  const link = net.link(client, server, { mtu: 1500 });
+  link.a.interface.arp.addStatic(SERVER, link.link.b.mac);
+  link.b.interface.arp.addStatic(CLIENT, link.link.a.mac);
+  return { net, client, server };
+}
+
+/**
  * Sends `totalBytes` from one stack to the other over one connection (MTU 1500, no impairments, default
  * TCP settings) and returns the wall-clock milliseconds from connect() until the receiver has read the
  * last byte. With `checksumOffload` the link lets both ends skip the TCP checksum, as Linux does on
@@ -78,18 +97,7 @@ export function bulkTransferMs(totalBytes: number, checksumOffload: boolean, off
  * the end, inside the measurement). Returns the wall-clock milliseconds it all took.
  */
 export function connectionsMs(count: number): number {
-  // The whole port range and several server ports: 100,000 connections in a row need distinct
-  // 4-tuples while the earlier ones wait out TIME-WAIT.
-  const net = new SimulatedNetwork({
-    seed: 1,
-    trace: false,
-    stack: { tcpLimits: { ephemeralPortMin: 1024, ephemeralPortMax: 65535 } },
-  });
-  const client = net.host('client', '10.0.0.1/24');
-  const server = net.host('server', '10.0.0.2/24');
-  const link = net.link(client, server, { mtu: 1500 });
-  link.a.interface.arp.addStatic(SERVER, link.link.b.mac);
-  link.b.interface.arp.addStatic(CLIENT, link.link.a.mac);
+  const { net, client, server } = manyPortsPair();
   let serverClosed = 0;
   for (let p = 0; p < MANY_PORTS; p++) {
     server.tcp.listen({ port: PORT + p, backlog: 1024 }).on('connection', (conn) => {
@@ -175,16 +183,7 @@ export function bulkSteadyState(totalBytes: number, warmBytes: number, meter: St
  * range (1024-65535) and `MANY_PORTS` server ports, so that 100,000 fit in distinct 4-tuples.
  */
 export function idleConnections(count: number, measure: () => void): void {
-  const net = new SimulatedNetwork({
-    seed: 1,
-    trace: false,
-    stack: { tcpLimits: { ephemeralPortMin: 1024, ephemeralPortMax: 65535 } },
-  });
-  const client = net.host('client', '10.0.0.1/24');
-  const server = net.host('server', '10.0.0.2/24');
-  const link = net.link(client, server, { mtu: 1500 });
-  link.a.interface.arp.addStatic(SERVER, link.link.b.mac);
-  link.b.interface.arp.addStatic(CLIENT, link.link.a.mac);
+  const { net, client, server } = manyPortsPair();
   const accepted: unknown[] = [];
   for (let p = 0; p < MANY_PORTS; p++) {
     server.tcp.listen({ port: PORT + p, backlog: 65535 }).on('connection', (c) => accepted.push(c));
@@ -212,16 +211,7 @@ export function idleConnections(count: number, measure: () => void): void {
  * between virtual-time steps, so this one is asynchronous.
  */
 export async function idleSockets(count: number, measure: () => void): Promise<void> {
-  const net = new SimulatedNetwork({
-    seed: 1,
-    trace: false,
-    stack: { tcpLimits: { ephemeralPortMin: 1024, ephemeralPortMax: 65535 } },
-  });
-  const client = net.host('client', '10.0.0.1/24');
-  const server = net.host('server', '10.0.0.2/24');
-  const link = net.link(client, server, { mtu: 1500 });
-  link.a.interface.arp.addStatic(SERVER, link.link.b.mac);
-  link.b.interface.arp.addStatic(CLIENT, link.link.a.mac);
+  const { net, client, server } = manyPortsPair();
   const clientNet = createNetApi(client);
   const serverNet = createNetApi(server);
   const accepted: unknown[] = [];
