@@ -5,10 +5,9 @@
  * fd00:0:0:2::3, and downloading and uploading 16 MiB sha256-exact from and to an HTTP server on the
  * host's ::1 through [fd00:0:0:2::2].
  */
-import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +21,7 @@ import {
 } from '../interop/helpers/test-data.js';
 import { NetworkNamespace, run, runAsync, uniqueInterfaceName } from '../tap/helpers/namespace.js';
 import { dnsAnswerAaaa } from './helpers/dns-responder.js';
+import { startPayloadServer } from './helpers/payload-server.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,25 +42,7 @@ describe.skipIf(skip)('tcpts gateway serving an IPv6 namespace guest over TAP', 
 
   beforeAll(async () => {
     file = writeTestFile(directory.file('payload'), SIZE, 'gateway6');
-    httpServer = http.createServer((request, response) => {
-      if (request.method === 'GET' && request.url === '/payload') {
-        response.writeHead(200, {
-          'content-length': String(SIZE),
-          'x-peer': String(request.socket.remoteAddress),
-        });
-        createReadStream(file.path).pipe(response);
-        return;
-      }
-      const hash = createHash('sha256');
-      let length = 0;
-      request.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        length += chunk.length;
-      });
-      request.on('end', () => response.end(`${length} ${hash.digest('hex')}\n`));
-    });
-    await new Promise<void>((done) => httpServer.listen(0, '::1', () => done()));
-    httpPort = (httpServer.address() as AddressInfo).port;
+    ({ server: httpServer, port: httpPort } = await startPayloadServer(file.path, SIZE, '::1'));
     dnsServer = dgram.createSocket('udp4', (message, rinfo) => {
       dnsQueries++;
       const answer = dnsAnswerAaaa(message, { 'files6.test': 'fd00:0:0:2::2' });

@@ -5,10 +5,9 @@
  * uploads 100 MiB from/to an HTTP server on the host's 127.0.0.1 through 10.0.2.2 (sha256-exact), and is
  * reached through an inbound port forward.
  */
-import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import {
 } from '../interop/helpers/test-data.js';
 import { NetworkNamespace, run, runAsync, uniqueInterfaceName } from '../tap/helpers/namespace.js';
 import { dnsAnswer } from './helpers/dns-responder.js';
+import { startPayloadServer } from './helpers/payload-server.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -78,22 +78,7 @@ describe.skipIf(skip)('tcpts gateway serving a namespace guest over TAP', () => 
   beforeAll(async () => {
     file = writeTestFile(directory.file('payload'), SIZE, 'gateway');
     writeFileSync(directory.file('udhcpc.sh'), UDHCPC_SCRIPT, { mode: 0o755 });
-    httpServer = http.createServer((request, response) => {
-      if (request.method === 'GET' && request.url === '/payload') {
-        response.writeHead(200, { 'content-length': String(SIZE) });
-        createReadStream(file.path).pipe(response);
-        return;
-      }
-      const hash = createHash('sha256');
-      let length = 0;
-      request.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        length += chunk.length;
-      });
-      request.on('end', () => response.end(`${length} ${hash.digest('hex')}\n`));
-    });
-    await new Promise<void>((done) => httpServer.listen(0, '127.0.0.1', () => done()));
-    httpPort = (httpServer.address() as AddressInfo).port;
+    ({ server: httpServer, port: httpPort } = await startPayloadServer(file.path, SIZE, '127.0.0.1'));
     dnsServer = dgram.createSocket('udp4', (message, rinfo) => {
       dnsQueries++;
       const answer = dnsAnswer(message, { 'files.test': '10.0.2.2' });

@@ -223,22 +223,7 @@ describe('WISP', () => {
     const target = await tcpServer(down);
     const server = await ourServer({ port: 0, policy: allowList(['127.0.0.0/8']) });
     const client = await connectClient(server.port);
-    const clock = new RealClock();
-    const guest = new Stack({ name: 'guest', clock });
-    const gatewayStack = new Stack({ name: 'gateway', clock });
-    const link = new MemoryLink({
-      clock,
-      a: { name: 'guest0', mac: 0x02_00_00_00_00_0f },
-      b: { name: 'gw0', mac: 0x52_55_0a_00_02_02 },
-    });
-    guest.addInterface(link.a, { address: '10.0.2.15/24', gateway: '10.0.2.2' });
-    const gateway = new Gateway({ stack: gatewayStack, device: link.b, upstream: wispUpstream(client) });
-    cleanups.push(() => {
-      gateway.close();
-      guest.close();
-      gatewayStack.close();
-      clock.close();
-    });
+    const { guest } = guestBehindWisp(client);
     const got = await new Promise<Buffer>((resolve, reject) => {
       const socket = guest.net.connect(target.port, '10.0.2.2');
       const parts: Buffer[] = [];
