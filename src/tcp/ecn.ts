@@ -15,7 +15,8 @@
  *   carries CWR. A reduction for a loss counts too: ECE within that window changes nothing.
  */
 import { TCP_CWR, TCP_ECE } from '../wire/tcp.js';
-import { seqDiff, seqGe, seqLt } from './seq.js';
+import { congestionEvent } from './loss-recovery.js';
+import { seqGe, seqLt } from './seq.js';
 import type { Tcb } from './tcb.js';
 
 /** The ECN field of the IP header (RFC 3168 §5). */
@@ -113,15 +114,7 @@ export function ecnAckProcessed(tcb: Tcb, flags: number, now: number): void {
   // Once per window of data; and a window already reduced for a loss is not reduced again.
   if (tcb.ecnReducedUntil !== undefined || cc.inRecovery || tcb.recoveryPoint !== undefined) return;
   tcb.env.counters.ecnReductions++;
-  cc.onEnterRecovery({
-    kind: 'ecn',
-    pipe: tcb.pipe,
-    flightSize: seqDiff(tcb.sndMax, tcb.sndUna),
-    sndUna: tcb.sndUna,
-    sndMax: tcb.sndMax,
-    sentTotal: tcb.bytesSent,
-    now,
-  });
+  cc.onEnterRecovery(congestionEvent(tcb, 'ecn', now));
   tcb.ecnCwr = true;
   tcb.cwrPending = true;
   tcb.ecnReducedUntil = tcb.sndMax;

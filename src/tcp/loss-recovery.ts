@@ -8,6 +8,7 @@
  * Without SACK the connection keeps RFC 5681/6582's duplicate-ACK path, decided by congestion control.
  */
 
+import type { CongestionEvent } from './congestion/congestion-control.js';
 import { windowReducedForLoss } from './ecn.js';
 import { mtuProbeFailed, mtuProbeIsFirstUnacknowledged } from './mtu-probing.js';
 import { type AckOutcome, DUP_THRESH } from './scoreboard.js';
@@ -119,6 +120,19 @@ function countReordering(tcb: Tcb): void {
   }
 }
 
+/** What congestion control hears of a congestion signal (a loss, or ECE): the flight as it is now. */
+export function congestionEvent(tcb: Tcb, kind: 'loss' | 'ecn', now: number): CongestionEvent {
+  return {
+    kind,
+    pipe: tcb.pipe,
+    flightSize: seqDiff(tcb.sndMax, tcb.sndUna),
+    sndUna: tcb.sndUna,
+    sndMax: tcb.sndMax,
+    sentTotal: tcb.bytesSent,
+    now,
+  };
+}
+
 /** RFC 6675 §5 step 4 (and RACK's "enter fast recovery"): one window reduction per episode. */
 function enterRecovery(tcb: Tcb, now: number): void {
   tcb.recoveryPoint = tcb.sndMax;
@@ -134,15 +148,7 @@ function enterRecovery(tcb: Tcb, now: number): void {
   }
   tcb.env.counters.sackRecoveries++;
   windowReducedForLoss(tcb);
-  tcb.cc!.onEnterRecovery({
-    kind: 'loss',
-    pipe: tcb.pipe,
-    flightSize: seqDiff(tcb.sndMax, tcb.sndUna),
-    sndUna: tcb.sndUna,
-    sndMax: tcb.sndMax,
-    sentTotal: tcb.bytesSent,
-    now,
-  });
+  tcb.cc!.onEnterRecovery(congestionEvent(tcb, 'loss', now));
   tcb.note(`loss recovery (${tcb.config.rack ? 'RACK' : 'RFC 6675'}) until ${tcb.recoveryPoint}`, now);
 }
 
