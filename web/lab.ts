@@ -30,9 +30,9 @@ import { renderTimers, type TimerSnapshot, TimerWatch, waitingText } from './tim
 /** Real ms of simulation per frame: short enough that a frame stays far under the 50 ms of a long task. */
 const SLICE_MS = 6;
 /** With speed "at once": more per frame, still well under a long task. */
-const FAST_SLICE_MS = 8;
+const FAST_SLICE_MS = 6;
 /** Real ms a frame should take at most, all work included (a long task is 50). */
-const FRAME_BUDGET_MS = 16;
+const FRAME_BUDGET_MS = 12;
 /** The simulation always gets this much, so a run makes progress on a slow machine. */
 const MIN_SLICE_MS = 2;
 /** A silence with nothing on the wire is crossed in about this much real time, however long it is. */

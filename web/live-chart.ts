@@ -302,10 +302,18 @@ export class LiveChart {
           g.moveTo(this.x(s.t[0]!), this.y(s.v[0]!));
           from = 1;
         }
+        // Points that land on the pixel of the last one drawn add nothing but work (a long run has
+        // tens of thousands): they are skipped, except the last, so the line ends where the data does.
+        let lastX = Number.NaN;
+        let lastY = Number.NaN;
         for (let i = from; i < end; i++) {
           const x = this.x(s.t[i]!);
+          const y = this.y(s.v[i]!);
+          if (i < end - 1 && Math.round(x) === lastX && Math.round(y) === lastY) continue;
           if (style === 'step') g.lineTo(x, this.y(s.v[i - 1]!));
-          g.lineTo(x, this.y(s.v[i]!));
+          g.lineTo(x, y);
+          lastX = Math.round(x);
+          lastY = Math.round(y);
         }
         g.stroke();
       }
