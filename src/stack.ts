@@ -344,13 +344,25 @@ export class Stack {
     );
   }
 
-  /** Joins a multicast group so datagrams sent to it are delivered here (UDP). */
-  joinMulticastGroup(group: AddressInput): void {
-    this.ip.joinGroup(toAddress(group, 'group'));
+  /**
+   * Joins a multicast group so datagrams sent to it are delivered here (UDP): an IPv4 group, or an IPv6
+   * one (a bigint or ff00::/8 text) on every IPv6 interface, announced with an MLDv2 report (RFC 3810).
+   */
+  joinMulticastGroup(group: AddressInput | bigint): void {
+    const v6 = this.ipv6GroupOf(group);
+    if (v6 !== undefined) this.ipv6.joinGroup(v6);
+    else this.ip.joinGroup(toAddress(group as AddressInput, 'group'));
   }
 
-  leaveMulticastGroup(group: AddressInput): void {
-    this.ip.leaveGroup(toAddress(group, 'group'));
+  leaveMulticastGroup(group: AddressInput | bigint): void {
+    const v6 = this.ipv6GroupOf(group);
+    if (v6 !== undefined) this.ipv6.leaveGroup(v6);
+    else this.ip.leaveGroup(toAddress(group as AddressInput, 'group'));
+  }
+
+  private ipv6GroupOf(group: AddressInput | bigint): bigint | undefined {
+    if (typeof group === 'bigint') return group;
+    return typeof group === 'string' && group.includes(':') ? parseIpv6(group) : undefined;
   }
 
   /**

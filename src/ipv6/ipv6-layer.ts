@@ -83,6 +83,7 @@ import {
   isIpv6Multicast,
   linkLocalAddress,
   parseIpv6 as parseIpv6Text,
+  solicitedNodeAddress,
 } from '../wire/ipv6-address.js';
 import {
   emitIpv6FragmentHeader,
@@ -224,6 +225,8 @@ export class Ipv6Layer {
   private nextSequence = 1;
   private nextIndex = 1;
   private nextFragmentId: number;
+  /** Groups the applications joined (joinGroup), with how many times each. */
+  private readonly joinedGroups = new Map<Ipv6Address, number>();
   /** The request handed with a TSO frame (devices read it during `send` only). */
   private readonly tsoOptions: FrameTransmitOptions = {
     checksumStart: 0,
@@ -367,6 +370,7 @@ export class Ipv6Layer {
     iface.baseReachableTimeMs = iface.neighbors.reachableTimeMs;
     iface.neighbors.reachableTimeMs = this.ndp.reachableTime(iface.baseReachableTimeMs);
     iface.groups.add(IPV6_ALL_NODES);
+    for (const group of this.joinedGroups.keys()) iface.groups.add(group);
     this.ifaces.push(iface);
     port.register(ETHERTYPE_IPV6, (bytes, linkBroadcast, info) =>
       this.receive(iface, bytes, linkBroadcast, info),
@@ -459,6 +463,46 @@ export class Ipv6Layer {
         .list()
         .map((e) => ({ ...e, isRouter: iface.routerNeighbors.has(e.address), interfaceName: iface.name })),
     );
+  }
+
+  /**
+   * Joins multicast `group` on every IPv6 interface (IPV6_JOIN_GROUP): datagrams sent to it are
+   * delivered from now on, and an MLDv2 state change report says so to snooping switches and routers
+   * (RFC 3810 §6.1). Counted: each join needs a leave. EINVAL for an address that is not multicast.
+   */
+  joinGroup(group: Ipv6Address): void {
+    if (!isIpv6Multicast(group))
+      throw errnoError('EINVAL', `${ipv6ToString(group)} is not a multicast group`);
+    const count = this.joinedGroups.get(group) ?? 0;
+    this.joinedGroups.set(group, count + 1);
+    if (count > 0) return;
+    for (const iface of this.ifaces) {
+      if (iface.groups.has(group)) continue;
+      iface.groups.add(group);
+      this.ndp.reportGroups(iface);
+    }
+  }
+
+  /**
+   * Leaves `group` (IPV6_LEAVE_GROUP) once every join was matched: it is no longer delivered, unless the
+   * interface still needs it itself (all-nodes, a solicited-node group of one of its addresses), and an
+   * MLDv2 report changes it to INCLUDE with no sources (RFC 3810 §6.1: leaving).
+   */
+  leaveGroup(group: Ipv6Address): void {
+    const count = this.joinedGroups.get(group) ?? 0;
+    if (count === 0) return;
+    if (count > 1) {
+      this.joinedGroups.set(group, count - 1);
+      return;
+    }
+    this.joinedGroups.delete(group);
+    for (const iface of this.ifaces) {
+      const needed =
+        group === IPV6_ALL_NODES ||
+        iface.addresses.some((a) => a.state !== 'duplicate' && solicitedNodeAddress(a.address) === group);
+      if (needed || !iface.groups.delete(group)) continue;
+      this.ndp.reportLeave(iface, group);
+    }
   }
 
   /**

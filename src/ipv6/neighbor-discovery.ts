@@ -27,6 +27,7 @@ import {
   type Icmpv6RouterAdvertisement,
   icmpv6Length,
   MLD_CHANGE_TO_EXCLUDE,
+  MLD_CHANGE_TO_INCLUDE,
 } from '../wire/icmpv6.js';
 import { IPV6_NEXT_ICMPV6 } from '../wire/ipv6.js';
 import {
@@ -177,6 +178,24 @@ export class NeighborDiscovery {
         kind: 'mldv2-report',
         records: groups.map((group) => ({ recordType: MLD_CHANGE_TO_EXCLUDE, group, sources: [] })),
       },
+      { hopLimit: 1, hopByHop },
+    );
+  }
+
+  /** An MLDv2 report that `group` is left: CHANGE_TO_INCLUDE_MODE with no sources (RFC 3810 §6.1). */
+  reportLeave(iface: Ipv6Interface, group: Ipv6Address): void {
+    const hopByHop = new Uint8Array(ipv6OptionsHeaderLength([{ data: new Uint8Array(2) }]));
+    emitIpv6OptionsHeader(
+      IPV6_NEXT_ICMPV6,
+      [{ type: IPV6_OPTION_ROUTER_ALERT, data: new Uint8Array(2) }],
+      hopByHop,
+      0,
+    );
+    this.host.sendIcmpv6(
+      iface,
+      iface.linkLocal() ?? 0n,
+      IPV6_ALL_MLDV2_ROUTERS,
+      { kind: 'mldv2-report', records: [{ recordType: MLD_CHANGE_TO_INCLUDE, group, sources: [] }] },
       { hopLimit: 1, hopByHop },
     );
   }

@@ -182,4 +182,61 @@ describe('dgram udp6', () => {
       for (const s of [six, four, dual]) s.close();
     });
   });
+
+  test('IPv6 group membership: addMembership delivers ff00::/8 datagrams and sends an MLDv2 report; dropMembership stops both', async () => {
+    const p = simPair({ family: 6, trace: true });
+    const server = p.server.dgram as unknown as DgramApi;
+    const client = p.client.dgram as unknown as DgramApi;
+    /** MLDv2 records the server sent, as [record type, group]. */
+    const mldRecords = () =>
+      p.network.trace.events.flatMap((e) => {
+        if (e.kind !== 'link.sent' || e.from !== 'server-eth0') return [];
+        const eth = parseEthernet(e.frame);
+        if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV6) return [];
+        const ip = parseIpv6(eth.value.payload);
+        if (!ip.ok || ip.value.nextHeader !== 0) return []; // reports ride behind a Router Alert
+        const icmp = parseIcmpv6(ip.value.payload.subarray(8), ip.value.src, ip.value.dst);
+        if (!icmp.ok || icmp.value.kind !== 'mldv2-report') return [];
+        return icmp.value.records.map((r) => [r.recordType, ipv6ToString(r.group)]);
+      });
+    await p.run(async () => {
+      const member = server.createSocket('udp6');
+      const heard: string[] = [];
+      member.on('message', (msg, rinfo) => heard.push(`${msg} from ${rinfo.address}`));
+      await new Promise<void>((resolve) => member.bind(5400, resolve));
+      const sender = client.createSocket('udp6');
+      const notJoined = () => p.server.counters.dropCount('ipv6', 'multicast-not-joined');
+      const dropsAtStart = notJoined();
+      await new Promise((resolve) => sender.send('before', 5400, 'ff12::4242', resolve));
+      await p.delay(10);
+      expect(heard).toEqual([]);
+      expect(notJoined()).toBe(dropsAtStart + 1);
+      const before = mldRecords().length;
+      member.addMembership('ff12::4242');
+      expect(() => member.addMembership('ff12::4242')).toThrow(
+        expect.objectContaining({ code: 'EADDRINUSE' }),
+      );
+      expect(() => member.addMembership('fd00::7')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      await p.delay(1);
+      // RFC 3810 §6.1: the join is announced (CHANGE_TO_EXCLUDE_MODE = 4) with the other groups reported.
+      expect(mldRecords().slice(before)).toContainEqual([4, 'ff12::4242']);
+      await new Promise((resolve) => sender.send('during', 5400, 'ff12::4242', resolve));
+      await p.delay(10);
+      // A link-scope group (ff12::) is sent from the link-local address (RFC 6724 §5 rule 2).
+      expect(heard).toEqual(['during from fe80::ff:fe00:1']);
+      const beforeLeave = mldRecords().length;
+      member.dropMembership('ff12::4242');
+      expect(() => member.dropMembership('ff12::4242')).toThrow(
+        expect.objectContaining({ code: 'EADDRNOTAVAIL' }),
+      );
+      await p.delay(1);
+      // Leaving: CHANGE_TO_INCLUDE_MODE (3) with no sources, for that group only.
+      expect(mldRecords().slice(beforeLeave)).toEqual([[3, 'ff12::4242']]);
+      await new Promise((resolve) => sender.send('after', 5400, 'ff12::4242', resolve));
+      await p.delay(10);
+      expect(heard).toEqual(['during from fe80::ff:fe00:1']);
+      expect(notJoined()).toBe(dropsAtStart + 2);
+      for (const s of [member, sender]) s.close();
+    });
+  });
 });

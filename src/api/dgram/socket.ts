@@ -6,7 +6,14 @@ import { EventEmitter } from 'node:events';
 import type { Stack } from '../../stack.js';
 import type { UdpMessageInfo, UdpSocket } from '../../udp/udp-socket.js';
 import { type Ipv4Address, parseIpv4 } from '../../wire/address.js';
-import { type IpAddress, ipAddressToString, ipv4MappedIpv6, ipv6ToString } from '../../wire/ipv6-address.js';
+import {
+  type IpAddress,
+  ipAddressToString,
+  ipv4MappedIpv6,
+  ipv6ToString,
+  isIpv6Multicast,
+  parseIpv6,
+} from '../../wire/ipv6-address.js';
 import type { EventLoopHolds, LoopHandle } from '../event-loop-hold.js';
 import type { LookupFunction } from '../host-names.js';
 import { lookupHost } from '../lookup-node.js';
@@ -92,7 +99,7 @@ const MESSAGE_TYPES = ['Buffer', 'TypedArray', 'DataView', 'string'];
  * Group memberships of one stack, counted: the stack's group list is a set, and a group stays joined
  * while any socket holds it (as IP_ADD_MEMBERSHIP memberships are per socket on Linux).
  */
-const memberships = new WeakMap<Stack, Map<Ipv4Address, number>>();
+const memberships = new WeakMap<Stack, Map<IpAddress, number>>();
 
 export class Socket extends EventEmitter {
   readonly type: 'udp4' | 'udp6';
@@ -108,7 +115,7 @@ export class Socket extends EventEmitter {
   private sendBufferSize: number;
   private multicastLoopback = true;
   /** Groups this socket joined (any source). */
-  private readonly groups = new Set<Ipv4Address>();
+  private readonly groups = new Set<IpAddress>();
   /** Source-specific memberships: group -> the sources this socket accepts from it (RFC 4607). */
   private readonly sourceGroups = new Map<Ipv4Address, Set<Ipv4Address>>();
   /** The socket's hold on the event loop, from bind until close (a receiving UDP handle in Node). */
@@ -511,6 +518,8 @@ export class Socket extends EventEmitter {
     validateString(groupAddress, 'groupAddress');
     const syscall = 'addSourceSpecificMembership';
     const group = this.groupAddress(groupAddress, interfaceAddress, syscall);
+    // Source filters are kept for IPv4 groups only (IPv6 source-specific joins are not supported).
+    if (typeof group !== 'number') throw systemError('EINVAL', syscall);
     const source = parseIpv4(sourceAddress);
     if (source === undefined || this.context.stack.isBroadcastOrMulticast(source))
       throw systemError('EINVAL', syscall);
@@ -531,6 +540,7 @@ export class Socket extends EventEmitter {
     validateString(groupAddress, 'groupAddress');
     const syscall = 'dropSourceSpecificMembership';
     const group = this.groupAddress(groupAddress, interfaceAddress, syscall);
+    if (typeof group !== 'number') throw systemError('EINVAL', syscall);
     const source = parseIpv4(sourceAddress);
     if (source === undefined) throw systemError('EINVAL', syscall);
     const sources = this.sourceGroups.get(group);
@@ -749,16 +759,26 @@ export class Socket extends EventEmitter {
   }
 
   /** A multicast group address as the kernel checks it: EINVAL for anything but a group, or a bad interface. */
-  private groupAddress(text: string, interfaceAddress: string | undefined, syscall: string): Ipv4Address {
-    const group = parseIpv4(String(text));
-    if (group === undefined || group >>> 28 !== 0xe) throw systemError('EINVAL', syscall);
-    if (interfaceAddress !== undefined && parseIpv4(String(interfaceAddress)) === undefined) {
+  /**
+   * An IPv4 group (224/4, IP_ADD_MEMBERSHIP) or an IPv6 one (ff00::/8, IPV6_JOIN_GROUP), as Node picks
+   * the option by the group's family. The interface, when given, is an address of either family (an
+   * IPv6 scope such as '::%eth0' is taken as any interface).
+   */
+  private groupAddress(text: string, interfaceAddress: string | undefined, syscall: string): IpAddress {
+    const v4 = parseIpv4(String(text));
+    const group: IpAddress | undefined = v4 ?? parseIpv6(String(text));
+    if (group === undefined) throw systemError('EINVAL', syscall);
+    if (typeof group === 'number' ? group >>> 28 !== 0xe : !isIpv6Multicast(group))
       throw systemError('EINVAL', syscall);
+    if (interfaceAddress !== undefined) {
+      const iface = String(interfaceAddress).split('%')[0]!;
+      if (parseIpv4(iface) === undefined && parseIpv6(iface) === undefined)
+        throw systemError('EINVAL', syscall);
     }
     return group;
   }
 
-  private holdGroup(group: Ipv4Address): void {
+  private holdGroup(group: IpAddress): void {
     const stack = this.context.stack;
     let counts = memberships.get(stack);
     if (counts === undefined) {
@@ -770,7 +790,7 @@ export class Socket extends EventEmitter {
     counts.set(group, count + 1);
   }
 
-  private releaseGroup(group: Ipv4Address): void {
+  private releaseGroup(group: IpAddress): void {
     const stack = this.context.stack;
     const counts = memberships.get(stack);
     const count = counts?.get(group) ?? 0;
