@@ -163,27 +163,25 @@ export class NeighborDiscovery {
   reportGroups(iface: Ipv6Interface): void {
     const groups = [...iface.groups].filter((g) => g !== IPV6_ALL_NODES);
     if (groups.length === 0) return;
-    const hopByHop = new Uint8Array(ipv6OptionsHeaderLength([{ data: new Uint8Array(2) }]));
-    emitIpv6OptionsHeader(
-      IPV6_NEXT_ICMPV6,
-      [{ type: IPV6_OPTION_ROUTER_ALERT, data: new Uint8Array(2) }],
-      hopByHop,
-      0,
-    );
-    this.host.sendIcmpv6(
+    this.sendMldReport(
       iface,
-      iface.linkLocal() ?? 0n,
-      IPV6_ALL_MLDV2_ROUTERS,
-      {
-        kind: 'mldv2-report',
-        records: groups.map((group) => ({ recordType: MLD_CHANGE_TO_EXCLUDE, group, sources: [] })),
-      },
-      { hopLimit: 1, hopByHop },
+      groups.map((group) => ({ recordType: MLD_CHANGE_TO_EXCLUDE, group, sources: [] })),
     );
   }
 
   /** An MLDv2 report that `group` is left: CHANGE_TO_INCLUDE_MODE with no sources (RFC 3810 §6.1). */
   reportLeave(iface: Ipv6Interface, group: Ipv6Address): void {
+    this.sendMldReport(iface, [{ recordType: MLD_CHANGE_TO_INCLUDE, group, sources: [] }]);
+  }
+
+  /**
+   * An MLDv2 report (RFC 3810 §5.2) from the link-local address (or :: while it is tentative), hop limit 1
+   * behind a Router Alert (RFC 2711), to all MLDv2 routers.
+   */
+  private sendMldReport(
+    iface: Ipv6Interface,
+    records: { recordType: number; group: Ipv6Address; sources: Ipv6Address[] }[],
+  ): void {
     const hopByHop = new Uint8Array(ipv6OptionsHeaderLength([{ data: new Uint8Array(2) }]));
     emitIpv6OptionsHeader(
       IPV6_NEXT_ICMPV6,
@@ -195,7 +193,7 @@ export class NeighborDiscovery {
       iface,
       iface.linkLocal() ?? 0n,
       IPV6_ALL_MLDV2_ROUTERS,
-      { kind: 'mldv2-report', records: [{ recordType: MLD_CHANGE_TO_INCLUDE, group, sources: [] }] },
+      { kind: 'mldv2-report', records },
       { hopLimit: 1, hopByHop },
     );
   }

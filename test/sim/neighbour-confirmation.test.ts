@@ -8,40 +8,53 @@
  */
 import { expect, test } from 'vitest';
 import { SimulatedNetwork } from '../../src/sim/network.js';
+import type { Stack } from '../../src/stack.js';
 import { ETHERTYPE_IPV6, parseEthernet } from '../../src/wire/ethernet.js';
 import { parseIcmpv6 } from '../../src/wire/icmpv6.js';
 import { IPV6_NEXT_ICMPV6, parseIpv6 } from '../../src/wire/ipv6.js';
-import { ipv6ToString, parseIpv6 as parseIpv6Text } from '../../src/wire/ipv6-address.js';
+import { type IpAddress, ipv6ToString, parseIpv6 as parseIpv6Text } from '../../src/wire/ipv6-address.js';
 import { describeFrames } from './describe-frames.js';
+
+const SIZE = 1_250_000;
+
+/**
+ * The client writes 10 kB each second to the server until SIZE bytes are sent, then closes; the server
+ * reads everything and closes on end. Runs 200 s of virtual time.
+ */
+function slowTransfer(net: SimulatedNetwork, client: Stack, server: Stack, remoteAddress: IpAddress) {
+  let received = 0;
+  let closedAt = 0;
+  server.tcp
+    .listen({ port: 9, address: typeof remoteAddress === 'bigint' ? 0n : undefined })
+    .on('connection', (c) => {
+      c.on('readable', () => {
+        for (let x = c.receive(net.clock.now()); x !== null && x.length > 0; x = c.receive(net.clock.now()))
+          received += x.length;
+      });
+      c.on('end', () => {
+        closedAt = net.clock.now();
+        c.close(net.clock.now());
+      });
+    });
+  const conn = client.tcp.connect({ remoteAddress, remotePort: 9 });
+  let offset = 0;
+  const tick = () => {
+    offset += conn.send(new Uint8Array(10_000), net.clock.now());
+    if (offset < SIZE) net.clock.setTimer(1000, tick);
+    else conn.close(net.clock.now());
+  };
+  conn.on('connected', tick);
+  net.run(200_000);
+  return { received, closedAt };
+}
 
 test('a 125 s transfer (10 kB each second) loses no frame to ARP; the sender never asks again', () => {
   const net = new SimulatedNetwork({ seed: 4 });
   const client = net.host('client', '10.0.0.1/24');
   const server = net.host('server', '10.0.0.2/24');
   const link = net.link(client, server, { delayMs: 5 });
-  const size = 1_250_000;
-  let received = 0;
-  let closedAt = 0;
-  server.tcp.listen({ port: 9 }).on('connection', (c) => {
-    c.on('readable', () => {
-      for (let x = c.receive(net.clock.now()); x !== null && x.length > 0; x = c.receive(net.clock.now()))
-        received += x.length;
-    });
-    c.on('end', () => {
-      closedAt = net.clock.now();
-      c.close(net.clock.now());
-    });
-  });
-  const conn = client.tcp.connect({ remoteAddress: server.address!, remotePort: 9 });
-  let offset = 0;
-  const tick = () => {
-    offset += conn.send(new Uint8Array(10_000), net.clock.now());
-    if (offset < size) net.clock.setTimer(1000, tick);
-    else conn.close(net.clock.now());
-  };
-  conn.on('connected', tick);
-  net.run(200_000);
-  expect(received).toBe(size);
+  const { received, closedAt } = slowTransfer(net, client, server, server.address!);
+  expect(received).toBe(SIZE);
   expect(closedAt).toBeGreaterThan(120_000);
   expect(client.counters.NeighbourQueueDrops + server.counters.NeighbourQueueDrops).toBe(0);
   expect(client.tcp.counters.retransmittedSegments).toBe(0);
@@ -78,25 +91,8 @@ test('IPv6: TCP progress confirms the NDP entry too; the sender never solicits a
   const server = net.host('server', '2001:db8::2/64');
   const link = net.link(client, server, { delayMs: 5 });
   net.run(3000); // duplicate address detection
-  const size = 1_250_000;
-  let received = 0;
-  server.tcp.listen({ port: 9, address: 0n }).on('connection', (c) => {
-    c.on('readable', () => {
-      for (let x = c.receive(net.clock.now()); x !== null && x.length > 0; x = c.receive(net.clock.now()))
-        received += x.length;
-    });
-    c.on('end', () => c.close(net.clock.now()));
-  });
-  const conn = client.tcp.connect({ remoteAddress: parseIpv6Text('2001:db8::2')!, remotePort: 9 });
-  let offset = 0;
-  const tick = () => {
-    offset += conn.send(new Uint8Array(10_000), net.clock.now());
-    if (offset < size) net.clock.setTimer(1000, tick);
-    else conn.close(net.clock.now());
-  };
-  conn.on('connected', tick);
-  net.run(200_000);
-  expect(received).toBe(size);
+  const { received } = slowTransfer(net, client, server, parseIpv6Text('2001:db8::2')!);
+  expect(received).toBe(SIZE);
   expect(client.counters.NeighbourQueueDrops + server.counters.NeighbourQueueDrops).toBe(0);
   expect(client.counters.NeighbourResolutionFailures + server.counters.NeighbourResolutionFailures).toBe(0);
   expect(client.tcp.counters.retransmissionTimeouts).toBe(0);
