@@ -167,8 +167,7 @@ export class SharedBottleneckScenario {
   /** Every byte of every flow arrived once, in order, unchanged. */
   intact(): boolean {
     return this.flows.every(
-      (f) =>
-        f.receiver !== undefined && f.receiver.intact && f.receiver.received === this.options.bytesPerFlow,
+      (f) => f.receiver?.intact === true && f.receiver.received === this.options.bytesPerFlow,
     );
   }
 }
