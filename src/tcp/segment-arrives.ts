@@ -761,9 +761,11 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
     tcb.ackNow = true;
   } else {
     // Delayed ACK (§3.8.6.3): at least every second full-sized segment (SHLD-19), and never later than
-    // the delayed-ACK timeout (< 500 ms, MUST-40).
+    // the delayed-ACK timeout (< 500 ms, MUST-40). As Linux, counted in bytes: once more than one
+    // full-sized segment's worth is unacknowledged the ACK goes at once, so a full segment followed by
+    // a short one (the tail of a write) is not held until the timeout.
     tcb.bytesSinceAck += advanced;
-    if (!tcb.config.delayedAck || tcb.bytesSinceAck >= 2 * tcb.rcvMssEstimate) tcb.ackNow = true;
+    if (!tcb.config.delayedAck || tcb.bytesSinceAck > tcb.rcvMssEstimate) tcb.ackNow = true;
     else if (!tcb.timers.isArmed(DELAYED_ACK)) tcb.timers.set(DELAYED_ACK, now + tcb.config.delayedAckMs);
   }
   return whole;

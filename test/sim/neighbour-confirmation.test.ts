@@ -96,6 +96,8 @@ test('IPv6: TCP progress confirms the NDP entry too; the sender never solicits a
   expect(client.counters.NeighbourQueueDrops + server.counters.NeighbourQueueDrops).toBe(0);
   expect(client.counters.NeighbourResolutionFailures + server.counters.NeighbourResolutionFailures).toBe(0);
   expect(client.tcp.counters.retransmissionTimeouts).toBe(0);
+  // Each write's tail (1428 + 4 bytes at IPv6's MSS) is ACKed at once: no tail loss probe is drawn.
+  expect(client.tcp.counters.lossProbes).toBe(0);
   // One multicast solicitation at the start, to the server's solicited-node group; its ACKs then kept
   // the entry REACHABLE for 125 s, far beyond ReachableTime (at most 45 s).
   expect(solicitations(net, link.name, 'client-eth0')).toEqual([[3000, 'ff02::1:ff00:2']]);

@@ -79,6 +79,22 @@ describe('receiving: cumulative ACKs, delayed ACKs, reassembly (S4, SHLD-31, MUS
     d.expectNone();
   });
 
+  it('more than one full-sized segment of unacknowledged bytes is ACKed at once, as Linux does', () => {
+    // A write that ends in a full segment and a short one (10,000 bytes at MSS 1428 ends 1428 + 4): the
+    // pair is acknowledged as it arrives rather than after the delayed-ACK timeout, which would outlast
+    // the sender's tail loss probe timeout (2 x SRTT) and draw a needless probe.
+    const d = established({ config: { receiveBufferSize: 65535 } });
+    d.recv({ flags: 'A', seq: P, ack: D, payload: 1460 });
+    d.expectNone();
+    d.recv({ flags: 'PA', seq: P + 1460, ack: D, payload: 4 });
+    d.expect({ flags: 'A', seq: D, ack: P + 1464, window: 65535 - 1464 });
+    // Short segments alone wait until more than one segment's worth has come.
+    for (let i = 0; i < 14; i++) d.recv({ flags: 'PA', seq: P + 1464 + 100 * i, ack: D, payload: 100 });
+    d.expectNone();
+    d.recv({ flags: 'PA', seq: P + 1464 + 1400, ack: D, payload: 100 });
+    d.expect({ flags: 'A', seq: D, ack: P + 2964, window: 65535 - 2964 });
+  });
+
   it('an out-of-order segment gets an immediate duplicate ACK; filling the gap an immediate ACK; bytes arrive in order', () => {
     const d = established({ config: { receiveBufferSize: 65535 } });
     const data = pattern(3000);
