@@ -237,3 +237,17 @@ export function tsharkTcpAnalysis(path: string): TsharkTcpAnalysis {
     tcpIpv4Frames,
   };
 }
+
+/** tshark's `fields` of the frames in the capture at `path` that match the display `filter`, one array per frame. */
+export function tsharkFields(path: string, filter: string, fields: readonly string[]): string[][] {
+  const run = spawnSync(
+    'tshark',
+    ['-r', path, '-Y', filter, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  );
+  if (run.status !== 0) throw new Error(`tshark failed: ${run.stderr}`);
+  return run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('\t'));
+}

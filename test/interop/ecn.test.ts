@@ -1,17 +1,12 @@
-/**
- * ECN (RFC 3168) with the Linux kernel over TAP: the kernel, with net.ipv4.tcp_ecn=1 in the test's own
- * namespace, and tcpts agree to ECN in both directions of the handshake, and then both send their new
- * data ECT(0) (retransmissions and pure ACKs Not-ECT). What the wire shows is read with tshark (Wireshark's dissector), not with tcpts's parser.
- */
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Socket } from '../../src/api/net/socket.js';
 import { TCPI_OPT_ECN } from '../../src/api/tcp-info.js';
+import { findTshark, tsharkFields } from '../helpers/tshark.js';
 import { explainSkip, KernelPeer, removeAllPeers } from './helpers/kernel-peer.js';
 import { sha256sumOutput, TempDirectory } from './helpers/test-data.js';
 
-const TSHARK = spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0;
+const TSHARK = findTshark() !== undefined;
 const skip = explainSkip('ECN interop');
 if (!skip && !TSHARK) console.log('ECN interop skipped: tshark is not installed');
 const SIZE = 256 * 1024;
@@ -23,32 +18,18 @@ afterAll(() => {
   directory?.remove();
 });
 
-/** tshark's fields of the frames in `pcap` that match `filter`, one array per frame. */
-function tshark(pcap: string, filter: string, fields: readonly string[]): string[][] {
-  const run = spawnSync(
-    'tshark',
-    ['-r', pcap, '-Y', filter, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])],
-    { encoding: 'utf8' },
-  );
-  if (run.status !== 0) throw new Error(`tshark failed: ${run.stderr}`);
-  return run.stdout
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => line.split('\t'));
-}
-
 /**
  * The handshake as the capture shows it: the opener's SYN with ECE and CWR, the answer with ECE alone;
  * then data segments from both ends ECT(0) (the IP ECN field 2), and none of the pure ACKs ECN-capable.
  */
 function checkWire(pcap: string, opener: string, responder: string): void {
-  const syn = tshark(pcap, 'tcp.flags.syn == 1 && tcp.flags.ack == 0', [
+  const syn = tsharkFields(pcap, 'tcp.flags.syn == 1 && tcp.flags.ack == 0', [
     'ip.src',
     'tcp.flags.ece',
     'tcp.flags.cwr',
   ]);
   expect(new Set(syn.map((f) => f.join(' ')))).toEqual(new Set([`${opener} 1 1`]));
-  const synAck = tshark(pcap, 'tcp.flags.syn == 1 && tcp.flags.ack == 1', [
+  const synAck = tsharkFields(pcap, 'tcp.flags.syn == 1 && tcp.flags.ack == 1', [
     'ip.src',
     'tcp.flags.ece',
     'tcp.flags.cwr',
@@ -56,11 +37,11 @@ function checkWire(pcap: string, opener: string, responder: string): void {
   expect(new Set(synAck.map((f) => f.join(' ')))).toEqual(new Set([`${responder} 1 0`]));
   // New data only: a retransmission (the kernel's too, a busy machine may make it resend) is Not-ECT.
   const resent = '(tcp.analysis.retransmission || tcp.analysis.fast_retransmission)';
-  const dataEcn = tshark(pcap, `tcp.len > 0 && !${resent}`, ['ip.src', 'ip.dsfield.ecn']);
+  const dataEcn = tsharkFields(pcap, `tcp.len > 0 && !${resent}`, ['ip.src', 'ip.dsfield.ecn']);
   expect(new Set(dataEcn.map((f) => f.join(' ')))).toEqual(new Set([`${opener} 2`, `${responder} 2`]));
-  const resentEcn = tshark(pcap, `tcp.len > 0 && ${resent}`, ['ip.dsfield.ecn']);
+  const resentEcn = tsharkFields(pcap, `tcp.len > 0 && ${resent}`, ['ip.dsfield.ecn']);
   expect(resentEcn.filter(([ecn]) => ecn !== '0')).toEqual([]);
-  const ectAcks = tshark(pcap, 'tcp.len == 0 && tcp.flags.syn == 0 && ip.dsfield.ecn != 0', ['ip.src']);
+  const ectAcks = tsharkFields(pcap, 'tcp.len == 0 && tcp.flags.syn == 0 && ip.dsfield.ecn != 0', ['ip.src']);
   expect(ectAcks).toEqual([]);
 }
 

@@ -1,19 +1,13 @@
-/**
- * The modern set against the Linux kernel over TAP: SACK (RFC 2018), timestamps and window scaling
- * (RFC 7323) negotiated both ways — tcpts connecting to the kernel, and the kernel to tcpts — and used
- * under 2% loss and 2% reordering injected by tcpts's own link, each transfer sha256-exact. The options
- * are read off the capture with tshark (Wireshark's dissector), not with tcpts's own parser.
- */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from '../../src/api/net/socket.js';
 import type { LinkImpairments } from '../../src/link/impairments.js';
+import { findTshark, tsharkFields } from '../helpers/tshark.js';
 import { explainSkip, KernelPeer, removeAllPeers } from './helpers/kernel-peer.js';
 import { sha256sumOutput, TempDirectory, type TestFile, writeTestFile } from './helpers/test-data.js';
 
-const TSHARK = spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0;
+const TSHARK = findTshark() !== undefined;
 const skip = explainSkip('interop with SACK and timestamps');
 if (!skip && !TSHARK) console.log('interop with SACK and timestamps skipped: tshark is not installed');
 const SIZE = 4 * 1024 * 1024;
@@ -33,39 +27,25 @@ afterAll(() => {
   directory?.remove();
 });
 
-/** tshark's fields of the frames in `pcap` that match `filter`, one array per frame. */
-function tshark(pcap: string, filter: string, fields: readonly string[]): string[][] {
-  const run = spawnSync(
-    'tshark',
-    ['-r', pcap, '-Y', filter, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])],
-    { encoding: 'utf8' },
-  );
-  if (run.status !== 0) throw new Error(`tshark failed: ${run.stderr}`);
-  return run.stdout
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => line.split('\t'));
-}
-
 /**
  * What the capture shows: the SYN and SYN-ACK each carry SACK-permitted, a timestamp and a window
  * scale (checked by source address), and both ends sent SACK blocks during the transfer.
  */
 function checkWire(pcap: string, peer: KernelPeer, opener: string): void {
   const options = 'tcp.options.sack_perm && tcp.options.timestamp.tsval && tcp.options.wscale.shift';
-  const synFrom = tshark(pcap, `tcp.flags.syn == 1 && tcp.flags.ack == 0 && ${options}`, ['ip.src']);
-  const synAckFrom = tshark(pcap, `tcp.flags.syn == 1 && tcp.flags.ack == 1 && ${options}`, ['ip.src']);
+  const synFrom = tsharkFields(pcap, `tcp.flags.syn == 1 && tcp.flags.ack == 0 && ${options}`, ['ip.src']);
+  const synAckFrom = tsharkFields(pcap, `tcp.flags.syn == 1 && tcp.flags.ack == 1 && ${options}`, ['ip.src']);
   const responder = opener === peer.tcptsAddress ? peer.kernelAddress : peer.tcptsAddress;
   expect(new Set(synFrom.map(([src]) => src))).toEqual(new Set([opener]));
   expect(new Set(synAckFrom.map(([src]) => src))).toEqual(new Set([responder]));
   // Every non-SYN segment carries the timestamp option, from both ends.
-  const withoutTs = tshark(
+  const withoutTs = tsharkFields(
     pcap,
     'tcp.flags.syn == 0 && tcp.flags.reset == 0 && !tcp.options.timestamp.tsval',
     ['ip.src'],
   );
   expect(withoutTs).toEqual([]);
-  const sackSenders = new Set(tshark(pcap, 'tcp.options.sack_le', ['ip.src']).map(([src]) => src));
+  const sackSenders = new Set(tsharkFields(pcap, 'tcp.options.sack_le', ['ip.src']).map(([src]) => src));
   expect(sackSenders).toEqual(new Set([peer.tcptsAddress, peer.kernelAddress]));
 }
 
