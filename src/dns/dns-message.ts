@@ -3,9 +3,12 @@
  * and type, and a response's answers (A records' addresses, CNAMEs followed by the caller), with name
  * compression (§4.1.4) on reading. Parsing never throws: bad input gives undefined.
  */
+import { ipv6Bytes, parseIpv6 } from '../wire/ipv6-address.js';
 
 export const DNS_TYPE_A = 1;
 export const DNS_TYPE_CNAME = 5;
+/** RFC 3596 §2.1. */
+export const DNS_TYPE_AAAA = 28;
 export const DNS_CLASS_IN = 1;
 /** RFC 1035 §4.1.1 RCODEs. */
 export const DNS_RCODE_NXDOMAIN = 3;
@@ -68,15 +71,24 @@ export function encodeDnsQuery(id: number, name: string, type = DNS_TYPE_A): Uin
   ]);
 }
 
-/** A response to `query` answering with `answers` (A records for IPv4 text; NXDOMAIN when none). */
-export function encodeDnsResponse(query: DnsMessage, addresses: readonly string[], ttl = 60): Uint8Array {
+/**
+ * A response to `query` answering with `addresses`: an A record for each IPv4 text, an AAAA record
+ * (RFC 3596) for each IPv6 text. With none it is NXDOMAIN, unless `nameExists` says the name is there
+ * without records of the type asked (an empty NOERROR answer, as a zone gives).
+ */
+export function encodeDnsResponse(
+  query: DnsMessage,
+  addresses: readonly string[],
+  ttl = 60,
+  nameExists = addresses.length > 0,
+): Uint8Array {
   const question = query.questions[0]!;
   const name = encodeName(question.name);
   const out: number[] = [
     query.id >> 8,
     query.id & 0xff,
     0x81, // QR, RD
-    addresses.length === 0 ? 0x80 | DNS_RCODE_NXDOMAIN : 0x80, // RA, rcode
+    nameExists ? 0x80 : 0x80 | DNS_RCODE_NXDOMAIN, // RA, rcode
     0,
     1,
     addresses.length >> 8,
@@ -92,10 +104,11 @@ export function encodeDnsResponse(query: DnsMessage, addresses: readonly string[
     DNS_CLASS_IN,
   ];
   for (const address of addresses) {
+    const ipv6 = address.includes(':') ? parseIpv6(address) : undefined;
     out.push(0xc0, 12); // pointer to the question's name
     out.push(
       0,
-      DNS_TYPE_A,
+      ipv6 === undefined ? DNS_TYPE_A : DNS_TYPE_AAAA,
       0,
       DNS_CLASS_IN,
       ttl >>> 24,
@@ -103,9 +116,10 @@ export function encodeDnsResponse(query: DnsMessage, addresses: readonly string[
       (ttl >>> 8) & 0xff,
       ttl & 0xff,
       0,
-      4,
+      ipv6 === undefined ? 4 : 16,
     );
-    out.push(...address.split('.').map(Number));
+    if (ipv6 === undefined) out.push(...address.split('.').map(Number));
+    else out.push(...ipv6Bytes(ipv6));
   }
   return Uint8Array.from(out);
 }
