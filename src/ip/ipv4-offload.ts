@@ -5,6 +5,7 @@
  * forwarding. Linux calls the software side GSO and CHECKSUM_PARTIAL completion.
  */
 import type { DeviceOffload, FrameTransmitOptions } from '../link/device.js';
+import { allocateFrame } from '../link/frame-allocator.js';
 import { segmentTcpPacket } from '../tcp/ip-glue/tcp-segmentation.js';
 import type { Ipv4Address, MacAddress } from '../wire/address.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
@@ -96,7 +97,7 @@ export function sendOffloaded(
     return sendSegmented(out, iface, header, payload, mtu, segmentSize, nextHop, mac);
   }
   const headroom = offload.headroom;
-  const frame = new Uint8Array(headroom + ETHERNET_HEADER_LENGTH + totalLength).subarray(headroom);
+  const frame = allocateFrame(ETHERNET_HEADER_LENGTH + totalLength, headroom);
   emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
   writePayload(payload, frame, transportStart, header.src, header.dst, partial || iface.checksumOffload);
   const options = out.transmitOptions;

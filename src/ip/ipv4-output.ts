@@ -9,6 +9,7 @@
  * datagram ARP could not deliver.
  */
 import type { FrameTransmitOptions } from '../link/device.js';
+import { allocateFrame } from '../link/frame-allocator.js';
 import {
   IPV4_BROADCAST,
   type Ipv4Address,
@@ -146,7 +147,7 @@ export function sendIpv4(
   }
   if (segmentation) return sendSegmented(layer, iface, header, payload, mtu, segmentSize, nextHop, mac);
   if (totalLength <= mtu) {
-    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + totalLength);
+    const frame = allocateFrame(ETHERNET_HEADER_LENGTH + totalLength);
     emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
     writePayload(payload, frame, ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH, src, dst, offload);
     layer.transmit(iface, frame, nextHop, mac);
