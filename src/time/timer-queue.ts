@@ -6,6 +6,13 @@
  * only marked, and skipped when it reaches the top. So that a stack which re-arms a retransmission timer on
  * every ACK cannot grow the heap without bound, the heap is rebuilt without the dead entries whenever they
  * outnumber the live ones.
+ *
+ * Timers due at the very instant the queue last ran one (a link delivering a frame with no delay, a
+ * connection deferring work to "now") skip the heap: they wait in a FIFO of their own, which is already in
+ * (time, sequence) order because every one of them was added for that instant or a later one, each after the
+ * one before. `takeDue` takes whichever of the heap's top and the FIFO's head comes first, so the order is
+ * exactly the heap-only order; a window of hundreds of segments sent at one instant costs O(1) per timer
+ * instead of O(log n).
  */
 
 export class TimerEntry {
@@ -26,6 +33,11 @@ const COMPACT_MIN_SIZE = 64;
 
 export class TimerQueue {
   private heap: TimerEntry[] = [];
+  /** Timers added for the instant `lastTakenTime`, in order; live ones from `fifoHead`. */
+  private fifo: TimerEntry[] = [];
+  private fifoHead = 0;
+  /** Due time of the timer taken last (the clock's reading while it runs): never decreases. */
+  private lastTakenTime = Number.NEGATIVE_INFINITY;
   private nextSequence = 0;
   private live = 0;
 
@@ -36,9 +48,15 @@ export class TimerQueue {
 
   add(time: number, callback: () => void): TimerEntry {
     const entry = new TimerEntry(time, this.nextSequence++, callback);
+    this.live++;
+    if (time === this.lastTakenTime) {
+      // Every FIFO entry was added for an instant no later than this one (lastTakenTime never
+      // decreases), and with a smaller sequence: appending keeps the FIFO ordered.
+      this.fifo.push(entry);
+      return entry;
+    }
     this.heap.push(entry);
     this.siftUp(this.heap.length - 1);
-    this.live++;
     return entry;
   }
 
@@ -48,14 +66,13 @@ export class TimerQueue {
     entry.done = true;
     entry.callback = nothing;
     this.live--;
-    const dead = this.heap.length - this.live;
-    if (this.heap.length >= COMPACT_MIN_SIZE && dead > this.live) this.compact();
+    const held = this.heap.length + this.fifo.length - this.fifoHead;
+    if (held >= COMPACT_MIN_SIZE && held - this.live > this.live) this.compact();
   }
 
   /** Due time of the earliest live timer, or undefined when none is pending. */
   peekTime(): number | undefined {
-    this.dropDeadTop();
-    return this.heap[0]?.time;
+    return this.first()?.time;
   }
 
   /**
@@ -63,24 +80,46 @@ export class TimerQueue {
    * done, so cancelling it afterwards does nothing.
    */
   takeDue(limit: number): TimerEntry | undefined {
-    this.dropDeadTop();
-    const top = this.heap[0];
+    const top = this.first();
     if (top === undefined || top.time > limit) return undefined;
-    this.removeTop();
+    if (top === this.heap[0]) this.removeTop();
+    else this.takeFifoHead();
     top.done = true;
     this.live--;
+    this.lastTakenTime = top.time;
     return top;
   }
 
   /** Cancels everything. */
   clear(): void {
     for (const entry of this.heap) entry.done = true;
+    for (let i = this.fifoHead; i < this.fifo.length; i++) this.fifo[i]!.done = true;
     this.heap = [];
+    this.fifo = [];
+    this.fifoHead = 0;
     this.live = 0;
   }
 
-  private dropDeadTop(): void {
+  /** The earliest live timer (heap top or FIFO head), after dropping dead ones from both. */
+  private first(): TimerEntry | undefined {
     while (this.heap.length > 0 && this.heap[0]!.done) this.removeTop();
+    while (this.fifoHead < this.fifo.length && this.fifo[this.fifoHead]!.done) this.takeFifoHead();
+    const top = this.heap[0];
+    const head = this.fifoHead < this.fifo.length ? this.fifo[this.fifoHead] : undefined;
+    if (top === undefined) return head;
+    return head !== undefined && before(head, top) ? head : top;
+  }
+
+  private takeFifoHead(): void {
+    const fifo = this.fifo;
+    fifo[this.fifoHead++] = undefined as unknown as TimerEntry;
+    if (this.fifoHead === fifo.length) {
+      fifo.length = 0;
+      this.fifoHead = 0;
+    } else if (this.fifoHead >= 1024 && this.fifoHead * 2 >= fifo.length) {
+      fifo.splice(0, this.fifoHead);
+      this.fifoHead = 0;
+    }
   }
 
   private removeTop(): void {
@@ -93,6 +132,8 @@ export class TimerQueue {
 
   private compact(): void {
     this.heap = this.heap.filter((entry) => !entry.done);
+    this.fifo = this.fifo.slice(this.fifoHead).filter((entry) => !entry.done);
+    this.fifoHead = 0;
     // Floyd's bottom-up heap construction: O(n).
     for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.siftDown(i);
   }

@@ -65,21 +65,29 @@ function sumBytePairs(buf: Uint8Array, offset: number, length: number): number {
 }
 
 /**
- * The word view of the buffer summed last. Creating a `Uint32Array` costs an allocation, and consecutive
- * sums mostly read the same buffer (a sender's ring, a pooled frame), so the view over the whole buffer is
- * kept for the next sum. It holds on to one buffer at most.
+ * Word views of the two buffers summed last. Creating a `Uint32Array` costs an allocation, and sums mostly
+ * read one of two buffers over and over: a sender's ring (the payload of each segment it sends) and the
+ * slab its received frames come from (src/link/frame-allocator.ts), in turn. The view over the whole
+ * buffer is kept for the next sum; at most two buffers are held on to.
  */
 let wordsBuffer: ArrayBufferLike | undefined;
 let wordsView: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+let olderWordsBuffer: ArrayBufferLike | undefined;
+let olderWordsView: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
 /** A word view of `buffer` covering words [first, first + count). */
 function wordsOf(buffer: ArrayBufferLike, first: number, count: number): Uint32Array {
-  // A resizable buffer may have shrunk under the kept view: check the words needed are still in it.
-  if (buffer !== wordsBuffer || first + count > wordsView.length) {
-    wordsView = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
-    wordsBuffer = buffer;
-  }
-  return wordsView;
+  // A resizable buffer may have shrunk under a kept view: check the words needed are still in it.
+  if (buffer === wordsBuffer && first + count <= wordsView.length) return wordsView;
+  const view =
+    buffer === olderWordsBuffer && first + count <= olderWordsView.length
+      ? olderWordsView
+      : new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  olderWordsBuffer = wordsBuffer;
+  olderWordsView = wordsView;
+  wordsBuffer = buffer;
+  wordsView = view;
+  return view;
 }
 
 /**

@@ -43,4 +43,36 @@ describe('TimerQueue', () => {
     expect(e.done).toBe(true);
     expect(q.takeDue(Infinity)).toBeUndefined();
   });
+
+  it('orders timers for the current instant (FIFO) against heap timers exactly by (time, insertion)', () => {
+    const q = new TimerQueue();
+    const noop = (): void => {};
+    const first = q.add(5, noop);
+    const heapAt7 = q.add(7, noop);
+    const heapAt5 = q.add(5, noop); // added before 5 was "now": kept in the heap
+    expect(q.takeDue(Infinity)).toBe(first); // now = 5
+    const fifoA = q.add(5, noop); // due now: FIFO
+    const fifoB = q.add(5, noop);
+    const later = q.add(6, noop);
+    q.cancel(fifoA);
+    expect(q.size).toBe(4);
+    // The heap's earlier entry for 5 comes before the FIFO's, a cancelled one is skipped.
+    const taken = [];
+    for (let e = q.takeDue(Infinity); e; e = q.takeDue(Infinity)) taken.push(e);
+    expect(taken).toEqual([heapAt5, fifoB, later, heapAt7]);
+    expect(q.size).toBe(0);
+  });
+
+  it('takes many timers for one instant in insertion order, with cancellations and compaction', () => {
+    const q = new TimerQueue();
+    q.add(0, () => {});
+    q.takeDue(0); // now = 0
+    const entries = Array.from({ length: 3000 }, (_, i) => q.add(i % 3 === 0 ? 1 : 0, () => {}));
+    for (let i = 0; i < 3000; i += 2) q.cancel(entries[i]!);
+    const taken: number[] = [];
+    for (let e = q.takeDue(Infinity); e; e = q.takeDue(Infinity)) taken.push(entries.indexOf(e));
+    const live = entries.map((_, i) => i).filter((i) => i % 2 === 1);
+    // All of time 0 (in insertion order), then all of time 1.
+    expect(taken).toEqual([...live.filter((i) => i % 3 !== 0), ...live.filter((i) => i % 3 === 0)]);
+  });
 });
