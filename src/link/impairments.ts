@@ -210,6 +210,11 @@ interface InFlightCopy {
   /** What the sender attached to the frame (see ImpairedPath.send). */
   readonly mark: number;
   handle: TimerHandle | undefined;
+  /** Still on its way (not delivered, not lost): a member of the path's in-flight list. */
+  inFlight: boolean;
+  /** Neighbours in the in-flight list (send order). */
+  previous: InFlightCopy | undefined;
+  next: InFlightCopy | undefined;
 }
 
 /** How much later than due frames were delivered: zero on a virtual clock, the host's timer slack on a real one. */
@@ -243,7 +248,13 @@ export class ImpairedPath {
   /** Latest arrival scheduled in FIFO order; later FIFO frames never arrive before it. */
   private lastArrival = Number.NEGATIVE_INFINITY;
 
-  private readonly inFlight = new Set<InFlightCopy>();
+  /**
+   * Copies on their way, in send order: a doubly linked list through the copies themselves, so that
+   * adding and removing one (once per frame) costs no hashing and no allocation.
+   */
+  private inFlightFirst: InFlightCopy | undefined;
+  private inFlightLast: InFlightCopy | undefined;
+  private inFlightCount = 0;
   /** With `orderedDelivery`: copies in arrival order, oldest from `fifoHead`, and the timer for it. */
   private readonly fifo: InFlightCopy[] = [];
   private fifoHead = 0;
@@ -287,7 +298,7 @@ export class ImpairedPath {
 
   /** Copies on their way (queued or propagating). */
   get framesInFlight(): number {
-    return this.inFlight.size;
+    return this.inFlightCount;
   }
 
   /** Frames in the rate limiter right now, the one being serialised included. */
@@ -313,11 +324,14 @@ export class ImpairedPath {
 
   /** Drops every queued and in-flight copy, counting each under `reason` (link down, end closed). */
   loseEverything(reason: LinkDropReason): void {
-    for (const copy of this.inFlight) {
+    for (let copy = this.inFlightFirst; copy !== undefined; copy = copy.next) {
+      copy.inFlight = false;
       copy.handle?.cancel();
       this.drop(copy.frameId, reason);
     }
-    this.inFlight.clear();
+    this.inFlightFirst = undefined;
+    this.inFlightLast = undefined;
+    this.inFlightCount = 0;
     this.fifoTimer?.cancel();
     this.fifoTimer = undefined;
     this.fifo.length = 0;
@@ -415,6 +429,9 @@ export class ImpairedPath {
         due: arrival,
         mark,
         handle: undefined,
+        inFlight: false,
+        previous: undefined,
+        next: undefined,
       };
       if (inOrder && this.ends.orderedDelivery === true) this.enqueueInOrder(inFlight, now);
       else this.schedule(inFlight, arrival - now);
@@ -439,7 +456,7 @@ export class ImpairedPath {
 
   /** Queues a copy whose arrival is no earlier than any queued before it (see `orderedDelivery`). */
   private enqueueInOrder(copy: InFlightCopy, now: number): void {
-    this.inFlight.add(copy);
+    this.addInFlight(copy);
     this.fifo.push(copy);
     if (this.fifoTimer === undefined)
       this.fifoTimer = this.clock.setTimer(copy.due - now, this.deliverInOrder);
@@ -469,12 +486,33 @@ export class ImpairedPath {
   };
 
   private schedule(copy: InFlightCopy, delay: number): void {
-    this.inFlight.add(copy);
+    this.addInFlight(copy);
     copy.handle = this.clock.setTimer(delay, () => this.arrive(copy));
   }
 
+  private addInFlight(copy: InFlightCopy): void {
+    copy.inFlight = true;
+    copy.previous = this.inFlightLast;
+    if (this.inFlightLast === undefined) this.inFlightFirst = copy;
+    else this.inFlightLast.next = copy;
+    this.inFlightLast = copy;
+    this.inFlightCount++;
+  }
+
+  private removeInFlight(copy: InFlightCopy): void {
+    copy.inFlight = false;
+    if (copy.previous === undefined) this.inFlightFirst = copy.next;
+    else copy.previous.next = copy.next;
+    if (copy.next === undefined) this.inFlightLast = copy.previous;
+    else copy.next.previous = copy.previous;
+    copy.previous = undefined;
+    copy.next = undefined;
+    this.inFlightCount--;
+  }
+
   private arrive(copy: InFlightCopy): void {
-    if (!this.inFlight.delete(copy)) return;
+    if (!copy.inFlight) return;
+    this.removeInFlight(copy);
     const now = this.clock.now();
     const counters = this.counters;
     counters.delivered++;
