@@ -115,7 +115,7 @@ export class TimeWaitTable {
     this.f64[t + TS_RECENT_AT] = f.tsRecentAt;
     this.f64[t + LAST_ANSWER] = f.lastInvalidAnswerTime;
     this.f64[t + MSL] = f.mslMs;
-    const key = chainKey(u32[u + REMOTE_ADDRESS]!, f.remotePort);
+    const key = chainKey(u32[u + REMOTE_ADDRESS]!, u32[u + PORTS]!);
     this.next[slot] = this.heads.get(key) ?? NONE;
     this.heads.set(key, slot);
     this.used++;
@@ -127,8 +127,8 @@ export class TimeWaitTable {
   find(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): number {
     const remoteFold = fold(remote);
     const localFold = fold(local);
-    let slot = this.heads.get(chainKey(remoteFold, remotePort)) ?? NONE;
     const ports = ((localPort << 16) | remotePort) >>> 0;
+    let slot = this.heads.get(chainKey(remoteFold, ports)) ?? NONE;
     const ipv6 = typeof local === 'bigint' ? IPV6 : 0;
     const u32 = this.u32;
     while (slot !== NONE) {
@@ -152,8 +152,7 @@ export class TimeWaitTable {
   remove(slot: number): void {
     const u = slot * U32_FIELDS;
     const remote = this.u32[u + REMOTE_ADDRESS]!;
-    const remotePort = this.u32[u + PORTS]! & 0xffff;
-    const key = chainKey(remote, remotePort);
+    const key = chainKey(remote, this.u32[u + PORTS]!);
     let cur = this.heads.get(key) ?? NONE;
     let prev = NONE;
     while (cur !== NONE && cur !== slot) {
@@ -322,7 +321,12 @@ function fold(address: IpAddress): number {
   return Number(BigInt.asUintN(32, address ^ (address >> 32n) ^ (address >> 64n) ^ (address >> 96n)));
 }
 
-/** A small integer (a cheap map key) from the remote endpoint (folded address); collisions share a chain. */
-function chainKey(address: number, port: number): number {
-  return (Math.imul(address ^ (port << 16), 0x9e3779b1) ^ port) & 0x3fffffff;
+/**
+ * A small integer (a cheap map key) from the remote address (folded) and both ports (local << 16 |
+ * remote); collisions share a chain. The local port is part of it: a client that closes first holds its
+ * TIME-WAIT records towards a handful of server endpoints, one per local port, and a key of the remote
+ * endpoint alone put them all in a few chains walked on every lookup.
+ */
+function chainKey(address: number, ports: number): number {
+  return (Math.imul(address ^ ports, 0x9e3779b1) ^ (ports >>> 16) ^ (ports << 13)) & 0x3fffffff;
 }

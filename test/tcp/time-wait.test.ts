@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TcpConfig } from '../../src/tcp/config.js';
 import type { TcpConnection } from '../../src/tcp/connection.js';
+import { type TimeWaitFields, TimeWaitTable } from '../../src/tcp/time-wait.js';
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
 import { flagsToString } from './dialogue.js';
 import { FakeNetwork, ip } from './network.js';
@@ -258,5 +259,39 @@ describe('TIME-WAIT reuse by an active open (timeWaitReuse, Linux tcp_tw_reuse)'
     expect(() => net.addHost(['10.0.0.1'], { config: { timeWaitReuse: 'always' as 'on' } })).toThrow(
       expect.objectContaining({ code: 'EINVAL' }),
     );
+  });
+});
+
+describe('TimeWaitTable lookups', () => {
+  const fields = (localPort: number, remotePort: number): TimeWaitFields => ({
+    localAddress: A,
+    localPort,
+    remoteAddress: B,
+    remotePort,
+    sndNxt: 1,
+    rcvNxt: 2,
+    rcvWnd: 65535,
+    windowField: 65535,
+    maxSndWnd: 65535,
+    tsEnabled: false,
+    tsRecent: 0,
+    tsRecentAt: 0,
+    tsOffset: 0,
+    lastInvalidAnswerTime: Number.NEGATIVE_INFINITY,
+    mslMs: 30_000,
+    invalidRateLimitMs: 500,
+  });
+
+  it('finds each of many records towards one server endpoint (a client closing first), and forgets removed ones', () => {
+    const table = new TimeWaitTable();
+    const slots = new Map<number, number>();
+    for (let port = 1024; port < 1024 + 5000; port++) slots.set(port, table.add(fields(port, 80), 60_000));
+    table.add(fields(1024, 443), 60_000); // same local port, another server port
+    for (const [port, slot] of slots) expect(table.find(A, port, B, 80)).toBe(slot);
+    for (const [port, slot] of slots) if (port % 2 === 0) table.remove(slot);
+    for (const [port, slot] of slots) expect(table.find(A, port, B, 80)).toBe(port % 2 === 0 ? -1 : slot);
+    expect(table.find(A, 1024, B, 443)).not.toBe(-1);
+    expect(table.find(B, 1025, A, 80)).toBe(-1);
+    expect(table.size).toBe(2501);
   });
 });
