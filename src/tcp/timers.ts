@@ -81,7 +81,12 @@ const ORDER_IDS: readonly TimerId[] = [
 ];
 
 export class ConnectionTimers {
-  private readonly deadlines = new Float64Array(TIMER_COUNT).fill(NEVER);
+  /**
+   * Deadline of each timer (NEVER when not armed), by id. A plain array of doubles rather than a
+   * Float64Array: a typed array of more than 64 bytes gets a backing store outside the heap, which
+   * costs far more to create and collect than the array itself, once per connection.
+   */
+  private readonly deadlines: number[] = [NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER];
   /** The earliest deadline, valid unless `stale`. */
   private cached = NEVER;
   private stale = false;
@@ -109,7 +114,7 @@ export class ConnectionTimers {
   }
 
   cancelAll(): void {
-    this.deadlines.fill(NEVER);
+    for (let i = 0; i < TIMER_COUNT; i++) this.deadlines[i] = NEVER;
     this.cached = NEVER;
     this.stale = false;
   }
