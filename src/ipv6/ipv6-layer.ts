@@ -158,6 +158,11 @@ export interface Ipv6SendOptions {
    * TSO and the neighbor is resolved, else here. 0: none (a packet too big is fragmented, RFC 8200 §5).
    */
   segmentSize?: number;
+  /**
+   * IPV6_MULTICAST_LOOP: a packet to a group the egress interface has joined is also delivered to this
+   * host, as if received on that interface (the wire never brings our own frames back). Off unless set.
+   */
+  multicastLoop?: boolean;
 }
 
 export interface Ping6Reply {
@@ -569,7 +574,7 @@ export class Ipv6Layer {
         offset += extra;
       }
       writer.write(frame, offset, src, dst);
-      this.transmit(iface, frame, nextHop, mac);
+      this.sendOrLoop(options, iface, frame, nextHop, mac);
       return 'ok';
     }
     // RFC 8200 §5: the source fragments. Hop-by-Hop stays in every fragment (the unfragmentable part).
@@ -602,9 +607,36 @@ export class Ipv6Layer {
         o,
       );
       frame.set(piece, o);
-      this.transmit(iface, frame, nextHop, mac);
+      this.sendOrLoop(options, iface, frame, nextHop, mac);
     }
     return 'ok';
+  }
+
+  /**
+   * Transmits one frame; a group packet is first copied for this host's own members when asked
+   * (IPV6_MULTICAST_LOOP; Linux's ip6_finish_output2 loops each packet, each fragment, before the device
+   * sees it) and received a moment later on the interface it left by. A group packet with hop limit 0
+   * reaches this host's members only: it never leaves the host (as IPv4's TTL 0, RFC 1112 §6.1).
+   */
+  private sendOrLoop(
+    options: Ipv6SendOptions,
+    iface: Ipv6Interface,
+    frame: Uint8Array,
+    nextHop: Ipv6Address,
+    mac: MacAddress | undefined,
+  ): void {
+    const dst = options.dst;
+    if (options.multicastLoop === true && isIpv6Multicast(dst) && iface.groups.has(dst)) {
+      const copy = frame.slice(ETHERNET_HEADER_LENGTH);
+      this.ctx.clock.setTimer(0, () => {
+        if (!this.closed && this.ifaces.includes(iface)) this.receivePacket(iface, copy, false, true);
+      });
+    }
+    if (options.hopLimit === 0 && isIpv6Multicast(dst)) {
+      this.ctx.drop('ipv6', 'multicast-hop-limit-0');
+      return;
+    }
+    this.transmit(iface, frame, nextHop, mac);
   }
 
   /**

@@ -363,17 +363,22 @@ export class UdpLayer implements IpProtocolHandler {
     writer.datagram.dstPort = dstPort;
     writer.datagram.payload = payload;
     const local = socket.localAddress;
-    const status = this.ip.send(
-      {
-        src: typeof local === 'bigint' || local === 0 || isMulticast(local) ? undefined : local,
-        dst,
-        protocol: IP_PROTOCOL_UDP,
-        ttl: options?.ttl ?? (multicast ? socket.multicastTtl : socket.ttl),
-        tos: socket.tos,
-        dontFragment: options?.dontFragment,
-      },
-      writer,
-    );
+    const ttl = options?.ttl ?? (multicast ? socket.multicastTtl : socket.ttl);
+    // RFC 1112 §6.1: a group datagram with TTL 0 is restricted to this host (only the loop below).
+    const status =
+      multicast && ttl === 0
+        ? 'ok'
+        : this.ip.send(
+            {
+              src: typeof local === 'bigint' || local === 0 || isMulticast(local) ? undefined : local,
+              dst,
+              protocol: IP_PROTOCOL_UDP,
+              ttl,
+              tos: socket.tos,
+              dontFragment: options?.dontFragment,
+            },
+            writer,
+          );
     writer.datagram.payload = EMPTY;
     if (status !== 'ok') {
       this.ctx.counters.UdpSndbufErrors++;
@@ -390,9 +395,16 @@ export class UdpLayer implements IpProtocolHandler {
         typeof local === 'number' && local !== 0 && !isMulticast(local)
           ? local
           : this.ip.sourceAddressFor(dst);
-      const ttl = options?.ttl ?? (multicast ? socket.multicastTtl : socket.ttl) ?? this.ip.defaultTtl;
       if (src !== undefined)
-        this.loopBack(payload.slice(), src, socket.localPort, dst, dstPort, multicast, ttl);
+        this.loopBack(
+          payload.slice(),
+          src,
+          socket.localPort,
+          dst,
+          dstPort,
+          multicast,
+          ttl ?? this.ip.defaultTtl,
+        );
     }
   }
 
@@ -453,6 +465,8 @@ export class UdpLayer implements IpProtocolHandler {
         nextHeader: IP_PROTOCOL_UDP,
         hopLimit: options?.ttl ?? (multicast ? socket.multicastTtl : socket.ttl),
         trafficClass: socket.tos,
+        // IPV6_MULTICAST_LOOP (default on, as Linux): the IPv6 layer hands members on this host a copy.
+        multicastLoop: multicast && socket.multicastLoop,
       },
       writer,
     );

@@ -128,6 +128,25 @@ test('a host hears its own group datagrams (IP_MULTICAST_LOOP, on by default) an
       `sender loop ${pair.clientAddress}:8000`,
     ]);
     heard.length = 0;
+    // TTL 0 keeps a group datagram on this host (RFC 1112 §6.1): looped back, never on the link.
+    const remote = pair.server.dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    await bound(remote, 8000);
+    remote.addMembership('239.3.3.3');
+    remote.on('message', (msg) => heard.push(`remote ${msg}`));
+    sender.setMulticastTTL(0);
+    await new Promise((resolve) => sender.send('ttl-0', 8000, '239.3.3.3', resolve));
+    sender.setMulticastTTL(1);
+    sender.send('ttl-1', 8000, '239.3.3.3');
+    await pair.delay(5);
+    expect(heard.sort()).toEqual([
+      `neighbour ttl-0 ${pair.clientAddress}:8000`,
+      `neighbour ttl-1 ${pair.clientAddress}:8000`,
+      'remote ttl-1',
+      `sender ttl-0 ${pair.clientAddress}:8000`,
+      `sender ttl-1 ${pair.clientAddress}:8000`,
+    ]);
+    remote.close();
+    heard.length = 0;
     expect(sender.setMulticastLoopback(false)).toBe(false);
     sender.send('no-loop', 8000, '239.3.3.3');
     await pair.delay(5);
@@ -147,5 +166,70 @@ test('a host hears its own group datagrams (IP_MULTICAST_LOOP, on by default) an
     ]);
     sender.close();
     neighbour.close();
+  });
+});
+
+test('IPv6: a host hears its own group datagrams (IPV6_MULTICAST_LOOP, on by default), even at hop limit 0 and fragmented', async () => {
+  const pair = simPair({ family: 6 });
+  await pair.run(async () => {
+    const sender = pair.client.dgram.createSocket({ type: 'udp6', reuseAddr: true });
+    const neighbour = pair.client.dgram.createSocket({ type: 'udp6', reuseAddr: true });
+    const remote = pair.server.dgram.createSocket({ type: 'udp6', reuseAddr: true });
+    await bound(sender, 8000);
+    await bound(neighbour, 8000);
+    await bound(remote, 8000);
+    neighbour.addMembership('ff15::33');
+    remote.addMembership('ff15::33');
+    const heard: string[] = [];
+    for (const [name, socket] of [
+      ['sender', sender],
+      ['neighbour', neighbour],
+      ['remote', remote],
+    ] as const) {
+      socket.on('message', (msg, rinfo) =>
+        heard.push(`${name} ${msg.length > 20 ? msg.length : msg} ${rinfo.address}:${rinfo.port}`),
+      );
+    }
+    sender.send('loop', 8000, 'ff15::33');
+    await pair.delay(5);
+    // Every socket on the port of the sending host hears it (the host joined; IPV6_MULTICAST_ALL), and
+    // the wire still carries it to the other member.
+    expect(heard.sort()).toEqual([
+      `neighbour loop ${pair.clientAddress}:8000`,
+      `remote loop ${pair.clientAddress}:8000`,
+      `sender loop ${pair.clientAddress}:8000`,
+    ]);
+    heard.length = 0;
+    // Hop limit 0: the copy for this host is delivered, nothing leaves the host.
+    sender.setMulticastTTL(0);
+    sender.send('hop-limit-0', 8000, 'ff15::33');
+    await pair.delay(5);
+    expect(heard.sort()).toEqual([
+      `neighbour hop-limit-0 ${pair.clientAddress}:8000`,
+      `sender hop-limit-0 ${pair.clientAddress}:8000`,
+    ]);
+    heard.length = 0;
+    sender.setMulticastTTL(1);
+    // Larger than the link MTU: each fragment is looped and the copy reassembled.
+    sender.send(Buffer.alloc(3000, 7), 8000, 'ff15::33');
+    await pair.delay(5);
+    expect(heard.sort()).toEqual([
+      `neighbour 3000 ${pair.clientAddress}:8000`,
+      `remote 3000 ${pair.clientAddress}:8000`,
+      `sender 3000 ${pair.clientAddress}:8000`,
+    ]);
+    heard.length = 0;
+    expect(sender.setMulticastLoopback(false)).toBe(false);
+    sender.send('no-loop', 8000, 'ff15::33');
+    await pair.delay(5);
+    expect(heard).toEqual([`remote no-loop ${pair.clientAddress}:8000`]);
+    heard.length = 0;
+    // A group this host has not joined is not looped back.
+    neighbour.dropMembership('ff15::33');
+    sender.setMulticastLoopback(true);
+    sender.send('not-joined', 8000, 'ff15::33');
+    await pair.delay(5);
+    expect(heard).toEqual([`remote not-joined ${pair.clientAddress}:8000`]);
+    for (const socket of [sender, neighbour, remote]) socket.close();
   });
 });
