@@ -2,6 +2,8 @@
  * A min-heap of (deadline, item) used by the TCP layer to run every connection's timers from ONE clock
  * timer. Entries are never removed eagerly: when an item's deadline changes a new entry is pushed, and
  * stale entries (whose deadline no longer matches the item's current one) are skipped when they surface.
+ * Their owner sweeps them out with `retain` once they outnumber the live ones: a stale entry may lie far
+ * in the future (a closed connection's retransmission deadline) and would otherwise keep its item alive.
  */
 export class DeadlineQueue<T> {
   private deadlines: number[] = [];
@@ -61,6 +63,37 @@ export class DeadlineQueue<T> {
     }
     d[i] = lastDeadline;
     it[i] = lastItem;
+  }
+
+  /** Keeps only the entries `keep` accepts, in heap order again (O(n)). */
+  retain(keep: (deadline: number, item: T) => boolean): void {
+    const d: number[] = [];
+    const it: T[] = [];
+    for (let i = 0; i < this.deadlines.length; i++) {
+      if (!keep(this.deadlines[i]!, this.items[i]!)) continue;
+      d.push(this.deadlines[i]!);
+      it.push(this.items[i]!);
+    }
+    this.deadlines = d;
+    this.items = it;
+    // Floyd's bottom-up construction: sift each parent down, last first.
+    for (let start = (d.length >>> 1) - 1; start >= 0; start--) {
+      let i = start;
+      const deadline = d[i]!;
+      const item = it[i]!;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= d.length) break;
+        const right = left + 1;
+        const child = right < d.length && d[right]! < d[left]! ? right : left;
+        if (d[child]! >= deadline) break;
+        d[i] = d[child]!;
+        it[i] = it[child]!;
+        i = child;
+      }
+      d[i] = deadline;
+      it[i] = item;
+    }
   }
 
   clear(): void {

@@ -298,6 +298,9 @@ function cookieWindow(config: TcpConfig): number {
  * One map key for an endpoint: a number for IPv4 (exact below 2^48), a bigint for IPv6. A Map tells
  * 1 and 1n apart, so the two versions never collide.
  */
+/** Stale deadline-heap entries tolerated beyond two per connection before a sweep (see `unregister`). */
+const STALE_DEADLINES_SWEPT_ABOVE = 64;
+
 function endpointKey(address: IpAddress, port: number): number | bigint {
   return typeof address === 'number' ? address * 65536 + port : (address << 16n) | BigInt(port);
 }
@@ -395,6 +398,14 @@ export class TcpLayer {
   /** Bytes the TIME-WAIT records' storage takes. */
   get timeWaitStorageBytes(): number {
     return this.timeWait.storageBytes;
+  }
+
+  /**
+   * Wake-ups held in the layer's deadline heap, stale ones (of connections gone, or moved) included:
+   * bounded by twice the connections plus a few dozen (see `unregister`).
+   */
+  get scheduledWakeups(): number {
+    return this.timers.size;
   }
 
   /** Every connection in the table (those in TIME-WAIT are records, not connections: see timeWaitCount). */
@@ -1390,6 +1401,12 @@ export class TcpLayer {
       if (byLocal.size === 0) this.table.delete(remoteKey);
     }
     listener?.forget(entry.conn);
+    // The entry may still sit in the deadline heap (for a wake-up due later): once such stale entries
+    // outnumber the connections, sweep them, or every closed connection stays reachable until its old
+    // deadline passes (a retransmission timeout away, for thousands of connections opened in that time).
+    if (this.timers.size > 2 * this.entries.size + STALE_DEADLINES_SWEPT_ABOVE) {
+      this.timers.retain((deadline, item) => !item.removed && item.scheduled === deadline);
+    }
   }
 
   /**

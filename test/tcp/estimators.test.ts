@@ -77,6 +77,21 @@ describe('DeadlineQueue', () => {
     expect(out).toEqual([10, 10, 20, 30, 40, 50]);
     expect(q.peekDeadline()).toBe(Number.POSITIVE_INFINITY);
   });
+
+  it('retain keeps only the accepted entries, still popping in deadline order', () => {
+    const q = new DeadlineQueue<number>();
+    for (let i = 0; i < 200; i++) q.push((i * 7919) % 1000, i);
+    q.retain((_deadline, item) => item % 3 === 0);
+    expect(q.size).toBe(67);
+    const out: number[] = [];
+    while (q.size > 0) {
+      expect(q.peekItem()! % 3).toBe(0);
+      out.push(q.peekDeadline());
+      q.pop();
+    }
+    expect(out).toEqual([...out].sort((a, b) => a - b));
+    expect(out).toHaveLength(67);
+  });
 });
 
 describe('TcpConfig', () => {

@@ -171,6 +171,20 @@ describe('TIME-WAIT as a compact record (RFC 9293 §3.10.7.4, tcp_max_tw_buckets
     expect(a.connectionCount).toBe(0);
   });
 
+  it('lets go of the wake-ups of connections that are gone (a closed connection is not kept until its old deadline)', () => {
+    const { net, a, b, open } = closedPair();
+    for (let i = 0; i < 1000; i++) {
+      open();
+      net.run(1); // far less than the retransmission timeout (1 s) each connection armed
+    }
+    net.run(50);
+    expect(a.timeWaitCount).toBe(1000);
+    expect(a.connections()).toHaveLength(0);
+    expect(b.connections()).toHaveLength(0);
+    expect(a.scheduledWakeups).toBeLessThanOrEqual(64 + 1);
+    expect(b.scheduledWakeups).toBeLessThanOrEqual(64 + 1);
+  });
+
   it('shutdown ends every record, and returns when the table has emptied by expiry', () => {
     const { net, a, open } = closedPair();
     open();
