@@ -20,7 +20,7 @@ type Workloads = typeof import('./tcp-workloads.js');
 
 const BULK_BYTES = 128 * 1024 * 1024;
 
-const WORKLOADS: Record<string, { describe: string; run: (w: Workloads) => void }> = {
+const WORKLOADS: Record<string, { describe: string; run: (w: Workloads) => unknown }> = {
   bulk: {
     describe: `${BULK_BYTES >> 20} MiB over one connection, MTU 1500, checksums computed and verified`,
     run: (w) => w.bulkTransferMs(BULK_BYTES, false),
@@ -118,14 +118,14 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const bundleUrl = new URL(`file://${file}`).href;
     const moduleAt = moduleOfLine(readFileSync(file, 'utf8'));
-    workload.run(module); // warm-up: the JIT's first pass is not the stack's speed
+    await workload.run(module); // warm-up: the JIT's first pass is not the stack's speed
     const session = new Session();
     session.connect();
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 200 });
     await session.post('Profiler.start');
     const started = performance.now();
-    workload.run(module);
+    await workload.run(module);
     const elapsed = performance.now() - started;
     const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
     session.disconnect();

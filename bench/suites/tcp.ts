@@ -282,7 +282,7 @@ export async function run(): Promise<BenchRow[]> {
     const connections = await best(() => workloads.connectionsMs(CONNECTIONS));
     // One round each: 100,000 take tens of seconds.
     const nodeManyConnections = await nodeConnectionsMs(MANY_CONNECTIONS);
-    const manyConnections = workloads.connectionsMs(MANY_CONNECTIONS);
+    const manyConnections = await workloads.connectionsMs(MANY_CONNECTIONS);
     const bytesPerSegment = allocatedBytesPerSegment(workloads);
     const objectsPerSegment = allocatedObjectsPerSegment(workloads);
     const idleRaw = await bytesPerIdleConnection(
