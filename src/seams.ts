@@ -119,9 +119,8 @@ export interface DeviceOffload {
   readonly tcpSegmentationMax: number;
   /**
    * The same for IPv6 TCP packets (the fixed header directly followed by TCP; at most 65535 bytes in
-   * all): the device cuts them with the Payload Length adjusted per segment. Absent or 0: no IPv6 TSO
-   * (a TAP device offers the kernel TSO for IPv4 only). IPv6 TSO frames carry a complete checksum
-   * over the whole packet; the device recomputes it per segment.
+   * all): the device cuts them with the Payload Length adjusted per segment. Absent or 0: no IPv6 TSO.
+   * IPv6 TSO frames carry a partial checksum (`checksumStart`) too, as Linux's GSO_TCPV6 skbs do.
    */
   readonly tcp6SegmentationMax?: number;
   /**
@@ -331,7 +330,11 @@ export interface Ipv6ProtocolHandler {
 /** Writes an upper-layer payload straight into the outgoing packet, with the final addresses. */
 export interface Ipv6PayloadWriter {
   readonly length: number;
-  write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address): void;
+  /**
+   * Writes exactly `length` bytes at `buf[offset]`. With `offloadChecksum` the transport checksum may be
+   * left uncomputed (the IPv6 layer then writes the pseudo-header sum for a device that completes it).
+   */
+  write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address, offloadChecksum?: boolean): void;
 }
 
 // ---------------------------------------------------------------------------------------------------------

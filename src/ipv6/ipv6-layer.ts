@@ -29,12 +29,14 @@ import type { StackContext } from '../ip/stack-context.js';
 import { TokenBucket } from '../ip/token-bucket.js';
 import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
 import type { EthernetLayer } from '../link/ethernet-layer.js';
+import { allocateFrame } from '../link/frame-allocator.js';
 import type { Ipv6PayloadWriter, Ipv6ProtocolHandler, Ipv6ReceivedPacket } from '../seams.js';
 import { segmentTcpPacket } from '../tcp/ip-glue/tcp-segmentation.js';
 import type { TimerHandle } from '../time/clock.js';
 import type { Random } from '../util/random.js';
 import { sipHash24, sipHashKey } from '../util/siphash.js';
 import { MAC_ZERO, type MacAddress } from '../wire/address.js';
+import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV6, emitEthernetHeader } from '../wire/ethernet.js';
 import {
   emitIcmpv6,
@@ -99,6 +101,9 @@ import {
 import { Ipv6Interface, type Ipv6InterfaceAddress } from './ipv6-interface.js';
 import { Ipv6Reassembler, type Ipv6ReassemblyOptions } from './ipv6-reassembly.js';
 import { type NdpOptions, NeighborDiscovery } from './neighbor-discovery.js';
+
+/** Where the TCP checksum lies in the TCP header (RFC 9293 §3.1). */
+const TCP_CHECKSUM_OFFSET = 16;
 
 export const DEFAULT_HOP_LIMIT = 64;
 
@@ -656,27 +661,40 @@ export class Ipv6Layer {
     mac: MacAddress | undefined,
   ): IpSendStatus | undefined {
     const length = writer.length;
-    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + length);
+    const tcpStart = ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH;
+    const offload = iface.device.offload;
+    const resolved = mac ?? iface.neighbors.lookup(nextHop);
+    // The device will cut it (when it is more than one segment): its checksum is left partial, and room
+    // is left in front for what the device writes there (a TAP's virtio-net header), saving a copy.
+    const deviceTso =
+      resolved !== undefined &&
+      offload !== undefined &&
+      IPV6_HEADER_LENGTH + length <= (offload.tcp6SegmentationMax ?? 0);
+    const headroom = deviceTso ? offload.headroom : 0;
+    const frame = allocateFrame(tcpStart + length, headroom);
     emitIpv6Header(header, length, frame, ETHERNET_HEADER_LENGTH);
-    writer.write(frame, ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH, header.src, header.dst);
-    const tcpHeaderLength = (frame[ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + 12]! >>> 4) * 4;
+    writer.write(frame, tcpStart, header.src, header.dst, deviceTso);
+    const tcpHeaderLength = (frame[tcpStart + 12]! >>> 4) * 4;
     const perSegment = Math.min(segmentSize, mtu - IPV6_HEADER_LENGTH - tcpHeaderLength);
     if (perSegment <= 0) return 'EMSGSIZE';
+    if (deviceTso) {
+      // Linux's CHECKSUM_PARTIAL: the field holds the pseudo-header sum (RFC 8200 §8.1), not inverted.
+      const sum = pseudoHeaderSum(header.src, header.dst, IPV6_NEXT_TCP, length);
+      frame[tcpStart + TCP_CHECKSUM_OFFSET] = sum >>> 8;
+      frame[tcpStart + TCP_CHECKSUM_OFFSET + 1] = sum & 0xff;
+      const options = this.tsoOptions;
+      options.checksumStart = tcpStart;
+      options.checksumOffset = TCP_CHECKSUM_OFFSET;
+      options.headroom = headroom;
+      // The device cuts only what needs cutting: a segment whose payload fits one piece goes plain.
+      options.segmentSize = length - tcpHeaderLength > perSegment ? perSegment : 0;
+      if (options.segmentSize === 0 && IPV6_HEADER_LENGTH + length > mtu) return undefined;
+      iface.port.send(frame, resolved, ETHERTYPE_IPV6, options);
+      return 'ok';
+    }
     if (length - tcpHeaderLength <= perSegment) {
       if (IPV6_HEADER_LENGTH + length > mtu) return undefined;
       this.transmit(iface, frame, nextHop, mac);
-      return 'ok';
-    }
-    const offload = iface.device.offload;
-    const resolved = mac ?? iface.neighbors.lookup(nextHop);
-    if (
-      resolved !== undefined &&
-      offload !== undefined &&
-      IPV6_HEADER_LENGTH + length <= (offload.tcp6SegmentationMax ?? 0)
-    ) {
-      const options = this.tsoOptions;
-      options.segmentSize = perSegment;
-      iface.port.send(frame, resolved, ETHERTYPE_IPV6, options);
       return 'ok';
     }
     const pieces = segmentTcpPacket(
@@ -809,6 +827,11 @@ export class Ipv6Layer {
    * skip verification as IPv4's input does; false for reassembled packets.
    */
   private checksumTrusted = false;
+  /**
+   * While a frame is processed: the segment size of a large (GSO) TCP packet the device handed over
+   * whole (ReceivedFrameInfo.segmentSize), which forwarding must cut back into segments; else 0.
+   */
+  private receivedSegmentSize = 0;
 
   private receive(
     iface: Ipv6Interface,
@@ -817,10 +840,12 @@ export class Ipv6Layer {
     info?: ReceivedFrameInfo,
   ): void {
     this.checksumTrusted = info?.checksumTrusted === true;
+    this.receivedSegmentSize = info?.segmentSize ?? 0;
     try {
       this.receivePacket(iface, bytes, linkBroadcast, false);
     } finally {
       this.checksumTrusted = false;
+      this.receivedSegmentSize = 0;
     }
   }
 
@@ -1351,16 +1376,46 @@ export class Ipv6Layer {
       this.sendError(ingress, packet, datagram, ICMPV6_DESTINATION_UNREACHABLE, ICMPV6_NO_ROUTE, 0);
       return;
     }
-    if (datagram.length > route.iface.mtu) {
+    const mtu = route.iface.mtu;
+    // A large (GSO) TCP packet from an offloading device stands for segments of `segmentSize` payload
+    // bytes: those segments, not the packet, must fit the next link (Linux's ip6_forward checks the same
+    // with skb_gso_validate_network_len).
+    const tcpHeaderLength =
+      packet.nextHeader === IPV6_NEXT_TCP && datagram.length >= IPV6_HEADER_LENGTH + 20
+        ? (datagram[IPV6_HEADER_LENGTH + 12]! >>> 4) * 4
+        : 0;
+    const gsoSegmentSize = tcpHeaderLength > 0 ? this.receivedSegmentSize : 0;
+    const wireLength =
+      gsoSegmentSize > 0
+        ? Math.min(datagram.length, IPV6_HEADER_LENGTH + tcpHeaderLength + gsoSegmentSize)
+        : datagram.length;
+    if (wireLength > mtu) {
       // RFC 8200 §5: routers never fragment; the source hears the next link's MTU.
       this.ctx.drop('ipv6', 'packet-too-big');
-      this.sendError(ingress, packet, datagram, ICMPV6_PACKET_TOO_BIG, 0, route.iface.mtu, true);
+      this.sendError(ingress, packet, datagram, ICMPV6_PACKET_TOO_BIG, 0, mtu, true);
       return;
     }
     const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + datagram.length);
     frame.set(datagram, ETHERNET_HEADER_LENGTH);
     const view = Ipv6View.fromBytes(frame.subarray(ETHERNET_HEADER_LENGTH));
     if (view.ok) view.value.decrementHopLimit();
+    if (gsoSegmentSize > 0 && datagram.length - IPV6_HEADER_LENGTH - tcpHeaderLength > gsoSegmentSize) {
+      // Cut into the segments it stands for (checksums computed in full, so a partial one is finished).
+      const pieces = segmentTcpPacket(
+        frame.subarray(ETHERNET_HEADER_LENGTH),
+        gsoSegmentSize,
+        ETHERNET_HEADER_LENGTH,
+      );
+      if (pieces === undefined) {
+        this.ctx.drop('ipv6', 'cannot-segment');
+        return;
+      }
+      for (const piece of pieces) this.transmit(route.iface, piece, route.nextHop, undefined);
+      return;
+    }
+    // A checksum the ingress device left partial is finished before a link that carries real ones.
+    if (this.checksumTrusted && route.iface.device.checksumOffload !== true)
+      completeTransportChecksum6(frame.subarray(ETHERNET_HEADER_LENGTH), packet);
     this.transmit(route.iface, frame, route.nextHop, undefined);
   }
 
@@ -1461,4 +1516,25 @@ function commonPrefixLength(a: Ipv6Address, b: Ipv6Address): number {
 /** True for text that names an IPv6 address (with or without a prefix length). */
 export function looksLikeIpv6(text: string): boolean {
   return text.includes(':');
+}
+
+/**
+ * Computes the TCP or UDP checksum of `packet` (an IPv6 packet whose transport header follows the fixed
+ * header) in full, as a NIC completes CHECKSUM_PARTIAL; other packets are left as they are.
+ */
+function completeTransportChecksum6(bytes: Uint8Array, packet: Ipv6Packet): void {
+  const { nextHeader, src, dst } = packet;
+  const length = bytes.length - IPV6_HEADER_LENGTH;
+  let field: number;
+  if (nextHeader === IPV6_NEXT_TCP && length >= 20) field = IPV6_HEADER_LENGTH + TCP_CHECKSUM_OFFSET;
+  else if (nextHeader === IPV6_NEXT_UDP && length >= 8) field = IPV6_HEADER_LENGTH + 6;
+  else return;
+  bytes[field] = 0;
+  bytes[field + 1] = 0;
+  let sum = checksumFinish(
+    checksumAdd(pseudoHeaderSum(src, dst, nextHeader, length), bytes, IPV6_HEADER_LENGTH, length),
+  );
+  if (sum === 0 && nextHeader === IPV6_NEXT_UDP) sum = 0xffff; // RFC 8200 §8.1
+  bytes[field] = sum >>> 8;
+  bytes[field + 1] = sum & 0xff;
 }

@@ -13,6 +13,7 @@ import { createTapHost, type TapHost } from '../../src/cli/tap-host.js';
 import type { FrameTransmitOptions } from '../../src/link/device.js';
 import { openTap, type TapDevice } from '../../src/link/tap/index.js';
 import { parseIpv4 } from '../../src/wire/address.js';
+import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { NetworkNamespace, run, uniqueInterfaceName } from '../tap/helpers/namespace.js';
 import { explainSkip, TAP_AVAILABILITY } from './helpers/kernel-peer.js';
 import { killAllPrograms, Program } from './helpers/program.js';
@@ -54,11 +55,16 @@ interface Link {
   close(): void;
 }
 
+/** The IPv6 addresses of a link made with `ipv6`: the kernel's and tcpts's. */
+const KERNEL_IPV6 = 'fd00:91:7::1';
+const TCPTS_IPV6 = 'fd00:91:7::2';
+
 /**
  * A TAP (opened with or without offload) whose kernel side lives in a fresh namespace, tcpts on ours;
- * `gateway`: the kernel side is tcpts's default gateway.
+ * `gateway`: the kernel side is tcpts's default gateway; `ipv6`: both sides also have an IPv6 address
+ * (KERNEL_IPV6, TCPTS_IPV6; wait for tcpts's DAD with `ipv6Ready`).
  */
-function link(offload: boolean, gateway = false, receiveCoalescing = true): Link {
+function link(offload: boolean, gateway = false, receiveCoalescing = true, ipv6 = false): Link {
   const namespace = NetworkNamespace.create();
   namespaces.add(namespace);
   const ifname = uniqueInterfaceName();
@@ -66,7 +72,16 @@ function link(offload: boolean, gateway = false, receiveCoalescing = true): Link
   let host: TapHost;
   try {
     namespace.adopt(ifname, '10.91.7.1/24');
-    host = createTapHost({ tap, ip: '10.91.7.2/24', gateway: gateway ? '10.91.7.1' : undefined });
+    if (ipv6) {
+      namespace.exec('sysctl', '-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=0`);
+      namespace.ip('addr', 'add', `${KERNEL_IPV6}/64`, 'dev', ifname, 'nodad');
+    }
+    host = createTapHost({
+      tap,
+      ip: '10.91.7.2/24',
+      gateway: gateway ? '10.91.7.1' : undefined,
+      ...(ipv6 ? { ipv6: [`${TCPTS_IPV6}/64`] } : {}),
+    });
   } catch (error) {
     tap.close();
     throw error;
@@ -86,6 +101,14 @@ function link(offload: boolean, gateway = false, receiveCoalescing = true): Link
       namespaces.delete(namespace);
     },
   };
+}
+
+/** Resolves once tcpts's IPv6 address passed duplicate address detection (on the real clock). */
+async function ipv6Ready(l: Link): Promise<void> {
+  const address = parseIpv6(TCPTS_IPV6)!;
+  for (let i = 0; i < 100 && !l.host.stack.ipv6.isLocalAddress(address); i++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(l.host.stack.ipv6.isLocalAddress(address)).toBe(true);
 }
 
 /** Every TCP frame tcpts hands the TAP: its payload length and the TSO segment size it asked for (0: none). */
@@ -120,7 +143,11 @@ function kernelReceivedPackets(l: Link): number {
 }
 
 /** socat in the namespace sends the test file to tcpts; resolves with what tcpts received. */
-async function kernelSendsToTcpts(l: Link, port: number): Promise<{ bytes: number; sha256: string }> {
+async function kernelSendsToTcpts(
+  l: Link,
+  port: number,
+  target = `TCP:${l.tcptsAddress}:${port}`,
+): Promise<{ bytes: number; sha256: string }> {
   const received = new Promise<{ bytes: number; sha256: string }>((resolve, reject) => {
     const server = l.host.net.createServer((socket: Socket) => {
       const hash = createHash('sha256');
@@ -144,7 +171,7 @@ async function kernelSendsToTcpts(l: Link, port: number): Promise<{ bytes: numbe
     'socat',
     '-u',
     `OPEN:${file.path},rdonly`,
-    `TCP:${l.tcptsAddress}:${port}`,
+    target,
   ]);
   const [result, exit] = await Promise.all([received, socat.exited]);
   expect(exit.code).toBe(0);
@@ -207,6 +234,7 @@ describe.skipIf(skip)('TAP offload with the Linux kernel', () => {
         headerLength: 12,
         receiveChecksum: true,
         receiveLargeTcp: true,
+        receiveLargeTcp6: true,
       });
       const features = kernelFeatures(l);
       expect(features.get('tx-tcp-segmentation')).toBe(true);
@@ -238,6 +266,41 @@ describe.skipIf(skip)('TAP offload with the Linux kernel', () => {
       const packets = kernelReceivedPackets(l) - before;
       expect(packets).toBe(stats.framesSent);
       expect(packets).toBeLessThan(SIZE / MSS / 4);
+    } finally {
+      l.close();
+    }
+  }, 60_000);
+
+  it('over IPv6 the kernel and tcpts hand each other 64 KiB TCP packets (GSO_TCPV6) both ways, sha-exact', async () => {
+    const l = link(true, false, true, true);
+    try {
+      expect(l.tap.offloadStatus).toMatchObject({ receiveLargeTcp: true, receiveLargeTcp6: true });
+      expect(kernelFeatures(l).get('tx-tcp6-segmentation')).toBe(true);
+      await ipv6Ready(l);
+      // tcpts -> kernel: TSO packets the kernel cuts (or takes whole for its own socket).
+      const stats = l.tap.stats;
+      const before = kernelReceivedPackets(l);
+      const sentBefore = stats.framesSent;
+      expect(await tcptsSendsToKernel(l, 9109, l.namespace, KERNEL_IPV6, { listenOptions: ',pf=ip6' })).toBe(
+        file.sha256,
+      );
+      expect(stats.largeFramesSent).toBeGreaterThan(0);
+      expect(stats.sendErrors + stats.framesOversize).toBe(0);
+      // One packet per write(), as over IPv4 (neighbour discovery and MLD included on both sides).
+      const packets = kernelReceivedPackets(l) - before;
+      expect(packets).toBe(stats.framesSent - sentBefore);
+      expect(packets).toBeLessThan(SIZE / (MSS - 20) / 4);
+      // kernel -> tcpts: the kernel's GSO packets arrive whole, checksums vouched for.
+      const largeBefore = stats.largeFramesReceived;
+      const readsBefore = stats.framesReceived;
+      expect(await kernelSendsToTcpts(l, 9110, `TCP6:[${TCPTS_IPV6}]:9110`)).toEqual({
+        bytes: SIZE,
+        sha256: file.sha256,
+      });
+      expect(stats.largeFramesReceived - largeBefore).toBeGreaterThan(0);
+      expect(stats.framesReceived - readsBefore).toBeLessThan(SIZE / (MSS - 20) / 4);
+      expect(stats.framesTruncated + stats.framesMalformed).toBe(0);
+      expect(l.host.stack.counters.TcpInCsumErrors).toBe(0);
     } finally {
       l.close();
     }

@@ -7,6 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { SimulatedNetwork } from '../../src/sim/network.js';
 import { segmentTcpPacket } from '../../src/tcp/ip-glue/tcp-segmentation.js';
+import { pseudoHeaderSum } from '../../src/wire/checksum.js';
 import { ETHERTYPE_IPV6, parseEthernet } from '../../src/wire/ethernet.js';
 import { emitIpv6Header, IPV6_NEXT_TCP, parseIpv6 } from '../../src/wire/ipv6.js';
 import { parseIpv6 as ip6 } from '../../src/wire/ipv6-address.js';
@@ -103,9 +104,13 @@ describe('software segmentation of an IPv6 TCP packet', () => {
   });
 });
 
-/** Every IPv6 TCP data frame `from` put on the link: its Payload Length, flags, and sequence offset. */
+/**
+ * Every IPv6 TCP data frame `from` put on the link: its Payload Length, flags, sequence offset, and
+ * whether its checksum is complete or partial (the pseudo-header sum a device finishes, Linux's
+ * CHECKSUM_PARTIAL); anything else is an error.
+ */
 function dataFrames(net: SimulatedNetwork, link: string, from: string) {
-  const out: { length: number; flags: number; seq: number; payload: number }[] = [];
+  const out: { length: number; flags: number; seq: number; payload: number; checksum: string }[] = [];
   let first: number | undefined;
   for (const e of net.trace.events) {
     if (e.kind !== 'link.sent' || e.link !== link || e.from !== from) continue;
@@ -113,8 +118,16 @@ function dataFrames(net: SimulatedNetwork, link: string, from: string) {
     if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV6) continue;
     const ip = parseIpv6(eth.value.payload);
     if (!ip.ok || ip.value.nextHeader !== IPV6_NEXT_TCP) continue;
-    const tcp = parseTcp(ip.value.payload, ip.value.src, ip.value.dst);
+    const { payload: bytes, src, dst } = ip.value;
+    const tcp = parseTcp(bytes, src, dst, { verifyChecksum: false });
     if (!tcp.ok) throw new Error(`bad TCP segment on the wire: ${tcp.error.message}`);
+    const field = (bytes[16]! << 8) | bytes[17]!;
+    const checksum = parseTcp(bytes, src, dst).ok
+      ? 'full'
+      : field === pseudoHeaderSum(src, dst, IPV6_NEXT_TCP, bytes.length)
+        ? 'partial'
+        : 'bad';
+    if (checksum === 'bad') throw new Error(`bad TCP checksum on the wire: 0x${field.toString(16)}`);
     first ??= tcp.value.seq;
     if (tcp.value.payload.length === 0) continue;
     out.push({
@@ -122,6 +135,7 @@ function dataFrames(net: SimulatedNetwork, link: string, from: string) {
       flags: tcp.value.flags,
       seq: (tcp.value.seq - first) >>> 0,
       payload: tcp.value.payload.length,
+      checksum,
     });
   }
   return out;
@@ -185,6 +199,8 @@ describe('TSO over IPv6 in the simulator', () => {
     }
     expect(next - 1).toBe(100_000);
     expect(t.frames.filter((f) => f.payload !== 1208).map((f) => f.payload)).toEqual([100_000 % 1208]);
+    // Cut in software before the impairment: every checksum complete.
+    expect(new Set(t.frames.map((f) => f.checksum))).toEqual(new Set(['full']));
     // The device was handed super-segments to cut at the MSS: the first one the whole initial window.
     expect(t.tso.length).toBeGreaterThan(0);
     expect(new Set(t.tso)).toEqual(new Set([1208]));
@@ -203,6 +219,43 @@ describe('TSO over IPv6 in the simulator', () => {
     expect(large.length).toBeGreaterThan(0);
     expect(large.length).toBe(t.tso.length);
     for (const f of large.slice(0, -1)) expect(f.payload % 1208).toBe(0);
+    // A super-segment's checksum is left to the device (the pseudo-header sum only), as Linux hands
+    // GSO_TCPV6 packets to a device.
+    expect(new Set(large.map((f) => f.checksum))).toEqual(new Set(['partial']));
     expect(t.frames.reduce((n, f) => n + f.payload, 0)).toBe(100_000);
   });
+});
+
+test('a router cuts the super-segments it receives whole into the segments they stand for, checksums complete', () => {
+  const net = new SimulatedNetwork({ seed: 5, offload: true });
+  const a = net.host('a', '2001:db8:1::2/64', { gateway: '2001:db8:1::1' });
+  const b = net.host('b', '2001:db8:2::2/64', { gateway: '2001:db8:2::1' });
+  const r = net.router('r');
+  // a -> r carries offloaded frames whole; r -> b is rate-limited, so it carries wire-sized frames only.
+  const ar = net.link(a, [r, '2001:db8:1::1/64'], { delayMs: 1 });
+  const rb = net.link([r, '2001:db8:2::1/64'], b, { delayMs: 1, aToB: { rateBitsPerSecond: 1e9 } });
+  net.run(3000);
+  const chunks: Uint8Array[] = [];
+  b.tcp.listen({ port: 80, address: 0n }).on('connection', (c) => {
+    c.on('readable', () => {
+      for (let x = c.receive(net.clock.now()); x !== null && x.length > 0; x = c.receive(net.clock.now()))
+        chunks.push(x.slice());
+    });
+  });
+  const conn = a.tcp.connect({ remoteAddress: ip6('2001:db8:2::2')!, remotePort: 80 });
+  const data = pattern(200_000);
+  conn.on('connected', () => conn.send(data, net.clock.now()));
+  net.run(2000);
+  expect(Buffer.concat(chunks)).toEqual(Buffer.from(data));
+  const mss = 1440 - 12;
+  const inbound = dataFrames(net, ar.name, 'a-eth0');
+  expect(inbound.filter((f) => f.payload > mss).length).toBeGreaterThan(0);
+  // On the way out: segments of at most the MSS, each with its checksum finished by the router.
+  const outbound = dataFrames(net, rb.name, 'r-eth1');
+  expect(Math.max(...outbound.map((f) => f.payload))).toBe(mss);
+  expect(new Set(outbound.map((f) => f.checksum))).toEqual(new Set(['full']));
+  expect(outbound.reduce((n, f) => n + f.payload, 0)).toBe(200_000);
+  // No Packet Too Big: a segment the super-segment stands for fits the next link.
+  expect(r.counters.dropCount('ipv6', 'packet-too-big')).toBe(0);
+  expect(a.ipv6.mtuFor(ip6('2001:db8:2::2')!)).toBe(1500);
 });

@@ -95,6 +95,7 @@ const V1_HEADER: TapVirtioHeaderParameters = {
   littleEndian: true,
   receiveChecksum: true,
   receiveLargeTcp: true,
+  receiveLargeTcp6: true,
 };
 
 function makeDevice(kernel: ScriptedKernel, virtioHeader?: TapVirtioHeaderParameters): TapDevice {
@@ -131,6 +132,22 @@ function tcpFrame(length: number, tcpHeader = 32, protocol = 6): Uint8Array {
   return frame;
 }
 
+/** An Ethernet + IPv6 + TCP frame (`tcpHeader`-byte TCP header) of `length` bytes, next header `next`. */
+function tcp6Frame(length: number, tcpHeader = 32, next = 6): Uint8Array {
+  const frame = new Uint8Array(length);
+  frame[12] = 0x86;
+  frame[13] = 0xdd;
+  frame[14] = 0x60;
+  const payloadLength = length - 14 - 40;
+  frame[18] = payloadLength >>> 8;
+  frame[19] = payloadLength & 0xff;
+  frame[20] = next;
+  frame[21] = 64;
+  frame[54 + 12] = (tcpHeader / 4) << 4;
+  for (let i = 54 + tcpHeader; i < length; i++) frame[i] = i & 0xff;
+  return frame;
+}
+
 /** `frame` placed in a buffer with `headroom` bytes before it (filled with 0xee). */
 function withHeadroom(frame: Uint8Array, headroom: number): Uint8Array {
   const buffer = new Uint8Array(headroom + frame.length).fill(0xee);
@@ -146,7 +163,12 @@ describe('TapDevice with virtio-net headers: receiving', () => {
   it('strips the header and tells the receiver what it said, for large and plain frames', async () => {
     const kernel = new ScriptedKernel();
     const device = makeDevice(kernel, V1_HEADER);
-    expect(device.offload).toEqual({ transmitChecksum: true, tcpSegmentationMax: 65535, headroom: 12 });
+    expect(device.offload).toEqual({
+      transmitChecksum: true,
+      tcpSegmentationMax: 65535,
+      tcp6SegmentationMax: 65535,
+      headroom: 12,
+    });
     const seen: [number, number, ReceivedFrameInfo][] = [];
     device.setReceiver((frame, info) => seen.push([frame.length, frame[14]!, { ...info! }]));
     // NEEDS_CSUM + GSO TCPV4, hdr_len 66, gso_size 1448 (0x05a8), csum_start 34, csum_offset 16.
@@ -210,6 +232,7 @@ describe('TapDevice with virtio-net headers: receiving', () => {
       headerLength: 0,
       receiveChecksum: false,
       receiveLargeTcp: false,
+      receiveLargeTcp6: false,
     });
     const args: number[] = [];
     device.setReceiver((...received: unknown[]) => args.push(received.length));
@@ -236,6 +259,34 @@ describe('TapDevice with virtio-net headers: sending', () => {
       largeFramesSent: 1,
       headerCopies: 0,
     });
+  });
+
+  it('writes an IPv6 TSO packet with gso_type TCPV6, its headers (Ethernet, IPv6, TCP) as hdr_len', () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel, V1_HEADER);
+    const frame = withHeadroom(tcp6Frame(14 + 40 + 32 + 60000), 12);
+    device.send(frame, options({ checksumStart: 54, checksumOffset: 16, segmentSize: 1428, headroom: 12 }));
+    // flags NEEDS_CSUM, gso TCPV6 (4), hdr_len 86, gso_size 1428 (0x0594), csum_start 54, csum_offset 16.
+    expect([...kernel.written[0]!.subarray(0, 12)]).toEqual([1, 4, 86, 0, 0x94, 0x05, 54, 0, 16, 0, 0, 0]);
+    expect(kernel.written[0]!.subarray(12)).toEqual(frame);
+    expect(device.stats).toMatchObject({ framesSent: 1, largeFramesSent: 1, headerCopies: 0 });
+  });
+
+  it('refuses an IPv6 TSO request whose TCP header does not follow the fixed header', () => {
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel, V1_HEADER);
+    // A Hop-by-Hop header (next header 0) before TCP: the kernel would refuse it with EINVAL.
+    device.send(
+      tcp6Frame(14 + 40 + 3000, 32, 0),
+      options({ checksumStart: 54, checksumOffset: 16, segmentSize: 1428 }),
+    );
+    // The checksum start not at the TCP header.
+    device.send(
+      tcp6Frame(14 + 40 + 3000),
+      options({ checksumStart: 34, checksumOffset: 16, segmentSize: 1428 }),
+    );
+    expect(kernel.written).toHaveLength(0);
+    expect(device.stats).toMatchObject({ sendErrors: 2 });
   });
 
   it('writes a partial-checksum frame with NEEDS_CSUM and no GSO; a plain one with a zero header', () => {
@@ -302,11 +353,25 @@ describe('TapDevice with virtio-net headers: sending', () => {
 });
 
 describe('offload negotiation', () => {
-  it('asks for 12-byte headers and checksum + TSO4 offload', () => {
+  it('asks for 12-byte headers and checksum + TSO4 + TSO6 offload', () => {
     const kernel = new ScriptedKernel();
     expect(negotiateOffload(kernel, 3)).toEqual(V1_HEADER);
     expect(kernel.ioctls).toEqual([
       [TUNSETVNETHDRSZ, [12, 0, 0, 0]],
+      [TUNSETOFFLOAD, 0x07],
+    ]);
+  });
+
+  it('falls back to IPv4 TSO alone when the kernel refuses TSO6', () => {
+    const kernel = new ScriptedKernel();
+    kernel.refuse.set(TUNSETOFFLOAD, (flags) => (flags & 0x04) !== 0);
+    expect(negotiateOffload(kernel, 3)).toEqual({
+      ...V1_HEADER,
+      receiveLargeTcp6: false,
+      reason: 'TUNSETOFFLOAD refused TSO6: the kernel sends IPv6 frames of at most the MTU',
+    });
+    expect(kernel.ioctls.slice(1)).toEqual([
+      [TUNSETOFFLOAD, 0x07],
       [TUNSETOFFLOAD, 0x03],
     ]);
   });
@@ -317,6 +382,7 @@ describe('offload negotiation', () => {
     expect(negotiateOffload(kernel, 3)).toEqual({
       ...V1_HEADER,
       receiveLargeTcp: false,
+      receiveLargeTcp6: false,
       reason: 'TUNSETOFFLOAD refused TSO4: the kernel sends frames of at most the MTU',
     });
 
@@ -328,11 +394,13 @@ describe('offload negotiation', () => {
       littleEndian: true,
       receiveChecksum: false,
       receiveLargeTcp: false,
+      receiveLargeTcp6: false,
       reason:
         'TUNSETVNETHDRSZ refused: 10-byte headers; TUNSETOFFLOAD refused: the kernel sends plain frames',
     });
     expect(stubborn.ioctls.map(([request, value]) => [request.toString(16), value])).toEqual([
       [TUNSETVNETHDRSZ.toString(16), [12, 0, 0, 0]],
+      [TUNSETOFFLOAD.toString(16), 0x07],
       [TUNSETOFFLOAD.toString(16), 0x03],
       [TUNSETOFFLOAD.toString(16), 0x01],
       [TUNSETOFFLOAD.toString(16), 0x00],

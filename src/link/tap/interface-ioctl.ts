@@ -72,6 +72,8 @@ const TUNSETVNETLE = ioctlNumber('write', 'T', 220, SIZEOF_INT);
 export const TUN_F_CSUM = 0x01;
 /** IPv4 TCP packets up to 64 KiB, to be read as one (VIRTIO_NET_HDR_GSO_TCPV4). */
 export const TUN_F_TSO4 = 0x02;
+/** IPv6 TCP packets up to 64 KiB, to be read as one (VIRTIO_NET_HDR_GSO_TCPV6). */
+export const TUN_F_TSO6 = 0x04;
 
 /** A name the kernel accepts (dev_valid_name): 1-15 printable bytes, no '/', ':' or whitespace. */
 export function isValidInterfaceName(name: string): boolean {

@@ -20,6 +20,7 @@ import {
   setVnetLittleEndian,
   TUN_F_CSUM,
   TUN_F_TSO4,
+  TUN_F_TSO6,
   tunFeatures,
 } from './interface-ioctl.js';
 import { loadNativeHelper, type NativeHelper } from './native-helper.js';
@@ -68,9 +69,9 @@ export interface TapOptions {
   /** Most frames read per wake-up before other callbacks get a turn. Default 256. */
   receiveBudget?: number;
   /**
-   * Offload (IFF_VNET_HDR with TUN_F_CSUM | TUN_F_TSO4): the kernel hands over TCP packets of up to
-   * 64 KiB whose checksums it vouches for, and takes TCP packets of up to 64 KiB from the stack, which it
-   * segments itself; one system call then moves up to 44 segments instead of one. The device offers this
+   * Offload (IFF_VNET_HDR with TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6): the kernel hands over IPv4 and IPv6
+   * TCP packets of up to 64 KiB whose checksums it vouches for, and takes such packets from the stack,
+   * which it segments itself; one system call then moves up to 44 segments instead of one. The device offers this
    * to the stack as `device.offload`, so only a stack (or a wrapper) that understands `ReceivedFrameInfo`
    * may receive from it. When the kernel refuses, the device runs without, and `offloadStatus.reason` says
    * why. Default false.
@@ -171,7 +172,7 @@ function configure(native: NativeHelper, fd: number, settings: Settings, options
  * Sets up the virtio-net header on a descriptor attached with IFF_VNET_HDR: its size (12 bytes, as virtio
  * 1.0 devices use; 10 when the kernel refuses), its byte order (little-endian, the kernel's default on
  * little-endian hosts), and which offloads the kernel may use towards us, falling back from
- * checksum + TSO to checksum only to none. In every case we may still send TSO and partial-checksum frames:
+ * checksum + TSO for both IP versions to checksum + IPv4 TSO, to checksum only, to none. In every case we may still send TSO and partial-checksum frames:
  * what the kernel accepts from the descriptor does not depend on TUNSETOFFLOAD. Exported for tests.
  */
 export function negotiateOffload(native: NativeHelper, fd: number): TapVirtioHeaderParameters {
@@ -185,14 +186,20 @@ export function negotiateOffload(native: NativeHelper, fd: number): TapVirtioHea
   if (!littleEndian && setVnetLittleEndian(native, fd) === 0) littleEndian = true;
   let receiveChecksum = true;
   let receiveLargeTcp = true;
-  if (setTunOffload(native, fd, TUN_F_CSUM | TUN_F_TSO4) < 0) {
-    receiveLargeTcp = false;
-    if (setTunOffload(native, fd, TUN_F_CSUM) < 0) {
-      receiveChecksum = false;
-      setTunOffload(native, fd, 0);
-      reasons.push('TUNSETOFFLOAD refused: the kernel sends plain frames');
+  let receiveLargeTcp6 = true;
+  if (setTunOffload(native, fd, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0) {
+    receiveLargeTcp6 = false;
+    if (setTunOffload(native, fd, TUN_F_CSUM | TUN_F_TSO4) < 0) {
+      receiveLargeTcp = false;
+      if (setTunOffload(native, fd, TUN_F_CSUM) < 0) {
+        receiveChecksum = false;
+        setTunOffload(native, fd, 0);
+        reasons.push('TUNSETOFFLOAD refused: the kernel sends plain frames');
+      } else {
+        reasons.push('TUNSETOFFLOAD refused TSO4: the kernel sends frames of at most the MTU');
+      }
     } else {
-      reasons.push('TUNSETOFFLOAD refused TSO4: the kernel sends frames of at most the MTU');
+      reasons.push('TUNSETOFFLOAD refused TSO6: the kernel sends IPv6 frames of at most the MTU');
     }
   }
   return {
@@ -200,6 +207,7 @@ export function negotiateOffload(native: NativeHelper, fd: number): TapVirtioHea
     littleEndian,
     receiveChecksum,
     receiveLargeTcp,
+    receiveLargeTcp6,
     ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
   };
 }

@@ -31,9 +31,9 @@
  * and the stack may keep the views (the `NetworkDevice` ownership rule), since a slab is never reused.
  *
  * Offload (`openTap({ offload: true })`, when the kernel agrees): the descriptor carries a virtio-net
- * header before every frame (IFF_VNET_HDR), and the kernel may hand us TCP packets of up to 64 KiB whose
- * checksum it vouches for (TUN_F_CSUM | TUN_F_TSO4), while we may hand it one TCP packet of up to 64 KiB
- * with a partial checksum, which it segments or, for its own sockets, takes whole. Without it each
+ * header before every frame (IFF_VNET_HDR), and the kernel may hand us IPv4 and IPv6 TCP packets of up to
+ * 64 KiB whose checksum it vouches for (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6), while we may hand it one
+ * TCP packet of either version of up to 64 KiB with a partial checksum, which it segments or, for its own sockets, takes whole. Without it each
  * 1514-byte frame costs a read() or write() and one pass through the kernel's stack, and that per-frame
  * work dominates; with it, one system call moves up to 44 segments. The header is written into the
  * headroom the stack leaves before a frame (`DeviceOffload.headroom`), or, for frames without one, in
@@ -114,6 +114,8 @@ export interface TapOffloadStatus {
   readonly receiveChecksum: boolean;
   /** The kernel may hand us IPv4 TCP packets of up to 64 KiB (TUN_F_TSO4). */
   readonly receiveLargeTcp: boolean;
+  /** The kernel may hand us IPv6 TCP packets of up to 64 KiB (TUN_F_TSO6). */
+  readonly receiveLargeTcp6: boolean;
   /** Why offload is off or partial, when it is. */
   readonly reason?: string;
 }
@@ -126,6 +128,7 @@ export interface TapVirtioHeaderParameters {
   readonly littleEndian: boolean;
   readonly receiveChecksum: boolean;
   readonly receiveLargeTcp: boolean;
+  readonly receiveLargeTcp6: boolean;
   readonly reason?: string;
 }
 
@@ -151,8 +154,11 @@ export interface TapDeviceParameters {
 }
 
 const ETHERNET_HEADER_LENGTH = 14;
-/** The largest IPv4 packet (RFC 791's 16-bit total length): the bound of a TSO or GSO packet. */
-const MAX_IPV4_PACKET = 65535;
+/**
+ * The bound of a TSO or GSO packet of either IP version: the largest IPv4 packet (RFC 791's 16-bit total
+ * length); an IPv6 one is held to the same size in all (the kernel's default gso_max_size is 64 KiB).
+ */
+const MAX_OFFLOAD_PACKET = 65535;
 const VLAN_TAG_LENGTH = 4;
 const ETHERTYPE_VLAN = 0x8100;
 /** Received frames are carved from slabs of this size (or four frames, if the MTU is huge). */
@@ -292,7 +298,10 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
         ? undefined
         : Object.freeze({
             transmitChecksum: true,
-            tcpSegmentationMax: MAX_IPV4_PACKET,
+            tcpSegmentationMax: MAX_OFFLOAD_PACKET,
+            // The kernel takes GSO_TCPV6 packets from any descriptor with the header (whatever
+            // TUNSETOFFLOAD allowed toward us); held to 64 KiB in all, as IPv4's.
+            tcp6SegmentationMax: MAX_OFFLOAD_PACKET,
             headroom: header.length,
           });
     const reason = header === undefined ? parameters.offloadRefusal : header.reason;
@@ -301,11 +310,12 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
       headerLength: this.headerLength,
       receiveChecksum: header?.receiveChecksum ?? false,
       receiveLargeTcp: header?.receiveLargeTcp ?? false,
+      receiveLargeTcp6: header?.receiveLargeTcp6 ?? false,
       ...(reason === undefined ? {} : { reason }),
     });
     // With offload the kernel may hand over a 64 KiB packet at any time (it decides per packet).
     this.frameCapacity =
-      (header === undefined ? parameters.mtu : Math.max(parameters.mtu, MAX_IPV4_PACKET)) +
+      (header === undefined ? parameters.mtu : Math.max(parameters.mtu, MAX_OFFLOAD_PACKET)) +
       ETHERNET_HEADER_LENGTH +
       VLAN_TAG_LENGTH;
     this.slab = this.newSlab();
@@ -349,7 +359,7 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     const headerLength = this.headerLength;
     const segmentation = headerLength > 0 && options !== undefined && options.segmentSize > 0;
     const limit =
-      (segmentation ? MAX_IPV4_PACKET : this.mtu) +
+      (segmentation ? MAX_OFFLOAD_PACKET : this.mtu) +
       ETHERNET_HEADER_LENGTH +
       (((frame[12]! << 8) | frame[13]!) === ETHERTYPE_VLAN ? VLAN_TAG_LENGTH : 0);
     if (frame.length > limit) {
@@ -363,7 +373,7 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     }
     if (segmentation && (options.checksumStart === 0 || !isTsoCandidate(frame, options))) {
       this.counters.sendErrors++;
-      this.traceDrop('tso-not-ipv4-tcp');
+      this.traceDrop('tso-not-tcp');
       return;
     }
     let wire: Uint8Array;

@@ -22,6 +22,7 @@ export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 0x01;
 export const VIRTIO_NET_HDR_F_DATA_VALID = 0x02;
 export const VIRTIO_NET_HDR_GSO_NONE = 0;
 export const VIRTIO_NET_HDR_GSO_TCPV4 = 1;
+export const VIRTIO_NET_HDR_GSO_TCPV6 = 4;
 /** Bit ORed into gso_type when the packet carries CWR (TSO_ECN); not offered, so never expected. */
 export const VIRTIO_NET_HDR_GSO_ECN = 0x80;
 
@@ -31,6 +32,7 @@ export const VIRTIO_NET_HEADER_LENGTH = 10;
 export const VIRTIO_NET_HEADER_LENGTH_V1 = 12;
 
 const ETHERNET_HEADER_LENGTH = 14;
+const IPV6_HEADER_LENGTH = 40;
 const IP_PROTOCOL_TCP = 6;
 
 function read16(buf: Uint8Array, offset: number, littleEndian: boolean): number {
@@ -67,8 +69,9 @@ export function readVirtioNetHeader(
 /**
  * Writes the header for `frame` (which follows it in `buf` at `offset + length`) at `buf[offset]`,
  * `length` bytes (10 or 12). Without options, or with all of them 0, the header is all zeros: a plain frame
- * with a complete checksum. A TSO request becomes gso_type TCPV4 with hdr_len covering the Ethernet, IP
- * and TCP headers (the TCP data offset is read from the frame), which the kernel repeats in every segment.
+ * with a complete checksum. A TSO request becomes gso_type TCPV4 (TCPV6 for an IPv6 frame) with hdr_len
+ * covering the Ethernet, IP and TCP headers (the TCP data offset is read from the frame), which the kernel
+ * repeats in every segment.
  */
 export function writeVirtioNetHeader(
   buf: Uint8Array,
@@ -89,25 +92,35 @@ export function writeVirtioNetHeader(
     write16(buf, offset + 2, start + options.checksumOffset + 2, littleEndian);
     return;
   }
-  buf[offset + 1] = VIRTIO_NET_HDR_GSO_TCPV4;
+  buf[offset + 1] = isIpv6Frame(frame) ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
   write16(buf, offset + 2, start + (frame[start + 12]! >>> 4) * 4, littleEndian);
   write16(buf, offset + 4, options.segmentSize, littleEndian);
 }
 
+function isIpv6Frame(frame: Uint8Array): boolean {
+  return frame[12] === 0x86 && frame[13] === 0xdd;
+}
+
 /**
- * True when `frame` holds what a TSO request must: an IPv4 TCP packet, unfragmented, whose TCP header
- * starts at `checksumStart` and fits the frame. The kernel checks the same and refuses the write with
- * EINVAL otherwise; checking first turns a stack bug into a counted drop with a reason.
+ * True when `frame` holds what a TSO request must: an IPv4 TCP packet, unfragmented, or an IPv6 one whose
+ * fixed header is followed directly by TCP (no extension headers), whose TCP header starts at
+ * `checksumStart` and fits the frame. The kernel checks the same and refuses the write with EINVAL
+ * otherwise; checking first turns a stack bug into a counted drop with a reason.
  */
 export function isTsoCandidate(frame: Uint8Array, options: FrameTransmitOptions): boolean {
   const start = options.checksumStart;
-  if (frame.length < ETHERNET_HEADER_LENGTH + 20 || frame[12] !== 0x08 || frame[13] !== 0x00) return false;
   const ip = ETHERNET_HEADER_LENGTH;
-  const headerLength = (frame[ip]! & 0x0f) * 4;
-  if (frame[ip]! >>> 4 !== 4 || frame[ip + 9] !== IP_PROTOCOL_TCP || ip + headerLength !== start)
-    return false;
-  // More-fragments or a fragment offset: a fragment cannot be segmented.
-  if ((frame[ip + 6]! & 0x3f) !== 0 || frame[ip + 7] !== 0) return false;
+  if (isIpv6Frame(frame)) {
+    if (frame.length < ip + IPV6_HEADER_LENGTH || frame[ip]! >>> 4 !== 6) return false;
+    if (frame[ip + 6] !== IP_PROTOCOL_TCP || ip + IPV6_HEADER_LENGTH !== start) return false;
+  } else {
+    if (frame.length < ip + 20 || frame[12] !== 0x08 || frame[13] !== 0x00) return false;
+    const headerLength = (frame[ip]! & 0x0f) * 4;
+    if (frame[ip]! >>> 4 !== 4 || frame[ip + 9] !== IP_PROTOCOL_TCP || ip + headerLength !== start)
+      return false;
+    // More-fragments or a fragment offset: a fragment cannot be segmented.
+    if ((frame[ip + 6]! & 0x3f) !== 0 || frame[ip + 7] !== 0) return false;
+  }
   return (
     options.checksumOffset === 16 &&
     start + 20 <= frame.length &&

@@ -56,8 +56,8 @@ class TcpSegmentWriter implements PayloadWriter {
 class Tcp6SegmentWriter implements Ipv6PayloadWriter {
   segment: TcpSegment | undefined;
   length = 0;
-  write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address): void {
-    emitTcp(this.segment!, src, dst, buf, offset, COMPUTE_CHECKSUM);
+  write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address, offloadChecksum = false): void {
+    emitTcp(this.segment!, src, dst, buf, offset, offloadChecksum ? OFFLOAD_CHECKSUM : COMPUTE_CHECKSUM);
   }
 }
 
