@@ -820,6 +820,10 @@ export class Tcb {
 /** The smallest shift that lets a window field describe the whole buffer (at most 14, RFC 7323 §2.3). */
 export function windowScaleFor(bufferSize: number): number {
   let shift = 0;
-  while (shift < 14 && 65535 * 2 ** shift < bufferSize) shift++;
+  let largest = 65535;
+  while (shift < 14 && largest < bufferSize) {
+    shift++;
+    largest *= 2;
+  }
   return shift;
 }

@@ -335,8 +335,12 @@ export class TcpLayer {
   /** remote endpoint key -> local endpoint key -> entry. */
   private readonly table = new Map<number | bigint, Map<number | bigint, ConnectionEntry>>();
   private readonly entries = new Map<TcpConnection, ConnectionEntry>();
-  /** Local port -> number of connections using it. */
-  private readonly localPortUse = new Map<number, number>();
+  /**
+   * Connections (TIME-WAIT records included) using each local port, indexed by port: 256 KiB, taken with
+   * the first connection. Every connection opened and closed counts in and out here, and an array index
+   * costs less than a hash map entry that churns.
+   */
+  private localPortUse: Uint32Array | undefined;
   /** port -> local address (0 = IPv4 wildcard, 0n = IPv6 or dual-stack wildcard) -> listener. */
   private readonly listeners = new Map<number, Map<IpAddress, TcpListener>>();
   /** See `listenAnyDestination`. */
@@ -1177,7 +1181,7 @@ export class TcpLayer {
     const fields = conn.timeWaitFields();
     conn.releaseForTimeWait(now);
     const slot = this.timeWait.add(fields, now + 2 * fields.mslMs);
-    this.localPortUse.set(fields.localPort, (this.localPortUse.get(fields.localPort) ?? 0) + 1);
+    this.usePort(fields.localPort);
     // Held strongly when someone listens for the end of TIME-WAIT, weakly otherwise: an application that
     // still holds the connection sees it reach CLOSED, and one that let it go does not pay for it.
     const watched = conn.listenerCount('closed') + conn.listenerCount('state') > 0;
@@ -1194,9 +1198,7 @@ export class TcpLayer {
     };
     const port = tw.localPort(slot);
     tw.remove(slot);
-    const uses = (this.localPortUse.get(port) ?? 1) - 1;
-    if (uses > 0) this.localPortUse.set(port, uses);
-    else this.localPortUse.delete(port);
+    this.releasePort(port);
     this.traceNote(why);
     this.traceState(id, now);
     const held = this.timeWaitConnections.get(slot);
@@ -1284,9 +1286,19 @@ export class TcpLayer {
     return this.timeWait.tsEnabled(slot) && now - this.timeWait.tsRecentAt(slot) > 1000;
   }
 
+  private usePort(port: number): void {
+    this.localPortUse ??= new Uint32Array(65536);
+    this.localPortUse[port]!++;
+  }
+
+  private releasePort(port: number): void {
+    const use = this.localPortUse;
+    if (use !== undefined && use[port]! > 0) use[port]!--;
+  }
+
   /** A port no listener and no connection uses (for ephemeral selection). */
   private portUnused(port: number): boolean {
-    return !this.listeners.has(port) && !this.localPortUse.has(port);
+    return !this.listeners.has(port) && !(this.localPortUse !== undefined && this.localPortUse[port]! > 0);
   }
 
   private newEntry(
@@ -1347,7 +1359,7 @@ export class TcpLayer {
     }
     byLocal.set(endpointKey(entry.localAddress, entry.localPort), entry);
     this.entries.set(conn, entry);
-    this.localPortUse.set(entry.localPort, (this.localPortUse.get(entry.localPort) ?? 0) + 1);
+    this.usePort(entry.localPort);
     // The deadline was reported before the entry existed (during OPEN): schedule it now.
     this.deadlineChanged(entry, conn.nextDeadline());
     entry.onClosed = () => this.unregister(entry, listener);
@@ -1390,9 +1402,7 @@ export class TcpLayer {
     entry.scheduled = Number.POSITIVE_INFINITY;
     if (this.lastEntry === entry) this.lastEntry = undefined;
     this.entries.delete(entry.conn);
-    const uses = (this.localPortUse.get(entry.localPort) ?? 1) - 1;
-    if (uses > 0) this.localPortUse.set(entry.localPort, uses);
-    else this.localPortUse.delete(entry.localPort);
+    this.releasePort(entry.localPort);
     const remoteKey = endpointKey(entry.remoteAddress, entry.remotePort);
     const byLocal = this.table.get(remoteKey);
     const localKey = endpointKey(entry.localAddress, entry.localPort);
