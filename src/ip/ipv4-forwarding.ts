@@ -5,6 +5,7 @@
  * large coalesced TCP packet from an offloading device is cut back into the segments it stands for.
  */
 import type { ReceivedFrameInfo } from '../link/device.js';
+import { allocateFrame } from '../link/frame-allocator.js';
 import { segmentTcpPacket } from '../tcp/ip-glue/tcp-segmentation.js';
 import { checksumAdjust } from '../wire/checksum.js';
 import { ETHERNET_HEADER_LENGTH } from '../wire/ethernet.js';
@@ -94,7 +95,7 @@ export function forwardIpv4(
   }
 
   // A copy: received frames may still be referenced (traces, captures), so they are never modified.
-  const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + packet.totalLength);
+  const frame = allocateFrame(ETHERNET_HEADER_LENGTH + packet.totalLength);
   frame.set(datagram, ETHERNET_HEADER_LENGTH);
   decrementTtl(frame, ETHERNET_HEADER_LENGTH);
   const nextHop = route.gateway ?? dst;

@@ -571,7 +571,7 @@ export class Ipv6Layer {
       if (sent !== undefined) return sent;
     }
     if (IPV6_HEADER_LENGTH + length <= mtu) {
-      const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + length);
+      const frame = allocateFrame(ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + length);
       emitIpv6Header(header, length, frame, ETHERNET_HEADER_LENGTH);
       let offset = ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH;
       if (options.hopByHop) {
@@ -1395,7 +1395,7 @@ export class Ipv6Layer {
       this.sendError(ingress, packet, datagram, ICMPV6_PACKET_TOO_BIG, 0, mtu, true);
       return;
     }
-    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + datagram.length);
+    const frame = allocateFrame(ETHERNET_HEADER_LENGTH + datagram.length);
     frame.set(datagram, ETHERNET_HEADER_LENGTH);
     const view = Ipv6View.fromBytes(frame.subarray(ETHERNET_HEADER_LENGTH));
     if (view.ok) view.value.decrementHopLimit();
