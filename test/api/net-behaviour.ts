@@ -1274,6 +1274,40 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         expect((await failed)[0].code).toBe('ECONNRESET');
       }),
   },
+  {
+    name: 'connect to the wildcard address reaches this host over loopback: peer 127.0.0.1 (::1), refused as ECONNREFUSED 0.0.0.0:port',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const v6 = familyOf(h) === 'IPv6';
+        const [wildcard, loopback] = v6 ? ['::', '::1'] : ['0.0.0.0', '127.0.0.1'];
+        const local = h.localNet.createServer();
+        cleanup.servers.push(local);
+        await new Promise<void>((resolve) => local.listen(0, wildcard, resolve));
+        const port = (local.address() as AddressInfoLike).port;
+        const accepted = next<[SocketLike]>(local, 'connection');
+        const socket = cleanup.connect(h, { port, host: wildcard });
+        await next(socket, 'connect');
+        const [peer] = await accepted;
+        cleanup.sockets.push(peer);
+        expect([socket.remoteAddress, socket.remotePort, socket.localAddress]).toEqual([
+          loopback,
+          port,
+          loopback,
+        ]);
+        socket.destroy();
+        peer.destroy();
+        await new Promise<void>((resolve) => local.close(() => resolve()));
+        const refused = cleanup.connect(h, { port, host: wildcard });
+        const [error] = await next<[Error & Record<string, unknown>]>(refused, 'error');
+        expect([error.code, error.syscall, error.address, error.port, error.message]).toEqual([
+          'ECONNREFUSED',
+          'connect',
+          wildcard,
+          port,
+          `connect ECONNREFUSED ${wildcard}:${port}`,
+        ]);
+      }),
+  },
 ];
 
 /** Node's internal members the cases read (present on Node's socket and on tcpts's). */

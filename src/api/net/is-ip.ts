@@ -6,6 +6,8 @@
 const IPV4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)';
 const IPV4 = new RegExp(`^(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}$`);
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+/** A zone (scope) id: an interface name or index — letters, digits, '-', '.' and ':' only, as Node's. */
+const ZONE = /^[0-9a-zA-Z\-.:]+$/;
 
 export function isIPv4(input: unknown): boolean {
   return typeof input === 'string' && IPV4.test(input);
@@ -16,7 +18,7 @@ export function isIPv6(input: unknown): boolean {
   let text = input;
   const zone = text.indexOf('%');
   if (zone >= 0) {
-    if (zone === text.length - 1) return false;
+    if (!ZONE.test(text.slice(zone + 1))) return false;
     text = text.slice(0, zone);
   }
   // An IPv4 tail stands for the last two groups.

@@ -11,6 +11,7 @@
  */
 import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
+import { LOOPBACK_ADDRESS } from '../../ip/ipv4-output.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { TcpError } from '../../tcp/errors.js';
 import { ipv4ToString, parseIpv4 } from '../../wire/address.js';
@@ -737,7 +738,9 @@ export class Socket extends Duplex {
       attempt.onFailed(systemErrorWithAddress('EINVAL', 'connect', request.address, request.port));
       return;
     }
-    const remote = target.ip;
+    // Linux (ip_route_connect, ip6_datagram_connect): a connect to the wildcard goes to this host, the
+    // loopback address; the peer is then reported as that address.
+    const remote = target.ip === 0 ? LOOPBACK_ADDRESS : target.ip === 0n ? 1n : target.ip;
     const local = request.localAddress === undefined ? undefined : tcpAddressOf(request.localAddress);
     // The wildcard of either family lets the route choose the source (MUST-44).
     const localIp = local === undefined || local.ip === 0 || local.ip === 0n ? undefined : local.ip;
