@@ -150,20 +150,34 @@ export class PcapWriter {
   }
 }
 
-/** Collects a capture in memory, e.g. for tests or to offer a download in a browser. */
+/** Largest block a MemoryPcapSink allocates: a capture grows by blocks of this size once it is large. */
+const MEMORY_SINK_BLOCK = 1 << 20;
+
+/**
+ * Collects a capture in memory, e.g. for tests or to offer a download in a browser. The bytes are kept in
+ * blocks (growing to 1 MiB each) rather than one array doubled when full: doubling copies the whole
+ * capture at once, a pause of tens of milliseconds in the middle of a simulation once it is some MiB
+ * long (the web lab records every frame it simulates).
+ */
 export class MemoryPcapSink implements PcapSink {
-  private buffer = new Uint8Array(4096);
+  private readonly full: Uint8Array[] = [];
+  private block = new Uint8Array(4096);
+  private inBlock = 0;
   private used = 0;
 
   write(chunk: Uint8Array): void {
-    if (this.used + chunk.length > this.buffer.length) {
-      let capacity = this.buffer.length * 2;
-      while (capacity < this.used + chunk.length) capacity *= 2;
-      const grown = new Uint8Array(capacity);
-      grown.set(this.buffer.subarray(0, this.used));
-      this.buffer = grown;
+    let from = 0;
+    while (from < chunk.length) {
+      if (this.inBlock === this.block.length) {
+        this.full.push(this.block);
+        this.block = new Uint8Array(Math.min(MEMORY_SINK_BLOCK, this.block.length * 2));
+        this.inBlock = 0;
+      }
+      const n = Math.min(chunk.length - from, this.block.length - this.inBlock);
+      this.block.set(from === 0 && n === chunk.length ? chunk : chunk.subarray(from, from + n), this.inBlock);
+      this.inBlock += n;
+      from += n;
     }
-    this.buffer.set(chunk, this.used);
     this.used += chunk.length;
   }
 
@@ -174,7 +188,14 @@ export class MemoryPcapSink implements PcapSink {
 
   /** The capture so far as one array (a copy: later writes do not change it). */
   bytes(): Uint8Array {
-    return this.buffer.slice(0, this.used);
+    const out = new Uint8Array(this.used);
+    let at = 0;
+    for (const block of this.full) {
+      out.set(block, at);
+      at += block.length;
+    }
+    out.set(this.block.subarray(0, this.inBlock), at);
+    return out;
   }
 }
 

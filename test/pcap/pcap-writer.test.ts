@@ -103,6 +103,31 @@ describe('PcapWriter', () => {
   });
 });
 
+describe('MemoryPcapSink', () => {
+  it('keeps every byte in order across its blocks, chunks larger than a block included', () => {
+    const sink = new MemoryPcapSink();
+    let total = 0;
+    let value = 0;
+    // Small records, then one chunk of 1.5 MiB (more than a block), then small ones again: 3.5 MiB.
+    const sizes = [...Array(1500).fill(1000), 1.5 * 1024 * 1024, ...Array(1000).fill(523)];
+    for (const size of sizes) {
+      const chunk = new Uint8Array(size);
+      for (let i = 0; i < size; i++) chunk[i] = value++ & 0xff;
+      sink.write(chunk);
+      total += size;
+      expect(sink.length).toBe(total);
+    }
+    const bytes = sink.bytes();
+    expect(bytes.length).toBe(total);
+    const wrong = bytes.findIndex((b, i) => b !== (i & 0xff));
+    expect(wrong).toBe(-1);
+    // A copy: writing more leaves it as it was.
+    sink.write(new Uint8Array([7]));
+    expect(bytes.length).toBe(total);
+    expect(sink.bytes().at(-1)).toBe(7);
+  });
+});
+
 describe('PcapFileSink', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tcpts-pcap-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

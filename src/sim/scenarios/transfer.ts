@@ -213,8 +213,11 @@ export class PatternReceiver {
 }
 
 /**
- * Runs `clock` one instant with work at a time up to `stop`, while `finished()` is false and until
- * `enough()` (asked after each instant) says to stop: the slice of a scenario's `advance`.
+ * Runs `clock` up to `stop`, while `finished()` is false: the slice of a scenario's `advance`. Without
+ * `enough` it runs one instant with work at a time. With it, one timer at a time, asking `enough()` after
+ * each: on a link without a rate a whole window of segments arrives at one instant (hundreds of
+ * callbacks, tens of milliseconds of work), too much to do between two checks of a frame's budget.
+ * When the run finishes in the middle of an instant, the rest of that instant is run too.
  */
 export function runSlice(
   clock: VirtualClock,
@@ -229,8 +232,16 @@ export function runSlice(
       clock.runUntil(stop);
       break;
     }
-    clock.runUntil(next);
-    if (enough?.()) break;
+    if (!enough) {
+      clock.runUntil(next);
+      continue;
+    }
+    clock.step();
+    if (finished()) {
+      clock.runUntil(clock.now());
+      break;
+    }
+    if (enough()) break;
   }
 }
 
