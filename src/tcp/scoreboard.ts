@@ -116,6 +116,8 @@ export class Scoreboard {
   lostRetransmittedBytes = 0;
   /** Highest sequence number SACKed or cumulatively acknowledged (RFC 6675's HighACK / RACK's fack). */
   highestDelivered = 0;
+  /** `highestDelivered` has been set (by the first send or an ACK). */
+  private highestDeliveredSet = false;
 
   // Connection-level delivery-rate state (draft §3.1).
   delivered = 0;
@@ -200,6 +202,13 @@ export class Scoreboard {
    */
   onTransmit(start: number, end: number, now: number, inFlight: number, appLimited: boolean): void {
     if (start === end) return;
+    if (this.isEmpty && !this.highestDeliveredSet) {
+      // The first send: everything below it counts as delivered. Left at 0, HighACK would lie 2^31
+      // bytes ahead of the data for half of all initial sequence numbers, and the first in-order ACK
+      // would look like reordering that deep (the degree went straight to maxReordering).
+      this.highestDelivered = start;
+      this.highestDeliveredSet = true;
+    }
     if (inFlight === 0 || this.isEmpty) {
       // Draft §3.2: nothing in flight, so the send and ACK intervals start now.
       this.firstSentAt = now;
@@ -303,6 +312,7 @@ export class Scoreboard {
       }
     }
     if (seqGt(ack, this.highestDelivered) || this.isEmpty) this.highestDelivered = ack;
+    this.highestDeliveredSet = true;
     // Selective part.
     if (blocks !== undefined) {
       for (let b = firstBlock; b < blocks.length; b++) {

@@ -160,6 +160,21 @@ describe('scoreboard: RACK (RFC 8985 §6)', () => {
   });
 });
 
+describe('scoreboard: reordering degree (RFC 8985 §6.2 step 3)', () => {
+  it('in-order delivery is no reordering, whatever the initial sequence number', () => {
+    // 0x90000000 lies more than 2^31 past 0: a HighACK left at 0 before the first ACK made the first
+    // segment look delivered 2^31 bytes below it, and the degree jumped to maxReordering.
+    for (const iss of [5000, 0x90000000, 0xfffff000]) {
+      const sb = new Scoreboard();
+      sb.segmentSize = MSS;
+      for (let n = 0; n < 4; n++) sb.onTransmit(iss + n * MSS, iss + (n + 1) * MSS, n, n * MSS, false);
+      sb.onAck((iss + 2 * MSS) >>> 0, undefined, 50);
+      sb.onAck((iss + 4 * MSS) >>> 0, undefined, 52);
+      expect([sb.reorderingSeen, sb.reordering, sb.reorderingRaised]).toEqual([false, 3, 0]);
+    }
+  });
+});
+
 describe('scoreboard: delivery-rate samples (draft-cheng-iccrg-delivery-rate-estimation §3)', () => {
   it('rates delivery over the longer of the send and ACK intervals of the newest delivered segment', () => {
     const sb = new Scoreboard();
