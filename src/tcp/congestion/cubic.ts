@@ -20,6 +20,9 @@ export const CUBIC_BETA = 0.7;
 /** §4.3: alpha_cubic = 3 (1 - beta) / (1 + beta), Reno's average rate for CUBIC's beta. */
 export const CUBIC_ALPHA = (3 * (1 - CUBIC_BETA)) / (1 + CUBIC_BETA);
 
+/** Before the first congestion event, at least one segment of growth per this many acknowledged. */
+export const NO_LOSS_YET_ACKS_PER_SEGMENT = 20;
+
 /** W_cubic(t) of §4.2 (segments), for `t` seconds into the congestion avoidance stage. */
 export function cubicWindow(t: number, k: number, wMax: number): number {
   return CUBIC_C * (t - k) ** 3 + wMax;
@@ -33,12 +36,19 @@ export function cubicK(wMax: number, cwndEpoch: number): number {
 interface CubicState {
   wMax: number;
   epochStart: number | undefined;
+  noLossYet: boolean;
 }
 
 export class CubicCongestionControl extends LossBasedCongestionControl {
   readonly name = 'cubic';
   /** W_max (§4.1): the window, in segments, just before the last reduction. */
   private wMax = 0;
+  /**
+   * No congestion event yet (W_max unknown: the stage started from slow start's exit). Linux's CUBIC
+   * then grows at least 5% a round (one segment per 20 acknowledged), since the cubic's own growth
+   * around its origin would probe for the unknown bandwidth very slowly.
+   */
+  private noLossYet = true;
   /** When the current congestion avoidance stage began (t_epoch, ms); undefined until it does. */
   private epochStart: number | undefined;
   /** K (s) of the current stage. */
@@ -51,7 +61,7 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   private srttMs = 0;
   private readonly hystart: HyStartPlusPlus;
   /** State before the last reduction, for undo (§4.9). */
-  private prior: CubicState = { wMax: 0, epochStart: undefined };
+  private prior: CubicState = { wMax: 0, epochStart: undefined, noLossYet: true };
 
   constructor(mss: number, initialWindowSegments?: number, context?: CongestionControlContext) {
     super(mss, initialWindowSegments, context, { classicRecovery: false, endRecoveryOnPartialAck: false });
@@ -102,7 +112,8 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
     // §4.6: ssthresh = cwnd * beta; §4.7 fast convergence lowers W_max when the window had not regained
     // the previous one.
     const cwndSegments = this.cwndBytes / this.mss;
-    this.prior = { wMax: this.wMax, epochStart: this.epochStart };
+    this.prior = { wMax: this.wMax, epochStart: this.epochStart, noLossYet: this.noLossYet };
+    this.noLossYet = false;
     this.wMax = cwndSegments < this.wMax ? (cwndSegments * (1 + CUBIC_BETA)) / 2 : cwndSegments;
     return this.cwndBytes * CUBIC_BETA;
   }
@@ -116,6 +127,7 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   protected override undone(): void {
     this.wMax = this.prior.wMax;
     this.epochStart = this.prior.epochStart;
+    this.noLossYet = this.prior.noLossYet;
   }
 
   protected congestionAvoidance(event: AckEvent, bytes: number): void {
@@ -141,11 +153,15 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
     const wCubic = cubicWindow(t, this.k, this.wMax);
     if (wCubic < this.wEst) {
       this.cwndBytes = Math.max(this.cwndBytes, this.wEst * mss);
-      return;
+    } else {
+      // §4.4 / §4.5: move towards the target one RTT ahead, clamped to [cwnd, 1.5 cwnd].
+      const target = Math.min(Math.max(cubicWindow(t + rtt, this.k, this.wMax), cwnd), 1.5 * cwnd);
+      this.cwndBytes += ((target - cwnd) / cwnd) * bytes;
     }
-    // §4.4 / §4.5: move towards the target one RTT ahead, clamped to [cwnd, 1.5 cwnd].
-    const target = Math.min(Math.max(cubicWindow(t + rtt, this.k, this.wMax), cwnd), 1.5 * cwnd);
-    this.cwndBytes += ((target - cwnd) / cwnd) * bytes;
+    if (this.noLossYet) {
+      // Linux's floor while W_max is unknown, whichever region set the window.
+      this.cwndBytes = Math.max(this.cwndBytes, cwnd * mss + bytes / NO_LOSS_YET_ACKS_PER_SEGMENT);
+    }
   }
 
   override onIdleRestart(now: number): void {

@@ -114,6 +114,32 @@ describe('CUBIC (RFC 9438)', () => {
     expect(Math.abs(after[0]! - cubicWindow(2, cubicK(100, 70), 100))).toBeLessThan(2);
   });
 
+  it('before its first congestion event grows at least 5% a round (Linux: W_max unknown), after it follows the cubic', () => {
+    // Slow start to 100 segments, ended by HyStart++ (a round at 50 ms, then 70 ms: CSS, CSS_ROUNDS
+    // rounds, then congestion avoidance with ssthresh = cwnd), and no loss yet.
+    const cc = grownTo(100);
+    let r = 0;
+    while (cc.phase !== 'congestion-avoidance' && r < 50) {
+      r++;
+      for (let i = 1; i <= 10; i++) {
+        const ack = r * 1000 + 100 * i;
+        cc.onAck(ackEvent({ bytesAcked: 100, ack, sndMax: ack + 999, rttMs: r === 1 ? 50 : 70, now: r }));
+      }
+    }
+    expect(cc.phase).toBe('congestion-avoidance');
+    const start = cc.cwnd / MSS;
+    // Ten rounds of 100 ms: W_cubic from an origin at cwnd (K = 0) would add 0.4 segments and W_est
+    // ten; one segment per 20 acknowledged, ACK by ACK, compounds to e^0.5 = 1.65 x.
+    const [after] = windowsOverTime(cc, 1000, 1, 100);
+    expect(after! / start).toBeGreaterThan(1.6);
+    expect(after! / start).toBeLessThan(1.66);
+    // After a loss the cubic sets the pace again: one second after the reduction from 100 the window
+    // is W_cubic(1 s) = 86.7 (5% a round from 70 would be 115).
+    const lossy = afterLoss(100, 0);
+    const [oneSecond] = windowsOverTime(lossy, 0, 1, 100);
+    expect(Math.abs(oneSecond! - cubicWindow(1, cubicK(100, 70), 100))).toBeLessThan(1);
+  });
+
   it('undo restores the window and W_max from before a spurious reduction', () => {
     const cc = grownTo(100);
     for (let count = 1; count <= 3; count++) {
