@@ -332,8 +332,15 @@ export class TcpLayer {
   private readonly timeWait = new TimeWaitTable();
   private readonly timeWaitConnections = new Map<number, TcpConnection | WeakRef<TcpConnection>>();
   private readonly challengeAckBudget: ChallengeAckBudget;
-  /** remote endpoint key -> local endpoint key -> entry. */
-  private readonly table = new Map<number | bigint, Map<number | bigint, ConnectionEntry>>();
+  /**
+   * remote endpoint key -> the entry, or (when several local endpoints talk to that remote endpoint, as a
+   * client's connections to one server do) local endpoint key -> entry. A server sees each client
+   * endpoint once, so most remote endpoints hold one entry, kept without a map of its own.
+   */
+  private readonly table = new Map<
+    number | bigint,
+    ConnectionEntry | Map<number | bigint, ConnectionEntry>
+  >();
   private readonly entries = new Map<TcpConnection, ConnectionEntry>();
   /**
    * Connections (TIME-WAIT records included) using each local port, indexed by port: 256 KiB, taken with
@@ -1249,7 +1256,9 @@ export class TcpLayer {
     remoteAddress: IpAddress,
     remotePort: number,
   ): ConnectionEntry | undefined {
-    return this.table.get(endpointKey(remoteAddress, remotePort))?.get(endpointKey(localAddress, localPort));
+    const held = this.table.get(endpointKey(remoteAddress, remotePort));
+    if (held === undefined || held instanceof Map) return held?.get(endpointKey(localAddress, localPort));
+    return held.localPort === localPort && held.localAddress === localAddress ? held : undefined;
   }
 
   /**
@@ -1352,12 +1361,21 @@ export class TcpLayer {
     entry.listener = listener;
     if (conn.state === 'CLOSED') return;
     const remoteKey = endpointKey(entry.remoteAddress, entry.remotePort);
-    let byLocal = this.table.get(remoteKey);
-    if (!byLocal) {
-      byLocal = new Map();
+    const localKey = endpointKey(entry.localAddress, entry.localPort);
+    const held = this.table.get(remoteKey);
+    if (held instanceof Map) {
+      held.set(localKey, entry);
+    } else if (
+      held === undefined ||
+      (held.localPort === entry.localPort && held.localAddress === entry.localAddress)
+    ) {
+      this.table.set(remoteKey, entry);
+    } else {
+      const byLocal = new Map<number | bigint, ConnectionEntry>();
+      byLocal.set(endpointKey(held.localAddress, held.localPort), held);
+      byLocal.set(localKey, entry);
       this.table.set(remoteKey, byLocal);
     }
-    byLocal.set(endpointKey(entry.localAddress, entry.localPort), entry);
     this.entries.set(conn, entry);
     this.usePort(entry.localPort);
     // The deadline was reported before the entry existed (during OPEN): schedule it now.
@@ -1404,11 +1422,13 @@ export class TcpLayer {
     this.entries.delete(entry.conn);
     this.releasePort(entry.localPort);
     const remoteKey = endpointKey(entry.remoteAddress, entry.remotePort);
-    const byLocal = this.table.get(remoteKey);
+    const held = this.table.get(remoteKey);
     const localKey = endpointKey(entry.localAddress, entry.localPort);
-    if (byLocal?.get(localKey) === entry) {
-      byLocal.delete(localKey);
-      if (byLocal.size === 0) this.table.delete(remoteKey);
+    if (held === entry) {
+      this.table.delete(remoteKey);
+    } else if (held instanceof Map && held.get(localKey) === entry) {
+      held.delete(localKey);
+      if (held.size === 0) this.table.delete(remoteKey);
     }
     listener?.forget(entry.conn);
     // The entry may still sit in the deadline heap (for a wake-up due later): once such stale entries
