@@ -47,6 +47,7 @@ import { UdpLayer } from './udp/udp-layer.js';
 import { Random, type Seed } from './util/random.js';
 import { StackSecret } from './util/stack-secret.js';
 import type { Ipv4Address } from './wire/address.js';
+import { IP_PROTOCOL_IGMP } from './wire/igmp.js';
 import { IP_PROTOCOL_ICMP, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from './wire/ipv4.js';
 import { parseIpv6 } from './wire/ipv6-address.js';
 
@@ -160,6 +161,7 @@ export class Stack {
     this.udp = new UdpLayer(this.context, this.ip, this.ipv6);
     this.ip.registerProtocol(IP_PROTOCOL_ICMP, this.icmp);
     this.ip.registerProtocol(IP_PROTOCOL_UDP, this.udp);
+    this.ip.registerProtocol(IP_PROTOCOL_IGMP, this.ip.igmp);
     this.ipv6.registerProtocol(IP_PROTOCOL_UDP, this.udp.ipv6Handler);
     this.tcpBinding = new StackTcpBinding(this.ip, this.ipv6);
     this.tcpConfig = options.tcp;
@@ -358,6 +360,38 @@ export class Stack {
     const v6 = this.ipv6GroupOf(group);
     if (v6 !== undefined) this.ipv6.leaveGroup(v6);
     else this.ip.leaveGroup(toAddress(group as AddressInput, 'group'));
+  }
+
+  /**
+   * Receives `group` from `source` (a source-specific join, RFC 4607; IGMPv3/MLDv2 report the change),
+   * counted; `group` and `source` are of one IP version.
+   */
+  addMulticastSource(group: AddressInput | bigint, source: AddressInput | bigint): void {
+    const v6 = this.ipv6GroupOf(group);
+    if (v6 !== undefined) this.ipv6.addGroupSource(v6, this.ipv6Source(source));
+    else
+      this.ip.addGroupSource(
+        toAddress(group as AddressInput, 'group'),
+        toAddress(source as AddressInput, 'source'),
+      );
+  }
+
+  /** Undoes one `addMulticastSource`. */
+  dropMulticastSource(group: AddressInput | bigint, source: AddressInput | bigint): void {
+    const v6 = this.ipv6GroupOf(group);
+    if (v6 !== undefined) this.ipv6.dropGroupSource(v6, this.ipv6Source(source));
+    else
+      this.ip.dropGroupSource(
+        toAddress(group as AddressInput, 'group'),
+        toAddress(source as AddressInput, 'source'),
+      );
+  }
+
+  private ipv6Source(source: AddressInput | bigint): bigint {
+    const address =
+      typeof source === 'bigint' ? source : typeof source === 'string' ? parseIpv6(source) : undefined;
+    if (address === undefined) throw errnoError('EINVAL', `${String(source)} is not an IPv6 source address`);
+    return address;
   }
 
   private ipv6GroupOf(group: AddressInput | bigint): bigint | undefined {

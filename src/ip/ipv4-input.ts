@@ -9,6 +9,7 @@
 import type { ReceivedFrameInfo } from '../link/device.js';
 import { IPV4_BROADCAST, type Ipv4Address, isMulticast } from '../wire/address.js';
 import { ICMP_DESTINATION_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE } from '../wire/icmp.js';
+import { IP_PROTOCOL_IGMP } from '../wire/igmp.js';
 import { type Ipv4Packet, newIpv4PacketRecord, parseIpv4, parseIpv4Into } from '../wire/ipv4.js';
 import { isLoopback, isUnicastHostAddress } from './address-prefix.js';
 import type { DestinationKind, IpProtocolHandler, ReceivedDatagram } from './datagram.js';
@@ -23,6 +24,7 @@ export interface Ipv4Receiver extends Ipv4Router {
   readonly reassembler: Reassembler;
   isLocalAddress(address: Ipv4Address): boolean;
   isMember(group: Ipv4Address): boolean;
+  acceptsMulticast(group: Ipv4Address, source: Ipv4Address): boolean;
   handlerFor(protocol: number): IpProtocolHandler | undefined;
 }
 
@@ -125,6 +127,12 @@ export function receiveIpv4(
   } else if (isMulticast(dst)) {
     if (!input.isMember(dst)) {
       input.ctx.drop('ipv4', 'multicast-not-joined');
+      return;
+    }
+    // RFC 3376 §3.2: the interface's source filter (source-specific joins only: INCLUDE mode); IGMP
+    // itself always passes (a querier's group-specific queries come from no listed source).
+    if (packet.protocol !== IP_PROTOCOL_IGMP && !input.acceptsMulticast(dst, src)) {
+      input.ctx.drop('ipv4', 'multicast-source-filtered');
       return;
     }
     counters.IpInMcastPkts++;

@@ -43,6 +43,7 @@ import type {
 } from './datagram.js';
 import { errnoError } from './errors.js';
 import type { IcmpLayer } from './icmp-layer.js';
+import { IgmpHost } from './igmp-host.js';
 import { IpInterface } from './ip-interface.js';
 import { Ipv4IdGenerator } from './ipv4-id.js';
 import { type Ipv4Receiver, receiveIpv4 } from './ipv4-input.js';
@@ -102,7 +103,8 @@ export class Ipv4Layer implements Ipv4Receiver {
 
   private readonly ifaces: IpInterface[] = [];
   private readonly handlers = new Map<number, IpProtocolHandler>();
-  private readonly groups = new Set<Ipv4Address>([ALL_SYSTEMS_GROUP]);
+  /** Groups this host receives and from which sources, reported by IGMPv3 (RFC 3376). */
+  readonly igmp: IgmpHost;
   private readonly arpDefaults: ArpOptions;
   /** @internal Per-flow IPv4 identifications (ipv4-id.ts). */
   readonly ids: Ipv4IdGenerator;
@@ -130,6 +132,7 @@ export class Ipv4Layer implements Ipv4Receiver {
     this.arpDefaults = options.arp ?? {};
     this.routes = new RoutingTable(() => this.ifaces);
     this.pathMtu = new PathMtuCache(ctx.clock, options.pathMtu);
+    this.igmp = new IgmpHost(ctx, this);
     this.reassembler = new Reassembler(
       ctx,
       (_src, quote) => this.icmp.sendReassemblyTimeout(quote),
@@ -231,13 +234,32 @@ export class Ipv4Layer implements Ipv4Receiver {
     this.handlers.delete(protocol);
   }
 
+  /**
+   * Joins multicast `group` for every source (IP_ADD_MEMBERSHIP), counted: each join needs a leave. The
+   * change is reported by IGMPv3 (RFC 3376 §5.1). EINVAL for an address that is not multicast.
+   */
   joinGroup(group: Ipv4Address): void {
     if (!isMulticast(group)) throw errnoError('EINVAL', `${ipv4ToString(group)} is not a multicast group`);
-    this.groups.add(group);
+    this.igmp.memberships.join(group);
   }
 
+  /** Undoes one `joinGroup` (224.0.0.1 stays joined: every host receives it). */
   leaveGroup(group: Ipv4Address): void {
-    if (group !== ALL_SYSTEMS_GROUP) this.groups.delete(group);
+    this.igmp.memberships.leave(group);
+  }
+
+  /**
+   * Asks for `group` from `source` (IP_ADD_SOURCE_MEMBERSHIP, RFC 4607), counted: datagrams from other
+   * sources are dropped unless some socket joined the group for every source.
+   */
+  addGroupSource(group: Ipv4Address, source: Ipv4Address): void {
+    if (!isMulticast(group)) throw errnoError('EINVAL', `${ipv4ToString(group)} is not a multicast group`);
+    this.igmp.memberships.addSource(group, source);
+  }
+
+  /** Undoes one `addGroupSource`. */
+  dropGroupSource(group: Ipv4Address, source: Ipv4Address): void {
+    this.igmp.memberships.dropSource(group, source);
   }
 
   /** True for the addresses of our interfaces and the loopback network 127.0.0.0/8. */
@@ -342,6 +364,7 @@ export class Ipv4Layer implements Ipv4Receiver {
 
   /** Stops every timer and forgets all state; devices deliver nothing afterwards. */
   close(): void {
+    this.igmp.close();
     for (const iface of [...this.ifaces]) this.removeInterface(iface);
     this.reassembler.clear();
     this.pathMtu.clear();
@@ -372,7 +395,12 @@ export class Ipv4Layer implements Ipv4Receiver {
 
   /** @internal A multicast group joined on this host. */
   isMember(group: Ipv4Address): boolean {
-    return this.groups.has(group);
+    return group === ALL_SYSTEMS_GROUP || this.igmp.memberships.isMember(group);
+  }
+
+  /** True when a datagram from `source` to `group` passes this host's source filter (RFC 3376 §3.2). */
+  acceptsMulticast(group: Ipv4Address, source: Ipv4Address): boolean {
+    return group === ALL_SYSTEMS_GROUP || this.igmp.memberships.accepts(group, source);
   }
 
   /** @internal The handler registered for an IP protocol number. */

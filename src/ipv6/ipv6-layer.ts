@@ -24,6 +24,7 @@ import type { IpSendStatus, TransportErrorReport } from '../ip/datagram.js';
 import { errnoError } from '../ip/errors.js';
 import { icmpErrorMeaning } from '../ip/icmp-errors.js';
 import { LoopbackDevice } from '../ip/loopback-device.js';
+import { MulticastMemberships } from '../ip/multicast-memberships.js';
 import { NeighbourCache, type NeighbourEntryInfo, type NeighbourOptions } from '../ip/neighbour-cache.js';
 import type { StackContext } from '../ip/stack-context.js';
 import { TokenBucket } from '../ip/token-bucket.js';
@@ -54,6 +55,7 @@ import {
   type Icmpv6Message,
   icmpv6Length,
   isIcmpv6Error,
+  MLD_MODE_IS_EXCLUDE,
   parseIcmpv6,
 } from '../wire/icmpv6.js';
 import {
@@ -235,8 +237,11 @@ export class Ipv6Layer {
   private nextSequence = 1;
   private nextIndex = 1;
   private nextFragmentId: number;
-  /** Groups the applications joined (joinGroup), with how many times each. */
-  private readonly joinedGroups = new Map<Ipv6Address, number>();
+  /**
+   * Groups the applications joined and from which sources (joinGroup, addGroupSource), reported by MLDv2
+   * (RFC 3810 §6.1); the interfaces' own groups (all-nodes, solicited-node) are kept by NDP beside them.
+   */
+  readonly listening: MulticastMemberships<Ipv6Address>;
   /** The request handed with a TSO frame (devices read it during `send` only). */
   private readonly tsoOptions: FrameTransmitOptions = {
     checksumStart: 0,
@@ -304,6 +309,18 @@ export class Ipv6Layer {
       },
       options.reassembly,
     );
+    this.listening = new MulticastMemberships<Ipv6Address>({
+      clock: ctx.clock,
+      random,
+      // RFC 3810 §9.11: Unsolicited Report Interval, 1 s.
+      unsolicitedReportIntervalMs: 1000,
+      send: (records) => {
+        for (const iface of this.ifaces) {
+          const own = records.filter((r) => !this.interfaceNeeds(iface, r.group));
+          if (own.length > 0) this.ndp.sendMldReport(iface, own);
+        }
+      },
+    });
     this.ndp = new NeighborDiscovery(
       {
         now: () => ctx.clock.now(),
@@ -380,7 +397,7 @@ export class Ipv6Layer {
     iface.baseReachableTimeMs = iface.neighbors.reachableTimeMs;
     iface.neighbors.reachableTimeMs = this.ndp.reachableTime(iface.baseReachableTimeMs);
     iface.groups.add(IPV6_ALL_NODES);
-    for (const group of this.joinedGroups.keys()) iface.groups.add(group);
+    for (const group of this.listening.joined()) iface.groups.add(group);
     this.ifaces.push(iface);
     port.register(ETHERTYPE_IPV6, (bytes, linkBroadcast, info) =>
       this.receive(iface, bytes, linkBroadcast, info),
@@ -483,36 +500,52 @@ export class Ipv6Layer {
   joinGroup(group: Ipv6Address): void {
     if (!isIpv6Multicast(group))
       throw errnoError('EINVAL', `${ipv6ToString(group)} is not a multicast group`);
-    const count = this.joinedGroups.get(group) ?? 0;
-    this.joinedGroups.set(group, count + 1);
-    if (count > 0) return;
-    for (const iface of this.ifaces) {
-      if (iface.groups.has(group)) continue;
-      iface.groups.add(group);
-      this.ndp.reportGroups(iface);
-    }
+    this.changeListening(group, () => this.listening.join(group));
   }
 
   /**
-   * Leaves `group` (IPV6_LEAVE_GROUP) once every join was matched: it is no longer delivered, unless the
-   * interface still needs it itself (all-nodes, a solicited-node group of one of its addresses), and an
-   * MLDv2 report changes it to INCLUDE with no sources (RFC 3810 §6.1: leaving).
+   * Undoes one `joinGroup` (IPV6_LEAVE_GROUP). Once nothing asks for the group it is no longer delivered,
+   * unless the interface needs it itself (all-nodes, a solicited-node group of one of its addresses), and
+   * an MLDv2 report changes it to INCLUDE with no sources (RFC 3810 §6.1: leaving).
    */
   leaveGroup(group: Ipv6Address): void {
-    const count = this.joinedGroups.get(group) ?? 0;
-    if (count === 0) return;
-    if (count > 1) {
-      this.joinedGroups.set(group, count - 1);
-      return;
-    }
-    this.joinedGroups.delete(group);
+    this.changeListening(group, () => this.listening.leave(group));
+  }
+
+  /**
+   * Receives `group` from `source` (MCAST_JOIN_SOURCE_GROUP, RFC 4607), counted: datagrams from other
+   * sources are dropped unless something joined the group for every source. MLDv2 reports the change
+   * (ALLOW_NEW_SOURCES, or a mode change).
+   */
+  addGroupSource(group: Ipv6Address, source: Ipv6Address): void {
+    if (!isIpv6Multicast(group))
+      throw errnoError('EINVAL', `${ipv6ToString(group)} is not a multicast group`);
+    this.changeListening(group, () => this.listening.addSource(group, source));
+  }
+
+  /** Undoes one `addGroupSource` (BLOCK_OLD_SOURCES, or leaving). */
+  dropGroupSource(group: Ipv6Address, source: Ipv6Address): void {
+    this.changeListening(group, () => this.listening.dropSource(group, source));
+  }
+
+  /** Applies a membership change, then puts the group on the interfaces or takes it off. */
+  private changeListening(group: Ipv6Address, apply: () => void): void {
+    const was = this.listening.isMember(group);
+    apply();
+    const is = this.listening.isMember(group);
+    if (was === is) return;
     for (const iface of this.ifaces) {
-      const needed =
-        group === IPV6_ALL_NODES ||
-        iface.addresses.some((a) => a.state !== 'duplicate' && solicitedNodeAddress(a.address) === group);
-      if (needed || !iface.groups.delete(group)) continue;
-      this.ndp.reportLeave(iface, group);
+      if (is) iface.groups.add(group);
+      else if (!this.interfaceNeeds(iface, group)) iface.groups.delete(group);
     }
+  }
+
+  /** All-nodes and the solicited-node groups of the interface's addresses, which NDP needs itself. */
+  private interfaceNeeds(iface: Ipv6Interface, group: Ipv6Address): boolean {
+    return (
+      group === IPV6_ALL_NODES ||
+      iface.addresses.some((a) => a.state !== 'duplicate' && solicitedNodeAddress(a.address) === group)
+    );
   }
 
   /**
@@ -873,6 +906,17 @@ export class Ipv6Layer {
         this.ctx.drop('ipv6', 'multicast-not-joined');
         return;
       }
+      // RFC 3810 §4.2: the interface's source filter (source-specific joins only: INCLUDE mode); ICMPv6
+      // always passes (an MLD querier's group-specific queries come from no listed source).
+      if (
+        packet.nextHeader !== IPV6_NEXT_ICMPV6 &&
+        this.listening.isMember(dst) &&
+        !this.listening.accepts(dst, packet.src) &&
+        !this.interfaceNeeds(iface, dst)
+      ) {
+        this.ctx.drop('ipv6', 'multicast-source-filtered');
+        return;
+      }
       destination = 'multicast';
     } else if (local || iface.hasAddress(dst) || this.isLocalAddress(dst)) {
       destination = 'unicast';
@@ -1231,7 +1275,21 @@ export class Ipv6Layer {
     // MLDv2's Maximum Response Code below 32768 is the delay in ms itself (RFC 3810 §5.1.3).
     const delay = Math.floor(this.random.float() * Math.min(maxResponseDelay, 32767));
     this.ctx.clock.setTimer(delay, () => {
-      if (!this.closed && this.ifaces.includes(iface)) this.ndp.reportGroups(iface);
+      if (this.closed || !this.ifaces.includes(iface)) return;
+      // Current-state records (§5.2.12): an application's group with its filter, the interface's own
+      // groups as EXCLUDE {} (every source); all-nodes is never reported (§6).
+      const groups = group === 0n ? [...iface.groups] : iface.groups.has(group) ? [group] : [];
+      const records = groups
+        .filter((g) => g !== IPV6_ALL_NODES)
+        .map(
+          (g) =>
+            (this.interfaceNeeds(iface, g) ? undefined : this.listening.currentState(g)) ?? {
+              recordType: MLD_MODE_IS_EXCLUDE,
+              group: g,
+              sources: [],
+            },
+        );
+      if (records.length > 0) this.ndp.sendMldReport(iface, records);
     });
   }
 
@@ -1493,6 +1551,7 @@ export class Ipv6Layer {
       pending.reject(errnoError('ECANCELED', `ping ${sequence} cancelled: the stack closed`));
     }
     this.pings.clear();
+    this.listening.close();
     this.closed = true;
   }
 }

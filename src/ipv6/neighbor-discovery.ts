@@ -27,7 +27,6 @@ import {
   type Icmpv6RouterAdvertisement,
   icmpv6Length,
   MLD_CHANGE_TO_EXCLUDE,
-  MLD_CHANGE_TO_INCLUDE,
 } from '../wire/icmpv6.js';
 import { IPV6_NEXT_ICMPV6 } from '../wire/ipv6.js';
 import {
@@ -169,16 +168,11 @@ export class NeighborDiscovery {
     );
   }
 
-  /** An MLDv2 report that `group` is left: CHANGE_TO_INCLUDE_MODE with no sources (RFC 3810 §6.1). */
-  reportLeave(iface: Ipv6Interface, group: Ipv6Address): void {
-    this.sendMldReport(iface, [{ recordType: MLD_CHANGE_TO_INCLUDE, group, sources: [] }]);
-  }
-
   /**
    * An MLDv2 report (RFC 3810 §5.2) from the link-local address (or :: while it is tentative), hop limit 1
    * behind a Router Alert (RFC 2711), to all MLDv2 routers.
    */
-  private sendMldReport(
+  sendMldReport(
     iface: Ipv6Interface,
     records: { recordType: number; group: Ipv6Address; sources: Ipv6Address[] }[],
   ): void {

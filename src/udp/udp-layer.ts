@@ -395,7 +395,8 @@ export class UdpLayer implements IpProtocolHandler {
         typeof local === 'number' && local !== 0 && !isMulticast(local)
           ? local
           : this.ip.sourceAddressFor(dst);
-      if (src !== undefined)
+      // A source-specific membership of this host filters its own datagrams too (RFC 3376 §3.2).
+      if (src !== undefined && (!multicast || this.ip.acceptsMulticast(dst, src)))
         this.loopBack(
           payload.slice(),
           src,

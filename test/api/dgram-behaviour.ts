@@ -455,6 +455,46 @@ export const dgramBehaviourCases: readonly DgramBehaviourCase[] = [
         socket.addSourceSpecificMembership('10.0.0.9', '232.1.1.1');
         socket.dropSourceSpecificMembership('10.0.0.9', '232.1.1.1');
         expect(errorOf(() => socket.addSourceSpecificMembership('10.0.0.9', '10.1.1.1'))[0]).toBe('EINVAL');
+        // Source-specific memberships, as Linux keeps them per socket (ip_mc_source).
+        const ssm = (call: () => unknown) => errorOf(call)[0];
+        const add = (source: string, group = '232.1.1.1') =>
+          socket.addSourceSpecificMembership(source, group);
+        const drop = (source: string, group = '232.1.1.1') =>
+          socket.dropSourceSpecificMembership(source, group);
+        expect(ssm(() => drop('10.0.0.9'))).toBe('EINVAL'); // no membership of the group
+        add('10.0.0.9');
+        expect(errorOf(() => add('10.0.0.9'))).toEqual([
+          'EADDRNOTAVAIL',
+          'addSourceSpecificMembership',
+          'addSourceSpecificMembership EADDRNOTAVAIL',
+        ]);
+        expect(ssm(() => socket.addMembership('232.1.1.1'))).toBe('EADDRINUSE');
+        expect(ssm(() => drop('10.0.0.11'))).toBe('EADDRNOTAVAIL');
+        add('232.1.1.1'); // a multicast source is taken as any address
+        for (const bad of ['x', '::1']) expect(ssm(() => add(bad))).toBe('EINVAL');
+        expect(ssm(() => socket.addSourceSpecificMembership('10.0.0.9', '232.1.1.2', 'foo'))).toBe('EINVAL');
+        // An IPv6 group on a udp4 socket: an IPv6 option on an IPv4 socket.
+        expect(ssm(() => add('fd00::9', 'ff3e::1'))).toBe('ENOPROTOOPT');
+        expect(ssm(() => socket.addMembership('ff3e::1'))).toBe('ENOPROTOOPT');
+        // net.ipv4.igmp_max_msf: 10 sources per group and socket.
+        for (let i = 1; i <= 8; i++) add(`10.0.1.${i}`);
+        expect(ssm(() => add('10.0.1.9'))).toBe('ENOBUFS');
+        drop('232.1.1.1');
+        for (let i = 1; i <= 8; i++) drop(`10.0.1.${i}`);
+        // The last source dropped leaves the group.
+        drop('10.0.0.9');
+        expect(ssm(() => drop('10.0.0.9'))).toBe('EINVAL');
+        // A membership for every source becomes a source-specific one; dropMembership ends either.
+        socket.addMembership('232.1.1.3');
+        add('10.0.0.9', '232.1.1.3');
+        expect(ssm(() => socket.addMembership('232.1.1.3'))).toBe('EADDRINUSE');
+        socket.dropMembership('232.1.1.3');
+        expect(ssm(() => drop('10.0.0.9', '232.1.1.3'))).toBe('EINVAL');
+        // net.ipv4.igmp_max_memberships: 20 groups per socket.
+        for (let i = 1; i <= 20; i++) socket.addMembership(`239.2.2.${i}`);
+        expect(ssm(() => socket.addMembership('239.2.2.21'))).toBe('ENOBUFS');
+        expect(ssm(() => add('10.0.0.9', '232.1.1.4'))).toBe('ENOBUFS');
+        for (let i = 1; i <= 20; i++) socket.dropMembership(`239.2.2.${i}`);
         expect(socket.setMulticastTTL(0)).toBe(0);
         expect(socket.setMulticastTTL(255)).toBe(255);
         expect(errorOf(() => socket.setMulticastTTL(256))).toEqual([

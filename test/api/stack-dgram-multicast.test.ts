@@ -233,3 +233,38 @@ test('IPv6: a host hears its own group datagrams (IPV6_MULTICAST_LOOP, on by def
     for (const socket of [sender, neighbour, remote]) socket.close();
   });
 });
+
+for (const family of [4, 6] as const) {
+  test(`IPv${family}: a socket's source-specific membership filters what it receives; another socket's membership for every source does not widen it`, async () => {
+    const pair = simPair({ family });
+    const type = family === 4 ? 'udp4' : 'udp6';
+    const group = family === 4 ? '232.5.5.5' : 'ff3e::8000:5';
+    const elsewhere = family === 4 ? '10.0.0.99' : 'fd00::99';
+    await pair.run(async () => {
+      const anySource = pair.server.dgram.createSocket({ type, reuseAddr: true });
+      const specific = pair.server.dgram.createSocket({ type, reuseAddr: true });
+      await bound(anySource, 9000);
+      await bound(specific, 9000);
+      const heard: string[] = [];
+      anySource.on('message', (msg) => heard.push(`any ${msg}`));
+      specific.on('message', (msg) => heard.push(`specific ${msg}`));
+      const sender = pair.client.dgram.createSocket(type);
+      const send = (text: string) =>
+        new Promise((resolve) => sender.send(text, 9000, group, resolve)).then(() => pair.delay(5));
+      // Only a source-specific membership from elsewhere: the host filters the client out.
+      specific.addSourceSpecificMembership(elsewhere, group);
+      await send('one');
+      expect(heard).toEqual([]);
+      expect(pair.server.counters.dropCount(`ipv${family}`, 'multicast-source-filtered')).toBe(1);
+      // The other socket joins for every source: the host takes the group from anyone, the
+      // source-specific socket still hears its own sources only.
+      anySource.addMembership(group);
+      await send('two');
+      expect(heard).toEqual(['any two']);
+      specific.addSourceSpecificMembership(pair.clientAddress, group);
+      await send('three');
+      expect(heard.sort()).toEqual(['any three', 'any two', 'specific three']);
+      for (const socket of [anySource, specific, sender]) socket.close();
+    });
+  });
+}

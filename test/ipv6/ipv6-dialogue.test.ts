@@ -600,6 +600,9 @@ describe('MLD (RFC 3810)', () => {
     const groups =
       reports[0]!.message.kind === 'mldv2-report' ? reports[0]!.message.records.map((r) => r.group) : [];
     expect(groups).toEqual(expect.arrayContaining([solicitedNodeAddress(A)]));
+    // Current-state records (RFC 3810 §5.2.12): MODE_IS_EXCLUDE {} for the interface's own groups.
+    const records = reports[0]!.message.kind === 'mldv2-report' ? reports[0]!.message.records : [];
+    expect(new Set(records.map((r) => [r.recordType, r.sources.length].join()))).toEqual(new Set(['2,0']));
     expect(reports[0]!.time - start).toBeLessThan(1000);
   });
 });

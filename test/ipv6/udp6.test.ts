@@ -30,6 +30,29 @@ function pair() {
   return { net, a, b, link };
 }
 
+/** The MLDv2 reports `from` put on the wire: source address, ICMPv6 bytes and records. */
+function mldReportsSent(net: SimulatedNetwork, from: string) {
+  return net.trace.events.flatMap((e) => {
+    if (e.kind !== 'link.sent' || e.from !== from) return [];
+    const eth = parseEthernet(e.frame);
+    if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV6) return [];
+    const ip = parseIpv6(eth.value.payload);
+    if (!ip.ok || ip.value.nextHeader !== 0) return []; // reports ride behind a Router Alert
+    const bytes = ip.value.payload.subarray(8);
+    const icmp = parseIcmpv6(bytes, ip.value.src, ip.value.dst);
+    if (!icmp.ok || icmp.value.kind !== 'mldv2-report') return [];
+    return [
+      {
+        src: ipv6ToString(ip.value.src),
+        bytes: [...bytes],
+        records: icmp.value.records.map(
+          (r) => [r.recordType, ipv6ToString(r.group), r.sources.map(ipv6ToString)] as const,
+        ),
+      },
+    ];
+  });
+}
+
 describe('UDP over IPv6', () => {
   test('a datagram goes out with its checksum and arrives with the sender address and hop limit', () => {
     const { net, a, b, link } = pair();
@@ -189,16 +212,7 @@ describe('dgram udp6', () => {
     const client = p.client.dgram as unknown as DgramApi;
     /** MLDv2 records the server sent, as [record type, group]. */
     const mldRecords = () =>
-      p.network.trace.events.flatMap((e) => {
-        if (e.kind !== 'link.sent' || e.from !== 'server-eth0') return [];
-        const eth = parseEthernet(e.frame);
-        if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV6) return [];
-        const ip = parseIpv6(eth.value.payload);
-        if (!ip.ok || ip.value.nextHeader !== 0) return []; // reports ride behind a Router Alert
-        const icmp = parseIcmpv6(ip.value.payload.subarray(8), ip.value.src, ip.value.dst);
-        if (!icmp.ok || icmp.value.kind !== 'mldv2-report') return [];
-        return icmp.value.records.map((r) => [r.recordType, ipv6ToString(r.group)]);
-      });
+      mldReportsSent(p.network, 'server-eth0').flatMap((r) => r.records.map((x) => [x[0], x[1]]));
     await p.run(async () => {
       const member = server.createSocket('udp6');
       const heard: string[] = [];
@@ -236,6 +250,78 @@ describe('dgram udp6', () => {
       await p.delay(10);
       expect(heard).toEqual(['during from fe80::ff:fe00:1']);
       expect(notJoined()).toBe(dropsAtStart + 2);
+      for (const s of [member, sender]) s.close();
+    });
+  });
+
+  test('IPv6 source-specific membership: MLDv2 ALLOW/BLOCK records with the source (bytes pinned), datagrams from other sources dropped', async () => {
+    const p = simPair({ family: 6, trace: true });
+    const server = p.server.dgram as unknown as DgramApi;
+    const client = p.client.dgram as unknown as DgramApi;
+    const mldReports = () => mldReportsSent(p.network, 'server-eth0');
+    await p.run(async () => {
+      const member = server.createSocket('udp6');
+      const heard: string[] = [];
+      member.on('message', (msg, rinfo) => heard.push(`${msg} from ${rinfo.address}`));
+      await new Promise<void>((resolve) => member.bind(5500, resolve));
+      const sender = client.createSocket('udp6');
+      const send = async (text: string) => {
+        await new Promise((resolve) => sender.send(text, 5500, 'ff3e::8000:1', resolve));
+        await p.delay(10);
+      };
+      let before = mldReports().length;
+      member.addSourceSpecificMembership('fd00::9', 'ff3e::8000:1');
+      await p.delay(1);
+      // RFC 3810 §5.2: type 143, checksum, reserved, 1 record: ALLOW_NEW_SOURCES (5), no aux data,
+      // 1 source, the group, the source (checksum worked out apart from the stack).
+      expect(mldReports().slice(before)).toEqual([
+        {
+          src: 'fe80::ff:fe00:2',
+          bytes: [
+            143, 0, 0xf2, 0xb0, 0, 0, 0, 1, 5, 0, 0, 1, 0xff, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0,
+            1, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9,
+          ],
+          records: [[5, 'ff3e::8000:1', ['fd00::9']]],
+        },
+      ]);
+      await send('from-client');
+      expect(heard).toEqual([]);
+      expect(p.server.counters.dropCount('ipv6', 'multicast-source-filtered')).toBe(1);
+      member.addSourceSpecificMembership('fd00::1', 'ff3e::8000:1');
+      await send('allowed');
+      expect(heard).toEqual(['allowed from fd00::1']);
+      // Errors as Linux gives them (IPV6 MCAST_JOIN_SOURCE_GROUP / MCAST_LEAVE_SOURCE_GROUP).
+      const code = (call: () => void) => {
+        try {
+          call();
+          return 'ok';
+        } catch (error) {
+          return (error as ErrnoError).code;
+        }
+      };
+      expect(code(() => member.addSourceSpecificMembership('fd00::1', 'ff3e::8000:1'))).toBe('EADDRNOTAVAIL');
+      expect(code(() => member.addSourceSpecificMembership('10.0.0.1', 'ff3e::8000:1'))).toBe('EINVAL');
+      expect(code(() => member.addSourceSpecificMembership('fd00::1', 'fd00::2'))).toBe('EINVAL');
+      expect(code(() => member.dropSourceSpecificMembership('fd00::7', 'ff3e::8000:1'))).toBe(
+        'EADDRNOTAVAIL',
+      );
+      expect(code(() => member.dropSourceSpecificMembership('fd00::1', 'ff3e::8000:2'))).toBe('EINVAL');
+      before = mldReports().length;
+      member.dropSourceSpecificMembership('fd00::9', 'ff3e::8000:1');
+      member.dropSourceSpecificMembership('fd00::1', 'ff3e::8000:1');
+      await p.delay(1100);
+      // Each drop reported at once (BLOCK_OLD_SOURCES), then one repeat of both merged.
+      expect(
+        mldReports()
+          .slice(before)
+          .map((r) => r.records),
+      ).toEqual([
+        [[6, 'ff3e::8000:1', ['fd00::9']]],
+        [[6, 'ff3e::8000:1', ['fd00::1']]],
+        [[6, 'ff3e::8000:1', ['fd00::9', 'fd00::1']]],
+      ]);
+      await send('after');
+      expect(heard).toEqual(['allowed from fd00::1']);
       for (const s of [member, sender]) s.close();
     });
   });

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { Stack } from '../../stack.js';
 import type { UdpMessageInfo, UdpSocket } from '../../udp/udp-socket.js';
-import { type Ipv4Address, parseIpv4 } from '../../wire/address.js';
+import { parseIpv4 } from '../../wire/address.js';
 import {
   type IpAddress,
   ipAddressToString,
@@ -96,10 +96,24 @@ const MIN_SEND_BUFFER_SIZE = 4_608;
 const MESSAGE_TYPES = ['Buffer', 'TypedArray', 'DataView', 'string'];
 
 /**
- * Group memberships of one stack, counted: the stack's group list is a set, and a group stays joined
- * while any socket holds it (as IP_ADD_MEMBERSHIP memberships are per socket on Linux).
+ * Linux's bounds on one socket's memberships: net.ipv4.igmp_max_memberships (20 groups per IPv4 socket),
+ * net.ipv4.igmp_max_msf (10 sources per group) and net.ipv6.mld_max_msf (64); IPv6 groups have no count
+ * of their own there, only the socket option memory (net.core.optmem_max: 2340 groups at 131072 bytes,
+ * then ENOMEM), for which tcpts counts 2048. Beyond: ENOBUFS (ENOMEM for IPv6 groups).
  */
-const memberships = new WeakMap<Stack, Map<IpAddress, number>>();
+const MAX_IPV4_MEMBERSHIPS = 20;
+const MAX_IPV4_SOURCES = 10;
+const MAX_IPV6_MEMBERSHIPS = 2048;
+const MAX_IPV6_SOURCES = 64;
+
+/**
+ * One socket's membership of a group, as Linux keeps it (struct ip_mc_socklist): any source (EXCLUDE
+ * with no sources, IP_ADD_MEMBERSHIP) or the sources asked for (INCLUDE, IP_ADD_SOURCE_MEMBERSHIP).
+ */
+interface Membership {
+  mode: 'include' | 'exclude';
+  readonly sources: Set<IpAddress>;
+}
 
 export class Socket extends EventEmitter {
   readonly type: 'udp4' | 'udp6';
@@ -114,10 +128,8 @@ export class Socket extends EventEmitter {
   private recvBufferSize: number;
   private sendBufferSize: number;
   private multicastLoopback = true;
-  /** Groups this socket joined (any source). */
-  private readonly groups = new Set<IpAddress>();
-  /** Source-specific memberships: group -> the sources this socket accepts from it (RFC 4607). */
-  private readonly sourceGroups = new Map<Ipv4Address, Set<Ipv4Address>>();
+  /** This socket's group memberships (each also held in the stack, which merges them per group). */
+  private readonly memberships = new Map<IpAddress, Membership>();
   /** The socket's hold on the event loop, from bind until close (a receiving UDP handle in Node). */
   private loopHandle: LoopHandle | undefined;
   /** unref() before bind applies once bound. */
@@ -425,9 +437,8 @@ export class Socket extends EventEmitter {
     this.healthCheck();
     this.closed = true;
     this.receiving = false;
-    for (const group of [...this.groups, ...this.sourceGroups.keys()]) this.releaseGroup(group);
-    this.groups.clear();
-    this.sourceGroups.clear();
+    for (const [group, membership] of this.memberships) this.release(group, membership);
+    this.memberships.clear();
     this.udp?.close();
     this.udp = undefined;
     this.loopHandle?.close();
@@ -487,68 +498,96 @@ export class Socket extends EventEmitter {
   }
 
   /**
-   * Joins a multicast group (IP_ADD_MEMBERSHIP). EINVAL for an address that is not a multicast group or
-   * a bad interface address, EADDRINUSE when this socket already joined it.
+   * Joins a multicast group for every source (IP_ADD_MEMBERSHIP, IPV6_JOIN_GROUP). EINVAL for an address
+   * that is not a multicast group or a bad interface address, ENOPROTOOPT for an IPv6 group on a udp4
+   * socket, EADDRINUSE when this socket already has a membership of the group, ENOBUFS/ENOMEM beyond the
+   * socket's bound.
    */
   addMembership(multicastAddress: string, interfaceAddress?: string): void {
     this.healthCheck();
     if (!multicastAddress) throw missingArgs('multicastAddress');
-    const group = this.groupAddress(multicastAddress, interfaceAddress, 'addMembership');
-    if (this.groups.has(group)) throw systemError('EADDRINUSE', 'addMembership');
-    this.holdGroup(group);
-    this.groups.add(group);
-  }
-
-  /** Leaves a multicast group (IP_DROP_MEMBERSHIP); EADDRNOTAVAIL when this socket had not joined it. */
-  dropMembership(multicastAddress: string, interfaceAddress?: string): void {
-    this.healthCheck();
-    if (!multicastAddress) throw missingArgs('multicastAddress');
-    const group = this.groupAddress(multicastAddress, interfaceAddress, 'dropMembership');
-    if (!this.groups.delete(group)) throw systemError('EADDRNOTAVAIL', 'dropMembership');
-    this.releaseGroup(group);
+    const syscall = 'addMembership';
+    const group = this.groupAddress(multicastAddress, interfaceAddress, syscall);
+    if (this.memberships.has(group)) throw systemError('EADDRINUSE', syscall);
+    this.checkMembershipCount(group, syscall);
+    this.context.stack.joinMulticastGroup(group);
+    this.memberships.set(group, { mode: 'exclude', sources: new Set() });
   }
 
   /**
-   * Source-specific membership (IP_ADD_SOURCE_MEMBERSHIP, RFC 4607): this socket receives datagrams sent
-   * to `groupAddress` only from `sourceAddress` (and other sources added the same way).
+   * Leaves a multicast group (IP_DROP_MEMBERSHIP), whatever the membership's sources; EADDRNOTAVAIL when
+   * this socket has none.
+   */
+  dropMembership(multicastAddress: string, interfaceAddress?: string): void {
+    this.healthCheck();
+    if (!multicastAddress) throw missingArgs('multicastAddress');
+    const syscall = 'dropMembership';
+    const group = this.groupAddress(multicastAddress, interfaceAddress, syscall);
+    const membership = this.memberships.get(group);
+    if (membership === undefined) throw systemError('EADDRNOTAVAIL', syscall);
+    this.memberships.delete(group);
+    this.release(group, membership);
+  }
+
+  /**
+   * Source-specific membership (IP_ADD_SOURCE_MEMBERSHIP, MCAST_JOIN_SOURCE_GROUP; RFC 4607): this socket
+   * receives datagrams sent to `groupAddress` only from `sourceAddress` and the other sources added the
+   * same way, and the host asks for them with IGMPv3/MLDv2 source lists. A membership for every source
+   * becomes a source-specific one (Linux switches an empty filter's mode). EADDRNOTAVAIL for a source
+   * already added, ENOBUFS beyond the sources a group may have; the group's errors as addMembership.
    */
   addSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
     this.healthCheck();
     validateString(sourceAddress, 'sourceAddress');
     validateString(groupAddress, 'groupAddress');
     const syscall = 'addSourceSpecificMembership';
-    const group = this.groupAddress(groupAddress, interfaceAddress, syscall);
-    // Source filters are kept for IPv4 groups only (IPv6 source-specific joins are not supported).
-    if (typeof group !== 'number') throw systemError('EINVAL', syscall);
-    const source = parseIpv4(sourceAddress);
-    if (source === undefined || this.context.stack.isBroadcastOrMulticast(source))
-      throw systemError('EINVAL', syscall);
-    let sources = this.sourceGroups.get(group);
-    if (sources?.has(source)) throw systemError('EADDRINUSE', syscall);
-    if (sources === undefined) {
-      sources = new Set();
-      this.sourceGroups.set(group, sources);
-      this.holdGroup(group);
+    const [group, source] = this.groupAndSource(sourceAddress, groupAddress, interfaceAddress, syscall);
+    const stack = this.context.stack;
+    const membership = this.memberships.get(group);
+    if (membership === undefined) {
+      this.checkMembershipCount(group, syscall);
+      stack.addMulticastSource(group, source);
+      this.memberships.set(group, { mode: 'include', sources: new Set([source]) });
+      return;
     }
-    sources.add(source);
+    if (membership.mode === 'exclude') {
+      // The any-source membership gives way to this source, with no moment without the group.
+      stack.addMulticastSource(group, source);
+      stack.leaveMulticastGroup(group);
+      membership.mode = 'include';
+      membership.sources.add(source);
+      return;
+    }
+    if (membership.sources.has(source)) throw systemError('EADDRNOTAVAIL', syscall);
+    if (membership.sources.size >= (typeof group === 'number' ? MAX_IPV4_SOURCES : MAX_IPV6_SOURCES))
+      throw systemError('ENOBUFS', syscall);
+    stack.addMulticastSource(group, source);
+    membership.sources.add(source);
   }
 
-  /** Leaves a source-specific membership (IP_DROP_SOURCE_MEMBERSHIP). */
+  /**
+   * Drops one source of a source-specific membership (IP_DROP_SOURCE_MEMBERSHIP); the last one leaves the
+   * group. EINVAL when this socket has no membership of the group, EADDRNOTAVAIL for a source it does
+   * not have (a membership for every source is then left with none, as on Linux).
+   */
   dropSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
     this.healthCheck();
     validateString(sourceAddress, 'sourceAddress');
     validateString(groupAddress, 'groupAddress');
     const syscall = 'dropSourceSpecificMembership';
-    const group = this.groupAddress(groupAddress, interfaceAddress, syscall);
-    if (typeof group !== 'number') throw systemError('EINVAL', syscall);
-    const source = parseIpv4(sourceAddress);
-    if (source === undefined) throw systemError('EINVAL', syscall);
-    const sources = this.sourceGroups.get(group);
-    if (sources === undefined || !sources.delete(source)) throw systemError('EADDRNOTAVAIL', syscall);
-    if (sources.size === 0) {
-      this.sourceGroups.delete(group);
-      this.releaseGroup(group);
+    const [group, source] = this.groupAndSource(sourceAddress, groupAddress, interfaceAddress, syscall);
+    const stack = this.context.stack;
+    const membership = this.memberships.get(group);
+    if (membership === undefined) throw systemError('EINVAL', syscall);
+    if (membership.mode === 'exclude') {
+      // Linux's ip_mc_source switches the empty filter to INCLUDE before looking for the source.
+      stack.leaveMulticastGroup(group);
+      membership.mode = 'include';
     }
+    if (!membership.sources.has(source)) throw systemError('EADDRNOTAVAIL', syscall);
+    stack.dropMulticastSource(group, source);
+    membership.sources.delete(source);
+    if (membership.sources.size === 0) this.memberships.delete(group);
   }
 
   /** Node's deprecated explicit form: sendto(msg, offset, length, port, address[, callback]). */
@@ -696,14 +735,11 @@ export class Socket extends EventEmitter {
 
   private onMessage(payload: Uint8Array, info: UdpMessageInfo): void {
     if (!this.receiving) return;
-    if (typeof info.localAddress === 'number') {
-      const sources = this.sourceGroups.get(info.localAddress);
-      if (
-        sources !== undefined &&
-        !this.groups.has(info.localAddress) &&
-        !sources.has(info.address as Ipv4Address)
-      )
-        return;
+    // A source-specific membership of this socket filters what it receives of the group (Linux's
+    // ip_mc_sf_allow / inet6_mc_check); a group it has no membership of arrives as the host accepts it.
+    if (info.destination === 'multicast') {
+      const membership = this.memberships.get(info.localAddress);
+      if (membership?.mode === 'include' && !membership.sources.has(info.address)) return;
     }
     // A copy the application owns (the payload is a view into the received frame).
     const msg = Buffer.from(payload);
@@ -758,48 +794,63 @@ export class Socket extends EventEmitter {
     }
   }
 
-  /** A multicast group address as the kernel checks it: EINVAL for anything but a group, or a bad interface. */
   /**
-   * An IPv4 group (224/4, IP_ADD_MEMBERSHIP) or an IPv6 one (ff00::/8, IPV6_JOIN_GROUP), as Node picks
-   * the option by the group's family. The interface, when given, is an address of either family (an
-   * IPv6 scope such as '::%eth0' is taken as any interface).
+   * An IPv4 group (224/4, IP_ADD_MEMBERSHIP) or an IPv6 one (ff00::/8, IPV6_JOIN_GROUP), as libuv picks
+   * the option by the group's family; the interface, when given, must be an address of that family (an
+   * IPv6 scope such as '::%eth0' is taken as any interface). EINVAL for anything else; ENOPROTOOPT for an
+   * IPv6 group on a udp4 socket (an IPv6 option on an IPv4 socket).
    */
   private groupAddress(text: string, interfaceAddress: string | undefined, syscall: string): IpAddress {
     const v4 = parseIpv4(String(text));
     const group: IpAddress | undefined = v4 ?? parseIpv6(String(text));
     if (group === undefined) throw systemError('EINVAL', syscall);
-    if (typeof group === 'number' ? group >>> 28 !== 0xe : !isIpv6Multicast(group))
-      throw systemError('EINVAL', syscall);
-    if (interfaceAddress !== undefined) {
-      const iface = String(interfaceAddress).split('%')[0]!;
-      if (parseIpv4(iface) === undefined && parseIpv6(iface) === undefined)
-        throw systemError('EINVAL', syscall);
-    }
+    this.checkGroup(group, interfaceAddress, syscall);
     return group;
   }
 
-  private holdGroup(group: IpAddress): void {
-    const stack = this.context.stack;
-    let counts = memberships.get(stack);
-    if (counts === undefined) {
-      counts = new Map();
-      memberships.set(stack, counts);
-    }
-    const count = counts.get(group) ?? 0;
-    if (count === 0) stack.joinMulticastGroup(group);
-    counts.set(group, count + 1);
+  /** The group and source of a source-specific membership: the source is of the group's family. */
+  private groupAndSource(
+    sourceText: string,
+    groupText: string,
+    interfaceAddress: string | undefined,
+    syscall: string,
+  ): [IpAddress, IpAddress] {
+    const v4 = parseIpv4(groupText);
+    const group: IpAddress | undefined = v4 ?? parseIpv6(groupText);
+    if (group === undefined) throw systemError('EINVAL', syscall);
+    const source = typeof group === 'number' ? parseIpv4(sourceText) : parseIpv6(sourceText);
+    if (source === undefined) throw systemError('EINVAL', syscall);
+    this.checkGroup(group, interfaceAddress, syscall);
+    return [group, source];
   }
 
-  private releaseGroup(group: IpAddress): void {
-    const stack = this.context.stack;
-    const counts = memberships.get(stack);
-    const count = counts?.get(group) ?? 0;
-    if (count <= 1) {
-      counts?.delete(group);
-      stack.leaveMulticastGroup(group);
-    } else {
-      counts!.set(group, count - 1);
+  private checkGroup(group: IpAddress, interfaceAddress: string | undefined, syscall: string): void {
+    if (interfaceAddress !== undefined) {
+      const iface = String(interfaceAddress);
+      const valid =
+        typeof group === 'number'
+          ? parseIpv4(iface) !== undefined
+          : parseIpv6(iface.split('%')[0]!) !== undefined;
+      if (!valid) throw systemError('EINVAL', syscall);
     }
+    if (typeof group === 'bigint' && this.type === 'udp4') throw systemError('ENOPROTOOPT', syscall);
+    if (typeof group === 'number' ? group >>> 28 !== 0xe : !isIpv6Multicast(group))
+      throw systemError('EINVAL', syscall);
+  }
+
+  /** ENOBUFS (ENOMEM for IPv6) when this socket holds as many groups as it may. */
+  private checkMembershipCount(group: IpAddress, syscall: string): void {
+    let count = 0;
+    for (const held of this.memberships.keys()) if (typeof held === typeof group) count++;
+    if (typeof group === 'number' ? count >= MAX_IPV4_MEMBERSHIPS : count >= MAX_IPV6_MEMBERSHIPS)
+      throw systemError(typeof group === 'number' ? 'ENOBUFS' : 'ENOMEM', syscall);
+  }
+
+  /** Gives back to the stack what `membership` held of `group`. */
+  private release(group: IpAddress, membership: Membership): void {
+    const stack = this.context.stack;
+    if (membership.mode === 'exclude') stack.leaveMulticastGroup(group);
+    else for (const source of membership.sources) stack.dropMulticastSource(group, source);
   }
 
   private bound(syscall: string): UdpSocket {

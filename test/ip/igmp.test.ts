@@ -1,0 +1,277 @@
+/**
+ * IGMPv3 on the host side (RFC 3376), on a simulated link with virtual time: the state change reports a
+ * join, a source-specific join and their undoing put on the wire (byte for byte for the first), each
+ * repeated once within the Unsolicited Report Interval with changes merged; queries of every kind
+ * answered within their Max Resp Time; and the source filter applied to received group datagrams.
+ */
+import { describe, expect, test } from 'vitest';
+import { SimulatedNetwork } from '../../src/sim/network.js';
+import type { Stack } from '../../src/stack.js';
+import { parseIpv4 as ip4, ipv4ToString } from '../../src/wire/address.js';
+import { ETHERTYPE_IPV4, emitEthernetHeader, parseEthernet } from '../../src/wire/ethernet.js';
+import { emitIgmpQuery, type IgmpQuery, IP_PROTOCOL_IGMP, parseIgmp } from '../../src/wire/igmp.js';
+import { emitIpv4Header, parseIpv4 } from '../../src/wire/ipv4.js';
+
+function pair() {
+  const net = new SimulatedNetwork({ seed: 11, trace: true });
+  const a = net.host('a', '10.0.0.1/24');
+  const b = net.host('b', '10.0.0.2/24');
+  const link = net.link(a, b, { delayMs: 1 });
+  net.run(10);
+  return { net, a, b, link };
+}
+
+interface SeenReport {
+  time: number;
+  /** The IPv4 datagram, header included. */
+  bytes: Uint8Array;
+  records: Array<[number, string, string[]]>;
+}
+
+/** Every IGMP report `from` put on the link since `since`. */
+function reports(net: SimulatedNetwork, from: string, since = 0): SeenReport[] {
+  const out: SeenReport[] = [];
+  for (const e of net.trace.events) {
+    if (e.kind !== 'link.sent' || e.from !== from || e.time < since) continue;
+    const eth = parseEthernet(e.frame);
+    if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV4) continue;
+    const ip = parseIpv4(eth.value.payload);
+    if (!ip.ok || ip.value.protocol !== IP_PROTOCOL_IGMP) continue;
+    const igmp = parseIgmp(ip.value.payload);
+    if (!igmp.ok) throw new Error(`bad IGMP on the wire: ${igmp.error.message}`);
+    if (igmp.value.kind !== 'v3-report') continue;
+    out.push({
+      time: e.time,
+      bytes: eth.value.payload.slice(0, ip.value.totalLength),
+      records: igmp.value.records.map((r) => [
+        r.recordType,
+        ipv4ToString(r.group),
+        r.sources.map((s) => ipv4ToString(s)),
+      ]),
+    });
+  }
+  return out;
+}
+
+/** Hands `host`'s interface an IGMP message from a router 10.0.0.254 to `dst`, as if from the wire. */
+function fromRouter(host: Stack, igmp: Uint8Array, dst = '224.0.0.1'): void {
+  const frame = new Uint8Array(14 + 24 + igmp.length);
+  const to = ip4(dst)!;
+  emitEthernetHeader(
+    { dst: 0x01005e000000 + (to & 0x7fffff), src: 0x0200000000fe, etherType: ETHERTYPE_IPV4 },
+    frame,
+    0,
+  );
+  const header = {
+    tos: 0xc0,
+    id: 1,
+    dontFragment: false,
+    moreFragments: false,
+    fragmentOffset: 0,
+    ttl: 1,
+    protocol: IP_PROTOCOL_IGMP,
+    src: ip4('10.0.0.254')!,
+    dst: to,
+    options: Uint8Array.of(0x94, 4, 0, 0),
+  };
+  emitIpv4Header(header, igmp.length, frame, 14);
+  frame.set(igmp, 38);
+  host.interfaces[0]!.port.receive(frame);
+}
+
+/** A query (see emitIgmpQuery) from the router to `dst`. */
+function query(host: Stack, q: Omit<IgmpQuery, 'kind'>, dst = '224.0.0.1'): void {
+  const igmp = new Uint8Array(12 + q.sources.length * 4);
+  const length = emitIgmpQuery(q, igmp, 0);
+  fromRouter(host, igmp.subarray(0, length), dst);
+}
+
+const ALLOW = 5;
+const BLOCK = 6;
+const TO_IN = 3;
+const TO_EX = 4;
+const IS_IN = 1;
+const IS_EX = 2;
+
+describe('IGMPv3 state change reports (RFC 3376 §5.1)', () => {
+  test('a join is reported to 224.0.0.22 as CHANGE_TO_EXCLUDE {}, byte for byte, and once more within 1 s', () => {
+    const { net, a } = pair();
+    const start = net.clock.now();
+    a.joinMulticastGroup('239.1.2.3');
+    net.run(1100);
+    const seen = reports(net, 'a-eth0', start);
+    expect(seen.map((r) => r.records)).toEqual([[[TO_EX, '239.1.2.3', []]], [[TO_EX, '239.1.2.3', []]]]);
+    expect(seen[0]!.time).toBe(start);
+    expect(seen[1]!.time - start).toBeLessThanOrEqual(1000);
+    const ip = seen[0]!.bytes;
+    // IPv4: header of 24 bytes (Router Alert), TOS 0xc0, total 40, DF, TTL 1, protocol 2,
+    // 10.0.0.1 -> 224.0.0.22, option 94 04 00 00 (RFC 2113).
+    expect([...ip.subarray(0, 4)]).toEqual([0x46, 0xc0, 0, 40]);
+    expect([...ip.subarray(6, 10)]).toEqual([0x40, 0, 1, 2]);
+    expect([...ip.subarray(12, 24)]).toEqual([10, 0, 0, 1, 224, 0, 0, 22, 0x94, 4, 0, 0]);
+    // IGMP: type 0x22, checksum 0xe8f9 (worked by hand), 1 record: type 4, no aux data, no sources,
+    // group 239.1.2.3 (RFC 3376 §4.2).
+    expect([...ip.subarray(24)]).toEqual([0x22, 0, 0xe8, 0xf9, 0, 0, 0, 1, 4, 0, 0, 0, 239, 1, 2, 3]);
+  });
+
+  test('source-specific joins are ALLOW/BLOCK records with their sources; mode changes are TO_EX/TO_IN', () => {
+    const { net, a } = pair();
+    const steps: Array<[() => void, Array<[number, string, string[]]>]> = [
+      [() => a.addMulticastSource('232.1.1.1', '10.0.0.9'), [[ALLOW, '232.1.1.1', ['10.0.0.9']]]],
+      [() => a.addMulticastSource('232.1.1.1', '10.0.0.10'), [[ALLOW, '232.1.1.1', ['10.0.0.10']]]],
+      [() => a.joinMulticastGroup('232.1.1.1'), [[TO_EX, '232.1.1.1', []]]],
+      [() => a.leaveMulticastGroup('232.1.1.1'), [[TO_IN, '232.1.1.1', ['10.0.0.9', '10.0.0.10']]]],
+      [() => a.dropMulticastSource('232.1.1.1', '10.0.0.9'), [[BLOCK, '232.1.1.1', ['10.0.0.9']]]],
+      [() => a.dropMulticastSource('232.1.1.1', '10.0.0.10'), [[BLOCK, '232.1.1.1', ['10.0.0.10']]]],
+    ];
+    for (const [change, records] of steps) {
+      const start = net.clock.now();
+      change();
+      net.run(1100);
+      // The report, then its repeat (nothing changed in between).
+      expect(reports(net, 'a-eth0', start).map((r) => r.records)).toEqual([records, records]);
+    }
+    // A second socket's hold on a source changes nothing on the wire.
+    const start = net.clock.now();
+    a.addMulticastSource('232.1.1.1', '10.0.0.9');
+    a.addMulticastSource('232.1.1.1', '10.0.0.9');
+    a.dropMulticastSource('232.1.1.1', '10.0.0.9');
+    net.run(1100);
+    expect(reports(net, 'a-eth0', start).map((r) => r.records)).toEqual([
+      [[ALLOW, '232.1.1.1', ['10.0.0.9']]],
+      [[ALLOW, '232.1.1.1', ['10.0.0.9']]],
+    ]);
+  });
+
+  test('changes before the repeat share it; a change undone before its repeat is repeated as the whole state', () => {
+    const { net, a } = pair();
+    let start = net.clock.now();
+    a.addMulticastSource('232.1.1.1', '10.0.0.9');
+    a.addMulticastSource('232.1.1.1', '10.0.0.10');
+    net.run(1100);
+    expect(reports(net, 'a-eth0', start).map((r) => r.records)).toEqual([
+      [[ALLOW, '232.1.1.1', ['10.0.0.9']]],
+      [[ALLOW, '232.1.1.1', ['10.0.0.10']]],
+      [[ALLOW, '232.1.1.1', ['10.0.0.9', '10.0.0.10']]],
+    ]);
+    start = net.clock.now();
+    a.joinMulticastGroup('239.9.9.9');
+    a.leaveMulticastGroup('239.9.9.9');
+    net.run(1100);
+    expect(reports(net, 'a-eth0', start).map((r) => r.records)).toEqual([
+      [[TO_EX, '239.9.9.9', []]],
+      [[TO_IN, '239.9.9.9', []]],
+      [[TO_IN, '239.9.9.9', []]],
+    ]);
+    // A source allowed and blocked again: the repeat blocks it (routers may have heard the ALLOW).
+    start = net.clock.now();
+    a.addMulticastSource('232.1.1.1', '10.0.0.11');
+    a.dropMulticastSource('232.1.1.1', '10.0.0.11');
+    net.run(1100);
+    expect(reports(net, 'a-eth0', start).map((r) => r.records)).toEqual([
+      [[ALLOW, '232.1.1.1', ['10.0.0.11']]],
+      [[BLOCK, '232.1.1.1', ['10.0.0.11']]],
+      [[BLOCK, '232.1.1.1', ['10.0.0.11']]],
+    ]);
+  });
+
+  test('224.0.0.1 is never reported and cannot be left', () => {
+    const { net, a } = pair();
+    const start = net.clock.now();
+    a.joinMulticastGroup('224.0.0.1');
+    a.leaveMulticastGroup('224.0.0.1');
+    a.leaveMulticastGroup('224.0.0.1');
+    net.run(1100);
+    expect(reports(net, 'a-eth0', start)).toEqual([]);
+    expect(a.ip.isMember(ip4('224.0.0.1')!)).toBe(true);
+  });
+});
+
+describe('IGMP queries (RFC 3376 §5.2)', () => {
+  test('a general query is answered within its Max Resp Time with the current state of every group', () => {
+    const { net, a } = pair();
+    a.joinMulticastGroup('239.1.2.3');
+    a.addMulticastSource('232.1.1.1', '10.0.0.9');
+    net.run(1100);
+    const start = net.clock.now();
+    query(a, { version: 3, maxResponseMs: 2000, group: 0, sources: [] });
+    net.run(2100);
+    const seen = reports(net, 'a-eth0', start);
+    expect(seen.map((r) => r.records)).toEqual([
+      [
+        [IS_EX, '239.1.2.3', []],
+        [IS_IN, '232.1.1.1', ['10.0.0.9']],
+      ],
+    ]);
+    expect(seen[0]!.time - start).toBeLessThan(2000);
+  });
+
+  test('a group-specific query gets that group; a group-and-source one the queried sources received', () => {
+    const { net, a } = pair();
+    a.addMulticastSource('232.1.1.1', '10.0.0.9');
+    a.joinMulticastGroup('239.1.2.3');
+    net.run(1100);
+    let start = net.clock.now();
+    query(a, { version: 3, maxResponseMs: 1000, group: ip4('239.1.2.3')!, sources: [] }, '239.1.2.3');
+    net.run(1100);
+    expect(reports(net, 'a-eth0', start).map((r) => r.records)).toEqual([[[IS_EX, '239.1.2.3', []]]]);
+    start = net.clock.now();
+    query(
+      a,
+      {
+        version: 3,
+        maxResponseMs: 1000,
+        group: ip4('232.1.1.1')!,
+        sources: [ip4('10.0.0.7')!, ip4('10.0.0.9')!],
+      },
+      '232.1.1.1',
+    );
+    net.run(1100);
+    expect(reports(net, 'a-eth0', start).map((r) => r.records)).toEqual([
+      [[IS_IN, '232.1.1.1', ['10.0.0.9']]],
+    ]);
+    // A group this host does not receive: no answer.
+    start = net.clock.now();
+    query(a, { version: 3, maxResponseMs: 1000, group: ip4('239.7.7.7')!, sources: [] }, '239.7.7.7');
+    net.run(1100);
+    expect(reports(net, 'a-eth0', start)).toEqual([]);
+  });
+
+  test('an IGMPv2 query (8 bytes) is answered with a v3 report too; a corrupted query is counted and dropped', () => {
+    const { net, a } = pair();
+    a.joinMulticastGroup('239.1.2.3');
+    net.run(1100);
+    const start = net.clock.now();
+    query(a, { version: 2, maxResponseMs: 1000, group: 0, sources: [] });
+    net.run(1100);
+    expect(reports(net, 'a-eth0', start).map((r) => r.records)).toEqual([[[IS_EX, '239.1.2.3', []]]]);
+    fromRouter(a, Uint8Array.of(0x11, 10, 0xde, 0xad, 0, 0, 0, 0));
+    expect(a.counters.dropCount('igmp', 'bad-checksum')).toBe(1);
+  });
+});
+
+describe('source filtering of received group datagrams (RFC 3376 §3.2)', () => {
+  test('a source-specific join receives its sources only; a join for every source lifts the filter', () => {
+    const { net, a, b } = pair();
+    const heard: string[] = [];
+    a.udp.bind(
+      { port: 5000 },
+      { message: (payload, info) => heard.push(`${Buffer.from(payload)} ${info.address}`) },
+    );
+    const sender = b.udp.bind({ port: 0 });
+    const send = (text: string) => sender.send(new TextEncoder().encode(text), 5000, '232.1.1.1');
+    a.addMulticastSource('232.1.1.1', '10.0.0.9');
+    send('filtered');
+    net.run(10);
+    expect(heard).toEqual([]);
+    expect(a.counters.dropCount('ipv4', 'multicast-source-filtered')).toBe(1);
+    a.addMulticastSource('232.1.1.1', '10.0.0.2');
+    send('allowed');
+    net.run(10);
+    a.dropMulticastSource('232.1.1.1', '10.0.0.2');
+    a.joinMulticastGroup('232.1.1.1');
+    send('any-source');
+    net.run(10);
+    expect(heard).toEqual([`allowed ${ip4('10.0.0.2')}`, `any-source ${ip4('10.0.0.2')}`]);
+  });
+});
