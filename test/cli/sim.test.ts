@@ -83,10 +83,10 @@ describe('tcpts sim', () => {
       expect(run.code).toBe(0);
       expect(run.stdout).not.toMatch(ANSI);
       expect(run.stdout.split('\n')[0]).toBe(
-        'tcpts sim client → server 128 KiB · server → client 8 KiB · delay 10 ms · loss 5% · rate 10 Mbit/s, queue 1000 · MTU 1500 · buffers 262144/262144 · cubic · seed 3',
+        'tcpts sim client → server 128 KiB · server → client 8 KiB · delay 10 ms · loss 5% · rate 10 Mbit/s, queue 1000 · MTU 1500 · buffers auto/auto · cubic · seed 3',
       );
       // The beginning: the handshake; then the gap; then the end: the close.
-      expect(run.stdout).toMatch(/SYN seq=0 win=65535 <mss 1460,ws 3,sackOK,ts>/);
+      expect(run.stdout).toMatch(/SYN seq=0 win=65535 <mss 1460,ws 7,sackOK,ts>/);
       expect(run.stdout).toMatch(/ {3}⋮ {3}\d+ packets not shown \(all are in the pcap and the report\)/);
       expect(run.stdout).toMatch(/FIN/);
       expect(run.stdout).toContain('  outcome      complete, every byte intact');

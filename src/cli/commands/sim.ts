@@ -123,19 +123,20 @@ export const SIM_SPEC: CommandSpec = {
       name: 'client-buffer',
       type: 'string',
       value: 'SIZE',
-      description: "client's receive buffer (default 256k; above 64k needs window scaling, on by default)",
+      description:
+        "client's receive buffer, fixed (default: autotuned from 256k up to 6M, as Linux; above 64k needs window scaling, on by default)",
     },
     {
       name: 'server-buffer',
       type: 'string',
       value: 'SIZE',
-      description: "server's receive buffer (default 256k)",
+      description: "server's receive buffer, fixed (default: autotuned from 256k up to 6M)",
     },
     {
       name: 'send-buffer',
       type: 'string',
       value: 'SIZE',
-      description: 'send buffer of both sides (default 256k)',
+      description: 'send buffer of both sides, fixed (default: autotuned from 256k up to 4M)',
     },
     {
       name: 'cc',
@@ -459,7 +460,7 @@ function describeSettings(s: TransferScenario): string {
   if (o.rateBitsPerSecond !== undefined)
     parts.push(`rate ${formatRate(o.rateBitsPerSecond)}, queue ${o.queueFrames}`);
   parts.push(`MTU ${o.mtu}`);
-  parts.push(`buffers ${o.clientReceiveBuffer}/${o.serverReceiveBuffer}`);
+  parts.push(`buffers ${o.clientReceiveBuffer ?? 'auto'}/${o.serverReceiveBuffer ?? 'auto'}`);
   parts.push(o.congestionControl);
   if (o.tcp.windowScaling === false) parts.push('no window scaling');
   if (o.tcp.sack === false) parts.push('no SACK');

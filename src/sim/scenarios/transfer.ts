@@ -11,7 +11,7 @@
  */
 
 import type { LinkImpairments } from '../../link/impairments.js';
-import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../../tcp/config.js';
+import type { TcpConfig } from '../../tcp/config.js';
 import { CONGESTION_CONTROL_NAMES, type CongestionControlName } from '../../tcp/congestion/registry.js';
 import type { TcpConnection } from '../../tcp/connection.js';
 import type { VirtualClock } from '../../time/virtual-clock.js';
@@ -52,12 +52,13 @@ export interface TransferOptions {
   /** MTU of the cable: the MSS is this minus 40. Default 1500. */
   mtu?: number;
   /**
-   * Receive buffers (the largest window each side advertises; 65535 at most without window scaling).
-   * Default: TcpConfig's (256 KiB).
+   * Receive buffers (the largest window each side advertises; 65535 at most without window scaling),
+   * fixed at this size as SO_RCVBUF does. Default: autotuned, as Linux's tcp_rmem: TcpConfig's 256 KiB
+   * at first, grown with the measured bandwidth-delay product up to `receiveBufferMax` (6 MiB).
    */
   clientReceiveBuffer?: number;
   serverReceiveBuffer?: number;
-  /** Send buffers of both sides. Default: TcpConfig's (256 KiB). */
+  /** Send buffers of both sides, fixed (SO_SNDBUF). Default: autotuned up to `sendBufferMax` (4 MiB). */
   sendBuffer?: number;
   /** Seed of every random choice. Default 1. */
   seed?: number;
@@ -107,7 +108,21 @@ export interface TransferResult extends TransferProgress {
 
 export const TRANSFER_PORT = 5001;
 
-type Resolved = Required<Omit<TransferOptions, 'rateBitsPerSecond' | 'tcp' | 'ecnMarkFrames'>> & {
+type Resolved = Required<
+  Omit<
+    TransferOptions,
+    | 'rateBitsPerSecond'
+    | 'tcp'
+    | 'ecnMarkFrames'
+    | 'clientReceiveBuffer'
+    | 'serverReceiveBuffer'
+    | 'sendBuffer'
+  >
+> & {
+  /** Undefined: autotuned. */
+  clientReceiveBuffer?: number;
+  serverReceiveBuffer?: number;
+  sendBuffer?: number;
   rateBitsPerSecond?: number;
   ecnMarkFrames?: number;
   tcp: Partial<TcpConfig>;
@@ -125,14 +140,15 @@ export function resolveTransferOptions(options: TransferOptions = {}): Resolved 
     corrupt: options.corrupt ?? 0,
     queueFrames: options.queueFrames ?? 1000,
     mtu: options.mtu ?? 1500,
-    clientReceiveBuffer: options.clientReceiveBuffer ?? DEFAULT_TCP_CONFIG.receiveBufferSize,
-    serverReceiveBuffer: options.serverReceiveBuffer ?? DEFAULT_TCP_CONFIG.receiveBufferSize,
-    sendBuffer: options.sendBuffer ?? DEFAULT_TCP_CONFIG.sendBufferSize,
     seed: options.seed ?? 1,
     congestionControl: options.congestionControl ?? 'cubic',
     timeLimitMs: options.timeLimitMs ?? 600_000,
     tcp: options.tcp ?? {},
   };
+  // Sizes given are fixed (SO_RCVBUF / SO_SNDBUF); those left out are autotuned.
+  if (options.clientReceiveBuffer !== undefined) resolved.clientReceiveBuffer = options.clientReceiveBuffer;
+  if (options.serverReceiveBuffer !== undefined) resolved.serverReceiveBuffer = options.serverReceiveBuffer;
+  if (options.sendBuffer !== undefined) resolved.sendBuffer = options.sendBuffer;
   if (options.rateBitsPerSecond !== undefined) resolved.rateBitsPerSecond = options.rateBitsPerSecond;
   if (options.ecnMarkFrames !== undefined) resolved.ecnMarkFrames = options.ecnMarkFrames;
   if (!CONGESTION_CONTROLS.includes(resolved.congestionControl)) {
@@ -285,9 +301,9 @@ export class TransferScenario {
       tcp: { ...o.tcp, congestionControl: o.congestionControl },
     });
     const now = () => this.network.now();
-    const config = (receiveBufferSize: number): Partial<TcpConfig> => ({
-      receiveBufferSize,
-      sendBufferSize: o.sendBuffer,
+    const config = (receiveBufferSize: number | undefined): Partial<TcpConfig> => ({
+      ...(receiveBufferSize !== undefined ? { receiveBufferSize } : {}),
+      ...(o.sendBuffer !== undefined ? { sendBufferSize: o.sendBuffer } : {}),
     });
     const listener = this.network.serverTcp.listen({
       port: TRANSFER_PORT,
