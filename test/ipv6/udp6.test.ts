@@ -322,6 +322,16 @@ describe('dgram udp6', () => {
       ]);
       await send('after');
       expect(heard).toEqual(['allowed from fd00::1']);
+      // Bounds: net.ipv6.mld_max_msf, 64 sources per group (ENOBUFS); 2048 groups per socket (ENOMEM,
+      // where Linux runs out of net.core.optmem_max at 2340).
+      const bounded = server.createSocket('udp6');
+      await new Promise<void>((resolve) => bounded.bind(5501, resolve));
+      for (let i = 1; i <= 64; i++)
+        bounded.addSourceSpecificMembership(`fd00::1:${i.toString(16)}`, 'ff3e::8000:9');
+      expect(code(() => bounded.addSourceSpecificMembership('fd00::2:1', 'ff3e::8000:9'))).toBe('ENOBUFS');
+      for (let i = 1; i < 2048; i++) bounded.addMembership(`ff3e::9:${i.toString(16)}`);
+      expect(code(() => bounded.addMembership('ff3e::a:1'))).toBe('ENOMEM');
+      bounded.close();
       for (const s of [member, sender]) s.close();
     });
   });
