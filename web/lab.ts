@@ -316,6 +316,15 @@ function showTimers(snapshot: TimerSnapshot | undefined, now: number): string {
   return text;
 }
 
+/** A watch on the timers of both hosts' TCP (TIME-WAIT lasts 2 x MSL of the default configuration). */
+function hostTimers(network: TwoHostNetwork): TimerWatch {
+  const msl = DEFAULT_TCP_CONFIG.mslMs;
+  return new TimerWatch([
+    { name: CLIENT, tcp: network.clientTcp, mslMs: msl },
+    { name: SERVER, tcp: network.serverTcp, mslMs: msl },
+  ]);
+}
+
 /** One transfer, simulated a slice per animation frame. */
 class LiveTransfer implements Player {
   private readonly scenario: LabScenario;
@@ -347,11 +356,7 @@ class LiveTransfer implements Player {
     const rtt = 2 * settings.delay;
     const bits = (settings.bytes * settings.flows + settings.reply) * 8;
     this.view.expectSpan(10 * rtt + (settings.rate > 0 ? (bits / (settings.rate * 1e6)) * 1000 * 1.2 : 0));
-    const msl = DEFAULT_TCP_CONFIG.mslMs;
-    this.timers = new TimerWatch([
-      { name: CLIENT, tcp: network.clientTcp, mslMs: msl },
-      { name: SERVER, tcp: network.serverTcp, mslMs: msl },
-    ]);
+    this.timers = hostTimers(network);
     this.model.onState = (e) => this.timers.stateChanged(e.host, e.to, e.time);
   }
 
@@ -535,9 +540,27 @@ class StoryPlayer implements Player {
   private frameRequested = false;
   private view: LabView;
 
+  /** The stacks' timers, sampled at every instant of the story while it ran. */
+  private readonly timers: TimerWatch;
+
   constructor() {
-    this.story = runSeedStory();
-    this.model = new LiveConversation(this.story.stage.network.net.trace.events);
+    let watch: { model: LiveConversation; timers: TimerWatch } | undefined;
+    // The story runs to its end before it is played: its timers are read at each of its instants as it
+    // runs, and shown as they were at the instant played.
+    this.story = runSeedStory({}, (stage) => {
+      const network = stage.network;
+      const model = new LiveConversation(network.net.trace.events);
+      const timers = hostTimers(network);
+      model.onState = (e) => timers.stateChanged(e.host, e.to, e.time);
+      stage.onInstant = (time) => {
+        model.pump();
+        timers.sample(time, 0);
+      };
+      watch = { model, timers };
+    });
+    this.story.stage.onInstant = undefined;
+    this.model = watch!.model;
+    this.timers = watch!.timers;
     this.model.pump();
     this.view = labView(this.model, ladderLayout(10));
     const s = this.story;
@@ -623,13 +646,9 @@ class StoryPlayer implements Player {
         ms = Math.max(ms, ((next - this.clock + gap) * elapsed) / SILENCE_REAL_MS);
       this.clock = Math.min(chapter.to, this.clock + ms);
       this.view.feed(this.clock);
-      const travelling = this.view.ladder.travelling;
-      const waiting = travelling ? `${travelling} packet${travelling === 1 ? '' : 's'} on the wire` : '';
+      const waiting = showTimers(this.timersAt(this.clock), this.clock);
       // At the chapter's end the charts are drawn at once, whatever their pace.
       this.view.show(this.clock, waiting, this.clock >= chapter.to);
-      waitingLine.textContent = waiting ? `Waiting for: ${waiting}` : '';
-      renderTimers(timersPanel, undefined, this.clock);
-      timersPanel.firstElementChild!.textContent = 'timers are shown in live runs (a transfer)';
       progressBar.style.width = `${Math.round(((this.clock - chapter.from) / (chapter.to - chapter.from)) * 100)}%`;
       statusText.textContent = `Chapter ${chapter.number} of ${this.story.chapters.length} · ${(this.clock - chapter.from).toFixed(1)} ms into the chapter`;
       if (this.clock >= chapter.to) {
@@ -674,18 +693,26 @@ class StoryPlayer implements Player {
     this.paused = true;
     pauseButton.textContent = 'Resume';
     const time = this.view.select(index);
+    this.showTimers(time);
     rewindText.textContent = `Showing ${time.toFixed(3)} ms.`;
     liveButton.disabled = false;
   }
 
   resume(): void {
     this.view.live(this.clock);
+    this.showTimers(this.clock);
     rewindText.textContent = '';
     liveButton.disabled = true;
   }
 
-  timersAt(): TimerSnapshot | undefined {
-    return undefined;
+  /** The timers as they ran at `time`, with the packets then on the wire as the ladder shows them. */
+  timersAt(time: number): TimerSnapshot | undefined {
+    const snapshot = this.timers.at(time);
+    return snapshot && { ...snapshot, travelling: this.view.ladder.travelling };
+  }
+
+  private showTimers(time: number): void {
+    showTimers(this.timersAt(time), time);
   }
 }
 

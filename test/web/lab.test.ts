@@ -443,8 +443,29 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
       .map((m) => Number(m![1]) + Number(m![2]) - 1);
     expect(sentAfter.length).toBeGreaterThan(0);
     expect(Math.max(...sentAfter)).toBe(3073 + 3072 - 1);
+    // The timers run in the story as in a live run. At the client's first data segment its
+    // retransmission timer is running (RFC 6298 §5.1: armed when data is sent).
+    const timersAtRow = async (text: RegExp): Promise<string> => {
+      await page.locator('#events li .what', { hasText: text }).first().click();
+      await page.waitForSelector('#events li.selected');
+      return (await page.textContent('#timers')) ?? '';
+    };
+    expect(await timersAtRow(/^client → server \S+ seq=1 ack=1 win=\d+ len=1024/)).toMatch(
+      /client: retransmission timer \(RTO\) fires in [\d.]+ m?s/,
+    );
+    expect(await page.textContent('#waiting')).toMatch(/^Waiting for: .+/);
+    await page.click('#live');
     await page.locator('#story').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, 'story-chapter-2.png'), fullPage: true });
+    // The close: once the client is in TIME-WAIT, its 2 x MSL countdown shows (RFC 9293 §3.6.1).
+    await page.selectOption('#chapter', '5');
+    expect(await page.textContent('#chapter-title')).toBe('6. The four-way close, and a lost final ACK');
+    expect(await finished(page)).toBe('done');
+    expect(await timersAtRow(/^client: \S+ → TIME-WAIT$/)).toMatch(
+      /client: TIME-WAIT \(2×MSL\) fires in 60\.00 s/,
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'story-time-wait.png'), fullPage: true });
+    await page.selectOption('#chapter', '1');
     // Previous goes back a chapter and plays it from its start.
     await page.click('#chapter-prev');
     expect(await page.textContent('#chapter-title')).toBe('1. The three-way handshake');

@@ -38,9 +38,11 @@ export interface SeedStory {
   readonly settings: Required<StoryOptions>;
 }
 
-export function runSeedStory(options: StoryOptions = {}): SeedStory {
+/** `watch` is handed the stage before the first chapter plays (to set `onInstant`, say). */
+export function runSeedStory(options: StoryOptions = {}, watch?: (stage: StoryStage) => void): SeedStory {
   const settings: Required<StoryOptions> = { seed: options.seed ?? 1 };
   const stage = new StoryStage(settings);
+  watch?.(stage);
   const chapters: StoryChapter[] = [];
   SEED_STORY_CHAPTERS.forEach((script, i) => {
     const from = stage.now();

@@ -81,14 +81,22 @@ export class StoryStage {
     return this.network.now();
   }
 
+  /**
+   * Called with the time of each instant the story does something at, once everything at that instant is
+   * done and before virtual time moves on: the stacks' state then (their running timers, say) is the
+   * state until the next instant. The web lab samples the timers here to show them while it replays the
+   * story.
+   */
+  onInstant: ((time: number) => void) | undefined;
+
   /** Runs virtual time up to `t` (absolute ms). */
   until(t: number): void {
-    this.network.runUntil(t);
+    if (t > this.now()) this.runTo(t);
   }
 
   /** Runs virtual time for `ms`. */
   wait(ms: number): void {
-    this.network.run(ms);
+    this.runTo(this.now() + ms);
   }
 
   /**
@@ -101,9 +109,29 @@ export class StoryStage {
     while (!condition()) {
       const next = clock.nextTimerTime();
       if (next === undefined || next > deadline) return false;
+      this.instantDone(next);
       clock.runUntil(next);
     }
     return true;
+  }
+
+  /** Runs every timer due up to `t` (>= now), an instant at a time when someone watches the instants. */
+  private runTo(t: number): void {
+    const clock = this.network.clock;
+    if (this.onInstant) {
+      for (let next = clock.nextTimerTime(); next !== undefined && next <= t; next = clock.nextTimerTime()) {
+        this.instantDone(next);
+        clock.runUntil(next);
+      }
+      this.instantDone(t);
+    }
+    clock.runUntil(t);
+  }
+
+  /** Time is about to move on to `next`: the current instant is done. */
+  private instantDone(next: number): void {
+    const now = this.network.clock.now();
+    if (next > now) this.onInstant?.(now);
   }
 
   /** Tells the reader what an application did, as a note beside its host's timeline. */
