@@ -8,9 +8,12 @@
  * minute on a quiet 2-core machine, mostly simulating). In `npm test` the run is 8 MiB and the size bound
  * the same per MiB (see SIZE_LIMIT); TCPTS_LARGE_REPORT_MIB chooses another size.
  *
- * "Usable within a second" is measured two ways: the main thread's CPU time from navigation to the
- * script's ready mark (Chromium's ThreadTime metric), which a busy machine does not inflate, and the
- * wall-clock time to the ready mark, best of three loads, asserted when the machine has a core to spare.
+ * "Usable within a second" is measured two ways: the main thread's CPU time from navigation to the first
+ * frame drawn after the script's ready mark (Chromium's ThreadTime metric, best of three loads), which a
+ * busy machine does not inflate, asserted always (see CPU_LIMIT); and the wall-clock time to the ready
+ * mark, best of three loads, asserted only when the machine has a core to spare (on a loaded one it
+ * measures the other work). The renderer's CPU time on all its threads (compositing, rasterizing,
+ * compiling off the main thread) is printed beside them.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -36,6 +39,14 @@ const RUN_MIB = Number(process.env.TCPTS_LARGE_REPORT_MIB ?? 8);
  */
 const SIZE_LIMIT = RUN_MIB >= 50 ? 3_000_000 : (3_000_000 * RUN_MIB) / 50 + 100_000;
 
+/**
+ * Main-thread CPU from navigation to the first frame drawn after the script is ready: 1 s for a 50 MiB
+ * run (the issue's "interactive within 1 s"); a shorter run gets the same per MiB plus 300 ms for what
+ * does not grow with the run (starting the page, the fixed-size charts), so the 8 MiB run of `npm test`
+ * guards the 50 MiB target.
+ */
+const CPU_LIMIT = Math.min(1000, Math.round((1000 * RUN_MIB) / 50 + 300));
+
 describe.skipIf(chromiumSkipReason !== undefined)(`the report of a ${RUN_MIB} MiB transfer`, () => {
   it(`is under ${(SIZE_LIMIT / 1e6).toFixed(2)} MB, usable within a second in Chromium, and shows every packet`, async () => {
     const scenario = new TransferScenario({ clientBytes: RUN_MIB * MIB, loss: 0.01, seed: 7 });
@@ -60,6 +71,7 @@ describe.skipIf(chromiumSkipReason !== undefined)(`the report of a ${RUN_MIB} Mi
       const errors: string[] = [];
       const wall: number[] = [];
       let cpu = Number.POSITIVE_INFINITY;
+      let processCpu = Number.POSITIVE_INFINITY;
       for (let load = 0; load < 3; load++) {
         const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
         page.on('pageerror', (e) => errors.push(String(e)));
@@ -70,16 +82,24 @@ describe.skipIf(chromiumSkipReason !== undefined)(`the report of a ${RUN_MIB} Mi
         await cdp.send('Performance.enable');
         await page.goto(`file://${path}`);
         await page.waitForSelector('html[data-ready]', { timeout: 60_000 });
+        // Interactive: the page drawn once with the list and charts in it, and its thread free again.
+        await page.evaluate(
+          () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))),
+        );
         const metrics = (await cdp.send('Performance.getMetrics')).metrics;
-        cpu = Math.min(cpu, 1000 * metrics.find((m) => m.name === 'ThreadTime')!.value);
+        const metric = (name: string) => 1000 * metrics.find((m) => m.name === name)!.value;
+        cpu = Math.min(cpu, metric('ThreadTime'));
+        processCpu = Math.min(processCpu, metric('ProcessTime'));
         wall.push(await page.evaluate(() => tcptsReport.readyAt));
         await page.close();
       }
       const busy = loadavg()[0]! >= cpus().length;
       console.log(
-        `ready after ${wall.map((t) => Math.round(t)).join(', ')} ms (main thread CPU ${Math.round(cpu)} ms; load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`,
+        `ready after ${wall.map((t) => Math.round(t)).join(', ')} ms; to the first frame, main thread CPU ` +
+          `${Math.round(cpu)} ms (bound ${CPU_LIMIT} ms), renderer CPU on all its threads ${Math.round(processCpu)} ms; ` +
+          `load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
       );
-      expect(cpu).toBeLessThan(1000);
+      expect(cpu).toBeLessThan(CPU_LIMIT);
       if (busy) console.log('wall-clock bound not asserted: the machine has no core to spare');
       else expect(Math.min(...wall)).toBeLessThan(1000);
 
