@@ -21,6 +21,7 @@
  */
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { TraceEvent, Tracer } from '../trace/events.js';
+import { ArrayQueue } from '../util/array-queue.js';
 import type { Random } from '../util/random.js';
 import { markCongestionExperienced } from '../wire/ecn-mark.js';
 import { GilbertElliottChannel, type GilbertElliottParameters } from './gilbert-elliott.js';
@@ -255,9 +256,8 @@ export class ImpairedPath {
   private inFlightFirst: InFlightCopy | undefined;
   private inFlightLast: InFlightCopy | undefined;
   private inFlightCount = 0;
-  /** With `orderedDelivery`: copies in arrival order, oldest from `fifoHead`, and the timer for it. */
-  private readonly fifo: InFlightCopy[] = [];
-  private fifoHead = 0;
+  /** With `orderedDelivery`: copies in arrival order, and the timer for the oldest. */
+  private readonly fifo = new ArrayQueue<InFlightCopy>();
   private fifoTimer: TimerHandle | undefined;
   private closed = false;
   private readonly sentTaps: FrameTap[] = [];
@@ -334,8 +334,7 @@ export class ImpairedPath {
     this.inFlightCount = 0;
     this.fifoTimer?.cancel();
     this.fifoTimer = undefined;
-    this.fifo.length = 0;
-    this.fifoHead = 0;
+    this.fifo.clear();
     this.queueFinish.length = 0;
     this.queueSize.length = 0;
     this.queueHead = 0;
@@ -465,23 +464,14 @@ export class ImpairedPath {
   /** Delivers every queued copy that is due, in order, then waits for the next. */
   private readonly deliverInOrder = (): void => {
     this.fifoTimer = undefined;
-    const fifo = this.fifo;
-    while (this.fifoHead < fifo.length) {
-      const copy = fifo[this.fifoHead]!;
+    for (let copy = this.fifo.peek(); copy !== undefined; copy = this.fifo.peek()) {
       const now = this.clock.now();
       if (copy.due > now) {
         this.fifoTimer = this.clock.setTimer(copy.due - now, this.deliverInOrder);
         break;
       }
-      fifo[this.fifoHead++] = undefined as unknown as InFlightCopy;
+      this.fifo.shift();
       this.arrive(copy);
-    }
-    if (this.fifoHead === fifo.length) {
-      fifo.length = 0;
-      this.fifoHead = 0;
-    } else if (this.fifoHead >= 1024 && this.fifoHead * 2 >= fifo.length) {
-      fifo.splice(0, this.fifoHead);
-      this.fifoHead = 0;
     }
   };
 

@@ -14,6 +14,7 @@
  * exactly the heap-only order; a window of hundreds of segments sent at one instant costs O(1) per timer
  * instead of O(log n).
  */
+import { ArrayQueue } from '../util/array-queue.js';
 
 export class TimerEntry {
   /** Set once the entry has been cancelled or has been taken out of the queue to run. */
@@ -33,9 +34,8 @@ const COMPACT_MIN_SIZE = 64;
 
 export class TimerQueue {
   private heap: TimerEntry[] = [];
-  /** Timers added for the instant `lastTakenTime`, in order; live ones from `fifoHead`. */
-  private fifo: TimerEntry[] = [];
-  private fifoHead = 0;
+  /** Timers added for the instant `lastTakenTime`, in order. */
+  private readonly fifo = new ArrayQueue<TimerEntry>();
   /** Due time of the timer taken last (the clock's reading while it runs): never decreases. */
   private lastTakenTime = Number.NEGATIVE_INFINITY;
   private nextSequence = 0;
@@ -66,7 +66,7 @@ export class TimerQueue {
     entry.done = true;
     entry.callback = nothing;
     this.live--;
-    const held = this.heap.length + this.fifo.length - this.fifoHead;
+    const held = this.heap.length + this.fifo.length;
     if (held >= COMPACT_MIN_SIZE && held - this.live > this.live) this.compact();
   }
 
@@ -83,7 +83,7 @@ export class TimerQueue {
     const top = this.first();
     if (top === undefined || top.time > limit) return undefined;
     if (top === this.heap[0]) this.removeTop();
-    else this.takeFifoHead();
+    else this.fifo.shift();
     top.done = true;
     this.live--;
     this.lastTakenTime = top.time;
@@ -93,33 +93,20 @@ export class TimerQueue {
   /** Cancels everything. */
   clear(): void {
     for (const entry of this.heap) entry.done = true;
-    for (let i = this.fifoHead; i < this.fifo.length; i++) this.fifo[i]!.done = true;
+    for (const entry of this.fifo.toArray()) entry.done = true;
     this.heap = [];
-    this.fifo = [];
-    this.fifoHead = 0;
+    this.fifo.clear();
     this.live = 0;
   }
 
   /** The earliest live timer (heap top or FIFO head), after dropping dead ones from both. */
   private first(): TimerEntry | undefined {
     while (this.heap.length > 0 && this.heap[0]!.done) this.removeTop();
-    while (this.fifoHead < this.fifo.length && this.fifo[this.fifoHead]!.done) this.takeFifoHead();
+    while (this.fifo.peek()?.done) this.fifo.shift();
     const top = this.heap[0];
-    const head = this.fifoHead < this.fifo.length ? this.fifo[this.fifoHead] : undefined;
+    const head = this.fifo.peek();
     if (top === undefined) return head;
     return head !== undefined && before(head, top) ? head : top;
-  }
-
-  private takeFifoHead(): void {
-    const fifo = this.fifo;
-    fifo[this.fifoHead++] = undefined as unknown as TimerEntry;
-    if (this.fifoHead === fifo.length) {
-      fifo.length = 0;
-      this.fifoHead = 0;
-    } else if (this.fifoHead >= 1024 && this.fifoHead * 2 >= fifo.length) {
-      fifo.splice(0, this.fifoHead);
-      this.fifoHead = 0;
-    }
   }
 
   private removeTop(): void {
@@ -132,8 +119,7 @@ export class TimerQueue {
 
   private compact(): void {
     this.heap = this.heap.filter((entry) => !entry.done);
-    this.fifo = this.fifo.slice(this.fifoHead).filter((entry) => !entry.done);
-    this.fifoHead = 0;
+    this.fifo.retain((entry) => !entry.done);
     // Floyd's bottom-up heap construction: O(n).
     for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
