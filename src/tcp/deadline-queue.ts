@@ -49,20 +49,26 @@ export class DeadlineQueue<T> {
     const lastItem = it[n]!;
     d.pop();
     it.pop();
-    if (n === 0) return;
-    let i = 0;
+    if (n > 0) this.siftDown(0, lastDeadline, lastItem);
+  }
+
+  /** Puts (deadline, item) at `i` or below it, moving smaller children up (heap order below `i` holds). */
+  private siftDown(i: number, deadline: number, item: T): void {
+    const d = this.deadlines;
+    const it = this.items;
+    const n = d.length;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
       const child = right < n && d[right]! < d[left]! ? right : left;
-      if (d[child]! >= lastDeadline) break;
+      if (d[child]! >= deadline) break;
       d[i] = d[child]!;
       it[i] = it[child]!;
       i = child;
     }
-    d[i] = lastDeadline;
-    it[i] = lastItem;
+    d[i] = deadline;
+    it[i] = item;
   }
 
   /** Keeps only the entries `keep` accepts, in heap order again (O(n)). */
@@ -77,23 +83,7 @@ export class DeadlineQueue<T> {
     this.deadlines = d;
     this.items = it;
     // Floyd's bottom-up construction: sift each parent down, last first.
-    for (let start = (d.length >>> 1) - 1; start >= 0; start--) {
-      let i = start;
-      const deadline = d[i]!;
-      const item = it[i]!;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= d.length) break;
-        const right = left + 1;
-        const child = right < d.length && d[right]! < d[left]! ? right : left;
-        if (d[child]! >= deadline) break;
-        d[i] = d[child]!;
-        it[i] = it[child]!;
-        i = child;
-      }
-      d[i] = deadline;
-      it[i] = item;
-    }
+    for (let i = (d.length >>> 1) - 1; i >= 0; i--) this.siftDown(i, d[i]!, it[i]!);
   }
 
   clear(): void {

@@ -18,6 +18,7 @@ import { emitIpv6Header, IPV6_NEXT_ICMPV6, parseIpv6 } from '../../src/wire/ipv6
 import { type IpAddress, parseIpv6 as ip6, ipv6ToString } from '../../src/wire/ipv6-address.js';
 import { walkIpv6Headers } from '../../src/wire/ipv6-extension-headers.js';
 import { parseTcp, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/wire/tcp.js';
+import { timeWaitFields } from '../tcp/time-wait-fields.js';
 
 interface SeenSegment {
   from: string;
@@ -394,24 +395,13 @@ describe('listeners of both versions', () => {
 
 describe('TIME-WAIT records of both versions (time-wait.ts)', () => {
   function fields(local: IpAddress, remote: IpAddress): TimeWaitFields {
-    return {
+    return timeWaitFields({
       localAddress: local,
       localPort: 80,
       remoteAddress: remote,
       remotePort: 50000,
-      sndNxt: 1,
-      rcvNxt: 2,
-      rcvWnd: 65535,
-      windowField: 65535,
-      maxSndWnd: 65535,
-      tsEnabled: false,
-      tsRecent: 0,
-      tsRecentAt: 0,
-      tsOffset: 0,
-      lastInvalidAnswerTime: 0,
       mslMs: 1000,
-      invalidRateLimitMs: 500,
-    };
+    });
   }
 
   test('an IPv6 record whose addresses fold to an IPv4 record’s is told apart, found and removed alone', () => {

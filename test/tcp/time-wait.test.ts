@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { TcpConfig } from '../../src/tcp/config.js';
 import type { TcpConnection } from '../../src/tcp/connection.js';
-import { type TimeWaitFields, TimeWaitTable } from '../../src/tcp/time-wait.js';
+import { TimeWaitTable } from '../../src/tcp/time-wait.js';
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
 import { flagsToString } from './dialogue.js';
 import { FakeNetwork, ip } from './network.js';
+import { timeWaitFields } from './time-wait-fields.js';
 
 const A = ip('10.0.0.1');
 const B = ip('10.0.0.2');
@@ -277,24 +278,8 @@ describe('TIME-WAIT reuse by an active open (timeWaitReuse, Linux tcp_tw_reuse)'
 });
 
 describe('TimeWaitTable lookups', () => {
-  const fields = (localPort: number, remotePort: number): TimeWaitFields => ({
-    localAddress: A,
-    localPort,
-    remoteAddress: B,
-    remotePort,
-    sndNxt: 1,
-    rcvNxt: 2,
-    rcvWnd: 65535,
-    windowField: 65535,
-    maxSndWnd: 65535,
-    tsEnabled: false,
-    tsRecent: 0,
-    tsRecentAt: 0,
-    tsOffset: 0,
-    lastInvalidAnswerTime: Number.NEGATIVE_INFINITY,
-    mslMs: 30_000,
-    invalidRateLimitMs: 500,
-  });
+  const fields = (localPort: number, remotePort: number) =>
+    timeWaitFields({ localAddress: A, localPort, remoteAddress: B, remotePort });
 
   it('finds each of many records towards one server endpoint (a client closing first), and forgets removed ones', () => {
     const table = new TimeWaitTable();
