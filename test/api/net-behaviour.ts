@@ -34,6 +34,8 @@ export interface SocketLike extends Duplex {
   setNoDelay(noDelay?: boolean): this;
   setKeepAlive(enable?: boolean, initialDelay?: number): this;
   resetAndDestroy(): this;
+  ref(): this;
+  unref(): this;
   connect(port: number, host: string, connectionListener?: () => void): this;
   connect(options: ConnectOptionsLike, connectionListener?: () => void): this;
 }
@@ -1308,7 +1310,142 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         ]);
       }),
   },
+  {
+    name: '_handle: null before connect and after close; Node calls its setNoDelay/setKeepAlive once connected and on changes only; getsockname/getpeername fill an object',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const { port, accepted } = await startServer(h, cleanup, {});
+        const fresh = new h.net.Socket() as SocketLike & HandleOwner;
+        expect(fresh._handle).toBe(null);
+        const calls: unknown[][] = [];
+        const socket = cleanup.connect(h, {
+          port,
+          host: h.serverHost,
+          noDelay: true,
+          keepAlive: true,
+          keepAliveInitialDelay: 5500,
+        } as ConnectOptionsLike) as SocketLike & HandleOwner;
+        const handle = socket._handle!;
+        expect(handle).not.toBe(null);
+        expect(socket._handle).toBe(handle);
+        for (const member of ['ref', 'unref', 'hasRef', 'getAsyncId', 'close', 'readStart', 'readStop']) {
+          expect(typeof handle[member], member).toBe('function');
+        }
+        expect(typeof handle.fd).toBe('number');
+        expect(typeof (handle.getAsyncId as () => unknown)()).toBe('number');
+        const setNoDelay = handle.setNoDelay as (enable: boolean) => number;
+        const setKeepAlive = handle.setKeepAlive as (enable: boolean, delay: number) => number;
+        handle.setNoDelay = (...args: unknown[]) => {
+          calls.push(['setNoDelay', ...args]);
+          return setNoDelay.apply(handle, args as [boolean]);
+        };
+        handle.setKeepAlive = (...args: unknown[]) => {
+          calls.push(['setKeepAlive', ...args]);
+          return setKeepAlive.apply(handle, args as [boolean, number]);
+        };
+        await next(socket, 'connect');
+        expect(calls).toEqual([
+          ['setNoDelay', true],
+          ['setKeepAlive', true, 5],
+        ]);
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, 5900);
+        expect(calls.length).toBe(2);
+        socket.setNoDelay(false);
+        socket.setKeepAlive(true, 7000);
+        socket.setKeepAlive(false);
+        expect(calls.slice(2)).toEqual([
+          ['setNoDelay', false],
+          ['setKeepAlive', true, 7],
+          ['setKeepAlive', false, 0],
+        ]);
+        const local: Record<string, unknown> = {};
+        const peer: Record<string, unknown> = {};
+        expect([
+          (handle.getsockname as (out: object) => number)(local),
+          (handle.getpeername as (out: object) => number)(peer),
+        ]).toEqual([0, 0]);
+        expect(local).toEqual({ address: h.clientHost, family: familyOf(h), port: socket.localPort });
+        expect(peer).toEqual({ address: h.serverHost, family: familyOf(h), port });
+        expect((handle.hasRef as () => boolean)()).toBe(true);
+        socket.unref();
+        expect((handle.hasRef as () => boolean)()).toBe(false);
+        socket.ref();
+        while (accepted.length === 0) await h.delay(1);
+        socket.destroy();
+        await next(socket, 'close');
+        expect(socket._handle).toBe(null);
+      }),
+  },
+  {
+    name: 'server._handle.onconnection gets each accepted handle; the server applies noDelay/keepAlive to it; writes after _handle.close() fail with "write EBADF", with _handle null with ERR_SOCKET_CLOSED',
+    run: (h) =>
+      withCleanup(async (cleanup) => {
+        const server = h.net.createServer({
+          noDelay: true,
+          keepAlive: true,
+          keepAliveInitialDelay: 3000,
+        } as ServerOptionsLike) as ServerLike & HandleOwner;
+        cleanup.servers.push(server);
+        const connections: Array<SocketLike & HandleOwner> = [];
+        server.on('connection', (socket: SocketLike & HandleOwner) => {
+          cleanup.sockets.push(socket);
+          connections.push(socket);
+        });
+        expect(server._handle).toBe(null);
+        await new Promise<void>((resolve) => server.listen(0, h.serverHost, resolve));
+        const port = (server.address() as AddressInfoLike).port;
+        const serverHandle = server._handle!;
+        const onconnection = serverHandle.onconnection as (error: unknown, client: HandleLike) => void;
+        const calls: unknown[][] = [];
+        const handles: HandleLike[] = [];
+        serverHandle.onconnection = (error: unknown, client: HandleLike) => {
+          handles.push(client);
+          for (const method of ['setNoDelay', 'setKeepAlive'] as const) {
+            const original = client[method] as (...args: unknown[]) => unknown;
+            client[method] = (...args: unknown[]) => {
+              calls.push([method, ...args]);
+              return original.apply(client, args);
+            };
+          }
+          onconnection.call(serverHandle, error, client);
+        };
+        const clients = [0, 1].map(() => cleanup.connect(h, { port, host: h.serverHost }));
+        await Promise.all(clients.map((client) => next(client, 'connect')));
+        while (connections.length < 2) await h.delay(1);
+        expect(handles.length).toBe(2);
+        expect(connections.map((socket) => socket._handle)).toEqual(handles);
+        expect(calls).toEqual([
+          ['setNoDelay', true],
+          ['setKeepAlive', true, 3],
+          ['setNoDelay', true],
+          ['setKeepAlive', true, 3],
+        ]);
+        const [first, second] = clients as Array<SocketLike & HandleOwner>;
+        (first!._handle!.close as () => void)();
+        first!.write('after close');
+        const [closedError] = await next<[Error & Record<string, unknown>]>(first!, 'error');
+        expect([closedError.constructor, closedError.message, closedError.code, closedError.syscall]).toEqual(
+          [Error, 'write EBADF', 'EBADF', 'write'],
+        );
+        (second!._handle!.close as () => void)();
+        second!._handle = null;
+        second!.write('after close');
+        const [nulled] = await next<[Error & Record<string, unknown>]>(second!, 'error');
+        expect([nulled.message, nulled.code]).toEqual(['Socket is closed', 'ERR_SOCKET_CLOSED']);
+        server.close();
+        expect(server._handle).toBe(null);
+      }),
+  },
 ];
+
+/** A handle as the cases touch it (Node's TCPWrap and tcpts's TcpHandle). */
+type HandleLike = Record<string, unknown>;
+
+/** The `_handle` of a socket or server. */
+interface HandleOwner {
+  _handle: HandleLike | null;
+}
 
 /** Node's internal members the cases read (present on Node's socket and on tcpts's). */
 interface Internals {

@@ -398,4 +398,7 @@ export const ipTexts: readonly unknown[] = [
   null,
   undefined,
   {},
+  // Node tests the string form: an object's toString() counts.
+  { toString: () => '127.0.0.1' },
+  { toString: () => '::ffff:1.2.3.4' },
 ];

@@ -9,13 +9,13 @@ const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 /** A zone (scope) id: an interface name or index — letters, digits, '-', '.' and ':' only, as Node's. */
 const ZONE = /^[0-9a-zA-Z\-.:]+$/;
 
+// Node tests the argument's string form (`${input}`): 123 is '123', an object its toString().
 export function isIPv4(input: unknown): boolean {
-  return typeof input === 'string' && IPV4.test(input);
+  return IPV4.test(`${input}`);
 }
 
 export function isIPv6(input: unknown): boolean {
-  if (typeof input !== 'string') return false;
-  let text = input;
+  let text = `${input}`;
   const zone = text.indexOf('%');
   if (zone >= 0) {
     if (!ZONE.test(text.slice(zone + 1))) return false;

@@ -27,6 +27,7 @@ import {
   type SocketOptions,
   tcpAddressOf,
 } from './socket.js';
+import { ServerHandle, TcpHandle, type TcpHandleBinding } from './tcp-handle.js';
 
 export interface ServerOptions {
   /** Accepted sockets keep their writable side open after the peer's FIN. Default false. */
@@ -101,6 +102,8 @@ export class Server extends EventEmitter {
   private connectionCount = 0;
   /** Bumped at every listen()/close(), so a lookup answering late for an earlier one is ignored. */
   private listeningId = 1;
+  /** `_handle` while listening, made when first read (see tcp-handle.ts). */
+  private handleObject: ServerHandle | undefined;
 
   constructor(
     context: NetContext,
@@ -144,9 +147,22 @@ export class Server extends EventEmitter {
   _usingWorkers = false;
   _workers: unknown[] = [];
 
-  /** Node's libuv handle: tcpts has none, so this is always null (see Socket._handle). */
-  get _handle(): null {
-    return null;
+  /**
+   * Node's listening handle while listening, else null. Accepted connections go through its
+   * `onconnection(err, clientHandle)`, which an application may wrap (Node's own tests do).
+   */
+  get _handle(): ServerHandle | null {
+    if (this.listener === undefined) return null;
+    this.handleObject ??= new ServerHandle({
+      hold: () => this.loopHandle,
+      endpoint: () => this.boundAddress,
+      accepted: (clientHandle) => {
+        const connection = clientHandle.connection;
+        if (connection !== undefined) this.onConnection(connection, clientHandle);
+      },
+      close: () => this.close(),
+    });
+    return this.handleObject;
   }
 
   /** Node's counter of listen()/close() calls, which its lookups check for staleness. */
@@ -288,7 +304,42 @@ export class Server extends EventEmitter {
     });
   }
 
+  /**
+   * A connection the listener accepted. Through `_handle.onconnection` with a handle for it when the
+   * application has seen the server's handle (it may have wrapped onconnection), else straight on.
+   */
   private accept(connection: TcpConnection): void {
+    const handle = this.handleObject;
+    if (handle === undefined) {
+      this.onConnection(connection, undefined);
+      return;
+    }
+    handle.onconnection(null, new TcpHandle(this.acceptedBinding(connection)));
+  }
+
+  /** What an accepted handle reaches before a socket takes it over: the connection alone. */
+  private acceptedBinding(connection: TcpConnection): TcpHandleBinding {
+    const now = () => this.context.clock.now();
+    let open: TcpConnection | undefined = connection;
+    return {
+      connection: () => open,
+      now,
+      hold: () => undefined,
+      endpoint: (which) => {
+        const end = which === 'local' ? connection.local : connection.remote;
+        return { ...addressInfoOf(end.address, this.ipv6Listener), port: end.port };
+      },
+      close: () => {
+        open = undefined;
+        connection.release(now());
+      },
+      readStart: () => {},
+      readStop: () => {},
+    };
+  }
+
+  /** Node's onconnection: the connection limit, the block list, then the socket and 'connection'. */
+  private onConnection(connection: TcpConnection, clientHandle: TcpHandle | undefined): void {
     const now = this.context.clock.now();
     if (
       this.maxConnections !== undefined &&
@@ -320,13 +371,11 @@ export class Server extends EventEmitter {
     const socket = this.createSocket({
       allowHalfOpen: this.allowHalfOpen,
       highWaterMark: this.highWaterMark,
-      noDelay: this.noDelay,
-      keepAlive: this.keepAlive,
-      keepAliveInitialDelay: this.keepAliveInitialDelay * 1000,
     });
     socket.server = this;
     socket._server = this;
-    socket.adopt(connection, this.pauseOnConnect, this.ipv6Listener);
+    socket.adopt(connection, this.pauseOnConnect, this.ipv6Listener, clientHandle);
+    socket.acceptOptions(this.noDelay, this.keepAlive, this.keepAliveInitialDelay);
     this.connectionCount++;
     socket.once('close', () => {
       this.connectionCount--;
@@ -355,6 +404,7 @@ export class Server extends EventEmitter {
       this.boundAddress = undefined;
       this.loopHandle?.close();
       this.loopHandle = undefined;
+      this.handleObject = undefined;
     }
     this._emitCloseIfDrained();
     return this;

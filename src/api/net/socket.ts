@@ -44,6 +44,7 @@ import { type TcpInfo, tcpInfoOf } from '../tcp-info.js';
 import { type AddressChecker, isAddressChecker } from './block-list.js';
 import { isIP } from './is-ip.js';
 import { guarded, type NetContext } from './net-context.js';
+import { type HandleAddress, TcpHandle, type TcpHandleBinding } from './tcp-handle.js';
 
 /** Node's `onread` option: received bytes go into `buffer` and to `callback` instead of 'data' events. */
 export interface OnReadOptions {
@@ -235,6 +236,14 @@ export class Socket extends Duplex {
   private eofReceived = false;
   /** onread's callback returned false: reading stops until resume(). */
   private onreadStopped = false;
+  /**
+   * What `_handle` answers: undefined while it is the socket's own handle (made only when first read,
+   * null when the socket has no hold on the loop), else what the application set (or the accepted
+   * handle the server handed over).
+   */
+  private handleObject: TcpHandle | { setNoDelay?: unknown; setKeepAlive?: unknown } | null | undefined;
+  /** The application closed `_handle` (uv_close): writes fail with EBADF. */
+  private handleClosed = false;
 
   constructor(context: NetContext, options: SocketOptions = {}) {
     const settings = options !== null && typeof options === 'object' ? options : {};
@@ -251,7 +260,8 @@ export class Socket extends Duplex {
     this.context = context;
     this.noDelayWanted = Boolean(settings.noDelay);
     this.keepAliveWanted = Boolean(settings.keepAlive);
-    this.keepAliveDelaySeconds = ~~((settings.keepAliveInitialDelay ?? 0) / 1000);
+    // A negative delay counts as none (Node clamps it to 0).
+    this.keepAliveDelaySeconds = Math.max(0, ~~((settings.keepAliveInitialDelay ?? 0) / 1000));
     const onread = settings.onread as unknown;
     if (
       onread !== null &&
@@ -313,11 +323,61 @@ export class Socket extends Duplex {
   }
 
   /**
-   * Node's libuv handle: tcpts has none, so this is always null (libraries that check it take their
-   * generic stream path, as Node's http does for any socket without one).
+   * Node's handle (see tcp-handle.ts): from connect() (or accepting) until the socket is destroyed, else
+   * null. It has no `isStreamBase`, so Node's http reads the socket as a stream, as any JavaScript one.
    */
-  get _handle(): null {
-    return null;
+  get _handle(): TcpHandle | object | null {
+    if (this.handleObject !== undefined) return this.handleObject;
+    if (this.loopHandle === undefined) return null;
+    const handle = new TcpHandle(this.handleBinding());
+    this.handleObject = handle;
+    return handle;
+  }
+
+  /** Node's code and libraries replace it (null: the socket counts as closed, ERR_SOCKET_CLOSED). */
+  set _handle(value: TcpHandle | object | null) {
+    this.handleObject = value;
+  }
+
+  /** What the socket's handle reaches of it. */
+  private handleBinding(): TcpHandleBinding {
+    return {
+      connection: () => this.connection,
+      now: () => this.context.clock.now(),
+      hold: () => this.loopHandle,
+      endpoint: (which) => {
+        if (which === 'local') return this.localEndpoint;
+        const peer = this._getpeername();
+        return 'address' in peer ? (peer as HandleAddress) : undefined;
+      },
+      close: () => this.closeHandle(),
+      readStart: () => {
+        this.reading = true;
+        this.updateActivity();
+        this.pull();
+      },
+      readStop: () => {
+        this.reading = false;
+        this.updateActivity();
+      },
+    };
+  }
+
+  /**
+   * `_handle.close()` by the application (libuv's uv_close on the TCP handle): the connection is closed
+   * as close(2) does (a FIN, or a RST with unread data) and the loop is released; the socket stays as it
+   * is until destroyed, its writes failing with EBADF.
+   */
+  private closeHandle(): void {
+    this.handleClosed = true;
+    const connection = this.connection;
+    if (connection !== undefined) {
+      this.detach();
+      this.connection = undefined;
+      connection.release(this.context.clock.now());
+    }
+    this.loopHandle?.close();
+    this.loopHandle = undefined;
   }
 
   /** The data written while connect() was still under way (Node's `_pendingData`), or null. */
@@ -464,6 +524,8 @@ export class Socket extends Duplex {
     this.eofReceived = false;
     this.onreadStopped = false;
     this.reading = false;
+    this.handleObject = undefined;
+    this.handleClosed = false;
   }
 
   private lookupAndConnect(options: SocketConnectOptions): void {
@@ -811,9 +873,13 @@ export class Socket extends Duplex {
    * @internal Server side: takes over a connection a listener accepted (already established).
    * `paused` implements the server's pauseOnConnect.
    */
-  adopt(connection: TcpConnection, paused: boolean, ipv6View = false): void {
+  adopt(connection: TcpConnection, paused: boolean, ipv6View = false, handle?: TcpHandle): void {
     this.ipv6View = ipv6View;
     this.loopHandle ??= this.context.holds.open();
+    if (handle !== undefined) {
+      handle.rebind(this.handleBinding());
+      this.handleObject = handle;
+    }
     this.attach(connection);
     this.applySocketOptions();
     if (paused) this.pause();
@@ -858,17 +924,64 @@ export class Socket extends Duplex {
     connection.off('error', handlers.error);
   }
 
+  /** Once connected, the options asked for before go to the handle (Node's afterConnect). */
   private applySocketOptions(): void {
-    const connection = this.connection!;
-    const now = this.context.clock.now();
-    if (this.noDelayWanted) connection.setNoDelay(true, now);
-    if (this.keepAliveWanted) {
-      connection.setKeepAlive(
-        true,
-        now,
-        this.keepAliveDelaySeconds > 0 ? this.keepAliveDelaySeconds * 1000 : undefined,
-      );
+    if (this.noDelayWanted) this.handleSetNoDelay(true);
+    if (this.keepAliveWanted) this.handleSetKeepAlive(true, this.keepAliveDelaySeconds);
+  }
+
+  /**
+   * @internal A server's noDelay/keepAlive options on an accepted socket, applied through its handle as
+   * Node's onconnection does (`keepAliveDelaySeconds` in whole seconds).
+   */
+  acceptOptions(noDelay: boolean, keepAlive: boolean, keepAliveDelaySeconds: number): void {
+    if (noDelay && this.handleHas('setNoDelay')) {
+      this.noDelayWanted = true;
+      this.handleSetNoDelay(true);
     }
+    if (keepAlive && this.handleHas('setKeepAlive')) {
+      this.keepAliveWanted = true;
+      this.keepAliveDelaySeconds = keepAliveDelaySeconds;
+      this.handleSetKeepAlive(true, keepAliveDelaySeconds);
+    }
+  }
+
+  /** Whether `_handle` is not null (without making the socket's own handle). */
+  private hasHandle(): boolean {
+    return this.handleObject !== undefined ? this.handleObject !== null : this.loopHandle !== undefined;
+  }
+
+  /** Whether `_handle` exists and has the method (the socket's own handle has them all). */
+  private handleHas(method: 'setNoDelay' | 'setKeepAlive'): boolean {
+    const handle = this.handleObject;
+    if (handle === undefined) return this.loopHandle !== undefined;
+    return handle !== null && typeof (handle as Record<string, unknown>)[method] === 'function';
+  }
+
+  // Node calls these through `_handle`, so a replaced method sees each call; the socket's own handle,
+  // never read, is skipped and the connection set directly.
+  private handleSetNoDelay(enable: boolean): void {
+    const handle = this.handleObject;
+    if (handle === undefined) {
+      const connection = this.connection;
+      if (connection !== undefined && connection.state !== 'CLOSED') {
+        connection.setNoDelay(enable, this.context.clock.now());
+      }
+      return;
+    }
+    if (handle !== null && typeof handle.setNoDelay === 'function') handle.setNoDelay(enable);
+  }
+
+  private handleSetKeepAlive(enable: boolean, seconds: number): void {
+    const handle = this.handleObject;
+    if (handle === undefined) {
+      const connection = this.connection;
+      if (connection !== undefined && connection.state !== 'CLOSED') {
+        connection.setKeepAlive(enable, this.context.clock.now(), seconds > 0 ? seconds * 1000 : undefined);
+      }
+      return;
+    }
+    if (handle !== null && typeof handle.setKeepAlive === 'function') handle.setKeepAlive(enable, seconds);
   }
 
   private onConnected(): void {
@@ -1020,8 +1133,13 @@ export class Socket extends Duplex {
       if (this.connecting) this.once('connect', this.flushWaitingWrite);
       return;
     }
-    if (this.connection === undefined) {
+    if (this.handleObject === null || (this.connection === undefined && !this.handleClosed)) {
       callback(nodeError('ERR_SOCKET_CLOSED', 'Socket is closed'));
+      return;
+    }
+    if (this.handleClosed) {
+      // The application closed the handle: libuv's write on it fails (Node's errnoException).
+      callback(systemError('EBADF', 'write'));
       return;
     }
     this.dispatched += chunk.length;
@@ -1125,6 +1243,8 @@ export class Socket extends Duplex {
     }
     const handle = this.loopHandle;
     this.loopHandle = undefined;
+    // Node drops its handle here (`_handle` is null from now on).
+    this.handleObject = undefined;
     callback(error);
     if (waiting !== undefined) {
       waiting.callback(
@@ -1208,13 +1328,13 @@ export class Socket extends Duplex {
   /** Nagle's algorithm off (true, the default argument) or on. */
   setNoDelay(enable?: boolean): this {
     const noDelay = Boolean(enable === undefined ? true : enable);
-    if (this.connection === undefined || this.connecting) {
+    if (!this.hasHandle()) {
       this.noDelayWanted = noDelay;
       return this;
     }
-    if (noDelay !== this.noDelayWanted) {
+    if (this.handleHas('setNoDelay') && noDelay !== this.noDelayWanted) {
       this.noDelayWanted = noDelay;
-      if (this.connection.state !== 'CLOSED') this.connection.setNoDelay(noDelay, this.context.clock.now());
+      this.handleSetNoDelay(noDelay);
     }
     return this;
   }
@@ -1226,17 +1346,16 @@ export class Socket extends Duplex {
   setKeepAlive(enable?: boolean, initialDelay?: number): this {
     const on = Boolean(enable);
     const seconds = ~~((initialDelay ?? 0) / 1000);
-    if (this.connection === undefined || this.connecting) {
+    if (!this.hasHandle()) {
       this.keepAliveWanted = on;
       this.keepAliveDelaySeconds = seconds;
       return this;
     }
+    if (!this.handleHas('setKeepAlive')) return this;
     if (on !== this.keepAliveWanted || (on && seconds !== this.keepAliveDelaySeconds)) {
       this.keepAliveWanted = on;
       this.keepAliveDelaySeconds = seconds;
-      if (this.connection.state !== 'CLOSED') {
-        this.connection.setKeepAlive(on, this.context.clock.now(), seconds > 0 ? seconds * 1000 : undefined);
-      }
+      this.handleSetKeepAlive(on, seconds);
     }
     return this;
   }
