@@ -93,7 +93,8 @@ export function lookupHost(
   callback: (error: (Error & { code?: string }) | null, address: IpAddress | undefined, text: string) => void,
   family: 4 | 6 = 4,
 ): void {
-  lookup(host, { family }, (error, answer) => {
+  // Node's dgram passes the family as a bare number (`lookup(address, 4, callback)`), not options.
+  lookup(host, family as unknown as LookupOptions, (error, answer) => {
     if (error) {
       callback(error, undefined, '');
       return;

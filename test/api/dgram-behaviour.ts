@@ -254,6 +254,34 @@ export const dgramBehaviourCases: readonly DgramBehaviourCase[] = [
       }),
   },
   {
+    name: 'a lookup option is called as Node calls it: (host, 4, callback) at bind (0.0.0.0 for none) and at each send',
+    run: (h) =>
+      withSockets(async (sockets) => {
+        const server = sockets.add(h.serverDgram.createSocket('udp4'));
+        const port = await bound(server, h.serverHost);
+        const calls: unknown[][] = [];
+        const lookup = (host: string, family: unknown, callback: (...answer: unknown[]) => void) => {
+          calls.push([host, family, typeof callback]);
+          setImmediate(() => callback(null, host === 'server.test' ? h.serverHost : host, 4));
+        };
+        const client = sockets.add(
+          h.clientDgram.createSocket({ type: 'udp4', lookup } as unknown as { type: 'udp4' }),
+        );
+        const bindWithoutHost = client.bind as unknown as (port: number, callback: () => void) => void;
+        await new Promise<void>((resolve) => bindWithoutHost.call(client, 0, resolve));
+        const arriving = messages(server, 2);
+        client.send('by name', port, 'server.test');
+        client.send('by address', port, h.serverHost);
+        const got = await arriving;
+        expect(got.map(([msg]) => msg.toString())).toEqual(['by name', 'by address']);
+        expect(calls).toEqual([
+          ['0.0.0.0', 4, 'function'],
+          ['server.test', 4, 'function'],
+          [h.serverHost, 4, 'function'],
+        ]);
+      }),
+  },
+  {
     name: 'connect: "connect", remoteAddress(), sends without a destination, filters other senders, disconnect',
     run: (h) =>
       withSockets(async (sockets) => {

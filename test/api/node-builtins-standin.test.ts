@@ -136,6 +136,34 @@ test('an unmodified node:http server and client run over tcpts through the regis
   expect(JSON.parse(tcpts.stderr)).toEqual({ activeOpens: 1, passiveOpens: 1 });
 }, 60_000);
 
+/** A program that replaces dns.lookup: Node's dgram resolves every address through the replacement. */
+const DNS_LOOKUP_PROGRAM = `const dgram = require('dgram');
+const dns = require('dns');
+const original = dns.lookup;
+const seen = [];
+dns.lookup = (host, family, callback) => {
+  seen.push(host + '/' + family);
+  original(host, family, callback);
+};
+const socket = dgram.createSocket('udp4');
+socket.bind(0, '127.0.0.1', () => {
+  socket.on('message', (msg, rinfo) => {
+    console.log(String(msg), rinfo.address, seen.join(' '));
+    socket.close();
+  });
+  socket.send('over udp', socket.address().port, 'localhost');
+});
+`;
+
+test("dgram's default lookup is dns.lookup as the program left it: a replacement sees Node's calls", () => {
+  const file = join(app, 'dns-lookup.cjs');
+  writeFileSync(file, DNS_LOOKUP_PROGRAM);
+  const node = run(file, false);
+  expect([node.status, node.stdout]).toEqual([0, 'over udp 127.0.0.1 127.0.0.1/4 localhost/4\n']);
+  const tcpts = run(file, true);
+  expect([tcpts.status, tcpts.stdout]).toEqual([0, node.stdout]);
+}, 60_000);
+
 /**
  * The bundler recipe: alias the built-ins to the stand-ins and import a setup module first that
  * configures the stack and swaps the built-in `net` for Node's own http. In a CommonJS bundle the setup

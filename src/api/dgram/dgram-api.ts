@@ -18,6 +18,13 @@ export interface DgramApiOptions {
   hosts?: HostTable;
   /** Default resolver for other names (Node's `dns.lookup` signature). */
   lookup?: LookupFunction;
+  /**
+   * Asked when a socket is created without a `lookup` option: a function answered here resolves every
+   * address of that socket instead of the stack's names (undefined: the stack's). Node's dgram takes
+   * `dns.lookup` as it stands at that moment; the stand-in module (node-builtins) answers a program's
+   * replacement of it, so the program sees the calls Node would make.
+   */
+  socketLookup?: () => LookupFunction | undefined;
 }
 
 export interface DgramApi {
@@ -49,7 +56,9 @@ export function createDgramApi(stack: Stack, options: DgramApiOptions = {}): Dgr
       socketOptions: DgramSocketOptions | 'udp4' | 'udp6',
       messageListener?: (msg: Buffer, rinfo: RemoteInfo) => void,
     ) {
-      super(context, normalizeType(socketOptions), messageListener);
+      const normalized = normalizeType(socketOptions);
+      const lookup = normalized.lookup === undefined ? options.socketLookup?.() : undefined;
+      super(context, lookup === undefined ? normalized : { ...normalized, lookup }, messageListener);
     }
   }
 

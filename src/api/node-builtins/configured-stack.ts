@@ -6,9 +6,11 @@
  * load (the register entry does, from TCPTS_STACK_MODULE); without configuration it is a real-time stack
  * with its loopback interface only (createRealTimeStack), so `127.0.0.1` and 'localhost' work at once.
  */
+import dns from 'node:dns';
 import Module from 'node:module';
 import type { Stack } from '../../stack.js';
 import { createDgramApi, type DgramApi, type DgramApiOptions } from '../dgram/dgram-api.js';
+import type { LookupFunction } from '../host-names.js';
 import { createNetApi, type NetApi } from '../net/net-api.js';
 import type { NetApiOptions } from '../net/net-context.js';
 import { createRealTimeStack } from '../real-time-stack-node.js';
@@ -74,10 +76,24 @@ export function configuredNet(): NetApi {
   return current.net;
 }
 
+const builtinDnsLookup = dns.lookup;
+
+/**
+ * `dns.lookup` when the program replaced it (Node's dgram resolves through whatever `dns.lookup` is
+ * when a socket is made, literals included), else undefined: the stack's names answer.
+ */
+function replacedDnsLookup(): LookupFunction | undefined {
+  const current = dns.lookup;
+  return current === builtinDnsLookup ? undefined : (current as unknown as LookupFunction);
+}
+
 /** The `dgram` module of the configured stack. */
 export function configuredDgram(): DgramApi {
   const current = state();
-  current.dgram ??= createDgramApi(configuredStack(), current.config.dgram);
+  current.dgram ??= createDgramApi(configuredStack(), {
+    socketLookup: replacedDnsLookup,
+    ...current.config.dgram,
+  });
   return current.dgram;
 }
 
