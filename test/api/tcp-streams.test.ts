@@ -82,6 +82,36 @@ describe('TCP web streams', () => {
     });
   });
 
+  test('over IPv6: a listener on :: and a client to fd00::2 echo bytes exactly; addresses are IPv6 text', async () => {
+    const pair = simPair({ family: 6 });
+    await pair.run(async () => {
+      const listener = listenTcpStreams(pair.server, { host: '::', port: 7 });
+      expect([listener.localAddress, listener.localPort]).toEqual(['::', 7]);
+      const serving = (async () => {
+        const conn = await firstConnection(listener);
+        expect(await conn.opened).toMatchObject({ localAddress: 'fd00::2', remoteAddress: 'fd00::1' });
+        await conn.readable.pipeTo(conn.writable);
+      })();
+      const client = openTcpStream(pair.client, { host: 'fd00::2', port: 7 });
+      const payload = pattern(50_000);
+      const writing = (async () => {
+        const writer = client.writable.getWriter();
+        await writer.write(payload);
+        await writer.close();
+      })();
+      const echoed = await readAll(client.readable);
+      await writing;
+      await serving;
+      expect(await client.opened).toMatchObject({
+        localAddress: 'fd00::1',
+        remoteAddress: 'fd00::2',
+        remotePort: 7,
+      });
+      expect(Buffer.from(echoed).equals(Buffer.from(payload))).toBe(true);
+      listener.close();
+    });
+  });
+
   test('close() with both streams locked: queued bytes then FIN reach the peer, pending reads end', async () => {
     const pair = simPair();
     await pair.run(async () => {
