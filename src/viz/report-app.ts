@@ -415,7 +415,14 @@ export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelG
     });
     const shafts = arrows.map((a) => a.shaft);
     const placedLabels: Quad[] = [];
-    let unlabelled = 0;
+    /** Labels with no free place along their arrows (a dense burst): written in a column beside the ladder. */
+    const callouts: {
+      anchor: { x: number; y: number };
+      html: string;
+      width: number;
+      i: number;
+      title: string;
+    }[] = [];
     for (const { g, i, lost, shaft } of arrows) {
       const { a, b } = shaft;
       const color = lost
@@ -440,7 +447,7 @@ export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelG
       }
       parts.push(`<g class="packet" data-packet="${ids[i]}">${arrow.join('')}</g>`);
       // The label runs along its arrow, left to right, just above or below it, where it covers no other
-      // label and no arrow; where none is free (a dense burst) it is left out and the tooltip remains.
+      // label and no arrow; where none is free (a dense burst) it goes to the column beside the ladder.
       const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
       const u =
         b.x >= a.x
@@ -465,17 +472,46 @@ export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelG
         }
         if (spot) break;
       }
+      const content = `${escapeText(label)}${tags ? `<tspan dx="${LABEL_FONT * 0.6}" font-weight="600" fill="#bc4c00">[${escapeText(tags)}]</tspan>` : ''}`;
       if (!spot) {
-        unlabelled++;
+        // Anchored where the arrow ends on the right (a lost one: at its X), so the leader to the
+        // column runs where no arrow is.
+        const anchor = lost ? b : a.x > b.x ? a : b;
+        callouts.push({
+          anchor,
+          html: `font-size="${LABEL_FONT}" fill="${color}">${content}`,
+          width: labelWidth,
+          i,
+          title,
+        });
         continue;
       }
       placedLabels.push(spot.quad);
       const angle = (Math.atan2(u.y, u.x) * 180) / Math.PI;
       const { x: ox, y: oy } = spot.origin;
       parts.push(
-        `<g class="packet-label" data-packet="${ids[i]}"><title>${escapeText(title)}</title><text x="${c(ox)}" y="${c(oy)}" transform="rotate(${c(angle)} ${c(ox)} ${c(oy)})" font-size="${LABEL_FONT}" fill="${color}">${escapeText(label)}${tags ? `<tspan dx="${LABEL_FONT * 0.6}" font-weight="600" fill="#bc4c00">[${escapeText(tags)}]</tspan>` : ''}</text></g>`,
+        `<g class="packet-label" data-packet="${ids[i]}"><title>${escapeText(title)}</title><text x="${c(ox)}" y="${c(oy)}" transform="rotate(${c(angle)} ${c(ox)} ${c(oy)})" ${`font-size="${LABEL_FONT}" fill="${color}">${content}`}</text></g>`,
       );
     }
+    // The column: labels in the order of their arrows, each as near its arrow's height as the one above
+    // allows (one line apart), tied to its arrow by a dotted leader. Nothing else is drawn there.
+    const two = (v: number) => v.toFixed(2);
+    const column = Math.max(...lifelines.map((name) => x(name))) + 28;
+    let calloutY = Number.NEGATIVE_INFINITY;
+    let totalWidth = width;
+    let totalHeight = height;
+    callouts.sort((p, q) => p.anchor.y - q.anchor.y);
+    for (const callout of callouts) {
+      calloutY = Math.max(callout.anchor.y + LABEL_ASCENT / 2, calloutY + LABEL_ASCENT + LABEL_DESCENT + 2);
+      const { anchor } = callout;
+      parts.push(
+        `<line class="label-leader" x1="${two(anchor.x)}" y1="${two(anchor.y)}" x2="${two(column - 3)}" y2="${two(calloutY - LABEL_ASCENT / 2 + 1)}" stroke="#8c959f" stroke-width="0.8" stroke-dasharray="1 2"/>`,
+        `<g class="packet-label" data-packet="${ids[callout.i]}" data-callout=""><title>${escapeText(callout.title)}</title><text x="${two(column)}" y="${two(calloutY)}" ${callout.html}</text></g>`,
+      );
+      totalWidth = Math.max(totalWidth, column + callout.width + 12);
+      totalHeight = Math.max(totalHeight, calloutY + LABEL_DESCENT + 12);
+    }
+    parts[0] = `<rect x="0" y="0" width="${totalWidth}" height="${totalHeight}" fill="#fff"/>`;
     // The time spans, at one scale (what a reader, or a test, measures slopes by), and the breaks.
     spans.forEach((sp, k) => {
       const y1 = sp.y0 + (sp.t1 - sp.t0) * scale;
@@ -494,17 +530,7 @@ export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelG
         );
       }
     });
-    if (unlabelled) {
-      parts.push(
-        svgText(
-          left,
-          height - 10,
-          `${unlabelled} label${unlabelled === 1 ? '' : 's'} left out where ${unlabelled === 1 ? 'it' : 'they'} would cover an arrow or another label: hover the arrow`,
-          'font-size="11" fill="#57606a"',
-        ),
-      );
-    }
-    return `<svg xmlns="${SVG_NS}" class="ladder ladder-window-svg" data-px-per-ms="${scale * 1000}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="ui-monospace,Menlo,Consolas,monospace">${parts.join('')}</svg>`;
+    return `<svg xmlns="${SVG_NS}" class="ladder ladder-window-svg" data-px-per-ms="${scale * 1000}" viewBox="0 0 ${totalWidth} ${totalHeight}" width="${totalWidth}" height="${totalHeight}" font-family="ui-monospace,Menlo,Consolas,monospace">${parts.join('')}</svg>`;
   }
 
   let ladderFirst = 0;
