@@ -53,6 +53,45 @@ describe('bulk flows through one bottleneck', () => {
     expect(lossy.flows[0]!.retransmissions).toBeLessThanOrEqual(lossy.randomDrops * 1.1);
   });
 
+  it("BBR's lower bounds (bw_lo, inflight_lo): persistent loss holds the window down, the next probe releases it", () => {
+    // Draft §4.5.10.3: rounds that lose more than 2% outside a probe cap inflight at what they
+    // delivered, down by at most 30% a round. Two seconds of 5% loss, then none.
+    let link: SimulatedLink | undefined;
+    const cwnd = new Map<number, number>();
+    const states = new Map<number, string>();
+    const result = runBulkFlows({
+      flows: ['bbr'],
+      rateBitsPerSecond: 100e6,
+      delayMs: 25,
+      durationMs: 9000,
+      measureFromMs: 7000,
+      tcp: { timestamps: true, sack: true, rack: true },
+      observe: (l) => {
+        link = l;
+      },
+      sampleEveryMs: 250,
+      onSample: (now, [sender]) => {
+        if (now === 3000) link!.link.updateImpairments('a->b', { loss: 0.05 });
+        if (now === 5000) link!.link.updateImpairments('a->b', { loss: 0 });
+        if (sender === undefined) return;
+        const status = sender.status();
+        cwnd.set(now, status.cwnd / status.effectiveMss);
+        states.set(now, status.congestionState);
+      },
+    });
+    const bdp = (100e6 * 0.05) / 8 / 1448; // 432 segments
+    // Before the loss: about 2 x BDP.
+    expect(cwnd.get(3000)!).toBeGreaterThan(1.7 * bdp);
+    // After two lossy seconds (no probe in between: the window stayed capped from one round to the
+    // next): under half of it. Without the bounds it stayed at 2 x BDP and BBR kept sending into 5% loss.
+    expect(cwnd.get(4750)!).toBeLessThan(0.5 * cwnd.get(3000)!);
+    // The loss stops at 5 s; the next probe (REFILL, UP) forgets the bounds and refills the path.
+    const probed = [...states].some(([t, s]) => t > 5000 && t < 6000 && s === 'probe-bw-up');
+    expect(probed).toBe(true);
+    expect(cwnd.get(7000)!).toBeGreaterThan(1.7 * bdp);
+    expect(result.totalBitsPerSecond).toBeGreaterThan(90e6);
+  });
+
   it('two BBR flows, and CUBIC beside BBR, both keep delivering through one bottleneck (RACK on)', () => {
     // RACK once took ACKs of original transmissions for ACKs of their retransmissions (RFC 8985 §6.2
     // step 2): every flow here fell into a retransmission storm and delivered nothing after startup.

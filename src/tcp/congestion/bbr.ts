@@ -15,9 +15,12 @@
  *   queue drains and the minimum can be measured again.
  *
  * Loss tolerance (draft §4.5.10): losses cut the window only in a round whose loss rate exceeds 2% (and
- * that lost at least 6 segments);
- * then inflight_hi, the longer-term bound on inflight, is set to the inflight reached, scaled by
- * beta 0.7. Random, non-congestive loss below that rate leaves the rate alone.
+ * that lost at least 6 segments). In a probe (Startup, REFILL, UP) such a round sets inflight_hi, the
+ * longer-term bound on inflight, to the inflight reached (at least beta 0.7 x BDP); UP raises it again
+ * by 1, 2, 4 ... segments a round, and CRUISE stays 15% below it (headroom for other flows). Outside a
+ * probe such rounds lower the short-term bounds bw_lo and inflight_lo (to what the round delivered, by
+ * at most 30% a round) until the next probe. Random, non-congestive loss below that rate leaves the
+ * rate alone.
  */
 import type {
   AckEvent,
@@ -36,6 +39,10 @@ export const BBR = Object.freeze({
   DRAIN_PACING_GAIN: 0.5,
   CWND_GAIN: 2,
   PROBE_UP_PACING_GAIN: 1.25,
+  /** ProbeBW_UP's cwnd gain: room for the probe's extra quarter beyond 2 x BDP. */
+  PROBE_UP_CWND_GAIN: 2.25,
+  /** BBRHeadroom: in CRUISE inflight stays 15% below inflight_hi, leaving room for other flows. */
+  HEADROOM: 0.15,
   PROBE_DOWN_PACING_GAIN: 0.9,
   /** Rounds the bandwidth max filter spans. */
   BW_FILTER_ROUNDS: 10,
@@ -103,8 +110,27 @@ export class BbrCongestionControl implements CongestionControl {
   /** Loss accounting for the current round. */
   private lostInRound = 0;
   private deliveredInRound = 0;
-  /** Longer-term bound on inflight after lossy rounds (draft's inflight_hi); Infinity when unset. */
+  /**
+   * Longer-term bound on inflight (the draft's inflight_hi / inflight_longterm): set where a probe met
+   * too much loss, raised again only by probing (ProbeBW_UP); Infinity until the first such loss.
+   */
   inflightHi = Number.POSITIVE_INFINITY;
+  /**
+   * Short-term bounds (the draft's bw_lo / inflight_lo, §4.5.10.3): after each round with loss outside a
+   * probe, max(what the round delivered, beta x the bound); reset (Infinity) when a probe starts.
+   */
+  bwLo = Number.POSITIVE_INFINITY;
+  inflightLo = Number.POSITIVE_INFINITY;
+  /** Largest delivery rate and bytes delivered per sample in this round (bw_latest, inflight_latest). */
+  private bwLatest = 0;
+  private inflightLatest = 0;
+  /** A loss was seen in this round (loss_in_round). */
+  private lossInRound = false;
+  /** ProbeBW_UP's growth of inflight_hi: rounds so far, bytes acknowledged towards the next MSS. */
+  private probeUpRounds = 0;
+  private probeUpAcked = 0;
+  /** Bytes acknowledged per MSS of inflight_hi growth this round. */
+  private probeUpCount = Number.POSITIVE_INFINITY;
   private cycleStamp = 0;
   private probeRttDoneStamp: number | undefined;
   private probeRttRoundDone = false;
@@ -146,16 +172,21 @@ export class BbrCongestionControl implements CongestionControl {
   }
 
   get pacingRate(): number {
-    const bw = this.bwFilter.best;
+    const bw = this.bw;
     if (bw > 0) return this.pacingGain * bw * (1 - BBR.PACING_MARGIN);
     // No sample yet: the initial window over the RTT (or 1 ms) at the startup gain (draft §4.6.2).
     const rtt = Number.isFinite(this.minRttMs) && this.minRttMs > 0 ? this.minRttMs : 1;
     return (BBR.STARTUP_PACING_GAIN * this.initialCwnd) / rtt;
   }
 
+  /** The bandwidth the model uses: the max filter, held down by bw_lo after lossy rounds. */
+  private get bw(): number {
+    return Math.min(this.bwFilter.best, this.bwLo);
+  }
+
   /** gain x BtlBw x min RTT, in bytes (the initial window before a model exists). */
   private bdp(gain: number): number {
-    const bw = this.bwFilter.best;
+    const bw = this.bw;
     if (bw === 0 || !Number.isFinite(this.minRttMs)) return this.initialCwnd * gain;
     return gain * bw * this.minRttMs;
   }
@@ -172,6 +203,7 @@ export class BbrCongestionControl implements CongestionControl {
         ? this.nextRoundDelivered === undefined || rate.priorDelivered >= this.nextRoundDelivered
         : this.roundEnd === undefined || seqGe(event.ack, this.roundEnd);
     if (roundOver) {
+      this.adaptLowerBounds();
       this.startRound(event);
       this.roundCount++;
       this.roundStart = true;
@@ -184,6 +216,11 @@ export class BbrCongestionControl implements CongestionControl {
     if (event.rate !== undefined) {
       this.rateSamples = true;
       this.lostInRound += event.rate.lost;
+      if (event.rate.lost > 0) this.lossInRound = true;
+      if (event.rate.intervalMs > 0) {
+        this.bwLatest = Math.max(this.bwLatest, event.rate.delivered / event.rate.intervalMs);
+      }
+      this.inflightLatest = Math.max(this.inflightLatest, event.rate.delivered);
     }
     // The model: minimum RTT and bottleneck bandwidth.
     const rtt = event.rate?.rttMs ?? event.rttMs;
@@ -201,7 +238,74 @@ export class BbrCongestionControl implements CongestionControl {
     if (this.recovering && seqGe(event.ack, this.recover)) this.onExitRecovery(now);
     this.checkLossRate();
     this.updateState(event);
+    if (this.state === 'probe-bw-up') this.probeInflightHiUpward(event);
     this.setCwnd(event);
+  }
+
+  /**
+   * Draft §4.5.10.3 (BBRAdaptLowerBoundsFromCongestion), at the end of each round: a round with loss
+   * outside a probe lowers bw_lo and inflight_lo to what the round delivered, but by at most 30%
+   * (beta) a round, so BBR backs off under persistent congestion instead of keeping its old rate.
+   * Probes (Startup, REFILL, UP) leave them alone: their losses bound inflight_hi instead.
+   *
+   * Only a round whose loss rate exceeds BBRLossThresh (2%, and at least FULL_LOSS_COUNT segments)
+   * counts here, where the draft takes any loss: each round then capped the window at what the last
+   * one delivered, 1% less under 1% random loss, and the rate sank by a third between two probes
+   * (82 Mbit/s on the 100 Mbit/s path, against 91 for Linux's BBR, which has no lower bounds).
+   */
+  private adaptLowerBounds(): void {
+    const probing =
+      this.state === 'startup' || this.state === 'probe-bw-refill' || this.state === 'probe-bw-up';
+    const lost = this.lostInRound;
+    const congested =
+      this.lossInRound &&
+      lost >= BBR.FULL_LOSS_COUNT * this.mss &&
+      lost / (this.deliveredInRound + lost) > BBR.LOSS_THRESH;
+    if (congested && !probing && this.bwLatest > 0) {
+      const bwLo = Number.isFinite(this.bwLo) ? this.bwLo : this.bwFilter.best;
+      const inflightLo = Number.isFinite(this.inflightLo) ? this.inflightLo : this.cwndBytes;
+      this.bwLo = Math.max(this.bwLatest, BBR.BETA * bwLo);
+      this.inflightLo = Math.max(this.inflightLatest, BBR.BETA * inflightLo);
+    }
+    this.lossInRound = false;
+    this.bwLatest = 0;
+    this.inflightLatest = 0;
+  }
+
+  /** Draft §4.3.3.6 (BBRResetShortTermModel): a probe or ProbeRTT's end forgets the lower bounds. */
+  private resetLowerBounds(): void {
+    this.bwLo = Number.POSITIVE_INFINITY;
+    this.inflightLo = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Draft §4.3.3.6 (BBRRaiseInflightHiSlope): each round of ProbeBW_UP doubles the growth of
+   * inflight_hi: 1, 2, 4 ... segments a round. The same absolute steps for every flow, against the
+   * multiplicative cut (beta) where a probe meets loss: this is what brings flows to equal shares.
+   */
+  private raiseInflightHiSlope(): void {
+    const growth = 2 ** this.probeUpRounds;
+    this.probeUpRounds = Math.min(this.probeUpRounds + 1, 30);
+    this.probeUpCount = Math.max(this.cwndBytes / growth, this.mss);
+  }
+
+  /** Draft §4.3.3.6 (BBRProbeInflightHiUpward): grow inflight_hi while the sender fills it. */
+  private probeInflightHiUpward(event: AckEvent): void {
+    if (event.cwndLimited && Number.isFinite(this.inflightHi) && this.cwndBytes >= this.inflightHi) {
+      this.probeUpAcked += event.delivered;
+      if (this.probeUpAcked >= this.probeUpCount) {
+        const steps = Math.floor(this.probeUpAcked / this.probeUpCount);
+        this.probeUpAcked -= steps * this.probeUpCount;
+        this.inflightHi += steps * this.mss;
+      }
+    }
+    if (this.roundStart) this.raiseInflightHiSlope();
+  }
+
+  /** inflight_hi less the headroom left for other flows (BBRInflightWithHeadroom), Infinity if unset. */
+  private inflightWithHeadroom(): number {
+    if (!Number.isFinite(this.inflightHi)) return Number.POSITIVE_INFINITY;
+    return Math.max(this.inflightHi * (1 - BBR.HEADROOM), this.minCwnd());
   }
 
   /** The next round ends with the delivery of a segment sent from now on. */
@@ -293,18 +397,27 @@ export class BbrCongestionControl implements CongestionControl {
     switch (this.state) {
       case 'probe-bw-down':
         // Drain the queue UP built: until inflight is down to the BDP (and at least one min RTT).
-        if (now - this.cycleStamp >= this.minRttMs && event.pipe <= this.bdp(1)) {
+        if (
+          now - this.cycleStamp >= this.minRttMs &&
+          event.pipe <= this.bdp(1) &&
+          event.pipe <= this.inflightWithHeadroom()
+        ) {
           this.enterProbeBw('probe-bw-cruise', this.cycleStamp);
         }
         return;
       case 'probe-bw-cruise':
-        if (now - this.cycleStamp >= BBR.PROBE_WAIT_MS) this.enterProbeBw('probe-bw-refill', this.cycleStamp);
+        if (now - this.cycleStamp >= BBR.PROBE_WAIT_MS) {
+          this.resetLowerBounds();
+          this.enterProbeBw('probe-bw-refill', this.cycleStamp);
+        }
         return;
       case 'probe-bw-refill':
         // One round at gain 1 refills the pipe before probing (draft §4.3.3.5).
         if (this.roundStart) {
-          // A new probe may raise inflight_hi: the path may have more room now.
-          this.inflightHi = Number.POSITIVE_INFINITY;
+          // The probe raises inflight_hi step by step from where the last loss left it.
+          this.probeUpRounds = 0;
+          this.probeUpAcked = 0;
+          this.raiseInflightHiSlope();
           this.enterProbeBw('probe-bw-up', this.cycleStamp);
         }
         return;
@@ -338,6 +451,7 @@ export class BbrCongestionControl implements CongestionControl {
       if (this.roundStart) this.probeRttRoundDone = true;
       if (this.probeRttRoundDone && now >= this.probeRttDoneStamp) {
         this.minRttStamp = now;
+        this.resetLowerBounds();
         this.cwndBytes = Math.max(this.cwndBytes, this.priorCwnd);
         this.priorCwnd = 0;
         this.enterProbeBw('probe-bw-down', now);
@@ -362,7 +476,7 @@ export class BbrCongestionControl implements CongestionControl {
         return;
       case 'probe-bw-up':
         this.pacingGain = BBR.PROBE_UP_PACING_GAIN;
-        this.cwndGain = BBR.CWND_GAIN;
+        this.cwndGain = BBR.PROBE_UP_CWND_GAIN;
         return;
       case 'probe-rtt':
         this.pacingGain = 1;
@@ -392,8 +506,18 @@ export class BbrCongestionControl implements CongestionControl {
       // Startup: grow by what was delivered, as slow start does.
       this.cwndBytes += event.delivered;
     }
-    if (Number.isFinite(this.inflightHi)) this.cwndBytes = Math.min(this.cwndBytes, this.inflightHi);
-    this.cwndBytes = Math.max(this.cwndBytes, this.minCwnd());
+    this.cwndBytes = Math.max(Math.min(this.cwndBytes, this.modelCap()), this.minCwnd());
+  }
+
+  /**
+   * Draft §4.6.4.6 (BBRBoundCwndForModel): in ProbeBW inflight_hi bounds the window (less the headroom
+   * while cruising, and in ProbeRTT); inflight_lo bounds it in every state.
+   */
+  private modelCap(): number {
+    let cap = Number.POSITIVE_INFINITY;
+    if (this.state === 'probe-bw-cruise' || this.state === 'probe-rtt') cap = this.inflightWithHeadroom();
+    else if (this.state.startsWith('probe-bw')) cap = this.inflightHi;
+    return Math.min(cap, this.inflightLo);
   }
 
   onDuplicateAck(event: DuplicateAckEvent): DuplicateAckAction {
@@ -406,7 +530,10 @@ export class BbrCongestionControl implements CongestionControl {
   onEnterRecovery(event: CongestionEvent): void {
     // A loss (or ECN mark) counts against the round's loss rate; the model, not the loss, sets the window.
     // Rate samples report lost bytes themselves (onAck for the ACK that marked them follows).
-    if (!this.rateSamples || event.kind === 'ecn') this.lostInRound += this.mss;
+    if (!this.rateSamples || event.kind === 'ecn') {
+      this.lostInRound += this.mss;
+      this.lossInRound = true;
+    }
     this.pipe = event.pipe;
     if (!this.recovering) {
       this.recovering = true;
@@ -420,7 +547,7 @@ export class BbrCongestionControl implements CongestionControl {
     if (!this.recovering) return;
     this.recovering = false;
     if (this.state !== 'probe-rtt' && this.priorCwnd > 0) {
-      this.cwndBytes = Math.max(this.cwndBytes, Math.min(this.priorCwnd, this.inflightHi));
+      this.cwndBytes = Math.max(this.cwndBytes, Math.min(this.priorCwnd, this.modelCap()));
       this.priorCwnd = 0;
     }
   }
