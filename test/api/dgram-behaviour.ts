@@ -540,6 +540,30 @@ export const dgramBehaviourCases: readonly DgramBehaviourCase[] = [
       }),
   },
   {
+    name: 'udp6 setMulticastInterface: IPv6 text with or without a zone (an unknown one is the default), IPv4 text as on udp4; EINVAL otherwise',
+    run: (h) =>
+      withSockets(async (sockets) => {
+        const socket = sockets.add(h.clientDgram.createSocket('udp6' as 'udp4'));
+        await new Promise<void>((resolve) => socket.bind(0, '::', resolve));
+        socket.setMulticastInterface('::');
+        socket.setMulticastInterface('::%lo0');
+        socket.setMulticastInterface('::%no-such-interface');
+        // IPv4 text is IP_MULTICAST_IF, as on a udp4 socket: an address of this host or the wildcard.
+        socket.setMulticastInterface('0.0.0.0');
+        const failures = ['', 'undefined', 'fe80::1::2', '1.2.3', '192.0.2.9'].map((text) => {
+          const error = thrown(() => socket.setMulticastInterface(text));
+          return [text, error.code, error.syscall, error.message];
+        });
+        expect(failures).toEqual([
+          ['', 'EINVAL', 'setMulticastInterface', 'setMulticastInterface EINVAL'],
+          ['undefined', 'EINVAL', 'setMulticastInterface', 'setMulticastInterface EINVAL'],
+          ['fe80::1::2', 'EINVAL', 'setMulticastInterface', 'setMulticastInterface EINVAL'],
+          ['1.2.3', 'EINVAL', 'setMulticastInterface', 'setMulticastInterface EINVAL'],
+          ['192.0.2.9', 'EADDRNOTAVAIL', 'setMulticastInterface', 'setMulticastInterface EADDRNOTAVAIL'],
+        ]);
+      }),
+  },
+  {
     name: 'buffer sizes as Linux reports them (doubled, with a floor); send queue counters at rest are 0',
     run: (h) =>
       withSockets(async (sockets) => {

@@ -483,13 +483,18 @@ export class Socket extends EventEmitter {
 
   /**
    * IP_MULTICAST_IF: the address must be one of the stack's (or 0.0.0.0, the default); EINVAL for text
-   * that is not an IPv4 address, EADDRNOTAVAIL for one that is not ours. The route to the group decides
+   * that is not an IPv4 address, EADDRNOTAVAIL for one that is not ours. On a udp6 socket any IPv6 address text
+   * is also accepted (IPV6_MULTICAST_IF), its zone naming the interface (none: the default). The route to the group decides
    * the interface in tcpts, so a valid choice is recorded only.
    */
   setMulticastInterface(interfaceAddress: string): void {
     this.healthCheck();
     validateString(interfaceAddress, 'interfaceAddress');
     this.bound('setMulticastInterface');
+    // IPV6_MULTICAST_IF takes an interface index: libuv reads IPv6 text as an address whose zone
+    // ('::%eth0') names the interface; a zone that names none is index 0, the default choice. IPv4 text
+    // on a udp6 socket sets IP_MULTICAST_IF, as on a udp4 one (Linux takes it on an AF_INET6 socket).
+    if (this.type === 'udp6' && parseIpv6(interfaceAddress.split('%')[0]!) !== undefined) return;
     const address = parseIpv4(interfaceAddress);
     if (address === undefined) throw systemError('EINVAL', 'setMulticastInterface');
     if (address !== 0 && !this.context.stack.isLocalAddress(address)) {
