@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ipv6ToString, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { NetworkNamespace, uniqueInterfaceName } from '../tap/helpers/namespace.js';
 import { CliLink, removeAllLinks } from './helpers/cli-link.js';
-import { explainSkip, KernelPeer, removeAllPeers } from './helpers/kernel-peer.js';
+import { explainSkip, KernelPeer, oneConnectionServer, removeAllPeers } from './helpers/kernel-peer.js';
 
 const skip = explainSkip('IPv6 interop kernel tests');
 
@@ -126,6 +126,43 @@ describe.skipIf(skip)('tcpts IPv6 and the Linux kernel over TAP', () => {
       link.close();
     }
   });
+
+  it('tcpts nc with an IPv6 --ip connects to a kernel listener on [fd00:9::1], sends stdin and prints the reply', async () => {
+    const link = new CliLink();
+    try {
+      link.namespace.exec('sysctl', '-q', '-w', `net.ipv6.conf.${link.ifname}.disable_ipv6=0`);
+      link.namespace.ip('addr', 'add', 'fd00:9::1/64', 'dev', link.ifname, 'nodad');
+      // Reads to EOF, answers with the byte count and the peer's address, closes.
+      const server = link.start([
+        'python3',
+        '-c',
+        oneConnectionServer(`n = 0
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    n += len(d)
+c.sendall(('%d from %s\\n' % (n, _[0])).encode())
+c.close()
+`),
+        'fd00:9::1',
+        '5001',
+      ]);
+      await server.waitFor(/listening/);
+      const nc = link.tcpts(
+        ['nc', ...link.tapArguments, '--ip', 'fd00:9::2/64', '--msl', '1', 'fd00:9::1', '5001'],
+        'pipe',
+      );
+      await nc.waitFor(/connected to \[fd00:9::1\]:5001/, 20_000, 'stderr');
+      nc.endInput(new Uint8Array(100_000).fill(7));
+      const exit = await nc.finish(20_000);
+      expect(exit.code).toBe(0);
+      expect(nc.stdout).toBe('100000 from fd00:9::2\n');
+      await server.finish(5000);
+    } finally {
+      link.close();
+    }
+  }, 40_000);
 
   it('Packet Too Big from a kernel router with a 1280-byte link behind it lowers the path MTU', async () => {
     const { peer, prefix, kernel } = await ipv6Peer();

@@ -197,16 +197,31 @@ class NcSession {
     this.removeSignalHandlers = onTerminatingSignal((code) => this.finish(code));
     this.host.tap.on('error', (error: Error) => this.fail(`TAP device: ${describeError(error)}`));
     const { udp, listenPort } = this.settings;
-    try {
-      if (listenPort !== undefined) {
-        if (udp) this.listenUdp(listenPort);
-        else this.listenTcp(listenPort);
-      } else if (udp) this.connectUdp();
-      else this.connectTcp();
-    } catch (error) {
-      this.fail(describeError(error));
-    }
+    this.whenIpv6Ready(() => {
+      try {
+        if (listenPort !== undefined) {
+          if (udp) this.listenUdp(listenPort);
+          else this.listenTcp(listenPort);
+        } else if (udp) this.connectUdp();
+        else this.connectTcp();
+      } catch (error) {
+        this.fail(describeError(error));
+      }
+    });
     return exit;
+  }
+
+  /**
+   * IPv6 addresses given with --ip are usable only after duplicate address detection (RFC 4862 §5.4,
+   * about a second): until then no connection could pick a source, nor a listener bind one. Waits for
+   * it (at most 5 s; a duplicate is reported by the stack), as `tcpts ping` does.
+   */
+  private whenIpv6Ready(go: () => void, waitedMs = 0): void {
+    const tentative = this.host.stack.ipv6.interfaces.some((i) =>
+      i.addresses.some((a) => a.state === 'tentative'),
+    );
+    if (!tentative || waitedMs >= 5000) go();
+    else this.later(50, () => this.whenIpv6Ready(go, waitedMs + 50));
   }
 
   /** The host's IPv4 address, or on an IPv6-only host its first IPv6 address of those given. */

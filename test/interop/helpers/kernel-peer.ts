@@ -235,7 +235,7 @@ while True:
 export function oneConnectionServer(body: string, modules: readonly string[] = []): string {
   return `
 import ${['socket', 'sys', ...modules].sort().join(', ')}
-l = socket.socket()
+l = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind((sys.argv[1], int(sys.argv[2])))
 l.listen(1)
