@@ -24,7 +24,7 @@ import { countConversation } from '../../src/viz/conversation-counts.js';
 import { renderHtmlReport } from '../../src/viz/html-report.js';
 import type { ReportHandle } from '../../src/viz/report-app.js';
 import { REMARK_SEPARATOR, rowText } from '../../src/viz/report-data.js';
-import { checkLayout, checkTimeScale, parse } from '../viz/ladder-geometry-check.js';
+import { checkLayout, checkTimeScale } from '../viz/ladder-geometry-check.js';
 import { chromiumSkipReason, launchChromium } from './chromium.js';
 
 if (chromiumSkipReason) console.log(`large report browser test skipped: ${chromiumSkipReason}`);
@@ -178,11 +178,8 @@ describe.skipIf(chromiumSkipReason !== undefined)(`the report of a ${RUN_MIB} Mi
         stretches.push(await page.$eval('#ladder-window svg.ladder', (e) => e.outerHTML));
       }
       stretches.forEach((svg, k) => {
-        checkLayout(svg, `stretch ${k}`, false);
+        checkLayout(svg, `stretch ${k}`);
         checkTimeScale(svg, conversation, `stretch ${k}`);
-        // Every arrow has its label: along the arrow, or (a dense burst) in the column beside the ladder.
-        const { labels, shafts } = parse(svg);
-        expect(labels.map((l) => l.id).sort(), `stretch ${k}`).toEqual(shafts.map((a) => a.id).sort());
       });
 
       mkdirSync('artifacts', { recursive: true });

@@ -72,7 +72,7 @@ describe.skipIf(skipReason !== undefined)('the demo report in Chromium', () => {
       expect(arrows).toBeGreaterThan(0);
       // Laid out as the SVG ladder is: no label over a label or an arrow, one linear time scale.
       const svg = await page.$eval('#ladder-window svg.ladder', (e) => e.outerHTML);
-      checkLayout(svg, 'demo, ladder around the click', false);
+      checkLayout(svg, 'demo, ladder around the click');
       checkTimeScale(svg, conversation, 'demo, ladder around the click');
       expect(parse(svg).labels.length).toBeGreaterThan(arrows / 2);
       // A click on a row of the packet list opens the ladder of the stretch holding that packet.

@@ -271,6 +271,8 @@ export function renderLadderSvg(conversation: Conversation, options: LadderSvgOp
   const labelParts: string[] = [];
   const markParts: string[] = [];
   const shaftParts: string[] = [];
+  /** Labels with no free place along their arrows (a dense burst): written in a column beside the ladder. */
+  const callouts: { anchor: Point; width: number; text: (origin: Point) => string }[] = [];
   drawn.forEach((d) => {
     const { arrow, start, end, lost } = d;
     const p = arrow.packets[0]!;
@@ -328,7 +330,7 @@ export function renderLadderSvg(conversation: Conversation, options: LadderSvgOp
       }
     }
     // Where arrows are too dense for a label to sit anywhere without covering one (a bulk transfer), the
-    // label is left out of the picture; the arrow's tooltip still says everything.
+    // label goes to the column beside the ladder.
     const placed = placeLabel(d, labelWidth(arrow), segments, lifelines, obstacles);
     if (placed.free) obstacles.push(placed.quad);
     const remarks = arrow.remarks
@@ -338,21 +340,20 @@ export function renderLadderSvg(conversation: Conversation, options: LadderSvgOp
           escapeXml(arrow.remarks),
         )
       : '';
-    const label = element(
-      'text',
-      {
-        x: placed.origin.x,
-        y: placed.origin.y,
-        transform: placed.angle
-          ? `rotate(${num(placed.angle)} ${num(placed.origin.x)} ${num(placed.origin.y)})`
-          : undefined,
-        'font-family': MONOSPACE,
-        'font-size': LABEL_FONT,
-        fill: labelColor,
-        ...HALO,
-      },
-      escapeXml(arrow.label) + remarks,
-    );
+    const text = (origin: Point, angle: number) =>
+      element(
+        'text',
+        {
+          x: origin.x,
+          y: origin.y,
+          transform: angle ? `rotate(${num(angle)} ${num(origin.x)} ${num(origin.y)})` : undefined,
+          'font-family': MONOSPACE,
+          'font-size': LABEL_FONT,
+          fill: labelColor,
+          ...HALO,
+        },
+        escapeXml(arrow.label) + remarks,
+      );
     const classes = ['packet', `packet-${kind}`];
     if (p.dropped) classes.push('packet-lost');
     if (resent) classes.push('packet-retransmission');
@@ -362,23 +363,54 @@ export function renderLadderSvg(conversation: Conversation, options: LadderSvgOp
       'data-packets': arrow.packets.length > 1 ? arrow.packets.map((q) => q.id).join(' ') : undefined,
     };
     shaftParts.push(element('g', { class: classes.join(' '), ...ids }, shaft));
-    labelParts.push(
-      element('g', { class: placed.free ? 'packet-label' : 'packet-label unlabelled', ...ids }, [
-        details,
-        placed.free ? label : '',
-      ]),
-    );
+    if (placed.free)
+      labelParts.push(
+        element('g', { class: 'packet-label', ...ids }, [details, text(placed.origin, placed.angle)]),
+      );
+    else {
+      // Anchored where the arrow ends on the right (a lost one: at its X), so the leader to the column
+      // runs where no arrow is.
+      const anchor = d.lost ? d.end : d.start.x > d.end.x ? d.start : d.end;
+      callouts.push({
+        anchor,
+        width: labelWidth(arrow),
+        text: (origin) =>
+          element('g', { class: 'packet-label', ...ids, 'data-callout': '' }, [details, text(origin, 0)]),
+      });
+    }
     markParts.push(element('g', { class: 'packet-mark', ...ids }, mark));
   });
 
+  // The column: labels in the order of their arrows, each as near its arrow's height as the one above
+  // allows (one line apart), tied to it by a dotted leader; it lies right of the margins, where nothing
+  // else is drawn.
+  const column = width + 8;
+  let totalWidth = width;
+  let calloutY = Number.NEGATIVE_INFINITY;
+  const leaders: string[] = [];
+  callouts.sort((p, q) => p.anchor.y - q.anchor.y);
+  for (const callout of callouts) {
+    calloutY = Math.max(callout.anchor.y + ASCENT / 2, calloutY + ASCENT + DESCENT + 2);
+    leaders.push(
+      line(callout.anchor.x, callout.anchor.y, column - 3, calloutY - ASCENT / 2 + 1, {
+        class: 'label-leader',
+        stroke: '#8c959f',
+        'stroke-width': 0.8,
+        'stroke-dasharray': '1 2',
+      }),
+    );
+    labelParts.push(callout.text({ x: column, y: calloutY }));
+    totalWidth = Math.max(totalWidth, column + callout.width + 12);
+  }
+
   // --- Assemble -------------------------------------------------------------------------------------
-  const legendTop = timeBottom + 40 + (omitted ? 20 : 0);
+  const legendTop = Math.max(timeBottom + 40 + (omitted ? 20 : 0), calloutY + 24);
   const legend =
     options.legend === false
       ? { height: 0, markup: '' }
       : legendMarkup(TIME_MARGIN, legendTop, width - TIME_MARGIN - 16, conversation, packets, options);
   const height = legendTop + legend.height + 8;
-  parts.push(element('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }));
+  parts.push(element('rect', { x: 0, y: 0, width: totalWidth, height, fill: '#ffffff' }));
   hosts.forEach((host, i) => {
     const x = xs[i]!;
     parts.push(
@@ -410,6 +442,7 @@ export function renderLadderSvg(conversation: Conversation, options: LadderSvgOp
   );
   body.push(timeAxis(spans, scale, conversation.timeOrigin, sorted));
   for (const b of breaks) body.push(breakMark(b.y, width, b.hidden, xs));
+  body.push(element('g', { class: 'leaders' }, leaders));
   body.push(element('g', { class: 'arrows' }, shaftParts));
   body.push(element('g', { class: 'labels' }, labelParts));
   body.push(element('g', { class: 'marks' }, markParts));
@@ -428,7 +461,7 @@ export function renderLadderSvg(conversation: Conversation, options: LadderSvgOp
     );
   }
   body.push(legend.markup);
-  return svgDocument(width, height, [...parts, ...body], {
+  return svgDocument(totalWidth, height, [...parts, ...body], {
     class: 'ladder',
     role: 'img',
     'aria-label': 'Ladder diagram',
