@@ -1437,6 +1437,32 @@ export const netBehaviourCases: readonly NetBehaviourCase[] = [
         expect(server._handle).toBe(null);
       }),
   },
+  {
+    name: 'new Socket({ handle }): the object is _handle; reading starts on it at once; setNoDelay reaches it on changes only',
+    run: async (h) => {
+      const calls: unknown[][] = [];
+      const handle = {
+        readStart: () => {
+          calls.push(['readStart']);
+          return 0;
+        },
+        setNoDelay: (enable: unknown) => {
+          calls.push(['setNoDelay', enable]);
+          return 0;
+        },
+      };
+      const Socket = h.net.Socket as unknown as new (options: object) => SocketLike & HandleOwner;
+      const socket = new Socket({ handle });
+      expect(socket._handle).toBe(handle);
+      socket.setNoDelay();
+      socket.setNoDelay(1 as unknown as boolean);
+      socket.setNoDelay(false);
+      socket.setNoDelay('' as unknown as boolean);
+      expect(calls).toEqual([['readStart'], ['setNoDelay', true], ['setNoDelay', false]]);
+      const bare = new Socket({ handle: { setNoDelay: null, readStart() {} } });
+      expect(bare.setNoDelay(true)).toBe(bare);
+    },
+  },
 ];
 
 /** A handle as the cases touch it (Node's TCPWrap and tcpts's TcpHandle). */

@@ -73,6 +73,12 @@ export interface SocketOptions {
   onread?: OnReadOptions;
   /** Addresses this socket must not connect to (Node 22): such an attempt fails with ERR_IP_BLOCKED. */
   blockList?: AddressChecker;
+  /**
+   * A handle to wrap, as Node's: a tcpts handle (a server's `onconnection` argument) brings its
+   * connection; any other object becomes `_handle`, whose setNoDelay/setKeepAlive/readStart the socket
+   * calls as Node does, though no data moves through it (tcpts reads and writes its own connections).
+   */
+  handle?: unknown;
 }
 
 /** Options of `socket.connect(options)` and `net.connect(options)`. */
@@ -282,6 +288,18 @@ export class Socket extends Duplex {
       this.blockList = settings.blockList;
     }
     this.on('end', onReadableEnd);
+    const handle = settings.handle;
+    if (handle instanceof TcpHandle && handle.connection !== undefined) {
+      this.adopt(handle.connection, false, false, handle);
+    } else if (handle !== null && typeof handle === 'object') {
+      this.handleObject = handle;
+      // Node starts reading at once (read(0) -> readStart), unless the socket is not readable.
+      const start = (handle as { readStart?: unknown }).readStart;
+      if ((settings as { readable?: unknown }).readable !== false && typeof start === 'function') {
+        (handle as { reading?: boolean }).reading = true;
+        start.call(handle);
+      }
+    }
     const signal = settings.signal;
     if (signal !== undefined) {
       validateAbortSignal(signal, 'signal');
