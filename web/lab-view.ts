@@ -6,7 +6,7 @@
  */
 import { countPackets, countsText } from '../src/viz/conversation-counts.js';
 import { packetLabel } from '../src/viz/packet-label.js';
-import { formatBytes, LiveChart } from './live-chart.js';
+import { formatBytes, LiveChart, type SeriesSpec, type SeriesStyle } from './live-chart.js';
 import type { LiveConversation, LiveEvent, LiveMetrics, LiveRttSample } from './live-conversation.js';
 import { formatClock, type LadderLayout, LiveLadder } from './live-ladder.js';
 
@@ -18,6 +18,15 @@ const LADDER_PER_FRAME = 40;
 /** Real ms between two drawings of the charts. */
 const CHART_INTERVAL = 100;
 const FLOW_COLORS = ['#0969da', '#cf222e', '#1a7f37', '#8250df'];
+
+/** A series of a chart drawn as `style`: dots('sample', '#0969da'), step('RTO', '#cf222e', [6, 4]). */
+const drawnAs =
+  (style: SeriesStyle) =>
+  (name: string, color: string, dash?: readonly number[]): SeriesSpec =>
+    dash ? { name, color, style, dash } : { name, color, style };
+const dots = drawnAs('dots');
+const step = drawnAs('step');
+const bars = drawnAs('bars');
 
 export interface ViewFocus {
   /** The flow whose charts are drawn, and its data sender. */
@@ -74,11 +83,11 @@ export class LabView {
         'the staircase is what the ACKs acknowledged when they arrived, the dashed line the right edge of the ' +
         "receiver's window (ACK + window): the sender may not go above it. Bars are SACKed ranges.",
       series: [
-        { name: 'data sent', color: '#0969da', style: 'dots' },
-        { name: 'retransmitted', color: '#d4a72c', style: 'dots' },
-        { name: 'acknowledged', color: '#1a7f37', style: 'step' },
-        { name: 'window edge', color: '#8250df', style: 'step', dash: [5, 4] },
-        { name: 'SACKed', color: '#bf8700', style: 'bars' },
+        dots('data sent', '#0969da'),
+        dots('retransmitted', '#d4a72c'),
+        step('acknowledged', '#1a7f37'),
+        step('window edge', '#8250df', [5, 4]),
+        bars('SACKed', '#bf8700'),
       ],
       format: formatBytes,
     });
@@ -88,10 +97,10 @@ export class LabView {
         "The sender's congestion window (cwnd) and slow-start threshold, the receiver's window (rwnd) and the " +
         'bytes in flight: the flight stays under the smaller of cwnd and rwnd.',
       series: [
-        { name: 'cwnd', color: '#0969da', style: 'step' },
-        { name: 'ssthresh', color: '#cf222e', style: 'step', dash: [6, 4] },
-        { name: 'rwnd', color: '#8250df', style: 'step', dash: [2, 3] },
-        { name: 'in flight', color: '#1a7f37', style: 'step' },
+        step('cwnd', '#0969da'),
+        step('ssthresh', '#cf222e', [6, 4]),
+        step('rwnd', '#8250df', [2, 3]),
+        step('in flight', '#1a7f37'),
       ],
       format: formatBytes,
     });
@@ -100,11 +109,7 @@ export class LabView {
       caption:
         'Dots: RTT samples measured from the packets (a segment sent once, to the first ACK covering it). ' +
         "Lines: the sender's smoothed RTT and its retransmission timeout (RFC 6298).",
-      series: [
-        { name: 'sample', color: '#0969da', style: 'dots' },
-        { name: 'SRTT', color: '#1a7f37', style: 'step' },
-        { name: 'RTO', color: '#cf222e', style: 'step', dash: [6, 4] },
-      ],
+      series: [dots('sample', '#0969da'), step('SRTT', '#1a7f37'), step('RTO', '#cf222e', [6, 4])],
       format: (v) => `${+v.toFixed(1)} ms`,
     });
     this.queue = new LiveChart(charts, width, {
@@ -112,7 +117,7 @@ export class LabView {
       caption:
         'Bytes waiting in the queue of the rate-limited link (data direction): it fills when the senders ' +
         'put more in flight than the path carries; when it is full, frames are dropped (queue-full).',
-      series: [{ name: 'queued', color: '#bc4c00', style: 'step' }],
+      series: [step('queued', '#bc4c00')],
       format: formatBytes,
       height: 120,
     });
@@ -122,7 +127,7 @@ export class LabView {
       caption:
         'Flows sharing one bottleneck: each sender finds its share by its own algorithm. Equal windows at ' +
         'equal round-trip times mean equal shares of the link.',
-      series: FLOW_COLORS.map((color, i) => ({ name: `flow ${i + 1}`, color, style: 'step' as const })),
+      series: FLOW_COLORS.map((color, i) => step(`flow ${i + 1}`, color)),
       format: formatBytes,
     });
     this.flows.element.hidden = true;

@@ -181,7 +181,8 @@ export class LiveConversation {
     const decoded = decodeEthernetFrame(event.frame);
     const src = decoded.srcAddress;
     if (src !== undefined && src !== 0 && src !== 0n && !this.owners.has(src)) this.owners.set(src, from);
-    const observed: ObservedPacket = {
+    // What the flow analysis reads and what the pictures keep start with the same fields.
+    const seen = {
       id: this.packets.length + 1,
       order,
       from,
@@ -189,19 +190,9 @@ export class LiveConversation {
       link: event.link,
       frameId: event.frameId,
       sentAt: event.time,
-      decoded,
     };
-    const record: LivePacket = {
-      id: observed.id,
-      order,
-      from,
-      to,
-      link: event.link,
-      frameId: event.frameId,
-      sentAt: event.time,
-      frameLength: decoded.frameLength,
-      protocol: decoded.protocol,
-    };
+    const observed: ObservedPacket = { ...seen, decoded };
+    const record: LivePacket = { ...seen, frameLength: decoded.frameLength, protocol: decoded.protocol };
     if (decoded.ipv4) record.ipv4 = decoded.ipv4;
     if (decoded.udp) record.udp = decoded.udp;
     if (decoded.icmp) record.icmp = decoded.icmp;
