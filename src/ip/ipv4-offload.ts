@@ -18,7 +18,7 @@ import {
   type Ipv4Header,
   type Ipv4Packet,
 } from '../wire/ipv4.js';
-import { TCP_HEADER_LENGTH } from '../wire/tcp.js';
+import { TCP_HEADER_LENGTH, tcpHeaderLengthAt } from '../wire/tcp.js';
 import type { IpSendStatus, PayloadWriter } from './datagram.js';
 import type { IpInterface } from './ip-interface.js';
 import type { StackContext } from './stack-context.js';
@@ -47,10 +47,7 @@ function transportChecksumOffset(protocol: number): number {
   return 0;
 }
 
-/** TCP header length (data offset) of the header at `buf[offset]`. */
-export function tcpHeaderLengthAt(buf: Uint8Array, offset: number): number {
-  return (buf[offset + 12]! >>> 4) * 4;
-}
+export { tcpHeaderLengthAt };
 
 /** Writes a transport payload (bytes, or a writer that builds it in place) at `buf[offset]`. */
 export function writePayload(

@@ -100,6 +100,7 @@ import {
   readIpv6ExtensionHeader,
   walkIpv6Headers,
 } from '../wire/ipv6-extension-headers.js';
+import { tcpHeaderLengthAt } from '../wire/tcp.js';
 import { Ipv6Interface, type Ipv6InterfaceAddress } from './ipv6-interface.js';
 import { Ipv6Reassembler, type Ipv6ReassemblyOptions } from './ipv6-reassembly.js';
 import { type NdpOptions, NeighborDiscovery } from './neighbor-discovery.js';
@@ -707,7 +708,7 @@ export class Ipv6Layer {
     const frame = allocateFrame(tcpStart + length, headroom);
     emitIpv6Header(header, length, frame, ETHERNET_HEADER_LENGTH);
     writer.write(frame, tcpStart, header.src, header.dst, deviceTso);
-    const tcpHeaderLength = (frame[tcpStart + 12]! >>> 4) * 4;
+    const tcpHeaderLength = tcpHeaderLengthAt(frame, tcpStart);
     const perSegment = Math.min(segmentSize, mtu - IPV6_HEADER_LENGTH - tcpHeaderLength);
     if (perSegment <= 0) return 'EMSGSIZE';
     if (deviceTso) {
@@ -1440,7 +1441,7 @@ export class Ipv6Layer {
     // with skb_gso_validate_network_len).
     const tcpHeaderLength =
       packet.nextHeader === IPV6_NEXT_TCP && datagram.length >= IPV6_HEADER_LENGTH + 20
-        ? (datagram[IPV6_HEADER_LENGTH + 12]! >>> 4) * 4
+        ? tcpHeaderLengthAt(datagram, IPV6_HEADER_LENGTH)
         : 0;
     const gsoSegmentSize = tcpHeaderLength > 0 ? this.receivedSegmentSize : 0;
     const wireLength =

@@ -18,7 +18,7 @@
 import type { StackContext } from '../ip/stack-context.js';
 import type { EtherTypeReceiver } from '../seams.js';
 import { isGroupMac, type MacAddress, readMac } from '../wire/address.js';
-import { ETHERNET_HEADER_LENGTH, emitEthernetHeader } from '../wire/ethernet.js';
+import { ETHERNET_HEADER_LENGTH, emitEthernetHeader, etherTypeAt } from '../wire/ethernet.js';
 import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
 
 export type { EtherTypeReceiver } from '../seams.js';
@@ -78,7 +78,7 @@ export class EthernetPort {
       this.ctx.drop('ethernet', 'other-host');
       return;
     }
-    const receiver = this.receivers.get((frame[12]! << 8) | frame[13]!);
+    const receiver = this.receivers.get(etherTypeAt(frame));
     if (receiver === undefined) {
       counters.EthernetInUnknownProtos++;
       this.ctx.drop('ethernet', 'unknown-ethertype');

@@ -18,6 +18,7 @@ import type { Clock } from '../time/clock.js';
 import { NO_TRACE, type Tracer } from '../trace/events.js';
 import { Random, type Seed } from '../util/random.js';
 import type { MacAddress } from '../wire/address.js';
+import { ETHERTYPE_IPV4, etherTypeAt } from '../wire/ethernet.js';
 import type { NetworkDevice } from './device.js';
 import { ImpairedPath, type LinkImpairments, validateImpairments } from './impairments.js';
 
@@ -152,7 +153,7 @@ export class ImpairedDevice implements NetworkDevice {
    * its checksum computed, as Linux segments such a packet before a qdisc that cannot take it.
    */
   private receiveLarge(frame: Uint8Array, segmentSize: number): void {
-    const isIpv4 = frame.length > ETHERNET_HEADER_LENGTH && ((frame[12]! << 8) | frame[13]!) === 0x0800;
+    const isIpv4 = frame.length > ETHERNET_HEADER_LENGTH && etherTypeAt(frame) === ETHERTYPE_IPV4;
     const total = isIpv4 ? (frame[16]! << 8) | frame[17]! : 0;
     const pieces = isIpv4
       ? segmentTcpPacket(

@@ -24,6 +24,7 @@ import type { TraceEvent, Tracer } from '../trace/events.js';
 import { ArrayQueue } from '../util/array-queue.js';
 import type { Random } from '../util/random.js';
 import { markCongestionExperienced } from '../wire/ecn-mark.js';
+import { etherTypeAt } from '../wire/ethernet.js';
 import { GilbertElliottChannel, type GilbertElliottParameters } from './gilbert-elliott.js';
 
 export type LinkDropReason = Extract<TraceEvent, { kind: 'link.dropped' }>['reason'];
@@ -606,10 +607,7 @@ export class ImpairedPath {
 
 /** Length of the Ethernet payload (the IP packet), looking past one 802.1Q tag. */
 function ethernetPayloadLength(frame: Uint8Array): number {
-  if (
-    frame.length >= ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH &&
-    ((frame[12]! << 8) | frame[13]!) === ETHERTYPE_VLAN
-  ) {
+  if (frame.length >= ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH && etherTypeAt(frame) === ETHERTYPE_VLAN) {
     return frame.length - ETHERNET_HEADER_LENGTH - VLAN_TAG_LENGTH;
   }
   return frame.length - ETHERNET_HEADER_LENGTH;

@@ -25,7 +25,7 @@ import type { Clock } from '../time/clock.js';
 import { NO_TRACE, type Tracer } from '../trace/events.js';
 import { Random, type Seed } from '../util/random.js';
 import type { MacAddress } from '../wire/address.js';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../wire/ethernet.js';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, etherTypeAt } from '../wire/ethernet.js';
 import type { PacketRecorder } from './capture.js';
 import type { DeviceOffload, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
 import {
@@ -278,10 +278,7 @@ class MemoryLinkEnd implements NetworkDevice {
     } else if (this.link.carriesOffloadedFrames(this.outgoing)) {
       // Marked so the far end knows the checksum may be partial and the segment size of a super-segment.
       path.send(frame, OFFLOADED_MARK + options.segmentSize);
-    } else if (
-      ((frame[12]! << 8) | frame[13]!) === ETHERTYPE_IPV4 ||
-      ((frame[12]! << 8) | frame[13]!) === ETHERTYPE_IPV6
-    ) {
+    } else if (etherTypeAt(frame) === ETHERTYPE_IPV4 || etherTypeAt(frame) === ETHERTYPE_IPV6) {
       // Software GSO and checksum completion before an impairment that works on wire-size frames.
       for (const piece of withoutOffloads(frame, options)) path.send(piece);
     } else {

@@ -30,6 +30,7 @@
  * (Linux: MAX_GRO_SKBS, 8), the oldest passed on when another arrives.
  */
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
+import { tcpHeaderLengthAt } from '../wire/tcp.js';
 import type { ReceivedFrameInfo } from './device.js';
 
 const ETHERNET_HEADER_LENGTH = 14;
@@ -166,7 +167,7 @@ export class TcpReceiveCoalescer {
     const ports = readUint32(frame, TCP_START);
     const flow = this.find(src, dst, ports);
     const totalLength = (frame[IP_START + 2]! << 8) | frame[IP_START + 3]!;
-    const tcpHeaderLength = (frame[TCP_START + 12]! >>> 4) * 4;
+    const tcpHeaderLength = tcpHeaderLengthAt(frame, TCP_START);
     const payload = totalLength - IPV4_HEADER_LENGTH - tcpHeaderLength;
     const flags = frame[TCP_START + 13]!;
     if (

@@ -81,6 +81,11 @@ export class EthernetView {
   }
 }
 
+/** The EtherType of the frame at `frame[0]` (which must hold at least the 14-byte header). */
+export function etherTypeAt(frame: Uint8Array): number {
+  return (frame[12]! << 8) | frame[13]!;
+}
+
 /** Parses an Ethernet II frame. Never throws. */
 export function parseEthernet(buf: Uint8Array): ParseResult<EthernetFrame> {
   const error = checkEthernet(buf);

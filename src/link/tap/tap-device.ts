@@ -54,6 +54,7 @@ import { closeSync } from 'node:fs';
 import type { Clock } from '../../time/clock.js';
 import type { Tracer } from '../../trace/events.js';
 import type { MacAddress } from '../../wire/address.js';
+import { etherTypeAt } from '../../wire/ethernet.js';
 import type { DeviceOffload, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../device.js';
 import { type TcpCoalescerCounters, TcpReceiveCoalescer } from '../tcp-receive-coalescer.js';
 import type { NativeHelper, PollEvents, PollHandle } from './native-helper.js';
@@ -361,7 +362,7 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     const limit =
       (segmentation ? MAX_OFFLOAD_PACKET : this.mtu) +
       ETHERNET_HEADER_LENGTH +
-      (((frame[12]! << 8) | frame[13]!) === ETHERTYPE_VLAN ? VLAN_TAG_LENGTH : 0);
+      (etherTypeAt(frame) === ETHERTYPE_VLAN ? VLAN_TAG_LENGTH : 0);
     if (frame.length > limit) {
       this.counters.framesOversize++;
       this.traceDrop('oversize');

@@ -16,6 +16,8 @@
  * The 16-bit fields are in the device's virtio byte order: little-endian on x86 and ARM, and on any host
  * after TUNSETVNETLE.
  */
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, etherTypeAt } from '../../wire/ethernet.js';
+import { tcpHeaderLengthAt } from '../../wire/tcp.js';
 import type { FrameTransmitOptions, ReceivedFrameInfo } from '../device.js';
 
 export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 0x01;
@@ -93,12 +95,12 @@ export function writeVirtioNetHeader(
     return;
   }
   buf[offset + 1] = isIpv6Frame(frame) ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
-  write16(buf, offset + 2, start + (frame[start + 12]! >>> 4) * 4, littleEndian);
+  write16(buf, offset + 2, start + tcpHeaderLengthAt(frame, start), littleEndian);
   write16(buf, offset + 4, options.segmentSize, littleEndian);
 }
 
 function isIpv6Frame(frame: Uint8Array): boolean {
-  return frame[12] === 0x86 && frame[13] === 0xdd;
+  return etherTypeAt(frame) === ETHERTYPE_IPV6;
 }
 
 /**
@@ -114,7 +116,7 @@ export function isTsoCandidate(frame: Uint8Array, options: FrameTransmitOptions)
     if (frame.length < ip + IPV6_HEADER_LENGTH || frame[ip]! >>> 4 !== 6) return false;
     if (frame[ip + 6] !== IP_PROTOCOL_TCP || ip + IPV6_HEADER_LENGTH !== start) return false;
   } else {
-    if (frame.length < ip + 20 || frame[12] !== 0x08 || frame[13] !== 0x00) return false;
+    if (frame.length < ip + 20 || etherTypeAt(frame) !== ETHERTYPE_IPV4) return false;
     const headerLength = (frame[ip]! & 0x0f) * 4;
     if (frame[ip]! >>> 4 !== 4 || frame[ip + 9] !== IP_PROTOCOL_TCP || ip + headerLength !== start)
       return false;
@@ -124,6 +126,6 @@ export function isTsoCandidate(frame: Uint8Array, options: FrameTransmitOptions)
   return (
     options.checksumOffset === 16 &&
     start + 20 <= frame.length &&
-    start + (frame[start + 12]! >>> 4) * 4 <= frame.length
+    start + tcpHeaderLengthAt(frame, start) <= frame.length
   );
 }

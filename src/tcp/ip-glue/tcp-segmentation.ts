@@ -15,7 +15,7 @@
 import { checksumAdd, checksumFinish, internetChecksum, pseudoHeaderSum } from '../../wire/checksum.js';
 import { IP_PROTOCOL_TCP } from '../../wire/ipv4.js';
 import { type IpAddress, readIpv6 } from '../../wire/ipv6-address.js';
-import { TCP_CWR, TCP_FIN, TCP_PSH } from '../../wire/tcp.js';
+import { TCP_CWR, TCP_FIN, TCP_PSH, tcpHeaderLengthAt } from '../../wire/tcp.js';
 
 /**
  * Cuts the TCP packet `datagram` (IPv4, or IPv6 with TCP directly behind the fixed header; header to end
@@ -40,7 +40,7 @@ export function segmentTcpPacket(
   }
   if ((datagram[6]! & 0x3f) !== 0 || datagram[7] !== 0) return undefined; // a fragment
   if (ipHeaderLength + 20 > totalLength) return undefined;
-  const tcpHeaderLength = (datagram[ipHeaderLength + 12]! >>> 4) * 4;
+  const tcpHeaderLength = tcpHeaderLengthAt(datagram, ipHeaderLength);
   const headersLength = ipHeaderLength + tcpHeaderLength;
   if (tcpHeaderLength < 20 || headersLength > totalLength) return undefined;
 
@@ -84,7 +84,7 @@ function segmentTcp6Packet(
   const payloadLength = (datagram[4]! << 8) | datagram[5]!;
   if (datagram[6] !== IP_PROTOCOL_TCP || IPV6_HEADER + payloadLength !== datagram.length) return undefined;
   if (payloadLength < 20) return undefined;
-  const tcpHeaderLength = (datagram[IPV6_HEADER + 12]! >>> 4) * 4;
+  const tcpHeaderLength = tcpHeaderLengthAt(datagram, IPV6_HEADER);
   const headersLength = IPV6_HEADER + tcpHeaderLength;
   if (tcpHeaderLength < 20 || headersLength > datagram.length) return undefined;
   const src = readIpv6(datagram, 8);
