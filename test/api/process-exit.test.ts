@@ -79,6 +79,29 @@ const cases: ExitCase[] = [
     exits: true,
   },
   {
+    name: 'a listening server whose _handle was unref’d',
+    body: `const s = net.createServer().listen(0, '127.0.0.1', () => s._handle.unref());`,
+    exits: true,
+  },
+  {
+    name: 'a connected pair held by the client only, whose _handle is unref’d then ref’d',
+    body: `const s = net.createServer((c) => c.unref()).listen(0, '127.0.0.1', () => {
+      s.unref();
+      const c = net.connect(s.address().port, '127.0.0.1');
+      c.on('connect', () => { c._handle.unref(); c._handle.ref(); });
+    });`,
+    exits: false,
+  },
+  {
+    name: 'a connected pair whose client _handle was closed ("read EINVAL"; the server’s end sees the FIN)',
+    body: `const s = net.createServer((c) => { c.resume(); c.on('end', () => s.close()); }).listen(0, '127.0.0.1', () => {
+      const c = net.connect(s.address().port, '127.0.0.1');
+      c.on('error', (e) => { if (e.message !== 'read EINVAL') throw e; });
+      c.on('connect', () => c._handle.close());
+    });`,
+    exits: true,
+  },
+  {
     name: 'a request and reply, then everything closed',
     body: `const s = net.createServer((c) => c.end('bye')).listen(0, '127.0.0.1', () => {
       const c = net.connect(s.address().port, '127.0.0.1');

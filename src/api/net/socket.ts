@@ -1040,6 +1040,11 @@ export class Socket extends Duplex {
   // Reading: pull from the TCP receive buffer only while the stream wants data.
 
   override _read(): void {
+    if (this.handleClosed) {
+      // libuv refuses to start reading on a closed handle (Node's tryReadStart: 'read EINVAL').
+      this.destroy(systemError('EINVAL', 'read'));
+      return;
+    }
     this.reading = true;
     this.updateActivity();
     if (this.connection !== undefined && !this.connecting) this.pull();

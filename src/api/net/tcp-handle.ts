@@ -143,14 +143,15 @@ export class TcpHandle extends HandleBase {
     return this.fill(out, 'remote');
   }
 
+  /** 0, or libuv's EINVAL once closed. */
   readStart(): number {
-    if (this.closed) return errnoNumber('EBADF');
+    if (this.closed) return errnoNumber('EINVAL');
     this.#binding.readStart();
     return 0;
   }
 
   readStop(): number {
-    if (this.closed) return errnoNumber('EBADF');
+    if (this.closed) return errnoNumber('EINVAL');
     this.#binding.readStop();
     return 0;
   }
