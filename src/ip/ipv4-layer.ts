@@ -39,6 +39,7 @@ import type {
   IpSendOptions,
   IpSendStatus,
   PayloadWriter,
+  ReceivedDatagram,
   TransportErrorReport,
 } from './datagram.js';
 import { errnoError } from './errors.js';
@@ -396,6 +397,15 @@ export class Ipv4Layer implements Ipv4Receiver {
   /** @internal A multicast group joined on this host. */
   isMember(group: Ipv4Address): boolean {
     return group === ALL_SYSTEMS_GROUP || this.igmp.memberships.isMember(group);
+  }
+
+  /**
+   * An ICMP error about a datagram a transport received (UDP's port unreachable, RFC 1122 §4.1.3.1),
+   * within ICMP's rate limit and RFC 1812 §4.3.2.7's rules; the counterpart of Ipv6Layer.sendErrorAbout,
+   * so transports reach either version's ICMP the same way.
+   */
+  sendErrorAbout(datagram: ReceivedDatagram, type: number, code: number): void {
+    this.icmp.sendError(type, code, datagram);
   }
 
   /** True when a datagram from `source` to `group` passes this host's source filter (RFC 3376 §3.2). */

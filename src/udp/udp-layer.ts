@@ -181,7 +181,7 @@ export class UdpLayer implements IpProtocolHandler {
     if (socket === undefined) {
       counters.UdpNoPorts++;
       this.ctx.drop('udp', 'no-port');
-      this.ip.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_PORT_UNREACHABLE, datagram);
+      this.ip.sendErrorAbout(datagram, ICMP_DESTINATION_UNREACHABLE, ICMP_PORT_UNREACHABLE);
       return;
     }
     counters.UdpInDatagrams++;
