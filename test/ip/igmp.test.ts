@@ -4,6 +4,9 @@
  * repeated once within the Unsolicited Report Interval with changes merged; queries of every kind
  * answered within their Max Resp Time; and the source filter applied to received group datagrams.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { SimulatedNetwork } from '../../src/sim/network.js';
 import type { Stack } from '../../src/stack.js';
@@ -11,6 +14,7 @@ import { parseIpv4 as ip4, ipv4ToString } from '../../src/wire/address.js';
 import { ETHERTYPE_IPV4, emitEthernetHeader, parseEthernet } from '../../src/wire/ethernet.js';
 import { emitIgmpQuery, type IgmpQuery, IP_PROTOCOL_IGMP, parseIgmp } from '../../src/wire/igmp.js';
 import { emitIpv4Header, parseIpv4 } from '../../src/wire/ipv4.js';
+import { analyzePcapBytes, tsharkFields, tsharkSkipReason } from '../helpers/tshark.js';
 
 function pair() {
   const net = new SimulatedNetwork({ seed: 11, trace: true });
@@ -273,5 +277,56 @@ describe('source filtering of received group datagrams (RFC 3376 §3.2)', () => 
     send('any-source');
     net.run(10);
     expect(heard).toEqual([`allowed ${ip4('10.0.0.2')}`, `any-source ${ip4('10.0.0.2')}`]);
+  });
+});
+
+const tsharkMissing = tsharkSkipReason();
+if (tsharkMissing) console.warn(`skipping the tshark check of IGMP/MLD reports: ${tsharkMissing}`);
+
+describe.skipIf(tsharkMissing !== undefined)('Wireshark reads the reports', () => {
+  test('IGMPv3 and MLDv2 reports of a dual-stack host decode without errors, records and sources as sent', () => {
+    const net = new SimulatedNetwork({ seed: 12 });
+    const a = net.host('a', '10.0.0.1/24');
+    const b = net.host('b', '10.0.0.2/24');
+    const link = net.link(a, b, { delayMs: 1 });
+    a.addIpv6Interface(link.link.a, { addresses: ['fd00::1/64'] });
+    const capture = net.capture(link);
+    net.run(3000);
+    a.joinMulticastGroup('239.1.2.3');
+    a.addMulticastSource('232.1.1.1', '10.0.0.9');
+    a.addMulticastSource('ff3e::8000:1', 'fd00::9');
+    a.dropMulticastSource('232.1.1.1', '10.0.0.9');
+    net.run(1100);
+    const bytes = capture.bytes();
+    const report = analyzePcapBytes(bytes);
+    expect(report.malformed).toBe(0);
+    expect(report.badChecksums).toBe(0);
+    expect(report.messages.filter((m) => m.includes('[error]'))).toEqual([]);
+    const directory = mkdtempSync(join(tmpdir(), 'tcpts-igmp-'));
+    try {
+      const path = join(directory, 'reports.pcap');
+      writeFileSync(path, bytes);
+      const igmp = tsharkFields(path, 'igmp', ['igmp.type', 'igmp.record_type', 'igmp.maddr', 'igmp.saddr']);
+      // Each change, then its repeat (the two changes of 232.1.1.1 share one, a BLOCK of the source).
+      expect(igmp.slice(0, 3)).toEqual([
+        ['0x22', '4', '239.1.2.3', ''],
+        ['0x22', '5', '232.1.1.1', '10.0.0.9'],
+        ['0x22', '6', '232.1.1.1', '10.0.0.9'],
+      ]);
+      expect(igmp.slice(3).sort()).toEqual([
+        ['0x22', '4', '239.1.2.3', ''],
+        ['0x22', '6', '232.1.1.1', '10.0.0.9'],
+      ]);
+      const mld = tsharkFields(path, 'icmpv6.type == 143 && icmpv6.mldr.mar.record_type == 5', [
+        'icmpv6.mldr.mar.multicast_address',
+        'icmpv6.mldr.mar.source_address',
+      ]);
+      expect(mld).toEqual([
+        ['ff3e::8000:1', 'fd00::9'],
+        ['ff3e::8000:1', 'fd00::9'],
+      ]);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
