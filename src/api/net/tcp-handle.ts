@@ -168,14 +168,23 @@ export class TcpHandle extends HandleBase {
   }
 
   private fill(out: Partial<HandleAddress>, which: 'local' | 'remote'): number {
-    if (this.closed) return errnoNumber('EBADF');
-    const endpoint = this.#binding.endpoint(which);
-    if (endpoint === undefined) return errnoNumber('ENOTCONN');
-    out.address = endpoint.address;
-    out.family = endpoint.family;
-    out.port = endpoint.port;
-    return 0;
+    return fillAddress(out, this.closed, this.#binding.endpoint(which), 'ENOTCONN');
   }
+}
+
+/** getsockname/getpeername: `out` filled and 0, or libuv's EBADF (closed) or `missing` (no address). */
+function fillAddress(
+  out: Partial<HandleAddress>,
+  closed: boolean,
+  endpoint: HandleAddress | undefined,
+  missing: string,
+): number {
+  if (closed) return errnoNumber('EBADF');
+  if (endpoint === undefined) return errnoNumber(missing);
+  out.address = endpoint.address;
+  out.family = endpoint.family;
+  out.port = endpoint.port;
+  return 0;
 }
 
 /** What a server handle reaches of its server. */
@@ -213,12 +222,6 @@ export class ServerHandle extends HandleBase {
   }
 
   getsockname(out: Partial<HandleAddress>): number {
-    if (this.closed) return errnoNumber('EBADF');
-    const endpoint = this.#binding.endpoint();
-    if (endpoint === undefined) return errnoNumber('EINVAL');
-    out.address = endpoint.address;
-    out.family = endpoint.family;
-    out.port = endpoint.port;
-    return 0;
+    return fillAddress(out, this.closed, this.#binding.endpoint(), 'EINVAL');
   }
 }
