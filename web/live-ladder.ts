@@ -379,9 +379,11 @@ export class LiveLadder {
     if (arrow.labelled) return;
     const p = arrow.packets[0]!;
     const side = this.side(p.from);
-    // Labels sit along their own arrow; where arrows are too dense for that, only the tooltip remains.
-    if (y1 - this.lastLabelY[side] < LABEL_GAP) return;
-    this.lastLabelY[side] = y1;
+    // Labels sit along their own arrow. Where arrows are too dense for that (less than a line below the
+    // last label on that side), the label shows while the pointer is on the arrow or the packet is
+    // selected; the event list has every packet too.
+    const crowded = y1 - this.lastLabelY[side] < LABEL_GAP;
+    if (!crowded) this.lastLabelY[side] = y1;
     arrow.labelled = true;
     const angle = (Math.atan2(end.y - y1, end.x - x1) * 180) / Math.PI;
     const flip = Math.abs(angle) > 90;
@@ -394,7 +396,10 @@ export class LiveLadder {
       transform: `rotate(${shown.toFixed(2)} ${ax.toFixed(1)} ${ay.toFixed(1)})`,
       'text-anchor': flip ? 'end' : 'start',
     });
-    const label = svg('g', { class: 'packet-label', 'data-packet': p.id });
+    const label = svg('g', {
+      class: crowded ? 'packet-label on-hover' : 'packet-label',
+      'data-packet': p.id,
+    });
     label.append(text);
     arrow.group.append(label);
     this.writeLabel(arrow);

@@ -378,6 +378,35 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
       inked.slice(0, 3).every((n) => n > 20),
       `blue pixels ${inked}`,
     ).toBe(true);
+    // Every arrow has its label. Those crowded out of a dense burst are hidden until the arrow is
+    // pointed at: find a point where an arrow with such a label is the topmost thing, and point there.
+    expect(await page.$$eval('svg.ladder g.packet-label', (g) => g.length)).toBe(
+      await page.$$eval('svg.ladder g.packet', (g) => g.length),
+    );
+    await page.locator('#ladder').scrollIntoViewIfNeeded();
+    const target = await page.evaluate(() => {
+      // Newest first: those are in view.
+      for (const label of Array.from(
+        document.querySelectorAll('svg.ladder g.packet-label.on-hover'),
+      ).reverse()) {
+        const group = label.closest('g.packet')!;
+        const line = group.querySelector('line')!;
+        const m = line.getScreenCTM()!;
+        const [x1, y1, x2, y2] = ['x1', 'y1', 'x2', 'y2'].map((a) => Number(line.getAttribute(a)));
+        for (let f = 0.02; f < 1; f += 0.02) {
+          const p = new DOMPoint(x1! + (x2! - x1!) * f, y1! + (y2! - y1!) * f).matrixTransform(m);
+          if (document.elementFromPoint(p.x, p.y)?.closest('g.packet') === group)
+            return { id: group.getAttribute('data-packet')!, x: p.x, y: p.y };
+        }
+      }
+      return undefined;
+    });
+    expect(target, 'an arrow whose label waits for the pointer').toBeDefined();
+    const hoverLabel = page.locator(`svg.ladder g.packet[data-packet="${target!.id}"] g.packet-label text`);
+    expect(await hoverLabel.isVisible()).toBe(false);
+    await page.mouse.move(target!.x, target!.y);
+    expect(await hoverLabel.isVisible()).toBe(true);
+    await page.mouse.move(0, 0);
     // The capture of the run downloads as a pcap file (little-endian, nanosecond magic).
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-pcap')]);
     expect(download.suggestedFilename()).toBe('tcpts-lab.pcap');
