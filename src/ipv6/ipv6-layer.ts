@@ -56,6 +56,7 @@ import {
   icmpv6Length,
   isIcmpv6Error,
   MLD_MODE_IS_EXCLUDE,
+  MLD_MODE_IS_INCLUDE,
   parseIcmpv6,
 } from '../wire/icmpv6.js';
 import {
@@ -1247,7 +1248,14 @@ export class Ipv6Layer {
         this.ndp.receive(iface, packet.src, packet.dst, packet.hopLimit, bytes[1]!, message);
         return;
       case 'mld-query':
-        this.answerMldQuery(iface, packet.src, packet.hopLimit, message.maxResponseDelay, message.group);
+        this.answerMldQuery(
+          iface,
+          packet.src,
+          packet.hopLimit,
+          message.maxResponseDelay,
+          message.group,
+          message.sources,
+        );
         return;
       default:
         void datagram;
@@ -1267,29 +1275,31 @@ export class Ipv6Layer {
     hopLimit: number,
     maxResponseDelay: number,
     group: Ipv6Address,
+    sources: readonly Ipv6Address[] = [],
   ): void {
     if (!isIpv6LinkLocal(src) || hopLimit !== 1) {
       this.ctx.drop('mld', 'bad-query');
       return;
     }
     if (group !== 0n && !iface.groups.has(group)) return;
-    // MLDv2's Maximum Response Code below 32768 is the delay in ms itself (RFC 3810 §5.1.3).
-    const delay = Math.floor(this.random.float() * Math.min(maxResponseDelay, 32767));
+    const delay = Math.floor(this.random.float() * maxResponseDelay);
     this.ctx.clock.setTimer(delay, () => {
       if (this.closed || !this.ifaces.includes(iface)) return;
       // Current-state records (§5.2.12): an application's group with its filter, the interface's own
       // groups as EXCLUDE {} (every source); all-nodes is never reported (§6).
       const groups = group === 0n ? [...iface.groups] : iface.groups.has(group) ? [group] : [];
+      // A group-and-source-specific query (§6.2) is answered with the queried sources received.
       const records = groups
         .filter((g) => g !== IPV6_ALL_NODES)
-        .map(
-          (g) =>
-            (this.interfaceNeeds(iface, g) ? undefined : this.listening.currentState(g)) ?? {
-              recordType: MLD_MODE_IS_EXCLUDE,
-              group: g,
-              sources: [],
-            },
-        );
+        .flatMap((g) => {
+          if (!this.interfaceNeeds(iface, g)) {
+            const record = this.listening.currentState(g, sources);
+            return record === undefined ? [] : [record];
+          }
+          return sources.length > 0
+            ? [{ recordType: MLD_MODE_IS_INCLUDE, group: g, sources: [...sources] }]
+            : [{ recordType: MLD_MODE_IS_EXCLUDE, group: g, sources: [] }];
+        });
       if (records.length > 0) this.ndp.sendMldReport(iface, records);
     });
   }

@@ -18,6 +18,14 @@ import { emitNdpOptions, type NdpOption, ndpOptionsLength, parseNdpOptions } fro
 import { malformed, type ParseResult, parsed } from './parse-result.js';
 
 export const ICMPV6_HEADER_LENGTH = 8;
+/** The shortest MLDv2 query (RFC 3810 §5.1), no sources; MLDv1 queries are 24 bytes. */
+const MLDV2_QUERY_LENGTH = 28;
+
+/** MLDv2's Maximum Response Code in milliseconds: itself below 32768, else exponent and mantissa (§5.1.3). */
+export function mldMaxResponseDelay(code: number): number {
+  if (code < 32768) return code;
+  return ((code & 0x0fff) | 0x1000) << (((code >>> 12) & 0x07) + 3);
+}
 
 export const ICMPV6_DESTINATION_UNREACHABLE = 1;
 export const ICMPV6_PACKET_TOO_BIG = 2;
@@ -136,10 +144,15 @@ export interface Icmpv6Redirect {
 
 export interface Icmpv6MldV1 {
   kind: 'mld-query' | 'mld-report' | 'mld-done';
-  /** Maximum Response Delay in milliseconds (queries; 0 in reports). */
+  /** Maximum Response Delay in milliseconds (queries; 0 in reports), decoded from MLDv2's code. */
   maxResponseDelay: number;
   /** The group; unspecified (::) in a general query. */
   group: Ipv6Address;
+  /**
+   * An MLDv2 query (28 bytes or more, RFC 3810 §8.1 tells the versions apart by length): the sources of
+   * a group-and-source-specific query (empty for the others). Absent: an MLDv1 message.
+   */
+  sources?: Ipv6Address[];
 }
 
 export interface MldAddressRecord {
@@ -355,7 +368,16 @@ export function parseIcmpv6(
       if (short) return short;
       const kind =
         type === ICMPV6_MLD_QUERY ? 'mld-query' : type === ICMPV6_MLD_REPORT ? 'mld-report' : 'mld-done';
-      return parsed({ kind, maxResponseDelay: rest >>> 16, group: readIpv6(buf, 8) });
+      const group = readIpv6(buf, 8);
+      if (kind !== 'mld-query' || buf.length < MLDV2_QUERY_LENGTH)
+        return parsed({ kind, maxResponseDelay: rest >>> 16, group });
+      // RFC 3810 §5.1: S/QRV, QQIC, Number of Sources, then the sources.
+      const count = (buf[26]! << 8) | buf[27]!;
+      if (MLDV2_QUERY_LENGTH + count * 16 > buf.length)
+        return malformed(PROTOCOL, 'truncated', `MLDv2 query lists ${count} sources past its end`);
+      const sources: Ipv6Address[] = [];
+      for (let i = 0; i < count; i++) sources.push(readIpv6(buf, MLDV2_QUERY_LENGTH + i * 16));
+      return parsed({ kind, maxResponseDelay: mldMaxResponseDelay(rest >>> 16), group, sources });
     }
     case ICMPV6_MLDV2_REPORT:
       return parseMldV2Report(buf);
@@ -393,7 +415,9 @@ export function icmpv6Length(m: Icmpv6Message): number {
     case 'mld-query':
     case 'mld-report':
     case 'mld-done':
-      return 24;
+      return m.kind === 'mld-query' && m.sources !== undefined
+        ? MLDV2_QUERY_LENGTH + m.sources.length * 16
+        : 24;
     case 'mldv2-report':
       return mldV2ReportLength(m);
     case 'other':
@@ -464,8 +488,17 @@ function writeBody(m: Icmpv6Message, buf: Uint8Array, o: number): [number, numbe
     case 'mld-query':
     case 'mld-report':
     case 'mld-done':
-      putU32(buf, o + 4, (m.maxResponseDelay & 0xffff) << 16);
+      putU32(buf, o + 4, (Math.min(m.maxResponseDelay, 32767) & 0xffff) << 16);
       writeIpv6(buf, o + 8, m.group);
+      if (m.kind === 'mld-query' && m.sources !== undefined) {
+        // MLDv2 (RFC 3810 §5.1): QRV 2, QQIC 125 s, the sources.
+        buf[o + 24] = 2;
+        buf[o + 25] = 125;
+        buf[o + 26] = m.sources.length >>> 8;
+        buf[o + 27] = m.sources.length & 0xff;
+        for (let i = 0; i < m.sources.length; i++)
+          writeIpv6(buf, o + MLDV2_QUERY_LENGTH + i * 16, m.sources[i]!);
+      }
       return [MLD_TYPES[m.kind], 0];
     case 'mldv2-report': {
       buf[o + 4] = 0;

@@ -605,4 +605,60 @@ describe('MLD (RFC 3810)', () => {
     expect(new Set(records.map((r) => [r.recordType, r.sources.length].join()))).toEqual(new Set(['2,0']));
     expect(reports[0]!.time - start).toBeLessThan(1000);
   });
+
+  test('MLDv2 queries about one group, and about some of its sources, get current-state records of those only', () => {
+    const { net, a, link } = pair();
+    const group = ip6('ff3e::8000:1')!;
+    a.ipv6.addGroupSource(group, ip6('fd00::1')!);
+    a.ipv6.addGroupSource(group, ip6('fd00::2')!);
+    a.ipv6.joinGroup(ip6('ff3e::8000:2')!);
+    net.run(1100);
+    const querier = ip6('fe80::1')!;
+    const ask = (sources: Ipv6Address[], about = group): Icmpv6Message[] => {
+      const query = icmpBytes(
+        { kind: 'mld-query', maxResponseDelay: 1000, group: about, sources },
+        querier,
+        about,
+      );
+      const frame = new Uint8Array(54 + query.length);
+      emitEthernetHeader(
+        { dst: 0x333300000000 + Number(about & 0xffffffffn), src: 0x020000000099, etherType: ETHERTYPE_IPV6 },
+        frame,
+        0,
+      );
+      emitIpv6Header(
+        {
+          trafficClass: 0,
+          flowLabel: 0,
+          nextHeader: IPV6_NEXT_ICMPV6,
+          hopLimit: 1,
+          src: querier,
+          dst: about,
+        },
+        query.length,
+        frame,
+        14,
+      );
+      frame.set(query, 54);
+      const start = net.clock.now();
+      a.ipv6.interfaces[0]!.port.receive(frame);
+      net.run(1100);
+      return icmpv6On(net, link.name)
+        .filter((s) => s.time >= start && s.message.kind === 'mldv2-report')
+        .map((s) => s.message);
+    };
+    const records = (messages: Icmpv6Message[]) =>
+      messages.flatMap((m) =>
+        m.kind === 'mldv2-report'
+          ? m.records.map((r) => [r.recordType, ipv6ToString(r.group), r.sources.map(ipv6ToString)])
+          : [],
+      );
+    // Group-specific: MODE_IS_INCLUDE with both sources.
+    expect(records(ask([]))).toEqual([[1, 'ff3e::8000:1', ['fd00::1', 'fd00::2']]]);
+    // Group-and-source-specific (RFC 3810 §6.2): only the queried sources received.
+    expect(records(ask([ip6('fd00::2')!, ip6('fd00::7')!]))).toEqual([[1, 'ff3e::8000:1', ['fd00::2']]]);
+    expect(records(ask([ip6('fd00::7')!]))).toEqual([]);
+    // A group joined for every source: MODE_IS_EXCLUDE {}.
+    expect(records(ask([], ip6('ff3e::8000:2')!))).toEqual([[2, 'ff3e::8000:2', []]]);
+  });
 });

@@ -3,7 +3,13 @@
  * makes, and the emitters' refusals.
  */
 import { describe, expect, it } from 'vitest';
-import { emitIcmpv6, type Icmpv6Message, icmpv6Length, parseIcmpv6 } from '../../src/wire/icmpv6.js';
+import {
+  emitIcmpv6,
+  type Icmpv6Message,
+  icmpv6Length,
+  mldMaxResponseDelay,
+  parseIcmpv6,
+} from '../../src/wire/icmpv6.js';
 import {
   emitIpv6Header,
   IPV6_NEXT_DESTINATION_OPTIONS,
@@ -298,6 +304,7 @@ describe('ICMPv6 and NDP options', () => {
       options: [{ kind: 'redirected-header', packet: new Uint8Array(8) }],
     },
     { kind: 'mld-report', maxResponseDelay: 0, group: parseIpv6('ff02::1:ff00:1')! },
+    { kind: 'mld-query', maxResponseDelay: 1000, group: parseIpv6('ff3e::1')!, sources: [A, B] },
     { kind: 'mldv2-report', records: [{ recordType: 4, group: parseIpv6('ff02::1:ff00:2')!, sources: [A] }] },
     { kind: 'other', type: 200, code: 3, restOfHeader: 0x01020304, body: new Uint8Array([9]) },
   ];
@@ -310,6 +317,31 @@ describe('ICMPv6 and NDP options', () => {
       // The same bytes do not verify between other addresses.
       expect(parseIcmpv6(buf, A, A)).toMatchObject({ ok: false, error: { kind: 'bad-checksum' } });
     }
+  });
+
+  it('reads an MLDv2 query: its sources, its Maximum Response Code in floating point (RFC 3810 §5.1.3)', () => {
+    const buf = new Uint8Array(28 + 16);
+    emitIcmpv6({ kind: 'mld-query', maxResponseDelay: 0, group: 0n, sources: [A] }, A, B, buf, 0);
+    /** Adds `delta` to the 16-bit word at `offset`, keeping the checksum right (RFC 1624). */
+    const bump = (offset: number, delta: number) => {
+      buf[offset] = (((buf[offset]! << 8) | buf[offset + 1]!) + delta) >>> 8;
+      buf[offset + 1] = (buf[offset + 1]! + delta) & 0xff;
+      let checksum = ((buf[2]! << 8) | buf[3]!) - delta;
+      if (checksum < 0) checksum += 0xffff;
+      buf[2] = checksum >>> 8;
+      buf[3] = checksum & 0xff;
+    };
+    // Code 0x8123: exponent 0, mantissa 0x123 -> (0x1123) << 3 ms.
+    bump(4, 0x8123);
+    expect(parseIcmpv6(buf, A, B)).toEqual({
+      ok: true,
+      value: { kind: 'mld-query', maxResponseDelay: 0x1123 << 3, group: 0n, sources: [A] },
+    });
+    expect(mldMaxResponseDelay(0x7fff)).toBe(32767);
+    expect(mldMaxResponseDelay(0xffff)).toBe(0x1fff << 10);
+    // A query whose source count runs past its end.
+    bump(26, 1);
+    expect(parseIcmpv6(buf, A, B)).toMatchObject({ ok: false, error: { kind: 'truncated' } });
   });
 
   it('rejects an NDP option of length 0 and one running past the message (RFC 4861 §4.6)', () => {
