@@ -155,6 +155,39 @@ socket.bind(0, '127.0.0.1', () => {
 });
 `;
 
+/** The same for net: a listen() with a host and a connect() to a name go through the replacement. */
+const NET_DNS_LOOKUP_PROGRAM = `const net = require('net');
+const dns = require('dns');
+const original = dns.lookup;
+const seen = [];
+dns.lookup = (host, options, callback) => {
+  seen.push(host + ' ' + (typeof options === 'function' ? 'no options' : JSON.stringify(options)));
+  original(host, options, callback);
+};
+const server = net.createServer((socket) => socket.end('over tcp'));
+server.listen(0, 'localhost', () => {
+  const client = net.connect(server.address().port, 'localhost');
+  let reply = '';
+  client.on('data', (data) => { reply += data; });
+  client.on('end', () => {
+    console.log(reply, client.remoteAddress, seen.join(', '));
+    server.close();
+  });
+});
+`;
+
+test("net's connect() and listen() go through dns.lookup as the program left it", () => {
+  const file = join(app, 'net-dns-lookup.cjs');
+  writeFileSync(file, NET_DNS_LOOKUP_PROGRAM);
+  const node = run(file, false);
+  expect([node.status, node.stdout]).toEqual([
+    0,
+    'over tcp 127.0.0.1 localhost no options, localhost {"hints":32,"all":true}\n',
+  ]);
+  const tcpts = run(file, true);
+  expect([tcpts.status, tcpts.stdout]).toEqual([0, node.stdout]);
+}, 60_000);
+
 test("dgram's default lookup is dns.lookup as the program left it: a replacement sees Node's calls", () => {
   const file = join(app, 'dns-lookup.cjs');
   writeFileSync(file, DNS_LOOKUP_PROGRAM);

@@ -17,6 +17,13 @@ export interface NetApiOptions {
    * signature, including `{ all: true }` answers). Without one such names fail with ENOTFOUND.
    */
   lookup?: LookupFunction;
+  /**
+   * Asked at each connect() without a `lookup` option and at each listen() with a host: a function
+   * answered here resolves instead of the stack's names (undefined: the stack's). Node's net calls
+   * `dns.lookup` as it stands at that moment; the stand-in module (node-builtins) answers a program's
+   * replacement of it.
+   */
+  socketLookup?: () => LookupFunction | undefined;
   /** TCP configuration overrides for every connection opened or accepted through this API. */
   tcp?: Partial<TcpConfig>;
 }

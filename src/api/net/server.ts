@@ -258,15 +258,19 @@ export class Server extends EventEmitter {
   /** As Node: a host is looked up first (asynchronously, even a literal), then the server listens. */
   private lookupAndListen(port: number, host: string, backlog: number, ipv6Only: boolean): void {
     const id = this.listeningId;
-    this.context.lookup(host, {}, (error, address, family) => {
+    const listen = (error: Error | null, address: unknown) => {
       if (id !== this.listeningId) return;
       if (error) {
         this.emit('error', error);
         return;
       }
-      void family;
       this.listenOn(typeof address === 'string' ? address : null, port, backlog, ipv6Only);
-    });
+    };
+    const replaced = this.context.options.socketLookup?.();
+    // Node calls dns.lookup(host, callback), without options.
+    if (replaced !== undefined)
+      (replaced as unknown as (host: string, done: typeof listen) => void)(host, listen);
+    else this.context.lookup(host, {}, listen);
   }
 
   /**

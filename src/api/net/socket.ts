@@ -592,7 +592,7 @@ export class Socket extends Duplex {
     // getaddrinfo's AI_ADDRCONFIG, which Node asks for unless a family is named.
     if (family !== 4 && family !== 6 && dnsOptions.hints === 0) dnsOptions.hints = ADDRCONFIG;
     this._host = host as string;
-    const lookup = options.lookup ?? this.context.lookup;
+    const lookup = options.lookup ?? this.context.options.socketLookup?.() ?? this.context.lookup;
     if (family !== 4 && family !== 6 && !localAddress && autoSelectFamily) {
       dnsOptions.all = true;
       this.lookupAndConnectMultiple(

@@ -69,22 +69,23 @@ export function configuredStack(): Stack {
   return current.stack;
 }
 
-/** The `net` module of the configured stack. */
-export function configuredNet(): NetApi {
-  const current = state();
-  current.net ??= createNetApi(configuredStack(), current.config.net);
-  return current.net;
-}
-
 const builtinDnsLookup = dns.lookup;
 
 /**
- * `dns.lookup` when the program replaced it (Node's dgram resolves through whatever `dns.lookup` is
- * when a socket is made, literals included), else undefined: the stack's names answer.
+ * `dns.lookup` when the program replaced it, else undefined: the stack's names answer. Node's dgram
+ * resolves through whatever `dns.lookup` is when a socket is made (literals included), Node's net
+ * through whatever it is at each connect() to a name and listen() with a host.
  */
 function replacedDnsLookup(): LookupFunction | undefined {
   const current = dns.lookup;
   return current === builtinDnsLookup ? undefined : (current as unknown as LookupFunction);
+}
+
+/** The `net` module of the configured stack. */
+export function configuredNet(): NetApi {
+  const current = state();
+  current.net ??= createNetApi(configuredStack(), { socketLookup: replacedDnsLookup, ...current.config.net });
+  return current.net;
 }
 
 /** The `dgram` module of the configured stack. */
