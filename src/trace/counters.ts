@@ -107,6 +107,11 @@ export class StackCounters {
   UdpInCsumErrors = 0;
   UdpOutDatagrams = 0;
   UdpSndbufErrors = 0;
+  /**
+   * Multicast memberships a socket was refused at its bound (ENOBUFS/ENOMEM: groups per socket, sources
+   * per group; see docs/limits.md). Linux counts none; the caller sees the error.
+   */
+  MulticastMembershipLimits = 0;
 
   // --- TCP: segments refused before they reach the TCP layer (its own counters cover the rest) ---
   /** TCP segments dropped as malformed (RFC 4022 tcpInErrs): truncated, bad data offset, bad checksum. */

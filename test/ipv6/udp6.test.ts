@@ -331,6 +331,7 @@ describe('dgram udp6', () => {
       expect(code(() => bounded.addSourceSpecificMembership('fd00::2:1', 'ff3e::8000:9'))).toBe('ENOBUFS');
       for (let i = 1; i < 2048; i++) bounded.addMembership(`ff3e::9:${i.toString(16)}`);
       expect(code(() => bounded.addMembership('ff3e::a:1'))).toBe('ENOMEM');
+      expect(p.server.counters.MulticastMembershipLimits).toBe(2);
       bounded.close();
       for (const s of [member, sender]) s.close();
     });

@@ -564,8 +564,10 @@ export class Socket extends EventEmitter {
       return;
     }
     if (membership.sources.has(source)) throw systemError('EADDRNOTAVAIL', syscall);
-    if (membership.sources.size >= (typeof group === 'number' ? MAX_IPV4_SOURCES : MAX_IPV6_SOURCES))
+    if (membership.sources.size >= (typeof group === 'number' ? MAX_IPV4_SOURCES : MAX_IPV6_SOURCES)) {
+      stack.counters.MulticastMembershipLimits++;
       throw systemError('ENOBUFS', syscall);
+    }
     stack.addMulticastSource(group, source);
     membership.sources.add(source);
   }
@@ -847,8 +849,10 @@ export class Socket extends EventEmitter {
   private checkMembershipCount(group: IpAddress, syscall: string): void {
     let count = 0;
     for (const held of this.memberships.keys()) if (typeof held === typeof group) count++;
-    if (typeof group === 'number' ? count >= MAX_IPV4_MEMBERSHIPS : count >= MAX_IPV6_MEMBERSHIPS)
+    if (typeof group === 'number' ? count >= MAX_IPV4_MEMBERSHIPS : count >= MAX_IPV6_MEMBERSHIPS) {
+      this.context.stack.counters.MulticastMembershipLimits++;
       throw systemError(typeof group === 'number' ? 'ENOBUFS' : 'ENOMEM', syscall);
+    }
   }
 
   /** Gives back to the stack what `membership` held of `group`. */
