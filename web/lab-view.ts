@@ -13,8 +13,8 @@ import { formatClock, type LadderLayout, LiveLadder } from './live-ladder.js';
 /** Rows kept in the event list. */
 const EVENT_ROWS = 300;
 /** Rows and ladder items drawn per frame at most: a frame's work must not grow with the run's speed. */
-const ROWS_PER_FRAME = 25;
-const LADDER_PER_FRAME = 40;
+const ROWS_PER_FRAME = 12;
+const LADDER_PER_FRAME = 20;
 /** Real ms between two drawings of the charts. */
 const CHART_INTERVAL = 100;
 const FLOW_COLORS = ['#0969da', '#cf222e', '#1a7f37', '#8250df'];
