@@ -48,6 +48,7 @@ import {
   transmitPending,
   windowIfAdvertisedNow,
 } from './output.js';
+import { DUP_THRESH } from './scoreboard.js';
 import { segmentArrives } from './segment-arrives.js';
 import { seqAdd, seqDiff, seqGe, seqLe, seqLt } from './seq.js';
 import { CLOSED_EVENT, type ConnectionEvent, Tcb, type TcbEnvironment } from './tcb.js';
@@ -781,6 +782,8 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       if (tcb.timers.isArmed(id)) timers[TIMER_NAMES[id]!] = tcb.timers.get(id);
     }
     const readSeq = seqAdd(tcb.rcvNxt, -tcb.receiveBuffer.readable - (tcb.remoteFinReceived ? 1 : 0));
+    // Reading the figures must not create the scoreboard of a connection that never needed one.
+    const board = tcb.existingScoreboard;
     return {
       state: tcb.state,
       local: tcb.local,
@@ -797,11 +800,11 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       timestampsEnabled: tcb.tsEnabled,
       windowScalingEnabled: tcb.synchronized && tcb.offeredWindowScale !== undefined,
       ecnEnabled: tcb.ecnEnabled,
-      sackedBytes: tcb.scoreboard.sackedBytes,
-      lostBytes: tcb.scoreboard.lostBytes,
-      retransmittedOutstandingBytes: tcb.scoreboard.retransmittedOutstanding,
-      reorderingSeen: tcb.scoreboard.reorderEvents,
-      reordering: tcb.scoreboard.reordering,
+      sackedBytes: board?.sackedBytes ?? 0,
+      lostBytes: board?.lostBytes ?? 0,
+      retransmittedOutstandingBytes: board?.retransmittedOutstanding ?? 0,
+      reorderingSeen: board?.reorderEvents ?? 0,
+      reordering: board?.reordering ?? DUP_THRESH,
       minRtt: Number.isFinite(tcb.minRttMs) ? tcb.minRttMs : 0,
       deliveryRate: tcb.deliveryRate,
       deliveryRateAppLimited: tcb.deliveryRateAppLimited,

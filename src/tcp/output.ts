@@ -422,7 +422,8 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
  * cwnd - pipe leaves room for it (RFC 6675 §5 step (C)). Returns false when nothing was sent.
  */
 function retransmitLost(tcb: Tcb, now: number, whateverCwnd = false): boolean {
-  const record = tcb.scoreboard.nextLost();
+  // Nothing lost without a scoreboard (one comes with the first data sent).
+  const record = tcb.existingScoreboard?.nextLost();
   if (record === undefined) return false;
   const withFin = tcb.finSent && record.end === seqAdd(tcb.finSeq, 1);
   const dataEnd = withFin ? tcb.finSeq : record.end;
@@ -516,7 +517,7 @@ export function sendLossProbe(tcb: Tcb, now: number): void {
     tcb.lastSendTime = now;
     tcb.tlpRetransmitted = false;
   } else {
-    const last = tcb.scoreboard.last();
+    const last = tcb.existingScoreboard?.last();
     if (last === undefined) return;
     const withFin = tcb.finSent && last.end === seqAdd(tcb.finSeq, 1);
     const dataEnd = withFin ? tcb.finSeq : last.end;

@@ -426,8 +426,11 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   // The send records learn what this ACK delivered, cumulatively and (with SACK) selectively.
   const sack = sackRecoveryActive(tcb);
   const blocks = tcb.sackEnabled ? seg.options.sack : undefined;
+  // A connection that never sent data or FIN has no send records (and no scoreboard, see
+  // Tcb.scoreboard): an ACK without SACK blocks can teach it nothing, so an idle connection's ACKs
+  // create none.
   const outcome =
-    tcb.cc !== undefined
+    tcb.cc !== undefined && (blocks !== undefined || tcb.existingScoreboard !== undefined)
       ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, now, tcb.minRttMs)
       : undefined;
   if (outcome !== undefined && outcome.sample.deliveryRate > 0) {

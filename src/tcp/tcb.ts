@@ -201,8 +201,13 @@ export class Tcb {
   dsackRight = 0;
 
   // Loss recovery with SACK (RFC 6675, RFC 8985) and the send records behind it.
-  /** One record per segment in flight (see scoreboard.ts). */
-  readonly scoreboard = new Scoreboard();
+  /**
+   * One record per segment in flight (see scoreboard.ts), created with the first segment that needs one
+   * (data sent, or an ACK that reports something): an idle connection never has one, as most of the
+   * connections a server holds never send (Linux keeps its retransmission queue in the socket and grows
+   * it only as data goes out).
+   */
+  private board: Scoreboard | undefined;
   /** RFC 6675 RecoveryPoint: a SACK-based recovery episode lasts until SND.UNA reaches it. */
   recoveryPoint: number | undefined;
   /** Bytes retransmitted in the current episode and not yet shown spurious by a D-SACK (RFC 3708). */
@@ -446,7 +451,6 @@ export class Tcb {
         ? new ReceiveAutotuner(10 * this.advertisedMss)
         : undefined;
     this.rtt = new RttEstimator(config);
-    this.scoreboard.maxReordering = config.maxReordering;
     this.offeredWindowScale = config.windowScaling ? windowScaleFor(receiveBufferCeiling(config)) : undefined;
     this.nagle = config.nagle;
     this.keepAlive = config.keepAlive;
@@ -475,9 +479,28 @@ export class Tcb {
    * and RACK); otherwise RFC 5681's FlightSize less what duplicate ACKs said has left (below).
    */
   get pipe(): number {
-    return this.sackPermitted
-      ? this.scoreboard.pipe(seqDiff(this.sndMax, this.sndUna))
-      : this.flightSize - this.dupAckedBytes;
+    if (!this.sackPermitted) return this.flightSize - this.dupAckedBytes;
+    const outstanding = seqDiff(this.sndMax, this.sndUna);
+    // No scoreboard yet: nothing was SACKed or judged lost, so pipe is what is outstanding.
+    return this.board === undefined ? Math.max(0, outstanding) : this.board.pipe(outstanding);
+  }
+
+  /** The scoreboard, created (with this connection's segment size and reordering cap) on first use. */
+  get scoreboard(): Scoreboard {
+    return this.board ?? this.createScoreboard();
+  }
+
+  /** The scoreboard if one was needed so far (reads that must not create one: tcpInfo, teardown). */
+  get existingScoreboard(): Scoreboard | undefined {
+    return this.board;
+  }
+
+  private createScoreboard(): Scoreboard {
+    const board = new Scoreboard();
+    board.maxReordering = this.config.maxReordering;
+    board.segmentSize = this.effMss;
+    this.board = board;
+    return board;
   }
 
   /**
@@ -774,7 +797,7 @@ export class Tcb {
       Math.min(this.peerMss, this.pathMtu - this.headersLength, mtuProbeMssCap(this)) -
         this.dataOptionsLength,
     );
-    this.scoreboard.segmentSize = mss;
+    if (this.board !== undefined) this.board.segmentSize = mss;
     if (mss !== this.effMss) {
       this.effMss = mss;
       this.cc?.onMssChanged(mss);
@@ -796,7 +819,7 @@ export class Tcb {
     if (this.state === 'CLOSED') return;
     this.timers.cancelAll();
     this.sendBuffer.clear();
-    this.scoreboard.clear();
+    this.board?.clear();
     this.timing = undefined;
     if (error !== undefined) {
       this.receiveBuffer.clear();

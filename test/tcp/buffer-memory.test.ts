@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TcpConnection } from '../../src/tcp/connection.js';
+import type { Tcb } from '../../src/tcp/tcb.js';
 import { pattern } from './dialogue.js';
 import { FakeNetwork, ip } from './network.js';
 
@@ -45,5 +46,43 @@ describe('buffer memory is given back when the data has been acknowledged or rea
     expect(peak).toBeGreaterThan(64 * 1024);
     expect(clients.map((c) => [c.state, c.bufferMemory])).toEqual(clients.map(() => ['ESTABLISHED', 0]));
     expect(servers.map((c) => c.bufferMemory)).toEqual(servers.map(() => 0));
+  });
+});
+
+/** The connection's control block, for checks of what it holds (not part of the connection's API). */
+function tcbOf(connection: TcpConnection): Tcb {
+  return (connection as unknown as { tcb: Tcb }).tcb;
+}
+
+describe('an idle connection holds no send records', () => {
+  it('the scoreboard comes with the first data sent, not with the handshake or its ACKs', () => {
+    const net = new FakeNetwork();
+    const a = net.addHost(['10.0.0.1']);
+    const b = net.addHost(['10.0.0.2']);
+    const servers: TcpConnection[] = [];
+    b.listen({ port: 80 }).on('connection', (c) => servers.push(c));
+    const client = a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
+    net.run(1000);
+    const server = servers[0]!;
+    expect([client.state, server.state]).toEqual(['ESTABLISHED', 'ESTABLISHED']);
+    expect([tcbOf(client).existingScoreboard, tcbOf(server).existingScoreboard]).toEqual([
+      undefined,
+      undefined,
+    ]);
+    // What STATUS reports of loss recovery is what an empty scoreboard would say, and reading it creates none.
+    const status = client.status();
+    expect([status.sackEnabled, status.sackedBytes, status.lostBytes, status.reordering]).toEqual([
+      true,
+      0,
+      0,
+      3,
+    ]);
+    expect(tcbOf(client).existingScoreboard).toBeUndefined();
+    client.send(pattern(1000), net.clock.now());
+    net.run(1000);
+    expect(server.receive(net.clock.now())?.length).toBe(1000);
+    // The sender records what it sent; the receiver, which only acknowledged, still has none.
+    expect(tcbOf(client).existingScoreboard?.segmentSize).toBe(tcbOf(client).effMss);
+    expect(tcbOf(server).existingScoreboard).toBeUndefined();
   });
 });
