@@ -1,11 +1,12 @@
 /**
  * Source-specific multicast with the Linux kernel over TAP, in a namespace of the test's own: the
- * kernel sends to 232.7.7.7 from two addresses of its own, a tcpts dgram socket that joined the group
- * for one of them hears that one only; and the kernel itself, joined source-specifically, hears tcpts's
- * datagrams to the group from the source it asked for.
+ * kernel sends to a group (232.7.7.7; ff3e::8000:7) from two addresses of its own, and a tcpts dgram
+ * socket that joined the group for one of them hears that one only; the kernel itself, joined
+ * source-specifically, hears tcpts's datagrams to the group from the source it asked for.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RemoteInfo } from '../../src/api/dgram/socket.js';
+import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { explainSkip, KernelPeer, removeAllPeers } from './helpers/kernel-peer.js';
 
 const skip = explainSkip('multicast interop');
@@ -20,6 +21,19 @@ for source in sys.argv[3:]:
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
     s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(source))
+    s.bind((source, 0))
+    s.sendto(('from ' + source).encode(), (group, port))
+    s.close()
+`;
+
+/** The same over IPv6: `python3 -c SEND6 GROUP PORT IFNAME SOURCE...` (hop limit 1). */
+const SEND6_FROM_EACH = `
+import socket, sys
+group, port, ifname = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+for source in sys.argv[4:]:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 1)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex(ifname))
     s.bind((source, 0))
     s.sendto(('from ' + source).encode(), (group, port))
     s.close()
@@ -46,6 +60,44 @@ while True:
 `;
 
 describe.skipIf(skip)('source-specific multicast with the Linux kernel', () => {
+  it('over IPv6: a tcpts udp6 socket joined for one source hears that source only', async () => {
+    const peer = new KernelPeer({ ipv6Only: true });
+    try {
+      const kernel = peer.kernelIpv6Address!;
+      const other = kernel.replace(/:1$/, ':3');
+      peer.namespace.ip('addr', 'add', `${other}/64`, 'dev', peer.ifname, 'nodad');
+      const ours = parseIpv6(peer.tcptsIpv6Address!)!;
+      for (let i = 0; i < 100 && !peer.host.stack.ipv6.isLocalAddress(ours); i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(peer.host.stack.ipv6.isLocalAddress(ours)).toBe(true);
+      const socket = peer.host.dgram.createSocket('udp6');
+      const heard: string[] = [];
+      socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => heard.push(`${msg} ${rinfo.address}`));
+      await new Promise<void>((resolve) => socket.bind(7779, resolve));
+      socket.addSourceSpecificMembership(kernel, 'ff3e::8000:7');
+      const sent = await peer.run([
+        'python3',
+        '-c',
+        SEND6_FROM_EACH,
+        'ff3e::8000:7',
+        '7779',
+        peer.ifname,
+        other,
+        kernel,
+      ]);
+      expect(sent.stderr).toBe('');
+      expect(sent.code).toBe(0);
+      const filtered = () => peer.host.stack.counters.dropCount('ipv6', 'multicast-source-filtered');
+      for (let i = 0; i < 60 && (heard.length < 1 || filtered() < 1); i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(heard).toEqual([`from ${kernel} ${kernel}`]);
+      expect(filtered()).toBe(1);
+      socket.close();
+    } finally {
+      peer.close();
+    }
+  }, 30_000);
+
   it('a tcpts socket joined for one source hears that source only; the kernel joined for tcpts hears it', async () => {
     const peer = new KernelPeer();
     try {
