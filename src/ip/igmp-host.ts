@@ -7,8 +7,11 @@
  *
  * Reports go to 224.0.0.22 from each interface's address (0.0.0.0 while it has none, §4.2.13), TTL 1,
  * TOS 0xc0 and a Router Alert option (RFC 2113), as Linux sends them. 224.0.0.1 is never reported (§5).
- * Queries of IGMPv1 and v2 routers are answered with v3 reports too: the older-version compatibility
- * modes of §7.2 are not kept.
+ *
+ * An IGMPv1 or v2 query puts the interface in that version's compatibility mode for the Older Version
+ * Querier Present Timeout (§7.2.1, 260 s with the default timers): group records are then sent as the old
+ * version's messages (§7.3.2, source lists ignored): a report to the group itself for a group received,
+ * a v2 Leave Group to 224.0.0.2 for one left (nothing in v1).
  */
 
 import type { IpProtocolHandler, ReceivedDatagram } from '../seams.js';
@@ -16,7 +19,11 @@ import type { TimerHandle } from '../time/clock.js';
 import type { Ipv4Address } from '../wire/address.js';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import {
+  emitIgmpV2Message,
   emitIgmpV3Report,
+  IGMPV1_MEMBERSHIP_REPORT,
+  IGMPV2_LEAVE_GROUP,
+  IGMPV2_MEMBERSHIP_REPORT,
   IGMPV3_ALL_ROUTERS,
   IP_PROTOCOL_IGMP,
   igmpV3ReportLength,
@@ -37,6 +44,13 @@ const UNSOLICITED_REPORT_INTERVAL_MS = 1000;
 const ROUTER_ALERT = Uint8Array.of(0x94, 0x04, 0x00, 0x00);
 /** What Linux sends IGMP with: precedence 6, internetwork control (RFC 791). */
 const IGMP_TOS = 0xc0;
+/** 224.0.0.2, all routers: where IGMPv2 Leave Group messages go (RFC 2236 §3). */
+const ALL_ROUTERS_GROUP = 0xe0_00_00_02;
+/**
+ * RFC 3376 §8.12: Older Version Querier Present Timeout = Robustness Variable (2) x Query Interval (125 s)
+ * + Query Response Interval (10 s).
+ */
+const OLDER_VERSION_QUERIER_TIMEOUT_MS = 260_000;
 /** Group records per report: what fits a 1500-byte MTU without sources, with room to spare. */
 const MAX_RECORDS_PER_REPORT = 64;
 
@@ -55,6 +69,8 @@ export class IgmpHost implements IpProtocolHandler {
     string,
     { sources: Ipv4Address[] | undefined; timer: TimerHandle }
   >();
+  /** Per interface, an older querier's version heard and until when it counts (§7.2.1). */
+  private readonly olderQuerier = new Map<IpInterface, { version: 1 | 2; until: number }>();
   private closed = false;
 
   constructor(
@@ -81,6 +97,17 @@ export class IgmpHost implements IpProtocolHandler {
     const query = message.value;
     if (query.kind !== 'query' || this.closed) return;
     const iface = datagram.interface;
+    if (query.version < 3) {
+      // §7.2.1: v1 wins over v2 while both are present.
+      const now = this.ctx.clock.now();
+      const current = this.compatibilityVersion(iface);
+      const version = current === 1 && query.version === 2 ? 1 : (query.version as 1 | 2);
+      const until =
+        version === query.version
+          ? now + OLDER_VERSION_QUERIER_TIMEOUT_MS
+          : this.olderQuerier.get(iface)!.until;
+      this.olderQuerier.set(iface, { version, until });
+    }
     const delay = this.ctx.random.int(Math.max(1, query.maxResponseMs));
     const due = this.ctx.clock.now() + delay;
     if (query.group === 0) {
@@ -132,10 +159,36 @@ export class IgmpHost implements IpProtocolHandler {
     this.groupAnswers.clear();
   }
 
+  /** The older IGMP version `iface` is held to (§7.2.1), or 3. */
+  private compatibilityVersion(iface: IpInterface): 1 | 2 | 3 {
+    const older = this.olderQuerier.get(iface);
+    if (older === undefined) return 3;
+    if (older.until > this.ctx.clock.now()) return older.version;
+    this.olderQuerier.delete(iface);
+    return 3;
+  }
+
   /** Sends `records` in as many IGMPv3 reports as they need on `iface` (none for no records). */
   private sendReport(iface: IpInterface, records: readonly GroupRecord<Ipv4Address>[]): void {
     if (this.closed) return;
     const wanted = records.filter((r) => r.group !== ALL_SYSTEMS_GROUP);
+    const version = this.compatibilityVersion(iface);
+    if (version < 3) {
+      // §7.3.2: the old version's message for each group, by whether the group is received now.
+      for (const group of new Set(wanted.map((r) => r.group))) {
+        if (this.memberships.isMember(group)) {
+          this.sendIgmp(
+            iface,
+            group,
+            version === 1 ? IGMPV1_MEMBERSHIP_REPORT : IGMPV2_MEMBERSHIP_REPORT,
+            group,
+          );
+        } else if (version === 2) {
+          this.sendIgmp(iface, ALL_ROUTERS_GROUP, IGMPV2_LEAVE_GROUP, group);
+        }
+      }
+      return;
+    }
     for (let at = 0; at < wanted.length; at += MAX_RECORDS_PER_REPORT) {
       const chunk = wanted.slice(at, at + MAX_RECORDS_PER_REPORT);
       const length = igmpV3ReportLength(chunk);
@@ -159,5 +212,28 @@ export class IgmpHost implements IpProtocolHandler {
       this.ctx.counters.IpOutMcastPkts++;
       iface.port.send(frame, multicastMac(IGMPV3_ALL_ROUTERS), ETHERTYPE_IPV4);
     }
+  }
+
+  /** One IGMPv1/v2 message about `group` to `dst` (TTL 1, Router Alert as RFC 2236 §2 asks). */
+  private sendIgmp(iface: IpInterface, dst: Ipv4Address, type: number, group: Ipv4Address): void {
+    const src = iface.address;
+    const header: Ipv4Header = {
+      tos: IGMP_TOS,
+      id: this.ip.ids.next(src, dst, IP_PROTOCOL_IGMP),
+      dontFragment: false,
+      moreFragments: false,
+      fragmentOffset: 0,
+      ttl: 1,
+      protocol: IP_PROTOCOL_IGMP,
+      src,
+      dst,
+      options: ROUTER_ALERT,
+    };
+    const frame = new Uint8Array(ETHERNET_HEADER_LENGTH + 24 + 8);
+    const headerLength = emitIpv4Header(header, 8, frame, ETHERNET_HEADER_LENGTH);
+    emitIgmpV2Message(type, group, frame, ETHERNET_HEADER_LENGTH + headerLength);
+    this.ctx.counters.IpOutRequests++;
+    this.ctx.counters.IpOutMcastPkts++;
+    iface.port.send(frame, multicastMac(dst), ETHERTYPE_IPV4);
   }
 }

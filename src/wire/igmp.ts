@@ -163,6 +163,20 @@ export function emitIgmpV3Report(
   return length;
 }
 
+/**
+ * Writes an 8-byte IGMPv1/v2 message (RFC 2236 §2): a Membership Report of `group` (v1 0x12, v2 0x16) or
+ * a v2 Leave Group (0x17), Max Resp Time 0, checksum included.
+ */
+export function emitIgmpV2Message(type: number, group: Ipv4Address, buf: Uint8Array, offset: number): number {
+  buf.fill(0, offset, offset + QUERY_V2_LENGTH);
+  buf[offset] = type;
+  writeIpv4(buf, offset + 4, group);
+  const sum = checksumFinish(checksumAdd(0, buf, offset, QUERY_V2_LENGTH));
+  buf[offset + 2] = sum >>> 8;
+  buf[offset + 3] = sum & 0xff;
+  return QUERY_V2_LENGTH;
+}
+
 /** Writes an IGMP query (v3 when `version` is 3, else the 8-byte form) — what a querier sends; for tests. */
 export function emitIgmpQuery(query: Omit<IgmpQuery, 'kind'>, buf: Uint8Array, offset: number): number {
   const length = query.version === 3 ? QUERY_V3_MIN_LENGTH + query.sources.length * 4 : QUERY_V2_LENGTH;

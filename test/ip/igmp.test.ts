@@ -57,6 +57,38 @@ function reports(net: SimulatedNetwork, from: string, since = 0): SeenReport[] {
   return out;
 }
 
+/** Every IGMP message `from` sent since `since`, as [type, IP destination, group]. */
+function igmpSent(net: SimulatedNetwork, from: string, since: number): Array<[number, string, string]> {
+  return igmpDatagrams(net, from, since).map((ip) => {
+    const packet = parseIpv4(ip);
+    if (!packet.ok) throw new Error(packet.error.message);
+    const igmp = packet.value.payload;
+    return [igmp[0]!, ipv4ToString(packet.value.dst), ipv4ToString(readGroup(igmp))];
+  });
+}
+
+function readGroup(igmp: Uint8Array): number {
+  return ((igmp[4]! << 24) | (igmp[5]! << 16) | (igmp[6]! << 8) | igmp[7]!) >>> 0;
+}
+
+/** The IPv4 datagrams carrying IGMP that `from` sent since `since`. */
+function igmpDatagrams(net: SimulatedNetwork, from: string, since: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const e of net.trace.events) {
+    if (e.kind !== 'link.sent' || e.from !== from || e.time < since) continue;
+    const eth = parseEthernet(e.frame);
+    if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV4) continue;
+    const ip = parseIpv4(eth.value.payload);
+    if (ip.ok && ip.value.protocol === IP_PROTOCOL_IGMP)
+      out.push(eth.value.payload.slice(0, ip.value.totalLength));
+  }
+  return out;
+}
+
+function ipOfFirstIgmp(net: SimulatedNetwork, from: string, since: number): Uint8Array {
+  return igmpDatagrams(net, from, since)[0]!;
+}
+
 /** Hands `host`'s interface an IGMP message from a router 10.0.0.254 to `dst`, as if from the wire. */
 function fromRouter(host: Stack, igmp: Uint8Array, dst = '224.0.0.1'): void {
   const frame = new Uint8Array(14 + 24 + igmp.length);
@@ -241,14 +273,42 @@ describe('IGMP queries (RFC 3376 §5.2)', () => {
     expect(reports(net, 'a-eth0', start)).toEqual([]);
   });
 
-  test('an IGMPv2 query (8 bytes) is answered with a v3 report too; a corrupted query is counted and dropped', () => {
+  test('after an IGMPv2 query the host speaks IGMPv2 for 260 s (RFC 3376 §7): reports to the group, leaves to 224.0.0.2', () => {
     const { net, a } = pair();
     a.joinMulticastGroup('239.1.2.3');
     net.run(1100);
-    const start = net.clock.now();
+    let start = net.clock.now();
     query(a, { version: 2, maxResponseMs: 1000, group: 0, sources: [] });
     net.run(1100);
-    expect(reports(net, 'a-eth0', start).map((r) => r.records)).toEqual([[[IS_EX, '239.1.2.3', []]]]);
+    // [IGMP type, IP destination, group]: a v2 Membership Report sent to the group itself.
+    expect(igmpSent(net, 'a-eth0', start)).toEqual([[0x16, '239.1.2.3', '239.1.2.3']]);
+    start = net.clock.now();
+    a.addMulticastSource('232.1.1.1', '10.0.0.9'); // source lists are not spoken in v2: a join
+    a.leaveMulticastGroup('239.1.2.3');
+    net.run(1100);
+    expect(igmpSent(net, 'a-eth0', start)).toEqual([
+      [0x16, '232.1.1.1', '232.1.1.1'],
+      [0x17, '224.0.0.2', '239.1.2.3'],
+      [0x16, '232.1.1.1', '232.1.1.1'],
+      [0x17, '224.0.0.2', '239.1.2.3'],
+    ]);
+    const ip = ipOfFirstIgmp(net, 'a-eth0', start);
+    // 24-byte header with Router Alert, TTL 1; IGMP 16 00 <checksum> e8 01 01 01 (by hand: ~(0x1600 + 0xe801 + 0x0101) = 0x00fd).
+    expect([...ip.subarray(8, 10)]).toEqual([1, 2]);
+    expect([...ip.subarray(20, 32)]).toEqual([0x94, 4, 0, 0, 0x16, 0, 0x00, 0xfd, 232, 1, 1, 1]);
+    // The older querier's presence times out: version 3 again.
+    net.run(260_000);
+    start = net.clock.now();
+    a.joinMulticastGroup('239.5.5.5');
+    net.run(1100);
+    expect(reports(net, 'a-eth0', start).map((r) => r.records)).toEqual([
+      [[TO_EX, '239.5.5.5', []]],
+      [[TO_EX, '239.5.5.5', []]],
+    ]);
+  });
+
+  test('a corrupted query is counted and dropped', () => {
+    const { a } = pair();
     fromRouter(a, Uint8Array.of(0x11, 10, 0xde, 0xad, 0, 0, 0, 0));
     expect(a.counters.dropCount('igmp', 'bad-checksum')).toBe(1);
   });
