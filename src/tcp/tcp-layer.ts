@@ -318,6 +318,9 @@ export class TcpLayer {
   readonly counters: TcpCounters = newTcpCounters();
   /** Orphans now counted against `limits.maxOrphans`. */
   private orphans = 0;
+  /** TcbEnvironment.tooManyOrphans, one function for every connection (it reads only the layer's counts). */
+  private readonly tooManyOrphans = (backoffs: number): boolean =>
+    this.orphans * 2 ** Math.min(backoffs, 30) > this.limits.maxOrphans;
   readonly config: TcpConfig;
   readonly limits: TcpLimits;
   private readonly ip: TcpIpBinding;
@@ -1352,7 +1355,7 @@ export class TcpLayer {
       challengeAckBudget: this.challengeAckBudget,
       onDeadlineChange: (_conn, deadline) => this.deadlineChanged(entry, deadline),
       admitOrphan: () => this.admitOrphan(entry),
-      tooManyOrphans: (backoffs) => this.orphans * 2 ** Math.min(backoffs, 30) > this.limits.maxOrphans,
+      tooManyOrphans: this.tooManyOrphans,
     };
   }
 
@@ -1387,7 +1390,8 @@ export class TcpLayer {
     conn.on('closed', entry.onClosed);
     conn.on('state', entry.onState);
     if (listener) {
-      conn.on('connected', () => {
+      // Once: an established connection keeps no listener (nor its closure) for an event it never fires again.
+      conn.once('connected', () => {
         entry.listener = undefined;
         if (listener.isClosed) return;
         listener.established(conn);

@@ -65,6 +65,8 @@ describe('an idle connection holds no send records', () => {
     net.run(1000);
     const server = servers[0]!;
     expect([client.state, server.state]).toEqual(['ESTABLISHED', 'ESTABLISHED']);
+    // The layer's listener that hands the accepted connection to its listener went with the event.
+    expect(server.listenerCount('connected')).toBe(0);
     expect([tcbOf(client).existingScoreboard, tcbOf(server).existingScoreboard]).toEqual([
       undefined,
       undefined,
