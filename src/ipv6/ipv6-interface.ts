@@ -41,6 +41,11 @@ export interface DefaultRouter {
 export class Ipv6Interface {
   readonly addresses: Ipv6InterfaceAddress[] = [];
   readonly groups = new Set<Ipv6Address>();
+  /**
+   * Until when an MLDv1 querier counts as present on this link (RFC 3810 §8.2.1): MLD speaks version 1
+   * here until then. 0: none heard.
+   */
+  mldv1QuerierUntil = 0;
   readonly prefixes: OnLinkPrefix[] = [];
   readonly routers: DefaultRouter[] = [];
   /** The neighbour cache NDP resolves into (the one ARP uses too); set by the layer right after construction. */

@@ -319,7 +319,8 @@ export class Ipv6Layer {
       send: (records) => {
         for (const iface of this.ifaces) {
           const own = records.filter((r) => !this.interfaceNeeds(iface, r.group));
-          if (own.length > 0) this.ndp.sendMldReport(iface, own);
+          // (Called while the change is applied, before the interface's group list follows it.)
+          if (own.length > 0) this.ndp.sendMldReport(iface, own, (g) => this.listening.isMember(g));
         }
       },
     });
@@ -1248,6 +1249,10 @@ export class Ipv6Layer {
         this.ndp.receive(iface, packet.src, packet.dst, packet.hopLimit, bytes[1]!, message);
         return;
       case 'mld-query':
+        if (message.sources === undefined && isIpv6LinkLocal(packet.src) && packet.hopLimit === 1) {
+          // RFC 3810 §8.2.1: an MLDv1 query; Older Version Querier Present Timeout, 2 x 125 s + 10 s.
+          iface.mldv1QuerierUntil = this.ctx.clock.now() + 260_000;
+        }
         this.answerMldQuery(
           iface,
           packet.src,

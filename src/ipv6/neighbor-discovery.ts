@@ -175,14 +175,24 @@ export class NeighborDiscovery {
   sendMldReport(
     iface: Ipv6Interface,
     records: { recordType: number; group: Ipv6Address; sources: Ipv6Address[] }[],
+    received: (group: Ipv6Address) => boolean = (group) => iface.groups.has(group),
   ): void {
-    const hopByHop = new Uint8Array(ipv6OptionsHeaderLength([{ data: new Uint8Array(2) }]));
-    emitIpv6OptionsHeader(
-      IPV6_NEXT_ICMPV6,
-      [{ type: IPV6_OPTION_ROUTER_ALERT, data: new Uint8Array(2) }],
-      hopByHop,
-      0,
-    );
+    if (iface.mldv1QuerierUntil > this.host.now()) {
+      // RFC 3810 §8.3.2: an MLDv1 Report to each group received, a Done to all routers for one left;
+      // source lists are not spoken in version 1.
+      for (const group of new Set(records.map((r) => r.group))) {
+        const member = received(group);
+        this.host.sendIcmpv6(
+          iface,
+          iface.linkLocal() ?? 0n,
+          member ? group : IPV6_ALL_ROUTERS,
+          { kind: member ? 'mld-report' : 'mld-done', maxResponseDelay: 0, group },
+          { hopLimit: 1, hopByHop: routerAlertHeader() },
+        );
+      }
+      return;
+    }
+    const hopByHop = routerAlertHeader();
     this.host.sendIcmpv6(
       iface,
       iface.linkLocal() ?? 0n,
@@ -464,4 +474,16 @@ export function icmpv6Bytes(message: Icmpv6Message, src: Ipv6Address, dst: Ipv6A
   const bytes = new Uint8Array(icmpv6Length(message));
   emitIcmpv6(message, src, dst, bytes, 0);
   return bytes;
+}
+
+/** A Hop-by-Hop header holding a Router Alert for MLD (RFC 2711, RFC 3810 §5), before ICMPv6. */
+function routerAlertHeader(): Uint8Array {
+  const hopByHop = new Uint8Array(ipv6OptionsHeaderLength([{ data: new Uint8Array(2) }]));
+  emitIpv6OptionsHeader(
+    IPV6_NEXT_ICMPV6,
+    [{ type: IPV6_OPTION_ROUTER_ALERT, data: new Uint8Array(2) }],
+    hopByHop,
+    0,
+  );
+  return hopByHop;
 }

@@ -570,7 +570,7 @@ describe('MLD (RFC 3810)', () => {
     const { net, a, link } = pair();
     const querier = ip6('fe80::1')!;
     const query = icmpBytes(
-      { kind: 'mld-query', maxResponseDelay: 1000, group: 0n },
+      { kind: 'mld-query', maxResponseDelay: 1000, group: 0n, sources: [] },
       querier,
       ip6('ff02::1')!,
     );
@@ -660,5 +660,59 @@ describe('MLD (RFC 3810)', () => {
     expect(records(ask([ip6('fd00::7')!]))).toEqual([]);
     // A group joined for every source: MODE_IS_EXCLUDE {}.
     expect(records(ask([], ip6('ff3e::8000:2')!))).toEqual([[2, 'ff3e::8000:2', []]]);
+  });
+
+  test('after an MLDv1 query the host speaks MLDv1 for 260 s (RFC 3810 §8): reports to the group, Done to ff02::2', () => {
+    const { net, a, link } = pair();
+    const querier = ip6('fe80::1')!;
+    const query = icmpBytes(
+      { kind: 'mld-query', maxResponseDelay: 1000, group: 0n },
+      querier,
+      ip6('ff02::1')!,
+    );
+    const frame = new Uint8Array(54 + query.length);
+    emitEthernetHeader({ dst: 0x333300000001, src: 0x020000000099, etherType: ETHERTYPE_IPV6 }, frame, 0);
+    emitIpv6Header(
+      {
+        trafficClass: 0,
+        flowLabel: 0,
+        nextHeader: IPV6_NEXT_ICMPV6,
+        hopLimit: 1,
+        src: querier,
+        dst: ip6('ff02::1')!,
+      },
+      query.length,
+      frame,
+      14,
+    );
+    frame.set(query, 54);
+    a.ipv6.interfaces[0]!.port.receive(frame);
+    net.run(1100);
+    const start = net.clock.now();
+    a.ipv6.joinGroup(ip6('ff3e::8000:3')!);
+    a.ipv6.leaveGroup(ip6('ff3e::8000:3')!);
+    net.run(1100);
+    const seen = icmpv6On(net, link.name)
+      .filter((s) => s.time >= start && s.from === 'a-eth0')
+      .map((s) => [
+        s.message.kind,
+        s.dst,
+        s.message.kind === 'mld-report' || s.message.kind === 'mld-done' ? ipv6ToString(s.message.group) : '',
+      ]);
+    // Each change and its repeat (the repeat of a join undone is the Done again).
+    expect(seen).toEqual([
+      ['mld-report', 'ff3e::8000:3', 'ff3e::8000:3'],
+      ['mld-done', 'ff02::2', 'ff3e::8000:3'],
+      ['mld-done', 'ff02::2', 'ff3e::8000:3'],
+    ]);
+    net.run(260_000);
+    const later = net.clock.now();
+    a.ipv6.joinGroup(ip6('ff3e::8000:4')!);
+    net.run(10);
+    expect(
+      icmpv6On(net, link.name)
+        .filter((s) => s.time >= later)
+        .map((s) => s.message.kind),
+    ).toEqual(['mldv2-report']);
   });
 });
