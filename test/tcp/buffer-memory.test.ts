@@ -4,12 +4,16 @@ import type { Tcb } from '../../src/tcp/tcb.js';
 import { pattern } from './dialogue.js';
 import { FakeNetwork, ip } from './network.js';
 
+/** Two hosts on a FakeNetwork, 10.0.0.1 (a) and 10.0.0.2 (b), and a list for b's accepted connections. */
+function twoHosts() {
+  const net = new FakeNetwork();
+  const servers: TcpConnection[] = [];
+  return { net, a: net.addHost(['10.0.0.1']), b: net.addHost(['10.0.0.2']), servers };
+}
+
 describe('buffer memory is given back when the data has been acknowledged or read', () => {
   it('connections that each sent 512 KiB then idle hold no buffer storage at either end', () => {
-    const net = new FakeNetwork();
-    const a = net.addHost(['10.0.0.1']);
-    const b = net.addHost(['10.0.0.2']);
-    const servers: TcpConnection[] = [];
+    const { net, a, b, servers } = twoHosts();
     const received: number[] = [];
     b.listen({ port: 80 }).on('connection', (c) => {
       servers.push(c);
@@ -56,10 +60,7 @@ function tcbOf(connection: TcpConnection): Tcb {
 
 describe('an idle connection holds no send records', () => {
   it('the scoreboard comes with the first data sent, not with the handshake or its ACKs', () => {
-    const net = new FakeNetwork();
-    const a = net.addHost(['10.0.0.1']);
-    const b = net.addHost(['10.0.0.2']);
-    const servers: TcpConnection[] = [];
+    const { net, a, b, servers } = twoHosts();
     b.listen({ port: 80 }).on('connection', (c) => servers.push(c));
     const client = a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
     net.run(1000);
