@@ -32,21 +32,18 @@ interface SeenReport {
   records: Array<[number, string, string[]]>;
 }
 
-/** Every IGMP report `from` put on the link since `since`. */
+/** Every IGMPv3 report `from` put on the link since `since`. */
 function reports(net: SimulatedNetwork, from: string, since = 0): SeenReport[] {
   const out: SeenReport[] = [];
-  for (const e of net.trace.events) {
-    if (e.kind !== 'link.sent' || e.from !== from || e.time < since) continue;
-    const eth = parseEthernet(e.frame);
-    if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV4) continue;
-    const ip = parseIpv4(eth.value.payload);
-    if (!ip.ok || ip.value.protocol !== IP_PROTOCOL_IGMP) continue;
+  for (const { time, bytes } of igmpDatagrams(net, from, since)) {
+    const ip = parseIpv4(bytes);
+    if (!ip.ok) throw new Error(ip.error.message);
     const igmp = parseIgmp(ip.value.payload);
     if (!igmp.ok) throw new Error(`bad IGMP on the wire: ${igmp.error.message}`);
     if (igmp.value.kind !== 'v3-report') continue;
     out.push({
-      time: e.time,
-      bytes: eth.value.payload.slice(0, ip.value.totalLength),
+      time,
+      bytes,
       records: igmp.value.records.map((r) => [
         r.recordType,
         ipv4ToString(r.group),
@@ -59,8 +56,8 @@ function reports(net: SimulatedNetwork, from: string, since = 0): SeenReport[] {
 
 /** Every IGMP message `from` sent since `since`, as [type, IP destination, group]. */
 function igmpSent(net: SimulatedNetwork, from: string, since: number): Array<[number, string, string]> {
-  return igmpDatagrams(net, from, since).map((ip) => {
-    const packet = parseIpv4(ip);
+  return igmpDatagrams(net, from, since).map(({ bytes }) => {
+    const packet = parseIpv4(bytes);
     if (!packet.ok) throw new Error(packet.error.message);
     const igmp = packet.value.payload;
     return [igmp[0]!, ipv4ToString(packet.value.dst), ipv4ToString(readGroup(igmp))];
@@ -71,22 +68,26 @@ function readGroup(igmp: Uint8Array): number {
   return ((igmp[4]! << 24) | (igmp[5]! << 16) | (igmp[6]! << 8) | igmp[7]!) >>> 0;
 }
 
-/** The IPv4 datagrams carrying IGMP that `from` sent since `since`. */
-function igmpDatagrams(net: SimulatedNetwork, from: string, since: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
+/** The IPv4 datagrams carrying IGMP that `from` sent since `since`, with when. */
+function igmpDatagrams(
+  net: SimulatedNetwork,
+  from: string,
+  since: number,
+): Array<{ time: number; bytes: Uint8Array }> {
+  const out: Array<{ time: number; bytes: Uint8Array }> = [];
   for (const e of net.trace.events) {
     if (e.kind !== 'link.sent' || e.from !== from || e.time < since) continue;
     const eth = parseEthernet(e.frame);
     if (!eth.ok || eth.value.etherType !== ETHERTYPE_IPV4) continue;
     const ip = parseIpv4(eth.value.payload);
     if (ip.ok && ip.value.protocol === IP_PROTOCOL_IGMP)
-      out.push(eth.value.payload.slice(0, ip.value.totalLength));
+      out.push({ time: e.time, bytes: eth.value.payload.slice(0, ip.value.totalLength) });
   }
   return out;
 }
 
 function ipOfFirstIgmp(net: SimulatedNetwork, from: string, since: number): Uint8Array {
-  return igmpDatagrams(net, from, since)[0]!;
+  return igmpDatagrams(net, from, since)[0]!.bytes;
 }
 
 /** Hands `host`'s interface an IGMP message from a router 10.0.0.254 to `dst`, as if from the wire. */

@@ -565,33 +565,34 @@ describe('path MTU discovery (RFC 8201)', () => {
   });
 });
 
+/**
+ * Hands `host` an MLD query from the link-local router fe80::1 (hop limit 1), to `dst` (all-nodes, or
+ * the group queried).
+ */
+function mldQuery(host: Stack, query: Icmpv6Message, dst = ip6('ff02::1')!): void {
+  const querier = ip6('fe80::1')!;
+  const bytes = icmpBytes(query, querier, dst);
+  const frame = new Uint8Array(54 + bytes.length);
+  emitEthernetHeader(
+    { dst: 0x333300000000 + Number(dst & 0xffffffffn), src: 0x020000000099, etherType: ETHERTYPE_IPV6 },
+    frame,
+    0,
+  );
+  emitIpv6Header(
+    { trafficClass: 0, flowLabel: 0, nextHeader: IPV6_NEXT_ICMPV6, hopLimit: 1, src: querier, dst },
+    bytes.length,
+    frame,
+    14,
+  );
+  frame.set(bytes, 54);
+  host.ipv6.interfaces[0]!.port.receive(frame);
+}
+
 describe('MLD (RFC 3810)', () => {
   test('a general query from a link-local router is answered within its delay with our solicited-node groups', () => {
     const { net, a, link } = pair();
-    const querier = ip6('fe80::1')!;
-    const query = icmpBytes(
-      { kind: 'mld-query', maxResponseDelay: 1000, group: 0n, sources: [] },
-      querier,
-      ip6('ff02::1')!,
-    );
-    const frame = new Uint8Array(54 + query.length);
-    emitEthernetHeader({ dst: 0x333300000001, src: 0x020000000099, etherType: ETHERTYPE_IPV6 }, frame, 0);
-    emitIpv6Header(
-      {
-        trafficClass: 0,
-        flowLabel: 0,
-        nextHeader: IPV6_NEXT_ICMPV6,
-        hopLimit: 1,
-        src: querier,
-        dst: ip6('ff02::1')!,
-      },
-      query.length,
-      frame,
-      14,
-    );
-    frame.set(query, 54);
     const start = net.clock.now();
-    a.ipv6.interfaces[0]!.port.receive(frame);
+    mldQuery(a, { kind: 'mld-query', maxResponseDelay: 1000, group: 0n, sources: [] });
     net.run(1000);
     const reports = icmpv6On(net, link.name).filter(
       (s) => s.time >= start && s.message.kind === 'mldv2-report',
@@ -613,35 +614,9 @@ describe('MLD (RFC 3810)', () => {
     a.ipv6.addGroupSource(group, ip6('fd00::2')!);
     a.ipv6.joinGroup(ip6('ff3e::8000:2')!);
     net.run(1100);
-    const querier = ip6('fe80::1')!;
     const ask = (sources: Ipv6Address[], about = group): Icmpv6Message[] => {
-      const query = icmpBytes(
-        { kind: 'mld-query', maxResponseDelay: 1000, group: about, sources },
-        querier,
-        about,
-      );
-      const frame = new Uint8Array(54 + query.length);
-      emitEthernetHeader(
-        { dst: 0x333300000000 + Number(about & 0xffffffffn), src: 0x020000000099, etherType: ETHERTYPE_IPV6 },
-        frame,
-        0,
-      );
-      emitIpv6Header(
-        {
-          trafficClass: 0,
-          flowLabel: 0,
-          nextHeader: IPV6_NEXT_ICMPV6,
-          hopLimit: 1,
-          src: querier,
-          dst: about,
-        },
-        query.length,
-        frame,
-        14,
-      );
-      frame.set(query, 54);
       const start = net.clock.now();
-      a.ipv6.interfaces[0]!.port.receive(frame);
+      mldQuery(a, { kind: 'mld-query', maxResponseDelay: 1000, group: about, sources }, about);
       net.run(1100);
       return icmpv6On(net, link.name)
         .filter((s) => s.time >= start && s.message.kind === 'mldv2-report')
@@ -664,29 +639,8 @@ describe('MLD (RFC 3810)', () => {
 
   test('after an MLDv1 query the host speaks MLDv1 for 260 s (RFC 3810 §8): reports to the group, Done to ff02::2', () => {
     const { net, a, link } = pair();
-    const querier = ip6('fe80::1')!;
-    const query = icmpBytes(
-      { kind: 'mld-query', maxResponseDelay: 1000, group: 0n },
-      querier,
-      ip6('ff02::1')!,
-    );
-    const frame = new Uint8Array(54 + query.length);
-    emitEthernetHeader({ dst: 0x333300000001, src: 0x020000000099, etherType: ETHERTYPE_IPV6 }, frame, 0);
-    emitIpv6Header(
-      {
-        trafficClass: 0,
-        flowLabel: 0,
-        nextHeader: IPV6_NEXT_ICMPV6,
-        hopLimit: 1,
-        src: querier,
-        dst: ip6('ff02::1')!,
-      },
-      query.length,
-      frame,
-      14,
-    );
-    frame.set(query, 54);
-    a.ipv6.interfaces[0]!.port.receive(frame);
+    // An MLDv1 query: 24 bytes, no source list.
+    mldQuery(a, { kind: 'mld-query', maxResponseDelay: 1000, group: 0n });
     net.run(1100);
     const start = net.clock.now();
     a.ipv6.joinGroup(ip6('ff3e::8000:3')!);
