@@ -17,11 +17,12 @@ import {
   ICMP_TTL_EXCEEDED_IN_TRANSIT,
 } from '../wire/icmp.js';
 import { IP_PROTOCOL_TCP, type Ipv4Header, type Ipv4Packet } from '../wire/ipv4.js';
+import { tcpHeaderLengthAt } from '../wire/tcp.js';
 import { isClassE, isLoopback } from './address-prefix.js';
 import { fragmentDatagram } from './fragmentation.js';
 import type { IcmpLayer } from './icmp-layer.js';
 import type { IpInterface } from './ip-interface.js';
-import { completeTransportChecksum, type Ipv4Transmitter, tcpHeaderLengthAt } from './ipv4-offload.js';
+import { completeTransportChecksum, type Ipv4Transmitter } from './ipv4-offload.js';
 import type { RoutingTable } from './routing-table.js';
 
 /** What forwarding needs of the layer: routes, ICMP errors, and the link output. @internal */

@@ -47,8 +47,6 @@ function transportChecksumOffset(protocol: number): number {
   return 0;
 }
 
-export { tcpHeaderLengthAt };
-
 /** Writes a transport payload (bytes, or a writer that builds it in place) at `buf[offset]`. */
 export function writePayload(
   payload: PayloadWriter | Uint8Array,

@@ -294,13 +294,13 @@ function cookieWindow(config: TcpConfig): number {
   return Math.min(config.receiveBufferSize, MAX_UNSCALED_WINDOW);
 }
 
+/** Stale deadline-heap entries tolerated beyond two per connection before a sweep (see `unregister`). */
+const STALE_DEADLINES_SWEPT_ABOVE = 64;
+
 /**
  * One map key for an endpoint: a number for IPv4 (exact below 2^48), a bigint for IPv6. A Map tells
  * 1 and 1n apart, so the two versions never collide.
  */
-/** Stale deadline-heap entries tolerated beyond two per connection before a sweep (see `unregister`). */
-const STALE_DEADLINES_SWEPT_ABOVE = 64;
-
 function endpointKey(address: IpAddress, port: number): number | bigint {
   return typeof address === 'number' ? address * 65536 + port : (address << 16n) | BigInt(port);
 }

@@ -503,12 +503,12 @@ function baseOptionsLength(options: TcpOptions): number {
   return length;
 }
 
-/** Header length (20-60) `emitTcp` writes for these options. */
 /** The header length (Data Offset x 4, RFC 9293 §3.1) of the TCP header at `buf[offset]`, read in place. */
 export function tcpHeaderLengthAt(buf: Uint8Array, offset: number): number {
   return (buf[offset + 12]! >>> 4) * 4;
 }
 
+/** Header length (20-60) `emitTcp` writes for these options. */
 export function tcpHeaderLength(options: TcpOptions): number {
   const base = baseOptionsLength(options);
   const blocks = sackBlocksEmitted(options, base);
