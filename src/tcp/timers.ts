@@ -86,7 +86,7 @@ export class ConnectionTimers {
    * Float64Array: a typed array of more than 64 bytes gets a backing store outside the heap, which
    * costs far more to create and collect than the array itself, once per connection.
    */
-  private readonly deadlines: number[] = [NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER, NEVER];
+  private readonly deadlines: number[] = Array.from({ length: TIMER_COUNT }, () => NEVER);
   /** The earliest deadline, valid unless `stale`. */
   private cached = NEVER;
   private stale = false;
