@@ -18,6 +18,7 @@ import { encodeReportData, PACKET_KINDS, type TimeSequenceData } from './report-
 import { DROP_COLOR, RETRANSMISSION_COLOR, SVG_PACKET_COLOR } from './style-palette.js';
 import { renderCongestionSvg } from './svg/congestion-svg.js';
 import {
+  calloutBaselines,
   cross,
   inside,
   project,
@@ -165,13 +166,14 @@ function appScript(): string {
     segmentsCross,
     inside,
     segmentHitsQuad,
+    calloutBaselines,
     decodeColumn,
     decodeReportPackets,
     reportApp,
   ]
     .map((f) => f.toString())
     .join('\n');
-  return `(function(){var __name=function(f){return f};\n${functions}\nreportApp(JSON.parse(document.getElementById('report-data').textContent),${scriptText(REPORT_STYLE)},{textQuad:textQuad,quadsOverlap:quadsOverlap,segmentHitsQuad:segmentHitsQuad});})();`;
+  return `(function(){var __name=function(f){return f};\n${functions}\nreportApp(JSON.parse(document.getElementById('report-data').textContent),${scriptText(REPORT_STYLE)},{textQuad:textQuad,quadsOverlap:quadsOverlap,segmentHitsQuad:segmentHitsQuad,calloutBaselines:calloutBaselines});})();`;
 }
 
 const STYLE = `

@@ -123,6 +123,7 @@ export interface LabelGeometry {
   textQuad(origin: Point, u: Point, width: number, ascent: number, descent: number): Quad;
   quadsOverlap(q1: Quad, q2: Quad, slack?: number): boolean;
   segmentHitsQuad(s: Segment, quad: Quad): boolean;
+  calloutBaselines(anchorYs: readonly number[], ascent: number, descent: number): number[];
 }
 
 export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelGeometry): void {
@@ -497,12 +498,16 @@ export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelG
     // allows (one line apart), tied to its arrow by a dotted leader. Nothing else is drawn there.
     const two = (v: number) => v.toFixed(2);
     const column = Math.max(...lifelines.map((name) => x(name))) + 28;
-    let calloutY = Number.NEGATIVE_INFINITY;
     let totalWidth = width;
     let totalHeight = height;
     callouts.sort((p, q) => p.anchor.y - q.anchor.y);
-    for (const callout of callouts) {
-      calloutY = Math.max(callout.anchor.y + LABEL_ASCENT / 2, calloutY + LABEL_ASCENT + LABEL_DESCENT + 2);
+    const baselines = geometry.calloutBaselines(
+      callouts.map((callout) => callout.anchor.y),
+      LABEL_ASCENT,
+      LABEL_DESCENT,
+    );
+    for (const [k, callout] of callouts.entries()) {
+      const calloutY = baselines[k]!;
       const { anchor } = callout;
       parts.push(
         `<line class="label-leader" x1="${two(anchor.x)}" y1="${two(anchor.y)}" x2="${two(column - 3)}" y2="${two(calloutY - LABEL_ASCENT / 2 + 1)}" stroke="#8c959f" stroke-width="0.8" stroke-dasharray="1 2"/>`,

@@ -10,6 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { runSeedStory } from '../../src/sim/scenarios/seed-story/seed-story.js';
 import { TransferScenario } from '../../src/sim/scenarios/transfer.js';
+import { calloutBaselines } from '../../src/viz/svg/label-geometry.js';
 import { renderLadderSvg } from '../../src/viz/svg/ladder-svg.js';
 import { checkLayout, checkTimeScale } from './ladder-geometry-check.js';
 
@@ -59,5 +60,13 @@ describe('the SVG ladder layout', () => {
       /class="packet packet-data packet-burst" data-packet="\d+" data-packets="\d+ \d+ \d+"/,
     );
     expect(svg).toContain('>ACK seq=1:3073 ack=1 win=65535 len=3×1024<');
+  });
+});
+
+describe('calloutBaselines (the column of labels crowded out of a dense burst)', () => {
+  it('puts each label at its anchor when there is room, else one line (ascent + descent + 2) below the last', () => {
+    // Anchors 0, 5 (too close: pushed to 0+4.5+14), 100 (room: at its own height), 101 (pushed again).
+    expect(calloutBaselines([0, 5, 100, 101], 9, 3)).toEqual([4.5, 18.5, 104.5, 118.5]);
+    expect(calloutBaselines([], 9, 3)).toEqual([]);
   });
 });

@@ -100,3 +100,18 @@ export function segmentHitsQuad(s: Segment, quad: Quad): boolean {
   for (let i = 0; i < 4; i++) if (segmentsCross(s.a, s.b, quad[i]!, quad[(i + 1) % 4]!)) return true;
   return false;
 }
+
+/**
+ * Baselines for labels written in a column beside a ladder (those with no free place along their
+ * arrows), given the heights of their arrows' anchors in increasing order: each label as near its
+ * anchor's height as the one above allows, one line (plus 2 px) apart.
+ */
+export function calloutBaselines(anchorYs: readonly number[], ascent: number, descent: number): number[] {
+  const baselines: number[] = [];
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const y of anchorYs) {
+    previous = Math.max(y + ascent / 2, previous + ascent + descent + 2);
+    baselines.push(previous);
+  }
+  return baselines;
+}

@@ -29,6 +29,7 @@ import {
 import { DROP_COLOR, RETRANSMISSION_COLOR, STATE_COLOR, SVG_PACKET_COLOR } from '../style-palette.js';
 import { niceTicks } from './chart-axes.js';
 import {
+  calloutBaselines,
   type Point,
   type Quad,
   quadsOverlap,
@@ -386,20 +387,25 @@ export function renderLadderSvg(conversation: Conversation, options: LadderSvgOp
   // else is drawn.
   const column = width + 8;
   let totalWidth = width;
-  let calloutY = Number.NEGATIVE_INFINITY;
   const leaders: string[] = [];
   callouts.sort((p, q) => p.anchor.y - q.anchor.y);
-  for (const callout of callouts) {
-    calloutY = Math.max(callout.anchor.y + ASCENT / 2, calloutY + ASCENT + DESCENT + 2);
+  const baselines = calloutBaselines(
+    callouts.map((callout) => callout.anchor.y),
+    ASCENT,
+    DESCENT,
+  );
+  const calloutY = baselines.at(-1) ?? Number.NEGATIVE_INFINITY;
+  for (const [k, callout] of callouts.entries()) {
+    const baseline = baselines[k]!;
     leaders.push(
-      line(callout.anchor.x, callout.anchor.y, column - 3, calloutY - ASCENT / 2 + 1, {
+      line(callout.anchor.x, callout.anchor.y, column - 3, baseline - ASCENT / 2 + 1, {
         class: 'label-leader',
         stroke: '#8c959f',
         'stroke-width': 0.8,
         'stroke-dasharray': '1 2',
       }),
     );
-    labelParts.push(callout.text({ x: column, y: calloutY }));
+    labelParts.push(callout.text({ x: column, y: baseline }));
     totalWidth = Math.max(totalWidth, column + callout.width + 12);
   }
 
