@@ -416,6 +416,10 @@ export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelG
     });
     const shafts = arrows.map((a) => a.shaft);
     const placedLabels: Quad[] = [];
+    // The column of crowded-out labels starts just right of the last lifeline; a label along its arrow
+    // ends before it (a lost arrow's label, centred on a half-length shaft, could otherwise reach into it).
+    const column = Math.max(...lifelines.map((name) => x(name))) + 28;
+    const labelsEnd = Math.min(width, column - LABEL_GAP);
     /** Labels with no free place along their arrows (a dense burst): written in a column beside the ladder. */
     const callouts: {
       anchor: { x: number; y: number };
@@ -465,7 +469,7 @@ export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelG
           const lift = side > 0 ? LABEL_GAP + LABEL_DESCENT : -(LABEL_GAP + LABEL_ASCENT);
           const origin = { x: px + normal.x * lift, y: py + normal.y * lift };
           const quad = geometry.textQuad(origin, u, labelWidth, LABEL_ASCENT, LABEL_DESCENT);
-          if (quad.some((q) => q.x < 0 || q.x > width || q.y < 0 || q.y > height)) continue;
+          if (quad.some((q) => q.x < 0 || q.x > labelsEnd || q.y < 0 || q.y > height)) continue;
           if (placedLabels.some((other) => geometry.quadsOverlap(quad, other, 0.5))) continue;
           if (shafts.some((sh) => geometry.segmentHitsQuad(sh, quad))) continue;
           spot = { origin, quad };
@@ -497,7 +501,6 @@ export function reportApp(data: ReportData, style: ReportStyle, geometry: LabelG
     // The column: labels in the order of their arrows, each as near its arrow's height as the one above
     // allows (one line apart), tied to its arrow by a dotted leader. Nothing else is drawn there.
     const two = (v: number) => v.toFixed(2);
-    const column = Math.max(...lifelines.map((name) => x(name))) + 28;
     let totalWidth = width;
     let totalHeight = height;
     callouts.sort((p, q) => p.anchor.y - q.anchor.y);

@@ -169,11 +169,16 @@ describe.skipIf(chromiumSkipReason !== undefined)(`the report of a ${RUN_MIB} Mi
       );
       expect(drawn[0]).toBe(Number(first));
       expect(drawn.every((id, i) => i === 0 || id > drawn[i - 1]!)).toBe(true);
-      // Every stretch is laid out as the SVG ladder is: the one clicked, and others across the run, and
-      // labels every arrow.
+      // Every stretch is laid out as the SVG ladder is: the one clicked, others across the run, and the
+      // stretches that begin at each lost packet or 5 ms before it (a lost arrow is drawn half-length,
+      // its label centred on it, and may sit beside the column of crowded-out labels); and labels every
+      // arrow.
       const stretches = [await page.$eval('#ladder-window svg.ladder', (e) => e.outerHTML)];
       const lastTime = conversation.packets.at(-1)!.sentAt - conversation.timeOrigin;
-      for (const t of [0, lastTime * 0.37, lastTime * 0.81, lastTime]) {
+      const lost = conversation.packets.filter((p) => p.dropped !== undefined);
+      expect(lost.length).toBeGreaterThan(RUN_MIB * 2);
+      const lostTimes = lost.flatMap((p) => [0, -5].map((d) => p.sentAt - conversation.timeOrigin + d));
+      for (const t of [0, lastTime * 0.37, lastTime * 0.81, lastTime, ...lostTimes]) {
         await page.evaluate((time) => tcptsReport.openLadder(time), t);
         stretches.push(await page.$eval('#ladder-window svg.ladder', (e) => e.outerHTML));
       }
