@@ -179,6 +179,9 @@ export async function runBridge(args: readonly string[], io: CliIo): Promise<num
         up: netns === undefined,
         kernelQueueLength: 10_000,
         receiveBudget: 1024,
+        // A bridge forwards frames as they were read: receive coalescing would merge a flow's segments
+        // into packets of up to 64 KiB and hand them, whole, to an interface whose MTU is 1500.
+        receiveCoalescing: false,
       });
       devices.push(device);
       if (netns !== undefined) {
