@@ -462,15 +462,22 @@ export class ImpairedPath {
       this.fifoTimer = this.clock.setTimer(copy.due - now, this.deliverInOrder);
   }
 
-  /** Delivers every queued copy that is due, in order, then waits for the next. */
+  /**
+   * Delivers every queued copy that is due, in order, then waits for the next. The first copy is the one
+   * the timer was set for: the clock ran the timer, so it is due, even when a real clock that batches
+   * wake-ups (RealClock's earlyMs) runs it a little before its time. Checking it against the clock again
+   * would set the same timer again, which such a clock runs at once: a busy wait until the moment came.
+   */
   private readonly deliverInOrder = (): void => {
     this.fifoTimer = undefined;
+    let timerCopy = true;
     for (let copy = this.fifo.peek(); copy !== undefined; copy = this.fifo.peek()) {
       const now = this.clock.now();
-      if (copy.due > now) {
+      if (!timerCopy && copy.due > now) {
         this.fifoTimer = this.clock.setTimer(copy.due - now, this.deliverInOrder);
         break;
       }
+      timerCopy = false;
       this.fifo.shift();
       this.arrive(copy);
     }

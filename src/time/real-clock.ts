@@ -110,9 +110,13 @@ export class RealClock implements Clock {
     this.armedFor = Number.POSITIVE_INFINITY;
     this.firing = true;
     try {
-      // Timers set by these callbacks for "now" are due too and run in this same pass.
+      // Timers set by these callbacks for "now" are due too and run in this same pass. The early window
+      // is counted from the start of the pass: a callback that sets a timer for a moment just ahead
+      // (within the window, not yet reached) must not run again and again until that moment comes, a
+      // busy wait that would keep the host from reading its devices.
+      const horizon = this.now() + this.early;
       for (;;) {
-        const entry = this.queue.takeDue(this.now() + this.early);
+        const entry = this.queue.takeDue(Math.max(horizon, this.now()));
         if (entry === undefined) break;
         entry.callback();
       }

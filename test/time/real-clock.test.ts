@@ -127,4 +127,25 @@ describe('RealClock', () => {
     expect(ran[3]).toBeGreaterThanOrEqual(11.5);
     clock.close();
   });
+  it('with earlyMs counts the window from the start of a pass: a timer re-set just ahead does not spin', () => {
+    const clock = new RealClock({ earlyMs: 1 });
+    // The host's time moves on 0.01 ms with every reading, as work in a pass takes time.
+    let time = 1000;
+    vi.spyOn(globalThis.performance, 'now').mockImplementation(() => (time += 0.01));
+    let runs = 0;
+    // Each run sets the next one 0.5 ms ahead of the time it reads: within the window of a pass that
+    // started up to 0.5 ms earlier, but never reached while the pass goes on.
+    const again = (): void => {
+      runs++;
+      if (runs > 1000) throw new Error('the pass spins');
+      clock.setTimer(0.5, again);
+    };
+    clock.setTimer(0, again);
+    (clock as unknown as { fire(): void }).fire();
+    // Runs while the pass is within 1 ms of its start (each run reads the time twice: about 0.02 ms).
+    expect(runs).toBeGreaterThan(1);
+    expect(runs).toBeLessThan(60);
+    expect(clock.pendingTimers).toBe(1);
+    clock.close();
+  });
 });
