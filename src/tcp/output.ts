@@ -328,6 +328,15 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: numb
 
 /** With pacing, the most data (ms at the pacing rate) one TSO segment carries, and a late sender catches up. */
 export const PACING_BURST_MS = 1;
+/**
+ * How far behind its schedule a sender that pacing held back may be and still catch up (ms). On a real
+ * clock the pacing timer fires a millisecond or two late (Node's timers have whole-millisecond
+ * granularity, and the event loop has other work): restarting the schedule at every late wake-up would
+ * send one burst per wake-up, a fraction of the pacing rate (BBR then measured, and believed, 20-45
+ * Mbit/s on a 100 Mbit/s path). Beyond this much (a stalled event loop), the schedule restarts rather
+ * than releasing a long burst. Linux paces with high-resolution timers and needs no such allowance.
+ */
+export const PACING_MAX_LAG_MS = 10;
 
 /**
  * The pacing rate in bytes per ms, or 0 when segments leave as the windows allow. A controller that paces
@@ -380,18 +389,25 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
     for (;;) {
       if (rate > 0 && tcb.pacingNext > now) {
         // Pacing: the next segment may not leave before its earliest departure time.
-        if (tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0 || tcb.finPending)
+        if (tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0 || tcb.finPending) {
           tcb.timers.set(PACING, tcb.pacingNext);
+          tcb.pacingHeld = true;
+        }
         break;
       }
       const sentBefore = tcb.bytesSent;
-      if (!sendNextSegment(tcb, now, force && first, burstLimit)) break;
+      if (!sendNextSegment(tcb, now, force && first, burstLimit)) {
+        tcb.pacingHeld = false;
+        break;
+      }
       first = false;
       if (rate > 0) {
         // The next departure is one segment's transmission time at the pacing rate later. A sender a
-        // little behind its schedule (a late timer) keeps it, catching up; one idle for longer restarts it.
-        const start = tcb.pacingNext >= now - PACING_BURST_MS ? tcb.pacingNext : now;
-        tcb.pacingNext = start + (tcb.bytesSent - sentBefore) / rate;
+        // little behind its schedule keeps it, catching up, and so does one that pacing held back and a
+        // late timer released (up to PACING_MAX_LAG_MS); one that was idle for longer restarts it.
+        const behind = now - tcb.pacingNext;
+        const keep = behind <= PACING_BURST_MS || (tcb.pacingHeld && behind <= PACING_MAX_LAG_MS);
+        tcb.pacingNext = (keep ? tcb.pacingNext : now) + (tcb.bytesSent - sentBefore) / rate;
       }
     }
     // RFC 7661: the window counts as used (validated) while at least half of it is in flight; an

@@ -401,6 +401,12 @@ export class Tcb {
   cwndLimitedUntil = 0;
   /** Pacing: the earliest departure time of the next segment (ms). */
   pacingNext = 0;
+  /**
+   * Pacing held data back (its timer set for `pacingNext`), as opposed to the windows or the application
+   * having nothing to send: a departure after `pacingNext` then comes from a late timer, and the schedule
+   * is kept (see PACING_MAX_LAG_MS).
+   */
+  pacingHeld = false;
 
   // Per-connection statistics (STATUS, §3.10.6).
   /** Bytes the application handed to SEND (accepted into the buffer). */

@@ -96,6 +96,29 @@ describe('pacing (an earliest departure time per segment)', () => {
     expect(d.conn.status().timers.pacing).toBeUndefined(); // cwnd is full: nothing waits for its time
   });
 
+  it('a sender the pacing timer releases late (a real clock: 1-2 ms) keeps its schedule and catches up', () => {
+    const d = Dialogue.active({ iss: 1000, config: { pacing: true, initialWindowSegments: 100 } });
+    d.takeAll();
+    d.at(100).recv({ flags: 'SA', seq: 9000, ack: 1001, options: { mss: 1000 } });
+    d.takeAll();
+    d.conn.send(pattern(200_000), d.now);
+    // IW100 = 100 000 bytes; rate 2 * 100 000 / 100 = 2000 bytes/ms: two 1000-byte segments a
+    // millisecond, in bursts of 1 ms of data. The pacing timer fires 2.5 ms after its deadline each time.
+    let sent = d.takeAll().length;
+    // Eight late wake-ups, about 25 ms: neither cwnd nor the peer's window (65 535) runs out meanwhile.
+    for (let k = 0; k < 8; k++) {
+      expect(d.conn.status().timers.pacing).toBeDefined();
+      d.now = d.conn.nextDeadline() + 2.5;
+      d.conn.onTimer(d.now);
+      sent += d.takeAll().length;
+    }
+    // The segments that left make up the rate over the time gone by (the first burst left at once):
+    // restarting the schedule at each late wake-up sends one segment per wake-up (9 instead of 49 here).
+    const elapsed = d.now - 100;
+    expect(sent).toBeGreaterThanOrEqual(Math.floor(2 * elapsed));
+    expect(sent).toBeLessThanOrEqual(Math.ceil(2 * elapsed) + 2);
+  });
+
   it('without pacing the window leaves at once', () => {
     const d = Dialogue.active({ iss: 1000 });
     d.takeAll();
