@@ -160,6 +160,34 @@ describe('bulk flows through one bottleneck', () => {
     expect(paced.linkShare).toBeGreaterThan(0.85);
   });
 
+  it('times a flow whose handshake was lost from when the server accepted it, as a receiver timing from accept() does', () => {
+    // The link is down for the first 500 ms: the first SYN is lost and sent again after the initial RTO
+    // (1 s, RFC 6298 §2.1); the server accepts at about 1050 ms (address resolution, then SYN, SYN-ACK and
+    // ACK, each crossing 10 ms).
+    let cable: SimulatedLink | undefined;
+    const result = runBulkFlows({
+      flows: ['cubic'],
+      rateBitsPerSecond: 10e6,
+      delayMs: 10,
+      durationMs: 3000,
+      measureFromMs: 0,
+      observe: (link) => {
+        cable = link;
+        link.link.setDown(true);
+      },
+      onSample: (now) => {
+        if (now >= 500) cable!.link.setDown(false);
+      },
+    });
+    const flow = result.flows[0]!;
+    // The window runs from the accept to the end (the run starts at 50 ms and lasts 3000): about 2000 ms
+    // rather than the whole 3000.
+    expect(flow.bytes).toBeGreaterThan(1_000_000);
+    const windowMs = (flow.bytes * 8 * 1000) / flow.goodputBitsPerSecond;
+    expect(windowMs).toBeGreaterThan(1950);
+    expect(windowMs).toBeLessThan(2050);
+  });
+
   it('reports each flow of several sharing the bottleneck, and their fairness', () => {
     const result = runBulkFlows({
       flows: ['bbr', 'bbr'],

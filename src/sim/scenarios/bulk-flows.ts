@@ -59,7 +59,11 @@ export interface BulkFlowsOptions {
 
 export interface FlowResult {
   congestionControl: CongestionControlName;
-  /** Goodput over the measurement window, bits per second. */
+  /**
+   * Goodput over the measurement window, bits per second; for a connection established only after the
+   * window began (its SYN or SYN-ACK lost), over the part of the window after the server accepted it, as
+   * a receiver timing from accept() measures it.
+   */
   goodputBitsPerSecond: number;
   /** Bytes the server read over the whole run. */
   bytes: number;
@@ -138,11 +142,13 @@ export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
   };
   const received = options.flows.map(() => 0);
   const atWindowStart = options.flows.map(() => 0);
+  const acceptedAt = options.flows.map(() => Number.POSITIVE_INFINITY);
   const listener = serverTcp.listen({ port: PORT });
   let accepted = 0;
   listener.on('connection', (conn) => {
     // Connections are accepted in the order they were opened (one handshake at a time below).
     const index = accepted++;
+    acceptedAt[index] = now();
     conn.on('readable', () => {
       for (;;) {
         const data = conn.receive(now());
@@ -172,10 +178,12 @@ export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
   runUntil(measureFrom);
   for (let i = 0; i < received.length; i++) atWindowStart[i] = received[i]!;
   runUntil(start + options.durationMs);
-  const windowMs = start + options.durationMs - measureFrom;
+  const end = start + options.durationMs;
+  // Before it was accepted a connection received nothing, so its bytes at the window's start are 0.
+  const windowMs = (i: number) => end - Math.min(end, Math.max(measureFrom, acceptedAt[i]!));
   const flows: FlowResult[] = options.flows.map((congestionControl, i) => ({
     congestionControl,
-    goodputBitsPerSecond: ((received[i]! - atWindowStart[i]!) * 8 * 1000) / windowMs,
+    goodputBitsPerSecond: windowMs(i) > 0 ? ((received[i]! - atWindowStart[i]!) * 8 * 1000) / windowMs(i) : 0,
     bytes: received[i]!,
     retransmissions: senders[i]!.status().retransmissions,
   }));
