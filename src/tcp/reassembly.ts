@@ -2,8 +2,8 @@
  * The out-of-order range assembler of the receive side (RFC 9293 §3.10.7.4, seventh step; SHLD-31:
  * out-of-order segments are queued, not dropped).
  *
- * It only records WHICH byte ranges beyond RCV.NXT have arrived; the bytes themselves are already in the
- * receive ring at their final position. Offsets are relative to RCV.NXT. The number of separate ranges is
+ * It only records WHICH byte ranges beyond RCV.NXT have arrived; the bytes themselves wait in the receive
+ * buffer's out-of-order store (receive-buffer.ts). Offsets are relative to RCV.NXT. The number of separate ranges is
  * bounded, so a peer sending many small disjoint pieces cannot make the list grow without limit; a
  * segment that would need one range too many is refused (and simply not acknowledged, so the peer sends
  * it again later).
@@ -81,6 +81,33 @@ export class RangeAssembler {
     ends.splice(first, merged, newEnd);
     this.touches.splice(first, merged, touched);
     return true;
+  }
+
+  /**
+   * Writes the parts of [start, end) that no range holds into `out` as [start, end) pairs, lowest first;
+   * returns how many were written.
+   */
+  gaps(start: number, end: number, out: number[]): number {
+    let written = 0;
+    let from = start;
+    for (let i = 0; i < this.starts.length && from < end; i++) {
+      const s = this.starts[i]!;
+      const e = this.ends[i]!;
+      if (e <= from) continue;
+      if (s >= end) break;
+      if (s > from) {
+        out[2 * written] = from;
+        out[2 * written + 1] = s;
+        written++;
+      }
+      from = e;
+    }
+    if (from < end) {
+      out[2 * written] = from;
+      out[2 * written + 1] = end;
+      written++;
+    }
+    return written;
   }
 
   /**

@@ -5,22 +5,45 @@
  * Positions are counted from RCV.NXT: offset 0 is the next byte expected. The connection never advertises
  * a window reaching past the ring's capacity (measured from the first unread byte), so every acceptable
  * byte has a place to go.
+ *
+ * Out-of-order bytes wait in chunks of their own, not in the ring at their final position: the ring would
+ * have to take storage up to the highest byte held, so one byte at the far edge of an 8 MiB window would
+ * commit 8 MiB for as long as the hole before it stays open. A chunk is charged its bytes plus
+ * CHUNK_OVERHEAD (as Linux charges an out-of-order skb its truesize), and neighbouring chunks are merged
+ * while small, so a peer sending one-byte pieces cannot make the overhead outgrow the data: two chunks
+ * that touch always hold more than MERGE_LIMIT bytes together. When the gap before them fills, the chunks
+ * are copied into the ring in order.
  */
 import { ByteRing } from './byte-ring.js';
 import { RangeAssembler, type ReceivedRange } from './reassembly.js';
 
+/** Bytes charged for each out-of-order chunk beyond its data (the object and its bookkeeping). */
+export const CHUNK_OVERHEAD = 128;
+/** Neighbouring out-of-order chunks are merged while together they hold at most this many bytes. */
+const MERGE_LIMIT = 2048;
+
 export class ReceiveBuffer {
   private readonly ring: ByteRing;
   private readonly assembler: RangeAssembler;
+  /** Out-of-order chunks, lowest offset first, never overlapping: their offsets and their bytes. */
+  private chunkStarts: number[] = [];
+  private chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
+  private readonly gapPairs: number[] = [];
 
   constructor(capacity: number, maxOutOfOrderRanges: number) {
     this.ring = new ByteRing(capacity);
     this.assembler = new RangeAssembler(maxOutOfOrderRanges);
   }
 
-  /** Bytes of storage allocated now. */
+  /** Bytes of storage allocated now: the ring's, and the out-of-order chunks' (each with its overhead). */
   get allocated(): number {
-    return this.ring.allocated;
+    return this.ring.allocated + this.outOfOrderMemory;
+  }
+
+  /** Bytes charged for out-of-order data held: the bytes plus CHUNK_OVERHEAD per chunk. */
+  get outOfOrderMemory(): number {
+    return this.chunkBytes + this.chunks.length * CHUNK_OVERHEAD;
   }
 
   get capacity(): number {
@@ -88,16 +111,89 @@ export class ReceiveBuffer {
       this.ring.commit(data.length);
       return data.length;
     }
-    if (!this.assembler.add(offset, offset + data.length)) return -1;
-    this.ring.writeAt(this.ring.length + offset, data);
+    const end = offset + data.length;
+    const gaps = this.assembler.gaps(offset, end, this.gapPairs);
+    const pruned = this.assembler.pruned;
+    if (!this.assembler.add(offset, end)) return -1;
+    // The assembler made room by forgetting its highest range: its bytes go too.
+    if (this.assembler.pruned !== pruned) this.dropChunksFrom(this.assembler.highestEnd);
+    for (let g = 0; g < gaps; g++) {
+      const s = this.gapPairs[2 * g]!;
+      this.storeChunk(s, data.subarray(s - offset, this.gapPairs[2 * g + 1]! - offset));
+    }
     const inOrder = this.assembler.takeFront();
-    if (inOrder > 0) this.ring.commit(inOrder);
+    if (inOrder > 0) this.moveToRing(inOrder);
     return inOrder;
   }
 
   /** Forgets out-of-order bytes at or past `offset` (a FIN fixed the end of the stream there). */
   truncateOutOfOrder(offset: number): void {
     this.assembler.truncate(offset);
+    this.dropChunksFrom(offset);
+  }
+
+  /** Keeps a copy of `bytes` (which no chunk holds) at `start`, merged with a small neighbour. */
+  private storeChunk(start: number, bytes: Uint8Array): void {
+    const starts = this.chunkStarts;
+    const chunks = this.chunks;
+    // Usually the piece lies past every chunk (the segments after a loss arrive in order).
+    let i = starts.length;
+    if (i > 0 && starts[i - 1]! > start) {
+      i = 0;
+      while (starts[i]! < start) i++;
+    }
+    this.chunkBytes += bytes.length;
+    const before = i > 0 && starts[i - 1]! + chunks[i - 1]!.length === start ? i - 1 : -1;
+    const after = i < starts.length && starts[i] === start + bytes.length ? i : -1;
+    if (before >= 0 && chunks[before]!.length + bytes.length <= MERGE_LIMIT) {
+      let merged = concat(chunks[before]!, bytes);
+      if (after >= 0 && merged.length + chunks[after]!.length <= MERGE_LIMIT) {
+        merged = concat(merged, chunks[after]!);
+        starts.splice(after, 1);
+        chunks.splice(after, 1);
+      }
+      chunks[before] = merged;
+    } else if (after >= 0 && bytes.length + chunks[after]!.length <= MERGE_LIMIT) {
+      chunks[after] = concat(bytes, chunks[after]!);
+      starts[after] = start;
+    } else {
+      starts.splice(i, 0, start);
+      chunks.splice(i, 0, bytes.slice());
+    }
+  }
+
+  /** The gap before the chunks filled: the first `inOrder` bytes go to the ring, the rest are re-based. */
+  private moveToRing(inOrder: number): void {
+    const base = this.ring.length;
+    let n = 0;
+    while (n < this.chunkStarts.length && this.chunkStarts[n]! < inOrder) {
+      const chunk = this.chunks[n]!;
+      this.ring.writeAt(base + this.chunkStarts[n]!, chunk);
+      this.chunkBytes -= chunk.length;
+      n++;
+    }
+    this.chunkStarts.splice(0, n);
+    this.chunks.splice(0, n);
+    for (let i = 0; i < this.chunkStarts.length; i++) this.chunkStarts[i]! -= inOrder;
+    this.ring.commit(inOrder);
+  }
+
+  /** Drops out-of-order bytes at or past `offset`. */
+  private dropChunksFrom(offset: number): void {
+    for (let i = this.chunkStarts.length - 1; i >= 0; i--) {
+      const start = this.chunkStarts[i]!;
+      const chunk = this.chunks[i]!;
+      if (start >= offset) {
+        this.chunkBytes -= chunk.length;
+        this.chunkStarts.splice(i, 1);
+        this.chunks.splice(i, 1);
+      } else if (start + chunk.length > offset) {
+        this.chunkBytes -= start + chunk.length - offset;
+        this.chunks[i] = chunk.slice(0, offset - start);
+      } else {
+        break;
+      }
+    }
   }
 
   /** Removes and returns up to `max` in-order bytes as a new array (the application owns it). */
@@ -127,5 +223,15 @@ export class ReceiveBuffer {
   clear(): void {
     this.ring.consume(this.ring.length);
     this.assembler.clear();
+    this.chunkStarts = [];
+    this.chunks = [];
+    this.chunkBytes = 0;
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }

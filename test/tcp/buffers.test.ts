@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ByteRing, RingStoragePool } from '../../src/tcp/byte-ring.js';
 import { RangeAssembler } from '../../src/tcp/reassembly.js';
-import { ReceiveBuffer } from '../../src/tcp/receive-buffer.js';
+import { CHUNK_OVERHEAD, ReceiveBuffer } from '../../src/tcp/receive-buffer.js';
 import { SendBuffer } from '../../src/tcp/send-buffer.js';
 import { pattern } from './dialogue.js';
 
@@ -138,6 +138,56 @@ describe('ReceiveBuffer', () => {
     expect(rb.insert(0, data.subarray(30, 40))).toBe(30);
     expect(Array.from(rb.read(1000))).toEqual(Array.from(data));
     expect(rb.spaceFromNext).toBe(100);
+  });
+
+  it('charges out-of-order bytes by what it holds: one byte at the far edge of 8 MiB costs one chunk', () => {
+    const capacity = 8 * 1024 * 1024;
+    const rb = new ReceiveBuffer(capacity, 1024);
+    const data = pattern(capacity);
+    expect(rb.insert(capacity - 1, data.subarray(capacity - 1))).toBe(0);
+    expect(rb.outOfOrderMemory).toBe(1 + CHUNK_OVERHEAD);
+    expect(rb.allocated).toBe(1 + CHUNK_OVERHEAD);
+    // The hole fills, out of order too (the second half first); then everything reads back exactly.
+    expect(rb.insert(capacity / 2, data.subarray(capacity / 2, capacity - 1))).toBe(0);
+    expect(rb.outOfOrderMemory).toBeLessThan(capacity / 2 + (capacity / 2 / 2048) * CHUNK_OVERHEAD);
+    expect(rb.insert(0, data.subarray(0, capacity / 2))).toBe(capacity);
+    expect(rb.outOfOrderMemory).toBe(0);
+    const out = rb.read(capacity);
+    expect(out.length).toBe(capacity);
+    expect(out.every((b, i) => b === data[i])).toBe(true);
+  });
+
+  it('merges small neighbouring pieces, so one-byte segments cannot make the overhead outgrow the data', () => {
+    const rb = new ReceiveBuffer(1 << 20, 1024);
+    const data = pattern(64 * 1024);
+    // 64 KiB less its first byte, in one-byte pieces from the far end down: one range, whose chunks hold
+    // at least 1 KiB each on average (two that touch hold more than 2 KiB together).
+    for (let i = data.length - 1; i >= 1; i--) expect(rb.insert(i, data.subarray(i, i + 1))).toBe(0);
+    expect(rb.outOfOrderRangeCount).toBe(1);
+    expect(rb.outOfOrderMemory).toBeLessThanOrEqual(
+      data.length - 1 + ((2 * data.length) / 2048 + 1) * CHUNK_OVERHEAD,
+    );
+    expect(rb.insert(0, data.subarray(0, 1))).toBe(data.length);
+    expect(Array.from(rb.read(data.length))).toEqual(Array.from(data));
+  });
+
+  it('forgets out-of-order bytes past a FIN, and the highest range when it must make room', () => {
+    const rb = new ReceiveBuffer(1000, 2);
+    const data = pattern(500);
+    rb.insert(100, data.subarray(100, 200));
+    rb.insert(300, data.subarray(300, 400));
+    // A third range needs room: the highest (300-400) goes, bytes and all.
+    rb.insert(220, data.subarray(220, 240));
+    expect(rb.outOfOrderRanges().map((r) => [r.start, r.end])).toEqual([
+      [100, 200],
+      [220, 240],
+    ]);
+    expect(rb.outOfOrderMemory).toBe(120 + 2 * CHUNK_OVERHEAD);
+    rb.truncateOutOfOrder(150);
+    expect(rb.outOfOrderMemory).toBe(50 + CHUNK_OVERHEAD);
+    expect(rb.insert(0, data.subarray(0, 100))).toBe(150);
+    expect(Array.from(rb.read(1000))).toEqual(Array.from(data.subarray(0, 150)));
+    expect(rb.allocated).toBe(0);
   });
 
   it('keeps out-of-order bytes while the application reads', () => {
