@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NetworkNamespace, uniqueInterfaceName } from '../tap/helpers/namespace.js';
-import { explainSkip } from './helpers/kernel-peer.js';
+import { explainSkip, oneConnectionServer } from './helpers/kernel-peer.js';
 import { killAllPrograms, Program } from './helpers/program.js';
 
 const skip = explainSkip('tcpts bridge interop');
@@ -37,15 +37,8 @@ print(digest.hexdigest(), flush=True)
 `;
 
 /** Accepts one connection on PORT; prints 'listening', then the byte count and SHA-256 of what arrived. */
-const RECEIVER = `
-import hashlib, socket, sys
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2])))
-l.listen(1)
-print('listening', flush=True)
-c, _ = l.accept()
-digest = hashlib.sha256()
+const RECEIVER = oneConnectionServer(
+  `digest = hashlib.sha256()
 total = 0
 while True:
     data = c.recv(1 << 20)
@@ -55,7 +48,9 @@ while True:
     digest.update(data)
 c.close()
 print(total, digest.hexdigest(), flush=True)
-`;
+`,
+  ['hashlib'],
+);
 
 interface Counters {
   packets: number;
