@@ -3,22 +3,26 @@
 # C library it links), the virtio-net modules of the given Debian kernel tree, and an /init that takes
 # an address by DHCP, resolves a name through the gateway's DNS, downloads a file from the host through
 # the gateway, prints its SHA-256, and powers off.
-#   build-initramfs.sh KERNEL_TREE OUT.cpio.gz HTTP_PORT
+#   build-initramfs.sh KERNEL_TREE OUT.cpio.gz HTTP_PORT [BUSYBOX [MODULES]]
+# BUSYBOX defaults to the host's /usr/bin/busybox; MODULES (space-separated, in load order) to the
+# virtio-net driver. The v86 guest passes Debian's i386 busybox-static and the NE2000 driver instead.
 set -eu
 tree=$1
 out=$2
 port=$3
+busybox=${4:-/usr/bin/busybox}
+modules=${5:-virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bin" "$work/proc" "$work/sys" "$work/dev" "$work/modules" "$work/etc" "$work/tmp"
-cp /usr/bin/busybox "$work/bin/busybox"
-# The C library busybox links against, at the paths the dynamic loader expects.
-for lib in $(ldd /usr/bin/busybox | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
+cp "$busybox" "$work/bin/busybox"
+# The C library busybox links against, at the paths the dynamic loader expects (none when static).
+for lib in $(ldd "$busybox" 2>/dev/null | awk '/=>/ { print $3 } /ld-linux/ { print $1 }'); do
   mkdir -p "$work$(dirname "$lib")"
   cp -L "$lib" "$work$lib"
 done
 version=$(ls "$tree/lib/modules")
-for module in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net; do
+for module in $modules; do
   cp "$(find "$tree/lib/modules/$version" -name "$module.ko" | head -n 1)" "$work/modules/"
 done
 cat > "$work/udhcpc.sh" <<'SCRIPT'
@@ -39,7 +43,7 @@ cat > "$work/init" <<SCRIPT
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net; do
+for m in $modules; do
   insmod /modules/\$m.ko
 done
 ip link set lo up
