@@ -29,27 +29,46 @@ export const NEAR_KERNEL = '10.88.210.1';
 export const FAR_KERNEL = '10.88.210.2';
 export const TCPTS = '10.88.210.3';
 
-/** Sends for `seconds` with the given congestion control; prints bytes sent and tcpi_total_retrans. */
+/**
+ * Seconds a sender waits, after its last write, for the receiver to take what is still queued before it
+ * resets the connection: a case never runs much longer than asked, however slowly its flow drains.
+ */
+export const DRAIN_GRACE_SECONDS = 5;
+
+/**
+ * Sends for `seconds` with the given congestion control; prints bytes sent and tcpi_total_retrans. If the
+ * receiver has not closed its side DRAIN_GRACE_SECONDS after the last write, the connection is reset
+ * (SO_LINGER 0), so a slow flow does not hold the suite for as long as its send buffer takes to drain.
+ */
 const SENDER = `
 import socket, sys, time, struct
-host, port, cc, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), float(sys.argv[4])
+host, port, cc, secs, grace = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), float(sys.argv[4]), float(sys.argv[5])
 s = socket.socket()
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc)
 s.connect((host, port))
 block = bytes(1 << 16)
 end = time.perf_counter() + secs
 sent = 0
+s.settimeout(0.5)
 while time.perf_counter() < end:
-    sent += s.send(block)
+    try:
+        sent += s.send(block)
+    except socket.timeout:
+        pass
 info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
 s.shutdown(socket.SHUT_WR)
-s.recv(1)
+s.settimeout(grace)
+try:
+    s.recv(1)
+except socket.timeout:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+s.close()
 print(sent, struct.unpack_from('I', info, 100)[0], flush=True)
 `;
 
 /**
  * Accepts one connection per port given; prints 'listening', then per connection: bytes, seconds from
- * accept to EOF, and bytes received between seconds MARK and the end.
+ * accept to EOF (or to the sender's reset), and bytes received between seconds MARK and the end.
  */
 const RECEIVER = `
 import socket, sys, time, threading
@@ -70,7 +89,11 @@ def serve(i):
     total = 0
     at_mark = None
     while True:
-        n = c.recv_into(buf)
+        try:
+            n = c.recv_into(buf)
+        except ConnectionResetError:
+            # The sender gave up waiting for its queue to drain (DRAIN_GRACE_SECONDS): the flow ends here.
+            n = 0
         if n == 0:
             break
         total += n
@@ -207,6 +230,7 @@ export class BridgedPath {
       String(port),
       cc,
       String(seconds),
+      String(DRAIN_GRACE_SECONDS),
     ]);
     return Number(out.trim().split(' ')[1]);
   }
@@ -228,7 +252,11 @@ export class BridgedPath {
   }
 }
 
-/** tcpts sends for `seconds` to a receiver already listening; resolves with its retransmissions. */
+/**
+ * tcpts sends for `seconds` to a receiver already listening; resolves with its retransmissions. Like the
+ * kernel sender, it resets the connection if the receiver has not taken everything DRAIN_GRACE_SECONDS
+ * after the last write.
+ */
 export async function tcptsSend(host: TapHost, to: string, port: number, seconds: number): Promise<number> {
   const block = Buffer.alloc(1 << 16);
   const socket = host.net.connect({ host: to, port });
@@ -237,12 +265,34 @@ export async function tcptsSend(host: TapHost, to: string, port: number, seconds
     const pump = (): void => {
       while (performance.now() < end) {
         if (!socket.write(block)) {
-          socket.once('drain', pump);
+          // Without a drain by the end of the interval the pump still has to stop on time.
+          const late = setTimeout(finish, Math.max(0, end - performance.now()));
+          socket.once('drain', () => {
+            clearTimeout(late);
+            pump();
+          });
           return;
         }
       }
+      finish();
+    };
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
       const retransmissions = socket.tcpInfo()?.retransmissions ?? Number.NaN;
-      socket.end(() => resolve(retransmissions));
+      const giveUp = setTimeout(() => {
+        socket.resetAndDestroy();
+        resolve(retransmissions);
+      }, DRAIN_GRACE_SECONDS * 1000);
+      // end()'s callback comes once the bytes are in the send buffer; the flow is over when the receiver,
+      // having read them all, closes its side too.
+      socket.once('close', () => {
+        clearTimeout(giveUp);
+        resolve(retransmissions);
+      });
+      socket.resume();
+      socket.end();
     };
     socket.once('connect', () => {
       end = performance.now() + seconds * 1000;
@@ -252,7 +302,7 @@ export async function tcptsSend(host: TapHost, to: string, port: number, seconds
   });
 }
 
-/** tcpts receives one connection on `port`; resolves with what arrived, timed from accept to EOF. */
+/** tcpts receives one connection on `port`; resolves with what arrived, timed from accept to EOF or reset. */
 export function tcptsReceive(
   host: TapHost,
   port: number,
@@ -265,11 +315,18 @@ export function tcptsReceive(
       socket.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
       });
-      socket.on('end', () => {
+      let closed = false;
+      const ended = (): void => {
+        if (closed) return;
+        closed = true;
         server.close();
         resolve({ bytes, seconds: (performance.now() - started) / 1000, afterMark: Number.NaN });
-      });
-      socket.on('error', reject);
+      };
+      socket.on('end', ended);
+      // The kernel sender resets a flow that has not drained DRAIN_GRACE_SECONDS after its last write.
+      socket.on('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'ECONNRESET' ? ended() : reject(error),
+      );
     });
   });
   const ready = new Promise<void>((resolve) => server.listen(port, resolve));

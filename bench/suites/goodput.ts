@@ -14,6 +14,8 @@
  * kernel, tcpInfo().retransmissions for tcpts).
  *
  * Each real-time case runs SECONDS seconds (20 for the two-flow cases, measured from second 10).
+ * A sender whose receiver has not taken everything DRAIN_GRACE_SECONDS after the last write resets the
+ * flow, which then counts what arrived until the reset: a slow flow cannot hold the suite up.
  */
 import { tapAvailability } from '../../src/link/tap/index.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
