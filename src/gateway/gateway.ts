@@ -24,7 +24,7 @@ import { errnoError } from '../ip/errors.js';
 import type { ForeignEchoRequest } from '../ip/icmp-layer.js';
 import type { IpInterface } from '../ip/ip-interface.js';
 import type { Ipv6Interface } from '../ipv6/ipv6-interface.js';
-import { parseIpv6Prefix } from '../ipv6/ipv6-layer.js';
+import { type ForeignEcho6Request, parseIpv6Prefix } from '../ipv6/ipv6-layer.js';
 import type { NetworkDevice } from '../link/device.js';
 import type { Stack } from '../stack.js';
 import type { TcpConfig } from '../tcp/config.js';
@@ -43,13 +43,22 @@ import {
   ICMP_TTL_EXCEEDED_IN_TRANSIT,
 } from '../wire/icmp.js';
 import {
+  ICMPV6_ADDRESS_UNREACHABLE,
+  ICMPV6_ADMINISTRATIVELY_PROHIBITED,
+  ICMPV6_DESTINATION_UNREACHABLE,
+  ICMPV6_HOP_LIMIT_EXCEEDED,
+  ICMPV6_NO_ROUTE,
+  ICMPV6_PORT_UNREACHABLE,
+  ICMPV6_TIME_EXCEEDED,
+} from '../wire/icmpv6.js';
+import {
   emitIpv4Header,
   IP_PROTOCOL_TCP,
   IP_PROTOCOL_UDP,
   IPV4_HEADER_LENGTH,
   parseQuotedIpv4,
 } from '../wire/ipv4.js';
-import { IPV6_NEXT_UDP } from '../wire/ipv6.js';
+import { emitIpv6Header, IPV6_HEADER_LENGTH, IPV6_NEXT_TCP, IPV6_NEXT_UDP } from '../wire/ipv6.js';
 import {
   IPV6_ALL_NODES,
   type IpAddress,
@@ -58,7 +67,7 @@ import {
   parseIpv6,
   writeIpv6,
 } from '../wire/ipv6-address.js';
-import { TCP_ACK, TCP_RST, type TcpSegment } from '../wire/tcp.js';
+import { emitTcp, TCP_ACK, TCP_RST, type TcpSegment, tcpHeaderLength } from '../wire/tcp.js';
 import { emitUdp, UDP_HEADER_LENGTH } from '../wire/udp.js';
 import { allowAll, type DestinationPolicy, type FlowDestination } from './policy.js';
 import { TcpRelay } from './tcp-relay.js';
@@ -155,7 +164,7 @@ interface UdpFlow {
   socket: UpstreamDatagramSocket;
   lastUsed: number;
   /** The last datagram's IP and UDP headers, by upstream destination (what an ICMP error quotes). */
-  lastSent: { destination: string; guestDestination: Ipv4Address; quote: Uint8Array } | undefined;
+  lastSent: { destination: string; guestDestination: IpAddress; quote: Uint8Array } | undefined;
 }
 
 export class Gateway {
@@ -281,6 +290,7 @@ export class Gateway {
       stack.ipv6.ndp.routerSolicited = (iface) => {
         if (iface === this.ipv6Interface) this.advertiseRouter();
       };
+      stack.ipv6.echoForOthers = (request) => this.guestEcho6(request);
       this.scheduleRouterAdvertisement();
     }
     this.dhcp =
@@ -349,7 +359,10 @@ export class Gateway {
     this.closed = true;
     this.sweepTimer?.cancel();
     this.routerAdvertisementTimer?.cancel();
-    if (this.ipv6Interface !== undefined) this.stack.ipv6.ndp.routerSolicited = undefined;
+    if (this.ipv6Interface !== undefined) {
+      this.stack.ipv6.ndp.routerSolicited = undefined;
+      this.stack.ipv6.echoForOthers = undefined;
+    }
     this.listener.close();
     this.dhcp?.close();
     this.stack.udp.unclaimed = undefined;
@@ -453,8 +466,22 @@ export class Gateway {
    * administratively prohibited" (RFC 1812 §5.2.7.1).
    */
   private refuseGuest(src: IpAddress, dst: IpAddress, syn: TcpSegment, code: string | undefined): void {
+    if (typeof src === 'bigint' && typeof dst === 'bigint') {
+      // RFC 4443 §3.1's codes for the same failures: address unreachable, administratively prohibited,
+      // no route. The quote is the guest's SYN as it was sent (options included).
+      const icmpv6Code =
+        code === undefined || code === 'ECONNREFUSED' || code === 'ECONNRESET'
+          ? undefined
+          : code === 'EHOSTUNREACH'
+            ? ICMPV6_ADDRESS_UNREACHABLE
+            : code === 'EACCES' || code === 'EPERM'
+              ? ICMPV6_ADMINISTRATIVELY_PROHIBITED
+              : ICMPV6_NO_ROUTE;
+      if (icmpv6Code === undefined) this.resetGuest(src, dst, syn);
+      else this.sendGuestError6(ICMPV6_DESTINATION_UNREACHABLE, icmpv6Code, quoteSyn6(src, dst, syn));
+      return;
+    }
     if (typeof src === 'bigint' || typeof dst === 'bigint') {
-      // IPv6 guests learn every upstream failure as a reset (ICMPv6 errors are not relayed yet).
       this.resetGuest(src, dst, syn);
       return;
     }
@@ -494,6 +521,17 @@ export class Gateway {
       source,
     );
     if (sent) this.counters.icmpErrorsToGuest++;
+  }
+
+  /**
+   * Sends an ICMPv6 error about a guest datagram (its quote) to the guest: from `source` when it reports
+   * what a far host said (as NAT66 would translate it), else from the gateway's own address.
+   */
+  private sendGuestError6(type: number, code: number, quote: Uint8Array, source?: Ipv6Address): void {
+    const iface = this.ipv6Interface;
+    if (iface === undefined || this.address6 === undefined) return;
+    if (this.stack.ipv6.sendErrorAboutQuote(iface, quote, type, code, source ?? this.address6))
+      this.counters.icmpErrorsToGuest++;
   }
 
   // --- ICMP ---
@@ -586,6 +624,86 @@ export class Gateway {
       });
   }
 
+  /**
+   * guestEcho's IPv6 twin: an ICMPv6 echo request beyond the gateway, answered when the destination
+   * answers the upstream's echo; the upstream's errors come back as ICMPv6 errors (RFC 4443 §3.1 and
+   * §3.3 codes) from their reporter, or from the gateway when the host itself gave up.
+   */
+  private guestEcho6(request: ForeignEcho6Request): void {
+    if (this.closed) return;
+    const address = this.upstreamAddressOf(request.dst);
+    if (!this.policy({ protocol: 'icmp', address, port: 0 })) {
+      this.counters.icmpEchoRefusedByPolicy++;
+      return;
+    }
+    const echo = this.upstream.echo;
+    if (echo === undefined || this.echoUnavailableReason !== undefined) {
+      this.counters.icmpEchoUnavailable++;
+      return;
+    }
+    if (this.pendingEchoes >= this.maxPendingEchoes) {
+      this.counters.icmpEchoLimitHits++;
+      return;
+    }
+    if (request.hopLimit <= 1) {
+      // RFC 8200 §3 / RFC 4443 §3.3: the gateway is a hop; a packet with no hops left ends here.
+      this.sendGuestError6(ICMPV6_TIME_EXCEEDED, ICMPV6_HOP_LIMIT_EXCEEDED, request.quote);
+      return;
+    }
+    this.pendingEchoes++;
+    this.counters.icmpEchoForwarded++;
+    echo
+      .call(this.upstream, {
+        address,
+        size: request.data.length,
+        ttl: request.hopLimit - 1,
+        timeoutMs: this.echoTimeoutMs,
+      })
+      .then((result) => {
+        this.pendingEchoes--;
+        if (this.closed) return;
+        const reporter = (from: string | undefined) => {
+          const a = from === undefined ? undefined : parseIpv6(from);
+          return a === undefined || from === this.hostLoopback6 ? undefined : a;
+        };
+        switch (result.kind) {
+          case 'reply':
+            this.counters.icmpEchoReplies++;
+            this.stack.ipv6.sendEchoReply(
+              request.interface,
+              request.dst,
+              request.src,
+              request.identifier,
+              request.sequence,
+              request.data,
+            );
+            return;
+          case 'unreachable':
+            this.sendGuestError6(
+              ICMPV6_DESTINATION_UNREACHABLE,
+              result.code,
+              request.quote,
+              reporter(result.from),
+            );
+            return;
+          case 'time-exceeded':
+            this.sendGuestError6(
+              ICMPV6_TIME_EXCEEDED,
+              ICMPV6_HOP_LIMIT_EXCEEDED,
+              request.quote,
+              reporter(result.from),
+            );
+            return;
+          case 'unavailable':
+            this.counters.icmpEchoUnavailable++;
+            this.echoUnavailableReason ??= result.reason;
+            return;
+          case 'timeout':
+            return;
+        }
+      });
+  }
+
   /** RFC 9293 §3.10.7.1's answer to a SYN nobody takes: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>. */
   private resetGuest(src: IpAddress, dst: IpAddress, syn: TcpSegment): void {
     const reset: TcpSegment = {
@@ -651,21 +769,20 @@ export class Gateway {
     header.setUint16(0, info.port);
     header.setUint16(2, info.localPort);
     header.setUint16(4, UDP_HEADER_LENGTH + payload.length);
-    // ICMP errors are relayed to IPv4 guests (the quote is an IPv4 header).
-    flow.lastSent =
+    const quote =
       typeof info.address === 'number' && typeof info.localAddress === 'number'
-        ? {
+        ? quoteDatagram(info.address, info.localAddress, IP_PROTOCOL_UDP, udpHeader, payload.length + 8)
+        : typeof info.address === 'bigint' && typeof info.localAddress === 'bigint'
+          ? quoteDatagram6(info.address, info.localAddress, IPV6_NEXT_UDP, udpHeader, payload.length + 8)
+          : undefined;
+    flow.lastSent =
+      quote === undefined
+        ? undefined
+        : {
             destination: `${destination.address}:${destination.port}`,
             guestDestination: info.localAddress,
-            quote: quoteDatagram(
-              info.address,
-              info.localAddress,
-              IP_PROTOCOL_UDP,
-              udpHeader,
-              payload.length + 8,
-            ),
-          }
-        : undefined;
+            quote,
+          };
     this.counters.udpDatagramsToUpstream++;
     flow.socket.send(payload.slice(), destination);
   }
@@ -719,6 +836,24 @@ export class Gateway {
     const flow = this.udpFlows.get(`${guestAddress}:${guestPort}/${family}`);
     const last = flow?.lastSent;
     if (last === undefined || last.destination !== `${to.address}:${to.port}`) return;
+    if (typeof last.guestDestination === 'bigint') {
+      // RFC 4443 §3.1: port unreachable comes from the host the guest wrote to (NAT66's translation).
+      const icmpv6Code =
+        code === 'ECONNREFUSED'
+          ? ICMPV6_PORT_UNREACHABLE
+          : code === 'EHOSTUNREACH'
+            ? ICMPV6_ADDRESS_UNREACHABLE
+            : code === 'ENETUNREACH'
+              ? ICMPV6_NO_ROUTE
+              : code === 'EACCES' || code === 'EPERM'
+                ? ICMPV6_ADMINISTRATIVELY_PROHIBITED
+                : undefined;
+      if (icmpv6Code === undefined) return;
+      this.counters.udpUnreachableToGuest++;
+      const source = icmpv6Code === ICMPV6_PORT_UNREACHABLE ? last.guestDestination : undefined;
+      this.sendGuestError6(ICMPV6_DESTINATION_UNREACHABLE, icmpv6Code, last.quote, source);
+      return;
+    }
     const icmpCode =
       code === 'ECONNREFUSED'
         ? ICMP_PORT_UNREACHABLE
@@ -731,7 +866,10 @@ export class Gateway {
               : undefined;
     if (icmpCode === undefined) return;
     this.counters.udpUnreachableToGuest++;
-    const source = icmpCode === ICMP_PORT_UNREACHABLE ? last.guestDestination : undefined;
+    const source =
+      icmpCode === ICMP_PORT_UNREACHABLE && typeof last.guestDestination === 'number'
+        ? last.guestDestination
+        : undefined;
     this.sendGuestError(ICMP_DESTINATION_UNREACHABLE, icmpCode, last.quote, source);
   }
 
@@ -874,5 +1012,38 @@ function quoteDatagram(
     0,
   );
   quote.set(first8, IPV4_HEADER_LENGTH);
+  return quote;
+}
+
+/** quoteDatagram's IPv6 twin (RFC 4443 §2.4(c): the invoking packet's start): header and first 8 bytes. */
+function quoteDatagram6(
+  src: Ipv6Address,
+  dst: Ipv6Address,
+  nextHeader: number,
+  first8: Uint8Array,
+  transportLength: number,
+): Uint8Array {
+  const quote = new Uint8Array(IPV6_HEADER_LENGTH + 8);
+  emitIpv6Header(
+    { trafficClass: 0, flowLabel: 0, nextHeader, hopLimit: 64, src, dst },
+    Math.min(transportLength, 0xffff),
+    quote,
+    0,
+  );
+  quote.set(first8, IPV6_HEADER_LENGTH);
+  return quote;
+}
+
+/** A guest's SYN as an ICMPv6 error quotes it: rebuilt whole (header and options) from what was kept. */
+function quoteSyn6(src: Ipv6Address, dst: Ipv6Address, syn: TcpSegment): Uint8Array {
+  const length = tcpHeaderLength(syn.options) + syn.payload.length;
+  const quote = new Uint8Array(IPV6_HEADER_LENGTH + length);
+  emitIpv6Header(
+    { trafficClass: 0, flowLabel: 0, nextHeader: IPV6_NEXT_TCP, hopLimit: 64, src, dst },
+    length,
+    quote,
+    0,
+  );
+  emitTcp(syn, src, dst, quote, IPV6_HEADER_LENGTH);
   return quote;
 }

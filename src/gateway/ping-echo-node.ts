@@ -38,16 +38,33 @@ const UNREACHABLE_TEXTS: ReadonlyArray<readonly [RegExp, number]> = [
   [/Precedence Cutoff/, 15],
 ];
 
-/** Reads what one `ping -c 1` printed and how it exited. */
-export function interpretPingOutput(exitCode: number | null, output: string): UpstreamEchoResult {
+/** iputils' words for each ICMPv6 destination-unreachable code (RFC 4443 §3.1), as `ping -6` prints them. */
+const UNREACHABLE_TEXTS_V6: ReadonlyArray<readonly [RegExp, number]> = [
+  [/Destination unreachable: No route/, 0],
+  [/Destination unreachable: Administratively prohibited/, 1],
+  [/Destination unreachable: Beyond scope/, 2],
+  [/Destination unreachable: Address unreachable/, 3],
+  [/Destination unreachable: Port unreachable/, 4],
+];
+
+/**
+ * Reads what one `ping -c 1` printed and how it exited. Codes are ICMP's (RFC 792) for an IPv4 echo and
+ * ICMPv6's (RFC 4443 §3.1) for an IPv6 one (`family` 6).
+ */
+export function interpretPingOutput(
+  exitCode: number | null,
+  output: string,
+  family: 4 | 6 = 4,
+): UpstreamEchoResult {
   if (exitCode === 0) return { kind: 'reply' };
-  const from = /From ([0-9.]+)/.exec(output)?.[1];
-  if (/Time to live exceeded/.test(output)) return { kind: 'time-exceeded', from };
-  for (const [text, code] of UNREACHABLE_TEXTS)
+  const from = (family === 6 ? /From ([0-9a-fA-F:.]+)/ : /From ([0-9.]+)/).exec(output)?.[1];
+  if (/Time to live exceeded|Time exceeded: Hop limit/.test(output)) return { kind: 'time-exceeded', from };
+  for (const [text, code] of family === 6 ? UNREACHABLE_TEXTS_V6 : UNREACHABLE_TEXTS)
     if (text.test(output)) return { kind: 'unreachable', code, from };
-  // Errors of the host's own stack, before anything was sent.
+  // Errors of the host's own stack, before anything was sent: no route (0 in both numberings), or the
+  // host (ICMP code 1; ICMPv6 "address unreachable", 3).
   if (/Network is unreachable/.test(output)) return { kind: 'unreachable', code: 0 };
-  if (/No route to host/.test(output)) return { kind: 'unreachable', code: 1 };
+  if (/No route to host/.test(output)) return { kind: 'unreachable', code: family === 6 ? 3 : 1 };
   if (/Operation not permitted|Permission denied|socket:/.test(output)) {
     return { kind: 'unavailable', reason: `ping is not permitted: ${output.trim().split('\n')[0]}` };
   }
@@ -67,11 +84,13 @@ export function pingEcho(
       return Promise.resolve({ kind: 'unavailable', reason: `${maxConcurrent} echoes already in flight` });
     }
     running++;
+    const family = request.address.includes(':') ? 6 : 4;
     return new Promise<UpstreamEchoResult>((resolve) => {
       const seconds = Math.max(0.001, request.timeoutMs / 1000).toFixed(3);
       const child = spawn(
         command,
         [
+          family === 6 ? '-6' : '-4',
           '-n',
           '-c',
           '1',
@@ -100,7 +119,7 @@ export function pingEcho(
       child.on('close', (exitCode) => {
         if (child.pid === undefined) return; // 'error' answered
         running--;
-        const result = interpretPingOutput(exitCode, output);
+        const result = interpretPingOutput(exitCode, output, family);
         // An error the host raised itself (its own ARP gave up: "From <host address> ... Destination Host
         // Unreachable") is the gateway's to report, as a NAT router reports its own errors.
         if ('from' in result && result.from !== undefined && isHostAddress(result.from))

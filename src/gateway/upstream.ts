@@ -62,11 +62,11 @@ export interface UpstreamDatagramSocket {
 
 /** One ICMP echo a guest sent beyond the gateway. */
 export interface UpstreamEchoRequest {
-  /** IPv4 literal. */
+  /** IPv4 or IPv6 literal. */
   address: string;
   /** Echo data bytes (as `ping -s`). */
   size: number;
-  /** Hop limit left after the gateway's own hop. */
+  /** TTL (IPv4) or hop limit (IPv6) left after the gateway's own hop. */
   ttl: number;
   timeoutMs: number;
 }
@@ -74,7 +74,10 @@ export interface UpstreamEchoRequest {
 /** What became of an echo beyond the gateway. */
 export type UpstreamEchoResult =
   | { kind: 'reply' }
-  /** ICMP destination unreachable with `code` (RFC 792), from `from` when known. */
+  /**
+   * Destination unreachable with `code`: ICMP's (RFC 792) for an IPv4 address, ICMPv6's (RFC 4443 §3.1)
+   * for an IPv6 one; from `from` when known.
+   */
   | { kind: 'unreachable'; code: number; from?: string }
   | { kind: 'time-exceeded'; from?: string }
   | { kind: 'timeout' }

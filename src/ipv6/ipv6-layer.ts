@@ -174,6 +174,23 @@ export interface Ipv6SendOptions {
   multicastLoop?: boolean;
 }
 
+/**
+ * An echo request to an address that is not ours, received on a gateway-mode interface and handed to
+ * `Ipv6Layer.echoForOthers` (the IPv6 twin of IPv4's ForeignEchoRequest).
+ */
+export interface ForeignEcho6Request {
+  readonly src: Ipv6Address;
+  readonly dst: Ipv6Address;
+  readonly interface: Ipv6Interface;
+  readonly identifier: number;
+  readonly sequence: number;
+  /** The echo data (a copy: it outlives the frame). */
+  readonly data: Uint8Array;
+  readonly hopLimit: number;
+  /** The request as received, up to what an ICMPv6 error may quote (a copy), for an error about it. */
+  readonly quote: Uint8Array;
+}
+
 export interface Ping6Reply {
   readonly from: Ipv6Address;
   readonly rtt: number;
@@ -225,6 +242,12 @@ export class Ipv6Layer {
    * interface owns them, so ::1 works on a stack with no IPv6 interface at all, as on Linux.
    */
   readonly loopback: Ipv6Interface;
+  /**
+   * Gateway mode: echo requests to addresses beyond a `terminateAnyDestination` interface come here (a
+   * user-mode gateway answers them only when the destination answers the host's own echo, as slirp and
+   * passt do). Unset: they are not for us and are dropped.
+   */
+  echoForOthers: ((request: ForeignEcho6Request) => void) | undefined;
   private readonly handlers = new Map<number, Ipv6ProtocolHandler>();
   private readonly ethernet: EthernetLayer;
   private readonly errorLimit: TokenBucket;
@@ -925,9 +948,12 @@ export class Ipv6Layer {
       destination = 'unicast';
     } else if (
       iface.terminateAnyDestination &&
-      (packet.nextHeader === IPV6_NEXT_TCP || packet.nextHeader === IPV6_NEXT_UDP)
+      (packet.nextHeader === IPV6_NEXT_TCP ||
+        packet.nextHeader === IPV6_NEXT_UDP ||
+        (packet.nextHeader === IPV6_NEXT_ICMPV6 && this.echoForOthers !== undefined))
     ) {
-      // A user-mode gateway terminates its guests' TCP and UDP whatever their destination.
+      // A user-mode gateway terminates its guests' TCP and UDP whatever their destination, and takes
+      // their echo requests (receiveIcmpv6 lets nothing else of ICMPv6 through for others).
       destination = 'unicast';
     } else if (iface.find(dst)?.state === 'tentative') {
       // RFC 4862 §5.4: only DAD's own messages may reach a tentative address.
@@ -1164,17 +1190,18 @@ export class Ipv6Layer {
     code: number,
     parameter: number,
     evenToMulticast = false,
-  ): void {
-    if (packet.src === 0n || isIpv6Multicast(packet.src)) return;
-    if (isIpv6Multicast(packet.dst) && !evenToMulticast) return;
+    source?: Ipv6Address,
+  ): boolean {
+    if (packet.src === 0n || isIpv6Multicast(packet.src)) return false;
+    if (isIpv6Multicast(packet.dst) && !evenToMulticast) return false;
     const chain = walkIpv6Headers(packet.payload, packet.nextHeader);
     if (chain.ok && chain.value.upperLayerProtocol === IPV6_NEXT_ICMPV6) {
       const t = packet.payload[chain.value.upperLayerOffset];
-      if (t === undefined || isIcmpv6Error(t)) return;
+      if (t === undefined || isIcmpv6Error(t)) return false;
     }
     if (!this.errorLimit.take()) {
       this.ctx.drop('icmpv6', 'error-rate-limit');
-      return;
+      return false;
     }
     const original = datagram.subarray(0, Math.min(datagram.length, MAX_QUOTE));
     let message: Icmpv6Message;
@@ -1183,10 +1210,44 @@ export class Ipv6Layer {
     else if (type === ICMPV6_PACKET_TOO_BIG) message = { kind: 'packet-too-big', mtu: parameter, original };
     else if (type === ICMPV6_TIME_EXCEEDED) message = { kind: 'time-exceeded', code, original };
     else message = { kind: 'destination-unreachable', code, original };
-    const src = isIpv6Multicast(packet.dst) || !this.isLocalAddress(packet.dst) ? undefined : packet.dst;
-    this.send(
-      { src, dst: packet.src, nextHeader: IPV6_NEXT_ICMPV6, interface: iface },
-      new Icmpv6Writer(message),
+    const src =
+      source ?? (isIpv6Multicast(packet.dst) || !this.isLocalAddress(packet.dst) ? undefined : packet.dst);
+    return (
+      this.send(
+        { src, dst: packet.src, nextHeader: IPV6_NEXT_ICMPV6, interface: iface },
+        new Icmpv6Writer(message),
+      ) === 'ok'
+    );
+  }
+
+  /**
+   * An ICMPv6 error about a datagram only known by its quote (a gateway translating what its upstream
+   * reported: RFC 4443 §3.1 codes), sent from `source` (the address the guest spoke to, or the gateway's
+   * own), under the same rate limit and §2.4(e) rules as every error. True when it was sent.
+   */
+  sendErrorAboutQuote(
+    iface: Ipv6Interface,
+    quote: Uint8Array,
+    type: number,
+    code: number,
+    source: Ipv6Address,
+  ): boolean {
+    const packet = parseQuotedIpv6(quote);
+    return packet.ok && this.sendError(iface, packet.value, quote, type, code, 0, false, source);
+  }
+
+  /** An echo reply from `src` (an address of ours or, for a gateway, the one the guest pinged). */
+  sendEchoReply(
+    iface: Ipv6Interface,
+    src: Ipv6Address,
+    dst: Ipv6Address,
+    identifier: number,
+    sequence: number,
+    data: Uint8Array,
+  ): IpSendStatus {
+    return this.send(
+      { src, dst, nextHeader: IPV6_NEXT_ICMPV6, interface: iface },
+      new Icmpv6Writer({ kind: 'echo-reply', identifier, sequence, data }),
     );
   }
 
@@ -1206,6 +1267,24 @@ export class Ipv6Layer {
     const tentative = iface.find(packet.dst)?.state === 'tentative';
     if (tentative && message.kind !== 'neighbor-solicitation' && message.kind !== 'neighbor-advertisement') {
       this.ctx.drop('ipv6', 'tentative-destination');
+      return;
+    }
+    if (destination === 'unicast' && !this.isLocalAddress(packet.dst)) {
+      // Only a gateway-mode interface gets here with an address of others (receivePacket).
+      if (message.kind !== 'echo-request' || this.echoForOthers === undefined) {
+        this.ctx.drop('icmpv6', 'not-for-us');
+        return;
+      }
+      this.echoForOthers({
+        src: packet.src,
+        dst: packet.dst,
+        interface: iface,
+        identifier: message.identifier,
+        sequence: message.sequence,
+        data: message.data.slice(),
+        hopLimit: packet.hopLimit,
+        quote: datagram.slice(0, MAX_QUOTE),
+      });
       return;
     }
     switch (message.kind) {

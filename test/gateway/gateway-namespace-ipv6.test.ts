@@ -128,4 +128,34 @@ describe.skipIf(skip)('tcpts gateway serving an IPv6 namespace guest over TAP', 
     );
     expect(upload.stdout.trim()).toBe(`${SIZE} ${file.sha256}`);
   }, 180_000);
+
+  it('answers ping -6 to fd00:0:0:2::2 and ::3, and UDP to a closed host ::1 port is refused (ICMPv6 port unreachable)', async () => {
+    for (const address of ['fd00:0:0:2::2', 'fd00:0:0:2::3']) {
+      const ping = await inGuest(['ping', '-6', '-n', '-c', '2', '-i', '0.2', '-W', '2', address]);
+      expect(ping.stdout).toMatch(/2 packets transmitted, 2 received/);
+    }
+    const closed = dgram.createSocket('udp6');
+    await new Promise<void>((done) => closed.bind(0, '::1', () => done()));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((done) => closed.close(() => done()));
+    const probe = await inGuest([
+      'python3',
+      '-c',
+      [
+        'import socket',
+        's = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)',
+        's.settimeout(5)',
+        `s.connect(('fd00:0:0:2::2', ${closedPort}))`,
+        "s.send(b'anyone?')",
+        'try:',
+        '    s.recv(100)',
+        "    print('data')",
+        'except ConnectionRefusedError:',
+        "    print('refused')",
+        'except socket.timeout:',
+        "    print('timeout')",
+      ].join('\n'),
+    ]);
+    expect(probe.stdout.trim()).toBe('refused');
+  }, 60_000);
 });

@@ -462,4 +462,95 @@ describe('gateway IPv6', () => {
     expect(sim.gateway.counters.tcpFlowsOpened).toBe(1);
     expect(sim.gateway.counters.dnsQueries).toBe(1);
   });
+
+  test('ICMPv6 echo beyond the gateway is answered only when the destination answers upstream; its own addresses answer at once', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', upstream6: true });
+    sim.guest.addIpv6Interface(sim.link.a);
+    const replies = await sim.run(async () => {
+      await sim.delay(5000);
+      return {
+        server: await sim.guest.ping6('fd00:9::2', { size: 100 }),
+        gateway: await sim.guest.ping6('fd00:0:0:2::2'),
+        dns: await sim.guest.ping6('fd00:0:0:2::3'),
+      };
+    });
+    expect(replies.server).toMatchObject({ from: 0xfd00_0009_0000_0000_0000_0000_0000_0002n, bytes: 108 });
+    expect(replies.gateway.from).toBe(0xfd00_0000_0000_0002_0000_0000_0000_0002n);
+    expect(replies.dns.from).toBe(0xfd00_0000_0000_0002_0000_0000_0000_0003n);
+    // Only the echo beyond the gateway went upstream.
+    expect(sim.gateway.counters.icmpEchoForwarded).toBe(1);
+    expect(sim.gateway.counters.icmpEchoReplies).toBe(1);
+  });
+
+  test('an ICMPv6 echo the upstream cannot deliver comes back as address unreachable, no route, or hop limit exceeded, from the gateway', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', upstream6: true, echoTimeoutMs: 10_000 });
+    sim.guest.addIpv6Interface(sim.link.a);
+    const errors = await sim.run(async () => {
+      await sim.delay(5000);
+      const fail = (address: string, options: { hopLimit?: number } = {}) =>
+        sim.guest.ping6(address, { timeoutMs: 20_000, ...options }).catch((e: object) => e);
+      return {
+        // Nobody holds fd00:9::77 on the host's link: its neighbour resolution gives up after 3 s.
+        address: await fail('fd00:9::77'),
+        // The host has no route to fd00:99::/64.
+        route: await fail('fd00:99::1'),
+        hopLimit: await fail('fd00:9::2', { hopLimit: 1 }),
+      };
+    }, 60_000);
+    const gateway = 'fd00:0:0:2::2';
+    expect(errors.address).toMatchObject({
+      code: 'EHOSTUNREACH',
+      icmpType: 'destination-unreachable',
+      icmpCode: 3,
+      reporter: gateway,
+    });
+    expect(errors.route).toMatchObject({
+      code: 'ENETUNREACH',
+      icmpType: 'destination-unreachable',
+      icmpCode: 0,
+      reporter: gateway,
+    });
+    expect(errors.hopLimit).toMatchObject({ icmpType: 'time-exceeded', icmpCode: 0, reporter: gateway });
+    expect(sim.gateway.counters.icmpErrorsToGuest).toBe(3);
+    expect(sim.gateway.counters.icmpEchoForwarded).toBe(2);
+  });
+
+  test('an IPv6 guest connection the upstream cannot make fails with ICMPv6 address unreachable / no route, not a reset', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', upstream6: true });
+    sim.guest.addIpv6Interface(sim.link.a);
+    const codes = await sim.run(async () => {
+      await sim.delay(5000);
+      return {
+        address: await failure(sim.guest.net.connect(80, 'fd00:9::77')),
+        route: await failure(sim.guest.net.connect(80, 'fd00:99::1')),
+        refused: await failure(sim.guest.net.connect(81, 'fd00:9::2')),
+      };
+    }, 600_000);
+    expect(codes).toEqual({ address: 'EHOSTUNREACH', route: 'ENETUNREACH', refused: 'ECONNREFUSED' });
+    expect(sim.gateway.counters.tcpUpstreamFailures).toBe(3);
+    // The refused one was a reset; the other two, one ICMPv6 error each.
+    expect(sim.gateway.counters.icmpErrorsToGuest).toBe(2);
+  });
+
+  test('UDP over IPv6 to a closed port beyond the gateway: the guest socket gets ECONNREFUSED from port unreachable', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', upstream6: true });
+    sim.guest.addIpv6Interface(sim.link.a);
+    const code = await sim.run(async () => {
+      await sim.delay(5000);
+      return new Promise<string>((resolve) => {
+        const socket = sim.guest.dgram.createSocket('udp6');
+        socket.on('error', (error: Error & { code?: string }) => {
+          resolve(error.code ?? 'no code');
+          socket.close();
+        });
+        socket.connect(9, 'fd00:9::2', () => {
+          socket.send('anyone there?');
+          sim.delay(200).then(() => socket.send('still?'));
+        });
+      });
+    });
+    expect(code).toBe('ECONNREFUSED');
+    expect(sim.gateway.counters.udpUnreachableToGuest).toBeGreaterThanOrEqual(1);
+    expect(sim.gateway.counters.icmpErrorsToGuest).toBe(sim.gateway.counters.udpUnreachableToGuest);
+  });
 });
