@@ -61,6 +61,7 @@ import {
 import { emitIpv6Header, IPV6_HEADER_LENGTH, IPV6_NEXT_TCP, IPV6_NEXT_UDP } from '../wire/ipv6.js';
 import {
   IPV6_ALL_NODES,
+  IPV6_ALL_ROUTERS,
   type IpAddress,
   type Ipv6Address,
   ipv6ToString,
@@ -71,6 +72,9 @@ import { emitTcp, TCP_ACK, TCP_RST, type TcpSegment, tcpHeaderLength } from '../
 import { emitUdp, UDP_HEADER_LENGTH } from '../wire/udp.js';
 import { allowAll, type DestinationPolicy, type FlowDestination } from './policy.js';
 import { TcpRelay } from './tcp-relay.js';
+
+/** fe80::/64, the upper half of a link-local address (RFC 4291 §2.5.6). */
+const LINK_LOCAL_PREFIX = 0xfe80_0000_0000_0000n;
 
 /** RFC 8106 §5.1: Recursive DNS Server option. */
 const NDP_OPTION_RDNSS = 25;
@@ -138,6 +142,8 @@ export interface GatewayCounters {
   tcpFlowLimitHits: number;
   tcpPendingLimitHits: number;
   tcpInbound: number;
+  /** Inbound IPv6 forwards with no guest address to go to (the guest has not sent anything yet). */
+  tcpInboundNoGuest: number;
   udpFlowsOpened: number;
   udpFlowsActive: number;
   udpRefusedByPolicy: number;
@@ -187,6 +193,7 @@ export class Gateway {
     tcpFlowLimitHits: 0,
     tcpPendingLimitHits: 0,
     tcpInbound: 0,
+    tcpInboundNoGuest: 0,
     udpFlowsOpened: 0,
     udpFlowsActive: 0,
     udpRefusedByPolicy: 0,
@@ -218,6 +225,7 @@ export class Gateway {
   private readonly maxPendingEchoes: number;
   private readonly echoTimeoutMs: number;
   private pendingEchoes = 0;
+  private lastGuestAddress6: Ipv6Address | undefined;
   private readonly listener: TcpListener;
   /** SYNs held while their upstream connects, by 4-tuple. */
   private readonly pending = new Map<string, { relay: TcpRelay; syn: TcpSegment; ready: boolean }>();
@@ -290,6 +298,8 @@ export class Gateway {
       stack.ipv6.ndp.routerSolicited = (iface) => {
         if (iface === this.ipv6Interface) this.advertiseRouter();
       };
+      // Routers listen on all-routers (RFC 4291 §2.7.1): that is where guests send their solicitations.
+      this.ipv6Interface.groups.add(IPV6_ALL_ROUTERS);
       stack.ipv6.echoForOthers = (request) => this.guestEcho6(request);
       this.scheduleRouterAdvertisement();
     }
@@ -332,13 +342,72 @@ export class Gateway {
   ): void {
     const remoteAddress =
       guestAddress !== undefined ? toAddress(guestAddress) : (this.dhcpGuestAddress() ?? this.firstLease);
+    this.relayToGuest(remoteAddress, this.address, guestPort, open);
+  }
+
+  /**
+   * connectToGuest over IPv6: to `guestAddress`, or else to the address the guest itself uses
+   * (`guestAddress6()`), from the gateway's PREFIX::2. With no IPv6 on the gateway or no guest address
+   * known, the outside stream is destroyed at once (counted in `tcpInboundNoGuest`).
+   */
+  connectToGuest6(
+    guestPort: number,
+    open: (handlers: UpstreamStreamHandlers) => UpstreamStream,
+    guestAddress?: string,
+  ): void {
+    let remoteAddress: Ipv6Address | undefined;
+    if (guestAddress !== undefined) {
+      remoteAddress = parseIpv6(guestAddress);
+      if (remoteAddress === undefined) throw errnoError('EINVAL', `${guestAddress} is not an IPv6 address`);
+    } else remoteAddress = this.guestAddress6();
+    const local =
+      remoteAddress !== undefined && remoteAddress >> 64n === LINK_LOCAL_PREFIX ? undefined : this.address6;
+    this.relayToGuest(this.address6 === undefined ? undefined : remoteAddress, local, guestPort, open);
+  }
+
+  /**
+   * The guest's IPv6 address, as inbound forwards find it (the gateway leases no IPv6 addresses: the
+   * guest makes its own by SLAAC): the last source in the guest prefix it sent from; else a neighbour in
+   * that prefix (the guest resolved the gateway from it); else the guest's link-local address, learned
+   * from its router solicitation. Undefined until the guest has said anything.
+   */
+  guestAddress6(): Ipv6Address | undefined {
+    const prefix = this.ipv6Prefix;
+    if (prefix === undefined) return undefined;
+    if (this.lastGuestAddress6 !== undefined) return this.lastGuestAddress6;
+    const neighbours = this.stack.ipv6
+      .neighbors()
+      .filter((n) => n.interfaceName === this.ipv6Interface?.name && !n.isRouter && n.mac !== undefined);
+    return (
+      neighbours.find((n) => n.address >> 64n === prefix >> 64n)?.address ??
+      neighbours.find((n) => n.address >> 64n === LINK_LOCAL_PREFIX)?.address
+    );
+  }
+
+  /** Notes an IPv6 source the guest sent from, for `guestAddress6`. */
+  private sawGuest6(address: Ipv6Address): void {
+    if (this.ipv6Prefix !== undefined && address >> 64n === this.ipv6Prefix >> 64n)
+      this.lastGuestAddress6 = address;
+  }
+
+  private relayToGuest(
+    remoteAddress: IpAddress | undefined,
+    localAddress: IpAddress | undefined,
+    guestPort: number,
+    open: (handlers: UpstreamStreamHandlers) => UpstreamStream,
+  ): void {
     const relay = new TcpRelay(this.stack.clock, { finished: (r) => this.relayFinished(r) });
     relay.upstream = open(relay);
     relay.upstream.pause();
     this.counters.tcpInbound++;
+    if (remoteAddress === undefined) {
+      this.counters.tcpInboundNoGuest++;
+      relay.upstream.destroy();
+      return;
+    }
     let conn: TcpConnection;
     try {
-      conn = this.stack.tcp.connect({ remoteAddress, remotePort: guestPort, localAddress: this.address });
+      conn = this.stack.tcp.connect({ remoteAddress, remotePort: guestPort, localAddress });
     } catch {
       relay.upstream.destroy();
       return;
@@ -383,6 +452,7 @@ export class Gateway {
     // IPv6 SYNs only from a gateway that serves IPv6 (its interface terminates them).
     if (typeof src !== typeof dst || (typeof src === 'bigint' && this.ipv6Interface === undefined))
       return false;
+    if (typeof src === 'bigint') this.sawGuest6(src);
     const key = `${src}:${syn.srcPort}>${dst}:${syn.dstPort}`;
     const held = this.pending.get(key);
     if (held !== undefined) {
@@ -631,6 +701,7 @@ export class Gateway {
    */
   private guestEcho6(request: ForeignEcho6Request): void {
     if (this.closed) return;
+    this.sawGuest6(request.src);
     const address = this.upstreamAddressOf(request.dst);
     if (!this.policy({ protocol: 'icmp', address, port: 0 })) {
       this.counters.icmpEchoRefusedByPolicy++;
@@ -724,7 +795,10 @@ export class Gateway {
 
   private guestDatagram(payload: Uint8Array, info: UdpMessageInfo): void {
     if (this.closed || typeof info.address !== typeof info.localAddress) return;
-    if (typeof info.address === 'bigint' && this.ipv6Interface === undefined) return;
+    if (typeof info.address === 'bigint') {
+      if (this.ipv6Interface === undefined) return;
+      this.sawGuest6(info.address);
+    }
     let destination: UpstreamDestination;
     if (info.localAddress === this.dnsAddress || info.localAddress === this.dnsAddress6) {
       if (this.dnsUpstream === undefined || info.localPort !== 53) return;

@@ -80,6 +80,7 @@ import {
 import {
   eui64InterfaceId,
   IPV6_ALL_NODES,
+  IPV6_ALL_ROUTERS,
   IPV6_LOOPBACK,
   type Ipv6Address,
   ipv6MulticastMac,
@@ -566,10 +567,14 @@ export class Ipv6Layer {
     }
   }
 
-  /** All-nodes and the solicited-node groups of the interface's addresses, which NDP needs itself. */
+  /**
+   * All-nodes and the solicited-node groups of the interface's addresses, which NDP needs itself, and
+   * all-routers while the stack answers router solicitations.
+   */
   private interfaceNeeds(iface: Ipv6Interface, group: Ipv6Address): boolean {
     return (
       group === IPV6_ALL_NODES ||
+      (group === IPV6_ALL_ROUTERS && this.ndp.routerSolicited !== undefined) ||
       iface.addresses.some((a) => a.state !== 'duplicate' && solicitedNodeAddress(a.address) === group)
     );
   }

@@ -262,10 +262,19 @@ export class NeighborDiscovery {
         return this.receiveAdvertisement(iface, dst, message);
       case 'router-advertisement':
         return this.receiveRouterAdvertisement(iface, src, message);
-      case 'router-solicitation':
-        // Hosts silently discard RSs (RFC 4861 §6.2.6); a gateway playing router answers them.
-        this.routerSolicited?.(iface, src);
+      case 'router-solicitation': {
+        // Hosts silently discard RSs (RFC 4861 §6.2.6); a gateway playing router answers them, and takes
+        // the solicitor's link-layer address as a STALE neighbour entry (SHOULD, same section).
+        if (this.routerSolicited === undefined) return true;
+        const slla = findNdpOption(message.options, 'source-link-layer');
+        if (slla !== undefined && src === 0n) {
+          this.host.drop('ndp-bad-solicitation');
+          return false;
+        }
+        if (slla !== undefined) iface.neighbors.heard(src, slla.mac, false, true, 'override');
+        this.routerSolicited(iface, src);
         return true;
+      }
       case 'redirect':
         return this.receiveRedirect(iface, src, message);
       default:

@@ -16,6 +16,10 @@ describe('tcpts gateway: misconfiguration', () => {
     [['--websocket-listen', '70000'], /--websocket-listen wants an integer from 1 to 65535/],
     [['--tap', 't0', '--forward', 'udp:1:2'], /--forward wants tcp:HOSTPORT:GUESTPORT/],
     [['--tap', 't0', '--forward', 'tcp:0:22'], /--forward wants an integer from 1 to 65535; got '0'/],
+    [
+      ['--tap', 't0', '--ipv6-prefix', 'off', '--forward', 'tcp6:8022:22'],
+      /--forward tcp6:8022:22 needs IPv6 \(--ipv6-prefix is off\)/,
+    ],
     [['--tap', 't0', '--allow', '10.0.0.0/40'], /--allow: /],
     [['--tap', 't0', '--dns', 'resolver'], /--dns wants ADDR\[:PORT\]/],
     [['--tap', 't0', '--mtu', '100'], /--mtu wants an integer from 576 to 65521/],

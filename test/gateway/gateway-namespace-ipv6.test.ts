@@ -8,7 +8,7 @@
 import dgram from 'node:dgram';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainSkip } from '../interop/helpers/kernel-peer.js';
@@ -39,6 +39,7 @@ describe.skipIf(skip)('tcpts gateway serving an IPv6 namespace guest over TAP', 
   let httpPort: number;
   let dnsServer: dgram.Socket;
   let dnsQueries = 0;
+  let forwardPort: number;
 
   beforeAll(async () => {
     file = writeTestFile(directory.file('payload'), SIZE, 'gateway6');
@@ -49,6 +50,11 @@ describe.skipIf(skip)('tcpts gateway serving an IPv6 namespace guest over TAP', 
       if (answer !== undefined) dnsServer.send(answer, rinfo.port, rinfo.address);
     });
     await new Promise<void>((done) => dnsServer.bind(0, '127.0.0.1', () => done()));
+
+    const free = net.createServer();
+    await new Promise<void>((done) => free.listen(0, '::1', () => done()));
+    forwardPort = (free.address() as AddressInfo).port;
+    await new Promise<void>((done) => free.close(() => done()));
 
     namespace = NetworkNamespace.create();
     namespace.ip('link', 'set', 'lo', 'up');
@@ -72,6 +78,8 @@ describe.skipIf(skip)('tcpts gateway serving an IPv6 namespace guest over TAP', 
         '::1',
         '--allow',
         '127.0.0.0/8',
+        '--forward',
+        `tcp6:${forwardPort}:8022`,
       ],
       { cwd: REPOSITORY },
     );
@@ -157,5 +165,42 @@ describe.skipIf(skip)('tcpts gateway serving an IPv6 namespace guest over TAP', 
       ].join('\n'),
     ]);
     expect(probe.stdout.trim()).toBe('refused');
+  }, 60_000);
+
+  it('reaches a guest server on its SLAAC address through --forward tcp6:HOSTPORT:8022 on [::1]', async () => {
+    const guestServer = new Program('ip', [
+      'netns',
+      'exec',
+      namespace.name,
+      'python3',
+      '-c',
+      [
+        'import socket',
+        's = socket.socket(socket.AF_INET6)',
+        's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+        "s.bind(('::', 8022))",
+        's.listen(1)',
+        "print('listening', flush=True)",
+        'c, a = s.accept()',
+        "c.sendall(('guest ' + c.getsockname()[0] + ' sees ' + a[0] + '\\n').encode())",
+        'c.close()',
+      ].join('\n'),
+    ]);
+    await guestServer.waitFor(/listening/);
+    const guestAddress = /inet6 (fd00::2:[0-9a-f:]+)\/64/.exec(
+      (await inGuest(['ip', '-6', '-o', 'addr', 'show', 'dev', ifname, 'scope', 'global'])).stdout,
+    )?.[1];
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(forwardPort, '::1');
+      let data = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        data += chunk;
+      });
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(text).toBe(`guest ${guestAddress} sees fd00:0:0:2::2\n`);
+    await guestServer.finish();
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { allowList } from '../../src/gateway/policy.js';
 import { duplexStream } from '../../src/gateway/socket-upstream-node.js';
+import { ipv6ToString } from '../../src/wire/ipv6-address.js';
 import { simGateway } from './helpers/sim-gateway.js';
 
 function pattern(length: number, salt = 0): Buffer {
@@ -552,5 +553,92 @@ describe('gateway IPv6', () => {
     expect(code).toBe('ECONNREFUSED');
     expect(sim.gateway.counters.udpUnreachableToGuest).toBeGreaterThanOrEqual(1);
     expect(sim.gateway.counters.icmpErrorsToGuest).toBe(sim.gateway.counters.udpUnreachableToGuest);
+  });
+
+  test('inbound forwarding over IPv6 reaches the guest at the address it uses, its link-local one while it has said nothing else, or one given', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', upstream6: true });
+    const guest6 = sim.guest.addIpv6Interface(sim.link.a);
+    sim.guest.net
+      .createServer((socket) => socket.end(`guest ${socket.localAddress} sees ${socket.remoteAddress}`))
+      .listen(22);
+    let explicit: string | undefined;
+    sim.host.net
+      .createServer((outside) =>
+        sim.gateway.connectToGuest6(
+          22,
+          (handlers) => {
+            const stream = duplexStream(outside, handlers);
+            handlers.connect();
+            return stream;
+          },
+          explicit,
+        ),
+      )
+      .listen(2222, '::1');
+    const fetch = async () => (await collect(sim.host.net.connect(2222, '::1'))).toString();
+    const got = await sim.run(async () => {
+      await sim.delay(5000);
+      // Nothing but router solicitation, SLAAC and DAD yet: the guest is known by its link-local address.
+      const silent = await fetch();
+      // The guest speaks from its SLAAC address (a datagram to the host's ::1 through the gateway).
+      const client = sim.guest.dgram.createSocket('udp6');
+      client.send('hello', 7, 'fd00:0:0:2::2');
+      await sim.delay(100);
+      client.close();
+      const spoken = await fetch();
+      explicit = 'fe80::ff:fe00:100f';
+      const given = await fetch().catch((e: Error) => e.message);
+      return { silent, spoken, given };
+    });
+    const global = guest6.addresses.find((a) => a.address >> 64n === 0xfd00_0000_0000_0002n)!.address;
+    const linkLocal = guest6.addresses.find((a) => a.address >> 64n === 0xfe80_0000_0000_0000n)!.address;
+    const text = (a: bigint) => ipv6ToString(a);
+    expect(got.silent).toBe(`guest ${text(linkLocal)} sees fe80::5055:aff:fe00:202`);
+    expect(got.spoken).toBe(`guest ${text(global)} sees fd00:0:0:2::2`);
+    expect(got.given).toBe(`guest fe80::ff:fe00:100f sees fe80::5055:aff:fe00:202`);
+    expect(sim.gateway.guestAddress6()).toBe(global);
+    expect(sim.gateway.counters.tcpInbound).toBe(3);
+  });
+
+  test('an IPv6 forward with no guest address known, or no IPv6 on the gateway, closes the outside stream and counts it', async () => {
+    const sim = simGateway({ ipv6Prefix: false });
+    const outcome = await sim.run(
+      () =>
+        new Promise<string>((resolve) => {
+          sim.gateway.connectToGuest6(22, (handlers) => {
+            handlers.connect();
+            return {
+              write: () => true,
+              end: () => {},
+              pause: () => {},
+              resume: () => {},
+              destroy: () => resolve('destroyed'),
+            };
+          });
+        }),
+    );
+    expect(outcome).toBe('destroyed');
+    expect(sim.gateway.counters.tcpInboundNoGuest).toBe(1);
+    expect(sim.gateway.guestAddress6()).toBeUndefined();
+    expect(() => sim.gateway.connectToGuest6(22, () => ({}) as never, 'not-an-address')).toThrow(
+      'not-an-address is not an IPv6 address',
+    );
+  });
+
+  test('a router solicitation is answered at once (the gateway listens on all-routers) and its sender becomes a STALE neighbour', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64' });
+    const guest6 = sim.guest.addIpv6Interface(sim.link.a);
+    // The guest solicits once its link-local address has passed DAD (about 1 s); the gateway's first
+    // unsolicited advertisement would come only at 4 s.
+    const routers = await sim.run(async () => {
+      await sim.delay(2500);
+      return guest6.defaultRouters(sim.network.clock.now());
+    });
+    expect(guest6.solicitationsSent).toBe(1);
+    expect(routers).toEqual([0xfe80_0000_0000_0000_5055_0aff_fe00_0202n]);
+    const linkLocal = guest6.addresses.find((a) => a.address >> 64n === 0xfe80_0000_0000_0000n)!.address;
+    expect(sim.gatewayStack.ipv6.neighbors()).toMatchObject([
+      { address: linkLocal, mac: 0x02_00_00_00_10_0f, state: 'stale', isRouter: false },
+    ]);
   });
 });

@@ -11,7 +11,8 @@
  * The guest gets 10.0.2.15 by DHCP, 10.0.2.2 as router (which is also the host's 127.0.0.1) and 10.0.2.3
  * as DNS (forwarded to `--dns`, by default the first nameserver of /etc/resolv.conf). Its TCP and UDP
  * flows leave through the host's sockets, to the destinations `--allow` permits (default: all).
- * `--forward tcp:HOSTPORT:GUESTPORT` listens on 127.0.0.1:HOSTPORT and relays to the guest's port.
+ * `--forward tcp:HOSTPORT:GUESTPORT` listens on 127.0.0.1:HOSTPORT and relays to the guest's port;
+ * `tcp6:HOSTPORT:GUESTPORT` listens on [::1]:HOSTPORT and relays to the guest's IPv6 address.
  * SIGUSR2 prints the counters; SIGINT/SIGTERM stop it (open guest connections are reset).
  */
 import { readFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { Gateway } from '../../gateway/gateway.js';
 import { pingEcho } from '../../gateway/ping-echo-node.js';
 import { allowList, type DestinationPolicy } from '../../gateway/policy.js';
 import { duplexStream, socketUpstream } from '../../gateway/socket-upstream-node.js';
+import type { UpstreamStreamHandlers } from '../../gateway/upstream.js';
 import { captureDevice } from '../../link/capture.js';
 import { openDatagramDevice } from '../../link/datagram/datagram-device-node.js';
 import type { NetworkDevice } from '../../link/device.js';
@@ -91,7 +93,8 @@ export const GATEWAY_SPEC: CommandSpec = {
       type: 'string',
       multiple: true,
       value: 'tcp:HOSTPORT:GUESTPORT',
-      description: 'listen on 127.0.0.1:HOSTPORT and relay to the guest port (repeatable)',
+      description:
+        "listen on 127.0.0.1:HOSTPORT and relay to the guest port; tcp6: listens on [::1] and relays to the guest's IPv6 address (repeatable)",
     },
     {
       name: 'allow',
@@ -145,18 +148,28 @@ interface LinkChoice {
 }
 
 interface Forward {
+  /** 4: the host listens on 127.0.0.1 and reaches the guest's lease; 6: [::1] and the guest's IPv6 address. */
+  family: 4 | 6;
   hostPort: number;
   guestPort: number;
 }
 
 export function parseForward(text: string): Forward {
-  const m = /^tcp:(\d{1,5}):(\d{1,5})$/.exec(text);
+  const m = /^tcp(6?):(\d{1,5}):(\d{1,5})$/.exec(text);
   if (m === null)
-    throw new UsageError(`--forward wants tcp:HOSTPORT:GUESTPORT, e.g. tcp:8022:22; got '${text}'`);
+    throw new UsageError(
+      `--forward wants tcp:HOSTPORT:GUESTPORT or tcp6:HOSTPORT:GUESTPORT, e.g. tcp:8022:22; got '${text}'`,
+    );
   return {
-    hostPort: integerOption('forward', m[1]!, 1, 65535),
-    guestPort: integerOption('forward', m[2]!, 1, 65535),
+    family: m[1] === '6' ? 6 : 4,
+    hostPort: integerOption('forward', m[2]!, 1, 65535),
+    guestPort: integerOption('forward', m[3]!, 1, 65535),
   };
+}
+
+/** Where a forward listens, as its own spec says it ('127.0.0.1:8022', '[::1]:8022'). */
+function forwardListenAddress(forward: Forward): string {
+  return forward.family === 6 ? `[::1]:${forward.hostPort}` : `127.0.0.1:${forward.hostPort}`;
 }
 
 /** 'unix:/path' or 'host:port' as `net` options. */
@@ -211,6 +224,12 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
   }
   const link = links[0]!;
   const forwards = stringValues(parsed, 'forward').map(parseForward);
+  const ipv6Off = stringValue(parsed, 'ipv6-prefix') === 'off';
+  const forward6 = forwards.find((f) => f.family === 6);
+  if (ipv6Off && forward6 !== undefined)
+    throw new UsageError(
+      `--forward tcp6:${forward6.hostPort}:${forward6.guestPort} needs IPv6 (--ipv6-prefix is off)`,
+    );
   const allow = stringValues(parsed, 'allow');
   let policy: DestinationPolicy | undefined;
   if (allow.length > 0) {
@@ -302,21 +321,23 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
   });
   for (const forward of forwards) {
     const server = net.createServer((socket) => {
-      gateway.connectToGuest(forward.guestPort, (handlers) => {
+      const open = (handlers: UpstreamStreamHandlers) => {
         const stream = duplexStream(socket, handlers);
         handlers.connect();
         return stream;
-      });
+      };
+      if (forward.family === 6) gateway.connectToGuest6(forward.guestPort, open);
+      else gateway.connectToGuest(forward.guestPort, open);
     });
     try {
       await new Promise<void>((done, fail) => {
         server.once('error', fail);
-        server.listen(forward.hostPort, '127.0.0.1', () => done());
+        server.listen(forward.hostPort, forward.family === 6 ? '::1' : '127.0.0.1', () => done());
       });
     } catch (error) {
       say(
         io,
-        `tcpts gateway: --forward tcp:${forward.hostPort}:${forward.guestPort}: ${describeError(error)}`,
+        `tcpts gateway: --forward tcp${forward.family === 6 ? '6' : ''}:${forward.hostPort}:${forward.guestPort}: ${describeError(error)}`,
       );
       cleanup();
       return 1;
@@ -328,7 +349,10 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
     gateway.address6 === undefined
       ? 'IPv6: off'
       : `IPv6: ${ipv6ToString(gateway.ipv6Prefix!)}/64 by router advertisement, gateway ${ipv6ToString(gateway.address6)} (the host's ::1), DNS ${ipv6ToString(gateway.dnsAddress6!)}`,
-    ...forwards.map((f) => `forwarding 127.0.0.1:${f.hostPort} -> guest port ${f.guestPort}`),
+    ...forwards.map(
+      (f) =>
+        `forwarding ${forwardListenAddress(f)} -> guest ${f.family === 6 ? 'IPv6 ' : ''}port ${f.guestPort}`,
+    ),
     echoLine,
   ];
   for (const line of lines) say(io, line);
