@@ -38,6 +38,7 @@ import { newTcpCounters, type TcpCounters } from './counters.js';
 import { negotiateEcnOnSyn } from './ecn.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import { errnoForIcmpKind } from './icmp-report.js';
+import type { TcpMemoryAccount } from './memory.js';
 import {
   ackSeq,
   armRetransmissionTimer,
@@ -117,6 +118,8 @@ export interface TcpConnectionOptions {
   admitOrphan?: () => boolean;
   /** See TcbEnvironment.tooManyOrphans. */
   tooManyOrphans?: (backoffs: number) => boolean;
+  /** See TcbEnvironment.memory: the stack's TCP memory this connection's buffers are charged to. */
+  memory?: TcpMemoryAccount;
 }
 
 /** An ICMP error about a segment of this connection, as IP decoded it (RFC 9293 §3.9.2.2, RFC 5927). */
@@ -232,6 +235,8 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   private pendingCount = 0;
   private depth = 0;
   private reportedDeadline = Number.POSITIVE_INFINITY;
+  /** What the buffers held when last reported to the stack's TCP memory; undefined once detached. */
+  private memoryReported: number | undefined = 0;
   private readonly onDeadlineChange: ((connection: TcpConnection, deadline: number) => void) | undefined;
 
   private constructor(options: TcpConnectionOptions, passive: boolean) {
@@ -250,6 +255,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       challengeAckBudget: options.challengeAckBudget,
       admitOrphan: options.admitOrphan,
       tooManyOrphans: options.tooManyOrphans,
+      memory: options.memory,
     };
     if (!Number.isInteger(options.pathMtu) || options.pathMtu < 68) {
       throw new TcpError('EINVAL', `path MTU must be an integer >= 68, got ${options.pathMtu}`);
@@ -474,7 +480,19 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       throw tcb.closeError ?? new TcpError('ENOTCONN', 'connection does not exist');
     }
     if (tcb.finQueued) throw new TcpError('EPIPE', 'connection closing: no more data may be sent');
-    const accepted = tcb.sendBuffer.write(data);
+    let offered = data;
+    if (tcb.env.memory?.exhausted === true && data.length > 0) {
+      // The stack's TCP memory is at its maximum (tcp/memory.ts): with data still queued the write waits
+      // for 'drain', which this connection's own acknowledgments bring (Linux's sk_stream_wait_memory);
+      // into an empty buffer one segment goes, so every connection keeps moving (as Linux forces one).
+      tcb.env.counters.memoryLimitWrites++;
+      if (tcb.sendBuffer.length > 0) {
+        tcb.writeBlocked = true;
+        return 0;
+      }
+      offered = data.subarray(0, tcb.effMss);
+    }
+    const accepted = tcb.sendBuffer.write(offered);
     tcb.bytesWritten += accepted;
     if (accepted < data.length) tcb.writeBlocked = true;
     if (options?.urgent && accepted > 0) {
@@ -913,7 +931,30 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     return false;
   }
 
-  /** Delivers queued events (listeners may queue more) and reports the deadline whenever it moved. */
+  /**
+   * Stops charging this connection's buffers to the stack's TCP memory (its owner let it go: closed, or
+   * handed to TIME-WAIT); what they hold is taken off the total.
+   */
+  detachMemory(): void {
+    const reported = this.memoryReported;
+    if (reported === undefined) return;
+    this.memoryReported = undefined;
+    if (reported !== 0) this.tcb.env.memory?.adjust(-reported);
+  }
+
+  private reportMemory(reported: number): void {
+    const memory = this.tcb.env.memory;
+    if (memory === undefined) return;
+    const held = this.tcb.sendBuffer.allocated + this.tcb.receiveBuffer.allocated;
+    if (held === reported) return;
+    memory.adjust(held - reported);
+    this.memoryReported = held;
+  }
+
+  /**
+   * Delivers queued events (listeners may queue more), reports the deadline whenever it moved, and what
+   * the buffers hold to the stack's TCP memory.
+   */
   private settle(): void {
     let failure: unknown;
     let failed = false;
@@ -925,6 +966,8 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         this.reportedDeadline = deadline;
         this.onDeadlineChange?.(this, deadline);
       }
+      // After the input, and again after each listener (which may have written or read).
+      if (this.memoryReported !== undefined) this.reportMemory(this.memoryReported);
       if (next === this.pendingCount) break;
       const event = pending[next++]!;
       try {

@@ -39,6 +39,15 @@ export interface TcpCounters {
   outOfOrderPruned: number;
   /** Times buffer autotuning raised a receive buffer (tcp/buffer-autotuning.ts). */
   receiveBufferGrowths: number;
+  /** Times the stack's TCP memory went above `limits.memoryPressure` (Linux TCPMemoryPressures). */
+  memoryPressureEntered: number;
+  /**
+   * Segments dropped because the stack's TCP memory was at `limits.memoryMax` (Linux TCPRcvQDrop and
+   * TCPOFODrop); each is sent again by the peer.
+   */
+  memoryLimitDrops: number;
+  /** Writes that waited because the stack's TCP memory was at `limits.memoryMax`. */
+  memoryLimitWrites: number;
   /** Times buffer autotuning raised a send buffer. */
   sendBufferGrowths: number;
   /**
@@ -142,6 +151,9 @@ export function newTcpCounters(): TcpCounters {
     outOfOrderOverflows: 0,
     outOfOrderPruned: 0,
     receiveBufferGrowths: 0,
+    memoryPressureEntered: 0,
+    memoryLimitDrops: 0,
+    memoryLimitWrites: 0,
     sendBufferGrowths: 0,
     listenOverflows: 0,
     listenDrops: 0,

@@ -48,6 +48,17 @@ export interface TcpLimits {
    * closed: RFC 6429) go first. Counted in `orphansReset`. Default 65536.
    */
   maxOrphans: number;
+  /**
+   * Stack-wide TCP memory in bytes (Linux `net.ipv4.tcp_mem`, in pages there; tcp/memory.ts): the
+   * storage all connections' send and receive buffers hold. Above `memoryPressure` the stack is under
+   * pressure (no buffer growth, receive windows clamped) until it is back under `memoryMin`; at
+   * `memoryMax` no more data is taken in. Linux sizes them from RAM: RAM/16 is the pressure mark, min 3/4
+   * of it, max 3/2; the defaults are those of a 2 GiB machine: 96, 128 and 192 MiB. Counted in
+   * `memoryPressureEntered` and `memoryLimitDrops`.
+   */
+  memoryMin: number;
+  memoryPressure: number;
+  memoryMax: number;
 }
 
 export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
@@ -59,6 +70,9 @@ export const DEFAULT_TCP_LIMITS: Readonly<TcpLimits> = Object.freeze({
   ephemeralPortMax: 65535,
   maxTimeWait: 262_144,
   maxOrphans: 65_536,
+  memoryMin: 96 * 1024 * 1024,
+  memoryPressure: 128 * 1024 * 1024,
+  memoryMax: 192 * 1024 * 1024,
 });
 
 function atLeast(name: string, value: number, min: number): void {
@@ -84,5 +98,12 @@ export function resolveTcpLimits(overrides: Partial<TcpLimits> = {}): TcpLimits 
   }
   atLeast('maxTimeWait', limits.maxTimeWait, 0);
   atLeast('maxOrphans', limits.maxOrphans, 0);
+  atLeast('memoryMin', limits.memoryMin, 0);
+  if (!(limits.memoryPressure >= limits.memoryMin && limits.memoryMax >= limits.memoryPressure)) {
+    throw new TcpError(
+      'EINVAL',
+      `TCP memory limits must be memoryMin <= memoryPressure <= memoryMax, got ${limits.memoryMin}, ${limits.memoryPressure}, ${limits.memoryMax}`,
+    );
+  }
   return Object.freeze(limits);
 }

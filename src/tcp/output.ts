@@ -47,7 +47,10 @@ export function windowIfAdvertisedNow(tcb: Tcb): number {
   const current = tcb.rcvWnd;
   const space = tcb.receiveBuffer.spaceFromNext;
   const largest = MAX_UNSCALED_WINDOW << tcb.rcvWindowScale;
-  const wnd = Math.min(space, largest);
+  let wnd = Math.min(space, largest);
+  // Under stack-wide memory pressure the window grows no further than 4 MSS (Linux's rcv_ssthresh
+  // clamp, tcp_clamp_window); what was offered already stands (SHLD-14).
+  if (tcb.env.memory?.underPressure === true) wnd = Math.min(wnd, Math.max(current, 4 * tcb.advertisedMss));
   const threshold = Math.min(Math.floor(tcb.receiveBuffer.capacity / 2), tcb.advertisedMss);
   return wnd - current < threshold ? current : wnd;
 }

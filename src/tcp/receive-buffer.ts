@@ -130,6 +130,7 @@ export class ReceiveBuffer {
   truncateOutOfOrder(offset: number): void {
     this.assembler.truncate(offset);
     this.dropChunksFrom(offset);
+    this.releaseIfEmpty();
   }
 
   /** Keeps a copy of `bytes` (which no chunk holds) at `start`, merged with a small neighbour. */

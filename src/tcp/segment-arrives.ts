@@ -733,6 +733,7 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
     data = data.subarray(0, limit - offset);
   }
   const buffer = tcb.receiveBuffer;
+  if (tcb.env.memory?.exhausted === true && !memoryAdmits(tcb, offset, now)) return false;
   const hadGap = buffer.hasOutOfOrder;
   if (hadGap && tcb.sackEnabled) {
     // Out-of-order data we already hold: a duplicate too (RFC 2883 §4.1.2).
@@ -772,6 +773,26 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
     else if (!tcb.timers.isArmed(DELAYED_ACK)) tcb.timers.set(DELAYED_ACK, now + tcb.config.delayedAckMs);
   }
   return whole;
+}
+
+/**
+ * The stack's TCP memory is at its maximum (tcp/memory.ts): only in-order data for an application that
+ * has read everything is still taken (Linux forces that one in: every connection keeps making progress).
+ * Anything else is dropped, to be sent again, and out-of-order data held is pruned to give memory back
+ * (Linux's tcp_prune_ofo_queue: the sender sees its SACKed data reneged, RFC 2018 §8).
+ */
+function memoryAdmits(tcb: Tcb, offset: number, now: number): boolean {
+  const buffer = tcb.receiveBuffer;
+  if (offset === 0 && buffer.readable === 0) return true;
+  if (buffer.hasOutOfOrder) {
+    tcb.env.counters.outOfOrderPruned += buffer.outOfOrderRangeCount;
+    buffer.truncateOutOfOrder(0);
+    tcb.note('TCP memory at its maximum: out-of-order data pruned', now);
+  }
+  tcb.env.counters.memoryLimitDrops++;
+  tcb.drop('TCP memory at its maximum', now);
+  tcb.ackNow = true;
+  return false;
 }
 
 /** §3.10.7.4 eighth step, for a FIN at sequence number `finSeq`. */

@@ -36,6 +36,7 @@ import type {
 } from './congestion/congestion-control.js';
 import type { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
+import type { TcpMemoryAccount } from './memory.js';
 import { type MtuProbeState, mtuProbeMssCap, newMtuProbeState } from './mtu-probing.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { RttEstimator } from './rtt-estimator.js';
@@ -97,10 +98,11 @@ export interface TcbEnvironment {
    */
   readonly tooManyOrphans?: (backoffs: number) => boolean;
   /**
-   * Stack-wide memory pressure (Linux's tcp_mem): while it says true, buffer autotuning grows nothing, as
-   * Linux's tcp_under_memory_pressure() stops it. None: never under pressure.
+   * The stack's TCP memory (Linux's tcp_mem; tcp/memory.ts): the connection reports what its buffers hold,
+   * and under pressure autotuning grows nothing and the receive window is clamped; at its maximum no more
+   * data is taken in. None: unlimited.
    */
-  readonly memoryPressure?: () => boolean;
+  readonly memory?: TcpMemoryAccount;
 }
 
 /** An RTT measurement in progress: the time `seq` (the end of a segment) was first sent. */
@@ -534,7 +536,7 @@ export class Tcb {
     const tuner = this.receiveTuner;
     if (tuner === undefined) return;
     const size = tuner.onRead(now, this.bytesRead, this.advertisedMss, this.config.receiveBufferMax);
-    if (size > this.receiveBuffer.capacity && this.env.memoryPressure?.() !== true) {
+    if (size > this.receiveBuffer.capacity && this.env.memory?.underPressure !== true) {
       this.receiveBuffer.growCapacity(size);
       this.env.counters.receiveBufferGrowths++;
     }
@@ -545,7 +547,7 @@ export class Tcb {
     const config = this.config;
     if (!config.sendBufferAutotuning || this.cc === undefined) return;
     const size = sendBufferFor(this.cc.cwnd, this.sendBuffer.capacity, config.sendBufferMax);
-    if (size > 0 && this.env.memoryPressure?.() !== true) {
+    if (size > 0 && this.env.memory?.underPressure !== true) {
       this.sendBuffer.growCapacity(size);
       this.env.counters.sendBufferGrowths++;
     }

@@ -66,6 +66,7 @@ import { TcpError } from './errors.js';
 import { decodeErrorReport } from './icmp-report.js';
 import { IsnGenerator } from './isn.js';
 import { resolveTcpLimits, type TcpLimits } from './limits.js';
+import { TcpMemory } from './memory.js';
 import { MAX_UNSCALED_WINDOW } from './output.js';
 import { PAWS_IDLE_LIMIT_MS } from './segment-arrives.js';
 import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
@@ -335,6 +336,8 @@ export class TcpLayer {
   private readonly timeWait = new TimeWaitTable();
   private readonly timeWaitConnections = new Map<number, TcpConnection | WeakRef<TcpConnection>>();
   private readonly challengeAckBudget: ChallengeAckBudget;
+  /** What every connection's buffers hold, against `limits.memoryMin/Pressure/Max` (tcp/memory.ts). */
+  readonly memory: TcpMemory;
   /**
    * remote endpoint key -> the entry, or (when several local endpoints talk to that remote endpoint, as a
    * client's connections to one server do) local endpoint key -> entry. A server sees each client
@@ -392,6 +395,7 @@ export class TcpLayer {
       this.limits.challengeAckLimit,
       deriveSecretBytes(derivation, 'tcp challenge ack budget', 16),
     );
+    this.memory = new TcpMemory(this.limits, this.counters);
   }
 
   /** The layer's clock reading (ms). */
@@ -1356,6 +1360,7 @@ export class TcpLayer {
       onDeadlineChange: (_conn, deadline) => this.deadlineChanged(entry, deadline),
       admitOrphan: () => this.admitOrphan(entry),
       tooManyOrphans: this.tooManyOrphans,
+      memory: this.memory,
     };
   }
 
@@ -1424,6 +1429,8 @@ export class TcpLayer {
     entry.scheduled = Number.POSITIVE_INFINITY;
     if (this.lastEntry === entry) this.lastEntry = undefined;
     this.entries.delete(entry.conn);
+    // Buffers of a connection the layer no longer holds are the application's (unread data) or gone.
+    entry.conn.detachMemory();
     this.releasePort(entry.localPort);
     const remoteKey = endpointKey(entry.remoteAddress, entry.remotePort);
     const held = this.table.get(remoteKey);
