@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runBlindInjection } from './blind-injection.js';
 import { runConnectionChurn } from './connection-churn.js';
 import { runFragmentFlood } from './fragment-flood.js';
+import { runIdleAfterBulk } from './idle-after-bulk.js';
 
 describe('flood suite, scaled down (npm run flood runs it at full scale)', () => {
   it('10k blind RSTs, SYNs and data segments draw no more answers than the rate limit allows; goodput within 10%', () => {
@@ -21,6 +22,11 @@ describe('flood suite, scaled down (npm run flood runs it at full scale)', () =>
     expect(r.timeWaitReused).toBeGreaterThan(0);
     expect(r.timeWaitRecords).toBeGreaterThan(0);
     expect(r.storageBytesPerRecord).toBeLessThan(300);
+  });
+
+  it('500 connections that each sent 512 KiB, then idle: every byte arrived, no buffer storage held', () => {
+    const r = runIdleAfterBulk(500, 512 * 1024);
+    expect([r.connections, r.exact, r.bufferBytes]).toEqual([500, 500, 0]);
   });
 
   it('20k hostile fragments against a 512 KiB budget: the reassembly queue stays within its budget, a real datagram still arrives', () => {

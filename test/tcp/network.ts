@@ -7,7 +7,7 @@ import type { TcpConfig } from '../../src/tcp/config.js';
 import type { TcpLimits } from '../../src/tcp/limits.js';
 import { type TcpIpBinding, TcpLayer } from '../../src/tcp/tcp-layer.js';
 import { VirtualClock } from '../../src/time/virtual-clock.js';
-import { TraceRecorder } from '../../src/trace/events.js';
+import { NO_TRACE, TraceRecorder } from '../../src/trace/events.js';
 import { type Ipv4Address, isMulticast, parseIpv4 } from '../../src/wire/address.js';
 import { copyTcpSegment, type TcpSegment } from '../../src/wire/tcp.js';
 import { flagsToString } from './dialogue.js';
@@ -65,6 +65,8 @@ export class FakeNetwork {
       mtu?: number;
       name?: string;
       tsoSize?: number;
+      /** false: no trace recorded (long runs, whose recorder would hold every event). */
+      trace?: false;
     } = {},
   ): TcpLayer {
     const own = addresses.map(ip);
@@ -90,7 +92,7 @@ export class FakeNetwork {
       limits: options.limits,
       secret,
       host: options.name ?? addresses[0],
-      tracer: new TraceRecorder(),
+      tracer: options.trace === false ? NO_TRACE : new TraceRecorder(),
     });
     for (const a of own) this.hosts.set(a, layer);
     return layer;
