@@ -19,6 +19,7 @@
  */
 
 import { DhcpServer } from '../dhcp/dhcp-server.js';
+import { Dhcp6Server } from '../dhcp/dhcp6-server.js';
 import { type AddressInput, type PrefixInput, toAddress, toPrefix } from '../ip/address-prefix.js';
 import { errnoError } from '../ip/errors.js';
 import type { ForeignEchoRequest } from '../ip/icmp-layer.js';
@@ -112,6 +113,11 @@ export interface GatewayOptions {
   mtu?: number;
   /** Serve DHCP. Default true. */
   dhcp?: boolean;
+  /**
+   * Serve stateless DHCPv6 (DNS servers) on the IPv6 link and set the O flag in router advertisements.
+   * Default true when IPv6 is on.
+   */
+  dhcp6?: boolean;
   /** Which flows may leave. Default: all. */
   policy?: DestinationPolicy;
   /** TCP settings of the guest connections the gateway terminates (buffer sizes ...). Default: the stack's. */
@@ -177,6 +183,8 @@ export class Gateway {
   readonly stack: Stack;
   readonly interface: IpInterface;
   readonly dhcp: DhcpServer | undefined;
+  /** The stateless DHCPv6 server of the IPv6 link, when IPv6 and `dhcp6` are on. */
+  readonly dhcp6: Dhcp6Server | undefined;
   readonly address: Ipv4Address;
   readonly dnsAddress: Ipv4Address;
   readonly firstLease: Ipv4Address;
@@ -301,6 +309,10 @@ export class Gateway {
       // Routers listen on all-routers (RFC 4291 §2.7.1): that is where guests send their solicitations.
       this.ipv6Interface.groups.add(IPV6_ALL_ROUTERS);
       stack.ipv6.echoForOthers = (request) => this.guestEcho6(request);
+      this.dhcp6 =
+        options.dhcp6 === false
+          ? undefined
+          : new Dhcp6Server(stack, { mac: this.ipv6Interface.device.mac, dnsServers: [this.dnsAddress6] });
       this.scheduleRouterAdvertisement();
     }
     this.dhcp =
@@ -434,6 +446,7 @@ export class Gateway {
     }
     this.listener.close();
     this.dhcp?.close();
+    this.dhcp6?.close();
     this.stack.udp.unclaimed = undefined;
     this.stack.icmp.echoForOthers = undefined;
     for (const { relay } of this.pending.values()) relay.upstream.destroy();
@@ -1012,7 +1025,8 @@ export class Gateway {
       kind: 'router-advertisement',
       curHopLimit: 64,
       managed: false,
-      other: false,
+      // O (RFC 4861 §4.2): other configuration from DHCPv6 (RFC 8415 §6.1); addresses stay SLAAC's.
+      other: this.dhcp6 !== undefined,
       routerLifetime: 1800,
       reachableTime: 0,
       retransTimer: 0,

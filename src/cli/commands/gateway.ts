@@ -348,7 +348,7 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
     `gateway ready: ${stringValue(parsed, 'address') ?? '10.0.2.2/24'} on ${device.name}, leases from ${stringValue(parsed, 'first-lease') ?? '10.0.2.15'}, DNS ${stringValue(parsed, 'dns-address') ?? '10.0.2.3'} -> ${dnsUpstream === undefined ? 'none' : `${dnsUpstream.address}:${dnsUpstream.port}`}`,
     gateway.address6 === undefined
       ? 'IPv6: off'
-      : `IPv6: ${ipv6ToString(gateway.ipv6Prefix!)}/64 by router advertisement, gateway ${ipv6ToString(gateway.address6)} (the host's ::1), DNS ${ipv6ToString(gateway.dnsAddress6!)}`,
+      : `IPv6: ${ipv6ToString(gateway.ipv6Prefix!)}/64 by router advertisement, gateway ${ipv6ToString(gateway.address6)} (the host's ::1), DNS ${ipv6ToString(gateway.dnsAddress6!)} (RDNSS and stateless DHCPv6)`,
     ...forwards.map(
       (f) =>
         `forwarding ${forwardListenAddress(f)} -> guest ${f.family === 6 ? 'IPv6 ' : ''}port ${f.guestPort}`,
@@ -357,7 +357,10 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
   ];
   for (const line of lines) say(io, line);
   const printCounters = (): void => {
-    say(io, `counters: ${JSON.stringify({ ...gateway.counters, dhcp: gateway.dhcp?.counters })}`);
+    say(
+      io,
+      `counters: ${JSON.stringify({ ...gateway.counters, dhcp: gateway.dhcp?.counters, dhcp6: gateway.dhcp6?.counters })}`,
+    );
   };
   process.on('SIGUSR2', printCounters);
   cleanups.push(() => process.off('SIGUSR2', printCounters));

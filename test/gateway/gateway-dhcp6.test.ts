@@ -1,0 +1,139 @@
+/**
+ * The gateway's stateless DHCPv6 server (RFC 8415 §18.3.6, §18.3.9) in simulation: a SLAAC guest told
+ * by the router advertisement's O flag to ask for other configuration, and the exact messages it gets.
+ */
+import { describe, expect, test } from 'vitest';
+import { domainListOption, emitDhcp6, parseDhcp6 } from '../../src/dhcp/dhcp6-message.js';
+import { simGateway } from './helpers/sim-gateway.js';
+
+const ETH = 14;
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** Guest DUID-LL (RFC 8415 §11.4) of its MAC 02:00:00:00:10:0f. */
+const CLIENT_ID = '0001000a0003000102000000100f';
+/** Gateway DUID-LL of 52:55:0a:00:02:02. */
+const SERVER_ID = '0002000a00030001525 50a000202'.replace(/ /g, '');
+/** OPTION_DNS_SERVERS (23) with fd00:0:0:2::3. */
+const DNS = `00170010${'fd000000000000020000000000000003'}`;
+
+/** Sends `message` from the guest's port 546 to ff02::1:2 port 547 and returns what comes back in 1 s. */
+async function ask(
+  sim: ReturnType<typeof simGateway>,
+  message: string,
+): Promise<{ from: string; data: string }[]> {
+  const socket = sim.guest.dgram.createSocket('udp6');
+  const got: { from: string; data: string }[] = [];
+  socket.on('message', (msg, rinfo) => got.push({ from: `${rinfo.address}:${rinfo.port}`, data: hex(msg) }));
+  await new Promise<void>((resolve) => socket.bind(546, resolve));
+  socket.send(Buffer.from(message, 'hex'), 547, 'ff02::1:2');
+  await sim.delay(1000);
+  socket.close();
+  return got;
+}
+
+describe('gateway DHCPv6', () => {
+  test('the RA sets O; an Information-request gets a Reply with server and client ids, DNS and the refresh time asked for', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64' });
+    sim.guest.addIpv6Interface(sim.link.a);
+    const advertisementFlags: number[] = [];
+    const replies: { src: string; dst: string }[] = [];
+    sim.link.tap((_time, frame) => {
+      if (frame[12] !== 0x86 || frame[13] !== 0xdd) return;
+      const next = frame[ETH + 6];
+      if (next === 58 && frame[ETH + 40] === 134) advertisementFlags.push(frame[ETH + 40 + 5]!);
+      if (next === 17 && ((frame[ETH + 40]! << 8) | frame[ETH + 41]!) === 547)
+        replies.push({
+          src: hex(frame.subarray(ETH + 8, ETH + 24)),
+          dst: hex(frame.subarray(ETH + 24, ETH + 40)),
+        });
+    });
+    const got = await sim.run(async () => {
+      await sim.delay(5000);
+      // Information-request, xid 0x123456: Client ID, ORO (DNS 23, domain list 24, refresh time 32),
+      // Elapsed Time 0.
+      return ask(sim, `0b123456${CLIENT_ID}00060006001700180020000800020000`);
+    });
+    // Every advertisement: M clear, O set (RFC 4861 §4.2).
+    expect(advertisementFlags.length).toBeGreaterThan(0);
+    expect(new Set(advertisementFlags)).toEqual(new Set([0x40]));
+    // Reply (7), same xid; no domain list (none configured); refresh time 86400 s (RFC 8415 §21.23).
+    expect(got).toHaveLength(1);
+    expect(got[0]!.data).toBe(`07123456${SERVER_ID}${CLIENT_ID}${DNS}0020000400015180`);
+    expect(got[0]!.from).toMatch(/^fe80::5055:aff:fe00:202(%\S+)?:547$/);
+    // From the gateway's link-local address to the guest's (RFC 8415 §18.3.10).
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.src).toBe('fe800000000000005055 0afffe000202'.replace(/ /g, ''));
+    expect(replies[0]!.dst.slice(0, 16)).toBe('fe80000000000000');
+    expect(sim.gateway.dhcp6!.counters).toMatchObject({ received: 1, replies: 1, malformed: 0 });
+  });
+
+  test('Information-requests naming another server or carrying an IA are discarded; a Solicit gets NoAddrsAvail; truncated and lease messages are counted', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64' });
+    sim.guest.addIpv6Interface(sim.link.a);
+    const got = await sim.run(async () => {
+      await sim.delay(5000);
+      const otherServer = await ask(sim, `0b000001${CLIENT_ID}0002000a00030001aabbccddeeff`);
+      // IA_NA (3): IAID 1, T1 0, T2 0.
+      const withIa = await ask(sim, `0b000002${CLIENT_ID}0003000c000000010000000000000000`);
+      const truncated = await ask(sim, '0b0000030001000a0003');
+      const request = await ask(sim, `03000004${CLIENT_ID}${SERVER_ID}`);
+      const solicitWithoutClient = await ask(sim, '01000005000800020000');
+      const solicit = await ask(sim, `01000006${CLIENT_ID}000600020017`);
+      return { otherServer, withIa, truncated, request, solicitWithoutClient, solicit };
+    });
+    expect(got.otherServer).toEqual([]);
+    expect(got.withIa).toEqual([]);
+    expect(got.truncated).toEqual([]);
+    expect(got.request).toEqual([]);
+    expect(got.solicitWithoutClient).toEqual([]);
+    // Advertise (2): Status Code (13) NoAddrsAvail (2) with its message, then DNS (RFC 8415 §18.3.9).
+    const status = Buffer.from('addresses come from SLAAC on this link').toString('hex');
+    const statusOption = `000d${(2 + status.length / 2).toString(16).padStart(4, '0')}0002${status}`;
+    expect(got.solicit.map((r) => r.data)).toEqual([`02000006${SERVER_ID}${CLIENT_ID}${statusOption}${DNS}`]);
+    expect(sim.gateway.dhcp6!.counters).toMatchObject({
+      received: 6,
+      malformed: 4,
+      unanswered: 1,
+      advertises: 1,
+      replies: 0,
+    });
+  });
+
+  test('without dhcp6 the RA leaves O clear and nothing listens on ff02::1:2', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', dhcp6: false });
+    sim.guest.addIpv6Interface(sim.link.a);
+    const flags: number[] = [];
+    sim.link.tap((_time, frame) => {
+      if (frame[12] === 0x86 && frame[13] === 0xdd && frame[ETH + 6] === 58 && frame[ETH + 40] === 134)
+        flags.push(frame[ETH + 40 + 5]!);
+    });
+    const got = await sim.run(async () => {
+      await sim.delay(5000);
+      return ask(sim, `0b123456${CLIENT_ID}`);
+    });
+    expect(sim.gateway.dhcp6).toBeUndefined();
+    expect(flags.length).toBeGreaterThan(0);
+    expect(new Set(flags)).toEqual(new Set([0]));
+    expect(got).toEqual([]);
+  });
+});
+
+describe('DHCPv6 messages', () => {
+  test('parse and emit are inverse; options running past the end and relay messages are refused', () => {
+    const bytes = Buffer.from(`0b123456${CLIENT_ID}000800020000`, 'hex');
+    const parsed = parseDhcp6(bytes);
+    expect(parsed.ok && parsed.value.type).toBe(11);
+    expect(parsed.ok && parsed.value.transactionId).toBe(0x123456);
+    expect(parsed.ok && parsed.value.options.map((o) => o.code)).toEqual([1, 8]);
+    expect(parsed.ok && hex(emitDhcp6(parsed.value))).toBe(hex(bytes));
+    const cut = parseDhcp6(Buffer.from('0b1234560001000a0003', 'hex'));
+    expect(!cut.ok && cut.error.kind).toBe('bad-option');
+    const relay = parseDhcp6(Buffer.from('0c00fe80', 'hex'));
+    expect(!relay.ok && relay.error.kind).toBe('unsupported');
+    expect(!parseDhcp6(Buffer.from('0b12', 'hex')).ok).toBe(true);
+  });
+
+  test('the domain list is DNS wire form, uncompressed (RFC 3646 §4, RFC 8415 §10)', () => {
+    expect(hex(domainListOption(['example.com', 'lan.']))).toBe('076578616d706c6503636f6d00036c616e00');
+  });
+});
