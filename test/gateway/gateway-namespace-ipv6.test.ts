@@ -3,10 +3,12 @@
  * kernel configuring itself from the gateway's router advertisement (SLAAC address in fd00:0:0:2::/64,
  * default route, RDNSS), resolving a name to an AAAA record through the gateway's DNS at
  * fd00:0:0:2::3, and downloading and uploading 16 MiB sha256-exact from and to an HTTP server on the
- * host's ::1 through [fd00:0:0:2::2].
+ * host's ::1 through [fd00:0:0:2::2]; the RA's O flag sending ISC dhclient to the gateway's stateless
+ * DHCPv6 server for the DNS server.
  */
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +29,9 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 const SIZE = 16 * 1024 * 1024;
 const skip = explainSkip('gateway IPv6 namespace test');
+/** ISC dhclient (Debian isc-dhcp-client) is the guest's DHCPv6 client; .ci/run installs it. */
+const noDhclient = spawnSync('sh', ['-c', 'command -v dhclient']).status !== 0;
+if (noDhclient) console.warn('gateway DHCPv6 namespace step skipped: no dhclient (Debian isc-dhcp-client)');
 
 describe.skipIf(skip)('tcpts gateway serving an IPv6 namespace guest over TAP', () => {
   const directory = new TempDirectory();
@@ -203,4 +208,28 @@ describe.skipIf(skip)('tcpts gateway serving an IPv6 namespace guest over TAP', 
     expect(text).toBe(`guest ${guestAddress} sees fd00:0:0:2::2\n`);
     await guestServer.finish();
   }, 60_000);
+
+  it.skipIf(noDhclient)(
+    'answers a stateless DHCPv6 client (dhclient -6 -S) with the DNS server fd00:0:0:2::3',
+    async () => {
+      // dhclient's script only records what it was given (the stock one would rewrite resolv.conf).
+      const script = directory.file('dhclient-script');
+      const seen = directory.file('dhclient-seen');
+      writeFileSync(script, `#!/bin/sh\necho "$reason $new_dhcp6_name_servers" >> ${seen}\n`);
+      chmodSync(script, 0o755);
+      const pidFile = directory.file('dhclient.pid');
+      const common = ['-6', '-lf', directory.file('dhclient.leases'), '-pf', pidFile, '-sf', script];
+      try {
+        // -S: Information-request only (RFC 8415 §18.2.6); -1: one try, exit 2 when nothing answers.
+        const client = await inGuest(['dhclient', ...common, '-S', '-1', ifname], 60_000);
+        expect(client.stderr).not.toMatch(/No DHCPv6 server|exiting/i);
+      } finally {
+        // -x: stop the client dhclient left running for the refresh (it runs the script once more).
+        await inGuest(['dhclient', ...common, '-x', ifname], 30_000).catch(() => undefined);
+      }
+      // dhclient 4.4 reports configuration from an Information-request's Reply with reason RENEW6.
+      expect(readFileSync(seen, 'utf8')).toMatch(/^RENEW6 fd00:0:0:2::3$/m);
+    },
+    90_000,
+  );
 });
