@@ -83,6 +83,8 @@ export class ByteRing {
   private head = 0;
   private committed = 0;
   private readonly initialAllocation: number;
+  /** Storage size given back at the last drain: where a large refill starts (see `reserve`). */
+  private drainedSize = 0;
   /** Where `peek` puts bytes that wrap around the end of the storage. */
   private scratch: Uint8Array = NO_STORAGE;
 
@@ -203,6 +205,7 @@ export class ByteRing {
    */
   releaseStorage(): void {
     if (this.committed !== 0) return;
+    if (this.storage.length > 0) this.drainedSize = this.storage.length;
     this.pool.give(this.storage);
     this.pool.give(this.scratch);
     this.storage = NO_STORAGE;
@@ -214,6 +217,17 @@ export class ByteRing {
   private reserve(n: number): void {
     const size = this.storage.length;
     if (n <= size) return;
+    const drained = this.drainedSize;
+    if (size === 0 && n > this.initialAllocation && drained > n) {
+      // A bulk sender's ring drains whenever the acknowledgments catch up (after most reads from a fast
+      // source) and is refilled at once by writes of many KiB. Regrowing from `initialAllocation` by
+      // doubling copied what it held at each step: as many bytes again as were sent, through a gateway
+      // relaying 64 KiB reads. A large first write takes the size the ring had when it drained instead
+      // (from the pool when it holds one); a small one starts small as before.
+      this.storage = this.pool.take(Math.min(drained, this.capacity));
+      this.head = 0;
+      return;
+    }
     let newSize = Math.max(size * 2, this.initialAllocation);
     while (newSize < n) newSize *= 2;
     newSize = Math.min(newSize, this.capacity);

@@ -51,6 +51,27 @@ describe('ByteRing', () => {
     expect([pool.allocated, pool.reused, pool.heldBytes]).toEqual([2, 2, 0]);
   });
 
+  it('refills a drained ring at the size it had when a large write comes, without regrowing by doubling', () => {
+    const pool = new RingStoragePool(4 * 1024 * 1024);
+    const ring = new ByteRing(1 << 20, 2048, pool);
+    const chunk = pattern(65536);
+    for (let i = 0; i < 16; i++) ring.append(chunk); // 64 KiB .. 1 MiB: four doublings
+    expect(ring.allocated).toBe(1 << 20);
+    ring.consume(1 << 20);
+    ring.releaseStorage();
+    const [allocated, reused] = [pool.allocated, pool.reused];
+    ring.append(pattern(65536, 3)); // a bulk writer's next read: the 1 MiB storage again at once
+    expect(ring.allocated).toBe(1 << 20);
+    expect([pool.allocated, pool.reused]).toEqual([allocated, reused + 1]);
+    for (let i = 1; i < 16; i++) ring.append(chunk); // no growth (no copy, nothing taken) until full
+    expect([pool.allocated, pool.reused]).toEqual([allocated, reused + 1]);
+    expect(Array.from(ring.peek(0, 4))).toEqual(Array.from(pattern(4, 3)));
+    ring.consume(1 << 20);
+    ring.releaseStorage();
+    ring.append(pattern(100)); // a small write after the drain starts small, as a fresh ring
+    expect(ring.allocated).toBe(2048);
+  });
+
   it('bounds what its pool holds: storage beyond maxBytes is left to the collector and counted', () => {
     const pool = new RingStoragePool(4096);
     const rings = [0, 1, 2].map(() => new ByteRing(2048, 2048, pool));
