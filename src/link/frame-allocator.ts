@@ -7,21 +7,34 @@
  * draws small buffers from page fragments for the same reason (page_frag); Node's `Buffer.allocUnsafe`
  * from an 8 KiB pool.
  *
- * Frames here are regions of a 256 KiB zero-filled slab, handed out once and never reused: a frame is
+ * Frames here are regions of zero-filled slabs, handed out once and never reused: a frame is
  * zero-filled like a new array, and whoever keeps a frame (a link's delay queue, ARP's pending queue, a
  * capture, a receiver's view of the payload) keeps a valid one. A slab is collected once none of its
  * frames is referenced any more, so the price is that one long-kept frame pins its slab; code that keeps
  * small views for long copies them (IP reassembly does, when a view uses under half its buffer).
  */
 
-/** Bytes in one slab. */
-const SLAB_BYTES = 256 * 1024;
+/** A slab being carved: frames are handed out from `offset` on until one does not fit. */
+interface Slab {
+  readonly bytes: number;
+  buffer: Uint8Array;
+  offset: number;
+}
 
-/** Frames (with headroom) larger than this get a buffer of their own: a slab holds at least four. */
-const LARGEST_SLAB_FRAME = SLAB_BYTES / 4;
+/** Slabs for ordinary frames (up to an MTU of 65535 with headroom, four at least per slab). */
+const small: Slab = { bytes: 256 * 1024, buffer: new Uint8Array(0), offset: 0 };
+/**
+ * Slabs for segmentation-offload packets (up to 64 KiB each, written to a TAP device and dropped at once):
+ * with a buffer of their own per packet, allocating them was 2-3% of a gateway's time relaying a download,
+ * besides collecting them. Apart from the small frames' slabs, so a long-kept small frame never pins a
+ * large slab. A slab holds at least eight.
+ */
+const large: Slab = { bytes: 1024 * 1024, buffer: new Uint8Array(0), offset: 0 };
 
-let slab = new Uint8Array(0);
-let slabOffset = 0;
+/** Frames (with headroom) larger than this come from the large slabs. */
+const LARGEST_SMALL_FRAME = small.bytes / 4;
+/** Frames (with headroom) larger than this get a buffer of their own. */
+const LARGEST_LARGE_FRAME = large.bytes / 8;
 
 /**
  * A zero-filled frame of `length` bytes with `headroom` free bytes before it in the same buffer (for a
@@ -30,13 +43,18 @@ let slabOffset = 0;
  */
 export function allocateFrame(length: number, headroom = 0): Uint8Array {
   const needed = headroom + length;
-  if (needed > LARGEST_SLAB_FRAME) return new Uint8Array(needed).subarray(headroom);
+  if (needed <= LARGEST_SMALL_FRAME) return carve(small, length, headroom);
+  if (needed <= LARGEST_LARGE_FRAME) return carve(large, length, headroom);
+  return new Uint8Array(needed).subarray(headroom);
+}
+
+function carve(slab: Slab, length: number, headroom: number): Uint8Array {
   // The headroom comes first so that the frame itself starts aligned.
-  let start = (slabOffset + headroom + 7) & ~7;
-  if (start + length > slab.length) {
-    slab = new Uint8Array(SLAB_BYTES);
+  let start = (slab.offset + headroom + 7) & ~7;
+  if (start + length > slab.buffer.length) {
+    slab.buffer = new Uint8Array(slab.bytes);
     start = (headroom + 7) & ~7;
   }
-  slabOffset = start + length;
-  return slab.subarray(start, start + length);
+  slab.offset = start + length;
+  return slab.buffer.subarray(start, start + length);
 }

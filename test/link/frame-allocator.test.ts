@@ -32,11 +32,29 @@ describe('allocateFrame', () => {
     expect(withHeadroom.every((b) => b === 0xab)).toBe(true);
   });
 
-  it('gives a frame larger than a quarter slab a buffer of its own', () => {
-    const frame = allocateFrame(65549, 10);
-    expect(frame.length).toBe(65549);
+  it('carves segmentation-offload packets (up to 64 KiB) from large slabs apart from small frames', () => {
+    const small = allocateFrame(1514);
+    const packets = Array.from({ length: 10 }, (_, i) => {
+      const packet = allocateFrame(65549, 12);
+      expect(packet.length).toBe(65549);
+      expect(packet.byteOffset % 8).toBe(0);
+      expect(packet.every((b) => b === 0)).toBe(true);
+      packet.fill(i + 1);
+      return packet;
+    });
+    for (const [i, packet] of packets.entries()) expect(packet.every((b) => b === i + 1)).toBe(true);
+    expect(packets.every((p) => p.buffer !== small.buffer)).toBe(true);
+    // 1 MiB slabs: at least eight packets share one, so ten take two or three buffers, not ten.
+    const buffers = new Set(packets.map((p) => p.buffer));
+    expect(buffers.size).toBeLessThanOrEqual(3);
+    expect([...buffers].every((b) => b.byteLength === 1024 * 1024)).toBe(true);
+  });
+
+  it('gives a frame larger than an eighth of a large slab a buffer of its own', () => {
+    const frame = allocateFrame(131_072, 10);
+    expect(frame.length).toBe(131_072);
     expect(frame.byteOffset).toBe(10);
-    expect(frame.buffer.byteLength).toBe(65559);
+    expect(frame.buffer.byteLength).toBe(131_082);
     expect(frame.every((b) => b === 0)).toBe(true);
   });
 });
