@@ -1206,15 +1206,17 @@ export class TcpLayer {
   /** A TIME-WAIT record ends (2 MSL passed, or a new SYN took the 4-tuple over). */
   private endTimeWaitRecord(slot: number, now: number, why: string): void {
     const tw = this.timeWait;
-    const id: ConnectionId = {
-      local: { address: tw.localAddress(slot), port: tw.localPort(slot) },
-      remote: { address: tw.remoteAddress(slot), port: tw.remotePort(slot) },
-    };
-    const port = tw.localPort(slot);
+    if (this.tracer.enabled) {
+      // The record's 4-tuple is only spelled out for the trace: most records end untraced.
+      const id: ConnectionId = {
+        local: { address: tw.localAddress(slot), port: tw.localPort(slot) },
+        remote: { address: tw.remoteAddress(slot), port: tw.remotePort(slot) },
+      };
+      this.traceNote(why);
+      this.traceState(id, now);
+    }
+    this.releasePort(tw.localPort(slot));
     tw.remove(slot);
-    this.releasePort(port);
-    this.traceNote(why);
-    this.traceState(id, now);
     const held = this.timeWaitConnections.get(slot);
     this.timeWaitConnections.delete(slot);
     const conn = held instanceof WeakRef ? held.deref() : held;
