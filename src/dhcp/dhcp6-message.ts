@@ -7,7 +7,7 @@
  * Relay messages (Relay-forward, Relay-reply: RFC 8415 §9) have another header and are not parsed.
  */
 import type { MacAddress } from '../wire/address.js';
-import { type Ipv6Address, writeIpv6 } from '../wire/ipv6-address.js';
+import { type Ipv6Address, readIpv6, writeIpv6 } from '../wire/ipv6-address.js';
 import { malformed, type ParseResult, parsed } from '../wire/parse-result.js';
 
 /** UDP ports (RFC 8415 §7.2). */
@@ -20,7 +20,12 @@ export const ALL_DHCP_RELAY_AGENTS_AND_SERVERS: Ipv6Address = 0xff02_0000_0000_0
 export const DHCP6_SOLICIT = 1;
 export const DHCP6_ADVERTISE = 2;
 export const DHCP6_REQUEST = 3;
+export const DHCP6_CONFIRM = 4;
+export const DHCP6_RENEW = 5;
+export const DHCP6_REBIND = 6;
 export const DHCP6_REPLY = 7;
+export const DHCP6_RELEASE = 8;
+export const DHCP6_DECLINE = 9;
 export const DHCP6_INFORMATION_REQUEST = 11;
 export const DHCP6_RELAY_FORW = 12;
 export const DHCP6_RELAY_REPL = 13;
@@ -30,6 +35,7 @@ export const OPTION6_CLIENTID = 1;
 export const OPTION6_SERVERID = 2;
 export const OPTION6_IA_NA = 3;
 export const OPTION6_IA_TA = 4;
+export const OPTION6_IAADDR = 5;
 export const OPTION6_ORO = 6;
 export const OPTION6_ELAPSED_TIME = 8;
 export const OPTION6_STATUS_CODE = 13;
@@ -37,6 +43,12 @@ export const OPTION6_DNS_SERVERS = 23;
 export const OPTION6_DOMAIN_LIST = 24;
 export const OPTION6_IA_PD = 25;
 export const OPTION6_INFORMATION_REFRESH_TIME = 32;
+
+/** Status codes (RFC 8415 §21.13). */
+export const STATUS6_SUCCESS = 0;
+export const STATUS6_NO_ADDRS_AVAIL = 2;
+export const STATUS6_NO_BINDING = 3;
+export const STATUS6_NOT_ON_LINK = 4;
 
 /** DUID-LL (RFC 8415 §11.4) with hardware type 1, Ethernet (RFC 826). */
 const DUID_LL = 3;
@@ -61,30 +73,31 @@ export function parseDhcp6(bytes: Uint8Array): ParseResult<Dhcp6Message> {
   if (type === DHCP6_RELAY_FORW || type === DHCP6_RELAY_REPL)
     return malformed('dhcp6', 'unsupported', 'relay message');
   const transactionId = (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!;
+  const options = parseOptions(bytes, 4);
+  return options === undefined
+    ? malformed('dhcp6', 'bad-option', 'an option runs past the end')
+    : parsed({ type, transactionId, options });
+}
+
+/** The option list from `start` to the end (RFC 8415 §21.1); undefined when one runs past the end. */
+function parseOptions(bytes: Uint8Array, start: number): Dhcp6Option[] | undefined {
   const options: Dhcp6Option[] = [];
-  let i = 4;
+  let i = start;
   while (i < bytes.length) {
-    if (i + 4 > bytes.length) return malformed('dhcp6', 'bad-option', `option header cut at ${i}`);
+    if (i + 4 > bytes.length) return undefined;
     const code = (bytes[i]! << 8) | bytes[i + 1]!;
     const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
-    if (i + 4 + length > bytes.length)
-      return malformed('dhcp6', 'bad-option', `option ${code} of ${length} bytes runs past the end`);
+    if (i + 4 + length > bytes.length) return undefined;
     options.push({ code, data: bytes.subarray(i + 4, i + 4 + length) });
     i += 4 + length;
   }
-  return parsed({ type, transactionId, options });
+  return options;
 }
 
-export function emitDhcp6(message: Dhcp6Message): Uint8Array {
-  let length = 4;
-  for (const option of message.options) length += 4 + option.data.length;
-  const out = new Uint8Array(length);
-  out[0] = message.type;
-  out[1] = message.transactionId >>> 16;
-  out[2] = message.transactionId >>> 8;
-  out[3] = message.transactionId;
-  let i = 4;
-  for (const option of message.options) {
+/** The options inside an option (RFC 8415 §21.4: an IA_NA's own options follow its 12 fixed bytes). */
+function emitOptions(options: Dhcp6Option[], out: Uint8Array, start: number): void {
+  let i = start;
+  for (const option of options) {
     out[i] = option.code >>> 8;
     out[i + 1] = option.code;
     out[i + 2] = option.data.length >>> 8;
@@ -92,6 +105,69 @@ export function emitDhcp6(message: Dhcp6Message): Uint8Array {
     out.set(option.data, i + 4);
     i += 4 + option.data.length;
   }
+}
+
+function optionsLength(options: Dhcp6Option[]): number {
+  let length = 0;
+  for (const option of options) length += 4 + option.data.length;
+  return length;
+}
+
+export interface Dhcp6IaNa {
+  iaid: number;
+  t1: number;
+  t2: number;
+  /** The addresses of its IA Address options (RFC 8415 §21.6), the client's hints or current ones. */
+  addresses: Ipv6Address[];
+}
+
+/** An IA_NA option's data (RFC 8415 §21.4); undefined when shorter than its 12 fixed bytes or cut. */
+export function parseIaNa(data: Uint8Array): Dhcp6IaNa | undefined {
+  if (data.length < 12) return undefined;
+  const view = new DataView(data.buffer, data.byteOffset, data.length);
+  const inner = parseOptions(data, 12);
+  if (inner === undefined) return undefined;
+  const addresses = inner
+    .filter((option) => option.code === OPTION6_IAADDR && option.data.length >= 24)
+    .map((option) => readIpv6(option.data, 0));
+  return { iaid: view.getUint32(0), t1: view.getUint32(4), t2: view.getUint32(8), addresses };
+}
+
+/**
+ * An IA_NA option (RFC 8415 §21.4) with one IA Address (RFC 8415 §21.6) when `address` is given, and
+ * a Status Code inside when `status` is.
+ */
+export function iaNaOption(
+  ia: { iaid: number; t1: number; t2: number },
+  address?: { address: Ipv6Address; preferred: number; valid: number },
+  status?: { code: number; message: string },
+): Dhcp6Option {
+  const inner: Dhcp6Option[] = [];
+  if (address !== undefined) {
+    const iaaddr = new Uint8Array(24);
+    writeIpv6(iaaddr, 0, address.address);
+    new DataView(iaaddr.buffer).setUint32(16, address.preferred);
+    new DataView(iaaddr.buffer).setUint32(20, address.valid);
+    inner.push({ code: OPTION6_IAADDR, data: iaaddr });
+  }
+  if (status !== undefined)
+    inner.push({ code: OPTION6_STATUS_CODE, data: statusCodeOption(status.code, status.message) });
+  const data = new Uint8Array(12 + optionsLength(inner));
+  const view = new DataView(data.buffer);
+  view.setUint32(0, ia.iaid);
+  view.setUint32(4, ia.t1);
+  view.setUint32(8, ia.t2);
+  emitOptions(inner, data, 12);
+  return { code: OPTION6_IA_NA, data };
+}
+
+export function emitDhcp6(message: Dhcp6Message): Uint8Array {
+  const out = new Uint8Array(4 + optionsLength(message.options));
+  out[0] = message.type;
+  out[1] = message.transactionId >>> 16;
+  out[2] = message.transactionId >>> 8;
+  out[3] = message.transactionId;
+  emitOptions(message.options, out, 4);
   return out;
 }
 

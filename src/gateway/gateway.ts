@@ -114,10 +114,11 @@ export interface GatewayOptions {
   /** Serve DHCP. Default true. */
   dhcp?: boolean;
   /**
-   * Serve stateless DHCPv6 (DNS servers) on the IPv6 link and set the O flag in router advertisements.
-   * Default true when IPv6 is on.
+   * DHCPv6 on the IPv6 link. true (default with IPv6): stateless (DNS servers), the advertisements' O
+   * flag set. 'stateful': also addresses PREFIX::100 and up (`leaseCount` of them) by IA_NA, M set too.
+   * false: none (DNS by RDNSS only).
    */
-  dhcp6?: boolean;
+  dhcp6?: boolean | 'stateful';
   /** Which flows may leave. Default: all. */
   policy?: DestinationPolicy;
   /** TCP settings of the guest connections the gateway terminates (buffer sizes ...). Default: the stack's. */
@@ -312,7 +313,14 @@ export class Gateway {
       this.dhcp6 =
         options.dhcp6 === false
           ? undefined
-          : new Dhcp6Server(stack, { mac: this.ipv6Interface.device.mac, dnsServers: [this.dnsAddress6] });
+          : new Dhcp6Server(stack, {
+              mac: this.ipv6Interface.device.mac,
+              dnsServers: [this.dnsAddress6],
+              pool:
+                options.dhcp6 === 'stateful'
+                  ? { first: network | 0x100n, size: options.leaseCount, validSeconds: options.leaseSeconds }
+                  : undefined,
+            });
       this.scheduleRouterAdvertisement();
     }
     this.dhcp =
@@ -1024,8 +1032,10 @@ export class Gateway {
     this.stack.ipv6.sendIcmpv6(iface, src, IPV6_ALL_NODES, {
       kind: 'router-advertisement',
       curHopLimit: 64,
-      managed: false,
-      // O (RFC 4861 §4.2): other configuration from DHCPv6 (RFC 8415 §6.1); addresses stay SLAAC's.
+      // M (RFC 4861 §4.2): addresses from DHCPv6 too (RFC 8415 §6.2), when it hands them out; the
+      // prefix stays autonomous, so a guest without a DHCPv6 client still has its SLAAC address.
+      managed: this.dhcp6?.stateful === true,
+      // O: other configuration from DHCPv6 (RFC 8415 §6.1).
       other: this.dhcp6 !== undefined,
       routerLifetime: 1800,
       reachableTime: 0,

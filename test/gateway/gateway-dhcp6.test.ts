@@ -118,6 +118,152 @@ describe('gateway DHCPv6', () => {
   });
 });
 
+/** fd00:0:0:2::100, the first address of the stateful pool. */
+const POOL_FIRST = 'fd000000000000020000000000000100';
+const hex32 = (n: number) => n.toString(16).padStart(8, '0');
+const hex16 = (n: number) => n.toString(16).padStart(4, '0');
+/** An IA_NA (RFC 8415 §21.4) written out by hand: IAID, T1, T2, then an IAADDR and/or a status. */
+function ia(
+  iaid: number,
+  t1: number,
+  t2: number,
+  address?: { address: string; preferred: number; valid: number },
+  status?: { code: number; text: string },
+): string {
+  let inner = '';
+  if (address !== undefined)
+    inner += `00050018${address.address}${hex32(address.preferred)}${hex32(address.valid)}`;
+  if (status !== undefined) {
+    const text = Buffer.from(status.text).toString('hex');
+    inner += `000d${hex16(2 + text.length / 2)}${hex16(status.code)}${text}`;
+  }
+  return `0003${hex16(12 + inner.length / 2)}${hex32(iaid)}${hex32(t1)}${hex32(t2)}${inner}`;
+}
+function status(code: number, text: string): string {
+  const body = Buffer.from(text).toString('hex');
+  return `000d${hex16(2 + body.length / 2)}${hex16(code)}${body}`;
+}
+/** What the server gives: preferred 14400 s, valid 86400 s, T1 0.5 and T2 0.8 of preferred. */
+const granted = (address: string) => ia(1, 7200, 11_520, { address, preferred: 14_400, valid: 86_400 });
+const OTHER_CLIENT_ID = '0001000a00030001020000000077';
+
+describe('gateway DHCPv6 with addresses (stateful)', () => {
+  test('Solicit, Request, Renew, Release: the exact Advertise and Replies; the RA sets M and O; a full pool answers NoAddrsAvail inside the IA', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', dhcp6: 'stateful', leaseCount: 1 });
+    sim.guest.addIpv6Interface(sim.link.a);
+    const flags: number[] = [];
+    sim.link.tap((_time, frame) => {
+      if (frame[12] === 0x86 && frame[13] === 0xdd && frame[ETH + 6] === 58 && frame[ETH + 40] === 134)
+        flags.push(frame[ETH + 40 + 5]!);
+    });
+    const got = await sim.run(async () => {
+      await sim.delay(5000);
+      const advertise = await ask(sim, `01000010${CLIENT_ID}${ia(1, 0, 0)}`);
+      const reply = await ask(sim, `03000011${CLIENT_ID}${SERVER_ID}${ia(1, 0, 0)}`);
+      const leases = sim.gateway.dhcp6!.list();
+      const other = await ask(sim, `01000012${OTHER_CLIENT_ID}${ia(7, 0, 0)}`);
+      const renew = await ask(
+        sim,
+        `05000013${CLIENT_ID}${SERVER_ID}${ia(1, 0, 0, { address: POOL_FIRST, preferred: 0, valid: 0 })}`,
+      );
+      const renewOther = await ask(sim, `05000014${OTHER_CLIENT_ID}${SERVER_ID}${ia(7, 0, 0)}`);
+      const release = await ask(
+        sim,
+        `08000015${CLIENT_ID}${SERVER_ID}${ia(1, 0, 0, { address: POOL_FIRST, preferred: 0, valid: 0 })}`,
+      );
+      return { advertise, reply, leases, other, renew, renewOther, release };
+    });
+    expect(new Set(flags)).toEqual(new Set([0xc0]));
+    expect(got.advertise.map((r) => r.data)).toEqual([
+      `02000010${SERVER_ID}${CLIENT_ID}${granted(POOL_FIRST)}${DNS}`,
+    ]);
+    expect(got.reply.map((r) => r.data)).toEqual([
+      `07000011${SERVER_ID}${CLIENT_ID}${granted(POOL_FIRST)}${DNS}`,
+    ]);
+    expect(got.leases).toEqual([
+      {
+        address: 0xfd00_0000_0000_0002_0000_0000_0000_0100n,
+        client: CLIENT_ID.slice(8),
+        iaid: 1,
+        state: 'bound',
+        expiresAt: expect.any(Number),
+      },
+    ]);
+    // The one address is taken: the IA comes back empty with NoAddrsAvail (RFC 8415 §18.3.9).
+    expect(got.other.map((r) => r.data)).toEqual([
+      `02000012${SERVER_ID}${OTHER_CLIENT_ID}${ia(7, 0, 0, undefined, { code: 2, text: 'pool full' })}${DNS}`,
+    ]);
+    expect(got.renew.map((r) => r.data)).toEqual([
+      `07000013${SERVER_ID}${CLIENT_ID}${granted(POOL_FIRST)}${DNS}`,
+    ]);
+    expect(got.renewOther.map((r) => r.data)).toEqual([
+      `07000014${SERVER_ID}${OTHER_CLIENT_ID}${ia(7, 0, 0, undefined, { code: 3, text: 'no binding for this IA' })}${DNS}`,
+    ]);
+    expect(got.release.map((r) => r.data)).toEqual([
+      `07000015${SERVER_ID}${CLIENT_ID}${status(0, 'released')}${DNS}`,
+    ]);
+    expect(sim.gateway.dhcp6!.list()).toEqual([]);
+    expect(sim.gateway.dhcp6!.counters).toMatchObject({
+      advertises: 2,
+      bindings: 1,
+      releases: 1,
+      poolExhausted: 1,
+    });
+  });
+
+  test('Decline takes the address out of the pool; Confirm is Success on the prefix, NotOnLink off it; Rebind of an unknown off-prefix address gets lifetimes 0; a Request naming another server is discarded', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', dhcp6: 'stateful', leaseCount: 2 });
+    sim.guest.addIpv6Interface(sim.link.a);
+    const second = 'fd000000000000020000000000000101';
+    const offPrefix = 'fd000000000000090000000000000001';
+    const got = await sim.run(async () => {
+      await sim.delay(5000);
+      await ask(sim, `03000020${CLIENT_ID}${SERVER_ID}${ia(1, 0, 0)}`);
+      const decline = await ask(
+        sim,
+        `09000021${CLIENT_ID}${SERVER_ID}${ia(1, 0, 0, { address: POOL_FIRST, preferred: 0, valid: 0 })}`,
+      );
+      // The declined ::100 is skipped: the next Request gets ::101.
+      const again = await ask(sim, `03000022${CLIENT_ID}${SERVER_ID}${ia(1, 0, 0)}`);
+      const confirm = await ask(
+        sim,
+        `04000023${CLIENT_ID}${ia(1, 0, 0, { address: second, preferred: 0, valid: 0 })}`,
+      );
+      const notOnLink = await ask(
+        sim,
+        `04000024${CLIENT_ID}${ia(1, 0, 0, { address: offPrefix, preferred: 0, valid: 0 })}`,
+      );
+      const rebind = await ask(
+        sim,
+        `06000025${OTHER_CLIENT_ID}${ia(9, 0, 0, { address: offPrefix, preferred: 0, valid: 0 })}`,
+      );
+      const foreign = await ask(sim, `03000026${OTHER_CLIENT_ID}0002000a00030001aabbccddeeff${ia(9, 0, 0)}`);
+      return { decline, again, confirm, notOnLink, rebind, foreign };
+    });
+    expect(got.decline.map((r) => r.data)).toEqual([
+      `07000021${SERVER_ID}${CLIENT_ID}${status(0, 'declined')}${DNS}`,
+    ]);
+    expect(got.again.map((r) => r.data)).toEqual([
+      `07000022${SERVER_ID}${CLIENT_ID}${granted(second)}${DNS}`,
+    ]);
+    expect(got.confirm.map((r) => r.data)).toEqual([
+      `07000023${SERVER_ID}${CLIENT_ID}${status(0, 'all addresses on link')}${DNS}`,
+    ]);
+    expect(got.notOnLink.map((r) => r.data)).toEqual([
+      `07000024${SERVER_ID}${CLIENT_ID}${status(4, 'not this link')}${DNS}`,
+    ]);
+    expect(got.rebind.map((r) => r.data)).toEqual([
+      `07000025${SERVER_ID}${OTHER_CLIENT_ID}${ia(9, 0, 0, { address: offPrefix, preferred: 0, valid: 0 })}${DNS}`,
+    ]);
+    expect(got.foreign).toEqual([]);
+    expect(sim.gateway.dhcp6!.list().map((l) => [l.state, l.address.toString(16)])).toEqual([
+      ['declined', 'fd000000000000020000000000000100'],
+      ['bound', 'fd000000000000020000000000000101'],
+    ]);
+    expect(sim.gateway.dhcp6!.counters).toMatchObject({ declines: 1, bindings: 2, unanswered: 1 });
+  });
+});
+
 describe('DHCPv6 messages', () => {
   test('parse and emit are inverse; options running past the end and relay messages are refused', () => {
     const bytes = Buffer.from(`0b123456${CLIENT_ID}000800020000`, 'hex');

@@ -122,6 +122,13 @@ export const GATEWAY_SPEC: CommandSpec = {
       description: "guests' IPv6 prefix, announced by router advertisements (default fec0::/64, QEMU's)",
     },
     {
+      name: 'dhcp6',
+      type: 'string',
+      value: 'stateless|stateful|off',
+      description:
+        'DHCPv6 on the IPv6 link: DNS servers only (default, RA flag O), also addresses PREFIX::100 and up (M), or none',
+    },
+    {
       name: 'dns-address',
       type: 'string',
       value: 'ADDR',
@@ -295,6 +302,12 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
       ? "ICMP echo beyond the gateway: through the host's ping command"
       : `ICMP echo beyond the gateway: unavailable (${echoProbe.kind === 'unavailable' ? echoProbe.reason : `ping of 127.0.0.1: ${echoProbe.kind}`}); guests' pings to other hosts go unanswered`;
   const ipv6Prefix = stringValue(parsed, 'ipv6-prefix');
+  const dhcp6Mode = stringValue(parsed, 'dhcp6') ?? 'stateless';
+  if (!['stateless', 'stateful', 'off'].includes(dhcp6Mode)) {
+    say(io, `tcpts gateway: --dhcp6 must be stateless, stateful or off, got ${dhcp6Mode}`);
+    cleanup();
+    return 2;
+  }
   const stack = new Stack({ name: 'gateway', clock });
   let gateway: Gateway;
   try {
@@ -308,6 +321,7 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
       dnsAddress: stringValue(parsed, 'dns-address'),
       firstLease: stringValue(parsed, 'first-lease'),
       ipv6Prefix: ipv6Prefix === 'off' ? false : ipv6Prefix,
+      dhcp6: dhcp6Mode === 'off' ? false : dhcp6Mode === 'stateful' ? 'stateful' : true,
       mtu,
     });
   } catch (error) {
@@ -348,7 +362,7 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
     `gateway ready: ${stringValue(parsed, 'address') ?? '10.0.2.2/24'} on ${device.name}, leases from ${stringValue(parsed, 'first-lease') ?? '10.0.2.15'}, DNS ${stringValue(parsed, 'dns-address') ?? '10.0.2.3'} -> ${dnsUpstream === undefined ? 'none' : `${dnsUpstream.address}:${dnsUpstream.port}`}`,
     gateway.address6 === undefined
       ? 'IPv6: off'
-      : `IPv6: ${ipv6ToString(gateway.ipv6Prefix!)}/64 by router advertisement, gateway ${ipv6ToString(gateway.address6)} (the host's ::1), DNS ${ipv6ToString(gateway.dnsAddress6!)} (RDNSS and stateless DHCPv6)`,
+      : `IPv6: ${ipv6ToString(gateway.ipv6Prefix!)}/64 by router advertisement, gateway ${ipv6ToString(gateway.address6)} (the host's ::1), DNS ${ipv6ToString(gateway.dnsAddress6!)} (RDNSS${gateway.dhcp6 === undefined ? '' : gateway.dhcp6.stateful ? ', DHCPv6 with addresses' : ', stateless DHCPv6'})`,
     ...forwards.map(
       (f) =>
         `forwarding ${forwardListenAddress(f)} -> guest ${f.family === 6 ? 'IPv6 ' : ''}port ${f.guestPort}`,
