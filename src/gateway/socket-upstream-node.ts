@@ -22,7 +22,12 @@ import type {
 
 /** The part of Node's `net` module an upstream uses. */
 export interface NetModuleLike {
-  connect(options: { host: string; port: number; allowHalfOpen?: boolean }): Duplex;
+  connect(options: {
+    host: string;
+    port: number;
+    allowHalfOpen?: boolean;
+    onread?: { buffer: Uint8Array; callback: (bytes: number, buffer: Uint8Array) => boolean | undefined };
+  }): Duplex;
 }
 
 interface DgramSocketLike {
@@ -48,7 +53,18 @@ export interface SocketUpstreamOptions {
   dgram?: DgramModuleLike;
   /** ICMP echo beyond the gateway. Default: the host's `ping` command (pingEcho); false: none. */
   echo?: false | ((request: UpstreamEchoRequest) => Promise<UpstreamEchoResult>);
+  /**
+   * Streams read into one buffer shared by all of them (Node's `onread`) instead of a fresh 64 KiB buffer
+   * per read, so `data` chunks are valid only during the call: for handlers that copy what they keep
+   * (the gateway's relay copies every chunk into a TCP send buffer). Each read then allocates nothing,
+   * where a relayed download made one 64 KiB buffer for the collector per read. Default false. A `net`
+   * without `onread` (another tcpts stack's) hands out fresh chunks as before.
+   */
+  transientChunks?: boolean;
 }
+
+/** Bytes a stream takes per read with `transientChunks` (what Node reads into a fresh buffer otherwise). */
+const SHARED_READ_BYTES = 65_536;
 
 /** Datagrams held while a flow's socket binds and connects; more are lost, as on any network. */
 const MAX_QUEUED_DATAGRAMS = 64;
@@ -57,9 +73,26 @@ export function socketUpstream(options: SocketUpstreamOptions = {}): Upstream {
   const net = options.net ?? (nodeNet as unknown as NetModuleLike);
   const dgram = options.dgram ?? (nodeDgram as unknown as DgramModuleLike);
   const echo = options.echo ?? pingEcho();
+  // Reads are delivered one at a time on this thread, each handled before the next: one buffer serves all.
+  const shared = options.transientChunks === true ? new Uint8Array(SHARED_READ_BYTES) : undefined;
   return {
     openStream(destination: UpstreamDestination, handlers: UpstreamStreamHandlers): UpstreamStream {
-      const socket = net.connect({ host: destination.address, port: destination.port, allowHalfOpen: true });
+      const socket = net.connect({
+        host: destination.address,
+        port: destination.port,
+        allowHalfOpen: true,
+        ...(shared === undefined
+          ? {}
+          : {
+              onread: {
+                buffer: shared,
+                callback: (bytes: number, buffer: Uint8Array) => {
+                  handlers.data(buffer.subarray(0, bytes));
+                  return undefined;
+                },
+              },
+            }),
+      });
       socket.once('connect', () => handlers.connect());
       return duplexStream(socket, handlers);
     },

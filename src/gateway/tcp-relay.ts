@@ -79,7 +79,7 @@ export class TcpRelay implements UpstreamStreamHandlers {
     if (conn === undefined || !this.attached) {
       // Cannot happen with a paused upstream; keep it bounded all the same.
       this.upstream.pause();
-      this.held = this.held === undefined ? chunk : concat(this.held, chunk);
+      this.held = this.held === undefined ? copyOf(chunk) : concat(this.held, chunk);
       return;
     }
     if (this.held !== undefined) {
@@ -89,7 +89,9 @@ export class TcpRelay implements UpstreamStreamHandlers {
     }
     const accepted = this.sendToGuest(chunk);
     if (accepted < chunk.length) {
-      this.held = chunk.subarray(accepted);
+      // The chunk may be the upstream's reused read buffer (socketUpstream's transientChunks): what is
+      // kept is copied.
+      this.held = copyOf(chunk.subarray(accepted));
       this.upstream.pause();
     }
   }
@@ -179,6 +181,12 @@ export class TcpRelay implements UpstreamStreamHandlers {
     this.finished = true;
     this.events.finished(this);
   }
+}
+
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -20,6 +20,7 @@ export interface UpstreamDestination {
 export interface UpstreamStreamHandlers {
   /** The stream is open; writes may be made from now on. */
   connect(): void;
+  /** Bytes from the far side. The chunk may be valid only during the call (see socketUpstream's `transientChunks`). */
   data(chunk: Uint8Array): void;
   /** The far side finished sending (its FIN). */
   end(): void;

@@ -314,7 +314,7 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
     gateway = new Gateway({
       stack,
       device,
-      upstream: socketUpstream({ echo: echoProbe.kind === 'reply' ? echo : false }),
+      upstream: socketUpstream({ echo: echoProbe.kind === 'reply' ? echo : false, transientChunks: true }),
       policy,
       dnsUpstream,
       address: stringValue(parsed, 'address'),
