@@ -233,3 +233,85 @@ describe.skipIf(skip)('tcpts gateway serving an IPv6 namespace guest over TAP', 
     90_000,
   );
 });
+
+describe.skipIf(skip || noDhclient)('tcpts gateway --dhcp6 stateful leasing to a namespace guest', () => {
+  const directory = new TempDirectory();
+  const ifname = uniqueInterfaceName();
+  let namespace: NetworkNamespace;
+  let gateway: Program;
+
+  beforeAll(async () => {
+    namespace = NetworkNamespace.create();
+    namespace.ip('link', 'set', 'lo', 'up');
+    gateway = new Program(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'gateway',
+        '--tap',
+        ifname,
+        '--ipv6-prefix',
+        'fd00:0:0:7::/64',
+        '--dhcp6',
+        'stateful',
+        '--dns',
+        '127.0.0.1:53',
+        '--allow',
+        '::1',
+      ],
+      { cwd: REPOSITORY },
+    );
+    await gateway.waitFor(/IPv6: fd00:0:0:7::\/64.*DHCPv6 with addresses/, 30_000);
+    run('ip', ['link', 'set', ifname, 'netns', namespace.name]);
+    namespace.exec('sysctl', '-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=0`);
+    namespace.ip('link', 'set', ifname, 'up');
+  }, 120_000);
+
+  afterAll(() => {
+    gateway?.kill('SIGTERM');
+    killAllPrograms();
+    namespace?.delete();
+    directory.remove();
+  });
+
+  const inGuest = (args: string[], timeoutMs = 60_000) =>
+    runAsync('ip', ['netns', 'exec', namespace.name, ...args], timeoutMs);
+
+  it('dhclient -6 is given fd00:0:0:7::100 and the DNS server by Solicit, Advertise, Request, Reply; the address then answers ping -6 through the gateway', async () => {
+    // Until the link-local address has finished DAD: dhclient needs it as its source.
+    for (let i = 0; i < 100; i++) {
+      const shown = (await inGuest(['ip', '-6', '-o', 'addr', 'show', 'dev', ifname, 'scope', 'link']))
+        .stdout;
+      if (/inet6 fe80::/.test(shown) && !/tentative/.test(shown)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const script = directory.file('dhclient-script');
+    const seen = directory.file('dhclient-seen');
+    // Records what it was given and configures the address as the stock script would (without DAD).
+    writeFileSync(
+      script,
+      [
+        '#!/bin/sh',
+        `echo "$reason $new_ip6_address/$new_ip6_prefixlen $new_dhcp6_name_servers" >> ${seen}`,
+        'if [ "$reason" = BOUND6 ]; then ip -6 addr add "$new_ip6_address/64" dev "$interface" nodad; fi',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(script, 0o755);
+    const pidFile = directory.file('dhclient.pid');
+    const common = ['-6', '-lf', directory.file('dhclient.leases'), '-pf', pidFile, '-sf', script];
+    try {
+      await inGuest(['dhclient', ...common, '-1', ifname], 60_000);
+      expect(readFileSync(seen, 'utf8')).toMatch(/^BOUND6 fd00:0:0:7::100\/128 fd00:0:0:7::3$/m);
+      const ping = await inGuest(
+        ['ping', '-6', '-n', '-c', '1', '-W', '2', '-I', 'fd00:0:0:7::100', 'fd00:0:0:7::2'],
+        30_000,
+      );
+      expect(ping.stdout).toMatch(/1 packets transmitted, 1 received/);
+    } finally {
+      await inGuest(['dhclient', ...common, '-x', ifname], 30_000).catch(() => undefined);
+    }
+  }, 120_000);
+});
