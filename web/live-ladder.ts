@@ -25,6 +25,8 @@ const MOVING_LINES = 32;
 const TOP = 28;
 const LABEL_GAP = 13;
 const SIDE = 150;
+/** px of room the SVG gets below its lowest drawing each time it grows. */
+const GROWTH = 3000;
 
 export interface LadderLayout {
   /** Hosts left and right. */
@@ -91,7 +93,14 @@ export class LiveLadder {
   private lastLabelY: [number, number] = [-1e9, -1e9];
   private lastStateY = new Map<string, number>();
   private bottom = TOP;
+  /** Smallest y still in the page (older items were dropped): the camera stops there. */
   private top = 0;
+  /**
+   * y at the SVG's top edge (its viewBox origin). It moves up to `top` only when the SVG grows, never
+   * when old items are dropped: a new viewBox or height makes the browser lay out and paint the whole
+   * drawing again, which at full speed cost a 15-25 ms frame every few frames.
+   */
+  private origin = 0;
   private follow = true;
   /** y shown at the top of the viewport. */
   private camera = 0;
@@ -153,6 +162,7 @@ export class LiveLadder {
     this.viewHeight = this.container.clientHeight || 600;
     this.camera = 0;
     this.allocated = 0;
+    this.origin = 0;
     this.items.replaceChildren();
     this.moving.replaceChildren(this.nowLine, this.nowText);
     this.spans = [{ t0: 0, y0: TOP + 8, after: 0 }];
@@ -257,7 +267,8 @@ export class LiveLadder {
   private addItem(g: SVGGElement): void {
     this.items.append(g);
     if (this.items.childElementCount <= MAX_ITEMS + TRIM_BATCH) return;
-    // Old items leave in batches, so the drawing's origin moves (and the SVG is repainted) rarely.
+    // Old items leave in batches. Only the camera's upper stop moves: the SVG keeps its origin and
+    // height (see `origin`), so dropping them costs no layout of what stays.
     while (this.items.childElementCount > MAX_ITEMS) {
       const first = this.items.firstElementChild as SVGGElement;
       const id = Number(first.getAttribute('data-packet'));
@@ -273,7 +284,6 @@ export class LiveLadder {
     }
     const next = this.items.firstElementChild;
     this.top = Math.max(0, Number(next?.getAttribute('data-y') ?? 0) - TOP - 10);
-    this.allocated = 0;
   }
 
   /** A packet was sent. */
@@ -524,26 +534,29 @@ export class LiveLadder {
   }
 
   private placeCamera(): void {
-    const transform = `translateY(${-(this.camera - this.top)}px)`;
+    const transform = `translateY(${-(this.camera - this.origin)}px)`;
     this.svg.style.transform = transform;
     this.moving.style.transform = transform;
   }
 
   private frame(): void {
-    if (this.bottom - this.top + this.viewHeight <= this.allocated) return;
-    const height = Math.ceil((this.bottom - this.top + this.viewHeight + 1500) / 1000) * 1000;
+    if (this.bottom - this.origin + this.viewHeight <= this.allocated) return;
+    // The SVG grows in steps of several screens, and only then drops what lies above `top`, so the
+    // drawing is laid out again once per GROWTH px of run, not once per frame or per trim.
+    this.origin = this.top;
+    const height = Math.ceil((this.bottom - this.origin + this.viewHeight + GROWTH) / 1000) * 1000;
     this.allocated = height;
     for (const layer of [this.svg, this.moving]) {
       layer.setAttribute('width', String(this.width));
       layer.setAttribute('height', String(height));
-      layer.setAttribute('viewBox', `0 ${this.top} ${this.width} ${height}`);
+      layer.setAttribute('viewBox', `0 ${this.origin} ${this.width} ${height}`);
     }
     this.lifelines.forEach((line, i) => {
       const x = this.hostX(i);
       line.setAttribute('x1', String(x));
       line.setAttribute('x2', String(x));
-      line.setAttribute('y1', String(Math.max(TOP, this.top)));
-      line.setAttribute('y2', String(this.top + height));
+      line.setAttribute('y1', String(Math.max(TOP, this.origin)));
+      line.setAttribute('y2', String(this.origin + height));
     });
   }
 
