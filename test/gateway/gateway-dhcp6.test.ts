@@ -31,16 +31,25 @@ async function ask(
   return got;
 }
 
+/** The M/O flag byte (RFC 4861 §4.2) of every router advertisement the gateway sends on the link. */
+function advertisementFlags(sim: ReturnType<typeof simGateway>): number[] {
+  const flags: number[] = [];
+  sim.link.tap((_time, frame) => {
+    if (frame[12] === 0x86 && frame[13] === 0xdd && frame[ETH + 6] === 58 && frame[ETH + 40] === 134)
+      flags.push(frame[ETH + 40 + 5]!);
+  });
+  return flags;
+}
+
 describe('gateway DHCPv6', () => {
   test('the RA sets O; an Information-request gets a Reply with server and client ids, DNS and the refresh time asked for', async () => {
     const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64' });
     sim.guest.addIpv6Interface(sim.link.a);
-    const advertisementFlags: number[] = [];
+    const flags = advertisementFlags(sim);
     const replies: { src: string; dst: string }[] = [];
     sim.link.tap((_time, frame) => {
       if (frame[12] !== 0x86 || frame[13] !== 0xdd) return;
       const next = frame[ETH + 6];
-      if (next === 58 && frame[ETH + 40] === 134) advertisementFlags.push(frame[ETH + 40 + 5]!);
       if (next === 17 && ((frame[ETH + 40]! << 8) | frame[ETH + 41]!) === 547)
         replies.push({
           src: hex(frame.subarray(ETH + 8, ETH + 24)),
@@ -54,8 +63,8 @@ describe('gateway DHCPv6', () => {
       return ask(sim, `0b123456${CLIENT_ID}00060006001700180020000800020000`);
     });
     // Every advertisement: M clear, O set (RFC 4861 §4.2).
-    expect(advertisementFlags.length).toBeGreaterThan(0);
-    expect(new Set(advertisementFlags)).toEqual(new Set([0x40]));
+    expect(flags.length).toBeGreaterThan(0);
+    expect(new Set(flags)).toEqual(new Set([0x40]));
     // Reply (7), same xid; no domain list (none configured); refresh time 86400 s (RFC 8415 §21.23).
     expect(got).toHaveLength(1);
     expect(got[0]!.data).toBe(`07123456${SERVER_ID}${CLIENT_ID}${DNS}0020000400015180`);
@@ -102,11 +111,7 @@ describe('gateway DHCPv6', () => {
   test('without dhcp6 the RA leaves O clear and nothing listens on ff02::1:2', async () => {
     const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', dhcp6: false });
     sim.guest.addIpv6Interface(sim.link.a);
-    const flags: number[] = [];
-    sim.link.tap((_time, frame) => {
-      if (frame[12] === 0x86 && frame[13] === 0xdd && frame[ETH + 6] === 58 && frame[ETH + 40] === 134)
-        flags.push(frame[ETH + 40 + 5]!);
-    });
+    const flags = advertisementFlags(sim);
     const got = await sim.run(async () => {
       await sim.delay(5000);
       return ask(sim, `0b123456${CLIENT_ID}`);
@@ -151,11 +156,7 @@ describe('gateway DHCPv6 with addresses (stateful)', () => {
   test('Solicit, Request, Renew, Release: the exact Advertise and Replies; the RA sets M and O; a full pool answers NoAddrsAvail inside the IA', async () => {
     const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', dhcp6: 'stateful', leaseCount: 1 });
     sim.guest.addIpv6Interface(sim.link.a);
-    const flags: number[] = [];
-    sim.link.tap((_time, frame) => {
-      if (frame[12] === 0x86 && frame[13] === 0xdd && frame[ETH + 6] === 58 && frame[ETH + 40] === 134)
-        flags.push(frame[ETH + 40 + 5]!);
-    });
+    const flags = advertisementFlags(sim);
     const got = await sim.run(async () => {
       await sim.delay(5000);
       const advertise = await ask(sim, `01000010${CLIENT_ID}${ia(1, 0, 0)}`);
@@ -261,6 +262,46 @@ describe('gateway DHCPv6 with addresses (stateful)', () => {
       ['bound', 'fd000000000000020000000000000101'],
     ]);
     expect(sim.gateway.dhcp6!.counters).toMatchObject({ declines: 1, bindings: 2, unanswered: 1 });
+  });
+});
+
+describe('DHCPv6 robustness', () => {
+  test('random bytes and every truncation of valid messages are counted, never thrown on; a valid request is still answered', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', dhcp6: 'stateful' });
+    sim.guest.addIpv6Interface(sim.link.a);
+    let seed = 0x2545f491;
+    const next = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    const messages: Buffer[] = [];
+    for (let i = 0; i < 300; i++) {
+      const bytes = Buffer.alloc(next() % 120);
+      for (let j = 0; j < bytes.length; j++) bytes[j] = next() & 0xff;
+      // Client message types 1-11 most of the time, so the option walk and the handlers run.
+      if (bytes.length > 0 && i % 3 !== 0) bytes[0] = 1 + (next() % 11);
+      messages.push(bytes);
+    }
+    const valid = [
+      `01000031${CLIENT_ID}${ia(1, 0, 0)}`,
+      `03000032${CLIENT_ID}${SERVER_ID}${ia(1, 0, 0, { address: POOL_FIRST, preferred: 0, valid: 0 })}`,
+    ];
+    for (const text of valid)
+      for (let cut = 0; cut < text.length / 2; cut++)
+        messages.push(Buffer.from(text, 'hex').subarray(0, cut));
+    const got = await sim.run(async () => {
+      await sim.delay(5000);
+      const socket = sim.guest.dgram.createSocket('udp6');
+      await new Promise<void>((resolve) => socket.bind(546, resolve));
+      for (const message of messages) socket.send(message, 547, 'ff02::1:2');
+      await sim.delay(1000);
+      socket.close();
+      return ask(sim, `0b000033${CLIENT_ID}`);
+    });
+    expect(sim.gateway.dhcp6!.counters.received).toBe(messages.length + 1);
+    expect(got.map((r) => r.data)).toEqual([`07000033${SERVER_ID}${CLIENT_ID}${DNS}`]);
   });
 });
 
