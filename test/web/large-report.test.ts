@@ -11,8 +11,8 @@
  * "Usable within a second" is measured two ways: the main thread's CPU time from navigation to the first
  * frame drawn after the script's ready mark (Chromium's ThreadTime metric, best of three loads), which a
  * busy machine does not inflate, asserted always (see CPU_LIMIT); and the wall-clock time to the ready
- * mark, best of three loads, asserted only when the machine has a core to spare (on a loaded one it
- * measures the other work). The renderer's CPU time on all its threads (compositing, rasterizing,
+ * mark, every one of three loads (the first with nothing cached), asserted only when the machine has a
+ * core to spare (on a loaded one it measures the other work). The renderer's CPU time on all its threads (compositing, rasterizing,
  * compiling off the main thread) is printed beside them.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -101,7 +101,8 @@ describe.skipIf(chromiumSkipReason !== undefined)(`the report of a ${RUN_MIB} Mi
       );
       expect(cpu).toBeLessThan(CPU_LIMIT);
       if (busy) console.log('wall-clock bound not asserted: the machine has no core to spare');
-      else expect(Math.min(...wall)).toBeLessThan(1000);
+      // Every load, the first (nothing cached) included: a reader opens the report once.
+      else expect(Math.max(...wall)).toBeLessThan(1000);
 
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       page.on('pageerror', (e) => errors.push(String(e)));
