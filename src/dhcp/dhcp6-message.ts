@@ -49,6 +49,7 @@ export const STATUS6_SUCCESS = 0;
 export const STATUS6_NO_ADDRS_AVAIL = 2;
 export const STATUS6_NO_BINDING = 3;
 export const STATUS6_NOT_ON_LINK = 4;
+export const STATUS6_NO_PREFIX_AVAIL = 6;
 
 /** DUID-LL (RFC 8415 §11.4) with hardware type 1, Ethernet (RFC 826). */
 const DUID_LL = 3;
@@ -225,6 +226,26 @@ export function uint32Option6(value: number): Uint8Array {
   const data = new Uint8Array(4);
   new DataView(data.buffer).setUint32(0, value);
   return data;
+}
+
+/**
+ * An IA_TA (RFC 8415 §21.5: IAID only) or IA_PD (RFC 8415 §21.21: IAID, T1, T2) given back empty with
+ * a status inside: what a server that assigns no temporary addresses or prefixes answers. Undefined when
+ * the client's option is shorter than its fixed part.
+ */
+export function emptyIaOption(option: Dhcp6Option, status: number, message: string): Dhcp6Option | undefined {
+  const fixed = option.code === OPTION6_IA_TA ? 4 : 12;
+  if (option.data.length < fixed) return undefined;
+  const inner = statusCodeOption(status, message);
+  const data = new Uint8Array(fixed + 4 + inner.length);
+  // IAID as sent; T1 and T2 of an IA_PD with no prefixes are 0.
+  data.set(option.data.subarray(0, 4), 0);
+  data[fixed] = OPTION6_STATUS_CODE >>> 8;
+  data[fixed + 1] = OPTION6_STATUS_CODE & 0xff;
+  data[fixed + 2] = inner.length >>> 8;
+  data[fixed + 3] = inner.length & 0xff;
+  data.set(inner, fixed + 4);
+  return { code: option.code, data };
 }
 
 /** A Status Code option's data (RFC 8415 §21.13): the code and a UTF-8 message. */

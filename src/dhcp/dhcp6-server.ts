@@ -25,7 +25,8 @@
  *   (§18.3.5) extend a binding, NoBinding when there is none (Rebind: addresses off this prefix come back
  *   with lifetimes 0); Release (§18.3.7) frees, Decline (§18.3.8) takes the address out of the pool for
  *   `declineHoldMs`, both answered Success; Confirm (§18.3.3) is Success when every address is on the
- *   prefix, else NotOnLink. IA_TA and IA_PD are not served (left out of replies).
+ *   prefix, else NotOnLink. IA_TA and IA_PD are not served: they come back empty with NoAddrsAvail and
+ *   NoPrefixAvail.
  * T1 and T2 are 0.5 and 0.8 of the preferred lifetime (RFC 8415 §21.4's recommendation).
  * Replies go to the client's source address and port (RFC 8415 §18.3.10: a unicast to the address the
  * message came from, normally its link-local one), sent from our link-local address.
@@ -59,6 +60,7 @@ import {
   domainListOption,
   duidFromMac,
   emitDhcp6,
+  emptyIaOption,
   iaNaOption,
   OPTION6_CLIENTID,
   OPTION6_DNS_SERVERS,
@@ -74,6 +76,7 @@ import {
   requestedOptions,
   STATUS6_NO_ADDRS_AVAIL,
   STATUS6_NO_BINDING,
+  STATUS6_NO_PREFIX_AVAIL,
   STATUS6_NOT_ON_LINK,
   STATUS6_SUCCESS,
   statusCodeOption,
@@ -348,6 +351,16 @@ export class Dhcp6Server {
     const client = hex(clientId);
     const options: Dhcp6Option[] = [];
     for (const option of message.options) {
+      // No temporary addresses or prefixes here: those IAs come back empty with their status
+      // (RFC 8415 §18.3.2, §18.3.9: NoAddrsAvail for an IA_TA, NoPrefixAvail for an IA_PD).
+      if (option.code === OPTION6_IA_TA || option.code === OPTION6_IA_PD) {
+        const empty =
+          option.code === OPTION6_IA_TA
+            ? emptyIaOption(option, STATUS6_NO_ADDRS_AVAIL, 'no temporary addresses')
+            : emptyIaOption(option, STATUS6_NO_PREFIX_AVAIL, 'no prefixes delegated');
+        if (empty !== undefined) options.push(empty);
+        continue;
+      }
       if (option.code !== OPTION6_IA_NA) continue;
       const ia = parseIaNa(option.data);
       if (ia === undefined) continue;

@@ -265,6 +265,27 @@ describe('gateway DHCPv6 with addresses (stateful)', () => {
   });
 });
 
+describe('gateway DHCPv6 temporary addresses and prefixes', () => {
+  test('a Solicit with IA_NA, IA_TA and IA_PD gets the address, and the IA_TA and IA_PD back empty with NoAddrsAvail and NoPrefixAvail', async () => {
+    const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', dhcp6: 'stateful' });
+    sim.guest.addIpv6Interface(sim.link.a);
+    // IA_TA (4): IAID 2. IA_PD (25): IAID 3, T1 100, T2 200.
+    const iaTa = '0004000400000002';
+    const iaPd = '0019000c00000003000000640000 00c8'.replace(/ /g, '');
+    const got = await sim.run(async () => {
+      await sim.delay(5000);
+      return ask(sim, `01000040${CLIENT_ID}${iaTa}${ia(1, 0, 0)}${iaPd}`);
+    });
+    const noTemporary = status(2, 'no temporary addresses');
+    const noPrefix = status(6, 'no prefixes delegated');
+    const emptyTa = `0004${hex16(4 + noTemporary.length / 2)}00000002${noTemporary}`;
+    const emptyPd = `0019${hex16(12 + noPrefix.length / 2)}000000030000000000000000${noPrefix}`;
+    expect(got.map((r) => r.data)).toEqual([
+      `02000040${SERVER_ID}${CLIENT_ID}${emptyTa}${granted(POOL_FIRST)}${emptyPd}${DNS}`,
+    ]);
+  });
+});
+
 describe('DHCPv6 robustness', () => {
   test('random bytes and every truncation of valid messages are counted, never thrown on; a valid request is still answered', async () => {
     const sim = simGateway({ ipv6Prefix: 'fd00:0:0:2::/64', dhcp6: 'stateful' });
