@@ -14,7 +14,9 @@
  *   again by the peer, refused writes wait for 'drain'.
  *
  * Each connection reports what it holds after every input (`TcpConnection.settle`), so the total can
- * pass `max` by what one input allocates (a segment, or one doubling of a ring's storage).
+ * pass `max` by what one input allocates (a segment, or one doubling of a ring's storage), and by the
+ * segment forced into each connection whose application has read everything (a ring's first 2 KiB
+ * each: with 1,000 such connections, up to 2 MiB; Linux's forced charge has the same effect).
  */
 
 /** What a connection sees of the stack's TCP memory. */

@@ -170,4 +170,24 @@ describe('stack-wide TCP memory (tcp_mem)', () => {
     expect(t.servers[0]!.readableLength).toBe(64 * KiB);
     expect(b.memory.allocated).toBe(0);
   });
+  it('1,000 connections offered autotuned windows: the total stays within max plus one forced segment each, every byte arrives', () => {
+    const net = new FakeNetwork();
+    const a = net.addHost(['10.0.0.1']);
+    const limits = { memoryMin: 2 * MiB, memoryPressure: 3 * MiB, memoryMax: 4 * MiB };
+    const b = net.addHost(['10.0.0.2'], { limits });
+    const data = pattern(16 * KiB);
+    // 1,000 senders offer 16 MiB that b holds until its application reads, from 2 s on.
+    const t = transfers(net, a, b, 1000, data, 2000);
+    net.run(1900);
+    expect([b.memory.underPressure, b.memory.exhausted]).toEqual([true, true]);
+    net.run(30_000);
+    expect(t.servers.length).toBe(1000);
+    expect(t.exact()).toEqual(t.servers.map(() => true));
+    expect(b.counters.memoryPressureEntered).toBeGreaterThanOrEqual(1);
+    expect(b.counters.memoryLimitDrops).toBeGreaterThan(0);
+    // At the maximum a connection whose application has read everything still takes one in-order
+    // segment (as Linux forces it in), into a ring's first 2 KiB: the most the total can pass max by.
+    expect(b.memory.peak).toBeLessThanOrEqual(limits.memoryMax + 1000 * 2 * KiB);
+    expect([b.memory.allocated, b.memory.underPressure]).toEqual([0, false]);
+  });
 });
