@@ -20,6 +20,7 @@ describe('tcpts gateway: misconfiguration', () => {
       ['--tap', 't0', '--ipv6-prefix', 'off', '--forward', 'tcp6:8022:22'],
       /--forward tcp6:8022:22 needs IPv6 \(--ipv6-prefix is off\)/,
     ],
+    [['--tap', 't0', '--dhcp6', 'yes'], /--dhcp6 wants stateless, stateful or off; got 'yes'/],
     [['--tap', 't0', '--allow', '10.0.0.0/40'], /--allow: /],
     [['--tap', 't0', '--dns', 'resolver'], /--dns wants ADDR\[:PORT\]/],
     [['--tap', 't0', '--mtu', '100'], /--mtu wants an integer from 576 to 65521/],

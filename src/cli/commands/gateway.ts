@@ -237,6 +237,9 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
     throw new UsageError(
       `--forward tcp6:${forward6.hostPort}:${forward6.guestPort} needs IPv6 (--ipv6-prefix is off)`,
     );
+  const dhcp6Mode = stringValue(parsed, 'dhcp6') ?? 'stateless';
+  if (!['stateless', 'stateful', 'off'].includes(dhcp6Mode))
+    throw new UsageError(`--dhcp6 wants stateless, stateful or off; got '${dhcp6Mode}'`);
   const allow = stringValues(parsed, 'allow');
   let policy: DestinationPolicy | undefined;
   if (allow.length > 0) {
@@ -302,12 +305,6 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
       ? "ICMP echo beyond the gateway: through the host's ping command"
       : `ICMP echo beyond the gateway: unavailable (${echoProbe.kind === 'unavailable' ? echoProbe.reason : `ping of 127.0.0.1: ${echoProbe.kind}`}); guests' pings to other hosts go unanswered`;
   const ipv6Prefix = stringValue(parsed, 'ipv6-prefix');
-  const dhcp6Mode = stringValue(parsed, 'dhcp6') ?? 'stateless';
-  if (!['stateless', 'stateful', 'off'].includes(dhcp6Mode)) {
-    say(io, `tcpts gateway: --dhcp6 must be stateless, stateful or off, got ${dhcp6Mode}`);
-    cleanup();
-    return 2;
-  }
   const stack = new Stack({ name: 'gateway', clock });
   let gateway: Gateway;
   try {
