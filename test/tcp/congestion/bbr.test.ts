@@ -183,7 +183,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cc.roundCount).toBe(3);
   });
 
-  it('in loss recovery a rate sample above the estimate (late SACK information) does not raise it', () => {
+  it('in loss recovery a rate sample above the path (late SACK information) is capped at the highest estimate measured outside recovery', () => {
     const cc = new BbrCongestionControl(MSS, 10);
     drive(cc, 2000, 12_500, 50);
     const bw = cc.bottleneckBandwidth;
@@ -216,7 +216,13 @@ describe('BBR (IETF CCWG draft v3)', () => {
     });
     expect(cc.inRecovery).toBe(true);
     cc.onAck(sample(2002));
-    expect(cc.bottleneckBandwidth).toBe(bw);
+    // Capped at the highest estimate measured outside recovery: at most the driven path's 12,500
+    // bytes/ms, far below the sample's 2 x bw (and not below the estimate it had).
+    expect(cc.bottleneckBandwidth).toBeGreaterThanOrEqual(bw);
+    expect(cc.bottleneckBandwidth).toBeLessThanOrEqual(12_500);
+    const capped = cc.bottleneckBandwidth;
+    cc.onAck(sample(2002));
+    expect(cc.bottleneckBandwidth).toBe(capped);
     // Out of recovery the same sample is believed.
     cc.onExitRecovery(2003);
     cc.onAck(sample(2004));
