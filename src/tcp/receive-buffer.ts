@@ -22,18 +22,39 @@ export const CHUNK_OVERHEAD = 128;
 /** Neighbouring out-of-order chunks are merged while together they hold at most this many bytes. */
 const MERGE_LIMIT = 2048;
 
+/**
+ * The chunk lists of a buffer holding nothing out of order. Shared by every such buffer (frozen, so a
+ * write through it throws instead of leaking into other connections): most connections never see a
+ * segment out of order, and an idle one should not carry three empty arrays and an assembler.
+ */
+const NO_STARTS: number[] = Object.freeze([]) as unknown as number[];
+const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
 export class ReceiveBuffer {
   private readonly ring: ByteRing;
-  private readonly assembler: RangeAssembler;
+  private readonly maxOutOfOrderRanges: number;
+  /** Created with the first out-of-order segment (see NO_STARTS), then kept. */
+  private assembler: RangeAssembler | undefined;
   /** Out-of-order chunks, lowest offset first, never overlapping: their offsets and their bytes. */
-  private chunkStarts: number[] = [];
-  private chunks: Uint8Array[] = [];
+  private chunkStarts: number[] = NO_STARTS;
+  private chunks: Uint8Array[] = NO_CHUNKS;
   private chunkBytes = 0;
-  private readonly gapPairs: number[] = [];
+  private gapPairs: number[] = NO_STARTS;
 
   constructor(capacity: number, maxOutOfOrderRanges: number) {
     this.ring = new ByteRing(capacity);
-    this.assembler = new RangeAssembler(maxOutOfOrderRanges);
+    this.maxOutOfOrderRanges = maxOutOfOrderRanges;
+  }
+
+  /** The assembler and chunk lists, created when the first segment needs them. */
+  private outOfOrderStore(): RangeAssembler {
+    if (this.assembler === undefined) this.assembler = new RangeAssembler(this.maxOutOfOrderRanges);
+    if (this.chunks === NO_CHUNKS) {
+      this.chunkStarts = [];
+      this.chunks = [];
+      this.gapPairs = [];
+    }
+    return this.assembler;
   }
 
   /** Bytes of storage allocated now: the ring's, and the out-of-order chunks' (each with its overhead). */
@@ -67,35 +88,35 @@ export class ReceiveBuffer {
 
   /** Out-of-order ranges forgotten so far to make room for lower ones (RangeAssembler.add). */
   get prunedRanges(): number {
-    return this.assembler.pruned;
+    return this.assembler === undefined ? 0 : this.assembler.pruned;
   }
 
   get hasOutOfOrder(): boolean {
-    return !this.assembler.isEmpty;
+    return this.assembler !== undefined && !this.assembler.isEmpty;
   }
 
   /** Offset (from RCV.NXT) just past the highest out-of-order byte held; 0 when none. */
   get outOfOrderEnd(): number {
-    return this.assembler.highestEnd;
+    return this.assembler === undefined ? 0 : this.assembler.highestEnd;
   }
 
   outOfOrderRanges(): ReceivedRange[] {
-    return this.assembler.ranges();
+    return this.assembler === undefined ? [] : this.assembler.ranges();
   }
 
   /** Number of separate out-of-order ranges held. */
   get outOfOrderRangeCount(): number {
-    return this.assembler.rangeCount;
+    return this.assembler === undefined ? 0 : this.assembler.rangeCount;
   }
 
   /** The part of [offset, offset + length) already held out of order (a duplicate), if any. */
   heldWithin(offset: number, length: number): { start: number; end: number } | undefined {
-    return this.assembler.heldWithin(offset, offset + length);
+    return this.assembler?.heldWithin(offset, offset + length);
   }
 
   /** The out-of-order ranges most recently grown first, as [start, end) offset pairs (see RangeAssembler). */
   recentOutOfOrderRanges(max: number, out: number[]): number {
-    return this.assembler.recentRanges(max, out);
+    return this.assembler === undefined ? 0 : this.assembler.recentRanges(max, out);
   }
 
   /**
@@ -105,31 +126,34 @@ export class ReceiveBuffer {
    */
   insert(offset: number, data: Uint8Array): number {
     if (data.length === 0) return 0;
-    if (offset === 0 && this.assembler.isEmpty) {
+    if (offset === 0 && (this.assembler === undefined || this.assembler.isEmpty)) {
       // The common case: the next bytes in order, nothing held behind them.
       this.ring.writeAt(this.ring.length, data);
       this.ring.commit(data.length);
       return data.length;
     }
     const end = offset + data.length;
-    const gaps = this.assembler.gaps(offset, end, this.gapPairs);
-    const pruned = this.assembler.pruned;
-    if (!this.assembler.add(offset, end)) return -1;
+    const assembler = this.outOfOrderStore();
+    const gaps = assembler.gaps(offset, end, this.gapPairs);
+    const pruned = assembler.pruned;
+    if (!assembler.add(offset, end)) return -1;
     // The assembler made room by forgetting its highest range: its bytes go too.
-    if (this.assembler.pruned !== pruned) this.dropChunksFrom(this.assembler.highestEnd);
+    if (assembler.pruned !== pruned) this.dropChunksFrom(assembler.highestEnd);
     for (let g = 0; g < gaps; g++) {
       const s = this.gapPairs[2 * g]!;
       this.storeChunk(s, data.subarray(s - offset, this.gapPairs[2 * g + 1]! - offset));
     }
-    const inOrder = this.assembler.takeFront();
+    const inOrder = assembler.takeFront();
     if (inOrder > 0) this.moveToRing(inOrder);
     return inOrder;
   }
 
   /** Forgets out-of-order bytes at or past `offset` (a FIN fixed the end of the stream there). */
   truncateOutOfOrder(offset: number): void {
-    this.assembler.truncate(offset);
-    this.dropChunksFrom(offset);
+    if (this.assembler !== undefined) {
+      this.assembler.truncate(offset);
+      this.dropChunksFrom(offset);
+    }
     this.releaseIfEmpty();
   }
 
@@ -217,15 +241,17 @@ export class ReceiveBuffer {
    * next segment (an idle connection holds no buffer memory).
    */
   private releaseIfEmpty(): void {
-    if (this.ring.length === 0 && this.assembler.isEmpty) this.ring.releaseStorage();
+    if (this.ring.length === 0 && !this.hasOutOfOrder) this.ring.releaseStorage();
   }
 
   /** Drops everything (ABORT, reset). */
   clear(): void {
     this.ring.consume(this.ring.length);
-    this.assembler.clear();
-    this.chunkStarts = [];
-    this.chunks = [];
+    this.assembler?.clear();
+    if (this.chunks !== NO_CHUNKS) {
+      this.chunkStarts = [];
+      this.chunks = [];
+    }
     this.chunkBytes = 0;
   }
 }

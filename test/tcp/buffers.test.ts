@@ -219,4 +219,36 @@ describe('ReceiveBuffer', () => {
     expect(rb.insert(0, pattern(10, 10))).toBe(20);
     expect(Array.from(rb.read(100))).toEqual(Array.from(pattern(20, 10)));
   });
+
+  it('works the same whether or not it has held out-of-order bytes before (its out-of-order store is made on first use)', () => {
+    // Two buffers that never held anything out of order: every query answers "nothing held", and
+    // truncating or clearing them changes nothing, including for a later out-of-order segment.
+    const fresh = [new ReceiveBuffer(100, 8), new ReceiveBuffer(100, 8)];
+    for (const rb of fresh) {
+      expect(rb.hasOutOfOrder).toBe(false);
+      expect(rb.outOfOrderEnd).toBe(0);
+      expect(rb.outOfOrderRangeCount).toBe(0);
+      expect(rb.outOfOrderRanges()).toEqual([]);
+      expect(rb.prunedRanges).toBe(0);
+      expect(rb.heldWithin(0, 50)).toBeUndefined();
+      expect(rb.recentOutOfOrderRanges(4, [])).toBe(0);
+      rb.truncateOutOfOrder(10);
+      rb.clear();
+      expect(rb.insert(0, pattern(5))).toBe(5);
+    }
+    // The first one now takes a piece out of order; the other must still see nothing held.
+    expect(fresh[0]!.insert(10, pattern(10, 15))).toBe(0);
+    expect(fresh[0]!.outOfOrderRanges()).toEqual([{ start: 10, end: 20, touched: 1 }]);
+    expect(fresh[1]!.hasOutOfOrder).toBe(false);
+    expect(fresh[1]!.insert(0, pattern(20, 5))).toBe(20);
+    expect(fresh[0]!.insert(0, pattern(10, 5))).toBe(20);
+    expect(Array.from(fresh[0]!.read(100))).toEqual(Array.from(pattern(25)));
+    // Cleared after holding out-of-order bytes: the store empties and is used again.
+    fresh[0]!.insert(7, pattern(3, 40));
+    fresh[0]!.clear();
+    expect(fresh[0]!.hasOutOfOrder).toBe(false);
+    expect(fresh[0]!.insert(4, pattern(4, 29))).toBe(0);
+    expect(fresh[0]!.insert(0, pattern(4, 25))).toBe(8);
+    expect(Array.from(fresh[0]!.read(100))).toEqual(Array.from(pattern(8, 25)));
+  });
 });
