@@ -77,6 +77,20 @@ export interface WispServerCounters {
   /** Half-closes carried (stream control): client to destination, destination to client. */
   halfClosesFromClient: number;
   halfClosesToClient: number;
+  /** UDP datagrams dropped because MAX_QUEUED_DATAGRAMS were already waiting for the socket to connect. */
+  udpDatagramsDroppedConnecting: number;
+}
+
+/** Datagrams a UDP stream holds while its socket connects; more are lost, as on any network. */
+const MAX_QUEUED_DATAGRAMS = 64;
+
+/** Sends on a connected UDP socket; a datagram that cannot be sent is lost, as on any network. */
+function sendDatagram(socket: dgram.Socket, payload: Uint8Array): void {
+  try {
+    socket.send(payload);
+  } catch {
+    // closed, or the destination failed: nothing to tell the client beyond what CLOSE will say
+  }
 }
 
 /** The server side of one WebSocket, as `ws` gives it. */
@@ -94,6 +108,8 @@ interface ServerStream {
   id: number;
   tcp?: UpstreamStream;
   udp?: dgram.Socket;
+  /** Datagrams from the client while the UDP socket connects (sent once it has). */
+  udpQueue?: Uint8Array[];
   received: number;
   blocked: boolean;
   /** Paused because the WebSocket backed up. */
@@ -137,6 +153,7 @@ export class WispServer {
     clientCreditStalls: 0,
     halfClosesFromClient: 0,
     halfClosesToClient: 0,
+    udpDatagramsDroppedConnecting: 0,
   };
   private readonly policy: DestinationPolicy;
   private readonly bufferPackets: number;
@@ -248,7 +265,10 @@ export class WispServer {
           const stream = streams.get(packet.streamId);
           if (stream === undefined) return;
           if (stream.udp !== undefined) {
-            stream.udp.send(packet.payload);
+            const queue = stream.udpQueue;
+            if (queue === undefined) sendDatagram(stream.udp, packet.payload);
+            else if (queue.length < MAX_QUEUED_DATAGRAMS) queue.push(packet.payload);
+            else this.counters.udpDatagramsDroppedConnecting++;
             return;
           }
           if (stream.tcp === undefined) return;
@@ -370,7 +390,14 @@ export class WispServer {
         closeStream(stream, WISP_CLOSE_NETWORK_ERROR);
         socket.close();
       });
-      socket.connect(request.port, address);
+      // Connecting takes a turn of the event loop, and a client sends its first datagram right after
+      // CONNECT (often in the same read): until then datagrams wait, as many as MAX_QUEUED_DATAGRAMS.
+      stream.udpQueue = [];
+      socket.connect(request.port, address, () => {
+        const queue = stream.udpQueue ?? [];
+        stream.udpQueue = undefined;
+        for (const payload of queue) sendDatagram(socket, payload);
+      });
       return;
     }
     stream.tcp = this.upstream.openStream(

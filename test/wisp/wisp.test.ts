@@ -5,6 +5,7 @@
  * read; and a gateway whose upstream is a WISP client carries a guest's connection end to end.
  */
 import { createHash } from 'node:crypto';
+import dgram from 'node:dgram';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -17,6 +18,13 @@ import { MemoryLink } from '../../src/link/memory-link.js';
 import { Stack } from '../../src/stack.js';
 import { RealClock } from '../../src/time/real-clock.js';
 import { WispClient, type WispWebSocket, wispUpstream } from '../../src/wisp/wisp-client.js';
+import {
+  encodeConnect,
+  encodeWispPacket,
+  parseWispPacket,
+  WISP_DATA,
+  WISP_STREAM_UDP,
+} from '../../src/wisp/wisp-packet.js';
 import { startWispServer } from '../../src/wisp/wisp-server-node.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -367,5 +375,35 @@ describe('WISP stream control (tcpts client and server)', () => {
     stream.end();
     await done;
     expect(sha(Buffer.concat(parts))).toBe(sha(down));
+  });
+});
+
+describe('WISP server UDP streams', () => {
+  test('carries datagrams sent in the same read as their CONNECT (they wait while the socket connects)', async () => {
+    const echo = dgram.createSocket('udp4', (message, rinfo) =>
+      echo.send(message, rinfo.port, rinfo.address),
+    );
+    await new Promise<void>((d) => echo.bind(0, '127.0.0.1', () => d()));
+    cleanups.push(() => echo.close());
+    const server = await ourServer({ port: 0, policy: allowList(['127.0.0.0/8']) });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`);
+    cleanups.push(() => ws.close());
+    const replies: string[] = [];
+    ws.on('message', (data: Buffer) => {
+      const packet = parseWispPacket(new Uint8Array(data));
+      if (packet?.type === WISP_DATA && packet.streamId === 1)
+        replies.push(new TextDecoder().decode(packet.payload));
+    });
+    await new Promise<void>((d) => ws.once('open', () => d()));
+    // One TCP write: CONNECT and three datagrams reach the server in one read.
+    const socket = (ws as unknown as { _socket: net.Socket })._socket;
+    socket.cork();
+    ws.send(encodeConnect(1, WISP_STREAM_UDP, (echo.address() as AddressInfo).port, '127.0.0.1'));
+    for (const text of ['one', 'two', 'three'])
+      ws.send(encodeWispPacket(WISP_DATA, 1, new TextEncoder().encode(text)));
+    socket.uncork();
+    for (let i = 0; i < 100 && replies.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(replies).toEqual(['one', 'two', 'three']);
+    expect(server.server.counters.udpDatagramsDroppedConnecting).toBe(0);
   });
 });
