@@ -7,13 +7,11 @@
  * through the gateway's DNS, downloads 1 MiB from an HTTP server on the host's 127.0.0.1 through
  * 10.0.2.2, prints its SHA-256 on the serial console, and powers off.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { socketUpstream } from '../../src/gateway/socket-upstream-node.js';
@@ -22,27 +20,16 @@ import { Stack } from '../../src/stack.js';
 import { RealClock } from '../../src/time/real-clock.js';
 import { TempDirectory } from '../interop/helpers/test-data.js';
 import { dnsAnswer } from './helpers/dns-responder.js';
+import {
+  buildV86Guest,
+  V86_BIOS,
+  V86_CMDLINE,
+  V86_VGA_BIOS,
+  V86_WASM,
+  v86GuestMissing,
+} from './helpers/v86-guest-files.js';
 
-const BUILD = fileURLToPath(new URL('./qemu/build-initramfs.sh', import.meta.url));
-const BIOS = '/usr/share/seabios/bios.bin';
-const VGA_BIOS = '/usr/share/seabios/vgabios-stdvga.bin';
-
-function missing(): string | undefined {
-  for (const tool of ['cpio', 'apt-get', 'dpkg']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
-  if (!existsSync(BIOS)) return `${BIOS} is missing (Debian package seabios)`;
-  const foreign = execFileSync('dpkg', ['--print-foreign-architectures'], { encoding: 'utf8' });
-  if (!foreign.split('\n').includes('i386'))
-    return 'dpkg has no i386 architecture (dpkg --add-architecture i386)';
-  return undefined;
-}
-
-const reason = missing();
+const reason = v86GuestMissing();
 if (reason) console.log(`v86 guest test skipped: ${reason}`);
 
 const PAYLOAD = Buffer.alloc(1 << 20);
@@ -65,6 +52,7 @@ describe.skipIf(reason !== undefined)('a v86 guest on a tcpts Gateway over the e
   let dns: dgram.Socket;
   let emulator: Emulator | undefined;
   let gateway: Gateway | undefined;
+  let guest: { kernel: string; initrd: string };
 
   beforeAll(async () => {
     server = http.createServer((_request, response) => {
@@ -77,22 +65,7 @@ describe.skipIf(reason !== undefined)('a v86 guest on a tcpts Gateway over the e
       if (answer) dns.send(answer, rinfo.port, rinfo.address);
     });
     await new Promise<void>((d) => dns.bind(0, '127.0.0.1', () => d()));
-    const depends = execFileSync('apt-cache', ['depends', 'linux-image-686:i386'], { encoding: 'utf8' });
-    const image = /Depends: (linux-image-\S+)/.exec(depends)![1]!;
-    execFileSync('apt-get', ['download', image, 'busybox-static:i386'], {
-      cwd: directory.path,
-      stdio: 'ignore',
-    });
-    for (const deb of readdirSync(directory.path).filter((f) => f.endsWith('.deb'))) {
-      execFileSync('dpkg', ['-x', deb, 'tree'], { cwd: directory.path });
-    }
-    execFileSync(BUILD, [
-      directory.file('tree'),
-      directory.file('initrd.gz'),
-      String((server.address() as AddressInfo).port),
-      directory.file('tree/bin/busybox'),
-      '8390 ne2k-pci',
-    ]);
+    guest = buildV86Guest(directory, (server.address() as AddressInfo).port);
   }, 300_000);
 
   afterAll(async () => {
@@ -107,14 +80,13 @@ describe.skipIf(reason !== undefined)('a v86 guest on a tcpts Gateway over the e
     // Imported by a name in a variable so that type-checking does not need the package installed.
     const emulatorPackage = 'v86';
     const { V86 } = (await import(emulatorPackage)) as { V86: new (options: object) => Emulator };
-    const kernel = readdirSync(directory.file('tree/boot')).find((f) => f.startsWith('vmlinuz'))!;
     emulator = new V86({
-      wasm_path: fileURLToPath(new URL('../../node_modules/v86/build/v86.wasm', import.meta.url)),
-      bios: bytes(BIOS),
-      vga_bios: bytes(VGA_BIOS),
-      bzimage: bytes(directory.file(`tree/boot/${kernel}`)),
-      initrd: bytes(directory.file('initrd.gz')),
-      cmdline: 'console=ttyS0 quiet panic=-1',
+      wasm_path: V86_WASM,
+      bios: bytes(V86_BIOS),
+      vga_bios: bytes(V86_VGA_BIOS),
+      bzimage: bytes(guest.kernel),
+      initrd: bytes(guest.initrd),
+      cmdline: V86_CMDLINE,
       memory_size: 128 << 20,
       autostart: true,
       disable_keyboard: true,
