@@ -648,71 +648,18 @@ export class Gateway {
       answer();
       return;
     }
-    if (this.closed) return;
-    const address = this.upstreamAddressOf(request.dst);
-    if (!this.policy({ protocol: 'icmp', address, port: 0 })) {
-      this.counters.icmpEchoRefusedByPolicy++;
-      return;
-    }
-    const echo = this.upstream.echo;
-    if (echo === undefined || this.echoUnavailableReason !== undefined) {
-      this.counters.icmpEchoUnavailable++;
-      return;
-    }
-    if (this.pendingEchoes >= this.maxPendingEchoes) {
-      this.counters.icmpEchoLimitHits++;
-      return;
-    }
-    if (request.ttl <= 1) {
-      // RFC 1812 §5.3.1: the gateway is a hop; a datagram with no hops left ends here.
-      this.sendGuestError(ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED_IN_TRANSIT, request.quote);
-      return;
-    }
-    this.pendingEchoes++;
-    this.counters.icmpEchoForwarded++;
-    echo
-      .call(this.upstream, {
-        address,
-        size: request.data.length,
-        ttl: request.ttl - 1,
-        timeoutMs: this.echoTimeoutMs,
-      })
-      .then((result) => {
-        this.pendingEchoes--;
-        if (this.closed) return;
-        const reporter = (from: string | undefined) => {
-          const a = from === undefined ? undefined : parseIpv4(from);
-          return a === undefined || from === this.hostLoopback ? undefined : a;
-        };
-        switch (result.kind) {
-          case 'reply':
-            this.counters.icmpEchoReplies++;
-            answer();
-            return;
-          case 'unreachable':
-            this.sendGuestError(
-              ICMP_DESTINATION_UNREACHABLE,
-              result.code,
-              request.quote,
-              reporter(result.from),
-            );
-            return;
-          case 'time-exceeded':
-            this.sendGuestError(
-              ICMP_TIME_EXCEEDED,
-              ICMP_TTL_EXCEEDED_IN_TRANSIT,
-              request.quote,
-              reporter(result.from),
-            );
-            return;
-          case 'unavailable':
-            this.counters.icmpEchoUnavailable++;
-            this.echoUnavailableReason ??= result.reason;
-            return;
-          case 'timeout':
-            return;
-        }
-      });
+    const reporter = (from: string | undefined) => {
+      const a = from === undefined ? undefined : parseIpv4(from);
+      return a === undefined || from === this.hostLoopback ? undefined : a;
+    };
+    // RFC 1812 §5.3.1: the gateway is a hop; a datagram with no hops left ends here (time exceeded).
+    this.relayEcho(request.dst, request.data.length, request.ttl, {
+      reply: answer,
+      unreachable: (code, from) =>
+        this.sendGuestError(ICMP_DESTINATION_UNREACHABLE, code, request.quote, reporter(from)),
+      timeExceeded: (from) =>
+        this.sendGuestError(ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED_IN_TRANSIT, request.quote, reporter(from)),
+    });
   }
 
   /**
@@ -723,7 +670,46 @@ export class Gateway {
   private guestEcho6(request: ForeignEcho6Request): void {
     if (this.closed) return;
     this.sawGuest6(request.src);
-    const address = this.upstreamAddressOf(request.dst);
+    const reporter = (from: string | undefined) => {
+      const a = from === undefined ? undefined : parseIpv6(from);
+      return a === undefined || from === this.hostLoopback6 ? undefined : a;
+    };
+    // RFC 8200 §3 / RFC 4443 §3.3: the gateway is a hop; a packet with no hops left ends here.
+    this.relayEcho(request.dst, request.data.length, request.hopLimit, {
+      reply: () =>
+        this.stack.ipv6.sendEchoReply(
+          request.interface,
+          request.dst,
+          request.src,
+          request.identifier,
+          request.sequence,
+          request.data,
+        ),
+      unreachable: (code, from) =>
+        this.sendGuestError6(ICMPV6_DESTINATION_UNREACHABLE, code, request.quote, reporter(from)),
+      timeExceeded: (from) =>
+        this.sendGuestError6(ICMPV6_TIME_EXCEEDED, ICMPV6_HOP_LIMIT_EXCEEDED, request.quote, reporter(from)),
+    });
+  }
+
+  /**
+   * A guest's echo to `dst`, of either IP version, handed to the upstream: after the policy, the
+   * upstream's ability and `maxPendingEchoes`; one with `hops` (TTL or hop limit) of 1 or less ends at the
+   * gateway (`timeExceeded` with no reporter). The upstream's result comes back through `answer`, whose
+   * `from` is the reporter the upstream named (codes in the destination's ICMP numbering).
+   */
+  private relayEcho(
+    dst: IpAddress,
+    size: number,
+    hops: number,
+    answer: {
+      reply(): void;
+      unreachable(code: number, from: string | undefined): void;
+      timeExceeded(from: string | undefined): void;
+    },
+  ): void {
+    if (this.closed) return;
+    const address = this.upstreamAddressOf(dst);
     if (!this.policy({ protocol: 'icmp', address, port: 0 })) {
       this.counters.icmpEchoRefusedByPolicy++;
       return;
@@ -737,54 +723,27 @@ export class Gateway {
       this.counters.icmpEchoLimitHits++;
       return;
     }
-    if (request.hopLimit <= 1) {
-      // RFC 8200 §3 / RFC 4443 §3.3: the gateway is a hop; a packet with no hops left ends here.
-      this.sendGuestError6(ICMPV6_TIME_EXCEEDED, ICMPV6_HOP_LIMIT_EXCEEDED, request.quote);
+    if (hops <= 1) {
+      answer.timeExceeded(undefined);
       return;
     }
     this.pendingEchoes++;
     this.counters.icmpEchoForwarded++;
     echo
-      .call(this.upstream, {
-        address,
-        size: request.data.length,
-        ttl: request.hopLimit - 1,
-        timeoutMs: this.echoTimeoutMs,
-      })
+      .call(this.upstream, { address, size, ttl: hops - 1, timeoutMs: this.echoTimeoutMs })
       .then((result) => {
         this.pendingEchoes--;
         if (this.closed) return;
-        const reporter = (from: string | undefined) => {
-          const a = from === undefined ? undefined : parseIpv6(from);
-          return a === undefined || from === this.hostLoopback6 ? undefined : a;
-        };
         switch (result.kind) {
           case 'reply':
             this.counters.icmpEchoReplies++;
-            this.stack.ipv6.sendEchoReply(
-              request.interface,
-              request.dst,
-              request.src,
-              request.identifier,
-              request.sequence,
-              request.data,
-            );
+            answer.reply();
             return;
           case 'unreachable':
-            this.sendGuestError6(
-              ICMPV6_DESTINATION_UNREACHABLE,
-              result.code,
-              request.quote,
-              reporter(result.from),
-            );
+            answer.unreachable(result.code, result.from);
             return;
           case 'time-exceeded':
-            this.sendGuestError6(
-              ICMPV6_TIME_EXCEEDED,
-              ICMPV6_HOP_LIMIT_EXCEEDED,
-              request.quote,
-              reporter(result.from),
-            );
+            answer.timeExceeded(result.from);
             return;
           case 'unavailable':
             this.counters.icmpEchoUnavailable++;
