@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/flood/**/*.flood.ts'],
-    testTimeout: 1_800_000,
+    testTimeout: 7_200_000,
     // 100k connections at both ends (and, for the heap comparison, as many idle ones measured first)
     // outgrew Node's default heap of about 4 GB in the first full run.
     execArgv: ['--max-old-space-size=12288'],
