@@ -176,8 +176,17 @@ interface UdpFlow {
   guestPort: number;
   socket: UpstreamDatagramSocket;
   lastUsed: number;
-  /** The last datagram's IP and UDP headers, by upstream destination (what an ICMP error quotes). */
-  lastSent: { destination: string; guestDestination: IpAddress; quote: Uint8Array } | undefined;
+  /**
+   * The guest's last datagram, as an ICMP error about it quotes it (rebuilt only when one comes), and
+   * the upstream destination it went to. Updated in place for every datagram.
+   */
+  lastSent: {
+    upstreamAddress: string;
+    upstreamPort: number;
+    guestDestination: IpAddress;
+    guestDestinationPort: number;
+    length: number;
+  };
 }
 
 export class Gateway {
@@ -554,50 +563,29 @@ export class Gateway {
    * reset; a destination the host cannot reach is ICMP host unreachable (EHOSTUNREACH) or, for any other
    * failure, net unreachable (RFC 792; RFC 1122 §4.2.3.9 makes them soft errors, Linux ends a SYN-SENT
    * connection on them at once); a destination the WISP server's policy blocks is "communication
-   * administratively prohibited" (RFC 1812 §5.2.7.1).
+   * administratively prohibited" (RFC 1812 §5.2.7.1). An IPv6 guest gets ICMPv6's codes for the same
+   * (RFC 4443 §3.1: address unreachable, no route, administratively prohibited); see unreachableCode.
    */
   private refuseGuest(src: IpAddress, dst: IpAddress, syn: TcpSegment, code: string | undefined): void {
-    if (typeof src === 'bigint' && typeof dst === 'bigint') {
-      // RFC 4443 §3.1's codes for the same failures: address unreachable, administratively prohibited,
-      // no route. The quote is the guest's SYN as it was sent (options included).
-      const icmpv6Code =
-        code === undefined || code === 'ECONNREFUSED' || code === 'ECONNRESET'
-          ? undefined
-          : code === 'EHOSTUNREACH'
-            ? ICMPV6_ADDRESS_UNREACHABLE
-            : code === 'EACCES' || code === 'EPERM'
-              ? ICMPV6_ADMINISTRATIVELY_PROHIBITED
-              : ICMPV6_NO_ROUTE;
-      if (icmpv6Code === undefined) this.resetGuest(src, dst, syn);
-      else this.sendGuestError6(ICMPV6_DESTINATION_UNREACHABLE, icmpv6Code, quoteSyn6(src, dst, syn));
-      return;
-    }
-    if (typeof src === 'bigint' || typeof dst === 'bigint') {
-      this.resetGuest(src, dst, syn);
-      return;
-    }
     const icmpCode =
-      code === undefined || code === 'ECONNREFUSED' || code === 'ECONNRESET'
-        ? undefined
-        : code === 'EHOSTUNREACH'
-          ? ICMP_HOST_UNREACHABLE
-          : code === 'EACCES' || code === 'EPERM'
-            ? ICMP_COMMUNICATION_ADMINISTRATIVELY_PROHIBITED
-            : ICMP_NET_UNREACHABLE;
+      typeof src === typeof dst ? unreachableCode(typeof src === 'bigint' ? 6 : 4, code, false) : undefined;
     if (icmpCode === undefined) {
       this.resetGuest(src, dst, syn);
-      return;
+    } else if (typeof src === 'bigint') {
+      // The quote is the guest's SYN as it was sent, options included (RFC 4443 §2.4(c)).
+      this.sendGuestError6(ICMPV6_DESTINATION_UNREACHABLE, icmpCode, quoteSyn6(src, dst as Ipv6Address, syn));
+    } else {
+      const first8 = new Uint8Array(8);
+      const view = new DataView(first8.buffer);
+      view.setUint16(0, syn.srcPort);
+      view.setUint16(2, syn.dstPort);
+      view.setUint32(4, syn.seq);
+      this.sendGuestError(
+        ICMP_DESTINATION_UNREACHABLE,
+        icmpCode,
+        quoteDatagram(src, dst as Ipv4Address, IP_PROTOCOL_TCP, first8),
+      );
     }
-    const first8 = new Uint8Array(8);
-    const view = new DataView(first8.buffer);
-    view.setUint16(0, syn.srcPort);
-    view.setUint16(2, syn.dstPort);
-    view.setUint32(4, syn.seq);
-    this.sendGuestError(
-      ICMP_DESTINATION_UNREACHABLE,
-      icmpCode,
-      quoteDatagram(src, dst, IP_PROTOCOL_TCP, first8),
-    );
   }
 
   /** Sends an ICMP error about a guest datagram (its quote) to the guest, from `source` if given. */
@@ -811,32 +799,31 @@ export class Gateway {
         family,
       );
       if (socket === undefined) return;
-      flow = { guestAddress, guestPort, socket, lastUsed: 0, lastSent: undefined };
+      flow = {
+        guestAddress,
+        guestPort,
+        socket,
+        lastUsed: 0,
+        lastSent: {
+          upstreamAddress: '',
+          upstreamPort: 0,
+          guestDestination: 0,
+          guestDestinationPort: 0,
+          length: 0,
+        },
+      };
       this.udpFlows.set(key, flow);
       this.counters.udpFlowsOpened++;
       this.counters.udpFlowsActive = this.udpFlows.size;
       this.armSweep();
     }
     flow.lastUsed = this.stack.clock.now();
-    const udpHeader = new Uint8Array(8);
-    const header = new DataView(udpHeader.buffer);
-    header.setUint16(0, info.port);
-    header.setUint16(2, info.localPort);
-    header.setUint16(4, UDP_HEADER_LENGTH + payload.length);
-    const quote =
-      typeof info.address === 'number' && typeof info.localAddress === 'number'
-        ? quoteDatagram(info.address, info.localAddress, IP_PROTOCOL_UDP, udpHeader, payload.length + 8)
-        : typeof info.address === 'bigint' && typeof info.localAddress === 'bigint'
-          ? quoteDatagram6(info.address, info.localAddress, IPV6_NEXT_UDP, udpHeader, payload.length + 8)
-          : undefined;
-    flow.lastSent =
-      quote === undefined
-        ? undefined
-        : {
-            destination: `${destination.address}:${destination.port}`,
-            guestDestination: info.localAddress,
-            quote,
-          };
+    const last = flow.lastSent;
+    last.upstreamAddress = destination.address;
+    last.upstreamPort = destination.port;
+    last.guestDestination = info.localAddress;
+    last.guestDestinationPort = info.localPort;
+    last.length = UDP_HEADER_LENGTH + payload.length;
     this.counters.udpDatagramsToUpstream++;
     flow.socket.send(payload.slice(), destination);
   }
@@ -889,42 +876,30 @@ export class Gateway {
   ): void {
     const flow = this.udpFlows.get(`${guestAddress}:${guestPort}/${family}`);
     const last = flow?.lastSent;
-    if (last === undefined || last.destination !== `${to.address}:${to.port}`) return;
-    if (typeof last.guestDestination === 'bigint') {
-      // RFC 4443 §3.1: port unreachable comes from the host the guest wrote to (NAT66's translation).
-      const icmpv6Code =
-        code === 'ECONNREFUSED'
-          ? ICMPV6_PORT_UNREACHABLE
-          : code === 'EHOSTUNREACH'
-            ? ICMPV6_ADDRESS_UNREACHABLE
-            : code === 'ENETUNREACH'
-              ? ICMPV6_NO_ROUTE
-              : code === 'EACCES' || code === 'EPERM'
-                ? ICMPV6_ADMINISTRATIVELY_PROHIBITED
-                : undefined;
-      if (icmpv6Code === undefined) return;
-      this.counters.udpUnreachableToGuest++;
-      const source = icmpv6Code === ICMPV6_PORT_UNREACHABLE ? last.guestDestination : undefined;
-      this.sendGuestError6(ICMPV6_DESTINATION_UNREACHABLE, icmpv6Code, last.quote, source);
-      return;
-    }
-    const icmpCode =
-      code === 'ECONNREFUSED'
-        ? ICMP_PORT_UNREACHABLE
-        : code === 'EHOSTUNREACH'
-          ? ICMP_HOST_UNREACHABLE
-          : code === 'ENETUNREACH'
-            ? ICMP_NET_UNREACHABLE
-            : code === 'EACCES' || code === 'EPERM'
-              ? ICMP_COMMUNICATION_ADMINISTRATIVELY_PROHIBITED
-              : undefined;
+    if (last === undefined || last.upstreamAddress !== to.address || last.upstreamPort !== to.port) return;
+    const dst = last.guestDestination;
+    if (typeof dst !== typeof guestAddress) return;
+    const version = typeof dst === 'bigint' ? 6 : 4;
+    const icmpCode = unreachableCode(version, code, true);
     if (icmpCode === undefined) return;
     this.counters.udpUnreachableToGuest++;
-    const source =
-      icmpCode === ICMP_PORT_UNREACHABLE && typeof last.guestDestination === 'number'
-        ? last.guestDestination
-        : undefined;
-    this.sendGuestError(ICMP_DESTINATION_UNREACHABLE, icmpCode, last.quote, source);
+    const udpHeader = new Uint8Array(UDP_HEADER_LENGTH);
+    const header = new DataView(udpHeader.buffer);
+    header.setUint16(0, guestPort);
+    header.setUint16(2, last.guestDestinationPort);
+    header.setUint16(4, last.length);
+    // Port unreachable comes from the host the guest wrote to (a NAT's translation); others from the
+    // gateway.
+    const fromDestination = icmpCode === (version === 6 ? ICMPV6_PORT_UNREACHABLE : ICMP_PORT_UNREACHABLE);
+    if (typeof guestAddress === 'bigint') {
+      const quote = quoteDatagram6(guestAddress, dst as Ipv6Address, IPV6_NEXT_UDP, udpHeader, last.length);
+      const source = fromDestination ? (dst as Ipv6Address) : undefined;
+      this.sendGuestError6(ICMPV6_DESTINATION_UNREACHABLE, icmpCode, quote, source);
+    } else {
+      const quote = quoteDatagram(guestAddress, dst as Ipv4Address, IP_PROTOCOL_UDP, udpHeader, last.length);
+      const source = fromDestination ? (dst as Ipv4Address) : undefined;
+      this.sendGuestError(ICMP_DESTINATION_UNREACHABLE, icmpCode, quote, source);
+    }
   }
 
   /** A datagram from upstream to an IPv6 guest, from the address the guest sent to (as NAT66 would). */
@@ -1037,6 +1012,35 @@ export class Gateway {
       this.counters.udpFlowsActive = this.udpFlows.size;
       if (this.udpFlows.size > 0) this.armSweep();
     });
+  }
+}
+
+/**
+ * The destination-unreachable code a NAT answers its guest with for the errno its upstream reported, in
+ * ICMP's numbering (`version` 4: RFC 792, RFC 1812 §5.2.7.1) or ICMPv6's (6: RFC 4443 §3.1): the host
+ * unreachable (EHOSTUNREACH), the network (ENETUNREACH), a policy (EACCES, EPERM: administratively
+ * prohibited) and, for UDP (`udp`), a closed port (ECONNREFUSED). Undefined where there is no such
+ * error to give: a refused or reset TCP connection (answered with a reset), or an errno UDP cannot
+ * name. For TCP any other failure is the network's.
+ */
+function unreachableCode(version: 4 | 6, errno: string | undefined, udp: boolean): number | undefined {
+  switch (errno) {
+    case 'EHOSTUNREACH':
+      return version === 6 ? ICMPV6_ADDRESS_UNREACHABLE : ICMP_HOST_UNREACHABLE;
+    case 'ENETUNREACH':
+      return version === 6 ? ICMPV6_NO_ROUTE : ICMP_NET_UNREACHABLE;
+    case 'EACCES':
+    case 'EPERM':
+      return version === 6
+        ? ICMPV6_ADMINISTRATIVELY_PROHIBITED
+        : ICMP_COMMUNICATION_ADMINISTRATIVELY_PROHIBITED;
+    case 'ECONNREFUSED':
+      return udp ? (version === 6 ? ICMPV6_PORT_UNREACHABLE : ICMP_PORT_UNREACHABLE) : undefined;
+    case 'ECONNRESET':
+    case undefined:
+      return undefined;
+    default:
+      return udp ? undefined : version === 6 ? ICMPV6_NO_ROUTE : ICMP_NET_UNREACHABLE;
   }
 }
 
