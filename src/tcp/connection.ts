@@ -966,9 +966,11 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         this.reportedDeadline = deadline;
         this.onDeadlineChange?.(this, deadline);
       }
-      // After the input, and again after each listener (which may have written or read).
-      if (this.memoryReported !== undefined) this.reportMemory(this.memoryReported);
-      if (next === this.pendingCount) break;
+      if (next === this.pendingCount) {
+        // Once per input, after its listeners (which may have written or read on this connection).
+        if (this.memoryReported !== undefined) this.reportMemory(this.memoryReported);
+        break;
+      }
       const event = pending[next++]!;
       try {
         this.deliver(event);

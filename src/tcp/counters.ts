@@ -46,7 +46,10 @@ export interface TcpCounters {
    * TCPOFODrop); each is sent again by the peer.
    */
   memoryLimitDrops: number;
-  /** Writes that waited because the stack's TCP memory was at `limits.memoryMax`. */
+  /**
+   * Writes held back because the stack's TCP memory was at `limits.memoryMax`: refused while the send
+   * buffer held data, cut to one segment into an empty one.
+   */
   memoryLimitWrites: number;
   /** Times buffer autotuning raised a send buffer. */
   sendBufferGrowths: number;

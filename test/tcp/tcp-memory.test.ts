@@ -23,6 +23,8 @@ function transfers(
   data: Uint8Array,
   readFrom: number,
   accepted?: (c: TcpConnection) => void,
+  /** How long b's application takes to get to new data (0: at once, within the same input). */
+  readDelayMs = 0,
 ) {
   const received: Uint8Array[][] = [];
   const servers: TcpConnection[] = [];
@@ -35,7 +37,10 @@ function transfers(
   b.listen({ port: 80, backlog: count }).on('connection', (c) => {
     const index = servers.push(c) - 1;
     received[index] = [];
-    c.on('readable', () => drain(c, index));
+    c.on('readable', () => {
+      if (readDelayMs === 0) drain(c, index);
+      else net.clock.setTimer(readDelayMs, () => drain(c, index));
+    });
     accepted?.(c);
   });
   if (Number.isFinite(readFrom)) {
@@ -97,7 +102,8 @@ describe('stack-wide TCP memory (tcp_mem)', () => {
     // Pressure from the first byte held, and never under `min` again.
     const b = net.addHost(['10.0.0.2'], { limits: { memoryMin: 0, memoryPressure: 0 } });
     const data = pattern(512 * KiB);
-    const t = transfers(net, a, b, 1, data, 0);
+    // b's application reads 1 ms after data arrives, so data is held between inputs.
+    const t = transfers(net, a, b, 1, data, 0, undefined, 1);
     net.run(5000);
     expect(t.exact()).toEqual([true]);
     expect(b.memory.underPressure).toBe(true);
