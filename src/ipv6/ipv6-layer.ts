@@ -1274,8 +1274,13 @@ export class Ipv6Layer {
       this.ctx.drop('ipv6', 'tentative-destination');
       return;
     }
-    if (destination === 'unicast' && !this.isLocalAddress(packet.dst)) {
-      // Only a gateway-mode interface gets here with an address of others (receivePacket).
+    if (
+      destination === 'unicast' &&
+      iface.find(packet.dst) === undefined &&
+      !this.isLocalAddress(packet.dst)
+    ) {
+      // Only a gateway-mode interface gets here with an address of others (receivePacket); one of our
+      // own addresses still tentative (DAD's messages reach it) is not an other's.
       if (message.kind !== 'echo-request' || this.echoForOthers === undefined) {
         this.ctx.drop('icmpv6', 'not-for-us');
         return;

@@ -201,6 +201,28 @@ describe('duplicate address detection', () => {
     }
   });
 
+  test('a neighbor advertisement sent straight to a tentative address still finds it duplicate (RFC 4862 §5.4.4)', () => {
+    const net = new SimulatedNetwork({ seed: 3 });
+    const a = net.host('a', '2001:db8::1/64');
+    const b = net.host('b', '2001:db8::2/64');
+    net.link(a, b, { delayMs: 1 });
+    expect(a.ipv6.interfaces[0]!.find(A)?.state).toBe('tentative');
+    const holder = { mac: 0x02_00_00_00_00_77, src: ip6('fe80::77')! };
+    const na: Icmpv6Message = {
+      kind: 'neighbor-advertisement',
+      router: false,
+      solicited: false,
+      override: true,
+      target: A,
+      options: [{ kind: 'target-link-layer', mac: holder.mac }],
+    };
+    a.ipv6.interfaces[0]!.port.receive(
+      frameTo(a, holder, IPV6_NEXT_ICMPV6, icmpBytes(na, holder.src, A), 255),
+    );
+    net.run(3000);
+    expect(a.ipv6.interfaces[0]!.find(A)?.state).toBe('duplicate');
+  });
+
   test('an address another node already holds is found duplicate and never used; the holder keeps it', async () => {
     const { net, a, b, link } = pair();
     b.addIpv6Interface(link.link.b, { addresses: ['2001:db8::1/64'] });
