@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TcpConnection } from '../../src/tcp/connection.js';
 import type { Tcb } from '../../src/tcp/tcb.js';
+import { bulkTransfers } from './bulk-transfers.js';
 import { pattern } from './dialogue.js';
 import { FakeNetwork, ip } from './network.js';
 
@@ -13,43 +14,18 @@ function twoHosts() {
 
 describe('buffer memory is given back when the data has been acknowledged or read', () => {
   it('connections that each sent 512 KiB then idle hold no buffer storage at either end', () => {
-    const { net, a, b, servers } = twoHosts();
-    const received: number[] = [];
-    b.listen({ port: 80 }).on('connection', (c) => {
-      servers.push(c);
-      const index = servers.length - 1;
-      received[index] = 0;
-      c.on('readable', () => {
-        for (let d = c.receive(net.clock.now()); d && d.length > 0; d = c.receive(net.clock.now())) {
-          received[index]! += d.length;
-        }
-      });
-    });
-    const data = pattern(512 * 1024);
-    const clients = Array.from({ length: 20 }, () => {
-      const c = a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
-      let sent = 0;
-      const pump = (): void => {
-        while (sent < data.length) {
-          const n = c.send(data.subarray(sent), net.clock.now());
-          if (n === 0) return;
-          sent += n;
-        }
-      };
-      c.on('connected', pump);
-      c.on('drain', pump);
-      return c;
-    });
+    const { net, a, b } = twoHosts();
+    const t = bulkTransfers(net, a, b, 20, pattern(512 * 1024));
     let peak = 0;
-    for (let t = 0; t < 5000; t += 10) {
+    for (let time = 0; time < 5000; time += 10) {
       net.run(10);
-      peak = Math.max(peak, ...clients.map((c) => c.bufferMemory));
+      peak = Math.max(peak, ...t.clients.map((c) => c.bufferMemory));
     }
-    expect(received).toEqual(clients.map(() => 512 * 1024));
+    expect(t.exact()).toEqual(t.clients.map(() => true));
     // While sending, the send buffer held up to its 256 KiB; once everything was acknowledged, nothing.
     expect(peak).toBeGreaterThan(64 * 1024);
-    expect(clients.map((c) => [c.state, c.bufferMemory])).toEqual(clients.map(() => ['ESTABLISHED', 0]));
-    expect(servers.map((c) => c.bufferMemory)).toEqual(servers.map(() => 0));
+    expect(t.clients.map((c) => [c.state, c.bufferMemory])).toEqual(t.clients.map(() => ['ESTABLISHED', 0]));
+    expect(t.servers.map((c) => c.bufferMemory)).toEqual(t.servers.map(() => 0));
   });
 });
 

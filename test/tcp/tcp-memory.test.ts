@@ -4,68 +4,14 @@
  * maximum incoming data is dropped (to be sent again) and writes wait, and every byte still arrives.
  */
 import { describe, expect, it } from 'vitest';
-import type { TcpConnection } from '../../src/tcp/connection.js';
 import { resolveTcpLimits } from '../../src/tcp/limits.js';
 import { TcpMemory } from '../../src/tcp/memory.js';
-import type { TcpLayer } from '../../src/tcp/tcp-layer.js';
+import { bulkTransfers } from './bulk-transfers.js';
 import { pattern } from './dialogue.js';
 import { FakeNetwork, ip } from './network.js';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
-
-/** `count` clients on a (10.0.0.1) each sending `data` to b (10.0.0.2:80); b's reads start at `readFrom`. */
-function transfers(
-  net: FakeNetwork,
-  a: TcpLayer,
-  b: TcpLayer,
-  count: number,
-  data: Uint8Array,
-  readFrom: number,
-  accepted?: (c: TcpConnection) => void,
-  /** How long b's application takes to get to new data (0: at once, within the same input). */
-  readDelayMs = 0,
-) {
-  const received: Uint8Array[][] = [];
-  const servers: TcpConnection[] = [];
-  const drain = (c: TcpConnection, index: number): void => {
-    if (net.clock.now() < readFrom) return;
-    for (let d = c.receive(net.clock.now()); d && d.length > 0; d = c.receive(net.clock.now())) {
-      received[index]!.push(d);
-    }
-  };
-  b.listen({ port: 80, backlog: count }).on('connection', (c) => {
-    const index = servers.push(c) - 1;
-    received[index] = [];
-    c.on('readable', () => {
-      if (readDelayMs === 0) drain(c, index);
-      else net.clock.setTimer(readDelayMs, () => drain(c, index));
-    });
-    accepted?.(c);
-  });
-  if (Number.isFinite(readFrom)) {
-    net.clock.setTimer(readFrom, () => {
-      for (const [i, c] of servers.entries()) drain(c, i);
-    });
-  }
-  const clients = Array.from({ length: count }, () => {
-    const c = a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < data.length) {
-        const n = c.send(data.subarray(sent), net.clock.now());
-        if (n === 0) return;
-        sent += n;
-      }
-    };
-    c.on('connected', pump);
-    c.on('drain', pump);
-    return c;
-  });
-  /** Per connection, whether b received exactly `data` (a byte-wise toEqual of MiBs would be slow). */
-  const exact = () => received.map((parts) => Buffer.concat(parts).equals(data));
-  return { clients, servers, exact };
-}
 
 describe('stack-wide TCP memory (tcp_mem)', () => {
   it('limits are checked: min <= pressure <= max, each a number', () => {
@@ -103,7 +49,7 @@ describe('stack-wide TCP memory (tcp_mem)', () => {
     const b = net.addHost(['10.0.0.2'], { limits: { memoryMin: 0, memoryPressure: 0 } });
     const data = pattern(512 * KiB);
     // b's application reads 1 ms after data arrives, so data is held between inputs.
-    const t = transfers(net, a, b, 1, data, 0, undefined, 1);
+    const t = bulkTransfers(net, a, b, 1, data, { readDelayMs: 1 });
     net.run(5000);
     expect(t.exact()).toEqual([true]);
     expect(b.memory.underPressure).toBe(true);
@@ -132,7 +78,7 @@ describe('stack-wide TCP memory (tcp_mem)', () => {
     const b = net.addHost(['10.0.0.2'], { limits, config: { receiveBufferSize: 256 * KiB } });
     const data = pattern(256 * KiB);
     // 16 senders offer 4 MiB that b holds until its application reads, from 3 s on.
-    const t = transfers(net, a, b, 16, data, 3000);
+    const t = bulkTransfers(net, a, b, 16, data, { readFrom: 3000 });
     net.run(2900);
     expect(b.memory.allocated).toBeLessThanOrEqual(limits.memoryMax + 256 * KiB);
     expect(b.memory.underPressure).toBe(true);
@@ -151,7 +97,7 @@ describe('stack-wide TCP memory (tcp_mem)', () => {
     const a = net.addHost(['10.0.0.1'], { limits, config: { sendBufferSize: 256 * KiB } });
     const b = net.addHost(['10.0.0.2']);
     const data = pattern(MiB);
-    const t = transfers(net, a, b, 8, data, 0);
+    const t = bulkTransfers(net, a, b, 8, data, {});
     net.run(30_000);
     expect(t.exact()).toEqual(t.servers.map(() => true));
     expect(a.counters.memoryLimitWrites).toBeGreaterThan(0);
@@ -167,7 +113,10 @@ describe('stack-wide TCP memory (tcp_mem)', () => {
     const data = pattern(64 * KiB);
     // b closes its side at once and never reads; a sends 64 KiB, then closes: b reaches TIME-WAIT
     // holding the 64 KiB for its application.
-    const t = transfers(net, a, b, 1, data, Number.POSITIVE_INFINITY, (c) => c.close(net.clock.now()));
+    const t = bulkTransfers(net, a, b, 1, data, {
+      readFrom: Number.POSITIVE_INFINITY,
+      accepted: (c) => c.close(net.clock.now()),
+    });
     net.run(500);
     expect(b.memory.allocated).toBeGreaterThanOrEqual(64 * KiB);
     t.clients[0]!.close(net.clock.now());
@@ -183,7 +132,7 @@ describe('stack-wide TCP memory (tcp_mem)', () => {
     const b = net.addHost(['10.0.0.2'], { limits });
     const data = pattern(16 * KiB);
     // 1,000 senders offer 16 MiB that b holds until its application reads, from 2 s on.
-    const t = transfers(net, a, b, 1000, data, 2000);
+    const t = bulkTransfers(net, a, b, 1000, data, { readFrom: 2000 });
     net.run(1900);
     expect([b.memory.underPressure, b.memory.exhausted]).toEqual([true, true]);
     net.run(30_000);
