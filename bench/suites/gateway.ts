@@ -2,7 +2,10 @@
  * User-mode gateway throughput: a namespace guest (the Linux kernel, curl) downloads from and uploads to
  * an HTTP server on the host's 127.0.0.1 through its gateway's address 10.0.2.2, served in turn by
  * `tcpts gateway` over a TAP interface, by slirp4netns and by pasta (Debian's packages), in the same run,
- * at MTU 1500 and 65520. Each figure is curl's own average speed over 100 MiB.
+ * at MTU 1500 and 65520. Each figure is curl's own average speed over 100 MiB; every tool is measured
+ * in ROUNDS rounds, the tools taking turns within a round (so a change of machine load hits all of them
+ * alike), and the row shows the median with the range in the note. A transfer still running after
+ * TRANSFER_LIMIT_SECONDS is stopped and counts with the speed it had reached.
  *
  * Every tool gets the same kind of guest: a fresh namespace whose only interface is the tool's TAP,
  * 10.0.2.15/24 with the default route through 10.0.2.2. A tool that is not installed, or a machine
@@ -20,6 +23,10 @@ import { tapAvailability } from '../../src/link/tap/index.js';
 import { type BenchRow, formatFigure, NOT_MEASURED } from '../harness.js';
 
 const SIZE = 100 * 1024 * 1024;
+/** Rounds per tool and MTU (TCPTS_BENCH_GATEWAY_ROUNDS overrides): one transfer is too noisy to compare. */
+const ROUNDS = Math.max(1, Number(process.env.TCPTS_BENCH_GATEWAY_ROUNDS ?? 3) || 3);
+/** pasta uploads at ~15 Mbit/s here: 100 MiB would take a minute per round. */
+const TRANSFER_LIMIT_SECONDS = 20;
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -116,9 +123,23 @@ async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> 
 
 function curl(ns: string, args: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns, 'curl', '-sS', '--fail', '-o', '/dev/null', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        'curl',
+        '-sS',
+        '--fail',
+        '--max-time',
+        String(TRANSFER_LIMIT_SECONDS),
+        '-o',
+        '/dev/null',
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -127,7 +148,12 @@ function curl(ns: string, args: readonly string[]): Promise<number> {
     child.stderr.on('data', (d: Buffer) => {
       err += d;
     });
-    child.on('close', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`curl: ${err}`))));
+    // Exit 28 is curl's time limit: its -w output still holds the average speed reached.
+    child.on('close', (code) =>
+      code === 0 || (code === 28 && Number(out) > 0)
+        ? resolve(Number(out))
+        : reject(new Error(`curl: ${err}`)),
+    );
   });
 }
 
@@ -160,6 +186,20 @@ async function measureTool(tool: Tool, mtu: number, port: number, file: string):
       // already gone
     }
   }
+}
+
+/** The median of one direction's figures over the rounds, their range, and the first failure if any. */
+function summarize(
+  figures: readonly Figures[],
+  direction: 'download' | 'upload',
+): { median: number; range: string; reason?: string } {
+  const reason = figures.find((f) => f.reason !== undefined)?.reason;
+  const values = figures.map((f) => f[direction]).filter((v) => Number.isFinite(v));
+  if (values.length === 0) return { median: Number.NaN, range: '-', reason };
+  values.sort((x, y) => x - y);
+  const middle = values.length >> 1;
+  const median = values.length % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
+  return { median, range: `${Math.round(values[0]!)}-${Math.round(values[values.length - 1]!)}`, reason };
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -198,20 +238,34 @@ export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   try {
     for (const mtu of [1500, 65520]) {
-      const ours = await measureTool('tcpts', mtu, port, file);
+      const samples = new Map<Tool, Figures[]>([
+        ['tcpts', []],
+        ['slirp4netns', []],
+        ['pasta', []],
+      ]);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [tool, figures] of samples) {
+          figures.push(
+            missing.includes(tool as (typeof missing)[number])
+              ? { download: Number.NaN, upload: Number.NaN, reason: `${tool} is not installed` }
+              : await measureTool(tool, mtu, port, file),
+          );
+        }
+      }
+      const ours = samples.get('tcpts')!;
       for (const other of ['slirp4netns', 'pasta'] as const) {
-        const theirs = missing.includes(other)
-          ? { download: Number.NaN, upload: Number.NaN, reason: `${other} is not installed` }
-          : await measureTool(other, mtu, port, file);
+        const theirs = samples.get(other)!;
         for (const direction of ['download', 'upload'] as const) {
+          const a = summarize(ours, direction);
+          const b = summarize(theirs, direction);
           rows.push({
             name: `gateway ${direction === 'download' ? 'host->guest' : 'guest->host'}, MTU ${mtu}, vs ${other}`,
-            tcpts: formatFigure(ours[direction]),
-            kernel: formatFigure(theirs[direction]),
+            tcpts: formatFigure(a.median),
+            kernel: formatFigure(b.median),
             unit: 'Mbit/s',
             note:
-              [ours.reason, theirs.reason].filter(Boolean).join('; ') ||
-              `curl over 100 MiB; right column: ${other}`,
+              [a.reason, b.reason].filter(Boolean).join('; ') ||
+              `median of ${ROUNDS} x 100 MiB (tcpts ${a.range}, ${other} ${b.range}); right column: ${other}`,
           });
         }
       }
