@@ -14,7 +14,11 @@ const NO_STORAGE = new Uint8Array(0);
  * its buffer back whenever everything written was acknowledged or everything received was read, which in a
  * bulk transfer whose reader keeps up is after every segment: without the pool each segment would cost a
  * fresh (zero-filled) allocation and the garbage collector the old one. The pool is shared by every ring
- * in the process and bounded by `maxBytes`; storage given back beyond it is left to the collector.
+ * in the process and bounded by `maxBytes`: storage given back when the pool is full makes room by
+ * leaving the storage given back longest ago to the collector, since what was drained last is what is
+ * most likely to be asked for again (a bulk sender's ring drains and refills after every few segments;
+ * when a full pool of other sizes turned it away instead, each refill was a fresh allocation whose pages
+ * the kernel had to fault in and zero).
  *
  * Reused storage is not cleared: a ring only ever reads bytes it wrote itself (committed bytes, or bytes
  * placed ahead with `writeAt`), never what an earlier owner left behind.
@@ -22,12 +26,14 @@ const NO_STORAGE = new Uint8Array(0);
 export class RingStoragePool {
   /** Free storage by exact length (lengths are the ring's power-of-two steps, or a ring's capacity). */
   private readonly free = new Map<number, Uint8Array[]>();
+  /** Every held storage in the order it was given back (oldest first): the eviction order. */
+  private readonly order: Uint8Array[] = [];
   private held = 0;
   /** Storage handed out again instead of being allocated. */
   reused = 0;
   /** Storage the pool could not supply (allocated fresh). */
   allocated = 0;
-  /** Storage given back while the pool was full (left to the garbage collector). */
+  /** Storage left to the garbage collector: larger than `maxBytes`, or the oldest, evicted to make room. */
   discarded = 0;
 
   /** `maxBytes`: most bytes held for reuse at once (default 4 MiB; Linux keeps no such cache per socket). */
@@ -42,35 +48,51 @@ export class RingStoragePool {
   take(size: number): Uint8Array {
     const list = this.free.get(size);
     if (list !== undefined && list.length > 0) {
+      const storage = list.pop()!;
+      this.order.splice(this.order.lastIndexOf(storage), 1);
       this.held -= size;
       this.reused++;
-      return list.pop()!;
+      return storage;
     }
     this.allocated++;
     return new Uint8Array(size);
   }
 
-  /** Takes `storage` back for reuse, unless that would hold more than `maxBytes`. */
+  /**
+   * Takes `storage` back for reuse; when that would hold more than `maxBytes`, the storage given back
+   * longest ago goes first (storage larger than `maxBytes` is not kept at all).
+   */
   give(storage: Uint8Array): void {
     const size = storage.length;
     if (size === 0) return;
-    if (this.held + size > this.maxBytes) {
+    if (size > this.maxBytes) {
       this.discarded++;
       return;
     }
+    while (this.held + size > this.maxBytes) this.evictOldest();
     let list = this.free.get(size);
     if (list === undefined) {
       list = [];
       this.free.set(size, list);
     }
     list.push(storage);
+    this.order.push(storage);
     this.held += size;
   }
 
   /** Forgets every buffer held (they go to the garbage collector). */
   clear(): void {
     this.free.clear();
+    this.order.length = 0;
     this.held = 0;
+  }
+
+  private evictOldest(): void {
+    const oldest = this.order.shift()!;
+    const list = this.free.get(oldest.length)!;
+    list.splice(list.indexOf(oldest), 1);
+    this.held -= oldest.length;
+    this.discarded++;
   }
 }
 

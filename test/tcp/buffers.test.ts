@@ -81,6 +81,37 @@ describe('ByteRing', () => {
       ring.releaseStorage();
     }
     expect([pool.heldBytes, pool.discarded]).toEqual([4096, 1]);
+    // The one left to the collector was the first given back: the last two are reused.
+    const again = [0, 1].map(() => new ByteRing(2048, 2048, pool));
+    for (const ring of again) ring.append(pattern(10));
+    expect([pool.reused, pool.heldBytes]).toEqual([2, 0]);
+  });
+
+  it('makes room for storage given back to a full pool by evicting the oldest, so the last drained size is reused', () => {
+    const pool = new RingStoragePool(8192);
+    const small = [0, 1, 2, 3].map(() => new ByteRing(2048, 2048, pool));
+    for (const ring of small) ring.append(pattern(10));
+    for (const ring of small) {
+      ring.consume(10);
+      ring.releaseStorage();
+    }
+    expect(pool.heldBytes).toBe(8192);
+    // A bulk ring drained at 4 KiB: two 2 KiB buffers (the oldest) make room for it.
+    const bulk = new ByteRing(65536, 2048, pool);
+    bulk.append(pattern(4096));
+    const allocatedBefore = pool.allocated;
+    bulk.consume(4096);
+    bulk.releaseStorage();
+    expect([pool.heldBytes, pool.discarded]).toEqual([8192, 2]);
+    bulk.append(pattern(3000, 9)); // its refill takes the 4 KiB storage back
+    expect([bulk.allocated, pool.allocated, pool.heldBytes]).toEqual([4096, allocatedBefore, 4096]);
+    expect(Array.from(bulk.peek(0, 3000))).toEqual(Array.from(pattern(3000, 9)));
+    // Storage larger than the whole pool is never kept, and evicts nothing.
+    const huge = new ByteRing(16384, 16384, pool);
+    huge.append(pattern(10));
+    huge.consume(10);
+    huge.releaseStorage();
+    expect([pool.heldBytes, pool.discarded]).toEqual([4096, 3]);
   });
 
   it('refuses out-of-range operations', () => {
