@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocateFrame } from '../../src/link/frame-allocator.js';
+import { allocateFrame, recycleFrame } from '../../src/link/frame-allocator.js';
 
 describe('allocateFrame', () => {
   it('hands out zero-filled frames of the length asked, each region once', () => {
@@ -56,5 +56,65 @@ describe('allocateFrame', () => {
     expect(frame.byteOffset).toBe(10);
     expect(frame.buffer.byteLength).toBe(131_082);
     expect(frame.every((b) => b === 0)).toBe(true);
+  });
+
+  /** Large frames until one starts a slab of its own (the allocator is shared by the whole process). */
+  function firstOfFreshSlab(): Uint8Array {
+    const previous = allocateFrame(65549, 12).buffer;
+    for (;;) {
+      const frame = allocateFrame(65549, 12);
+      if (frame.buffer !== previous) return frame;
+    }
+  }
+
+  it('carves a slab again once every frame from it was given back in order, zeroing its frames', () => {
+    let frame = firstOfFreshSlab();
+    const slab = frame.buffer;
+    const firstOffset = frame.byteOffset;
+    let carved = 0;
+    // A device that writes each frame out at once gives it back right away.
+    do {
+      expect(frame.buffer).toBe(slab);
+      frame.fill(0xee);
+      recycleFrame(frame);
+      carved++;
+      frame = allocateFrame(65549, 12);
+    } while (frame.byteOffset !== firstOffset);
+    expect(frame.buffer).toBe(slab);
+    expect(carved).toBeGreaterThanOrEqual(8);
+    expect(frame.every((b) => b === 0)).toBe(true);
+  });
+
+  it('leaves a slab to the collector when a frame from it is kept or given back out of order', () => {
+    for (const misuse of ['first kept', 'out of order', 'first twice, second kept'] as const) {
+      const first = firstOfFreshSlab();
+      const second = allocateFrame(65549, 12);
+      expect(second.buffer).toBe(first.buffer);
+      if (misuse === 'out of order') {
+        recycleFrame(second);
+        recycleFrame(first);
+      }
+      if (misuse === 'first twice, second kept') {
+        recycleFrame(first);
+        recycleFrame(first);
+      }
+      const frames = [first, second];
+      // The rest of the slab is given back as it is carved, in order.
+      let next = allocateFrame(65549, 12);
+      while (next.buffer === first.buffer) {
+        expect(frames.length).toBeLessThan(32); // a slab reused too early would never end
+        frames.push(next);
+        recycleFrame(next);
+        next = allocateFrame(65549, 12);
+      }
+      expect(frames.length).toBeGreaterThanOrEqual(8);
+      for (const [i, f] of frames.entries()) f.fill(i + 1);
+      // `next` opened a new buffer; frames given back late count for nothing, and the bytes stay.
+      for (const f of frames) recycleFrame(f);
+      let later = allocateFrame(65549, 12);
+      while (later.buffer === next.buffer) later = allocateFrame(65549, 12);
+      expect(later.buffer).not.toBe(first.buffer);
+      for (const [i, f] of frames.entries()) expect(f.every((b) => b === i + 1)).toBe(true);
+    }
   });
 });

@@ -56,6 +56,7 @@ import type { Tracer } from '../../trace/events.js';
 import type { MacAddress } from '../../wire/address.js';
 import { etherTypeAt } from '../../wire/ethernet.js';
 import type { DeviceOffload, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../device.js';
+import { recycleFrame } from '../frame-allocator.js';
 import { type TcpCoalescerCounters, TcpReceiveCoalescer } from '../tcp-receive-coalescer.js';
 import type { NativeHelper, PollEvents, PollHandle } from './native-helper.js';
 import { tapError } from './tap-error.js';
@@ -404,12 +405,16 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     // Frames queued earlier go first, or the kernel would see them out of order.
     if (this.sendQueueCount > 0) {
       this.enqueue(scratch ? wire.slice() : wire);
-      return;
-    }
-    if (this.writeFrame(wire, frame.length) === 'blocked') {
+    } else if (this.writeFrame(wire, frame.length) === 'blocked') {
       this.counters.sendBlocked++;
       this.enqueue(scratch ? wire.slice() : wire);
+    } else {
+      // Written (or refused for good): the kernel holds its own copy and nothing here keeps the frame.
+      recycleFrame(frame);
+      return;
     }
+    // A frame queued as it is stays in use until the queue flushes; one copied behind the scratch does not.
+    if (scratch) recycleFrame(frame);
   }
 
   /**
