@@ -228,8 +228,10 @@ export class ByteRing {
   releaseStorage(): void {
     if (this.committed !== 0) return;
     if (this.storage.length > 0) this.drainedSize = this.storage.length;
-    this.pool.give(this.storage);
+    // The scratch first: in a full pool the storage, which the next refill asks for, then evicts it, not
+    // the other way round.
     this.pool.give(this.scratch);
+    this.pool.give(this.storage);
     this.storage = NO_STORAGE;
     this.scratch = NO_STORAGE;
     this.head = 0;

@@ -106,6 +106,18 @@ describe('ByteRing', () => {
     bulk.append(pattern(3000, 9)); // its refill takes the 4 KiB storage back
     expect([bulk.allocated, pool.allocated, pool.heldBytes]).toEqual([4096, allocatedBefore, 4096]);
     expect(Array.from(bulk.peek(0, 3000))).toEqual(Array.from(pattern(3000, 9)));
+    // A drained ring gives back its scratch before its storage: in a full pool the storage stays.
+    const pool2 = new RingStoragePool(8192);
+    const wrapping = new ByteRing(8192, 8192, pool2);
+    wrapping.append(pattern(6000));
+    wrapping.consume(5000);
+    wrapping.append(pattern(5000, 3)); // wraps around the end of the storage
+    expect(Array.from(wrapping.peek(0, 6000))).toEqual([...pattern(1000, 5000), ...pattern(5000, 3)]);
+    wrapping.consume(6000);
+    wrapping.releaseStorage();
+    expect([pool2.heldBytes, pool2.discarded]).toEqual([8192, 1]);
+    wrapping.append(pattern(10));
+    expect([pool2.allocated, pool2.reused]).toEqual([2, 1]);
     // Storage larger than the whole pool is never kept, and evicts nothing.
     const huge = new ByteRing(16384, 16384, pool);
     huge.append(pattern(10));
