@@ -126,6 +126,40 @@ describe('ByteRing', () => {
     expect([pool.heldBytes, pool.discarded]).toEqual([4096, 3]);
   });
 
+  it('never lets small storage push a larger one out of a full pool', () => {
+    const pool = new RingStoragePool(8192);
+    const large = new ByteRing(8192, 8192, pool);
+    large.append(pattern(10));
+    large.consume(10);
+    large.releaseStorage();
+    const small = new ByteRing(2048, 2048, pool);
+    small.append(pattern(10));
+    small.consume(10);
+    small.releaseStorage();
+    expect([pool.heldBytes, pool.discarded]).toEqual([8192, 1]);
+    large.append(pattern(10));
+    expect([pool.reused, large.allocated]).toEqual([1, 8192]);
+  });
+
+  it('grows a bulk ring into the smallest pooled storage of at least the next step, even beyond its capacity', () => {
+    const pool = new RingStoragePool(4 * 1024 * 1024);
+    pool.give(new Uint8Array(1 << 20)); // what an earlier bulk connection's ring gave back
+    // A new connection's ring (capacity still 300,000 bytes) grows past 64 KiB: it takes the 1 MiB whole.
+    const ring = new ByteRing(300_000, 2048, pool);
+    ring.append(pattern(30_000, 1));
+    expect(ring.allocated).toBe(32768);
+    const allocated = pool.allocated;
+    ring.append(pattern(60_000, 2));
+    expect([ring.allocated, pool.allocated, pool.heldBytes]).toEqual([1 << 20, allocated, 32768]);
+    // Autotuning raises the capacity: no growth, no copy.
+    ring.growCapacity(900_000);
+    ring.append(pattern(700_000, 3));
+    expect([ring.allocated, pool.allocated]).toEqual([1 << 20, allocated]);
+    expect(Array.from(ring.peek(0, 30_000))).toEqual(Array.from(pattern(30_000, 1)));
+    expect(Array.from(ring.peek(30_000, 60_000))).toEqual(Array.from(pattern(60_000, 2)));
+    expect(Array.from(ring.peek(90_000, 700_000))).toEqual(Array.from(pattern(700_000, 3)));
+  });
+
   it('refuses out-of-range operations', () => {
     const ring = new ByteRing(10);
     expect(() => ring.peek(0, 1)).toThrow(RangeError);
