@@ -40,45 +40,72 @@ export interface EventLoopHolds {
   readonly active: number;
 }
 
-/** A handle that reports to `change` each time it starts (+1) or stops (-1) holding: ref'd, active, open. */
-function trackedHandle(change: (delta: number) => void): LoopHandle {
-  let referenced = true;
-  let active = true;
-  let closed = false;
-  const holding = () => referenced && active && !closed;
-  const update = (apply: () => void) => {
-    const before = holding();
-    apply();
-    const after = holding();
-    if (before !== after) change(after ? +1 : -1);
-  };
-  change(+1);
-  return {
-    ref: () =>
-      update(() => {
-        referenced = true;
-      }),
-    unref: () =>
-      update(() => {
-        referenced = false;
-      }),
-    hasRef: () => referenced && !closed,
-    setActive: (value) =>
-      update(() => {
-        active = value;
-      }),
-    close: () =>
-      update(() => {
-        closed = true;
-      }),
-  };
+/** Where a handle reports each time it starts (+1) or stops (-1) holding. */
+interface HoldCounter {
+  change(delta: number): void;
+}
+
+/**
+ * A handle that reports to its counter each time it starts or stops holding: ref'd, active and open. One
+ * object with three flags (not a closure per method): every socket has one, and an idle server may hold
+ * a hundred thousand sockets. `registry`, when given, is the set it leaves when closed.
+ */
+class TrackedHandle implements LoopHandle {
+  private referenced = true;
+  private active = true;
+  private closed = false;
+
+  constructor(
+    private readonly counter: HoldCounter,
+    private readonly registry?: Set<LoopHandle>,
+  ) {
+    counter.change(+1);
+  }
+
+  private get holding(): boolean {
+    return this.referenced && this.active && !this.closed;
+  }
+
+  ref(): void {
+    const before = this.holding;
+    this.referenced = true;
+    this.report(before);
+  }
+
+  unref(): void {
+    const before = this.holding;
+    this.referenced = false;
+    this.report(before);
+  }
+
+  hasRef(): boolean {
+    return this.referenced && !this.closed;
+  }
+
+  setActive(active: boolean): void {
+    const before = this.holding;
+    this.active = active;
+    this.report(before);
+  }
+
+  close(): void {
+    const before = this.holding;
+    this.closed = true;
+    this.report(before);
+    this.registry?.delete(this);
+  }
+
+  private report(before: boolean): void {
+    const after = this.holding;
+    if (before !== after) this.counter.change(after ? +1 : -1);
+  }
 }
 
 /** ~12 days: the longest interval Node accepts without warning; the timer only exists to be ref'd. */
 const FAR_FUTURE_MS = 2 ** 30;
 
 /** The holds for a real-time process: one shared host timer, ref'd while any handle is. */
-class ProcessHolds implements EventLoopHolds {
+class ProcessHolds implements EventLoopHolds, HoldCounter {
   private count = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
 
@@ -86,11 +113,11 @@ class ProcessHolds implements EventLoopHolds {
     return this.count;
   }
 
-  open(): LoopHandle {
-    return trackedHandle((delta) => this.change(delta));
+  open(registry?: Set<LoopHandle>): LoopHandle {
+    return new TrackedHandle(this, registry);
   }
 
-  private change(delta: number): void {
+  change(delta: number): void {
     this.count += delta;
     if (this.count > 0) {
       this.timer ??= setInterval(() => {}, FAR_FUTURE_MS);
@@ -103,7 +130,7 @@ class ProcessHolds implements EventLoopHolds {
 }
 
 /** Handles that only remember their state: virtual time holds no event loop. */
-class RecordedHolds implements EventLoopHolds {
+class RecordedHolds implements EventLoopHolds, HoldCounter {
   private count = 0;
 
   get active(): number {
@@ -111,9 +138,11 @@ class RecordedHolds implements EventLoopHolds {
   }
 
   open(): LoopHandle {
-    return trackedHandle((delta) => {
-      this.count += delta;
-    });
+    return new TrackedHandle(this);
+  }
+
+  change(delta: number): void {
+    this.count += delta;
   }
 }
 
@@ -144,22 +173,15 @@ class ClockHolds implements EventLoopHolds {
   }
 
   open(): LoopHandle {
-    const handle = processHolds.open();
     if (this.released) {
+      const handle = processHolds.open();
       handle.close();
       return handle;
     }
+    // Closed, the handle leaves the set by itself.
+    const handle = processHolds.open(this.handles);
     this.handles.add(handle);
-    return {
-      ref: () => handle.ref(),
-      unref: () => handle.unref(),
-      hasRef: () => handle.hasRef(),
-      setActive: (active) => handle.setActive(active),
-      close: () => {
-        handle.close();
-        this.handles.delete(handle);
-      },
-    };
+    return handle;
   }
 }
 
