@@ -140,11 +140,10 @@ export function addressInfoOf(
 /** Largest chunk taken from the TCP receive buffer per push (Node reads up to 64 KiB per callback). */
 const READ_CHUNK = 64 * 1024;
 
+/** The socket's listeners on its connection ('readable', 'end' and 'closed' all pull: one function). */
 type ConnectionHandlers = {
   connected: () => void;
-  readable: () => void;
-  end: () => void;
-  closed: () => void;
+  pull: () => void;
   drain: () => void;
   error: (error: TcpError) => void;
 };
@@ -914,17 +913,15 @@ export class Socket extends Duplex {
     this.remoteEndpoint ??= { ...addressInfoOf(remote.address, this.ipv6View), port: remote.port };
     const handlers: ConnectionHandlers = {
       connected: () => guarded(() => this.onConnected()),
-      readable: () => guarded(() => this.pull()),
-      end: () => guarded(() => this.pull()),
-      closed: () => guarded(() => this.pull()),
+      pull: () => guarded(() => this.pull()),
       drain: () => guarded(() => this.continueBlockedWrite()),
       error: (error) => guarded(() => this.onConnectionError(error)),
     };
     this.handlers = handlers;
     connection.on('connected', handlers.connected);
-    connection.on('readable', handlers.readable);
-    connection.on('end', handlers.end);
-    connection.on('closed', handlers.closed);
+    connection.on('readable', handlers.pull);
+    connection.on('end', handlers.pull);
+    connection.on('closed', handlers.pull);
     connection.on('drain', handlers.drain);
     connection.on('error', handlers.error);
   }
@@ -935,9 +932,9 @@ export class Socket extends Duplex {
     if (connection === undefined || handlers === undefined) return;
     this.handlers = undefined;
     connection.off('connected', handlers.connected);
-    connection.off('readable', handlers.readable);
-    connection.off('end', handlers.end);
-    connection.off('closed', handlers.closed);
+    connection.off('readable', handlers.pull);
+    connection.off('end', handlers.pull);
+    connection.off('closed', handlers.pull);
     connection.off('drain', handlers.drain);
     connection.off('error', handlers.error);
   }
