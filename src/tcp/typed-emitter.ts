@@ -7,17 +7,26 @@
  * event's listener list is replaced, never changed in place, when a listener is added or removed, and an
  * emit walks the list it started with (a listener removed during the emit still hears that one event, as
  * with Node's EventEmitter).
+ *
+ * Every connection is one, and a server may hold a hundred thousand idle ones: the table is made with the
+ * first listener, and an event with one listener keeps the function itself rather than a list of one.
  */
 type Listener = (a?: unknown, b?: unknown) => void;
-
-const NONE: readonly Listener[] = Object.freeze([]);
+type Listeners = Listener | readonly Listener[];
 
 export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
-  private readonly listeners = new Map<keyof Events, readonly Listener[]>();
+  private listeners: Map<keyof Events, Listeners> | undefined;
 
   on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this {
-    const list = this.listeners.get(event) ?? NONE;
-    this.listeners.set(event, [...list, listener as unknown as Listener]);
+    const added = listener as unknown as Listener;
+    let table = this.listeners;
+    if (table === undefined) {
+      table = new Map();
+      this.listeners = table;
+    }
+    const present = table.get(event);
+    if (present === undefined) table.set(event, added);
+    else table.set(event, typeof present === 'function' ? [present, added] : [...present, added]);
     return this;
   }
 
@@ -30,17 +39,24 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
   }
 
   off<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this {
-    const list = this.listeners.get(event);
-    if (!list) return this;
-    const i = list.indexOf(listener as unknown as Listener);
+    const table = this.listeners;
+    const present = table?.get(event);
+    if (table === undefined || present === undefined) return this;
+    const removed = listener as unknown as Listener;
+    if (typeof present === 'function') {
+      if (present === removed) table.delete(event);
+      return this;
+    }
+    const i = present.indexOf(removed);
     if (i < 0) return this;
-    if (list.length === 1) this.listeners.delete(event);
-    else this.listeners.set(event, [...list.slice(0, i), ...list.slice(i + 1)]);
+    const rest = [...present.slice(0, i), ...present.slice(i + 1)];
+    table.set(event, rest.length === 1 ? rest[0]! : rest);
     return this;
   }
 
   listenerCount<K extends keyof Events>(event: K): number {
-    return this.listeners.get(event)?.length ?? 0;
+    const present = this.listeners?.get(event);
+    return present === undefined ? 0 : typeof present === 'function' ? 1 : present.length;
   }
 
   /** Calls every listener of `event` with `args` (at most two: all this project's events need). */
@@ -53,8 +69,16 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
    * `a`, `b` are passed, exactly as `emit` would.
    */
   protected call(event: keyof Events, count: number, a?: unknown, b?: unknown): void {
-    const list = this.listeners.get(event);
-    if (list === undefined) return;
+    const present = this.listeners?.get(event);
+    if (present === undefined) return;
+    if (typeof present === 'function') {
+      // One listener: its error goes straight to the caller, as after the loop below.
+      if (count === 0) present();
+      else if (count === 1) present(a);
+      else present(a, b);
+      return;
+    }
+    const list = present;
     let failure: unknown;
     let failed = false;
     for (let i = 0; i < list.length; i++) {
