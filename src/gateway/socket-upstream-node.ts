@@ -203,6 +203,8 @@ export function duplexStream(socket: Duplex, handlers: UpstreamStreamHandlers): 
   socket.on('close', () => handlers.close(failure));
   return {
     write: (chunk) => socket.write(chunk),
+    // A write the kernel took whole leaves nothing queued (Node copies nothing; libuv wrote it at once).
+    queuedBytes: () => socket.writableLength,
     end: () => {
       socket.end();
     },

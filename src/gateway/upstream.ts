@@ -36,6 +36,12 @@ export interface UpstreamStreamHandlers {
 export interface UpstreamStream {
   /** Queues bytes (the callee may keep the array); false: wait for `drain` before writing more. */
   write(chunk: Uint8Array): boolean;
+  /**
+   * Bytes written but not yet handed on to the transport. Where present, 0 right after `write` means that
+   * chunk was handed on at once and the caller may reuse its array (the relay then reads the guest's bytes
+   * into one reused buffer instead of a new array per read).
+   */
+  queuedBytes?(): number;
   /** No more bytes will be written (half-close). */
   end(): void;
   /** Stops `data` until `resume`. */

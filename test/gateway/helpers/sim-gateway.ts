@@ -7,7 +7,7 @@ import '../../../src/api/sockets-node.js';
 import { settleOnVirtualTime } from '../../../src/api/virtual-time-node.js';
 import { Gateway, type GatewayOptions } from '../../../src/gateway/gateway.js';
 import { socketUpstream } from '../../../src/gateway/socket-upstream-node.js';
-import type { UpstreamEchoRequest, UpstreamEchoResult } from '../../../src/gateway/upstream.js';
+import type { Upstream, UpstreamEchoRequest, UpstreamEchoResult } from '../../../src/gateway/upstream.js';
 import { MemoryLink } from '../../../src/link/memory-link.js';
 import { SimulatedNetwork } from '../../../src/sim/network.js';
 import type { Stack } from '../../../src/stack.js';
@@ -75,9 +75,11 @@ export function simGateway(
     /** Also join host and server over IPv6 (host fd00:9::1, server fd00:9::2, on a link of their own). */
     upstream6?: true;
     tcp?: { receiveBufferSize?: number; sendBufferSize?: number };
+    /** Wraps the host-socket upstream (to watch or alter what the relays hand it). */
+    wrapUpstream?: (upstream: Upstream) => Upstream;
   } = {},
 ): SimGateway {
-  const { guestConfigured, tcp, upstreamEcho, upstream6, ...gatewayOptions } = options;
+  const { guestConfigured, tcp, upstreamEcho, upstream6, wrapUpstream, ...gatewayOptions } = options;
   const network = new SimulatedNetwork({ seed: 7, trace: false });
   const host = network.host('host', '10.9.0.1/24');
   const server = network.host('server', '10.9.0.2/24');
@@ -95,11 +97,13 @@ export function simGateway(
   const gateway = new Gateway({
     stack: gatewayStack,
     device: link.b,
-    upstream: socketUpstream({
-      net: host.net,
-      dgram: host.dgram,
-      echo: upstreamEcho ?? ((request) => stackEcho(host, request)),
-    }),
+    upstream: (wrapUpstream ?? ((upstream) => upstream))(
+      socketUpstream({
+        net: host.net,
+        dgram: host.dgram,
+        echo: upstreamEcho ?? ((request) => stackEcho(host, request)),
+      }),
+    ),
     ...gatewayOptions,
   });
   const clock = network.clock;
