@@ -339,6 +339,11 @@ class LiveTransfer implements Player {
   private lastStatus = 0;
   /** Real ms the last frame spent reading the trace and drawing. */
   private drawCost = 0;
+  /** Slices of simulation run as tasks of their own, posted through this channel (see `frame`). */
+  private readonly sliceChannel = new MessageChannel();
+  private slicePending = false;
+  /** Real ms of frames since the last slice ran: what the next slice simulates at the current speed. */
+  private elapsedSinceSlice = 0;
   private focused = false;
 
   constructor(private readonly settings: LabSettings) {
@@ -358,6 +363,7 @@ class LiveTransfer implements Player {
     this.view.expectSpan(10 * rtt + (settings.rate > 0 ? (bits / (settings.rate * 1e6)) * 1000 * 1.2 : 0));
     this.timers = hostTimers(network);
     this.model.onState = (e) => this.timers.stateChanged(e.host, e.to, e.time);
+    this.sliceChannel.port1.onmessage = this.slice;
   }
 
   now(): number {
@@ -372,6 +378,7 @@ class LiveTransfer implements Player {
 
   stop(): void {
     this.stopped = true;
+    this.sliceChannel.port1.close();
   }
 
   togglePause(): boolean {
@@ -416,43 +423,78 @@ class LiveTransfer implements Player {
     this.settings.loss = percent;
   }
 
+  /**
+   * One animation frame: draws what the last slice of simulation produced, then queues the next slice as
+   * a task of its own (`slice`). The simulation's few milliseconds and the frame's drawing, style, layout
+   * and paint are then two tasks, not one: the Long Tasks API times each task's wall clock, which on a
+   * busy machine includes the time the page's thread waits for a core, so each must stay well short.
+   */
   private readonly frame = (time: number): void => {
     if (this.stopped || this.paused) return;
     try {
       const elapsed = this.lastFrame === undefined ? 16 : Math.min(100, time - this.lastFrame);
       this.lastFrame = time;
-      this.step(true, elapsed);
-      if (this.finished) this.finish();
-      else requestAnimationFrame(this.frame);
+      this.render();
+      if (this.finished) {
+        this.finish();
+        return;
+      }
+      this.elapsedSinceSlice = Math.min(100, this.elapsedSinceSlice + elapsed);
+      if (!this.slicePending) {
+        this.slicePending = true;
+        this.sliceChannel.port2.postMessage(null);
+      }
+      requestAnimationFrame(this.frame);
     } catch (error) {
       fail(error);
     }
   };
 
-  /** Simulates one slice (when `simulate`) and draws what it produced. */
+  /** The slice of simulation queued by the last frame (see `frame`). */
+  private readonly slice = (): void => {
+    this.slicePending = false;
+    if (this.stopped || this.paused || this.finished) return;
+    try {
+      const elapsed = this.elapsedSinceSlice;
+      this.elapsedSinceSlice = 0;
+      this.simulate(elapsed);
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  /** Simulates one slice (with `simulate`) and draws what it produced. */
   private step(simulate: boolean, elapsed = 16): void {
+    if (simulate) this.simulate(elapsed);
+    this.render();
+  }
+
+  /** Advances the simulation by what `elapsed` real ms at the current speed stand for, within the budget. */
+  private simulate(elapsed: number): void {
     const speed = currentSpeed();
     const clock = this.scenario.network.clock;
-    if (simulate) {
-      const now = clock.now();
-      let ms = speed === 0 ? Number.POSITIVE_INFINITY : (speed * elapsed) / 1000;
-      // A long silence (a timer running out, nothing on the wire) is crossed in about a second.
-      const next = clock.nextTimerTime();
-      if (
-        speed > 0 &&
-        next !== undefined &&
-        next - now > this.layout.gapMs &&
-        this.view.ladder.travelling === 0
-      ) {
-        ms = Math.max(ms, ((next - now + this.layout.gapMs) * elapsed) / SILENCE_REAL_MS);
-      }
-      // What the previous frame spent drawing is taken from this one's simulation, so a frame's whole
-      // work stays near FRAME_BUDGET however much each simulated millisecond gives to draw.
-      const slice = speed === 0 ? FAST_SLICE_MS : SLICE_MS;
-      const budget = Math.max(MIN_SLICE_MS, Math.min(slice, FRAME_BUDGET_MS - this.drawCost));
-      const budgetEnd = performance.now() + budget;
-      this.finished = this.scenario.advance(ms, () => performance.now() > budgetEnd);
+    const now = clock.now();
+    let ms = speed === 0 ? Number.POSITIVE_INFINITY : (speed * elapsed) / 1000;
+    // A long silence (a timer running out, nothing on the wire) is crossed in about a second.
+    const next = clock.nextTimerTime();
+    if (
+      speed > 0 &&
+      next !== undefined &&
+      next - now > this.layout.gapMs &&
+      this.view.ladder.travelling === 0
+    ) {
+      ms = Math.max(ms, ((next - now + this.layout.gapMs) * elapsed) / SILENCE_REAL_MS);
     }
+    // What the previous frame spent drawing is taken from this slice, so a frame's whole work stays
+    // near FRAME_BUDGET however much each simulated millisecond gives to draw.
+    const slice = speed === 0 ? FAST_SLICE_MS : SLICE_MS;
+    const budget = Math.max(MIN_SLICE_MS, Math.min(slice, FRAME_BUDGET_MS - this.drawCost));
+    const budgetEnd = performance.now() + budget;
+    this.finished = this.scenario.advance(ms, () => performance.now() > budgetEnd);
+  }
+
+  /** Reads what the simulation produced since the last frame and draws it. */
+  private render(): void {
     const drawStart = performance.now();
     this.model.pump();
     if (!this.focused) this.focus();
