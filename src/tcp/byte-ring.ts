@@ -60,14 +60,15 @@ export class RingStoragePool {
   }
 
   /**
-   * The smallest held storage of `min` to `max` bytes, or new storage of `min` bytes when none is held.
+   * The smallest held storage of `min` to `max` bytes, or new storage of `fresh` bytes (default `min`)
+   * when none is held.
    */
-  takeBetween(min: number, max: number): Uint8Array {
+  takeBetween(min: number, max: number, fresh = min): Uint8Array {
     let best = 0;
     for (const [size, list] of this.free) {
       if (size >= min && size <= max && list.length > 0 && (best === 0 || size < best)) best = size;
     }
-    return this.take(best === 0 ? min : best);
+    return this.take(best === 0 ? fresh : best);
   }
 
   /**
@@ -130,7 +131,14 @@ export const ringStoragePool = new RingStoragePool();
 
 export class ByteRing {
   private limit: number;
+  /** The ring's bytes: the first `storage.length` bytes of `backing`. */
   private storage: Uint8Array = NO_STORAGE;
+  /**
+   * The allocation `storage` lies at the start of. A bulk ring's is reserved larger than it uses (see
+   * `reserve`), so it can grow in place: a fresh allocation costs address space only until its pages are
+   * first written, and growing in place copies at most the bytes that wrapped around the old end.
+   */
+  private backing: Uint8Array = NO_STORAGE;
   private head = 0;
   private committed = 0;
   private readonly initialAllocation: number;
@@ -260,13 +268,14 @@ export class ByteRing {
     // The scratch first: in a full pool the storage, which the next refill asks for, then evicts it, not
     // the other way round.
     this.pool.give(this.scratch);
-    this.pool.give(this.storage);
+    this.pool.give(this.backing);
+    this.backing = NO_STORAGE;
     this.storage = NO_STORAGE;
     this.scratch = NO_STORAGE;
     this.head = 0;
   }
 
-  /** Makes sure positions head .. head+n-1 exist, growing (and unwrapping) the storage if needed. */
+  /** Makes sure positions head .. head+n-1 exist, growing the storage if needed. */
   private reserve(n: number): void {
     const size = this.storage.length;
     if (n <= size) return;
@@ -277,27 +286,63 @@ export class ByteRing {
       // doubling copied what it held at each step: as many bytes again as were sent, through a gateway
       // relaying 64 KiB reads. A large first write takes the size the ring had when it drained instead
       // (from the pool when it holds one); a small one starts small as before.
-      this.storage = this.pool.takeBetween(Math.min(drained, this.capacity), drained);
+      const wanted = Math.min(drained, this.capacity);
+      this.backing = this.pool.takeBetween(wanted, Math.max(drained, this.pool.maxBytes));
+      this.storage = this.backing.subarray(0, wanted);
       this.head = 0;
       return;
     }
     let newSize = Math.max(size * 2, this.initialAllocation);
     while (newSize < n) newSize *= 2;
     newSize = Math.min(newSize, this.capacity);
-    // A ring growing past 64 KiB is carrying bulk data: the smallest storage the pool holds of at least the
-    // next step is taken whole, even beyond the capacity (which autotuning raises in steps), and saves the
-    // steps after it. Those bytes exist already; regrowing through 64 KiB, 128 KiB ... 1 MiB and then each
-    // autotuned capacity (1.3, 2.0, 2.6, 3.2, 4.0 MB) allocated, faulted in and copied 19 MB per bulk
-    // connection relayed by a gateway, a fifth of its work on a 100 MiB download.
-    const grown =
-      newSize >= LARGE_GROWTH ? this.pool.takeBetween(newSize, this.pool.maxBytes) : this.pool.take(newSize);
+    if (newSize <= this.backing.length) {
+      this.growInPlace(newSize);
+      return;
+    }
+    // A ring growing past 64 KiB is carrying bulk data: it takes the smallest pooled storage of at least
+    // the next step (up to the pool's largest, 4 MiB: Linux's tcp_wmem maximum), else a fresh one four
+    // steps ahead, and grows in place within it from then on. Regrowing through 64 KiB, 128 KiB ... 1 MiB
+    // and then each autotuned capacity (1.3, 2.0, 2.6, 3.2, 4.0 MB) allocated, faulted in and copied 19 MB
+    // per bulk connection relayed by a gateway: page faults alone were a sixth of its time on a 100 MiB
+    // download. Fresh storage costs address space only until its pages are first written.
+    let grown: Uint8Array;
+    if (newSize >= LARGE_GROWTH) {
+      const ahead = Math.max(newSize, Math.min(newSize * 4, this.pool.maxBytes));
+      grown = this.pool.takeBetween(newSize, Math.max(newSize, this.pool.maxBytes), ahead);
+    } else {
+      grown = this.pool.take(newSize);
+    }
     // Keep every byte (committed or merely written) at the same distance from the head.
     if (size > 0) {
       grown.set(this.storage.subarray(this.head), 0);
       grown.set(this.storage.subarray(0, this.head), size - this.head);
-      this.pool.give(this.storage);
+      this.pool.give(this.backing);
     }
-    this.storage = grown;
+    this.backing = grown;
+    this.storage = grown.subarray(0, newSize);
     this.head = 0;
+  }
+
+  /**
+   * Extends the ring to `newSize` bytes within its backing, every byte keeping its distance from the head:
+   * the part before the old end stays and the part that had wrapped to the start follows it, or the part
+   * from the head moves to the new end and the wrapped part stays, whichever moves fewer bytes.
+   */
+  private growInPlace(newSize: number): void {
+    const size = this.storage.length;
+    const head = this.head;
+    const backing = this.backing;
+    this.storage = backing.subarray(0, newSize);
+    if (head === 0) return;
+    const tail = size - head;
+    if (tail <= head) {
+      backing.copyWithin(newSize - tail, head, size);
+      this.head = newSize - tail;
+      return;
+    }
+    // [0, head) goes to [size, size + head), wrapping at the new end.
+    const fits = Math.min(head, newSize - size);
+    backing.copyWithin(size, 0, fits);
+    if (fits < head) backing.copyWithin(0, fits, head);
   }
 }

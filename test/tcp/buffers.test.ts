@@ -141,23 +141,52 @@ describe('ByteRing', () => {
     expect([pool.reused, large.allocated]).toEqual([1, 8192]);
   });
 
-  it('grows a bulk ring into the smallest pooled storage of at least the next step, even beyond its capacity', () => {
+  it('grows a bulk ring into the smallest pooled storage of at least the next step, then in place within it', () => {
     const pool = new RingStoragePool(4 * 1024 * 1024);
     pool.give(new Uint8Array(1 << 20)); // what an earlier bulk connection's ring gave back
-    // A new connection's ring (capacity still 300,000 bytes) grows past 64 KiB: it takes the 1 MiB whole.
+    // A new connection's ring (capacity still 300,000 bytes) grows past 64 KiB: it takes the 1 MiB.
     const ring = new ByteRing(300_000, 2048, pool);
     ring.append(pattern(30_000, 1));
     expect(ring.allocated).toBe(32768);
     const allocated = pool.allocated;
     ring.append(pattern(60_000, 2));
-    expect([ring.allocated, pool.allocated, pool.heldBytes]).toEqual([1 << 20, allocated, 32768]);
-    // Autotuning raises the capacity: no growth, no copy.
+    expect([ring.allocated, pool.allocated, pool.heldBytes]).toEqual([131072, allocated, 32768]);
+    // Autotuning raises the capacity: the ring grows within the same storage, nothing is taken.
     ring.growCapacity(900_000);
     ring.append(pattern(700_000, 3));
-    expect([ring.allocated, pool.allocated]).toEqual([1 << 20, allocated]);
+    expect([ring.allocated, pool.allocated, pool.reused]).toEqual([900_000, allocated, 1]);
     expect(Array.from(ring.peek(0, 30_000))).toEqual(Array.from(pattern(30_000, 1)));
     expect(Array.from(ring.peek(30_000, 60_000))).toEqual(Array.from(pattern(60_000, 2)));
     expect(Array.from(ring.peek(90_000, 700_000))).toEqual(Array.from(pattern(700_000, 3)));
+  });
+
+  it('grows in place keeping every byte at its distance from the head, whichever part had wrapped', () => {
+    // [head, consumed, appended, grown by]: the head far along (its short tail moves to the new end), near
+    // the start (the wrapped part follows the old end), and with more wrapped than the growth adds.
+    const cases = [
+      { capacity: 1 << 20, first: 100_000, consumed: 90_000, second: 100_000, third: 60_000 },
+      { capacity: 1 << 20, first: 120_000, consumed: 20_000, second: 30_000, third: 10_000 },
+      { capacity: 150_000, first: 120_000, consumed: 40_000, second: 50_000, third: 15_000 },
+    ];
+    for (const [k, c] of cases.entries()) {
+      const pool = new RingStoragePool(4 * 1024 * 1024);
+      pool.give(new Uint8Array(1 << 20));
+      const ring = new ByteRing(c.capacity, 2048, pool);
+      const model: number[] = [];
+      const add = (bytes: Uint8Array): void => {
+        expect(ring.append(bytes)).toBe(bytes.length);
+        model.push(...bytes);
+      };
+      add(pattern(c.first, 10 * k + 1));
+      expect(ring.allocated).toBe(131072);
+      ring.consume(c.consumed);
+      model.splice(0, c.consumed);
+      add(pattern(c.second, 10 * k + 2)); // wraps around the end of the 128 KiB
+      add(pattern(c.third, 10 * k + 3)); // past it: grows in place
+      expect(ring.allocated).toBe(Math.min(262144, c.capacity));
+      expect(pool.allocated).toBe(0);
+      expect(Array.from(ring.peek(0, ring.length))).toEqual(model);
+    }
   });
 
   it('refuses out-of-range operations', () => {
