@@ -120,6 +120,8 @@ export interface TcpConnectionOptions {
   tooManyOrphans?: (backoffs: number) => boolean;
   /** See TcbEnvironment.memory: the stack's TCP memory this connection's buffers are charged to. */
   memory?: TcpMemoryAccount;
+  /** See TcbEnvironment.random: random numbers for the congestion controller. */
+  random?: () => number;
 }
 
 /** An ICMP error about a segment of this connection, as IP decoded it (RFC 9293 §3.9.2.2, RFC 5927). */
@@ -256,6 +258,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       admitOrphan: options.admitOrphan,
       tooManyOrphans: options.tooManyOrphans,
       memory: options.memory,
+      random: options.random,
     };
     if (!Number.isInteger(options.pathMtu) || options.pathMtu < 68) {
       throw new TcpError('EINVAL', `path MTU must be an integer >= 68, got ${options.pathMtu}`);

@@ -76,6 +76,7 @@ function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
   tcb.cc = factory(tcb.effMss, tcb.config.initialWindowSegments, {
     sack: tcb.sackPermitted,
     paced: tcb.config.pacing,
+    random: tcb.env.random,
     now,
   });
   tcb.setState('ESTABLISHED', now);

@@ -103,6 +103,11 @@ export interface TcbEnvironment {
    * data is taken in. None: unlimited.
    */
   readonly memory?: TcpMemoryAccount;
+  /**
+   * Random numbers in [0, 1) handed to the congestion controller (CongestionControlContext.random); one
+   * function for the whole layer. Absent: the controller uses Math.random.
+   */
+  readonly random?: () => number;
 }
 
 /** An RTT measurement in progress: the time `seq` (the end of a segment) was first sent. */

@@ -32,6 +32,7 @@ import type { TcpIpBinding } from '../seams.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { ConnectionId, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
+import { Random } from '../util/random.js';
 import { deriveSecretBytes, sipHashKey } from '../util/siphash.js';
 import { type IpAddress, isLoopbackIp } from '../wire/ipv6-address.js';
 import {
@@ -339,6 +340,11 @@ export class TcpLayer {
   /** What every connection's buffers hold, against `limits.memoryMin/Pressure/Max` (tcp/memory.ts). */
   readonly memory: TcpMemory;
   /**
+   * Random numbers for the congestion controllers (CongestionControlContext.random): one stream for the
+   * layer, seeded from its secret, so a simulation repeats exactly and each connection draws its own.
+   */
+  private readonly ccRandom: () => number;
+  /**
    * remote endpoint key -> the entry, or (when several local endpoints talk to that remote endpoint, as a
    * client's connections to one server do) local endpoint key -> entry. A server sees each client
    * endpoint once, so most remote endpoints hold one entry, kept without a map of its own.
@@ -396,6 +402,9 @@ export class TcpLayer {
       deriveSecretBytes(derivation, 'tcp challenge ack budget', 16),
     );
     this.memory = new TcpMemory(this.limits, this.counters);
+    const seed = new DataView(deriveSecretBytes(derivation, 'tcp congestion control', 4).buffer).getInt32(0);
+    const random = new Random(seed);
+    this.ccRandom = () => random.float();
   }
 
   /** The layer's clock reading (ms). */
@@ -1363,6 +1372,7 @@ export class TcpLayer {
       admitOrphan: () => this.admitOrphan(entry),
       tooManyOrphans: this.tooManyOrphans,
       memory: this.memory,
+      random: this.ccRandom,
     };
   }
 

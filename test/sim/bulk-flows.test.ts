@@ -108,10 +108,13 @@ describe('bulk flows through one bottleneck', () => {
     // After two lossy seconds (no probe in between: the window stayed capped from one round to the
     // next): under half of it. Without the bounds it stayed at 2 x BDP and BBR kept sending into 5% loss.
     expect(cwnd.get(4750)!).toBeLessThan(0.5 * cwnd.get(3000)!);
-    // The loss stops at 5 s; the next probe (REFILL, UP) forgets the bounds and refills the path.
-    const probed = [...states].some(([t, s]) => t > 5000 && t < 6000 && s === 'probe-bw-up');
-    expect(probed).toBe(true);
-    expect(cwnd.get(7000)!).toBeGreaterThan(1.7 * bdp);
+    // The loss stops at 5 s; the next probe (REFILL, UP) forgets the bounds and refills the path. It
+    // comes 2-3 s after the cycle began (a random wait, draft §4.3.3.5), so before 8 s.
+    const probe = [...states].find(([t, s]) => t > 5000 && s === 'probe-bw-up');
+    expect(probe).toBeDefined();
+    expect(probe![0]).toBeLessThan(8000);
+    const refilled = Math.max(...[...cwnd].filter(([t]) => t > probe![0]).map(([, c]) => c));
+    expect(refilled).toBeGreaterThan(1.7 * bdp);
     expect(result.totalBitsPerSecond).toBeGreaterThan(90e6);
   });
 

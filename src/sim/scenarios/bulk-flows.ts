@@ -50,6 +50,12 @@ export interface BulkFlowsOptions {
   autotunedBuffers?: boolean;
   seed?: number;
   /**
+   * Time from one flow's open to the next one's, ms. Default four one-way delays plus 10 ms (the
+   * handshake and address resolution are over). Each flow is established before the next opens, so
+   * accept order is flow order: a gap shorter than the handshake is lengthened to it.
+   */
+  startGapMs?: number;
+  /**
    * Called every `sampleEveryMs` of virtual time (default 100) with the senders, in flow order: to
    * follow cwnd, pacing rate and state over a run.
    */
@@ -171,7 +177,9 @@ export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
     conn.on('connected', pump);
     conn.on('drain', pump);
     // Open the next connection once this one is established, so accept order is flow order.
-    runUntil(now() + 4 * options.delayMs + 10);
+    const opened = now();
+    runUntil(opened + 4 * options.delayMs + 10);
+    if (options.startGapMs !== undefined) runUntil(opened + options.startGapMs);
   });
   const start = now();
   const measureFrom = start + (options.measureFromMs ?? options.durationMs / 2);

@@ -58,8 +58,17 @@ export const BBR = Object.freeze({
   PACING_MARGIN: 0.01,
   /** BBRMinPipeCwnd: 4 segments. */
   MIN_PIPE_CWND_SEGMENTS: 4,
-  /** Wall-clock wait in CRUISE before the next probe (the draft picks 2-3 s at random). */
+  /**
+   * Wall-clock wait from the start of ProbeBW_DOWN to the next probe: PROBE_WAIT_MS plus a uniform random
+   * part of up to PROBE_WAIT_RANDOM_MS (draft §4.3.3.5, BBRPickProbeWait: 2-3 s).
+   */
   PROBE_WAIT_MS: 2_000,
+  PROBE_WAIT_RANDOM_MS: 1_000,
+  /**
+   * The round-count bound on the same wait (BBRIsRenoCoexistenceProbeTime): no more rounds than a Reno
+   * flow with the same BDP in packets would take to grow by one BDP, at most 63.
+   */
+  PROBE_WAIT_MAX_ROUNDS: 63,
   FULL_BW_GROWTH: 1.25,
   /** BBRFullLossCnt: losses in a round before its loss rate counts (and Startup may end on loss). */
   FULL_LOSS_COUNT: 6,
@@ -134,6 +143,10 @@ export class BbrCongestionControl implements CongestionControl {
   /** Bytes acknowledged per MSS of inflight_hi growth this round. */
   private probeUpCount = Number.POSITIVE_INFINITY;
   private cycleStamp = 0;
+  /** This cycle's wait before probing (bw_probe_wait), ms, and the rounds since the last probe. */
+  private probeWaitMs: number = BBR.PROBE_WAIT_MS;
+  private roundsSinceProbe = 0;
+  private readonly random: () => number;
   private probeRttDoneStamp: number | undefined;
   private probeRttRoundDone = false;
   private priorCwnd = 0;
@@ -149,6 +162,7 @@ export class BbrCongestionControl implements CongestionControl {
     this.initialCwnd = (initialWindowSegments ?? 10) * mss;
     this.cwndBytes = this.initialCwnd;
     this.minRttStamp = context?.now ?? 0;
+    this.random = context?.random ?? Math.random;
   }
 
   get cwnd(): number {
@@ -238,7 +252,7 @@ export class BbrCongestionControl implements CongestionControl {
     }
     this.updateBandwidth(event);
     if (this.recovering && seqGe(event.ack, this.recover)) this.onExitRecovery(now);
-    this.checkLossRate();
+    this.checkLossRate(event.now);
     this.updateState(event);
     if (this.state === 'probe-bw-up') this.probeInflightHiUpward(event);
     this.setCwnd(event);
@@ -358,7 +372,7 @@ export class BbrCongestionControl implements CongestionControl {
    * seconds until the next probe (with 1% random loss, rounds of 400 segments lose more than 2% now and
    * then).
    */
-  private checkLossRate(): void {
+  private checkLossRate(now: number): void {
     if (this.lostInRound === 0) return;
     if (this.state !== 'startup' && this.state !== 'probe-bw-refill' && this.state !== 'probe-bw-up') return;
     const base = Math.max(this.deliveredInRound, this.pipe) + this.lostInRound;
@@ -370,7 +384,7 @@ export class BbrCongestionControl implements CongestionControl {
     const inflight = this.pipe + this.lostInRound;
     this.inflightHi = Math.max(inflight, BBR.BETA * this.bdp(1), this.minCwnd());
     if (this.state === 'startup') this.filledPipe = true;
-    if (this.state === 'probe-bw-up') this.enterProbeBw('probe-bw-down', this.cycleStamp);
+    if (this.state === 'probe-bw-up') this.startProbeBwDown(now);
     this.lostInRound = 0;
   }
 
@@ -393,7 +407,7 @@ export class BbrCongestionControl implements CongestionControl {
       if (this.lostInRound > 0 && this.fullBwCount > 0) this.filledPipe = true;
       if (this.filledPipe) this.setState('drain');
     }
-    if (this.state === 'drain' && event.pipe <= this.bdp(1)) this.enterProbeBw('probe-bw-down', now);
+    if (this.state === 'drain' && event.pipe <= this.bdp(1)) this.startProbeBwDown(now);
     if (this.state.startsWith('probe-bw')) this.updateProbeBw(event);
     this.updateProbeRtt(event);
   }
@@ -403,10 +417,44 @@ export class BbrCongestionControl implements CongestionControl {
     this.setState(state);
   }
 
+  /**
+   * Draft §4.3.3.1 (BBRStartProbeBW_DOWN) and §4.3.3.5 (BBRPickProbeWait): each cycle starts its clock
+   * here and draws its own wait, 2-3 s of wall-clock time and 0 or 1 extra round. Flows that share a
+   * bottleneck then probe at different times (with a fixed wait two flows that started together probe in
+   * lockstep, and the larger one keeps its share: each UP finds the other flow's probe in the queue).
+   */
+  private startProbeBwDown(now: number): void {
+    this.roundsSinceProbe = Math.floor(this.random() * 2);
+    this.probeWaitMs = BBR.PROBE_WAIT_MS + this.random() * BBR.PROBE_WAIT_RANDOM_MS;
+    this.enterProbeBw('probe-bw-down', now);
+  }
+
+  /**
+   * Draft §4.3.3.5 (BBRIsTimeToProbeBW): the cycle's random wall-clock wait is over, or as many rounds
+   * have passed as a Reno flow would need to probe one BDP further (BBRIsRenoCoexistenceProbeTime: the
+   * packets in min(BDP, cwnd), at most 63), so BBR probes no later than Reno would on short paths.
+   */
+  private timeToProbeBw(now: number): boolean {
+    if (now - this.cycleStamp > this.probeWaitMs) return true;
+    const renoRounds = Math.min(this.bdp(1), this.cwndBytes) / this.mss;
+    return this.roundsSinceProbe >= Math.min(renoRounds, BBR.PROBE_WAIT_MAX_ROUNDS);
+  }
+
+  /** Draft §4.3.3.3 (BBRStartProbeBW_REFILL): the short-term bounds are forgotten before probing. */
+  private startProbeBwRefill(): void {
+    this.resetLowerBounds();
+    this.enterProbeBw('probe-bw-refill', this.cycleStamp);
+  }
+
   private updateProbeBw(event: AckEvent): void {
     const now = event.now;
+    if (this.roundStart) this.roundsSinceProbe++;
     switch (this.state) {
       case 'probe-bw-down':
+        if (this.timeToProbeBw(now)) {
+          this.startProbeBwRefill();
+          return;
+        }
         // Drain the queue UP built: until inflight is down to the BDP (and at least one min RTT).
         if (
           now - this.cycleStamp >= this.minRttMs &&
@@ -417,10 +465,7 @@ export class BbrCongestionControl implements CongestionControl {
         }
         return;
       case 'probe-bw-cruise':
-        if (now - this.cycleStamp >= BBR.PROBE_WAIT_MS) {
-          this.resetLowerBounds();
-          this.enterProbeBw('probe-bw-refill', this.cycleStamp);
-        }
+        if (this.timeToProbeBw(now)) this.startProbeBwRefill();
         return;
       case 'probe-bw-refill':
         // One round at gain 1 refills the pipe before probing (draft §4.3.3.5).
@@ -434,9 +479,7 @@ export class BbrCongestionControl implements CongestionControl {
         return;
       case 'probe-bw-up':
         // Probe until inflight reaches 1.25 BDP, at least one round, then drain again.
-        if (this.roundStart && event.pipe >= this.bdp(BBR.PROBE_UP_PACING_GAIN)) {
-          this.enterProbeBw('probe-bw-down', now);
-        }
+        if (this.roundStart && event.pipe >= this.bdp(BBR.PROBE_UP_PACING_GAIN)) this.startProbeBwDown(now);
         return;
       default:
         return;
@@ -465,7 +508,7 @@ export class BbrCongestionControl implements CongestionControl {
         this.resetLowerBounds();
         this.cwndBytes = Math.max(this.cwndBytes, this.priorCwnd);
         this.priorCwnd = 0;
-        this.enterProbeBw('probe-bw-down', now);
+        this.startProbeBwDown(now);
       }
     }
   }
@@ -551,7 +594,7 @@ export class BbrCongestionControl implements CongestionControl {
       this.recover = event.sndMax;
       this.priorCwnd = Math.max(this.priorCwnd, this.cwndBytes);
     }
-    this.checkLossRate();
+    this.checkLossRate(event.now);
   }
 
   onExitRecovery(_now: number): void {

@@ -167,6 +167,13 @@ export interface CongestionControlContext {
    * (TcpConfig.pacing): ACKs then come back spread over the RTT rather than in trains.
    */
   paced?: boolean;
+  /**
+   * Uniform random numbers in [0, 1) for the controller's randomized timing (BBR's ProbeBW wait, draft
+   * §4.3.3.5), so that flows sharing a bottleneck do not probe in lockstep. Not a secret: any generator
+   * will do. The stack's TCP layer draws it from a generator seeded by its secret, so a simulation with a
+   * fixed seed repeats exactly while each connection still draws its own values. Absent: Math.random.
+   */
+  random?: () => number;
   now: number;
 }
 

@@ -4,6 +4,20 @@ import { ackEvent } from './events.js';
 
 const MSS = 1000;
 
+/** The last state entered at or before index `before` that is `state`, with its entry time. */
+function lastBefore(states: [string, number][], before: number, state: string): [string, number] | undefined {
+  for (let i = before - 1; i >= 0; i--) if (states[i]![0] === state) return states[i];
+  return undefined;
+}
+
+/**
+ * A BBR sender whose random draws are pinned at 0: every ProbeBW cycle then waits the shortest time the
+ * draft allows (2 s), and the tests below know when each probe starts.
+ */
+function bbr(random: () => number = () => 0): BbrCongestionControl {
+  return new BbrCongestionControl(MSS, 10, { sack: true, now: 0, random });
+}
+
 /**
  * Drives a BBR sender over a path with a bottleneck of `rate` bytes/ms (an unbounded FIFO queue) and a
  * base RTT of `rtt` ms, one ms at a time: the sender sends what cwnd and its pacing rate allow, the
@@ -63,7 +77,7 @@ function drive(
 
 describe('BBR (IETF CCWG draft v3)', () => {
   it('Startup, Drain, then ProbeBW: the model finds the bottleneck rate and the minimum RTT', () => {
-    const cc = new BbrCongestionControl(MSS, 10);
+    const cc = bbr();
     expect(cc.state).toBe('startup');
     // Before any sample: the initial window at the startup gain over 1 ms.
     expect(cc.pacingRate).toBeCloseTo(BBR.STARTUP_PACING_GAIN * 10 * MSS, 6);
@@ -93,7 +107,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
   });
 
   it('enters ProbeRTT after 5 s without a lower RTT, and leaves it after 200 ms at half the BDP', () => {
-    const cc = new BbrCongestionControl(MSS, 10);
+    const cc = bbr();
     const states = drive(cc, 6000, 12_500, 50);
     const probeRtt = states.find(([s]) => s === 'probe-rtt');
     expect(probeRtt).toBeDefined();
@@ -104,7 +118,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
   });
 
   it('random loss below 2% a round leaves the rate alone; a lossier round while probing bounds inflight (inflight_hi)', () => {
-    const cc = new BbrCongestionControl(MSS, 10);
+    const cc = bbr();
     drive(cc, 2000, 12_500, 50);
     expect(cc.state).toBe('probe-bw-cruise');
     const bw = cc.bottleneckBandwidth;
@@ -141,8 +155,60 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cc.cwnd).toBeLessThanOrEqual(cc.inflightHi);
   });
 
+  it('waits 2-3 s at random between bandwidth probes (draft §4.3.3.5), drawn from the random source it is given', () => {
+    /** Time from each ProbeBW_DOWN to the REFILL that ends its wait. */
+    const waits = (random: () => number, rate: number, ms: number) => {
+      const states = drive(bbr(random), ms, rate, 50);
+      const out: number[] = [];
+      for (let i = 1; i < states.length; i++) {
+        if (states[i]![0] !== 'probe-bw-refill') continue;
+        const down = lastBefore(states, i, 'probe-bw-down');
+        out.push(states[i]![1] - down![1]);
+      }
+      return out;
+    };
+    // 100 Mbit/s x 50 ms: 625 segments of BDP, so the round bound (63 rounds, 3.15 s) is later than the
+    // clock. The draw 0 waits 2 s, a draw near 1 almost 3 s.
+    const shortest = waits(() => 0, 12_500, 9000);
+    expect(shortest.length).toBeGreaterThanOrEqual(2);
+    for (const w of shortest) {
+      expect(w).toBeGreaterThan(BBR.PROBE_WAIT_MS);
+      expect(w).toBeLessThan(BBR.PROBE_WAIT_MS + 60);
+    }
+    const longest = waits(() => 0.999, 12_500, 9000);
+    for (const w of longest) {
+      expect(w).toBeGreaterThan(BBR.PROBE_WAIT_MS + 0.99 * BBR.PROBE_WAIT_RANDOM_MS);
+      expect(w).toBeLessThan(BBR.PROBE_WAIT_MS + BBR.PROBE_WAIT_RANDOM_MS + 60);
+    }
+    // Two flows with their own draws probe at different times.
+    let x = 0.1;
+    const varied = waits(
+      () => {
+        x = (x + 0.37) % 1;
+        return x;
+      },
+      12_500,
+      12_000,
+    );
+    expect(new Set(varied.map((w) => Math.round(w / 100))).size).toBeGreaterThan(1);
+  });
+
+  it('probes no later than a Reno flow would on a path of a few segments (BBRIsRenoCoexistenceProbeTime)', () => {
+    // 100 bytes/ms x 50 ms: a BDP of 5 segments, so the wait ends after about 5 rounds, not 2 s.
+    const states = drive(
+      bbr(() => 0),
+      6000,
+      100,
+      50,
+    );
+    const refill = states.findIndex(([s]) => s === 'probe-bw-refill');
+    expect(refill).toBeGreaterThan(0);
+    const down = lastBefore(states, refill, 'probe-bw-down')!;
+    expect(states[refill]![1] - down[1]).toBeLessThan(1000);
+  });
+
   it('counts rounds by delivery (draft §4.5.1): SACKed data ends a round while a hole holds the ACK back', () => {
-    const cc = new BbrCongestionControl(MSS, 10);
+    const cc = bbr();
     const rate = (priorDelivered: number) => ({
       delivered: 10 * MSS,
       intervalMs: 50,
@@ -184,7 +250,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
   });
 
   it('in loss recovery a rate sample above the path (late SACK information) is capped at the highest estimate measured outside recovery', () => {
-    const cc = new BbrCongestionControl(MSS, 10);
+    const cc = bbr();
     drive(cc, 2000, 12_500, 50);
     const bw = cc.bottleneckBandwidth;
     const sample = (now: number) =>
