@@ -24,6 +24,17 @@ const NO_STORAGE = new Uint8Array(0);
  * Reused storage is not cleared: a ring only ever reads bytes it wrote itself (committed bytes, or bytes
  * placed ahead with `writeAt`), never what an earlier owner left behind.
  */
+/**
+ * Removes `list[index]` (nothing when `index` is -1) by moving the rest down. Unlike `splice` it allocates
+ * no array of removed elements: a bulk receiver's ring drains and refills at every segment, taking its
+ * storage from the pool each time.
+ */
+function removeAt<T>(list: T[], index: number): void {
+  if (index < 0) return;
+  for (let i = index + 1; i < list.length; i++) list[i - 1] = list[i]!;
+  list.pop();
+}
+
 export class RingStoragePool {
   /** Free storage by exact length (lengths are the ring's power-of-two steps, or a ring's capacity). */
   private readonly free = new Map<number, Uint8Array[]>();
@@ -50,7 +61,7 @@ export class RingStoragePool {
     const list = this.free.get(size);
     if (list !== undefined && list.length > 0) {
       const storage = list.pop()!;
-      this.order.splice(this.order.lastIndexOf(storage), 1);
+      removeAt(this.order, this.order.lastIndexOf(storage));
       this.held -= size;
       this.reused++;
       return storage;
@@ -113,9 +124,9 @@ export class RingStoragePool {
         i++;
         continue;
       }
-      this.order.splice(i, 1);
+      removeAt(this.order, i);
       const list = this.free.get(oldest.length)!;
-      list.splice(list.indexOf(oldest), 1);
+      removeAt(list, list.indexOf(oldest));
       this.held -= oldest.length;
       this.discarded++;
     }
@@ -288,7 +299,7 @@ export class ByteRing {
       // (from the pool when it holds one); a small one starts small as before.
       const wanted = Math.min(drained, this.capacity);
       this.backing = this.pool.takeBetween(wanted, Math.max(drained, this.pool.maxBytes));
-      this.storage = this.backing.subarray(0, wanted);
+      this.storage = this.backing.length === wanted ? this.backing : this.backing.subarray(0, wanted);
       this.head = 0;
       return;
     }
