@@ -180,7 +180,9 @@ export function bulkSteadyState(totalBytes: number, warmBytes: number, meter: St
   let sent = 0;
   const write = (): void => {
     while (sent < totalBytes) {
-      const accepted = conn.send(chunk.subarray(0, Math.min(CHUNK, totalBytes - sent)), net.clock.now());
+      // The whole chunk while a whole one is left: a view per call would be the application's allocation.
+      const left = totalBytes - sent;
+      const accepted = conn.send(left >= CHUNK ? chunk : chunk.subarray(0, left), net.clock.now());
       sent += accepted;
       if (accepted === 0) return;
     }
