@@ -129,5 +129,17 @@ describe('TcpReceiveCoalescer', () => {
     ]);
     // The merged packet's checksum is computed afresh from the data, whatever the pieces carried.
     expect(out[0]!.frame).toEqual(frame({ seq: 0, data: concat(bytes(500, 1), bytes(500, 2)) }));
+    // Vouched-for segments are summed only once they merge, odd-sized ones too (each next payload then
+    // starts at an odd offset of the merged data); one that merges with nothing is never summed.
+    const parts = [bytes(1447, 4), bytes(1447, 5), bytes(601, 6)];
+    let seq = 4000;
+    for (const data of parts) {
+      gro.push(frame({ seq, data, corruptTcp: true }), vouched);
+      seq += data.length;
+    }
+    gro.push(frame({ seq: 50_000, data: bytes(700, 7), corruptTcp: true, flags: ACK | PSH }), vouched);
+    expect(out).toHaveLength(4);
+    expect(out[2]!.frame).toEqual(frame({ seq: 4000, data: concat(...parts) }));
+    expect(out[3]!.info).toEqual({ checksumTrusted: true, segmentSize: 0 });
   });
 });
