@@ -24,6 +24,8 @@ import type { IpInterface } from './ip-interface.js';
 import type { StackContext } from './stack-context.js';
 
 const TCP_CHECKSUM_OFFSET = 16;
+/** The longest TCP header (RFC 9293 §3.1: data offset 15 words); UDP's and ICMP's are shorter. */
+const MAX_TRANSPORT_HEADER = 60;
 const UDP_CHECKSUM_OFFSET = 6;
 
 /** What the offload job needs of the layer: its counters, and the link output. @internal */
@@ -92,7 +94,12 @@ export function sendOffloaded(
     return sendSegmented(out, iface, header, payload, mtu, segmentSize, nextHop, mac);
   }
   const headroom = offload.headroom;
-  const frame = allocateFrame(ETHERNET_HEADER_LENGTH + totalLength, headroom);
+  // The transport writes every byte of its payload (PayloadWriter): only the headers start from zeros.
+  const frame = allocateFrame(
+    ETHERNET_HEADER_LENGTH + totalLength,
+    headroom,
+    transportStart + Math.min(length, MAX_TRANSPORT_HEADER),
+  );
   emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
   writePayload(payload, frame, transportStart, header.src, header.dst, partial || iface.checksumOffload);
   const options = out.transmitOptions;

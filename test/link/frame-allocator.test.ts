@@ -83,6 +83,11 @@ describe('allocateFrame', () => {
     expect(frame.buffer).toBe(slab);
     expect(carved).toBeGreaterThanOrEqual(8);
     expect(frame.every((b) => b === 0)).toBe(true);
+    // A caller that writes the rest itself asks for only its headers cleared: the rest is left as it was.
+    const partly = allocateFrame(65549, 12, 100);
+    expect(partly.buffer).toBe(slab);
+    expect(partly.subarray(0, 100).every((b) => b === 0)).toBe(true);
+    expect(partly.subarray(100).every((b) => b === 0xee)).toBe(true);
   });
 
   it('leaves a slab to the collector when a frame from it is kept or given back out of order', () => {
