@@ -14,6 +14,11 @@ describe('tcpts gateway: misconfiguration', () => {
     [['--stream-connect', 'localhost'], /--stream-connect wants HOST:PORT/],
     [['--stream-listen', 'unix:'], /--stream-listen wants unix:PATH/],
     [['--websocket-listen', '70000'], /--websocket-listen wants an integer from 1 to 65535/],
+    [['--tap', 't0', '--websocket-framing', 'stream'], /--websocket-framing goes with --websocket-listen/],
+    [
+      ['--websocket-listen', '8888', '--websocket-framing', 'lines'],
+      /--websocket-framing wants message or stream; got 'lines'/,
+    ],
     [['--tap', 't0', '--forward', 'udp:1:2'], /--forward wants tcp:HOSTPORT:GUESTPORT/],
     [['--tap', 't0', '--forward', 'tcp:0:22'], /--forward wants an integer from 1 to 65535; got '0'/],
     [

@@ -1,7 +1,8 @@
 /**
  * The links that carry Ethernet frames over other transports, each between two stacks on real sockets on
  * loopback: a length-prefixed byte stream (QEMU -netdev stream), UDP datagrams (QEMU -netdev dgram), a
- * WebSocket (one frame per binary message), and v86's bus. A TCP echo of 1 MiB crosses each one
+ * WebSocket (one frame per binary message, or a length-prefixed stream across messages as container2wasm's
+ * c2w-net speaks it), and v86's bus. A TCP echo of 1 MiB crosses each one
  * byte-exact; the stream decoder takes any split of its input and rejects a stream of another format.
  */
 import { createHash } from 'node:crypto';
@@ -150,6 +151,68 @@ describe('frame links between two stacks', () => {
     const b = webSocketDevice(serverSide, { name: 'w-b', mac: 0x02_00_00_00_02_0b });
     await echoAcross(a, b);
     expect(b.counters.framesIn).toBeGreaterThan(100);
+  });
+
+  test('a WebSocket carrying a byte stream of length-prefixed frames (container2wasm c2w-net)', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((done) => server.once('listening', () => done()));
+    const accepted = new Promise<WebSocket>((done) => server.once('connection', done));
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await new Promise<void>((done) => client.once('open', () => done()));
+    const serverSide = await accepted;
+    cleanups.push(() => {
+      client.terminate();
+      server.close();
+    });
+    const a = webSocketDevice(client, { name: 'w-a', mac: 0x02_00_00_00_03_0a, framing: 'stream' });
+    const b = webSocketDevice(serverSide, { name: 'w-b', mac: 0x02_00_00_00_03_0b, framing: 'stream' });
+    await echoAcross(a, b);
+    expect(b.counters.framesIn).toBeGreaterThan(100);
+    expect(a.counters.malformedIn + b.counters.malformedIn).toBe(0);
+  });
+
+  test('stream framing over a WebSocket: frames split across and merged within messages, and a foreign stream', async () => {
+    const sent: Uint8Array[] = [];
+    const listeners: { message?: (event: { data: unknown }) => void; close?: () => void } = {};
+    const fake = {
+      binaryType: '',
+      bufferedAmount: 0,
+      readyState: 1,
+      closedWith: undefined as number | undefined,
+      send: (data: Uint8Array) => sent.push(data.slice()),
+      close(code?: number) {
+        this.closedWith = code;
+      },
+      addEventListener(type: 'message' | 'close', listener: never) {
+        listeners[type] = listener;
+      },
+    };
+    const device = webSocketDevice(fake, { name: 'w-f', mac: 0x02_00_00_00_04_0a, framing: 'stream' });
+    const frames: number[][] = [];
+    device.setReceiver((frame) => frames.push([...frame]));
+    const frameOf = (n: number, fill: number) => new Uint8Array(60 + n).fill(fill);
+    const wire = new Uint8Array([
+      ...encodeLengthPrefixed(frameOf(0, 1)),
+      ...encodeLengthPrefixed(frameOf(4, 2)),
+    ]);
+    // The first frame and the first 3 bytes of the second's length in one message, the rest in two more.
+    for (const [from, to] of [
+      [0, 67],
+      [67, 100],
+      [100, wire.length],
+    ] as const) {
+      listeners.message!({ data: wire.slice(from, to).buffer });
+    }
+    expect(frames).toEqual([[...frameOf(0, 1)], [...frameOf(4, 2)]]);
+    // Outgoing frames carry their length in front.
+    device.send(frameOf(2, 3));
+    expect(sent).toEqual([encodeLengthPrefixed(frameOf(2, 3))]);
+    // A length of 0 cannot be this format: counted, the link closed, nothing more read.
+    listeners.message!({ data: new Uint8Array([0, 0, 0, 0, 9, 9]).buffer });
+    listeners.message!({ data: encodeLengthPrefixed(frameOf(0, 4)).buffer });
+    expect(device.counters.malformedIn).toBe(1);
+    expect(fake.closedWith).toBe(4002);
+    expect(frames).toHaveLength(2);
   });
 
   test("v86's network bus: net0-send from the card, net0-receive to it", async () => {

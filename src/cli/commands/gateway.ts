@@ -89,6 +89,13 @@ export const GATEWAY_SPEC: CommandSpec = {
       description: 'serve one guest over WebSocket on 127.0.0.1:PORT (one frame per binary message)',
     },
     {
+      name: 'websocket-framing',
+      type: 'string',
+      value: 'message|stream',
+      description:
+        "with --websocket-listen: 'stream' reads the messages as one byte stream of length-prefixed frames (container2wasm's c2w-net protocol)",
+    },
+    {
       name: 'forward',
       type: 'string',
       multiple: true,
@@ -152,6 +159,8 @@ export const GATEWAY_SPEC: CommandSpec = {
 interface LinkChoice {
   kind: 'tap' | 'stream-listen' | 'stream-connect' | 'dgram' | 'websocket-listen';
   value: string;
+  /** --websocket-framing: how frames ride the WebSocket's messages. */
+  framing?: 'message' | 'stream';
 }
 
 interface Forward {
@@ -268,6 +277,14 @@ export async function runGateway(args: readonly string[], io: CliIo): Promise<nu
     dgramEnds = { local: hostPort('dgram', local), remote: hostPort('dgram', remote) };
   }
   if (link.kind === 'websocket-listen') integerOption('websocket-listen', link.value, 1, 65535);
+  const framing = stringValue(parsed, 'websocket-framing');
+  if (framing !== undefined) {
+    if (link.kind !== 'websocket-listen')
+      throw new UsageError('--websocket-framing goes with --websocket-listen');
+    if (framing !== 'message' && framing !== 'stream')
+      throw new UsageError(`--websocket-framing wants message or stream; got '${framing}'`);
+    link.framing = framing;
+  }
 
   const clock = new RealClock();
   const cleanups: Array<() => void> = [() => clock.close()];
@@ -448,7 +465,7 @@ async function openLink(
       say(io, `waiting for the guest on ws://127.0.0.1:${port}/`);
       const socket = await new Promise<WebSocketLike>((done) => server.once('connection', done));
       server.on('connection', (extra: WebSocketLike) => extra.close(1013, 'one guest per gateway'));
-      const device = webSocketDevice(socket, { name: 'ws0', mac: GATEWAY_MAC, mtu });
+      const device = webSocketDevice(socket, { name: 'ws0', mac: GATEWAY_MAC, mtu, framing: link.framing });
       cleanups.push(() => device.close());
       return device;
     }

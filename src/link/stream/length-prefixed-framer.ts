@@ -7,6 +7,8 @@
  */
 
 export const LENGTH_PREFIX_BYTES = 4;
+/** The largest frame a peer of this format sends: QEMU's limit is NET_BUFSIZE, 68 KiB (65535 + 14 + 4 fit). */
+export const MAX_STREAM_FRAME = 69_632;
 
 export function encodeLengthPrefixed(frame: Uint8Array): Uint8Array {
   const out = new Uint8Array(LENGTH_PREFIX_BYTES + frame.length);

@@ -12,7 +12,7 @@
 import type { Duplex } from 'node:stream';
 import type { MacAddress } from '../../wire/address.js';
 import { FramePort } from '../frame-port.js';
-import { encodeLengthPrefixed, LengthPrefixedDecoder } from './length-prefixed-framer.js';
+import { encodeLengthPrefixed, LengthPrefixedDecoder, MAX_STREAM_FRAME } from './length-prefixed-framer.js';
 
 export interface StreamDeviceOptions {
   name: string;
@@ -36,9 +36,8 @@ export function streamDevice(socket: Duplex, options: StreamDeviceOptions): Fram
     },
     () => socket.destroy(),
   );
-  // 65535 + 14 + 4: the largest frame any peer of this format sends (QEMU's limit is NET_BUFSIZE, 68 KiB).
   const decoder = new LengthPrefixedDecoder(
-    69_632,
+    MAX_STREAM_FRAME,
     (frame) => port.deliver(frame),
     (message) => {
       const error = new Error(message);
