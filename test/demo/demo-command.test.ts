@@ -103,7 +103,7 @@ describe('tcpts demo', () => {
     const four = chapterText(4);
     expect(four).toContain('ack=4097 win=65535 len=0 [dup ACK #3]');
     expect(arrowUnder(four, 'seq=4097 ack=8193 win=6144 len=1024 [fast retransmit]').arrow).toMatch(leftward);
-    expect(four).toContain('18 packets, 1 lost, 1 retransmission (1 fast retransmit), 3 duplicate ACKs');
+    expect(four).toContain('17 packets, 1 lost, 1 retransmission (1 fast retransmit), 3 duplicate ACKs');
     const five = chapterText(5);
     expect(five.match(/len=1 \[zero-window probe\]/g)).toHaveLength(2);
     expect(five).toContain('17 packets, 2 zero-window probes\n');

@@ -131,9 +131,13 @@ describe('bulk flows through one bottleneck', () => {
     // ProbeBW waits (2-3 s) from the stack's seeded source, so the seed changes the run without any loss.
     // Over seeds 1-3 and start gaps 0.1/0.5/1 s the smaller flow gets 0.62-0.99 of the larger (mean
     // 0.86); before ProbeBW_UP probed until the rate stopped growing it was 0.19-0.77 (53/39 Mbit/s for
-    // every seed at 0.1 s). Seeds 1 and 2 at 0.1 s meet the 10% (0.95, 0.97); with an ACK for
-    // every 2 segments instead of every 1.5 they give 0.88 and 0.83, hence the bound of 0.8 here.
-    for (const seed of [1, 2]) {
+    // every seed at 0.1 s). Which seed lands closest depends on where each flow's probes fall, and that
+    // phase moves with the receiver's ACK pattern: with an ACK for every 2 segments (window updates only
+    // when the window doubles) seeds 1-5 give 0.72/0.97/0.87/0.93/0.80 (mean 0.86), with the former
+    // ~1.5 segments per ACK 0.95/0.97/0.62/0.79/0.91 (mean 0.85). So the bound holds the mean over five
+    // seeds (0.83) and each run (0.7), not a chosen seed's phase.
+    const ratios: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5]) {
       const result = runBulkFlows({
         flows: ['bbr', 'bbr'],
         rateBitsPerSecond: 100e6,
@@ -145,9 +149,11 @@ describe('bulk flows through one bottleneck', () => {
         tcp: { timestamps: true, sack: true, rack: true },
       });
       const [a, b] = result.flows.map((f) => f.goodputBitsPerSecond) as [number, number];
-      expect(Math.min(a, b) / Math.max(a, b)).toBeGreaterThan(0.8);
+      ratios.push(Math.min(a, b) / Math.max(a, b));
       expect(a + b).toBeGreaterThan(88e6);
     }
+    expect(Math.min(...ratios)).toBeGreaterThan(0.7);
+    expect(ratios.reduce((sum, r) => sum + r, 0) / ratios.length).toBeGreaterThan(0.83);
   });
 
   it('two BBR flows, and CUBIC beside BBR, both keep delivering through one bottleneck (RACK on)', () => {
