@@ -82,7 +82,13 @@ export interface TcpConnectionOptions {
    * ECN field for the IP header (RFC 3168 §5; 2 = ECT(0)), absent for Not-ECT.
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: callbacks that return nothing (`=> void`, the type before IP reported a status) must stay assignable
-  output: (segment: TcpSegment, segmentSize?: number, ecn?: number) => TcpSendStatus | undefined | void;
+  output?: (segment: TcpSegment, segmentSize?: number, ecn?: number) => TcpSendStatus | undefined | void;
+  /**
+   * The connection's owner as one object (the TCP layer's entry for it): when given it takes the place of
+   * `output`, `onDeadlineChange` and `admitOrphan`, so an owner of many connections keeps no closures per
+   * connection. One of `owner` and `output` is required.
+   */
+  owner?: TcpConnectionOwner;
   /** Path MTU towards the remote address: what our segments must fit. */
   pathMtu: number;
   /**
@@ -122,6 +128,86 @@ export interface TcpConnectionOptions {
   memory?: TcpMemoryAccount;
   /** See TcbEnvironment.random: random numbers for the congestion controller. */
   random?: () => number;
+}
+
+/** What the owner of a connection does for it: `TcpConnectionOptions.output` and its two hooks, as methods. */
+export interface TcpConnectionOwner {
+  /** See TcpConnectionOptions.output. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: as TcpConnectionOptions.output
+  output(segment: TcpSegment, segmentSize?: number, ecn?: number): TcpSendStatus | undefined | void;
+  /** See TcpConnectionOptions.onDeadlineChange. */
+  deadlineChanged(connection: TcpConnection, deadline: number): void;
+  /** See TcbEnvironment.admitOrphan: true when one more orphan fits (always, for an owner without a limit). */
+  admitOrphan(): boolean;
+}
+
+/** The owner of a connection made from separate callbacks (connections outside a TCP layer, tests). */
+class CallbackOwner implements TcpConnectionOwner {
+  constructor(
+    // biome-ignore lint/suspicious/noConfusingVoidType: as TcpConnectionOptions.output
+    private readonly send: (
+      segment: TcpSegment,
+      segmentSize?: number,
+      ecn?: number,
+    ) => TcpSendStatus | undefined | void,
+    private readonly onDeadlineChange: ((connection: TcpConnection, deadline: number) => void) | undefined,
+    private readonly admit: (() => boolean) | undefined,
+  ) {}
+  // biome-ignore lint/suspicious/noConfusingVoidType: as TcpConnectionOptions.output
+  output(segment: TcpSegment, segmentSize?: number, ecn?: number): TcpSendStatus | undefined | void {
+    // The callback sees as many arguments as the connection passed (its arity says what was asked).
+    if (ecn !== undefined) return this.send(segment, segmentSize, ecn);
+    return segmentSize !== undefined ? this.send(segment, segmentSize) : this.send(segment);
+  }
+  deadlineChanged(connection: TcpConnection, deadline: number): void {
+    this.onDeadlineChange?.(connection, deadline);
+  }
+  admitOrphan(): boolean {
+    return this.admit === undefined || this.admit();
+  }
+}
+
+/**
+ * A connection's TcbEnvironment: a class, so its methods live once on the prototype and an idle
+ * connection holds no closures for sending, events or orphan accounting.
+ */
+class ConnectionEnvironment implements TcbEnvironment {
+  readonly counters: TcpCounters;
+  readonly tracer: Tracer;
+  readonly host: string;
+  readonly congestionControl: CongestionControlFactory | undefined;
+  readonly challengeAckBudget: ChallengeAckBudget | undefined;
+  readonly tooManyOrphans: ((backoffs: number) => boolean) | undefined;
+  readonly memory: TcpMemoryAccount | undefined;
+  readonly random: (() => number) | undefined;
+
+  constructor(
+    private readonly connection: TcpConnection,
+    readonly owner: TcpConnectionOwner,
+    options: TcpConnectionOptions,
+  ) {
+    this.counters = options.counters ?? newTcpCounters();
+    this.tracer = options.tracer ?? NO_TRACE;
+    this.host = options.host ?? '';
+    this.congestionControl = options.congestionControl;
+    this.challengeAckBudget = options.challengeAckBudget;
+    this.tooManyOrphans = options.tooManyOrphans;
+    this.memory = options.memory;
+    this.random = options.random;
+  }
+
+  // biome-ignore lint/suspicious/noConfusingVoidType: as TcbEnvironment.transmit
+  transmit(segment: TcpSegment, segmentSize?: number, ecn?: number): string | undefined | void {
+    return this.owner.output(segment, segmentSize, ecn);
+  }
+
+  event(event: ConnectionEvent): void {
+    this.connection.queueEvent(event);
+  }
+
+  admitOrphan(): boolean {
+    return this.owner.admitOrphan();
+  }
 }
 
 /** An ICMP error about a segment of this connection, as IP decoded it (RFC 9293 §3.9.2.2, RFC 5927). */
@@ -239,27 +325,19 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   private reportedDeadline = Number.POSITIVE_INFINITY;
   /** What the buffers held when last reported to the stack's TCP memory; undefined once detached. */
   private memoryReported: number | undefined = 0;
-  private readonly onDeadlineChange: ((connection: TcpConnection, deadline: number) => void) | undefined;
+  private readonly owner: TcpConnectionOwner;
 
   private constructor(options: TcpConnectionOptions, passive: boolean) {
     super();
     const config = resolveTcpConfig(options.config);
-    const output = options.output;
-    const env: TcbEnvironment = {
-      transmit: output,
-      event: (event) => {
-        this.pending[this.pendingCount++] = event;
-      },
-      counters: options.counters ?? newTcpCounters(),
-      tracer: options.tracer ?? NO_TRACE,
-      host: options.host ?? '',
-      congestionControl: options.congestionControl,
-      challengeAckBudget: options.challengeAckBudget,
-      admitOrphan: options.admitOrphan,
-      tooManyOrphans: options.tooManyOrphans,
-      memory: options.memory,
-      random: options.random,
-    };
+    let owner = options.owner;
+    if (owner === undefined) {
+      if (options.output === undefined)
+        throw new TcpError('EINVAL', 'a connection needs an owner or an output');
+      owner = new CallbackOwner(options.output, options.onDeadlineChange, options.admitOrphan);
+    }
+    this.owner = owner;
+    const env = new ConnectionEnvironment(this, owner, options);
     if (!Number.isInteger(options.pathMtu) || options.pathMtu < 68) {
       throw new TcpError('EINVAL', `path MTU must be an integer >= 68, got ${options.pathMtu}`);
     }
@@ -274,7 +352,11 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       options.timestampOffset ?? 0,
       options.interfaceMtu ?? options.pathMtu,
     );
-    this.onDeadlineChange = options.onDeadlineChange;
+  }
+
+  /** Queues an event for delivery once the current call has finished (the environment's `event`). */
+  queueEvent(event: ConnectionEvent): void {
+    this.pending[this.pendingCount++] = event;
   }
 
   /**
@@ -969,7 +1051,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       const deadline = this.tcb.timers.earliest();
       if (deadline !== this.reportedDeadline) {
         this.reportedDeadline = deadline;
-        this.onDeadlineChange?.(this, deadline);
+        this.owner.deadlineChanged(this, deadline);
       }
       if (next === this.pendingCount) {
         // Once per input, after its listeners (which may have written or read on this connection).

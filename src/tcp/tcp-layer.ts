@@ -28,7 +28,7 @@
  * broadcast and multicast addresses are dropped (MUST-57).
  */
 import type { TransportErrorReport } from '../ip/datagram.js';
-import type { TcpIpBinding } from '../seams.js';
+import type { TcpIpBinding, TcpSendStatus } from '../seams.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { ConnectionId, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
@@ -58,7 +58,12 @@ import {
   type TcpConfig,
 } from './config.js';
 import type { CongestionControlFactory } from './congestion/congestion-control.js';
-import { TcpConnection, type TcpConnectionOptions, type TcpIcmpError } from './connection.js';
+import {
+  TcpConnection,
+  type TcpConnectionOptions,
+  type TcpConnectionOwner,
+  type TcpIcmpError,
+} from './connection.js';
 import { newTcpCounters, type TcpCounters } from './counters.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { ecnRequested } from './ecn.js';
@@ -255,24 +260,51 @@ export class TcpListener extends TypedEmitter<TcpListenerEvents> {
   }
 }
 
-interface ConnectionEntry {
-  conn: TcpConnection;
-  localAddress: IpAddress;
-  localPort: number;
-  remoteAddress: IpAddress;
-  remotePort: number;
+/** What a connection entry asks of its layer: one object per layer, so entries hold no closures. */
+interface EntryHost {
+  readonly ip: TcpIpBinding;
+  deadlineChanged(entry: ConnectionEntry, deadline: number): void;
+  admitOrphan(entry: ConnectionEntry): boolean;
+}
+
+/** The layer's record of one connection, and that connection's owner (TcpConnectionOwner). */
+class ConnectionEntry implements TcpConnectionOwner {
+  conn: TcpConnection = undefined as unknown as TcpConnection;
   /** The connection's earliest timer deadline, as it last reported it (Infinity: none). */
-  deadline: number;
+  deadline = Number.POSITIVE_INFINITY;
   /** When the layer will next look at the connection: a heap entry with this deadline (Infinity: none). */
-  scheduled: number;
-  removed: boolean;
+  scheduled = Number.POSITIVE_INFINITY;
+  removed = false;
   /** The listener that spawned the connection, while it is in the handshake. */
-  listener: TcpListener | undefined;
+  listener: TcpListener | undefined = undefined;
   /** The layer's own listeners on the connection, removed when a TIME-WAIT record takes over. */
-  onClosed: (() => void) | undefined;
-  onState: ((from: TcpStateName, to: TcpStateName) => void) | undefined;
+  onClosed: (() => void) | undefined = undefined;
+  onState: ((from: TcpStateName, to: TcpStateName) => void) | undefined = undefined;
   /** Counted in the layer's orphans (the application released it before it closed). */
-  orphan: boolean;
+  orphan = false;
+
+  constructor(
+    private readonly host: EntryHost,
+    readonly localAddress: IpAddress,
+    readonly localPort: number,
+    readonly remoteAddress: IpAddress,
+    readonly remotePort: number,
+  ) {}
+
+  // biome-ignore lint/suspicious/noConfusingVoidType: as TcpConnectionOwner.output
+  output(segment: TcpSegment, segmentSize?: number, ecn?: number): TcpSendStatus | undefined | void {
+    return ecn === undefined
+      ? this.host.ip.send(this.localAddress, this.remoteAddress, segment, segmentSize)
+      : this.host.ip.send(this.localAddress, this.remoteAddress, segment, segmentSize, ecn);
+  }
+
+  deadlineChanged(_connection: TcpConnection, deadline: number): void {
+    this.host.deadlineChanged(this, deadline);
+  }
+
+  admitOrphan(): boolean {
+    return this.host.admitOrphan(this);
+  }
 }
 
 interface QueuedSegment {
@@ -372,9 +404,16 @@ export class TcpLayer {
   private readonly queued: QueuedSegment[] = [];
   /** The entry the last segment went to (see `demultiplex`). */
   private lastEntry: ConnectionEntry | undefined;
+  /** What every connection entry asks of this layer (one object, not closures per connection). */
+  private readonly entryHost: EntryHost;
 
   constructor(options: TcpLayerOptions) {
     this.ip = options.ip;
+    this.entryHost = {
+      ip: options.ip,
+      deadlineChanged: (entry, deadline) => this.deadlineChanged(entry, deadline),
+      admitOrphan: (entry) => this.admitOrphan(entry),
+    };
     this.clock = options.clock;
     this.tracer = options.tracer ?? NO_TRACE;
     this.host = options.host ?? '';
@@ -1334,30 +1373,14 @@ export class TcpLayer {
     remoteAddress: IpAddress,
     remotePort: number,
   ): ConnectionEntry {
-    return {
-      conn: undefined as unknown as TcpConnection,
-      localAddress,
-      localPort,
-      remoteAddress,
-      remotePort,
-      deadline: Number.POSITIVE_INFINITY,
-      scheduled: Number.POSITIVE_INFINITY,
-      removed: false,
-      listener: undefined,
-      onClosed: undefined,
-      onState: undefined,
-      orphan: false,
-    };
+    return new ConnectionEntry(this.entryHost, localAddress, localPort, remoteAddress, remotePort);
   }
 
   private connectionOptions(entry: ConnectionEntry, config: TcpConfig): TcpConnectionOptions {
     return {
       local: { address: entry.localAddress, port: entry.localPort },
       remote: { address: entry.remoteAddress, port: entry.remotePort },
-      output: (segment, segmentSize, ecn) =>
-        ecn === undefined
-          ? this.ip.send(entry.localAddress, entry.remoteAddress, segment, segmentSize)
-          : this.ip.send(entry.localAddress, entry.remoteAddress, segment, segmentSize, ecn),
+      owner: entry,
       pathMtu: this.ip.mtuFor(entry.remoteAddress),
       interfaceMtu: this.ip.interfaceMtuFor?.(entry.remoteAddress),
       tsoSize: this.ip.tsoSizeFor?.(entry.remoteAddress),
@@ -1368,8 +1391,6 @@ export class TcpLayer {
       host: this.host,
       congestionControl: this.congestionControl,
       challengeAckBudget: this.challengeAckBudget,
-      onDeadlineChange: (_conn, deadline) => this.deadlineChanged(entry, deadline),
-      admitOrphan: () => this.admitOrphan(entry),
       tooManyOrphans: this.tooManyOrphans,
       memory: this.memory,
       random: this.ccRandom,

@@ -1,0 +1,80 @@
+/**
+ * A connection's owner as one object (TcpConnectionOwner, the TCP layer's form: no closures per
+ * connection) or as separate callbacks: both see the same segments, deadlines and orphan decisions.
+ */
+import { describe, expect, it } from 'vitest';
+import { TcpConnection, type TcpConnectionOwner } from '../../src/tcp/connection.js';
+import { newTcpCounters } from '../../src/tcp/counters.js';
+import { TcpError } from '../../src/tcp/errors.js';
+import { TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
+
+const local = { address: 0x0a000001, port: 40000 };
+const remote = { address: 0x0a000002, port: 80 };
+
+class RecordingOwner implements TcpConnectionOwner {
+  readonly sent: { flags: number; seq: number; mss: number | undefined }[] = [];
+  readonly deadlines: number[] = [];
+  admits = 0;
+  output(segment: TcpSegment): 'ok' {
+    this.sent.push({ flags: segment.flags, seq: segment.seq, mss: segment.options.mss });
+    return 'ok';
+  }
+  deadlineChanged(_connection: TcpConnection, deadline: number): void {
+    this.deadlines.push(deadline);
+  }
+  admitOrphan(): boolean {
+    this.admits++;
+    return false;
+  }
+}
+
+describe('connection owner', () => {
+  it('an owner object receives the SYN, the retransmission deadline and the orphan question', () => {
+    const owner = new RecordingOwner();
+    const counters = newTcpCounters();
+    const conn = TcpConnection.connect({ local, remote, pathMtu: 1500, owner, counters }, 1000, 0);
+    expect(owner.sent).toEqual([{ flags: TCP_SYN, seq: 1000, mss: 1460 }]);
+    // RFC 6298 §2.1: the first retransmission timeout is 1 s.
+    expect(owner.deadlines).toEqual([1000]);
+    // The application releases it while the owner's orphan limit is full: the connection is reset rather
+    // than left to finish on its own (SYN-SENT: no RST on the wire, RFC 9293 §3.10.5).
+    conn.release(1);
+    expect(owner.admits).toBe(1);
+    expect(counters.orphansReset).toBe(1);
+    expect(conn.state).toBe('CLOSED');
+    expect(owner.sent.length).toBe(1);
+  });
+
+  it('separate callbacks get the arguments the connection passed', () => {
+    const calls: unknown[][] = [];
+    const deadlines: number[] = [];
+    TcpConnection.connect(
+      {
+        local,
+        remote,
+        pathMtu: 1500,
+        output: (...args: unknown[]) => {
+          calls.push(args);
+        },
+        onDeadlineChange: (_c, deadline) => deadlines.push(deadline),
+      },
+      7,
+      0,
+    );
+    expect(calls.length).toBe(1);
+    expect(calls[0]!.length).toBe(1);
+    expect((calls[0]![0] as TcpSegment).seq).toBe(7);
+    expect(deadlines).toEqual([1000]);
+  });
+
+  it('a connection with neither an owner nor an output is refused with EINVAL', () => {
+    let error: unknown;
+    try {
+      TcpConnection.connect({ local, remote, pathMtu: 1500 }, 1, 0);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TcpError);
+    expect((error as TcpError).code).toBe('EINVAL');
+  });
+});
