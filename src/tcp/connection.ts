@@ -139,6 +139,12 @@ export interface TcpConnectionOwner {
   deadlineChanged(connection: TcpConnection, deadline: number): void;
   /** See TcbEnvironment.admitOrphan: true when one more orphan fits (always, for an owner without a limit). */
   admitOrphan(): boolean;
+  /** 'connected', told to the owner before the connection's listeners. */
+  connected?(): void;
+  /** 'state', told to the owner before the connection's listeners. */
+  stateChanged?(from: TcpStateName, to: TcpStateName): void;
+  /** 'closed', told to the owner before the connection's listeners. */
+  closed?(): void;
 }
 
 /** The owner of a connection made from separate callbacks (connections outside a TCP layer, tests). */
@@ -1075,6 +1081,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   private deliver(event: ConnectionEvent): void {
     switch (event.type) {
       case 'state':
+        this.owner.stateChanged?.(event.from, event.to);
         this.emit('state', event.from, event.to);
         return;
       case 'retransmission-warning':
@@ -1088,6 +1095,14 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         return;
       case 'error':
         this.emit('error', event.error);
+        return;
+      case 'connected':
+        this.owner.connected?.();
+        this.call('connected', 0);
+        return;
+      case 'closed':
+        this.owner.closed?.();
+        this.call('closed', 0);
         return;
       default:
         this.call(event.type, 0);

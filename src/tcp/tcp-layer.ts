@@ -265,6 +265,9 @@ interface EntryHost {
   readonly ip: TcpIpBinding;
   deadlineChanged(entry: ConnectionEntry, deadline: number): void;
   admitOrphan(entry: ConnectionEntry): boolean;
+  connected(entry: ConnectionEntry): void;
+  toTimeWait(entry: ConnectionEntry): void;
+  unregister(entry: ConnectionEntry): void;
 }
 
 /** The layer's record of one connection, and that connection's owner (TcpConnectionOwner). */
@@ -277,9 +280,10 @@ class ConnectionEntry implements TcpConnectionOwner {
   removed = false;
   /** The listener that spawned the connection, while it is in the handshake. */
   listener: TcpListener | undefined = undefined;
-  /** The layer's own listeners on the connection, removed when a TIME-WAIT record takes over. */
-  onClosed: (() => void) | undefined = undefined;
-  onState: ((from: TcpStateName, to: TcpStateName) => void) | undefined = undefined;
+  /** The listener that spawned the connection (its accept queue may still hold it once established). */
+  spawnedBy: TcpListener | undefined = undefined;
+  /** In the layer's table: the connection's events reach the layer (see `register`). */
+  attached = false;
   /** Counted in the layer's orphans (the application released it before it closed). */
   orphan = false;
 
@@ -304,6 +308,18 @@ class ConnectionEntry implements TcpConnectionOwner {
 
   admitOrphan(): boolean {
     return this.host.admitOrphan(this);
+  }
+
+  connected(): void {
+    if (this.attached && !this.removed) this.host.connected(this);
+  }
+
+  stateChanged(_from: TcpStateName, to: TcpStateName): void {
+    if (to === 'TIME-WAIT' && this.attached && !this.removed) this.host.toTimeWait(this);
+  }
+
+  closed(): void {
+    if (this.attached) this.host.unregister(this);
   }
 }
 
@@ -413,6 +429,9 @@ export class TcpLayer {
       ip: options.ip,
       deadlineChanged: (entry, deadline) => this.deadlineChanged(entry, deadline),
       admitOrphan: (entry) => this.admitOrphan(entry),
+      connected: (entry) => this.established(entry),
+      toTimeWait: (entry) => this.toTimeWait(entry, entry.spawnedBy),
+      unregister: (entry) => this.unregister(entry, entry.spawnedBy),
     };
     this.clock = options.clock;
     this.tracer = options.tracer ?? NO_TRACE;
@@ -1229,8 +1248,6 @@ export class TcpLayer {
   private toTimeWait(entry: ConnectionEntry, listener: TcpListener | undefined): void {
     const conn = entry.conn;
     const now = this.clock.now();
-    conn.off('closed', entry.onClosed!);
-    conn.off('state', entry.onState!);
     this.unregister(entry, listener);
     const id = conn.id;
     if (this.timeWait.size >= this.limits.maxTimeWait) {
@@ -1421,20 +1438,19 @@ export class TcpLayer {
     this.usePort(entry.localPort);
     // The deadline was reported before the entry existed (during OPEN): schedule it now.
     this.deadlineChanged(entry, conn.nextDeadline());
-    entry.onClosed = () => this.unregister(entry, listener);
-    entry.onState = (_from, to) => {
-      if (to === 'TIME-WAIT') this.toTimeWait(entry, listener);
-    };
-    conn.on('closed', entry.onClosed);
-    conn.on('state', entry.onState);
-    if (listener) {
-      // Once: an established connection keeps no listener (nor its closure) for an event it never fires again.
-      conn.once('connected', () => {
-        entry.listener = undefined;
-        if (listener.isClosed) return;
-        listener.established(conn);
-      });
-    }
+    // From now on the connection tells the layer (its owner) of 'connected', TIME-WAIT and 'closed'
+    // through the entry's methods, before its own listeners hear them: no listener or closure per connection.
+    entry.spawnedBy = listener;
+    entry.attached = true;
+  }
+
+  /** A connection a listener spawned completed its handshake: it joins the accept queue. */
+  private established(entry: ConnectionEntry): void {
+    const listener = entry.listener;
+    if (listener === undefined) return;
+    entry.listener = undefined;
+    if (listener.isClosed) return;
+    listener.established(entry.conn);
   }
 
   /** One more orphan, if it fits `maxOrphans` (see TcbEnvironment.admitOrphan). */

@@ -26,6 +26,13 @@ class RecordingOwner implements TcpConnectionOwner {
     this.admits++;
     return false;
   }
+  readonly heard: string[] = [];
+  stateChanged(from: string, to: string): void {
+    this.heard.push(`${from}>${to}`);
+  }
+  closed(): void {
+    this.heard.push('closed');
+  }
 }
 
 describe('connection owner', () => {
@@ -38,7 +45,12 @@ describe('connection owner', () => {
     expect(owner.deadlines).toEqual([1000]);
     // The application releases it while the owner's orphan limit is full: the connection is reset rather
     // than left to finish on its own (SYN-SENT: no RST on the wire, RFC 9293 §3.10.5).
+    const listenerSaw: string[][] = [];
+    conn.on('closed', () => listenerSaw.push([...owner.heard]));
     conn.release(1);
+    // The owner hears 'state' and 'closed' before the connection's listeners do.
+    expect(owner.heard).toEqual(['CLOSED>SYN-SENT', 'SYN-SENT>CLOSED', 'closed']);
+    expect(listenerSaw).toEqual([['CLOSED>SYN-SENT', 'SYN-SENT>CLOSED', 'closed']]);
     expect(owner.admits).toBe(1);
     expect(counters.orphansReset).toBe(1);
     expect(conn.state).toBe('CLOSED');
