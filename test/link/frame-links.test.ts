@@ -87,6 +87,21 @@ describe('length-prefixed frames', () => {
   });
 });
 
+/** Both ends of a WebSocket connection on loopback (closed after the test). */
+async function webSocketPair(): Promise<{ client: WebSocket; serverSide: WebSocket }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((done) => server.once('listening', () => done()));
+  const accepted = new Promise<WebSocket>((done) => server.once('connection', done));
+  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  await new Promise<void>((done) => client.once('open', () => done()));
+  const serverSide = await accepted;
+  cleanups.push(() => {
+    client.terminate();
+    server.close();
+  });
+  return { client, serverSide };
+}
+
 describe('frame links between two stacks', () => {
   test('a byte stream on loopback TCP (QEMU -netdev stream)', async () => {
     const server = net.createServer();
@@ -137,16 +152,7 @@ describe('frame links between two stacks', () => {
   });
 
   test('a WebSocket on loopback, one frame per binary message', async () => {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((done) => server.once('listening', () => done()));
-    const accepted = new Promise<WebSocket>((done) => server.once('connection', done));
-    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await new Promise<void>((done) => client.once('open', () => done()));
-    const serverSide = await accepted;
-    cleanups.push(() => {
-      client.terminate();
-      server.close();
-    });
+    const { client, serverSide } = await webSocketPair();
     const a = webSocketDevice(client, { name: 'w-a', mac: 0x02_00_00_00_02_0a });
     const b = webSocketDevice(serverSide, { name: 'w-b', mac: 0x02_00_00_00_02_0b });
     await echoAcross(a, b);
@@ -154,16 +160,7 @@ describe('frame links between two stacks', () => {
   });
 
   test('a WebSocket carrying a byte stream of length-prefixed frames (container2wasm c2w-net)', async () => {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((done) => server.once('listening', () => done()));
-    const accepted = new Promise<WebSocket>((done) => server.once('connection', done));
-    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await new Promise<void>((done) => client.once('open', () => done()));
-    const serverSide = await accepted;
-    cleanups.push(() => {
-      client.terminate();
-      server.close();
-    });
+    const { client, serverSide } = await webSocketPair();
     const a = webSocketDevice(client, { name: 'w-a', mac: 0x02_00_00_00_03_0a, framing: 'stream' });
     const b = webSocketDevice(serverSide, { name: 'w-b', mac: 0x02_00_00_00_03_0b, framing: 'stream' });
     await echoAcross(a, b);

@@ -6,14 +6,15 @@ import { describe, expect, it } from 'vitest';
 import type { SimulatedLink } from '../../src/sim/network.js';
 import { runBulkFlows } from '../../src/sim/scenarios/bulk-flows.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
+import { ISSUE_PATH, MODERN_TCP } from './issue-path.js';
 
 describe('bulk flows through one bottleneck', () => {
   it('BBR fills a 100 Mbit/s x 50 ms path without a loss', () => {
-    const path = { rateBitsPerSecond: 100e6, delayMs: 25, durationMs: 3000, measureFromMs: 1500 };
+    const path = { ...ISSUE_PATH, durationMs: 3000, measureFromMs: 1500 };
     const clean = runBulkFlows({
       ...path,
       flows: ['bbr'],
-      tcp: { timestamps: true, sack: true, rack: true },
+      tcp: MODERN_TCP,
     });
     // TCP/IP/Ethernet headers take 78 of every 1514 bytes: 94.8% of the link is payload at most.
     expect(clean.linkShare).toBeGreaterThan(0.8);
@@ -38,12 +39,11 @@ describe('bulk flows through one bottleneck', () => {
     // rate sank with each such round (68 Mbit/s over 10 s here).
     const lossy = runBulkFlows({
       flows: ['bbr'],
-      rateBitsPerSecond: 100e6,
-      delayMs: 25,
+      ...ISSUE_PATH,
       durationMs: 6000,
       measureFromMs: 2000,
       loss: 0.01,
-      tcp: { timestamps: true, sack: true, rack: true },
+      tcp: MODERN_TCP,
     });
     expect(lossy.randomDrops).toBeGreaterThan(300);
     // Loss-based algorithms are held near the Mathis bound here (about 2.5 Mbit/s at 1%); the payload
@@ -63,14 +63,13 @@ describe('bulk flows through one bottleneck', () => {
     // measured outside recovery, it stays at the link rate (88.8 Mbit/s; seeds 1-5 mean 88.8 -> 89.6).
     const lossy = runBulkFlows({
       flows: ['bbr'],
-      rateBitsPerSecond: 100e6,
-      delayMs: 25,
+      ...ISSUE_PATH,
       durationMs: 10_000,
       measureFromMs: 0,
       loss: 0.01,
       ackLoss: 0.01,
       seed: 1,
-      tcp: { timestamps: true, sack: true, rack: true },
+      tcp: MODERN_TCP,
     });
     expect(lossy.randomDrops).toBeGreaterThan(600);
     expect(lossy.totalBitsPerSecond).toBeGreaterThan(88e6);
@@ -86,11 +85,10 @@ describe('bulk flows through one bottleneck', () => {
     const states = new Map<number, string>();
     const result = runBulkFlows({
       flows: ['bbr'],
-      rateBitsPerSecond: 100e6,
-      delayMs: 25,
+      ...ISSUE_PATH,
       durationMs: 12_000,
       measureFromMs: 9500,
-      tcp: { timestamps: true, sack: true, rack: true },
+      tcp: MODERN_TCP,
       observe: (l) => {
         link = l;
       },
@@ -140,13 +138,12 @@ describe('bulk flows through one bottleneck', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const result = runBulkFlows({
         flows: ['bbr', 'bbr'],
-        rateBitsPerSecond: 100e6,
-        delayMs: 25,
+        ...ISSUE_PATH,
         durationMs: 20_000,
         measureFromMs: 10_000,
         startGapMs: 100,
         seed,
-        tcp: { timestamps: true, sack: true, rack: true },
+        tcp: MODERN_TCP,
       });
       const [a, b] = result.flows.map((f) => f.goodputBitsPerSecond) as [number, number];
       ratios.push(Math.min(a, b) / Math.max(a, b));
@@ -169,7 +166,7 @@ describe('bulk flows through one bottleneck', () => {
         delayMs: 25,
         durationMs: 10_000,
         measureFromMs: 5000,
-        tcp: { timestamps: true, sack: true, rack: true },
+        tcp: MODERN_TCP,
       });
       for (const flow of result.flows) expect(flow.goodputBitsPerSecond).toBeGreaterThan(0.1 * 20e6);
       expect(result.linkShare).toBeGreaterThan(0.85);
@@ -183,11 +180,10 @@ describe('bulk flows through one bottleneck', () => {
       let dropsAtSlowStartExit: number | undefined;
       const result = runBulkFlows({
         flows: ['cubic'],
-        rateBitsPerSecond: 100e6,
-        delayMs: 25,
+        ...ISSUE_PATH,
         durationMs,
         measureFromMs: 1000,
-        tcp: { timestamps: true, sack: true, rack: true, ...tcp },
+        tcp: { ...MODERN_TCP, ...tcp },
         observe: (l) => {
           link = l;
         },

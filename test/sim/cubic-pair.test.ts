@@ -16,6 +16,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runBulkFlows } from '../../src/sim/scenarios/bulk-flows.js';
+import { ISSUE_PATH, MODERN_TCP } from './issue-path.js';
 
 describe('two CUBIC flows through one bottleneck', () => {
   it('lose together at each overflow, and the smaller flow gains share epoch by epoch', () => {
@@ -26,12 +27,11 @@ describe('two CUBIC flows through one bottleneck', () => {
     const inRecovery = [false, false];
     const result = runBulkFlows({
       flows: ['cubic', 'cubic'],
-      rateBitsPerSecond: 100e6,
-      delayMs: 25,
+      ...ISSUE_PATH,
       durationMs: 60_000,
       measureFromMs: 10_000,
       startGapMs: 100,
-      tcp: { timestamps: true, sack: true, rack: true },
+      tcp: MODERN_TCP,
       sampleEveryMs: 10,
       onSample: (now, senders) => {
         senders.forEach((conn, i) => {
