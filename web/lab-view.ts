@@ -10,8 +10,15 @@ import { formatBytes, LiveChart, type SeriesSpec, type SeriesStyle } from './liv
 import type { LiveConversation, LiveEvent, LiveMetrics, LiveRttSample } from './live-conversation.js';
 import { formatClock, type LadderLayout, LiveLadder } from './live-ladder.js';
 
-/** Rows kept in the event list. */
+/** Rows in the event list when it stands still (paused, finished, an event selected). */
 const EVENT_ROWS = 300;
+/**
+ * Rows kept while a run goes: a few more than the list's box shows. New rows go in at the top of the
+ * list's DOM, so every row already there moves and is laid out and painted again in each frame: with
+ * 300 rows that was a third of a frame's rendering (16 MiB run: 4-6 ms of layout, pre-paint and paint).
+ * The rest are put back when the list stands still (`settle`).
+ */
+const LIVE_ROWS = 40;
 /** Rows and ladder items drawn per frame at most: a frame's work must not grow with the run's speed. */
 const ROWS_PER_FRAME = 12;
 const LADDER_PER_FRAME = 20;
@@ -319,7 +326,19 @@ export class LabView {
     // The list is drawn bottom-up (column-reverse): its first child is the newest row, and the view
     // stays on the newest rows without being scrolled from script (which would force a layout).
     this.list.prepend(...rows.reverse());
-    while (this.list.childElementCount > EVENT_ROWS) this.list.lastElementChild!.remove();
+    while (this.list.childElementCount > LIVE_ROWS) this.list.lastElementChild!.remove();
+  }
+
+  /**
+   * The list as it stands still (the run paused or ended, the chapter played): the last EVENT_ROWS
+   * events, each with its row, none skipped.
+   */
+  settle(): void {
+    if (this.selected !== undefined) return;
+    const rows: HTMLLIElement[] = [];
+    for (let i = Math.max(this.firstIndex(), this.eventCursor - EVENT_ROWS); i < this.eventCursor; i++)
+      rows.push(this.row(i));
+    this.list.replaceChildren(...rows.reverse());
   }
 
   /**
@@ -351,8 +370,7 @@ export class LabView {
     this.selected = undefined;
     const events = this.model.events.slice(this.firstIndex(), this.eventCursor);
     this.ladder.replay(events, now);
-    this.list.replaceChildren();
-    this.appendRows(Math.max(this.firstIndex(), this.eventCursor - EVENT_ROWS), this.eventCursor);
+    this.settle();
     this.show(now, '', true);
   }
 

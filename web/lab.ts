@@ -388,7 +388,7 @@ class LiveTransfer implements Player {
       if (this.view.selected !== undefined) this.view.live(this.now());
       this.lastFrame = undefined;
       requestAnimationFrame(this.frame);
-    }
+    } else this.view.settle();
     setPhase(this.paused ? 'paused' : 'running');
     return this.paused;
   }
@@ -541,6 +541,7 @@ class LiveTransfer implements Player {
 
   private finish(): void {
     this.draw(true);
+    this.view.settle();
     const progress = this.scenario.progress();
     const network = this.scenario.network;
     offerDownloads(network, () =>
@@ -694,6 +695,7 @@ class StoryPlayer implements Player {
       progressBar.style.width = `${Math.round(((this.clock - chapter.from) / (chapter.to - chapter.from)) * 100)}%`;
       statusText.textContent = `Chapter ${chapter.number} of ${this.story.chapters.length} · ${(this.clock - chapter.from).toFixed(1)} ms into the chapter`;
       if (this.clock >= chapter.to) {
+        this.view.settle();
         pauseButton.disabled = true;
         setPhase('done');
         statusText.textContent = `Chapter ${chapter.number} of ${this.story.chapters.length} played: ${chapter.summary}`;
@@ -722,7 +724,7 @@ class StoryPlayer implements Player {
       if (this.view.selected !== undefined) this.view.live(this.clock);
       this.lastFrame = undefined;
       this.request();
-    }
+    } else this.view.settle();
     setPhase(this.paused ? 'paused' : 'running');
     return this.paused;
   }
