@@ -25,7 +25,7 @@ const MOVING_LINES = 32;
 const TOP = 28;
 const LABEL_GAP = 13;
 const SIDE = 150;
-/** px of room the SVG gets below its lowest drawing each time it grows. */
+/** px the lifelines reach below the lowest drawing each time they grow. */
 const GROWTH = 3000;
 
 export interface LadderLayout {
@@ -95,18 +95,12 @@ export class LiveLadder {
   private bottom = TOP;
   /** Smallest y still in the page (older items were dropped): the camera stops there. */
   private top = 0;
-  /**
-   * y at the SVG's top edge (its viewBox origin). It moves up to `top` only when the SVG grows, never
-   * when old items are dropped: a new viewBox or height makes the browser lay out and paint the whole
-   * drawing again, which at full speed cost a 15-25 ms frame every few frames.
-   */
-  private origin = 0;
   private follow = true;
   /** y shown at the top of the viewport. */
   private camera = 0;
   private nowY = 0;
   private viewHeight = 600;
-  /** Height given to the SVG so far: grown in large steps, so the page is rarely laid out again. */
+  /** y down to which the lifelines are drawn: extended in large steps. */
   private allocated = 0;
   /** Draw into the DOM (false while laying out what will not be shown). */
   render = true;
@@ -162,7 +156,6 @@ export class LiveLadder {
     this.viewHeight = this.container.clientHeight || 600;
     this.camera = 0;
     this.allocated = 0;
-    this.origin = 0;
     this.items.replaceChildren();
     this.moving.replaceChildren(this.nowLine, this.nowText);
     this.spans = [{ t0: 0, y0: TOP + 8, after: 0 }];
@@ -267,8 +260,8 @@ export class LiveLadder {
   private addItem(g: SVGGElement): void {
     this.items.append(g);
     if (this.items.childElementCount <= MAX_ITEMS + TRIM_BATCH) return;
-    // Old items leave in batches. Only the camera's upper stop moves: the SVG keeps its origin and
-    // height (see `origin`), so dropping them costs no layout of what stays.
+    // Old items leave in batches. Only the camera's upper stop moves: the SVG keeps its size and
+    // viewBox (see `frame`), so dropping them costs no layout of what stays.
     while (this.items.childElementCount > MAX_ITEMS) {
       const first = this.items.firstElementChild as SVGGElement;
       const id = Number(first.getAttribute('data-packet'));
@@ -534,29 +527,34 @@ export class LiveLadder {
   }
 
   private placeCamera(): void {
-    const transform = `translateY(${-(this.camera - this.origin)}px)`;
+    const transform = `translateY(${-this.camera}px)`;
     this.svg.style.transform = transform;
     this.moving.style.transform = transform;
   }
 
+  /**
+   * The SVG's size and viewBox are set once per run, as large as the viewport, and never change: the
+   * drawing below them shows because the layers do not clip (overflow: visible in lab.css), and the
+   * camera moves them by a transform. A new size or viewBox makes the browser lay out the whole drawing
+   * again (12-15 ms of layout in a frame of a 16 MiB run, each time the SVG grew); only the lifelines
+   * grow, by GROWTH px at a time.
+   */
   private frame(): void {
-    if (this.bottom - this.origin + this.viewHeight <= this.allocated) return;
-    // The SVG grows in steps of several screens, and only then drops what lies above `top`, so the
-    // drawing is laid out again once per GROWTH px of run, not once per frame or per trim.
-    this.origin = this.top;
-    const height = Math.ceil((this.bottom - this.origin + this.viewHeight + GROWTH) / 1000) * 1000;
-    this.allocated = height;
-    for (const layer of [this.svg, this.moving]) {
-      layer.setAttribute('width', String(this.width));
-      layer.setAttribute('height', String(height));
-      layer.setAttribute('viewBox', `0 ${this.origin} ${this.width} ${height}`);
+    if (this.allocated === 0) {
+      for (const layer of [this.svg, this.moving]) {
+        layer.setAttribute('width', String(this.width));
+        layer.setAttribute('height', String(this.viewHeight));
+        layer.setAttribute('viewBox', `0 0 ${this.width} ${this.viewHeight}`);
+      }
     }
+    if (this.bottom + this.viewHeight <= this.allocated) return;
+    this.allocated = Math.ceil((this.bottom + this.viewHeight + GROWTH) / 1000) * 1000;
     this.lifelines.forEach((line, i) => {
       const x = this.hostX(i);
       line.setAttribute('x1', String(x));
       line.setAttribute('x2', String(x));
-      line.setAttribute('y1', String(Math.max(TOP, this.origin)));
-      line.setAttribute('y2', String(this.origin + height));
+      line.setAttribute('y1', String(TOP));
+      line.setAttribute('y2', String(this.allocated));
     });
   }
 
