@@ -147,6 +147,17 @@ export interface TcpConnectionOwner {
   closed?(): void;
 }
 
+/** The events a byte stream over the connection acts on (see the event list at the top of this file). */
+export type TcpStreamEvent = 'connected' | 'readable' | 'end' | 'drain' | 'error' | 'closed';
+
+/**
+ * One object told of the stream events, after the connection's listeners: what a `net.Socket` needs, as
+ * one method on its prototype instead of six listener closures and a listener table per connection.
+ */
+export interface TcpStreamObserver {
+  streamEvent(event: TcpStreamEvent, error?: TcpError): void;
+}
+
 /** The owner of a connection made from separate callbacks (connections outside a TCP layer, tests). */
 class CallbackOwner implements TcpConnectionOwner {
   constructor(
@@ -332,6 +343,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   /** What the buffers held when last reported to the stack's TCP memory; undefined once detached. */
   private memoryReported: number | undefined = 0;
   private readonly owner: TcpConnectionOwner;
+  private observer: TcpStreamObserver | undefined;
 
   private constructor(options: TcpConnectionOptions, passive: boolean) {
     super();
@@ -547,6 +559,14 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     } finally {
       this.depth = 0;
     }
+  }
+
+  /**
+   * Sets (or, with undefined, removes) the one stream observer, told of 'connected', 'readable', 'end',
+   * 'drain', 'error' and 'closed' after the listeners of each.
+   */
+  observe(observer: TcpStreamObserver | undefined): void {
+    this.observer = observer;
   }
 
   /**
@@ -1095,18 +1115,20 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         return;
       case 'error':
         this.emit('error', event.error);
+        this.observer?.streamEvent('error', event.error);
         return;
       case 'connected':
         this.owner.connected?.();
         this.call('connected', 0);
-        return;
+        break;
       case 'closed':
         this.owner.closed?.();
         this.call('closed', 0);
-        return;
+        break;
       default:
         this.call(event.type, 0);
     }
+    this.observer?.streamEvent(event.type);
   }
 }
 
