@@ -71,6 +71,8 @@ export class LabView {
   ports = false;
   readonly queueSamples: QueueSample[] = [];
   private chartsDrawn = Number.NEGATIVE_INFINITY;
+  /** The animation frame that writes the next batch of older rows (`settle`), or 0. */
+  private filling = 0;
 
   constructor(
     private model: LiveConversation,
@@ -164,6 +166,7 @@ export class LabView {
     for (const chart of this.charts()) chart.expectSpan(layout.gapMs);
     this.queue.element.hidden = true;
     this.flows.element.hidden = true;
+    this.stopFilling();
     this.list.replaceChildren();
   }
 
@@ -314,6 +317,7 @@ export class LabView {
 
   private appendRows(from: number, to: number): void {
     if (from >= to) return;
+    this.stopFilling();
     const rows: HTMLLIElement[] = [];
     const shown = Math.max(from, to - ROWS_PER_FRAME);
     if (shown > from) {
@@ -331,14 +335,35 @@ export class LabView {
 
   /**
    * The list as it stands still (the run paused or ended, the chapter played): the last EVENT_ROWS
-   * events, each with its row, none skipped.
+   * events, each with its row, none skipped. The newest LIVE_ROWS rows are written at once; unless `now`
+   * is set, the older ones follow in batches, one per animation frame, below what the box shows (300
+   * new rows at once took 20-25 ms of style and layout in one frame).
    */
-  settle(): void {
+  settle(now = false): void {
+    this.stopFilling();
     if (this.selected !== undefined) return;
+    const first = this.firstIndex();
+    let oldest = Math.max(first, this.eventCursor - (now ? EVENT_ROWS : LIVE_ROWS));
     const rows: HTMLLIElement[] = [];
-    for (let i = Math.max(this.firstIndex(), this.eventCursor - EVENT_ROWS); i < this.eventCursor; i++)
-      rows.push(this.row(i));
-    this.list.replaceChildren(...rows.reverse());
+    for (let i = this.eventCursor - 1; i >= oldest; i--) rows.push(this.row(i));
+    this.list.replaceChildren(...rows);
+    const fill = (): void => {
+      this.filling = 0;
+      const from = Math.max(first, this.eventCursor - EVENT_ROWS, oldest - LIVE_ROWS);
+      if (from >= oldest) return;
+      const older: HTMLLIElement[] = [];
+      for (let i = oldest - 1; i >= from; i--) older.push(this.row(i));
+      // Older rows go to the end of the list's DOM: above what is shown, moving none of it.
+      this.list.append(...older);
+      oldest = from;
+      this.filling = requestAnimationFrame(fill);
+    };
+    if (!now) this.filling = requestAnimationFrame(fill);
+  }
+
+  private stopFilling(): void {
+    if (this.filling) cancelAnimationFrame(this.filling);
+    this.filling = 0;
   }
 
   /**
@@ -358,6 +383,7 @@ export class LabView {
     const to = Math.min(this.eventCursor, from + EVENT_ROWS);
     const rows: HTMLLIElement[] = [];
     for (let i = from; i < to; i++) rows.push(this.row(i));
+    this.stopFilling();
     this.list.replaceChildren(...rows.reverse());
     const chosen = this.list.querySelector<HTMLLIElement>(`li[data-index="${clamped}"]`);
     chosen?.classList.add('selected');

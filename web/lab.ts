@@ -695,7 +695,8 @@ class StoryPlayer implements Player {
       progressBar.style.width = `${Math.round(((this.clock - chapter.from) / (chapter.to - chapter.from)) * 100)}%`;
       statusText.textContent = `Chapter ${chapter.number} of ${this.story.chapters.length} · ${(this.clock - chapter.from).toFixed(1)} ms into the chapter`;
       if (this.clock >= chapter.to) {
-        this.view.settle();
+        // A chapter is short: all its rows at once.
+        this.view.settle(true);
         pauseButton.disabled = true;
         setPhase('done');
         statusText.textContent = `Chapter ${chapter.number} of ${this.story.chapters.length} played: ${chapter.summary}`;
