@@ -98,6 +98,17 @@ export interface TcpConfig {
   delayedAck: boolean;
   /** How long an ACK may be delayed: must be < 500 ms (MUST-40). Default 40 ms (Linux's minimum ATO). */
   delayedAckMs: number;
+  /**
+   * One ACK per burst: the ACK that a second full-sized segment calls for (SHLD-19) waits until the
+   * segments that arrived in the same instant have all been processed, so a burst is answered by one ACK
+   * instead of one per two segments, as Linux answers a GRO packet (the segments one NAPI poll merged)
+   * with one. No time passes meanwhile, and once 64 KiB are unacknowledged the ACK goes at once (the most
+   * GRO merges). Only for a connection in a TCP layer whose clock runs a timer for now in the same
+   * instant (Clock.zeroDelayInSameInstant: a virtual clock); elsewhere, and with this off, the ACK goes
+   * with the second segment. Out-of-order data, gaps filled, and everything else that asks for an
+   * immediate ACK still gets one. Default on.
+   */
+  ackPerBurst: boolean;
   /** Nagle's algorithm (SHLD-7); the application may turn it off per connection (MUST-17). Default on. */
   nagle: boolean;
   /** Keepalives: off by default (MUST-25), on per connection (MUST-24). */
@@ -251,6 +262,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   timeWaitReuse: 'loopback',
   delayedAck: true,
   delayedAckMs: 40,
+  ackPerBurst: true,
   nagle: true,
   keepAlive: false,
   keepAliveIdleMs: 2 * 60 * 60 * 1000,

@@ -145,6 +145,8 @@ export interface TcpConnectionOwner {
   stateChanged?(from: TcpStateName, to: TcpStateName): void;
   /** 'closed', told to the owner before the connection's listeners. */
   closed?(): void;
+  /** See TcbEnvironment.timersAfterBurst. Absent: false. */
+  readonly timersAfterBurst?: boolean;
 }
 
 /** The events a byte stream over the connection acts on (see the event list at the top of this file). */
@@ -211,6 +213,11 @@ class ConnectionEnvironment implements TcbEnvironment {
     this.tooManyOrphans = options.tooManyOrphans;
     this.memory = options.memory;
     this.random = options.random;
+  }
+
+  /** Read from the owner (a getter: no field per connection). */
+  get timersAfterBurst(): boolean {
+    return this.owner.timersAfterBurst === true;
   }
 
   // biome-ignore lint/suspicious/noConfusingVoidType: as TcbEnvironment.transmit

@@ -770,11 +770,34 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
     // full-sized segment's worth is unacknowledged the ACK goes at once, so a full segment followed by
     // a short one (the tail of a write) is not held until the timeout.
     tcb.bytesSinceAck += advanced;
-    if (!tcb.config.delayedAck || tcb.bytesSinceAck > tcb.rcvMssEstimate) tcb.ackNow = true;
+    if (!tcb.config.delayedAck) tcb.ackNow = true;
+    else if (tcb.bytesSinceAck > tcb.rcvMssEstimate) ackOwed(tcb, now);
     else if (!tcb.timers.isArmed(DELAYED_ACK)) tcb.timers.set(DELAYED_ACK, now + tcb.config.delayedAckMs);
   }
   return whole;
 }
+
+/**
+ * Unacknowledged data is worth more than one full-sized segment: an ACK is owed now. With one ACK per
+ * burst (TcpConfig.ackPerBurst) it goes once the segments that arrived in this same instant have been
+ * processed: the delayed-ACK timer is set for now, and it runs after them (TcbEnvironment
+ * .timersAfterBurst). No time passes, so the ACK is as immediate as SHLD-19 asks; what changes is that one
+ * ACK covers the burst, as Linux's covers a GRO packet. Past `BURST_ACK_MAX_BYTES` it goes at once.
+ */
+function ackOwed(tcb: Tcb, now: number): void {
+  if (
+    tcb.bytesSinceAck < BURST_ACK_MAX_BYTES &&
+    tcb.config.ackPerBurst &&
+    tcb.env.timersAfterBurst === true
+  ) {
+    if (tcb.timers.get(DELAYED_ACK) > now) tcb.timers.set(DELAYED_ACK, now);
+  } else {
+    tcb.ackNow = true;
+  }
+}
+
+/** Data one burst may leave unacknowledged: the most one GRO packet carries (an IPv4 packet's 64 KiB). */
+const BURST_ACK_MAX_BYTES = 65535;
 
 /**
  * The stack's TCP memory is at its maximum (tcp/memory.ts): only in-order data for an application that

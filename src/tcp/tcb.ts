@@ -108,6 +108,12 @@ export interface TcbEnvironment {
    * function for the whole layer. Absent: the controller uses Math.random.
    */
   readonly random?: () => number;
+  /**
+   * A timer the connection sets for now runs once the segments that arrived in the same instant have been
+   * processed (the owner's clock says so: Clock.zeroDelayInSameInstant), so an ACK may wait for the end
+   * of a burst (TcpConfig.ackPerBurst). Absent: false.
+   */
+  readonly timersAfterBurst?: boolean;
 }
 
 /** An RTT measurement in progress: the time `seq` (the end of a segment) was first sent. */

@@ -263,6 +263,8 @@ export class TcpListener extends TypedEmitter<TcpListenerEvents> {
 /** What a connection entry asks of its layer: one object per layer, so entries hold no closures. */
 interface EntryHost {
   readonly ip: TcpIpBinding;
+  /** The layer's clock runs a timer for now in the same instant (Clock.zeroDelayInSameInstant). */
+  readonly timersAfterBurst: boolean;
   deadlineChanged(entry: ConnectionEntry, deadline: number): void;
   admitOrphan(entry: ConnectionEntry): boolean;
   connected(entry: ConnectionEntry): void;
@@ -304,6 +306,10 @@ class ConnectionEntry implements TcpConnectionOwner {
 
   deadlineChanged(_connection: TcpConnection, deadline: number): void {
     this.host.deadlineChanged(this, deadline);
+  }
+
+  get timersAfterBurst(): boolean {
+    return this.host.timersAfterBurst;
   }
 
   admitOrphan(): boolean {
@@ -427,6 +433,8 @@ export class TcpLayer {
     this.ip = options.ip;
     this.entryHost = {
       ip: options.ip,
+      // A deadline for now reaches the connection through this clock (see `armClock`).
+      timersAfterBurst: options.clock.zeroDelayInSameInstant === true,
       deadlineChanged: (entry, deadline) => this.deadlineChanged(entry, deadline),
       admitOrphan: (entry) => this.admitOrphan(entry),
       connected: (entry) => this.established(entry),

@@ -13,4 +13,11 @@ export interface Clock {
   now(): number;
   /** Runs `callback` once, `delayMs` (>= 0) from now. Callbacks due at the same instant run in the order they were set. */
   setTimer(delayMs: number, callback: () => void): TimerHandle;
+  /**
+   * True when a timer set for now always runs within the same instant, right after the callbacks already
+   * due (a virtual clock): work deferred to it waits for nothing but the rest of what arrived at once.
+   * Absent or false: it may wait for the host's next timer turn (a real clock, when called from an I/O
+   * callback: a millisecond or more in Node).
+   */
+  readonly zeroDelayInSameInstant?: boolean;
 }

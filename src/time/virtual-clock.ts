@@ -34,6 +34,8 @@ export class VirtualClock implements Clock {
   private time: number;
   private readonly queue = new TimerQueue();
   private running = false;
+  /** See Clock.zeroDelayInSameInstant: a timer for now runs in the same advance, after those due. */
+  readonly zeroDelayInSameInstant = true;
 
   /** @param startMs the initial reading of `now()`. */
   constructor(startMs = 0) {

@@ -50,7 +50,8 @@ export interface TwoHostOptions {
  * a 64 KiB buffer, Reno with RFC 5681's initial window, and loss recovery by duplicate ACKs. Window
  * scaling, timestamps (RFC 7323), SACK (RFC 2018), RACK-TLP (RFC 8985) and buffer autotuning, on by
  * default in tcpts as in Linux, would put options on every segment, grow the window and recover
- * differently — a later chapter of TCP's history than the one these stories tell.
+ * differently — a later chapter of TCP's history than the one these stories tell. So would one ACK per
+ * burst: here every second segment is acknowledged as it arrives (RFC 9293 §3.8.6.3).
  */
 export const CLASSIC_TCP: Partial<TcpConfig> = {
   windowScaling: false,
@@ -62,6 +63,7 @@ export const CLASSIC_TCP: Partial<TcpConfig> = {
   sendBufferAutotuning: false,
   congestionControl: 'reno',
   initialWindowSegments: undefined,
+  ackPerBurst: false,
 };
 
 export class TwoHostNetwork {
