@@ -17,10 +17,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import * as net from 'node:net';
+import { pathToFileURL } from 'node:url';
 import * as v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { importBundled } from '../bundled.js';
 import { type BenchRow, formatFigure } from '../harness.js';
+import { runAsync } from '../processes.js';
 
 type Workloads = typeof import('../tcp-workloads.js');
 
@@ -43,9 +44,11 @@ const ROUNDS = 3;
 const CHUNK = 64 * 1024;
 
 /** Bundles bench/tcp-workloads.ts (and the stack it imports) into one ESM file and imports it. */
-async function loadWorkloads(): Promise<{ workloads: Workloads; cleanup: () => void }> {
-  const { module, cleanup } = await importBundled<Workloads>(new URL('../tcp-workloads.ts', import.meta.url));
-  return { workloads: module, cleanup };
+async function loadWorkloads(): Promise<{ workloads: Workloads; file: string; cleanup: () => void }> {
+  const { module, file, cleanup } = await importBundled<Workloads>(
+    new URL('../tcp-workloads.ts', import.meta.url),
+  );
+  return { workloads: module, file, cleanup };
 }
 
 /** Best of `ROUNDS` after one warm-up round (the JIT's first pass is not the stack's speed). */
@@ -186,32 +189,28 @@ function allocatedObjectsPerSegment(w: Workloads): number {
   return estimate / segments;
 }
 
-/** A full garbage collection, then what the JS heap and ArrayBuffers (frame and ring buffers) hold. */
-function heapInUse(): number {
-  collectGarbage();
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-}
-
-let gcFunction: (() => void) | undefined;
-function collectGarbage(): void {
-  if (gcFunction === undefined) {
-    // Exposed on demand, so the bench needs no node flag; a fresh context sees the new global.
-    v8.setFlagsFromString('--expose-gc');
-    gcFunction = runInNewContext('gc') as () => void;
-  }
-  gcFunction();
-  gcFunction();
-}
-
 /**
  * Memory per idle established connection: heap (and ArrayBuffers) in use with `count` connections
- * established and idle, less before, per endpoint (both stacks are in this heap, so 2 x count).
+ * established and idle, less before, per endpoint (both stacks are in one heap, so 2 x count). Each
+ * figure is taken in a Node process of its own (`workload` from the bundle at `bundle`): in a process
+ * that has run other workloads, pools and tables they left grown are counted in the "before" reading
+ * and reused, which made the socket figure 2 KB lower than it is.
  */
-async function bytesPerIdleConnection(open: (measure: () => void) => void | Promise<void>, count: number) {
-  const readings: number[] = [];
-  await open(() => readings.push(heapInUse()));
-  return (readings[1]! - readings[0]!) / (2 * count);
+async function bytesPerIdleConnection(
+  bundle: string,
+  workload: 'idleConnections' | 'idleSockets',
+  count: number,
+): Promise<number> {
+  const script = `
+const workloads = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+// A full garbage collection, then what the JS heap and ArrayBuffers (frame and ring buffers) hold.
+const inUse = () => { gc(); gc(); const usage = process.memoryUsage(); return usage.heapUsed + usage.arrayBuffers; };
+const readings = [];
+await workloads.${workload}(${count}, () => readings.push(inUse()));
+process.stdout.write(String((readings[1] - readings[0]) / (2 * ${count})));
+`;
+  const output = await runAsync([process.execPath, '--expose-gc', '--input-type=module', '-e', script]);
+  return Number(output);
 }
 
 /** Bytes in the kernel's slab caches (every cache's active objects times their size). */
@@ -272,7 +271,7 @@ function megabytesPerSecond(bytes: number, ms: number): number {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  const { workloads, cleanup } = await loadWorkloads();
+  const { workloads, file, cleanup } = await loadWorkloads();
   try {
     const nodeBulk = await best(() => nodeBulkMs(BULK_BYTES));
     const verified = await best(() => workloads.bulkTransferMs(BULK_BYTES, false));
@@ -285,15 +284,9 @@ export async function run(): Promise<BenchRow[]> {
     const manyConnections = await workloads.connectionsMs(MANY_CONNECTIONS);
     const bytesPerSegment = allocatedBytesPerSegment(workloads);
     const objectsPerSegment = allocatedObjectsPerSegment(workloads);
-    const idleRaw = await bytesPerIdleConnection(
-      (m) => workloads.idleConnections(MANY_CONNECTIONS, m),
-      MANY_CONNECTIONS,
-    );
+    const idleRaw = await bytesPerIdleConnection(file, 'idleConnections', MANY_CONNECTIONS);
     const kernelIdle = await kernelBytesPerIdleConnection(KERNEL_IDLE_CONNECTIONS);
-    const idleSocket = await bytesPerIdleConnection(
-      (m) => workloads.idleSockets(MANY_CONNECTIONS, m),
-      MANY_CONNECTIONS,
-    );
+    const idleSocket = await bytesPerIdleConnection(file, 'idleSockets', MANY_CONNECTIONS);
     const mb = `${BULK_BYTES / (1024 * 1024)} MiB`;
     return [
       {
@@ -350,7 +343,7 @@ export async function run(): Promise<BenchRow[]> {
         tcpts: formatFigure(idleRaw),
         kernel: kernelIdle === undefined ? '—' : formatFigure(kernelIdle),
         unit: 'B/endpoint',
-        note: `heap + ArrayBuffers after GC, per endpoint (both stacks in one heap); kernel: slab growth with ${formatFigure(KERNEL_IDLE_CONNECTIONS)} loopback connections held by python3`,
+        note: `heap + ArrayBuffers after GC, per endpoint (both stacks in one heap, a process of its own); kernel: slab growth with ${formatFigure(KERNEL_IDLE_CONNECTIONS)} loopback connections held by python3`,
       },
       {
         name: `memory per idle connection with a net.Socket, ${formatFigure(MANY_CONNECTIONS)} connections`,
