@@ -19,7 +19,7 @@
  *
  * Delivery is always through the clock, even with zero delay: a stack's send never re-enters a receiver.
  */
-import type { Clock, TimerHandle } from '../time/clock.js';
+import type { Clock, TimerHandle, TimerTarget } from '../time/clock.js';
 import type { TraceEvent, Tracer } from '../trace/events.js';
 import { ArrayQueue } from '../util/array-queue.js';
 import type { Random } from '../util/random.js';
@@ -202,22 +202,32 @@ const VLAN_TAG_LENGTH = 4;
 const ETHERTYPE_VLAN = 0x8100;
 const DEFAULT_QUEUE_LIMIT_FRAMES = 1000;
 
-interface InFlightCopy {
-  readonly frameId: number;
-  readonly frame: Uint8Array;
+/** A copy of a frame on its way. Records are reused (see `ImpairedPath.release`), so every field is written on reuse. */
+class InFlightCopy {
+  frameId = 0;
+  frame: Uint8Array = EMPTY_FRAME;
   /** The frame as traced (a private copy, so later changes by the receiver do not rewrite history). */
-  readonly traced: Uint8Array | undefined;
+  traced: Uint8Array | undefined = undefined;
   /** When the frame's last bit is due at the receiver. */
-  readonly due: number;
+  due = 0;
   /** What the sender attached to the frame (see ImpairedPath.send). */
-  readonly mark: number;
-  handle: TimerHandle | undefined;
+  mark = 0;
+  /** Its timer, when the clock cannot post one (`Clock.post`). */
+  handle: TimerHandle | undefined = undefined;
   /** Still on its way (not delivered, not lost): a member of the path's in-flight list. */
-  inFlight: boolean;
+  inFlight = false;
   /** Neighbours in the in-flight list (send order). */
-  previous: InFlightCopy | undefined;
-  next: InFlightCopy | undefined;
+  previous: InFlightCopy | undefined = undefined;
+  next: InFlightCopy | undefined = undefined;
 }
+
+const EMPTY_FRAME = new Uint8Array(0);
+
+/**
+ * Copy records kept for reuse. A path holds at most what was in flight at once, up to this many; past
+ * that the collector takes them.
+ */
+const COPY_POOL_LIMIT = 1024;
 
 /** How much later than due frames were delivered: zero on a virtual clock, the host's timer slack on a real one. */
 export interface DeliveryLateness {
@@ -227,7 +237,7 @@ export interface DeliveryLateness {
 }
 
 /** One direction of a link, applying {@link LinkImpairments} to every frame. */
-export class ImpairedPath {
+export class ImpairedPath implements TimerTarget<InFlightCopy> {
   readonly counters: LinkDirectionCounters = newLinkDirectionCounters();
   /** Lateness of every delivered copy (a real clock wakes up after the due time, never before). */
   readonly lateness: DeliveryLateness = { frames: 0, totalMs: 0, maxMs: 0 };
@@ -261,6 +271,8 @@ export class ImpairedPath {
   private readonly fifo = new ArrayQueue<InFlightCopy>();
   private fifoTimer: TimerHandle | undefined;
   private closed = false;
+  /** Copy records whose frame was delivered or lost and whose timer has run, for reuse. */
+  private readonly copyPool: InFlightCopy[] = [];
   private readonly sentTaps: FrameTap[] = [];
   private readonly deliveredTaps: FrameTap[] = [];
 
@@ -330,6 +342,8 @@ export class ImpairedPath {
       copy.handle?.cancel();
       this.drop(copy.frameId, reason);
     }
+    // Their records are not reused: only a timer that ran gives one back.
+    if (this.inFlightCount > 0) this.clock.cancelPosts?.(this);
     this.inFlightFirst = undefined;
     this.inFlightLast = undefined;
     this.inFlightCount = 0;
@@ -422,17 +436,12 @@ export class ImpairedPath {
         this.lastArrival = arrival;
         inOrder = true;
       }
-      const inFlight: InFlightCopy = {
-        frameId,
-        frame: copy,
-        traced: copyTraced,
-        due: arrival,
-        mark,
-        handle: undefined,
-        inFlight: false,
-        previous: undefined,
-        next: undefined,
-      };
+      const inFlight = this.copyPool.pop() ?? new InFlightCopy();
+      inFlight.frameId = frameId;
+      inFlight.frame = copy;
+      inFlight.traced = copyTraced;
+      inFlight.due = arrival;
+      inFlight.mark = mark;
       if (inOrder && this.ends.orderedDelivery === true) this.enqueueInOrder(inFlight, now);
       else this.schedule(inFlight, arrival - now);
     }
@@ -480,12 +489,33 @@ export class ImpairedPath {
       timerCopy = false;
       this.fifo.shift();
       this.arrive(copy);
+      this.release(copy);
     }
   };
 
+  /**
+   * One timer per copy, so that copies and the other timers due at one instant run in the order they
+   * were set, as they always have. Posted where the clock can: no closure or handle per frame.
+   */
   private schedule(copy: InFlightCopy, delay: number): void {
     this.addInFlight(copy);
-    copy.handle = this.clock.setTimer(delay, () => this.arrive(copy));
+    const clock = this.clock;
+    if (clock.post !== undefined) clock.post(delay, this, copy);
+    else copy.handle = clock.setTimer(delay, () => this.arrive(copy));
+  }
+
+  /** @internal A posted copy's timer (see `schedule`). */
+  onTimer(copy: InFlightCopy): void {
+    this.arrive(copy);
+    this.release(copy);
+  }
+
+  /** Keeps a copy record for reuse once nothing refers to it (its timer has run, it left the FIFO). */
+  private release(copy: InFlightCopy): void {
+    copy.frame = EMPTY_FRAME;
+    copy.traced = undefined;
+    copy.handle = undefined;
+    if (this.copyPool.length < COPY_POOL_LIMIT) this.copyPool.push(copy);
   }
 
   private addInFlight(copy: InFlightCopy): void {

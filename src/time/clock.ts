@@ -8,6 +8,11 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+/** Receives a posted timer (`Clock.post`): one object can take many, told apart by their argument. */
+export interface TimerTarget<T> {
+  onTimer(argument: T): void;
+}
+
 export interface Clock {
   /** Current time in milliseconds. Monotonic; the origin is arbitrary. */
   now(): number;
@@ -20,4 +25,12 @@ export interface Clock {
    * callback: a millisecond or more in Node).
    */
   readonly zeroDelayInSameInstant?: boolean;
+  /**
+   * Optional: runs `target.onTimer(argument)` once, `delayMs` (>= 0) from now, in the same order as
+   * `setTimer` timers. It has no handle (`cancelPosts` cancels all of a target's at once), and in
+   * exchange costs no allocation (no closure, no handle): for per-frame work such as a link's deliveries.
+   */
+  post?<T>(delayMs: number, target: TimerTarget<T>, argument: T): void;
+  /** Cancels every timer posted for `target` that has not run yet. Present wherever `post` is. */
+  cancelPosts?(target: TimerTarget<never>): void;
 }

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle, TimerTarget } from './clock.js';
 import { type TimerEntry, TimerQueue } from './timer-queue.js';
 
 /**
@@ -60,6 +60,21 @@ export class RealClock implements Clock {
     return new RealTimerHandle(this, entry);
   }
 
+  /** As `setTimer`, without a handle or a closure (see `Clock.post`). */
+  post<T>(delayMs: number, target: TimerTarget<T>, argument: T): void {
+    if (!Number.isFinite(delayMs)) {
+      throw Object.assign(new Error(`timer delay must be finite, got ${delayMs}`), { code: 'EINVAL' });
+    }
+    const time = this.now() + Math.max(0, delayMs);
+    this.queue.post(time, target, argument);
+    if (!this.firing && time < this.armedFor) this.arm();
+  }
+
+  cancelPosts(target: TimerTarget<never>): void {
+    this.queue.cancelPosts(target as TimerTarget<unknown>);
+    if (this.queue.size === 0 && !this.firing) this.disarm();
+  }
+
   /** Timers neither run nor cancelled. */
   get pendingTimers(): number {
     return this.queue.size;
@@ -118,7 +133,7 @@ export class RealClock implements Clock {
       for (;;) {
         const entry = this.queue.takeDue(Math.max(horizon, this.now()));
         if (entry === undefined) break;
-        entry.callback();
+        this.queue.run(entry);
       }
     } finally {
       // Host timers may fire slightly early or a callback may throw: either way, wait for what is left.

@@ -16,18 +16,29 @@
  */
 import { ArrayQueue } from '../util/array-queue.js';
 
+import type { TimerTarget } from './clock.js';
+
 export class TimerEntry {
   /** Set once the entry has been cancelled or has been taken out of the queue to run. */
   done = false;
+  /** For a posted timer (`TimerQueue.post`): what to call, and with what; the callback is then unused. */
+  target: TimerTarget<unknown> | undefined = undefined;
+  argument: unknown = undefined;
   constructor(
-    readonly time: number,
-    readonly sequence: number,
+    public time: number,
+    public sequence: number,
     /** Replaced by a no-op on cancel: a dead entry waiting for compaction must not keep its owner alive. */
     public callback: () => void,
   ) {}
 }
 
 function nothing(): void {}
+
+/**
+ * Posted entries kept for reuse. A link delivering a window of frames posts one timer per frame and
+ * they all run within one instant, so the pool need not be deep; beyond this the collector takes them.
+ */
+const ENTRY_POOL_LIMIT = 1024;
 
 /** Rebuilding costs O(n); below this many entries the dead ones are simply left to be skipped. */
 const COMPACT_MIN_SIZE = 64;
@@ -40,6 +51,8 @@ export class TimerQueue {
   private lastTakenTime = Number.NEGATIVE_INFINITY;
   private nextSequence = 0;
   private live = 0;
+  /** Posted entries that have run, for `post` to reuse. */
+  private readonly pool: TimerEntry[] = [];
 
   /** Number of timers that are neither cancelled nor taken. */
   get size(): number {
@@ -48,16 +61,77 @@ export class TimerQueue {
 
   add(time: number, callback: () => void): TimerEntry {
     const entry = new TimerEntry(time, this.nextSequence++, callback);
+    this.insert(entry);
+    return entry;
+  }
+
+  /**
+   * Adds a timer that runs `target.onTimer(argument)` (see `run`) and can never be cancelled: nobody
+   * holds its entry but the queue, so the entry is reused once it has run, and a caller that posts a
+   * timer for every frame it forwards allocates nothing for it.
+   */
+  post<T>(time: number, target: TimerTarget<T>, argument: T): void {
+    let entry = this.pool.pop();
+    if (entry === undefined) {
+      entry = new TimerEntry(time, this.nextSequence++, nothing);
+    } else {
+      entry.time = time;
+      entry.sequence = this.nextSequence++;
+      entry.done = false;
+    }
+    entry.target = target as TimerTarget<unknown>;
+    entry.argument = argument;
+    this.insert(entry);
+  }
+
+  /**
+   * Cancels every posted timer of `target` that has not run (a link going down loses what is on its
+   * way). O(n) in the timers held: for rare events, never per frame.
+   */
+  cancelPosts(target: TimerTarget<unknown>): void {
+    let cancelled = false;
+    const mark = (entry: TimerEntry): void => {
+      if (entry.done || entry.target !== target) return;
+      entry.done = true;
+      entry.target = undefined;
+      entry.argument = undefined;
+      this.live--;
+      cancelled = true;
+    };
+    for (const entry of this.heap) mark(entry);
+    for (const entry of this.fifo.toArray()) mark(entry);
+    const held = this.heap.length + this.fifo.length;
+    if (cancelled && held >= COMPACT_MIN_SIZE && held - this.live > this.live) this.compact();
+  }
+
+  /**
+   * Runs an entry `takeDue` returned. A posted entry goes back to the pool first (it is out of the queue
+   * and nobody else refers to it), so a timer posted by its own target reuses it at once.
+   */
+  run(entry: TimerEntry): void {
+    const target = entry.target;
+    if (target === undefined) {
+      entry.callback();
+      return;
+    }
+    const argument = entry.argument;
+    entry.target = undefined;
+    entry.argument = undefined;
+    if (this.pool.length < ENTRY_POOL_LIMIT) this.pool.push(entry);
+    target.onTimer(argument);
+  }
+
+  private insert(entry: TimerEntry): void {
+    const time = entry.time;
     this.live++;
     if (time === this.lastTakenTime) {
       // Every FIFO entry was added for an instant no later than this one (lastTakenTime never
       // decreases), and with a smaller sequence: appending keeps the FIFO ordered.
       this.fifo.push(entry);
-      return entry;
+      return;
     }
     this.heap.push(entry);
     this.siftUp(this.heap.length - 1);
-    return entry;
   }
 
   /** Marks the entry dead. Harmless for an entry that already ran or was already cancelled. */

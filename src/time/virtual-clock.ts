@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle, TimerTarget } from './clock.js';
 import { type TimerEntry, TimerQueue } from './timer-queue.js';
 
 /**
@@ -57,10 +57,20 @@ export class VirtualClock implements Clock {
     return this.schedule(this.time + Math.max(0, delayMs), callback);
   }
 
+  /** As `setTimer`, without a handle or a closure (see `Clock.post`). */
+  post<T>(delayMs: number, target: TimerTarget<T>, argument: T): void {
+    if (!Number.isFinite(delayMs)) throw invalid(`timer delay must be finite, got ${delayMs}`);
+    this.queue.post(this.time + Math.max(0, delayMs), target, argument);
+  }
+
   /** Schedules `callback` at an absolute virtual time; a time in the past means now. */
   setTimerAt(timeMs: number, callback: () => void): TimerHandle {
     if (!Number.isFinite(timeMs)) throw invalid(`timer time must be finite, got ${timeMs}`);
     return this.schedule(Math.max(this.time, timeMs), callback);
+  }
+
+  cancelPosts(target: TimerTarget<never>): void {
+    this.queue.cancelPosts(target as TimerTarget<unknown>);
   }
 
   /** Timers neither run nor cancelled. */
@@ -136,7 +146,7 @@ export class VirtualClock implements Clock {
         if (entry === undefined) break;
         this.time = entry.time;
         events++;
-        entry.callback();
+        this.queue.run(entry);
       }
     } finally {
       this.running = false;

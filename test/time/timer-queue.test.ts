@@ -75,4 +75,33 @@ describe('TimerQueue', () => {
     // All of time 0 (in insertion order), then all of time 1.
     expect(taken).toEqual([...live.filter((i) => i % 3 !== 0), ...live.filter((i) => i % 3 === 0)]);
   });
+
+  it('runs posted timers in (time, insertion) order with the others, reusing their entries, and cancels them by target', () => {
+    const q = new TimerQueue();
+    const order: string[] = [];
+    const target = { onTimer: (name: string) => order.push(name) };
+    const other = { onTimer: (name: string) => order.push(`other ${name}`) };
+    q.post(2, target, 'p2');
+    q.add(1, () => order.push('a1'));
+    q.post(1, target, 'p1');
+    q.post(1, other, 'o1');
+    q.add(2, () => order.push('a2'));
+    expect(q.size).toBe(5);
+    const runAll = (): void => {
+      for (let e = q.takeDue(Infinity); e; e = q.takeDue(Infinity)) q.run(e);
+    };
+    runAll();
+    expect(order).toEqual(['a1', 'p1', 'other o1', 'p2', 'a2']);
+    // A post after the others ran takes an entry they gave back: the heap holds the same object again.
+    q.post(3, target, 'p3');
+    const reused = (q as unknown as { heap: unknown[] }).heap[0];
+    q.post(4, target, 'p4');
+    q.post(4, other, 'o4');
+    expect((q as unknown as { pool: unknown[] }).pool).not.toContain(reused);
+    q.cancelPosts(target);
+    expect(q.size).toBe(1);
+    runAll();
+    expect(order.slice(5)).toEqual(['other o4']);
+    expect(q.size).toBe(0);
+  });
 });
