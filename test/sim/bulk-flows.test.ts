@@ -198,14 +198,16 @@ describe('bulk flows through one bottleneck', () => {
       });
       return { ...result, dropsAtSlowStartExit };
     };
-    const result = run({}, 4000);
+    const result = run({}, 10_000);
     // Slow start used to double past the queue (its rounds were aligned on the ends of ACK trains, so
     // each round's minimum RTT saw an empty queue): about 490 queue drops and 2,100 retransmissions.
     expect(result.dropsAtSlowStartExit).toBe(0);
-    // Congestion avoidance then grows 5% a round until the first loss (W_max unknown) and overflows the
-    // queue once, by about one round's growth.
+    // Congestion avoidance then starts with W_max unknown: K = 0 and W_max = cwnd (RFC 9438 §4.10), so
+    // the window creeps past the ~1.2 BDP it left slow start at along the convex curve and fills the
+    // queue only after about 9.5 s (C t^3 = 0.4 x 9.5^3 = 340 segments), overflowing it by a few
+    // frames (10 here). Linux's 5% a round before the first loss overflowed it within a second.
     expect(result.queueDrops).toBeGreaterThan(0);
-    expect(result.queueDrops).toBeLessThan(60);
+    expect(result.queueDrops).toBeLessThan(30);
     // Each drop is sent again once: the receiver keeps every out-of-order segment (with at most 32
     // out-of-order ranges it refused all data past the 32nd hole, and RACK resent about 190 more).
     expect(result.flows[0]!.retransmissions).toBe(result.queueDrops);

@@ -9,6 +9,14 @@
  * as fast as Reno where Reno would be faster (short RTTs, small windows). On a congestion event ssthresh
  * = cwnd * 0.7 and W_max remembers the window, lowered further by fast convergence (§4.6, §4.7) when
  * the window had not regained the previous W_max (a new flow has joined).
+ *
+ * When HyStart++ ends the first slow start without a loss, W_max is not known: the stage starts with
+ * K = 0 and W_max = cwnd, so the window probes beyond it along the convex part alone (§4.10), or by
+ * W_est where that is faster. Linux's CUBIC instead grows at least 5% a round until its first loss (its
+ * HyStart leaves slow start at once, with no conservative phase). That is not RFC 9438, and on a shared
+ * bottleneck it hurts: the first flow pushes the queue up round after round, so a flow that joins sees
+ * the rising delay, leaves slow start small and takes the first drops with a small window, and
+ * synchronized drop-tail losses then keep that split for tens of seconds.
  */
 import type { AckEvent, CongestionControl, CongestionControlContext } from './congestion-control.js';
 import { HyStartPlusPlus } from './hystart.js';
@@ -19,9 +27,6 @@ export const CUBIC_C = 0.4;
 export const CUBIC_BETA = 0.7;
 /** §4.3: alpha_cubic = 3 (1 - beta) / (1 + beta), Reno's average rate for CUBIC's beta. */
 export const CUBIC_ALPHA = (3 * (1 - CUBIC_BETA)) / (1 + CUBIC_BETA);
-
-/** Before the first congestion event, at least one segment of growth per this many acknowledged. */
-export const NO_LOSS_YET_ACKS_PER_SEGMENT = 20;
 
 /** W_cubic(t) of §4.2 (segments), for `t` seconds into the congestion avoidance stage. */
 export function cubicWindow(t: number, k: number, wMax: number): number {
@@ -36,19 +41,12 @@ export function cubicK(wMax: number, cwndEpoch: number): number {
 interface CubicState {
   wMax: number;
   epochStart: number | undefined;
-  noLossYet: boolean;
 }
 
 export class CubicCongestionControl extends LossBasedCongestionControl {
   readonly name = 'cubic';
   /** W_max (§4.1): the window, in segments, just before the last reduction. */
   private wMax = 0;
-  /**
-   * No congestion event yet (W_max unknown: the stage started from slow start's exit). Linux's CUBIC
-   * then grows at least 5% a round (one segment per 20 acknowledged), since the cubic's own growth
-   * around its origin would probe for the unknown bandwidth very slowly.
-   */
-  private noLossYet = true;
   /** When the current congestion avoidance stage began (t_epoch, ms); undefined until it does. */
   private epochStart: number | undefined;
   /** K (s) of the current stage. */
@@ -61,7 +59,7 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   private srttMs = 0;
   private readonly hystart: HyStartPlusPlus;
   /** State before the last reduction, for undo (§4.9). */
-  private prior: CubicState = { wMax: 0, epochStart: undefined, noLossYet: true };
+  private prior: CubicState = { wMax: 0, epochStart: undefined };
 
   constructor(mss: number, initialWindowSegments?: number, context?: CongestionControlContext) {
     super(mss, initialWindowSegments, context, { classicRecovery: false, endRecoveryOnPartialAck: false });
@@ -112,8 +110,7 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
     // §4.6: ssthresh = cwnd * beta; §4.7 fast convergence lowers W_max when the window had not regained
     // the previous one.
     const cwndSegments = this.cwndBytes / this.mss;
-    this.prior = { wMax: this.wMax, epochStart: this.epochStart, noLossYet: this.noLossYet };
-    this.noLossYet = false;
+    this.prior = { wMax: this.wMax, epochStart: this.epochStart };
     this.wMax = cwndSegments < this.wMax ? (cwndSegments * (1 + CUBIC_BETA)) / 2 : cwndSegments;
     return this.cwndBytes * CUBIC_BETA;
   }
@@ -127,7 +124,6 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   protected override undone(): void {
     this.wMax = this.prior.wMax;
     this.epochStart = this.prior.epochStart;
-    this.noLossYet = this.prior.noLossYet;
   }
 
   protected congestionAvoidance(event: AckEvent, bytes: number): void {
@@ -135,7 +131,8 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
     const cwnd = this.cwndBytes / mss;
     if (this.epochStart === undefined) {
       // §4.2: a new stage. K from the window it starts at; a window already past W_max starts the
-      // convex part at once (W_max becomes the origin).
+      // convex part at once (W_max becomes the origin). That includes the stage after a slow start that
+      // HyStart++ ended without a loss (W_max still 0): K = 0, W_max = cwnd (§4.10).
       this.epochStart = event.now;
       if (cwnd < this.wMax) {
         this.k = cubicK(this.wMax, cwnd);
@@ -157,10 +154,6 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
       // §4.4 / §4.5: move towards the target one RTT ahead, clamped to [cwnd, 1.5 cwnd].
       const target = Math.min(Math.max(cubicWindow(t + rtt, this.k, this.wMax), cwnd), 1.5 * cwnd);
       this.cwndBytes += ((target - cwnd) / cwnd) * bytes;
-    }
-    if (this.noLossYet) {
-      // Linux's floor while W_max is unknown, whichever region set the window.
-      this.cwndBytes = Math.max(this.cwndBytes, cwnd * mss + bytes / NO_LOSS_YET_ACKS_PER_SEGMENT);
     }
   }
 

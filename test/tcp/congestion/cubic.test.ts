@@ -114,7 +114,7 @@ describe('CUBIC (RFC 9438)', () => {
     expect(Math.abs(after[0]! - cubicWindow(2, cubicK(100, 70), 100))).toBeLessThan(2);
   });
 
-  it('before its first congestion event grows at least 5% a round (Linux: W_max unknown), after it follows the cubic', () => {
+  it('after HyStart++ ends slow start without a loss, grows from K = 0 and W_max = cwnd (§4.10), not 5% a round', () => {
     // Slow start to 100 segments, ended by HyStart++ (a round at 50 ms, then 70 ms: CSS, CSS_ROUNDS
     // rounds, then congestion avoidance with ssthresh = cwnd), and no loss yet.
     const cc = grownTo(100);
@@ -128,16 +128,26 @@ describe('CUBIC (RFC 9438)', () => {
     }
     expect(cc.phase).toBe('congestion-avoidance');
     const start = cc.cwnd / MSS;
-    // Ten rounds of 100 ms: W_cubic from an origin at cwnd (K = 0) would add 0.4 segments and W_est
-    // ten; one segment per 20 acknowledged, ACK by ACK, compounds to e^0.5 = 1.65 x.
-    const [after] = windowsOverTime(cc, 1000, 1, 100);
-    expect(after! / start).toBeGreaterThan(1.6);
-    expect(after! / start).toBeLessThan(1.66);
+    // The stage began when the last CSS round ended, 7 ms into this clock. Over seconds 1-2, twenty
+    // rounds of 100 ms: W_cubic from an origin at cwnd (K = 0) is 3.7 segments past it at t = 2.1 s,
+    // W_est (alpha 1, since W_est starts at cwnd_prior = cwnd) one a round: twenty. Linux's 5% a
+    // round, ACK by ACK, would have compounded to e^1 = 2.7 x.
+    expect(cc.cubicState.epochStart).toBe(7);
+    const [oneSecond, twoSeconds] = windowsOverTime(cc, 7, 2, 100);
+    expect(cc.cubicState.k).toBe(0);
+    expect(cc.cubicState.wMax).toBeCloseTo(start, 1);
+    expect(oneSecond! - start).toBeCloseTo(10, 0);
+    expect(twoSeconds! - start).toBeCloseTo(20, 0);
+    // Then the convex part takes over: at t = 6 s W_cubic(t + RTT) is 91 segments past the origin,
+    // W_est 60.
+    const [, , , sixSeconds] = windowsOverTime(cc, 2007, 4, 100);
+    expect(sixSeconds! - start).toBeGreaterThan(80);
+    expect(sixSeconds! - start).toBeLessThan(cubicWindow(6.1, 0, 0) + 1);
     // After a loss the cubic sets the pace again: one second after the reduction from 100 the window
-    // is W_cubic(1 s) = 86.7 (5% a round from 70 would be 115).
+    // is W_cubic(1 s) = 86.7.
     const lossy = afterLoss(100, 0);
-    const [oneSecond] = windowsOverTime(lossy, 0, 1, 100);
-    expect(Math.abs(oneSecond! - cubicWindow(1, cubicK(100, 70), 100))).toBeLessThan(1);
+    const [afterLossOneSecond] = windowsOverTime(lossy, 0, 1, 100);
+    expect(Math.abs(afterLossOneSecond! - cubicWindow(1, cubicK(100, 70), 100))).toBeLessThan(1);
   });
 
   it('undo restores the window and W_max from before a spurious reduction', () => {
