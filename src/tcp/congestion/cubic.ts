@@ -10,6 +10,8 @@
  * = cwnd * 0.7 and W_max remembers the window, lowered further by fast convergence (§4.6, §4.7) when
  * the window had not regained the previous W_max (a new flow has joined).
  *
+ * After a timeout the next stage starts the same way (§4.8).
+ *
  * When HyStart++ ends the first slow start without a loss, W_max is not known: the stage starts with
  * K = 0 and W_max = cwnd, so the window probes beyond it along the convex part alone (§4.10), or by
  * W_est where that is faster. Linux's CUBIC instead grows at least 5% a round until its first loss (its
@@ -41,6 +43,7 @@ export function cubicK(wMax: number, cwndEpoch: number): number {
 interface CubicState {
   wMax: number;
   epochStart: number | undefined;
+  cwndPrior: number;
 }
 
 export class CubicCongestionControl extends LossBasedCongestionControl {
@@ -53,13 +56,18 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   private k = 0;
   /** W_est (§4.3), in segments. */
   private wEst = 0;
+  /**
+   * cwnd_prior (§4.6): the window, in segments, when ssthresh was last set (by a reduction, or by
+   * HyStart++ ending slow start, §4.10). W_est grows by alpha_cubic until it reaches it, then by one.
+   */
+  private cwndPrior = 0;
   /** When the sender stopped being cwnd-limited (RFC 7661); the epoch moves on by the pause. */
   private pausedAt: number | undefined;
   /** Smoothed RTT from the samples the ACKs carried, ms. */
   private srttMs = 0;
   private readonly hystart: HyStartPlusPlus;
   /** State before the last reduction, for undo (§4.9). */
-  private prior: CubicState = { wMax: 0, epochStart: undefined };
+  private prior: CubicState = { wMax: 0, epochStart: undefined, cwndPrior: 0 };
 
   constructor(mss: number, initialWindowSegments?: number, context?: CongestionControlContext) {
     super(mss, initialWindowSegments, context, { classicRecovery: false, endRecoveryOnPartialAck: false });
@@ -74,9 +82,21 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
     return 'congestion-avoidance';
   }
 
-  /** Current K, W_max and epoch, for tests and tracing. */
-  get cubicState(): { k: number; wMax: number; epochStart: number | undefined; wEst: number } {
-    return { k: this.k, wMax: this.wMax, epochStart: this.epochStart, wEst: this.wEst };
+  /** Current K, W_max, epoch, W_est and cwnd_prior, for tests and tracing. */
+  get cubicState(): {
+    k: number;
+    wMax: number;
+    epochStart: number | undefined;
+    wEst: number;
+    cwndPrior: number;
+  } {
+    return {
+      k: this.k,
+      wMax: this.wMax,
+      epochStart: this.epochStart,
+      wEst: this.wEst,
+      cwndPrior: this.cwndPrior,
+    };
   }
 
   override onAck(event: AckEvent): void {
@@ -110,7 +130,8 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
     // §4.6: ssthresh = cwnd * beta; §4.7 fast convergence lowers W_max when the window had not regained
     // the previous one.
     const cwndSegments = this.cwndBytes / this.mss;
-    this.prior = { wMax: this.wMax, epochStart: this.epochStart };
+    this.prior = { wMax: this.wMax, epochStart: this.epochStart, cwndPrior: this.cwndPrior };
+    this.cwndPrior = cwndSegments;
     this.wMax = cwndSegments < this.wMax ? (cwndSegments * (1 + CUBIC_BETA)) / 2 : cwndSegments;
     return this.cwndBytes * CUBIC_BETA;
   }
@@ -124,6 +145,7 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   protected override undone(): void {
     this.wMax = this.prior.wMax;
     this.epochStart = this.prior.epochStart;
+    this.cwndPrior = this.prior.cwndPrior;
   }
 
   protected congestionAvoidance(event: AckEvent, bytes: number): void {
@@ -138,14 +160,18 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
         this.k = cubicK(this.wMax, cwnd);
       } else {
         this.k = 0;
+        // No congestion event yet: HyStart++ ended slow start, and cwnd_prior = cwnd (§4.10).
+        if (this.cwndPrior === 0) this.cwndPrior = cwnd;
         this.wMax = cwnd;
       }
       this.wEst = cwnd;
     }
     const t = (event.now - this.epochStart) / 1000;
     const rtt = (this.srttMs > 0 ? this.srttMs : 100) / 1000;
-    // §4.3 Reno-friendly region: W_est grows by alpha per window acknowledged (1 once past W_max).
-    const alpha = this.wEst >= this.wMax ? 1 : CUBIC_ALPHA;
+    // §4.3 Reno-friendly region: W_est grows by alpha per window acknowledged, by one once it has
+    // reached cwnd_prior. (Not W_max: after fast convergence lowered W_max, switching at W_max would
+    // make the flow that should yield grow faster than Reno sooner.)
+    const alpha = this.wEst >= this.cwndPrior ? 1 : CUBIC_ALPHA;
     this.wEst += (alpha * bytes) / this.cwndBytes;
     const wCubic = cubicWindow(t, this.k, this.wMax);
     if (wCubic < this.wEst) {
@@ -155,6 +181,14 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
       const target = Math.min(Math.max(cubicWindow(t + rtt, this.k, this.wMax), cwnd), 1.5 * cwnd);
       this.cwndBytes += ((target - cwnd) / cwnd) * bytes;
     }
+  }
+
+  override onRetransmitTimeout(flightSize: number, repeated: boolean, now: number, sndMax?: number): void {
+    super.onRetransmitTimeout(flightSize, repeated, now, sndMax);
+    // §4.8: the first congestion avoidance stage after a timeout starts with K = 0 and W_max = the
+    // window it starts at, as after a slow start without a loss (Linux forgets its last_max_cwnd on a
+    // timeout too). ssthresh and cwnd_prior were set above; undo (a spurious timeout) restores W_max.
+    if (!repeated) this.wMax = 0;
   }
 
   override onIdleRestart(now: number): void {

@@ -102,6 +102,44 @@ describe('CUBIC (RFC 9438)', () => {
     expect(cc.ssthresh).toBe(49_000);
   });
 
+  it('W_est grows by alpha until it reaches cwnd_prior, not the W_max fast convergence lowered (§4.3)', () => {
+    // A second loss at 70, before regaining W_max = 100: W_max 59.5, cwnd_prior 70, ssthresh 49.
+    const cc = afterLoss(100, 0);
+    for (let count = 1; count <= 3; count++) {
+      cc.onDuplicateAck(
+        dupAckEvent({ count, flightSize: 70_000, pipe: 70_000, sndMax: 200_000, sndUna: 130_000 }),
+      );
+    }
+    cc.onAck(ackEvent({ bytesAcked: 70_000, ack: 200_000, sndMax: 200_000, pipe: 0, now: 0 }));
+    expect(cc.cwnd).toBe(49_000);
+    expect(cc.cubicState.cwndPrior).toBe(70);
+    // Round trips of 20 ms, so W_est leads W_cubic (K = 2.97 s): alpha per RTT from 49 to 70 (0.79 s),
+    // then one per RTT: 80.3 at 1 s. Switching at W_max (59.5, reached at 0.4 s) would give 89.6.
+    const rtt = 20;
+    const [oneSecond] = windowsOverTime(cc, 0, 1, rtt);
+    const reach = ((70 - 49) / CUBIC_ALPHA) * rtt;
+    const expected = 70 + (1000 - reach) / rtt;
+    expect(cubicWindow(1, cubicK(59.5, 49), 59.5)).toBeLessThan(60);
+    expect(Math.abs(oneSecond! - expected)).toBeLessThan(1);
+  });
+
+  it('after a timeout the next stage starts from K = 0 and W_max = its own window (§4.8)', () => {
+    const cc = grownTo(100);
+    cc.onRetransmitTimeout(100_000, false, 0, 100_000);
+    expect([cc.cwnd, cc.ssthresh]).toEqual([1000, 70_000]);
+    // Slow start back to ssthresh (about 0.6 s at one ACK a ms), then congestion avoidance.
+    const [oneSecond, twoSeconds] = windowsOverTime(cc, 0, 2, 100);
+    expect(cc.phase).toBe('congestion-avoidance');
+    expect(cc.cubicState.k).toBe(0);
+    expect(cc.cubicState.wMax).toBeCloseTo(70, 0);
+    // Growth by W_est, alpha (0.53) per RTT below cwnd_prior = 100: about 7 segments in the 1.4 s since
+    // slow start ended. With the W_max of before the timeout (100, K = 4.2 s) the concave curve would
+    // have taken it to 91.
+    expect(oneSecond).toBeGreaterThanOrEqual(70);
+    expect(twoSeconds! - 70).toBeGreaterThan(5);
+    expect(twoSeconds! - 70).toBeLessThan(9);
+  });
+
   it('does not grow while application- or receive-window-limited, and the cubic does not run on (RFC 7661)', () => {
     const cc = afterLoss(100, 0);
     windowsOverTime(cc, 0, 1, 100);
