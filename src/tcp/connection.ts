@@ -59,6 +59,9 @@ import { timersExpired } from './timeouts.js';
 import { FIN_WAIT_2, KEEPALIVE, TIMER_NAMES, type TimerId, type TimerName } from './timers.js';
 import { TypedEmitter } from './typed-emitter.js';
 
+/** What `receiveChunk` returns while nothing is buffered (shared: it holds no byte to write into). */
+const EMPTY_CHUNK = new Uint8Array(0);
+
 export type TcpConnectionEvents = {
   state: [from: TcpStateName, to: TcpStateName];
   connected: [];
@@ -635,6 +638,21 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       return tcb.remoteFinReceived || tcb.state === 'CLOSED' ? null : new Uint8Array(0);
     }
     const data = buffer.read(Math.max(0, Math.floor(maxBytes)));
+    tcb.bytesRead += data.length;
+    this.readDone(now);
+    return data;
+  }
+
+  /**
+   * Like `receive`, but hands over the next bytes as they are held: a large segment as the view it
+   * arrived in (no copy, see ReceiveBuffer.readChunk), otherwise a copy of up to `maxBytes` in storage
+   * from `allocate`, which need not be zeroed. May return fewer bytes than are readable; call again.
+   */
+  receiveChunk(now: number, maxBytes: number, allocate: (length: number) => Uint8Array): Uint8Array | null {
+    const tcb = this.tcb;
+    const buffer = tcb.receiveBuffer;
+    if (buffer.readable === 0) return tcb.remoteFinReceived || tcb.state === 'CLOSED' ? null : EMPTY_CHUNK;
+    const data = buffer.readChunk(Math.max(1, Math.floor(maxBytes)), allocate);
     tcb.bytesRead += data.length;
     this.readDone(now);
     return data;

@@ -13,6 +13,16 @@
  * while small, so a peer sending one-byte pieces cannot make the overhead outgrow the data: two chunks
  * that touch always hold more than MERGE_LIMIT bytes together. When the gap before them fills, the chunks
  * are copied into the ring in order.
+ *
+ * Large in-order segments are not copied at all: a segment of at least KEEP_VIEW_MIN bytes that arrives
+ * while the ring holds nothing is kept as the view it arrived in (a device's received frame belongs to the
+ * stack, which may keep views into it: the NetworkDevice ownership rule), and handed to the application as
+ * it is by `readChunk`. The bytes then cross user space once (the device's read) instead of three times
+ * (into the ring, out of it into a fresh buffer): over a TAP device with offload, where the kernel hands
+ * over 64 KiB packets, those two copies and the fresh buffer each read needed (whose pages the kernel
+ * faults in and zeroes) were the largest part of a bulk receiver's time. Small segments still go to the
+ * ring, so many small views never pin many frames' buffers. In-order bytes are the kept views first
+ * (oldest first), then the ring's bytes: a segment goes to the ring once the ring holds anything.
  */
 import { ByteRing } from './byte-ring.js';
 import { RangeAssembler, type ReceivedRange } from './reassembly.js';
@@ -21,6 +31,12 @@ import { RangeAssembler, type ReceivedRange } from './reassembly.js';
 export const CHUNK_OVERHEAD = 128;
 /** Neighbouring out-of-order chunks are merged while together they hold at most this many bytes. */
 const MERGE_LIMIT = 2048;
+/**
+ * In-order segments at least this large are kept as the views they arrived in (see above): only the
+ * super-segments of offload (GSO/GRO packets of up to 64 KiB), never MSS-sized ones, whose views would
+ * each pin a frame buffer for a small part of it and hand the application many small chunks.
+ */
+export const KEEP_VIEW_MIN = 16 * 1024;
 
 /**
  * The chunk lists of a buffer holding nothing out of order. Shared by every such buffer (frozen, so a
@@ -29,6 +45,8 @@ const MERGE_LIMIT = 2048;
  */
 const NO_STARTS: number[] = Object.freeze([]) as unknown as number[];
 const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+/** What a taken view's slot holds, so the array does not keep the frame alive. */
+const NO_VIEW = new Uint8Array(0);
 
 export class ReceiveBuffer {
   private readonly ring: ByteRing;
@@ -40,6 +58,10 @@ export class ReceiveBuffer {
   private chunks: Uint8Array[] = NO_CHUNKS;
   private chunkBytes = 0;
   private gapPairs: number[] = NO_STARTS;
+  /** In-order bytes kept as the views they arrived in, before the ring's (see KEEP_VIEW_MIN): from `viewHead` on. */
+  private views: Uint8Array[] = NO_CHUNKS;
+  private viewHead = 0;
+  private viewBytes = 0;
 
   constructor(capacity: number, maxOutOfOrderRanges: number) {
     this.ring = new ByteRing(capacity);
@@ -59,7 +81,7 @@ export class ReceiveBuffer {
 
   /** Bytes of storage allocated now: the ring's, and the out-of-order chunks' (each with its overhead). */
   get allocated(): number {
-    return this.ring.allocated + this.outOfOrderMemory;
+    return this.ring.allocated + this.outOfOrderMemory + this.viewBytes;
   }
 
   /** Bytes charged for out-of-order data held: the bytes plus CHUNK_OVERHEAD per chunk. */
@@ -78,12 +100,12 @@ export class ReceiveBuffer {
 
   /** In-order bytes the application has not read yet. */
   get readable(): number {
-    return this.ring.length;
+    return this.viewBytes + this.ring.length;
   }
 
   /** Room from RCV.NXT to the end of the buffer (capacity minus unread in-order bytes). */
   get spaceFromNext(): number {
-    return this.ring.free;
+    return this.ring.free - this.viewBytes;
   }
 
   /** Out-of-order ranges forgotten so far to make room for lower ones (RangeAssembler.add). */
@@ -128,6 +150,10 @@ export class ReceiveBuffer {
     if (data.length === 0) return 0;
     if (offset === 0 && (this.assembler === undefined || this.assembler.isEmpty)) {
       // The common case: the next bytes in order, nothing held behind them.
+      if (data.length >= KEEP_VIEW_MIN && this.ring.length === 0) {
+        this.keepView(data);
+        return data.length;
+      }
       this.ring.writeAt(this.ring.length, data);
       this.ring.commit(data.length);
       return data.length;
@@ -223,17 +249,65 @@ export class ReceiveBuffer {
 
   /** Removes and returns up to `max` in-order bytes as a new array (the application owns it). */
   read(max: number): Uint8Array {
-    const out = new Uint8Array(Math.min(max, this.ring.length));
-    this.ring.read(out);
-    this.releaseIfEmpty();
+    const out = new Uint8Array(Math.min(max, this.readable));
+    this.readInto(out);
     return out;
   }
 
   /** Copies up to `dst.length` in-order bytes into `dst`, removing them; returns the count. */
   readInto(dst: Uint8Array): number {
-    const n = this.ring.read(dst);
+    let n = 0;
+    while (this.viewBytes > 0 && n < dst.length) {
+      const view = this.takeView(dst.length - n);
+      dst.set(view, n);
+      n += view.length;
+    }
+    if (n < dst.length) n += this.ring.read(n === 0 ? dst : dst.subarray(n));
     this.releaseIfEmpty();
     return n;
+  }
+
+  /**
+   * Removes and returns the next in-order bytes, at most `max` (> 0): a kept view as it arrived, without a
+   * copy, when one is next (the application then owns it, as the device's frame belonged to the stack),
+   * otherwise a copy of what the ring holds, in storage from `allocate` (whose bytes need not be zeroed).
+   * Unlike `read` it may return fewer bytes than are readable: a view ends where its segment ended.
+   */
+  readChunk(max: number, allocate: (length: number) => Uint8Array): Uint8Array {
+    if (this.viewBytes > 0) {
+      const view = this.takeView(max);
+      this.releaseIfEmpty();
+      return view;
+    }
+    const out = allocate(Math.min(max, this.ring.length));
+    this.ring.read(out);
+    this.releaseIfEmpty();
+    return out;
+  }
+
+  /** Keeps `data`, the next in-order bytes, as it is (the ring holds nothing). */
+  private keepView(data: Uint8Array): void {
+    if (this.views === NO_CHUNKS) this.views = [];
+    this.views.push(data);
+    this.viewBytes += data.length;
+  }
+
+  /** Removes up to `max` bytes from the oldest kept view and returns them (a view, no copy). */
+  private takeView(max: number): Uint8Array {
+    const views = this.views;
+    const view = views[this.viewHead]!;
+    if (view.length > max) {
+      views[this.viewHead] = view.subarray(max);
+      this.viewBytes -= max;
+      return view.subarray(0, max);
+    }
+    views[this.viewHead] = NO_VIEW;
+    this.viewBytes -= view.length;
+    if (++this.viewHead === views.length) {
+      views.length = 0;
+      this.viewHead = 0;
+    }
+    return view;
   }
 
   /**
@@ -242,11 +316,19 @@ export class ReceiveBuffer {
    */
   private releaseIfEmpty(): void {
     if (this.ring.length === 0 && !this.hasOutOfOrder) this.ring.releaseStorage();
+    // An idle connection keeps no array for views either.
+    if (this.viewBytes === 0 && this.views !== NO_CHUNKS) {
+      this.views = NO_CHUNKS;
+      this.viewHead = 0;
+    }
   }
 
   /** Drops everything (ABORT, reset). */
   clear(): void {
     this.ring.consume(this.ring.length);
+    this.views = NO_CHUNKS;
+    this.viewHead = 0;
+    this.viewBytes = 0;
     this.assembler?.clear();
     if (this.chunks !== NO_CHUNKS) {
       this.chunkStarts = [];

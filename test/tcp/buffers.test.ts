@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ByteRing, RingStoragePool } from '../../src/tcp/byte-ring.js';
 import { RangeAssembler } from '../../src/tcp/reassembly.js';
-import { CHUNK_OVERHEAD, ReceiveBuffer } from '../../src/tcp/receive-buffer.js';
+import { CHUNK_OVERHEAD, KEEP_VIEW_MIN, ReceiveBuffer } from '../../src/tcp/receive-buffer.js';
 import { SendBuffer } from '../../src/tcp/send-buffer.js';
 import { pattern } from './dialogue.js';
 
@@ -326,6 +326,85 @@ describe('ReceiveBuffer', () => {
     expect(Array.from(rb.read(100))).toEqual(Array.from(pattern(20, 10)));
   });
 
+  it('keeps a large in-order segment as the view it arrived in and hands that view over, copying nothing', () => {
+    const rb = new ReceiveBuffer(1 << 20, 8);
+    const frame = pattern(100 + KEEP_VIEW_MIN + 50);
+    const payload = frame.subarray(100, 100 + KEEP_VIEW_MIN);
+    expect(rb.insert(0, payload)).toBe(KEEP_VIEW_MIN);
+    expect(rb.readable).toBe(KEEP_VIEW_MIN);
+    expect(rb.spaceFromNext).toBe((1 << 20) - KEEP_VIEW_MIN);
+    expect(rb.allocated).toBe(KEEP_VIEW_MIN);
+    const allocated: number[] = [];
+    const allocate = (n: number): Uint8Array => {
+      allocated.push(n);
+      return new Uint8Array(n);
+    };
+    // Read in two pieces: both are views of the frame itself.
+    const first = rb.readChunk(1000, allocate);
+    const rest = rb.readChunk(1 << 20, allocate);
+    expect([first.buffer, first.byteOffset, first.length]).toEqual([frame.buffer, 100, 1000]);
+    expect([rest.buffer, rest.byteOffset, rest.length]).toEqual([frame.buffer, 1100, KEEP_VIEW_MIN - 1000]);
+    expect(allocated).toEqual([]);
+    expect([rb.readable, rb.allocated]).toEqual([0, 0]);
+    // A segment under the threshold is copied, into storage from `allocate`.
+    rb.insert(0, pattern(500, 7));
+    const copied = rb.readChunk(1 << 20, allocate);
+    expect(copied.buffer).not.toBe(frame.buffer);
+    expect(Array.from(copied)).toEqual(Array.from(pattern(500, 7)));
+    expect(allocated).toEqual([500]);
+  });
+
+  it('delivers kept views and ring bytes in arrival order, whichever way they are read', () => {
+    const big = KEEP_VIEW_MIN;
+    const pieces = [pattern(big, 0), pattern(big, 1), pattern(300, 2), pattern(big, 3), pattern(big, 4)];
+    const expected = Array.from(concatAll(pieces));
+    const fill = (rb: ReceiveBuffer): void => {
+      let total = 0;
+      // Two views, then a small piece into the ring: the large ones after it are copied behind it.
+      for (const piece of pieces) {
+        expect(rb.insert(0, piece)).toBe(piece.length);
+        total += piece.length;
+        expect(rb.readable).toBe(total);
+      }
+    };
+    const byRead = new ReceiveBuffer(1 << 20, 8);
+    fill(byRead);
+    expect(Array.from(byRead.read(1 << 20))).toEqual(expected);
+    const byInto = new ReceiveBuffer(1 << 20, 8);
+    fill(byInto);
+    const out = new Uint8Array(expected.length);
+    let at = 0;
+    for (const size of [big - 10, 20, 7, 1 << 20])
+      at += byInto.readInto(out.subarray(at, Math.min(at + size, out.length)));
+    expect(at).toBe(expected.length);
+    expect(Array.from(out)).toEqual(expected);
+    const byChunk = new ReceiveBuffer(1 << 20, 8);
+    fill(byChunk);
+    const chunks: Uint8Array[] = [];
+    while (byChunk.readable > 0) chunks.push(byChunk.readChunk(1 << 20, (n) => new Uint8Array(n)));
+    expect(chunks.map((c) => c.length)).toEqual([big, big, 300 + 2 * big]);
+    expect(Array.from(concatAll(chunks))).toEqual(expected);
+  });
+
+  it('counts kept views against the window and drops them on clear', () => {
+    const rb = new ReceiveBuffer(3 * KEEP_VIEW_MIN, 8);
+    rb.insert(0, pattern(KEEP_VIEW_MIN));
+    rb.insert(0, pattern(KEEP_VIEW_MIN, 9));
+    expect(rb.spaceFromNext).toBe(KEEP_VIEW_MIN);
+    // Out-of-order bytes after the views, then the gap filled: all in order.
+    expect(rb.insert(100, pattern(50, 3))).toBe(0);
+    expect(rb.insert(0, pattern(100, 1))).toBe(150);
+    expect(rb.readable).toBe(2 * KEEP_VIEW_MIN + 150);
+    expect(Array.from(rb.read(3 * KEEP_VIEW_MIN))).toEqual(
+      Array.from(
+        concatAll([pattern(KEEP_VIEW_MIN), pattern(KEEP_VIEW_MIN, 9), pattern(100, 1), pattern(50, 3)]),
+      ),
+    );
+    rb.insert(0, pattern(KEEP_VIEW_MIN));
+    rb.clear();
+    expect([rb.readable, rb.allocated, rb.spaceFromNext]).toEqual([0, 0, 3 * KEEP_VIEW_MIN]);
+  });
+
   it('works the same whether or not it has held out-of-order bytes before (its out-of-order store is made on first use)', () => {
     // Two buffers that never held anything out of order: every query answers "nothing held", and
     // truncating or clearing them changes nothing, including for a later out-of-order segment.
@@ -358,3 +437,13 @@ describe('ReceiveBuffer', () => {
     expect(Array.from(fresh[0]!.read(100))).toEqual(Array.from(pattern(8, 25)));
   });
 });
+
+function concatAll(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -154,6 +154,15 @@ export function addressInfoOf(
 /** Largest chunk taken from the TCP receive buffer per push (Node reads up to 64 KiB per callback). */
 const READ_CHUNK = 64 * 1024;
 
+/**
+ * Storage for bytes copied out of the receive buffer: uninitialised, as Node's own reads get (the copy
+ * fills every byte; zero-filling each 64 KiB chunk first was 5% of a bulk receiver's instructions), and
+ * its own allocation, not a slice of Node's shared pool, so a chunk the application keeps pins nothing else.
+ */
+function allocateChunk(length: number): Uint8Array {
+  return Buffer.allocUnsafeSlow(length);
+}
+
 /** What internalConnect was asked for: the address connected to and the local end requested. */
 interface ConnectRequest {
   address: string;
@@ -1101,9 +1110,8 @@ export class Socket extends Duplex {
   private pullIntoStream(connection: TcpConnection): void {
     while (this.reading && !this.destroyed && this.connection === connection) {
       if (connection.error !== undefined) return; // the 'error' event destroys the socket
-      if (connection.readableLength === 0) {
-        // Nothing to read: the end of the stream, or nothing yet.
-        if (connection.receive(this.context.clock.now()) !== null) return;
+      const data = connection.receiveChunk(this.context.clock.now(), READ_CHUNK, allocateChunk);
+      if (data === null) {
         this.reading = false;
         this.eofReceived = true;
         this.updateActivity();
@@ -1112,15 +1120,13 @@ export class Socket extends Duplex {
         this.read(0);
         return;
       }
-      // Uninitialised memory, as Node's own reads get: the copy out of the receive buffer fills every
-      // byte. A zero-filled array (what `receive` returns) cost a memset of each 64 KiB chunk first: 5% of
-      // a bulk receiver's instructions over TAP. Its own allocation, not a slice of Node's shared pool,
-      // so a chunk the application keeps pins nothing else.
-      const data = Buffer.allocUnsafeSlow(Math.min(connection.readableLength, READ_CHUNK));
-      connection.receiveInto(data, this.context.clock.now());
+      if (data.length === 0) return;
       this.received += data.length;
       this.touch();
-      if (!this.push(data)) {
+      // A large segment comes as the view it arrived in (no copy): wrapping it copies nothing either.
+      const chunk =
+        data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      if (!this.push(chunk)) {
         // The stream's buffer is full: TCP keeps the rest (and closes its window), as readStop() does.
         this.reading = false;
         this.updateActivity();
