@@ -50,8 +50,11 @@ interface Span {
 interface Arrow {
   readonly group: SVGGElement;
   readonly packets: LivePacket[];
+  /** The line of each packet, in the order of `packets` (none when the arrow is not drawn). */
   shaft: SVGLineElement[];
   labelled: boolean;
+  /** In the page (false: laid out only, as more came in one frame than a frame draws). */
+  readonly drawn: boolean;
 }
 
 function svg<K extends keyof SVGElementTagNameMap>(
@@ -286,9 +289,11 @@ export class LiveLadder {
     const last = this.lastArrow;
     const y = this.y(p.sentAt);
     if (y > this.bottom) this.bottom = y;
-    // Segments of one burst (same sender, same instant) share one label.
+    // Segments of one burst (same sender, same instant) share one label. A burst laid out without being
+    // drawn is not joined by segments that are drawn (their lines would have no arrow in the page).
     if (
       last &&
+      last.drawn === this.render &&
       last.packets[0]!.from === p.from &&
       last.packets[0]!.sentAt === p.sentAt &&
       plainData(last.packets[0]!) &&
@@ -313,7 +318,7 @@ export class LiveLadder {
       'data-t': p.sentAt,
       'data-y': y,
     });
-    const arrow: Arrow = { group, packets: [p], shaft: [], labelled: false };
+    const arrow: Arrow = { group, packets: [p], shaft: [], labelled: false, drawn: this.render };
     this.lastArrow = arrow;
     this.byPacket.set(p.id, arrow);
     if (!this.render) return;

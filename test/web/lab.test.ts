@@ -339,10 +339,15 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
       const w = window as unknown as { viewBoxes: number; dropped: number };
       return { viewBoxes: w.viewBoxes, dropped: w.dropped };
     });
-    console.log(`16 MiB run: ${dropped} ladder items dropped, ${viewBoxes} viewBox changes`);
-    // Items leave in batches of 60; the SVG grows (new viewBox) once per 3000 px, far more rarely.
-    expect(dropped).toBeGreaterThan(600);
-    expect(viewBoxes).toBeLessThan(dropped / 60 / 2);
+    // Packets still drawn on their way at the end: every line that lands leaves the moving layer.
+    const travelling = await page.$$eval('svg.ladder-moving line:not(.now)', (lines) => lines.length);
+    console.log(
+      `16 MiB run: ${dropped} ladder nodes dropped, ${viewBoxes} viewBox changes, ${travelling} lines on their way at the end`,
+    );
+    // Old items leave in batches, and the SVG keeps one viewBox for the whole run.
+    expect(dropped).toBeGreaterThan(0);
+    expect(viewBoxes).toBe(0);
+    expect(travelling).toBeLessThanOrEqual(4);
     await page.close();
     // Tracing adds work to the page's thread, so the Long Tasks API's wall times are taken from a run of
     // its own, without a trace. They include time spent waiting for a core, so they are held to the
