@@ -104,9 +104,10 @@ export interface TcpConfig {
    * instead of one per two segments, as Linux answers a GRO packet (the segments one NAPI poll merged)
    * with one. No time passes meanwhile, and once 64 KiB are unacknowledged the ACK goes at once (the most
    * GRO merges). Only for a connection in a TCP layer whose clock runs a timer for now in the same
-   * instant (Clock.zeroDelayInSameInstant: a virtual clock); elsewhere, and with this off, the ACK goes
-   * with the second segment. Out-of-order data, gaps filled, and everything else that asks for an
-   * immediate ACK still gets one. Default on.
+   * instant (Clock.zeroDelayInSameInstant: a virtual clock), on a path whose RTT is 0 (an in-process link
+   * without delay: a sender's slow start, which grows by at most two segments per ACK, would otherwise
+   * take longer); elsewhere, and with this off, the ACK goes with the second segment. Out-of-order data,
+   * gaps filled, and everything else that asks for an immediate ACK still gets one. Default on.
    */
   ackPerBurst: boolean;
   /** Nagle's algorithm (SHLD-7); the application may turn it off per connection (MUST-17). Default on. */
