@@ -41,6 +41,8 @@ export class RingStoragePool {
   /** Every held storage in the order it was given back (oldest first): the eviction order. */
   private readonly order: Uint8Array[] = [];
   private held = 0;
+  /** The last view `view` cut from each storage. */
+  private readonly views = new WeakMap<Uint8Array, Uint8Array>();
   /** Storage handed out again instead of being allocated. */
   reused = 0;
   /** Storage the pool could not supply (allocated fresh). */
@@ -101,6 +103,20 @@ export class RingStoragePool {
     list.push(storage);
     this.order.push(storage);
     this.held += size;
+  }
+
+  /**
+   * The first `length` bytes of `storage` (taken from this pool), as the same view object each time the
+   * same storage is cut to the same length. A receiver that reads everything as it arrives drains its
+   * ring, gives the storage back and takes it again for every segment; a view cut afresh each time would
+   * be an allocation per segment. Weakly held: a view never keeps evicted storage alive.
+   */
+  view(storage: Uint8Array, length: number): Uint8Array {
+    const cached = this.views.get(storage);
+    if (cached !== undefined && cached.length === length) return cached;
+    const view = storage.subarray(0, length);
+    this.views.set(storage, view);
+    return view;
   }
 
   /** Forgets every buffer held (they go to the garbage collector). */
@@ -299,7 +315,7 @@ export class ByteRing {
       // (from the pool when it holds one); a small one starts small as before.
       const wanted = Math.min(drained, this.capacity);
       this.backing = this.pool.takeBetween(wanted, Math.max(drained, this.pool.maxBytes));
-      this.storage = this.backing.length === wanted ? this.backing : this.backing.subarray(0, wanted);
+      this.storage = this.backing.length === wanted ? this.backing : this.pool.view(this.backing, wanted);
       this.head = 0;
       return;
     }
@@ -330,7 +346,7 @@ export class ByteRing {
       this.pool.give(this.backing);
     }
     this.backing = grown;
-    this.storage = grown.subarray(0, newSize);
+    this.storage = grown.length === newSize ? grown : this.pool.view(grown, newSize);
     this.head = 0;
   }
 

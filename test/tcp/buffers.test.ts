@@ -51,6 +51,30 @@ describe('ByteRing', () => {
     expect([pool.allocated, pool.reused, pool.heldBytes]).toEqual([2, 2, 0]);
   });
 
+  it('drained after every segment, takes the same storage back as the same view: no allocation per segment', () => {
+    const pool = new RingStoragePool(8192);
+    const ring = new ByteRing(1 << 20, 2048, pool);
+    const storageOf = (): Uint8Array => (ring as unknown as { storage: Uint8Array }).storage;
+    const out = new Uint8Array(1448);
+    let first: Uint8Array | undefined;
+    for (let i = 0; i < 50; i++) {
+      ring.append(pattern(1448, i));
+      first ??= storageOf();
+      expect(storageOf()).toBe(first);
+      expect(ring.read(out)).toBe(1448);
+      expect(out).toEqual(pattern(1448, i));
+      ring.releaseStorage();
+    }
+    expect([pool.allocated, pool.reused]).toEqual([1, 49]);
+    // A view cut from pooled storage is handed out again for the same length only.
+    const storage = pool.take(4096);
+    const view = pool.view(storage, 3000);
+    expect(view).toHaveLength(3000);
+    expect(view.buffer).toBe(storage.buffer);
+    expect(pool.view(storage, 3000)).toBe(view);
+    expect(pool.view(storage, 2000)).toHaveLength(2000);
+  });
+
   it('refills a drained ring at the size it had when a large write comes, without regrowing by doubling', () => {
     const pool = new RingStoragePool(4 * 1024 * 1024);
     const ring = new ByteRing(1 << 20, 2048, pool);
