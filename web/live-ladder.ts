@@ -342,6 +342,16 @@ export class LiveLadder {
     const index = arrow.packets.indexOf(p);
     const line = arrow.shaft[index];
     if (!line) return;
+    // A segment of a burst that arrived with the one before it would be drawn on top of it: one line
+    // shows both (a burst of 40 segments was 40 lines and heads in the same place, each of them work for
+    // every frame's paint). The label still counts every segment.
+    const before = arrow.packets[index - 1];
+    if (before && !p.dropped && !before.dropped && before.arrivedAt === p.arrivedAt) {
+      line.remove();
+      if (!arrow.labelled) this.label(arrow, this.hostX(this.side(p.from)), this.y(p.sentAt), this.endOf(p));
+      else if (index === arrow.packets.length - 1) this.writeLabel(arrow);
+      return;
+    }
     arrow.group.prepend(line);
     const from = this.side(p.from);
     const x1 = this.hostX(from);
@@ -381,6 +391,11 @@ export class LiveLadder {
     if (end.y > this.bottom) this.bottom = end.y;
     if (index === 0 || !arrow.labelled) this.label(arrow, x1, y1, end);
     else if (index === arrow.packets.length - 1) this.writeLabel(arrow);
+  }
+
+  /** Where a delivered packet's arrow ends. */
+  private endOf(p: LivePacket): { x: number; y: number } {
+    return { x: this.hostX(1 - this.side(p.from)), y: this.y(p.arrivedAt ?? p.sentAt) };
   }
 
   private label(arrow: Arrow, x1: number, y1: number, end: { x: number; y: number }): void {
