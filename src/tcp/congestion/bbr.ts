@@ -15,10 +15,11 @@
  *   queue drains and the minimum can be measured again.
  *
  * Loss tolerance (draft §4.5.10): losses cut the window only in a round whose loss rate exceeds 2% (and
- * that lost at least 6 segments). In a probe (Startup, REFILL, UP) such a round sets inflight_hi, the
- * longer-term bound on inflight, to the inflight reached (at least beta 0.7 x BDP); UP raises it again
- * by 1, 2, 4 ... segments a round, and CRUISE stays 15% below it (headroom for other flows). Outside a
- * probe such rounds lower the short-term bounds bw_lo and inflight_lo (to what the round delivered, by
+ * that lost at least 6 segments), and at once only where the round's RTTs show a queue (a full
+ * bottleneck queue delays before it drops; random loss does not). In a probe (Startup, REFILL, UP) such
+ * a round sets inflight_hi, the longer-term bound on inflight, to the inflight reached (at least beta
+ * 0.7 x BDP); UP raises it again by 1, 2, 4 ... segments a round, and CRUISE stays 15% below it
+ * (headroom for other flows). Outside a probe such rounds lower the short-term bounds bw_lo and inflight_lo (to what the round delivered, by
  * at most 30% a round) until the next probe. Random, non-congestive loss below that rate leaves the
  * rate alone.
  */
@@ -309,10 +310,7 @@ export class BbrCongestionControl implements CongestionControl {
       this.lossInRound &&
       lost >= BBR.FULL_LOSS_COUNT * this.mss &&
       lost / (this.deliveredInRound + lost) > BBR.LOSS_THRESH;
-    const queued =
-      this.roundMaxRtt === 0 ||
-      !Number.isFinite(this.minRttMs) ||
-      this.roundMaxRtt > this.minRttMs * (1 + BBR.QUEUE_DELAY_FRACTION);
+    const queued = this.queueSeen();
     this.unqueuedLossyRounds = lossy && !queued ? this.unqueuedLossyRounds + 1 : 0;
     const congested = lossy && (queued || this.unqueuedLossyRounds >= BBR.UNQUEUED_LOSS_ROUNDS);
     this.roundMaxRtt = 0;
@@ -326,6 +324,15 @@ export class BbrCongestionControl implements CongestionControl {
     this.lastRoundBw = this.bwLatest;
     this.bwLatest = 0;
     this.inflightLatest = 0;
+  }
+
+  /**
+   * This round's RTT samples so far show a queue: the largest is more than QUEUE_DELAY_FRACTION above
+   * the minimum RTT (true when there is nothing to judge by yet).
+   */
+  private queueSeen(): boolean {
+    if (this.roundMaxRtt === 0 || !Number.isFinite(this.minRttMs)) return true;
+    return this.roundMaxRtt > this.minRttMs * (1 + BBR.QUEUE_DELAY_FRACTION);
   }
 
   /** Draft §4.3.3.6 (BBRResetShortTermModel): a probe or ProbeRTT's end forgets the lower bounds. */
@@ -443,8 +450,10 @@ export class BbrCongestionControl implements CongestionControl {
       }
       // A loss once a round has seen the bandwidth stop growing: the bottleneck's queue is full, and
       // the two more rounds the 25% rule waits for would only overflow it again. (Startup's inflight,
-      // 2 x BDP, exactly fills a path whose queue holds one BDP.)
-      if (this.lostInRound > 0 && this.fullBwCount > 0) this.filledPipe = true;
+      // 2 x BDP, exactly fills a path whose queue holds one BDP.) Only with a queue in sight: early
+      // rounds may grow less than 25% (the first ACKs measure IW over an RTT), and a random loss then
+      // ended Startup at an eighth of the link.
+      if (this.lostInRound > 0 && this.fullBwCount > 0 && this.queueSeen()) this.filledPipe = true;
       if (this.filledPipe) this.setState('drain');
     }
     if (this.state === 'drain' && event.pipe <= this.bdp(1)) this.startProbeBwDown(now);
