@@ -843,7 +843,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         // datagram no longer fits, or (length unknown) when the MTU just went down.
         const tooBig =
           error.datagramLength !== undefined ? error.datagramLength > tcb.pathMtu : tcb.pathMtu < before;
-        if (tooBig && tcb.cc !== undefined && tcb.flightSize > 0) {
+        if (tooBig && tcb.ccReady && tcb.flightSize > 0) {
           tcb.timing = undefined;
           tcb.sndNxt = tcb.sndUna;
           transmitPending(tcb, now, true);

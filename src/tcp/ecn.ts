@@ -99,8 +99,8 @@ export function windowReducedForLoss(tcb: Tcb): void {
  * that time is acknowledged; an ACK carrying ECE then starts a new one (§6.1.2).
  */
 export function ecnAckProcessed(tcb: Tcb, flags: number, now: number): void {
-  if (!tcb.ecnEnabled || tcb.cc === undefined) return;
-  const cc = tcb.cc;
+  if (!tcb.ecnEnabled || !tcb.ccReady) return;
+  const cc = tcb.cc!;
   const until = tcb.ecnReducedUntil;
   if (until !== undefined && seqGe(tcb.sndUna, until)) {
     tcb.ecnReducedUntil = undefined;

@@ -27,7 +27,7 @@ const REO_WND_PERSIST = 16;
  * NewReno's RFC 6582) decides.
  */
 export function sackRecoveryActive(tcb: Tcb): boolean {
-  return tcb.sackEnabled && tcb.cc !== undefined;
+  return tcb.sackEnabled && tcb.ccReady;
 }
 
 /**

@@ -225,7 +225,7 @@ function emitDataSegment(
   // RFC 3168 §6.1: new data is ECN-capable; the first such segment after a reduction carries CWR.
   const ecn = dataSegmentEcn(tcb, seq, length, windowProbe);
   if (ecn !== ECN_NOT_ECT) flags |= takeCwr(tcb);
-  if (tcb.cc !== undefined) recordTransmission(tcb, seq, seqAdd(seq, length + (fin ? 1 : 0)), tcb.now);
+  if (tcb.ccReady) recordTransmission(tcb, seq, seqAdd(seq, length + (fin ? 1 : 0)), tcb.now);
   // More than one MSS only with TSO (see sendNextSegment): IP cuts it, PSH and FIN on the last piece. A
   // path MTU probe is larger than the MSS on purpose and leaves whole.
   const segmentSize = length > mss && !mtuProbe ? mss : 0;
@@ -364,12 +364,15 @@ export function pacingRate(tcb: Tcb): number {
 export function transmitPending(tcb: Tcb, now: number, force = false): void {
   const state = tcb.state;
   if (
-    tcb.cc !== undefined &&
+    tcb.ccReady &&
     (state === 'ESTABLISHED' ||
       state === 'CLOSE-WAIT' ||
       state === 'FIN-WAIT-1' ||
       state === 'CLOSING' ||
-      state === 'LAST-ACK')
+      state === 'LAST-ACK') &&
+    // With nothing in flight and nothing to send, the block below does nothing: skipped, an idle
+    // connection needs no congestion control made for it (Tcb.cc).
+    (tcb.sndUna !== tcb.sndMax || tcb.finPending || tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0)
   ) {
     if (
       tcb.sndUna === tcb.sndMax &&
@@ -377,7 +380,7 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
       now - tcb.lastSendTime > tcb.rtt.rto &&
       tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0
     ) {
-      tcb.cc.onIdleRestart(now); // RFC 5681 §4.1
+      tcb.cc!.onIdleRestart(now); // RFC 5681 §4.1
     }
     const rate = pacingRate(tcb);
     // With pacing, a TSO segment carries about 1 ms of data at the pacing rate (at least 2 MSS), as
@@ -415,7 +418,7 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
     }
     // RFC 7661: the window counts as used (validated) while at least half of it is in flight; an
     // application or a receive window that keeps the flight below that freezes cwnd.
-    if (2 * tcb.pipe >= tcb.cc.cwnd) {
+    if (2 * tcb.pipe >= tcb.cc!.cwnd) {
       tcb.cwndLimited = true;
       tcb.cwndLimitedUntil = tcb.sndMax;
     }
@@ -433,7 +436,7 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
   }
   if (tcb.ackNow && tcb.state !== 'CLOSED' && tcb.state !== 'SYN-SENT' && tcb.state !== 'LISTEN')
     sendAck(tcb);
-  if (tcb.cc !== undefined) armLossProbe(tcb, now);
+  if (tcb.ccReady) armLossProbe(tcb, now);
 }
 
 /**

@@ -5,7 +5,6 @@
  */
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '../wire/tcp.js';
 import { MIN_SEND_MSS } from './config.js';
-import { congestionControlFactory } from './congestion/registry.js';
 import { ecnAckProcessed, ecnSegmentArrived, negotiateEcnOnSynAck, windowReducedForLoss } from './ecn.js';
 import { TcpError } from './errors.js';
 import { sackAckProcessed, sackRecoveryActive } from './loss-recovery.js';
@@ -72,13 +71,7 @@ function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
   tcb.retransmitCount = 0;
   tcb.r1Reported = false;
   initMtuProbing(tcb, now);
-  const factory = tcb.env.congestionControl ?? congestionControlFactory(tcb.config.congestionControl);
-  tcb.cc = factory(tcb.effMss, tcb.config.initialWindowSegments, {
-    sack: tcb.sackPermitted,
-    paced: tcb.config.pacing,
-    random: tcb.env.random,
-    now,
-  });
+  tcb.ccReady = true;
   tcb.setState('ESTABLISHED', now);
   tcb.env.event(CONNECTED_EVENT);
   if (tcb.keepAlive) tcb.timers.set(KEEPALIVE, now + tcb.keepAliveIdleMs);
@@ -431,7 +424,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   // Tcb.scoreboard): an ACK without SACK blocks can teach it nothing, so an idle connection's ACKs
   // create none.
   const outcome =
-    tcb.cc !== undefined && (blocks !== undefined || tcb.existingScoreboard !== undefined)
+    tcb.ccReady && (blocks !== undefined || tcb.existingScoreboard !== undefined)
       ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, now, tcb.minRttMs)
       : undefined;
   if (outcome !== undefined && outcome.sample.deliveryRate > 0) {
@@ -458,7 +451,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     window === previousWindow &&
     tcb.sndMax !== tcb.sndUna &&
     previousWindow > 0 &&
-    tcb.cc !== undefined
+    tcb.ccReady
   ) {
     // RFC 5681 §2 duplicate ACK: no data, no SYN/FIN, same ACK, same window, data outstanding. Answers
     // to zero-window probes look the same but say nothing about loss, so a closed window never counts.
@@ -480,7 +473,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
           Math.max(0, tcb.flightSize - tcb.effMss),
         );
       }
-      const action = tcb.cc.onDuplicateAck({
+      const action = tcb.cc!.onDuplicateAck({
         count: tcb.dupAcks,
         flightSize: seqDiff(tcb.sndMax, tcb.sndUna),
         pipe: tcb.pipe,
@@ -596,8 +589,8 @@ function newDataAcknowledged(
   if (rttMs !== undefined && rttMs < tcb.minRttMs) tcb.minRttMs = rttMs;
   tcb.ackEvent.rttMs = rttMs;
   // The window grows for acknowledged data only, not for the SYN or FIN sequence numbers.
-  const cc = tcb.cc;
-  if (dataAcked > 0 && cc !== undefined && !sack) {
+  if (dataAcked > 0 && !sack && tcb.ccReady) {
+    const cc = tcb.cc!;
     const recovering = cc.inRecovery;
     const event = tcb.ackEvent;
     event.bytesAcked = dataAcked;

@@ -34,6 +34,7 @@ import type {
   CongestionControlFactory,
   RateSample,
 } from './congestion/congestion-control.js';
+import { congestionControlFactory } from './congestion/registry.js';
 import type { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import type { TcpMemoryAccount } from './memory.js';
@@ -328,7 +329,14 @@ export class Tcb {
   rcvMssEstimate: number;
 
   readonly rtt: RttEstimator;
-  cc: CongestionControl | undefined;
+  /** Congestion control, once made (see `cc`). */
+  private ccInstance: CongestionControl | undefined;
+  /**
+   * The handshake completed, so the connection has congestion control (RFC 5681 §3.1): `cc` makes it at
+   * its first use. An established connection that sends nothing never needs one, and a server holds many
+   * such: made on demand, they cost nothing (several hundred bytes each otherwise).
+   */
+  ccReady = false;
   readonly timers = new ConnectionTimers();
   timing: RttTiming | undefined;
   /** The record `timing` points to while a segment is timed: one per connection, refilled each time. */
@@ -487,6 +495,29 @@ export class Tcb {
     };
   }
 
+  /**
+   * The connection's congestion control: undefined before the handshake completes, then made on first
+   * use, starting from that moment (an algorithm that was never called has seen nothing happen since the
+   * handshake, so it starts from the same state; an idle restart would reset it anyway, RFC 5681 §4.1).
+   */
+  get cc(): CongestionControl | undefined {
+    return this.ccInstance ?? (this.ccReady ? this.makeCongestionControl() : undefined);
+  }
+
+  private makeCongestionControl(): CongestionControl {
+    const env = this.env;
+    const config = this.config;
+    const factory = env.congestionControl ?? congestionControlFactory(config.congestionControl);
+    const cc = factory(this.effMss, config.initialWindowSegments, {
+      sack: this.sackPermitted,
+      paced: config.pacing,
+      random: env.random,
+      now: this.now,
+    });
+    this.ccInstance = cc;
+    return cc;
+  }
+
   /** Bytes sent and not yet acknowledged (SYN and FIN included). */
   get flightSize(): number {
     return seqDiff(this.sndNxt, this.sndUna);
@@ -556,8 +587,10 @@ export class Tcb {
   /** After an ACK: the send buffer holds twice the congestion window, up to sendBufferMax. */
   autotuneSendBuffer(): void {
     const config = this.config;
-    if (!config.sendBufferAutotuning || this.cc === undefined) return;
-    const size = sendBufferFor(this.cc.cwnd, this.sendBuffer.capacity, config.sendBufferMax);
+    // Before congestion control is made nothing was sent: the buffer grows from the first ACK of data.
+    const cc = this.ccInstance;
+    if (!config.sendBufferAutotuning || cc === undefined) return;
+    const size = sendBufferFor(cc.cwnd, this.sendBuffer.capacity, config.sendBufferMax);
     if (size > 0 && this.env.memory?.underPressure !== true) {
       this.sendBuffer.growCapacity(size);
       this.env.counters.sendBufferGrowths++;

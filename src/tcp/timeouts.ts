@@ -83,7 +83,7 @@ function fire(tcb: Tcb, timer: TimerId, now: number): void {
       return;
     case LOSS_PROBE:
       // The tail loss probe (RFC 8985 §7.3).
-      if (tcb.cc !== undefined && tcb.sndUna !== tcb.sndMax && tcb.recoveryPoint === undefined) {
+      if (tcb.ccReady && tcb.sndUna !== tcb.sndMax && tcb.recoveryPoint === undefined) {
         sendLossProbe(tcb, now);
       }
       return;
@@ -135,7 +135,7 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
     armRetransmissionTimer(tcb, now);
     return;
   }
-  if (tcb.sndUna === tcb.sndMax || tcb.cc === undefined) return; // nothing outstanding
+  if (tcb.sndUna === tcb.sndMax || !tcb.ccReady) return; // nothing outstanding
   if (resetOrphanOverLimit(tcb, now, tcb.retransmitCount)) return;
   if (orphanGivenUp(tcb, now, tcb.retransmitCount)) return;
   if (now >= tcb.stallSince + tcb.config.r2TimeoutMs && tcb.retransmitCount >= tcb.config.r2Retransmissions) {
@@ -144,7 +144,7 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
   }
   tcb.env.counters.retransmissionTimeouts++;
   tcb.note(`retransmission timeout (RTO ${tcb.rtt.rto} ms)`, now);
-  tcb.cc.onRetransmitTimeout(Math.max(tcb.flightSize, 0), tcb.retransmitCount > 0, now, tcb.sndMax);
+  tcb.cc!.onRetransmitTimeout(Math.max(tcb.flightSize, 0), tcb.retransmitCount > 0, now, tcb.sndMax);
   windowReducedForLoss(tcb);
   tcb.rtt.backoff(); // RFC 6298 §5.5
   tcb.retransmitCount++;
@@ -219,7 +219,7 @@ function orphanGivenUp(tcb: Tcb, now: number, unanswered: number): boolean {
 
 /** Zero-window probe or SWS override (§3.8.6.1, §3.8.6.2.1). */
 function persistTimeout(tcb: Tcb, now: number): void {
-  if (tcb.cc === undefined) return;
+  if (!tcb.ccReady) return;
   if (resetOrphanOverLimit(tcb, now, tcb.persistBackoff)) return;
   const waiting = tcb.sendBuffer.bytesFrom(tcb.sndUna) > 0 || tcb.finPending;
   if (!waiting) {
