@@ -339,14 +339,21 @@ export interface TcpConnectionStatus {
   error: string | undefined;
 }
 
+/**
+ * Event queues not in use, shared by every connection: one is in use per connection in the middle of a
+ * call (nested calls on other connections take their own), so a few suffice; more are not kept.
+ */
+const EVENT_QUEUES: ConnectionEvent[][] = [];
+const EVENT_QUEUES_KEPT = 64;
+
 export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   private readonly tcb: Tcb;
   /**
-   * Events queued by the call in progress: the first `pendingCount` entries. The array is never emptied
-   * (`length = 0` would give its storage back, and the next segment's event would allocate it again); an
-   * entry past the count is a delivered event, overwritten by the next one.
+   * Events queued by the call in progress: the first `pendingCount` entries, in an array taken from
+   * EVENT_QUEUES with the first event and given back once they are delivered, so an idle connection holds
+   * none and a busy one allocates none.
    */
-  private readonly pending: ConnectionEvent[] = [];
+  private pending: ConnectionEvent[] | undefined;
   private pendingCount = 0;
   private depth = 0;
   private reportedDeadline = Number.POSITIVE_INFINITY;
@@ -384,6 +391,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
 
   /** Queues an event for delivery once the current call has finished (the environment's `event`). */
   queueEvent(event: ConnectionEvent): void {
+    this.pending ??= EVENT_QUEUES.pop() ?? [];
     this.pending[this.pendingCount++] = event;
   }
 
@@ -1096,7 +1104,6 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   private settle(): void {
     let failure: unknown;
     let failed = false;
-    const pending = this.pending;
     let next = 0;
     for (;;) {
       const deadline = this.tcb.timers.earliest();
@@ -1109,7 +1116,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         if (this.memoryReported !== undefined) this.reportMemory(this.memoryReported);
         break;
       }
-      const event = pending[next++]!;
+      const event = this.pending![next++]!;
       try {
         this.deliver(event);
       } catch (error) {
@@ -1118,6 +1125,13 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
           failure = error;
         }
       }
+    }
+    const pending = this.pending;
+    if (pending !== undefined) {
+      // Delivered: the queue keeps its storage (its length stays) but not the events.
+      for (let i = 0; i < this.pendingCount; i++) pending[i] = undefined as unknown as ConnectionEvent;
+      this.pending = undefined;
+      if (EVENT_QUEUES.length < EVENT_QUEUES_KEPT) EVENT_QUEUES.push(pending);
     }
     this.pendingCount = 0;
     if (failed) throw failure;

@@ -587,7 +587,8 @@ function newDataAcknowledged(
   // the RTO estimator keeps its one sample per flight (or per ACK with timestamps, weighted).
   if (rttMs === undefined) rttMs = recordRtt;
   if (rttMs !== undefined && rttMs < tcb.minRttMs) tcb.minRttMs = rttMs;
-  tcb.ackEvent.rttMs = rttMs;
+  // For congestion control, which hears of ACKs that delivered data (sackCongestionAck clears it otherwise).
+  if (dataAcked > 0) tcb.ackEvent.rttMs = rttMs;
   // The window grows for acknowledged data only, not for the SYN or FIN sequence numbers.
   if (dataAcked > 0 && !sack && tcb.ccReady) {
     const cc = tcb.cc!;

@@ -387,32 +387,8 @@ export class Tcb {
   lastOutputError: TcpError | undefined;
   /** The segment `transmit` fills and hands over (see there). */
   private readonly outgoing: TcpSegment;
-  /** The ACK event handed to congestion control, refilled for every ACK. */
-  /** The delivery-rate sample handed to congestion control with `ackEvent` (reused). */
-  readonly rateSample: RateSample = {
-    delivered: 0,
-    intervalMs: 0,
-    isAppLimited: false,
-    priorInFlight: 0,
-    lost: 0,
-    rttMs: undefined,
-    priorDelivered: 0,
-  };
-  readonly ackEvent: AckEvent = {
-    bytesAcked: 0,
-    flightSizeBefore: 0,
-    delivered: 0,
-    pipe: 0,
-    ack: 0,
-    sndMax: 0,
-    sentTotal: 0,
-    cwndLimited: true,
-    abcLimit: 0,
-    rttMs: undefined,
-    ece: false,
-    rate: undefined,
-    now: 0,
-  };
+  private rateRecord: RateSample | undefined;
+  private ackRecord: AckEvent | undefined;
   /**
    * RFC 7661: the sender used at least half of cwnd (it was not limited by the application or the
    * peer's window) since `cwndLimitedUntil` was sent; reported to congestion control with each ACK.
@@ -516,6 +492,43 @@ export class Tcb {
     });
     this.ccInstance = cc;
     return cc;
+  }
+
+  /** The delivery-rate sample handed to congestion control with `ackEvent`: made with the first, then reused. */
+  get rateSample(): RateSample {
+    this.rateRecord ??= {
+      delivered: 0,
+      intervalMs: 0,
+      isAppLimited: false,
+      priorInFlight: 0,
+      lost: 0,
+      rttMs: undefined,
+      priorDelivered: 0,
+    };
+    return this.rateRecord;
+  }
+
+  /**
+   * The ACK event handed to congestion control: made for the first ACK of data, then refilled for every
+   * ACK (a connection that sends nothing never needs one).
+   */
+  get ackEvent(): AckEvent {
+    this.ackRecord ??= {
+      bytesAcked: 0,
+      flightSizeBefore: 0,
+      delivered: 0,
+      pipe: 0,
+      ack: 0,
+      sndMax: 0,
+      sentTotal: 0,
+      cwndLimited: true,
+      abcLimit: 0,
+      rttMs: undefined,
+      ece: false,
+      rate: undefined,
+      now: 0,
+    };
+    return this.ackRecord;
   }
 
   /** Bytes sent and not yet acknowledged (SYN and FIN included). */
