@@ -282,8 +282,8 @@ export class Tcb {
 
   readonly sendBuffer: SendBuffer;
   readonly receiveBuffer: ReceiveBuffer;
-  /** Receive buffer autotuning, when on (config.receiveBufferAutotuning). */
-  readonly receiveTuner: ReceiveAutotuner | undefined;
+  /** See `receiveTuner`. */
+  private tuner: ReceiveAutotuner | undefined;
 
   /** CLOSE was called: a FIN follows the last byte of the send buffer. */
   finQueued = false;
@@ -448,11 +448,6 @@ export class Tcb {
     this.rcvMssEstimate = Math.min(this.advertisedMss, 536);
     this.sendBuffer = new SendBuffer(config.sendBufferSize, 0);
     this.receiveBuffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderRanges);
-    // Linux starts rcvq_space at the initial window it can take: ten segments.
-    this.receiveTuner =
-      config.receiveBufferAutotuning && config.receiveBufferMax > config.receiveBufferSize
-        ? new ReceiveAutotuner(10 * this.advertisedMss)
-        : undefined;
     this.rtt = new RttEstimator(config);
     this.offeredWindowScale = config.windowScaling ? windowScaleFor(receiveBufferCeiling(config)) : undefined;
     this.nagle = config.nagle;
@@ -492,6 +487,23 @@ export class Tcb {
     });
     this.ccInstance = cc;
     return cc;
+  }
+
+  /**
+   * Receive buffer autotuning, when on (config.receiveBufferAutotuning): made when data first arrives
+   * (it hears only of data and reads), so a connection that receives nothing holds none.
+   */
+  get receiveTuner(): ReceiveAutotuner | undefined {
+    const config = this.config;
+    if (
+      this.tuner === undefined &&
+      config.receiveBufferAutotuning &&
+      config.receiveBufferMax > config.receiveBufferSize
+    ) {
+      // Linux starts rcvq_space at the initial window it can take: ten segments.
+      this.tuner = new ReceiveAutotuner(10 * this.advertisedMss);
+    }
+    return this.tuner;
   }
 
   /** The delivery-rate sample handed to congestion control with `ackEvent`: made with the first, then reused. */
