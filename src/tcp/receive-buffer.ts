@@ -49,7 +49,10 @@ const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 const NO_VIEW = new Uint8Array(0);
 
 export class ReceiveBuffer {
-  private readonly ring: ByteRing;
+  /** In-order bytes, in a ring made when the first are placed: a connection that receives none holds none. */
+  private ringObject: ByteRing | undefined;
+  /** The capacity until the ring is made (then the ring's). */
+  private limit: number;
   private readonly maxOutOfOrderRanges: number;
   /** Created with the first out-of-order segment (see NO_STARTS), then kept. */
   private assembler: RangeAssembler | undefined;
@@ -64,8 +67,18 @@ export class ReceiveBuffer {
   private viewBytes = 0;
 
   constructor(capacity: number, maxOutOfOrderRanges: number) {
-    this.ring = new ByteRing(capacity);
+    this.limit = capacity;
     this.maxOutOfOrderRanges = maxOutOfOrderRanges;
+  }
+
+  private get ring(): ByteRing {
+    this.ringObject ??= new ByteRing(this.limit);
+    return this.ringObject;
+  }
+
+  /** Unread bytes in the ring. */
+  private get ringLength(): number {
+    return this.ringObject?.length ?? 0;
   }
 
   /** The assembler and chunk lists, created when the first segment needs them. */
@@ -81,7 +94,7 @@ export class ReceiveBuffer {
 
   /** Bytes of storage allocated now: the ring's, and the out-of-order chunks' (each with its overhead). */
   get allocated(): number {
-    return this.ring.allocated + this.outOfOrderMemory + this.viewBytes;
+    return (this.ringObject?.allocated ?? 0) + this.outOfOrderMemory + this.viewBytes;
   }
 
   /** Bytes charged for out-of-order data held: the bytes plus CHUNK_OVERHEAD per chunk. */
@@ -90,22 +103,23 @@ export class ReceiveBuffer {
   }
 
   get capacity(): number {
-    return this.ring.capacity;
+    return this.ringObject?.capacity ?? this.limit;
   }
 
   /** Raises the capacity (buffer autotuning); a smaller value is ignored. */
   growCapacity(capacity: number): void {
-    this.ring.growCapacity(capacity);
+    if (this.ringObject !== undefined) this.ringObject.growCapacity(capacity);
+    else if (capacity > this.limit) this.limit = capacity;
   }
 
   /** In-order bytes the application has not read yet. */
   get readable(): number {
-    return this.viewBytes + this.ring.length;
+    return this.viewBytes + this.ringLength;
   }
 
   /** Room from RCV.NXT to the end of the buffer (capacity minus unread in-order bytes). */
   get spaceFromNext(): number {
-    return this.ring.free - this.viewBytes;
+    return (this.ringObject?.free ?? this.limit) - this.viewBytes;
   }
 
   /** Out-of-order ranges forgotten so far to make room for lower ones (RangeAssembler.add). */
@@ -150,7 +164,7 @@ export class ReceiveBuffer {
     if (data.length === 0) return 0;
     if (offset === 0 && (this.assembler === undefined || this.assembler.isEmpty)) {
       // The common case: the next bytes in order, nothing held behind them.
-      if (data.length >= KEEP_VIEW_MIN && this.ring.length === 0) {
+      if (data.length >= KEEP_VIEW_MIN && this.ringLength === 0) {
         this.keepView(data);
         return data.length;
       }
@@ -262,7 +276,8 @@ export class ReceiveBuffer {
       dst.set(view, n);
       n += view.length;
     }
-    if (n < dst.length) n += this.ring.read(n === 0 ? dst : dst.subarray(n));
+    const ring = this.ringObject;
+    if (n < dst.length && ring !== undefined) n += ring.read(n === 0 ? dst : dst.subarray(n));
     this.releaseIfEmpty();
     return n;
   }
@@ -279,8 +294,8 @@ export class ReceiveBuffer {
       this.releaseIfEmpty();
       return view;
     }
-    const out = allocate(Math.min(max, this.ring.length));
-    this.ring.read(out);
+    const out = allocate(Math.min(max, this.ringLength));
+    this.ringObject?.read(out);
     this.releaseIfEmpty();
     return out;
   }
@@ -315,7 +330,7 @@ export class ReceiveBuffer {
    * next segment (an idle connection holds no buffer memory).
    */
   private releaseIfEmpty(): void {
-    if (this.ring.length === 0 && !this.hasOutOfOrder) this.ring.releaseStorage();
+    if (this.ringLength === 0 && !this.hasOutOfOrder) this.ringObject?.releaseStorage();
     // An idle connection keeps no array for views either.
     if (this.viewBytes === 0 && this.views !== NO_CHUNKS) {
       this.views = NO_CHUNKS;
@@ -325,7 +340,7 @@ export class ReceiveBuffer {
 
   /** Drops everything (ABORT, reset). */
   clear(): void {
-    this.ring.consume(this.ring.length);
+    this.ringObject?.consume(this.ringLength);
     this.views = NO_CHUNKS;
     this.viewHead = 0;
     this.viewBytes = 0;

@@ -8,37 +8,46 @@ import { ByteRing } from './byte-ring.js';
 import { seqAdd, seqDiff } from './seq.js';
 
 export class SendBuffer {
-  private readonly ring: ByteRing;
+  /** The bytes, in a ring made with the first write: a connection that never sends holds none. */
+  private ringObject: ByteRing | undefined;
+  /** The capacity until the ring is made (then the ring's). */
+  private limit: number;
   /** Sequence number of the first byte held. */
   private start: number;
 
   /** `firstSeq`: the sequence number the first data byte will carry (ISS + 1). */
   constructor(capacity: number, firstSeq: number) {
-    this.ring = new ByteRing(capacity);
+    this.limit = capacity;
     this.start = firstSeq >>> 0;
+  }
+
+  private get ring(): ByteRing {
+    this.ringObject ??= new ByteRing(this.limit);
+    return this.ringObject;
   }
 
   /** Bytes of storage allocated now. */
   get allocated(): number {
-    return this.ring.allocated;
+    return this.ringObject?.allocated ?? 0;
   }
 
   get capacity(): number {
-    return this.ring.capacity;
+    return this.ringObject?.capacity ?? this.limit;
   }
 
   /** Raises the capacity (buffer autotuning); a smaller value is ignored. */
   growCapacity(capacity: number): void {
-    this.ring.growCapacity(capacity);
+    if (this.ringObject !== undefined) this.ringObject.growCapacity(capacity);
+    else if (capacity > this.limit) this.limit = capacity;
   }
 
   /** Bytes held (unacknowledged, sent or not). */
   get length(): number {
-    return this.ring.length;
+    return this.ringObject?.length ?? 0;
   }
 
   get free(): number {
-    return this.ring.free;
+    return this.ringObject?.free ?? this.limit;
   }
 
   /** Sequence number of the first byte held. */
@@ -48,12 +57,12 @@ export class SendBuffer {
 
   /** Sequence number just past the last byte held. */
   get endSeq(): number {
-    return seqAdd(this.start, this.ring.length);
+    return seqAdd(this.start, this.length);
   }
 
   /** Re-bases an empty buffer (the ISS becomes known only when the connection opens). */
   resetStart(firstSeq: number): void {
-    if (this.ring.length !== 0) throw new Error('SendBuffer.resetStart on a non-empty buffer');
+    if (this.length !== 0) throw new Error('SendBuffer.resetStart on a non-empty buffer');
     this.start = firstSeq >>> 0;
   }
 
@@ -73,12 +82,13 @@ export class SendBuffer {
   /** Bytes held from `seq` to the end (0 when `seq` is at or past the end). */
   bytesFrom(seq: number): number {
     const offset = seqDiff(seq, this.start);
-    return offset >= this.ring.length ? 0 : this.ring.length - Math.max(0, offset);
+    const length = this.length;
+    return offset >= length ? 0 : length - Math.max(0, offset);
   }
 
   /** Drops every byte before `ackSeq`; returns how many were dropped. */
   acknowledge(ackSeq: number): number {
-    const n = Math.min(Math.max(seqDiff(ackSeq, this.start), 0), this.ring.length);
+    const n = Math.min(Math.max(seqDiff(ackSeq, this.start), 0), this.length);
     if (n > 0) {
       this.ring.consume(n);
       this.start = seqAdd(this.start, n);
@@ -91,13 +101,13 @@ export class SendBuffer {
 
   /** Gives the storage back while the buffer is empty (it is taken again on the next write). */
   releaseStorage(): void {
-    this.ring.releaseStorage();
+    this.ringObject?.releaseStorage();
   }
 
   /** Drops everything (ABORT, reset). */
   clear(): void {
-    const n = this.ring.length;
-    this.ring.consume(n);
+    const n = this.length;
+    this.ringObject?.consume(n);
     this.start = seqAdd(this.start, n);
   }
 }
