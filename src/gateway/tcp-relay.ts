@@ -35,6 +35,16 @@ const READ_CHUNK = 65_536;
  */
 let readBuffer: Uint8Array | undefined;
 
+/** Storage for guest bytes copied out of the receive buffer: a view of the shared read buffer. */
+function borrowReadBuffer(length: number): Uint8Array {
+  readBuffer ??= new Uint8Array(READ_CHUNK);
+  return readBuffer.subarray(0, length);
+}
+
+function newChunk(length: number): Uint8Array {
+  return new Uint8Array(length);
+}
+
 export class TcpRelay implements UpstreamStreamHandlers {
   /** The upstream; set right after construction (it needs this relay's handlers to be opened). */
   upstream!: UpstreamStream;
@@ -148,14 +158,10 @@ export class TcpRelay implements UpstreamStreamHandlers {
     const upstream = this.upstream;
     const reuse = upstream.queuedBytes !== undefined;
     while (!this.upstreamBlocked) {
-      let chunk: Uint8Array | null;
-      if (reuse) {
-        readBuffer ??= new Uint8Array(READ_CHUNK);
-        const n = conn.receiveInto(readBuffer, this.clock.now());
-        chunk = n < 0 ? null : readBuffer.subarray(0, n);
-      } else {
-        chunk = conn.receive(this.clock.now(), READ_CHUNK);
-      }
+      // A large segment comes as the view it arrived in (no copy: the guest's bytes go from the device's
+      // read straight to the upstream's write), anything else as a copy into the shared read buffer (or
+      // a new array for an upstream that does not say what it queues).
+      const chunk = conn.receiveChunk(this.clock.now(), READ_CHUNK, reuse ? borrowReadBuffer : newChunk);
       if (chunk === null) {
         this.guestEnded = true;
         if (!this.upstreamClosed) upstream.end();
@@ -165,7 +171,8 @@ export class TcpRelay implements UpstreamStreamHandlers {
       this.bytesToUpstream += chunk.length;
       const more = upstream.write(chunk);
       // Anything still queued includes this chunk (it went behind the rest): the upstream owns its array.
-      if (reuse && upstream.queuedBytes!() > 0) readBuffer = undefined;
+      // (A kept view is the upstream's anyway: nothing else writes into it.)
+      if (reuse && chunk.buffer === readBuffer?.buffer && upstream.queuedBytes!() > 0) readBuffer = undefined;
       if (!more) this.upstreamBlocked = true;
     }
   }
