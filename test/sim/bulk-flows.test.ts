@@ -8,6 +8,34 @@ import { runBulkFlows } from '../../src/sim/scenarios/bulk-flows.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
 import { ISSUE_PATH, MODERN_TCP } from './issue-path.js';
 
+/** The issue path's bandwidth-delay product in 1448-byte segments (432). */
+const BDP_SEGMENTS = (100e6 * 0.05) / 8 / 1448;
+
+/**
+ * One BBR flow for 10 s on the issue's path at 1% random loss both ways, and the smallest window (in
+ * segments) it had in ProbeBW, sampled every 50 ms.
+ */
+function bbrAtOnePercentLoss(seed: number) {
+  let smallestWindow = Number.POSITIVE_INFINITY;
+  const lossy = runBulkFlows({
+    flows: ['bbr'],
+    ...ISSUE_PATH,
+    durationMs: 10_000,
+    measureFromMs: 0,
+    loss: 0.01,
+    ackLoss: 0.01,
+    seed,
+    tcp: MODERN_TCP,
+    sampleEveryMs: 50,
+    onSample: (_now, [sender]) => {
+      const status = sender?.status();
+      if (status?.congestionState.startsWith('probe-bw'))
+        smallestWindow = Math.min(smallestWindow, status.cwnd / status.effectiveMss);
+    },
+  });
+  return { lossy, smallestWindow };
+}
+
 describe('bulk flows through one bottleneck', () => {
   it('BBR fills a 100 Mbit/s x 50 ms path without a loss', () => {
     const path = { ...ISSUE_PATH, durationMs: 3000, measureFromMs: 1500 };
@@ -63,25 +91,8 @@ describe('bulk flows through one bottleneck', () => {
     // measured outside recovery, it stays at the link rate (88.8 Mbit/s; seeds 1-5 mean 88.8 -> 89.6).
     // Nor do the rounds that lose more than 2% by chance cut the window: they see no queue (89.4 Mbit/s;
     // each such round cut inflight_lo to about one BDP until the next probe, 88.3).
-    let smallestWindow = Number.POSITIVE_INFINITY;
-    const lossy = runBulkFlows({
-      flows: ['bbr'],
-      ...ISSUE_PATH,
-      durationMs: 10_000,
-      measureFromMs: 0,
-      loss: 0.01,
-      ackLoss: 0.01,
-      seed: 1,
-      tcp: MODERN_TCP,
-      sampleEveryMs: 50,
-      onSample: (_now, [sender]) => {
-        const status = sender?.status();
-        if (status?.congestionState.startsWith('probe-bw'))
-          smallestWindow = Math.min(smallestWindow, status.cwnd / status.effectiveMss);
-      },
-    });
-    const bdp = (100e6 * 0.05) / 8 / 1448; // 432 segments
-    expect(smallestWindow).toBeGreaterThan(1.5 * bdp);
+    const { lossy, smallestWindow } = bbrAtOnePercentLoss(1);
+    expect(smallestWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
     expect(lossy.randomDrops).toBeGreaterThan(600);
     expect(lossy.totalBitsPerSecond).toBeGreaterThan(89e6);
     expect(lossy.queueDrops).toBe(0);
@@ -95,26 +106,9 @@ describe('bulk flows through one bottleneck', () => {
     // 10 s. Now that rule needs a queue in sight (a full bottleneck queue delays before it drops; random
     // loss does not): 90.0 and 90.2 Mbit/s (seeds 1-5 at 1% both ways: mean 65.5 -> 87.9).
     for (const seed of [2, 4]) {
-      let smallestWindow = Number.POSITIVE_INFINITY;
-      const lossy = runBulkFlows({
-        flows: ['bbr'],
-        ...ISSUE_PATH,
-        durationMs: 10_000,
-        measureFromMs: 0,
-        loss: 0.01,
-        ackLoss: 0.01,
-        seed,
-        tcp: MODERN_TCP,
-        sampleEveryMs: 50,
-        onSample: (_now, [sender]) => {
-          const status = sender?.status();
-          if (status?.congestionState.startsWith('probe-bw'))
-            smallestWindow = Math.min(smallestWindow, status.cwnd / status.effectiveMss);
-        },
-      });
+      const { lossy, smallestWindow } = bbrAtOnePercentLoss(seed);
       // In ProbeBW the window stays near the path's BDP and above (it was 55-67 segments).
-      const bdp = (100e6 * 0.05) / 8 / 1448; // 432 segments
-      expect(smallestWindow).toBeGreaterThan(0.75 * bdp);
+      expect(smallestWindow).toBeGreaterThan(0.75 * BDP_SEGMENTS);
       expect(lossy.totalBitsPerSecond).toBeGreaterThan(85e6);
     }
   });

@@ -3,6 +3,7 @@ import { ByteRing, RingStoragePool } from '../../src/tcp/byte-ring.js';
 import { RangeAssembler } from '../../src/tcp/reassembly.js';
 import { CHUNK_OVERHEAD, KEEP_VIEW_MIN, ReceiveBuffer } from '../../src/tcp/receive-buffer.js';
 import { SendBuffer } from '../../src/tcp/send-buffer.js';
+import { concat } from '../link/tcp-frame-builder.js';
 import { pattern } from './dialogue.js';
 
 describe('ByteRing', () => {
@@ -381,7 +382,7 @@ describe('ReceiveBuffer', () => {
   it('delivers kept views and ring bytes in arrival order, whichever way they are read', () => {
     const big = KEEP_VIEW_MIN;
     const pieces = [pattern(big, 0), pattern(big, 1), pattern(300, 2), pattern(big, 3), pattern(big, 4)];
-    const expected = Array.from(concatAll(pieces));
+    const expected = Array.from(concat(...pieces));
     const fill = (rb: ReceiveBuffer): void => {
       let total = 0;
       // Two views, then a small piece into the ring: the large ones after it are copied behind it.
@@ -407,7 +408,7 @@ describe('ReceiveBuffer', () => {
     const chunks: Uint8Array[] = [];
     while (byChunk.readable > 0) chunks.push(byChunk.readChunk(1 << 20, (n) => new Uint8Array(n)));
     expect(chunks.map((c) => c.length)).toEqual([big, big, 300 + 2 * big]);
-    expect(Array.from(concatAll(chunks))).toEqual(expected);
+    expect(Array.from(concat(...chunks))).toEqual(expected);
   });
 
   it('counts kept views against the window and drops them on clear', () => {
@@ -420,9 +421,7 @@ describe('ReceiveBuffer', () => {
     expect(rb.insert(0, pattern(100, 1))).toBe(150);
     expect(rb.readable).toBe(2 * KEEP_VIEW_MIN + 150);
     expect(Array.from(rb.read(3 * KEEP_VIEW_MIN))).toEqual(
-      Array.from(
-        concatAll([pattern(KEEP_VIEW_MIN), pattern(KEEP_VIEW_MIN, 9), pattern(100, 1), pattern(50, 3)]),
-      ),
+      Array.from(concat(pattern(KEEP_VIEW_MIN), pattern(KEEP_VIEW_MIN, 9), pattern(100, 1), pattern(50, 3))),
     );
     rb.insert(0, pattern(KEEP_VIEW_MIN));
     rb.clear();
@@ -461,13 +460,3 @@ describe('ReceiveBuffer', () => {
     expect(Array.from(fresh[0]!.read(100))).toEqual(Array.from(pattern(8, 25)));
   });
 });
-
-function concatAll(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
