@@ -37,6 +37,8 @@ const MERGE_LIMIT = 2048;
  * each pin a frame buffer for a small part of it and hand the application many small chunks.
  */
 export const KEEP_VIEW_MIN = 16 * 1024;
+/** Taken slots at the head of the kept-view list before it is compacted (see `takeView`). */
+export const VIEW_SLOTS_COMPACTED = 64;
 
 /**
  * The chunk lists of a buffer holding nothing out of order. Shared by every such buffer (frozen, so a
@@ -320,6 +322,12 @@ export class ReceiveBuffer {
     this.viewBytes -= view.length;
     if (++this.viewHead === views.length) {
       views.length = 0;
+      this.viewHead = 0;
+    } else if (this.viewHead >= VIEW_SLOTS_COMPACTED && 2 * this.viewHead >= views.length) {
+      // A reader that always leaves a view behind never empties the list: the taken slots at its head
+      // go, so the list stays within twice the views held (at most the window over KEEP_VIEW_MIN).
+      views.copyWithin(0, this.viewHead);
+      views.length -= this.viewHead;
       this.viewHead = 0;
     }
     return view;

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ByteRing, RingStoragePool } from '../../src/tcp/byte-ring.js';
 import { RangeAssembler } from '../../src/tcp/reassembly.js';
-import { CHUNK_OVERHEAD, KEEP_VIEW_MIN, ReceiveBuffer } from '../../src/tcp/receive-buffer.js';
+import {
+  CHUNK_OVERHEAD,
+  KEEP_VIEW_MIN,
+  ReceiveBuffer,
+  VIEW_SLOTS_COMPACTED,
+} from '../../src/tcp/receive-buffer.js';
 import { SendBuffer } from '../../src/tcp/send-buffer.js';
 import { concat } from '../link/tcp-frame-builder.js';
 import { pattern } from './dialogue.js';
@@ -409,6 +414,23 @@ describe('ReceiveBuffer', () => {
     while (byChunk.readable > 0) chunks.push(byChunk.readChunk(1 << 20, (n) => new Uint8Array(n)));
     expect(chunks.map((c) => c.length)).toEqual([big, big, 300 + 2 * big]);
     expect(Array.from(concat(...chunks))).toEqual(expected);
+  });
+
+  it('keeps its list of views bounded for a reader that always leaves one behind, in order', () => {
+    const rb = new ReceiveBuffer(4 * KEEP_VIEW_MIN, 8);
+    const views = () => (rb as unknown as { views: Uint8Array[] }).views.length;
+    rb.insert(0, pattern(KEEP_VIEW_MIN, 0));
+    let longest = 0;
+    for (let i = 1; i <= 1000; i++) {
+      expect(rb.insert(0, pattern(KEEP_VIEW_MIN, i))).toBe(KEEP_VIEW_MIN);
+      // The oldest view goes whole: the one that arrived before this one.
+      expect(Array.from(rb.readChunk(KEEP_VIEW_MIN, (n) => new Uint8Array(n)))).toEqual(
+        Array.from(pattern(KEEP_VIEW_MIN, i - 1)),
+      );
+      longest = Math.max(longest, views());
+    }
+    expect(rb.readable).toBe(KEEP_VIEW_MIN);
+    expect(longest).toBeLessThanOrEqual(2 * VIEW_SLOTS_COMPACTED);
   });
 
   it('counts kept views against the window and drops them on clear', () => {
