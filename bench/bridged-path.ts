@@ -68,11 +68,14 @@ print(sent, struct.unpack_from('I', info, 100)[0], flush=True)
 
 /**
  * Accepts one connection per port given; prints 'listening', then per connection: bytes, seconds from
- * accept to EOF (or to the sender's reset), and bytes received between seconds MARK and the end.
+ * accept to EOF (or to the sender's reset), and the bytes received from second MARK to second UNTIL after
+ * the accept. Goodput is taken over that window, not to EOF: what the sender still had buffered when it
+ * stopped writing drains afterwards at the full rate of the path, and dividing by the time to EOF counted
+ * that tail too, where the simulation counts exactly the bytes delivered in its window.
  */
 const RECEIVER = `
 import socket, sys, time, threading
-host, mark, ports = sys.argv[1], float(sys.argv[2]), [int(p) for p in sys.argv[3:]]
+host, mark, until, ports = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), [int(p) for p in sys.argv[4:]]
 listeners = []
 for p in ports:
     l = socket.socket()
@@ -87,7 +90,8 @@ def serve(i):
     start = time.perf_counter()
     buf = bytearray(1 << 20)
     total = 0
-    at_mark = None
+    at_mark = 0
+    at_until = 0
     while True:
         try:
             n = c.recv_into(buf)
@@ -97,11 +101,14 @@ def serve(i):
         if n == 0:
             break
         total += n
-        if at_mark is None and time.perf_counter() - start >= mark:
+        t = time.perf_counter() - start
+        if t <= mark:
             at_mark = total
+        if t <= until:
+            at_until = total
     c.close()
     elapsed = time.perf_counter() - start
-    results[i] = (total, elapsed, total - (at_mark if at_mark is not None else total))
+    results[i] = (total, elapsed, at_until - at_mark, min(until, elapsed) - mark)
 threads = [threading.Thread(target=serve, args=(i,)) for i in range(len(ports))]
 for t in threads: t.start()
 for t in threads: t.join()
@@ -109,10 +116,13 @@ for r in results: print(*r, flush=True)
 `;
 
 export interface ReceivedFlow {
+  /** Bytes received from accept to EOF (or the sender's reset), and the seconds that took. */
   bytes: number;
   seconds: number;
-  /** Bytes received from second `mark` to the end. */
-  afterMark: number;
+  /** Bytes received in the measurement window (from second `mark` to second `until` after accept). */
+  windowBytes: number;
+  /** The window's length: `until - mark`, or less if the flow ended before `until`. */
+  windowSeconds: number;
 }
 
 export class BridgedPath {
@@ -178,12 +188,16 @@ export class BridgedPath {
     return this.bridgeStats.filter((line) => line !== '').at(-1) ?? '';
   }
 
-  /** Starts receivers in `ns` on `ports`; `done` gives one result per port. */
+  /**
+   * Starts receivers in `ns` on `ports`, each measuring from second `markSeconds` to `untilSeconds` after
+   * its accept; `done` gives one result per port.
+   */
   receive(
     ns: string,
     address: string,
     ports: readonly number[],
     markSeconds: number,
+    untilSeconds: number,
   ): { ready: Promise<void>; done: Promise<ReceivedFlow[]> } {
     let listening: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
@@ -200,6 +214,7 @@ export class BridgedPath {
         RECEIVER,
         address,
         String(markSeconds),
+        String(untilSeconds),
         ...ports.map(String),
       ],
       (line) => line === 'listening' && listening(),
@@ -209,8 +224,13 @@ export class BridgedPath {
         .split('\n')
         .slice(1)
         .map((line) => {
-          const [bytes, seconds, afterMark] = line.split(' ').map(Number) as [number, number, number];
-          return { bytes, seconds, afterMark };
+          const [bytes, seconds, windowBytes, windowSeconds] = line.split(' ').map(Number) as [
+            number,
+            number,
+            number,
+            number,
+          ];
+          return { bytes, seconds, windowBytes, windowSeconds };
         }),
     );
     return { ready, done };
@@ -302,25 +322,33 @@ export async function tcptsSend(host: TapHost, to: string, port: number, seconds
   });
 }
 
-/** tcpts receives one connection on `port`; resolves with what arrived, timed from accept to EOF or reset. */
+/**
+ * tcpts receives one connection on `port`; resolves with what arrived, timed from accept to EOF or reset,
+ * and what arrived in the first `untilSeconds` after accept (the measurement window, as the kernel
+ * receiver takes it; by default the whole flow).
+ */
 export function tcptsReceive(
   host: TapHost,
   port: number,
+  untilSeconds = Number.POSITIVE_INFINITY,
 ): { ready: Promise<void>; done: Promise<ReceivedFlow> } {
   const server = host.net.createServer();
   const done = new Promise<ReceivedFlow>((resolve, reject) => {
     server.once('connection', (socket) => {
       const started = performance.now();
       let bytes = 0;
+      let windowBytes = 0;
       socket.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
+        if (performance.now() - started <= untilSeconds * 1000) windowBytes = bytes;
       });
       let closed = false;
       const ended = (): void => {
         if (closed) return;
         closed = true;
         server.close();
-        resolve({ bytes, seconds: (performance.now() - started) / 1000, afterMark: Number.NaN });
+        const seconds = (performance.now() - started) / 1000;
+        resolve({ bytes, seconds, windowBytes, windowSeconds: Math.min(untilSeconds, seconds) });
       };
       socket.on('end', ended);
       // The kernel sender resets a flow that has not drained DRAIN_GRACE_SECONDS after its last write.
