@@ -23,6 +23,13 @@
  * faults in and zeroes) were the largest part of a bulk receiver's time. Small segments still go to the
  * ring, so many small views never pin many frames' buffers. In-order bytes are the kept views first
  * (oldest first), then the ring's bytes: a segment goes to the ring once the ring holds anything.
+ *
+ * A kept view holds its whole buffer in memory, not just its bytes: a TAP device carves received frames
+ * from slabs of 256 KiB. So kept views are charged the buffers they pin (as Linux charges an skb its
+ * truesize, not its length): each run of consecutive views into one buffer is charged that buffer's size
+ * once, and a segment is copied into the ring instead of kept when its charge would take the total past
+ * the buffer's capacity. A peer that spreads small pieces of its data over many device buffers then pins
+ * at most the capacity, and `allocated` (what the stack's TCP memory counts) says what is really held.
  */
 import { ByteRing } from './byte-ring.js';
 import { RangeAssembler, type ReceivedRange } from './reassembly.js';
@@ -67,6 +74,8 @@ export class ReceiveBuffer {
   private views: Uint8Array[] = NO_CHUNKS;
   private viewHead = 0;
   private viewBytes = 0;
+  /** The sizes of the buffers the kept views pin, each run of views into one buffer counted once. */
+  private pinnedBytes = 0;
 
   constructor(capacity: number, maxOutOfOrderRanges: number) {
     this.limit = capacity;
@@ -96,7 +105,7 @@ export class ReceiveBuffer {
 
   /** Bytes of storage allocated now: the ring's, and the out-of-order chunks' (each with its overhead). */
   get allocated(): number {
-    return (this.ringObject?.allocated ?? 0) + this.outOfOrderMemory + this.viewBytes;
+    return (this.ringObject?.allocated ?? 0) + this.outOfOrderMemory + this.pinnedBytes;
   }
 
   /** Bytes charged for out-of-order data held: the bytes plus CHUNK_OVERHEAD per chunk. */
@@ -166,10 +175,7 @@ export class ReceiveBuffer {
     if (data.length === 0) return 0;
     if (offset === 0 && (this.assembler === undefined || this.assembler.isEmpty)) {
       // The common case: the next bytes in order, nothing held behind them.
-      if (data.length >= KEEP_VIEW_MIN && this.ringLength === 0) {
-        this.keepView(data);
-        return data.length;
-      }
+      if (data.length >= KEEP_VIEW_MIN && this.ringLength === 0 && this.keepView(data)) return data.length;
       this.ring.writeAt(this.ring.length, data);
       this.ring.commit(data.length);
       return data.length;
@@ -302,11 +308,20 @@ export class ReceiveBuffer {
     return out;
   }
 
-  /** Keeps `data`, the next in-order bytes, as it is (the ring holds nothing). */
-  private keepView(data: Uint8Array): void {
-    if (this.views === NO_CHUNKS) this.views = [];
-    this.views.push(data);
+  /**
+   * Keeps `data`, the next in-order bytes, as it is (the ring holds nothing), unless the buffer it would
+   * pin takes the views' charge past the capacity; returns whether it was kept.
+   */
+  private keepView(data: Uint8Array): boolean {
+    const views = this.views;
+    const newest = this.viewBytes > 0 ? views[views.length - 1]! : undefined;
+    const charge = newest !== undefined && newest.buffer === data.buffer ? 0 : data.buffer.byteLength;
+    if (this.pinnedBytes + charge > this.capacity) return false;
+    if (views === NO_CHUNKS) this.views = [data];
+    else views.push(data);
     this.viewBytes += data.length;
+    this.pinnedBytes += charge;
+    return true;
   }
 
   /** Removes up to `max` bytes from the oldest kept view and returns them (a view, no copy). */
@@ -320,6 +335,9 @@ export class ReceiveBuffer {
     }
     views[this.viewHead] = NO_VIEW;
     this.viewBytes -= view.length;
+    // The last view of its run: its buffer is no longer pinned by this connection.
+    const next = this.viewHead + 1 < views.length ? views[this.viewHead + 1]! : undefined;
+    if (next === undefined || next.buffer !== view.buffer) this.pinnedBytes -= view.buffer.byteLength;
     if (++this.viewHead === views.length) {
       views.length = 0;
       this.viewHead = 0;
@@ -352,6 +370,7 @@ export class ReceiveBuffer {
     this.views = NO_CHUNKS;
     this.viewHead = 0;
     this.viewBytes = 0;
+    this.pinnedBytes = 0;
     this.assembler?.clear();
     if (this.chunks !== NO_CHUNKS) {
       this.chunkStarts = [];

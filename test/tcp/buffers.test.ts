@@ -363,7 +363,8 @@ describe('ReceiveBuffer', () => {
     expect(rb.insert(0, payload)).toBe(KEEP_VIEW_MIN);
     expect(rb.readable).toBe(KEEP_VIEW_MIN);
     expect(rb.spaceFromNext).toBe((1 << 20) - KEEP_VIEW_MIN);
-    expect(rb.allocated).toBe(KEEP_VIEW_MIN);
+    // Charged the whole frame the view pins, not only its bytes.
+    expect(rb.allocated).toBe(frame.length);
     const allocated: number[] = [];
     const allocate = (n: number): Uint8Array => {
       allocated.push(n);
@@ -431,6 +432,56 @@ describe('ReceiveBuffer', () => {
     }
     expect(rb.readable).toBe(KEEP_VIEW_MIN);
     expect(longest).toBeLessThanOrEqual(2 * VIEW_SLOTS_COMPACTED);
+  });
+
+  it('charges kept views the buffers they pin, one charge per run of views into the same buffer', () => {
+    const rb = new ReceiveBuffer(1 << 20, 8);
+    const slab = pattern(256 * 1024);
+    const a = slab.subarray(0, KEEP_VIEW_MIN);
+    const b = slab.subarray(KEEP_VIEW_MIN, 3 * KEEP_VIEW_MIN);
+    const other = pattern(KEEP_VIEW_MIN + 10, 5);
+    const c = slab.subarray(3 * KEEP_VIEW_MIN, 4 * KEEP_VIEW_MIN);
+    for (const piece of [a, b, other, c]) expect(rb.insert(0, piece)).toBe(piece.length);
+    // slab (a, b), other, slab again (c): a new run, charged again.
+    expect(rb.allocated).toBe(2 * slab.length + other.length);
+    const chunk = (): Uint8Array => rb.readChunk(1 << 20, (n) => new Uint8Array(n));
+    expect(chunk().byteOffset).toBe(0);
+    expect(rb.allocated).toBe(2 * slab.length + other.length);
+    expect(chunk().byteOffset).toBe(KEEP_VIEW_MIN);
+    expect(rb.allocated).toBe(slab.length + other.length);
+    expect(chunk().buffer).toBe(other.buffer);
+    expect(rb.allocated).toBe(slab.length);
+    // Part of the last view, then the rest: the slab stays charged until the last byte is taken.
+    expect(rb.readChunk(100, (n) => new Uint8Array(n)).length).toBe(100);
+    expect(rb.allocated).toBe(slab.length);
+    expect(chunk().length).toBe(KEEP_VIEW_MIN - 100);
+    expect([rb.readable, rb.allocated]).toEqual([0, 0]);
+  });
+
+  it('copies a large segment instead of keeping it when the buffer it would pin is over the capacity', () => {
+    // Each segment is a small part of a 1 MiB device buffer of its own: keeping them all would pin
+    // 1 MiB per 16 KiB of window.
+    const capacity = 4 << 20;
+    const rb = new ReceiveBuffer(capacity, 8);
+    const slabs = Array.from({ length: 16 }, (_, i) => pattern(1 << 20, i));
+    const pieces = slabs.map((slab) => slab.subarray(100, 100 + KEEP_VIEW_MIN));
+    for (const piece of pieces) expect(rb.insert(0, piece)).toBe(KEEP_VIEW_MIN);
+    expect(rb.readable).toBe(16 * KEEP_VIEW_MIN);
+    // Four slabs fit in the capacity; the other twelve segments were copied into the ring (whose storage
+    // grows in power-of-two steps).
+    expect(rb.allocated).toBeLessThanOrEqual(capacity + 2 * 12 * KEEP_VIEW_MIN);
+    expect(rb.allocated).toBeGreaterThanOrEqual(capacity + 12 * KEEP_VIEW_MIN);
+    const chunks: Uint8Array[] = [];
+    while (rb.readable > 0) chunks.push(rb.readChunk(1 << 20, (n) => new Uint8Array(n)));
+    expect(chunks.slice(0, 4).map((c) => c.buffer)).toEqual(slabs.slice(0, 4).map((s) => s.buffer));
+    expect(chunks.slice(4).every((c) => !slabs.some((s) => s.buffer === c.buffer))).toBe(true);
+    expect(Array.from(concat(...chunks))).toEqual(Array.from(concat(...pieces)));
+    expect(rb.allocated).toBe(0);
+    // A buffer bigger than the whole capacity is never kept.
+    const small = new ReceiveBuffer(256 * 1024, 8);
+    const huge = pattern(1 << 20, 3);
+    expect(small.insert(0, huge.subarray(0, KEEP_VIEW_MIN))).toBe(KEEP_VIEW_MIN);
+    expect(small.readChunk(1 << 20, (n) => new Uint8Array(n)).buffer).not.toBe(huge.buffer);
   });
 
   it('counts kept views against the window and drops them on clear', () => {

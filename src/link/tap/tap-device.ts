@@ -163,8 +163,14 @@ const ETHERNET_HEADER_LENGTH = 14;
 const MAX_OFFLOAD_PACKET = 65535;
 const VLAN_TAG_LENGTH = 4;
 const ETHERTYPE_VLAN = 0x8100;
-/** Received frames are carved from slabs of this size (or four frames, if the MTU is huge). */
+/** Received frames are carved from slabs of this size (or two frames, if the MTU is huge). */
 const SLAB_BYTES = 64 * 1024;
+/**
+ * With offload, slabs of this size: three or more of the largest packets each. Not larger: TCP keeps large
+ * received segments as views (zero-copy receive) and charges each the whole slab it pins, up to its
+ * receive buffer (256 KiB by default), so a larger slab would make TCP copy every segment.
+ */
+const OFFLOAD_SLAB_BYTES = 256 * 1024;
 /**
  * Each read starts this many bytes past an 8-byte boundary, so the IP header after the virtio-net header
  * (if any) and the 14-byte Ethernet header is 8-byte aligned and the checksum's word-wide path covers it
@@ -662,11 +668,12 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
   private newSlab(): Uint8Array {
     // Uninitialised memory is fine: only bytes the kernel wrote are ever exposed, through bounded views.
     // Plain Uint8Array views, not Buffers: what the stack receives is the same type in Node and browsers.
-    // With offload a slab takes up to 16 of the largest packets, so large reads do not each need a slab.
+    // With offload a slab takes several of the largest packets, so large reads do not each need a slab.
     const memory = Buffer.allocUnsafeSlow(
-      this.headerLength > 0
-        ? 16 * (this.headerLength + this.frameCapacity + 8)
-        : Math.max(SLAB_BYTES, 4 * (this.frameCapacity + 8)),
+      Math.max(
+        this.headerLength > 0 ? OFFLOAD_SLAB_BYTES : SLAB_BYTES,
+        2 * (this.headerLength + this.frameCapacity + 8),
+      ),
     );
     return new Uint8Array(memory.buffer, memory.byteOffset, memory.length);
   }
