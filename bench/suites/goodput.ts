@@ -17,6 +17,8 @@
  * its goodput is the bytes the receiver got in those seconds after accept (its first byte) over their
  * length, as the simulation counts the bytes delivered in its window. (Timed to EOF instead, the kernel's
  * figure also had the sender's buffer draining at the full rate after its last write.)
+ * The two flows of a pair start together on both sides: the kernel's senders at once (Promise.all),
+ * the simulated ones at the same virtual instant (startGapMs 0).
  * A sender whose receiver has not taken everything DRAIN_GRACE_SECONDS after the last write resets the
  * flow, which then counts what arrived until the reset: a slow flow cannot hold the suite up.
  */
@@ -198,6 +200,7 @@ export async function run(): Promise<BenchRow[]> {
         delayMs: 25,
         durationMs: SHARED_SECONDS * 1000,
         measureFromMs: 10_000,
+        startGapMs: 0,
         tcp: TCPTS_CONFIG,
       });
       const kernel = availability.ok

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SimulatedLink } from '../../src/sim/network.js';
-import { runBulkFlows } from '../../src/sim/scenarios/bulk-flows.js';
+import { type FlowResult, runBulkFlows } from '../../src/sim/scenarios/bulk-flows.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
 import { ISSUE_PATH, MODERN_TCP } from './issue-path.js';
 
@@ -284,6 +284,41 @@ describe('bulk flows through one bottleneck', () => {
     const windowMs = (flow.bytes * 8 * 1000) / flow.goodputBitsPerSecond;
     expect(windowMs).toBeGreaterThan(1950);
     expect(windowMs).toBeLessThan(2050);
+  });
+
+  it('opens the flows at the same instant when startGapMs is 0, and credits each accepted connection to the flow that opened it', () => {
+    /** The client's SYNs on the wire: when, and from which port. */
+    const syns: [number, number][] = [];
+    let acked: number[] = [];
+    const result = runBulkFlows({
+      flows: ['cubic', 'bbr'],
+      rateBitsPerSecond: 20e6,
+      delayMs: 10,
+      durationMs: 2000,
+      startGapMs: 0,
+      tcp: { timestamps: true },
+      observe: (link) =>
+        link.link.path('a->b').addTap('sent', (time, frame) => {
+          if (frame[12] !== 0x08 || frame[13] !== 0x00) return;
+          const tcp = 14 + (frame[14]! & 0x0f) * 4;
+          if ((frame[tcp + 13]! & 0x12) === 0x02) syns.push([time, (frame[tcp]! << 8) | frame[tcp + 1]!]);
+        }),
+      onSample: (_now, senders) => {
+        acked = senders.map((conn) => conn.status().bytesAcked);
+      },
+    });
+    // Both SYNs leave once the address is resolved, at the same virtual time (two flows, two ports).
+    expect(syns).toHaveLength(2);
+    expect(syns[0]![0]).toBe(syns[1]![0]);
+    expect(syns[0]![1]).not.toBe(syns[1]![1]);
+    // The handshakes overlap, so accept order says nothing: each flow's bytes are those its own sender
+    // had acknowledged at the end (to the last window in flight; here the flows differ by 25%).
+    const [cubic, bbr] = result.flows as [FlowResult, FlowResult];
+    expect(cubic.bytes).toBeGreaterThan(0.95 * acked[0]!);
+    expect(cubic.bytes).toBeLessThan(1.05 * acked[0]!);
+    expect(bbr.bytes).toBeGreaterThan(0.95 * acked[1]!);
+    expect(bbr.bytes).toBeLessThan(1.05 * acked[1]!);
+    expect(Math.abs(acked[0]! - acked[1]!)).toBeGreaterThan(0.15 * Math.max(acked[0]!, acked[1]!));
   });
 
   it('reports each flow of several sharing the bottleneck, and their fairness', () => {

@@ -51,8 +51,9 @@ export interface BulkFlowsOptions {
   seed?: number;
   /**
    * Time from one flow's open to the next one's, ms. Default four one-way delays plus 10 ms (the
-   * handshake and address resolution are over). Each flow is established before the next opens, so
-   * accept order is flow order: a gap shorter than the handshake is lengthened to it.
+   * handshake and address resolution are over); a gap shorter than that is lengthened to it, so each
+   * flow is established before the next opens. 0 opens every flow at the same instant instead, as a
+   * real-time benchmark that starts its senders together does (the kernel pairs in the goodput bench).
    */
   startGapMs?: number;
   /**
@@ -150,10 +151,11 @@ export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
   const atWindowStart = options.flows.map(() => 0);
   const acceptedAt = options.flows.map(() => Number.POSITIVE_INFINITY);
   const listener = serverTcp.listen({ port: PORT });
-  let accepted = 0;
+  /** Flow index by the client's port: handshakes may overlap, so accept order need not be flow order. */
+  const flowByPort = new Map<number, number>();
   listener.on('connection', (conn) => {
-    // Connections are accepted in the order they were opened (one handshake at a time below).
-    const index = accepted++;
+    const index = flowByPort.get(conn.remote.port);
+    if (index === undefined) return;
     acceptedAt[index] = now();
     conn.on('readable', () => {
       for (;;) {
@@ -171,15 +173,17 @@ export function runBulkFlows(options: BulkFlowsOptions): BulkFlowsResult {
       config: { congestionControl },
     });
     senders[index] = conn;
+    flowByPort.set(conn.local.port, index);
     const pump = () => {
       while (conn.send(chunk, now()) === CHUNK) {}
     };
     conn.on('connected', pump);
     conn.on('drain', pump);
-    // Open the next connection once this one is established, so accept order is flow order.
-    const opened = now();
-    runUntil(opened + 4 * options.delayMs + 10);
-    if (options.startGapMs !== undefined) runUntil(opened + options.startGapMs);
+    // Four one-way delays and 10 ms: the handshake and address resolution are over. The window is timed
+    // from there after the last open.
+    const handshakeMs = 4 * options.delayMs + 10;
+    const together = options.startGapMs === 0 && index < options.flows.length - 1;
+    if (!together) runUntil(now() + Math.max(handshakeMs, options.startGapMs ?? 0));
   });
   const start = now();
   const measureFrom = start + (options.measureFromMs ?? options.durationMs / 2);
