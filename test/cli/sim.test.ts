@@ -207,6 +207,32 @@ describe('tcpts sim --flows', () => {
     expect(run.stdout).toMatch(/ {2}flow 1 {2}cubic +\d+\.\d Mbit\/s {2}\d+ retransmitted/);
     expect(run.stdout).toMatch(/ {2}flow 2 {2}bbr +\d+\.\d Mbit\/s {2}\d+ retransmitted/);
     expect(run.stdout).toMatch(/ {2}fairness (0|1)\.\d{3} \(Jain's index/);
+    // --start-gap reaches the run: two CUBIC flows opened together share the path otherwise than two
+    // opened 300 ms apart (the second then finds the first's queue), and the header says which it was.
+    const pair = (gap: string) =>
+      runTcpts([
+        'sim',
+        '--flows',
+        '2',
+        '--rate',
+        '20mbit',
+        '--delay',
+        '10',
+        '--duration',
+        '2',
+        '--start-gap',
+        gap,
+      ]);
+    const [together, apart] = await Promise.all([pair('0'), pair('300')]);
+    expect(together.code).toBe(0);
+    expect(together.stdout.split('\n')[0]).toMatch(/ · opened together$/);
+    expect(apart.stdout.split('\n')[0]).toMatch(/ · opened 300 ms apart$/);
+    const goodputs = (out: string) => [...out.matchAll(/flow \d +cubic +(\d+\.\d) Mbit/g)].map((m) => m[1]);
+    expect(goodputs(together.stdout)).toHaveLength(2);
+    expect(goodputs(together.stdout)).not.toEqual(goodputs(apart.stdout));
+    const negative = await runTcpts(['sim', '--flows', '2', '--rate', '20mbit', '--start-gap=-1']);
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain('--start-gap wants a number from 0');
     const wrong = await runTcpts(['sim', '--flows', '2']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('--flows needs --rate');

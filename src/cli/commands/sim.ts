@@ -204,6 +204,14 @@ export const SIM_SPEC: CommandSpec = {
       description: 'with --flows: simulated time the flows run (default 20; goodput from the second half)',
     },
     {
+      name: 'start-gap',
+      type: 'string',
+      value: 'MS',
+      description:
+        'with --flows: time from one flow opening to the next, at least its handshake (four one-way ' +
+        'delays and 10 ms, the default); 0 opens them all at once',
+    },
+    {
       name: 'seed',
       short: 's',
       type: 'string',
@@ -493,6 +501,8 @@ function runFlows(parsed: ParsedCommandLine, io: CliIo): number {
   const durationText = v('duration');
   const durationMs =
     (durationText === undefined ? 20 : numberOption('duration', durationText, 0.1, 3600)) * 1000;
+  const gapText = v('start-gap');
+  const startGapMs = gapText === undefined ? undefined : numberOption('start-gap', gapText, 0, 3_600_000);
   const lossText = v('loss');
   const queueText = v('queue');
   const seedText = v('seed');
@@ -510,12 +520,19 @@ function runFlows(parsed: ParsedCommandLine, io: CliIo): number {
     queueFrames,
     ...(seedText !== undefined ? { seed: integerOption('seed', seedText, 0, 2 ** 32 - 1) } : {}),
     ...(mark !== undefined ? { ecnMarkThresholdFrames: mark } : {}),
+    ...(startGapMs !== undefined ? { startGapMs } : {}),
     tcp: { timestamps: true, ...(ecn ? { ecn: true } : {}) },
   });
+  const opened =
+    startGapMs === undefined || count === 1
+      ? ''
+      : startGapMs === 0
+        ? ' · opened together'
+        : ` · opened ${Math.max(startGapMs, 4 * delayMs + 10)} ms apart`;
   const mbit = (bits: number) => `${(bits / 1e6).toFixed(1)} Mbit/s`;
   io.stdout.write(
     `tcpts sim ${count} flow${count === 1 ? '' : 's'} · rate ${formatRate(rate)} · delay ${delayMs} ms · ` +
-      `${durationMs / 1000} s simulated, goodput from ${durationMs / 2000} s\n\n`,
+      `${durationMs / 1000} s simulated, goodput from ${durationMs / 2000} s${opened}\n\n`,
   );
   result.flows.forEach((f, i) => {
     io.stdout.write(
