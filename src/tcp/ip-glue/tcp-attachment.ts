@@ -13,6 +13,7 @@
 
 import type {
   IpProtocolHandler,
+  IpSendOptions,
   IpSendStatus,
   PayloadWriter,
   ReceivedDatagram,
@@ -76,6 +77,19 @@ class Tcp6SegmentWriter implements Ipv6PayloadWriter {
 export class StackTcpBinding implements TcpIpBinding {
   private readonly writer = new TcpSegmentWriter();
   private readonly writer6 = new Tcp6SegmentWriter();
+  /**
+   * The IPv4 options of the segment being sent, refilled before each `ip.send` (an object literal per
+   * segment was an allocation per segment). IP reads them before it sends anything, so a segment sent
+   * from within that send (a loopback delivery answered at once) may refill them.
+   */
+  private readonly options: IpSendOptions = {
+    src: 0,
+    dst: 0,
+    protocol: IP_PROTOCOL_TCP,
+    dontFragment: true,
+    segmentSize: 0,
+    tos: 0,
+  };
 
   constructor(
     private readonly ip: Ipv4Layer,
@@ -90,19 +104,22 @@ export class StackTcpBinding implements TcpIpBinding {
     writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
     // The ECN field is the low two bits of the TOS octet (RFC 3168 §5); DSCP stays 0.
     const tos = ecn & 3;
-    let status = this.ip.send(
-      { src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true, segmentSize, tos },
-      writer,
-    );
+    let status = this.ip.send(this.ipv4Options(src, dst, segmentSize, tos), writer);
     if (status === 'EMSGSIZE' && writer.length + 20 <= 65535 && segment.payload.length > 0) {
       // Any segment size will do: IP lowers it to what the path MTU holds behind this segment's headers.
-      status = this.ip.send(
-        { src, dst, protocol: IP_PROTOCOL_TCP, dontFragment: true, segmentSize: 65535, tos },
-        writer,
-      );
+      status = this.ip.send(this.ipv4Options(src, dst, 65535, tos), writer);
     }
     writer.segment = undefined;
     return status;
+  }
+
+  private ipv4Options(src: Ipv4Address, dst: Ipv4Address, segmentSize: number, tos: number): IpSendOptions {
+    const options = this.options;
+    options.src = src;
+    options.dst = dst;
+    options.segmentSize = segmentSize;
+    options.tos = tos;
+    return options;
   }
 
   private send6(
