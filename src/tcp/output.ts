@@ -97,7 +97,7 @@ function ackSent(tcb: Tcb): void {
 
 /** <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (§3.10.7.4 and elsewhere). */
 export function sendAck(tcb: Tcb): void {
-  tcb.transmit(TCP_ACK, ackSeq(tcb), tcb.rcvNxt, selectWindow(tcb));
+  tcb.transmit(TCP_ACK, ackSeq(tcb), selectWindow(tcb));
   ackSent(tcb);
 }
 
@@ -127,7 +127,7 @@ export function answerInvalidSegment(tcb: Tcb, now: number, why: InvalidSegmentA
 
 /** <SEQ=seq><CTL=RST>. */
 export function sendReset(tcb: Tcb, seq: number): void {
-  tcb.transmit(TCP_RST, seq, 0, 0);
+  tcb.transmit(TCP_RST, seq, 0);
 }
 
 /** SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED), first transmission or retransmission (§3.10.1, §3.10.7.2). */
@@ -136,10 +136,10 @@ export function sendSyn(tcb: Tcb): void {
     // The window of a SYN is never scaled (RFC 7323 §2.2); the peer may send this much after its SYN.
     const wnd = Math.min(tcb.receiveBuffer.spaceFromNext, MAX_UNSCALED_WINDOW);
     tcb.initialReceiveWindow = wnd;
-    tcb.transmit(TCP_SYN | synEcnFlags(tcb), tcb.iss, 0, wnd, undefined, synOptions(tcb));
+    tcb.transmit(TCP_SYN | synEcnFlags(tcb), tcb.iss, wnd, undefined, synOptions(tcb));
   } else {
     const flags = TCP_SYN | TCP_ACK | synAckEcnFlags(tcb);
-    tcb.transmit(flags, tcb.iss, tcb.rcvNxt, synWindow(tcb), undefined, synOptions(tcb));
+    tcb.transmit(flags, tcb.iss, synWindow(tcb), undefined, synOptions(tcb));
     ackSent(tcb);
   }
 }
@@ -232,7 +232,6 @@ function emitDataSegment(
   tcb.transmit(
     flags,
     seq,
-    tcb.rcvNxt,
     selectWindow(tcb),
     payload,
     NO_OPTIONS,
@@ -603,6 +602,6 @@ export function fastRetransmit(tcb: Tcb, now: number): void {
  */
 export function sendKeepaliveProbe(tcb: Tcb): void {
   tcb.env.counters.keepaliveProbes++;
-  tcb.transmit(TCP_ACK, seqAdd(tcb.sndMax, -1), tcb.rcvNxt, selectWindow(tcb));
+  tcb.transmit(TCP_ACK, seqAdd(tcb.sndMax, -1), selectWindow(tcb));
   ackSent(tcb);
 }

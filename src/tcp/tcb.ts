@@ -683,11 +683,14 @@ export class Tcb {
     });
   }
 
-  /** Sends a segment built from the arguments; the window field is filled by the caller. */
+  /**
+   * Sends a segment built from the arguments; the window field is filled by the caller. A segment with
+   * ACK acknowledges RCV.NXT, as every segment TCP sends does (§3.10.7.4). It is read here rather than
+   * passed: a sequence number at or above 2^31 crossing a call is a heap number, an allocation per segment.
+   */
   transmit(
     flags: number,
     seq: number,
-    ack: number,
     window: number,
     payload: Uint8Array = EMPTY_PAYLOAD,
     options: TcpOptions = EMPTY_OPTIONS,
@@ -703,13 +706,14 @@ export class Tcb {
     // One segment object per connection, refilled for every segment: the environment must consume it
     // (serialize it, or copy what it keeps) before it returns, as it must the payload view.
     const segment = this.outgoing;
+    const ack = flags & TCP_ACK ? this.rcvNxt : 0;
     segment.seq = seq >>> 0;
-    segment.ack = flags & TCP_ACK ? ack >>> 0 : 0;
+    segment.ack = ack;
     segment.flags = flags;
     segment.window = window;
     segment.urgentPointer = urgentPointer;
     if (flags & TCP_ACK) {
-      this.lastAckSent = ack >>> 0;
+      this.lastAckSent = ack;
       // RFC 3168 §6.1.3: ECE on every ACK until the sender's CWR arrives (SYN-ACKs set it themselves).
       if (this.ecnEcho && (flags & (TCP_SYN | TCP_RST)) === 0) segment.flags = flags | TCP_ECE;
     }
