@@ -168,9 +168,13 @@ export interface ReceivedFrameInfo {
 // ---------------------------------------------------------------------------------------------------------
 // Ethernet: what a network protocol registers for its EtherType
 
-/** What a network protocol registers for its EtherType. `payload` is a view into the frame. */
+/**
+ * What a network protocol registers for its EtherType. Its payload is `frame` from `offset` on: the frame
+ * itself is passed, not a view cut for each one, so a protocol that reads it in place allocates nothing.
+ */
 export type EtherTypeReceiver = (
-  payload: Uint8Array,
+  frame: Uint8Array,
+  offset: number,
   linkBroadcast: boolean,
   info: ReceivedFrameInfo | undefined,
 ) => void;
@@ -191,6 +195,14 @@ export interface ReceivedDatagram {
   readonly packet: Ipv4Packet;
   /** The whole datagram, header included (what an ICMP error about it quotes); a view. */
   readonly bytes: Uint8Array;
+  /**
+   * The buffer holding the transport payload, and where the payload lies in it: the same bytes as
+   * `packet.payload`, for a transport that parses its header in place (`packet.payload` and `bytes` may
+   * be views cut only when first read).
+   */
+  readonly buffer: Uint8Array;
+  readonly payloadOffset: number;
+  readonly payloadLength: number;
   /** The interface it arrived on (for datagrams we sent ourselves, the interface owning the address). */
   readonly interface: IpInterface;
   /**

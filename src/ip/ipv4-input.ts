@@ -10,7 +10,7 @@ import type { ReceivedFrameInfo } from '../link/device.js';
 import { IPV4_BROADCAST, type Ipv4Address, isMulticast } from '../wire/address.js';
 import { ICMP_DESTINATION_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE } from '../wire/icmp.js';
 import { IP_PROTOCOL_IGMP } from '../wire/igmp.js';
-import { type Ipv4Packet, newIpv4PacketRecord, parseIpv4, parseIpv4Into } from '../wire/ipv4.js';
+import { Ipv4PacketRecord, parseIpv4, parseIpv4Into } from '../wire/ipv4.js';
 import { isLoopback, isUnicastHostAddress } from './address-prefix.js';
 import type { DestinationKind, IpProtocolHandler, ReceivedDatagram } from './datagram.js';
 import type { IpInterface } from './ip-interface.js';
@@ -28,21 +28,57 @@ export interface Ipv4Receiver extends Ipv4Router {
   handlerFor(protocol: number): IpProtocolHandler | undefined;
 }
 
-/** A received datagram's record, refilled for each datagram parsed into it. */
-interface DatagramRecord {
-  packet: Ipv4Packet;
-  bytes: Uint8Array;
+/**
+ * A received datagram's record, refilled for each datagram parsed into it. `bytes` is cut from the frame
+ * only when a handler reads it (an ICMP error quoting the datagram); TCP reads the frame in place.
+ */
+class DatagramRecord implements ReceivedDatagram {
+  readonly packet = new Ipv4PacketRecord();
+  destination: DestinationKind = 'unicast';
+  linkBroadcast = false;
+  checksumOffloaded = false;
   interface: IpInterface;
-  destination: DestinationKind;
-  linkBroadcast: boolean;
-  checksumOffloaded: boolean;
+  private datagram: Uint8Array | undefined;
+
+  constructor(iface: IpInterface) {
+    this.interface = iface;
+  }
+
+  get buffer(): Uint8Array {
+    return this.packet.buffer;
+  }
+
+  get payloadOffset(): number {
+    return this.packet.payloadOffset;
+  }
+
+  get payloadLength(): number {
+    return this.packet.payloadLength;
+  }
+
+  get bytes(): Uint8Array {
+    if (this.datagram === undefined) {
+      const { buffer, offset, totalLength } = this.packet;
+      // Without link padding (the usual case) the datagram runs to the end of the frame.
+      this.datagram =
+        offset === 0 && totalLength === buffer.length
+          ? buffer
+          : buffer.subarray(offset, offset + totalLength);
+    }
+    return this.datagram;
+  }
+
+  /** Forgets the view of the datagram handled before (the packet was just parsed again). */
+  parsed(): void {
+    this.datagram = undefined;
+  }
 }
 
 /**
  * The records datagrams are parsed into and handed up in, one per nesting level (handling a datagram can
  * send on a link that delivers at once, and the datagram parsed meanwhile must not overwrite the one still
- * being handled), shared by every IPv4 layer of the process: receiving allocates nothing but views. A
- * handler holds its datagram only for the call (see ReceivedDatagram).
+ * being handled), shared by every IPv4 layer of the process: receiving allocates nothing. A handler holds
+ * its datagram only for the call (see ReceivedDatagram).
  */
 const records: DatagramRecord[] = [];
 let depth = 0;
@@ -50,25 +86,21 @@ let depth = 0;
 function recordAt(level: number, iface: IpInterface): DatagramRecord {
   let record = records[level];
   if (record === undefined) {
-    record = {
-      packet: newIpv4PacketRecord(),
-      bytes: EMPTY_VIEW,
-      interface: iface,
-      destination: 'unicast',
-      linkBroadcast: false,
-      checksumOffloaded: false,
-    };
+    record = new DatagramRecord(iface);
     records[level] = record;
   }
   return record;
 }
 
-const EMPTY_VIEW = new Uint8Array(0);
-
+/**
+ * Receives the IPv4 packet at `frame[offset]` (the rest of the frame, Ethernet padding allowed after Total
+ * Length), read where it lies: no view of it is cut unless a handler asks for one.
+ */
 export function receiveIpv4(
   input: Ipv4Receiver,
   iface: IpInterface,
-  bytes: Uint8Array,
+  frame: Uint8Array,
+  offset: number,
   linkBroadcast: boolean,
   info: ReceivedFrameInfo | undefined,
 ): void {
@@ -77,7 +109,7 @@ export function receiveIpv4(
   const level = depth;
   const record = recordAt(level, iface);
   const packet = record.packet;
-  const error = parseIpv4Into(bytes, packet);
+  const error = parseIpv4Into(frame, packet, true, offset);
   if (error !== undefined) {
     if (error.kind === 'bad-total-length' || error.kind === 'truncated') {
       counters.IpInTruncatedPkts++;
@@ -86,8 +118,7 @@ export function receiveIpv4(
     input.ctx.drop('ipv4', error.kind);
     return;
   }
-  // Without link padding (the usual case) the datagram is the frame's payload itself.
-  const datagram = packet.totalLength === bytes.length ? bytes : bytes.subarray(0, packet.totalLength);
+  record.parsed();
   const fromLoopback = iface === input.loopback;
 
   // RFC 1122 §3.2.1.3: a source that does not name one host is never accepted (0.0.0.0 only while a
@@ -142,7 +173,7 @@ export function receiveIpv4(
   } else if (input.forwarding && !fromLoopback) {
     depth = level + 1;
     try {
-      forwardIpv4(input, iface, packet, datagram, linkBroadcast, info);
+      forwardIpv4(input, iface, packet, record.bytes, linkBroadcast, info);
     } finally {
       depth = level;
     }
@@ -163,15 +194,19 @@ export function receiveIpv4(
       id: packet.id,
       offset: packet.fragmentOffset,
       moreFragments: packet.moreFragments,
-      header: datagram.subarray(0, packet.headerLength),
+      header: frame.subarray(offset, offset + packet.headerLength),
       payload: packet.payload,
     });
     if (whole === undefined) return;
     const reparsed = parseIpv4(whole, { verifyChecksum: false });
     if (!reparsed.ok) return; // cannot happen: the reassembler built a valid header
+    const headerLength = reparsed.value.headerLength;
     deliverLocal(input, {
       packet: reparsed.value,
       bytes: whole,
+      buffer: whole,
+      payloadOffset: headerLength,
+      payloadLength: whole.length - headerLength,
       interface: iface,
       destination,
       linkBroadcast,
@@ -179,7 +214,6 @@ export function receiveIpv4(
     });
     return;
   }
-  record.bytes = datagram;
   record.interface = iface;
   record.destination = destination;
   record.linkBroadcast = linkBroadcast;

@@ -144,8 +144,8 @@ export class Ipv4Layer implements Ipv4Receiver {
     const lo = new LoopbackDevice(ctx.clock);
     const loopback = new IpInterface(0, lo, LOOPBACK_ADDRESS, 8, lo.mtu);
     loopback.port = this.ethernet.portFor(lo, { loopback: true });
-    loopback.port.register(ETHERTYPE_IPV4, (packet, linkBroadcast, info) =>
-      receiveIpv4(this, loopback, packet, linkBroadcast, info),
+    loopback.port.register(ETHERTYPE_IPV4, (frame, offset, linkBroadcast, info) =>
+      receiveIpv4(this, loopback, frame, offset, linkBroadcast, info),
     );
     this.loopback = loopback;
   }
@@ -196,10 +196,10 @@ export class Ipv4Layer implements Ipv4Receiver {
         throw error;
       }
     }
-    iface.port.register(ETHERTYPE_IPV4, (packet, linkBroadcast, info) =>
-      receiveIpv4(this, iface, packet, linkBroadcast, info),
+    iface.port.register(ETHERTYPE_IPV4, (frame, offset, linkBroadcast, info) =>
+      receiveIpv4(this, iface, frame, offset, linkBroadcast, info),
     );
-    iface.port.register(ETHERTYPE_ARP, (packet) => this.receiveArp(iface, packet));
+    iface.port.register(ETHERTYPE_ARP, (frame, offset) => this.receiveArp(iface, frame.subarray(offset)));
     // RFC 5227 §2.3: announce the new address, so neighbours holding another MAC for it update. Sent
     // through the clock, after the caller has finished configuring (static entries, routes).
     if (config.arp?.announce ?? this.arpDefaults.announce ?? false) {

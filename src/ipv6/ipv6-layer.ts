@@ -426,8 +426,8 @@ export class Ipv6Layer {
     iface.groups.add(IPV6_ALL_NODES);
     for (const group of this.listening.joined()) iface.groups.add(group);
     this.ifaces.push(iface);
-    port.register(ETHERTYPE_IPV6, (bytes, linkBroadcast, info) =>
-      this.receive(iface, bytes, linkBroadcast, info),
+    port.register(ETHERTYPE_IPV6, (frame, offset, linkBroadcast, info) =>
+      this.receive(iface, frame.subarray(offset), linkBroadcast, info),
     );
     if (gateway !== undefined) iface.routers.push({ address: gateway, validUntil: Number.POSITIVE_INFINITY });
     this.addAddress(iface, linkLocalAddress(eui64InterfaceId(device.mac)), 64, 'link-local');

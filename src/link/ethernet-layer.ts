@@ -17,8 +17,15 @@
 
 import type { StackContext } from '../ip/stack-context.js';
 import type { EtherTypeReceiver } from '../seams.js';
-import { isGroupMac, type MacAddress, readMac } from '../wire/address.js';
-import { ETHERNET_HEADER_LENGTH, emitEthernetHeader, etherTypeAt } from '../wire/ethernet.js';
+import type { MacAddress } from '../wire/address.js';
+import {
+  destinationIsAt,
+  ETHERNET_HEADER_LENGTH,
+  emitEthernetHeader,
+  etherTypeAt,
+  isGroupDestinationAt,
+  macHalves,
+} from '../wire/ethernet.js';
 import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
 
 export type { EtherTypeReceiver } from '../seams.js';
@@ -32,6 +39,9 @@ export interface EthernetPortOptions {
 export class EthernetPort {
   private readonly receivers = new Map<number, EtherTypeReceiver>();
   private readonly loopback: boolean;
+  /** The device's MAC in 24-bit halves, compared with each frame's destination (see destinationIsAt). */
+  private readonly macHigh: number;
+  private readonly macLow: number;
 
   constructor(
     private readonly ctx: StackContext,
@@ -39,6 +49,9 @@ export class EthernetPort {
     options: EthernetPortOptions = {},
   ) {
     this.loopback = options.loopback === true;
+    const { high, low } = macHalves(device.mac);
+    this.macHigh = high;
+    this.macLow = low;
   }
 
   get mac(): MacAddress {
@@ -71,9 +84,8 @@ export class EthernetPort {
       this.ctx.drop('ethernet', 'truncated');
       return;
     }
-    const dst = readMac(frame, 0);
-    const linkBroadcast = isGroupMac(dst);
-    if (!linkBroadcast && dst !== this.device.mac) {
+    const linkBroadcast = isGroupDestinationAt(frame);
+    if (!linkBroadcast && !destinationIsAt(frame, this.macHigh, this.macLow)) {
       counters.EthernetInOtherHost++;
       this.ctx.drop('ethernet', 'other-host');
       return;
@@ -84,7 +96,7 @@ export class EthernetPort {
       this.ctx.drop('ethernet', 'unknown-ethertype');
       return;
     }
-    receiver(frame.subarray(ETHERNET_HEADER_LENGTH), linkBroadcast, info);
+    receiver(frame, ETHERNET_HEADER_LENGTH, linkBroadcast, info);
   }
 
   /**

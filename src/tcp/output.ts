@@ -229,16 +229,7 @@ function emitDataSegment(
   // More than one MSS only with TSO (see sendNextSegment): IP cuts it, PSH and FIN on the last piece. A
   // path MTU probe is larger than the MSS on purpose and leaves whole.
   const segmentSize = length > mss && !mtuProbe ? mss : 0;
-  tcb.transmit(
-    flags,
-    seq,
-    selectWindow(tcb),
-    payload,
-    NO_OPTIONS,
-    urgentPointer,
-    segmentSize,
-    ecn,
-  );
+  tcb.transmit(flags, seq, selectWindow(tcb), payload, NO_OPTIONS, urgentPointer, segmentSize, ecn);
   ackSent(tcb);
 }
 

@@ -86,6 +86,31 @@ export function etherTypeAt(frame: Uint8Array): number {
   return (frame[12]! << 8) | frame[13]!;
 }
 
+/**
+ * True when the destination of the frame at `frame[0]` is a group (multicast or broadcast) address: the
+ * I/G bit, the least significant bit of its first octet (IEEE 802 addressing; `isGroupMac`).
+ */
+export function isGroupDestinationAt(frame: Uint8Array): boolean {
+  return (frame[0]! & 1) === 1;
+}
+
+/**
+ * True when the destination of the frame at `frame[0]` is the MAC whose two 24-bit halves are `high` and
+ * `low` (see `macHalves`). Read in halves, a MAC is two small integers: as one 48-bit number it is a heap
+ * number, an allocation per frame wherever it leaves a register.
+ */
+export function destinationIsAt(frame: Uint8Array, high: number, low: number): boolean {
+  return (
+    ((frame[0]! << 16) | (frame[1]! << 8) | frame[2]!) === high &&
+    ((frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) === low
+  );
+}
+
+/** A MAC's upper and lower 24 bits, for `destinationIsAt`. */
+export function macHalves(mac: number): { high: number; low: number } {
+  return { high: Math.floor(mac / 0x100_0000), low: mac % 0x100_0000 };
+}
+
 /** Parses an Ethernet II frame. Never throws. */
 export function parseEthernet(buf: Uint8Array): ParseResult<EthernetFrame> {
   const error = checkEthernet(buf);

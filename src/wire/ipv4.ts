@@ -68,36 +68,36 @@ export interface Ipv4ParseOptions {
 
 const PROTOCOL = 'ipv4';
 
-/** Length and field checks shared by the view and the parser; undefined when the header is usable. */
-function checkIpv4(buf: Uint8Array, quoted: boolean): ParseResult<never> | undefined {
-  if (buf.length < IPV4_HEADER_LENGTH) {
-    return malformed(PROTOCOL, 'truncated', `${buf.length} bytes, the IPv4 header needs at least 20`);
+/**
+ * Length and field checks shared by the view and the parsers, on the packet at `buf[offset]` that the
+ * buffer holds `length` bytes of; undefined when the header is usable.
+ */
+function checkIpv4(
+  buf: Uint8Array,
+  quoted: boolean,
+  offset = 0,
+  length = buf.length,
+): ParseResult<never> | undefined {
+  if (length < IPV4_HEADER_LENGTH) {
+    return malformed(PROTOCOL, 'truncated', `${length} bytes, the IPv4 header needs at least 20`);
   }
-  const version = buf[0]! >>> 4;
+  const version = buf[offset]! >>> 4;
   if (version !== 4) return malformed(PROTOCOL, 'bad-version', `version ${version}`);
-  const headerLength = (buf[0]! & 0x0f) * 4;
+  const headerLength = (buf[offset]! & 0x0f) * 4;
   if (headerLength < IPV4_HEADER_LENGTH) {
     return malformed(PROTOCOL, 'bad-header-length', `IHL ${headerLength / 4} is below the minimum of 5`);
   }
-  if (headerLength > buf.length) {
-    return malformed(
-      PROTOCOL,
-      'bad-header-length',
-      `header of ${headerLength} bytes runs past ${buf.length}`,
-    );
+  if (headerLength > length) {
+    return malformed(PROTOCOL, 'bad-header-length', `header of ${headerLength} bytes runs past ${length}`);
   }
-  const totalLength = (buf[2]! << 8) | buf[3]!;
+  const totalLength = (buf[offset + 2]! << 8) | buf[offset + 3]!;
   if (totalLength < headerLength) {
     return malformed(PROTOCOL, 'bad-total-length', `total length ${totalLength} < header ${headerLength}`);
   }
   // A datagram quoted in an ICMP error is usually cut short (RFC 792), so only a full packet must hold
   // every byte Total Length claims.
-  if (!quoted && totalLength > buf.length) {
-    return malformed(
-      PROTOCOL,
-      'bad-total-length',
-      `total length ${totalLength} > ${buf.length} bytes received`,
-    );
+  if (!quoted && totalLength > length) {
+    return malformed(PROTOCOL, 'bad-total-length', `total length ${totalLength} > ${length} bytes received`);
   }
   return undefined;
 }
@@ -207,8 +207,8 @@ export class Ipv4View {
   }
 }
 
-function badHeaderChecksum(buf: Uint8Array): WireError {
-  const field = (buf[10]! << 8) | buf[11]!;
+function badHeaderChecksum(buf: Uint8Array, offset = 0): WireError {
+  const field = (buf[offset + 10]! << 8) | buf[offset + 11]!;
   return {
     kind: 'bad-checksum',
     protocol: PROTOCOL,
@@ -266,47 +266,98 @@ export function newIpv4HeaderRecord(): Ipv4Header {
   };
 }
 
+/**
+ * An Ipv4Packet that `parseIpv4Into` fills again for every packet it parses. It keeps where the packet
+ * lies in the buffer it was parsed from (`buffer`, `offset`) and cuts the `options` and `payload` views
+ * only when they are first read after a parse: a transport that parses its header in place reads
+ * `buffer` from `payloadOffset`, and receiving then allocates no view at all.
+ */
+export class Ipv4PacketRecord implements Ipv4Packet {
+  tos = 0;
+  id = 0;
+  dontFragment = false;
+  moreFragments = false;
+  fragmentOffset = 0;
+  ttl = 0;
+  protocol = 0;
+  src: Ipv4Address = 0;
+  dst: Ipv4Address = 0;
+  headerLength = 0;
+  totalLength = 0;
+  /** The buffer the packet was parsed from, and where in it the packet starts. */
+  buffer: Uint8Array = EMPTY_BYTES;
+  offset = 0;
+  private optionsView: Uint8Array | undefined = EMPTY_BYTES;
+  private payloadView: Uint8Array | undefined = EMPTY_BYTES;
+
+  /** Where the payload starts in `buffer`. */
+  get payloadOffset(): number {
+    return this.offset + this.headerLength;
+  }
+
+  get payloadLength(): number {
+    return this.totalLength - this.headerLength;
+  }
+
+  get options(): Uint8Array {
+    if (this.optionsView === undefined) {
+      const start = this.offset + IPV4_HEADER_LENGTH;
+      this.optionsView = this.buffer.subarray(start, this.offset + this.headerLength);
+    }
+    return this.optionsView;
+  }
+
+  get payload(): Uint8Array {
+    this.payloadView ??= this.buffer.subarray(this.payloadOffset, this.offset + this.totalLength);
+    return this.payloadView;
+  }
+
+  /** @internal Forgets the views of the packet parsed before. */
+  located(buffer: Uint8Array, offset: number): void {
+    this.buffer = buffer;
+    this.offset = offset;
+    this.optionsView = this.headerLength === IPV4_HEADER_LENGTH ? EMPTY_BYTES : undefined;
+    this.payloadView = undefined;
+  }
+}
+
 /** An Ipv4Packet for `parseIpv4Into` to fill again and again (fields are set by each parse). */
-export function newIpv4PacketRecord(): Ipv4Packet {
-  return {
-    ...newIpv4HeaderRecord(),
-    headerLength: 0,
-    totalLength: 0,
-    options: EMPTY_BYTES,
-    payload: EMPTY_BYTES,
-  };
+export function newIpv4PacketRecord(): Ipv4PacketRecord {
+  return new Ipv4PacketRecord();
 }
 
 /**
- * `parseIpv4` into a caller-owned record (from `newIpv4PacketRecord`), so receiving a datagram allocates
- * nothing but its views: the same checks in the same order, the error returned (undefined when the packet
- * is good). After an error the record's fields are unspecified.
+ * `parseIpv4` into a caller-owned record, of the packet at `buf[offset]` that the buffer holds `length`
+ * bytes of (the rest of it by default), so receiving a datagram allocates nothing: the same checks in the
+ * same order, the error returned (undefined when the packet is good). After an error the record's fields
+ * are unspecified.
  */
 export function parseIpv4Into(
   buf: Uint8Array,
-  into: Ipv4Packet,
+  into: Ipv4PacketRecord,
   verifyChecksum = true,
+  offset = 0,
+  length = buf.length - offset,
 ): WireError | undefined {
-  const error = checkIpv4(buf, false);
+  const error = checkIpv4(buf, false, offset, length);
   if (error !== undefined && !error.ok) return error.error;
-  const headerLength = (buf[0]! & 0x0f) * 4;
-  if (verifyChecksum && internetChecksum(buf, 0, headerLength) !== 0) return badHeaderChecksum(buf);
-  const flagsAndOffset = (buf[6]! << 8) | buf[7]!;
-  const totalLength = (buf[2]! << 8) | buf[3]!;
-  into.tos = buf[1]!;
-  into.id = (buf[4]! << 8) | buf[5]!;
+  const headerLength = (buf[offset]! & 0x0f) * 4;
+  if (verifyChecksum && internetChecksum(buf, offset, headerLength) !== 0) {
+    return badHeaderChecksum(buf, offset);
+  }
+  const flagsAndOffset = (buf[offset + 6]! << 8) | buf[offset + 7]!;
+  into.tos = buf[offset + 1]!;
+  into.id = (buf[offset + 4]! << 8) | buf[offset + 5]!;
   into.dontFragment = (flagsAndOffset & FLAG_DONT_FRAGMENT) !== 0;
   into.moreFragments = (flagsAndOffset & FLAG_MORE_FRAGMENTS) !== 0;
   into.fragmentOffset = (flagsAndOffset & FRAGMENT_OFFSET_MASK) * 8;
-  into.ttl = buf[8]!;
-  into.protocol = buf[9]!;
-  into.src = readIpv4(buf, 12);
-  into.dst = readIpv4(buf, 16);
+  into.ttl = buf[offset + 8]!;
+  into.protocol = buf[offset + 9]!;
+  into.src = readIpv4(buf, offset + 12);
+  into.dst = readIpv4(buf, offset + 16);
   into.headerLength = headerLength;
-  into.totalLength = totalLength;
-  into.options =
-    headerLength === IPV4_HEADER_LENGTH ? EMPTY_BYTES : buf.subarray(IPV4_HEADER_LENGTH, headerLength);
-  into.payload = buf.subarray(headerLength, totalLength);
+  into.totalLength = (buf[offset + 2]! << 8) | buf[offset + 3]!;
+  into.located(buf, offset);
   return undefined;
 }
 

@@ -114,11 +114,12 @@ export interface TcpEmitOptions {
 
 const PROTOCOL = 'tcp';
 
-function checkTcp(buf: Uint8Array): ParseResult<never> | undefined {
-  if (buf.length < TCP_HEADER_LENGTH) {
-    return malformed(PROTOCOL, 'truncated', `${buf.length} bytes, the TCP header needs at least 20`);
+/** The checks on the segment of `length` bytes at `buf[offset]`; undefined when the header is usable. */
+function checkTcp(buf: Uint8Array, offset = 0, length = buf.length): ParseResult<never> | undefined {
+  if (length < TCP_HEADER_LENGTH) {
+    return malformed(PROTOCOL, 'truncated', `${length} bytes, the TCP header needs at least 20`);
   }
-  const headerLength = (buf[12]! >>> 4) * 4;
+  const headerLength = (buf[offset + 12]! >>> 4) * 4;
   if (headerLength < TCP_HEADER_LENGTH) {
     return malformed(
       PROTOCOL,
@@ -126,19 +127,21 @@ function checkTcp(buf: Uint8Array): ParseResult<never> | undefined {
       `data offset ${headerLength / 4} is below the minimum of 5`,
     );
   }
-  if (headerLength > buf.length) {
-    return malformed(
-      PROTOCOL,
-      'bad-header-length',
-      `header of ${headerLength} bytes runs past ${buf.length}`,
-    );
+  if (headerLength > length) {
+    return malformed(PROTOCOL, 'bad-header-length', `header of ${headerLength} bytes runs past ${length}`);
   }
   return undefined;
 }
 
-function tcpChecksumOk(buf: Uint8Array, src: IpAddress, dst: IpAddress): boolean {
-  const sum = pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, buf.length);
-  return checksumFinish(checksumAdd(sum, buf, 0, buf.length)) === 0;
+function tcpChecksumOk(
+  buf: Uint8Array,
+  src: IpAddress,
+  dst: IpAddress,
+  offset = 0,
+  length = buf.length,
+): boolean {
+  const sum = pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, length);
+  return checksumFinish(checksumAdd(sum, buf, offset, length)) === 0;
 }
 
 function readUint32(buf: Uint8Array, offset: number): number {
@@ -152,8 +155,8 @@ function writeUint32(buf: Uint8Array, offset: number, value: number): void {
   buf[offset + 3] = value;
 }
 
-function badChecksum(buf: Uint8Array): WireError {
-  const field = (buf[16]! << 8) | buf[17]!;
+function badChecksum(buf: Uint8Array, offset = 0): WireError {
+  const field = (buf[offset + 16]! << 8) | buf[offset + 17]!;
   return {
     kind: 'bad-checksum',
     protocol: PROTOCOL,
@@ -179,7 +182,9 @@ function readOptions(
   into: TcpOptions,
   lenient: boolean,
   reuse?: OptionStorage,
+  origin = 0,
 ): WireError | undefined {
+  // Messages give an option's place in the segment, which starts at buf[origin].
   let problem: WireError | undefined;
   let i = start;
   while (i < end) {
@@ -190,11 +195,11 @@ function readOptions(
       continue;
     }
     if (i + 1 >= end)
-      return badOption(`option kind ${kind} at ${i} has no length byte before the header end`);
+      return badOption(`option kind ${kind} at ${i - origin} has no length byte before the header end`);
     const length = buf[i + 1]!;
-    if (length < 2) return badOption(`option kind ${kind} at ${i} has illegal length ${length}`);
+    if (length < 2) return badOption(`option kind ${kind} at ${i - origin} has illegal length ${length}`);
     if (i + length > end)
-      return badOption(`option kind ${kind} at ${i} of length ${length} runs past the header`);
+      return badOption(`option kind ${kind} at ${i - origin} of length ${length} runs past the header`);
     let wrongLength = false;
     switch (kind) {
       case TCP_OPTION_MSS:
@@ -241,7 +246,7 @@ function readOptions(
         break;
     }
     if (wrongLength) {
-      problem ??= badOption(`option kind ${kind} at ${i} has length ${length}, wrong for its kind`);
+      problem ??= badOption(`option kind ${kind} at ${i - origin} has length ${length}, wrong for its kind`);
       if (!lenient) return problem;
     }
     i += length;
@@ -446,8 +451,9 @@ export function parseTcp(
 }
 
 /**
- * `parseTcp` into a caller-owned record (see ReusableTcpSegment): the same checks in the same order, the
- * error returned (undefined when the segment is good). After an error the record's fields are unspecified.
+ * `parseTcp` into a caller-owned record (see ReusableTcpSegment), of the segment at `buf[offset]` that is
+ * `length` bytes long (the rest of the buffer by default): the same checks in the same order, the error
+ * returned (undefined when the segment is good). After an error the record's fields are unspecified.
  */
 export function parseTcpInto(
   buf: Uint8Array,
@@ -456,11 +462,13 @@ export function parseTcpInto(
   into: ReusableTcpSegment,
   verifyChecksum = true,
   lenientOptions = false,
+  offset = 0,
+  length = buf.length - offset,
 ): WireError | undefined {
-  const error = checkTcp(buf);
+  const error = checkTcp(buf, offset, length);
   if (error !== undefined && !error.ok) return error.error;
-  if (verifyChecksum && !tcpChecksumOk(buf, src, dst)) return badChecksum(buf);
-  const headerLength = (buf[12]! >>> 4) * 4;
+  if (verifyChecksum && !tcpChecksumOk(buf, src, dst, offset, length)) return badChecksum(buf, offset);
+  const headerLength = (buf[offset + 12]! >>> 4) * 4;
   const options = into.options;
   options.mss = undefined;
   options.windowScale = undefined;
@@ -468,17 +476,26 @@ export function parseTcpInto(
   options.sack = undefined;
   options.timestamp = undefined;
   if (headerLength > TCP_HEADER_LENGTH) {
-    const problem = readOptions(buf, TCP_HEADER_LENGTH, headerLength, options, lenientOptions, into.storage);
+    const problem = readOptions(
+      buf,
+      offset + TCP_HEADER_LENGTH,
+      offset + headerLength,
+      options,
+      lenientOptions,
+      into.storage,
+      offset,
+    );
     if (problem && !lenientOptions) return problem;
   }
-  into.srcPort = (buf[0]! << 8) | buf[1]!;
-  into.dstPort = (buf[2]! << 8) | buf[3]!;
-  into.seq = readUint32(buf, 4);
-  into.ack = readUint32(buf, 8);
-  into.flags = buf[13]!;
-  into.window = (buf[14]! << 8) | buf[15]!;
-  into.urgentPointer = (buf[18]! << 8) | buf[19]!;
-  into.payload = headerLength === buf.length ? EMPTY_BYTES : buf.subarray(headerLength);
+  into.srcPort = (buf[offset]! << 8) | buf[offset + 1]!;
+  into.dstPort = (buf[offset + 2]! << 8) | buf[offset + 3]!;
+  into.seq = readUint32(buf, offset + 4);
+  into.ack = readUint32(buf, offset + 8);
+  into.flags = buf[offset + 13]!;
+  into.window = (buf[offset + 14]! << 8) | buf[offset + 15]!;
+  into.urgentPointer = (buf[offset + 18]! << 8) | buf[offset + 19]!;
+  // The one view receiving cuts: the data, for the receive buffer (pure ACKs have none).
+  into.payload = headerLength === length ? EMPTY_BYTES : buf.subarray(offset + headerLength, offset + length);
   return undefined;
 }
 

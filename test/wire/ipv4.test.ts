@@ -5,6 +5,7 @@ import {
   IP_PROTOCOL_TCP,
   IP_PROTOCOL_UDP,
   type Ipv4Header,
+  type Ipv4Packet,
   Ipv4View,
   ipv4HeaderLength,
   newIpv4PacketRecord,
@@ -239,11 +240,20 @@ describe('parsing into a reused record (parseIpv4Into)', () => {
       if (random.below(4) === 0) buf[random.below(buf.length)] = random.below(256);
       const verify = random.below(5) !== 0;
       const expected = parseIpv4(buf, { verifyChecksum: verify });
-      const error = parseIpv4Into(buf, record, verify);
+      // Every other packet is parsed where it lies inside a larger buffer (as in a received frame).
+      const lead = i % 2 === 0 ? 0 : 1 + random.below(20);
+      const frame = new Uint8Array(lead + buf.length + random.below(4));
+      frame.fill(0xee);
+      frame.set(buf, lead);
+      const error = parseIpv4Into(frame, record, verify, lead, buf.length);
       if (expected.ok) {
         expect(error).toBeUndefined();
+        // The record's Ipv4Packet fields, views as arrays (it also says where the packet lies).
+        const fields = Object.fromEntries(
+          Object.keys(expected.value).map((key) => [key, record[key as keyof Ipv4Packet]]),
+        );
         expect({
-          ...record,
+          ...fields,
           options: Array.from(record.options),
           payload: Array.from(record.payload),
         }).toEqual({
@@ -251,6 +261,10 @@ describe('parsing into a reused record (parseIpv4Into)', () => {
           options: Array.from(expected.value.options),
           payload: Array.from(expected.value.payload),
         });
+        expect(record.buffer).toBe(frame);
+        expect(
+          Array.from(frame.subarray(record.payloadOffset, record.payloadOffset + record.payloadLength)),
+        ).toEqual(Array.from(expected.value.payload));
       } else {
         expect(error).toEqual(expected.error);
       }

@@ -327,8 +327,12 @@ describe('parsing into a reused record (parseTcpInto)', () => {
     const r = parseTcp(buf, SRC, DST, { lenientOptions: lenient });
     return r.ok ? { ...r.value, payload: Array.from(r.value.payload) } : r.error;
   };
-  const reused = (record: ReusableTcpSegment, buf: Uint8Array, lenient = false) => {
-    const error = parseTcpInto(buf, SRC, DST, record, true, lenient);
+  /** `lead` > 0: the segment is parsed where it lies in a larger buffer, after `lead` other bytes. */
+  const reused = (record: ReusableTcpSegment, buf: Uint8Array, lenient = false, lead = 0) => {
+    const frame = new Uint8Array(lead + buf.length + (lead % 4));
+    frame.fill(0xee);
+    frame.set(buf, lead);
+    const error = parseTcpInto(frame, SRC, DST, record, true, lenient, lead, buf.length);
     if (error !== undefined) return error;
     const copy = copyTcpSegment(record);
     return { ...copy, payload: Array.from(copy.payload) };
@@ -382,7 +386,8 @@ describe('parsing into a reused record (parseTcpInto)', () => {
         if (random.below(2)) fixChecksum(buf);
       }
       const lenient = random.below(2) === 1;
-      expect(reused(record, buf, lenient)).toEqual(fresh(buf, lenient));
+      const lead = i % 3 === 0 ? 0 : 1 + (i % 37);
+      expect(reused(record, buf, lenient, lead)).toEqual(fresh(buf, lenient));
     }
   });
 

@@ -198,21 +198,32 @@ class SegmentIntake {
     private readonly tcp: TcpReceiver,
   ) {}
 
-  /** Parses (MUST-7's lenient retry on a bad option length), counts what fails, passes the rest on. */
-  deliver(payload: Uint8Array, src: IpAddress, dst: IpAddress, verifyChecksum: boolean, ecn: number): void {
+  /**
+   * Parses the segment of `length` bytes at `buf[offset]` where it lies (MUST-7's lenient retry on a bad
+   * option length), counts what fails, passes the rest on.
+   */
+  deliver(
+    buf: Uint8Array,
+    offset: number,
+    length: number,
+    src: IpAddress,
+    dst: IpAddress,
+    verifyChecksum: boolean,
+    ecn: number,
+  ): void {
     const depth = this.depth;
     const record = this.records[depth] ?? new ReusableTcpSegment();
     this.records[depth] = record;
     const ctx = this.ctx;
     const counters = ctx.counters;
-    let error = parseTcpInto(payload, src, dst, record, verifyChecksum);
+    let error = parseTcpInto(buf, src, dst, record, verifyChecksum, false, offset, length);
     if (error !== undefined && error.kind === 'bad-option') {
       // MUST-7: an illegal option length must not break us. The segment is processed with the options
       // understood before the bad one (RST handling and ACK processing still apply); the fault is counted.
       counters.TcpInBadOptions++;
       if (ctx.tracer.enabled)
         ctx.note('TCP: segment with an illegal option length; options after it ignored');
-      error = parseTcpInto(payload, src, dst, record, verifyChecksum, true);
+      error = parseTcpInto(buf, src, dst, record, verifyChecksum, true, offset, length);
     }
     if (error !== undefined) {
       counters.TcpInErrs++;
@@ -246,8 +257,17 @@ export class TcpProtocolHandler implements IpProtocolHandler {
       this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
       return;
     }
-    // The ECN field (RFC 3168 §5) goes with the segment: a CE mark is for TCP to echo.
-    this.intake.deliver(packet.payload, packet.src, packet.dst, !datagram.checksumOffloaded, packet.tos & 3);
+    // The ECN field (RFC 3168 §5) goes with the segment: a CE mark is for TCP to echo. The segment is
+    // parsed where it lies in the frame, with no view of the IP payload cut for it.
+    this.intake.deliver(
+      datagram.buffer,
+      datagram.payloadOffset,
+      datagram.payloadLength,
+      packet.src,
+      packet.dst,
+      !datagram.checksumOffloaded,
+      packet.tos & 3,
+    );
   }
 
   receiveError(report: TransportErrorReport): void {
@@ -271,8 +291,11 @@ export class Tcp6ProtocolHandler implements Ipv6ProtocolHandler {
       this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
       return;
     }
+    const payload = packet.payload;
     this.intake.deliver(
-      packet.payload,
+      payload,
+      0,
+      payload.length,
       packet.src,
       packet.dst,
       !packet.checksumOffloaded,
