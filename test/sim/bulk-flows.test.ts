@@ -113,6 +113,16 @@ describe('bulk flows through one bottleneck', () => {
     }
   });
 
+  it("BBR at 1% random loss both ways: Startup's own losses, acknowledged in Drain, leave the lower bounds alone", () => {
+    // Startup's last rounds overflow the queue; those losses are found in Drain and the round after it,
+    // rounds that also see the queue Startup built. Counted against the lower bounds, they cut bw_lo to
+    // ~70 Mbit/s until the first probe 2-3 s later (seed 3: 80.2 Mbit/s over 10 s); counted as Startup's
+    // (the draft's ACKS_PROBE_STOPPING), 89.9.
+    const { lossy, smallestWindow } = bbrAtOnePercentLoss(3);
+    expect(lossy.totalBitsPerSecond).toBeGreaterThan(88e6);
+    expect(smallestWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
+  });
+
   it("BBR's lower bounds (bw_lo, inflight_lo): persistent loss holds the window down, the next probe releases it", () => {
     // Draft §4.5.10.3: rounds that lose more than 2% outside a probe cap inflight at what they
     // delivered, down by at most 30% a round. Two seconds of 5% loss, then none.
