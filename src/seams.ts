@@ -67,7 +67,8 @@ export function errnoError(code: ErrnoCode, message: string, extra?: Record<stri
  * link, a Linux TAP device, a browser channel).
  *
  * Ownership: a frame handed to `send` belongs to the device from then on (the caller must not reuse the
- * buffer); a frame handed to the receive handler belongs to the receiver, which may keep views into it.
+ * buffer); a frame handed to the receive handler belongs to the receiver, which may keep views into it,
+ * unless the handler returns FRAME_RELEASED: then the frame is the device's again.
  *
  * Offloads (optional; a device without `offload` sees and delivers plain frames of at most `mtu` bytes
  * of payload, and every existing device works unchanged): a device that sits on a kernel's virtio-net
@@ -99,10 +100,31 @@ export interface NetworkDevice {
    * Installs the handler that receives every frame arriving from the wire. A device with `offload` passes
    * `info` with frames it has more to say about; the object is reused, valid only during the call.
    */
-  setReceiver(receiver: (frame: Uint8Array, info?: ReceivedFrameInfo) => void): void;
+  setReceiver(receiver: FrameReceiver): void;
   /** Releases the device; no frame is delivered afterwards. */
   close?(): void;
 }
+
+/**
+ * What a receiver returns when, once it returns, nothing holds the frame it was given or any view into it,
+ * and nothing will: the device may then use the frame's memory again (a memory link gives it back to the
+ * frame allocator, see frame-allocator.ts). Any other return (a receiver that says nothing) leaves the
+ * frame to the receiver. Only a layer that knows it says so: one that passes a frame up returns what the
+ * layer above returned, and a wrapper that knows nothing of it (a capture, an impairment) returns nothing,
+ * so a frame it or anything after it may keep is never used again. A unique symbol, so that no value a
+ * receiver returns by accident (a count, a boolean) can mean it.
+ */
+export const FRAME_RELEASED: unique symbol = Symbol('frame released');
+
+/** What a frame's receivers return: FRAME_RELEASED or nothing (see FRAME_RELEASED). */
+// biome-ignore lint/suspicious/noConfusingVoidType: receivers that return nothing are receivers too.
+export type FrameDisposition = typeof FRAME_RELEASED | undefined | void;
+
+/**
+ * The handler a device delivers received frames to (see NetworkDevice.setReceiver). It may return
+ * anything: only FRAME_RELEASED means something to the device.
+ */
+export type FrameReceiver = (frame: Uint8Array, info?: ReceivedFrameInfo) => unknown;
 
 /** The offloads a device offers (Linux: the NETIF_F_* features of a virtio-net or TAP interface). */
 export interface DeviceOffload {
@@ -171,13 +193,14 @@ export interface ReceivedFrameInfo {
 /**
  * What a network protocol registers for its EtherType. Its payload is `frame` from `offset` on: the frame
  * itself is passed, not a view cut for each one, so a protocol that reads it in place allocates nothing.
+ * FRAME_RELEASED when nothing holds any of the frame once the call returns.
  */
 export type EtherTypeReceiver = (
   frame: Uint8Array,
   offset: number,
   linkBroadcast: boolean,
   info: ReceivedFrameInfo | undefined,
-) => void;
+) => FrameDisposition;
 
 // ---------------------------------------------------------------------------------------------------------
 // Network protocol (IPv4) <-> transport protocols
@@ -302,8 +325,11 @@ export interface TransportErrorReport {
 
 /** A protocol above IP: ICMP, UDP, TCP, or anything registered with `stack.registerProtocol`. */
 export interface IpProtocolHandler {
-  /** A datagram for this protocol arrived for us (valid IP header, reassembled). */
-  receive(datagram: ReceivedDatagram): void;
+  /**
+   * A datagram for this protocol arrived for us (valid IP header, reassembled). FRAME_RELEASED when
+   * nothing holds any view of the datagram once the call returns (see FRAME_RELEASED).
+   */
+  receive(datagram: ReceivedDatagram): FrameDisposition;
   /** An error about a datagram this protocol sent. */
   receiveError?(report: TransportErrorReport): void;
 }
@@ -411,9 +437,10 @@ export interface TcpReceiver {
    * A valid segment (checksum verified, unicast destination) arrived. The segment record is the receiver's
    * only for the call (IP parses the next segment into the same record: copy it to keep it); its payload
    * is a view that stays valid. `ecn` is the ECN field of the IP header that carried it (RFC 3168 §5;
-   * 3 = CE), 0 if unknown.
+   * 3 = CE), 0 if unknown. Returns FRAME_RELEASED when nothing holds the payload (or any view of the
+   * segment's bytes) once the call returns; any other value means nothing.
    */
-  receive(src: IpAddress, dst: IpAddress, segment: TcpSegment, ecn?: number): void;
+  receive(src: IpAddress, dst: IpAddress, segment: TcpSegment, ecn?: number): unknown;
   /**
    * An ICMP error (or a local failure such as ARP finding nobody) about a segment we sent. The report
    * carries src/dst of that segment and at least its first 8 bytes (`transport`: ports and sequence

@@ -6,7 +6,7 @@
  * Fragments go through the reassembler; complete datagrams go to the handler registered for their
  * protocol (ICMP protocol unreachable when there is none).
  */
-import type { ReceivedFrameInfo } from '../link/device.js';
+import type { FrameDisposition, ReceivedFrameInfo } from '../link/device.js';
 import { IPV4_BROADCAST, type Ipv4Address, isMulticast } from '../wire/address.js';
 import { ICMP_DESTINATION_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE } from '../wire/icmp.js';
 import { IP_PROTOCOL_IGMP } from '../wire/igmp.js';
@@ -94,7 +94,9 @@ function recordAt(level: number, iface: IpInterface): DatagramRecord {
 
 /**
  * Receives the IPv4 packet at `frame[offset]` (the rest of the frame, Ethernet padding allowed after Total
- * Length), read where it lies: no view of it is cut unless a handler asks for one.
+ * Length), read where it lies: no view of it is cut unless a handler asks for one. Returns FRAME_RELEASED
+ * when the protocol it went to holds nothing of it (see FRAME_RELEASED); nothing for every datagram
+ * dropped, forwarded or reassembled.
  */
 export function receiveIpv4(
   input: Ipv4Receiver,
@@ -103,7 +105,7 @@ export function receiveIpv4(
   offset: number,
   linkBroadcast: boolean,
   info: ReceivedFrameInfo | undefined,
-): void {
+): FrameDisposition {
   const { counters } = input.ctx;
   counters.IpInReceives++;
   const level = depth;
@@ -220,13 +222,15 @@ export function receiveIpv4(
   record.checksumOffloaded = iface.checksumOffload || info?.checksumTrusted === true;
   depth = level + 1;
   try {
-    deliverLocal(input, record);
+    // The record keeps the frame (and any view a handler cut) until the next datagram at this level
+    // refills it, but nothing reads it meanwhile: what the handler returns says what holds the frame.
+    return deliverLocal(input, record);
   } finally {
     depth = level;
   }
 }
 
-function deliverLocal(input: Ipv4Receiver, datagram: ReceivedDatagram): void {
+function deliverLocal(input: Ipv4Receiver, datagram: ReceivedDatagram): FrameDisposition {
   const { counters } = input.ctx;
   const handler = input.handlerFor(datagram.packet.protocol);
   if (handler === undefined) {
@@ -237,5 +241,5 @@ function deliverLocal(input: Ipv4Receiver, datagram: ReceivedDatagram): void {
     return;
   }
   counters.IpInDelivers++;
-  handler.receive(datagram);
+  return handler.receive(datagram);
 }

@@ -1,7 +1,10 @@
 /** Device contracts: declared in src/seams.ts with every other seam. */
 export type {
   DeviceOffload,
+  FrameDisposition,
+  FrameReceiver,
   FrameTransmitOptions,
   NetworkDevice,
   ReceivedFrameInfo,
 } from '../seams.js';
+export { FRAME_RELEASED } from '../seams.js';

@@ -26,7 +26,7 @@ import {
   isGroupDestinationAt,
   macHalves,
 } from '../wire/ethernet.js';
-import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
+import type { FrameDisposition, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
 
 export type { EtherTypeReceiver } from '../seams.js';
 
@@ -75,8 +75,11 @@ export class EthernetPort {
     if (this.receivers.size === 0) this.device.setReceiver(() => {});
   }
 
-  /** Entry point for every frame the device delivers (also usable directly by tests). */
-  receive(frame: Uint8Array, info?: ReceivedFrameInfo): void {
+  /**
+   * Entry point for every frame the device delivers (also usable directly by tests). Returns what the
+   * protocol given the frame returned (FRAME_RELEASED: nothing holds the frame any more).
+   */
+  receive(frame: Uint8Array, info?: ReceivedFrameInfo): FrameDisposition {
     const { counters } = this.ctx;
     counters.EthernetInFrames++;
     if (frame.length < ETHERNET_HEADER_LENGTH) {
@@ -96,7 +99,7 @@ export class EthernetPort {
       this.ctx.drop('ethernet', 'unknown-ethertype');
       return;
     }
-    receiver(frame, ETHERNET_HEADER_LENGTH, linkBroadcast, info);
+    return receiver(frame, ETHERNET_HEADER_LENGTH, linkBroadcast, info);
   }
 
   /**

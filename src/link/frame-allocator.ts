@@ -7,48 +7,85 @@
  * draws small buffers from page fragments for the same reason (page_frag); Node's `Buffer.allocUnsafe`
  * from an 8 KiB pool.
  *
- * Frames here are regions of zero-filled slabs, handed out once and never reused: a frame is
+ * Frames here are regions of zero-filled slabs, handed out once and not reused unless given back: a frame is
  * zero-filled like a new array, and whoever keeps a frame (a link's delay queue, ARP's pending queue, a
  * capture, a receiver's view of the payload) keeps a valid one. A slab is collected once none of its
  * frames is referenced any more, so the price is that one long-kept frame pins its slab; code that keeps
  * small views for long copies them (IP reassembly does, when a view uses under half its buffer).
  *
- * A device that is done with a frame the moment `send` returns (a TAP device: the kernel copied it) gives
- * it back with `recycleFrame`. Once every frame carved from the current slab was given back, in the order
- * they were carved, the slab is carved again from its start instead of being left to the collector. At
- * tens of thousands of 64 KiB TSO packets a second, fresh slabs cost the kernel a page fault and a zeroed
- * page per 4 KiB written, and the collector a full mark for the external memory: a third of a gateway's
- * time relaying a download at MTU 65520. Only a slab whose every frame came back is reused, so a frame
- * kept elsewhere (one waiting for ARP, one dropped before its device) keeps its slab as before; frames
- * from a reused slab are zeroed when carved, as new ones are.
+ * A device that is done with a frame the moment `send` returns (a TAP device: the kernel copied it), or a
+ * link whose receiver says nothing holds a frame it delivered any more (a memory link, see
+ * NetworkDevice.setReceiver), gives it back with `recycleFrame`. Once every frame carved from a slab was
+ * given back, the slab is carved again from its start instead of being left to the collector. At tens of
+ * thousands of 64 KiB TSO packets a second, fresh slabs cost the kernel a page fault and a zeroed page
+ * per 4 KiB written, and the collector a full mark for the external memory: a third of a gateway's time
+ * relaying a download at MTU 65520; on an in-process bulk transfer at MTU 1500 copying a segment into a
+ * frame of a fresh slab took several times as long as into one carved before. Only a slab whose every
+ * frame came back is reused, so a frame kept elsewhere (one waiting for ARP, one dropped before its
+ * device, a datagram a UDP socket queued) keeps its slab as before; frames from a reused slab are zeroed
+ * when carved, as new ones are.
+ *
+ * Frames come back in any order, and a frame given back twice counts once. Frames still on their way
+ * when their slab is full (a link's queue, a burst in flight) may come back after it: a full slab with
+ * frames out waits for them, up to `WAITING_SLABS` per kind of slab (the oldest is left to the collector
+ * when another would be one too many), and the next slab is one of those whose frames are all back, if
+ * any. A slab is bookkept as the starts of its frames in carving order (ascending), with a mark for each
+ * frame given back.
  */
 
-/** A slab being carved: frames are handed out from `offset` on until one does not fit. */
+/** A slab being carved, or full and waiting for its frames: frames are handed out from `offset` on. */
 interface Slab {
   readonly bytes: number;
   buffer: Uint8Array;
   offset: number;
-  /** Where each frame carved from `buffer` starts (its byteOffset), in carving order. */
-  readonly starts: number[];
-  /** How many of `starts`, from the first, were given back with `recycleFrame`. */
+  /** Where each frame carved from `buffer` starts (its byteOffset), in carving order (ascending). */
+  starts: number[];
+  /** 1 at the index of each frame (in `starts`) that was given back, 0 for frames still out. */
+  back: Uint8Array;
+  /** How many frames were given back (marks set in `back`). */
   recycled: number;
   /** `buffer` was carved before: frames from it are zeroed when carved. */
   reused: boolean;
 }
 
-function emptySlab(bytes: number): Slab {
-  return { bytes, buffer: new Uint8Array(0), offset: 0, starts: [], recycled: 0, reused: false };
+/** Full slabs whose frames are not all back yet, oldest first, and the slab being carved. */
+interface SlabKind {
+  readonly bytes: number;
+  current: Slab;
+  readonly waiting: Slab[];
 }
 
+function emptySlab(bytes: number): Slab {
+  return {
+    bytes,
+    buffer: new Uint8Array(0),
+    offset: 0,
+    starts: [],
+    back: new Uint8Array(64),
+    recycled: 0,
+    reused: false,
+  };
+}
+
+function slabKind(bytes: number): SlabKind {
+  return { bytes, current: emptySlab(bytes), waiting: [] };
+}
+
+/**
+ * Full slabs that wait for frames still out, per kind: enough for the frames a burst keeps in flight on
+ * an in-process link (a few slabs), few enough that what they pin stays small (1 MiB of small slabs).
+ */
+const WAITING_SLABS = 4;
+
 /** Slabs for ordinary frames (up to an MTU of 65535 with headroom, four at least per slab). */
-const small = emptySlab(256 * 1024);
+const small = slabKind(256 * 1024);
 /**
  * Slabs for segmentation-offload packets (up to 64 KiB each, written to a TAP device and dropped at once):
  * with a buffer of their own per packet, allocating them was 2-3% of a gateway's time relaying a download,
  * besides collecting them. Apart from the small frames' slabs, so a long-kept small frame never pins a
  * large slab. A slab holds at least eight.
  */
-const large = emptySlab(1024 * 1024);
+const large = slabKind(1024 * 1024);
 
 /** Frames (with headroom) larger than this come from the large slabs. */
 const LARGEST_SMALL_FRAME = small.bytes / 4;
@@ -69,35 +106,98 @@ export function allocateFrame(length: number, headroom = 0, cleared = length): U
   return new Uint8Array(needed).subarray(headroom);
 }
 
-function carve(slab: Slab, length: number, headroom: number, cleared: number): Uint8Array {
+function carve(kind: SlabKind, length: number, headroom: number, cleared: number): Uint8Array {
+  let slab = kind.current;
   // The headroom comes first so that the frame itself starts aligned.
   let start = (slab.offset + headroom + 7) & ~7;
   if (start + length > slab.buffer.length) {
-    if (slab.buffer.length > 0 && slab.recycled === slab.starts.length) {
-      slab.reused = true;
-    } else {
-      slab.buffer = new Uint8Array(slab.bytes);
-      slab.reused = false;
-    }
-    slab.starts.length = 0;
-    slab.recycled = 0;
+    slab = nextSlab(kind);
     start = (headroom + 7) & ~7;
   }
   slab.offset = start + length;
   const frame = slab.buffer.subarray(start, start + length);
   if (slab.reused) frame.fill(0, 0, Math.min(cleared, length));
+  const index = slab.starts.length;
   slab.starts.push(frame.byteOffset);
+  if (index >= slab.back.length) {
+    const back = new Uint8Array(slab.back.length * 2);
+    back.set(slab.back);
+    slab.back = back;
+  }
   return frame;
 }
 
+/** The current slab is full: the slab to carve next (a reused one whose frames are all back, or a new one). */
+function nextSlab(kind: SlabKind): Slab {
+  const full = kind.current;
+  let next: Slab | undefined;
+  if (full.buffer.length > 0) {
+    if (full.recycled === full.starts.length) next = full;
+    else {
+      kind.waiting.push(full);
+      if (kind.waiting.length > WAITING_SLABS) kind.waiting.shift();
+    }
+  }
+  if (next === undefined) {
+    const waiting = kind.waiting;
+    for (let i = 0; i < waiting.length; i++) {
+      if (waiting[i]!.recycled === waiting[i]!.starts.length) {
+        next = waiting[i]!;
+        waiting.splice(i, 1);
+        break;
+      }
+    }
+  }
+  if (next === undefined) {
+    next = emptySlab(kind.bytes);
+    next.buffer = new Uint8Array(kind.bytes);
+  } else {
+    next.reused = true;
+    next.back.fill(0, 0, next.starts.length);
+    next.starts.length = 0;
+    next.recycled = 0;
+  }
+  kind.current = next;
+  return next;
+}
+
 /**
- * Gives back a frame from `allocateFrame` that nothing references any more (its device wrote it out and
- * will not look at it again). A frame given back out of carving order, or from an older slab, counts for
- * nothing (so does giving the same frame back again): its slab is then left to the collector, as without
- * this call.
+ * Gives back a frame from `allocateFrame` that nothing references any more (its device wrote it out, or
+ * its receiver kept nothing of it, and neither will look at it again). A frame of a slab left to the
+ * collector, or of a buffer of its own, counts for nothing; so does giving the same frame back again.
  */
 export function recycleFrame(frame: Uint8Array): void {
-  const slab =
-    frame.buffer === large.buffer.buffer ? large : frame.buffer === small.buffer.buffer ? small : undefined;
-  if (slab !== undefined && slab.starts[slab.recycled] === frame.byteOffset) slab.recycled++;
+  const buffer = frame.buffer;
+  const slab = slabOf(small, buffer) ?? slabOf(large, buffer);
+  if (slab === undefined) return;
+  const starts = slab.starts;
+  const at = frame.byteOffset;
+  // Frames mostly come back in the order they were carved: try the frame after the last one first.
+  let index = slab.recycled < starts.length && starts[slab.recycled] === at ? slab.recycled : -1;
+  if (index < 0) {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const value = starts[middle]!;
+      if (value === at) {
+        index = middle;
+        break;
+      }
+      if (value < at) low = middle + 1;
+      else high = middle - 1;
+    }
+    if (index < 0) return;
+  }
+  if (slab.back[index] === 1) return;
+  slab.back[index] = 1;
+  slab.recycled++;
+}
+
+/** The slab of `kind` (the one being carved or a waiting one) whose buffer is `buffer`, if any. */
+function slabOf(kind: SlabKind, buffer: ArrayBufferLike): Slab | undefined {
+  if (kind.current.buffer.buffer === buffer) return kind.current;
+  const waiting = kind.waiting;
+  for (let i = waiting.length - 1; i >= 0; i--) if (waiting[i]!.buffer.buffer === buffer) return waiting[i];
+  return undefined;
 }

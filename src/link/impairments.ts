@@ -179,9 +179,10 @@ export interface PathEnds {
   nextFrameId(): number;
   /**
    * Hands a frame to the receiving end; returns false when no receiver is installed. `mark` is what the
-   * sender attached to the frame (see ImpairedPath.send).
+   * sender attached to the frame (see ImpairedPath.send). `untapped`: no tap of the path was given this
+   * frame, so once its receiver holds nothing of it either, nothing does.
    */
-  deliver(frame: Uint8Array, mark: number): boolean;
+  deliver(frame: Uint8Array, mark: number, untapped: boolean): boolean;
   /**
    * Deliver frames that keep their order (neither reordered nor jittered out of order) from one queue
    * with one timer for the earliest, instead of a timer each. On a real clock this keeps their order
@@ -212,6 +213,8 @@ class InFlightCopy {
   due = 0;
   /** What the sender attached to the frame (see ImpairedPath.send). */
   mark = 0;
+  /** A 'sent' tap was given the frame (it may hold it). */
+  tapped = false;
   /** Its timer, when the clock cannot post one (`Clock.post`). */
   handle: TimerHandle | undefined = undefined;
   /** Still on its way (not delivered, not lost): a member of the path's in-flight list. */
@@ -442,6 +445,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
       inFlight.traced = copyTraced;
       inFlight.due = arrival;
       inFlight.mark = mark;
+      inFlight.tapped = this.sentTaps.length > 0;
       if (inOrder && this.ends.orderedDelivery === true) this.enqueueInOrder(inFlight, now);
       else this.schedule(inFlight, arrival - now);
     }
@@ -561,8 +565,11 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
         frame: copy.traced ?? copy.frame.slice(),
       });
     }
-    for (const tap of this.deliveredTaps) tap(now, copy.frame);
-    if (!this.ends.deliver(copy.frame, copy.mark)) counters.undeliverable++;
+    const deliveredTaps = this.deliveredTaps;
+    for (const tap of deliveredTaps) tap(now, copy.frame);
+    if (!this.ends.deliver(copy.frame, copy.mark, !copy.tapped && deliveredTaps.length === 0)) {
+      counters.undeliverable++;
+    }
   }
 
   private drop(frameId: number, reason: LinkDropReason): void {

@@ -27,7 +27,15 @@ import { Random, type Seed } from '../util/random.js';
 import type { MacAddress } from '../wire/address.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, etherTypeAt } from '../wire/ethernet.js';
 import type { PacketRecorder } from './capture.js';
-import type { DeviceOffload, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
+import {
+  type DeviceOffload,
+  FRAME_RELEASED,
+  type FrameReceiver,
+  type FrameTransmitOptions,
+  type NetworkDevice,
+  type ReceivedFrameInfo,
+} from './device.js';
+import { recycleFrame } from './frame-allocator.js';
 import {
   type FrameTap,
   ImpairedPath,
@@ -97,14 +105,16 @@ export class MemoryLink {
   /** @internal read by the ends */
   readonly deviceOffload: DeviceOffload | undefined;
   private readonly paths: Record<LinkDirection, ImpairedPath>;
+  private readonly endA: MemoryLinkEnd;
+  private readonly endB: MemoryLinkEnd;
   private frameIds = 0;
 
   constructor(options: MemoryLinkOptions) {
     const endA = new MemoryLinkEnd(this, 'a->b', options.a);
     const endB = new MemoryLinkEnd(this, 'b->a', options.b);
     this.name = options.name ?? `${endA.name}<->${endB.name}`;
-    this.a = endA;
-    this.b = endB;
+    this.a = this.endA = endA;
+    this.b = this.endB = endB;
     const random = (options.random ?? new Random(options.seed ?? 0)).fork(`link/${this.name}`);
     const tracer = options.tracer ?? NO_TRACE;
     const both = options.impairments ?? {};
@@ -120,7 +130,7 @@ export class MemoryLink {
         return to.mtu;
       },
       nextFrameId,
-      deliver: (frame, mark) => to.receive(frame, mark),
+      deliver: (frame, mark, untapped) => to.receive(frame, mark, untapped),
     });
     this.paths = {
       'a->b': new ImpairedPath(
@@ -167,6 +177,14 @@ export class MemoryLink {
   /** Takes the whole link down (frames on the way are lost) or brings it back up. */
   setDown(down: boolean): void {
     this.updateImpairments('both', { down });
+  }
+
+  /**
+   * Frames delivered in one direction whose receiver held nothing of them afterwards (FRAME_RELEASED) and
+   * that no tap was given: their memory went back to the frame allocator to be carved again.
+   */
+  releasedFrames(direction: LinkDirection): number {
+    return (direction === 'a->b' ? this.endB : this.endA).released;
   }
 
   /** Frames (copies) on their way in one direction, queued or propagating. */
@@ -240,7 +258,9 @@ class MemoryLinkEnd implements NetworkDevice {
   readonly name: string;
   readonly mtu: number;
   readonly mac: MacAddress;
-  private receiver: ((frame: Uint8Array, info?: ReceivedFrameInfo) => void) | undefined;
+  /** @internal Frames delivered here and given back to the allocator (see MemoryLink.releasedFrames). */
+  released = 0;
+  private receiver: FrameReceiver | undefined;
   private closed = false;
   /** Reused for every offloaded frame delivered (receivers read it during the call only). */
   private readonly info: ReceivedFrameInfo = { checksumTrusted: true, segmentSize: 0 };
@@ -287,7 +307,7 @@ class MemoryLinkEnd implements NetworkDevice {
     }
   }
 
-  setReceiver(receiver: (frame: Uint8Array, info?: ReceivedFrameInfo) => void): void {
+  setReceiver(receiver: FrameReceiver): void {
     this.receiver = receiver;
   }
 
@@ -300,16 +320,27 @@ class MemoryLinkEnd implements NetworkDevice {
     this.link.path(this.outgoing === 'a->b' ? 'b->a' : 'a->b').close();
   }
 
-  /** @internal `mark`: what the sending end attached (0 for a plain frame). */
-  receive(frame: Uint8Array, mark: number): boolean {
+  /**
+   * @internal `mark`: what the sending end attached (0 for a plain frame). `untapped`: nothing on the way
+   * was given the frame (see PathEnds.deliver).
+   */
+  receive(frame: Uint8Array, mark: number, untapped: boolean): boolean {
     if (this.receiver === undefined) return false;
+    let disposition: unknown;
     if (mark === 0) {
-      this.receiver(frame);
+      disposition = this.receiver(frame);
     } else {
       // The frame crossed only memory: its checksum may be partial, and it is trusted as Linux trusts
       // CHECKSUM_PARTIAL on loopback (skb->ip_summed); a super-segment keeps its size for forwarding.
       this.info.segmentSize = mark - OFFLOADED_MARK;
-      this.receiver(frame, this.info);
+      disposition = this.receiver(frame, this.info);
+    }
+    // The sender gave the frame up when it sent it (NetworkDevice ownership), no tap on the way has it,
+    // and the receiver holds nothing of it: its memory goes back to the allocator, to be carved again
+    // instead of a fresh slab (frame-allocator.ts). A frame from elsewhere counts for nothing there.
+    if (disposition === FRAME_RELEASED && untapped) {
+      recycleFrame(frame);
+      this.released++;
     }
     return true;
   }

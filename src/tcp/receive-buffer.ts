@@ -44,6 +44,15 @@ const MERGE_LIMIT = 2048;
  * each pin a frame buffer for a small part of it and hand the application many small chunks.
  */
 export const KEEP_VIEW_MIN = 16 * 1024;
+/**
+ * Whether the buffer may keep (part of) a segment of `length` payload bytes as the view it arrived in. It
+ * copies every smaller one (into the ring, or into a chunk of its own out of order), so a frame carrying
+ * one is not held by the connection once the segment was processed.
+ */
+export function mayKeepView(length: number): boolean {
+  return length >= KEEP_VIEW_MIN;
+}
+
 /** Taken slots at the head of the kept-view list before it is compacted (see `takeView`). */
 export const VIEW_SLOTS_COMPACTED = 64;
 

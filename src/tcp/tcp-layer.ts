@@ -28,7 +28,7 @@
  * broadcast and multicast addresses are dropped (MUST-57).
  */
 import type { TransportErrorReport } from '../ip/datagram.js';
-import type { TcpIpBinding, TcpSendStatus } from '../seams.js';
+import { FRAME_RELEASED, type FrameDisposition, type TcpIpBinding, type TcpSendStatus } from '../seams.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import type { ConnectionId, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
@@ -74,6 +74,7 @@ import { IsnGenerator } from './isn.js';
 import { resolveTcpLimits, type TcpLimits } from './limits.js';
 import { TcpMemory } from './memory.js';
 import { MAX_UNSCALED_WINDOW } from './output.js';
+import { mayKeepView } from './receive-buffer.js';
 import { PAWS_IDLE_LIMIT_MS } from './segment-arrives.js';
 import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
 import {
@@ -674,9 +675,10 @@ export class TcpLayer {
 
   /**
    * A TCP segment from IP, already checksum-verified. Never throws: whatever the segment holds, it is
-   * processed, answered or dropped (and counted).
+   * processed, answered or dropped (and counted). Returns FRAME_RELEASED when nothing holds the segment's
+   * bytes any more: a connection processed it and its payload is one the receive buffer copies.
    */
-  receive(src: IpAddress, dst: IpAddress, segment: TcpSegment, ecn = 0): void {
+  receive(src: IpAddress, dst: IpAddress, segment: TcpSegment, ecn = 0): FrameDisposition {
     if (this.busy) {
       // The record is IP's again once this returns (it parses the next segment into it).
       this.queued.push({ src, dst, segment: copyTcpSegment(segment), ecn });
@@ -684,12 +686,14 @@ export class TcpLayer {
     }
     // What `guard` does, spelled out: this runs for every segment, and a closure per call would show.
     this.busy = true;
+    let released: boolean;
     try {
-      this.dispatch(src, dst, segment, ecn);
+      released = this.dispatch(src, dst, segment, ecn);
       if (this.queued.length > 0) this.dispatchQueued();
     } finally {
       this.busy = false;
     }
+    return released ? FRAME_RELEASED : undefined;
   }
 
   /**
@@ -798,19 +802,26 @@ export class TcpLayer {
     this.dropped(`internal error: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  private dispatch(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): void {
+  /** Hands the segment on (see `demultiplex`, whose answer it returns: false after an internal error). */
+  private dispatch(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): boolean {
     try {
-      this.demultiplex(src, dst, seg, ecn);
+      return this.demultiplex(src, dst, seg, ecn);
     } catch (error) {
       this.internalError(error);
+      return false;
     }
   }
 
-  private demultiplex(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): void {
+  /**
+   * Finds who the segment is for and hands it over. True when that was a connection and the segment's
+   * bytes are not held afterwards (see `receive`); false for everything else, which may keep them (a
+   * listener's SYN queue, TIME-WAIT, a reset built from the segment) or is not worth proving.
+   */
+  private demultiplex(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): boolean {
     this.counters.segmentsIn++;
     if (seg.srcPort === 0 || seg.dstPort === 0) {
       this.dropped('port 0');
-      return;
+      return false;
     }
     const now = this.clock.now();
     // The connection of the previous segment is the likeliest match (a bulk transfer); the table otherwise.
@@ -841,38 +852,40 @@ export class TcpLayer {
         this.counters.listenOverflows++;
         this.counters.listenDrops++;
         this.dropped('accept queue full: handshake ACK dropped');
-        return;
+        return false;
       }
+      // A connection keeps no part of a segment but the payload its receive buffer may keep as a view.
       if (this.ip.confirmReachable === undefined) {
         conn.handleSegment(seg, now, ecn);
-        return;
+        return !mayKeepView(seg.payload.length);
       }
       // RFC 4861 §7.3.1 upper-layer confirmation: an ACK of new data proves the path to the peer works,
       // so the neighbour toward it stays REACHABLE and established traffic never waits on a resolution.
       const acked = conn.acknowledgedBytes;
       conn.handleSegment(seg, now, ecn);
       if (conn.acknowledgedBytes !== acked) this.ip.confirmReachable(src);
-      return;
+      return !mayKeepView(seg.payload.length);
     }
     if (this.timeWait.size > 0) {
       const slot = this.timeWait.find(dst, seg.dstPort, src, seg.srcPort);
       if (slot >= 0) {
         this.timeWaitArrives(slot, src, dst, seg, now);
-        return;
+        return false;
       }
     }
     if (this.ip.isBroadcastOrMulticast(dst) || this.ip.isBroadcastOrMulticast(src) || isUnspecified(src)) {
       // MUST-57: segments to broadcast/multicast are silently discarded; a source address of that kind
       // (or 0.0.0.0) cannot be a TCP peer either.
       this.dropped('broadcast, multicast or unspecified address');
-      return;
+      return false;
     }
     const listener = this.findListener(dst, seg.dstPort);
     if (listener) {
       this.listenArrives(listener, src, dst, seg, now, undefined);
-      return;
+      return false;
     }
     this.closedArrives(src, dst, seg);
+    return false;
   }
 
   /** §3.10.7.1 CLOSED: no connection, no listener. A reset answers anything but a reset. */

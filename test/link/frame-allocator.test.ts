@@ -90,36 +90,61 @@ describe('allocateFrame', () => {
     expect(partly.subarray(100).every((b) => b === 0xee)).toBe(true);
   });
 
-  it('leaves a slab to the collector when a frame from it is kept or given back out of order', () => {
-    for (const misuse of ['first kept', 'out of order', 'first twice, second kept'] as const) {
-      const first = firstOfFreshSlab();
-      const second = allocateFrame(65549, 12);
-      expect(second.buffer).toBe(first.buffer);
-      if (misuse === 'out of order') {
-        recycleFrame(second);
-        recycleFrame(first);
+  /** Large frames from a fresh slab until it is full: the frames, and the first frame of the next slab. */
+  function fillSlab(): { frames: Uint8Array[]; next: Uint8Array } {
+    const frames = [firstOfFreshSlab()];
+    let next = allocateFrame(65549, 12);
+    while (next.buffer === frames[0]!.buffer) {
+      frames.push(next);
+      next = allocateFrame(65549, 12);
+    }
+    return { frames, next };
+  }
+
+  /** Carves large frames (kept) until one starts the next slab: the first frame of that slab. */
+  function carveUntilNextSlab(current: Uint8Array): Uint8Array {
+    let previous = current;
+    for (;;) {
+      const frame = allocateFrame(65549, 12);
+      if (frame.buffer !== previous.buffer || frame.byteOffset <= previous.byteOffset) return frame;
+      previous = frame;
+    }
+  }
+
+  it('carves a full slab again once its frames came back after it filled, in any order', () => {
+    // Frames still on their way when their slab fills (a burst on a link) come back afterwards.
+    const { frames, next } = fillSlab();
+    expect(frames.length).toBeGreaterThanOrEqual(8);
+    for (const frame of frames) frame.fill(0xdd);
+    for (const frame of [...frames].reverse()) recycleFrame(frame);
+    const after = carveUntilNextSlab(next);
+    expect(after.buffer).toBe(frames[0]!.buffer);
+    expect(after.byteOffset).toBe(frames[0]!.byteOffset);
+    expect(after.every((b) => b === 0)).toBe(true);
+  });
+
+  it('never carves a slab again while a frame from it is out, nor one left to the collector', () => {
+    for (const misuse of ['one kept', 'one given back twice, another kept'] as const) {
+      const { frames, next } = fillSlab();
+      const kept = frames.pop()!;
+      if (misuse === 'one given back twice, another kept') recycleFrame(frames[0]!);
+      for (const frame of frames) recycleFrame(frame);
+      for (const [i, frame] of [...frames, kept].entries()) frame.fill(i + 1);
+      // Slab after slab is carved: none of them is the one whose frame is out.
+      let current = next;
+      for (let slabs = 0; slabs < 8; slabs++) {
+        current = carveUntilNextSlab(current);
+        expect(current.buffer).not.toBe(kept.buffer);
       }
-      if (misuse === 'first twice, second kept') {
-        recycleFrame(first);
-        recycleFrame(first);
+      // Given back once the slab was left to the collector (more slabs waited than are kept), it counts
+      // for nothing: the slab is not carved again, and every byte of its frames stays as it was.
+      recycleFrame(kept);
+      for (let slabs = 0; slabs < 8; slabs++) {
+        current = carveUntilNextSlab(current);
+        expect(current.buffer).not.toBe(kept.buffer);
       }
-      const frames = [first, second];
-      // The rest of the slab is given back as it is carved, in order.
-      let next = allocateFrame(65549, 12);
-      while (next.buffer === first.buffer) {
-        expect(frames.length).toBeLessThan(32); // a slab reused too early would never end
-        frames.push(next);
-        recycleFrame(next);
-        next = allocateFrame(65549, 12);
-      }
-      expect(frames.length).toBeGreaterThanOrEqual(8);
-      for (const [i, f] of frames.entries()) f.fill(i + 1);
-      // `next` opened a new buffer; frames given back late count for nothing, and the bytes stay.
-      for (const f of frames) recycleFrame(f);
-      let later = allocateFrame(65549, 12);
-      while (later.buffer === next.buffer) later = allocateFrame(65549, 12);
-      expect(later.buffer).not.toBe(first.buffer);
-      for (const [i, f] of frames.entries()) expect(f.every((b) => b === i + 1)).toBe(true);
+      for (const [i, frame] of [...frames, kept].entries())
+        expect(frame.every((b) => b === i + 1)).toBe(true);
     }
   });
 });

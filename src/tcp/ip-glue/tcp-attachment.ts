@@ -22,12 +22,14 @@ import type {
 import type { Ipv4Layer } from '../../ip/ipv4-layer.js';
 import type { StackContext } from '../../ip/stack-context.js';
 import type { Ipv6Layer } from '../../ipv6/ipv6-layer.js';
-import type {
-  Ipv6PayloadWriter,
-  Ipv6ProtocolHandler,
-  Ipv6ReceivedPacket,
-  TcpIpBinding,
-  TcpReceiver,
+import {
+  FRAME_RELEASED,
+  type FrameDisposition,
+  type Ipv6PayloadWriter,
+  type Ipv6ProtocolHandler,
+  type Ipv6ReceivedPacket,
+  type TcpIpBinding,
+  type TcpReceiver,
 } from '../../seams.js';
 import type { Ipv4Address } from '../../wire/address.js';
 import { IP_PROTOCOL_TCP } from '../../wire/ipv4.js';
@@ -200,7 +202,9 @@ class SegmentIntake {
 
   /**
    * Parses the segment of `length` bytes at `buf[offset]` where it lies (MUST-7's lenient retry on a bad
-   * option length), counts what fails, passes the rest on.
+   * option length), counts what fails, passes the rest on. FRAME_RELEASED when TCP holds nothing of the
+   * segment (the record keeps pointing into the frame until the next segment at this level refills it,
+   * unread meanwhile).
    */
   deliver(
     buf: Uint8Array,
@@ -210,7 +214,7 @@ class SegmentIntake {
     dst: IpAddress,
     verifyChecksum: boolean,
     ecn: number,
-  ): void {
+  ): FrameDisposition {
     const depth = this.depth;
     const record = this.records[depth] ?? new ReusableTcpSegment();
     this.records[depth] = record;
@@ -233,7 +237,7 @@ class SegmentIntake {
     }
     this.depth = depth + 1;
     try {
-      this.tcp.receive(src, dst, record, ecn);
+      return this.tcp.receive(src, dst, record, ecn) === FRAME_RELEASED ? FRAME_RELEASED : undefined;
     } finally {
       this.depth = depth;
     }
@@ -251,7 +255,7 @@ export class TcpProtocolHandler implements IpProtocolHandler {
     this.intake = new SegmentIntake(ctx, tcp);
   }
 
-  receive(datagram: ReceivedDatagram): void {
+  receive(datagram: ReceivedDatagram): FrameDisposition {
     const { packet } = datagram;
     if (datagram.destination !== 'unicast') {
       this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
@@ -259,7 +263,7 @@ export class TcpProtocolHandler implements IpProtocolHandler {
     }
     // The ECN field (RFC 3168 §5) goes with the segment: a CE mark is for TCP to echo. The segment is
     // parsed where it lies in the frame, with no view of the IP payload cut for it.
-    this.intake.deliver(
+    return this.intake.deliver(
       datagram.buffer,
       datagram.payloadOffset,
       datagram.payloadLength,

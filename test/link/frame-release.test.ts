@@ -1,0 +1,224 @@
+/**
+ * Frames a memory link gives back to the frame allocator (FRAME_RELEASED): only those whose receiver held
+ * nothing of them once it returned and that no tap was given. Whatever a stack keeps (a UDP datagram not
+ * yet read, a super-segment the receive buffer keeps as a view) must stay intact while the memory of the
+ * frames given back is carved again for later traffic.
+ */
+import { describe, expect, it } from 'vitest';
+import { FRAME_RELEASED } from '../../src/link/device.js';
+import { allocateFrame } from '../../src/link/frame-allocator.js';
+import { MemoryLink } from '../../src/link/memory-link.js';
+import { SimulatedNetwork } from '../../src/sim/network.js';
+import type { TcpConnection } from '../../src/tcp/connection.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
+import { parseIpv4 } from '../../src/wire/address.js';
+import { pattern } from '../tcp/dialogue.js';
+
+const SERVER = parseIpv4('10.0.0.2')!;
+
+function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** Two hosts on one link, offload (TSO, 64 KiB super-segments) as asked. */
+function pair(offload = false) {
+  const net = new SimulatedNetwork({ seed: 1, trace: false, offload });
+  const a = net.host('a', '10.0.0.1/24');
+  const b = net.host('b', '10.0.0.2/24');
+  const simulated = net.link(a, b);
+  return { net, a, b, link: simulated.link, simulated };
+}
+
+/**
+ * Writes `data` from `a` to port `port` of `b`, up to `writable()` bytes of it (more with `writeNow` once
+ * that grew); `b`'s side reads everything while `reading()` says so (checked on each 'readable' and by
+ * `drainNow`). Returns what was read so far and the receiving connection.
+ */
+function stream(
+  net: SimulatedNetwork,
+  a: SimulatedNetwork['stack'] extends (n: string) => infer S ? S : never,
+  b: SimulatedNetwork['stack'] extends (n: string) => infer S ? S : never,
+  port: number,
+  data: Uint8Array,
+  reading: () => boolean = () => true,
+  writable: () => number = () => data.length,
+) {
+  const received = new Uint8Array(data.length);
+  const state = { at: 0, server: undefined as TcpConnection | undefined };
+  const drain = (): void => {
+    const conn = state.server;
+    if (conn === undefined || !reading()) return;
+    for (;;) {
+      const n = conn.receiveInto(received.subarray(state.at), net.clock.now());
+      if (n <= 0) break;
+      state.at += n;
+    }
+  };
+  b.tcp.listen({ port }).on('connection', (conn) => {
+    state.server = conn;
+    conn.on('readable', drain);
+  });
+  const conn = a.tcp.connect({ remoteAddress: SERVER, remotePort: port });
+  let sent = 0;
+  const write = (): void => {
+    while (sent < writable()) {
+      const n = conn.send(data.subarray(sent, writable()), net.clock.now());
+      sent += n;
+      if (n === 0) return;
+    }
+  };
+  conn.on('connected', write);
+  conn.on('drain', write);
+  return { received, state, drainNow: drain, writeNow: write };
+}
+
+describe('frames given back by a memory link', () => {
+  it('gives back every TCP segment a connection copied, both ways; the bytes arrive intact', () => {
+    const { net, a, b, link } = pair();
+    const data = pattern(2 * 1024 * 1024, 7);
+    const { received, state } = stream(net, a, b, 80, data);
+    net.runUntilIdle();
+    expect(state.at).toBe(data.length);
+    expect(sameBytes(received, data)).toBe(true);
+    // Every TCP segment but the SYN (which went to a listener) reached a connection that copied it; ARP
+    // frames are not given back (ARP does not say it holds nothing), nor is the SYN.
+    expect(b.tcp.counters.segmentsIn).toBeGreaterThan(1400);
+    expect(link.releasedFrames('a->b')).toBe(b.tcp.counters.segmentsIn - 1);
+    expect(link.releasedFrames('b->a')).toBe(a.tcp.counters.segmentsIn);
+    expect(link.counters('a->b').delivered).toBeGreaterThan(b.tcp.counters.segmentsIn);
+  });
+
+  it('gives back no frame a tap was given', () => {
+    for (const point of ['sent', 'delivered'] as const) {
+      const { net, a, b, link } = pair();
+      const seen: Uint8Array[] = [];
+      link.tap((_time, frame) => seen.push(frame), { point });
+      const data = pattern(256 * 1024);
+      const { received, state } = stream(net, a, b, 80, data);
+      net.runUntilIdle();
+      expect(state.at).toBe(data.length);
+      expect(sameBytes(received, data)).toBe(true);
+      expect(seen.length).toBe(link.counters('a->b').delivered + link.counters('b->a').delivered);
+      expect(link.releasedFrames('a->b') + link.releasedFrames('b->a')).toBe(0);
+    }
+  });
+
+  it('gives back only what the receiver says it released: FRAME_RELEASED, not any other value', () => {
+    const clock = new VirtualClock();
+    const link = new MemoryLink({
+      clock,
+      a: { name: 'a', mac: 0x020000000001 },
+      b: { name: 'b', mac: 0x020000000002 },
+    });
+    const answers: unknown[] = [undefined, true, 1, 'released', Symbol('frame released'), FRAME_RELEASED];
+    let next = 0;
+    link.b.setReceiver(() => answers[next++]);
+    for (let i = 0; i < answers.length; i++) link.a.send(allocateFrame(60));
+    clock.runUntilIdle();
+    expect(next).toBe(answers.length);
+    expect(link.releasedFrames('a->b')).toBe(1);
+  });
+
+  it('keeps a UDP datagram not yet read intact while TCP traffic reuses the memory of its frames', () => {
+    const { net, a, b, link, simulated } = pair();
+    // No ARP, and the connection's SYN (not given back) carved a few slabs earlier: the datagrams'
+    // frames share their slab with TCP segments only.
+    staticNeighbours(simulated);
+    const data = pattern(4 * 1024 * 1024, 5);
+    let allowed = 1024 * 1024;
+    const tcp = stream(
+      net,
+      a,
+      b,
+      80,
+      data,
+      () => true,
+      () => allowed,
+    );
+    net.runUntilIdle();
+    expect(tcp.state.at).toBe(allowed);
+    const datagrams: Uint8Array[] = [];
+    b.udp.bind({ port: 9 }, { message: (payload) => datagrams.push(payload) });
+    const sender = a.udp.bind({});
+    const sentDatagrams = [pattern(1000, 1), pattern(1400, 2), pattern(64, 3)];
+    for (const d of sentDatagrams) sender.send(d, 9, '10.0.0.2');
+    net.runUntilIdle();
+    expect(datagrams).toHaveLength(3);
+    const released = link.releasedFrames('a->b');
+    // Several slabs' worth of segments given back and carved again after the datagrams' frames.
+    allowed = data.length;
+    tcp.writeNow();
+    net.runUntilIdle();
+    expect(tcp.state.at).toBe(data.length);
+    expect(sameBytes(tcp.received, data)).toBe(true);
+    expect(link.releasedFrames('a->b') - released).toBeGreaterThan(2000);
+    // The datagrams' views still read what was sent: their frames were never given back.
+    for (const [i, d] of sentDatagrams.entries()) expect(sameBytes(datagrams[i]!, d)).toBe(true);
+  });
+
+  it('keeps a super-segment the receive buffer holds as a view intact while other frames are reused', () => {
+    // A 40 KiB super-segment in one frame (an initial window of 30 segments takes it whole), to a reader
+    // that waits: the receive buffer keeps it as the view it arrived in. Static neighbours: no ARP frame
+    // (never given back) shares a slab with it.
+    const offloading = new SimulatedNetwork({
+      seed: 1,
+      trace: false,
+      offload: true,
+      stack: { tcp: { initialWindowSegments: 30 } },
+    });
+    const a = offloading.host('a', '10.0.0.1/24');
+    const b = offloading.host('b', '10.0.0.2/24');
+    staticNeighbours(offloading.link(a, b));
+    let server: TcpConnection | undefined;
+    b.tcp.listen({ port: 80 }).on('connection', (conn) => {
+      server = conn;
+    });
+    const client = a.tcp.connect({ remoteAddress: SERVER, remotePort: 80 });
+    offloading.runUntilIdle();
+    expect(client.state).toBe('ESTABLISHED');
+    // In the same process, traffic at MTU 1500 whose frames are given back and carved again, before and
+    // after the super-segment's frame is carved from the same slabs.
+    // One connection (its SYN, never given back, is carved before all of this) writes 2 MiB first.
+    const plain = pair();
+    staticNeighbours(plain.simulated);
+    const data = pattern(10 * 1024 * 1024, 13);
+    let allowed = 2 * 1024 * 1024;
+    const fast = stream(
+      plain.net,
+      plain.a,
+      plain.b,
+      80,
+      data,
+      () => true,
+      () => allowed,
+    );
+    plain.net.runUntilIdle();
+    expect(fast.state.at).toBe(allowed);
+    const held = pattern(40 * 1024, 11);
+    expect(client.send(held, offloading.clock.now())).toBe(held.length);
+    offloading.runUntilIdle();
+    expect(server?.readableLength).toBe(held.length);
+    allowed = data.length;
+    fast.writeNow();
+    plain.net.runUntilIdle();
+    expect(fast.state.at).toBe(data.length);
+    expect(sameBytes(fast.received, data)).toBe(true);
+    expect(plain.link.releasedFrames('a->b')).toBeGreaterThan(7000);
+    // The kept view still reads what was sent.
+    const read = new Uint8Array(held.length);
+    expect(server?.receiveInto(read, offloading.clock.now())).toBe(held.length);
+    expect(sameBytes(read, held)).toBe(true);
+  });
+});
+
+/** Static ARP entries both ways: no ARP frames on the link. */
+function staticNeighbours(simulated: {
+  link: MemoryLink;
+  a: { interface: { arp: { addStatic(address: number, mac: number): void } } };
+  b: { interface: { arp: { addStatic(address: number, mac: number): void } } };
+}): void {
+  simulated.a.interface.arp.addStatic(SERVER, simulated.link.b.mac);
+  simulated.b.interface.arp.addStatic(parseIpv4('10.0.0.1')!, simulated.link.a.mac);
+}
