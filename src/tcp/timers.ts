@@ -41,8 +41,26 @@ export const LOSS_PROBE = 8;
 export type TimerId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 /** How many timers a connection has. */
 const TIMER_COUNT = 9;
-/** Every timer's deadline while none is armed: the template each connection's deadlines start from. */
-const UNARMED: readonly number[] = new Array<number>(TIMER_COUNT).fill(NEVER);
+/**
+ * Index of a deadline array's last slot: not a timer but the earliest deadline of them all, kept so that
+ * `earliest()` need not scan; NaN when it must be computed again.
+ */
+const EARLIEST = TIMER_COUNT;
+/** A deadline array with no timer armed: the template each array is copied from. */
+const UNARMED: readonly number[] = new Array<number>(TIMER_COUNT + 1).fill(NEVER);
+/**
+ * Deadline arrays no connection holds, shared by all: a connection takes one when it arms a timer and
+ * gives it back once none is armed, so the many idle connections of a server hold none, and one that
+ * alternates between busy and idle allocates nothing. A few are kept; more are left to the collector.
+ */
+const SPARE_DEADLINES: number[][] = [];
+const SPARE_DEADLINES_KEPT = 64;
+
+function releaseDeadlines(d: number[]): void {
+  if (SPARE_DEADLINES.length >= SPARE_DEADLINES_KEPT) return;
+  for (let i = 0; i <= TIMER_COUNT; i++) d[i] = NEVER;
+  SPARE_DEADLINES.push(d);
+}
 
 /** Names by id. */
 export const TIMER_NAMES: readonly TimerName[] = [
@@ -84,61 +102,76 @@ const ORDER_IDS: readonly TimerId[] = [
 
 export class ConnectionTimers {
   /**
-   * Deadline of each timer (NEVER when not armed), by id. A plain array of doubles rather than a
-   * Float64Array: a typed array of more than 64 bytes gets a backing store outside the heap, which
-   * costs far more to create and collect than the array itself, once per connection. Copied from a
-   * template (one native copy) rather than built with `Array.from` and a callback per element, which
-   * took a twentieth of the time of a connection opened and closed.
+   * Deadline of each timer (NEVER when not armed), by id, then the earliest of them (see EARLIEST); none
+   * while no timer is armed (see SPARE_DEADLINES). A plain array of doubles rather than a Float64Array: a
+   * typed array of more than 64 bytes gets a backing store outside the heap, which costs far more to
+   * create and collect than the array itself.
    */
-  private readonly deadlines: number[] = UNARMED.slice();
-  /** The earliest deadline, valid unless `stale`. */
-  private cached = NEVER;
-  private stale = false;
+  private deadlines: number[] | undefined = undefined;
 
   get(id: TimerId): number {
-    return this.deadlines[id]!;
+    const d = this.deadlines;
+    return d === undefined ? NEVER : d[id]!;
   }
 
   isArmed(id: TimerId): boolean {
-    return this.deadlines[id] !== NEVER;
+    return this.get(id) !== NEVER;
   }
 
   set(id: TimerId, deadline: number): void {
-    const old = this.deadlines[id]!;
-    this.deadlines[id] = deadline;
-    if (deadline <= this.cached) this.cached = deadline;
-    else if (old === this.cached) this.stale = true;
+    let d = this.deadlines;
+    if (d === undefined) {
+      if (deadline === NEVER) return;
+      d = SPARE_DEADLINES.pop() ?? UNARMED.slice();
+      this.deadlines = d;
+    }
+    const old = d[id]!;
+    d[id] = deadline;
+    const earliest = d[EARLIEST]!;
+    // While the earliest is unknown (NaN) both comparisons are false and it stays unknown.
+    if (deadline <= earliest) d[EARLIEST] = deadline;
+    else if (old === earliest) d[EARLIEST] = Number.NaN;
   }
 
   cancel(id: TimerId): void {
-    const old = this.deadlines[id]!;
+    const d = this.deadlines;
+    if (d === undefined) return;
+    const old = d[id]!;
     if (old === NEVER) return;
-    this.deadlines[id] = NEVER;
-    if (old === this.cached) this.stale = true;
+    d[id] = NEVER;
+    if (old === d[EARLIEST]) d[EARLIEST] = Number.NaN;
   }
 
   cancelAll(): void {
-    for (let i = 0; i < TIMER_COUNT; i++) this.deadlines[i] = NEVER;
-    this.cached = NEVER;
-    this.stale = false;
+    const d = this.deadlines;
+    if (d === undefined) return;
+    this.deadlines = undefined;
+    releaseDeadlines(d);
   }
 
-  /** The earliest deadline of any timer, or Infinity. */
+  /** The earliest deadline of any timer, or Infinity (then the deadline array is given back). */
   earliest(): number {
-    if (this.stale) {
-      const d = this.deadlines;
-      let min = d[0]!;
-      for (let i = 1; i < TIMER_COUNT; i++) if (d[i]! < min) min = d[i]!;
-      this.cached = min;
-      this.stale = false;
+    const d = this.deadlines;
+    if (d === undefined) return NEVER;
+    let earliest = d[EARLIEST]!;
+    if (Number.isNaN(earliest)) {
+      earliest = d[0]!;
+      for (let i = 1; i < TIMER_COUNT; i++) if (d[i]! < earliest) earliest = d[i]!;
+      d[EARLIEST] = earliest;
     }
-    return this.cached;
+    if (earliest === NEVER) {
+      this.deadlines = undefined;
+      releaseDeadlines(d);
+    }
+    return earliest;
   }
 
   /** The first timer (in TIMER_ORDER) due at or before `now`, if any. */
   due(now: number): TimerId | undefined {
     if (this.earliest() > now) return undefined;
-    for (const id of ORDER_IDS) if (this.deadlines[id]! <= now) return id;
+    const d = this.deadlines;
+    if (d === undefined) return undefined;
+    for (const id of ORDER_IDS) if (d[id]! <= now) return id;
     return undefined;
   }
 }
