@@ -44,6 +44,7 @@ import { RttEstimator } from './rtt-estimator.js';
 import { Scoreboard } from './scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqDiff } from './seq.js';
+import { type RttTiming, TcbRareState, TcbTransferState } from './tcb-state.js';
 import { ConnectionTimers } from './timers.js';
 
 /** What a connection reports to its owner; TcpConnection turns these into its events. */
@@ -117,12 +118,6 @@ export interface TcbEnvironment {
   readonly timersAfterBurst?: boolean;
 }
 
-/** An RTT measurement in progress: the time `seq` (the end of a segment) was first sent. */
-interface RttTiming {
-  endSeq: number;
-  sentAt: number;
-}
-
 const OUTPUT_FAILURES: Partial<Record<TcpErrorCode, string>> = {
   ENETUNREACH: 'no route to the remote address',
   EADDRNOTAVAIL: 'the local address is no longer assigned to this host',
@@ -179,12 +174,16 @@ function newOutgoingSegment(): TcpSegment {
   };
 }
 
+/**
+ * Only what every connection sets by the end of its handshake is a field of the Tcb itself; the rest
+ * (recovery and retransmission state, urgent data, ECN marks, errors, statistics, pacing ...) lives in
+ * records made on first use (tcb-state.ts), behind accessors of the same names at the end of the class.
+ */
 export class Tcb {
   readonly env: TcbEnvironment;
   readonly config: TcpConfig;
   readonly local: Endpoint;
   readonly remote: Endpoint;
-  readonly id: ConnectionId;
   /** True for connections spawned from a listener (a passive OPEN): RST in SYN-RECEIVED returns to LISTEN. */
   readonly passive: boolean;
 
@@ -204,9 +203,6 @@ export class Tcb {
   sndWl2 = 0;
   /** Largest window the peer ever offered (sender SWS avoidance, RFC 5961 §5.2 ACK check). */
   maxSndWnd = 0;
-  /** Send urgent pointer: sequence number just past the last urgent byte, when `sndUrgent`. */
-  sndUp = 0;
-  sndUrgent = false;
 
   // Receive sequence space (§3.3.1, figure 4).
   irs = 0;
@@ -221,65 +217,20 @@ export class Tcb {
   initialReceiveWindow = 0;
   /** Right edge of the last window advertised (RCV.NXT + RCV.WND at that time); never moves left (SHLD-14). */
   rcvAdvRight = 0;
-  /** Receive urgent pointer: sequence number just past the urgent data, when `rcvUrgent`. */
-  rcvUp = 0;
-  rcvUrgent = false;
 
   // Selective acknowledgment (RFC 2018, RFC 2883).
   /** Both SYNs carried SACK-permitted: we report out-of-order data in SACK blocks, and read the peer's. */
   sackEnabled = false;
-  /**
-   * A duplicate segment to report in the first block of the next ACK (D-SACK, RFC 2883 §4), once: its
-   * sequence range, or `dsackPending` false.
-   */
-  dsackPending = false;
-  dsackLeft = 0;
-  dsackRight = 0;
 
-  // Loss recovery with SACK (RFC 6675, RFC 8985) and the send records behind it.
   /**
-   * One record per segment in flight (see scoreboard.ts), created with the first segment that needs one
-   * (data sent, or an ACK that reports something): an idle connection never has one, as most of the
-   * connections a server holds never send (Linux keeps its retransmission queue in the socket and grows
-   * it only as data goes out).
+   * Smallest RTT measured (ms), Infinity before any: RACK's min_RTT, tcpInfo's min_rtt. The handshake
+   * sets it, so it stays here rather than with the transfer state.
    */
-  private board: Scoreboard | undefined;
-  /** RFC 6675 RecoveryPoint: a SACK-based recovery episode lasts until SND.UNA reaches it. */
-  recoveryPoint: number | undefined;
-  /** Bytes retransmitted in the current episode and not yet shown spurious by a D-SACK (RFC 3708). */
-  undoRetransmitted = 0;
-  /** The episode retransmitted something: an undo needs every one of them D-SACKed. */
-  undoPossible = false;
-  /** RACK's reordering window multiplier and its persistence (RFC 8985 §6.2 step 4). */
-  reoWndMult = 1;
-  /** The scoreboard's reordering counts already added to the layer's counters (see countReordering). */
-  reorderingRaisedCounted = 0;
-  reorderingCappedCounted = 0;
-  reoWndPersist = 0;
-  dsackRound: number | undefined;
-  /** RFC 6675 §5 DupAcks: ACKs in a row that SACKed new data without moving SND.UNA. */
-  sackDupAcks = 0;
-  /** Smallest RTT measured (ms), Infinity before any: RACK's min_RTT, tcpInfo's min_rtt. */
   minRttMs = Number.POSITIVE_INFINITY;
-  /** The last valid delivery-rate sample, bytes per ms (tcpInfo's delivery_rate), and whether it was app-limited. */
-  deliveryRate = 0;
-  deliveryRateAppLimited = false;
-  /** SND.NXT after the outstanding tail loss probe, if one is (RFC 8985 §7: TLPRxtOut). */
-  tlpEndSeq: number | undefined;
-  /** The outstanding probe was a retransmission (so a D-SACK for it may show no loss happened). */
-  tlpRetransmitted = false;
 
   // Explicit Congestion Notification (RFC 3168 §6.1; see ecn.ts).
   /** Both SYNs agreed to ECN: new data leaves as ECT(0), ECE and CWR mean what §6.1 says. */
   ecnEnabled = false;
-  /** Receiver: a CE mark arrived and the sender's CWR has not: every ACK carries ECE (§6.1.3). */
-  ecnEcho = false;
-  /** Sender: the window was reduced; the next new data segment carries CWR (§6.1.2). */
-  cwrPending = false;
-  /** Sender: SND.MAX at the last reduction; ECE reduces nothing more until SND.UNA passes it (§6.1.2). */
-  ecnReducedUntil: number | undefined;
-  /** Sender: congestion control is in a reduction ECE alone caused (no loss): it ends at `ecnReducedUntil`. */
-  ecnCwr = false;
 
   // Timestamps (RFC 7323 §3-5).
   /** Both SYNs carried the Timestamps option: every segment but a RST carries one from now on (§3.2). */
@@ -295,17 +246,9 @@ export class Tcb {
   tsRecentAt = 0;
   /** Last.ACK.sent: the acknowledgment field of the last segment we sent (§4.3). */
   lastAckSent = 0;
-  /**
-   * Our TSval on the latest retransmission, if any. An echo older than it answers a transmission made
-   * before that retransmission (the peer echoes the original's TSval when only our ACK was lost): the
-   * time since then is no RTT, so such echoes give no sample (Karn's ambiguity, RFC 7323 §4.1).
-   */
-  tsRetransmitted: number | undefined;
 
   readonly sendBuffer: SendBuffer;
   readonly receiveBuffer: ReceiveBuffer;
-  /** See `receiveTuner`. */
-  private tuner: ReceiveAutotuner | undefined;
 
   /** CLOSE was called: a FIN follows the last byte of the send buffer. */
   finQueued = false;
@@ -315,8 +258,6 @@ export class Tcb {
   finAcked = false;
   /** The peer's FIN was received in order (no more data will come). */
   remoteFinReceived = false;
-  /** Sequence number of a FIN that arrived ahead of a gap, if any. */
-  pendingFinSeq: number | undefined;
 
   /** MSS the peer announced (or `defaultPeerMss` when it did not, MUST-15). */
   peerMss = 536;
@@ -351,8 +292,6 @@ export class Tcb {
   rcvMssEstimate: number;
 
   readonly rtt: RttEstimator;
-  /** Congestion control, once made (see `cc`). */
-  private ccInstance: CongestionControl | undefined;
   /**
    * The handshake completed, so the connection has congestion control (RFC 5681 §3.1): `cc` makes it at
    * its first use. An established connection that sends nothing never needs one, and a server holds many
@@ -361,82 +300,21 @@ export class Tcb {
   ccReady = false;
   readonly timers = new ConnectionTimers();
   timing: RttTiming | undefined;
-  /** The record `timing` points to while a segment is timed: one per connection, refilled each time. */
-  private readonly timingRecord: RttTiming = { endSeq: 0, sentAt: 0 };
-  /** The SYN (or SYN-ACK) was retransmitted: no RTT sample from the handshake, RTO reset to 3 s. */
-  synRetransmitted = false;
-  /** SND.NXT after the last segment shorter than the MSS (Nagle, Minshall's variant). */
-  shortSegmentEnd = 0;
-  /** Consecutive duplicate ACKs. */
-  dupAcks = 0;
-  /** Retransmission timeouts since SND.UNA last advanced (R1/R2 bookkeeping, §3.8.3). */
-  retransmitCount = 0;
   /** When the oldest unacknowledged segment was first sent or SND.UNA last advanced: R2 counts from here. */
   stallSince = 0;
-  r1Reported = false;
-  /** Persist timer backoff exponent. */
-  persistBackoff = 0;
   /** When the last ACK from the peer arrived (persist abort). */
   lastAckTime = 0;
-  /** When the last zero-window probe was sent. */
-  lastProbeTime = 0;
-  /** Zero-window probes sent since the peer last acknowledged anything (persist abort, like R2). */
-  unansweredProbes = 0;
 
-  /** When an ACK last answered an invalid segment (RFC 5961 §7 rate limit, see answerInvalidSegment). */
-  lastInvalidAnswerTime = Number.NEGATIVE_INFINITY;
   /** An ACK must go out now (out-of-order data, gap filled, FIN, unacceptable segment, ...). */
   ackNow = false;
   /** In-order bytes received since we last sent an ACK. */
   bytesSinceAck = 0;
   /** When the last segment was received (keepalive idleness). */
   lastReceiveTime = 0;
-  /** When data was last sent (RFC 5681 §4.1 idle restart). */
-  lastSendTime = 0;
-  keepaliveProbesSent = 0;
-  nagle: boolean;
-  keepAlive: boolean;
-  keepAliveIdleMs: number;
-  /** The application released the connection: it will neither read nor write again. */
-  orphaned = false;
-  /** `send()` accepted less than it was given: tell the application when room frees up. */
-  writeBlocked = false;
-  /** The last ICMP soft error (§3.9.2.2), reported instead of ETIMEDOUT if the connection times out. */
-  softError: TcpError | undefined;
-  /** Why the connection ended, when it ended with an error. */
-  closeError: TcpError | undefined;
-  /** The last segment IP refused to send, as an error (see `outputFailed`). */
-  lastOutputError: TcpError | undefined;
-  private rateRecord: RateSample | undefined;
-  private ackRecord: AckEvent | undefined;
-  /**
-   * RFC 7661: the sender used at least half of cwnd (it was not limited by the application or the
-   * peer's window) since `cwndLimitedUntil` was sent; reported to congestion control with each ACK.
-   */
-  cwndLimited = false;
-  /** SND.MAX when `cwndLimited` was last set: the flag lasts until the ACK passes it. */
-  cwndLimitedUntil = 0;
-  /** Pacing: the earliest departure time of the next segment (ms). */
-  pacingNext = 0;
-  /**
-   * Pacing held data back (its timer set for `pacingNext`), as opposed to the windows or the application
-   * having nothing to send: a departure after `pacingNext` then comes from a late timer, and the schedule
-   * is kept (see PACING_MAX_LAG_MS).
-   */
-  pacingHeld = false;
 
   // Per-connection statistics (STATUS, §3.10.6).
-  /** Bytes the application handed to SEND (accepted into the buffer). */
-  bytesWritten = 0;
-  /** Bytes the application took with RECEIVE. */
-  bytesRead = 0;
   segmentsSent = 0;
   segmentsReceived = 0;
-  bytesSent = 0;
-  bytesRetransmitted = 0;
-  bytesAcked = 0;
-  bytesReceived = 0;
-  retransmissions = 0;
 
   constructor(
     env: TcbEnvironment,
@@ -453,7 +331,6 @@ export class Tcb {
     this.config = config;
     this.local = local;
     this.remote = remote;
-    this.id = { local, remote };
     this.passive = passive;
     this.pathMtu = pathMtu;
     this.tsOffset = tsOffset >>> 0;
@@ -470,9 +347,6 @@ export class Tcb {
     this.receiveBuffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderRanges);
     this.rtt = new RttEstimator(config);
     this.offeredWindowScale = config.windowScaling ? windowScaleFor(receiveBufferCeiling(config)) : undefined;
-    this.nagle = config.nagle;
-    this.keepAlive = config.keepAlive;
-    this.keepAliveIdleMs = config.keepAliveIdleMs;
   }
 
   /**
@@ -586,13 +460,6 @@ export class Tcb {
     this.board = board;
     return board;
   }
-
-  /**
-   * Without SACK, each duplicate ACK says a segment above the hole has left the network: one MSS each,
-   * as Linux counts them (its "reno SACKs"), so pipe falls while a window's worth of duplicates arrive
-   * and the sender keeps sending during recovery. A cumulative ACK takes back what it covers.
-   */
-  dupAckedBytes = 0;
 
   /**
    * SACK was negotiated, so loss recovery is the scoreboard's (RFC 6675 pipe and NextSeg, with RACK-TLP
@@ -932,10 +799,584 @@ export class Tcb {
   /** Starts RTT timing of a segment ending at `endSeq` if nothing is being timed (one sample per RTT). */
   startTiming(endSeq: number, now: number): void {
     if (this.timing !== undefined) return;
-    const timing = this.timingRecord;
+    // The handshake's timing takes a record of its own, given up once established: an idle connection
+    // keeps none. Data segments share one in the transfer state.
+    const transfer = this.transfer;
+    let timing = transfer?.timingRecord;
+    if (timing === undefined) {
+      timing = { endSeq: 0, sentAt: 0 };
+      if (transfer !== undefined) transfer.timingRecord = timing;
+    }
     timing.endSeq = seqAdd(endSeq, 0);
     timing.sentAt = now;
     this.timing = timing;
+  }
+
+  // The fields of the two records below (tcb-state.ts), read as their initial values while the record
+  // does not exist; setting one to anything else makes the record.
+  private rare: TcbRareState | undefined = undefined;
+  private transfer: TcbTransferState | undefined = undefined;
+
+  private rareState(): TcbRareState {
+    this.rare ??= new TcbRareState(this.config);
+    return this.rare;
+  }
+
+  private transferState(): TcbTransferState {
+    this.transfer ??= new TcbTransferState(this.iss);
+    return this.transfer;
+  }
+
+  /** The connection's endpoints for trace events, made when the first is emitted. */
+  get id(): ConnectionId {
+    const rare = this.rareState();
+    rare.id ??= { local: this.local, remote: this.remote };
+    return rare.id;
+  }
+
+  get sndUp(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.sndUp;
+  }
+  set sndUp(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.sndUp = value;
+    else if (value !== 0) this.rareState().sndUp = value;
+  }
+  get sndUrgent(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.sndUrgent;
+  }
+  set sndUrgent(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.sndUrgent = value;
+    else if (value !== false) this.rareState().sndUrgent = value;
+  }
+  get rcvUp(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.rcvUp;
+  }
+  set rcvUp(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.rcvUp = value;
+    else if (value !== 0) this.rareState().rcvUp = value;
+  }
+  get rcvUrgent(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.rcvUrgent;
+  }
+  set rcvUrgent(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.rcvUrgent = value;
+    else if (value !== false) this.rareState().rcvUrgent = value;
+  }
+  get dsackPending(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.dsackPending;
+  }
+  set dsackPending(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.dsackPending = value;
+    else if (value !== false) this.rareState().dsackPending = value;
+  }
+  get dsackLeft(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.dsackLeft;
+  }
+  set dsackLeft(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.dsackLeft = value;
+    else if (value !== 0) this.rareState().dsackLeft = value;
+  }
+  get dsackRight(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.dsackRight;
+  }
+  set dsackRight(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.dsackRight = value;
+    else if (value !== 0) this.rareState().dsackRight = value;
+  }
+  get recoveryPoint(): number | undefined {
+    return this.rare?.recoveryPoint;
+  }
+  set recoveryPoint(value: number | undefined) {
+    const r = this.rare;
+    if (r !== undefined) r.recoveryPoint = value;
+    else if (value !== undefined) this.rareState().recoveryPoint = value;
+  }
+  get undoRetransmitted(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.undoRetransmitted;
+  }
+  set undoRetransmitted(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.undoRetransmitted = value;
+    else if (value !== 0) this.rareState().undoRetransmitted = value;
+  }
+  get undoPossible(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.undoPossible;
+  }
+  set undoPossible(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.undoPossible = value;
+    else if (value !== false) this.rareState().undoPossible = value;
+  }
+  get reoWndMult(): number {
+    const r = this.rare;
+    return r === undefined ? 1 : r.reoWndMult;
+  }
+  set reoWndMult(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.reoWndMult = value;
+    else if (value !== 1) this.rareState().reoWndMult = value;
+  }
+  get reorderingRaisedCounted(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.reorderingRaisedCounted;
+  }
+  set reorderingRaisedCounted(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.reorderingRaisedCounted = value;
+    else if (value !== 0) this.rareState().reorderingRaisedCounted = value;
+  }
+  get reorderingCappedCounted(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.reorderingCappedCounted;
+  }
+  set reorderingCappedCounted(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.reorderingCappedCounted = value;
+    else if (value !== 0) this.rareState().reorderingCappedCounted = value;
+  }
+  get reoWndPersist(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.reoWndPersist;
+  }
+  set reoWndPersist(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.reoWndPersist = value;
+    else if (value !== 0) this.rareState().reoWndPersist = value;
+  }
+  get dsackRound(): number | undefined {
+    return this.rare?.dsackRound;
+  }
+  set dsackRound(value: number | undefined) {
+    const r = this.rare;
+    if (r !== undefined) r.dsackRound = value;
+    else if (value !== undefined) this.rareState().dsackRound = value;
+  }
+  get sackDupAcks(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.sackDupAcks;
+  }
+  set sackDupAcks(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.sackDupAcks = value;
+    else if (value !== 0) this.rareState().sackDupAcks = value;
+  }
+  get tlpEndSeq(): number | undefined {
+    return this.rare?.tlpEndSeq;
+  }
+  set tlpEndSeq(value: number | undefined) {
+    const r = this.rare;
+    if (r !== undefined) r.tlpEndSeq = value;
+    else if (value !== undefined) this.rareState().tlpEndSeq = value;
+  }
+  get tlpRetransmitted(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.tlpRetransmitted;
+  }
+  set tlpRetransmitted(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.tlpRetransmitted = value;
+    else if (value !== false) this.rareState().tlpRetransmitted = value;
+  }
+  get ecnEcho(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.ecnEcho;
+  }
+  set ecnEcho(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.ecnEcho = value;
+    else if (value !== false) this.rareState().ecnEcho = value;
+  }
+  get cwrPending(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.cwrPending;
+  }
+  set cwrPending(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.cwrPending = value;
+    else if (value !== false) this.rareState().cwrPending = value;
+  }
+  get ecnReducedUntil(): number | undefined {
+    return this.rare?.ecnReducedUntil;
+  }
+  set ecnReducedUntil(value: number | undefined) {
+    const r = this.rare;
+    if (r !== undefined) r.ecnReducedUntil = value;
+    else if (value !== undefined) this.rareState().ecnReducedUntil = value;
+  }
+  get ecnCwr(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.ecnCwr;
+  }
+  set ecnCwr(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.ecnCwr = value;
+    else if (value !== false) this.rareState().ecnCwr = value;
+  }
+  get tsRetransmitted(): number | undefined {
+    return this.rare?.tsRetransmitted;
+  }
+  set tsRetransmitted(value: number | undefined) {
+    const r = this.rare;
+    if (r !== undefined) r.tsRetransmitted = value;
+    else if (value !== undefined) this.rareState().tsRetransmitted = value;
+  }
+  get pendingFinSeq(): number | undefined {
+    return this.rare?.pendingFinSeq;
+  }
+  set pendingFinSeq(value: number | undefined) {
+    const r = this.rare;
+    if (r !== undefined) r.pendingFinSeq = value;
+    else if (value !== undefined) this.rareState().pendingFinSeq = value;
+  }
+  get synRetransmitted(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.synRetransmitted;
+  }
+  set synRetransmitted(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.synRetransmitted = value;
+    else if (value !== false) this.rareState().synRetransmitted = value;
+  }
+  get dupAcks(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.dupAcks;
+  }
+  set dupAcks(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.dupAcks = value;
+    else if (value !== 0) this.rareState().dupAcks = value;
+  }
+  get retransmitCount(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.retransmitCount;
+  }
+  set retransmitCount(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.retransmitCount = value;
+    else if (value !== 0) this.rareState().retransmitCount = value;
+  }
+  get r1Reported(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.r1Reported;
+  }
+  set r1Reported(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.r1Reported = value;
+    else if (value !== false) this.rareState().r1Reported = value;
+  }
+  get persistBackoff(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.persistBackoff;
+  }
+  set persistBackoff(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.persistBackoff = value;
+    else if (value !== 0) this.rareState().persistBackoff = value;
+  }
+  get lastProbeTime(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.lastProbeTime;
+  }
+  set lastProbeTime(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.lastProbeTime = value;
+    else if (value !== 0) this.rareState().lastProbeTime = value;
+  }
+  get unansweredProbes(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.unansweredProbes;
+  }
+  set unansweredProbes(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.unansweredProbes = value;
+    else if (value !== 0) this.rareState().unansweredProbes = value;
+  }
+  get lastInvalidAnswerTime(): number {
+    const r = this.rare;
+    return r === undefined ? Number.NEGATIVE_INFINITY : r.lastInvalidAnswerTime;
+  }
+  set lastInvalidAnswerTime(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.lastInvalidAnswerTime = value;
+    else if (value !== Number.NEGATIVE_INFINITY) this.rareState().lastInvalidAnswerTime = value;
+  }
+  get keepaliveProbesSent(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.keepaliveProbesSent;
+  }
+  set keepaliveProbesSent(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.keepaliveProbesSent = value;
+    else if (value !== 0) this.rareState().keepaliveProbesSent = value;
+  }
+  get nagle(): boolean {
+    const r = this.rare;
+    return r === undefined ? this.config.nagle : r.nagle;
+  }
+  set nagle(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.nagle = value;
+    else if (value !== this.config.nagle) this.rareState().nagle = value;
+  }
+  get keepAlive(): boolean {
+    const r = this.rare;
+    return r === undefined ? this.config.keepAlive : r.keepAlive;
+  }
+  set keepAlive(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.keepAlive = value;
+    else if (value !== this.config.keepAlive) this.rareState().keepAlive = value;
+  }
+  get keepAliveIdleMs(): number {
+    const r = this.rare;
+    return r === undefined ? this.config.keepAliveIdleMs : r.keepAliveIdleMs;
+  }
+  set keepAliveIdleMs(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.keepAliveIdleMs = value;
+    else if (value !== this.config.keepAliveIdleMs) this.rareState().keepAliveIdleMs = value;
+  }
+  get orphaned(): boolean {
+    const r = this.rare;
+    return r === undefined ? false : r.orphaned;
+  }
+  set orphaned(value: boolean) {
+    const r = this.rare;
+    if (r !== undefined) r.orphaned = value;
+    else if (value !== false) this.rareState().orphaned = value;
+  }
+  get softError(): TcpError | undefined {
+    return this.rare?.softError;
+  }
+  set softError(value: TcpError | undefined) {
+    const r = this.rare;
+    if (r !== undefined) r.softError = value;
+    else if (value !== undefined) this.rareState().softError = value;
+  }
+  get closeError(): TcpError | undefined {
+    return this.rare?.closeError;
+  }
+  set closeError(value: TcpError | undefined) {
+    const r = this.rare;
+    if (r !== undefined) r.closeError = value;
+    else if (value !== undefined) this.rareState().closeError = value;
+  }
+  get lastOutputError(): TcpError | undefined {
+    return this.rare?.lastOutputError;
+  }
+  set lastOutputError(value: TcpError | undefined) {
+    const r = this.rare;
+    if (r !== undefined) r.lastOutputError = value;
+    else if (value !== undefined) this.rareState().lastOutputError = value;
+  }
+  get dupAckedBytes(): number {
+    const r = this.rare;
+    return r === undefined ? 0 : r.dupAckedBytes;
+  }
+  set dupAckedBytes(value: number) {
+    const r = this.rare;
+    if (r !== undefined) r.dupAckedBytes = value;
+    else if (value !== 0) this.rareState().dupAckedBytes = value;
+  }
+  private get board(): Scoreboard | undefined {
+    return this.transfer?.board;
+  }
+  private set board(value: Scoreboard | undefined) {
+    const r = this.transfer;
+    if (r !== undefined) r.board = value;
+    else if (value !== undefined) this.transferState().board = value;
+  }
+  private get tuner(): ReceiveAutotuner | undefined {
+    return this.transfer?.tuner;
+  }
+  private set tuner(value: ReceiveAutotuner | undefined) {
+    const r = this.transfer;
+    if (r !== undefined) r.tuner = value;
+    else if (value !== undefined) this.transferState().tuner = value;
+  }
+  private get ccInstance(): CongestionControl | undefined {
+    return this.transfer?.ccInstance;
+  }
+  private set ccInstance(value: CongestionControl | undefined) {
+    const r = this.transfer;
+    if (r !== undefined) r.ccInstance = value;
+    else if (value !== undefined) this.transferState().ccInstance = value;
+  }
+  private get rateRecord(): RateSample | undefined {
+    return this.transfer?.rateRecord;
+  }
+  private set rateRecord(value: RateSample | undefined) {
+    const r = this.transfer;
+    if (r !== undefined) r.rateRecord = value;
+    else if (value !== undefined) this.transferState().rateRecord = value;
+  }
+  private get ackRecord(): AckEvent | undefined {
+    return this.transfer?.ackRecord;
+  }
+  private set ackRecord(value: AckEvent | undefined) {
+    const r = this.transfer;
+    if (r !== undefined) r.ackRecord = value;
+    else if (value !== undefined) this.transferState().ackRecord = value;
+  }
+  get deliveryRate(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.deliveryRate;
+  }
+  set deliveryRate(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.deliveryRate = value;
+    else if (value !== 0) this.transferState().deliveryRate = value;
+  }
+  get deliveryRateAppLimited(): boolean {
+    const r = this.transfer;
+    return r === undefined ? false : r.deliveryRateAppLimited;
+  }
+  set deliveryRateAppLimited(value: boolean) {
+    const r = this.transfer;
+    if (r !== undefined) r.deliveryRateAppLimited = value;
+    else if (value !== false) this.transferState().deliveryRateAppLimited = value;
+  }
+  get shortSegmentEnd(): number {
+    const r = this.transfer;
+    return r === undefined ? this.iss : r.shortSegmentEnd;
+  }
+  set shortSegmentEnd(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.shortSegmentEnd = value;
+    else if (value !== this.iss) this.transferState().shortSegmentEnd = value;
+  }
+  get lastSendTime(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.lastSendTime;
+  }
+  set lastSendTime(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.lastSendTime = value;
+    else if (value !== 0) this.transferState().lastSendTime = value;
+  }
+  get writeBlocked(): boolean {
+    const r = this.transfer;
+    return r === undefined ? false : r.writeBlocked;
+  }
+  set writeBlocked(value: boolean) {
+    const r = this.transfer;
+    if (r !== undefined) r.writeBlocked = value;
+    else if (value !== false) this.transferState().writeBlocked = value;
+  }
+  get cwndLimited(): boolean {
+    const r = this.transfer;
+    return r === undefined ? false : r.cwndLimited;
+  }
+  set cwndLimited(value: boolean) {
+    const r = this.transfer;
+    if (r !== undefined) r.cwndLimited = value;
+    else if (value !== false) this.transferState().cwndLimited = value;
+  }
+  get cwndLimitedUntil(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.cwndLimitedUntil;
+  }
+  set cwndLimitedUntil(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.cwndLimitedUntil = value;
+    else if (value !== 0) this.transferState().cwndLimitedUntil = value;
+  }
+  get pacingNext(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.pacingNext;
+  }
+  set pacingNext(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.pacingNext = value;
+    else if (value !== 0) this.transferState().pacingNext = value;
+  }
+  get pacingHeld(): boolean {
+    const r = this.transfer;
+    return r === undefined ? false : r.pacingHeld;
+  }
+  set pacingHeld(value: boolean) {
+    const r = this.transfer;
+    if (r !== undefined) r.pacingHeld = value;
+    else if (value !== false) this.transferState().pacingHeld = value;
+  }
+  get bytesWritten(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.bytesWritten;
+  }
+  set bytesWritten(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.bytesWritten = value;
+    else if (value !== 0) this.transferState().bytesWritten = value;
+  }
+  get bytesRead(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.bytesRead;
+  }
+  set bytesRead(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.bytesRead = value;
+    else if (value !== 0) this.transferState().bytesRead = value;
+  }
+  get bytesSent(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.bytesSent;
+  }
+  set bytesSent(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.bytesSent = value;
+    else if (value !== 0) this.transferState().bytesSent = value;
+  }
+  get bytesRetransmitted(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.bytesRetransmitted;
+  }
+  set bytesRetransmitted(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.bytesRetransmitted = value;
+    else if (value !== 0) this.transferState().bytesRetransmitted = value;
+  }
+  get bytesAcked(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.bytesAcked;
+  }
+  set bytesAcked(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.bytesAcked = value;
+    else if (value !== 0) this.transferState().bytesAcked = value;
+  }
+  get bytesReceived(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.bytesReceived;
+  }
+  set bytesReceived(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.bytesReceived = value;
+    else if (value !== 0) this.transferState().bytesReceived = value;
+  }
+  get retransmissions(): number {
+    const r = this.transfer;
+    return r === undefined ? 0 : r.retransmissions;
+  }
+  set retransmissions(value: number) {
+    const r = this.transfer;
+    if (r !== undefined) r.retransmissions = value;
+    else if (value !== 0) this.transferState().retransmissions = value;
   }
 }
 
