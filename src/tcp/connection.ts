@@ -131,6 +131,24 @@ export interface TcpConnectionOptions {
   memory?: TcpMemoryAccount;
   /** See TcbEnvironment.random: random numbers for the congestion controller. */
   random?: () => number;
+  /**
+   * `counters`, `tracer`, `host`, `congestionControl`, `challengeAckBudget`, `tooManyOrphans`, `memory`
+   * and `random` as one object, shared by all the connections of one owner (a TCP layer): given, those
+   * fields are not read, and each connection holds one reference instead of a copy of each.
+   */
+  shared?: TcpConnectionShared;
+}
+
+/** The values of TcpConnectionOptions that every connection of one owner has in common. */
+export interface TcpConnectionShared {
+  readonly counters: TcpCounters;
+  readonly tracer: Tracer;
+  readonly host: string;
+  readonly congestionControl: CongestionControlFactory | undefined;
+  readonly challengeAckBudget: ChallengeAckBudget | undefined;
+  readonly tooManyOrphans: ((backoffs: number) => boolean) | undefined;
+  readonly memory: TcpMemoryAccount | undefined;
+  readonly random: (() => number) | undefined;
 }
 
 /** What the owner of a connection does for it: `TcpConnectionOptions.output` and its two hooks, as methods. */
@@ -191,31 +209,46 @@ class CallbackOwner implements TcpConnectionOwner {
 
 /**
  * A connection's TcbEnvironment: a class, so its methods live once on the prototype and an idle
- * connection holds no closures for sending, events or orphan accounting.
+ * connection holds no closures for sending, events or orphan accounting, and its owner's values are
+ * read through one shared object (TcpConnectionOptions.shared) rather than copied into each connection.
  */
 class ConnectionEnvironment implements TcbEnvironment {
-  readonly counters: TcpCounters;
-  readonly tracer: Tracer;
-  readonly host: string;
-  readonly congestionControl: CongestionControlFactory | undefined;
-  readonly challengeAckBudget: ChallengeAckBudget | undefined;
-  readonly tooManyOrphans: ((backoffs: number) => boolean) | undefined;
-  readonly memory: TcpMemoryAccount | undefined;
-  readonly random: (() => number) | undefined;
-
   constructor(
     private readonly connection: TcpConnection,
     readonly owner: TcpConnectionOwner,
-    options: TcpConnectionOptions,
-  ) {
-    this.counters = options.counters ?? newTcpCounters();
-    this.tracer = options.tracer ?? NO_TRACE;
-    this.host = options.host ?? '';
-    this.congestionControl = options.congestionControl;
-    this.challengeAckBudget = options.challengeAckBudget;
-    this.tooManyOrphans = options.tooManyOrphans;
-    this.memory = options.memory;
-    this.random = options.random;
+    private readonly shared: TcpConnectionShared,
+  ) {}
+
+  get counters(): TcpCounters {
+    return this.shared.counters;
+  }
+
+  get tracer(): Tracer {
+    return this.shared.tracer;
+  }
+
+  get host(): string {
+    return this.shared.host;
+  }
+
+  get congestionControl(): CongestionControlFactory | undefined {
+    return this.shared.congestionControl;
+  }
+
+  get challengeAckBudget(): ChallengeAckBudget | undefined {
+    return this.shared.challengeAckBudget;
+  }
+
+  get tooManyOrphans(): ((backoffs: number) => boolean) | undefined {
+    return this.shared.tooManyOrphans;
+  }
+
+  get memory(): TcpMemoryAccount | undefined {
+    return this.shared.memory;
+  }
+
+  get random(): (() => number) | undefined {
+    return this.shared.random;
   }
 
   /** Read from the owner (a getter: no field per connection). */
@@ -372,7 +405,17 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       owner = new CallbackOwner(options.output, options.onDeadlineChange, options.admitOrphan);
     }
     this.owner = owner;
-    const env = new ConnectionEnvironment(this, owner, options);
+    const shared: TcpConnectionShared = options.shared ?? {
+      counters: options.counters ?? newTcpCounters(),
+      tracer: options.tracer ?? NO_TRACE,
+      host: options.host ?? '',
+      congestionControl: options.congestionControl,
+      challengeAckBudget: options.challengeAckBudget,
+      tooManyOrphans: options.tooManyOrphans,
+      memory: options.memory,
+      random: options.random,
+    };
+    const env = new ConnectionEnvironment(this, owner, shared);
     if (!Number.isInteger(options.pathMtu) || options.pathMtu < 68) {
       throw new TcpError('EINVAL', `path MTU must be an integer >= 68, got ${options.pathMtu}`);
     }

@@ -62,6 +62,7 @@ import {
   TcpConnection,
   type TcpConnectionOptions,
   type TcpConnectionOwner,
+  type TcpConnectionShared,
   type TcpIcmpError,
 } from './connection.js';
 import { newTcpCounters, type TcpCounters } from './counters.js';
@@ -399,6 +400,8 @@ export class TcpLayer {
    * layer, seeded from its secret, so a simulation repeats exactly and each connection draws its own.
    */
   private readonly ccRandom: () => number;
+  /** What every connection of this layer shares (TcpConnectionOptions.shared). */
+  private readonly connectionShared: TcpConnectionShared;
   /**
    * remote endpoint key -> the entry, or (when several local endpoints talk to that remote endpoint, as a
    * client's connections to one server do) local endpoint key -> entry. A server sees each client
@@ -472,6 +475,16 @@ export class TcpLayer {
     const seed = new DataView(deriveSecretBytes(derivation, 'tcp congestion control', 4).buffer).getInt32(0);
     const random = new Random(seed);
     this.ccRandom = () => random.float();
+    this.connectionShared = {
+      counters: this.counters,
+      tracer: this.tracer,
+      host: this.host,
+      congestionControl: this.congestionControl,
+      challengeAckBudget: this.challengeAckBudget,
+      tooManyOrphans: this.tooManyOrphans,
+      memory: this.memory,
+      random: this.ccRandom,
+    };
   }
 
   /** The layer's clock reading (ms). */
@@ -1424,14 +1437,7 @@ export class TcpLayer {
       tsoSize: this.ip.tsoSizeFor?.(entry.remoteAddress),
       timestampOffset: this.isn.timestampOffset(entry.localAddress, entry.remoteAddress),
       config,
-      counters: this.counters,
-      tracer: this.tracer,
-      host: this.host,
-      congestionControl: this.congestionControl,
-      challengeAckBudget: this.challengeAckBudget,
-      tooManyOrphans: this.tooManyOrphans,
-      memory: this.memory,
-      random: this.ccRandom,
+      shared: this.connectionShared,
     };
   }
 
