@@ -46,7 +46,9 @@ export class EphemeralPortAllocator {
     b[n++] = remotePort;
     const offset = sipHash24(this.key, b.subarray(0, n), this.hash)[0]!;
     for (let i = 0; i < count; i++) {
-      const port = this.min + ((this.nextEphemeral + offset) % count);
+      // `| 0`: the sum is a double (above 2^31), and a port held as one makes V8 box the port field of
+      // every endpoint record of the same shape (16 bytes each, in every connection).
+      const port = (this.min + ((this.nextEphemeral + offset) % count)) | 0;
       this.nextEphemeral = (this.nextEphemeral + 1) % 0x1_0000_0000;
       if (isFree(port)) return port;
     }
