@@ -39,6 +39,7 @@ import { negotiateEcnOnSyn } from './ecn.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import { errnoForIcmpKind } from './icmp-report.js';
 import type { TcpMemoryAccount } from './memory.js';
+import { keepMtuSearchRange } from './mtu-probing.js';
 import {
   ackSeq,
   armRetransmissionTimer,
@@ -870,6 +871,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     this.run(now, () => {
       const tcb = this.tcb;
       if (tcb.state === 'CLOSED' || tcb.state === 'TIME-WAIT' || !(mtu >= 68) || mtu >= tcb.pathMtu) return;
+      keepMtuSearchRange(tcb);
       tcb.pathMtu = mtu;
       const before = tcb.effMss;
       tcb.updateEffectiveMss(MIN_SEND_MSS);

@@ -53,15 +53,21 @@ export interface MtuProbeState {
   probeRecoveryEnd: number | undefined;
 }
 
-export function newMtuProbeState(): MtuProbeState {
+/**
+ * The search state of an established connection as `initMtuProbing` sets it up, made when first needed
+ * (Tcb.mtuProbe): in mode 'after-black-hole' only a suspected black hole or a lower path MTU needs it
+ * (see `keepMtuSearchRange`), so most connections never hold one.
+ */
+export function newMtuProbeState(tcb: Tcb): MtuProbeState {
+  const searchHigh = largestDatagram(tcb);
   return {
     enabled: false,
-    searchLow: 0,
-    searchHigh: 0,
+    searchLow: Math.min(tcb.config.baseMss + overhead(tcb), searchHigh),
+    searchHigh,
     probeSize: 0,
     probeSeqStart: 0,
     probeSeqEnd: 0,
-    probeTimestamp: 0,
+    probeTimestamp: tcb.now,
     probeRecoveryEnd: undefined,
   };
 }
@@ -81,6 +87,8 @@ function largestDatagram(tcb: Tcb): number {
  * mode 'always' the search starts at once from `baseMss` (Linux's tcp_mtup_init).
  */
 export function initMtuProbing(tcb: Tcb, now: number): void {
+  // A state made later starts out as this one would (newMtuProbeState): none is needed before then.
+  if (tcb.config.mtuProbing !== 'always' && tcb.existingMtuProbe === undefined) return;
   const probe = tcb.mtuProbe;
   probe.enabled = tcb.config.mtuProbing === 'always';
   probe.searchHigh = largestDatagram(tcb);
@@ -92,8 +100,8 @@ export function initMtuProbing(tcb: Tcb, now: number): void {
 
 /** The MSS cap the search puts on segments (Infinity when it does not run): what `searchLow` allows. */
 export function mtuProbeMssCap(tcb: Tcb): number {
-  const probe = tcb.mtuProbe;
-  if (!probe.enabled) return Number.POSITIVE_INFINITY;
+  const probe = tcb.existingMtuProbe;
+  if (probe === undefined || !probe.enabled) return Number.POSITIVE_INFINITY;
   // A path MTU learned from ICMP since bounds the search too (Linux's tcp_sync_mss).
   if (probe.searchHigh > tcb.pathMtu) probe.searchHigh = tcb.pathMtu;
   if (probe.searchLow > probe.searchHigh) probe.searchLow = probe.searchHigh;
@@ -141,9 +149,9 @@ export function mtuBlackHoleSuspected(tcb: Tcb, now: number): boolean {
  * must follow it. A converged search restarts from the full range after `mtuProbeIntervalMs`.
  */
 export function mtuProbeToSend(tcb: Tcb, now: number, unsent: number, windowRoom: number): number {
-  const probe = tcb.mtuProbe;
+  const probe = tcb.existingMtuProbe;
   const cc = tcb.cc;
-  if (!probe.enabled || probe.probeSize !== 0 || cc === undefined) return 0;
+  if (probe === undefined || !probe.enabled || probe.probeSize !== 0 || cc === undefined) return 0;
   if (tcb.recoveryPoint !== undefined || cc.inRecovery || tcb.retransmitCount > 0) return 0;
   if (tcb.sackOptionLength > 0 || tcb.sndNxt !== tcb.sndMax) return 0;
   const mss = tcb.effMss;
@@ -179,27 +187,31 @@ export function mtuProbeSent(tcb: Tcb, seq: number, length: number, now: number)
 
 /** A probe is in flight and its first byte is the first unacknowledged one: the loss just found is its own. */
 export function mtuProbeIsFirstUnacknowledged(tcb: Tcb): boolean {
-  return tcb.mtuProbe.probeSize !== 0 && tcb.sndUna === tcb.mtuProbe.probeSeqStart;
+  const probe = tcb.existingMtuProbe;
+  return probe !== undefined && probe.probeSize !== 0 && tcb.sndUna === probe.probeSeqStart;
 }
 
 /** Duplicate ACKs are still the echo of a lost probe whose data went again (see `probeRecoveryEnd`). */
 export function inMtuProbeRecovery(tcb: Tcb): boolean {
-  const end = tcb.mtuProbe.probeRecoveryEnd;
+  const end = tcb.existingMtuProbe?.probeRecoveryEnd;
   return end !== undefined && seqLt(tcb.sndUna, end);
 }
 
 /** Whether [seq, seq + length) overlaps the probe in flight. */
 export function overlapsMtuProbe(tcb: Tcb, seq: number, length: number): boolean {
-  const probe = tcb.mtuProbe;
+  const probe = tcb.existingMtuProbe;
   return (
-    probe.probeSize !== 0 && seqLt(seq, probe.probeSeqEnd) && seqLt(probe.probeSeqStart, seqAdd(seq, length))
+    probe !== undefined &&
+    probe.probeSize !== 0 &&
+    seqLt(seq, probe.probeSeqEnd) &&
+    seqLt(probe.probeSeqStart, seqAdd(seq, length))
   );
 }
 
 /** The probe was lost (RFC 4821 §7.6.2): nothing that large passes; the MSS stays where it was. */
 export function mtuProbeFailed(tcb: Tcb, now: number): void {
-  const probe = tcb.mtuProbe;
-  if (probe.probeSize === 0) return;
+  const probe = tcb.existingMtuProbe;
+  if (probe === undefined || probe.probeSize === 0) return;
   probe.searchHigh = probe.probeSize - 1;
   tcb.env.counters.mtuProbeFailures++;
   tcb.note(
@@ -215,7 +227,8 @@ export function mtuProbeFailed(tcb: Tcb, now: number): void {
  * MSS rises to match.
  */
 export function mtuProbeAcknowledged(tcb: Tcb, now: number): void {
-  const probe = tcb.mtuProbe;
+  const probe = tcb.existingMtuProbe;
+  if (probe === undefined) return;
   if (probe.probeRecoveryEnd !== undefined && seqGe(tcb.sndUna, probe.probeRecoveryEnd))
     probe.probeRecoveryEnd = undefined;
   if (probe.probeSize === 0 || !seqGe(tcb.sndUna, probe.probeSeqEnd)) return;
@@ -226,4 +239,13 @@ export function mtuProbeAcknowledged(tcb: Tcb, now: number): void {
   tcb.updateEffectiveMss(MIN_SEND_MSS);
   tcb.note(`path MTU probe of ${probe.searchLow} bytes acknowledged: MSS ${before} -> ${tcb.effMss}`, now);
   if (probe.searchHigh - probe.searchLow < tcb.config.mtuProbeThreshold) probe.probeTimestamp = now;
+}
+
+/**
+ * The path MTU is about to fall (ICMP, TcpConnection.lowerPathMtu). An established connection's search
+ * range comes from the path MTU at establishment; a state not made yet would take the lower one, so it
+ * is made now, keeping what `initMtuProbing` would have set.
+ */
+export function keepMtuSearchRange(tcb: Tcb): void {
+  if (tcb.ccReady && tcb.existingMtuProbe === undefined) tcb.makeMtuProbe();
 }

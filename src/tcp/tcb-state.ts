@@ -12,6 +12,7 @@ import type { ReceiveAutotuner } from './buffer-autotuning.js';
 import type { TcpConfig } from './config.js';
 import type { AckEvent, CongestionControl, RateSample } from './congestion/congestion-control.js';
 import type { TcpError } from './errors.js';
+import type { MtuProbeState } from './mtu-probing.js';
 import type { Scoreboard } from './scoreboard.js';
 
 /** An RTT measurement in progress: the time `seq` (the end of a segment) was first sent. */
@@ -108,6 +109,8 @@ export class TcbRareState {
    */
   dupAckedBytes: number = 0;
 
+  /** Tcb.mtuProbe, once made. */
+  mtuProbe: MtuProbeState | undefined = undefined;
   /** Tcb.id, made when first asked for (by tracing). */
   id: ConnectionId | undefined = undefined;
 

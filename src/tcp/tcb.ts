@@ -129,7 +129,7 @@ const EMPTY_OPTIONS: TcpOptions = Object.freeze({}) as TcpOptions;
 /**
  * The options of a segment being sent with a timestamp or SACK blocks: one set of objects for the whole
  * process, refilled for each such segment (every segment, once timestamps are on), so sending allocates no
- * option objects. Like the segment record (`Tcb.outgoing`), they are valid only until the environment's
+ * option objects. Like the segment record (`outgoingSegment`), they are valid only until the environment's
  * `transmit` returns: IP serializes them at once, and an environment that keeps a segment copies it.
  */
 const outgoingOptions: TcpOptions = {
@@ -284,8 +284,6 @@ export class Tcb {
   readonly tsoSize: number;
   /** Most payload bytes in one segment handed to IP: the MSS, or a multiple of it with TSO. */
   maxSegmentPayload = 536;
-  /** Packetization Layer Path MTU Discovery's search (RFC 4821, tcp/mtu-probing.ts). */
-  readonly mtuProbe: MtuProbeState = newMtuProbeState();
   /** The MSS we announce: our MTU minus 40 (MUST-67). */
   advertisedMss: number;
   /** Estimate of the segment size the peer sends us: "full-sized" for ACK-every-second-segment. */
@@ -825,6 +823,25 @@ export class Tcb {
   private transferState(): TcbTransferState {
     this.transfer ??= new TcbTransferState(this.iss);
     return this.transfer;
+  }
+
+  /**
+   * Packetization Layer Path MTU Discovery's search (RFC 4821, tcp/mtu-probing.ts), made on first use as
+   * establishment would have set it up (newMtuProbeState).
+   */
+  get mtuProbe(): MtuProbeState {
+    return this.rare?.mtuProbe ?? this.makeMtuProbe();
+  }
+
+  /** The search state if one was made (reads that must not make one). */
+  get existingMtuProbe(): MtuProbeState | undefined {
+    return this.rare?.mtuProbe;
+  }
+
+  makeMtuProbe(): MtuProbeState {
+    const probe = newMtuProbeState(this);
+    this.rareState().mtuProbe = probe;
+    return probe;
   }
 
   /** The connection's endpoints for trace events, made when the first is emitted. */
