@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TcpConnection, type TcpConnectionOwner } from '../../src/tcp/connection.js';
 import { newTcpCounters } from '../../src/tcp/counters.js';
 import { TcpError } from '../../src/tcp/errors.js';
-import { TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
+import { TCP_ACK, TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
 
 const local = { address: 0x0a000001, port: 40000 };
 const remote = { address: 0x0a000002, port: 80 };
@@ -77,6 +77,43 @@ describe('connection owner', () => {
     expect(calls[0]!.length).toBe(1);
     expect((calls[0]![0] as TcpSegment).seq).toBe(7);
     expect(deadlines).toEqual([1000]);
+  });
+
+  it("a segment sent from inside another connection's output does not overwrite the one being sent", () => {
+    // The output of the client hands its SYN straight to a new server connection, whose SYN-ACK is sent
+    // from inside that call: the client's segment must still read as the SYN once the call returns.
+    const seen: string[] = [];
+    const describe = (s: TcpSegment) =>
+      `${s.srcPort}>${s.dstPort} flags ${s.flags} seq ${s.seq} ack ${s.ack}`;
+    TcpConnection.connect(
+      {
+        local,
+        remote,
+        pathMtu: 1500,
+        output: (syn) => {
+          TcpConnection.accept(
+            {
+              local: remote,
+              remote: local,
+              pathMtu: 1500,
+              output: (synAck) => {
+                seen.push(describe(synAck));
+              },
+            },
+            syn,
+            5000,
+            0,
+          );
+          seen.push(describe(syn));
+        },
+      },
+      1000,
+      0,
+    );
+    expect(seen).toEqual([
+      `80>40000 flags ${TCP_SYN | TCP_ACK} seq 5000 ack 1001`,
+      `40000>80 flags ${TCP_SYN} seq 1000 ack 0`,
+    ]);
   });
 
   it('a connection with neither an owner nor an output is refused with EINVAL', () => {
