@@ -10,23 +10,40 @@
  *
  * Every connection is one, and a server may hold a hundred thousand idle ones: the table is made with the
  * first listener, and an event with one listener keeps the function itself rather than a list of one.
+ * The table is a short array of (event, listeners) pairs, searched in order: an emitter has a handful of
+ * events, and a Map and its hash table cost several times the bytes for each connection opened.
  */
 type Listener = (a?: unknown, b?: unknown) => void;
 type Listeners = Listener | readonly Listener[];
 
 export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
-  private listeners: Map<keyof Events, Listeners> | undefined;
+  /** Events at even indexes, each followed by its listeners; made with the first listener. */
+  private listeners: unknown[] | undefined;
+
+  /** Where `event`'s listeners are in the table, or -1. */
+  private slotOf(event: keyof Events): number {
+    const table = this.listeners;
+    if (table === undefined) return -1;
+    for (let i = 0; i < table.length; i += 2) if (table[i] === event) return i + 1;
+    return -1;
+  }
 
   on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this {
     const added = listener as unknown as Listener;
-    let table = this.listeners;
-    if (table === undefined) {
-      table = new Map();
-      this.listeners = table;
+    const table = this.listeners;
+    const slot = this.slotOf(event);
+    if (table === undefined || slot < 0) {
+      // A new event: a table of the exact size (growing one in place would reserve 16 more slots).
+      const length = table === undefined ? 0 : table.length;
+      const grown: unknown[] = new Array(length + 2);
+      for (let i = 0; i < length; i++) grown[i] = table![i];
+      grown[length] = event;
+      grown[length + 1] = added;
+      this.listeners = grown;
+      return this;
     }
-    const present = table.get(event);
-    if (present === undefined) table.set(event, added);
-    else table.set(event, typeof present === 'function' ? [present, added] : [...present, added]);
+    const present = table[slot] as Listeners;
+    table[slot] = typeof present === 'function' ? [present, added] : [...present, added];
     return this;
   }
 
@@ -40,23 +57,29 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
 
   off<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this {
     const table = this.listeners;
-    const present = table?.get(event);
-    if (table === undefined || present === undefined) return this;
+    const slot = this.slotOf(event);
+    if (table === undefined || slot < 0) return this;
+    const present = table[slot] as Listeners;
     const removed = listener as unknown as Listener;
     if (typeof present === 'function') {
-      if (present === removed) table.delete(event);
+      if (present === removed) {
+        for (let i = slot + 1; i < table.length; i++) table[i - 2] = table[i];
+        table.length -= 2;
+      }
       return this;
     }
     const i = present.indexOf(removed);
     if (i < 0) return this;
     const rest = [...present.slice(0, i), ...present.slice(i + 1)];
-    table.set(event, rest.length === 1 ? rest[0]! : rest);
+    table[slot] = rest.length === 1 ? rest[0]! : rest;
     return this;
   }
 
   listenerCount<K extends keyof Events>(event: K): number {
-    const present = this.listeners?.get(event);
-    return present === undefined ? 0 : typeof present === 'function' ? 1 : present.length;
+    const slot = this.slotOf(event);
+    if (slot < 0) return 0;
+    const present = this.listeners![slot] as Listeners;
+    return typeof present === 'function' ? 1 : present.length;
   }
 
   /** Calls every listener of `event` with `args` (at most two: all this project's events need). */
@@ -69,8 +92,9 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown[] }> {
    * `a`, `b` are passed, exactly as `emit` would.
    */
   protected call(event: keyof Events, count: number, a?: unknown, b?: unknown): void {
-    const present = this.listeners?.get(event);
-    if (present === undefined) return;
+    const slot = this.slotOf(event);
+    if (slot < 0) return;
+    const present = this.listeners![slot] as Listeners;
     if (typeof present === 'function') {
       // One listener: its error goes straight to the caller, as after the loop below.
       if (count === 0) present();
