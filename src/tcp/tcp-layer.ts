@@ -290,6 +290,9 @@ class ConnectionEntry implements TcpConnectionOwner {
   attached = false;
   /** Counted in the layer's orphans (the application released it before it closed). */
   orphan = false;
+  /** Neighbours in the layer's list of connections, oldest first (see TcpLayer.oldestEntry). */
+  older: ConnectionEntry | undefined = undefined;
+  newer: ConnectionEntry | undefined = undefined;
 
   constructor(
     private readonly host: EntryHost,
@@ -411,7 +414,14 @@ export class TcpLayer {
     number | bigint,
     ConnectionEntry | Map<number | bigint, ConnectionEntry>
   >();
-  private readonly entries = new Map<TcpConnection, ConnectionEntry>();
+  /**
+   * The connections in the table, as a list through their entries, oldest first. A map would do, but one
+   * that empties reallocates its hash table, and a layer that opens and closes connections one at a time
+   * empties it every time.
+   */
+  private oldestEntry: ConnectionEntry | undefined;
+  private newestEntry: ConnectionEntry | undefined;
+  private entryCount = 0;
   /**
    * Connections (TIME-WAIT records included) using each local port, indexed by port: 256 KiB, taken with
    * the first connection. Every connection opened and closed counts in and out here, and an array index
@@ -494,7 +504,7 @@ export class TcpLayer {
 
   /** Number of connections in the table, TIME-WAIT records included. */
   get connectionCount(): number {
-    return this.entries.size + this.timeWait.size;
+    return this.entryCount + this.timeWait.size;
   }
 
   /** Number of TIME-WAIT records (connections whose 2 MSL wait a compact record does). */
@@ -517,7 +527,9 @@ export class TcpLayer {
 
   /** Every connection in the table (those in TIME-WAIT are records, not connections: see timeWaitCount). */
   connections(): TcpConnection[] {
-    return [...this.entries.keys()];
+    const list: TcpConnection[] = [];
+    for (let e = this.oldestEntry; e !== undefined; e = e.newer) list.push(e.conn);
+    return list;
   }
 
   get listenerCount(): number {
@@ -529,7 +541,9 @@ export class TcpLayer {
   /** True while some connection has a timer armed. */
   get hasPendingTimers(): boolean {
     if (this.timeWait.size > 0) return true;
-    for (const entry of this.entries.values()) if (entry.deadline !== Number.POSITIVE_INFINITY) return true;
+    for (let e = this.oldestEntry; e !== undefined; e = e.newer) {
+      if (e.deadline !== Number.POSITIVE_INFINITY) return true;
+    }
     return false;
   }
 
@@ -735,8 +749,10 @@ export class TcpLayer {
         // at once (Linux leaves the others to find out on their next ICMP; sharing avoids their losses).
         const mtu = this.ip.learnPathMtu?.(quoted.dst, error.mtu) ?? error.mtu;
         full.mtu = mtu;
-        for (const [conn, other] of this.entries) {
-          if (other !== entry && other.remoteAddress === quoted.dst) conn.lowerPathMtu(mtu, now);
+        for (let other = this.oldestEntry; other !== undefined; ) {
+          const newer = other.newer;
+          if (other !== entry && other.remoteAddress === quoted.dst) other.conn.lowerPathMtu(mtu, now);
+          other = newer;
         }
       }
       entry.conn.handleIcmpError(full, now);
@@ -1461,7 +1477,11 @@ export class TcpLayer {
       byLocal.set(localKey, entry);
       this.table.set(remoteKey, byLocal);
     }
-    this.entries.set(conn, entry);
+    entry.older = this.newestEntry;
+    if (this.newestEntry === undefined) this.oldestEntry = entry;
+    else this.newestEntry.newer = entry;
+    this.newestEntry = entry;
+    this.entryCount++;
     this.usePort(entry.localPort);
     // The deadline was reported before the entry existed (during OPEN): schedule it now.
     this.deadlineChanged(entry, conn.nextDeadline());
@@ -1504,7 +1524,7 @@ export class TcpLayer {
     entry.deadline = Number.POSITIVE_INFINITY;
     entry.scheduled = Number.POSITIVE_INFINITY;
     if (this.lastEntry === entry) this.lastEntry = undefined;
-    this.entries.delete(entry.conn);
+    this.removeEntry(entry);
     // Buffers of a connection the layer no longer holds are the application's (unread data) or gone.
     entry.conn.detachMemory();
     this.releasePort(entry.localPort);
@@ -1521,9 +1541,24 @@ export class TcpLayer {
     // The entry may still sit in the deadline heap (for a wake-up due later): once such stale entries
     // outnumber the connections, sweep them, or every closed connection stays reachable until its old
     // deadline passes (a retransmission timeout away, for thousands of connections opened in that time).
-    if (this.timers.size > 2 * this.entries.size + STALE_DEADLINES_SWEPT_ABOVE) {
+    if (this.timers.size > 2 * this.entryCount + STALE_DEADLINES_SWEPT_ABOVE) {
       this.timers.retain((deadline, item) => !item.removed && item.scheduled === deadline);
     }
+  }
+
+  /** Takes a registered entry out of the list of connections (see `register`). */
+  private removeEntry(entry: ConnectionEntry): void {
+    if (entry.older === undefined) {
+      if (this.oldestEntry !== entry) return; // never listed (closed before it was registered)
+      this.oldestEntry = entry.newer;
+    } else {
+      entry.older.newer = entry.newer;
+    }
+    if (entry.newer === undefined) this.newestEntry = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
+    this.entryCount--;
   }
 
   /**
