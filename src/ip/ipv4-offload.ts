@@ -25,7 +25,7 @@ import type { StackContext } from './stack-context.js';
 
 const TCP_CHECKSUM_OFFSET = 16;
 /** The longest TCP header (RFC 9293 §3.1: data offset 15 words); UDP's and ICMP's are shorter. */
-const MAX_TRANSPORT_HEADER = 60;
+export const MAX_TRANSPORT_HEADER = 60;
 const UDP_CHECKSUM_OFFSET = 6;
 
 /** What the offload job needs of the layer: its counters, and the link output. @internal */

@@ -37,6 +37,7 @@ import type { IpInterface } from './ip-interface.js';
 import type { Ipv4IdGenerator } from './ipv4-id.js';
 import {
   type Ipv4Transmitter,
+  MAX_TRANSPORT_HEADER,
   sendOffloaded,
   sendSegmented,
   withoutOffloads,
@@ -147,7 +148,13 @@ export function sendIpv4(
   }
   if (segmentation) return sendSegmented(layer, iface, header, payload, mtu, segmentSize, nextHop, mac);
   if (totalLength <= mtu) {
-    const frame = allocateFrame(ETHERNET_HEADER_LENGTH + totalLength);
+    // The transport writes every byte of its payload (PayloadWriter): only the headers start from zeros
+    // (a frame from a reused slab is cleared that far, not over the whole segment it is about to carry).
+    const frame = allocateFrame(
+      ETHERNET_HEADER_LENGTH + totalLength,
+      0,
+      ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH + Math.min(length, MAX_TRANSPORT_HEADER),
+    );
     emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
     writePayload(payload, frame, ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH, src, dst, offload);
     layer.transmit(iface, frame, nextHop, mac);
