@@ -77,6 +77,12 @@ function slabKind(bytes: number): SlabKind {
  */
 const WAITING_SLABS = 4;
 
+/**
+ * What the allocator did, process-wide (it is one for the process): slabs allocated fresh, slabs carved
+ * again, and full slabs left to the collector with frames still out because WAITING_SLABS were waiting.
+ */
+export const frameAllocatorCounters = { slabsAllocated: 0, slabsReused: 0, waitingSlabsDropped: 0 };
+
 /** Slabs for ordinary frames (up to an MTU of 65535 with headroom, four at least per slab). */
 const small = slabKind(256 * 1024);
 /**
@@ -135,7 +141,10 @@ function nextSlab(kind: SlabKind): Slab {
     if (full.recycled === full.starts.length) next = full;
     else {
       kind.waiting.push(full);
-      if (kind.waiting.length > WAITING_SLABS) kind.waiting.shift();
+      if (kind.waiting.length > WAITING_SLABS) {
+        kind.waiting.shift();
+        frameAllocatorCounters.waitingSlabsDropped++;
+      }
     }
   }
   if (next === undefined) {
@@ -151,7 +160,9 @@ function nextSlab(kind: SlabKind): Slab {
   if (next === undefined) {
     next = emptySlab(kind.bytes);
     next.buffer = new Uint8Array(kind.bytes);
+    frameAllocatorCounters.slabsAllocated++;
   } else {
+    frameAllocatorCounters.slabsReused++;
     next.reused = true;
     next.back.fill(0, 0, next.starts.length);
     next.starts.length = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocateFrame, recycleFrame } from '../../src/link/frame-allocator.js';
+import { allocateFrame, frameAllocatorCounters, recycleFrame } from '../../src/link/frame-allocator.js';
 
 describe('allocateFrame', () => {
   it('hands out zero-filled frames of the length asked, each region once', () => {
@@ -131,11 +131,18 @@ describe('allocateFrame', () => {
       for (const frame of frames) recycleFrame(frame);
       for (const [i, frame] of [...frames, kept].entries()) frame.fill(i + 1);
       // Slab after slab is carved: none of them is the one whose frame is out.
+      const before = { ...frameAllocatorCounters };
       let current = next;
       for (let slabs = 0; slabs < 8; slabs++) {
         current = carveUntilNextSlab(current);
         expect(current.buffer).not.toBe(kept.buffer);
       }
+      // Eight slabs started (fresh or carved again), and every slab filled meanwhile kept its frames, so
+      // each waited: with the kept frame's slab waiting too, at least 1 + 8 - WAITING_SLABS (4) of them
+      // were left to the collector, and counted.
+      const after = frameAllocatorCounters;
+      expect(after.slabsAllocated + after.slabsReused - before.slabsAllocated - before.slabsReused).toBe(8);
+      expect(after.waitingSlabsDropped - before.waitingSlabsDropped).toBeGreaterThanOrEqual(5);
       // Given back once the slab was left to the collector (more slabs waited than are kept), it counts
       // for nothing: the slab is not carved again, and every byte of its frames stays as it was.
       recycleFrame(kept);
