@@ -53,6 +53,12 @@ export function mayKeepView(length: number): boolean {
   return length >= KEEP_VIEW_MIN;
 }
 
+/**
+ * Process-wide, like the ring storage pool: large in-order segments copied instead of kept because the
+ * buffer they would pin took the kept views' charge past the capacity (see `keepView`).
+ */
+export const receiveBufferCounters = { viewsCopiedOverPinLimit: 0 };
+
 /** Taken slots at the head of the kept-view list before it is compacted (see `takeView`). */
 export const VIEW_SLOTS_COMPACTED = 64;
 
@@ -325,7 +331,10 @@ export class ReceiveBuffer {
     const views = this.views;
     const newest = this.viewBytes > 0 ? views[views.length - 1]! : undefined;
     const charge = newest !== undefined && newest.buffer === data.buffer ? 0 : data.buffer.byteLength;
-    if (this.pinnedBytes + charge > this.capacity) return false;
+    if (this.pinnedBytes + charge > this.capacity) {
+      receiveBufferCounters.viewsCopiedOverPinLimit++;
+      return false;
+    }
     if (views === NO_CHUNKS) this.views = [data];
     else views.push(data);
     this.viewBytes += data.length;

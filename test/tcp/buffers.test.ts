@@ -5,6 +5,7 @@ import {
   CHUNK_OVERHEAD,
   KEEP_VIEW_MIN,
   ReceiveBuffer,
+  receiveBufferCounters,
   VIEW_SLOTS_COMPACTED,
 } from '../../src/tcp/receive-buffer.js';
 import { SendBuffer } from '../../src/tcp/send-buffer.js';
@@ -465,7 +466,10 @@ describe('ReceiveBuffer', () => {
     const rb = new ReceiveBuffer(capacity, 8);
     const slabs = Array.from({ length: 16 }, (_, i) => pattern(1 << 20, i));
     const pieces = slabs.map((slab) => slab.subarray(100, 100 + KEEP_VIEW_MIN));
+    const copiedBefore = receiveBufferCounters.viewsCopiedOverPinLimit;
     for (const piece of pieces) expect(rb.insert(0, piece)).toBe(KEEP_VIEW_MIN);
+    // The fifth is refused a view and counted; the rest go to the ring behind it without asking.
+    expect(receiveBufferCounters.viewsCopiedOverPinLimit - copiedBefore).toBe(1);
     expect(rb.readable).toBe(16 * KEEP_VIEW_MIN);
     // Four slabs fit in the capacity; the other twelve segments were copied into the ring (whose storage
     // grows in power-of-two steps).
