@@ -404,6 +404,18 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
 
   it('applies speed and numbering while a run goes, and steps back to any event', async () => {
     const page = await open('?bytes=262144&rate=2&delay=20&speed=20&relative=1');
+    // Where the event buttons are, at every frame until the first click: timers come and go above them,
+    // and a button that moves misses a click aimed where it was.
+    await page.evaluate(() => {
+      const w = window as unknown as { buttonTops: Set<number>; sampling: boolean };
+      w.buttonTops = new Set();
+      w.sampling = true;
+      const sample = () => {
+        w.buttonTops.add(document.querySelector('#step-back')!.getBoundingClientRect().top);
+        if (w.sampling) requestAnimationFrame(sample);
+      };
+      requestAnimationFrame(sample);
+    });
     await page.waitForSelector('body[data-phase=running]');
     await page.waitForFunction(() => document.querySelectorAll('svg.ladder g.packet-label').length >= 4);
     // Slow: 20 virtual ms per second.
@@ -418,6 +430,13 @@ describe.skipIf(skipReason !== undefined)('the web lab in Chromium', () => {
     await page.uncheck('input[name=relative]');
     expect(await synLabel()).toMatch(/^SYN seq=[1-9]\d* /);
     expect(await page.evaluate(() => location.search)).toContain('relative=0');
+    const { tops, timerRows } = await page.evaluate(() => {
+      const w = window as unknown as { buttonTops: Set<number>; sampling: boolean };
+      w.sampling = false;
+      return { tops: [...w.buttonTops], timerRows: document.querySelectorAll('#timers .timer').length };
+    });
+    console.log(`step back button at ${tops.join(', ')} px while ${timerRows} timer rows show`);
+    expect(tops).toHaveLength(1);
     // Step back: selecting an event pauses the run and shows the ladder as it was then.
     await page.click('#step-back');
     await page.waitForSelector('body[data-phase=paused]');
