@@ -107,7 +107,9 @@ export interface TcpConfig {
    * instant (Clock.zeroDelayInSameInstant: a virtual clock), on a path whose RTT is 0 (an in-process link
    * without delay: a sender's slow start, which grows by at most two segments per ACK, would otherwise
    * take longer); elsewhere, and with this off, the ACK goes with the second segment. Out-of-order data,
-   * gaps filled, and everything else that asks for an immediate ACK still gets one. Default on.
+   * gaps filled, and everything else that asks for an immediate ACK still gets one. On such a path the
+   * application is likewise told 'readable' once per burst (just before its ACK), not once per segment,
+   * so it reads the burst in large pieces. Default on.
    */
   ackPerBurst: boolean;
   /** Nagle's algorithm (SHLD-7); the application may turn it off per connection (MUST-17). Default on. */

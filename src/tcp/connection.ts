@@ -53,11 +53,11 @@ import {
 import { DUP_THRESH } from './scoreboard.js';
 import { segmentArrives } from './segment-arrives.js';
 import { seqAdd, seqDiff, seqGe, seqLe, seqLt } from './seq.js';
-import { CLOSED_EVENT, type ConnectionEvent, Tcb, type TcbEnvironment } from './tcb.js';
+import { CLOSED_EVENT, type ConnectionEvent, READABLE_EVENT, Tcb, type TcbEnvironment } from './tcb.js';
 import type { TcpSendStatus } from './tcp-layer.js';
 import type { TimeWaitFields } from './time-wait.js';
 import { timersExpired } from './timeouts.js';
-import { FIN_WAIT_2, KEEPALIVE, TIMER_NAMES, type TimerId, type TimerName } from './timers.js';
+import { FIN_WAIT_2, KEEPALIVE, READABLE, TIMER_NAMES, type TimerId, type TimerName } from './timers.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 /** What `receiveChunk` returns while nothing is buffered (shared: it holds no byte to write into). */
@@ -435,6 +435,13 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
 
   /** Queues an event for delivery once the current call has finished (the environment's `event`). */
   queueEvent(event: ConnectionEvent): void {
+    const tcb = this.tcb;
+    if (event !== READABLE_EVENT && tcb.timers.isArmed(READABLE)) {
+      // A 'readable' deferred to the end of the burst (segment-arrives.ts announceReadable) is for data
+      // that arrived before this event: it goes first.
+      tcb.timers.cancel(READABLE);
+      if (tcb.receiveBuffer.readable > 0) this.queueEvent(READABLE_EVENT);
+    }
     this.pending ??= EVENT_QUEUES.pop() ?? [];
     this.pending[this.pendingCount++] = event;
   }

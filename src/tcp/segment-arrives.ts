@@ -28,7 +28,15 @@ import {
 import { type AckOutcome, DUP_THRESH } from './scoreboard.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
 import { CONNECTED_EVENT, DRAIN_EVENT, END_EVENT, READABLE_EVENT, type Tcb } from './tcb.js';
-import { DELAYED_ACK, FIN_WAIT_2, KEEPALIVE, PERSIST, RETRANSMISSION, TIME_WAIT } from './timers.js';
+import {
+  DELAYED_ACK,
+  FIN_WAIT_2,
+  KEEPALIVE,
+  PERSIST,
+  READABLE,
+  RETRANSMISSION,
+  TIME_WAIT,
+} from './timers.js';
 
 /**
  * Entry point: one segment for this connection, at time `now`; `ecn` is the ECN field of the IP header
@@ -752,7 +760,7 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
     tcb.rcvNxt = seqAdd(tcb.rcvNxt, advanced);
     tcb.bytesReceived += advanced;
     tcb.receiveTuner?.onInOrderData(now, tcb.rcvNxt, tcb.rcvWnd);
-    tcb.env.event(READABLE_EVENT);
+    announceReadable(tcb, now);
   }
   if (offset > 0 || hadGap) {
     // RFC 5681 §4.2: an out-of-order segment gets an immediate (duplicate) ACK, and so does one that
@@ -785,16 +793,33 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
  * take no time, only the number of ACKs changes.
  */
 function ackOwed(tcb: Tcb, now: number): void {
-  if (
-    tcb.bytesSinceAck < BURST_ACK_MAX_BYTES &&
-    tcb.config.ackPerBurst &&
-    tcb.env.timersAfterBurst === true &&
-    tcb.rtt.hasSample &&
-    tcb.rtt.srtt === 0
-  ) {
+  if (tcb.bytesSinceAck < BURST_ACK_MAX_BYTES && answersPerBurst(tcb)) {
     if (tcb.timers.get(DELAYED_ACK) > now) tcb.timers.set(DELAYED_ACK, now);
   } else {
     tcb.ackNow = true;
+  }
+}
+
+/** One ACK (and one 'readable') per burst applies: see `ackOwed`. */
+function answersPerBurst(tcb: Tcb): boolean {
+  return (
+    tcb.config.ackPerBurst && tcb.env.timersAfterBurst === true && tcb.rtt.hasSample && tcb.rtt.srtt === 0
+  );
+}
+
+/**
+ * New in-order data can be read. Where one ACK answers a burst (`ackOwed`), so does one 'readable': the
+ * READABLE timer, set for now, runs once the segments that arrived in this instant have been processed,
+ * and the application then reads the whole burst in one go instead of one segment per event (one event
+ * and one read per segment were about 5% of an in-process bulk transfer). Any other event of the
+ * connection queued meanwhile delivers it first (TcpConnection.queueEvent), so events keep the order
+ * they happened in; only back-to-back 'readable' events merge.
+ */
+function announceReadable(tcb: Tcb, now: number): void {
+  if (!answersPerBurst(tcb)) {
+    tcb.env.event(READABLE_EVENT);
+  } else if (!tcb.timers.isArmed(READABLE)) {
+    tcb.timers.set(READABLE, now);
   }
 }
 

@@ -21,7 +21,7 @@ import {
   transmitPending,
 } from './output.js';
 import { DUP_THRESH } from './scoreboard.js';
-import type { Tcb } from './tcb.js';
+import { READABLE_EVENT, type Tcb } from './tcb.js';
 import {
   DELAYED_ACK,
   FIN_WAIT_2,
@@ -29,6 +29,7 @@ import {
   LOSS_PROBE,
   PACING,
   PERSIST,
+  READABLE,
   REORDER,
   RETRANSMISSION,
   TIME_WAIT,
@@ -80,6 +81,10 @@ function fire(tcb: Tcb, timer: TimerId, now: number): void {
       // RACK's reordering timer (RFC 8985 §6.3): segments that were still within the window are judged.
       reorderTimeout(tcb, now);
       transmitPending(tcb, now);
+      return;
+    case READABLE:
+      // The burst's in-order data (segment-arrives.ts announceReadable), unless it was read meanwhile.
+      if (tcb.receiveBuffer.readable > 0) tcb.env.event(READABLE_EVENT);
       return;
     case LOSS_PROBE:
       // The tail loss probe (RFC 8985 §7.3).

@@ -27,7 +27,12 @@ export type TimerName =
   /** RACK's reordering timer: segments not yet overdue are judged when it fires (RFC 8985 §6.2 step 5). */
   | 'reorder'
   /** The tail loss probe (RFC 8985 §7.2). */
-  | 'loss-probe';
+  | 'loss-probe'
+  /**
+   * 'readable' for the in-order data a burst brought, once the burst has been processed (set for now,
+   * like the delayed ACK with one ACK per burst: TcpConfig.ackPerBurst).
+   */
+  | 'readable';
 
 export const RETRANSMISSION = 0;
 export const PERSIST = 1;
@@ -38,9 +43,10 @@ export const TIME_WAIT = 5;
 export const PACING = 6;
 export const REORDER = 7;
 export const LOSS_PROBE = 8;
-export type TimerId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+export const READABLE = 9;
+export type TimerId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 /** How many timers a connection has. */
-const TIMER_COUNT = 9;
+const TIMER_COUNT = 10;
 /**
  * Index of a deadline array's last slot: not a timer but the earliest deadline of them all, kept so that
  * `earliest()` need not scan; NaN when it must be computed again.
@@ -73,10 +79,14 @@ export const TIMER_NAMES: readonly TimerName[] = [
   'pacing',
   'reorder',
   'loss-probe',
+  'readable',
 ];
 
 /** The order in which timers due at the same instant are handled. */
 export const TIMER_ORDER: readonly TimerName[] = [
+  // First: the application hears of data that arrived before anything a timer does (as it would have
+  // without the deferral), and reads it before the burst's ACK, which then carries the window it opened.
+  'readable',
   'time-wait',
   'fin-wait-2',
   'retransmission',
@@ -89,6 +99,7 @@ export const TIMER_ORDER: readonly TimerName[] = [
 ];
 
 const ORDER_IDS: readonly TimerId[] = [
+  READABLE,
   TIME_WAIT,
   FIN_WAIT_2,
   RETRANSMISSION,

@@ -2,7 +2,8 @@
  * One ACK per burst (TcpConfig.ackPerBurst): segments that reach a receiver in the same instant are
  * answered by one ACK once all of them have been processed, instead of one per two segments, on a path
  * that takes no time; segments that arrive one by one, and segments on a path with any delay, are still
- * acknowledged every second one (RFC 9293 §3.8.6.3, SHLD-19).
+ * acknowledged every second one (RFC 9293 §3.8.6.3, SHLD-19). Likewise one 'readable' per burst, in
+ * the order of the connection's other events.
  */
 import { describe, expect, it } from 'vitest';
 import type { LinkImpairments } from '../../src/link/impairments.js';
@@ -22,6 +23,8 @@ interface Outcome {
   intact: boolean;
   /** Virtual time when the last byte was read. */
   doneAt: number;
+  /** 'readable' events the receiving application was given. */
+  readables: number;
 }
 
 /** Sends BYTES from a to b over one link and records what b's TCP sent back. */
@@ -33,8 +36,10 @@ function transfer(tcp: Partial<TcpConfig>, impairments: LinkImpairments = {}): O
   const received = new Uint8Array(BYTES);
   let at = 0;
   let doneAt = 0;
+  let readables = 0;
   b.tcp.listen({ port: 80 }).on('connection', (conn) => {
     conn.on('readable', () => {
+      readables++;
       for (;;) {
         const n = conn.receiveInto(received.subarray(at), net.clock.now());
         if (n <= 0) break;
@@ -66,6 +71,7 @@ function transfer(tcp: Partial<TcpConfig>, impairments: LinkImpairments = {}): O
     dataSegments: a.tcp.counters.segmentsOut,
     intact: sameBytes(received, data),
     doneAt,
+    readables,
   };
 }
 
@@ -107,5 +113,61 @@ describe('one ACK per burst (TcpConfig.ackPerBurst)', () => {
     expect(burst.intact).toBe(true);
     expect(burst.acks).toBe(classic.acks);
     expect(burst.doneAt).toBe(classic.doneAt);
+  });
+});
+
+describe("one 'readable' per burst", () => {
+  it('tells the application once per burst of what arrived in one instant, every byte in order', () => {
+    const burst = transfer({});
+    const classic = transfer({ ackPerBurst: false });
+    expect(burst.intact).toBe(true);
+    // Classic: one event per data segment (its 1,448 bytes are read at once).
+    expect(classic.readables).toBeGreaterThan(classic.dataSegments * 0.9);
+    expect(burst.readables).toBeLessThan(classic.readables / 5);
+    expect(burst.doneAt).toBe(classic.doneAt);
+  });
+
+  it('tells of each segment that arrives on its own, as without it', () => {
+    const paced = { rateBitsPerSecond: 100e6, delayMs: 1 };
+    const burst = transfer({}, paced);
+    const classic = transfer({ ackPerBurst: false }, paced);
+    expect(burst.readables).toBe(classic.readables);
+    expect(burst.readables).toBeGreaterThan(burst.dataSegments * 0.9);
+  });
+
+  it("delivers 'readable' before an 'end' that followed the data in the same burst", () => {
+    const net = new SimulatedNetwork({ seed: 1, trace: false });
+    const a = net.host('a', '10.0.0.1/24');
+    const b = net.host('b', '10.0.0.2/24');
+    net.link(a, b);
+    const bytes = 20 * 1448;
+    const events: string[] = [];
+    let read = 0;
+    const sink = new Uint8Array(bytes);
+    b.tcp.listen({ port: 80 }).on('connection', (conn) => {
+      conn.on('readable', () => {
+        events.push('readable');
+        for (;;) {
+          const n = conn.receiveInto(sink, net.clock.now());
+          if (n <= 0) break;
+          read += n;
+        }
+      });
+      conn.on('end', () => events.push(`end after ${read} bytes`));
+    });
+    const conn = a.tcp.connect({ remoteAddress: parseIpv4('10.0.0.2')!, remotePort: 80 });
+    // After the handshake (whose RTT on this link is 0), the data and the FIN leave in one instant.
+    conn.on('connected', () => {
+      net.clock.setTimer(1, () => {
+        expect(conn.send(pattern(bytes), net.clock.now())).toBe(bytes);
+        conn.close(net.clock.now());
+      });
+    });
+    net.clock.runUntilIdle({ maxEvents: 100_000, maxTime: 10_000 });
+    expect(read).toBe(bytes);
+    // The initial window lets 10 segments go in the first burst, the rest and the FIN in the next ones.
+    expect(events.length).toBeLessThan(6);
+    expect(events.at(-1)).toBe(`end after ${bytes} bytes`);
+    expect(events.slice(0, -1).every((e) => e === 'readable')).toBe(true);
   });
 });
