@@ -931,29 +931,28 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
 
   /**
    * @internal What a compact TIME-WAIT record keeps of this connection (see time-wait.ts), taken by the
-   * layer when the connection enters TIME-WAIT.
+   * layer when the connection enters TIME-WAIT: written into `into` (the layer's one scratch record,
+   * copied into the table at once), so entering TIME-WAIT allocates no record.
    */
-  timeWaitFields(): TimeWaitFields {
+  timeWaitFields(into: TimeWaitFields): TimeWaitFields {
     const tcb = this.tcb;
-    const windowField = selectWindow(tcb);
-    return {
-      localAddress: tcb.local.address,
-      localPort: tcb.local.port,
-      remoteAddress: tcb.remote.address,
-      remotePort: tcb.remote.port,
-      sndNxt: ackSeq(tcb),
-      rcvNxt: tcb.rcvNxt,
-      rcvWnd: tcb.rcvWnd,
-      windowField,
-      maxSndWnd: tcb.maxSndWnd,
-      tsEnabled: tcb.tsEnabled,
-      tsRecent: tcb.tsRecent,
-      tsRecentAt: tcb.tsRecentAt,
-      tsOffset: tcb.tsOffset,
-      lastInvalidAnswerTime: tcb.lastInvalidAnswerTime,
-      mslMs: tcb.config.mslMs,
-      invalidRateLimitMs: tcb.config.invalidRateLimitMs,
-    };
+    into.localAddress = tcb.local.address;
+    into.localPort = tcb.local.port;
+    into.remoteAddress = tcb.remote.address;
+    into.remotePort = tcb.remote.port;
+    into.sndNxt = ackSeq(tcb);
+    into.rcvNxt = tcb.rcvNxt;
+    into.rcvWnd = tcb.rcvWnd;
+    into.windowField = selectWindow(tcb);
+    into.maxSndWnd = tcb.maxSndWnd;
+    into.tsEnabled = tcb.tsEnabled;
+    into.tsRecent = tcb.tsRecent;
+    into.tsRecentAt = tcb.tsRecentAt;
+    into.tsOffset = tcb.tsOffset;
+    into.lastInvalidAnswerTime = tcb.lastInvalidAnswerTime;
+    into.mslMs = tcb.config.mslMs;
+    into.invalidRateLimitMs = tcb.config.invalidRateLimitMs;
+    return into;
   }
 
   /**

@@ -86,7 +86,7 @@ import {
   SynCookieCodec,
 } from './syn-cookies.js';
 import { windowScaleFor } from './tcb.js';
-import { TimeWaitTable } from './time-wait.js';
+import { type TimeWaitFields, TimeWaitTable } from './time-wait.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export type { TcpIpBinding, TcpSendStatus } from '../seams.js';
@@ -394,6 +394,25 @@ export class TcpLayer {
   private readonly cookies: SynCookieCodec;
   /** TIME-WAIT records (see time-wait.ts), and the connections of those the application still watches. */
   private readonly timeWait = new TimeWaitTable();
+  /** What a connection entering TIME-WAIT hands to `timeWait` (refilled each time, copied at once). */
+  private readonly timeWaitRecord: TimeWaitFields = {
+    localAddress: 0,
+    localPort: 0,
+    remoteAddress: 0,
+    remotePort: 0,
+    sndNxt: 0,
+    rcvNxt: 0,
+    rcvWnd: 0,
+    windowField: 0,
+    maxSndWnd: 0,
+    tsEnabled: false,
+    tsRecent: 0,
+    tsRecentAt: 0,
+    tsOffset: 0,
+    lastInvalidAnswerTime: 0,
+    mslMs: 0,
+    invalidRateLimitMs: 0,
+  };
   private readonly timeWaitConnections = new Map<number, TcpConnection | WeakRef<TcpConnection>>();
   private readonly challengeAckBudget: ChallengeAckBudget;
   /** What every connection's buffers hold, against `limits.memoryMin/Pressure/Max` (tcp/memory.ts). */
@@ -1299,15 +1318,15 @@ export class TcpLayer {
     const conn = entry.conn;
     const now = this.clock.now();
     this.unregister(entry, listener);
-    const id = conn.id;
     if (this.timeWait.size >= this.limits.maxTimeWait) {
       this.counters.timeWaitOverflows++;
       this.traceNote('TIME-WAIT table full: connection closed at once');
-      this.traceState(id, now);
+      // The endpoints record (conn.id) is made only here: a connection that never traced has none.
+      if (this.tracer.enabled) this.traceState(conn.id, now);
       conn.endTimeWait(now);
       return;
     }
-    const fields = conn.timeWaitFields();
+    const fields = conn.timeWaitFields(this.timeWaitRecord);
     conn.releaseForTimeWait(now);
     const slot = this.timeWait.add(fields, now + 2 * fields.mslMs);
     this.usePort(fields.localPort);
