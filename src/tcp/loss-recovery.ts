@@ -203,7 +203,9 @@ function tailProbeAnswered(tcb: Tcb, outcome: AckOutcome, now: number): void {
 export function recordTransmission(tcb: Tcb, seq: number, end: number, now: number): void {
   const sb = tcb.scoreboard;
   const retransmission = seqDiff(seq, tcb.sndMax) < 0;
-  const cc = tcb.cc;
+  // The FIN of a connection that sent no data goes without congestion control (transmitPending); it is
+  // not application-limited either way (the FIN is pending while it is sent).
+  const cc = tcb.existingCc;
   const appLimited =
     cc !== undefined && tcb.sendBuffer.bytesFrom(end) === 0 && !tcb.finPending && tcb.pipe < cc.cwnd;
   if (retransmission && tcb.recoveryPoint !== undefined) {

@@ -150,7 +150,8 @@ export function mtuBlackHoleSuspected(tcb: Tcb, now: number): boolean {
  */
 export function mtuProbeToSend(tcb: Tcb, now: number, unsent: number, windowRoom: number): number {
   const probe = tcb.existingMtuProbe;
-  const cc = tcb.cc;
+  // Data to send made congestion control (transmitPending); without it only a FIN goes, never a probe.
+  const cc = tcb.existingCc;
   if (probe === undefined || !probe.enabled || probe.probeSize !== 0 || cc === undefined) return 0;
   if (tcb.recoveryPoint !== undefined || cc.inRecovery || tcb.retransmitCount > 0) return 0;
   if (tcb.sackOptionLength > 0 || tcb.sndNxt !== tcb.sndMax) return 0;

@@ -243,9 +243,11 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: numb
   const unsent = buffer.bytesFrom(tcb.sndNxt);
   const finPending = tcb.finPending;
   if (unsent === 0 && !finPending) return false;
-  const cc = tcb.cc!;
+  // A FIN alone takes no window room (its length is 0 whatever the room), so it is sent without making
+  // congestion control (see transmitPending); data makes it.
+  const cwnd = unsent > 0 ? tcb.cc!.cwnd : (tcb.existingCc?.cwnd ?? 0);
   const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
-  const room = Math.max(0, Math.min(windowRoom, cc.cwnd - tcb.pipe));
+  const room = Math.max(0, Math.min(windowRoom, cwnd - tcb.pipe));
   const mss = currentMss(tcb);
   const maxPayload = Math.min(tcb.maxSegmentPayload - tcb.sackOptionLength, Math.max(mss, burstLimit));
   // PLPMTUD (tcp/mtu-probing.ts): when the search calls for one, this segment is a probe of a larger size.
@@ -267,7 +269,7 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: numb
     length < unsent &&
     !force &&
     tcb.flightSize > 0 &&
-    length * 3 < Math.min(tcb.sndWnd, cc.cwnd)
+    length * 3 < Math.min(tcb.sndWnd, cwnd)
   ) {
     // TSO deferral (as Linux's tcp_tso_should_defer): the windows leave room for less than a third of
     // what they allow and ACKs for data in flight are on their way, each opening more room. Waiting for
@@ -338,7 +340,7 @@ export const PACING_MAX_LAG_MS = 10;
  * spread over the round trip instead of leaving in bursts that overflow a bottleneck's queue.
  */
 export function pacingRate(tcb: Tcb): number {
-  const cc = tcb.cc;
+  const cc = tcb.existingCc;
   if (cc === undefined) return 0;
   if (cc.pacingRate > 0) return cc.pacingRate;
   const srtt = tcb.rtt.srtt;
@@ -364,13 +366,17 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
     // connection needs no congestion control made for it (Tcb.cc).
     (tcb.sndUna !== tcb.sndMax || tcb.finPending || tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0)
   ) {
+    // Congestion control is made with the first data to send (Tcb.cc). A flight of a FIN alone needs
+    // none: no window room is asked for it (sendNextSegment), so a connection that opens and closes
+    // without sending data never makes one.
+    const cc = tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0 ? tcb.cc : tcb.existingCc;
     if (
       tcb.sndUna === tcb.sndMax &&
       tcb.lastSendTime > 0 &&
       now - tcb.lastSendTime > tcb.rtt.rto &&
       tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0
     ) {
-      tcb.cc!.onIdleRestart(now); // RFC 5681 §4.1
+      cc!.onIdleRestart(now); // RFC 5681 §4.1
     }
     const rate = pacingRate(tcb);
     // With pacing, a TSO segment carries about 1 ms of data at the pacing rate (at least 2 MSS), as
@@ -408,7 +414,7 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
     }
     // RFC 7661: the window counts as used (validated) while at least half of it is in flight; an
     // application or a receive window that keeps the flight below that freezes cwnd.
-    if (2 * tcb.pipe >= tcb.cc!.cwnd) {
+    if (cc !== undefined && 2 * tcb.pipe >= cc.cwnd) {
       tcb.cwndLimited = true;
       tcb.cwndLimitedUntil = tcb.sndMax;
     }

@@ -356,6 +356,11 @@ export class Tcb {
     return this.ccInstance ?? (this.ccReady ? this.makeCongestionControl() : undefined);
   }
 
+  /** The congestion control if one was made so far (reads that must not make one). */
+  get existingCc(): CongestionControl | undefined {
+    return this.ccInstance;
+  }
+
   private makeCongestionControl(): CongestionControl {
     const env = this.env;
     const config = this.config;

@@ -3,7 +3,7 @@ import type { TcpConnection } from '../../src/tcp/connection.js';
 import type { Tcb } from '../../src/tcp/tcb.js';
 import { bulkTransfers } from './bulk-transfers.js';
 import { pattern } from './dialogue.js';
-import { FakeNetwork, ip } from './network.js';
+import { describePacket, FakeNetwork, ip } from './network.js';
 
 /** Two hosts on a FakeNetwork, 10.0.0.1 (a) and 10.0.0.2 (b), and a list for b's accepted connections. */
 function twoHosts() {
@@ -66,5 +66,59 @@ describe('an idle connection holds no send records', () => {
     // The sender records what it sent; the receiver, which only acknowledged, still has none.
     expect(tcbOf(client).existingScoreboard?.segmentSize).toBe(tcbOf(client).effMss);
     expect(tcbOf(server).existingScoreboard).toBeUndefined();
+  });
+});
+
+describe('a connection that sends no data makes no congestion control', () => {
+  /** Client connects and closes at once; the server closes when it reads the end. */
+  function openAndClose(dropFirstFin: boolean) {
+    // Untraced: a traced connection makes its controller to report cwnd in its metrics events.
+    const net = new FakeNetwork();
+    const a = net.addHost(['10.0.0.1'], { trace: false });
+    const b = net.addHost(['10.0.0.2'], { trace: false });
+    const servers: TcpConnection[] = [];
+    let finsDropped = 0;
+    net.drop = (p) => {
+      if (!dropFirstFin || (p.seg.flags & 0x01) === 0 || finsDropped > 0) return false;
+      finsDropped++;
+      return true;
+    };
+    b.listen({ port: 80 }).on('connection', (c) => {
+      servers.push(c);
+      c.on('end', () => c.close(net.clock.now()));
+    });
+    const client = a.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
+    client.on('connected', () => client.close(net.clock.now()));
+    return { net, client, servers };
+  }
+
+  it('FINs alone leave without one, on the wire as before: FIN, ACK, FIN, ACK, then TIME-WAIT', () => {
+    const { net, client, servers } = openAndClose(false);
+    net.run(100);
+    const server = servers[0]!;
+    expect(net.packets.map((p) => describePacket(p).split(' ')[1])).toEqual([
+      'S',
+      'SA',
+      'A',
+      'FA',
+      'A',
+      'FA',
+      'A',
+    ]);
+    expect([client.state, server.state]).toEqual(['TIME-WAIT', 'CLOSED']);
+    expect([tcbOf(client).existingCc, tcbOf(server).existingCc]).toEqual([undefined, undefined]);
+    // STATUS still reports the algorithm's initial window (it makes the controller to read it).
+    expect(server.status().cwnd).toBe(10 * tcbOf(server).effMss);
+  });
+
+  it('a lost FIN is sent again after the retransmission timeout, and the connection closes', () => {
+    const { net, client, servers } = openAndClose(true);
+    net.run(5000);
+    const fins = net.packets.filter((p) => (p.seg.flags & 0x01) !== 0).map((p) => describePacket(p));
+    expect(fins).toHaveLength(3);
+    expect(fins[0]).toContain('(dropped)');
+    expect(fins[1]).toBe(fins[0]!.replace(' (dropped)', ''));
+    expect([client.state, servers[0]!.state]).toEqual(['TIME-WAIT', 'CLOSED']);
+    expect(client.status().retransmissions).toBe(1);
   });
 });
