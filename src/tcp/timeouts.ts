@@ -44,6 +44,11 @@ export function timersExpired(tcb: Tcb, now: number): void {
     if (due === undefined) return;
     tcb.timers.cancel(due);
     fire(tcb, due, now);
+    // The application is told of the burst's data (its owner delivers the event when this returns) and
+    // reads before the timers still due run, on the owner's next call in this same instant: the burst's
+    // ACK (a delayed ACK set for now) then carries the window the read opened, or the read's window
+    // update replaces it, instead of an ACK with the window shut and a window update right behind it.
+    if (due === READABLE) return;
   }
 }
 

@@ -25,14 +25,35 @@ interface Outcome {
   doneAt: number;
   /** 'readable' events the receiving application was given. */
   readables: number;
+  /**
+   * Pure ACKs from the receiver (after its SYN-ACK) that offered a smaller window than the one before:
+   * sent before the application read what had arrived. Counted with `watchAcks` only.
+   */
+  windowShrinks: number;
 }
 
 /** Sends BYTES from a to b over one link and records what b's TCP sent back. */
-function transfer(tcp: Partial<TcpConfig>, impairments: LinkImpairments = {}): Outcome {
+function transfer(tcp: Partial<TcpConfig>, impairments: LinkImpairments = {}, watchAcks = false): Outcome {
   const net = new SimulatedNetwork({ seed: 1, trace: false, stack: { tcp } });
   const a = net.host('a', '10.0.0.1/24');
   const b = net.host('b', '10.0.0.2/24');
-  net.link(a, b, { impairments });
+  const link = net.link(a, b, { impairments });
+  let windowShrinks = 0;
+  let lastWindow = -1;
+  if (watchAcks) {
+    link.link.tap((_time, frame) => {
+      const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+      if (view.getUint16(12) !== 0x0800 || frame[14 + 9] !== 6) return;
+      if (view.getUint32(14 + 12) !== parseIpv4('10.0.0.2')) return;
+      const ipHeader = (frame[14]! & 0x0f) * 4;
+      const tcpAt = 14 + ipHeader;
+      const payload = view.getUint16(14 + 2) - ipHeader - (frame[tcpAt + 12]! >>> 4) * 4;
+      if (payload !== 0 || (frame[tcpAt + 13]! & 0x02) !== 0) return; // data, or the SYN-ACK
+      const window = view.getUint16(tcpAt + 14);
+      if (window < lastWindow) windowShrinks++;
+      lastWindow = window;
+    });
+  }
   const received = new Uint8Array(BYTES);
   let at = 0;
   let doneAt = 0;
@@ -72,6 +93,7 @@ function transfer(tcp: Partial<TcpConfig>, impairments: LinkImpairments = {}): O
     intact: sameBytes(received, data),
     doneAt,
     readables,
+    windowShrinks,
   };
 }
 
@@ -125,6 +147,14 @@ describe("one 'readable' per burst", () => {
     expect(classic.readables).toBeGreaterThan(classic.dataSegments * 0.9);
     expect(burst.readables).toBeLessThan(classic.readables / 5);
     expect(burst.doneAt).toBe(classic.doneAt);
+  });
+
+  it("answers a burst with one ACK sent after the application's read, carrying the window it opened", () => {
+    const burst = transfer({}, {}, true);
+    expect(burst.intact).toBe(true);
+    // The reader takes all it is given at once: an ACK sent before its read offers less window.
+    expect(burst.windowShrinks).toBe(0);
+    expect(burst.acks).toBeLessThan(burst.dataSegments / 20);
   });
 
   it('tells of each segment that arrives on its own, as without it', () => {
