@@ -99,9 +99,9 @@ export function bulkTransferMs(totalBytes: number, checksumOffload: boolean, off
  * Every `YIELD_EVERY` connections the run returns to the event loop, as an application does between
  * events (on a real clock every timer and every frame is an event of its own). Within one job the
  * JavaScript engine keeps every object a WeakRef was made for alive until the job ends (ECMA-262
- * ClearKeptObjects), and the TCP layer holds the connections it moved to TIME-WAIT through WeakRefs: in
- * one long synchronous run each of them would stay in the heap, and the collector would mark them all
- * again and again.
+ * ClearKeptObjects), and the TCP layer holds the TIME-WAIT connections a stream observer (a net.Socket)
+ * watches through WeakRefs: in one long synchronous run each of them would stay in the heap, and the
+ * collector would mark them all again and again. (The raw connections here make none.)
  */
 export async function connectionsMs(count: number): Promise<number> {
   const { net, client, server } = manyPortsPair();

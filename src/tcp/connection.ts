@@ -169,6 +169,13 @@ export interface TcpConnectionOwner {
   closed?(): void;
   /** See TcbEnvironment.timersAfterBurst. Absent: false. */
   readonly timersAfterBurst?: boolean;
+  /**
+   * In TIME-WAIT, for an owner that does not tell the connection when the wait ends: true once it has
+   * (then false again: the connection is told once).
+   */
+  timeWaitEnded?(): boolean;
+  /** In TIME-WAIT: tell the connection when the wait ends from now on. False if it has already ended. */
+  watchTimeWait?(): boolean;
 }
 
 /** The events a byte stream over the connection acts on (see the event list at the top of this file). */
@@ -540,7 +547,46 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   }
 
   get state(): TcpStateName {
-    return this.tcb.state;
+    const state = this.tcb.state;
+    if (state === 'TIME-WAIT' && this.timeWaitOver()) return this.tcb.state;
+    return state;
+  }
+
+  /** Listens for `event`; in TIME-WAIT, a listener for its end makes the owner tell this connection. */
+  override on<K extends keyof TcpConnectionEvents>(
+    event: K,
+    listener: (...args: TcpConnectionEvents[K]) => void,
+  ): this {
+    if ((event === 'closed' || event === 'state') && this.tcb.state === 'TIME-WAIT') this.watchTimeWait();
+    return super.on(event, listener);
+  }
+
+  override once<K extends keyof TcpConnectionEvents>(
+    event: K,
+    listener: (...args: TcpConnectionEvents[K]) => void,
+  ): this {
+    if ((event === 'closed' || event === 'state') && this.tcb.state === 'TIME-WAIT') this.watchTimeWait();
+    return super.once(event, listener);
+  }
+
+  /**
+   * In TIME-WAIT with an owner that does not tell this connection when the wait ends (nobody listened
+   * for it when it began): ends it here if the owner says it has. True when it did.
+   */
+  private timeWaitOver(): boolean {
+    if (this.owner.timeWaitEnded?.() !== true) return false;
+    this.endTimeWait(this.tcb.now);
+    return true;
+  }
+
+  /** From now on the owner tells this connection when TIME-WAIT ends (or it has ended already). */
+  private watchTimeWait(): void {
+    if (this.owner.watchTimeWait?.() === false) this.endTimeWait(this.tcb.now);
+  }
+
+  /** @internal A stream observer is set (see `observe`). */
+  get observed(): boolean {
+    return this.observer !== undefined;
   }
 
   get local(): Endpoint {
@@ -635,6 +681,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    * 'drain', 'error' and 'closed' after the listeners of each.
    */
   observe(observer: TcpStreamObserver | undefined): void {
+    if (observer !== undefined && this.tcb.state === 'TIME-WAIT') this.watchTimeWait();
     this.observer = observer;
   }
 
@@ -989,6 +1036,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
 
   /** STATUS (§3.10.6). */
   status(): TcpConnectionStatus {
+    if (this.tcb.state === 'TIME-WAIT') this.timeWaitOver();
     const tcb = this.tcb;
     const timers: Partial<Record<TimerName, number>> = {};
     for (let id = 0 as TimerId; id < TIMER_NAMES.length; id++) {
@@ -1123,6 +1171,8 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   private enter(now: number): boolean {
     // The time of the input being processed; output code reads it from here (e.g. for timestamps).
     if (now > this.tcb.now) this.tcb.now = now;
+    // A call on a connection whose TIME-WAIT ended unseen finds it CLOSED (see `state`).
+    if (this.tcb.state === 'TIME-WAIT' && this.depth === 0) this.timeWaitOver();
     if (this.depth > 0) return true;
     this.depth = 1;
     return false;

@@ -272,6 +272,10 @@ interface EntryHost {
   connected(entry: ConnectionEntry): void;
   toTimeWait(entry: ConnectionEntry): void;
   unregister(entry: ConnectionEntry): void;
+  /** True while the TIME-WAIT record in `slot` with `serial` is held. */
+  timeWaitHolds(slot: number, serial: number): boolean;
+  /** From now on the end of that record is told to `conn` (false: it has already ended). */
+  watchTimeWait(slot: number, serial: number, conn: TcpConnection): boolean;
 }
 
 /** The layer's record of one connection, and that connection's owner (TcpConnectionOwner). */
@@ -293,6 +297,12 @@ class ConnectionEntry implements TcpConnectionOwner {
   /** Neighbours in the layer's list of connections, oldest first (see TcpLayer.oldestEntry). */
   older: ConnectionEntry | undefined = undefined;
   newer: ConnectionEntry | undefined = undefined;
+  /**
+   * The TIME-WAIT record (slot and serial, see TimeWaitTable.holds) doing the wait of a connection that
+   * the layer does not tell when the record ends: the connection asks (`timeWaitEnded`). -1: none.
+   */
+  timeWaitSlot = -1;
+  timeWaitSerial = 0;
 
   constructor(
     private readonly host: EntryHost,
@@ -331,6 +341,20 @@ class ConnectionEntry implements TcpConnectionOwner {
 
   closed(): void {
     if (this.attached) this.host.unregister(this);
+  }
+
+  timeWaitEnded(): boolean {
+    const slot = this.timeWaitSlot;
+    if (slot < 0 || this.host.timeWaitHolds(slot, this.timeWaitSerial)) return false;
+    this.timeWaitSlot = -1;
+    return true;
+  }
+
+  watchTimeWait(): boolean {
+    const slot = this.timeWaitSlot;
+    if (slot < 0) return true;
+    this.timeWaitSlot = -1;
+    return this.host.watchTimeWait(slot, this.timeWaitSerial, this.conn);
   }
 }
 
@@ -473,6 +497,12 @@ export class TcpLayer {
       connected: (entry) => this.established(entry),
       toTimeWait: (entry) => this.toTimeWait(entry, entry.spawnedBy),
       unregister: (entry) => this.unregister(entry, entry.spawnedBy),
+      timeWaitHolds: (slot, serial) => this.timeWait.holds(slot, serial),
+      watchTimeWait: (slot, serial, conn) => {
+        if (!this.timeWait.holds(slot, serial)) return false;
+        this.timeWaitConnections.set(slot, conn);
+        return true;
+      },
     };
     this.clock = options.clock;
     this.tracer = options.tracer ?? NO_TRACE;
@@ -1330,10 +1360,21 @@ export class TcpLayer {
     conn.releaseForTimeWait(now);
     const slot = this.timeWait.add(fields, now + 2 * fields.mslMs);
     this.usePort(fields.localPort);
-    // Held strongly when someone listens for the end of TIME-WAIT, weakly otherwise: an application that
-    // still holds the connection sees it reach CLOSED, and one that let it go does not pay for it.
-    const watched = conn.listenerCount('closed') + conn.listenerCount('state') > 0;
-    this.timeWaitConnections.set(slot, watched ? conn : new WeakRef(conn));
+    // Held strongly when someone listens for the end of TIME-WAIT, and weakly when a stream observer (a
+    // net.Socket) may still pull on it: an application that still holds the connection sees it reach
+    // CLOSED, and one that let it go does not pay for it. Otherwise the layer keeps no reference at all:
+    // the connection asks whether its record has ended when its state is read or it is called (and a
+    // listener added later makes the layer tell it, see TcpConnection.on). A WeakRef costs a collector's
+    // attention for every connection, and keeps its target alive until the current job ends (ECMA-262
+    // ClearKeptObjects): in a burst of short connections, every one of them.
+    if (conn.listenerCount('closed') + conn.listenerCount('state') > 0) {
+      this.timeWaitConnections.set(slot, conn);
+    } else if (conn.observed) {
+      this.timeWaitConnections.set(slot, new WeakRef(conn));
+    } else {
+      entry.timeWaitSlot = slot;
+      entry.timeWaitSerial = this.timeWait.serial(slot);
+    }
     this.armIfEarlier(this.timeWait.deadline(slot));
   }
 

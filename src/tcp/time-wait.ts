@@ -3,7 +3,7 @@
  * connection enters TIME-WAIT its buffers, timers and congestion state are of no more use; what the
  * 2*MSL wait needs is the 4-tuple, the sequence numbers to acknowledge a retransmitted FIN and to judge
  * a new SYN (MAY-2, RFC 6191), the timestamps (PAWS, RFC 7323 §5), the rate limit's last answer and the
- * deadline. A TcpLayer keeps them here, in typed arrays (about 80 bytes a record), instead of a
+ * deadline. A TcpLayer keeps them here, in typed arrays (about 100 bytes a record), instead of a
  * TcpConnection of several kilobytes.
  *
  * Records are found by 4-tuple through a map keyed by a hash of the remote endpoint (a small integer,
@@ -72,6 +72,12 @@ export class TimeWaitTable {
   private f64 = new Float64Array(0);
   /** Next record in the same hash chain, or NONE; for free slots, the next free slot. */
   private next = new Int32Array(0);
+  /**
+   * Per slot, how many records it held have ended (wrapping at 2^32): a slot and its serial name one
+   * record, so a holder of both can ask whether that record is still here (`holds`) after the slot was
+   * reused.
+   */
+  private serials = new Uint32Array(0);
   private capacity = 0;
   private freeHead = NONE;
   private used = 0;
@@ -169,9 +175,20 @@ export class TimeWaitTable {
     }
     this.f64[slot * F64_FIELDS + DEADLINE] = Number.NaN; // marks the queue entries stale
     this.wide.delete(slot);
+    this.serials[slot] = this.serials[slot]! + 1;
     this.next[slot] = this.freeHead;
     this.freeHead = slot;
     this.used--;
+  }
+
+  /** The serial of the record in `slot` (see `holds`). */
+  serial(slot: number): number {
+    return this.serials[slot]!;
+  }
+
+  /** True while the record that had `serial` in `slot` when it was added is still held. */
+  holds(slot: number, serial: number): boolean {
+    return this.serials[slot] === serial;
   }
 
   /** Restarts the 2*MSL wait (a retransmitted FIN was acknowledged again). */
@@ -264,6 +281,7 @@ export class TimeWaitTable {
       this.u32.byteLength +
       this.f64.byteLength +
       this.next.byteLength +
+      this.serials.byteLength +
       this.queueSlots.byteLength +
       this.queueDeadlines.byteLength
     );
@@ -278,6 +296,9 @@ export class TimeWaitTable {
     f64.set(this.f64);
     const next = new Int32Array(capacity);
     next.set(this.next);
+    const serials = new Uint32Array(capacity);
+    serials.set(this.serials);
+    this.serials = serials;
     for (let slot = capacity - 1; slot >= old; slot--) {
       next[slot] = this.freeHead;
       this.freeHead = slot;

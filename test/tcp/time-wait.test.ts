@@ -44,6 +44,41 @@ function segmentFromServer(client: TcpConnection, fields: Partial<TcpSegment>): 
 }
 
 describe('TIME-WAIT as a compact record (RFC 9293 §3.10.7.4, tcp_max_tw_buckets)', () => {
+  it('a connection nobody listens to reads CLOSED once its record ends, even after the slot was reused', () => {
+    const { net, a, open } = closedPair();
+    const first = open();
+    net.run(100);
+    expect(first.state).toBe('TIME-WAIT');
+    const enteredAt = net.clock.now();
+    // The record ends unseen (the layer keeps no reference to the connection); a new connection's record
+    // then takes the same slot.
+    net.runUntil(enteredAt + 60_000);
+    expect(a.timeWaitCount).toBe(0);
+    const second = open();
+    net.run(100);
+    expect([a.timeWaitCount, second.state]).toEqual([1, 'TIME-WAIT']);
+    expect([first.state, first.status().state]).toEqual(['CLOSED', 'CLOSED']);
+    expect(second.state).toBe('TIME-WAIT');
+  });
+
+  it('a listener added in TIME-WAIT hears the end when the record ends', () => {
+    const { net, open } = closedPair();
+    const client = open();
+    net.run(100);
+    expect(client.state).toBe('TIME-WAIT');
+    const heard: string[] = [];
+    client.on('state', (from, to) => heard.push(`${from}>${to}@${net.clock.now()}`));
+    client.once('closed', () => heard.push(`closed@${net.clock.now()}`));
+    const status = client.status();
+    expect(status.state).toBe('TIME-WAIT');
+    net.run(120_000);
+    expect(heard.length).toBe(2);
+    const endedAt = Number(heard[1]!.split('@')[1]);
+    expect(heard).toEqual([`TIME-WAIT>CLOSED@${endedAt}`, `closed@${endedAt}`]);
+    expect(endedAt).toBeLessThanOrEqual(100 + 60_000);
+    expect(endedAt).toBeGreaterThan(60_000);
+  });
+
   it('re-acknowledges a retransmitted FIN and waits 2 MSL anew; the watched connection closes at the end', () => {
     const { net, a, b, open } = closedPair();
     const client = open();
