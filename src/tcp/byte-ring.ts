@@ -320,6 +320,11 @@ export class ByteRing {
       return;
     }
     let newSize = Math.max(size * 2, this.initialAllocation);
+    // A ring refilled in small pieces after it drained (a bulk receiver whose reader empties it once per
+    // burst, segment by segment) started small as above, and regrowing by doubling to the size it had
+    // copied about as many bytes again as the burst brought. It goes back to that size at its first
+    // growth instead: a ring that drained large is carrying bulk data.
+    if (size > 0 && drained > newSize) newSize = drained;
     while (newSize < n) newSize *= 2;
     newSize = Math.min(newSize, this.capacity);
     if (newSize <= this.backing.length) {

@@ -103,6 +103,26 @@ describe('ByteRing', () => {
     expect(ring.allocated).toBe(2048);
   });
 
+  it('refilled segment by segment after a drain, goes back to the size it drained at on its first growth', () => {
+    const pool = new RingStoragePool(4 * 1024 * 1024);
+    const ring = new ByteRing(1 << 20, 2048, pool);
+    const segment = pattern(1448);
+    for (let i = 0; i < 90; i++) ring.append(segment); // 130,320 bytes: grown to 128 KiB by doubling
+    expect(ring.allocated).toBe(128 * 1024);
+    ring.consume(ring.length);
+    ring.releaseStorage();
+    const allocated = pool.allocated;
+    ring.append(pattern(1448, 5)); // a receiver's next burst: the first segment starts small, as ever
+    expect(ring.allocated).toBe(2048);
+    ring.append(segment); // the first growth: the 128 KiB storage again, not 4 KiB, 8 KiB ...
+    expect(ring.allocated).toBe(128 * 1024);
+    for (let i = 2; i < 90; i++) ring.append(segment);
+    expect(ring.allocated).toBe(128 * 1024);
+    expect(pool.allocated).toBe(allocated);
+    expect(Array.from(ring.peek(0, 4))).toEqual(Array.from(pattern(4, 5)));
+    expect(Array.from(ring.peek(1448, 4))).toEqual(Array.from(segment.subarray(0, 4)));
+  });
+
   it('bounds what its pool holds: storage beyond maxBytes is left to the collector and counted', () => {
     const pool = new RingStoragePool(4096);
     const rings = [0, 1, 2].map(() => new ByteRing(2048, 2048, pool));
