@@ -13,10 +13,12 @@ const BDP_SEGMENTS = (100e6 * 0.05) / 8 / 1448;
 
 /**
  * One BBR flow for 10 s on the issue's path at 1% random loss both ways, and the smallest window (in
- * segments) it had in ProbeBW, sampled every 50 ms.
+ * segments) it had in ProbeBW, sampled every 50 ms: over the whole run, and in its first 1.5 s (Drain
+ * ends at about 0.8 s).
  */
 function bbrAtOnePercentLoss(seed: number) {
   let smallestWindow = Number.POSITIVE_INFINITY;
+  let smallestEarlyWindow = Number.POSITIVE_INFINITY;
   const lossy = runBulkFlows({
     flows: ['bbr'],
     ...ISSUE_PATH,
@@ -27,13 +29,16 @@ function bbrAtOnePercentLoss(seed: number) {
     seed,
     tcp: MODERN_TCP,
     sampleEveryMs: 50,
-    onSample: (_now, [sender]) => {
+    onSample: (now, [sender]) => {
       const status = sender?.status();
-      if (status?.congestionState.startsWith('probe-bw'))
+      if (status?.congestionState.startsWith('probe-bw')) {
         smallestWindow = Math.min(smallestWindow, status.cwnd / status.effectiveMss);
+        if (now < 1500)
+          smallestEarlyWindow = Math.min(smallestEarlyWindow, status.cwnd / status.effectiveMss);
+      }
     },
   });
-  return { lossy, smallestWindow };
+  return { lossy, smallestWindow, smallestEarlyWindow };
 }
 
 describe('bulk flows through one bottleneck', () => {
@@ -59,6 +64,27 @@ describe('bulk flows through one bottleneck', () => {
     const classic = runBulkFlows({ ...path, flows: ['bbr'], tcp: { timestamps: true, sack: false } });
     expect(classic.linkShare).toBeGreaterThan(0.8);
     expect(classic.queueDrops).toBe(0);
+  });
+
+  it('BBR keeps the link busy while it cruises between probes (10 s from the accept, the goodput bench row)', () => {
+    // ProbeBW_CRUISE paces at the rate the flow delivered plus a share of the gap to its queue target
+    // (a few segments queued): the link stays busy. Pacing 1% below an estimate that decays (the 10-round
+    // max filter only sees those paced samples), the link was idle 4% of the time in CRUISE: 88.5 and
+    // 88.8 Mbit/s at 0 and 0.1% random loss both ways, 91.4 and 91.3 now. The rest of the 95.6 Mbit/s
+    // payload ceiling goes to Startup from IW10 (about 3.4 Mbit/s of these 10 s) and ProbeRTT (about 1).
+    for (const loss of [0, 0.001]) {
+      const result = runBulkFlows({
+        flows: ['bbr'],
+        ...ISSUE_PATH,
+        durationMs: 10_000,
+        measureFromMs: 0,
+        loss,
+        ackLoss: loss,
+        tcp: MODERN_TCP,
+      });
+      expect(result.totalBitsPerSecond).toBeGreaterThan(90.5e6);
+      expect(result.flows[0]!.retransmissions).toBeLessThan(100);
+    }
   });
 
   it('BBR keeps the link through 1% random loss, retransmitting about what was lost (SACK, RACK)', () => {
@@ -117,10 +143,13 @@ describe('bulk flows through one bottleneck', () => {
     // Startup's last rounds overflow the queue; those losses are found in Drain and the round after it,
     // rounds that also see the queue Startup built. Counted against the lower bounds, they cut bw_lo to
     // ~70 Mbit/s until the first probe 2-3 s later (seed 3: 80.2 Mbit/s over 10 s); counted as Startup's
-    // (the draft's ACKS_PROBE_STOPPING), 89.9.
-    const { lossy, smallestWindow } = bbrAtOnePercentLoss(3);
+    // (the draft's ACKS_PROBE_STOPPING), 89.9 (91.2 with CRUISE's queue target). The window is judged
+    // where those losses surface, up to 1.5 s: later, with the link busy at 1% random loss, a round may
+    // lose more than 2% with a queue in sight and cut inflight_lo by 30% until the next probe (seed 3:
+    // once, at 3.3 s).
+    const { lossy, smallestEarlyWindow } = bbrAtOnePercentLoss(3);
     expect(lossy.totalBitsPerSecond).toBeGreaterThan(88e6);
-    expect(smallestWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
+    expect(smallestEarlyWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
   });
 
   it("BBR's lower bounds (bw_lo, inflight_lo): persistent loss holds the window down, the next probe releases it", () => {
@@ -163,8 +192,13 @@ describe('bulk flows through one bottleneck', () => {
     const down = times.filter((t) => t < up! && states.get(t) === 'probe-bw-down').at(-1)!;
     expect(up! - down).toBeLessThanOrEqual(3000 + 150);
     expect(up!).toBeLessThan(9000);
+    // The window after the probe: more than the path holds (one BDP, and CRUISE's queue target). It was
+    // above 1.7 BDP when CRUISE paced at the held-down estimate (37 Mbit/s until the probe, which then
+    // raised inflight_hi from 327 to 932 segments); CRUISE now follows the delivery rate up to where
+    // inflight_hi's headroom holds it (74 Mbit/s), and the probe ends once the rate stops growing
+    // with inflight_hi at 1.5 BDP.
     const refilled = Math.max(...[...cwnd].filter(([t]) => t > up!).map(([, c]) => c));
-    expect(refilled).toBeGreaterThan(1.7 * bdp);
+    expect(refilled).toBeGreaterThan(1.3 * bdp);
     // From 9.5 s on the path is full again (ProbeRTT, every 5 s, may take 5% of these 2.5 s; with the
     // bounds still holding the window it was 36 Mbit/s).
     expect(result.totalBitsPerSecond).toBeGreaterThan(85e6);
@@ -179,7 +213,10 @@ describe('bulk flows through one bottleneck', () => {
     // phase moves with the receiver's ACK pattern: with an ACK for every 2 segments (window updates only
     // when the window doubles) seeds 1-5 give 0.72/0.97/0.87/0.93/0.80 (mean 0.86), with the former
     // ~1.5 segments per ACK 0.95/0.97/0.62/0.79/0.91 (mean 0.85). So the bound holds the mean over five
-    // seeds (0.83) and each run (0.7), not a chosen seed's phase.
+    // seeds and each run, not a chosen seed's phase. With CRUISE pacing at the delivery rate plus a share
+    // of the gap to a queue target (the larger flow queues more and slows, the smaller speeds up), seeds
+    // 1-5 give 0.93/1.00/0.80/0.94/0.98 (mean 0.93; before, 0.72/0.97/0.87/0.93/0.80, mean 0.86), and
+    // over start gaps 0/0.1/0.5/1 s 0.75-1.00 (mean 0.91; before, 0.51-0.98, mean 0.75).
     const ratios: number[] = [];
     for (const seed of [1, 2, 3, 4, 5]) {
       const result = runBulkFlows({
@@ -195,8 +232,8 @@ describe('bulk flows through one bottleneck', () => {
       ratios.push(Math.min(a, b) / Math.max(a, b));
       expect(a + b).toBeGreaterThan(88e6);
     }
-    expect(Math.min(...ratios)).toBeGreaterThan(0.7);
-    expect(ratios.reduce((sum, r) => sum + r, 0) / ratios.length).toBeGreaterThan(0.83);
+    expect(Math.min(...ratios)).toBeGreaterThan(0.75);
+    expect(ratios.reduce((sum, r) => sum + r, 0) / ratios.length).toBeGreaterThan(0.88);
   });
 
   it('two BBR flows, and CUBIC beside BBR, both keep delivering through one bottleneck (RACK on)', () => {
