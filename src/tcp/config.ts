@@ -106,10 +106,13 @@ export interface TcpConfig {
    * GRO merges). Only for a connection in a TCP layer whose clock runs a timer for now in the same
    * instant (Clock.zeroDelayInSameInstant: a virtual clock), on a path whose RTT is 0 (an in-process link
    * without delay: a sender's slow start, which grows by at most two segments per ACK, would otherwise
-   * take longer); elsewhere, and with this off, the ACK goes with the second segment. Out-of-order data,
-   * gaps filled, and everything else that asks for an immediate ACK still gets one. On such a path the
-   * application is likewise told 'readable' once per burst (just before its ACK), not once per segment,
-   * so it reads the burst in large pieces. Default on.
+   * take longer). On a real clock (a layer whose clock does not), coalesced packets of several
+   * full-sized segments each (GRO/LRO: a TAP device with offload) that one device batch hands over share
+   * an ACK sent once the batch has been processed, up to 256 KiB unacknowledged, instead of one each.
+   * Elsewhere, and with this off, the ACK goes with the second segment. Out-of-order data, gaps filled,
+   * and everything else that asks for an immediate ACK still gets one. On a path with one ACK per burst
+   * (virtual clock) the application is likewise told 'readable' once per burst (just before its ACK),
+   * not once per segment, so it reads the burst in large pieces. Default on.
    */
   ackPerBurst: boolean;
   /** Nagle's algorithm (SHLD-7); the application may turn it off per connection (MUST-17). Default on. */

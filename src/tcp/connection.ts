@@ -176,6 +176,8 @@ export interface TcpConnectionOwner {
   timeWaitEnded?(): boolean;
   /** In TIME-WAIT: tell the connection when the wait ends from now on. False if it has already ended. */
   watchTimeWait?(): boolean;
+  /** See TcbEnvironment.timersAfterBatch. Absent: false. */
+  readonly timersAfterBatch?: boolean;
 }
 
 /** The events a byte stream over the connection acts on (see the event list at the top of this file). */
@@ -262,6 +264,10 @@ class ConnectionEnvironment implements TcbEnvironment {
   /** Read from the owner (a getter: no field per connection). */
   get timersAfterBurst(): boolean {
     return this.owner.timersAfterBurst === true;
+  }
+
+  get timersAfterBatch(): boolean {
+    return this.owner.timersAfterBatch === true;
   }
 
   // biome-ignore lint/suspicious/noConfusingVoidType: as TcbEnvironment.transmit

@@ -116,6 +116,12 @@ export interface TcbEnvironment {
    * of a burst (TcpConfig.ackPerBurst). Absent: false.
    */
   readonly timersAfterBurst?: boolean;
+  /**
+   * On a real clock: a timer the connection sets for now runs once the code that is running has
+   * returned to the event loop (the owner runs it from a microtask: TcpLayer.armClock), so after the
+   * rest of a batch of segments a device handed over at once, with no time waited. Absent: false.
+   */
+  readonly timersAfterBatch?: boolean;
 }
 
 const OUTPUT_FAILURES: Partial<Record<TcpErrorCode, string>> = {

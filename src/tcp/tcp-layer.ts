@@ -267,6 +267,8 @@ interface EntryHost {
   readonly ip: TcpIpBinding;
   /** The layer's clock runs a timer for now in the same instant (Clock.zeroDelayInSameInstant). */
   readonly timersAfterBurst: boolean;
+  /** It does not, and the layer runs connections' timers for now from a microtask (see `armClock`). */
+  readonly timersAfterBatch: boolean;
   deadlineChanged(entry: ConnectionEntry, deadline: number): void;
   admitOrphan(entry: ConnectionEntry): boolean;
   connected(entry: ConnectionEntry): void;
@@ -325,6 +327,10 @@ class ConnectionEntry implements TcpConnectionOwner {
 
   get timersAfterBurst(): boolean {
     return this.host.timersAfterBurst;
+  }
+
+  get timersAfterBatch(): boolean {
+    return this.host.timersAfterBatch;
   }
 
   admitOrphan(): boolean {
@@ -492,6 +498,7 @@ export class TcpLayer {
       ip: options.ip,
       // A deadline for now reaches the connection through this clock (see `armClock`).
       timersAfterBurst: options.clock.zeroDelayInSameInstant === true,
+      timersAfterBatch: options.clock.zeroDelayInSameInstant !== true,
       deadlineChanged: (entry, deadline) => this.deadlineChanged(entry, deadline),
       admitOrphan: (entry) => this.admitOrphan(entry),
       connected: (entry) => this.established(entry),
@@ -1644,10 +1651,31 @@ export class TcpLayer {
     this.timerHandle?.cancel();
     this.timerAt = deadline;
     const delay = Math.max(0, deadline - this.clock.now());
+    if (delay === 0 && this.entryHost.timersAfterBatch && !this.firingFromMicrotask) {
+      // Due now on a real clock, whose timer for now would wait for the host's next timer turn (a
+      // millisecond or more in Node): the deadlines run from a microtask instead, once the code running
+      // now (a device's whole batch of frames) has returned. An ACK owed for a batch of large segments
+      // then goes after the batch (TcbEnvironment.timersAfterBatch). A deadline that comes due again
+      // while they run waits for the clock, so microtasks never chain.
+      const handle = new MicrotaskTimer(this.microtaskCallback);
+      queueMicrotask(handle.run);
+      this.timerHandle = handle;
+      return;
+    }
     this.timerHandle = this.clock.setTimer(delay, this.clockCallback);
   }
 
   private readonly clockCallback = (): void => this.clockFired();
+  /** True while `clockFired` runs from a microtask (see `armClock`). */
+  private firingFromMicrotask = false;
+  private readonly microtaskCallback = (): void => {
+    this.firingFromMicrotask = true;
+    try {
+      this.clockFired();
+    } finally {
+      this.firingFromMicrotask = false;
+    }
+  };
 
   private clockFired(): void {
     this.timerHandle = undefined;
@@ -1723,5 +1751,17 @@ export class TcpLayer {
     if (this.tracer.enabled) {
       this.tracer.emit({ kind: 'drop', time: this.clock.now(), host: this.host, layer: 'tcp', reason });
     }
+  }
+}
+
+/** The layer's wake-up for deadlines due now on a real clock (see TcpLayer.armClock): a microtask that can be cancelled. */
+class MicrotaskTimer implements TimerHandle {
+  private cancelled = false;
+  constructor(private readonly callback: () => void) {}
+  readonly run = (): void => {
+    if (!this.cancelled) this.callback();
+  };
+  cancel(): void {
+    this.cancelled = true;
   }
 }
