@@ -126,7 +126,10 @@ export class ConnectionTimers {
   }
 
   isArmed(id: TimerId): boolean {
-    return this.get(id) !== NEVER;
+    // Not `get(id) !== NEVER`: once inlined, get's result joins the constant NEVER and a double read from
+    // the array, which optimized code boxes (a heap number per call) before comparing.
+    const d = this.deadlines;
+    return d !== undefined && d[id]! !== NEVER;
   }
 
   set(id: TimerId, deadline: number): void {
