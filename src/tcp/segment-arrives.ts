@@ -420,7 +420,11 @@ function resetArrived(tcb: Tcb, now: number): void {
  * (LAST-ACK done) and processing must stop.
  */
 function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: number): boolean {
-  const ack = seg.ack;
+  // SEG.ACK as a signed 32-bit integer: the same sequence number modulo 2^32, which the seq.ts comparisons
+  // read alike, and always a small integer to the engine. Held as the unsigned value (half of all
+  // numbers are 2^31 or more), it was boxed into a heap number for the calls below on every segment that
+  // arrived. It is turned back into the unsigned form (`>>> 0`) where it becomes connection state.
+  const ack = seg.ack | 0;
   const previousWindow = tcb.sndWnd;
   const window = seg.window << tcb.sndWindowScale;
   tcb.lastAckTime = now;
@@ -433,7 +437,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   // create none.
   const outcome =
     tcb.ccReady && (blocks !== undefined || tcb.existingScoreboard !== undefined)
-      ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, now, tcb.minRttMs)
+      ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack >>> 0 : tcb.sndUna, blocks, now, tcb.minRttMs)
       : undefined;
   if (outcome !== undefined && outcome.sample.deliveryRate > 0) {
     tcb.deliveryRate = outcome.sample.deliveryRate;
@@ -454,7 +458,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     );
   } else if (
     !sack &&
-    ack === tcb.sndUna &&
+    ack === (tcb.sndUna | 0) &&
     bare &&
     window === previousWindow &&
     tcb.sndMax !== tcb.sndUna &&
@@ -510,7 +514,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   if (seqLe(tcb.sndUna, ack) && (seqLt(tcb.sndWl1, seq) || (tcb.sndWl1 === seq && seqLe(tcb.sndWl2, ack)))) {
     tcb.sndWnd = window;
     tcb.sndWl1 = seq;
-    tcb.sndWl2 = ack;
+    tcb.sndWl2 = ack >>> 0;
     if (window > tcb.maxSndWnd) tcb.maxSndWnd = window;
     if (tcb.sndWnd > 0 && tcb.timers.isArmed(PERSIST)) {
       // The window opened: stop probing (MUST-36).
@@ -549,7 +553,8 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
 
 /**
  * SND.UNA < SEG.ACK <= SND.NXT: drop acknowledged bytes, take an RTT sample, restart or stop the timer.
- * `tsEcr` is the echoed timestamp when timestamps are in use.
+ * `ack` is SEG.ACK as a signed 32-bit integer (see processAck); `tsEcr` is the echoed timestamp when
+ * timestamps are in use.
  */
 function newDataAcknowledged(
   tcb: Tcb,
@@ -562,8 +567,9 @@ function newDataAcknowledged(
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
   const dataAcked = tcb.sendBuffer.acknowledge(ack);
   if (tcb.finSent && seqGt(ack, tcb.finSeq)) tcb.finAcked = true;
-  tcb.sndUna = ack;
-  if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = ack;
+  const sndUna = ack >>> 0;
+  tcb.sndUna = sndUna;
+  if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = sndUna;
   tcb.bytesAcked += dataAcked;
   mtuProbeAcknowledged(tcb, now);
   // The segments duplicates counted as delivered are now acknowledged, all but the hole itself (Linux's
@@ -606,7 +612,7 @@ function newDataAcknowledged(
     event.delivered = dataAcked;
     event.flightSizeBefore = flightBefore;
     event.pipe = tcb.pipe;
-    event.ack = ack;
+    event.ack = sndUna;
     event.sndMax = tcb.sndMax;
     event.sentTotal = tcb.bytesSent;
     event.cwndLimited = tcb.cwndLimited;

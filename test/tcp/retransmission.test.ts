@@ -188,6 +188,30 @@ describe('congestion control (RFC 5681, MUST-19)', () => {
     expect(d.conn.status()).toMatchObject({ cwnd: 3500, inRecovery: false });
   });
 
+  it('duplicate ACKs, fast retransmit and window updates work the same with sequence numbers of 2^31 and more', () => {
+    // Both ISNs in the upper half of the sequence space, where numbers are not small integers to the
+    // engine (processAck holds SEG.ACK as a signed 32-bit integer).
+    const iss = 0xc000_0000;
+    const irs = 0x9000_0000;
+    const d = established({ peerMss: 1000, iss, irs, ...RENO });
+    const u = (n: number) => (iss + 1 + n) >>> 0;
+    const p = irs + 1;
+    d.conn.send(pattern(20000), d.now);
+    for (let i = 0; i < 4; i++) d.expect({ flags: 'A', seq: u(i * 1000), ack: p, len: 1000 });
+    d.at(100).recv({ flags: 'A', seq: p, ack: u(1000) });
+    expect(d.conn.status()).toMatchObject({ sndUna: u(1000), cwnd: 5000 });
+    d.takeAll();
+    for (let i = 0; i < 3; i++) d.recv({ flags: 'A', seq: p, ack: u(1000) });
+    d.takeAll();
+    expect(d.counters.fastRetransmits).toBe(1);
+    expect(d.conn.status()).toMatchObject({ sndUna: u(1000), ssthresh: 3500, inRecovery: true });
+    // A window update on an ACK that moves nothing is taken (SND.WL2 <= SEG.ACK), and is not a duplicate.
+    d.recv({ flags: 'A', seq: p, ack: u(1000), window: 30000 });
+    expect(d.conn.status().sndWnd).toBe(30000);
+    d.recv({ flags: 'A', seq: p, ack: u(8000) });
+    expect(d.conn.status()).toMatchObject({ sndUna: u(8000), inRecovery: false });
+  });
+
   it('congestion avoidance grows cwnd by about one SMSS per window of ACKed data', () => {
     const d = established({ peerMss: 1000, ...RENO });
     d.conn.send(pattern(1000), d.now);
