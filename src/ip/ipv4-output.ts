@@ -18,7 +18,7 @@ import {
   MAC_ZERO,
   type MacAddress,
 } from '../wire/address.js';
-import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV4, emitEthernetHeader } from '../wire/ethernet.js';
+import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { ICMP_DESTINATION_UNREACHABLE, ICMP_HOST_UNREACHABLE } from '../wire/icmp.js';
 import {
   emitIpv4Header,
@@ -202,7 +202,7 @@ export function transmitFrame(
     iface.port.send(frame, mac, ETHERTYPE_IPV4, options);
   } else if (options === undefined) {
     // ARP fills in the destination once it knows it.
-    emitEthernetHeader({ dst: MAC_ZERO, src: iface.mac, etherType: ETHERTYPE_IPV4 }, frame, 0);
+    iface.port.writeHeader(frame, MAC_ZERO, ETHERTYPE_IPV4);
     iface.arp.send(nextHop, frame);
   } else {
     for (const plain of withoutOffloads(frame, options))

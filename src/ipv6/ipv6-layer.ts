@@ -38,7 +38,7 @@ import type { Random } from '../util/random.js';
 import { sipHash24, sipHashKey } from '../util/siphash.js';
 import { MAC_ZERO, type MacAddress } from '../wire/address.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
-import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV6, emitEthernetHeader } from '../wire/ethernet.js';
+import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV6 } from '../wire/ethernet.js';
 import {
   emitIcmpv6,
   ICMPV6_ADDRESS_UNREACHABLE,
@@ -818,7 +818,7 @@ export class Ipv6Layer {
       iface.port.send(frame, mac, ETHERTYPE_IPV6);
       return;
     }
-    emitEthernetHeader({ dst: MAC_ZERO, src: iface.device.mac, etherType: ETHERTYPE_IPV6 }, frame, 0);
+    iface.port.writeHeader(frame, MAC_ZERO, ETHERTYPE_IPV6);
     iface.neighbors.send(nextHop, frame);
   }
 

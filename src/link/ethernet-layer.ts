@@ -7,7 +7,7 @@
  *   registered for its EtherType (IPv4, ARP, IPv6), saying whether the frame was sent to a group address
  *   (RFC 1122 §3.3.6 and RFC 4861 §7.1 need to know). Group frames are passed up: which multicast groups
  *   are wanted is the network layer's knowledge, as a NIC's filter is programmed from above.
- * - send: writes the header (`emitEthernetHeader`: header offsets stay in wire/) and hands the frame to
+ * - send: writes the header (`writeEthernetHeaderAt`: header offsets stay in wire/) and hands the frame to
  *   the device.
  *
  * Several network protocols may register on one port, so an IPv4 interface and an IPv6 interface can
@@ -21,10 +21,10 @@ import type { MacAddress } from '../wire/address.js';
 import {
   destinationIsAt,
   ETHERNET_HEADER_LENGTH,
-  emitEthernetHeader,
   etherTypeAt,
   isGroupDestinationAt,
   macHalves,
+  writeEthernetHeaderAt,
 } from '../wire/ethernet.js';
 import type { FrameDisposition, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
 
@@ -107,8 +107,13 @@ export class EthernetPort {
    * and sends it. `options`: offload requests for this frame, see `FrameTransmitOptions`.
    */
   send(frame: Uint8Array, dst: MacAddress, etherType: number, options?: FrameTransmitOptions): void {
-    emitEthernetHeader({ dst, src: this.device.mac, etherType }, frame, 0);
+    this.writeHeader(frame, dst, etherType);
     this.sendFrame(frame, options);
+  }
+
+  /** Writes the header (source: this device) at `frame[0]`, for a frame sent later (after resolution). */
+  writeHeader(frame: Uint8Array, dst: MacAddress, etherType: number): void {
+    writeEthernetHeaderAt(frame, dst, this.macHigh, this.macLow, etherType);
   }
 
   /** Sends a frame whose header is already complete. */

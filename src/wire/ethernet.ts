@@ -123,6 +123,30 @@ export function parseEthernet(buf: Uint8Array): ParseResult<EthernetFrame> {
   });
 }
 
+/**
+ * Writes the 14-byte header at `frame[0]`, the source MAC given as its 24-bit halves (see `macHalves`).
+ * For the send path, once per frame: a header record built for `emitEthernetHeader` was an object per
+ * frame, and a 48-bit source MAC a heap number wherever it crossed a call.
+ */
+export function writeEthernetHeaderAt(
+  frame: Uint8Array,
+  dst: MacAddress,
+  srcHigh: number,
+  srcLow: number,
+  etherType: number,
+): void {
+  requireSpace(frame, 0, ETHERNET_HEADER_LENGTH, 'ethernet header');
+  writeMac(frame, 0, dst);
+  frame[6] = srcHigh >>> 16;
+  frame[7] = srcHigh >>> 8;
+  frame[8] = srcHigh;
+  frame[9] = srcLow >>> 16;
+  frame[10] = srcLow >>> 8;
+  frame[11] = srcLow;
+  frame[12] = etherType >>> 8;
+  frame[13] = etherType;
+}
+
 /** Writes the 14-byte header at `offset` and returns 14. The payload follows at `offset + 14`. */
 export function emitEthernetHeader(h: EthernetHeader, buf: Uint8Array, offset: number): number {
   requireSpace(buf, offset, ETHERNET_HEADER_LENGTH, 'ethernet header');

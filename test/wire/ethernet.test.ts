@@ -7,7 +7,9 @@ import {
   EthernetView,
   emitEthernet,
   emitEthernetHeader,
+  macHalves,
   parseEthernet,
+  writeEthernetHeaderAt,
 } from '../../src/wire/ethernet.js';
 
 const SRC = 0x02000a4d0001;
@@ -18,6 +20,20 @@ describe('Ethernet II', () => {
     const buf = new Uint8Array(16);
     expect(emitEthernetHeader({ dst: DST, src: SRC, etherType: ETHERTYPE_IPV4 }, buf, 2)).toBe(14);
     expect([...buf]).toEqual([0, 0, 2, 0, 10, 77, 0, 2, 2, 0, 10, 77, 0, 1, 0x08, 0x00]);
+  });
+
+  it('writes the same header from the source MAC in 24-bit halves (the send path)', () => {
+    const src = 0xfe_dc_ba_98_76_54;
+    const { high, low } = macHalves(src);
+    const expected = new Uint8Array(20);
+    emitEthernetHeader({ dst: DST, src, etherType: 0x86dd }, expected, 0);
+    const buf = new Uint8Array(20).fill(0xaa);
+    writeEthernetHeaderAt(buf, DST, high, low, 0x86dd);
+    expect([...buf.subarray(0, 14)]).toEqual([...expected.subarray(0, 14)]);
+    expect([...buf.subarray(14)]).toEqual([0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa]);
+    expect(() => writeEthernetHeaderAt(new Uint8Array(13), DST, high, low, 0x0800)).toThrow(
+      expect.objectContaining({ code: 'ERR_BUFFER_OUT_OF_BOUNDS' }),
+    );
   });
 
   it('round-trips a frame, payload as a view of the input', () => {
