@@ -40,6 +40,12 @@ interface Slab {
   offset: number;
   /** Where each frame carved from `buffer` starts (its byteOffset), in carving order (ascending). */
   starts: number[];
+  /**
+   * The frame (view) carved at each index, this round or an earlier one of the same buffer: carved again
+   * at the same place and length, a slab hands out the same view (every frame of the earlier round was
+   * given back), so frames of a steady stream of one size allocate nothing.
+   */
+  frames: Uint8Array[];
   /** 1 at the index of each frame (in `starts`) that was given back, 0 for frames still out. */
   back: Uint8Array;
   /** How many frames were given back (marks set in `back`). */
@@ -61,6 +67,7 @@ function emptySlab(bytes: number): Slab {
     buffer: new Uint8Array(0),
     offset: 0,
     starts: [],
+    frames: [],
     back: new Uint8Array(64),
     recycled: 0,
     reused: false,
@@ -83,6 +90,13 @@ const WAITING_SLABS = 4;
  */
 export const frameAllocatorCounters = { slabsAllocated: 0, slabsReused: 0, waitingSlabsDropped: 0 };
 
+/**
+ * Slabs for frames of headers alone (pure ACKs, ARP, ICMP echoes of a few bytes): apart from the frames
+ * that carry data, so that in a bulk transfer the data frames of a slab start at the same places round
+ * after round, and their views are handed out again (see Slab.frames) rather than shifted by the ACKs
+ * carved between them.
+ */
+const tiny = slabKind(64 * 1024);
 /** Slabs for ordinary frames (up to an MTU of 65535 with headroom, four at least per slab). */
 const small = slabKind(256 * 1024);
 /**
@@ -93,6 +107,8 @@ const small = slabKind(256 * 1024);
  */
 const large = slabKind(1024 * 1024);
 
+/** Frames (with headroom) up to this size come from the tiny slabs. */
+const LARGEST_TINY_FRAME = 256;
 /** Frames (with headroom) larger than this come from the large slabs. */
 const LARGEST_SMALL_FRAME = small.bytes / 4;
 /** Frames (with headroom) larger than this get a buffer of their own. */
@@ -107,6 +123,7 @@ const LARGEST_LARGE_FRAME = large.bytes / 8;
  */
 export function allocateFrame(length: number, headroom = 0, cleared = length): Uint8Array {
   const needed = headroom + length;
+  if (needed <= LARGEST_TINY_FRAME) return carve(tiny, length, headroom, cleared);
   if (needed <= LARGEST_SMALL_FRAME) return carve(small, length, headroom, cleared);
   if (needed <= LARGEST_LARGE_FRAME) return carve(large, length, headroom, cleared);
   return new Uint8Array(needed).subarray(headroom);
@@ -121,9 +138,13 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
     start = (headroom + 7) & ~7;
   }
   slab.offset = start + length;
-  const frame = slab.buffer.subarray(start, start + length);
-  if (slab.reused) frame.fill(0, 0, Math.min(cleared, length));
   const index = slab.starts.length;
+  let frame = slab.frames[index];
+  if (frame === undefined || frame.byteOffset !== start || frame.length !== length) {
+    frame = slab.buffer.subarray(start, start + length);
+    slab.frames[index] = frame;
+  }
+  if (slab.reused) frame.fill(0, 0, Math.min(cleared, length));
   slab.starts.push(frame.byteOffset);
   if (index >= slab.back.length) {
     const back = new Uint8Array(slab.back.length * 2);
@@ -179,7 +200,7 @@ function nextSlab(kind: SlabKind): Slab {
  */
 export function recycleFrame(frame: Uint8Array): void {
   const buffer = frame.buffer;
-  const slab = slabOf(small, buffer) ?? slabOf(large, buffer);
+  const slab = slabOf(small, buffer) ?? slabOf(tiny, buffer) ?? slabOf(large, buffer);
   if (slab === undefined) return;
   const starts = slab.starts;
   const at = frame.byteOffset;

@@ -102,10 +102,10 @@ describe('allocateFrame', () => {
   }
 
   /** Carves large frames (kept) until one starts the next slab: the first frame of that slab. */
-  function carveUntilNextSlab(current: Uint8Array): Uint8Array {
+  function carveUntilNextSlab(current: Uint8Array, length = 65549): Uint8Array {
     let previous = current;
     for (;;) {
-      const frame = allocateFrame(65549, 12);
+      const frame = allocateFrame(length, 12);
       if (frame.buffer !== previous.buffer || frame.byteOffset <= previous.byteOffset) return frame;
       previous = frame;
     }
@@ -153,5 +153,44 @@ describe('allocateFrame', () => {
       for (const [i, frame] of [...frames, kept].entries())
         expect(frame.every((b) => b === i + 1)).toBe(true);
     }
+  });
+
+  it('a slab carved again hands out the same frame objects where frames start and end as before', () => {
+    // A device that writes each frame out at once gives it back right away: the slab is carved again in
+    // place once full.
+    let frame = firstOfFreshSlab();
+    const round: Uint8Array[] = [];
+    do {
+      round.push(frame);
+      frame.fill(0xcc);
+      recycleFrame(frame);
+      frame = allocateFrame(65549, 12);
+    } while (frame.byteOffset !== round[0]!.byteOffset);
+    expect(round.length).toBeGreaterThanOrEqual(8);
+    // The same places and lengths: the very objects given back, zeroed as a new frame is.
+    for (const previous of round) {
+      expect(frame === previous).toBe(true);
+      expect(frame.every((b) => b === 0)).toBe(true);
+      recycleFrame(frame);
+      frame = allocateFrame(65549, 12);
+    }
+    // The first place again, another length (larger, so it starts the slab again too): a frame object of
+    // its own.
+    expect(frame === round[0]).toBe(true);
+    recycleFrame(frame);
+    for (let i = 1; i < round.length; i++) recycleFrame(allocateFrame(65549, 12));
+    const other = allocateFrame(65_600, 12);
+    expect(other.buffer === round[0]!.buffer).toBe(true);
+    expect(other.byteOffset).toBe(round[0]!.byteOffset);
+    expect(other.length).toBe(65_600);
+    expect(other === round[0]).toBe(false);
+  });
+
+  it('carves frames of headers alone apart from frames with data, which then lie back to back', () => {
+    const first = allocateFrame(1514);
+    const ack = allocateFrame(66, 12);
+    const second = allocateFrame(1514);
+    expect(ack.buffer).not.toBe(first.buffer);
+    if (second.buffer === first.buffer) expect(second.byteOffset).toBe(first.byteOffset + 1520);
   });
 });
