@@ -152,6 +152,15 @@ describe('bulk flows through one bottleneck', () => {
     expect(smallestEarlyWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
   });
 
+  it("BBR at 1% random loss both ways: a chance lossy round while DOWN drains the probe's queue leaves the lower bounds alone", () => {
+    // Seed 4: 6 rounds after a probe (UP), with UP's queue still draining in sight, a round lost more than
+    // 2% by chance and cut inflight_lo to 579 segments and bw_lo to ~67 Mbit/s until ProbeRTT (88.2
+    // Mbit/s over 10 s). In DOWN such a round now counts only as the second lossy round in a row: 90.2.
+    const { lossy, smallestWindow } = bbrAtOnePercentLoss(4);
+    expect(lossy.totalBitsPerSecond).toBeGreaterThan(89.5e6);
+    expect(smallestWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
+  });
+
   it("BBR's lower bounds (bw_lo, inflight_lo): persistent loss holds the window down, the next probe releases it", () => {
     // Draft §4.5.10.3: rounds that lose more than 2% outside a probe cap inflight at what they
     // delivered, down by at most 30% a round. Two seconds of 5% loss, then none.
