@@ -37,9 +37,10 @@ const TIMER_TEXT: Record<TimerName, string> = {
   pacing: 'pacing',
   reorder: 'RACK reordering timer',
   'loss-probe': 'tail loss probe',
+  readable: "'readable' for the burst just received",
 };
 
-/** Timers worth a line in the panel (keepalive is off in these runs; pacing fires every few µs). */
+/** Timers worth a line in the panel (keepalive is off in these runs; pacing fires every few µs, 'readable' at once). */
 const SHOWN = new Set<TimerName>([
   'retransmission',
   'persist',
