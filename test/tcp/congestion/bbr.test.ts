@@ -142,15 +142,28 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(Math.min(...rtts)).toBeGreaterThan(50);
   });
 
-  it('enters ProbeRTT after 5 s without a lower RTT, and leaves it after 200 ms at half the BDP', () => {
+  it('enters ProbeRTT after 5 s without an RTT near the minimum, and leaves it after 200 ms at half the BDP', () => {
     const cc = bbr();
-    const states = drive(cc, 6000, 12_500, 50);
+    // The minimum (50 ms) is measured in the first second; from then on every sample is 10 ms above it
+    // (another flow's standing queue, say): nothing confirms the minimum.
+    drive(cc, 1000, 12_500, 50);
+    const states = drive(cc, 6000, 12_500, 60, 1000);
     const probeRtt = states.find(([s]) => s === 'probe-rtt');
     expect(probeRtt).toBeDefined();
     expect(probeRtt![1]).toBeGreaterThan(BBR.PROBE_RTT_INTERVAL_MS);
     const after = states[states.indexOf(probeRtt!) + 1];
     expect(after?.[0]).toBe('probe-bw-down');
     expect(after![1] - probeRtt![1]).toBeGreaterThanOrEqual(BBR.PROBE_RTT_DURATION_MS);
+  });
+
+  it('an RTT sample within half a percent of the minimum confirms it: no ProbeRTT while the queue empties now and then', () => {
+    // On this driver's path (no jitter) no sample is ever below 50 ms; DOWN empties the queue each
+    // cycle and its samples of 50 ms postpone ProbeRTT. Before, only a strictly lower sample did, and
+    // ProbeRTT came every 5 s.
+    const cc = bbr();
+    const states = drive(cc, 11_000, 12_500, 50);
+    expect(states.map(([s]) => s)).not.toContain('probe-rtt');
+    expect(cc.minRttMs).toBe(50);
   });
 
   it('random loss below 2% a round leaves the rate alone; a lossier round while probing bounds inflight (inflight_hi)', () => {
