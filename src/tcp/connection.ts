@@ -1184,6 +1184,11 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     return false;
   }
 
+  /** @internal The layer let go of this connection (see Tcb.releaseScoreboard). */
+  releaseSendRecords(): void {
+    this.tcb.releaseScoreboard();
+  }
+
   /**
    * Stops charging this connection's buffers to the stack's TCP memory (its owner let it go: closed, or
    * handed to TIME-WAIT); what they hold is taken off the total.

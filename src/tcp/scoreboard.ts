@@ -81,6 +81,8 @@ export const DUP_THRESH = 3;
  * garbage collector (a flight of this many records is 1.4 MB at MSS 1448).
  */
 const MAX_SPARE_RECORDS = 1024;
+/** Spare records a scoreboard keeps when it is reset for another connection. */
+const SPARE_RECORDS_KEPT_ON_RESET = 8;
 
 export class Scoreboard {
   private records: SendRecord[] = [];
@@ -188,6 +190,52 @@ export class Scoreboard {
     this.sackedSegments = 0;
     this.lostBytes = 0;
     this.lostRetransmittedBytes = 0;
+  }
+
+  /**
+   * Back to the state of a new scoreboard (with `segmentSize` and `maxReordering`), for another
+   * connection: see Tcb's spare scoreboards. Records still held become spares, of which at most
+   * SPARE_RECORDS_KEPT_ON_RESET stay.
+   */
+  reset(segmentSize: number, maxReordering: number): void {
+    const records = this.records;
+    const spare = this.spare;
+    for (let i = this.head; i < records.length && spare.length < SPARE_RECORDS_KEPT_ON_RESET; i++)
+      spare.push(records[i]!);
+    if (spare.length > SPARE_RECORDS_KEPT_ON_RESET) spare.length = SPARE_RECORDS_KEPT_ON_RESET;
+    this.clear();
+    this.segmentSize = segmentSize;
+    this.reordering = DUP_THRESH;
+    this.maxReordering = maxReordering;
+    this.reorderingRaised = 0;
+    this.reorderingCapped = 0;
+    this.highestDelivered = 0;
+    this.highestDeliveredSet = false;
+    this.delivered = 0;
+    this.deliveredAt = 0;
+    this.firstSentAt = 0;
+    this.appLimitedUntil = 0;
+    this.rackSentAt = Number.NEGATIVE_INFINITY;
+    this.rackEnd = 0;
+    this.rackRtt = 0;
+    this.reorderingSeen = false;
+    this.reorderEvents = 0;
+    this.minRttMs = Number.POSITIVE_INFINITY;
+    const outcome = this.outcome;
+    outcome.delivered = 0;
+    outcome.newlySacked = 0;
+    outcome.dsack = false;
+    outcome.dsackStart = 0;
+    outcome.dsackEnd = 0;
+    outcome.newlyLost = 0;
+    const sample = outcome.sample;
+    sample.delivered = 0;
+    sample.intervalMs = 0;
+    sample.deliveryRate = 0;
+    sample.isAppLimited = false;
+    sample.priorDelivered = 0;
+    sample.priorInFlight = 0;
+    sample.rttMs = undefined;
   }
 
   /** MSS-sized pieces in `len` bytes (at least 1). */

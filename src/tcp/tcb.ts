@@ -41,7 +41,7 @@ import type { TcpMemoryAccount } from './memory.js';
 import { type MtuProbeState, mtuProbeMssCap, newMtuProbeState } from './mtu-probing.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { RttEstimator } from './rtt-estimator.js';
-import { Scoreboard } from './scoreboard.js';
+import { DUP_THRESH, Scoreboard } from './scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqDiff } from './seq.js';
 import { type RttTiming, TcbRareState, TcbTransferState } from './tcb-state.js';
@@ -157,6 +157,12 @@ const outgoingSackLists: SackBlock[][] = [[], [], [], [], []];
 /** Scratch for SACK block offsets (pairs), filled and read within `sackBlocks`. */
 const sackScratch: number[] = [];
 const EMPTY_PAYLOAD = new Uint8Array(0);
+/**
+ * Scoreboards of connections that are done, for the next connections to take (reset) instead of making
+ * new ones: process-wide, as the stack runs on one thread, and at most SPARE_SCOREBOARDS_KEPT.
+ */
+const SPARE_SCOREBOARDS: Scoreboard[] = [];
+const SPARE_SCOREBOARDS_KEPT = 16;
 
 /**
  * The segment `Tcb.transmit` fills and hands over, one for the whole process like the options above (a
@@ -463,11 +469,39 @@ export class Tcb {
   }
 
   private createScoreboard(): Scoreboard {
-    const board = new Scoreboard();
-    board.maxReordering = this.config.maxReordering;
-    board.segmentSize = this.effMss;
+    const spare = SPARE_SCOREBOARDS.pop();
+    let board: Scoreboard;
+    if (spare !== undefined) {
+      spare.reset(this.effMss, this.config.maxReordering);
+      board = spare;
+    } else {
+      board = new Scoreboard();
+      board.maxReordering = this.config.maxReordering;
+      board.segmentSize = this.effMss;
+    }
     this.board = board;
     return board;
+  }
+
+  /**
+   * The connection is done sending (closed, or handed to a TIME-WAIT record): a scoreboard that ended
+   * empty and saw no reordering (so STATUS reads the same without it) is kept for the next connection
+   * that needs one (SPARE_SCOREBOARDS). Short connections each send a FIN at least, so each used to
+   * make one.
+   */
+  releaseScoreboard(): void {
+    const board = this.board;
+    if (
+      board === undefined ||
+      !board.isEmpty ||
+      board.reorderEvents !== 0 ||
+      board.reordering !== DUP_THRESH ||
+      board.reorderingRaised !== 0 ||
+      board.reorderingCapped !== 0
+    )
+      return;
+    this.board = undefined;
+    if (SPARE_SCOREBOARDS.length < SPARE_SCOREBOARDS_KEPT) SPARE_SCOREBOARDS.push(board);
   }
 
   /**

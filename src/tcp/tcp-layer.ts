@@ -1594,6 +1594,7 @@ export class TcpLayer {
     this.removeEntry(entry);
     // Buffers of a connection the layer no longer holds are the application's (unread data) or gone.
     entry.conn.detachMemory();
+    entry.conn.releaseSendRecords();
     this.releasePort(entry.localPort);
     const remoteKey = endpointKey(entry.remoteAddress, entry.remotePort);
     const held = this.table.get(remoteKey);

@@ -243,3 +243,35 @@ describe('scoreboard: records of acknowledged segments are reused', () => {
     expect(done.sample.rttMs).toBe(1400 - 1209);
   });
 });
+
+describe('scoreboard: reset for another connection', () => {
+  it('after SACKs, losses, retransmissions, RACK and D-SACK, reads as a new scoreboard', () => {
+    const sb = sent(10);
+    sb.onAck(seg(0), [block(2, 4), block(6, 7)], 20, 5);
+    sb.markLostBySack(MSS);
+    sb.markLostByRack(40, 1);
+    sb.onTransmit(seg(0), seg(1), 41, 3 * MSS, false); // retransmission of the lost first segment
+    sb.onAck(seg(1), [{ left: seg(0), right: seg(1) }, block(2, 4), block(6, 8)], 50, 5); // a D-SACK
+    sb.onAck(seg(5), [block(6, 9)], 60, 5);
+    expect(sb.isEmpty).toBe(false);
+    sb.reset(1448, 127);
+    const fresh = new Scoreboard();
+    fresh.segmentSize = 1448;
+    fresh.maxReordering = 127;
+    // Spare records are kept for reuse (a few of them); everything else is as new.
+    const { spare, ...state } = sb as unknown as { spare: unknown[] } & Record<string, unknown>;
+    const { spare: freshSpare, ...freshState } = fresh as unknown as { spare: unknown[] } & Record<
+      string,
+      unknown
+    >;
+    expect(state).toEqual(freshState);
+    expect(freshSpare).toEqual([]);
+    expect(spare.length).toBeGreaterThan(0);
+    expect(spare.length).toBeLessThanOrEqual(8);
+    // And it works as a new one.
+    sb.onTransmit(seg(0), seg(2), 100, 0, false);
+    expect(sb.list().map((r) => [r.start, r.end, r.sacked, r.lost])).toEqual([
+      [seg(0), seg(2), false, false],
+    ]);
+  });
+});
