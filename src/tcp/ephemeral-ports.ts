@@ -19,6 +19,11 @@ export class EphemeralPortAllocator {
   private readonly input = new Uint8Array(34);
   private readonly hash = new Uint32Array(2);
   private nextEphemeral = 0;
+  /** The last destination `select` hashed, and its offset (connections come in runs per destination). */
+  private lastLocal: IpAddress | undefined;
+  private lastRemote: IpAddress | undefined;
+  private lastRemotePort = -1;
+  private lastOffset = 0;
   readonly min: number;
   readonly max: number;
 
@@ -39,12 +44,7 @@ export class EphemeralPortAllocator {
     isFree: (port: number) => boolean,
   ): number | undefined {
     const count = this.max - this.min + 1;
-    const b = this.input;
-    let n = writeIpAddress(b, 0, localAddress);
-    n += writeIpAddress(b, n, remoteAddress);
-    b[n++] = remotePort >>> 8;
-    b[n++] = remotePort;
-    const offset = sipHash24(this.key, b.subarray(0, n), this.hash)[0]!;
+    const offset = this.offsetFor(localAddress, remoteAddress, remotePort);
     for (let i = 0; i < count; i++) {
       // `| 0`: the sum is a double (above 2^31), and a port held as one makes V8 box the port field of
       // every endpoint record of the same shape (16 bytes each, in every connection).
@@ -53,5 +53,25 @@ export class EphemeralPortAllocator {
       if (isFree(port)) return port;
     }
     return undefined;
+  }
+
+  /** RFC 6056 Algorithm 3's F(local, remote, remote port, secret). */
+  private offsetFor(localAddress: IpAddress, remoteAddress: IpAddress, remotePort: number): number {
+    if (
+      remotePort === this.lastRemotePort &&
+      localAddress === this.lastLocal &&
+      remoteAddress === this.lastRemote
+    )
+      return this.lastOffset;
+    const b = this.input;
+    let n = writeIpAddress(b, 0, localAddress);
+    n += writeIpAddress(b, n, remoteAddress);
+    b[n++] = remotePort >>> 8;
+    b[n++] = remotePort;
+    this.lastLocal = localAddress;
+    this.lastRemote = remoteAddress;
+    this.lastRemotePort = remotePort;
+    this.lastOffset = sipHash24(this.key, b, this.hash, n)[0]!;
+    return this.lastOffset;
   }
 }

@@ -110,7 +110,7 @@ export class SynCookieCodec {
     view.setUint16(n, localPort);
     view.setUint16(n + 2, remotePort);
     view.setUint32(n + 4, minute >>> 0);
-    return sipHash24(key, t.subarray(0, n + 8), this.hash)[0]! >>> 0;
+    return sipHash24(key, t, this.hash, n + 8)[0]! >>> 0;
   }
 }
 

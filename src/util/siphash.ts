@@ -25,8 +25,9 @@ function readUint32Le(buf: Uint8Array, offset: number, count: number): number {
 }
 
 /**
- * SipHash-2-4 of `data` under `key`. Writes the 64-bit result into `out` as [low 32 bits, high 32 bits]
- * and returns `out`.
+ * SipHash-2-4 of the first `length` bytes of `data` (all of it by default) under `key`. Writes the 64-bit
+ * result into `out` as [low 32 bits, high 32 bits] and returns `out`. (A length instead of a subarray: a
+ * caller hashing a reused buffer makes no view per call.)
  *
  * The whole computation is one function whose state lives in local int32 variables: nothing is allocated
  * and nothing leaves the registers (module-level state would be boxed on every assignment). The message
@@ -36,6 +37,7 @@ export function sipHash24(
   key: SipHashKey,
   data: Uint8Array,
   out: Uint32Array = new Uint32Array(2),
+  length = data.length,
 ): Uint32Array {
   const k0l = key[0]! | 0;
   const k0h = key[1]! | 0;
@@ -51,7 +53,6 @@ export function sipHash24(
   let v3h = k1h ^ 0x74656462;
   let v3l = k1l ^ 0x79746573;
 
-  const length = data.length;
   const whole = length - (length % 8);
   // Words 0 .. words-1: the whole 8-byte words, then the last one (the remaining 0-7 bytes,
   // little-endian, with the length mod 256 in the top byte).

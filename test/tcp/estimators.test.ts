@@ -58,6 +58,25 @@ describe('EphemeralPortAllocator (RFC 6056 algorithm 3)', () => {
     expect(next).toBeGreaterThanOrEqual(49152);
   });
 
+  it('starts each destination at the same offset whatever destinations were asked for in between', () => {
+    const secret = new Uint8Array(16).fill(9);
+    // The n-th selection is offset(destination) + n: a fresh allocator's first port gives the offset.
+    const offset = (local: number, remote: number, port: number) =>
+      new EphemeralPortAllocator(secret).select(local, remote, port, () => true)! - 49152;
+    const asked: [number, number, number][] = [
+      [1, 2, 80],
+      [1, 2, 80],
+      [1, 2, 81],
+      [1, 3, 80],
+      [1, 2, 80],
+      [4, 2, 80],
+    ];
+    const p = new EphemeralPortAllocator(secret);
+    expect(asked.map(([l, r, port]) => p.select(l, r, port, () => true)! - 49152)).toEqual(
+      asked.map(([l, r, port], n) => (offset(l, r, port) + n) % 16384),
+    );
+  });
+
   it('returns undefined when every port is taken', () => {
     const p = new EphemeralPortAllocator(new Uint8Array(16), 60000, 60003);
     expect(p.select(1, 2, 80, () => false)).toBeUndefined();

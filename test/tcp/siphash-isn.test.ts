@@ -21,6 +21,14 @@ describe('SipHash-2-4', () => {
     expect(hex(sipHash24(key, message(n)))).toBe(expected);
   });
 
+  it('hashes the first `length` bytes of a longer buffer as that message alone', () => {
+    const buffer = message(64);
+    buffer.fill(0xee, 15);
+    expect(hex(sipHash24(key, buffer, new Uint32Array(2), 15))).toBe('a129ca6149be45e5');
+    expect(hex(sipHash24(key, buffer, new Uint32Array(2), 7))).toBe('ab0200f58b01d137');
+    expect(hex(sipHash24(key, buffer, new Uint32Array(2), 0))).toBe('726fdb47dd0e0e31');
+  });
+
   it('rejects keys that are not 16 bytes', () => {
     expect(() => sipHashKey(new Uint8Array(8))).toThrow();
   });
@@ -48,5 +56,22 @@ describe('ISN generator (RFC 6528, MUST-8, SHLD-1, MUST-9)', () => {
       new IsnGenerator(new Uint8Array(16)).next(a, 1000, b, 80, 0),
     ]);
     expect(values.size).toBe(5);
+  });
+
+  it('gives each address pair its own timestamp offset, the same whatever was asked in between', () => {
+    const g = new IsnGenerator(secret);
+    const fresh = (x: number | bigint, y: number | bigint) => new IsnGenerator(secret).timestampOffset(x, y);
+    const c = 0x0a000003;
+    const pairs: [number | bigint, number | bigint][] = [
+      [a, b],
+      [a, b],
+      [a, c],
+      [b, a],
+      [a, b],
+      [0xfe80n, 1n],
+      [a, b],
+    ];
+    expect(pairs.map(([x, y]) => g.timestampOffset(x, y))).toEqual(pairs.map(([x, y]) => fresh(x, y)));
+    expect(new Set(pairs.map(([x, y]) => fresh(x, y))).size).toBe(4);
   });
 });
