@@ -84,61 +84,74 @@ const MAX_SPARE_RECORDS = 1024;
 /** Spare records a scoreboard keeps when it is reset for another connection. */
 const SPARE_RECORDS_KEPT_ON_RESET = 8;
 
+/**
+ * What reuse did, process-wide: acknowledged records let go because a scoreboard held MAX_SPARE_RECORDS
+ * spares already, records let go because a reset scoreboard keeps at most SPARE_RECORDS_KEPT_ON_RESET, and (counted by Tcb, which keeps the spare scoreboards) scoreboards
+ * reused, kept for reuse, and let go because SPARE_SCOREBOARDS_KEPT were kept already.
+ */
+export const scoreboardCounters = {
+  spareRecordsDropped: 0,
+  recordsDroppedOnReset: 0,
+  scoreboardsReused: 0,
+  scoreboardsKept: 0,
+  scoreboardsDropped: 0,
+};
+
 export class Scoreboard {
   private records: SendRecord[] = [];
   /** Index of the first live record (records before it are acknowledged and awaiting compaction). */
-  private head = 0;
+  declare private head: number;
   /** Acknowledged or forgotten records, for `newRecord` and `split` to reuse. */
   private readonly spare: SendRecord[] = [];
   /** Where `nextLost` last found a record (a starting point, reset whenever indices shift). */
-  private lostHint = 0;
-  sackedBytes = 0;
+  declare private lostHint: number;
+  declare sackedBytes: number;
   /**
    * Segments SACKed (Linux's sacked_out): each SACKed record counts its bytes in MSS-sized pieces, so a
    * TSO segment of several MSS counts as several, and a short one as one (RFC 8985 §6.2 step 4 counts
    * segments, not bytes).
    */
-  sackedSegments = 0;
+  declare sackedSegments: number;
   /** The MSS `sackedSegments` counts in (the connection's effective MSS). */
-  segmentSize = 536;
+  declare segmentSize: number;
   /**
    * The connection's reordering degree in segments (Linux's tp->reordering): DupThresh at first, raised
    * when a segment never retransmitted is delivered below the highest one delivered before it, to the
    * distance between them (RFC 8985 §6.2 step 3; RFC 4737's reordering extent), at most `maxReordering`.
    */
-  reordering = DUP_THRESH;
+  declare reordering: number;
   /** Cap of `reordering` (TcpConfig.maxReordering, Linux's tcp_max_reordering). */
-  maxReordering = 300;
+  declare maxReordering: number;
   /** Times `reordering` was raised, and times the degree seen exceeded `maxReordering`. */
-  reorderingRaised = 0;
-  reorderingCapped = 0;
+  declare reorderingRaised: number;
+  declare reorderingCapped: number;
   /** Bytes judged lost and not SACKed (retransmitted or not). */
-  lostBytes = 0;
+  declare lostBytes: number;
   /** Lost bytes retransmitted and still unacknowledged. */
-  lostRetransmittedBytes = 0;
+  declare lostRetransmittedBytes: number;
   /** Highest sequence number SACKed or cumulatively acknowledged (RFC 6675's HighACK / RACK's fack). */
-  highestDelivered = 0;
+  declare highestDelivered: number;
   /** `highestDelivered` has been set (by the first send or an ACK). */
-  private highestDeliveredSet = false;
+  declare private highestDeliveredSet: boolean;
 
   // Connection-level delivery-rate state (draft §3.1).
-  delivered = 0;
-  deliveredAt = 0;
-  firstSentAt = 0;
+  declare delivered: number;
+  declare deliveredAt: number;
+  declare firstSentAt: number;
   /** C.app_limited: the `delivered` count at which the app-limited phase ends, 0 when not app-limited. */
-  appLimitedUntil = 0;
+  declare appLimitedUntil: number;
 
   // RACK (RFC 8985 §6.1).
   /** Send time and end of the most recently sent segment delivered so far. */
-  rackSentAt = Number.NEGATIVE_INFINITY;
-  rackEnd = 0;
-  rackRtt = 0;
+  declare rackSentAt: number;
+  declare rackEnd: number;
+  declare rackRtt: number;
   /** Reordering was observed (a segment delivered below one delivered before it, never retransmitted). */
-  reorderingSeen = false;
+  declare reorderingSeen: boolean;
   /** Times RACK saw reordering (tcpInfo's reordering-like counter). */
-  reorderEvents = 0;
+  declare reorderEvents: number;
   /** The connection's minimum RTT as of the ACK being processed (RACK.min_RTT). */
-  private minRttMs = Number.POSITIVE_INFINITY;
+  declare private minRttMs: number;
 
   readonly outcome: AckOutcome = {
     delivered: 0,
@@ -157,6 +170,11 @@ export class Scoreboard {
       rttMs: undefined,
     },
   };
+
+  /** `segmentSize` and `maxReordering` as in `reset` (the defaults are RFC 9293's MSS and Linux's cap). */
+  constructor(segmentSize = 536, maxReordering = 300) {
+    this.begin(segmentSize, maxReordering);
+  }
 
   get isEmpty(): boolean {
     return this.head >= this.records.length;
@@ -195,14 +213,27 @@ export class Scoreboard {
   /**
    * Back to the state of a new scoreboard (with `segmentSize` and `maxReordering`), for another
    * connection: see Tcb's spare scoreboards. Records still held become spares, of which at most
-   * SPARE_RECORDS_KEPT_ON_RESET stay.
+   * SPARE_RECORDS_KEPT_ON_RESET stay (the rest are counted in `scoreboardCounters.recordsDroppedOnReset`).
    */
   reset(segmentSize: number, maxReordering: number): void {
     const records = this.records;
     const spare = this.spare;
-    for (let i = this.head; i < records.length && spare.length < SPARE_RECORDS_KEPT_ON_RESET; i++)
-      spare.push(records[i]!);
-    if (spare.length > SPARE_RECORDS_KEPT_ON_RESET) spare.length = SPARE_RECORDS_KEPT_ON_RESET;
+    for (let i = this.head; i < records.length; i++) {
+      if (spare.length < SPARE_RECORDS_KEPT_ON_RESET) spare.push(records[i]!);
+      else scoreboardCounters.recordsDroppedOnReset++;
+    }
+    if (spare.length > SPARE_RECORDS_KEPT_ON_RESET) {
+      scoreboardCounters.recordsDroppedOnReset += spare.length - SPARE_RECORDS_KEPT_ON_RESET;
+      spare.length = SPARE_RECORDS_KEPT_ON_RESET;
+    }
+    this.begin(segmentSize, maxReordering);
+  }
+
+  /**
+   * The state of a new scoreboard, for the constructor and for `reset` alike (so that a reused
+   * scoreboard cannot read differently from a new one).
+   */
+  private begin(segmentSize: number, maxReordering: number): void {
     this.clear();
     this.segmentSize = segmentSize;
     this.reordering = DUP_THRESH;
@@ -558,6 +589,7 @@ export class Scoreboard {
       if (r.lost) this.lostBytes -= len;
       if (r.lostRetransmitted) this.lostRetransmittedBytes -= len;
       if (this.spare.length < MAX_SPARE_RECORDS) this.spare.push(r);
+      else scoreboardCounters.spareRecordsDropped++;
     }
     this.lostHint = 0;
     if (seqGt(this.highestDelivered, seq)) this.highestDelivered = seq;
@@ -688,7 +720,9 @@ export class Scoreboard {
     const records = this.records;
     const head = this.head;
     const spare = this.spare;
-    for (let i = 0; i < head && spare.length < MAX_SPARE_RECORDS; i++) spare.push(records[i]!);
+    let i = 0;
+    for (; i < head && spare.length < MAX_SPARE_RECORDS; i++) spare.push(records[i]!);
+    if (i < head) scoreboardCounters.spareRecordsDropped += head - i;
     records.copyWithin(0, head);
     records.length -= head;
     this.head = 0;

@@ -41,7 +41,7 @@ import type { TcpMemoryAccount } from './memory.js';
 import { type MtuProbeState, mtuProbeMssCap, newMtuProbeState } from './mtu-probing.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { RttEstimator } from './rtt-estimator.js';
-import { DUP_THRESH, Scoreboard } from './scoreboard.js';
+import { DUP_THRESH, Scoreboard, scoreboardCounters } from './scoreboard.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqDiff } from './seq.js';
 import { type RttTiming, TcbRareState, TcbTransferState } from './tcb-state.js';
@@ -159,7 +159,8 @@ const sackScratch: number[] = [];
 const EMPTY_PAYLOAD = new Uint8Array(0);
 /**
  * Scoreboards of connections that are done, for the next connections to take (reset) instead of making
- * new ones: process-wide, as the stack runs on one thread, and at most SPARE_SCOREBOARDS_KEPT.
+ * new ones: process-wide, as the stack runs on one thread, and at most SPARE_SCOREBOARDS_KEPT (what
+ * happens to them is counted in `scoreboardCounters`).
  */
 const SPARE_SCOREBOARDS: Scoreboard[] = [];
 const SPARE_SCOREBOARDS_KEPT = 16;
@@ -473,11 +474,10 @@ export class Tcb {
     let board: Scoreboard;
     if (spare !== undefined) {
       spare.reset(this.effMss, this.config.maxReordering);
+      scoreboardCounters.scoreboardsReused++;
       board = spare;
     } else {
-      board = new Scoreboard();
-      board.maxReordering = this.config.maxReordering;
-      board.segmentSize = this.effMss;
+      board = new Scoreboard(this.effMss, this.config.maxReordering);
     }
     this.board = board;
     return board;
@@ -501,7 +501,12 @@ export class Tcb {
     )
       return;
     this.board = undefined;
-    if (SPARE_SCOREBOARDS.length < SPARE_SCOREBOARDS_KEPT) SPARE_SCOREBOARDS.push(board);
+    if (SPARE_SCOREBOARDS.length < SPARE_SCOREBOARDS_KEPT) {
+      SPARE_SCOREBOARDS.push(board);
+      scoreboardCounters.scoreboardsKept++;
+    } else {
+      scoreboardCounters.scoreboardsDropped++;
+    }
   }
 
   /**

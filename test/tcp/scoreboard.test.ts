@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Scoreboard } from '../../src/tcp/scoreboard.js';
+import { Scoreboard, scoreboardCounters } from '../../src/tcp/scoreboard.js';
+import { pattern } from './dialogue.js';
+import { FakeNetwork, ip } from './network.js';
 
 const MSS = 1000;
 const BASE = 5000;
@@ -273,5 +275,63 @@ describe('scoreboard: reset for another connection', () => {
     expect(sb.list().map((r) => [r.start, r.end, r.sacked, r.lost])).toEqual([
       [seg(0), seg(2), false, false],
     ]);
+  });
+});
+
+describe('spare scoreboards: bounded, counted', () => {
+  it('at most 16 scoreboards of finished connections are kept; the next connections take them', () => {
+    // The pool is process-wide and this file's other tests make scoreboards by hand only, so it starts
+    // empty here (each test file runs in a module context of its own).
+    const before = { ...scoreboardCounters };
+    const net = new FakeNetwork();
+    const client = net.addHost(['10.0.0.1']);
+    const server = net.addHost(['10.0.0.2']);
+    server.listen({ port: 80 }).on('connection', (c) => c.on('end', () => c.close(net.clock.now())));
+    const round = (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const conn = client.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 80 });
+        conn.on('connected', () => {
+          conn.send(pattern(10), net.clock.now());
+          conn.close(net.clock.now());
+        });
+      }
+      net.run(1000);
+    };
+    // 24 connections at once: each end sends a FIN (a send record, so a scoreboard) and is let go,
+    // the server's when closed, the client's when handed to a TIME-WAIT record.
+    round(24);
+    expect([client.connections().length, server.connections().length, client.timeWaitCount]).toEqual([
+      0, 0, 24,
+    ]);
+    const delta = (key: keyof typeof scoreboardCounters) => scoreboardCounters[key] - before[key];
+    expect([delta('scoreboardsKept'), delta('scoreboardsDropped'), delta('scoreboardsReused')]).toEqual([
+      16, 32, 0,
+    ]);
+    // The next 20: 16 take a kept one, 4 make their own; all 40 ends are let go again: 16 kept.
+    round(20);
+    expect([delta('scoreboardsReused'), delta('scoreboardsKept'), delta('scoreboardsDropped')]).toEqual([
+      16, 32, 56,
+    ]);
+    expect(delta('recordsDroppedOnReset')).toBe(0);
+  });
+
+  it('a reset keeps at most 8 spare records and counts the rest', () => {
+    const sb = sent(20);
+    const before = scoreboardCounters.recordsDroppedOnReset;
+    sb.reset(1448, 300);
+    // 20 live records: 8 stay as spares, 12 go.
+    expect(scoreboardCounters.recordsDroppedOnReset - before).toBe(12);
+    expect((sb as unknown as { spare: unknown[] }).spare.length).toBe(8);
+  });
+});
+
+describe('spare records: bounded, counted', () => {
+  it('a scoreboard keeps at most 1024 acknowledged records for reuse and counts the rest', () => {
+    const before = scoreboardCounters.spareRecordsDropped;
+    const sb = sent(1100);
+    sb.onAck(seg(1100), undefined, 2000);
+    expect(sb.isEmpty).toBe(true);
+    expect((sb as unknown as { spare: unknown[] }).spare.length).toBe(1024);
+    expect(scoreboardCounters.spareRecordsDropped - before).toBe(76);
   });
 });
