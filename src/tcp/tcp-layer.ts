@@ -388,6 +388,9 @@ function cookieWindow(config: TcpConfig): number {
 /** Stale deadline-heap entries tolerated beyond two per connection before a sweep (see `unregister`). */
 const STALE_DEADLINES_SWEPT_ABOVE = 64;
 
+/** Longest list of due connections `clockFired` keeps for its next call (see there). */
+const DUE_LIST_KEPT = 1024;
+
 /**
  * One map key for an endpoint: a number for IPv4 (exact below 2^48), a bigint for IPv6. A Map tells
  * 1 and 1n apart, so the two versions never collide.
@@ -1678,6 +1681,9 @@ export class TcpLayer {
     }
   };
 
+  /** `clockFired`'s list of due connections, kept empty between calls; undefined while one runs. */
+  private dueScratch: (ConnectionEntry | undefined)[] | undefined = [];
+
   private clockFired(): void {
     this.timerHandle = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
@@ -1686,8 +1692,12 @@ export class TcpLayer {
       this.endTimeWaitRecord(slot, now, 'TIME-WAIT expired');
     }
     // Collect the due connections first: a timer that re-arms for `now` again runs on the next clock
-    // callback rather than looping here.
-    const due: ConnectionEntry[] = [];
+    // callback rather than looping here. The list is kept between calls (a bulk transfer fires the clock
+    // about once per burst, and a fresh array, its storage and the for-of iterators were objects each
+    // time); a nested call, which no clock makes today, would find it taken and use one of its own.
+    const due = this.dueScratch ?? [];
+    this.dueScratch = undefined;
+    let dueCount = 0;
     for (;;) {
       const deadline = this.timers.peekDeadline();
       if (deadline > now) break;
@@ -1696,13 +1706,14 @@ export class TcpLayer {
       // Stale: the connection is gone, or an earlier wake-up superseded this one.
       if (entry.removed || entry.scheduled !== deadline) continue;
       entry.scheduled = Number.POSITIVE_INFINITY;
-      if (entry.deadline <= now) due.push(entry);
+      if (entry.deadline <= now) due[dueCount++] = entry;
       else if (entry.deadline !== Number.POSITIVE_INFINITY) this.schedule(entry, entry.deadline); // moved later
     }
-    if (due.length > 0) {
+    if (dueCount > 0) {
       this.busy = true;
       try {
-        for (const entry of due) {
+        for (let i = 0; i < dueCount; i++) {
+          const entry = due[i]!;
           if (entry.removed) continue;
           try {
             entry.conn.onTimer(now);
@@ -1714,7 +1725,8 @@ export class TcpLayer {
       } finally {
         this.busy = false;
       }
-      for (const entry of due) {
+      for (let i = 0; i < dueCount; i++) {
+        const entry = due[i]!;
         // A connection whose deadline did not change during onTimer reported nothing: schedule it again.
         if (!entry.removed && entry.scheduled === Number.POSITIVE_INFINITY) {
           const deadline = entry.conn.nextDeadline();
@@ -1723,6 +1735,11 @@ export class TcpLayer {
         }
       }
     }
+    // Kept for the next call with its slots cleared, so it holds no connection alive. Its length stays:
+    // setting it to 0 would give the array's storage back, and the next call would allocate it again.
+    // One grown by thousands of connections due at once is left to the collector instead.
+    for (let i = 0; i < dueCount; i++) due[i] = undefined;
+    this.dueScratch = due.length <= DUE_LIST_KEPT ? due : [];
     this.rearm();
   }
 
