@@ -38,6 +38,13 @@ function removeAt<T>(list: T[], index: number): void {
 export class RingStoragePool {
   /** Free storage by exact length (lengths are the ring's power-of-two steps, or a ring's capacity). */
   private readonly free = new Map<number, Uint8Array[]>();
+  /**
+   * The sizes `free` has lists for, and those lists, in the order first seen: what `takeBetween` scans.
+   * Iterating the map itself made an iterator and an entry array per size on every call while the
+   * caller was not optimized (a bulk receiver's ring takes storage once per burst).
+   */
+  private readonly sizes: number[] = [];
+  private readonly lists: Uint8Array[][] = [];
   /** Every held storage in the order it was given back (oldest first): the eviction order. */
   private readonly order: Uint8Array[] = [];
   private held = 0;
@@ -78,8 +85,9 @@ export class RingStoragePool {
    */
   takeBetween(min: number, max: number, fresh = min): Uint8Array {
     let best = 0;
-    for (const [size, list] of this.free) {
-      if (size >= min && size <= max && list.length > 0 && (best === 0 || size < best)) best = size;
+    for (let i = 0; i < this.sizes.length; i++) {
+      const size = this.sizes[i]!;
+      if (size >= min && size <= max && this.lists[i]!.length > 0 && (best === 0 || size < best)) best = size;
     }
     return this.take(best === 0 ? fresh : best);
   }
@@ -99,6 +107,8 @@ export class RingStoragePool {
     if (list === undefined) {
       list = [];
       this.free.set(size, list);
+      this.sizes.push(size);
+      this.lists.push(list);
     }
     list.push(storage);
     this.order.push(storage);
@@ -122,6 +132,8 @@ export class RingStoragePool {
   /** Forgets every buffer held (they go to the garbage collector). */
   clear(): void {
     this.free.clear();
+    this.sizes.length = 0;
+    this.lists.length = 0;
     this.order.length = 0;
     this.held = 0;
   }
