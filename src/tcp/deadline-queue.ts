@@ -6,24 +6,33 @@
  * in the future (a closed connection's retransmission deadline) and would otherwise keep its item alive.
  */
 export class DeadlineQueue<T> {
+  /**
+   * The heap is the first `count` slots of these arrays. Slots past it are spare: popping does not
+   * shorten the arrays, because V8 gives an array's storage back when it empties, and a connection's
+   * queue goes empty and back to one entry every time its clock fires (a new 17-slot store for each
+   * array each time). They are shortened only when far larger than the heap (see `pop`).
+   */
   private deadlines: number[] = [];
-  private items: T[] = [];
+  private items: (T | undefined)[] = [];
+  private count = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.count;
   }
 
   push(deadline: number, item: T): void {
     const d = this.deadlines;
     const it = this.items;
-    let i = d.length;
-    d.push(deadline);
-    it.push(item);
+    let i = this.count++;
+    if (i === d.length) {
+      d.push(deadline);
+      it.push(item);
+    }
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (d[parent]! <= deadline) break;
       d[i] = d[parent]!;
-      it[i] = it[parent]!;
+      it[i] = it[parent];
       i = parent;
     }
     d[i] = deadline;
@@ -32,31 +41,36 @@ export class DeadlineQueue<T> {
 
   /** Earliest deadline, or Infinity when empty. */
   peekDeadline(): number {
-    return this.deadlines.length === 0 ? Number.POSITIVE_INFINITY : this.deadlines[0]!;
+    return this.count === 0 ? Number.POSITIVE_INFINITY : this.deadlines[0]!;
   }
 
   peekItem(): T | undefined {
-    return this.items[0];
+    return this.count === 0 ? undefined : this.items[0];
   }
 
   /** Removes the earliest entry. */
   pop(): void {
     const d = this.deadlines;
     const it = this.items;
-    const n = d.length - 1;
+    const n = this.count - 1;
     if (n < 0) return;
     const lastDeadline = d[n]!;
-    const lastItem = it[n]!;
-    d.pop();
-    it.pop();
+    const lastItem = it[n] as T;
+    it[n] = undefined; // a spare slot keeps no item alive
+    this.count = n;
     if (n > 0) this.siftDown(0, lastDeadline, lastItem);
+    // Spare slots are bounded: arrays grown by thousands of connections shrink once mostly unused.
+    if (d.length > SPARE_SLOTS_KEPT && n < d.length >>> 2) {
+      d.length = n;
+      it.length = n;
+    }
   }
 
   /** Puts (deadline, item) at `i` or below it, moving smaller children up (heap order below `i` holds). */
   private siftDown(i: number, deadline: number, item: T): void {
     const d = this.deadlines;
     const it = this.items;
-    const n = d.length;
+    const n = this.count;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= n) break;
@@ -64,7 +78,7 @@ export class DeadlineQueue<T> {
       const child = right < n && d[right]! < d[left]! ? right : left;
       if (d[child]! >= deadline) break;
       d[i] = d[child]!;
-      it[i] = it[child]!;
+      it[i] = it[child];
       i = child;
     }
     d[i] = deadline;
@@ -75,13 +89,14 @@ export class DeadlineQueue<T> {
   retain(keep: (deadline: number, item: T) => boolean): void {
     const d: number[] = [];
     const it: T[] = [];
-    for (let i = 0; i < this.deadlines.length; i++) {
-      if (!keep(this.deadlines[i]!, this.items[i]!)) continue;
+    for (let i = 0; i < this.count; i++) {
+      if (!keep(this.deadlines[i]!, this.items[i] as T)) continue;
       d.push(this.deadlines[i]!);
-      it.push(this.items[i]!);
+      it.push(this.items[i] as T);
     }
     this.deadlines = d;
     this.items = it;
+    this.count = d.length;
     // Floyd's bottom-up construction: sift each parent down, last first.
     for (let i = (d.length >>> 1) - 1; i >= 0; i--) this.siftDown(i, d[i]!, it[i]!);
   }
@@ -89,5 +104,9 @@ export class DeadlineQueue<T> {
   clear(): void {
     this.deadlines = [];
     this.items = [];
+    this.count = 0;
   }
 }
+
+/** Slots a queue keeps past its heap however little of them it uses (see `DeadlineQueue.pop`). */
+const SPARE_SLOTS_KEPT = 256;

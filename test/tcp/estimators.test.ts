@@ -111,6 +111,45 @@ describe('DeadlineQueue', () => {
     expect(out).toEqual([...out].sort((a, b) => a - b));
     expect(out).toHaveLength(67);
   });
+
+  it('stays in deadline order through rounds of growing and draining (reused and shrunk slots)', () => {
+    const q = new DeadlineQueue<number>();
+    const reference: number[] = [];
+    let x = 12345;
+    const next = (): number => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return x % 10_000;
+    };
+    // Rounds of 1, 1000 (past the spare slots a queue keeps) and 3 entries, each drained to empty.
+    for (const size of [1, 1000, 3, 1, 600, 2]) {
+      for (let i = 0; i < size; i++) {
+        const d = next();
+        q.push(d, d);
+        reference.push(d);
+      }
+      reference.sort((a, b) => a - b);
+      // Pop half, push a few more, then drain.
+      for (let i = 0; i < size >> 1; i++) {
+        expect(q.peekItem()).toBe(reference.shift());
+        q.pop();
+      }
+      for (let i = 0; i < 5; i++) {
+        const d = next();
+        q.push(d, d);
+        reference.push(d);
+      }
+      reference.sort((a, b) => a - b);
+      expect(q.size).toBe(reference.length);
+      while (reference.length > 0) {
+        expect(q.peekDeadline()).toBe(reference[0]);
+        expect(q.peekItem()).toBe(reference.shift());
+        q.pop();
+      }
+      expect(q.size).toBe(0);
+      expect(q.peekItem()).toBeUndefined();
+      expect(q.peekDeadline()).toBe(Number.POSITIVE_INFINITY);
+    }
+  });
 });
 
 describe('TcpConfig', () => {
