@@ -158,12 +158,16 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
  * would throw away the acknowledgments (and window updates) they carry.
  */
 function acceptable(tcb: Tcb, seq: number, segLen: number): boolean {
+  // Sequence numbers here as signed 32-bit integers (the same numbers modulo 2^32, which the seq.ts
+  // comparisons read alike): unsigned, those of 2^31 or more were boxed into heap numbers for the
+  // comparisons the engine did not inline, on every segment.
+  const s = seq | 0;
   const rcvWnd = tcb.rcvWnd;
-  const rcvNxt = tcb.rcvNxt;
-  const right = seqAdd(rcvNxt, rcvWnd);
-  if (segLen === 0) return rcvWnd === 0 ? seq === rcvNxt : seqGe(seq, rcvNxt) && seqLe(seq, right);
+  const rcvNxt = tcb.rcvNxt | 0;
+  const right = (rcvNxt + rcvWnd) | 0;
+  if (segLen === 0) return rcvWnd === 0 ? s === rcvNxt : seqGe(s, rcvNxt) && seqLe(s, right);
   if (rcvWnd === 0) return false;
-  return seqInRange(seq, rcvNxt, right) || seqInRange(seqAdd(seq, segLen - 1), rcvNxt, right);
+  return seqInRange(s, rcvNxt, right) || seqInRange((s + segLen - 1) | 0, rcvNxt, right);
 }
 
 /** TS.Recent older than this is no longer trusted by PAWS (RFC 7323 §5.5: 24 days). */
@@ -351,7 +355,9 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
   const bare = seg.payload.length === 0 && (flags & (TCP_SYN | TCP_FIN)) === 0;
   // RFC 3168 §6.1.3: the echo of CE marks, judged on every acceptable segment.
   if (tcb.ecnEnabled) ecnSegmentArrived(tcb, flags, ecn);
-  if (!processAck(tcb, seg, seq, bare, now)) return;
+  // SEG.SEQ goes as a signed 32-bit integer, as processAck holds SEG.ACK: held unsigned, a number of
+  // 2^31 or more was boxed into a heap number for the call on every ACK that arrived.
+  if (!processAck(tcb, seg, seq | 0, bare, now)) return;
   // RFC 3168 §6.1.2: ECE asks the sender for a window reduction, after loss detection has run.
   if (tcb.ecnEnabled) ecnAckProcessed(tcb, flags, now);
 
@@ -419,6 +425,7 @@ function resetArrived(tcb: Tcb, now: number): void {
  * §3.10.7.4 fifth check for ESTABLISHED and later states. Returns false when the connection ended
  * (LAST-ACK done) and processing must stop.
  */
+/** `seq` is SEG.SEQ (after a simultaneous open's SYN) as a signed 32-bit integer, like SEG.ACK here. */
 function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: number): boolean {
   // SEG.ACK as a signed 32-bit integer: the same sequence number modulo 2^32, which the seq.ts comparisons
   // read alike, and always a small integer to the engine. Held as the unsigned value (half of all
@@ -511,9 +518,12 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   }
 
   // Send window update: only from a segment at least as recent as the last one used (SND.WL1/WL2).
-  if (seqLe(tcb.sndUna, ack) && (seqLt(tcb.sndWl1, seq) || (tcb.sndWl1 === seq && seqLe(tcb.sndWl2, ack)))) {
+  if (
+    seqLe(tcb.sndUna, ack) &&
+    (seqLt(tcb.sndWl1, seq) || ((tcb.sndWl1 | 0) === seq && seqLe(tcb.sndWl2, ack)))
+  ) {
     tcb.sndWnd = window;
-    tcb.sndWl1 = seq;
+    tcb.sndWl1 = seq >>> 0;
     tcb.sndWl2 = ack >>> 0;
     if (window > tcb.maxSndWnd) tcb.maxSndWnd = window;
     if (tcb.sndWnd > 0 && tcb.timers.isArmed(PERSIST)) {

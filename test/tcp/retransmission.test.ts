@@ -190,7 +190,7 @@ describe('congestion control (RFC 5681, MUST-19)', () => {
 
   it('duplicate ACKs, fast retransmit and window updates work the same with sequence numbers of 2^31 and more', () => {
     // Both ISNs in the upper half of the sequence space, where numbers are not small integers to the
-    // engine (processAck holds SEG.ACK as a signed 32-bit integer).
+    // engine (processAck holds SEG.ACK and SEG.SEQ as signed 32-bit integers).
     const iss = 0xc000_0000;
     const irs = 0x9000_0000;
     const d = established({ peerMss: 1000, iss, irs, ...RENO });
