@@ -16,7 +16,7 @@
  */
 
 import { type Ipv4Address, readIpv4, writeIpv4 } from './address.js';
-import { checksumAdjust, internetChecksum } from './checksum.js';
+import { checksumAdjust, checksumFinish, internetChecksum } from './checksum.js';
 import { codedError, copyInto, EMPTY_BYTES, requireSpace } from './emit-buffer.js';
 import { malformed, type ParseResult, parsed, type WireError } from './parse-result.js';
 
@@ -428,7 +428,24 @@ export function emitIpv4Header(
     // RFC 791: the header is padded with zeros, which is also End of Option List.
     buf.fill(0, offset + IPV4_HEADER_LENGTH + h.options.length, offset + headerLength);
   }
-  const sum = internetChecksum(buf, offset, headerLength);
+  // Without options the header checksum is computed from the values just written, each masked to the
+  // bits its bytes hold, instead of reading the 20 bytes back: every datagram sent passes here.
+  const sum =
+    headerLength === IPV4_HEADER_LENGTH
+      ? checksumFinish(
+          ((0x40 | (IPV4_HEADER_LENGTH >>> 2)) << 8) +
+            (h.tos & 0xff) +
+            (totalLength & 0xffff) +
+            (h.id & 0xffff) +
+            (flagsAndOffset & 0xffff) +
+            ((h.ttl & 0xff) << 8) +
+            (h.protocol & 0xff) +
+            (h.src >>> 16) +
+            (h.src & 0xffff) +
+            (h.dst >>> 16) +
+            (h.dst & 0xffff),
+        )
+      : internetChecksum(buf, offset, headerLength);
   buf[offset + 10] = sum >>> 8;
   buf[offset + 11] = sum;
   return headerLength;

@@ -539,7 +539,7 @@ export function tcpHeaderLength(options: TcpOptions): number {
  *   | NOP NOP SACK-permitted (only without timestamps) | NOP NOP SACK blocks
  * Returns the offset just past the options.
  */
-function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, base: number): number {
+function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, blocks: number): number {
   let i = offset;
   if (options.mss !== undefined) {
     buf[i] = TCP_OPTION_MSS;
@@ -576,7 +576,6 @@ function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, base
     buf[i + 3] = OPTION_LENGTH_SACK_PERMITTED;
     i += 4;
   }
-  const blocks = sackBlocksEmitted(options, base);
   if (blocks > 0) {
     buf[i] = TCP_OPTION_NOP;
     buf[i + 1] = TCP_OPTION_NOP;
@@ -607,7 +606,8 @@ export function emitTcp(
   options?: TcpEmitOptions,
 ): number {
   const base = baseOptionsLength(seg.options);
-  const headerLength = tcpHeaderLength(seg.options);
+  const blocks = sackBlocksEmitted(seg.options, base);
+  const headerLength = TCP_HEADER_LENGTH + base + (blocks > 0 ? 4 + 8 * blocks : 0);
   const length = headerLength + seg.payload.length;
   // Built only on failure: every segment sent passes here.
   if (length > 0xffff) {
@@ -629,18 +629,30 @@ export function emitTcp(
   buf[offset + 17] = 0;
   buf[offset + 18] = seg.urgentPointer >>> 8;
   buf[offset + 19] = seg.urgentPointer;
-  writeOptions(seg.options, buf, offset + TCP_HEADER_LENGTH, base);
+  writeOptions(seg.options, buf, offset + TCP_HEADER_LENGTH, blocks);
   copyInto(seg.payload, buf, offset + headerLength);
 
   if (options?.computeChecksum !== false) {
-    // The payload is summed from where it was copied from (a sender's ring, read again for segment after
-    // segment, while the frame is new), in the same pass over the data as the copy; the header is even in
-    // length, so the payload's words line up with the segment's (RFC 1071 §2(B)).
+    // The fixed header is summed from the values just written, each masked to the 16 bits its two bytes
+    // hold (so it sums exactly what is in the buffer), rather than read back byte by byte; the options
+    // are read back. The payload is summed from where it was copied from (a sender's ring, read again
+    // for segment after segment, while the frame is new); the header is even in length, so the
+    // payload's words line up with the segment's (RFC 1071 §2(B)).
+    const fixedSum =
+      (seg.srcPort & 0xffff) +
+      (seg.dstPort & 0xffff) +
+      (seg.seq >>> 16) +
+      (seg.seq & 0xffff) +
+      (seg.ack >>> 16) +
+      (seg.ack & 0xffff) +
+      (((headerLength >>> 2) << 12) | (seg.flags & 0xff)) +
+      (seg.window & 0xffff) +
+      (seg.urgentPointer & 0xffff);
     const headerSum = checksumAdd(
-      pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, length),
+      pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, length) + fixedSum,
       buf,
-      offset,
-      headerLength,
+      offset + TCP_HEADER_LENGTH,
+      headerLength - TCP_HEADER_LENGTH,
     );
     const sum = checksumFinish(checksumAdd(headerSum, seg.payload, 0, seg.payload.length));
     buf[offset + 16] = sum >>> 8;

@@ -69,6 +69,30 @@ describe('IPv4 header (RFC 791)', () => {
     expect(internetChecksum(buf, 0, 20)).toBe(0);
   });
 
+  it('writes a checksum that verifies over the bytes written, whatever the field values', () => {
+    // The checksum of an option-less header is computed from the field values: values wider than their
+    // fields (a 17-bit id, a TOS of 0x1ff, a negative address) must be summed as the bytes they become.
+    const random = new TestRandom(4);
+    const wide = (bits: number): number => random.nextUint32() % 2 ** bits;
+    for (let round = 0; round < 300; round++) {
+      const h: Ipv4Header = {
+        tos: round % 3 === 0 ? wide(9) : wide(8),
+        id: round % 3 === 1 ? wide(20) : wide(16),
+        dontFragment: round % 2 === 0,
+        moreFragments: round % 5 === 0,
+        fragmentOffset: wide(13) * 8,
+        ttl: round % 4 === 0 ? wide(10) : wide(8),
+        protocol: round % 4 === 1 ? wide(9) : wide(8),
+        src: round % 6 === 0 ? wide(32) | 0 : wide(32),
+        dst: wide(32),
+      };
+      const bytes = packet(h, wide(10));
+      expect(internetChecksum(bytes, 0, 20)).toBe(0);
+      const options = Uint8Array.of(1, 1, 1, 0);
+      expect(internetChecksum(packet({ ...h, options }, 4), 0, 24)).toBe(0);
+    }
+  });
+
   it('round-trips every field, payload bounded by total length', () => {
     const buf = packet(header, 10, 6);
     const result = parseIpv4(buf);

@@ -108,6 +108,35 @@ describe('TCP header (RFC 9293 §3.1)', () => {
     }
   });
 
+  it('writes a checksum that verifies over the bytes written, whatever the field values', () => {
+    // The fixed header is summed from the field values: values wider than their fields (a port above
+    // 65535, a negative window, flags above 0xff) must be summed as the bytes they become.
+    const random = new TestRandom(12);
+    const wide = (bits: number): number => random.nextUint32() % 2 ** bits;
+    const optionSets: TcpOptions[] = [
+      {},
+      { timestamp: { value: wide(32), echo: wide(32) } },
+      { mss: 1460, windowScale: 7, sackPermitted: true, timestamp: { value: 1, echo: 0 } },
+      { sack: [{ left: wide(32), right: wide(32) }] },
+    ];
+    for (let round = 0; round < 300; round++) {
+      const seg = segment({
+        srcPort: round % 3 === 0 ? wide(20) : wide(16),
+        dstPort: wide(16),
+        seq: round % 4 === 0 ? -wide(31) : wide(32),
+        ack: wide(32),
+        flags: round % 5 === 0 ? wide(10) : wide(8),
+        window: round % 6 === 0 ? -wide(16) : wide(16),
+        urgentPointer: round % 7 === 0 ? wide(18) : wide(16),
+        options: optionSets[round % optionSets.length]!,
+        payload: random.bytes(wide(9)),
+      });
+      const bytes = emitted(seg, round % 4);
+      const sum = checksumAdd(pseudoHeaderSum(SRC, DST, 6, bytes.length), bytes, 0, bytes.length);
+      expect(checksumFinish(sum)).toBe(0);
+    }
+  });
+
   it('gives typed access through the view', () => {
     const buf = emitted(segment({ flags: TCP_SYN, options: { mss: 1460 }, payload: Uint8Array.of(1, 2, 3) }));
     buf[12] |= 0x0f; // reserved bits: readable, ignored by the parser
