@@ -38,8 +38,15 @@ interface Slab {
   readonly bytes: number;
   buffer: Uint8Array;
   offset: number;
-  /** Where each frame carved from `buffer` starts (its byteOffset), in carving order (ascending). */
+  /**
+   * Where each frame carved from `buffer` starts (its byteOffset), in carving order (ascending): the first
+   * `carved` entries. The array keeps its length when the slab is carved again (entries past `carved` are
+   * left over from an earlier round): emptied, V8 would give its storage back and regrow it through five
+   * sizes (152 B to 1.8 KB) as the slab fills again, every round.
+   */
   starts: number[];
+  /** Frames carved from `buffer` this round. */
+  carved: number;
   /**
    * The frame (view) carved at each index, this round or an earlier one of the same buffer: carved again
    * at the same place and length, a slab hands out the same view (every frame of the earlier round was
@@ -67,6 +74,7 @@ function emptySlab(bytes: number): Slab {
     buffer: new Uint8Array(0),
     offset: 0,
     starts: [],
+    carved: 0,
     frames: [],
     back: new Uint8Array(64),
     recycled: 0,
@@ -138,14 +146,15 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
     start = (headroom + 7) & ~7;
   }
   slab.offset = start + length;
-  const index = slab.starts.length;
+  const index = slab.carved++;
   let frame = slab.frames[index];
   if (frame === undefined || frame.byteOffset !== start || frame.length !== length) {
     frame = slab.buffer.subarray(start, start + length);
     slab.frames[index] = frame;
   }
   if (slab.reused) frame.fill(0, 0, Math.min(cleared, length));
-  slab.starts.push(frame.byteOffset);
+  if (index < slab.starts.length) slab.starts[index] = start;
+  else slab.starts.push(start);
   if (index >= slab.back.length) {
     const back = new Uint8Array(slab.back.length * 2);
     back.set(slab.back);
@@ -159,7 +168,7 @@ function nextSlab(kind: SlabKind): Slab {
   const full = kind.current;
   let next: Slab | undefined;
   if (full.buffer.length > 0) {
-    if (full.recycled === full.starts.length) next = full;
+    if (full.recycled === full.carved) next = full;
     else {
       kind.waiting.push(full);
       if (kind.waiting.length > WAITING_SLABS) {
@@ -171,9 +180,11 @@ function nextSlab(kind: SlabKind): Slab {
   if (next === undefined) {
     const waiting = kind.waiting;
     for (let i = 0; i < waiting.length; i++) {
-      if (waiting[i]!.recycled === waiting[i]!.starts.length) {
+      if (waiting[i]!.recycled === waiting[i]!.carved) {
         next = waiting[i]!;
-        waiting.splice(i, 1);
+        // Moved down by hand: splice would make an array of the removed slab.
+        for (let j = i + 1; j < waiting.length; j++) waiting[j - 1] = waiting[j]!;
+        waiting.pop();
         break;
       }
     }
@@ -185,8 +196,8 @@ function nextSlab(kind: SlabKind): Slab {
   } else {
     frameAllocatorCounters.slabsReused++;
     next.reused = true;
-    next.back.fill(0, 0, next.starts.length);
-    next.starts.length = 0;
+    next.back.fill(0, 0, next.carved);
+    next.carved = 0;
     next.recycled = 0;
   }
   kind.current = next;
@@ -205,10 +216,10 @@ export function recycleFrame(frame: Uint8Array): void {
   const starts = slab.starts;
   const at = frame.byteOffset;
   // Frames mostly come back in the order they were carved: try the frame after the last one first.
-  let index = slab.recycled < starts.length && starts[slab.recycled] === at ? slab.recycled : -1;
+  let index = slab.recycled < slab.carved && starts[slab.recycled] === at ? slab.recycled : -1;
   if (index < 0) {
     let low = 0;
-    let high = starts.length - 1;
+    let high = slab.carved - 1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
       const value = starts[middle]!;

@@ -123,6 +123,27 @@ describe('allocateFrame', () => {
     expect(after.every((b) => b === 0)).toBe(true);
   });
 
+  it('carves a slab again after a round of fewer, larger frames given back in any order', () => {
+    // Round 1: frames of 64 KiB, all given back. Round 2 carves the same slab into 128 KiB frames (fewer
+    // than round 1 had), given back last first; the slab is then carved a third time.
+    const { frames, next } = fillSlab();
+    for (const frame of frames) recycleFrame(frame);
+    const first = carveUntilNextSlab(next, 131_000);
+    expect(first.buffer === frames[0]!.buffer).toBe(true);
+    const round2 = [first];
+    let after = allocateFrame(131_000, 12);
+    while (after.buffer === first.buffer) {
+      round2.push(after);
+      after = allocateFrame(131_000, 12);
+    }
+    expect(round2.length).toBeGreaterThanOrEqual(4);
+    expect(round2.length).toBeLessThan(frames.length);
+    for (const frame of [...round2].reverse()) recycleFrame(frame);
+    const third = carveUntilNextSlab(after);
+    expect(third.buffer === frames[0]!.buffer).toBe(true);
+    expect(third.byteOffset).toBe(frames[0]!.byteOffset);
+  });
+
   it('never carves a slab again while a frame from it is out, nor one left to the collector', () => {
     for (const misuse of ['one kept', 'one given back twice, another kept'] as const) {
       const { frames, next } = fillSlab();
