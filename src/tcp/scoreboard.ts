@@ -787,7 +787,11 @@ export class Scoreboard {
     tail.appLimited = r.appLimited;
     tail.inFlight = r.inFlight;
     r.end = seq;
-    records.splice(lo + 1, 0, tail);
+    // Inserted by hand: splice would make an (empty) array of removed records on every split, about one
+    // per ACK in a bulk transfer.
+    records.push(tail);
+    for (let i = records.length - 1; i > lo + 1; i--) records[i] = records[i - 1]!;
+    records[lo + 1] = tail;
     if (lo + 1 <= this.lostHint) this.lostHint = 0;
     return lo + 1;
   }
