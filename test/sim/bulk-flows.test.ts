@@ -135,8 +135,11 @@ describe('bulk flows through one bottleneck', () => {
     // not (the first ACKs measure the initial window over a whole RTT), and with 1% random loss seeds 2
     // and 4 left Startup at 12 Mbit/s, then probed up from there every 2-3 s: 36.2 and 33.5 Mbit/s over
     // 10 s. Now that rule needs a queue in sight (a full bottleneck queue delays before it drops; random
-    // loss does not): 90.0 and 90.2 Mbit/s (seeds 1-5 at 1% both ways: mean 65.5 -> 87.9).
-    for (const seed of [2, 4]) {
+    // loss does not): 90.0 and 90.2 Mbit/s (seeds 1-5 at 1% both ways: mean 65.5 -> 87.9). The same
+    // holds for the loss-rate bound (inflight_hi): with seed 7 Startup's fifth round lost 6 of ~100
+    // segments by chance, set inflight_hi to 99 segments and left Startup: 52.9 Mbit/s, window down to
+    // 84 segments; 92.0 now that such a round needs a queue in sight too.
+    for (const seed of [2, 4, 7]) {
       const { lossy, smallestWindow } = bbrAtOnePercentLoss(seed);
       // In ProbeBW the window stays near the path's BDP and above (it was 55-67 segments).
       expect(smallestWindow).toBeGreaterThan(0.75 * BDP_SEGMENTS);

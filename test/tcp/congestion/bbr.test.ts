@@ -195,6 +195,8 @@ describe('BBR (IETF CCWG draft v3)', () => {
     drive(cc, 4000, 12_500, 50, 2001, (c) => c.state === 'probe-bw-up');
     expect(cc.state).toBe('probe-bw-up');
     const pipe = 700 * MSS;
+    // The probe has filled the queue: an RTT sample 20% above the minimum (an ACK that ends no round).
+    cc.onAck(ackEvent({ bytesAcked: MSS, pipe, rttMs: 60, now: loss.now + 4000 }));
     for (let i = 0; i < 200; i++) cc.onEnterRecovery({ ...loss, pipe });
     // It trips on the first loss over 2% (at least 6 segments): the inflight then was the pipe plus
     // those losses.
@@ -202,6 +204,27 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cc.inflightHi).toBeLessThanOrEqual(pipe * (1 + 2 * BBR.LOSS_THRESH));
     expect(cc.state).toBe('probe-bw-down');
     expect(cc.cwnd).toBeLessThanOrEqual(cc.inflightHi);
+  });
+
+  it('a lossy round while probing whose RTTs show no queue (random loss) leaves inflight_hi alone', () => {
+    // A probe that overflows the bottleneck queue fills it first: its RTTs rise before the drops. Losses
+    // over 2% in a round whose RTTs are all at the minimum are random (or a policer's), not the probe's.
+    const cc = bbr();
+    drive(cc, 6000, 12_500, 50, 0, (c) => c.state === 'probe-bw-up');
+    expect(cc.state).toBe('probe-bw-up');
+    const pipe = 700 * MSS;
+    for (let i = 0; i < 200; i++)
+      cc.onEnterRecovery({
+        kind: 'loss',
+        pipe,
+        flightSize: pipe,
+        sndUna: 0,
+        sndMax: 10,
+        sentTotal: 0,
+        now: 6001,
+      });
+    expect(cc.inflightHi).toBe(Number.POSITIVE_INFINITY);
+    expect(cc.state).toBe('probe-bw-up');
   });
 
   it('waits 2-3 s at random between bandwidth probes (draft §4.3.3.5), drawn from the random source it is given', () => {
