@@ -255,6 +255,12 @@ export interface PayloadWriter {
    * checksum may be left uncomputed.
    */
   write(buf: Uint8Array, offset: number, src: Ipv4Address, dst: Ipv4Address, offloadChecksum: boolean): void;
+  /**
+   * True when `write` sets every one of its bytes itself, reading none (a TCP segment writer): IP then
+   * clears nothing of a frame from a reused slab, since it writes every byte of the IPv4 and Ethernet
+   * headers as well. Otherwise the transport header's bytes start from zeros.
+   */
+  readonly writesEveryByte?: boolean;
 }
 
 export interface IpSendOptions {

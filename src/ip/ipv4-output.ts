@@ -149,12 +149,13 @@ export function sendIpv4(
   if (segmentation) return sendSegmented(layer, iface, header, payload, mtu, segmentSize, nextHop, mac);
   if (totalLength <= mtu) {
     // The transport writes every byte of its payload (PayloadWriter): only the headers start from zeros
-    // (a frame from a reused slab is cleared that far, not over the whole segment it is about to carry).
-    const frame = allocateFrame(
-      ETHERNET_HEADER_LENGTH + totalLength,
-      0,
-      ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH + Math.min(length, MAX_TRANSPORT_HEADER),
-    );
+    // (a frame from a reused slab is cleared that far, not over the whole segment it is about to carry),
+    // and none of it when the transport sets every byte of its header too, as IP and Ethernet do theirs.
+    const cleared =
+      !(payload instanceof Uint8Array) && payload.writesEveryByte === true
+        ? 0
+        : ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH + Math.min(length, MAX_TRANSPORT_HEADER);
+    const frame = allocateFrame(ETHERNET_HEADER_LENGTH + totalLength, 0, cleared);
     emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
     writePayload(payload, frame, ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH, src, dst, offload);
     layer.transmit(iface, frame, nextHop, mac);

@@ -152,7 +152,8 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
     frame = slab.buffer.subarray(start, start + length);
     slab.frames[index] = frame;
   }
-  if (slab.reused) frame.fill(0, 0, Math.min(cleared, length));
+  // `fill` is a call into the runtime even for nothing to clear.
+  if (slab.reused && cleared > 0) frame.fill(0, 0, Math.min(cleared, length));
   if (index < slab.starts.length) slab.starts[index] = start;
   else slab.starts.push(start);
   if (index >= slab.back.length) {
@@ -210,6 +211,9 @@ function nextSlab(kind: SlabKind): Slab {
  * collector, or of a buffer of its own, counts for nothing; so does giving the same frame back again.
  */
 export function recycleFrame(frame: Uint8Array): void {
+  // Frames mostly come back in the order they were carved, as the very view handed out (Slab.frames):
+  // known by identity, the frame needs no `.buffer` read (a call into the runtime) to find its slab.
+  if (giveBackInOrder(small.current, frame) || giveBackInOrder(tiny.current, frame)) return;
   const buffer = frame.buffer;
   const slab = slabOf(small, buffer) ?? slabOf(tiny, buffer) ?? slabOf(large, buffer);
   if (slab === undefined) return;
@@ -235,6 +239,18 @@ export function recycleFrame(frame: Uint8Array): void {
   if (slab.back[index] === 1) return;
   slab.back[index] = 1;
   slab.recycled++;
+}
+
+/**
+ * Marks `frame` given back if it is the frame of `slab` after the last one given back in carving order
+ * (`Slab.frames` at an index below `carved` holds the view handed out this round); false otherwise.
+ */
+function giveBackInOrder(slab: Slab, frame: Uint8Array): boolean {
+  const index = slab.recycled;
+  if (index >= slab.carved || slab.frames[index] !== frame || slab.back[index] === 1) return false;
+  slab.back[index] = 1;
+  slab.recycled++;
+  return true;
 }
 
 /** The slab of `kind` (the one being carved or a waiting one) whose buffer is `buffer`, if any. */

@@ -38,8 +38,10 @@ export function requireValid(condition: boolean, message: string): void {
 /**
  * Copies `src` to `dst` at `offset`, skipping the copy when `src` already is that very range (a payload
  * built in place); `TypedArray.prototype.set` would otherwise clone it first because the buffers are shared.
+ * The offsets are compared first: reading `.buffer` is a call into the runtime (some hundred instructions),
+ * and every segment sent is copied here.
  */
 export function copyInto(src: Uint8Array, dst: Uint8Array, offset: number): void {
-  if (src.buffer === dst.buffer && src.byteOffset === dst.byteOffset + offset) return;
+  if (src.byteOffset === dst.byteOffset + offset && src.buffer === dst.buffer) return;
   dst.set(src, offset);
 }

@@ -176,6 +176,51 @@ describe('allocateFrame', () => {
     }
   });
 
+  it('counts a data frame given back twice once, in order or not: its slab waits for the one still out', () => {
+    // Frames of the small slabs given back in carving order are found by identity, the rest by offset.
+    // Each time one frame stays out and one other is given back twice: counted twice, the slab would
+    // look all given back and be carved again under the frame still out.
+    for (const twice of [
+      [0, 0],
+      [1, 1],
+      [2, 0, 2],
+    ]) {
+      // While the slab is being carved: ten frames, then every later one given back as it is carved.
+      const previous = allocateFrame(1514).buffer;
+      let first = allocateFrame(1514);
+      while (first.buffer === previous) first = allocateFrame(1514);
+      const frames = [first];
+      while (frames.length < 10) frames.push(allocateFrame(1514));
+      const kept = frames.pop()!;
+      for (const i of twice) recycleFrame(frames[i]!);
+      for (const [i, frame] of frames.entries()) if (!twice.includes(i)) recycleFrame(frame);
+      let at = kept.byteOffset;
+      let frame = allocateFrame(1514);
+      while (frame.buffer === kept.buffer && frame.byteOffset > at) {
+        at = frame.byteOffset;
+        recycleFrame(frame);
+        frame = allocateFrame(1514);
+      }
+      expect(frame.buffer).not.toBe(kept.buffer);
+      // After the slab filled: its frames given back while it waits.
+      const full = [frame];
+      let next = allocateFrame(1514);
+      while (next.buffer === frame.buffer) {
+        full.push(next);
+        next = allocateFrame(1514);
+      }
+      const keptToo = full.pop()!;
+      for (const i of twice) recycleFrame(full[i]!);
+      for (const [i, f] of full.entries()) if (!twice.includes(i)) recycleFrame(f);
+      // More frames than a slab holds: none from the slabs whose frames are out.
+      for (let i = 0; i < 2 * full.length; i++) {
+        const buffer = allocateFrame(1514).buffer;
+        expect(buffer).not.toBe(kept.buffer);
+        expect(buffer).not.toBe(keptToo.buffer);
+      }
+    }
+  });
+
   it('a slab carved again hands out the same frame objects where frames start and end as before', () => {
     // A device that writes each frame out at once gives it back right away: the slab is carved again in
     // place once full.

@@ -51,6 +51,8 @@ const OFFLOAD_CHECKSUM = { computeChecksum: false };
 class TcpSegmentWriter implements PayloadWriter {
   segment: TcpSegment | undefined;
   length = 0;
+  /** emitTcp sets every byte: the fixed header, options laid out in whole words, the payload. */
+  readonly writesEveryByte = true;
   write(buf: Uint8Array, offset: number, src: Ipv4Address, dst: Ipv4Address, offloadChecksum: boolean): void {
     emitTcp(this.segment!, src, dst, buf, offset, offloadChecksum ? OFFLOAD_CHECKSUM : COMPUTE_CHECKSUM);
   }
