@@ -90,6 +90,53 @@ describe('allocateFrame', () => {
     expect(partly.subarray(100).every((b) => b === 0xee)).toBe(true);
   });
 
+  it('carves a slab of MTU-sized frames again once each came back as carved, twice-given ones counted once', () => {
+    // A memory link gives each frame back as it is delivered, in the order they were carved: the path
+    // recycleFrame finds by the frame object alone. From the first frame of a fresh slab of 1514-byte
+    // frames, each given back (once, or twice) right after it was carved, except the eleventh when one is
+    // kept: the slab is carved again from its start once full exactly when no frame is out.
+    for (const misuse of ['none', 'each given back twice, the eleventh kept'] as const) {
+      const previous = allocateFrame(1514).buffer;
+      let frame = allocateFrame(1514);
+      while (frame.buffer === previous) frame = allocateFrame(1514);
+      const slab = frame.buffer;
+      const firstOffset = frame.byteOffset;
+      let carved = 0;
+      let earlierSecond: Uint8Array | undefined;
+      for (;;) {
+        if (carved === 1) earlierSecond = frame;
+        if (misuse === 'none') recycleFrame(frame);
+        else if (carved !== 10) {
+          recycleFrame(frame);
+          recycleFrame(frame);
+        }
+        carved++;
+        frame = allocateFrame(1514);
+        if (frame.buffer !== slab || frame.byteOffset === firstOffset) break;
+      }
+      expect(carved).toBeGreaterThan(100);
+      if (misuse === 'none') {
+        expect(frame.buffer).toBe(slab);
+        expect(frame.byteOffset).toBe(firstOffset);
+        // Carved again, the slab hands out the same frame objects. The second frame of the earlier round
+        // given back again before its place is carved this round counts for nothing: carved then and kept
+        // out, the slab waits for it while every other frame came back.
+        recycleFrame(frame);
+        recycleFrame(earlierSecond!);
+        const second = allocateFrame(1514);
+        expect(second).toBe(earlierSecond);
+        let next = allocateFrame(1514);
+        while (next.buffer === slab && next.byteOffset !== firstOffset) {
+          recycleFrame(next);
+          next = allocateFrame(1514);
+        }
+        expect(next.buffer).not.toBe(slab);
+      } else {
+        expect(frame.buffer).not.toBe(slab);
+      }
+    }
+  });
+
   /** Large frames from a fresh slab until it is full: the frames, and the first frame of the next slab. */
   function fillSlab(): { frames: Uint8Array[]; next: Uint8Array } {
     const frames = [firstOfFreshSlab()];
