@@ -475,7 +475,18 @@ export function parseTcpInto(
   options.sackPermitted = undefined;
   options.sack = undefined;
   options.timestamp = undefined;
-  if (headerLength > TCP_HEADER_LENGTH) {
+  const o = offset + TCP_HEADER_LENGTH;
+  if (
+    headerLength === TCP_HEADER_LENGTH + 12 &&
+    buf[o] === TCP_OPTION_NOP &&
+    buf[o + 1] === TCP_OPTION_NOP &&
+    buf[o + 2] === TCP_OPTION_TIMESTAMP &&
+    buf[o + 3] === OPTION_LENGTH_TIMESTAMP
+  ) {
+    // The options of nearly every segment of a connection with timestamps (RFC 7323 Appendix A's
+    // layout, which Linux and this stack send): what the loop below would find, without it.
+    options.timestamp = into.storage.readTimestamp(readUint32(buf, o + 4), readUint32(buf, o + 8));
+  } else if (headerLength > TCP_HEADER_LENGTH) {
     const problem = readOptions(
       buf,
       offset + TCP_HEADER_LENGTH,
