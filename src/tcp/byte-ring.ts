@@ -358,8 +358,14 @@ export class ByteRing {
     }
     // Keep every byte (committed or merely written) at the same distance from the head.
     if (size > 0) {
-      grown.set(this.storage.subarray(this.head), 0);
-      grown.set(this.storage.subarray(0, this.head), size - this.head);
+      if (this.head === 0) {
+        // The usual case (a ring refilled after it drained starts at 0): the storage is copied whole,
+        // without the two views of the parts that a wrapped ring needs.
+        grown.set(this.storage, 0);
+      } else {
+        grown.set(this.storage.subarray(this.head), 0);
+        grown.set(this.storage.subarray(0, this.head), size - this.head);
+      }
       this.pool.give(this.backing);
     }
     this.backing = grown;
