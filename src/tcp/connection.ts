@@ -194,12 +194,7 @@ export interface TcpStreamObserver {
 /** The owner of a connection made from separate callbacks (connections outside a TCP layer, tests). */
 class CallbackOwner implements TcpConnectionOwner {
   constructor(
-    // biome-ignore lint/suspicious/noConfusingVoidType: as TcpConnectionOptions.output
-    private readonly send: (
-      segment: TcpSegment,
-      segmentSize?: number,
-      ecn?: number,
-    ) => TcpSendStatus | undefined | void,
+    private readonly send: NonNullable<TcpConnectionOptions['output']>,
     private readonly onDeadlineChange: ((connection: TcpConnection, deadline: number) => void) | undefined,
     private readonly admit: (() => boolean) | undefined,
   ) {}
