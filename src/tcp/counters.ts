@@ -120,6 +120,11 @@ export interface TcpCounters {
   icmpOutOfWindow: number;
   /** connect()/listen(0) refused with EADDRNOTAVAIL: every ephemeral port taken (for that 4-tuple). */
   ephemeralPortsExhausted: number;
+  /**
+   * Lists of connections due at one clock wake-up left to the garbage collector instead of kept for the
+   * next wake-up, because more than DUE_LIST_KEPT (src/tcp/tcp-layer.ts) were due at once.
+   */
+  dueListsDropped: number;
   /** Path MTU probes sent (RFC 4821; tcp/mtu-probing.ts). */
   mtuProbes: number;
   /** Probes acknowledged: the MSS rose (Linux TCPMTUPSuccess). */
@@ -190,6 +195,7 @@ export function newTcpCounters(): TcpCounters {
     icmpNoConnection: 0,
     icmpOutOfWindow: 0,
     ephemeralPortsExhausted: 0,
+    dueListsDropped: 0,
     mtuProbes: 0,
     mtuProbeSuccesses: 0,
     mtuProbeFailures: 0,

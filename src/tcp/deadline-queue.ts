@@ -63,6 +63,7 @@ export class DeadlineQueue<T> {
     if (d.length > SPARE_SLOTS_KEPT && n < d.length >>> 2) {
       d.length = n;
       it.length = n;
+      deadlineQueueCounters.shrinks++;
     }
   }
 
@@ -110,3 +111,6 @@ export class DeadlineQueue<T> {
 
 /** Slots a queue keeps past its heap however little of them it uses (see `DeadlineQueue.pop`). */
 const SPARE_SLOTS_KEPT = 256;
+
+/** Process-wide: times a queue's arrays, grown past SPARE_SLOTS_KEPT and then mostly unused, were shortened. */
+export const deadlineQueueCounters = { shrinks: 0 };

@@ -1768,7 +1768,11 @@ export class TcpLayer {
     // setting it to 0 would give the array's storage back, and the next call would allocate it again.
     // One grown by thousands of connections due at once is left to the collector instead.
     for (let i = 0; i < dueCount; i++) due[i] = undefined;
-    this.dueScratch = due.length <= DUE_LIST_KEPT ? due : [];
+    if (due.length <= DUE_LIST_KEPT) this.dueScratch = due;
+    else {
+      this.dueScratch = [];
+      this.counters.dueListsDropped++;
+    }
     this.rearm();
   }
 

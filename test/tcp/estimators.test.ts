@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TCP_CONFIG, resolveTcpConfig } from '../../src/tcp/config.js';
-import { DeadlineQueue } from '../../src/tcp/deadline-queue.js';
+import { DeadlineQueue, deadlineQueueCounters } from '../../src/tcp/deadline-queue.js';
 import { EphemeralPortAllocator } from '../../src/tcp/ephemeral-ports.js';
 import type { TcpError } from '../../src/tcp/errors.js';
 import { RttEstimator } from '../../src/tcp/rtt-estimator.js';
@@ -84,6 +84,18 @@ describe('EphemeralPortAllocator (RFC 6056 algorithm 3)', () => {
 });
 
 describe('DeadlineQueue', () => {
+  it('keeps at most 256 spare slots once mostly unused, and counts each shortening', () => {
+    const q = new DeadlineQueue<number>();
+    const before = deadlineQueueCounters.shrinks;
+    for (let i = 0; i < 1000; i++) q.push(i, i);
+    // Shortened when under a quarter of the 1,000 slots is in use (at 249), never again below 256 slots.
+    for (let i = 0; i < 900; i++) q.pop();
+    expect(deadlineQueueCounters.shrinks - before).toBe(1);
+    expect((q as unknown as { deadlines: number[] }).deadlines.length).toBe(249);
+    expect(q.peekDeadline()).toBe(900);
+    expect(q.size).toBe(100);
+  });
+
   it('pops in deadline order', () => {
     const q = new DeadlineQueue<string>();
     const values = [50, 10, 40, 20, 30, 10];

@@ -533,3 +533,20 @@ describe('TcpLayer: passive SYN-RECEIVED and RST (MUST-11)', () => {
     expect(net.packets[1]!.seg.ack).toBe(901);
   });
 });
+
+describe('the list of connections due at one wake-up', () => {
+  it('is kept for the next wake-up up to 1,024 connections, and counted when left to the collector', () => {
+    const dueAtOnce = (count: number) => {
+      const net = new FakeNetwork();
+      net.drop = () => true;
+      const host = net.addHost(['10.0.0.1']);
+      for (let i = 0; i < count; i++) host.connect({ remoteAddress: ip('10.0.0.2'), remotePort: 1 + i });
+      // Every SYN went at 0 and was lost: all the retransmission timers fire at the same instant.
+      net.run(1500);
+      const synsSent = net.packets.filter((p) => p.seg.flags === TCP_SYN).length;
+      return [synsSent, host.counters.dueListsDropped];
+    };
+    expect(dueAtOnce(1024)).toEqual([2048, 0]);
+    expect(dueAtOnce(1025)).toEqual([2050, 1]);
+  });
+});
