@@ -11,7 +11,6 @@
  * has looked at the Ethernet header: the figure is the device's cost, not the kernel's IP stack.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, read, writeSync } from 'node:fs';
 import { openTap, type TapDevice, TUN_DEVICE_PATH, tapAvailability } from '../../src/link/tap/index.js';
@@ -19,6 +18,7 @@ import { attachTap, InterfaceControl } from '../../src/link/tap/interface-ioctl.
 import { loadNativeHelper } from '../../src/link/tap/native-helper.js';
 import { macToString, parseMac, writeMac } from '../../src/wire/address.js';
 import { type BenchRow, formatFigure, NOT_MEASURED } from '../harness.js';
+import { runAsync, sh } from '../processes.js';
 
 const BURST = 20_000;
 const TCPTS_MAC = parseMac('02:74:63:70:74:73')!;
@@ -33,31 +33,34 @@ for i in range(count):
     s.sendto(payload, ('10.88.200.2', 9))
 `;
 
-function sh(command: string, args: readonly string[]): void {
-  execFileSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Moves `ifname` into `ns`, addresses the kernel side, and points 10.88.200.2 at tcpts's MAC. The commands
+ * are started by the benchmarks' program spawner, not by forking this process: a fork just before a timed
+ * drain would leave every page this process has written copy-on-write, and the drain would pay a page fault
+ * per page it writes again (the receive slabs, the allocator's free lists, the JavaScript heap).
+ */
+async function adopt(ns: string, ifname: string): Promise<void> {
+  await runAsync(['ip', 'link', 'set', ifname, 'netns', ns]);
+  await runAsync(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
+  await runAsync(['ip', '-n', ns, 'addr', 'add', '10.88.200.1/24', 'dev', ifname]);
+  await runAsync(['ip', '-n', ns, 'link', 'set', ifname, 'up']);
+  await runAsync([
+    'ip',
+    '-n',
+    ns,
+    'neigh',
+    'replace',
+    '10.88.200.2',
+    'lladdr',
+    macToString(TCPTS_MAC),
+    'dev',
+    ifname,
+  ]);
 }
 
-function runAsync(command: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`)),
-    );
-  });
-}
-
-/** Moves `ifname` into `ns`, addresses the kernel side, and points 10.88.200.2 at tcpts's MAC. */
-function adopt(ns: string, ifname: string): void {
-  sh('ip', ['link', 'set', ifname, 'netns', ns]);
-  sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
-  sh('ip', ['-n', ns, 'addr', 'add', '10.88.200.1/24', 'dev', ifname]);
-  sh('ip', ['-n', ns, 'link', 'set', ifname, 'up']);
-  sh('ip', ['-n', ns, 'neigh', 'replace', '10.88.200.2', 'lladdr', macToString(TCPTS_MAC), 'dev', ifname]);
-}
-
-function burst(ns: string, payloadBytes: number): Promise<void> {
-  return runAsync('ip', ['netns', 'exec', ns, 'python3', '-c', SENDER, String(BURST), String(payloadBytes)]);
+/** Sends the burst from `ns`; started by the spawner too (see adopt). */
+async function burst(ns: string, payloadBytes: number): Promise<void> {
+  await runAsync(['ip', 'netns', 'exec', ns, 'python3', '-c', SENDER, String(BURST), String(payloadBytes)]);
 }
 
 function interfaceName(): string {
@@ -69,7 +72,7 @@ async function tcptsReceive(ns: string, payloadBytes: number): Promise<number> {
   const name = interfaceName();
   const tap: TapDevice = openTap({ name, mac: TCPTS_MAC, up: false, kernelQueueLength: BURST + 1024 });
   try {
-    adopt(ns, name);
+    await adopt(ns, name);
     let received = 0;
     let finish: () => void = () => {};
     const done = new Promise<void>((resolve) => {
@@ -89,14 +92,18 @@ async function tcptsReceive(ns: string, payloadBytes: number): Promise<number> {
   }
 }
 
-/** Opens a blocking TAP descriptor with the same setup, for Node's fs calls. */
-function blockingTap(name: string, queueLength: number): number {
+/**
+ * Opens a blocking TAP descriptor with the same setup, for Node's fs calls; `up` sets the interface up
+ * with an ioctl (no `ip` command forked just before the timed writes).
+ */
+function blockingTap(name: string, queueLength: number, up = false): number {
   const native = loadNativeHelper();
   const fd = openSync(TUN_DEVICE_PATH, constants.O_RDWR);
   attachTap(native, fd, name, true);
   const control = new InterfaceControl(native);
   try {
     control.setTxQueueLength(name, queueLength);
+    if (up) control.setUp(name);
   } finally {
     control.close();
   }
@@ -108,7 +115,7 @@ async function fsReadReceive(ns: string, payloadBytes: number): Promise<number> 
   const name = interfaceName();
   const fd = blockingTap(name, BURST + 1024);
   try {
-    adopt(ns, name);
+    await adopt(ns, name);
     await burst(ns, payloadBytes);
     const buffer = Buffer.allocUnsafe(2048);
     const started = performance.now();
@@ -148,9 +155,8 @@ function tcptsSend(frameBytes: number): number {
 
 function fsWriteSend(frameBytes: number): number {
   const name = interfaceName();
-  const fd = blockingTap(name, 1000);
+  const fd = blockingTap(name, 1000, true);
   try {
-    sh('ip', ['link', 'set', name, 'up']);
     const frames = Array.from({ length: BURST }, () => otherHostFrame(frameBytes));
     const started = performance.now();
     for (const frame of frames) writeSync(fd, frame);
