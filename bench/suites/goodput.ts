@@ -8,7 +8,14 @@
  * - tcpts-to-tcpts runs in the simulator, in virtual time (the path is the simulator's own link);
  * - the kernel runs kernel-to-kernel between two network namespaces joined by `tcpts bridge`, which
  *   applies the simulator's impairments to real frames in real time (bench/bridged-path.ts);
- * - tcpts also runs over that same bridge against the kernel, both directions.
+ * - tcpts also runs over that same bridge against the kernel, both directions. The kernel receiving
+ *   from the kernel in the direction tcpts receives in (B to A) is measured too, as the reference of the
+ *   row where tcpts receives.
+ * Each real-time case gets a bridge of its own, started with the same seed: the bridge draws each
+ * direction's faults from a stream of its own, so every case meets the same loss pattern in the direction
+ * its data flows (give or take the few frames of address resolution), whatever the cases before it sent. (One bridge for all the
+ * cases of a path gave each case a different stretch of the stream: at 0.1% loss, where a handful of
+ * losses decide a CUBIC flow's rate, the receive row then compared two unrelated loss patterns.)
  * tcpts uses the modern set (timestamps, SACK, RACK) and 8 MiB buffers; the kernel its defaults, with the
  * congestion control chosen per socket. Retransmissions: the sender's total (tcpi_total_retrans for the
  * kernel, tcpInfo().retransmissions for tcpts).
@@ -27,6 +34,7 @@ import type { TcpConfig } from '../../src/tcp/config.js';
 import {
   BridgedPath,
   FAR_KERNEL,
+  NEAR_KERNEL,
   type PathSettings,
   type ReceivedFlow,
   TCPTS,
@@ -80,20 +88,22 @@ interface KernelRun {
 }
 
 /**
- * Kernel to kernel, namespace A to B, one flow per algorithm given, all at once; goodput counted from
- * second `markSeconds` to second `seconds` after each accept.
+ * Kernel to kernel, one flow per algorithm given, all at once, from namespace A to B (or B to A when
+ * `towardA`); goodput counted from second `markSeconds` to second `seconds` after each accept.
  */
 async function kernelFlows(
   path: BridgedPath,
   algorithms: readonly string[],
   seconds: number,
   markSeconds: number,
+  towardA = false,
 ): Promise<KernelRun> {
+  const [from, to, address] = towardA ? [path.nsB, path.nsA, NEAR_KERNEL] : [path.nsA, path.nsB, FAR_KERNEL];
   const ports = algorithms.map((_, i) => 5201 + i);
-  const sink = path.receive(path.nsB, FAR_KERNEL, ports, markSeconds, seconds);
+  const sink = path.receive(to, address, ports, markSeconds, seconds);
   await sink.ready;
   const retransmissions = await Promise.all(
-    algorithms.map((cc, i) => path.kernelSend(path.nsA, FAR_KERNEL, ports[i]!, cc, seconds)),
+    algorithms.map((cc, i) => path.kernelSend(from, address, ports[i]!, cc, seconds)),
   );
   const flows = await sink.done;
   return { bitsPerSecond: flows.map(rate), retransmissions };
@@ -105,36 +115,44 @@ function jain(rates: readonly number[]): number {
   return squares > 0 ? (total * total) / (rates.length * squares) : 0;
 }
 
-/** Each real-time case on one path: kernel CUBIC/BBR, tcpts CUBIC/BBR sending to the kernel, the kernel sending to tcpts. */
+/**
+ * Each real-time case on one path, each on a bridge of its own: kernel CUBIC/BBR, tcpts CUBIC/BBR sending
+ * to the kernel, the kernel sending to the kernel and to tcpts in the other direction.
+ */
 async function realTimeCases(p: PathSettings) {
-  return BridgedPath.with(p, async (path) => {
-    const kernelCubic = await kernelFlows(path, ['cubic'], SECONDS, 0);
-    const kernelBbr = await kernelFlows(path, ['bbr'], SECONDS, 0);
-    const tcptsSends: Record<string, { bitsPerSecond: number; retransmissions: number }> = {};
-    for (const cc of ['cubic', 'bbr'] as const) {
+  const kernelCubic = await BridgedPath.with(p, (path) => kernelFlows(path, ['cubic'], SECONDS, 0));
+  const kernelBbr = await BridgedPath.with(p, (path) => kernelFlows(path, ['bbr'], SECONDS, 0));
+  const tcptsSends: Record<string, { bitsPerSecond: number; retransmissions: number }> = {};
+  for (const cc of ['cubic', 'bbr'] as const) {
+    tcptsSends[cc] = await BridgedPath.with(p, async (path) => {
       const host = path.tcptsHost({ ...TCPTS_CONFIG, congestionControl: cc });
       try {
         const sink = path.receive(path.nsB, FAR_KERNEL, [5301], 0, SECONDS);
         await sink.ready;
         const retransmissions = await tcptsSend(host, FAR_KERNEL, 5301, SECONDS);
         const [flow] = await sink.done;
-        tcptsSends[cc] = { bitsPerSecond: rate(flow!), retransmissions };
+        return { bitsPerSecond: rate(flow!), retransmissions };
       } finally {
         host.close();
       }
-    }
+    });
+  }
+  const kernelTowardA = await BridgedPath.with(p, (path) => kernelFlows(path, ['cubic'], SECONDS, 0, true));
+  const { receives, bridge } = await BridgedPath.with(p, async (path) => {
     const host = path.tcptsHost(TCPTS_CONFIG);
-    let receives: { bitsPerSecond: number; retransmissions: number };
     try {
       const sink = tcptsReceive(host, 5401, SECONDS);
       await sink.ready;
       const retransmissions = await path.kernelSend(path.nsB, TCPTS, 5401, 'cubic', SECONDS);
-      receives = { bitsPerSecond: rate(await sink.done), retransmissions };
+      return {
+        receives: { bitsPerSecond: rate(await sink.done), retransmissions },
+        bridge: path.lastBridgeStats(),
+      };
     } finally {
       host.close();
     }
-    return { kernelCubic, kernelBbr, tcptsSends, receives, bridge: path.lastBridgeStats() };
   });
+  return { kernelCubic, kernelBbr, tcptsSends, kernelTowardA, receives, bridge };
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -182,10 +200,10 @@ export async function run(): Promise<BenchRow[]> {
       rows.push({
         name: `cubic, ${name}: kernel -> tcpts over the bridge`,
         tcpts: real ? mbit(real.receives.bitsPerSecond) : NOT_MEASURED,
-        kernel: real ? mbit(real.kernelCubic.bitsPerSecond[0]!) : NOT_MEASURED,
+        kernel: real ? mbit(real.kernelTowardA.bitsPerSecond[0]!) : NOT_MEASURED,
         unit: 'Mbit/s',
         note: real
-          ? `kernel sender ${real.receives.retransmissions} retransmissions; bridge at the end: ${real.bridge}`
+          ? `kernel sender ${real.receives.retransmissions} retransmissions; kernel column: kernel -> kernel in the same direction (B to A), ${real.kernelTowardA.retransmissions[0]} retransmissions; bridge at the end: ${real.bridge}`
           : skipped,
       });
     }
