@@ -29,9 +29,21 @@ const BYTES = 256 * 1024 * 1024;
  * then paid for the compiling (`--trace-opt`: about 1 s of it during that run; successive 256 MiB sends in
  * one process ran at 3.0, then 7.5, 11.4, 10.7 Gbit/s at load 2), so offloaded runs warm up on 256 MiB
  * (4,096 TSO segments), and the kernel pair on the same amount.
+ *
+ * And what counts is connections too: the warm-up is carried by WARM_UP_CONNECTIONS connections in a row,
+ * not one. Sequence numbers and timestamps are random 32-bit numbers per connection, and V8 keeps a field
+ * or a value that has only held numbers below 2^31 as a small integer; the first connection whose ISN, the
+ * peer's ISN or a timestamp is 2^31 or more changes the field's representation and the code trained on it
+ * is thrown away and compiled again (--trace-deopt: 30-60 deoptimisations and about 100 functions compiled
+ * again, Tcb accessors, parseTcpInto, seqLe/seqGt). With one warm-up connection the timed one was the
+ * second in the process and met such numbers for the first time with even odds per field. 256 MiB sends at
+ * load 8-12, six processes for each warm-up: after one warm-up connection of 256 MiB the timed send took 431-565 ms
+ * of tcpts CPU (median 487) and ran at a median of 2,645 Mbit/s; after eight of 32 MiB, 191-577 ms (median
+ * 258) and 6,542 Mbit/s.
  */
 const WARM_UP_BYTES = 32 * 1024 * 1024;
 const OFFLOAD_WARM_UP_BYTES = 256 * 1024 * 1024;
+const WARM_UP_CONNECTIONS = 8;
 
 const SENDER = `
 import socket, sys
@@ -212,11 +224,17 @@ export async function run(): Promise<BenchRow[]> {
   }
   const measureTap = (offload: boolean): Promise<TapFigures> =>
     withTapHost(offload, async (host, ns) => {
-      // Each direction warms up untimed first, so its data path is compiled when timed.
-      const warmUp = offload ? OFFLOAD_WARM_UP_BYTES : WARM_UP_BYTES;
-      const warmUpSends = await tcptsToKernel(host, ns, '10.88.201.1', warmUp);
+      // Each direction warms up untimed first, over several connections, so its data path is compiled
+      // when timed (see WARM_UP_CONNECTIONS). The warm-up's figure is its bytes over its summed durations.
+      const each = (offload ? OFFLOAD_WARM_UP_BYTES : WARM_UP_BYTES) / WARM_UP_CONNECTIONS;
+      const warmUp = async (transfer: (k: number) => Promise<number>): Promise<number> => {
+        let seconds = 0;
+        for (let k = 0; k < WARM_UP_CONNECTIONS; k++) seconds += (each * 8) / 1e6 / (await transfer(k));
+        return (each * WARM_UP_CONNECTIONS * 8) / 1e6 / seconds;
+      };
+      const warmUpSends = await warmUp(() => tcptsToKernel(host, ns, '10.88.201.1', each));
       const sends = await tcptsToKernel(host, ns, '10.88.201.1');
-      const warmUpReceives = await kernelToTcpts(host, ns, '10.88.201.2', warmUp, 5012);
+      const warmUpReceives = await warmUp((k) => kernelToTcpts(host, ns, '10.88.201.2', each, 5020 + k));
       const receives = await kernelToTcpts(host, ns, '10.88.201.2');
       const status = host.tap.offloadStatus;
       return {
@@ -241,13 +259,14 @@ export async function run(): Promise<BenchRow[]> {
     await kernelToKernel(b, a, '10.88.202.1', 5014, OFFLOAD_WARM_UP_BYTES);
     return [forward, await kernelToKernel(b, a, '10.88.202.1', 5004)];
   });
-  const size = (warmUp: number): string => `${BYTES / 1048576} MiB after ${warmUp / 1048576} MiB untimed`;
+  const size = (warmUp: number): string =>
+    `${BYTES / 1048576} MiB after ${warmUp / 1048576} MiB untimed over ${WARM_UP_CONNECTIONS} connections`;
   const offloadNote =
     offloadRefused === undefined ? 'TAP offload (TSO, checksum)' : `offload refused: ${offloadRefused}`;
   // The first 256 MiB each way run while V8 is still compiling the per-segment code: shown
   // beside the steady-state figure, not instead of it.
   const warmUpNote = (mbits: number): string =>
-    `; the untimed first ${OFFLOAD_WARM_UP_BYTES / 1048576} MiB in this direction ran at ${formatFigure(mbits)} Mbit/s`;
+    `; the untimed first ${OFFLOAD_WARM_UP_BYTES / 1048576} MiB in this direction (${WARM_UP_CONNECTIONS} connections) ran at ${formatFigure(mbits)} Mbit/s`;
   return [
     {
       name: `TCP send, tcpts -> kernel over TAP, MTU 1500, ${size(OFFLOAD_WARM_UP_BYTES)}`,
