@@ -53,6 +53,11 @@ interface Slab {
    * given back), so frames of a steady stream of one size allocate nothing.
    */
   frames: Uint8Array[];
+  /**
+   * A view of part of the frame at each index (see `frameView`), kept for the frame carved there the next
+   * round: placeholders (NO_VIEW) where none was asked for.
+   */
+  views: Uint8Array[];
   /** 1 at the index of each frame (in `starts`) that was given back, 0 for frames still out. */
   back: Uint8Array;
   /** How many frames were given back (marks set in `back`). */
@@ -68,6 +73,9 @@ interface SlabKind {
   readonly waiting: Slab[];
 }
 
+/** What `Slab.views` holds at an index no view was asked for. */
+const NO_VIEW = new Uint8Array(0);
+
 function emptySlab(bytes: number): Slab {
   return {
     bytes,
@@ -76,6 +84,7 @@ function emptySlab(bytes: number): Slab {
     starts: [],
     carved: 0,
     frames: [],
+    views: [],
     back: new Uint8Array(64),
     recycled: 0,
     reused: false,
@@ -251,6 +260,51 @@ function giveBackInOrder(slab: Slab, frame: Uint8Array): boolean {
   slab.back[index] = 1;
   slab.recycled++;
   return true;
+}
+
+/**
+ * `frame.subarray(start, end)` for a frame from `allocateFrame` (whole, as handed out, not yet given back),
+ * as the same view object each time a frame carved at the same place is viewed over the same range. A
+ * receiver copies each segment's payload out of its frame, and a typed-array copy takes a whole array as
+ * its source: cut afresh, that view was an allocation per segment received (a third of those of a bulk
+ * transfer's steady state). The frame is looked for where frames come back in carving order (as in
+ * `recycleFrame`): the next one to come back of a small or large slab, the one being carved or a waiting
+ * one; a frame found nowhere (received out of order, from elsewhere) gets a fresh view. `start < end`.
+ *
+ * A view handed out is as valid as its frame: whoever keeps it keeps the frame, which then does not come
+ * back, so its slab is not carved again while the view is in use.
+ */
+export function frameView(frame: Uint8Array, start: number, end: number): Uint8Array {
+  let slab = inOrder(small, frame);
+  if (slab === undefined) {
+    slab = inOrder(large, frame);
+    if (slab === undefined) return frame.subarray(start, end);
+  }
+  const index = slab.recycled;
+  const views = slab.views;
+  const cached = index < views.length ? views[index]! : NO_VIEW;
+  // A view of the same bytes of the same buffer, whichever frame object it was cut from.
+  if (cached.byteOffset === slab.starts[index]! + start && cached.length === end - start) return cached;
+  const view = frame.subarray(start, end);
+  while (views.length < index) views.push(NO_VIEW);
+  if (index < views.length) views[index] = view;
+  else views.push(view);
+  return view;
+}
+
+/**
+ * The slab of `kind` (the one being carved, else a waiting one, newest first) whose next frame to come
+ * back in carving order is `frame`, if any.
+ */
+function inOrder(kind: SlabKind, frame: Uint8Array): Slab | undefined {
+  const current = kind.current;
+  if (current.recycled < current.carved && current.frames[current.recycled] === frame) return current;
+  const waiting = kind.waiting;
+  for (let i = waiting.length - 1; i >= 0; i--) {
+    const slab = waiting[i]!;
+    if (slab.recycled < slab.carved && slab.frames[slab.recycled] === frame) return slab;
+  }
+  return undefined;
 }
 
 /** The slab of `kind` (the one being carved or a waiting one) whose buffer is `buffer`, if any. */

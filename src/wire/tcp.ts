@@ -451,6 +451,17 @@ export function parseTcp(
 }
 
 /**
+ * How `parseTcpInto` cuts the payload view `buf[start, end)` (`start < end`) out of the buffer it parses:
+ * a receive path whose frames come from a pool of reused buffers hands out a view it cut before for the
+ * same bytes (see frameView in link/frame-allocator.ts) instead of a new one per segment.
+ */
+export type PayloadCutter = (buf: Uint8Array, start: number, end: number) => Uint8Array;
+
+function subarrayOf(buf: Uint8Array, start: number, end: number): Uint8Array {
+  return buf.subarray(start, end);
+}
+
+/**
  * `parseTcp` into a caller-owned record (see ReusableTcpSegment), of the segment at `buf[offset]` that is
  * `length` bytes long (the rest of the buffer by default): the same checks in the same order, the error
  * returned (undefined when the segment is good). After an error the record's fields are unspecified.
@@ -464,6 +475,7 @@ export function parseTcpInto(
   lenientOptions = false,
   offset = 0,
   length = buf.length - offset,
+  cutPayload: PayloadCutter = subarrayOf,
 ): WireError | undefined {
   const error = checkTcp(buf, offset, length);
   if (error !== undefined && !error.ok) return error.error;
@@ -505,8 +517,10 @@ export function parseTcpInto(
   into.flags = buf[offset + 13]!;
   into.window = (buf[offset + 14]! << 8) | buf[offset + 15]!;
   into.urgentPointer = (buf[offset + 18]! << 8) | buf[offset + 19]!;
-  // The one view receiving cuts: the data, for the receive buffer (pure ACKs have none).
-  into.payload = headerLength === length ? EMPTY_BYTES : buf.subarray(offset + headerLength, offset + length);
+  // The one view receiving needs: the data, for the receive buffer (pure ACKs have none), cut by
+  // `cutPayload` (a view cut before for the same bytes of a reused frame, on the stack's receive path).
+  into.payload =
+    headerLength === length ? EMPTY_BYTES : cutPayload(buf, offset + headerLength, offset + length);
   return undefined;
 }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { allocateFrame, frameAllocatorCounters, recycleFrame } from '../../src/link/frame-allocator.js';
+import {
+  allocateFrame,
+  frameAllocatorCounters,
+  frameView,
+  recycleFrame,
+} from '../../src/link/frame-allocator.js';
 
 describe('allocateFrame', () => {
   it('hands out zero-filled frames of the length asked, each region once', () => {
@@ -305,5 +310,74 @@ describe('allocateFrame', () => {
     const second = allocateFrame(1514);
     expect(ack.buffer).not.toBe(first.buffer);
     if (second.buffer === first.buffer) expect(second.byteOffset).toBe(first.byteOffset + 1520);
+  });
+});
+
+describe('frameView', () => {
+  /** The first MTU-sized frame of a fresh small slab. */
+  function firstOfFreshSmallSlab(): Uint8Array {
+    const previous = allocateFrame(1514).buffer;
+    let frame = allocateFrame(1514);
+    while (frame.buffer === previous) frame = allocateFrame(1514);
+    return frame;
+  }
+
+  /** The bytes of `view` equal `frame[start, end)` and it lies there in the frame's buffer. */
+  function expectRange(view: Uint8Array, frame: Uint8Array, start: number, end: number): void {
+    expect(view.buffer === frame.buffer).toBe(true);
+    expect(view.byteOffset).toBe(frame.byteOffset + start);
+    expect(view.length).toBe(end - start);
+    expect(Array.from(view)).toEqual(Array.from(frame.subarray(start, end)));
+  }
+
+  it('views each frame of a slab carved again over the same range through the very view of the round before', () => {
+    // A memory link delivers frames in the order they were carved and gives each back once delivered: a
+    // receiver views each frame's payload (bytes 66 to the end) before it is given back.
+    let frame = firstOfFreshSmallSlab();
+    const slab = frame.buffer;
+    const firstOffset = frame.byteOffset;
+    const views: Uint8Array[] = [];
+    for (let i = 0; ; i++) {
+      frame.fill(i & 0xff, 66);
+      const view = frameView(frame, 66, 1514);
+      expectRange(view, frame, 66, 1514);
+      // Asked again before the frame is given back: the same view.
+      expect(frameView(frame, 66, 1514) === view).toBe(true);
+      views.push(view);
+      recycleFrame(frame);
+      frame = allocateFrame(1514);
+      if (frame.byteOffset === firstOffset) break;
+    }
+    expect(frame.buffer === slab).toBe(true);
+    expect(views.length).toBeGreaterThan(100);
+    // Carved again: each frame's payload comes through the same view as before, showing the new bytes.
+    for (let i = 0; i < views.length; i++) {
+      frame.fill(0x5a, 66);
+      const view = frameView(frame, 66, 1514);
+      expect(view === views[i]).toBe(true);
+      expect(view.every((b) => b === 0x5a)).toBe(true);
+      // Another range of the same frame (a header of another length): a view of its own, of those bytes.
+      const other = frameView(frame, 78, 1514);
+      expect(other === view).toBe(false);
+      expectRange(other, frame, 78, 1514);
+      recycleFrame(frame);
+      frame = allocateFrame(1514);
+    }
+  });
+
+  it('cuts a fresh view of the right bytes for a frame received out of order or not carved here', () => {
+    const first = firstOfFreshSmallSlab();
+    const second = allocateFrame(1514);
+    second.fill(7);
+    // `second` is not the next frame of its slab to come back (`first` is still out).
+    const view = frameView(second, 54, 1000);
+    expectRange(view, second, 54, 1000);
+    expect(frameView(second, 54, 1000) === view).toBe(false);
+    const own = new Uint8Array(100).fill(3);
+    const ownView = frameView(own, 10, 20);
+    expectRange(ownView, own, 10, 20);
+    expect(frameView(own, 10, 20) === ownView).toBe(false);
+    recycleFrame(first);
+    recycleFrame(second);
   });
 });

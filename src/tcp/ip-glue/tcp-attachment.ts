@@ -22,6 +22,7 @@ import type {
 import type { Ipv4Layer } from '../../ip/ipv4-layer.js';
 import type { StackContext } from '../../ip/stack-context.js';
 import type { Ipv6Layer } from '../../ipv6/ipv6-layer.js';
+import { frameView } from '../../link/frame-allocator.js';
 import {
   FRAME_RELEASED,
   type FrameDisposition,
@@ -222,14 +223,14 @@ class SegmentIntake {
     this.records[depth] = record;
     const ctx = this.ctx;
     const counters = ctx.counters;
-    let error = parseTcpInto(buf, src, dst, record, verifyChecksum, false, offset, length);
+    let error = parseTcpInto(buf, src, dst, record, verifyChecksum, false, offset, length, frameView);
     if (error !== undefined && error.kind === 'bad-option') {
       // MUST-7: an illegal option length must not break us. The segment is processed with the options
       // understood before the bad one (RST handling and ACK processing still apply); the fault is counted.
       counters.TcpInBadOptions++;
       if (ctx.tracer.enabled)
         ctx.note('TCP: segment with an illegal option length; options after it ignored');
-      error = parseTcpInto(buf, src, dst, record, verifyChecksum, true, offset, length);
+      error = parseTcpInto(buf, src, dst, record, verifyChecksum, true, offset, length, frameView);
     }
     if (error !== undefined) {
       counters.TcpInErrs++;
