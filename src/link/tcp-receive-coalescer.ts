@@ -27,11 +27,13 @@
  *
  * Memory: merged packets are carved from 256 KiB slabs that are never reused (the stack may keep views
  * of a frame), one copy of each merged segment's payload; at most `maxFlows` flows are held at once
- * (Linux: MAX_GRO_SKBS, 8), the oldest passed on when another arrives.
+ * (Linux: MAX_GRO_SKBS, 8), the oldest passed on when another arrives. A frame pushed is the device's
+ * again (`onFrameReleased`) once its bytes were copied into a merged packet, or once the receiver it was
+ * delivered to as it came returned FRAME_RELEASED.
  */
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
 import { tcpHeaderLengthAt } from '../wire/tcp.js';
-import type { ReceivedFrameInfo } from './device.js';
+import { FRAME_RELEASED, type ReceivedFrameInfo } from './device.js';
 
 const ETHERNET_HEADER_LENGTH = 14;
 const IPV4_HEADER_LENGTH = 20;
@@ -69,9 +71,15 @@ export interface TcpCoalescerCounters {
 export interface TcpReceiveCoalescerOptions {
   /** Flows held at once. Default 8 (Linux MAX_GRO_SKBS). */
   maxFlows?: number;
+  /**
+   * Told of each pushed frame that nothing here or after holds any more: copied into a merged packet, or
+   * delivered as it came to a receiver that returned FRAME_RELEASED. Called once per such frame, at most.
+   */
+  onFrameReleased?: (frame: Uint8Array) => void;
 }
 
-export type CoalescedFrameReceiver = (frame: Uint8Array, info: ReceivedFrameInfo | undefined) => void;
+/** Receives what the coalescer hands on; FRAME_RELEASED (see seams.ts) gives a frame back. */
+export type CoalescedFrameReceiver = (frame: Uint8Array, info: ReceivedFrameInfo | undefined) => unknown;
 
 /** The packet held for one flow. Reused from flush to flush. */
 interface HeldFlow {
@@ -116,11 +124,13 @@ export class TcpReceiveCoalescer {
   private slabOffset = 0;
   /** Handed with every frame the coalescer vouches for; receivers read it during the call only. */
   private readonly trustedInfo: ReceivedFrameInfo = { checksumTrusted: true, segmentSize: 0 };
+  private readonly onFrameReleased: ((frame: Uint8Array) => void) | undefined;
 
   constructor(
     private readonly deliver: CoalescedFrameReceiver,
     options: TcpReceiveCoalescerOptions = {},
   ) {
+    this.onFrameReleased = options.onFrameReleased;
     const maxFlows = options.maxFlows ?? DEFAULT_MAX_FLOWS;
     if (!Number.isInteger(maxFlows) || maxFlows < 1 || maxFlows > 1024) {
       throw Object.assign(new Error(`maxFlows must be an integer from 1 to 1024, got ${maxFlows}`), {
@@ -164,7 +174,7 @@ export class TcpReceiveCoalescer {
       frame[IP_START] !== 0x45 ||
       frame[IP_START + 9] !== IP_PROTOCOL_TCP
     ) {
-      this.deliver(frame, info);
+      this.pass(frame, info);
       return;
     }
     const src = readUint32(frame, IP_START + 12);
@@ -187,7 +197,7 @@ export class TcpReceiveCoalescer {
       // Not mergeable (a fragment, a packet the device already coalesced, no data, a control flag, or
       // malformed for the stack to judge): the flow's held data goes first, then this one as it came.
       if (flow !== undefined) this.release(flow);
-      this.deliver(frame, info);
+      this.pass(frame, info);
       return;
     }
     // Verify before merging, as Linux's GRO does: a bad segment must reach the stack on its own to be
@@ -342,9 +352,12 @@ export class TcpReceiveCoalescer {
       if (flow.payloadSum === NOT_SUMMED) {
         flow.payloadSum = checksumAdd(0, merged, TCP_START + flow.tcpHeaderLength, flow.payloadBytes);
       }
+      // Its bytes are in the merged packet now.
+      this.onFrameReleased?.(flow.first);
     }
     const sum = payloadSum === NOT_SUMMED ? checksumAdd(0, frame, payloadStart, payload) : payloadSum;
     merged.set(frame.subarray(payloadStart, payloadStart + payload), flow.length);
+    this.onFrameReleased?.(frame);
     // A range that starts at an odd offset of the data sums with its bytes swapped (RFC 1071 §2(B)).
     flow.payloadSum = foldSum(flow.payloadSum + ((flow.payloadBytes & 1) === 0 ? sum : swap16(sum)));
     flow.payloadBytes += payload;
@@ -405,13 +418,18 @@ export class TcpReceiveCoalescer {
   private deliverVerified(frame: Uint8Array): void {
     const trustedInfo = this.trustedInfo;
     trustedInfo.segmentSize = 0;
-    this.deliver(frame, trustedInfo);
+    this.pass(frame, trustedInfo);
   }
 
   private passBad(flow: HeldFlow | undefined, frame: Uint8Array, info: ReceivedFrameInfo | undefined): void {
     this.counters.badChecksums++;
     if (flow !== undefined) this.release(flow);
-    this.deliver(frame, info);
+    this.pass(frame, info);
+  }
+
+  /** Delivers a pushed frame as it came; gives it back if the receiver holds nothing of it. */
+  private pass(frame: Uint8Array, info: ReceivedFrameInfo | undefined): void {
+    if (this.deliver(frame, info) === FRAME_RELEASED) this.onFrameReleased?.(frame);
   }
 
   /** A region that holds the largest merged packet, in a slab that is never reused. */

@@ -28,7 +28,13 @@
  * dropped and counted, as a full transmit queue drops them on a NIC.
  *
  * Received frames are views into 64 KiB slabs: no allocation or copy per frame beyond the view object,
- * and the stack may keep the views (the `NetworkDevice` ownership rule), since a slab is never reused.
+ * and the stack may keep the views (the `NetworkDevice` ownership rule). A slab is read into again only
+ * where nothing holds a frame any more: frames the receiver gave back (FRAME_RELEASED: TCP does for ACKs
+ * and for segments it copied) or whose bytes the coalescer copied into a merged packet. The newest frame's
+ * region is reused at once when it comes back, and the whole slab once every frame read into it has; a
+ * slab replaced while frames were still out waits (at most RETIRED_SLABS_MAX of them) for the last of them
+ * and is kept as a spare for the next replacement. A slab with a frame the stack keeps (a zero-copy TCP
+ * segment, a UDP datagram) is never written again: it is left to the garbage collector.
  *
  * Offload (`openTap({ offload: true })`, when the kernel agrees): the descriptor carries a virtio-net
  * header before every frame (IFF_VNET_HDR), and the kernel may hand us IPv4 and IPv6 TCP packets of up to
@@ -55,7 +61,14 @@ import type { Clock } from '../../time/clock.js';
 import type { Tracer } from '../../trace/events.js';
 import type { MacAddress } from '../../wire/address.js';
 import { etherTypeAt } from '../../wire/ethernet.js';
-import type { DeviceOffload, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../device.js';
+import {
+  type DeviceOffload,
+  FRAME_RELEASED,
+  type FrameReceiver,
+  type FrameTransmitOptions,
+  type NetworkDevice,
+  type ReceivedFrameInfo,
+} from '../device.js';
 import { recycleFrame } from '../frame-allocator.js';
 import { type TcpCoalescerCounters, TcpReceiveCoalescer } from '../tcp-receive-coalescer.js';
 import type { NativeHelper, PollEvents, PollHandle } from './native-helper.js';
@@ -101,6 +114,11 @@ export interface TapStatistics {
   headerCopies: number;
   /** Offload only: frames dropped because they were too short to hold the header the kernel prepends. */
   framesMalformed: number;
+  /**
+   * Receive slabs allocated. Reads go into memory whose frames have all been given back where there is
+   * some, so with a stack that copies what it receives (or only ACKs arrive) this stays small.
+   */
+  receiveSlabsAllocated: number;
 }
 
 /**
@@ -163,6 +181,21 @@ const ETHERNET_HEADER_LENGTH = 14;
 const MAX_OFFLOAD_PACKET = 65535;
 const VLAN_TAG_LENGTH = 4;
 const ETHERTYPE_VLAN = 0x8100;
+/**
+ * Replaced slabs with frames still out, waiting for them to come back; beyond this the oldest is forgotten
+ * (left to the garbage collector, with whatever view of it the stack keeps).
+ */
+const RETIRED_SLABS_MAX = 8;
+/** Slabs whose frames all came back, kept for the next replacement. */
+const SPARE_SLABS_MAX = 2;
+
+/** Memory frames are read into, and how many of the frames read into it are still out (not given back). */
+interface ReceiveSlab {
+  readonly memory: Uint8Array;
+  /** memory.buffer, to tell which slab a frame given back belongs to. */
+  readonly buffer: ArrayBufferLike;
+  held: number;
+}
 /** Received frames are carved from slabs of this size (or two frames, if the MTU is huge). */
 const SLAB_BYTES = 64 * 1024;
 /**
@@ -243,11 +276,12 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     largeFramesSent: 0,
     headerCopies: 0,
     framesMalformed: 0,
+    receiveSlabsAllocated: 0,
   };
   private readonly native: NativeHelper;
   private fd: number;
   private poll: PollHandle | undefined;
-  private receiver: ((frame: Uint8Array, info?: ReceivedFrameInfo) => void) | undefined;
+  private receiver: FrameReceiver | undefined;
   private readonly tracer: Tracer | undefined;
   private readonly clock: Clock | undefined;
 
@@ -263,8 +297,12 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
   private readonly receivedInfo: ReceivedFrameInfo = { checksumTrusted: false, segmentSize: 0 };
   /** Header + frame, for frames sent without headroom (allocated on first need). */
   private sendScratch: Uint8Array | undefined;
-  private slab: Uint8Array;
+  private slab: ReceiveSlab;
   private slabOffset = 0;
+  /** Slabs replaced while some of their frames were out, oldest first (see RETIRED_SLABS_MAX). */
+  private readonly retiredSlabs: ReceiveSlab[] = [];
+  /** Slabs whose every frame came back, ready to be read into (see SPARE_SLABS_MAX). */
+  private readonly spareSlabs: ReceiveSlab[] = [];
   /** GRO over each read batch, when on (see `receiveCoalescing`). */
   private readonly coalescer: TcpReceiveCoalescer | undefined;
 
@@ -328,7 +366,9 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
       VLAN_TAG_LENGTH;
     this.slab = this.newSlab();
     this.coalescer =
-      parameters.receiveCoalescing === true ? new TcpReceiveCoalescer(this.deliverCoalesced) : undefined;
+      parameters.receiveCoalescing === true
+        ? new TcpReceiveCoalescer(this.deliverCoalesced, { onFrameReleased: this.frameReleased })
+        : undefined;
     this.sendQueue = new Array(parameters.sendQueueLimit);
     this.poll = this.native.poll(this.fd, { readable: true }, this.onReady);
     this.watchingReadable = true;
@@ -353,7 +393,7 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
    * Installs the frame handler. With offload, `info` comes with every frame: whether the kernel vouched
    * for its checksum, and whether it is a large (GSO) TCP packet. The info object is reused.
    */
-  setReceiver(receiver: (frame: Uint8Array, info?: ReceivedFrameInfo) => void): void {
+  setReceiver(receiver: FrameReceiver): void {
     this.receiver = receiver;
   }
 
@@ -498,15 +538,61 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
   }
 
   /** What the coalescer hands on: to the receiver, unless the device closed meanwhile. */
-  private readonly deliverCoalesced = (frame: Uint8Array, info: ReceivedFrameInfo | undefined): void => {
+  private readonly deliverCoalesced = (frame: Uint8Array, info: ReceivedFrameInfo | undefined): unknown => {
     const receiver = this.receiver;
     if (receiver === undefined || this.isClosed) {
       this.counters.framesUnclaimed++;
+      return undefined;
+    }
+    return info !== undefined ? receiver(frame, info) : receiver(frame);
+  };
+
+  /** A frame the coalescer no longer needs and nothing after it holds: its memory may be read into again. */
+  private readonly frameReleased = (frame: Uint8Array): void => {
+    const buffer = frame.buffer;
+    let slab: ReceiveSlab | undefined = this.slab;
+    if (slab.buffer !== buffer) {
+      slab = undefined;
+      for (const retired of this.retiredSlabs) {
+        if (retired.buffer === buffer) {
+          slab = retired;
+          break;
+        }
+      }
+      // A slab forgotten meanwhile (or not one of ours): nothing to do.
+      if (slab === undefined) return;
+    }
+    const start = frame.byteOffset - slab.memory.byteOffset - this.headerLength;
+    this.releaseRegion(slab, start - this.alignOffset, start + this.headerLength + frame.length);
+  };
+
+  /**
+   * One frame of `slab`, read at [from, to), came back. The current slab's newest region is read into
+   * again at once, and all of it once nothing in it is out; a retired slab becomes a spare then.
+   */
+  private releaseRegion(slab: ReceiveSlab, from: number, to: number): void {
+    slab.held--;
+    if (slab === this.slab) {
+      if (slab.held === 0) this.slabOffset = 0;
+      else if (((to + 7) & ~7) === this.slabOffset) this.slabOffset = from;
       return;
     }
-    if (info !== undefined) receiver(frame, info);
-    else receiver(frame);
-  };
+    if (slab.held > 0) return;
+    const index = this.retiredSlabs.indexOf(slab);
+    if (index >= 0) this.retiredSlabs.splice(index, 1);
+    if (this.spareSlabs.length < SPARE_SLABS_MAX) this.spareSlabs.push(slab);
+  }
+
+  /** The current slab has no room for another read: a spare (or a new slab) takes its place. */
+  private replaceSlab(): void {
+    const old = this.slab;
+    this.slabOffset = 0;
+    // Nothing of it out (every frame came back, or none was delivered): read into it again from the start.
+    if (old.held === 0) return;
+    this.retiredSlabs.push(old);
+    if (this.retiredSlabs.length > RETIRED_SLABS_MAX) this.retiredSlabs.shift();
+    this.slab = this.spareSlabs.pop() ?? this.newSlab();
+  }
 
   /** Reads until the kernel has nothing more (EAGAIN) or the budget for one wake-up is spent. */
   private readBatch(): void {
@@ -519,12 +605,12 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     const info = this.receivedInfo;
     counters.receiveWakeups++;
     for (let frames = 0; frames < this.receiveBudget; ) {
-      if (this.slab.length - this.slabOffset < readCapacity + 8) {
-        this.slab = this.newSlab();
-        this.slabOffset = 0;
-      }
-      const start = this.slabOffset + this.alignOffset;
-      const n = native.read(this.fd, this.slab.subarray(start, start + readCapacity), readCapacity);
+      if (this.slab.memory.length - this.slabOffset < readCapacity + 8) this.replaceSlab();
+      const slab = this.slab;
+      const memory = slab.memory;
+      const from = this.slabOffset;
+      const start = from + this.alignOffset;
+      const n = native.read(this.fd, memory.subarray(start, start + readCapacity), readCapacity);
       if (n < 0) {
         if (n === -EAGAIN) return;
         if (n === -EINTR) continue;
@@ -549,24 +635,25 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
         this.traceDrop('short-virtio-header');
         continue;
       }
-      const frame = this.slab.subarray(start + headerLength, start + n);
-      this.slabOffset = (start + n + 7) & ~7;
       if (headerLength > 0) {
-        if (
-          readVirtioNetHeader(this.slab, start, this.headerLittleEndian, info) !== VIRTIO_NET_HDR_GSO_NONE
-        ) {
+        if (readVirtioNetHeader(memory, start, this.headerLittleEndian, info) !== VIRTIO_NET_HDR_GSO_NONE) {
           counters.largeFramesReceived++;
         }
         if (info.checksumTrusted) counters.trustedChecksumFrames++;
       }
       const receiver = this.receiver;
       if (receiver === undefined) {
+        // Not handed to anyone: the next read goes into the same place.
         counters.framesUnclaimed++;
         continue;
       }
+      const frame = memory.subarray(start + headerLength, start + n);
+      this.slabOffset = (start + n + 7) & ~7;
+      slab.held++;
       if (this.coalescer !== undefined) this.coalescer.push(frame, headerLength > 0 ? info : undefined);
-      else if (headerLength > 0) receiver(frame, info);
-      else receiver(frame);
+      else if ((headerLength > 0 ? receiver(frame, info) : receiver(frame)) === FRAME_RELEASED) {
+        this.releaseRegion(slab, from, start + n);
+      }
       // The receiver may have closed or paused the device.
       if (this.isClosed || this.receivingPaused) return;
     }
@@ -665,17 +752,19 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     this.fd = -1;
   }
 
-  private newSlab(): Uint8Array {
+  private newSlab(): ReceiveSlab {
     // Uninitialised memory is fine: only bytes the kernel wrote are ever exposed, through bounded views.
     // Plain Uint8Array views, not Buffers: what the stack receives is the same type in Node and browsers.
     // With offload a slab takes several of the largest packets, so large reads do not each need a slab.
-    const memory = Buffer.allocUnsafeSlow(
+    const allocated = Buffer.allocUnsafeSlow(
       Math.max(
         this.headerLength > 0 ? OFFLOAD_SLAB_BYTES : SLAB_BYTES,
         2 * (this.headerLength + this.frameCapacity + 8),
       ),
     );
-    return new Uint8Array(memory.buffer, memory.byteOffset, memory.length);
+    this.counters.receiveSlabsAllocated++;
+    const memory = new Uint8Array(allocated.buffer, allocated.byteOffset, allocated.length);
+    return { memory, buffer: memory.buffer, held: 0 };
   }
 
   /** A descriptor whose interface was deleted polls as an error and reads and writes EBADFD. */
