@@ -16,7 +16,7 @@
  */
 
 import { type Ipv4Address, readIpv4, writeIpv4 } from './address.js';
-import { checksumAdjust, checksumFinish, internetChecksum } from './checksum.js';
+import { checksumAdd, checksumAdjust, checksumFinish, internetChecksum } from './checksum.js';
 import { codedError, copyInto, EMPTY_BYTES, requireSpace } from './emit-buffer.js';
 import { malformed, type ParseResult, parsed, type WireError } from './parse-result.js';
 
@@ -342,21 +342,45 @@ export function parseIpv4Into(
   const error = checkIpv4(buf, false, offset, length);
   if (error !== undefined && !error.ok) return error.error;
   const headerLength = (buf[offset]! & 0x0f) * 4;
-  if (verifyChecksum && internetChecksum(buf, offset, headerLength) !== 0) {
-    return badHeaderChecksum(buf, offset);
-  }
+  const versionAndTos = (buf[offset]! << 8) | buf[offset + 1]!;
+  const totalLength = (buf[offset + 2]! << 8) | buf[offset + 3]!;
+  const id = (buf[offset + 4]! << 8) | buf[offset + 5]!;
   const flagsAndOffset = (buf[offset + 6]! << 8) | buf[offset + 7]!;
-  into.tos = buf[offset + 1]!;
-  into.id = (buf[offset + 4]! << 8) | buf[offset + 5]!;
+  const ttl = buf[offset + 8]!;
+  const protocol = buf[offset + 9]!;
+  const src = readIpv4(buf, offset + 12);
+  const dst = readIpv4(buf, offset + 16);
+  if (verifyChecksum) {
+    // Every word of the fixed header has just been read for its field: sum those values (RFC 1071 §2:
+    // any grouping of the words gives the same sum) instead of reading the 20 bytes again; only options,
+    // when there are any, are read for the sum. A correct header sums to 0xffff (RFC 791 §3.1).
+    let sum =
+      versionAndTos +
+      totalLength +
+      id +
+      flagsAndOffset +
+      ((ttl << 8) | protocol) +
+      ((buf[offset + 10]! << 8) | buf[offset + 11]!) +
+      (src >>> 16) +
+      (src & 0xffff) +
+      (dst >>> 16) +
+      (dst & 0xffff);
+    if (headerLength > IPV4_HEADER_LENGTH) {
+      sum = checksumAdd(sum, buf, offset + IPV4_HEADER_LENGTH, headerLength - IPV4_HEADER_LENGTH);
+    }
+    if (checksumFinish(sum) !== 0) return badHeaderChecksum(buf, offset);
+  }
+  into.tos = versionAndTos & 0xff;
+  into.id = id;
   into.dontFragment = (flagsAndOffset & FLAG_DONT_FRAGMENT) !== 0;
   into.moreFragments = (flagsAndOffset & FLAG_MORE_FRAGMENTS) !== 0;
   into.fragmentOffset = (flagsAndOffset & FRAGMENT_OFFSET_MASK) * 8;
-  into.ttl = buf[offset + 8]!;
-  into.protocol = buf[offset + 9]!;
-  into.src = readIpv4(buf, offset + 12);
-  into.dst = readIpv4(buf, offset + 16);
+  into.ttl = ttl;
+  into.protocol = protocol;
+  into.src = src;
+  into.dst = dst;
   into.headerLength = headerLength;
-  into.totalLength = (buf[offset + 2]! << 8) | buf[offset + 3]!;
+  into.totalLength = totalLength;
   into.located(buf, offset);
   return undefined;
 }

@@ -557,34 +557,49 @@ export function tcpHeaderLength(options: TcpOptions): number {
   return TCP_HEADER_LENGTH + base + (blocks > 0 ? 4 + 8 * blocks : 0);
 }
 
+/** The two 16-bit words of a 32-bit field, as `writeUint32` writes it, summed. */
+function wordsSum32(value: number): number {
+  return (value >>> 16) + (value & 0xffff);
+}
+
 /**
  * Writes the options in the layout Linux uses, each group already 4-byte aligned so no trailing padding
  * is ever needed:
  *   MSS | SACK-permitted + Timestamps (or NOP NOP Timestamps) | NOP Window-scale
  *   | NOP NOP SACK-permitted (only without timestamps) | NOP NOP SACK blocks
- * Returns the offset just past the options.
+ * Returns the sum of the 16-bit words written, for the checksum, computed from the values (each masked
+ * to the bits its bytes hold, so it is exactly the sum of the bytes) rather than read back: RFC 1071 §2
+ * lets the words be summed in any grouping.
  */
 function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, blocks: number): number {
   let i = offset;
+  let sum = 0;
   if (options.mss !== undefined) {
     buf[i] = TCP_OPTION_MSS;
     buf[i + 1] = OPTION_LENGTH_MSS;
     buf[i + 2] = options.mss >>> 8;
     buf[i + 3] = options.mss;
+    sum += ((TCP_OPTION_MSS << 8) | OPTION_LENGTH_MSS) + (options.mss & 0xffff);
     i += 4;
   }
   if (options.timestamp !== undefined) {
     if (options.sackPermitted) {
       buf[i] = TCP_OPTION_SACK_PERMITTED;
       buf[i + 1] = OPTION_LENGTH_SACK_PERMITTED;
+      sum += (TCP_OPTION_SACK_PERMITTED << 8) | OPTION_LENGTH_SACK_PERMITTED;
     } else {
       buf[i] = TCP_OPTION_NOP;
       buf[i + 1] = TCP_OPTION_NOP;
+      sum += (TCP_OPTION_NOP << 8) | TCP_OPTION_NOP;
     }
     buf[i + 2] = TCP_OPTION_TIMESTAMP;
     buf[i + 3] = OPTION_LENGTH_TIMESTAMP;
     writeUint32(buf, i + 4, options.timestamp.value);
     writeUint32(buf, i + 8, options.timestamp.echo);
+    sum +=
+      ((TCP_OPTION_TIMESTAMP << 8) | OPTION_LENGTH_TIMESTAMP) +
+      wordsSum32(options.timestamp.value) +
+      wordsSum32(options.timestamp.echo);
     i += 12;
   }
   if (options.windowScale !== undefined) {
@@ -592,6 +607,9 @@ function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, bloc
     buf[i + 1] = TCP_OPTION_WINDOW_SCALE;
     buf[i + 2] = OPTION_LENGTH_WINDOW_SCALE;
     buf[i + 3] = options.windowScale;
+    sum +=
+      ((TCP_OPTION_NOP << 8) | TCP_OPTION_WINDOW_SCALE) +
+      ((OPTION_LENGTH_WINDOW_SCALE << 8) | (options.windowScale & 0xff));
     i += 4;
   }
   if (options.sackPermitted && options.timestamp === undefined) {
@@ -599,6 +617,9 @@ function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, bloc
     buf[i + 1] = TCP_OPTION_NOP;
     buf[i + 2] = TCP_OPTION_SACK_PERMITTED;
     buf[i + 3] = OPTION_LENGTH_SACK_PERMITTED;
+    sum +=
+      ((TCP_OPTION_NOP << 8) | TCP_OPTION_NOP) +
+      ((TCP_OPTION_SACK_PERMITTED << 8) | OPTION_LENGTH_SACK_PERMITTED);
     i += 4;
   }
   if (blocks > 0) {
@@ -606,15 +627,17 @@ function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, bloc
     buf[i + 1] = TCP_OPTION_NOP;
     buf[i + 2] = TCP_OPTION_SACK;
     buf[i + 3] = 2 + 8 * blocks;
+    sum += ((TCP_OPTION_NOP << 8) | TCP_OPTION_NOP) + ((TCP_OPTION_SACK << 8) | ((2 + 8 * blocks) & 0xff));
     i += 4;
     for (let b = 0; b < blocks; b++) {
       const block = options.sack![b]!;
       writeUint32(buf, i, block.left);
       writeUint32(buf, i + 4, block.right);
+      sum += wordsSum32(block.left) + wordsSum32(block.right);
       i += 8;
     }
   }
-  return i;
+  return sum;
 }
 
 /**
@@ -654,15 +677,15 @@ export function emitTcp(
   buf[offset + 17] = 0;
   buf[offset + 18] = seg.urgentPointer >>> 8;
   buf[offset + 19] = seg.urgentPointer;
-  writeOptions(seg.options, buf, offset + TCP_HEADER_LENGTH, blocks);
+  const optionsSum = writeOptions(seg.options, buf, offset + TCP_HEADER_LENGTH, blocks);
   copyInto(seg.payload, buf, offset + headerLength);
 
   if (options?.computeChecksum !== false) {
-    // The fixed header is summed from the values just written, each masked to the 16 bits its two bytes
-    // hold (so it sums exactly what is in the buffer), rather than read back byte by byte; the options
-    // are read back. The payload is summed from where it was copied from (a sender's ring, read again
-    // for segment after segment, while the frame is new); the header is even in length, so the
-    // payload's words line up with the segment's (RFC 1071 §2(B)).
+    // The header is summed from the values just written, each masked to the 16 bits its two bytes hold
+    // (so it sums exactly what is in the buffer), rather than read back byte by byte; `writeOptions` sums
+    // the options the same way. The payload is summed from where it was copied from (a sender's ring,
+    // read again for segment after segment, while the frame is new); the header is even in length, so
+    // the payload's words line up with the segment's (RFC 1071 §2(B)).
     const fixedSum =
       (seg.srcPort & 0xffff) +
       (seg.dstPort & 0xffff) +
@@ -673,12 +696,7 @@ export function emitTcp(
       (((headerLength >>> 2) << 12) | (seg.flags & 0xff)) +
       (seg.window & 0xffff) +
       (seg.urgentPointer & 0xffff);
-    const headerSum = checksumAdd(
-      pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, length) + fixedSum,
-      buf,
-      offset + TCP_HEADER_LENGTH,
-      headerLength - TCP_HEADER_LENGTH,
-    );
+    const headerSum = pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, length) + fixedSum + optionsSum;
     const sum = checksumFinish(checksumAdd(headerSum, seg.payload, 0, seg.payload.length));
     buf[offset + 16] = sum >>> 8;
     buf[offset + 17] = sum;

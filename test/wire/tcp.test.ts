@@ -109,15 +109,20 @@ describe('TCP header (RFC 9293 §3.1)', () => {
   });
 
   it('writes a checksum that verifies over the bytes written, whatever the field values', () => {
-    // The fixed header is summed from the field values: values wider than their fields (a port above
-    // 65535, a negative window, flags above 0xff) must be summed as the bytes they become.
+    // The header, options included, is summed from the field values: values wider than their fields (a
+    // port above 65535, a negative window, flags above 0xff, an MSS above 65535, a window scale above
+    // 255) must be summed as the bytes they become.
     const random = new TestRandom(12);
     const wide = (bits: number): number => random.nextUint32() % 2 ** bits;
+    const block = () => ({ left: wide(32), right: wide(32) });
     const optionSets: TcpOptions[] = [
       {},
       { timestamp: { value: wide(32), echo: wide(32) } },
       { mss: 1460, windowScale: 7, sackPermitted: true, timestamp: { value: 1, echo: 0 } },
-      { sack: [{ left: wide(32), right: wide(32) }] },
+      { sack: [block()] },
+      { mss: wide(20), windowScale: wide(16), sackPermitted: true },
+      { sackPermitted: true, timestamp: { value: wide(32), echo: wide(32) }, sack: [block(), block()] },
+      { timestamp: { value: wide(32), echo: wide(32) }, sack: [block(), block(), block(), block()] },
     ];
     for (let round = 0; round < 300; round++) {
       const seg = segment({
