@@ -13,6 +13,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, read, writeSync } from 'node:fs';
+import { FRAME_RELEASED } from '../../src/link/device.js';
 import { openTap, type TapDevice, TUN_DEVICE_PATH, tapAvailability } from '../../src/link/tap/index.js';
 import { attachTap, InterfaceControl } from '../../src/link/tap/interface-ioctl.js';
 import { loadNativeHelper } from '../../src/link/tap/native-helper.js';
@@ -78,8 +79,11 @@ async function tcptsReceive(ns: string, payloadBytes: number): Promise<number> {
     const done = new Promise<void>((resolve) => {
       finish = resolve;
     });
+    // The receiver keeps nothing of a frame, and says so as the stack does for what it does not keep
+    // (FRAME_RELEASED): the device then reads the next frames into the same memory.
     tap.setReceiver(() => {
       if (++received === BURST) finish();
+      return FRAME_RELEASED;
     });
     tap.pause();
     await burst(ns, payloadBytes);
