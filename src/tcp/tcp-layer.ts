@@ -29,7 +29,7 @@
  */
 import type { TransportErrorReport } from '../ip/datagram.js';
 import { FRAME_RELEASED, type FrameDisposition, type TcpIpBinding, type TcpSendStatus } from '../seams.js';
-import type { Clock, TimerHandle } from '../time/clock.js';
+import type { Clock, ReusableTimer, TimerHandle } from '../time/clock.js';
 import type { ConnectionId, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
 import { Random } from '../util/random.js';
@@ -515,7 +515,16 @@ export class TcpLayer {
   private anyDestinationListener: TcpListener | undefined;
   private anyDestinationAdmit: AnyDestinationListenOptions['admit'];
   private readonly timers = new DeadlineQueue<ConnectionEntry>();
+  /** What the clock is armed with now (`wakeUp`, `soon`, or a `setTimer` timer), undefined when nothing. */
   private timerHandle: TimerHandle | undefined;
+  /**
+   * The layer's wake-up on a clock that offers reusable timers, made at the first arming: set again after
+   * every run, it allocates nothing, where a `setTimer` timer and its handle were two objects per arming
+   * (a bulk transfer arms the clock about once per burst).
+   */
+  private wakeUp: ReusableTimer | undefined;
+  /** The wake-up from a microtask (see `armClock`), made at its first use. */
+  private soon: MicrotaskTimer | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private busy = false;
   private readonly queued: QueuedSegment[] = [];
@@ -1690,12 +1699,21 @@ export class TcpLayer {
       // now (a device's whole batch of frames) has returned. An ACK owed for a batch of large segments
       // then goes after the batch (TcbEnvironment.timersAfterBatch). A deadline that comes due again
       // while they run waits for the clock, so microtasks never chain.
-      const handle = new MicrotaskTimer(this.microtaskCallback);
-      queueMicrotask(handle.run);
-      this.timerHandle = handle;
+      const soon = this.soon ?? new MicrotaskTimer(this.microtaskCallback);
+      this.soon = soon;
+      soon.arm();
+      this.timerHandle = soon;
       return;
     }
-    this.timerHandle = this.clock.setTimer(delay, this.clockCallback);
+    if (this.wakeUp === undefined && this.clock.reusableTimer !== undefined) {
+      this.wakeUp = this.clock.reusableTimer(this.clockCallback);
+    }
+    if (this.wakeUp !== undefined) {
+      this.wakeUp.set(delay);
+      this.timerHandle = this.wakeUp;
+    } else {
+      this.timerHandle = this.clock.setTimer(delay, this.clockCallback);
+    }
   }
 
   private readonly clockCallback = (): void => this.clockFired();
@@ -1805,14 +1823,27 @@ export class TcpLayer {
   }
 }
 
-/** The layer's wake-up for deadlines due now on a real clock (see TcpLayer.armClock): a microtask that can be cancelled. */
+/**
+ * The layer's wake-up for deadlines due now on a real clock (see TcpLayer.armClock): a microtask that can
+ * be cancelled, one object armed again and again. Each arming queues a microtask, and only the last one
+ * queued runs the callback (if not cancelled since), as a timer of its own per arming would.
+ */
 class MicrotaskTimer implements TimerHandle {
-  private cancelled = false;
+  /** Microtasks queued and not run yet. */
+  private queued = 0;
+  private armed = false;
   constructor(private readonly callback: () => void) {}
-  readonly run = (): void => {
-    if (!this.cancelled) this.callback();
+  arm(): void {
+    this.armed = true;
+    this.queued++;
+    queueMicrotask(this.run);
+  }
+  private readonly run = (): void => {
+    if (--this.queued > 0 || !this.armed) return;
+    this.armed = false;
+    this.callback();
   };
   cancel(): void {
-    this.cancelled = true;
+    this.armed = false;
   }
 }

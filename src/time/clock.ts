@@ -8,6 +8,15 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+/**
+ * One timer set again and again (`Clock.reusableTimer`): each setting replaces the one before, as
+ * cancelling a `setTimer` timer and setting a new one would, without a new handle each time.
+ */
+export interface ReusableTimer extends TimerHandle {
+  /** Runs the callback once, `delayMs` (>= 0) from now, instead of when it was set for (if still pending). */
+  set(delayMs: number): void;
+}
+
 /** Receives a posted timer (`Clock.post`): one object can take many, told apart by their argument. */
 export interface TimerTarget<T> {
   onTimer(argument: T): void;
@@ -33,4 +42,10 @@ export interface Clock {
   post?<T>(delayMs: number, target: TimerTarget<T>, argument: T): void;
   /** Cancels every timer posted for `target` that has not run yet. Present wherever `post` is. */
   cancelPosts?(target: TimerTarget<never>): void;
+  /**
+   * Optional: a timer for `callback` that is not set yet (see ReusableTimer), run in the same order as
+   * `setTimer` timers. Setting it again once it ran costs no allocation: for a wake-up that a stack sets
+   * again after every run (a TCP layer's next deadline).
+   */
+  reusableTimer?(callback: () => void): ReusableTimer;
 }

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle, TimerTarget } from './clock.js';
+import type { Clock, ReusableTimer, TimerHandle, TimerTarget } from './clock.js';
 import { type TimerEntry, TimerQueue } from './timer-queue.js';
 
 /**
@@ -73,6 +73,21 @@ export class RealClock implements Clock {
   cancelPosts(target: TimerTarget<never>): void {
     this.queue.cancelPosts(target as TimerTarget<unknown>);
     if (this.queue.size === 0 && !this.firing) this.disarm();
+  }
+
+  /** See `Clock.reusableTimer`; its delays are checked as `setTimer`'s. */
+  reusableTimer(callback: () => void): ReusableTimer {
+    return new RealReusableTimer(this, callback);
+  }
+
+  /** @internal used by RealReusableTimer: sets its entry (see TimerQueue.reset) and returns it. */
+  resetEntry(entry: TimerEntry | undefined, delayMs: number, callback: () => void): TimerEntry {
+    if (!Number.isFinite(delayMs)) {
+      throw Object.assign(new Error(`timer delay must be finite, got ${delayMs}`), { code: 'EINVAL' });
+    }
+    const reset = this.queue.reset(entry, this.now() + Math.max(0, delayMs), callback);
+    if (!this.firing && reset.time < this.armedFor) this.arm();
+    return reset;
   }
 
   /** Timers neither run nor cancelled. */
@@ -150,5 +165,19 @@ class RealTimerHandle implements TimerHandle {
   ) {}
   cancel(): void {
     this.clock.cancelEntry(this.entry);
+  }
+}
+
+class RealReusableTimer implements ReusableTimer {
+  private entry: TimerEntry | undefined = undefined;
+  constructor(
+    private readonly clock: RealClock,
+    private readonly callback: () => void,
+  ) {}
+  set(delayMs: number): void {
+    this.entry = this.clock.resetEntry(this.entry, delayMs, this.callback);
+  }
+  cancel(): void {
+    if (this.entry !== undefined) this.clock.cancelEntry(this.entry);
   }
 }

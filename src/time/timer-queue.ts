@@ -21,6 +21,11 @@ import type { TimerTarget } from './clock.js';
 export class TimerEntry {
   /** Set once the entry has been cancelled or has been taken out of the queue to run. */
   done = false;
+  /**
+   * The queue's heap or FIFO holds the entry (a cancelled entry stays there until it reaches the top or a
+   * compaction drops it): only an entry no longer held may be set again (see `TimerQueue.reset`).
+   */
+  queued = false;
   /** For a posted timer (`TimerQueue.post`): what to call, and with what; the callback is then unused. */
   target: TimerTarget<unknown> | undefined = undefined;
   argument: unknown = undefined;
@@ -85,6 +90,26 @@ export class TimerQueue {
   }
 
   /**
+   * Sets a timer that is set again and again (see Clock.reusableTimer) for `time`: `entry` is its entry
+   * from the last setting (undefined the first time), cancelled if still pending; the entry to keep is
+   * returned. An entry that ran, or was cancelled and has left the queue since, is used again, so a timer
+   * set again once it ran (a stack's wake-up, set again by its own callback) allocates nothing.
+   */
+  reset(entry: TimerEntry | undefined, time: number, callback: () => void): TimerEntry {
+    if (entry !== undefined && !entry.done) this.cancel(entry);
+    if (entry === undefined || entry.queued) {
+      entry = new TimerEntry(time, this.nextSequence++, callback);
+    } else {
+      entry.time = time;
+      entry.sequence = this.nextSequence++;
+      entry.done = false;
+      entry.callback = callback;
+    }
+    this.insert(entry);
+    return entry;
+  }
+
+  /**
    * Cancels every posted timer of `target` that has not run (a link going down loses what is on its
    * way). O(n) in the timers held: for rare events, never per frame.
    */
@@ -124,6 +149,7 @@ export class TimerQueue {
   private insert(entry: TimerEntry): void {
     const time = entry.time;
     this.live++;
+    entry.queued = true;
     if (time === this.lastTakenTime) {
       // Every FIFO entry was added for an instant no later than this one (lastTakenTime never
       // decreases), and with a smaller sequence: appending keeps the FIFO ordered.
@@ -159,6 +185,7 @@ export class TimerQueue {
     if (top === this.heap[0]) this.removeTop();
     else this.fifo.shift();
     top.done = true;
+    top.queued = false;
     this.live--;
     this.lastTakenTime = top.time;
     return top;
@@ -166,8 +193,8 @@ export class TimerQueue {
 
   /** Cancels everything. */
   clear(): void {
-    for (const entry of this.heap) entry.done = true;
-    for (const entry of this.fifo.toArray()) entry.done = true;
+    for (const entry of this.heap) leave(entry);
+    for (const entry of this.fifo.toArray()) leave(entry);
     this.heap = [];
     this.fifo.clear();
     this.live = 0;
@@ -175,8 +202,14 @@ export class TimerQueue {
 
   /** The earliest live timer (heap top or FIFO head), after dropping dead ones from both. */
   private first(): TimerEntry | undefined {
-    while (this.heap.length > 0 && this.heap[0]!.done) this.removeTop();
-    while (this.fifo.peek()?.done) this.fifo.shift();
+    while (this.heap.length > 0 && this.heap[0]!.done) {
+      this.heap[0]!.queued = false;
+      this.removeTop();
+    }
+    for (let head = this.fifo.peek(); head?.done; head = this.fifo.peek()) {
+      head.queued = false;
+      this.fifo.shift();
+    }
     const top = this.heap[0];
     const head = this.fifo.peek();
     if (top === undefined) return head;
@@ -192,8 +225,8 @@ export class TimerQueue {
   }
 
   private compact(): void {
-    this.heap = this.heap.filter((entry) => !entry.done);
-    this.fifo.retain((entry) => !entry.done);
+    this.heap = this.heap.filter(isLive);
+    this.fifo.retain(isLive);
     // Floyd's bottom-up heap construction: O(n).
     for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
@@ -226,6 +259,19 @@ export class TimerQueue {
     }
     heap[index] = entry;
   }
+}
+
+/** Whether `entry` stays in the queue when it is compacted; a dead one leaves it. */
+function isLive(entry: TimerEntry): boolean {
+  if (!entry.done) return true;
+  entry.queued = false;
+  return false;
+}
+
+/** Takes `entry` out of the queue as cleared: cancelled if pending, no longer held. */
+function leave(entry: TimerEntry): void {
+  entry.done = true;
+  entry.queued = false;
 }
 
 function before(x: TimerEntry, y: TimerEntry): boolean {

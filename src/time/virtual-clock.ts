@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle, TimerTarget } from './clock.js';
+import type { Clock, ReusableTimer, TimerHandle, TimerTarget } from './clock.js';
 import { type TimerEntry, TimerQueue } from './timer-queue.js';
 
 /**
@@ -71,6 +71,11 @@ export class VirtualClock implements Clock {
 
   cancelPosts(target: TimerTarget<never>): void {
     this.queue.cancelPosts(target as TimerTarget<unknown>);
+  }
+
+  /** See `Clock.reusableTimer`; its delays are checked as `setTimer`'s. */
+  reusableTimer(callback: () => void): ReusableTimer {
+    return new VirtualReusableTimer(this, this.queue, callback);
   }
 
   /** Timers neither run nor cancelled. */
@@ -162,6 +167,22 @@ class VirtualTimerHandle implements TimerHandle {
   ) {}
   cancel(): void {
     this.queue.cancel(this.entry);
+  }
+}
+
+class VirtualReusableTimer implements ReusableTimer {
+  private entry: TimerEntry | undefined = undefined;
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly queue: TimerQueue,
+    private readonly callback: () => void,
+  ) {}
+  set(delayMs: number): void {
+    if (!Number.isFinite(delayMs)) throw invalid(`timer delay must be finite, got ${delayMs}`);
+    this.entry = this.queue.reset(this.entry, this.clock.now() + Math.max(0, delayMs), this.callback);
+  }
+  cancel(): void {
+    if (this.entry !== undefined) this.queue.cancel(this.entry);
   }
 }
 

@@ -105,6 +105,35 @@ describe('RealClock', () => {
     clock.close();
   });
 
+  it('runs a reusable timer once per setting, set again from its callback, re-arming the host for an earlier one', async () => {
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    const clock = new RealClock();
+    const runs: number[] = [];
+    const start = clock.now();
+    const timer = clock.reusableTimer(() => {
+      runs.push(clock.now() - start);
+      if (runs.length < 2) timer.set(3);
+    });
+    timer.set(10_000);
+    expect(spy).toHaveBeenCalledTimes(1);
+    // Earlier than the host timer is armed for: armed again; the setting for 10 s is gone.
+    timer.set(2);
+    expect(spy).toHaveBeenCalledTimes(2);
+    expect(clock.pendingTimers).toBe(1);
+    await sleep(40);
+    expect(runs).toHaveLength(2);
+    expect(runs[0]).toBeGreaterThanOrEqual(2);
+    expect(runs[1]! - runs[0]!).toBeGreaterThanOrEqual(3);
+    expect(clock.pendingTimers).toBe(0);
+    timer.set(1);
+    timer.cancel();
+    expect(clock.pendingTimers).toBe(0);
+    await sleep(10);
+    expect(runs).toHaveLength(2);
+    expect(() => timer.set(Number.NaN)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    clock.close();
+  });
+
   it('rejects NaN delays with EINVAL', () => {
     const clock = new RealClock();
     expect(() => clock.setTimer(Number.NaN, () => {})).toThrow(expect.objectContaining({ code: 'EINVAL' }));

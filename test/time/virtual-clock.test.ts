@@ -230,4 +230,93 @@ describe('VirtualClock', () => {
       .map((e) => e.seq);
     expect(fired).toEqual(want);
   });
+
+  describe('reusableTimer', () => {
+    it('runs once per setting, each setting replacing the one before, in order with setTimer timers', () => {
+      const clock = new VirtualClock();
+      const log: string[] = [];
+      const timer = clock.reusableTimer(() => log.push(`wake@${clock.now()}`));
+      timer.set(10);
+      clock.setTimer(10, () => log.push(`x@${clock.now()}`));
+      // Set earlier: it runs then, not at 10 as well.
+      timer.set(5);
+      expect(clock.pendingTimers).toBe(2);
+      clock.advance(20);
+      expect(log).toEqual(['wake@5', 'x@10']);
+      expect(clock.pendingTimers).toBe(0);
+      // Set later than pending, at an instant shared with a timer set before it: runs after that one.
+      timer.set(1);
+      clock.setTimer(3, () => log.push(`y@${clock.now()}`));
+      timer.set(3);
+      clock.advance(5);
+      expect(log.slice(2)).toEqual(['y@23', 'wake@23']);
+    });
+
+    it('is set again from its own callback, and cancelled, as often as asked', () => {
+      const clock = new VirtualClock();
+      const runs: number[] = [];
+      const timer = clock.reusableTimer(() => {
+        runs.push(clock.now());
+        if (runs.length < 3) timer.set(2);
+      });
+      timer.set(1);
+      expect(clock.runUntilIdle().events).toBe(3);
+      expect(runs).toEqual([1, 3, 5]);
+      timer.set(4);
+      timer.cancel();
+      timer.cancel();
+      expect(clock.pendingTimers).toBe(0);
+      expect(clock.runUntilIdle().now).toBe(5);
+      timer.set(-3);
+      clock.runUntilIdle();
+      expect(runs).toEqual([1, 3, 5, 5]);
+      expect(codeOf(() => timer.set(Number.NaN))).toBe('EINVAL');
+      expect(codeOf(() => timer.set(Number.POSITIVE_INFINITY))).toBe('EINVAL');
+    });
+
+    it('keeps (time, setting) order among thousands of settings and cancellations of many timers', () => {
+      // Settings replace pending ones, which stay in the queue as dead entries until they reach the top
+      // or the queue is compacted: an entry used again while still held would run twice or never.
+      const random = new Random('reusable-timers');
+      const clock = new VirtualClock();
+      const fired: Array<[number, number]> = [];
+      const timers = Array.from({ length: 40 }, (_, id) =>
+        clock.reusableTimer(() => fired.push([id, clock.now()])),
+      );
+      const expected: Array<[number, number]> = [];
+      // The pending setting of each timer: due time and the order it was made in.
+      const pending: Array<{ time: number; order: number } | undefined> = timers.map(() => undefined);
+      let order = 0;
+      const runDue = (until: number): void => {
+        const due = pending
+          .map((p, id) => ({ id, p }))
+          .filter((e) => e.p !== undefined && e.p.time <= until)
+          .sort((a, b) => a.p!.time - b.p!.time || a.p!.order - b.p!.order);
+        for (const { id, p } of due) {
+          expected.push([id, p!.time]);
+          pending[id] = undefined;
+        }
+      };
+      for (let step = 0; step < 6000; step++) {
+        const id = random.int(timers.length);
+        const what = random.int(10);
+        if (what < 7) {
+          const delay = random.int(30);
+          timers[id]!.set(delay);
+          pending[id] = { time: clock.now() + delay, order: order++ };
+        } else if (what < 9) {
+          timers[id]!.cancel();
+          pending[id] = undefined;
+        } else {
+          const until = clock.now() + random.int(8);
+          runDue(until);
+          clock.runUntil(until);
+        }
+      }
+      runDue(Number.POSITIVE_INFINITY);
+      clock.runUntilIdle();
+      expect(fired.length).toBe(expected.length);
+      expect(fired).toEqual(expected);
+    });
+  });
 });
