@@ -304,6 +304,46 @@ describe('allocateFrame', () => {
     expect(other === round[0]).toBe(false);
   });
 
+  it('carves headers-only frames again where the last ones given back were, whatever is still out before them', () => {
+    // A frame kept out (a connection's SYN), then ACKs one at a time, each given back before the next is
+    // carved: the same place, the same frame object, zeroed again.
+    const kept = allocateFrame(66, 12);
+    const ack = allocateFrame(66, 12);
+    expect(ack.buffer === kept.buffer).toBe(true);
+    ack.fill(0x77);
+    recycleFrame(ack);
+    const again = allocateFrame(66, 12);
+    expect(again === ack).toBe(true);
+    expect(again.every((b) => b === 0)).toBe(true);
+    // Another length at that place: a view of its own there.
+    recycleFrame(again);
+    const longer = allocateFrame(78, 12);
+    expect(longer.buffer === ack.buffer).toBe(true);
+    expect(longer.byteOffset).toBe(ack.byteOffset);
+    expect(longer.length).toBe(78);
+    // While it is out, the next goes after it; given back out of order, the later one alone is carved
+    // again, and both once both are back.
+    const second = allocateFrame(66, 12);
+    expect(second.byteOffset).toBeGreaterThanOrEqual(longer.byteOffset + 78 + 12);
+    const third = allocateFrame(66, 12);
+    expect(third.byteOffset).toBeGreaterThan(second.byteOffset);
+    recycleFrame(second);
+    const fourth = allocateFrame(66, 12);
+    expect(fourth.byteOffset).toBeGreaterThan(third.byteOffset);
+    recycleFrame(fourth);
+    recycleFrame(third);
+    expect(allocateFrame(66, 12) === second).toBe(true);
+    recycleFrame(second);
+    recycleFrame(longer);
+    // Both back: carved again at the first one's place (last cut there at 78 bytes: a new view at 66).
+    const first = allocateFrame(66, 12);
+    expect(first.byteOffset).toBe(ack.byteOffset);
+    // The kept frame was never touched.
+    expect(kept.byteOffset + kept.length).toBeLessThanOrEqual(first.byteOffset);
+    recycleFrame(first);
+    recycleFrame(kept);
+  });
+
   it('carves frames of headers alone apart from frames with data, which then lie back to back', () => {
     const first = allocateFrame(1514);
     const ack = allocateFrame(66, 12);
