@@ -105,8 +105,30 @@ describe('BBR (IETF CCWG draft v3)', () => {
       'probe-rtt': 1,
     };
     expect(cc.pacingRate).toBeCloseTo(gains[cc.state]! * cc.bottleneckBandwidth * (1 - BBR.PACING_MARGIN), 6);
-    // cwnd: twice the BDP (plus two segments for delayed ACKs) once the pipe is full.
-    expect(cc.cwnd).toBeLessThanOrEqual(2 * cc.bottleneckBandwidth * cc.minRttMs + 2 * MSS + 1);
+    // cwnd: twice the BDP (2.25 x in UP, room for the probe's extra quarter), plus two segments for
+    // delayed ACKs, once the pipe is full.
+    const cwndGain = cc.state === 'probe-bw-up' ? BBR.PROBE_UP_CWND_GAIN : BBR.CWND_GAIN;
+    expect(cc.cwnd).toBeLessThanOrEqual(cwndGain * cc.bottleneckBandwidth * cc.minRttMs + 2 * MSS + 1);
+  });
+
+  it("Startup's pacing rate starts at 2.77 x IW over the first RTT and only rises until the pipe is full (draft §4.6.2)", () => {
+    const cc = bbr();
+    // Pacing rate at each ms of Startup, once the first RTT (50 ms) is known.
+    const startup: number[] = [];
+    const record = (c: BbrCongestionControl) => {
+      if (c.state === 'startup' && Number.isFinite(c.minRttMs)) startup.push(c.pacingRate);
+      return c.state !== 'startup';
+    };
+    drive(cc, 3000, 12_500, 50, 0, record);
+    expect(cc.filledPipe).toBe(true);
+    expect(startup.length).toBeGreaterThan(100);
+    const initial = (BBR.STARTUP_PACING_GAIN * 10 * MSS) / 50;
+    for (let i = 0; i < startup.length; i++) {
+      expect(startup[i]).toBeGreaterThanOrEqual(initial - 1e-9);
+      if (i > 0) expect(startup[i]).toBeGreaterThanOrEqual(startup[i - 1]!);
+    }
+    // Once the pipe is full the model sets it again, lower: Drain paces at half the estimate.
+    expect(cc.pacingRate).toBeLessThan(startup.at(-1)!);
   });
 
   it('CRUISE paces at what the path delivered plus a share of the gap to its queue target: the link stays busy, the queue bounded', () => {
