@@ -187,6 +187,17 @@ describe('bulk flows through one bottleneck', () => {
     expect(smallestDownWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
   });
 
+  it('BBR at 1% random loss both ways: a chance lossy round in which DOWN hands over to CRUISE leaves the lower bounds alone', () => {
+    // Seed 8: the round in which DOWN ended (inflight down to the BDP) lost more than 2% by chance; it
+    // ended in CRUISE, and its largest RTT, from the queue DOWN had just drained, counted as a queue in
+    // sight: bw_lo fell to DOWN's own rate (86 Mbit/s) and inflight_lo to 579 segments for the 2.5 s to
+    // the next probe (89.7 Mbit/s over 10 s). Judged as DOWN's rounds are, it needs a second lossy round
+    // in a row: 92.1.
+    const { lossy, smallestWindow } = bbrAtOnePercentLoss(8);
+    expect(lossy.totalBitsPerSecond).toBeGreaterThan(91.5e6);
+    expect(smallestWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
+  });
+
   it("BBR's lower bounds (bw_lo, inflight_lo): persistent loss holds the window down, the next probe releases it", () => {
     // Draft §4.5.10.3: rounds that lose more than 2% outside a probe cap inflight at what they
     // delivered, down by at most 30% a round. Two seconds of 5% loss, then none.

@@ -181,6 +181,8 @@ export class BbrCongestionControl implements CongestionControl {
   private lossInRound = false;
   /** The largest RTT sampled in this round (0: none yet), ms. */
   private roundMaxRtt = 0;
+  /** The round in progress began in ProbeBW_DOWN (its RTTs show what is left of UP's queue). */
+  private roundBeganInDown = false;
   /** Sum and count of this round's RTT samples, for its mean (the cruise controller's queue delay). */
   private roundRttSum = 0;
   private roundRttCount = 0;
@@ -385,7 +387,10 @@ export class BbrCongestionControl implements CongestionControl {
    * inflight_lo and bw_lo to ~67 Mbit/s until ProbeRTT: 88.2 Mbit/s over 10 s, 90.2 now (seeds 1-5 mean
    * 90.3 -> 90.7). Where two flows overflow the queue, losses come in consecutive rounds and still cut
    * (seconds 10-20, seeds 1-5 x start gaps 0/0.1/0.5/1 s: 0.75-1.00 of each other, mean 0.91, before
-   * and after; exempting DOWN altogether gave 0.67-1.00, mean 0.86).
+   * and after; exempting DOWN altogether gave 0.67-1.00, mean 0.86). The round in which DOWN hands over
+   * to CRUISE began with UP's queue in it too, and is judged the same way: one flow at 1% random loss
+   * both ways (seed 8), such a round that lost more than 2% by chance, its largest RTT from the queue
+   * DOWN had just drained, cut bw_lo to DOWN's own rate (86 Mbit/s) for the 2.5 s to the next probe.
    */
   private adaptLowerBounds(): void {
     const probing =
@@ -402,7 +407,10 @@ export class BbrCongestionControl implements CongestionControl {
       lost / (this.deliveredInRound + lost) > BBR.LOSS_THRESH;
     // In ProbeBW_DOWN the queue in sight is the one the probe (UP) built, still draining, not a sign
     // that this round's losses are congestion: there a lossy round counts only as the second in a row.
-    const queued = this.state !== 'probe-bw-down' && this.queueSeen();
+    // So does the round in which DOWN ended: its RTTs still carry UP's queue.
+    const inDown = this.state === 'probe-bw-down' || this.roundBeganInDown;
+    this.roundBeganInDown = this.state === 'probe-bw-down';
+    const queued = !inDown && this.queueSeen();
     this.unqueuedLossyRounds = lossy && !queued ? this.unqueuedLossyRounds + 1 : 0;
     const congested = lossy && (queued || this.unqueuedLossyRounds >= BBR.UNQUEUED_LOSS_ROUNDS);
     this.roundMaxRtt = 0;
