@@ -68,12 +68,24 @@ function sumBytePairs(buf: Uint8Array, offset: number, length: number): number {
  * Word views of the two buffers summed last. Creating a `Uint32Array` costs an allocation, and sums mostly
  * read one of two buffers over and over: a sender's ring (the payload of each segment it sends) and the
  * slab its received frames come from (src/link/frame-allocator.ts), in turn. The view over the whole
- * buffer is kept for the next sum; at most two buffers are held on to.
+ * buffer is kept for the next sum; at most two buffers are held on to here, two more below.
  */
 let wordsBuffer: ArrayBufferLike | undefined;
 let wordsView: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 let olderWordsBuffer: ArrayBufferLike | undefined;
 let olderWordsView: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+/**
+ * Views of buffers summed less often, which the two above let go: the slab before (frames still on their
+ * way when one fills make two slabs take turns) and the scratch a sender's segments that wrap around its
+ * ring are copied to. With two views for those four, a bulk transfer made a new view every few dozen
+ * segments. Looked at only when neither of the two above is the buffer, so summing costs what it did.
+ */
+const SPARE_VIEWS = 2;
+const spareBuffers: (ArrayBufferLike | undefined)[] = [undefined, undefined];
+const spareViews: Uint32Array<ArrayBufferLike>[] = [new Uint32Array(0), new Uint32Array(0)];
+/** The spare slot the next view let go takes when no spare was used (the older one). */
+let nextSpare = 0;
 
 /** A word view of `buffer` covering words [first, first + count). */
 function wordsOf(buffer: ArrayBufferLike, first: number, count: number): Uint32Array {
@@ -82,11 +94,28 @@ function wordsOf(buffer: ArrayBufferLike, first: number, count: number): Uint32A
   const view =
     buffer === olderWordsBuffer && first + count <= olderWordsView.length
       ? olderWordsView
-      : new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+      : spareWordsOf(buffer, first + count);
   olderWordsBuffer = wordsBuffer;
   olderWordsView = wordsView;
   wordsBuffer = buffer;
   wordsView = view;
+  return view;
+}
+
+/**
+ * A word view of `buffer` of at least `words` words, from the spares (which take the view the two kept
+ * above are about to let go in its place) or new (the view let go then takes the older spare slot).
+ */
+function spareWordsOf(buffer: ArrayBufferLike, words: number): Uint32Array {
+  let slot = 0;
+  while (slot < SPARE_VIEWS && !(buffer === spareBuffers[slot] && words <= spareViews[slot]!.length)) slot++;
+  const view = slot < SPARE_VIEWS ? spareViews[slot]! : new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  if (slot === SPARE_VIEWS) {
+    slot = nextSpare;
+    nextSpare = (slot + 1) % SPARE_VIEWS;
+  }
+  spareBuffers[slot] = olderWordsBuffer;
+  spareViews[slot] = olderWordsView;
   return view;
 }
 
