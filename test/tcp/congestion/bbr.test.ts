@@ -301,6 +301,30 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(states[refill]![1] - down[1]).toBeLessThan(1000);
   });
 
+  it('a retransmission timeout in ProbeBW does not make the Reno-coexistence bound due at once', () => {
+    const cc = bbr();
+    let sndMax = 0;
+    const onAck = cc.onAck.bind(cc);
+    cc.onAck = (event) => {
+      sndMax = event.sndMax;
+      onAck(event);
+    };
+    // 12 500 bytes/ms x 50 ms; the first probe's wait (2 s from DOWN) is long over by 3 s, so wait for
+    // the CRUISE that follows the next DOWN, then time out there.
+    let now = 0;
+    const states = drive(cc, 6000, 12_500, 50, 0, (c) => {
+      now++;
+      return now > 3000 && c.state === 'probe-bw-cruise';
+    });
+    const timeoutAt = states.at(-1)![1] + 1;
+    cc.onRetransmitTimeout(cc.cwnd, false, timeoutAt, sndMax);
+    expect(cc.cwnd).toBe(MSS);
+    // A timeout leaves one segment of cwnd; the bound (packets in min(BDP, cwnd) rounds) must not take
+    // that one segment and start a probe a round later, while the losses behind the timeout surface.
+    const after = drive(cc, 300, 12_500, 50, timeoutAt);
+    expect(after.map(([s]) => s)).not.toContain('probe-bw-refill');
+  });
+
   it('counts rounds by delivery (draft §4.5.1): SACKed data ends a round while a hole holds the ACK back', () => {
     const cc = bbr();
     const rate = (priorDelivered: number) => ({
