@@ -237,4 +237,32 @@ describe('tcpts sim --flows', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('--flows needs --rate');
   });
+
+  it('passes the TCP switches on to every flow and refuses the options it has no use for', async () => {
+    const pair = (...extra: string[]) =>
+      runTcpts(['sim', '--flows', '2', '--rate', '20mbit', '--delay', '10', '--duration', '2', ...extra]);
+    const [plain, paced, noSack] = await Promise.all([pair(), pair('--pacing', 'on'), pair('--sack', 'off')]);
+    for (const run of [plain, paced, noSack]) {
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    }
+    // Each switch reaches the flows: the same path and seed give other figures.
+    const figures = (out: string) => out.split('\n').filter((line) => /^ {2}(flow \d|dropped)/.test(line));
+    expect(figures(paced.stdout)).not.toEqual(figures(plain.stdout));
+    expect(figures(noSack.stdout)).not.toEqual(figures(plain.stdout));
+    for (const [option, value] of [
+      ['--jitter', '1'],
+      ['--reorder', '1%'],
+      ['--client-bytes', '1M'],
+      ['--mtu', '9000'],
+      ['--name', 'x'],
+    ] as const) {
+      const refused = await pair(option, value);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`${option} does not apply with --flows`);
+    }
+    const bad = await pair('--pacing', 'maybe');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--pacing');
+  });
 });

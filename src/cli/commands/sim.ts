@@ -195,7 +195,9 @@ export const SIM_SPEC: CommandSpec = {
       value: 'N',
       description:
         "N bulk flows client → server through one bottleneck (needs --rate): prints each flow's goodput " +
-        'and their fairness instead of a ladder; --cc takes a comma list to mix algorithms (e.g. cubic,bbr)',
+        'and their fairness instead of a ladder; --cc takes a comma list to mix algorithms (e.g. cubic,bbr); ' +
+        'the path takes --delay, --queue, --loss, --seed and --ecn, the flows the on/off TCP switches; ' +
+        'options of a single transfer (bytes, buffers, --mtu, --jitter, files) are refused',
     },
     {
       name: 'duration',
@@ -482,12 +484,45 @@ function describeSettings(s: TransferScenario): string {
   return parts.join(' · ');
 }
 
+/**
+ * Options of the single-transfer mode that --flows has no use for (its flows send without end, over a
+ * path of rate, delay, queue and random loss alone, and write no files): refused rather than ignored.
+ */
+const NOT_WITH_FLOWS = [
+  'client-bytes',
+  'server-bytes',
+  'jitter',
+  'duplicate',
+  'reorder',
+  'corrupt',
+  'mtu',
+  'client-buffer',
+  'server-buffer',
+  'send-buffer',
+  'time-limit',
+  'out',
+  'name',
+  'ladder',
+] as const;
+
+/** The on/off TCP switches --flows passes on to every flow, each with the TcpConfig field it sets. */
+const FLOW_SWITCHES = [
+  ['window-scaling', 'windowScaling'],
+  ['sack', 'sack'],
+  ['timestamps', 'timestamps'],
+  ['rack', 'rack'],
+  ['pacing', 'pacing'],
+] as const;
+
 /** `--flows N`: several bulk flows through one bottleneck, each flow's goodput and their fairness. */
 function runFlows(parsed: ParsedCommandLine, io: CliIo): number {
   const v = (name: string) => stringValue(parsed, name);
   const count = integerOption('flows', v('flows')!, 1, 64);
   const rateText = v('rate');
   if (rateText === undefined) throw new UsageError('--flows needs --rate (the bottleneck they share)');
+  for (const name of NOT_WITH_FLOWS) {
+    if (v(name) !== undefined) throw new UsageError(`--${name} does not apply with --flows`);
+  }
   const rate = rateOption('rate', rateText);
   const names = (v('cc') ?? 'cubic').split(',');
   for (const name of names) {
@@ -511,6 +546,11 @@ function runFlows(parsed: ParsedCommandLine, io: CliIo): number {
   const queueFrames =
     queueText !== undefined ? integerOption('queue', queueText, 1, 1_000_000) : bdpQueueFrames(rate, delayMs);
   const mark = ecnMarkFrames(v, queueFrames);
+  const tcp: Partial<TcpConfig> = { timestamps: true, ...(ecn ? { ecn: true } : {}) };
+  for (const [option, field] of FLOW_SWITCHES) {
+    const text = v(option);
+    if (text !== undefined) tcp[field] = onOffOption(option, text);
+  }
   const result = runBulkFlows({
     flows,
     rateBitsPerSecond: rate,
@@ -521,7 +561,7 @@ function runFlows(parsed: ParsedCommandLine, io: CliIo): number {
     ...(seedText !== undefined ? { seed: integerOption('seed', seedText, 0, 2 ** 32 - 1) } : {}),
     ...(mark !== undefined ? { ecnMarkThresholdFrames: mark } : {}),
     ...(startGapMs !== undefined ? { startGapMs } : {}),
-    tcp: { timestamps: true, ...(ecn ? { ecn: true } : {}) },
+    tcp,
   });
   const opened =
     startGapMs === undefined || count === 1
