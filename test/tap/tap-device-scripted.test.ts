@@ -338,11 +338,13 @@ describe('TapDevice receive memory', () => {
       expect(index).toBe(400);
       // What was kept still holds what was read into it.
       for (const { frame: f, fill } of kept) expect(f.every((b) => b === fill)).toBe(true);
-      return device.stats.receiveSlabsAllocated;
+      const { receiveSlabsAllocated, receiveSlabsForgotten } = device.stats;
+      return [receiveSlabsAllocated, receiveSlabsForgotten];
     };
-    // 400 frames of 1514 B take 10 slabs of 64 KiB when none comes back; the 80 kept take 2 (43 a slab).
-    expect(await run(false)).toBe(10);
-    expect(await run(true)).toBe(2);
+    // 400 frames of 1514 B take 10 slabs of 64 KiB when none comes back: 9 replaced with frames out, of
+    // which RETIRED_SLABS_MAX (8) wait and the oldest is forgotten. The 80 kept take 2 (43 a slab).
+    expect(await run(false)).toEqual([10, 1]);
+    expect(await run(true)).toEqual([2, 0]);
   });
 
   it('gives a slab replaced while frames were out back once they come back, and reads into it again', async () => {
@@ -375,6 +377,40 @@ describe('TapDevice receive memory', () => {
     };
     expect(await run(false)).toBeGreaterThanOrEqual(7);
     expect(await run(true)).toBe(2);
+  });
+
+  it('keeps at most SPARE_SLABS_MAX (2) slabs whose frames all came back, and counts the ones it lets go', async () => {
+    // MTU 30000: a 64 KiB slab holds two frames. Each round's eight segments (one per flow, held by the
+    // coalescer to the end of the batch) fill four slabs, and the read that finds nothing more starts a
+    // fifth; the four come back when the batch ends: two stay as spares, two go. Round one allocates five
+    // slabs, each later round two (its first two replacements are the spares): 9 in all, 6 let go.
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel, { mtu: 30000, receiveCoalescing: true });
+    const got: Uint8Array[] = [];
+    device.setReceiver((f) => {
+      got.push(f.slice());
+      return FRAME_RELEASED;
+    });
+    const sent: Uint8Array[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let flow = 0; flow < 8; flow++) {
+        const segment = tcpFrame({
+          seq: 1 + round * 29948,
+          data: bytes(29948, round * 8 + flow),
+          srcPort: 40000 + flow,
+        });
+        sent.push(segment);
+        kernel.incoming.push(segment);
+      }
+      await kernel.ready({ readable: true });
+    }
+    expect(got.length).toBe(sent.length);
+    expect(got.every((f, i) => Buffer.from(f).equals(sent[i]!))).toBe(true);
+    expect(device.stats).toMatchObject({
+      receiveSlabsAllocated: 9,
+      receiveSlabsForgotten: 0,
+      spareSlabsDropped: 6,
+    });
   });
 
   it('with coalescing, reads into the memory of segments copied into a merged packet the receiver keeps', async () => {

@@ -119,6 +119,13 @@ export interface TapStatistics {
    * some, so with a stack that copies what it receives (or only ACKs arrive) this stays small.
    */
   receiveSlabsAllocated: number;
+  /**
+   * Replaced slabs with frames still out that were forgotten because RETIRED_SLABS_MAX others waited
+   * already (left to the garbage collector, never read into again).
+   */
+  receiveSlabsForgotten: number;
+  /** Slabs whose every frame came back, left to the collector because SPARE_SLABS_MAX spares were kept. */
+  spareSlabsDropped: number;
 }
 
 /**
@@ -277,6 +284,8 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     headerCopies: 0,
     framesMalformed: 0,
     receiveSlabsAllocated: 0,
+    receiveSlabsForgotten: 0,
+    spareSlabsDropped: 0,
   };
   private readonly native: NativeHelper;
   private fd: number;
@@ -581,6 +590,7 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     const index = this.retiredSlabs.indexOf(slab);
     if (index >= 0) this.retiredSlabs.splice(index, 1);
     if (this.spareSlabs.length < SPARE_SLABS_MAX) this.spareSlabs.push(slab);
+    else this.counters.spareSlabsDropped++;
   }
 
   /** The current slab has no room for another read: a spare (or a new slab) takes its place. */
@@ -590,7 +600,10 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     // Nothing of it out (every frame came back, or none was delivered): read into it again from the start.
     if (old.held === 0) return;
     this.retiredSlabs.push(old);
-    if (this.retiredSlabs.length > RETIRED_SLABS_MAX) this.retiredSlabs.shift();
+    if (this.retiredSlabs.length > RETIRED_SLABS_MAX) {
+      this.retiredSlabs.shift();
+      this.counters.receiveSlabsForgotten++;
+    }
     this.slab = this.spareSlabs.pop() ?? this.newSlab();
   }
 
