@@ -553,7 +553,11 @@ export function tcpHeaderLengthAt(buf: Uint8Array, offset: number): number {
 /** Header length (20-60) `emitTcp` writes for these options. */
 export function tcpHeaderLength(options: TcpOptions): number {
   const base = baseOptionsLength(options);
-  const blocks = sackBlocksEmitted(options, base);
+  return headerLengthWith(base, sackBlocksEmitted(options, base));
+}
+
+/** The header length for `base` bytes of options other than SACK and `blocks` SACK blocks after them. */
+function headerLengthWith(base: number, blocks: number): number {
   return TCP_HEADER_LENGTH + base + (blocks > 0 ? 4 + 8 * blocks : 0);
 }
 
@@ -655,7 +659,7 @@ export function emitTcp(
 ): number {
   const base = baseOptionsLength(seg.options);
   const blocks = sackBlocksEmitted(seg.options, base);
-  const headerLength = TCP_HEADER_LENGTH + base + (blocks > 0 ? 4 + 8 * blocks : 0);
+  const headerLength = headerLengthWith(base, blocks);
   const length = headerLength + seg.payload.length;
   // Built only on failure: every segment sent passes here.
   if (length > 0xffff) {
