@@ -1,5 +1,5 @@
 import type { Clock, ReusableTimer, TimerHandle, TimerTarget } from './clock.js';
-import { type TimerEntry, TimerQueue } from './timer-queue.js';
+import { dueTime, type TimerEntry, TimerQueue } from './timer-queue.js';
 
 /**
  * The host's monotonic clock (`performance.now()`), for stacks talking to real peers. Runs in Node and in
@@ -52,20 +52,14 @@ export class RealClock implements Clock {
 
   /** Negative delays count as zero; NaN or infinite delays are an EINVAL error. */
   setTimer(delayMs: number, callback: () => void): TimerHandle {
-    if (!Number.isFinite(delayMs)) {
-      throw Object.assign(new Error(`timer delay must be finite, got ${delayMs}`), { code: 'EINVAL' });
-    }
-    const entry = this.queue.add(this.now() + Math.max(0, delayMs), callback);
+    const entry = this.queue.add(dueTime(this.now(), delayMs), callback);
     if (!this.firing && entry.time < this.armedFor) this.arm();
     return new RealTimerHandle(this, entry);
   }
 
   /** As `setTimer`, without a handle or a closure (see `Clock.post`). */
   post<T>(delayMs: number, target: TimerTarget<T>, argument: T): void {
-    if (!Number.isFinite(delayMs)) {
-      throw Object.assign(new Error(`timer delay must be finite, got ${delayMs}`), { code: 'EINVAL' });
-    }
-    const time = this.now() + Math.max(0, delayMs);
+    const time = dueTime(this.now(), delayMs);
     this.queue.post(time, target, argument);
     if (!this.firing && time < this.armedFor) this.arm();
   }
@@ -82,10 +76,7 @@ export class RealClock implements Clock {
 
   /** @internal used by RealReusableTimer: sets its entry (see TimerQueue.reset) and returns it. */
   resetEntry(entry: TimerEntry | undefined, delayMs: number, callback: () => void): TimerEntry {
-    if (!Number.isFinite(delayMs)) {
-      throw Object.assign(new Error(`timer delay must be finite, got ${delayMs}`), { code: 'EINVAL' });
-    }
-    const reset = this.queue.reset(entry, this.now() + Math.max(0, delayMs), callback);
+    const reset = this.queue.reset(entry, dueTime(this.now(), delayMs), callback);
     if (!this.firing && reset.time < this.armedFor) this.arm();
     return reset;
   }

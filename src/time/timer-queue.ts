@@ -18,6 +18,18 @@ import { ArrayQueue } from '../util/array-queue.js';
 
 import type { TimerTarget } from './clock.js';
 
+/**
+ * The time a timer set `delayMs` from `now` is due, for both clocks: a negative delay (a deadline worked
+ * out a rounding error in the past) counts as zero, as host timers do; NaN or an infinite delay is an
+ * EINVAL error.
+ */
+export function dueTime(now: number, delayMs: number): number {
+  if (!Number.isFinite(delayMs)) {
+    throw Object.assign(new Error(`timer delay must be finite, got ${delayMs}`), { code: 'EINVAL' });
+  }
+  return now + Math.max(0, delayMs);
+}
+
 export class TimerEntry {
   /** Set once the entry has been cancelled or has been taken out of the queue to run. */
   done = false;

@@ -1,5 +1,5 @@
 import type { Clock, ReusableTimer, TimerHandle, TimerTarget } from './clock.js';
-import { type TimerEntry, TimerQueue } from './timer-queue.js';
+import { dueTime, type TimerEntry, TimerQueue } from './timer-queue.js';
 
 /**
  * A deterministic scheduler: time stands still until the owner moves it, and then every timer due on the
@@ -53,14 +53,12 @@ export class VirtualClock implements Clock {
    * A timer set for the current instant from inside a callback still runs in the same advance.
    */
   setTimer(delayMs: number, callback: () => void): TimerHandle {
-    if (!Number.isFinite(delayMs)) throw invalid(`timer delay must be finite, got ${delayMs}`);
-    return this.schedule(this.time + Math.max(0, delayMs), callback);
+    return this.schedule(dueTime(this.time, delayMs), callback);
   }
 
   /** As `setTimer`, without a handle or a closure (see `Clock.post`). */
   post<T>(delayMs: number, target: TimerTarget<T>, argument: T): void {
-    if (!Number.isFinite(delayMs)) throw invalid(`timer delay must be finite, got ${delayMs}`);
-    this.queue.post(this.time + Math.max(0, delayMs), target, argument);
+    this.queue.post(dueTime(this.time, delayMs), target, argument);
   }
 
   /** Schedules `callback` at an absolute virtual time; a time in the past means now. */
@@ -178,8 +176,7 @@ class VirtualReusableTimer implements ReusableTimer {
     private readonly callback: () => void,
   ) {}
   set(delayMs: number): void {
-    if (!Number.isFinite(delayMs)) throw invalid(`timer delay must be finite, got ${delayMs}`);
-    this.entry = this.queue.reset(this.entry, this.clock.now() + Math.max(0, delayMs), this.callback);
+    this.entry = this.queue.reset(this.entry, dueTime(this.clock.now(), delayMs), this.callback);
   }
   cancel(): void {
     if (this.entry !== undefined) this.queue.cancel(this.entry);
