@@ -347,56 +347,26 @@ describe('TapDevice receive memory', () => {
     expect(await run(true)).toEqual([2, 0]);
   });
 
-  it('gives a slab replaced while frames were out back once they come back, and reads into it again', async () => {
-    // MTU 9000: a 64 KiB slab holds seven frames, so the coalescer's eight held flows outlast a slab.
-    const run = async (release: boolean) => {
-      const kernel = new ScriptedKernel();
-      const device = makeDevice(kernel, { mtu: 9000, receiveCoalescing: true });
-      const got: Uint8Array[] = [];
-      device.setReceiver((f) => {
-        got.push(f.slice());
-        return release ? FRAME_RELEASED : undefined;
-      });
-      const sent: Uint8Array[] = [];
-      for (let round = 0; round < 6; round++) {
-        for (let flow = 0; flow < 8; flow++) {
-          const segment = tcpFrame({
-            seq: 1 + round * 8948,
-            data: bytes(8948, round * 8 + flow),
-            srcPort: 40000 + flow,
-          });
-          sent.push(segment);
-          kernel.incoming.push(segment);
-        }
-        // Each flow's one segment is held to the end of its batch, then passed on as it came.
-        await kernel.ready({ readable: true });
-      }
-      expect(got.length).toBe(sent.length);
-      expect(got.every((f, i) => Buffer.from(f).equals(sent[i]!))).toBe(true);
-      return device.stats.receiveSlabsAllocated;
-    };
-    expect(await run(false)).toBeGreaterThanOrEqual(7);
-    expect(await run(true)).toBe(2);
-  });
-
-  it('keeps at most SPARE_SLABS_MAX (2) slabs whose frames all came back, and counts the ones it lets go', async () => {
-    // MTU 30000: a 64 KiB slab holds two frames. Each round's eight segments (one per flow, held by the
-    // coalescer to the end of the batch) fill four slabs, and the read that finds nothing more starts a
-    // fifth; the four come back when the batch ends: two stay as spares, two go. Round one allocates five
-    // slabs, each later round two (its first two replacements are the spares): 9 in all, 6 let go.
+  /**
+   * Eight TCP flows, one full-sized segment each per round, one read batch a round, on a
+   * device with receive coalescing: each flow's segment is held to the end of its batch, then passed on
+   * as it came. Checks every frame arrives as sent; returns the device.
+   */
+  async function heldFlowRounds(mtu: number, rounds: number, release: boolean): Promise<TapDevice> {
     const kernel = new ScriptedKernel();
-    const device = makeDevice(kernel, { mtu: 30000, receiveCoalescing: true });
+    const device = makeDevice(kernel, { mtu, receiveCoalescing: true });
     const got: Uint8Array[] = [];
     device.setReceiver((f) => {
       got.push(f.slice());
-      return FRAME_RELEASED;
+      return release ? FRAME_RELEASED : undefined;
     });
     const sent: Uint8Array[] = [];
-    for (let round = 0; round < 3; round++) {
+    const dataLength = mtu - 52; // IPv4 20 + TCP 20 + the builder's 12 bytes of options
+    for (let round = 0; round < rounds; round++) {
       for (let flow = 0; flow < 8; flow++) {
         const segment = tcpFrame({
-          seq: 1 + round * 29948,
-          data: bytes(29948, round * 8 + flow),
+          seq: 1 + round * dataLength,
+          data: bytes(dataLength, round * 8 + flow),
           srcPort: 40000 + flow,
         });
         sent.push(segment);
@@ -406,6 +376,21 @@ describe('TapDevice receive memory', () => {
     }
     expect(got.length).toBe(sent.length);
     expect(got.every((f, i) => Buffer.from(f).equals(sent[i]!))).toBe(true);
+    return device;
+  }
+
+  it('gives a slab replaced while frames were out back once they come back, and reads into it again', async () => {
+    // MTU 9000: a 64 KiB slab holds seven frames, so the coalescer's eight held flows outlast a slab.
+    expect((await heldFlowRounds(9000, 6, false)).stats.receiveSlabsAllocated).toBeGreaterThanOrEqual(7);
+    expect((await heldFlowRounds(9000, 6, true)).stats.receiveSlabsAllocated).toBe(2);
+  });
+
+  it('keeps at most SPARE_SLABS_MAX (2) slabs whose frames all came back, and counts the ones it lets go', async () => {
+    // MTU 30000: a 64 KiB slab holds two frames. Each round's eight segments fill four slabs, and the
+    // read that finds nothing more starts a fifth; the four come back when the batch ends: two stay as
+    // spares, two go. Round one allocates five slabs, each later round two (its first two replacements
+    // are the spares): 9 in all, 6 let go.
+    const device = await heldFlowRounds(30000, 3, true);
     expect(device.stats).toMatchObject({
       receiveSlabsAllocated: 9,
       receiveSlabsForgotten: 0,
