@@ -91,7 +91,10 @@ interface HeldFlow {
   /** Frame bytes so far (Ethernet header included). */
   length: number;
   tcpHeaderLength: number;
-  /** Sequence number right after the held data. */
+  /**
+   * Sequence number right after the held data, in the signed form (as TCP keeps them, tcp/seq.ts): a
+   * small integer to the engine, where an unsigned one of 2^31 or more is a heap number.
+   */
   nextSeq: number;
   /** Payload of the first segment: no later one may be larger. */
   segmentSize: number;
@@ -226,7 +229,7 @@ export class TcpReceiveCoalescer {
         return;
       }
     }
-    const seq = readUint32(frame, TCP_START + 4);
+    const seq = readInt32(frame, TCP_START + 4);
     if (flow !== undefined) {
       if (this.fits(flow, frame, seq, payload, tcpHeaderLength)) {
         this.append(flow, frame, payloadStart, payload, payloadSum, flags);
@@ -324,7 +327,7 @@ export class TcpReceiveCoalescer {
     slot.merged = undefined;
     slot.length = TCP_START + tcpHeaderLength + payload;
     slot.tcpHeaderLength = tcpHeaderLength;
-    slot.nextSeq = (seq + payload) >>> 0;
+    slot.nextSeq = (seq + payload) | 0;
     slot.segmentSize = payload;
     slot.segments = 1;
     slot.payloadSum = payloadSum;
@@ -362,7 +365,7 @@ export class TcpReceiveCoalescer {
     flow.payloadSum = foldSum(flow.payloadSum + ((flow.payloadBytes & 1) === 0 ? sum : swap16(sum)));
     flow.payloadBytes += payload;
     flow.length += payload;
-    flow.nextSeq = (flow.nextSeq + payload) >>> 0;
+    flow.nextSeq = (flow.nextSeq + payload) | 0;
     flow.segments++;
     merged[TCP_START + 13]! |= flags & END_AFTER;
     this.counters.segmentsMerged++;
@@ -445,8 +448,12 @@ export class TcpReceiveCoalescer {
   }
 }
 
+function readInt32(buf: Uint8Array, offset: number): number {
+  return (buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!;
+}
+
 function readUint32(buf: Uint8Array, offset: number): number {
-  return ((buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!) >>> 0;
+  return readInt32(buf, offset) >>> 0;
 }
 
 function foldSum(sum: number): number {

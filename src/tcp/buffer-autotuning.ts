@@ -56,7 +56,7 @@ export class ReceiveAutotuner {
       const sample = now - this.measureStart;
       if (sample > 0 && (this.rttMs === 0 || sample < this.rttMs)) this.rttMs = sample;
     }
-    this.measureEdge = (rcvNxt + Math.max(1, rcvWnd)) >>> 0;
+    this.measureEdge = (rcvNxt + Math.max(1, rcvWnd)) | 0;
     this.measureStart = now;
   }
 

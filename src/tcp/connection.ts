@@ -490,7 +490,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.env.counters.passiveOpens++;
       tcb.state = 'LISTEN';
       tcb.segmentsReceived++;
-      tcb.irs = syn.seq >>> 0;
+      tcb.irs = syn.seq | 0;
       tcb.rcvNxt = seqAdd(syn.seq, 1);
       tcb.rcvAdvRight = tcb.rcvNxt;
       tcb.lastReceiveTime = now;
@@ -529,7 +529,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       const tcb = conn.tcb;
       tcb.env.counters.passiveOpens++;
       tcb.state = 'LISTEN';
-      tcb.irs = syn.seq >>> 0;
+      tcb.irs = syn.seq | 0;
       tcb.rcvNxt = seqAdd(syn.seq, 1);
       tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, window);
       tcb.lastReceiveTime = now;
@@ -1050,11 +1050,12 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       state: tcb.state,
       local: tcb.local,
       remote: tcb.remote,
-      iss: tcb.iss,
-      irs: tcb.irs,
-      sndUna: tcb.sndUna,
-      sndNxt: tcb.sndNxt,
-      sndMax: tcb.sndMax,
+      // Sequence numbers as people read them: unsigned (TCP keeps them signed, see seq.ts).
+      iss: tcb.iss >>> 0,
+      irs: tcb.irs >>> 0,
+      sndUna: tcb.sndUna >>> 0,
+      sndNxt: tcb.sndNxt >>> 0,
+      sndMax: tcb.sndMax >>> 0,
       sndWnd: tcb.sndWnd,
       sndWindowScale: tcb.sndWindowScale,
       rcvWindowScale: tcb.rcvWindowScale,
@@ -1071,7 +1072,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       deliveryRate: tcb.deliveryRate,
       deliveryRateAppLimited: tcb.deliveryRateAppLimited,
       congestionState: tcb.cc?.phase ?? '',
-      rcvNxt: tcb.rcvNxt,
+      rcvNxt: tcb.rcvNxt >>> 0,
       rcvWnd: tcb.rcvWnd,
       effectiveMss: tcb.effMss,
       advertisedMss: tcb.advertisedMss,
@@ -1280,7 +1281,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
 
 /** Sets up the send sequence space for a new connection with initial sequence number `iss`. */
 function initSend(tcb: Tcb, iss: number, now: number): void {
-  tcb.iss = iss >>> 0;
+  tcb.iss = iss | 0;
   tcb.sndUna = tcb.iss;
   tcb.sndNxt = seqAdd(tcb.iss, 1);
   tcb.sndMax = tcb.sndNxt;

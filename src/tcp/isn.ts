@@ -47,7 +47,8 @@ export class IsnGenerator {
     sipHash24(this.key, t, this.hash, n);
     // 4 µs ticks: 250 per millisecond. Math.floor keeps fractional virtual times deterministic.
     const m = Math.floor(nowMs * 250) % 0x1_0000_0000;
-    return (m + this.hash[0]!) >>> 0;
+    // In the signed form TCP keeps sequence numbers in (seq.ts).
+    return (m + this.hash[0]!) | 0;
   }
 
   /**
@@ -65,7 +66,7 @@ export class IsnGenerator {
     sipHash24(this.key, p, this.hash, n);
     this.lastLocal = localAddress;
     this.lastRemote = remoteAddress;
-    this.lastOffset = this.hash[1]! >>> 0;
+    this.lastOffset = this.hash[1]! | 0; // signed, as TCP keeps timestamps (seq.ts)
     return this.lastOffset;
   }
 }

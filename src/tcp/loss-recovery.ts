@@ -143,13 +143,13 @@ function enterRecovery(tcb: Tcb, now: number): void {
     // The loss is a path MTU probe's: it was too big, which says nothing about congestion (RFC 4821
     // §7.6.1). Its data is retransmitted cut to the MSS within this episode, without a window reduction.
     mtuProbeFailed(tcb, now);
-    tcb.note(`probe loss recovery until ${tcb.recoveryPoint}`, now);
+    tcb.note(`probe loss recovery until ${tcb.recoveryPoint >>> 0}`, now);
     return;
   }
   tcb.env.counters.sackRecoveries++;
   windowReducedForLoss(tcb);
   tcb.cc!.onEnterRecovery(congestionEvent(tcb, 'loss', now));
-  tcb.note(`loss recovery (${tcb.config.rack ? 'RACK' : 'RFC 6675'}) until ${tcb.recoveryPoint}`, now);
+  tcb.note(`loss recovery (${tcb.config.rack ? 'RACK' : 'RFC 6675'}) until ${tcb.recoveryPoint >>> 0}`, now);
 }
 
 function exitRecovery(tcb: Tcb, now: number): void {

@@ -174,7 +174,16 @@ function traceRetransmit(
 ): void {
   const tracer = tcb.env.tracer;
   if (tracer.enabled) {
-    tracer.emit({ kind: 'tcp.retransmit', time: now, host: tcb.env.host, conn: tcb.id, seq, length, cause });
+    // The sequence number as people read it: unsigned (TCP keeps it signed, see seq.ts).
+    tracer.emit({
+      kind: 'tcp.retransmit',
+      time: now,
+      host: tcb.env.host,
+      conn: tcb.id,
+      seq: seq >>> 0,
+      length,
+      cause,
+    });
   }
 }
 

@@ -280,6 +280,9 @@ export class Scoreboard {
    * whether the application, not the windows, keeps the sender from sending more (draft §3.4).
    */
   onTransmit(start: number, end: number, now: number, inFlight: number, appLimited: boolean): void {
+    // Sequence numbers in the signed form (seq.ts), which record boundaries are compared in.
+    start |= 0;
+    end |= 0;
     if (start === end) return;
     if (this.isEmpty && !this.highestDeliveredSet) {
       // The first send: everything below it counts as delivered. Left at 0, HighACK would lie 2^31
@@ -345,6 +348,7 @@ export class Scoreboard {
     now: number,
     minRttMs = Number.POSITIVE_INFINITY,
   ): AckOutcome {
+    ack |= 0;
     this.minRttMs = minRttMs;
     const out = this.outcome;
     out.delivered = 0;
@@ -368,8 +372,8 @@ export class Scoreboard {
         (second !== undefined && seqGe(b0.left, second.left) && seqLe(b0.right, second.right))
       ) {
         out.dsack = true;
-        out.dsackStart = b0.left;
-        out.dsackEnd = b0.right;
+        out.dsackStart = b0.left | 0;
+        out.dsackEnd = b0.right | 0;
         firstBlock = 1;
       }
     }
@@ -396,13 +400,16 @@ export class Scoreboard {
     if (blocks !== undefined) {
       for (let b = firstBlock; b < blocks.length; b++) {
         const block = blocks[b]!;
-        if (!seqLt(block.left, block.right) || seqLe(block.right, ack)) continue;
-        const left = seqGt(block.left, ack) ? block.left : ack;
+        // The edges in the signed form (seq.ts), whichever form the segment record holds.
+        const blockLeft = block.left | 0;
+        const right = block.right | 0;
+        if (!seqLt(blockLeft, right) || seqLe(right, ack)) continue;
+        const left = seqGt(blockLeft, ack) ? blockLeft : ack;
         const from = this.split(left);
-        this.split(block.right);
+        this.split(right);
         for (let i = from; i < this.records.length; i++) {
           const r = this.records[i]!;
-          if (seqGe(r.start, block.right)) break;
+          if (seqGe(r.start, right)) break;
           if (r.sacked) continue;
           const len = seqDiff(r.end, r.start);
           r.sacked = true;
@@ -576,6 +583,7 @@ export class Scoreboard {
    * refused are sent again as new data), so those bytes count as never sent.
    */
   truncate(seq: number): void {
+    seq |= 0;
     const records = this.records;
     this.split(seq);
     while (records.length > this.head && seqGe(records[records.length - 1]!.start, seq)) {
@@ -604,7 +612,7 @@ export class Scoreboard {
     if (this.isEmpty) return 0;
     const first = this.records[this.head]!;
     if (first.sacked || first.lost || first.retransmitted) return 0;
-    if (seqDiff(first.end, first.start) > mss) this.split((first.start + mss) >>> 0);
+    if (seqDiff(first.end, first.start) > mss) this.split((first.start + mss) | 0);
     const marked = this.markLost(this.records[this.head]!);
     this.outcome.newlyLost += marked;
     return marked;

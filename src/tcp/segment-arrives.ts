@@ -70,8 +70,8 @@ function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
   const window = seg.flags & TCP_SYN ? seg.window : seg.window << tcb.sndWindowScale;
   tcb.sndWnd = window;
   tcb.maxSndWnd = Math.max(tcb.maxSndWnd, window);
-  tcb.sndWl1 = seg.seq;
-  tcb.sndWl2 = seg.ack;
+  tcb.sndWl1 = seg.seq | 0;
+  tcb.sndWl2 = seg.ack | 0;
   tcb.lastAckTime = now;
   if (tcb.timing !== undefined && !tcb.synRetransmitted) tcb.rtt.sample(now - tcb.timing.sentAt);
   tcb.timing = undefined;
@@ -113,7 +113,7 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
     tcb.drop('SYN-SENT: neither SYN nor RST', now);
     return;
   }
-  tcb.irs = seg.seq;
+  tcb.irs = seg.seq | 0;
   tcb.rcvNxt = seqAdd(seg.seq, 1);
   tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, tcb.initialReceiveWindow);
   tcb.lastReceiveTime = now;
@@ -123,7 +123,7 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   learnPeerMss(tcb, seg);
   tcb.negotiateWindowScale(seg.options.windowScale);
   if (hasAck) {
-    tcb.sndUna = seg.ack;
+    tcb.sndUna = seg.ack | 0;
     if (seqLt(tcb.sndNxt, tcb.sndUna)) tcb.sndNxt = tcb.sndUna;
   }
   if (seqGt(tcb.sndUna, tcb.iss)) {
@@ -134,7 +134,7 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
     tcb.ackNow = true;
     // "If there are other controls or text in the segment, then continue processing at the sixth step."
     const afterSyn = seqAdd(seg.seq, 1);
-    processUrgent(tcb, seg, seg.seq);
+    processUrgent(tcb, seg, seg.seq | 0);
     const finAccepted = processText(tcb, afterSyn, seg.payload, now);
     if (flags & TCP_FIN && finAccepted) processFin(tcb, seqAdd(afterSyn, seg.payload.length), now);
     transmitPending(tcb, now);
@@ -145,8 +145,8 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   // acknowledged), so the peer sends it again once the connection is established.
   tcb.sndWnd = seg.window;
   tcb.maxSndWnd = Math.max(tcb.maxSndWnd, seg.window);
-  tcb.sndWl1 = seg.seq;
-  tcb.sndWl2 = seg.ack;
+  tcb.sndWl1 = seg.seq | 0;
+  tcb.sndWl2 = seg.ack | 0;
   tcb.setState('SYN-RECEIVED', now);
   sendSyn(tcb);
 }
@@ -158,12 +158,9 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
  * would throw away the acknowledgments (and window updates) they carry.
  */
 function acceptable(tcb: Tcb, seq: number, segLen: number): boolean {
-  // Sequence numbers here as signed 32-bit integers (the same numbers modulo 2^32, which the seq.ts
-  // comparisons read alike): unsigned, those of 2^31 or more were boxed into heap numbers for the
-  // comparisons the engine did not inline, on every segment.
-  const s = seq | 0;
+  const s = seq;
   const rcvWnd = tcb.rcvWnd;
-  const rcvNxt = tcb.rcvNxt | 0;
+  const rcvNxt = tcb.rcvNxt;
   const right = (rcvNxt + rcvWnd) | 0;
   if (segLen === 0) return rcvWnd === 0 ? s === rcvNxt : seqGe(s, rcvNxt) && seqLe(s, right);
   if (rcvWnd === 0) return false;
@@ -226,7 +223,9 @@ function answerOutOfWindow(tcb: Tcb, seq: number, length: number, syn: boolean, 
 /** §3.10.7.4 for SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT. */
 function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number): void {
   const flags = seg.flags;
-  let seq = seg.seq;
+  // SEG.SEQ in the signed form TCP keeps (seq.ts), whichever form the segment record holds.
+  const segSeq = seg.seq | 0;
+  let seq = segSeq;
   let syn = (flags & TCP_SYN) !== 0;
   let fin = (flags & TCP_FIN) !== 0;
   let payload = seg.payload;
@@ -239,7 +238,7 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
       sendSyn(tcb);
       return;
     }
-    if (seg.ack === tcb.sndMax) {
+    if ((seg.ack | 0) === tcb.sndMax) {
       // Simultaneous open, figure 8 line 6: the peer's SYN-ACK. Its SYN was already acknowledged by our
       // SYN-ACK; what is new is its ACK of our SYN, so drop the SYN and carry on with the rest.
       seq = seqAdd(seq, 1);
@@ -290,7 +289,7 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
       tcb.drop('RST in TIME-WAIT ignored (RFC 1337)', now);
       return;
     }
-    if (seg.seq !== tcb.rcvNxt) {
+    if (segSeq !== tcb.rcvNxt) {
       answerInvalidSegment(tcb, now, 'challenge');
       tcb.drop('RST not at RCV.NXT: challenge ACK', now);
       return;
@@ -322,9 +321,9 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
   // start at or before the edge we last acknowledged; an out-of-order one must not move it, or the
   // echo would no longer time the segment that finally fills the gap.
   const ts = seg.options.timestamp;
-  if (tcb.tsEnabled && ts !== undefined && seqLe(seg.seq, tcb.lastAckSent)) {
+  if (tcb.tsEnabled && ts !== undefined && seqLe(segSeq, tcb.lastAckSent)) {
     if (seqGe(ts.value, tcb.tsRecent) || now - tcb.tsRecentAt > PAWS_IDLE_LIMIT_MS) {
-      tcb.tsRecent = ts.value >>> 0;
+      tcb.tsRecent = ts.value | 0;
       tcb.tsRecentAt = now;
     }
   }
@@ -355,14 +354,12 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
   const bare = seg.payload.length === 0 && (flags & (TCP_SYN | TCP_FIN)) === 0;
   // RFC 3168 §6.1.3: the echo of CE marks, judged on every acceptable segment.
   if (tcb.ecnEnabled) ecnSegmentArrived(tcb, flags, ecn);
-  // SEG.SEQ goes as a signed 32-bit integer, as processAck holds SEG.ACK: held unsigned, a number of
-  // 2^31 or more was boxed into a heap number for the call on every ACK that arrived.
-  if (!processAck(tcb, seg, seq | 0, bare, now)) return;
+  if (!processAck(tcb, seg, seq, bare, now)) return;
   // RFC 3168 §6.1.2: ECE asks the sender for a window reduction, after loss detection has run.
   if (tcb.ecnEnabled) ecnAckProcessed(tcb, flags, now);
 
   // Sixth: the URG bit.
-  processUrgent(tcb, seg, seg.seq);
+  processUrgent(tcb, seg, segSeq);
 
   // Seventh: the segment text.
   let finAccepted = fin;
@@ -379,7 +376,7 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
         return;
       }
       const echo = tcb.tsEnabled && payload.length > 0 ? seg.options.timestamp?.echo : undefined;
-      if (echo !== undefined && echo !== 0) tcb.receiveTuner?.onTimestampEcho(tcb.tsVal(), echo);
+      if (echo !== undefined && echo !== 0) tcb.receiveTuner?.onTimestampEcho(tcb.tsVal(), echo | 0);
       finAccepted = processText(tcb, seq, payload, now) && fin;
     } else {
       // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer already sent its FIN; ignore the text.
@@ -425,12 +422,8 @@ function resetArrived(tcb: Tcb, now: number): void {
  * §3.10.7.4 fifth check for ESTABLISHED and later states. Returns false when the connection ended
  * (LAST-ACK done) and processing must stop.
  */
-/** `seq` is SEG.SEQ (after a simultaneous open's SYN) as a signed 32-bit integer, like SEG.ACK here. */
+/** `seq` is SEG.SEQ (after a simultaneous open's SYN), in the signed form (seq.ts) like SEG.ACK here. */
 function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: number): boolean {
-  // SEG.ACK as a signed 32-bit integer: the same sequence number modulo 2^32, which the seq.ts comparisons
-  // read alike, and always a small integer to the engine. Held as the unsigned value (half of all
-  // numbers are 2^31 or more), it was boxed into a heap number for the calls below on every segment that
-  // arrived. It is turned back into the unsigned form (`>>> 0`) where it becomes connection state.
   const ack = seg.ack | 0;
   const previousWindow = tcb.sndWnd;
   const window = seg.window << tcb.sndWindowScale;
@@ -444,7 +437,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   // create none.
   const outcome =
     tcb.ccReady && (blocks !== undefined || tcb.existingScoreboard !== undefined)
-      ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack >>> 0 : tcb.sndUna, blocks, now, tcb.minRttMs)
+      ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, now, tcb.minRttMs)
       : undefined;
   if (outcome !== undefined && outcome.sample.deliveryRate > 0) {
     tcb.deliveryRate = outcome.sample.deliveryRate;
@@ -465,7 +458,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     );
   } else if (
     !sack &&
-    ack === (tcb.sndUna | 0) &&
+    ack === tcb.sndUna &&
     bare &&
     window === previousWindow &&
     tcb.sndMax !== tcb.sndUna &&
@@ -518,13 +511,10 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   }
 
   // Send window update: only from a segment at least as recent as the last one used (SND.WL1/WL2).
-  if (
-    seqLe(tcb.sndUna, ack) &&
-    (seqLt(tcb.sndWl1, seq) || ((tcb.sndWl1 | 0) === seq && seqLe(tcb.sndWl2, ack)))
-  ) {
+  if (seqLe(tcb.sndUna, ack) && (seqLt(tcb.sndWl1, seq) || (tcb.sndWl1 === seq && seqLe(tcb.sndWl2, ack)))) {
     tcb.sndWnd = window;
-    tcb.sndWl1 = seq >>> 0;
-    tcb.sndWl2 = ack >>> 0;
+    tcb.sndWl1 = seq;
+    tcb.sndWl2 = ack;
     if (window > tcb.maxSndWnd) tcb.maxSndWnd = window;
     if (tcb.sndWnd > 0 && tcb.timers.isArmed(PERSIST)) {
       // The window opened: stop probing (MUST-36).
@@ -563,7 +553,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
 
 /**
  * SND.UNA < SEG.ACK <= SND.NXT: drop acknowledged bytes, take an RTT sample, restart or stop the timer.
- * `ack` is SEG.ACK as a signed 32-bit integer (see processAck); `tsEcr` is the echoed timestamp when
+ * `ack` is SEG.ACK in the signed form (seq.ts); `tsEcr` is the echoed timestamp when
  * timestamps are in use.
  */
 function newDataAcknowledged(
@@ -577,7 +567,7 @@ function newDataAcknowledged(
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
   const dataAcked = tcb.sendBuffer.acknowledge(ack);
   if (tcb.finSent && seqGt(ack, tcb.finSeq)) tcb.finAcked = true;
-  const sndUna = ack >>> 0;
+  const sndUna = ack;
   tcb.sndUna = sndUna;
   if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = sndUna;
   tcb.bytesAcked += dataAcked;

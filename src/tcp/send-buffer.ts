@@ -18,7 +18,7 @@ export class SendBuffer {
   /** `firstSeq`: the sequence number the first data byte will carry (ISS + 1). */
   constructor(capacity: number, firstSeq: number) {
     this.limit = capacity;
-    this.start = firstSeq >>> 0;
+    this.start = firstSeq | 0;
   }
 
   private get ring(): ByteRing {
@@ -63,7 +63,7 @@ export class SendBuffer {
   /** Re-bases an empty buffer (the ISS becomes known only when the connection opens). */
   resetStart(firstSeq: number): void {
     if (this.length !== 0) throw new Error('SendBuffer.resetStart on a non-empty buffer');
-    this.start = firstSeq >>> 0;
+    this.start = firstSeq | 0;
   }
 
   /** Copies as much of `data` as fits; returns the count. */

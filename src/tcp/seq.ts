@@ -1,9 +1,16 @@
 /**
- * Sequence-number arithmetic modulo 2^32 (RFC 9293 §3.4).
+ * Sequence-number arithmetic modulo 2^32 (RFC 9293 §3.4); TCP timestamps (RFC 7323 §5.2) use it too.
  *
  * TCP sequence numbers wrap, so "a is before b" means the signed 32-bit difference a - b is negative. This
  * holds whenever the two numbers are less than 2^31 apart, which every window TCP uses guarantees.
- * All functions take and return unsigned 32-bit integers (0 .. 2^32 - 1).
+ *
+ * TCP stores and passes every sequence number and timestamp in the signed form of its 32 bits
+ * (-2^31 .. 2^31 - 1, what `x | 0` gives), and `seqAdd` returns that form: such a number is a small integer
+ * to the JavaScript engine, while an unsigned one of 2^31 or more is a heap number, boxed when stored in
+ * an object or passed to a call, and a field or function that meets one after small integers is
+ * deoptimized. The comparisons take either form (mixed, too), since only the 32 bits of the difference
+ * count. Equality does not: `a === b` holds only between numbers of one form. The unsigned form (`>>> 0`)
+ * is for what people see: tcpInfo, trace events, messages.
  */
 
 /** Signed distance from `b` to `a` (a - b), in the range -2^31 .. 2^31 - 1. */
@@ -11,9 +18,9 @@ export function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 
-/** `seq + n` modulo 2^32; `n` may be negative. */
+/** `seq + n` modulo 2^32, in the signed form; `n` may be negative. */
 export function seqAdd(seq: number, n: number): number {
-  return (seq + n) >>> 0;
+  return (seq + n) | 0;
 }
 
 /** a < b modulo 2^32. */

@@ -69,7 +69,8 @@ export class SynCookieCodec {
     const minute = Math.floor(nowMs / MINUTE_MS) >>> 0;
     const h1 = this.tupleHash(this.key1, local, localPort, remote, remotePort, 0);
     const h2 = this.tupleHash(this.key2, local, localPort, remote, remotePort, minute);
-    return (h1 + synSeq + ((minute << COOKIE_BITS) >>> 0) + ((h2 + mssIndex) & COOKIE_MASK)) >>> 0;
+    // In the signed form TCP keeps sequence numbers in (seq.ts).
+    return (h1 + synSeq + ((minute << COOKIE_BITS) >>> 0) + ((h2 + mssIndex) & COOKIE_MASK)) | 0;
   }
 
   /**
@@ -139,7 +140,7 @@ export function encodeCookieTimestamp(nowTs: number, options: CookieTimestampOpt
   let ts = ((now >>> TS_BITS) << TS_BITS) >>> 0;
   ts = (ts | bits) >>> 0;
   if (ts > now) ts = (ts - (1 << TS_BITS)) >>> 0;
-  return ts;
+  return ts | 0; // the signed form TCP keeps timestamps in (seq.ts)
 }
 
 /** The options in the TSecr of the ACK that returns a cookie (see encodeCookieTimestamp). */

@@ -344,7 +344,7 @@ export class Tcb {
     this.remote = remote;
     this.passive = passive;
     this.pathMtu = pathMtu;
-    this.tsOffset = tsOffset >>> 0;
+    this.tsOffset = tsOffset | 0;
     // Offered only when IP takes more than the path MTU; 0 otherwise (a later, lower path MTU from ICMP
     // must not turn the old MTU into an offer).
     this.tsoSize = tsoSize > pathMtu ? Math.min(tsoSize, 65535) : 0;
@@ -634,7 +634,7 @@ export class Tcb {
     const ack = flags & TCP_ACK ? this.rcvNxt : 0;
     segment.srcPort = this.local.port;
     segment.dstPort = this.remote.port;
-    segment.seq = seq >>> 0;
+    segment.seq = seq | 0;
     segment.ack = ack;
     segment.flags = flags;
     segment.window = window;
@@ -763,8 +763,8 @@ export class Tcb {
     this.dsackPending = true;
     // Reported at once: the sender learns promptly that a retransmission was spurious (RFC 3708).
     this.ackNow = true;
-    this.dsackLeft = left >>> 0;
-    this.dsackRight = right >>> 0;
+    this.dsackLeft = left | 0;
+    this.dsackRight = right | 0;
     this.env.counters.dsacksSent++;
   }
 
@@ -775,7 +775,7 @@ export class Tcb {
 
   /** Our TSval now: the clock in milliseconds plus this connection's offset (RFC 7323 §3, §5.4). */
   tsVal(): number {
-    return (Math.floor(this.now) + this.tsOffset) >>> 0;
+    return (Math.floor(this.now) + this.tsOffset) | 0;
   }
 
   /** The Timestamps option for a segment sent now: our clock, and TS.Recent echoed (§3.2). */
@@ -795,7 +795,7 @@ export class Tcb {
     // RFC 7323 §3.2: the 12 bytes (aligned) ride on every segment; they come off the effective MSS.
     this.dataOptionsLength = this.tsEnabled ? 12 : 0;
     if (this.tsEnabled) {
-      this.tsRecent = peer!.value >>> 0;
+      this.tsRecent = peer!.value | 0;
       this.tsRecentAt = now;
     }
   }

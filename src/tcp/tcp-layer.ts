@@ -1046,8 +1046,8 @@ export class TcpLayer {
     return {
       srcPort: seg.dstPort,
       dstPort: seg.srcPort,
-      seq: seq >>> 0,
-      ack: ack >>> 0,
+      seq: seq | 0,
+      ack: ack | 0,
       flags,
       window: 0,
       urgentPointer: 0,
@@ -1336,7 +1336,7 @@ export class TcpLayer {
   private sendTimeWaitAck(slot: number, now: number): void {
     const tw = this.timeWait;
     const options: TcpOptions = tw.tsEnabled(slot)
-      ? { timestamp: { value: (Math.floor(now) + tw.tsOffset(slot)) >>> 0, echo: tw.tsRecent(slot) } }
+      ? { timestamp: { value: (Math.floor(now) + tw.tsOffset(slot)) | 0, echo: tw.tsRecent(slot) } }
       : {};
     const ack: TcpSegment = {
       srcPort: tw.localPort(slot),

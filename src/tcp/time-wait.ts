@@ -231,11 +231,12 @@ export class TimeWaitTable {
   remotePort(slot: number): number {
     return this.u32[slot * U32_FIELDS + PORTS]! & 0xffff;
   }
+  // Sequence numbers and timestamps come back in the signed form TCP keeps them in (seq.ts).
   sndNxt(slot: number): number {
-    return this.u32[slot * U32_FIELDS + SND_NXT]!;
+    return this.u32[slot * U32_FIELDS + SND_NXT]! | 0;
   }
   rcvNxt(slot: number): number {
-    return this.u32[slot * U32_FIELDS + RCV_NXT]!;
+    return this.u32[slot * U32_FIELDS + RCV_NXT]! | 0;
   }
   rcvWnd(slot: number): number {
     return this.u32[slot * U32_FIELDS + RCV_WND]!;
@@ -250,13 +251,13 @@ export class TimeWaitTable {
     return (this.u32[slot * U32_FIELDS + FLAGS]! & TS_ENABLED) !== 0;
   }
   tsRecent(slot: number): number {
-    return this.u32[slot * U32_FIELDS + TS_RECENT]!;
+    return this.u32[slot * U32_FIELDS + TS_RECENT]! | 0;
   }
   tsRecentAt(slot: number): number {
     return this.f64[slot * F64_FIELDS + TS_RECENT_AT]!;
   }
   tsOffset(slot: number): number {
-    return this.u32[slot * U32_FIELDS + TS_OFFSET]!;
+    return this.u32[slot * U32_FIELDS + TS_OFFSET]! | 0;
   }
   invalidRateLimitMs(slot: number): number {
     return this.u32[slot * U32_FIELDS + RATE_LIMIT]!;

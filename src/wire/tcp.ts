@@ -65,6 +65,12 @@ export interface TcpOptions {
   timestamp?: TcpTimestamp;
 }
 
+/**
+ * One TCP segment. Its 32-bit fields (seq, ack, SACK block edges, TSval, TSecr) may hold either form of
+ * their bits: unsigned (0 .. 2^32 - 1) as `parseTcp` and `copyTcpSegment` give them, or signed
+ * (-2^31 .. 2^31 - 1) as the stack's own records hold them; `emitTcp` writes the same bits for both, and
+ * tcp/seq.ts compares either. Compare for equality after `| 0` (or `>>> 0`) on both sides.
+ */
 export interface TcpSegment {
   srcPort: number;
   dstPort: number;
@@ -145,7 +151,16 @@ function tcpChecksumOk(
 }
 
 function readUint32(buf: Uint8Array, offset: number): number {
-  return ((buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!) >>> 0;
+  return readInt32(buf, offset) >>> 0;
+}
+
+/**
+ * The same 32 bits as `readUint32`, as a signed number: what the stack's own records hold (see
+ * ReusableTcpSegment), because a number in -2^31 .. 2^31 - 1 is a small integer to the JavaScript engine
+ * while one of 2^31 or more is a heap number, boxed wherever it is stored or passed.
+ */
+function readInt32(buf: Uint8Array, offset: number): number {
+  return (buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!;
 }
 
 function writeUint32(buf: Uint8Array, offset: number, value: number): void {
@@ -234,7 +249,7 @@ function readOptions(
       case TCP_OPTION_TIMESTAMP:
         if (length === OPTION_LENGTH_TIMESTAMP) {
           if (reuse !== undefined) {
-            into.timestamp = reuse.readTimestamp(readUint32(buf, i + 2), readUint32(buf, i + 6));
+            into.timestamp = reuse.readTimestamp(readInt32(buf, i + 2), readInt32(buf, i + 6));
           } else {
             into.timestamp = { value: readUint32(buf, i + 2), echo: readUint32(buf, i + 6) };
           }
@@ -276,8 +291,8 @@ class OptionStorage {
     const list = this.lists[count]!;
     for (let b = 0; b < count; b++) {
       const block = this.blocks[b]!;
-      block.left = readUint32(buf, offset + 8 * b);
-      block.right = readUint32(buf, offset + 8 * b + 4);
+      block.left = readInt32(buf, offset + 8 * b);
+      block.right = readInt32(buf, offset + 8 * b + 4);
       list[b] = block;
     }
     return list;
@@ -289,6 +304,9 @@ class OptionStorage {
  * their timestamp and SACK blocks are the same objects each time, so receiving a segment allocates nothing
  * but the payload view. Whatever it holds is valid until the next parse into it: a receiver that keeps a
  * segment past that copies it (`copyTcpSegment`).
+ *
+ * Its 32-bit fields (SEG.SEQ, SEG.ACK, SACK block edges, TSval, TSecr) hold the signed form of the
+ * wire's bits (`| 0`), as TCP keeps all its sequence numbers and timestamps (tcp/seq.ts).
  */
 export class ReusableTcpSegment implements TcpSegment {
   srcPort = 0;
@@ -310,20 +328,24 @@ export class ReusableTcpSegment implements TcpSegment {
   readonly storage = new OptionStorage();
 }
 
-/** A copy of `seg` that owns its options and payload (for a segment kept after its record is reused). */
+/**
+ * A copy of `seg` that owns its options and payload (for a segment kept after its record is reused), with
+ * its 32-bit fields in the unsigned form `parseTcp` gives, whichever form `seg` held them in.
+ */
 export function copyTcpSegment(seg: TcpSegment): TcpSegment {
   const o = seg.options;
   const options: TcpOptions = {};
   if (o.mss !== undefined) options.mss = o.mss;
   if (o.windowScale !== undefined) options.windowScale = o.windowScale;
   if (o.sackPermitted !== undefined) options.sackPermitted = o.sackPermitted;
-  if (o.sack !== undefined) options.sack = o.sack.map((b) => ({ left: b.left, right: b.right }));
-  if (o.timestamp !== undefined) options.timestamp = { value: o.timestamp.value, echo: o.timestamp.echo };
+  if (o.sack !== undefined) options.sack = o.sack.map((b) => ({ left: b.left >>> 0, right: b.right >>> 0 }));
+  if (o.timestamp !== undefined)
+    options.timestamp = { value: o.timestamp.value >>> 0, echo: o.timestamp.echo >>> 0 };
   return {
     srcPort: seg.srcPort,
     dstPort: seg.dstPort,
-    seq: seg.seq,
-    ack: seg.ack,
+    seq: seg.seq >>> 0,
+    ack: seg.ack >>> 0,
     flags: seg.flags,
     window: seg.window,
     urgentPointer: seg.urgentPointer,
@@ -497,7 +519,7 @@ export function parseTcpInto(
   ) {
     // The options of nearly every segment of a connection with timestamps (RFC 7323 Appendix A's
     // layout, which Linux and this stack send): what the loop below would find, without it.
-    options.timestamp = into.storage.readTimestamp(readUint32(buf, o + 4), readUint32(buf, o + 8));
+    options.timestamp = into.storage.readTimestamp(readInt32(buf, o + 4), readInt32(buf, o + 8));
   } else if (headerLength > TCP_HEADER_LENGTH) {
     const problem = readOptions(
       buf,
@@ -512,8 +534,8 @@ export function parseTcpInto(
   }
   into.srcPort = (buf[offset]! << 8) | buf[offset + 1]!;
   into.dstPort = (buf[offset + 2]! << 8) | buf[offset + 3]!;
-  into.seq = readUint32(buf, offset + 4);
-  into.ack = readUint32(buf, offset + 8);
+  into.seq = readInt32(buf, offset + 4);
+  into.ack = readInt32(buf, offset + 8);
   into.flags = buf[offset + 13]!;
   into.window = (buf[offset + 14]! << 8) | buf[offset + 15]!;
   into.urgentPointer = (buf[offset + 18]! << 8) | buf[offset + 19]!;

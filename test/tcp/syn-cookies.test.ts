@@ -53,11 +53,14 @@ describe('SYN cookie encoding (RFC 4987 §3.6, as Linux)', () => {
   });
 
   it('carries window scale, SACK and ECN in the low 6 bits of the timestamp, never ahead of the clock', () => {
-    for (const now of [0x12345678, 0x40, 0xffffffff, 0x1000003f]) {
+    for (const now of [0x12345678, 0x40, 0xffffffff, 0x1000003f, 0x80000005]) {
       for (const windowScale of [undefined, 0, 7, 14]) {
         for (const sackPermitted of [false, true]) {
           const options = { windowScale, sackPermitted, ecn: !sackPermitted };
-          const ts = encodeCookieTimestamp(now, options);
+          const signed = encodeCookieTimestamp(now, options);
+          // TSval in the signed form TCP keeps timestamps in (tcp/seq.ts); compared here unsigned.
+          expect(signed).toBe(signed | 0);
+          const ts = signed >>> 0;
           expect(ts).toBeLessThanOrEqual(now);
           expect(now - ts).toBeLessThan(128);
           expect(decodeCookieTimestamp(ts)).toEqual(options);

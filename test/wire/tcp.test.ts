@@ -425,6 +425,40 @@ describe('parsing into a reused record (parseTcpInto)', () => {
     }
   });
 
+  it('holds the 32-bit fields in the signed form; parseTcp and copies give them unsigned, emitTcp either', () => {
+    // Values on both sides of 2^31 (where the signed form changes sign) and next to 2^32.
+    const unsigned = segment({
+      seq: 0x8000_0001,
+      ack: 0xffff_fffe,
+      options: {
+        timestamp: { value: 0x7fff_ffff, echo: 0x9000_0000 },
+        sack: [{ left: 0xffff_fff0, right: 0x10 }],
+      },
+    });
+    const buf = emitted(unsigned);
+    const record = new ReusableTcpSegment();
+    expect(parseTcpInto(buf, SRC, DST, record)).toBeUndefined();
+    expect([record.seq, record.ack]).toEqual([0x8000_0001 | 0, -2]);
+    expect(record.options.timestamp).toEqual({ value: 0x7fff_ffff, echo: 0x9000_0000 | 0 });
+    expect(record.options.sack).toEqual([{ left: -16, right: 0x10 }]);
+    const copy = copyTcpSegment(record);
+    expect([copy.seq, copy.ack, copy.options.timestamp, copy.options.sack]).toEqual([
+      0x8000_0001,
+      0xffff_fffe,
+      { value: 0x7fff_ffff, echo: 0x9000_0000 },
+      [{ left: 0xffff_fff0, right: 0x10 }],
+    ]);
+    const parsed = parseTcp(buf, SRC, DST);
+    expect(parsed.ok && [parsed.value.seq, parsed.value.ack]).toEqual([0x8000_0001, 0xffff_fffe]);
+    // The signed record emits the same bytes, checksum included.
+    const signed = segment({
+      seq: record.seq,
+      ack: record.ack,
+      options: { timestamp: record.options.timestamp, sack: record.options.sack },
+    });
+    expect(Array.from(emitted(signed))).toEqual(Array.from(buf));
+  });
+
   it('a copy keeps its options and payload after the record is parsed into again', () => {
     const record = new ReusableTcpSegment();
     const first = emitted(

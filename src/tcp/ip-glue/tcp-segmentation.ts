@@ -123,7 +123,7 @@ function cut(
 ): Uint8Array[] {
   const payloadLength = datagram.length - headersLength;
   const count = Math.max(1, Math.ceil(payloadLength / segmentSize));
-  const seq = readUint32(datagram, ipHeaderLength + 4);
+  const seq = readInt32(datagram, ipHeaderLength + 4);
   const flags = datagram[ipHeaderLength + 13]!;
   const frames: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
@@ -137,7 +137,7 @@ function cut(
     frame.set(datagram.subarray(headersLength + offset, headersLength + offset + chunk), ip + headersLength);
     fixIp(frame, ip, length, i);
     // TCP: sequence number, flags, checksum.
-    const pieceSeq = (seq + offset) >>> 0;
+    const pieceSeq = (seq + offset) | 0;
     frame[tcp + 4] = pieceSeq >>> 24;
     frame[tcp + 5] = (pieceSeq >>> 16) & 0xff;
     frame[tcp + 6] = (pieceSeq >>> 8) & 0xff;
@@ -159,6 +159,11 @@ function cut(
   return frames;
 }
 
+/** A 32-bit sequence number in the signed form (tcp/seq.ts): a small integer, never a heap number. */
+function readInt32(buf: Uint8Array, offset: number): number {
+  return (buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!;
+}
+
 function readUint32(buf: Uint8Array, offset: number): number {
-  return ((buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!) >>> 0;
+  return readInt32(buf, offset) >>> 0;
 }
