@@ -182,7 +182,9 @@ export class TcpReceiveCoalescer {
     }
     const src = readUint32(frame, IP_START + 12);
     const dst = readUint32(frame, IP_START + 16);
-    const ports = readUint32(frame, TCP_START);
+    // Both ports as one signed 32-bit key: a source port of 32768 or more would make the unsigned
+    // form a heap number.
+    const ports = readInt32(frame, TCP_START);
     const flow = this.find(src, dst, ports);
     const totalLength = (frame[IP_START + 2]! << 8) | frame[IP_START + 3]!;
     const tcpHeaderLength = tcpHeaderLengthAt(frame, TCP_START);

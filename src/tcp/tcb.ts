@@ -610,7 +610,7 @@ export class Tcb {
   /**
    * Sends a segment built from the arguments; the window field is filled by the caller. A segment with
    * ACK acknowledges RCV.NXT, as every segment TCP sends does (§3.10.7.4). It is read here rather than
-   * passed: a sequence number at or above 2^31 crossing a call is a heap number, an allocation per segment.
+   * passed (one argument fewer per segment).
    */
   transmit(
     flags: number,

@@ -2,8 +2,8 @@
  * TCP header (RFC 9293 §3.1) and options (RFC 9293 §3.2, RFC 7323, RFC 2018).
  *
  * The plain representation below is what the TCP state machine consumes and produces.
- * Sequence and acknowledgment numbers are unsigned 32-bit integers; the window is the raw 16-bit field
- * (the connection applies any window scale).
+ * Sequence and acknowledgment numbers are 32-bit integers, unsigned or signed (see TcpSegment); the
+ * window is the raw 16-bit field (the connection applies any window scale).
  *
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1

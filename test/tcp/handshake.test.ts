@@ -185,6 +185,36 @@ describe('sequence numbers across the 2^32 wrap', () => {
     d.expect({ flags: 'A', seq: 3000, ack: 346 });
     expect(d.state).toBe('TIME-WAIT');
   });
+
+  it('handshake, data and close with ISNs just below 2^31 (where the signed form TCP keeps changes sign)', () => {
+    const E = 0x8000_0000;
+    const iss = E - 2;
+    const irs = E - 0x100;
+    const d = Dialogue.active({ iss });
+    d.expect({ flags: 'S', seq: iss, options: { mss: 1460, windowScale: 3 } });
+    d.recv({ flags: 'SA', seq: irs, ack: E - 1, options: { mss: 1460 } });
+    d.expect({ flags: 'A', seq: E - 1, ack: E - 0xff });
+    d.conn.setNoDelay(true, d.now);
+    d.conn.send(pattern(3000), d.now);
+    d.expect({ flags: 'A', seq: E - 1, ack: E - 0xff, len: 1460 });
+    d.expect({ flags: 'A', seq: E + 1459, ack: E - 0xff, len: 1460 });
+    d.expect({ flags: 'PA', seq: E + 2919, ack: E - 0xff, len: 80 });
+    d.recv({ flags: 'A', seq: E - 0xff, ack: E + 2999 });
+    expect(d.conn.status().sndUna).toBe(E + 2999);
+    // The peer's sequence numbers pass 2^31 255 bytes into these 600; the later half arrives first.
+    const data = pattern(600);
+    d.recv({ flags: 'PA', seq: E - 0xff + 300, ack: E + 2999, payload: data.subarray(300) });
+    d.expect({ flags: 'A', seq: E + 2999, ack: E - 0xff });
+    d.recv({ flags: 'A', seq: E - 0xff, ack: E + 2999, payload: data.subarray(0, 300) });
+    d.expect({ flags: 'A', seq: E + 2999, ack: E + 345 });
+    expect(Array.from(d.conn.receive(d.now)!)).toEqual(Array.from(data));
+    expect(d.conn.status().rcvNxt).toBe(E + 345);
+    d.conn.close(d.now);
+    d.expect({ flags: 'FA', seq: E + 2999, ack: E + 345 });
+    d.recv({ flags: 'FA', seq: E + 345, ack: E + 3000 });
+    d.expect({ flags: 'A', seq: E + 3000, ack: E + 346 });
+    expect(d.state).toBe('TIME-WAIT');
+  });
 });
 
 describe('options (MUST-6, MUST-14, MUST-15, MUST-65)', () => {

@@ -133,6 +133,48 @@ describe('TS.Recent (RFC 7323 §4.3)', () => {
     d.advance(40); // the delayed ACK
     d.expect({ flags: 'A', seq: 1001, ack: 9011, options: { timestamp: { value: 50, echo: 5 } } });
   });
+
+  it('compares timestamps across 2^31 on both clocks (where the signed form TCP keeps changes sign)', () => {
+    // Our clock reads 2^31 - 20 at t=0 and passes 2^31 at t=20; the peer's passes it between segments.
+    const d = Dialogue.active({ iss: 1000, config: TS, timestampOffset: 0x8000_0000 - 20 });
+    d.expect({
+      flags: 'S',
+      seq: 1000,
+      options: { mss: 1460, windowScale: 3, timestamp: { value: 0x8000_0000 - 20, echo: 0 } },
+    });
+    d.recv({
+      flags: 'SA',
+      seq: 9000,
+      ack: 1001,
+      options: { mss: 1460, timestamp: { value: 0x7fff_fff0, echo: 0x8000_0000 - 20 } },
+    });
+    d.takeAll();
+    d.at(30).recv({
+      flags: 'PA',
+      seq: 9001,
+      ack: 1001,
+      payload: 10,
+      options: { timestamp: { value: 0x8000_0005, echo: 0x8000_0000 - 20 } },
+    });
+    expect(d.conn.readableLength).toBe(10);
+    d.advance(40); // the delayed ACK
+    d.expect({
+      flags: 'A',
+      seq: 1001,
+      ack: 9011,
+      options: { timestamp: { value: 0x8000_0000 + 50, echo: 0x8000_0005 } },
+    });
+    // An old duplicate from before the peer's clock passed 2^31 is refused by PAWS.
+    d.recv({
+      flags: 'PA',
+      seq: 9011,
+      ack: 1001,
+      payload: 10,
+      options: { timestamp: { value: 0x7fff_fff8, echo: 0 } },
+    });
+    expect(d.counters.pawsDrops).toBe(1);
+    expect(d.conn.readableLength).toBe(10);
+  });
 });
 
 describe('PAWS (RFC 7323 §5)', () => {
