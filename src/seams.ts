@@ -116,9 +116,40 @@ export interface NetworkDevice {
  */
 export const FRAME_RELEASED: unique symbol = Symbol('frame released');
 
-/** What a frame's receivers return: FRAME_RELEASED or nothing (see FRAME_RELEASED). */
+/**
+ * What a receiver returns when it keeps a view of the frame for now and will give the frame back with
+ * `giveBackFrame` once nothing holds any of it (TCP: a large segment kept as the view it arrived in, until
+ * the application's read copied it out; an application that keeps the view itself means it never comes
+ * back). Passed up as FRAME_RELEASED is, by the layers that pass that up: a wrapper that returns nothing
+ * makes the frame the receiver's for good, and a give-back for it is then ignored, so nothing it keeps is
+ * ever written over. A device that lends no memory (`lendFrameMemory`) treats it as nothing.
+ */
+export const FRAME_HELD: unique symbol = Symbol('frame held');
+
+/** What a frame's receivers return: FRAME_RELEASED, FRAME_HELD or nothing (see those). */
 // biome-ignore lint/suspicious/noConfusingVoidType: receivers that return nothing are receivers too.
-export type FrameDisposition = typeof FRAME_RELEASED | undefined | void;
+export type FrameDisposition = typeof FRAME_RELEASED | typeof FRAME_HELD | undefined | void;
+
+/** Who takes back frames in each buffer a device lends (see lendFrameMemory). Weak: a buffer may go. */
+const frameLenders = new WeakMap<ArrayBufferLike, (view: Uint8Array) => void>();
+
+/**
+ * A device says that frames it delivers in `buffer` may come back late: `giveBack` is called with a view
+ * into a frame whose receiver returned FRAME_HELD, once nothing holds that frame any more. The device
+ * decides what a give-back is worth (one for a frame not returned as FRAME_HELD, or a second one, is
+ * ignored), so a receiver's mistake can never make it write over memory still in use.
+ */
+export function lendFrameMemory(buffer: ArrayBufferLike, giveBack: (view: Uint8Array) => void): void {
+  frameLenders.set(buffer, giveBack);
+}
+
+/**
+ * Gives the frame `view` lies in back to the device that lent it (see FRAME_HELD), once, when nothing
+ * holds any of the frame; nothing happens for memory no device lent (a copy, a merged packet).
+ */
+export function giveBackFrame(view: Uint8Array): void {
+  frameLenders.get(view.buffer)?.(view);
+}
 
 /**
  * The handler a device delivers received frames to (see NetworkDevice.setReceiver). It may return

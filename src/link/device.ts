@@ -7,4 +7,4 @@ export type {
   NetworkDevice,
   ReceivedFrameInfo,
 } from '../seams.js';
-export { FRAME_RELEASED } from '../seams.js';
+export { FRAME_HELD, FRAME_RELEASED, giveBackFrame, lendFrameMemory } from '../seams.js';

@@ -30,7 +30,16 @@
  * once, and a segment is copied into the ring instead of kept when its charge would take the total past
  * the buffer's capacity. A peer that spreads small pieces of its data over many device buffers then pins
  * at most the capacity, and `allocated` (what the stack's TCP memory counts) says what is really held.
+ *
+ * A kept view whose bytes a read copies out (`readInto`: Node's `onread`, a read into the application's
+ * buffer) is given back to the device that lent its frame (giveBackFrame, see FRAME_HELD) as soon as the
+ * copy is done, so the device reads into that memory again: a bulk receiver that copies then runs in the
+ * same few device buffers, where frames left to the garbage collector cost fresh memory for every byte
+ * (page faults as the kernel writes it, and external-memory pressure that starts full collections). A
+ * view handed to the application as it is (`readChunk`) is the application's for good and never comes
+ * back, nor does the rest of one whose first part was.
  */
+import { giveBackFrame } from '../seams.js';
 import { ByteRing } from './byte-ring.js';
 import { RangeAssembler, type ReceivedRange } from './reassembly.js';
 
@@ -55,9 +64,10 @@ export function mayKeepView(length: number): boolean {
 
 /**
  * Process-wide, like the ring storage pool: large in-order segments copied instead of kept because the
- * buffer they would pin took the kept views' charge past the capacity (see `keepView`).
+ * buffer they would pin took the kept views' charge past the capacity (see `keepView`), and segments kept
+ * as their views (how TCP tells that the frame of the segment it just handled is held: FRAME_HELD).
  */
-export const receiveBufferCounters = { viewsCopiedOverPinLimit: 0 };
+export const receiveBufferCounters = { viewsCopiedOverPinLimit: 0, viewsKept: 0 };
 
 /** Taken slots at the head of the kept-view list before it is compacted (see `takeView`). */
 export const VIEW_SLOTS_COMPACTED = 64;
@@ -91,6 +101,8 @@ export class ReceiveBuffer {
   private viewBytes = 0;
   /** The sizes of the buffers the kept views pin, each run of views into one buffer counted once. */
   private pinnedBytes = 0;
+  /** Part of the oldest kept view went to the application as a view (readChunk): it never goes back. */
+  private headShared = false;
 
   constructor(capacity: number, maxOutOfOrderRanges: number) {
     this.limit = capacity;
@@ -291,13 +303,19 @@ export class ReceiveBuffer {
     return out;
   }
 
-  /** Copies up to `dst.length` in-order bytes into `dst`, removing them; returns the count. */
+  /**
+   * Copies up to `dst.length` in-order bytes into `dst`, removing them; returns the count. A kept view
+   * copied out to its end goes back to the device it came from (see above).
+   */
   readInto(dst: Uint8Array): number {
     let n = 0;
     while (this.viewBytes > 0 && n < dst.length) {
+      const whole = this.views[this.viewHead]!.length <= dst.length - n;
+      const giveBack = whole && !this.headShared;
       const view = this.takeView(dst.length - n);
       dst.set(view, n);
       n += view.length;
+      if (giveBack) giveBackFrame(view);
     }
     const ring = this.ringObject;
     if (n < dst.length && ring !== undefined) n += ring.read(n === 0 ? dst : dst.subarray(n));
@@ -313,6 +331,8 @@ export class ReceiveBuffer {
    */
   readChunk(max: number, allocate: (length: number) => Uint8Array): Uint8Array {
     if (this.viewBytes > 0) {
+      // The application may keep what it gets: the rest of this view stays where it is, never given back.
+      this.headShared = true;
       const view = this.takeView(max);
       this.releaseIfEmpty();
       return view;
@@ -339,6 +359,7 @@ export class ReceiveBuffer {
     else views.push(data);
     this.viewBytes += data.length;
     this.pinnedBytes += charge;
+    receiveBufferCounters.viewsKept++;
     return true;
   }
 
@@ -353,6 +374,7 @@ export class ReceiveBuffer {
     }
     views[this.viewHead] = NO_VIEW;
     this.viewBytes -= view.length;
+    this.headShared = false;
     // The last view of its run: its buffer is no longer pinned by this connection.
     const next = this.viewHead + 1 < views.length ? views[this.viewHead + 1]! : undefined;
     if (next === undefined || next.buffer !== view.buffer) this.pinnedBytes -= view.buffer.byteLength;
@@ -382,9 +404,13 @@ export class ReceiveBuffer {
     }
   }
 
-  /** Drops everything (ABORT, reset). */
+  /** Drops everything (ABORT, reset); kept views nobody else has seen go back to their devices. */
   clear(): void {
     this.ringObject?.consume(this.ringLength);
+    for (let i = this.headShared ? this.viewHead + 1 : this.viewHead; i < this.views.length; i++) {
+      giveBackFrame(this.views[i]!);
+    }
+    this.headShared = false;
     this.views = NO_CHUNKS;
     this.viewHead = 0;
     this.viewBytes = 0;

@@ -28,7 +28,13 @@
  * broadcast and multicast addresses are dropped (MUST-57).
  */
 import type { TransportErrorReport } from '../ip/datagram.js';
-import { FRAME_RELEASED, type FrameDisposition, type TcpIpBinding, type TcpSendStatus } from '../seams.js';
+import {
+  FRAME_HELD,
+  FRAME_RELEASED,
+  type FrameDisposition,
+  type TcpIpBinding,
+  type TcpSendStatus,
+} from '../seams.js';
 import type { Clock, ReusableTimer, TimerHandle } from '../time/clock.js';
 import type { ConnectionId, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
@@ -75,7 +81,7 @@ import { IsnGenerator } from './isn.js';
 import { resolveTcpLimits, type TcpLimits } from './limits.js';
 import { TcpMemory } from './memory.js';
 import { MAX_UNSCALED_WINDOW } from './output.js';
-import { mayKeepView } from './receive-buffer.js';
+import { mayKeepView, receiveBufferCounters } from './receive-buffer.js';
 import { PAWS_IDLE_LIMIT_MS } from './segment-arrives.js';
 import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
 import {
@@ -800,7 +806,9 @@ export class TcpLayer {
   /**
    * A TCP segment from IP, already checksum-verified. Never throws: whatever the segment holds, it is
    * processed, answered or dropped (and counted). Returns FRAME_RELEASED when nothing holds the segment's
-   * bytes any more: a connection processed it and its payload is one the receive buffer copies.
+   * bytes any more: a connection processed it and its payload is one the receive buffer copies; FRAME_HELD
+   * when a connection's receive buffer kept the payload as its view and nothing else holds the frame (the
+   * buffer gives it back once a read copied it out, see ReceiveBuffer.readInto).
    */
   receive(src: IpAddress, dst: IpAddress, segment: TcpSegment, ecn = 0): FrameDisposition {
     if (this.busy) {
@@ -810,14 +818,14 @@ export class TcpLayer {
     }
     // What `guard` does, spelled out: this runs for every segment, and a closure per call would show.
     this.busy = true;
-    let released: boolean;
+    let disposition: FrameDisposition;
     try {
-      released = this.dispatch(src, dst, segment, ecn);
+      disposition = this.dispatch(src, dst, segment, ecn);
       if (this.queued.length > 0) this.dispatchQueued();
     } finally {
       this.busy = false;
     }
-    return released ? FRAME_RELEASED : undefined;
+    return disposition;
   }
 
   /**
@@ -928,26 +936,27 @@ export class TcpLayer {
     this.dropped(`internal error: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  /** Hands the segment on (see `demultiplex`, whose answer it returns: false after an internal error). */
-  private dispatch(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): boolean {
+  /** Hands the segment on (see `demultiplex`, whose answer it returns: nothing after an internal error). */
+  private dispatch(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): FrameDisposition {
     try {
       return this.demultiplex(src, dst, seg, ecn);
     } catch (error) {
       this.internalError(error);
-      return false;
+      return;
     }
   }
 
   /**
-   * Finds who the segment is for and hands it over. True when that was a connection and the segment's
-   * bytes are not held afterwards (see `receive`); false for everything else, which may keep them (a
-   * listener's SYN queue, TIME-WAIT, a reset built from the segment) or is not worth proving.
+   * Finds who the segment is for and hands it over. When that was a connection: FRAME_RELEASED if the
+   * segment's bytes are not held afterwards, FRAME_HELD if its receive buffer kept the payload as its view
+   * (see `receive`); nothing for everything else, which may keep them (a listener's SYN queue, TIME-WAIT,
+   * a reset built from the segment) or is not worth proving.
    */
-  private demultiplex(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): boolean {
+  private demultiplex(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): FrameDisposition {
     this.counters.segmentsIn++;
     if (seg.srcPort === 0 || seg.dstPort === 0) {
       this.dropped('port 0');
-      return false;
+      return;
     }
     const now = this.clock.now();
     // The connection of the previous segment is the likeliest match (a bulk transfer); the table otherwise.
@@ -978,40 +987,40 @@ export class TcpLayer {
         this.counters.listenOverflows++;
         this.counters.listenDrops++;
         this.dropped('accept queue full: handshake ACK dropped');
-        return false;
+        return;
       }
       // A connection keeps no part of a segment but the payload its receive buffer may keep as a view.
+      const kept = receiveBufferCounters.viewsKept;
       if (this.ip.confirmReachable === undefined) {
         conn.handleSegment(seg, now, ecn);
-        return !mayKeepView(seg.payload.length);
+        return connectionDisposition(seg, kept);
       }
       // RFC 4861 §7.3.1 upper-layer confirmation: an ACK of new data proves the path to the peer works,
       // so the neighbour toward it stays REACHABLE and established traffic never waits on a resolution.
       const acked = conn.acknowledgedBytes;
       conn.handleSegment(seg, now, ecn);
       if (conn.acknowledgedBytes !== acked) this.ip.confirmReachable(src);
-      return !mayKeepView(seg.payload.length);
+      return connectionDisposition(seg, kept);
     }
     if (this.timeWait.size > 0) {
       const slot = this.timeWait.find(dst, seg.dstPort, src, seg.srcPort);
       if (slot >= 0) {
         this.timeWaitArrives(slot, src, dst, seg, now);
-        return false;
+        return;
       }
     }
     if (this.ip.isBroadcastOrMulticast(dst) || this.ip.isBroadcastOrMulticast(src) || isUnspecified(src)) {
       // MUST-57: segments to broadcast/multicast are silently discarded; a source address of that kind
       // (or 0.0.0.0) cannot be a TCP peer either.
       this.dropped('broadcast, multicast or unspecified address');
-      return false;
+      return;
     }
     const listener = this.findListener(dst, seg.dstPort);
     if (listener) {
       this.listenArrives(listener, src, dst, seg, now, undefined);
-      return false;
+      return;
     }
     this.closedArrives(src, dst, seg);
-    return false;
   }
 
   /** §3.10.7.1 CLOSED: no connection, no listener. A reset answers anything but a reset. */
@@ -1846,4 +1855,13 @@ class MicrotaskTimer implements TimerHandle {
   cancel(): void {
     this.armed = false;
   }
+}
+
+/**
+ * What a connection that just handled `seg` holds of its frame (a connection keeps no part of a segment
+ * but the payload its receive buffer may keep as a view; `kept` is receiveBufferCounters.viewsKept before).
+ */
+function connectionDisposition(seg: TcpSegment, kept: number): FrameDisposition {
+  if (!mayKeepView(seg.payload.length)) return FRAME_RELEASED;
+  return receiveBufferCounters.viewsKept !== kept ? FRAME_HELD : undefined;
 }

@@ -6,7 +6,7 @@
 
 import { openSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FRAME_RELEASED } from '../../src/link/device.js';
+import { FRAME_HELD, FRAME_RELEASED, giveBackFrame } from '../../src/link/device.js';
 import type {
   NativeHelper,
   PollCallback,
@@ -345,6 +345,58 @@ describe('TapDevice receive memory', () => {
     // which RETIRED_SLABS_MAX (8) wait and the oldest is forgotten. The 80 kept take 2 (43 a slab).
     expect(await run(false)).toEqual([10, 1]);
     expect(await run(true)).toEqual([2, 0]);
+  });
+
+  it('reads again into frames held (FRAME_HELD) once given back, counting each once, never one not held', async () => {
+    // 1514-byte frames, 43 to a 64 KiB slab. Frame 0 is returned as nothing (the receiver's for good) and
+    // "given back" all the same; every other frame is held and given back twice, by a view of its
+    // payload, once its batch was read.
+    const kernel = new ScriptedKernel();
+    const device = makeDevice(kernel);
+    const frames: Uint8Array[] = [];
+    device.setReceiver((f) => {
+      frames.push(f);
+      return frames.length === 1 ? undefined : FRAME_HELD;
+    });
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 40; i++) kernel.incoming.push(frame(1514, (round * 40 + i) & 0xff));
+      await kernel.ready({ readable: true });
+      for (let i = round * 40; i < frames.length; i++) {
+        giveBackFrame(frames[i]!.subarray(54));
+        giveBackFrame(frames[i]!.subarray(54));
+      }
+    }
+    expect(frames.length).toBe(400);
+    // The first slab keeps frame 0 out, so it is never read into again once full; the second takes the
+    // other frames in turn. Counting frame 0, or any frame twice, would have read over frame 0.
+    expect(frames[0]!.every((b) => b === 0)).toBe(true);
+    expect(device.stats).toMatchObject({ receiveSlabsAllocated: 2, heldFramesGivenBack: 399 });
+  });
+
+  it('lets a frame given back while it is delivered go only if the receiver then says it held it', async () => {
+    const run = async (answer: typeof FRAME_HELD | undefined) => {
+      const kernel = new ScriptedKernel();
+      const device = makeDevice(kernel);
+      const frames: Uint8Array[] = [];
+      // The application reads at once (as onread may, inside the delivery), and a layer in between
+      // (a capture) then says nothing, which makes the frame the receiver's for good.
+      device.setReceiver((f) => {
+        frames.push(f);
+        giveBackFrame(f.subarray(54));
+        return answer;
+      });
+      for (let i = 0; i < 400; i++) kernel.incoming.push(frame(1514, i & 0xff));
+      await kernel.ready({ readable: true });
+      await kernel.ready({ readable: true });
+      expect(frames.length).toBe(400);
+      return [device.stats.receiveSlabsAllocated, device.stats.heldFramesGivenBack, frames];
+    };
+    const [heldSlabs, heldCount] = await run(FRAME_HELD);
+    expect([heldSlabs, heldCount]).toEqual([1, 400]);
+    const [slabs, count, frames] = await run(undefined);
+    expect([slabs, count]).toEqual([10, 0]);
+    // Nothing was read over: every frame still holds what was read into it.
+    expect((frames as Uint8Array[]).every((f, i) => f.every((b) => b === (i & 0xff)))).toBe(true);
   });
 
   /**

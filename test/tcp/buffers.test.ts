@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lendFrameMemory } from '../../src/seams.js';
 import { ByteRing, RingStoragePool } from '../../src/tcp/byte-ring.js';
 import { RangeAssembler } from '../../src/tcp/reassembly.js';
 import {
@@ -523,6 +524,45 @@ describe('ReceiveBuffer', () => {
     rb.insert(0, pattern(KEEP_VIEW_MIN));
     rb.clear();
     expect([rb.readable, rb.allocated, rb.spaceFromNext]).toEqual([0, 0, 3 * KEEP_VIEW_MIN]);
+  });
+
+  it('gives a kept view back to the device that lent it once a read copied it out to its end, never one the application got', () => {
+    // Four frames of one lent buffer; what the device is told is recorded, as the payload views' offsets.
+    const lent = pattern(4 * 20_000);
+    const givenBack: number[] = [];
+    lendFrameMemory(lent.buffer, (view) => givenBack.push(view.byteOffset));
+    const payload = (k: number): Uint8Array =>
+      lent.subarray(k * 20_000 + 100, k * 20_000 + 100 + KEEP_VIEW_MIN);
+    const rb = new ReceiveBuffer(1 << 20, 8);
+    const keptBefore = receiveBufferCounters.viewsKept;
+    for (let k = 0; k < 3; k++) expect(rb.insert(0, payload(k))).toBe(KEEP_VIEW_MIN);
+    expect(receiveBufferCounters.viewsKept - keptBefore).toBe(3);
+    // The first view copied in two reads: given back after the second, with the bytes already copied.
+    const out = new Uint8Array(3 * KEEP_VIEW_MIN);
+    expect(rb.readInto(out.subarray(0, 1000))).toBe(1000);
+    expect(givenBack).toEqual([]);
+    expect(rb.readInto(out.subarray(1000, KEEP_VIEW_MIN))).toBe(KEEP_VIEW_MIN - 1000);
+    expect(givenBack).toEqual([1000 + 100]);
+    // The second: part of it went to the application as a view, so the rest never goes back.
+    expect(rb.readChunk(10, (n) => new Uint8Array(n)).byteOffset).toBe(20_000 + 100);
+    expect(rb.readInto(out.subarray(KEEP_VIEW_MIN + 10, 2 * KEEP_VIEW_MIN))).toBe(KEEP_VIEW_MIN - 10);
+    expect(givenBack).toEqual([1100]);
+    // The third, copied whole by read(): given back.
+    expect(Array.from(rb.read(KEEP_VIEW_MIN))).toEqual(Array.from(payload(2)));
+    expect(givenBack).toEqual([1100, 40_100]);
+    expect(Array.from(out.subarray(0, KEEP_VIEW_MIN))).toEqual(Array.from(payload(0)));
+    // Cleared (an abort): kept views go back, but not one the application got part of.
+    expect(rb.insert(0, payload(3))).toBe(KEEP_VIEW_MIN);
+    rb.clear();
+    expect(givenBack).toEqual([1100, 40_100, 60_100]);
+    rb.insert(0, payload(3));
+    rb.readChunk(5, (n) => new Uint8Array(n));
+    rb.clear();
+    expect(givenBack).toEqual([1100, 40_100, 60_100]);
+    // Memory nobody lent (a copy, a test's array) is simply let go.
+    const plain = new ReceiveBuffer(1 << 20, 8);
+    plain.insert(0, pattern(KEEP_VIEW_MIN));
+    expect(plain.read(KEEP_VIEW_MIN).length).toBe(KEEP_VIEW_MIN);
   });
 
   it('works the same whether or not it has held out-of-order bytes before (its out-of-order store is made on first use)', () => {

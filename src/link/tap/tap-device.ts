@@ -33,8 +33,11 @@
  * and for segments it copied) or whose bytes the coalescer copied into a merged packet. The newest frame's
  * region is reused at once when it comes back, and the whole slab once every frame read into it has; a
  * slab replaced while frames were still out waits (at most RETIRED_SLABS_MAX of them) for the last of them
- * and is kept as a spare for the next replacement. A slab with a frame the stack keeps (a zero-copy TCP
- * segment, a UDP datagram) is never written again: it is left to the garbage collector.
+ * and is kept as a spare for the next replacement. A frame the stack holds for a while (FRAME_HELD: a
+ * large TCP segment kept as its view until the application reads it) counts as out until TCP gives it back
+ * (giveBackFrame, once the read copied it); one the stack keeps for good (a segment handed to the
+ * application as a view, a UDP datagram) means its slab is never written again: it is left to the
+ * garbage collector.
  *
  * Offload (`openTap({ offload: true })`, when the kernel agrees): the descriptor carries a virtio-net
  * header before every frame (IFF_VNET_HDR), and the kernel may hand us IPv4 and IPv6 TCP packets of up to
@@ -63,9 +66,11 @@ import type { MacAddress } from '../../wire/address.js';
 import { etherTypeAt } from '../../wire/ethernet.js';
 import {
   type DeviceOffload,
+  FRAME_HELD,
   FRAME_RELEASED,
   type FrameReceiver,
   type FrameTransmitOptions,
+  lendFrameMemory,
   type NetworkDevice,
   type ReceivedFrameInfo,
 } from '../device.js';
@@ -126,6 +131,11 @@ export interface TapStatistics {
   receiveSlabsForgotten: number;
   /** Slabs whose every frame came back, left to the collector because SPARE_SLABS_MAX spares were kept. */
   spareSlabsDropped: number;
+  /**
+   * Frames the receiver held (FRAME_HELD: TCP kept a large segment as its view) and gave back later, once
+   * the application's read had copied them out: their memory is read into again.
+   */
+  heldFramesGivenBack: number;
 }
 
 /**
@@ -202,6 +212,11 @@ interface ReceiveSlab {
   /** memory.buffer, to tell which slab a frame given back belongs to. */
   readonly buffer: ArrayBufferLike;
   held: number;
+  /**
+   * The frames out that the receiver held (FRAME_HELD) and may give back late, as [from, to) pairs of
+   * offsets into `memory` (see frameGivenBack); at most the frames one slab holds.
+   */
+  readonly lent: number[];
 }
 /** Received frames are carved from slabs of this size (or two frames, if the MTU is huge). */
 const SLAB_BYTES = 64 * 1024;
@@ -286,6 +301,7 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     receiveSlabsAllocated: 0,
     receiveSlabsForgotten: 0,
     spareSlabsDropped: 0,
+    heldFramesGivenBack: 0,
   };
   private readonly native: NativeHelper;
   private fd: number;
@@ -312,6 +328,12 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
   private readonly retiredSlabs: ReceiveSlab[] = [];
   /** Slabs whose every frame came back, ready to be read into (see SPARE_SLABS_MAX). */
   private readonly spareSlabs: ReceiveSlab[] = [];
+  /** The frame being delivered, as a slab and its [from, to) region (see deliverFromSlab). */
+  private deliveringSlab: ReceiveSlab | undefined;
+  private deliveringFrom = 0;
+  private deliveringTo = 0;
+  /** The frame being delivered was given back before its receiver returned. */
+  private givenBackWhileDelivering = false;
   /** GRO over each read batch, when on (see `receiveCoalescing`). */
   private readonly coalescer: TcpReceiveCoalescer | undefined;
 
@@ -553,27 +575,88 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
       this.counters.framesUnclaimed++;
       return undefined;
     }
-    return info !== undefined ? receiver(frame, info) : receiver(frame);
+    // A frame as it was read (not a packet the coalescer merged): one the receiver may hold and give back.
+    const slab = this.slabOf(frame.buffer);
+    if (slab === undefined) return info !== undefined ? receiver(frame, info) : receiver(frame);
+    const start = frame.byteOffset - slab.memory.byteOffset - this.headerLength;
+    const from = start - this.alignOffset;
+    return this.deliverFromSlab(receiver, frame, info, slab, from, start + this.headerLength + frame.length);
   };
 
   /** A frame the coalescer no longer needs and nothing after it holds: its memory may be read into again. */
   private readonly frameReleased = (frame: Uint8Array): void => {
-    const buffer = frame.buffer;
-    let slab: ReceiveSlab | undefined = this.slab;
-    if (slab.buffer !== buffer) {
-      slab = undefined;
-      for (const retired of this.retiredSlabs) {
-        if (retired.buffer === buffer) {
-          slab = retired;
-          break;
-        }
-      }
-      // A slab forgotten meanwhile (or not one of ours): nothing to do.
-      if (slab === undefined) return;
-    }
+    const slab = this.slabOf(frame.buffer);
+    // A slab forgotten meanwhile (or not one of ours): nothing to do.
+    if (slab === undefined) return;
     const start = frame.byteOffset - slab.memory.byteOffset - this.headerLength;
     this.releaseRegion(slab, start - this.alignOffset, start + this.headerLength + frame.length);
   };
+
+  /** The current or a retired slab whose memory is `buffer`. */
+  private slabOf(buffer: ArrayBufferLike): ReceiveSlab | undefined {
+    if (this.slab.buffer === buffer) return this.slab;
+    for (const retired of this.retiredSlabs) if (retired.buffer === buffer) return retired;
+    return undefined;
+  }
+
+  /**
+   * Hands the frame read at [from, to) of `slab` to the receiver and returns what it returned. A frame it
+   * holds (FRAME_HELD) is noted in `slab.lent`, to be read into again once given back (frameGivenBack); if
+   * that happened already during the call (the application read it at once), it is released now.
+   */
+  private deliverFromSlab(
+    receiver: FrameReceiver,
+    frame: Uint8Array,
+    info: ReceivedFrameInfo | undefined,
+    slab: ReceiveSlab,
+    from: number,
+    to: number,
+  ): unknown {
+    this.deliveringSlab = slab;
+    this.deliveringFrom = from;
+    this.deliveringTo = to;
+    this.givenBackWhileDelivering = false;
+    let disposition: unknown;
+    try {
+      disposition = info !== undefined ? receiver(frame, info) : receiver(frame);
+    } finally {
+      this.deliveringSlab = undefined;
+    }
+    if (disposition === FRAME_HELD) {
+      if (this.givenBackWhileDelivering) {
+        this.counters.heldFramesGivenBack++;
+        this.releaseRegion(slab, from, to);
+      } else {
+        slab.lent.push(from, to);
+      }
+    }
+    return disposition;
+  }
+
+  /**
+   * A receiver gives back (giveBackFrame) the frame of `slab` that `view` lies in. Only a frame it returned
+   * as FRAME_HELD counts, and only once (its entry in `slab.lent` goes); during the call that delivers it,
+   * the give-back waits for the receiver's answer, as a layer between may still turn it into nothing.
+   */
+  private frameGivenBack(slab: ReceiveSlab, view: Uint8Array): void {
+    if (this.isClosed) return;
+    const at = view.byteOffset - slab.memory.byteOffset;
+    if (slab === this.deliveringSlab && at >= this.deliveringFrom && at < this.deliveringTo) {
+      this.givenBackWhileDelivering = true;
+      return;
+    }
+    const lent = slab.lent;
+    for (let i = 0; i < lent.length; i += 2) {
+      const from = lent[i]!;
+      const to = lent[i + 1]!;
+      if (at >= from && at < to) {
+        lent.splice(i, 2);
+        this.counters.heldFramesGivenBack++;
+        this.releaseRegion(slab, from, to);
+        return;
+      }
+    }
+  }
 
   /**
    * One frame of `slab`, read at [from, to), came back. The current slab's newest region is read into
@@ -664,7 +747,10 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
       this.slabOffset = (start + n + 7) & ~7;
       slab.held++;
       if (this.coalescer !== undefined) this.coalescer.push(frame, headerLength > 0 ? info : undefined);
-      else if ((headerLength > 0 ? receiver(frame, info) : receiver(frame)) === FRAME_RELEASED) {
+      else if (
+        this.deliverFromSlab(receiver, frame, headerLength > 0 ? info : undefined, slab, from, start + n) ===
+        FRAME_RELEASED
+      ) {
         this.releaseRegion(slab, from, start + n);
       }
       // The receiver may have closed or paused the device.
@@ -777,7 +863,9 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     );
     this.counters.receiveSlabsAllocated++;
     const memory = new Uint8Array(allocated.buffer, allocated.byteOffset, allocated.length);
-    return { memory, buffer: memory.buffer, held: 0 };
+    const slab: ReceiveSlab = { memory, buffer: memory.buffer, held: 0, lent: [] };
+    lendFrameMemory(memory.buffer, (view) => this.frameGivenBack(slab, view));
+    return slab;
   }
 
   /** A descriptor whose interface was deleted polls as an error and reads and writes EBADFD. */

@@ -24,6 +24,7 @@ import type { StackContext } from '../../ip/stack-context.js';
 import type { Ipv6Layer } from '../../ipv6/ipv6-layer.js';
 import { frameView } from '../../link/frame-allocator.js';
 import {
+  FRAME_HELD,
   FRAME_RELEASED,
   type FrameDisposition,
   type Ipv6PayloadWriter,
@@ -240,7 +241,8 @@ class SegmentIntake {
     }
     this.depth = depth + 1;
     try {
-      return this.tcp.receive(src, dst, record, ecn) === FRAME_RELEASED ? FRAME_RELEASED : undefined;
+      const disposition = this.tcp.receive(src, dst, record, ecn);
+      return disposition === FRAME_RELEASED || disposition === FRAME_HELD ? disposition : undefined;
     } finally {
       this.depth = depth;
     }
