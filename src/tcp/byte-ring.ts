@@ -50,6 +50,8 @@ export class RingStoragePool {
   private held = 0;
   /** The last view `view` cut from each storage. */
   private readonly views = new WeakMap<Uint8Array, Uint8Array>();
+  /** The segment views cut from each storage (see `segmentViews`). */
+  private readonly segments = new WeakMap<Uint8Array, SegmentViews>();
   /** Storage handed out again instead of being allocated. */
   reused = 0;
   /** Storage the pool could not supply (allocated fresh). */
@@ -129,6 +131,19 @@ export class RingStoragePool {
     return view;
   }
 
+  /**
+   * The views of `quantum`-byte steps of `storage` (taken from this pool), made on first use and kept with
+   * the storage, as `view`'s are: a bulk sender's ring drains and takes its storage back many times over,
+   * and the views it cut from it serve it again. Weakly held, so they never keep evicted storage alive.
+   */
+  segmentViews(storage: Uint8Array, quantum: number): SegmentViews {
+    const cached = this.segments.get(storage);
+    if (cached !== undefined && cached.quantum === quantum) return cached;
+    const views = new SegmentViews(storage, quantum);
+    this.segments.set(storage, views);
+    return views;
+  }
+
   /** Forgets every buffer held (they go to the garbage collector). */
   clear(): void {
     this.free.clear();
@@ -162,6 +177,47 @@ export class RingStoragePool {
   }
 }
 
+/**
+ * Most views `SegmentViews` keeps per storage: a view costs about 100 bytes of heap, so a 4 MiB ring cut
+ * into 1,448-byte segments keeps 2,897 (7% of the storage); segments smaller than 1 KiB in a ring of 4 MiB
+ * are cut afresh past the first 4,096 positions.
+ */
+const MAX_SEGMENT_VIEWS = 4096;
+
+/**
+ * Views of a storage at the positions a sender's segments start at, one per `quantum`-byte step, each the
+ * view last cut there. A bulk sender's segments are all one MSS long and its ring a whole number of MSS
+ * (see `ByteRing.quantum`), so they start at the same few positions lap after lap and each segment is
+ * served the view the segment one lap earlier was: `subarray` would be an allocation per segment sent.
+ * Any other start or length is cut afresh and replaces the view kept for that step (a segment cut short
+ * shifts the ones after it; they are kept at their new positions from the next lap on).
+ */
+export class SegmentViews {
+  private readonly starts: Int32Array;
+  private readonly views: Uint8Array[];
+
+  constructor(
+    private readonly storage: Uint8Array,
+    readonly quantum: number,
+  ) {
+    const steps = Math.min(Math.ceil(storage.length / quantum), MAX_SEGMENT_VIEWS);
+    this.starts = new Int32Array(steps).fill(-1);
+    this.views = new Array<Uint8Array>(steps).fill(NO_STORAGE);
+  }
+
+  /** `storage.subarray(start, start + length)`, the same object as last time for the same start and length. */
+  view(start: number, length: number): Uint8Array {
+    const step = Math.floor(start / this.quantum);
+    if (step >= this.views.length) return this.storage.subarray(start, start + length);
+    const cached = this.views[step]!;
+    if (this.starts[step] === start && cached.length === length) return cached;
+    const view = this.storage.subarray(start, start + length);
+    this.views[step] = view;
+    this.starts[step] = start;
+    return view;
+  }
+}
+
 /** Growth to at least this many bytes may take larger storage from the pool (see `ByteRing.reserve`). */
 const LARGE_GROWTH = 65_536;
 
@@ -185,6 +241,10 @@ export class ByteRing {
   private drainedSize = 0;
   /** Where `peek` puts bytes that wrap around the end of the storage. */
   private scratch: Uint8Array = NO_STORAGE;
+  /** See `quantum`; 0 when not set. */
+  private step = 0;
+  /** The segment views of `backing` for `step`, fetched from the pool at the first `peek` after either changed. */
+  private segmentViews: SegmentViews | undefined;
 
   constructor(
     capacity: number,
@@ -206,6 +266,24 @@ export class ByteRing {
    */
   growCapacity(capacity: number): void {
     if (capacity > this.limit) this.limit = capacity;
+  }
+
+  /**
+   * The length the ring's reader takes bytes in (a sender's effective MSS), or 0 for none. While set, the
+   * ring sizes its storage to a whole number of quanta when the allocation holds it, so that equal pieces
+   * taken one after the other from the head start at the same positions lap after lap and `peek` can hand
+   * out the views it cut for them before (see SegmentViews). Any value is correct for any contents: it
+   * steers only the sizes chosen at the next growth or refill.
+   */
+  get quantum(): number {
+    return this.step;
+  }
+
+  set quantum(quantum: number) {
+    const step = quantum > 0 ? Math.floor(quantum) : 0;
+    if (step === this.step) return;
+    this.step = step;
+    this.segmentViews = undefined;
   }
 
   /** Bytes of storage allocated now (0 for an idle ring). */
@@ -265,7 +343,11 @@ export class ByteRing {
     const size = this.storage.length;
     let start = this.head + offset;
     if (start >= size) start -= size;
-    if (start + length <= size) return this.storage.subarray(start, start + length);
+    if (start + length <= size) {
+      if (this.step === 0) return this.storage.subarray(start, start + length);
+      this.segmentViews ??= this.pool.segmentViews(this.backing, this.step);
+      return this.segmentViews.view(start, length);
+    }
     if (this.scratch.length < length) {
       this.pool.give(this.scratch);
       this.scratch = this.pool.take(Math.max(length, 2048));
@@ -311,7 +393,19 @@ export class ByteRing {
     this.backing = NO_STORAGE;
     this.storage = NO_STORAGE;
     this.scratch = NO_STORAGE;
+    this.segmentViews = undefined;
     this.head = 0;
+  }
+
+  /**
+   * `size` rounded up to a whole number of quanta if `room` bytes hold that, otherwise `size` (see
+   * `quantum`).
+   */
+  private fitted(size: number, room: number): number {
+    const step = this.step;
+    if (step === 0) return size;
+    const rounded = Math.ceil(size / step) * step;
+    return rounded <= room ? rounded : size;
   }
 
   /** Makes sure positions head .. head+n-1 exist, growing the storage if needed. */
@@ -325,9 +419,11 @@ export class ByteRing {
       // doubling copied what it held at each step: as many bytes again as were sent, through a gateway
       // relaying 64 KiB reads. A large first write takes the size the ring had when it drained instead
       // (from the pool when it holds one); a small one starts small as before.
-      const wanted = Math.min(drained, this.capacity);
-      this.backing = this.pool.takeBetween(wanted, Math.max(drained, this.pool.maxBytes));
+      const least = Math.min(drained, this.capacity);
+      this.backing = this.pool.takeBetween(least, Math.max(drained, this.pool.maxBytes));
+      const wanted = this.fitted(least, this.backing.length);
       this.storage = this.backing.length === wanted ? this.backing : this.pool.view(this.backing, wanted);
+      this.segmentViews = undefined;
       this.head = 0;
       return;
     }
@@ -340,7 +436,7 @@ export class ByteRing {
     while (newSize < n) newSize *= 2;
     newSize = Math.min(newSize, this.capacity);
     if (newSize <= this.backing.length) {
-      this.growInPlace(newSize);
+      this.growInPlace(this.fitted(newSize, this.backing.length));
       return;
     }
     // A ring growing past 64 KiB is carrying bulk data: it takes the smallest pooled storage of at least
@@ -369,7 +465,9 @@ export class ByteRing {
       this.pool.give(this.backing);
     }
     this.backing = grown;
-    this.storage = grown.length === newSize ? grown : this.pool.view(grown, newSize);
+    const fitted = this.fitted(newSize, grown.length);
+    this.storage = grown.length === fitted ? grown : this.pool.view(grown, fitted);
+    this.segmentViews = undefined;
     this.head = 0;
   }
 

@@ -14,6 +14,8 @@ export class SendBuffer {
   private limit: number;
   /** Sequence number of the first byte held. */
   private start: number;
+  /** The ring's quantum (see `segmentSize`) until the ring is made. */
+  private quantum = 0;
 
   /** `firstSeq`: the sequence number the first data byte will carry (ISS + 1). */
   constructor(capacity: number, firstSeq: number) {
@@ -22,8 +24,21 @@ export class SendBuffer {
   }
 
   private get ring(): ByteRing {
-    this.ringObject ??= new ByteRing(this.limit);
+    if (this.ringObject === undefined) {
+      this.ringObject = new ByteRing(this.limit);
+      this.ringObject.quantum = this.quantum;
+    }
     return this.ringObject;
+  }
+
+  /**
+   * The length segments are cut in (the effective send MSS): the ring keeps its storage a whole number of
+   * them, so a bulk stream's segments start at the same positions lap after lap and are served views cut
+   * for them before (see ByteRing.quantum). Only a hint: any value keeps every byte where it was.
+   */
+  set segmentSize(size: number) {
+    this.quantum = size;
+    if (this.ringObject !== undefined) this.ringObject.quantum = size;
   }
 
   /** Bytes of storage allocated now. */

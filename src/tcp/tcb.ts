@@ -812,6 +812,7 @@ export class Tcb {
         this.dataOptionsLength,
     );
     if (this.board !== undefined) this.board.segmentSize = mss;
+    this.sendBuffer.segmentSize = mss;
     if (mss !== this.effMss) {
       this.effMss = mss;
       this.cc?.onMssChanged(mss);

@@ -122,3 +122,34 @@ describe('a connection that sends no data makes no congestion control', () => {
     expect(client.status().retransmissions).toBe(1);
   });
 });
+
+describe('a bulk sender cuts its segments from views it cut before', () => {
+  it('its send ring is a whole number of MSS, so segment after segment is served a view cut one lap earlier', () => {
+    const net = new FakeNetwork();
+    // A fixed send buffer of 1,000,000 bytes (not a multiple of the MSS), larger than the receiver's fixed
+    // 256 KiB window: the sender is held by the window, never short of data, so every segment is full.
+    const a = net.addHost(['10.0.0.1'], { trace: false, config: { sendBufferSize: 1_000_000 } });
+    const b = net.addHost(['10.0.0.2'], { trace: false, config: { receiveBufferSize: 262_144 } });
+    const t = bulkTransfers(net, a, b, 1, pattern(8 * 1024 * 1024));
+    net.run(1);
+    const tcb = tcbOf(t.clients[0]!);
+    // Every payload view the send buffer hands the segment builder: distinct objects against segments.
+    const views = new Set<Uint8Array>();
+    let segments = 0;
+    const buffer = tcb.sendBuffer;
+    const bytesAt = buffer.bytesAt.bind(buffer);
+    buffer.bytesAt = (seq: number, length: number): Uint8Array => {
+      const view = bytesAt(seq, length);
+      segments++;
+      views.add(view);
+      return view;
+    };
+    net.run(60_000);
+    expect(t.exact()).toEqual([true]);
+    expect(tcb.effMss).toBe(1448);
+    // 8 MiB in 1,448-byte segments (5,794) through a ring of 1,000,568 bytes (691 segments): the views of
+    // the first lap, and one for the last, short, segment.
+    expect(segments).toBeGreaterThanOrEqual(5794);
+    expect(views.size).toBeLessThanOrEqual(692);
+  });
+});

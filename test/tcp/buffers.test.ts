@@ -10,6 +10,7 @@ import {
   VIEW_SLOTS_COMPACTED,
 } from '../../src/tcp/receive-buffer.js';
 import { SendBuffer } from '../../src/tcp/send-buffer.js';
+import { Random } from '../../src/util/random.js';
 import { concat } from '../link/tcp-frame-builder.js';
 import { pattern } from './dialogue.js';
 
@@ -238,6 +239,142 @@ describe('ByteRing', () => {
       expect(ring.allocated).toBe(Math.min(262144, c.capacity));
       expect(pool.allocated).toBe(0);
       expect(Array.from(ring.peek(0, ring.length))).toEqual(model);
+    }
+  });
+
+  it('cut into quanta, sizes its storage to whole quanta and serves each segment the view cut one lap earlier', () => {
+    const pool = new RingStoragePool(4 * 1024 * 1024);
+    const ring = new ByteRing(1_250_000, 2048, pool);
+    const storageOf = (): Uint8Array => (ring as unknown as { storage: Uint8Array }).storage;
+    ring.quantum = 1448;
+    // A bulk sender: 64 KiB writes whenever there is room, MSS-sized segments peeked in order, each
+    // acknowledged (consumed) a while after it was sent.
+    let written = 0;
+    let sent = 0;
+    const laps: Uint8Array[][] = [];
+    const write = (): void => {
+      while (ring.free >= 65536) {
+        ring.append(pattern(65536, written));
+        written += 65536;
+      }
+    };
+    write();
+    expect(storageOf().length % 1448).toBe(0);
+    expect(storageOf().length).toBeGreaterThanOrEqual(1_250_000);
+    const perLap = storageOf().length / 1448;
+    for (let lap = 0; lap < 3; lap++) {
+      const views: Uint8Array[] = [];
+      for (let i = 0; i < perLap; i++) {
+        const offset = sent - (written - ring.length);
+        const view = ring.peek(offset, 1448);
+        expect(view[0]).toBe(sent & 0xff);
+        views.push(view);
+        sent += 1448;
+        if (sent - (written - ring.length) > 200_000) ring.consume(1448 * 10);
+        if (ring.free >= 65536 && i % 10 === 0) write();
+      }
+      laps.push(views);
+    }
+    // Laps 2 and 3 were served exactly the view objects of lap 1, position by position.
+    for (let i = 0; i < perLap; i++) {
+      expect(laps[1]![i]).toBe(laps[0]![i]);
+      expect(laps[2]![i]).toBe(laps[0]![i]);
+    }
+    // A segment of several quanta (TSO) at a quantum's position is kept as well; another start or length
+    // within the same quantum is cut afresh and kept in its place.
+    const offset = sent - (written - ring.length);
+    const tso = ring.peek(offset, 1448 * 45);
+    expect(ring.peek(offset, 1448 * 45)).toBe(tso);
+    const short = ring.peek(offset + 1, 100);
+    expect([short.length, short[0]]).toEqual([100, (sent + 1) & 0xff]);
+    expect(ring.peek(offset + 1, 100)).toBe(short);
+    const again = ring.peek(offset, 1448 * 45);
+    expect(again).not.toBe(tso);
+    expect([again.length, again[0], again[again.length - 1]]).toEqual([
+      1448 * 45,
+      sent & 0xff,
+      (sent + 1448 * 45 - 1) & 0xff,
+    ]);
+  });
+
+  it('model check: any mix of writes, peeks, reads, drains, growth and quantum changes keeps every byte', () => {
+    const random = new Random(7);
+    for (let round = 0; round < 30; round++) {
+      const pool = new RingStoragePool(random.chance(0.5) ? 4 * 1024 * 1024 : 64 * 1024);
+      const ring = new ByteRing(
+        random.intBetween(1, 300_000),
+        random.chance(0.5) ? 2048 : random.intBetween(1, 5000),
+        pool,
+      );
+      const quanta = [0, 1, 7, 536, 1448, 1460, random.intBetween(1, 70_000)];
+      // The model: every byte ever committed, the ring holding [first, end).
+      const model = new Uint8Array(16 * 1024 * 1024);
+      let first = 0;
+      let end = 0;
+      const add = (data: Uint8Array): void => {
+        model.set(data, end);
+        end += data.length;
+      };
+      const same = (view: Uint8Array, offset: number): boolean => {
+        for (let i = 0; i < view.length; i++) if (view[i] !== model[first + offset + i]) return false;
+        return true;
+      };
+      let next = round * 31;
+      const bytes = (n: number): Uint8Array => {
+        const out = pattern(n, next);
+        next += n * 7 + 3; // successive writes differ at each position
+        return out;
+      };
+      for (let op = 0; op < 300; op++) {
+        const held = end - first;
+        const choice = random.int(10);
+        if (choice === 0) {
+          ring.quantum = quanta[random.int(quanta.length)]!;
+        } else if (choice === 1 || choice === 2) {
+          const data = bytes(random.intBetween(0, Math.min(ring.capacity, 40_000)));
+          const n = ring.append(data);
+          expect(n).toBe(Math.min(data.length, ring.capacity - held));
+          add(data.subarray(0, n));
+        } else if (choice === 3 && ring.free > 0) {
+          // Out of order first, then the gap before it, then both committed.
+          const gap = random.intBetween(0, Math.min(ring.free - 1, 20_000));
+          const ahead = bytes(random.intBetween(1, Math.min(ring.free - gap, 20_000)));
+          const fill = bytes(gap);
+          ring.writeAt(held + gap, ahead);
+          ring.writeAt(held, fill);
+          ring.commit(gap + ahead.length);
+          add(fill);
+          add(ahead);
+        } else if (choice === 4 || choice === 5) {
+          const offset = random.intBetween(0, held);
+          const length = random.chance(0.5)
+            ? random.intBetween(0, held - offset)
+            : Math.min(ring.quantum * random.intBetween(1, 3) || 1, held - offset);
+          const view = ring.peek(offset, length);
+          expect(view.length).toBe(length);
+          expect(same(view, offset)).toBe(true);
+        } else if (choice === 6 && ring.quantum > 0) {
+          // A sender's burst: segments of one quantum back to back, from the head or a byte or two past it.
+          const size = ring.quantum;
+          for (let offset = random.int(3); offset + size <= held && offset < 200 * size; offset += size)
+            expect(same(ring.peek(offset, size), offset)).toBe(true);
+        } else if (choice === 7) {
+          const out = new Uint8Array(random.intBetween(0, 40_000));
+          const n = ring.read(out);
+          expect(n).toBe(Math.min(out.length, held));
+          expect(same(out.subarray(0, n), 0)).toBe(true);
+          first += n;
+        } else if (choice === 8) {
+          const n = random.chance(0.5) ? held : random.intBetween(0, held);
+          ring.consume(n);
+          first += n;
+          ring.releaseStorage();
+        } else {
+          ring.growCapacity(ring.capacity + random.intBetween(0, 100_000));
+        }
+        expect(ring.length).toBe(end - first);
+      }
+      expect(same(ring.peek(0, end - first), 0)).toBe(true);
     }
   });
 
