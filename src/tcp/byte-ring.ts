@@ -363,10 +363,14 @@ export class ByteRing {
   read(dst: Uint8Array): number {
     const n = Math.min(dst.length, this.committed);
     if (n === 0) return 0;
-    const size = this.storage.length;
-    const firstPart = Math.min(n, size - this.head);
-    dst.set(this.storage.subarray(this.head, this.head + firstPart), 0);
-    if (firstPart < n) dst.set(this.storage.subarray(0, n - firstPart), firstPart);
+    const storage = this.storage;
+    const head = this.head;
+    const firstPart = Math.min(n, storage.length - head);
+    // Bytes from the start of the storage are cut through the pool, which hands out the same view object
+    // again for the same length: a reader that drains its ring at every read (a bulk receiver keeping
+    // up) reads it from the start, most times as many bytes as its buffer holds.
+    dst.set(head === 0 ? this.pool.view(storage, firstPart) : storage.subarray(head, head + firstPart), 0);
+    if (firstPart < n) dst.set(this.pool.view(storage, n - firstPart), firstPart);
     this.consume(n);
     return n;
   }

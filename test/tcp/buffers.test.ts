@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { lendFrameMemory } from '../../src/seams.js';
 import { ByteRing, RingStoragePool } from '../../src/tcp/byte-ring.js';
 import { RangeAssembler } from '../../src/tcp/reassembly.js';
@@ -82,6 +82,34 @@ describe('ByteRing', () => {
     expect(view.buffer).toBe(storage.buffer);
     expect(pool.view(storage, 3000)).toBe(view);
     expect(pool.view(storage, 2000)).toHaveLength(2000);
+  });
+
+  it('read from the start of its storage, cuts no new view for a length it read before', () => {
+    const pool = new RingStoragePool(1 << 20);
+    // Storage of 128 KiB from the first byte: the cuts counted are the reads' alone.
+    const ring = new ByteRing(1 << 20, 131072, pool);
+    const out = new Uint8Array(65536);
+    const cut = vi.spyOn(Uint8Array.prototype, 'subarray');
+    try {
+      const cuts: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        // A bulk receiver: a burst arrives, the reader drains it in buffers of 64 KiB, the ring gives its
+        // storage back.
+        for (let i = 0; i < 60; i++) ring.append(pattern(1448, round + i * 1448));
+        cut.mockClear();
+        expect(ring.read(out)).toBe(65536);
+        expect(out[0]).toBe(round & 0xff);
+        expect(ring.read(out)).toBe(60 * 1448 - 65536);
+        expect(out[0]).toBe((round + 65536) & 0xff);
+        cuts.push(cut.mock.calls.length);
+        ring.releaseStorage();
+      }
+      // The first read of each burst (from the start, 64 KiB) cuts a view only the first time; the rest
+      // of the burst, from the middle, one each time.
+      expect(cuts).toEqual([2, 1, 1, 1, 1]);
+    } finally {
+      cut.mockRestore();
+    }
   });
 
   it('refills a drained ring at the size it had when a large write comes, without regrowing by doubling', () => {
