@@ -25,15 +25,20 @@
  * and the segment size, so a router cuts it back into the segments it stands for (RFC 9293 §3.7: the
  * receiver never sees more than the sender sent as one segment, only several at once).
  *
- * Memory: merged packets are carved from 256 KiB slabs that are never reused (the stack may keep views
- * of a frame), one copy of each merged segment's payload; at most `maxFlows` flows are held at once
+ * Memory: merged packets are carved from 256 KiB slabs, one copy of each merged segment's payload. A slab
+ * is carved again once every packet carved from it came back: delivered to a receiver that returned
+ * FRAME_RELEASED, or returned FRAME_HELD and later given back (giveBackFrame: TCP kept the packet as its
+ * view until the application's read copied it out). One the stack keeps for good (a view handed to the
+ * application) leaves its slab to the garbage collector. A slab replaced while packets were out waits
+ * for them (at most RETIRED_SLABS_MAX slabs wait) and then serves as a spare (at most SPARE_SLABS_MAX).
+ * At most `maxFlows` flows are held at once
  * (Linux: MAX_GRO_SKBS, 8), the oldest passed on when another arrives. A frame pushed is the device's
  * again (`onFrameReleased`) once its bytes were copied into a merged packet, or once the receiver it was
  * delivered to as it came returned FRAME_RELEASED.
  */
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
 import { tcpHeaderLengthAt } from '../wire/tcp.js';
-import { FRAME_RELEASED, type ReceivedFrameInfo } from './device.js';
+import { FRAME_HELD, FRAME_RELEASED, lendFrameMemory, type ReceivedFrameInfo } from './device.js';
 
 const ETHERNET_HEADER_LENGTH = 14;
 const IPV4_HEADER_LENGTH = 20;
@@ -44,6 +49,20 @@ const IP_PROTOCOL_TCP = 6;
 const NOT_SUMMED = -1;
 const MAX_IPV4_PACKET = 65535;
 const SLAB_BYTES = 256 * 1024;
+/** Replaced slabs with packets still out, waiting for them; beyond this the oldest is left to the collector. */
+const RETIRED_SLABS_MAX = 8;
+/** Slabs whose packets all came back, kept for the next replacement. */
+const SPARE_SLABS_MAX = 2;
+
+/**
+ * Memory merged packets are carved from: how many carved from it are still out, and which of those the
+ * receiver held (FRAME_HELD) and may give back, as [from, to) offset pairs.
+ */
+interface MergeSlab {
+  readonly memory: Uint8Array;
+  held: number;
+  readonly lent: number[];
+}
 const DEFAULT_MAX_FLOWS = 8;
 
 const FIN = 0x01;
@@ -66,6 +85,10 @@ export interface TcpCoalescerCounters {
   packetsMerged: number;
   /** TCP segments passed alone because a checksum was wrong (the stack counts and drops them). */
   badChecksums: number;
+  /** Slabs allocated for merged packets (see the module comment on memory). */
+  slabsAllocated: number;
+  /** Merged packets the receiver held (FRAME_HELD) and gave back once done with them. */
+  heldPacketsGivenBack: number;
 }
 
 export interface TcpReceiveCoalescerOptions {
@@ -88,6 +111,8 @@ interface HeldFlow {
   first: Uint8Array;
   /** The merged packet being built (a slab region), once a second segment joined; else undefined. */
   merged: Uint8Array | undefined;
+  /** The slab `merged` was carved from. */
+  mergedSlab: MergeSlab | undefined;
   /** Frame bytes so far (Ethernet header included). */
   length: number;
   tcpHeaderLength: number;
@@ -119,12 +144,23 @@ export class TcpReceiveCoalescer {
     segmentsMerged: 0,
     packetsMerged: 0,
     badChecksums: 0,
+    slabsAllocated: 0,
+    heldPacketsGivenBack: 0,
   };
   private readonly flows: HeldFlow[];
   private heldCount = 0;
   private clock = 0;
-  private slab = new Uint8Array(0);
+  /** The slab merged packets are carved from now; none until the first merge. */
+  private slab: MergeSlab | undefined;
   private slabOffset = 0;
+  /** Slabs replaced while some of their packets were out, oldest first. */
+  private readonly retiredSlabs: MergeSlab[] = [];
+  private readonly spareSlabs: MergeSlab[] = [];
+  /** The merged packet being delivered: its slab and [from, to) (see deliverMerged). */
+  private deliveringSlab: MergeSlab | undefined;
+  private deliveringFrom = 0;
+  private deliveringTo = 0;
+  private givenBackWhileDelivering = false;
   /** Handed with every frame the coalescer vouches for; receivers read it during the call only. */
   private readonly trustedInfo: ReceivedFrameInfo = { checksumTrusted: true, segmentSize: 0 };
   private readonly onFrameReleased: ((frame: Uint8Array) => void) | undefined;
@@ -144,6 +180,7 @@ export class TcpReceiveCoalescer {
       active: false,
       first: new Uint8Array(0),
       merged: undefined,
+      mergedSlab: undefined,
       length: 0,
       tcpHeaderLength: 0,
       nextSeq: 0,
@@ -352,6 +389,7 @@ export class TcpReceiveCoalescer {
     let merged = flow.merged;
     if (merged === undefined) {
       merged = this.reserve();
+      flow.mergedSlab = this.slab;
       merged.set(flow.first.subarray(0, flow.length), 0);
       flow.merged = merged;
       if (flow.payloadSum === NOT_SUMMED) {
@@ -383,10 +421,12 @@ export class TcpReceiveCoalescer {
       return;
     }
     flow.merged = undefined;
+    const slab = flow.mergedSlab!;
+    flow.mergedSlab = undefined;
     const frame = merged.subarray(0, flow.length);
     // The region was reserved for the largest packet; the newest reservation gives back what it did not use.
-    const start = merged.byteOffset - this.slab.byteOffset;
-    if (merged.buffer === this.slab.buffer && start + ((merged.length + 7) & ~7) === this.slabOffset) {
+    const start = merged.byteOffset - slab.memory.byteOffset;
+    if (slab === this.slab && start + ((merged.length + 7) & ~7) === this.slabOffset) {
       this.slabOffset = start + ((flow.length + 7) & ~7);
     }
     const totalLength = flow.length - ETHERNET_HEADER_LENGTH;
@@ -413,7 +453,74 @@ export class TcpReceiveCoalescer {
     this.counters.packetsMerged++;
     const info = this.trustedInfo;
     info.segmentSize = flow.segmentSize;
-    this.deliver(frame, info);
+    this.deliverMerged(frame, info, slab, start, start + flow.length);
+  }
+
+  /**
+   * Delivers a merged packet carved from `slab` at [from, to). Released (FRAME_RELEASED) it is carved over
+   * again; held (FRAME_HELD), it waits to be given back, or goes now if that happened during the call;
+   * kept by the receiver for good, its slab is never carved again.
+   */
+  private deliverMerged(
+    frame: Uint8Array,
+    info: ReceivedFrameInfo,
+    slab: MergeSlab,
+    from: number,
+    to: number,
+  ): void {
+    this.deliveringSlab = slab;
+    this.deliveringFrom = from;
+    this.deliveringTo = to;
+    this.givenBackWhileDelivering = false;
+    let disposition: unknown;
+    try {
+      disposition = this.deliver(frame, info);
+    } finally {
+      this.deliveringSlab = undefined;
+    }
+    if (disposition === FRAME_RELEASED) {
+      this.packetBack(slab);
+    } else if (disposition === FRAME_HELD) {
+      if (this.givenBackWhileDelivering) {
+        this.counters.heldPacketsGivenBack++;
+        this.packetBack(slab);
+      } else {
+        slab.lent.push(from, to);
+      }
+    }
+  }
+
+  /**
+   * The receiver gives back the merged packet of `slab` that `view` lies in: counted once, and only for a
+   * packet it held (FRAME_HELD); during the delivering call it waits for the receiver's answer.
+   */
+  private packetGivenBack(slab: MergeSlab, view: Uint8Array): void {
+    const at = view.byteOffset - slab.memory.byteOffset;
+    if (slab === this.deliveringSlab && at >= this.deliveringFrom && at < this.deliveringTo) {
+      this.givenBackWhileDelivering = true;
+      return;
+    }
+    const lent = slab.lent;
+    for (let i = 0; i < lent.length; i += 2) {
+      if (at >= lent[i]! && at < lent[i + 1]!) {
+        lent.splice(i, 2);
+        this.counters.heldPacketsGivenBack++;
+        this.packetBack(slab);
+        return;
+      }
+    }
+  }
+
+  /** A packet of `slab` came back: the slab is carved again once all have (a replaced one as a spare). */
+  private packetBack(slab: MergeSlab): void {
+    if (--slab.held > 0) return;
+    if (slab === this.slab) {
+      this.slabOffset = 0;
+      return;
+    }
+    const index = this.retiredSlabs.indexOf(slab);
+    if (index >= 0) this.retiredSlabs.splice(index, 1);
+    if (this.spareSlabs.length < SPARE_SLABS_MAX) this.spareSlabs.push(slab);
   }
 
   /**
@@ -437,16 +544,31 @@ export class TcpReceiveCoalescer {
     if (this.deliver(frame, info) === FRAME_RELEASED) this.onFrameReleased?.(frame);
   }
 
-  /** A region that holds the largest merged packet, in a slab that is never reused. */
+  /** A region that holds the largest merged packet, in the current slab (see the module comment). */
   private reserve(): Uint8Array {
     const needed = ETHERNET_HEADER_LENGTH + MAX_IPV4_PACKET;
-    if (this.slab.length - this.slabOffset < needed) {
-      this.slab = new Uint8Array(SLAB_BYTES);
+    let slab = this.slab;
+    if (slab === undefined || slab.memory.length - this.slabOffset < needed) {
+      if (slab !== undefined && slab.held > 0) {
+        this.retiredSlabs.push(slab);
+        if (this.retiredSlabs.length > RETIRED_SLABS_MAX) this.retiredSlabs.shift();
+      }
+      // A slab with nothing out is carved again from its start.
+      if (slab === undefined || slab.held > 0) slab = this.spareSlabs.pop() ?? this.newSlab();
+      this.slab = slab;
       this.slabOffset = 0;
     }
-    const region = this.slab.subarray(this.slabOffset, this.slabOffset + needed);
+    slab.held++;
+    const region = slab.memory.subarray(this.slabOffset, this.slabOffset + needed);
     this.slabOffset += (needed + 7) & ~7;
     return region;
+  }
+
+  private newSlab(): MergeSlab {
+    this.counters.slabsAllocated++;
+    const slab: MergeSlab = { memory: new Uint8Array(SLAB_BYTES), held: 0, lent: [] };
+    lendFrameMemory(slab.memory.buffer, (view) => this.packetGivenBack(slab, view));
+    return slab;
   }
 }
 

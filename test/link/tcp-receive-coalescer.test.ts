@@ -3,7 +3,7 @@
  * packet (as if the sender had sent it as one segment), and the order of what passes through.
  */
 import { describe, expect, it } from 'vitest';
-import type { ReceivedFrameInfo } from '../../src/link/device.js';
+import { FRAME_HELD, FRAME_RELEASED, giveBackFrame, type ReceivedFrameInfo } from '../../src/link/device.js';
 import { TcpReceiveCoalescer } from '../../src/link/tcp-receive-coalescer.js';
 import {
   ACK,
@@ -141,5 +141,40 @@ describe('TcpReceiveCoalescer', () => {
     expect(out).toHaveLength(4);
     expect(out[2]!.frame).toEqual(frame({ seq: 4000, data: concat(...parts) }));
     expect(out[3]!.info).toEqual({ checksumTrusted: true, segmentSize: 0 });
+  });
+
+  it('carves merged packets again once they came back (released, or held and given back), never over one kept', () => {
+    // Each round: three segments merged into one packet of 4,396 bytes of data. Packet 0 is kept for good
+    // (the receiver returns nothing) and "given back" all the same; packet 1 is given back twice; packet 2
+    // while it is delivered; every other one is held and given back once the round is over.
+    const delivered: { view: Uint8Array; copy: Uint8Array }[] = [];
+    const gro = new TcpReceiveCoalescer((f) => {
+      const index = delivered.length;
+      delivered.push({ view: f, copy: f.slice() });
+      if (index === 0) return undefined;
+      if (index === 2) giveBackFrame(f.subarray(66));
+      return FRAME_HELD;
+    });
+    let seq = 0;
+    for (let round = 0; round < 200; round++) {
+      for (let i = 0; i < 3; i++) {
+        gro.push(frame({ seq, data: bytes(1448, round + i) }));
+        seq += 1448;
+      }
+      gro.flush();
+      const packet = delivered[round]!.view;
+      if (round !== 2) giveBackFrame(packet.subarray(66));
+      if (round === 1) giveBackFrame(packet.subarray(100));
+    }
+    expect(delivered).toHaveLength(200);
+    // 45 packets fill a slab; the first keeps packet 0 out, so it is never carved again; the second is
+    // carved over and over. Counting packet 0, or packet 1 twice, would have carved over packet 0.
+    expect(Buffer.from(delivered[0]!.view).equals(delivered[0]!.copy)).toBe(true);
+    expect(gro.counters).toMatchObject({ packetsMerged: 200, slabsAllocated: 2, heldPacketsGivenBack: 199 });
+    // Released packets (FRAME_RELEASED) are carved again at once.
+    const released = new TcpReceiveCoalescer(() => FRAME_RELEASED);
+    for (let i = 0; i < 600; i++) released.push(frame({ seq: i * 1448, data: bytes(1448, i) }));
+    released.flush();
+    expect(released.counters).toMatchObject({ packetsMerged: 14, slabsAllocated: 1 });
   });
 });
