@@ -31,7 +31,17 @@
  * when another would be one too many), and the next slab is one of those whose frames are all back, if
  * any. A slab is bookkept as the starts of its frames in carving order (ascending), with a mark for each
  * frame given back.
+ *
+ * A frame may also come back late, after its receiver kept a view of it for a while (FRAME_HELD in
+ * seams.ts: TCP keeps a large segment as the view it arrived in until the application's read copies it
+ * out). A memory link that delivered the frame untouched by any tap lends it (`frameDelivered`): the frame
+ * is marked lent, and the receiver's giveBackFrame for a view into it (every slab's buffer is lent memory,
+ * see lendFrameMemory) marks it given back; a give-back for a frame not lent, or a second one, counts for
+ * nothing. Without this, every 64 KiB super-segment a receiver kept pinned its 1 MiB slab until the
+ * collector found the view dead: a bulk transfer with offload allocated (and zeroed) a fresh slab every 15
+ * segments, and the external memory started full collections.
  */
+import { lendFrameMemory } from '../seams.js';
 
 /** A slab being carved, or full and waiting for its frames: frames are handed out from `offset` on. */
 interface Slab {
@@ -58,7 +68,10 @@ interface Slab {
    * round: placeholders (NO_VIEW) where none was asked for.
    */
   views: Uint8Array[];
-  /** 1 at the index of each frame (in `starts`) that was given back, 0 for frames still out. */
+  /**
+   * 1 at the index of each frame (in `starts`) that was given back, 0 for frames still out, LENT for frames
+   * still out that their receiver gives back late (see `frameDelivered`).
+   */
   back: Uint8Array;
   /** How many frames were given back (marks set in `back`). */
   recycled: number;
@@ -75,6 +88,9 @@ interface SlabKind {
 
 /** What `Slab.views` holds at an index no view was asked for. */
 const NO_VIEW = new Uint8Array(0);
+
+/** The mark (in `Slab.back`) of a frame out whose receiver gives it back late (see `frameDelivered`). */
+const LENT = 2;
 
 function emptySlab(bytes: number): Slab {
   return {
@@ -105,7 +121,15 @@ const WAITING_SLABS = 4;
  * What the allocator did, process-wide (it is one for the process): slabs allocated fresh, slabs carved
  * again, and full slabs left to the collector with frames still out because WAITING_SLABS were waiting.
  */
-export const frameAllocatorCounters = { slabsAllocated: 0, slabsReused: 0, waitingSlabsDropped: 0 };
+export const frameAllocatorCounters = {
+  slabsAllocated: 0,
+  slabsReused: 0,
+  waitingSlabsDropped: 0,
+  /** Frames a link lent to a receiver that holds them for now (see `frameDelivered`). */
+  framesLent: 0,
+  /** Of those, the ones given back (giveBackFrame), once each: they count as given back for reuse. */
+  lentFramesGivenBack: 0,
+};
 
 /**
  * Slabs for frames of headers alone (pure ACKs, ARP, ICMP echoes of a few bytes): apart from the frames
@@ -205,9 +229,11 @@ function nextSlab(kind: SlabKind): Slab {
     }
   }
   if (next === undefined) {
-    next = emptySlab(kind.bytes);
-    next.buffer = new Uint8Array(kind.bytes);
+    const slab = emptySlab(kind.bytes);
+    slab.buffer = new Uint8Array(kind.bytes);
+    lendFrameMemory(slab.buffer.buffer, (view) => lentFrameGivenBack(slab, view));
     frameAllocatorCounters.slabsAllocated++;
+    next = slab;
   } else {
     frameAllocatorCounters.slabsReused++;
     carveAgain(next);
@@ -341,4 +367,92 @@ function slabOf(kind: SlabKind, buffer: ArrayBufferLike): Slab | undefined {
   const waiting = kind.waiting;
   for (let i = waiting.length - 1; i >= 0; i--) if (waiting[i]!.buffer.buffer === buffer) return waiting[i];
   return undefined;
+}
+
+/** The frame a link is delivering (see `frameDelivering`), NO_VIEW when none. */
+let delivering: Uint8Array = NO_VIEW;
+/** A view into `delivering` was given back before its receiver returned. */
+let givenBackWhileDelivering = false;
+
+/**
+ * A link is about to hand `frame` (from `allocateFrame`, no tap given it) to its receiver, and will lend it
+ * if the receiver holds it (`frameDelivered`). A give-back during the call (the application read the bytes
+ * at once) waits for the receiver's answer: a layer between that answers nothing makes the frame the
+ * receiver's for good, and then nothing it keeps may be written over.
+ */
+export function frameDelivering(frame: Uint8Array): void {
+  delivering = frame;
+  givenBackWhileDelivering = false;
+}
+
+/**
+ * The receiver of the frame of `frameDelivering` returned; `held`: it answered FRAME_HELD. The frame is
+ * then lent (marked so that the receiver's giveBackFrame makes it given back), or given back at once if
+ * that came during the call. False when the frame is not one carved from a slab still bookkept here (a
+ * buffer of its own, a slab left to the collector): it stays out.
+ */
+export function frameDelivered(frame: Uint8Array, held: boolean): boolean {
+  const early = givenBackWhileDelivering;
+  delivering = NO_VIEW;
+  givenBackWhileDelivering = false;
+  if (!held) return false;
+  const buffer = frame.buffer;
+  const slab = slabOf(large, buffer) ?? slabOf(small, buffer) ?? slabOf(tiny, buffer);
+  if (slab === undefined) return false;
+  const index = frameIndexAt(slab, frame.byteOffset);
+  // Only the whole frame as carved, still out: a link hands on what it was sent.
+  if (index < 0 || slab.starts[index] !== frame.byteOffset || slab.frames[index]!.length !== frame.length) {
+    return false;
+  }
+  if (slab.back[index] !== 0) return false;
+  frameAllocatorCounters.framesLent++;
+  if (early) {
+    slab.back[index] = 1;
+    slab.recycled++;
+    frameAllocatorCounters.lentFramesGivenBack++;
+  } else {
+    slab.back[index] = LENT;
+  }
+  return true;
+}
+
+/**
+ * The receiver of a frame of `slab` gives back (giveBackFrame) the frame `view` lies in. It counts only
+ * for a frame lent and not given back yet, or for the frame being delivered (see `frameDelivering`).
+ */
+function lentFrameGivenBack(slab: Slab, view: Uint8Array): void {
+  const at = view.byteOffset;
+  if (
+    delivering !== NO_VIEW &&
+    at >= delivering.byteOffset &&
+    at < delivering.byteOffset + delivering.length &&
+    delivering.buffer === view.buffer
+  ) {
+    givenBackWhileDelivering = true;
+    return;
+  }
+  const index = frameIndexAt(slab, at);
+  if (index < 0 || slab.back[index] !== LENT) return;
+  if (at >= slab.starts[index]! + slab.frames[index]!.length) return;
+  slab.back[index] = 1;
+  slab.recycled++;
+  frameAllocatorCounters.lentFramesGivenBack++;
+}
+
+/** The index of the frame carved this round of `slab` that starts last at or before `at`; -1 if none. */
+function frameIndexAt(slab: Slab, at: number): number {
+  const starts = slab.starts;
+  let low = 0;
+  let high = slab.carved - 1;
+  let found = -1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if (starts[middle]! <= at) {
+      found = middle;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return found;
 }

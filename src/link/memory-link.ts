@@ -29,13 +29,14 @@ import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, etherTypeAt } from '../wire/ethernet.js
 import type { PacketRecorder } from './capture.js';
 import {
   type DeviceOffload,
+  FRAME_HELD,
   FRAME_RELEASED,
   type FrameReceiver,
   type FrameTransmitOptions,
   type NetworkDevice,
   type ReceivedFrameInfo,
 } from './device.js';
-import { recycleFrame } from './frame-allocator.js';
+import { frameDelivered, frameDelivering, recycleFrame } from './frame-allocator.js';
 import {
   type FrameTap,
   ImpairedPath,
@@ -176,6 +177,15 @@ export class MemoryLink {
     return (direction === 'a->b' ? this.endB : this.endA).released;
   }
 
+  /**
+   * Frames delivered in one direction that their receiver held for a while (FRAME_HELD: TCP kept a large
+   * segment as its view) and that no tap was given: lent, they go back to the frame allocator when the
+   * receiver gives them back (frameAllocatorCounters.lentFramesGivenBack counts those).
+   */
+  lentFrames(direction: LinkDirection): number {
+    return (direction === 'a->b' ? this.endB : this.endA).lent;
+  }
+
   /** Frames (copies) on their way in one direction, queued or propagating. */
   framesInFlight(direction: LinkDirection): number {
     return this.paths[direction].framesInFlight;
@@ -286,6 +296,8 @@ class MemoryLinkEnd implements NetworkDevice {
   readonly mac: MacAddress;
   /** @internal Frames delivered here and given back to the allocator (see MemoryLink.releasedFrames). */
   released = 0;
+  /** @internal Frames delivered here and lent to the receiver (see MemoryLink.lentFrames). */
+  lent = 0;
   private receiver: FrameReceiver | undefined;
   private closed = false;
   /** Reused for every offloaded frame delivered (receivers read it during the call only). */
@@ -353,6 +365,7 @@ class MemoryLinkEnd implements NetworkDevice {
   receive(frame: Uint8Array, mark: number, untapped: boolean): boolean {
     if (this.receiver === undefined) return false;
     let disposition: unknown;
+    if (untapped) frameDelivering(frame);
     if (mark === 0) {
       disposition = this.receiver(frame);
     } else {
@@ -361,12 +374,18 @@ class MemoryLinkEnd implements NetworkDevice {
       this.info.segmentSize = mark - OFFLOADED_MARK;
       disposition = this.receiver(frame, this.info);
     }
-    // The sender gave the frame up when it sent it (NetworkDevice ownership), no tap on the way has it,
-    // and the receiver holds nothing of it: its memory goes back to the allocator, to be carved again
-    // instead of a fresh slab (frame-allocator.ts). A frame from elsewhere counts for nothing there.
-    if (disposition === FRAME_RELEASED && untapped) {
+    // The sender gave the frame up when it sent it (NetworkDevice ownership) and no tap on the way has it.
+    // If the receiver holds nothing of it, its memory goes back to the allocator, to be carved again
+    // instead of a fresh slab (frame-allocator.ts); if it holds it for now (FRAME_HELD), the frame is lent
+    // and goes back when the receiver gives it back (giveBackFrame). A frame from elsewhere counts for
+    // nothing there. A receiver that threw leaves the frame out (the next delivery forgets this one).
+    if (!untapped) return true;
+    if (disposition === FRAME_RELEASED) {
+      frameDelivered(frame, false);
       recycleFrame(frame);
       this.released++;
+    } else if (frameDelivered(frame, disposition === FRAME_HELD)) {
+      this.lent++;
     }
     return true;
   }

@@ -81,7 +81,7 @@ import { IsnGenerator } from './isn.js';
 import { resolveTcpLimits, type TcpLimits } from './limits.js';
 import { TcpMemory } from './memory.js';
 import { MAX_UNSCALED_WINDOW } from './output.js';
-import { mayKeepView, receiveBufferCounters } from './receive-buffer.js';
+import { receiveBufferCounters } from './receive-buffer.js';
 import { PAWS_IDLE_LIMIT_MS } from './segment-arrives.js';
 import { seqAdd, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.js';
 import {
@@ -993,14 +993,14 @@ export class TcpLayer {
       const kept = receiveBufferCounters.viewsKept;
       if (this.ip.confirmReachable === undefined) {
         conn.handleSegment(seg, now, ecn);
-        return connectionDisposition(seg, kept);
+        return connectionDisposition(kept);
       }
       // RFC 4861 §7.3.1 upper-layer confirmation: an ACK of new data proves the path to the peer works,
       // so the neighbour toward it stays REACHABLE and established traffic never waits on a resolution.
       const acked = conn.acknowledgedBytes;
       conn.handleSegment(seg, now, ecn);
       if (conn.acknowledgedBytes !== acked) this.ip.confirmReachable(src);
-      return connectionDisposition(seg, kept);
+      return connectionDisposition(kept);
     }
     if (this.timeWait.size > 0) {
       const slot = this.timeWait.find(dst, seg.dstPort, src, seg.srcPort);
@@ -1858,10 +1858,12 @@ class MicrotaskTimer implements TimerHandle {
 }
 
 /**
- * What a connection that just handled `seg` holds of its frame (a connection keeps no part of a segment
- * but the payload its receive buffer may keep as a view; `kept` is receiveBufferCounters.viewsKept before).
+ * What a connection that just handled a segment holds of its frame (a connection keeps no part of a
+ * segment but the payload its receive buffer may keep as a view; `kept` is receiveBufferCounters.viewsKept
+ * before). A payload the buffer did not keep was copied (into the ring, or a chunk of its own out of
+ * order) or dropped: a large one too, when the views' pin charge was full or the ring held bytes before it.
+ * Left to the collector instead, such a super-segment's frame kept its whole slab from being carved again.
  */
-function connectionDisposition(seg: TcpSegment, kept: number): FrameDisposition {
-  if (!mayKeepView(seg.payload.length)) return FRAME_RELEASED;
-  return receiveBufferCounters.viewsKept !== kept ? FRAME_HELD : undefined;
+function connectionDisposition(kept: number): FrameDisposition {
+  return receiveBufferCounters.viewsKept !== kept ? FRAME_HELD : FRAME_RELEASED;
 }
