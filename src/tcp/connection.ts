@@ -720,7 +720,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       }
       offered = data.subarray(0, tcb.effMss);
     }
-    const accepted = tcb.sendBuffer.write(offered);
+    const accepted = tcb.sendBuffer.write(offered, tcb.effMss);
     tcb.bytesWritten += accepted;
     if (accepted < data.length) tcb.writeBlocked = true;
     if (options?.urgent && accepted > 0) {

@@ -14,8 +14,6 @@ export class SendBuffer {
   private limit: number;
   /** Sequence number of the first byte held. */
   private start: number;
-  /** The ring's quantum (see `segmentSize`) until the ring is made. */
-  private quantum = 0;
 
   /** `firstSeq`: the sequence number the first data byte will carry (ISS + 1). */
   constructor(capacity: number, firstSeq: number) {
@@ -24,20 +22,18 @@ export class SendBuffer {
   }
 
   private get ring(): ByteRing {
-    if (this.ringObject === undefined) {
-      this.ringObject = new ByteRing(this.limit);
-      this.ringObject.quantum = this.quantum;
-    }
+    this.ringObject ??= new ByteRing(this.limit);
     return this.ringObject;
   }
 
   /**
    * The length segments are cut in (the effective send MSS): the ring keeps its storage a whole number of
    * them, so a bulk stream's segments start at the same positions lap after lap and are served views cut
-   * for them before (see ByteRing.quantum). Only a hint: any value keeps every byte where it was.
+   * for them before (see ByteRing.quantum). Only a hint: any value keeps every byte where it was. Told
+   * to the ring once it is made (the first `write` passes it on until then: a field kept for it here
+   * would cost every idle connection its 8 bytes).
    */
   set segmentSize(size: number) {
-    this.quantum = size;
     if (this.ringObject !== undefined) this.ringObject.quantum = size;
   }
 
@@ -81,9 +77,16 @@ export class SendBuffer {
     this.start = firstSeq | 0;
   }
 
-  /** Copies as much of `data` as fits; returns the count. */
-  write(data: Uint8Array): number {
-    return this.ring.append(data);
+  /**
+   * Copies as much of `data` as fits; returns the count. `segmentSize`: the effective send MSS now, the
+   * ring's quantum if this write makes the ring (see the `segmentSize` setter).
+   */
+  write(data: Uint8Array, segmentSize = 0): number {
+    if (this.ringObject === undefined) {
+      this.ringObject = new ByteRing(this.limit);
+      this.ringObject.quantum = segmentSize;
+    }
+    return this.ringObject.append(data);
   }
 
   /**
