@@ -39,6 +39,7 @@
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
 import { tcpHeaderLengthAt } from '../wire/tcp.js';
 import { FRAME_HELD, FRAME_RELEASED, lendFrameMemory, type ReceivedFrameInfo } from './device.js';
+import { LentRegions } from './lent-regions.js';
 
 const ETHERNET_HEADER_LENGTH = 14;
 const IPV4_HEADER_LENGTH = 20;
@@ -156,11 +157,8 @@ export class TcpReceiveCoalescer {
   /** Slabs replaced while some of their packets were out, oldest first. */
   private readonly retiredSlabs: MergeSlab[] = [];
   private readonly spareSlabs: MergeSlab[] = [];
-  /** The merged packet being delivered: its slab and [from, to) (see deliverMerged). */
-  private deliveringSlab: MergeSlab | undefined;
-  private deliveringFrom = 0;
-  private deliveringTo = 0;
-  private givenBackWhileDelivering = false;
+  /** Merged packets the receiver holds (FRAME_HELD), and one given back while it is delivered. */
+  private readonly lentRegions = new LentRegions<MergeSlab>();
   /** Handed with every frame the coalescer vouches for; receivers read it during the call only. */
   private readonly trustedInfo: ReceivedFrameInfo = { checksumTrusted: true, segmentSize: 0 };
   private readonly onFrameReleased: ((frame: Uint8Array) => void) | undefined;
@@ -468,25 +466,18 @@ export class TcpReceiveCoalescer {
     from: number,
     to: number,
   ): void {
-    this.deliveringSlab = slab;
-    this.deliveringFrom = from;
-    this.deliveringTo = to;
-    this.givenBackWhileDelivering = false;
+    this.lentRegions.delivering(slab, from, to);
     let disposition: unknown;
     try {
       disposition = this.deliver(frame, info);
     } finally {
-      this.deliveringSlab = undefined;
+      this.lentRegions.delivered();
     }
     if (disposition === FRAME_RELEASED) {
       this.packetBack(slab);
-    } else if (disposition === FRAME_HELD) {
-      if (this.givenBackWhileDelivering) {
-        this.counters.heldPacketsGivenBack++;
-        this.packetBack(slab);
-      } else {
-        slab.lent.push(from, to);
-      }
+    } else if (disposition === FRAME_HELD && this.lentRegions.held(slab, from, to)) {
+      this.counters.heldPacketsGivenBack++;
+      this.packetBack(slab);
     }
   }
 
@@ -495,20 +486,9 @@ export class TcpReceiveCoalescer {
    * packet it held (FRAME_HELD); during the delivering call it waits for the receiver's answer.
    */
   private packetGivenBack(slab: MergeSlab, view: Uint8Array): void {
-    const at = view.byteOffset - slab.memory.byteOffset;
-    if (slab === this.deliveringSlab && at >= this.deliveringFrom && at < this.deliveringTo) {
-      this.givenBackWhileDelivering = true;
-      return;
-    }
-    const lent = slab.lent;
-    for (let i = 0; i < lent.length; i += 2) {
-      if (at >= lent[i]! && at < lent[i + 1]!) {
-        lent.splice(i, 2);
-        this.counters.heldPacketsGivenBack++;
-        this.packetBack(slab);
-        return;
-      }
-    }
+    if (!this.lentRegions.takeBack(slab, view)) return;
+    this.counters.heldPacketsGivenBack++;
+    this.packetBack(slab);
   }
 
   /** A packet of `slab` came back: the slab is carved again once all have (a replaced one as a spare). */

@@ -75,6 +75,7 @@ import {
   type ReceivedFrameInfo,
 } from '../device.js';
 import { recycleFrame } from '../frame-allocator.js';
+import { LentRegions } from '../lent-regions.js';
 import { type TcpCoalescerCounters, TcpReceiveCoalescer } from '../tcp-receive-coalescer.js';
 import type { NativeHelper, PollEvents, PollHandle } from './native-helper.js';
 import { tapError } from './tap-error.js';
@@ -328,12 +329,8 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
   private readonly retiredSlabs: ReceiveSlab[] = [];
   /** Slabs whose every frame came back, ready to be read into (see SPARE_SLABS_MAX). */
   private readonly spareSlabs: ReceiveSlab[] = [];
-  /** The frame being delivered, as a slab and its [from, to) region (see deliverFromSlab). */
-  private deliveringSlab: ReceiveSlab | undefined;
-  private deliveringFrom = 0;
-  private deliveringTo = 0;
-  /** The frame being delivered was given back before its receiver returned. */
-  private givenBackWhileDelivering = false;
+  /** Frames the receiver holds (FRAME_HELD), and one given back while it is delivered. */
+  private readonly lentRegions = new LentRegions<ReceiveSlab>();
   /** GRO over each read batch, when on (see `receiveCoalescing`). */
   private readonly coalescer: TcpReceiveCoalescer | undefined;
 
@@ -612,23 +609,16 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
     from: number,
     to: number,
   ): unknown {
-    this.deliveringSlab = slab;
-    this.deliveringFrom = from;
-    this.deliveringTo = to;
-    this.givenBackWhileDelivering = false;
+    this.lentRegions.delivering(slab, from, to);
     let disposition: unknown;
     try {
       disposition = info !== undefined ? receiver(frame, info) : receiver(frame);
     } finally {
-      this.deliveringSlab = undefined;
+      this.lentRegions.delivered();
     }
-    if (disposition === FRAME_HELD) {
-      if (this.givenBackWhileDelivering) {
-        this.counters.heldFramesGivenBack++;
-        this.releaseRegion(slab, from, to);
-      } else {
-        slab.lent.push(from, to);
-      }
+    if (disposition === FRAME_HELD && this.lentRegions.held(slab, from, to)) {
+      this.counters.heldFramesGivenBack++;
+      this.releaseRegion(slab, from, to);
     }
     return disposition;
   }
@@ -640,22 +630,10 @@ export class TapDevice extends EventEmitter implements NetworkDevice {
    */
   private frameGivenBack(slab: ReceiveSlab, view: Uint8Array): void {
     if (this.isClosed) return;
-    const at = view.byteOffset - slab.memory.byteOffset;
-    if (slab === this.deliveringSlab && at >= this.deliveringFrom && at < this.deliveringTo) {
-      this.givenBackWhileDelivering = true;
-      return;
-    }
-    const lent = slab.lent;
-    for (let i = 0; i < lent.length; i += 2) {
-      const from = lent[i]!;
-      const to = lent[i + 1]!;
-      if (at >= from && at < to) {
-        lent.splice(i, 2);
-        this.counters.heldFramesGivenBack++;
-        this.releaseRegion(slab, from, to);
-        return;
-      }
-    }
+    const regions = this.lentRegions;
+    if (!regions.takeBack(slab, view)) return;
+    this.counters.heldFramesGivenBack++;
+    this.releaseRegion(slab, regions.from, regions.to);
   }
 
   /**
