@@ -182,7 +182,10 @@ export class RingStoragePool {
  * into 1,448-byte segments keeps 2,897 (7% of the storage); segments smaller than 1 KiB in a ring of 4 MiB
  * are cut afresh past the first 4,096 positions.
  */
-const MAX_SEGMENT_VIEWS = 4096;
+export const MAX_SEGMENT_VIEWS = 4096;
+
+/** Process-wide: views cut afresh because their start lay past the first MAX_SEGMENT_VIEWS steps. */
+export const segmentViewCounters = { cutPastLimit: 0 };
 
 /**
  * Views of a storage at the positions a sender's segments start at, one per `quantum`-byte step, each the
@@ -208,7 +211,10 @@ export class SegmentViews {
   /** `storage.subarray(start, start + length)`, the same object as last time for the same start and length. */
   view(start: number, length: number): Uint8Array {
     const step = Math.floor(start / this.quantum);
-    if (step >= this.views.length) return this.storage.subarray(start, start + length);
+    if (step >= this.views.length) {
+      segmentViewCounters.cutPastLimit++;
+      return this.storage.subarray(start, start + length);
+    }
     const cached = this.views[step]!;
     if (this.starts[step] === start && cached.length === length) return cached;
     const view = this.storage.subarray(start, start + length);

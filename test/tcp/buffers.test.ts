@@ -1,6 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { lendFrameMemory } from '../../src/seams.js';
-import { ByteRing, RingStoragePool } from '../../src/tcp/byte-ring.js';
+import {
+  ByteRing,
+  MAX_SEGMENT_VIEWS,
+  RingStoragePool,
+  SegmentViews,
+  segmentViewCounters,
+} from '../../src/tcp/byte-ring.js';
 import { RangeAssembler } from '../../src/tcp/reassembly.js';
 import {
   CHUNK_OVERHEAD,
@@ -323,6 +329,19 @@ describe('ByteRing', () => {
       sent & 0xff,
       (sent + 1448 * 45 - 1) & 0xff,
     ]);
+  });
+
+  it('keeps at most MAX_SEGMENT_VIEWS views per storage: a start past them is cut afresh each time, and counted', () => {
+    const storage = new Uint8Array(MAX_SEGMENT_VIEWS + 100).map((_, i) => i & 0xff);
+    const views = new SegmentViews(storage, 1);
+    const before = segmentViewCounters.cutPastLimit;
+    const kept = views.view(MAX_SEGMENT_VIEWS - 1, 1);
+    expect(views.view(MAX_SEGMENT_VIEWS - 1, 1)).toBe(kept);
+    expect(segmentViewCounters.cutPastLimit).toBe(before);
+    const past = views.view(MAX_SEGMENT_VIEWS + 10, 5);
+    expect(views.view(MAX_SEGMENT_VIEWS + 10, 5)).not.toBe(past);
+    expect([...past]).toEqual([...storage.subarray(MAX_SEGMENT_VIEWS + 10, MAX_SEGMENT_VIEWS + 15)]);
+    expect(segmentViewCounters.cutPastLimit).toBe(before + 2);
   });
 
   it('model check: any mix of writes, peeks, reads, drains, growth and quantum changes keeps every byte', () => {
