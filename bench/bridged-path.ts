@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createTapHost, type TapHost } from '../src/cli/tap-host.js';
 import { openTap } from '../src/link/tap/index.js';
 import type { TcpConfig } from '../src/tcp/config.js';
-import { runAsync, sh, uniqueName } from './processes.js';
+import { runAsync, runListening, sh, uniqueName } from './processes.js';
 
 export interface PathSettings {
   rateBitsPerSecond: number;
@@ -199,26 +199,20 @@ export class BridgedPath {
     markSeconds: number,
     untilSeconds: number,
   ): { ready: Promise<void>; done: Promise<ReceivedFlow[]> } {
-    let listening: () => void = () => {};
-    const ready = new Promise<void>((resolve) => {
-      listening = resolve;
-    });
-    const done = runAsync(
-      [
-        'ip',
-        'netns',
-        'exec',
-        ns,
-        'python3',
-        '-c',
-        RECEIVER,
-        address,
-        String(markSeconds),
-        String(untilSeconds),
-        ...ports.map(String),
-      ],
-      (line) => line === 'listening' && listening(),
-    ).then((output) =>
+    const server = runListening([
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'python3',
+      '-c',
+      RECEIVER,
+      address,
+      String(markSeconds),
+      String(untilSeconds),
+      ...ports.map(String),
+    ]);
+    const done = server.done.then((output) =>
       output
         .trim()
         .split('\n')
@@ -233,7 +227,7 @@ export class BridgedPath {
           return { bytes, seconds, windowBytes, windowSeconds };
         }),
     );
-    return { ready, done };
+    return { ready: server.ready, done };
   }
 
   /** A kernel sender in `ns`; resolves with its retransmissions (tcpi_total_retrans). */

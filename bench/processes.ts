@@ -109,6 +109,19 @@ function holdEventLoop(): void {
   }
 }
 
+/**
+ * Runs `args` (a server that prints a line `listening` once its sockets are bound) as `runAsync` does:
+ * `ready` resolves at that line, `done` with the whole output.
+ */
+export function runListening(args: readonly string[]): { ready: Promise<void>; done: Promise<string> } {
+  let listening: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    listening = resolve;
+  });
+  const done = runAsync(args, (line) => line === 'listening' && listening());
+  return { ready, done };
+}
+
 /** Runs a program to completion without blocking the event loop; `onLine` sees each stdout line. */
 export function runAsync(args: readonly string[], onLine?: (line: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {

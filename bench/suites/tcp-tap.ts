@@ -22,7 +22,7 @@ import { createTapHost, type TapHost } from '../../src/cli/tap-host.js';
 import { openTap, tapAvailability } from '../../src/link/tap/index.js';
 import { tcptsReceive } from '../bridged-path.js';
 import { type BenchRow, formatFigure, NOT_MEASURED } from '../harness.js';
-import { runAsync, sh, uniqueName } from '../processes.js';
+import { runAsync, runListening, sh, uniqueName } from '../processes.js';
 
 const BYTES = 256 * 1024 * 1024;
 /**
@@ -60,26 +60,19 @@ const WARM_UP_CONNECTIONS = 8;
 
 const SENDER = `
 import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+if sys.argv[4] == 'listen':
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((sys.argv[1], int(sys.argv[2])))
+    l.listen(1)
+    print('listening', flush=True)
+    s, _ = l.accept()
+else:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
 block = bytes(1 << 20)
 for _ in range(int(sys.argv[3]) >> 20):
     s.sendall(block)
 s.close()
-`;
-
-/** Prints 'listening', accepts one connection, sends it argv[3] bytes 1 MiB at a time and closes it. */
-const LISTENING_SENDER = `
-import socket, sys
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], int(sys.argv[2])))
-l.listen(1)
-print('listening', flush=True)
-c, _ = l.accept()
-block = bytes(1 << 20)
-for _ in range(int(sys.argv[3]) >> 20):
-    c.sendall(block)
-c.close()
 `;
 
 /** Prints 'listening', then per connection: bytes and seconds from accept to EOF. */
@@ -109,23 +102,29 @@ function receiver(
   port: number,
   expected = BYTES,
 ): { ready: Promise<void>; done: Promise<number> } {
-  let listening: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    listening = resolve;
-  });
-  const done = runAsync(
-    ['ip', 'netns', 'exec', ns, 'python3', '-c', RECEIVER, address, String(port)],
-    (line) => line === 'listening' && listening(),
-  ).then((output) => {
+  const server = runListening(['ip', 'netns', 'exec', ns, 'python3', '-c', RECEIVER, address, String(port)]);
+  const done = server.done.then((output) => {
     const [bytes, seconds] = output.trim().split('\n').pop()!.split(' ').map(Number) as [number, number];
     if (bytes !== expected) throw new Error(`receiver got ${bytes} of ${expected} bytes`);
     return (bytes * 8) / seconds / 1e6;
   });
-  return { ready, done };
+  return { ready: server.ready, done };
 }
 
 function sender(ns: string, address: string, port: number, bytes = BYTES): Promise<string> {
-  return runAsync(['ip', 'netns', 'exec', ns, 'python3', '-c', SENDER, address, String(port), String(bytes)]);
+  return runAsync([
+    'ip',
+    'netns',
+    'exec',
+    ns,
+    'python3',
+    '-c',
+    SENDER,
+    address,
+    String(port),
+    String(bytes),
+    'connect',
+  ]);
 }
 
 /** tcpts sends BYTES to the kernel receiver; Mbit/s as the receiver measured it. */
@@ -181,26 +180,20 @@ async function kernelToTcpts(
     if (bytes !== expected) throw new Error(`tcpts got ${bytes} of ${expected} bytes`);
     return (bytes * 8) / seconds / 1e6;
   }
-  let listening: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    listening = resolve;
-  });
-  const source = runAsync(
-    [
-      'ip',
-      'netns',
-      'exec',
-      ns,
-      'python3',
-      '-c',
-      LISTENING_SENDER,
-      KERNEL_ADDRESS,
-      String(port),
-      String(expected),
-    ],
-    (line) => line === 'listening' && listening(),
-  );
-  await ready;
+  const source = runListening([
+    'ip',
+    'netns',
+    'exec',
+    ns,
+    'python3',
+    '-c',
+    SENDER,
+    KERNEL_ADDRESS,
+    String(port),
+    String(expected),
+    'listen',
+  ]);
+  await source.ready;
   let bytes = 0;
   const seconds = await new Promise<number>((resolve, reject) => {
     let started = 0;
@@ -224,7 +217,7 @@ async function kernelToTcpts(
     });
     socket.once('error', reject);
   });
-  await source;
+  await source.done;
   if (bytes !== expected) throw new Error(`tcpts got ${bytes} of ${expected} bytes`);
   return (bytes * 8) / seconds / 1e6;
 }
