@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createTapHost, type TapHost } from '../src/cli/tap-host.js';
 import { openTap } from '../src/link/tap/index.js';
 import type { TcpConfig } from '../src/tcp/config.js';
-import { runAsync, runListening, sh, uniqueName } from './processes.js';
+import { pythonIn, runAsync, runListening, sh, uniqueName } from './processes.js';
 
 export interface PathSettings {
   rateBitsPerSecond: number;
@@ -199,19 +199,7 @@ export class BridgedPath {
     markSeconds: number,
     untilSeconds: number,
   ): { ready: Promise<void>; done: Promise<ReceivedFlow[]> } {
-    const server = runListening([
-      'ip',
-      'netns',
-      'exec',
-      ns,
-      'python3',
-      '-c',
-      RECEIVER,
-      address,
-      String(markSeconds),
-      String(untilSeconds),
-      ...ports.map(String),
-    ]);
+    const server = runListening(pythonIn(ns, RECEIVER, address, markSeconds, untilSeconds, ...ports));
     const done = server.done.then((output) =>
       output
         .trim()
@@ -232,20 +220,7 @@ export class BridgedPath {
 
   /** A kernel sender in `ns`; resolves with its retransmissions (tcpi_total_retrans). */
   async kernelSend(ns: string, to: string, port: number, cc: string, seconds: number): Promise<number> {
-    const out = await runAsync([
-      'ip',
-      'netns',
-      'exec',
-      ns,
-      'python3',
-      '-c',
-      SENDER,
-      to,
-      String(port),
-      cc,
-      String(seconds),
-      String(DRAIN_GRACE_SECONDS),
-    ]);
+    const out = await runAsync(pythonIn(ns, SENDER, to, port, cc, seconds, DRAIN_GRACE_SECONDS));
     return Number(out.trim().split(' ')[1]);
   }
 

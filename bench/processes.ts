@@ -109,6 +109,11 @@ function holdEventLoop(): void {
   }
 }
 
+/** The command line that runs a python3 `script` with `args` inside network namespace `ns`. */
+export function pythonIn(ns: string, script: string, ...args: (string | number)[]): string[] {
+  return ['ip', 'netns', 'exec', ns, 'python3', '-c', script, ...args.map(String)];
+}
+
 /**
  * Runs `args` (a server that prints a line `listening` once its sockets are bound) as `runAsync` does:
  * `ready` resolves at that line, `done` with the whole output.

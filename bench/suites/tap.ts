@@ -19,7 +19,7 @@ import { attachTap, InterfaceControl } from '../../src/link/tap/interface-ioctl.
 import { loadNativeHelper } from '../../src/link/tap/native-helper.js';
 import { macToString, parseMac, writeMac } from '../../src/wire/address.js';
 import { type BenchRow, formatFigure, NOT_MEASURED } from '../harness.js';
-import { runAsync, sh } from '../processes.js';
+import { pythonIn, runAsync, sh } from '../processes.js';
 
 const BURST = 20_000;
 const TCPTS_MAC = parseMac('02:74:63:70:74:73')!;
@@ -61,7 +61,7 @@ async function adopt(ns: string, ifname: string): Promise<void> {
 
 /** Sends the burst from `ns`; started by the spawner too (see adopt). */
 async function burst(ns: string, payloadBytes: number): Promise<void> {
-  await runAsync(['ip', 'netns', 'exec', ns, 'python3', '-c', SENDER, String(BURST), String(payloadBytes)]);
+  await runAsync(pythonIn(ns, SENDER, BURST, payloadBytes));
 }
 
 function interfaceName(): string {

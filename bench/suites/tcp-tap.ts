@@ -22,7 +22,7 @@ import { createTapHost, type TapHost } from '../../src/cli/tap-host.js';
 import { openTap, tapAvailability } from '../../src/link/tap/index.js';
 import { tcptsReceive } from '../bridged-path.js';
 import { type BenchRow, formatFigure, NOT_MEASURED } from '../harness.js';
-import { runAsync, runListening, sh, uniqueName } from '../processes.js';
+import { pythonIn, runAsync, runListening, sh, uniqueName } from '../processes.js';
 
 const BYTES = 256 * 1024 * 1024;
 /**
@@ -102,7 +102,7 @@ function receiver(
   port: number,
   expected = BYTES,
 ): { ready: Promise<void>; done: Promise<number> } {
-  const server = runListening(['ip', 'netns', 'exec', ns, 'python3', '-c', RECEIVER, address, String(port)]);
+  const server = runListening(pythonIn(ns, RECEIVER, address, port));
   const done = server.done.then((output) => {
     const [bytes, seconds] = output.trim().split('\n').pop()!.split(' ').map(Number) as [number, number];
     if (bytes !== expected) throw new Error(`receiver got ${bytes} of ${expected} bytes`);
@@ -112,19 +112,7 @@ function receiver(
 }
 
 function sender(ns: string, address: string, port: number, bytes = BYTES): Promise<string> {
-  return runAsync([
-    'ip',
-    'netns',
-    'exec',
-    ns,
-    'python3',
-    '-c',
-    SENDER,
-    address,
-    String(port),
-    String(bytes),
-    'connect',
-  ]);
+  return runAsync(pythonIn(ns, SENDER, address, port, bytes, 'connect'));
 }
 
 /** tcpts sends BYTES to the kernel receiver; Mbit/s as the receiver measured it. */
@@ -180,19 +168,7 @@ async function kernelToTcpts(
     if (bytes !== expected) throw new Error(`tcpts got ${bytes} of ${expected} bytes`);
     return (bytes * 8) / seconds / 1e6;
   }
-  const source = runListening([
-    'ip',
-    'netns',
-    'exec',
-    ns,
-    'python3',
-    '-c',
-    SENDER,
-    KERNEL_ADDRESS,
-    String(port),
-    String(expected),
-    'listen',
-  ]);
+  const source = runListening(pythonIn(ns, SENDER, KERNEL_ADDRESS, port, expected, 'listen'));
   await source.ready;
   let bytes = 0;
   const seconds = await new Promise<number>((resolve, reject) => {
