@@ -141,6 +141,31 @@ describe('memory link offload', () => {
     expect(t.frames.map(tcpOf).every((s) => s === undefined || s.complete)).toBe(true);
   });
 
+  it('without offload, a data frame with one bit flipped is counted as a bad checksum and dropped', () => {
+    const t = pair(false);
+    const data = pattern(20_000);
+    expect(transfer(t.net, t.client, t.server, data)).toEqual(data);
+    const full = t.frames.find((f) => f.length === 1514)!;
+    const answers: Uint8Array[] = [];
+    t.link.tap((_, frame) => answers.push(frame), { direction: 'b->a' });
+    const before = t.server.counters.TcpInCsumErrors;
+    // Every byte of the segment is covered (a payload byte, the last byte, a header byte): each flip
+    // must be caught, whichever way the receiver sums the segment.
+    for (const at of [800, 1513, 14 + 20 + 5]) {
+      const flipped = full.slice();
+      flipped[at] = flipped[at]! ^ 0x10;
+      t.link.a.send(flipped);
+      t.net.clock.runUntilIdle();
+    }
+    expect(t.server.counters.TcpInCsumErrors - before).toBe(3);
+    expect(answers).toHaveLength(0);
+    // The same frame intact passes the check and is answered (an old segment: an ACK, or a reset).
+    t.link.a.send(full.slice());
+    t.net.clock.runUntilIdle();
+    expect(t.server.counters.TcpInCsumErrors - before).toBe(3);
+    expect(answers.length).toBeGreaterThan(0);
+  });
+
   for (const [name, impairments] of [
     ['a rate limit', { rateBitsPerSecond: 100e6 }],
     ['loss and corruption', { loss: 0.02, corrupt: 0.02 }],
