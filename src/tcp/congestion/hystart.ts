@@ -45,16 +45,20 @@ export class HyStartPlusPlus {
   constructor(private readonly paced = false) {}
 
   private windowEnd: number | undefined;
-  private lastRoundMinRtt = Number.POSITIVE_INFINITY;
-  private currentRoundMinRtt = Number.POSITIVE_INFINITY;
+  // The RTTs and times below start `undefined` ("none yet") rather than at Infinity or 0. This runs
+  // once per ACK burst, too rarely to be optimized soon, and V8 keeps a field that only ever held
+  // numbers unboxed: every read of one in unoptimized code allocates a copy of the number. A field that
+  // also held `undefined` keeps the caller's number as it came, and reading it allocates nothing.
+  private lastRoundMinRtt: number | undefined;
+  private currentRoundMinRtt: number | undefined;
   private rttSampleCount = 0;
-  private cssBaselineMinRtt = Number.POSITIVE_INFINITY;
+  private cssBaselineMinRtt: number | undefined;
   private cssRounds = 0;
   /** Smallest RTT seen in slow start, ms (the train's yardstick). */
-  private minRtt = Number.POSITIVE_INFINITY;
+  private minRtt: number | undefined;
   /** When the current round began, and when the last ACK of its train arrived. */
-  private roundStartTime = 0;
-  private lastTrainAck = 0;
+  private roundStartTime: number | undefined;
+  private lastTrainAck: number | undefined;
   /** Why slow start ended, for tests and traces. */
   exit: 'delay' | 'ack-train' | 'congestion' | undefined;
 
@@ -72,7 +76,7 @@ export class HyStartPlusPlus {
       this.windowEnd = sndMax;
       if (now !== undefined) this.roundStartTime = this.lastTrainAck = now;
       this.lastRoundMinRtt = this.currentRoundMinRtt;
-      this.currentRoundMinRtt = Number.POSITIVE_INFINITY;
+      this.currentRoundMinRtt = undefined;
       this.rttSampleCount = 0;
       if (this.phase === 'css' && ++this.cssRounds >= HYSTART.CSS_ROUNDS) {
         this.exit = 'delay';
@@ -81,14 +85,17 @@ export class HyStartPlusPlus {
       }
     }
     if (rttMs !== undefined) {
-      if (rttMs < this.currentRoundMinRtt) this.currentRoundMinRtt = rttMs;
-      if (rttMs < this.minRtt) this.minRtt = rttMs;
+      if (this.currentRoundMinRtt === undefined || rttMs < this.currentRoundMinRtt)
+        this.currentRoundMinRtt = rttMs;
+      if (this.minRtt === undefined || rttMs < this.minRtt) this.minRtt = rttMs;
       this.rttSampleCount++;
     }
     if (
       this.phase === 'slow-start' &&
       now !== undefined &&
-      Number.isFinite(this.minRtt) &&
+      this.minRtt !== undefined &&
+      this.lastTrainAck !== undefined &&
+      this.roundStartTime !== undefined &&
       now - this.lastTrainAck <= HYSTART.ACK_TRAIN_GAP_MS
     ) {
       this.lastTrainAck = now;
@@ -101,8 +108,8 @@ export class HyStartPlusPlus {
         return 0;
       }
     }
-    if (this.rttSampleCount >= HYSTART.N_RTT_SAMPLE && Number.isFinite(this.currentRoundMinRtt)) {
-      if (this.phase === 'slow-start' && Number.isFinite(this.lastRoundMinRtt)) {
+    if (this.rttSampleCount >= HYSTART.N_RTT_SAMPLE && this.currentRoundMinRtt !== undefined) {
+      if (this.phase === 'slow-start' && this.lastRoundMinRtt !== undefined) {
         const threshold = Math.min(
           HYSTART.MAX_RTT_THRESH_MS,
           Math.max(HYSTART.MIN_RTT_THRESH_MS, this.lastRoundMinRtt / HYSTART.MIN_RTT_DIVISOR),
@@ -113,9 +120,13 @@ export class HyStartPlusPlus {
           this.exit = 'delay';
           this.cssRounds = 0;
         }
-      } else if (this.phase === 'css' && this.currentRoundMinRtt < this.cssBaselineMinRtt) {
+      } else if (
+        this.phase === 'css' &&
+        this.cssBaselineMinRtt !== undefined &&
+        this.currentRoundMinRtt < this.cssBaselineMinRtt
+      ) {
         // §4.2: the RTT increase was spurious; back to slow start.
-        this.cssBaselineMinRtt = Number.POSITIVE_INFINITY;
+        this.cssBaselineMinRtt = undefined;
         this.phase = 'slow-start';
         this.exit = undefined;
       }
