@@ -52,8 +52,13 @@ const TIMER_COUNT = 10;
  * `earliest()` need not scan; NaN when it must be computed again.
  */
 const EARLIEST = TIMER_COUNT;
-/** A deadline array with no timer armed: the template each array is copied from. */
-const UNARMED: readonly number[] = new Array<number>(TIMER_COUNT + 1).fill(NEVER);
+/**
+ * A deadline array with no timer armed: the template each array is copied from. Filled by pushes, not
+ * `new Array(n).fill()`: that array (and its copies) would be holey, and optimized code reading a double
+ * from a holey array allows for the hole, so the value it returns is a heap number made per read.
+ */
+const UNARMED: readonly number[] = [];
+for (let i = 0; i <= TIMER_COUNT; i++) (UNARMED as number[]).push(NEVER);
 /**
  * Deadline arrays no connection holds, shared by all: a connection takes one when it arms a timer and
  * gives it back once none is armed, so the many idle connections of a server hold none, and one that
