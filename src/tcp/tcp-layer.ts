@@ -1805,7 +1805,7 @@ export class TcpLayer {
 
   /** Arms the clock for the earliest live wake-up, discarding stale heap entries on the way. */
   private rearm(): void {
-    this.armIfEarlier(this.timeWait.nextDeadline());
+    if (this.timeWait.hasDeadline()) this.armIfEarlier(this.timeWait.headDeadline);
     for (;;) {
       const deadline = this.timers.peekDeadline();
       if (deadline === Number.POSITIVE_INFINITY) return;

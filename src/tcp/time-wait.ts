@@ -198,22 +198,28 @@ export class TimeWaitTable {
     this.enqueue(slot, deadline);
   }
 
-  /** The earliest deadline queued (Infinity when none); stale entries are discarded on the way. */
-  nextDeadline(): number {
+  /**
+   * True when a deadline is queued (stale entries are discarded on the way); `headDeadline` is then the
+   * earliest. Not one call answering Infinity for none: optimized code that joins that constant with a
+   * double read from the queue returns the result as a heap number made per call (each clock firing).
+   */
+  hasDeadline(): boolean {
     while (this.queueLength > 0) {
       const slot = this.queueSlots[this.queueHead]!;
-      const deadline = this.queueDeadlines[this.queueHead]!;
-      if (this.f64[slot * F64_FIELDS + DEADLINE] === deadline) return deadline;
+      if (this.f64[slot * F64_FIELDS + DEADLINE] === this.queueDeadlines[this.queueHead]) return true;
       this.dequeue();
     }
-    return Number.POSITIVE_INFINITY;
+    return false;
+  }
+
+  /** The earliest deadline queued; read only after `hasDeadline()` answered true. */
+  get headDeadline(): number {
+    return this.queueDeadlines[this.queueHead]!;
   }
 
   /** Takes the slot of a record whose deadline is at or before `now`, or -1 when none is due. */
   takeExpired(now: number): number {
-    const deadline = this.nextDeadline();
-    // An empty queue reads as Infinity, which is not "after" now = Infinity (a shutdown takes every record).
-    if (this.queueLength === 0 || deadline > now) return NONE;
+    if (!this.hasDeadline() || this.headDeadline > now) return NONE;
     const slot = this.queueSlots[this.queueHead]!;
     this.dequeue();
     return slot;
