@@ -184,8 +184,12 @@ export class RingStoragePool {
  */
 export const MAX_SEGMENT_VIEWS = 4096;
 
-/** Process-wide: views cut afresh because their start lay past the first MAX_SEGMENT_VIEWS steps. */
-export const segmentViewCounters = { cutPastLimit: 0 };
+/**
+ * Process-wide: views `SegmentViews` cut (none kept for that start and length: the first lap, or a
+ * segment cut short shifted the ones after it), and those cut because their start lay past the first
+ * MAX_SEGMENT_VIEWS steps.
+ */
+export const segmentViewCounters = { cut: 0, cutPastLimit: 0 };
 
 /**
  * Views of a storage at the positions a sender's segments start at, one per `quantum`-byte step, each the
@@ -217,6 +221,7 @@ export class SegmentViews {
     }
     const cached = this.views[step]!;
     if (this.starts[step] === start && cached.length === length) return cached;
+    segmentViewCounters.cut++;
     const view = this.storage.subarray(start, start + length);
     this.views[step] = view;
     this.starts[step] = start;
@@ -304,7 +309,23 @@ export class ByteRing {
 
   /** Room left for committed bytes. */
   get free(): number {
-    return this.capacity - this.committed;
+    return Math.max(0, this.usable - this.committed);
+  }
+
+  /**
+   * The capacity; but with a quantum set, when whole quanta up to the capacity would not fit in the
+   * largest storage the pool keeps, the whole quanta below it. A send ring autotuned to the 4 MiB cap
+   * (the pool's largest, Linux's tcp_wmem maximum) then holds up to one segment less, and its storage is
+   * a whole number of segments (see `quantum`): at 4 MiB exactly each lap of a ring that never drains
+   * (a sender held back by its buffer) shifted every segment's start, and each was cut a view afresh.
+   */
+  private get usable(): number {
+    const limit = this.limit;
+    const step = this.step;
+    const max = this.pool.maxBytes;
+    if (step === 0 || limit > max) return limit;
+    const whole = max - (max % step);
+    return limit > whole && whole > 0 ? whole : limit;
   }
 
   /** Copies as much of `data` as fits after the committed bytes and commits it; returns the count. */
@@ -429,7 +450,7 @@ export class ByteRing {
       // doubling copied what it held at each step: as many bytes again as were sent, through a gateway
       // relaying 64 KiB reads. A large first write takes the size the ring had when it drained instead
       // (from the pool when it holds one); a small one starts small as before.
-      const least = Math.min(drained, this.capacity);
+      const least = Math.max(n, Math.min(drained, this.usable));
       this.backing = this.pool.takeBetween(least, Math.max(drained, this.pool.maxBytes));
       const wanted = this.fitted(least, this.backing.length);
       this.storage = this.backing.length === wanted ? this.backing : this.pool.view(this.backing, wanted);
@@ -444,7 +465,7 @@ export class ByteRing {
     // growth instead: a ring that drained large is carrying bulk data.
     if (size > 0 && drained > newSize) newSize = drained;
     while (newSize < n) newSize *= 2;
-    newSize = Math.min(newSize, this.capacity);
+    newSize = Math.max(n, Math.min(newSize, this.usable));
     if (newSize <= this.backing.length) {
       this.growInPlace(this.fitted(newSize, this.backing.length));
       return;

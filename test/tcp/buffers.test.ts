@@ -331,6 +331,35 @@ describe('ByteRing', () => {
     ]);
   });
 
+  it('at the pool’s largest size, holds the whole quanta below it, so segments keep their starts lap after lap', () => {
+    const pool = new RingStoragePool(4 * 1024 * 1024);
+    const ring = new ByteRing(4 * 1024 * 1024, 2048, pool);
+    ring.quantum = 1448;
+    // 4 MiB is 2,896.6 segments: whole ones up to it would not fit in any storage the pool keeps.
+    expect(ring.capacity).toBe(4 * 1024 * 1024);
+    expect(ring.free).toBe(2896 * 1448);
+    const chunk = pattern(65536);
+    let written = 0;
+    while (ring.free > 0) written += ring.append(chunk.subarray(0, Math.min(65536, ring.free)));
+    expect(written).toBe(2896 * 1448);
+    // A sender that never lets the ring drain: a segment consumed, one written, for three laps; every
+    // segment starts where the one a lap earlier did, and is served its view.
+    const cuts = segmentViewCounters.cut;
+    let head = 0;
+    for (let i = 0; i < 3 * 2896; i++) {
+      const view = ring.peek(0, 1448);
+      expect(view[0]).toBe(head & 0xff);
+      ring.consume(1448);
+      head += 1448;
+      ring.append(pattern(1448, written));
+      written += 1448;
+    }
+    expect(segmentViewCounters.cut - cuts).toBe(2896);
+    // Without a quantum the ring holds its whole capacity.
+    const plain = new ByteRing(4 * 1024 * 1024, 2048, pool);
+    expect(plain.free).toBe(4 * 1024 * 1024);
+  });
+
   it('keeps at most MAX_SEGMENT_VIEWS views per storage: a start past them is cut afresh each time, and counted', () => {
     const storage = new Uint8Array(MAX_SEGMENT_VIEWS + 100).map((_, i) => i & 0xff);
     const views = new SegmentViews(storage, 1);
