@@ -106,6 +106,12 @@ export class MemoryLink {
   /** @internal read by the ends */
   readonly deviceOffload: DeviceOffload | undefined;
   private readonly paths: Record<LinkDirection, ImpairedPath>;
+  /**
+   * The two paths again, for `path`: read by a direction held in a variable, the record above is a
+   * keyed load the engine sees with two string keys (megamorphic, a hash lookup per frame sent).
+   */
+  private readonly aToB: ImpairedPath;
+  private readonly bToA: ImpairedPath;
   private readonly endA: MemoryLinkEnd;
   private readonly endB: MemoryLinkEnd;
   private frameIds = 0;
@@ -138,6 +144,8 @@ export class MemoryLink {
         options.bToA ?? both,
       ),
     };
+    this.aToB = this.paths['a->b'];
+    this.bToA = this.paths['b->a'];
     this.offloadAllowed = options.checksumOffload === true;
     this.deviceOffload = options.offload === false ? undefined : MEMORY_LINK_OFFLOAD;
   }
@@ -222,7 +230,7 @@ export class MemoryLink {
 
   /** @internal */
   path(direction: LinkDirection): ImpairedPath {
-    return this.paths[direction];
+    return direction === 'a->b' ? this.aToB : this.bToA;
   }
 
   /**
@@ -231,7 +239,7 @@ export class MemoryLink {
    * would have crossed it anyway and none can be damaged on the way.
    */
   carriesOffloadedFrames(direction: LinkDirection): boolean {
-    const i = this.paths[direction].impairments;
+    const i = this.path(direction).impairments;
     return (
       (i.loss ?? 0) === 0 &&
       i.burstLoss === undefined &&
