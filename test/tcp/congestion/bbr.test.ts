@@ -22,7 +22,10 @@ function bbr(random: () => number = () => 0): BbrCongestionControl {
  * Drives a BBR sender over a path with a bottleneck of `rate` bytes/ms (an unbounded FIFO queue) and a
  * base RTT of `rtt` ms, one ms at a time: the sender sends what cwnd and its pacing rate allow, the
  * bottleneck forwards `rate` bytes a ms, and each forwarded chunk is acknowledged `rtt` ms after it was
- * sent plus its time in the queue. Returns the states passed through with their entry times.
+ * sent plus its time in the queue. Returns the states passed through with their entry times. With
+ * `rates`, each ACK carries a delivery-rate sample (draft §4.5.2: data delivered since the chunk was
+ * sent, over the time since the delivery the sender had seen then), as a connection with send records
+ * reports.
  */
 function drive(
   cc: BbrCongestionControl,
@@ -31,17 +34,32 @@ function drive(
   rtt: number,
   from = 0,
   until: (cc: BbrCongestionControl) => boolean = () => false,
+  rates = false,
 ) {
   const states: [string, number][] = [[cc.state, from]];
-  const queue: { bytes: number; sentAt: number }[] = [];
-  const acks: { at: number; bytes: number; sentAt: number }[] = [];
+  type Chunk = { bytes: number; sentAt: number; ackedAtSend: number; ackTimeAtSend: number };
+  const queue: Chunk[] = [];
+  const acks: (Chunk & { at: number })[] = [];
   let sent = 0;
   let acked = 0;
+  let lastAckAt = from;
   for (let t = from; t < from + ms; t++) {
     // ACKs due now.
     while (acks.length > 0 && acks[0]!.at <= t) {
       const a = acks.shift()!;
       acked += a.bytes;
+      lastAckAt = t;
+      const rate = rates
+        ? {
+            delivered: acked - a.ackedAtSend,
+            intervalMs: Math.max(t - a.ackTimeAtSend, 1),
+            isAppLimited: false,
+            priorInFlight: 0,
+            lost: 0,
+            rttMs: t - a.sentAt,
+            priorDelivered: a.ackedAtSend,
+          }
+        : undefined;
       cc.onAck(
         ackEvent({
           bytesAcked: a.bytes,
@@ -49,6 +67,7 @@ function drive(
           sndMax: sent,
           pipe: sent - acked,
           rttMs: t - a.sentAt,
+          rate,
           now: t,
         }),
       );
@@ -56,7 +75,7 @@ function drive(
     // The sender: at most the pacing rate this ms, within cwnd.
     const send = Math.max(0, Math.min(cc.cwnd - (sent - acked), cc.pacingRate));
     if (send > 0) {
-      queue.push({ bytes: send, sentAt: t });
+      queue.push({ bytes: send, sentAt: t, ackedAtSend: acked, ackTimeAtSend: lastAckAt });
       sent += send;
     }
     // The bottleneck forwards `rate` bytes; they are acknowledged one base RTT later.
@@ -66,7 +85,7 @@ function drive(
       const bytes = Math.min(budget, head.bytes);
       head.bytes -= bytes;
       budget -= bytes;
-      acks.push({ at: t + rtt, bytes, sentAt: head.sentAt });
+      acks.push({ ...head, at: t + rtt, bytes });
       if (head.bytes === 0) queue.shift();
     }
     if (states.at(-1)![0] !== cc.state) states.push([cc.state, t]);
@@ -226,6 +245,77 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cc.inflightHi).toBeLessThanOrEqual(pipe * (1 + 2 * BBR.LOSS_THRESH));
     expect(cc.state).toBe('probe-bw-down');
     expect(cc.cwnd).toBeLessThanOrEqual(cc.inflightHi);
+  });
+
+  it('lower bounds (draft §4.5.10.3): a lossy round with a queue cuts them in CRUISE, not in the round in which DOWN hands over to CRUISE', () => {
+    /**
+     * Drives a sender into ProbeBW_DOWN after a probe (UP), then on until `at` says so, and there loses
+     * 5% of a round's worth of segments with an RTT sample 20% above the minimum (a queue in sight);
+     * then on to the end of that round. Returns the sender.
+     */
+    const lossyRound = (at: (cc: BbrCongestionControl) => boolean) => {
+      const cc = bbr();
+      let phase = 0;
+      let round = 0;
+      let cwndBefore = 0;
+      let now = -1;
+      drive(
+        cc,
+        20_000,
+        12_500,
+        50,
+        0,
+        (c) => {
+          now++;
+          // Past Startup's own DOWN and CRUISE, to the DOWN that follows a probe (UP).
+          if (phase === 0 && c.state === 'probe-bw-up') phase = 1;
+          else if (phase === 1 && c.state === 'probe-bw-down') phase = 2;
+          else if (phase === 2 && at(c)) {
+            phase = 3;
+            round = c.roundCount;
+            cwndBefore = c.cwnd;
+            expect(c.inflightLo).toBe(Number.POSITIVE_INFINITY);
+            // An ACK that marks 5% of a round's 625 segments lost (over BBRLossThresh, 2%, and at least
+            // BBRFullLossCnt), its RTT sample 20% above the minimum.
+            const lost = 32 * MSS;
+            const rate = {
+              delivered: 0,
+              intervalMs: 50,
+              isAppLimited: false,
+              priorInFlight: 0,
+              lost,
+              rttMs: 60,
+              priorDelivered: 0,
+            };
+            c.onAck(ackEvent({ bytesAcked: 0, pipe: c.cwnd, rttMs: 60, rate, now }));
+          }
+          return phase === 3 && c.roundCount > round;
+        },
+        true,
+      );
+      expect(cc.roundCount).toBe(round + 1);
+      return { cc, cwndBefore };
+    };
+    // The hand-over: the round in which DOWN (inflight down to the BDP) gives way to CRUISE. Its RTTs
+    // carry the queue the probe built and DOWN drained, so its losses count only as a second lossy round
+    // in a row would: the bounds stay unset.
+    const { cc: handOver } = lossyRound((c) => c.state === 'probe-bw-cruise');
+    expect(handOver.state).toBe('probe-bw-cruise');
+    expect(handOver.inflightLo).toBe(Number.POSITIVE_INFINITY);
+    expect(handOver.bwLo).toBe(Number.POSITIVE_INFINITY);
+    // The same losses and RTT a round later, all in CRUISE: inflight_lo and bw_lo cut at once, by at
+    // most BBRBeta (30%).
+    let rounds = -1;
+    const { cc: cruising, cwndBefore } = lossyRound((c) => {
+      if (c.state !== 'probe-bw-cruise') return false;
+      if (rounds < 0) rounds = c.roundCount;
+      return c.roundCount > rounds;
+    });
+    expect(cruising.state).toBe('probe-bw-cruise');
+    expect(cruising.inflightLo).toBeLessThan(cwndBefore);
+    expect(cruising.inflightLo).toBeGreaterThanOrEqual(BBR.BETA * cwndBefore - 1);
+    expect(cruising.cwnd).toBeLessThanOrEqual(cruising.inflightLo);
+    expect(cruising.bwLo).toBeLessThan(Number.POSITIVE_INFINITY);
   });
 
   it('a lossy round while probing whose RTTs show no queue (random loss) leaves inflight_hi alone', () => {
