@@ -262,7 +262,9 @@ describe('bulk flows through one bottleneck', () => {
     // seeds and each run, not a chosen seed's phase. With CRUISE pacing at the delivery rate plus a share
     // of the gap to a queue target (the larger flow queues more and slows, the smaller speeds up), seeds
     // 1-5 give 0.93/1.00/0.80/0.94/0.98 (mean 0.93; before, 0.72/0.97/0.87/0.93/0.80, mean 0.86), and
-    // over start gaps 0/0.1/0.5/1 s 0.75-1.00 (mean 0.91; before, 0.51-0.98, mean 0.75).
+    // over start gaps 0/0.1/0.5/1 s 0.75-1.00 (mean 0.91; before, 0.51-0.98, mean 0.75). With CRUISE's
+    // rate no longer held at bw_lo after a lossy round (its rate froze there until the next probe),
+    // seeds 1-5 give 0.94/0.95/0.90/0.89/1.00 (before, 0.93/0.77/0.94/0.86/1.00).
     const ratios: number[] = [];
     for (const seed of [1, 2, 3, 4, 5]) {
       const result = runBulkFlows({
@@ -278,8 +280,8 @@ describe('bulk flows through one bottleneck', () => {
       ratios.push(Math.min(a, b) / Math.max(a, b));
       expect(a + b).toBeGreaterThan(88e6);
     }
-    expect(Math.min(...ratios)).toBeGreaterThan(0.75);
-    expect(ratios.reduce((sum, r) => sum + r, 0) / ratios.length).toBeGreaterThan(0.88);
+    expect(Math.min(...ratios)).toBeGreaterThan(0.85);
+    expect(ratios.reduce((sum, r) => sum + r, 0) / ratios.length).toBeGreaterThan(0.9);
   });
 
   it('two BBR flows, and CUBIC beside BBR, both keep delivering through one bottleneck (RACK on)', () => {

@@ -318,6 +318,59 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cruising.bwLo).toBeLessThan(Number.POSITIVE_INFINITY);
   });
 
+  it('a lossy CRUISE round lowers bw_lo and the cruise rate once; the queue target then steers the rate, above bw_lo', () => {
+    const cc = bbr();
+    drive(cc, 2000, 12_500, 50);
+    expect(cc.state).toBe('probe-bw-cruise');
+    // ACKs with rate samples, one round at a time: `rate` bytes/ms delivered over a 50 ms round, the
+    // RTT given, `lostPerAck` bytes newly marked lost by each of its ten ACKs.
+    const state = cc as unknown as { delivered: number };
+    let now = 2000;
+    const round = (rate: number, rttMs: number, lostPerAck: number) => {
+      const prior = state.delivered;
+      for (let i = 0; i < 10; i++) {
+        now += 5;
+        const bytes = rate * 5;
+        cc.onAck(
+          ackEvent({
+            bytesAcked: bytes,
+            pipe: rate * 50,
+            rttMs,
+            now,
+            rate: {
+              delivered: rate * 50,
+              intervalMs: 50,
+              isAppLimited: false,
+              priorInFlight: rate * 50,
+              lost: lostPerAck,
+              rttMs,
+              // The first ACK of the round acknowledges what was sent after the last round began.
+              priorDelivered: i === 0 ? prior : prior - 1,
+            },
+          }),
+        );
+      }
+    };
+    round(12_500, 52, 0);
+    // A round that lost 6% with its RTTs 20% above the minimum: a full queue overflowed (another flow's
+    // probe). bw_lo drops to the round's rate (draft §4.5.10.3), and so does the cruise rate.
+    round(10_000, 60, 3 * MSS);
+    round(10_000, 60, 0);
+    expect(cc.state).toBe('probe-bw-cruise');
+    expect(cc.bwLo).toBe(10_000);
+    expect(cc.pacingRate).toBeLessThanOrEqual(cc.bwLo);
+    // Then rounds without loss and with the queue empty (RTT at the minimum): the flow is below its
+    // queue target and CRUISE raises its rate by a quarter of the target every round or two. Held at bw_lo
+    // until the next probe, it paced at the rate the overflow left it for seconds while the other flow
+    // kept the share it had taken.
+    for (let i = 0; i < 10; i++) round(cc.pacingRate, 50, 0);
+    expect(cc.state).toBe('probe-bw-cruise');
+    expect(cc.bwLo).toBe(10_000);
+    expect(cc.pacingRate).toBeGreaterThan(
+      cc.bwLo + (BBR.CRUISE_QUEUE_GAIN * BBR.CRUISE_QUEUE_SEGMENTS * MSS) / 50,
+    );
+  });
+
   it('a lossy round while probing whose RTTs show no queue (random loss) leaves inflight_hi alone', () => {
     // A probe that overflows the bottleneck queue fills it first: its RTTs rise before the drops. Losses
     // over 2% in a round whose RTTs are all at the minimum are random (or a policer's), not the probe's.
