@@ -371,6 +371,59 @@ describe('BBR (IETF CCWG draft v3)', () => {
     );
   });
 
+  it('lower bounds: lossy CRUISE rounds whose RTTs show no queue (random loss) cut them only from the second in a row', () => {
+    // Once DOWN's queue has drained (two rounds into CRUISE), each round loses 5% (an ACK marking 32 of
+    // ~625 segments lost), its RTT sample at the minimum. inflight_lo after each such round, three of them.
+    const cc = bbr();
+    let phase = 0;
+    let cruiseStart = -1;
+    let lossyRounds = 0;
+    let lastRound = -1;
+    let now = -1;
+    const bounds: number[] = [];
+    drive(
+      cc,
+      20_000,
+      12_500,
+      50,
+      0,
+      (c) => {
+        now++;
+        // Past Startup's own DOWN and CRUISE, to the CRUISE that follows a probe (UP).
+        if (phase === 0 && c.state === 'probe-bw-up') phase = 1;
+        else if (phase === 1 && c.state === 'probe-bw-cruise') {
+          phase = 2;
+          cruiseStart = c.roundCount;
+        }
+        if (phase !== 2 || c.roundCount === lastRound || c.roundCount <= cruiseStart + 2) return false;
+        // A round began in CRUISE: note the bounds the last one left, then lose 5% in this one.
+        lastRound = c.roundCount;
+        if (lossyRounds > 0) bounds.push(c.inflightLo);
+        if (lossyRounds === 3) return true;
+        lossyRounds++;
+        const rate = {
+          delivered: 0,
+          intervalMs: 50,
+          isAppLimited: false,
+          priorInFlight: 0,
+          lost: 32 * MSS,
+          rttMs: 50,
+          priorDelivered: 0,
+        };
+        c.onAck(ackEvent({ bytesAcked: 0, pipe: c.cwnd, rttMs: 50, rate, now }));
+        return false;
+      },
+      true,
+    );
+    expect(cc.state).toBe('probe-bw-cruise');
+    expect(bounds).toHaveLength(3);
+    // One such round: random loss, not congestion (BBR.UNQUEUED_LOSS_ROUNDS = 2).
+    expect(bounds[0]).toBe(Number.POSITIVE_INFINITY);
+    // The second in a row cuts, and so does each one after it.
+    expect(bounds[1]).toBeLessThan(Number.POSITIVE_INFINITY);
+    expect(bounds[2]).toBeLessThan(bounds[1]!);
+  });
+
   it('a lossy round while probing whose RTTs show no queue (random loss) leaves inflight_hi alone', () => {
     // A probe that overflows the bottleneck queue fills it first: its RTTs rise before the drops. Losses
     // over 2% in a round whose RTTs are all at the minimum are random (or a policer's), not the probe's.
