@@ -229,6 +229,24 @@ export class SegmentViews {
   }
 }
 
+/** The last prefix `prefixOf` cut from each array (weakly held: see there). */
+const PREFIXES = new WeakMap<Uint8Array, Uint8Array>();
+
+/**
+ * `data.subarray(0, length)`, the same view object as last time for the same array and length. A bulk
+ * writer offers its chunk again whenever the send buffer has room, and the buffer fills with a piece
+ * of it: the same length each time when the chunk and the buffer stay the same size (once per drain).
+ * Weakly keyed: a view is kept only while the application keeps the array itself, and holds nothing
+ * that array does not.
+ */
+function prefixOf(data: Uint8Array, length: number): Uint8Array {
+  const cached = PREFIXES.get(data);
+  if (cached !== undefined && cached.length === length) return cached;
+  const view = data.subarray(0, length);
+  PREFIXES.set(data, view);
+  return view;
+}
+
 /** Growth to at least this many bytes may take larger storage from the pool (see `ByteRing.reserve`). */
 const LARGE_GROWTH = 65_536;
 
@@ -332,7 +350,7 @@ export class ByteRing {
   append(data: Uint8Array): number {
     const n = Math.min(data.length, this.free);
     if (n === 0) return 0;
-    this.writeAt(this.committed, n === data.length ? data : data.subarray(0, n));
+    this.writeAt(this.committed, n === data.length ? data : prefixOf(data, n));
     this.committed += n;
     return n;
   }

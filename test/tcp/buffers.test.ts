@@ -118,6 +118,35 @@ describe('ByteRing', () => {
     }
   });
 
+  it('filled to the brim from an array it was offered before, cuts no new view for the same length', () => {
+    const pool = new RingStoragePool(1 << 20);
+    const ring = new ByteRing(100_000, 131072, pool);
+    const chunk = pattern(65536, 5);
+    const cut = vi.spyOn(Uint8Array.prototype, 'subarray');
+    try {
+      const cuts: number[] = [];
+      for (let round = 0; round < 4; round++) {
+        // A bulk writer offering its one chunk whenever there is room: a whole chunk, then what fits.
+        expect(ring.append(chunk)).toBe(65536);
+        cut.mockClear();
+        expect(ring.append(chunk)).toBe(100_000 - 65536);
+        cuts.push(cut.mock.calls.length);
+        expect([...ring.peek(65536, 100_000 - 65536)]).toEqual([...chunk.slice(0, 100_000 - 65536)]);
+        ring.consume(100_000);
+        ring.releaseStorage();
+      }
+      expect(cuts).toEqual([1, 0, 0, 0]);
+      // Another length is cut afresh.
+      ring.growCapacity(101_000);
+      expect(ring.append(chunk)).toBe(65536);
+      cut.mockClear();
+      expect(ring.append(chunk)).toBe(101_000 - 65536);
+      expect(cut.mock.calls.length).toBe(1);
+    } finally {
+      cut.mockRestore();
+    }
+  });
+
   it('refills a drained ring at the size it had when a large write comes, without regrowing by doubling', () => {
     const pool = new RingStoragePool(4 * 1024 * 1024);
     const ring = new ByteRing(1 << 20, 2048, pool);
