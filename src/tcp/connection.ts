@@ -157,8 +157,12 @@ export interface TcpConnectionOwner {
   /** See TcpConnectionOptions.output. */
   // biome-ignore lint/suspicious/noConfusingVoidType: as TcpConnectionOptions.output
   output(segment: TcpSegment, segmentSize?: number, ecn?: number): TcpSendStatus | undefined | void;
-  /** See TcpConnectionOptions.onDeadlineChange. */
-  deadlineChanged(connection: TcpConnection, deadline: number): void;
+  /**
+   * See TcpConnectionOptions.onDeadlineChange: the new deadline is `connection.reportedDeadline`. It is
+   * read there rather than passed: a double passed to a call that is not inlined is copied to a heap
+   * number, once per ACK burst on a busy connection, while a field read is not.
+   */
+  deadlineChanged(connection: TcpConnection): void;
   /** See TcbEnvironment.admitOrphan: true when one more orphan fits (always, for an owner without a limit). */
   admitOrphan(): boolean;
   /** 'connected', told to the owner before the connection's listeners. */
@@ -204,8 +208,8 @@ class CallbackOwner implements TcpConnectionOwner {
     if (ecn !== undefined) return this.send(segment, segmentSize, ecn);
     return segmentSize !== undefined ? this.send(segment, segmentSize) : this.send(segment);
   }
-  deadlineChanged(connection: TcpConnection, deadline: number): void {
-    this.onDeadlineChange?.(connection, deadline);
+  deadlineChanged(connection: TcpConnection): void {
+    this.onDeadlineChange?.(connection, connection.reportedDeadline);
   }
   admitOrphan(): boolean {
     return this.admit === undefined || this.admit();
@@ -398,7 +402,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   private pending: ConnectionEvent[] | undefined;
   private pendingCount = 0;
   private depth = 0;
-  private reportedDeadline = Number.POSITIVE_INFINITY;
+  private lastReportedDeadline = Number.POSITIVE_INFINITY;
   /** What the buffers held when last reported to the stack's TCP memory; undefined once detached. */
   private memoryReported: number | undefined = 0;
   private readonly owner: TcpConnectionOwner;
@@ -643,6 +647,14 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   /** The earliest time `onTimer` must be called, or Infinity when no timer is armed. */
   nextDeadline(): number {
     return this.tcb.timers.earliest();
+  }
+
+  /**
+   * `nextDeadline()` as last told to the owner (TcpConnectionOwner.deadlineChanged), at the end of the
+   * input that moved it; Infinity before any.
+   */
+  get reportedDeadline(): number {
+    return this.lastReportedDeadline;
   }
 
   /**
@@ -1215,9 +1227,9 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     let next = 0;
     for (;;) {
       const deadline = this.tcb.timers.earliest();
-      if (deadline !== this.reportedDeadline) {
-        this.reportedDeadline = deadline;
-        this.owner.deadlineChanged(this, deadline);
+      if (deadline !== this.lastReportedDeadline) {
+        this.lastReportedDeadline = deadline;
+        this.owner.deadlineChanged(this);
       }
       if (next === this.pendingCount) {
         // Once per input, after its listeners (which may have written or read on this connection).

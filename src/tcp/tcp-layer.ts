@@ -275,7 +275,7 @@ interface EntryHost {
   readonly timersAfterBurst: boolean;
   /** It does not, and the layer runs connections' timers for now from a microtask (see `armClock`). */
   readonly timersAfterBatch: boolean;
-  deadlineChanged(entry: ConnectionEntry, deadline: number): void;
+  deadlineChanged(entry: ConnectionEntry): void;
   admitOrphan(entry: ConnectionEntry): boolean;
   connected(entry: ConnectionEntry): void;
   toTimeWait(entry: ConnectionEntry): void;
@@ -356,8 +356,8 @@ class ConnectionEntry implements TcpConnectionOwner {
       : this.host.ip.send(this.localAddress, this.remoteAddress, segment, segmentSize, ecn);
   }
 
-  deadlineChanged(_connection: TcpConnection, deadline: number): void {
-    this.host.deadlineChanged(this, deadline);
+  deadlineChanged(_connection: TcpConnection): void {
+    this.host.deadlineChanged(this);
   }
 
   get timersAfterBurst(): boolean {
@@ -546,7 +546,7 @@ export class TcpLayer {
       // A deadline for now reaches the connection through this clock (see `armClock`).
       timersAfterBurst: options.clock.zeroDelayInSameInstant === true,
       timersAfterBatch: options.clock.zeroDelayInSameInstant !== true,
-      deadlineChanged: (entry, deadline) => this.deadlineChanged(entry, deadline),
+      deadlineChanged: (entry) => this.deadlineChanged(entry),
       admitOrphan: (entry) => this.admitOrphan(entry),
       connected: (entry) => this.established(entry),
       toTimeWait: (entry) => this.toTimeWait(entry, entry.spawnedBy),
@@ -1600,8 +1600,8 @@ export class TcpLayer {
     this.newestEntry = entry;
     this.entryCount++;
     this.usePort(entry.localPort);
-    // The deadline was reported before the entry existed (during OPEN): schedule it now.
-    this.deadlineChanged(entry, conn.nextDeadline());
+    // The deadline was reported before the entry existed (at the end of OPEN): schedule it now.
+    this.deadlineChanged(entry);
     // From now on the connection tells the layer (its owner) of 'connected', TIME-WAIT and 'closed'
     // through the entry's methods, before its own listeners hear them: no listener or closure per connection.
     entry.spawnedBy = listener;
@@ -1684,10 +1684,12 @@ export class TcpLayer {
    * the wake-up already scheduled for the connection: a deadline that moved later (the retransmission
    * timer restarted by every ACK, RFC 6298 §5.3) is found out when the earlier wake-up comes, and the
    * connection is then scheduled again for its real deadline. So a busy connection costs no heap work
-   * per segment.
+   * per segment. The deadline is read from the connection (see TcpConnectionOwner.deadlineChanged).
    */
-  private deadlineChanged(entry: ConnectionEntry, deadline: number): void {
-    if (entry.removed || entry.conn === undefined) return;
+  private deadlineChanged(entry: ConnectionEntry): void {
+    const conn = entry.conn;
+    if (entry.removed || conn === undefined) return;
+    const deadline = conn.reportedDeadline;
     entry.deadline = deadline;
     if (deadline < entry.scheduled) this.schedule(entry, deadline);
   }

@@ -19,8 +19,8 @@ class RecordingOwner implements TcpConnectionOwner {
     this.sent.push({ flags: segment.flags, seq: segment.seq, mss: segment.options.mss });
     return 'ok';
   }
-  deadlineChanged(_connection: TcpConnection, deadline: number): void {
-    this.deadlines.push(deadline);
+  deadlineChanged(connection: TcpConnection): void {
+    this.deadlines.push(connection.reportedDeadline);
   }
   admitOrphan(): boolean {
     this.admits++;
