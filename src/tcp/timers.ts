@@ -127,7 +127,7 @@ export class ConnectionTimers {
 
   get(id: TimerId): number {
     const d = this.deadlines;
-    return d === undefined ? NEVER : d[id]!;
+    return d === undefined ? Number.POSITIVE_INFINITY : d[id]!;
   }
 
   isArmed(id: TimerId): boolean {
@@ -171,7 +171,10 @@ export class ConnectionTimers {
   /** The earliest deadline of any timer, or Infinity (then the deadline array is given back). */
   earliest(): number {
     const d = this.deadlines;
-    if (d === undefined) return NEVER;
+    // Number.POSITIVE_INFINITY, not NEVER: a bundle makes NEVER a module variable, whose value optimized
+    // code loads as a heap object; joined with the double read below, the result became a heap number
+    // made per call once deadlines had fractions (on any real path; a zero-delay clock keeps integers).
+    if (d === undefined) return Number.POSITIVE_INFINITY;
     let earliest = d[EARLIEST]!;
     if (Number.isNaN(earliest)) {
       earliest = d[0]!;
