@@ -18,11 +18,20 @@ const MANY_PORTS = 8;
 function pair(
   checksumOffload: boolean,
   offload = false,
+  path?: BulkPath,
 ): { net: SimulatedNetwork; client: Stack; server: Stack } {
   const net = new SimulatedNetwork({ seed: 1, trace: false, checksumOffload, offload });
   const client = net.host('client', '10.0.0.1/24');
   const server = net.host('server', '10.0.0.2/24');
-  const link = net.link(client, server, { mtu: 1500 });
+  const impairments =
+    path === undefined
+      ? undefined
+      : {
+          delayMs: path.delayMs,
+          rateBitsPerSecond: path.rateBitsPerSecond,
+          queueLimitFrames: path.queueFrames,
+        };
+  const link = net.link(client, server, { mtu: 1500, impairments });
   // Static neighbours: kernel loopback, the comparison, has no ARP either.
   link.a.interface.arp.addStatic(SERVER, link.link.b.mac);
   link.b.interface.arp.addStatic(CLIENT, link.link.a.mac);
@@ -138,6 +147,16 @@ function endOfJob(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/**
+ * A path with a bottleneck for `bulkSteadyState`: a one-way delay in both directions and a rate limiter
+ * with a queue of `queueFrames` on each side.
+ */
+export interface BulkPath {
+  delayMs: number;
+  rateBitsPerSecond: number;
+  queueFrames: number;
+}
+
 /** Start and stop of a measurement taken around a workload's steady state (see `bulkSteadyState`). */
 export interface SteadyStateMeter {
   start(): void;
@@ -150,8 +169,13 @@ export interface SteadyStateMeter {
  * `totalBytes` have. Returns the TCP segments both stacks sent meanwhile (data one way, ACKs the other;
  * a TSO segment counts as the pieces it stands for).
  */
-export function bulkSteadyState(totalBytes: number, warmBytes: number, meter: SteadyStateMeter): number {
-  const { net, client, server } = pair(false);
+export function bulkSteadyState(
+  totalBytes: number,
+  warmBytes: number,
+  meter: SteadyStateMeter,
+  path?: BulkPath,
+): number {
+  const { net, client, server } = pair(false, false, path);
   const chunk = new Uint8Array(CHUNK);
   const sink = new Uint8Array(CHUNK);
   const segments = (): number => client.tcp.counters.segmentsOut + server.tcp.counters.segmentsOut;

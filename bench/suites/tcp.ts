@@ -24,6 +24,7 @@ import { type BenchRow, formatFigure } from '../harness.js';
 import { runAsync } from '../processes.js';
 
 type Workloads = typeof import('../tcp-workloads.js');
+type BulkPath = import('../tcp-workloads.js').BulkPath;
 
 const BULK_BYTES = 128 * 1024 * 1024;
 const CONNECTIONS = 2000;
@@ -38,6 +39,14 @@ const STEADY_BYTES = 32 * 1024 * 1024;
  */
 const SAMPLING_INTERVAL = 32;
 const STEADY_SAMPLED_BYTES = 4 * 1024 * 1024;
+/**
+ * The second steady state objects are counted in: a path with a bottleneck and a round trip (1 Gbit/s,
+ * 20 ms, a queue of 10,000 frames), where times have fractions, the send buffer autotunes to its 4 MiB
+ * cap and the ring never drains; the zero-delay MemoryLink keeps every time an integer and the send
+ * buffer at 1.25 MB. Its warm-up passes the cap (about 13 MiB in).
+ */
+const STEADY_PATH = { delayMs: 10, rateBitsPerSecond: 1e9, queueFrames: 10_000 };
+const STEADY_PATH_WARM_BYTES = 24 * 1024 * 1024;
 /** Loopback connections the kernel's idle figure is taken over (two descriptors each, under 20,000). */
 const KERNEL_IDLE_CONNECTIONS = 9000;
 const ROUNDS = 3;
@@ -159,32 +168,38 @@ function allocatedBytesPerSegment(w: Workloads): number {
  * (what DevTools' "allocation sampling" uses): an object of `size` bytes is sampled with probability
  * 1 - exp(-size / interval), so each sample stands for 1 / that many objects (see SAMPLING_INTERVAL).
  */
-function allocatedObjectsPerSegment(w: Workloads): number {
+function allocatedObjectsPerSegment(w: Workloads, path?: BulkPath): number {
   const session = new Session();
   session.connect();
   let estimate = 0;
-  const segments = w.bulkSteadyState(STEADY_WARM_BYTES + STEADY_SAMPLED_BYTES, STEADY_WARM_BYTES, {
-    start() {
-      session.post('HeapProfiler.enable');
-      // Objects the collector has already freed by the end count too: they are what a segment costs.
-      // (Flags newer than @types/node's protocol typings.)
-      const sampling = {
-        samplingInterval: SAMPLING_INTERVAL,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      };
-      session.post('HeapProfiler.startSampling', sampling);
+  const warm = path === undefined ? STEADY_WARM_BYTES : STEADY_PATH_WARM_BYTES;
+  const segments = w.bulkSteadyState(
+    warm + STEADY_SAMPLED_BYTES,
+    warm,
+    {
+      start() {
+        session.post('HeapProfiler.enable');
+        // Objects the collector has already freed by the end count too: they are what a segment costs.
+        // (Flags newer than @types/node's protocol typings.)
+        const sampling = {
+          samplingInterval: SAMPLING_INTERVAL,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        };
+        session.post('HeapProfiler.startSampling', sampling);
+      },
+      stop() {
+        // Same-thread inspector sessions answer synchronously.
+        session.post('HeapProfiler.stopSampling', (error, result) => {
+          if (error) throw error;
+          const profile = result.profile as { samples?: { size: number }[] };
+          for (const sample of profile.samples ?? [])
+            estimate += 1 / (1 - Math.exp(-sample.size / SAMPLING_INTERVAL));
+        });
+      },
     },
-    stop() {
-      // Same-thread inspector sessions answer synchronously.
-      session.post('HeapProfiler.stopSampling', (error, result) => {
-        if (error) throw error;
-        const profile = result.profile as { samples?: { size: number }[] };
-        for (const sample of profile.samples ?? [])
-          estimate += 1 / (1 - Math.exp(-sample.size / SAMPLING_INTERVAL));
-      });
-    },
-  });
+    path,
+  );
   session.disconnect();
   return estimate / segments;
 }
@@ -284,6 +299,7 @@ export async function run(): Promise<BenchRow[]> {
     const manyConnections = await workloads.connectionsMs(MANY_CONNECTIONS);
     const bytesPerSegment = allocatedBytesPerSegment(workloads);
     const objectsPerSegment = allocatedObjectsPerSegment(workloads);
+    const objectsPerSegmentOnPath = allocatedObjectsPerSegment(workloads, STEADY_PATH);
     const idleRaw = await bytesPerIdleConnection(file, 'idleConnections', MANY_CONNECTIONS);
     const kernelIdle = await kernelBytesPerIdleConnection(KERNEL_IDLE_CONNECTIONS);
     const idleSocket = await bytesPerIdleConnection(file, 'idleSockets', MANY_CONNECTIONS);
@@ -333,10 +349,17 @@ export async function run(): Promise<BenchRow[]> {
       },
       {
         name: 'objects allocated per TCP segment, steady-state bulk',
-        tcpts: objectsPerSegment.toFixed(1),
+        tcpts: objectsPerSegment.toFixed(2),
         kernel: '—',
         unit: 'objects/segment',
         note: 'V8 sampling heap profiler (32-byte interval, freed objects included), scaled by sampling probability; target 0',
+      },
+      {
+        name: 'objects allocated per TCP segment, steady-state bulk over 1 Gbit/s, 20 ms (4 MiB send buffer)',
+        tcpts: objectsPerSegmentOnPath.toFixed(2),
+        kernel: '—',
+        unit: 'objects/segment',
+        note: 'as above, after 24 MiB; the simulated bottleneck and delay (rate limiter, queue, timers) counted too',
       },
       {
         name: `memory per idle established connection, ${formatFigure(MANY_CONNECTIONS)} connections`,
