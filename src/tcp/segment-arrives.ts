@@ -439,10 +439,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
     tcb.ccReady && (blocks !== undefined || tcb.existingScoreboard !== undefined)
       ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, now, tcb.minRttMs)
       : undefined;
-  if (outcome !== undefined && outcome.sample.deliveryRate > 0) {
-    tcb.deliveryRate = outcome.sample.deliveryRate;
-    tcb.deliveryRateAppLimited = outcome.sample.isAppLimited;
-  }
+  if (outcome !== undefined && outcome.sample.deliveryRate > 0) tcb.keepRateSample(outcome.sample);
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
   const sndUnaBefore = tcb.sndUna;
   const cwndLimited = tcb.cwndLimited;

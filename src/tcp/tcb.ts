@@ -201,8 +201,14 @@ export class Tcb {
   readonly passive: boolean;
 
   state: TcpStateName = 'CLOSED';
-  /** Time of the input being processed (ms); never decreases. */
-  now = 0;
+  /**
+   * Time of the input being processed (ms); never decreases. Declared without a value and set in the
+   * constructor: the field is `undefined` for a moment, so V8 keeps it as a tagged value rather than an
+   * unboxed double. It is stored as the clock gave it and read to be passed on (to the scoreboard, the
+   * timers) far more often than computed with; an unboxed double was copied to a fresh heap number at
+   * each such pass once times had fractions.
+   */
+  now: number;
 
   // Send sequence space (§3.3.1, figure 3). SND.NXT may be pulled back to SND.UNA after a timeout
   // (go-back-N); `sndMax` is the highest sequence number ever sent, the RFC's SND.NXT for acceptability.
@@ -237,9 +243,10 @@ export class Tcb {
 
   /**
    * Smallest RTT measured (ms), Infinity before any: RACK's min_RTT, tcpInfo's min_rtt. The handshake
-   * sets it, so it stays here rather than with the transfer state.
+   * sets it, so it stays here rather than with the transfer state. Set in the constructor, tagged as
+   * `now` is (see there): it changes rarely and is passed to the scoreboard with every ACK.
    */
-  minRttMs = Number.POSITIVE_INFINITY;
+  minRttMs: number;
 
   // Explicit Congestion Notification (RFC 3168 §6.1; see ecn.ts).
   /** Both SYNs agreed to ECN: new data leaves as ECT(0), ECE and CWR mean what §6.1 says. */
@@ -338,6 +345,8 @@ export class Tcb {
     tsOffset = 0,
     interfaceMtu = pathMtu,
   ) {
+    this.now = 0;
+    this.minRttMs = Number.POSITIVE_INFINITY;
     this.env = env;
     this.config = config;
     this.local = local;
@@ -1310,6 +1319,16 @@ export class Tcb {
     const r = this.transfer;
     if (r !== undefined) r.deliveryRate = value;
     else if (value !== 0) this.transferState().deliveryRate = value;
+  }
+  /**
+   * Keeps the delivery rate of an ACK's rate sample (with whether it was application-limited). Takes the
+   * sample rather than the rate: a double passed to a call that is not inlined is copied to a heap
+   * number (once per ACK), and this copies it field to field.
+   */
+  keepRateSample(sample: { readonly deliveryRate: number; readonly isAppLimited: boolean }): void {
+    const r = this.transfer ?? this.transferState();
+    r.deliveryRate = sample.deliveryRate;
+    r.deliveryRateAppLimited = sample.isAppLimited;
   }
   get deliveryRateAppLimited(): boolean {
     const r = this.transfer;
