@@ -19,6 +19,24 @@ function bbr(random: () => number = () => 0): BbrCongestionControl {
 }
 
 /**
+ * One ACK that acknowledges nothing new and marks 32 segments lost (5% of a round of 625 on the 12,500
+ * bytes/ms x 50 ms path the tests drive: over BBRLossThresh and BBRFullLossCnt), with an RTT sample of
+ * `rttMs` (at the minimum, 50: no queue in sight; above it: a queue).
+ */
+function lossyAck(cc: BbrCongestionControl, rttMs: number, now: number): void {
+  const rate = {
+    delivered: 0,
+    intervalMs: 50,
+    isAppLimited: false,
+    priorInFlight: 0,
+    lost: 32 * MSS,
+    rttMs,
+    priorDelivered: 0,
+  };
+  cc.onAck(ackEvent({ bytesAcked: 0, pipe: cc.cwnd, rttMs, rate, now }));
+}
+
+/**
  * Drives a BBR sender over a path with a bottleneck of `rate` bytes/ms (an unbounded FIFO queue) and a
  * base RTT of `rtt` ms, one ms at a time: the sender sends what cwnd and its pacing rate allow, the
  * bottleneck forwards `rate` bytes a ms, and each forwarded chunk is acknowledged `rtt` ms after it was
@@ -277,17 +295,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
             expect(c.inflightLo).toBe(Number.POSITIVE_INFINITY);
             // An ACK that marks 5% of a round's 625 segments lost (over BBRLossThresh, 2%, and at least
             // BBRFullLossCnt), its RTT sample 20% above the minimum.
-            const lost = 32 * MSS;
-            const rate = {
-              delivered: 0,
-              intervalMs: 50,
-              isAppLimited: false,
-              priorInFlight: 0,
-              lost,
-              rttMs: 60,
-              priorDelivered: 0,
-            };
-            c.onAck(ackEvent({ bytesAcked: 0, pipe: c.cwnd, rttMs: 60, rate, now }));
+            lossyAck(c, 60, now);
           }
           return phase === 3 && c.roundCount > round;
         },
@@ -401,16 +409,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
         if (lossyRounds > 0) bounds.push(c.inflightLo);
         if (lossyRounds === 3) return true;
         lossyRounds++;
-        const rate = {
-          delivered: 0,
-          intervalMs: 50,
-          isAppLimited: false,
-          priorInFlight: 0,
-          lost: 32 * MSS,
-          rttMs: 50,
-          priorDelivered: 0,
-        };
-        c.onAck(ackEvent({ bytesAcked: 0, pipe: c.cwnd, rttMs: 50, rate, now }));
+        lossyAck(c, 50, now);
         return false;
       },
       true,
