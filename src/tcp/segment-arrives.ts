@@ -82,7 +82,7 @@ function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
   tcb.ccReady = true;
   tcb.setState('ESTABLISHED', now);
   tcb.env.event(CONNECTED_EVENT);
-  if (tcb.keepAlive) tcb.timers.set(KEEPALIVE, now + tcb.keepAliveIdleMs);
+  if (tcb.keepAlive) tcb.timers.setAfter(KEEPALIVE, now, tcb.keepAliveIdleMs);
   // CLOSE was called before the connection was established (§3.10.4): the FIN goes out after the data.
   if (tcb.finQueued) tcb.setState('FIN-WAIT-1', now);
 }
@@ -280,7 +280,8 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
   }
   tcb.lastReceiveTime = now;
   tcb.keepaliveProbesSent = 0;
-  if (tcb.keepAlive && tcb.timers.isArmed(KEEPALIVE)) tcb.timers.set(KEEPALIVE, now + tcb.keepAliveIdleMs);
+  if (tcb.keepAlive && tcb.timers.isArmed(KEEPALIVE))
+    tcb.timers.setAfter(KEEPALIVE, now, tcb.keepAliveIdleMs);
 
   // Second: the RST bit (with RFC 5961 §3.2: only an exact match resets; in-window gets a challenge ACK).
   if (rst) {
@@ -777,7 +778,7 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
     tcb.bytesSinceAck += advanced;
     if (!tcb.config.delayedAck) tcb.ackNow = true;
     else if (tcb.bytesSinceAck > tcb.rcvMssEstimate) ackOwed(tcb, now, advanced);
-    else if (!tcb.timers.isArmed(DELAYED_ACK)) tcb.timers.set(DELAYED_ACK, now + tcb.config.delayedAckMs);
+    else if (!tcb.timers.isArmed(DELAYED_ACK)) tcb.timers.setAfter(DELAYED_ACK, now, tcb.config.delayedAckMs);
   }
   return whole;
 }

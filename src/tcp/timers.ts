@@ -138,6 +138,17 @@ export class ConnectionTimers {
   }
 
   set(id: TimerId, deadline: number): void {
+    this.setAfter(id, deadline, 0);
+  }
+
+  /**
+   * Arms timer `id` for `delay` ms after `base`. The sum is made here, not by the caller: a caller too
+   * large to have this inlined into it would pass the sum as an argument, and a sum with a fraction (on
+   * any clock but a zero-delay one) would then be a heap number made per call; here it goes into the
+   * array of doubles as it is.
+   */
+  setAfter(id: TimerId, base: number, delay: number): void {
+    const deadline = base + delay;
     let d = this.deadlines;
     if (d === undefined) {
       if (deadline === NEVER) return;

@@ -31,4 +31,18 @@ describe('connection timers', () => {
     expect(timers.isArmed(RETRANSMISSION)).toBe(false);
     expect(timers.earliest()).toBe(NEVER);
   });
+
+  it('setAfter arms a timer at base + delay and keeps the earliest deadline right', () => {
+    const timers = new ConnectionTimers();
+    timers.setAfter(DELAYED_ACK, 1234.25, 40);
+    expect(timers.get(DELAYED_ACK)).toBe(1274.25);
+    expect(timers.earliest()).toBe(1274.25);
+    timers.setAfter(RETRANSMISSION, 1234.25, 1000);
+    expect(timers.earliest()).toBe(1274.25);
+    // Moving the earliest timer later leaves the other one earliest.
+    timers.setAfter(DELAYED_ACK, 3000.5, 40);
+    expect(timers.earliest()).toBe(2234.25);
+    expect(timers.due(2234)).toBeUndefined();
+    expect(timers.due(2234.25)).toBe(RETRANSMISSION);
+  });
 });
