@@ -59,7 +59,12 @@ export abstract class LossBasedCongestionControl implements CongestionControl {
   readonly pacingRate: number = 0;
   protected mss: number;
   protected readonly initialWindowSegments: number | undefined;
-  protected cwndBytes: number;
+  /**
+   * Given a number here, not only in the constructor: a field declared without one starts undefined, V8
+   * then keeps it as a tagged value, and each fractional window stored (CUBIC's growth) is a new heap
+   * number. Starting as a number, it is kept as a double updated in place.
+   */
+  protected cwndBytes = 0;
   protected ssthreshBytes = Number.MAX_SAFE_INTEGER;
   protected recovering = false;
   /** RFC 6582's "recover": SND.MAX when the recovery (or the last timeout) began. */
