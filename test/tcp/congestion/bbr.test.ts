@@ -40,7 +40,8 @@ function lossyAck(cc: BbrCongestionControl, rttMs: number, now: number): void {
  * Drives a BBR sender over a path with a bottleneck of `rate` bytes/ms (an unbounded FIFO queue) and a
  * base RTT of `rtt` ms, one ms at a time: the sender sends what cwnd and its pacing rate allow, the
  * bottleneck forwards `rate` bytes a ms, and each forwarded chunk is acknowledged `rtt` ms after it was
- * sent plus its time in the queue. Returns the states passed through with their entry times. With
+ * sent plus its time in the queue. After each ms `until` is asked, with that ms, whether to stop there.
+ * Returns the states passed through with their entry times. With
  * `rates`, each ACK carries a delivery-rate sample (draft §4.5.2: data delivered since the chunk was
  * sent, over the time since the delivery the sender had seen then), as a connection with send records
  * reports.
@@ -51,7 +52,7 @@ function drive(
   rate: number,
   rtt: number,
   from = 0,
-  until: (cc: BbrCongestionControl) => boolean = () => false,
+  until: (cc: BbrCongestionControl, now: number) => boolean = () => false,
   rates = false,
 ) {
   const states: [string, number][] = [[cc.state, from]];
@@ -107,7 +108,7 @@ function drive(
       if (head.bytes === 0) queue.shift();
     }
     if (states.at(-1)![0] !== cc.state) states.push([cc.state, t]);
-    if (until(cc)) break;
+    if (until(cc, t)) break;
   }
   return states;
 }
@@ -276,15 +277,13 @@ describe('BBR (IETF CCWG draft v3)', () => {
       let phase = 0;
       let round = 0;
       let cwndBefore = 0;
-      let now = -1;
       drive(
         cc,
         20_000,
         12_500,
         50,
         0,
-        (c) => {
-          now++;
+        (c, now) => {
           // Past Startup's own DOWN and CRUISE, to the DOWN that follows a probe (UP).
           if (phase === 0 && c.state === 'probe-bw-up') phase = 1;
           else if (phase === 1 && c.state === 'probe-bw-down') phase = 2;
@@ -387,7 +386,6 @@ describe('BBR (IETF CCWG draft v3)', () => {
     let cruiseStart = -1;
     let lossyRounds = 0;
     let lastRound = -1;
-    let now = -1;
     const bounds: number[] = [];
     drive(
       cc,
@@ -395,8 +393,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
       12_500,
       50,
       0,
-      (c) => {
-        now++;
+      (c, now) => {
         // Past Startup's own DOWN and CRUISE, to the CRUISE that follows a probe (UP).
         if (phase === 0 && c.state === 'probe-bw-up') phase = 1;
         else if (phase === 1 && c.state === 'probe-bw-cruise') {
@@ -506,11 +503,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
     };
     // 12 500 bytes/ms x 50 ms; the first probe's wait (2 s from DOWN) is long over by 3 s, so wait for
     // the CRUISE that follows the next DOWN, then time out there.
-    let now = 0;
-    const states = drive(cc, 6000, 12_500, 50, 0, (c) => {
-      now++;
-      return now > 3000 && c.state === 'probe-bw-cruise';
-    });
+    const states = drive(cc, 6000, 12_500, 50, 0, (c, now) => now >= 3000 && c.state === 'probe-bw-cruise');
     const timeoutAt = states.at(-1)![1] + 1;
     cc.onRetransmitTimeout(cc.cwnd, false, timeoutAt, sndMax);
     expect(cc.cwnd).toBe(MSS);
