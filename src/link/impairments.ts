@@ -202,6 +202,8 @@ const ETHERNET_HEADER_LENGTH = 14;
 const VLAN_TAG_LENGTH = 4;
 const ETHERTYPE_VLAN = 0x8100;
 const DEFAULT_QUEUE_LIMIT_FRAMES = 1000;
+/** Slots the rate limiter's ring starts with (a power of two, as every size it grows to). */
+const INITIAL_QUEUE_SLOTS = 16;
 
 /** A copy of a frame on its way. Records are reused (see `ImpairedPath.release`), so every field is written on reuse. */
 class InFlightCopy {
@@ -253,10 +255,16 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
   private readonly reorderRandom: Random;
   private readonly jitterRandom: Random;
 
-  /** Rate limiter: finish times and sizes of frames not yet fully serialised, oldest first from `head`. */
-  private readonly queueFinish: number[] = [];
-  private readonly queueSize: number[] = [];
+  /**
+   * Rate limiter: finish times and sizes of frames not yet fully serialised, oldest first, in a ring of
+   * parallel typed arrays (`queueCount` entries from `queueHead`). A plain array shifted from its head and
+   * emptied and regrown as the queue drains and fills cost an allocation or two per frame; the ring grows
+   * (doubling) only up to the most frames ever queued at once, which the frame limit bounds.
+   */
+  private queueFinish = new Float64Array(INITIAL_QUEUE_SLOTS);
+  private queueSize = new Uint32Array(INITIAL_QUEUE_SLOTS);
   private queueHead = 0;
+  private queueCount = 0;
   private queueBytes = 0;
   /** When the bottleneck finishes serialising everything queued so far. */
   private busyUntil = Number.NEGATIVE_INFINITY;
@@ -320,7 +328,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
   /** Frames in the rate limiter right now, the one being serialised included. */
   get queuedFrames(): number {
     this.drainQueue(this.clock.now());
-    return this.queueFinish.length - this.queueHead;
+    return this.queueCount;
   }
 
   get queuedBytes(): number {
@@ -353,9 +361,8 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
     this.fifoTimer?.cancel();
     this.fifoTimer = undefined;
     this.fifo.clear();
-    this.queueFinish.length = 0;
-    this.queueSize.length = 0;
     this.queueHead = 0;
+    this.queueCount = 0;
     this.queueBytes = 0;
     this.busyUntil = Number.NEGATIVE_INFINITY;
     this.lastArrival = Number.NEGATIVE_INFINITY;
@@ -402,12 +409,12 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
     let departure = now;
     if (imp.rateBitsPerSecond !== undefined) {
       const congested = this.aboveMarkThreshold(now, imp);
-      const leaves = this.enqueue(now, frame.length, imp);
-      if (leaves === undefined) {
+      if (!this.enqueue(now, frame.length, imp)) {
         this.drop(frameId, 'queue-full');
         return;
       }
-      departure = leaves;
+      // The frame's last bit leaves when the bottleneck is done with everything queued so far.
+      departure = this.busyUntil;
       if (congested && markCongestionExperienced(frame)) counters.ceMarked++;
     }
 
@@ -603,49 +610,73 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
   private aboveMarkThreshold(now: number, imp: LinkImpairments): boolean {
     if (imp.ecnMarkThresholdFrames === undefined && imp.ecnMarkThresholdBytes === undefined) return false;
     this.drainQueue(now);
-    const frames = this.queueFinish.length - this.queueHead;
+    const frames = this.queueCount;
     return (
       frames >= (imp.ecnMarkThresholdFrames ?? Number.POSITIVE_INFINITY) ||
       this.queueBytes >= (imp.ecnMarkThresholdBytes ?? Number.POSITIVE_INFINITY)
     );
   }
 
-  /** Puts a frame on the bottleneck; returns when its last bit leaves, or undefined when the queue is full. */
-  private enqueue(now: number, length: number, imp: LinkImpairments): number | undefined {
+  /**
+   * Puts a frame on the bottleneck, which then is busy until its last bit leaves (`busyUntil`); false when
+   * the queue is full. Returns no time: a double returned from a call V8 does not inline is boxed, one
+   * allocation per frame.
+   */
+  private enqueue(now: number, length: number, imp: LinkImpairments): boolean {
     this.drainQueue(now);
-    const frames = this.queueFinish.length - this.queueHead;
+    const frames = this.queueCount;
     const frameLimit = imp.queueLimitFrames ?? DEFAULT_QUEUE_LIMIT_FRAMES;
     const byteLimit = imp.queueLimitBytes ?? Number.POSITIVE_INFINITY;
-    if (frames + 1 > frameLimit || this.queueBytes + length > byteLimit) return undefined;
+    if (frames + 1 > frameLimit || this.queueBytes + length > byteLimit) return false;
     const bits = (length + (imp.perFrameOverheadBytes ?? 0)) * 8;
     // Multiply before dividing so that whole numbers stay exact: 12000 bits at 12e6 bit/s is exactly 1 ms.
     const finish = Math.max(now, this.busyUntil) + (bits * 1000) / imp.rateBitsPerSecond!;
     this.busyUntil = finish;
-    this.queueFinish.push(finish);
-    this.queueSize.push(length);
+    if (frames === this.queueFinish.length) this.growQueue();
+    const slot = (this.queueHead + frames) & (this.queueFinish.length - 1);
+    this.queueFinish[slot] = finish;
+    this.queueSize[slot] = length;
+    this.queueCount = frames + 1;
     this.queueBytes += length;
     const counters = this.counters;
     if (frames + 1 > counters.queueHighWaterFrames) counters.queueHighWaterFrames = frames + 1;
     if (this.queueBytes > counters.queueHighWaterBytes) counters.queueHighWaterBytes = this.queueBytes;
-    return finish;
+    return true;
+  }
+
+  /** Doubles the rate limiter's ring, its entries moved to the start in order. */
+  private growQueue(): void {
+    const slots = this.queueFinish.length;
+    const finish = new Float64Array(slots * 2);
+    const size = new Uint32Array(slots * 2);
+    for (let i = 0; i < this.queueCount; i++) {
+      const from = (this.queueHead + i) & (slots - 1);
+      finish[i] = this.queueFinish[from]!;
+      size[i] = this.queueSize[from]!;
+    }
+    this.queueFinish = finish;
+    this.queueSize = size;
+    this.queueHead = 0;
+  }
+
+  /** Slots in the rate limiter's ring (it grows to the most frames queued at once). */
+  get queueSlots(): number {
+    return this.queueFinish.length;
   }
 
   /** Forgets frames whose serialisation has finished by `now`. */
   private drainQueue(now: number): void {
     const finish = this.queueFinish;
-    while (this.queueHead < finish.length && finish[this.queueHead]! <= now) {
-      this.queueBytes -= this.queueSize[this.queueHead]!;
-      this.queueHead++;
+    const mask = finish.length - 1;
+    let head = this.queueHead;
+    let count = this.queueCount;
+    while (count > 0 && finish[head]! <= now) {
+      this.queueBytes -= this.queueSize[head]!;
+      head = (head + 1) & mask;
+      count--;
     }
-    if (this.queueHead === finish.length) {
-      finish.length = 0;
-      this.queueSize.length = 0;
-      this.queueHead = 0;
-    } else if (this.queueHead >= 1024 && this.queueHead * 2 >= finish.length) {
-      finish.splice(0, this.queueHead);
-      this.queueSize.splice(0, this.queueHead);
-      this.queueHead = 0;
-    }
+    this.queueHead = head;
+    this.queueCount = count;
   }
 }
 

@@ -94,6 +94,41 @@ describe('link impairments', () => {
       for (let i = 0; i < 1200; i++) t.link.a.send(numberedFrame(i, 50));
       expect(t.link.counters('a->b').dropped['queue-full']).toBe(200);
     });
+
+    it('keeps its queue in a ring that grows to the most frames queued at once and no further', () => {
+      // 1500-byte frames at 12 Mbit/s: 1 ms each. Bursts of 20 with 25 ms between them leave the queue
+      // empty before each burst, and the ring's head lands somewhere new every time; one burst of 40
+      // grows the ring once.
+      const t = makeLink({ aToB: { rateBitsPerSecond: 12e6, queueLimitFrames: 40 } });
+      const path = t.link.path('a->b');
+      expect(path.queueSlots).toBe(16);
+      for (let i = 0; i < 40; i++) t.link.a.send(numberedFrame(i, 1486));
+      expect(path.queueSlots).toBe(64);
+      expect(t.link.queueOccupancy('a->b')).toEqual({ frames: 40, bytes: 60000 });
+      t.clock.advance(20.5);
+      expect(t.link.queueOccupancy('a->b')).toEqual({ frames: 20, bytes: 30000 });
+      // Twenty more while twenty wait: the ring wraps around (head at 20 of 64, 40 queued again).
+      for (let i = 40; i < 60; i++) t.link.a.send(numberedFrame(i, 1486));
+      t.link.a.send(numberedFrame(60, 1486));
+      expect(t.link.counters('a->b').dropped['queue-full']).toBe(1);
+      t.clock.runUntilIdle();
+      let seq = 61;
+      for (let burst = 0; burst < 50; burst++) {
+        const start = t.clock.now();
+        for (let i = 0; i < 20; i++) t.link.a.send(numberedFrame(seq++, 1486));
+        expect(t.link.queueOccupancy('a->b').frames).toBe(20);
+        t.clock.advance(25);
+        expect(t.atB.at(-1)).toMatchObject({ seq: seq - 1, time: start + 20 });
+      }
+      expect(path.queueSlots).toBe(64);
+      expect(t.atB.map((d) => d.seq)).toEqual([
+        ...Array(60).keys(),
+        ...Array.from({ length: 1000 }, (_, i) => 61 + i),
+      ]);
+      // The first 40 left 1 ms apart from 0; the 20 sent at 20.5 ms queued behind them.
+      expect(t.atB.slice(38, 42).map((d) => d.time)).toEqual([39, 40, 41, 42]);
+      expect(t.link.counters('a->b').queueHighWaterFrames).toBe(40);
+    });
   });
 
   describe('random loss', () => {
