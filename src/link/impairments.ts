@@ -19,7 +19,7 @@
  *
  * Delivery is always through the clock, even with zero delay: a stack's send never re-enters a receiver.
  */
-import type { Clock, TimerHandle, TimerTarget } from '../time/clock.js';
+import type { Clock, PostedTimer, TimerHandle, TimerTarget } from '../time/clock.js';
 import type { TraceEvent, Tracer } from '../trace/events.js';
 import { ArrayQueue } from '../util/array-queue.js';
 import type { Random } from '../util/random.js';
@@ -206,13 +206,15 @@ const DEFAULT_QUEUE_LIMIT_FRAMES = 1000;
 const INITIAL_QUEUE_SLOTS = 16;
 
 /** A copy of a frame on its way. Records are reused (see `ImpairedPath.release`), so every field is written on reuse. */
-class InFlightCopy {
+class InFlightCopy implements PostedTimer {
   frameId = 0;
   frame: Uint8Array = EMPTY_FRAME;
   /** The frame as traced (a private copy, so later changes by the receiver do not rewrite history). */
   traced: Uint8Array | undefined = undefined;
   /** When the frame's last bit is due at the receiver. */
   due = 0;
+  /** Its timer's delay from when it was sent (read by the clock's `post`, see PostedTimer). */
+  postDelayMs = 0;
   /** What the sender attached to the frame (see ImpairedPath.send). */
   mark = 0;
   /** A 'sent' tap was given the frame (it may hold it). */
@@ -451,10 +453,11 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
       inFlight.frame = copy;
       inFlight.traced = copyTraced;
       inFlight.due = arrival;
+      inFlight.postDelayMs = arrival - now;
       inFlight.mark = mark;
       inFlight.tapped = this.sentTaps.length > 0;
       if (inOrder && this.ends.orderedDelivery === true) this.enqueueInOrder(inFlight, now);
-      else this.schedule(inFlight, arrival - now);
+      else this.schedule(inFlight);
     }
   }
 
@@ -506,13 +509,14 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
 
   /**
    * One timer per copy, so that copies and the other timers due at one instant run in the order they
-   * were set, as they always have. Posted where the clock can: no closure or handle per frame.
+   * were set, as they always have. Posted where the clock can: no closure or handle per frame. The delay
+   * comes in the copy (`postDelayMs`), not as an argument, which would be boxed (see PostedTimer).
    */
-  private schedule(copy: InFlightCopy, delay: number): void {
+  private schedule(copy: InFlightCopy): void {
     this.addInFlight(copy);
     const clock = this.clock;
-    if (clock.post !== undefined) clock.post(delay, this, copy);
-    else copy.handle = clock.setTimer(delay, () => this.arrive(copy));
+    if (clock.post !== undefined) clock.post(this, copy);
+    else copy.handle = clock.setTimer(copy.postDelayMs, () => this.arrive(copy));
   }
 
   /** @internal A posted copy's timer (see `schedule`). */

@@ -22,6 +22,16 @@ export interface TimerTarget<T> {
   onTimer(argument: T): void;
 }
 
+/**
+ * What a timer is posted with (`Clock.post`): a record that carries the timer's delay, read when it is
+ * posted. The delay travels in the record rather than as an argument because a fractional number passed
+ * to a call V8 does not inline is boxed, an allocation per frame for a link posting a delivery each.
+ */
+export interface PostedTimer {
+  /** Milliseconds from now (>= 0) until the timer runs; read once, by `post`. */
+  readonly postDelayMs: number;
+}
+
 export interface Clock {
   /** Current time in milliseconds. Monotonic; the origin is arbitrary. */
   now(): number;
@@ -35,11 +45,11 @@ export interface Clock {
    */
   readonly zeroDelayInSameInstant?: boolean;
   /**
-   * Optional: runs `target.onTimer(argument)` once, `delayMs` (>= 0) from now, in the same order as
+   * Optional: runs `target.onTimer(argument)` once, `argument.postDelayMs` from now, in the same order as
    * `setTimer` timers. It has no handle (`cancelPosts` cancels all of a target's at once), and in
    * exchange costs no allocation (no closure, no handle): for per-frame work such as a link's deliveries.
    */
-  post?<T>(delayMs: number, target: TimerTarget<T>, argument: T): void;
+  post?<T extends PostedTimer>(target: TimerTarget<T>, argument: T): void;
   /** Cancels every timer posted for `target` that has not run yet. Present wherever `post` is. */
   cancelPosts?(target: TimerTarget<never>): void;
   /**

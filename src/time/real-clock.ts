@@ -1,4 +1,4 @@
-import type { Clock, ReusableTimer, TimerHandle, TimerTarget } from './clock.js';
+import type { Clock, PostedTimer, ReusableTimer, TimerHandle, TimerTarget } from './clock.js';
 import { dueTime, type TimerEntry, TimerQueue } from './timer-queue.js';
 
 /**
@@ -58,9 +58,12 @@ export class RealClock implements Clock {
   }
 
   /** As `setTimer`, without a handle or a closure (see `Clock.post`). */
-  post<T>(delayMs: number, target: TimerTarget<T>, argument: T): void {
-    const time = dueTime(this.now(), delayMs);
-    this.queue.post(time, target, argument);
+  post<T extends PostedTimer>(target: TimerTarget<T>, argument: T): void {
+    const time = dueTime(this.now(), argument.postDelayMs);
+    // The due time goes into the entry as a field, not as an argument (see PostedTimer).
+    const entry = this.queue.postedEntry(target, argument);
+    entry.time = time;
+    this.queue.insertPosted(entry);
     if (!this.firing && time < this.armedFor) this.arm();
   }
 

@@ -88,17 +88,38 @@ export class TimerQueue {
    * timer for every frame it forwards allocates nothing for it.
    */
   post<T>(time: number, target: TimerTarget<T>, argument: T): void {
+    const entry = this.postedEntry(target, argument);
+    entry.time = time;
+    this.insertPosted(entry);
+  }
+
+  /**
+   * The first half of `post`: an entry (reused when one is pooled) for `target.onTimer(argument)`, with
+   * its sequence number taken; the caller sets its `time` and gives it to `insertPosted`. A clock posting
+   * a timer passes the due time this way, as a field: as an argument to a call not inlined, a fractional
+   * time would be boxed (see Clock.PostedTimer).
+   */
+  postedEntry<T>(target: TimerTarget<T>, argument: T): TimerEntry {
     let entry = this.pool.pop();
     if (entry === undefined) {
-      entry = new TimerEntry(time, this.nextSequence++, nothing);
+      entry = new TimerEntry(0, this.nextSequence++, nothing);
     } else {
-      entry.time = time;
       entry.sequence = this.nextSequence++;
       entry.done = false;
     }
     entry.target = target as TimerTarget<unknown>;
     entry.argument = argument;
+    return entry;
+  }
+
+  /** The second half of `post`: queues the entry from `postedEntry`, its `time` set. */
+  insertPosted(entry: TimerEntry): void {
     this.insert(entry);
+  }
+
+  /** Entries of posted timers kept for reuse (they come back when their timer runs). */
+  get pooledEntries(): number {
+    return this.pool.length;
   }
 
   /**

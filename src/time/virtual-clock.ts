@@ -1,4 +1,4 @@
-import type { Clock, ReusableTimer, TimerHandle, TimerTarget } from './clock.js';
+import type { Clock, PostedTimer, ReusableTimer, TimerHandle, TimerTarget } from './clock.js';
 import { dueTime, type TimerEntry, TimerQueue } from './timer-queue.js';
 
 /**
@@ -57,8 +57,12 @@ export class VirtualClock implements Clock {
   }
 
   /** As `setTimer`, without a handle or a closure (see `Clock.post`). */
-  post<T>(delayMs: number, target: TimerTarget<T>, argument: T): void {
-    this.queue.post(dueTime(this.time, delayMs), target, argument);
+  post<T extends PostedTimer>(target: TimerTarget<T>, argument: T): void {
+    const time = dueTime(this.time, argument.postDelayMs);
+    // The due time goes into the entry as a field, not as an argument (see PostedTimer).
+    const entry = this.queue.postedEntry(target, argument);
+    entry.time = time;
+    this.queue.insertPosted(entry);
   }
 
   /** Schedules `callback` at an absolute virtual time; a time in the past means now. */

@@ -231,6 +231,48 @@ describe('VirtualClock', () => {
     expect(fired).toEqual(want);
   });
 
+  describe('post', () => {
+    it('runs a posted record after its postDelayMs, read when posted, in order with setTimer timers', () => {
+      const clock = new VirtualClock(100);
+      const log: string[] = [];
+      const target = {
+        onTimer: (record: { name: string; postDelayMs: number }) => log.push(`${record.name}@${clock.now()}`),
+      };
+      const early = { name: 'early', postDelayMs: 0.25 };
+      const late = { name: 'late', postDelayMs: 7.125 };
+      const past = { name: 'past', postDelayMs: -3 };
+      clock.post(target, late);
+      clock.setTimer(7.125, () => log.push(`timer@${clock.now()}`));
+      clock.post(target, early);
+      clock.post(target, past);
+      // The delay was taken when posted: changing the record afterwards moves nothing.
+      late.postDelayMs = 1;
+      expect(clock.pendingTimers).toBe(4);
+      clock.runUntilIdle();
+      expect(log).toEqual(['past@100', 'early@100.25', 'late@107.125', 'timer@107.125']);
+      expect(codeOf(() => clock.post(target, { name: 'nan', postDelayMs: Number.NaN }))).toBe('EINVAL');
+      expect(clock.pendingTimers).toBe(0);
+    });
+
+    it('reuses the entries of posted timers that ran: a stream of posts takes no new ones', () => {
+      const clock = new VirtualClock();
+      const records = Array.from({ length: 8 }, (_, i) => ({ postDelayMs: i + 0.5 }));
+      let ran = 0;
+      const target = { onTimer: () => ran++ };
+      for (const record of records) clock.post(target, record);
+      clock.runUntilIdle();
+      const queue = (clock as unknown as { queue: { pooledEntries: number } }).queue;
+      expect(queue.pooledEntries).toBe(8);
+      for (let round = 0; round < 100; round++) {
+        for (const record of records) clock.post(target, record);
+        expect(queue.pooledEntries).toBe(0);
+        clock.runUntilIdle();
+        expect(queue.pooledEntries).toBe(8);
+      }
+      expect(ran).toBe(808);
+    });
+  });
+
   describe('reusableTimer', () => {
     it('runs once per setting, each setting replacing the one before, in order with setTimer timers', () => {
       const clock = new VirtualClock();
