@@ -408,7 +408,11 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
       this.drop(frameId, refused);
       return;
     }
-    let departure = now;
+    // When the frame's last bit would reach the far end without jitter: it leaves now, or when the
+    // bottleneck has serialised it, then propagates for delayMs. A sum in each branch rather than one sum
+    // of a variable set in either: V8 joined the clock's reading (a tagged number) with the double read
+    // from busyUntil by boxing the double, an allocation per frame.
+    let propagated = now + (imp.delayMs ?? 0);
     if (imp.rateBitsPerSecond !== undefined) {
       const congested = this.aboveMarkThreshold(now, imp);
       if (!this.enqueue(now, frame.length, imp)) {
@@ -416,7 +420,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
         return;
       }
       // The frame's last bit leaves when the bottleneck is done with everything queued so far.
-      departure = this.busyUntil;
+      propagated = this.busyUntil + (imp.delayMs ?? 0);
       if (congested && markCongestionExperienced(frame)) counters.ceMarked++;
     }
 
@@ -436,7 +440,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
         if (traced !== undefined) copyTraced = copy.slice();
         this.emitMark('link.corrupted', now, frameId);
       }
-      let arrival = departure + (imp.delayMs ?? 0);
+      let arrival = propagated;
       if (imp.jitterMs !== undefined && imp.jitterMs > 0) arrival += this.jitterRandom.range(0, imp.jitterMs);
       let inOrder = false;
       if (this.reorderRandom.chance(imp.reorder ?? 0)) {
