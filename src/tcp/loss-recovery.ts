@@ -218,7 +218,8 @@ export function recordTransmission(tcb: Tcb, seq: number, end: number, now: numb
 /**
  * Arms the tail loss probe (RFC 8985 §7.2) when data is outstanding, no recovery is under way and no
  * probe is: PTO = 2 SRTT (plus the worst-case delayed ACK when one segment is in flight), 1 s before any
- * RTT sample; never later than the retransmission timer, which then stays in charge.
+ * RTT sample; never later than the retransmission timer, which then stays in charge. The timers compute
+ * the PTO (ConnectionTimers.armLossProbe); this decides whether a probe is due and its allowance.
  */
 export function armLossProbe(tcb: Tcb, now: number): void {
   const timers = tcb.timers;
@@ -234,12 +235,8 @@ export function armLossProbe(tcb: Tcb, now: number): void {
     timers.cancel(LOSS_PROBE);
     return;
   }
-  const srtt = tcb.rtt.srtt;
-  let pto = srtt > 0 ? 2 * srtt : 1000;
-  if (seqDiff(tcb.sndMax, tcb.sndUna) <= tcb.effMss) pto += WORST_CASE_DELAYED_ACK_MS;
-  const deadline = now + Math.max(pto, 1);
-  if (deadline >= timers.get(RETRANSMISSION)) timers.cancel(LOSS_PROBE);
-  else timers.set(LOSS_PROBE, deadline);
+  const oneSegment = seqDiff(tcb.sndMax, tcb.sndUna) <= tcb.effMss;
+  timers.armLossProbe(now, tcb.rtt, oneSegment ? WORST_CASE_DELAYED_ACK_MS : 0);
 }
 
 /** The RACK reordering timer fired (RFC 8985 §6.3): judge the segments that were waiting. */

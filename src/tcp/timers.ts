@@ -163,6 +163,37 @@ export class ConnectionTimers {
     else if (old === earliest) d[EARLIEST] = Number.NaN;
   }
 
+  /**
+   * Arms the tail loss probe (RFC 8985 §7.2) PTO ms after `now`: PTO = 2 SRTT, or 1 s before any RTT
+   * sample, plus `allowanceMs` (the caller's worst-case delayed ACK when one segment is in flight), at
+   * least 1 ms. When that is not before the retransmission timer's deadline the probe is cancelled
+   * instead: the RTO then stays in charge. Loss recovery decides whether a probe is due at all.
+   *
+   * The PTO is computed here, next to the store, for the reason setAfter gives: SRTT, the PTO and the
+   * deadline are doubles, and passing any of them to a call that is not inlined (as a store would be,
+   * called from the sender's output path) makes a heap number for every segment sent.
+   */
+  armLossProbe(now: number, rtt: { readonly srtt: number }, allowanceMs: number): void {
+    const d = this.deadlines;
+    // No deadline array means no retransmission timer either: nothing for a probe to come before.
+    if (d === undefined) return;
+    const srtt = rtt.srtt;
+    const pto = (srtt > 0 ? 2 * srtt : 1000) + allowanceMs;
+    const deadline = now + Math.max(pto, 1);
+    const old = d[LOSS_PROBE]!;
+    const earliest = d[EARLIEST]!;
+    if (deadline >= d[RETRANSMISSION]!) {
+      if (old === NEVER) return;
+      d[LOSS_PROBE] = NEVER;
+      if (old === earliest) d[EARLIEST] = Number.NaN;
+      return;
+    }
+    // As in setAfter.
+    d[LOSS_PROBE] = deadline;
+    if (deadline <= earliest) d[EARLIEST] = deadline;
+    else if (old === earliest) d[EARLIEST] = Number.NaN;
+  }
+
   cancel(id: TimerId): void {
     const d = this.deadlines;
     if (d === undefined) return;

@@ -160,6 +160,31 @@ describe('tail loss probe (RFC 8985 §7)', () => {
     expect(d.counters.lossProbes).toBe(0);
     expect(d.counters.retransmissionTimeouts).toBe(1);
   });
+
+  it('probes a single segment 2 SRTT + 200 ms after it left when the RTO is further away', () => {
+    // A minimum RTO of 1 s puts the retransmission timer at t = 1200.7, after the probe.
+    const { d, D } = sackSender({ minRtoMs: 1000 });
+    d.at(200.7);
+    sendSegments(d, D, 1);
+    d.at(600.6).expectNone();
+    d.at(600.7);
+    expect(sentSeqs(d, D)).toEqual([0]);
+    expect(d.counters.lossProbes).toBe(1);
+    expect(d.counters.retransmissionTimeouts).toBe(0);
+  });
+
+  it('re-arms the probe on every send: 2 SRTT after the last segment left, with no allowance for two in flight', () => {
+    const { d, D } = sackSender({ minRtoMs: 1000 });
+    sendSegments(d, D, 1); // t=200: alone, it would be probed at 600
+    d.at(250.5);
+    d.conn.send(pattern(MSS), d.now);
+    expect(sentSeqs(d, D)).toEqual([1]);
+    // Two segments in flight: PTO = 2 SRTT = 200 ms from the last send.
+    d.at(450.4).expectNone();
+    d.at(450.5);
+    expect(sentSeqs(d, D)).toEqual([1]);
+    expect(d.counters.lossProbes).toBe(1);
+  });
 });
 
 describe('D-SACK undo (RFC 2883, RFC 3708)', () => {
