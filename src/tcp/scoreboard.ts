@@ -53,8 +53,11 @@ export interface DeliverySample {
   priorDelivered: number;
   /** Bytes in flight when the newest delivered segment was sent. */
   priorInFlight: number;
-  /** RTT of the newest acknowledged segment never retransmitted, or undefined. */
-  rttMs: number | undefined;
+  /**
+   * RTT of the newest acknowledged segment never retransmitted, or -1. A number either way, not
+   * `undefined`: a field that can hold both keeps each RTT as a heap number made per ACK.
+   */
+  rttMs: number;
 }
 
 /** What one ACK changed on the scoreboard. */
@@ -167,7 +170,7 @@ export class Scoreboard {
       isAppLimited: false,
       priorDelivered: 0,
       priorInFlight: 0,
-      rttMs: undefined,
+      rttMs: -1,
     },
   };
 
@@ -266,7 +269,7 @@ export class Scoreboard {
     sample.isAppLimited = false;
     sample.priorDelivered = 0;
     sample.priorInFlight = 0;
-    sample.rttMs = undefined;
+    sample.rttMs = -1;
   }
 
   /** MSS-sized pieces in `len` bytes (at least 1). */
@@ -359,7 +362,7 @@ export class Scoreboard {
     sample.delivered = 0;
     sample.intervalMs = 0;
     sample.deliveryRate = 0;
-    sample.rttMs = undefined;
+    sample.rttMs = -1;
     let newest: SendRecord | undefined;
     // RFC 2883 §4: the first block is a D-SACK when it lies below the cumulative ACK, or inside the
     // second block.
@@ -683,7 +686,7 @@ export class Scoreboard {
       sample.priorDelivered = r.delivered;
       sample.priorInFlight = r.inFlight;
       sample.isAppLimited = r.appLimited;
-      sample.rttMs = r.retransmitted ? undefined : now - r.sentAt;
+      sample.rttMs = r.retransmitted ? -1 : now - r.sentAt;
       this.firstSentAt = r.sentAt;
       return r;
     }

@@ -451,7 +451,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
       ack,
       now,
       tcb.tsEnabled ? seg.options.timestamp?.echo : undefined,
-      outcome?.sample.rttMs,
+      outcome,
       sack,
     );
   } else if (
@@ -559,7 +559,7 @@ function newDataAcknowledged(
   ack: number,
   now: number,
   tsEcr: number | undefined,
-  recordRtt: number | undefined,
+  outcome: AckOutcome | undefined,
   sack: boolean,
 ): number {
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
@@ -576,7 +576,8 @@ function newDataAcknowledged(
     tcb.dupAckedBytes =
       tcb.sndUna === tcb.sndMax ? 0 : Math.max(0, tcb.dupAckedBytes - Math.max(0, dataAcked - tcb.effMss));
   }
-  let rttMs: number | undefined;
+  // -1 while there is no sample (see AckEvent.rttMs).
+  let rttMs = -1;
   const echoUsable =
     tsEcr !== undefined &&
     tsEcr !== 0 &&
@@ -597,8 +598,9 @@ function newDataAcknowledged(
   }
   // Congestion control hears an RTT on every ACK of a segment sent once (the send records time each one);
   // the RTO estimator keeps its one sample per flight (or per ACK with timestamps, weighted).
-  if (rttMs === undefined) rttMs = recordRtt;
-  if (rttMs !== undefined && rttMs < tcb.minRttMs) tcb.minRttMs = rttMs;
+  // The record is read here rather than passed in: passed, its RTT would be a heap number per ACK.
+  if (rttMs < 0 && outcome !== undefined) rttMs = outcome.sample.rttMs;
+  if (rttMs >= 0 && rttMs < tcb.minRttMs) tcb.minRttMs = rttMs;
   // For congestion control, which hears of ACKs that delivered data (sackCongestionAck clears it otherwise).
   if (dataAcked > 0) tcb.ackEvent.rttMs = rttMs;
   // The window grows for acknowledged data only, not for the SYN or FIN sequence numbers.
@@ -659,7 +661,7 @@ function sackCongestionAck(
 ): void {
   const cc = tcb.cc!;
   const event = tcb.ackEvent;
-  if (dataAcked === 0) event.rttMs = undefined;
+  if (dataAcked === 0) event.rttMs = -1;
   event.bytesAcked = dataAcked;
   event.delivered = outcome.delivered;
   event.flightSizeBefore = flightBefore;

@@ -422,7 +422,7 @@ export class Tcb {
       isAppLimited: false,
       priorInFlight: 0,
       lost: 0,
-      rttMs: undefined,
+      rttMs: -1,
       priorDelivered: 0,
     };
     return this.rateRecord;
@@ -443,7 +443,7 @@ export class Tcb {
       sentTotal: 0,
       cwndLimited: true,
       abcLimit: 0,
-      rttMs: undefined,
+      rttMs: -1,
       ece: false,
       rate: undefined,
       now: 0,

@@ -324,21 +324,18 @@ export class BbrCongestionControl implements CongestionControl {
       this.inflightLatest = Math.max(this.inflightLatest, event.rate.delivered);
     }
     // The model: minimum RTT and bottleneck bandwidth.
-    const rtt = event.rate?.rttMs ?? event.rttMs;
-    if (rtt !== undefined && rtt > 0) {
+    // -1 where there is no sample (AckEvent.rttMs).
+    const rtt = rate !== undefined && rate.rttMs >= 0 ? rate.rttMs : event.rttMs;
+    if (rtt > 0) {
       if (rtt > this.roundMaxRtt) this.roundMaxRtt = rtt;
       this.roundRttSum += rtt;
       this.roundRttCount++;
     }
     // A new minimum, or the old one has expired.
-    if (
-      rtt !== undefined &&
-      rtt > 0 &&
-      (rtt < this.minRttMs || now - this.minRttStamp > BBR.MIN_RTT_FILTER_MS)
-    ) {
+    if (rtt > 0 && (rtt < this.minRttMs || now - this.minRttStamp > BBR.MIN_RTT_FILTER_MS)) {
       this.minRttMs = rtt;
       this.minRttStamp = now;
-    } else if (rtt !== undefined && rtt <= this.minRttMs * (1 + BBR.MIN_RTT_CONFIRM_FRACTION)) {
+    } else if (rtt >= 0 && rtt <= this.minRttMs * (1 + BBR.MIN_RTT_CONFIRM_FRACTION)) {
       // A sample within half a percent of the minimum saw the queue (all but) empty: it confirms the
       // minimum as ProbeRTT would, and postpones ProbeRTT (draft §4.3.4 drains the queue to see the
       // minimum; a sample that saw it needs no drain). On a path without jitter no sample is ever

@@ -26,8 +26,8 @@ export interface RateSample {
   priorInFlight: number;
   /** Bytes newly marked lost by this ACK. */
   lost: number;
-  /** RTT of the newest acknowledged segment, ms, or undefined (retransmitted). */
-  rttMs: number | undefined;
+  /** RTT of the newest acknowledged segment, ms, or -1 (retransmitted). */
+  rttMs: number;
   /** Total bytes delivered over the connection when the newest acknowledged segment was sent. */
   priorDelivered: number;
 }
@@ -62,8 +62,12 @@ export interface AckEvent {
    * open room for the next one).
    */
   abcLimit: number;
-  /** A valid RTT sample taken from this ACK (Karn-filtered), if any. */
-  rttMs: number | undefined;
+  /**
+   * A valid RTT sample taken from this ACK (Karn-filtered), ms, or -1 without one. Not `undefined`: the
+   * sample is a fraction on any real path, and a field that can hold either keeps each one as a heap
+   * number made per ACK; a field that only holds numbers stores it in place.
+   */
+  rttMs: number;
   /** The ACK carried ECE (RFC 3168 §6.1.2) for data sent since the last window reduction. */
   ece: boolean;
   /** A delivery-rate sample, when the connection keeps send records. */

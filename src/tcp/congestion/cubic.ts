@@ -102,7 +102,7 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   override onAck(event: AckEvent): void {
     // Two stores, not one of a conditional: the conditional joins the event's number with the computed
     // one, and optimized code then makes a heap number of the computed one on every ACK.
-    if (event.rttMs !== undefined) {
+    if (event.rttMs >= 0) {
       if (this.srttMs === 0) this.srttMs = event.rttMs;
       else this.srttMs += (event.rttMs - this.srttMs) / 8;
     }

@@ -64,10 +64,11 @@ export class HyStartPlusPlus {
 
   /**
    * Feeds one ACK in slow start. Returns the divisor of the slow start increase: 1 in slow start,
-   * CSS_GROWTH_DIVISOR in CSS, or 0 when slow start is over (the caller sets ssthresh = cwnd). `now`
-   * (ms) times ACK trains; without it only the delay test runs.
+   * CSS_GROWTH_DIVISOR in CSS, or 0 when slow start is over (the caller sets ssthresh = cwnd). `rttMs` is
+   * the ACK's RTT sample, or -1 without one. `now` (ms) times ACK trains; without it only the delay test
+   * runs.
    */
-  onAck(ack: number, sndMax: number, rttMs: number | undefined, now?: number): number {
+  onAck(ack: number, sndMax: number, rttMs: number, now?: number): number {
     if (this.phase === 'done') return 1;
     if (this.windowEnd === undefined || seqGt(ack, this.windowEnd)) {
       // §4.2: a new round starts with the first ACK beyond windowEnd (as Linux's HyStart): an ACK for
@@ -84,7 +85,7 @@ export class HyStartPlusPlus {
         return 0;
       }
     }
-    if (rttMs !== undefined) {
+    if (rttMs >= 0) {
       if (this.currentRoundMinRtt === undefined || rttMs < this.currentRoundMinRtt)
         this.currentRoundMinRtt = rttMs;
       if (this.minRtt === undefined || rttMs < this.minRtt) this.minRtt = rttMs;

@@ -11,7 +11,7 @@ export function ackEvent(e: Partial<AckEvent> & { bytesAcked: number }): AckEven
     sentTotal: 0,
     cwndLimited: true,
     abcLimit: 2 * 1000,
-    rttMs: undefined,
+    rttMs: -1,
     ece: false,
     rate: undefined,
     now: 0,
