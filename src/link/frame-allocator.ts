@@ -27,7 +27,7 @@
  *
  * Frames come back in any order, and a frame given back twice counts once. Frames still on their way
  * when their slab is full (a link's queue, a burst in flight) may come back after it: a full slab with
- * frames out waits for them, up to `WAITING_SLABS` per kind of slab (the oldest is left to the collector
+ * frames out waits for them, up to `WAITING_BYTES` of slabs per kind (the oldest is left to the collector
  * when another would be one too many), and the next slab is one of those whose frames are all back, if
  * any. A slab is bookkept as the starts of its frames in carving order (ascending), with a mark for each
  * frame given back.
@@ -84,6 +84,8 @@ interface SlabKind {
   readonly bytes: number;
   current: Slab;
   readonly waiting: Slab[];
+  /** Most slabs `waiting` holds (WAITING_BYTES of them, at least WAITING_SLABS_MIN). */
+  readonly waitingLimit: number;
 }
 
 /** What `Slab.views` holds at an index no view was asked for. */
@@ -108,18 +110,31 @@ function emptySlab(bytes: number): Slab {
 }
 
 function slabKind(bytes: number): SlabKind {
-  return { bytes, current: emptySlab(bytes), waiting: [] };
+  return {
+    bytes,
+    current: emptySlab(bytes),
+    waiting: [],
+    waitingLimit: Math.max(WAITING_SLABS_MIN, Math.floor(WAITING_BYTES / bytes)),
+  };
 }
 
 /**
- * Full slabs that wait for frames still out, per kind: enough for the frames a burst keeps in flight on
- * an in-process link (a few slabs), few enough that what they pin stays small (1 MiB of small slabs).
+ * Memory of the full slabs, per kind, that wait for frames still out. Frames on their way pin their slab
+ * whether it waits here or not; what a waiting slab costs beyond that is only when its frames never come
+ * back (kept elsewhere, or not given back), as it is then kept from the collector until more slabs wait.
+ * Enough for a path's bandwidth-delay product of frames in flight: a simulated 1 Gbit/s path of 20 ms
+ * (2.5 MB on the way, in ten small slabs) with four slabs had every slab dropped before its frames
+ * arrived, so frames were carved from fresh slabs and every view of them was cut afresh (1.5 allocations
+ * per segment). 4 MiB covers 1 Gbit/s for 32 ms.
  */
-const WAITING_SLABS = 4;
+const WAITING_BYTES = 4 * 1024 * 1024;
+/** Fewest slabs waiting per kind, for the kind of the largest slabs (a burst of super-segments). */
+const WAITING_SLABS_MIN = 4;
 
 /**
  * What the allocator did, process-wide (it is one for the process): slabs allocated fresh, slabs carved
- * again, and full slabs left to the collector with frames still out because WAITING_SLABS were waiting.
+ * again, and full slabs left to the collector with frames still out because as many as their kind keeps
+ * were waiting (see WAITING_BYTES).
  */
 export const frameAllocatorCounters = {
   slabsAllocated: 0,
@@ -205,19 +220,10 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
 /** The current slab is full: the slab to carve next (a reused one whose frames are all back, or a new one). */
 function nextSlab(kind: SlabKind): Slab {
   const full = kind.current;
+  const waiting = kind.waiting;
   let next: Slab | undefined;
-  if (full.buffer.length > 0) {
-    if (full.recycled === full.carved) next = full;
-    else {
-      kind.waiting.push(full);
-      if (kind.waiting.length > WAITING_SLABS) {
-        kind.waiting.shift();
-        frameAllocatorCounters.waitingSlabsDropped++;
-      }
-    }
-  }
+  if (full.buffer.length > 0 && full.recycled === full.carved) next = full;
   if (next === undefined) {
-    const waiting = kind.waiting;
     for (let i = 0; i < waiting.length; i++) {
       if (waiting[i]!.recycled === waiting[i]!.carved) {
         next = waiting[i]!;
@@ -226,6 +232,15 @@ function nextSlab(kind: SlabKind): Slab {
         waiting.pop();
         break;
       }
+    }
+  }
+  // The full slab waits for its frames once the one to carve next is out of the list, so that a slab
+  // whose frames are all back is never the one left to the collector to make room.
+  if (full.buffer.length > 0 && next !== full) {
+    waiting.push(full);
+    if (waiting.length > kind.waitingLimit) {
+      waiting.shift();
+      frameAllocatorCounters.waitingSlabsDropped++;
     }
   }
   if (next === undefined) {
@@ -276,7 +291,14 @@ function carveAgain(slab: Slab): void {
 export function recycleFrame(frame: Uint8Array): void {
   // Frames mostly come back in the order they were carved, as the very view handed out (Slab.frames):
   // known by identity, the frame needs no `.buffer` read (a call into the runtime) to find its slab.
-  if (giveBackInOrder(small.current, frame) || giveBackInOrder(tiny.current, frame)) return;
+  // Frames that waited on a path's delay line come back when their slab is full and waiting, the oldest first.
+  if (
+    giveBackInOrder(small.current, frame) ||
+    giveBackInOrder(tiny.current, frame) ||
+    (small.waiting.length > 0 && giveBackInOrder(small.waiting[0]!, frame))
+  ) {
+    return;
+  }
   const buffer = frame.buffer;
   const slab = slabOf(small, buffer) ?? slabOf(tiny, buffer) ?? slabOf(large, buffer);
   if (slab === undefined) return;
@@ -347,14 +369,14 @@ export function frameView(frame: Uint8Array, start: number, end: number): Uint8A
 }
 
 /**
- * The slab of `kind` (the one being carved, else a waiting one, newest first) whose next frame to come
- * back in carving order is `frame`, if any.
+ * The slab of `kind` (the one being carved, else a waiting one, oldest first: frames on a delay line
+ * arrive in the order they were carved) whose next frame to come back in carving order is `frame`, if any.
  */
 function inOrder(kind: SlabKind, frame: Uint8Array): Slab | undefined {
   const current = kind.current;
   if (current.recycled < current.carved && current.frames[current.recycled] === frame) return current;
   const waiting = kind.waiting;
-  for (let i = waiting.length - 1; i >= 0; i--) {
+  for (let i = 0; i < waiting.length; i++) {
     const slab = waiting[i]!;
     if (slab.recycled < slab.carved && slab.frames[slab.recycled] === frame) return slab;
   }
