@@ -25,6 +25,7 @@ import { ArrayQueue } from '../util/array-queue.js';
 import type { Random } from '../util/random.js';
 import { markCongestionExperienced } from '../wire/ecn-mark.js';
 import { etherTypeAt } from '../wire/ethernet.js';
+import { recycleFrame } from './frame-allocator.js';
 import { GilbertElliottChannel, type GilbertElliottParameters } from './gilbert-elliott.js';
 
 export type LinkDropReason = Extract<TraceEvent, { kind: 'link.dropped' }>['reason'];
@@ -405,7 +406,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
 
     const refused = this.entranceVerdict(frame, imp, mark !== 0);
     if (refused !== undefined) {
-      this.drop(frameId, refused);
+      this.dropSent(frame, frameId, refused);
       return;
     }
     // When the frame's last bit would reach the far end without jitter: it leaves now, or when the
@@ -416,7 +417,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
     if (imp.rateBitsPerSecond !== undefined) {
       const congested = this.aboveMarkThreshold(now, imp);
       if (!this.enqueue(now, frame.length, imp)) {
-        this.drop(frameId, 'queue-full');
+        this.dropSent(frame, frameId, 'queue-full');
         return;
       }
       // The frame's last bit leaves when the bottleneck is done with everything queued so far.
@@ -585,6 +586,17 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
     if (!this.ends.deliver(copy.frame, copy.mark, !copy.tapped && deliveredTaps.length === 0)) {
       counters.undeliverable++;
     }
+  }
+
+  /**
+   * Drops a frame at the link's entrance. The path owns it (see `send`), so unless a 'sent' tap was given
+   * it (and may keep it), nothing refers to it any more: its memory goes back to the allocator, as a
+   * delivered frame's does (memory-link.ts). A frame lost otherwise pins its slab, which then is never
+   * carved again: on a lossy path, slab after slab.
+   */
+  private dropSent(frame: Uint8Array, frameId: number, reason: LinkDropReason): void {
+    this.drop(frameId, reason);
+    if (this.sentTaps.length === 0) recycleFrame(frame);
   }
 
   private drop(frameId: number, reason: LinkDropReason): void {
