@@ -80,8 +80,12 @@ export const DUP_THRESH = 3;
 
 /**
  * Acknowledged records kept for reuse, per scoreboard: a bulk sender acknowledges about as many records as
- * it creates, so after the first flight new records cost no allocation. Beyond this many the rest go to the
- * garbage collector (a flight of this many records is 1.4 MB at MSS 1448).
+ * it creates, so after the first flight new records cost no allocation. Compaction keeps this many, or
+ * twice the records still in flight when that is more: a flight of 1024 records is 1.4 MB at MSS 1448, but
+ * a send buffer autotuned to 4 MiB keeps about 2,900 in flight on a long path, and with a plain cap of 1024
+ * the rest were made afresh each round trip (compaction comes once the acknowledged records outnumber the
+ * live ones, so a little over one flight's worth is handed back at a time). The rest go to the garbage
+ * collector, and a flight that drains leaves this many at most.
  */
 const MAX_SPARE_RECORDS = 1024;
 /** Spare records a scoreboard keeps when it is reset for another connection. */
@@ -731,8 +735,15 @@ export class Scoreboard {
     const records = this.records;
     const head = this.head;
     const spare = this.spare;
+    // See MAX_SPARE_RECORDS: a flight larger than that reuses its own records, and once it has shrunk
+    // (or drained) the spares beyond what it needs are let go.
+    const keep = Math.max(MAX_SPARE_RECORDS, 2 * (records.length - head));
+    if (spare.length > keep) {
+      scoreboardCounters.spareRecordsDropped += spare.length - keep;
+      spare.length = keep;
+    }
     let i = 0;
-    for (; i < head && spare.length < MAX_SPARE_RECORDS; i++) spare.push(records[i]!);
+    for (; i < head && spare.length < keep; i++) spare.push(records[i]!);
     if (i < head) scoreboardCounters.spareRecordsDropped += head - i;
     records.copyWithin(0, head);
     records.length -= head;

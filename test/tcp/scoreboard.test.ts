@@ -334,4 +334,22 @@ describe('spare records: bounded, counted', () => {
     expect((sb as unknown as { spare: unknown[] }).spare.length).toBe(1024);
     expect(scoreboardCounters.spareRecordsDropped - before).toBe(76);
   });
+
+  it('keeps up to twice the records in flight when that is more: a flight of 3000 records reuses its own', () => {
+    const before = scoreboardCounters.spareRecordsDropped;
+    const sb = sent(3000);
+    const spare = (sb as unknown as { spare: unknown[] }).spare;
+    // Ten flights: each ACK covers 100 segments, and 100 more are sent (one a ms, as `sent` does: a record each).
+    for (let next = 3000; next < 33_000; next += 100) {
+      sb.onAck(seg(next - 2900), undefined, next);
+      for (let n = next; n < next + 100; n++) sb.onTransmit(seg(n), seg(n + 1), n, 3000 * MSS, false);
+      expect(spare.length).toBeLessThanOrEqual(3000);
+    }
+    expect(sb.list().length).toBe(3000);
+    expect(scoreboardCounters.spareRecordsDropped - before).toBe(0);
+    // Once everything is acknowledged, the spares go back to the plain cap.
+    sb.onAck(seg(33_000), undefined, 40_000);
+    expect(sb.isEmpty).toBe(true);
+    expect(spare.length).toBe(1024);
+  });
 });
