@@ -40,9 +40,23 @@ export class ReceiveAutotuner {
   /** Start of the current round and what the application had read by then. */
   private roundStart: number | undefined;
   private readAtRoundStart = 0;
+  /**
+   * No read before this time can end the round: roundStart + the RTT estimate as it was when the round
+   * was last checked, rounded down to a whole ms (a rise in the estimate since only makes it early, and
+   * onRead then checks in full; a fall sets it to -Infinity, which does the same). Infinity before any
+   * RTT sample. onRead runs on every read, and reads before it return after comparing the time with a
+   * small integer, which makes no heap number even unoptimized: the full check (a subtraction, a double
+   * field read twice) made about 1.4 per segment whenever the code around it was deoptimized, as
+   * happens when the first fractional RTT sample after a zero-delay run changes the fields'
+   * representation. A whole number of ms is stored as a small integer, never as a new heap number.
+   * Declared without a value so that V8 keeps the field tagged (a double field is copied into a new
+   * heap number on each unoptimized read).
+   */
+  private roundEnd: number;
 
   constructor(initialSpace: number) {
     this.space = Math.max(1, initialSpace);
+    this.roundEnd = Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -54,7 +68,10 @@ export class ReceiveAutotuner {
     if (this.measureEdge !== undefined && ((rcvNxt - this.measureEdge) | 0) < 0) return;
     if (this.measureEdge !== undefined) {
       const sample = now - this.measureStart;
-      if (sample > 0 && (this.rttMs === 0 || sample < this.rttMs)) this.rttMs = sample;
+      if (sample > 0 && (this.rttMs === 0 || sample < this.rttMs)) {
+        this.rttMs = sample;
+        this.roundEnd = Number.NEGATIVE_INFINITY; // the first sample, or a fall (see roundEnd)
+      }
     }
     this.measureEdge = (rcvNxt + Math.max(1, rcvWnd)) | 0;
     this.measureStart = now;
@@ -69,8 +86,11 @@ export class ReceiveAutotuner {
     this.lastEcho = echo;
     const sample = (tsNow - echo) | 0;
     if (sample <= 0 || sample > 60_000) return;
-    this.rttMs = this.timestampSampled ? this.rttMs + (sample - this.rttMs) / 8 : sample;
+    const previous = this.rttMs;
+    this.rttMs = this.timestampSampled ? previous + (sample - previous) / 8 : sample;
     this.timestampSampled = true;
+    // The first sample, or a fall (see roundEnd).
+    if (previous === 0 || this.rttMs < previous) this.roundEnd = Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -78,22 +98,31 @@ export class ReceiveAutotuner {
    * last round calls for (0 when the buffer should stay as it is).
    */
   onRead(now: number, bytesRead: number, mss: number, max: number): number {
+    if (now < this.roundEnd) return 0;
     if (this.rttMs === 0) return 0;
     if (this.roundStart === undefined) {
-      this.roundStart = now;
-      this.readAtRoundStart = bytesRead;
+      this.startRound(now, bytesRead);
       return 0;
     }
-    if (now - this.roundStart < this.rttMs) return 0;
+    if (now - this.roundStart < this.rttMs) {
+      // Not over: the estimate rose (or fell) since roundEnd was set.
+      this.roundEnd = Math.floor(this.roundStart + this.rttMs);
+      return 0;
+    }
     const copied = bytesRead - this.readAtRoundStart;
-    this.roundStart = now;
-    this.readAtRoundStart = bytesRead;
+    this.startRound(now, bytesRead);
     if (copied <= this.space) return 0;
     let window = 2 * copied + HEADROOM_SEGMENTS * mss;
     // The sender grew by (copied - space) / space in the round: allow for it growing as much again.
     window += 2 * window * Math.min(1, (copied - this.space) / this.space);
     this.space = copied;
     return Math.min(Math.ceil(window), max);
+  }
+
+  private startRound(now: number, bytesRead: number): void {
+    this.roundStart = now;
+    this.readAtRoundStart = bytesRead;
+    this.roundEnd = Math.floor(now + this.rttMs);
   }
 }
 

@@ -51,6 +51,20 @@ describe('ReceiveAutotuner', () => {
     expect(tuner.onRead(400, 50_000 + 4_000_000, 1448, 6 << 20)).toBe(6 << 20);
   });
 
+  it('a round lasts the RTT estimate as it is when the round is checked, whether it fell or rose meanwhile', () => {
+    const tuner = new ReceiveAutotuner(14_480);
+    tuner.onTimestampEcho(1100, 1000); // RTT 100
+    expect(tuner.onRead(0, 0, 1448, 6 << 20)).toBe(0); // the first round starts at t=0
+    tuner.onTimestampEcho(1200, 1180); // sample 20: RTT 100 - 80 / 8 = 90
+    expect(tuner.onRead(89.5, 20_000, 1448, 6 << 20)).toBe(0);
+    // Over at 90, not at the 100 the round started with.
+    expect(tuner.onRead(90, 30_000, 1448, 6 << 20)).toBeGreaterThan(0);
+    tuner.onTimestampEcho(1300, 1050); // sample 250: RTT 90 + 160 / 8 = 110; the round that began at 90 ends at 200
+    expect(tuner.onRead(185, 50_000, 1448, 6 << 20)).toBe(0);
+    expect(tuner.onRead(199.5, 60_000, 1448, 6 << 20)).toBe(0);
+    expect(tuner.onRead(200, 70_000, 1448, 6 << 20)).toBeGreaterThan(0);
+  });
+
   it('the send buffer holds twice the congestion window, up to the maximum, never shrinking', () => {
     expect(sendBufferFor(100_000, 262_144, 4 << 20)).toBe(0);
     expect(sendBufferFor(200_000, 262_144, 4 << 20)).toBe(400_000);
