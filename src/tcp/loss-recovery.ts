@@ -219,24 +219,20 @@ export function recordTransmission(tcb: Tcb, seq: number, end: number, now: numb
  * Arms the tail loss probe (RFC 8985 §7.2) when data is outstanding, no recovery is under way and no
  * probe is: PTO = 2 SRTT (plus the worst-case delayed ACK when one segment is in flight), 1 s before any
  * RTT sample; never later than the retransmission timer, which then stays in charge. The timers compute
- * the PTO (ConnectionTimers.armLossProbe); this decides whether a probe is due and its allowance.
+ * the PTO (ConnectionTimers.updateLossProbe); this decides whether a probe is due and its allowance.
  */
 export function armLossProbe(tcb: Tcb, now: number): void {
   const timers = tcb.timers;
-  if (
-    !tcb.config.rack ||
-    !sackRecoveryActive(tcb) ||
-    tcb.sndUna === tcb.sndMax ||
-    tcb.recoveryPoint !== undefined ||
-    tcb.tlpEndSeq !== undefined ||
-    tcb.retransmitCount > 0 ||
-    !timers.isArmed(RETRANSMISSION)
-  ) {
-    timers.cancel(LOSS_PROBE);
-    return;
-  }
-  const oneSegment = seqDiff(tcb.sndMax, tcb.sndUna) <= tcb.effMss;
-  timers.armLossProbe(now, tcb.rtt, oneSegment ? WORST_CASE_DELAYED_ACK_MS : 0);
+  const due =
+    tcb.config.rack &&
+    sackRecoveryActive(tcb) &&
+    tcb.sndUna !== tcb.sndMax &&
+    tcb.recoveryPoint === undefined &&
+    tcb.tlpEndSeq === undefined &&
+    tcb.retransmitCount === 0 &&
+    timers.isArmed(RETRANSMISSION);
+  const oneSegment = due && seqDiff(tcb.sndMax, tcb.sndUna) <= tcb.effMss;
+  timers.updateLossProbe(due, now, tcb.rtt, oneSegment ? WORST_CASE_DELAYED_ACK_MS : 0);
 }
 
 /** The RACK reordering timer fired (RFC 8985 §6.3): judge the segments that were waiting. */

@@ -164,16 +164,23 @@ export class ConnectionTimers {
   }
 
   /**
-   * Arms the tail loss probe (RFC 8985 §7.2) PTO ms after `now`: PTO = 2 SRTT, or 1 s before any RTT
-   * sample, plus `allowanceMs` (the caller's worst-case delayed ACK when one segment is in flight), at
-   * least 1 ms. When that is not before the retransmission timer's deadline the probe is cancelled
-   * instead: the RTO then stays in charge. Loss recovery decides whether a probe is due at all.
+   * Arms the tail loss probe (RFC 8985 §7.2) PTO ms after `now` when `due`, or cancels it. PTO = 2 SRTT,
+   * or 1 s before any RTT sample, plus `allowanceMs` (the caller's worst-case delayed ACK when one segment
+   * is in flight), at least 1 ms. When that is not before the retransmission timer's deadline the probe
+   * is cancelled instead: the RTO then stays in charge. Loss recovery decides whether a probe is due.
    *
    * The PTO is computed here, next to the store, for the reason setAfter gives: SRTT, the PTO and the
    * deadline are doubles, and passing any of them to a call that is not inlined (as a store would be,
-   * called from the sender's output path) makes a heap number for every segment sent.
+   * called from the sender's output path) makes a heap number for every segment sent. And the sender
+   * calls this whether or not a probe is due: a call made on only some of its caller's runs is not
+   * inlined, and is then too rare to be optimized by itself, and unoptimized each SRTT read makes a heap
+   * number (a zero-delay transfer, where no probe is ever due, paid about 0.14 per segment).
    */
-  armLossProbe(now: number, rtt: { readonly srtt: number }, allowanceMs: number): void {
+  updateLossProbe(due: boolean, now: number, rtt: { readonly srtt: number }, allowanceMs: number): void {
+    if (!due) {
+      this.cancel(LOSS_PROBE);
+      return;
+    }
     const d = this.deadlines;
     // No deadline array means no retransmission timer either: nothing for a probe to come before.
     if (d === undefined) return;

@@ -53,26 +53,31 @@ describe('connection timers', () => {
     expect(timers.due(2234.25)).toBe(RETRANSMISSION);
   });
 
-  it('armLossProbe arms the probe at now + 2 SRTT + allowance, or cancels it when the RTO comes first', () => {
+  it('updateLossProbe arms the probe at now + 2 SRTT + allowance, or cancels it when the RTO comes first or no probe is due', () => {
     const timers = new ConnectionTimers();
     timers.setAfter(RETRANSMISSION, 100.5, 400);
-    timers.armLossProbe(100.5, { srtt: 50.25 }, 0);
+    timers.updateLossProbe(true, 100.5, { srtt: 50.25 }, 0);
     expect(timers.get(LOSS_PROBE)).toBe(201);
     expect(timers.earliest()).toBe(201);
-    timers.armLossProbe(100.5, { srtt: 50.25 }, 200);
+    timers.updateLossProbe(true, 100.5, { srtt: 50.25 }, 200);
     expect(timers.get(LOSS_PROBE)).toBe(401);
     expect(timers.earliest()).toBe(401);
     // Not before the retransmission timer (500.5): cancelled, and the RTO is earliest again.
-    timers.armLossProbe(200, { srtt: 50.25 }, 200);
+    timers.updateLossProbe(true, 200, { srtt: 50.25 }, 200);
     expect(timers.isArmed(LOSS_PROBE)).toBe(false);
     expect(timers.earliest()).toBe(500.5);
     // Before any RTT sample the PTO is 1 s.
     timers.setAfter(RETRANSMISSION, 0, 3000);
-    timers.armLossProbe(10, { srtt: 0 }, 0);
+    timers.updateLossProbe(true, 10, { srtt: 0 }, 0);
     expect(timers.get(LOSS_PROBE)).toBe(1010);
+    expect(timers.earliest()).toBe(1010);
+    // No probe due: cancelled whatever the PTO would be.
+    timers.updateLossProbe(false, 10, { srtt: 5 }, 0);
+    expect(timers.isArmed(LOSS_PROBE)).toBe(false);
+    expect(timers.earliest()).toBe(3000);
     // Without a retransmission timer there is nothing to probe before.
     timers.cancelAll();
-    timers.armLossProbe(10, { srtt: 5 }, 0);
+    timers.updateLossProbe(true, 10, { srtt: 5 }, 0);
     expect(timers.isArmed(LOSS_PROBE)).toBe(false);
   });
 });
