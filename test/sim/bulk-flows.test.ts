@@ -14,12 +14,16 @@ const BDP_SEGMENTS = (100e6 * 0.05) / 8 / 1448;
 /**
  * One BBR flow for 10 s on the issue's path at 1% random loss both ways, and the smallest window (in
  * segments) it had in ProbeBW, sampled every 50 ms: over the whole run, in its first 1.5 s (Drain
- * ends at about 0.8 s), and in ProbeBW_DOWN.
+ * ends at about 0.8 s), in ProbeBW_DOWN, and in the first 100 ms of each CRUISE that follows DOWN
+ * (where the round in which DOWN handed over ends).
  */
 function bbrAtOnePercentLoss(seed: number) {
   let smallestWindow = Number.POSITIVE_INFINITY;
   let smallestEarlyWindow = Number.POSITIVE_INFINITY;
   let smallestDownWindow = Number.POSITIVE_INFINITY;
+  let smallestHandoverWindow = Number.POSITIVE_INFINITY;
+  let previousState = '';
+  let cruiseFrom = Number.NEGATIVE_INFINITY;
   const lossy = runBulkFlows({
     flows: ['bbr'],
     ...ISSUE_PATH,
@@ -38,10 +42,16 @@ function bbrAtOnePercentLoss(seed: number) {
           smallestEarlyWindow = Math.min(smallestEarlyWindow, status.cwnd / status.effectiveMss);
         if (status.congestionState === 'probe-bw-down')
           smallestDownWindow = Math.min(smallestDownWindow, status.cwnd / status.effectiveMss);
+        if (status.congestionState === 'probe-bw-cruise') {
+          if (previousState === 'probe-bw-down') cruiseFrom = now;
+          if (now - cruiseFrom <= 100)
+            smallestHandoverWindow = Math.min(smallestHandoverWindow, status.cwnd / status.effectiveMss);
+        }
       }
+      previousState = status?.congestionState ?? '';
     },
   });
-  return { lossy, smallestWindow, smallestEarlyWindow, smallestDownWindow };
+  return { lossy, smallestWindow, smallestEarlyWindow, smallestDownWindow, smallestHandoverWindow };
 }
 
 describe('bulk flows through one bottleneck', () => {
@@ -59,7 +69,9 @@ describe('bulk flows through one bottleneck', () => {
     // growing. The loss is seen a round after it happened, so the queue overflows once or twice: 6 drops
     // with an ACK for every 1.5 segments, 10 with one for every 2 (it overflowed in 3-5 rounds, 18-30
     // drops, before; Linux's BBR drops 41 on this path).
-    expect(clean.queueDrops).toBeLessThanOrEqual(12);
+    // Startup's slow-start growth (until its RTTs show a queue) makes the last round overshoot once:
+    // 78 drops, against 6-10 when the model's trailing 2 x BDP capped the window.
+    expect(clean.queueDrops).toBeLessThanOrEqual(85);
     // Only what the queue dropped is sent again: no spurious retransmission.
     expect(clean.flows[0]!.retransmissions).toBe(clean.queueDrops);
     // Without SACK, the sampler of ACK arrivals alone estimates the bandwidth a little low, and the
@@ -88,7 +100,8 @@ describe('bulk flows through one bottleneck', () => {
         tcp: MODERN_TCP,
       });
       expect(result.totalBitsPerSecond).toBeGreaterThan(92e6);
-      expect(result.flows[0]!.retransmissions).toBeLessThan(100);
+      // 78 and 149: Startup's overshoot (78 queue drops) and the random losses; Linux's BBR: 1,675 and 1,004.
+      expect(result.flows[0]!.retransmissions).toBeLessThan(170);
     }
   });
 
@@ -105,7 +118,7 @@ describe('bulk flows through one bottleneck', () => {
       tcp: MODERN_TCP,
     });
     expect(result.totalBitsPerSecond).toBeGreaterThan(92.7e6);
-    expect(result.queueDrops).toBeLessThanOrEqual(10);
+    expect(result.queueDrops).toBeLessThanOrEqual(85);
   });
 
   it('BBR keeps the link through 1% random loss, retransmitting about what was lost (SACK, RACK)', () => {
@@ -124,7 +137,7 @@ describe('bulk flows through one bottleneck', () => {
     // Loss-based algorithms are held near the Mathis bound here (about 2.5 Mbit/s at 1%); the payload
     // ceiling is 94.8 Mbit/s.
     expect(lossy.totalBitsPerSecond).toBeGreaterThan(85e6);
-    expect(lossy.queueDrops).toBe(0);
+    expect(lossy.queueDrops).toBeLessThanOrEqual(70);
     // Every loss is retransmitted once, give or take a few: no retransmission storm.
     expect(lossy.flows[0]!.retransmissions).toBeGreaterThanOrEqual(lossy.randomDrops * 0.95);
     expect(lossy.flows[0]!.retransmissions).toBeLessThanOrEqual(lossy.randomDrops * 1.1);
@@ -142,7 +155,7 @@ describe('bulk flows through one bottleneck', () => {
     expect(smallestWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
     expect(lossy.randomDrops).toBeGreaterThan(600);
     expect(lossy.totalBitsPerSecond).toBeGreaterThan(89e6);
-    expect(lossy.queueDrops).toBe(0);
+    expect(lossy.queueDrops).toBeLessThanOrEqual(70);
     expect(lossy.flows[0]!.retransmissions).toBeLessThanOrEqual(lossy.randomDrops * 1.1);
   });
 
@@ -188,14 +201,19 @@ describe('bulk flows through one bottleneck', () => {
   });
 
   it('BBR at 1% random loss both ways: a chance lossy round in which DOWN hands over to CRUISE leaves the lower bounds alone', () => {
-    // Seed 8: the round in which DOWN ended (inflight down to the BDP) lost more than 2% by chance; it
-    // ended in CRUISE, and its largest RTT, from the queue DOWN had just drained, counted as a queue in
-    // sight: bw_lo fell to DOWN's own rate (86 Mbit/s) and inflight_lo to 579 segments for the 2.5 s to
-    // the next probe (89.7 Mbit/s over 10 s). Judged as DOWN's rounds are, it needs a second lossy round
-    // in a row: 92.1.
-    const { lossy, smallestWindow } = bbrAtOnePercentLoss(8);
-    expect(lossy.totalBitsPerSecond).toBeGreaterThan(91.5e6);
-    expect(smallestWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
+    // The round in which DOWN ends (inflight down to the BDP) ends in CRUISE, and its largest RTT, from
+    // the queue DOWN has just drained, counted as a queue in sight: one that lost more than 2% by chance
+    // cut bw_lo to DOWN's own rate (~85 Mbit/s) and inflight_lo to ~580 segments for the seconds to the
+    // next probe (seed 8 until Startup's growth changed, seed 18 now, at 5.6 s). Judged as DOWN's rounds
+    // are, it needs a second lossy round in a row. The window is judged where that round ends, the first
+    // 100 ms of CRUISE: later rounds may lose more than 2% by chance two or three in a row (seed 8, from
+    // the second round of CRUISE at 6.3 s: 2.2-2.4% with the queue at 2 segments) and cut as the draft
+    // has them cut.
+    for (const seed of [8, 18]) {
+      const { lossy, smallestHandoverWindow } = bbrAtOnePercentLoss(seed);
+      expect(lossy.totalBitsPerSecond).toBeGreaterThan(91.5e6);
+      expect(smallestHandoverWindow).toBeGreaterThan(1.5 * BDP_SEGMENTS);
+    }
   });
 
   it("BBR's lower bounds (bw_lo, inflight_lo): persistent loss holds the window down, the next probe releases it", () => {

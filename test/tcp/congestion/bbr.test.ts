@@ -149,6 +149,26 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cc.cwnd).toBeLessThanOrEqual(cwndGain * cc.bottleneckBandwidth * cc.minRttMs + 2 * MSS + 1);
   });
 
+  it('Startup doubles its window each round until a queue shows: the window, not the trailing estimate, sets its growth and pace', () => {
+    const cc = bbr();
+    // cwnd at the start of each round of Startup on a path of 12 500 bytes/ms and 50 ms (BDP 625 000).
+    const windows: number[] = [];
+    let round = -1;
+    drive(cc, 3000, 12_500, 50, 0, (c) => {
+      if (c.roundCount !== round) {
+        round = c.roundCount;
+        windows.push(c.cwnd);
+      }
+      return c.state !== 'startup';
+    });
+    // Slow start from IW 10 000 bytes: 8 rounds take the window past one BDP (1 007 000 bytes here).
+    // Capped at 2 x the model's BDP and paced at 2.77 x its estimate, both trailing what the flight
+    // carried, rounds grew 1.5-1.9 times and the window was at 447 000 bytes after 8 rounds.
+    expect(windows[8]).toBeGreaterThan(625_000);
+    // Once the queue shows, the model takes over again (2 x its BDP) and the window stops growing.
+    expect(Math.max(...windows)).toBeLessThan(3 * 625_000);
+  });
+
   it("Startup's pacing rate starts at 2.77 x IW over the first RTT and only rises until the pipe is full (draft §4.6.2)", () => {
     const cc = bbr();
     // Pacing rate at each ms of Startup, once the first RTT (50 ms) is known.
@@ -161,10 +181,18 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cc.filledPipe).toBe(true);
     expect(startup.length).toBeGreaterThan(100);
     const initial = (BBR.STARTUP_PACING_GAIN * 10 * MSS) / 50;
+    // It rises at every step but one: where the queue shows, the pace set by the window (doubling each
+    // round) hands over to the model's, 2.77 x an estimate that has caught up with the path: still more
+    // than twice the bottleneck's rate, and only rising from there.
+    let drops = 0;
     for (let i = 0; i < startup.length; i++) {
       expect(startup[i]).toBeGreaterThanOrEqual(initial - 1e-9);
-      if (i > 0) expect(startup[i]).toBeGreaterThanOrEqual(startup[i - 1]!);
+      if (i > 0 && startup[i]! < startup[i - 1]!) {
+        drops++;
+        expect(startup[i]).toBeGreaterThan(2 * 12_500);
+      }
     }
+    expect(drops).toBeLessThanOrEqual(1);
     // Once the pipe is full the model sets it again, lower: Drain paces at half the estimate.
     expect(cc.pacingRate).toBeLessThan(startup.at(-1)!);
   });
