@@ -349,14 +349,14 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
     };
   }
 
-  /** Drops every queued and in-flight copy, counting each under `reason` (link down, end closed). */
+  /**
+   * Drops every queued and in-flight copy, counting each under `reason` (link down, end closed). As with a
+   * frame dropped at the entrance (`dropSent`), the path owns what it loses: a copy no 'sent' tap was given
+   * goes back to the frame allocator, and its record to the pool once no timer refers to it any more.
+   */
   loseEverything(reason: LinkDropReason): void {
-    for (let copy = this.inFlightFirst; copy !== undefined; copy = copy.next) {
-      copy.inFlight = false;
-      copy.handle?.cancel();
-      this.drop(copy.frameId, reason);
-    }
-    // Their records are not reused: only a timer that ran gives one back.
+    const first = this.inFlightFirst;
+    // Every timer and queue entry of the lost copies goes first, so that none refers to a record released below.
     if (this.inFlightCount > 0) this.clock.cancelPosts?.(this);
     this.inFlightFirst = undefined;
     this.inFlightLast = undefined;
@@ -364,6 +364,17 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
     this.fifoTimer?.cancel();
     this.fifoTimer = undefined;
     this.fifo.clear();
+    for (let copy = first; copy !== undefined; ) {
+      const next = copy.next;
+      copy.inFlight = false;
+      copy.previous = undefined;
+      copy.next = undefined;
+      copy.handle?.cancel();
+      this.drop(copy.frameId, reason);
+      if (!copy.tapped) recycleFrame(copy.frame);
+      this.release(copy);
+      copy = next;
+    }
     this.queueHead = 0;
     this.queueCount = 0;
     this.queueBytes = 0;
@@ -583,8 +594,11 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
     }
     const deliveredTaps = this.deliveredTaps;
     for (const tap of deliveredTaps) tap(now, copy.frame);
-    if (!this.ends.deliver(copy.frame, copy.mark, !copy.tapped && deliveredTaps.length === 0)) {
+    const untapped = !copy.tapped && deliveredTaps.length === 0;
+    if (!this.ends.deliver(copy.frame, copy.mark, untapped)) {
       counters.undeliverable++;
+      // Nobody took the frame (no receiver at that end): unless a tap has it, nothing refers to it any more.
+      if (untapped) recycleFrame(copy.frame);
     }
   }
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { allocateFrame, frameAllocatorCounters } from '../../src/link/frame-allocator.js';
 import type { LinkImpairments } from '../../src/link/impairments.js';
+import { MemoryLink } from '../../src/link/memory-link.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { type Delivery, makeLink, numberedFrame, sendStream, seqOf } from './link-fixtures.js';
+import { MAC_A, MAC_B } from './sample-frames.js';
 
 function isSorted(values: number[]): boolean {
   return values.every((v, i) => i === 0 || values[i - 1]! <= v);
@@ -187,6 +190,72 @@ describe('link impairments', () => {
         expect(c.dropped.loss + c.dropped['queue-full']).toBe(4400);
         t.clock.runUntilIdle();
       }
+    });
+  });
+
+  describe('frames lost on the way', () => {
+    const frameOf = (seq: number): Uint8Array => {
+      const frame = allocateFrame(1514);
+      frame.set(numberedFrame(seq, 1500));
+      return frame;
+    };
+
+    it('gives their memory back to the allocator when the link goes down, unless a tap was given them', () => {
+      // Twenty rounds of 100 frames on their way (10 ms delay), each lost as the link goes down: 2000 frames,
+      // about 12 small slabs' worth. Given back, they are carved again: no new slab, the same buffers.
+      const t = makeLink({ impairments: { delayMs: 10 } });
+      const before = { ...frameAllocatorCounters };
+      const buffers = new Set<ArrayBufferLike>();
+      for (let round = 0; round < 20; round++) {
+        for (let i = 0; i < 100; i++) {
+          const frame = frameOf(round * 100 + i);
+          buffers.add(frame.buffer);
+          t.link.a.send(frame);
+        }
+        t.clock.advance(5);
+        expect(t.link.framesInFlight('a->b')).toBe(100);
+        t.link.setDown(true);
+        expect(t.link.framesInFlight('a->b')).toBe(0);
+        t.link.setDown(false);
+      }
+      expect(frameAllocatorCounters.slabsAllocated - before.slabsAllocated).toBeLessThanOrEqual(1);
+      expect(buffers.size).toBeLessThanOrEqual(2);
+      expect(t.link.counters('a->b').dropped['link-down']).toBe(2000);
+      // Frames a tap was given stay its own: frames sent after them are never carved over them.
+      const seen: Uint8Array[] = [];
+      const untap = t.link.tap((_time, frame) => seen.push(frame));
+      for (let i = 0; i < 300; i++) t.link.a.send(frameOf(i));
+      untap();
+      t.link.setDown(true);
+      t.link.setDown(false);
+      for (let i = 0; i < 2000; i++) t.link.a.send(frameOf(10_000 + i));
+      expect(seen.map(seqOf)).toEqual([...Array(300).keys()]);
+      t.clock.runUntilIdle();
+      expect(t.atB.map((d) => d.seq)).toEqual(Array.from({ length: 2000 }, (_, i) => 10_000 + i));
+    });
+
+    it('gives back the memory of frames that reach an end with no receiver', () => {
+      const clock = new VirtualClock();
+      const link = new MemoryLink({ clock, a: { name: 'a', mac: MAC_A }, b: { name: 'b', mac: MAC_B } });
+      const before = { ...frameAllocatorCounters };
+      const buffers = new Set<ArrayBufferLike>();
+      for (let i = 0; i < 2000; i++) {
+        const frame = frameOf(i);
+        buffers.add(frame.buffer);
+        link.a.send(frame);
+        clock.runUntilIdle();
+      }
+      expect(link.counters('a->b')).toMatchObject({ delivered: 2000, undeliverable: 2000 });
+      expect(frameAllocatorCounters.slabsAllocated - before.slabsAllocated).toBeLessThanOrEqual(1);
+      expect(buffers.size).toBeLessThanOrEqual(2);
+      // With a tap that saw them, they stay the tap's.
+      const seen: Uint8Array[] = [];
+      link.tap((_time, frame) => seen.push(frame), { point: 'delivered' });
+      for (let i = 0; i < 300; i++) link.a.send(frameOf(i));
+      clock.runUntilIdle();
+      for (let i = 0; i < 2000; i++) link.a.send(frameOf(10_000 + i));
+      clock.runUntilIdle();
+      expect(seen.slice(0, 300).map(seqOf)).toEqual([...Array(300).keys()]);
     });
   });
 
