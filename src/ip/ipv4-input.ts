@@ -6,7 +6,7 @@
  * Fragments go through the reassembler; complete datagrams go to the handler registered for their
  * protocol (ICMP protocol unreachable when there is none).
  */
-import type { FrameDisposition, ReceivedFrameInfo } from '../link/device.js';
+import { FRAME_RELEASED, type FrameDisposition, type ReceivedFrameInfo } from '../link/device.js';
 import { IPV4_BROADCAST, type Ipv4Address, isMulticast } from '../wire/address.js';
 import { ICMP_DESTINATION_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE } from '../wire/icmp.js';
 import { IP_PROTOCOL_IGMP } from '../wire/igmp.js';
@@ -95,8 +95,9 @@ function recordAt(level: number, iface: IpInterface): DatagramRecord {
 /**
  * Receives the IPv4 packet at `frame[offset]` (the rest of the frame, Ethernet padding allowed after Total
  * Length), read where it lies: no view of it is cut unless a handler asks for one. Returns FRAME_RELEASED
- * when the protocol it went to holds nothing of it (see FRAME_RELEASED); nothing for every datagram
- * dropped, forwarded or reassembled.
+ * when the protocol it went to holds nothing of it (see FRAME_RELEASED), and for every datagram dropped
+ * here (a bad header, not for us, no handler: nothing looks at it again); nothing for a datagram forwarded
+ * (another device owns it now) or handed to the reassembler (which may keep views of its fragments).
  */
 export function receiveIpv4(
   input: Ipv4Receiver,
@@ -118,7 +119,7 @@ export function receiveIpv4(
     }
     counters.IpInHdrErrors++;
     input.ctx.drop('ipv4', error.kind);
-    return;
+    return FRAME_RELEASED;
   }
   record.parsed();
   const fromLoopback = iface === input.loopback;
@@ -136,7 +137,7 @@ export function receiveIpv4(
   ) {
     counters.IpInAddrErrors++;
     input.ctx.drop('ipv4', 'martian-source');
-    return;
+    return FRAME_RELEASED;
   }
 
   const dst = packet.dst;
@@ -145,13 +146,13 @@ export function receiveIpv4(
     if (isLoopback(dst) && !fromLoopback) {
       counters.IpInAddrErrors++;
       input.ctx.drop('ipv4', 'martian-destination');
-      return;
+      return FRAME_RELEASED;
     }
     if (linkBroadcast) {
       // RFC 1122 §3.3.6: a link-layer broadcast must carry an IP broadcast or multicast destination.
       counters.IpInAddrErrors++;
       input.ctx.drop('ipv4', 'unicast-in-link-broadcast');
-      return;
+      return FRAME_RELEASED;
     }
     destination = 'unicast';
   } else if (dst === IPV4_BROADCAST || iface.isDirectedBroadcast(dst)) {
@@ -160,13 +161,13 @@ export function receiveIpv4(
   } else if (isMulticast(dst)) {
     if (!input.isMember(dst)) {
       input.ctx.drop('ipv4', 'multicast-not-joined');
-      return;
+      return FRAME_RELEASED;
     }
     // RFC 3376 §3.2: the interface's source filter (source-specific joins only: INCLUDE mode); IGMP
     // itself always passes (a querier's group-specific queries come from no listed source).
     if (packet.protocol !== IP_PROTOCOL_IGMP && !input.acceptsMulticast(dst, src)) {
       input.ctx.drop('ipv4', 'multicast-source-filtered');
-      return;
+      return FRAME_RELEASED;
     }
     counters.IpInMcastPkts++;
     destination = 'multicast';
@@ -183,7 +184,7 @@ export function receiveIpv4(
   } else {
     counters.IpInAddrErrors++;
     input.ctx.drop('ipv4', 'not-for-us');
-    return;
+    return FRAME_RELEASED;
   }
 
   if (packet.moreFragments || packet.fragmentOffset !== 0) {
@@ -238,7 +239,8 @@ function deliverLocal(input: Ipv4Receiver, datagram: ReceivedDatagram): FrameDis
     input.ctx.drop('ipv4', 'unknown-protocol');
     // RFC 1122 §3.2.2.1: a host SHOULD send protocol unreachable.
     input.icmp.sendError(ICMP_DESTINATION_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE, datagram);
-    return;
+    // The error's quote was copied into its own frame before sendError returned.
+    return FRAME_RELEASED;
   }
   counters.IpInDelivers++;
   return handler.receive(datagram);

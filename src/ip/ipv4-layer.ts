@@ -19,7 +19,12 @@
  * delivery all go through the stack's Clock. Bad input is counted, traced and dropped, never thrown.
  */
 
-import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
+import {
+  FRAME_RELEASED,
+  type FrameTransmitOptions,
+  type NetworkDevice,
+  type ReceivedFrameInfo,
+} from '../link/device.js';
 import { EthernetLayer } from '../link/ethernet-layer.js';
 import {
   IPV4_BROADCAST,
@@ -199,7 +204,11 @@ export class Ipv4Layer implements Ipv4Receiver {
     iface.port.register(ETHERTYPE_IPV4, (frame, offset, linkBroadcast, info) =>
       receiveIpv4(this, iface, frame, offset, linkBroadcast, info),
     );
-    iface.port.register(ETHERTYPE_ARP, (frame, offset) => this.receiveArp(iface, frame.subarray(offset)));
+    iface.port.register(ETHERTYPE_ARP, (frame, offset) => {
+      // ARP reads numbers out of the packet and keeps none of its bytes.
+      this.receiveArp(iface, frame.subarray(offset));
+      return FRAME_RELEASED;
+    });
     // RFC 5227 §2.3: announce the new address, so neighbours holding another MAC for it update. Sent
     // through the clock, after the caller has finished configuring (static entries, routes).
     if (config.arp?.announce ?? this.arpDefaults.announce ?? false) {

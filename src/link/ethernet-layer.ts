@@ -26,7 +26,13 @@ import {
   macHalves,
   writeEthernetHeaderAt,
 } from '../wire/ethernet.js';
-import type { FrameDisposition, FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from './device.js';
+import {
+  FRAME_RELEASED,
+  type FrameDisposition,
+  type FrameTransmitOptions,
+  type NetworkDevice,
+  type ReceivedFrameInfo,
+} from './device.js';
 
 export type { EtherTypeReceiver } from '../seams.js';
 
@@ -77,7 +83,9 @@ export class EthernetPort {
 
   /**
    * Entry point for every frame the device delivers (also usable directly by tests). Returns what the
-   * protocol given the frame returned (FRAME_RELEASED: nothing holds the frame any more).
+   * protocol given the frame returned (FRAME_RELEASED: nothing holds the frame any more), and
+   * FRAME_RELEASED for a frame dropped here: nothing looks at it again, and a corrupted one left out
+   * would keep the memory of every frame carved beside it from being used again (frame-allocator.ts).
    */
   receive(frame: Uint8Array, info?: ReceivedFrameInfo): FrameDisposition {
     const { counters } = this.ctx;
@@ -85,19 +93,19 @@ export class EthernetPort {
     if (frame.length < ETHERNET_HEADER_LENGTH) {
       counters.EthernetInErrors++;
       this.ctx.drop('ethernet', 'truncated');
-      return;
+      return FRAME_RELEASED;
     }
     const linkBroadcast = isGroupDestinationAt(frame);
     if (!linkBroadcast && !destinationIsAt(frame, this.macHigh, this.macLow)) {
       counters.EthernetInOtherHost++;
       this.ctx.drop('ethernet', 'other-host');
-      return;
+      return FRAME_RELEASED;
     }
     const receiver = this.receivers.get(etherTypeAt(frame));
     if (receiver === undefined) {
       counters.EthernetInUnknownProtos++;
       this.ctx.drop('ethernet', 'unknown-ethertype');
-      return;
+      return FRAME_RELEASED;
     }
     return receiver(frame, ETHERNET_HEADER_LENGTH, linkBroadcast, info);
   }

@@ -949,14 +949,15 @@ export class TcpLayer {
   /**
    * Finds who the segment is for and hands it over. When that was a connection: FRAME_RELEASED if the
    * segment's bytes are not held afterwards, FRAME_HELD if its receive buffer kept the payload as its view
-   * (see `receive`); nothing for everything else, which may keep them (a listener's SYN queue, TIME-WAIT,
-   * a reset built from the segment) or is not worth proving.
+   * (see `receive`). FRAME_RELEASED too for a segment dropped here or answered by a reset for no
+   * connection (neither keeps anything of it); nothing for a listener or TIME-WAIT, which may keep it
+   * (a listener's SYN queue) or are not worth proving.
    */
   private demultiplex(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): FrameDisposition {
     this.counters.segmentsIn++;
     if (seg.srcPort === 0 || seg.dstPort === 0) {
       this.dropped('port 0');
-      return;
+      return FRAME_RELEASED;
     }
     const now = this.clock.now();
     // The connection of the previous segment is the likeliest match (a bulk transfer); the table otherwise.
@@ -987,7 +988,7 @@ export class TcpLayer {
         this.counters.listenOverflows++;
         this.counters.listenDrops++;
         this.dropped('accept queue full: handshake ACK dropped');
-        return;
+        return FRAME_RELEASED;
       }
       // A connection keeps no part of a segment but the payload its receive buffer may keep as a view.
       const kept = receiveBufferCounters.viewsKept;
@@ -1013,14 +1014,16 @@ export class TcpLayer {
       // MUST-57: segments to broadcast/multicast are silently discarded; a source address of that kind
       // (or 0.0.0.0) cannot be a TCP peer either.
       this.dropped('broadcast, multicast or unspecified address');
-      return;
+      return FRAME_RELEASED;
     }
     const listener = this.findListener(dst, seg.dstPort);
     if (listener) {
       this.listenArrives(listener, src, dst, seg, now, undefined);
       return;
     }
+    // Dropped, or answered by a reset made of the segment's numbers alone.
     this.closedArrives(src, dst, seg);
+    return FRAME_RELEASED;
   }
 
   /** §3.10.7.1 CLOSED: no connection, no listener. A reset answers anything but a reset. */

@@ -30,7 +30,13 @@ import { errnoError } from '../ip/errors.js';
 import type { Ipv4Layer } from '../ip/ipv4-layer.js';
 import type { StackContext } from '../ip/stack-context.js';
 import type { Ipv6Layer } from '../ipv6/ipv6-layer.js';
-import type { Ipv6PayloadWriter, Ipv6ProtocolHandler, Ipv6ReceivedPacket } from '../seams.js';
+import {
+  FRAME_RELEASED,
+  type FrameDisposition,
+  type Ipv6PayloadWriter,
+  type Ipv6ProtocolHandler,
+  type Ipv6ReceivedPacket,
+} from '../seams.js';
 import { IPV4_BROADCAST, type Ipv4Address, ipv4ToString, isMulticast } from '../wire/address.js';
 import { ICMP_DESTINATION_UNREACHABLE, ICMP_PORT_UNREACHABLE } from '../wire/icmp.js';
 import { ICMPV6_DESTINATION_UNREACHABLE, ICMPV6_PORT_UNREACHABLE } from '../wire/icmpv6.js';
@@ -152,11 +158,16 @@ export class UdpLayer implements IpProtocolHandler {
     return [...this.byPort.values()].flat();
   }
 
-  receive(datagram: ReceivedDatagram): void {
+  /**
+   * A datagram from IPv4. FRAME_RELEASED when it went to no socket (a bad checksum, no port: the port
+   * unreachable error copies its quote); nothing when a socket's handler was given the payload, which
+   * it may keep.
+   */
+  receive(datagram: ReceivedDatagram): FrameDisposition {
     const { counters } = this.ctx;
     const packet = datagram.packet;
     const udp = this.parseCounted(packet.payload, packet.src, packet.dst, !datagram.checksumOffloaded);
-    if (udp === undefined) return;
+    if (udp === undefined) return FRAME_RELEASED;
     const sockets = this.byPort.get(udp.dstPort);
     const info = {
       address: packet.src,
@@ -169,7 +180,9 @@ export class UdpLayer implements IpProtocolHandler {
       interfaceName: datagram.interface.name,
     };
     if (datagram.destination !== 'unicast') {
-      this.deliverToGroup(sockets, packet.dst, packet.src, udp.srcPort, udp.payload, info);
+      if (!this.deliverToGroup(sockets, packet.dst, packet.src, udp.srcPort, udp.payload, info)) {
+        return FRAME_RELEASED;
+      }
       return;
     }
     const socket = sockets && this.bestMatch(sockets, packet.dst, packet.src, udp.srcPort);
@@ -182,7 +195,7 @@ export class UdpLayer implements IpProtocolHandler {
       counters.UdpNoPorts++;
       this.ctx.drop('udp', 'no-port');
       this.ip.sendErrorAbout(datagram, ICMP_DESTINATION_UNREACHABLE, ICMP_PORT_UNREACHABLE);
-      return;
+      return FRAME_RELEASED;
     }
     counters.UdpInDatagrams++;
     socket.handlers.message?.(udp.payload, info);
@@ -241,7 +254,8 @@ export class UdpLayer implements IpProtocolHandler {
 
   /**
    * A broadcast or multicast datagram goes to every socket bound to the wildcard of its version or to
-   * that very address (RFC 1122 §4.1.3.5), connected ones only when it comes from their peer.
+   * that very address (RFC 1122 §4.1.3.5), connected ones only when it comes from their peer. False
+   * when no socket took it.
    */
   private deliverToGroup(
     sockets: readonly UdpSocket[] | undefined,
@@ -250,7 +264,7 @@ export class UdpLayer implements IpProtocolHandler {
     srcPort: number,
     payload: Uint8Array,
     info: UdpMessageInfo,
-  ): void {
+  ): boolean {
     let delivered = false;
     for (const socket of sockets ?? []) {
       if (!this.wildcardFor(socket, dst) && socket.localAddress !== dst) continue;
@@ -263,6 +277,7 @@ export class UdpLayer implements IpProtocolHandler {
       this.ctx.counters.UdpNoPorts++;
       this.ctx.drop('udp', 'no-port');
     }
+    return delivered;
   }
 
   /** ICMP errors about our datagrams go to the connected socket they concern (see UdpSocketHandlers.error). */

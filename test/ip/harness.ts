@@ -41,7 +41,7 @@ export class RecordingDevice implements NetworkDevice {
   readonly sent: Uint8Array[] = [];
   /** The offload requests each frame in `sent` came with (undefined: none), same order. */
   readonly sentOptions: (FrameTransmitOptions | undefined)[] = [];
-  private receiver: ((frame: Uint8Array) => void) | undefined;
+  private receiver: ((frame: Uint8Array) => unknown) | undefined;
 
   constructor(
     readonly name: string,
@@ -56,14 +56,19 @@ export class RecordingDevice implements NetworkDevice {
     this.sentOptions.push(options === undefined ? undefined : { ...options });
   }
 
-  setReceiver(receiver: (frame: Uint8Array) => void): void {
+  setReceiver(receiver: (frame: Uint8Array) => unknown): void {
     this.receiver = receiver;
   }
 
   /** Delivers a frame to the stack, as the wire would. */
   inject(frame: Uint8Array): void {
+    this.deliver(frame);
+  }
+
+  /** Delivers a frame as `inject` does; returns what the stack answered (FRAME_RELEASED or not). */
+  deliver(frame: Uint8Array): unknown {
     if (!this.receiver) throw new Error('no receiver installed');
-    this.receiver(frame);
+    return this.receiver(frame);
   }
 
   /** Removes and returns every frame sent so far. */

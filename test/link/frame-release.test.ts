@@ -85,12 +85,54 @@ describe('frames given back by a memory link', () => {
     net.runUntilIdle();
     expect(state.at).toBe(data.length);
     expect(sameBytes(received, data)).toBe(true);
-    // Every TCP segment but the SYN (which went to a listener) reached a connection that copied it; ARP
-    // frames are not given back (ARP does not say it holds nothing), nor is the SYN.
+    // Every TCP segment but the SYN (which went to a listener) reached a connection that copied it, and
+    // ARP keeps nothing of its frames: every frame but the SYN came back.
     expect(b.tcp.counters.segmentsIn).toBeGreaterThan(1400);
-    expect(link.releasedFrames('a->b')).toBe(b.tcp.counters.segmentsIn - 1);
-    expect(link.releasedFrames('b->a')).toBe(a.tcp.counters.segmentsIn);
     expect(link.counters('a->b').delivered).toBeGreaterThan(b.tcp.counters.segmentsIn);
+    expect(link.releasedFrames('a->b')).toBe(link.counters('a->b').delivered - 1);
+    expect(link.counters('b->a').delivered).toBeGreaterThan(a.tcp.counters.segmentsIn);
+    expect(link.releasedFrames('b->a')).toBe(link.counters('b->a').delivered);
+  });
+
+  it('gives back every corrupted or duplicated frame a stack drops', () => {
+    const net = new SimulatedNetwork({ seed: 3, trace: false });
+    const a = net.host('a', '10.0.0.1/24');
+    const b = net.host('b', '10.0.0.2/24');
+    // Duplicates too: a copy of a segment the connection already has is released like the first.
+    const impairments = { corrupt: 0.03, corruptBits: 32, duplicate: 0.02 };
+    const link = net.link(a, b, { impairments }).link;
+    link.setImpairments('b->a', impairments);
+    const data = pattern(1024 * 1024, 4);
+    const { received, state } = stream(net, a, b, 80, data);
+    net.runUntilIdle();
+    expect(state.at).toBe(data.length);
+    expect(sameBytes(received, data)).toBe(true);
+    const counters = b.counters;
+    // Corruption reached both layers that check a sum: bits flipped in the IPv4 header, or in the TCP
+    // segment (test/ip/frame-release-drops.test.ts has every other drop).
+    expect(link.counters('a->b').corrupted).toBeGreaterThan(20);
+    expect(link.counters('a->b').duplicated).toBeGreaterThan(10);
+    expect(counters.IpInHdrErrors).toBeGreaterThan(0);
+    expect(counters.TcpInCsumErrors).toBeGreaterThan(10);
+    // Every frame was given back but the SYN the listener took.
+    expect(link.releasedFrames('a->b')).toBe(link.counters('a->b').delivered - 1);
+    expect(a.counters.TcpInCsumErrors + a.counters.IpInHdrErrors).toBeGreaterThan(0);
+    expect(link.releasedFrames('b->a')).toBe(link.counters('b->a').delivered);
+  });
+
+  it('gives back frames no one takes: a SYN to a closed port, a datagram to an unbound port', () => {
+    const { net, a, b, link } = pair();
+    let refused = false;
+    a.tcp.connect({ remoteAddress: SERVER, remotePort: 81 }).on('error', () => {
+      refused = true;
+    });
+    a.udp.bind({}).send(pattern(100, 1), 9, '10.0.0.2');
+    net.runUntilIdle();
+    expect(refused).toBe(true);
+    expect(b.counters.UdpNoPorts).toBe(1);
+    // ARP, the SYN, the datagram: the reset and the port unreachable error copied what they quote.
+    expect(link.counters('a->b').delivered).toBeGreaterThanOrEqual(3);
+    expect(link.releasedFrames('a->b')).toBe(link.counters('a->b').delivered);
   });
 
   it('gives back no frame a tap was given', () => {

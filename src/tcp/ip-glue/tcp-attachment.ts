@@ -208,7 +208,7 @@ class SegmentIntake {
    * Parses the segment of `length` bytes at `buf[offset]` where it lies (MUST-7's lenient retry on a bad
    * option length), counts what fails, passes the rest on. FRAME_RELEASED when TCP holds nothing of the
    * segment (the record keeps pointing into the frame until the next segment at this level refills it,
-   * unread meanwhile).
+   * unread meanwhile), and for a segment that fails (a bad checksum: a corrupted frame).
    */
   deliver(
     buf: Uint8Array,
@@ -237,7 +237,8 @@ class SegmentIntake {
       counters.TcpInErrs++;
       if (error.kind === 'bad-checksum') counters.TcpInCsumErrors++;
       ctx.drop('tcp', error.kind);
-      return;
+      // The record points into the frame until the next segment refills it, but nothing reads it.
+      return FRAME_RELEASED;
     }
     this.depth = depth + 1;
     try {
@@ -264,7 +265,7 @@ export class TcpProtocolHandler implements IpProtocolHandler {
     const { packet } = datagram;
     if (datagram.destination !== 'unicast') {
       this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
-      return;
+      return FRAME_RELEASED;
     }
     // The ECN field (RFC 3168 §5) goes with the segment: a CE mark is for TCP to echo. The segment is
     // parsed where it lies in the frame, with no view of the IP payload cut for it.

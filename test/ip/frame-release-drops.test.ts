@@ -1,0 +1,179 @@
+/**
+ * What a stack answers its device for each frame it drops (FRAME_RELEASED in seams.ts): a frame nothing
+ * looks at again is released, so a device that lends memory (a memory link's frame allocator, a TAP
+ * device's read buffer) uses it again; a corrupted frame left unanswered kept every frame carved beside
+ * it from being carved again. Frames something may keep (a socket's datagram, a fragment waiting for
+ * the rest, a listener's SYN) are not released.
+ */
+import { describe, expect, test } from 'vitest';
+import { FRAME_RELEASED } from '../../src/link/device.js';
+import { ARP_REQUEST } from '../../src/wire/arp.js';
+import { emitEthernetHeader } from '../../src/wire/ethernet.js';
+import { IP_PROTOCOL_TCP } from '../../src/wire/ipv4.js';
+import { emitTcp, TCP_ACK, TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
+import {
+  arpFrame,
+  decode,
+  decodeIcmp,
+  drops,
+  HOST_IP,
+  HOST_MAC,
+  harness,
+  ip,
+  ipv4Frame,
+  OTHER_MAC,
+  PEER_IP,
+  PEER_MAC,
+  udpBytes,
+} from './harness.js';
+
+function tcpFrame(segment: Partial<TcpSegment>, src = PEER_IP): Uint8Array {
+  const seg: TcpSegment = {
+    srcPort: 40000,
+    dstPort: 80,
+    seq: 1000,
+    ack: 0,
+    flags: TCP_SYN,
+    window: 65535,
+    urgentPointer: 0,
+    options: {},
+    payload: new Uint8Array(0),
+    ...segment,
+  };
+  const bytes = new Uint8Array(20 + seg.payload.length);
+  emitTcp(seg, src, HOST_IP, bytes, 0);
+  return ipv4Frame({ protocol: IP_PROTOCOL_TCP, payload: bytes, src });
+}
+
+/** `frame` with the byte at `at` flipped (a bit error the checksum of its layer catches). */
+function flipped(frame: Uint8Array, at: number): Uint8Array {
+  frame[at]! ^= 0x10;
+  return frame;
+}
+
+/** Ethernet 14 + IPv4 20: where the transport header starts in the frames above. */
+const TRANSPORT = 34;
+
+describe('frames a stack drops are released to the device', () => {
+  test.each([
+    ['a frame too short for an Ethernet header', () => new Uint8Array(10), 'ethernet:truncated'],
+    [
+      'a frame for another station',
+      () =>
+        ipv4Frame({
+          dstMac: OTHER_MAC,
+          payload: udpBytes({ srcPort: 1, dstPort: 7, payload: new Uint8Array(4) }),
+        }),
+      'ethernet:other-host',
+    ],
+    [
+      'a frame of an EtherType no protocol registered',
+      () => {
+        const frame = new Uint8Array(60);
+        emitEthernetHeader({ dst: HOST_MAC, src: PEER_MAC, etherType: 0x88b5 }, frame, 0);
+        return frame;
+      },
+      'ethernet:unknown-ethertype',
+    ],
+    [
+      'an IPv4 header with a bad checksum',
+      () =>
+        flipped(ipv4Frame({ payload: udpBytes({ srcPort: 1, dstPort: 7, payload: new Uint8Array(4) }) }), 22),
+      'ipv4:bad-checksum',
+    ],
+    [
+      'a martian source (our own address from the wire)',
+      () =>
+        ipv4Frame({
+          src: HOST_IP,
+          payload: udpBytes({ srcPort: 1, dstPort: 7, payload: new Uint8Array(4) }),
+        }),
+      'ipv4:martian-source',
+    ],
+    [
+      'a datagram for another host (not forwarding)',
+      () =>
+        ipv4Frame({
+          dst: ip('10.0.0.9'),
+          payload: udpBytes({ srcPort: 1, dstPort: 7, payload: new Uint8Array(4) }, PEER_IP, ip('10.0.0.9')),
+        }),
+      'ipv4:not-for-us',
+    ],
+    [
+      'a UDP datagram with a bad checksum',
+      () =>
+        flipped(
+          ipv4Frame({ payload: udpBytes({ srcPort: 1, dstPort: 7, payload: new Uint8Array(4) }) }),
+          TRANSPORT + 9,
+        ),
+      'udp:bad-checksum',
+    ],
+    [
+      'a TCP segment with a bad checksum',
+      () => flipped(tcpFrame({ flags: TCP_ACK, ack: 1 }), TRANSPORT + 4),
+      'tcp:bad-checksum',
+    ],
+  ])('%s', (_what, frame, drop) => {
+    const h = harness();
+    expect(h.device.deliver(frame())).toBe(FRAME_RELEASED);
+    expect(drops(h.trace)).toEqual([drop]);
+    expect(h.device.take()).toHaveLength(0);
+  });
+
+  test('an ARP request: answered, and nothing of it kept', () => {
+    const h = harness({ peerKnown: false });
+    const request = arpFrame(
+      { operation: ARP_REQUEST, senderMac: PEER_MAC, senderIp: PEER_IP, targetMac: 0, targetIp: HOST_IP },
+      0xffff_ffff_ffff,
+    );
+    expect(h.device.deliver(request)).toBe(FRAME_RELEASED);
+    request.fill(0);
+    const [reply] = h.device.take();
+    expect(decode(reply!).arp).toMatchObject({ senderIp: HOST_IP, targetIp: PEER_IP, targetMac: PEER_MAC });
+  });
+
+  test('errors that quote the dropped datagram copied it before the frame was released', () => {
+    // A datagram to a port nothing is bound to, one of a protocol nothing handles, a segment for no
+    // connection: each is answered (port unreachable, protocol unreachable, reset) and released.
+    const h = harness();
+    const toNoPort = ipv4Frame({
+      payload: udpBytes({ srcPort: 1111, dstPort: 7, payload: new Uint8Array(4) }),
+    });
+    const unknownProtocol = ipv4Frame({ protocol: 253, payload: new Uint8Array(12).fill(0xab) });
+    const toClosedPort = tcpFrame({ flags: TCP_ACK, ack: 5555 });
+    const originals = [toNoPort.slice(14), unknownProtocol.slice(14)];
+    expect(h.device.deliver(toNoPort)).toBe(FRAME_RELEASED);
+    expect(h.device.deliver(unknownProtocol)).toBe(FRAME_RELEASED);
+    expect(h.device.deliver(toClosedPort)).toBe(FRAME_RELEASED);
+    // The device may write over them now: what was sent is unchanged.
+    for (const frame of [toNoPort, unknownProtocol, toClosedPort]) frame.fill(0xff);
+    const [portUnreachable, protocolUnreachable, reset] = h.device.take();
+    for (const [i, sent] of [portUnreachable!, protocolUnreachable!].entries()) {
+      const message = decodeIcmp(sent);
+      expect(message).toMatchObject({ kind: 'destination-unreachable', code: i === 0 ? 3 : 2 });
+      const quote = (message as { original: Uint8Array }).original;
+      expect([...quote]).toEqual([...originals[i]!.subarray(0, 28)]);
+    }
+    const resetPacket = decode(reset!).ip!;
+    expect(resetPacket.protocol).toBe(IP_PROTOCOL_TCP);
+    // <SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.1)
+    expect(new DataView(resetPacket.payload.buffer, resetPacket.payload.byteOffset).getUint32(4)).toBe(5555);
+  });
+
+  test('frames something may keep are not released', () => {
+    const h = harness();
+    const kept: Uint8Array[] = [];
+    h.stack.udp.bind({ port: 7 }, { message: (payload) => kept.push(payload) });
+    h.stack.tcp.listen({ port: 80 });
+    // A datagram a socket was given, a fragment waiting for the rest, a SYN for a listener.
+    expect(
+      h.device.deliver(
+        ipv4Frame({ payload: udpBytes({ srcPort: 1, dstPort: 7, payload: new Uint8Array(4) }) }),
+      ),
+    ).toBe(undefined);
+    expect(h.device.deliver(ipv4Frame({ moreFragments: true, payload: new Uint8Array(16) }))).toBe(undefined);
+    expect(h.device.deliver(tcpFrame({ flags: TCP_SYN }))).toBe(undefined);
+    expect(kept).toHaveLength(1);
+    expect(drops(h.trace)).toEqual([]);
+  });
+});
