@@ -441,6 +441,8 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
       counters.duplicated++;
       this.emitMark('link.duplicated', now, frameId);
     }
+    // Whether the frame itself travels (a corrupted first copy travels in a buffer of its own).
+    let frameTravels = false;
     for (let c = 0; c < copies; c++) {
       // The second copy gets its own buffer: the receiver owns each frame it is given and may change it.
       let copy = c === 0 ? frame : frame.slice();
@@ -474,7 +476,11 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
       inFlight.tapped = this.sentTaps.length > 0;
       if (inOrder && this.ends.orderedDelivery === true) this.enqueueInOrder(inFlight, now);
       else this.schedule(inFlight);
+      if (copy === frame) frameTravels = true;
     }
+    // Every copy of a frame whose first copy was corrupted travels in a buffer of its own: nothing refers to
+    // the frame any more unless a 'sent' tap was given it, so its memory goes back, as a dropped frame's does.
+    if (!frameTravels && this.sentTaps.length === 0) recycleFrame(frame);
   }
 
   /** Why the frame is refused at the link's entrance, if it is. */
