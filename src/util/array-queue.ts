@@ -1,53 +1,84 @@
 /**
- * A first-in first-out queue in a plain array with a moving head: `shift` is O(1) (Array#shift moves
- * every element), and the taken slots are given back in bulk once they are at least half the array.
+ * A first-in first-out queue in a ring: `shift` is O(1) (Array#shift moves every element), and the ring
+ * keeps its slots when it empties, so a queue that fills and drains again and again (a clock's timers
+ * for the current instant, once per instant) allocates nothing once it has grown to the most items it
+ * held at once. It grows by doubling; a ring grown past `KEPT_SLOTS` is let go when it empties, so one
+ * burst does not pin a large array for good.
  */
+const INITIAL_SLOTS = 16;
+const KEPT_SLOTS = 4096;
+
 export class ArrayQueue<T> {
+  /** The ring; its length is zero or a power of two. */
   private items: (T | undefined)[] = [];
   private head = 0;
+  private count = 0;
 
   /** Items queued. */
   get length(): number {
-    return this.items.length - this.head;
+    return this.count;
   }
 
   push(item: T): void {
-    this.items.push(item);
+    if (this.count === this.items.length) this.grow();
+    const items = this.items;
+    items[(this.head + this.count) & (items.length - 1)] = item;
+    this.count++;
   }
 
   /** The oldest item, or undefined when empty. */
   peek(): T | undefined {
-    return this.head < this.items.length ? this.items[this.head] : undefined;
+    return this.count > 0 ? this.items[this.head] : undefined;
   }
 
   /** Removes and returns the oldest item (undefined when empty). */
   shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined; // not kept alive by the array
-    if (this.head === this.items.length) {
-      this.items.length = 0;
+    if (this.count === 0) return undefined;
+    const items = this.items;
+    const item = items[this.head];
+    items[this.head] = undefined; // not kept alive by the ring
+    this.head = (this.head + 1) & (items.length - 1);
+    this.count--;
+    if (this.count === 0) {
       this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items.splice(0, this.head);
-      this.head = 0;
+      if (items.length > KEPT_SLOTS) this.items = [];
     }
     return item;
   }
 
   /** Keeps only the items `keep` accepts, in order. */
   retain(keep: (item: T) => boolean): void {
-    this.items = (this.items.slice(this.head) as T[]).filter(keep);
-    this.head = 0;
+    const kept = this.toArray().filter(keep);
+    this.clear();
+    for (const item of kept) this.push(item);
   }
 
   /** The queued items, oldest first (a copy). */
   toArray(): T[] {
-    return this.items.slice(this.head) as T[];
+    const items = this.items;
+    const out: T[] = [];
+    for (let i = 0; i < this.count; i++) out.push(items[(this.head + i) & (items.length - 1)] as T);
+    return out;
+  }
+
+  /** Slots in the ring (it grows to the most items held at once, and lets a large ring go when emptied). */
+  get slots(): number {
+    return this.items.length;
   }
 
   clear(): void {
     this.items = [];
+    this.head = 0;
+    this.count = 0;
+  }
+
+  /** Doubles the ring, its items moved to the start in order. */
+  private grow(): void {
+    const old = this.items;
+    const slots = old.length === 0 ? INITIAL_SLOTS : old.length * 2;
+    const items = new Array<T | undefined>(slots).fill(undefined);
+    for (let i = 0; i < this.count; i++) items[i] = old[(this.head + i) & (old.length - 1)];
+    this.items = items;
     this.head = 0;
   }
 }

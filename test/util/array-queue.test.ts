@@ -27,4 +27,27 @@ describe('ArrayQueue', () => {
     expect(q.length).toBe(0);
     expect(q.shift()).toBeUndefined();
   });
+
+  it('keeps its slots when it empties and fills again, growing only to the most items held at once', () => {
+    const q = new ArrayQueue<number>();
+    // Filled and drained a thousand times (a clock's timers for one instant after another): one ring of 16.
+    for (let round = 0; round < 1000; round++) {
+      for (let i = 0; i < 10; i++) q.push(round * 10 + i);
+      for (let i = 0; i < 10; i++) expect(q.shift()).toBe(round * 10 + i);
+    }
+    expect(q.slots).toBe(16);
+    // Wrapped around its end when it grows: the items keep their order.
+    for (let i = 0; i < 12; i++) q.push(i);
+    for (let i = 0; i < 10; i++) q.shift();
+    for (let i = 12; i < 40; i++) q.push(i);
+    expect(q.slots).toBe(32);
+    expect(q.toArray()).toEqual(Array.from({ length: 30 }, (_, i) => i + 10));
+    // A burst beyond 4096 items is let go once drained; the ring starts small again.
+    for (let i = 0; i < 5000; i++) q.push(i);
+    expect(q.slots).toBe(8192);
+    while (q.length > 0) q.shift();
+    expect(q.slots).toBe(0);
+    q.push(1);
+    expect(q.slots).toBe(16);
+  });
 });
