@@ -413,7 +413,9 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
         frame: traced,
       });
     }
-    for (const tap of this.sentTaps) tap(now, frame);
+    // Indexed, not for-of: where send runs unoptimised (a connection's first frames), an iterator is an allocation.
+    const sentTaps = this.sentTaps;
+    for (let i = 0; i < sentTaps.length; i++) sentTaps[i]!(now, frame);
 
     const refused = this.entranceVerdict(frame, imp, mark !== 0);
     if (refused !== undefined) {
@@ -599,7 +601,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
       });
     }
     const deliveredTaps = this.deliveredTaps;
-    for (const tap of deliveredTaps) tap(now, copy.frame);
+    for (let i = 0; i < deliveredTaps.length; i++) deliveredTaps[i]!(now, copy.frame);
     const untapped = !copy.tapped && deliveredTaps.length === 0;
     if (!this.ends.deliver(copy.frame, copy.mark, untapped)) {
       counters.undeliverable++;
