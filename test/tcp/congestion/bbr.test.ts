@@ -406,6 +406,55 @@ describe('BBR (IETF CCWG draft v3)', () => {
     );
   });
 
+  it("CRUISE yields to a queue it did not build (another flow's probe) by at most CRUISE_MAX_DECREASE a round", () => {
+    const cc = bbr();
+    drive(cc, 2000, 12_500, 50);
+    expect(cc.state).toBe('probe-bw-cruise');
+    // Rounds of ten ACKs with rate samples: `rate` bytes/ms delivered over a 50 ms round, RTT `rttMs`.
+    const state = cc as unknown as { delivered: number };
+    let now = 2000;
+    const round = (rate: number, rttMs: number) => {
+      const prior = state.delivered;
+      for (let i = 0; i < 10; i++) {
+        now += 5;
+        cc.onAck(
+          ackEvent({
+            bytesAcked: rate * 5,
+            pipe: rate * 50,
+            rttMs,
+            now,
+            rate: {
+              delivered: rate * 50,
+              intervalMs: 50,
+              isAppLimited: false,
+              priorInFlight: rate * 50,
+              lost: 0,
+              rttMs,
+              priorDelivered: i === 0 ? prior : prior - 1,
+            },
+          }),
+        );
+      }
+    };
+    round(12_500, 52);
+    round(12_500, 52);
+    const before = cc.pacingRate;
+    // Another flow probes: the queue grows to 150 segments (RTT 62 ms) and the FIFO gives this flow
+    // 10,000 bytes/ms of the link. The queue-target rule alone reads ~120 segments of that queue as
+    // this flow's and would pace at 10,000 + 0.25 x (32 - 120) segments / 50 ms: 9,560 bytes/ms, 24%
+    // down in one round.
+    const paced: number[] = [before];
+    for (let i = 0; i < 6; i++) {
+      round(10_000, 62);
+      paced.push(cc.pacingRate);
+    }
+    expect(cc.state).toBe('probe-bw-cruise');
+    for (let i = 1; i < paced.length; i++)
+      expect(paced[i]!).toBeGreaterThanOrEqual(paced[i - 1]! * (1 - BBR.CRUISE_MAX_DECREASE) - 1e-6);
+    // It still yields, round after round, while the queue stands.
+    expect(paced.at(-1)!).toBeLessThan(0.85 * before);
+  });
+
   it('lower bounds: lossy CRUISE rounds whose RTTs show no queue (random loss) cut them only from the second in a row', () => {
     // Once DOWN's queue has drained (two rounds into CRUISE), each round loses 5% (an ACK marking 32 of
     // ~625 segments lost), its RTT sample at the minimum. inflight_lo after each such round, three of them.
