@@ -393,7 +393,11 @@ export interface Ipv6ReceivedPacket {
 }
 
 export interface Ipv6ProtocolHandler {
-  receive(packet: Ipv6ReceivedPacket): void;
+  /**
+   * A packet for this next header arrived for us. FRAME_RELEASED when nothing holds any view of it once
+   * the call returns (see FRAME_RELEASED), FRAME_HELD as for IPv4's handlers.
+   */
+  receive(packet: Ipv6ReceivedPacket): FrameDisposition;
   /**
    * An ICMPv6 error (or a failed neighbour resolution) about a packet this protocol sent. For Packet Too
    * Big the path MTU is left for the handler to learn (`Ipv6Layer.learnPathMtu`) once it has checked the

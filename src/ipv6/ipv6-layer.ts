@@ -28,7 +28,13 @@ import { MulticastMemberships } from '../ip/multicast-memberships.js';
 import { NeighbourCache, type NeighbourEntryInfo, type NeighbourOptions } from '../ip/neighbour-cache.js';
 import type { StackContext } from '../ip/stack-context.js';
 import { TokenBucket } from '../ip/token-bucket.js';
-import type { FrameTransmitOptions, NetworkDevice, ReceivedFrameInfo } from '../link/device.js';
+import {
+  FRAME_RELEASED,
+  type FrameDisposition,
+  type FrameTransmitOptions,
+  type NetworkDevice,
+  type ReceivedFrameInfo,
+} from '../link/device.js';
 import type { EthernetLayer } from '../link/ethernet-layer.js';
 import { allocateFrame } from '../link/frame-allocator.js';
 import type { Ipv6PayloadWriter, Ipv6ProtocolHandler, Ipv6ReceivedPacket } from '../seams.js';
@@ -902,11 +908,11 @@ export class Ipv6Layer {
     bytes: Uint8Array,
     linkBroadcast: boolean,
     info?: ReceivedFrameInfo,
-  ): void {
+  ): FrameDisposition {
     this.checksumTrusted = info?.checksumTrusted === true;
     this.receivedSegmentSize = info?.segmentSize ?? 0;
     try {
-      this.receivePacket(iface, bytes, linkBroadcast, false);
+      return this.receivePacket(iface, bytes, linkBroadcast, false);
     } finally {
       this.checksumTrusted = false;
       this.receivedSegmentSize = 0;
@@ -918,24 +924,24 @@ export class Ipv6Layer {
     bytes: Uint8Array,
     _linkBroadcast: boolean,
     local: boolean,
-  ): void {
+  ): FrameDisposition {
     const result = parseIpv6(bytes);
     if (!result.ok) {
       this.ctx.drop('ipv6', result.error.kind);
-      return;
+      return FRAME_RELEASED;
     }
     const packet = result.value;
     const datagram = bytes.subarray(0, IPV6_HEADER_LENGTH + packet.payloadLength);
     if (isIpv6Multicast(packet.src) || (!local && packet.src === IPV6_LOOPBACK)) {
       this.ctx.drop('ipv6', 'bad-source');
-      return;
+      return FRAME_RELEASED;
     }
     const dst = packet.dst;
     let destination: 'unicast' | 'multicast';
     if (isIpv6Multicast(dst)) {
       if (!iface.groups.has(dst)) {
         this.ctx.drop('ipv6', 'multicast-not-joined');
-        return;
+        return FRAME_RELEASED;
       }
       // RFC 3810 §4.2: the interface's source filter (source-specific joins only: INCLUDE mode); ICMPv6
       // always passes (an MLD querier's group-specific queries come from no listed source).
@@ -946,7 +952,7 @@ export class Ipv6Layer {
         !this.interfaceNeeds(iface, dst)
       ) {
         this.ctx.drop('ipv6', 'multicast-source-filtered');
-        return;
+        return FRAME_RELEASED;
       }
       destination = 'multicast';
     } else if (local || iface.hasAddress(dst) || this.isLocalAddress(dst)) {
@@ -964,27 +970,33 @@ export class Ipv6Layer {
       // RFC 4862 §5.4: only DAD's own messages may reach a tentative address.
       if (packet.nextHeader !== IPV6_NEXT_ICMPV6) {
         this.ctx.drop('ipv6', 'tentative-destination');
-        return;
+        return FRAME_RELEASED;
       }
       destination = 'unicast';
     } else if (this.forwarding) {
+      // Another device owns it now (or will, once resolution sends it): not released.
       this.forward(iface, packet, datagram);
       return;
     } else {
       this.ctx.drop('ipv6', 'not-for-us');
-      return;
+      return FRAME_RELEASED;
     }
-    this.processChain(iface, packet, datagram, destination, local);
+    return this.processChain(iface, packet, datagram, destination, local);
   }
 
-  /** Walks the extension headers (RFC 8200 §4) and delivers the upper layer. */
+  /**
+   * Walks the extension headers (RFC 8200 §4) and delivers the upper layer. Returns what the upper layer
+   * answered (FRAME_RELEASED or FRAME_HELD, see seams.ts), and FRAME_RELEASED for a packet dropped here
+   * (an ICMPv6 error about it copies its quote before returning); nothing for a fragment (the reassembler
+   * keeps views of the fragments it waits with).
+   */
   private processChain(
     iface: Ipv6Interface,
     packet: Ipv6Packet,
     datagram: Uint8Array,
     destination: 'unicast' | 'multicast',
     local: boolean,
-  ): void {
+  ): FrameDisposition {
     const payload = packet.payload;
     let next = packet.nextHeader;
     let offset = 0;
@@ -1001,7 +1013,7 @@ export class Ipv6Layer {
           nextField,
           'hop-by-hop-not-first',
         );
-        return;
+        return FRAME_RELEASED;
       }
       first = false;
       if (
@@ -1014,7 +1026,7 @@ export class Ipv6Layer {
       const header = readIpv6ExtensionHeader(payload, offset, next);
       if (!header.ok) {
         this.ctx.drop('ipv6', 'truncated-extension-header');
-        return;
+        return FRAME_RELEASED;
       }
       if (next === IPV6_NEXT_HOP_BY_HOP || next === IPV6_NEXT_DESTINATION_OPTIONS) {
         const options = parseIpv6Options(header.value);
@@ -1027,7 +1039,7 @@ export class Ipv6Layer {
             IPV6_HEADER_LENGTH + offset + 1,
             'bad-option-length',
           );
-          return;
+          return FRAME_RELEASED;
         }
         for (const option of options.value) {
           if (next === IPV6_NEXT_HOP_BY_HOP && option.type === IPV6_OPTION_ROUTER_ALERT) continue;
@@ -1046,7 +1058,7 @@ export class Ipv6Layer {
               true,
             );
           } else this.ctx.drop('ipv6', 'unknown-option');
-          return;
+          return FRAME_RELEASED;
         }
       }
       if (next === IPV6_NEXT_ROUTING) {
@@ -1061,7 +1073,7 @@ export class Ipv6Layer {
             IPV6_HEADER_LENGTH + offset + 2,
             'unknown-routing-type',
           );
-          return;
+          return FRAME_RELEASED;
         }
       }
       if (next !== IPV6_NEXT_FRAGMENT) {
@@ -1084,7 +1096,7 @@ export class Ipv6Layer {
         if (fragment.moreFragments && data.length % 8 !== 0) {
           // RFC 8200 §4.5: point at the Payload Length field.
           this.parameterProblem(iface, packet, datagram, ICMPV6_ERRONEOUS_HEADER_FIELD, 4, 'fragment-length');
-          return;
+          return FRAME_RELEASED;
         }
         if (fragment.offset + data.length > 0xffff) {
           this.parameterProblem(
@@ -1095,7 +1107,7 @@ export class Ipv6Layer {
             IPV6_HEADER_LENGTH + offset + 2,
             'fragment-beyond-65535',
           );
-          return;
+          return FRAME_RELEASED;
         }
         const outcome = this.reassembler.add({
           src: packet.src,
@@ -1120,19 +1132,18 @@ export class Ipv6Layer {
         whole.set(outcome.value.data, IPV6_HEADER_LENGTH);
         const reparsed = parseIpv6(whole);
         this.checksumTrusted = false;
+        // The whole packet is a copy, but the fragment's frame stays unreleased as on every fragment's
+        // path: which of the views the reassembler took are still held is not known here.
         if (reparsed.ok) this.processChain(iface, reparsed.value, whole, destination, local);
         return;
       }
     }
     const upper = payload.subarray(offset);
-    if (next === IPV6_NEXT_NONE) return;
-    if (next === IPV6_NEXT_ICMPV6) {
-      this.receiveIcmpv6(iface, packet, datagram, upper, destination);
-      return;
-    }
+    if (next === IPV6_NEXT_NONE) return FRAME_RELEASED;
+    if (next === IPV6_NEXT_ICMPV6) return this.receiveIcmpv6(iface, packet, datagram, upper, destination);
     if (iface.find(packet.dst)?.state === 'tentative') {
       this.ctx.drop('ipv6', 'tentative-destination');
-      return;
+      return FRAME_RELEASED;
     }
     const handler = this.handlers.get(next);
     if (handler === undefined) {
@@ -1144,9 +1155,9 @@ export class Ipv6Layer {
         nextField,
         'unknown-next-header',
       );
-      return;
+      return FRAME_RELEASED;
     }
-    handler.receive({
+    return handler.receive({
       src: packet.src,
       dst: packet.dst,
       hopLimit: packet.hopLimit,
@@ -1256,23 +1267,28 @@ export class Ipv6Layer {
     );
   }
 
+  /**
+   * FRAME_RELEASED for every message whose handling keeps no view of it (a reply or solicitation it
+   * answers is written into its own frame before this returns; neighbour discovery and MLD read numbers
+   * out of it); nothing for an error, whose quote goes to the transport it concerns.
+   */
   private receiveIcmpv6(
     iface: Ipv6Interface,
     packet: Ipv6Packet,
     datagram: Uint8Array,
     bytes: Uint8Array,
     destination: 'unicast' | 'multicast',
-  ): void {
+  ): FrameDisposition {
     const result = parseIcmpv6(bytes, packet.src, packet.dst);
     if (!result.ok) {
       this.ctx.drop('icmpv6', result.error.kind);
-      return;
+      return FRAME_RELEASED;
     }
     const message = result.value;
     const tentative = iface.find(packet.dst)?.state === 'tentative';
     if (tentative && message.kind !== 'neighbor-solicitation' && message.kind !== 'neighbor-advertisement') {
       this.ctx.drop('ipv6', 'tentative-destination');
-      return;
+      return FRAME_RELEASED;
     }
     if (
       destination === 'unicast' &&
@@ -1283,7 +1299,7 @@ export class Ipv6Layer {
       // own addresses still tentative (DAD's messages reach it) is not an other's.
       if (message.kind !== 'echo-request' || this.echoForOthers === undefined) {
         this.ctx.drop('icmpv6', 'not-for-us');
-        return;
+        return FRAME_RELEASED;
       }
       this.echoForOthers({
         src: packet.src,
@@ -1295,7 +1311,7 @@ export class Ipv6Layer {
         hopLimit: packet.hopLimit,
         quote: datagram.slice(0, MAX_QUOTE),
       });
-      return;
+      return FRAME_RELEASED;
     }
     switch (message.kind) {
       case 'echo-request': {
@@ -1304,12 +1320,12 @@ export class Ipv6Layer {
           { src, dst: packet.src, nextHeader: IPV6_NEXT_ICMPV6, interface: iface },
           new Icmpv6Writer({ ...message, kind: 'echo-reply' }),
         );
-        return;
+        return FRAME_RELEASED;
       }
       case 'echo-reply': {
-        if (message.identifier !== this.pingIdentifier) return;
+        if (message.identifier !== this.pingIdentifier) return FRAME_RELEASED;
         const pending = this.pings.get(message.sequence);
-        if (pending === undefined) return;
+        if (pending === undefined) return FRAME_RELEASED;
         this.pings.delete(message.sequence);
         pending.timer?.cancel();
         pending.resolve({
@@ -1320,7 +1336,7 @@ export class Ipv6Layer {
           identifier: message.identifier,
           sequence: message.sequence,
         });
-        return;
+        return FRAME_RELEASED;
       }
       case 'packet-too-big':
         this.receivePacketTooBig(packet.src, message.mtu, message.original);
@@ -1336,7 +1352,7 @@ export class Ipv6Layer {
       case 'router-advertisement':
       case 'redirect':
         this.ndp.receive(iface, packet.src, packet.dst, packet.hopLimit, bytes[1]!, message);
-        return;
+        return FRAME_RELEASED;
       case 'mld-query':
         if (message.sources === undefined && isIpv6LinkLocal(packet.src) && packet.hopLimit === 1) {
           // RFC 3810 §8.2.1: an MLDv1 query; Older Version Querier Present Timeout, 2 x 125 s + 10 s.
@@ -1350,10 +1366,11 @@ export class Ipv6Layer {
           message.group,
           message.sources,
         );
-        return;
+        return FRAME_RELEASED;
       default:
+        // A message no code here takes (an MLD report of another listener): read, nothing kept.
         void datagram;
-        return;
+        return FRAME_RELEASED;
     }
   }
 

@@ -201,11 +201,14 @@ export class UdpLayer implements IpProtocolHandler {
     socket.handlers.message?.(udp.payload, info);
   }
 
-  /** An IPv6 packet for next header 17 (RFC 8200 §8.1: the checksum must be there and right). */
-  receiveIpv6(received: Ipv6ReceivedPacket): void {
+  /**
+   * An IPv6 packet for next header 17 (RFC 8200 §8.1: the checksum must be there and right).
+   * FRAME_RELEASED as for IPv4 (see receive).
+   */
+  receiveIpv6(received: Ipv6ReceivedPacket): FrameDisposition {
     const { counters } = this.ctx;
     const udp = this.parseCounted(received.payload, received.src, received.dst, !received.checksumOffloaded);
-    if (udp === undefined) return;
+    if (udp === undefined) return FRAME_RELEASED;
     const sockets = this.byPort.get(udp.dstPort);
     const info: UdpMessageInfo = {
       address: received.src,
@@ -218,7 +221,9 @@ export class UdpLayer implements IpProtocolHandler {
       interfaceName: received.interface.name,
     };
     if (received.destination === 'multicast') {
-      this.deliverToGroup(sockets, received.dst, received.src, udp.srcPort, udp.payload, info);
+      if (!this.deliverToGroup(sockets, received.dst, received.src, udp.srcPort, udp.payload, info)) {
+        return FRAME_RELEASED;
+      }
       return;
     }
     const socket = sockets && this.bestMatch(sockets, received.dst, received.src, udp.srcPort);
@@ -231,7 +236,7 @@ export class UdpLayer implements IpProtocolHandler {
       counters.UdpNoPorts++;
       this.ctx.drop('udp', 'no-port');
       this.ipv6?.sendErrorAbout(received, ICMPV6_DESTINATION_UNREACHABLE, ICMPV6_PORT_UNREACHABLE);
-      return;
+      return FRAME_RELEASED;
     }
     counters.UdpInDatagrams++;
     socket.handlers.message?.(udp.payload, info);

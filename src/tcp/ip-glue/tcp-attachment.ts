@@ -296,13 +296,13 @@ export class Tcp6ProtocolHandler implements Ipv6ProtocolHandler {
     this.intake = new SegmentIntake(ctx, tcp);
   }
 
-  receive(packet: Ipv6ReceivedPacket): void {
+  receive(packet: Ipv6ReceivedPacket): FrameDisposition {
     if (packet.destination !== 'unicast') {
       this.ctx.drop('tcp', 'not-unicast'); // RFC 9293 MUST-57
-      return;
+      return FRAME_RELEASED;
     }
     const payload = packet.payload;
-    this.intake.deliver(
+    return this.intake.deliver(
       payload,
       0,
       payload.length,
