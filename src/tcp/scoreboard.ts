@@ -105,9 +105,16 @@ export const scoreboardCounters = {
 };
 
 export class Scoreboard {
+  /**
+   * Records by sequence number; only [head, top) are live. The array keeps its length past `top`
+   * (stale slots, never read): shortening it lets V8 trim the storage, which the next sends then grow
+   * again, an allocation per compaction.
+   */
   private records: SendRecord[] = [];
   /** Index of the first live record (records before it are acknowledged and awaiting compaction). */
   declare private head: number;
+  /** Index past the last live record. */
+  declare private top: number;
   /** Acknowledged or forgotten records, for `newRecord` and `split` to reuse. */
   private readonly spare: SendRecord[] = [];
   /** Where `nextLost` last found a record (a starting point, reset whenever indices shift). */
@@ -184,18 +191,18 @@ export class Scoreboard {
   }
 
   get isEmpty(): boolean {
-    return this.head >= this.records.length;
+    return this.head >= this.top;
   }
 
   /** Live records, lowest first (a view for tests and tcpInfo; do not keep). */
   list(): readonly SendRecord[] {
-    return this.records.slice(this.head);
+    return this.records.slice(this.head, this.top);
   }
 
   /** Bytes retransmitted and neither acknowledged nor SACKed since (Linux's retrans_out, in bytes). */
   get retransmittedOutstanding(): number {
     let bytes = 0;
-    for (let i = this.head; i < this.records.length; i++) {
+    for (let i = this.head; i < this.top; i++) {
       const r = this.records[i]!;
       if (r.retransmitted && !r.sacked && !(r.lost && !r.lostRetransmitted)) bytes += seqDiff(r.end, r.start);
     }
@@ -210,6 +217,7 @@ export class Scoreboard {
   clear(): void {
     this.records.length = 0;
     this.head = 0;
+    this.top = 0;
     this.lostHint = 0;
     this.sackedBytes = 0;
     this.sackedSegments = 0;
@@ -225,7 +233,7 @@ export class Scoreboard {
   reset(segmentSize: number, maxReordering: number): void {
     const records = this.records;
     const spare = this.spare;
-    for (let i = this.head; i < records.length; i++) {
+    for (let i = this.head; i < this.top; i++) {
       if (spare.length < SPARE_RECORDS_KEPT_ON_RESET) spare.push(records[i]!);
       else scoreboardCounters.recordsDroppedOnReset++;
     }
@@ -305,7 +313,7 @@ export class Scoreboard {
     }
     if (appLimited) this.appLimitedUntil = Math.max(this.delivered + inFlight, 1);
     const records = this.records;
-    const last = records.length > this.head ? records[records.length - 1]! : undefined;
+    const last = this.top > this.head ? records[this.top - 1]! : undefined;
     if (last === undefined || seqGe(start, last.end)) {
       if (
         last !== undefined &&
@@ -323,12 +331,13 @@ export class Scoreboard {
         last.segments += this.segmentsIn(seqDiff(end, start));
         return;
       }
-      records.push(this.newRecord(start, end, now, inFlight));
+      records[this.top] = this.newRecord(start, end, now, inFlight);
+      this.top++;
       return;
     }
     const first = this.split(start);
     this.split(end);
-    for (let i = first; i < records.length; i++) {
+    for (let i = first; i < this.top; i++) {
       const r = records[i]!;
       if (seqGe(r.start, end)) break;
       if (r.sacked) continue;
@@ -340,8 +349,10 @@ export class Scoreboard {
       }
       this.stamp(r, inFlight);
     }
-    if (last !== undefined && seqGt(end, last.end))
-      records.push(this.newRecord(last.end, end, now, inFlight));
+    if (last !== undefined && seqGt(end, last.end)) {
+      records[this.top] = this.newRecord(last.end, end, now, inFlight);
+      this.top++;
+    }
   }
 
   /**
@@ -386,8 +397,8 @@ export class Scoreboard {
     }
     // Cumulative part.
     const records = this.records;
-    if (this.head < records.length && seqGt(ack, records[this.head]!.start)) this.split(ack);
-    while (this.head < records.length && seqLe(records[this.head]!.end, ack)) {
+    if (this.head < this.top && seqGt(ack, records[this.head]!.start)) this.split(ack);
+    while (this.head < this.top && seqLe(records[this.head]!.end, ack)) {
       const r = records[this.head++]!;
       const len = seqDiff(r.end, r.start);
       if (r.sacked) {
@@ -414,7 +425,7 @@ export class Scoreboard {
         const left = seqGt(blockLeft, ack) ? blockLeft : ack;
         const from = this.split(left);
         this.split(right);
-        for (let i = from; i < this.records.length; i++) {
+        for (let i = from; i < this.top; i++) {
           const r = this.records[i]!;
           if (seqGe(r.start, right)) break;
           if (r.sacked) continue;
@@ -441,7 +452,7 @@ export class Scoreboard {
     if (newest !== undefined) this.finishSample(newest, now);
     if (this.appLimitedUntil !== 0 && this.delivered > this.appLimitedUntil) this.appLimitedUntil = 0;
     // Compaction last: `newest` may be an acknowledged record, read by finishSample above.
-    if (this.head > 64 && this.head * 2 > this.records.length) this.compact();
+    if (this.head > 64 && this.head * 2 > this.top) this.compact();
     return out;
   }
 
@@ -522,7 +533,7 @@ export class Scoreboard {
   markLostByRack(now: number, reoWnd: number): number {
     let timeout = 0;
     const records = this.records;
-    for (let i = this.head; i < records.length; i++) {
+    for (let i = this.head; i < this.top; i++) {
       const r = records[i]!;
       // First transmissions leave in sequence order: past the first one sent after RACK's segment,
       // only retransmissions could qualify, and none lie above the highest delivered byte that matter
@@ -553,7 +564,7 @@ export class Scoreboard {
    * data is never retransmitted before it (Linux's tcp_check_sack_reneging).
    */
   get reneged(): boolean {
-    return this.head < this.records.length && this.records[this.head]!.sacked;
+    return this.head < this.top && this.records[this.head]!.sacked;
   }
 
   /**
@@ -567,7 +578,7 @@ export class Scoreboard {
     const reneged = this.reneged;
     // Retransmitted lost segments become due again below where `nextLost` last looked.
     this.lostHint = 0;
-    for (let i = this.head; i < records.length; i++) {
+    for (let i = this.head; i < this.top; i++) {
       const r = records[i]!;
       if (r.sacked) {
         if (!reneged) continue;
@@ -593,8 +604,8 @@ export class Scoreboard {
     seq |= 0;
     const records = this.records;
     this.split(seq);
-    while (records.length > this.head && seqGe(records[records.length - 1]!.start, seq)) {
-      const r = records.pop()!;
+    while (this.top > this.head && seqGe(records[this.top - 1]!.start, seq)) {
+      const r = records[--this.top]!;
       const len = seqDiff(r.end, r.start);
       if (r.sacked) {
         this.sackedBytes -= len;
@@ -629,7 +640,7 @@ export class Scoreboard {
   nextLost(): SendRecord | undefined {
     if (this.lostBytes === this.lostRetransmittedBytes) return undefined;
     const records = this.records;
-    for (let i = Math.max(this.head, this.lostHint); i < records.length; i++) {
+    for (let i = Math.max(this.head, this.lostHint); i < this.top; i++) {
       const r = records[i]!;
       if (r.lost && !r.lostRetransmitted) {
         this.lostHint = i;
@@ -637,7 +648,7 @@ export class Scoreboard {
       }
     }
     // The hint skipped some (a record was marked lost below it): look from the start once.
-    for (let i = this.head; i < records.length; i++) {
+    for (let i = this.head; i < this.top; i++) {
       const r = records[i]!;
       if (r.lost && !r.lostRetransmitted) {
         this.lostHint = i;
@@ -649,14 +660,14 @@ export class Scoreboard {
 
   /** The highest record (TLP retransmits it when there is no new data), or undefined. */
   last(): SendRecord | undefined {
-    return this.records.length > this.head ? this.records[this.records.length - 1] : undefined;
+    return this.top > this.head ? this.records[this.top - 1] : undefined;
   }
 
-  /** Index of the first record ending above `seq` (records.length when none). */
+  /** Index of the first record ending above `seq` (`top` when none). */
   private indexAfter(seq: number): number {
     const records = this.records;
     let lo = this.head;
-    let hi = records.length;
+    let hi = this.top;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (seqLe(records[mid]!.end, seq)) lo = mid + 1;
@@ -737,7 +748,8 @@ export class Scoreboard {
     const spare = this.spare;
     // See MAX_SPARE_RECORDS: a flight larger than that reuses its own records, and once it has shrunk
     // (or drained) the spares beyond what it needs are let go.
-    const keep = Math.max(MAX_SPARE_RECORDS, 2 * (records.length - head));
+    const top = this.top;
+    const keep = Math.max(MAX_SPARE_RECORDS, 2 * (top - head));
     if (spare.length > keep) {
       scoreboardCounters.spareRecordsDropped += spare.length - keep;
       spare.length = keep;
@@ -745,8 +757,11 @@ export class Scoreboard {
     let i = 0;
     for (; i < head && spare.length < keep; i++) spare.push(records[i]!);
     if (i < head) scoreboardCounters.spareRecordsDropped += head - i;
-    records.copyWithin(0, head);
-    records.length -= head;
+    records.copyWithin(0, head, top);
+    this.top = top - head;
+    // The slots past `top` stay (see `records`), but not without bound: once a large flight has gone,
+    // an array several times what is live is cut back (and the records it still names let go).
+    if (records.length > 4 * this.top + MAX_SPARE_RECORDS) records.length = this.top;
     this.head = 0;
     this.lostHint = 0;
   }
@@ -762,19 +777,19 @@ export class Scoreboard {
 
   /**
    * Makes `seq` a record boundary if it falls inside one, and returns the index of the first record
-   * starting at or after `seq` (records.length when none).
+   * starting at or after `seq` (`top` when none).
    */
   private split(seq: number): number {
     const records = this.records;
     let lo = this.head;
-    let hi = records.length;
+    let hi = this.top;
     // Binary search for the first record whose end is above seq.
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (seqLe(records[mid]!.end, seq)) lo = mid + 1;
       else hi = mid;
     }
-    if (lo >= records.length) return lo;
+    if (lo >= this.top) return lo;
     const r = records[lo]!;
     if (!seqGt(seq, r.start)) return lo;
     const tail = this.spare.pop() ?? blankRecord();
@@ -811,8 +826,9 @@ export class Scoreboard {
     r.end = seq;
     // Inserted by hand: splice would make an (empty) array of removed records on every split, about one
     // per ACK in a bulk transfer.
-    records.push(tail);
-    for (let i = records.length - 1; i > lo + 1; i--) records[i] = records[i - 1]!;
+    const top = this.top;
+    for (let i = top; i > lo + 1; i--) records[i] = records[i - 1]!;
+    this.top = top + 1;
     records[lo + 1] = tail;
     if (lo + 1 <= this.lostHint) this.lostHint = 0;
     return lo + 1;

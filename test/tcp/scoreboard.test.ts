@@ -353,3 +353,40 @@ describe('spare records: bounded, counted', () => {
     expect(spare.length).toBe(1024);
   });
 });
+
+describe('scoreboard: the records array keeps its storage', () => {
+  const recordsOf = (sb: Scoreboard) => (sb as unknown as { records: unknown[] }).records;
+
+  it('a steady flight compacts without shortening the array; stale slots are never read', () => {
+    const sb = new Scoreboard();
+    let next = 0;
+    for (; next < 300; next++) sb.onTransmit(seg(next), seg(next + 1), next, next * MSS, false);
+    // Each ACK takes one segment and one more is sent: compaction comes every ~300 ACKs. Shortening
+    // the array there let V8 trim its storage, which the following sends grew again.
+    const lengths: number[] = [];
+    for (let acked = 1; acked <= 3000; acked++) {
+      sb.onAck(seg(acked), undefined, 1000 + acked);
+      sb.onTransmit(seg(next), seg(next + 1), 1000 + acked, 299 * MSS, false);
+      next++;
+      if (acked > 1000) lengths.push(recordsOf(sb).length);
+    }
+    expect(Math.min(...lengths)).toBe(Math.max(...lengths));
+    // Only the live records are seen, and cutting and dropping them works around the stale slots.
+    expect(flags(sb)).toEqual(Array.from({ length: 300 }, (_, i) => `${3000 + i}-${3001 + i}`));
+    sb.truncate(seg(3200));
+    expect(sb.last()?.end).toBe(seg(3200));
+    const out = sb.onAck(seg(3000), [{ left: seg(3100) + 500, right: seg(3101) }], 5000);
+    expect(out.newlySacked).toBe(500);
+    expect(flags(sb).slice(99, 103)).toEqual(['3099-3100', '3100-3100.5', '3100.5-3101S', '3101-3102']);
+    sb.onTransmit(seg(3200), seg(3201), 5001, 0, false);
+    expect(flags(sb).at(-1)).toBe('3200-3201');
+    expect(flags(sb)).toHaveLength(202);
+  });
+
+  it('once a large flight is acknowledged, the array is cut back', () => {
+    const sb = sent(5000);
+    sb.onAck(seg(5000), undefined, 6000);
+    expect(sb.isEmpty).toBe(true);
+    expect(recordsOf(sb).length).toBe(0);
+  });
+});
