@@ -37,6 +37,43 @@ function lossyAck(cc: BbrCongestionControl, rttMs: number, now: number): void {
 }
 
 /**
+ * One round of ten ACKs, 5 ms apart from `start`, each with a rate sample: `rate` bytes/ms delivered over a
+ * 50 ms round at RTT `rttMs`, `lostPerAck` bytes newly marked lost by each ACK. Returns the last ACK's time.
+ */
+function rateRound(
+  cc: BbrCongestionControl,
+  start: number,
+  rate: number,
+  rttMs: number,
+  lostPerAck: number,
+): number {
+  const prior = (cc as unknown as { delivered: number }).delivered;
+  let now = start;
+  for (let i = 0; i < 10; i++) {
+    now += 5;
+    cc.onAck(
+      ackEvent({
+        bytesAcked: rate * 5,
+        pipe: rate * 50,
+        rttMs,
+        now,
+        rate: {
+          delivered: rate * 50,
+          intervalMs: 50,
+          isAppLimited: false,
+          priorInFlight: rate * 50,
+          lost: lostPerAck,
+          rttMs,
+          // The first ACK of the round acknowledges what was sent after the last round began.
+          priorDelivered: i === 0 ? prior : prior - 1,
+        },
+      }),
+    );
+  }
+  return now;
+}
+
+/**
  * Drives a BBR sender over a path with a bottleneck of `rate` bytes/ms (an unbounded FIFO queue) and a
  * base RTT of `rtt` ms, one ms at a time: the sender sends what cwnd and its pacing rate allow, the
  * bottleneck forwards `rate` bytes a ms, and each forwarded chunk is acknowledged `rtt` ms after it was
@@ -357,34 +394,9 @@ describe('BBR (IETF CCWG draft v3)', () => {
     const cc = bbr();
     drive(cc, 2000, 12_500, 50);
     expect(cc.state).toBe('probe-bw-cruise');
-    // ACKs with rate samples, one round at a time: `rate` bytes/ms delivered over a 50 ms round, the
-    // RTT given, `lostPerAck` bytes newly marked lost by each of its ten ACKs.
-    const state = cc as unknown as { delivered: number };
     let now = 2000;
     const round = (rate: number, rttMs: number, lostPerAck: number) => {
-      const prior = state.delivered;
-      for (let i = 0; i < 10; i++) {
-        now += 5;
-        const bytes = rate * 5;
-        cc.onAck(
-          ackEvent({
-            bytesAcked: bytes,
-            pipe: rate * 50,
-            rttMs,
-            now,
-            rate: {
-              delivered: rate * 50,
-              intervalMs: 50,
-              isAppLimited: false,
-              priorInFlight: rate * 50,
-              lost: lostPerAck,
-              rttMs,
-              // The first ACK of the round acknowledges what was sent after the last round began.
-              priorDelivered: i === 0 ? prior : prior - 1,
-            },
-          }),
-        );
-      }
+      now = rateRound(cc, now, rate, rttMs, lostPerAck);
     };
     round(12_500, 52, 0);
     // A round that lost 6% with its RTTs 20% above the minimum: a full queue overflowed (another flow's
@@ -410,31 +422,9 @@ describe('BBR (IETF CCWG draft v3)', () => {
     const cc = bbr();
     drive(cc, 2000, 12_500, 50);
     expect(cc.state).toBe('probe-bw-cruise');
-    // Rounds of ten ACKs with rate samples: `rate` bytes/ms delivered over a 50 ms round, RTT `rttMs`.
-    const state = cc as unknown as { delivered: number };
     let now = 2000;
     const round = (rate: number, rttMs: number) => {
-      const prior = state.delivered;
-      for (let i = 0; i < 10; i++) {
-        now += 5;
-        cc.onAck(
-          ackEvent({
-            bytesAcked: rate * 5,
-            pipe: rate * 50,
-            rttMs,
-            now,
-            rate: {
-              delivered: rate * 50,
-              intervalMs: 50,
-              isAppLimited: false,
-              priorInFlight: rate * 50,
-              lost: 0,
-              rttMs,
-              priorDelivered: i === 0 ? prior : prior - 1,
-            },
-          }),
-        );
-      }
+      now = rateRound(cc, now, rate, rttMs, 0);
     };
     round(12_500, 52);
     round(12_500, 52);
