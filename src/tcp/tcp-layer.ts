@@ -141,7 +141,8 @@ export interface AnyDestinationListenOptions extends Omit<ListenOptions, 'port' 
   /**
    * Asked for each SYN before a connection is made for it: false drops the SYN (the caller may hand it
    * to `receive` again later, e.g. once the gateway's upstream connection is open, so the guest gets its
-   * SYN-ACK only when the far end accepted — or a reset when it refused).
+   * SYN-ACK only when the far end accepted — or a reset when it refused). Only a SYN turned away may be
+   * kept as it is: one admitted goes back to its device (FRAME_RELEASED), so a hook that keeps it copies it.
    */
   admit?: (src: IpAddress, dst: IpAddress, syn: TcpSegment) => boolean;
 }
@@ -949,9 +950,9 @@ export class TcpLayer {
   /**
    * Finds who the segment is for and hands it over. When that was a connection: FRAME_RELEASED if the
    * segment's bytes are not held afterwards, FRAME_HELD if its receive buffer kept the payload as its view
-   * (see `receive`). FRAME_RELEASED too for a segment dropped here or answered by a reset for no
-   * connection (neither keeps anything of it); nothing for a listener or TIME-WAIT, which may keep it
-   * (a listener's SYN queue) or are not worth proving.
+   * (see `receive`). FRAME_RELEASED too for a segment dropped here, answered by a reset for no
+   * connection, or handled by a listener or a TIME-WAIT record (all of these read numbers out of it: a
+   * SYN-RECEIVED connection keeps the SYN's option values, never a view), as `listenArrives` says.
    */
   private demultiplex(src: IpAddress, dst: IpAddress, seg: TcpSegment, ecn: number): FrameDisposition {
     this.counters.segmentsIn++;
@@ -1006,8 +1007,7 @@ export class TcpLayer {
     if (this.timeWait.size > 0) {
       const slot = this.timeWait.find(dst, seg.dstPort, src, seg.srcPort);
       if (slot >= 0) {
-        this.timeWaitArrives(slot, src, dst, seg, now);
-        return;
+        return this.timeWaitArrives(slot, src, dst, seg, now);
       }
     }
     if (this.ip.isBroadcastOrMulticast(dst) || this.ip.isBroadcastOrMulticast(src) || isUnspecified(src)) {
@@ -1017,10 +1017,7 @@ export class TcpLayer {
       return FRAME_RELEASED;
     }
     const listener = this.findListener(dst, seg.dstPort);
-    if (listener) {
-      this.listenArrives(listener, src, dst, seg, now, undefined);
-      return;
-    }
+    if (listener) return this.listenArrives(listener, src, dst, seg, now, undefined);
     // Dropped, or answered by a reset made of the segment's numbers alone.
     this.closedArrives(src, dst, seg);
     return FRAME_RELEASED;
@@ -1068,7 +1065,12 @@ export class TcpLayer {
     };
   }
 
-  /** §3.10.7.2 LISTEN. `iss` overrides the ISN (TIME-WAIT takeover). */
+  /**
+   * §3.10.7.2 LISTEN. `iss` overrides the ISN (TIME-WAIT takeover). Returns FRAME_RELEASED unless the
+   * admission hook turned the SYN away (it may keep the segment to hand it back later: nothing then) or a
+   * cookie ACK's payload stayed in the new connection's receive buffer as a view (FRAME_HELD). A SYN
+   * queue entry, a cookie and a reset are made of the SYN's numbers; its payload is not taken.
+   */
   private listenArrives(
     listener: TcpListener,
     src: IpAddress,
@@ -1076,22 +1078,25 @@ export class TcpLayer {
     seg: TcpSegment,
     now: number,
     iss: number | undefined,
-  ): void {
+  ): FrameDisposition {
     const flags = seg.flags;
     if (flags & TCP_RST) {
       this.dropped('RST to a listener');
-      return;
+      return FRAME_RELEASED;
     }
     if (flags & TCP_ACK) {
-      if ((flags & TCP_SYN) === 0 && this.cookieAckArrives(listener, src, dst, seg, now)) return;
+      if ((flags & TCP_SYN) === 0) {
+        const kept = receiveBufferCounters.viewsKept;
+        if (this.cookieAckArrives(listener, src, dst, seg, now)) return connectionDisposition(kept);
+      }
       // An ACK to a listener: a half-open connection from the peer's point of view (§3.5.1). Reset it.
       this.dropped('ACK to a listener: reset sent');
       this.sendResetFor(src, dst, seg);
-      return;
+      return FRAME_RELEASED;
     }
     if ((flags & TCP_SYN) === 0) {
       this.dropped('segment to a listener without SYN');
-      return;
+      return FRAME_RELEASED;
     }
     if (listener.acceptQueueFull) {
       // No room for the connection once established: drop the SYN (Linux does the same); the peer
@@ -1099,7 +1104,7 @@ export class TcpLayer {
       this.counters.listenOverflows++;
       this.counters.listenDrops++;
       this.dropped('accept queue full: SYN dropped');
-      return;
+      return FRAME_RELEASED;
     }
     if (listener === this.anyDestinationListener && this.anyDestinationAdmit?.(src, dst, seg) === false) {
       this.dropped('SYN held by the admission hook');
@@ -1110,10 +1115,10 @@ export class TcpLayer {
       if (cookies === 'off') {
         this.counters.listenDrops++;
         this.dropped('SYN queue full: SYN dropped');
-        return;
+        return FRAME_RELEASED;
       }
       this.sendSynCookie(listener, src, dst, seg, now);
-      return;
+      return FRAME_RELEASED;
     }
     const localAddress = dst;
     const localPort = seg.dstPort; // the listener's port, or any port for listenAnyDestination
@@ -1122,6 +1127,7 @@ export class TcpLayer {
     const conn = TcpConnection.accept(this.connectionOptions(entry, listener.config), seg, isn, now);
     this.register(entry, conn, listener);
     if (conn.state === 'SYN-RECEIVED') listener.embryonic.add(conn);
+    return FRAME_RELEASED;
   }
 
   /**
@@ -1256,19 +1262,24 @@ export class TcpLayer {
    * keeps TIME-WAIT. RFC 9293 §3.10.7.4 in TIME-WAIT: a retransmitted FIN is acknowledged again and the
    * 2 MSL wait restarts; a new SYN may reopen the 4-tuple (MAY-2, RFC 6191); RST is ignored (RFC 1337);
    * anything else unacceptable is answered with an ACK within the rate limit of RFC 5961 §7; the rest is
-   * dropped.
+   * dropped. The record keeps numbers only: FRAME_RELEASED, but for a takeover what the listener answers.
    */
-  private timeWaitArrives(slot: number, src: IpAddress, dst: IpAddress, seg: TcpSegment, now: number): void {
+  private timeWaitArrives(
+    slot: number,
+    src: IpAddress,
+    dst: IpAddress,
+    seg: TcpSegment,
+    now: number,
+  ): FrameDisposition {
     const tw = this.timeWait;
     const flags = seg.flags;
     const rst = (flags & TCP_RST) !== 0;
     const syn = (flags & TCP_SYN) !== 0;
     const fin = (flags & TCP_FIN) !== 0;
-    if (
-      (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN &&
-      this.timeWaitTakeover(slot, src, dst, seg, now)
-    )
-      return;
+    if ((flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) {
+      const taken = this.timeWaitTakeover(slot, src, dst, seg, now);
+      if (taken !== false) return taken;
+    }
     const rcvNxt = tw.rcvNxt(slot);
     const segLen = seg.payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
     if (fin && !rst && !syn && seqAdd(seg.seq, segLen) === rcvNxt) {
@@ -1276,7 +1287,7 @@ export class TcpLayer {
       this.sendTimeWaitAck(slot, now);
       tw.restart(slot, now);
       this.armIfEarlier(tw.deadline(slot));
-      return;
+      return FRAME_RELEASED;
     }
     const ts = seg.options.timestamp;
     if (tw.tsEnabled(slot) && !rst) {
@@ -1284,13 +1295,13 @@ export class TcpLayer {
       if (ts === undefined) {
         this.counters.timestampMissingDrops++;
         this.dropped('TIME-WAIT: no timestamp option');
-        return;
+        return FRAME_RELEASED;
       }
       if (seqLt(ts.value, tw.tsRecent(slot)) && now - tw.tsRecentAt(slot) <= PAWS_IDLE_LIMIT_MS) {
         this.counters.pawsDrops++;
         this.answerInTimeWait(slot, 'paws', now);
         this.dropped('TIME-WAIT: PAWS');
-        return;
+        return FRAME_RELEASED;
       }
     }
     const rcvWnd = tw.rcvWnd(slot);
@@ -1304,28 +1315,29 @@ export class TcpLayer {
     if (!acceptable) {
       if (!rst) this.answerInTimeWait(slot, syn ? 'challenge' : 'time-wait', now);
       this.dropped(rst ? 'RST outside the window' : 'TIME-WAIT: segment outside the window');
-      return;
+      return FRAME_RELEASED;
     }
     if (rst) {
       this.dropped('RST in TIME-WAIT ignored (RFC 1337)');
-      return;
+      return FRAME_RELEASED;
     }
     if (syn) {
       this.answerInTimeWait(slot, 'challenge', now);
       this.dropped('SYN in TIME-WAIT: challenge ACK');
-      return;
+      return FRAME_RELEASED;
     }
     if ((flags & TCP_ACK) === 0) {
       this.dropped('no ACK bit');
-      return;
+      return FRAME_RELEASED;
     }
     const sndNxt = tw.sndNxt(slot);
     if (!(seqGe(seg.ack, seqAdd(sndNxt, -tw.maxSndWnd(slot))) && seqLe(seg.ack, sndNxt))) {
       this.answerInTimeWait(slot, 'challenge', now);
       this.dropped('TIME-WAIT: unacceptable ACK');
-      return;
+      return FRAME_RELEASED;
     }
     if (seg.payload.length > 0) this.dropped('text after FIN ignored');
+    return FRAME_RELEASED;
   }
 
   /** An ACK answering an invalid segment in TIME-WAIT, within the limits of RFC 5961 §7. */
@@ -1371,7 +1383,8 @@ export class TcpLayer {
    * listener wants it and the SYN cannot belong to the old incarnation: its timestamp is newer than the
    * last one seen (when both use timestamps), or else its sequence number is above everything the old
    * incarnation received. The new ISS is chosen above the old connection's highest sequence number, so
-   * old duplicates cannot be mistaken for new data in either direction.
+   * old duplicates cannot be mistaken for new data in either direction. False when the SYN does not take
+   * the record over; otherwise what the listener answered for it.
    */
   private timeWaitTakeover(
     slot: number,
@@ -1379,7 +1392,7 @@ export class TcpLayer {
     dst: IpAddress,
     seg: TcpSegment,
     now: number,
-  ): boolean {
+  ): FrameDisposition | false {
     const tw = this.timeWait;
     const ts = seg.options.timestamp;
     const newer =
@@ -1394,8 +1407,7 @@ export class TcpLayer {
     if (!seqGt(iss, oldSndMax)) iss = seqAdd(oldSndMax, 65537);
     this.counters.timeWaitTakeovers++;
     this.endTimeWaitRecord(slot, now, 'TIME-WAIT taken over by a new SYN');
-    this.listenArrives(listener, src, dst, seg, now, iss);
-    return true;
+    return this.listenArrives(listener, src, dst, seg, now, iss);
   }
 
   /**

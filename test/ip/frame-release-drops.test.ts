@@ -3,14 +3,22 @@
  * looks at again is released, so a device that lends memory (a memory link's frame allocator, a TAP
  * device's read buffer) uses it again; a corrupted frame left unanswered kept every frame carved beside
  * it from being carved again. Frames something may keep (a socket's datagram, a fragment waiting for
- * the rest, a listener's SYN) are not released.
+ * the rest) are not released; a listener reads numbers out of a SYN and keeps no view of it.
  */
 import { describe, expect, test } from 'vitest';
 import { FRAME_RELEASED } from '../../src/link/device.js';
 import { ARP_REQUEST } from '../../src/wire/arp.js';
 import { emitEthernetHeader } from '../../src/wire/ethernet.js';
 import { IP_PROTOCOL_TCP } from '../../src/wire/ipv4.js';
-import { emitTcp, TCP_ACK, TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
+import {
+  emitTcp,
+  parseTcp,
+  TCP_ACK,
+  TCP_RST,
+  TCP_SYN,
+  type TcpSegment,
+  tcpHeaderLength,
+} from '../../src/wire/tcp.js';
 import {
   arpFrame,
   decode,
@@ -40,7 +48,7 @@ function tcpFrame(segment: Partial<TcpSegment>, src = PEER_IP): Uint8Array {
     payload: new Uint8Array(0),
     ...segment,
   };
-  const bytes = new Uint8Array(20 + seg.payload.length);
+  const bytes = new Uint8Array(tcpHeaderLength(seg.options) + seg.payload.length);
   emitTcp(seg, src, HOST_IP, bytes, 0);
   return ipv4Frame({ protocol: IP_PROTOCOL_TCP, payload: bytes, src });
 }
@@ -165,15 +173,90 @@ describe('frames a stack drops are released to the device', () => {
     const kept: Uint8Array[] = [];
     h.stack.udp.bind({ port: 7 }, { message: (payload) => kept.push(payload) });
     h.stack.tcp.listen({ port: 80 });
-    // A datagram a socket was given, a fragment waiting for the rest, a SYN for a listener.
+    // A datagram a socket was given, a fragment waiting for the rest.
     expect(
       h.device.deliver(
         ipv4Frame({ payload: udpBytes({ srcPort: 1, dstPort: 7, payload: new Uint8Array(4) }) }),
       ),
     ).toBe(undefined);
     expect(h.device.deliver(ipv4Frame({ moreFragments: true, payload: new Uint8Array(16) }))).toBe(undefined);
-    expect(h.device.deliver(tcpFrame({ flags: TCP_SYN }))).toBe(undefined);
     expect(kept).toHaveLength(1);
     expect(drops(h.trace)).toEqual([]);
+  });
+});
+
+/** The TCP segments among `frames` (all sent by the stack to the peer). */
+function tcpSent(frames: Uint8Array[]): TcpSegment[] {
+  const out: TcpSegment[] = [];
+  for (const frame of frames) {
+    const packet = decode(frame).ip;
+    if (packet?.protocol !== IP_PROTOCOL_TCP) continue;
+    const seg = parseTcp(packet.payload, PEER_IP, HOST_IP);
+    if (seg.ok) out.push(seg.value);
+  }
+  return out;
+}
+
+describe('segments a listener handles are released: it keeps numbers, never a view', () => {
+  test('a SYN and the ACK completing its handshake; the SYN-ACK resent from what was read, not the frame', () => {
+    const h = harness();
+    const accepted: string[] = [];
+    h.stack.tcp.listen({ port: 80 }).on('connection', (conn) => accepted.push(conn.state));
+    const syn = tcpFrame({
+      seq: 1000,
+      options: { mss: 1000, windowScale: 3, sackPermitted: true, timestamp: { value: 77, echo: 0 } },
+    });
+    expect(h.device.deliver(syn)).toBe(FRAME_RELEASED);
+    // The device writes another frame into the same memory: nothing of the SYN may be read from it now.
+    syn.fill(0xa5);
+    const first = tcpSent(h.device.take());
+    // The retransmitted SYN-ACK is built again from the connection's state.
+    h.clock.advance(1500);
+    const again = tcpSent(h.device.take());
+    for (const synAck of [first[0], again[0]]) {
+      expect(synAck?.flags).toBe(TCP_SYN | TCP_ACK);
+      expect(synAck?.ack).toBe(1001);
+      expect(synAck?.options.timestamp?.echo).toBe(77);
+      expect(synAck?.options.sackPermitted).toBe(true);
+      expect(synAck?.options.windowScale).toBeDefined();
+    }
+    const iss = first[0]!.seq;
+    const ack = tcpFrame({
+      seq: 1001,
+      ack: (iss + 1) >>> 0,
+      flags: TCP_ACK,
+      options: { timestamp: { value: 78, echo: first[0]!.options.timestamp!.value } },
+    });
+    expect(h.device.deliver(ack)).toBe(FRAME_RELEASED);
+    expect(accepted).toEqual(['ESTABLISHED']);
+    // The peer's MSS came from the SYN: 1000 bytes less the 12 of the timestamp option.
+    const conn = h.stack.tcp.connections()[0]!;
+    conn.send(new Uint8Array(5000), h.clock.now());
+    const data = tcpSent(h.device.take()).filter((seg) => seg.payload.length > 0);
+    expect(data.length).toBeGreaterThan(1);
+    expect(Math.max(...data.map((seg) => seg.payload.length))).toBe(988);
+  });
+
+  test('a SYN answered by a cookie, the cookie ACK, a stray ACK, a reset, a segment without SYN', () => {
+    const h = harness({ stack: { tcpLimits: { synCookies: 'always' } } });
+    const accepted: string[] = [];
+    h.stack.tcp.listen({ port: 80 }).on('connection', (conn) => accepted.push(conn.state));
+    const syn = tcpFrame({ seq: 5000, options: { mss: 1200 } });
+    expect(h.device.deliver(syn)).toBe(FRAME_RELEASED);
+    syn.fill(0);
+    const [cookie] = tcpSent(h.device.take());
+    expect(cookie?.flags).toBe(TCP_SYN | TCP_ACK);
+    expect(h.stack.tcp.counters.syncookiesSent).toBe(1);
+    // The ACK returning the cookie rebuilds the connection (no SYN queue entry was kept).
+    const ack = tcpFrame({ seq: 5001, ack: (cookie!.seq + 1) >>> 0, flags: TCP_ACK });
+    expect(h.device.deliver(ack)).toBe(FRAME_RELEASED);
+    expect(accepted).toEqual(['ESTABLISHED']);
+    h.device.take();
+    // From other ports: an ACK with no valid cookie is reset, the rest dropped.
+    expect(h.device.deliver(tcpFrame({ srcPort: 40001, flags: TCP_ACK, ack: 9 }))).toBe(FRAME_RELEASED);
+    expect(tcpSent(h.device.take()).map((seg) => seg.flags)).toEqual([TCP_RST]);
+    expect(h.device.deliver(tcpFrame({ srcPort: 40002, flags: TCP_RST }))).toBe(FRAME_RELEASED);
+    expect(h.device.deliver(tcpFrame({ srcPort: 40003, flags: 0 }))).toBe(FRAME_RELEASED);
+    expect(tcpSent(h.device.take())).toEqual([]);
   });
 });
