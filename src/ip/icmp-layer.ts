@@ -17,6 +17,7 @@
  * - `ping` sends echo requests and measures the round trip on the stack's clock.
  */
 
+import { FRAME_RELEASED, type FrameDisposition } from '../link/device.js';
 import type { TimerHandle } from '../time/clock.js';
 import { type Ipv4Address, ipv4ToString } from '../wire/address.js';
 import {
@@ -160,7 +161,12 @@ export class IcmpLayer implements IpProtocolHandler {
     this.identifier = ctx.secret.randomUint32() & 0xffff;
   }
 
-  receive(datagram: ReceivedDatagram): void {
+  /**
+   * An ICMP message for us. FRAME_RELEASED for every message only read (an echo reply, a malformed or
+   * unknown one, an error dropped here) or answered (an echo request: the reply is a frame of its own,
+   * and a gateway's foreign echo gets copies); nothing for an error whose quote goes to the transport.
+   */
+  receive(datagram: ReceivedDatagram): FrameDisposition {
     const { counters } = this.ctx;
     counters.IcmpInMsgs++;
     const result = parseIcmp(datagram.packet.payload);
@@ -168,7 +174,7 @@ export class IcmpLayer implements IpProtocolHandler {
       counters.IcmpInErrors++;
       if (result.error.kind === 'bad-checksum') counters.IcmpInCsumErrors++;
       this.ctx.drop('icmp', result.error.kind);
-      return;
+      return FRAME_RELEASED;
     }
     const message = result.value;
     switch (message.kind) {
@@ -176,7 +182,7 @@ export class IcmpLayer implements IpProtocolHandler {
         counters.IcmpInEchos++;
         if (datagram.destination !== 'unicast') {
           this.ctx.drop('icmp', 'broadcast-echo-ignored');
-          return;
+          return FRAME_RELEASED;
         }
         if (this.echoForOthers !== undefined && !this.ip.isLocalAddress(datagram.packet.dst)) {
           const packet = datagram.packet;
@@ -190,38 +196,38 @@ export class IcmpLayer implements IpProtocolHandler {
             tos: packet.tos,
             quote: datagram.bytes.slice(0, packet.headerLength + 8),
           });
-          return;
+          return FRAME_RELEASED;
         }
+        // The reply is written into a frame of its own before `reply` returns (a frame waiting for an
+        // address resolution is queued finished), so nothing reads the request's frame afterwards.
         this.reply(datagram, message.identifier, message.sequence, message.data);
-        return;
+        return FRAME_RELEASED;
       case 'echo-reply':
         counters.IcmpInEchoReps++;
+        // Compared with what the ping sent, and answered with numbers: the data is not kept.
         this.matchReply(datagram, message.identifier, message.sequence, message.data);
-        return;
+        return FRAME_RELEASED;
       case 'destination-unreachable':
         counters.IcmpInDestUnreachs++;
-        this.receiveIcmpError(
+        return this.receiveIcmpError(
           datagram,
           ICMP_DESTINATION_UNREACHABLE,
           message.code,
           message.nextHopMtu,
           message.original,
         );
-        return;
       case 'time-exceeded':
         counters.IcmpInTimeExcds++;
-        this.receiveIcmpError(datagram, ICMP_TIME_EXCEEDED, message.code, 0, message.original);
-        return;
+        return this.receiveIcmpError(datagram, ICMP_TIME_EXCEEDED, message.code, 0, message.original);
       case 'other':
         if (message.type === ICMP_PARAMETER_PROBLEM) {
           // RFC 1122 §3.2.2.5: a parameter problem MUST be passed to the transport layer.
           counters.IcmpInParmProbs++;
-          this.receiveIcmpError(datagram, ICMP_PARAMETER_PROBLEM, message.code, 0, message.body);
-          return;
+          return this.receiveIcmpError(datagram, ICMP_PARAMETER_PROBLEM, message.code, 0, message.body);
         }
         // RFC 1122 §3.2.2: an ICMP message of unknown type MUST be silently discarded.
         this.ctx.drop('icmp', 'unhandled-type');
-        return;
+        return FRAME_RELEASED;
     }
   }
 
@@ -491,31 +497,31 @@ export class IcmpLayer implements IpProtocolHandler {
     code: number,
     nextHopMtu: number,
     quotedBytes: Uint8Array,
-  ): void {
+  ): FrameDisposition {
     if (datagram.destination !== 'unicast') {
       this.ctx.drop('icmp', 'error-to-broadcast');
-      return;
+      return FRAME_RELEASED;
     }
     const quoted = parseQuotedIpv4(quotedBytes);
     if (!quoted.ok) {
       this.ctx.counters.IcmpInErrors++;
       this.ctx.drop('icmp', 'bad-quoted-header');
-      return;
+      return FRAME_RELEASED;
     }
     const original = quoted.value;
     // RFC 5927 §4.1: only believe errors about datagrams we could have sent.
     if (!this.ip.isLocalAddress(original.src)) {
       this.ctx.drop('icmp', 'error-about-foreign-datagram');
-      return;
+      return FRAME_RELEASED;
     }
     if (original.fragmentOffset !== 0) {
       this.ctx.drop('icmp', 'error-about-non-initial-fragment');
-      return;
+      return FRAME_RELEASED;
     }
     if (original.payload.length < 8) {
       this.ctx.counters.IcmpInErrors++;
       this.ctx.drop('icmp', 'quote-too-short');
-      return;
+      return FRAME_RELEASED;
     }
     // Nothing is changed here: the path MTU is learned only once the transport has matched the quoted
     // datagram to a flow of its own (RFC 5927 §4.1, see Ipv4Layer.learnPathMtu). RFC 1191 §5: a router
@@ -524,6 +530,7 @@ export class IcmpLayer implements IpProtocolHandler {
     if (type === ICMP_DESTINATION_UNREACHABLE && code === ICMP_FRAGMENTATION_NEEDED) {
       reportedMtu = nextHopMtu !== 0 ? nextHopMtu : plateauBelow(original.totalLength);
     }
+    // The quote goes to the transport, which may keep views of it: the frame is not released.
     this.ip.deliverError({
       code: errnoForIcmp(type, code),
       origin: 'icmp',

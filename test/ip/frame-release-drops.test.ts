@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { FRAME_RELEASED } from '../../src/link/device.js';
 import { ARP_REQUEST } from '../../src/wire/arp.js';
 import { emitEthernetHeader } from '../../src/wire/ethernet.js';
+import { ICMP_PORT_UNREACHABLE } from '../../src/wire/icmp.js';
 import { IP_PROTOCOL_TCP } from '../../src/wire/ipv4.js';
 import {
   emitTcp,
@@ -27,6 +28,7 @@ import {
   HOST_IP,
   HOST_MAC,
   harness,
+  icmpFrame,
   ip,
   ipv4Frame,
   OTHER_MAC,
@@ -258,5 +260,60 @@ describe('segments a listener handles are released: it keeps numbers, never a vi
     expect(h.device.deliver(tcpFrame({ srcPort: 40002, flags: TCP_RST }))).toBe(FRAME_RELEASED);
     expect(h.device.deliver(tcpFrame({ srcPort: 40003, flags: 0 }))).toBe(FRAME_RELEASED);
     expect(tcpSent(h.device.take())).toEqual([]);
+  });
+});
+
+/** 20 bytes of IPv4 header and 8 of TCP, as an ICMP error quotes them; `src` sent it. */
+function quoteOf(src: number, dst: number): Uint8Array {
+  return ipv4Frame({ src, dst, protocol: IP_PROTOCOL_TCP, payload: new Uint8Array(8).fill(3) }).slice(14);
+}
+
+describe('ICMP messages only read or answered are released', () => {
+  test('an echo request: the reply carries its data though the frame is overwritten at once', () => {
+    // The peer's address is not resolved yet: the reply waits, as a frame of its own, for ARP.
+    const h = harness({ peerKnown: false });
+    const data = Uint8Array.from({ length: 56 }, (_, i) => i + 1);
+    const request = icmpFrame({ kind: 'echo-request', identifier: 7, sequence: 9, data });
+    expect(h.device.deliver(request)).toBe(FRAME_RELEASED);
+    request.fill(0xee);
+    h.device.take(); // the ARP request
+    h.iface.arp.addStatic(PEER_IP, PEER_MAC);
+    const [reply] = h.device.take();
+    expect(decodeIcmp(reply!)).toEqual({ kind: 'echo-reply', identifier: 7, sequence: 9, data });
+  });
+
+  test('an echo reply to our ping, a message of unknown type, a malformed one', async () => {
+    const h = harness();
+    const ping = h.stack.ping(PEER_IP, { timeoutMs: 10_000 });
+    const [sent] = h.device.take();
+    const request = decodeIcmp(sent!);
+    if (request.kind !== 'echo-request') throw new Error('no echo request sent');
+    const reply = icmpFrame({ ...request, kind: 'echo-reply', data: request.data.slice() });
+    expect(h.device.deliver(reply)).toBe(FRAME_RELEASED);
+    reply.fill(0);
+    expect((await ping).sequence).toBe(request.sequence);
+    const unknown = icmpFrame({ kind: 'other', type: 42, code: 0, restOfHeader: 0, body: new Uint8Array(4) });
+    expect(h.device.deliver(unknown)).toBe(FRAME_RELEASED);
+    const malformed = icmpFrame({
+      kind: 'echo-request',
+      identifier: 1,
+      sequence: 1,
+      data: new Uint8Array(4),
+    });
+    malformed[14 + 20 + 2]! ^= 0xff; // the ICMP checksum
+    expect(h.device.deliver(malformed)).toBe(FRAME_RELEASED);
+    expect(drops(h.trace)).toEqual(['icmp:unhandled-type', 'icmp:bad-checksum']);
+  });
+
+  test('an error is released when dropped, kept when its quote goes to the transport', () => {
+    const h = harness();
+    const error = (original: Uint8Array) =>
+      icmpFrame({ kind: 'destination-unreachable', code: ICMP_PORT_UNREACHABLE, nextHopMtu: 0, original });
+    // About a datagram we did not send (RFC 5927 §4.1): dropped.
+    expect(h.device.deliver(error(quoteOf(PEER_IP, HOST_IP)))).toBe(FRAME_RELEASED);
+    expect(drops(h.trace)).toEqual(['icmp:error-about-foreign-datagram']);
+    // About one of ours: TCP is given the quote.
+    expect(h.device.deliver(error(quoteOf(HOST_IP, PEER_IP)))).toBe(undefined);
+    expect(h.stack.counters.IcmpInDestUnreachs).toBe(2);
   });
 });
