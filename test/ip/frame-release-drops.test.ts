@@ -15,6 +15,7 @@ import {
   emitTcp,
   parseTcp,
   TCP_ACK,
+  TCP_FIN,
   TCP_RST,
   TCP_SYN,
   type TcpSegment,
@@ -315,5 +316,32 @@ describe('ICMP messages only read or answered are released', () => {
     // About one of ours: TCP is given the quote.
     expect(h.device.deliver(error(quoteOf(HOST_IP, PEER_IP)))).toBe(undefined);
     expect(h.stack.counters.IcmpInDestUnreachs).toBe(2);
+  });
+});
+
+describe('segments a TIME-WAIT record handles are released: it keeps numbers only', () => {
+  test('a retransmitted FIN (acknowledged again), a reset, a segment outside the window', () => {
+    const h = harness();
+    const conn = h.stack.tcp.connect({ remoteAddress: PEER_IP, remotePort: 80 });
+    const port = conn.local.port;
+    const [syn] = tcpSent(h.device.take());
+    const iss = syn!.seq;
+    const fromPeer = (fields: Partial<TcpSegment>) => tcpFrame({ srcPort: 80, dstPort: port, ...fields });
+    h.device.deliver(fromPeer({ seq: 7000, ack: (iss + 1) >>> 0, flags: TCP_SYN | TCP_ACK }));
+    conn.close(h.clock.now());
+    const [fin] = tcpSent(h.device.take()).filter((seg) => seg.flags & TCP_FIN);
+    expect(fin).toBeDefined();
+    // The peer acknowledges our FIN and sends its own: TIME-WAIT.
+    const peerFin = { seq: 7001, ack: (fin!.seq + 1) >>> 0, flags: TCP_FIN | TCP_ACK };
+    h.device.deliver(fromPeer(peerFin));
+    expect(h.stack.tcp.timeWaitCount).toBe(1);
+    h.device.take();
+    expect(h.device.deliver(fromPeer(peerFin))).toBe(FRAME_RELEASED);
+    expect(tcpSent(h.device.take()).map((seg) => [seg.flags, seg.ack])).toEqual([[TCP_ACK, 7002]]);
+    expect(h.device.deliver(fromPeer({ seq: 7002, flags: TCP_RST }))).toBe(FRAME_RELEASED);
+    expect(h.device.deliver(fromPeer({ seq: 1, ack: (fin!.seq + 1) >>> 0, flags: TCP_ACK }))).toBe(
+      FRAME_RELEASED,
+    );
+    expect(h.stack.tcp.timeWaitCount).toBe(1);
   });
 });
