@@ -11,16 +11,7 @@ import { ARP_REQUEST } from '../../src/wire/arp.js';
 import { emitEthernetHeader } from '../../src/wire/ethernet.js';
 import { ICMP_PORT_UNREACHABLE } from '../../src/wire/icmp.js';
 import { IP_PROTOCOL_TCP } from '../../src/wire/ipv4.js';
-import {
-  emitTcp,
-  parseTcp,
-  TCP_ACK,
-  TCP_FIN,
-  TCP_RST,
-  TCP_SYN,
-  type TcpSegment,
-  tcpHeaderLength,
-} from '../../src/wire/tcp.js';
+import { parseTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
 import {
   arpFrame,
   decode,
@@ -37,24 +28,7 @@ import {
   PEER_MAC,
   udpBytes,
 } from './harness.js';
-
-function tcpFrame(segment: Partial<TcpSegment>, src = PEER_IP): Uint8Array {
-  const seg: TcpSegment = {
-    srcPort: 40000,
-    dstPort: 80,
-    seq: 1000,
-    ack: 0,
-    flags: TCP_SYN,
-    window: 65535,
-    urgentPointer: 0,
-    options: {},
-    payload: new Uint8Array(0),
-    ...segment,
-  };
-  const bytes = new Uint8Array(tcpHeaderLength(seg.options) + seg.payload.length);
-  emitTcp(seg, src, HOST_IP, bytes, 0);
-  return ipv4Frame({ protocol: IP_PROTOCOL_TCP, payload: bytes, src });
-}
+import { tcpFrame } from './tcp-peer.js';
 
 /** `frame` with the byte at `at` flipped (a bit error the checksum of its layer catches). */
 function flipped(frame: Uint8Array, at: number): Uint8Array {
@@ -121,7 +95,7 @@ describe('frames a stack drops are released to the device', () => {
     ],
     [
       'a TCP segment with a bad checksum',
-      () => flipped(tcpFrame({ flags: TCP_ACK, ack: 1 }), TRANSPORT + 4),
+      () => flipped(tcpFrame({ seq: 1000, flags: TCP_ACK, ack: 1 }), TRANSPORT + 4),
       'tcp:bad-checksum',
     ],
   ])('%s', (_what, frame, drop) => {
@@ -151,7 +125,7 @@ describe('frames a stack drops are released to the device', () => {
       payload: udpBytes({ srcPort: 1111, dstPort: 7, payload: new Uint8Array(4) }),
     });
     const unknownProtocol = ipv4Frame({ protocol: 253, payload: new Uint8Array(12).fill(0xab) });
-    const toClosedPort = tcpFrame({ flags: TCP_ACK, ack: 5555 });
+    const toClosedPort = tcpFrame({ seq: 1000, flags: TCP_ACK, ack: 5555 });
     const originals = [toNoPort.slice(14), unknownProtocol.slice(14)];
     expect(h.device.deliver(toNoPort)).toBe(FRAME_RELEASED);
     expect(h.device.deliver(unknownProtocol)).toBe(FRAME_RELEASED);
@@ -207,6 +181,7 @@ describe('segments a listener handles are released: it keeps numbers, never a vi
     h.stack.tcp.listen({ port: 80 }).on('connection', (conn) => accepted.push(conn.state));
     const syn = tcpFrame({
       seq: 1000,
+      flags: TCP_SYN,
       options: { mss: 1000, windowScale: 3, sackPermitted: true, timestamp: { value: 77, echo: 0 } },
     });
     expect(h.device.deliver(syn)).toBe(FRAME_RELEASED);
@@ -244,7 +219,7 @@ describe('segments a listener handles are released: it keeps numbers, never a vi
     const h = harness({ stack: { tcpLimits: { synCookies: 'always' } } });
     const accepted: string[] = [];
     h.stack.tcp.listen({ port: 80 }).on('connection', (conn) => accepted.push(conn.state));
-    const syn = tcpFrame({ seq: 5000, options: { mss: 1200 } });
+    const syn = tcpFrame({ seq: 5000, flags: TCP_SYN, options: { mss: 1200 } });
     expect(h.device.deliver(syn)).toBe(FRAME_RELEASED);
     syn.fill(0);
     const [cookie] = tcpSent(h.device.take());
@@ -256,10 +231,12 @@ describe('segments a listener handles are released: it keeps numbers, never a vi
     expect(accepted).toEqual(['ESTABLISHED']);
     h.device.take();
     // From other ports: an ACK with no valid cookie is reset, the rest dropped.
-    expect(h.device.deliver(tcpFrame({ srcPort: 40001, flags: TCP_ACK, ack: 9 }))).toBe(FRAME_RELEASED);
+    expect(h.device.deliver(tcpFrame({ srcPort: 40001, seq: 1000, flags: TCP_ACK, ack: 9 }))).toBe(
+      FRAME_RELEASED,
+    );
     expect(tcpSent(h.device.take()).map((seg) => seg.flags)).toEqual([TCP_RST]);
-    expect(h.device.deliver(tcpFrame({ srcPort: 40002, flags: TCP_RST }))).toBe(FRAME_RELEASED);
-    expect(h.device.deliver(tcpFrame({ srcPort: 40003, flags: 0 }))).toBe(FRAME_RELEASED);
+    expect(h.device.deliver(tcpFrame({ srcPort: 40002, seq: 1000, flags: TCP_RST }))).toBe(FRAME_RELEASED);
+    expect(h.device.deliver(tcpFrame({ srcPort: 40003, seq: 1000, flags: 0 }))).toBe(FRAME_RELEASED);
     expect(tcpSent(h.device.take())).toEqual([]);
   });
 });
@@ -326,7 +303,8 @@ describe('segments a TIME-WAIT record handles are released: it keeps numbers onl
     const port = conn.local.port;
     const [syn] = tcpSent(h.device.take());
     const iss = syn!.seq;
-    const fromPeer = (fields: Partial<TcpSegment>) => tcpFrame({ srcPort: 80, dstPort: port, ...fields });
+    const fromPeer = (fields: Partial<TcpSegment> & { seq: number; flags: number }) =>
+      tcpFrame({ srcPort: 80, dstPort: port, ...fields });
     h.device.deliver(fromPeer({ seq: 7000, ack: (iss + 1) >>> 0, flags: TCP_SYN | TCP_ACK }));
     conn.close(h.clock.now());
     const [fin] = tcpSent(h.device.take()).filter((seg) => seg.flags & TCP_FIN);
