@@ -6,6 +6,13 @@ import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { type Delivery, makeLink, numberedFrame, sendStream, seqOf } from './link-fixtures.js';
 import { MAC_A, MAC_B } from './sample-frames.js';
 
+/** numberedFrame's 1500 bytes in a 1514-byte frame from the frame allocator (memory a link lends). */
+function allocatedFrame(seq: number): Uint8Array {
+  const frame = allocateFrame(1514);
+  frame.set(numberedFrame(seq, 1500));
+  return frame;
+}
+
 function isSorted(values: number[]): boolean {
   return values.every((v, i) => i === 0 || values[i - 1]! <= v);
 }
@@ -164,16 +171,11 @@ describe('link impairments', () => {
       // slab (one at most, if the slab being carved held frames of earlier tests).
       for (const impairments of [{ loss: 1 }, { rateBitsPerSecond: 1e6, queueLimitFrames: 1 }]) {
         const t = makeLink({ aToB: impairments });
-        const frameOf = (seq: number): Uint8Array => {
-          const frame = allocateFrame(1514);
-          frame.set(numberedFrame(seq, 1500));
-          return frame;
-        };
-        if (impairments.queueLimitFrames !== undefined) t.link.a.send(frameOf(0)); // fills the queue
+        if (impairments.queueLimitFrames !== undefined) t.link.a.send(allocatedFrame(0)); // fills the queue
         const before = { ...frameAllocatorCounters };
         const buffers = new Set<ArrayBufferLike>();
         for (let i = 0; i < 2000; i++) {
-          const frame = frameOf(i);
+          const frame = allocatedFrame(i);
           buffers.add(frame.buffer);
           t.link.a.send(frame);
         }
@@ -182,9 +184,9 @@ describe('link impairments', () => {
         // A tap was given these: they stay its own, and later frames are never carved over them.
         const seen: Uint8Array[] = [];
         const untap = t.link.tap((_time, frame) => seen.push(frame));
-        for (let i = 0; i < 400; i++) t.link.a.send(frameOf(i));
+        for (let i = 0; i < 400; i++) t.link.a.send(allocatedFrame(i));
         untap();
-        for (let i = 0; i < 2000; i++) t.link.a.send(frameOf(10_000 + i));
+        for (let i = 0; i < 2000; i++) t.link.a.send(allocatedFrame(10_000 + i));
         expect(seen.map(seqOf)).toEqual([...Array(400).keys()]);
         const c = t.link.counters('a->b');
         expect(c.dropped.loss + c.dropped['queue-full']).toBe(4400);
@@ -194,12 +196,6 @@ describe('link impairments', () => {
   });
 
   describe('frames lost on the way', () => {
-    const frameOf = (seq: number): Uint8Array => {
-      const frame = allocateFrame(1514);
-      frame.set(numberedFrame(seq, 1500));
-      return frame;
-    };
-
     it('gives their memory back to the allocator when the link goes down, unless a tap was given them', () => {
       // Twenty rounds of 100 frames on their way (10 ms delay), each lost as the link goes down: 2000 frames,
       // about 12 small slabs' worth. Given back, they are carved again: no new slab, the same buffers.
@@ -208,7 +204,7 @@ describe('link impairments', () => {
       const buffers = new Set<ArrayBufferLike>();
       for (let round = 0; round < 20; round++) {
         for (let i = 0; i < 100; i++) {
-          const frame = frameOf(round * 100 + i);
+          const frame = allocatedFrame(round * 100 + i);
           buffers.add(frame.buffer);
           t.link.a.send(frame);
         }
@@ -224,11 +220,11 @@ describe('link impairments', () => {
       // Frames a tap was given stay its own: frames sent after them are never carved over them.
       const seen: Uint8Array[] = [];
       const untap = t.link.tap((_time, frame) => seen.push(frame));
-      for (let i = 0; i < 300; i++) t.link.a.send(frameOf(i));
+      for (let i = 0; i < 300; i++) t.link.a.send(allocatedFrame(i));
       untap();
       t.link.setDown(true);
       t.link.setDown(false);
-      for (let i = 0; i < 2000; i++) t.link.a.send(frameOf(10_000 + i));
+      for (let i = 0; i < 2000; i++) t.link.a.send(allocatedFrame(10_000 + i));
       expect(seen.map(seqOf)).toEqual([...Array(300).keys()]);
       t.clock.runUntilIdle();
       expect(t.atB.map((d) => d.seq)).toEqual(Array.from({ length: 2000 }, (_, i) => 10_000 + i));
@@ -240,7 +236,7 @@ describe('link impairments', () => {
       const before = { ...frameAllocatorCounters };
       const buffers = new Set<ArrayBufferLike>();
       for (let i = 0; i < 2000; i++) {
-        const frame = frameOf(i);
+        const frame = allocatedFrame(i);
         buffers.add(frame.buffer);
         link.a.send(frame);
         clock.runUntilIdle();
@@ -251,9 +247,9 @@ describe('link impairments', () => {
       // With a tap that saw them, they stay the tap's.
       const seen: Uint8Array[] = [];
       link.tap((_time, frame) => seen.push(frame), { point: 'delivered' });
-      for (let i = 0; i < 300; i++) link.a.send(frameOf(i));
+      for (let i = 0; i < 300; i++) link.a.send(allocatedFrame(i));
       clock.runUntilIdle();
-      for (let i = 0; i < 2000; i++) link.a.send(frameOf(10_000 + i));
+      for (let i = 0; i < 2000; i++) link.a.send(allocatedFrame(10_000 + i));
       clock.runUntilIdle();
       expect(seen.slice(0, 300).map(seqOf)).toEqual([...Array(300).keys()]);
     });
@@ -415,16 +411,11 @@ describe('link impairments', () => {
     it('gives the memory of a frame back to the allocator when only corrupted copies of it travel', () => {
       // Every frame corrupted (a copy in a buffer of its own), half of them duplicated: 2000 frames from the
       // allocator, about 12 small slabs' worth, take no new slab when their buffers are carved again.
-      const frameOf = (seq: number): Uint8Array => {
-        const frame = allocateFrame(1514);
-        frame.set(numberedFrame(seq, 1500));
-        return frame;
-      };
       const t = makeLink({ aToB: { corrupt: 1, duplicate: 0.5, delayMs: 1 } });
       const before = { ...frameAllocatorCounters };
       const buffers = new Set<ArrayBufferLike>();
       for (let i = 0; i < 2000; i++) {
-        const frame = frameOf(i);
+        const frame = allocatedFrame(i);
         buffers.add(frame.buffer);
         t.link.a.send(frame);
       }
@@ -445,9 +436,9 @@ describe('link impairments', () => {
       // A frame a tap was given stays the tap's.
       const seen: Uint8Array[] = [];
       const untap = t.link.tap((_time, frame) => seen.push(frame));
-      for (let i = 0; i < 300; i++) t.link.a.send(frameOf(i));
+      for (let i = 0; i < 300; i++) t.link.a.send(allocatedFrame(i));
       untap();
-      for (let i = 0; i < 2000; i++) t.link.a.send(frameOf(10_000 + i));
+      for (let i = 0; i < 2000; i++) t.link.a.send(allocatedFrame(10_000 + i));
       t.clock.runUntilIdle();
       expect(seen.map(seqOf)).toEqual([...Array(300).keys()]);
     });
