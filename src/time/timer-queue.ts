@@ -257,11 +257,22 @@ export class TimerQueue {
     }
   }
 
+  /**
+   * Drops the dead entries from the heap and the FIFO in place: a compaction runs whenever a stack that
+   * re-arms its timers has cancelled as many as it holds, and a filtered copy of the heap was a new array
+   * (and the old one garbage) each time.
+   */
   private compact(): void {
-    this.heap = this.heap.filter(isLive);
+    const heap = this.heap;
+    let kept = 0;
+    for (let i = 0; i < heap.length; i++) {
+      const entry = heap[i]!;
+      if (isLive(entry)) heap[kept++] = entry;
+    }
+    heap.length = kept;
     this.fifo.retain(isLive);
     // Floyd's bottom-up heap construction: O(n).
-    for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.siftDown(i);
+    for (let i = (kept >>> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
   private siftUp(index: number): void {

@@ -46,11 +46,25 @@ export class ArrayQueue<T> {
     return item;
   }
 
-  /** Keeps only the items `keep` accepts, in order. */
+  /**
+   * Keeps only the items `keep` accepts, in order, in place: each kept item moves down to the slot after
+   * the one kept before it, and the ring keeps its slots.
+   */
   retain(keep: (item: T) => boolean): void {
-    const kept = this.toArray().filter(keep);
-    this.clear();
-    for (const item of kept) this.push(item);
+    const items = this.items;
+    const mask = items.length - 1;
+    const head = this.head;
+    let kept = 0;
+    for (let i = 0; i < this.count; i++) {
+      const item = items[(head + i) & mask] as T;
+      if (keep(item)) items[(head + kept++) & mask] = item;
+    }
+    for (let i = kept; i < this.count; i++) items[(head + i) & mask] = undefined;
+    this.count = kept;
+    if (kept === 0) {
+      this.head = 0;
+      if (items.length > KEPT_SLOTS) this.items = [];
+    }
   }
 
   /** The queued items, oldest first (a copy). */

@@ -35,6 +35,27 @@ describe('TimerQueue', () => {
     expect(q.size).toBe(0);
   });
 
+  it('compacts in place, keeping the (time, insertion) order of heap and FIFO timers that still run', () => {
+    const q = new TimerQueue();
+    const ran: number[] = [];
+    q.add(0, () => {});
+    q.takeDue(0)!; // now = 0: timers for 0 from here on wait in the FIFO
+    const entries = Array.from({ length: 400 }, (_, i) =>
+      q.add(i % 4 === 0 ? 0 : 400 - i, () => ran.push(i)),
+    );
+    const heap = (q as unknown as { heap: unknown[] }).heap;
+    // Cancelling all but every fifth entry makes the dead outnumber the live: the queue compacts.
+    for (let i = 0; i < 400; i++) if (i % 5 !== 0) q.cancel(entries[i]!);
+    expect(q.size).toBe(80);
+    expect((q as unknown as { heap: unknown[] }).heap).toBe(heap);
+    expect(heap.length).toBeLessThan(80);
+    for (let e = q.takeDue(Infinity); e; e = q.takeDue(Infinity)) q.run(e);
+    const live = Array.from({ length: 80 }, (_, k) => 5 * k);
+    const atZero = live.filter((i) => i % 4 === 0);
+    const later = live.filter((i) => i % 4 !== 0).sort((a, b) => b - a);
+    expect(ran).toEqual([...atZero, ...later]);
+  });
+
   it('clears everything', () => {
     const q = new TimerQueue();
     const e = q.add(1, () => {});

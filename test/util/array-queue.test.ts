@@ -28,6 +28,30 @@ describe('ArrayQueue', () => {
     expect(q.shift()).toBeUndefined();
   });
 
+  it('retains in place across the end of a wrapped ring, and goes on in order', () => {
+    const q = new ArrayQueue<number>();
+    for (let i = 0; i < 12; i++) q.push(i);
+    for (let i = 0; i < 10; i++) q.shift();
+    // 16 slots, head at 10: items 10..25 wrap around the end.
+    for (let i = 12; i < 26; i++) q.push(i);
+    expect(q.slots).toBe(16);
+    q.retain((n) => n % 3 !== 0);
+    const kept = Array.from({ length: 16 }, (_, i) => 10 + i).filter((n) => n % 3 !== 0);
+    expect(q.toArray()).toEqual(kept);
+    expect(q.slots).toBe(16);
+    for (let i = 26; i < 30; i++) q.push(i);
+    expect(q.slots).toBe(16);
+    const taken: number[] = [];
+    while (q.length > 0) taken.push(q.shift()!);
+    expect(taken).toEqual([...kept, 26, 27, 28, 29]);
+    q.push(1);
+    q.retain(() => false);
+    expect(q.length).toBe(0);
+    expect(q.peek()).toBeUndefined();
+    q.push(7);
+    expect(q.shift()).toBe(7);
+  });
+
   it('keeps its slots when it empties and fills again, growing only to the most items held at once', () => {
     const q = new ArrayQueue<number>();
     // Filled and drained a thousand times (a clock's timers for one instant after another): one ring of 16.
