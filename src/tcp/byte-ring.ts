@@ -50,6 +50,8 @@ export class RingStoragePool {
   private held = 0;
   /** The last view `view` cut from each storage. */
   private readonly views = new WeakMap<Uint8Array, Uint8Array>();
+  /** The views `cut` made from each storage at starts other than 0, the last few. */
+  private readonly cuts = new WeakMap<Uint8Array, RecentViews>();
   /** The segment views cut from each storage (see `segmentViews`). */
   private readonly segments = new WeakMap<Uint8Array, SegmentViews>();
   /** Storage handed out again instead of being allocated. */
@@ -132,6 +134,24 @@ export class RingStoragePool {
   }
 
   /**
+   * `storage.subarray(start, start + length)` for storage taken from this pool: the same view object as
+   * one of the last RECENT_CUTS cut from it for that start and length (`view`'s for a start of 0). A
+   * reader that drains its ring with a buffer of one size reads a full buffer from the start and then the
+   * rest from where that one ended; in a steady transfer the rest has the same few lengths again and
+   * again (what arrives between two reads is a whole number of segments), and a view cut afresh for it
+   * was an allocation per read. Weakly held, as `view`'s.
+   */
+  cut(storage: Uint8Array, start: number, length: number): Uint8Array {
+    if (start === 0) return this.view(storage, length);
+    let recent = this.cuts.get(storage);
+    if (recent === undefined) {
+      recent = new RecentViews();
+      this.cuts.set(storage, recent);
+    }
+    return recent.cut(storage, start, length);
+  }
+
+  /**
    * The views of `quantum`-byte steps of `storage` (taken from this pool), made on first use and kept with
    * the storage, as `view`'s are: a bulk sender's ring drains and takes its storage back many times over,
    * and the views it cut from it serve it again. Weakly held, so they never keep evicted storage alive.
@@ -174,6 +194,32 @@ export class RingStoragePool {
       this.discarded++;
     }
     return true;
+  }
+}
+
+/** Views `RingStoragePool.cut` keeps per storage (about 100 bytes of heap each). */
+const RECENT_CUTS = 16;
+
+/** The last RECENT_CUTS views cut from one storage, replaced oldest first (see `RingStoragePool.cut`). */
+class RecentViews {
+  private readonly views: Uint8Array[] = [];
+  private oldest = 0;
+
+  cut(storage: Uint8Array, start: number, length: number): Uint8Array {
+    const offset = storage.byteOffset + start;
+    const views = this.views;
+    for (let i = 0; i < views.length; i++) {
+      const view = views[i]!;
+      if (view.byteOffset === offset && view.length === length) return view;
+    }
+    const view = storage.subarray(start, start + length);
+    if (views.length < RECENT_CUTS) {
+      views.push(view);
+    } else {
+      views[this.oldest] = view;
+      this.oldest = (this.oldest + 1) % RECENT_CUTS;
+    }
+    return view;
   }
 }
 
@@ -411,10 +457,10 @@ export class ByteRing {
     const storage = this.storage;
     const head = this.head;
     const firstPart = Math.min(n, storage.length - head);
-    // Bytes from the start of the storage are cut through the pool, which hands out the same view object
-    // again for the same length: a reader that drains its ring at every read (a bulk receiver keeping
-    // up) reads it from the start, most times as many bytes as its buffer holds.
-    dst.set(head === 0 ? this.pool.view(storage, firstPart) : storage.subarray(head, head + firstPart), 0);
+    // Views are cut through the pool, which hands out the same view object again for the same start and
+    // length: a reader that drains its ring at every read (a bulk receiver keeping up) reads it from the
+    // start, most times as many bytes as its buffer holds, and the rest from where that read ended.
+    dst.set(this.pool.cut(storage, head, firstPart), 0);
     if (firstPart < n) dst.set(this.pool.view(storage, n - firstPart), firstPart);
     this.consume(n);
     return n;

@@ -90,7 +90,7 @@ describe('ByteRing', () => {
     expect(pool.view(storage, 2000)).toHaveLength(2000);
   });
 
-  it('read from the start of its storage, cuts no new view for a length it read before', () => {
+  it('read from the start of its storage and on from where that read ended, cuts no new view for a start and length it read before', () => {
     const pool = new RingStoragePool(1 << 20);
     // Storage of 128 KiB from the first byte: the cuts counted are the reads' alone.
     const ring = new ByteRing(1 << 20, 131072, pool);
@@ -98,24 +98,41 @@ describe('ByteRing', () => {
     const cut = vi.spyOn(Uint8Array.prototype, 'subarray');
     try {
       const cuts: number[] = [];
-      for (let round = 0; round < 5; round++) {
-        // A bulk receiver: a burst arrives, the reader drains it in buffers of 64 KiB, the ring gives its
-        // storage back.
-        for (let i = 0; i < 60; i++) ring.append(pattern(1448, round + i * 1448));
+      for (let round = 0; round < 9; round++) {
+        // A bulk receiver: a burst of 50, 60 or 70 segments arrives, the reader drains it in buffers of
+        // 64 KiB, the ring gives its storage back.
+        const segments = 50 + 10 * (round % 3);
+        for (let i = 0; i < segments; i++) ring.append(pattern(1448, round + i * 1448));
         cut.mockClear();
         expect(ring.read(out)).toBe(65536);
-        expect(out[0]).toBe(round & 0xff);
-        expect(ring.read(out)).toBe(60 * 1448 - 65536);
-        expect(out[0]).toBe((round + 65536) & 0xff);
-        cuts.push(cut.mock.calls.length);
+        expect(out).toEqual(pattern(65536, round));
+        const rest = segments * 1448 - 65536;
+        expect(ring.read(out)).toBe(rest);
+        expect(out.subarray(0, rest)).toEqual(pattern(rest, round + 65536));
+        cuts.push(cut.mock.calls.length - 1); // less the test's own subarray above
         ring.releaseStorage();
       }
-      // The first read of each burst (from the start, 64 KiB) cuts a view only the first time; the rest
-      // of the burst, from the middle, one each time.
-      expect(cuts).toEqual([2, 1, 1, 1, 1]);
+      // The first read of each burst (from the start, 64 KiB) cuts a view only the first time, and the
+      // rest of the burst (from the middle) only the first time it has that length.
+      expect(cuts).toEqual([2, 1, 1, 0, 0, 0, 0, 0, 0]);
     } finally {
       cut.mockRestore();
     }
+  });
+
+  it('reads the right bytes at any head, wrapped or not, with the views it cut before', () => {
+    const ring = new ByteRing(4096, 4096, new RingStoragePool(1 << 20));
+    const out = new Uint8Array(1000);
+    let written = 0;
+    let read = 0;
+    for (let round = 0; round < 40; round++) {
+      // Heads and lengths repeat every few rounds, so cached views are served again.
+      while (ring.free >= 700) written += ring.append(pattern(700, written));
+      const n = ring.read(out.subarray(0, 300 + 100 * (round % 4)));
+      expect(out.subarray(0, n)).toEqual(pattern(n, read));
+      read += n;
+    }
+    expect(read).toBeGreaterThan(4096 * 2);
   });
 
   it('filled to the brim from an array it was offered before, cuts no new view for the same length', () => {
