@@ -83,7 +83,14 @@ interface Slab {
 interface SlabKind {
   readonly bytes: number;
   current: Slab;
+  /**
+   * The waiting slabs in its first `waitingCount` entries, NO_SLAB in the rest. The array keeps its
+   * length (`waitingLimit`): in a bulk transfer whose frames are all back by the time their slab is
+   * full, one slab leaves the list as the next goes in, and a list that emptied and filled again at
+   * every slab had V8 give its storage back and allocate it afresh each time.
+   */
   readonly waiting: Slab[];
+  waitingCount: number;
   /** Most slabs `waiting` holds (WAITING_BYTES of them, at least WAITING_SLABS_MIN). */
   readonly waitingLimit: number;
 }
@@ -109,13 +116,27 @@ function emptySlab(bytes: number): Slab {
   };
 }
 
+/** What `SlabKind.waiting` holds past its waiting slabs. */
+const NO_SLAB = emptySlab(0);
+
 function slabKind(bytes: number): SlabKind {
+  const waitingLimit = Math.max(WAITING_SLABS_MIN, Math.floor(WAITING_BYTES / bytes));
   return {
     bytes,
     current: emptySlab(bytes),
-    waiting: [],
-    waitingLimit: Math.max(WAITING_SLABS_MIN, Math.floor(WAITING_BYTES / bytes)),
+    waiting: new Array<Slab>(waitingLimit).fill(NO_SLAB),
+    waitingCount: 0,
+    waitingLimit,
   };
+}
+
+/** Takes the waiting slab at `index` out of the list, moving the later ones down. */
+function removeWaiting(kind: SlabKind, index: number): void {
+  const waiting = kind.waiting;
+  const count = kind.waitingCount;
+  for (let j = index + 1; j < count; j++) waiting[j - 1] = waiting[j]!;
+  waiting[count - 1] = NO_SLAB;
+  kind.waitingCount = count - 1;
 }
 
 /**
@@ -224,12 +245,10 @@ function nextSlab(kind: SlabKind): Slab {
   let next: Slab | undefined;
   if (full.buffer.length > 0 && full.recycled === full.carved) next = full;
   if (next === undefined) {
-    for (let i = 0; i < waiting.length; i++) {
+    for (let i = 0; i < kind.waitingCount; i++) {
       if (waiting[i]!.recycled === waiting[i]!.carved) {
         next = waiting[i]!;
-        // Moved down by hand: splice would make an array of the removed slab.
-        for (let j = i + 1; j < waiting.length; j++) waiting[j - 1] = waiting[j]!;
-        waiting.pop();
+        removeWaiting(kind, i);
         break;
       }
     }
@@ -237,11 +256,11 @@ function nextSlab(kind: SlabKind): Slab {
   // The full slab waits for its frames once the one to carve next is out of the list, so that a slab
   // whose frames are all back is never the one left to the collector to make room.
   if (full.buffer.length > 0 && next !== full) {
-    waiting.push(full);
-    if (waiting.length > kind.waitingLimit) {
-      waiting.shift();
+    if (kind.waitingCount === kind.waitingLimit) {
+      removeWaiting(kind, 0);
       frameAllocatorCounters.waitingSlabsDropped++;
     }
+    waiting[kind.waitingCount++] = full;
   }
   if (next === undefined) {
     const slab = emptySlab(kind.bytes);
@@ -295,7 +314,7 @@ export function recycleFrame(frame: Uint8Array): void {
   if (
     giveBackInOrder(small.current, frame) ||
     giveBackInOrder(tiny.current, frame) ||
-    (small.waiting.length > 0 && giveBackInOrder(small.waiting[0]!, frame))
+    (small.waitingCount > 0 && giveBackInOrder(small.waiting[0]!, frame))
   ) {
     return;
   }
@@ -376,7 +395,7 @@ function inOrder(kind: SlabKind, frame: Uint8Array): Slab | undefined {
   const current = kind.current;
   if (current.recycled < current.carved && current.frames[current.recycled] === frame) return current;
   const waiting = kind.waiting;
-  for (let i = 0; i < waiting.length; i++) {
+  for (let i = 0; i < kind.waitingCount; i++) {
     const slab = waiting[i]!;
     if (slab.recycled < slab.carved && slab.frames[slab.recycled] === frame) return slab;
   }
@@ -387,7 +406,8 @@ function inOrder(kind: SlabKind, frame: Uint8Array): Slab | undefined {
 function slabOf(kind: SlabKind, buffer: ArrayBufferLike): Slab | undefined {
   if (kind.current.buffer.buffer === buffer) return kind.current;
   const waiting = kind.waiting;
-  for (let i = waiting.length - 1; i >= 0; i--) if (waiting[i]!.buffer.buffer === buffer) return waiting[i];
+  for (let i = kind.waitingCount - 1; i >= 0; i--)
+    if (waiting[i]!.buffer.buffer === buffer) return waiting[i];
   return undefined;
 }
 
