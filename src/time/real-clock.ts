@@ -60,10 +60,7 @@ export class RealClock implements Clock {
   /** As `setTimer`, without a handle or a closure (see `Clock.post`). */
   post<T extends PostedTimer>(target: TimerTarget<T>, argument: T): void {
     const time = dueTime(this.now(), argument.postDelayMs);
-    // The due time goes into the entry as a field, not as an argument (see PostedTimer).
-    const entry = this.queue.postedEntry(target, argument);
-    entry.time = time;
-    this.queue.insertPosted(entry);
+    this.queue.post(time, target, argument);
     if (!this.firing && time < this.armedFor) this.arm();
   }
 
