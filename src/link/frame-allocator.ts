@@ -42,6 +42,7 @@
  * segments, and the external memory started full collections.
  */
 import { lendFrameMemory } from '../seams.js';
+import { bufferOf, byteOffsetOf, fillBytes, viewBytes } from '../util/bytes.js';
 
 /** A slab being carved, or full and waiting for its frames: frames are handed out from `offset` on. */
 interface Slab {
@@ -222,12 +223,12 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
   slab.offset = start + length;
   const index = slab.carved++;
   let frame = slab.frames[index];
-  if (frame === undefined || frame.byteOffset !== start || frame.length !== length) {
-    frame = slab.buffer.subarray(start, start + length);
+  if (frame === undefined || byteOffsetOf(frame) !== start || frame.length !== length) {
+    frame = viewBytes(slab.buffer, start, start + length);
     slab.frames[index] = frame;
   }
   // `fill` is a call into the runtime even for nothing to clear.
-  if (slab.reused && cleared > 0) frame.fill(0, 0, Math.min(cleared, length));
+  if (slab.reused && cleared > 0) fillBytes(frame, 0, 0, Math.min(cleared, length));
   if (index < slab.starts.length) slab.starts[index] = start;
   else slab.starts.push(start);
   if (index >= slab.back.length) {
@@ -318,11 +319,11 @@ export function recycleFrame(frame: Uint8Array): void {
   ) {
     return;
   }
-  const buffer = frame.buffer;
+  const buffer = bufferOf(frame);
   const slab = slabOf(small, buffer) ?? slabOf(tiny, buffer) ?? slabOf(large, buffer);
   if (slab === undefined) return;
   const starts = slab.starts;
-  const at = frame.byteOffset;
+  const at = byteOffsetOf(frame);
   // Frames mostly come back in the order they were carved: try the frame after the last one first.
   let index = slab.recycled < slab.carved && starts[slab.recycled] === at ? slab.recycled : -1;
   if (index < 0) {
@@ -373,14 +374,14 @@ export function frameView(frame: Uint8Array, start: number, end: number): Uint8A
   let slab = inOrder(small, frame);
   if (slab === undefined) {
     slab = inOrder(large, frame);
-    if (slab === undefined) return frame.subarray(start, end);
+    if (slab === undefined) return viewBytes(frame, start, end);
   }
   const index = slab.recycled;
   const views = slab.views;
   const cached = index < views.length ? views[index]! : NO_VIEW;
   // A view of the same bytes of the same buffer, whichever frame object it was cut from.
-  if (cached.byteOffset === slab.starts[index]! + start && cached.length === end - start) return cached;
-  const view = frame.subarray(start, end);
+  if (byteOffsetOf(cached) === slab.starts[index]! + start && cached.length === end - start) return cached;
+  const view = viewBytes(frame, start, end);
   while (views.length < index) views.push(NO_VIEW);
   if (index < views.length) views[index] = view;
   else views.push(view);
@@ -404,10 +405,10 @@ function inOrder(kind: SlabKind, frame: Uint8Array): Slab | undefined {
 
 /** The slab of `kind` (the one being carved or a waiting one) whose buffer is `buffer`, if any. */
 function slabOf(kind: SlabKind, buffer: ArrayBufferLike): Slab | undefined {
-  if (kind.current.buffer.buffer === buffer) return kind.current;
+  if (bufferOf(kind.current.buffer) === buffer) return kind.current;
   const waiting = kind.waiting;
   for (let i = kind.waitingCount - 1; i >= 0; i--)
-    if (waiting[i]!.buffer.buffer === buffer) return waiting[i];
+    if (bufferOf(waiting[i]!.buffer) === buffer) return waiting[i];
   return undefined;
 }
 

@@ -7,6 +7,9 @@
  * doubles as needed up to `capacity`, so a connection that never carries data (or carries little) costs
  * little memory.
  */
+
+import { byteOffsetOf, copyBytes, viewBytes } from '../util/bytes.js';
+
 const NO_STORAGE = new Uint8Array(0);
 
 /**
@@ -128,7 +131,7 @@ export class RingStoragePool {
   view(storage: Uint8Array, length: number): Uint8Array {
     const cached = this.views.get(storage);
     if (cached !== undefined && cached.length === length) return cached;
-    const view = storage.subarray(0, length);
+    const view = viewBytes(storage, 0, length);
     this.views.set(storage, view);
     return view;
   }
@@ -206,13 +209,13 @@ class RecentViews {
   private oldest = 0;
 
   cut(storage: Uint8Array, start: number, length: number): Uint8Array {
-    const offset = storage.byteOffset + start;
+    const offset = byteOffsetOf(storage) + start;
     const views = this.views;
     for (let i = 0; i < views.length; i++) {
       const view = views[i]!;
-      if (view.byteOffset === offset && view.length === length) return view;
+      if (byteOffsetOf(view) === offset && view.length === length) return view;
     }
-    const view = storage.subarray(start, start + length);
+    const view = viewBytes(storage, start, start + length);
     if (views.length < RECENT_CUTS) {
       views.push(view);
     } else {
@@ -263,12 +266,12 @@ export class SegmentViews {
     const step = Math.floor(start / this.quantum);
     if (step >= this.views.length) {
       segmentViewCounters.cutPastLimit++;
-      return this.storage.subarray(start, start + length);
+      return viewBytes(this.storage, start, start + length);
     }
     const cached = this.views[step]!;
     if (this.starts[step] === start && cached.length === length) return cached;
     segmentViewCounters.cut++;
-    const view = this.storage.subarray(start, start + length);
+    const view = viewBytes(this.storage, start, start + length);
     this.views[step] = view;
     this.starts[step] = start;
     return view;
@@ -288,7 +291,7 @@ const PREFIXES = new WeakMap<Uint8Array, Uint8Array>();
 function prefixOf(data: Uint8Array, length: number): Uint8Array {
   const cached = PREFIXES.get(data);
   if (cached !== undefined && cached.length === length) return cached;
-  const view = data.subarray(0, length);
+  const view = viewBytes(data, 0, length);
   PREFIXES.set(data, view);
   return view;
 }
@@ -413,8 +416,9 @@ export class ByteRing {
     let start = this.head + offset;
     if (start >= size) start -= size;
     const firstPart = Math.min(data.length, size - start);
-    this.storage.set(firstPart === data.length ? data : data.subarray(0, firstPart), start);
-    if (firstPart < data.length) this.storage.set(data.subarray(firstPart), 0);
+    const storage = this.storage;
+    copyBytes(storage, firstPart === data.length ? data : viewBytes(data, 0, firstPart), start);
+    if (firstPart < data.length) copyBytes(storage, viewBytes(data, firstPart, data.length), 0);
   }
 
   /** Commits `n` bytes previously placed with `writeAt` right after the committed end. */
@@ -435,7 +439,7 @@ export class ByteRing {
     let start = this.head + offset;
     if (start >= size) start -= size;
     if (start + length <= size) {
-      if (this.step === 0) return this.storage.subarray(start, start + length);
+      if (this.step === 0) return viewBytes(this.storage, start, start + length);
       this.segmentViews ??= this.pool.segmentViews(this.backing, this.step);
       return this.segmentViews.view(start, length);
     }
@@ -460,8 +464,8 @@ export class ByteRing {
     // Views are cut through the pool, which hands out the same view object again for the same start and
     // length: a reader that drains its ring at every read (a bulk receiver keeping up) reads it from the
     // start, most times as many bytes as its buffer holds, and the rest from where that read ended.
-    dst.set(this.pool.cut(storage, head, firstPart), 0);
-    if (firstPart < n) dst.set(this.pool.view(storage, n - firstPart), firstPart);
+    copyBytes(dst, this.pool.cut(storage, head, firstPart), 0);
+    if (firstPart < n) copyBytes(dst, this.pool.view(storage, n - firstPart), firstPart);
     this.consume(n);
     return n;
   }

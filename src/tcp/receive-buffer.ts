@@ -40,6 +40,7 @@
  * back, nor does the rest of one whose first part was.
  */
 import { giveBackFrame } from '../seams.js';
+import { copyBytes, viewBytes } from '../util/bytes.js';
 import { ByteRing } from './byte-ring.js';
 import { RangeAssembler, type ReceivedRange } from './reassembly.js';
 
@@ -313,12 +314,12 @@ export class ReceiveBuffer {
       const whole = this.views[this.viewHead]!.length <= dst.length - n;
       const giveBack = whole && !this.headShared;
       const view = this.takeView(dst.length - n);
-      dst.set(view, n);
+      copyBytes(dst, view, n);
       n += view.length;
       if (giveBack) giveBackFrame(view);
     }
     const ring = this.ringObject;
-    if (n < dst.length && ring !== undefined) n += ring.read(n === 0 ? dst : dst.subarray(n));
+    if (n < dst.length && ring !== undefined) n += ring.read(n === 0 ? dst : viewBytes(dst, n, dst.length));
     this.releaseIfEmpty();
     return n;
   }

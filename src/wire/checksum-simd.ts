@@ -17,6 +17,8 @@
  * throws and `simdSummer` is undefined.
  */
 
+import { copyBytes } from '../util/bytes.js';
+
 /** Bytes of linear memory: two 64 KiB pages (a 64 KiB segment with its headers fits). */
 const MEMORY_PAGES = 2;
 /** Bytes the loop may read past the end of a range (it zeroes them first): one step of 64 bytes. */
@@ -163,7 +165,7 @@ function createSimdSummer(): SimdSummer | undefined {
     const sumMemory = instance.exports.sum as (at: number, length: number) => number;
     return {
       sum(view, offset, length) {
-        memory.set(view);
+        copyBytes(memory, view, 0);
         let sum = sumMemory(offset, length);
         // Below 2^17: one more fold brings it to 16 bits, then little-endian words become big-endian
         // ones by swapping the bytes of the sum (RFC 1071 §2(B)).

@@ -4,6 +4,8 @@
  * than left to typed-array writes that silently drop out-of-range bytes.
  */
 
+import { bufferOf, byteOffsetOf, copyBytes } from '../util/bytes.js';
+
 /**
  * The zero-length view parsers hand out for absent options and empty payloads: creating a `subarray` costs
  * more than the rest of parsing a small header, and an empty view of another buffer carries no bytes.
@@ -42,6 +44,6 @@ export function requireValid(condition: boolean, message: string): void {
  * and every segment sent is copied here.
  */
 export function copyInto(src: Uint8Array, dst: Uint8Array, offset: number): void {
-  if (src.byteOffset === dst.byteOffset + offset && src.buffer === dst.buffer) return;
-  dst.set(src, offset);
+  if (byteOffsetOf(src) === byteOffsetOf(dst) + offset && bufferOf(src) === bufferOf(dst)) return;
+  copyBytes(dst, src, offset);
 }

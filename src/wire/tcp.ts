@@ -22,6 +22,7 @@
  * returned with the options understood up to that point. Checksum and data offset are still enforced.
  */
 
+import { viewBytes } from '../util/bytes.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
 import { codedError, copyInto, EMPTY_BYTES, requireSpace } from './emit-buffer.js';
 import { IP_PROTOCOL_TCP } from './ipv4.js';
@@ -480,7 +481,7 @@ export function parseTcp(
 export type PayloadCutter = (buf: Uint8Array, start: number, end: number) => Uint8Array;
 
 function subarrayOf(buf: Uint8Array, start: number, end: number): Uint8Array {
-  return buf.subarray(start, end);
+  return viewBytes(buf, start, end);
 }
 
 /**

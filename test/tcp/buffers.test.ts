@@ -16,9 +16,17 @@ import {
   VIEW_SLOTS_COMPACTED,
 } from '../../src/tcp/receive-buffer.js';
 import { SendBuffer } from '../../src/tcp/send-buffer.js';
+import { viewBytes } from '../../src/util/bytes.js';
 import { Random } from '../../src/util/random.js';
 import { concat } from '../link/tcp-frame-builder.js';
 import { pattern } from './dialogue.js';
+
+// The ring cuts its views with viewBytes: counted here, each still cut as before.
+vi.mock('../../src/util/bytes.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/util/bytes.js')>();
+  return { ...original, viewBytes: vi.fn(original.viewBytes) };
+});
+const cut = vi.mocked(viewBytes);
 
 describe('ByteRing', () => {
   it('appends up to its capacity, wraps around, and peeks views or copies', () => {
@@ -95,29 +103,24 @@ describe('ByteRing', () => {
     // Storage of 128 KiB from the first byte: the cuts counted are the reads' alone.
     const ring = new ByteRing(1 << 20, 131072, pool);
     const out = new Uint8Array(65536);
-    const cut = vi.spyOn(Uint8Array.prototype, 'subarray');
-    try {
-      const cuts: number[] = [];
-      for (let round = 0; round < 9; round++) {
-        // A bulk receiver: a burst of 50, 60 or 70 segments arrives, the reader drains it in buffers of
-        // 64 KiB, the ring gives its storage back.
-        const segments = 50 + 10 * (round % 3);
-        for (let i = 0; i < segments; i++) ring.append(pattern(1448, round + i * 1448));
-        cut.mockClear();
-        expect(ring.read(out)).toBe(65536);
-        expect(out).toEqual(pattern(65536, round));
-        const rest = segments * 1448 - 65536;
-        expect(ring.read(out)).toBe(rest);
-        expect(out.subarray(0, rest)).toEqual(pattern(rest, round + 65536));
-        cuts.push(cut.mock.calls.length - 1); // less the test's own subarray above
-        ring.releaseStorage();
-      }
-      // The first read of each burst (from the start, 64 KiB) cuts a view only the first time, and the
-      // rest of the burst (from the middle) only the first time it has that length.
-      expect(cuts).toEqual([2, 1, 1, 0, 0, 0, 0, 0, 0]);
-    } finally {
-      cut.mockRestore();
+    const cuts: number[] = [];
+    for (let round = 0; round < 9; round++) {
+      // A bulk receiver: a burst of 50, 60 or 70 segments arrives, the reader drains it in buffers of
+      // 64 KiB, the ring gives its storage back.
+      const segments = 50 + 10 * (round % 3);
+      for (let i = 0; i < segments; i++) ring.append(pattern(1448, round + i * 1448));
+      cut.mockClear();
+      expect(ring.read(out)).toBe(65536);
+      expect(out).toEqual(pattern(65536, round));
+      const rest = segments * 1448 - 65536;
+      expect(ring.read(out)).toBe(rest);
+      expect(out.subarray(0, rest)).toEqual(pattern(rest, round + 65536));
+      cuts.push(cut.mock.calls.length);
+      ring.releaseStorage();
     }
+    // The first read of each burst (from the start, 64 KiB) cuts a view only the first time, and the
+    // rest of the burst (from the middle) only the first time it has that length.
+    expect(cuts).toEqual([2, 1, 1, 0, 0, 0, 0, 0, 0]);
   });
 
   it('reads the right bytes at any head, wrapped or not, with the views it cut before', () => {
@@ -139,29 +142,24 @@ describe('ByteRing', () => {
     const pool = new RingStoragePool(1 << 20);
     const ring = new ByteRing(100_000, 131072, pool);
     const chunk = pattern(65536, 5);
-    const cut = vi.spyOn(Uint8Array.prototype, 'subarray');
-    try {
-      const cuts: number[] = [];
-      for (let round = 0; round < 4; round++) {
-        // A bulk writer offering its one chunk whenever there is room: a whole chunk, then what fits.
-        expect(ring.append(chunk)).toBe(65536);
-        cut.mockClear();
-        expect(ring.append(chunk)).toBe(100_000 - 65536);
-        cuts.push(cut.mock.calls.length);
-        expect([...ring.peek(65536, 100_000 - 65536)]).toEqual([...chunk.slice(0, 100_000 - 65536)]);
-        ring.consume(100_000);
-        ring.releaseStorage();
-      }
-      expect(cuts).toEqual([1, 0, 0, 0]);
-      // Another length is cut afresh.
-      ring.growCapacity(101_000);
+    const cuts: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      // A bulk writer offering its one chunk whenever there is room: a whole chunk, then what fits.
       expect(ring.append(chunk)).toBe(65536);
       cut.mockClear();
-      expect(ring.append(chunk)).toBe(101_000 - 65536);
-      expect(cut.mock.calls.length).toBe(1);
-    } finally {
-      cut.mockRestore();
+      expect(ring.append(chunk)).toBe(100_000 - 65536);
+      cuts.push(cut.mock.calls.length);
+      expect([...ring.peek(65536, 100_000 - 65536)]).toEqual([...chunk.slice(0, 100_000 - 65536)]);
+      ring.consume(100_000);
+      ring.releaseStorage();
     }
+    expect(cuts).toEqual([1, 0, 0, 0]);
+    // Another length is cut afresh.
+    ring.growCapacity(101_000);
+    expect(ring.append(chunk)).toBe(65536);
+    cut.mockClear();
+    expect(ring.append(chunk)).toBe(101_000 - 65536);
+    expect(cut.mock.calls.length).toBe(1);
   });
 
   it('refills a drained ring at the size it had when a large write comes, without regrowing by doubling', () => {
