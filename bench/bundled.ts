@@ -28,3 +28,21 @@ export async function importBundled<T>(
   const module = (await import(pathToFileURL(outfile).href)) as T;
   return { module, file: outfile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** For each line of the bundle, the source module it came from (esbuild's `// path` markers). */
+export function moduleOfLine(bundle: string): (line: number) => string {
+  const starts: { line: number; module: string }[] = [];
+  const lines = bundle.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^\/\/ ((?:src|bench)\/\S+\.ts)$/.exec(lines[i]!);
+    if (match) starts.push({ line: i, module: match[1]! });
+  }
+  return (line) => {
+    let found = '(bundle)';
+    for (const start of starts) {
+      if (start.line > line) break;
+      found = start.module;
+    }
+    return found;
+  };
+}

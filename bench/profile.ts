@@ -14,7 +14,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { importBundled } from './bundled.js';
+import { importBundled, moduleOfLine } from './bundled.js';
 
 type Workloads = typeof import('./tcp-workloads.js');
 
@@ -50,24 +50,6 @@ interface CpuProfile {
   startTime: number;
   endTime: number;
   samples?: number[];
-}
-
-/** For each line of the bundle, the source module it came from (esbuild's `// path` markers). */
-function moduleOfLine(bundle: string): (line: number) => string {
-  const starts: { line: number; module: string }[] = [];
-  const lines = bundle.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const match = /^\/\/ ((?:src|bench)\/\S+\.ts)$/.exec(lines[i]!);
-    if (match) starts.push({ line: i, module: match[1]! });
-  }
-  return (line) => {
-    let found = '(bundle)';
-    for (const start of starts) {
-      if (start.line > line) break;
-      found = start.module;
-    }
-    return found;
-  };
 }
 
 export interface TopFrame {
