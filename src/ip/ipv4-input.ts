@@ -217,7 +217,11 @@ export function receiveIpv4(
     });
     return;
   }
-  record.interface = iface;
+  // Stored only when it changes: the records are the process's (old in V8's heap) and an interface of a
+  // stack made since the last scavenge is young, so storing it again for every datagram took the write
+  // barrier's slow path each time (most of a bulk transfer: its steady state allocates so little that
+  // scavenges are rare).
+  if (record.interface !== iface) record.interface = iface;
   record.destination = destination;
   record.linkBroadcast = linkBroadcast;
   record.checksumOffloaded = iface.checksumOffload || info?.checksumTrusted === true;
