@@ -11,21 +11,22 @@
  *
  * The start sets the split. Both flows' bursts leave together every round and the first flow's reach
  * the queue first, so each round's smallest RTT of the second flow carries the first flow's burst: it
- * enters HyStart++'s CSS at 184 segments (0.38 s), while the first leaves slow start on its ACK train
- * only at 528. The first losses (0.64 and 0.72 s) take 369 and 531 segments, the next shared ones
- * (3.4 s) 346 and 486: 0.71.
+ * enters HyStart++'s CSS at 194 segments (0.38 s), while the first leaves slow start on its ACK train
+ * only at 528 (0.43 s). Growing half as fast in CSS (hystart.ts, CSS_GROWTH_DIVISOR 2) it reaches 447
+ * by its first loss (0.55 s), against 529 (0.63 s); the next shared losses (2.3 s) take 452 and 382,
+ * and 13.2 s 441 and 392. With CSS at a quarter, RFC 9406's recommendation, the first losses took 369
+ * and 531, and 0.71 of the link was what the second flow kept for the first 14 s.
  * The split closes by a few hundredths an epoch. A flow that loses below its previous W_max restarts at
- * 0.7 of its window and plateaus at W_max = 0.85 of it (§4.7) for K = cbrt(0.15 W / C), 5.1 and 5.6 s
- * here (294 and 413 segments from 3.5 s to 10 s); together that is 0.85 of what the path holds, so the
- * next loss waits for the convex part, which the smaller flow reaches about 0.5 s sooner: the next
- * shared loss (14.3 s) comes at 367 and 468 (0.78). Epochs last 11 s, so seconds 10-20 see the split of
- * the second, and later losses that only one flow takes (19.2 and 26.5 s) swing it either way: neither
- * RFC 9438 nor Linux's CUBIC has anything that brings two flows within 10% in 10 s on this path. The
- * kernel's CUBIC pair, started together on the bench's bridged path, measured 0.62, 0.82, 0.96 and 0.51
- * over seconds 10-20 in four bench runs.
- * Opened 0.11 s apart the second flow finds the first's queue instead; at 0.3 s its slow start ends in CSS
- * without a loss at 147 segments, and both then grow by about a segment a round: 0.48 over seconds
- * 10-20, 0.92 only by seconds 50-60.
+ * 0.7 of its window and plateaus at W_max = 0.85 of it (§4.7) for K = cbrt(0.15 W / C), about 5 s
+ * here; together that is 0.85 of what the path holds, so the next loss waits for the convex part,
+ * which the smaller flow reaches sooner. Epochs last 11 s, so seconds 10-20 see the split of the
+ * second (0.85), and a loss that only one flow takes swings it: the second flow alone at 18.1 s leaves
+ * it at 0.70 for the next 40 s. Neither RFC 9438 nor Linux's CUBIC has anything that brings two flows
+ * within 10% in 10 s on this path. The kernel's CUBIC pair, started together on the bench's bridged
+ * path, measured 0.62, 0.82, 0.96 and 0.51 over seconds 10-20 in four bench runs.
+ * Opened 0.11 s apart the second flow enters CSS at 112 segments, drops back to slow start twice as
+ * its RTT falls below the baseline again, and reaches 455 by its first loss (0.64 s), the first 523:
+ * 0.96 over seconds 10-20 (0.81 with CSS at a quarter).
  * Without random loss the seed changes nothing.
  *
  * Paced (TcpConfig.pacing), the start is even but the losses are not. Spread over the round trip, the
@@ -33,18 +34,19 @@
  * their ACK trains at 415 segments (0.46 s) and share the first loss (0.56 s). From then on an overflow
  * drops one or two frames of one flow only: at 5.66 s only the second loses (413 -> 289, W_max lowered
  * to 351 by fast convergence) while the first grows on to 477 and loses alone at 12.8 s; seconds 10-20
- * give 0.90 (50.3 / 45.3 Mbit/s, 18 queue drops instead of 91). Which flow a lone drop hits, and when,
- * decides the window's split: it moves about 15% of the link for up to an epoch.
+ * give 0.90 (50.3 / 45.3 Mbit/s, 18 queue drops instead of 168 unpaced). Which flow a lone drop hits,
+ * and when, decides the window's split: it moves about 15% of the link for up to an epoch.
  *
  * Neither arrangement is within 10% robustly. Seconds 10-20 over start gaps of 0, 110, 150, 200, 250,
- * 300, 400, 500, 700, 1000, 1500 and 2000 ms: unpaced 0.79, 0.81, 0.86, 0.74, 0.49, 0.50, 0.77, 0.77,
- * 0.97, 0.80, 0.85, 0.86 (one of twelve at 0.9); paced 0.90, 0.90, 0.91, 0.95, 0.86, 0.35, 0.96,
- * 0.58, 0.99, 0.90, 0.95, 0.94 (nine of twelve). Small changes to the pacing (a slow-start ratio of
- * 1.25 or 1.5 instead of 2, an SRTT that follows each sample) move single figures anywhere from 0.16
- * to 0.99 and the median from 0.44 to 0.79: over ten seconds the split is the draw of two or three
- * congestion events. With 0.01% random loss each flow is held by its own losses: 0.46 to 0.98 over
- * three seeds and three gaps, paced or not (one flow alone at 0.1% gets 11.7 to 20.0 Mbit/s over ten
- * seconds, depending on the seed).
+ * 300, 400, 500, 700, 1000, 1500 and 2000 ms: unpaced 0.84, 0.96, 0.97, 0.83, 0.93, 0.84, 0.94, 0.96,
+ * 0.97, 0.95, 0.86, 0.86 (seven of twelve at 0.9, mean 0.91; with CSS at a quarter 0.49 to 0.97, one
+ * of twelve, mean 0.77); paced 0.90, 0.90, 0.85, 0.81, 0.75, 0.35, 0.82, 0.58, 0.77, 0.85, 0.80, 1.00.
+ * Small changes move single figures far: with CSS at a quarter, pacing gave nine of twelve at 0.9, and
+ * a slow-start pacing ratio of 1.25 or 1.5 instead of 2, or an SRTT that follows each sample, moved
+ * them anywhere from 0.16 to 0.99: over ten seconds the split is the draw of two or three
+ * congestion events. With 0.01% random loss each flow is held by its own losses: 0.65 to 0.98 over
+ * three seeds and three gaps (0.53 to 0.98 with CSS at a quarter, 0.46 to 0.97 paced), as one flow
+ * alone at 0.1% gets 11.7 to 20.0 Mbit/s over ten seconds depending on the seed.
  * The paced start is even partly by accident: the SYN waits for address resolution, so SRTT starts at
  * 100 ms and, weighted over a window's samples (RFC 7323 Appendix G), still reads 80 ms at 0.45 s;
  * slow start is then paced at 1 to 1.25 x cwnd / RTT rather than 2 x, and its ACKs arrive as one train
@@ -95,9 +97,9 @@ describe('two CUBIC flows through one bottleneck', () => {
     // The link stays full through the congestion events (payload is 94.8% of the frames at most).
     expect(result.linkShare).toBeGreaterThan(0.85);
     // Global synchronization: most congestion events of either flow fall within 200 ms (a few round
-    // trips at the full queue's 100 ms) of one of the other's (7 of 8 each in 60 s here: at 0.7, 3.4,
-    // 14.3, 29.2, 39.6, 44.8 and 55.7 s). Linux's CUBIC has no random element that would break this, and
-    // neither does RFC 9438.
+    // trips at the full queue's 100 ms) of one of the other's (7 of 8 and 7 of 9 in 60 s here: at 0.6,
+    // 2.3, 13.2, 25.4, 30.9, 41.8 and 56.8 s). Linux's CUBIC has no random element that would break this,
+    // and neither does RFC 9438.
     expect(recoveries[0]!.length).toBeGreaterThanOrEqual(6);
     for (const [mine, theirs] of [
       [recoveries[0]!, recoveries[1]!],
@@ -106,12 +108,14 @@ describe('two CUBIC flows through one bottleneck', () => {
       const shared = mine.filter((t) => theirs.some((u) => Math.abs(u - t) < 200));
       expect(shared.length).toBeGreaterThanOrEqual(0.7 * mine.length);
     }
-    // Seconds 10-20 (the issue asks for 0.9): 0.79 here, 53.3 / 42.3 Mbit/s.
-    expect(ratio(10, 20)).toBeGreaterThan(0.75);
-    // Later the split wanders (0.96, 0.83, 0.88 and 0.89 over the next four 10 s windows) but never
-    // comes back to the start's; 0.87 over seconds 10-60.
-    for (let from = 20; from < 60; from += 10) expect(ratio(from, from + 10)).toBeGreaterThan(0.75);
-    expect(ratio(10, 60)).toBeGreaterThan(0.82);
+    // Seconds 10-20 (the issue asks for 0.9): 0.85 here, 52.1 / 43.6 Mbit/s (0.79 with CSS at a quarter).
+    expect(ratio(10, 20)).toBeGreaterThan(0.82);
+    // The second flow's lone loss at 18.1 s sets the rest: 0.70, 0.69, 0.70 and 0.71 over the next four
+    // 10 s windows, 0.73 over seconds 10-60. (With CSS at a quarter this start drew better later, 0.87
+    // over seconds 10-60; over twelve start gaps from 0 to 2 s the mean over seconds 10-60 is 0.87 with
+    // half and 0.80 with a quarter.)
+    for (let from = 20; from < 60; from += 10) expect(ratio(from, from + 10)).toBeGreaterThan(0.65);
+    expect(ratio(10, 60)).toBeGreaterThan(0.7);
   });
 
   it('paced, start together and share the first loss, then lose one at a time', () => {
@@ -139,7 +143,7 @@ describe('two CUBIC flows through one bottleneck', () => {
         });
       },
     });
-    // The same window when slow start ends (415 and 415; unpaced 528 and, still in CSS, 369).
+    // The same window when slow start ends (415 and 415; unpaced 528 and, still in CSS, 447).
     const [first, second] = exits as [number, number];
     expect(Math.min(first, second) / Math.max(first, second)).toBeGreaterThan(0.98);
     // The first loss is shared (0.56 and 0.57 s)...
@@ -149,14 +153,14 @@ describe('two CUBIC flows through one bottleneck', () => {
       recoveries[i]!.filter((t) => recoveries[1 - i]!.every((u) => Math.abs(u - t) > 1000)),
     );
     expect(alone.length).toBeGreaterThanOrEqual(1);
-    // Seconds 10-20: 0.90 (50.3 / 45.3 Mbit/s), with 18 queue drops in all (91 unpaced).
+    // Seconds 10-20: 0.90 (50.3 / 45.3 Mbit/s), with 18 queue drops in all (168 unpaced).
     const [a, b] = result.flows.map((f) => f.goodputBitsPerSecond) as [number, number];
     expect(Math.min(a, b) / Math.max(a, b)).toBeGreaterThan(0.85);
     expect(result.queueDrops).toBeLessThan(40);
     expect(result.linkShare).toBeGreaterThan(0.9);
   });
 
-  it('a flow opening 0.11 s, 0.5 s or 1 s after the first, into its queue, still gets 0.75 of its goodput over seconds 10-20', () => {
+  it('a flow opening 0.11 s, 0.5 s or 1 s after the first, into its queue, gets within 10% of its goodput over seconds 10-20', () => {
     for (const startGapMs of [110, 500, 1000]) {
       const result = runBulkFlows({
         flows: ['cubic', 'cubic'],
@@ -166,10 +170,11 @@ describe('two CUBIC flows through one bottleneck', () => {
         startGapMs,
         tcp: MODERN_TCP,
       });
-      // 0.80, 0.77 and 0.80 (0.64, 0.51 and 0.27 when the first flow grew 5% a round before its first
-      // loss and had the queue overflowing when the second opened).
+      // 0.96, 0.96 and 0.95: it enters CSS on the first flow's queue and catches up there (0.81, 0.77
+      // and 0.80 with CSS at a quarter; 0.64, 0.51 and 0.27 when the first flow grew 5% a round before
+      // its first loss and had the queue overflowing when the second opened).
       const [a, b] = result.flows.map((f) => f.goodputBitsPerSecond) as [number, number];
-      expect(Math.min(a, b) / Math.max(a, b)).toBeGreaterThan(0.75);
+      expect(Math.min(a, b) / Math.max(a, b)).toBeGreaterThan(0.9);
       expect(result.linkShare).toBeGreaterThan(0.9);
     }
   });
