@@ -13,11 +13,12 @@
  * enters CSS early is most often one that shares the bottleneck and sees the other flows' queue, and the
  * window it reaches in CSS is the share it keeps, since a shared drop-tail overflow later cuts every
  * flow by the same factor (RFC 9438 §4.6). Two CUBIC flows opened together over 100 Mbit/s x 50 ms (a
- * one-BDP queue): the second enters CSS at 184 segments while the first leaves slow start on its ACK
- * train at 528; with a quarter the split over seconds 10-20 was 0.79, with half 0.84, and over start
- * gaps of 0 to 2 s the mean went from 0.77 to 0.91 (0.49 to 0.83 at worst). Over 20, 80 and 100 ms
- * round trips and 20 to 200 Mbit/s the mean split moved from 0.57-0.77 to 0.69-0.84 (0.75 to 0.70 at
- * 20 ms). A lone flow that leaves slow start on its ACK train never enters CSS.
+ * one-BDP queue): the second enters CSS at about 190 segments while the first leaves slow start on its
+ * ACK train at 528; with a quarter the split over seconds 10-20 was 0.79, with half 0.85, and over start
+ * gaps of 0 to 2 s the mean went from 0.77 to 0.91 (0.49 to 0.83 at worst). On six other paths (20,
+ * 80 and 100 ms round trips; 20, 50 and 200 Mbit/s) the mean moved from 0.57-0.75 to 0.69-0.84, with
+ * one worse (0.75 to 0.70 at 20 ms). A lone flow that leaves slow start on its ACK train never enters
+ * CSS.
  *
  * Delay alone acts one round late when the sender does not pace: each round's data leaves in a burst
  * at twice the bottleneck rate, the queue it builds drains in the gap before the next round, and the
