@@ -445,6 +445,42 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(paced.at(-1)!).toBeLessThan(0.85 * before);
   });
 
+  it('two CRUISE flows sharing a FIFO close half the gap to their queue targets a round: an uneven split evens out', () => {
+    // Each sender is driven alone into CRUISE on the 12,500 bytes/ms x 50 ms path (the longest ProbeBW
+    // wait: no probe in the rounds below), then the two share it, paced at 7,000 and 5,500 bytes/ms (0.79,
+    // a split an overlapping probe leaves) with both targets queued. Each round the FIFO takes both pacing
+    // rates, forwards 12,500 bytes/ms, gives each flow the share of the link its arrivals have and queues
+    // the excess; both see the queue's delay.
+    const flows = [bbr(() => 0.999), bbr(() => 0.999)] as const;
+    for (const cc of flows) {
+      drive(cc, 2000, 12_500, 50);
+      // Two rounds at half the link each with the target queued: what follows is the split's own.
+      for (let i = 0; i < 2; i++) rateRound(cc, 2000 + 50 * i, 6250, 52.56, 0);
+    }
+    let now = 2100;
+    const cruise = (cc: BbrCongestionControl) => cc as unknown as { cruiseRate: number };
+    cruise(flows[0]).cruiseRate = 7000;
+    cruise(flows[1]).cruiseRate = 5500;
+    let queue = 2 * BBR.CRUISE_QUEUE_SEGMENTS * MSS;
+    let ratio = 0;
+    for (let round = 0; round < 30; round++) {
+      const paced = flows.map((cc) => cc.pacingRate);
+      const arriving = paced[0]! + paced[1]!;
+      queue = Math.max(0, queue + (arriving - 12_500) * 50);
+      const share = queue > 0 ? 12_500 / arriving : 1;
+      const rttMs = 50 + queue / 12_500;
+      const start = now;
+      for (let i = 0; i < 2; i++) now = rateRound(flows[i]!, start, paced[i]! * share, rttMs, 0);
+      ratio = Math.min(...paced) / Math.max(...paced);
+      // The rates follow the queue and do not overshoot it: never a quarter of a BDP (156 segments) queued.
+      expect(queue).toBeLessThan(156 * MSS);
+    }
+    for (const cc of flows) expect(cc.state).toBe('probe-bw-cruise');
+    // After 30 rounds (1.5 s, about the time to the next probe) 0.944 of each other; closing a quarter of
+    // the gap a round, 0.924.
+    expect(ratio).toBeGreaterThan(0.935);
+  });
+
   it('lower bounds: lossy CRUISE rounds whose RTTs show no queue (random loss) cut them only from the second in a row', () => {
     // Once DOWN's queue has drained (two rounds into CRUISE), each round loses 5% (an ACK marking 32 of
     // ~625 segments lost), its RTT sample at the minimum. inflight_lo after each such round, three of them.
