@@ -582,6 +582,37 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(new Set(varied.map((w) => Math.round(w / 100))).size).toBeGreaterThan(1);
   });
 
+  it("defers a probe that falls due while another flow's probe fills the queue, by at most PROBE_DEFER_MAX_MS", () => {
+    /**
+     * A flow cruising at the link's rate from 1.5 s, each round's RTT given by `rttAt`, until it starts
+     * to probe: how long after its probe fell due (2 s from its DOWN, the draw 0) it entered REFILL.
+     */
+    const deferral = (rttAt: (sinceDue: number) => number) => {
+      const cc = bbr();
+      drive(cc, 1500, 12_500, 50);
+      expect(cc.state).toBe('probe-bw-cruise');
+      const due = (cc as unknown as { cycleStamp: number }).cycleStamp + BBR.PROBE_WAIT_MS;
+      let now = 1500;
+      while (cc.state === 'probe-bw-cruise' && now < due + 2000) {
+        now = rateRound(cc, now, 12_500, rttAt(now - due), 0);
+      }
+      expect(cc.state).toBe('probe-bw-refill');
+      return now - due;
+    };
+    // Its own queue 2 ms (25 segments, under the target's 32): it probes on time, within the round.
+    expect(deferral(() => 52)).toBeLessThan(50);
+    // 12 ms of queue (150 segments, above twice the target): another flow is probing. It waits ...
+    const standing = deferral(() => 62);
+    expect(standing).toBeGreaterThanOrEqual(BBR.PROBE_DEFER_MAX_MS);
+    // ... but no longer than PROBE_DEFER_MAX_MS (a CUBIC flow beside it keeps the queue full).
+    expect(standing).toBeLessThan(BBR.PROBE_DEFER_MAX_MS + 50);
+    // Once the other flow's probe is over and the queue drains, it probes (a round or two later: each
+    // round's RTTs are judged when it ends).
+    const passing = deferral((sinceDue) => (sinceDue < 200 ? 62 : 52));
+    expect(passing).toBeGreaterThanOrEqual(200);
+    expect(passing).toBeLessThan(200 + 3 * 50);
+  });
+
   it('probes no later than a Reno flow would on a path of a few segments (BBRIsRenoCoexistenceProbeTime)', () => {
     // 100 bytes/ms x 50 ms: a BDP of 5 segments, so the wait ends after about 5 rounds, not 2 s.
     const states = drive(
