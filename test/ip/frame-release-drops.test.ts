@@ -17,6 +17,7 @@ import {
   decode,
   decodeIcmp,
   drops,
+  flipped,
   HOST_IP,
   HOST_MAC,
   harness,
@@ -29,12 +30,6 @@ import {
   udpBytes,
 } from './harness.js';
 import { tcpFrame } from './tcp-peer.js';
-
-/** `frame` with the byte at `at` flipped (a bit error the checksum of its layer catches). */
-function flipped(frame: Uint8Array, at: number): Uint8Array {
-  frame[at]! ^= 0x10;
-  return frame;
-}
 
 /** Ethernet 14 + IPv4 20: where the transport header starts in the frames above. */
 const TRANSPORT = 34;

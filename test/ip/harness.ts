@@ -229,3 +229,9 @@ export function decodeUdp(frame: Uint8Array): UdpDatagram {
 export function drops(trace: TraceRecorder): string[] {
   return trace.events.flatMap((e) => (e.kind === 'drop' ? [`${e.layer}:${e.reason}`] : []));
 }
+
+/** `frame` with the byte at `at` flipped (a bit error the checksum of its layer catches), in place. */
+export function flipped(frame: Uint8Array, at: number): Uint8Array {
+  frame[at]! ^= 0x10;
+  return frame;
+}

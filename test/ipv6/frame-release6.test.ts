@@ -26,7 +26,7 @@ import {
 import { type Ipv6Address, parseIpv6 as ip6 } from '../../src/wire/ipv6-address.js';
 import { emitTcp, TCP_ACK, TCP_SYN, type TcpSegment } from '../../src/wire/tcp.js';
 import { emitUdp } from '../../src/wire/udp.js';
-import { drops, HOST_MAC, PEER_MAC, RecordingDevice } from '../ip/harness.js';
+import { drops, flipped, HOST_MAC, PEER_MAC, RecordingDevice } from '../ip/harness.js';
 import { pattern } from '../tcp/dialogue.js';
 
 const HOST6 = ip6('2001:db8::1')!;
@@ -112,12 +112,6 @@ function sentIcmpv6(frame: Uint8Array): Icmpv6Message {
   const message = parseIcmpv6(packet.value.payload, packet.value.src, packet.value.dst);
   if (!message.ok) throw new Error(message.error.message);
   return message.value;
-}
-
-/** `frame` with the byte at `at` flipped (a bit error). */
-function flipped(frame: Uint8Array, at: number): Uint8Array {
-  frame[at]! ^= 0x10;
-  return frame;
 }
 
 /** Ethernet 14 + IPv6 40: where the upper layer starts in the frames above. */
