@@ -59,13 +59,32 @@ import { describe, expect, it } from 'vitest';
 import { runBulkFlows } from '../../src/sim/scenarios/bulk-flows.js';
 import { ISSUE_PATH, MODERN_TCP } from './issue-path.js';
 
+/**
+ * When each of two flows entered recovery (ms, virtual time), from samples of their congestion state:
+ * `sample` goes in runBulkFlows' onSample.
+ */
+function recoveryStarts() {
+  const starts: number[][] = [[], []];
+  const inRecovery = [false, false];
+  return {
+    starts,
+    sample(now: number, senders: readonly { status(): { congestionState: string } }[]): void {
+      senders.forEach((conn, i) => {
+        const recovering = conn.status().congestionState === 'recovery';
+        if (recovering && !inRecovery[i]) starts[i]!.push(now);
+        inRecovery[i] = recovering;
+      });
+    },
+  };
+}
+
 describe('two CUBIC flows through one bottleneck', () => {
   it('lose together at each overflow, so the split the start sets up fades only partly', () => {
     /** bytesAcked of each flow, once a second (virtual time, ms). */
     const acked = new Map<number, number[]>();
     /** When each flow entered recovery (ms). */
-    const recoveries: number[][] = [[], []];
-    const inRecovery = [false, false];
+    const recovery = recoveryStarts();
+    const recoveries = recovery.starts;
     const result = runBulkFlows({
       flows: ['cubic', 'cubic'],
       ...ISSUE_PATH,
@@ -75,11 +94,7 @@ describe('two CUBIC flows through one bottleneck', () => {
       tcp: MODERN_TCP,
       sampleEveryMs: 10,
       onSample: (now, senders) => {
-        senders.forEach((conn, i) => {
-          const recovering = conn.status().congestionState === 'recovery';
-          if (recovering && !inRecovery[i]) recoveries[i]!.push(now);
-          inRecovery[i] = recovering;
-        });
+        recovery.sample(now, senders);
         const second = Math.round(now / 1000);
         if (!acked.has(second) && Math.abs(now - second * 1000) < 10) {
           acked.set(
@@ -121,8 +136,8 @@ describe('two CUBIC flows through one bottleneck', () => {
   it('paced, start together and share the first loss, then lose one at a time', () => {
     /** Each flow's window (segments) when it left slow start, and when it entered recovery (ms). */
     const exits: (number | undefined)[] = [undefined, undefined];
-    const recoveries: number[][] = [[], []];
-    const inRecovery = [false, false];
+    const recovery = recoveryStarts();
+    const recoveries = recovery.starts;
     const result = runBulkFlows({
       flows: ['cubic', 'cubic'],
       ...ISSUE_PATH,
@@ -137,10 +152,8 @@ describe('two CUBIC flows through one bottleneck', () => {
           if (exits[i] === undefined && status.cwnd > 0 && !status.congestionState.includes('slow-start')) {
             exits[i] = status.cwnd / status.effectiveMss;
           }
-          const recovering = status.congestionState === 'recovery';
-          if (recovering && !inRecovery[i]) recoveries[i]!.push(now);
-          inRecovery[i] = recovering;
         });
+        recovery.sample(now, senders);
       },
     });
     // The same window when slow start ends (415 and 415; unpaced 528 and, still in CSS, 447).
