@@ -480,10 +480,6 @@ export function parseTcp(
  */
 export type PayloadCutter = (buf: Uint8Array, start: number, end: number) => Uint8Array;
 
-function subarrayOf(buf: Uint8Array, start: number, end: number): Uint8Array {
-  return viewBytes(buf, start, end);
-}
-
 /**
  * `parseTcp` into a caller-owned record (see ReusableTcpSegment), of the segment at `buf[offset]` that is
  * `length` bytes long (the rest of the buffer by default): the same checks in the same order, the error
@@ -498,7 +494,7 @@ export function parseTcpInto(
   lenientOptions = false,
   offset = 0,
   length = buf.length - offset,
-  cutPayload: PayloadCutter = subarrayOf,
+  cutPayload: PayloadCutter = viewBytes,
 ): WireError | undefined {
   const error = checkTcp(buf, offset, length);
   if (error !== undefined && !error.ok) return error.error;
