@@ -31,7 +31,8 @@
  */
 import type { TimerHandle } from '../time/clock.js';
 import type { MacAddress } from '../wire/address.js';
-import { MAC_ZERO, writeMac } from '../wire/address.js';
+import { MAC_ZERO } from '../wire/address.js';
+import { macHalves, writeDestinationAt } from '../wire/ethernet.js';
 import type { StackContext } from './stack-context.js';
 
 export interface NeighbourOptions {
@@ -101,7 +102,15 @@ export interface NeighbourSolicitor<A> {
 
 interface Entry<A> {
   readonly address: A;
+  /** Set with `setMac` only, which keeps `macHigh` and `macLow` in step. */
   mac: MacAddress;
+  /**
+   * `mac` as its two 24-bit halves (macHalves), what frames are addressed from: small integers never
+   * box, while the 48-bit number, loaded from its field as a raw double, was boxed into a fresh heap
+   * number per frame whenever the optimiser did not inline the write it was passed to.
+   */
+  macHigh: number;
+  macLow: number;
   state: NeighbourState;
   /** REACHABLE: when it turns STALE. */
   reachableUntil: number;
@@ -162,7 +171,7 @@ export class NeighbourCache<A> {
         this.delayExpired(entry),
       );
     }
-    writeMac(frame, 0, entry.mac);
+    writeDestinationAt(frame, entry.macHigh, entry.macLow);
     this.protocol.transmit(frame);
   }
 
@@ -205,7 +214,7 @@ export class NeighbourCache<A> {
     }
     if (entry.state === 'static') return true;
     if (entry.state === 'incomplete') {
-      entry.mac = mac;
+      setMac(entry, mac);
       if (solicited) this.makeReachable(entry);
       else this.enter(entry, 'stale');
       this.flush(entry);
@@ -227,7 +236,7 @@ export class NeighbourCache<A> {
         this.ctx.drop('neighbour', 'address-change-refused');
         return false;
       }
-      entry.mac = mac;
+      setMac(entry, mac);
       if (solicited) this.makeReachable(entry);
       else this.enter(entry, 'stale');
       return true;
@@ -244,7 +253,7 @@ export class NeighbourCache<A> {
     if (entry === undefined) {
       entry = this.createEntry(address, mac, 'static');
     }
-    entry.mac = mac;
+    setMac(entry, mac);
     this.enter(entry, 'static');
     this.flush(entry);
   }
@@ -298,9 +307,12 @@ export class NeighbourCache<A> {
   }
 
   private createEntry(address: A, mac: MacAddress, state: NeighbourState): Entry<A> {
+    const { high, low } = macHalves(mac);
     const entry: Entry<A> = {
       address,
       mac,
+      macHigh: high,
+      macLow: low,
       state,
       reachableUntil: 0,
       queue: [],
@@ -378,7 +390,7 @@ export class NeighbourCache<A> {
     entry.queue = [];
     this.queuedFrames -= frames.length;
     for (const frame of frames) {
-      writeMac(frame, 0, entry.mac);
+      writeDestinationAt(frame, entry.macHigh, entry.macLow);
       this.protocol.transmit(frame);
     }
   }
@@ -430,4 +442,11 @@ export class NeighbourCache<A> {
     this.ctx.drop('neighbour', 'table-full');
     return false;
   }
+}
+
+function setMac<A>(entry: Entry<A>, mac: MacAddress): void {
+  const { high, low } = macHalves(mac);
+  entry.mac = mac;
+  entry.macHigh = high;
+  entry.macLow = low;
 }

@@ -106,7 +106,21 @@ export function destinationIsAt(frame: Uint8Array, high: number, low: number): b
   );
 }
 
-/** A MAC's upper and lower 24 bits, for `destinationIsAt`. */
+/**
+ * Writes the destination MAC whose two 24-bit halves are `high` and `low` (see `macHalves`) at `frame[0]`:
+ * for a MAC written into every frame sent to a neighbour, which as one 48-bit number would be a heap
+ * number boxed afresh wherever it crossed a call not inlined.
+ */
+export function writeDestinationAt(frame: Uint8Array, high: number, low: number): void {
+  frame[0] = high >>> 16;
+  frame[1] = high >>> 8;
+  frame[2] = high;
+  frame[3] = low >>> 16;
+  frame[4] = low >>> 8;
+  frame[5] = low;
+}
+
+/** A MAC's upper and lower 24 bits, for `destinationIsAt` and `writeDestinationAt`. */
 export function macHalves(mac: number): { high: number; low: number } {
   return { high: Math.floor(mac / 0x100_0000), low: mac % 0x100_0000 };
 }

@@ -162,6 +162,27 @@ describe('ARP (RFC 826)', () => {
     ]);
   });
 
+  test('frames to a neighbour carry its MAC byte for byte, as learned and as changed', () => {
+    const h = harness({ peerKnown: false });
+    // Every byte of both addresses has its top bit set but the first (a unicast address), so neither
+    // half of either fits in fewer bits than it has.
+    const learned = 0xfe_dc_ba_98_76_54;
+    const changed = 0x8a_bc_de_f1_23_45;
+    h.device.inject(arpRequestFrom(learned, PEER_IP, HOST_IP));
+    h.device.take();
+    sendUdp(h, 1);
+    expect(hex(h.device.take()[0]!.subarray(0, 6))).toBe('fedcba987654');
+    // STALE again after the probe timers, then a gratuitous ARP moves the entry to the new address.
+    h.clock.advance(50_000);
+    h.device.take();
+    h.device.inject(arpRequestFrom(learned, PEER_IP, HOST_IP));
+    h.device.take();
+    h.device.inject(arpRequestFrom(changed, PEER_IP, PEER_IP));
+    sendUdp(h, 2);
+    expect(hex(h.device.take()[0]!.subarray(0, 6))).toBe('8abcdef12345');
+    expect(h.stack.neighbors()[0]).toMatchObject({ mac: changed });
+  });
+
   test('NUD: a STALE entry is used at once, probed by unicast 5 s later, and dropped when 3 probes go unanswered', () => {
     const h = harness({ peerKnown: false });
     h.device.inject(arpRequestFrom(PEER_MAC, PEER_IP, HOST_IP));
