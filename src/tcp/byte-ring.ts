@@ -415,10 +415,24 @@ export class ByteRing {
     const size = this.storage.length;
     let start = this.head + offset;
     if (start >= size) start -= size;
-    const firstPart = Math.min(data.length, size - start);
-    const storage = this.storage;
-    copyBytes(storage, firstPart === data.length ? data : viewBytes(data, 0, firstPart), start);
-    if (firstPart < data.length) copyBytes(storage, viewBytes(data, firstPart, data.length), 0);
+    const until = start + data.length;
+    if (until <= size) {
+      copyBytes(this.storage, data, start);
+      return;
+    }
+    // The bytes wrap around the end of the storage. Where its backing goes on past that end (a bulk ring's
+    // usually does: see `reserve`), they are copied whole and the part past the end is moved to the start
+    // within the one buffer: two views of `data`, cut for the parts, would be an application write's
+    // only objects, once per lap of the ring.
+    const backing = this.backing;
+    if (until <= backing.length) {
+      copyBytes(backing, data, start);
+      backing.copyWithin(0, size, until);
+      return;
+    }
+    const firstPart = size - start;
+    copyBytes(this.storage, viewBytes(data, 0, firstPart), start);
+    copyBytes(this.storage, viewBytes(data, firstPart, data.length), 0);
   }
 
   /** Commits `n` bytes previously placed with `writeAt` right after the committed end. */

@@ -138,6 +138,21 @@ describe('ByteRing', () => {
     expect(read).toBeGreaterThan(4096 * 2);
   });
 
+  it('writes bytes that wrap around the end of its storage in order, cutting no view of them when its backing goes on', () => {
+    // 100,000 bytes grow the ring to 128 KiB of storage at the start of a 512 KiB backing (see reserve).
+    const ring = new ByteRing(1 << 20, 2048, new RingStoragePool(4 << 20));
+    ring.append(pattern(100_000));
+    ring.consume(100_000);
+    cut.mockClear();
+    // From 100,000 to the end at 131,072, then 28,928 bytes from the start.
+    expect(ring.append(pattern(60_000, 7))).toBe(60_000);
+    expect(cut).not.toHaveBeenCalled();
+    expect([ring.allocated, ring.length]).toEqual([131072, 60_000]);
+    const out = new Uint8Array(60_000);
+    expect(ring.read(out)).toBe(60_000);
+    expect(out).toEqual(pattern(60_000, 7));
+  });
+
   it('filled to the brim from an array it was offered before, cuts no new view for the same length', () => {
     const pool = new RingStoragePool(1 << 20);
     const ring = new ByteRing(100_000, 131072, pool);
