@@ -3,8 +3,8 @@
  *
  * Inputs are the user calls of §3.10.1-3.10.6 (OPEN via the static constructors, SEND = `send`,
  * RECEIVE = `receive`, CLOSE = `close`, ABORT = `abort`, STATUS = `status`), SEGMENT ARRIVES
- * (`handleSegment`) and TIMEOUTS (`onTimer`). Every input carries the current time `now` in milliseconds;
- * the connection never reads a clock or starts a timer. Outputs are segments (through the `output`
+ * (`handleSegment`) and TIMEOUTS (`onTimer`). Every input carries the current time `now` in milliseconds
+ * (kept in `Tcb.now` while it runs); the connection never reads a clock or starts a timer. Outputs are segments (through the `output`
  * callback given at creation) and events (below). The same inputs always give the same outputs.
  *
  * Its owner (normally TcpLayer) must call `onTimer(now)` at or after `nextDeadline()`; the
@@ -468,16 +468,16 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       const tcb = conn.tcb;
       tcb.env.counters.activeOpens++;
       initSend(tcb, iss, now);
-      tcb.setState('SYN-SENT', now);
+      tcb.setState('SYN-SENT');
       sendSyn(tcb);
       const failure = tcb.lastOutputError;
       if (failure !== undefined && (failure.code === 'ENETUNREACH' || failure.code === 'EADDRNOTAVAIL')) {
         // No route for the SYN (or the local address is gone): connect fails at once, as connect(2) does.
         tcb.env.counters.attemptFails++;
-        tcb.terminate(now, failure);
+        tcb.terminate(failure);
         return;
       }
-      armRetransmissionTimer(tcb, now);
+      armRetransmissionTimer(tcb);
     });
     return conn;
   }
@@ -500,15 +500,15 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.lastReceiveTime = now;
       const mss = syn.options.mss;
       tcb.peerMss = mss !== undefined && mss > 0 ? mss : tcb.defaultPeerMss;
-      tcb.negotiateTimestamps(syn.options.timestamp, now);
+      tcb.negotiateTimestamps(syn.options.timestamp);
       tcb.negotiateSack(syn.options.sackPermitted);
       negotiateEcnOnSyn(tcb, syn.flags);
       tcb.updateEffectiveMss(MIN_SEND_MSS);
       tcb.negotiateWindowScale(syn.options.windowScale);
       initSend(tcb, iss, now);
-      tcb.setState('SYN-RECEIVED', now);
+      tcb.setState('SYN-RECEIVED');
       sendSyn(tcb);
-      armRetransmissionTimer(tcb, now);
+      armRetransmissionTimer(tcb);
     });
     return conn;
   }
@@ -539,14 +539,14 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.lastReceiveTime = now;
       const mss = syn.options.mss;
       tcb.peerMss = mss !== undefined && mss > 0 ? mss : tcb.defaultPeerMss;
-      tcb.negotiateTimestamps(syn.options.timestamp, now);
+      tcb.negotiateTimestamps(syn.options.timestamp);
       tcb.negotiateSack(syn.options.sackPermitted);
       negotiateEcnOnSyn(tcb, syn.flags);
       tcb.updateEffectiveMss(MIN_SEND_MSS);
       tcb.negotiateWindowScale(syn.options.windowScale);
       initSend(tcb, iss, now);
       tcb.timing = undefined;
-      tcb.setState('SYN-RECEIVED', now);
+      tcb.setState('SYN-RECEIVED');
     });
     return conn;
   }
@@ -664,11 +664,11 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   handleSegment(segment: TcpSegment, now: number, ecn = 0): void {
     // The per-segment entry points spell out what `run` does, without a closure per call.
     if (this.enter(now)) {
-      segmentArrives(this.tcb, segment, now, ecn);
+      segmentArrives(this.tcb, segment, ecn);
       return;
     }
     try {
-      segmentArrives(this.tcb, segment, now, ecn);
+      segmentArrives(this.tcb, segment, ecn);
       this.settle();
     } finally {
       this.depth = 0;
@@ -678,11 +678,11 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   /** TIMEOUTS (§3.10.8): runs every timer due at `now`. Harmless when none is. */
   onTimer(now: number): void {
     if (this.enter(now)) {
-      timersExpired(this.tcb, now);
+      timersExpired(this.tcb);
       return;
     }
     try {
-      timersExpired(this.tcb, now);
+      timersExpired(this.tcb);
       this.settle();
     } finally {
       this.depth = 0;
@@ -704,9 +704,9 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    * connection is established is queued. Throws EPIPE after CLOSE, ENOTCONN on a closed connection.
    */
   send(data: Uint8Array, now: number, options?: SendOptions): number {
-    if (this.enter(now)) return this.sendNow(data, now, options);
+    if (this.enter(now)) return this.sendNow(data, options);
     try {
-      const accepted = this.sendNow(data, now, options);
+      const accepted = this.sendNow(data, options);
       this.settle();
       return accepted;
     } finally {
@@ -714,7 +714,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     }
   }
 
-  private sendNow(data: Uint8Array, now: number, options: SendOptions | undefined): number {
+  private sendNow(data: Uint8Array, options: SendOptions | undefined): number {
     const tcb = this.tcb;
     if (tcb.state === 'CLOSED' || tcb.state === 'LISTEN') {
       throw tcb.closeError ?? new TcpError('ENOTCONN', 'connection does not exist');
@@ -739,7 +739,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tcb.sndUp = tcb.sendBuffer.endSeq;
       tcb.sndUrgent = true;
     }
-    if (tcb.state === 'ESTABLISHED' || tcb.state === 'CLOSE-WAIT') transmitPending(tcb, now);
+    if (tcb.state === 'ESTABLISHED' || tcb.state === 'CLOSE-WAIT') transmitPending(tcb);
     return accepted;
   }
 
@@ -811,20 +811,20 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       const tcb = this.tcb;
       switch (tcb.state) {
         case 'SYN-SENT':
-          tcb.terminate(now);
+          tcb.terminate();
           return;
         case 'SYN-RECEIVED':
           tcb.finQueued = true;
           return;
         case 'ESTABLISHED':
           tcb.finQueued = true;
-          tcb.setState('FIN-WAIT-1', now);
-          transmitPending(tcb, now);
+          tcb.setState('FIN-WAIT-1');
+          transmitPending(tcb);
           return;
         case 'CLOSE-WAIT':
           tcb.finQueued = true;
-          tcb.setState('LAST-ACK', now);
-          transmitPending(tcb, now);
+          tcb.setState('LAST-ACK');
+          transmitPending(tcb);
           return;
         default:
           return;
@@ -845,15 +845,15 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       const wasOrphaned = tcb.orphaned;
       tcb.orphaned = true;
       if (tcb.receiveBuffer.readable > 0) {
-        this.abortNow(now);
+        this.abortNow();
         return;
       }
       if (!wasOrphaned && tcb.state !== 'TIME-WAIT' && tcb.env.admitOrphan?.() === false) {
         // Too many orphans already (Linux tcp_max_orphans, "too many orphaned sockets"): this one is
         // reset rather than left to finish its close on its own (RFC 6429 §2 allows resource-based aborts).
         tcb.env.counters.orphansReset++;
-        tcb.note('too many orphaned connections: reset', now);
-        this.abortNow(now);
+        tcb.note('too many orphaned connections: reset');
+        this.abortNow();
         return;
       }
       if (tcb.state === 'FIN-WAIT-2') tcb.timers.set(FIN_WAIT_2, now + tcb.config.finWait2TimeoutMs);
@@ -867,14 +867,14 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    * once and all queued data is discarded. The caller knows it aborted: 'closed' follows, no 'error'.
    */
   abort(now: number): void {
-    this.run(now, () => this.abortNow(now));
+    this.run(now, () => this.abortNow());
   }
 
   /** Turns Nagle's algorithm off (true) or on (false) for this connection (MUST-17). */
   setNoDelay(noDelay: boolean, now: number): void {
     this.run(now, () => {
       this.tcb.nagle = !noDelay;
-      if (noDelay) transmitPending(this.tcb, now);
+      if (noDelay) transmitPending(this.tcb);
     });
   }
 
@@ -952,7 +952,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       const tcb = this.tcb;
       if (error.kind === 'source-quench') return;
       if (!this.acceptsIcmpError(error)) {
-        tcb.drop(`ICMP ${error.kind}: quoted sequence number not in flight`, now);
+        tcb.drop(`ICMP ${error.kind}: quoted sequence number not in flight`);
         return;
       }
       if (error.kind === 'fragmentation-needed') {
@@ -966,7 +966,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         if (tooBig && tcb.ccReady && tcb.flightSize > 0) {
           tcb.timing = undefined;
           tcb.sndNxt = tcb.sndUna;
-          transmitPending(tcb, now, true);
+          transmitPending(tcb, true);
         }
         return;
       }
@@ -975,13 +975,13 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       const attempt = tcb.state === 'SYN-SENT' || (tcb.state === 'SYN-RECEIVED' && !tcb.passive);
       if (attempt && (hard || tcb.config.abortConnectOnIcmpError)) {
         tcb.env.counters.attemptFails++;
-        tcb.terminate(now, tcpError);
+        tcb.terminate(tcpError);
         return;
       }
       if (tcb.state === 'SYN-RECEIVED' && tcb.passive && hard) {
         // The application never saw this connection: it simply goes away (the listener stays).
         tcb.env.counters.attemptFails++;
-        tcb.terminate(now);
+        tcb.terminate();
         return;
       }
       tcb.softError = tcpError;
@@ -1123,7 +1123,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     };
   }
 
-  private abortNow(now: number): void {
+  private abortNow(): void {
     const tcb = this.tcb;
     switch (tcb.state) {
       case 'SYN-RECEIVED':
@@ -1137,7 +1137,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         break;
     }
     tcb.receiveBuffer.clear();
-    tcb.terminate(now);
+    tcb.terminate();
   }
 
   /** After the application read: the urgent mark may be passed, and the window may have opened. */
@@ -1300,5 +1300,5 @@ function initSend(tcb: Tcb, iss: number, now: number): void {
   tcb.shortSegmentEnd = tcb.iss;
   tcb.sendBuffer.resetStart(tcb.sndNxt);
   tcb.stallSince = now;
-  tcb.startTiming(tcb.sndNxt, now);
+  tcb.startTiming(tcb.sndNxt);
 }

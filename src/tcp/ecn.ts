@@ -98,7 +98,8 @@ export function windowReducedForLoss(tcb: Tcb): void {
  * Sender, after an acceptable ACK was processed: a reduction made for ECE ends once the data in flight at
  * that time is acknowledged; an ACK carrying ECE then starts a new one (§6.1.2).
  */
-export function ecnAckProcessed(tcb: Tcb, flags: number, now: number): void {
+export function ecnAckProcessed(tcb: Tcb, flags: number): void {
+  const now = tcb.now;
   if (!tcb.ecnEnabled || !tcb.ccReady) return;
   const cc = tcb.cc!;
   const until = tcb.ecnReducedUntil;
@@ -114,9 +115,9 @@ export function ecnAckProcessed(tcb: Tcb, flags: number, now: number): void {
   // Once per window of data; and a window already reduced for a loss is not reduced again.
   if (tcb.ecnReducedUntil !== undefined || cc.inRecovery || tcb.recoveryPoint !== undefined) return;
   tcb.env.counters.ecnReductions++;
-  cc.onEnterRecovery(congestionEvent(tcb, 'ecn', now));
+  cc.onEnterRecovery(congestionEvent(tcb, 'ecn'));
   tcb.ecnCwr = true;
   tcb.cwrPending = true;
   tcb.ecnReducedUntil = tcb.sndMax;
-  tcb.note('ECE: congestion window reduced, CWR on the next new data', now);
+  tcb.note('ECE: congestion window reduced, CWR on the next new data');
 }

@@ -34,16 +34,16 @@ export function sackRecoveryActive(tcb: Tcb): boolean {
  * After an acceptable ACK was processed (SND.UNA updated) on a SACK connection: D-SACK handling, loss
  * marking, and the start or end of a recovery episode.
  */
-export function sackAckProcessed(tcb: Tcb, outcome: AckOutcome, cumulative: boolean, now: number): void {
+export function sackAckProcessed(tcb: Tcb, outcome: AckOutcome, cumulative: boolean): void {
   // RFC 6675 §5: DupAcks counts ACKs that SACK new data; a cumulative ACK resets it.
   if (cumulative) tcb.sackDupAcks = 0;
   else if (outcome.newlySacked > 0) tcb.sackDupAcks++;
-  if (outcome.dsack) dsackArrived(tcb, outcome, now);
+  if (outcome.dsack) dsackArrived(tcb, outcome);
   countReordering(tcb);
-  if (tcb.tlpEndSeq !== undefined && seqGe(tcb.sndUna, tcb.tlpEndSeq)) tailProbeAnswered(tcb, outcome, now);
-  if (tcb.recoveryPoint !== undefined && seqGe(tcb.sndUna, tcb.recoveryPoint)) exitRecovery(tcb, now);
-  markLosses(tcb, now);
-  if (tcb.scoreboard.reneged) renegingDetected(tcb, now);
+  if (tcb.tlpEndSeq !== undefined && seqGe(tcb.sndUna, tcb.tlpEndSeq)) tailProbeAnswered(tcb, outcome);
+  if (tcb.recoveryPoint !== undefined && seqGe(tcb.sndUna, tcb.recoveryPoint)) exitRecovery(tcb);
+  markLosses(tcb);
+  if (tcb.scoreboard.reneged) renegingDetected(tcb);
 }
 
 /** Least wait before the retransmission timer answers reneging (Linux: 10 ms). */
@@ -54,15 +54,16 @@ const RENEGING_MIN_WAIT_MS = 10;
  * again, so the timer is brought forward to half an RTT (at least 10 ms), as Linux does, instead of
  * waiting a whole RTO; the timeout then turns the SACK bits off (Scoreboard.markAllLost).
  */
-function renegingDetected(tcb: Tcb, now: number): void {
-  const deadline = now + Math.max(tcb.rtt.srtt / 2, RENEGING_MIN_WAIT_MS);
+function renegingDetected(tcb: Tcb): void {
+  const deadline = tcb.now + Math.max(tcb.rtt.srtt / 2, RENEGING_MIN_WAIT_MS);
   if (tcb.timers.isArmed(RETRANSMISSION) && tcb.timers.get(RETRANSMISSION) <= deadline) return;
   tcb.env.counters.sackReneging++;
   tcb.timers.set(RETRANSMISSION, deadline);
 }
 
 /** Judges segments lost by RACK or by IsLost, and starts an episode when one is newly lost. */
-export function markLosses(tcb: Tcb, now: number): void {
+export function markLosses(tcb: Tcb): void {
+  const now = tcb.now;
   const sb = tcb.scoreboard;
   const before = sb.lostBytes;
   if (tcb.config.rack) {
@@ -80,7 +81,7 @@ export function markLosses(tcb: Tcb, now: number): void {
   const newlyLost = sb.lostBytes - before;
   if (newlyLost > 0) {
     tcb.env.counters.segmentsMarkedLost += Math.max(1, Math.round(newlyLost / tcb.effMss));
-    if (tcb.recoveryPoint === undefined) enterRecovery(tcb, now);
+    if (tcb.recoveryPoint === undefined) enterRecovery(tcb);
   }
 }
 
@@ -121,7 +122,7 @@ function countReordering(tcb: Tcb): void {
 }
 
 /** What congestion control hears of a congestion signal (a loss, or ECE): the flight as it is now. */
-export function congestionEvent(tcb: Tcb, kind: 'loss' | 'ecn', now: number): CongestionEvent {
+export function congestionEvent(tcb: Tcb, kind: 'loss' | 'ecn'): CongestionEvent {
   return {
     kind,
     pipe: tcb.pipe,
@@ -129,12 +130,12 @@ export function congestionEvent(tcb: Tcb, kind: 'loss' | 'ecn', now: number): Co
     sndUna: tcb.sndUna,
     sndMax: tcb.sndMax,
     sentTotal: tcb.bytesSent,
-    now,
+    now: tcb.now,
   };
 }
 
 /** RFC 6675 §5 step 4 (and RACK's "enter fast recovery"): one window reduction per episode. */
-function enterRecovery(tcb: Tcb, now: number): void {
+function enterRecovery(tcb: Tcb): void {
   tcb.recoveryPoint = tcb.sndMax;
   tcb.undoRetransmitted = 0;
   tcb.undoPossible = false;
@@ -142,19 +143,19 @@ function enterRecovery(tcb: Tcb, now: number): void {
   if (mtuProbeIsFirstUnacknowledged(tcb)) {
     // The loss is a path MTU probe's: it was too big, which says nothing about congestion (RFC 4821
     // §7.6.1). Its data is retransmitted cut to the MSS within this episode, without a window reduction.
-    mtuProbeFailed(tcb, now);
-    tcb.note(`probe loss recovery until ${tcb.recoveryPoint >>> 0}`, now);
+    mtuProbeFailed(tcb);
+    tcb.note(`probe loss recovery until ${tcb.recoveryPoint >>> 0}`);
     return;
   }
   tcb.env.counters.sackRecoveries++;
   windowReducedForLoss(tcb);
-  tcb.cc!.onEnterRecovery(congestionEvent(tcb, 'loss', now));
-  tcb.note(`loss recovery (${tcb.config.rack ? 'RACK' : 'RFC 6675'}) until ${tcb.recoveryPoint >>> 0}`, now);
+  tcb.cc!.onEnterRecovery(congestionEvent(tcb, 'loss'));
+  tcb.note(`loss recovery (${tcb.config.rack ? 'RACK' : 'RFC 6675'}) until ${tcb.recoveryPoint >>> 0}`);
 }
 
-function exitRecovery(tcb: Tcb, now: number): void {
+function exitRecovery(tcb: Tcb): void {
   tcb.recoveryPoint = undefined;
-  tcb.cc?.onExitRecovery(now);
+  tcb.cc?.onExitRecovery(tcb.now);
   if (tcb.reoWndPersist > 0 && --tcb.reoWndPersist === 0) tcb.reoWndMult = 1;
 }
 
@@ -163,7 +164,8 @@ function exitRecovery(tcb: Tcb, now: number): void {
  * (RFC 8985 §6.2 step 4, once per round trip), and when every retransmission of the episode comes back
  * D-SACKed the reduction was spurious and is undone (RFC 3708 §3, as Linux's DSACK undo).
  */
-function dsackArrived(tcb: Tcb, outcome: AckOutcome, now: number): void {
+function dsackArrived(tcb: Tcb, outcome: AckOutcome): void {
+  const now = tcb.now;
   tcb.env.counters.dsacksReceived++;
   if (tcb.dsackRound !== undefined && seqGe(tcb.sndUna, tcb.dsackRound)) tcb.dsackRound = undefined;
   if (tcb.dsackRound === undefined) {
@@ -180,7 +182,7 @@ function dsackArrived(tcb: Tcb, outcome: AckOutcome, now: number): void {
   if (tcb.undoRetransmitted <= 0) {
     tcb.undoPossible = false;
     tcb.env.counters.spuriousUndos++;
-    tcb.note('every retransmission D-SACKed: window reduction undone', now);
+    tcb.note('every retransmission D-SACKed: window reduction undone');
     tcb.cc?.onUndo(now);
   }
 }
@@ -189,18 +191,18 @@ function dsackArrived(tcb: Tcb, outcome: AckOutcome, now: number): void {
  * The ACK covers the tail loss probe (RFC 8985 §7.4): if the probe was a retransmission that no D-SACK
  * showed to be a duplicate, it repaired a loss, which congestion control must hear about as any other.
  */
-function tailProbeAnswered(tcb: Tcb, outcome: AckOutcome, now: number): void {
+function tailProbeAnswered(tcb: Tcb, outcome: AckOutcome): void {
   const repaired = tcb.tlpRetransmitted && !outcome.dsack;
   tcb.tlpEndSeq = undefined;
   if (repaired && tcb.recoveryPoint === undefined) {
     tcb.env.counters.lossProbeRecoveries++;
-    enterRecovery(tcb, now);
+    enterRecovery(tcb);
     tcb.recoveryPoint = tcb.sndUna; // a reduction, not an episode: it ends with the next ACK
   }
 }
 
 /** Records the transmission of [seq, end) on the scoreboard (every data or FIN segment sent). */
-export function recordTransmission(tcb: Tcb, seq: number, end: number, now: number): void {
+export function recordTransmission(tcb: Tcb, seq: number, end: number): void {
   const sb = tcb.scoreboard;
   const retransmission = seqDiff(seq, tcb.sndMax) < 0;
   // The FIN of a connection that sent no data goes without congestion control (transmitPending); it is
@@ -212,7 +214,7 @@ export function recordTransmission(tcb: Tcb, seq: number, end: number, now: numb
     tcb.undoRetransmitted += seqDiff(end, seq);
     tcb.undoPossible = true;
   }
-  sb.onTransmit(seq, end, now, tcb.pipe, appLimited);
+  sb.onTransmit(seq, end, tcb.now, tcb.pipe, appLimited);
 }
 
 /**
@@ -221,7 +223,7 @@ export function recordTransmission(tcb: Tcb, seq: number, end: number, now: numb
  * RTT sample; never later than the retransmission timer, which then stays in charge. The timers compute
  * the PTO (ConnectionTimers.updateLossProbe); this decides whether a probe is due and its allowance.
  */
-export function armLossProbe(tcb: Tcb, now: number): void {
+export function armLossProbe(tcb: Tcb): void {
   const timers = tcb.timers;
   const due =
     tcb.config.rack &&
@@ -232,11 +234,11 @@ export function armLossProbe(tcb: Tcb, now: number): void {
     tcb.retransmitCount === 0 &&
     timers.isArmed(RETRANSMISSION);
   const oneSegment = due && seqDiff(tcb.sndMax, tcb.sndUna) <= tcb.effMss;
-  timers.updateLossProbe(due, now, tcb.rtt, oneSegment ? WORST_CASE_DELAYED_ACK_MS : 0);
+  timers.updateLossProbe(due, tcb.now, tcb.rtt, oneSegment ? WORST_CASE_DELAYED_ACK_MS : 0);
 }
 
 /** The RACK reordering timer fired (RFC 8985 §6.3): judge the segments that were waiting. */
-export function reorderTimeout(tcb: Tcb, now: number): void {
+export function reorderTimeout(tcb: Tcb): void {
   if (!sackRecoveryActive(tcb)) return;
-  markLosses(tcb, now);
+  markLosses(tcb);
 }

@@ -86,7 +86,7 @@ function largestDatagram(tcb: Tcb): number {
  * The connection is established (options negotiated, peer MSS known): the search range is set up, and in
  * mode 'always' the search starts at once from `baseMss` (Linux's tcp_mtup_init).
  */
-export function initMtuProbing(tcb: Tcb, now: number): void {
+export function initMtuProbing(tcb: Tcb): void {
   // A state made later starts out as this one would (newMtuProbeState): none is needed before then.
   if (tcb.config.mtuProbing !== 'always' && tcb.existingMtuProbe === undefined) return;
   const probe = tcb.mtuProbe;
@@ -94,7 +94,7 @@ export function initMtuProbing(tcb: Tcb, now: number): void {
   probe.searchHigh = largestDatagram(tcb);
   probe.searchLow = Math.min(tcb.config.baseMss + overhead(tcb), probe.searchHigh);
   probe.probeSize = 0;
-  probe.probeTimestamp = now;
+  probe.probeTimestamp = tcb.now;
   if (probe.enabled) tcb.updateEffectiveMss(MIN_SEND_MSS);
 }
 
@@ -114,7 +114,8 @@ export function mtuProbeMssCap(tcb: Tcb): number {
  * is larger than the MSS would become, for only a large segment can fall into one. Returns true when the
  * MSS was lowered.
  */
-export function mtuBlackHoleSuspected(tcb: Tcb, now: number): boolean {
+export function mtuBlackHoleSuspected(tcb: Tcb): boolean {
+  const now = tcb.now;
   const config = tcb.config;
   if (config.mtuProbing === 'off' || tcb.retransmitCount < config.r1Retransmissions) return false;
   const probe = tcb.mtuProbe;
@@ -137,7 +138,7 @@ export function mtuBlackHoleSuspected(tcb: Tcb, now: number): boolean {
   probe.probeTimestamp = now;
   tcb.updateEffectiveMss(MIN_SEND_MSS);
   tcb.env.counters.mtuBlackHoles++;
-  tcb.note(`ICMP black hole suspected: MSS ${before} -> ${tcb.effMss}`, now);
+  tcb.note(`ICMP black hole suspected: MSS ${before} -> ${tcb.effMss}`);
   return tcb.effMss < before;
 }
 
@@ -148,7 +149,8 @@ export function mtuBlackHoleSuspected(tcb: Tcb, now: number): boolean {
  * room for two more, and the send queue and the peer's window hold the probe and the segments that
  * must follow it. A converged search restarts from the full range after `mtuProbeIntervalMs`.
  */
-export function mtuProbeToSend(tcb: Tcb, now: number, unsent: number, windowRoom: number): number {
+export function mtuProbeToSend(tcb: Tcb, unsent: number, windowRoom: number): number {
+  const now = tcb.now;
   const probe = tcb.existingMtuProbe;
   // Data to send made congestion control (transmitPending); without it only a FIN goes, never a probe.
   const cc = tcb.existingCc;
@@ -177,13 +179,13 @@ export function mtuProbeToSend(tcb: Tcb, now: number, unsent: number, windowRoom
 }
 
 /** A probe of `length` payload bytes leaves at `seq`. */
-export function mtuProbeSent(tcb: Tcb, seq: number, length: number, now: number): void {
+export function mtuProbeSent(tcb: Tcb, seq: number, length: number): void {
   const probe = tcb.mtuProbe;
   probe.probeSize = length + overhead(tcb);
   probe.probeSeqStart = seq;
   probe.probeSeqEnd = seqAdd(seq, length);
   tcb.env.counters.mtuProbes++;
-  tcb.note(`path MTU probe of ${probe.probeSize} bytes (search ${probe.searchLow}-${probe.searchHigh})`, now);
+  tcb.note(`path MTU probe of ${probe.probeSize} bytes (search ${probe.searchLow}-${probe.searchHigh})`);
 }
 
 /** A probe is in flight and its first byte is the first unacknowledged one: the loss just found is its own. */
@@ -210,15 +212,13 @@ export function overlapsMtuProbe(tcb: Tcb, seq: number, length: number): boolean
 }
 
 /** The probe was lost (RFC 4821 §7.6.2): nothing that large passes; the MSS stays where it was. */
-export function mtuProbeFailed(tcb: Tcb, now: number): void {
+export function mtuProbeFailed(tcb: Tcb): void {
+  const now = tcb.now;
   const probe = tcb.existingMtuProbe;
   if (probe === undefined || probe.probeSize === 0) return;
   probe.searchHigh = probe.probeSize - 1;
   tcb.env.counters.mtuProbeFailures++;
-  tcb.note(
-    `path MTU probe of ${probe.probeSize} bytes lost (search ${probe.searchLow}-${probe.searchHigh})`,
-    now,
-  );
+  tcb.note(`path MTU probe of ${probe.probeSize} bytes lost (search ${probe.searchLow}-${probe.searchHigh})`);
   probe.probeSize = 0;
   if (probe.searchHigh - probe.searchLow < tcb.config.mtuProbeThreshold) probe.probeTimestamp = now;
 }
@@ -227,7 +227,8 @@ export function mtuProbeFailed(tcb: Tcb, now: number): void {
  * An ACK moved SND.UNA: a probe it covers arrived (RFC 4821 §7.5), so datagrams of its size pass and the
  * MSS rises to match.
  */
-export function mtuProbeAcknowledged(tcb: Tcb, now: number): void {
+export function mtuProbeAcknowledged(tcb: Tcb): void {
+  const now = tcb.now;
   const probe = tcb.existingMtuProbe;
   if (probe === undefined) return;
   if (probe.probeRecoveryEnd !== undefined && seqGe(tcb.sndUna, probe.probeRecoveryEnd))
@@ -238,7 +239,7 @@ export function mtuProbeAcknowledged(tcb: Tcb, now: number): void {
   tcb.env.counters.mtuProbeSuccesses++;
   const before = tcb.effMss;
   tcb.updateEffectiveMss(MIN_SEND_MSS);
-  tcb.note(`path MTU probe of ${probe.searchLow} bytes acknowledged: MSS ${before} -> ${tcb.effMss}`, now);
+  tcb.note(`path MTU probe of ${probe.searchLow} bytes acknowledged: MSS ${before} -> ${tcb.effMss}`);
   if (probe.searchHigh - probe.searchLow < tcb.config.mtuProbeThreshold) probe.probeTimestamp = now;
 }
 

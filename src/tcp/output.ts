@@ -108,7 +108,8 @@ export function sendAck(tcb: Tcb): void {
  * TIME-WAIT. At most one such answer per connection every `invalidRateLimitMs`; challenge ACKs also draw
  * on the stack-wide budget. Each one skipped is counted by kind. Returns true when the ACK was sent.
  */
-export function answerInvalidSegment(tcb: Tcb, now: number, why: InvalidSegmentAnswer): boolean {
+export function answerInvalidSegment(tcb: Tcb, why: InvalidSegmentAnswer): boolean {
+  const now = tcb.now;
   const env = tcb.env;
   const verdict = invalidAnswerVerdict(
     why,
@@ -149,7 +150,8 @@ export function sendSyn(tcb: Tcb): void {
  * connection gives up exactly then: for SYNs that is a time limit; for data it also needs the
  * retransmission count (see TcpConfig.r2TimeoutMs).
  */
-export function armRetransmissionTimer(tcb: Tcb, now: number): void {
+export function armRetransmissionTimer(tcb: Tcb): void {
+  const now = tcb.now;
   const deadline = now + tcb.rtt.rto;
   const config = tcb.config;
   let limit = Number.POSITIVE_INFINITY;
@@ -167,7 +169,6 @@ export function persistInterval(tcb: Tcb): number {
 
 function traceRetransmit(
   tcb: Tcb,
-  now: number,
   seq: number,
   length: number,
   cause: 'rto' | 'fast-retransmit' | 'probe' | 'syn' | 'fin',
@@ -177,7 +178,7 @@ function traceRetransmit(
     // The sequence number as people read it: unsigned (TCP keeps it signed, see seq.ts).
     tracer.emit({
       kind: 'tcp.retransmit',
-      time: now,
+      time: tcb.now,
       host: tcb.env.host,
       conn: tcb.id,
       seq: seq >>> 0,
@@ -188,10 +189,10 @@ function traceRetransmit(
 }
 
 /** Records a retransmitted SYN or SYN-ACK. */
-export function countSynRetransmission(tcb: Tcb, now: number): void {
+export function countSynRetransmission(tcb: Tcb): void {
   tcb.retransmissions++;
   tcb.env.counters.retransmittedSegments++;
-  traceRetransmit(tcb, now, tcb.iss, 0, 'syn');
+  traceRetransmit(tcb, tcb.iss, 0, 'syn');
 }
 
 /**
@@ -216,7 +217,7 @@ function emitDataSegment(
 ): void {
   const mss = currentMss(tcb);
   // A path MTU probe sent again (for whatever reason) says nothing more about its size: it failed.
-  if (seqLt(seq, tcb.sndMax) && overlapsMtuProbe(tcb, seq, length)) mtuProbeFailed(tcb, tcb.now);
+  if (seqLt(seq, tcb.sndMax) && overlapsMtuProbe(tcb, seq, length)) mtuProbeFailed(tcb);
   const buffer = tcb.sendBuffer;
   const payload = length > 0 ? buffer.bytesAt(seq, length) : undefined;
   let flags = TCP_ACK;
@@ -234,7 +235,7 @@ function emitDataSegment(
   // RFC 3168 §6.1: new data is ECN-capable; the first such segment after a reduction carries CWR.
   const ecn = dataSegmentEcn(tcb, seq, length, windowProbe);
   if (ecn !== ECN_NOT_ECT) flags |= takeCwr(tcb);
-  if (tcb.ccReady) recordTransmission(tcb, seq, seqAdd(seq, length + (fin ? 1 : 0)), tcb.now);
+  if (tcb.ccReady) recordTransmission(tcb, seq, seqAdd(seq, length + (fin ? 1 : 0)));
   // More than one MSS only with TSO (see sendNextSegment): IP cuts it, PSH and FIN on the last piece. A
   // path MTU probe is larger than the MSS on purpose and leaves whole.
   const segmentSize = length > mss && !mtuProbe ? mss : 0;
@@ -247,7 +248,8 @@ function emitDataSegment(
  * Nagle and sender SWS avoidance (the first segment after a retransmission timeout, or the SWS override
  * of the persist timer) but never the window. Returns false when nothing was sent.
  */
-function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: number): boolean {
+function sendNextSegment(tcb: Tcb, force: boolean, burstLimit: number): boolean {
+  const now = tcb.now;
   const buffer = tcb.sendBuffer;
   const unsent = buffer.bytesFrom(tcb.sndNxt);
   const finPending = tcb.finPending;
@@ -260,7 +262,7 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: numb
   const mss = currentMss(tcb);
   const maxPayload = Math.min(tcb.maxSegmentPayload - tcb.sackOptionLength, Math.max(mss, burstLimit));
   // PLPMTUD (tcp/mtu-probing.ts): when the search calls for one, this segment is a probe of a larger size.
-  const probe = force ? 0 : mtuProbeToSend(tcb, now, unsent, windowRoom);
+  const probe = force ? 0 : mtuProbeToSend(tcb, unsent, windowRoom);
   let length = probe > 0 ? probe : Math.min(unsent, maxPayload, room);
   if (length > mss && probe === 0) {
     // A TSO segment (several MSS at once). Cut anywhere but at the end of the data it would leave a short
@@ -305,9 +307,9 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: numb
   if (tcb.sndUna === tcb.sndMax) tcb.stallSince = now; // first segment outstanding: R2 counts from here
   const retransmission = seqLt(seq, tcb.sndMax);
   // Traced before the segment leaves, so observers meet the cause before the segment it explains.
-  if (retransmission) traceRetransmit(tcb, now, seq, length, length === 0 ? 'fin' : 'rto');
+  if (retransmission) traceRetransmit(tcb, seq, length, length === 0 ? 'fin' : 'rto');
   emitDataSegment(tcb, seq, length, fin, probe > 0);
-  if (probe > 0) mtuProbeSent(tcb, seq, length, now);
+  if (probe > 0) mtuProbeSent(tcb, seq, length);
   tcb.sndNxt = seqAdd(seq, length + (fin ? 1 : 0));
   if (fin) tcb.finSent = true;
   if (seqGt(tcb.sndNxt, tcb.sndMax)) tcb.sndMax = tcb.sndNxt;
@@ -322,11 +324,11 @@ function sendNextSegment(tcb: Tcb, now: number, force: boolean, burstLimit: numb
     tcb.bytesRetransmitted += length;
     tcb.env.counters.retransmittedSegments++;
   } else {
-    tcb.startTiming(tcb.sndNxt, now);
+    tcb.startTiming(tcb.sndNxt);
   }
   // RFC 6298 §5.1: the timer runs whenever data is outstanding.
   tcb.timers.cancel(PERSIST);
-  if (!tcb.timers.isArmed(RETRANSMISSION)) armRetransmissionTimer(tcb, now);
+  if (!tcb.timers.isArmed(RETRANSMISSION)) armRetransmissionTimer(tcb);
   return true;
 }
 
@@ -362,7 +364,8 @@ export function pacingRate(tcb: Tcb): number {
  * carried it. Called after every event that may allow sending: SEND, CLOSE, an arriving ACK or window
  * update, a timer.
  */
-export function transmitPending(tcb: Tcb, now: number, force = false): void {
+export function transmitPending(tcb: Tcb, force = false): void {
+  const now = tcb.now;
   const state = tcb.state;
   if (
     tcb.ccReady &&
@@ -396,7 +399,7 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
         : Infinity;
     let first = true;
     // Segments judged lost go first (RFC 6675 NextSeg rule 1), then new data (rule 2).
-    if (sackRecoveryActive(tcb)) while (retransmitLost(tcb, now)) first = false;
+    if (sackRecoveryActive(tcb)) while (retransmitLost(tcb)) first = false;
     for (;;) {
       if (rate > 0 && tcb.pacingNext > now) {
         // Pacing: the next segment may not leave before its earliest departure time.
@@ -407,7 +410,7 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
         break;
       }
       const sentBefore = tcb.bytesSent;
-      if (!sendNextSegment(tcb, now, force && first, burstLimit)) {
+      if (!sendNextSegment(tcb, force && first, burstLimit)) {
         tcb.pacingHeld = false;
         break;
       }
@@ -441,14 +444,14 @@ export function transmitPending(tcb: Tcb, now: number, force = false): void {
   }
   if (tcb.ackNow && tcb.state !== 'CLOSED' && tcb.state !== 'SYN-SENT' && tcb.state !== 'LISTEN')
     sendAck(tcb);
-  if (tcb.ccReady) armLossProbe(tcb, now);
+  if (tcb.ccReady) armLossProbe(tcb);
 }
 
 /**
  * Retransmits the lowest segment judged lost (RFC 6675 NextSeg rule 1, RACK), up to one MSS, if
  * cwnd - pipe leaves room for it (RFC 6675 §5 step (C)). Returns false when nothing was sent.
  */
-function retransmitLost(tcb: Tcb, now: number, whateverCwnd = false): boolean {
+function retransmitLost(tcb: Tcb, whateverCwnd = false): boolean {
   // Nothing lost without a scoreboard (one comes with the first data sent).
   const record = tcb.existingScoreboard?.nextLost();
   if (record === undefined) return false;
@@ -464,14 +467,7 @@ function retransmitLost(tcb: Tcb, now: number, whateverCwnd = false): boolean {
   const length = Math.min(dataLength, currentMss(tcb), Math.max(room, 0));
   const fin = withFin && seqAdd(record.start, length) === tcb.finSeq;
   if (!whateverCwnd && tcb.cc!.cwnd - tcb.pipe < Math.max(1, length)) return false;
-  sendRetransmission(
-    tcb,
-    now,
-    record.start,
-    length,
-    fin,
-    tcb.retransmitCount > 0 ? 'rto' : 'fast-retransmit',
-  );
+  sendRetransmission(tcb, record.start, length, fin, tcb.retransmitCount > 0 ? 'rto' : 'fast-retransmit');
   return true;
 }
 
@@ -480,15 +476,14 @@ function retransmitLost(tcb: Tcb, now: number, whateverCwnd = false): boolean {
  * cwnd - pipe says (RFC 6298 §5.4; segments RACK still counts in flight may fill the one-segment
  * window), then whatever the windows allow.
  */
-export function retransmitAfterTimeout(tcb: Tcb, now: number): void {
-  retransmitLost(tcb, now, true);
-  transmitPending(tcb, now, true);
+export function retransmitAfterTimeout(tcb: Tcb): void {
+  retransmitLost(tcb, true);
+  transmitPending(tcb, true);
 }
 
 /** Sends [seq, seq + length) (and the FIN) again, with the bookkeeping every retransmission needs. */
 function sendRetransmission(
   tcb: Tcb,
-  now: number,
   seq: number,
   length: number,
   fin: boolean,
@@ -497,14 +492,14 @@ function sendRetransmission(
   // Karn (MUST-18): an RTT timing covering these bytes would now be ambiguous.
   if (tcb.timing !== undefined && seqLt(seq, tcb.timing.endSeq)) tcb.timing = undefined;
   if (tcb.tsEnabled) tcb.tsRetransmitted = tcb.tsVal();
-  traceRetransmit(tcb, now, seq, length, cause);
+  traceRetransmit(tcb, seq, length, cause);
   emitDataSegment(tcb, seq, length, fin);
   tcb.retransmissions++;
   tcb.bytesRetransmitted += length;
   tcb.bytesSent += length;
   tcb.env.counters.retransmittedSegments++;
   if (cause === 'fast-retransmit') tcb.env.counters.fastRetransmits++;
-  if (!tcb.timers.isArmed(RETRANSMISSION)) armRetransmissionTimer(tcb, now);
+  if (!tcb.timers.isArmed(RETRANSMISSION)) armRetransmissionTimer(tcb);
 }
 
 /**
@@ -512,13 +507,13 @@ function sendRetransmission(
  * the MSS, outside the congestion window (whose room the probe already held), as Linux's
  * tcp_simple_retransmit.
  */
-export function retransmitFailedProbe(tcb: Tcb, now: number): void {
+export function retransmitFailedProbe(tcb: Tcb): void {
   const end = tcb.mtuProbe.probeSeqEnd;
   tcb.mtuProbe.probeRecoveryEnd = tcb.sndMax;
   let seq = tcb.sndUna;
   while (seqLt(seq, end)) {
     const length = Math.min(currentMss(tcb), seqDiff(end, seq));
-    sendRetransmission(tcb, now, seq, length, false, 'fast-retransmit');
+    sendRetransmission(tcb, seq, length, false, 'fast-retransmit');
     seq = seqAdd(seq, length);
   }
 }
@@ -528,7 +523,8 @@ export function retransmitFailedProbe(tcb: Tcb, now: number): void {
  * says), otherwise the last segment sent again. Either way the peer answers with an ACK that carries
  * SACK information about the tail, so RACK can repair losses there without the RTO.
  */
-export function sendLossProbe(tcb: Tcb, now: number): void {
+export function sendLossProbe(tcb: Tcb): void {
+  const now = tcb.now;
   const unsent = tcb.sendBuffer.bytesFrom(tcb.sndNxt);
   const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
   tcb.env.counters.lossProbes++;
@@ -549,12 +545,12 @@ export function sendLossProbe(tcb: Tcb, now: number): void {
     const withFin = tcb.finSent && last.end === seqAdd(tcb.finSeq, 1);
     const dataEnd = withFin ? tcb.finSeq : last.end;
     const length = Math.min(seqDiff(dataEnd, last.start), currentMss(tcb));
-    sendRetransmission(tcb, now, seqAdd(dataEnd, -length), length, withFin, 'probe');
+    sendRetransmission(tcb, seqAdd(dataEnd, -length), length, withFin, 'probe');
     tcb.tlpRetransmitted = true;
   }
   tcb.tlpEndSeq = tcb.sndMax;
   // RFC 8985 §7.3: the retransmission timer restarts after the probe.
-  armRetransmissionTimer(tcb, now);
+  armRetransmissionTimer(tcb);
 }
 
 /**
@@ -562,11 +558,12 @@ export function sendLossProbe(tcb: Tcb, now: number): void {
  * pending FIN when no data is left). SND.NXT moves past it, so the peer's ACK of it is acceptable when
  * the window has reopened; while the window stays shut the octet is simply sent again.
  */
-export function sendWindowProbe(tcb: Tcb, now: number): void {
+export function sendWindowProbe(tcb: Tcb): void {
+  const now = tcb.now;
   tcb.sndNxt = tcb.sndUna;
   const unsent = tcb.sendBuffer.bytesFrom(tcb.sndNxt);
   const seq = tcb.sndNxt;
-  if (unsent > 0 || tcb.finPending) traceRetransmit(tcb, now, seq, unsent > 0 ? 1 : 0, 'probe');
+  if (unsent > 0 || tcb.finPending) traceRetransmit(tcb, seq, unsent > 0 ? 1 : 0, 'probe');
   if (unsent > 0) {
     emitDataSegment(tcb, seq, 1, false, false, true);
     tcb.sndNxt = seqAdd(seq, 1);
@@ -585,7 +582,7 @@ export function sendWindowProbe(tcb: Tcb, now: number): void {
 }
 
 /** Fast retransmit (RFC 5681 §3.2 step 3): the segment at SND.UNA, once, without moving SND.NXT. */
-export function fastRetransmit(tcb: Tcb, now: number): void {
+export function fastRetransmit(tcb: Tcb): void {
   // Only bytes sent before may be retransmitted: the range [SND.UNA, SND.MAX) less a FIN.
   const available = Math.min(tcb.sendBuffer.bytesFrom(tcb.sndUna), seqDiff(tcb.sndMax, tcb.sndUna));
   const length = Math.min(available, currentMss(tcb));
@@ -593,7 +590,7 @@ export function fastRetransmit(tcb: Tcb, now: number): void {
   if (length === 0 && !fin) return;
   tcb.timing = undefined; // Karn (MUST-18): no RTT sample across a retransmission
   if (tcb.tsEnabled) tcb.tsRetransmitted = tcb.tsVal();
-  traceRetransmit(tcb, now, tcb.sndUna, length, 'fast-retransmit');
+  traceRetransmit(tcb, tcb.sndUna, length, 'fast-retransmit');
   emitDataSegment(tcb, tcb.sndUna, length, fin);
   tcb.retransmissions++;
   tcb.bytesRetransmitted += length;

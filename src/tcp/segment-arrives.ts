@@ -39,21 +39,21 @@ import {
 } from './timers.js';
 
 /**
- * Entry point: one segment for this connection, at time `now`; `ecn` is the ECN field of the IP header
+ * Entry point: one segment for this connection, at time `tcb.now`; `ecn` is the ECN field of the IP header
  * it came in (RFC 3168 §5), 0 when unknown.
  */
-export function segmentArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn = 0): void {
+export function segmentArrives(tcb: Tcb, seg: TcpSegment, ecn = 0): void {
   tcb.segmentsReceived++;
   switch (tcb.state) {
     case 'CLOSED':
     case 'LISTEN':
-      tcb.drop('no connection', now);
+      tcb.drop('no connection');
       return;
     case 'SYN-SENT':
-      synSentArrives(tcb, seg, now);
+      synSentArrives(tcb, seg);
       return;
     default:
-      synchronizedArrives(tcb, seg, now, ecn);
+      synchronizedArrives(tcb, seg, ecn);
   }
 }
 
@@ -65,7 +65,8 @@ function learnPeerMss(tcb: Tcb, seg: TcpSegment): void {
 }
 
 /** The handshake completed: window variables, congestion control, RTT from the handshake, 'connected'. */
-function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
+function establish(tcb: Tcb, seg: TcpSegment): void {
+  const now = tcb.now;
   // The window of a SYN-ACK is never scaled; that of the ACK completing a passive open is (RFC 7323 §2.2).
   const window = seg.flags & TCP_SYN ? seg.window : seg.window << tcb.sndWindowScale;
   tcb.sndWnd = window;
@@ -78,46 +79,47 @@ function establish(tcb: Tcb, seg: TcpSegment, now: number): void {
   if (tcb.synRetransmitted) tcb.rtt.resetAfterSynTimeout(); // RFC 6298 §5.7
   tcb.retransmitCount = 0;
   tcb.r1Reported = false;
-  initMtuProbing(tcb, now);
+  initMtuProbing(tcb);
   tcb.ccReady = true;
-  tcb.setState('ESTABLISHED', now);
+  tcb.setState('ESTABLISHED');
   tcb.env.event(CONNECTED_EVENT);
   if (tcb.keepAlive) tcb.timers.setAfter(KEEPALIVE, now, tcb.keepAliveIdleMs);
   // CLOSE was called before the connection was established (§3.10.4): the FIN goes out after the data.
-  if (tcb.finQueued) tcb.setState('FIN-WAIT-1', now);
+  if (tcb.finQueued) tcb.setState('FIN-WAIT-1');
 }
 
 /** §3.10.7.3 SYN-SENT. */
-function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
+function synSentArrives(tcb: Tcb, seg: TcpSegment): void {
+  const now = tcb.now;
   const flags = seg.flags;
   const hasAck = (flags & TCP_ACK) !== 0;
   // First: the ACK bit. An ACK that does not cover exactly our SYN gets a reset (unless it is one).
   if (hasAck && (seqLe(seg.ack, tcb.iss) || seqGt(seg.ack, tcb.sndMax))) {
     if ((flags & TCP_RST) === 0) sendReset(tcb, seg.ack);
-    tcb.drop('SYN-SENT: unacceptable ACK', now);
+    tcb.drop('SYN-SENT: unacceptable ACK');
     return;
   }
   // Second: the RST bit. Only a RST that acknowledges our SYN is believed (RFC 5961 §3 blind reset).
   if (flags & TCP_RST) {
     if (hasAck) {
       tcb.env.counters.attemptFails++;
-      tcb.terminate(now, new TcpError('ECONNREFUSED', 'connection refused by the peer'));
+      tcb.terminate(new TcpError('ECONNREFUSED', 'connection refused by the peer'));
     } else {
-      tcb.drop('SYN-SENT: RST without ACK', now);
+      tcb.drop('SYN-SENT: RST without ACK');
     }
     return;
   }
   // Third: security/compartment checks are not implemented (RFC 9293 deprecates them; §3.10.7.3).
   // Fourth: the SYN bit.
   if ((flags & TCP_SYN) === 0) {
-    tcb.drop('SYN-SENT: neither SYN nor RST', now);
+    tcb.drop('SYN-SENT: neither SYN nor RST');
     return;
   }
   tcb.irs = seg.seq | 0;
   tcb.rcvNxt = seqAdd(seg.seq, 1);
   tcb.rcvAdvRight = seqAdd(tcb.rcvNxt, tcb.initialReceiveWindow);
   tcb.lastReceiveTime = now;
-  tcb.negotiateTimestamps(seg.options.timestamp, now);
+  tcb.negotiateTimestamps(seg.options.timestamp);
   tcb.negotiateSack(seg.options.sackPermitted);
   if (hasAck) negotiateEcnOnSynAck(tcb, flags);
   learnPeerMss(tcb, seg);
@@ -130,14 +132,14 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
     // Our SYN is acknowledged: ESTABLISHED, and ACK the peer's SYN (piggybacked on data if any is queued).
     tcb.timers.cancel(RETRANSMISSION);
     tcb.stallSince = now;
-    establish(tcb, seg, now);
+    establish(tcb, seg);
     tcb.ackNow = true;
     // "If there are other controls or text in the segment, then continue processing at the sixth step."
     const afterSyn = seqAdd(seg.seq, 1);
     processUrgent(tcb, seg, seg.seq | 0);
-    const finAccepted = processText(tcb, afterSyn, seg.payload, now);
-    if (flags & TCP_FIN && finAccepted) processFin(tcb, seqAdd(afterSyn, seg.payload.length), now);
-    transmitPending(tcb, now);
+    const finAccepted = processText(tcb, afterSyn, seg.payload);
+    if (flags & TCP_FIN && finAccepted) processFin(tcb, seqAdd(afterSyn, seg.payload.length));
+    transmitPending(tcb);
     return;
   }
   // Simultaneous open (§3.5, figure 8; MUST-10): both SYNs crossed. Answer with SYN-ACK and wait in
@@ -147,7 +149,7 @@ function synSentArrives(tcb: Tcb, seg: TcpSegment, now: number): void {
   tcb.maxSndWnd = Math.max(tcb.maxSndWnd, seg.window);
   tcb.sndWl1 = seg.seq | 0;
   tcb.sndWl2 = seg.ack | 0;
-  tcb.setState('SYN-RECEIVED', now);
+  tcb.setState('SYN-RECEIVED');
   sendSyn(tcb);
 }
 
@@ -177,18 +179,19 @@ export const PAWS_IDLE_LIMIT_MS = 24 * 24 * 60 * 60 * 1000;
  * acceptable, and is answered with an ACK like any unacceptable segment. A RST is exempt (§5.3 R1), as
  * is everything once TS.Recent has sat unused for 24 days (§5.5).
  */
-function timestampAcceptable(tcb: Tcb, seg: TcpSegment, rst: boolean, now: number): boolean {
+function timestampAcceptable(tcb: Tcb, seg: TcpSegment, rst: boolean): boolean {
+  const now = tcb.now;
   const ts = seg.options.timestamp;
   if (rst) return true;
   if (ts === undefined) {
     tcb.env.counters.timestampMissingDrops++;
-    tcb.drop('no timestamp option on a connection that negotiated timestamps', now);
+    tcb.drop('no timestamp option on a connection that negotiated timestamps');
     return false;
   }
   if (seqLt(ts.value, tcb.tsRecent) && now - tcb.tsRecentAt <= PAWS_IDLE_LIMIT_MS) {
     tcb.env.counters.pawsDrops++;
-    answerInvalidSegment(tcb, now, 'paws');
-    tcb.drop('PAWS: timestamp older than TS.Recent', now);
+    answerInvalidSegment(tcb, 'paws');
+    tcb.drop('PAWS: timestamp older than TS.Recent');
     return false;
   }
   return true;
@@ -199,14 +202,14 @@ function timestampAcceptable(tcb: Tcb, seg: TcpSegment, rst: boolean, now: numbe
  * of RFC 5961 §7. Data lying wholly within one buffer's length below RCV.NXT is the peer retransmitting
  * what we acknowledged with an ACK it lost: it is answered whatever the limit, or the peer could stall.
  */
-function answerOutOfWindow(tcb: Tcb, seq: number, length: number, syn: boolean, now: number): void {
+function answerOutOfWindow(tcb: Tcb, seq: number, length: number, syn: boolean): void {
   if (tcb.state === 'TIME-WAIT') {
-    answerInvalidSegment(tcb, now, 'time-wait');
+    answerInvalidSegment(tcb, 'time-wait');
     return;
   }
   if (syn) {
     // RFC 5961 §4.2: a SYN gets a challenge ACK whatever its sequence number (as Linux does).
-    answerInvalidSegment(tcb, now, 'challenge');
+    answerInvalidSegment(tcb, 'challenge');
     return;
   }
   const span = Math.max(tcb.receiveBuffer.capacity, 65535);
@@ -217,11 +220,12 @@ function answerOutOfWindow(tcb: Tcb, seq: number, length: number, syn: boolean, 
     sendAck(tcb);
     return;
   }
-  answerInvalidSegment(tcb, now, 'out-of-window');
+  answerInvalidSegment(tcb, 'out-of-window');
 }
 
 /** §3.10.7.4 for SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2, CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT. */
-function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number): void {
+function synchronizedArrives(tcb: Tcb, seg: TcpSegment, ecn: number): void {
+  const now = tcb.now;
   const flags = seg.flags;
   // SEG.SEQ in the signed form TCP keeps (seq.ts), whichever form the segment record holds.
   const segSeq = seg.seq | 0;
@@ -249,7 +253,7 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
   const segLen = payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
 
   // RFC 7323 §5.3 R1: PAWS, before the sequence number check.
-  if (tcb.tsEnabled && !timestampAcceptable(tcb, seg, rst, now)) return;
+  if (tcb.tsEnabled && !timestampAcceptable(tcb, seg, rst)) return;
 
   if (tcb.state === 'TIME-WAIT' && fin && !rst && !syn && seqAdd(seq, segLen) === tcb.rcvNxt) {
     // §3.10.7.4 (TIME-WAIT, fifth and eighth steps): the peer did not get our last ACK and sent its FIN
@@ -269,12 +273,12 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
       if (payload.length > 0) {
         payload = payload.subarray(0, 0);
         fin = false;
-        tcb.drop('zero window: text discarded', now);
+        tcb.drop('zero window: text discarded');
       }
       tcb.ackNow = true;
     } else {
-      if (!rst) answerOutOfWindow(tcb, seq, payload.length, syn, now);
-      tcb.drop(rst ? 'RST outside the window' : 'segment outside the window', now);
+      if (!rst) answerOutOfWindow(tcb, seq, payload.length, syn);
+      tcb.drop(rst ? 'RST outside the window' : 'segment outside the window');
       return;
     }
   }
@@ -287,15 +291,15 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
   if (rst) {
     if (tcb.state === 'TIME-WAIT') {
       // RFC 1337 TIME-WAIT assassination: ignore RST in TIME-WAIT.
-      tcb.drop('RST in TIME-WAIT ignored (RFC 1337)', now);
+      tcb.drop('RST in TIME-WAIT ignored (RFC 1337)');
       return;
     }
     if (segSeq !== tcb.rcvNxt) {
-      answerInvalidSegment(tcb, now, 'challenge');
-      tcb.drop('RST not at RCV.NXT: challenge ACK', now);
+      answerInvalidSegment(tcb, 'challenge');
+      tcb.drop('RST not at RCV.NXT: challenge ACK');
       return;
     }
-    resetArrived(tcb, now);
+    resetArrived(tcb);
     return;
   }
 
@@ -306,15 +310,15 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
     if (tcb.state === 'SYN-RECEIVED' && tcb.passive) {
       // "If the connection was initiated with a passive OPEN, then return this connection to the LISTEN
       // state": the embryonic connection is dropped; the listener is still there for a new SYN.
-      tcb.drop('SYN in SYN-RECEIVED: back to LISTEN', now);
+      tcb.drop('SYN in SYN-RECEIVED: back to LISTEN');
       tcb.env.counters.attemptFails++;
-      tcb.terminate(now);
+      tcb.terminate();
       return;
     }
     // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK, whatever its sequence number.
     // A peer that really restarted answers it with a RST carrying the right sequence number.
-    answerInvalidSegment(tcb, now, 'challenge');
-    tcb.drop('SYN in synchronized state: challenge ACK', now);
+    answerInvalidSegment(tcb, 'challenge');
+    tcb.drop('SYN in synchronized state: challenge ACK');
     return;
   }
 
@@ -331,23 +335,23 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
 
   // Fifth: the ACK field.
   if ((flags & TCP_ACK) === 0) {
-    tcb.drop('no ACK bit', now);
+    tcb.drop('no ACK bit');
     return;
   }
   if (tcb.state === 'SYN-RECEIVED') {
     if (seqGt(seg.ack, tcb.sndUna) && seqLe(seg.ack, tcb.sndMax)) {
-      establish(tcb, seg, now);
+      establish(tcb, seg);
     } else {
       sendReset(tcb, seg.ack);
-      tcb.drop('SYN-RECEIVED: unacceptable ACK', now);
+      tcb.drop('SYN-RECEIVED: unacceptable ACK');
       return;
     }
   }
   // RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; others get an ACK (limited
   // as a challenge ACK, §7) and are dropped.
   if (!(seqGe(seg.ack, seqAdd(tcb.sndUna, -tcb.maxSndWnd)) && seqLe(seg.ack, tcb.sndMax))) {
-    answerInvalidSegment(tcb, now, 'challenge');
-    tcb.drop(seqGt(seg.ack, tcb.sndMax) ? 'ACK for data not yet sent' : 'ACK too old', now);
+    answerInvalidSegment(tcb, 'challenge');
+    tcb.drop(seqGt(seg.ack, tcb.sndMax) ? 'ACK for data not yet sent' : 'ACK too old');
     return;
   }
   // A duplicate ACK carries no data and no SYN/FIN (RFC 5681 §2), judged on the segment as it arrived: a
@@ -355,9 +359,9 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
   const bare = seg.payload.length === 0 && (flags & (TCP_SYN | TCP_FIN)) === 0;
   // RFC 3168 §6.1.3: the echo of CE marks, judged on every acceptable segment.
   if (tcb.ecnEnabled) ecnSegmentArrived(tcb, flags, ecn);
-  if (!processAck(tcb, seg, seq, bare, now)) return;
+  if (!processAck(tcb, seg, seq, bare)) return;
   // RFC 3168 §6.1.2: ECE asks the sender for a window reduction, after loss detection has run.
-  if (tcb.ecnEnabled) ecnAckProcessed(tcb, flags, now);
+  if (tcb.ecnEnabled) ecnAckProcessed(tcb, flags);
 
   // Sixth: the URG bit.
   processUrgent(tcb, seg, segSeq);
@@ -371,39 +375,37 @@ function synchronizedArrives(tcb: Tcb, seg: TcpSegment, now: number, ecn: number
         // (RFC 1122 §4.2.2.13, SHLD-3).
         sendReset(tcb, tcb.sndMax);
         tcb.terminate(
-          now,
           new TcpError('ECONNABORTED', 'data arrived after the application released the connection'),
         );
         return;
       }
       const echo = tcb.tsEnabled && payload.length > 0 ? seg.options.timestamp?.echo : undefined;
       if (echo !== undefined && echo !== 0) tcb.receiveTuner?.onTimestampEcho(tcb.tsVal(), echo | 0);
-      finAccepted = processText(tcb, seq, payload, now) && fin;
+      finAccepted = processText(tcb, seq, payload) && fin;
     } else {
       // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: the peer already sent its FIN; ignore the text.
-      tcb.drop('text after FIN ignored', now);
+      tcb.drop('text after FIN ignored');
       finAccepted = false;
     }
   }
 
   // Eighth: the FIN bit.
-  if (finAccepted) processFin(tcb, seqAdd(seq, payload.length), now);
-  else if (tcb.pendingFinSeq !== undefined && tcb.pendingFinSeq === tcb.rcvNxt)
-    processFin(tcb, tcb.rcvNxt, now);
+  if (finAccepted) processFin(tcb, seqAdd(seq, payload.length));
+  else if (tcb.pendingFinSeq !== undefined && tcb.pendingFinSeq === tcb.rcvNxt) processFin(tcb, tcb.rcvNxt);
 
-  transmitPending(tcb, now);
+  transmitPending(tcb);
 }
 
 /** §3.10.7.4 second check, an exact-match RST: what it means depends on the state. */
-function resetArrived(tcb: Tcb, now: number): void {
+function resetArrived(tcb: Tcb): void {
   switch (tcb.state) {
     case 'SYN-RECEIVED':
       tcb.env.counters.attemptFails++;
       if (tcb.passive) {
         // MUST-11: a passively opened connection goes back to LISTEN; the application never saw it.
-        tcb.terminate(now);
+        tcb.terminate();
       } else {
-        tcb.terminate(now, new TcpError('ECONNREFUSED', 'connection refused by the peer'));
+        tcb.terminate(new TcpError('ECONNREFUSED', 'connection refused by the peer'));
       }
       return;
     case 'ESTABLISHED':
@@ -411,11 +413,11 @@ function resetArrived(tcb: Tcb, now: number): void {
     case 'FIN-WAIT-2':
     case 'CLOSE-WAIT':
       tcb.env.counters.establishedResets++;
-      tcb.terminate(now, new TcpError('ECONNRESET', 'connection reset by the peer'));
+      tcb.terminate(new TcpError('ECONNRESET', 'connection reset by the peer'));
       return;
     default:
       // CLOSING, LAST-ACK: the application already closed; the connection just ends.
-      tcb.terminate(now);
+      tcb.terminate();
   }
 }
 
@@ -424,7 +426,8 @@ function resetArrived(tcb: Tcb, now: number): void {
  * (LAST-ACK done) and processing must stop.
  */
 /** `seq` is SEG.SEQ (after a simultaneous open's SYN), in the signed form (seq.ts) like SEG.ACK here. */
-function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: number): boolean {
+function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean): boolean {
+  const now = tcb.now;
   const ack = seg.ack | 0;
   const previousWindow = tcb.sndWnd;
   const window = seg.window << tcb.sndWindowScale;
@@ -473,8 +476,8 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
       // The third duplicate ACK points at a path MTU probe: it was too big for the path, not a sign of
       // congestion (RFC 4821 §7.6.1). Its data goes again cut to the MSS, and the duplicate ACKs the
       // segments sent after it still bring are not counted until the ACK passes them.
-      mtuProbeFailed(tcb, now);
-      retransmitFailedProbe(tcb, now);
+      mtuProbeFailed(tcb);
+      retransmitFailedProbe(tcb);
       tcb.dupAcks = 0;
     } else {
       if (!tcb.sackPermitted) {
@@ -494,7 +497,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
       });
       if (action === 'fast-retransmit') {
         windowReducedForLoss(tcb);
-        fastRetransmit(tcb, now);
+        fastRetransmit(tcb);
       }
     }
   }
@@ -503,7 +506,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   // and congestion control hears about the ACK after it (as Linux orders them): an ACK that starts
   // recovery already counts in PRR, and the rate sample carries the losses it revealed.
   if (sack && outcome !== undefined) {
-    sackAckProcessed(tcb, outcome, dataAcked > 0 || seqGt(tcb.sndUna, sndUnaBefore), now);
+    sackAckProcessed(tcb, outcome, dataAcked > 0 || seqGt(tcb.sndUna, sndUnaBefore));
     if (dataAcked > 0 || outcome.newlySacked > 0)
       sackCongestionAck(tcb, dataAcked, flightBefore, cwndLimited, outcome, now);
   }
@@ -530,16 +533,16 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean, now: 
   switch (tcb.state) {
     case 'FIN-WAIT-1':
       if (tcb.finAcked) {
-        tcb.setState('FIN-WAIT-2', now);
+        tcb.setState('FIN-WAIT-2');
         if (tcb.orphaned) tcb.timers.set(FIN_WAIT_2, now + tcb.config.finWait2TimeoutMs);
       }
       break;
     case 'CLOSING':
-      if (tcb.finAcked) enterTimeWait(tcb, now);
+      if (tcb.finAcked) enterTimeWait(tcb);
       break;
     case 'LAST-ACK':
       if (tcb.finAcked) {
-        tcb.terminate(now);
+        tcb.terminate();
         return false;
       }
       break;
@@ -569,7 +572,7 @@ function newDataAcknowledged(
   tcb.sndUna = sndUna;
   if (seqLt(tcb.sndNxt, ack)) tcb.sndNxt = sndUna;
   tcb.bytesAcked += dataAcked;
-  mtuProbeAcknowledged(tcb, now);
+  mtuProbeAcknowledged(tcb);
   // The segments duplicates counted as delivered are now acknowledged, all but the hole itself (Linux's
   // tcp_remove_reno_sacks); once everything sent is acknowledged nothing is left.
   if (tcb.dupAckedBytes > 0) {
@@ -624,7 +627,7 @@ function newDataAcknowledged(
     cc.onAck(event);
     if (recovering && cc.inRecovery && !tcb.sackPermitted && !tcb.ecnCwr) {
       // RFC 6582 §3.2 step 5: a partial ACK; the first unacknowledged segment was lost too.
-      fastRetransmit(tcb, now);
+      fastRetransmit(tcb);
     }
   }
   // RFC 7661: the flag covers the flight it was set for; the output path sets it again while the sender
@@ -636,13 +639,13 @@ function newDataAcknowledged(
   tcb.stallSince = now;
   // RFC 6298 §5.2 / §5.3.
   if (tcb.sndUna === tcb.sndMax) tcb.timers.cancel(RETRANSMISSION);
-  else if (!tcb.timers.isArmed(PERSIST)) armRetransmissionTimer(tcb, now);
+  else if (!tcb.timers.isArmed(PERSIST)) armRetransmissionTimer(tcb);
   tcb.autotuneSendBuffer();
   if (tcb.writeBlocked && tcb.sendBuffer.free > 0 && !tcb.finQueued) {
     tcb.writeBlocked = false;
     tcb.env.event(DRAIN_EVENT);
   }
-  tcb.traceMetrics(now);
+  tcb.traceMetrics();
   return dataAcked;
 }
 
@@ -714,7 +717,8 @@ function processUrgent(tcb: Tcb, seg: TcpSegment, seq: number): void {
  * advance RCV.NXT and decide how soon to ACK. Returns true when the whole segment was taken (so a FIN on
  * it is in the window).
  */
-function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): boolean {
+function processText(tcb: Tcb, seq: number, payload: Uint8Array): boolean {
+  const now = tcb.now;
   if (payload.length === 0) return true;
   let offset = seqDiff(seq, tcb.rcvNxt);
   let data = payload;
@@ -736,13 +740,13 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
     whole = false;
     if (offset >= limit) {
       tcb.ackNow = true;
-      tcb.drop('text beyond the window', now);
+      tcb.drop('text beyond the window');
       return false;
     }
     data = data.subarray(0, limit - offset);
   }
   const buffer = tcb.receiveBuffer;
-  if (tcb.env.memory?.exhausted === true && !memoryAdmits(tcb, offset, now)) return false;
+  if (tcb.env.memory?.exhausted === true && !memoryAdmits(tcb, offset)) return false;
   const hadGap = buffer.hasOutOfOrder;
   if (hadGap && tcb.sackEnabled) {
     // Out-of-order data we already hold: a duplicate too (RFC 2883 §4.1.2).
@@ -753,20 +757,20 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
   const advanced = buffer.insert(offset, data);
   if (advanced < 0) {
     tcb.env.counters.outOfOrderOverflows++;
-    tcb.drop('reassembly ranges exhausted', now);
+    tcb.drop('reassembly ranges exhausted');
     tcb.ackNow = true;
     return false;
   }
   if (buffer.prunedRanges !== prunedBefore) {
     tcb.env.counters.outOfOrderPruned += buffer.prunedRanges - prunedBefore;
-    tcb.note('reassembly full: highest out-of-order range forgotten for a lower one', now);
+    tcb.note('reassembly full: highest out-of-order range forgotten for a lower one');
   }
   if (data.length > tcb.rcvMssEstimate) tcb.rcvMssEstimate = Math.min(data.length, tcb.advertisedMss);
   if (advanced > 0) {
     tcb.rcvNxt = seqAdd(tcb.rcvNxt, advanced);
     tcb.bytesReceived += advanced;
     tcb.receiveTuner?.onInOrderData(now, tcb.rcvNxt, tcb.rcvWnd);
-    announceReadable(tcb, now);
+    announceReadable(tcb);
   }
   if (offset > 0 || hadGap) {
     // RFC 5681 §4.2: an out-of-order segment gets an immediate (duplicate) ACK, and so does one that
@@ -779,7 +783,7 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
     // a short one (the tail of a write) is not held until the timeout.
     tcb.bytesSinceAck += advanced;
     if (!tcb.config.delayedAck) tcb.ackNow = true;
-    else if (tcb.bytesSinceAck > tcb.rcvMssEstimate) ackOwed(tcb, now, advanced);
+    else if (tcb.bytesSinceAck > tcb.rcvMssEstimate) ackOwed(tcb, advanced);
     else if (!tcb.timers.isArmed(DELAYED_ACK)) tcb.timers.setAfter(DELAYED_ACK, now, tcb.config.delayedAckMs);
   }
   return whole;
@@ -799,7 +803,8 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array, now: number): b
  * 0.29 s). Where rounds take no time, only the number of ACKs changes. On a real clock, only for
  * coalesced packets (see `mayWaitForBurst`).
  */
-function ackOwed(tcb: Tcb, now: number, segmentBytes: number): void {
+function ackOwed(tcb: Tcb, segmentBytes: number): void {
+  const now = tcb.now;
   if (mayWaitForBurst(tcb, segmentBytes)) {
     if (tcb.timers.get(DELAYED_ACK) > now) tcb.timers.set(DELAYED_ACK, now);
   } else {
@@ -822,11 +827,11 @@ function answersPerBurst(tcb: Tcb): boolean {
  * connection queued meanwhile delivers it first (TcpConnection.queueEvent), so events keep the order
  * they happened in; only back-to-back 'readable' events merge.
  */
-function announceReadable(tcb: Tcb, now: number): void {
+function announceReadable(tcb: Tcb): void {
   if (!answersPerBurst(tcb)) {
     tcb.env.event(READABLE_EVENT);
   } else if (!tcb.timers.isArmed(READABLE)) {
-    tcb.timers.set(READABLE, now);
+    tcb.timers.set(READABLE, tcb.now);
   }
 }
 
@@ -866,22 +871,22 @@ const BATCH_ACK_MAX_BYTES = 4 * 65536;
  * Anything else is dropped, to be sent again, and out-of-order data held is pruned to give memory back
  * (Linux's tcp_prune_ofo_queue: the sender sees its SACKed data reneged, RFC 2018 §8).
  */
-function memoryAdmits(tcb: Tcb, offset: number, now: number): boolean {
+function memoryAdmits(tcb: Tcb, offset: number): boolean {
   const buffer = tcb.receiveBuffer;
   if (offset === 0 && buffer.readable === 0) return true;
   if (buffer.hasOutOfOrder) {
     tcb.env.counters.outOfOrderPruned += buffer.outOfOrderRangeCount;
     buffer.truncateOutOfOrder(0);
-    tcb.note('TCP memory at its maximum: out-of-order data pruned', now);
+    tcb.note('TCP memory at its maximum: out-of-order data pruned');
   }
   tcb.env.counters.memoryLimitDrops++;
-  tcb.drop('TCP memory at its maximum', now);
+  tcb.drop('TCP memory at its maximum');
   tcb.ackNow = true;
   return false;
 }
 
 /** §3.10.7.4 eighth step, for a FIN at sequence number `finSeq`. */
-function processFin(tcb: Tcb, finSeq: number, now: number): void {
+function processFin(tcb: Tcb, finSeq: number): void {
   if (tcb.remoteFinReceived) {
     tcb.ackNow = true;
     return;
@@ -906,14 +911,14 @@ function processFin(tcb: Tcb, finSeq: number, now: number): void {
   switch (tcb.state) {
     case 'SYN-RECEIVED':
     case 'ESTABLISHED':
-      tcb.setState('CLOSE-WAIT', now);
+      tcb.setState('CLOSE-WAIT');
       break;
     case 'FIN-WAIT-1':
-      if (tcb.finAcked) enterTimeWait(tcb, now);
-      else tcb.setState('CLOSING', now);
+      if (tcb.finAcked) enterTimeWait(tcb);
+      else tcb.setState('CLOSING');
       break;
     case 'FIN-WAIT-2':
-      enterTimeWait(tcb, now);
+      enterTimeWait(tcb);
       break;
     default:
       break;
@@ -921,8 +926,9 @@ function processFin(tcb: Tcb, finSeq: number, now: number): void {
 }
 
 /** TIME-WAIT for 2*MSL (MUST-13); every other timer stops. */
-export function enterTimeWait(tcb: Tcb, now: number): void {
-  tcb.setState('TIME-WAIT', now);
+export function enterTimeWait(tcb: Tcb): void {
+  const now = tcb.now;
+  tcb.setState('TIME-WAIT');
   tcb.timers.cancelAll();
   tcb.timers.set(TIME_WAIT, now + 2 * tcb.config.mslMs);
 }

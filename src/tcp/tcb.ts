@@ -202,11 +202,14 @@ export class Tcb {
 
   state: TcpStateName = 'CLOSED';
   /**
-   * Time of the input being processed (ms); never decreases. Declared without a value and set in the
-   * constructor: the field is `undefined` for a moment, so V8 keeps it as a tagged value rather than an
-   * unboxed double. It is stored as the clock gave it and read to be passed on (to the scoreboard, the
-   * timers) far more often than computed with; an unboxed double was copied to a fresh heap number at
-   * each such pass once times had fractions.
+   * Time of the input being processed (ms); never decreases. Each input (TcpConnection's `handleSegment`,
+   * `onTimer` and user calls) stores it here once, and the engine behind it (segment arrives, output,
+   * timeouts, loss recovery, PLPMTUD) reads it here rather than being handed it from call to call: a
+   * fractional time passed to a call V8 does not inline is boxed into a new heap number, so a time that
+   * travels by argument can cost an allocation per call once it is kept as a double.
+   * Declared without a value and set in the constructor: the field is `undefined` for a moment, so V8
+   * keeps it as a tagged value rather than an unboxed double. It is stored as the clock gave it and
+   * passed on to the scoreboard and congestion control, which take the time as an argument.
    */
   now: number;
 
@@ -574,35 +577,36 @@ export class Tcb {
     return this.state !== 'CLOSED' && this.state !== 'LISTEN' && this.state !== 'SYN-SENT';
   }
 
-  setState(to: TcpStateName, now: number): void {
+  setState(to: TcpStateName): void {
     const from = this.state;
     if (from === to) return;
     this.state = to;
     const tracer = this.env.tracer;
     if (tracer.enabled) {
-      tracer.emit({ kind: 'tcp.state', time: now, host: this.env.host, conn: this.id, from, to });
+      tracer.emit({ kind: 'tcp.state', time: this.now, host: this.env.host, conn: this.id, from, to });
     }
     this.env.event({ type: 'state', from, to });
   }
 
   /** Counts and traces a dropped segment. */
-  drop(reason: string, now: number): void {
+  drop(reason: string): void {
     this.env.counters.segmentsDropped++;
     const tracer = this.env.tracer;
-    if (tracer.enabled) tracer.emit({ kind: 'drop', time: now, host: this.env.host, layer: 'tcp', reason });
+    if (tracer.enabled)
+      tracer.emit({ kind: 'drop', time: this.now, host: this.env.host, layer: 'tcp', reason });
   }
 
-  note(text: string, now: number): void {
+  note(text: string): void {
     const tracer = this.env.tracer;
-    if (tracer.enabled) tracer.emit({ kind: 'note', time: now, host: this.env.host, text });
+    if (tracer.enabled) tracer.emit({ kind: 'note', time: this.now, host: this.env.host, text });
   }
 
-  traceMetrics(now: number): void {
+  traceMetrics(): void {
     const tracer = this.env.tracer;
     if (!tracer.enabled) return;
     tracer.emit({
       kind: 'tcp.metrics',
-      time: now,
+      time: this.now,
       host: this.env.host,
       conn: this.id,
       cwnd: this.cc?.cwnd ?? 0,
@@ -699,7 +703,7 @@ export class Tcb {
       status === 'ENETUNREACH' || status === 'EADDRNOTAVAIL' || status === 'EMSGSIZE' ? status : 'EINVAL';
     this.lastOutputError = new TcpError(code, OUTPUT_FAILURES[code] ?? 'IP refused the segment');
     this.softError = this.lastOutputError;
-    this.note(`IP could not send a segment: ${status}`, this.now);
+    this.note(`IP could not send a segment: ${status}`);
   }
 
   /**
@@ -799,13 +803,13 @@ export class Tcb {
    * Completes timestamps negotiation (RFC 7323 §3.2): on when we offer them (the configuration) and the
    * peer's SYN carried a TSopt, whose TSval becomes TS.Recent.
    */
-  negotiateTimestamps(peer: TcpTimestamp | undefined, now: number): void {
+  negotiateTimestamps(peer: TcpTimestamp | undefined): void {
     this.tsEnabled = this.config.timestamps && peer !== undefined;
     // RFC 7323 §3.2: the 12 bytes (aligned) ride on every segment; they come off the effective MSS.
     this.dataOptionsLength = this.tsEnabled ? 12 : 0;
     if (this.tsEnabled) {
       this.tsRecent = peer!.value | 0;
-      this.tsRecentAt = now;
+      this.tsRecentAt = this.now;
     }
   }
 
@@ -839,7 +843,7 @@ export class Tcb {
    * 'closed' reported. With an error (reset, abort, timeout) unread received data is discarded too (§3.10.7.4
    * "all segment queues should be flushed"); after an orderly close it stays readable.
    */
-  terminate(now: number, error?: TcpError): void {
+  terminate(error?: TcpError): void {
     if (this.state === 'CLOSED') return;
     this.timers.cancelAll();
     this.sendBuffer.clear();
@@ -849,13 +853,13 @@ export class Tcb {
       this.receiveBuffer.clear();
       this.closeError = error;
     }
-    this.setState('CLOSED', now);
+    this.setState('CLOSED');
     if (error !== undefined) this.env.event({ type: 'error', error });
     this.env.event(CLOSED_EVENT);
   }
 
   /** Starts RTT timing of a segment ending at `endSeq` if nothing is being timed (one sample per RTT). */
-  startTiming(endSeq: number, now: number): void {
+  startTiming(endSeq: number): void {
     if (this.timing !== undefined) return;
     // The handshake's timing takes a record of its own, given up once established: an idle connection
     // keeps none. Data segments share one in the transfer state.
@@ -866,7 +870,7 @@ export class Tcb {
       if (transfer !== undefined) transfer.timingRecord = timing;
     }
     timing.endSeq = seqAdd(endSeq, 0);
-    timing.sentAt = now;
+    timing.sentAt = this.now;
     this.timing = timing;
   }
 

@@ -36,14 +36,15 @@ import {
   type TimerId,
 } from './timers.js';
 
-/** Runs every timer due at `now`, in TIMER_ORDER, until none is due or the connection closed. */
-export function timersExpired(tcb: Tcb, now: number): void {
+/** Runs every timer due at `tcb.now`, in TIMER_ORDER, until none is due or the connection closed. */
+export function timersExpired(tcb: Tcb): void {
+  const now = tcb.now;
   for (let guard = 0; guard < 16; guard++) {
     if (tcb.state === 'CLOSED') return;
     const due = tcb.timers.due(now);
     if (due === undefined) return;
     tcb.timers.cancel(due);
-    fire(tcb, due, now);
+    fire(tcb, due);
     // The application is told of the burst's data (its owner delivers the event when this returns) and
     // reads before the timers still due run, on the owner's next call in this same instant: the burst's
     // ACK (a delayed ACK set for now) then carries the window the read opened, or the read's window
@@ -52,40 +53,40 @@ export function timersExpired(tcb: Tcb, now: number): void {
   }
 }
 
-function fire(tcb: Tcb, timer: TimerId, now: number): void {
+function fire(tcb: Tcb, timer: TimerId): void {
   switch (timer) {
     case TIME_WAIT:
       // §3.10.8 TIME-WAIT TIMEOUT: delete the TCB.
-      tcb.note('TIME-WAIT expired', now);
-      tcb.terminate(now);
+      tcb.note('TIME-WAIT expired');
+      tcb.terminate();
       return;
     case FIN_WAIT_2:
       // The application released the connection and the peer never sent its FIN: give up, and tell the
       // peer so it does not wait for us either.
-      tcb.note('orphaned FIN-WAIT-2 timed out', now);
+      tcb.note('orphaned FIN-WAIT-2 timed out');
       sendReset(tcb, tcb.sndMax);
-      tcb.terminate(now);
+      tcb.terminate();
       return;
     case RETRANSMISSION:
-      retransmissionTimeout(tcb, now);
+      retransmissionTimeout(tcb);
       return;
     case PERSIST:
-      persistTimeout(tcb, now);
+      persistTimeout(tcb);
       return;
     case DELAYED_ACK:
       if (tcb.synchronized) sendAck(tcb);
       return;
     case KEEPALIVE:
-      keepaliveTimeout(tcb, now);
+      keepaliveTimeout(tcb);
       return;
     case PACING:
       // The next segment's earliest departure time has come.
-      transmitPending(tcb, now);
+      transmitPending(tcb);
       return;
     case REORDER:
       // RACK's reordering timer (RFC 8985 §6.3): segments that were still within the window are judged.
-      reorderTimeout(tcb, now);
-      transmitPending(tcb, now);
+      reorderTimeout(tcb);
+      transmitPending(tcb);
       return;
     case READABLE:
       // The burst's in-order data (segment-arrives.ts announceReadable), unless it was read meanwhile.
@@ -94,7 +95,7 @@ function fire(tcb: Tcb, timer: TimerId, now: number): void {
     case LOSS_PROBE:
       // The tail loss probe (RFC 8985 §7.3).
       if (tcb.ccReady && tcb.sndUna !== tcb.sndMax && tcb.recoveryPoint === undefined) {
-        sendLossProbe(tcb, now);
+        sendLossProbe(tcb);
       }
       return;
   }
@@ -115,7 +116,8 @@ function reportR1(tcb: Tcb): void {
 }
 
 /** RFC 6298 §5.4-5.6 and RFC 9293 §3.8.3 (R2, MUST-20..23). */
-function retransmissionTimeout(tcb: Tcb, now: number): void {
+function retransmissionTimeout(tcb: Tcb): void {
+  const now = tcb.now;
   const state = tcb.state;
   if (state === 'SYN-SENT' || state === 'SYN-RECEIVED') {
     if (tcb.passive && state === 'SYN-RECEIVED' && tcb.retransmitCount >= tcb.config.synAckRetries) {
@@ -123,15 +125,15 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
       // gives up after `synAckRetries` (Linux tcp_synack_retries), long before the 3 minutes of R2.
       tcb.env.counters.attemptFails++;
       tcb.env.counters.synAckTimeouts++;
-      tcb.note('SYN-ACK retransmissions exhausted', now);
-      tcb.terminate(now);
+      tcb.note('SYN-ACK retransmissions exhausted');
+      tcb.terminate();
       return;
     }
     if (now >= tcb.stallSince + tcb.config.synR2TimeoutMs) {
       tcb.env.counters.attemptFails++;
       if (tcb.passive)
-        tcb.terminate(now); // the application never saw it
-      else tcb.terminate(now, timeoutError(tcb, 'connection attempt timed out'));
+        tcb.terminate(); // the application never saw it
+      else tcb.terminate(timeoutError(tcb, 'connection attempt timed out'));
       return;
     }
     tcb.env.counters.retransmissionTimeouts++;
@@ -140,20 +142,20 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
     tcb.synRetransmitted = true;
     tcb.retransmitCount++;
     reportR1(tcb);
-    countSynRetransmission(tcb, now); // traced before the SYN leaves, as every retransmission
+    countSynRetransmission(tcb); // traced before the SYN leaves, as every retransmission
     sendSyn(tcb);
-    armRetransmissionTimer(tcb, now);
+    armRetransmissionTimer(tcb);
     return;
   }
   if (tcb.sndUna === tcb.sndMax || !tcb.ccReady) return; // nothing outstanding
-  if (resetOrphanOverLimit(tcb, now, tcb.retransmitCount)) return;
-  if (orphanGivenUp(tcb, now, tcb.retransmitCount)) return;
+  if (resetOrphanOverLimit(tcb, tcb.retransmitCount)) return;
+  if (orphanGivenUp(tcb, tcb.retransmitCount)) return;
   if (now >= tcb.stallSince + tcb.config.r2TimeoutMs && tcb.retransmitCount >= tcb.config.r2Retransmissions) {
-    tcb.terminate(now, timeoutError(tcb, 'retransmission timeout (R2) reached'));
+    tcb.terminate(timeoutError(tcb, 'retransmission timeout (R2) reached'));
     return;
   }
   tcb.env.counters.retransmissionTimeouts++;
-  tcb.note(`retransmission timeout (RTO ${tcb.rtt.rto} ms)`, now);
+  tcb.note(`retransmission timeout (RTO ${tcb.rtt.rto} ms)`);
   tcb.cc!.onRetransmitTimeout(Math.max(tcb.flightSize, 0), tcb.retransmitCount > 0, now, tcb.sndMax);
   windowReducedForLoss(tcb);
   tcb.rtt.backoff(); // RFC 6298 §5.5
@@ -164,7 +166,7 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
   reportR1(tcb);
   // From R1 on, the silence may be an ICMP black hole swallowing large segments: PLPMTUD lowers the MSS,
   // and what goes again below is cut to it (RFC 4821 §7.7, tcp/mtu-probing.ts).
-  mtuBlackHoleSuspected(tcb, now);
+  mtuBlackHoleSuspected(tcb);
   tcb.timers.cancel(REORDER);
   tcb.timers.cancel(LOSS_PROBE);
   tcb.tlpEndSeq = undefined;
@@ -181,8 +183,8 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
     sb.markAllLost(tcb.config.rack ? now - sb.rackRtt - reorderingWindow(tcb) : Number.POSITIVE_INFINITY);
     tcb.recoveryPoint = tcb.sndMax;
     tcb.undoPossible = false;
-    retransmitAfterTimeout(tcb, now);
-    if (!tcb.timers.isArmed(RETRANSMISSION) && tcb.sndUna !== tcb.sndMax) armRetransmissionTimer(tcb, now);
+    retransmitAfterTimeout(tcb);
+    if (!tcb.timers.isArmed(RETRANSMISSION) && tcb.sndUna !== tcb.sndMax) armRetransmissionTimer(tcb);
     return;
   }
   // Go back to the oldest unacknowledged byte; the congestion window (one segment after a timeout) then
@@ -191,12 +193,12 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
   if (tcb.sndWnd === 0 && tcb.sendBuffer.bytesFrom(tcb.sndUna) > 0) {
     // The peer's window is closed: the retransmission becomes a window probe, and probing takes over
     // from the retransmission timer (a window may stay closed indefinitely, MUST-37).
-    sendWindowProbe(tcb, now);
+    sendWindowProbe(tcb);
     tcb.timers.set(PERSIST, now + persistInterval(tcb));
     return;
   }
-  transmitPending(tcb, now, true);
-  if (!tcb.timers.isArmed(RETRANSMISSION) && tcb.sndUna !== tcb.sndMax) armRetransmissionTimer(tcb, now); // §5.6
+  transmitPending(tcb, true);
+  if (!tcb.timers.isArmed(RETRANSMISSION) && tcb.sndUna !== tcb.sndMax) armRetransmissionTimer(tcb); // §5.6
 }
 
 /**
@@ -205,12 +207,12 @@ function retransmissionTimeout(tcb: Tcb, now: number): void {
  * peer keeps from finishing — by never acknowledging, or by holding its window closed (RFC 6429) — go
  * first, and cannot pile up.
  */
-function resetOrphanOverLimit(tcb: Tcb, now: number, backoffs: number): boolean {
+function resetOrphanOverLimit(tcb: Tcb, backoffs: number): boolean {
   if (!tcb.orphaned || tcb.env.tooManyOrphans?.(backoffs) !== true) return false;
   tcb.env.counters.orphansReset++;
-  tcb.note('too many orphaned connections: reset', now);
+  tcb.note('too many orphaned connections: reset');
   sendReset(tcb, tcb.sndMax);
-  tcb.terminate(now);
+  tcb.terminate();
   return true;
 }
 
@@ -219,25 +221,26 @@ function resetOrphanOverLimit(tcb: Tcb, now: number, backoffs: number): boolean 
  * is closed at once (Linux tcp_orphan_retries): the application is gone, so R2's long wait would only
  * hold memory for a peer that stopped answering. A peer that answers its probes is not affected (MUST-37).
  */
-function orphanGivenUp(tcb: Tcb, now: number, unanswered: number): boolean {
+function orphanGivenUp(tcb: Tcb, unanswered: number): boolean {
   if (!tcb.orphaned || unanswered < tcb.config.orphanRetries) return false;
   tcb.env.counters.orphansTimedOut++;
-  tcb.note(`orphan: ${unanswered} retransmissions unanswered, given up`, now);
-  tcb.terminate(now, timeoutError(tcb, 'orphan retries exhausted'));
+  tcb.note(`orphan: ${unanswered} retransmissions unanswered, given up`);
+  tcb.terminate(timeoutError(tcb, 'orphan retries exhausted'));
   return true;
 }
 
 /** Zero-window probe or SWS override (§3.8.6.1, §3.8.6.2.1). */
-function persistTimeout(tcb: Tcb, now: number): void {
+function persistTimeout(tcb: Tcb): void {
+  const now = tcb.now;
   if (!tcb.ccReady) return;
-  if (resetOrphanOverLimit(tcb, now, tcb.persistBackoff)) return;
+  if (resetOrphanOverLimit(tcb, tcb.persistBackoff)) return;
   const waiting = tcb.sendBuffer.bytesFrom(tcb.sndUna) > 0 || tcb.finPending;
   if (!waiting) {
     tcb.persistBackoff = 0;
     return;
   }
   if (tcb.sndWnd === 0) {
-    if (orphanGivenUp(tcb, now, tcb.unansweredProbes)) return;
+    if (orphanGivenUp(tcb, tcb.unansweredProbes)) return;
     // MUST-37: the window may stay closed for as long as the peer keeps answering. A peer that left R2
     // probes in a row unanswered and has been silent for the R2 time is given up on, as for
     // retransmissions (and as Linux counts probes against tcp_retries2). Time alone is not enough: backed
@@ -246,24 +249,25 @@ function persistTimeout(tcb: Tcb, now: number): void {
       tcb.unansweredProbes >= tcb.config.r2Retransmissions &&
       now - tcb.lastAckTime >= tcb.config.r2TimeoutMs
     ) {
-      tcb.terminate(now, timeoutError(tcb, 'zero-window probes unanswered'));
+      tcb.terminate(timeoutError(tcb, 'zero-window probes unanswered'));
       return;
     }
-    sendWindowProbe(tcb, now);
+    sendWindowProbe(tcb);
     tcb.persistBackoff++;
     tcb.timers.set(PERSIST, now + persistInterval(tcb));
     return;
   }
   // A small window kept the data back (sender SWS avoidance) with nothing in flight: send what fits.
   tcb.persistBackoff++;
-  transmitPending(tcb, now, true);
+  transmitPending(tcb, true);
   if (tcb.flightSize === 0 && !tcb.timers.isArmed(PERSIST) && tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0) {
     tcb.timers.set(PERSIST, now + persistInterval(tcb));
   }
 }
 
 /** §3.8.4 keepalive (MUST-24..29). */
-function keepaliveTimeout(tcb: Tcb, now: number): void {
+function keepaliveTimeout(tcb: Tcb): void {
+  const now = tcb.now;
   const state = tcb.state;
   if (!tcb.keepAlive || (state !== 'ESTABLISHED' && state !== 'CLOSE-WAIT' && state !== 'FIN-WAIT-2')) return;
   if (tcb.sndUna !== tcb.sndMax || tcb.sendBuffer.bytesFrom(tcb.sndNxt) > 0) {
@@ -273,7 +277,7 @@ function keepaliveTimeout(tcb: Tcb, now: number): void {
     return;
   }
   if (tcb.keepaliveProbesSent >= tcb.config.keepAliveProbes) {
-    tcb.terminate(now, timeoutError(tcb, 'keepalive probes unanswered'));
+    tcb.terminate(timeoutError(tcb, 'keepalive probes unanswered'));
     return;
   }
   // MUST-29: one unanswered probe is not fatal; several are sent, an interval apart.
