@@ -138,9 +138,12 @@ describe('bulk flows through one bottleneck', () => {
     // ceiling is 94.8 Mbit/s.
     expect(lossy.totalBitsPerSecond).toBeGreaterThan(85e6);
     expect(lossy.queueDrops).toBeLessThanOrEqual(70);
-    // Every loss is retransmitted once, give or take a few: no retransmission storm.
+    // Every loss (random, or a queue drop of the probes) is retransmitted once, give or take a few: no
+    // retransmission storm.
     expect(lossy.flows[0]!.retransmissions).toBeGreaterThanOrEqual(lossy.randomDrops * 0.95);
-    expect(lossy.flows[0]!.retransmissions).toBeLessThanOrEqual(lossy.randomDrops * 1.1);
+    expect(lossy.flows[0]!.retransmissions).toBeLessThanOrEqual(
+      (lossy.randomDrops + lossy.queueDrops) * 1.05,
+    );
   });
 
   it('BBR at 1% random loss both ways keeps its bandwidth estimate through recovery (no ratchet down)', () => {

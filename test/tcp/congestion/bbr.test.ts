@@ -4,9 +4,16 @@ import { ackEvent } from './events.js';
 
 const MSS = 1000;
 
-/** The last state entered at or before index `before` that is `state`, with its entry time. */
-function lastBefore(states: [string, number][], before: number, state: string): [string, number] | undefined {
-  for (let i = before - 1; i >= 0; i--) if (states[i]![0] === state) return states[i];
+/**
+ * When the ProbeBW cycle in progress at index `before` began: the last ProbeBW_DOWN entered, or the end of
+ * Drain, whose DOWN hands over to CRUISE in the same ACK (inflight is at the BDP already) and so never
+ * shows in the states `drive` records once a ms.
+ */
+function cycleStart(states: [string, number][], before: number): number | undefined {
+  for (let i = before - 1; i >= 0; i--) {
+    if (states[i]![0] === 'probe-bw-down') return states[i]![1];
+    if (states[i]![0] === 'drain') return states[i + 1]?.[1];
+  }
   return undefined;
 }
 
@@ -159,8 +166,8 @@ describe('BBR (IETF CCWG draft v3)', () => {
     // 12 500 bytes/ms = 100 Mbit/s, RTT 50 ms.
     const states = drive(cc, 3000, 12_500, 50);
     const names = states.map(([s]) => s);
-    expect(names.slice(0, 2)).toEqual(['startup', 'drain']);
-    expect(names).toContain('probe-bw-down');
+    // Drain ends with inflight at the BDP, so ProbeBW_DOWN hands over to CRUISE in the same ACK.
+    expect(names.slice(0, 3)).toEqual(['startup', 'drain', 'probe-bw-cruise']);
     expect(cc.filledPipe).toBe(true);
     expect(cc.minRttMs).toBe(50);
     expect(cc.bottleneckBandwidth).toBeGreaterThan(12_500 * 0.9);
@@ -184,6 +191,29 @@ describe('BBR (IETF CCWG draft v3)', () => {
     // delayed ACKs, once the pipe is full.
     const cwndGain = cc.state === 'probe-bw-up' ? BBR.PROBE_UP_CWND_GAIN : BBR.CWND_GAIN;
     expect(cc.cwnd).toBeLessThanOrEqual(cwndGain * cc.bottleneckBandwidth * cc.minRttMs + 2 * MSS + 1);
+  });
+
+  it('ProbeBW_DOWN ends once inflight is down to the BDP, not a min RTT later (draft BBRCheckTimeToCruise): the link stays busy after Drain', () => {
+    const cc = bbr();
+    // Bytes acknowledged in each ms: the driver's bottleneck forwarded them one RTT (50 ms) earlier.
+    const ackedAt = new Map<number, number>();
+    const onAck = cc.onAck.bind(cc);
+    cc.onAck = (event) => {
+      ackedAt.set(event.now, (ackedAt.get(event.now) ?? 0) + event.delivered);
+      onAck(event);
+    };
+    const states = drive(cc, 2000, 12_500, 50, 0, () => false, true);
+    const drainEnd = states[states.findIndex(([state]) => state === 'drain') + 1]!;
+    expect(drainEnd[0]).toBe('probe-bw-cruise');
+    // The bottleneck's idle capacity over the second after Drain, in bytes: ms by ms, what it could have
+    // forwarded (12 500) less what was acknowledged for it an RTT later. Drain leaves the queue empty and
+    // inflight at the BDP; DOWN held for a min RTT at 0.9 took the flight a tenth of a BDP below it, and
+    // CRUISE, which starts at the estimate less 1%, refilled it only rounds later: 100 000 bytes idle
+    // here (8 ms of the link), 36 000 without the hold.
+    let idle = 0;
+    for (let t = drainEnd[1] + 50; t < drainEnd[1] + 1050; t++)
+      idle += Math.max(0, 12_500 - (ackedAt.get(t) ?? 0));
+    expect(idle).toBeLessThan(0.1 * 625_000);
   });
 
   it('Startup doubles its window each round until a queue shows: the window, not the trailing estimate, sets its growth and pace', () => {
@@ -551,8 +581,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
       const out: number[] = [];
       for (let i = 1; i < states.length; i++) {
         if (states[i]![0] !== 'probe-bw-refill') continue;
-        const down = lastBefore(states, i, 'probe-bw-down');
-        out.push(states[i]![1] - down![1]);
+        out.push(states[i]![1] - cycleStart(states, i)!);
       }
       return out;
     };
@@ -623,8 +652,7 @@ describe('BBR (IETF CCWG draft v3)', () => {
     );
     const refill = states.findIndex(([s]) => s === 'probe-bw-refill');
     expect(refill).toBeGreaterThan(0);
-    const down = lastBefore(states, refill, 'probe-bw-down')!;
-    expect(states[refill]![1] - down[1]).toBeLessThan(1000);
+    expect(states[refill]![1] - cycleStart(states, refill)!).toBeLessThan(1000);
   });
 
   it('a retransmission timeout in ProbeBW does not make the Reno-coexistence bound due at once', () => {
