@@ -452,7 +452,6 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean): bool
     dataAcked = newDataAcknowledged(
       tcb,
       ack,
-      now,
       tcb.tsEnabled ? seg.options.timestamp?.echo : undefined,
       outcome,
       sack,
@@ -508,7 +507,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean): bool
   if (sack && outcome !== undefined) {
     sackAckProcessed(tcb, outcome, dataAcked > 0 || seqGt(tcb.sndUna, sndUnaBefore));
     if (dataAcked > 0 || outcome.newlySacked > 0)
-      sackCongestionAck(tcb, dataAcked, flightBefore, cwndLimited, outcome, now);
+      sackCongestionAck(tcb, dataAcked, flightBefore, cwndLimited, outcome);
   }
 
   // Send window update: only from a segment at least as recent as the last one used (SND.WL1/WL2).
@@ -560,11 +559,11 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean): bool
 function newDataAcknowledged(
   tcb: Tcb,
   ack: number,
-  now: number,
   tsEcr: number | undefined,
   outcome: AckOutcome | undefined,
   sack: boolean,
 ): number {
+  const now = tcb.now;
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
   const dataAcked = tcb.sendBuffer.acknowledge(ack);
   if (tcb.finSent && seqGt(ack, tcb.finSeq)) tcb.finAcked = true;
@@ -660,7 +659,6 @@ function sackCongestionAck(
   flightBefore: number,
   cwndLimited: boolean,
   outcome: AckOutcome,
-  now: number,
 ): void {
   const cc = tcb.cc!;
   const event = tcb.ackEvent;
@@ -688,7 +686,7 @@ function sackCongestionAck(
   } else {
     event.rate = undefined;
   }
-  event.now = now;
+  event.now = tcb.now;
   cc.onAck(event);
 }
 
