@@ -8,7 +8,7 @@
  * little memory.
  */
 
-import { byteOffsetOf, copyBytes, viewBytes } from '../util/bytes.js';
+import { bufferOf, byteOffsetOf, copyBytes, viewBytes } from '../util/bytes.js';
 
 const NO_STORAGE = new Uint8Array(0);
 
@@ -278,22 +278,25 @@ export class SegmentViews {
   }
 }
 
-/** The last prefix `prefixOf` cut from each array (weakly held: see there). */
-const PREFIXES = new WeakMap<Uint8Array, Uint8Array>();
+/** The last prefixes `prefixOf` cut from each ArrayBuffer (weakly held: see there). */
+const PREFIXES = new WeakMap<ArrayBufferLike, RecentViews>();
 
 /**
- * `data.subarray(0, length)`, the same view object as last time for the same array and length. A bulk
- * writer offers its chunk again whenever the send buffer has room, and the buffer fills with a piece
- * of it: the same length each time when the chunk and the buffer stay the same size (once per drain).
- * Weakly keyed: a view is kept only while the application keeps the array itself, and holds nothing
- * that array does not.
+ * `data.subarray(0, length)`, the same view object as one of the last RECENT_CUTS cut for the same bytes.
+ * A bulk writer offers its chunk again whenever the send buffer has room, and the buffer fills with a piece
+ * of it, of the few lengths the acknowledgments free. Keyed by the array's buffer, not the array: a writer
+ * that offers a fresh view each time (the rest of its data as it shrinks) offers the same bytes from the
+ * same start, and was cut a view afresh at every write. Weakly keyed: views are kept only while the
+ * application keeps the buffer itself, and hold nothing more than it.
  */
 function prefixOf(data: Uint8Array, length: number): Uint8Array {
-  const cached = PREFIXES.get(data);
-  if (cached !== undefined && cached.length === length) return cached;
-  const view = viewBytes(data, 0, length);
-  PREFIXES.set(data, view);
-  return view;
+  const buffer = bufferOf(data);
+  let recent = PREFIXES.get(buffer);
+  if (recent === undefined) {
+    recent = new RecentViews();
+    PREFIXES.set(buffer, recent);
+  }
+  return recent.cut(data, 0, length);
 }
 
 /** Growth to at least this many bytes may take larger storage from the pool (see `ByteRing.reserve`). */

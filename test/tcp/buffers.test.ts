@@ -177,6 +177,23 @@ describe('ByteRing', () => {
     expect(cut.mock.calls.length).toBe(1);
   });
 
+  it('offered a fresh view of the rest of an array each time, cuts no new view for a start and length it cut before', () => {
+    const ring = new ByteRing(10_000, 16384, new RingStoragePool(1 << 20));
+    const data = pattern(65536, 1);
+    const cuts: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      // The writer's rest shrinks with each write (a view of its own each time); the ring takes 10,000.
+      const rest = data.subarray(0, 65536 - 1000 * round);
+      cut.mockClear();
+      expect(ring.append(rest)).toBe(10_000);
+      cuts.push(cut.mock.calls.length);
+      expect(ring.peek(0, 10_000)).toEqual(pattern(10_000, 1));
+      ring.consume(10_000);
+      ring.releaseStorage();
+    }
+    expect(cuts).toEqual([1, 0, 0, 0]);
+  });
+
   it('refills a drained ring at the size it had when a large write comes, without regrowing by doubling', () => {
     const pool = new RingStoragePool(4 * 1024 * 1024);
     const ring = new ByteRing(1 << 20, 2048, pool);
