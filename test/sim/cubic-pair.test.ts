@@ -10,20 +10,25 @@
  * before regaining its previous one.
  *
  * The start sets the split. Both flows' bursts leave together every round and the first flow's reach
- * the queue first, so each round's smallest RTT of the second flow carries the first flow's burst: it
- * enters HyStart++'s CSS at 194 segments (0.38 s), while the first leaves slow start on its ACK train
- * only at 528 (0.43 s). Growing half as fast in CSS (hystart.ts, CSS_GROWTH_DIVISOR 2) it reaches 447
- * by its first loss (0.55 s), against 529 (0.63 s); the next shared losses (2.3 s) take 452 and 382,
- * and 13.2 s 441 and 392. With CSS at a quarter, RFC 9406's recommendation, the first losses took 369
- * and 531, and 0.71 of the link was what the second flow kept for the first 14 s.
+ * the queue first, so the first ACKs of each of the second flow's rounds carry the first flow's burst,
+ * while a few segments of each round, sent into the emptied queue after it, come back at the path's
+ * 50 ms. HyStart++ (RFC 9406 §4.2) judges a round by its first N_RTT_SAMPLE samples; against the whole
+ * previous round's minimum (those stragglers) the second flow entered CSS at 172 segments (0.37 s),
+ * grew half as fast until a straggler ended CSS again, and was 255 when the first flow left slow start
+ * on its ACK train at 528 (0.43 s); it entered CSS for good at 278 and took its first loss at 448,
+ * against 530. Judged against the previous round's first samples (hystart.ts), it keeps doubling until
+ * the first flow's last slow-start burst (0.44 s, 343 segments) and loses at 487 (0.54 s), against
+ * 529 (0.53 s); the next shared losses (1.8 s) take 435 and 401, and 12.7 s 428 and 405.
  * The split closes by a few hundredths an epoch. A flow that loses below its previous W_max restarts at
  * 0.7 of its window and plateaus at W_max = 0.85 of it (§4.7) for K = cbrt(0.15 W / C), about 5 s
  * here; together that is 0.85 of what the path holds, so the next loss waits for the convex part,
- * which the smaller flow reaches sooner. Epochs last 11 s, so seconds 10-20 see the split of the
- * second (0.85), and a loss that only one flow takes swings it: the second flow alone at 18.1 s leaves
- * it at 0.70 for the next 40 s. Neither RFC 9438 nor Linux's CUBIC has anything that brings two flows
- * within 10% in 10 s on this path. The kernel's CUBIC pair, started together on the bench's bridged
- * path, measured 0.62, 0.82, 0.96 and 0.51 over seconds 10-20 in four bench runs.
+ * which the smaller flow reaches sooner. Epochs last 11 s, and a loss that only one flow takes swings
+ * the split: the second flow alone at 17.7 s (403 -> 282, W_max 343) leaves seconds 10-20 at 0.89
+ * (50.7 / 45.0 Mbit/s), and 20-30 at 0.83. Over seconds 10-60 the split is 0.86 (each 10 s window 0.79
+ * to 0.97); with the whole round as the baseline it was 0.73 (0.69 to 0.85, 0.85 over seconds 10-20).
+ * Neither RFC 9438 nor Linux's CUBIC has anything that brings two flows within 10% in 10 s on this
+ * path whatever the draw of lone losses. The kernel's CUBIC pair, started together on the bench's
+ * bridged path, measured 0.62, 0.82, 0.96 and 0.51 over seconds 10-20 in four bench runs.
  * Opened 0.11 s apart the second flow enters CSS at 112 segments, drops back to slow start twice as
  * its RTT falls below the baseline again, and reaches 455 by its first loss (0.64 s), the first 523:
  * 0.96 over seconds 10-20 (0.81 with CSS at a quarter).
@@ -38,14 +43,17 @@
  * and when, decides the window's split: it moves about 15% of the link for up to an epoch.
  *
  * Neither arrangement is within 10% robustly. Seconds 10-20 over start gaps of 0, 110, 150, 200, 250,
- * 300, 400, 500, 700, 1000, 1500 and 2000 ms: unpaced 0.84, 0.96, 0.97, 0.83, 0.93, 0.84, 0.94, 0.96,
- * 0.97, 0.95, 0.86, 0.86 (seven of twelve at 0.9, mean 0.91; with CSS at a quarter 0.49 to 0.97, one
- * of twelve, mean 0.77); paced 0.90, 0.90, 0.85, 0.81, 0.75, 0.35, 0.82, 0.58, 0.77, 0.85, 0.80, 1.00.
+ * 300, 400, 500, 700, 1000, 1500 and 2000 ms: unpaced 0.89, 0.96, 0.97, 0.83, 0.93, 0.84, 0.94, 0.96,
+ * 0.97, 0.95, 0.86, 0.86 (seven of twelve at 0.9, mean 0.91; only the first moves with the round's
+ * first samples as the baseline, from 0.84; with CSS at a quarter 0.49 to 0.97, one of twelve, mean
+ * 0.77); paced 0.90, 0.90, 0.85, 0.81, 0.75, 0.35, 0.82, 0.58, 0.77, 0.85, 0.80, 1.00.
  * Small changes move single figures far: with CSS at a quarter, pacing gave nine of twelve at 0.9, and
  * a slow-start pacing ratio of 1.25 or 1.5 instead of 2, or an SRTT that follows each sample, moved
  * them anywhere from 0.16 to 0.99: over ten seconds the split is the draw of two or three
- * congestion events. With 0.01% random loss each flow is held by its own losses: 0.65 to 0.98 over
- * three seeds and three gaps (0.53 to 0.98 with CSS at a quarter, 0.46 to 0.97 paced), as one flow
+ * congestion events. With 0.01% random loss each flow is held by its own losses: 0.53 to 0.95 over
+ * three seeds and three gaps (0.65 to 0.98 with the whole round as HyStart++'s baseline, the same gaps
+ * and seeds drawing differently at the start; 0.53 to 0.98 with CSS at a quarter, 0.46 to 0.97 paced),
+ * as one flow
  * alone at 0.1% gets 11.7 to 20.0 Mbit/s over ten seconds depending on the seed.
  * The paced start is even partly by accident: the SYN waits for address resolution, so SRTT starts at
  * 100 ms and, weighted over a window's samples (RFC 7323 Appendix G), still reads 80 ms at 0.45 s;
@@ -82,9 +90,10 @@ describe('two CUBIC flows through one bottleneck', () => {
   it('lose together at each overflow, so the split the start sets up fades only partly', () => {
     /** bytesAcked of each flow, once a second (virtual time, ms). */
     const acked = new Map<number, number[]>();
-    /** When each flow entered recovery (ms). */
+    /** When each flow entered recovery (ms), and its window (segments) 10 ms before its first. */
     const recovery = recoveryStarts();
     const recoveries = recovery.starts;
+    const beforeFirstLoss = [0, 0];
     const result = runBulkFlows({
       flows: ['cubic', 'cubic'],
       ...ISSUE_PATH,
@@ -95,6 +104,10 @@ describe('two CUBIC flows through one bottleneck', () => {
       sampleEveryMs: 10,
       onSample: (now, senders) => {
         recovery.sample(now, senders);
+        senders.forEach((conn, i) => {
+          const status = conn.status();
+          if (recoveries[i]!.length === 0) beforeFirstLoss[i] = status.cwnd / status.effectiveMss;
+        });
         const second = Math.round(now / 1000);
         if (!acked.has(second) && Math.abs(now - second * 1000) < 10) {
           acked.set(
@@ -111,9 +124,13 @@ describe('two CUBIC flows through one bottleneck', () => {
     };
     // The link stays full through the congestion events (payload is 94.8% of the frames at most).
     expect(result.linkShare).toBeGreaterThan(0.85);
+    // Slow start leaves the flows within 10% of each other at their first loss: 529 and 487 segments
+    // (530 and 427, 0.80, with the whole previous round as HyStart++'s baseline).
+    const [first, second] = beforeFirstLoss as [number, number];
+    expect(Math.min(first, second) / Math.max(first, second)).toBeGreaterThan(0.9);
     // Global synchronization: most congestion events of either flow fall within 200 ms (a few round
-    // trips at the full queue's 100 ms) of one of the other's (7 of 8 and 7 of 9 in 60 s here: at 0.6,
-    // 2.3, 13.2, 25.4, 30.9, 41.8 and 56.8 s). Linux's CUBIC has no random element that would break this,
+    // trips at the full queue's 100 ms) of one of the other's (6 of 8 for each flow in 60 s here: at
+    // 0.5, 1.8, 12.7, 27.8, 38.3 and 50.6 s). Linux's CUBIC has no random element that would break this,
     // and neither does RFC 9438.
     expect(recoveries[0]!.length).toBeGreaterThanOrEqual(6);
     for (const [mine, theirs] of [
@@ -123,14 +140,14 @@ describe('two CUBIC flows through one bottleneck', () => {
       const shared = mine.filter((t) => theirs.some((u) => Math.abs(u - t) < 200));
       expect(shared.length).toBeGreaterThanOrEqual(0.7 * mine.length);
     }
-    // Seconds 10-20 (the issue asks for 0.9): 0.85 here, 52.1 / 43.6 Mbit/s (0.79 with CSS at a quarter).
-    expect(ratio(10, 20)).toBeGreaterThan(0.82);
-    // The second flow's lone loss at 18.1 s sets the rest: 0.70, 0.69, 0.70 and 0.71 over the next four
-    // 10 s windows, 0.73 over seconds 10-60. (With CSS at a quarter this start drew better later, 0.87
-    // over seconds 10-60; over twelve start gaps from 0 to 2 s the mean over seconds 10-60 is 0.87 with
-    // half and 0.80 with a quarter.)
-    for (let from = 20; from < 60; from += 10) expect(ratio(from, from + 10)).toBeGreaterThan(0.65);
-    expect(ratio(10, 60)).toBeGreaterThan(0.7);
+    // Seconds 10-20 (the issue asks for 0.9): 0.89 here, 50.7 / 45.0 Mbit/s (0.85 with the whole
+    // previous round as HyStart++'s baseline, 0.79 with CSS at a quarter).
+    expect(ratio(10, 20)).toBeGreaterThan(0.87);
+    // Lone losses swing the later windows: 0.83, 0.97, 0.81 and 0.79 over the next four 10 s windows,
+    // 0.86 over seconds 10-60 (0.70, 0.69, 0.70, 0.71 and 0.73 with the whole round as the baseline,
+    // where the second flow's lone loss at 18.1 s set the rest).
+    for (let from = 20; from < 60; from += 10) expect(ratio(from, from + 10)).toBeGreaterThan(0.75);
+    expect(ratio(10, 60)).toBeGreaterThan(0.83);
   });
 
   it('paced, start together and share the first loss, then lose one at a time', () => {

@@ -20,6 +20,21 @@
  * one worse (0.75 to 0.70 at 20 ms). A lone flow that leaves slow start on its ACK train never enters
  * CSS.
  *
+ * The previous round's minimum is taken over its first N_RTT_SAMPLE samples, the same samples the
+ * current round is judged on, where RFC 9406 §4.2 takes it over the whole round. The first ACKs of a
+ * round are those of its burst, and where another flow's burst reaches the bottleneck just ahead of
+ * this one's every round, they carry that queue; the round's last few segments, sent into the emptied
+ * queue after the burst (released, for one, by the delayed ACK of an odd segment), come back at the
+ * path's bare RTT. Against that whole-round minimum, the next round's first samples see the other
+ * flow's burst grow as an RTT rise and enter CSS while the queue still drains between bursts, and the
+ * flow grows half as fast until a straggler ends CSS again. Two CUBIC flows opened together over
+ * 100 Mbit/s x 50 ms: the second entered CSS at 172 segments, 255 when the first left slow start at
+ * 528, and took its first loss at 448 against 530; judged first samples against first samples it keeps
+ * doubling until the first flow's last slow-start burst (343 segments) and loses at 487 against 529.
+ * Seconds 10-20 go from 0.84 to 0.89, seconds 10-60 from 0.73 to 0.86; at 80 ms the same start goes
+ * from 0.81 to 0.99. A lone flow's burst is first in its queue, so its first samples are its round's
+ * minimum and nothing changes for it. CSS's test that a rise was spurious still takes every sample.
+ *
  * Delay alone acts one round late when the sender does not pace: each round's data leaves in a burst
  * at twice the bottleneck rate, the queue it builds drains in the gap before the next round, and the
  * first ACKs of every round (the round's minimum) see an empty queue; the round in which the window
@@ -61,8 +76,11 @@ export class HyStartPlusPlus {
   // once per ACK burst, too rarely to be optimized soon, and V8 keeps a field that only ever held
   // numbers unboxed: every read of one in unoptimized code allocates a copy of the number. A field that
   // also held `undefined` keeps the caller's number as it came, and reading it allocates nothing.
+  /** The smallest of the last round's first N_RTT_SAMPLE samples (see the header for why not all). */
   private lastRoundMinRtt: number | undefined;
   private currentRoundMinRtt: number | undefined;
+  /** The smallest of this round's first N_RTT_SAMPLE samples: lastRoundMinRtt once the round is over. */
+  private currentRoundFirstMinRtt: number | undefined;
   private rttSampleCount = 0;
   private cssBaselineMinRtt: number | undefined;
   private cssRounds = 0;
@@ -88,8 +106,9 @@ export class HyStartPlusPlus {
       // the first of the next train, whose first samples are the round's.
       this.windowEnd = sndMax;
       if (now !== undefined) this.roundStartTime = this.lastTrainAck = now;
-      this.lastRoundMinRtt = this.currentRoundMinRtt;
+      this.lastRoundMinRtt = this.currentRoundFirstMinRtt;
       this.currentRoundMinRtt = undefined;
+      this.currentRoundFirstMinRtt = undefined;
       this.rttSampleCount = 0;
       if (this.phase === 'css' && ++this.cssRounds >= HYSTART.CSS_ROUNDS) {
         this.exit = 'delay';
@@ -100,6 +119,7 @@ export class HyStartPlusPlus {
     if (rttMs >= 0) {
       if (this.currentRoundMinRtt === undefined || rttMs < this.currentRoundMinRtt)
         this.currentRoundMinRtt = rttMs;
+      if (this.rttSampleCount < HYSTART.N_RTT_SAMPLE) this.currentRoundFirstMinRtt = this.currentRoundMinRtt;
       if (this.minRtt === undefined || rttMs < this.minRtt) this.minRtt = rttMs;
       this.rttSampleCount++;
     }

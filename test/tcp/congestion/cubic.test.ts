@@ -323,6 +323,30 @@ describe('HyStart++ (RFC 9406)', () => {
     expect(h.phase).toBe('slow-start');
   });
 
+  it("judges a round's first N_RTT_SAMPLE samples against the same samples of the last round", () => {
+    // Each round: eight ACKs of the burst (queued behind another flow's burst), then two of segments
+    // sent into the emptied queue (50 ms).
+    const headAndTail = (h: HyStartPlusPlus, r: number, head: number) => {
+      const divisors: number[] = [];
+      for (let i = 1; i <= 10; i++) {
+        divisors.push(h.onAck(r * 1000 + 100 * i, r * 1000 + 100 * i + 999, i <= 8 ? head : 50));
+      }
+      return divisors;
+    };
+    const h = new HyStartPlusPlus();
+    headAndTail(h, 0, 50);
+    headAndTail(h, 1, 54);
+    // 59 against 54 + 6.75, not against the tail's 50 + 6.25: slow start throughout (against the whole
+    // round's minimum it would be CSS from the eighth ACK until the tail's first).
+    expect(headAndTail(h, 2, 59)).toEqual(Array(10).fill(1));
+    // 68 >= 59 + 7.4: CSS, with the baseline at 68.
+    for (let i = 1; i <= 8; i++) h.onAck(3000 + 100 * i, 3999 + 100 * i, 68);
+    expect(h.phase).toBe('css');
+    // Every sample of a CSS round counts for the spurious test (§4.2): the tail at 50 < 68 ends CSS.
+    for (let i = 9; i <= 10; i++) h.onAck(3000 + 100 * i, 3999 + 100 * i, 50);
+    expect(h.phase).toBe('slow-start');
+  });
+
   it('in CUBIC: the window stops doubling once the queue builds, with ssthresh = cwnd after CSS', () => {
     const cc = new CubicCongestionControl(MSS, 10);
     // Segment by segment: every ACK acknowledges the oldest segment and the sender fills the window
