@@ -39,6 +39,8 @@ import { AckRateSampler, WindowedMax } from './delivery-rate.js';
 export const BBR = Object.freeze({
   STARTUP_PACING_GAIN: 2.77,
   STARTUP_CWND_GAIN: 2,
+  /** Startup's pace before a queue shows, in windows per min RTT (see startupWindowPacingRate). */
+  STARTUP_WINDOW_PACING_GAIN: 2,
   DRAIN_PACING_GAIN: 0.5,
   CWND_GAIN: 2,
   PROBE_UP_PACING_GAIN: 1.25,
@@ -319,27 +321,35 @@ export class BbrCongestionControl implements CongestionControl {
   }
 
   /**
-   * Startup's pace until it sees a queue: 2 ln 2 (STARTUP_PACING_GAIN / 2) x cwnd per min RTT, the rate at
-   * which a window that doubles each round is sent within the round (not in the draft, which paces at
-   * 2.77 x the bandwidth estimate). The estimate trails the window: a rate sample's interval spans the
-   * RTT and the time the flight took to send, so while the flight is smaller than the pipe it measures
-   * less than what the flight carries (the second round's 20 segments, paced at 2.77 x IW per RTT,
-   * measured 2.4 Mbit/s on the issue's path where they carried 4.6), and 2.77 x such samples spread each
-   * round over more than an RTT: rounds grew 1.5-1.9 times instead of 2. Once the queue shows, the
-   * model's rate (2.77 x an estimate that has caught up, more than twice the link) paces the last rounds.
-   * One flow on the issue's path (100 Mbit/s, 50 ms), 10 s from the accept, seeds 1-10, at 0/0.1/1%
-   * random loss both ways: 92.83/92.79/92.10 -> 93.33/93.20/92.60 Mbit/s mean, seed 1 retransmitting
-   * 78/149/827 segments (8/79/760 before; Linux's BBR: 1,675/1,004/2,315): the faster last round
-   * overfills the queue once (78 drops; Linux's BBR drops 41 in Startup on this path).
-   * Two flows, seconds 10-20, 120 runs (seeds 1-30 x start gaps 0/0.1/0.5/1 s): smaller/larger mean
-   * 0.923 -> 0.925, runs below 0.85 11 -> 10, smallest 0.77 -> 0.75. A pair leaves Startup with the same
-   * split either way (a flow 0.1 s late: 30 against 66 Mbit/s in both); the runs differ later, where
-   * one flow's probe (UP) makes the other's CRUISE rule yield and the prober enters CRUISE at the rate
-   * UP measured.
+   * Startup's pace until it sees a queue: STARTUP_WINDOW_PACING_GAIN (2) x cwnd per min RTT, the window
+   * over half a round trip, as Linux paces slow start (tcp_pacing_ss_ratio) and as tcpts paces the
+   * loss-based algorithms' (output.ts); not in the draft, which paces at 2.77 x the bandwidth estimate
+   * (§4.6.2). The estimate trails the window: a rate sample's interval spans the RTT and the time the
+   * flight took to send, so while the flight is smaller than the pipe it measures less than what the
+   * flight carries (the second round's 20 segments, paced at 2.77 x IW per RTT, measured 2.4 Mbit/s on
+   * the issue's path where they carried 4.6), and 2.77 x such samples spread each round over more than
+   * an RTT: rounds grew 1.5-1.9 times instead of 2. Once the queue shows, the model's rate (2.77 x an
+   * estimate that has caught up) paces the last rounds.
+   *
+   * Paced at 2 ln 2 x cwnd per min RTT (a doubling window spread over the whole round), the sender
+   * trailed the window its ACKs opened: rounds reached the receiver late (77/146/293 segments in the
+   * 4th-6th 50 ms of the issue's path where the window doubled to 80/160/320), and by the time five RTTs
+   * in a row showed the queue the window had grown to ~900 segments, all of them then sent into a
+   * one-BDP queue (413 frames) behind a pipe of 413: 78 drops. At twice the window per RTT the rounds
+   * leave as the ACKs open them, the queue shows while the window is smaller, and Startup stops at the
+   * model's 2 x BDP (830 segments). One flow on the issue's path, 10 s from the accept, seeds 1-10 at
+   * 0/0.1/1% random loss both ways: 93.39/93.29/92.75 -> 93.42/93.28/92.73 Mbit/s (at 0.1% and 1% the
+   * means move with a few seeds whose last random loss leaves a hole at the window's end: seed 2 at 0.1%
+   * delivered as much but read 0.44 Mbit/s less), seed 1 (the bench's) 93.39/93.38/92.34 ->
+   * 93.41/93.41/92.42; retransmissions (all seeds) 780/1,530/8,491 -> 80/848/7,885, queue drops at no
+   * loss 78 -> 8 (Linux's BBR drops 41 in Startup on this path). Startup's idle share of the bottleneck
+   * 229.4 -> 228 ms, where a perfect doubling from IW10 leaves 224. At 2.77 x cwnd per min RTT: 93.42
+   * at no loss, but 1 Gbit/s x 100 ms at 0.01% (a flight held to 8 MiB by the buffers) fell from 429 to
+   * 417 Mbit/s: burst queues there ended Startup early.
    */
   private startupWindowPacingRate(): number {
     if (this.startupQueueSeen || !Number.isFinite(this.minRttMs) || !(this.minRttMs > 0)) return 0;
-    return ((BBR.STARTUP_PACING_GAIN / BBR.STARTUP_CWND_GAIN) * this.cwndBytes) / this.minRttMs;
+    return (BBR.STARTUP_WINDOW_PACING_GAIN * this.cwndBytes) / this.minRttMs;
   }
 
   /** Startup: one more RTT sample towards (or, below the threshold, away from) startupQueueSeen. */

@@ -248,15 +248,16 @@ describe('BBR (IETF CCWG draft v3)', () => {
     expect(cc.filledPipe).toBe(true);
     expect(startup.length).toBeGreaterThan(100);
     const initial = (BBR.STARTUP_PACING_GAIN * 10 * MSS) / 50;
-    // It rises at every step but one: where the queue shows, the pace set by the window (doubling each
-    // round) hands over to the model's, 2.77 x an estimate that has caught up with the path: still more
-    // than twice the bottleneck's rate, and only rising from there.
+    // It rises at every step but one: where the queue shows, the pace set by the window (twice the
+    // window per min RTT) hands over to the model's, 2.77 x an estimate still catching up with the path
+    // (this driver's ACKs carry no rate samples): still above the bottleneck's rate, so the queue goes on
+    // building until the pipe is full, and only rising from there.
     let drops = 0;
     for (let i = 0; i < startup.length; i++) {
       expect(startup[i]).toBeGreaterThanOrEqual(initial - 1e-9);
       if (i > 0 && startup[i]! < startup[i - 1]!) {
         drops++;
-        expect(startup[i]).toBeGreaterThan(2 * 12_500);
+        expect(startup[i]).toBeGreaterThan(12_500);
       }
     }
     expect(drops).toBeLessThanOrEqual(1);
