@@ -77,6 +77,11 @@ export class ArpResolver {
     return this.cache.lookup(address);
   }
 
+  /** Addresses `frame` to `address` if its MAC is known now (see NeighbourCache.addressFrame). */
+  addressFrame(address: Ipv4Address, frame: Uint8Array): boolean {
+    return this.cache.addressFrame(address, frame);
+  }
+
   /** Upper-layer confirmation that `address` is reachable (TCP progress through it, RFC 4861 §7.3.1). */
   confirm(address: Ipv4Address): void {
     this.cache.confirm(address);

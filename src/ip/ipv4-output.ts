@@ -198,13 +198,16 @@ export function transmitFrame(
   mac: MacAddress | undefined,
   options?: FrameTransmitOptions,
 ): void {
-  if (options !== undefined && mac === undefined) mac = iface.arp.lookup(nextHop);
   if (mac !== undefined) {
     iface.port.send(frame, mac, ETHERTYPE_IPV4, options);
-  } else if (options === undefined) {
-    // ARP fills in the destination once it knows it.
-    iface.port.writeHeader(frame, MAC_ZERO, ETHERTYPE_IPV4);
+    return;
+  }
+  // ARP fills in the destination: once it knows it, or now for a frame with offload requests.
+  iface.port.writeHeader(frame, MAC_ZERO, ETHERTYPE_IPV4);
+  if (options === undefined) {
     iface.arp.send(nextHop, frame);
+  } else if (iface.arp.addressFrame(nextHop, frame)) {
+    iface.port.sendFrame(frame, options);
   } else {
     for (const plain of withoutOffloads(frame, options))
       transmitFrame(layer, iface, plain, nextHop, undefined);

@@ -183,6 +183,18 @@ export class NeighbourCache<A> {
   }
 
   /**
+   * Writes the address `lookup` would give into the destination of `frame` (its first six bytes) and
+   * returns true, or returns false when none is known: for frames sent without waiting for resolution,
+   * addressed from the MAC's halves as `send` does (see Entry.macHigh).
+   */
+  addressFrame(address: A, frame: Uint8Array): boolean {
+    const entry = this.current(address);
+    if (entry === undefined || entry.state === 'incomplete') return false;
+    writeDestinationAt(frame, entry.macHigh, entry.macLow);
+    return true;
+  }
+
+  /**
    * Upper-layer confirmation (RFC 4861 §7.3.1): the neighbour forwarded something a peer acknowledged
    * (TCP's ACK of new data), so its entry is REACHABLE again without a solicitation.
    */

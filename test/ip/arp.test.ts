@@ -14,6 +14,7 @@ import {
   PEER_IP,
   PEER_MAC,
 } from './harness.js';
+import { listeningStack, peerOpens } from './tcp-peer.js';
 
 const BROADCAST_MAC = 0xffff_ffff_ffff;
 
@@ -181,6 +182,18 @@ describe('ARP (RFC 826)', () => {
     sendUdp(h, 2);
     expect(hex(h.device.take()[0]!.subarray(0, 6))).toBe('8abcdef12345');
     expect(h.stack.neighbors()[0]).toMatchObject({ mac: changed });
+  });
+
+  test('a frame with offload requests is addressed from the cache at once, byte for byte', () => {
+    const s = listeningStack(true);
+    const mac = 0xfe_dc_ba_98_76_54;
+    s.h.iface.arp.addStatic(PEER_IP, mac);
+    const { conn } = peerOpens(s, { mss: 536 });
+    s.h.device.take();
+    conn.send(new Uint8Array(3000), s.h.clock.now());
+    // One TSO frame, handed to the device with its segment size, to the neighbour's MAC.
+    expect(s.h.device.sentOptions.map((o) => o?.segmentSize)).toEqual([536]);
+    expect(hex(s.h.device.sent[0]!.subarray(0, 6))).toBe('fedcba987654');
   });
 
   test('NUD: a STALE entry is used at once, probed by unicast 5 s later, and dropped when 3 probes go unanswered', () => {
