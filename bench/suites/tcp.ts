@@ -42,6 +42,13 @@ const STEADY_BYTES = 32 * 1024 * 1024;
 const SAMPLING_INTERVAL = 1;
 const STEADY_SAMPLED_BYTES = 4 * 1024 * 1024;
 /**
+ * Bytes the transfer goes on for after the objects are counted: the window closes before its end, whose
+ * last chunk (a fresh view of the rest) and last, shorter segments are cut views once at lengths the
+ * steady state never had (3-5 of the 6 objects the zero-delay row still counted in its 4 MiB window).
+ * 8 MiB is more than a 4 MiB send buffer and the path's flight ahead of the reader.
+ */
+const STEADY_TAIL_BYTES = 8 * 1024 * 1024;
+/**
  * The second steady state objects are counted in: a path with a bottleneck and a round trip (1 Gbit/s,
  * 20 ms, a queue of 10,000 frames), where times have fractions, the send buffer autotunes to its 4 MiB
  * cap and the ring never drains; the zero-delay MemoryLink keeps every time an integer and the send
@@ -214,7 +221,7 @@ function allocatedObjectsPerSegment(w: Workloads, bundle: BundleMap, path?: Bulk
   const counts = { stack: 0, other: 0 };
   const warm = path === undefined ? STEADY_WARM_BYTES : STEADY_PATH_WARM_BYTES;
   const segments = w.bulkSteadyState(
-    warm + STEADY_SAMPLED_BYTES,
+    warm + STEADY_SAMPLED_BYTES + STEADY_TAIL_BYTES,
     warm,
     {
       start() {
@@ -255,6 +262,7 @@ function allocatedObjectsPerSegment(w: Workloads, bundle: BundleMap, path?: Bulk
       },
     },
     path,
+    warm + STEADY_SAMPLED_BYTES,
   );
   session.disconnect();
   return { stack: counts.stack / segments, other: counts.other / segments };
