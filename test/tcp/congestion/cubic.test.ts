@@ -276,6 +276,46 @@ describe('HyStart++ (RFC 9406)', () => {
     expect(h.phase).toBe('slow-start');
   });
 
+  it("bridges a gap in the train that the next ACK's queueing delay covers (another flow's burst)", () => {
+    // Round 0 at the bare 80 ms. Round 1 starts at 80 ms: ACKs 0.25 ms apart whose RTT rises with
+    // the queue (80 to 87 ms over 13 ms), then nothing for 2.2 ms while another flow's burst crosses
+    // the bottleneck, then the train goes on. Returns the time past the round's start at which slow
+    // start ended, or undefined.
+    const run = (rttAfterGap: number): number | undefined => {
+      const h = new HyStartPlusPlus();
+      let ack = 0;
+      for (let i = 0; i < 8; i++) h.onAck(++ack, 8, 80, i * 0.25);
+      const end = ack + 400;
+      let now = 80;
+      for (let i = 0; i < 400; i++) {
+        const rtt = i < 52 ? 80 + i * 0.14 : i === 52 ? rttAfterGap : rttAfterGap + (i - 52) * 0.1;
+        if (h.onAck(++ack, end, rtt, now) === 0) return now - 80;
+        now += i === 51 ? 2.2 : 0.25;
+      }
+      return undefined;
+    };
+    // 87 ms after the gap: 7 ms of queue was ahead of it, so the bottleneck never idled (the gap was the
+    // other flow's): the train lasts past 40 ms (half the minimum RTT), at the first ACK beyond it.
+    expect(run(87)).toBeCloseTo(40.2, 5);
+    // 81 ms: the queue had nearly drained, and the bottleneck may have idled: the train is over.
+    expect(run(81)).toBeUndefined();
+  });
+
+  it("a delayed ACK's straggler ends no train, though its sample carries the wait", () => {
+    const h = new HyStartPlusPlus();
+    let ack = 0;
+    for (let i = 0; i < 8; i++) h.onAck(++ack, 8, 50, i * 0.25);
+    const end = ack + 100;
+    // 40 ACKs back to back over 10 ms, then one held 40 ms by the peer's delayed-ACK timer (its sample
+    // 50 + 40 ms), 50 ms past the round's start: bridged, but not back to back with anything.
+    for (let i = 0; i < 40; i++) h.onAck(++ack, end, 50, 50 + i * 0.25);
+    expect(h.onAck(++ack, end, 90, 100)).toBe(1);
+    // The next ACK 3 ms later, on an empty queue: no train.
+    expect(h.onAck(++ack, end, 50, 103)).toBe(1);
+    for (let i = 1; i < 20; i++) expect(h.onAck(++ack, end, 50, 103 + i * 0.25)).toBe(1);
+    expect(h.phase).toBe('slow-start');
+  });
+
   it('leaves slow start for CSS when the round minimum RTT rises by the threshold, then for CA after 5 rounds', () => {
     const h = new HyStartPlusPlus();
     round(h, 0, 50);
