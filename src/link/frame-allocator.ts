@@ -25,6 +25,15 @@
  * device, a datagram a UDP socket queued) keeps its slab as before; frames from a reused slab are zeroed
  * when carved, as new ones are.
  *
+ * MTU-sized frames are carved from the checksum module's memory where WebAssembly runs here (frameMemory in
+ * wire/checksum-simd.ts): the sender's checksum over the segment it just wrote into its frame, and the
+ * receiver's over the frame it got, then read the bytes where they lie instead of copying each frame into
+ * that memory first (two copies of every segment of a bulk transfer). That memory never grows, so it holds
+ * a fixed number of slabs (FRAME_MEMORY_BYTES / RESIDENT_SLAB_BYTES), each handed out once: one that
+ * waited too long (see below) keeps its region, which is never carved again, as a slab left to the
+ * collector would be; once none is left, slabs of MTU-sized frames are ordinary buffers, whose frames are
+ * copied to be summed. Slabs there all share one ArrayBuffer: a frame's slab is told by its byteOffset.
+ *
  * Frames come back in any order, and a frame given back twice counts once. Frames still on their way
  * when their slab is full (a link's queue, a burst in flight) may come back after it: a full slab with
  * frames out waits for them, up to `WAITING_BYTES` of slabs per kind (the oldest is left to the collector
@@ -43,11 +52,15 @@
  */
 import { lendFrameMemory } from '../seams.js';
 import { bufferOf, byteOffsetOf, fillBytes, viewBytes } from '../util/bytes.js';
+import { frameMemory, frameMemoryView } from '../wire/checksum-simd.js';
 
 /** A slab being carved, or full and waiting for its frames: frames are handed out from `offset` on. */
 interface Slab {
   readonly bytes: number;
   buffer: Uint8Array;
+  /** Where `buffer` starts in its ArrayBuffer (`arrayBuffer`): 0 but for slabs in the checksum memory. */
+  base: number;
+  arrayBuffer: ArrayBufferLike;
   offset: number;
   /**
    * Where each frame carved from `buffer` starts (its byteOffset), in carving order (ascending): the first
@@ -96,6 +109,9 @@ interface SlabKind {
   readonly waitingLimit: number;
 }
 
+/** What an empty slab's `arrayBuffer` is. */
+const NO_BUFFER = new ArrayBuffer(0);
+
 /** What `Slab.views` holds at an index no view was asked for. */
 const NO_VIEW = new Uint8Array(0);
 
@@ -106,6 +122,8 @@ function emptySlab(bytes: number): Slab {
   return {
     bytes,
     buffer: new Uint8Array(0),
+    base: 0,
+    arrayBuffer: NO_BUFFER,
     offset: 0,
     starts: [],
     carved: 0,
@@ -162,6 +180,8 @@ export const frameAllocatorCounters = {
   slabsAllocated: 0,
   slabsReused: 0,
   waitingSlabsDropped: 0,
+  /** Slabs of MTU-sized frames carved in the checksum memory: at most RESIDENT_SLABS (sixteen), once each. */
+  slabsInChecksumMemory: 0,
   /** Frames a link lent to a receiver that holds them for now (see `frameDelivered`). */
   framesLent: 0,
   /** Of those, the ones given back (giveBackFrame), once each: they count as given back for reuse. */
@@ -175,7 +195,14 @@ export const frameAllocatorCounters = {
  * carved between them.
  */
 const tiny = slabKind(64 * 1024);
-/** Slabs for ordinary frames (up to an MTU of 65535 with headroom, four at least per slab). */
+/** Bytes of a slab of MTU-sized frames: the checksum memory holds FRAME_MEMORY_BYTES / this many. */
+const RESIDENT_SLAB_BYTES = 256 * 1024;
+/**
+ * Slabs for MTU-sized frames, carved in the checksum memory while it has slabs left (see the top of this
+ * file), ordinary buffers after that.
+ */
+const resident = slabKind(RESIDENT_SLAB_BYTES);
+/** Slabs for ordinary frames larger than that (up to an MTU of 65535 with headroom, four at least per slab). */
 const small = slabKind(256 * 1024);
 /**
  * Slabs for segmentation-offload packets (up to 64 KiB each, written to a TAP device and dropped at once):
@@ -187,6 +214,13 @@ const large = slabKind(1024 * 1024);
 
 /** Frames (with headroom) up to this size come from the tiny slabs. */
 const LARGEST_TINY_FRAME = 256;
+/**
+ * Frames (with headroom) up to this size come from the resident slabs (jumbo frames of 9000 bytes too). A
+ * TCP segment in one carries under 16 KiB, which a receiver copies out rather than keeping a view into
+ * the frame (KEEP_VIEW_MIN in tcp/receive-buffer.ts): a kept view is charged the size of the whole
+ * buffer behind it, here the whole checksum memory.
+ */
+const LARGEST_RESIDENT_FRAME = 16 * 1024;
 /** Frames (with headroom) larger than this come from the large slabs. */
 const LARGEST_SMALL_FRAME = small.bytes / 4;
 /** Frames (with headroom) larger than this get a buffer of their own. */
@@ -202,6 +236,7 @@ const LARGEST_LARGE_FRAME = large.bytes / 8;
 export function allocateFrame(length: number, headroom = 0, cleared = length): Uint8Array {
   const needed = headroom + length;
   if (needed <= LARGEST_TINY_FRAME) return carve(tiny, length, headroom, cleared);
+  if (needed <= LARGEST_RESIDENT_FRAME) return carve(resident, length, headroom, cleared);
   if (needed <= LARGEST_SMALL_FRAME) return carve(small, length, headroom, cleared);
   if (needed <= LARGEST_LARGE_FRAME) return carve(large, length, headroom, cleared);
   return new Uint8Array(needed).subarray(headroom);
@@ -223,8 +258,8 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
   slab.offset = start + length;
   const index = slab.carved++;
   let frame = slab.frames[index];
-  if (frame === undefined || byteOffsetOf(frame) !== start || frame.length !== length) {
-    frame = viewBytes(slab.buffer, start, start + length);
+  if (frame === undefined || byteOffsetOf(frame) !== slab.base + start || frame.length !== length) {
+    frame = cutFrame(slab, start, start + length);
     slab.frames[index] = frame;
   }
   // `fill` is a call into the runtime even for nothing to clear.
@@ -237,6 +272,15 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
     slab.back = back;
   }
   return frame;
+}
+
+/**
+ * A view of bytes [start, end) of `slab`: in the checksum memory, one its sums read in place. Apart from
+ * `carve` (which calls it only when a place is carved for the first time), to keep that small.
+ */
+function cutFrame(slab: Slab, start: number, end: number): Uint8Array {
+  if (slab.arrayBuffer === frameMemoryBuffer) return frameMemoryView(slab.base + start, slab.base + end);
+  return viewBytes(slab.buffer, start, end);
 }
 
 /** The current slab is full: the slab to carve next (a reused one whose frames are all back, or a new one). */
@@ -264,17 +308,48 @@ function nextSlab(kind: SlabKind): Slab {
     waiting[kind.waitingCount++] = full;
   }
   if (next === undefined) {
-    const slab = emptySlab(kind.bytes);
-    slab.buffer = new Uint8Array(kind.bytes);
-    lendFrameMemory(slab.buffer.buffer, (view) => lentFrameGivenBack(slab, view));
-    frameAllocatorCounters.slabsAllocated++;
-    next = slab;
+    next = freshSlab(kind);
   } else {
     frameAllocatorCounters.slabsReused++;
     carveAgain(next);
   }
   kind.current = next;
   return next;
+}
+
+/**
+ * The slabs carved in the checksum memory, by their place in it (the first at 0, the next at
+ * RESIDENT_SLAB_BYTES, ...): one each, never carved anew once left to the collector (see the top).
+ */
+const residentSlabs: Slab[] = [];
+/** The buffer of the checksum memory, if any. */
+const frameMemoryBuffer: ArrayBufferLike = frameMemory === undefined ? NO_BUFFER : frameMemory.buffer;
+/** How many slabs the checksum memory holds. */
+const RESIDENT_SLABS = frameMemory === undefined ? 0 : Math.floor(frameMemory.length / RESIDENT_SLAB_BYTES);
+
+if (frameMemory !== undefined) {
+  // One lender for the whole memory: the frame a view lies in belongs to the slab at its place.
+  lendFrameMemory(frameMemory.buffer, (view) => {
+    const slab = residentSlabs[Math.floor(view.byteOffset / RESIDENT_SLAB_BYTES)];
+    if (slab !== undefined) lentFrameGivenBack(slab, view);
+  });
+}
+
+/** A slab of `kind` never carved before: the next place in the checksum memory for MTU-sized frames, if any. */
+function freshSlab(kind: SlabKind): Slab {
+  const slab = emptySlab(kind.bytes);
+  if (kind === resident && frameMemory !== undefined && residentSlabs.length < RESIDENT_SLABS) {
+    slab.base = residentSlabs.length * RESIDENT_SLAB_BYTES;
+    slab.buffer = viewBytes(frameMemory, slab.base, slab.base + kind.bytes);
+    residentSlabs.push(slab);
+    frameAllocatorCounters.slabsInChecksumMemory++;
+  } else {
+    slab.buffer = new Uint8Array(kind.bytes);
+    lendFrameMemory(slab.buffer.buffer, (view) => lentFrameGivenBack(slab, view));
+  }
+  slab.arrayBuffer = bufferOf(slab.buffer);
+  frameAllocatorCounters.slabsAllocated++;
+  return slab;
 }
 
 /**
@@ -313,17 +388,24 @@ export function recycleFrame(frame: Uint8Array): void {
   // known by identity, the frame needs no `.buffer` read (a call into the runtime) to find its slab.
   // Frames that waited on a path's delay line come back when their slab is full and waiting, the oldest first.
   if (
-    giveBackInOrder(small.current, frame) ||
+    giveBackInOrder(resident.current, frame) ||
     giveBackInOrder(tiny.current, frame) ||
+    giveBackInOrder(small.current, frame) ||
+    (resident.waitingCount > 0 && giveBackInOrder(resident.waiting[0]!, frame)) ||
     (small.waitingCount > 0 && giveBackInOrder(small.waiting[0]!, frame))
   ) {
     return;
   }
   const buffer = bufferOf(frame);
-  const slab = slabOf(small, buffer) ?? slabOf(tiny, buffer) ?? slabOf(large, buffer);
+  const offset = byteOffsetOf(frame);
+  const slab =
+    slabOf(resident, buffer, offset) ??
+    slabOf(small, buffer, offset) ??
+    slabOf(tiny, buffer, offset) ??
+    slabOf(large, buffer, offset);
   if (slab === undefined) return;
   const starts = slab.starts;
-  const at = byteOffsetOf(frame);
+  const at = offset - slab.base;
   // Frames mostly come back in the order they were carved: try the frame after the last one first.
   let index = slab.recycled < slab.carved && starts[slab.recycled] === at ? slab.recycled : -1;
   if (index < 0) {
@@ -371,16 +453,15 @@ function giveBackInOrder(slab: Slab, frame: Uint8Array): boolean {
  * back, so its slab is not carved again while the view is in use.
  */
 export function frameView(frame: Uint8Array, start: number, end: number): Uint8Array {
-  let slab = inOrder(small, frame);
-  if (slab === undefined) {
-    slab = inOrder(large, frame);
-    if (slab === undefined) return viewBytes(frame, start, end);
-  }
+  const slab = inOrder(resident, frame) ?? inOrder(small, frame) ?? inOrder(large, frame);
+  if (slab === undefined) return viewBytes(frame, start, end);
   const index = slab.recycled;
   const views = slab.views;
   const cached = index < views.length ? views[index]! : NO_VIEW;
   // A view of the same bytes of the same buffer, whichever frame object it was cut from.
-  if (byteOffsetOf(cached) === slab.starts[index]! + start && cached.length === end - start) return cached;
+  if (byteOffsetOf(cached) === slab.base + slab.starts[index]! + start && cached.length === end - start) {
+    return cached;
+  }
   const view = viewBytes(frame, start, end);
   while (views.length < index) views.push(NO_VIEW);
   if (index < views.length) views[index] = view;
@@ -403,13 +484,19 @@ function inOrder(kind: SlabKind, frame: Uint8Array): Slab | undefined {
   return undefined;
 }
 
-/** The slab of `kind` (the one being carved or a waiting one) whose buffer is `buffer`, if any. */
-function slabOf(kind: SlabKind, buffer: ArrayBufferLike): Slab | undefined {
-  if (bufferOf(kind.current.buffer) === buffer) return kind.current;
+/**
+ * The slab of `kind` (the one being carved or a waiting one) that holds byte `at` of `buffer`, if any
+ * (slabs in the checksum memory share its buffer).
+ */
+function slabOf(kind: SlabKind, buffer: ArrayBufferLike, at: number): Slab | undefined {
+  if (slabHolds(kind.current, buffer, at)) return kind.current;
   const waiting = kind.waiting;
-  for (let i = kind.waitingCount - 1; i >= 0; i--)
-    if (bufferOf(waiting[i]!.buffer) === buffer) return waiting[i];
+  for (let i = kind.waitingCount - 1; i >= 0; i--) if (slabHolds(waiting[i]!, buffer, at)) return waiting[i];
   return undefined;
+}
+
+function slabHolds(slab: Slab, buffer: ArrayBufferLike, at: number): boolean {
+  return slab.arrayBuffer === buffer && at >= slab.base && at < slab.base + slab.bytes;
 }
 
 /** The frame a link is delivering (see `frameDelivering`), NO_VIEW when none. */
@@ -440,13 +527,17 @@ export function frameDelivered(frame: Uint8Array, held: boolean): boolean {
   givenBackWhileDelivering = false;
   if (!held) return false;
   const buffer = frame.buffer;
-  const slab = slabOf(large, buffer) ?? slabOf(small, buffer) ?? slabOf(tiny, buffer);
+  const offset = frame.byteOffset;
+  const slab =
+    slabOf(large, buffer, offset) ??
+    slabOf(small, buffer, offset) ??
+    slabOf(resident, buffer, offset) ??
+    slabOf(tiny, buffer, offset);
   if (slab === undefined) return false;
-  const index = frameIndexAt(slab, frame.byteOffset);
+  const at = offset - slab.base;
+  const index = frameIndexAt(slab, at);
   // Only the whole frame as carved, still out: a link hands on what it was sent.
-  if (index < 0 || slab.starts[index] !== frame.byteOffset || slab.frames[index]!.length !== frame.length) {
-    return false;
-  }
+  if (index < 0 || slab.starts[index] !== at || slab.frames[index]!.length !== frame.length) return false;
   if (slab.back[index] !== 0) return false;
   frameAllocatorCounters.framesLent++;
   if (early) {
@@ -474,9 +565,10 @@ function lentFrameGivenBack(slab: Slab, view: Uint8Array): void {
     givenBackWhileDelivering = true;
     return;
   }
-  const index = frameIndexAt(slab, at);
+  const inSlab = at - slab.base;
+  const index = frameIndexAt(slab, inSlab);
   if (index < 0 || slab.back[index] !== LENT) return;
-  if (at >= slab.starts[index]! + slab.frames[index]!.length) return;
+  if (inSlab >= slab.starts[index]! + slab.frames[index]!.length) return;
   slab.back[index] = 1;
   slab.recycled++;
   frameAllocatorCounters.lentFramesGivenBack++;

@@ -6,29 +6,46 @@
  * MUST-2/MUST-3), and in JavaScript the widest integer read is a 32-bit typed-array element, each with
  * a bounds check and an index computation: about nine machine instructions per four bytes, so on an
  * in-process bulk transfer at MTU 1500 the two sums were 29% of all instructions executed. One
- * `i32x4.extadd_pairwise_i16x8_u` adds eight 16-bit words pairwise into four 32-bit lanes, sixteen bytes
- * per instruction.
+ * `i32x4.dot_i16x8_s` (x86 pmaddwd) adds eight 16-bit words pairwise into four 32-bit lanes, sixteen
+ * bytes per instruction.
  *
- * A WebAssembly function reads only its own linear memory, so the bytes are first copied into it (a
- * `TypedArray.set`, a native memmove: cheaper than one pass of the word loop). The module is written out
- * below byte by byte (the binary format of the WebAssembly Core Specification, §5), small enough to be
- * compiled synchronously where browsers allow it on the main thread (under 4 KB). Where WebAssembly is
- * missing, refused (a Content-Security-Policy without 'wasm-unsafe-eval') or lacks SIMD, compiling
- * throws and `simdSummer` is undefined.
+ * A WebAssembly function reads only its own linear memory. Bytes elsewhere are first copied into a
+ * scratch area of it (a `TypedArray.set`, a native memmove: cheaper than one pass of the word loop); the
+ * rest of the memory (`frameMemory`) is lent to the frame allocator (link/frame-allocator.ts), which
+ * carves MTU-sized frames from it, so that the sender's sum over the segment it just wrote into a frame
+ * and the receiver's over the frame it got read the bytes where they lie: on an in-process bulk transfer
+ * at MTU 1500, those two copies of every segment were 2% of all instructions. Such frames are known by
+ * identity (`frameMemoryView` records each): reading a typed array's `buffer` to compare it is a call into
+ * the runtime that cost more than the lookup. The memory never grows after it is created: growing would
+ * detach its ArrayBuffer, and with it every frame carved from it.
+ *
+ * The module is written out below byte by byte (the binary format of the WebAssembly Core Specification,
+ * §5), small enough to be compiled synchronously where browsers allow it on the main thread (under 4
+ * KB). Where WebAssembly is missing, refused (a Content-Security-Policy without 'wasm-unsafe-eval') or
+ * lacks SIMD, compiling throws and `simdSummer` and `frameMemory` are undefined.
  */
 
-import { copyBytes } from '../util/bytes.js';
-
-/** Bytes of linear memory: two 64 KiB pages (a 64 KiB segment with its headers fits). */
-const MEMORY_PAGES = 2;
-/** Bytes the loop may read past the end of a range (it zeroes them first): one step of 64 bytes. */
-const STEP = 64;
+import { copyBytes, viewBytes } from '../util/bytes.js';
 
 /**
- * Views of at most this many bytes are copied whole. A lane takes at most eight 16-bit words per step,
- * 8 * 0xffff * (131072 / 64) < 2^32: no lane can wrap within the memory.
+ * Bytes of memory lent to the frame allocator, from address 0 (see `frameMemory`): sixteen slabs of 256
+ * KiB, the frames a path of 4 MiB in flight holds (link/frame-allocator.ts, WAITING_BYTES). Pages are
+ * only backed once written, so what a process that never carves that many frames pays is address space.
  */
-export const SIMD_LARGEST_VIEW = MEMORY_PAGES * 65536 - STEP;
+export const FRAME_MEMORY_BYTES = 4 * 1024 * 1024;
+/** Bytes of the scratch area after it, where views from elsewhere are copied to be summed. */
+const SCRATCH_BYTES = 2 * 65536;
+/** Where the masks for a range's last bytes start (see SUM_BODY): in a page of their own after the scratch. */
+const MASKS_AT = FRAME_MEMORY_BYTES + SCRATCH_BYTES;
+/** Pages of linear memory (64 KiB each), fixed: the frame memory, the scratch area, the masks' page. */
+const MEMORY_PAGES = (MASKS_AT + 65536) / 65536;
+
+/**
+ * Views of at most this many bytes are summed: in place in the frame memory, otherwise copied whole into
+ * the scratch area. A lane adds at most 65,536 in magnitude per 16 bytes (see SUM_VECTOR), 65,536 * 2^13
+ * = 2^29 over 128 KiB: no lane can wrap.
+ */
+export const SIMD_LARGEST_VIEW = SCRATCH_BYTES;
 
 // Opcodes (WebAssembly Core Specification §5.4) used by the function below.
 const LOCAL_GET = 0x20;
@@ -36,25 +53,31 @@ const LOCAL_SET = 0x21;
 const I32_CONST = 0x41;
 const I64_CONST = 0x42;
 const I32_ADD = 0x6a;
-const I32_GE_U = 0x4f;
+const I32_SUB = 0x6b;
+const I32_SHL = 0x74;
+const I32_LT_U = 0x49;
 const I64_ADD = 0x7c;
 const I64_AND = 0x83;
+const I64_SHL = 0x86;
 const I64_SHR_U = 0x88;
 const I32_WRAP_I64 = 0xa7;
+const I64_EXTEND_I32_S = 0xac;
 const I64_EXTEND_I32_U = 0xad;
 const BLOCK = 0x02;
 const LOOP = 0x03;
+const IF = 0x04;
 const BR = 0x0c;
 const BR_IF = 0x0d;
 const END = 0x0b;
 const VOID = 0x40;
 const SIMD = 0xfd;
 const V128_LOAD = [SIMD, 0x00];
-const V128_STORE = [SIMD, 0x0b];
 const V128_CONST = [SIMD, 0x0c];
+const V128_AND = [SIMD, 0x4e];
+const V128_XOR = [SIMD, 0x51];
 const I32X4_EXTRACT_LANE = [SIMD, 0x1b];
-const I32X4_EXTADD_PAIRWISE_I16X8_U = [SIMD, 0x7f];
 const I32X4_ADD = [SIMD, 0xae, 0x01];
+const I32X4_DOT_I16X8_S = [SIMD, 0xba, 0x01];
 const TYPE_I32 = 0x7f;
 const TYPE_I64 = 0x7e;
 const TYPE_V128 = 0x7b;
@@ -62,11 +85,14 @@ const TYPE_V128 = 0x7b;
 // Locals of the function: its two parameters, then the ones it declares.
 const AT = 0; // i32: where the next step reads
 const LENGTH = 1; // i32: bytes in the range (then unused)
-const LANES = 2; // v128: four 32-bit sums
+const LANES = 2; // v128: four signed 32-bit sums
 const END_AT = 3; // i32: where the range ends
 const TOTAL = 4; // i64: the lanes added up, then folded
+const BIAS = 5; // v128: 0x8000 in each 16-bit lane
+const ONES = 6; // v128: 1 in each 16-bit lane
+const START = 7; // i32: where the range starts
 
-/** Unsigned LEB128 (§5.2.2); the signed form agrees for values below 64. */
+/** Unsigned LEB128 (§5.2.2). */
 function leb128(value: number): number[] {
   const bytes: number[] = [];
   do {
@@ -78,15 +104,73 @@ function leb128(value: number): number[] {
   return bytes;
 }
 
-/** A v128 load or store with alignment hint 0 (any address) at a constant byte offset below 128. */
-function memoryAccess(op: number[], offset: number): number[] {
-  return [...op, 0x00, offset];
+/** Signed LEB128 (§5.2.2) of a non-negative value, as `i32.const` takes it: 64 and up need two bytes. */
+function leb128Signed(value: number): number[] {
+  const bytes: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>>= 7;
+    if (value === 0 && (byte & 0x40) === 0) {
+      bytes.push(byte);
+      return bytes;
+    }
+    bytes.push(byte | 0x80);
+  }
 }
 
-/** lanes += zero-extended pairwise sums of the 16 bytes at `at + offset`. */
-function sumSixteen(offset: number): number[] {
-  return [LOCAL_GET, AT, ...memoryAccess(V128_LOAD, offset), ...I32X4_EXTADD_PAIRWISE_I16X8_U];
+/** A v128 load with alignment hint 0 (any address) at a constant byte offset. */
+function load(offset: number): number[] {
+  return [...V128_LOAD, 0x00, ...leb128(offset)];
 }
+
+/** The 16 bytes of a v128 constant holding `word` in each of its eight 16-bit lanes (little-endian). */
+function eightWords(word: number): number[] {
+  return Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? word & 0xff : word >>> 8));
+}
+
+/**
+ * The vector on the stack, eight 16-bit words w, each biased to the signed value w - 0x8000 and summed
+ * pairwise into four signed 32-bit lanes: `i32x4.dot_i16x8_s` with ones is one x86 pmaddwd, where the
+ * unsigned pairwise add (`i32x4.extadd_pairwise_i16x8_u`) takes three or four instructions. Each lane
+ * then holds w1 + w2 - 65536: 16 bytes summed take 2^18 off the lanes, added back at the end.
+ */
+const SUM_VECTOR = [LOCAL_GET, BIAS, ...V128_XOR, LOCAL_GET, ONES, ...I32X4_DOT_I16X8_S];
+
+/** The sum of the 16 bytes at `at + offset` (see SUM_VECTOR). */
+function sumSixteen(offset: number): number[] {
+  return [LOCAL_GET, AT, ...load(offset), ...SUM_VECTOR];
+}
+
+/** The sum of the 128 bytes at `at`, its eight vectors added pairwise (short dependency chains). */
+function sumStep(): number[] {
+  const pair = (offset: number): number[] => [
+    ...sumSixteen(offset),
+    ...sumSixteen(offset + 16),
+    ...I32X4_ADD,
+  ];
+  const quad = (offset: number): number[] => [...pair(offset), ...pair(offset + 32), ...I32X4_ADD];
+  return [...quad(0), ...quad(64), ...I32X4_ADD];
+}
+
+/** Leaves the enclosing block (depth 1) when fewer than `bytes` bytes are left: end - at < bytes. */
+// biome-ignore format: one instruction per line group
+const exitBelow = (bytes: number): number[] => [
+  LOCAL_GET, END_AT, LOCAL_GET, AT, I32_SUB, I32_CONST, ...leb128Signed(bytes), I32_LT_U, BR_IF, 1,
+];
+
+/** at += bytes. */
+const advance = (bytes: number): number[] => [
+  LOCAL_GET,
+  AT,
+  I32_CONST,
+  ...leb128Signed(bytes),
+  I32_ADD,
+  LOCAL_SET,
+  AT,
+];
+
+/** lanes += the vector on the stack. */
+const addToLanes = [LOCAL_GET, LANES, ...I32X4_ADD, LOCAL_SET, LANES];
 
 /** total = (total & 0xffff) + (total >> 16): 2^16 ≡ 1 modulo 0xffff (RFC 1071 §2(C)). */
 // biome-ignore format: one instruction per line group
@@ -98,29 +182,37 @@ const FOLD = [
 
 /**
  * sum(at, length): the ones'-complement sum of the bytes [at, at + length) of memory read as little-endian
- * 16-bit words (an odd last byte as a word of its own), partly folded, below 2^17. Zeroes the 64 bytes
- * after the range so that the last step, which may run past it, adds nothing there.
+ * 16-bit words (an odd last byte as a word of its own), partly folded, below 2^17. Steps of 128 bytes,
+ * then of 16; the last 1-15 bytes are read as one vector ANDed with the mask that keeps only them (the
+ * mask for r bytes lies at MASKS_AT + 16 r). That read goes up to 15 bytes past the range, never past
+ * the memory (the scratch area and the masks' page follow the frame memory), and nothing is written:
+ * frames are summed in place, next to frames in use.
  */
 // biome-ignore format: one instruction per line group
 const SUM_BODY = [
-  3, 1, TYPE_V128, 1, TYPE_I32, 1, TYPE_I64, // locals: lanes, end, total
+  5, 1, TYPE_V128, 1, TYPE_I32, 1, TYPE_I64, 2, TYPE_V128, 1, TYPE_I32, // locals: lanes, end, total, bias, ones, start
+  LOCAL_GET, AT, LOCAL_SET, START,
   LOCAL_GET, AT, LOCAL_GET, LENGTH, I32_ADD, LOCAL_SET, END_AT,
-  ...[0, 16, 32, 48].flatMap((offset) => [
-    LOCAL_GET, END_AT, ...V128_CONST, ...new Array<number>(16).fill(0), ...memoryAccess(V128_STORE, offset),
-  ]),
+  ...V128_CONST, ...eightWords(0x8000), LOCAL_SET, BIAS,
+  ...V128_CONST, ...eightWords(1), LOCAL_SET, ONES,
   BLOCK, VOID, LOOP, VOID,
-  LOCAL_GET, AT, LOCAL_GET, END_AT, I32_GE_U, BR_IF, 1,
-  // Two pairs summed apart and then together: the dependency chain through `lanes` is one add per step.
-  LOCAL_GET, LANES,
-  ...sumSixteen(0), ...sumSixteen(16), ...I32X4_ADD,
-  ...sumSixteen(32), ...sumSixteen(48), ...I32X4_ADD,
-  ...I32X4_ADD, ...I32X4_ADD, LOCAL_SET, LANES,
-  LOCAL_GET, AT, I32_CONST, ...[0xc0, 0x00], I32_ADD, LOCAL_SET, AT, // at += 64 (signed LEB128)
+  ...exitBelow(128), ...sumStep(), ...addToLanes, ...advance(128),
   BR, 0,
   END, END,
+  BLOCK, VOID, LOOP, VOID,
+  ...exitBelow(16), ...sumSixteen(0), ...addToLanes, ...advance(16),
+  BR, 0,
+  END, END,
+  LOCAL_GET, AT, LOCAL_GET, END_AT, I32_LT_U, IF, VOID,
+  LOCAL_GET, AT, ...load(0),
+  LOCAL_GET, END_AT, LOCAL_GET, AT, I32_SUB, I32_CONST, 4, I32_SHL, ...load(MASKS_AT), // the mask for r bytes
+  ...V128_AND, ...SUM_VECTOR, ...addToLanes, ...advance(16),
+  END,
   ...[0, 1, 2, 3].flatMap((lane) => [
-    LOCAL_GET, LANES, ...I32X4_EXTRACT_LANE, lane, I64_EXTEND_I32_U, ...(lane > 0 ? [I64_ADD] : []),
+    LOCAL_GET, LANES, ...I32X4_EXTRACT_LANE, lane, I64_EXTEND_I32_S, ...(lane > 0 ? [I64_ADD] : []),
   ]),
+  // + 2^18 per 16 bytes read: (at - start) * 2^14.
+  LOCAL_GET, AT, LOCAL_GET, START, I32_SUB, I64_EXTEND_I32_U, I64_CONST, 14, I64_SHL, I64_ADD,
   LOCAL_SET, TOTAL, ...FOLD, ...FOLD,
   LOCAL_GET, TOTAL, I32_WRAP_I64,
   END,
@@ -139,44 +231,77 @@ const MODULE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
   ...section(1, [1, 0x60, 2, TYPE_I32, TYPE_I32, 1, TYPE_I32]), // type 0: (i32, i32) -> i32
   ...section(3, [1, 0]), // function 0 has type 0
-  ...section(5, [1, 0x01, MEMORY_PAGES, MEMORY_PAGES]), // one memory, fixed size (never grows)
+  ...section(5, [1, 0x01, ...leb128(MEMORY_PAGES), ...leb128(MEMORY_PAGES)]), // one memory, fixed size (never grows)
   ...section(7, [2, ...name('memory'), 0x02, 0, ...name('sum'), 0x00, 0]), // exports
   ...section(10, [1, ...leb128(SUM_BODY.length), ...SUM_BODY]), // code
 ]);
 
-/** Sums ranges of views of at most SIMD_LARGEST_VIEW bytes. */
+/** Sums ranges of views in its memory, or copied into it. */
 export interface SimdSummer {
   /**
-   * The sum of `length` bytes of `view` from `offset`, as checksum.ts's word loop gives it (big-endian
-   * words, bytes at even range positions high), not folded to 16 bits. Copies the whole view.
+   * The sum of `length` bytes of `view` (at most SIMD_LARGEST_VIEW bytes) from `offset`, as checksum.ts's
+   * word loop gives it (big-endian words, bytes at even range positions high), not folded to 16 bits. A
+   * view `frameMemoryView` made is summed where it lies; any other is copied whole into the scratch area.
    */
   sum(view: Uint8Array, offset: number, length: number): number;
+  /** Whether `view` is one `frameMemoryView` made, summed in place. */
+  holds(view: Uint8Array): boolean;
 }
 
 function swapBytes16(value: number): number {
   return ((value & 0xff) << 8) | (value >>> 8);
 }
 
-function createSimdSummer(): SimdSummer | undefined {
+function createSimdSummer(): { summer: SimdSummer; frameMemory: Uint8Array } | undefined {
   if (typeof WebAssembly !== 'object') return undefined;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(MODULE));
-    const memory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+    const buffer = (instance.exports.memory as WebAssembly.Memory).buffer;
+    const memory = new Uint8Array(buffer);
+    // The mask for the last r (1-15) bytes of a range: r bytes of 0xff, then zeros.
+    for (let r = 1; r < 16; r++) memory.fill(0xff, MASKS_AT + 16 * r, MASKS_AT + 16 * r + r);
     const sumMemory = instance.exports.sum as (at: number, length: number) => number;
-    return {
+    /** Copies `view` to the scratch area; where it now starts. Apart from `sum`, which stays small. */
+    const copyToScratch = (view: Uint8Array): number => {
+      copyBytes(memory, view, FRAME_MEMORY_BYTES);
+      return FRAME_MEMORY_BYTES;
+    };
+    const summer: SimdSummer = {
       sum(view, offset, length) {
-        copyBytes(memory, view, 0);
-        let sum = sumMemory(offset, length);
+        const at = frameViews.get(view) ?? copyToScratch(view);
+        let sum = sumMemory(at + offset, length);
         // Below 2^17: one more fold brings it to 16 bits, then little-endian words become big-endian
         // ones by swapping the bytes of the sum (RFC 1071 §2(B)).
         sum = (sum & 0xffff) + (sum >>> 16);
         return swapBytes16((sum & 0xffff) + (sum >>> 16));
       },
+      holds(view) {
+        return frameViews.has(view);
+      },
     };
+    return { summer, frameMemory: memory.subarray(0, FRAME_MEMORY_BYTES) };
   } catch {
     return undefined;
   }
 }
 
+/** The views `frameMemoryView` made (the ones summed in place), and where each starts in the memory. */
+const frameViews = new WeakMap<Uint8Array, number>();
+
+const created = createSimdSummer();
+
+/** A view of bytes [start, end) of `frameMemory`, summed where it lies. */
+export function frameMemoryView(start: number, end: number): Uint8Array {
+  const view = viewBytes(frameMemory!, start, end);
+  frameViews.set(view, start);
+  return view;
+}
+
 /** Undefined where WebAssembly with SIMD cannot be compiled here. */
-export const simdSummer: SimdSummer | undefined = createSimdSummer();
+export const simdSummer: SimdSummer | undefined = created?.summer;
+
+/**
+ * FRAME_MEMORY_BYTES of the summer's memory, zero-filled, for the frame allocator alone to carve frames
+ * from (with `frameMemoryView`, whose views are summed in place); undefined with `simdSummer`.
+ */
+export const frameMemory: Uint8Array | undefined = created?.frameMemory;

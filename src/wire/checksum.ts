@@ -191,12 +191,7 @@ function sumWide(buf: Uint8Array, offset: number, length: number): number {
  * Correct for any offset and for views at any `byteOffset`.
  */
 export function checksumAdd(sum: number, buf: Uint8Array, offset: number, length: number): number {
-  if (!(offset >= 0 && length >= 0 && offset + length <= buf.length)) {
-    throw codedError(
-      'ERR_OUT_OF_RANGE',
-      `checksum of ${length} bytes at ${offset} in a ${buf.length}-byte buffer`,
-    );
-  }
+  if (!(offset >= 0 && length >= 0 && offset + length <= buf.length)) throw outOfRange(buf, offset, length);
   let rangeSum: number;
   if (length < WIDE_SUM_THRESHOLD) rangeSum = sumBytePairs(buf, offset, length);
   else if (
@@ -207,6 +202,14 @@ export function checksumAdd(sum: number, buf: Uint8Array, offset: number, length
     rangeSum = simdSummer.sum(buf, offset, length);
   } else rangeSum = sumWide(buf, offset, length);
   return foldSum(sum + foldSum(rangeSum));
+}
+
+/** The error for a range outside its buffer, built apart so that `checksumAdd` stays small to inline. */
+function outOfRange(buf: Uint8Array, offset: number, length: number): Error {
+  return codedError(
+    'ERR_OUT_OF_RANGE',
+    `checksum of ${length} bytes at ${offset} in a ${buf.length}-byte buffer`,
+  );
 }
 
 /** Ones'-complement sum of two folded partial sums. */

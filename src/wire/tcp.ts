@@ -706,9 +706,10 @@ export function emitTcp(
   if (options?.computeChecksum !== false) {
     // The header is summed from the values just written, each masked to the 16 bits its two bytes hold
     // (so it sums exactly what is in the buffer), rather than read back byte by byte; `writeOptions` sums
-    // the options the same way. The payload is summed from where it was copied from (a sender's ring,
-    // read again for segment after segment, while the frame is new); the header is even in length, so
-    // the payload's words line up with the segment's (RFC 1071 §2(B)).
+    // the options the same way. The payload is summed where it was just copied to: a frame carved from
+    // the checksum module's memory (link/frame-allocator.ts) is summed in place, where the sender's ring
+    // would be copied into that memory first. The header is even in length, so the payload's words line
+    // up with the segment's (RFC 1071 §2(B)).
     const fixedSum =
       (seg.srcPort & 0xffff) +
       (seg.dstPort & 0xffff) +
@@ -720,7 +721,7 @@ export function emitTcp(
       (seg.window & 0xffff) +
       (seg.urgentPointer & 0xffff);
     const headerSum = pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, length) + fixedSum + optionsSum;
-    const sum = checksumFinish(checksumAdd(headerSum, seg.payload, 0, seg.payload.length));
+    const sum = checksumFinish(checksumAdd(headerSum, buf, offset + headerLength, seg.payload.length));
     buf[offset + 16] = sum >>> 8;
     buf[offset + 17] = sum;
   }

@@ -5,8 +5,28 @@ import {
   frameView,
   recycleFrame,
 } from '../../src/link/frame-allocator.js';
+import { checksumAdd } from '../../src/wire/checksum.js';
+import { simdSummer } from '../../src/wire/checksum-simd.js';
+import { sameSlab, slabCount } from './link-fixtures.js';
 
 describe('allocateFrame', () => {
+  it('carves MTU-sized frames from the checksum memory, whose sums read them in place, and no others', () => {
+    // First in the file: the checksum memory holds sixteen slabs, which later tests use up.
+    const frame = allocateFrame(1514);
+    const jumbo = allocateFrame(9014);
+    expect(simdSummer!.holds(frame)).toBe(true);
+    expect(simdSummer!.holds(jumbo)).toBe(true);
+    expect(frameAllocatorCounters.slabsInChecksumMemory).toBe(1);
+    // Headers alone, and frames too large to be copied out by TCP (16 KiB or more), stay in buffers.
+    expect(simdSummer!.holds(allocateFrame(66))).toBe(false);
+    expect(simdSummer!.holds(allocateFrame(16 * 1024 + 54))).toBe(false);
+    // A frame there is summed as anywhere else.
+    frame.fill(0x5a, 34);
+    expect(checksumAdd(0, frame, 34, 1480)).toBe(checksumAdd(0, frame.slice(), 34, 1480));
+    recycleFrame(frame);
+    recycleFrame(jumbo);
+  });
+
   it('hands out zero-filled frames of the length asked, each region once', () => {
     const frames: Uint8Array[] = [];
     // Enough 1514-byte frames to fill several slabs.
@@ -19,7 +39,7 @@ describe('allocateFrame', () => {
     }
     // Writing one frame never touched another: every frame still holds only its own fill byte.
     for (const [i, frame] of frames.entries()) expect(frame.every((b) => b === (i & 0xff || 1))).toBe(true);
-    const sameBuffer = frames.filter((f) => f.buffer === frames[0]!.buffer).length;
+    const sameBuffer = frames.filter((f) => sameSlab(f, frames[0]!)).length;
     expect(sameBuffer).toBeGreaterThan(1);
     expect(sameBuffer).toBeLessThan(600);
   });
@@ -101,10 +121,10 @@ describe('allocateFrame', () => {
     // frames, each given back (once, or twice) right after it was carved, except the eleventh when one is
     // kept: the slab is carved again from its start once full exactly when no frame is out.
     for (const misuse of ['none', 'each given back twice, the eleventh kept'] as const) {
-      const previous = allocateFrame(1514).buffer;
+      const previous = allocateFrame(1514);
       let frame = allocateFrame(1514);
-      while (frame.buffer === previous) frame = allocateFrame(1514);
-      const slab = frame.buffer;
+      while (sameSlab(frame, previous)) frame = allocateFrame(1514);
+      const slab = frame;
       const firstOffset = frame.byteOffset;
       let carved = 0;
       let earlierSecond: Uint8Array | undefined;
@@ -117,11 +137,11 @@ describe('allocateFrame', () => {
         }
         carved++;
         frame = allocateFrame(1514);
-        if (frame.buffer !== slab || frame.byteOffset === firstOffset) break;
+        if (!sameSlab(frame, slab) || frame.byteOffset === firstOffset) break;
       }
       expect(carved).toBeGreaterThan(100);
       if (misuse === 'none') {
-        expect(frame.buffer).toBe(slab);
+        expect(sameSlab(frame, slab)).toBe(true);
         expect(frame.byteOffset).toBe(firstOffset);
         // Carved again, the slab hands out the same frame objects. The second frame of the earlier round
         // given back again before its place is carved this round counts for nothing: carved then and kept
@@ -131,13 +151,13 @@ describe('allocateFrame', () => {
         const second = allocateFrame(1514);
         expect(second).toBe(earlierSecond);
         let next = allocateFrame(1514);
-        while (next.buffer === slab && next.byteOffset !== firstOffset) {
+        while (sameSlab(next, slab) && next.byteOffset !== firstOffset) {
           recycleFrame(next);
           next = allocateFrame(1514);
         }
-        expect(next.buffer).not.toBe(slab);
+        expect(sameSlab(next, slab)).toBe(false);
       } else {
-        expect(frame.buffer).not.toBe(slab);
+        expect(sameSlab(frame, slab)).toBe(false);
       }
     }
   });
@@ -250,7 +270,7 @@ describe('allocateFrame', () => {
     expect(after.waitingSlabsDropped - before.waitingSlabsDropped).toBe(0);
     expect(after.slabsReused - before.slabsReused).toBeGreaterThanOrEqual(22);
     // Slabs carved again hand out the frame objects of the round before (see Slab.frames).
-    expect(new Set(third.map((frame) => frame.buffer)).size).toBeGreaterThanOrEqual(12);
+    expect(slabCount(third)).toBeGreaterThanOrEqual(12);
     const seen = new Set(second);
     expect(third.filter((frame) => seen.has(frame)).length).toBeGreaterThan(1500);
   });
@@ -265,9 +285,9 @@ describe('allocateFrame', () => {
       [2, 0, 2],
     ]) {
       // While the slab is being carved: ten frames, then every later one given back as it is carved.
-      const previous = allocateFrame(1514).buffer;
+      const previous = allocateFrame(1514);
       let first = allocateFrame(1514);
-      while (first.buffer === previous) first = allocateFrame(1514);
+      while (sameSlab(first, previous)) first = allocateFrame(1514);
       const frames = [first];
       while (frames.length < 10) frames.push(allocateFrame(1514));
       const kept = frames.pop()!;
@@ -275,16 +295,16 @@ describe('allocateFrame', () => {
       for (const [i, frame] of frames.entries()) if (!twice.includes(i)) recycleFrame(frame);
       let at = kept.byteOffset;
       let frame = allocateFrame(1514);
-      while (frame.buffer === kept.buffer && frame.byteOffset > at) {
+      while (sameSlab(frame, kept) && frame.byteOffset > at) {
         at = frame.byteOffset;
         recycleFrame(frame);
         frame = allocateFrame(1514);
       }
-      expect(frame.buffer).not.toBe(kept.buffer);
+      expect(sameSlab(frame, kept)).toBe(false);
       // After the slab filled: its frames given back while it waits.
       const full = [frame];
       let next = allocateFrame(1514);
-      while (next.buffer === frame.buffer) {
+      while (sameSlab(next, frame)) {
         full.push(next);
         next = allocateFrame(1514);
       }
@@ -293,9 +313,9 @@ describe('allocateFrame', () => {
       for (const [i, f] of full.entries()) if (!twice.includes(i)) recycleFrame(f);
       // More frames than a slab holds: none from the slabs whose frames are out.
       for (let i = 0; i < 2 * full.length; i++) {
-        const buffer = allocateFrame(1514).buffer;
-        expect(buffer).not.toBe(kept.buffer);
-        expect(buffer).not.toBe(keptToo.buffer);
+        const frame = allocateFrame(1514);
+        expect(sameSlab(frame, kept)).toBe(false);
+        expect(sameSlab(frame, keptToo)).toBe(false);
       }
     }
   });
@@ -376,16 +396,16 @@ describe('allocateFrame', () => {
     const ack = allocateFrame(66, 12);
     const second = allocateFrame(1514);
     expect(ack.buffer).not.toBe(first.buffer);
-    if (second.buffer === first.buffer) expect(second.byteOffset).toBe(first.byteOffset + 1520);
+    if (sameSlab(second, first)) expect(second.byteOffset).toBe(first.byteOffset + 1520);
   });
 });
 
 describe('frameView', () => {
   /** The first MTU-sized frame of a fresh small slab. */
   function firstOfFreshSmallSlab(): Uint8Array {
-    const previous = allocateFrame(1514).buffer;
+    const previous = allocateFrame(1514);
     let frame = allocateFrame(1514);
-    while (frame.buffer === previous) frame = allocateFrame(1514);
+    while (sameSlab(frame, previous)) frame = allocateFrame(1514);
     return frame;
   }
 
@@ -401,7 +421,7 @@ describe('frameView', () => {
     // A memory link delivers frames in the order they were carved and gives each back once delivered: a
     // receiver views each frame's payload (bytes 66 to the end) before it is given back.
     let frame = firstOfFreshSmallSlab();
-    const slab = frame.buffer;
+    const slab = frame;
     const firstOffset = frame.byteOffset;
     const views: Uint8Array[] = [];
     for (let i = 0; ; i++) {
@@ -415,7 +435,7 @@ describe('frameView', () => {
       frame = allocateFrame(1514);
       if (frame.byteOffset === firstOffset) break;
     }
-    expect(frame.buffer === slab).toBe(true);
+    expect(sameSlab(frame, slab)).toBe(true);
     expect(views.length).toBeGreaterThan(100);
     // Carved again: each frame's payload comes through the same view as before, showing the new bytes.
     for (let i = 0; i < views.length; i++) {

@@ -16,6 +16,7 @@ import { ETHERNET_HEADER_LENGTH } from '../../src/wire/ethernet.js';
 import { emitIpv4Header, parseIpv4 as parseIpv4Packet } from '../../src/wire/ipv4.js';
 import { emitTcp, parseTcp } from '../../src/wire/tcp.js';
 import { pattern } from '../tcp/dialogue.js';
+import { sameSlab } from './link-fixtures.js';
 
 const SERVER = parseIpv4('10.0.0.2')!;
 
@@ -391,7 +392,7 @@ describe('frames a memory link lends (FRAME_HELD) and gets back late', () => {
       let reused = false;
       for (let i = 0; i < 2000 && !reused; i++) {
         const frame = allocateFrame(1514);
-        if (frame.buffer === last.buffer && frame.byteOffset <= last.byteOffset) reused = true;
+        if (sameSlab(frame, last) && frame.byteOffset <= last.byteOffset) reused = true;
         recycleFrame(frame);
       }
       expect(reused).toBe(givenBack === 4);
@@ -502,8 +503,10 @@ describe('frames a memory link lends (FRAME_HELD) and gets back late', () => {
   it('gives back super-segments a read copied out, and runs in the same few slabs', () => {
     offloadTransfer('into', false);
     const run = offloadTransfer('into', false);
-    // Every super-segment the receive buffer kept came back once the reader copied it out.
-    expect(run.lent).toBeGreaterThan(100);
+    // Every super-segment the receive buffer kept came back once the reader copied it out. How many it
+    // keeps depends on where slab boundaries fall among them (a view into a second slab while one is
+    // pinned would take the charge past the 256 KiB buffer: copied), so on what was carved before.
+    expect(run.lent).toBeGreaterThan(50);
     expect(run.givenBack).toBe(run.lent);
     // Left to the collector instead, they cost a fresh 256 KiB slab every four super-segments (about 70).
     expect(run.slabsAllocated).toBeLessThanOrEqual(2);

@@ -104,3 +104,24 @@ export function readPcapRecords(bytes: Uint8Array): PcapRecord[] {
   }
   return records;
 }
+
+/** Bytes of a slab of MTU-sized frames in link/frame-allocator.ts (RESIDENT_SLAB_BYTES). */
+const MTU_SLAB_BYTES = 256 * 1024;
+
+/**
+ * Whether two MTU-sized frames from allocateFrame were carved from one slab: slabs carved in the checksum
+ * memory all share its buffer, one slab per 256 KiB of it from its start.
+ */
+export function sameSlab(a: Uint8Array, b: Uint8Array): boolean {
+  return (
+    a.buffer === b.buffer &&
+    Math.floor(a.byteOffset / MTU_SLAB_BYTES) === Math.floor(b.byteOffset / MTU_SLAB_BYTES)
+  );
+}
+
+/** How many slabs the MTU-sized `frames` were carved from. */
+export function slabCount(frames: readonly Uint8Array[]): number {
+  const firsts: Uint8Array[] = [];
+  for (const frame of frames) if (!firsts.some((first) => sameSlab(first, frame))) firsts.push(frame);
+  return firsts.length;
+}

@@ -8,7 +8,7 @@ import {
   internetChecksum,
   pseudoHeaderSum,
 } from '../../src/wire/checksum.js';
-import { SIMD_LARGEST_VIEW, simdSummer } from '../../src/wire/checksum-simd.js';
+import { frameMemory, frameMemoryView, SIMD_LARGEST_VIEW, simdSummer } from '../../src/wire/checksum-simd.js';
 import { TestRandom } from './test-random.js';
 
 /** Textbook RFC 1071 sum: 16-bit big-endian words, carries folded one at a time. */
@@ -229,6 +229,42 @@ describe('checksum in WebAssembly lanes', () => {
     view[12345] = 0x12;
     expect(folded(summer.sum(view, 0, view.length))).toBe(referenceSum(view, 0, view.length));
     expect(folded(summer.sum(view, 1, view.length - 1))).toBe(referenceSum(view, 1, view.length - 1));
+  });
+
+  it('sums a view of its frame memory where it lies, reading and writing nothing outside the range', () => {
+    const random = new TestRandom(4096);
+    // The last bytes of the frame memory, so that the farthest read a range could make is checked too.
+    const base = frameMemory!.length - 2048;
+    const region = frameMemory!.subarray(base);
+    const saved = region.slice();
+    try {
+      for (let trial = 0; trial < 300; trial++) {
+        const bytes = random.bytes(region.length);
+        region.set(bytes);
+        const start = random.below(region.length);
+        const length = random.below(region.length - start + 1);
+        const view = frameMemoryView(base + start, base + start + length);
+        expect(summer.holds(view)).toBe(true);
+        const offset = random.below(length + 1);
+        const expected = referenceSum(view, offset, length - offset);
+        expect(folded(summer.sum(view, offset, length - offset))).toBe(expected);
+        expect(checksumAdd(0, view, offset, length - offset)).toBe(length - offset === 0 ? 0 : expected);
+        // Bytes around the range, poisoned: they change nothing, and none was written.
+        region.fill(0xff, 0, start + offset);
+        region.fill(0xff, start + length);
+        expect(folded(summer.sum(view, offset, length - offset))).toBe(expected);
+        expect(region.subarray(0, start + offset).every((b) => b === 0xff)).toBe(true);
+        expect(region.subarray(start + length).every((b) => b === 0xff)).toBe(true);
+        expect(region.subarray(start + offset, start + length)).toEqual(
+          bytes.subarray(start + offset, start + length),
+        );
+      }
+    } finally {
+      region.set(saved);
+    }
+    // Other views, even of the same bytes, are copied to be summed.
+    expect(summer.holds(region)).toBe(false);
+    expect(summer.holds(new Uint8Array(16))).toBe(false);
   });
 
   it('is what checksumAdd gives for a segment in its frame, and one byte changed changes the sum', () => {
