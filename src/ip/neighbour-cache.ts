@@ -183,6 +183,15 @@ export class NeighbourCache<A> {
   }
 
   /**
+   * Whether `lookup` would give an address for `address` now: for a sender that chooses how to build a
+   * frame by whether it can go at once, asked without the 48-bit number (see Entry.macHigh).
+   */
+  knows(address: A): boolean {
+    const entry = this.current(address);
+    return entry !== undefined && entry.state !== 'incomplete';
+  }
+
+  /**
    * Writes the address `lookup` would give into the destination of `frame` (its first six bytes) and
    * returns true, or returns false when none is known: for frames sent without waiting for resolution,
    * addressed from the MAC's halves as `send` does (see Entry.macHigh).

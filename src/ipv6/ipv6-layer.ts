@@ -733,11 +733,11 @@ export class Ipv6Layer {
     const length = writer.length;
     const tcpStart = ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH;
     const offload = iface.device.offload;
-    const resolved = mac ?? iface.neighbors.lookup(nextHop);
     // The device will cut it (when it is more than one segment): its checksum is left partial, and room
     // is left in front for what the device writes there (a TAP's virtio-net header), saving a copy.
+    // Asked as a yes or no: the neighbour's MAC as a 48-bit number would be a heap number per frame.
     const deviceTso =
-      resolved !== undefined &&
+      (mac !== undefined || iface.neighbors.knows(nextHop)) &&
       offload !== undefined &&
       IPV6_HEADER_LENGTH + length <= (offload.tcp6SegmentationMax ?? 0);
     const headroom = deviceTso ? offload.headroom : 0;
@@ -759,7 +759,14 @@ export class Ipv6Layer {
       // The device cuts only what needs cutting: a segment whose payload fits one piece goes plain.
       options.segmentSize = length - tcpHeaderLength > perSegment ? perSegment : 0;
       if (options.segmentSize === 0 && IPV6_HEADER_LENGTH + length > mtu) return undefined;
-      iface.port.send(frame, resolved, ETHERTYPE_IPV6, options);
+      if (mac !== undefined) {
+        iface.port.send(frame, mac, ETHERTYPE_IPV6, options);
+      } else {
+        // Known a moment ago (`knows`): the cache writes the destination from the MAC's 24-bit halves.
+        iface.port.writeHeader(frame, MAC_ZERO, ETHERTYPE_IPV6);
+        iface.neighbors.addressFrame(nextHop, frame);
+        iface.port.sendFrame(frame, options);
+      }
       return 'ok';
     }
     if (length - tcpHeaderLength <= perSegment) {

@@ -259,3 +259,36 @@ test('a router cuts the super-segments it receives whole into the segments they 
   expect(r.counters.dropCount('ipv6', 'packet-too-big')).toBe(0);
   expect(a.ipv6.mtuFor(ip6('2001:db8:2::2')!)).toBe(1500);
 });
+
+test('a super-segment is addressed from the neighbor cache byte for byte, an unusual MAC included', () => {
+  const net = new SimulatedNetwork({ seed: 3, offload: true });
+  const client = net.host('client', '2001:db8::1/64');
+  const server = net.host('server', '2001:db8::2/64');
+  const link = net.link(client, server, { delayMs: 1 });
+  net.run(3000); // duplicate address detection
+  server.tcp.listen({ port: 80, address: 0n });
+  const conn = client.tcp.connect({ remoteAddress: B, remotePort: 80 });
+  net.run(100);
+  expect(conn.state).toBe('ESTABLISHED');
+  // The server's MAC as the client resolved it, then a permanent entry with every byte distinct.
+  const end = link.link.a;
+  const sent: { frame: Uint8Array; segmentSize: number }[] = [];
+  const send = end.send.bind(end);
+  end.send = (frame, request) => {
+    sent.push({ frame: frame.slice(0, 6), segmentSize: request?.segmentSize ?? 0 });
+    send(frame, request);
+  };
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  conn.send(pattern(20_000), net.clock.now());
+  const learned = sent.find((s) => s.segmentSize > 0);
+  expect(learned).toBeDefined();
+  const serverMac = hex(learned!.frame);
+  expect(serverMac).toBe(server.ipv6.interfaces[0]!.device.mac.toString(16).padStart(12, '0'));
+  sent.length = 0;
+  client.ipv6.interfaces[0]!.neighbors.addStatic(B, 0xfe_dc_ba_98_76_54);
+  conn.send(pattern(20_000), net.clock.now());
+  net.run(50);
+  const tso = sent.filter((s) => s.segmentSize > 0);
+  expect(tso.length).toBeGreaterThan(0);
+  expect(new Set(sent.map((s) => hex(s.frame)))).toEqual(new Set(['fedcba987654']));
+});
