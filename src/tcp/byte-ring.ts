@@ -307,14 +307,19 @@ export const ringStoragePool = new RingStoragePool();
 
 export class ByteRing {
   private limit: number;
-  /** The ring's bytes: the first `storage.length` bytes of `backing`. */
-  private storage: Uint8Array = NO_STORAGE;
   /**
-   * The allocation `storage` lies at the start of. A bulk ring's is reserved larger than it uses (see
-   * `reserve`), so it can grow in place: a fresh allocation costs address space only until its pages are
-   * first written, and growing in place copies at most the bytes that wrapped around the old end.
+   * The allocation the ring's bytes lie at the start of: its first `size` bytes. A bulk ring's is reserved
+   * larger than it uses (see `reserve`), so it can grow in place: a fresh allocation costs address space
+   * only until its pages are first written, and growing in place copies at most the bytes that wrapped
+   * around the old end.
    */
   private backing: Uint8Array = NO_STORAGE;
+  /**
+   * The ring's length in bytes (where positions wrap), at most `backing.length`. A number rather than a
+   * view of the backing's first bytes: each growth in place cut a new view, a bulk sender's last object
+   * made while its flight still grew.
+   */
+  private size = 0;
   private head = 0;
   private committed = 0;
   private readonly initialAllocation: number;
@@ -369,7 +374,7 @@ export class ByteRing {
 
   /** Bytes of storage allocated now (0 for an idle ring). */
   get allocated(): number {
-    return this.storage.length + this.scratch.length;
+    return this.size + this.scratch.length;
   }
 
   /** Committed bytes. */
@@ -415,12 +420,12 @@ export class ByteRing {
     const end = offset + data.length;
     if (end > this.capacity) throw new RangeError('ByteRing.writeAt past capacity');
     this.reserve(end);
-    const size = this.storage.length;
+    const size = this.size;
     let start = this.head + offset;
     if (start >= size) start -= size;
     const until = start + data.length;
     if (until <= size) {
-      copyBytes(this.storage, data, start);
+      copyBytes(this.backing, data, start);
       return;
     }
     // The bytes wrap around the end of the storage. Where its backing goes on past that end (a bulk ring's
@@ -434,8 +439,8 @@ export class ByteRing {
       return;
     }
     const firstPart = size - start;
-    copyBytes(this.storage, viewBytes(data, 0, firstPart), start);
-    copyBytes(this.storage, viewBytes(data, firstPart, data.length), 0);
+    copyBytes(backing, viewBytes(data, 0, firstPart), start);
+    copyBytes(backing, viewBytes(data, firstPart, data.length), 0);
   }
 
   /** Commits `n` bytes previously placed with `writeAt` right after the committed end. */
@@ -452,11 +457,11 @@ export class ByteRing {
   peek(offset: number, length: number): Uint8Array {
     if (offset < 0 || length < 0 || offset + length > this.committed)
       throw new RangeError('ByteRing.peek out of range');
-    const size = this.storage.length;
+    const size = this.size;
     let start = this.head + offset;
     if (start >= size) start -= size;
     if (start + length <= size) {
-      if (this.step === 0) return viewBytes(this.storage, start, start + length);
+      if (this.step === 0) return viewBytes(this.backing, start, start + length);
       this.segmentViews ??= this.pool.segmentViews(this.backing, this.step);
       return this.segmentViews.view(start, length);
     }
@@ -466,8 +471,8 @@ export class ByteRing {
     }
     const copy = this.scratch.subarray(0, length);
     const firstPart = size - start;
-    copy.set(this.storage.subarray(start, size), 0);
-    copy.set(this.storage.subarray(0, length - firstPart), firstPart);
+    copy.set(this.backing.subarray(start, size), 0);
+    copy.set(this.backing.subarray(0, length - firstPart), firstPart);
     return copy;
   }
 
@@ -475,14 +480,14 @@ export class ByteRing {
   read(dst: Uint8Array): number {
     const n = Math.min(dst.length, this.committed);
     if (n === 0) return 0;
-    const storage = this.storage;
+    const backing = this.backing;
     const head = this.head;
-    const firstPart = Math.min(n, storage.length - head);
+    const firstPart = Math.min(n, this.size - head);
     // Views are cut through the pool, which hands out the same view object again for the same start and
     // length: a reader that drains its ring at every read (a bulk receiver keeping up) reads it from the
     // start, most times as many bytes as its buffer holds, and the rest from where that read ended.
-    copyBytes(dst, this.pool.cut(storage, head, firstPart), 0);
-    if (firstPart < n) copyBytes(dst, this.pool.view(storage, n - firstPart), firstPart);
+    copyBytes(dst, this.pool.cut(backing, head, firstPart), 0);
+    if (firstPart < n) copyBytes(dst, this.pool.view(backing, n - firstPart), firstPart);
     this.consume(n);
     return n;
   }
@@ -492,7 +497,7 @@ export class ByteRing {
     if (n < 0 || n > this.committed) throw new RangeError('ByteRing.consume out of range');
     this.committed -= n;
     this.head += n;
-    if (this.head >= this.storage.length) this.head -= this.storage.length;
+    if (this.head >= this.size) this.head -= this.size;
   }
 
   /**
@@ -501,13 +506,13 @@ export class ByteRing {
    */
   releaseStorage(): void {
     if (this.committed !== 0) return;
-    if (this.storage.length > 0) this.drainedSize = this.storage.length;
+    if (this.size > 0) this.drainedSize = this.size;
     // The scratch first: in a full pool the storage, which the next refill asks for, then evicts it, not
     // the other way round.
     this.pool.give(this.scratch);
     this.pool.give(this.backing);
     this.backing = NO_STORAGE;
-    this.storage = NO_STORAGE;
+    this.size = 0;
     this.scratch = NO_STORAGE;
     this.segmentViews = undefined;
     this.head = 0;
@@ -526,7 +531,7 @@ export class ByteRing {
 
   /** Makes sure positions head .. head+n-1 exist, growing the storage if needed. */
   private reserve(n: number): void {
-    const size = this.storage.length;
+    const size = this.size;
     if (n <= size) return;
     const drained = this.drainedSize;
     if (size === 0 && n > this.initialAllocation && drained > n) {
@@ -538,7 +543,7 @@ export class ByteRing {
       const least = Math.max(n, Math.min(drained, this.usable));
       this.backing = this.pool.takeBetween(least, Math.max(drained, this.pool.maxBytes));
       const wanted = this.fitted(least, this.backing.length);
-      this.storage = this.backing.length === wanted ? this.backing : this.pool.view(this.backing, wanted);
+      this.size = wanted;
       this.segmentViews = undefined;
       this.head = 0;
       return;
@@ -573,16 +578,16 @@ export class ByteRing {
       if (this.head === 0) {
         // The usual case (a ring refilled after it drained starts at 0): the storage is copied whole,
         // without the two views of the parts that a wrapped ring needs.
-        grown.set(this.storage, 0);
+        grown.set(size === this.backing.length ? this.backing : this.pool.view(this.backing, size), 0);
       } else {
-        grown.set(this.storage.subarray(this.head), 0);
-        grown.set(this.storage.subarray(0, this.head), size - this.head);
+        grown.set(this.backing.subarray(this.head, size), 0);
+        grown.set(this.backing.subarray(0, this.head), size - this.head);
       }
       this.pool.give(this.backing);
     }
     this.backing = grown;
     const fitted = this.fitted(newSize, grown.length);
-    this.storage = grown.length === fitted ? grown : this.pool.view(grown, fitted);
+    this.size = fitted;
     this.segmentViews = undefined;
     this.head = 0;
   }
@@ -593,10 +598,10 @@ export class ByteRing {
    * from the head moves to the new end and the wrapped part stays, whichever moves fewer bytes.
    */
   private growInPlace(newSize: number): void {
-    const size = this.storage.length;
+    const size = this.size;
     const head = this.head;
     const backing = this.backing;
-    this.storage = backing.subarray(0, newSize);
+    this.size = newSize;
     if (head === 0) return;
     const tail = size - head;
     if (tail <= head) {
