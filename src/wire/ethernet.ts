@@ -112,12 +112,17 @@ export function destinationIsAt(frame: Uint8Array, high: number, low: number): b
  * number boxed afresh wherever it crossed a call not inlined.
  */
 export function writeDestinationAt(frame: Uint8Array, high: number, low: number): void {
-  frame[0] = high >>> 16;
-  frame[1] = high >>> 8;
-  frame[2] = high;
-  frame[3] = low >>> 16;
-  frame[4] = low >>> 8;
-  frame[5] = low;
+  writeMacHalvesAt(frame, 0, high, low);
+}
+
+/** Writes the MAC whose 24-bit halves are `high` and `low` at `frame[offset]` (six bytes). */
+function writeMacHalvesAt(frame: Uint8Array, offset: number, high: number, low: number): void {
+  frame[offset] = high >>> 16;
+  frame[offset + 1] = high >>> 8;
+  frame[offset + 2] = high;
+  frame[offset + 3] = low >>> 16;
+  frame[offset + 4] = low >>> 8;
+  frame[offset + 5] = low;
 }
 
 /** A MAC's upper and lower 24 bits, for `destinationIsAt` and `writeDestinationAt`. */
@@ -151,12 +156,7 @@ export function writeEthernetHeaderAt(
 ): void {
   requireSpace(frame, 0, ETHERNET_HEADER_LENGTH, 'ethernet header');
   writeMac(frame, 0, dst);
-  frame[6] = srcHigh >>> 16;
-  frame[7] = srcHigh >>> 8;
-  frame[8] = srcHigh;
-  frame[9] = srcLow >>> 16;
-  frame[10] = srcLow >>> 8;
-  frame[11] = srcLow;
+  writeMacHalvesAt(frame, 6, srcHigh, srcLow);
   frame[12] = etherType >>> 8;
   frame[13] = etherType;
 }
