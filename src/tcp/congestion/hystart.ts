@@ -32,8 +32,9 @@
  * 528, and took its first loss at 448 against 530; judged first samples against first samples it keeps
  * doubling until the first flow's last slow-start burst (343 segments) and loses at 487 against 529.
  * Seconds 10-20 go from 0.84 to 0.89, seconds 10-60 from 0.73 to 0.86; at 80 ms the same start went
- * from 0.81 to 0.99 (723 frames dropped; 0.70 and 308 with the bridged train below). A lone flow's burst is first in its queue, so its first samples are its round's
- * minimum and nothing changes for it. CSS's test that a rise was spurious still takes every sample.
+ * from 0.81 to 0.99 (723 frames dropped; 0.70 and 308 with the bridged train below). A lone flow's
+ * burst is first in its queue, so its first samples are its round's minimum and nothing changes for
+ * it. CSS's test that a rise was spurious still takes every sample.
  *
  * Delay alone acts one round late when the sender does not pace: each round's data leaves in a burst
  * at twice the bottleneck rate, the queue it builds drains in the gap before the next round, and the
