@@ -74,7 +74,7 @@ export function bulkTransferMs(totalBytes: number, checksumOffload: boolean, off
   server.tcp.listen({ port: PORT }).on('connection', (conn) => {
     conn.on('readable', () => {
       for (;;) {
-        const n = conn.receiveInto(sink, net.clock.now());
+        const n = conn.receiveInto(sink);
         if (n <= 0) break;
         received += n;
       }
@@ -188,7 +188,7 @@ export function bulkSteadyState(
     conn.on('readable', () => {
       const before = received;
       for (;;) {
-        const n = conn.receiveInto(sink, net.clock.now());
+        const n = conn.receiveInto(sink);
         if (n <= 0) break;
         received += n;
       }
@@ -208,7 +208,7 @@ export function bulkSteadyState(
     while (sent < totalBytes) {
       // The whole chunk while a whole one is left: a view per call would be the application's allocation.
       const left = totalBytes - sent;
-      const accepted = conn.send(left >= CHUNK ? chunk : chunk.subarray(0, left), net.clock.now());
+      const accepted = conn.send(left >= CHUNK ? chunk : chunk.subarray(0, left));
       sent += accepted;
       if (accepted === 0) return;
     }

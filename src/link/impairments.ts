@@ -271,6 +271,12 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
   private queueBytes = 0;
   /** When the bottleneck finishes serialising everything queued so far. */
   private busyUntil = Number.NEGATIVE_INFINITY;
+  /**
+   * The time of the frame `send` is taking, read here by its helpers rather than passed to them: a
+   * fractional time passed to a call V8 does not inline is boxed into a new heap number. A double field
+   * (started as a fraction), written in place.
+   */
+  private sendTime = 0.5;
   /** Latest arrival scheduled in FIFO order; later FIFO frames never arrive before it. */
   private lastArrival = Number.NEGATIVE_INFINITY;
 
@@ -402,6 +408,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
    */
   send(frame: Uint8Array, mark = 0): void {
     const now = this.clock.now();
+    this.sendTime = now;
     const imp = this.current;
     const counters = this.counters;
     const frameId = this.ends.nextFrameId();
@@ -435,8 +442,8 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
     // from busyUntil by boxing the double, an allocation per frame.
     let propagated = now + (imp.delayMs ?? 0);
     if (imp.rateBitsPerSecond !== undefined) {
-      const congested = this.aboveMarkThreshold(now, imp);
-      if (!this.enqueue(now, frame.length, imp)) {
+      const congested = this.aboveMarkThreshold(imp);
+      if (!this.enqueue(frame.length, imp)) {
         this.dropSent(frame, frameId, 'queue-full');
         return;
       }
@@ -483,7 +490,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
       inFlight.postDelayMs = arrival - now;
       inFlight.mark = mark;
       inFlight.tapped = this.sentTaps.length > 0;
-      if (inOrder && this.ends.orderedDelivery === true) this.enqueueInOrder(inFlight, now);
+      if (inOrder && this.ends.orderedDelivery === true) this.enqueueInOrder(inFlight);
       else this.schedule(inFlight);
       if (copy === frame) frameTravels = true;
     }
@@ -509,7 +516,8 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
   }
 
   /** Queues a copy whose arrival is no earlier than any queued before it (see `orderedDelivery`). */
-  private enqueueInOrder(copy: InFlightCopy, now: number): void {
+  private enqueueInOrder(copy: InFlightCopy): void {
+    const now = this.sendTime;
     this.addInFlight(copy);
     this.fifo.push(copy);
     if (this.fifoTimer === undefined)
@@ -665,7 +673,8 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
   }
 
   /** The queue, as an arriving frame finds it, is at or above an ECN marking threshold. */
-  private aboveMarkThreshold(now: number, imp: LinkImpairments): boolean {
+  private aboveMarkThreshold(imp: LinkImpairments): boolean {
+    const now = this.sendTime;
     if (imp.ecnMarkThresholdFrames === undefined && imp.ecnMarkThresholdBytes === undefined) return false;
     this.drainQueue(now);
     const frames = this.queueCount;
@@ -680,7 +689,8 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
    * the queue is full. Returns no time: a double returned from a call V8 does not inline is boxed, one
    * allocation per frame.
    */
-  private enqueue(now: number, length: number, imp: LinkImpairments): boolean {
+  private enqueue(length: number, imp: LinkImpairments): boolean {
+    const now = this.sendTime;
     this.drainQueue(now);
     const frames = this.queueCount;
     const frameLimit = imp.queueLimitFrames ?? DEFAULT_QUEUE_LIMIT_FRAMES;

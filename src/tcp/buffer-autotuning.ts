@@ -23,6 +23,8 @@
  * reports memory pressure nothing grows.
  */
 
+import type { CurrentTime } from '../time/clock.js';
+
 /** Segments of headroom added to twice the measured round's bytes (Linux: 16 * advmss). */
 const HEADROOM_SEGMENTS = 16;
 
@@ -54,7 +56,11 @@ export class ReceiveAutotuner {
    */
   private roundEnd: number;
 
-  constructor(initialSpace: number) {
+  /** `time`: where the tuner reads the time of the data or read it is told of (the connection's Tcb). */
+  constructor(
+    initialSpace: number,
+    private readonly time: CurrentTime,
+  ) {
     this.space = Math.max(1, initialSpace);
     this.roundEnd = Number.POSITIVE_INFINITY;
   }
@@ -63,7 +69,8 @@ export class ReceiveAutotuner {
    * In-order data arrived; `rcvNxt` is after it and `rcvWnd` the window now open. The time for RCV.NXT
    * to reach an edge advertised earlier is one sample (an upper bound on the RTT).
    */
-  onInOrderData(now: number, rcvNxt: number, rcvWnd: number): void {
+  onInOrderData(rcvNxt: number, rcvWnd: number): void {
+    const now = this.time.now;
     if (this.timestampSampled) return;
     if (this.measureEdge !== undefined && ((rcvNxt - this.measureEdge) | 0) < 0) return;
     if (this.measureEdge !== undefined) {
@@ -97,11 +104,12 @@ export class ReceiveAutotuner {
    * The application has read `bytesRead` bytes in all. Once per RTT, returns the receive buffer size the
    * last round calls for (0 when the buffer should stay as it is).
    */
-  onRead(now: number, bytesRead: number, mss: number, max: number): number {
+  onRead(bytesRead: number, mss: number, max: number): number {
+    const now = this.time.now;
     if (now < this.roundEnd) return 0;
     if (this.rttMs === 0) return 0;
     if (this.roundStart === undefined) {
-      this.startRound(now, bytesRead);
+      this.startRound(bytesRead);
       return 0;
     }
     if (now - this.roundStart < this.rttMs) {
@@ -110,7 +118,7 @@ export class ReceiveAutotuner {
       return 0;
     }
     const copied = bytesRead - this.readAtRoundStart;
-    this.startRound(now, bytesRead);
+    this.startRound(bytesRead);
     if (copied <= this.space) return 0;
     let window = 2 * copied + HEADROOM_SEGMENTS * mss;
     // The sender grew by (copied - space) / space in the round: allow for it growing as much again.
@@ -119,7 +127,8 @@ export class ReceiveAutotuner {
     return Math.min(Math.ceil(window), max);
   }
 
-  private startRound(now: number, bytesRead: number): void {
+  private startRound(bytesRead: number): void {
+    const now = this.time.now;
     this.roundStart = now;
     this.readAtRoundStart = bytesRead;
     this.roundEnd = Math.floor(now + this.rttMs);

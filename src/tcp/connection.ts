@@ -4,12 +4,17 @@
  * Inputs are the user calls of §3.10.1-3.10.6 (OPEN via the static constructors, SEND = `send`,
  * RECEIVE = `receive`, CLOSE = `close`, ABORT = `abort`, STATUS = `status`), SEGMENT ARRIVES
  * (`handleSegment`) and TIMEOUTS (`onTimer`). Every input carries the current time `now` in milliseconds
- * (kept in `Tcb.now` while it runs); the connection never reads a clock or starts a timer. Outputs are segments (through the `output`
- * callback given at creation) and events (below). The same inputs always give the same outputs.
+ * (kept in `Tcb.now` while it runs), or reads it from the clock its owner gave it (see below); the
+ * connection never starts a timer. Outputs are segments (through the `output` callback given at
+ * creation) and events (below). The same inputs always give the same outputs.
  *
  * Its owner (normally TcpLayer) must call `onTimer(now)` at or after `nextDeadline()`; the
  * `onDeadlineChange` callback says when that deadline moves. `now` comes after a method's required
  * arguments and before its optional ones (`send(data, now, options?)`, `receive(now, maxBytes?)`).
+ * In `send`, `receive`, `receiveChunk` and `receiveInto` it may be left out (undefined): the call then
+ * reads the owner's clock (TcpConnectionOptions.clock; a TCP layer gives its own), or without one takes
+ * the time of the last input. Reading the clock's reading in place (Clock.reading) rather than being
+ * handed the time spares a fractional time its boxing into a heap number, one per read on a busy path.
  * API misuse throws a TcpError with a Node-style code; no segment content ever throws.
  *
  * Events (delivered after the call that caused them has finished, so listeners may call back in; a call
@@ -28,6 +33,7 @@
  */
 
 import { type IcmpErrorKind, isHardIcmpKind } from '../ip/icmp-errors.js';
+import type { Clock } from '../time/clock.js';
 import type { ConnectionId, Endpoint, TcpStateName, Tracer } from '../trace/events.js';
 import { NO_TRACE } from '../trace/events.js';
 import type { TcpSegment } from '../wire/tcp.js';
@@ -132,6 +138,8 @@ export interface TcpConnectionOptions {
   memory?: TcpMemoryAccount;
   /** See TcbEnvironment.random: random numbers for the congestion controller. */
   random?: () => number;
+  /** See TcbEnvironment.clock: the time of a user call made without one (`send(data)`, `receiveInto(dst)`). */
+  clock?: Clock;
   /**
    * `counters`, `tracer`, `host`, `congestionControl`, `challengeAckBudget`, `tooManyOrphans`, `memory`
    * and `random` as one object, shared by all the connections of one owner (a TCP layer): given, those
@@ -150,6 +158,8 @@ export interface TcpConnectionShared {
   readonly tooManyOrphans: ((backoffs: number) => boolean) | undefined;
   readonly memory: TcpMemoryAccount | undefined;
   readonly random: (() => number) | undefined;
+  /** See TcpConnectionOptions.clock. */
+  readonly clock: Clock | undefined;
 }
 
 /** What the owner of a connection does for it: `TcpConnectionOptions.output` and its two hooks, as methods. */
@@ -258,6 +268,10 @@ class ConnectionEnvironment implements TcbEnvironment {
 
   get random(): (() => number) | undefined {
     return this.shared.random;
+  }
+
+  get clock(): Clock | undefined {
+    return this.shared.clock;
   }
 
   /** Read from the owner (a getter: no field per connection). */
@@ -427,6 +441,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
       tooManyOrphans: options.tooManyOrphans,
       memory: options.memory,
       random: options.random,
+      clock: options.clock,
     };
     const env = new ConnectionEnvironment(this, owner, shared);
     if (!Number.isInteger(options.pathMtu) || options.pathMtu < 68) {
@@ -703,7 +718,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    * when it is less than `data.length`, 'drain' follows once room frees up. Data sent before the
    * connection is established is queued. Throws EPIPE after CLOSE, ENOTCONN on a closed connection.
    */
-  send(data: Uint8Array, now: number, options?: SendOptions): number {
+  send(data: Uint8Array, now?: number, options?: SendOptions): number {
     if (this.enter(now)) return this.sendNow(data, options);
     try {
       const accepted = this.sendNow(data, options);
@@ -749,7 +764,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    * byte before it has been read, or the connection is closed). Reading frees buffer space, which may
    * send a window update.
    */
-  receive(now: number, maxBytes = Number.POSITIVE_INFINITY): Uint8Array | null {
+  receive(now?: number, maxBytes = Number.POSITIVE_INFINITY): Uint8Array | null {
     const tcb = this.tcb;
     const buffer = tcb.receiveBuffer;
     if (buffer.readable === 0) {
@@ -767,7 +782,11 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    * arrived in (no copy, see ReceiveBuffer.readChunk), otherwise a copy of up to `maxBytes` in storage
    * from `allocate`, which need not be zeroed. May return fewer bytes than are readable; call again.
    */
-  receiveChunk(now: number, maxBytes: number, allocate: (length: number) => Uint8Array): Uint8Array | null {
+  receiveChunk(
+    now: number | undefined,
+    maxBytes: number,
+    allocate: (length: number) => Uint8Array,
+  ): Uint8Array | null {
     const tcb = this.tcb;
     const buffer = tcb.receiveBuffer;
     if (buffer.readable === 0) return tcb.remoteFinReceived || tcb.state === 'CLOSED' ? null : EMPTY_CHUNK;
@@ -778,7 +797,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   }
 
   /** Like `receive` into a caller's buffer: returns the byte count, or -1 at end of stream. */
-  receiveInto(dst: Uint8Array, now: number): number {
+  receiveInto(dst: Uint8Array, now?: number): number {
     const tcb = this.tcb;
     if (tcb.receiveBuffer.readable === 0) return tcb.remoteFinReceived || tcb.state === 'CLOSED' ? -1 : 0;
     const n = tcb.receiveBuffer.readInto(dst);
@@ -788,13 +807,13 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   }
 
   /** After bytes were read: the window may open (an ACK), run as an input of its own. */
-  private readDone(now: number): void {
+  private readDone(now: number | undefined): void {
     if (this.enter(now)) {
-      this.afterRead(now);
+      this.afterRead();
       return;
     }
     try {
-      this.afterRead(now);
+      this.afterRead();
       this.settle();
     } finally {
       this.depth = 0;
@@ -1141,7 +1160,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   }
 
   /** After the application read: the urgent mark may be passed, and the window may have opened. */
-  private afterRead(now: number): void {
+  private afterRead(): void {
     const tcb = this.tcb;
     if (tcb.rcvUrgent) {
       const readSeq = seqAdd(tcb.rcvNxt, -tcb.receiveBuffer.readable - (tcb.remoteFinReceived ? 1 : 0));
@@ -1150,7 +1169,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     const state = tcb.state;
     if (state !== 'ESTABLISHED' && state !== 'FIN-WAIT-1' && state !== 'FIN-WAIT-2') return;
     if (tcb.remoteFinReceived) return;
-    tcb.autotuneReceiveBuffer(now);
+    tcb.autotuneReceiveBuffer();
     // Window update (RFC 9293 §3.8.6.2.2): tell the peer once the window has at least doubled (or opened
     // from nothing), as Linux's tcp_cleanup_rbuf does. A reader that keeps up never gets there: the ACKs
     // the data calls for (one per two segments, §3.8.6.3) carry the opened window, so the receiver sends
@@ -1179,12 +1198,20 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   }
 
   /**
-   * Starts an input at `now`. Returns true for a nested call (made from a listener), which must neither
+   * Starts an input at `now` (undefined: the clock's time, see the class comment). Returns true for a nested call (made from a listener), which must neither
    * settle nor leave; otherwise the caller is the outermost call and must settle and reset the depth.
    */
-  private enter(now: number): boolean {
+  private enter(now: number | undefined): boolean {
     // The time of the input being processed; output code reads it from here (e.g. for timestamps).
-    if (now > this.tcb.now) this.tcb.now = now;
+    const tcb = this.tcb;
+    if (now === undefined) {
+      const clock = tcb.env.clock;
+      if (clock !== undefined) {
+        const reading = clock.reading;
+        const time = reading !== undefined ? reading[0]! : clock.now();
+        if (time > tcb.now) tcb.now = time;
+      }
+    } else if (now > tcb.now) tcb.now = now;
     // A call on a connection whose TIME-WAIT ended unseen finds it CLOSED (see `state`).
     if (this.tcb.state === 'TIME-WAIT' && this.depth === 0) this.timeWaitOver();
     if (this.depth > 0) return true;

@@ -67,7 +67,7 @@ export function markLosses(tcb: Tcb): void {
   const sb = tcb.scoreboard;
   const before = sb.lostBytes;
   if (tcb.config.rack) {
-    const timeout = sb.markLostByRack(now, reorderingWindow(tcb));
+    const timeout = sb.markLostByRack(reorderingWindow(tcb));
     // At least a millisecond: on a fractional clock a remainder of a rounding error would otherwise
     // re-arm the timer at the same instant forever.
     if (timeout > 0) tcb.timers.set(REORDER, now + Math.max(timeout, 1));
@@ -214,7 +214,7 @@ export function recordTransmission(tcb: Tcb, seq: number, end: number): void {
     tcb.undoRetransmitted += seqDiff(end, seq);
     tcb.undoPossible = true;
   }
-  sb.onTransmit(seq, end, tcb.now, tcb.pipe, appLimited);
+  sb.onTransmit(seq, end, tcb.pipe, appLimited);
 }
 
 /**
@@ -234,7 +234,7 @@ export function armLossProbe(tcb: Tcb): void {
     tcb.retransmitCount === 0 &&
     timers.isArmed(RETRANSMISSION);
   const oneSegment = due && seqDiff(tcb.sndMax, tcb.sndUna) <= tcb.effMss;
-  timers.updateLossProbe(due, tcb.now, tcb.rtt, oneSegment ? WORST_CASE_DELAYED_ACK_MS : 0);
+  timers.updateLossProbe(due, tcb.rtt, oneSegment ? WORST_CASE_DELAYED_ACK_MS : 0);
 }
 
 /** The RACK reordering timer fired (RFC 8985 §6.3): judge the segments that were waiting. */

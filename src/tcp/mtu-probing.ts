@@ -213,14 +213,13 @@ export function overlapsMtuProbe(tcb: Tcb, seq: number, length: number): boolean
 
 /** The probe was lost (RFC 4821 §7.6.2): nothing that large passes; the MSS stays where it was. */
 export function mtuProbeFailed(tcb: Tcb): void {
-  const now = tcb.now;
   const probe = tcb.existingMtuProbe;
   if (probe === undefined || probe.probeSize === 0) return;
   probe.searchHigh = probe.probeSize - 1;
   tcb.env.counters.mtuProbeFailures++;
   tcb.note(`path MTU probe of ${probe.probeSize} bytes lost (search ${probe.searchLow}-${probe.searchHigh})`);
   probe.probeSize = 0;
-  if (probe.searchHigh - probe.searchLow < tcb.config.mtuProbeThreshold) probe.probeTimestamp = now;
+  if (probe.searchHigh - probe.searchLow < tcb.config.mtuProbeThreshold) probe.probeTimestamp = tcb.now;
 }
 
 /**
@@ -228,7 +227,6 @@ export function mtuProbeFailed(tcb: Tcb): void {
  * MSS rises to match.
  */
 export function mtuProbeAcknowledged(tcb: Tcb): void {
-  const now = tcb.now;
   const probe = tcb.existingMtuProbe;
   if (probe === undefined) return;
   if (probe.probeRecoveryEnd !== undefined && seqGe(tcb.sndUna, probe.probeRecoveryEnd))
@@ -240,7 +238,7 @@ export function mtuProbeAcknowledged(tcb: Tcb): void {
   const before = tcb.effMss;
   tcb.updateEffectiveMss(MIN_SEND_MSS);
   tcb.note(`path MTU probe of ${probe.searchLow} bytes acknowledged: MSS ${before} -> ${tcb.effMss}`);
-  if (probe.searchHigh - probe.searchLow < tcb.config.mtuProbeThreshold) probe.probeTimestamp = now;
+  if (probe.searchHigh - probe.searchLow < tcb.config.mtuProbeThreshold) probe.probeTimestamp = tcb.now;
 }
 
 /**

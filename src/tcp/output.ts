@@ -249,7 +249,6 @@ function emitDataSegment(
  * of the persist timer) but never the window. Returns false when nothing was sent.
  */
 function sendNextSegment(tcb: Tcb, force: boolean, burstLimit: number): boolean {
-  const now = tcb.now;
   const buffer = tcb.sendBuffer;
   const unsent = buffer.bytesFrom(tcb.sndNxt);
   const finPending = tcb.finPending;
@@ -304,7 +303,7 @@ function sendNextSegment(tcb: Tcb, force: boolean, burstLimit: number): boolean 
   }
   const fin = finPending && length === unsent;
   const seq = tcb.sndNxt;
-  if (tcb.sndUna === tcb.sndMax) tcb.stallSince = now; // first segment outstanding: R2 counts from here
+  if (tcb.sndUna === tcb.sndMax) tcb.stallSince = tcb.now; // first segment outstanding: R2 counts from here
   const retransmission = seqLt(seq, tcb.sndMax);
   // Traced before the segment leaves, so observers meet the cause before the segment it explains.
   if (retransmission) traceRetransmit(tcb, seq, length, length === 0 ? 'fin' : 'rto');
@@ -314,7 +313,7 @@ function sendNextSegment(tcb: Tcb, force: boolean, burstLimit: number): boolean 
   if (fin) tcb.finSent = true;
   if (seqGt(tcb.sndNxt, tcb.sndMax)) tcb.sndMax = tcb.sndNxt;
   tcb.bytesSent += length;
-  if (length > 0) tcb.lastSendTime = now;
+  if (length > 0) tcb.sentNow();
   // Minshall's Nagle remembers the end of the last segment with a short piece (a TSO segment may end in
   // one, as Linux's snd_sml records; a probe is not short).
   if (length > 0 && length % mss !== 0 && probe === 0) tcb.shortSegmentEnd = tcb.sndNxt;
@@ -524,7 +523,6 @@ export function retransmitFailedProbe(tcb: Tcb): void {
  * SACK information about the tail, so RACK can repair losses there without the RTO.
  */
 export function sendLossProbe(tcb: Tcb): void {
-  const now = tcb.now;
   const unsent = tcb.sendBuffer.bytesFrom(tcb.sndNxt);
   const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
   tcb.env.counters.lossProbes++;
@@ -537,7 +535,7 @@ export function sendLossProbe(tcb: Tcb): void {
     if (fin) tcb.finSent = true;
     tcb.sndMax = tcb.sndNxt;
     tcb.bytesSent += length;
-    tcb.lastSendTime = now;
+    tcb.sentNow();
     tcb.tlpRetransmitted = false;
   } else {
     const last = tcb.existingScoreboard?.last();

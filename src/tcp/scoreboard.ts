@@ -11,7 +11,11 @@
  * Records cover [start, end) in sequence space (a FIN's sequence number included), in order and without
  * gaps from SND.UNA to SND.MAX. A TSO segment is one record until a SACK block or a retransmission cuts it.
  */
+import type { CurrentTime } from '../time/clock.js';
 import { seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
+
+/** The time of a spare scoreboard, which belongs to no connection. */
+const NO_TIME: CurrentTime = { now: 0 };
 
 export interface SendRecord {
   start: number;
@@ -185,9 +189,21 @@ export class Scoreboard {
     },
   };
 
-  /** `segmentSize` and `maxReordering` as in `reset` (the defaults are RFC 9293's MSS and Linux's cap). */
-  constructor(segmentSize = 536, maxReordering = 300) {
+  /**
+   * `time` is where the board reads the time of the transmission or ACK it is told of (the connection's
+   * Tcb); `segmentSize` and `maxReordering` as in `reset` (the defaults are RFC 9293's MSS and Linux's cap).
+   */
+  constructor(
+    private time: CurrentTime,
+    segmentSize = 536,
+    maxReordering = 300,
+  ) {
     this.begin(segmentSize, maxReordering);
+  }
+
+  /** Kept as a spare (see `reset`): lets go of the connection it read the time from. */
+  forgetTime(): void {
+    this.time = NO_TIME;
   }
 
   get isEmpty(): boolean {
@@ -226,11 +242,12 @@ export class Scoreboard {
   }
 
   /**
-   * Back to the state of a new scoreboard (with `segmentSize` and `maxReordering`), for another
+   * Back to the state of a new scoreboard (with `time`, `segmentSize` and `maxReordering`), for another
    * connection: see Tcb's spare scoreboards. Records still held become spares, of which at most
    * SPARE_RECORDS_KEPT_ON_RESET stay (the rest are counted in `scoreboardCounters.recordsDroppedOnReset`).
    */
-  reset(segmentSize: number, maxReordering: number): void {
+  reset(time: CurrentTime, segmentSize: number, maxReordering: number): void {
+    this.time = time;
     const records = this.records;
     const spare = this.spare;
     for (let i = this.head; i < this.top; i++) {
@@ -294,7 +311,8 @@ export class Scoreboard {
    * records it covers (cutting them at its edges). `inFlight` is the pipe before this send, `appLimited`
    * whether the application, not the windows, keeps the sender from sending more (draft §3.4).
    */
-  onTransmit(start: number, end: number, now: number, inFlight: number, appLimited: boolean): void {
+  onTransmit(start: number, end: number, inFlight: number, appLimited: boolean): void {
+    const now = this.time.now;
     // Sequence numbers in the signed form (seq.ts), which record boundaries are compared in.
     start |= 0;
     end |= 0;
@@ -331,7 +349,7 @@ export class Scoreboard {
         last.segments += this.segmentsIn(seqDiff(end, start));
         return;
       }
-      records[this.top] = this.newRecord(start, end, now, inFlight);
+      records[this.top] = this.newRecord(start, end, inFlight);
       this.top++;
       return;
     }
@@ -350,7 +368,7 @@ export class Scoreboard {
       this.stamp(r, inFlight);
     }
     if (last !== undefined && seqGt(end, last.end)) {
-      records[this.top] = this.newRecord(last.end, end, now, inFlight);
+      records[this.top] = this.newRecord(last.end, end, inFlight);
       this.top++;
     }
   }
@@ -363,7 +381,6 @@ export class Scoreboard {
   onAck(
     ack: number,
     blocks: readonly { left: number; right: number }[] | undefined,
-    now: number,
     minRttMs = Number.POSITIVE_INFINITY,
   ): AckOutcome {
     ack |= 0;
@@ -409,7 +426,7 @@ export class Scoreboard {
         if (r.lost) this.lostBytes -= len;
         if (r.lostRetransmitted) this.lostRetransmittedBytes -= len;
         out.delivered += len;
-        newest = this.deliver(r, len, now, newest);
+        newest = this.deliver(r, len, newest);
       }
     }
     if (seqGt(ack, this.highestDelivered) || this.isEmpty) this.highestDelivered = ack;
@@ -444,12 +461,12 @@ export class Scoreboard {
           }
           out.newlySacked += len;
           out.delivered += len;
-          newest = this.deliver(r, len, now, newest);
+          newest = this.deliver(r, len, newest);
           if (seqGt(r.end, this.highestDelivered)) this.highestDelivered = r.end;
         }
       }
     }
-    if (newest !== undefined) this.finishSample(newest, now);
+    if (newest !== undefined) this.finishSample(newest);
     if (this.appLimitedUntil !== 0 && this.delivered > this.appLimitedUntil) this.appLimitedUntil = 0;
     // Compaction last: `newest` may be an acknowledged record, read by finishSample above.
     if (this.head > 64 && this.head * 2 > this.top) this.compact();
@@ -490,7 +507,8 @@ export class Scoreboard {
    * RACK.end_seq, RACK.rtt), unless it was retransmitted and the ACK may answer the original (its RTT is
    * below the minimum RTT). Also detects reordering (step 3). Called by `deliver`.
    */
-  private rackUpdate(r: SendRecord, now: number): void {
+  private rackUpdate(r: SendRecord): void {
+    const now = this.time.now;
     if (seqLt(r.end, this.highestDelivered) && !r.retransmitted) {
       if (!this.reorderingSeen) {
         this.reorderingSeen = true;
@@ -530,7 +548,8 @@ export class Scoreboard {
    * Returns the time until the next segment expires (for the reordering timer: the earliest, where the RFC
    * takes the latest, so each one is judged on time), or 0 when none is pending. Newly lost bytes are added to the outcome.
    */
-  markLostByRack(now: number, reoWnd: number): number {
+  markLostByRack(reoWnd: number): number {
+    const now = this.time.now;
     let timeout = 0;
     const records = this.records;
     for (let i = this.head; i < this.top; i++) {
@@ -692,10 +711,11 @@ export class Scoreboard {
   }
 
   /** Draft §3.3 "UpdateRateSample" for one delivered record, and RACK's bookkeeping. */
-  private deliver(r: SendRecord, len: number, now: number, newest: SendRecord | undefined): SendRecord {
+  private deliver(r: SendRecord, len: number, newest: SendRecord | undefined): SendRecord {
+    const now = this.time.now;
     this.delivered += len;
     this.deliveredAt = now;
-    this.rackUpdate(r, now);
+    this.rackUpdate(r);
     if (newest === undefined || r.delivered > newest.delivered || r.sentAt > newest.sentAt) {
       const sample = this.outcome.sample;
       sample.priorDelivered = r.delivered;
@@ -713,7 +733,8 @@ export class Scoreboard {
    * compression, or ACKs answering originals of retransmissions would make the rate look far higher than
    * the path's): such a sample has no interval and no rate, as in the draft and Linux's tcp_rate_gen.
    */
-  private finishSample(p: SendRecord, now: number): void {
+  private finishSample(p: SendRecord): void {
+    const now = this.time.now;
     const sample = this.outcome.sample;
     const sendElapsed = p.sentAt - p.firstSentAt;
     const ackElapsed = now - p.deliveredAt;
@@ -723,7 +744,8 @@ export class Scoreboard {
     sample.deliveryRate = sample.intervalMs > 0 ? sample.delivered / sample.intervalMs : 0;
   }
 
-  private newRecord(start: number, end: number, now: number, inFlight: number): SendRecord {
+  private newRecord(start: number, end: number, inFlight: number): SendRecord {
+    const now = this.time.now;
     const r = this.spare.pop() ?? blankRecord();
     r.start = start;
     r.end = end;

@@ -441,7 +441,7 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean): bool
   // create none.
   const outcome =
     tcb.ccReady && (blocks !== undefined || tcb.existingScoreboard !== undefined)
-      ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, now, tcb.minRttMs)
+      ? tcb.scoreboard.onAck(seqGt(ack, tcb.sndUna) ? ack : tcb.sndUna, blocks, tcb.minRttMs)
       : undefined;
   if (outcome !== undefined && outcome.sample.deliveryRate > 0) tcb.keepRateSample(outcome.sample);
   const flightBefore = seqDiff(tcb.sndMax, tcb.sndUna);
@@ -716,7 +716,6 @@ function processUrgent(tcb: Tcb, seg: TcpSegment, seq: number): void {
  * it is in the window).
  */
 function processText(tcb: Tcb, seq: number, payload: Uint8Array): boolean {
-  const now = tcb.now;
   if (payload.length === 0) return true;
   let offset = seqDiff(seq, tcb.rcvNxt);
   let data = payload;
@@ -767,7 +766,7 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array): boolean {
   if (advanced > 0) {
     tcb.rcvNxt = seqAdd(tcb.rcvNxt, advanced);
     tcb.bytesReceived += advanced;
-    tcb.receiveTuner?.onInOrderData(now, tcb.rcvNxt, tcb.rcvWnd);
+    tcb.receiveTuner?.onInOrderData(tcb.rcvNxt, tcb.rcvWnd);
     announceReadable(tcb);
   }
   if (offset > 0 || hadGap) {
@@ -782,7 +781,7 @@ function processText(tcb: Tcb, seq: number, payload: Uint8Array): boolean {
     tcb.bytesSinceAck += advanced;
     if (!tcb.config.delayedAck) tcb.ackNow = true;
     else if (tcb.bytesSinceAck > tcb.rcvMssEstimate) ackOwed(tcb, advanced);
-    else if (!tcb.timers.isArmed(DELAYED_ACK)) tcb.timers.setAfter(DELAYED_ACK, now, tcb.config.delayedAckMs);
+    else if (!tcb.timers.isArmed(DELAYED_ACK)) tcb.timers.setAfterNow(DELAYED_ACK, tcb.config.delayedAckMs);
   }
   return whole;
 }

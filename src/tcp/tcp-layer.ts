@@ -598,6 +598,7 @@ export class TcpLayer {
       tooManyOrphans: this.tooManyOrphans,
       memory: this.memory,
       random: this.ccRandom,
+      clock: this.clock,
     };
   }
 

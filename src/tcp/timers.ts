@@ -7,6 +7,8 @@
  * ACK, cancelling the delayed ACK on every segment sent); their names are for STATUS and traces.
  */
 
+import type { CurrentTime } from '../time/clock.js';
+
 export const NEVER = Number.POSITIVE_INFINITY;
 
 export type TimerName =
@@ -117,6 +119,9 @@ const ORDER_IDS: readonly TimerId[] = [
 ];
 
 export class ConnectionTimers {
+  /** `time`: the time `setAfterNow` and `updateLossProbe` count from (the connection's Tcb). */
+  constructor(private readonly time: CurrentTime) {}
+
   /**
    * Deadline of each timer (NEVER when not armed), by id, then the earliest of them (see EARLIEST); none
    * while no timer is armed (see SPARE_DEADLINES). A plain array of doubles rather than a Float64Array: a
@@ -163,8 +168,13 @@ export class ConnectionTimers {
     else if (old === earliest) d[EARLIEST] = Number.NaN;
   }
 
+  /** `setAfter(id, now, delay)`, the time read here (see setAfter). */
+  setAfterNow(id: TimerId, delay: number): void {
+    this.setAfter(id, this.time.now, delay);
+  }
+
   /**
-   * Arms the tail loss probe (RFC 8985 §7.2) PTO ms after `now` when `due`, or cancels it. PTO = 2 SRTT,
+   * Arms the tail loss probe (RFC 8985 §7.2) PTO ms after now when `due`, or cancels it. PTO = 2 SRTT,
    * or 1 s before any RTT sample, plus `allowanceMs` (the caller's worst-case delayed ACK when one segment
    * is in flight), at least 1 ms. When that is not before the retransmission timer's deadline the probe
    * is cancelled instead: the RTO then stays in charge. Loss recovery decides whether a probe is due.
@@ -176,7 +186,7 @@ export class ConnectionTimers {
    * inlined, and is then too rare to be optimized by itself, and unoptimized each SRTT read makes a heap
    * number (a zero-delay transfer, where no probe is ever due, paid about 0.14 per segment).
    */
-  updateLossProbe(due: boolean, now: number, rtt: { readonly srtt: number }, allowanceMs: number): void {
+  updateLossProbe(due: boolean, rtt: { readonly srtt: number }, allowanceMs: number): void {
     if (!due) {
       this.cancel(LOSS_PROBE);
       return;
@@ -186,7 +196,7 @@ export class ConnectionTimers {
     if (d === undefined) return;
     const srtt = rtt.srtt;
     const pto = (srtt > 0 ? 2 * srtt : 1000) + allowanceMs;
-    const deadline = now + Math.max(pto, 1);
+    const deadline = this.time.now + Math.max(pto, 1);
     const old = d[LOSS_PROBE]!;
     const earliest = d[EARLIEST]!;
     if (deadline >= d[RETRANSMISSION]!) {

@@ -35,6 +35,12 @@ export interface PostedTimer {
 export interface Clock {
   /** Current time in milliseconds. Monotonic; the origin is arbitrary. */
   now(): number;
+  /**
+   * For a clock that keeps its time (a virtual clock): the time `now()` returns, in a one-slot array the
+   * clock keeps current. Code on the data path reads it there: a fractional time returned from, or passed
+   * to, a call V8 does not inline is boxed into a new heap number, one per segment on a fractional path.
+   */
+  readonly reading?: Float64Array;
   /** Runs `callback` once, `delayMs` (>= 0) from now. Callbacks due at the same instant run in the order they were set. */
   setTimer(delayMs: number, callback: () => void): TimerHandle;
   /**
@@ -58,4 +64,13 @@ export interface Clock {
    * again after every run (a TCP layer's next deadline).
    */
   reusableTimer?(callback: () => void): ReusableTimer;
+}
+
+/**
+ * The time of the input being processed, as a field (a connection's Tcb): the parts of a connection that
+ * need the time read it here where they use it rather than being handed it, since a fractional time
+ * passed to a call V8 does not inline is boxed into a new heap number.
+ */
+export interface CurrentTime {
+  readonly now: number;
 }

@@ -40,6 +40,8 @@ export class RealClock implements Clock {
   /** True while due callbacks run; the host timer is armed once, after them. */
   private firing = false;
   private readonly closeListeners: Array<() => void> = [];
+  /** The time a posted timer counts from (TimerQueue.post). */
+  private readonly postTime = new Float64Array(1);
 
   constructor(options: RealClockOptions = {}) {
     this.unref = options.unref ?? false;
@@ -59,9 +61,9 @@ export class RealClock implements Clock {
 
   /** As `setTimer`, without a handle or a closure (see `Clock.post`). */
   post<T extends PostedTimer>(target: TimerTarget<T>, argument: T): void {
-    const time = dueTime(this.now(), argument.postDelayMs);
-    this.queue.post(time, target, argument);
-    if (!this.firing && time < this.armedFor) this.arm();
+    this.postTime[0] = this.now();
+    this.queue.post(this.postTime, target, argument);
+    if (!this.firing && this.postTime[0] + Math.max(0, argument.postDelayMs) < this.armedFor) this.arm();
   }
 
   cancelPosts(target: TimerTarget<never>): void {

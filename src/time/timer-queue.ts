@@ -16,7 +16,7 @@
  */
 import { ArrayQueue } from '../util/array-queue.js';
 
-import type { TimerTarget } from './clock.js';
+import type { PostedTimer, TimerTarget } from './clock.js';
 
 /**
  * The time a timer set `delayMs` from `now` is due, for both clocks: a negative delay (a deadline worked
@@ -24,10 +24,12 @@ import type { TimerTarget } from './clock.js';
  * EINVAL error.
  */
 export function dueTime(now: number, delayMs: number): number {
-  if (!Number.isFinite(delayMs)) {
-    throw Object.assign(new Error(`timer delay must be finite, got ${delayMs}`), { code: 'EINVAL' });
-  }
+  if (!Number.isFinite(delayMs)) throw invalidDelay(delayMs);
   return now + Math.max(0, delayMs);
+}
+
+function invalidDelay(delayMs: number): Error {
+  return Object.assign(new Error(`timer delay must be finite, got ${delayMs}`), { code: 'EINVAL' });
 }
 
 export class TimerEntry {
@@ -41,22 +43,20 @@ export class TimerEntry {
   /** For a posted timer (`TimerQueue.post`): what to call, and with what; the callback is then unused. */
   target: TimerTarget<unknown> | undefined = undefined;
   argument: unknown = undefined;
+  /**
+   * When the timer is due. A double field, started as one (a fraction), so V8 writes each due time in
+   * place: a fractional due time costs no heap number, and the virtual clock copies it into its reading
+   * (VirtualClock.reading) in place too.
+   */
+  time = 0.5;
   constructor(
-    /**
-     * When the timer is due. A tagged field for V8, not a double one: as a constructor parameter it is
-     * defined (undefined) before it is first set. So a fractional due time stored here becomes a heap
-     * number of its own, the one allocation a timer for a fractional instant costs, and the virtual
-     * clock hands that same number on as `now()` while the timer runs (VirtualClock.time is tagged as
-     * well): whoever passes the time on to a call V8 does not inline passes it without boxing it again.
-     * A double field here is written in place, but then the clock boxes its time on every timer run:
-     * over the bench's 1 Gbit/s, 20 ms path 1.45 objects per segment instead of 1.06, and 2.57 with the
-     * clock's time a double field too (a box for each call its reading is passed to).
-     */
-    public time: number,
+    time: number,
     public sequence: number,
     /** Replaced by a no-op on cancel: a dead entry waiting for compaction must not keep its owner alive. */
     public callback: () => void,
-  ) {}
+  ) {
+    this.time = time;
+  }
 }
 
 function nothing(): void {}
@@ -95,15 +95,18 @@ export class TimerQueue {
   /**
    * Adds a timer that runs `target.onTimer(argument)` (see `run`) and can never be cancelled: nobody
    * holds its entry but the queue, so the entry is reused once it has run, and a caller that posts a
-   * timer for every frame it forwards allocates nothing for it (but a fractional due time, which is a
-   * heap number: see `TimerEntry.time`).
+   * timer for every frame it forwards allocates nothing for it. The due time is `argument.postDelayMs`
+   * after the time in `now[0]` (as `dueTime`), worked out here: a fractional time passed to a call V8
+   * does not inline would be boxed into a heap number.
    */
-  post<T>(time: number, target: TimerTarget<T>, argument: T): void {
+  post<T extends PostedTimer>(now: Float64Array, target: TimerTarget<T>, argument: T): void {
+    const delay = argument.postDelayMs;
+    if (!Number.isFinite(delay)) throw invalidDelay(delay);
     let entry = this.pool.pop();
     if (entry === undefined) {
-      entry = new TimerEntry(time, this.nextSequence++, nothing);
+      entry = new TimerEntry(now[0]! + Math.max(0, delay), this.nextSequence++, nothing);
     } else {
-      entry.time = time;
+      entry.time = now[0]! + Math.max(0, delay);
       entry.sequence = this.nextSequence++;
       entry.done = false;
     }

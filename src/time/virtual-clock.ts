@@ -32,12 +32,10 @@ export const DEFAULT_MAX_EVENTS = 10_000_000;
 
 export class VirtualClock implements Clock {
   /**
-   * Declared without a value, so that V8 keeps the field tagged: it takes the due time of each timer it
-   * runs as the heap number the timer's entry already holds (see TimerEntry.time), and `now()` hands that
-   * number out, which passes to any call without a new box. A double field would box it again for every
-   * call that is passed `now()` and not inlined.
+   * The time, in a one-slot array of doubles (see Clock.reading): a fractional time is kept without a heap
+   * number of its own, copied in place from each timer's entry as it runs (TimerEntry.time).
    */
-  private time: number;
+  readonly reading = new Float64Array(1);
   private readonly queue = new TimerQueue();
   private running = false;
   /** See Clock.zeroDelayInSameInstant: a timer for now runs in the same advance, after those due. */
@@ -46,11 +44,11 @@ export class VirtualClock implements Clock {
   /** @param startMs the initial reading of `now()`. */
   constructor(startMs = 0) {
     if (!Number.isFinite(startMs)) throw invalid(`start time must be finite, got ${startMs}`);
-    this.time = startMs;
+    this.reading[0] = startMs;
   }
 
   now(): number {
-    return this.time;
+    return this.reading[0]!;
   }
 
   /**
@@ -59,19 +57,18 @@ export class VirtualClock implements Clock {
    * A timer set for the current instant from inside a callback still runs in the same advance.
    */
   setTimer(delayMs: number, callback: () => void): TimerHandle {
-    return this.schedule(dueTime(this.time, delayMs), callback);
+    return this.schedule(dueTime(this.reading[0]!, delayMs), callback);
   }
 
   /** As `setTimer`, without a handle or a closure (see `Clock.post`). */
   post<T extends PostedTimer>(target: TimerTarget<T>, argument: T): void {
-    const time = dueTime(this.time, argument.postDelayMs);
-    this.queue.post(time, target, argument);
+    this.queue.post(this.reading, target, argument);
   }
 
   /** Schedules `callback` at an absolute virtual time; a time in the past means now. */
   setTimerAt(timeMs: number, callback: () => void): TimerHandle {
     if (!Number.isFinite(timeMs)) throw invalid(`timer time must be finite, got ${timeMs}`);
-    return this.schedule(Math.max(this.time, timeMs), callback);
+    return this.schedule(Math.max(this.reading[0]!, timeMs), callback);
   }
 
   cancelPosts(target: TimerTarget<never>): void {
@@ -96,16 +93,16 @@ export class VirtualClock implements Clock {
   /** Runs every timer due within the next `ms` milliseconds, then leaves `now()` at now + ms. */
   advance(ms: number): number {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw invalid(`advance needs a finite ms >= 0, got ${ms}`);
-    return this.runUntil(this.time + ms);
+    return this.runUntil(this.reading[0]! + ms);
   }
 
   /** Runs every timer due at or before `timeMs`, then leaves `now()` at `timeMs`. Returns callbacks run. */
   runUntil(timeMs: number): number {
-    if (!Number.isFinite(timeMs) || timeMs < this.time) {
-      throw invalid(`runUntil needs a finite time >= now (${this.time}), got ${timeMs}`);
+    if (!Number.isFinite(timeMs) || timeMs < this.reading[0]!) {
+      throw invalid(`runUntil needs a finite time >= now (${this.reading[0]!}), got ${timeMs}`);
     }
     const events = this.run(timeMs, Number.POSITIVE_INFINITY);
-    this.time = timeMs;
+    this.reading[0] = timeMs;
     return events;
   }
 
@@ -122,18 +119,18 @@ export class VirtualClock implements Clock {
     const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
     if (!(maxEvents >= 0)) throw invalid(`maxEvents must be >= 0, got ${maxEvents}`);
     let limit = options.maxTime ?? Number.POSITIVE_INFINITY;
-    if (options.maxDuration !== undefined) limit = Math.min(limit, this.time + options.maxDuration);
-    if (Number.isNaN(limit) || limit < this.time) {
-      throw invalid(`runUntilIdle time bound must be >= now (${this.time}), got ${limit}`);
+    if (options.maxDuration !== undefined) limit = Math.min(limit, this.reading[0]! + options.maxDuration);
+    if (Number.isNaN(limit) || limit < this.reading[0]!) {
+      throw invalid(`runUntilIdle time bound must be >= now (${this.reading[0]!}), got ${limit}`);
     }
     const events = this.run(limit, maxEvents);
     const next = this.queue.peekTime();
-    if (next === undefined) return { reason: 'idle', events, now: this.time };
+    if (next === undefined) return { reason: 'idle', events, now: this.reading[0]! };
     if (next > limit) {
-      this.time = limit;
-      return { reason: 'max-time', events, now: this.time };
+      this.reading[0] = limit;
+      return { reason: 'max-time', events, now: this.reading[0]! };
     }
-    return { reason: 'max-events', events, now: this.time };
+    return { reason: 'max-events', events, now: this.reading[0]! };
   }
 
   private schedule(time: number, callback: () => void): TimerHandle {
@@ -154,7 +151,7 @@ export class VirtualClock implements Clock {
       while (events < maxEvents) {
         const entry = this.queue.takeDue(limit);
         if (entry === undefined) break;
-        this.time = entry.time;
+        this.reading[0] = entry.time;
         events++;
         this.queue.run(entry);
       }

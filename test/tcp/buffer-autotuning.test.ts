@@ -9,60 +9,83 @@ import { ReceiveAutotuner, sendBufferFor } from '../../src/tcp/buffer-autotuning
 import { DEFAULT_TCP_CONFIG, receiveBufferCeiling, resolveTcpConfig } from '../../src/tcp/config.js';
 import { windowScaleFor } from '../../src/tcp/tcb.js';
 
+/** The time the object under test reads (a connection's Tcb in the stack). */
+const time = { now: 0 };
+
 describe('ReceiveAutotuner', () => {
   it('measures the RTT as the time for RCV.NXT to pass the right edge advertised, keeping the smallest', () => {
-    const tuner = new ReceiveAutotuner(14_480);
-    tuner.onInOrderData(0, 1000, 10_000); // edge 11000 advertised at t=0
-    tuner.onInOrderData(30, 9000, 10_000); // not there yet
+    const tuner = new ReceiveAutotuner(14_480, time);
+    time.now = 0;
+    tuner.onInOrderData(1000, 10_000); // edge 11000 advertised at t=0
+    time.now = 30;
+    tuner.onInOrderData(9000, 10_000); // not there yet
     expect(tuner.rttMs).toBe(0);
-    tuner.onInOrderData(120, 11_000, 10_000); // passed at t=120: sample 120, next edge 21000
+    time.now = 120;
+    tuner.onInOrderData(11_000, 10_000); // passed at t=120: sample 120, next edge 21000
     expect(tuner.rttMs).toBe(120);
-    tuner.onInOrderData(220, 21_500, 10_000); // sample 100: smaller, kept
+    time.now = 220;
+    tuner.onInOrderData(21_500, 10_000); // sample 100: smaller, kept
     expect(tuner.rttMs).toBe(100);
-    tuner.onInOrderData(400, 31_500, 10_000); // sample 180: larger, ignored
+    time.now = 400;
+    tuner.onInOrderData(31_500, 10_000); // sample 180: larger, ignored
     expect(tuner.rttMs).toBe(100);
   });
 
   it('with timestamps takes one sample per new echo, smoothed by 1/8, and ignores the window-based ones', () => {
-    const tuner = new ReceiveAutotuner(14_480);
+    const tuner = new ReceiveAutotuner(14_480, time);
     tuner.onTimestampEcho(1100, 1000);
     expect(tuner.rttMs).toBe(100);
     tuner.onTimestampEcho(1150, 1000); // the same echo again: no sample
     expect(tuner.rttMs).toBe(100);
     tuner.onTimestampEcho(1300, 1120); // 180: 100 + 80 / 8
     expect(tuner.rttMs).toBe(110);
-    tuner.onInOrderData(0, 0, 1000);
-    tuner.onInOrderData(20, 1000, 1000);
+    time.now = 0;
+    tuner.onInOrderData(0, 1000);
+    time.now = 20;
+    tuner.onInOrderData(1000, 1000);
     expect(tuner.rttMs).toBe(110);
   });
 
   it('once per RTT sizes the buffer to twice the bytes read, plus 16 segments, plus the growth', () => {
-    const tuner = new ReceiveAutotuner(14_480);
-    tuner.onInOrderData(0, 0, 1000);
-    tuner.onInOrderData(100, 1000, 1000); // RTT 100 ms
-    expect(tuner.onRead(100, 5000, 1448, 6 << 20)).toBe(0); // the first round starts
-    expect(tuner.onRead(150, 20_000, 1448, 6 << 20)).toBe(0); // within the round
+    const tuner = new ReceiveAutotuner(14_480, time);
+    time.now = 0;
+    tuner.onInOrderData(0, 1000);
+    time.now = 100;
+    tuner.onInOrderData(1000, 1000); // RTT 100 ms
+    time.now = 100;
+    expect(tuner.onRead(5000, 1448, 6 << 20)).toBe(0); // the first round starts
+    time.now = 150;
+    expect(tuner.onRead(20_000, 1448, 6 << 20)).toBe(0); // within the round
     // 28960 bytes read in the round (space 14480): window = 2 * 28960 + 16 * 1448 = 81088, grown by
     // 2 * 81088 * (28960 - 14480) / 14480 = 162176: 243264.
-    expect(tuner.onRead(200, 33_960, 1448, 6 << 20)).toBe(243_264);
+    time.now = 200;
+    expect(tuner.onRead(33_960, 1448, 6 << 20)).toBe(243_264);
     // The next round read less than the last: nothing changes.
-    expect(tuner.onRead(300, 50_000, 1448, 6 << 20)).toBe(0);
+    time.now = 300;
+    expect(tuner.onRead(50_000, 1448, 6 << 20)).toBe(0);
     // Capped by the maximum.
-    expect(tuner.onRead(400, 50_000 + 4_000_000, 1448, 6 << 20)).toBe(6 << 20);
+    time.now = 400;
+    expect(tuner.onRead(50_000 + 4_000_000, 1448, 6 << 20)).toBe(6 << 20);
   });
 
   it('a round lasts the RTT estimate as it is when the round is checked, whether it fell or rose meanwhile', () => {
-    const tuner = new ReceiveAutotuner(14_480);
+    const tuner = new ReceiveAutotuner(14_480, time);
     tuner.onTimestampEcho(1100, 1000); // RTT 100
-    expect(tuner.onRead(0, 0, 1448, 6 << 20)).toBe(0); // the first round starts at t=0
+    time.now = 0;
+    expect(tuner.onRead(0, 1448, 6 << 20)).toBe(0); // the first round starts at t=0
     tuner.onTimestampEcho(1200, 1180); // sample 20: RTT 100 - 80 / 8 = 90
-    expect(tuner.onRead(89.5, 20_000, 1448, 6 << 20)).toBe(0);
+    time.now = 89.5;
+    expect(tuner.onRead(20_000, 1448, 6 << 20)).toBe(0);
     // Over at 90, not at the 100 the round started with.
-    expect(tuner.onRead(90, 30_000, 1448, 6 << 20)).toBeGreaterThan(0);
+    time.now = 90;
+    expect(tuner.onRead(30_000, 1448, 6 << 20)).toBeGreaterThan(0);
     tuner.onTimestampEcho(1300, 1050); // sample 250: RTT 90 + 160 / 8 = 110; the round that began at 90 ends at 200
-    expect(tuner.onRead(185, 50_000, 1448, 6 << 20)).toBe(0);
-    expect(tuner.onRead(199.5, 60_000, 1448, 6 << 20)).toBe(0);
-    expect(tuner.onRead(200, 70_000, 1448, 6 << 20)).toBeGreaterThan(0);
+    time.now = 185;
+    expect(tuner.onRead(50_000, 1448, 6 << 20)).toBe(0);
+    time.now = 199.5;
+    expect(tuner.onRead(60_000, 1448, 6 << 20)).toBe(0);
+    time.now = 200;
+    expect(tuner.onRead(70_000, 1448, 6 << 20)).toBeGreaterThan(0);
   });
 
   it('the send buffer holds twice the congestion window, up to the maximum, never shrinking', () => {

@@ -3,6 +3,9 @@ import { Scoreboard, scoreboardCounters } from '../../src/tcp/scoreboard.js';
 import { pattern } from './dialogue.js';
 import { FakeNetwork, ip } from './network.js';
 
+/** The time the object under test reads (a connection's Tcb in the stack). */
+const time = { now: 0 };
+
 const MSS = 1000;
 const BASE = 5000;
 
@@ -12,8 +15,11 @@ const block = (from: number, to: number) => ({ left: seg(from), right: seg(to) }
 
 /** A scoreboard with segments 0..count-1 sent one per ms from t=0. */
 function sent(count: number): Scoreboard {
-  const sb = new Scoreboard();
-  for (let n = 0; n < count; n++) sb.onTransmit(seg(n), seg(n + 1), n, n * MSS, false);
+  const sb = new Scoreboard(time);
+  for (let n = 0; n < count; n++) {
+    time.now = n;
+    sb.onTransmit(seg(n), seg(n + 1), n * MSS, false);
+  }
   return sb;
 }
 
@@ -27,9 +33,11 @@ const flags = (sb: Scoreboard) =>
 
 describe('scoreboard: SACK arrivals (RFC 6675 §4-5)', () => {
   it('marks SACKed ranges, cutting records at block edges, and counts pipe', () => {
-    const sb = new Scoreboard();
-    sb.onTransmit(seg(0), seg(4), 0, 0, false); // one TSO record of 4 segments
-    const out = sb.onAck(seg(0), [{ left: seg(1) + 500, right: seg(3) }], 10);
+    const sb = new Scoreboard(time);
+    time.now = 0;
+    sb.onTransmit(seg(0), seg(4), 0, false); // one TSO record of 4 segments
+    time.now = 10;
+    const out = sb.onAck(seg(0), [{ left: seg(1) + 500, right: seg(3) }]);
     expect(out.newlySacked).toBe(1500);
     expect(out.delivered).toBe(1500);
     expect(sb.list().map((r) => [r.start - BASE, r.end - BASE, r.sacked])).toEqual([
@@ -42,32 +50,39 @@ describe('scoreboard: SACK arrivals (RFC 6675 §4-5)', () => {
 
   it('IsLost: a segment is lost once more than 2 SMSS above it are SACKed, or 3 discontiguous ranges', () => {
     const sb = sent(8);
-    sb.onAck(seg(0), [block(1, 3)], 10);
+    time.now = 10;
+    sb.onAck(seg(0), [block(1, 3)]);
     expect(sb.markLostBySack(MSS)).toBe(0); // exactly 2 * SMSS SACKed above segment 0: not yet
-    sb.onAck(seg(0), [block(1, 4)], 11);
+    time.now = 11;
+    sb.onAck(seg(0), [block(1, 4)]);
     expect(sb.markLostBySack(MSS)).toBe(MSS); // 3 segments above: segment 0 is lost
     expect(flags(sb)).toEqual(['0-1L', '1-2S', '2-3S', '3-4S', '4-5', '5-6', '6-7', '7-8']);
     expect(sb.pipe(8 * MSS)).toBe(4 * MSS);
     expect(sb.nextLost()?.start).toBe(seg(0));
     // Three separate SACKed segments above segment 4.
-    sb.onAck(seg(0), [block(7, 8), block(5, 6), block(1, 4)], 12);
+    time.now = 12;
+    sb.onAck(seg(0), [block(7, 8), block(5, 6), block(1, 4)]);
     expect(sb.markLostBySack(MSS)).toBe(0);
     const sb2 = sent(8);
-    sb2.onAck(seg(0), [block(7, 8), block(5, 6), block(3, 4)], 12);
+    time.now = 12;
+    sb2.onAck(seg(0), [block(7, 8), block(5, 6), block(3, 4)]);
     sb2.markLostBySack(MSS);
     expect(flags(sb2)).toEqual(['0-1L', '1-2L', '2-3L', '3-4S', '4-5', '5-6S', '6-7', '7-8S']);
   });
 
   it('a retransmission of a lost segment puts it back in pipe; its SACK takes it out of both', () => {
     const sb = sent(6);
-    sb.onAck(seg(0), [block(1, 5)], 10);
+    time.now = 10;
+    sb.onAck(seg(0), [block(1, 5)]);
     sb.markLostBySack(MSS);
     expect(sb.pipe(6 * MSS)).toBe(MSS); // segment 5 only
-    sb.onTransmit(seg(0), seg(1), 11, sb.pipe(6 * MSS), false);
+    time.now = 11;
+    sb.onTransmit(seg(0), seg(1), sb.pipe(6 * MSS), false);
     expect(flags(sb)[0]).toBe('0-1LR');
     expect(sb.pipe(6 * MSS)).toBe(2 * MSS);
     expect(sb.nextLost()).toBeUndefined();
-    const out = sb.onAck(seg(5), undefined, 20);
+    time.now = 20;
+    const out = sb.onAck(seg(5), undefined);
     expect(out.delivered).toBe(MSS); // segment 0 only: 1-4 were SACKed before
     expect(sb.pipe(MSS)).toBe(MSS);
     expect(sb.lostBytes).toBe(0);
@@ -76,23 +91,29 @@ describe('scoreboard: SACK arrivals (RFC 6675 §4-5)', () => {
 
   it('recognises a D-SACK block below the cumulative ACK or inside the second block (RFC 2883 §4)', () => {
     const sb = sent(4);
-    let out = sb.onAck(seg(2), [block(0, 1)], 10);
+    time.now = 10;
+    let out = sb.onAck(seg(2), [block(0, 1)]);
     expect(out).toMatchObject({ dsack: true, dsackStart: seg(0), dsackEnd: seg(1), newlySacked: 0 });
-    out = sb.onAck(seg(2), [{ left: seg(3), right: seg(3) + 500 }, block(3, 4)], 11);
+    time.now = 11;
+    out = sb.onAck(seg(2), [{ left: seg(3), right: seg(3) + 500 }, block(3, 4)]);
     expect(out.dsack).toBe(true);
     expect(out.newlySacked).toBe(MSS);
-    out = sb.onAck(seg(2), [block(3, 4)], 12);
+    time.now = 12;
+    out = sb.onAck(seg(2), [block(3, 4)]);
     expect(out.dsack).toBe(false);
   });
 
   it('after a timeout the lowest lost segment goes first, even when its retransmission was the last thing sent', () => {
     const sb = sent(3);
-    sb.onAck(seg(0), [block(2, 3)], 10);
+    time.now = 10;
+    sb.onAck(seg(0), [block(2, 3)]);
     sb.markAllLost();
     expect(sb.nextLost()?.start).toBe(seg(0));
-    sb.onTransmit(seg(0), seg(1), 11, 0, false);
+    time.now = 11;
+    sb.onTransmit(seg(0), seg(1), 0, false);
     expect(sb.nextLost()?.start).toBe(seg(1));
-    sb.onTransmit(seg(1), seg(2), 11, 0, false);
+    time.now = 11;
+    sb.onTransmit(seg(1), seg(2), 0, false);
     expect(sb.nextLost()).toBeUndefined();
     sb.markAllLost(); // the next timeout: both retransmissions count as lost again
     expect(flags(sb)).toEqual(['0-1L', '1-2L', '2-3S']);
@@ -101,9 +122,11 @@ describe('scoreboard: SACK arrivals (RFC 6675 §4-5)', () => {
 
   it('reneging: when the cumulative ACK stops at SACKed data, a timeout turns the SACK bits off (RFC 2018 §8)', () => {
     const sb = sent(4);
-    sb.onAck(seg(0), [block(1, 4)], 10);
+    time.now = 10;
+    sb.onAck(seg(0), [block(1, 4)]);
     expect(sb.reneged).toBe(false);
-    sb.onAck(seg(1), undefined, 20);
+    time.now = 20;
+    sb.onAck(seg(1), undefined);
     expect(sb.reneged).toBe(true);
     sb.markAllLost();
     expect(flags(sb)).toEqual(['1-2L', '2-3L', '3-4L']);
@@ -113,19 +136,22 @@ describe('scoreboard: SACK arrivals (RFC 6675 §4-5)', () => {
 
   it('forgets what lies beyond SND.MAX when it is pulled back (probe octets sent again as new data)', () => {
     const sb = sent(4);
-    sb.onAck(seg(0), [block(2, 3)], 10);
+    time.now = 10;
+    sb.onAck(seg(0), [block(2, 3)]);
     sb.markAllLost();
     sb.truncate(seg(1) + 500);
     expect(flags(sb)).toEqual(['0-1L', '1-1.5L']);
     expect([sb.sackedBytes, sb.lostBytes, sb.lostRetransmittedBytes]).toEqual([0, 1500, 0]);
     // What is sent from there on is new data again, not a retransmission.
-    sb.onTransmit(seg(1) + 500, seg(2), 20, 0, false);
+    time.now = 20;
+    sb.onTransmit(seg(1) + 500, seg(2), 0, false);
     expect(sb.list().map((r) => r.retransmitted)).toEqual([false, false, false]);
   });
 
   it('a retransmission timeout marks everything not SACKed lost', () => {
     const sb = sent(4);
-    sb.onAck(seg(0), [block(2, 3)], 10);
+    time.now = 10;
+    sb.onAck(seg(0), [block(2, 3)]);
     sb.markAllLost();
     expect(flags(sb)).toEqual(['0-1L', '1-2L', '2-3S', '3-4L']);
     expect(sb.pipe(4 * MSS)).toBe(0);
@@ -135,29 +161,38 @@ describe('scoreboard: SACK arrivals (RFC 6675 §4-5)', () => {
 describe('scoreboard: RACK (RFC 8985 §6)', () => {
   it('marks segments sent before the newest delivered one lost after RACK.rtt + reo_wnd, and says when to look again', () => {
     const sb = sent(4); // sent at t = 0, 1, 2, 3
-    sb.onAck(seg(0), [block(3, 4)], 50); // segment 3 (sent at 3) delivered: RACK.rtt = 47
+    time.now = 50;
+    sb.onAck(seg(0), [block(3, 4)]); // segment 3 (sent at 3) delivered: RACK.rtt = 47
     expect(sb.rackRtt).toBe(47);
     // reo_wnd 10: segment 0 expires at 0 + 47 + 10 = 57, segment 1 at 58, segment 2 at 59; the timer is
     // set for the earliest (later ones are judged when it fires).
-    expect(sb.markLostByRack(50, 10)).toBe(7);
-    expect(sb.markLostByRack(57, 10)).toBe(1);
+    time.now = 50;
+    expect(sb.markLostByRack(10)).toBe(7);
+    time.now = 57;
+    expect(sb.markLostByRack(10)).toBe(1);
     expect(flags(sb)).toEqual(['0-1L', '1-2', '2-3', '3-4S']);
-    expect(sb.markLostByRack(59, 10)).toBe(0);
+    time.now = 59;
+    expect(sb.markLostByRack(10)).toBe(0);
     expect(flags(sb)).toEqual(['0-1L', '1-2L', '2-3L', '3-4S']);
   });
 
   it('times a retransmission from when it was resent, and detects reordering', () => {
     const sb = sent(3);
-    sb.onAck(seg(0), [block(2, 3)], 40);
-    sb.markLostByRack(40, 0);
+    time.now = 40;
+    sb.onAck(seg(0), [block(2, 3)]);
+    time.now = 40;
+    sb.markLostByRack(0);
     expect(flags(sb)).toEqual(['0-1L', '1-2L', '2-3S']);
-    sb.onTransmit(seg(0), seg(1), 40, 0, false);
+    time.now = 40;
+    sb.onTransmit(seg(0), seg(1), 0, false);
     // A late original of segment 1 arrives: never retransmitted, below delivered data: reordering.
-    sb.onAck(seg(0), [block(1, 3)], 45);
+    time.now = 45;
+    sb.onAck(seg(0), [block(1, 3)]);
     expect(sb.reorderingSeen).toBe(true);
     // RACK still times from segment 2 (sent at 2, the most recently sent delivered): the retransmission
     // of 0 at 40 was sent after it, so it is not judged, however long it takes.
-    expect(sb.markLostByRack(1000, 0)).toBe(0);
+    time.now = 1000;
+    expect(sb.markLostByRack(0)).toBe(0);
     expect(flags(sb)[0]).toBe('0-1LR');
   });
 });
@@ -167,11 +202,16 @@ describe('scoreboard: reordering degree (RFC 8985 §6.2 step 3)', () => {
     // 0x90000000 lies more than 2^31 past 0: a HighACK left at 0 before the first ACK made the first
     // segment look delivered 2^31 bytes below it, and the degree jumped to maxReordering.
     for (const iss of [5000, 0x90000000, 0xfffff000]) {
-      const sb = new Scoreboard();
+      const sb = new Scoreboard(time);
       sb.segmentSize = MSS;
-      for (let n = 0; n < 4; n++) sb.onTransmit(iss + n * MSS, iss + (n + 1) * MSS, n, n * MSS, false);
-      sb.onAck((iss + 2 * MSS) >>> 0, undefined, 50);
-      sb.onAck((iss + 4 * MSS) >>> 0, undefined, 52);
+      for (let n = 0; n < 4; n++) {
+        time.now = n;
+        sb.onTransmit(iss + n * MSS, iss + (n + 1) * MSS, n * MSS, false);
+      }
+      time.now = 50;
+      sb.onAck((iss + 2 * MSS) >>> 0, undefined);
+      time.now = 52;
+      sb.onAck((iss + 4 * MSS) >>> 0, undefined);
       expect([sb.reorderingSeen, sb.reordering, sb.reorderingRaised]).toEqual([false, 3, 0]);
     }
   });
@@ -179,18 +219,25 @@ describe('scoreboard: reordering degree (RFC 8985 §6.2 step 3)', () => {
 
 describe('scoreboard: delivery-rate samples (draft-cheng-iccrg-delivery-rate-estimation §3)', () => {
   it('rates delivery over the longer of the send and ACK intervals of the newest delivered segment', () => {
-    const sb = new Scoreboard();
+    const sb = new Scoreboard(time);
     // 10 segments sent 1 ms apart from t=0 (the first with nothing in flight).
-    for (let n = 0; n < 10; n++) sb.onTransmit(seg(n), seg(n + 1), n, n * MSS, false);
+    for (let n = 0; n < 10; n++) {
+      time.now = n;
+      sb.onTransmit(seg(n), seg(n + 1), n * MSS, false);
+    }
     // ACK of the first 2 segments at t=100: delivered 2000 over max(1 - 0, 100 - 0) = 100 ms.
-    let out = sb.onAck(seg(2), undefined, 100);
+    time.now = 100;
+    let out = sb.onAck(seg(2), undefined);
     expect(out.sample).toMatchObject({ delivered: 2000, intervalMs: 100, deliveryRate: 20, rttMs: 99 });
     // Segment 10 sent at t=100 after that ACK: its interval starts at the delivery of segment 1.
-    sb.onTransmit(seg(10), seg(11), 100, 8 * MSS, false);
+    time.now = 100;
+    sb.onTransmit(seg(10), seg(11), 8 * MSS, false);
     // The newest delivered is segment 9 (sent at 9, nothing delivered then): 10000 bytes over 109 ms.
-    out = sb.onAck(seg(10), undefined, 109);
+    time.now = 109;
+    out = sb.onAck(seg(10), undefined);
     expect(out.sample).toMatchObject({ delivered: 10000, intervalMs: 109, rttMs: 100 });
-    out = sb.onAck(seg(11), undefined, 200);
+    time.now = 200;
+    out = sb.onAck(seg(11), undefined);
     // Sent at 100 when 2000 bytes had been delivered (at 100): 9000 more by 200.
     expect(out.sample).toMatchObject({
       delivered: 9000,
@@ -201,28 +248,45 @@ describe('scoreboard: delivery-rate samples (draft-cheng-iccrg-delivery-rate-est
   });
 
   it('flags samples taken while the application kept the sender idle', () => {
-    const sb = new Scoreboard();
-    sb.onTransmit(seg(0), seg(1), 0, 0, true);
-    const out = sb.onAck(seg(1), undefined, 50);
+    const sb = new Scoreboard(time);
+    time.now = 0;
+    sb.onTransmit(seg(0), seg(1), 0, true);
+    time.now = 50;
+    const out = sb.onAck(seg(1), undefined);
     expect(out.sample.isAppLimited).toBe(true);
-    sb.onTransmit(seg(1), seg(2), 50, 0, false);
-    expect(sb.onAck(seg(2), undefined, 100).sample.isAppLimited).toBe(false);
+    time.now = 50;
+    sb.onTransmit(seg(1), seg(2), 0, false);
+    time.now = 100;
+    expect(sb.onAck(seg(2), undefined).sample.isAppLimited).toBe(false);
   });
 });
 
 describe('scoreboard: records of acknowledged segments are reused', () => {
   it('a record reused after lost, SACKed and retransmitted flights starts clean', () => {
-    const sb = new Scoreboard();
+    const sb = new Scoreboard(time);
     // First flight: 200 segments, half SACKed, the rest lost and retransmitted, then all acknowledged.
-    for (let n = 0; n < 200; n++) sb.onTransmit(seg(n), seg(n + 1), n, n * MSS, n % 7 === 0);
-    for (let n = 1; n < 200; n += 2) sb.onAck(seg(0), [block(n, n + 1)], 300 + n);
+    for (let n = 0; n < 200; n++) {
+      time.now = n;
+      sb.onTransmit(seg(n), seg(n + 1), n * MSS, n % 7 === 0);
+    }
+    for (let n = 1; n < 200; n += 2) {
+      time.now = 300 + n;
+      sb.onAck(seg(0), [block(n, n + 1)]);
+    }
     sb.markAllLost();
-    for (let n = 0; n < 200; n += 2) sb.onTransmit(seg(n), seg(n + 1), 600 + n, 0, false);
-    const first = sb.onAck(seg(200), undefined, 900);
+    for (let n = 0; n < 200; n += 2) {
+      time.now = 600 + n;
+      sb.onTransmit(seg(n), seg(n + 1), 0, false);
+    }
+    time.now = 900;
+    const first = sb.onAck(seg(200), undefined);
     expect(first.delivered).toBe(100 * MSS);
     expect([sb.isEmpty, sb.sackedBytes, sb.lostBytes, sb.lostRetransmittedBytes]).toEqual([true, 0, 0, 0]);
     // Second flight on the reused records: fresh flags, fresh sampling fields, cut by a SACK block.
-    for (let n = 200; n < 210; n++) sb.onTransmit(seg(n), seg(n + 1), 1000 + n, 0, false);
+    for (let n = 200; n < 210; n++) {
+      time.now = 1000 + n;
+      sb.onTransmit(seg(n), seg(n + 1), 0, false);
+    }
     expect(flags(sb)).toEqual([
       '200-201',
       '201-202',
@@ -236,11 +300,13 @@ describe('scoreboard: records of acknowledged segments are reused', () => {
       '209-210',
     ]);
     expect(sb.list().every((r) => !r.retransmitted && r.sentAt >= 1200 && !r.appLimited)).toBe(true);
-    const out = sb.onAck(seg(200), [{ left: seg(203) + 500, right: seg(206) }], 1300);
+    time.now = 1300;
+    const out = sb.onAck(seg(200), [{ left: seg(203) + 500, right: seg(206) }]);
     expect(out.newlySacked).toBe(2500);
     expect(flags(sb).slice(2, 6)).toEqual(['202-203', '203-203.5', '203.5-204S', '204-205S']);
     expect(sb.pipe(10 * MSS)).toBe(7500);
-    const done = sb.onAck(seg(210), undefined, 1400);
+    time.now = 1400;
+    const done = sb.onAck(seg(210), undefined);
     expect(done.delivered).toBe(7500);
     expect(done.sample.rttMs).toBe(1400 - 1209);
   });
@@ -249,15 +315,20 @@ describe('scoreboard: records of acknowledged segments are reused', () => {
 describe('scoreboard: reset for another connection', () => {
   it('after SACKs, losses, retransmissions, RACK and D-SACK, reads as a new scoreboard', () => {
     const sb = sent(10);
-    sb.onAck(seg(0), [block(2, 4), block(6, 7)], 20, 5);
+    time.now = 20;
+    sb.onAck(seg(0), [block(2, 4), block(6, 7)], 5);
     sb.markLostBySack(MSS);
-    sb.markLostByRack(40, 1);
-    sb.onTransmit(seg(0), seg(1), 41, 3 * MSS, false); // retransmission of the lost first segment
-    sb.onAck(seg(1), [{ left: seg(0), right: seg(1) }, block(2, 4), block(6, 8)], 50, 5); // a D-SACK
-    sb.onAck(seg(5), [block(6, 9)], 60, 5);
+    time.now = 40;
+    sb.markLostByRack(1);
+    time.now = 41;
+    sb.onTransmit(seg(0), seg(1), 3 * MSS, false); // retransmission of the lost first segment
+    time.now = 50;
+    sb.onAck(seg(1), [{ left: seg(0), right: seg(1) }, block(2, 4), block(6, 8)], 5); // a D-SACK
+    time.now = 60;
+    sb.onAck(seg(5), [block(6, 9)], 5);
     expect(sb.isEmpty).toBe(false);
-    sb.reset(1448, 127);
-    const fresh = new Scoreboard();
+    sb.reset(time, 1448, 127);
+    const fresh = new Scoreboard(time);
     fresh.segmentSize = 1448;
     fresh.maxReordering = 127;
     // Spare records are kept for reuse (a few of them); everything else is as new.
@@ -271,7 +342,8 @@ describe('scoreboard: reset for another connection', () => {
     expect(spare.length).toBeGreaterThan(0);
     expect(spare.length).toBeLessThanOrEqual(8);
     // And it works as a new one.
-    sb.onTransmit(seg(0), seg(2), 100, 0, false);
+    time.now = 100;
+    sb.onTransmit(seg(0), seg(2), 0, false);
     expect(sb.list().map((r) => [r.start, r.end, r.sacked, r.lost])).toEqual([
       [seg(0), seg(2), false, false],
     ]);
@@ -318,7 +390,7 @@ describe('spare scoreboards: bounded, counted', () => {
   it('a reset keeps at most 8 spare records and counts the rest', () => {
     const sb = sent(20);
     const before = scoreboardCounters.recordsDroppedOnReset;
-    sb.reset(1448, 300);
+    sb.reset(time, 1448, 300);
     // 20 live records: 8 stay as spares, 12 go.
     expect(scoreboardCounters.recordsDroppedOnReset - before).toBe(12);
     expect((sb as unknown as { spare: unknown[] }).spare.length).toBe(8);
@@ -329,7 +401,8 @@ describe('spare records: bounded, counted', () => {
   it('a scoreboard keeps at most 1024 acknowledged records for reuse and counts the rest', () => {
     const before = scoreboardCounters.spareRecordsDropped;
     const sb = sent(1100);
-    sb.onAck(seg(1100), undefined, 2000);
+    time.now = 2000;
+    sb.onAck(seg(1100), undefined);
     expect(sb.isEmpty).toBe(true);
     expect((sb as unknown as { spare: unknown[] }).spare.length).toBe(1024);
     expect(scoreboardCounters.spareRecordsDropped - before).toBe(76);
@@ -341,14 +414,19 @@ describe('spare records: bounded, counted', () => {
     const spare = (sb as unknown as { spare: unknown[] }).spare;
     // Ten flights: each ACK covers 100 segments, and 100 more are sent (one a ms, as `sent` does: a record each).
     for (let next = 3000; next < 33_000; next += 100) {
-      sb.onAck(seg(next - 2900), undefined, next);
-      for (let n = next; n < next + 100; n++) sb.onTransmit(seg(n), seg(n + 1), n, 3000 * MSS, false);
+      time.now = next;
+      sb.onAck(seg(next - 2900), undefined);
+      for (let n = next; n < next + 100; n++) {
+        time.now = n;
+        sb.onTransmit(seg(n), seg(n + 1), 3000 * MSS, false);
+      }
       expect(spare.length).toBeLessThanOrEqual(3000);
     }
     expect(sb.list().length).toBe(3000);
     expect(scoreboardCounters.spareRecordsDropped - before).toBe(0);
     // Once everything is acknowledged, the spares go back to the plain cap.
-    sb.onAck(seg(33_000), undefined, 40_000);
+    time.now = 40_000;
+    sb.onAck(seg(33_000), undefined);
     expect(sb.isEmpty).toBe(true);
     expect(spare.length).toBe(1024);
   });
@@ -358,15 +436,20 @@ describe('scoreboard: the records array keeps its storage', () => {
   const recordsOf = (sb: Scoreboard) => (sb as unknown as { records: unknown[] }).records;
 
   it('a steady flight compacts without shortening the array; stale slots are never read', () => {
-    const sb = new Scoreboard();
+    const sb = new Scoreboard(time);
     let next = 0;
-    for (; next < 300; next++) sb.onTransmit(seg(next), seg(next + 1), next, next * MSS, false);
+    for (; next < 300; next++) {
+      time.now = next;
+      sb.onTransmit(seg(next), seg(next + 1), next * MSS, false);
+    }
     // Each ACK takes one segment and one more is sent: compaction comes every ~300 ACKs. Shortening
     // the array there let V8 trim its storage, which the following sends grew again.
     const lengths: number[] = [];
     for (let acked = 1; acked <= 3000; acked++) {
-      sb.onAck(seg(acked), undefined, 1000 + acked);
-      sb.onTransmit(seg(next), seg(next + 1), 1000 + acked, 299 * MSS, false);
+      time.now = 1000 + acked;
+      sb.onAck(seg(acked), undefined);
+      time.now = 1000 + acked;
+      sb.onTransmit(seg(next), seg(next + 1), 299 * MSS, false);
       next++;
       if (acked > 1000) lengths.push(recordsOf(sb).length);
     }
@@ -375,17 +458,20 @@ describe('scoreboard: the records array keeps its storage', () => {
     expect(flags(sb)).toEqual(Array.from({ length: 300 }, (_, i) => `${3000 + i}-${3001 + i}`));
     sb.truncate(seg(3200));
     expect(sb.last()?.end).toBe(seg(3200));
-    const out = sb.onAck(seg(3000), [{ left: seg(3100) + 500, right: seg(3101) }], 5000);
+    time.now = 5000;
+    const out = sb.onAck(seg(3000), [{ left: seg(3100) + 500, right: seg(3101) }]);
     expect(out.newlySacked).toBe(500);
     expect(flags(sb).slice(99, 103)).toEqual(['3099-3100', '3100-3100.5', '3100.5-3101S', '3101-3102']);
-    sb.onTransmit(seg(3200), seg(3201), 5001, 0, false);
+    time.now = 5001;
+    sb.onTransmit(seg(3200), seg(3201), 0, false);
     expect(flags(sb).at(-1)).toBe('3200-3201');
     expect(flags(sb)).toHaveLength(202);
   });
 
   it('once a large flight is acknowledged, the array is cut back', () => {
     const sb = sent(5000);
-    sb.onAck(seg(5000), undefined, 6000);
+    time.now = 6000;
+    sb.onAck(seg(5000), undefined);
     expect(sb.isEmpty).toBe(true);
     expect(recordsOf(sb).length).toBe(0);
   });

@@ -52,6 +52,44 @@ describe('stack.tcp', () => {
     expect(accepted!.status().sndWnd).toBe(5000);
   });
 
+  it('send and receiveInto without a time read the layer’s clock, as the same calls given its reading', () => {
+    // Established in the first milliseconds, then idle until 5 s: a send at 5 s arms its retransmission
+    // timer an RTO after 5 s, and the transfer that follows is the one the calls given the time make.
+    const transfer = (withTime: boolean) => {
+      const net = new SimulatedNetwork({ seed: 4, trace: false });
+      const a = net.host('a', '10.0.0.1/24');
+      const b = net.host('b', '10.0.0.2/24');
+      const link = net.link(a, b, { delayMs: 3.25 });
+      const frames: string[] = [];
+      link.link.tap((time: number, frame: Uint8Array) => frames.push(`${time} ${frame.length}`), {
+        point: 'delivered',
+      });
+      let received = 0;
+      const sink = new Uint8Array(4096);
+      a.tcp.listen({ port: 80 }).on('connection', (conn) => {
+        conn.on('readable', () => {
+          for (;;) {
+            const n = withTime ? conn.receiveInto(sink, net.clock.now()) : conn.receiveInto(sink);
+            if (n <= 0) break;
+            received += n;
+          }
+        });
+      });
+      const conn = b.tcp.connect({ remoteAddress: ip('10.0.0.1'), remotePort: 80 });
+      net.run(5000);
+      expect(conn.state).toBe('ESTABLISHED');
+      const data = new Uint8Array(20_000);
+      const accepted = withTime ? conn.send(data, net.clock.now()) : conn.send(data);
+      const deadline = conn.nextDeadline();
+      net.run(1000);
+      return { accepted, deadline, received, frames };
+    };
+    const implicit = transfer(false);
+    expect(implicit.deadline).toBeGreaterThan(5000);
+    expect(implicit.received).toBe(20_000);
+    expect(implicit).toEqual(transfer(true));
+  });
+
   it('a TCP of the caller’s own (attachTcp) and stack.tcp exclude each other: EADDRINUSE', () => {
     const net = new SimulatedNetwork({ trace: false });
     const a = net.host('a', '10.0.0.1/24');

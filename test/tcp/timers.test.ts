@@ -8,9 +8,12 @@ import {
   RETRANSMISSION,
 } from '../../src/tcp/timers.js';
 
+/** The time the object under test reads (a connection's Tcb in the stack). */
+const time = { now: 0 };
+
 describe('connection timers', () => {
   it('a timer is armed from set until cancel, whatever the others do', () => {
-    const timers = new ConnectionTimers();
+    const timers = new ConnectionTimers(time);
     expect(timers.isArmed(PERSIST)).toBe(false);
     expect(timers.get(PERSIST)).toBe(NEVER);
     timers.set(RETRANSMISSION, 200);
@@ -26,7 +29,7 @@ describe('connection timers', () => {
   });
 
   it('setting a timer to NEVER disarms it, and cancelAll disarms every timer', () => {
-    const timers = new ConnectionTimers();
+    const timers = new ConnectionTimers(time);
     timers.set(DELAYED_ACK, 0);
     expect(timers.isArmed(DELAYED_ACK)).toBe(true);
     timers.set(DELAYED_ACK, NEVER);
@@ -40,7 +43,7 @@ describe('connection timers', () => {
   });
 
   it('setAfter arms a timer at base + delay and keeps the earliest deadline right', () => {
-    const timers = new ConnectionTimers();
+    const timers = new ConnectionTimers(time);
     timers.setAfter(DELAYED_ACK, 1234.25, 40);
     expect(timers.get(DELAYED_ACK)).toBe(1274.25);
     expect(timers.earliest()).toBe(1274.25);
@@ -54,30 +57,36 @@ describe('connection timers', () => {
   });
 
   it('updateLossProbe arms the probe at now + 2 SRTT + allowance, or cancels it when the RTO comes first or no probe is due', () => {
-    const timers = new ConnectionTimers();
+    const timers = new ConnectionTimers(time);
     timers.setAfter(RETRANSMISSION, 100.5, 400);
-    timers.updateLossProbe(true, 100.5, { srtt: 50.25 }, 0);
+    time.now = 100.5;
+    timers.updateLossProbe(true, { srtt: 50.25 }, 0);
     expect(timers.get(LOSS_PROBE)).toBe(201);
     expect(timers.earliest()).toBe(201);
-    timers.updateLossProbe(true, 100.5, { srtt: 50.25 }, 200);
+    time.now = 100.5;
+    timers.updateLossProbe(true, { srtt: 50.25 }, 200);
     expect(timers.get(LOSS_PROBE)).toBe(401);
     expect(timers.earliest()).toBe(401);
     // Not before the retransmission timer (500.5): cancelled, and the RTO is earliest again.
-    timers.updateLossProbe(true, 200, { srtt: 50.25 }, 200);
+    time.now = 200;
+    timers.updateLossProbe(true, { srtt: 50.25 }, 200);
     expect(timers.isArmed(LOSS_PROBE)).toBe(false);
     expect(timers.earliest()).toBe(500.5);
     // Before any RTT sample the PTO is 1 s.
     timers.setAfter(RETRANSMISSION, 0, 3000);
-    timers.updateLossProbe(true, 10, { srtt: 0 }, 0);
+    time.now = 10;
+    timers.updateLossProbe(true, { srtt: 0 }, 0);
     expect(timers.get(LOSS_PROBE)).toBe(1010);
     expect(timers.earliest()).toBe(1010);
     // No probe due: cancelled whatever the PTO would be.
-    timers.updateLossProbe(false, 10, { srtt: 5 }, 0);
+    time.now = 10;
+    timers.updateLossProbe(false, { srtt: 5 }, 0);
     expect(timers.isArmed(LOSS_PROBE)).toBe(false);
     expect(timers.earliest()).toBe(3000);
     // Without a retransmission timer there is nothing to probe before.
     timers.cancelAll();
-    timers.updateLossProbe(true, 10, { srtt: 5 }, 0);
+    time.now = 10;
+    timers.updateLossProbe(true, { srtt: 5 }, 0);
     expect(timers.isArmed(LOSS_PROBE)).toBe(false);
   });
 });

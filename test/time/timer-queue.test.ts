@@ -97,15 +97,19 @@ describe('TimerQueue', () => {
     expect(taken).toEqual([...live.filter((i) => i % 3 !== 0), ...live.filter((i) => i % 3 === 0)]);
   });
 
+  type Named = { name: string; postDelayMs: number };
   it('runs posted timers in (time, insertion) order with the others, reusing their entries, and cancels them by target', () => {
     const q = new TimerQueue();
     const order: string[] = [];
-    const target = { onTimer: (name: string) => order.push(name) };
-    const other = { onTimer: (name: string) => order.push(`other ${name}`) };
-    q.post(2, target, 'p2');
+    const target = { onTimer: (timer: Named) => void order.push(timer.name) };
+    const other = { onTimer: (timer: Named) => void order.push(`other ${timer.name}`) };
+    // Posted at time 1 with delay `time - 1`: the queue counts from the time in the array it is given.
+    const now = Float64Array.of(1);
+    const timer = (name: string, time: number): Named => ({ name, postDelayMs: time - 1 });
+    q.post(now, target, timer('p2', 2));
     q.add(1, () => order.push('a1'));
-    q.post(1, target, 'p1');
-    q.post(1, other, 'o1');
+    q.post(now, target, timer('p1', 1));
+    q.post(now, other, timer('o1', 1));
     q.add(2, () => order.push('a2'));
     expect(q.size).toBe(5);
     const runAll = (): void => {
@@ -114,10 +118,10 @@ describe('TimerQueue', () => {
     runAll();
     expect(order).toEqual(['a1', 'p1', 'other o1', 'p2', 'a2']);
     // A post after the others ran takes an entry they gave back: the heap holds the same object again.
-    q.post(3, target, 'p3');
+    q.post(now, target, timer('p3', 3));
     const reused = (q as unknown as { heap: unknown[] }).heap[0];
-    q.post(4, target, 'p4');
-    q.post(4, other, 'o4');
+    q.post(now, target, timer('p4', 4));
+    q.post(now, other, timer('o4', 4));
     expect((q as unknown as { pool: unknown[] }).pool).not.toContain(reused);
     q.cancelPosts(target);
     expect(q.size).toBe(1);
