@@ -674,9 +674,10 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
 
   /**
    * SEGMENT ARRIVES (§3.10.7) for this connection. Never throws for any segment content. `ecn` is the ECN
-   * field of the IP header that carried it (RFC 3168 §5), 0 when unknown.
+   * field of the IP header that carried it (RFC 3168 §5), 0 when unknown. `now` undefined: the time is
+   * read from the owner's clock, as for `send` (see the class comment).
    */
-  handleSegment(segment: TcpSegment, now: number, ecn = 0): void {
+  handleSegment(segment: TcpSegment, now: number | undefined, ecn = 0): void {
     // The per-segment entry points spell out what `run` does, without a closure per call.
     if (this.enter(now)) {
       segmentArrives(this.tcb, segment, ecn);

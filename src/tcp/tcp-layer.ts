@@ -961,7 +961,6 @@ export class TcpLayer {
       this.dropped('port 0');
       return FRAME_RELEASED;
     }
-    const now = this.clock.now();
     // The connection of the previous segment is the likeliest match (a bulk transfer); the table otherwise.
     let entry = this.lastEntry;
     if (
@@ -994,17 +993,20 @@ export class TcpLayer {
       }
       // A connection keeps no part of a segment but the payload its receive buffer may keep as a view.
       const kept = receiveBufferCounters.viewsKept;
+      // The connection reads the time from this layer's clock itself (its TcpConnectionOptions.clock): a
+      // fractional time read here and passed on would be boxed into a heap number for every segment.
       if (this.ip.confirmReachable === undefined) {
-        conn.handleSegment(seg, now, ecn);
+        conn.handleSegment(seg, undefined, ecn);
         return connectionDisposition(kept);
       }
       // RFC 4861 §7.3.1 upper-layer confirmation: an ACK of new data proves the path to the peer works,
       // so the neighbour toward it stays REACHABLE and established traffic never waits on a resolution.
       const acked = conn.acknowledgedBytes;
-      conn.handleSegment(seg, now, ecn);
+      conn.handleSegment(seg, undefined, ecn);
       if (conn.acknowledgedBytes !== acked) this.ip.confirmReachable(src);
       return connectionDisposition(kept);
     }
+    const now = this.clock.now();
     if (this.timeWait.size > 0) {
       const slot = this.timeWait.find(dst, seg.dstPort, src, seg.srcPort);
       if (slot >= 0) {
