@@ -11,6 +11,7 @@ import type { CongestionControlFactory } from '../../src/tcp/congestion/congesti
 import { TcpConnection } from '../../src/tcp/connection.js';
 import { newTcpCounters, type TcpCounters } from '../../src/tcp/counters.js';
 import { windowScaleFor } from '../../src/tcp/tcb.js';
+import type { Clock } from '../../src/time/clock.js';
 import type { Endpoint } from '../../src/trace/events.js';
 import { TraceRecorder } from '../../src/trace/events.js';
 import {
@@ -166,6 +167,8 @@ export interface DialogueOptions {
   congestionControl?: CongestionControlFactory;
   /** TcpConnectionOptions.timestampOffset. */
   timestampOffset?: number;
+  /** TcpConnectionOptions.clock: what an input handed over without a time reads. */
+  clock?: Clock;
 }
 
 export class Dialogue {
@@ -195,6 +198,7 @@ export class Dialogue {
       pathMtu: o.mtu ?? 1500,
       tsoSize: o.tsoSize,
       timestampOffset: o.timestampOffset,
+      clock: o.clock,
       config: { ...DIALOGUE_BASELINE, ...o.config },
       counters: this.counters,
       tracer: this.trace,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Dialogue, established, pattern } from './dialogue.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
+import { Dialogue, established, pattern, segment } from './dialogue.js';
 
 describe('three-way handshake (S1, RFC 9293 §3.5)', () => {
   it('active open: SYN seq=x; SYN-ACK seq=y ack=x+1; ACK seq=x+1 ack=y+1', () => {
@@ -33,6 +34,19 @@ describe('three-way handshake (S1, RFC 9293 §3.5)', () => {
     expect(d.state).toBe('ESTABLISHED');
     expect(d.events).toEqual(['connected']);
     expect(d.conn.status().effectiveMss).toBe(1000);
+  });
+
+  it('a segment handed over without a time is taken at the time of the owner’s clock', () => {
+    // TcpLayer hands arriving segments over this way (the connection reads its clock in place): the
+    // SYN-ACK's RTT sample is the clock's 10.25 ms, not the SYN's 0.
+    const clock = new VirtualClock();
+    const d = Dialogue.active({ iss: 1000, clock });
+    d.takeAll();
+    clock.advance(10.25);
+    d.conn.handleSegment(segment({ flags: 'SA', seq: 9000, ack: 1001, options: { mss: 1460 } }), undefined);
+    d.expect({ flags: 'A', seq: 1001, ack: 9001 });
+    expect(d.state).toBe('ESTABLISHED');
+    expect(d.conn.status().srtt).toBe(10.25);
   });
 
   it('established helper', () => {
