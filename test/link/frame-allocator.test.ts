@@ -6,7 +6,7 @@ import {
   recycleFrame,
 } from '../../src/link/frame-allocator.js';
 import { checksumAdd } from '../../src/wire/checksum.js';
-import { simdSummer } from '../../src/wire/checksum-simd.js';
+import { FRAME_MEMORY_BYTES, simdSummer } from '../../src/wire/checksum-simd.js';
 import { sameSlab, slabCount } from './link-fixtures.js';
 
 describe('allocateFrame', () => {
@@ -466,5 +466,29 @@ describe('frameView', () => {
     expect(frameView(own, 10, 20) === ownView).toBe(false);
     recycleFrame(first);
     recycleFrame(second);
+  });
+});
+
+describe('the checksum memory spent', () => {
+  it('once its slabs are all handed out, MTU-sized frames come from ordinary buffers and are summed the same', () => {
+    // Frames kept and never given back: each full slab waits for them, and the oldest waiting ones are
+    // left behind for good. The memory's slabs are handed out once each, so carving goes on elsewhere.
+    const kept: Uint8Array[] = [];
+    let outside: Uint8Array | undefined;
+    for (let i = 0; i < 20_000 && outside === undefined; i++) {
+      const frame = allocateFrame(1514);
+      if (simdSummer!.holds(frame)) kept.push(frame);
+      else outside = frame;
+    }
+    expect(outside).toBeDefined();
+    expect(frameAllocatorCounters.slabsInChecksumMemory).toBe(FRAME_MEMORY_BYTES / (256 * 1024));
+    // The fallback frame is zeroed, the length asked, and its sum is the sum of a copy.
+    expect(outside!.length).toBe(1514);
+    expect(outside!.every((b) => b === 0)).toBe(true);
+    outside!.fill(0xa5, 34);
+    expect(checksumAdd(0, outside!, 34, 1480)).toBe(checksumAdd(0, outside!.slice(), 34, 1480));
+    // Nor does the memory come back: the next frames stay outside it too.
+    for (let i = 0; i < 50; i++) expect(simdSummer!.holds(allocateFrame(1514))).toBe(false);
+    expect(frameAllocatorCounters.slabsInChecksumMemory).toBe(FRAME_MEMORY_BYTES / (256 * 1024));
   });
 });
