@@ -302,6 +302,17 @@ function prefixOf(data: Uint8Array, length: number): Uint8Array {
 /** Growth to at least this many bytes may take larger storage from the pool (see `ByteRing.reserve`). */
 const LARGE_GROWTH = 65_536;
 
+/**
+ * Bytes a ring of LARGE_GROWTH or more keeps in its backing past its end, where the storage allows (see
+ * `ByteRing.storageFor`): a write that wraps around the end is copied whole into the backing and the part
+ * past the end moved to the start (`writeAt`), so one whose wrapped part is no longer than this cuts no
+ * view of the writer's bytes. An application's writes of up to 64 KiB (a file or socket read's usual
+ * size) and any segment, a super-segment included, never wrap further. With less behind a bulk sender's
+ * ring (59,648 bytes in a 1.25 MB ring; 896 at the 4 MiB cap) a write that filled it to the brim cut two
+ * views about once a lap.
+ */
+export const WRAP_ROOM = 65_536;
+
 /** The pool every ring uses unless given another. */
 export const ringStoragePool = new RingStoragePool();
 
@@ -389,18 +400,38 @@ export class ByteRing {
 
   /**
    * The capacity; but with a quantum set, when whole quanta up to the capacity would not fit in the
-   * largest storage the pool keeps, the whole quanta below it. A send ring autotuned to the 4 MiB cap
-   * (the pool's largest, Linux's tcp_wmem maximum) then holds up to one segment less, and its storage is
-   * a whole number of segments (see `quantum`): at 4 MiB exactly each lap of a ring that never drains
-   * (a sender held back by its buffer) shifted every segment's start, and each was cut a view afresh.
+   * largest storage the pool keeps with WRAP_ROOM behind them, the whole quanta below that. A send ring
+   * autotuned to the 4 MiB cap (the pool's largest, Linux's tcp_wmem maximum) then holds up to 64 KiB and
+   * one segment less (1.6% of it), its storage is a whole number of segments (see `quantum`), and writes
+   * that wrap around its end are copied whole (see `writeAt`): at 4 MiB exactly each lap of a ring that
+   * never drains (a sender held back by its buffer) shifted every segment's start, and each was cut a
+   * view afresh.
    */
   private get usable(): number {
     const limit = this.limit;
     const step = this.step;
     const max = this.pool.maxBytes;
     if (step === 0 || limit > max) return limit;
-    const whole = max - (max % step);
+    // The largest ring that storage of `max` bytes holds with its room behind (see WRAP_ROOM).
+    const largest = max >= LARGE_GROWTH + WRAP_ROOM ? max - WRAP_ROOM : max;
+    const whole = largest - (largest % step);
     return limit > whole && whole > 0 ? whole : limit;
+  }
+
+  /**
+   * Storage for a ring of `size` bytes: WRAP_ROOM more for a large one, as far as the pool's largest
+   * storage allows when the ring fits in it (a ring of the pool's largest size, unless cut into quanta,
+   * keeps no room: storage larger than that would never be pooled, and each refill would allocate).
+   */
+  private storageFor(size: number): number {
+    if (size < LARGE_GROWTH) return size;
+    const max = this.pool.maxBytes;
+    return size > max ? size + WRAP_ROOM : Math.min(size + WRAP_ROOM, max);
+  }
+
+  /** The largest ring `length` bytes of storage hold while keeping what `storageFor(size)` adds to `size`. */
+  private roomIn(length: number, size: number): number {
+    return length - (this.storageFor(size) - size);
   }
 
   /** Copies as much of `data` as fits after the committed bytes and commits it; returns the count. */
@@ -428,10 +459,10 @@ export class ByteRing {
       copyBytes(this.backing, data, start);
       return;
     }
-    // The bytes wrap around the end of the storage. Where its backing goes on past that end (a bulk ring's
-    // usually does: see `reserve`), they are copied whole and the part past the end is moved to the start
-    // within the one buffer: two views of `data`, cut for the parts, would be an application write's
-    // only objects, once per lap of the ring.
+    // The bytes wrap around the end of the storage. Where its backing goes on past that end far enough (a
+    // large ring keeps WRAP_ROOM there), they are copied whole and the part past the end is moved to the
+    // start within the one buffer: two views of `data`, cut for the parts, would be an application
+    // write's only objects, once per lap of the ring.
     const backing = this.backing;
     if (until <= backing.length) {
       copyBytes(backing, data, start);
@@ -541,8 +572,9 @@ export class ByteRing {
       // relaying 64 KiB reads. A large first write takes the size the ring had when it drained instead
       // (from the pool when it holds one); a small one starts small as before.
       const least = Math.max(n, Math.min(drained, this.usable));
-      this.backing = this.pool.takeBetween(least, Math.max(drained, this.pool.maxBytes));
-      const wanted = this.fitted(least, this.backing.length);
+      const storage = this.storageFor(least);
+      this.backing = this.pool.takeBetween(storage, Math.max(storage, drained, this.pool.maxBytes));
+      const wanted = this.fitted(least, this.roomIn(this.backing.length, least));
       this.size = wanted;
       this.segmentViews = undefined;
       this.head = 0;
@@ -556,8 +588,9 @@ export class ByteRing {
     if (size > 0 && drained > newSize) newSize = drained;
     while (newSize < n) newSize *= 2;
     newSize = Math.max(n, Math.min(newSize, this.usable));
-    if (newSize <= this.backing.length) {
-      this.growInPlace(this.fitted(newSize, this.backing.length));
+    const storage = this.storageFor(newSize);
+    if (storage <= this.backing.length) {
+      this.growInPlace(this.fitted(newSize, this.roomIn(this.backing.length, newSize)));
       return;
     }
     // A ring growing past 64 KiB is carrying bulk data: it takes the smallest pooled storage of at least
@@ -568,8 +601,8 @@ export class ByteRing {
     // download. Fresh storage costs address space only until its pages are first written.
     let grown: Uint8Array;
     if (newSize >= LARGE_GROWTH) {
-      const ahead = Math.max(newSize, Math.min(newSize * 4, this.pool.maxBytes));
-      grown = this.pool.takeBetween(newSize, Math.max(newSize, this.pool.maxBytes), ahead);
+      const ahead = Math.max(storage, Math.min(newSize * 4, this.pool.maxBytes));
+      grown = this.pool.takeBetween(storage, Math.max(storage, this.pool.maxBytes), ahead);
     } else {
       grown = this.pool.take(newSize);
     }
@@ -586,7 +619,7 @@ export class ByteRing {
       this.pool.give(this.backing);
     }
     this.backing = grown;
-    const fitted = this.fitted(newSize, grown.length);
+    const fitted = this.fitted(newSize, this.roomIn(grown.length, newSize));
     this.size = fitted;
     this.segmentViews = undefined;
     this.head = 0;
