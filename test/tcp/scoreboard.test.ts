@@ -312,6 +312,49 @@ describe('scoreboard: records of acknowledged segments are reused', () => {
   });
 });
 
+describe('scoreboard: a growing flight reuses acknowledged records before compaction', () => {
+  it('takes the records earlier ACKs acknowledged, never those of the ACK being processed, and makes none', () => {
+    const sb = sent(100);
+    const made = scoreboardCounters.recordsMade;
+    // 60 acknowledged (too few to compact), then the flight grows by 90: 60 records reused, 30 made.
+    time.now = 200;
+    sb.onAck(seg(60), undefined);
+    for (let n = 100; n < 190; n++) {
+      time.now = 100 + n;
+      sb.onTransmit(seg(n), seg(n + 1), 40 * MSS, false);
+    }
+    expect(scoreboardCounters.recordsMade - made).toBe(30);
+    expect(flags(sb)).toEqual(Array.from({ length: 130 }, (_, i) => `${60 + i}-${61 + i}`));
+    // Segment 60 retransmitted last, so that the newest segment the next ACK delivers is the first it
+    // acknowledges cumulatively: the SACK block's cut must not take that record (the rate sample reads it).
+    time.now = 400;
+    sb.onTransmit(seg(60), seg(61), 130 * MSS, false);
+    const before = scoreboardCounters.recordsMade;
+    time.now = 450;
+    const out = sb.onAck(seg(75), [{ left: seg(80) + 500, right: seg(82) }]);
+    expect(scoreboardCounters.recordsMade - before).toBe(1); // the cut: none acknowledged before is left
+    expect(out.delivered).toBe(15 * MSS + 1500);
+    expect(out.sample.priorInFlight).toBe(130 * MSS);
+    expect(out.sample.rttMs).toBe(-1); // retransmitted: no RTT sample
+    expect(out.sample.delivered).toBe(15 * MSS + 1500);
+    // Over the send interval of the retransmission: from the newest segment the first ACK delivered
+    // (sent at 59) to 400, longer than the ACK interval (200 to 450).
+    expect(out.sample.intervalMs).toBe(341);
+    expect(flags(sb).slice(4, 8)).toEqual(['79-80', '80-80.5', '80.5-81S', '81-82S']);
+    // The next flight's growth takes the records this ACK acknowledged.
+    const after = scoreboardCounters.recordsMade;
+    for (let n = 190; n < 205; n++) {
+      time.now = 500 + n;
+      sb.onTransmit(seg(n), seg(n + 1), 100 * MSS, false);
+    }
+    expect(scoreboardCounters.recordsMade - after).toBe(0);
+    expect(flags(sb).at(-1)).toBe('204-205');
+    time.now = 800;
+    expect(sb.onAck(seg(205), undefined).delivered).toBe(128 * MSS + 500);
+    expect(sb.isEmpty).toBe(true);
+  });
+});
+
 describe('scoreboard: reset for another connection', () => {
   it('after SACKs, losses, retransmissions, RACK and D-SACK, reads as a new scoreboard', () => {
     const sb = sent(10);
