@@ -29,10 +29,14 @@
  * wire/checksum-simd.ts): the sender's checksum over the segment it just wrote into its frame, and the
  * receiver's over the frame it got, then read the bytes where they lie instead of copying each frame into
  * that memory first (two copies of every segment of a bulk transfer). That memory never grows, so it holds
- * a fixed number of slabs (FRAME_MEMORY_BYTES / RESIDENT_SLAB_BYTES), each handed out once: one that
- * waited too long (see below) keeps its region, which is never carved again, as a slab left to the
- * collector would be; once none is left, slabs of MTU-sized frames are ordinary buffers, whose frames are
- * copied to be summed. Slabs there all share one ArrayBuffer: a frame's slab is told by its byteOffset.
+ * a fixed number of slabs (FRAME_MEMORY_BYTES / RESIDENT_SLAB_BYTES). The collector cannot tell when a
+ * region of it is unused (every view there shares one ArrayBuffer), so a slab there that waited too long
+ * (see below) is not forgotten: it stays bookkept by its place, its frames are still counted as they come
+ * back, and once every one is back (the same rule that lets a waiting slab be carved again) its region is
+ * reclaimed and carved before any ordinary slab. While no region is free, slabs of MTU-sized frames are
+ * ordinary buffers, whose frames are copied to be summed (counted: framesOutsideChecksumMemory). A frame
+ * never given back (kept by whoever got it) keeps its region out for good, as it keeps an ordinary slab
+ * from the collector. Slabs there all share one ArrayBuffer: a frame's slab is told by its byteOffset.
  *
  * Frames come back in any order, and a frame given back twice counts once. Frames still on their way
  * when their slab is full (a link's queue, a burst in flight) may come back after it: a full slab with
@@ -91,6 +95,11 @@ interface Slab {
   recycled: number;
   /** `buffer` was carved before: frames from it are zeroed when carved. */
   reused: boolean;
+  /**
+   * A slab in the checksum memory that left the waiting list with frames out: reclaimed (carved again)
+   * once they are all back (see `reclaimIfBack`).
+   */
+  dropped: boolean;
 }
 
 /** Full slabs whose frames are not all back yet, oldest first, and the slab being carved. */
@@ -132,6 +141,7 @@ function emptySlab(bytes: number): Slab {
     back: new Uint8Array(64),
     recycled: 0,
     reused: false,
+    dropped: false,
   };
 }
 
@@ -180,8 +190,18 @@ export const frameAllocatorCounters = {
   slabsAllocated: 0,
   slabsReused: 0,
   waitingSlabsDropped: 0,
-  /** Slabs of MTU-sized frames carved in the checksum memory: at most RESIDENT_SLABS (sixteen), once each. */
+  /** Regions of the checksum memory carved as slabs of MTU-sized frames the first time: at most sixteen. */
   slabsInChecksumMemory: 0,
+  /**
+   * Slabs of the checksum memory that left the waiting list with frames out and were reclaimed once every
+   * frame came back, their region free to be carved again.
+   */
+  checksumSlabsReclaimed: 0,
+  /**
+   * MTU-sized frames carved from ordinary slabs because no region of the checksum memory was free (or
+   * there is none): each is copied into that memory to be summed.
+   */
+  framesOutsideChecksumMemory: 0,
   /** Frames a link lent to a receiver that holds them for now (see `frameDelivered`). */
   framesLent: 0,
   /** Of those, the ones given back (giveBackFrame), once each: they count as given back for reuse. */
@@ -256,6 +276,8 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
     start = (headroom + 7) & ~7;
   }
   slab.offset = start + length;
+  if (kind === resident && slab.arrayBuffer !== frameMemoryBuffer)
+    frameAllocatorCounters.framesOutsideChecksumMemory++;
   const index = slab.carved++;
   let frame = slab.frames[index];
   if (frame === undefined || byteOffsetOf(frame) !== slab.base + start || frame.length !== length) {
@@ -289,21 +311,45 @@ function nextSlab(kind: SlabKind): Slab {
   const waiting = kind.waiting;
   let next: Slab | undefined;
   if (full.buffer.length > 0 && full.recycled === full.carved) next = full;
+  // A region of the checksum memory reclaimed is carved before any ordinary slab, whose frames are copied
+  // to be summed.
+  if (
+    kind === resident &&
+    reclaimedCount > 0 &&
+    (next === undefined || next.arrayBuffer !== frameMemoryBuffer)
+  ) {
+    next = reclaimed[--reclaimedCount]!;
+    reclaimed[reclaimedCount] = NO_SLAB;
+  }
   if (next === undefined) {
+    // The first waiting slab whose frames are all back; of MTU-sized frames, one in the checksum memory
+    // if any is (an ordinary one only if none is).
+    let found = -1;
     for (let i = 0; i < kind.waitingCount; i++) {
-      if (waiting[i]!.recycled === waiting[i]!.carved) {
-        next = waiting[i]!;
-        removeWaiting(kind, i);
+      const slab = waiting[i]!;
+      if (slab.recycled !== slab.carved) continue;
+      if (found < 0) found = i;
+      if (kind !== resident || slab.arrayBuffer === frameMemoryBuffer) {
+        found = i;
         break;
       }
+    }
+    if (found >= 0) {
+      next = waiting[found]!;
+      removeWaiting(kind, found);
     }
   }
   // The full slab waits for its frames once the one to carve next is out of the list, so that a slab
   // whose frames are all back is never the one left to the collector to make room.
   if (full.buffer.length > 0 && next !== full) {
     if (kind.waitingCount === kind.waitingLimit) {
+      const dropped = waiting[0]!;
       removeWaiting(kind, 0);
       frameAllocatorCounters.waitingSlabsDropped++;
+      if (dropped.arrayBuffer === frameMemoryBuffer) {
+        dropped.dropped = true;
+        reclaimIfBack(dropped);
+      }
     }
     waiting[kind.waitingCount++] = full;
   }
@@ -319,9 +365,15 @@ function nextSlab(kind: SlabKind): Slab {
 
 /**
  * The slabs carved in the checksum memory, by their place in it (the first at 0, the next at
- * RESIDENT_SLAB_BYTES, ...): one each, never carved anew once left to the collector (see the top).
+ * RESIDENT_SLAB_BYTES, ...): one object per region for good, carved again in place when it is reclaimed.
  */
 const residentSlabs: Slab[] = [];
+/**
+ * Slabs in the checksum memory reclaimed (see `reclaimIfBack`) and not carved again yet, in the first
+ * `reclaimedCount` entries: at most one per region, so the array never outgrows RESIDENT_SLABS.
+ */
+const reclaimed: Slab[] = [];
+let reclaimedCount = 0;
 /** The buffer of the checksum memory, if any. */
 const frameMemoryBuffer: ArrayBufferLike = frameMemory === undefined ? NO_BUFFER : frameMemory.buffer;
 /** How many slabs the checksum memory holds. */
@@ -333,6 +385,26 @@ if (frameMemory !== undefined) {
     const slab = residentSlabs[Math.floor(view.byteOffset / RESIDENT_SLAB_BYTES)];
     if (slab !== undefined) lentFrameGivenBack(slab, view);
   });
+}
+
+/**
+ * The slab in the checksum memory at byte `at` of `buffer`, whether it is carved, waiting or dropped;
+ * undefined for other buffers.
+ */
+function residentSlabAt(buffer: ArrayBufferLike, at: number): Slab | undefined {
+  return buffer === frameMemoryBuffer ? residentSlabs[Math.floor(at / RESIDENT_SLAB_BYTES)] : undefined;
+}
+
+/**
+ * A dropped slab of the checksum memory whose every frame is back has nothing in its region that anyone
+ * holds (as for a waiting slab carved again: each frame was given back by whoever had it, see
+ * recycleFrame and frameDelivered): it joins the reclaimed ones, to be carved again before ordinary slabs.
+ */
+function reclaimIfBack(slab: Slab): void {
+  if (!slab.dropped || slab.recycled !== slab.carved) return;
+  slab.dropped = false;
+  reclaimed[reclaimedCount++] = slab;
+  frameAllocatorCounters.checksumSlabsReclaimed++;
 }
 
 /** A slab of `kind` never carved before: the next place in the checksum memory for MTU-sized frames, if any. */
@@ -399,6 +471,7 @@ export function recycleFrame(frame: Uint8Array): void {
   const buffer = bufferOf(frame);
   const offset = byteOffsetOf(frame);
   const slab =
+    residentSlabAt(buffer, offset) ??
     slabOf(resident, buffer, offset) ??
     slabOf(small, buffer, offset) ??
     slabOf(tiny, buffer, offset) ??
@@ -426,6 +499,7 @@ export function recycleFrame(frame: Uint8Array): void {
   if (slab.back[index] === 1) return;
   slab.back[index] = 1;
   slab.recycled++;
+  reclaimIfBack(slab);
 }
 
 /**
@@ -531,6 +605,7 @@ export function frameDelivered(frame: Uint8Array, held: boolean): boolean {
   const slab =
     slabOf(large, buffer, offset) ??
     slabOf(small, buffer, offset) ??
+    residentSlabAt(buffer, offset) ??
     slabOf(resident, buffer, offset) ??
     slabOf(tiny, buffer, offset);
   if (slab === undefined) return false;
@@ -544,6 +619,7 @@ export function frameDelivered(frame: Uint8Array, held: boolean): boolean {
     slab.back[index] = 1;
     slab.recycled++;
     frameAllocatorCounters.lentFramesGivenBack++;
+    reclaimIfBack(slab);
   } else {
     slab.back[index] = LENT;
   }
@@ -572,6 +648,7 @@ function lentFrameGivenBack(slab: Slab, view: Uint8Array): void {
   slab.back[index] = 1;
   slab.recycled++;
   frameAllocatorCounters.lentFramesGivenBack++;
+  reclaimIfBack(slab);
 }
 
 /** The index of the frame carved this round of `slab` that starts last at or before `at`; -1 if none. */
