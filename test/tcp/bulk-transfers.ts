@@ -8,7 +8,7 @@ import type { TcpLayer } from '../../src/tcp/tcp-layer.js';
 import { type FakeNetwork, ip } from './network.js';
 
 export function bulkTransfers(
-  net: FakeNetwork,
+  net: Pick<FakeNetwork, 'clock'>,
   a: TcpLayer,
   b: TcpLayer,
   count: number,
