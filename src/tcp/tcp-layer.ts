@@ -1721,7 +1721,10 @@ export class TcpLayer {
   private armClock(deadline: number): void {
     this.timerHandle?.cancel();
     this.timerAt = deadline;
-    const delay = Math.max(0, deadline - this.clock.now());
+    // Not Math.max(0, ...): in unoptimised code (the clock fires a few times per round trip) its result
+    // is one more heap number when the times have fractions.
+    let delay = deadline - this.clock.now();
+    if (delay < 0) delay = 0;
     if (delay === 0 && this.entryHost.timersAfterBatch && !this.firingFromMicrotask) {
       // Due now on a real clock, whose timer for now would wait for the host's next timer turn (a
       // millisecond or more in Node): the deadlines run from a microtask instead, once the code running
@@ -1782,8 +1785,11 @@ export class TcpLayer {
       // Stale: the connection is gone, or an earlier wake-up superseded this one.
       if (entry.removed || entry.scheduled !== deadline) continue;
       entry.scheduled = Number.POSITIVE_INFINITY;
-      if (entry.deadline <= now) due[dueCount++] = entry;
-      else if (entry.deadline !== Number.POSITIVE_INFINITY) this.schedule(entry, entry.deadline); // moved later
+      // Read once: this code runs a few times per round trip and is not optimised, and each read of a
+      // fractional time from a field there makes a heap number.
+      const current = entry.deadline;
+      if (current <= now) due[dueCount++] = entry;
+      else if (current !== Number.POSITIVE_INFINITY) this.schedule(entry, current); // moved later
     }
     if (dueCount > 0) {
       this.busy = true;
