@@ -258,8 +258,10 @@ function sendNextSegment(tcb: Tcb, force: boolean, burstLimit: number): boolean 
   const cwnd = unsent > 0 ? tcb.cc!.cwnd : (tcb.existingCc?.cwnd ?? 0);
   const windowRoom = seqDiff(seqAdd(tcb.sndUna, tcb.sndWnd), tcb.sndNxt);
   const room = Math.max(0, Math.min(windowRoom, cwnd - tcb.pipe));
-  const mss = currentMss(tcb);
-  const maxPayload = Math.min(tcb.maxSegmentPayload - tcb.sackOptionLength, Math.max(mss, burstLimit));
+  // currentMss, with the SACK option's length read once for both limits (a getter that counts blocks).
+  const sackOptionLength = tcb.sackOptionLength;
+  const mss = tcb.effMss - sackOptionLength;
+  const maxPayload = Math.min(tcb.maxSegmentPayload - sackOptionLength, Math.max(mss, burstLimit));
   // PLPMTUD (tcp/mtu-probing.ts): when the search calls for one, this segment is a probe of a larger size.
   const probe = force ? 0 : mtuProbeToSend(tcb, unsent, windowRoom);
   let length = probe > 0 ? probe : Math.min(unsent, maxPayload, room);

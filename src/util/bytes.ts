@@ -5,10 +5,10 @@
  * (`view.set`, `view.subarray`, `view.fill`, `view.byteOffset`, `view.buffer`) in code it optimises on its
  * background thread, which is how hot code gets optimised: each such load stays a generic inline-cache
  * call (Builtins_LoadIC), and the method or getter it finds is then called generically. Loads from
- * Array.prototype or from a class's prototype are specialised; only the typed-array ones are not. A
- * method taken once into a constant and called with `call` compiles to a direct call of the builtin:
- * an offset check and a 1,448-byte `set` took 46 ns plain and 29-32 ns this way, and LoadIC was 3.5% of
- * the in-process bulk transfer's samples, all from typed-array loads.
+ * Array.prototype or from a class's prototype are specialised; only the typed-array ones are not. So
+ * each method is taken once into a constant: an offset check and a 1,448-byte `set` took 46 ns plain
+ * and 29-32 ns as `method.call(view, ...)`, and LoadIC was 3.5% of the in-process bulk transfer's
+ * samples, all from typed-array loads.
  *
  * Code that runs once per segment or more uses these; elsewhere the plain forms read better.
  */
@@ -24,27 +24,37 @@ const bufferGetter = Object.getOwnPropertyDescriptor(prototype, 'buffer')!.get a
   this: Uint8Array,
 ) => ArrayBufferLike;
 
+/**
+ * Each method or getter is reached through `call` bound to it: V8 sees through a bound function that a
+ * call site's feedback names (to `call`, then to the method it is bound to) and calls the builtin
+ * directly, where `method.call(view, ...)` inside a function reached it through a generic call.
+ */
+const callMethod = Function.prototype.call;
+
 /** `dst.set(src, offset)`. */
-export function copyBytes(dst: Uint8Array, src: Uint8Array, offset: number): void {
-  setMethod.call(dst, src, offset);
-}
+export const copyBytes = callMethod.bind(setMethod) as (
+  dst: Uint8Array,
+  src: Uint8Array,
+  offset: number,
+) => void;
 
 /** `bytes.subarray(start, end)`. */
-export function viewBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  return subarrayMethod.call(bytes, start, end);
-}
+export const viewBytes = callMethod.bind(subarrayMethod) as (
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+) => Uint8Array;
 
 /** `bytes.fill(value, start, end)`. */
-export function fillBytes(bytes: Uint8Array, value: number, start: number, end: number): void {
-  fillMethod.call(bytes, value, start, end);
-}
+export const fillBytes = callMethod.bind(fillMethod) as (
+  bytes: Uint8Array,
+  value: number,
+  start: number,
+  end: number,
+) => void;
 
 /** `view.byteOffset`. */
-export function byteOffsetOf(view: Uint8Array): number {
-  return byteOffsetGetter.call(view);
-}
+export const byteOffsetOf = callMethod.bind(byteOffsetGetter) as (view: Uint8Array) => number;
 
 /** `view.buffer`. */
-export function bufferOf(view: Uint8Array): ArrayBufferLike {
-  return bufferGetter.call(view);
-}
+export const bufferOf = callMethod.bind(bufferGetter) as (view: Uint8Array) => ArrayBufferLike;

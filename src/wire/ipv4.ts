@@ -78,28 +78,46 @@ function checkIpv4(
   offset = 0,
   length = buf.length,
 ): ParseResult<never> | undefined {
-  if (length < IPV4_HEADER_LENGTH) {
-    return malformed(PROTOCOL, 'truncated', `${length} bytes, the IPv4 header needs at least 20`);
-  }
+  if (length < IPV4_HEADER_LENGTH) return shortHeader(length);
   const version = buf[offset]! >>> 4;
   if (version !== 4) return malformed(PROTOCOL, 'bad-version', `version ${version}`);
   const headerLength = (buf[offset]! & 0x0f) * 4;
-  if (headerLength < IPV4_HEADER_LENGTH) {
-    return malformed(PROTOCOL, 'bad-header-length', `IHL ${headerLength / 4} is below the minimum of 5`);
-  }
-  if (headerLength > length) {
-    return malformed(PROTOCOL, 'bad-header-length', `header of ${headerLength} bytes runs past ${length}`);
-  }
+  if (headerLength < IPV4_HEADER_LENGTH || headerLength > length)
+    return badHeaderLength(headerLength, length);
   const totalLength = (buf[offset + 2]! << 8) | buf[offset + 3]!;
-  if (totalLength < headerLength) {
-    return malformed(PROTOCOL, 'bad-total-length', `total length ${totalLength} < header ${headerLength}`);
-  }
   // A datagram quoted in an ICMP error is usually cut short (RFC 792), so only a full packet must hold
   // every byte Total Length claims.
-  if (!quoted && totalLength > length) {
-    return malformed(PROTOCOL, 'bad-total-length', `total length ${totalLength} > ${length} bytes received`);
-  }
+  if (totalLength < headerLength || (!quoted && totalLength > length))
+    return badTotalLength(totalLength, headerLength, length);
   return undefined;
+}
+
+// The failures' messages are built in functions of their own: written in `checkIpv4`, two messages
+// quoting the same number shared one conversion to a string, which V8 then ran ahead of both checks, for
+// every packet.
+
+function shortHeader(length: number): ParseResult<never> {
+  return malformed(PROTOCOL, 'truncated', `${length} bytes, the IPv4 header needs at least 20`);
+}
+
+function badHeaderLength(headerLength: number, length: number): ParseResult<never> {
+  return malformed(
+    PROTOCOL,
+    'bad-header-length',
+    headerLength < IPV4_HEADER_LENGTH
+      ? `IHL ${headerLength / 4} is below the minimum of 5`
+      : `header of ${headerLength} bytes runs past ${length}`,
+  );
+}
+
+function badTotalLength(totalLength: number, headerLength: number, length: number): ParseResult<never> {
+  return malformed(
+    PROTOCOL,
+    'bad-total-length',
+    totalLength < headerLength
+      ? `total length ${totalLength} < header ${headerLength}`
+      : `total length ${totalLength} > ${length} bytes received`,
+  );
 }
 
 /** Zero-copy typed access to a checked IPv4 header and its payload. */
@@ -414,18 +432,15 @@ export function emitIpv4Header(
   offset: number,
 ): number {
   const headerLength = ipv4HeaderLength(h);
-  // Every datagram sent passes here: the messages are built only when a check fails.
-  if (headerLength > IPV4_MAX_HEADER_LENGTH) {
-    throw codedError('EINVAL', `ipv4: ${headerLength - 20} option bytes exceed 40`);
-  }
   const totalLength = headerLength + payloadLength;
-  if (totalLength > IPV4_MAX_TOTAL_LENGTH) {
-    throw codedError('EINVAL', `ipv4: total length ${totalLength} exceeds 65535`);
-  }
+  // Every datagram sent passes here: the failures are described apart (headerError), which keeps this
+  // function small enough for V8 to inline into the IP output path.
   if (
+    headerLength > IPV4_MAX_HEADER_LENGTH ||
+    totalLength > IPV4_MAX_TOTAL_LENGTH ||
     !(h.fragmentOffset % 8 === 0 && h.fragmentOffset >= 0 && h.fragmentOffset <= FRAGMENT_OFFSET_MASK * 8)
   ) {
-    throw codedError('EINVAL', `ipv4: fragment offset ${h.fragmentOffset} is not a multiple of 8 in 0-65528`);
+    throw headerError(h, headerLength, totalLength);
   }
   requireSpace(buf, offset, headerLength, 'ipv4 header');
 
@@ -447,11 +462,7 @@ export function emitIpv4Header(
   buf[offset + 11] = 0;
   writeIpv4(buf, offset + 12, h.src);
   writeIpv4(buf, offset + 16, h.dst);
-  if (h.options && h.options.length > 0) {
-    copyInto(h.options, buf, offset + IPV4_HEADER_LENGTH);
-    // RFC 791: the header is padded with zeros, which is also End of Option List.
-    buf.fill(0, offset + IPV4_HEADER_LENGTH + h.options.length, offset + headerLength);
-  }
+  if (headerLength > IPV4_HEADER_LENGTH) writeHeaderOptions(h.options!, buf, offset, headerLength);
   // Without options the header checksum is computed from the values just written, each masked to the
   // bits its bytes hold, instead of reading the 20 bytes back: every datagram sent passes here.
   const sum =
@@ -473,4 +484,24 @@ export function emitIpv4Header(
   buf[offset + 10] = sum >>> 8;
   buf[offset + 11] = sum;
   return headerLength;
+}
+
+/** The options after the fixed header, padded with zeros (End of Option List, RFC 791) to a whole word. */
+function writeHeaderOptions(
+  options: Uint8Array,
+  buf: Uint8Array,
+  offset: number,
+  headerLength: number,
+): void {
+  copyInto(options, buf, offset + IPV4_HEADER_LENGTH);
+  buf.fill(0, offset + IPV4_HEADER_LENGTH + options.length, offset + headerLength);
+}
+
+/** Why `emitIpv4Header` refuses a header: the first of its checks that fails. */
+function headerError(h: Ipv4Header, headerLength: number, totalLength: number): Error {
+  if (headerLength > IPV4_MAX_HEADER_LENGTH)
+    return codedError('EINVAL', `ipv4: ${headerLength - 20} option bytes exceed 40`);
+  if (totalLength > IPV4_MAX_TOTAL_LENGTH)
+    return codedError('EINVAL', `ipv4: total length ${totalLength} exceeds 65535`);
+  return codedError('EINVAL', `ipv4: fragment offset ${h.fragmentOffset} is not a multiple of 8 in 0-65528`);
 }
