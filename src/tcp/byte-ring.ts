@@ -209,12 +209,9 @@ class RecentViews {
   private oldest = 0;
 
   cut(storage: Uint8Array, start: number, length: number): Uint8Array {
-    const offset = byteOffsetOf(storage) + start;
+    const kept = this.find(storage, start, length);
+    if (kept !== undefined) return kept;
     const views = this.views;
-    for (let i = 0; i < views.length; i++) {
-      const view = views[i]!;
-      if (byteOffsetOf(view) === offset && view.length === length) return view;
-    }
     const view = viewBytes(storage, start, start + length);
     if (views.length < RECENT_CUTS) {
       views.push(view);
@@ -223,6 +220,17 @@ class RecentViews {
       this.oldest = (this.oldest + 1) % RECENT_CUTS;
     }
     return view;
+  }
+
+  /** The kept view of `storage` at `start` of `length` bytes, or undefined (nothing is cut). */
+  find(storage: Uint8Array, start: number, length: number): Uint8Array | undefined {
+    const offset = byteOffsetOf(storage) + start;
+    const views = this.views;
+    for (let i = 0; i < views.length; i++) {
+      const view = views[i]!;
+      if (byteOffsetOf(view) === offset && view.length === length) return view;
+    }
+    return undefined;
   }
 }
 
@@ -297,6 +305,26 @@ function prefixOf(data: Uint8Array, length: number): Uint8Array {
     PREFIXES.set(buffer, recent);
   }
   return recent.cut(data, 0, length);
+}
+
+/** The prefix of `length` bytes `prefixOf` has kept for `data`'s bytes, or undefined (nothing is cut). */
+function keptPrefix(data: Uint8Array, length: number): Uint8Array | undefined {
+  return PREFIXES.get(bufferOf(data))?.find(data, 0, length);
+}
+
+/**
+ * Lengths of the last RECENT_CUTS prefixes asked for and not kept (process-wide; 0: none yet): a length
+ * missed a second time is cut and kept, one missed once is staged (see `ByteRing.appendPart`).
+ */
+const missedPrefixLengths = new Int32Array(RECENT_CUTS);
+let nextMissedPrefix = 0;
+
+/** Whether a prefix of `length` bytes was missed lately; records it as missed now if not. */
+function missedBefore(length: number): boolean {
+  for (let i = 0; i < RECENT_CUTS; i++) if (missedPrefixLengths[i] === length) return true;
+  missedPrefixLengths[nextMissedPrefix] = length;
+  nextMissedPrefix = (nextMissedPrefix + 1) % RECENT_CUTS;
+  return false;
 }
 
 /** Growth to at least this many bytes may take larger storage from the pool (see `ByteRing.reserve`). */
@@ -438,9 +466,41 @@ export class ByteRing {
   append(data: Uint8Array): number {
     const n = Math.min(data.length, this.free);
     if (n === 0) return 0;
-    this.writeAt(this.committed, n === data.length ? data : prefixOf(data, n));
+    if (n === data.length) this.writeAt(this.committed, data);
+    else this.appendPart(data, n);
     this.committed += n;
     return n;
+  }
+
+  /**
+   * Writes the first `n` bytes of `data` (not all of it) after the committed bytes, without committing
+   * them. A prefix kept for the same bytes and length (see `prefixOf`) is used as it is. A length not kept
+   * and not missed lately is staged instead, where the room past the ring's end (WRAP_ROOM) holds the
+   * whole of `data`: copied there and its first `n` bytes moved into place, no view cut. Those lengths are
+   * mostly one-offs (a writer filling a ring that had drained a while; the zero-delay bench row's one
+   * object in its window), and a view cut for each was an object kept for nothing; a length missed twice
+   * recurs, and is cut and kept. The staging copies `data` once more, at most 64 KiB.
+   */
+  private appendPart(data: Uint8Array, n: number): void {
+    const kept = keptPrefix(data, n);
+    if (kept !== undefined) {
+      this.writeAt(this.committed, kept);
+      return;
+    }
+    const offset = this.committed;
+    this.reserve(offset + n);
+    const size = this.size;
+    const backing = this.backing;
+    if (backing.length - size < data.length || missedBefore(n)) {
+      this.writeAt(offset, prefixOf(data, n));
+      return;
+    }
+    copyBytes(backing, data, size);
+    let start = this.head + offset;
+    if (start >= size) start -= size;
+    const firstPart = Math.min(n, size - start);
+    backing.copyWithin(start, size, size + firstPart);
+    if (firstPart < n) backing.copyWithin(0, size + firstPart, size + n);
   }
 
   /**

@@ -168,13 +168,55 @@ describe('ByteRing', () => {
       ring.consume(100_000);
       ring.releaseStorage();
     }
-    expect(cuts).toEqual([1, 0, 0, 0]);
-    // Another length is cut afresh.
+    // The first time staged through the room behind the ring (see the next test), the second cut and
+    // kept, then used again.
+    expect(cuts).toEqual([0, 1, 0, 0]);
+    // Another length is staged, and cut when it comes again.
     ring.growCapacity(101_000);
-    expect(ring.append(chunk)).toBe(65536);
-    cut.mockClear();
-    expect(ring.append(chunk)).toBe(101_000 - 65536);
-    expect(cut.mock.calls.length).toBe(1);
+    for (const expected of [0, 1, 0]) {
+      expect(ring.append(chunk)).toBe(65536);
+      cut.mockClear();
+      expect(ring.append(chunk)).toBe(101_000 - 65536);
+      expect(cut.mock.calls.length).toBe(expected);
+      expect([...ring.peek(65536, 101_000 - 65536)]).toEqual([...chunk.slice(0, 101_000 - 65536)]);
+      ring.consume(101_000);
+      ring.releaseStorage();
+    }
+  });
+
+  it('takes part of a write, at lengths not seen before, through the room behind its end: no view cut, every byte in order', () => {
+    const pool = new RingStoragePool(4 << 20);
+    const ring = new ByteRing(300_000, 2048, pool);
+    const random = new Random(12);
+    const chunks = [pattern(65536, 1), pattern(65536, 2), pattern(65536, 3)];
+    const model = new Uint8Array(16 << 20);
+    let written = 0;
+    let read = 0;
+    let partial = 0;
+    let viewsCut = 0;
+    const out = new Uint8Array(70_000);
+    while (written < 12 << 20) {
+      // A writer offering whole chunks while there is room, and a reader taking a random amount between.
+      for (;;) {
+        const chunk = chunks[(written >> 10) % 3]!;
+        const before = cut.mock.calls.length;
+        const n = ring.append(chunk);
+        if (n === 0) break;
+        model.set(chunk.subarray(0, n), written);
+        written += n;
+        if (n < chunk.length) {
+          partial++;
+          viewsCut += cut.mock.calls.length - before;
+          break;
+        }
+      }
+      const n = ring.read(out.subarray(0, 1 + random.int(out.length - 1)));
+      expect(Buffer.compare(out.subarray(0, n), model.subarray(read, read + n))).toBe(0);
+      read += n;
+    }
+    // Lengths repeat now and then (cut on their second miss, then kept): far fewer views than parts.
+    expect(partial).toBeGreaterThan(100);
+    expect(viewsCut).toBeLessThan(partial / 4);
   });
 
   it('offered a fresh view of the rest of an array each time, cuts no new view for a start and length it cut before', () => {
