@@ -64,8 +64,12 @@ export class RingStoragePool {
   /** Storage left to the garbage collector: not kept (no room), or evicted to make room for newer. */
   discarded = 0;
 
-  /** `maxBytes`: most bytes held for reuse at once (default 4 MiB; Linux keeps no such cache per socket). */
-  constructor(readonly maxBytes = 4 * 1024 * 1024) {}
+  /**
+   * `maxBytes`: most bytes held for reuse at once, and the largest storage held (default 4 MiB and
+   * WRAP_ROOM: the storage of a 4 MiB ring, Linux's tcp_wmem maximum, with its room behind; Linux keeps no
+   * such cache per socket).
+   */
+  constructor(readonly maxBytes = 4 * 1024 * 1024 + WRAP_ROOM) {}
 
   /** Bytes held for reuse now. */
   get heldBytes(): number {
@@ -429,11 +433,11 @@ export class ByteRing {
   /**
    * The capacity; but with a quantum set, when whole quanta up to the capacity would not fit in the
    * largest storage the pool keeps with WRAP_ROOM behind them, the whole quanta below that. A send ring
-   * autotuned to the 4 MiB cap (the pool's largest, Linux's tcp_wmem maximum) then holds up to 64 KiB and
-   * one segment less (1.6% of it), its storage is a whole number of segments (see `quantum`), and writes
-   * that wrap around its end are copied whole (see `writeAt`): at 4 MiB exactly each lap of a ring that
-   * never drains (a sender held back by its buffer) shifted every segment's start, and each was cut a
-   * view afresh.
+   * autotuned to the 4 MiB cap (Linux's tcp_wmem maximum; the default pool's largest storage holds it and
+   * its room) then holds up to one segment less, its storage is a whole number of segments (see
+   * `quantum`), and writes that wrap around its end are copied whole (see `writeAt`): at 4 MiB exactly
+   * each lap of a ring that never drains (a sender held back by its buffer) shifted every segment's
+   * start, and each was cut a view afresh.
    */
   private get usable(): number {
     const limit = this.limit;

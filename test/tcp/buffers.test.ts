@@ -454,23 +454,23 @@ describe('ByteRing', () => {
     ]);
   });
 
-  it('at the pool’s largest size, holds the whole quanta below it and its room, so segments keep their starts lap after lap', () => {
-    const pool = new RingStoragePool(4 * 1024 * 1024);
+  it('at the 4 MiB cap, holds the whole quanta below it, so segments keep their starts lap after lap', () => {
+    // The default pool: its largest storage holds a 4 MiB ring and the room behind it (WRAP_ROOM).
+    const pool = new RingStoragePool();
     const ring = new ByteRing(4 * 1024 * 1024, 2048, pool);
     ring.quantum = 1448;
-    // 4 MiB less the room kept behind the ring (WRAP_ROOM) is 2,851.6 segments: whole ones up to 4 MiB
-    // would not fit in any storage the pool keeps.
+    // 4 MiB is 2,896.6 segments: whole ones up to it would not fit in any storage the pool keeps.
     expect(ring.capacity).toBe(4 * 1024 * 1024);
-    expect(ring.free).toBe(2851 * 1448);
+    expect(ring.free).toBe(2896 * 1448);
     const chunk = pattern(65536);
     let written = 0;
     while (ring.free > 0) written += ring.append(chunk.subarray(0, Math.min(65536, ring.free)));
-    expect(written).toBe(2851 * 1448);
+    expect(written).toBe(2896 * 1448);
     // A sender that never lets the ring drain: a segment consumed, one written, for three laps; every
     // segment starts where the one a lap earlier did, and is served its view.
     const cuts = segmentViewCounters.cut;
     let head = 0;
-    for (let i = 0; i < 3 * 2851; i++) {
+    for (let i = 0; i < 3 * 2896; i++) {
       const view = ring.peek(0, 1448);
       expect(view[0]).toBe(head & 0xff);
       ring.consume(1448);
@@ -478,14 +478,18 @@ describe('ByteRing', () => {
       ring.append(pattern(1448, written));
       written += 1448;
     }
-    expect(segmentViewCounters.cut - cuts).toBe(2851);
+    expect(segmentViewCounters.cut - cuts).toBe(2896);
+    // A pool whose largest storage is 4 MiB: the whole quanta below 4 MiB less the room (2,851.6 segments).
+    const tight = new ByteRing(4 * 1024 * 1024, 2048, new RingStoragePool(4 * 1024 * 1024));
+    tight.quantum = 1448;
+    expect(tight.free).toBe(2851 * 1448);
     // Without a quantum the ring holds its whole capacity.
     const plain = new ByteRing(4 * 1024 * 1024, 2048, pool);
     expect(plain.free).toBe(4 * 1024 * 1024);
   });
 
   it('at the 4 MiB cap, copies 64 KiB writes that wrap around its end whole, however much wraps: no view of them is cut', () => {
-    const size = 2851 * 1448;
+    const size = 2896 * 1448;
     const chunks = [pattern(65536, 1), pattern(65536, 2), pattern(65536, 3)];
     const wrapped: number[] = [];
     let viewsCut = 0;
@@ -494,7 +498,7 @@ describe('ByteRing', () => {
     // The leads put different parts of the wrapping writes past the end, 59,648 bytes or more among them
     // (the room a 1.25 MB ring had behind it).
     for (const lead of [1000, 30_000, 61_000]) {
-      const ring = new ByteRing(4 * 1024 * 1024, 2048, new RingStoragePool(4 * 1024 * 1024));
+      const ring = new ByteRing(4 * 1024 * 1024, 2048, new RingStoragePool());
       ring.quantum = 1448;
       const byteAt = (at: number): number =>
         at < lead ? (at + 9) & 0xff : chunks[Math.floor((at - lead) / 65536) % 3]![(at - lead) % 65536]!;
