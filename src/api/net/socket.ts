@@ -225,8 +225,16 @@ export class Socket extends Duplex {
   private attempt: Attempt | undefined;
   /** Bumped at every connect(), so callbacks of an earlier one find themselves stale. */
   private generation = 0;
-  private localEndpoint: AddressInfo | undefined;
-  private remoteEndpoint: { address: string; port: number; family?: 'IPv4' | 'IPv6' } | undefined;
+  /** See `localEndpoint`. */
+  private localInfo: AddressInfo | undefined;
+  /** See `remoteEndpoint`. */
+  private remoteInfo: { address: string; port: number; family?: 'IPv4' | 'IPv6' } | undefined;
+  /**
+   * The connection attached whose endpoints are not made into `localInfo` and `remoteInfo` yet: made the
+   * first time either is read or set, or when the connection is detached. Made at once, an idle socket
+   * held two records and two address strings per end that nothing read (about 140 B).
+   */
+  private endpointsOf: TcpConnection | undefined;
   /**
    * The connection is seen through an IPv6 socket: accepted by a dual-stack server, or connected to an
    * IPv4-mapped address. IPv4 addresses are then reported as ::ffff:a.b.c.d, family IPv6.
@@ -321,6 +329,36 @@ export class Socket extends Duplex {
       if (signal.aborted) process.nextTick(() => this.destroy(abortError(signal)));
       else signal.addEventListener('abort', () => this.destroy(abortError(signal)), { once: true });
     }
+  }
+
+  /** The local end as Node reports it (address, family, port), undefined while there is none. */
+  private get localEndpoint(): AddressInfo | undefined {
+    if (this.endpointsOf !== undefined) this.makeEndpoints();
+    return this.localInfo;
+  }
+  private set localEndpoint(value: AddressInfo | undefined) {
+    if (this.endpointsOf !== undefined) this.makeEndpoints();
+    this.localInfo = value;
+  }
+
+  /** The peer: the address connected to (as asked), else the connection's; undefined while none. */
+  private get remoteEndpoint(): { address: string; port: number; family?: 'IPv4' | 'IPv6' } | undefined {
+    if (this.endpointsOf !== undefined) this.makeEndpoints();
+    return this.remoteInfo;
+  }
+  private set remoteEndpoint(value: { address: string; port: number; family?: 'IPv4' | 'IPv6' } | undefined) {
+    if (this.endpointsOf !== undefined) this.makeEndpoints();
+    this.remoteInfo = value;
+  }
+
+  /** Makes the endpoints of the connection attached (see `endpointsOf`), as `attach` did. */
+  private makeEndpoints(): void {
+    const connection = this.endpointsOf!;
+    this.endpointsOf = undefined;
+    const local = connection.local;
+    this.localInfo = endpointInfoOf(local.address, local.port, this.ipv6View);
+    const remote = connection.remote;
+    this.remoteInfo ??= endpointInfoOf(remote.address, remote.port, this.ipv6View);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -923,16 +961,16 @@ export class Socket extends Duplex {
 
   private attach(connection: TcpConnection): void {
     this.connection = connection;
-    const local = connection.local;
-    this.localEndpoint = endpointInfoOf(local.address, local.port, this.ipv6View);
-    const remote = connection.remote;
-    this.remoteEndpoint ??= endpointInfoOf(remote.address, remote.port, this.ipv6View);
+    if (this.endpointsOf !== undefined) this.makeEndpoints();
+    this.endpointsOf = connection;
     this.attached = true;
     connection.observe(this);
   }
 
   private detach(): void {
     const connection = this.connection;
+    // The endpoints stay readable once the connection is gone (as Node's cached names do).
+    if (this.endpointsOf !== undefined) this.makeEndpoints();
     if (connection === undefined || !this.attached) return;
     this.attached = false;
     connection.observe(undefined);
