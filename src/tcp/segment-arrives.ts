@@ -73,7 +73,6 @@ function establish(tcb: Tcb, seg: TcpSegment): void {
   tcb.maxSndWnd = Math.max(tcb.maxSndWnd, window);
   tcb.sndWl1 = seg.seq | 0;
   tcb.sndWl2 = seg.ack | 0;
-  tcb.lastAckTime = now;
   if (tcb.timing !== undefined && !tcb.synRetransmitted) tcb.rtt.sample(now - tcb.timing.sentAt);
   tcb.timing = undefined;
   if (tcb.synRetransmitted) tcb.rtt.resetAfterSynTimeout(); // RFC 6298 §5.7
@@ -431,7 +430,6 @@ function processAck(tcb: Tcb, seg: TcpSegment, seq: number, bare: boolean): bool
   const ack = seg.ack | 0;
   const previousWindow = tcb.sndWnd;
   const window = seg.window << tcb.sndWindowScale;
-  tcb.lastAckTime = now;
   tcb.unansweredProbes = 0;
   // The send records learn what this ACK delivered, cumulatively and (with SACK) selectively.
   const sack = sackRecoveryActive(tcb);

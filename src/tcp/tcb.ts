@@ -298,8 +298,13 @@ export class Tcb {
    * announce and the effective MSS are the MTU minus these (MUST-16, MUST-67).
    */
   readonly headersLength: number;
-  /** The MSS assumed when the peer's SYN carries none: 536 over IPv4 (MUST-15), 1220 over IPv6 (RFC 8200 §8.3). */
-  readonly defaultPeerMss: number;
+  /**
+   * The MSS assumed when the peer's SYN carries none: 536 over IPv4 (MUST-15), 1220 over IPv6 (RFC 8200
+   * §8.3). Told by the headers' length, read at the handshake only: no field of its own.
+   */
+  get defaultPeerMss(): number {
+    return this.headersLength === IPV6_TCP_HEADERS ? DEFAULT_IPV6_MSS : DEFAULT_IPV4_MSS;
+  }
   /** Path MTU towards the peer (from IP, lowered by ICMP fragmentation-needed). */
   pathMtu: number;
   /** Effective send MSS (MUST-16): the most payload one segment on the wire carries. */
@@ -332,14 +337,16 @@ export class Tcb {
   timing: RttTiming | undefined;
   /** When the oldest unacknowledged segment was first sent or SND.UNA last advanced: R2 counts from here. */
   stallSince = 0;
-  /** When the last ACK from the peer arrived (persist abort). */
-  lastAckTime = 0;
 
   /** An ACK must go out now (out-of-order data, gap filled, FIN, unacceptable segment, ...). */
   ackNow = false;
   /** In-order bytes received since we last sent an ACK. */
   bytesSinceAck = 0;
-  /** When the last segment was received (keepalive idleness). */
+  /**
+   * When the last acceptable segment was received: keepalive idleness, and the peer's silence that ends
+   * a zero-window persist (in a synchronized state every segment that counts carries an ACK, so no field
+   * of its own for the last ACK: a double field is 24 B per connection).
+   */
   lastReceiveTime = 0;
 
   // Per-connection statistics (STATUS, §3.10.6).
@@ -371,7 +378,6 @@ export class Tcb {
     this.tsoSize = tsoSize > pathMtu ? Math.min(tsoSize, 65535) : 0;
     const ipv6 = typeof local.address === 'bigint';
     this.headersLength = ipv6 ? IPV6_TCP_HEADERS : IPV4_TCP_HEADERS;
-    this.defaultPeerMss = ipv6 ? DEFAULT_IPV6_MSS : DEFAULT_IPV4_MSS;
     this.peerMss = this.defaultPeerMss;
     this.advertisedMss = Math.max(1, Math.min(interfaceMtu - this.headersLength, 65535));
     this.rcvMssEstimate = Math.min(this.advertisedMss, 536);

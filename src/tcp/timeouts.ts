@@ -247,7 +247,7 @@ function persistTimeout(tcb: Tcb): void {
     // off probes are up to two minutes apart, and one lost answer must not end the connection.
     if (
       tcb.unansweredProbes >= tcb.config.r2Retransmissions &&
-      now - tcb.lastAckTime >= tcb.config.r2TimeoutMs
+      now - tcb.lastReceiveTime >= tcb.config.r2TimeoutMs
     ) {
       tcb.terminate(timeoutError(tcb, 'zero-window probes unanswered'));
       return;
