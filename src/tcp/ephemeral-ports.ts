@@ -18,7 +18,12 @@ export class EphemeralPortAllocator {
   /** Local address, remote address (4 or 16 bytes each) and remote port. */
   private readonly input = new Uint8Array(34);
   private readonly hash = new Uint32Array(2);
-  private nextEphemeral = 0;
+  /**
+   * Counts up to 2^32, past the small integers: declared NaN (a double field from the start) and set to 0
+   * in the constructor, so the first count stored as a double does not give the allocator a new hidden
+   * class and deoptimise the code that uses it.
+   */
+  private nextEphemeral = Number.NaN;
   /** The last destination `select` hashed, and its offset (connections come in runs per destination). */
   private lastLocal: IpAddress | undefined;
   private lastRemote: IpAddress | undefined;
@@ -29,6 +34,7 @@ export class EphemeralPortAllocator {
 
   constructor(secret: Uint8Array, min = EPHEMERAL_PORT_MIN, max = EPHEMERAL_PORT_MAX) {
     this.key = sipHashKey(secret);
+    this.nextEphemeral = 0;
     this.min = min;
     this.max = max;
   }

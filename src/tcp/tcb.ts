@@ -274,8 +274,11 @@ export class Tcb {
   readonly tsOffset: number;
   /** TS.Recent: the peer's timestamp we echo (§4.3), updated only from in-order segments. */
   tsRecent = 0;
-  /** When TS.Recent was last set: PAWS stops trusting a value older than 24 days (§5.5). */
-  tsRecentAt = 0;
+  /**
+   * When TS.Recent was last set: PAWS stops trusting a value older than 24 days (§5.5). A time, so a
+   * double field from the start, like the two below (see `startTimesAsDoubles`).
+   */
+  tsRecentAt = Number.NaN;
   /** Last.ACK.sent: the acknowledgment field of the last segment we sent (§4.3). */
   lastAckSent = 0;
 
@@ -336,7 +339,7 @@ export class Tcb {
   readonly timers = new ConnectionTimers(this);
   timing: RttTiming | undefined;
   /** When the oldest unacknowledged segment was first sent or SND.UNA last advanced: R2 counts from here. */
-  stallSince = 0;
+  stallSince = Number.NaN;
 
   /** An ACK must go out now (out-of-order data, gap filled, FIN, unacceptable segment, ...). */
   ackNow = false;
@@ -347,7 +350,7 @@ export class Tcb {
    * a zero-window persist (in a synchronized state every segment that counts carries an ACK, so no field
    * of its own for the last ACK: a double field is 24 B per connection).
    */
-  lastReceiveTime = 0;
+  lastReceiveTime = Number.NaN;
 
   // Per-connection statistics (STATUS, §3.10.6).
   segmentsSent = 0;
@@ -366,6 +369,7 @@ export class Tcb {
   ) {
     this.now = 0;
     this.minRttMs = Number.POSITIVE_INFINITY;
+    this.startTimesAsDoubles();
     this.env = env;
     this.config = config;
     this.local = local;
@@ -385,6 +389,19 @@ export class Tcb {
     this.receiveBuffer = new ReceiveBuffer(config.receiveBufferSize, config.maxOutOfOrderRanges);
     this.rtt = new RttEstimator(config);
     this.offeredWindowScale = config.windowScaling ? windowScaleFor(receiveBufferCeiling(config)) : undefined;
+  }
+
+  /**
+   * The times stored from `now` start at 0, but in double fields: the fields are declared with NaN, which
+   * only a double field holds, and set to 0 here. Declared as 0 they were small-integer fields, and the
+   * first time stored as a heap number (any fractional time, or a whole one that optimised code boxed)
+   * gave every Tcb a new hidden class: code optimised for the old one deoptimised at once (35 functions
+   * when the second connection since start-up began). `now` stays a small integer on purpose (see there).
+   */
+  private startTimesAsDoubles(): void {
+    this.tsRecentAt = 0;
+    this.stallSince = 0;
+    this.lastReceiveTime = 0;
   }
 
   /**
