@@ -109,6 +109,26 @@ describe('DeadlineQueue', () => {
     expect(q.peekDeadline()).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it('pops fractional deadlines in order, mixed with whole ones, after a clear and a retain too', () => {
+    const q = new DeadlineQueue<number>();
+    const values = [20.5, 3, 10.25, 10.125, 3.000001, 7, 0.5];
+    const drain = (): number[] => {
+      const out: number[] = [];
+      while (q.size > 0) {
+        out.push(q.peekDeadline());
+        q.pop();
+      }
+      return out;
+    };
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const [i, d] of values.entries()) q.push(d, i);
+    expect(drain()).toEqual(sorted);
+    q.clear();
+    for (const [i, d] of values.entries()) q.push(d, i);
+    q.retain(() => true);
+    expect(drain()).toEqual(sorted);
+  });
+
   it('retain keeps only the accepted entries, still popping in deadline order', () => {
     const q = new DeadlineQueue<number>();
     for (let i = 0; i < 200; i++) q.push((i * 7919) % 1000, i);
