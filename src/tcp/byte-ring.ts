@@ -514,7 +514,10 @@ export class ByteRing {
   writeAt(offset: number, data: Uint8Array): void {
     const end = offset + data.length;
     if (end > this.capacity) throw new RangeError('ByteRing.writeAt past capacity');
-    this.reserve(end);
+    // Every segment received in order is written here. `reserve` is too large for V8 to inline, so each
+    // paid a call that found the room already there (on an in-process bulk transfer, 1.6 per segment ran
+    // in unoptimized code): it is called to grow only.
+    if (end > this.size) this.reserve(end);
     const size = this.size;
     let start = this.head + offset;
     if (start >= size) start -= size;
