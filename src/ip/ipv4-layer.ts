@@ -53,7 +53,13 @@ import { IgmpHost } from './igmp-host.js';
 import { IpInterface } from './ip-interface.js';
 import { Ipv4IdGenerator } from './ipv4-id.js';
 import { type Ipv4Receiver, receiveIpv4 } from './ipv4-input.js';
-import { LOOPBACK_ADDRESS, reportResolutionFailure, sendIpv4, transmitFrame } from './ipv4-output.js';
+import {
+  Ipv4Path,
+  LOOPBACK_ADDRESS,
+  reportResolutionFailure,
+  sendIpv4,
+  transmitFrame,
+} from './ipv4-output.js';
 import { LoopbackDevice } from './loopback-device.js';
 import { PathMtuCache, type PathMtuOptions } from './path-mtu-cache.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
@@ -121,6 +127,8 @@ export class Ipv4Layer implements Ipv4Receiver {
    * from a device's transmit cannot disturb one in progress).
    */
   readonly outputHeader: Ipv4Header = newIpv4HeaderRecord();
+  /** @internal The path of the last datagram `send` sent, reused for the next to the same place. */
+  readonly lastPath = new Ipv4Path();
   /** Offload requests for the frame being handed to a device; devices read it during `send` only. @internal */
   readonly transmitOptions: FrameTransmitOptions = {
     checksumStart: 0,

@@ -57,6 +57,8 @@ export interface Ipv4Sender extends Ipv4Transmitter {
   readonly icmp: IcmpLayer;
   /** The header record `sendIpv4` refills for each datagram. */
   readonly outputHeader: Ipv4Header;
+  /** The path of the last datagram sent, for the next one to the same destination. */
+  readonly lastPath: Ipv4Path;
   isLocalAddress(address: Ipv4Address): boolean;
   deliverError(report: TransportErrorReport): void;
 }
@@ -84,42 +86,24 @@ export function sendIpv4(
   if (!Number.isInteger(segmentSize) || segmentSize < 0 || segmentSize > IPV4_MAX_TOTAL_LENGTH)
     return 'EINVAL';
   if (IPV4_HEADER_LENGTH + length > IPV4_MAX_TOTAL_LENGTH) return 'EMSGSIZE';
-  let src = options.src === 0 ? undefined : options.src;
-  if (src !== undefined && !layer.isLocalAddress(src) && !mayUseAnySource(layer, dst, options.interface))
-    return 'EADDRNOTAVAIL';
-
-  // Egress interface, then either a known destination MAC (broadcast, multicast) or an ARP next hop.
-  let iface: IpInterface | undefined;
-  let mac: MacAddress | undefined;
-  let nextHop = dst;
-  if (layer.isLocalAddress(dst)) {
-    iface = layer.loopback;
-    mac = 0;
-    src ??= isLoopback(dst) ? LOOPBACK_ADDRESS : dst;
-  } else if (dst === IPV4_BROADCAST || isMulticast(dst)) {
-    iface =
-      options.interface ??
-      layer.interfaces.find((i) => i.address === src) ??
-      layer.routes.lookup(dst)?.interface ??
-      layer.interfaces[0];
-    mac = dst === IPV4_BROADCAST ? MAC_BROADCAST : multicastMac(dst);
-  } else {
-    const route = layer.routes.lookup(dst);
-    if (options.interface !== undefined && route?.interface !== options.interface) {
-      iface = options.interface.isOnLink(dst) ? options.interface : undefined;
-    } else if (route !== undefined) {
-      iface = route.interface;
-      nextHop = route.gateway ?? dst;
-    }
-    if (iface?.isDirectedBroadcast(dst)) mac = MAC_BROADCAST;
+  const requestedSrc = options.src ?? 0;
+  const path = layer.lastPath;
+  if (
+    path.dst !== dst ||
+    path.requestedSrc !== requestedSrc ||
+    path.routesGeneration !== layer.routes.generation ||
+    path.pathMtuGeneration !== layer.pathMtu.generation ||
+    options.interface !== undefined
+  ) {
+    const status = resolvePath(layer, path, dst, requestedSrc, options.interface);
+    if (status !== 'ok') return status;
   }
-  if (iface === undefined) {
-    counters.IpOutNoRoutes++;
-    return 'ENETUNREACH';
-  }
-  src ??= iface.address;
+  const iface = path.iface!;
+  const mac = path.mac;
+  const nextHop = path.nextHop;
+  const src = path.src;
+  const mtu = path.mtu;
   const dontFragment = options.dontFragment === true;
-  const mtu = iface === layer.loopback ? iface.mtu : Math.min(iface.mtu, layer.pathMtu.get(dst) ?? iface.mtu);
   const header = layer.outputHeader;
   header.tos = tos;
   header.id = layer.ids.next(src, dst, options.protocol);
@@ -181,6 +165,102 @@ export function sendIpv4(
   counters.IpFragOKs++;
   counters.IpFragCreates += frames.length;
   for (const frame of frames) layer.transmit(iface, frame, nextHop, mac);
+  return 'ok';
+}
+
+/**
+ * The path of the last datagram a layer sent (`Ipv4Sender.lastPath`): its egress interface, next hop,
+ * destination MAC when known without ARP, source address and MTU. A run of datagrams to one destination
+ * (a connection's segments) takes it again as long as the routing table and the path MTUs are unchanged:
+ * each counts its changes (`generation`), and adding or removing an interface, and so an address, changes
+ * the routing table. A neighbour change needs nothing here: ARP resolves the next hop after this.
+ * Datagrams that name an interface, leave from a foreign source (gateway mode) or have a learned path
+ * MTU are worked out every time.
+ */
+export class Ipv4Path {
+  /** The key: the destination and the source asked for (0 for any). */
+  dst: Ipv4Address;
+  requestedSrc: Ipv4Address;
+  /** The tables' generations the path was worked out under; -1 when it is not to be reused. */
+  routesGeneration = -1;
+  pathMtuGeneration = -1;
+  iface: IpInterface | undefined = undefined;
+  mac: MacAddress | undefined = undefined;
+  nextHop: Ipv4Address;
+  src: Ipv4Address;
+  mtu = 0;
+
+  /**
+   * The addresses start as NaN (no datagram matches it): a heap number, so V8 makes the fields tagged at
+   * once and they take any address, a small integer or not, without a change of hidden class, and are
+   * passed on as they are (a double field would box each address it hands to a call).
+   */
+  constructor() {
+    this.dst = Number.NaN;
+    this.requestedSrc = Number.NaN;
+    this.nextHop = Number.NaN;
+    this.src = Number.NaN;
+  }
+}
+
+/** Works out the path of a datagram into `path`, or says why there is none (RFC 1122 §3.3.1). */
+function resolvePath(
+  layer: Ipv4Sender,
+  path: Ipv4Path,
+  dst: Ipv4Address,
+  requestedSrc: Ipv4Address,
+  requested: IpInterface | undefined,
+): IpSendStatus {
+  path.routesGeneration = -1;
+  let src = requestedSrc === 0 ? undefined : requestedSrc;
+  if (src !== undefined && !layer.isLocalAddress(src) && !mayUseAnySource(layer, dst, requested))
+    return 'EADDRNOTAVAIL';
+
+  // Egress interface, then either a known destination MAC (broadcast, multicast) or an ARP next hop.
+  let iface: IpInterface | undefined;
+  let mac: MacAddress | undefined;
+  let nextHop = dst;
+  if (layer.isLocalAddress(dst)) {
+    iface = layer.loopback;
+    mac = 0;
+    src ??= isLoopback(dst) ? LOOPBACK_ADDRESS : dst;
+  } else if (dst === IPV4_BROADCAST || isMulticast(dst)) {
+    iface =
+      requested ??
+      layer.interfaces.find((i) => i.address === src) ??
+      layer.routes.lookup(dst)?.interface ??
+      layer.interfaces[0];
+    mac = dst === IPV4_BROADCAST ? MAC_BROADCAST : multicastMac(dst);
+  } else {
+    const route = layer.routes.lookup(dst);
+    if (requested !== undefined && route?.interface !== requested) {
+      iface = requested.isOnLink(dst) ? requested : undefined;
+    } else if (route !== undefined) {
+      iface = route.interface;
+      nextHop = route.gateway ?? dst;
+    }
+    if (iface?.isDirectedBroadcast(dst)) mac = MAC_BROADCAST;
+  }
+  if (iface === undefined) {
+    layer.ctx.counters.IpOutNoRoutes++;
+    return 'ENETUNREACH';
+  }
+  path.iface = iface;
+  path.mac = mac;
+  path.nextHop = nextHop;
+  path.src = src ?? iface.address;
+  const learned = iface === layer.loopback ? undefined : layer.pathMtu.get(dst);
+  path.mtu = learned === undefined ? iface.mtu : Math.min(iface.mtu, learned);
+  path.dst = dst;
+  path.requestedSrc = requestedSrc;
+  if (
+    requested === undefined &&
+    learned === undefined &&
+    (requestedSrc === 0 || layer.isLocalAddress(requestedSrc))
+  ) {
+    path.routesGeneration = layer.routes.generation;
+    path.pathMtuGeneration = layer.pathMtu.generation;
+  }
   return 'ok';
 }
 

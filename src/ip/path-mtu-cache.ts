@@ -28,6 +28,8 @@ export class PathMtuCache {
   private readonly entries = new Map<Ipv4Address, { mtu: number; expiresAt: number }>();
   private readonly expiryMs: number;
   readonly minimumMtu: number;
+  /** Counts the MTUs learned and the clearings (Ipv4Path holds a path only while no MTU is learned for it). */
+  generation = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -58,11 +60,13 @@ export class PathMtuCache {
     const known = this.get(destination) ?? currentMtu;
     if (mtu >= known) return undefined;
     this.entries.set(destination, { mtu, expiresAt: this.clock.now() + this.expiryMs });
+    this.generation++;
     return mtu;
   }
 
   clear(): void {
     this.entries.clear();
+    this.generation++;
   }
 }
 

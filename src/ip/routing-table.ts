@@ -34,6 +34,11 @@ export interface RouteInput {
  */
 export class RoutingTable {
   private readonly table: Route[] = [];
+  /**
+   * Counts the changes to the table, and so to the interfaces and their addresses (each comes and goes
+   * with its connected route): a path worked out under one count holds while it stays (Ipv4Path).
+   */
+  generation = 0;
 
   constructor(private readonly interfaces: () => readonly IpInterface[]) {}
 
@@ -89,11 +94,13 @@ export class RoutingTable {
     const i = this.table.indexOf(route);
     if (i < 0) return false;
     this.table.splice(i, 1);
+    this.generation++;
     return true;
   }
 
   /** Removes every route through `iface` (the interface went away). */
   removeInterface(iface: IpInterface): void {
+    this.generation++;
     for (let i = this.table.length - 1; i >= 0; i--) {
       if (this.table[i]!.interface === iface) this.table.splice(i, 1);
     }
@@ -137,6 +144,7 @@ export class RoutingTable {
       i++;
     }
     this.table.splice(i, 0, route);
+    this.generation++;
     return route;
   }
 }
