@@ -29,8 +29,8 @@ import type { CurrentTime } from '../time/clock.js';
 const HEADROOM_SEGMENTS = 16;
 
 export class ReceiveAutotuner {
-  /** Receiver-side RTT estimate (ms); 0 until the first sample. NaN here, 0 in the constructor (see `startAsDoubles`). */
-  rttMs = Number.NaN;
+  /** Receiver-side RTT estimate (ms); 0 until the first sample. */
+  rttMs = 0;
   /** True once a timestamp echo gave a sample: window-based samples are then ignored. */
   private timestampSampled = false;
   private lastEcho: number | undefined;
@@ -43,9 +43,9 @@ export class ReceiveAutotuner {
    * Start of the current round (valid once `roundStarted`) and what the application had read by then.
    * A number field, never `undefined`: a field that holds both keeps each fractional time stored in it as
    * a new heap number, one per round on a path whose times have fractions; a number field takes it in
-   * place. NaN here, 0 in the constructor (see `startAsDoubles`).
+   * place.
    */
-  private roundStart = Number.NaN;
+  private roundStart = 0;
   private roundStarted = false;
   private readAtRoundStart = 0;
   /**
@@ -69,18 +69,6 @@ export class ReceiveAutotuner {
   ) {
     this.space = Math.max(1, initialSpace);
     this.roundEnd = Number.POSITIVE_INFINITY;
-    this.startAsDoubles();
-  }
-
-  /**
-   * The RTT estimate and the round's start are times that start at 0, in double fields (declared with
-   * NaN, which only a double field holds): declared as 0 they were small-integer fields, and the first
-   * fractional time gave every tuner a new hidden class, deoptimising the code optimised for the old one
-   * in the middle of a transfer.
-   */
-  private startAsDoubles(): void {
-    this.rttMs = 0;
-    this.roundStart = 0;
   }
 
   /**

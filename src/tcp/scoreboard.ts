@@ -191,16 +191,14 @@ export class Scoreboard {
     dsackStart: 0,
     dsackEnd: 0,
     newlyLost: 0,
-    // The times and the rate start as NaN so that they are double fields from the start; `begin` sets
-    // their first values (see `startTimesAsDoubles`).
     sample: {
       delivered: 0,
-      intervalMs: Number.NaN,
-      deliveryRate: Number.NaN,
+      intervalMs: 0,
+      deliveryRate: 0,
       isAppLimited: false,
       priorDelivered: 0,
       priorInFlight: 0,
-      rttMs: Number.NaN,
+      rttMs: -1,
     },
   };
 
@@ -213,20 +211,7 @@ export class Scoreboard {
     segmentSize = 536,
     maxReordering = 300,
   ) {
-    this.startTimesAsDoubles();
     this.begin(segmentSize, maxReordering);
-  }
-
-  /**
-   * The fields that hold times (and the RACK RTT, a difference of times) are added as NaN, which only a
-   * double field holds; `begin` then sets their first values. Added as 0 they were small-integer fields,
-   * and the first fractional time (a path with a delay or a rate) gave every scoreboard a new hidden
-   * class and deoptimised the code that had been optimised for the old one, in the middle of a transfer.
-   */
-  private startTimesAsDoubles(): void {
-    this.deliveredAt = Number.NaN;
-    this.firstSentAt = Number.NaN;
-    this.rackRtt = Number.NaN;
   }
 
   /** Kept as a spare (see `reset`): lets go of the connection it read the time from. */
@@ -904,16 +889,12 @@ export class Scoreboard {
   }
 }
 
-/**
- * A record with every field present (one object shape for all records), filled in by its user. The times
- * are NaN so that they are double fields from the start: a fractional send time then changes no record's
- * hidden class (see `startTimesAsDoubles`).
- */
+/** A record with every field present (one object shape for all records), filled in by its user. */
 function blankRecord(): SendRecord {
   return {
     start: 0,
     end: 0,
-    sentAt: Number.NaN,
+    sentAt: 0,
     retransmitted: false,
     sacked: false,
     segments: 1,
@@ -921,8 +902,8 @@ function blankRecord(): SendRecord {
     lost: false,
     lostRetransmitted: false,
     delivered: 0,
-    deliveredAt: Number.NaN,
-    firstSentAt: Number.NaN,
+    deliveredAt: 0,
+    firstSentAt: 0,
     appLimited: false,
     inFlight: 0,
   };

@@ -143,12 +143,12 @@ export class TcbTransferState {
   /** The record `Tcb.timing` points to while a data segment is timed, refilled each time. */
   timingRecord: RttTiming | undefined = undefined;
   /** The last valid delivery-rate sample, bytes per ms (tcpInfo's delivery_rate), and whether it was app-limited. */
-  deliveryRate: number = Number.NaN;
+  deliveryRate: number = 0;
   deliveryRateAppLimited: boolean = false;
   /** SND.NXT after the last segment shorter than the MSS (Nagle, Minshall's variant). */
   shortSegmentEnd: number;
   /** When data was last sent (RFC 5681 §4.1 idle restart). */
-  lastSendTime: number = Number.NaN;
+  lastSendTime: number = 0;
   /** `send()` accepted less than it was given: tell the application when room frees up. */
   writeBlocked: boolean = false;
   /**
@@ -159,7 +159,7 @@ export class TcbTransferState {
   /** SND.MAX when `cwndLimited` was last set: the flag lasts until the ACK passes it. */
   cwndLimitedUntil: number = 0;
   /** Pacing: the earliest departure time of the next segment (ms). */
-  pacingNext: number = Number.NaN;
+  pacingNext: number = 0;
   /**
    * Pacing held data back (its timer set for `pacingNext`), as opposed to the windows or the application
    * having nothing to send: a departure after `pacingNext` then comes from a late timer, and the schedule
@@ -178,18 +178,5 @@ export class TcbTransferState {
 
   constructor(iss: number) {
     this.shortSegmentEnd = iss;
-    this.startTimesAsDoubles();
-  }
-
-  /**
-   * The send times, the pacing schedule and the delivery rate start at 0 but in double fields: they are
-   * declared with NaN, which only a double field holds, and set to 0 here. Declared as 0 they were
-   * small-integer fields, and the first fractional time or rate gave every record a new hidden class,
-   * deoptimising the code optimised for the old one in the middle of a transfer.
-   */
-  private startTimesAsDoubles(): void {
-    this.deliveryRate = 0;
-    this.lastSendTime = 0;
-    this.pacingNext = 0;
   }
 }

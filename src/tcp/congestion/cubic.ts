@@ -49,22 +49,22 @@ interface CubicState {
 export class CubicCongestionControl extends LossBasedCongestionControl {
   readonly name = 'cubic';
   /** W_max (§4.1): the window, in segments, just before the last reduction. */
-  private wMax = Number.NaN;
+  private wMax = 0;
   /** When the current congestion avoidance stage began (t_epoch, ms); undefined until it does. */
   private epochStart: number | undefined;
   /** K (s) of the current stage. */
-  private k = Number.NaN;
+  private k = 0;
   /** W_est (§4.3), in segments. */
-  private wEst = Number.NaN;
+  private wEst = 0;
   /**
    * cwnd_prior (§4.6): the window, in segments, when ssthresh was last set (by a reduction, or by
    * HyStart++ ending slow start, §4.10). W_est grows by alpha_cubic until it reaches it, then by one.
    */
-  private cwndPrior = Number.NaN;
+  private cwndPrior = 0;
   /** When the sender stopped being cwnd-limited (RFC 7661); the epoch moves on by the pause. */
   private pausedAt: number | undefined;
   /** Smoothed RTT from the samples the ACKs carried, ms. */
-  private srttMs = Number.NaN;
+  private srttMs = 0;
   private readonly hystart: HyStartPlusPlus;
   /** State before the last reduction, for undo (§4.9). */
   private prior: CubicState = { wMax: 0, epochStart: undefined, cwndPrior: 0 };
@@ -72,21 +72,6 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   constructor(mss: number, initialWindowSegments?: number, context?: CongestionControlContext) {
     super(mss, initialWindowSegments, context, { classicRecovery: false, endRecoveryOnPartialAck: false });
     this.hystart = new HyStartPlusPlus(context?.paced ?? false);
-    this.startAsDoubles();
-  }
-
-  /**
-   * W_max, K, W_est, cwnd_prior and SRTT take fractional values but start at 0, in double fields (declared
-   * with NaN, which only a double field holds, and set to 0 here): declared as 0 they were small-integer
-   * fields, and the first fraction gave every CUBIC instance a new hidden class, deoptimising the code
-   * optimised for the old one in the middle of a transfer.
-   */
-  private startAsDoubles(): void {
-    this.wMax = 0;
-    this.k = 0;
-    this.wEst = 0;
-    this.cwndPrior = 0;
-    this.srttMs = 0;
   }
 
   override get phase(): string {
