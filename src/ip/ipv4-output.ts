@@ -213,8 +213,8 @@ function resolvePath(
 ): IpSendStatus {
   path.routesGeneration = -1;
   let src = requestedSrc === 0 ? undefined : requestedSrc;
-  if (src !== undefined && !layer.isLocalAddress(src) && !mayUseAnySource(layer, dst, requested))
-    return 'EADDRNOTAVAIL';
+  const foreignSource = src !== undefined && !layer.isLocalAddress(src);
+  if (foreignSource && !mayUseAnySource(layer, dst, requested)) return 'EADDRNOTAVAIL';
 
   // Egress interface, then either a known destination MAC (broadcast, multicast) or an ARP next hop.
   let iface: IpInterface | undefined;
@@ -253,11 +253,7 @@ function resolvePath(
   path.mtu = learned === undefined ? iface.mtu : Math.min(iface.mtu, learned);
   path.dst = dst;
   path.requestedSrc = requestedSrc;
-  if (
-    requested === undefined &&
-    learned === undefined &&
-    (requestedSrc === 0 || layer.isLocalAddress(requestedSrc))
-  ) {
+  if (requested === undefined && learned === undefined && !foreignSource) {
     path.routesGeneration = layer.routes.generation;
     path.pathMtuGeneration = layer.pathMtu.generation;
   }
