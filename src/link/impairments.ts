@@ -343,12 +343,14 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
 
   /** Frames in the rate limiter right now, the one being serialised included. */
   get queuedFrames(): number {
-    this.drainQueue(this.clock.now());
+    this.sendTime = this.clock.now();
+    this.drainQueue();
     return this.queueCount;
   }
 
   get queuedBytes(): number {
-    this.drainQueue(this.clock.now());
+    this.sendTime = this.clock.now();
+    this.drainQueue();
     return this.queueBytes;
   }
 
@@ -674,9 +676,8 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
 
   /** The queue, as an arriving frame finds it, is at or above an ECN marking threshold. */
   private aboveMarkThreshold(imp: LinkImpairments): boolean {
-    const now = this.sendTime;
     if (imp.ecnMarkThresholdFrames === undefined && imp.ecnMarkThresholdBytes === undefined) return false;
-    this.drainQueue(now);
+    this.drainQueue();
     const frames = this.queueCount;
     return (
       frames >= (imp.ecnMarkThresholdFrames ?? Number.POSITIVE_INFINITY) ||
@@ -691,7 +692,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
    */
   private enqueue(length: number, imp: LinkImpairments): boolean {
     const now = this.sendTime;
-    this.drainQueue(now);
+    this.drainQueue();
     const frames = this.queueCount;
     const frameLimit = imp.queueLimitFrames ?? DEFAULT_QUEUE_LIMIT_FRAMES;
     const byteLimit = imp.queueLimitBytes ?? Number.POSITIVE_INFINITY;
@@ -733,7 +734,9 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
   }
 
   /** Forgets frames whose serialisation has finished by `now`. */
-  private drainQueue(now: number): void {
+  /** Lets go of the frames the bottleneck has finished by `sendTime`. */
+  private drainQueue(): void {
+    const now = this.sendTime;
     const finish = this.queueFinish;
     const mask = finish.length - 1;
     let head = this.queueHead;

@@ -416,7 +416,6 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   private pending: ConnectionEvent[] | undefined;
   private pendingCount = 0;
   private depth = 0;
-  private lastReportedDeadline = Number.POSITIVE_INFINITY;
   /** What the buffers held when last reported to the stack's TCP memory; undefined once detached. */
   private memoryReported: number | undefined = 0;
   private readonly owner: TcpConnectionOwner;
@@ -669,7 +668,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    * input that moved it; Infinity before any.
    */
   get reportedDeadline(): number {
-    return this.lastReportedDeadline;
+    return this.tcb.timers.reported;
   }
 
   /**
@@ -1254,11 +1253,7 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
     let failed = false;
     let next = 0;
     for (;;) {
-      const deadline = this.tcb.timers.earliest();
-      if (deadline !== this.lastReportedDeadline) {
-        this.lastReportedDeadline = deadline;
-        this.owner.deadlineChanged(this);
-      }
+      if (this.tcb.timers.reportMoved()) this.owner.deadlineChanged(this);
       if (next === this.pendingCount) {
         // Once per input, after its listeners (which may have written or read on this connection).
         if (this.memoryReported !== undefined) this.reportMemory(this.memoryReported);

@@ -69,7 +69,12 @@ export class RttEstimator {
       this.srttMs = (1 - alpha) * this.srttMs + alpha * rttMs;
     }
     this.backoffCount = 0;
-    this.rtoMs = this.clamp(this.srttMs + Math.max(this.config.clockGranularityMs, 4 * this.rttvarMs));
+    // Clamped here rather than by `clamp`: a fractional RTO passed to a call that is not inlined is a heap
+    // number made per call, one per ACK on a path with delay in the runs where the ACK path's inlining
+    // budget ran out before this call.
+    const config = this.config;
+    const rto = this.srttMs + Math.max(config.clockGranularityMs, 4 * this.rttvarMs);
+    this.rtoMs = Math.min(Math.max(rto, config.minRtoMs), config.maxRtoMs);
   }
 
   /** The retransmission timer expired: double the RTO (RFC 6298 §5.5), up to the maximum. */

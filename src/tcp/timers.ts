@@ -142,18 +142,36 @@ export class ConnectionTimers {
     return d !== undefined && d[id]! !== NEVER;
   }
 
+  /**
+   * The deadline `armNext` stores, written just before it is called. Deadlines reach the array through
+   * this field, not as an argument: a double passed to a call that is not inlined is a heap number made
+   * per call once times have fractions (on any path with delay), and which calls a caller inlines
+   * depends on how its inlining budget went, which varies from run to run (a 20 ms path made one object
+   * per ACK or per segment in some runs and none in others). A field of doubles is written in place.
+   * The callers below are small enough to be inlined wherever they are called often.
+   */
+  next = Number.POSITIVE_INFINITY;
+
   set(id: TimerId, deadline: number): void {
-    this.setAfter(id, deadline, 0);
+    this.next = deadline;
+    this.armNext(id);
   }
 
-  /**
-   * Arms timer `id` for `delay` ms after `base`. The sum is made here, not by the caller: a caller too
-   * large to have this inlined into it would pass the sum as an argument, and a sum with a fraction (on
-   * any clock but a zero-delay one) would then be a heap number made per call; here it goes into the
-   * array of doubles as it is.
-   */
+  /** Arms timer `id` for `delay` ms after `base` (see `next`). */
   setAfter(id: TimerId, base: number, delay: number): void {
-    const deadline = base + delay;
+    this.next = base + delay;
+    this.armNext(id);
+  }
+
+  /** `setAfter(id, now, delay)`, the time read here (see `next`). */
+  setAfterNow(id: TimerId, delay: number): void {
+    this.next = this.time.now + delay;
+    this.armNext(id);
+  }
+
+  /** Arms timer `id` for the deadline in `next`. */
+  armNext(id: TimerId): void {
+    const deadline = this.next;
     let d = this.deadlines;
     if (d === undefined) {
       if (deadline === NEVER) return;
@@ -166,11 +184,6 @@ export class ConnectionTimers {
     // While the earliest is unknown (NaN) both comparisons are false and it stays unknown.
     if (deadline <= earliest) d[EARLIEST] = deadline;
     else if (old === earliest) d[EARLIEST] = Number.NaN;
-  }
-
-  /** `setAfter(id, now, delay)`, the time read here (see setAfter). */
-  setAfterNow(id: TimerId, delay: number): void {
-    this.setAfter(id, this.time.now, delay);
   }
 
   /**
@@ -229,11 +242,35 @@ export class ConnectionTimers {
 
   /** The earliest deadline of any timer, or Infinity (then the deadline array is given back). */
   earliest(): number {
+    this.findEarliest();
     const d = this.deadlines;
     // Number.POSITIVE_INFINITY, not NEVER: a bundle makes NEVER a module variable, whose value optimized
     // code loads as a heap object; joined with the double read below, the result became a heap number
     // made per call once deadlines had fractions (on any real path; a zero-delay clock keeps integers).
-    if (d === undefined) return Number.POSITIVE_INFINITY;
+    return d === undefined ? Number.POSITIVE_INFINITY : d[EARLIEST]!;
+  }
+
+  /**
+   * The earliest deadline as last reported (`reportMoved`), Infinity before any. The owner's record of
+   * it is here, next to the deadlines, for the reason `next` gives: compared and stored where it is
+   * found, no deadline is returned from a call.
+   */
+  reported = Number.POSITIVE_INFINITY;
+
+  /** Whether the earliest deadline is no longer `reported`; `reported` then takes it. */
+  reportMoved(): boolean {
+    this.findEarliest();
+    const d = this.deadlines;
+    const earliest = d === undefined ? Number.POSITIVE_INFINITY : d[EARLIEST]!;
+    if (earliest === this.reported) return false;
+    this.reported = earliest;
+    return true;
+  }
+
+  /** Computes the earliest deadline into its slot if unknown; gives the array back if none is armed. */
+  private findEarliest(): void {
+    const d = this.deadlines;
+    if (d === undefined) return;
     let earliest = d[EARLIEST]!;
     if (Number.isNaN(earliest)) {
       earliest = d[0]!;
@@ -244,7 +281,6 @@ export class ConnectionTimers {
       this.deadlines = undefined;
       releaseDeadlines(d);
     }
-    return earliest;
   }
 
   /** The first timer (in TIMER_ORDER) due at or before `now`, if any. */

@@ -56,6 +56,32 @@ describe('connection timers', () => {
     expect(timers.due(2234.25)).toBe(RETRANSMISSION);
   });
 
+  it('reportMoved says when the earliest deadline moved since last asked, and reported holds it', () => {
+    const timers = new ConnectionTimers(time);
+    expect(timers.reported).toBe(NEVER);
+    expect(timers.reportMoved()).toBe(false);
+    time.now = 10.5;
+    timers.setAfterNow(DELAYED_ACK, 40);
+    expect(timers.reportMoved()).toBe(true);
+    expect(timers.reported).toBe(50.5);
+    expect(timers.reportMoved()).toBe(false);
+    // A later timer leaves the earliest where it was; moving the earliest one later is a move.
+    timers.set(RETRANSMISSION, 210.25);
+    expect(timers.reportMoved()).toBe(false);
+    timers.cancel(DELAYED_ACK);
+    expect(timers.reportMoved()).toBe(true);
+    expect(timers.reported).toBe(210.25);
+    // A deadline written to `next` is armed by armNext.
+    timers.next = 30.75;
+    timers.armNext(PERSIST);
+    expect(timers.get(PERSIST)).toBe(30.75);
+    expect(timers.reportMoved()).toBe(true);
+    expect(timers.reported).toBe(30.75);
+    timers.cancelAll();
+    expect(timers.reportMoved()).toBe(true);
+    expect(timers.reported).toBe(NEVER);
+  });
+
   it('updateLossProbe arms the probe at now + 2 SRTT + allowance, or cancels it when the RTO comes first or no probe is due', () => {
     const timers = new ConnectionTimers(time);
     timers.setAfter(RETRANSMISSION, 100.5, 400);
