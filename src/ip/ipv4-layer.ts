@@ -26,6 +26,7 @@ import {
   type ReceivedFrameInfo,
 } from '../link/device.js';
 import { EthernetLayer } from '../link/ethernet-layer.js';
+import { objectArray } from '../util/arrays.js';
 import {
   IPV4_BROADCAST,
   type Ipv4Address,
@@ -113,7 +114,7 @@ export class Ipv4Layer implements Ipv4Receiver {
   /** Framing and EtherType demux of every device this layer uses (shared with IPv6). */
   readonly ethernet: EthernetLayer;
 
-  private readonly ifaces: IpInterface[] = [];
+  private readonly ifaces: IpInterface[] = objectArray();
   private readonly handlers = new Map<number, IpProtocolHandler>();
   /** Groups this host receives and from which sources, reported by IGMPv3 (RFC 3376). */
   readonly igmp: IgmpHost;

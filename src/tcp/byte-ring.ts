@@ -8,6 +8,7 @@
  * little memory.
  */
 
+import { objectArray } from '../util/arrays.js';
 import { bufferOf, byteOffsetOf, copyBytes, viewBytes } from '../util/bytes.js';
 
 const NO_STORAGE = new Uint8Array(0);
@@ -209,7 +210,7 @@ const RECENT_CUTS = 16;
 
 /** The last RECENT_CUTS views cut from one storage, replaced oldest first (see `RingStoragePool.cut`). */
 class RecentViews {
-  private readonly views: Uint8Array[] = [];
+  private readonly views: Uint8Array[] = objectArray();
   private oldest = 0;
 
   cut(storage: Uint8Array, start: number, length: number): Uint8Array {

@@ -1,3 +1,5 @@
+import { objectArray } from '../util/arrays.js';
+
 /**
  * A min-heap of (deadline, item) used by the TCP layer to run every connection's timers from ONE clock
  * timer. Entries are never removed eagerly: when an item's deadline changes a new entry is pushed, and
@@ -14,7 +16,7 @@ export class DeadlineQueue<T> {
    * The deadlines are kept as tagged elements (see `taggedNumbers`).
    */
   private deadlines: number[] = taggedNumbers();
-  private items: (T | undefined)[] = [];
+  private items: (T | undefined)[] = objectArray();
   private count = 0;
 
   get size(): number {
@@ -90,7 +92,7 @@ export class DeadlineQueue<T> {
   /** Keeps only the entries `keep` accepts, in heap order again (O(n)). */
   retain(keep: (deadline: number, item: T) => boolean): void {
     const d: number[] = taggedNumbers();
-    const it: T[] = [];
+    const it: T[] = objectArray();
     for (let i = 0; i < this.count; i++) {
       if (!keep(this.deadlines[i]!, this.items[i] as T)) continue;
       d.push(this.deadlines[i]!);
@@ -105,7 +107,7 @@ export class DeadlineQueue<T> {
 
   clear(): void {
     this.deadlines = taggedNumbers();
-    this.items = [];
+    this.items = objectArray();
     this.count = 0;
   }
 }
@@ -119,9 +121,7 @@ export class DeadlineQueue<T> {
  * once instead, and pushes are rare (a deadline moved earlier).
  */
 function taggedNumbers(): number[] {
-  const array: unknown[] = [undefined];
-  array.pop();
-  return array as number[];
+  return objectArray<number>();
 }
 
 /** Slots a queue keeps past its heap however little of them it uses (see `DeadlineQueue.pop`). */

@@ -12,6 +12,7 @@
  * gaps from SND.UNA to SND.MAX. A TSO segment is one record until a SACK block or a retransmission cuts it.
  */
 import type { CurrentTime } from '../time/clock.js';
+import { objectArray } from '../util/arrays.js';
 import { seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 
 /** The time of a spare scoreboard, which belongs to no connection. */
@@ -116,13 +117,13 @@ export class Scoreboard {
    * (stale slots, never read): shortening it lets V8 trim the storage, which the next sends then grow
    * again, an allocation per compaction.
    */
-  private records: SendRecord[] = [];
+  private records: SendRecord[] = objectArray();
   /** Index of the first live record (records before it are acknowledged and awaiting compaction). */
   declare private head: number;
   /** Index past the last live record. */
   declare private top: number;
   /** Acknowledged or forgotten records, for `newRecord` and `split` to reuse. */
-  private readonly spare: SendRecord[] = [];
+  private readonly spare: SendRecord[] = objectArray();
   /**
    * Acknowledged records still in `records` before `head` are reused from there too, lowest first, when
    * `spare` is empty (see `takeRecord`): those before `reclaimed` have been taken (their slots are stale,

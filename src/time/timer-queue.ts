@@ -15,7 +15,7 @@
  * instead of O(log n).
  */
 import { ArrayQueue } from '../util/array-queue.js';
-
+import { objectArray } from '../util/arrays.js';
 import type { PostedTimer, TimerTarget } from './clock.js';
 
 /**
@@ -71,7 +71,7 @@ const ENTRY_POOL_LIMIT = 1024;
 const COMPACT_MIN_SIZE = 64;
 
 export class TimerQueue {
-  private heap: TimerEntry[] = [];
+  private heap: TimerEntry[] = objectArray();
   /** Timers added for the instant `lastTakenTime`, in order. */
   private readonly fifo = new ArrayQueue<TimerEntry>();
   /** Due time of the timer taken last (the clock's reading while it runs): never decreases. */
@@ -79,7 +79,7 @@ export class TimerQueue {
   private nextSequence = 0;
   private live = 0;
   /** Posted entries that have run, for `post` to reuse. */
-  private readonly pool: TimerEntry[] = [];
+  private readonly pool: TimerEntry[] = objectArray();
 
   /** Number of timers that are neither cancelled nor taken. */
   get size(): number {
@@ -226,7 +226,7 @@ export class TimerQueue {
   clear(): void {
     for (const entry of this.heap) leave(entry);
     for (const entry of this.fifo.toArray()) leave(entry);
-    this.heap = [];
+    this.heap = objectArray();
     this.fifo.clear();
     this.live = 0;
   }

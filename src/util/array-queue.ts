@@ -1,3 +1,5 @@
+import { objectArray } from './arrays.js';
+
 /**
  * A first-in first-out queue in a ring: `shift` is O(1) (Array#shift moves every element), and the ring
  * keeps its slots when it empties, so a queue that fills and drains again and again (a clock's timers
@@ -10,7 +12,7 @@ const KEPT_SLOTS = 4096;
 
 export class ArrayQueue<T> {
   /** The ring; its length is zero or a power of two. */
-  private items: (T | undefined)[] = [];
+  private items: (T | undefined)[] = objectArray();
   private head = 0;
   private count = 0;
 
@@ -41,7 +43,7 @@ export class ArrayQueue<T> {
     this.count--;
     if (this.count === 0) {
       this.head = 0;
-      if (items.length > KEPT_SLOTS) this.items = [];
+      if (items.length > KEPT_SLOTS) this.items = objectArray();
     }
     return item;
   }
@@ -63,7 +65,7 @@ export class ArrayQueue<T> {
     this.count = kept;
     if (kept === 0) {
       this.head = 0;
-      if (items.length > KEPT_SLOTS) this.items = [];
+      if (items.length > KEPT_SLOTS) this.items = objectArray();
     }
   }
 
@@ -81,7 +83,7 @@ export class ArrayQueue<T> {
   }
 
   clear(): void {
-    this.items = [];
+    this.items = objectArray();
     this.head = 0;
     this.count = 0;
   }
@@ -90,7 +92,8 @@ export class ArrayQueue<T> {
   private grow(): void {
     const old = this.items;
     const slots = old.length === 0 ? INITIAL_SLOTS : old.length * 2;
-    const items = new Array<T | undefined>(slots).fill(undefined);
+    // Filled with undefined, packed: the kind of elements the empty ring has (see objectArray).
+    const items = Array.from<T | undefined>({ length: slots });
     for (let i = 0; i < this.count; i++) items[i] = old[(this.head + i) & (old.length - 1)];
     this.items = items;
     this.head = 0;

@@ -196,7 +196,11 @@ export class StackTcpBinding implements TcpIpBinding {
  * (loopback), and a segment parsed meanwhile must not overwrite the one still being handled.
  */
 class SegmentIntake {
-  private readonly records: ReusableTcpSegment[] = [];
+  /**
+   * The first level's record made at once: every stack's first segment would otherwise read past the end
+   * of an empty array, which code optimised on an earlier stack's (a whole record there) never did.
+   */
+  private readonly records: ReusableTcpSegment[] = [new ReusableTcpSegment()];
   private depth = 0;
 
   constructor(
