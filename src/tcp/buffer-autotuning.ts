@@ -33,7 +33,12 @@ export class ReceiveAutotuner {
   rttMs = 0;
   /** True once a timestamp echo gave a sample: window-based samples are then ignored. */
   private timestampSampled = false;
-  private lastEcho: number | undefined;
+  /**
+   * The last echo timed, 0 before any (the caller passes none of 0). A number from the start, not
+   * undefined: a field that has held undefined keeps its numbers boxed, and each echo outside the small
+   * integer range (half of all 32-bit values) was then a heap number stored per new echo.
+   */
+  private lastEcho = 0;
   /** The right edge being timed, and when it was advertised; undefined between measurements. */
   private measureEdge: number | undefined;
   private measureStart = 0;
