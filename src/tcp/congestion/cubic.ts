@@ -118,7 +118,7 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   }
 
   protected override slowStart(event: AckEvent, bytes: number): number {
-    const divisor = this.hystart.onAck(event.ack, event.sndMax, event.rttMs, event.now);
+    const divisor = this.hystart.onAck(event.ack, event.sndMax, event.rttMs, event.now, event.delivered);
     if (divisor === 0) {
       // HyStart++ §4.2: CSS_ROUNDS rounds of CSS are over: congestion avoidance from here.
       this.ssthreshBytes = Math.floor(this.cwndBytes);

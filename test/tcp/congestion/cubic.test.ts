@@ -363,6 +363,35 @@ describe('HyStart++ (RFC 9406)', () => {
     expect(h.phase).toBe('slow-start');
   });
 
+  it('a whole CSS round delivering 25% more than the last resumes slow start; a flat rate stays in CSS', () => {
+    // Rounds of 200 ms, ACKs 3 ms apart (no ACK train), 1,000 bytes each: rounds 0 and 1 at 50 ms
+    // with 10 and 20 ACKs, round 2 at 70 ms with 40 (CSS from its eighth), then round 3, CSS
+    // throughout, with `acks`; the phase once round 4 has begun.
+    const run = (acks: number): string => {
+      const h = new HyStartPlusPlus();
+      const plan: [number, number][] = [
+        [10, 50],
+        [20, 50],
+        [40, 70],
+        [acks, 70],
+        [1, 70],
+      ];
+      plan.forEach(([count, rtt], r) => {
+        for (let i = 1; i <= count; i++)
+          h.onAck(r * 1000 + i, (r + 1) * 1000, rtt, r * 200 + 3 * (i - 1), 1000);
+        if (r === 2) expect(h.phase).toBe('css');
+      });
+      return h.phase;
+    };
+    // 50 ACKs against 40: 1.25 times the rate. The path is not full and the RTT rise is not this
+    // flow's queue (another flow's): slow start again.
+    expect(run(50)).toBe('slow-start');
+    // 49 ACKs: less than 25% more. As a flow whose own window fills the bottleneck, whose rate stays
+    // flat: still CSS.
+    expect(run(49)).toBe('css');
+    expect(run(40)).toBe('css');
+  });
+
   it("judges a round's first N_RTT_SAMPLE samples against the same samples of the last round", () => {
     // Each round: eight ACKs of the burst (queued behind another flow's burst), then two of segments
     // sent into the emptied queue (50 ms).
