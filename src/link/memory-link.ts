@@ -116,6 +116,15 @@ export class MemoryLink {
   private readonly endB: MemoryLinkEnd;
   private frameIds = 0;
 
+  /**
+   * @internal The next frame's number, shared by both directions. A method, not a closure each link
+   * makes: the call from the paths then has the same target in every link, which optimised code
+   * inlines, where a closure per link deoptimised it ("wrong call target") on each new link.
+   */
+  nextFrameId(): number {
+    return ++this.frameIds;
+  }
+
   constructor(options: MemoryLinkOptions) {
     const endA = new MemoryLinkEnd(this, 'a->b', options.a);
     const endB = new MemoryLinkEnd(this, 'b->a', options.b);
@@ -125,9 +134,7 @@ export class MemoryLink {
     const random = (options.random ?? new Random(options.seed ?? 0)).fork(`link/${this.name}`);
     const tracer = options.tracer ?? NO_TRACE;
     const both = options.impairments ?? {};
-    const nextFrameId = (): number => ++this.frameIds;
-    const ends = (from: MemoryLinkEnd, to: MemoryLinkEnd): PathEnds =>
-      new MemoryPathEnds(this.name, from, to, nextFrameId);
+    const ends = (from: MemoryLinkEnd, to: MemoryLinkEnd): PathEnds => new MemoryPathEnds(this, from, to);
     this.paths = {
       'a->b': new ImpairedPath(
         options.clock,
@@ -268,15 +275,16 @@ export class MemoryLink {
  * instructions per frame; here they are a monomorphic getter and method, inlined.
  */
 class MemoryPathEnds implements PathEnds {
+  readonly linkName: string;
   readonly from: string;
   readonly to: string;
 
   constructor(
-    readonly linkName: string,
+    private readonly link: MemoryLink,
     private readonly sender: MemoryLinkEnd,
     private readonly receiver: MemoryLinkEnd,
-    private readonly nextId: () => number,
   ) {
+    this.linkName = link.name;
     this.from = sender.name;
     this.to = receiver.name;
   }
@@ -290,7 +298,7 @@ class MemoryPathEnds implements PathEnds {
   }
 
   nextFrameId(): number {
-    return this.nextId();
+    return this.link.nextFrameId();
   }
 
   deliver(frame: Uint8Array, mark: number, untapped: boolean): boolean {
