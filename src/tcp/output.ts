@@ -66,15 +66,23 @@ function synWindow(tcb: Tcb): number {
  * Options carried on SYN and SYN-ACK: the MSS (MUST-14; never on other segments, MUST-65) and, when
  * offered, the window scale (RFC 7323 §2.2) and timestamps (RFC 7323 §3.2: TSecr 0 on a SYN); on a
  * SYN-ACK each only if the SYN carried it.
+ *
+ * The record has every field of the data segments' options (`outgoingOptions` in tcb.ts), in the same
+ * order, absent ones undefined: one hidden class for both. Built field by field from `{ mss }` it had one
+ * of its own, which the code that writes options never saw once optimised (a process's first handshake
+ * runs before the engine collects type feedback), so every later handshake deoptimised that code.
  */
 export function synOptions(tcb: Tcb): TcpOptions {
-  const options: TcpOptions = { mss: tcb.advertisedMss };
-  if (tcb.offeredWindowScale !== undefined) options.windowScale = tcb.offeredWindowScale;
-  if (tcb.state === 'SYN-SENT' ? tcb.config.sack : tcb.sackEnabled) options.sackPermitted = true;
-  if (tcb.state === 'SYN-SENT' ? tcb.config.timestamps : tcb.tsEnabled) {
-    options.timestamp = { value: tcb.tsVal(), echo: tcb.state === 'SYN-SENT' ? 0 : tcb.tsRecent };
-  }
-  return options;
+  const synSent = tcb.state === 'SYN-SENT';
+  return {
+    mss: tcb.advertisedMss,
+    windowScale: tcb.offeredWindowScale,
+    sackPermitted: (synSent ? tcb.config.sack : tcb.sackEnabled) ? true : undefined,
+    sack: undefined,
+    timestamp: (synSent ? tcb.config.timestamps : tcb.tsEnabled)
+      ? { value: tcb.tsVal(), echo: synSent ? 0 : tcb.tsRecent }
+      : undefined,
+  };
 }
 
 /**
