@@ -21,6 +21,9 @@ import { ProportionalRateReduction } from './prr.js';
 /** Duplicate ACKs that trigger fast retransmit (RFC 5681 §3.2). */
 export const DUPLICATE_ACK_THRESHOLD = 3;
 
+/** The initial ssthresh (see LossBasedCongestionControl.ssthreshBytes). */
+const INITIAL_SSTHRESH = 0x3fffffff;
+
 /** RFC 6928's initial window: 10 segments (the default), or RFC 5681's when the configuration says so. */
 export const IW10_SEGMENTS = 10;
 
@@ -65,7 +68,13 @@ export abstract class LossBasedCongestionControl implements CongestionControl {
    * number. Starting as a number, it is kept as a double updated in place.
    */
   protected cwndBytes = 0;
-  protected ssthreshBytes = Number.MAX_SAFE_INTEGER;
+  /**
+   * RFC 5681 §3.1: arbitrarily high at first, "e.g., the size of the largest possible advertised window"
+   * (65,535 << 14, RFC 7323 §2.3). 2^30 - 1, just above it, is the largest value V8 keeps as a small
+   * integer: a larger one is a double, and code not yet optimised that reads a double field makes a heap
+   * number per read (slow start's check, one per ACK in slow start when that call was not inlined).
+   */
+  protected ssthreshBytes = INITIAL_SSTHRESH;
   protected recovering = false;
   /** RFC 6582's "recover": SND.MAX when the recovery (or the last timeout) began. */
   protected recover: number | undefined;

@@ -14,6 +14,16 @@ describe('Reno (RFC 5681)', () => {
     expect(new RenoCongestionControl(1460, 10).cwnd).toBe(14600);
   });
 
+  it('ssthresh starts above the largest window a peer can advertise (§3.1), and slow start reaches it', () => {
+    const cc = new RenoCongestionControl(1000);
+    expect(cc.ssthresh).toBe(2 ** 30 - 1);
+    expect(cc.ssthresh).toBeGreaterThan(65_535 * 2 ** 14); // RFC 7323 §2.3's largest window
+    // Slow start grows up to ssthresh and stops there (RFC 5681 §3.1).
+    for (let i = 0; i < 40 && cc.cwnd < cc.ssthresh; i++)
+      cc.onAck(ackEvent({ bytesAcked: cc.cwnd, abcLimit: cc.cwnd }));
+    expect(cc.cwnd).toBe(2 ** 30 - 1);
+  });
+
   it('slow start counts bytes up to L*SMSS per ACK (RFC 3465), timeout loss window, held ssthresh', () => {
     const cc = new RenoCongestionControl(1000);
     cc.onAck(ackEvent({ bytesAcked: 3000, abcLimit: 2000 }));
