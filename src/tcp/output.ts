@@ -213,7 +213,8 @@ function currentMss(tcb: Tcb): number {
 
 /**
  * Builds and sends one segment of data (and/or FIN) starting at `seq`, `length` bytes long. Returns the
- * flags used. Does not move SND.NXT.
+ * flags used. Does not move SND.NXT. `mss`: `currentMss` now, passed by a caller that has it (a second
+ * read of the SACK option's length was a call of its own on every segment sent).
  */
 function emitDataSegment(
   tcb: Tcb,
@@ -222,8 +223,8 @@ function emitDataSegment(
   fin: boolean,
   mtuProbe = false,
   windowProbe = false,
+  mss = currentMss(tcb),
 ): void {
-  const mss = currentMss(tcb);
   // A path MTU probe sent again (for whatever reason) says nothing more about its size: it failed.
   if (seqLt(seq, tcb.sndMax) && overlapsMtuProbe(tcb, seq, length)) mtuProbeFailed(tcb);
   const buffer = tcb.sendBuffer;
@@ -317,7 +318,7 @@ function sendNextSegment(tcb: Tcb, force: boolean, burstLimit: number): boolean 
   const retransmission = seqLt(seq, tcb.sndMax);
   // Traced before the segment leaves, so observers meet the cause before the segment it explains.
   if (retransmission) traceRetransmit(tcb, seq, length, length === 0 ? 'fin' : 'rto');
-  emitDataSegment(tcb, seq, length, fin, probe > 0);
+  emitDataSegment(tcb, seq, length, fin, probe > 0, false, mss);
   if (probe > 0) mtuProbeSent(tcb, seq, length);
   tcb.sndNxt = seqAdd(seq, length + (fin ? 1 : 0));
   if (fin) tcb.finSent = true;
