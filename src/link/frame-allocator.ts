@@ -87,6 +87,11 @@ interface Slab {
    */
   views: Uint8Array[];
   /**
+   * Where the view at each index in `views` starts in `buffer` (-1 for a placeholder), so that `frameView`
+   * tells a view of the same bytes without reading its byteOffset (a call into the runtime per segment).
+   */
+  viewStarts: number[];
+  /**
    * 1 at the index of each frame (in `starts`) that was given back, 0 for frames still out, LENT for frames
    * still out that their receiver gives back late (see `frameDelivered`).
    */
@@ -138,6 +143,7 @@ function emptySlab(bytes: number): Slab {
     carved: 0,
     frames: [],
     views: [],
+    viewStarts: [],
     back: new Uint8Array(64),
     recycled: 0,
     reused: false,
@@ -280,7 +286,9 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
     frameAllocatorCounters.framesOutsideChecksumMemory++;
   const index = slab.carved++;
   let frame = slab.frames[index];
-  if (frame === undefined || byteOffsetOf(frame) !== slab.base + start || frame.length !== length) {
+  // The frame kept at an index lies where `starts` says it was carved last (the two are set together):
+  // compared there, not through its byteOffset, a call into the runtime on every frame sent.
+  if (frame === undefined || slab.starts[index] !== start || frame.length !== length) {
     frame = cutFrame(slab, start, start + length);
     slab.frames[index] = frame;
   }
@@ -531,15 +539,24 @@ export function frameView(frame: Uint8Array, start: number, end: number): Uint8A
   if (slab === undefined) return viewBytes(frame, start, end);
   const index = slab.recycled;
   const views = slab.views;
-  const cached = index < views.length ? views[index]! : NO_VIEW;
+  const viewStart = slab.starts[index]! + start;
   // A view of the same bytes of the same buffer, whichever frame object it was cut from.
-  if (byteOffsetOf(cached) === slab.base + slab.starts[index]! + start && cached.length === end - start) {
-    return cached;
+  if (index < views.length && slab.viewStarts[index] === viewStart && views[index]!.length === end - start) {
+    return views[index]!;
   }
   const view = viewBytes(frame, start, end);
-  while (views.length < index) views.push(NO_VIEW);
-  if (index < views.length) views[index] = view;
-  else views.push(view);
+  const viewStarts = slab.viewStarts;
+  while (views.length < index) {
+    views.push(NO_VIEW);
+    viewStarts.push(-1);
+  }
+  if (index < views.length) {
+    views[index] = view;
+    viewStarts[index] = viewStart;
+  } else {
+    views.push(view);
+    viewStarts.push(viewStart);
+  }
   return view;
 }
 
