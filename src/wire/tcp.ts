@@ -22,7 +22,7 @@
  * returned with the options understood up to that point. Checksum and data offset are still enforced.
  */
 
-import { viewBytes } from '../util/bytes.js';
+import { copyBytes, viewBytes } from '../util/bytes.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
 import { codedError, copyInto, EMPTY_BYTES, requireSpace } from './emit-buffer.js';
 import { IP_PROTOCOL_TCP } from './ipv4.js';
@@ -117,6 +117,12 @@ export interface TcpEmitOptions {
    * corrupt and whose receiver does not verify.
    */
   computeChecksum?: boolean;
+  /**
+   * The payload is known to lie outside `buf` (a sender's ring): it is copied without first checking
+   * whether it was built in place (see copyInto), a byteOffset read saved on every segment sent. Default
+   * false.
+   */
+  payloadElsewhere?: boolean;
 }
 
 const PROTOCOL = 'tcp';
@@ -701,7 +707,8 @@ export function emitTcp(
   buf[offset + 18] = seg.urgentPointer >>> 8;
   buf[offset + 19] = seg.urgentPointer;
   const optionsSum = writeOptions(seg.options, buf, offset + TCP_HEADER_LENGTH, blocks);
-  copyInto(seg.payload, buf, offset + headerLength);
+  if (options?.payloadElsewhere === true) copyBytes(buf, seg.payload, offset + headerLength);
+  else copyInto(seg.payload, buf, offset + headerLength);
 
   if (options?.computeChecksum !== false) {
     // The header is summed from the values just written, each masked to the 16 bits its two bytes hold

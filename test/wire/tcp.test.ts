@@ -178,6 +178,20 @@ describe('TCP header (RFC 9293 §3.1)', () => {
     expectError(buf, 'bad-checksum');
     expect(parseTcp(buf, SRC, DST, { verifyChecksum: false })).toEqual({ ok: true, value: seg });
   });
+
+  it('writes the same bytes when told the payload lies outside the buffer', () => {
+    const seg = segment({
+      payload: Uint8Array.of(9, 8, 7, 6, 5),
+      options: { timestamp: { value: 1, echo: 2 } },
+    });
+    const checked = new Uint8Array(37);
+    const direct = new Uint8Array(37);
+    emitTcp(seg, SRC, DST, checked, 0);
+    emitTcp(seg, SRC, DST, direct, 0, { payloadElsewhere: true });
+    expect([...direct]).toEqual([...checked]);
+    expect([...direct.subarray(32)]).toEqual([9, 8, 7, 6, 5]);
+    expect(parseTcp(direct, SRC, DST)).toMatchObject({ ok: true, value: { payload: seg.payload } });
+  });
 });
 
 describe('TCP options (RFC 9293 §3.2, RFC 7323, RFC 2018)', () => {

@@ -46,9 +46,12 @@ import {
 
 export type { TcpIpBinding, TcpReceiver } from '../../seams.js';
 
-/** emitTcp's two modes, as constants: an options object per segment would be an allocation per segment. */
-const COMPUTE_CHECKSUM = { computeChecksum: true };
-const OFFLOAD_CHECKSUM = { computeChecksum: false };
+/**
+ * emitTcp's two modes, as constants: an options object per segment would be an allocation per segment. A
+ * connection's payload is a view of its send ring, never of the frame being written.
+ */
+const COMPUTE_CHECKSUM = { computeChecksum: true, payloadElsewhere: true };
+const OFFLOAD_CHECKSUM = { computeChecksum: false, payloadElsewhere: true };
 
 class TcpSegmentWriter implements PayloadWriter {
   segment: TcpSegment | undefined;
