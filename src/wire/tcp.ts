@@ -123,6 +123,12 @@ export interface TcpEmitOptions {
    * false.
    */
   payloadElsewhere?: boolean;
+  /**
+   * What `tcpHeaderLength` gave for the segment's options, from a caller that sized the datagram with it:
+   * for a segment without SACK blocks emitTcp then does not count the options again (a call of its own on
+   * every segment sent).
+   */
+  headerLength?: number;
 }
 
 const PROTOCOL = 'tcp';
@@ -578,6 +584,8 @@ export function tcpHeaderLengthAt(buf: Uint8Array, offset: number): number {
 /** Header length (20-60) `emitTcp` writes for these options. */
 export function tcpHeaderLength(options: TcpOptions): number {
   const base = baseOptionsLength(options);
+  // Most segments carry no SACK blocks: no call to find that none fit.
+  if (options.sack === undefined) return TCP_HEADER_LENGTH + base;
   return headerLengthWith(base, sackBlocksEmitted(options, base));
 }
 
@@ -682,9 +690,16 @@ export function emitTcp(
   offset: number,
   options?: TcpEmitOptions,
 ): number {
-  const base = baseOptionsLength(seg.options);
-  const blocks = sackBlocksEmitted(seg.options, base);
-  const headerLength = headerLengthWith(base, blocks);
+  const known = options?.headerLength;
+  let blocks = 0;
+  let headerLength: number;
+  if (known !== undefined && seg.options.sack === undefined) {
+    headerLength = known;
+  } else {
+    const base = baseOptionsLength(seg.options);
+    blocks = sackBlocksEmitted(seg.options, base);
+    headerLength = headerLengthWith(base, blocks);
+  }
   const length = headerLength + seg.payload.length;
   // Built only on failure: every segment sent passes here.
   if (length > 0xffff) {

@@ -192,6 +192,19 @@ describe('TCP header (RFC 9293 §3.1)', () => {
     expect([...direct.subarray(32)]).toEqual([9, 8, 7, 6, 5]);
     expect(parseTcp(direct, SRC, DST)).toMatchObject({ ok: true, value: { payload: seg.payload } });
   });
+
+  it('writes the same bytes when given the header length tcpHeaderLength says, with or without SACK blocks', () => {
+    const ts = { value: 1, echo: 2 };
+    for (const options of [{}, { timestamp: ts }, { timestamp: ts, sack: [{ left: 100, right: 200 }] }]) {
+      const seg = segment({ payload: Uint8Array.of(4, 3, 2), options });
+      const length = tcpHeaderLength(options) + 3;
+      const counted = new Uint8Array(length);
+      const given = new Uint8Array(length);
+      emitTcp(seg, SRC, DST, counted, 0);
+      expect(emitTcp(seg, SRC, DST, given, 0, { headerLength: tcpHeaderLength(options) })).toBe(length);
+      expect([...given]).toEqual([...counted]);
+    }
+  });
 });
 
 describe('TCP options (RFC 9293 §3.2, RFC 7323, RFC 2018)', () => {

@@ -40,6 +40,7 @@ import {
   emitTcp,
   parseTcpInto,
   ReusableTcpSegment,
+  type TcpEmitOptions,
   type TcpSegment,
   tcpHeaderLength,
 } from '../../wire/tcp.js';
@@ -47,27 +48,42 @@ import {
 export type { TcpIpBinding, TcpReceiver } from '../../seams.js';
 
 /**
- * emitTcp's two modes, as constants: an options object per segment would be an allocation per segment. A
- * connection's payload is a view of its send ring, never of the frame being written.
+ * emitTcp's two modes, one record each per writer, refilled with the segment's header length before each
+ * write: an options object per segment would be an allocation per segment. A connection's payload is a
+ * view of its send ring, never of the frame being written.
  */
-const COMPUTE_CHECKSUM = { computeChecksum: true, payloadElsewhere: true };
-const OFFLOAD_CHECKSUM = { computeChecksum: false, payloadElsewhere: true };
+class EmitModes {
+  readonly compute: TcpEmitOptions = { computeChecksum: true, payloadElsewhere: true, headerLength: 0 };
+  readonly offload: TcpEmitOptions = { computeChecksum: false, payloadElsewhere: true, headerLength: 0 };
+
+  /** The mode for `offloadChecksum`, told the header length `tcpHeaderLength` gave for the segment. */
+  with(offloadChecksum: boolean, headerLength: number): TcpEmitOptions {
+    const mode = offloadChecksum ? this.offload : this.compute;
+    mode.headerLength = headerLength;
+    return mode;
+  }
+}
 
 class TcpSegmentWriter implements PayloadWriter {
   segment: TcpSegment | undefined;
+  /** The segment's header length (tcpHeaderLength), as the binding sized the datagram with it. */
+  headerLength = 0;
   length = 0;
   /** emitTcp sets every byte: the fixed header, options laid out in whole words, the payload. */
   readonly writesEveryByte = true;
+  private readonly modes = new EmitModes();
   write(buf: Uint8Array, offset: number, src: Ipv4Address, dst: Ipv4Address, offloadChecksum: boolean): void {
-    emitTcp(this.segment!, src, dst, buf, offset, offloadChecksum ? OFFLOAD_CHECKSUM : COMPUTE_CHECKSUM);
+    emitTcp(this.segment!, src, dst, buf, offset, this.modes.with(offloadChecksum, this.headerLength));
   }
 }
 
 class Tcp6SegmentWriter implements Ipv6PayloadWriter {
   segment: TcpSegment | undefined;
+  headerLength = 0;
   length = 0;
+  private readonly modes = new EmitModes();
   write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address, offloadChecksum = false): void {
-    emitTcp(this.segment!, src, dst, buf, offset, offloadChecksum ? OFFLOAD_CHECKSUM : COMPUTE_CHECKSUM);
+    emitTcp(this.segment!, src, dst, buf, offset, this.modes.with(offloadChecksum, this.headerLength));
   }
 }
 
@@ -110,7 +126,8 @@ export class StackTcpBinding implements TcpIpBinding {
       return this.send6(src, dst, segment, segmentSize, ecn);
     const writer = this.writer;
     writer.segment = segment;
-    writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
+    writer.headerLength = tcpHeaderLength(segment.options);
+    writer.length = writer.headerLength + segment.payload.length;
     // The ECN field is the low two bits of the TOS octet (RFC 3168 §5); DSCP stays 0.
     const tos = ecn & 3;
     let status = this.ip.send(this.ipv4Options(src, dst, segmentSize, tos), writer);
@@ -141,7 +158,8 @@ export class StackTcpBinding implements TcpIpBinding {
     if (this.ipv6 === undefined || typeof src !== 'bigint' || typeof dst !== 'bigint') return 'EINVAL';
     const writer = this.writer6;
     writer.segment = segment;
-    writer.length = tcpHeaderLength(segment.options) + segment.payload.length;
+    writer.headerLength = tcpHeaderLength(segment.options);
+    writer.length = writer.headerLength + segment.payload.length;
     // The ECN field is the low two bits of the Traffic Class (RFC 8200 §7, RFC 3168 §5).
     const status = this.ipv6.send(
       { src, dst, nextHeader: IP_PROTOCOL_TCP, trafficClass: ecn & 3, segmentSize },
