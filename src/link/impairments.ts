@@ -734,7 +734,6 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
     return this.queueFinish.length;
   }
 
-  /** Forgets frames whose serialisation has finished by `now`. */
   /** Lets go of the frames the bottleneck has finished by `sendTime`. */
   private drainQueue(): void {
     const now = this.sendTime;
