@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { SimulatedLink } from '../../src/sim/network.js';
 import { type FlowResult, runBulkFlows } from '../../src/sim/scenarios/bulk-flows.js';
 import type { TcpConfig } from '../../src/tcp/config.js';
+import type { TcpConnection } from '../../src/tcp/connection.js';
 import { ISSUE_PATH, MODERN_TCP } from './issue-path.js';
 
 /** The issue path's bandwidth-delay product in 1448-byte segments (432). */
@@ -381,6 +382,30 @@ describe('bulk flows through one bottleneck', () => {
     expect(paced.dropsAtSlowStartExit).toBe(0);
     expect(paced.flows[0]!.retransmissions).toBe(paced.queueDrops);
     expect(paced.linkShare).toBeGreaterThan(0.85);
+  });
+
+  it("CUBIC's ACK train ends slow start by the train's delivery rate below 1.35 BDP at RTT 80 ms (HyStart++)", () => {
+    // 100 Mbit/s x 80 ms: one BDP is 1,000,000 bytes (690 segments). The round that passes the BDP
+    // starts at 640 segments; its train lasts half the minimum RTT only at 972 segments (1.41 BDP),
+    // while 1.35 x the train's delivery rate x the minimum RTT is reached at 892.
+    let exitCwnd: number | undefined;
+    const exit = (_now: number, [sender]: readonly TcpConnection[]) => {
+      const status = sender?.status();
+      if (exitCwnd === undefined && status?.congestionState === 'congestion-avoidance')
+        exitCwnd = status.cwnd;
+    };
+    const path = { ...ISSUE_PATH, delayMs: 40 };
+    const result = runBulkFlows({
+      flows: ['cubic'],
+      ...path,
+      durationMs: 2000,
+      tcp: MODERN_TCP,
+      sampleEveryMs: 1,
+      onSample: exit,
+    });
+    expect(exitCwnd).toBeGreaterThan(1_000_000);
+    expect(exitCwnd).toBeLessThan(1_350_000);
+    expect(result.queueDrops).toBe(0);
   });
 
   it('times a flow whose handshake was lost from when the server accepted it, as a receiver timing from accept() does', () => {

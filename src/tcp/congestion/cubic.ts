@@ -118,7 +118,14 @@ export class CubicCongestionControl extends LossBasedCongestionControl {
   }
 
   protected override slowStart(event: AckEvent, bytes: number): number {
-    const divisor = this.hystart.onAck(event.ack, event.sndMax, event.rttMs, event.now, event.delivered);
+    const divisor = this.hystart.onAck(
+      event.ack,
+      event.sndMax,
+      event.rttMs,
+      event.now,
+      event.delivered,
+      this.cwndBytes,
+    );
     if (divisor === 0) {
       // HyStart++ §4.2: CSS_ROUNDS rounds of CSS are over: congestion avoidance from here.
       this.ssthreshBytes = Math.floor(this.cwndBytes);

@@ -250,6 +250,35 @@ describe('HyStart++ (RFC 9406)', () => {
     expect(h.exit).toBe('ack-train');
   });
 
+  it("ends slow start once cwnd reaches 1.35 x the train's delivery rate x the minimum RTT, unless another flow's burst bridged the train", () => {
+    // Round 0 sets the minimum RTT, 50 ms. Round 1 from 50 ms: ACKs 0.5 ms apart, each delivering one
+    // segment of 1448 bytes (2896 bytes a ms), cwnd 100 segments at the first and one more at each.
+    // 1.35 x 2896 x 50 = 135 segments: the 36th ACK (17.5 ms into the train) ends slow start, where
+    // the train's length alone (half the minimum RTT) waited for the 52nd, at cwnd 151.
+    // `bridgeAt`: the ACK before which 2.2 ms pass, its sample carrying that much queueing delay.
+    const run = (bridgeAt?: number): number | undefined => {
+      const h = new HyStartPlusPlus();
+      let ack = 0;
+      for (let i = 0; i < 8; i++) h.onAck(++ack, 8, 50, i * 0.25, 1448, 20 * 1448);
+      const end = ack + 400;
+      let now = 50;
+      for (let i = 0; i < 400; i++) {
+        if (i === bridgeAt) now += 2.2 - 0.5;
+        const rtt = i === bridgeAt ? 53 : 50;
+        if (h.onAck(++ack, end, rtt, now, 1448, (100 + i) * 1448) === 0) {
+          expect(h.exit).toBe('ack-train');
+          return i + 1;
+        }
+        now += 0.5;
+      }
+      return undefined;
+    };
+    expect(run()).toBe(36);
+    // Bridged after 10 ACKs: the train's rate counts the other flow's burst as this one's gap, so only
+    // its length ends slow start, past 25 ms (1.7 ms of them the bridge's) at the 48th ACK.
+    expect(run(10)).toBe(48);
+  });
+
   it("a paced sender's train must last a whole minimum RTT", () => {
     // ACKs 0.5 ms apart from the round's first, minimum RTT 50 ms: unpaced, the train ends slow start
     // past 25 ms; paced, past 50 ms.
