@@ -1203,15 +1203,27 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    */
   private enter(now: number | undefined): boolean {
     // The time of the input being processed; output code reads it from here (e.g. for timestamps).
+    // A whole time is stored as a small integer. It can come as a heap number (read by code not yet
+    // optimised from the clock's Float64Array, or a deadline such as a delayed ACK's 40 ms passed to
+    // onTimer); stored as it came it made `now` a double field although no time had a fraction, and code
+    // optimised on connections whose `now` was a small integer deoptimised ("wrong map") on later ones.
+    // Two stores, not one store of a value that is either: optimised code would box that value into a
+    // heap number on every input once times have fractions (on any path with delay).
     const tcb = this.tcb;
     if (now === undefined) {
       const clock = tcb.env.clock;
       if (clock !== undefined) {
         const reading = clock.reading;
         const time = reading !== undefined ? reading[0]! : clock.now();
-        if (time > tcb.now) tcb.now = wholeAsSmallInteger(time);
+        if (time > tcb.now) {
+          if ((time | 0) === time) tcb.now = time | 0;
+          else tcb.now = time;
+        }
       }
-    } else if (now > tcb.now) tcb.now = wholeAsSmallInteger(now);
+    } else if (now > tcb.now) {
+      if ((now | 0) === now) tcb.now = now | 0;
+      else tcb.now = now;
+    }
     // A call on a connection whose TIME-WAIT ended unseen finds it CLOSED (see `state`).
     if (this.tcb.state === 'TIME-WAIT' && this.depth === 0) this.timeWaitOver();
     if (this.depth > 0) return true;
@@ -1324,18 +1336,4 @@ function initSend(tcb: Tcb, iss: number, now: number): void {
   tcb.sendBuffer.resetStart(tcb.sndNxt);
   tcb.stallSince = now;
   tcb.startTiming(tcb.sndNxt);
-}
-
-/**
- * A time as Tcb.now should hold it: a whole number of milliseconds in the 32-bit range as a small integer,
- * anything else as it is (the value is the same). A whole time can come as a heap number: read by code not
- * yet optimised from the clock's Float64Array, or from a deadline (a delayed ACK's, 40 ms, passed to
- * onTimer). Stored as it came, it made `now` a double field in V8 although no time had a fraction, and code
- * optimised on connections whose `now` was a small integer deoptimised ("wrong map") on the connections
- * that followed (30 to 41 times in each of the bench's second and third TSO rounds). Tcb.now says why it
- * starts as a small integer.
- */
-function wholeAsSmallInteger(time: number): number {
-  const whole = time | 0;
-  return whole === time ? whole : time;
 }
