@@ -70,8 +70,8 @@
  * So the train is also judged by its rate on every ACK: its bytes delivered after its first ACK over
  * its length are what the path delivers to this flow, and a window of TRAIN_RATE_WINDOW (1.35) times
  * that rate times the minimum RTT ends slow start. This is not RFC 9406 (nor Linux's HyStart); it keeps
- * RFC 9406's intent of leaving slow start before the queue overflows, from a measure (RFC 9406 §4.2
- * allows other exit signals than delay). Only a train no gap was bridged in: another flow's burst
+ * RFC 9406's intent of leaving slow start before the queue overflows, by another measure than the
+ * delay RFC 9406 uses. Only a train no gap was bridged in: another flow's burst
  * inside it makes its rate that flow's share, not the path's, and a late flow joining a full path would
  * leave at once. Not paced: a paced train's rate is the pacing rate. 1.35, not 1: a lone flow at 50 ms
  * leaves on the train's length at 528 segments (1.22 BDP), and the multiple must stay above that, as
