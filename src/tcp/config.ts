@@ -142,7 +142,9 @@ export interface TcpConfig {
   /**
    * Congestion control algorithm (Linux's tcp_congestion_control / TCP_CONGESTION): 'cubic' (RFC 9438
    * with HyStart++ and PRR, the default as on Linux), 'bbr' (the IETF BBR draft, paced), 'newreno'
-   * (RFC 6582) or 'reno' (RFC 5681).
+   * (RFC 6582) or 'reno' (RFC 5681). HyStart++ here goes beyond RFC 9406's delay test: an ACK train
+   * (as Linux's HyStart), its delivery rate, and a CSS round whose rate still grows, each said and
+   * measured in congestion/hystart.ts.
    */
   congestionControl: CongestionControlName;
   /**
