@@ -67,8 +67,27 @@
  * as on Linux.
  */
 import { describe, expect, it } from 'vitest';
-import { runBulkFlows } from '../../src/sim/scenarios/bulk-flows.js';
+import {
+  type BulkFlowsOptions,
+  type BulkFlowsResult,
+  runBulkFlows,
+} from '../../src/sim/scenarios/bulk-flows.js';
 import { ISSUE_PATH, MODERN_TCP } from './issue-path.js';
+
+/**
+ * Two CUBIC flows over the issue's path (100 Mbit/s, RTT 50 ms, one-BDP queue) with the modern TCP
+ * settings, measured over seconds 10-20 of a 20 s run unless `options` says otherwise.
+ */
+function cubicPair(options: Partial<BulkFlowsOptions>): BulkFlowsResult {
+  return runBulkFlows({
+    flows: ['cubic', 'cubic'],
+    ...ISSUE_PATH,
+    durationMs: 20_000,
+    measureFromMs: 10_000,
+    tcp: MODERN_TCP,
+    ...options,
+  });
+}
 
 /**
  * When each of two flows entered recovery (ms, virtual time), from samples of their congestion state:
@@ -97,13 +116,9 @@ describe('two CUBIC flows through one bottleneck', () => {
     const recovery = recoveryStarts();
     const recoveries = recovery.starts;
     const beforeFirstLoss = [0, 0];
-    const result = runBulkFlows({
-      flows: ['cubic', 'cubic'],
-      ...ISSUE_PATH,
+    const result = cubicPair({
       durationMs: 60_000,
-      measureFromMs: 10_000,
       startGapMs: 0,
-      tcp: MODERN_TCP,
       sampleEveryMs: 10,
       onSample: (now, senders) => {
         recovery.sample(now, senders);
@@ -158,11 +173,7 @@ describe('two CUBIC flows through one bottleneck', () => {
     const exits: (number | undefined)[] = [undefined, undefined];
     const recovery = recoveryStarts();
     const recoveries = recovery.starts;
-    const result = runBulkFlows({
-      flows: ['cubic', 'cubic'],
-      ...ISSUE_PATH,
-      durationMs: 20_000,
-      measureFromMs: 10_000,
+    const result = cubicPair({
       startGapMs: 0,
       tcp: { ...MODERN_TCP, pacing: true },
       sampleEveryMs: 10,
@@ -229,13 +240,8 @@ describe('two CUBIC flows through one bottleneck', () => {
     // and got 0.36 of the first flow's goodput over seconds 10-20.
     const phases: string[] = [];
     let lost = false;
-    const result = runBulkFlows({
-      flows: ['cubic', 'cubic'],
-      ...ISSUE_PATH,
-      durationMs: 20_000,
-      measureFromMs: 10_000,
+    const result = cubicPair({
       startGapMs: 350,
-      tcp: MODERN_TCP,
       sampleEveryMs: 5,
       onSample: (_now, senders) => {
         const state = senders[1]?.status().congestionState;
@@ -253,14 +259,7 @@ describe('two CUBIC flows through one bottleneck', () => {
 
   it('a flow opening 0.11 s, 0.5 s or 1 s after the first, into its queue, gets within 10% of its goodput over seconds 10-20', () => {
     for (const startGapMs of [110, 500, 1000]) {
-      const result = runBulkFlows({
-        flows: ['cubic', 'cubic'],
-        ...ISSUE_PATH,
-        durationMs: 20_000,
-        measureFromMs: 10_000,
-        startGapMs,
-        tcp: MODERN_TCP,
-      });
+      const result = cubicPair({ startGapMs });
       // 0.96, 0.96 and 0.95: it enters CSS on the first flow's queue and catches up there (0.81, 0.77
       // and 0.80 with CSS at a quarter; 0.64, 0.51 and 0.27 when the first flow grew 5% a round before
       // its first loss and had the queue overflowing when the second opened).
