@@ -250,7 +250,7 @@ describe('HyStart++ (RFC 9406)', () => {
     expect(h.exit).toBe('ack-train');
   });
 
-  it("ends slow start once cwnd reaches 1.35 x the train's delivery rate x the minimum RTT, unless another flow's burst bridged the train", () => {
+  it("ends slow start once cwnd reaches 1.35 x the train's delivery rate x the minimum RTT, another flow's burst in the train not counted", () => {
     // Round 0 sets the minimum RTT, 50 ms. Round 1 from 50 ms: ACKs 0.5 ms apart, each delivering one
     // segment of 1448 bytes (2896 bytes a ms), cwnd 100 segments at the first and one more at each.
     // 1.35 x 2896 x 50 = 135 segments: the 36th ACK (17.5 ms into the train) ends slow start, where
@@ -274,9 +274,10 @@ describe('HyStart++ (RFC 9406)', () => {
       return undefined;
     };
     expect(run()).toBe(36);
-    // Bridged after 10 ACKs: the train's rate counts the other flow's burst as this one's gap, so only
-    // its length ends slow start, past 25 ms (1.7 ms of them the bridge's) at the 48th ACK.
-    expect(run(10)).toBe(48);
+    // Bridged after 10 ACKs: the 2.2 ms the other flow's burst took are not this train's, so its rate
+    // is still 1448 bytes per 0.5 ms and the same ACK ends slow start (counted in, they made the rate
+    // the other flow's share of the path, and only the train's length ended slow start, at the 48th).
+    expect(run(10)).toBe(36);
   });
 
   it("a paced sender's train must last a whole minimum RTT", () => {
@@ -324,8 +325,9 @@ describe('HyStart++ (RFC 9406)', () => {
       return undefined;
     };
     // 87 ms after the gap: 7 ms of queue was ahead of it, so the bottleneck never idled (the gap was the
-    // other flow's): the train lasts past 40 ms (half the minimum RTT), at the first ACK beyond it.
-    expect(run(87)).toBeCloseTo(40.2, 5);
+    // other flow's): the train goes on, and ends slow start once it has lasted 40 ms (half the minimum
+    // RTT) of its own, the 2.2 ms of the other flow's burst not counted: at the first ACK past 42.2 ms.
+    expect(run(87)).toBeCloseTo(42.45, 5);
     // 81 ms: the queue had nearly drained, and the bottleneck may have idled: the train is over.
     expect(run(81)).toBeUndefined();
   });
