@@ -90,6 +90,32 @@ function cubicPair(options: Partial<BulkFlowsOptions>): BulkFlowsResult {
 }
 
 /**
+ * Two CUBIC flows over 100 Mbit/s with 40 ms each way (RTT 80 ms), the second opened `startGapMs` after
+ * the first, for `durationMs`: each flow's window (segments) before its first loss, and whether it lost.
+ */
+function pairAt80Ms(startGapMs: number, durationMs: number) {
+  const beforeFirstLoss = [0, 0];
+  const lost = [false, false];
+  const result = runBulkFlows({
+    flows: ['cubic', 'cubic'],
+    ...ISSUE_PATH,
+    delayMs: 40,
+    durationMs,
+    startGapMs,
+    tcp: MODERN_TCP,
+    sampleEveryMs: 5,
+    onSample: (_now, senders) => {
+      senders.forEach((conn, i) => {
+        const status = conn.status();
+        if (status.congestionState === 'recovery') lost[i] = true;
+        if (!lost[i]) beforeFirstLoss[i] = status.cwnd / status.effectiveMss;
+      });
+    },
+  });
+  return { beforeFirstLoss, lost, result };
+}
+
+/**
  * When each of two flows entered recovery (ms, virtual time), from samples of their congestion state:
  * `sample` goes in runBulkFlows' onSample.
  */
@@ -209,25 +235,7 @@ describe('two CUBIC flows through one bottleneck', () => {
     // ACK train (gaps of 2.2 ms); the gap is bridged when the ACK after it carries that much queueing
     // delay (hystart.ts). Without that, the first flow's train broke, its delay test saw the rise one
     // round late, and it doubled on to 1,639 segments by its first loss, 1,163 frames dropped in 3 s.
-    const beforeFirstLoss = [0, 0];
-    const lost = [false, false];
-    const result = runBulkFlows({
-      flows: ['cubic', 'cubic'],
-      // 100 Mbit/s, 40 ms each way.
-      ...ISSUE_PATH,
-      delayMs: 40,
-      durationMs: 3_000,
-      startGapMs: 200,
-      tcp: MODERN_TCP,
-      sampleEveryMs: 5,
-      onSample: (_now, senders) => {
-        senders.forEach((conn, i) => {
-          const status = conn.status();
-          if (status.congestionState === 'recovery') lost[i] = true;
-          if (!lost[i]) beforeFirstLoss[i] = status.cwnd / status.effectiveMss;
-        });
-      },
-    });
+    const { beforeFirstLoss, result } = pairAt80Ms(200, 3_000);
     // 894 and 631 segments, against a path of 685 plus a queue of 685; 233 frames dropped. (958 and 538,
     // 185 dropped, when the second flow's bursts in the first's train kept its rate test from ending
     // slow start.)
@@ -242,26 +250,9 @@ describe('two CUBIC flows through one bottleneck', () => {
     // short of the 1,320 the path holds with its queue, and no loss came for 5 s (0.36 over seconds
     // 10-20). With the gaps taken out it leaves at 740, both lose within 50 ms at 1.4 s, and seconds
     // 10-20 give 0.86.
-    const windows: number[][] = [[], []];
-    const lost = [false, false];
-    runBulkFlows({
-      flows: ['cubic', 'cubic'],
-      ...ISSUE_PATH,
-      delayMs: 40,
-      durationMs: 2_000,
-      startGapMs: 450,
-      tcp: MODERN_TCP,
-      sampleEveryMs: 5,
-      onSample: (_now, senders) => {
-        senders.forEach((conn, i) => {
-          const status = conn.status();
-          if (status.congestionState === 'recovery') lost[i] = true;
-          if (!lost[i]) windows[i]!.push(status.cwnd / status.effectiveMss);
-        });
-      },
-    });
+    const { beforeFirstLoss, lost } = pairAt80Ms(450, 2_000);
     expect(lost).toEqual([true, true]);
-    const [first, second] = windows.map((w) => w.at(-1)!) as [number, number];
+    const [first, second] = beforeFirstLoss as [number, number];
     // 891 and 740 segments before the first losses (0.83).
     expect(second / first).toBeGreaterThan(0.75);
   });
