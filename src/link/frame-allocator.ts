@@ -56,7 +56,7 @@
  */
 import { lendFrameMemory } from '../seams.js';
 import { bufferOf, byteOffsetOf, fillBytes, viewBytes } from '../util/bytes.js';
-import { frameMemory, frameMemoryView } from '../wire/checksum-simd.js';
+import { frameMemory, frameMemoryView, setFrameLocator } from '../wire/checksum-simd.js';
 
 /** A slab being carved, or full and waiting for its frames: frames are handed out from `offset` on. */
 interface Slab {
@@ -396,6 +396,42 @@ if (frameMemory !== undefined) {
 }
 
 /**
+ * Where `frame` starts in the checksum memory, for the two frames a bulk transfer sums there: the one just
+ * carved (its sender's checksum, over the segment written into it) and the next to come back in carving
+ * order (its receiver's, before the frame is given back). -1 for any other: the summer then looks the
+ * frame up itself. Known by identity, as in `recycleFrame` and `frameView`: `frames` and `starts` are set
+ * together, so the frame at an index below `carved` lies where `starts` says.
+ */
+function checksumMemoryPlace(frame: Uint8Array): number {
+  let slab = resident.current;
+  const index = slab.carved - 1;
+  if (index >= 0 && slab.frames[index] === frame) {
+    return slab.arrayBuffer === frameMemoryBuffer ? slab.base + slab.starts[index]! : -1;
+  }
+  slab = receivedSlab;
+  if (!isNextBack(slab, frame)) {
+    const found = inOrder(resident, frame);
+    if (found === undefined || found.arrayBuffer !== frameMemoryBuffer) return -1;
+    receivedSlab = slab = found;
+  }
+  return slab.base + slab.starts[slab.recycled]!;
+}
+
+/**
+ * The slab of the checksum memory whose next frame to come back was summed last: a receiver sums frames
+ * in carving order, most in the same slab as the one before, and views the payload of each (`frameView`)
+ * right after. One of `residentSlabs` (or NO_SLAB), which are kept for good anyway.
+ */
+let receivedSlab: Slab = NO_SLAB;
+
+/** Whether `frame` is the next frame of `slab` to come back in carving order (see `inOrder`). */
+function isNextBack(slab: Slab, frame: Uint8Array): boolean {
+  return slab.recycled < slab.carved && slab.frames[slab.recycled] === frame;
+}
+
+if (frameMemory !== undefined) setFrameLocator(checksumMemoryPlace);
+
+/**
  * The slab in the checksum memory at byte `at` of `buffer`, whether it is carved, waiting or dropped;
  * undefined for other buffers.
  */
@@ -535,7 +571,9 @@ function giveBackInOrder(slab: Slab, frame: Uint8Array): boolean {
  * back, so its slab is not carved again while the view is in use.
  */
 export function frameView(frame: Uint8Array, start: number, end: number): Uint8Array {
-  const slab = inOrder(resident, frame) ?? inOrder(small, frame) ?? inOrder(large, frame);
+  const slab = isNextBack(receivedSlab, frame)
+    ? receivedSlab
+    : (inOrder(resident, frame) ?? inOrder(small, frame) ?? inOrder(large, frame));
   if (slab === undefined) return viewBytes(frame, start, end);
   const index = slab.recycled;
   const views = slab.views;
@@ -566,12 +604,9 @@ export function frameView(frame: Uint8Array, start: number, end: number): Uint8A
  */
 function inOrder(kind: SlabKind, frame: Uint8Array): Slab | undefined {
   const current = kind.current;
-  if (current.recycled < current.carved && current.frames[current.recycled] === frame) return current;
+  if (isNextBack(current, frame)) return current;
   const waiting = kind.waiting;
-  for (let i = 0; i < kind.waitingCount; i++) {
-    const slab = waiting[i]!;
-    if (slab.recycled < slab.carved && slab.frames[slab.recycled] === frame) return slab;
-  }
+  for (let i = 0; i < kind.waitingCount; i++) if (isNextBack(waiting[i]!, frame)) return waiting[i];
   return undefined;
 }
 

@@ -27,6 +27,29 @@ describe('allocateFrame', () => {
     recycleFrame(jumbo);
   });
 
+  it('sums a frame of the checksum memory where it lies, whether the allocator knows it by identity or not', () => {
+    // Each frame's bytes its own: a sum read at another frame's place would differ from its copy's.
+    const sumsAsCopied = (frame: Uint8Array): void => {
+      expect(checksumAdd(0, frame, 34, 1480)).toBe(checksumAdd(0, frame.slice(), 34, 1480));
+    };
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 8; i++) {
+      const frame = allocateFrame(1514);
+      expect(simdSummer!.holds(frame)).toBe(true);
+      for (let j = 0; j < frame.length; j++) frame[j] = (i * 37 + j * 11) & 0xff;
+      // The frame just carved: a sender summing the segment it wrote.
+      sumsAsCopied(frame);
+      frames.push(frame);
+    }
+    // Out of carving order (looked up), then each the next to come back (a receiver, before giving it back).
+    sumsAsCopied(frames[5]!);
+    sumsAsCopied(frames[2]!);
+    for (const frame of frames) {
+      sumsAsCopied(frame);
+      recycleFrame(frame);
+    }
+  });
+
   it('hands out zero-filled frames of the length asked, each region once', () => {
     const frames: Uint8Array[] = [];
     // Enough 1514-byte frames to fill several slabs.
