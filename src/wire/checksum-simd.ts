@@ -15,9 +15,10 @@
  * carves MTU-sized frames from it, so that the sender's sum over the segment it just wrote into a frame
  * and the receiver's over the frame it got read the bytes where they lie: on an in-process bulk transfer
  * at MTU 1500, those two copies of every segment were 2% of all instructions. Such frames are known by
- * identity (`frameMemoryView` records each): reading a typed array's `buffer` to compare it is a call into
- * the runtime that cost more than the lookup. The memory never grows after it is created: growing would
- * detach its ArrayBuffer, and with it every frame carved from it.
+ * identity: the frame allocator tells the two it sums per segment at once (`setFrameLocator`), and
+ * `frameMemoryView` records every one for the rest; reading a typed array's `buffer` to compare it is a
+ * call into the runtime that cost more than either. The memory never grows after it is created: growing
+ * would detach its ArrayBuffer, and with it every frame carved from it.
  *
  * The module is written out below byte by byte (the binary format of the WebAssembly Core Specification,
  * §5), small enough to be compiled synchronously where browsers allow it on the main thread (under 4
