@@ -167,7 +167,11 @@ export function armRetransmissionTimer(tcb: Tcb): void {
     limit = tcb.stallSince + config.synR2TimeoutMs;
   else if (tcb.retransmitCount >= config.r2Retransmissions) limit = tcb.stallSince + config.r2TimeoutMs;
   // A limit already passed does not cut short the wait for an answer to the segment just sent.
-  tcb.timers.set(RETRANSMISSION, limit > now ? Math.min(deadline, limit) : deadline);
+  // The deadline goes through `next` rather than `set` (see ConnectionTimers.next): this runs on every
+  // ACK of new data, and `set` was not inlined here in some runs.
+  const timers = tcb.timers;
+  timers.next = limit > now ? Math.min(deadline, limit) : deadline;
+  timers.armNext(RETRANSMISSION);
 }
 
 /** Interval until the next zero-window probe: RTO, doubled per unanswered probe (SHLD-29, SHLD-30). */
