@@ -1203,13 +1203,12 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
    */
   private enter(now: number | undefined): boolean {
     // The time of the input being processed; output code reads it from here (e.g. for timestamps).
-    // A whole time goes to Tcb.wholeNow as a small integer (it can come as a heap number: read by code not
-    // yet optimised from the clock's Float64Array, or a deadline such as a delayed ACK's 40 ms passed to
-    // onTimer), any other to Tcb.fractionalNow; neither field ever changes representation (see there).
-    // Stored in two branches, not through one value that is either: optimised code would box that value
-    // into a heap number on every input once times have fractions (on any path with delay).
-    // Written out for each source of the time: one variable joining the clock's reading with `now` would
-    // be boxed as well.
+    // A whole time is stored as a small integer. It can come as a heap number (read by code not yet
+    // optimised from the clock's Float64Array, or a deadline such as a delayed ACK's 40 ms passed to
+    // onTimer); stored as it came it made `now` a double field although no time had a fraction, and code
+    // optimised on connections whose `now` was a small integer deoptimised ("wrong map") on later ones.
+    // Two stores, not one store of a value that is either: optimised code would box that value into a
+    // heap number on every input once times have fractions (on any path with delay).
     const tcb = this.tcb;
     if (now === undefined) {
       const clock = tcb.env.clock;
@@ -1217,21 +1216,13 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
         const reading = clock.reading;
         const time = reading !== undefined ? reading[0]! : clock.now();
         if (time > tcb.now) {
-          const whole = time | 0;
-          if (whole === time && whole >= 0) tcb.wholeNow = whole;
-          else {
-            tcb.fractionalNow = time;
-            tcb.wholeNow = -1;
-          }
+          if ((time | 0) === time) tcb.now = time | 0;
+          else tcb.now = time;
         }
       }
     } else if (now > tcb.now) {
-      const whole = now | 0;
-      if (whole === now && whole >= 0) tcb.wholeNow = whole;
-      else {
-        tcb.fractionalNow = now;
-        tcb.wholeNow = -1;
-      }
+      if ((now | 0) === now) tcb.now = now | 0;
+      else tcb.now = now;
     }
     // A call on a connection whose TIME-WAIT ended unseen finds it CLOSED (see `state`).
     if (this.tcb.state === 'TIME-WAIT' && this.depth === 0) this.timeWaitOver();

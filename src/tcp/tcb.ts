@@ -209,30 +209,18 @@ export class Tcb {
   state: TcpStateName = 'CLOSED';
   /**
    * Time of the input being processed (ms); never decreases. Each input (TcpConnection's `handleSegment`,
-   * `onTimer` and user calls) stores it once (`wholeNow`, `fractionalNow`), and the engine behind it
-   * (segment arrives, output, timeouts, loss recovery, PLPMTUD) reads it here rather than being handed it
-   * from call to call: a fractional time passed to a call V8 does not inline is boxed into a new heap
-   * number, so a time that travels by argument can cost an allocation per call once it is kept as a double.
+   * `onTimer` and user calls) stores it here once, and the engine behind it (segment arrives, output,
+   * timeouts, loss recovery, PLPMTUD) reads it here rather than being handed it from call to call: a
+   * fractional time passed to a call V8 does not inline is boxed into a new heap number, so a time that
+   * travels by argument can cost an allocation per call once it is kept as a double.
    * The scoreboard, the receive autotuner and the timers read it here too (CurrentTime).
+   * Started as a small integer: on a clock that only ever reads whole milliseconds (a zero-delay path)
+   * it stays one, and its value passes to any call as it is; the first fractional time makes it a double
+   * field, which V8 then writes in place, so a fractional time stored here costs no heap number either.
+   * (Started as a double, the zero-delay bench row went from 0.015 to 0.060 objects per segment: its
+   * whole-millisecond times boxed where the field was read outside optimised code.)
    */
-  get now(): number {
-    const whole = this.wholeNow;
-    return whole >= 0 ? whole : this.fractionalNow;
-  }
-
-  /**
-   * `now` when it is a whole number of milliseconds in the 32-bit range, as a small integer; -1 when it
-   * is not (then `fractionalNow` holds it). Two fields, each of one representation in V8 from construction
-   * to the end: a single field started as a small integer (a whole time, read by code not yet optimised,
-   * then costs nothing), and the first fractional time (any path with delay) made it a double field, which
-   * replaced the hidden class of every Tcb; each function optimised with a check on the old one
-   * deoptimised ("wrong map"), and one not optimised again before a busy transfer allocated as it ran.
-   * Started as a double field instead, every read outside optimised code made a heap number (a
-   * Float64Array element too: V8 boxes each one it returns to code not yet optimised, whole or not).
-   */
-  wholeNow = 0;
-  /** `now` when `wholeNow` is -1; a double field from construction (see `startTimesAsDoubles`). */
-  fractionalNow = Number.NaN;
+  now = 0;
 
   // Send sequence space (§3.3.1, figure 3). SND.NXT may be pulled back to SND.UNA after a timeout
   // (go-back-N); `sndMax` is the highest sequence number ever sent, the RFC's SND.NXT for acceptability.
@@ -379,6 +367,7 @@ export class Tcb {
     tsOffset = 0,
     interfaceMtu = pathMtu,
   ) {
+    this.now = 0;
     this.minRttMs = Number.POSITIVE_INFINITY;
     this.startTimesAsDoubles();
     this.env = env;
@@ -407,10 +396,9 @@ export class Tcb {
    * only a double field holds, and set to 0 here. Declared as 0 they were small-integer fields, and the
    * first time stored as a heap number (any fractional time, or a whole one that optimised code boxed)
    * gave every Tcb a new hidden class: code optimised for the old one deoptimised at once (35 functions
-   * when the second connection since start-up began). `now` keeps a whole time apart (see `wholeNow`).
+   * when the second connection since start-up began). `now` stays a small integer on purpose (see there).
    */
   private startTimesAsDoubles(): void {
-    this.fractionalNow = 0;
     this.tsRecentAt = 0;
     this.stallSince = 0;
     this.lastReceiveTime = 0;
