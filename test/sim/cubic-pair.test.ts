@@ -26,6 +26,9 @@
  * the split: the second flow alone at 17.7 s (403 -> 282, W_max 343) leaves seconds 10-20 at 0.89
  * (50.7 / 45.0 Mbit/s), and 20-30 at 0.83. Over seconds 10-60 the split is 0.86 (each 10 s window 0.79
  * to 0.97); with the whole round as the baseline it was 0.73 (0.69 to 0.85, 0.85 over seconds 10-20).
+ * Once a delay rise below what the path delivers in a minimum RTT no longer starts CSS (hystart.ts),
+ * the second flow slow-starts on to 528 segments against 529, both lose at 0.5 and 1.5 s, and seconds
+ * 10-20 give 0.99 (48.1 / 47.5 Mbit/s), seconds 10-60 0.95.
  * Neither RFC 9438 nor Linux's CUBIC has anything that brings two flows within 10% in 10 s on this
  * path whatever the draw of lone losses. The kernel's CUBIC pair, started together on the bench's
  * bridged path, measured 0.62, 0.82, 0.96 and 0.51 over seconds 10-20 in four bench runs.
@@ -43,7 +46,9 @@
  * and when, decides the window's split: it moves about 15% of the link for up to an epoch.
  *
  * Neither arrangement is within 10% robustly. Seconds 10-20 over start gaps of 0, 110, 150, 200, 250,
- * 300, 400, 500, 700, 1000, 1500 and 2000 ms: unpaced 0.89, 0.96, 0.97, 0.95, 1.00, 0.98, 0.94, 0.96,
+ * 300, 400, 500, 700, 1000, 1500 and 2000 ms: unpaced 0.99, 0.92, 0.94, 0.94, 0.99, 0.96, 0.96, 0.97,
+ * 0.97, 0.98, 0.90, 0.86 (eleven of twelve at 0.9, mean 0.95) since another flow's queue no longer
+ * starts CSS (hystart.ts); before that 0.89, 0.96, 0.97, 0.95, 1.00, 0.98, 0.94, 0.96,
  * 0.97, 0.95, 0.86, 0.86 (nine of twelve at 0.9, mean 0.94; 250 ms was 0.95 before the ACK train's
  * rate test, hystart.ts; 200, 250 and 300 ms were 0.83, 0.93 and
  * 0.84, seven of twelve and mean 0.91, before a CSS round whose delivery rate still grew sent the
@@ -168,8 +173,9 @@ describe('two CUBIC flows through one bottleneck', () => {
     };
     // The link stays full through the congestion events (payload is 94.8% of the frames at most).
     expect(result.linkShare).toBeGreaterThan(0.85);
-    // Slow start leaves the flows within 10% of each other at their first loss: 529 and 487 segments
-    // (530 and 427, 0.80, with the whole previous round as HyStart++'s baseline).
+    // Slow start leaves the flows within 10% of each other at their first loss: 529 and 528 segments
+    // (529 and 487 while the first flow's queue started the second's CSS, hystart.ts; 530 and 427, 0.80,
+    // with the whole previous round as HyStart++'s baseline).
     const [first, second] = beforeFirstLoss as [number, number];
     expect(Math.min(first, second) / Math.max(first, second)).toBeGreaterThan(0.9);
     // Global synchronization: most congestion events of either flow fall within 200 ms (a few round
@@ -184,14 +190,15 @@ describe('two CUBIC flows through one bottleneck', () => {
       const shared = mine.filter((t) => theirs.some((u) => Math.abs(u - t) < 200));
       expect(shared.length).toBeGreaterThanOrEqual(0.7 * mine.length);
     }
-    // Seconds 10-20 (the issue asks for 0.9): 0.89 here, 50.7 / 45.0 Mbit/s (0.85 with the whole
+    // Seconds 10-20 (the issue asks for 0.9): 1.00 here, 48.1 / 47.5 Mbit/s in the bench's measure
+    // (0.89 and 50.7 / 45.0 while the first flow's queue started the second's CSS; 0.85 with the whole
     // previous round as HyStart++'s baseline, 0.79 with CSS at a quarter).
-    expect(ratio(10, 20)).toBeGreaterThan(0.87);
-    // Lone losses swing the later windows: 0.83, 0.97, 0.81 and 0.79 over the next four 10 s windows,
-    // 0.86 over seconds 10-60 (0.70, 0.69, 0.70, 0.71 and 0.73 with the whole round as the baseline,
-    // where the second flow's lone loss at 18.1 s set the rest).
-    for (let from = 20; from < 60; from += 10) expect(ratio(from, from + 10)).toBeGreaterThan(0.75);
-    expect(ratio(10, 60)).toBeGreaterThan(0.83);
+    expect(ratio(10, 20)).toBeGreaterThan(0.9);
+    // Lone losses swing the later windows: 0.99, 0.85, 0.95 and 0.95 over the next four 10 s windows,
+    // 0.95 over seconds 10-60 (0.83, 0.97, 0.81, 0.79 and 0.86 before; 0.70, 0.69, 0.70, 0.71 and 0.73
+    // with the whole round as the baseline, where the second flow's lone loss at 18.1 s set the rest).
+    for (let from = 20; from < 60; from += 10) expect(ratio(from, from + 10)).toBeGreaterThan(0.8);
+    expect(ratio(10, 60)).toBeGreaterThan(0.9);
   });
 
   it('paced, start together and share the first loss, then lose one at a time', () => {
@@ -236,11 +243,26 @@ describe('two CUBIC flows through one bottleneck', () => {
     // delay (hystart.ts). Without that, the first flow's train broke, its delay test saw the rise one
     // round late, and it doubled on to 1,639 segments by its first loss, 1,163 frames dropped in 3 s.
     const { beforeFirstLoss, result } = pairAt80Ms(200, 3_000);
-    // 894 and 631 segments, against a path of 685 plus a queue of 685; 233 frames dropped. (958 and 538,
-    // 185 dropped, when the second flow's bursts in the first's train kept its rate test from ending
-    // slow start.)
+    // 894 and 846 segments, against a path of 685 plus a queue of 685; 534 frames dropped (631 and 233
+    // while the first flow's queue started the second's CSS, hystart.ts; 958 and 538, 185 dropped, when
+    // the second flow's bursts in the first's train kept its rate test from ending slow start).
     expect(beforeFirstLoss[0]).toBeLessThan(1_100);
-    expect(result.queueDrops).toBeLessThan(400);
+    expect(result.queueDrops).toBeLessThan(700);
+  });
+
+  it("at RTT 80 ms, opened 0.15 s apart: the first flow's queue does not start the second's CSS", () => {
+    // The second flow's RTT rises with the first flow's last slow-start burst and the queue its 892
+    // segments keep standing; at 334 segments, below what the path delivers in a minimum RTT, that rise
+    // cannot be its own queue (hystart.ts). It entered CSS there and lost first at 639 against 894, and
+    // shared losses kept the split (0.77 over seconds 10-20). Now it slow-starts on to 822.
+    const { beforeFirstLoss, lost } = pairAt80Ms(150, 2_000);
+    expect(lost).toEqual([true, true]);
+    const [first, second] = beforeFirstLoss as [number, number];
+    expect(second / first).toBeGreaterThan(0.85);
+    // Seconds 10-20: 0.96 (48.9 / 46.8 Mbit/s).
+    const result = cubicPair({ delayMs: 40, startGapMs: 150 });
+    const [a, b] = result.flows.map((f) => f.goodputBitsPerSecond) as [number, number];
+    expect(Math.min(a, b) / Math.max(a, b)).toBeGreaterThan(0.9);
   });
 
   it("at RTT 80 ms, opened 0.45 s apart: the second flow's train, which the first flow's segments cross, is judged on its own time", () => {
@@ -286,7 +308,8 @@ describe('two CUBIC flows through one bottleneck', () => {
   it('a flow opening 0.11 s, 0.5 s or 1 s after the first, into its queue, gets within 10% of its goodput over seconds 10-20', () => {
     for (const startGapMs of [110, 500, 1000]) {
       const result = cubicPair({ startGapMs });
-      // 0.96, 0.96 and 0.95: it enters CSS on the first flow's queue and catches up there (0.81, 0.77
+      // 0.92, 0.97 and 0.98 (0.96, 0.96 and 0.95 when it entered CSS on the first flow's queue and
+      // caught up there, before that queue stopped starting CSS below the path's window; 0.81, 0.77
       // and 0.80 with CSS at a quarter; 0.64, 0.51 and 0.27 when the first flow grew 5% a round before
       // its first loss and had the queue overflowing when the second opened).
       const [a, b] = result.flows.map((f) => f.goodputBitsPerSecond) as [number, number];

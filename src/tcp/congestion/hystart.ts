@@ -101,6 +101,30 @@
  * the 24 runs at 80 ms, 5,394 to 5,543 at 50). A lone flow's train is not bridged: its figures do not
  * change.
  *
+ * A delay rise is this flow's own queue only if its window can hold one: a window below what the path
+ * delivers in a minimum RTT leaves the bottleneck's queue empty between its bursts, and its first
+ * samples rise only when another flow's window keeps a queue standing. A flow opened 5 to 225 ms after
+ * another over 100 Mbit/s x 80 ms saw that flow's last slow-start burst and standing queue (892
+ * segments against a path of 690) as its own rise and entered CSS at 334 segments; it took its first
+ * loss at 639 against 894, and shared losses kept that split (0.77 over seconds 10-20). So the delay
+ * test does not start CSS while cwnd is below OWN_QUEUE_WINDOW (1.35) times the fastest ACK train's
+ * rate times the minimum RTT: the fastest train, measured over at least ACK_TRAIN_GAP_MS, is the
+ * bottleneck's rate as this flow has seen it (its first rounds' trains cross an emptier queue), where
+ * the current train's rate is only its share. This departs from RFC 9406 §4.2, which enters CSS on any
+ * rise of the threshold; the ACK train's tests and a loss still end slow start, so the flow leaves it
+ * about where it would alone. Unpaced only: a paced train's rate is the pacing rate. The same flow now
+ * slow-starts on to 822 segments by its first loss against 894 (0.96; 549 frames dropped in 20 s
+ * instead of 249), and two flows opened together over 100 Mbit/s x 50 ms reach 528 and 529 (0.99 over
+ * seconds 10-20, 48.1 / 47.5 Mbit/s; 0.89 before). Over 24 start gaps from 0 to 3 s, seconds 10-20: at
+ * 80 ms the mean went from 0.840 to 0.926 (within 10%: 6 to 20 of 24; worst 0.50 to 0.76), at 50 ms
+ * from 0.905 to 0.935 (14 to 21; worst 0.63 to 0.80). The cost is the bottleneck's drops, as the late
+ * flow slow-starts into the other's queue: 8,778 to 12,268 frames over the 24 runs at 80 ms, 5,543 to
+ * 7,209 at 50. Multiples of 0.6, 0.75, 0.9, 1 and 1.1 gave 0.843, 0.827, 0.876, 0.812 and 0.808 at 80
+ * ms (0.899, 0.890, 0.882, 0.913 and 0.908 at 50); 1.2 gave 0.911 and 0.942: below about 1.2 the hold
+ * ends in the round whose burst meets the other flow's queue, and the late flow overshoots or stops
+ * short. A lone flow whose window passes the path leaves on its ACK train before its first samples rise
+ * (above): its figures do not change.
+ *
  * CSS exists because a rise may be spurious (§4.2): RFC 9406 returns to slow start when the RTT falls
  * back below the baseline. A rise can also be another flow's queue, which stays: a flow that opens
  * while an earlier one leaves slow start sees that flow's overshoot in its first rounds, enters CSS
@@ -143,6 +167,11 @@ export const HYSTART = Object.freeze({
    * times the minimum RTT (not RFC 9406; see the header).
    */
   TRAIN_RATE_WINDOW: 1.35,
+  /**
+   * A delay rise while cwnd is below this multiple of the fastest ACK train's rate times the minimum
+   * RTT is another flow's queue, and does not start CSS (not RFC 9406; see the header).
+   */
+  OWN_QUEUE_WINDOW: 1.35,
 });
 
 export type HyStartPhase = 'slow-start' | 'css' | 'done';
@@ -187,6 +216,12 @@ export class HyStartPlusPlus {
   /** Bytes delivered in the current round, and the last round's delivery rate (bytes per ms). */
   private roundDelivered = 0;
   private lastRoundRate: number | undefined;
+  /**
+   * The fastest rate an ACK train of this slow start has delivered at, bytes per ms: the path's
+   * bottleneck rate as this flow has seen it (see the header: a delay rise is not this flow's queue
+   * while its window is below this rate times the minimum RTT).
+   */
+  private maxTrainRate = 0;
   /** Why slow start ended, for tests and traces. */
   exit: 'delay' | 'ack-train' | 'congestion' | undefined;
 
@@ -248,7 +283,10 @@ export class HyStartPlusPlus {
           HYSTART.MAX_RTT_THRESH_MS,
           Math.max(HYSTART.MIN_RTT_THRESH_MS, this.lastRoundMinRtt / HYSTART.MIN_RTT_DIVISOR),
         );
-        if (this.currentRoundMinRtt >= this.lastRoundMinRtt + threshold) {
+        if (
+          this.currentRoundMinRtt >= this.lastRoundMinRtt + threshold &&
+          !this.belowPath(cwnd, this.minRtt)
+        ) {
           this.cssBaselineMinRtt = this.currentRoundMinRtt;
           this.phase = 'css';
           this.exit = 'delay';
@@ -327,6 +365,8 @@ export class HyStartPlusPlus {
     if (now > roundStart) this.trainDelivered += delivered;
     // The train's own length: the bridged gaps were other flows' segments crossing the bottleneck.
     const span = now - roundStart - this.trainBridgedMs;
+    if (span >= HYSTART.ACK_TRAIN_GAP_MS && this.trainDelivered / span > this.maxTrainRate)
+      this.maxTrainRate = this.trainDelivered / span;
     // The train's own delivery rate says how much window the path holds (see the header): only for an
     // unpaced sender, whose ACKs are spaced by the bottleneck.
     if (
@@ -340,6 +380,15 @@ export class HyStartPlusPlus {
     // paced at twice cwnd/SRTT in slow start, they are spread over half the RTT already, so the
     // train must last a whole minimum RTT (Linux halves the threshold only without pacing).
     return span > (this.paced ? minRtt : minRtt / 2);
+  }
+
+  /**
+   * True when a window of `cwnd` bytes cannot hold a queue of its own at the bottleneck: it is below
+   * what the fastest ACK train seen delivers in a minimum RTT (see the header). Unpaced only.
+   */
+  private belowPath(cwnd: number, minRtt: number | undefined): boolean {
+    if (this.paced || minRtt === undefined || this.maxTrainRate === 0) return false;
+    return cwnd < this.maxTrainRate * minRtt * HYSTART.OWN_QUEUE_WINDOW;
   }
 
   /** A congestion event or a timeout ends the initial slow start for good (§4.2, §4.3). */

@@ -368,6 +368,30 @@ describe('HyStart++ (RFC 9406)', () => {
     expect(h.phase).toBe('done');
   });
 
+  it("a delay rise while cwnd is below 1.35 x the fastest train's rate x the minimum RTT is another flow's queue: no CSS", () => {
+    // Round 0: ten ACKs 0.25 ms apart, 1448 bytes each, RTT 50 ms: the train delivers 9 x 1448 bytes
+    // in 2.25 ms, 5792 bytes a ms, and 1.35 x 5792 x 50 = 390,960 bytes (270 segments). Rounds 1 and
+    // 2 from 100 and 200 ms: ACKs 3 ms apart (no train), RTT 50 then 70 ms (a rise of the threshold).
+    const run = (cwndSegments: number, paced = false) => {
+      const h = new HyStartPlusPlus(paced);
+      let ack = 0;
+      for (let i = 0; i < 10; i++) h.onAck(++ack, 10, 50, i * 0.25, 1448, 20 * 1448);
+      for (const [start, rtt] of [
+        [100, 50],
+        [200, 70],
+      ] as const) {
+        const end = ack + 10;
+        for (let i = 0; i < 10; i++) h.onAck(++ack, end, rtt, start + i * 3, 1448, cwndSegments * 1448);
+      }
+      return h.phase;
+    };
+    // 260 segments cannot hold a queue of their own: the rise is another flow's, slow start goes on.
+    expect(run(260)).toBe('slow-start');
+    expect(run(280)).toBe('css');
+    // A paced train's rate is the pacing rate: RFC 9406's test alone.
+    expect(run(260, true)).toBe('css');
+  });
+
   it('clamps the RTT threshold to [4, 16] ms (RttThresh = max(4, min(lastRoundMinRTT / 8, 16)))', () => {
     // lastRoundMinRTT 20 ms: 20/8 = 2.5, clamped up to 4. A rise of 3.9 ms is not enough, 4 is.
     const low = new HyStartPlusPlus();
