@@ -283,9 +283,18 @@ export interface PayloadWriter {
   /**
    * Writes exactly `length` bytes at `buf[offset]`. `src`/`dst` are the final addresses (for the
    * pseudo-header). When `offloadChecksum` is true the device cannot corrupt frames and the transport
-   * checksum may be left uncomputed.
+   * checksum may be left uncomputed. `place`: where `buf[offset]` lies in the checksum memory when `buf`
+   * is a frame carved there (its header may then be written as whole words, see wire/frame-words.ts),
+   * else -1.
    */
-  write(buf: Uint8Array, offset: number, src: Ipv4Address, dst: Ipv4Address, offloadChecksum: boolean): void;
+  write(
+    buf: Uint8Array,
+    offset: number,
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    offloadChecksum: boolean,
+    place?: number,
+  ): void;
   /**
    * True when `write` sets every one of its bytes itself, reading none (a TCP segment writer): IP then
    * clears nothing of a frame from a reused slab, since it writes every byte of the IPv4 and Ethernet

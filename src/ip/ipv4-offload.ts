@@ -49,7 +49,10 @@ function transportChecksumOffset(protocol: number): number {
   return 0;
 }
 
-/** Writes a transport payload (bytes, or a writer that builds it in place) at `buf[offset]`. */
+/**
+ * Writes a transport payload (bytes, or a writer that builds it in place) at `buf[offset]`; `place` is
+ * where that byte lies in the checksum memory, or -1 (see PayloadWriter.write).
+ */
 export function writePayload(
   payload: PayloadWriter | Uint8Array,
   buf: Uint8Array,
@@ -57,9 +60,10 @@ export function writePayload(
   src: Ipv4Address,
   dst: Ipv4Address,
   offload: boolean,
+  place = -1,
 ): void {
   if (payload instanceof Uint8Array) buf.set(payload, offset);
-  else payload.write(buf, offset, src, dst, offload);
+  else payload.write(buf, offset, src, dst, offload, place);
 }
 
 /**

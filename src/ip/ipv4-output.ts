@@ -9,7 +9,7 @@
  * datagram ARP could not deliver.
  */
 import type { FrameTransmitOptions } from '../link/device.js';
-import { allocateFrame } from '../link/frame-allocator.js';
+import { allocateFrame, carvedPlace } from '../link/frame-allocator.js';
 import {
   IPV4_BROADCAST,
   type Ipv4Address,
@@ -144,8 +144,19 @@ export function sendIpv4(
         ? 0
         : ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH + Math.min(length, MAX_TRANSPORT_HEADER);
     const frame = allocateFrame(ETHERNET_HEADER_LENGTH + totalLength, 0, cleared);
-    emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
-    writePayload(payload, frame, ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH, src, dst, offload);
+    // Where the frame lies in the checksum memory, if there: the headers are then written as whole words.
+    const place = carvedPlace(ETHERNET_HEADER_LENGTH);
+    emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH, place);
+    const transportPlace = place >= 0 ? place + IPV4_HEADER_LENGTH : -1;
+    writePayload(
+      payload,
+      frame,
+      ETHERNET_HEADER_LENGTH + IPV4_HEADER_LENGTH,
+      src,
+      dst,
+      offload,
+      transportPlace,
+    );
     layer.transmit(iface, frame, nextHop, mac);
     return 'ok';
   }

@@ -265,7 +265,25 @@ export function allocateFrame(length: number, headroom = 0, cleared = length): U
   if (needed <= LARGEST_RESIDENT_FRAME) return carve(resident, length, headroom, cleared);
   if (needed <= LARGEST_SMALL_FRAME) return carve(small, length, headroom, cleared);
   if (needed <= LARGEST_LARGE_FRAME) return carve(large, length, headroom, cleared);
+  carvedStart[0] = -1;
   return new Uint8Array(needed).subarray(headroom);
+}
+
+/**
+ * Where the frame `allocateFrame` returned last starts in the checksum memory, or -1 when it is not there.
+ * An Int32Array's element, not a variable: stored and read as a raw integer, never boxed, and no
+ * reference stored per frame.
+ */
+const carvedStart = new Int32Array([-1]);
+
+/**
+ * Where byte `offset` of the frame `allocateFrame` returned last lies in the checksum memory, or -1 when
+ * the frame is not there: for its headers to be written as whole words (wire/frame-words.ts). Valid only
+ * until the next frame is allocated, so asked right after.
+ */
+export function carvedPlace(offset: number): number {
+  const start = carvedStart[0]!;
+  return start >= 0 ? start + offset : -1;
 }
 
 function carve(kind: SlabKind, length: number, headroom: number, cleared: number): Uint8Array {
@@ -282,8 +300,11 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
     start = (headroom + 7) & ~7;
   }
   slab.offset = start + length;
-  if (kind === resident && slab.arrayBuffer !== frameMemoryBuffer)
-    frameAllocatorCounters.framesOutsideChecksumMemory++;
+  if (slab.arrayBuffer === frameMemoryBuffer) carvedStart[0] = slab.base + start;
+  else {
+    carvedStart[0] = -1;
+    if (kind === resident) frameAllocatorCounters.framesOutsideChecksumMemory++;
+  }
   const index = slab.carved++;
   let frame = slab.frames[index];
   // The frame kept at an index lies where `starts` says it was carved last (the two are set together):

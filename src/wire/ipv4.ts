@@ -15,9 +15,10 @@
  * a short packet never reaches the transport layer.
  */
 
-import { type Ipv4Address, readIpv4, writeIpv4 } from './address.js';
+import { type Ipv4Address, readIpv4 } from './address.js';
 import { checksumAdd, checksumAdjust, checksumFinish, internetChecksum } from './checksum.js';
 import { codedError, copyInto, EMPTY_BYTES, requireSpace } from './emit-buffer.js';
+import { frameMemoryData, wordSum, writeWord } from './frame-words.js';
 import { malformed, type ParseResult, parsed, type WireError } from './parse-result.js';
 
 export const IPV4_HEADER_LENGTH = 20;
@@ -423,13 +424,15 @@ export function ipv4HeaderLength(h: Pick<Ipv4Header, 'options'>): number {
 
 /**
  * Writes the header for a payload of `payloadLength` bytes at `offset`, with its checksum, and returns the
- * header length. The payload itself is the caller's to place after it.
+ * header length. The payload itself is the caller's to place after it. `place` is where byte `offset` of
+ * `buf` lies in the checksum memory, for a frame carved there (see wire/frame-words.ts), or -1.
  */
 export function emitIpv4Header(
   h: Ipv4Header,
   payloadLength: number,
   buf: Uint8Array,
   offset: number,
+  place = -1,
 ): number {
   const headerLength = ipv4HeaderLength(h);
   const totalLength = headerLength + payloadLength;
@@ -444,42 +447,34 @@ export function emitIpv4Header(
   }
   requireSpace(buf, offset, headerLength, 'ipv4 header');
 
-  buf[offset] = 0x40 | (headerLength >>> 2);
-  buf[offset + 1] = h.tos;
-  buf[offset + 2] = totalLength >>> 8;
-  buf[offset + 3] = totalLength;
-  buf[offset + 4] = h.id >>> 8;
-  buf[offset + 5] = h.id;
   const flagsAndOffset =
     (h.dontFragment ? FLAG_DONT_FRAGMENT : 0) |
     (h.moreFragments ? FLAG_MORE_FRAGMENTS : 0) |
     (h.fragmentOffset >>> 3);
-  buf[offset + 6] = flagsAndOffset >>> 8;
-  buf[offset + 7] = flagsAndOffset;
-  buf[offset + 8] = h.ttl;
-  buf[offset + 9] = h.protocol;
-  buf[offset + 10] = 0;
-  buf[offset + 11] = 0;
-  writeIpv4(buf, offset + 12, h.src);
-  writeIpv4(buf, offset + 16, h.dst);
+  // The fixed header as five 32-bit words, the checksum (in the third) zero until computed.
+  const word0 = ((0x40 | (headerLength >>> 2)) << 24) | ((h.tos & 0xff) << 16) | totalLength;
+  const word1 = (h.id << 16) | flagsAndOffset;
+  const word2 = ((h.ttl & 0xff) << 24) | ((h.protocol & 0xff) << 16);
+  if (place >= 0) {
+    const data = frameMemoryData;
+    data.setUint32(place, word0);
+    data.setUint32(place + 4, word1);
+    data.setUint32(place + 8, word2);
+    data.setUint32(place + 12, h.src);
+    data.setUint32(place + 16, h.dst);
+  } else {
+    writeWord(buf, offset, word0);
+    writeWord(buf, offset + 4, word1);
+    writeWord(buf, offset + 8, word2);
+    writeWord(buf, offset + 12, h.src);
+    writeWord(buf, offset + 16, h.dst);
+  }
   if (headerLength > IPV4_HEADER_LENGTH) writeHeaderOptions(h.options!, buf, offset, headerLength);
-  // Without options the header checksum is computed from the values just written, each masked to the
-  // bits its bytes hold, instead of reading the 20 bytes back: every datagram sent passes here.
+  // Without options the header checksum is computed from the words just written instead of reading the
+  // 20 bytes back: every datagram sent passes here.
   const sum =
     headerLength === IPV4_HEADER_LENGTH
-      ? checksumFinish(
-          ((0x40 | (IPV4_HEADER_LENGTH >>> 2)) << 8) +
-            (h.tos & 0xff) +
-            (totalLength & 0xffff) +
-            (h.id & 0xffff) +
-            (flagsAndOffset & 0xffff) +
-            ((h.ttl & 0xff) << 8) +
-            (h.protocol & 0xff) +
-            (h.src >>> 16) +
-            (h.src & 0xffff) +
-            (h.dst >>> 16) +
-            (h.dst & 0xffff),
-        )
+      ? checksumFinish(wordSum(word0) + wordSum(word1) + wordSum(word2) + wordSum(h.src) + wordSum(h.dst))
       : internetChecksum(buf, offset, headerLength);
   buf[offset + 10] = sum >>> 8;
   buf[offset + 11] = sum;

@@ -25,6 +25,7 @@
 import { copyBytes, viewBytes } from '../util/bytes.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from './checksum.js';
 import { codedError, copyInto, EMPTY_BYTES, requireSpace } from './emit-buffer.js';
+import { frameMemoryData, wordSum, writeWord } from './frame-words.js';
 import { IP_PROTOCOL_TCP } from './ipv4.js';
 import type { IpAddress } from './ipv6-address.js';
 import { malformed, type ParseResult, parsed, type WireError } from './parse-result.js';
@@ -129,6 +130,11 @@ export interface TcpEmitOptions {
    * every segment sent).
    */
   headerLength?: number;
+  /**
+   * Where `buf[offset]` lies in the checksum memory when `buf` is a frame carved there: the header is then
+   * written as whole words (see wire/frame-words.ts). Default -1: byte by byte.
+   */
+  place?: number;
 }
 
 const PROTOCOL = 'tcp';
@@ -174,13 +180,6 @@ function readUint32(buf: Uint8Array, offset: number): number {
  */
 function readInt32(buf: Uint8Array, offset: number): number {
   return (buf[offset]! << 24) | (buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!;
-}
-
-function writeUint32(buf: Uint8Array, offset: number, value: number): void {
-  buf[offset] = value >>> 24;
-  buf[offset + 1] = value >>> 16;
-  buf[offset + 2] = value >>> 8;
-  buf[offset + 3] = value;
 }
 
 function badChecksum(buf: Uint8Array, offset = 0): WireError {
@@ -594,11 +593,6 @@ function headerLengthWith(base: number, blocks: number): number {
   return TCP_HEADER_LENGTH + base + (blocks > 0 ? 4 + 8 * blocks : 0);
 }
 
-/** The two 16-bit words of a 32-bit field, as `writeUint32` writes it, summed. */
-function wordsSum32(value: number): number {
-  return (value >>> 16) + (value & 0xffff);
-}
-
 /**
  * Writes the options in the layout Linux uses, each group already 4-byte aligned so no trailing padding
  * is ever needed:
@@ -608,7 +602,13 @@ function wordsSum32(value: number): number {
  * to the bits its bytes hold, so it is exactly the sum of the bytes) rather than read back: RFC 1071 §2
  * lets the words be summed in any grouping.
  */
-function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, blocks: number): number {
+function writeOptions(
+  options: TcpOptions,
+  buf: Uint8Array,
+  offset: number,
+  blocks: number,
+  place: number,
+): number {
   let i = offset;
   let sum = 0;
   if (options.mss !== undefined) {
@@ -619,7 +619,17 @@ function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, bloc
     sum += ((TCP_OPTION_MSS << 8) | OPTION_LENGTH_MSS) + (options.mss & 0xffff);
     i += 4;
   }
-  if (options.timestamp !== undefined) {
+  if (options.timestamp !== undefined && place >= 0 && !options.sackPermitted) {
+    // The group every segment of a connection with timestamps carries, as three words.
+    const first =
+      (TCP_OPTION_NOP << 24) | (TCP_OPTION_NOP << 16) | (TCP_OPTION_TIMESTAMP << 8) | OPTION_LENGTH_TIMESTAMP;
+    const at = place + (i - offset);
+    frameMemoryData.setUint32(at, first);
+    frameMemoryData.setUint32(at + 4, options.timestamp.value);
+    frameMemoryData.setUint32(at + 8, options.timestamp.echo);
+    sum += wordSum(first) + wordSum(options.timestamp.value) + wordSum(options.timestamp.echo);
+    i += 12;
+  } else if (options.timestamp !== undefined) {
     if (options.sackPermitted) {
       buf[i] = TCP_OPTION_SACK_PERMITTED;
       buf[i + 1] = OPTION_LENGTH_SACK_PERMITTED;
@@ -631,12 +641,12 @@ function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, bloc
     }
     buf[i + 2] = TCP_OPTION_TIMESTAMP;
     buf[i + 3] = OPTION_LENGTH_TIMESTAMP;
-    writeUint32(buf, i + 4, options.timestamp.value);
-    writeUint32(buf, i + 8, options.timestamp.echo);
+    writeWord(buf, i + 4, options.timestamp.value);
+    writeWord(buf, i + 8, options.timestamp.echo);
     sum +=
       ((TCP_OPTION_TIMESTAMP << 8) | OPTION_LENGTH_TIMESTAMP) +
-      wordsSum32(options.timestamp.value) +
-      wordsSum32(options.timestamp.echo);
+      wordSum(options.timestamp.value) +
+      wordSum(options.timestamp.echo);
     i += 12;
   }
   if (options.windowScale !== undefined) {
@@ -668,9 +678,9 @@ function writeOptions(options: TcpOptions, buf: Uint8Array, offset: number, bloc
     i += 4;
     for (let b = 0; b < blocks; b++) {
       const block = options.sack![b]!;
-      writeUint32(buf, i, block.left);
-      writeUint32(buf, i + 4, block.right);
-      sum += wordsSum32(block.left) + wordsSum32(block.right);
+      writeWord(buf, i, block.left);
+      writeWord(buf, i + 4, block.right);
+      sum += wordSum(block.left) + wordSum(block.right);
       i += 8;
     }
   }
@@ -707,41 +717,43 @@ export function emitTcp(
   }
   requireSpace(buf, offset, length, 'tcp segment');
 
-  buf[offset] = seg.srcPort >>> 8;
-  buf[offset + 1] = seg.srcPort;
-  buf[offset + 2] = seg.dstPort >>> 8;
-  buf[offset + 3] = seg.dstPort;
-  writeUint32(buf, offset + 4, seg.seq);
-  writeUint32(buf, offset + 8, seg.ack);
-  buf[offset + 12] = (headerLength >>> 2) << 4;
-  buf[offset + 13] = seg.flags;
-  buf[offset + 14] = seg.window >>> 8;
-  buf[offset + 15] = seg.window;
-  buf[offset + 16] = 0;
-  buf[offset + 17] = 0;
-  buf[offset + 18] = seg.urgentPointer >>> 8;
-  buf[offset + 19] = seg.urgentPointer;
-  const optionsSum = writeOptions(seg.options, buf, offset + TCP_HEADER_LENGTH, blocks);
+  // The fixed header as five 32-bit words, the checksum (in the fifth) zero until computed.
+  const word0 = (seg.srcPort << 16) | (seg.dstPort & 0xffff);
+  const word3 = ((headerLength >>> 2) << 28) | ((seg.flags & 0xff) << 16) | (seg.window & 0xffff);
+  const word4 = seg.urgentPointer & 0xffff;
+  const place = options?.place ?? -1;
+  if (place >= 0) {
+    const data = frameMemoryData;
+    data.setUint32(place, word0);
+    data.setUint32(place + 4, seg.seq);
+    data.setUint32(place + 8, seg.ack);
+    data.setUint32(place + 12, word3);
+    data.setUint32(place + 16, word4);
+  } else {
+    writeWord(buf, offset, word0);
+    writeWord(buf, offset + 4, seg.seq);
+    writeWord(buf, offset + 8, seg.ack);
+    writeWord(buf, offset + 12, word3);
+    writeWord(buf, offset + 16, word4);
+  }
+  const optionsSum = writeOptions(
+    seg.options,
+    buf,
+    offset + TCP_HEADER_LENGTH,
+    blocks,
+    place >= 0 ? place + TCP_HEADER_LENGTH : -1,
+  );
   if (options?.payloadElsewhere === true) copyBytes(buf, seg.payload, offset + headerLength);
   else copyInto(seg.payload, buf, offset + headerLength);
 
   if (options?.computeChecksum !== false) {
-    // The header is summed from the values just written, each masked to the 16 bits its two bytes hold
-    // (so it sums exactly what is in the buffer), rather than read back byte by byte; `writeOptions` sums
+    // The header is summed from the words just written, each field masked to the bits its bytes hold (so
+    // it sums exactly what is in the buffer), rather than read back byte by byte; `writeOptions` sums
     // the options the same way. The payload is summed where it was just copied to: a frame carved from
     // the checksum module's memory (link/frame-allocator.ts) is summed in place, where the sender's ring
     // would be copied into that memory first. The header is even in length, so the payload's words line
     // up with the segment's (RFC 1071 §2(B)).
-    const fixedSum =
-      (seg.srcPort & 0xffff) +
-      (seg.dstPort & 0xffff) +
-      (seg.seq >>> 16) +
-      (seg.seq & 0xffff) +
-      (seg.ack >>> 16) +
-      (seg.ack & 0xffff) +
-      (((headerLength >>> 2) << 12) | (seg.flags & 0xff)) +
-      (seg.window & 0xffff) +
-      (seg.urgentPointer & 0xffff);
+    const fixedSum = wordSum(word0) + wordSum(seg.seq) + wordSum(seg.ack) + wordSum(word3) + word4;
     const headerSum = pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, length) + fixedSum + optionsSum;
     const sum = checksumFinish(checksumAdd(headerSum, buf, offset + headerLength, seg.payload.length));
     buf[offset + 16] = sum >>> 8;

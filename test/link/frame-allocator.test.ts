@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   allocateFrame,
+  carvedPlace,
   frameAllocatorCounters,
   frameView,
   recycleFrame,
 } from '../../src/link/frame-allocator.js';
 import { checksumAdd } from '../../src/wire/checksum.js';
-import { FRAME_MEMORY_BYTES, simdSummer } from '../../src/wire/checksum-simd.js';
+import { FRAME_MEMORY_BYTES, frameMemory, simdSummer } from '../../src/wire/checksum-simd.js';
+import { emitIpv4Header, type Ipv4Header, parseIpv4 } from '../../src/wire/ipv4.js';
+import { emitTcp, parseTcp, type TcpSegment } from '../../src/wire/tcp.js';
 import { sameSlab, slabCount } from './link-fixtures.js';
 
 describe('allocateFrame', () => {
@@ -46,6 +49,114 @@ describe('allocateFrame', () => {
     sumsAsCopied(frames[2]!);
     for (const frame of frames) {
       sumsAsCopied(frame);
+      recycleFrame(frame);
+    }
+  });
+
+  it('tells where the frame just carved lies in the checksum memory, and an IPv4 header written there is the same', () => {
+    const frame = allocateFrame(1514);
+    const place = carvedPlace(0);
+    expect(place).toBeGreaterThanOrEqual(0);
+    expect(carvedPlace(14)).toBe(place + 14);
+    // The place is the frame's own bytes: what is written to the one reads in the other.
+    for (let j = 0; j < frame.length; j++) frame[j] = (j * 7 + 3) & 0xff;
+    expect(frameMemory!.subarray(place, place + frame.length)).toEqual(frame);
+    // Every field with bits in both bytes of its word, addresses above 2^31: written through the place (as
+    // words) and into a plain buffer (byte by byte), the two headers are the same and check.
+    const header: Ipv4Header = {
+      tos: 0xb9,
+      id: 0xfedc,
+      dontFragment: true,
+      moreFragments: true,
+      fragmentOffset: 0x1ff8,
+      ttl: 0xfe,
+      protocol: 0x86,
+      src: 0xc0a8fe01,
+      dst: 0xfffefdfc,
+    };
+    expect(emitIpv4Header(header, 1480, frame, 14, carvedPlace(14))).toBe(20);
+    const plain = new Uint8Array(1514);
+    emitIpv4Header(header, 1480, plain, 14);
+    expect(frame.subarray(14, 34)).toEqual(plain.subarray(14, 34));
+    // Bytes around the header untouched.
+    expect(frame[13]).toBe((13 * 7 + 3) & 0xff);
+    expect(frame[34]).toBe((34 * 7 + 3) & 0xff);
+    const parsed = parseIpv4(frame.subarray(14));
+    expect(parsed.ok && parsed.value).toMatchObject({ ...header, totalLength: 1500 });
+    // Frames elsewhere have no place: headers alone, and frames too large for the memory's slabs.
+    allocateFrame(66);
+    expect(carvedPlace(14)).toBe(-1);
+    allocateFrame(1514);
+    allocateFrame(16 * 1024 + 54);
+    expect(carvedPlace(14)).toBe(-1);
+    allocateFrame(1514);
+    allocateFrame(131_072, 10);
+    expect(carvedPlace(14)).toBe(-1);
+    recycleFrame(frame);
+  });
+
+  it('writes a TCP segment into a frame of the checksum memory as words, the same as byte by byte', () => {
+    const src = 0xc0a8fe01;
+    const dst = 0xfffefdfc;
+    const payload = new Uint8Array(1000).map((_, j) => (j * 13 + 5) & 0xff);
+    // Every field with bits in both halves of its word; with timestamps (written as words there) and
+    // without, with SACK blocks and SACK-permitted (written byte by byte everywhere).
+    const segments: TcpSegment[] = [
+      {
+        srcPort: 0xfedc,
+        dstPort: 0x8001,
+        seq: 0xfffffff0,
+        ack: 0x80000001,
+        flags: 0xd8,
+        window: 0xfffe,
+        urgentPointer: 0x8123,
+        options: { timestamp: { value: 0xfedcba98, echo: 0x89abcdef } },
+        payload,
+      },
+      {
+        srcPort: 443,
+        dstPort: 0xffff,
+        seq: 1,
+        ack: 0xffffffff,
+        flags: 0x10,
+        window: 0x8000,
+        urgentPointer: 0,
+        options: {},
+        payload,
+      },
+      {
+        srcPort: 1,
+        dstPort: 2,
+        seq: 3,
+        ack: 4,
+        flags: 0x12,
+        window: 5,
+        urgentPointer: 0,
+        options: { mss: 1460, sackPermitted: true, windowScale: 7, timestamp: { value: 1, echo: 0 } },
+        payload,
+      },
+      {
+        srcPort: 1,
+        dstPort: 2,
+        seq: 3,
+        ack: 4,
+        flags: 0x10,
+        window: 5,
+        urgentPointer: 0,
+        options: { timestamp: { value: 9, echo: 8 }, sack: [{ left: 0x80000000, right: 0x80001000 }] },
+        payload,
+      },
+    ];
+    for (const seg of segments) {
+      const frame = allocateFrame(1514);
+      const place = carvedPlace(34);
+      expect(place).toBeGreaterThanOrEqual(0);
+      const length = emitTcp(seg, src, dst, frame, 34, { place });
+      const plain = new Uint8Array(1514);
+      expect(emitTcp(seg, src, dst, plain, 34)).toBe(length);
+      expect(frame.subarray(34, 34 + length)).toEqual(plain.subarray(34, 34 + length));
+      const parsed = parseTcp(frame.subarray(34, 34 + length), src, dst);
+      expect(parsed.ok).toBe(true);
       recycleFrame(frame);
     }
   });
@@ -512,6 +623,8 @@ describe('the checksum memory spent', () => {
     expect(checksumAdd(0, outside!, 34, 1480)).toBe(checksumAdd(0, outside!.slice(), 34, 1480));
     // Nor does the memory come back: the next frames stay outside it too.
     for (let i = 0; i < 50; i++) expect(simdSummer!.holds(allocateFrame(1514))).toBe(false);
+    // ... and tell no place in it.
+    expect(carvedPlace(0)).toBe(-1);
     expect(frameAllocatorCounters.slabsInChecksumMemory).toBe(FRAME_MEMORY_BYTES / (256 * 1024));
   });
 });

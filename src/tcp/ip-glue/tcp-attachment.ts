@@ -53,13 +53,27 @@ export type { TcpIpBinding, TcpReceiver } from '../../seams.js';
  * view of its send ring, never of the frame being written.
  */
 class EmitModes {
-  readonly compute: TcpEmitOptions = { computeChecksum: true, payloadElsewhere: true, headerLength: 0 };
-  readonly offload: TcpEmitOptions = { computeChecksum: false, payloadElsewhere: true, headerLength: 0 };
+  readonly compute: TcpEmitOptions = {
+    computeChecksum: true,
+    payloadElsewhere: true,
+    headerLength: 0,
+    place: -1,
+  };
+  readonly offload: TcpEmitOptions = {
+    computeChecksum: false,
+    payloadElsewhere: true,
+    headerLength: 0,
+    place: -1,
+  };
 
-  /** The mode for `offloadChecksum`, told the header length `tcpHeaderLength` gave for the segment. */
-  with(offloadChecksum: boolean, headerLength: number): TcpEmitOptions {
+  /**
+   * The mode for `offloadChecksum`, told the header length `tcpHeaderLength` gave for the segment and where
+   * the segment lies in the checksum memory (or -1).
+   */
+  with(offloadChecksum: boolean, headerLength: number, place: number): TcpEmitOptions {
     const mode = offloadChecksum ? this.offload : this.compute;
     mode.headerLength = headerLength;
+    mode.place = place;
     return mode;
   }
 }
@@ -72,8 +86,8 @@ class TcpSegmentWriter implements PayloadWriter {
   /** emitTcp sets every byte: the fixed header, options laid out in whole words, the payload. */
   readonly writesEveryByte = true;
   private readonly modes = new EmitModes();
-  write(buf: Uint8Array, offset: number, src: Ipv4Address, dst: Ipv4Address, offloadChecksum: boolean): void {
-    emitTcp(this.segment!, src, dst, buf, offset, this.modes.with(offloadChecksum, this.headerLength));
+  write(buf: Uint8Array, at: number, src: Ipv4Address, dst: Ipv4Address, offload: boolean, place = -1): void {
+    emitTcp(this.segment!, src, dst, buf, at, this.modes.with(offload, this.headerLength, place));
   }
 }
 
@@ -83,7 +97,7 @@ class Tcp6SegmentWriter implements Ipv6PayloadWriter {
   length = 0;
   private readonly modes = new EmitModes();
   write(buf: Uint8Array, offset: number, src: Ipv6Address, dst: Ipv6Address, offloadChecksum = false): void {
-    emitTcp(this.segment!, src, dst, buf, offset, this.modes.with(offloadChecksum, this.headerLength));
+    emitTcp(this.segment!, src, dst, buf, offset, this.modes.with(offloadChecksum, this.headerLength, -1));
   }
 }
 
