@@ -209,6 +209,25 @@ describe('HyStart++ (RFC 9406)', () => {
     return divisors;
   }
 
+  /**
+   * Round 0: ten ACKs of 1448 bytes at `trainTimes` (ms), RTT 50 ms, cwnd 20 segments. Rounds 1 and 2
+   * from 100 and 200 ms: ACKs 3 ms apart (no train), RTT 50 then 70 ms (a rise of the threshold), cwnd
+   * `cwndSegments`. The phase after them.
+   */
+  function riseAfterTrain(trainTimes: readonly number[], cwndSegments: number, paced = false): string {
+    const h = new HyStartPlusPlus(paced);
+    let ack = 0;
+    for (const t of trainTimes) h.onAck(++ack, 10, 50, t, 1448, 20 * 1448);
+    for (const [start, rtt] of [
+      [100, 50],
+      [200, 70],
+    ] as const) {
+      const end = ack + 10;
+      for (let i = 0; i < 10; i++) h.onAck(++ack, end, rtt, start + i * 3, 1448, cwndSegments * 1448);
+    }
+    return h.phase;
+  }
+
   it('a round begins with the first ACK beyond the SND.MAX recorded at its start, not one equal to it', () => {
     const h = new HyStartPlusPlus();
     h.onAck(100, 1000, 50);
@@ -370,26 +389,29 @@ describe('HyStart++ (RFC 9406)', () => {
 
   it("a delay rise while cwnd is below 1.35 x the fastest train's rate x the minimum RTT is another flow's queue: no CSS", () => {
     // Round 0: ten ACKs 0.25 ms apart, 1448 bytes each, RTT 50 ms: the train delivers 9 x 1448 bytes
-    // in 2.25 ms, 5792 bytes a ms, and 1.35 x 5792 x 50 = 390,960 bytes (270 segments). Rounds 1 and
-    // 2 from 100 and 200 ms: ACKs 3 ms apart (no train), RTT 50 then 70 ms (a rise of the threshold).
-    const run = (cwndSegments: number, paced = false) => {
-      const h = new HyStartPlusPlus(paced);
-      let ack = 0;
-      for (let i = 0; i < 10; i++) h.onAck(++ack, 10, 50, i * 0.25, 1448, 20 * 1448);
-      for (const [start, rtt] of [
-        [100, 50],
-        [200, 70],
-      ] as const) {
-        const end = ack + 10;
-        for (let i = 0; i < 10; i++) h.onAck(++ack, end, rtt, start + i * 3, 1448, cwndSegments * 1448);
-      }
-      return h.phase;
-    };
+    // in 2.25 ms, 5792 bytes a ms, and 1.35 x 5792 x 50 = 390,960 bytes (270 segments). Then the rise
+    // (riseAfterTrain).
+    const train = Array.from({ length: 10 }, (_, i) => i * 0.25);
+    const run = (cwndSegments: number, paced = false) => riseAfterTrain(train, cwndSegments, paced);
     // 260 segments cannot hold a queue of their own: the rise is another flow's, slow start goes on.
     expect(run(260)).toBe('slow-start');
     expect(run(280)).toBe('css');
     // A paced train's rate is the pacing rate: RFC 9406's test alone.
     expect(run(260, true)).toBe('css');
+  });
+
+  it("the fastest train counts runs of back-to-back ACKs: other flows' segments in the train do not hide the bottleneck's rate", () => {
+    // Round 0: five ACKs 0.25 ms apart, another flow's segments for 1.75 ms (a gap short of a break),
+    // five more 0.25 ms apart; 1448 bytes each, RTT 50 ms. The whole train delivers 9 x 1448 bytes in
+    // 3.75 ms, 3475 bytes a ms (1.35 x 3475 x 50 ms: 162 segments); its first run of four gaps delivers
+    // 4 x 1448 bytes in 1 ms, 5792 bytes a ms (1.35 x 5792 x 50 ms: 270 segments). Then the rise
+    // (riseAfterTrain).
+    const train = Array.from({ length: 10 }, (_, i) => (i < 5 ? i * 0.25 : 2.75 + (i - 5) * 0.25));
+    const run = (cwndSegments: number) => riseAfterTrain(train, cwndSegments);
+    // 200 segments: above what the whole train's rate says the path holds, below what its back-to-back
+    // run says: the rise is another flow's queue, slow start goes on.
+    expect(run(200)).toBe('slow-start');
+    expect(run(280)).toBe('css');
   });
 
   it('clamps the RTT threshold to [4, 16] ms (RttThresh = max(4, min(lastRoundMinRTT / 8, 16)))', () => {
