@@ -143,8 +143,9 @@ export interface TcpConfig {
    * Congestion control algorithm (Linux's tcp_congestion_control / TCP_CONGESTION): 'cubic' (RFC 9438
    * with HyStart++ and PRR, the default as on Linux), 'bbr' (the IETF BBR draft, paced), 'newreno'
    * (RFC 6582) or 'reno' (RFC 5681). HyStart++ here goes beyond RFC 9406's delay test: an ACK train
-   * (as Linux's HyStart), its delivery rate, and a CSS round whose rate still grows, each said and
-   * measured in congestion/hystart.ts.
+   * (as Linux's HyStart), its delivery rate, a CSS round whose rate still grows, and a delay rise taken
+   * as another flow's queue while cwnd is below what the fastest train delivers in a minimum RTT, each
+   * said and measured in congestion/hystart.ts.
    */
   congestionControl: CongestionControlName;
   /**
