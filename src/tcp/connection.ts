@@ -1198,8 +1198,9 @@ export class TcpConnection extends TypedEmitter<TcpConnectionEvents> {
   }
 
   /**
-   * Starts an input at `now` (undefined: the clock's time, see the class comment). Returns true for a nested call (made from a listener), which must neither
-   * settle nor leave; otherwise the caller is the outermost call and must settle and reset the depth.
+   * Starts an input at `now` (undefined: the clock's time, see the class comment). Returns true for a
+   * nested call (made from a listener), which must neither settle nor leave; otherwise the caller is the
+   * outermost call and must settle and reset the depth.
    */
   private enter(now: number | undefined): boolean {
     // The time of the input being processed; output code reads it from here (e.g. for timestamps).

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { Dialogue, pattern } from './dialogue.js';
 
 /**
- * The time of each input (Tcb.now) is kept as a small integer while it is whole and in a separate double
- * while it is not; these tests check that the value the engine reads is the time of the input either way,
- * through what it measures with it (RTT samples, RFC 6298 §2) and what it writes on the wire.
+ * The time of each input (Tcb.now) is one field, stored as a small integer when it is whole and
+ * as a double when it is not (connection.ts `enter`); these tests check that the value the engine reads is
+ * the time of the input either way, through what it measures with it (RTT samples, RFC 6298 §2) and what
+ * it writes on the wire.
  */
 describe('time of an input', () => {
   /** Data sent at `sent`, acknowledged at `acked`. */
