@@ -19,8 +19,9 @@ function pair(
   checksumOffload: boolean,
   offload = false,
   path?: BulkPath,
+  gro = false,
 ): { net: SimulatedNetwork; client: Stack; server: Stack } {
-  const net = new SimulatedNetwork({ seed: 1, trace: false, checksumOffload, offload });
+  const net = new SimulatedNetwork({ seed: 1, trace: false, checksumOffload, offload, gro });
   const client = net.host('client', '10.0.0.1/24');
   const server = net.host('server', '10.0.0.2/24');
   const impairments =
@@ -63,10 +64,17 @@ function manyPortsPair(): { net: SimulatedNetwork; client: Stack; server: Stack 
  * last byte. With `checksumOffload` the link lets both ends skip the TCP checksum, as Linux does on
  * loopback; without, every segment's checksum is computed by the sender and verified by the receiver.
  * With `offload` the link ends offer TSO and checksum offload (MemoryLinkOptions.offload): segments of
- * up to 64 KiB cross whole, as on Linux loopback or a veth pair.
+ * up to 64 KiB cross whole, as on Linux loopback or a veth pair. With `gro` the link ends coalesce what
+ * arrives together (MemoryLinkOptions.gro): the receiver's IP and TCP see one packet per batch; every
+ * frame's checksum is still verified, by the coalescer.
  */
-export function bulkTransferMs(totalBytes: number, checksumOffload: boolean, offload = false): number {
-  const { net, client, server } = pair(checksumOffload, offload);
+export function bulkTransferMs(
+  totalBytes: number,
+  checksumOffload: boolean,
+  offload = false,
+  gro = false,
+): number {
+  const { net, client, server } = pair(checksumOffload, offload, undefined, gro);
   const chunk = new Uint8Array(CHUNK);
   const sink = new Uint8Array(CHUNK);
   let received = 0;

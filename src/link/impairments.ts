@@ -194,6 +194,14 @@ export interface PathEnds {
    * timer each, so ties with other timers resolve as they always have. Default false.
    */
   readonly orderedDelivery?: boolean;
+  /**
+   * The receiving end takes frames in batches (it coalesces them, GRO): frames that would arrive one
+   * right after another, with nothing else due in between, are delivered from one timer, and
+   * `batchDelivered` follows every batch. False: a timer per frame, as simulated links always had.
+   */
+  readonly batchDelivery?: boolean;
+  /** With `batchDelivery`: called when a batch (or a frame delivered alone) has been delivered. */
+  batchDelivered?(): void;
 }
 
 /** Observes frames at a point of the path: 'sent' as they enter, 'delivered' as they reach the receiver. */
@@ -228,6 +236,8 @@ class InFlightCopy implements PostedTimer {
   /** Neighbours in the in-flight list (send order). */
   previous: InFlightCopy | undefined = undefined;
   next: InFlightCopy | undefined = undefined;
+  /** The copy delivered right after this one from this one's timer (see `ImpairedPath.schedule`). */
+  batchNext: InFlightCopy | undefined = undefined;
 }
 
 const EMPTY_FRAME = new Uint8Array(0);
@@ -291,6 +301,14 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
   /** With `orderedDelivery`: copies in arrival order, and the timer for the oldest. */
   private readonly fifo = new ArrayQueue<InFlightCopy>();
   private fifoTimer: TimerHandle | undefined;
+  /**
+   * With `batchDelivery`: the first and last copy of the batch whose timer was posted last and has not
+   * run (see `schedule`); undefined when there is none.
+   */
+  private batchHead: InFlightCopy | undefined;
+  private batchTail: InFlightCopy | undefined;
+  /** Counts `loseEverything` calls: a batch being delivered stops when the rest of it was lost. */
+  private losses = 0;
   private closed = false;
   /**
    * Copy records whose frame was delivered or lost and whose timer has run, for reuse: the first
@@ -372,6 +390,9 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
    */
   loseEverything(reason: LinkDropReason): void {
     const first = this.inFlightFirst;
+    this.losses++;
+    this.batchHead = undefined;
+    this.batchTail = undefined;
     // Every timer and queue entry of the lost copies goes first, so that none refers to a record released below.
     if (this.inFlightCount > 0) this.clock.cancelPosts?.(this);
     this.inFlightFirst = undefined;
@@ -547,24 +568,65 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
       this.arrive(copy);
       this.release(copy);
     }
+    if (this.ends.batchDelivery === true) this.ends.batchDelivered?.();
   };
 
   /**
    * One timer per copy, so that copies and the other timers due at one instant run in the order they
    * were set, as they always have. Posted where the clock can: no closure or handle per frame. The delay
    * comes in the copy (`postDelayMs`), not as an argument, which would be boxed (see PostedTimer).
+   *
+   * With `batchDelivery`, a copy whose timer would run right after the last one posted here, with nothing
+   * between them (Clock.followsLastPost: due at the same time, and no timer set anywhere since), joins
+   * that timer's batch instead: the run order is exactly as with a timer each, and the receiver learns
+   * where a batch ends (a window the sender wrote out in one go arrives as one batch, as Linux's NAPI
+   * poll hands GRO the frames a device had ready).
    */
   private schedule(copy: InFlightCopy): void {
     this.addInFlight(copy);
     const clock = this.clock;
-    if (clock.post !== undefined) clock.post(this, copy);
-    else copy.handle = clock.setTimer(copy.postDelayMs, () => this.arrive(copy));
+    if (clock.post === undefined) {
+      copy.handle = clock.setTimer(copy.postDelayMs, () => {
+        this.arrive(copy);
+        if (this.ends.batchDelivery === true) this.ends.batchDelivered?.();
+      });
+      return;
+    }
+    if (this.ends.batchDelivery === true) {
+      const head = this.batchHead;
+      if (head !== undefined && clock.followsLastPost?.(this, head, copy) === true) {
+        this.batchTail!.batchNext = copy;
+        this.batchTail = copy;
+        return;
+      }
+      this.batchHead = copy;
+      this.batchTail = copy;
+    }
+    clock.post(this, copy);
   }
 
-  /** @internal A posted copy's timer (see `schedule`). */
+  /** @internal A posted copy's timer (see `schedule`): the copy, and the batch it heads. */
   onTimer(copy: InFlightCopy): void {
-    this.arrive(copy);
-    this.release(copy);
+    if (this.ends.batchDelivery !== true) {
+      this.arrive(copy);
+      this.release(copy);
+      return;
+    }
+    if (copy === this.batchHead) {
+      this.batchHead = undefined;
+      this.batchTail = undefined;
+    }
+    const losses = this.losses;
+    for (let next: InFlightCopy | undefined = copy; next !== undefined; ) {
+      const current: InFlightCopy = next;
+      next = current.batchNext;
+      current.batchNext = undefined;
+      this.arrive(current);
+      this.release(current);
+      // The receiver took the link down or closed it: the rest of the batch was lost (and released).
+      if (this.losses !== losses) break;
+    }
+    this.ends.batchDelivered?.();
   }
 
   /** A copy record kept for reuse, taken out of the pool; undefined when none is. */
@@ -581,6 +643,7 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
     copy.frame = EMPTY_FRAME;
     copy.traced = undefined;
     copy.handle = undefined;
+    copy.batchNext = undefined;
     if (this.pooledCopies < COPY_POOL_LIMIT) this.copyPool[this.pooledCopies++] = copy;
   }
 

@@ -46,6 +46,7 @@ import {
   type TapPoint,
   validateImpairments,
 } from './impairments.js';
+import { type TcpCoalescerCounters, TcpReceiveCoalescer } from './tcp-receive-coalescer.js';
 
 export type LinkDirection = 'a->b' | 'b->a';
 
@@ -85,6 +86,17 @@ export interface MemoryLinkOptions {
    * module comment for what impaired directions do with offloaded frames.
    */
   offload?: boolean;
+  /**
+   * Receive coalescing at each end (GRO, `ethtool -k`: generic-receive-offload, on by default on every
+   * Linux NIC): the frames that arrive together (see below) pass through a TcpReceiveCoalescer, which
+   * verifies each frame's checksum (unless checksum offload already trusts it) and merges in-order TCP
+   * segments of one flow into one packet, so IP and TCP do their per-segment work once per batch; the
+   * batch ends when the last of them was delivered. Frames due at one instant with nothing else due
+   * between them arrive as one batch: a window the sender wrote in one go, as a NAPI poll hands Linux's
+   * GRO the frames a device had ready. Taps and traces still see every frame as it crossed. Default
+   * false: the stack sees every frame.
+   */
+  gro?: boolean;
 }
 
 export interface LinkCaptureOptions {
@@ -126,8 +138,9 @@ export class MemoryLink {
   }
 
   constructor(options: MemoryLinkOptions) {
-    const endA = new MemoryLinkEnd(this, 'a->b', options.a);
-    const endB = new MemoryLinkEnd(this, 'b->a', options.b);
+    const gro = options.gro === true;
+    const endA = new MemoryLinkEnd(this, 'a->b', options.a, gro);
+    const endB = new MemoryLinkEnd(this, 'b->a', options.b, gro);
     this.name = options.name ?? `${endA.name}<->${endB.name}`;
     this.a = this.endA = endA;
     this.b = this.endB = endB;
@@ -155,6 +168,14 @@ export class MemoryLink {
     this.bToA = this.paths['b->a'];
     this.offloadAllowed = options.checksumOffload === true;
     this.deviceOffload = options.offload === false ? undefined : MEMORY_LINK_OFFLOAD;
+  }
+
+  /**
+   * What receive coalescing did to the frames of one direction (at its receiving end), when `gro` is on:
+   * frames pushed, segments merged, merged packets and frames passed as they came. Live counters.
+   */
+  coalescing(direction: LinkDirection): Readonly<TcpCoalescerCounters> | undefined {
+    return (direction === 'a->b' ? this.endB : this.endA).coalescing;
   }
 
   /** Replaces the impairments of one direction or of both. */
@@ -278,6 +299,7 @@ class MemoryPathEnds implements PathEnds {
   readonly linkName: string;
   readonly from: string;
   readonly to: string;
+  readonly batchDelivery: boolean;
 
   constructor(
     private readonly link: MemoryLink,
@@ -287,6 +309,11 @@ class MemoryPathEnds implements PathEnds {
     this.linkName = link.name;
     this.from = sender.name;
     this.to = receiver.name;
+    this.batchDelivery = receiver.coalescing !== undefined;
+  }
+
+  batchDelivered(): void {
+    this.receiver.batchDelivered();
   }
 
   get senderMtu(): number {
@@ -318,12 +345,22 @@ class MemoryLinkEnd implements NetworkDevice {
   private closed = false;
   /** Reused for every offloaded frame delivered (receivers read it during the call only). */
   private readonly info: ReceivedFrameInfo = { checksumTrusted: true, segmentSize: 0 };
+  /** Told to the coalescer with each plain frame while checksum offload trusts them. */
+  private readonly trustedInfo: ReceivedFrameInfo = { checksumTrusted: true, segmentSize: 0 };
+  /** With `gro`: what frames arriving here pass through (see MemoryLinkOptions.gro). */
+  private readonly coalescer: TcpReceiveCoalescer | undefined;
+  /**
+   * Frames of the batch being delivered that a tap was given (it may keep them): never given back to the
+   * allocator. Emptied when the batch ends, by which time the coalescer holds none of them.
+   */
+  private readonly tappedFrames: Uint8Array[] = [];
 
   constructor(
     private readonly link: MemoryLink,
     /** The direction this end's frames travel. */
     private readonly outgoing: LinkDirection,
     options: LinkEndOptions,
+    gro: boolean,
   ) {
     const mtu = options.mtu ?? 1500;
     if (!Number.isInteger(mtu) || mtu < 68) {
@@ -335,6 +372,14 @@ class MemoryLinkEnd implements NetworkDevice {
     this.name = options.name;
     this.mtu = mtu;
     this.mac = options.mac;
+    this.coalescer = gro
+      ? new TcpReceiveCoalescer(this.deliverCoalesced, { onFrameReleased: this.frameReleased })
+      : undefined;
+  }
+
+  /** @internal See MemoryLink.coalescing. */
+  get coalescing(): Readonly<TcpCoalescerCounters> | undefined {
+    return this.coalescer?.counters;
   }
 
   get checksumOffload(): boolean {
@@ -380,6 +425,18 @@ class MemoryLinkEnd implements NetworkDevice {
    */
   receive(frame: Uint8Array, mark: number, untapped: boolean): boolean {
     if (this.receiver === undefined) return false;
+    if (this.coalescer !== undefined) {
+      if (!untapped) this.tappedFrames.push(frame);
+      let info: ReceivedFrameInfo | undefined;
+      if (mark !== 0) {
+        this.info.segmentSize = mark - OFFLOADED_MARK;
+        info = this.info;
+      } else if (this.checksumOffload) {
+        info = this.trustedInfo;
+      }
+      this.coalescer.push(frame, info);
+      return true;
+    }
     let disposition: unknown;
     if (untapped) frameDelivering(frame);
     if (mark === 0) {
@@ -404,6 +461,41 @@ class MemoryLinkEnd implements NetworkDevice {
       this.lent++;
     }
     return true;
+  }
+
+  /** @internal A batch of frames was delivered: the coalescer hands on what it holds (napi_gro_flush). */
+  batchDelivered(): void {
+    this.coalescer?.flush();
+    if (this.tappedFrames.length > 0) this.tappedFrames.length = 0;
+  }
+
+  /**
+   * What the coalescer hands on: a frame as it arrived, or a packet it merged (from memory of its own,
+   * which it takes back itself). A frame as it arrived is lent while the receiver holds it, as in `receive`.
+   */
+  private readonly deliverCoalesced = (frame: Uint8Array, info: ReceivedFrameInfo | undefined): unknown => {
+    const receiver = this.receiver;
+    // Closed meanwhile: the frame is left to the collector.
+    if (receiver === undefined) return undefined;
+    const untapped = !this.tapped(frame);
+    if (untapped) frameDelivering(frame);
+    const disposition = receiver(frame, info);
+    if (untapped && frameDelivered(frame, disposition === FRAME_HELD)) this.lent++;
+    return disposition;
+  };
+
+  /**
+   * A frame the coalescer is done with (its bytes copied into a merged packet, or its receiver returned
+   * FRAME_RELEASED): unless a tap has it, its memory goes back to the allocator.
+   */
+  private readonly frameReleased = (frame: Uint8Array): void => {
+    if (this.tapped(frame)) return;
+    recycleFrame(frame);
+    this.released++;
+  };
+
+  private tapped(frame: Uint8Array): boolean {
+    return this.tappedFrames.length > 0 && this.tappedFrames.includes(frame);
   }
 }
 

@@ -84,6 +84,11 @@ export interface TcpCoalescerCounters {
   segmentsMerged: number;
   /** Merged packets delivered (each stands for two or more segments). */
   packetsMerged: number;
+  /**
+   * Frames delivered as they came (not merged: alone in their batch, not TCP, or not mergeable), so that
+   * frames = segmentsMerged + packetsMerged + framesPassed once the batch is flushed.
+   */
+  framesPassed: number;
   /** TCP segments passed alone because a checksum was wrong (the stack counts and drops them). */
   badChecksums: number;
   /** Slabs allocated for merged packets (see the module comment on memory). */
@@ -144,6 +149,7 @@ export class TcpReceiveCoalescer {
     frames: 0,
     segmentsMerged: 0,
     packetsMerged: 0,
+    framesPassed: 0,
     badChecksums: 0,
     slabsAllocated: 0,
     heldPacketsGivenBack: 0,
@@ -521,6 +527,7 @@ export class TcpReceiveCoalescer {
 
   /** Delivers a pushed frame as it came; gives it back if the receiver holds nothing of it. */
   private pass(frame: Uint8Array, info: ReceivedFrameInfo | undefined): void {
+    this.counters.framesPassed++;
     if (this.deliver(frame, info) === FRAME_RELEASED) this.onFrameReleased?.(frame);
   }
 

@@ -50,6 +50,12 @@ export interface SimulatedNetworkOptions {
    * always carry wire-size frames.
    */
   offload?: boolean;
+  /**
+   * Receive coalescing (GRO) at both ends of every link (MemoryLinkOptions.gro), as Linux does on every
+   * NIC by default: segments of a flow that arrive together reach the stack as one packet. Default false:
+   * the stack sees every frame, as the pictures of a conversation show them.
+   */
+  gro?: boolean;
   /** Defaults for every stack created by `host` and `router`. */
   stack?: SimulatedStackOptions;
 }
@@ -188,6 +194,7 @@ export class SimulatedNetwork {
       bToA: options.bToA && withDelay(options.bToA, options.delayMs),
       checksumOffload: this.options.checksumOffload,
       offload: this.options.offload === true,
+      gro: this.options.gro === true,
     });
     const aInterface = this.configure(a, link.a);
     const bInterface = this.configure(b, link.b);

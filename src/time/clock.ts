@@ -59,6 +59,13 @@ export interface Clock {
   /** Cancels every timer posted for `target` that has not run yet. Present wherever `post` is. */
   cancelPosts?(target: TimerTarget<never>): void;
   /**
+   * Optional, with `post`: whether a timer posted now for `target` with `argument` would run right after
+   * the one `target` posted last with `previous` (it has not run, nothing was set or posted since, and the
+   * new one would be due at the same time). Then nothing can run between the two, and the target may do
+   * both timers' work in the first one's run: a link delivers the frames due at one instant as a batch.
+   */
+  followsLastPost?<T extends PostedTimer>(target: TimerTarget<T>, previous: T, argument: T): boolean;
+  /**
    * Optional: a timer for `callback` that is not set yet (see ReusableTimer), run in the same order as
    * `setTimer` timers. Setting it again once it ran costs no allocation: for a wake-up that a stack sets
    * again after every run (a TCP layer's next deadline).

@@ -80,6 +80,8 @@ export class TimerQueue {
   private live = 0;
   /** Posted entries that have run, for `post` to reuse. */
   private readonly pool: TimerEntry[] = objectArray();
+  /** The entry added last (set, posted or set again), for `followsLastPost`. */
+  private lastAdded: TimerEntry | undefined = undefined;
 
   /** Number of timers that are neither cancelled nor taken. */
   get size(): number {
@@ -113,6 +115,29 @@ export class TimerQueue {
     entry.target = target as TimerTarget<unknown>;
     entry.argument = argument;
     this.insert(entry);
+  }
+
+  /**
+   * Whether a timer posted now for `target` with `argument` would run right after the one `target` posted
+   * with `previous`: that one is the last timer added to the queue, it has not run and was not cancelled,
+   * and the new one would be due at the same time. Timers run in (time, sequence) order, so nothing can
+   * ever come between two such timers: the target may do the second's work in the first's run instead
+   * of posting it, and everything still runs in the same order. `now` as in `post`.
+   */
+  followsLastPost<T extends PostedTimer>(
+    now: Float64Array,
+    target: TimerTarget<T>,
+    previous: T,
+    argument: T,
+  ): boolean {
+    const entry = this.lastAdded;
+    // A posted entry that ran or was cancelled has no target any more (see `run`, `cancelPosts`).
+    return (
+      entry !== undefined &&
+      entry.target === target &&
+      entry.argument === previous &&
+      entry.time === now[0]! + Math.max(0, argument.postDelayMs)
+    );
   }
 
   /** Entries of posted timers kept for reuse (they come back when their timer runs). */
@@ -181,6 +206,7 @@ export class TimerQueue {
     const time = entry.time;
     this.live++;
     entry.queued = true;
+    this.lastAdded = entry;
     if (time === this.lastTakenTime) {
       // Every FIFO entry was added for an instant no later than this one (lastTakenTime never
       // decreases), and with a smaller sequence: appending keeps the FIFO ordered.

@@ -65,6 +65,11 @@ export class VirtualClock implements Clock {
     this.queue.post(this.reading, target, argument);
   }
 
+  /** See `Clock.followsLastPost`. */
+  followsLastPost<T extends PostedTimer>(target: TimerTarget<T>, previous: T, argument: T): boolean {
+    return this.queue.followsLastPost(this.reading, target, previous, argument);
+  }
+
   /** Schedules `callback` at an absolute virtual time; a time in the past means now. */
   setTimerAt(timeMs: number, callback: () => void): TimerHandle {
     if (!Number.isFinite(timeMs)) throw invalid(`timer time must be finite, got ${timeMs}`);

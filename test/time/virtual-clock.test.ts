@@ -362,3 +362,31 @@ describe('VirtualClock', () => {
     });
   });
 });
+
+describe('VirtualClock.followsLastPost', () => {
+  it('is true only while the timer posted last is the latest set, has not run and is due at the same time', () => {
+    const clock = new VirtualClock(5);
+    const ran: number[] = [];
+    const target = { onTimer: (p: { id: number; postDelayMs: number }) => ran.push(p.id) };
+    const first = { id: 1, postDelayMs: 2 };
+    clock.post(target, first);
+    expect(clock.followsLastPost(target, first, { id: 2, postDelayMs: 2 })).toBe(true);
+    // Another due time, another previous timer, another target.
+    expect(clock.followsLastPost(target, first, { id: 2, postDelayMs: 3 })).toBe(false);
+    expect(clock.followsLastPost(target, { id: 9, postDelayMs: 2 }, { id: 2, postDelayMs: 2 })).toBe(false);
+    expect(clock.followsLastPost({ onTimer: () => {} }, first, { id: 2, postDelayMs: 2 })).toBe(false);
+    // A timer set since would come between.
+    clock.setTimer(2, () => ran.push(0));
+    expect(clock.followsLastPost(target, first, { id: 2, postDelayMs: 2 })).toBe(false);
+    const second = { id: 3, postDelayMs: 2 };
+    clock.post(target, second);
+    expect(clock.followsLastPost(target, second, { id: 4, postDelayMs: 2 })).toBe(true);
+    clock.runUntilIdle();
+    expect(ran).toEqual([1, 0, 3]);
+    // Once it ran, nothing follows it.
+    expect(clock.followsLastPost(target, second, { id: 4, postDelayMs: 0 })).toBe(false);
+    clock.post(target, second);
+    clock.cancelPosts(target);
+    expect(clock.followsLastPost(target, second, { id: 4, postDelayMs: 2 })).toBe(false);
+  });
+});
