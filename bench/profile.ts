@@ -4,6 +4,7 @@
  * functions that took the most time themselves ("self time"), with the source module each comes from.
  *
  *   npm run profile -- bulk                     in-process bulk, MTU 1500, checksums verified
+ *   npm run profile -- bulk-gro                 the same, received through GRO (merged packets)
  *   npm run profile -- bulk-offload             the same over links with TSO/checksum offload (64 KiB)
  *   npm run profile -- connections              connections opened and closed one after the other
  *   npm run profile -- bulk --out p.cpuprofile --top 30
@@ -28,6 +29,10 @@ const WORKLOADS: Record<string, { describe: string; run: (w: Workloads) => unkno
   'bulk-checksum-offload': {
     describe: `${BULK_BYTES >> 20} MiB, MTU 1500, TCP checksums neither computed nor verified`,
     run: (w) => w.bulkTransferMs(BULK_BYTES, true),
+  },
+  'bulk-gro': {
+    describe: `${BULK_BYTES >> 20} MiB, MTU 1500, checksums verified, received through GRO (MemoryLinkOptions.gro)`,
+    run: (w) => w.bulkTransferMs(BULK_BYTES, false, false, true),
   },
   'bulk-offload': {
     describe: `${BULK_BYTES >> 20} MiB over links with TSO and checksum offload (64 KiB super-segments)`,

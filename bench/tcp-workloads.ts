@@ -176,7 +176,8 @@ export interface SteadyStateMeter {
  * connection is in its steady state: started once `warmBytes` have been read, stopped when `stopBytes`
  * have (by default all `totalBytes`; less keeps the end of the transfer out: its last, shorter chunk and
  * segments, cut once at lengths the steady state never had). Returns the TCP segments both stacks sent
- * meanwhile (data one way, ACKs the other; a TSO segment counts as the pieces it stands for).
+ * meanwhile (data one way, ACKs the other; a TSO segment counts as the pieces it stands for). With `gro`,
+ * the link ends coalesce what arrives together (as in `bulkTransferMs`).
  */
 export function bulkSteadyState(
   totalBytes: number,
@@ -184,8 +185,9 @@ export function bulkSteadyState(
   meter: SteadyStateMeter,
   path?: BulkPath,
   stopBytes = totalBytes,
+  gro = false,
 ): number {
-  const { net, client, server } = pair(false, false, path);
+  const { net, client, server } = pair(false, false, path, gro);
   const chunk = new Uint8Array(CHUNK);
   const sink = new Uint8Array(CHUNK);
   const segments = (): number => client.tcp.counters.segmentsOut + server.tcp.counters.segmentsOut;
