@@ -63,7 +63,10 @@ export class LentRegions<S extends LendingSlab> {
       const from = lent[i]!;
       const to = lent[i + 1]!;
       if (at >= from && at < to) {
-        lent.splice(i, 2);
+        // Moved down in place: splice would make an array of what it removed, one per region given back.
+        for (let j = i + 2; j < lent.length; j++) lent[j - 2] = lent[j]!;
+        lent.pop();
+        lent.pop();
         this.from = from;
         this.to = to;
         return true;

@@ -37,7 +37,7 @@
  * delivered to as it came returned FRAME_RELEASED.
  */
 
-import { copyBytes } from '../util/bytes.js';
+import { copyBytes, viewBytes } from '../util/bytes.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
 import { tcpHeaderLengthAt } from '../wire/tcp.js';
 import { FRAME_HELD, FRAME_RELEASED, lendFrameMemory, type ReceivedFrameInfo } from './device.js';
@@ -397,7 +397,11 @@ export class TcpReceiveCoalescer {
     if (merged === undefined) {
       merged = this.reserve();
       flow.mergedSlab = this.slab;
-      copyBytes(merged, frameView(flow.first, 0, flow.length), 0);
+      // The whole frame, as no view of it is kept for this range (bytes past the segment, if any, land
+      // where the next payload goes).
+      const first = flow.first;
+      if (first.length <= merged.length) copyBytes(merged, first, 0);
+      else copyBytes(merged, viewBytes(first, 0, flow.length), 0);
       flow.merged = merged;
       if (flow.payloadSum === NOT_SUMMED) {
         flow.payloadSum = checksumAdd(0, merged, TCP_START + flow.tcpHeaderLength, flow.payloadBytes);
