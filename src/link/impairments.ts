@@ -617,14 +617,24 @@ export class ImpairedPath implements TimerTarget<InFlightCopy> {
       this.batchTail = undefined;
     }
     const losses = this.losses;
-    for (let next: InFlightCopy | undefined = copy; next !== undefined; ) {
-      const current: InFlightCopy = next;
-      next = current.batchNext;
-      current.batchNext = undefined;
-      this.arrive(current);
-      this.release(current);
-      // The receiver took the link down or closed it: the rest of the batch was lost (and released).
-      if (this.losses !== losses) break;
+    let next: InFlightCopy | undefined = copy;
+    try {
+      while (next !== undefined) {
+        const current: InFlightCopy = next;
+        next = current.batchNext;
+        current.batchNext = undefined;
+        this.arrive(current);
+        this.release(current);
+        // The receiver took the link down or closed it: the rest of the batch was lost (and released).
+        if (this.losses !== losses) next = undefined;
+      }
+    } finally {
+      // A receiver threw: the rest of the batch still arrives, from a timer of its own at this instant,
+      // as each would have with a timer per frame.
+      if (next !== undefined) {
+        next.postDelayMs = 0;
+        this.clock.post!(this, next);
+      }
     }
     this.ends.batchDelivered?.();
   }

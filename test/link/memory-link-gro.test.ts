@@ -107,6 +107,25 @@ describe('MemoryLink with gro', () => {
     expect(t.link.coalescing('a->b')).toMatchObject({ frames: 6, packetsMerged: 3, framesPassed: 0 });
   });
 
+  it('delivers the rest of a batch after a receiver threw, and the link goes on', () => {
+    const t = groLink();
+    let throws = 1;
+    t.link.b.setReceiver((f, info) => {
+      if (throws-- > 0) throw new Error('receiver failed');
+      t.atB.push({ time: t.clock.now(), frame: f.slice(), info: info && { ...info } });
+    });
+    // The first frame (PSH, nothing held before it) goes on at once, and its receiver throws.
+    t.link.a.send(segment(0, ACK | PSH));
+    for (let i = 1; i < 4; i++) t.link.a.send(segment(i));
+    expect(() => t.clock.runUntilIdle()).toThrow('receiver failed');
+    t.clock.runUntilIdle();
+    expect(t.atB.map((r) => r.frame)).toEqual([merged(1, 4)]);
+    expect(t.link.framesInFlight('a->b')).toBe(0);
+    t.link.a.send(segment(4));
+    t.clock.runUntilIdle();
+    expect(t.atB.map((r) => r.frame)).toEqual([merged(1, 4), segment(4)]);
+  });
+
   it('passes a frame alone in its batch as it came, vouched for after its check', () => {
     const t = groLink();
     t.link.a.send(segment(0));
