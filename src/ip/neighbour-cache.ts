@@ -164,15 +164,18 @@ export class NeighbourCache<A> {
       this.enqueue(entry, frame);
       return;
     }
-    if (entry.state === 'stale') {
-      // First use of a stale entry: send, and give upper layers a moment to confirm before probing.
-      this.enter(entry, 'delay');
-      entry.timer = this.ctx.clock.setTimer(this.options.delayFirstProbeTimeMs, () =>
-        this.delayExpired(entry),
-      );
-    }
+    if (entry.state === 'stale') this.usedWhileStale(entry);
     writeDestinationAt(frame, entry.macHigh, entry.macLow);
     this.protocol.transmit(frame);
+  }
+
+  /**
+   * First use of a stale entry (RFC 4861 §7.3.3): the frame goes, and upper layers get a moment to
+   * confirm reachability before a probe is sent.
+   */
+  private usedWhileStale(entry: Entry<A>): void {
+    this.enter(entry, 'delay');
+    entry.timer = this.ctx.clock.setTimer(this.options.delayFirstProbeTimeMs, () => this.delayExpired(entry));
   }
 
   /** The link-layer address to use now for `address`, if one is known (any state but INCOMPLETE). */
@@ -194,11 +197,13 @@ export class NeighbourCache<A> {
   /**
    * Writes the address `lookup` would give into the destination of `frame` (its first six bytes) and
    * returns true, or returns false when none is known: for frames sent without waiting for resolution,
-   * addressed from the MAC's halves as `send` does (see Entry.macHigh).
+   * addressed from the MAC's halves as `send` does (see Entry.macHigh). A use as `send`'s: a stale
+   * entry goes to DELAY, so frames sent this way (with offloads) verify the neighbour as others do.
    */
   addressFrame(address: A, frame: Uint8Array): boolean {
     const entry = this.current(address);
     if (entry === undefined || entry.state === 'incomplete') return false;
+    if (entry.state === 'stale') this.usedWhileStale(entry);
     writeDestinationAt(frame, entry.macHigh, entry.macLow);
     return true;
   }
