@@ -181,6 +181,13 @@ export interface DeviceOffload {
    * much free space before the frame in its buffer and says so (`headroom`) saves the device a copy.
    */
   readonly headroom: number;
+  /**
+   * The device cuts TSO frames into wire-size frames in software as it is sent them (Linux's GSO in front
+   * of a device without TSO) and gives each back to the frame allocator before `send` returns: a sender
+   * carves such a frame with `allocateStagedFrame` (link/frame-allocator.ts), where the device copies
+   * the pieces out of it without views. Absent: the device takes TSO frames whole.
+   */
+  readonly softwareSegmentation?: boolean;
 }
 
 /** Per-frame requests to a device with `offload`. Fields that do not apply are 0. */

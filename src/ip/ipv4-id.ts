@@ -55,4 +55,12 @@ export class Ipv4IdGenerator {
     this.counters[this.lastBucket] = count + 1;
     return (count + this.lastOffset) & 0xffff;
   }
+
+  /**
+   * Passes over the next `count` IDs of the flow `next` numbered last: that datagram is cut into
+   * `count + 1` segments (TSO, GSO), each with the ID after the one before.
+   */
+  skip(count: number): void {
+    if (count > 0) this.counters[this.lastBucket] = this.counters[this.lastBucket]! + count;
+  }
 }

@@ -5,7 +5,7 @@
  * forwarding. Linux calls the software side GSO and CHECKSUM_PARTIAL completion.
  */
 import type { DeviceOffload, FrameTransmitOptions } from '../link/device.js';
-import { allocateFrame } from '../link/frame-allocator.js';
+import { allocateFrame, allocateStagedFrame, recycleFrame } from '../link/frame-allocator.js';
 import { segmentTcpPacket } from '../tcp/ip-glue/tcp-segmentation.js';
 import type { Ipv4Address, MacAddress } from '../wire/address.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
@@ -21,6 +21,7 @@ import {
 import { TCP_HEADER_LENGTH, tcpHeaderLengthAt } from '../wire/tcp.js';
 import type { IpSendStatus, PayloadWriter } from './datagram.js';
 import type { IpInterface } from './ip-interface.js';
+import type { Ipv4IdGenerator } from './ipv4-id.js';
 import type { StackContext } from './stack-context.js';
 
 const TCP_CHECKSUM_OFFSET = 16;
@@ -31,6 +32,8 @@ const UDP_CHECKSUM_OFFSET = 6;
 /** What the offload job needs of the layer: its counters, and the link output. @internal */
 export interface Ipv4Transmitter {
   readonly ctx: StackContext;
+  /** Per-flow identifications: a datagram cut into segments takes one per segment. */
+  readonly ids: Ipv4IdGenerator;
   /** Offload requests for the frame being handed to a device; devices read it during `send` only. */
   readonly transmitOptions: FrameTransmitOptions;
   transmit(
@@ -98,12 +101,13 @@ export function sendOffloaded(
     return sendSegmented(out, iface, header, payload, mtu, segmentSize, nextHop, mac);
   }
   const headroom = offload.headroom;
-  // The transport writes every byte of its payload (PayloadWriter): only the headers start from zeros.
-  const frame = allocateFrame(
-    ETHERNET_HEADER_LENGTH + totalLength,
-    headroom,
-    transportStart + Math.min(length, MAX_TRANSPORT_HEADER),
-  );
+  // The transport writes every byte of its payload (PayloadWriter): only the headers start from zeros. A
+  // device that cuts the segment in software gives it back at once: it is carved where that costs least.
+  const cleared = transportStart + Math.min(length, MAX_TRANSPORT_HEADER);
+  const frame =
+    segmentation && offload.softwareSegmentation === true
+      ? allocateStagedFrame(ETHERNET_HEADER_LENGTH + totalLength, headroom, cleared)
+      : allocateFrame(ETHERNET_HEADER_LENGTH + totalLength, headroom, cleared);
   emitIpv4Header(header, length, frame, ETHERNET_HEADER_LENGTH);
   writePayload(payload, frame, transportStart, header.src, header.dst, partial || iface.checksumOffload);
   const options = out.transmitOptions;
@@ -122,11 +126,18 @@ export function sendOffloaded(
     const tcpHeaderLength = tcpHeaderLengthAt(frame, transportStart);
     const perSegment = Math.min(segmentSize, mtu - IPV4_HEADER_LENGTH - tcpHeaderLength);
     if (perSegment <= 0) {
+      recycleFrame(frame);
       out.ctx.counters.IpFragFails++;
       return 'EMSGSIZE';
     }
     // The device cuts only what needs cutting: a segment whose payload fits one piece goes plain.
-    if (length - tcpHeaderLength > perSegment) options.segmentSize = perSegment;
+    if (length - tcpHeaderLength > perSegment) {
+      options.segmentSize = perSegment;
+      // Each piece takes the next identification (tcp-segmentation.ts), as each segment would have taken
+      // one of its own: the flow's next datagram takes the one after the last piece's (Linux's
+      // ip_select_ident_segs), so no two of the flow's datagrams in flight share one (RFC 6864 §4.2).
+      out.ids.skip(Math.ceil((length - tcpHeaderLength) / perSegment) - 1);
+    }
   }
   out.transmit(iface, frame, nextHop, mac, options);
   return 'ok';
@@ -160,6 +171,7 @@ export function sendSegmented(
     out.ctx.counters.IpFragFails++;
     return 'EMSGSIZE';
   }
+  out.ids.skip(frames.length - 1);
   for (const frame of frames) out.transmit(iface, frame, nextHop, mac);
   return 'ok';
 }

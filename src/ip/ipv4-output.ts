@@ -34,7 +34,6 @@ import type { IpSendOptions, IpSendStatus, PayloadWriter, TransportErrorReport }
 import { fragmentDatagram } from './fragmentation.js';
 import type { IcmpLayer } from './icmp-layer.js';
 import type { IpInterface } from './ip-interface.js';
-import type { Ipv4IdGenerator } from './ipv4-id.js';
 import {
   type Ipv4Transmitter,
   MAX_TRANSPORT_HEADER,
@@ -52,7 +51,6 @@ export interface Ipv4Sender extends Ipv4Transmitter {
   readonly interfaces: readonly IpInterface[];
   readonly routes: RoutingTable;
   readonly pathMtu: PathMtuCache;
-  readonly ids: Ipv4IdGenerator;
   readonly defaultTtl: number;
   readonly icmp: IcmpLayer;
   /** The header record `sendIpv4` refills for each datagram. */

@@ -36,7 +36,7 @@ import {
   type ReceivedFrameInfo,
 } from '../link/device.js';
 import type { EthernetLayer } from '../link/ethernet-layer.js';
-import { allocateFrame } from '../link/frame-allocator.js';
+import { allocateFrame, allocateStagedFrame, recycleFrame } from '../link/frame-allocator.js';
 import type { Ipv6PayloadWriter, Ipv6ProtocolHandler, Ipv6ReceivedPacket } from '../seams.js';
 import { segmentTcpPacket } from '../tcp/ip-glue/tcp-segmentation.js';
 import type { TimerHandle } from '../time/clock.js';
@@ -741,12 +741,19 @@ export class Ipv6Layer {
       offload !== undefined &&
       IPV6_HEADER_LENGTH + length <= (offload.tcp6SegmentationMax ?? 0);
     const headroom = deviceTso ? offload.headroom : 0;
-    const frame = allocateFrame(tcpStart + length, headroom);
+    // A device that cuts the segment in software gives it back at once: carved where that costs least.
+    const frame =
+      deviceTso && offload.softwareSegmentation === true
+        ? allocateStagedFrame(tcpStart + length, headroom)
+        : allocateFrame(tcpStart + length, headroom);
     emitIpv6Header(header, length, frame, ETHERNET_HEADER_LENGTH);
     writer.write(frame, tcpStart, header.src, header.dst, deviceTso);
     const tcpHeaderLength = tcpHeaderLengthAt(frame, tcpStart);
     const perSegment = Math.min(segmentSize, mtu - IPV6_HEADER_LENGTH - tcpHeaderLength);
-    if (perSegment <= 0) return 'EMSGSIZE';
+    if (perSegment <= 0) {
+      recycleFrame(frame);
+      return 'EMSGSIZE';
+    }
     if (deviceTso) {
       // Linux's CHECKSUM_PARTIAL: the field holds the pseudo-header sum (RFC 8200 §8.1), not inverted.
       const sum = pseudoHeaderSum(header.src, header.dst, IPV6_NEXT_TCP, length);
@@ -758,7 +765,10 @@ export class Ipv6Layer {
       options.headroom = headroom;
       // The device cuts only what needs cutting: a segment whose payload fits one piece goes plain.
       options.segmentSize = length - tcpHeaderLength > perSegment ? perSegment : 0;
-      if (options.segmentSize === 0 && IPV6_HEADER_LENGTH + length > mtu) return undefined;
+      if (options.segmentSize === 0 && IPV6_HEADER_LENGTH + length > mtu) {
+        recycleFrame(frame);
+        return undefined;
+      }
       if (mac !== undefined) {
         iface.port.send(frame, mac, ETHERTYPE_IPV6, options);
       } else {

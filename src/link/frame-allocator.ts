@@ -56,7 +56,13 @@
  */
 import { lendFrameMemory } from '../seams.js';
 import { bufferOf, byteOffsetOf, fillBytes, viewBytes } from '../util/bytes.js';
-import { frameMemory, frameMemoryView, setFrameLocator } from '../wire/checksum-simd.js';
+import {
+  FRAME_MEMORY_BYTES,
+  frameMemory,
+  frameMemoryView,
+  STAGED_FRAME_BYTES,
+  setFrameLocator,
+} from '../wire/checksum-simd.js';
 
 /** A slab being carved, or full and waiting for its frames: frames are handed out from `offset` on. */
 interface Slab {
@@ -238,6 +244,13 @@ const small = slabKind(256 * 1024);
  */
 const large = slabKind(1024 * 1024);
 
+/**
+ * Slabs for TCP super-segments that their device cuts into wire-size frames in software and gives back
+ * before `send` returns (see `allocateStagedFrame`): the first in the checksum memory's staged region
+ * (STAGED_FRAME_BYTES after the frame memory's slabs), carved again at the same place each time.
+ */
+const staged = slabKind(STAGED_FRAME_BYTES);
+
 /** Frames (with headroom) up to this size come from the tiny slabs. */
 const LARGEST_TINY_FRAME = 256;
 /**
@@ -270,6 +283,33 @@ export function allocateFrame(length: number, headroom = 0, cleared = length): U
 }
 
 /**
+ * A frame as `allocateFrame` makes it, for a TCP super-segment sent to a device that cuts it into
+ * wire-size frames in software and gives it back (`recycleFrame`) before its `send` returns
+ * (DeviceOffload.softwareSegmentation: a memory link's GSO). Carved in the checksum memory's staged
+ * region, at the same place each time the one before came back, so that the device copies each piece's
+ * bytes from it into a frame of that memory with one `copyWithin` and no view of its own (see
+ * `stagedPlace`). Anywhere else (no checksum memory here, a frame larger than the region), an ordinary
+ * frame.
+ */
+export function allocateStagedFrame(length: number, headroom = 0, cleared = length): Uint8Array {
+  if (frameMemory === undefined || headroom + length + 8 > STAGED_FRAME_BYTES) {
+    return allocateFrame(length, headroom, cleared);
+  }
+  return carve(staged, length, headroom, cleared);
+}
+
+/**
+ * Where `frame` starts in the checksum memory if it is the frame `allocateStagedFrame` carved last, there,
+ * and not given back yet; -1 otherwise.
+ */
+export function stagedPlace(frame: Uint8Array): number {
+  const slab = staged.current;
+  const index = slab.carved - 1;
+  if (index < 0 || slab.frames[index] !== frame || slab.back[index] !== 0) return -1;
+  return slab.arrayBuffer === frameMemoryBuffer ? slab.base + slab.starts[index]! : -1;
+}
+
+/**
  * Where the frame `allocateFrame` returned last starts in the checksum memory, or -1 when it is not there.
  * An Int32Array's element, not a variable: stored and read as a raw integer, never boxed, and no
  * reference stored per frame.
@@ -292,7 +332,10 @@ function carve(kind: SlabKind, length: number, headroom: number, cleared: number
   // of a tiny slab carved last and given back since are carved again at once. Waiting until the slab was
   // full took about a thousand ACKs, each frame of that round a view of its own, spread over 64 KiB; and
   // a frame kept long (a connection's SYN) no longer keeps the slab from being carved again.
-  if (kind === tiny && slab.carved > 0 && slab.back[slab.carved - 1] === 1) takeBackTail(slab);
+  // A staged frame comes back before the next is asked for: carved again at the same place, always.
+  if ((kind === tiny || kind === staged) && slab.carved > 0 && slab.back[slab.carved - 1] === 1) {
+    takeBackTail(slab);
+  }
   // The headroom comes first so that the frame itself starts aligned.
   let start = (slab.offset + headroom + 7) & ~7;
   if (start + length > slab.buffer.length) {
@@ -406,12 +449,14 @@ let reclaimedCount = 0;
 /** The buffer of the checksum memory, if any. */
 const frameMemoryBuffer: ArrayBufferLike = frameMemory === undefined ? NO_BUFFER : frameMemory.buffer;
 /** How many slabs the checksum memory holds. */
-const RESIDENT_SLABS = frameMemory === undefined ? 0 : Math.floor(frameMemory.length / RESIDENT_SLAB_BYTES);
+const RESIDENT_SLABS = frameMemory === undefined ? 0 : Math.floor(FRAME_MEMORY_BYTES / RESIDENT_SLAB_BYTES);
+/** The slab carved in the staged region (after the RESIDENT_SLABS regions), once it is. */
+let stagedRegion: Slab | undefined;
 
 if (frameMemory !== undefined) {
   // One lender for the whole memory: the frame a view lies in belongs to the slab at its place.
   lendFrameMemory(frameMemory.buffer, (view) => {
-    const slab = residentSlabs[Math.floor(view.byteOffset / RESIDENT_SLAB_BYTES)];
+    const slab = residentSlabAt(frameMemoryBuffer, view.byteOffset);
     if (slab !== undefined) lentFrameGivenBack(slab, view);
   });
 }
@@ -457,7 +502,8 @@ if (frameMemory !== undefined) setFrameLocator(checksumMemoryPlace);
  * undefined for other buffers.
  */
 function residentSlabAt(buffer: ArrayBufferLike, at: number): Slab | undefined {
-  return buffer === frameMemoryBuffer ? residentSlabs[Math.floor(at / RESIDENT_SLAB_BYTES)] : undefined;
+  if (buffer !== frameMemoryBuffer) return undefined;
+  return at >= FRAME_MEMORY_BYTES ? stagedRegion : residentSlabs[Math.floor(at / RESIDENT_SLAB_BYTES)];
 }
 
 /**
@@ -480,6 +526,10 @@ function freshSlab(kind: SlabKind): Slab {
     slab.buffer = viewBytes(frameMemory, slab.base, slab.base + kind.bytes);
     residentSlabs.push(slab);
     frameAllocatorCounters.slabsInChecksumMemory++;
+  } else if (kind === staged && frameMemory !== undefined && stagedRegion === undefined) {
+    slab.base = FRAME_MEMORY_BYTES;
+    slab.buffer = viewBytes(frameMemory, slab.base, slab.base + kind.bytes);
+    stagedRegion = slab;
   } else {
     slab.buffer = new Uint8Array(kind.bytes);
     lendFrameMemory(slab.buffer.buffer, (view) => lentFrameGivenBack(slab, view));
@@ -527,6 +577,7 @@ export function recycleFrame(frame: Uint8Array): void {
   if (
     giveBackInOrder(resident.current, frame) ||
     giveBackInOrder(tiny.current, frame) ||
+    giveBackInOrder(staged.current, frame) ||
     giveBackInOrder(small.current, frame) ||
     (resident.waitingCount > 0 && giveBackInOrder(resident.waiting[0]!, frame)) ||
     (small.waitingCount > 0 && giveBackInOrder(small.waiting[0]!, frame))

@@ -46,6 +46,7 @@ import {
   type TapPoint,
   validateImpairments,
 } from './impairments.js';
+import { segmentInSoftware } from './software-gso.js';
 import { type TcpCoalescerCounters, TcpReceiveCoalescer } from './tcp-receive-coalescer.js';
 
 export type LinkDirection = 'a->b' | 'b->a';
@@ -97,6 +98,16 @@ export interface MemoryLinkOptions {
    * false: the stack sees every frame.
    */
   gro?: boolean;
+  /**
+   * With `offload` off: let the ends offer TCP segmentation and checksum completion all the same, and
+   * do both in software before a frame enters the path (software-gso.ts), as Linux does by default
+   * (generic-segmentation-offload is on for practically every device, `ethtool -k`) in front of a NIC
+   * without TSO or checksum offload. TCP and IP then build one super-segment (up to 64 KiB) for many
+   * segments; the path, its impairments, taps and captures, and the far end see exactly the wire-size
+   * frames, with full checksums, that a stack sending each segment itself would have sent. Default
+   * false: each frame on the path is a segment as TCP sent it. Nothing changes with `offload` on.
+   */
+  gso?: boolean;
 }
 
 export interface LinkCaptureOptions {
@@ -117,6 +128,8 @@ export class MemoryLink {
   readonly offloadAllowed: boolean;
   /** @internal read by the ends */
   readonly deviceOffload: DeviceOffload | undefined;
+  /** @internal read by the ends: offloaded frames are cut in software before they enter the path. */
+  readonly softwareSegmentation: boolean;
   private readonly paths: Record<LinkDirection, ImpairedPath>;
   /**
    * The two paths again, for `path`: read by a direction held in a variable, the record above is a
@@ -167,7 +180,12 @@ export class MemoryLink {
     this.aToB = this.paths['a->b'];
     this.bToA = this.paths['b->a'];
     this.offloadAllowed = options.checksumOffload === true;
-    this.deviceOffload = options.offload === false ? undefined : MEMORY_LINK_OFFLOAD;
+    this.softwareSegmentation = options.offload === false && options.gso === true;
+    this.deviceOffload = this.softwareSegmentation
+      ? MEMORY_LINK_GSO
+      : options.offload === false
+        ? undefined
+        : MEMORY_LINK_OFFLOAD;
   }
 
   /**
@@ -394,9 +412,11 @@ class MemoryLinkEnd implements NetworkDevice {
     const path = this.link.path(this.outgoing);
     if (options === undefined || (options.segmentSize === 0 && options.checksumStart === 0)) {
       path.send(frame);
-    } else if (this.link.carriesOffloadedFrames(this.outgoing)) {
+    } else if (!this.link.softwareSegmentation && this.link.carriesOffloadedFrames(this.outgoing)) {
       // Marked so the far end knows the checksum may be partial and the segment size of a super-segment.
       path.send(frame, OFFLOADED_MARK + options.segmentSize);
+    } else if (segmentInSoftware(frame, options, path)) {
+      // Cut into wire-size frames with full checksums (GSO), each sent on; the super-segment given back.
     } else if (etherTypeAt(frame) === ETHERTYPE_IPV4 || etherTypeAt(frame) === ETHERTYPE_IPV6) {
       // Software GSO and checksum completion before an impairment that works on wire-size frames.
       for (const piece of withoutOffloads(frame, options)) path.send(piece);
@@ -506,6 +526,9 @@ const MEMORY_LINK_OFFLOAD: DeviceOffload = {
   tcp6SegmentationMax: 65535,
   headroom: 0,
 };
+
+/** What an end with `gso` offers: the same, done in software before the path (software-gso.ts). */
+const MEMORY_LINK_GSO: DeviceOffload = { ...MEMORY_LINK_OFFLOAD, softwareSegmentation: true };
 
 /** Added to the segment size to mark a frame sent with offloads (so a 0 segment size is still marked). */
 const OFFLOADED_MARK = 1;

@@ -56,6 +56,13 @@ export interface SimulatedNetworkOptions {
    * the stack sees every frame, as the pictures of a conversation show them.
    */
   gro?: boolean;
+  /**
+   * With `offload` off, let link ends offer segmentation and checksum offload all the same and do both
+   * in software before the path (MemoryLinkOptions.gso), as Linux's GSO does in front of a NIC without
+   * offloads: stacks build 64 KiB super-segments, links, traces and captures see the wire-size frames a
+   * stack without it sends. Default false (Linux's default is on): every segment as TCP sent it.
+   */
+  gso?: boolean;
   /** Defaults for every stack created by `host` and `router`. */
   stack?: SimulatedStackOptions;
 }
@@ -195,6 +202,7 @@ export class SimulatedNetwork {
       checksumOffload: this.options.checksumOffload,
       offload: this.options.offload === true,
       gro: this.options.gro === true,
+      gso: this.options.gso === true,
     });
     const aInterface = this.configure(a, link.a);
     const bInterface = this.configure(b, link.b);

@@ -34,10 +34,18 @@ import { copyBytes, viewBytes } from '../util/bytes.js';
  * only backed once written, so what a process that never carves that many frames pays is address space.
  */
 export const FRAME_MEMORY_BYTES = 4 * 1024 * 1024;
-/** Bytes of the scratch area after it, where views from elsewhere are copied to be summed. */
+/**
+ * Bytes after those, also lent to the frame allocator (and part of `frameMemory`): one slab for TCP
+ * super-segments that their device cuts into wire-size frames in software as it is sent them (software
+ * GSO, link/software-gso.ts), copying each piece from one place of this memory to another.
+ */
+export const STAGED_FRAME_BYTES = 256 * 1024;
+/** Where the scratch area starts: after the frame memory. */
+const SCRATCH_AT = FRAME_MEMORY_BYTES + STAGED_FRAME_BYTES;
+/** Bytes of the scratch area, where views from elsewhere are copied to be summed. */
 const SCRATCH_BYTES = 2 * 65536;
 /** Where the masks for a range's last bytes start (see SUM_BODY): in a page of their own after the scratch. */
-const MASKS_AT = FRAME_MEMORY_BYTES + SCRATCH_BYTES;
+const MASKS_AT = SCRATCH_AT + SCRATCH_BYTES;
 /** Pages of linear memory (64 KiB each), fixed: the frame memory, the scratch area, the masks' page. */
 const MEMORY_PAGES = (MASKS_AT + 65536) / 65536;
 
@@ -264,8 +272,8 @@ function createSimdSummer(): { summer: SimdSummer; frameMemory: Uint8Array } | u
     const sumMemory = instance.exports.sum as (at: number, length: number) => number;
     /** Copies `view` to the scratch area; where it now starts. Apart from `sum`, which stays small. */
     const copyToScratch = (view: Uint8Array): number => {
-      copyBytes(memory, view, FRAME_MEMORY_BYTES);
-      return FRAME_MEMORY_BYTES;
+      copyBytes(memory, view, SCRATCH_AT);
+      return SCRATCH_AT;
     };
     const summer: SimdSummer = {
       sum(view, offset, length) {
@@ -281,7 +289,7 @@ function createSimdSummer(): { summer: SimdSummer; frameMemory: Uint8Array } | u
         return frameViews.has(view);
       },
     };
-    return { summer, frameMemory: memory.subarray(0, FRAME_MEMORY_BYTES) };
+    return { summer, frameMemory: memory.subarray(0, SCRATCH_AT) };
   } catch {
     return undefined;
   }
@@ -323,7 +331,7 @@ export function frameMemoryView(start: number, end: number): Uint8Array {
 export const simdSummer: SimdSummer | undefined = created?.summer;
 
 /**
- * FRAME_MEMORY_BYTES of the summer's memory, zero-filled, for the frame allocator alone to carve frames
+ * FRAME_MEMORY_BYTES + STAGED_FRAME_BYTES of the summer's memory, zero-filled, for the frame allocator alone to carve frames
  * from (with `frameMemoryView`, whose views are summed in place); undefined with `simdSummer`.
  */
 export const frameMemory: Uint8Array | undefined = created?.frameMemory;

@@ -7,82 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { LinkImpairments } from '../../src/link/impairments.js';
 import { MemoryPcapSink, PcapWriter } from '../../src/pcap/pcap-writer.js';
 import { SimulatedNetwork } from '../../src/sim/network.js';
-import type { Stack } from '../../src/stack.js';
-import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../../src/wire/checksum.js';
 import { readPcapRecords } from './link-fixtures.js';
-
-const SERVER = 0x0a000002;
-const PORT = 5001;
-const MSS = 1448;
-const FIN = 0x01;
-const SYN = 0x02;
-const PSH = 0x08;
-const ACK = 0x10; // 1500 - 20 - 20 - 12 (timestamps on every segment)
-
-interface WireSegment {
-  length: number;
-  seq: number;
-  flags: number;
-  payload: number;
-  /** The TCP checksum field as carried. */
-  checksum: number;
-  /** True when the field holds the full checksum, false when it holds only the pseudo-header sum. */
-  complete: boolean;
-  partial: boolean;
-}
-
-/** Decodes an Ethernet/IPv4/TCP frame as a capture tool would; undefined for anything else. */
-function tcpOf(frame: Uint8Array): WireSegment | undefined {
-  if (frame[12] !== 0x08 || frame[13] !== 0x00 || frame[23] !== 6) return undefined;
-  const ihl = (frame[14]! & 0x0f) * 4;
-  const total = (frame[16]! << 8) | frame[17]!;
-  const start = 14 + ihl;
-  const tcpLength = total - ihl;
-  const src = ((frame[26]! << 24) | (frame[27]! << 16) | (frame[28]! << 8) | frame[29]!) >>> 0;
-  const dst = ((frame[30]! << 24) | (frame[31]! << 16) | (frame[32]! << 8) | frame[33]!) >>> 0;
-  const pseudo = pseudoHeaderSum(src, dst, 6, tcpLength);
-  const checksum = (frame[start + 16]! << 8) | frame[start + 17]!;
-  return {
-    length: frame.length,
-    seq:
-      ((frame[start + 4]! << 24) |
-        (frame[start + 5]! << 16) |
-        (frame[start + 6]! << 8) |
-        frame[start + 7]!) >>>
-      0,
-    flags: frame[start + 13]!,
-    payload: tcpLength - (frame[start + 12]! >>> 4) * 4,
-    checksum,
-    complete: checksumFinish(checksumAdd(pseudo, frame, start, tcpLength)) === 0,
-    partial: checksum === pseudo,
-  };
-}
-
-function pattern(length: number): Uint8Array {
-  return Uint8Array.from({ length }, (_, i) => (i * 7 + (i >>> 8)) & 0xff);
-}
-
-/** Sends `data` from `client` to `server` over one connection; returns what the server read. */
-function transfer(net: SimulatedNetwork, client: Stack, server: Stack, data: Uint8Array): Uint8Array {
-  const received = new Uint8Array(data.length);
-  let got = 0;
-  server.tcp.listen({ port: PORT }).on('connection', (conn) => {
-    conn.on('readable', () => {
-      for (;;) {
-        const n = conn.receiveInto(received.subarray(got), net.clock.now());
-        if (n <= 0) break;
-        got += n;
-      }
-    });
-  });
-  const conn = client.tcp.connect({ remoteAddress: SERVER, remotePort: PORT });
-  conn.on('connected', () => {
-    conn.send(data, net.clock.now());
-    conn.close(net.clock.now());
-  });
-  net.clock.runUntilIdle();
-  return received.subarray(0, got);
-}
+import { ACK, FIN, MSS, PSH, pattern, SYN, tcpOf, transfer } from './tcp-wire.js';
 
 function pair(offload: boolean, impairments?: LinkImpairments) {
   const net = new SimulatedNetwork({ seed: 1, trace: false, offload });

@@ -1,0 +1,260 @@
+/**
+ * Software GSO on the memory link (MemoryLinkOptions.gso): TCP and IP build super-segments, the sending
+ * end cuts them into wire-size frames with full checksums before the path, and everything from the path
+ * on (impairments, taps, captures, the far end) sees the frames a stack without GSO sends.
+ */
+import { describe, expect, it } from 'vitest';
+import { allocateStagedFrame, frameAllocatorCounters } from '../../src/link/frame-allocator.js';
+import type { ImpairedPath, LinkImpairments } from '../../src/link/impairments.js';
+import type { MemoryLink } from '../../src/link/memory-link.js';
+import { segmentInSoftware } from '../../src/link/software-gso.js';
+import type { FrameTransmitOptions } from '../../src/seams.js';
+import { SimulatedNetwork, type SimulatedStackOptions } from '../../src/sim/network.js';
+import { frameMemory } from '../../src/wire/checksum-simd.js';
+import { parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { ACK, CWR, FIN, PSH, tcpFrame, timestamps } from './tcp-frame-builder.js';
+import { MSS, pattern, tcpOf, transfer } from './tcp-wire.js';
+
+function pair(gso: boolean, impairments?: LinkImpairments, server?: SimulatedStackOptions) {
+  const net = new SimulatedNetwork({ seed: 1, trace: false, gso });
+  const client = net.host('client', '10.0.0.1/24');
+  const serverStack = net.host('server', '10.0.0.2/24', server);
+  const link = net.link(client, serverStack, { mtu: 1500, impairments });
+  const frames: Uint8Array[] = [];
+  link.link.tap((_, frame) => frames.push(frame.slice()), { direction: 'a->b' });
+  return {
+    net,
+    client,
+    server: serverStack,
+    link: link.link,
+    frames,
+    superSegments: superSegmentsOf(link.link),
+  };
+}
+
+/** The payload length of every super-segment (TSO frame) the client's stack hands its link end. */
+function superSegmentsOf(link: MemoryLink): number[] {
+  const lengths: number[] = [];
+  const end = link.a;
+  const send = end.send.bind(end);
+  end.send = (frame: Uint8Array, options?: FrameTransmitOptions) => {
+    if (options !== undefined && options.segmentSize > 0) lengths.push(tcpOf(frame)?.payload ?? -1);
+    send(frame, options);
+  };
+  return lengths;
+}
+
+function dataOf(frames: readonly Uint8Array[]) {
+  return frames
+    .map(tcpOf)
+    .filter((s) => s !== undefined)
+    .filter((s) => s.payload > 0);
+}
+
+describe('memory link GSO', () => {
+  it('offers TSO and checksum offload, and cuts super-segments into the very frames sent without GSO', () => {
+    const gso = pair(true);
+    const plain = pair(false);
+    expect(gso.link.a.offload).toEqual({
+      transmitChecksum: true,
+      tcpSegmentationMax: 65535,
+      tcp6SegmentationMax: 65535,
+      headroom: 0,
+      softwareSegmentation: true,
+    });
+    const data = pattern(100_000);
+    expect(transfer(gso.net, gso.client, gso.server, data)).toEqual(data);
+    expect(transfer(plain.net, plain.client, plain.server, data)).toEqual(data);
+    // TCP handed over three super-segments (10, 20 and the rest of 69 full MSS and a short one)...
+    expect(gso.superSegments).toEqual([10 * MSS, 20 * MSS, 100_000 - 30 * MSS]);
+    // ...and the path saw byte for byte what it sees without GSO: the same sizes, sequence numbers,
+    // options, IP identifications (one per piece, consecutive), flags (PSH and FIN on the last piece
+    // only) and full checksums.
+    expect(gso.frames).toEqual(plain.frames);
+    const segments = dataOf(gso.frames);
+    expect(segments.map((s) => s.payload)).toEqual([...Array(69).fill(MSS), 100_000 - 69 * MSS]);
+    expect(segments.every((s) => s.complete && s.ipChecksumOk && s.length <= 1514)).toBe(true);
+    expect(segments.map((s) => s.id - segments[0]!.id)).toEqual(segments.map((_, i) => i));
+    expect(segments.map((s) => s.seq - segments[0]!.seq)).toEqual(segments.map((_, i) => i * MSS));
+    expect(segments.filter((s) => (s.flags & (PSH | FIN)) !== 0)).toEqual([segments[69]]);
+    expect(gso.client.tcp.counters.segmentsOut).toBe(plain.client.tcp.counters.segmentsOut);
+  });
+
+  it('over IPv6 too: the Payload Length set per piece, and the frames those sent without GSO', () => {
+    const run = (gso: boolean) => {
+      const net = new SimulatedNetwork({ seed: 1, trace: false, gso });
+      const client = net.host('client', '2001:db8::1/64');
+      const server = net.host('server', '2001:db8::2/64');
+      const link = net.link(client, server, { mtu: 1500 });
+      const frames: Uint8Array[] = [];
+      link.link.tap((_, frame) => frames.push(frame.slice()), { direction: 'a->b' });
+      const superSegments = superSegmentsOf(link.link);
+      net.run(3000); // duplicate address detection
+      const data = pattern(100_000);
+      expect(transfer(net, client, server, data, parseIpv6('2001:db8::2')!)).toEqual(data);
+      return { frames, superSegments };
+    };
+    const gso = run(true);
+    const plain = run(false);
+    expect(gso.superSegments.length).toBeGreaterThan(0);
+    expect(plain.superSegments).toEqual([]);
+    expect(gso.frames).toEqual(plain.frames);
+    expect(Math.max(...gso.frames.map((f) => f.length))).toBe(1514);
+  });
+
+  for (const [name, impairments] of [
+    ['loss', { loss: 0.03 }],
+    ['reordering and duplication', { reorder: 0.05, duplicate: 0.02 }],
+    ['corruption', { corrupt: 0.02 }],
+  ] as const) {
+    it(`with ${name} on the path (after the cut), every byte arrives exactly once`, () => {
+      const t = pair(true, impairments);
+      const data = pattern(250_000);
+      expect(transfer(t.net, t.client, t.server, data)).toEqual(data);
+      expect(Math.max(...t.superSegments)).toBeGreaterThan(MSS);
+      expect(t.frames.every((f) => f.length <= 1514)).toBe(true);
+      expect(t.frames.map(tcpOf).every((s) => s === undefined || (s.complete && s.ipChecksumOk))).toBe(true);
+      if (name === 'corruption') {
+        // The far end got plain frames, whose checksums it verified: the damaged ones were caught.
+        expect(t.server.counters.TcpInCsumErrors).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('one lost piece of a super-segment is retransmitted alone, as one MSS', () => {
+    const t = pair(true);
+    // The fifth piece of the second super-segment never reaches the path.
+    const path = (t.link as unknown as { path(d: string): ImpairedPath }).path('a->b');
+    const send = path.send.bind(path);
+    let pieces = 0;
+    let lost: ReturnType<typeof tcpOf>;
+    path.send = (frame: Uint8Array, mark?: number) => {
+      const segment = tcpOf(frame);
+      if (segment !== undefined && segment.payload > 0 && ++pieces === 15) {
+        lost = segment;
+        return;
+      }
+      send(frame, mark);
+    };
+    const data = pattern(100_000);
+    expect(transfer(t.net, t.client, t.server, data)).toEqual(data);
+    expect(t.superSegments[1]).toBe(20 * MSS);
+    const again = dataOf(t.frames).filter((s) => s.seq === lost!.seq);
+    expect(again).toHaveLength(1);
+    expect(again[0]!.payload).toBe(MSS);
+    expect(again[0]!.complete && again[0]!.ipChecksumOk).toBe(true);
+    expect(t.client.tcp.counters.retransmittedSegments).toBe(1);
+  });
+
+  it('never sends an option the peer did not negotiate (no timestamps, no SACK, no window scaling)', () => {
+    const t = pair(true, undefined, { tcp: { timestamps: false, sack: false, windowScaling: false } });
+    const data = pattern(100_000);
+    expect(transfer(t.net, t.client, t.server, data)).toEqual(data);
+    expect(Math.max(...t.superSegments)).toBeGreaterThan(1460);
+    const segments = dataOf(t.frames);
+    expect(segments.every((s) => s.headerLength === 20)).toBe(true);
+    expect(Math.max(...segments.map((s) => s.payload))).toBe(1460);
+    expect(t.frames.every((f) => f.length <= 1514)).toBe(true);
+  });
+
+  it('a steady bulk transfer cuts into frames of the checksum memory, all given back, with no fresh slab', () => {
+    // No tap: a frame a tap was given is never given back.
+    const net = new SimulatedNetwork({ seed: 1, trace: false, gso: true });
+    const client = net.host('client', '10.0.0.1/24');
+    const server = net.host('server', '10.0.0.2/24');
+    const { link } = net.link(client, server, { mtu: 1500 });
+    const sink = new Uint8Array(65536);
+    const chunk = pattern(65536);
+    const bulk = (port: number, bytes: number): void => {
+      let received = 0;
+      server.tcp.listen({ port }).on('connection', (conn) =>
+        conn.on('readable', () => {
+          for (let n = conn.receiveInto(sink); n > 0; n = conn.receiveInto(sink)) received += n;
+        }),
+      );
+      const conn = client.tcp.connect({ remoteAddress: 0x0a000002, remotePort: port });
+      let sent = 0;
+      const write = () => {
+        while (sent < bytes) {
+          const n = conn.send(chunk, net.clock.now());
+          sent += n;
+          if (n === 0) return;
+        }
+      };
+      conn.on('connected', write);
+      conn.on('drain', write);
+      net.clock.runUntilIdle();
+      expect(received).toBe(sent);
+    };
+    bulk(5001, 4_000_000);
+    const before = { ...frameAllocatorCounters };
+    const sentBefore = link.counters('a->b').sent;
+    const releasedBefore = link.releasedFrames('a->b');
+    bulk(5002, 8_000_000);
+    const pieces = link.counters('a->b').sent - sentBefore;
+    expect(pieces).toBeGreaterThan(5000);
+    // Every piece went back to the allocator once delivered, and each super-segment once cut: no slab
+    // was allocated, none left to the collector, no piece carved outside the checksum memory.
+    expect(link.releasedFrames('a->b') - releasedBefore).toBe(pieces);
+    expect(frameAllocatorCounters.slabsAllocated).toBe(before.slabsAllocated);
+    expect(frameAllocatorCounters.waitingSlabsDropped).toBe(before.waitingSlabsDropped);
+    expect(frameAllocatorCounters.framesOutsideChecksumMemory).toBe(before.framesOutsideChecksumMemory);
+  });
+});
+
+describe('segmentInSoftware', () => {
+  /** A super-segment carved where the memory link's GSO finds it, holding `frame`. */
+  function staged(frame: Uint8Array): Uint8Array {
+    const superSegment = allocateStagedFrame(frame.length);
+    superSegment.set(frame);
+    return superSegment;
+  }
+  const options = (segmentSize: number): FrameTransmitOptions => ({
+    checksumStart: 34,
+    checksumOffset: 16,
+    segmentSize,
+    headroom: 0,
+  });
+
+  it('cuts a segment into the segments TCP would have sent: flags, sequence numbers, IDs, checksums', () => {
+    if (frameMemory === undefined) return;
+    const data = pattern(2500);
+    const spec = { seq: 0xffff_fc00, flags: ACK | PSH | FIN | CWR, id: 0xfffe, options: timestamps(7, 9) };
+    const pieces: Uint8Array[] = [];
+    expect(
+      segmentInSoftware(staged(tcpFrame({ ...spec, data })), options(1000), {
+        send: (f) => pieces.push(f.slice()),
+      }),
+    ).toBe(true);
+    // Byte for byte the frames built for each segment on its own: CWR on the first only (RFC 3168
+    // §6.1.2), PSH and FIN on the last only; the sequence number wraps, and so does the identification.
+    expect(pieces).toEqual([
+      tcpFrame({ ...spec, flags: ACK | CWR, data: data.subarray(0, 1000) }),
+      tcpFrame({
+        ...spec,
+        seq: 0xffff_fc00 + 1000 - 2 ** 32,
+        id: 0xffff,
+        flags: ACK,
+        data: data.subarray(1000, 2000),
+      }),
+      tcpFrame({
+        ...spec,
+        seq: 0xffff_fc00 + 2000 - 2 ** 32,
+        id: 0,
+        flags: ACK | PSH | FIN,
+        data: data.subarray(2000),
+      }),
+    ]);
+  });
+
+  it('a checksum to complete alone gives one piece; a frame it did not stage is left to the general path', () => {
+    if (frameMemory === undefined) return;
+    const frame = tcpFrame({ seq: 5, data: pattern(300), flags: ACK | PSH });
+    const pieces: Uint8Array[] = [];
+    const sink = { send: (f: Uint8Array) => pieces.push(f.slice()) };
+    expect(segmentInSoftware(staged(frame), options(0), sink)).toBe(true);
+    expect(pieces).toEqual([frame]);
+    expect(segmentInSoftware(frame.slice(), options(100), sink)).toBe(false);
+    expect(pieces).toHaveLength(1);
+  });
+});
