@@ -3,8 +3,10 @@
  * profile (a `.cpuprofile`, which Chrome DevTools' Performance panel and speedscope open) and prints the
  * functions that took the most time themselves ("self time"), with the source module each comes from.
  *
- *   npm run profile -- bulk                     in-process bulk, MTU 1500, checksums verified
- *   npm run profile -- bulk-gro                 the same, received through GRO (merged packets)
+ *   npm run profile -- bulk                     in-process bulk, MTU 1500, checksums verified, GSO and GRO
+ *   npm run profile -- bulk-per-segment         the same with every segment through TCP/IP (no GSO/GRO)
+ *   npm run profile -- bulk-gso                 the same, sent through GSO only (received per segment)
+ *   npm run profile -- bulk-gro                 the same, received through GRO only (sent per segment)
  *   npm run profile -- bulk-offload             the same over links with TSO/checksum offload (64 KiB)
  *   npm run profile -- connections              connections opened and closed one after the other
  *   npm run profile -- bulk --out p.cpuprofile --top 30
@@ -23,16 +25,24 @@ const BULK_BYTES = 128 * 1024 * 1024;
 
 const WORKLOADS: Record<string, { describe: string; run: (w: Workloads) => unknown }> = {
   bulk: {
-    describe: `${BULK_BYTES >> 20} MiB over one connection, MTU 1500, checksums computed and verified`,
+    describe: `${BULK_BYTES >> 20} MiB over one connection, MTU 1500, checksums computed and verified, GSO and GRO`,
+    run: (w) => w.bulkTransferMs(BULK_BYTES, false, false, true, true),
+  },
+  'bulk-per-segment': {
+    describe: `${BULK_BYTES >> 20} MiB, MTU 1500, checksums verified, every segment through TCP/IP (no GSO/GRO)`,
     run: (w) => w.bulkTransferMs(BULK_BYTES, false),
   },
-  'bulk-checksum-offload': {
-    describe: `${BULK_BYTES >> 20} MiB, MTU 1500, TCP checksums neither computed nor verified`,
-    run: (w) => w.bulkTransferMs(BULK_BYTES, true),
+  'bulk-gso': {
+    describe: `${BULK_BYTES >> 20} MiB, MTU 1500, checksums verified, sent through GSO (MemoryLinkOptions.gso)`,
+    run: (w) => w.bulkTransferMs(BULK_BYTES, false, false, false, true),
   },
   'bulk-gro': {
     describe: `${BULK_BYTES >> 20} MiB, MTU 1500, checksums verified, received through GRO (MemoryLinkOptions.gro)`,
     run: (w) => w.bulkTransferMs(BULK_BYTES, false, false, true),
+  },
+  'bulk-checksum-offload': {
+    describe: `${BULK_BYTES >> 20} MiB, MTU 1500, TCP checksums neither computed nor verified`,
+    run: (w) => w.bulkTransferMs(BULK_BYTES, true),
   },
   'bulk-offload': {
     describe: `${BULK_BYTES >> 20} MiB over links with TSO and checksum offload (64 KiB super-segments)`,

@@ -20,8 +20,9 @@ function pair(
   offload = false,
   path?: BulkPath,
   gro = false,
+  gso = false,
 ): { net: SimulatedNetwork; client: Stack; server: Stack } {
-  const net = new SimulatedNetwork({ seed: 1, trace: false, checksumOffload, offload, gro });
+  const net = new SimulatedNetwork({ seed: 1, trace: false, checksumOffload, offload, gro, gso });
   const client = net.host('client', '10.0.0.1/24');
   const server = net.host('server', '10.0.0.2/24');
   const impairments =
@@ -66,15 +67,18 @@ function manyPortsPair(): { net: SimulatedNetwork; client: Stack; server: Stack 
  * With `offload` the link ends offer TSO and checksum offload (MemoryLinkOptions.offload): segments of
  * up to 64 KiB cross whole, as on Linux loopback or a veth pair. With `gro` the link ends coalesce what
  * arrives together (MemoryLinkOptions.gro): the receiver's IP and TCP see one packet per batch; every
- * frame's checksum is still verified, by the coalescer.
+ * frame's checksum is still verified, by the coalescer. With `gso` (and `offload` off) they offer TSO
+ * and checksum offload and do both in software (MemoryLinkOptions.gso): TCP and IP build super-segments,
+ * the link carries the 1500-byte frames cut from them, with full checksums, that the receiver verifies.
  */
 export function bulkTransferMs(
   totalBytes: number,
   checksumOffload: boolean,
   offload = false,
   gro = false,
+  gso = false,
 ): number {
-  const { net, client, server } = pair(checksumOffload, offload, undefined, gro);
+  const { net, client, server } = pair(checksumOffload, offload, undefined, gro, gso);
   const chunk = new Uint8Array(CHUNK);
   const sink = new Uint8Array(CHUNK);
   let received = 0;
