@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FRAME_HELD, FRAME_RELEASED, giveBackFrame, type ReceivedFrameInfo } from '../../src/link/device.js';
 import { TcpReceiveCoalescer } from '../../src/link/tcp-receive-coalescer.js';
+import { checksumAdd, checksumFinish } from '../../src/wire/checksum.js';
 import {
   ACK,
   bytes,
@@ -43,6 +44,35 @@ describe('TcpReceiveCoalescer', () => {
     expect(gro.counters).toMatchObject({ frames: 4, segmentsMerged: 3, packetsMerged: 1 });
     gro.flush();
     expect(out).toHaveLength(1);
+  });
+
+  it("merges only segments whose Ethernet addresses, TOS and DF are the held packet's", () => {
+    const { gro, out } = collect();
+    /** `f` with IPv4 header byte `at` (from the IP header's start) set to `value`, checksum fixed. */
+    const withIpByte = (f: Uint8Array, at: number, value: number): Uint8Array => {
+      f[14 + at] = value;
+      f[24] = 0;
+      f[25] = 0;
+      const sum = checksumFinish(checksumAdd(0, f, 14, 20));
+      f[24] = sum >>> 8;
+      f[25] = sum & 0xff;
+      return f;
+    };
+    const d = (n: number) => bytes(1000, n);
+    const otherSource = frame({ seq: 1000, data: d(1) });
+    otherSource[11] ^= 1;
+    const frames = [
+      frame({ seq: 0, data: d(0) }),
+      otherSource, // another Ethernet source: out, held
+      withIpByte(frame({ seq: 2000, data: d(2) }), 1, 0x10), // TOS: out, held
+      withIpByte(frame({ seq: 3000, data: d(3) }), 6, 0x00), // DF clear: out, held
+      withIpByte(frame({ seq: 4000, data: d(4) }), 6, 0x00), // merged with the one before
+    ];
+    for (const f of frames) gro.push(f);
+    gro.flush();
+    expect(out.map((o) => o.frame.length - 14 - 52)).toEqual([1000, 1000, 1000, 2000]);
+    expect(out.slice(0, 3).map((o) => o.frame)).toEqual(frames.slice(0, 3));
+    expect(gro.counters).toMatchObject({ frames: 5, segmentsMerged: 1, packetsMerged: 1, framesPassed: 3 });
   });
 
   it('stops at 65535 bytes of IP packet and holds the rest for the next one', () => {
