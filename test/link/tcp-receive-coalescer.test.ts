@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FRAME_HELD, FRAME_RELEASED, giveBackFrame, type ReceivedFrameInfo } from '../../src/link/device.js';
 import { TcpReceiveCoalescer } from '../../src/link/tcp-receive-coalescer.js';
-import { checksumAdd, checksumFinish } from '../../src/wire/checksum.js';
+import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../../src/wire/checksum.js';
 import {
   ACK,
   bytes,
@@ -73,6 +73,57 @@ describe('TcpReceiveCoalescer', () => {
     expect(out.map((o) => o.frame.length - 14 - 52)).toEqual([1000, 1000, 1000, 2000]);
     expect(out.slice(0, 3).map((o) => o.frame)).toEqual(frames.slice(0, 3));
     expect(gro.counters).toMatchObject({ frames: 5, segmentsMerged: 1, packetsMerged: 1, framesPassed: 3 });
+  });
+
+  it('gives every merged packet the checksum of the segment it stands for, whatever the bytes', () => {
+    // Seeded sizes and contents, zero-filled payloads among them (where a ones'-complement sum may come
+    // out as either form of zero), urgent pointers that differ: each packet is what the sender would
+    // have sent as one segment, checksums included.
+    let state = 12345;
+    const next = (n: number): number => {
+      state = (state * 1103515245 + 12345) >>> 0;
+      return state % n;
+    };
+    for (let trial = 0; trial < 200; trial++) {
+      const { gro, out } = collect();
+      const size = 1 + next(1448);
+      const count = 2 + next(6);
+      const parts = Array.from({ length: count }, (_, i) => {
+        const last = i === count - 1 ? 1 + next(size) : size;
+        return next(4) === 0 ? new Uint8Array(last) : bytes(last, next(256));
+      });
+      let seq = next(2 ** 32);
+      const start = seq;
+      parts.forEach((data, i) => {
+        const f = frame({ seq: seq >>> 0, data, id: 7, flags: i === count - 1 ? ACK | PSH : ACK });
+        f[52] = next(256); // urgent pointer, meaningless without URG: the first segment's is kept
+        f[53] = next(256);
+        f[50] = 0;
+        f[51] = 0;
+        const sum = checksumFinish(
+          checksumAdd(pseudoHeaderSum(0x0a000001, 0x0a000002, 6, f.length - 34), f, 34, f.length - 34),
+        );
+        f[50] = sum >>> 8;
+        f[51] = sum & 0xff;
+        gro.push(f);
+        seq += data.length;
+      });
+      gro.flush();
+      expect(out).toHaveLength(1);
+      const merged = out[0]!.frame;
+      expect(merged.subarray(54)).toEqual(frame({ seq: start >>> 0, data: concat(...parts) }).subarray(54));
+      expect(checksumFinish(checksumAdd(0, merged, 14, 20))).toBe(0);
+      expect(
+        checksumFinish(
+          checksumAdd(
+            pseudoHeaderSum(0x0a000001, 0x0a000002, 6, merged.length - 34),
+            merged,
+            34,
+            merged.length - 34,
+          ),
+        ),
+      ).toBe(0);
+    }
   });
 
   it('stops at 65535 bytes of IP packet and holds the rest for the next one', () => {
