@@ -12,18 +12,20 @@
  *
  * Per piece nothing is allocated and nothing is parsed. The super-segment was carved in the checksum
  * memory's staged region (`allocateStagedFrame`) and each piece is an MTU-sized frame of the same memory
- * (`allocateFrame`), so the headers and the piece's payload are each one `copyWithin` of that memory,
- * with no view cut for either; the fields that differ are then written over through one DataView, and
- * the checksums are finished from sums taken once per super-segment (RFC 1071 §2: the header's words
- * that stay the same, the addresses of the pseudo-header) plus the piece's payload, summed in place by
- * the SIMD summer. The super-segment goes back to the frame allocator once cut, to be carved again at
- * the same place for the next one; the pieces are recycled by the link as any frame it delivers.
+ * (`allocateFrame`), so the headers are one `copyWithin` of that memory, with no view cut, and the
+ * payload is copied and summed by one call into the SIMD summer (`copyAndSum`: a memmove and the sum of
+ * the copy, where a `copyWithin` and a checksumAdd were two calls); the fields that
+ * differ are then written over through one DataView, and the checksums are finished from sums taken once
+ * per super-segment (RFC 1071 §2: the header's words that stay the same, the addresses of the
+ * pseudo-header) plus the piece's payload sum. The super-segment goes back to the frame allocator once
+ * cut, to be carved again at the same place for the next one; the pieces are recycled by the link as any
+ * frame it delivers.
  */
 
 import type { FrameTransmitOptions } from '../seams.js';
 import { copyBytes, moveBytes, viewBytes } from '../util/bytes.js';
 import { checksumAdd, checksumFinish } from '../wire/checksum.js';
-import { frameMemory } from '../wire/checksum-simd.js';
+import { frameMemory, simdSummer } from '../wire/checksum-simd.js';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../wire/ethernet.js';
 import { frameMemoryData, wordSum } from '../wire/frame-words.js';
 import { IP_PROTOCOL_TCP } from '../wire/ipv4.js';
@@ -53,6 +55,7 @@ export function segmentInSoftware(
   const from = stagedPlace(frame);
   if (from < 0) return false;
   const memory = frameMemory!;
+  const summer = simdSummer!;
   const data = frameMemoryData;
   const frameLength = frame.length;
   const ip = from + ETHERNET_HEADER_LENGTH;
@@ -102,9 +105,10 @@ export function segmentInSoftware(
     // Every byte is written below: nothing to clear.
     const piece = allocateFrame(pieceLength, 0, 0);
     const to = carvedPlace(0);
+    let payloadSum = 0;
     if (to >= 0) {
       moveBytes(memory, to, from, payloadFrom);
-      moveBytes(memory, to + headersLength, payloadFrom + offset, payloadFrom + offset + chunk);
+      payloadSum = summer.copyAndSum(to + headersLength, payloadFrom + offset, chunk);
     } else {
       // Out of the checksum memory's slabs (a path holding more than it in flight): copied through views.
       copyBytes(piece, viewBytes(memory, from, payloadFrom), 0);
@@ -129,8 +133,8 @@ export function segmentInSoftware(
       }
       data.setInt32(pieceTcp + 4, pieceSeq);
       memory[pieceTcp + 13] = pieceFlags;
-      const sum = tcpSum + IP_PROTOCOL_TCP + tcpLength + wordSum(pieceSeq) + pieceFlags;
-      data.setUint16(pieceTcp + 16, checksumFinish(checksumAdd(sum, piece, headersLength, chunk)));
+      const sum = tcpSum + IP_PROTOCOL_TCP + tcpLength + wordSum(pieceSeq) + pieceFlags + payloadSum;
+      data.setUint16(pieceTcp + 16, checksumFinish(sum));
     } else {
       writeFields(piece, ipv4, tcpOffset, ipLength, (id + i) & 0xffff, ipSum, pieceSeq, pieceFlags);
       const sum = tcpSum + IP_PROTOCOL_TCP + tcpLength + wordSum(pieceSeq) + pieceFlags;

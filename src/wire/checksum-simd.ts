@@ -78,6 +78,8 @@ const IF = 0x04;
 const BR = 0x0c;
 const BR_IF = 0x0d;
 const END = 0x0b;
+const CALL = 0x10;
+const MEMORY_COPY = [0xfc, 0x0a, 0x00, 0x00]; // bulk memory: memory.copy from memory 0 to memory 0
 const VOID = 0x40;
 const SIMD = 0xfd;
 const V128_LOAD = [SIMD, 0x00];
@@ -227,6 +229,18 @@ const SUM_BODY = [
   END,
 ];
 
+/**
+ * copySum(to, from, length): copies `length` bytes of memory from `from` to `to` (memory.copy, a memmove)
+ * and returns `sum(to, length)`: one call where a copy from JavaScript (`copyWithin`) and a sum were two.
+ */
+// biome-ignore format: one instruction per line group
+const COPY_SUM_BODY = [
+  0, // no locals besides the parameters (to, from, length)
+  LOCAL_GET, 0, LOCAL_GET, 1, LOCAL_GET, 2, ...MEMORY_COPY,
+  LOCAL_GET, 0, LOCAL_GET, 2, CALL, 0,
+  END,
+];
+
 function section(id: number, contents: number[]): number[] {
   return [id, ...leb128(contents.length), ...contents];
 }
@@ -238,11 +252,12 @@ function name(text: string): number[] {
 // biome-ignore format: one section per line
 const MODULE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-  ...section(1, [1, 0x60, 2, TYPE_I32, TYPE_I32, 1, TYPE_I32]), // type 0: (i32, i32) -> i32
-  ...section(3, [1, 0]), // function 0 has type 0
+  // type 0: (i32, i32) -> i32; type 1: (i32, i32, i32) -> i32
+  ...section(1, [2, 0x60, 2, TYPE_I32, TYPE_I32, 1, TYPE_I32, 0x60, 3, TYPE_I32, TYPE_I32, TYPE_I32, 1, TYPE_I32]),
+  ...section(3, [2, 0, 1]), // function 0 (sum) has type 0, function 1 (copySum) type 1
   ...section(5, [1, 0x01, ...leb128(MEMORY_PAGES), ...leb128(MEMORY_PAGES)]), // one memory, fixed size (never grows)
-  ...section(7, [2, ...name('memory'), 0x02, 0, ...name('sum'), 0x00, 0]), // exports
-  ...section(10, [1, ...leb128(SUM_BODY.length), ...SUM_BODY]), // code
+  ...section(7, [3, ...name('memory'), 0x02, 0, ...name('sum'), 0x00, 0, ...name('copySum'), 0x00, 1]), // exports
+  ...section(10, [2, ...leb128(SUM_BODY.length), ...SUM_BODY, ...leb128(COPY_SUM_BODY.length), ...COPY_SUM_BODY]), // code
 ]);
 
 /** Sums ranges of views in its memory, or copied into it. */
@@ -255,6 +270,12 @@ export interface SimdSummer {
   sum(view: Uint8Array, offset: number, length: number): number;
   /** Whether `view` is one `frameMemoryView` made, summed in place. */
   holds(view: Uint8Array): boolean;
+  /**
+   * Copies `length` bytes (at most SIMD_LARGEST_VIEW) of `frameMemory` from `from` to `to` (places in it;
+   * the ranges may overlap) and returns the sum of the copy as `sum` gives it: software GSO's copy of a
+   * piece's payload and its checksum in one call (link/software-gso.ts).
+   */
+  copyAndSum(to: number, from: number, length: number): number;
 }
 
 function swapBytes16(value: number): number {
@@ -270,6 +291,7 @@ function createSimdSummer(): { summer: SimdSummer; frameMemory: Uint8Array } | u
     // The mask for the last r (1-15) bytes of a range: r bytes of 0xff, then zeros.
     for (let r = 1; r < 16; r++) memory.fill(0xff, MASKS_AT + 16 * r, MASKS_AT + 16 * r + r);
     const sumMemory = instance.exports.sum as (at: number, length: number) => number;
+    const copySum = instance.exports.copySum as (to: number, from: number, length: number) => number;
     /** Copies `view` to the scratch area; where it now starts. Apart from `sum`, which stays small. */
     const copyToScratch = (view: Uint8Array): number => {
       copyBytes(memory, view, SCRATCH_AT);
@@ -287,6 +309,11 @@ function createSimdSummer(): { summer: SimdSummer; frameMemory: Uint8Array } | u
       },
       holds(view) {
         return frameViews.has(view);
+      },
+      copyAndSum(to, from, length) {
+        let sum = copySum(to, from, length);
+        sum = (sum & 0xffff) + (sum >>> 16);
+        return swapBytes16((sum & 0xffff) + (sum >>> 16));
       },
     };
     return { summer, frameMemory: memory.subarray(0, SCRATCH_AT) };

@@ -267,6 +267,30 @@ describe('checksum in WebAssembly lanes', () => {
     expect(summer.holds(new Uint8Array(16))).toBe(false);
   });
 
+  it('copies a range of its frame memory to another and sums the copy, touching nothing else', () => {
+    const random = new TestRandom(2048);
+    const base = frameMemory!.length - 8192;
+    const region = frameMemory!.subarray(base);
+    const saved = region.slice();
+    try {
+      for (let trial = 0; trial < 200; trial++) {
+        region.set(random.bytes(region.length));
+        const before = region.slice();
+        const length = random.below(2049);
+        const from = random.below(4096 - length + 1);
+        const to = 4096 + random.below(4096 - length + 1);
+        const sum = summer.copyAndSum(base + to, base + from, length);
+        expect(region.subarray(to, to + length)).toEqual(before.subarray(from, from + length));
+        expect(folded(sum)).toBe(referenceSum(before, from, length));
+        // Everything but the copy's destination is as it was.
+        expect(region.subarray(0, to)).toEqual(before.subarray(0, to));
+        expect(region.subarray(to + length)).toEqual(before.subarray(to + length));
+      }
+    } finally {
+      region.set(saved);
+    }
+  });
+
   it('is what checksumAdd gives for a segment in its frame, and one byte changed changes the sum', () => {
     const random = new TestRandom(1500);
     const frame = random.bytes(1514);
