@@ -9,7 +9,7 @@
  * datagram ARP could not deliver.
  */
 import type { FrameTransmitOptions } from '../link/device.js';
-import { allocateFrame, carvedPlace } from '../link/frame-allocator.js';
+import { allocateFrame, carvedPlace, recycleFrame } from '../link/frame-allocator.js';
 import {
   IPV4_BROADCAST,
   type Ipv4Address,
@@ -298,8 +298,10 @@ export function transmitFrame(
   } else if (iface.arp.addressFrame(nextHop, frame)) {
     iface.port.sendFrame(frame, options);
   } else {
-    for (const plain of withoutOffloads(frame, options))
-      transmitFrame(layer, iface, plain, nextHop, undefined);
+    const pieces = withoutOffloads(frame, options);
+    for (const plain of pieces) transmitFrame(layer, iface, plain, nextHop, undefined);
+    // Cut into copies: the frame itself is no one's any more (a staged one is carved again at its place).
+    if (pieces.length === 0 || pieces[0] !== frame) recycleFrame(frame);
   }
 }
 

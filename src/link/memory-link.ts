@@ -13,6 +13,8 @@
  * lower MTU) or ends of different MTUs works on wire-size frames: an end cuts super-segments and
  * completes checksums before they enter it, as Linux segments a GSO packet in software before a device
  * that cannot take it (`validate_xmit_skb`), so losses, queues and captures see what a wire would.
+ * Ends without offload may still offer it and always cut in software (`gso`, software-gso.ts), as Linux's
+ * GSO does in front of a NIC without TSO: the stacks work in super-segments, the link in wire frames.
  *
  *   const link = new MemoryLink({ clock, seed: 7, a: { name: 'client', mac: 0x02..01 },
  *                                 b: { name: 'server', mac: 0x02..02 } });

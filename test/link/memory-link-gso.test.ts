@@ -8,10 +8,12 @@ import { allocateStagedFrame, frameAllocatorCounters } from '../../src/link/fram
 import type { ImpairedPath, LinkImpairments } from '../../src/link/impairments.js';
 import type { MemoryLink } from '../../src/link/memory-link.js';
 import { segmentInSoftware } from '../../src/link/software-gso.js';
+import { MemoryPcapSink, PcapWriter } from '../../src/pcap/pcap-writer.js';
 import type { FrameTransmitOptions } from '../../src/seams.js';
 import { SimulatedNetwork, type SimulatedStackOptions } from '../../src/sim/network.js';
 import { frameMemory } from '../../src/wire/checksum-simd.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { readPcapRecords } from './link-fixtures.js';
 import { ACK, CWR, FIN, PSH, tcpFrame, timestamps } from './tcp-frame-builder.js';
 import { MSS, pattern, tcpOf, transfer } from './tcp-wire.js';
 
@@ -78,6 +80,22 @@ describe('memory link GSO', () => {
     expect(segments.map((s) => s.seq - segments[0]!.seq)).toEqual(segments.map((_, i) => i * MSS));
     expect(segments.filter((s) => (s.flags & (PSH | FIN)) !== 0)).toEqual([segments[69]]);
     expect(gso.client.tcp.counters.segmentsOut).toBe(plain.client.tcp.counters.segmentsOut);
+  });
+
+  it('a pcap of a GSO link holds the wire-size frames, as a capture without GSO does', () => {
+    const capture = (gso: boolean) => {
+      const t = pair(gso);
+      const sink = new MemoryPcapSink();
+      t.link.capture(new PcapWriter(sink), { direction: 'a->b' });
+      const data = pattern(100_000);
+      expect(transfer(t.net, t.client, t.server, data)).toEqual(data);
+      return readPcapRecords(sink.bytes());
+    };
+    const gso = capture(true);
+    const plain = capture(false);
+    expect(gso.map((r) => r.data)).toEqual(plain.map((r) => r.data));
+    expect(gso.map((r) => r.originalLength)).toEqual(plain.map((r) => r.originalLength));
+    expect(Math.max(...gso.map((r) => r.originalLength))).toBe(1514);
   });
 
   it('over IPv6 too: the Payload Length set per piece, and the frames those sent without GSO', () => {
@@ -165,7 +183,7 @@ describe('memory link GSO', () => {
     const { link } = net.link(client, server, { mtu: 1500 });
     const sink = new Uint8Array(65536);
     const chunk = pattern(65536);
-    const bulk = (port: number, bytes: number): void => {
+    const bulk = (port: number, bytes: number, connected = () => {}): void => {
       let received = 0;
       server.tcp.listen({ port }).on('connection', (conn) =>
         conn.on('readable', () => {
@@ -181,12 +199,20 @@ describe('memory link GSO', () => {
           if (n === 0) return;
         }
       };
-      conn.on('connected', write);
+      conn.on('connected', () => {
+        connected();
+        write();
+      });
       conn.on('drain', write);
       net.clock.runUntilIdle();
       expect(received).toBe(sent);
     };
     bulk(5001, 4_000_000);
+    // The neighbour forgotten as the data starts: the first super-segment waits for ARP, cut in IP instead.
+    const arp = client.interfaces[0]!.arp;
+    const requests = client.counters.ArpOutRequests;
+    bulk(5003, 300_000, () => arp.delete(0x0a000002));
+    expect(client.counters.ArpOutRequests - requests).toBe(1);
     const before = { ...frameAllocatorCounters };
     const sentBefore = link.counters('a->b').sent;
     const releasedBefore = link.releasedFrames('a->b');
