@@ -181,7 +181,8 @@ export interface SteadyStateMeter {
  * have (by default all `totalBytes`; less keeps the end of the transfer out: its last, shorter chunk and
  * segments, cut once at lengths the steady state never had). Returns the TCP segments both stacks sent
  * meanwhile (data one way, ACKs the other; a TSO segment counts as the pieces it stands for). With `gro`,
- * the link ends coalesce what arrives together (as in `bulkTransferMs`).
+ * the link ends coalesce what arrives together, with `gso` they cut super-segments (as in
+ * `bulkTransferMs`).
  */
 export function bulkSteadyState(
   totalBytes: number,
@@ -190,8 +191,9 @@ export function bulkSteadyState(
   path?: BulkPath,
   stopBytes = totalBytes,
   gro = false,
+  gso = false,
 ): number {
-  const { net, client, server } = pair(false, false, path, gro);
+  const { net, client, server } = pair(false, false, path, gro, gso);
   const chunk = new Uint8Array(CHUNK);
   const sink = new Uint8Array(CHUNK);
   const segments = (): number => client.tcp.counters.segmentsOut + server.tcp.counters.segmentsOut;

@@ -214,9 +214,15 @@ function madeByStack(
  * Objects allocated per TCP segment in the same steady state, estimated with V8's sampling heap profiler
  * (what DevTools' "allocation sampling" uses): an object of `size` bytes is sampled with probability
  * 1 - exp(-size / interval), so each sample stands for 1 / that many objects (see SAMPLING_INTERVAL).
- * Counted apart: the objects the stack's code allocated, and the others (see `madeByStack`).
+ * Counted apart: the objects the stack's code allocated, and the others (see `madeByStack`). With
+ * `offloads`, the link ends run GSO and GRO, as the bulk row does.
  */
-function allocatedObjectsPerSegment(w: Workloads, bundle: BundleMap, path?: BulkPath): ObjectCounts {
+function allocatedObjectsPerSegment(
+  w: Workloads,
+  bundle: BundleMap,
+  path?: BulkPath,
+  offloads = false,
+): ObjectCounts {
   const session = new Session();
   session.connect();
   const counts = { stack: 0, other: 0 };
@@ -264,6 +270,8 @@ function allocatedObjectsPerSegment(w: Workloads, bundle: BundleMap, path?: Bulk
     },
     path,
     warm + STEADY_SAMPLED_BYTES,
+    offloads,
+    offloads,
   );
   session.disconnect();
   return { stack: counts.stack / segments, other: counts.other / segments };
@@ -367,6 +375,7 @@ export async function run(): Promise<BenchRow[]> {
     const bundle = { url: pathToFileURL(file).href, moduleAt: moduleOfLine(readFileSync(file, 'utf8')) };
     const objectsPerSegment = allocatedObjectsPerSegment(workloads, bundle);
     const objectsPerSegmentOnPath = allocatedObjectsPerSegment(workloads, bundle, STEADY_PATH);
+    const objectsPerSegmentOffloaded = allocatedObjectsPerSegment(workloads, bundle, undefined, true);
     const idleRaw = await bytesPerIdleConnection(file, 'idleConnections', MANY_CONNECTIONS);
     const kernelIdle = await kernelBytesPerIdleConnection(KERNEL_IDLE_CONNECTIONS);
     const idleSocket = await bytesPerIdleConnection(file, 'idleSockets', MANY_CONNECTIONS);
@@ -434,6 +443,13 @@ export async function run(): Promise<BenchRow[]> {
         kernel: '—',
         unit: 'objects/segment',
         note: `as above, after 24 MiB; the simulated bottleneck and delay (rate limiter, queue, timers) counted too (the workload's and the profiler's own: ${objectsPerSegmentOnPath.other.toFixed(3)})`,
+      },
+      {
+        name: 'objects allocated per TCP segment, steady-state bulk with GSO and GRO',
+        tcpts: objectsPerSegmentOffloaded.stack.toFixed(3),
+        kernel: '—',
+        unit: 'objects/segment',
+        note: `as the first, with the bulk row's GSO and GRO on the link ends; per wire segment (the workload's and the profiler's own: ${objectsPerSegmentOffloaded.other.toFixed(3)})`,
       },
       {
         name: `memory per idle established connection, ${formatFigure(MANY_CONNECTIONS)} connections`,
