@@ -12,18 +12,18 @@
  *
  * Per piece nothing is allocated and nothing is parsed. The super-segment was carved in the checksum
  * memory's staged region (`allocateStagedFrame`) and each piece is an MTU-sized frame of the same memory
- * (`allocateFrame`), so the headers are one `copyWithin` of that memory, with no view cut, and the
- * payload is copied and summed by one call into the SIMD summer (`copyAndSum`: a memmove and the sum of
- * the copy, where a `copyWithin` and a checksumAdd were two calls); the fields that
- * differ are then written over through one DataView, and the checksums are finished from sums taken once
- * per super-segment (RFC 1071 §2: the header's words that stay the same, the addresses of the
- * pseudo-header) plus the piece's payload sum. The super-segment goes back to the frame allocator once
- * cut, to be carved again at the same place for the next one; the pieces are recycled by the link as any
- * frame it delivers.
+ * (`allocateFrame`), so the headers and the payload are copied and the payload summed by one call into
+ * the SIMD summer (`copyAndSum`: two memmoves within that memory, no view cut, and the sum of the copied
+ * payload, where two `copyWithin` and a checksumAdd were three calls); the fields that differ are then
+ * written over through one DataView, and the checksums are finished from sums taken once per
+ * super-segment (RFC 1071 §2: the header's words that stay the same, the addresses of the pseudo-header)
+ * plus the piece's payload sum. The super-segment goes back to the frame allocator once cut, to be
+ * carved again at the same place for the next one; the pieces are recycled by the link as any frame it
+ * delivers.
  */
 
 import type { FrameTransmitOptions } from '../seams.js';
-import { copyBytes, moveBytes, viewBytes } from '../util/bytes.js';
+import { copyBytes, viewBytes } from '../util/bytes.js';
 import { checksumAdd, checksumFinish } from '../wire/checksum.js';
 import { frameMemory, simdSummer } from '../wire/checksum-simd.js';
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../wire/ethernet.js';
@@ -107,8 +107,7 @@ export function segmentInSoftware(
     const to = carvedPlace(0);
     let payloadSum = 0;
     if (to >= 0) {
-      moveBytes(memory, to, from, payloadFrom);
-      payloadSum = summer.copyAndSum(to + headersLength, payloadFrom + offset, chunk);
+      payloadSum = summer.copyAndSum(to, from, headersLength, payloadFrom + offset, chunk);
     } else {
       // Out of the checksum memory's slabs (a path holding more than it in flight): copied through views.
       copyBytes(piece, viewBytes(memory, from, payloadFrom), 0);

@@ -17,7 +17,6 @@ const prototype = Object.getPrototypeOf(Uint8Array.prototype) as Uint8Array;
 const setMethod = prototype.set;
 const subarrayMethod = prototype.subarray;
 const fillMethod = prototype.fill;
-const copyWithinMethod = prototype.copyWithin;
 const byteOffsetGetter = Object.getOwnPropertyDescriptor(prototype, 'byteOffset')!.get as (
   this: Uint8Array,
 ) => number;
@@ -53,14 +52,6 @@ export const fillBytes = callMethod.bind(fillMethod) as (
   start: number,
   end: number,
 ) => void;
-
-/** `bytes.copyWithin(target, start, end)`. */
-export const moveBytes = callMethod.bind(copyWithinMethod) as (
-  bytes: Uint8Array,
-  target: number,
-  start: number,
-  end: number,
-) => Uint8Array;
 
 /** `view.byteOffset`. */
 export const byteOffsetOf = callMethod.bind(byteOffsetGetter) as (view: Uint8Array) => number;

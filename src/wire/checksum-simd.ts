@@ -230,14 +230,17 @@ const SUM_BODY = [
 ];
 
 /**
- * copySum(to, from, length): copies `length` bytes of memory from `from` to `to` (memory.copy, a memmove)
- * and returns `sum(to, length)`: one call where a copy from JavaScript (`copyWithin`) and a sum were two.
+ * copySum(to, headerFrom, headerLength, from, length): copies `headerLength` bytes of memory from
+ * `headerFrom` to `to` and `length` bytes from `from` right after them (memory.copy, a memmove each), and
+ * returns `sum(to + headerLength, length)`: one call where two copies from JavaScript (`copyWithin`) and
+ * a sum were three.
  */
 // biome-ignore format: one instruction per line group
 const COPY_SUM_BODY = [
-  0, // no locals besides the parameters (to, from, length)
+  0, // no locals besides the parameters (to, headerFrom, headerLength, from, length)
   LOCAL_GET, 0, LOCAL_GET, 1, LOCAL_GET, 2, ...MEMORY_COPY,
-  LOCAL_GET, 0, LOCAL_GET, 2, CALL, 0,
+  LOCAL_GET, 0, LOCAL_GET, 2, I32_ADD, LOCAL_GET, 3, LOCAL_GET, 4, ...MEMORY_COPY,
+  LOCAL_GET, 0, LOCAL_GET, 2, I32_ADD, LOCAL_GET, 4, CALL, 0,
   END,
 ];
 
@@ -252,8 +255,8 @@ function name(text: string): number[] {
 // biome-ignore format: one section per line
 const MODULE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-  // type 0: (i32, i32) -> i32; type 1: (i32, i32, i32) -> i32
-  ...section(1, [2, 0x60, 2, TYPE_I32, TYPE_I32, 1, TYPE_I32, 0x60, 3, TYPE_I32, TYPE_I32, TYPE_I32, 1, TYPE_I32]),
+  // type 0: (i32, i32) -> i32; type 1: (i32, i32, i32, i32, i32) -> i32
+  ...section(1, [2, 0x60, 2, TYPE_I32, TYPE_I32, 1, TYPE_I32, 0x60, 5, TYPE_I32, TYPE_I32, TYPE_I32, TYPE_I32, TYPE_I32, 1, TYPE_I32]),
   ...section(3, [2, 0, 1]), // function 0 (sum) has type 0, function 1 (copySum) type 1
   ...section(5, [1, 0x01, ...leb128(MEMORY_PAGES), ...leb128(MEMORY_PAGES)]), // one memory, fixed size (never grows)
   ...section(7, [3, ...name('memory'), 0x02, 0, ...name('sum'), 0x00, 0, ...name('copySum'), 0x00, 1]), // exports
@@ -271,11 +274,12 @@ export interface SimdSummer {
   /** Whether `view` is one `frameMemoryView` made, summed in place. */
   holds(view: Uint8Array): boolean;
   /**
-   * Copies `length` bytes (at most SIMD_LARGEST_VIEW) of `frameMemory` from `from` to `to` (places in it;
-   * the ranges may overlap) and returns the sum of the copy as `sum` gives it: software GSO's copy of a
-   * piece's payload and its checksum in one call (link/software-gso.ts).
+   * Copies `headerLength` bytes of `frameMemory` from `headerFrom` to `to`, then `length` bytes (at most
+   * SIMD_LARGEST_VIEW) from `from` right after them (places in it; each source may overlap its
+   * destination), and returns the sum of the second copy as `sum` gives it: software GSO's copy of a
+   * piece's headers and payload and the payload's sum in one call (link/software-gso.ts).
    */
-  copyAndSum(to: number, from: number, length: number): number;
+  copyAndSum(to: number, headerFrom: number, headerLength: number, from: number, length: number): number;
 }
 
 function swapBytes16(value: number): number {
@@ -291,7 +295,13 @@ function createSimdSummer(): { summer: SimdSummer; frameMemory: Uint8Array } | u
     // The mask for the last r (1-15) bytes of a range: r bytes of 0xff, then zeros.
     for (let r = 1; r < 16; r++) memory.fill(0xff, MASKS_AT + 16 * r, MASKS_AT + 16 * r + r);
     const sumMemory = instance.exports.sum as (at: number, length: number) => number;
-    const copySum = instance.exports.copySum as (to: number, from: number, length: number) => number;
+    const copySum = instance.exports.copySum as (
+      to: number,
+      headerFrom: number,
+      headerLength: number,
+      from: number,
+      length: number,
+    ) => number;
     /** Copies `view` to the scratch area; where it now starts. Apart from `sum`, which stays small. */
     const copyToScratch = (view: Uint8Array): number => {
       copyBytes(memory, view, SCRATCH_AT);
@@ -310,8 +320,8 @@ function createSimdSummer(): { summer: SimdSummer; frameMemory: Uint8Array } | u
       holds(view) {
         return frameViews.has(view);
       },
-      copyAndSum(to, from, length) {
-        let sum = copySum(to, from, length);
+      copyAndSum(to, headerFrom, headerLength, from, length) {
+        let sum = copySum(to, headerFrom, headerLength, from, length);
         sum = (sum & 0xffff) + (sum >>> 16);
         return swapBytes16((sum & 0xffff) + (sum >>> 16));
       },

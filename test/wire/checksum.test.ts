@@ -267,7 +267,7 @@ describe('checksum in WebAssembly lanes', () => {
     expect(summer.holds(new Uint8Array(16))).toBe(false);
   });
 
-  it('copies a range of its frame memory to another and sums the copy, touching nothing else', () => {
+  it('copies two ranges of its frame memory back to back and sums the second copy, touching nothing else', () => {
     const random = new TestRandom(2048);
     const base = frameMemory!.length - 8192;
     const region = frameMemory!.subarray(base);
@@ -276,15 +276,21 @@ describe('checksum in WebAssembly lanes', () => {
       for (let trial = 0; trial < 200; trial++) {
         region.set(random.bytes(region.length));
         const before = region.slice();
+        const headerLength = random.below(129);
         const length = random.below(2049);
+        const headerFrom = random.below(4096 - headerLength + 1);
         const from = random.below(4096 - length + 1);
-        const to = 4096 + random.below(4096 - length + 1);
-        const sum = summer.copyAndSum(base + to, base + from, length);
-        expect(region.subarray(to, to + length)).toEqual(before.subarray(from, from + length));
+        const to = 4096 + random.below(4096 - headerLength - length + 1);
+        const sum = summer.copyAndSum(base + to, base + headerFrom, headerLength, base + from, length);
+        const end = to + headerLength + length;
+        expect(region.subarray(to, to + headerLength)).toEqual(
+          before.subarray(headerFrom, headerFrom + headerLength),
+        );
+        expect(region.subarray(to + headerLength, end)).toEqual(before.subarray(from, from + length));
         expect(folded(sum)).toBe(referenceSum(before, from, length));
-        // Everything but the copy's destination is as it was.
+        // Everything but the copies' destination is as it was.
         expect(region.subarray(0, to)).toEqual(before.subarray(0, to));
-        expect(region.subarray(to + length)).toEqual(before.subarray(to + length));
+        expect(region.subarray(end)).toEqual(before.subarray(end));
       }
     } finally {
       region.set(saved);
