@@ -53,6 +53,8 @@ const IP_PROTOCOL_TCP = 6;
 const NOT_SUMMED = -1;
 const MAX_IPV4_PACKET = 65535;
 const SLAB_BYTES = 256 * 1024;
+/** What is reserved in a slab for each merged packet: the largest one. */
+const REGION_BYTES = ETHERNET_HEADER_LENGTH + MAX_IPV4_PACKET;
 /** Replaced slabs with packets still out, waiting for them; beyond this the oldest is left to the collector. */
 const RETIRED_SLABS_MAX = 8;
 /** Slabs whose packets all came back, kept for the next replacement. */
@@ -122,9 +124,13 @@ interface HeldFlow {
   active: boolean;
   /** The first segment's frame, as read, until a second segment is merged. */
   first: Uint8Array;
-  /** The merged packet being built (a slab region), once a second segment joined; else undefined. */
+  /**
+   * The memory of the slab the merged packet is being built in (from `mergedStart`), once a second
+   * segment joined; else undefined. The packet's own view is cut once, when it is delivered.
+   */
   merged: Uint8Array | undefined;
-  /** The slab `merged` was carved from. */
+  mergedStart: number;
+  /** The slab `merged` is the memory of. */
   mergedSlab: MergeSlab | undefined;
   /** Frame bytes so far (Ethernet header included). */
   length: number;
@@ -214,6 +220,7 @@ export class TcpReceiveCoalescer {
       active: false,
       first: new Uint8Array(0),
       merged: undefined,
+      mergedStart: 0,
       mergedSlab: undefined,
       length: 0,
       tcpHeaderLength: 0,
@@ -443,20 +450,24 @@ export class TcpReceiveCoalescer {
     flags: number,
   ): void {
     let merged = flow.merged;
+    let base = flow.mergedStart;
     if (merged === undefined) {
-      merged = this.reserve();
-      flow.mergedSlab = this.slab;
+      base = this.reserve();
+      const slab = this.slab!;
+      merged = slab.memory;
+      flow.mergedSlab = slab;
+      flow.merged = merged;
+      flow.mergedStart = base;
       // The whole frame, as no view of it is kept for this range (bytes past the segment, if any, land
       // where the next payload goes).
       const first = flow.first;
-      if (first.length <= merged.length) copyBytes(merged, first, 0);
-      else copyBytes(merged, viewBytes(first, 0, flow.length), 0);
-      flow.merged = merged;
-      const headerSum = checksumAdd(0, merged, TCP_START, flow.tcpHeaderLength);
-      flow.fixedHeaderSum = onesComplementDifference(headerSum, varyingHeaderWords(merged));
+      if (first.length <= REGION_BYTES) copyBytes(merged, first, base);
+      else copyBytes(merged, viewBytes(first, 0, flow.length), base);
+      const headerSum = checksumAdd(0, first, TCP_START, flow.tcpHeaderLength);
+      flow.fixedHeaderSum = onesComplementDifference(headerSum, varyingHeaderWords(first));
       flow.payloadSum =
         flow.firstSegmentSum === NOT_SUMMED
-          ? checksumAdd(0, merged, TCP_START + flow.tcpHeaderLength, flow.payloadBytes)
+          ? checksumAdd(0, first, TCP_START + flow.tcpHeaderLength, flow.payloadBytes)
           : onesComplementDifference(flow.firstSegmentSum, headerSum);
       // Its bytes are in the merged packet now.
       this.onFrameReleased?.(flow.first);
@@ -470,7 +481,7 @@ export class TcpReceiveCoalescer {
         : onesComplementDifference(segmentSum, foldSum(flow.fixedHeaderSum + varyingHeaderWords(frame)));
     // A view the frame allocator keeps for the frame's place (a fresh one for frames from elsewhere): a
     // view cut here for every segment merged was 110 bytes of garbage per segment.
-    copyBytes(merged, frameView(frame, payloadStart, payloadStart + payload), flow.length);
+    copyBytes(merged, frameView(frame, payloadStart, payloadStart + payload), base + flow.length);
     this.onFrameReleased?.(frame);
     // A range that starts at an odd offset of the data sums with its bytes swapped (RFC 1071 §2(B)).
     flow.payloadSum = foldSum(flow.payloadSum + ((flow.payloadBytes & 1) === 0 ? sum : swap16(sum)));
@@ -478,7 +489,7 @@ export class TcpReceiveCoalescer {
     flow.length += payload;
     flow.nextSeq = (flow.nextSeq + payload) | 0;
     flow.segments++;
-    merged[TCP_START + 13]! |= flags & END_AFTER;
+    merged[base + TCP_START + 13]! |= flags & END_AFTER;
     this.counters.segmentsMerged++;
   }
 
@@ -494,10 +505,10 @@ export class TcpReceiveCoalescer {
     flow.merged = undefined;
     const slab = flow.mergedSlab!;
     flow.mergedSlab = undefined;
-    const frame = merged.subarray(0, flow.length);
+    const start = flow.mergedStart;
+    const frame = viewBytes(merged, start, start + flow.length);
     // The region was reserved for the largest packet; the newest reservation gives back what it did not use.
-    const start = merged.byteOffset - slab.memory.byteOffset;
-    if (slab === this.slab && start + ((merged.length + 7) & ~7) === this.slabOffset) {
+    if (slab === this.slab && start + ((REGION_BYTES + 7) & ~7) === this.slabOffset) {
       this.slabOffset = start + ((flow.length + 7) & ~7);
     }
     const totalLength = flow.length - ETHERNET_HEADER_LENGTH;
@@ -598,9 +609,12 @@ export class TcpReceiveCoalescer {
     if (this.deliver(frame, info) === FRAME_RELEASED) this.onFrameReleased?.(frame);
   }
 
-  /** A region that holds the largest merged packet, in the current slab (see the module comment). */
-  private reserve(): Uint8Array {
-    const needed = ETHERNET_HEADER_LENGTH + MAX_IPV4_PACKET;
+  /**
+   * Where a region that holds the largest merged packet starts in the current slab (`slab`, see the module
+   * comment).
+   */
+  private reserve(): number {
+    const needed = REGION_BYTES;
     let slab = this.slab;
     if (slab === undefined || slab.memory.length - this.slabOffset < needed) {
       if (slab !== undefined && slab.held > 0) {
@@ -613,9 +627,9 @@ export class TcpReceiveCoalescer {
       this.slabOffset = 0;
     }
     slab.held++;
-    const region = slab.memory.subarray(this.slabOffset, this.slabOffset + needed);
+    const start = this.slabOffset;
     this.slabOffset += (needed + 7) & ~7;
-    return region;
+    return start;
   }
 
   private newSlab(): MergeSlab {
