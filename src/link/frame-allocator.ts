@@ -287,8 +287,8 @@ export function allocateFrame(length: number, headroom = 0, cleared = length): U
  * wire-size frames in software and gives it back (`recycleFrame`) before its `send` returns
  * (DeviceOffload.softwareSegmentation: a memory link's GSO). Carved in the checksum memory's staged
  * region, at the same place each time the one before came back, so that the device copies each piece's
- * bytes from it into a frame of that memory with one `copyWithin` and no view of its own (see
- * `stagedPlace`). Anywhere else (no checksum memory here, a frame larger than the region), an ordinary
+ * bytes from it into a frame of that memory by their places there, with no view of its own (see
+ * `stagedPlace`, SimdSummer.copyAndSum). Anywhere else (no checksum memory here, a frame larger than the region), an ordinary
  * frame.
  */
 export function allocateStagedFrame(length: number, headroom = 0, cleared = length): Uint8Array {

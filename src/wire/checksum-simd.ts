@@ -20,10 +20,14 @@
  * call into the runtime that cost more than either. The memory never grows after it is created: growing
  * would detach its ArrayBuffer, and with it every frame carved from it.
  *
+ * A second function copies a frame's headers and payload from one place of the memory to another and sums
+ * the payload copy (`copyAndSum`), for software GSO's pieces (link/software-gso.ts): one call per piece.
+ *
  * The module is written out below byte by byte (the binary format of the WebAssembly Core Specification,
  * §5), small enough to be compiled synchronously where browsers allow it on the main thread (under 4
  * KB). Where WebAssembly is missing, refused (a Content-Security-Policy without 'wasm-unsafe-eval') or
- * lacks SIMD, compiling throws and `simdSummer` and `frameMemory` are undefined.
+ * lacks SIMD (or bulk memory's `memory.copy`, which every engine with SIMD has), compiling throws and
+ * `simdSummer` and `frameMemory` are undefined.
  */
 
 import { copyBytes, viewBytes } from '../util/bytes.js';
