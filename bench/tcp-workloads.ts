@@ -200,22 +200,33 @@ export function bulkSteadyState(
   let received = 0;
   let atStart = 0;
   let atStop = -1;
+  // The reader calls `step` each time it has read `stepAt` bytes: at the first byte (nothing to do
+  // yet), at `warmBytes` (start) and at `stopBytes` (stop). The first call gives V8 the call's feedback
+  // before the reader is optimised, so starting the meter does not deoptimise the reader: its code,
+  // compiled again inside the window, would be counted against the stack code that called it (about 10
+  // objects of 56 to 1,408 bytes in the path's window).
+  let stepAt = 1;
+  const step = (): void => {
+    if (stepAt === 1) {
+      stepAt = warmBytes;
+    } else if (stepAt === warmBytes) {
+      atStart = segments();
+      meter.start();
+      stepAt = stopBytes;
+    } else {
+      meter.stop();
+      atStop = segments();
+      stepAt = Number.POSITIVE_INFINITY;
+    }
+  };
   server.tcp.listen({ port: PORT }).on('connection', (conn) => {
     conn.on('readable', () => {
-      const before = received;
       for (;;) {
         const n = conn.receiveInto(sink);
         if (n <= 0) break;
         received += n;
       }
-      if (before < warmBytes && received >= warmBytes) {
-        atStart = segments();
-        meter.start();
-      }
-      if (received >= stopBytes && atStop < 0) {
-        meter.stop();
-        atStop = segments();
-      }
+      while (received >= stepAt) step();
     });
   });
   const conn = client.tcp.connect({ remoteAddress: SERVER, remotePort: PORT });

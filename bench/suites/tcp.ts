@@ -16,7 +16,6 @@
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
 import * as net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import * as v8 from 'node:v8';
@@ -41,6 +40,18 @@ const STEADY_BYTES = 32 * 1024 * 1024;
  * objects allocated inline.
  */
 const SAMPLING_INTERVAL = 1;
+/**
+ * The process objects are counted in: one of its own, with V8's `--predictable` (compilation and garbage
+ * collection on the main thread, in the same order every run), so the count is the same in every run.
+ * Counted in the bench's own process after the other rows, the zero-delay row read 0.000 in 21 of 25
+ * runs: V8 compiles in the background and installs the code whenever the job is done, and a function
+ * called once per chunk or per slab (`sendNow`, ByteRing `reserve`, `nextSlab`, `read`) deoptimised by
+ * an earlier transfer is compiled again 8-28 MiB into the next: installed in the window, its code is 8 to
+ * 18 objects of 48 bytes to 11 KB counted against whatever stack code runs then, and until then such
+ * code may run unoptimised, boxing each sequence number it touches (this stack's ISNs, fixed by the
+ * simulation's seed, are past 2^30 both ways) and each fractional time (144 to 892 objects).
+ */
+const OBJECTS_NODE_FLAGS = ['--predictable'];
 const STEADY_SAMPLED_BYTES = 4 * 1024 * 1024;
 /**
  * Bytes the transfer goes on for after the objects are counted: the window closes before its end, whose
@@ -50,13 +61,35 @@ const STEADY_SAMPLED_BYTES = 4 * 1024 * 1024;
  */
 const STEADY_TAIL_BYTES = 8 * 1024 * 1024;
 /**
- * The second steady state objects are counted in: a path with a bottleneck and a round trip (1 Gbit/s,
- * 20 ms, a queue of 10,000 frames), where times have fractions, the send buffer autotunes to its 4 MiB
- * cap and the ring never drains; the zero-delay MemoryLink keeps every time an integer and the send
- * buffer at 1.25 MB. Its warm-up passes the cap (about 13 MiB in).
+ * Bytes the zero-delay transfer has read before objects are counted. In a fresh process V8 goes on
+ * optimising the stack's functions for the first ~200 MiB (`--trace-opt`: per-ACK ones such as the RTT
+ * estimator's `sample` about 70 MiB in, `markLosses` 180), each boxing what it touches until then (64 MiB:
+ * 1.05 objects per segment; 128: 0.10; 160: 0.07; 192: 0). Functions called once in many segments follow
+ * now and then, each compiled once, 8 to 15 objects where that falls in the window (`nextSlab` about
+ * 332 MiB in, the clock's callback 428, `sendBufferFor` 476, `onRead` 536, `makeRoom` 624); none does
+ * from 336 to 424 MiB. About half a second.
+ */
+const OBJECTS_WARM_BYTES = 384 * 1024 * 1024;
+/**
+ * The second steady state objects are counted in, after the first in the same process: a path with a
+ * bottleneck and a round trip (1 Gbit/s, 20 ms, a queue of 10,000 frames), where times have fractions,
+ * the send buffer autotunes to its 4 MiB cap and the ring never drains; the zero-delay MemoryLink keeps
+ * every time an integer and the send buffer at 1.25 MB. Its warm-up passes the cap (about 13 MiB in).
+ * It still counts 27 objects (0.006 per segment): 16 heap numbers from the clock's wake-ups (`clockFired`,
+ * `rearm`, `armClock`, the clock's `set`: a few per round trip, never optimised here, each boxing the
+ * fractional times it passes on), 3 from the scoreboard's `split` making a record, and 8 of the code V8
+ * compiles for the frame allocator's `removeWaiting`, which falls in this window.
  */
 const STEADY_PATH = { delayMs: 10, rateBitsPerSecond: 1e9, queueFrames: 10_000 };
-const STEADY_PATH_WARM_BYTES = 24 * 1024 * 1024;
+const OBJECTS_PATH_WARM_BYTES = 24 * 1024 * 1024;
+/**
+ * The third, after the other two: the zero-delay transfer with the bulk row's GSO and GRO. Its other
+ * shape (super-segments through TCP/IP, stretch ACKs) tiers up anew: objects per segment 1.23 after
+ * 24 MiB, 0.38 after 128, 0.19 after 256, then 0.142-0.149 from 384 to 768 MiB (what each super-segment
+ * still costs: views cut in the receive buffer, the TCP parser and the coalescer, and a record in
+ * `withoutOffloads`). About a third of a second.
+ */
+const OBJECTS_OFFLOADS_WARM_BYTES = 512 * 1024 * 1024;
 /** Loopback connections the kernel's idle figure is taken over (two descriptors each, under 20,000). */
 const KERNEL_IDLE_CONNECTIONS = 9000;
 const ROUNDS = 3;
@@ -211,69 +244,92 @@ function madeByStack(
 }
 
 /**
- * Objects allocated per TCP segment in the same steady state, estimated with V8's sampling heap profiler
- * (what DevTools' "allocation sampling" uses): an object of `size` bytes is sampled with probability
- * 1 - exp(-size / interval), so each sample stands for 1 / that many objects (see SAMPLING_INTERVAL).
- * Counted apart: the objects the stack's code allocated, and the others (see `madeByStack`). With
- * `offloads`, the link ends run GSO and GRO, as the bulk row does.
+ * Objects allocated per TCP segment in the steady state of a bulk transfer, and of one over
+ * `STEADY_PATH`, estimated with V8's sampling heap profiler (what DevTools' "allocation sampling" uses):
+ * an object of `size` bytes is sampled with probability 1 - exp(-size / interval), so each sample stands
+ * for 1 / that many objects (see SAMPLING_INTERVAL). Counted apart: the objects the stack's code
+ * allocated, and the others (see `madeByStack`). Both are taken in one Node process of their own (see
+ * OBJECTS_NODE_FLAGS), the zero-delay transfer first; `map` locates the workloads' bundle and its lines.
  */
-function allocatedObjectsPerSegment(
-  w: Workloads,
-  bundle: BundleMap,
-  path?: BulkPath,
-  offloads = false,
-): ObjectCounts {
-  const session = new Session();
-  session.connect();
-  const counts = { stack: 0, other: 0 };
-  const warm = path === undefined ? STEADY_WARM_BYTES : STEADY_PATH_WARM_BYTES;
-  const segments = w.bulkSteadyState(
-    warm + STEADY_SAMPLED_BYTES + STEADY_TAIL_BYTES,
-    warm,
-    {
-      start() {
-        session.post('HeapProfiler.enable');
-        // Objects the collector has already freed by the end count too: they are what a segment costs.
-        // (Flags newer than @types/node's protocol typings.)
-        const sampling = {
-          samplingInterval: SAMPLING_INTERVAL,
-          includeObjectsCollectedByMajorGC: true,
-          includeObjectsCollectedByMinorGC: true,
-        };
-        session.post('HeapProfiler.startSampling', sampling);
-      },
-      stop() {
-        // Same-thread inspector sessions answer synchronously.
-        session.post('HeapProfiler.stopSampling', (error, result) => {
-          if (error) throw error;
-          const profile = result.profile as unknown as {
-            head: SampledNode;
-            samples?: { size: number; nodeId: number }[];
-          };
-          const nodes = new Map<number, SampledNode>();
-          const parents = new Map<number, SampledNode>();
-          const visit = (node: SampledNode): void => {
-            nodes.set(node.id, node);
-            for (const child of node.children) {
-              parents.set(child.id, node);
-              visit(child);
-            }
-          };
-          visit(profile.head);
-          for (const sample of profile.samples ?? []) {
-            const objects = 1 / (1 - Math.exp(-sample.size / SAMPLING_INTERVAL));
-            if (madeByStack(nodes.get(sample.nodeId), parents, bundle)) counts.stack += objects;
-            else counts.other += objects;
-          }
-        });
-      },
+async function allocatedObjectsPerSegment(
+  map: BundleMap,
+): Promise<{ zeroDelay: ObjectCounts; path: ObjectCounts; offloads: ObjectCounts }> {
+  // Objects the collector has already freed by the end count too: they are what a segment costs.
+  const sampling = {
+    samplingInterval: SAMPLING_INTERVAL,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  };
+  const transfer = (warm: number, path?: BulkPath, offloads = false): string =>
+    `measure(${warm + STEADY_SAMPLED_BYTES + STEADY_TAIL_BYTES}, ${warm}, ${JSON.stringify(path)}, ${warm + STEADY_SAMPLED_BYTES}, ${offloads})`;
+  const script = `
+import { Session } from 'node:inspector';
+const workloads = await import(${JSON.stringify(map.url)});
+const session = new Session();
+session.connect();
+const measure = (total, warm, path, stop, offloads) => {
+  let profile;
+  const meter = {
+    start() {
+      session.post('HeapProfiler.enable');
+      session.post('HeapProfiler.startSampling', ${JSON.stringify(sampling)});
     },
-    path,
-    warm + STEADY_SAMPLED_BYTES,
-    offloads,
-    offloads,
-  );
-  session.disconnect();
+    stop() {
+      // Same-thread inspector sessions answer synchronously.
+      session.post('HeapProfiler.stopSampling', (error, result) => {
+        if (error) throw error;
+        profile = result.profile;
+      });
+    },
+  };
+  const segments = workloads.bulkSteadyState(total, warm, meter, path, stop, offloads, offloads);
+  return { segments, profile };
+};
+const zeroDelay = ${transfer(OBJECTS_WARM_BYTES)};
+const path = ${transfer(OBJECTS_PATH_WARM_BYTES, STEADY_PATH)};
+const offloads = ${transfer(OBJECTS_OFFLOADS_WARM_BYTES, undefined, true)};
+session.disconnect();
+process.stdout.write(JSON.stringify({ zeroDelay, path, offloads }));
+`;
+  const output = await runAsync([
+    process.execPath,
+    ...OBJECTS_NODE_FLAGS,
+    '--input-type=module',
+    '-e',
+    script,
+  ]);
+  const measured = JSON.parse(output) as Record<'zeroDelay' | 'path' | 'offloads', SteadyStateProfile>;
+  return {
+    zeroDelay: countObjects(measured.zeroDelay, map),
+    path: countObjects(measured.path, map),
+    offloads: countObjects(measured.offloads, map),
+  };
+}
+
+/** What the child of `allocatedObjectsPerSegment` reports for one transfer. */
+interface SteadyStateProfile {
+  segments: number;
+  profile: { head: SampledNode; samples?: { size: number; nodeId: number }[] };
+}
+
+/** Objects per segment in one transfer's profile, the stack's and the others. */
+function countObjects({ segments, profile }: SteadyStateProfile, map: BundleMap): ObjectCounts {
+  const nodes = new Map<number, SampledNode>();
+  const parents = new Map<number, SampledNode>();
+  const visit = (node: SampledNode): void => {
+    nodes.set(node.id, node);
+    for (const child of node.children) {
+      parents.set(child.id, node);
+      visit(child);
+    }
+  };
+  visit(profile.head);
+  const counts = { stack: 0, other: 0 };
+  for (const sample of profile.samples ?? []) {
+    const objects = 1 / (1 - Math.exp(-sample.size / SAMPLING_INTERVAL));
+    if (madeByStack(nodes.get(sample.nodeId), parents, map)) counts.stack += objects;
+    else counts.other += objects;
+  }
   return { stack: counts.stack / segments, other: counts.other / segments };
 }
 
@@ -373,9 +429,10 @@ export async function run(): Promise<BenchRow[]> {
     const manyConnections = await workloads.connectionsMs(MANY_CONNECTIONS);
     const bytesPerSegment = allocatedBytesPerSegment(workloads);
     const bundle = { url: pathToFileURL(file).href, moduleAt: moduleOfLine(readFileSync(file, 'utf8')) };
-    const objectsPerSegment = allocatedObjectsPerSegment(workloads, bundle);
-    const objectsPerSegmentOnPath = allocatedObjectsPerSegment(workloads, bundle, STEADY_PATH);
-    const objectsPerSegmentOffloaded = allocatedObjectsPerSegment(workloads, bundle, undefined, true);
+    const objects = await allocatedObjectsPerSegment(bundle);
+    const objectsPerSegment = objects.zeroDelay;
+    const objectsPerSegmentOnPath = objects.path;
+    const objectsPerSegmentOffloaded = objects.offloads;
     const idleRaw = await bytesPerIdleConnection(file, 'idleConnections', MANY_CONNECTIONS);
     const kernelIdle = await kernelBytesPerIdleConnection(KERNEL_IDLE_CONNECTIONS);
     const idleSocket = await bytesPerIdleConnection(file, 'idleSockets', MANY_CONNECTIONS);
@@ -435,21 +492,21 @@ export async function run(): Promise<BenchRow[]> {
         tcpts: objectsPerSegment.stack.toFixed(3),
         kernel: '—',
         unit: 'objects/segment',
-        note: `V8 sampling heap profiler at a 1-byte interval (every allocation sampled), freed objects included, the stack's code only (the workload's and the profiler's own: ${objectsPerSegment.other.toFixed(3)}); target 0`,
+        note: `V8 sampling heap profiler at a 1-byte interval (every allocation sampled), freed objects included, the stack's code only (the workload's and the profiler's own: ${objectsPerSegment.other.toFixed(3)}), 4 MiB after ${OBJECTS_WARM_BYTES / (1024 * 1024)} MiB in a node --predictable process of its own; target 0`,
       },
       {
         name: 'objects allocated per TCP segment, steady-state bulk over 1 Gbit/s, 20 ms (4 MiB send buffer)',
-        tcpts: objectsPerSegmentOnPath.stack.toFixed(2),
+        tcpts: objectsPerSegmentOnPath.stack.toFixed(3),
         kernel: '—',
         unit: 'objects/segment',
-        note: `as above, after 24 MiB; the simulated bottleneck and delay (rate limiter, queue, timers) counted too (the workload's and the profiler's own: ${objectsPerSegmentOnPath.other.toFixed(3)})`,
+        note: `as above, after the zero-delay transfer and ${OBJECTS_PATH_WARM_BYTES / (1024 * 1024)} MiB of this one; the simulated bottleneck and delay (rate limiter, queue, timers) counted too (the workload's and the profiler's own: ${objectsPerSegmentOnPath.other.toFixed(3)})`,
       },
       {
         name: 'objects allocated per TCP segment, steady-state bulk with GSO and GRO',
         tcpts: objectsPerSegmentOffloaded.stack.toFixed(3),
         kernel: '—',
         unit: 'objects/segment',
-        note: `as the first, with the bulk row's GSO and GRO on the link ends; per wire segment (the workload's and the profiler's own: ${objectsPerSegmentOffloaded.other.toFixed(3)})`,
+        note: `as the first, with the bulk row's GSO and GRO on the link ends, after the other two transfers and ${OBJECTS_OFFLOADS_WARM_BYTES / (1024 * 1024)} MiB of this one; per wire segment (the workload's and the profiler's own: ${objectsPerSegmentOffloaded.other.toFixed(3)})`,
       },
       {
         name: `memory per idle established connection, ${formatFigure(MANY_CONNECTIONS)} connections`,
