@@ -40,7 +40,7 @@
  * back, nor does the rest of one whose first part was.
  */
 import { giveBackFrame } from '../seams.js';
-import { copyBytes, viewBytes } from '../util/bytes.js';
+import { copyBytes, copyPrefix, viewBytes } from '../util/bytes.js';
 import { ByteRing } from './byte-ring.js';
 import { RangeAssembler, type ReceivedRange } from './reassembly.js';
 
@@ -311,8 +311,16 @@ export class ReceiveBuffer {
   readInto(dst: Uint8Array): number {
     let n = 0;
     while (this.viewBytes > 0 && n < dst.length) {
-      const whole = this.views[this.viewHead]!.length <= dst.length - n;
-      const giveBack = whole && !this.headShared;
+      const head = this.views[this.viewHead]!;
+      if (head.length > dst.length - n) {
+        // `dst` ends inside the oldest view: its first bytes are copied from it as it is (a view cut for
+        // them was an object per read of a bulk receiver), and only the rest stays, as a view of its own.
+        copyPrefix(dst, head, n, dst.length);
+        this.dropFromHead(dst.length - n);
+        n = dst.length;
+        break;
+      }
+      const giveBack = !this.headShared;
       const view = this.takeView(dst.length - n);
       copyBytes(dst, view, n);
       n += view.length;
@@ -364,14 +372,21 @@ export class ReceiveBuffer {
     return true;
   }
 
+  /** Drops the first `count` bytes of the oldest kept view, fewer than it holds. */
+  private dropFromHead(count: number): void {
+    const views = this.views;
+    views[this.viewHead] = views[this.viewHead]!.subarray(count);
+    this.viewBytes -= count;
+  }
+
   /** Removes up to `max` bytes from the oldest kept view and returns them (a view, no copy). */
   private takeView(max: number): Uint8Array {
     const views = this.views;
     const view = views[this.viewHead]!;
     if (view.length > max) {
-      views[this.viewHead] = view.subarray(max);
-      this.viewBytes -= max;
-      return view.subarray(0, max);
+      const taken = view.subarray(0, max);
+      this.dropFromHead(max);
+      return taken;
     }
     views[this.viewHead] = NO_VIEW;
     this.viewBytes -= view.length;

@@ -58,3 +58,30 @@ export const byteOffsetOf = callMethod.bind(byteOffsetGetter) as (view: Uint8Arr
 
 /** `view.buffer`. */
 export const bufferOf = callMethod.bind(bufferGetter) as (view: Uint8Array) => ArrayBufferLike;
+
+/**
+ * Node's `Buffer.prototype.fill`, where there is one: given a Uint8Array as its value it copies that
+ * array's bytes into the range from its first byte on (repeating them past its end), natively and without
+ * making an object. Undefined in a browser.
+ */
+const bufferFillMethod = (globalThis as { Buffer?: { prototype: { fill: unknown } } }).Buffer?.prototype
+  .fill as ((this: Uint8Array, value: Uint8Array, start: number, end: number) => void) | undefined;
+const bufferFill =
+  bufferFillMethod === undefined
+    ? undefined
+    : (callMethod.bind(bufferFillMethod) as (
+        dst: Uint8Array,
+        value: Uint8Array,
+        start: number,
+        end: number,
+      ) => void);
+
+/**
+ * `dst.set(src.subarray(0, end - start), start)` for 0 < end - start <= src.length: the first bytes of
+ * `src` into `dst[start, end)`. In Node without the view `subarray` would cut (an object per call: a
+ * reader whose buffer ends inside a kept segment copies part of it at every read).
+ */
+export function copyPrefix(dst: Uint8Array, src: Uint8Array, start: number, end: number): void {
+  if (bufferFill !== undefined) bufferFill(dst, src, start, end);
+  else copyBytes(dst, viewBytes(src, 0, end - start), start);
+}

@@ -948,6 +948,35 @@ describe('ReceiveBuffer', () => {
     expect(plain.read(KEEP_VIEW_MIN).length).toBe(KEEP_VIEW_MIN);
   });
 
+  it('copies the start of a kept view into the end of a read buffer, then the rest into the next read, each view given back once', () => {
+    // A bulk reader with one buffer whose reads end inside kept views: views of three sizes, read 7,000
+    // bytes at a time into one reused array, so reads start and end at every kind of place in them.
+    const lent = pattern(3 * 30_000, 4);
+    const givenBack: number[] = [];
+    lendFrameMemory(lent.buffer, (view) => givenBack.push(view.byteOffset));
+    const sizes = [KEEP_VIEW_MIN, KEEP_VIEW_MIN + 3001, KEEP_VIEW_MIN + 1];
+    const payloads = sizes.map((size, k) => lent.subarray(k * 30_000, k * 30_000 + size));
+    const rb = new ReceiveBuffer(1 << 20, 8);
+    for (const p of payloads) expect(rb.insert(0, p)).toBe(p.length);
+    const expected = Array.from(concat(...payloads));
+    const got: number[] = [];
+    const dst = new Uint8Array(7000 + 16);
+    for (;;) {
+      dst.fill(0xee);
+      const n = rb.readInto(dst.subarray(0, 7000));
+      if (n === 0) break;
+      got.push(...dst.subarray(0, n));
+      // Nothing is written past what the read was given.
+      expect(Array.from(dst.subarray(7000))).toEqual(new Array(16).fill(0xee));
+      expect(n).toBe(Math.min(7000, expected.length - (got.length - n)));
+    }
+    expect(got).toEqual(expected);
+    // Each once, as the view of its last part (the device finds its frame from any view into it): the
+    // second's first 4,616 bytes ended the third read, the third's first 6,231 the sixth.
+    expect(givenBack).toEqual([2 * 7000, 30_000 + 4616 + 2 * 7000, 60_000 + 6231 + 7000]);
+    expect([rb.readable, rb.allocated]).toEqual([0, 0]);
+  });
+
   it('works the same whether or not it has held out-of-order bytes before (its out-of-order store is made on first use)', () => {
     // Two buffers that never held anything out of order: every query answers "nothing held", and
     // truncating or clearing them changes nothing, including for a later out-of-order segment.
