@@ -190,16 +190,24 @@ export function withoutOffloads(frame: Uint8Array, options: FrameTransmitOptions
     for (const piece of pieces) piece.set(frame.subarray(0, ETHERNET_HEADER_LENGTH));
     return pieces;
   }
-  if (options.checksumStart > 0) {
-    const start = options.checksumStart;
-    const field = start + options.checksumOffset;
-    // The field holds the pseudo-header sum, so summing the transport bytes as they are includes it.
-    let sum = checksumFinish(checksumAdd(0, frame, start, frame.length - start));
-    if (sum === 0 && options.checksumOffset === UDP_CHECKSUM_OFFSET) sum = 0xffff; // RFC 768
-    frame[field] = sum >>> 8;
-    frame[field + 1] = sum & 0xff;
-  }
+  completeChecksum(frame, options);
   return [frame];
+}
+
+/**
+ * Completes in place the checksum `options` asked a device to complete (checksumStart, checksumOffset),
+ * if any: `withoutOffloads` for a frame sent without segmentation, which stays one frame, so a device
+ * that sends it on needs no list of pieces for it (an object per acknowledgment sent).
+ */
+export function completeChecksum(frame: Uint8Array, options: FrameTransmitOptions): void {
+  if (options.checksumStart <= 0) return;
+  const start = options.checksumStart;
+  const field = start + options.checksumOffset;
+  // The field holds the pseudo-header sum, so summing the transport bytes as they are includes it.
+  let sum = checksumFinish(checksumAdd(0, frame, start, frame.length - start));
+  if (sum === 0 && options.checksumOffset === UDP_CHECKSUM_OFFSET) sum = 0xffff; // RFC 768
+  frame[field] = sum >>> 8;
+  frame[field + 1] = sum & 0xff;
 }
 
 /**

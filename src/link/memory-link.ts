@@ -22,7 +22,7 @@
  *   clientStack.attach(link.a); serverStack.attach(link.b);
  */
 
-import { withoutOffloads } from '../ip/ipv4-offload.js';
+import { completeChecksum, withoutOffloads } from '../ip/ipv4-offload.js';
 import type { Clock } from '../time/clock.js';
 import { NO_TRACE, type Tracer } from '../trace/events.js';
 import { Random, type Seed } from '../util/random.js';
@@ -420,8 +420,14 @@ class MemoryLinkEnd implements NetworkDevice {
     } else if (segmentInSoftware(frame, options, path)) {
       // Cut into wire-size frames with full checksums (GSO), each sent on; the super-segment given back.
     } else if (etherTypeAt(frame) === ETHERTYPE_IPV4 || etherTypeAt(frame) === ETHERTYPE_IPV6) {
-      // Software GSO and checksum completion before an impairment that works on wire-size frames.
-      for (const piece of withoutOffloads(frame, options)) path.send(piece);
+      // Software GSO and checksum completion before an impairment that works on wire-size frames. A frame
+      // not to be cut (an acknowledgment with GSO on) stays itself: its checksum is completed in place.
+      if (options.segmentSize === 0) {
+        completeChecksum(frame, options);
+        path.send(frame);
+      } else {
+        for (const piece of withoutOffloads(frame, options)) path.send(piece);
+      }
     } else {
       // Only IP frames come with offload requests (ipv4-offload.ts, the IPv6 layer's TSO); others go as is.
       path.send(frame);
