@@ -653,6 +653,25 @@ function giveBackInOrder(slab: Slab, frame: Uint8Array): boolean {
   return true;
 }
 
+/** The view `offerFrameView` was last given, and what of which frame it views. */
+let offeredFrame: Uint8Array = NO_VIEW;
+let offeredStart = -1;
+let offeredEnd = -1;
+let offeredView: Uint8Array = NO_VIEW;
+
+/**
+ * Tells `frameView` that `view` is `frame.subarray(start, end)`, for a frame this allocator did not carve
+ * (a packet the receive coalescer merged, which keeps views of its places as the allocator does): the
+ * view is handed out when that part of that frame is asked for, until another is offered. Its holder
+ * must not carve `frame`'s bytes over while anyone may hold the view (as for the allocator's own views).
+ */
+export function offerFrameView(frame: Uint8Array, start: number, end: number, view: Uint8Array): void {
+  offeredFrame = frame;
+  offeredStart = start;
+  offeredEnd = end;
+  offeredView = view;
+}
+
 /**
  * `frame.subarray(start, end)` for a frame from `allocateFrame` (whole, as handed out, not yet given back),
  * as the same view object each time a frame carved at the same place is viewed over the same range. A
@@ -666,6 +685,7 @@ function giveBackInOrder(slab: Slab, frame: Uint8Array): boolean {
  * back, so its slab is not carved again while the view is in use.
  */
 export function frameView(frame: Uint8Array, start: number, end: number): Uint8Array {
+  if (frame === offeredFrame && start === offeredStart && end === offeredEnd) return offeredView;
   const slab = isNextBack(receivedSlab, frame)
     ? receivedSlab
     : (inOrder(resident, frame) ?? inOrder(small, frame) ?? inOrder(large, frame));

@@ -41,7 +41,7 @@ import { copyBytes, viewBytes } from '../util/bytes.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
 import { tcpHeaderLengthAt } from '../wire/tcp.js';
 import { FRAME_HELD, FRAME_RELEASED, lendFrameMemory, type ReceivedFrameInfo } from './device.js';
-import { frameView } from './frame-allocator.js';
+import { frameView, offerFrameView } from './frame-allocator.js';
 import { LentRegions } from './lent-regions.js';
 
 const ETHERNET_HEADER_LENGTH = 14;
@@ -68,7 +68,25 @@ interface MergeSlab {
   readonly memory: Uint8Array;
   held: number;
   readonly lent: number[];
+  /**
+   * The views last cut for packets carved here (see `packetView`): VIEW_WAYS per VIEW_BUCKET_BYTES of the
+   * slab by where the packet starts, each its start (-1: none), its view and the view of its payload.
+   */
+  readonly viewStarts: Int32Array;
+  readonly views: Uint8Array[];
+  readonly payloadViews: Uint8Array[];
+  /** Per bucket, the way the next view cut there replaces (oldest first). */
+  readonly nextWay: Uint8Array;
 }
+/**
+ * The slab's places views are kept for: packets starting in each 16 KiB of it, the last VIEW_WAYS of
+ * them. Packets of a steady stream have a few lengths (the full ones, and those a batch ends with) and are
+ * carved at the same few places slab after slab (at most four of 64 KiB in one). About 13 KB of views
+ * at most per 256 KiB slab.
+ */
+const VIEW_BUCKET_BYTES = 16 * 1024;
+const VIEW_WAYS = 4;
+const NO_VIEW = new Uint8Array(0);
 const DEFAULT_MAX_FLOWS = 8;
 
 const FIN = 0x01;
@@ -506,7 +524,7 @@ export class TcpReceiveCoalescer {
     const slab = flow.mergedSlab!;
     flow.mergedSlab = undefined;
     const start = flow.mergedStart;
-    const frame = viewBytes(merged, start, start + flow.length);
+    const frame = packetView(slab, start, flow.length, TCP_START + flow.tcpHeaderLength);
     // The region was reserved for the largest packet; the newest reservation gives back what it did not use.
     if (slab === this.slab && start + ((REGION_BYTES + 7) & ~7) === this.slabOffset) {
       this.slabOffset = start + ((flow.length + 7) & ~7);
@@ -634,10 +652,51 @@ export class TcpReceiveCoalescer {
 
   private newSlab(): MergeSlab {
     this.counters.slabsAllocated++;
-    const slab: MergeSlab = { memory: new Uint8Array(SLAB_BYTES), held: 0, lent: [] };
+    const buckets = SLAB_BYTES / VIEW_BUCKET_BYTES;
+    const slab: MergeSlab = {
+      memory: new Uint8Array(SLAB_BYTES),
+      held: 0,
+      lent: [],
+      viewStarts: new Int32Array(buckets * VIEW_WAYS).fill(-1),
+      views: new Array<Uint8Array>(buckets * VIEW_WAYS).fill(NO_VIEW),
+      payloadViews: new Array<Uint8Array>(buckets * VIEW_WAYS).fill(NO_VIEW),
+      nextWay: new Uint8Array(buckets),
+    };
     lendFrameMemory(slab.memory.buffer, (view) => this.packetGivenBack(slab, view));
     return slab;
   }
+}
+
+/**
+ * The view of the packet of `length` bytes carved at `start` of `slab`, whose payload starts at
+ * `payloadStart` of it: the same view object as a packet of that length carved there before, if one of
+ * the last VIEW_WAYS was, and its payload's view offered to `frameView` (which TCP's parser cuts it
+ * with). A view cut afresh for each merged packet and each payload was two objects per packet. The same
+ * object serves again only once the slab is carved over, when every packet carved from it before is back
+ * (see `packetBack`): nobody holds the view any more.
+ */
+function packetView(slab: MergeSlab, start: number, length: number, payloadStart: number): Uint8Array {
+  const first = ((start / VIEW_BUCKET_BYTES) | 0) * VIEW_WAYS;
+  const views = slab.views;
+  const payloadViews = slab.payloadViews;
+  for (let at = first; at < first + VIEW_WAYS; at++) {
+    const view = views[at]!;
+    const payload = payloadViews[at]!;
+    if (slab.viewStarts[at] === start && view.length === length && length - payload.length === payloadStart) {
+      offerFrameView(view, payloadStart, length, payload);
+      return view;
+    }
+  }
+  const bucket = first / VIEW_WAYS;
+  const at = first + slab.nextWay[bucket]!;
+  slab.nextWay[bucket] = (slab.nextWay[bucket]! + 1) % VIEW_WAYS;
+  const view = viewBytes(slab.memory, start, start + length);
+  const payload = viewBytes(view, payloadStart, length);
+  slab.viewStarts[at] = start;
+  views[at] = view;
+  payloadViews[at] = payload;
+  offerFrameView(view, payloadStart, length, payload);
+  return view;
 }
 
 function readInt32(buf: Uint8Array, offset: number): number {

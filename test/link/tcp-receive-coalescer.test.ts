@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FRAME_HELD, FRAME_RELEASED, giveBackFrame, type ReceivedFrameInfo } from '../../src/link/device.js';
+import { frameView } from '../../src/link/frame-allocator.js';
 import { TcpReceiveCoalescer } from '../../src/link/tcp-receive-coalescer.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../../src/wire/checksum.js';
 import {
@@ -257,5 +258,42 @@ describe('TcpReceiveCoalescer', () => {
     for (let i = 0; i < 600; i++) released.push(frame({ seq: i * 1448, data: bytes(1448, i) }));
     released.flush();
     expect(released.counters).toMatchObject({ packetsMerged: 14, slabsAllocated: 1 });
+  });
+
+  it('hands out the same packet and payload views for a packet carved where one of its length was, and only then', () => {
+    // Each round one packet of three segments, held and given back after the round: carved at the start
+    // of the slab every time. Round 3 merges two segments (another length); round 5's packet is kept for
+    // good (the receiver returns nothing), so the next ones are carved elsewhere and never get its views.
+    const packets: Uint8Array[] = [];
+    const payloads: Uint8Array[] = [];
+    const gro = new TcpReceiveCoalescer((f) => {
+      packets.push(f);
+      // What TCP's parser cuts the payload with.
+      payloads.push(frameView(f, 66, f.length));
+      return packets.length === 6 ? undefined : FRAME_HELD;
+    });
+    let seq = 0;
+    for (let round = 0; round < 8; round++) {
+      for (let i = 0; i < (round === 3 ? 2 : 3); i++) {
+        gro.push(frame({ seq, data: bytes(1448, round + i) }));
+        seq += 1448;
+      }
+      gro.flush();
+      const payload = payloads[round]!;
+      const expected = concat(...[0, 1, 2].slice(0, round === 3 ? 2 : 3).map((i) => bytes(1448, round + i)));
+      expect(Buffer.from(payload).equals(Buffer.from(expected))).toBe(true);
+      expect(payload.buffer).toBe(packets[round]!.buffer);
+      expect(payload.byteOffset).toBe(packets[round]!.byteOffset + 66);
+      giveBackFrame(payload);
+    }
+    const same = (a: number, b: number) => packets[a] === packets[b] && payloads[a] === payloads[b];
+    expect([same(0, 1), same(1, 2), same(2, 4), same(4, 5)]).toEqual([true, true, true, true]);
+    expect(packets[3]).not.toBe(packets[2]);
+    expect(packets[3]!.byteOffset).toBe(packets[2]!.byteOffset);
+    // Round 5's packet is the receiver's: the slab is never carved from its start again, and rounds 6 and
+    // 7 are carved further on, each with views of its own.
+    expect(new Set(packets.slice(5).map((p) => p.byteOffset)).size).toBe(3);
+    expect([packets[6], packets[7]]).not.toContain(packets[5]);
+    expect([payloads[6], payloads[7]]).not.toContain(payloads[5]);
   });
 });
