@@ -245,6 +245,8 @@ class RecentViews {
  * are cut afresh past the first 4,096 positions.
  */
 export const MAX_SEGMENT_VIEWS = 4096;
+/** Views of segments longer than a step `SegmentViews` keeps per step (see there). */
+const SUPER_SEGMENT_WAYS = 4;
 
 /**
  * Process-wide: views `SegmentViews` cut (none kept for that start and length: the first lap, or a
@@ -260,10 +262,19 @@ export const segmentViewCounters = { cut: 0, cutPastLimit: 0 };
  * served the view the segment one lap earlier was: `subarray` would be an allocation per segment sent.
  * Any other start or length is cut afresh and replaces the view kept for that step (a segment cut short
  * shifts the ones after it; they are kept at their new positions from the next lap on).
+ *
+ * Segments longer than a step (TSO super-segments) are kept apart, the last SUPER_SEGMENT_WAYS at each
+ * step: their lengths are what the acknowledgments let out, a few that take turns (a bulk transfer with
+ * GSO and GRO sent 12, 33 and 45 MSS in turn, so each start came round with another length than the
+ * lap before and its view was cut afresh).
  */
 export class SegmentViews {
   private readonly starts: Int32Array;
   private readonly views: Uint8Array[];
+  /** Views longer than `quantum`, SUPER_SEGMENT_WAYS per step, their starts, and per step the next to replace: made at the first. */
+  private superStarts: Int32Array | undefined;
+  private superViews: Uint8Array[] | undefined;
+  private superNext: Uint8Array | undefined;
 
   constructor(
     private readonly storage: Uint8Array,
@@ -281,12 +292,37 @@ export class SegmentViews {
       segmentViewCounters.cutPastLimit++;
       return viewBytes(this.storage, start, start + length);
     }
+    if (length > this.quantum) return this.superSegmentView(step, start, length);
     const cached = this.views[step]!;
     if (this.starts[step] === start && cached.length === length) return cached;
     segmentViewCounters.cut++;
     const view = viewBytes(this.storage, start, start + length);
     this.views[step] = view;
     this.starts[step] = start;
+    return view;
+  }
+
+  /** `view` for a segment longer than a step, from the ones kept at `step` if it is one of them. */
+  private superSegmentView(step: number, start: number, length: number): Uint8Array {
+    if (this.superViews === undefined) {
+      const slots = this.views.length * SUPER_SEGMENT_WAYS;
+      this.superStarts = new Int32Array(slots).fill(-1);
+      this.superViews = new Array<Uint8Array>(slots).fill(NO_STORAGE);
+      this.superNext = new Uint8Array(this.views.length);
+    }
+    const starts = this.superStarts!;
+    const views = this.superViews;
+    const first = step * SUPER_SEGMENT_WAYS;
+    for (let at = first; at < first + SUPER_SEGMENT_WAYS; at++) {
+      if (starts[at] === start && views[at]!.length === length) return views[at]!;
+    }
+    segmentViewCounters.cut++;
+    const next = this.superNext!;
+    const at = first + next[step]!;
+    next[step] = (next[step]! + 1) % SUPER_SEGMENT_WAYS;
+    const view = viewBytes(this.storage, start, start + length);
+    views[at] = view;
+    starts[at] = start;
     return view;
   }
 }

@@ -437,8 +437,9 @@ describe('ByteRing', () => {
       expect(laps[1]![i]).toBe(laps[0]![i]);
       expect(laps[2]![i]).toBe(laps[0]![i]);
     }
-    // A segment of several quanta (TSO) at a quantum's position is kept as well; another start or length
-    // within the same quantum is cut afresh and kept in its place.
+    // A segment of several quanta (TSO) at a quantum's position is kept as well, apart from the shorter
+    // ones: another start or length within the same quantum is cut afresh and kept in the short one's
+    // place, and the TSO segment's view stays.
     const offset = sent - (written - ring.length);
     const tso = ring.peek(offset, 1448 * 45);
     expect(ring.peek(offset, 1448 * 45)).toBe(tso);
@@ -446,7 +447,7 @@ describe('ByteRing', () => {
     expect([short.length, short[0]]).toEqual([100, (sent + 1) & 0xff]);
     expect(ring.peek(offset + 1, 100)).toBe(short);
     const again = ring.peek(offset, 1448 * 45);
-    expect(again).not.toBe(tso);
+    expect(again).toBe(tso);
     expect([again.length, again[0], again[again.length - 1]]).toEqual([
       1448 * 45,
       sent & 0xff,
@@ -541,6 +542,34 @@ describe('ByteRing', () => {
     expect(views.view(MAX_SEGMENT_VIEWS + 10, 5)).not.toBe(past);
     expect([...past]).toEqual([...storage.subarray(MAX_SEGMENT_VIEWS + 10, MAX_SEGMENT_VIEWS + 15)]);
     expect(segmentViewCounters.cutPastLimit).toBe(before + 2);
+  });
+
+  it('keeps the last four super-segments of different lengths at a step: lengths that take turns are cut once each', () => {
+    const mss = 1448;
+    const storage = new Uint8Array(200 * mss).map((_, i) => (i * 7) & 0xff);
+    const views = new SegmentViews(storage, mss);
+    const cuts = segmentViewCounters.cut;
+    // Three lengths in turn at each of two starts (as acknowledgments of three sizes let them out), and a
+    // one-MSS segment at the same step, which keeps its own view.
+    const lengths = [12 * mss, 33 * mss, 45 * mss];
+    const seen = new Map<string, Uint8Array>();
+    for (let lap = 0; lap < 5; lap++) {
+      for (const start of [2 * mss, 100 * mss]) {
+        for (const length of lengths) {
+          const view = views.view(start, length);
+          expect([view.byteOffset, view.length]).toEqual([start, length]);
+          const key = `${start}/${length}`;
+          if (lap > 0) expect(view).toBe(seen.get(key));
+          seen.set(key, view);
+        }
+        expect(views.view(start, mss)).toBe(views.view(start, mss));
+      }
+    }
+    expect(segmentViewCounters.cut - cuts).toBe(2 * 3 + 2);
+    // A fifth length at a step replaces the oldest of the four kept there (round robin).
+    const extra = [5 * mss, 6 * mss];
+    for (const length of extra) views.view(2 * mss, length);
+    expect(views.view(2 * mss, 12 * mss)).not.toBe(seen.get(`${2 * mss}/${12 * mss}`));
   });
 
   it('model check: any mix of writes, peeks, reads, drains, growth and quantum changes keeps every byte', () => {
