@@ -190,14 +190,15 @@ export interface PathEnds {
    * with one timer for the earliest, instead of a timer each. On a real clock this keeps their order
    * whatever the host's timer slack (each timer's deadline is taken from a fresh clock reading, so a
    * pause between computing a frame's arrival and setting its timer could otherwise let the next frame
-   * overtake it) and costs one timer per wake-up. Simulated links leave it off: their frames keep a
-   * timer each, so ties with other timers resolve as they always have. Default false.
+   * overtake it) and costs one timer per wake-up. Simulated links leave it off: their frames keep the
+   * place among other timers that a timer each gives them (see `batchDelivery`). Default false.
    */
   readonly orderedDelivery?: boolean;
   /**
-   * The receiving end takes frames in batches (it coalesces them, GRO): frames that would arrive one
-   * right after another, with nothing else due in between, are delivered from one timer, and
-   * `batchDelivered` follows every batch. False: a timer per frame, as simulated links always had.
+   * Frames that would arrive one right after another, with nothing else due in between, are delivered
+   * from one timer, and `batchDelivered` follows every batch (a receiving end that coalesces, GRO, ends
+   * its batch there). Everything runs in the order a timer per frame gives; what a caller of the clock
+   * sees is fewer timers: a `step()` runs a batch. False: a timer per frame.
    */
   readonly batchDelivery?: boolean;
   /** With `batchDelivery`: called when a batch (or a frame delivered alone) has been delivered. */

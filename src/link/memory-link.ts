@@ -319,7 +319,12 @@ class MemoryPathEnds implements PathEnds {
   readonly linkName: string;
   readonly from: string;
   readonly to: string;
-  readonly batchDelivery: boolean;
+  /**
+   * Always: a window written in one go arrives from one clock event rather than one per frame (and a
+   * receiver with `gro` coalesces it). The clock's `post`, `run` and the path's `arrive` per frame were
+   * 6% of a bulk transfer between two stacks in one thread.
+   */
+  readonly batchDelivery = true;
 
   constructor(
     private readonly link: MemoryLink,
@@ -329,7 +334,6 @@ class MemoryPathEnds implements PathEnds {
     this.linkName = link.name;
     this.from = sender.name;
     this.to = receiver.name;
-    this.batchDelivery = receiver.coalescing !== undefined;
   }
 
   batchDelivered(): void {

@@ -4,7 +4,7 @@ import { MemoryLink } from '../../src/link/memory-link.js';
 import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { TraceRecorder } from '../../src/trace/events.js';
 import { Random } from '../../src/util/random.js';
-import { makeLink, numberedFrame, sendStream } from './link-fixtures.js';
+import { makeLink, numberedFrame, sendStream, seqOf } from './link-fixtures.js';
 import { MAC_A, MAC_B } from './sample-frames.js';
 
 describe('MemoryLink', () => {
@@ -19,6 +19,21 @@ describe('MemoryLink', () => {
     expect(t.atB[0]!.frame).toBe(frame); // zero-copy: the receiver now owns the sender's buffer
     expect(t.atB[0]!.time).toBe(0);
     expect(t.atA).toHaveLength(0);
+  });
+
+  it('delivers the frames sent at one instant from one clock event, in order; a timer between splits them', () => {
+    const t = makeLink();
+    const order: string[] = [];
+    t.link.b.setReceiver((frame) => order.push(`frame ${seqOf(frame)}`));
+    for (let i = 1; i <= 3; i++) t.link.a.send(numberedFrame(i));
+    t.clock.setTimer(0, () => order.push('timer'));
+    t.link.a.send(numberedFrame(4));
+    t.link.a.send(numberedFrame(5));
+    expect(t.clock.pendingTimers).toBe(3);
+    const run = t.clock.runUntilIdle();
+    expect(run.events).toBe(3);
+    expect(order).toEqual(['frame 1', 'frame 2', 'frame 3', 'timer', 'frame 4', 'frame 5']);
+    expect(t.link.counters('a->b').delivered).toBe(5);
   });
 
   it('carries both directions independently, with separate impairments', () => {
