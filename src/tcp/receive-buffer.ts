@@ -83,6 +83,17 @@ const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 /** What a taken view's slot holds, so the array does not keep the frame alive. */
 const NO_VIEW = new Uint8Array(0);
 
+/**
+ * Emptied lists of kept views, process-wide, for the next buffer that keeps one (see `releaseIfEmpty`):
+ * a bulk receiver that reads everything it is given empties its list at nearly every read, and a list
+ * made afresh for the next view, then grown by the one after, was two objects each time. An emptied
+ * list holds one slot (NO_VIEW): V8 gives the storage of an array cut to no elements back, and the next
+ * push grows it afresh; with one left it keeps the storage it grew to (at most two slots per
+ * KEEP_VIEW_MIN of window). At most VIEW_LISTS_POOLED are kept.
+ */
+const viewListPool: Uint8Array[][] = [];
+const VIEW_LISTS_POOLED = 8;
+
 export class ReceiveBuffer {
   /** In-order bytes, in a ring made when the first are placed: a connection that receives none holds none. */
   private ringObject: ByteRing | undefined;
@@ -364,8 +375,17 @@ export class ReceiveBuffer {
       receiveBufferCounters.viewsCopiedOverPinLimit++;
       return false;
     }
-    if (views === NO_CHUNKS) this.views = [data];
-    else views.push(data);
+    if (views === NO_CHUNKS) {
+      const list = viewListPool.pop();
+      if (list === undefined) this.views = [data];
+      else {
+        list[0] = data;
+        this.views = list;
+      }
+      this.viewHead = 0;
+    } else {
+      views.push(data);
+    }
     this.viewBytes += data.length;
     this.pinnedBytes += charge;
     receiveBufferCounters.viewsKept++;
@@ -395,8 +415,9 @@ export class ReceiveBuffer {
     const next = this.viewHead + 1 < views.length ? views[this.viewHead + 1]! : undefined;
     if (next === undefined || next.buffer !== view.buffer) this.pinnedBytes -= view.buffer.byteLength;
     if (++this.viewHead === views.length) {
-      views.length = 0;
-      this.viewHead = 0;
+      // Emptied: one taken slot stays (see viewListPool).
+      views.length = 1;
+      this.viewHead = 1;
     } else if (this.viewHead >= VIEW_SLOTS_COMPACTED && 2 * this.viewHead >= views.length) {
       // A reader that always leaves a view behind never empties the list: the taken slots at its head
       // go, so the list stays within twice the views held (at most the window over KEEP_VIEW_MIN).
@@ -413,8 +434,12 @@ export class ReceiveBuffer {
    */
   private releaseIfEmpty(): void {
     if (this.ringLength === 0 && !this.hasOutOfOrder) this.ringObject?.releaseStorage();
-    // An idle connection keeps no array for views either.
+    // An idle connection keeps no array for views either: an emptied one goes to the pool.
     if (this.viewBytes === 0 && this.views !== NO_CHUNKS) {
+      const views = this.views;
+      views.length = 1;
+      views[0] = NO_VIEW;
+      if (viewListPool.length < VIEW_LISTS_POOLED) viewListPool.push(views);
       this.views = NO_CHUNKS;
       this.viewHead = 0;
     }

@@ -1006,6 +1006,30 @@ describe('ReceiveBuffer', () => {
     expect([rb.readable, rb.allocated]).toEqual([0, 0]);
   });
 
+  it('buffers that empty their lists of views and take them up again keep each its own bytes', () => {
+    // Two buffers in turn keep views and read them out, emptying their lists (which other buffers then
+    // take up again) at some reads and not at others.
+    const random = new Random(3);
+    const buffers = [new ReceiveBuffer(1 << 20, 8), new ReceiveBuffer(1 << 20, 8)];
+    const pending: number[][] = [[], []];
+    let fill = 0;
+    for (let round = 0; round < 200; round++) {
+      const b = random.int(2);
+      const rb = buffers[b]!;
+      if (random.chance(0.6)) {
+        const piece = pattern(KEEP_VIEW_MIN + random.int(3000), fill++);
+        expect(rb.insert(0, piece)).toBe(piece.length);
+        pending[b]!.push(...piece);
+      } else {
+        const max = random.chance(0.5) ? 1 << 20 : random.intBetween(1, 2 * KEEP_VIEW_MIN);
+        const out = new Uint8Array(max);
+        const n = rb.readInto(out);
+        expect(Array.from(out.subarray(0, n))).toEqual(pending[b]!.splice(0, n));
+      }
+      expect(buffers.map((x) => x.readable)).toEqual(pending.map((p) => p.length));
+    }
+  });
+
   it('works the same whether or not it has held out-of-order bytes before (its out-of-order store is made on first use)', () => {
     // Two buffers that never held anything out of order: every query answers "nothing held", and
     // truncating or clearing them changes nothing, including for a later out-of-order segment.
