@@ -84,10 +84,10 @@ const STEADY_PATH = { delayMs: 10, rateBitsPerSecond: 1e9, queueFrames: 10_000 }
 const OBJECTS_PATH_WARM_BYTES = 24 * 1024 * 1024;
 /**
  * The third, after the other two: the zero-delay transfer with the bulk row's GSO and GRO. Its other
- * shape (super-segments through TCP/IP, stretch ACKs) tiers up anew: objects per segment 1.23 after
- * 24 MiB, 0.38 after 128, 0.19 after 256, then 0.142-0.149 from 384 to 768 MiB (what each super-segment
- * still costs: views cut in the receive buffer, the TCP parser and the coalescer, and a record in
- * `withoutOffloads`). About a third of a second.
+ * shape (super-segments through TCP/IP, stretch ACKs) tiers up anew: objects per segment 0.077 after
+ * 256 MiB, then 0.028-0.035 from 384 to 768 MiB (what it still costs: the view of the rest of a kept
+ * segment a read ended inside, and a super-segment's view at a start the send ring had not seen). About
+ * a third of a second.
  */
 const OBJECTS_OFFLOADS_WARM_BYTES = 512 * 1024 * 1024;
 /** Loopback connections the kernel's idle figure is taken over (two descriptors each, under 20,000). */
