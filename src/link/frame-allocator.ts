@@ -662,14 +662,23 @@ let offeredView: Uint8Array = NO_VIEW;
 /**
  * Tells `frameView` that `view` is `frame.subarray(start, end)`, for a frame this allocator did not carve
  * (a packet the receive coalescer merged, which keeps views of its places as the allocator does): the
- * view is handed out when that part of that frame is asked for, until another is offered. Its holder
- * must not carve `frame`'s bytes over while anyone may hold the view (as for the allocator's own views).
+ * view is handed out when that part of that frame is asked for, until another is offered or the offer
+ * is withdrawn (`withdrawFrameView`, once the frame was delivered). Its holder must not carve `frame`'s
+ * bytes over while anyone may hold the view (as for the allocator's own views).
  */
 export function offerFrameView(frame: Uint8Array, start: number, end: number, view: Uint8Array): void {
   offeredFrame = frame;
   offeredStart = start;
   offeredEnd = end;
   offeredView = view;
+}
+
+/** Ends `offerFrameView`'s offer, so this module holds no frame of another's after its delivery. */
+export function withdrawFrameView(): void {
+  offeredFrame = NO_VIEW;
+  offeredStart = -1;
+  offeredEnd = -1;
+  offeredView = NO_VIEW;
 }
 
 /**

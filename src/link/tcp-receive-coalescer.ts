@@ -41,7 +41,7 @@ import { copyBytes, viewBytes } from '../util/bytes.js';
 import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
 import { tcpHeaderLengthAt } from '../wire/tcp.js';
 import { FRAME_HELD, FRAME_RELEASED, lendFrameMemory, type ReceivedFrameInfo } from './device.js';
-import { frameView, offerFrameView } from './frame-allocator.js';
+import { frameView, offerFrameView, withdrawFrameView } from './frame-allocator.js';
 import { LentRegions } from './lent-regions.js';
 
 const ETHERNET_HEADER_LENGTH = 14;
@@ -574,6 +574,8 @@ export class TcpReceiveCoalescer {
       disposition = this.deliver(frame, info);
     } finally {
       this.lentRegions.delivered();
+      // The payload's view was offered for this call (see packetView).
+      withdrawFrameView();
     }
     if (disposition === FRAME_RELEASED) {
       this.packetBack(slab);

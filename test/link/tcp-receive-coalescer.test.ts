@@ -295,5 +295,7 @@ describe('TcpReceiveCoalescer', () => {
     expect(new Set(packets.slice(5).map((p) => p.byteOffset)).size).toBe(3);
     expect([packets[6], packets[7]]).not.toContain(packets[5]);
     expect([payloads[6], payloads[7]]).not.toContain(payloads[5]);
+    // The payload's view is offered only while its packet is being delivered.
+    expect(frameView(packets[7]!, 66, packets[7]!.length)).not.toBe(payloads[7]);
   });
 });
