@@ -214,6 +214,13 @@ export const frameAllocatorCounters = {
    * there is none): each is copied into that memory to be summed.
    */
   framesOutsideChecksumMemory: 0,
+  /**
+   * Super-segments `allocateStagedFrame` carved outside the checksum memory's staged region: the region
+   * was full of staged frames still out (STAGED_FRAME_BYTES), the frame was larger than it, or there is
+   * no checksum memory. Such a frame is an ordinary one, which its device cuts the general way (a copy
+   * per piece, see software-gso.ts): nothing is lost, only the in-place cut.
+   */
+  stagedFramesOutsideRegion: 0,
   /** Frames a link lent to a receiver that holds them for now (see `frameDelivered`). */
   framesLent: 0,
   /** Of those, the ones given back (giveBackFrame), once each: they count as given back for reuse. */
@@ -293,9 +300,12 @@ export function allocateFrame(length: number, headroom = 0, cleared = length): U
  */
 export function allocateStagedFrame(length: number, headroom = 0, cleared = length): Uint8Array {
   if (frameMemory === undefined || headroom + length + 8 > STAGED_FRAME_BYTES) {
+    frameAllocatorCounters.stagedFramesOutsideRegion++;
     return allocateFrame(length, headroom, cleared);
   }
-  return carve(staged, length, headroom, cleared);
+  const frame = carve(staged, length, headroom, cleared);
+  if (staged.current !== stagedRegion) frameAllocatorCounters.stagedFramesOutsideRegion++;
+  return frame;
 }
 
 /**

@@ -1,0 +1,53 @@
+/**
+ * The checksum memory's staged region (STAGED_FRAME_BYTES) when staged frames are kept out until it is
+ * full: further super-segments are ordinary frames, counted in
+ * frameAllocatorCounters.stagedFramesOutsideRegion, and a GSO link cuts them the general way into the very
+ * frames it cuts in place. A file of its own: it holds the staged region for good.
+ */
+import { expect, it } from 'vitest';
+import { allocateStagedFrame, frameAllocatorCounters } from '../../src/link/frame-allocator.js';
+import { SimulatedNetwork } from '../../src/sim/network.js';
+import { frameMemory, STAGED_FRAME_BYTES } from '../../src/wire/checksum-simd.js';
+import { pattern, transfer } from './tcp-wire.js';
+
+function run(gso: boolean) {
+  const net = new SimulatedNetwork({ seed: 1, trace: false, gso });
+  const client = net.host('client', '10.0.0.1/24');
+  const server = net.host('server', '10.0.0.2/24');
+  const link = net.link(client, server, { mtu: 1500 });
+  const frames: Uint8Array[] = [];
+  link.link.tap((_, frame) => frames.push(frame.slice()), { direction: 'a->b' });
+  const data = pattern(200_000);
+  const received = transfer(net, client, server, data);
+  return { data, received, frames };
+}
+
+it('a staged region full of frames still out: super-segments carved elsewhere, counted, nothing lost', () => {
+  if (frameMemory === undefined) return;
+  const before = frameAllocatorCounters.stagedFramesOutsideRegion;
+  // Super-segments of 64,000 bytes: four fit the region; kept out, never given back.
+  const held: Uint8Array[] = [];
+  for (let i = 0; i < 4; i++) held.push(allocateStagedFrame(64_000));
+  expect(4 * 64_008).toBeLessThanOrEqual(STAGED_FRAME_BYTES);
+  expect(frameAllocatorCounters.stagedFramesOutsideRegion).toBe(before);
+  held.push(allocateStagedFrame(64_000));
+  expect(frameAllocatorCounters.stagedFramesOutsideRegion).toBe(before + 1);
+
+  // A bulk transfer over a GSO link now has every super-segment outside the region...
+  const gso = run(true);
+  const outside = frameAllocatorCounters.stagedFramesOutsideRegion - before - 1;
+  expect(outside).toBeGreaterThan(0);
+  // ...each cut by the general path: every byte arrives, and the path saw what it sees without GSO.
+  expect(gso.received).toEqual(gso.data);
+  const plain = run(false);
+  expect(frameAllocatorCounters.stagedFramesOutsideRegion - before - 1).toBe(outside);
+  expect(gso.frames).toEqual(plain.frames);
+});
+
+it('a super-segment larger than the region is an ordinary frame, counted', () => {
+  if (frameMemory === undefined) return;
+  const before = frameAllocatorCounters.stagedFramesOutsideRegion;
+  const frame = allocateStagedFrame(STAGED_FRAME_BYTES);
+  expect(frame.length).toBe(STAGED_FRAME_BYTES);
+  expect(frameAllocatorCounters.stagedFramesOutsideRegion).toBe(before + 1);
+});
