@@ -122,6 +122,15 @@ export interface TcpCoalescerCounters {
   slabsAllocated: number;
   /** Merged packets the receiver held (FRAME_HELD) and gave back once done with them. */
   heldPacketsGivenBack: number;
+  /** Held packets delivered before their batch ended because every flow slot (`maxFlows`) was taken. */
+  flowsPassedForRoom: number;
+  /**
+   * Replaced slabs with packets still out that stopped waiting for them because RETIRED_SLABS_MAX
+   * others waited: no longer kept here (a packet the receiver holds still brings its slab back).
+   */
+  retiredSlabsForgotten: number;
+  /** Slabs whose every packet came back while SPARE_SLABS_MAX spares were kept: left to the collector. */
+  spareSlabsDropped: number;
 }
 
 export interface TcpReceiveCoalescerOptions {
@@ -207,6 +216,9 @@ export class TcpReceiveCoalescer {
     badChecksums: 0,
     slabsAllocated: 0,
     heldPacketsGivenBack: 0,
+    flowsPassedForRoom: 0,
+    retiredSlabsForgotten: 0,
+    spareSlabsDropped: 0,
   };
   private readonly flows: HeldFlow[];
   private heldCount = 0;
@@ -431,6 +443,7 @@ export class TcpReceiveCoalescer {
     }
     if (slot === undefined) {
       slot = this.oldest()!;
+      this.counters.flowsPassedForRoom++;
       this.release(slot);
     }
     slot.active = true;
@@ -605,6 +618,7 @@ export class TcpReceiveCoalescer {
     const index = this.retiredSlabs.indexOf(slab);
     if (index >= 0) this.retiredSlabs.splice(index, 1);
     if (this.spareSlabs.length < SPARE_SLABS_MAX) this.spareSlabs.push(slab);
+    else this.counters.spareSlabsDropped++;
   }
 
   /**
@@ -639,7 +653,10 @@ export class TcpReceiveCoalescer {
     if (slab === undefined || slab.memory.length - this.slabOffset < needed) {
       if (slab !== undefined && slab.held > 0) {
         this.retiredSlabs.push(slab);
-        if (this.retiredSlabs.length > RETIRED_SLABS_MAX) this.retiredSlabs.shift();
+        if (this.retiredSlabs.length > RETIRED_SLABS_MAX) {
+          this.retiredSlabs.shift();
+          this.counters.retiredSlabsForgotten++;
+        }
       }
       // A slab with nothing out is carved again from its start.
       if (slab === undefined || slab.held > 0) slab = this.spareSlabs.pop() ?? this.newSlab();

@@ -188,10 +188,14 @@ describe('TcpReceiveCoalescer', () => {
   it('a full flow table passes on the oldest held packet', () => {
     const out: number[] = [];
     const gro = new TcpReceiveCoalescer((f) => out.push((f[34]! << 8) | f[35]!), { maxFlows: 2 });
-    for (const port of [1, 2, 3]) gro.push(frame({ seq: 0, data: bytes(100, port), srcPort: port }));
+    for (const port of [1, 2]) gro.push(frame({ seq: 0, data: bytes(100, port), srcPort: port }));
+    expect(gro.counters.flowsPassedForRoom).toBe(0);
+    gro.push(frame({ seq: 0, data: bytes(100, 3), srcPort: 3 }));
     expect(out).toEqual([1]);
+    expect(gro.counters.flowsPassedForRoom).toBe(1);
     gro.flush();
     expect(out).toEqual([1, 2, 3]);
+    expect(gro.counters.flowsPassedForRoom).toBe(1);
     expect(() => new TcpReceiveCoalescer(() => {}, { maxFlows: 0 })).toThrow(/maxFlows/);
   });
 
@@ -258,6 +262,48 @@ describe('TcpReceiveCoalescer', () => {
     for (let i = 0; i < 600; i++) released.push(frame({ seq: i * 1448, data: bytes(1448, i) }));
     released.flush();
     expect(released.counters).toMatchObject({ packetsMerged: 14, slabsAllocated: 1 });
+  });
+
+  it('stops waiting for replaced slabs past RETIRED_SLABS_MAX, and keeps SPARE_SLABS_MAX spares', () => {
+    // Every merged packet held (FRAME_HELD) until the end: each full slab is replaced with packets out.
+    const held: Uint8Array[] = [];
+    const gro = new TcpReceiveCoalescer((f) => {
+      held.push(f);
+      return FRAME_HELD;
+    });
+    const sent: Uint8Array[] = [];
+    let seq = 0;
+    for (let round = 0; round < 600; round++) {
+      const parts = [bytes(1448, round), bytes(1448, round + 1), bytes(1448, round + 2)];
+      for (const data of parts) {
+        gro.push(frame({ seq, data }));
+        seq += 1448;
+      }
+      sent.push(concat(...parts));
+      gro.flush();
+    }
+    const slabs = gro.counters.slabsAllocated;
+    expect(slabs).toBeGreaterThan(10);
+    // The slab carved now never waits; of the others, the last eight do.
+    expect(gro.counters.retiredSlabsForgotten).toBe(slabs - 1 - 8);
+    expect(gro.counters.spareSlabsDropped).toBe(0);
+    // Nothing was carved over a packet still out: every one holds the data of its three segments.
+    expect(held.every((p, i) => Buffer.from(p.subarray(66)).equals(sent[i]!))).toBe(true);
+    expect(held).toHaveLength(600);
+    // Given back, each slab but the current one is whole again: two are kept as spares, the rest dropped.
+    for (const packet of held) giveBackFrame(packet.subarray(66));
+    expect(gro.counters.heldPacketsGivenBack).toBe(600);
+    expect(gro.counters.spareSlabsDropped).toBe(slabs - 1 - 2);
+    // The spares serve the next slabs: none allocated for two slabs' worth of packets more.
+    const perSlab = Math.ceil(600 / slabs);
+    for (let round = 0; round < 2 * perSlab; round++) {
+      for (let i = 0; i < 3; i++) {
+        gro.push(frame({ seq, data: bytes(1448, i) }));
+        seq += 1448;
+      }
+      gro.flush();
+    }
+    expect(gro.counters.slabsAllocated).toBe(slabs);
   });
 
   it('hands out the same packet and payload views for a packet carved where one of its length was, and only then', () => {
