@@ -2,10 +2,12 @@
  * The checksum memory's staged region (STAGED_FRAME_BYTES) when staged frames are kept out until it is
  * full: further super-segments are ordinary frames, counted in
  * frameAllocatorCounters.stagedFramesOutsideRegion, and a GSO link cuts them the general way into the very
- * frames it cuts in place. A file of its own: it holds the staged region for good.
+ * frames it cuts in place; once they come back the region is carved again (after the ordinary slab carved
+ * meanwhile). A file of its own: it holds
+ * the staged region while it runs.
  */
 import { expect, it } from 'vitest';
-import { allocateStagedFrame, frameAllocatorCounters } from '../../src/link/frame-allocator.js';
+import { allocateStagedFrame, frameAllocatorCounters, recycleFrame } from '../../src/link/frame-allocator.js';
 import { SimulatedNetwork } from '../../src/sim/network.js';
 import { frameMemory, STAGED_FRAME_BYTES } from '../../src/wire/checksum-simd.js';
 import { pattern, transfer } from './tcp-wire.js';
@@ -42,6 +44,20 @@ it('a staged region full of frames still out: super-segments carved elsewhere, c
   const plain = run(false);
   expect(frameAllocatorCounters.stagedFramesOutsideRegion - before - 1).toBe(outside);
   expect(gso.frames).toEqual(plain.frames);
+
+  // Once the frames kept out come back, the region is carved again when the ordinary slab carved
+  // meanwhile is full (6 more super-segments outside it, here), then none.
+  for (const frame of held) recycleFrame(frame);
+  const counted = frameAllocatorCounters.stagedFramesOutsideRegion;
+  for (let i = 0; i < 2; i++) {
+    const again = run(true);
+    expect(again.received).toEqual(again.data);
+    expect(again.frames).toEqual(plain.frames);
+  }
+  const afterwards = frameAllocatorCounters.stagedFramesOutsideRegion;
+  expect(afterwards).toBeGreaterThan(counted);
+  expect(run(true).received).toEqual(gso.data);
+  expect(frameAllocatorCounters.stagedFramesOutsideRegion).toBe(afterwards);
 });
 
 it('a super-segment larger than the region is an ordinary frame, counted', () => {
