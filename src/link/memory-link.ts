@@ -375,9 +375,11 @@ class MemoryLinkEnd implements NetworkDevice {
   private readonly coalescer: TcpReceiveCoalescer | undefined;
   /**
    * Frames of the batch being delivered that a tap was given (it may keep them): never given back to the
-   * allocator. Emptied when the batch ends, by which time the coalescer holds none of them.
+   * allocator. Emptied when the batch ends, by which time the coalescer holds none of them. A set: every
+   * frame delivered is looked up, and with a capture on, a batch of a few thousand frames (a window of
+   * megabytes) made a list's lookups quadratic.
    */
-  private readonly tappedFrames: Uint8Array[] = [];
+  private readonly tappedFrames = new Set<Uint8Array>();
 
   constructor(
     private readonly link: MemoryLink,
@@ -458,7 +460,7 @@ class MemoryLinkEnd implements NetworkDevice {
   receive(frame: Uint8Array, mark: number, untapped: boolean): boolean {
     if (this.receiver === undefined) return false;
     if (this.coalescer !== undefined) {
-      if (!untapped) this.tappedFrames.push(frame);
+      if (!untapped) this.tappedFrames.add(frame);
       let info: ReceivedFrameInfo | undefined;
       if (mark !== 0) {
         this.info.segmentSize = mark - OFFLOADED_MARK;
@@ -498,7 +500,7 @@ class MemoryLinkEnd implements NetworkDevice {
   /** @internal A batch of frames was delivered: the coalescer hands on what it holds (napi_gro_flush). */
   batchDelivered(): void {
     this.coalescer?.flush();
-    if (this.tappedFrames.length > 0) this.tappedFrames.length = 0;
+    if (this.tappedFrames.size > 0) this.tappedFrames.clear();
   }
 
   /**
@@ -527,7 +529,7 @@ class MemoryLinkEnd implements NetworkDevice {
   };
 
   private tapped(frame: Uint8Array): boolean {
-    return this.tappedFrames.length > 0 && this.tappedFrames.includes(frame);
+    return this.tappedFrames.size > 0 && this.tappedFrames.has(frame);
   }
 }
 
