@@ -15,23 +15,11 @@ import { frameMemory } from '../../src/wire/checksum-simd.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { readPcapRecords } from './link-fixtures.js';
 import { ACK, CWR, FIN, PSH, tcpFrame, timestamps } from './tcp-frame-builder.js';
-import { MSS, pattern, tcpOf, transfer } from './tcp-wire.js';
+import { MSS, pattern, tappedPair, tcpOf, transfer } from './tcp-wire.js';
 
 function pair(gso: boolean, impairments?: LinkImpairments, server?: SimulatedStackOptions) {
-  const net = new SimulatedNetwork({ seed: 1, trace: false, gso });
-  const client = net.host('client', '10.0.0.1/24');
-  const serverStack = net.host('server', '10.0.0.2/24', server);
-  const link = net.link(client, serverStack, { mtu: 1500, impairments });
-  const frames: Uint8Array[] = [];
-  link.link.tap((_, frame) => frames.push(frame.slice()), { direction: 'a->b' });
-  return {
-    net,
-    client,
-    server: serverStack,
-    link: link.link,
-    frames,
-    superSegments: superSegmentsOf(link.link),
-  };
+  const t = tappedPair({ gso }, { impairments, server });
+  return { ...t, superSegments: superSegmentsOf(t.link) };
 }
 
 /** The payload length of every super-segment (TSO frame) the client's stack hands its link end. */
@@ -100,13 +88,8 @@ describe('memory link GSO', () => {
 
   it('over IPv6 too: the Payload Length set per piece, and the frames those sent without GSO', () => {
     const run = (gso: boolean) => {
-      const net = new SimulatedNetwork({ seed: 1, trace: false, gso });
-      const client = net.host('client', '2001:db8::1/64');
-      const server = net.host('server', '2001:db8::2/64');
-      const link = net.link(client, server, { mtu: 1500 });
-      const frames: Uint8Array[] = [];
-      link.link.tap((_, frame) => frames.push(frame.slice()), { direction: 'a->b' });
-      const superSegments = superSegmentsOf(link.link);
+      const { net, client, server, link, frames } = tappedPair({ gso }, { ipv6: true });
+      const superSegments = superSegmentsOf(link);
       net.run(3000); // duplicate address detection
       const data = pattern(100_000);
       expect(transfer(net, client, server, data, parseIpv6('2001:db8::2')!)).toEqual(data);

@@ -8,16 +8,10 @@ import type { LinkImpairments } from '../../src/link/impairments.js';
 import { MemoryPcapSink, PcapWriter } from '../../src/pcap/pcap-writer.js';
 import { SimulatedNetwork } from '../../src/sim/network.js';
 import { readPcapRecords } from './link-fixtures.js';
-import { ACK, FIN, MSS, PSH, pattern, SYN, tcpOf, transfer } from './tcp-wire.js';
+import { ACK, FIN, MSS, PSH, pattern, SYN, tappedPair, tcpOf, transfer } from './tcp-wire.js';
 
 function pair(offload: boolean, impairments?: LinkImpairments) {
-  const net = new SimulatedNetwork({ seed: 1, trace: false, offload });
-  const client = net.host('client', '10.0.0.1/24');
-  const server = net.host('server', '10.0.0.2/24');
-  const link = net.link(client, server, { mtu: 1500, impairments });
-  const frames: Uint8Array[] = [];
-  link.link.tap((_, frame) => frames.push(frame.slice()), { direction: 'a->b' });
-  return { net, client, server, link: link.link, frames };
+  return tappedPair({ offload }, { impairments });
 }
 
 describe('memory link offload', () => {

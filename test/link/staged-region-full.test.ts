@@ -8,17 +8,11 @@
  */
 import { expect, it } from 'vitest';
 import { allocateStagedFrame, frameAllocatorCounters, recycleFrame } from '../../src/link/frame-allocator.js';
-import { SimulatedNetwork } from '../../src/sim/network.js';
 import { frameMemory, STAGED_FRAME_BYTES } from '../../src/wire/checksum-simd.js';
-import { pattern, transfer } from './tcp-wire.js';
+import { pattern, tappedPair, transfer } from './tcp-wire.js';
 
 function run(gso: boolean) {
-  const net = new SimulatedNetwork({ seed: 1, trace: false, gso });
-  const client = net.host('client', '10.0.0.1/24');
-  const server = net.host('server', '10.0.0.2/24');
-  const link = net.link(client, server, { mtu: 1500 });
-  const frames: Uint8Array[] = [];
-  link.link.tap((_, frame) => frames.push(frame.slice()), { direction: 'a->b' });
+  const { net, client, server, frames } = tappedPair({ gso });
   const data = pattern(200_000);
   const received = transfer(net, client, server, data);
   return { data, received, frames };

@@ -1,5 +1,7 @@
 /** TCP transfers over a memory link, and their frames decoded as a capture tool would. */
-import type { SimulatedNetwork } from '../../src/sim/network.js';
+import type { LinkImpairments } from '../../src/link/impairments.js';
+import type { MemoryLink } from '../../src/link/memory-link.js';
+import { type HostOptions, SimulatedNetwork, type SimulatedNetworkOptions } from '../../src/sim/network.js';
 import type { Stack } from '../../src/stack.js';
 import { checksumAdd, checksumFinish, internetChecksum, pseudoHeaderSum } from '../../src/wire/checksum.js';
 import type { IpAddress } from '../../src/wire/ipv6-address.js';
@@ -58,6 +60,36 @@ export function tcpOf(frame: Uint8Array): WireSegment | undefined {
     complete: checksumFinish(checksumAdd(pseudo, frame, start, tcpLength)) === 0,
     partial: checksum === pseudo,
   };
+}
+
+export interface TappedPair {
+  net: SimulatedNetwork;
+  client: Stack;
+  server: Stack;
+  link: MemoryLink;
+  /** A copy of every frame the client's end put on the path, in order. */
+  frames: Uint8Array[];
+}
+
+/**
+ * A client and a server (10.0.0.1 and .2, or 2001:db8::1 and ::2 with `ipv6`) on one link of MTU 1500,
+ * with every frame from the client tapped. Seed 1, so two runs that differ only in `network` (offload,
+ * gso) see the same path.
+ */
+export function tappedPair(
+  network: Omit<SimulatedNetworkOptions, 'seed' | 'trace'>,
+  options: { impairments?: LinkImpairments; server?: HostOptions; ipv6?: boolean } = {},
+): TappedPair {
+  const net = new SimulatedNetwork({ seed: 1, trace: false, ...network });
+  const [clientAddress, serverAddress] = options.ipv6
+    ? ['2001:db8::1/64', '2001:db8::2/64']
+    : ['10.0.0.1/24', '10.0.0.2/24'];
+  const client = net.host('client', clientAddress);
+  const server = net.host('server', serverAddress, options.server);
+  const { link } = net.link(client, server, { mtu: 1500, impairments: options.impairments });
+  const frames: Uint8Array[] = [];
+  link.tap((_, frame) => frames.push(frame.slice()), { direction: 'a->b' });
+  return { net, client, server, link, frames };
 }
 
 export function pattern(length: number): Uint8Array {
