@@ -75,10 +75,10 @@ const OBJECTS_WARM_BYTES = 384 * 1024 * 1024;
  * bottleneck and a round trip (1 Gbit/s, 20 ms, a queue of 10,000 frames), where times have fractions,
  * the send buffer autotunes to its 4 MiB cap and the ring never drains; the zero-delay MemoryLink keeps
  * every time an integer and the send buffer at 1.25 MB. Its warm-up passes the cap (about 13 MiB in).
- * It still counts 27 objects (0.006 per segment): 16 heap numbers from the clock's wake-ups (`clockFired`,
+ * It still counts 29 objects (0.007 per segment): 17 heap numbers from the clock's wake-ups (`clockFired`,
  * `rearm`, `armClock`, the clock's `set`: a few per round trip, never optimised here, each boxing the
- * fractional times it passes on), 3 from the scoreboard's `split` making a record, and 8 of the code V8
- * compiles for the frame allocator's `removeWaiting`, which falls in this window.
+ * fractional times it passes on), 4 from the scoreboard's `split` making a record, and 8 of the code V8
+ * compiles for the frame allocator's `nextSlab`, which falls in this window.
  */
 const STEADY_PATH = { delayMs: 10, rateBitsPerSecond: 1e9, queueFrames: 10_000 };
 const OBJECTS_PATH_WARM_BYTES = 24 * 1024 * 1024;
@@ -244,12 +244,12 @@ function madeByStack(
 }
 
 /**
- * Objects allocated per TCP segment in the steady state of a bulk transfer, and of one over
- * `STEADY_PATH`, estimated with V8's sampling heap profiler (what DevTools' "allocation sampling" uses):
+ * Objects allocated per TCP segment in the steady state of a bulk transfer, of one over `STEADY_PATH`
+ * and of one with GSO and GRO, estimated with V8's sampling heap profiler (what DevTools' "allocation sampling" uses):
  * an object of `size` bytes is sampled with probability 1 - exp(-size / interval), so each sample stands
  * for 1 / that many objects (see SAMPLING_INTERVAL). Counted apart: the objects the stack's code
- * allocated, and the others (see `madeByStack`). Both are taken in one Node process of their own (see
- * OBJECTS_NODE_FLAGS), the zero-delay transfer first; `map` locates the workloads' bundle and its lines.
+ * allocated, and the others (see `madeByStack`). All three are taken in one Node process of their own
+ * (see OBJECTS_NODE_FLAGS), in that order; `map` locates the workloads' bundle and its lines.
  */
 async function allocatedObjectsPerSegment(
   map: BundleMap,
