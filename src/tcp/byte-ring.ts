@@ -271,7 +271,10 @@ export const segmentViewCounters = { cut: 0, cutPastLimit: 0 };
 export class SegmentViews {
   private readonly starts: Int32Array;
   private readonly views: Uint8Array[];
-  /** Views longer than `quantum`, SUPER_SEGMENT_WAYS per step, their starts, and per step the next to replace: made at the first. */
+  /**
+   * Views longer than `quantum`, SUPER_SEGMENT_WAYS per step, their starts, and per step the next to
+   * replace: made with the first such view.
+   */
   private superStarts: Int32Array | undefined;
   private superViews: Uint8Array[] | undefined;
   private superNext: Uint8Array | undefined;

@@ -50,7 +50,10 @@ const SCRATCH_AT = FRAME_MEMORY_BYTES + STAGED_FRAME_BYTES;
 const SCRATCH_BYTES = 2 * 65536;
 /** Where the masks for a range's last bytes start (see SUM_BODY): in a page of their own after the scratch. */
 const MASKS_AT = SCRATCH_AT + SCRATCH_BYTES;
-/** Pages of linear memory (64 KiB each), fixed: the frame memory, the scratch area, the masks' page. */
+/**
+ * Pages of linear memory (64 KiB each), fixed: the frame memory and its staged region, the scratch area,
+ * the masks' page.
+ */
 const MEMORY_PAGES = (MASKS_AT + 65536) / 65536;
 
 /**
@@ -290,6 +293,15 @@ function swapBytes16(value: number): number {
   return ((value & 0xff) << 8) | (value >>> 8);
 }
 
+/**
+ * A sum the module returned (below 2^17) as `sum` gives it: one more fold brings it to 16 bits, then
+ * little-endian words become big-endian ones by swapping the bytes of the sum (RFC 1071 §2(B)).
+ */
+function fromModuleSum(sum: number): number {
+  const folded = (sum & 0xffff) + (sum >>> 16);
+  return swapBytes16((folded & 0xffff) + (folded >>> 16));
+}
+
 function createSimdSummer(): { summer: SimdSummer; frameMemory: Uint8Array } | undefined {
   if (typeof WebAssembly !== 'object') return undefined;
   try {
@@ -315,19 +327,13 @@ function createSimdSummer(): { summer: SimdSummer; frameMemory: Uint8Array } | u
       sum(view, offset, length) {
         let at = locateFrame(view);
         if (at < 0) at = frameViews.get(view) ?? copyToScratch(view);
-        let sum = sumMemory(at + offset, length);
-        // Below 2^17: one more fold brings it to 16 bits, then little-endian words become big-endian
-        // ones by swapping the bytes of the sum (RFC 1071 §2(B)).
-        sum = (sum & 0xffff) + (sum >>> 16);
-        return swapBytes16((sum & 0xffff) + (sum >>> 16));
+        return fromModuleSum(sumMemory(at + offset, length));
       },
       holds(view) {
         return frameViews.has(view);
       },
       copyAndSum(to, headerFrom, headerLength, from, length) {
-        let sum = copySum(to, headerFrom, headerLength, from, length);
-        sum = (sum & 0xffff) + (sum >>> 16);
-        return swapBytes16((sum & 0xffff) + (sum >>> 16));
+        return fromModuleSum(copySum(to, headerFrom, headerLength, from, length));
       },
     };
     return { summer, frameMemory: memory.subarray(0, SCRATCH_AT) };
@@ -372,7 +378,8 @@ export function frameMemoryView(start: number, end: number): Uint8Array {
 export const simdSummer: SimdSummer | undefined = created?.summer;
 
 /**
- * FRAME_MEMORY_BYTES + STAGED_FRAME_BYTES of the summer's memory, zero-filled, for the frame allocator alone to carve frames
- * from (with `frameMemoryView`, whose views are summed in place); undefined with `simdSummer`.
+ * FRAME_MEMORY_BYTES + STAGED_FRAME_BYTES of the summer's memory, zero-filled, for the frame allocator
+ * alone to carve frames from (with `frameMemoryView`, whose views are summed in place); undefined with
+ * `simdSummer`.
  */
 export const frameMemory: Uint8Array | undefined = created?.frameMemory;
