@@ -295,8 +295,9 @@ export function allocateFrame(length: number, headroom = 0, cleared = length): U
  * (DeviceOffload.softwareSegmentation: a memory link's GSO). Carved in the checksum memory's staged
  * region, at the same place each time the one before came back, so that the device copies each piece's
  * bytes from it into a frame of that memory by their places there, with no view of its own (see
- * `stagedPlace`, SimdSummer.copyAndSum). Anywhere else (no checksum memory here, a frame larger than the region), an ordinary
- * frame.
+ * `stagedPlace`, SimdSummer.copyAndSum). Where it cannot be there (no checksum memory here, a frame larger
+ * than the region, the region full of staged frames still out), an ordinary frame, counted in
+ * `stagedFramesOutsideRegion`.
  */
 export function allocateStagedFrame(length: number, headroom = 0, cleared = length): Uint8Array {
   if (frameMemory === undefined || headroom + length + 8 > STAGED_FRAME_BYTES) {

@@ -3,8 +3,7 @@
  * full: further super-segments are ordinary frames, counted in
  * frameAllocatorCounters.stagedFramesOutsideRegion, and a GSO link cuts them the general way into the very
  * frames it cuts in place; once they come back the region is carved again (after the ordinary slab carved
- * meanwhile). A file of its own: it holds
- * the staged region while it runs.
+ * meanwhile). A file of its own: it holds the staged region while it runs.
  */
 import { expect, it } from 'vitest';
 import { allocateStagedFrame, frameAllocatorCounters, recycleFrame } from '../../src/link/frame-allocator.js';
