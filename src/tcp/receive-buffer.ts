@@ -66,9 +66,10 @@ export function mayKeepView(length: number): boolean {
 /**
  * Process-wide, like the ring storage pool: large in-order segments copied instead of kept because the
  * buffer they would pin took the kept views' charge past the capacity (see `keepView`), and segments kept
- * as their views (how TCP tells that the frame of the segment it just handled is held: FRAME_HELD).
+ * as their views (how TCP tells that the frame of the segment it just handled is held: FRAME_HELD), and
+ * emptied lists of kept views left to the collector because VIEW_LISTS_POOLED were pooled already.
  */
-export const receiveBufferCounters = { viewsCopiedOverPinLimit: 0, viewsKept: 0 };
+export const receiveBufferCounters = { viewsCopiedOverPinLimit: 0, viewsKept: 0, viewListsDiscarded: 0 };
 
 /** Taken slots at the head of the kept-view list before it is compacted (see `takeView`). */
 export const VIEW_SLOTS_COMPACTED = 64;
@@ -92,7 +93,7 @@ const NO_VIEW = new Uint8Array(0);
  * KEEP_VIEW_MIN of window). At most VIEW_LISTS_POOLED are kept.
  */
 const viewListPool: Uint8Array[][] = [];
-const VIEW_LISTS_POOLED = 8;
+export const VIEW_LISTS_POOLED = 8;
 
 export class ReceiveBuffer {
   /** In-order bytes, in a ring made when the first are placed: a connection that receives none holds none. */
@@ -440,6 +441,7 @@ export class ReceiveBuffer {
       views.length = 1;
       views[0] = NO_VIEW;
       if (viewListPool.length < VIEW_LISTS_POOLED) viewListPool.push(views);
+      else receiveBufferCounters.viewListsDiscarded++;
       this.views = NO_CHUNKS;
       this.viewHead = 0;
     }

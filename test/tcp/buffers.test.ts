@@ -13,6 +13,7 @@ import {
   KEEP_VIEW_MIN,
   ReceiveBuffer,
   receiveBufferCounters,
+  VIEW_LISTS_POOLED,
   VIEW_SLOTS_COMPACTED,
 } from '../../src/tcp/receive-buffer.js';
 import { SendBuffer } from '../../src/tcp/send-buffer.js';
@@ -1027,6 +1028,25 @@ describe('ReceiveBuffer', () => {
         expect(Array.from(out.subarray(0, n))).toEqual(pending[b]!.splice(0, n));
       }
       expect(buffers.map((x) => x.readable)).toEqual(pending.map((p) => p.length));
+    }
+  });
+
+  it('pools at most VIEW_LISTS_POOLED emptied lists of views, counting each one more left to the collector', () => {
+    // Twice the bound of buffers each keep a view, taking up whatever lists earlier tests pooled (at most
+    // the bound), then each reads it out: the first VIEW_LISTS_POOLED emptied lists are pooled, the rest
+    // counted.
+    const buffers = Array.from({ length: 2 * VIEW_LISTS_POOLED }, () => new ReceiveBuffer(1 << 20, 8));
+    const kept = receiveBufferCounters.viewsKept;
+    for (const [k, rb] of buffers.entries()) {
+      expect(rb.insert(0, pattern(KEEP_VIEW_MIN, k))).toBe(KEEP_VIEW_MIN);
+    }
+    expect(receiveBufferCounters.viewsKept - kept).toBe(2 * VIEW_LISTS_POOLED);
+    const before = receiveBufferCounters.viewListsDiscarded;
+    const out = new Uint8Array(KEEP_VIEW_MIN);
+    for (const [k, rb] of buffers.entries()) {
+      expect(rb.readInto(out)).toBe(KEEP_VIEW_MIN);
+      expect(out).toEqual(pattern(KEEP_VIEW_MIN, k));
+      expect(receiveBufferCounters.viewListsDiscarded - before).toBe(Math.max(0, k + 1 - VIEW_LISTS_POOLED));
     }
   });
 
