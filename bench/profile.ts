@@ -26,27 +26,27 @@ const BULK_BYTES = 128 * 1024 * 1024;
 const WORKLOADS: Record<string, { describe: string; run: (w: Workloads) => unknown }> = {
   bulk: {
     describe: `${BULK_BYTES >> 20} MiB over one connection, MTU 1500, checksums computed and verified, GSO and GRO`,
-    run: (w) => w.bulkTransferMs(BULK_BYTES, false, false, true, true),
+    run: (w) => w.bulkTransferMs(BULK_BYTES, { gso: true, gro: true }),
   },
   'bulk-per-segment': {
     describe: `${BULK_BYTES >> 20} MiB, MTU 1500, checksums verified, every segment through TCP/IP (no GSO/GRO)`,
-    run: (w) => w.bulkTransferMs(BULK_BYTES, false),
+    run: (w) => w.bulkTransferMs(BULK_BYTES),
   },
   'bulk-gso': {
     describe: `${BULK_BYTES >> 20} MiB, MTU 1500, checksums verified, sent through GSO (MemoryLinkOptions.gso)`,
-    run: (w) => w.bulkTransferMs(BULK_BYTES, false, false, false, true),
+    run: (w) => w.bulkTransferMs(BULK_BYTES, { gso: true }),
   },
   'bulk-gro': {
     describe: `${BULK_BYTES >> 20} MiB, MTU 1500, checksums verified, received through GRO (MemoryLinkOptions.gro)`,
-    run: (w) => w.bulkTransferMs(BULK_BYTES, false, false, true),
+    run: (w) => w.bulkTransferMs(BULK_BYTES, { gro: true }),
   },
   'bulk-checksum-offload': {
     describe: `${BULK_BYTES >> 20} MiB, MTU 1500, TCP checksums neither computed nor verified`,
-    run: (w) => w.bulkTransferMs(BULK_BYTES, true),
+    run: (w) => w.bulkTransferMs(BULK_BYTES, { checksumOffload: true }),
   },
   'bulk-offload': {
     describe: `${BULK_BYTES >> 20} MiB over links with TSO and checksum offload (64 KiB super-segments)`,
-    run: (w) => w.bulkTransferMs(BULK_BYTES, false, true),
+    run: (w) => w.bulkTransferMs(BULK_BYTES, { offload: true }),
   },
   connections: {
     describe: '20,000 connections opened and closed one after the other',

@@ -5,7 +5,7 @@
  */
 
 import { createNetApi } from '../src/api/net/net-api.js';
-import { SimulatedNetwork } from '../src/sim/network.js';
+import { SimulatedNetwork, type SimulatedNetworkOptions } from '../src/sim/network.js';
 import type { Stack } from '../src/stack.js';
 
 const CLIENT = 0x0a000001; // 10.0.0.1
@@ -15,14 +15,14 @@ const CHUNK = 64 * 1024;
 /** Listening ports used to spread many connections over distinct 4-tuples. */
 const MANY_PORTS = 8;
 
+/** The link ends' offloads a bulk workload runs with (the SimulatedNetwork options; all off by default). */
+export type LinkOffloads = Pick<SimulatedNetworkOptions, 'checksumOffload' | 'offload' | 'gro' | 'gso'>;
+
 function pair(
-  checksumOffload: boolean,
-  offload = false,
+  offloads: LinkOffloads,
   path?: BulkPath,
-  gro = false,
-  gso = false,
 ): { net: SimulatedNetwork; client: Stack; server: Stack } {
-  const net = new SimulatedNetwork({ seed: 1, trace: false, checksumOffload, offload, gro, gso });
+  const net = new SimulatedNetwork({ seed: 1, trace: false, ...offloads });
   const client = net.host('client', '10.0.0.1/24');
   const server = net.host('server', '10.0.0.2/24');
   const impairments =
@@ -62,23 +62,17 @@ function manyPortsPair(): { net: SimulatedNetwork; client: Stack; server: Stack 
 /**
  * Sends `totalBytes` from one stack to the other over one connection (MTU 1500, no impairments, default
  * TCP settings) and returns the wall-clock milliseconds from connect() until the receiver has read the
- * last byte. With `checksumOffload` the link lets both ends skip the TCP checksum, as Linux does on
- * loopback; without, every segment's checksum is computed by the sender and verified by the receiver.
- * With `offload` the link ends offer TSO and checksum offload (MemoryLinkOptions.offload): segments of
+ * last byte. Of `offloads`: with `checksumOffload` the link lets both ends skip the TCP checksum, as
+ * Linux does on loopback; without, every segment's checksum is computed by the sender and verified by
+ * the receiver. With `offload` the link ends offer TSO and checksum offload (MemoryLinkOptions.offload): segments of
  * up to 64 KiB cross whole, as on Linux loopback or a veth pair. With `gro` the link ends coalesce what
  * arrives together (MemoryLinkOptions.gro): the receiver's IP and TCP see one packet per batch; every
  * frame's checksum is still verified, by the coalescer. With `gso` (and `offload` off) they offer TSO
  * and checksum offload and do both in software (MemoryLinkOptions.gso): TCP and IP build super-segments,
  * the link carries the 1500-byte frames cut from them, with full checksums, that the receiver verifies.
  */
-export function bulkTransferMs(
-  totalBytes: number,
-  checksumOffload: boolean,
-  offload = false,
-  gro = false,
-  gso = false,
-): number {
-  const { net, client, server } = pair(checksumOffload, offload, undefined, gro, gso);
+export function bulkTransferMs(totalBytes: number, offloads: LinkOffloads = {}): number {
+  const { net, client, server } = pair(offloads);
   const chunk = new Uint8Array(CHUNK);
   const sink = new Uint8Array(CHUNK);
   let received = 0;
@@ -180,9 +174,9 @@ export interface SteadyStateMeter {
  * connection is in its steady state: started once `warmBytes` have been read, stopped when `stopBytes`
  * have (by default all `totalBytes`; less keeps the end of the transfer out: its last, shorter chunk and
  * segments, cut once at lengths the steady state never had). Returns the TCP segments both stacks sent
- * meanwhile (data one way, ACKs the other; a TSO segment counts as the pieces it stands for). With `gro`,
- * the link ends coalesce what arrives together, with `gso` they cut super-segments (as in
- * `bulkTransferMs`).
+ * meanwhile (data one way, ACKs the other; a TSO segment counts as the pieces it stands for). With
+ * `offloads.gro`, the link ends coalesce what arrives together, with `offloads.gso` they cut
+ * super-segments (as in `bulkTransferMs`).
  */
 export function bulkSteadyState(
   totalBytes: number,
@@ -190,10 +184,9 @@ export function bulkSteadyState(
   meter: SteadyStateMeter,
   path?: BulkPath,
   stopBytes = totalBytes,
-  gro = false,
-  gso = false,
+  offloads: LinkOffloads = {},
 ): number {
-  const { net, client, server } = pair(false, false, path, gro, gso);
+  const { net, client, server } = pair(offloads, path);
   const chunk = new Uint8Array(CHUNK);
   const sink = new Uint8Array(CHUNK);
   const segments = (): number => client.tcp.counters.segmentsOut + server.tcp.counters.segmentsOut;

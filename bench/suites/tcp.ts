@@ -282,7 +282,7 @@ const measure = (total, warm, path, stop, offloads) => {
       });
     },
   };
-  const segments = workloads.bulkSteadyState(total, warm, meter, path, stop, offloads, offloads);
+  const segments = workloads.bulkSteadyState(total, warm, meter, path, stop, { gro: offloads, gso: offloads });
   return { segments, profile };
 };
 const zeroDelay = ${transfer(OBJECTS_WARM_BYTES)};
@@ -418,10 +418,10 @@ export async function run(): Promise<BenchRow[]> {
   const { workloads, file, cleanup } = await loadWorkloads();
   try {
     const nodeBulk = await best(() => nodeBulkMs(BULK_BYTES));
-    const verified = await best(() => workloads.bulkTransferMs(BULK_BYTES, false, false, true, true));
-    const perSegment = await best(() => workloads.bulkTransferMs(BULK_BYTES, false));
-    const offloaded = await best(() => workloads.bulkTransferMs(BULK_BYTES, true));
-    const superSegments = await best(() => workloads.bulkTransferMs(BULK_BYTES, false, true));
+    const verified = await best(() => workloads.bulkTransferMs(BULK_BYTES, { gso: true, gro: true }));
+    const perSegment = await best(() => workloads.bulkTransferMs(BULK_BYTES));
+    const offloaded = await best(() => workloads.bulkTransferMs(BULK_BYTES, { checksumOffload: true }));
+    const superSegments = await best(() => workloads.bulkTransferMs(BULK_BYTES, { offload: true }));
     const nodeConnections = await best(() => nodeConnectionsMs(CONNECTIONS));
     const connections = await best(() => workloads.connectionsMs(CONNECTIONS));
     // One round each: 100,000 take tens of seconds.
