@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ARP_REPLY, ARP_REQUEST } from '../../src/wire/arp.js';
+import { TCP_SYN } from '../../src/wire/tcp.js';
 import {
   arpFrame,
   arpRequestFrom,
@@ -14,7 +15,7 @@ import {
   PEER_IP,
   PEER_MAC,
 } from './harness.js';
-import { listeningStack, peerOpens } from './tcp-peer.js';
+import { listeningStack, peerOpens, TSO, tcpFrame } from './tcp-peer.js';
 
 const BROADCAST_MAC = 0xffff_ffff_ffff;
 
@@ -194,6 +195,29 @@ describe('ARP (RFC 826)', () => {
     // One TSO frame, handed to the device with its segment size, to the neighbour's MAC.
     expect(s.h.device.sentOptions.map((o) => o?.segmentSize)).toEqual([536]);
     expect(hex(s.h.device.sent[0]!.subarray(0, 6))).toBe('fedcba987654');
+  });
+
+  test('NUD: a frame with offload requests is a use of a STALE entry too: DELAY, then a unicast probe 5 s later', () => {
+    // RFC 4861 §7.3.3 (as ARP's NUD here): the first use of a STALE entry starts DELAY, whichever way the
+    // frame is addressed. A device with TSO and checksum offload is handed every TCP frame with requests.
+    const h = harness({ peerKnown: false, deviceOffload: TSO });
+    h.stack.tcp.listen({ port: 80 });
+    h.device.inject(arpRequestFrom(PEER_MAC, PEER_IP, HOST_IP));
+    h.device.take();
+    expect(h.stack.neighbors()[0]!.state).toBe('stale');
+    h.device.inject(tcpFrame({ srcPort: 40000, seq: 1000, flags: TCP_SYN, options: { mss: 1460 } }));
+    // The SYN-ACK leaves at once, with its requests, to the cached MAC.
+    expect(h.device.sentOptions.map((o) => o !== undefined)).toEqual([true]);
+    expect(h.device.take().map((f) => [decode(f).etherType, decode(f).dstMac])).toEqual([[0x0800, PEER_MAC]]);
+    expect(h.stack.neighbors()[0]!.state).toBe('delay');
+    // DELAY -> PROBE after 5 s: a unicast who-has to the cached MAC (the SYN-ACK's retransmissions
+    // meanwhile are left aside).
+    h.clock.advance(5000);
+    const probes = h.device.take().filter((f) => decode(f).etherType === 0x0806);
+    expect(probes.map((f) => decode(f))).toMatchObject([
+      { dstMac: PEER_MAC, arp: { operation: ARP_REQUEST, targetIp: PEER_IP } },
+    ]);
+    expect(h.stack.neighbors()[0]!.state).toBe('probe');
   });
 
   test('NUD: a STALE entry is used at once, probed by unicast 5 s later, and dropped when 3 probes go unanswered', () => {
