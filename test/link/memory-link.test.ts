@@ -36,6 +36,29 @@ describe('MemoryLink', () => {
     expect(t.link.counters('a->b').delivered).toBe(5);
   });
 
+  it('stops a batch where its receiver takes the link down: the rest of it is lost, counted once', () => {
+    const t = makeLink();
+    const order: number[] = [];
+    t.link.b.setReceiver((frame) => {
+      order.push(seqOf(frame));
+      if (seqOf(frame) === 2) t.link.setDown(true);
+    });
+    for (let i = 1; i <= 5; i++) t.link.a.send(numberedFrame(i));
+    expect(t.clock.pendingTimers).toBe(1);
+    t.clock.runUntilIdle();
+    // Frames 3 to 5 were on the way when the link went down: lost, never handed on.
+    expect(order).toEqual([1, 2]);
+    expect(t.link.counters('a->b').delivered).toBe(2);
+    expect(t.link.counters('a->b').dropped['link-down']).toBe(3);
+    expect(t.link.framesInFlight('a->b')).toBe(0);
+    expect(t.clock.pendingTimers).toBe(0);
+    // Each lost copy's record was taken back once: the records of the next batch are all distinct.
+    t.link.setDown(false);
+    for (let i = 6; i <= 11; i++) t.link.a.send(numberedFrame(i));
+    t.clock.runUntilIdle();
+    expect(order).toEqual([1, 2, 6, 7, 8, 9, 10, 11]);
+  });
+
   it('carries both directions independently, with separate impairments', () => {
     const t = makeLink({ aToB: { delayMs: 5 }, bToA: { delayMs: 20 } });
     t.link.a.send(numberedFrame(1));
