@@ -619,34 +619,26 @@ function writeOptions(
     sum += ((TCP_OPTION_MSS << 8) | OPTION_LENGTH_MSS) + (options.mss & 0xffff);
     i += 4;
   }
-  if (options.timestamp !== undefined && place >= 0 && !options.sackPermitted) {
-    // The group every segment of a connection with timestamps carries, as three words.
+  if (options.timestamp !== undefined) {
+    // NOP NOP (SACK-permitted on a SYN) and Timestamps: three words, through `place` when there is one.
     const first =
-      (TCP_OPTION_NOP << 24) | (TCP_OPTION_NOP << 16) | (TCP_OPTION_TIMESTAMP << 8) | OPTION_LENGTH_TIMESTAMP;
-    const at = place + (i - offset);
-    frameMemoryData.setUint32(at, first);
-    frameMemoryData.setUint32(at + 4, options.timestamp.value);
-    frameMemoryData.setUint32(at + 8, options.timestamp.echo);
-    sum += wordSum(first) + wordSum(options.timestamp.value) + wordSum(options.timestamp.echo);
-    i += 12;
-  } else if (options.timestamp !== undefined) {
-    if (options.sackPermitted) {
-      buf[i] = TCP_OPTION_SACK_PERMITTED;
-      buf[i + 1] = OPTION_LENGTH_SACK_PERMITTED;
-      sum += (TCP_OPTION_SACK_PERMITTED << 8) | OPTION_LENGTH_SACK_PERMITTED;
+      (options.sackPermitted
+        ? (TCP_OPTION_SACK_PERMITTED << 24) | (OPTION_LENGTH_SACK_PERMITTED << 16)
+        : (TCP_OPTION_NOP << 24) | (TCP_OPTION_NOP << 16)) |
+      (TCP_OPTION_TIMESTAMP << 8) |
+      OPTION_LENGTH_TIMESTAMP;
+    const { value, echo } = options.timestamp;
+    if (place >= 0) {
+      const at = place + (i - offset);
+      frameMemoryData.setUint32(at, first);
+      frameMemoryData.setUint32(at + 4, value);
+      frameMemoryData.setUint32(at + 8, echo);
     } else {
-      buf[i] = TCP_OPTION_NOP;
-      buf[i + 1] = TCP_OPTION_NOP;
-      sum += (TCP_OPTION_NOP << 8) | TCP_OPTION_NOP;
+      writeWord(buf, i, first);
+      writeWord(buf, i + 4, value);
+      writeWord(buf, i + 8, echo);
     }
-    buf[i + 2] = TCP_OPTION_TIMESTAMP;
-    buf[i + 3] = OPTION_LENGTH_TIMESTAMP;
-    writeWord(buf, i + 4, options.timestamp.value);
-    writeWord(buf, i + 8, options.timestamp.echo);
-    sum +=
-      ((TCP_OPTION_TIMESTAMP << 8) | OPTION_LENGTH_TIMESTAMP) +
-      wordSum(options.timestamp.value) +
-      wordSum(options.timestamp.echo);
+    sum += wordSum(first) + wordSum(value) + wordSum(echo);
     i += 12;
   }
   if (options.windowScale !== undefined) {

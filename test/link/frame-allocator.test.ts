@@ -99,8 +99,8 @@ describe('allocateFrame', () => {
     const src = 0xc0a8fe01;
     const dst = 0xfffefdfc;
     const payload = new Uint8Array(1000).map((_, j) => (j * 13 + 5) & 0xff);
-    // Every field with bits in both halves of its word; with timestamps (written as words there) and
-    // without, with SACK blocks and SACK-permitted (written byte by byte everywhere).
+    // Every field with bits in both halves of its word; with timestamps (written as words there, with
+    // SACK-permitted before them on a SYN) and without, with SACK blocks (written byte by byte everywhere).
     const segments: TcpSegment[] = [
       {
         srcPort: 0xfedc,
