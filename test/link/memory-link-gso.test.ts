@@ -4,7 +4,7 @@
  * on (impairments, taps, captures, the far end) sees the frames a stack without GSO sends.
  */
 import { describe, expect, it } from 'vitest';
-import { allocateStagedFrame, frameAllocatorCounters } from '../../src/link/frame-allocator.js';
+import { allocateStagedFrame, frameAllocatorCounters, recycleFrame } from '../../src/link/frame-allocator.js';
 import type { ImpairedPath, LinkImpairments } from '../../src/link/impairments.js';
 import type { MemoryLink } from '../../src/link/memory-link.js';
 import { segmentInSoftware } from '../../src/link/software-gso.js';
@@ -298,5 +298,23 @@ describe.skipIf(frameMemory === undefined)('segmentInSoftware', () => {
     expect(pieces).toEqual([frame]);
     expect(segmentInSoftware(frame.slice(), options(100), sink)).toBe(false);
     expect(pieces).toHaveLength(1);
+  });
+
+  it('leaves a staged frame already given back, and an IPv4 fragment, to the general path', () => {
+    const frame = tcpFrame({ seq: 5, data: pattern(3000), flags: ACK });
+    const pieces: Uint8Array[] = [];
+    const sink = { send: (f: Uint8Array) => pieces.push(f.slice()) };
+    const given = staged(frame);
+    recycleFrame(given);
+    expect(segmentInSoftware(given, options(1000), sink)).toBe(false);
+    // More Fragments set, then a fragment offset (RFC 791 §3.1): not one whole TCP packet to cut.
+    const fragment = staged(frame);
+    fragment[20]! |= 0x20;
+    expect(segmentInSoftware(fragment, options(1000), sink)).toBe(false);
+    fragment[20]! &= ~0x20;
+    fragment[21] = 1;
+    expect(segmentInSoftware(fragment, options(1000), sink)).toBe(false);
+    expect(pieces).toEqual([]);
+    recycleFrame(fragment);
   });
 });
