@@ -317,4 +317,24 @@ describe.skipIf(frameMemory === undefined)('segmentInSoftware', () => {
     expect(pieces).toEqual([]);
     recycleFrame(fragment);
   });
+
+  it('leaves a packet whose lengths disagree to the general path', () => {
+    const pieces: Uint8Array[] = [];
+    const sink = { send: (f: Uint8Array) => pieces.push(f.slice()) };
+    const refused = (change: (frame: Uint8Array) => void, data = pattern(3000)): boolean => {
+      const frame = staged(tcpFrame({ seq: 5, data, flags: ACK }));
+      change(frame);
+      const cut = segmentInSoftware(frame, options(1000), sink);
+      if (!cut) recycleFrame(frame);
+      return !cut;
+    };
+    // An IPv4 Total Length other than the frame's; a TCP Data Offset under 5 words, or past the frame's end.
+    expect(refused((f) => (f[17]! ^= 4))).toBe(true);
+    expect(refused((f) => (f[46] = 0x40))).toBe(true);
+    expect(refused((f) => (f[46] = 0xf0), pattern(8))).toBe(true);
+    expect(pieces).toEqual([]);
+    // The same frames unchanged are cut.
+    expect(refused(() => {})).toBe(false);
+    expect(pieces).toHaveLength(3);
+  });
 });
