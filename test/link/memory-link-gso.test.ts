@@ -208,6 +208,8 @@ describe('memory link GSO', () => {
     expect(frameAllocatorCounters.slabsAllocated).toBe(before.slabsAllocated);
     expect(frameAllocatorCounters.waitingSlabsDropped).toBe(before.waitingSlabsDropped);
     expect(frameAllocatorCounters.framesOutsideChecksumMemory).toBe(before.framesOutsideChecksumMemory);
+    // Each super-segment was carved in the staged region, where the one before it was.
+    expect(frameAllocatorCounters.stagedFramesOutsideRegion).toBe(before.stagedFramesOutsideRegion);
   });
 });
 
