@@ -339,4 +339,27 @@ describe.skipIf(frameMemory === undefined)('segmentInSoftware', () => {
     expect(refused(() => {})).toBe(false);
     expect(pieces).toHaveLength(3);
   });
+
+  it("leaves an IPv6 packet whose Payload Length is not the frame's to the general path", () => {
+    // The IPv4 frame's TCP segment behind an IPv6 header (2001:db8::1 to ::2, Next Header TCP).
+    const v4 = tcpFrame({ seq: 5, data: pattern(3000), flags: ACK });
+    const tcp = v4.subarray(34);
+    const v6 = new Uint8Array(14 + 40 + tcp.length);
+    v6.set(v4.subarray(0, 12));
+    v6.set([0x86, 0xdd, 0x60, 0, 0, 0, tcp.length >>> 8, tcp.length & 0xff, 6, 64], 12);
+    v6.set([0x20, 0x01, 0x0d, 0xb8], 22);
+    v6[37] = 1;
+    v6.set([0x20, 0x01, 0x0d, 0xb8], 38);
+    v6[53] = 2;
+    v6.set(tcp, 54);
+    const pieces: Uint8Array[] = [];
+    const sink = { send: (f: Uint8Array) => pieces.push(f.slice()) };
+    const wrong = staged(v6);
+    wrong[19]! ^= 4;
+    expect(segmentInSoftware(wrong, options(1000), sink)).toBe(false);
+    recycleFrame(wrong);
+    expect(pieces).toEqual([]);
+    expect(segmentInSoftware(staged(v6), { ...options(1000), checksumStart: 54 }, sink)).toBe(true);
+    expect(pieces.map((f) => f.length)).toEqual([54 + 32 + 1000, 54 + 32 + 1000, 54 + 32 + 1000]);
+  });
 });
